@@ -1,0 +1,244 @@
+//! Operations: what a task does with its arguments.
+//!
+//! An [`Op`] is either
+//! - **named**: a [`NamedFn`] registered under a stable name plus literal
+//!   parameters. It can be sent to another process, which looks the name
+//!   up in its own [`registry`] and runs the same code; or
+//! - **local**: a closure. It runs only in this process; a distributed
+//!   client refuses it with an error that says how to register it.
+//!
+//! Both are cheap to clone (`Arc`/`&'static`).
+
+use std::fmt;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use rustc_hash::FxHashMap;
+
+use crate::token::{Tokenize, Tokenizer};
+use crate::value::Value;
+
+/// The error a task's function returns. The scheduler adds the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TaskError(pub String);
+
+impl TaskError {
+    /// An error with a message.
+    pub fn new(msg: impl fmt::Display) -> Self {
+        TaskError(msg.to_string())
+    }
+}
+
+impl From<crate::value::ValueTypeError> for TaskError {
+    fn from(e: crate::value::ValueTypeError) -> Self {
+        TaskError(e.to_string())
+    }
+}
+
+/// What a task function returns.
+pub type TaskResult = Result<Value, TaskError>;
+
+/// The signature of a named function: its parameters, then its arguments.
+pub type NamedCall = fn(params: &Value, args: Vec<Value>) -> TaskResult;
+
+/// A function with a stable name, so that another process can run it.
+///
+/// Declare it as a `static` and [`register`] it at start-up in every
+/// process that may run it:
+///
+/// ```
+/// use blockwork_graph::{NamedFn, Value, TaskResult};
+/// fn add(_params: &Value, args: Vec<Value>) -> TaskResult {
+///     let s: i64 = args.iter().map(|v| match v { Value::Int(i) => *i, _ => 0 }).sum();
+///     Ok(Value::Int(s))
+/// }
+/// static ADD: NamedFn = NamedFn::new("example.add", add);
+/// blockwork_graph::register(&ADD);
+/// ```
+pub struct NamedFn {
+    /// The stable name, unique in the program (use a `crate.fn` style).
+    pub name: &'static str,
+    /// The code.
+    pub call: NamedCall,
+    /// Cheap enough to be inlined into its dependents by optimization.
+    pub cheap: bool,
+}
+
+impl NamedFn {
+    /// A named function.
+    pub const fn new(name: &'static str, call: NamedCall) -> Self {
+        NamedFn { name, call, cheap: false }
+    }
+
+    /// A named function cheap enough to be inlined into dependents.
+    pub const fn cheap(name: &'static str, call: NamedCall) -> Self {
+        NamedFn { name, call, cheap: true }
+    }
+}
+
+impl fmt::Debug for NamedFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NamedFn({})", self.name)
+    }
+}
+
+type LocalCall = dyn Fn(Vec<Value>) -> TaskResult + Send + Sync;
+
+/// An operation of a task.
+#[derive(Clone)]
+pub enum Op {
+    /// A registered function and its parameters.
+    Named {
+        /// The function.
+        func: &'static NamedFn,
+        /// Literal parameters, sent along with the name.
+        params: Value,
+    },
+    /// A closure that runs in this process only.
+    Local {
+        /// A label for progress bars, profiles and errors.
+        label: Arc<str>,
+        /// The code.
+        call: Arc<LocalCall>,
+        /// Cheap enough to be inlined into dependents.
+        cheap: bool,
+    },
+}
+
+impl Op {
+    /// A named operation with parameters.
+    pub fn named(func: &'static NamedFn, params: Value) -> Op {
+        Op::Named { func, params }
+    }
+
+    /// A local closure.
+    pub fn local(label: impl Into<Arc<str>>, f: impl Fn(Vec<Value>) -> TaskResult + Send + Sync + 'static) -> Op {
+        Op::Local { label: label.into(), call: Arc::new(f), cheap: false }
+    }
+
+    /// The same op, marked cheap (inlined into its dependents by
+    /// [`crate::inline_cheap`]).
+    pub fn into_cheap(self) -> Op {
+        match self {
+            Op::Local { label, call, .. } => Op::Local { label, call, cheap: true },
+            named => named,
+        }
+    }
+
+    /// Runs the operation.
+    pub fn call(&self, args: Vec<Value>) -> TaskResult {
+        match self {
+            Op::Named { func, params } => (func.call)(params, args),
+            Op::Local { call, .. } => call(args),
+        }
+    }
+
+    /// The function's name or the closure's label.
+    pub fn name(&self) -> &str {
+        match self {
+            Op::Named { func, .. } => func.name,
+            Op::Local { label, .. } => label,
+        }
+    }
+
+    /// Whether it may be inlined into dependents.
+    pub fn is_cheap(&self) -> bool {
+        match self {
+            Op::Named { func, .. } => func.cheap,
+            Op::Local { cheap, .. } => *cheap,
+        }
+    }
+
+    /// Whether it can run in another process.
+    pub fn is_serializable(&self) -> bool {
+        matches!(self, Op::Named { .. })
+    }
+}
+
+impl fmt::Debug for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Named { func, params } => write!(f, "{}({params:?})", func.name),
+            Op::Local { label, .. } => write!(f, "<closure {label}>"),
+        }
+    }
+}
+
+impl Tokenize for Op {
+    /// Named ops tokenize by name and parameters; a closure by its
+    /// allocation, so two distinct closures never share a token.
+    fn tokenize(&self, t: &mut Tokenizer) {
+        match self {
+            Op::Named { func, params } => {
+                t.tag(60).add(func.name).add(params);
+            }
+            Op::Local { label, call, .. } => {
+                t.tag(61).add(&**label).add(&(Arc::as_ptr(call) as *const () as usize));
+            }
+        }
+    }
+}
+
+fn registry_map() -> &'static RwLock<FxHashMap<&'static str, &'static NamedFn>> {
+    static REG: OnceLock<RwLock<FxHashMap<&'static str, &'static NamedFn>>> = OnceLock::new();
+    REG.get_or_init(|| {
+        let mut m = FxHashMap::default();
+        for f in crate::builtins::ALL {
+            m.insert(f.name, *f);
+        }
+        RwLock::new(m)
+    })
+}
+
+/// Registers a named function so this process can run it when a graph
+/// arrives from elsewhere. Registering the same function twice is fine;
+/// two different functions under one name is a bug and panics.
+pub fn register(f: &'static NamedFn) {
+    let mut m = registry_map().write().unwrap_or_else(|e| e.into_inner());
+    if let Some(old) = m.insert(f.name, f) {
+        assert!(
+            std::ptr::eq(old, f) || old.call as usize == f.call as usize,
+            "two different functions registered under the name {:?}",
+            f.name
+        );
+    }
+}
+
+/// Looks a named function up by name.
+pub fn registry(name: &str) -> Option<&'static NamedFn> {
+    registry_map().read().unwrap_or_else(|e| e.into_inner()).get(name).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn double(_: &Value, args: Vec<Value>) -> TaskResult {
+        match args.as_slice() {
+            [Value::Int(i)] => Ok(Value::Int(i * 2)),
+            _ => Err(TaskError::new("double wants one int")),
+        }
+    }
+    static DOUBLE: NamedFn = NamedFn::new("test.double", double);
+
+    #[test]
+    fn named_ops_register_and_run() {
+        register(&DOUBLE);
+        register(&DOUBLE);
+        let f = registry("test.double").unwrap();
+        let op = Op::named(f, Value::Unit);
+        assert_eq!(op.call(vec![Value::Int(4)]), Ok(Value::Int(8)));
+        assert!(op.is_serializable());
+        assert!(registry("blockwork.identity").is_some());
+        assert!(registry("nope").is_none());
+    }
+
+    #[test]
+    fn closures_have_distinct_tokens() {
+        let a = Op::local("f", |_| Ok(Value::Unit));
+        let b = Op::local("f", |_| Ok(Value::Unit));
+        assert_ne!(crate::tokenize(&a), crate::tokenize(&b));
+        assert_eq!(crate::tokenize(&a), crate::tokenize(&a.clone()));
+        assert!(!a.is_serializable());
+    }
+}
