@@ -63,7 +63,7 @@ fn substitute(mut graph: Graph, max_depth: usize, pick: impl Fn(&Graph, TaskId, 
         let task = tasks[t.idx()].take().expect("each task is visited once");
         let task = if graph.deps(t).iter().any(|d| !keep[d.idx()]) {
             task.replace_refs(|d| match &tasks[d.idx()] {
-                Some(dt) if !keep[d.idx()] => Arg::Task(Box::new(dt.clone())),
+                Some(dt) if !keep[d.idx()] => Arg::Fused(Box::new((graph.key(d).clone(), dt.clone()))),
                 _ => Arg::Ref(d),
             })
         } else {

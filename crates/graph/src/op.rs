@@ -17,21 +17,28 @@ use rustc_hash::FxHashMap;
 use crate::token::{Tokenize, Tokenizer};
 use crate::value::Value;
 
-/// The error a task's function returns. The scheduler adds the key.
+/// The error a task's function returns. The scheduler adds the key of
+/// the task; `key` is set only when the error comes from a task fused
+/// into another, and then names the original task.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct TaskError(pub String);
+#[error("{message}")]
+pub struct TaskError {
+    /// What went wrong.
+    pub message: String,
+    /// The fused task it happened in, if any.
+    pub key: Option<crate::Key>,
+}
 
 impl TaskError {
     /// An error with a message.
     pub fn new(msg: impl fmt::Display) -> Self {
-        TaskError(msg.to_string())
+        TaskError { message: msg.to_string(), key: None }
     }
 }
 
 impl From<crate::value::ValueTypeError> for TaskError {
     fn from(e: crate::value::ValueTypeError) -> Self {
-        TaskError(e.to_string())
+        TaskError::new(e)
     }
 }
 

@@ -34,6 +34,10 @@ pub enum Arg<R = TaskId> {
     List(Vec<Arg<R>>),
     /// A task evaluated in place, whose result is the argument.
     Task(Box<Task<R>>),
+    /// A task that was a graph node of its own under this key until fusion
+    /// or inlining moved it here; errors and panics inside it still name
+    /// the key.
+    Fused(Box<(Key, Task<R>)>),
 }
 
 /// An operation applied to arguments.
@@ -55,6 +59,7 @@ impl<R> Arg<R> {
             Arg::Lit(_) => {}
             Arg::List(xs) => xs.iter().for_each(|x| x.visit_refs(f)),
             Arg::Task(t) => t.visit_refs(f),
+            Arg::Fused(kt) => kt.1.visit_refs(f),
         }
     }
 
@@ -64,6 +69,10 @@ impl<R> Arg<R> {
             Arg::Lit(v) => Arg::Lit(v),
             Arg::List(xs) => Arg::List(xs.into_iter().map(|x| x.try_map(f)).collect::<Result<_, _>>()?),
             Arg::Task(t) => Arg::Task(Box::new(t.try_map_refs_inner(f)?)),
+            Arg::Fused(kt) => {
+                let (k, t) = *kt;
+                Arg::Fused(Box::new((k, t.try_map_refs_inner(f)?)))
+            }
         })
     }
 
@@ -73,6 +82,7 @@ impl<R> Arg<R> {
             Arg::Lit(v) => v.clone(),
             Arg::List(xs) => Value::List(xs.iter().map(|x| x.eval(lookup)).collect::<Result<_, _>>()?),
             Arg::Task(t) => t.eval(lookup)?,
+            Arg::Fused(kt) => eval_fused(&kt.0, &kt.1, lookup)?,
         })
     }
 
@@ -82,6 +92,10 @@ impl<R> Arg<R> {
             Arg::Lit(v) => Arg::Lit(v),
             Arg::List(xs) => Arg::List(xs.into_iter().map(|x| x.replace(f)).collect()),
             Arg::Task(t) => Arg::Task(Box::new(t.replace_refs_inner(f))),
+            Arg::Fused(kt) => {
+                let (k, t) = *kt;
+                Arg::Fused(Box::new((k, t.replace_refs_inner(f))))
+            }
         }
     }
 
@@ -90,6 +104,7 @@ impl<R> Arg<R> {
             Arg::Ref(_) | Arg::Lit(_) => 0,
             Arg::List(xs) => xs.iter().map(Arg::depth).max().unwrap_or(0),
             Arg::Task(t) => t.depth(),
+            Arg::Fused(kt) => kt.1.depth(),
         }
     }
 }
@@ -151,9 +166,32 @@ impl<R> Task<R> {
                 Arg::Ref(_) | Arg::Lit(_) => true,
                 Arg::List(xs) => xs.iter().all(arg_ok),
                 Arg::Task(t) => t.is_serializable(),
+                Arg::Fused(kt) => kt.1.is_serializable(),
             }
         }
         self.op.is_serializable() && self.args.iter().all(arg_ok)
+    }
+}
+
+/// A panic inside a fused task, re-raised with the key it had before
+/// fusion so the scheduler can name it.
+pub struct FusedPanic {
+    /// The key of the task that panicked.
+    pub key: Key,
+    /// The original panic payload.
+    pub payload: Box<dyn std::any::Any + Send>,
+}
+
+fn eval_fused<R>(key: &Key, task: &Task<R>, lookup: &impl Fn(&R) -> Value) -> TaskResult {
+    use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+    match catch_unwind(AssertUnwindSafe(|| task.eval(lookup))) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(mut e)) => {
+            e.key.get_or_insert_with(|| key.clone());
+            Err(e)
+        }
+        Err(payload) if payload.is::<FusedPanic>() => resume_unwind(payload),
+        Err(payload) => resume_unwind(Box::new(FusedPanic { key: key.clone(), payload })),
     }
 }
 

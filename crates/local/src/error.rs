@@ -1,0 +1,51 @@
+//! Why a computation did not produce its results.
+
+use blockwork_graph::{GraphError, Key, ValueTypeError};
+
+/// A failed computation. Task failures name the key; nothing else from
+/// the run is kept (every intermediate result is dropped).
+#[derive(Debug, thiserror::Error)]
+pub enum ComputeError {
+    /// A task's function returned an error.
+    #[error("task {key} failed: {message}")]
+    Task {
+        /// The task.
+        key: Key,
+        /// Its error.
+        message: String,
+    },
+    /// A task's function panicked.
+    #[error("task {key} panicked: {message}")]
+    Panic {
+        /// The task.
+        key: Key,
+        /// The panic message.
+        message: String,
+    },
+    /// The run was cancelled (a [`crate::CancelToken`] or Ctrl-C).
+    #[error("the computation was cancelled")]
+    Cancelled,
+    /// The graph or the requested outputs were invalid.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// A result was not of the type the caller asked for.
+    #[error("result {key} has the wrong type: {source}")]
+    Output {
+        /// The output.
+        key: Key,
+        /// What was expected and found.
+        source: ValueTypeError,
+    },
+}
+
+impl ComputeError {
+    /// The key at fault, if a task is at fault.
+    pub fn key(&self) -> Option<&Key> {
+        match self {
+            ComputeError::Task { key, .. } | ComputeError::Panic { key, .. } | ComputeError::Output { key, .. } => {
+                Some(key)
+            }
+            _ => None,
+        }
+    }
+}

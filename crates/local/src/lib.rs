@@ -1,0 +1,151 @@
+//! Local schedulers: run a blockwork task graph on this machine.
+//!
+//! ```text
+//! compute(graph, outputs, config)
+//!   ├─ cull to outputs, inline cheap tasks, fuse linear chains  (blockwork-graph)
+//!   ├─ order → a priority per task                              (blockwork-graph)
+//!   └─ run on the chosen scheduler
+//!        Sync      one thread: the caller's (for debugging)
+//!        Threads   N threads around one sans-IO ExecState
+//! ```
+//!
+//! Both schedulers drive the same [`ExecState`]: ready tasks run in
+//! priority order, a result is dropped as soon as its last reader has
+//! run, and the first task that fails or panics stops the run with an
+//! error naming its key. [`Callback`]s observe the run; [`ProgressBar`],
+//! [`Profiler`] and [`ResourceProfiler`] are built on them. A
+//! [`CancelToken`] stops a run from another thread.
+
+mod callback;
+mod cancel;
+mod error;
+mod profile;
+mod progress;
+mod resources;
+mod run;
+mod state;
+mod sync;
+mod threads;
+
+use std::sync::Arc;
+
+use blockwork_graph::{fuse_linear, inline_cheap, order, Graph, Key, Value, DEFAULT_MAX_FUSED_DEPTH};
+
+pub use callback::{Callback, Callbacks};
+pub use cancel::CancelToken;
+pub use error::ComputeError;
+pub use profile::{Profiler, TaskRecord};
+pub use progress::ProgressBar;
+pub use resources::{ResourceProfiler, ResourceSample};
+pub use run::run_task;
+pub use state::ExecState;
+
+/// Which local scheduler runs the tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheduler {
+    /// One thread, the caller's.
+    Sync,
+    /// A pool of this many threads (0: one per core).
+    Threads(usize),
+}
+
+impl Scheduler {
+    /// The number of threads this scheduler uses.
+    pub fn nthreads(self) -> usize {
+        match self {
+            Scheduler::Sync => 1,
+            Scheduler::Threads(0) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            Scheduler::Threads(n) => n,
+        }
+    }
+
+    /// Parses `sync`, `threads` or `threads:N`.
+    pub fn parse(s: &str) -> Option<Scheduler> {
+        match s {
+            "sync" | "synchronous" | "single-threaded" => Some(Scheduler::Sync),
+            "threads" | "threading" => Some(Scheduler::Threads(0)),
+            _ => s.strip_prefix("threads:").and_then(|n| n.parse().ok()).map(Scheduler::Threads),
+        }
+    }
+}
+
+impl Default for Scheduler {
+    /// `BLOCKWORK_SCHEDULER` (`sync`, `threads`, `threads:N`) if set,
+    /// otherwise one thread per core.
+    fn default() -> Self {
+        std::env::var("BLOCKWORK_SCHEDULER").ok().and_then(|s| Scheduler::parse(&s)).unwrap_or(Scheduler::Threads(0))
+    }
+}
+
+/// How to run a computation.
+#[derive(Clone)]
+pub struct Config {
+    /// Which scheduler.
+    pub scheduler: Scheduler,
+    /// Observers of the run.
+    pub callbacks: Callbacks,
+    /// Stops the run when cancelled.
+    pub cancel: Option<CancelToken>,
+    /// Inline cheap tasks and fuse linear chains before running.
+    pub optimize: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { scheduler: Scheduler::default(), callbacks: Callbacks::default(), cancel: None, optimize: true }
+    }
+}
+
+impl Config {
+    /// The default config with another scheduler.
+    pub fn with_scheduler(scheduler: Scheduler) -> Self {
+        Config { scheduler, ..Config::default() }
+    }
+
+    /// Adds a callback.
+    pub fn callback(mut self, c: Arc<dyn Callback>) -> Self {
+        self.callbacks.0.push(c);
+        self
+    }
+
+    /// Sets the cancel token.
+    pub fn cancel_token(mut self, token: CancelToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+
+    /// Turns graph optimization on or off.
+    pub fn optimize(mut self, on: bool) -> Self {
+        self.optimize = on;
+        self
+    }
+}
+
+/// Computes `outputs` of `graph`: culls, optimizes (if configured),
+/// orders and runs. Results come back in the order of `outputs`.
+pub fn compute(graph: Graph, outputs: &[Key], config: &Config) -> Result<Vec<Value>, ComputeError> {
+    let mut graph = graph.cull(outputs)?;
+    if config.optimize {
+        graph = inline_cheap(graph, outputs, DEFAULT_MAX_FUSED_DEPTH)?;
+        graph = fuse_linear(graph, outputs, DEFAULT_MAX_FUSED_DEPTH)?;
+    }
+    let priority = order(&graph);
+    execute(&graph, outputs, priority, config)
+}
+
+/// Runs an already prepared graph with given priorities (no cull, no
+/// optimization): what `compute` does after preparing, and what benchmarks
+/// time on their own.
+pub fn execute(graph: &Graph, outputs: &[Key], priority: Vec<u32>, config: &Config) -> Result<Vec<Value>, ComputeError> {
+    let out_ids = graph.ids_of(outputs)?;
+    let nthreads = config.scheduler.nthreads();
+    config.callbacks.start(graph, nthreads);
+    let res = match config.scheduler {
+        Scheduler::Sync => sync::run(graph, &out_ids, priority, &config.callbacks, config.cancel.as_ref()),
+        Scheduler::Threads(_) => {
+            threads::run(graph, &out_ids, priority, nthreads, &config.callbacks, config.cancel.as_ref())
+        }
+    };
+    config.callbacks.finish(graph, res.is_ok());
+    res
+}
