@@ -175,7 +175,13 @@ pub struct DelayedFn<F, Args> {
 
 impl<F, Args> Clone for DelayedFn<F, Args> {
     fn clone(&self) -> Self {
-        DelayedFn { name: self.name.clone(), op: self.op.clone(), pure: self.pure, type_token: self.type_token, _f: PhantomData }
+        DelayedFn {
+            name: self.name.clone(),
+            op: self.op.clone(),
+            pure: self.pure,
+            type_token: self.type_token,
+            _f: PhantomData,
+        }
     }
 }
 
@@ -233,9 +239,13 @@ impl<F: TaskFn<Args>, Args> DelayedFn<F, Args> {
         let args = inputs.into_args();
         let key = if self.pure {
             let tt = self.type_token;
-            pure_key(&self.name, &|t: &mut Tokenizer| {
-                t.add(&tt);
-            }, &args)
+            pure_key(
+                &self.name,
+                &|t: &mut Tokenizer| {
+                    t.add(&tt);
+                },
+                &args,
+            )
         } else {
             unique_key(&self.name)
         };

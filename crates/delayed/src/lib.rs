@@ -28,8 +28,8 @@ use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use blockwork_graph::{Graph, Key, Value};
 use blockwork_graph::{builtins, tokenize, FromValue, GraphError, IntoValue, Op};
+pub use blockwork_graph::{Graph, Key, Value};
 pub use blockwork_local::{ComputeError, Config, Scheduler};
 pub use func::{arg, func, named, DelayedFn, Inputs, IntoArg, NamedDelayed, TaskFn, TaskOutput};
 pub use node::{Node, NodeArg};

@@ -89,16 +89,13 @@ pub(crate) fn build_graph<'a>(roots: impl IntoIterator<Item = &'a Arc<Node>>) ->
     let mut b = GraphBuilder::new();
     let mut seen: FxHashSet<*const Node> = FxHashSet::default();
     let mut stack: Vec<&Arc<Node>> = roots.into_iter().collect();
-    let mut kids = Vec::new();
     while let Some(n) = stack.pop() {
         if !seen.insert(Arc::as_ptr(n)) || b.contains(&n.key) {
             continue;
         }
         let task = Task::new(n.op.clone(), n.args.iter().map(NodeArg::to_arg).collect());
         b.insert(n.key.clone(), task);
-        kids.clear();
-        n.args.iter().for_each(|a| a.children(&mut kids));
-        stack.extend(kids.drain(..));
+        n.args.iter().for_each(|a| a.children(&mut stack));
     }
     b.build()
 }

@@ -95,10 +95,14 @@ fn wrong_types_are_named() {
 }
 
 fn scale(params: &Value, args: Vec<Value>) -> TaskResult {
-    let Value::Float(k) = params else { return Err(TaskError::new("scale wants a float parameter")) };
+    let Value::Float(k) = params else {
+        return Err(TaskError::new("scale wants a float parameter"));
+    };
     match args.as_slice() {
         [Value::Float(x)] => Ok(Value::Float(k * x)),
-        [Value::List(xs)] => Ok(Value::Float(xs.iter().map(|v| if let Value::Float(x) = v { k * x } else { 0.0 }).sum())),
+        [Value::List(xs)] => {
+            Ok(Value::Float(xs.iter().map(|v| if let Value::Float(x) = v { k * x } else { 0.0 }).sum()))
+        }
         _ => Err(TaskError::new("scale wants one float or a list of floats")),
     }
 }
@@ -149,7 +153,8 @@ fn very_long_chains_build_run_and_drop() {
     for _ in 0..200_000 {
         x = inc.call((&x,));
     }
-    for cfg in [Config::with_scheduler(Scheduler::Sync), Config::with_scheduler(Scheduler::Threads(2)).optimize(false)] {
+    for cfg in [Config::with_scheduler(Scheduler::Sync), Config::with_scheduler(Scheduler::Threads(2)).optimize(false)]
+    {
         assert_eq!(compute_with(&x, &cfg).unwrap(), 200_000);
     }
     drop(x);

@@ -9,7 +9,8 @@ use crate::{Graph, GraphError};
 /// The graph in Graphviz DOT: one box per task labelled with its key and
 /// operation, an arrow from each dependency to its dependent.
 pub fn to_dot(graph: &Graph) -> String {
-    let mut s = String::from("digraph blockwork {\n  rankdir=BT;\n  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n");
+    let mut s =
+        String::from("digraph blockwork {\n  rankdir=BT;\n  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n");
     for t in graph.ids() {
         let key = graph.key(t).to_string().replace('\\', "\\\\").replace('"', "\\\"");
         let op = graph.task(t).op.name().replace('"', "\\\"");

@@ -13,6 +13,8 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::index::KeyIndex;
+
 use crate::error::GraphError;
 use crate::task::{Task, TaskId, TaskSpec};
 use crate::Key;
@@ -21,7 +23,7 @@ use crate::Key;
 #[derive(Default)]
 pub struct GraphBuilder {
     keys: Vec<Key>,
-    index: FxHashMap<Key, TaskId>,
+    index: KeyIndex,
     tasks: Vec<TaskSpec>,
 }
 
@@ -33,30 +35,26 @@ impl GraphBuilder {
 
     /// An empty builder with room for `n` tasks.
     pub fn with_capacity(n: usize) -> Self {
-        GraphBuilder {
-            keys: Vec::with_capacity(n),
-            index: FxHashMap::with_capacity_and_hasher(n, Default::default()),
-            tasks: Vec::with_capacity(n),
-        }
+        GraphBuilder { keys: Vec::with_capacity(n), index: KeyIndex::with_capacity(n), tasks: Vec::with_capacity(n) }
     }
 
     /// Adds a task. Keys name computations (they are tokenized from the
     /// operation and its inputs), so a key that is already present keeps
     /// its first task; returns whether the task was new.
     pub fn insert(&mut self, key: Key, task: TaskSpec) -> bool {
-        if self.index.contains_key(&key) {
+        if self.index.get(&self.keys, &key).is_some() {
             return false;
         }
         let id = TaskId(u32::try_from(self.keys.len()).expect("more than 4 billion tasks in one graph"));
-        self.index.insert(key.clone(), id);
         self.keys.push(key);
+        self.index.insert_new(&self.keys, id);
         self.tasks.push(task);
         true
     }
 
     /// Whether a key is present.
     pub fn contains(&self, key: &Key) -> bool {
-        self.index.contains_key(key)
+        self.index.get(&self.keys, key).is_some()
     }
 
     /// Number of tasks so far.
@@ -84,10 +82,9 @@ impl GraphBuilder {
         let mut resolved = Vec::with_capacity(tasks.len());
         for (i, t) in tasks.into_iter().enumerate() {
             let t = t.try_map_refs(|k| {
-                index.get(&k).copied().ok_or_else(|| GraphError::MissingDependency {
-                    missing: k,
-                    wanted_by: keys[i].clone(),
-                })
+                index
+                    .get(&keys, &k)
+                    .ok_or_else(|| GraphError::MissingDependency { missing: k, wanted_by: keys[i].clone() })
             })?;
             resolved.push(t);
         }
@@ -101,7 +98,7 @@ impl GraphBuilder {
 #[derive(Clone)]
 pub struct Graph {
     keys: Vec<Key>,
-    index: FxHashMap<Key, TaskId>,
+    index: KeyIndex,
     tasks: Vec<Task<TaskId>>,
     dep_start: Vec<u32>,
     deps: Vec<TaskId>,
@@ -120,7 +117,7 @@ impl Graph {
     }
 
     /// Computes adjacency for tasks whose references are known to resolve.
-    pub(crate) fn from_resolved(keys: Vec<Key>, index: FxHashMap<Key, TaskId>, tasks: Vec<Task<TaskId>>) -> Graph {
+    pub(crate) fn from_resolved(keys: Vec<Key>, index: KeyIndex, tasks: Vec<Task<TaskId>>) -> Graph {
         let n = tasks.len();
         let mut dep_start = Vec::with_capacity(n + 1);
         let mut deps = Vec::with_capacity(n);
@@ -228,7 +225,7 @@ impl Graph {
 
     /// The id of a key.
     pub fn id(&self, key: &Key) -> Option<TaskId> {
-        self.index.get(key).copied()
+        self.index.get(&self.keys, key)
     }
 
     /// The ids of keys, or an error naming the first unknown one.
@@ -301,16 +298,15 @@ impl Graph {
     pub(crate) fn retain_with(self, keep: &[bool], mut tasks: Vec<Task<TaskId>>) -> Graph {
         let mut new_id = vec![TaskId(u32::MAX); self.len()];
         let mut keys = Vec::new();
-        let mut index = FxHashMap::default();
         let mut n = 0u32;
         for (i, k) in self.keys.into_iter().enumerate() {
             if keep[i] {
                 new_id[i] = TaskId(n);
-                index.insert(k.clone(), TaskId(n));
                 keys.push(k);
                 n += 1;
             }
         }
+        let index = KeyIndex::of(&keys);
         let mut kept = Vec::with_capacity(n as usize);
         for (i, t) in tasks.drain(..).enumerate() {
             if keep[i] {
@@ -437,6 +433,13 @@ pub(crate) mod tests {
         g.sanity_check();
         assert_eq!(g.len(), 3);
         assert_eq!(g.dependents(g.id(&"a".into()).unwrap()).len(), 2);
+    }
+
+    #[test]
+    fn hot_structs_stay_small() {
+        assert_eq!(std::mem::size_of::<Op>(), 8);
+        assert!(std::mem::size_of::<Task<TaskId>>() <= 24);
+        assert!(std::mem::size_of::<crate::Arg<TaskId>>() <= 32);
     }
 
     #[test]

@@ -91,9 +91,13 @@ impl fmt::Debug for NamedFn {
 
 type LocalCall = dyn Fn(Vec<Value>) -> TaskResult + Send + Sync;
 
-/// An operation of a task.
+/// An operation of a task: a cheap, shared handle (one pointer), so the
+/// thousands of tasks of one blocked operation share one `Op`.
 #[derive(Clone)]
-pub enum Op {
+pub struct Op(Arc<OpKind>);
+
+/// What an [`Op`] is.
+pub enum OpKind {
     /// A registered function and its parameters.
     Named {
         /// The function.
@@ -106,7 +110,7 @@ pub enum Op {
         /// A label for progress bars, profiles and errors.
         label: Arc<str>,
         /// The code.
-        call: Arc<LocalCall>,
+        call: Box<LocalCall>,
         /// Cheap enough to be inlined into dependents.
         cheap: bool,
     },
@@ -115,58 +119,61 @@ pub enum Op {
 impl Op {
     /// A named operation with parameters.
     pub fn named(func: &'static NamedFn, params: Value) -> Op {
-        Op::Named { func, params }
+        Op(Arc::new(OpKind::Named { func, params }))
     }
 
     /// A local closure.
     pub fn local(label: impl Into<Arc<str>>, f: impl Fn(Vec<Value>) -> TaskResult + Send + Sync + 'static) -> Op {
-        Op::Local { label: label.into(), call: Arc::new(f), cheap: false }
+        Op(Arc::new(OpKind::Local { label: label.into(), call: Box::new(f), cheap: false }))
     }
 
-    /// The same op, marked cheap (inlined into its dependents by
-    /// [`crate::inline_cheap`]).
-    pub fn into_cheap(self) -> Op {
-        match self {
-            Op::Local { label, call, .. } => Op::Local { label, call, cheap: true },
-            named => named,
-        }
+    /// A local closure cheap enough to be inlined into its dependents by
+    /// [`crate::inline_cheap`].
+    pub fn local_cheap(label: impl Into<Arc<str>>, f: impl Fn(Vec<Value>) -> TaskResult + Send + Sync + 'static) -> Op {
+        Op(Arc::new(OpKind::Local { label: label.into(), call: Box::new(f), cheap: true }))
+    }
+
+    /// What the op is.
+    pub fn kind(&self) -> &OpKind {
+        &self.0
     }
 
     /// Runs the operation.
+    #[inline]
     pub fn call(&self, args: Vec<Value>) -> TaskResult {
-        match self {
-            Op::Named { func, params } => (func.call)(params, args),
-            Op::Local { call, .. } => call(args),
+        match &*self.0 {
+            OpKind::Named { func, params } => (func.call)(params, args),
+            OpKind::Local { call, .. } => call(args),
         }
     }
 
     /// The function's name or the closure's label.
     pub fn name(&self) -> &str {
-        match self {
-            Op::Named { func, .. } => func.name,
-            Op::Local { label, .. } => label,
+        match &*self.0 {
+            OpKind::Named { func, .. } => func.name,
+            OpKind::Local { label, .. } => label,
         }
     }
 
     /// Whether it may be inlined into dependents.
     pub fn is_cheap(&self) -> bool {
-        match self {
-            Op::Named { func, .. } => func.cheap,
-            Op::Local { cheap, .. } => *cheap,
+        match &*self.0 {
+            OpKind::Named { func, .. } => func.cheap,
+            OpKind::Local { cheap, .. } => *cheap,
         }
     }
 
     /// Whether it can run in another process.
     pub fn is_serializable(&self) -> bool {
-        matches!(self, Op::Named { .. })
+        matches!(&*self.0, OpKind::Named { .. })
     }
 }
 
 impl fmt::Debug for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Op::Named { func, params } => write!(f, "{}({params:?})", func.name),
-            Op::Local { label, .. } => write!(f, "<closure {label}>"),
+        match &*self.0 {
+            OpKind::Named { func, params } => write!(f, "{}({params:?})", func.name),
+            OpKind::Local { label, .. } => write!(f, "<closure {label}>"),
         }
     }
 }
@@ -175,12 +182,12 @@ impl Tokenize for Op {
     /// Named ops tokenize by name and parameters; a closure by its
     /// allocation, so two distinct closures never share a token.
     fn tokenize(&self, t: &mut Tokenizer) {
-        match self {
-            Op::Named { func, params } => {
+        match &*self.0 {
+            OpKind::Named { func, params } => {
                 t.tag(60).add(func.name).add(params);
             }
-            Op::Local { label, call, .. } => {
-                t.tag(61).add(&**label).add(&(Arc::as_ptr(call) as *const () as usize));
+            OpKind::Local { label, .. } => {
+                t.tag(61).add(&**label).add(&(Arc::as_ptr(&self.0) as *const () as usize));
             }
         }
     }

@@ -193,14 +193,8 @@ mod tests {
     /// One reduction finishes before the other starts.
     #[test]
     fn independent_reductions_do_not_interleave() {
-        let o = ordered(&[
-            ("a1", &[]),
-            ("a2", &[]),
-            ("b1", &[]),
-            ("b2", &[]),
-            ("a", &["a1", "a2"]),
-            ("b", &["b1", "b2"]),
-        ]);
+        let o =
+            ordered(&[("a1", &[]), ("a2", &[]), ("b1", &[]), ("b2", &[]), ("a", &["a1", "a2"]), ("b", &["b1", "b2"])]);
         let (first, second) = if o("a") < o("b") { ("a", "b") } else { ("b", "a") };
         for leaf in ["1", "2"] {
             assert!(o(first) < o(&format!("{second}{leaf}")));
@@ -272,13 +266,7 @@ mod tests {
     /// out1, which frees c1), so x is freed before anything else starts.
     #[test]
     fn last_reader_of_shared_input_runs_next() {
-        let o = ordered(&[
-            ("x", &[]),
-            ("c1", &["x"]),
-            ("c2", &["x"]),
-            ("out1", &["c1"]),
-            ("out2", &["c2"]),
-        ]);
+        let o = ordered(&[("x", &[]), ("c1", &["x"]), ("c2", &["x"]), ("out1", &["c1"]), ("out2", &["c2"])]);
         assert_eq!(o("x"), 0);
         assert_eq!(o("c2"), 3);
         assert_eq!(o("out2"), 4);
@@ -296,8 +284,8 @@ mod tests {
         let mut tasks: Vec<(&str, &[&str])> = refs.iter().map(|n| (*n, &[] as &[&str])).collect();
         tasks.push(("agg", &refs));
         let o = ordered(&tasks);
-        for i in 0..50 {
-            assert_eq!(o(&names[i]), i as u32);
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(o(name), i as u32);
         }
         assert_eq!(o("agg"), 50);
     }

@@ -45,8 +45,8 @@ pub enum Arg<R = TaskId> {
 pub struct Task<R = TaskId> {
     /// What to do.
     pub op: Op,
-    /// With what.
-    pub args: Vec<Arg<R>>,
+    /// With what (a boxed slice: two words, not three, per task).
+    pub args: Box<[Arg<R>]>,
 }
 
 /// A task as users write it: references are keys.
@@ -112,7 +112,7 @@ impl<R> Arg<R> {
 impl<R> Task<R> {
     /// A task.
     pub fn new(op: Op, args: Vec<Arg<R>>) -> Self {
-        Task { op, args }
+        Task { op, args: args.into_boxed_slice() }
     }
 
     /// Calls `f` on every reference, nested ones included, in argument order.
@@ -126,7 +126,7 @@ impl<R> Task<R> {
     }
 
     fn try_map_refs_inner<S, E>(self, f: &mut impl FnMut(R) -> Result<S, E>) -> Result<Task<S>, E> {
-        let args = self.args.into_iter().map(|a| a.try_map(f)).collect::<Result<_, _>>()?;
+        let args = Vec::from(self.args).into_iter().map(|a| a.try_map(f)).collect::<Result<_, _>>()?;
         Ok(Task { op: self.op, args })
     }
 
@@ -144,7 +144,7 @@ impl<R> Task<R> {
     }
 
     fn replace_refs_inner(self, f: &mut impl FnMut(R) -> Arg<R>) -> Task<R> {
-        let args = self.args.into_iter().map(|a| a.replace(f)).collect();
+        let args = Vec::from(self.args).into_iter().map(|a| a.replace(f)).collect();
         Task { op: self.op, args }
     }
 

@@ -136,7 +136,12 @@ pub fn compute(graph: Graph, outputs: &[Key], config: &Config) -> Result<Vec<Val
 /// Runs an already prepared graph with given priorities (no cull, no
 /// optimization): what `compute` does after preparing, and what benchmarks
 /// time on their own.
-pub fn execute(graph: &Graph, outputs: &[Key], priority: Vec<u32>, config: &Config) -> Result<Vec<Value>, ComputeError> {
+pub fn execute(
+    graph: &Graph,
+    outputs: &[Key],
+    priority: Vec<u32>,
+    config: &Config,
+) -> Result<Vec<Value>, ComputeError> {
     let out_ids = graph.ids_of(outputs)?;
     let nthreads = config.scheduler.nthreads();
     config.callbacks.start(graph, nthreads);

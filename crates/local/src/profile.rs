@@ -106,10 +106,19 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// The HTML page: a timeline with one lane per thread (neighbouring tasks
-/// of one kind closer than a pixel are drawn as one bar, so a million
-/// tasks still make a small page), CPU and memory curves, and a table of
-/// time per kind of task.
+fn rect(s: &mut String, x: f64, w: f64, y: f64, prefix: &str, title: &str) {
+    let _ = write!(
+        s,
+        "<rect x=\"{:.2}\" y=\"{y}\" width=\"{w:.2}\" height=\"{}\" fill=\"{}\"><title>{}</title></rect>",
+        x + 70.0,
+        LANE - 4.0,
+        color(prefix),
+        esc(title)
+    );
+}
+
+/// The HTML page: a timeline with one lane per thread, CPU and memory
+/// curves, and a table of time per kind of task.
 pub(crate) fn render_html(records: &[TaskRecord], samples: &[ResourceSample]) -> String {
     let span = records
         .iter()
@@ -137,33 +146,25 @@ pub(crate) fn render_html(records: &[TaskRecord], samples: &[ResourceSample]) ->
     for lane in 0..nlanes {
         let y = lane as f64 * LANE;
         let _ = write!(s, "<text x=\"0\" y=\"{}\" font-size=\"11\">thread {lane}</text>", y + 15.0);
-        let mut bar: Option<(f64, f64, &str, usize)> = None;
-        let flush = |s: &mut String, b: (f64, f64, &str, usize)| {
-            let (x0, x1, prefix, n) = b;
-            let _ = write!(
-                s,
-                "<rect x=\"{:.2}\" y=\"{y}\" width=\"{:.2}\" height=\"{}\" fill=\"{}\"><title>{} ({n} task{})</title></rect>",
-                x0 + 70.0,
-                (x1 - x0).max(0.5),
-                LANE - 4.0,
-                color(prefix),
-                esc(prefix),
-                if n == 1 { "" } else { "s" }
-            );
-        };
+        // Tasks narrower than a pixel are binned per pixel column and the
+        // column is drawn in the colour of the kind that took most time in
+        // it, so a million tasks make a page of a few thousand bars.
+        let mut bins: BTreeMap<usize, BTreeMap<&str, (usize, f64)>> = BTreeMap::new();
         for r in records.iter().filter(|r| r.worker == lane) {
             let (x0, x1, p) = (x(r.start), x(r.end), r.key.prefix());
-            bar = match bar {
-                Some((b0, b1, bp, n)) if bp == p && x0 - b1 < 1.0 => Some((b0, x1.max(b1), bp, n + 1)),
-                Some(b) => {
-                    flush(&mut s, b);
-                    Some((x0, x1, p, 1))
-                }
-                None => Some((x0, x1, p, 1)),
-            };
+            if x1 - x0 >= 1.0 {
+                let title = format!("{} ({:.3} ms)", r.key, (r.end - r.start).as_secs_f64() * 1e3);
+                rect(&mut s, x0, x1 - x0, y, p, &title);
+            } else {
+                let e = bins.entry(x0 as usize).or_default().entry(p).or_default();
+                e.0 += 1;
+                e.1 += (r.end - r.start).as_secs_f64();
+            }
         }
-        if let Some(b) = bar {
-            flush(&mut s, b);
+        for (px, kinds) in bins {
+            let Some((top, _)) = kinds.iter().max_by(|a, b| a.1 .1.total_cmp(&b.1 .1)) else { continue };
+            let title: Vec<String> = kinds.iter().map(|(k, (n, _))| format!("{k} ×{n}")).collect();
+            rect(&mut s, px as f64, 1.0, y, top, &title.join(", "));
         }
     }
     let _ = write!(s, "<text x=\"70\" y=\"{}\" font-size=\"11\">0 s</text>", h - 4.0);
@@ -173,7 +174,11 @@ pub(crate) fn render_html(records: &[TaskRecord], samples: &[ResourceSample]) ->
         let max_cpu = samples.iter().map(|p| p.cpu_percent).fold(100.0, f64::max);
         let max_mem = samples.iter().map(|p| p.rss_bytes).max().unwrap_or(1).max(1) as f64;
         let line = |f: &dyn Fn(&ResourceSample) -> f64| {
-            samples.iter().map(|p| format!("{:.1},{:.1}", x(p.time) + 70.0, 150.0 - 140.0 * f(p))).collect::<Vec<_>>().join(" ")
+            samples
+                .iter()
+                .map(|p| format!("{:.1},{:.1}", x(p.time) + 70.0, 150.0 - 140.0 * f(p)))
+                .collect::<Vec<_>>()
+                .join(" ")
         };
         let _ = write!(
             s,

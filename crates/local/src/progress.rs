@@ -33,13 +33,7 @@ impl Default for ProgressBar {
 impl ProgressBar {
     /// A bar that appears once a run has lasted `min_time`.
     pub fn new(min_time: Duration) -> Self {
-        ProgressBar {
-            min_time,
-            to_stderr: true,
-            done: Arc::default(),
-            shown: Arc::default(),
-            ticker: Mutex::new(None),
-        }
+        ProgressBar { min_time, to_stderr: true, done: Arc::default(), shown: Arc::default(), ticker: Mutex::new(None) }
     }
 
     /// A bar that counts but never draws (for tests).

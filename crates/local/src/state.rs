@@ -64,17 +64,7 @@ impl<'g> ExecState<'g> {
                 ready.push(Reverse(pack(priority[t.idx()], t)));
             }
         }
-        ExecState {
-            graph,
-            priority,
-            phase,
-            missing,
-            readers,
-            results: vec![None; n],
-            ready,
-            running: 0,
-            done: 0,
-        }
+        ExecState { graph, priority, phase, missing, readers, results: vec![None; n], ready, running: 0, done: 0 }
     }
 
     /// The graph being run.
@@ -177,7 +167,12 @@ impl<'g> ExecState<'g> {
             let finished_deps = g.deps(t).iter().filter(|d| self.phase[d.idx()] == Phase::Done).count();
             assert_eq!(self.missing[i] as usize, g.deps(t).len() - finished_deps, "missing count of {}", g.key(t));
             assert_eq!(queued[i], self.phase[i] == Phase::Ready, "ready queue vs phase of {}", g.key(t));
-            assert_eq!(self.phase[i] == Phase::Waiting, self.missing[i] > 0, "waiting iff missing inputs: {}", g.key(t));
+            assert_eq!(
+                self.phase[i] == Phase::Waiting,
+                self.missing[i] > 0,
+                "waiting iff missing inputs: {}",
+                g.key(t)
+            );
             let held = self.phase[i] == Phase::Done && self.readers[i] > 0;
             assert_eq!(self.results[i].is_some(), held, "result held of {}", g.key(t));
             running += (self.phase[i] == Phase::Running) as usize;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use blockwork_graph::{lit, r, Data, Graph, Key, Op, Task, TaskError, TaskId, Value};
 use blockwork_local::{
-    compute, Callback, CancelToken, ComputeError, Config, ProgressBar, Profiler, ResourceProfiler, Scheduler,
+    compute, Callback, CancelToken, ComputeError, Config, Profiler, ProgressBar, ResourceProfiler, Scheduler,
 };
 use proptest::prelude::*;
 

@@ -1,0 +1,223 @@
+//! `overhead`: per-task cost of the schedulers on no-op tasks.
+//!
+//! Graphs (result = N for all):
+//! - `chain`: t0 = 0; t_i = inc(t_{i-1}), N tasks in a line;
+//! - `fan`: N independent leaves, then one task taking all of them (returns their count);
+//! - `tree`: N leaves of 1 summed by a binary tree (2N − 1 tasks).
+//!
+//! Modes: `raw` builds the graph directly with a `GraphBuilder` (what the
+//! collections do); `delayed` builds it through the `delayed` API.
+//! Timed phases: build (graph construction and validation), order, exec
+//! (the scheduler run, unoptimized: every no-op task really is scheduled).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use blockwork as bw;
+use bw::graph::{r, Graph, GraphBuilder, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use serde_json::json;
+
+use crate::alloc;
+
+fn inc(_: &Value, args: Vec<Value>) -> TaskResult {
+    match args.as_slice() {
+        [] => Ok(Value::Int(1)),
+        [Value::Int(i)] => Ok(Value::Int(i + 1)),
+        _ => Err(TaskError::new("inc wants at most one int")),
+    }
+}
+
+fn noop(_: &Value, args: Vec<Value>) -> TaskResult {
+    Ok(args.into_iter().next().unwrap_or(Value::Int(1)))
+}
+
+fn count(_: &Value, args: Vec<Value>) -> TaskResult {
+    match args.as_slice() {
+        [Value::List(xs)] => Ok(Value::Int(xs.len() as i64)),
+        _ => Err(TaskError::new("count wants one list")),
+    }
+}
+
+fn add(_: &Value, args: Vec<Value>) -> TaskResult {
+    Ok(Value::Int(args.iter().map(|v| if let Value::Int(i) = v { *i } else { 0 }).sum()))
+}
+
+static INC: NamedFn = NamedFn::new("bench.inc", inc);
+static NOOP: NamedFn = NamedFn::new("bench.noop", noop);
+static COUNT: NamedFn = NamedFn::new("bench.count", count);
+static ADD: NamedFn = NamedFn::new("bench.add", add);
+
+fn op(f: &'static NamedFn) -> Op {
+    Op::named(f, Value::Unit)
+}
+
+/// Builds the graph directly; returns it and its output.
+pub fn build_raw(pattern: &str, n: u32) -> anyhow::Result<(Graph, Key)> {
+    let mut b = GraphBuilder::with_capacity(2 * n as usize);
+    let out = match pattern {
+        "chain" => {
+            let name: Arc<str> = "inc".into();
+            let inc = op(&INC);
+            for i in 0..n {
+                let args = if i == 0 { vec![] } else { vec![r(Key::with_shared_name(&name, &[i - 1]))] };
+                b.insert(Key::with_shared_name(&name, &[i]), Task::new(inc.clone(), args));
+            }
+            Key::with_shared_name(&name, &[n - 1])
+        }
+        "fan" => {
+            let name: Arc<str> = "leaf".into();
+            let noop = op(&NOOP);
+            for i in 0..n {
+                b.insert(
+                    Key::with_shared_name(&name, &[i]),
+                    Task::new(noop.clone(), vec![bw::graph::lit(i64::from(i))]),
+                );
+            }
+            let refs = (0..n).map(|i| r(Key::with_shared_name(&name, &[i]))).collect();
+            b.insert(Key::new("agg"), Task::new(op(&COUNT), vec![bw::graph::Arg::List(refs)]));
+            Key::new("agg")
+        }
+        "tree" => {
+            let leaf: Arc<str> = "one".into();
+            let mut level: Vec<Key> = (0..n).map(|i| Key::with_shared_name(&leaf, &[i])).collect();
+            let (noop, add) = (op(&NOOP), op(&ADD));
+            for k in &level {
+                b.insert(k.clone(), Task::new(noop.clone(), vec![]));
+            }
+            let mut depth = 0u32;
+            while level.len() > 1 {
+                depth += 1;
+                let name: Arc<str> = format!("add-{depth:x}").into();
+                level = level
+                    .chunks(2)
+                    .enumerate()
+                    .map(|(i, pair)| {
+                        let k = Key::with_shared_name(&name, &[i as u32]);
+                        b.insert(k.clone(), Task::new(add.clone(), pair.iter().cloned().map(r).collect()));
+                        k
+                    })
+                    .collect();
+            }
+            level.pop().ok_or_else(|| anyhow::anyhow!("tree needs n >= 1"))?
+        }
+        other => anyhow::bail!("unknown pattern {other:?}: use chain, fan or tree"),
+    };
+    Ok((b.build()?, out))
+}
+
+/// Builds the same graph through `delayed`.
+fn build_delayed(pattern: &str, n: u32) -> anyhow::Result<(Graph, Key)> {
+    use bw::delayed::func;
+    let d = match pattern {
+        "chain" => {
+            let inc = func("inc", |x: i64| x + 1);
+            let mut x = inc.call((0,));
+            for _ in 1..n {
+                x = inc.call((&x,));
+            }
+            x
+        }
+        "fan" => {
+            let noop = func("noop", |x: i64| x);
+            let leaves: Vec<_> = (0..n).map(|i| noop.call((i64::from(i),))).collect();
+            func("agg", |xs: Vec<i64>| xs.len() as i64).call((leaves,))
+        }
+        "tree" => {
+            let one = func("one", || 1i64);
+            let add = func("add", |a: i64, b: i64| a + b);
+            let mut level: Vec<_> = (0..n).map(|_| one.call(())).collect();
+            while level.len() > 1 {
+                level = level
+                    .chunks(2)
+                    .map(|p| if p.len() == 2 { add.call((&p[0], &p[1])) } else { p[0].clone() })
+                    .collect();
+            }
+            level.pop().ok_or_else(|| anyhow::anyhow!("tree needs n >= 1"))?
+        }
+        other => anyhow::bail!("unknown pattern {other:?}: use chain, fan or tree"),
+    };
+    Ok((d.graph()?, d.key().clone()))
+}
+
+/// One measured run.
+struct Run {
+    build: f64,
+    order: f64,
+    exec: f64,
+    tasks: usize,
+    edges: usize,
+    graph_bytes: usize,
+    peak_bytes: usize,
+    result: i64,
+}
+
+fn run_once(mode: &str, pattern: &str, n: u32, config: &bw::Config) -> anyhow::Result<Run> {
+    let base = alloc::live();
+    alloc::reset_peak();
+    let t0 = Instant::now();
+    let (graph, out) = match mode {
+        "raw" => build_raw(pattern, n)?,
+        "delayed" => build_delayed(pattern, n)?,
+        other => anyhow::bail!("unknown mode {other:?}: use raw or delayed"),
+    };
+    let build = t0.elapsed().as_secs_f64();
+    let graph_bytes = alloc::live().saturating_sub(base);
+    let t1 = Instant::now();
+    let priority = bw::graph::order(&graph);
+    let order = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    let vals = bw::local::execute(&graph, std::slice::from_ref(&out), priority, config)?;
+    let exec = t2.elapsed().as_secs_f64();
+    let peak_bytes = alloc::peak().saturating_sub(base);
+    let result = match vals.first() {
+        Some(Value::Int(i)) => *i,
+        other => anyhow::bail!("unexpected result {other:?}"),
+    };
+    let (tasks, edges) = (graph.len(), graph.num_edges());
+    drop(graph);
+    Ok(Run { build, order, exec, tasks, edges, graph_bytes, peak_bytes, result })
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// Runs the workload and returns its JSON record.
+pub fn run(
+    n: u32,
+    pattern: &str,
+    mode: &str,
+    scheduler: bw::Scheduler,
+    repeats: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let config = bw::Config::with_scheduler(scheduler).optimize(false);
+    let runs: Vec<Run> = (0..repeats.max(1)).map(|_| run_once(mode, pattern, n, &config)).collect::<Result<_, _>>()?;
+    let last = runs.last().expect("at least one run");
+    if last.result != i64::from(n) {
+        anyhow::bail!("wrong result {} for n = {n}", last.result);
+    }
+    let total = median(runs.iter().map(|r| r.build + r.order + r.exec).collect());
+    let exec = median(runs.iter().map(|r| r.exec).collect());
+    let impl_name = match scheduler {
+        bw::Scheduler::Sync => "blockwork-sync",
+        bw::Scheduler::Threads(_) => "blockwork-threads",
+    };
+    Ok(json!({
+        "workload": "overhead",
+        "impl": impl_name,
+        "params": {"n": n, "pattern": pattern, "mode": mode, "threads": scheduler.nthreads(), "repeats": repeats},
+        "seconds": total,
+        "result": last.result,
+        "peak_rss_mib": alloc::peak_rss_mib(),
+        "tasks": last.tasks,
+        "edges": last.edges,
+        "build_s": median(runs.iter().map(|r| r.build).collect()),
+        "order_s": median(runs.iter().map(|r| r.order).collect()),
+        "exec_s": exec,
+        "exec_us_per_task": exec / n as f64 * 1e6,
+        "e2e_us_per_task": total / n as f64 * 1e6,
+        "graph_bytes_per_task": last.graph_bytes as f64 / last.tasks as f64,
+        "peak_heap_bytes_per_task": last.peak_bytes as f64 / last.tasks as f64,
+    }))
+}

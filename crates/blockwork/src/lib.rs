@@ -1,0 +1,38 @@
+//! blockwork: parallel computing by blocked algorithms and dynamic task
+//! scheduling.
+//!
+//! Big computations are cut into many small tasks on blocks; the tasks
+//! form a graph; a scheduler runs the graph on the threads of this machine
+//! (or, later, the workers of a cluster) keeping memory low.
+//!
+//! ```
+//! use blockwork as bw;
+//!
+//! let load = bw::delayed::func("load", |i: i64| (0..1000).map(|x| (x * i) as f64).collect::<Vec<f64>>());
+//! let mean = bw::delayed::func("mean", |xs: Vec<f64>| xs.iter().sum::<f64>() / xs.len() as f64);
+//! let total = bw::delayed::func("total", |ms: Vec<f64>| ms.iter().sum::<f64>());
+//!
+//! let means: Vec<_> = (0..8).map(|i| mean.call((load.call((i,)),))).collect();
+//! let t = total.call((&means,));                  // a graph of 17 tasks; nothing ran
+//! let v: f64 = t.compute()?;                      // threads, one per core
+//! assert_eq!(v, (0..8).map(|i| 999.0 * i as f64 / 2.0).sum::<f64>());
+//!
+//! let v: f64 = t.compute_with(&bw::Config::with_scheduler(bw::Scheduler::Sync))?; // one thread, for debugging
+//! # Ok::<(), bw::ComputeError>(())
+//! ```
+//!
+//! The crates behind this facade, from the bottom up:
+//!
+//! | module | crate | holds |
+//! |---|---|---|
+//! | [`graph`] | `blockwork-graph` | keys, tasks, values, validated graphs, cull, fuse, order, DOT |
+//! | [`local`] | `blockwork-local` | the sync and threaded schedulers, callbacks, progress bar, profilers |
+//! | [`delayed`] | `blockwork-delayed` | lazy function calls |
+
+pub use blockwork_delayed as delayed;
+pub use blockwork_graph as graph;
+pub use blockwork_local as local;
+
+pub use blockwork_delayed::{compute, compute_with, Delayed};
+pub use blockwork_graph::{Graph, GraphError, Key, Value};
+pub use blockwork_local::{CancelToken, ComputeError, Config, Profiler, ProgressBar, ResourceProfiler, Scheduler};
