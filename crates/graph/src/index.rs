@@ -17,9 +17,18 @@ pub(crate) struct KeyIndex {
     table: HashTable<TaskId>,
 }
 
+/// FxHash of the key, then murmur3's finalizer: Fx alone leaves the high
+/// bits of keys that differ only in a small block index nearly equal, and
+/// hashbrown uses the high bits to filter probes, so a million
+/// `("x", i)` keys would collide into long probe chains.
 #[inline]
 fn hash(k: &Key) -> u64 {
-    FxBuildHasher.hash_one(k)
+    let mut h = FxBuildHasher.hash_one(k);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
 impl KeyIndex {

@@ -1,0 +1,67 @@
+//! The README's examples, kept compiling and correct.
+
+use std::sync::Arc;
+
+use blockwork as bw;
+use bw::delayed::{delayed, func};
+use bw::graph::{lit, r, Graph, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
+
+#[test]
+fn quickstart() -> Result<(), Box<dyn std::error::Error>> {
+    let inc = func("inc", |x: i64| x + 1);
+    let add = func("add", |a: i64, b: i64| a + b);
+    let total = func("total", |xs: Vec<i64>| xs.iter().sum::<i64>());
+
+    let xs: Vec<_> = (0..10).map(|i| inc.call((i,))).collect();
+    let s = add.call((total.call((&xs,)), delayed(100i64)));
+    assert_eq!(s.graph()?.len(), 13);
+    assert_eq!(s.compute()?, 155);
+
+    let (a, b) = bw::compute((&s, &xs[3]))?;
+    assert_eq!((a, b), (155, 4));
+
+    let v = s.compute_with(&bw::Config::with_scheduler(bw::Scheduler::Sync))?;
+    assert_eq!(v, 155);
+
+    let profiler = Arc::new(bw::Profiler::new());
+    let resources = Arc::new(bw::ResourceProfiler::default());
+    let cancel = bw::CancelToken::new();
+    let config = bw::Config::with_scheduler(bw::Scheduler::Threads(4))
+        .callback(Arc::new(bw::ProgressBar::default()))
+        .callback(profiler.clone())
+        .callback(resources.clone())
+        .cancel_token(cancel.clone());
+    assert_eq!(s.compute_with(&config)?, 155);
+    let path = std::env::temp_dir().join(format!("bw-readme-{}.html", std::process::id()));
+    profiler.write_html(&path, Some(&resources))?;
+    std::fs::remove_file(path)?;
+    Ok(())
+}
+
+fn scale(params: &Value, args: Vec<Value>) -> TaskResult {
+    match (params, args.as_slice()) {
+        (Value::Float(k), [Value::Float(x)]) => Ok(Value::Float(k * x)),
+        _ => Err(TaskError::new("scale wants a float parameter and one float")),
+    }
+}
+static SCALE: NamedFn = NamedFn::new("myapp.scale", scale);
+
+#[test]
+fn named_functions() -> Result<(), Box<dyn std::error::Error>> {
+    let y: bw::Delayed<f64> = bw::delayed::named(&SCALE).params(3.0).call(vec![bw::delayed::arg::<f64, _>(2.0)]);
+    assert_eq!(y.compute()?, 6.0);
+    Ok(())
+}
+
+#[test]
+fn graphs_by_hand() -> Result<(), Box<dyn std::error::Error>> {
+    let add = Op::local("add", |a| Ok(Value::Int(a.iter().map(|v| if let Value::Int(i) = v { *i } else { 0 }).sum())));
+    let g = Graph::from_tasks([
+        (Key::block("x", &[0]), Task::new(add.clone(), vec![lit(1i64)])),
+        (Key::block("x", &[1]), Task::new(add.clone(), vec![lit(2i64)])),
+        (Key::new("total"), Task::new(add, vec![r(Key::block("x", &[0])), r(Key::block("x", &[1]))])),
+    ])?;
+    let out = bw::local::compute(g, &[Key::new("total")], &bw::Config::default())?;
+    assert_eq!(out, vec![Value::Int(3)]);
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! The `blockwork` command as a user runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn blockwork() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_blockwork"))
+}
+
+#[test]
+fn demo_runs_and_writes_a_profile() {
+    let profile = std::env::temp_dir().join(format!("bw-cli-profile-{}.html", std::process::id()));
+    let out = blockwork().args(["demo", "--n", "20000", "--profile"]).arg(&profile).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("warmest day 29"), "{stdout}");
+    assert!(stdout.contains("result 20000"), "{stdout}");
+    let html = std::fs::read_to_string(&profile).unwrap();
+    assert!(html.contains("blockwork profile"));
+    let _ = std::fs::remove_file(profile);
+}
+
+#[test]
+fn ctrl_c_cancels_the_demo() {
+    let mut child = blockwork()
+        .args(["demo", "--n", "1000000", "--profile", "/dev/null"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    for line in BufReader::new(stdout).lines() {
+        if line.unwrap().starts_with("== 2.") {
+            break;
+        }
+    }
+    let t0 = Instant::now();
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("the computation was cancelled"), "{stderr}");
+    assert!(t0.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn help_lists_the_demo() {
+    let out = blockwork().arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("demo"));
+}
