@@ -90,12 +90,15 @@ pub(crate) fn build_graph<'a>(roots: impl IntoIterator<Item = &'a Arc<Node>>) ->
     let mut seen: FxHashSet<*const Node> = FxHashSet::default();
     let mut stack: Vec<&Arc<Node>> = roots.into_iter().collect();
     while let Some(n) = stack.pop() {
-        if !seen.insert(Arc::as_ptr(n)) || b.contains(&n.key) {
+        if !seen.insert(Arc::as_ptr(n)) {
             continue;
         }
+        // Equal keys are equal computations: a second node with a key
+        // already present (a pure call made twice) adds nothing.
         let task = Task::new(n.op.clone(), n.args.iter().map(NodeArg::to_arg).collect());
-        b.insert(n.key.clone(), task);
-        n.args.iter().for_each(|a| a.children(&mut stack));
+        if b.insert(n.key.clone(), task) {
+            n.args.iter().for_each(|a| a.children(&mut stack));
+        }
     }
     b.build()
 }
