@@ -36,9 +36,10 @@ impl ProgressBar {
         ProgressBar { min_time, to_stderr: true, done: Arc::default(), shown: Arc::default(), ticker: Mutex::new(None) }
     }
 
-    /// A bar that counts but never draws (for tests).
-    pub fn hidden() -> Self {
-        ProgressBar { to_stderr: false, ..Self::new(Duration::ZERO) }
+    /// The same bar, counting but never drawing (for tests and embedding).
+    pub fn hidden(mut self) -> Self {
+        self.to_stderr = false;
+        self
     }
 
     /// Tasks finished in the current or last run.

@@ -240,7 +240,7 @@ impl Callback for Counting {
 fn callbacks_see_every_task() {
     static RAN: AtomicUsize = AtomicUsize::new(0);
     let cb = Arc::new(Counting::default());
-    let progress = Arc::new(ProgressBar::hidden());
+    let progress = Arc::new(ProgressBar::new(Duration::from_secs(60)).hidden());
     let cfg = Config::with_scheduler(Scheduler::Threads(2)).callback(cb.clone()).callback(progress.clone());
     let out = compute(sleepy_fan(200, &RAN, None), &[Key::new("total")], &cfg).unwrap();
     assert_eq!(out, vec![Value::Int(200)]);
@@ -250,6 +250,13 @@ fn callbacks_see_every_task() {
     assert_eq!(*cb.finishes.lock().unwrap(), vec![true]);
     assert_eq!(*cb.workers.lock().unwrap(), [0, 1].into_iter().collect());
     assert_eq!(progress.completed(), 201);
+    assert!(!progress.was_shown(), "a run shorter than min_time shows no bar");
+
+    let progress = Arc::new(ProgressBar::new(Duration::from_millis(50)).hidden());
+    let cfg = Config::with_scheduler(Scheduler::Threads(2)).callback(progress.clone());
+    compute(sleepy_fan(400, &RAN, None), &[Key::new("total")], &cfg).unwrap();
+    assert!(progress.was_shown(), "a run longer than min_time shows the bar");
+    assert_eq!(progress.completed(), 401);
 
     static C: Counter = Counter::new();
     let cb = Arc::new(Counting::default());
