@@ -1,0 +1,286 @@
+//! Making arrays: from ndarrays, constants, ranges, identity matrices,
+//! functions of the index, and seeded random numbers.
+
+use std::sync::Arc;
+
+use blockwork_graph::{builtins, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use ndarray::{ArrayD, IxDyn, SliceInfoElem};
+
+use crate::array::{new_layer, normalize, Array};
+use crate::block::Block;
+use crate::chunks::{ChunkSpec, Chunks};
+use crate::dtype::{with_dtype, Element, Float, Numeric};
+use crate::error::{ArrayError, Result};
+use crate::layer::Namer;
+use crate::params::{list, sizes, Params};
+use crate::rng::Rng;
+
+/// Cuts an in-memory ndarray into blocks. The blocks travel in the graph
+/// as literals; the name is a token of the contents.
+pub fn from_ndarray<T: Element>(a: ArrayD<T>, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+    let shape = a.shape().to_vec();
+    let chunks = normalize::<T>(chunks, &shape)?;
+    let namer = Namer::new("array").add(&shape).with(|t| {
+        let mut buf = Vec::with_capacity(8192);
+        for x in a.iter() {
+            x.tokenize_into(&mut buf);
+            if buf.len() >= 8184 {
+                t.bytes(&buf);
+                buf.clear();
+            }
+        }
+        t.bytes(&buf);
+    });
+    let offsets: Vec<Vec<usize>> = (0..shape.len()).map(|ax| chunks.offsets(ax)).collect();
+    let layer = new_layer("array", namer, &chunks, vec![], |idx| {
+        let info: Vec<SliceInfoElem> = idx
+            .iter()
+            .enumerate()
+            .map(|(ax, &i)| SliceInfoElem::Slice {
+                start: offsets[ax][i as usize] as isize,
+                end: Some(offsets[ax][i as usize + 1] as isize),
+                step: 1,
+            })
+            .collect();
+        let block = a.slice(info.as_slice()).to_owned();
+        Task::new(Op::named(&builtins::CONSTANT, Block::Dense(block).into_value()), vec![])
+    });
+    Ok(Array::from_parts(shape, chunks, layer))
+}
+
+/// What a generated block holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Gen {
+    Full = 0,
+    Arange = 1,
+    Eye = 2,
+    Uniform = 3,
+    Normal = 4,
+    Integers = 5,
+    Pattern = 6,
+}
+
+impl Gen {
+    fn from_code(c: i64) -> Option<Gen> {
+        [Gen::Full, Gen::Arange, Gen::Eye, Gen::Uniform, Gen::Normal, Gen::Integers, Gen::Pattern]
+            .get(usize::try_from(c).ok()?)
+            .copied()
+    }
+}
+
+/// Parameters: [gen, dtype, block shape, block offsets, block number, a, b, c].
+fn generate(params: &Value, _args: Vec<Value>) -> TaskResult {
+    let p = Params::of(params)?;
+    let gen = Gen::from_code(p.int(0)?).ok_or_else(|| TaskError::new("unknown generator"))?;
+    let dtype = p.dtype(1)?;
+    let shape = p.usizes(2)?;
+    let offsets = p.usizes(3)?;
+    let block_no = p.int(4)? as u64;
+    let (a, b, c) = (p.value(5)?, p.value(6)?, p.value(7)?);
+    let float = |v: &Value| match v {
+        Value::Float(x) => *x,
+        Value::Int(i) => *i as f64,
+        _ => 0.0,
+    };
+    with_dtype!(dtype, T => {
+        let block: Block<T> = match gen {
+            Gen::Full => Block::Const {
+                value: T::from_value(a).ok_or_else(|| TaskError::new("full: bad fill value"))?,
+                shape,
+            },
+            Gen::Arange => {
+                let (start, step) = (float(a), float(b));
+                Block::Dense(ArrayD::from_shape_fn(IxDyn(&shape), |i| T::from_f64(start + step * (offsets[0] + i[0]) as f64)))
+            }
+            Gen::Eye => {
+                let k = float(a) as i64;
+                let one = T::from_f64(1.0);
+                Block::Dense(ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+                    if (offsets[1] + i[1]) as i64 - (offsets[0] + i[0]) as i64 == k { one } else { T::default() }
+                }))
+            }
+            Gen::Uniform | Gen::Normal | Gen::Integers => {
+                let mut rng = Rng::for_block(float(c) as u64, block_no);
+                let n: usize = shape.iter().product();
+                let (lo, hi) = (float(a), float(b));
+                let data: Vec<T> = match gen {
+                    Gen::Uniform => (0..n).map(|_| T::from_f64(lo + (hi - lo) * rng.uniform())).collect(),
+                    Gen::Normal => (0..n).map(|_| T::from_f64(lo + hi * rng.normal())).collect(),
+                    _ => (0..n).map(|_| T::from_f64(rng.integer(lo as i64, hi as i64) as f64)).collect(),
+                };
+                Block::Dense(ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(TaskError::new)?)
+            }
+            Gen::Pattern => Block::Dense(ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+                let v = match shape.len() {
+                    1 => (offsets[0] + i[0]) % 101,
+                    _ => (7 * (offsets[0] + i[0]) + 13 * (offsets[1] + i[1])) % 101,
+                };
+                T::from_f64(v as f64 / 101.0)
+            })),
+        };
+        Ok(block.into_value())
+    })
+}
+
+static GENERATE: NamedFn = NamedFn::new("blockwork.array.generate", generate);
+
+fn generated<T: Element>(
+    gen: Gen,
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    abc: [Value; 3],
+) -> Result<Array<T>> {
+    blockwork_graph::register(&GENERATE);
+    let chunks = normalize::<T>(chunks, shape)?;
+    gen_with_chunks(gen, shape, chunks, abc)
+}
+
+fn gen_with_chunks<T: Element>(gen: Gen, shape: &[usize], chunks: Chunks, abc: [Value; 3]) -> Result<Array<T>> {
+    let namer = Namer::new("generate").add(&(gen as i64)).add(&T::DTYPE.code()).add(shape).with(|t| {
+        t.add(&chunks.axes().to_vec());
+        abc.iter().for_each(|v| {
+            t.add(v);
+        })
+    });
+    let prefix = match gen {
+        Gen::Full => "full",
+        Gen::Arange => "arange",
+        Gen::Eye => "eye",
+        Gen::Uniform => "random",
+        Gen::Normal => "normal",
+        Gen::Integers => "integers",
+        Gen::Pattern => "pattern",
+    };
+    let offsets: Vec<Vec<usize>> = (0..shape.len()).map(|ax| chunks.offsets(ax)).collect();
+    let numblocks = chunks.numblocks();
+    let layer = new_layer(prefix, namer, &chunks, vec![], |idx| {
+        let bshape = chunks.block_shape(idx);
+        let boff: Vec<usize> = idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize]).collect();
+        let block_no = idx.iter().zip(&numblocks).fold(0u64, |acc, (&i, &n)| acc * n as u64 + u64::from(i));
+        let params = list(vec![
+            Value::Int(gen as i64),
+            Value::Int(T::DTYPE.code()),
+            sizes(&bshape),
+            sizes(&boff),
+            Value::Int(block_no as i64),
+            abc[0].clone(),
+            abc[1].clone(),
+            abc[2].clone(),
+        ]);
+        Task::new(Op::named(&GENERATE, params), vec![])
+    });
+    Ok(Array::from_parts(shape.to_vec(), chunks, layer))
+}
+
+/// An array with every element `value`. Its blocks are constants: no
+/// memory until a kernel needs the elements.
+pub fn full<T: Element>(shape: &[usize], value: T, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+    generated(Gen::Full, shape, chunks, [value.to_value(), Value::Unit, Value::Unit])
+}
+
+/// Ones.
+pub fn ones<T: Numeric>(shape: &[usize], chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+    full(shape, T::ONE, chunks)
+}
+
+/// Zeros.
+pub fn zeros<T: Numeric>(shape: &[usize], chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+    full(shape, T::ZERO, chunks)
+}
+
+/// An array whose contents do not matter (zeros, and free: constant blocks).
+pub fn empty<T: Element>(shape: &[usize], chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+    full(shape, T::default(), chunks)
+}
+
+/// `start, start + step, …` below `stop`, as NumPy's `arange`.
+pub fn arange<T: Numeric>(start: f64, stop: f64, step: f64, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+    if step == 0.0 || !step.is_finite() {
+        return Err(ArrayError::Argument(format!("arange step must be finite and non-zero, got {step}")));
+    }
+    let n = ((stop - start) / step).ceil().max(0.0) as usize;
+    generated(Gen::Arange, &[n], chunks, [Value::Float(start), Value::Float(step), Value::Unit])
+}
+
+/// `num` evenly spaced values from `start` to `stop` (included when `endpoint`).
+pub fn linspace<T: Float>(start: f64, stop: f64, num: usize, endpoint: bool, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+    let div = if endpoint { num.saturating_sub(1) } else { num };
+    let step = if div == 0 { 0.0 } else { (stop - start) / div as f64 };
+    generated(Gen::Arange, &[num], chunks, [Value::Float(start), Value::Float(step), Value::Unit])
+}
+
+/// An `n × m` matrix with ones on diagonal `k` (0: the main one).
+pub fn eye<T: Numeric>(n: usize, m: usize, k: i64, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+    generated(Gen::Eye, &[n, m], chunks, [Value::Int(k), Value::Unit, Value::Unit])
+}
+
+/// An array whose element at index `i` is `f(i)`. The closure runs in
+/// this process only (a local task).
+pub fn fromfunction<T: Element>(
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    f: impl Fn(&[usize]) -> T + Send + Sync + 'static,
+) -> Result<Array<T>> {
+    let chunks = normalize::<T>(chunks, shape)?;
+    let f = Arc::new(f);
+    let op_token = Op::local("fromfunction", |_| Ok(Value::Unit));
+    let namer = Namer::new("fromfunction").add(shape).add(&op_token).add(&chunks.axes().to_vec());
+    let offsets: Vec<Vec<usize>> = (0..shape.len()).map(|ax| chunks.offsets(ax)).collect();
+    let layer = new_layer("fromfunction", namer, &chunks, vec![], |idx| {
+        let bshape = chunks.block_shape(idx);
+        let boff: Vec<usize> = idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize]).collect();
+        let f = Arc::clone(&f);
+        Task::new(
+            Op::local("fromfunction", move |_| {
+                let mut full = vec![0usize; boff.len()];
+                let a = ArrayD::from_shape_fn(IxDyn(&bshape), |i| {
+                    for (ax, v) in full.iter_mut().enumerate() {
+                        *v = boff[ax] + i[ax];
+                    }
+                    f(&full)
+                });
+                Ok(Block::Dense(a).into_value())
+            }),
+            vec![],
+        )
+    });
+    Ok(Array::from_parts(shape.to_vec(), chunks, layer))
+}
+
+/// The benchmark fill: `x[i, j] = ((7 i + 13 j) mod 101) / 101` (1-d:
+/// `(i mod 101) / 101`), which NumPy reproduces exactly.
+pub fn pattern<T: Float>(shape: &[usize], chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+    if shape.is_empty() || shape.len() > 2 {
+        return Err(ArrayError::Shape(format!("the pattern fill is defined for 1-d and 2-d arrays, not {shape:?}")));
+    }
+    generated(Gen::Pattern, shape, chunks, [Value::Unit, Value::Unit, Value::Unit])
+}
+
+/// Seeded random arrays. A seed gives the same array on any scheduler and
+/// thread count: each block draws from its own stream.
+pub mod random {
+    use super::*;
+
+    /// Uniform in [0, 1).
+    pub fn random(shape: &[usize], chunks: impl Into<ChunkSpec>, seed: u64) -> Result<Array<f64>> {
+        uniform(0.0, 1.0, shape, chunks, seed)
+    }
+
+    /// Uniform in [low, high).
+    pub fn uniform<T: Float>(low: f64, high: f64, shape: &[usize], chunks: impl Into<ChunkSpec>, seed: u64) -> Result<Array<T>> {
+        generated(Gen::Uniform, shape, chunks, [Value::Float(low), Value::Float(high), Value::Int(seed as i64)])
+    }
+
+    /// Normal with mean `loc` and standard deviation `scale`.
+    pub fn normal<T: Float>(loc: f64, scale: f64, shape: &[usize], chunks: impl Into<ChunkSpec>, seed: u64) -> Result<Array<T>> {
+        generated(Gen::Normal, shape, chunks, [Value::Float(loc), Value::Float(scale), Value::Int(seed as i64)])
+    }
+
+    /// Integers in [low, high).
+    pub fn integers<T: Numeric>(low: i64, high: i64, shape: &[usize], chunks: impl Into<ChunkSpec>, seed: u64) -> Result<Array<T>> {
+        if high <= low {
+            return Err(ArrayError::Argument(format!("integers needs low < high, got {low} and {high}")));
+        }
+        generated(Gen::Integers, shape, chunks, [Value::Int(low), Value::Int(high), Value::Int(seed as i64)])
+    }
+}

@@ -1,0 +1,346 @@
+//! Element types: f64, f32, i64, i32, u8 and bool.
+//!
+//! [`Element`] is what every array holds; [`Numeric`] adds arithmetic
+//! (not bool), [`Float`] the math functions (f32, f64). Kernels are
+//! generic over these traits and monomorphized per type; a task learns
+//! its block's type from the [`DType`] in its parameters.
+
+use std::fmt;
+
+use blockwork_graph::{Tokenizer, Value};
+
+/// The element type of an array, at run time.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum DType {
+    /// 64-bit float.
+    F64,
+    /// 32-bit float.
+    F32,
+    /// 64-bit signed integer.
+    I64,
+    /// 32-bit signed integer.
+    I32,
+    /// 8-bit unsigned integer.
+    U8,
+    /// Boolean.
+    Bool,
+}
+
+impl DType {
+    /// Bytes per element.
+    pub fn itemsize(self) -> usize {
+        match self {
+            DType::F64 | DType::I64 => 8,
+            DType::F32 | DType::I32 => 4,
+            DType::U8 | DType::Bool => 1,
+        }
+    }
+
+    /// NumPy's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F64 => "float64",
+            DType::F32 => "float32",
+            DType::I64 => "int64",
+            DType::I32 => "int32",
+            DType::U8 => "uint8",
+            DType::Bool => "bool",
+        }
+    }
+
+    pub(crate) fn code(self) -> i64 {
+        self as i64
+    }
+
+    pub(crate) fn from_code(c: i64) -> Option<DType> {
+        [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool].get(usize::try_from(c).ok()?).copied()
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A type arrays can hold.
+pub trait Element: Copy + Send + Sync + fmt::Debug + PartialEq + PartialOrd + Default + 'static {
+    /// Its run-time type.
+    const DTYPE: DType;
+    /// Converts to f64 (exact for every type but the largest i64).
+    fn as_f64(self) -> f64;
+    /// Converts from f64 like NumPy's `astype` (truncating toward zero, saturating).
+    fn from_f64(x: f64) -> Self;
+    /// As a literal task parameter.
+    fn to_value(self) -> Value;
+    /// From a literal task parameter.
+    fn from_value(v: &Value) -> Option<Self>;
+    /// Feeds a token.
+    fn tokenize(self, t: &mut Tokenizer);
+    /// Appends the little-endian bytes (for tokenizing whole arrays).
+    fn tokenize_into(self, buf: &mut Vec<u8>);
+    /// Whether it is NaN (never, for integers and bool).
+    fn is_nan(self) -> bool {
+        false
+    }
+}
+
+/// Element types with arithmetic.
+pub trait Numeric:
+    Element
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::iter::Sum
+    + std::iter::Product
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// The smallest value (−∞ for floats).
+    const LOWEST: Self;
+    /// The largest value (+∞ for floats).
+    const HIGHEST: Self;
+    /// Division; integer division by zero gives 0, as NumPy does.
+    fn div(self, o: Self) -> Self;
+    /// Remainder with the sign of the divisor, as NumPy's `%`; 0 for a zero divisor.
+    fn rem(self, o: Self) -> Self;
+    /// Power.
+    fn pow(self, o: Self) -> Self;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// The smaller, NaN-propagating.
+    fn min_nan(self, o: Self) -> Self;
+    /// The larger, NaN-propagating.
+    fn max_nan(self, o: Self) -> Self;
+}
+
+/// Floating-point element types.
+pub trait Float: Numeric {
+    /// NaN.
+    const NAN: Self;
+    /// Applies a math function through f64 for f32 is avoided: each
+    /// function is native.
+    fn apply(self, f: crate::ops::elementwise::MathFn) -> Self;
+    /// `atan2(self, x)`.
+    fn atan2(self, x: Self) -> Self;
+}
+
+macro_rules! element_int {
+    ($($t:ty => $dt:ident),*) => {$(
+        impl Element for $t {
+            const DTYPE: DType = DType::$dt;
+            fn as_f64(self) -> f64 { self as f64 }
+            fn from_f64(x: f64) -> Self { x as $t }
+            fn to_value(self) -> Value { Value::Int(self as i64) }
+            fn from_value(v: &Value) -> Option<Self> {
+                match v { Value::Int(i) => Some(*i as $t), Value::Float(x) => Some(*x as $t), _ => None }
+            }
+            fn tokenize(self, t: &mut Tokenizer) { t.add(&(self as i64)); }
+            fn tokenize_into(self, buf: &mut Vec<u8>) { buf.extend_from_slice(&self.to_le_bytes()); }
+        }
+        impl Numeric for $t {
+            const ZERO: Self = 0;
+            const ONE: Self = 1;
+            const LOWEST: Self = <$t>::MIN;
+            const HIGHEST: Self = <$t>::MAX;
+            fn div(self, o: Self) -> Self { if o == 0 { 0 } else { self.wrapping_div(o) } }
+            fn rem(self, o: Self) -> Self {
+                if o == 0 { return 0; }
+                let r = self.wrapping_rem(o);
+                #[allow(unused_comparisons)]
+                if r != 0 && ((r < 0) != (o < 0)) { r.wrapping_add(o) } else { r }
+            }
+            fn pow(self, o: Self) -> Self {
+                #[allow(unused_comparisons)]
+                if o < 0 { 0 } else { self.wrapping_pow(o as u32) }
+            }
+            #[allow(unused_comparisons)]
+            fn abs(self) -> Self { if self < 0 { (0 as $t).wrapping_sub(self) } else { self } }
+            fn min_nan(self, o: Self) -> Self { if o < self { o } else { self } }
+            fn max_nan(self, o: Self) -> Self { if o > self { o } else { self } }
+        }
+    )*};
+}
+element_int!(i64 => I64, i32 => I32, u8 => U8);
+
+macro_rules! element_float {
+    ($($t:ident => $dt:ident),*) => {$(
+        impl Element for $t {
+            const DTYPE: DType = DType::$dt;
+            fn as_f64(self) -> f64 { self as f64 }
+            fn from_f64(x: f64) -> Self { x as $t }
+            fn to_value(self) -> Value { Value::Float(self as f64) }
+            fn from_value(v: &Value) -> Option<Self> {
+                match v { Value::Float(x) => Some(*x as $t), Value::Int(i) => Some(*i as $t), _ => None }
+            }
+            fn tokenize(self, t: &mut Tokenizer) { t.add(&(self as f64).to_bits()); }
+            fn tokenize_into(self, buf: &mut Vec<u8>) { buf.extend_from_slice(&self.to_le_bytes()); }
+            fn is_nan(self) -> bool { $t::is_nan(self) }
+        }
+        impl Numeric for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const LOWEST: Self = $t::NEG_INFINITY;
+            const HIGHEST: Self = $t::INFINITY;
+            fn div(self, o: Self) -> Self { self / o }
+            fn rem(self, o: Self) -> Self {
+                let r = self % o;
+                if r != 0.0 && ((r < 0.0) != (o < 0.0)) { r + o } else { r }
+            }
+            fn pow(self, o: Self) -> Self { self.powf(o) }
+            fn abs(self) -> Self { $t::abs(self) }
+            fn min_nan(self, o: Self) -> Self { if self.is_nan() || o.is_nan() { $t::NAN } else { self.min(o) } }
+            fn max_nan(self, o: Self) -> Self { if self.is_nan() || o.is_nan() { $t::NAN } else { self.max(o) } }
+        }
+        impl Float for $t {
+            const NAN: Self = $t::NAN;
+            fn apply(self, f: crate::ops::elementwise::MathFn) -> Self {
+                use crate::ops::elementwise::MathFn as M;
+                match f {
+                    M::Exp => self.exp(), M::Expm1 => self.exp_m1(), M::Log => self.ln(), M::Log1p => self.ln_1p(),
+                    M::Log2 => self.log2(), M::Log10 => self.log10(), M::Sqrt => self.sqrt(), M::Cbrt => self.cbrt(),
+                    M::Sin => self.sin(), M::Cos => self.cos(), M::Tan => self.tan(), M::Arcsin => self.asin(),
+                    M::Arccos => self.acos(), M::Arctan => self.atan(), M::Sinh => self.sinh(), M::Cosh => self.cosh(),
+                    M::Tanh => self.tanh(), M::Floor => self.floor(), M::Ceil => self.ceil(),
+                    M::Round => { let r = self.round(); if (self - self.trunc()).abs() == 0.5 { 2.0 * (self / 2.0).round() } else { r } }
+                    M::Trunc => self.trunc(), M::Deg2rad => self.to_radians(), M::Rad2deg => self.to_degrees(),
+                }
+            }
+            fn atan2(self, x: Self) -> Self { $t::atan2(self, x) }
+        }
+    )*};
+}
+element_float!(f64 => F64, f32 => F32);
+
+impl Element for bool {
+    const DTYPE: DType = DType::Bool;
+    fn as_f64(self) -> f64 {
+        f64::from(u8::from(self))
+    }
+    fn from_f64(x: f64) -> Self {
+        x != 0.0
+    }
+    fn to_value(self) -> Value {
+        Value::Bool(self)
+    }
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Bool(b) => Some(*b),
+            Value::Int(i) => Some(*i != 0),
+            _ => None,
+        }
+    }
+    fn tokenize(self, t: &mut Tokenizer) {
+        t.add(&self);
+    }
+    fn tokenize_into(self, buf: &mut Vec<u8>) {
+        buf.push(u8::from(self));
+    }
+}
+
+/// Runs `$body` with the type alias `$T` set to the Rust type of a [`DType`].
+macro_rules! with_dtype {
+    ($dt:expr, $T:ident => $body:expr) => {
+        match $dt {
+            $crate::DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            $crate::DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            $crate::DType::I64 => {
+                type $T = i64;
+                $body
+            }
+            $crate::DType::I32 => {
+                type $T = i32;
+                $body
+            }
+            $crate::DType::U8 => {
+                type $T = u8;
+                $body
+            }
+            $crate::DType::Bool => {
+                type $T = bool;
+                $body
+            }
+        }
+    };
+}
+
+/// Like `with_dtype!` for numeric types; bool gives the error `$err`.
+macro_rules! with_numeric {
+    ($dt:expr, $T:ident => $body:expr, $err:expr) => {
+        match $dt {
+            $crate::DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            $crate::DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            $crate::DType::I64 => {
+                type $T = i64;
+                $body
+            }
+            $crate::DType::I32 => {
+                type $T = i32;
+                $body
+            }
+            $crate::DType::U8 => {
+                type $T = u8;
+                $body
+            }
+            $crate::DType::Bool => $err,
+        }
+    };
+}
+
+/// Like `with_dtype!` for float types; others give the error `$err`.
+macro_rules! with_float {
+    ($dt:expr, $T:ident => $body:expr, $err:expr) => {
+        match $dt {
+            $crate::DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            $crate::DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            _ => $err,
+        }
+    };
+}
+
+pub(crate) use {with_dtype, with_float, with_numeric};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numpy_semantics_of_integer_edge_cases() {
+        assert_eq!(Numeric::div(7i64, 0), 0);
+        assert_eq!(Numeric::rem(-7i64, 3), 2);
+        assert_eq!(Numeric::rem(7i64, -3), -2);
+        assert_eq!(Numeric::rem(-7.0f64, 3.0), 2.0);
+        assert_eq!(Numeric::pow(2i32, 10), 1024);
+        assert!(Numeric::max_nan(1.0f64, f64::NAN).is_nan());
+        assert_eq!(DType::from_code(DType::U8.code()), Some(DType::U8));
+    }
+
+    #[test]
+    fn round_half_to_even() {
+        use crate::ops::elementwise::MathFn;
+        assert_eq!(2.5f64.apply(MathFn::Round), 2.0);
+        assert_eq!(3.5f64.apply(MathFn::Round), 4.0);
+        assert_eq!((-2.5f64).apply(MathFn::Round), -2.0);
+        assert_eq!(2.4f64.apply(MathFn::Round), 2.0);
+    }
+}

@@ -1,0 +1,44 @@
+//! The array crate's errors.
+
+use blockwork_graph::GraphError;
+use blockwork_local::ComputeError;
+
+/// What can go wrong building or computing an array.
+#[derive(Debug, thiserror::Error)]
+pub enum ArrayError {
+    /// Shapes that do not broadcast, do not match, or do not fit.
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    /// An axis out of range or repeated.
+    #[error("bad axis: {0}")]
+    Axis(String),
+    /// A chunk specification that does not fit the shape.
+    #[error("bad chunks: {0}")]
+    Chunks(String),
+    /// An index or slice out of range.
+    #[error("bad index: {0}")]
+    Index(String),
+    /// An argument with a wrong value.
+    #[error("bad argument: {0}")]
+    Argument(String),
+    /// Reading or writing a file.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The computation failed.
+    #[error(transparent)]
+    Compute(#[from] ComputeError),
+}
+
+impl From<GraphError> for ArrayError {
+    fn from(e: GraphError) -> Self {
+        ArrayError::Compute(ComputeError::Graph(e))
+    }
+}
+
+/// Shorthand.
+pub type Result<T, E = ArrayError> = std::result::Result<T, E>;

@@ -1,0 +1,104 @@
+//! Graph layers: the tasks of one operation on an array.
+//!
+//! Every operation makes one [`Layer`]: a name (`prefix-token`, where the
+//! token covers the operation, its parameters and its inputs' names), one
+//! task per output block, and the layers it reads. Arrays share layers by
+//! `Arc`, so building an expression costs only its own tasks, and
+//! computing it walks the layers once into a [`Graph`] (each layer once,
+//! however often it is reached).
+
+use std::sync::Arc;
+
+use blockwork_graph::{Graph, GraphBuilder, GraphError, Key, TaskSpec, Token, Tokenize, Tokenizer};
+use rustc_hash::FxHashSet;
+
+/// The tasks of one operation.
+pub struct Layer {
+    pub(crate) name: Arc<str>,
+    pub(crate) tasks: Vec<(Key, TaskSpec)>,
+    pub(crate) deps: Vec<Arc<Layer>>,
+}
+
+impl Layer {
+    /// The layer's name (the name part of its keys).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The key of one block of this layer.
+    pub(crate) fn key(&self, idx: &[u32]) -> Key {
+        Key::with_shared_name(&self.name, idx)
+    }
+}
+
+impl std::fmt::Debug for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Layer({}, {} tasks)", self.name, self.tasks.len())
+    }
+}
+
+/// Builds a token from the operation's description and its input layers.
+pub(crate) struct Namer(Tokenizer);
+
+impl Namer {
+    pub(crate) fn new(op: &str) -> Self {
+        let mut t = Tokenizer::new();
+        t.add(op);
+        Namer(t)
+    }
+
+    pub(crate) fn add<T: Tokenize + ?Sized>(mut self, x: &T) -> Self {
+        self.0.add(x);
+        self
+    }
+
+    pub(crate) fn input(mut self, layer: &Layer) -> Self {
+        self.0.add(&*layer.name);
+        self
+    }
+
+    pub(crate) fn with(mut self, f: impl FnOnce(&mut Tokenizer)) -> Self {
+        f(&mut self.0);
+        self
+    }
+
+    pub(crate) fn token(&self) -> Token {
+        self.0.finish()
+    }
+}
+
+/// Collects the tasks of `roots` and every layer below them.
+pub(crate) fn collect(roots: &[&Arc<Layer>]) -> Result<Graph, GraphError> {
+    let mut seen: FxHashSet<*const Layer> = FxHashSet::default();
+    let mut stack: Vec<&Arc<Layer>> = roots.to_vec();
+    let mut n = 0;
+    let mut layers = Vec::new();
+    while let Some(l) = stack.pop() {
+        if seen.insert(Arc::as_ptr(l)) {
+            n += l.tasks.len();
+            layers.push(l);
+            stack.extend(l.deps.iter());
+        }
+    }
+    let mut b = GraphBuilder::with_capacity(n);
+    for l in layers {
+        for (k, t) in &l.tasks {
+            b.insert(k.clone(), t.clone());
+        }
+    }
+    b.build()
+}
+
+/// Number of distinct tasks under `root`.
+pub(crate) fn count_tasks(root: &Arc<Layer>) -> usize {
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    let mut stack = vec![root];
+    let mut n = 0;
+    while let Some(l) = stack.pop() {
+        if seen.insert(&l.name) {
+            n += l.tasks.len();
+            stack.extend(l.deps.iter());
+        }
+    }
+    n
+}

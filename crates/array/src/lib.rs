@@ -1,0 +1,54 @@
+//! Chunked N-d arrays: NumPy's API over ndarray blocks, computed by
+//! dask.array's blocked algorithms on blockwork's schedulers.
+//!
+//! ```
+//! use blockwork_array as bwa;
+//!
+//! let x = bwa::ones::<f64>(&[15, 15], [5, 5])?;             // 9 constant blocks, nothing computed
+//! let y = (&x + &x.t()).mean_axis(0)?;                       // a graph of blockwise tasks and a tree
+//! assert_eq!(y.shape(), &[15]);
+//! assert_eq!(y.compute()?.sum(), 30.0);                      // threads by default
+//! # Ok::<(), bwa::ArrayError>(())
+//! ```
+//!
+//! Shape of the crate:
+//!
+//! - [`Array<T>`] holds metadata (shape, [`Chunks`], dtype) and the graph
+//!   [`Layer`] that makes its blocks; operations make new layers and never
+//!   run anything. [`Array::compute`] collects the layers into a graph and
+//!   runs it on a local scheduler.
+//! - Blocks are [`Block<T>`]: an owned `ndarray::ArrayD<T>`, or a constant
+//!   with no memory behind it.
+//! - Every kernel is a registered named function (`blockwork.array.*`)
+//!   whose parameters say the dtype and the operation, so array graphs can
+//!   run in other processes.
+//! - Chunk specifications are normalized in one place ([`Chunks::normalize`]).
+//!
+//! Element types: f64, f32, i64, i32, u8 and bool ([`Element`]);
+//! arithmetic needs [`Numeric`], math functions [`Float`].
+//!
+//! Shapes that do not broadcast, bad axes and bad chunks are
+//! [`ArrayError`]s that say what is wrong; the arithmetic operators (`+`,
+//! `-`, `*`, `/`, `%`) panic instead, as ndarray's do, and have fallible
+//! twins (`add`, `sub`, …).
+
+mod array;
+mod block;
+mod chunks;
+mod creation;
+mod dtype;
+mod error;
+mod layer;
+pub mod ops;
+mod params;
+mod rng;
+
+pub use array::Array;
+pub use block::Block;
+pub use chunks::{parse_bytes, ChunkSpec, Chunks, AUTO_BLOCK_BYTES};
+pub use creation::{arange, empty, eye, from_ndarray, fromfunction, full, linspace, ones, pattern, random, zeros};
+pub use dtype::{DType, Element, Float, Numeric};
+pub use error::{ArrayError, Result};
+pub use layer::Layer;
+pub use ops::elementwise::{where_, BinOp, Input, IntoInput, MathFn};
+pub use ops::reduce::{ReduceOpts, Reduction};

@@ -1,0 +1,97 @@
+//! Matrix products.
+//!
+//! `C[i, j] = Σ_k A[i, k] · B[k, j]` over blocks: one task per output
+//! block reads row panel `A[i, :]` and column panel `B[:, j]` and
+//! accumulates the block products in place into one output buffer (a GEMM
+//! with β = 1 per k), so no per-k partial products are ever stored. The
+//! contracted axis of both operands is first cut into common chunks.
+
+use std::sync::Arc;
+
+use blockwork_graph::{r, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, Ix2};
+
+use crate::array::{new_layer, Array};
+use crate::block::{block_of, Block};
+use crate::chunks::Chunks;
+use crate::dtype::{with_numeric, Element, Numeric};
+use crate::error::{ArrayError, Result};
+use crate::layer::Namer;
+use crate::ops::rechunk::{common_chunks, rechunk_operand};
+use crate::params::{list, Params};
+
+/// Parameters: [dtype, number of k blocks]; args: A[i, 0..nk], then B[0..nk, j].
+fn matmul_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
+    let p = Params::of(params)?;
+    let dtype = p.dtype(0)?;
+    let nk = p.usize(1)?;
+    if args.len() != 2 * nk {
+        return Err(TaskError::new(format!("matmul wants {} blocks, got {}", 2 * nk, args.len())));
+    }
+    with_numeric!(dtype, T => {
+        let a: Vec<&Block<T>> = args[..nk].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
+        let b: Vec<&Block<T>> = args[nk..].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
+        Ok(Block::Dense(panel_product(&a, &b)?.into_dyn()).into_value())
+    }, Err(TaskError::new("matmul of bool blocks")))
+}
+
+fn panel_product<T: Numeric + ndarray::LinalgScalar>(a: &[&Block<T>], b: &[&Block<T>]) -> Result<Array2<T>, TaskError> {
+    let m = a.first().map_or(0, |x| x.shape()[0]);
+    let n = b.first().map_or(0, |x| x.shape()[1]);
+    let mut c = Array2::<T>::zeros((m, n));
+    for (ak, bk) in a.iter().zip(b) {
+        let (av, bv) = (ak.view(), bk.view());
+        let av = av.view().into_dimensionality::<Ix2>().map_err(TaskError::new)?;
+        let bv = bv.view().into_dimensionality::<Ix2>().map_err(TaskError::new)?;
+        if av.ncols() != bv.nrows() {
+            return Err(TaskError::new(format!("block shapes {:?} and {:?} do not multiply", av.shape(), bv.shape())));
+        }
+        general_mat_mul(T::ONE, &av, &bv, T::ONE, &mut c);
+    }
+    Ok(c)
+}
+
+static MATMUL: NamedFn = NamedFn::new("blockwork.array.matmul", matmul_kernel);
+
+impl<T: Numeric + ndarray::LinalgScalar> Array<T> {
+    /// The matrix product of two 2-d arrays (NumPy's `a @ b`).
+    pub fn matmul(&self, other: &Array<T>) -> Result<Array<T>> {
+        if self.ndim() != 2 || other.ndim() != 2 {
+            return Err(ArrayError::Shape(format!(
+                "matmul needs two 2-d arrays, got shapes {:?} and {:?}",
+                self.shape, other.shape
+            )));
+        }
+        if self.shape[1] != other.shape[0] {
+            return Err(ArrayError::Shape(format!(
+                "matmul: shapes {:?} and {:?} are not aligned ({} != {})",
+                self.shape, other.shape, self.shape[1], other.shape[0]
+            )));
+        }
+        blockwork_graph::register(&MATMUL);
+        let k = common_chunks(&[self.chunks.axis(1), other.chunks.axis(0)]);
+        let a = rechunk_operand(&self.operand(), &Chunks(vec![self.chunks.axis(0).to_vec(), k.clone()]))?;
+        let b = rechunk_operand(&other.operand(), &Chunks(vec![k.clone(), other.chunks.axis(1).to_vec()]))?;
+        let nk = k.len();
+        let chunks = Chunks(vec![a.chunks.axis(0).to_vec(), b.chunks.axis(1).to_vec()]);
+        let shape = vec![self.shape[0], other.shape[1]];
+        let op = Op::named(&MATMUL, list(vec![Value::Int(T::DTYPE.code()), Value::Int(nk as i64)]));
+        let namer = Namer::new("matmul").input(&a.layer).input(&b.layer);
+        let layer = new_layer("matmul", namer, &chunks, vec![Arc::clone(&a.layer), Arc::clone(&b.layer)], |idx| {
+            let mut args = Vec::with_capacity(2 * nk);
+            args.extend((0..nk as u32).map(|kk| r(a.key(&[idx[0], kk]))));
+            args.extend((0..nk as u32).map(|kk| r(b.key(&[kk, idx[1]]))));
+            Task::new(op.clone(), args)
+        });
+        Ok(Array::from_parts(shape, chunks, layer))
+    }
+
+    /// NumPy's `dot` for 2-d arrays (the matrix product).
+    pub fn dot(&self, other: &Array<T>) -> Result<Array<T>> {
+        self.matmul(other)
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_element<T: Element>() {}

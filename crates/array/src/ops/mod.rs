@@ -1,0 +1,7 @@
+//! Operations on arrays, one module per family.
+
+pub mod elementwise;
+pub mod linalg;
+pub mod rechunk;
+pub mod reduce;
+pub mod shape;

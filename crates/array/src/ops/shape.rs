@@ -1,0 +1,80 @@
+//! Shape operations: transpose and friends.
+
+use std::sync::Arc;
+
+use blockwork_graph::{r, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use ndarray::IxDyn;
+
+use crate::array::{new_layer, Array};
+use crate::block::{block_of, Block};
+use crate::chunks::Chunks;
+use crate::dtype::{with_dtype, Element};
+use crate::error::{ArrayError, Result};
+use crate::layer::Namer;
+use crate::params::{list, sizes, Params};
+
+/// Parameters: [dtype, permutation].
+fn transpose_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
+    let p = Params::of(params)?;
+    let dtype = p.dtype(0)?;
+    let perm = p.usizes(1)?;
+    let v = args.first().ok_or_else(|| TaskError::new("transpose without input"))?;
+    with_dtype!(dtype, T => Ok(permute(block_of::<T>(v)?, &perm).into_value()))
+}
+
+fn permute<T: Element>(b: &Block<T>, perm: &[usize]) -> Block<T> {
+    match b {
+        Block::Const { value, shape } => Block::Const { value: *value, shape: perm.iter().map(|&p| shape[p]).collect() },
+        // Copied into row-major order: later kernels read it contiguously.
+        Block::Dense(a) => Block::Dense(a.view().permuted_axes(IxDyn(perm)).as_standard_layout().into_owned()),
+    }
+}
+
+static TRANSPOSE: NamedFn = NamedFn::new("blockwork.array.transpose", transpose_kernel);
+
+impl<T: Element> Array<T> {
+    /// Axes permuted: axis `i` of the result is axis `perm[i]` of `self`.
+    pub fn permute_axes(&self, perm: &[usize]) -> Result<Array<T>> {
+        let nd = self.ndim();
+        let mut seen = vec![false; nd];
+        if perm.len() != nd || perm.iter().any(|&p| p >= nd || std::mem::replace(&mut seen[p], true)) {
+            return Err(ArrayError::Axis(format!("{perm:?} is not a permutation of the {nd} axes")));
+        }
+        if perm.iter().enumerate().all(|(i, &p)| i == p) {
+            return Ok(self.clone());
+        }
+        blockwork_graph::register(&TRANSPOSE);
+        let chunks = Chunks(perm.iter().map(|&p| self.chunks.axis(p).to_vec()).collect());
+        let shape: Vec<usize> = perm.iter().map(|&p| self.shape[p]).collect();
+        let op = Op::named(&TRANSPOSE, list(vec![Value::Int(T::DTYPE.code()), sizes(perm)]));
+        let namer = Namer::new("transpose").input(&self.layer).add(perm);
+        let layer = new_layer("transpose", namer, &chunks, vec![Arc::clone(&self.layer)], |idx| {
+            let mut src = vec![0u32; nd];
+            for (i, &p) in perm.iter().enumerate() {
+                src[p] = idx[i];
+            }
+            Task::new(op.clone(), vec![r(self.key(&src))])
+        });
+        Ok(Array::from_parts(shape, chunks, layer))
+    }
+
+    /// Axes reversed (NumPy's `x.T`).
+    pub fn t(&self) -> Array<T> {
+        let perm: Vec<usize> = (0..self.ndim()).rev().collect();
+        self.permute_axes(&perm).expect("a reversal is a permutation")
+    }
+
+    /// Same as [`Array::t`].
+    pub fn transpose(&self) -> Array<T> {
+        self.t()
+    }
+
+    /// Two axes swapped.
+    pub fn swapaxes(&self, a: isize, b: isize) -> Result<Array<T>> {
+        let ax = crate::ops::reduce::normalize_axes(Some(&[a]), self.ndim())?[0];
+        let bx = crate::ops::reduce::normalize_axes(Some(&[b]), self.ndim())?[0];
+        let mut perm: Vec<usize> = (0..self.ndim()).collect();
+        perm.swap(ax, bx);
+        self.permute_axes(&perm)
+    }
+}

@@ -1,0 +1,297 @@
+//! Every operation against the same computation in plain ndarray, on
+//! randomized shapes and chunkings, on every local scheduler.
+
+use blockwork_array::{self as bwa, Array, ArrayError, ChunkSpec, ReduceOpts};
+use blockwork_local::{Config, Scheduler};
+use ndarray::{ArrayD, Axis, IxDyn};
+use proptest::prelude::*;
+
+fn configs() -> [Config; 2] {
+    [Config::with_scheduler(Scheduler::Sync), Config::with_scheduler(Scheduler::Threads(3))]
+}
+
+/// A shape of 1–3 axes and, for each axis, block lengths that cover it.
+fn shape_and_chunks() -> impl Strategy<Value = (Vec<usize>, Vec<Vec<usize>>)> {
+    proptest::collection::vec(1usize..9, 1..4).prop_flat_map(|shape| {
+        let per_axis: Vec<_> = shape.iter().map(|&n| proptest::collection::vec(1usize..5, n).prop_map(move |cuts| cut(n, &cuts))).collect();
+        (Just(shape), per_axis)
+    })
+}
+
+fn cut(n: usize, sizes: &[usize]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut left = n;
+    for &s in sizes {
+        if left == 0 {
+            break;
+        }
+        let s = s.min(left);
+        out.push(s);
+        left -= s;
+    }
+    out
+}
+
+fn data(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    ArrayD::from_shape_fn(IxDyn(shape), |_| {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((s >> 33) % 2000) as f64 / 100.0 - 10.0
+    })
+}
+
+fn close(a: &ArrayD<f64>, b: &ArrayD<f64>) -> bool {
+    a.shape() == b.shape()
+        && a.iter().zip(b.iter()).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * (1.0 + x.abs().max(y.abs())))
+}
+
+fn reduce_ref(a: &ArrayD<f64>, axes: &[usize], keepdims: bool, f: impl Fn(ndarray::ArrayViewD<'_, f64>) -> f64) -> ArrayD<f64> {
+    // Move reduced axes last, flatten them, reduce each row.
+    let nd = a.ndim();
+    let kept: Vec<usize> = (0..nd).filter(|x| !axes.contains(x)).collect();
+    let perm: Vec<usize> = kept.iter().chain(axes.iter()).copied().collect();
+    let p = a.view().permuted_axes(IxDyn(&perm)).as_standard_layout().into_owned();
+    let kept_shape: Vec<usize> = kept.iter().map(|&k| a.shape()[k]).collect();
+    let inner: usize = axes.iter().map(|&k| a.shape()[k]).product();
+    let rows = p.into_shape_with_order(IxDyn(&[kept_shape.iter().product::<usize>(), inner])).unwrap();
+    let vals: Vec<f64> = rows.axis_iter(Axis(0)).map(|row| f(row.into_dyn())).collect();
+    let mut out = ArrayD::from_shape_vec(IxDyn(&kept_shape), vals).unwrap();
+    if keepdims {
+        for &ax in axes {
+            out = out.insert_axis(Axis(ax));
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn from_ndarray_round_trips((shape, chunks) in shape_and_chunks(), seed in any::<u64>()) {
+        let a = data(&shape, seed);
+        let x = bwa::from_ndarray(a.clone(), chunks.clone()).unwrap();
+        prop_assert_eq!(x.chunks().axes(), chunks.as_slice());
+        for cfg in configs() {
+            prop_assert_eq!(x.compute_with(&cfg).unwrap(), a.clone());
+        }
+    }
+
+    #[test]
+    fn elementwise_matches_ndarray((shape, c1) in shape_and_chunks(), seed in any::<u64>(), other_chunk in 1usize..6) {
+        let a = data(&shape, seed);
+        let b = data(&shape, seed ^ 0x55);
+        let x = bwa::from_ndarray(a.clone(), c1).unwrap();
+        let y = bwa::from_ndarray(b.clone(), other_chunk).unwrap();
+        let e = (&x + &y) * 2.0 - &x / (y.abs() + 1.0);
+        let want = (&a + &b) * 2.0 - &a / (b.mapv(f64::abs) + 1.0);
+        prop_assert!(close(&e.compute().unwrap(), &want));
+        let m = x.maximum(&y).unwrap().compute().unwrap();
+        prop_assert!(close(&m, &ndarray::Zip::from(&a).and(&b).map_collect(|&p, &q| p.max(q))));
+        let lt = x.less(&y).unwrap().compute().unwrap();
+        prop_assert_eq!(lt, ndarray::Zip::from(&a).and(&b).map_collect(|&p, &q| p < q));
+        let w = bwa::where_(&x.greater(0.0).unwrap(), &x, &y).unwrap().compute().unwrap();
+        let want_w = ndarray::Zip::from(&a).and(&b).map_collect(|&p, &q| if p > 0.0 { p } else { q });
+        prop_assert!(close(&w, &want_w));
+        let r = x.rem(3.0).unwrap().compute().unwrap();
+        prop_assert!(close(&r, &a.mapv(|v| v.rem_euclid(3.0))));
+        let s = x.abs().sqrt().exp().compute().unwrap();
+        prop_assert!(close(&s, &a.mapv(|v| v.abs().sqrt().exp())));
+        let i = x.astype::<i64>().compute().unwrap();
+        prop_assert_eq!(i, a.mapv(|v| v as i64));
+    }
+
+    #[test]
+    fn broadcasting_matches_ndarray((shape, chunks) in shape_and_chunks(), seed in any::<u64>()) {
+        let a = data(&shape, seed);
+        let last = *shape.last().unwrap();
+        let row = data(&[last], seed ^ 7);
+        let x = bwa::from_ndarray(a.clone(), chunks).unwrap();
+        let y = bwa::from_ndarray(row.clone(), 2).unwrap();
+        let got = (&x - &y).compute().unwrap();
+        prop_assert!(close(&got, &(&a - &row)));
+        let col_shape: Vec<usize> = shape.iter().enumerate().map(|(i, &s)| if i == 0 { s } else { 1 }).collect();
+        let col = data(&col_shape, seed ^ 9);
+        let z = bwa::from_ndarray(col.clone(), 3).unwrap();
+        prop_assert!(close(&x.mul(&z).unwrap().compute().unwrap(), &(&a * &col)));
+    }
+
+    #[test]
+    fn reductions_match_ndarray(
+        (shape, chunks) in shape_and_chunks(),
+        seed in any::<u64>(),
+        axis_mask in 0u8..8,
+        keepdims in any::<bool>(),
+        split_every in 2usize..5,
+        ddof in 0usize..2,
+    ) {
+        let mut a = data(&shape, seed);
+        let axes: Vec<usize> = (0..shape.len()).filter(|i| axis_mask & (1 << i) != 0).collect();
+        let axes = if axes.is_empty() { (0..shape.len()).collect() } else { axes };
+        let x = bwa::from_ndarray(a.clone(), chunks.clone()).unwrap();
+        let opts = ReduceOpts { axes: Some(axes.iter().map(|&a| a as isize).collect()), keepdims, split_every: Some(split_every), ddof };
+        let sum = reduce_ref(&a, &axes, keepdims, |r| r.sum());
+        let mean = reduce_ref(&a, &axes, keepdims, |r| r.mean().unwrap());
+        let var = reduce_ref(&a, &axes, keepdims, |r| {
+            let n = r.len() as f64;
+            let m = r.sum() / n;
+            if n - ddof as f64 > 0.0 { r.mapv(|v| (v - m) * (v - m)).sum() / (n - ddof as f64) } else { f64::NAN }
+        });
+        let min = reduce_ref(&a, &axes, keepdims, |r| r.fold(f64::INFINITY, |p, &q| p.min(q)));
+        let max = reduce_ref(&a, &axes, keepdims, |r| r.fold(f64::NEG_INFINITY, |p, &q| p.max(q)));
+        for cfg in configs() {
+            prop_assert!(close(&x.sum_with(&opts).unwrap().compute_with(&cfg).unwrap(), &sum));
+            prop_assert!(close(&x.mean_with(&opts).unwrap().compute_with(&cfg).unwrap(), &mean));
+            prop_assert!(close(&x.var_with(&opts).unwrap().compute_with(&cfg).unwrap(), &var));
+            prop_assert!(close(&x.std_with(&opts).unwrap().compute_with(&cfg).unwrap(), &var.mapv(f64::sqrt)));
+            prop_assert!(close(&x.min_with(&opts).unwrap().compute_with(&cfg).unwrap(), &min));
+            prop_assert!(close(&x.max_with(&opts).unwrap().compute_with(&cfg).unwrap(), &max));
+        }
+        // NaN-skipping variants, with some NaNs.
+        for (i, v) in a.iter_mut().enumerate() {
+            if i % 3 == 1 { *v = f64::NAN; }
+        }
+        let xn = bwa::from_ndarray(a.clone(), chunks).unwrap();
+        let valid = |r: ndarray::ArrayViewD<'_, f64>| r.iter().copied().filter(|v| !v.is_nan()).collect::<Vec<f64>>();
+        let nansum = reduce_ref(&a, &axes, keepdims, |r| valid(r).iter().sum());
+        let nanmean = reduce_ref(&a, &axes, keepdims, |r| { let v = valid(r); if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 } });
+        let nanmax = reduce_ref(&a, &axes, keepdims, |r| valid(r).iter().copied().reduce(f64::max).unwrap_or(f64::NAN));
+        prop_assert!(close(&xn.nansum_with(&opts).unwrap().compute().unwrap(), &nansum));
+        prop_assert!(close(&xn.nanmean_with(&opts).unwrap().compute().unwrap(), &nanmean));
+        prop_assert!(close(&xn.nanmax_with(&opts).unwrap().compute().unwrap(), &nanmax));
+        let sum_nan = xn.sum_with(&opts).unwrap().compute().unwrap();
+        prop_assert!(close(&sum_nan, &reduce_ref(&a, &axes, keepdims, |r| r.sum())));
+    }
+
+    #[test]
+    fn rechunk_keeps_values((shape, c1) in shape_and_chunks(), c2 in proptest::collection::vec(1usize..5, 3), seed in any::<u64>()) {
+        let a = data(&shape, seed);
+        let x = bwa::from_ndarray(a.clone(), c1).unwrap();
+        let target: Vec<usize> = c2[..shape.len()].to_vec();
+        let y = x.rechunk(target.clone()).unwrap();
+        prop_assert_eq!(y.chunksize(), target.iter().zip(&shape).map(|(&c, &s)| c.min(s)).collect::<Vec<_>>());
+        prop_assert_eq!(y.compute().unwrap(), a);
+    }
+
+    #[test]
+    fn transpose_and_matmul_match_ndarray(m in 1usize..12, k in 1usize..12, n in 1usize..12, cm in 1usize..5, ck in 1usize..5, ck2 in 1usize..5, cn in 1usize..5, seed in any::<u64>()) {
+        let a = data(&[m, k], seed).into_dimensionality::<ndarray::Ix2>().unwrap();
+        let b = data(&[k, n], seed ^ 3).into_dimensionality::<ndarray::Ix2>().unwrap();
+        let x = bwa::from_ndarray(a.clone().into_dyn(), [cm, ck]).unwrap();
+        let y = bwa::from_ndarray(b.clone().into_dyn(), [ck2, cn]).unwrap();
+        prop_assert!(close(&x.t().compute().unwrap(), &a.t().to_owned().into_dyn()));
+        prop_assert!(close(&x.matmul(&y).unwrap().compute().unwrap(), &a.dot(&b).into_dyn()));
+        let xxt = x.dot(&(&x.t() + 1.0)).unwrap();
+        let want = a.dot(&(a.t().to_owned() + 1.0));
+        prop_assert!(close(&xxt.compute().unwrap(), &want.into_dyn()));
+    }
+}
+
+#[test]
+fn creation_functions() {
+    let o = bwa::ones::<f64>(&[7, 3], 2).unwrap();
+    assert_eq!(o.compute().unwrap(), ArrayD::from_elem(IxDyn(&[7, 3]), 1.0));
+    assert_eq!(bwa::zeros::<i32>(&[4], 3).unwrap().compute().unwrap(), ArrayD::from_elem(IxDyn(&[4]), 0));
+    assert_eq!(bwa::full(&[2, 2], 7u8, 1).unwrap().compute().unwrap(), ArrayD::from_elem(IxDyn(&[2, 2]), 7));
+    let r = bwa::arange::<i64>(2.0, 11.0, 3.0, 2).unwrap();
+    assert_eq!(r.compute().unwrap().into_raw_vec_and_offset().0, vec![2, 5, 8]);
+    let l = bwa::linspace::<f64>(0.0, 1.0, 5, true, 2).unwrap();
+    assert_eq!(l.compute().unwrap().into_raw_vec_and_offset().0, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+    let e = bwa::eye::<f64>(4, 5, 1, 3).unwrap().compute().unwrap();
+    let mut want = ArrayD::zeros(IxDyn(&[4, 5]));
+    for i in 0..4 {
+        want[[i, i + 1]] = 1.0;
+    }
+    assert_eq!(e, want);
+    let f = bwa::fromfunction(&[3, 4], 2, |i| (i[0] * 10 + i[1]) as i64).unwrap().compute().unwrap();
+    assert_eq!(f[[2, 3]], 23);
+    let p = bwa::pattern::<f64>(&[5, 6], 4).unwrap().compute().unwrap();
+    assert_eq!(p[[3, 4]], ((7 * 3 + 13 * 4) % 101) as f64 / 101.0);
+}
+
+#[test]
+fn random_is_reproducible_on_any_scheduler() {
+    let x = bwa::random::random(&[50, 40], [7, 9], 42).unwrap();
+    let results: Vec<ArrayD<f64>> = configs().iter().map(|c| x.compute_with(c).unwrap()).collect();
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0], bwa::random::random(&[50, 40], [7, 9], 42).unwrap().compute().unwrap());
+    assert_ne!(results[0], bwa::random::random(&[50, 40], [7, 9], 43).unwrap().compute().unwrap());
+    assert!(results[0].iter().all(|&v| (0.0..1.0).contains(&v)));
+    let n = bwa::random::normal::<f64>(5.0, 2.0, &[200_000], 50_000, 1).unwrap();
+    let (m, s) = (n.mean().compute_scalar().unwrap(), n.std(0).compute_scalar().unwrap());
+    assert!((m - 5.0).abs() < 0.02 && (s - 2.0).abs() < 0.02, "{m} {s}");
+    let i = bwa::random::integers::<i64>(-2, 3, &[1000], 100, 9).unwrap().compute().unwrap();
+    assert!(i.iter().all(|v| (-2..3).contains(v)));
+}
+
+#[test]
+fn constant_reductions_are_exact_and_cheap() {
+    let x = bwa::ones::<f64>(&[1_000_000], 1000).unwrap();
+    assert_eq!(x.sum().compute_scalar().unwrap(), 1e6);
+    assert_eq!(x.mean().compute_scalar().unwrap(), 1.0);
+    assert_eq!(x.std(0).compute_scalar().unwrap(), 0.0);
+    assert_eq!((&x + &x).max().compute_scalar().unwrap(), 2.0);
+}
+
+#[test]
+fn errors_say_what_is_wrong() {
+    let x = bwa::ones::<f64>(&[4, 3], 2).unwrap();
+    let y = bwa::ones::<f64>(&[4, 2], 2).unwrap();
+    let e = x.add(&y).unwrap_err();
+    assert_eq!(e.to_string(), "shape mismatch: operands could not be broadcast together with shapes [4, 3] [4, 2]");
+    assert!(matches!(x.sum_axis(2), Err(ArrayError::Axis(_))));
+    assert_eq!(x.sum_axis(-3).unwrap_err().to_string(), "bad axis: axis -3 is out of bounds for an array of dimension 2");
+    assert_eq!(
+        x.sum_with(&ReduceOpts::axes(&[0, -2])).unwrap_err().to_string(),
+        "bad axis: axis -2 repeated in [0, -2]"
+    );
+    assert!(matches!(bwa::ones::<f64>(&[4], ChunkSpec::Explicit(vec![vec![1, 2]])), Err(ArrayError::Chunks(_))));
+    assert_eq!(
+        x.matmul(&y).unwrap_err().to_string(),
+        "shape mismatch: matmul: shapes [4, 3] and [4, 2] are not aligned (3 != 4)"
+    );
+    assert!(x.permute_axes(&[0, 0]).is_err());
+    assert!(x.block(&[2, 0]).is_err());
+}
+
+#[test]
+#[should_panic(expected = "add: shape mismatch")]
+fn operators_panic_on_mismatch() {
+    let x = bwa::ones::<f64>(&[4, 3], 2).unwrap();
+    let y = bwa::ones::<f64>(&[5], 2).unwrap();
+    let _ = &x + &y;
+}
+
+#[test]
+fn metadata_display_blocks_store_persist() {
+    let a = data(&[10, 7], 1);
+    let x = bwa::from_ndarray(a.clone(), [4, 3]).unwrap();
+    assert_eq!(x.numblocks(), vec![3, 3]);
+    assert_eq!(x.chunks().axis(0), &[4, 4, 2]);
+    assert_eq!(x.nbytes(), 560);
+    let y = &x + 1.0;
+    let shown = y.to_string();
+    assert!(shown.starts_with("blockwork.Array<add, shape=(10, 7), dtype=float64, chunksize=(4, 3), blocks=9, tasks=18>"), "{shown}");
+    let b = x.block(&[1, 2]).unwrap();
+    assert_eq!(b.shape(), &[4, 1]);
+    assert_eq!(b.compute().unwrap(), a.slice(ndarray::s![4..8, 6..7]).to_owned().into_dyn());
+    let mut out = ArrayD::zeros(IxDyn(&[10, 7]));
+    y.store(&mut out).unwrap();
+    assert!(close(&out, &(&a + 1.0)));
+    let mut wrong = ArrayD::zeros(IxDyn(&[3, 3]));
+    assert!(y.store(&mut wrong).is_err());
+    let p = y.persist().unwrap();
+    assert_eq!(p.name(), y.name());
+    assert_eq!(p.ntasks(), 9);
+    assert!(close(&p.sum().compute().unwrap(), &ArrayD::from_elem(IxDyn(&[]), (&a + 1.0).sum())));
+}
+
+#[test]
+fn same_expression_same_keys() {
+    let x = bwa::ones::<f64>(&[6, 6], 3).unwrap();
+    let a: Array<f64> = (&x + 1.0).sum();
+    let b: Array<f64> = (&x + 1.0).sum();
+    assert_eq!(a.name(), b.name());
+    let c: Array<f64> = (&x + 2.0).sum();
+    assert_ne!(a.name(), c.name());
+}
