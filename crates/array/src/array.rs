@@ -28,7 +28,12 @@ pub struct Array<T> {
 
 impl<T> Clone for Array<T> {
     fn clone(&self) -> Self {
-        Array { shape: self.shape.clone(), chunks: self.chunks.clone(), layer: Arc::clone(&self.layer), _t: PhantomData }
+        Array {
+            shape: self.shape.clone(),
+            chunks: self.chunks.clone(),
+            layer: Arc::clone(&self.layer),
+            _t: PhantomData,
+        }
     }
 }
 
@@ -77,7 +82,12 @@ impl<T: Element> Array<T> {
     }
 
     pub(crate) fn operand(&self) -> Operand {
-        Operand { shape: self.shape.clone(), chunks: self.chunks.clone(), layer: Arc::clone(&self.layer), dtype: T::DTYPE }
+        Operand {
+            shape: self.shape.clone(),
+            chunks: self.chunks.clone(),
+            layer: Arc::clone(&self.layer),
+            dtype: T::DTYPE,
+        }
     }
 
     /// The shape.
@@ -193,7 +203,10 @@ impl<T: Element> Array<T> {
     /// [`Array::compute_scalar`] with a given configuration.
     pub fn compute_scalar_with(&self, config: &Config) -> Result<T> {
         if self.size() != 1 {
-            return Err(ArrayError::Shape(format!("compute_scalar needs one element, the array has shape {:?}", self.shape)));
+            return Err(ArrayError::Shape(format!(
+                "compute_scalar needs one element, the array has shape {:?}",
+                self.shape
+            )));
         }
         let a = self.compute_with(config)?;
         Ok(a.iter().next().copied().unwrap_or_default())

@@ -90,7 +90,6 @@ impl<T: Element> Block<T> {
 
 /// The block inside a task value, or an error saying what it was instead.
 pub fn block_of<T: Element>(v: &Value) -> Result<&Block<T>, TaskError> {
-    v.downcast_ref::<Block<T>>().ok_or_else(|| {
-        TaskError::new(format!("expected a {} block, found {}", T::DTYPE, v.type_name()))
-    })
+    v.downcast_ref::<Block<T>>()
+        .ok_or_else(|| TaskError::new(format!("expected a {} block, found {}", T::DTYPE, v.type_name())))
 }

@@ -108,7 +108,9 @@ impl Chunks {
             match sizes.len() {
                 1 if nd != 1 => Ok(vec![sizes[0]; nd]),
                 n if n == nd => Ok(sizes.to_vec()),
-                n => Err(ArrayError::Chunks(format!("{n} chunk sizes given for an array of {nd} dimensions {shape:?}"))),
+                n => {
+                    Err(ArrayError::Chunks(format!("{n} chunk sizes given for an array of {nd} dimensions {shape:?}")))
+                }
             }
         };
         let chunks = match spec {
@@ -286,7 +288,10 @@ mod tests {
         assert_eq!(c([4, 2].into(), &[8, 3]), vec![vec![4, 4], vec![2, 1]]);
         assert_eq!(c(ChunkSpec::Sizes(vec![None, Some(2)]), &[8, 3]), vec![vec![8], vec![2, 1]]);
         assert_eq!(c(vec![vec![3, 5], vec![3]].into(), &[8, 3]), vec![vec![3, 5], vec![3]]);
-        assert_eq!(c(ChunkSpec::AutoBytes(8 * 100), &[100, 100]), vec![vec![13; 7].into_iter().chain([9]).collect::<Vec<_>>(), vec![7; 14].into_iter().chain([2]).collect()]);
+        assert_eq!(
+            c(ChunkSpec::AutoBytes(8 * 100), &[100, 100]),
+            vec![vec![13; 7].into_iter().chain([9]).collect::<Vec<_>>(), vec![7; 14].into_iter().chain([2]).collect()]
+        );
         assert_eq!(c(ChunkSpec::Auto, &[1000]), vec![vec![1000]]);
         assert_eq!(c(3.into(), &[0]), vec![vec![0]]);
         assert_eq!(c(3.into(), &[]), Vec::<Vec<usize>>::new());
@@ -295,7 +300,10 @@ mod tests {
     #[test]
     fn bad_chunks_say_what_is_wrong() {
         let e = |spec: ChunkSpec, shape: &[usize]| Chunks::normalize(&spec, shape, 8).unwrap_err().to_string();
-        assert_eq!(e(vec![vec![3, 4]].into(), &[8]), "bad chunks: chunks [3, 4] on axis 0 sum to 7, but the axis has length 8");
+        assert_eq!(
+            e(vec![vec![3, 4]].into(), &[8]),
+            "bad chunks: chunks [3, 4] on axis 0 sum to 7, but the axis has length 8"
+        );
         assert_eq!(e([1, 2, 3].into(), &[8, 8]), "bad chunks: 3 chunk sizes given for an array of 2 dimensions [8, 8]");
         assert_eq!(e(0.into(), &[8]), "bad chunks: chunk size 0 on axis 0 of length 8");
     }

@@ -103,11 +103,15 @@ fn generate(params: &Value, _args: Vec<Value>) -> TaskResult {
                 let mut rng = Rng::for_block(float(c) as u64, block_no);
                 let n: usize = shape.iter().product();
                 let (lo, hi) = (float(a), float(b));
-                let data: Vec<T> = match gen {
-                    Gen::Uniform => (0..n).map(|_| T::from_f64(lo + (hi - lo) * rng.uniform())).collect(),
-                    Gen::Normal => (0..n).map(|_| T::from_f64(lo + hi * rng.normal())).collect(),
-                    _ => (0..n).map(|_| T::from_f64(rng.integer(lo as i64, hi as i64) as f64)).collect(),
-                };
+                let mut data: Vec<T> = Vec::with_capacity(n);
+                match gen {
+                    Gen::Uniform => {
+                        let scale = hi - lo;
+                        data.extend((0..n).map(|_| T::from_f64(lo + scale * rng.uniform())));
+                    }
+                    Gen::Normal => data.extend((0..n).map(|_| T::from_f64(lo + hi * rng.normal()))),
+                    _ => data.extend((0..n).map(|_| T::from_f64(rng.integer(lo as i64, hi as i64) as f64))),
+                }
                 Block::Dense(ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(TaskError::new)?)
             }
             Gen::Pattern => Block::Dense(ArrayD::from_shape_fn(IxDyn(&shape), |i| {
@@ -124,12 +128,7 @@ fn generate(params: &Value, _args: Vec<Value>) -> TaskResult {
 
 static GENERATE: NamedFn = NamedFn::new("blockwork.array.generate", generate);
 
-fn generated<T: Element>(
-    gen: Gen,
-    shape: &[usize],
-    chunks: impl Into<ChunkSpec>,
-    abc: [Value; 3],
-) -> Result<Array<T>> {
+fn generated<T: Element>(gen: Gen, shape: &[usize], chunks: impl Into<ChunkSpec>, abc: [Value; 3]) -> Result<Array<T>> {
     blockwork_graph::register(&GENERATE);
     let chunks = normalize::<T>(chunks, shape)?;
     gen_with_chunks(gen, shape, chunks, abc)
@@ -203,7 +202,13 @@ pub fn arange<T: Numeric>(start: f64, stop: f64, step: f64, chunks: impl Into<Ch
 }
 
 /// `num` evenly spaced values from `start` to `stop` (included when `endpoint`).
-pub fn linspace<T: Float>(start: f64, stop: f64, num: usize, endpoint: bool, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+pub fn linspace<T: Float>(
+    start: f64,
+    stop: f64,
+    num: usize,
+    endpoint: bool,
+    chunks: impl Into<ChunkSpec>,
+) -> Result<Array<T>> {
     let div = if endpoint { num.saturating_sub(1) } else { num };
     let step = if div == 0 { 0.0 } else { (stop - start) / div as f64 };
     generated(Gen::Arange, &[num], chunks, [Value::Float(start), Value::Float(step), Value::Unit])
@@ -267,17 +272,35 @@ pub mod random {
     }
 
     /// Uniform in [low, high).
-    pub fn uniform<T: Float>(low: f64, high: f64, shape: &[usize], chunks: impl Into<ChunkSpec>, seed: u64) -> Result<Array<T>> {
+    pub fn uniform<T: Float>(
+        low: f64,
+        high: f64,
+        shape: &[usize],
+        chunks: impl Into<ChunkSpec>,
+        seed: u64,
+    ) -> Result<Array<T>> {
         generated(Gen::Uniform, shape, chunks, [Value::Float(low), Value::Float(high), Value::Int(seed as i64)])
     }
 
     /// Normal with mean `loc` and standard deviation `scale`.
-    pub fn normal<T: Float>(loc: f64, scale: f64, shape: &[usize], chunks: impl Into<ChunkSpec>, seed: u64) -> Result<Array<T>> {
+    pub fn normal<T: Float>(
+        loc: f64,
+        scale: f64,
+        shape: &[usize],
+        chunks: impl Into<ChunkSpec>,
+        seed: u64,
+    ) -> Result<Array<T>> {
         generated(Gen::Normal, shape, chunks, [Value::Float(loc), Value::Float(scale), Value::Int(seed as i64)])
     }
 
     /// Integers in [low, high).
-    pub fn integers<T: Numeric>(low: i64, high: i64, shape: &[usize], chunks: impl Into<ChunkSpec>, seed: u64) -> Result<Array<T>> {
+    pub fn integers<T: Numeric>(
+        low: i64,
+        high: i64,
+        shape: &[usize],
+        chunks: impl Into<ChunkSpec>,
+        seed: u64,
+    ) -> Result<Array<T>> {
         if high <= low {
             return Err(ArrayError::Argument(format!("integers needs low < high, got {low} and {high}")));
         }

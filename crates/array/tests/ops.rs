@@ -13,7 +13,10 @@ fn configs() -> [Config; 2] {
 /// A shape of 1–3 axes and, for each axis, block lengths that cover it.
 fn shape_and_chunks() -> impl Strategy<Value = (Vec<usize>, Vec<Vec<usize>>)> {
     proptest::collection::vec(1usize..9, 1..4).prop_flat_map(|shape| {
-        let per_axis: Vec<_> = shape.iter().map(|&n| proptest::collection::vec(1usize..5, n).prop_map(move |cuts| cut(n, &cuts))).collect();
+        let per_axis: Vec<_> = shape
+            .iter()
+            .map(|&n| proptest::collection::vec(1usize..5, n).prop_map(move |cuts| cut(n, &cuts)))
+            .collect();
         (Just(shape), per_axis)
     })
 }
@@ -42,10 +45,17 @@ fn data(shape: &[usize], seed: u64) -> ArrayD<f64> {
 
 fn close(a: &ArrayD<f64>, b: &ArrayD<f64>) -> bool {
     a.shape() == b.shape()
-        && a.iter().zip(b.iter()).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * (1.0 + x.abs().max(y.abs())))
+        && a.iter()
+            .zip(b.iter())
+            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * (1.0 + x.abs().max(y.abs())))
 }
 
-fn reduce_ref(a: &ArrayD<f64>, axes: &[usize], keepdims: bool, f: impl Fn(ndarray::ArrayViewD<'_, f64>) -> f64) -> ArrayD<f64> {
+fn reduce_ref(
+    a: &ArrayD<f64>,
+    axes: &[usize],
+    keepdims: bool,
+    f: impl Fn(ndarray::ArrayViewD<'_, f64>) -> f64,
+) -> ArrayD<f64> {
     // Move reduced axes last, flatten them, reduce each row.
     let nd = a.ndim();
     let kept: Vec<usize> = (0..nd).filter(|x| !axes.contains(x)).collect();
@@ -240,7 +250,10 @@ fn errors_say_what_is_wrong() {
     let e = x.add(&y).unwrap_err();
     assert_eq!(e.to_string(), "shape mismatch: operands could not be broadcast together with shapes [4, 3] [4, 2]");
     assert!(matches!(x.sum_axis(2), Err(ArrayError::Axis(_))));
-    assert_eq!(x.sum_axis(-3).unwrap_err().to_string(), "bad axis: axis -3 is out of bounds for an array of dimension 2");
+    assert_eq!(
+        x.sum_axis(-3).unwrap_err().to_string(),
+        "bad axis: axis -3 is out of bounds for an array of dimension 2"
+    );
     assert_eq!(
         x.sum_with(&ReduceOpts::axes(&[0, -2])).unwrap_err().to_string(),
         "bad axis: axis -2 repeated in [0, -2]"
@@ -271,7 +284,10 @@ fn metadata_display_blocks_store_persist() {
     assert_eq!(x.nbytes(), 560);
     let y = &x + 1.0;
     let shown = y.to_string();
-    assert!(shown.starts_with("blockwork.Array<add, shape=(10, 7), dtype=float64, chunksize=(4, 3), blocks=9, tasks=18>"), "{shown}");
+    assert!(
+        shown.starts_with("blockwork.Array<add, shape=(10, 7), dtype=float64, chunksize=(4, 3), blocks=9, tasks=18>"),
+        "{shown}"
+    );
     let b = x.block(&[1, 2]).unwrap();
     assert_eq!(b.shape(), &[4, 1]);
     assert_eq!(b.compute().unwrap(), a.slice(ndarray::s![4..8, 6..7]).to_owned().into_dyn());

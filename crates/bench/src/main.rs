@@ -2,6 +2,7 @@
 //! stdout (the contract of `BENCHMARKS.md`); logs go to stderr.
 
 mod alloc;
+mod arrays;
 mod overhead;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +38,98 @@ enum Workload {
         #[arg(long, default_value_t = 3)]
         repeats: usize,
     },
+    /// `ones((n,), chunks=c).sum()`; result = n.
+    OnesSum {
+        /// Length.
+        #[arg(long, default_value_t = 150_000_000)]
+        n: usize,
+        /// Block length.
+        #[arg(long, default_value_t = 5_000_000)]
+        chunk: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// `((x + x.T) - x.mean(axis=0)).sum()` for an n×n x.
+    Xxt {
+        /// Side of x.
+        #[arg(long, default_value_t = 20_000)]
+        n: usize,
+        /// Block side.
+        #[arg(long, default_value_t = 1000)]
+        chunk: usize,
+        /// Fill of x.
+        #[arg(long, value_enum, default_value_t = arrays::Fill::Random)]
+        fill: arrays::Fill,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// `(x.dot(x.T + 1) - x.mean()).std()` for an n×n x.
+    DotStd {
+        /// Side of x.
+        #[arg(long, default_value_t = 8000)]
+        n: usize,
+        /// Block side.
+        #[arg(long, default_value_t = 1000)]
+        chunk: usize,
+        /// Fill of x (the reference uses ones).
+        #[arg(long, value_enum, default_value_t = arrays::Fill::Ones)]
+        fill: arrays::Fill,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// `random((n, n), chunks=c).sum()`, larger than memory; result ≈ n²/2.
+    BigSum {
+        /// Side.
+        #[arg(long, default_value_t = 100_000)]
+        n: usize,
+        /// Block side.
+        #[arg(long, default_value_t = 5000)]
+        chunk: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// Flags every array workload takes.
+#[derive(clap::Args)]
+struct Common {
+    /// sync, threads or threads:N.
+    #[arg(long, default_value = "threads")]
+    scheduler: String,
+    /// Runs; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Seed of random fills.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+fn scheduler(s: &str) -> anyhow::Result<blockwork::Scheduler> {
+    blockwork::Scheduler::parse(s)
+        .ok_or_else(|| anyhow::anyhow!("unknown scheduler {s:?}: use sync, threads or threads:N"))
+}
+
+fn array_workload(name: &str, n: usize, chunk: usize, fill: arrays::Fill, common: &Common) -> anyhow::Result<()> {
+    let sched = scheduler(&common.scheduler)?;
+    let config = blockwork::Config::with_scheduler(sched);
+    let (seconds, mut record, extras) = arrays::run(name, n, chunk, fill, common.seed, common.repeats, &config)?;
+    record["workload"] = serde_json::json!(name);
+    record["impl"] = serde_json::json!(impl_name(sched));
+    record["params"]["threads"] = serde_json::json!(sched.nthreads());
+    record["seconds"] = serde_json::json!(seconds);
+    record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
+    if let (Some(r), Some(e)) = (record.as_object_mut(), extras.as_object()) {
+        r.extend(e.clone());
+    }
+    println!("{record}");
+    Ok(())
+}
+
+fn impl_name(s: blockwork::Scheduler) -> &'static str {
+    match s {
+        blockwork::Scheduler::Sync => "blockwork-sync",
+        blockwork::Scheduler::Threads(_) => "blockwork-threads",
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,6 +140,10 @@ fn main() -> anyhow::Result<()> {
             let record = overhead::run(n, &pattern, &mode, sched, repeats)?;
             println!("{record}");
         }
+        Workload::OnesSum { n, chunk, common } => array_workload("ones-sum", n, chunk, arrays::Fill::Ones, &common)?,
+        Workload::Xxt { n, chunk, fill, common } => array_workload("xxt", n, chunk, fill, &common)?,
+        Workload::DotStd { n, chunk, fill, common } => array_workload("dot-std", n, chunk, fill, &common)?,
+        Workload::BigSum { n, chunk, common } => array_workload("big-sum", n, chunk, arrays::Fill::Random, &common)?,
     }
     Ok(())
 }

@@ -28,7 +28,9 @@
 //! | [`graph`] | `blockwork-graph` | keys, tasks, values, validated graphs, cull, fuse, order, DOT |
 //! | [`local`] | `blockwork-local` | the sync and threaded schedulers, callbacks, progress bar, profilers |
 //! | [`delayed`] | `blockwork-delayed` | lazy function calls |
+//! | [`array`] | `blockwork-array` | chunked N-d arrays (NumPy's API over ndarray blocks) |
 
+pub use blockwork_array as array;
 pub use blockwork_delayed as delayed;
 pub use blockwork_graph as graph;
 pub use blockwork_local as local;

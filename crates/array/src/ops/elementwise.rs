@@ -230,7 +230,11 @@ fn bshape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, TaskError> {
 }
 
 /// Applies `f` elementwise over two broadcast blocks.
-fn zip2<A: Element, B: Element, O: Element>(a: &Block<A>, b: &Block<B>, f: impl Fn(A, B) -> O) -> Result<Block<O>, TaskError> {
+fn zip2<A: Element, B: Element, O: Element>(
+    a: &Block<A>,
+    b: &Block<B>,
+    f: impl Fn(A, B) -> O,
+) -> Result<Block<O>, TaskError> {
     let shape = bshape(a.shape(), b.shape())?;
     Ok(match (a, b) {
         (Block::Const { value: x, .. }, Block::Const { value: y, .. }) => Block::Const { value: f(*x, *y), shape },
@@ -328,9 +332,9 @@ fn select<T: Element>(c: &Block<bool>, a: &Block<T>, b: &Block<T>) -> Result<Blo
         let chosen = if *value { a } else { b };
         return Ok(match chosen {
             Block::Const { value, .. } => Block::Const { value: *value, shape },
-            Block::Dense(x) => Block::Dense(
-                x.broadcast(IxDyn(&shape)).ok_or_else(|| TaskError::new("broadcast failed"))?.to_owned(),
-            ),
+            Block::Dense(x) => {
+                Block::Dense(x.broadcast(IxDyn(&shape)).ok_or_else(|| TaskError::new("broadcast failed"))?.to_owned())
+            }
         });
     }
     let (cv, av, bv) = (c.view(), a.view(), b.view());
@@ -428,7 +432,11 @@ pub(crate) fn elemwise(prefix: &str, inputs: Vec<Input>, out: DType, params: Val
                 let target = Chunks(
                     (0..o.ndim())
                         .map(|k| {
-                            if o.shape[k] == shape[k + off] { out_chunks.axis(k + off).to_vec() } else { o.chunks.axis(k).to_vec() }
+                            if o.shape[k] == shape[k + off] {
+                                out_chunks.axis(k + off).to_vec()
+                            } else {
+                                o.chunks.axis(k).to_vec()
+                            }
                         })
                         .collect(),
                 );

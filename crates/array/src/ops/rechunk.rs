@@ -103,7 +103,11 @@ fn assemble_typed<T: Element>(shape: &[usize], axes: &[Vec<i64>], args: Vec<Valu
         let src: Vec<SliceInfoElem> = combo
             .iter()
             .enumerate()
-            .map(|(ax, &i)| SliceInfoElem::Slice { start: axes[ax][3 * i] as isize, end: Some(axes[ax][3 * i + 1] as isize), step: 1 })
+            .map(|(ax, &i)| SliceInfoElem::Slice {
+                start: axes[ax][3 * i] as isize,
+                end: Some(axes[ax][3 * i + 1] as isize),
+                step: 1,
+            })
             .collect();
         let dst: Vec<SliceInfoElem> = combo
             .iter()
@@ -142,15 +146,13 @@ pub(crate) fn rechunk_operand(x: &Operand, target: &Chunks) -> Result<Operand> {
         return Err(ArrayError::Chunks(format!("chunks {:?} do not fit shape {:?}", target.axes(), x.shape)));
     }
     blockwork_graph::register(&ASSEMBLE);
-    let plans: Vec<Vec<Vec<Piece>>> =
-        (0..x.ndim()).map(|ax| plan_axis(x.chunks.axis(ax), target.axis(ax))).collect();
+    let plans: Vec<Vec<Vec<Piece>>> = (0..x.ndim()).map(|ax| plan_axis(x.chunks.axis(ax), target.axis(ax))).collect();
     let namer = Namer::new("rechunk").input(&x.layer).add(&target.axes().to_vec());
     let layer = new_layer("rechunk", namer, target, vec![Arc::clone(&x.layer)], |idx| {
         let per_axis: Vec<&Vec<Piece>> = idx.iter().enumerate().map(|(ax, &i)| &plans[ax][i as usize]).collect();
         let mut params = vec![Value::Int(x.dtype.code()), sizes(&target.block_shape(idx))];
         for pieces in &per_axis {
-            let flat: Vec<i64> =
-                pieces.iter().flat_map(|p| [p.start as i64, p.stop as i64, p.dest as i64]).collect();
+            let flat: Vec<i64> = pieces.iter().flat_map(|p| [p.start as i64, p.stop as i64, p.dest as i64]).collect();
             params.push(ints(&flat));
         }
         // Input blocks in row-major order of the piece combinations.

@@ -114,14 +114,24 @@ impl Reduction {
     fn moments(self) -> bool {
         matches!(
             self,
-            Reduction::Mean | Reduction::NanMean | Reduction::Var | Reduction::NanVar | Reduction::Std | Reduction::NanStd
+            Reduction::Mean
+                | Reduction::NanMean
+                | Reduction::Var
+                | Reduction::NanVar
+                | Reduction::Std
+                | Reduction::NanStd
         )
     }
 
     fn skips_nan(self) -> bool {
         matches!(
             self,
-            Reduction::NanSum | Reduction::NanMin | Reduction::NanMax | Reduction::NanMean | Reduction::NanVar | Reduction::NanStd
+            Reduction::NanSum
+                | Reduction::NanMin
+                | Reduction::NanMax
+                | Reduction::NanMean
+                | Reduction::NanVar
+                | Reduction::NanStd
         )
     }
 }
@@ -217,6 +227,9 @@ impl Moments {
 
 /// Reduces `a` over `axes` (sorted), keeping them as length-1 axes.
 fn fold_axes<T: Copy>(a: ArrayViewD<'_, T>, axes: &[usize], identity: T, f: impl Fn(T, T) -> T + Copy) -> ArrayD<T> {
+    if axes.is_empty() {
+        return a.to_owned();
+    }
     if axes.len() == a.ndim() {
         let acc = match a.as_slice_memory_order() {
             Some(s) => fold_slice(s, identity, f),
@@ -224,8 +237,9 @@ fn fold_axes<T: Copy>(a: ArrayViewD<'_, T>, axes: &[usize], identity: T, f: impl
         };
         return ArrayD::from_elem(IxDyn(&vec![1; a.ndim()]), acc);
     }
-    let mut cur = a.to_owned();
-    for &ax in axes.iter().rev() {
+    let (&last, rest) = axes.split_last().expect("axes is not empty here");
+    let mut cur = fold_axis(a, last, identity, f);
+    for &ax in rest.iter().rev() {
         cur = fold_axis(cur.view(), ax, identity, f);
     }
     cur
@@ -415,24 +429,42 @@ fn chunk_moments<T: Element>(kind: Reduction, b: &Block<T>, axes: &[usize]) -> M
         };
     }
     let view = b.view();
-    let x: ArrayD<f64> = view.mapv(Element::as_f64);
+    // f64 blocks are read in place; other types are converted once.
+    let converted;
+    let x: ArrayViewD<'_, f64> = match (&*view as &dyn std::any::Any).downcast_ref::<ArrayD<f64>>() {
+        Some(a) => a.view(),
+        None => {
+            converted = view.mapv(Element::as_f64);
+            converted.view()
+        }
+    };
+    moments_of_view(kind, x, axes, n_all, &out)
+}
+
+fn moments_of_view(kind: Reduction, x: ArrayViewD<'_, f64>, axes: &[usize], n_all: f64, out: &[usize]) -> Moments {
     let add = |p: f64, q: f64| p + q;
-    if kind.skips_nan() {
+    let need_m2 = !matches!(kind, Reduction::Mean | Reduction::NanMean);
+    let (n, mean) = if kind.skips_nan() {
         let n = fold_axes(x.mapv(|v| f64::from(u8::from(!v.is_nan()))).view(), axes, 0.0, add);
-        let s = fold_axes(x.mapv(|v| if v.is_nan() { 0.0 } else { v }).view(), axes, 0.0, add);
+        let s = fold_axes(x.view(), axes, 0.0, |p, q| if q.is_nan() { p } else { p + q });
         let mean = Zip::from(&s).and(&n).map_collect(|&s, &n| if n > 0.0 { s / n } else { 0.0 });
-        let dev = Zip::from(&x)
-            .and_broadcast(&mean)
-            .map_collect(|&v, &m| if v.is_nan() { 0.0 } else { (v - m) * (v - m) });
-        let m2 = fold_axes(dev.view(), axes, 0.0, add);
-        Moments { n, mean, m2 }
+        (n, mean)
     } else {
         let s = fold_axes(x.view(), axes, 0.0, add);
         let mean = s.mapv(|s| if n_all > 0.0 { s / n_all } else { 0.0 });
-        let dev = Zip::from(&x).and_broadcast(&mean).map_collect(|&v, &m| (v - m) * (v - m));
-        let m2 = fold_axes(dev.view(), axes, 0.0, add);
-        Moments { n: ArrayD::from_elem(IxDyn(&out), n_all), mean, m2 }
-    }
+        (ArrayD::from_elem(IxDyn(out), n_all), mean)
+    };
+    let m2 = if !need_m2 {
+        ArrayD::zeros(IxDyn(out))
+    } else {
+        let skip = kind.skips_nan();
+        let dev =
+            Zip::from(&x)
+                .and_broadcast(&mean)
+                .map_collect(|&v, &m| if skip && v.is_nan() { 0.0 } else { (v - m) * (v - m) });
+        fold_axes(dev.view(), axes, 0.0, add)
+    };
+    Moments { n, mean, m2 }
 }
 
 fn finish_moments(kind: Reduction, m: &Moments, ddof: f64) -> Block<f64> {
@@ -441,7 +473,9 @@ fn finish_moments(kind: Reduction, m: &Moments, ddof: f64) -> Block<f64> {
             Zip::from(&m.mean).and(&m.n).map_collect(|&mean, &n| if n > 0.0 { mean } else { f64::NAN })
         }
         _ => {
-            let var = Zip::from(&m.m2).and(&m.n).map_collect(|&m2, &n| if n - ddof > 0.0 { m2 / (n - ddof) } else { f64::NAN });
+            let var = Zip::from(&m.m2)
+                .and(&m.n)
+                .map_collect(|&m2, &n| if n - ddof > 0.0 { m2 / (n - ddof) } else { f64::NAN });
             if matches!(kind, Reduction::Std | Reduction::NanStd) {
                 var.mapv(f64::sqrt)
             } else {
@@ -519,7 +553,8 @@ fn reduce_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
 }
 
 fn moments_of(v: &Value) -> Result<&Moments, TaskError> {
-    v.downcast_ref::<Moments>().ok_or_else(|| TaskError::new(format!("expected moment partials, found {}", v.type_name())))
+    v.downcast_ref::<Moments>()
+        .ok_or_else(|| TaskError::new(format!("expected moment partials, found {}", v.type_name())))
 }
 
 pub(crate) static REDUCE: NamedFn = NamedFn::new("blockwork.array.reduce", reduce_kernel);
@@ -608,7 +643,8 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
                 let counts: Vec<usize> = ranges.iter().map(|(s, e)| e - s).collect();
                 let args = BlockIndices::new(counts)
                     .map(|off| {
-                        let src: Vec<u32> = off.iter().zip(&ranges).map(|(&o, &(s, _))| (s + o as usize) as u32).collect();
+                        let src: Vec<u32> =
+                            off.iter().zip(&ranges).map(|(&o, &(s, _))| (s + o as usize) as u32).collect();
                         r(prev.key(&src))
                     })
                     .collect();
@@ -639,21 +675,22 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
     let finish_op = Op::named(&REDUCE, params(FINISH));
     let last = Arc::clone(&layer);
     let keepdims = opts.keepdims;
-    let finish = new_layer(kind.name(), Namer::new("finish").add(&base.token()), &out_chunks, vec![Arc::clone(&last)], |idx| {
-        let mut src = Vec::with_capacity(x.ndim());
-        let mut it = idx.iter();
-        for ax in 0..x.ndim() {
-            if axes.contains(&ax) {
-                src.push(0);
-                if keepdims {
-                    it.next();
+    let finish =
+        new_layer(kind.name(), Namer::new("finish").add(&base.token()), &out_chunks, vec![Arc::clone(&last)], |idx| {
+            let mut src = Vec::with_capacity(x.ndim());
+            let mut it = idx.iter();
+            for ax in 0..x.ndim() {
+                if axes.contains(&ax) {
+                    src.push(0);
+                    if keepdims {
+                        it.next();
+                    }
+                } else {
+                    src.push(*it.next().unwrap_or(&0));
                 }
-            } else {
-                src.push(*it.next().unwrap_or(&0));
             }
-        }
-        Task::new(finish_op.clone(), vec![r(last.key(&src))])
-    });
+            Task::new(finish_op.clone(), vec![r(last.key(&src))])
+        });
     Ok(Operand { shape, chunks: out_chunks, layer: finish, dtype: out_dtype })
 }
 

@@ -24,10 +24,38 @@ fn transpose_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
 
 fn permute<T: Element>(b: &Block<T>, perm: &[usize]) -> Block<T> {
     match b {
-        Block::Const { value, shape } => Block::Const { value: *value, shape: perm.iter().map(|&p| shape[p]).collect() },
+        Block::Const { value, shape } => {
+            Block::Const { value: *value, shape: perm.iter().map(|&p| shape[p]).collect() }
+        }
         // Copied into row-major order: later kernels read it contiguously.
+        Block::Dense(a) if a.ndim() == 2 && perm == [1, 0] => Block::Dense(transpose_2d(a.view())),
         Block::Dense(a) => Block::Dense(a.view().permuted_axes(IxDyn(perm)).as_standard_layout().into_owned()),
     }
+}
+
+/// A 2-d transpose into row-major order, tile by tile so both the reads
+/// and the writes stay in cache (a naive strided copy misses on every
+/// element once rows exceed a page).
+fn transpose_2d<T: Element>(a: ndarray::ArrayViewD<'_, T>) -> ndarray::ArrayD<T> {
+    const TILE: usize = 32;
+    let (rows, cols) = (a.shape()[0], a.shape()[1]);
+    let Some(src) = a.as_slice() else {
+        return a.reversed_axes().as_standard_layout().into_owned();
+    };
+    let mut out = vec![T::default(); rows * cols];
+    for i0 in (0..rows).step_by(TILE) {
+        let i1 = (i0 + TILE).min(rows);
+        for j0 in (0..cols).step_by(TILE) {
+            let j1 = (j0 + TILE).min(cols);
+            for i in i0..i1 {
+                let row = &src[i * cols + j0..i * cols + j1];
+                for (j, &v) in (j0..j1).zip(row) {
+                    out[j * rows + i] = v;
+                }
+            }
+        }
+    }
+    ndarray::ArrayD::from_shape_vec(IxDyn(&[cols, rows]), out).expect("the shape fits the data")
 }
 
 static TRANSPOSE: NamedFn = NamedFn::new("blockwork.array.transpose", transpose_kernel);

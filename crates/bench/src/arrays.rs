@@ -1,0 +1,83 @@
+//! Array workloads of the benchmark contract: `ones-sum`, `xxt`,
+//! `dot-std`, `big-sum`.
+
+use std::time::Instant;
+
+use blockwork as bw;
+use bw::array::{self as bwa, Array};
+use serde_json::{json, Value as Json};
+
+/// How the input matrix is filled.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Fill {
+    /// `random((n, n))`, seeded.
+    Random,
+    /// `((7 i + 13 j) mod 101) / 101`, reproducible by NumPy.
+    Pattern,
+    /// `ones((n, n))` (what the reference's `dot` case uses).
+    Ones,
+}
+
+fn input(n: usize, chunk: usize, fill: Fill, seed: u64) -> anyhow::Result<Array<f64>> {
+    Ok(match fill {
+        Fill::Random => bwa::random::random(&[n, n], [chunk, chunk], seed)?,
+        Fill::Pattern => bwa::pattern(&[n, n], [chunk, chunk])?,
+        Fill::Ones => bwa::ones(&[n, n], [chunk, chunk])?,
+    })
+}
+
+/// One timed run: build the expression and compute it.
+fn timed(
+    repeats: usize,
+    config: &bw::Config,
+    mut build: impl FnMut() -> anyhow::Result<Array<f64>>,
+) -> anyhow::Result<(f64, f64, Vec<f64>)> {
+    let mut times = Vec::new();
+    let mut result = f64::NAN;
+    let mut tasks = 0.0;
+    for _ in 0..repeats.max(1) {
+        let t0 = Instant::now();
+        let expr = build()?;
+        tasks = expr.ntasks() as f64;
+        result = expr.compute_scalar_with(config)?;
+        times.push(t0.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2], result, vec![tasks]))
+}
+
+/// Runs an array workload and returns its JSON record (without the
+/// common fields the caller adds).
+pub fn run(
+    workload: &str,
+    n: usize,
+    chunk: usize,
+    fill: Fill,
+    seed: u64,
+    repeats: usize,
+    config: &bw::Config,
+) -> anyhow::Result<(f64, Json, Json)> {
+    let (seconds, result, extra) = match workload {
+        "ones-sum" => timed(repeats, config, || Ok(bwa::ones::<f64>(&[n], chunk)?.sum()))?,
+        "xxt" => timed(repeats, config, || {
+            let x = input(n, chunk, fill, seed)?;
+            Ok(x.add(&x.t())?.sub(&x.mean_axis(0)?)?.sum())
+        })?,
+        "dot-std" => timed(repeats, config, || {
+            let x = input(n, chunk, fill, seed)?;
+            Ok(x.dot(&(&x.t() + 1.0))?.sub(&x.mean())?.std(0))
+        })?,
+        "big-sum" => timed(repeats, config, || Ok(bwa::random::random(&[n, n], [chunk, chunk], seed)?.sum()))?,
+        other => anyhow::bail!("unknown array workload {other:?}"),
+    };
+    let mut params = json!({"n": n, "chunk": chunk, "repeats": repeats, "seed": seed});
+    if matches!(workload, "xxt" | "dot-std") {
+        params["fill"] = json!(format!("{fill:?}").to_lowercase());
+    }
+    let mut extras = json!({"tasks": extra[0]});
+    if workload == "dot-std" {
+        let flops = 2.0 * (n as f64).powi(3);
+        extras["gemm_gflops_lower_bound"] = json!(flops / seconds / 1e9);
+    }
+    Ok((seconds, json!({"params": params, "result": result}), extras))
+}
