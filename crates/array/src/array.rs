@@ -13,6 +13,7 @@ use crate::chunks::{ChunkSpec, Chunks};
 use crate::dtype::{DType, Element};
 use crate::error::{ArrayError, Result};
 use crate::layer::{collect, count_tasks, Layer, Namer};
+use crate::ops::fused::Expr;
 
 /// A lazy N-d array of `T`, cut into blocks.
 ///
@@ -23,6 +24,10 @@ pub struct Array<T> {
     pub(crate) shape: Vec<usize>,
     pub(crate) chunks: Chunks,
     pub(crate) layer: Arc<Layer>,
+    /// For arrays made by fusable elementwise operations: how each block
+    /// is computed from other arrays' blocks, so later operations can fuse
+    /// with it instead of reading its materialized blocks.
+    pub(crate) expr: Option<Arc<Expr>>,
     pub(crate) _t: PhantomData<fn() -> T>,
 }
 
@@ -32,6 +37,7 @@ impl<T> Clone for Array<T> {
             shape: self.shape.clone(),
             chunks: self.chunks.clone(),
             layer: Arc::clone(&self.layer),
+            expr: self.expr.clone(),
             _t: PhantomData,
         }
     }
@@ -45,6 +51,7 @@ pub(crate) struct Operand {
     pub(crate) chunks: Chunks,
     pub(crate) layer: Arc<Layer>,
     pub(crate) dtype: DType,
+    pub(crate) expr: Option<Arc<Expr>>,
 }
 
 impl Operand {
@@ -58,7 +65,7 @@ impl Operand {
 
     pub(crate) fn into_array<T: Element>(self) -> Array<T> {
         debug_assert_eq!(self.dtype, T::DTYPE);
-        Array { shape: self.shape, chunks: self.chunks, layer: self.layer, _t: PhantomData }
+        Array { shape: self.shape, chunks: self.chunks, layer: self.layer, expr: self.expr, _t: PhantomData }
     }
 }
 
@@ -78,7 +85,7 @@ pub(crate) fn new_layer(
 impl<T: Element> Array<T> {
     pub(crate) fn from_parts(shape: Vec<usize>, chunks: Chunks, layer: Arc<Layer>) -> Self {
         debug_assert_eq!(chunks.shape(), shape);
-        Array { shape, chunks, layer, _t: PhantomData }
+        Array { shape, chunks, layer, expr: None, _t: PhantomData }
     }
 
     pub(crate) fn operand(&self) -> Operand {
@@ -87,6 +94,7 @@ impl<T: Element> Array<T> {
             chunks: self.chunks.clone(),
             layer: Arc::clone(&self.layer),
             dtype: T::DTYPE,
+            expr: self.expr.clone(),
         }
     }
 

@@ -250,7 +250,7 @@ pub struct BlockIndices {
 impl BlockIndices {
     /// All indices of a grid.
     pub fn new(numblocks: Vec<usize>) -> Self {
-        let next = if numblocks.iter().any(|&n| n == 0) { None } else { Some(vec![0; numblocks.len()]) };
+        let next = if numblocks.contains(&0) { None } else { Some(vec![0; numblocks.len()]) };
         BlockIndices { numblocks, next }
     }
 }

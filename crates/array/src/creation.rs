@@ -126,7 +126,11 @@ fn generate(params: &Value, _args: Vec<Value>) -> TaskResult {
     })
 }
 
-static GENERATE: NamedFn = NamedFn::new("blockwork.array.generate", generate);
+/// Generated blocks are cheap to make again and expensive to keep: the
+/// graph optimizer inlines them into each reader (see
+/// `blockwork_graph::inline_cheap`), so `random(..)` feeding three
+/// operations is drawn three times instead of held in memory in between.
+static GENERATE: NamedFn = NamedFn::cheap("blockwork.array.generate", generate);
 
 fn generated<T: Element>(gen: Gen, shape: &[usize], chunks: impl Into<ChunkSpec>, abc: [Value; 3]) -> Result<Array<T>> {
     blockwork_graph::register(&GENERATE);

@@ -311,3 +311,50 @@ fn same_expression_same_keys() {
     let c: Array<f64> = (&x + 2.0).sum();
     assert_ne!(a.name(), c.name());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Reductions over every axis of a fused expression fold rows as the
+    /// program makes them; the result must equal reducing the materialized array.
+    #[test]
+    fn fused_expressions_and_their_reductions((shape, chunks) in shape_and_chunks(), seed in any::<u64>()) {
+        let mut a = data(&shape, seed);
+        if a.len() > 2 { a[[0; 1].repeat(shape.len()).as_slice()] = f64::NAN; }
+        let x = bwa::from_ndarray(a.clone(), chunks).unwrap();
+        let e = ((&x * 2.0 + 1.0).abs().sqrt() - &x.t().t()) / 3.0;
+        let want = ((&a * 2.0 + 1.0).mapv(f64::abs).mapv(f64::sqrt) - &a) / 3.0;
+        prop_assert!(close(&e.compute().unwrap(), &want));
+        let valid: Vec<f64> = want.iter().copied().filter(|v| !v.is_nan()).collect();
+        let n = valid.len() as f64;
+        let m = valid.iter().sum::<f64>() / n;
+        let var = valid.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n;
+        let scalar = |arr: Array<f64>| arr.compute_scalar().unwrap();
+        prop_assert_eq!(scalar(e.sum()).is_nan(), want.iter().any(|v| v.is_nan()));
+        prop_assert!((scalar(e.nansum()) - valid.iter().sum::<f64>()).abs() < 1e-9 * (1.0 + m.abs() * n));
+        if n > 0.0 {
+            prop_assert!((scalar(e.nanmean()) - m).abs() < 1e-9 * (1.0 + m.abs()));
+            let v = scalar(e.nanvar_with(&ReduceOpts::default()).unwrap());
+            prop_assert!((v - var).abs() < 1e-9 * (1.0 + var));
+            prop_assert_eq!(scalar(e.nanmax()), valid.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        }
+    }
+}
+
+#[test]
+fn long_expressions_start_again_from_materialized_blocks() {
+    let a = data(&[9, 7], 3);
+    let x = bwa::from_ndarray(a.clone(), [4, 3]).unwrap();
+    let mut e = x.clone();
+    let mut want = a.clone();
+    for i in 0..200 {
+        e = &e * 0.5 + f64::from(i % 3);
+        want = &want * 0.5 + f64::from(i % 3);
+    }
+    assert!(close(&e.compute().unwrap(), &want));
+    assert!(close(&e.sum().compute().unwrap(), &ArrayD::from_elem(IxDyn(&[]), want.sum())));
+    // A shared sub-expression read twice.
+    let y = &x * 3.0;
+    let z = &y + &y.t().t();
+    assert!(close(&z.compute().unwrap(), &(&a * 6.0)));
+}

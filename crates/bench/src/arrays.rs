@@ -61,11 +61,11 @@ pub fn run(
         "ones-sum" => timed(repeats, config, || Ok(bwa::ones::<f64>(&[n], chunk)?.sum()))?,
         "xxt" => timed(repeats, config, || {
             let x = input(n, chunk, fill, seed)?;
-            Ok(x.add(&x.t())?.sub(&x.mean_axis(0)?)?.sum())
+            Ok(x.add(x.t())?.sub(x.mean_axis(0)?)?.sum())
         })?,
         "dot-std" => timed(repeats, config, || {
             let x = input(n, chunk, fill, seed)?;
-            Ok(x.dot(&(&x.t() + 1.0))?.sub(&x.mean())?.std(0))
+            Ok(x.dot(&(&x.t() + 1.0))?.sub(x.mean())?.std(0))
         })?,
         "big-sum" => timed(repeats, config, || Ok(bwa::random::random(&[n, n], [chunk, chunk], seed)?.sum()))?,
         other => anyhow::bail!("unknown array workload {other:?}"),

@@ -23,6 +23,7 @@ use crate::chunks::Chunks;
 use crate::dtype::{with_dtype, with_float, with_numeric, DType, Element, Float, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
+use crate::ops::fused::{fusable, fused_layer, Part, Top};
 use crate::ops::rechunk::{common_chunks, rechunk_operand};
 use crate::params::{list, Params};
 
@@ -255,6 +256,8 @@ fn zip2<A: Element, B: Element, O: Element>(
     })
 }
 
+// The comparisons are generic code instantiated for bool too.
+#[allow(clippy::bool_comparison)]
 fn binary(op: BinOp, dtype: DType, a: &Value, b: &Value) -> TaskResult {
     use BinOp::*;
     match op {
@@ -396,9 +399,9 @@ impl<T: Element> IntoInput<T> for T {
     }
 }
 
-/// Builds an elementwise layer over `inputs` (see the module doc).
-pub(crate) fn elemwise(prefix: &str, inputs: Vec<Input>, out: DType, params: Value) -> Result<Operand> {
-    blockwork_graph::register(&ELEMWISE);
+/// Broadcasts the inputs' shapes and cuts every array input into the
+/// common chunks: the output shape, its chunks, and the aligned inputs.
+pub(crate) fn plan(inputs: Vec<Input>) -> Result<(Vec<usize>, Chunks, Vec<In>)> {
     let mut shape: Vec<usize> = Vec::new();
     for inp in &inputs {
         shape = broadcast_shapes(&shape, inp.shape()).ok_or_else(|| {
@@ -445,6 +448,14 @@ pub(crate) fn elemwise(prefix: &str, inputs: Vec<Input>, out: DType, params: Val
             s => s,
         });
     }
+    Ok((shape, out_chunks, ops))
+}
+
+/// Builds an elementwise layer over `inputs` (see the module doc).
+pub(crate) fn elemwise(prefix: &str, inputs: Vec<Input>, out: DType, params: Value) -> Result<Operand> {
+    blockwork_graph::register(&ELEMWISE);
+    let (shape, out_chunks, ops) = plan(inputs)?;
+    let nd = shape.len();
     let mut namer = Namer::new(prefix).add(&params).add(&out.code());
     let mut deps = Vec::new();
     for inp in &ops {
@@ -478,7 +489,7 @@ pub(crate) fn elemwise(prefix: &str, inputs: Vec<Input>, out: DType, params: Val
             .collect();
         Task::new(op.clone(), args)
     });
-    Ok(Operand { shape, chunks: out_chunks, layer, dtype: out })
+    Ok(Operand { shape, chunks: out_chunks, layer, dtype: out, expr: None })
 }
 
 fn scalar_token(v: &Value) -> Option<u128> {
@@ -509,15 +520,43 @@ fn unary_params(code: i64, dtype: DType, extra: i64) -> Value {
     list(vec![Value::Int(K_UNARY), Value::Int(code), Value::Int(dtype.code()), Value::Int(extra)])
 }
 
+/// An arithmetic op through the fused path.
+fn fused<T: Element>(prefix: &str, top: Top, inputs: Vec<Input>) -> Result<Operand> {
+    let (shape, chunks, ins) = plan(inputs)?;
+    let parts = ins
+        .into_iter()
+        .map(|i| match i {
+            In::Array(o) => Part::Operand(o),
+            In::Scalar(v) => Part::Scalar(match v.downcast_ref::<Block<T>>() {
+                Some(Block::Const { value, .. }) => value.to_value(),
+                _ => Value::Unit,
+            }),
+        })
+        .collect();
+    fused_layer(prefix, top, parts, T::DTYPE, &shape, &chunks)
+}
+
 impl<T: Element> Array<T> {
     fn binop<U: Element>(&self, op: BinOp, other: Input) -> Result<Array<U>> {
-        Ok(elemwise(op.name(), vec![Input::array(self.operand()), other], U::DTYPE, binary_params(op, T::DTYPE))?
-            .into_array())
+        let inputs = vec![Input::array(self.operand()), other];
+        if fusable(op) && T::DTYPE != DType::Bool && U::DTYPE == T::DTYPE {
+            return Ok(fused::<T>(op.name(), Top::Bin(op), inputs)?.into_array());
+        }
+        Ok(elemwise(op.name(), inputs, U::DTYPE, binary_params(op, T::DTYPE))?.into_array())
     }
 
     fn rbinop<U: Element>(&self, op: BinOp, left: Input) -> Result<Array<U>> {
-        Ok(elemwise(op.name(), vec![left, Input::array(self.operand())], U::DTYPE, binary_params(op, T::DTYPE))?
-            .into_array())
+        let inputs = vec![left, Input::array(self.operand())];
+        if fusable(op) && T::DTYPE != DType::Bool && U::DTYPE == T::DTYPE {
+            return Ok(fused::<T>(op.name(), Top::Bin(op), inputs)?.into_array());
+        }
+        Ok(elemwise(op.name(), inputs, U::DTYPE, binary_params(op, T::DTYPE))?.into_array())
+    }
+
+    fn fused_unary(&self, name: &str, top: Top) -> Array<T> {
+        fused::<T>(name, top, vec![Input::array(self.operand())])
+            .map(Operand::into_array)
+            .expect("a unary op cannot fail to broadcast")
     }
 
     fn unop<U: Element>(&self, name: &str, code: i64, extra: i64) -> Array<U> {
@@ -628,12 +667,12 @@ impl<T: Numeric> Array<T> {
 
     /// `-self`.
     pub fn neg(&self) -> Array<T> {
-        self.unop("neg", 0, 0)
+        self.fused_unary("neg", Top::Neg)
     }
 
     /// Absolute values.
     pub fn abs(&self) -> Array<T> {
-        self.unop("absolute", 1, 0)
+        self.fused_unary("absolute", Top::Abs)
     }
 
     /// Values limited to `[lo, hi]`.
@@ -648,7 +687,7 @@ macro_rules! math_methods {
             $(
                 #[doc = concat!("`", stringify!($name), "` of every element.")]
                 pub fn $name(&self) -> Array<T> {
-                    self.unop(stringify!($name), 4, code_of(&MATHFNS, MathFn::$f))
+                    self.fused_unary(stringify!($name), Top::Math(MathFn::$f))
                 }
             )*
 

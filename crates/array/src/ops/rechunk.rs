@@ -164,7 +164,7 @@ pub(crate) fn rechunk_operand(x: &Operand, target: &Chunks) -> Result<Operand> {
         }
         Task::new(Op::named(&ASSEMBLE, list(params)), args)
     });
-    Ok(Operand { shape: x.shape.clone(), chunks: target.clone(), layer, dtype: x.dtype })
+    Ok(Operand { shape: x.shape.clone(), chunks: target.clone(), layer, dtype: x.dtype, expr: None })
 }
 
 /// The common refinement of several chunkings of one axis: a block

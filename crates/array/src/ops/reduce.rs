@@ -199,6 +199,10 @@ impl Data for Moments {
 }
 
 impl Moments {
+    pub(crate) fn new(n: ArrayD<f64>, mean: ArrayD<f64>, m2: ArrayD<f64>) -> Moments {
+        Moments { n, mean, m2 }
+    }
+
     /// Chan et al.'s pairwise merge.
     fn merge(mut self, o: &Moments) -> Result<Moments, TaskError> {
         if self.n.shape() != o.n.shape() {
@@ -559,6 +563,11 @@ fn moments_of(v: &Value) -> Result<&Moments, TaskError> {
 
 pub(crate) static REDUCE: NamedFn = NamedFn::new("blockwork.array.reduce", reduce_kernel);
 
+/// The reduction of a parameter code.
+pub(crate) fn reduction(code: usize) -> Result<Reduction, TaskError> {
+    REDUCTIONS.get(code).copied().ok_or_else(|| TaskError::new("unknown reduction"))
+}
+
 /// Normalizes axes: negative ones count from the end; repeats and
 /// out-of-range axes are errors.
 pub(crate) fn normalize_axes(axes: Option<&[isize]>, ndim: usize) -> Result<Vec<usize>> {
@@ -599,13 +608,21 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
     // Chunk stage.
     let mut nb = x.chunks.numblocks();
     let chunk_op = Op::named(&REDUCE, params(CHUNK));
-    let mut layer: Arc<Layer> = new_layer(
-        &format!("{}-chunk", kind.name()),
-        Namer::new("chunk").add(&base.token()),
-        &grid(&nb),
-        vec![Arc::clone(&x.layer)],
-        |idx| Task::new(chunk_op.clone(), vec![r(x.key(idx))]),
-    );
+    let fused = if axes.len() == x.ndim() {
+        crate::ops::fused::reduce_all_chunk_layer(x, kind, kind.code(), Namer::new("chunk").add(&base.token()))
+    } else {
+        None
+    };
+    let mut layer: Arc<Layer> = match fused {
+        Some(l) => l,
+        None => new_layer(
+            &format!("{}-chunk", kind.name()),
+            Namer::new("chunk").add(&base.token()),
+            &grid(&nb),
+            vec![Arc::clone(&x.layer)],
+            |idx| Task::new(chunk_op.clone(), vec![r(x.key(idx))]),
+        ),
+    };
 
     // Combine levels.
     let combine_op = Op::named(&REDUCE, params(COMBINE));
@@ -691,7 +708,7 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
             }
             Task::new(finish_op.clone(), vec![r(last.key(&src))])
         });
-    Ok(Operand { shape, chunks: out_chunks, layer: finish, dtype: out_dtype })
+    Ok(Operand { shape, chunks: out_chunks, layer: finish, dtype: out_dtype, expr: None })
 }
 
 macro_rules! reductions {

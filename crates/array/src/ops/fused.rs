@@ -1,0 +1,713 @@
+//! Fused elementwise expressions: one pass over memory for a whole
+//! chain of arithmetic.
+//!
+//! `((x + x.T) - m).sum()` written as separate block operations reads and
+//! writes a full block per step. Here, arithmetic, math functions and
+//! transposes build an [`Expr`]: a small program over the blocks of the
+//! arrays they started from ("sources"). Each block of the result is one
+//! task that runs the program over the block in rows of at most
+//! [`TILE`] elements, in buffers that stay in cache, reading each source
+//! with its own strides (a transposed source is a strided gather, a
+//! broadcast one a zero stride). A reduction over every axis of an
+//! expression folds the rows as they are made, so the expression's blocks
+//! never exist in memory at all.
+//!
+//! Every expression array still has its own layer (its blocks, made by
+//! the fused kernel), so it can be computed, persisted or read by any
+//! other operation. Comparisons, `where` and casts are not fused; they
+//! read materialized blocks. An expression grows up to [`MAX_NODES`]
+//! operations; past that, the next operation starts from materialized
+//! blocks.
+
+use std::sync::Arc;
+
+use blockwork_graph::{r, Arg, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
+use ndarray::{ArrayD, IxDyn};
+
+use crate::array::{new_layer, Operand};
+use crate::block::{block_of, Block};
+use crate::chunks::Chunks;
+use crate::dtype::{with_numeric, DType, Element, Float, Numeric};
+use crate::error::Result;
+use crate::layer::{Layer, Namer};
+use crate::ops::elementwise::{BinOp, MathFn};
+use crate::ops::reduce::{Moments, Reduction};
+use crate::params::{ints, list, sizes, Params};
+
+/// Most elements a row tile holds.
+pub const TILE: usize = 2048;
+/// Most operations in one expression.
+pub const MAX_NODES: usize = 48;
+
+/// One operation of an expression; operands are earlier node indices.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Node {
+    Load(u32),
+    Scalar(u32),
+    Bin(BinOp, u32, u32),
+    Neg(u32),
+    Abs(u32),
+    Math(MathFn, u32),
+}
+
+/// A source array of an expression and how its axes map to the
+/// expression's: `axis_of[k]` is the source axis read along output axis
+/// `k`, or -1 where the source is broadcast.
+#[derive(Clone)]
+pub(crate) struct Source {
+    layer: Arc<Layer>,
+    axis_of: Vec<i64>,
+}
+
+/// A fused elementwise program; its result is the last node.
+#[derive(Clone)]
+pub struct Expr {
+    nodes: Vec<Node>,
+    scalars: Vec<Value>,
+    sources: Vec<Source>,
+}
+
+impl std::fmt::Debug for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Expr({} nodes, {} sources)", self.nodes.len(), self.sources.len())
+    }
+}
+
+/// What the program of one task may be combined from.
+pub(crate) enum Part {
+    Operand(Operand),
+    Scalar(Value),
+}
+
+impl Expr {
+    fn load(layer: Arc<Layer>, axis_of: Vec<i64>) -> Expr {
+        Expr { nodes: vec![Node::Load(0)], scalars: vec![], sources: vec![Source { layer, axis_of }] }
+    }
+
+    /// `op` as an expression over an output of `shape` and `chunks`
+    /// (right-aligned broadcasting), or `None` if its chunks do not line
+    /// up with the output's.
+    fn of_operand(op: &Operand, shape: &[usize], chunks: &Chunks) -> Option<Expr> {
+        let (nd, off) = (shape.len(), shape.len() - op.ndim());
+        let map: Vec<Option<usize>> =
+            (0..nd).map(|k| if k >= off && op.shape[k - off] == shape[k] { Some(k - off) } else { None }).collect();
+        for (k, m) in map.iter().enumerate() {
+            if let Some(j) = m {
+                if op.chunks.axis(*j) != chunks.axis(k) {
+                    return None;
+                }
+            }
+        }
+        Some(match &op.expr {
+            Some(e) => e.remap(&map),
+            None => Expr::load(Arc::clone(&op.layer), map.iter().map(|m| m.map_or(-1, |j| j as i64)).collect()),
+        })
+    }
+
+    /// The same program seen through an axis map from a new output to
+    /// this expression's output.
+    fn remap(&self, map: &[Option<usize>]) -> Expr {
+        let sources = self
+            .sources
+            .iter()
+            .map(|s| Source {
+                layer: Arc::clone(&s.layer),
+                axis_of: map.iter().map(|m| m.map_or(-1, |j| s.axis_of[j])).collect(),
+            })
+            .collect();
+        Expr { nodes: self.nodes.clone(), scalars: self.scalars.clone(), sources }
+    }
+
+    /// Concatenates programs, sharing equal sources; returns the merged
+    /// program and the result node of each part.
+    fn merge(parts: Vec<Expr>) -> (Expr, Vec<u32>) {
+        let mut out = Expr { nodes: vec![], scalars: vec![], sources: vec![] };
+        let mut results = Vec::with_capacity(parts.len());
+        for p in parts {
+            let base = out.nodes.len() as u32;
+            let sbase = out.scalars.len() as u32;
+            let src_map: Vec<u32> = p
+                .sources
+                .into_iter()
+                .map(|s| {
+                    match out.sources.iter().position(|o| Arc::ptr_eq(&o.layer, &s.layer) && o.axis_of == s.axis_of) {
+                        Some(i) => i as u32,
+                        None => {
+                            out.sources.push(s);
+                            out.sources.len() as u32 - 1
+                        }
+                    }
+                })
+                .collect();
+            out.scalars.extend(p.scalars);
+            for n in p.nodes {
+                out.nodes.push(match n {
+                    Node::Load(i) => Node::Load(src_map[i as usize]),
+                    Node::Scalar(i) => Node::Scalar(sbase + i),
+                    Node::Bin(op, a, b) => Node::Bin(op, base + a, base + b),
+                    Node::Neg(a) => Node::Neg(base + a),
+                    Node::Abs(a) => Node::Abs(base + a),
+                    Node::Math(f, a) => Node::Math(f, base + a),
+                });
+            }
+            results.push(out.nodes.len() as u32 - 1);
+        }
+        (out, results)
+    }
+
+    fn tokenize(&self, t: &mut Tokenizer) {
+        t.add(&self.encode_nodes());
+        for s in &self.scalars {
+            t.add(s);
+        }
+        for s in &self.sources {
+            t.add(&*s.layer.name).add(&s.axis_of);
+        }
+    }
+
+    fn encode_nodes(&self) -> Vec<i64> {
+        let mut v = Vec::with_capacity(self.nodes.len() * 4);
+        for n in &self.nodes {
+            v.extend_from_slice(&match *n {
+                Node::Load(i) => [0, i64::from(i), 0, 0],
+                Node::Scalar(i) => [1, i64::from(i), 0, 0],
+                Node::Bin(op, a, b) => [2, i64::from(a), i64::from(b), bin_code(op)],
+                Node::Neg(a) => [3, i64::from(a), 0, 0],
+                Node::Abs(a) => [4, i64::from(a), 0, 0],
+                Node::Math(f, a) => [5, i64::from(a), 0, math_code(f)],
+            });
+        }
+        v
+    }
+
+    /// The source blocks a task of output block `idx` reads.
+    fn args(&self, idx: &[u32]) -> Vec<Arg<Key>> {
+        self.sources
+            .iter()
+            .map(|s| {
+                let ndim = s.axis_of.iter().copied().max().map_or(0, |m| (m + 1).max(0) as usize).max(s.layer_ndim());
+                let mut src = vec![0u32; ndim];
+                for (k, &a) in s.axis_of.iter().enumerate() {
+                    if a >= 0 {
+                        src[a as usize] = idx[k];
+                    }
+                }
+                r(s.layer.key(&src))
+            })
+            .collect()
+    }
+
+    fn params(&self, dtype: DType, mode: i64, kind: i64, block_shape: &[usize]) -> Value {
+        let mut p = vec![
+            Value::Int(dtype.code()),
+            Value::Int(mode),
+            Value::Int(kind),
+            sizes(block_shape),
+            ints(&self.encode_nodes()),
+            Value::List(self.scalars.clone().into()),
+        ];
+        p.extend(self.sources.iter().map(|s| ints(&s.axis_of)));
+        list(p)
+    }
+
+    fn deps(&self) -> Vec<Arc<Layer>> {
+        self.sources.iter().map(|s| Arc::clone(&s.layer)).collect()
+    }
+}
+
+impl Source {
+    /// Number of axes of the source's blocks (from its keys).
+    fn layer_ndim(&self) -> usize {
+        self.layer.tasks.first().map_or(0, |(k, _)| k.index().len())
+    }
+}
+
+fn bin_code(op: BinOp) -> i64 {
+    BINOPS.iter().position(|&o| o == op).unwrap_or(0) as i64
+}
+
+fn math_code(f: MathFn) -> i64 {
+    MATHS.iter().position(|&o| o == f).unwrap_or(0) as i64
+}
+
+const BINOPS: [BinOp; 8] =
+    [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div, BinOp::Rem, BinOp::Pow, BinOp::Maximum, BinOp::Minimum];
+
+/// Whether a binary op can be fused.
+pub(crate) fn fusable(op: BinOp) -> bool {
+    BINOPS.contains(&op)
+}
+
+const MATHS: [MathFn; 23] = [
+    MathFn::Exp,
+    MathFn::Expm1,
+    MathFn::Log,
+    MathFn::Log1p,
+    MathFn::Log2,
+    MathFn::Log10,
+    MathFn::Sqrt,
+    MathFn::Cbrt,
+    MathFn::Sin,
+    MathFn::Cos,
+    MathFn::Tan,
+    MathFn::Arcsin,
+    MathFn::Arccos,
+    MathFn::Arctan,
+    MathFn::Sinh,
+    MathFn::Cosh,
+    MathFn::Tanh,
+    MathFn::Floor,
+    MathFn::Ceil,
+    MathFn::Round,
+    MathFn::Trunc,
+    MathFn::Deg2rad,
+    MathFn::Rad2deg,
+];
+
+fn decode_nodes(v: &[i64]) -> Result<Vec<Node>, TaskError> {
+    let bad = || TaskError::new("malformed fused program");
+    let idx = |x: i64| u32::try_from(x).map_err(|_| bad());
+    v.chunks_exact(4)
+        .map(|c| {
+            Ok(match c[0] {
+                0 => Node::Load(idx(c[1])?),
+                1 => Node::Scalar(idx(c[1])?),
+                2 => Node::Bin(*BINOPS.get(c[3] as usize).ok_or_else(bad)?, idx(c[1])?, idx(c[2])?),
+                3 => Node::Neg(idx(c[1])?),
+                4 => Node::Abs(idx(c[1])?),
+                5 => Node::Math(*MATHS.get(c[3] as usize).ok_or_else(bad)?, idx(c[1])?),
+                _ => return Err(bad()),
+            })
+        })
+        .collect()
+}
+
+/// What a fused node computes, for one element type.
+trait Apply: Numeric {
+    fn math(self, f: MathFn) -> Result<Self, TaskError>;
+}
+
+macro_rules! apply_int {
+    ($($t:ty),*) => {$(
+        impl Apply for $t {
+            fn math(self, f: MathFn) -> Result<Self, TaskError> {
+                Err(TaskError::new(format!("{f:?} of integers")))
+            }
+        }
+    )*};
+}
+apply_int!(i64, i32, u8);
+
+impl Apply for f64 {
+    fn math(self, f: MathFn) -> Result<Self, TaskError> {
+        Ok(Float::apply(self, f))
+    }
+}
+
+impl Apply for f32 {
+    fn math(self, f: MathFn) -> Result<Self, TaskError> {
+        Ok(Float::apply(self, f))
+    }
+}
+
+enum SourceView<'a, T> {
+    Const(T),
+    Dense { data: &'a [T], strides: Vec<isize> },
+}
+
+/// Where rows go: into a block, or into a running reduction.
+trait Sink<T> {
+    fn row(&mut self, start: usize, values: &[T]);
+}
+
+struct Fill<T>(Vec<T>);
+
+impl<T: Copy> Sink<T> for Fill<T> {
+    fn row(&mut self, start: usize, values: &[T]) {
+        self.0[start..start + values.len()].copy_from_slice(values);
+    }
+}
+
+struct Fold<T, F> {
+    acc: T,
+    f: F,
+}
+
+impl<T: Copy, F: Fn(T, T) -> T + Copy> Sink<T> for Fold<T, F> {
+    fn row(&mut self, _start: usize, values: &[T]) {
+        let mut acc = self.acc;
+        for &v in values {
+            acc = (self.f)(acc, v);
+        }
+        self.acc = acc;
+    }
+}
+
+/// Streaming (count, mean, M2), merged tile by tile (Chan et al.).
+struct Stats {
+    skip_nan: bool,
+    n: f64,
+    mean: f64,
+    m2: f64,
+}
+
+impl<T: Element> Sink<T> for Stats {
+    fn row(&mut self, _start: usize, values: &[T]) {
+        let (mut n, mut s) = (0.0, 0.0);
+        for v in values {
+            let x = v.as_f64();
+            if !(self.skip_nan && x.is_nan()) {
+                n += 1.0;
+                s += x;
+            }
+        }
+        if n == 0.0 {
+            return;
+        }
+        let m = s / n;
+        let mut m2 = 0.0;
+        for v in values {
+            let x = v.as_f64();
+            if !(self.skip_nan && x.is_nan()) {
+                m2 += (x - m) * (x - m);
+            }
+        }
+        let tot = self.n + n;
+        let delta = m - self.mean;
+        self.mean += delta * n / tot;
+        self.m2 += m2 + delta * delta * self.n * n / tot;
+        self.n = tot;
+    }
+}
+
+/// Runs the program over a block of `shape`, row tile by row tile.
+fn run<T: Apply>(
+    nodes: &[Node],
+    scalars: &[T],
+    sources: &[SourceView<'_, T>],
+    shape: &[usize],
+    sink: &mut impl Sink<T>,
+) -> Result<(), TaskError> {
+    let nd = shape.len();
+    let last = if nd == 0 { 1 } else { shape[nd - 1] };
+    let outer: Vec<usize> = if nd == 0 { vec![] } else { shape[..nd - 1].to_vec() };
+    let width = last.clamp(1, TILE);
+    let mut bufs = vec![vec![T::ZERO; width]; nodes.len()];
+    let last_stride = |s: &SourceView<'_, T>| match s {
+        SourceView::Dense { strides, .. } if nd > 0 => strides[nd - 1],
+        _ => 0,
+    };
+    let nrows: usize = outer.iter().product();
+    let mut idx = vec![0usize; outer.len()];
+    for row in 0..nrows {
+        let bases: Vec<isize> = sources
+            .iter()
+            .map(|s| match s {
+                SourceView::Dense { strides, .. } => idx.iter().zip(strides).map(|(&i, &st)| i as isize * st).sum(),
+                SourceView::Const(_) => 0,
+            })
+            .collect();
+        let mut c0 = 0;
+        while c0 < last {
+            let w = width.min(last - c0);
+            for (j, node) in nodes.iter().enumerate() {
+                let (before, rest) = bufs.split_at_mut(j);
+                let out = &mut rest[0][..w];
+                match *node {
+                    Node::Load(i) => match &sources[i as usize] {
+                        SourceView::Const(v) => out.fill(*v),
+                        src @ SourceView::Dense { data, .. } => {
+                            let s = last_stride(src);
+                            let base = bases[i as usize] + c0 as isize * s;
+                            if s == 1 {
+                                out.copy_from_slice(&data[base as usize..base as usize + w]);
+                            } else if s == 0 {
+                                out.fill(data[base as usize]);
+                            } else {
+                                for (t, o) in out.iter_mut().enumerate() {
+                                    *o = data[(base + t as isize * s) as usize];
+                                }
+                            }
+                        }
+                    },
+                    Node::Scalar(i) => out.fill(scalars[i as usize]),
+                    Node::Bin(op, a, b) => bin(op, &before[a as usize][..w], &before[b as usize][..w], out),
+                    Node::Neg(a) => out.iter_mut().zip(&before[a as usize][..w]).for_each(|(o, &x)| *o = T::ZERO - x),
+                    Node::Abs(a) => out.iter_mut().zip(&before[a as usize][..w]).for_each(|(o, &x)| *o = x.abs()),
+                    Node::Math(f, a) => {
+                        for (o, &x) in out.iter_mut().zip(&before[a as usize][..w]) {
+                            *o = x.math(f)?;
+                        }
+                    }
+                }
+            }
+            sink.row(row * last + c0, &bufs[nodes.len() - 1][..w]);
+            c0 += w;
+        }
+        for ax in (0..idx.len()).rev() {
+            idx[ax] += 1;
+            if idx[ax] < outer[ax] {
+                break;
+            }
+            idx[ax] = 0;
+        }
+    }
+    Ok(())
+}
+
+fn bin<T: Numeric>(op: BinOp, x: &[T], y: &[T], out: &mut [T]) {
+    let it = out.iter_mut().zip(x).zip(y);
+    match op {
+        BinOp::Add => it.for_each(|((o, &p), &q)| *o = p + q),
+        BinOp::Sub => it.for_each(|((o, &p), &q)| *o = p - q),
+        BinOp::Mul => it.for_each(|((o, &p), &q)| *o = p * q),
+        BinOp::Div => it.for_each(|((o, &p), &q)| *o = p.div(q)),
+        BinOp::Rem => it.for_each(|((o, &p), &q)| *o = p.rem(q)),
+        BinOp::Pow => it.for_each(|((o, &p), &q)| *o = p.pow(q)),
+        BinOp::Maximum => it.for_each(|((o, &p), &q)| *o = p.max_nan(q)),
+        _ => it.for_each(|((o, &p), &q)| *o = p.min_nan(q)),
+    }
+}
+
+/// Kernel modes.
+const MATERIALIZE: i64 = 0;
+const REDUCE_ALL: i64 = 1;
+
+/// Parameters: [dtype, mode, reduction, block shape, nodes, scalars, axis map per source…].
+fn fused_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
+    let p = Params::of(params)?;
+    let dtype = p.dtype(0)?;
+    with_numeric!(dtype, T => fused_typed::<T>(&p, &args), Err(TaskError::new("fused kernel on bool blocks")))
+}
+
+fn fused_typed<T: Apply>(p: &Params<'_>, args: &[Value]) -> TaskResult {
+    let mode = p.int(1)?;
+    let kind = p.usize(2)?;
+    let shape = p.usizes(3)?;
+    let nodes = decode_nodes(&p.i64s(4)?)?;
+    let scalars: Vec<T> = match p.value(5)? {
+        Value::List(xs) => xs
+            .iter()
+            .map(|v| T::from_value(v).ok_or_else(|| TaskError::new("bad fused scalar")))
+            .collect::<Result<_, _>>()?,
+        _ => return Err(TaskError::new("bad fused scalars")),
+    };
+    if nodes.is_empty() {
+        return Err(TaskError::new("empty fused program"));
+    }
+    let blocks: Vec<&Block<T>> = args.iter().map(block_of::<T>).collect::<Result<_, _>>()?;
+    let mut owned: Vec<Option<ArrayD<T>>> = vec![None; blocks.len()];
+    for (i, b) in blocks.iter().enumerate() {
+        if let Block::Dense(a) = b {
+            if a.as_slice_memory_order().is_none() || a.strides().iter().any(|&s| s < 0) {
+                owned[i] = Some(a.as_standard_layout().into_owned());
+            }
+        }
+    }
+    let mut views = Vec::with_capacity(blocks.len());
+    for (i, b) in blocks.iter().enumerate() {
+        let axis_of = p.i64s(6 + i)?;
+        views.push(match b {
+            Block::Const { value, .. } => SourceView::Const(*value),
+            Block::Dense(a) => {
+                let a = owned[i].as_ref().unwrap_or(a);
+                let data = a.as_slice_memory_order().ok_or_else(|| TaskError::new("non-contiguous source"))?;
+                let mut strides = Vec::with_capacity(shape.len());
+                for (k, &ax) in axis_of.iter().enumerate() {
+                    if ax < 0 {
+                        strides.push(0);
+                        continue;
+                    }
+                    let ax = ax as usize;
+                    if a.shape().get(ax) != Some(&shape[k]) {
+                        return Err(TaskError::new(format!(
+                            "fused source block of shape {:?} does not fit output block {shape:?}",
+                            a.shape()
+                        )));
+                    }
+                    strides.push(if shape[k] == 1 { 0 } else { a.strides()[ax] });
+                }
+                SourceView::Dense { data, strides }
+            }
+        });
+    }
+    let kept = vec![1usize; shape.len()];
+    match mode {
+        MATERIALIZE => {
+            let len: usize = shape.iter().product();
+            let mut sink = Fill(vec![T::ZERO; len]);
+            run(&nodes, &scalars, &views, &shape, &mut sink)?;
+            Ok(Block::Dense(ArrayD::from_shape_vec(IxDyn(&shape), sink.0).map_err(TaskError::new)?).into_value())
+        }
+        REDUCE_ALL => {
+            let kind = crate::ops::reduce::reduction(kind)?;
+            let one = |v: T| Ok(Block::Const { value: v, shape: kept.clone() }.into_value());
+            macro_rules! fold {
+                ($init:expr, $f:expr) => {{
+                    let mut sink = Fold { acc: $init, f: $f };
+                    run(&nodes, &scalars, &views, &shape, &mut sink)?;
+                    one(sink.acc)
+                }};
+            }
+            let nan = T::from_f64(f64::NAN);
+            match kind {
+                Reduction::Sum => fold!(T::ZERO, |a: T, b: T| a + b),
+                Reduction::NanSum => fold!(T::ZERO, |a: T, b: T| if b.is_nan() { a } else { a + b }),
+                Reduction::Prod => fold!(T::ONE, |a: T, b: T| a * b),
+                Reduction::Min => fold!(T::HIGHEST, |a: T, b: T| a.min_nan(b)),
+                Reduction::Max => fold!(T::LOWEST, |a: T, b: T| a.max_nan(b)),
+                Reduction::NanMin => {
+                    fold!(if nan.is_nan() { nan } else { T::HIGHEST }, |a: T, b: T| if a.is_nan()
+                        || (!b.is_nan() && b < a)
+                    {
+                        b
+                    } else {
+                        a
+                    })
+                }
+                Reduction::NanMax => {
+                    fold!(if nan.is_nan() { nan } else { T::LOWEST }, |a: T, b: T| if a.is_nan()
+                        || (!b.is_nan() && b > a)
+                    {
+                        b
+                    } else {
+                        a
+                    })
+                }
+                k => {
+                    let mut sink = Stats {
+                        skip_nan: matches!(k, Reduction::NanMean | Reduction::NanVar | Reduction::NanStd),
+                        n: 0.0,
+                        mean: 0.0,
+                        m2: 0.0,
+                    };
+                    run(&nodes, &scalars, &views, &shape, &mut sink)?;
+                    let a = |x: f64| ArrayD::from_elem(IxDyn(&kept), x);
+                    Ok(Value::object(Moments::new(a(sink.n), a(sink.mean), a(sink.m2))))
+                }
+            }
+        }
+        _ => Err(TaskError::new("unknown fused mode")),
+    }
+}
+
+pub(crate) static FUSED: NamedFn = NamedFn::new("blockwork.array.fused", fused_kernel);
+
+/// The operation applied at the top of a new expression.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Top {
+    Bin(BinOp),
+    Neg,
+    Abs,
+    Math(MathFn),
+}
+
+/// Builds a fused elementwise layer: `top` applied to `parts` over an
+/// output of `shape` and `chunks`. Operands whose chunks do not line up
+/// are passed in already rechunked (see `elementwise::plan`).
+pub(crate) fn fused_layer(
+    prefix: &str,
+    top: Top,
+    parts: Vec<Part>,
+    dtype: DType,
+    shape: &[usize],
+    chunks: &Chunks,
+) -> Result<Operand> {
+    blockwork_graph::register(&FUSED);
+    let mut exprs = Vec::with_capacity(parts.len());
+    for p in &parts {
+        exprs.push(match p {
+            Part::Operand(o) => Expr::of_operand(o, shape, chunks).unwrap_or_else(|| {
+                // Chunks differ: caller rechunked already, so this only
+                // happens for a mismatch the plan could not see; read it.
+                Expr::load(Arc::clone(&o.layer), (0..shape.len()).map(|k| k as i64).collect())
+            }),
+            Part::Scalar(v) => Expr { nodes: vec![Node::Scalar(0)], scalars: vec![v.clone()], sources: vec![] },
+        });
+    }
+    let total: usize = exprs.iter().map(|e| e.nodes.len()).sum::<usize>() + 1;
+    if total > MAX_NODES {
+        // Too long: start again from the operands' materialized blocks.
+        exprs = parts
+            .iter()
+            .map(|p| match p {
+                Part::Operand(o) => {
+                    let plain = Operand { expr: None, ..o.clone() };
+                    Expr::of_operand(&plain, shape, chunks).unwrap_or_else(|| {
+                        Expr::load(Arc::clone(&o.layer), (0..shape.len()).map(|k| k as i64).collect())
+                    })
+                }
+                Part::Scalar(v) => Expr { nodes: vec![Node::Scalar(0)], scalars: vec![v.clone()], sources: vec![] },
+            })
+            .collect();
+    }
+    let (mut expr, results) = Expr::merge(exprs);
+    expr.nodes.push(match top {
+        Top::Bin(op) => Node::Bin(op, results[0], results[1]),
+        Top::Neg => Node::Neg(results[0]),
+        Top::Abs => Node::Abs(results[0]),
+        Top::Math(f) => Node::Math(f, results[0]),
+    });
+    let expr = Arc::new(expr);
+    let layer = materialize_layer(prefix, &expr, dtype, chunks);
+    Ok(Operand { shape: shape.to_vec(), chunks: chunks.clone(), layer, dtype, expr: Some(expr) })
+}
+
+/// An expression viewed with permuted axes (a lazy transpose).
+pub(crate) fn permuted(x: &Operand, perm: &[usize]) -> Operand {
+    blockwork_graph::register(&FUSED);
+    let base = match &x.expr {
+        Some(e) => (**e).clone(),
+        None => Expr::load(Arc::clone(&x.layer), (0..x.ndim() as i64).collect()),
+    };
+    let map: Vec<Option<usize>> = perm.iter().map(|&p| Some(p)).collect();
+    let expr = Arc::new(base.remap(&map));
+    let shape: Vec<usize> = perm.iter().map(|&p| x.shape[p]).collect();
+    let chunks = Chunks(perm.iter().map(|&p| x.chunks.axis(p).to_vec()).collect());
+    let layer = materialize_layer("transpose", &expr, x.dtype, &chunks);
+    Operand { shape, chunks, layer, dtype: x.dtype, expr: Some(expr) }
+}
+
+fn materialize_layer(prefix: &str, expr: &Arc<Expr>, dtype: DType, chunks: &Chunks) -> Arc<Layer> {
+    let namer = Namer::new("fused").add(&dtype.code()).with(|t| expr.tokenize(t)).add(&chunks.axes().to_vec());
+    let op_cache = std::cell::RefCell::new(rustc_hash::FxHashMap::<Vec<usize>, Op>::default());
+    new_layer(prefix, namer, chunks, expr.deps(), |idx| {
+        let bshape = chunks.block_shape(idx);
+        let op = op_cache
+            .borrow_mut()
+            .entry(bshape.clone())
+            .or_insert_with(|| Op::named(&FUSED, expr.params(dtype, MATERIALIZE, 0, &bshape)))
+            .clone();
+        Task::new(op, expr.args(idx))
+    })
+}
+
+/// The chunk stage of a reduction over every axis of an expression:
+/// one task per block folds the program's rows directly.
+pub(crate) fn reduce_all_chunk_layer(x: &Operand, kind: Reduction, kind_code: i64, name: Namer) -> Option<Arc<Layer>> {
+    let expr = x.expr.as_ref()?;
+    if matches!(kind, Reduction::Any | Reduction::All) || x.dtype == DType::Bool {
+        return None;
+    }
+    let grid = Chunks(x.chunks.numblocks().iter().map(|&n| vec![1; n]).collect());
+    let op_cache = std::cell::RefCell::new(rustc_hash::FxHashMap::<Vec<usize>, Op>::default());
+    Some(new_layer(&format!("{}-chunk", kind_name(kind)), name, &grid, expr.deps(), |idx| {
+        let bshape = x.chunks.block_shape(idx);
+        let op = op_cache
+            .borrow_mut()
+            .entry(bshape.clone())
+            .or_insert_with(|| Op::named(&FUSED, expr.params(x.dtype, REDUCE_ALL, kind_code, &bshape)))
+            .clone();
+        Task::new(op, expr.args(idx))
+    }))
+}
+
+fn kind_name(k: Reduction) -> &'static str {
+    match k {
+        Reduction::Sum | Reduction::NanSum => "sum",
+        Reduction::Prod => "prod",
+        Reduction::Min | Reduction::NanMin => "min",
+        Reduction::Max | Reduction::NanMax => "max",
+        _ => "moments",
+    }
+}
