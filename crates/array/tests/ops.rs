@@ -215,8 +215,10 @@ fn creation_functions() {
     assert_eq!(e, want);
     let f = bwa::fromfunction(&[3, 4], 2, |i| (i[0] * 10 + i[1]) as i64).unwrap().compute().unwrap();
     assert_eq!(f[[2, 3]], 23);
-    let p = bwa::pattern::<f64>(&[5, 6], 4).unwrap().compute().unwrap();
-    assert_eq!(p[[3, 4]], ((7 * 3 + 13 * 4) % 101) as f64 / 101.0);
+    let p = bwa::pattern::<f64>(&[20, 20], 6).unwrap().compute().unwrap();
+    for (i, j) in [(3, 4), (12, 7), (19, 19)] {
+        assert_eq!(p[[i, j]], ((7 * i + 13 * j) % 101) as f64 / 101.0);
+    }
 }
 
 #[test]
