@@ -83,9 +83,10 @@ impl Core {
         for (i, req) in order.into_iter().zip(resources) {
             let spec = &update.tasks[i];
             let mut deps: SmallVec<[TaskId; 4]> = SmallVec::new();
+            let mut dedup = Dedup::default();
             for d in &spec.deps {
                 let id = slots.get(d).copied().or_else(|| self.id_of(d)).expect("checked");
-                if !deps.contains(&id) {
+                if dedup.first(&deps, id) {
                     deps.push(id);
                 }
             }
@@ -175,9 +176,10 @@ impl Core {
             let spec = &update.tasks[i];
             let mut n = 0;
             let mut counted: SmallVec<[usize; 4]> = SmallVec::new();
+            let mut dedup = Dedup::default();
             for d in &spec.deps {
                 match new.get(d) {
-                    Some(&j) if !counted.contains(&j) => {
+                    Some(&j) if dedup.first(&counted, j) => {
                         counted.push(j);
                         n += 1;
                         dependents.entry(j).or_default().push(i);
@@ -226,5 +228,30 @@ impl Core {
             });
         }
         Ok((order, requests))
+    }
+}
+
+/// Whether an id is new to a list being built: a scan while the list is
+/// short, a hash set once it is long (a reduction over 100,000 blocks
+/// must not cost 10^10 comparisons).
+struct Dedup<T> {
+    seen: Option<FxHashSet<T>>,
+}
+
+impl<T> Default for Dedup<T> {
+    fn default() -> Self {
+        Dedup { seen: None }
+    }
+}
+
+impl<T: Copy + Eq + std::hash::Hash> Dedup<T> {
+    const SCAN_UP_TO: usize = 16;
+
+    fn first(&mut self, list: &[T], x: T) -> bool {
+        if list.len() < Self::SCAN_UP_TO {
+            return !list.contains(&x);
+        }
+        let seen = self.seen.get_or_insert_with(|| list.iter().copied().collect());
+        seen.insert(x)
     }
 }

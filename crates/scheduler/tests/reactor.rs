@@ -562,3 +562,38 @@ fn durations_are_learned_per_prefix() {
     h.submit(c, vec![spec("inc-bb", &[], 1)], &["inc-bb"]);
     assert_eq!(h.core.worker_info(w).unwrap().occupancy, Duration::from_millis(40));
 }
+
+/// A 100,000-task chain is settled, erred and forgotten through work
+/// lists (no recursion), and 100,000 roots sharing one reader queue up.
+#[test]
+fn long_chains_and_wide_fans_do_not_recurse() {
+    let n = 100_000u32;
+    let mut h = H::new();
+    let c = h.client();
+    let w = h.worker("w0", 4);
+    let name: Arc<str> = "step-ab".into();
+    let key = |i: u32| Key::with_shared_name(&name, &[i]);
+    let tasks: Vec<TaskSpec> = (0..n)
+        .map(|i| TaskSpec::new(key(i), if i == 0 { vec![] } else { vec![key(i - 1)] }, i, Arc::from(&[][..])))
+        .collect();
+    let update = GraphUpdate { tasks, wanted: vec![key(n - 1)] };
+    on_update_graph(&mut h.core, &mut h.comm, c, update).unwrap();
+    let sent = h.check();
+    assert_eq!(computes(&sent, w), [key(0).to_string()]);
+    on_task_erred(&mut h.core, &mut h.comm, h.now, w, &key(0), "first link broke");
+    let sent = h.check();
+    assert_eq!(h.core.failure(&key(n - 1)).unwrap().key, key(0));
+    assert_eq!(to_client(&sent, c).len(), 1);
+    on_release_keys(&mut h.core, &mut h.comm, c, &[key(n - 1)]);
+    h.check();
+    assert_eq!(h.core.num_tasks(), 0);
+
+    let roots: Vec<TaskSpec> =
+        (0..n).map(|i| TaskSpec::new(Key::block("load-cd", &[i]), vec![], i, Arc::from(&[][..]))).collect();
+    let all: Vec<Key> = roots.iter().map(|t| t.key.clone()).collect();
+    let mut tasks = roots;
+    tasks.push(TaskSpec::new("total", all, n, Arc::from(&[][..])));
+    on_update_graph(&mut h.core, &mut h.comm, c, GraphUpdate { tasks, wanted: vec![k("total")] }).unwrap();
+    h.check();
+    assert_eq!(h.core.num_queued() as u32, n - 5, "ceil(4 × 1.1) = 5 roots processing");
+}
