@@ -51,4 +51,6 @@ pub use dtype::{DType, Element, Float, Numeric};
 pub use error::{ArrayError, Result};
 pub use layer::Layer;
 pub use ops::elementwise::{where_, BinOp, Input, IntoInput, MathFn};
+pub use ops::join::{concatenate, stack};
+pub use ops::map::BlockInfo;
 pub use ops::reduce::{ReduceOpts, Reduction};

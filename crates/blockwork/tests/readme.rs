@@ -65,3 +65,21 @@ fn graphs_by_hand() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(out, vec![Value::Int(3)]);
     Ok(())
 }
+
+#[test]
+fn arrays() -> Result<(), Box<dyn std::error::Error>> {
+    use bw::array::{self as bwa, ReduceOpts};
+    let x = bwa::random::random(&[200, 200], [50, 50], 42)?;
+    let y = ((&x + &x.t()) - x.mean_axis(0)?).sum();
+    let v: f64 = y.compute_scalar()?;
+    assert!((v - 200.0 * 200.0 / 2.0).abs() < 500.0, "{v}");
+    assert_eq!(
+        x.to_string(),
+        "blockwork.Array<random, shape=(200, 200), dtype=float64, chunksize=(50, 50), blocks=16, tasks=16>"
+    );
+    let m = x.mean_with(&ReduceOpts::axes(&[0]).keepdims().split_every(8))?;
+    assert_eq!(m.shape(), &[1, 200]);
+    let a: ndarray::ArrayD<f64> = x.block(&[0, 1])?.compute()?;
+    assert_eq!(a.shape(), &[50, 50]);
+    Ok(())
+}

@@ -2,7 +2,10 @@
 
 pub mod elementwise;
 pub mod fused;
+pub mod join;
 pub mod linalg;
+pub mod map;
 pub mod rechunk;
 pub mod reduce;
 pub mod shape;
+pub mod slice;

@@ -1,0 +1,155 @@
+//! User code on blocks (`map_blocks`) and cumulative sums and products.
+
+use std::sync::Arc;
+
+use blockwork_graph::{r, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
+
+use crate::array::{new_layer, Array};
+use crate::block::{block_of, Block};
+use crate::chunks::{ChunkSpec, Chunks};
+use crate::dtype::{with_numeric, Element, Numeric};
+use crate::error::{ArrayError, Result};
+use crate::layer::Namer;
+use crate::params::{list, Params};
+
+/// Where a block sits, for `map_blocks` functions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// The block's index in the grid of blocks.
+    pub index: Vec<usize>,
+    /// The index of its first element in the whole array.
+    pub offset: Vec<usize>,
+    /// The block's shape.
+    pub shape: Vec<usize>,
+    /// The whole array's shape.
+    pub array_shape: Vec<usize>,
+}
+
+impl<T: Element> Array<T> {
+    /// Applies `f` to every block; the result has the same chunks. `f`
+    /// gets the block and its [`BlockInfo`]; a result of another shape is
+    /// an error naming the block. The closure runs in this process only.
+    pub fn map_blocks<U: Element>(
+        &self,
+        name: &str,
+        f: impl Fn(ArrayViewD<'_, T>, &BlockInfo) -> ArrayD<U> + Send + Sync + 'static,
+    ) -> Result<Array<U>> {
+        self.map_blocks_to(name, ChunkSpec::Explicit(self.chunks.axes().to_vec()), &self.shape.clone(), f)
+    }
+
+    /// [`Array::map_blocks`] with a result of other chunks (`chunks` for an
+    /// array of `shape`, one output block per input block).
+    pub fn map_blocks_to<U: Element>(
+        &self,
+        name: &str,
+        chunks: impl Into<ChunkSpec>,
+        shape: &[usize],
+        f: impl Fn(ArrayViewD<'_, T>, &BlockInfo) -> ArrayD<U> + Send + Sync + 'static,
+    ) -> Result<Array<U>> {
+        let out = Chunks::normalize(&chunks.into(), shape, U::DTYPE.itemsize())?;
+        if out.numblocks() != self.numblocks() {
+            return Err(ArrayError::Chunks(format!(
+                "map_blocks: output blocks {:?} do not match input blocks {:?}",
+                out.numblocks(),
+                self.numblocks()
+            )));
+        }
+        let f = Arc::new(f);
+        let token_op = Op::local(name, |_| Ok(Value::Unit));
+        let namer = Namer::new(name).input(&self.layer).add(&token_op).add(&out.axes().to_vec());
+        let offsets: Vec<Vec<usize>> = (0..self.ndim()).map(|ax| self.chunks.offsets(ax)).collect();
+        let layer = new_layer(name, namer, &out, vec![Arc::clone(&self.layer)], |idx| {
+            let info = BlockInfo {
+                index: idx.iter().map(|&i| i as usize).collect(),
+                offset: idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize]).collect(),
+                shape: self.chunks.block_shape(idx),
+                array_shape: self.shape.clone(),
+            };
+            let want = out.block_shape(idx);
+            let f = Arc::clone(&f);
+            let op = Op::local(name, move |args: Vec<Value>| {
+                let v = args.first().ok_or_else(|| TaskError::new("map_blocks without input"))?;
+                let b = block_of::<T>(v)?;
+                let res = f(b.view().view(), &info);
+                if res.shape() != want.as_slice() {
+                    return Err(TaskError::new(format!(
+                        "the function returned a block of shape {:?}, expected {want:?}",
+                        res.shape()
+                    )));
+                }
+                Ok(Block::Dense(res).into_value())
+            });
+            Task::new(op, vec![r(self.key(idx))])
+        });
+        Ok(Array::from_parts(shape.to_vec(), out, layer))
+    }
+}
+
+/// Parameters: [dtype, axis, product?]; args: the block, then the
+/// previous block's cumulative result if there is one.
+fn cumulative(params: &Value, args: Vec<Value>) -> TaskResult {
+    let p = Params::of(params)?;
+    let dtype = p.dtype(0)?;
+    let ax = p.usize(1)?;
+    let prod = p.bool(2)?;
+    with_numeric!(dtype, T => cum_typed::<T>(&args, ax, prod), Err(TaskError::new("cumulative op of bool blocks")))
+}
+
+fn cum_typed<T: Numeric>(args: &[Value], ax: usize, prod: bool) -> TaskResult {
+    let b = block_of::<T>(args.first().ok_or_else(|| TaskError::new("cumulative without input"))?)?;
+    let mut a = b.view().into_owned();
+    if ax >= a.ndim() {
+        return Err(TaskError::new(format!("axis {ax} of a {}-d block", a.ndim())));
+    }
+    if prod {
+        a.accumulate_axis_inplace(Axis(ax), |&prev, cur| *cur = *cur * prev);
+    } else {
+        a.accumulate_axis_inplace(Axis(ax), |&prev, cur| *cur = *cur + prev);
+    }
+    if let Some(prev) = args.get(1) {
+        let prev = block_of::<T>(prev)?.view();
+        let n = prev.len_of(Axis(ax));
+        if n > 0 {
+            let carry = prev.index_axis(Axis(ax), n - 1).insert_axis(Axis(ax)).to_owned();
+            Zip::from(&mut a).and_broadcast(&carry).for_each(|x, &c| *x = if prod { *x * c } else { *x + c });
+        }
+    }
+    Ok(Block::Dense(a).into_value())
+}
+
+static CUMULATIVE: NamedFn = NamedFn::new("blockwork.array.cumulative", cumulative);
+
+impl<T: Numeric> Array<T> {
+    fn cumulative(&self, axis: isize, prod: bool) -> Result<Array<T>> {
+        let ax = crate::ops::reduce::normalize_axes(Some(&[axis]), self.ndim())?[0];
+        blockwork_graph::register(&CUMULATIVE);
+        let op =
+            Op::named(&CUMULATIVE, list(vec![Value::Int(T::DTYPE.code()), Value::Int(ax as i64), Value::Bool(prod)]));
+        let name = if prod { "cumprod" } else { "cumsum" };
+        let namer = Namer::new(name).input(&self.layer).add(&(ax as u64));
+        let tname: Arc<str> = format!("{name}-{}", namer.token()).into();
+        // Block k along the axis reads block k of the input and the
+        // finished cumulative block k - 1: a chain along the axis.
+        let layer = new_layer(name, namer, &self.chunks, vec![Arc::clone(&self.layer)], |idx| {
+            let mut args = vec![r(self.key(idx))];
+            if idx[ax] > 0 {
+                let mut prev = idx.to_vec();
+                prev[ax] -= 1;
+                args.push(r(blockwork_graph::Key::with_shared_name(&tname, &prev)));
+            }
+            Task::new(op.clone(), args)
+        });
+        Ok(Array::from_parts(self.shape.clone(), self.chunks.clone(), layer))
+    }
+
+    /// Cumulative sum along an axis.
+    pub fn cumsum(&self, axis: isize) -> Result<Array<T>> {
+        self.cumulative(axis, false)
+    }
+
+    /// Cumulative product along an axis.
+    pub fn cumprod(&self, axis: isize) -> Result<Array<T>> {
+        self.cumulative(axis, true)
+    }
+}

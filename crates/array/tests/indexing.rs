@@ -1,0 +1,141 @@
+//! Slicing, joining, cumulative operations and user functions on blocks,
+//! against plain ndarray on randomized shapes and chunkings.
+
+use blockwork_array::{self as bwa, ArrayError};
+use ndarray::{s, ArrayD, Axis, IxDyn, SliceInfoElem};
+use proptest::prelude::*;
+
+fn data(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    let mut s = seed | 1;
+    ArrayD::from_shape_fn(IxDyn(shape), |_| {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s % 1000) as f64 / 10.0
+    })
+}
+
+fn slice_elem() -> impl Strategy<Value = SliceInfoElem> {
+    prop_oneof![
+        (-12isize..12, proptest::option::of(-12isize..12), prop_oneof![1isize..4, -3isize..0])
+            .prop_map(|(start, end, step)| SliceInfoElem::Slice { start, end, step }),
+        (-5isize..5).prop_map(SliceInfoElem::Index),
+        Just(SliceInfoElem::NewAxis),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn slicing_matches_ndarray(
+        shape in proptest::collection::vec(1usize..10, 1..4),
+        chunk in 1usize..5,
+        elems in proptest::collection::vec(slice_elem(), 0..4),
+        seed in any::<u64>(),
+    ) {
+        let a = data(&shape, seed);
+        let x = bwa::from_ndarray(a.clone(), chunk).unwrap();
+        let consumed = elems.iter().filter(|e| !matches!(e, SliceInfoElem::NewAxis)).count();
+        // ndarray panics where we must return errors: check those first.
+        let mut ax = 0;
+        let mut valid = consumed <= shape.len();
+        for e in &elems {
+            match e {
+                SliceInfoElem::Index(i) if ax < shape.len() => {
+                    let n = shape[ax] as isize;
+                    if *i < -n || *i >= n { valid = false; }
+                    ax += 1;
+                }
+                SliceInfoElem::Slice { .. } => ax += 1,
+                _ => {}
+            }
+        }
+        let got = x.slice(&elems);
+        if !valid {
+            prop_assert!(matches!(got, Err(ArrayError::Index(_))));
+            return Ok(());
+        }
+        // ndarray clamps slices too, but panics on start > end: normalize like we do.
+        let mut full = elems.clone();
+        full.extend((consumed..shape.len()).map(|_| SliceInfoElem::Slice { start: 0, end: None, step: 1 }));
+        let mut ax = 0;
+        let fixed: Vec<SliceInfoElem> = full.iter().map(|e| match *e {
+            SliceInfoElem::Slice { start, end, step } => {
+                let n = shape[ax] as isize;
+                ax += 1;
+                let norm = |i: isize| (if i < 0 { i + n } else { i }).clamp(0, n);
+                let (s0, e0) = (norm(start), end.map_or(n, norm));
+                if e0 < s0 { SliceInfoElem::Slice { start: 0, end: Some(0), step } } else { SliceInfoElem::Slice { start: s0, end: Some(e0), step } }
+            }
+            SliceInfoElem::Index(i) => { ax += 1; SliceInfoElem::Index(i) }
+            SliceInfoElem::NewAxis => SliceInfoElem::NewAxis,
+        }).collect();
+        let want = a.slice(fixed.as_slice()).to_owned();
+        let got = got.unwrap();
+        prop_assert_eq!(got.shape(), want.shape());
+        prop_assert_eq!(got.compute().unwrap(), want);
+    }
+
+    #[test]
+    fn joins_match_ndarray(rows in 1usize..8, cols in 1usize..8, c1 in 1usize..4, c2 in 1usize..4, seed in any::<u64>()) {
+        let a = data(&[rows, cols], seed);
+        let b = data(&[rows + 2, cols], seed ^ 1);
+        let x = bwa::from_ndarray(a.clone(), c1).unwrap();
+        let y = bwa::from_ndarray(b.clone(), c2).unwrap();
+        let cat = bwa::concatenate(&[&x, &y, &x], 0).unwrap();
+        prop_assert_eq!(cat.compute().unwrap(), ndarray::concatenate(Axis(0), &[a.view(), b.view(), a.view()]).unwrap());
+        let st = bwa::stack(&[&x, &x.add(1.0).unwrap()], -1).unwrap();
+        let a1 = &a + 1.0;
+        prop_assert_eq!(st.compute().unwrap(), ndarray::stack(Axis(2), &[a.view(), a1.view()]).unwrap());
+        prop_assert_eq!(x.expand_dims(0).unwrap().compute().unwrap(), a.clone().insert_axis(Axis(0)));
+    }
+
+    #[test]
+    fn cumulative_ops_match_ndarray(shape in proptest::collection::vec(1usize..7, 1..4), chunk in 1usize..4, axis in 0usize..3, seed in any::<u64>()) {
+        let axis = axis % shape.len();
+        let a = data(&shape, seed).mapv(|v| (v / 30.0).round());
+        let x = bwa::from_ndarray(a.clone(), chunk).unwrap();
+        let mut want = a.clone();
+        want.accumulate_axis_inplace(Axis(axis), |&p, c| *c += p);
+        prop_assert_eq!(x.cumsum(axis as isize).unwrap().compute().unwrap(), want);
+        let mut wantp = a.clone();
+        wantp.accumulate_axis_inplace(Axis(axis), |&p, c| *c *= p);
+        prop_assert_eq!(x.cumprod(axis as isize).unwrap().compute().unwrap(), wantp);
+    }
+}
+
+#[test]
+fn map_blocks_sees_each_block_and_checks_shapes() {
+    let a = data(&[7, 5], 3);
+    let x = bwa::from_ndarray(a.clone(), [3, 2]).unwrap();
+    let y =
+        x.map_blocks("add-offset", |b, info| b.mapv(|v| v + (info.offset[0] * 100 + info.offset[1]) as f64)).unwrap();
+    let want =
+        ArrayD::from_shape_fn(IxDyn(&[7, 5]), |i| a[[i[0], i[1]]] + ((i[0] / 3 * 3) * 100 + (i[1] / 2 * 2)) as f64);
+    assert_eq!(y.compute().unwrap(), want);
+    let bad = x.map_blocks("shrink", |b, _| b.slice(s![..1, ..]).to_owned().into_dyn()).unwrap();
+    let err = bad.compute().unwrap_err().to_string();
+    assert!(err.contains("(\"shrink-") && err.contains("expected [3, 2]"), "{err}");
+    let sums = x
+        .map_blocks_to("block-sum", vec![vec![1, 1, 1], vec![1, 1, 1]], &[3, 3], |b, _| {
+            ArrayD::from_elem(IxDyn(&[1, 1]), b.sum())
+        })
+        .unwrap();
+    assert!((sums.compute().unwrap().sum() - a.sum()).abs() < 1e-9);
+}
+
+#[test]
+fn index_errors_name_the_axis() {
+    let x = bwa::ones::<f64>(&[4, 3], 2).unwrap();
+    assert_eq!(
+        x.slice(s![0, 5]).unwrap_err().to_string(),
+        "bad index: index 5 is out of bounds for axis 1 with size 3"
+    );
+    assert!(x.slice(s![.., .., ..]).is_err());
+    assert!(bwa::concatenate(&[&x, &bwa::ones::<f64>(&[4, 2], 2).unwrap()], 0).is_err());
+    assert!(x.cumsum(2).is_err());
+    let c = x.slice(s![1..3, -1]).unwrap();
+    assert_eq!(c.shape(), &[2]);
+    assert_eq!(c.compute().unwrap(), ArrayD::from_elem(IxDyn(&[2]), 1.0));
+}
