@@ -20,6 +20,9 @@ pub struct DemoArgs {
     /// Where to write the profile of the big run (HTML).
     #[arg(long, default_value = "blockwork-profile.html")]
     profile: PathBuf,
+    /// Side of the square arrays of the array step (blocks are an eighth of it).
+    #[arg(long, default_value_t = 8000)]
+    array_n: usize,
 }
 
 fn one(_: &Value, _: Vec<Value>) -> TaskResult {
@@ -134,5 +137,24 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         .write_html(&args.profile, Some(&resources))
         .with_context(|| format!("writing the profile to {}", args.profile.display()))?;
     println!("  profile: {}", args.profile.display());
+
+    println!("== 3. arrays ==");
+    use bw::array as bwa;
+    let config = bw::Config::with_scheduler(scheduler);
+    let t0 = Instant::now();
+    let (n, c) = (args.array_n, (args.array_n / 8).max(1));
+    let x = bwa::random::random(&[n, n], [c, c], 42)?;
+    let y = x.add(x.t())?.sub(x.mean_axis(0)?)?.sum();
+    let v = y.compute_scalar_with(&config)?;
+    println!("  ((x + x.T) - x.mean(axis=0)).sum() over {x}\n    = {v:.1} in {:.2} s", t0.elapsed().as_secs_f64());
+    let t0 = Instant::now();
+    let z = bwa::ones::<f64>(&[n / 2, n / 2], [c, c])?;
+    let w = z.dot(&(&z.t() + 1.0))?.sub(z.mean())?.std(0);
+    let v = w.compute_scalar_with(&config)?;
+    println!(
+        "  (x.dot(x.T + 1) - x.mean()).std() for ones(({0}, {0})) = {v} in {1:.2} s",
+        n / 2,
+        t0.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -11,11 +11,13 @@ fn blockwork() -> Command {
 #[test]
 fn demo_runs_and_writes_a_profile() {
     let profile = std::env::temp_dir().join(format!("bw-cli-profile-{}.html", std::process::id()));
-    let out = blockwork().args(["demo", "--n", "20000", "--profile"]).arg(&profile).output().unwrap();
+    let out =
+        blockwork().args(["demo", "--n", "20000", "--array-n", "400", "--profile"]).arg(&profile).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("warmest day 29"), "{stdout}");
     assert!(stdout.contains("result 20000"), "{stdout}");
+    assert!(stdout.contains("(x.dot(x.T + 1) - x.mean()).std() for ones((200, 200)) = 0 in"), "{stdout}");
     let html = std::fs::read_to_string(&profile).unwrap();
     assert!(html.contains("blockwork profile"));
     let _ = std::fs::remove_file(profile);
