@@ -66,9 +66,13 @@ pub enum Reduction {
     Std,
     /// Standard deviation ignoring NaN (f64).
     NanStd,
+    /// Index of the minimum (the first one; NaN counts as the minimum, as NumPy).
+    ArgMin,
+    /// Index of the maximum (the first one; NaN counts as the maximum, as NumPy).
+    ArgMax,
 }
 
-const REDUCTIONS: [Reduction; 15] = [
+const REDUCTIONS: [Reduction; 17] = [
     Reduction::Sum,
     Reduction::Prod,
     Reduction::Min,
@@ -84,6 +88,8 @@ const REDUCTIONS: [Reduction; 15] = [
     Reduction::NanVar,
     Reduction::Std,
     Reduction::NanStd,
+    Reduction::ArgMin,
+    Reduction::ArgMax,
 ];
 
 impl Reduction {
@@ -108,6 +114,8 @@ impl Reduction {
             Reduction::NanVar => "nanvar",
             Reduction::Std => "std",
             Reduction::NanStd => "nanstd",
+            Reduction::ArgMin => "argmin",
+            Reduction::ArgMax => "argmax",
         }
     }
 
@@ -227,6 +235,81 @@ impl Moments {
         );
         Ok(self)
     }
+}
+
+/// argmin/argmax partials: the best value so far and its index, per
+/// output element.
+#[derive(Clone, Debug)]
+pub(crate) struct ArgBest {
+    value: ArrayD<f64>,
+    index: ArrayD<i64>,
+}
+
+impl Data for ArgBest {
+    fn nbytes(&self) -> usize {
+        (self.value.len() + self.index.len()) * 8
+    }
+
+    fn type_name(&self) -> &'static str {
+        "arg partials"
+    }
+}
+
+/// Whether `(v, i)` beats `(bv, bi)`: NaN first, then the extreme value,
+/// then the smaller index.
+fn arg_better(max: bool, v: f64, i: i64, bv: f64, bi: i64) -> bool {
+    match (v.is_nan(), bv.is_nan()) {
+        (true, true) => i < bi,
+        (true, false) => true,
+        (false, true) => false,
+        _ if v == bv => i < bi,
+        _ => (v > bv) == max,
+    }
+}
+
+/// The chunk stage of argmin/argmax: indices are along the one reduced
+/// axis, or flat over the whole array when every axis is reduced.
+fn chunk_arg<T: Element>(max: bool, b: &Block<T>, axes: &[usize], offsets: &[usize], shape: &[usize]) -> ArgBest {
+    let view = b.view();
+    let out = reduced_shape(view.shape(), axes);
+    let mut value = ArrayD::from_elem(IxDyn(&out), f64::NAN);
+    let mut index = ArrayD::from_elem(IxDyn(&out), i64::MAX);
+    let flat = axes.len() == view.ndim();
+    let strides: Vec<i64> = (0..shape.len()).map(|k| shape[k + 1..].iter().product::<usize>() as i64).collect();
+    let mut pos = vec![0usize; view.ndim()];
+    for (idx, &x) in view.indexed_iter() {
+        for (k, p) in pos.iter_mut().enumerate() {
+            *p = if axes.contains(&k) { 0 } else { idx[k] };
+        }
+        let i = if flat {
+            (0..view.ndim()).map(|k| (offsets[k] + idx[k]) as i64 * strides[k]).sum()
+        } else {
+            (offsets[axes[0]] + idx[axes[0]]) as i64
+        };
+        let (bv, bi) = (&mut value[IxDyn(&pos)], &mut index[IxDyn(&pos)]);
+        if *bi == i64::MAX || arg_better(max, x.as_f64(), i, *bv, *bi) {
+            *bv = x.as_f64();
+            *bi = i;
+        }
+    }
+    ArgBest { value, index }
+}
+
+fn combine_arg(max: bool, parts: &[&ArgBest]) -> Result<ArgBest, TaskError> {
+    let Some(first) = parts.first() else { return Err(TaskError::new("nothing to combine")) };
+    let mut acc = (*first).clone();
+    for p in &parts[1..] {
+        if p.value.shape() != acc.value.shape() {
+            return Err(TaskError::new("arg partials of different shapes"));
+        }
+        Zip::from(&mut acc.value).and(&mut acc.index).and(&p.value).and(&p.index).for_each(|bv, bi, &v, &i| {
+            if *bi == i64::MAX || (i != i64::MAX && arg_better(max, v, i, *bv, *bi)) {
+                *bv = v;
+                *bi = i;
+            }
+        });
+    }
+    Ok(acc)
 }
 
 /// Reduces `a` over `axes` (sorted), keeping them as length-1 axes.
@@ -523,6 +606,26 @@ fn reduce_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     let keepdims = p.bool(4)?;
     let ddof = p.float(5)?;
     let first = args.first().ok_or_else(|| TaskError::new("reduction without input"))?;
+    if matches!(kind, Reduction::ArgMin | Reduction::ArgMax) {
+        let max = kind == Reduction::ArgMax;
+        return match stage {
+            CHUNK => {
+                let lists = |i: usize| match args.get(i) {
+                    Some(Value::List(xs)) => {
+                        Ok(xs.iter().map(|x| if let Value::Int(v) = x { *v as usize } else { 0 }).collect::<Vec<_>>())
+                    }
+                    _ => Err(TaskError::new("argmin/argmax chunk needs block offsets and the array shape")),
+                };
+                let (offsets, shape) = (lists(1)?, lists(2)?);
+                with_dtype!(dtype, T => Ok(Value::object(chunk_arg(max, block_of::<T>(first)?, &axes, &offsets, &shape))))
+            }
+            COMBINE => {
+                let parts: Vec<&ArgBest> = args.iter().map(arg_of).collect::<Result<_, _>>()?;
+                Ok(Value::object(combine_arg(max, &parts)?))
+            }
+            _ => Ok(squeeze(Block::Dense(arg_of(first)?.index.clone()), &axes, keepdims).into_value()),
+        };
+    }
     if kind.moments() {
         return match stage {
             CHUNK => with_dtype!(dtype, T => Ok(Value::object(chunk_moments(kind, block_of::<T>(first)?, &axes)))),
@@ -554,6 +657,10 @@ fn reduce_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         }
         _ => Ok(squeeze(block_of::<T>(first)?.clone(), &axes, keepdims).into_value()),
     }, Err(TaskError::new(format!("{} of bool blocks", kind.name()))))
+}
+
+fn arg_of(v: &Value) -> Result<&ArgBest, TaskError> {
+    v.downcast_ref::<ArgBest>().ok_or_else(|| TaskError::new(format!("expected arg partials, found {}", v.type_name())))
 }
 
 fn moments_of(v: &Value) -> Result<&Moments, TaskError> {
@@ -608,7 +715,12 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
     // Chunk stage.
     let mut nb = x.chunks.numblocks();
     let chunk_op = Op::named(&REDUCE, params(CHUNK));
-    let fused = if axes.len() == x.ndim() {
+    let offsets: Vec<Vec<usize>> = (0..x.ndim()).map(|ax| x.chunks.offsets(ax)).collect();
+    let is_arg = matches!(kind, Reduction::ArgMin | Reduction::ArgMax);
+    if is_arg && axes.len() != 1 && axes.len() != x.ndim() {
+        return Err(ArrayError::Axis(format!("{} takes one axis or all of them, not {axes:?}", kind.name())));
+    }
+    let fused = if axes.len() == x.ndim() && !is_arg {
         crate::ops::fused::reduce_all_chunk_layer(x, kind, kind.code(), Namer::new("chunk").add(&base.token()))
     } else {
         None
@@ -620,7 +732,15 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
             Namer::new("chunk").add(&base.token()),
             &grid(&nb),
             vec![Arc::clone(&x.layer)],
-            |idx| Task::new(chunk_op.clone(), vec![r(x.key(idx))]),
+            |idx| {
+                let mut args = vec![r(x.key(idx))];
+                if matches!(kind, Reduction::ArgMin | Reduction::ArgMax) {
+                    let offs: Vec<usize> = idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize]).collect();
+                    args.push(blockwork_graph::Arg::Lit(sizes(&offs)));
+                    args.push(blockwork_graph::Arg::Lit(sizes(&x.shape)));
+                }
+                Task::new(chunk_op.clone(), args)
+            },
         ),
     };
 
@@ -671,7 +791,13 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
     }
 
     // Finish.
-    let out_dtype = if kind.moments() { DType::F64 } else { x.dtype };
+    let out_dtype = if kind.moments() {
+        DType::F64
+    } else if is_arg {
+        DType::I64
+    } else {
+        x.dtype
+    };
     let out_chunks = Chunks(
         x.chunks
             .axes()
@@ -778,6 +904,38 @@ impl<T: Numeric> Array<T> {
     /// Standard deviation ignoring NaN, with options.
     pub fn nanstd_with(&self, opts: &ReduceOpts) -> Result<Array<f64>> {
         Ok(reduce_operand(&self.operand(), Reduction::NanStd, opts)?.into_array())
+    }
+}
+
+impl<T: Numeric> Array<T> {
+    /// Flat index of the first minimum (NumPy's `argmin()`), a 0-d array.
+    pub fn argmin(&self) -> Array<i64> {
+        self.argmin_with(&ReduceOpts::default()).expect("reducing every axis cannot fail")
+    }
+
+    /// Index of the first minimum along one axis.
+    pub fn argmin_axis(&self, axis: isize) -> Result<Array<i64>> {
+        self.argmin_with(&ReduceOpts::axis(axis))
+    }
+
+    /// `argmin` with options (one axis or all).
+    pub fn argmin_with(&self, opts: &ReduceOpts) -> Result<Array<i64>> {
+        Ok(reduce_operand(&self.operand(), Reduction::ArgMin, opts)?.into_array())
+    }
+
+    /// Flat index of the first maximum (NumPy's `argmax()`), a 0-d array.
+    pub fn argmax(&self) -> Array<i64> {
+        self.argmax_with(&ReduceOpts::default()).expect("reducing every axis cannot fail")
+    }
+
+    /// Index of the first maximum along one axis.
+    pub fn argmax_axis(&self, axis: isize) -> Result<Array<i64>> {
+        self.argmax_with(&ReduceOpts::axis(axis))
+    }
+
+    /// `argmax` with options (one axis or all).
+    pub fn argmax_with(&self, opts: &ReduceOpts) -> Result<Array<i64>> {
+        Ok(reduce_operand(&self.operand(), Reduction::ArgMax, opts)?.into_array())
     }
 }
 
