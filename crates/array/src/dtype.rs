@@ -77,8 +77,13 @@ pub trait Element: Copy + Send + Sync + fmt::Debug + PartialEq + PartialOrd + De
     fn from_value(v: &Value) -> Option<Self>;
     /// Feeds a token.
     fn tokenize(self, t: &mut Tokenizer);
-    /// Appends the little-endian bytes (for tokenizing whole arrays).
+    /// Appends the little-endian bytes (for tokenizing whole arrays and
+    /// writing `.npy` files).
     fn tokenize_into(self, buf: &mut Vec<u8>);
+    /// Reads one element from its little-endian bytes (`itemsize` of them).
+    fn from_le(b: &[u8]) -> Self;
+    /// NumPy's type string of this element in a `.npy` header.
+    const NPY_DESCR: &'static str;
     /// Whether it is NaN (never, for integers and bool).
     fn is_nan(self) -> bool {
         false
@@ -128,9 +133,15 @@ pub trait Float: Numeric {
 }
 
 macro_rules! element_int {
-    ($($t:ty => $dt:ident),*) => {$(
+    ($($t:ty => $dt:ident, $descr:literal),*) => {$(
         impl Element for $t {
             const DTYPE: DType = DType::$dt;
+            const NPY_DESCR: &'static str = $descr;
+            fn from_le(b: &[u8]) -> Self {
+                let mut a = [0u8; std::mem::size_of::<$t>()];
+                a.copy_from_slice(&b[..std::mem::size_of::<$t>()]);
+                <$t>::from_le_bytes(a)
+            }
             fn as_f64(self) -> f64 { self as f64 }
             fn from_f64(x: f64) -> Self { x as $t }
             fn to_value(self) -> Value { Value::Int(self as i64) }
@@ -163,12 +174,18 @@ macro_rules! element_int {
         }
     )*};
 }
-element_int!(i64 => I64, i32 => I32, u8 => U8);
+element_int!(i64 => I64, "<i8", i32 => I32, "<i4", u8 => U8, "|u1");
 
 macro_rules! element_float {
-    ($($t:ident => $dt:ident),*) => {$(
+    ($($t:ident => $dt:ident, $descr:literal),*) => {$(
         impl Element for $t {
             const DTYPE: DType = DType::$dt;
+            const NPY_DESCR: &'static str = $descr;
+            fn from_le(b: &[u8]) -> Self {
+                let mut a = [0u8; std::mem::size_of::<$t>()];
+                a.copy_from_slice(&b[..std::mem::size_of::<$t>()]);
+                <$t>::from_le_bytes(a)
+            }
             fn as_f64(self) -> f64 { self as f64 }
             fn from_f64(x: f64) -> Self { x as $t }
             fn to_value(self) -> Value { Value::Float(self as f64) }
@@ -212,10 +229,14 @@ macro_rules! element_float {
         }
     )*};
 }
-element_float!(f64 => F64, f32 => F32);
+element_float!(f64 => F64, "<f8", f32 => F32, "<f4");
 
 impl Element for bool {
     const DTYPE: DType = DType::Bool;
+    const NPY_DESCR: &'static str = "|b1";
+    fn from_le(b: &[u8]) -> Self {
+        b[0] != 0
+    }
     fn as_f64(self) -> f64 {
         f64::from(u8::from(self))
     }

@@ -39,6 +39,7 @@ mod creation;
 mod dtype;
 mod error;
 mod layer;
+mod npy;
 pub mod ops;
 mod params;
 mod rng;
@@ -50,6 +51,7 @@ pub use creation::{arange, empty, eye, from_ndarray, fromfunction, full, linspac
 pub use dtype::{DType, Element, Float, Numeric};
 pub use error::{ArrayError, Result};
 pub use layer::Layer;
+pub use npy::{from_npy, read_npy_header, NpyHeader};
 pub use ops::elementwise::{where_, BinOp, Input, IntoInput, MathFn};
 pub use ops::join::{concatenate, stack};
 pub use ops::map::BlockInfo;

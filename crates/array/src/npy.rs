@@ -1,0 +1,227 @@
+//! `.npy` files: NumPy's format for one array.
+//!
+//! [`from_npy`] reads the header at once and each block lazily: a block's
+//! task opens the file and reads its rows' byte ranges, so a task reads only
+//! its block. [`Array::to_npy`] writes a C-order file of any element type
+//! blockwork has. Version 1.0 and 2.0 headers are read; 1.0 is written
+//! unless the header needs more room.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Value};
+use ndarray::{ArrayD, IxDyn};
+
+use crate::array::{new_layer, normalize, Array};
+use crate::block::Block;
+use crate::chunks::ChunkSpec;
+use crate::dtype::{with_dtype, DType, Element};
+use crate::error::{ArrayError, Result};
+use crate::layer::Namer;
+use crate::params::{list, sizes, Params};
+
+const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// What a `.npy` header says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyHeader {
+    /// NumPy's type string, e.g. `<f8`.
+    pub descr: String,
+    /// Whether the data is in Fortran (column-major) order.
+    pub fortran_order: bool,
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// Where the data starts in the file.
+    pub data_offset: u64,
+}
+
+fn io_err(path: &Path, message: impl std::fmt::Display) -> ArrayError {
+    ArrayError::Io { path: path.to_path_buf(), message: message.to_string() }
+}
+
+/// Reads and checks the header of a `.npy` file.
+pub fn read_npy_header(path: impl AsRef<Path>) -> Result<NpyHeader> {
+    let path = path.as_ref();
+    let mut f = File::open(path).map_err(|e| io_err(path, e))?;
+    let mut pre = [0u8; 10];
+    f.read_exact(&mut pre).map_err(|_| io_err(path, "not a .npy file: shorter than its preamble"))?;
+    if &pre[..6] != MAGIC {
+        return Err(io_err(path, "not a .npy file: bad magic bytes"));
+    }
+    let (hlen, start) = match pre[6] {
+        1 => (u64::from(u16::from_le_bytes([pre[8], pre[9]])), 10u64),
+        2 | 3 => {
+            let mut more = [0u8; 2];
+            f.read_exact(&mut more).map_err(|_| io_err(path, "truncated .npy header"))?;
+            (u64::from(u32::from_le_bytes([pre[8], pre[9], more[0], more[1]])), 12u64)
+        }
+        v => return Err(io_err(path, format!("unsupported .npy version {v}"))),
+    };
+    if hlen > 1 << 20 {
+        return Err(io_err(path, format!("implausible .npy header length {hlen}")));
+    }
+    let mut h = vec![0u8; hlen as usize];
+    f.read_exact(&mut h).map_err(|_| io_err(path, "truncated .npy header"))?;
+    let h = String::from_utf8(h).map_err(|_| io_err(path, ".npy header is not text"))?;
+    let field = |name: &str| -> Result<&str> {
+        let key = format!("'{name}':");
+        let at = h.find(&key).ok_or_else(|| io_err(path, format!(".npy header has no '{name}'")))?;
+        Ok(h[at + key.len()..].trim_start())
+    };
+    let descr = field("descr")?;
+    let descr = descr
+        .strip_prefix('\'')
+        .and_then(|d| d.split('\'').next())
+        .ok_or_else(|| io_err(path, "bad 'descr' in .npy header"))?
+        .to_string();
+    let fortran_order = field("fortran_order")?.starts_with("True");
+    let shape_text = field("shape")?;
+    let inner = shape_text
+        .strip_prefix('(')
+        .and_then(|s| s.split(')').next())
+        .ok_or_else(|| io_err(path, "bad 'shape' in .npy header"))?;
+    let shape = inner
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.trim_end_matches('L')
+                .parse::<usize>()
+                .map_err(|_| io_err(path, format!("bad dimension {s:?} in .npy shape")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let data_offset = start + hlen;
+    let itemsize = descr_itemsize(&descr).ok_or_else(|| io_err(path, format!("unsupported .npy dtype {descr:?}")))?;
+    let need = data_offset + shape.iter().product::<usize>() as u64 * itemsize as u64;
+    let have = f.metadata().map_err(|e| io_err(path, e))?.len();
+    if have < need {
+        return Err(io_err(path, format!("truncated .npy file: {have} bytes, the header promises {need}")));
+    }
+    Ok(NpyHeader { descr, fortran_order, shape, data_offset })
+}
+
+fn descr_itemsize(d: &str) -> Option<usize> {
+    [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool]
+        .into_iter()
+        .find(|t| with_dtype!(*t, T => T::NPY_DESCR == d))
+        .map(DType::itemsize)
+}
+
+/// Parameters: [dtype, path, data offset, array shape, block offsets, block shape].
+fn read_block(params: &Value, _args: Vec<Value>) -> TaskResult {
+    let p = Params::of(params)?;
+    let dtype = p.dtype(0)?;
+    let Value::Str(path) = p.value(1)? else { return Err(TaskError::new("read_npy wants a path")) };
+    let offset = p.int(2)? as u64;
+    let (shape, boff, bshape) = (p.usizes(3)?, p.usizes(4)?, p.usizes(5)?);
+    with_dtype!(dtype, T => read_typed::<T>(Path::new(&**path), offset, &shape, &boff, &bshape))
+}
+
+fn read_typed<T: Element>(path: &Path, offset: u64, shape: &[usize], boff: &[usize], bshape: &[usize]) -> TaskResult {
+    let err = |e: std::io::Error| TaskError::new(format!("{}: {e}", path.display()));
+    let mut f = File::open(path).map_err(err)?;
+    let size = T::DTYPE.itemsize();
+    let nd = shape.len();
+    let n: usize = bshape.iter().product();
+    let mut out = Vec::with_capacity(n);
+    if nd == 0 {
+        let mut b = vec![0u8; size];
+        f.seek(SeekFrom::Start(offset)).map_err(err)?;
+        f.read_exact(&mut b).map_err(err)?;
+        out.push(T::from_le(&b));
+    } else {
+        // Rows along the last axis are contiguous in the file.
+        let row = bshape[nd - 1];
+        let mut buf = vec![0u8; row * size];
+        let outer: Vec<usize> = bshape[..nd - 1].to_vec();
+        let rows: usize = outer.iter().product();
+        let mut idx = vec![0usize; nd - 1];
+        for _ in 0..rows {
+            let mut lin = 0usize;
+            for k in 0..nd - 1 {
+                lin = lin * shape[k] + boff[k] + idx[k];
+            }
+            lin = lin * shape[nd - 1] + boff[nd - 1];
+            f.seek(SeekFrom::Start(offset + (lin * size) as u64)).map_err(err)?;
+            f.read_exact(&mut buf).map_err(err)?;
+            out.extend(buf.chunks_exact(size).map(T::from_le));
+            for k in (0..idx.len()).rev() {
+                idx[k] += 1;
+                if idx[k] < outer[k] {
+                    break;
+                }
+                idx[k] = 0;
+            }
+        }
+    }
+    Ok(Block::Dense(ArrayD::from_shape_vec(IxDyn(bshape), out).map_err(TaskError::new)?).into_value())
+}
+
+static READ_NPY: NamedFn = NamedFn::new("blockwork.array.read_npy", read_block);
+
+/// Opens a `.npy` file as an array of `T` cut into `chunks`. The element
+/// type must match the file's; Fortran-order files are not read (NumPy
+/// writes C order unless asked).
+pub fn from_npy<T: Element>(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+    let path: PathBuf = path.as_ref().to_path_buf();
+    let h = read_npy_header(&path)?;
+    if h.descr != T::NPY_DESCR {
+        return Err(io_err(&path, format!("holds {} elements, not {} ({})", h.descr, T::NPY_DESCR, T::DTYPE)));
+    }
+    if h.fortran_order {
+        return Err(io_err(&path, "is in Fortran order; write it in C order"));
+    }
+    blockwork_graph::register(&READ_NPY);
+    let chunks = normalize::<T>(chunks, &h.shape)?;
+    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok().map(|t| format!("{t:?}"));
+    let namer = Namer::new("read-npy").add(&path.display().to_string()).add(&modified).add(&chunks.axes().to_vec());
+    let offsets: Vec<Vec<usize>> = (0..h.shape.len()).map(|ax| chunks.offsets(ax)).collect();
+    let pstr: Value = Value::Str(path.display().to_string().into());
+    let layer = new_layer("read-npy", namer, &chunks, vec![], |idx| {
+        let boff: Vec<usize> = idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize]).collect();
+        let params = list(vec![
+            Value::Int(T::DTYPE.code()),
+            pstr.clone(),
+            Value::Int(h.data_offset as i64),
+            sizes(&h.shape),
+            sizes(&boff),
+            sizes(&chunks.block_shape(idx)),
+        ]);
+        Task::new(Op::named(&READ_NPY, params), vec![])
+    });
+    Ok(Array::from_parts(h.shape.clone(), chunks, layer))
+}
+
+impl<T: Element> Array<T> {
+    /// Computes the array and writes it to a `.npy` file (C order).
+    pub fn to_npy(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let a = self.compute()?;
+        let shape = match a.shape() {
+            [] => "()".to_string(),
+            [n] => format!("({n},)"),
+            s => format!("({})", s.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+        };
+        let mut header = format!("{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}", T::NPY_DESCR);
+        // Pad so that the data starts on a 64-byte boundary; the header ends in '\n'.
+        let (version, pre) = if header.len() + 11 < 65536 { (1u8, 10) } else { (2u8, 12) };
+        let total = (pre + header.len() + 1).div_ceil(64) * 64;
+        header.push_str(&" ".repeat(total - pre - header.len() - 1));
+        header.push('\n');
+        let mut out = Vec::with_capacity(total + a.len() * T::DTYPE.itemsize());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&[version, 0]);
+        if version == 1 {
+            out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        } else {
+            out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        }
+        out.extend_from_slice(header.as_bytes());
+        for x in a.as_standard_layout().iter() {
+            x.tokenize_into(&mut out);
+        }
+        let mut f = File::create(path).map_err(|e| io_err(path, e))?;
+        f.write_all(&out).map_err(|e| io_err(path, e))
+    }
+}
