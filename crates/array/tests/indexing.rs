@@ -139,3 +139,52 @@ fn index_errors_name_the_axis() {
     assert_eq!(c.shape(), &[2]);
     assert_eq!(c.compute().unwrap(), ArrayD::from_elem(IxDyn(&[2]), 1.0));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn reshape_matches_ndarray(shape in proptest::collection::vec(1usize..6, 1..4), chunk in 1usize..4, split in 0usize..3, seed in any::<u64>()) {
+        let a = data(&shape, seed);
+        let x = bwa::from_ndarray(a.clone(), chunk).unwrap();
+        let n: usize = shape.iter().product();
+        // A few target shapes of the same size.
+        let mut targets = vec![vec![n], vec![1, n]];
+        let d = [2usize, 3, 5][split];
+        if n % d == 0 { targets.push(vec![n / d, d]); targets.push(vec![d, 1, n / d]); }
+        for t in targets {
+            let want = a.clone().into_shape_with_order(IxDyn(&t)).unwrap();
+            prop_assert_eq!(x.reshape(&t).unwrap().compute().unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn take_and_compress_match_ndarray(shape in proptest::collection::vec(1usize..8, 1..3), chunk in 1usize..4, picks in proptest::collection::vec(-7isize..7, 0..10), seed in any::<u64>()) {
+        let a = data(&shape, seed);
+        let x = bwa::from_ndarray(a.clone(), chunk).unwrap();
+        let ax = shape.len() - 1;
+        let n = shape[ax] as isize;
+        let valid: Vec<isize> = picks.iter().copied().filter(|&i| i >= -n && i < n).collect();
+        let norm: Vec<usize> = valid.iter().map(|&i| if i < 0 { (i + n) as usize } else { i as usize }).collect();
+        let got = x.take(&valid, ax as isize).unwrap().compute().unwrap();
+        prop_assert_eq!(got, a.select(Axis(ax), &norm));
+        let cond: Vec<bool> = (0..shape[ax]).map(|i| i % 2 == 0).collect();
+        let keep: Vec<usize> = (0..shape[ax]).filter(|i| i % 2 == 0).collect();
+        prop_assert_eq!(x.compress(&cond, ax as isize).unwrap().compute().unwrap(), a.select(Axis(ax), &keep));
+    }
+}
+
+#[test]
+fn squeeze_and_broadcast_to() {
+    let a = data(&[3, 1, 4], 5);
+    let x = bwa::from_ndarray(a.clone(), 2).unwrap();
+    assert_eq!(x.squeeze(None).unwrap().compute().unwrap(), a.clone().into_shape_with_order(IxDyn(&[3, 4])).unwrap());
+    assert!(x.squeeze(Some(&[0])).is_err());
+    let b = x.broadcast_to(&[2, 3, 5, 4]).unwrap();
+    assert_eq!(b.compute().unwrap(), a.broadcast(IxDyn(&[2, 3, 5, 4])).unwrap().to_owned());
+    assert!(x.broadcast_to(&[3, 2, 5]).is_err());
+    assert!(x.reshape(&[5, 5]).is_err());
+    assert!(x.take(&[7], 2).is_err());
+    assert!(x.compress(&[true], 2).is_err());
+    assert_eq!(x.take(&[], 2).unwrap().shape(), &[3, 1, 0]);
+}

@@ -7,5 +7,6 @@ pub mod linalg;
 pub mod map;
 pub mod rechunk;
 pub mod reduce;
+pub mod reshape;
 pub mod shape;
 pub mod slice;
