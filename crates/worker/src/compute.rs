@@ -29,7 +29,8 @@ impl WorkerState {
                 TaskState::Flight { compute, .. } => *compute = Some(ct),
                 TaskState::Waiting { .. } | TaskState::Ready { .. } | TaskState::Executing { .. } => {}
                 TaskState::Cancelled { .. } => {
-                    let TaskState::Cancelled { run } = std::mem::replace(&mut self.tm(t).state, TaskState::Memory { held: false })
+                    let TaskState::Cancelled { run } =
+                        std::mem::replace(&mut self.tm(t).state, TaskState::Memory { held: false })
                     else {
                         unreachable!()
                     };
@@ -38,7 +39,11 @@ impl WorkerState {
                 TaskState::Memory { held } => {
                     *held = true;
                     let task = self.t(t);
-                    let msg = ToScheduler::TaskFinished { key: task.key.clone(), nbytes: task.nbytes, duration: Duration::ZERO };
+                    let msg = ToScheduler::TaskFinished {
+                        key: task.key.clone(),
+                        nbytes: task.nbytes,
+                        duration: Duration::ZERO,
+                    };
                     port.to_scheduler(msg);
                 }
             },
@@ -159,7 +164,8 @@ impl WorkerState {
         match &mut self.tm(t).state {
             TaskState::Waiting { .. } | TaskState::Ready { .. } => self.release_compute(port, t),
             TaskState::Executing { .. } => {
-                let TaskState::Executing { run } = std::mem::replace(&mut self.tm(t).state, TaskState::Memory { held: false })
+                let TaskState::Executing { run } =
+                    std::mem::replace(&mut self.tm(t).state, TaskState::Memory { held: false })
                 else {
                     unreachable!()
                 };
@@ -219,7 +225,11 @@ impl WorkerState {
             let TaskState::Ready { run } = std::mem::replace(&mut task.state, TaskState::Memory { held: false }) else {
                 unreachable!("{} in the ready queue is not ready", task.key)
             };
-            let ins = Instruction::Execute { key: task.key.clone(), payload: run.payload.clone(), inputs: run.inputs.clone() };
+            let ins = Instruction::Execute {
+                key: task.key.clone(),
+                payload: run.payload.clone(),
+                inputs: run.inputs.clone(),
+            };
             task.state = TaskState::Executing { run };
             self.running += 1;
             port.instruct(ins);
@@ -240,7 +250,8 @@ impl WorkerState {
     }
 
     fn is_running(&self, key: &Key) -> Option<Tid> {
-        self.id_of(key).filter(|&t| matches!(self.t(t).state, TaskState::Executing { .. } | TaskState::Cancelled { .. }))
+        self.id_of(key)
+            .filter(|&t| matches!(self.t(t).state, TaskState::Executing { .. } | TaskState::Cancelled { .. }))
     }
 
     /// A task finished on a thread; its result is in the store. Reported

@@ -74,7 +74,8 @@ impl WorkerState {
     /// holder.
     pub(crate) fn ensure_fetching(&mut self, port: &mut impl Port) {
         while self.transfers.len() < self.config.max_concurrent_fetches as usize {
-            let peer = self.fetch.iter().find_map(|&(_, t)| self.t(t).who_has.iter().copied().find(|&h| self.available(h)));
+            let peer =
+                self.fetch.iter().find_map(|&(_, t)| self.t(t).who_has.iter().copied().find(|&h| self.available(h)));
             let Some(peer) = peer else { break };
             let mut keys: Vec<Tid> = Vec::new();
             let mut bytes = 0;
@@ -130,7 +131,8 @@ impl WorkerState {
 
     /// A value in flight arrived.
     fn arrived(&mut self, port: &mut impl Port, t: Tid, nbytes: u64) {
-        let TaskState::Flight { compute, .. } = std::mem::replace(&mut self.tm(t).state, TaskState::Memory { held: false })
+        let TaskState::Flight { compute, .. } =
+            std::mem::replace(&mut self.tm(t).state, TaskState::Memory { held: false })
         else {
             unreachable!()
         };
@@ -151,7 +153,8 @@ impl WorkerState {
     fn failed_from(&mut self, port: &mut impl Port, t: Tid, peer: WorkerId) {
         let task = self.tm(t);
         task.who_has.retain(|h| *h != peer);
-        let TaskState::Flight { compute, .. } = std::mem::replace(&mut task.state, TaskState::Memory { held: false }) else {
+        let TaskState::Flight { compute, .. } = std::mem::replace(&mut task.state, TaskState::Memory { held: false })
+        else {
             unreachable!()
         };
         self.after_flight(port, t, compute, peer);

@@ -173,7 +173,8 @@ impl WorkerState {
     }
 
     pub(crate) fn insert(&mut self, key: Key, state: TaskState) -> Tid {
-        let task = Task { key: key.clone(), state, nbytes: 0, who_has: SmallVec::new(), dependents: FxHashSet::default() };
+        let task =
+            Task { key: key.clone(), state, nbytes: 0, who_has: SmallVec::new(), dependents: FxHashSet::default() };
         let t = match self.free_ids.pop() {
             Some(t) => {
                 self.tasks[t.idx()] = Some(task);
@@ -273,7 +274,11 @@ impl WorkerState {
             }
             if let Some(run) = task.state.run() {
                 for &d in &run.deps {
-                    assert!(self.t(d).dependents.contains(&t), "{key}: input {} lists it as a dependent", self.t(d).key);
+                    assert!(
+                        self.t(d).dependents.contains(&t),
+                        "{key}: input {} lists it as a dependent",
+                        self.t(d).key
+                    );
                 }
                 let mut distinct = run.deps.clone();
                 distinct.sort_unstable();
@@ -332,7 +337,8 @@ impl WorkerState {
         assert!(self.ready.is_empty() || self.running == self.config.nthreads, "no idle thread while tasks are ready");
         assert_eq!(fetch, self.fetch.len(), "fetch queue holds exactly the keys to fetch");
         let queued: usize = self.by_peer.values().map(BTreeSet::len).sum();
-        let listed: usize = self.live().filter(|(_, t)| matches!(t.state, TaskState::Fetch { .. })).map(|(_, t)| t.who_has.len()).sum();
+        let listed: usize =
+            self.live().filter(|(_, t)| matches!(t.state, TaskState::Fetch { .. })).map(|(_, t)| t.who_has.len()).sum();
         assert_eq!(queued, listed, "per-peer queues hold exactly the holders of keys to fetch");
         assert!(self.by_peer.values().all(|s| !s.is_empty()), "no empty per-peer queue");
         assert!(self.transfers.len() <= self.config.max_concurrent_fetches as usize, "bounded transfers");

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use blockwork_graph::Key;
 use blockwork_scheduler::{ComputeTask, DepInfo, Holder, Priority, StealId, StealOutcome, ToWorker, WorkerId};
-use blockwork_worker::{Config, Event, Instruction as I, Out, Recorder, TaskStateKind as S, ToScheduler as M, WorkerState};
+use blockwork_worker::{
+    Config, Event, Instruction as I, Out, Recorder, TaskStateKind as S, ToScheduler as M, WorkerState,
+};
 
 const ME: WorkerId = WorkerId(0);
 const MS: Duration = Duration::from_millis(1);
@@ -135,7 +137,10 @@ fn chain_with_local_inputs() {
     assert_eq!(h.ws.managed_bytes(), 8);
     // The scheduler names this worker as the holder: nothing to fetch.
     let out = h.sched(task("b", 1, vec![dep("a", 8, &[0])]));
-    assert_eq!(out, vec![Out::Runtime(I::Execute { key: k("b"), payload: Arc::from(&b"b"[..]), inputs: vec![k("a")] })]);
+    assert_eq!(
+        out,
+        vec![Out::Runtime(I::Execute { key: k("b"), payload: Arc::from(&b"b"[..]), inputs: vec![k("a")] })]
+    );
     assert_eq!(to_sched(&h.finish("b", 16)), vec![finished("b", 16)]);
     // The scheduler frees a once b is done.
     assert_eq!(dropped(&h.sched(ToWorker::FreeKeys(vec![k("a")]))), vec!["a"]);
@@ -170,7 +175,8 @@ fn inputs_fetched_batched_per_peer_with_bounded_concurrency() {
 
     // Again without the bad input.
     let mut h = H::with(Config { max_concurrent_fetches: 2, transfer_bytes: 100, ..Config::new(1) });
-    let deps = vec![dep("x1", 40, &[1]), dep("x2", 40, &[1]), dep("x3", 40, &[1]), dep("y", 10, &[2]), dep("z", 10, &[3])];
+    let deps =
+        vec![dep("x1", 40, &[1]), dep("x2", 40, &[1]), dep("x3", 40, &[1]), dep("y", 10, &[2]), dep("z", 10, &[3])];
     let out = h.sched(task("t", 0, deps));
     assert_eq!(fetches(&out), vec![(1, vec!["x1".into(), "x2".into()]), (2, vec!["y".into()])]);
     assert_eq!(h.ws.num_transfers(), 2);
