@@ -1,0 +1,126 @@
+//! Keys as a worker sees them: a state enum that carries its data, plus
+//! what every state shares.
+
+use std::fmt;
+
+use blockwork_graph::Key;
+use blockwork_scheduler::{ComputeTask, Payload, Priority, WorkerId};
+use rustc_hash::FxHashSet;
+use smallvec::SmallVec;
+
+/// A key known to the worker: a slot of its task slab, reused once the
+/// key is forgotten (outside messages always name keys, never ids).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub(crate) struct Tid(pub u32);
+
+impl Tid {
+    #[inline]
+    pub fn idx(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A task the scheduler asked this worker to run.
+#[derive(Debug)]
+pub(crate) struct Run {
+    pub payload: Payload,
+    pub priority: Priority,
+    /// Inputs in argument order (repeats allowed), for the runtime.
+    pub inputs: Vec<Key>,
+    /// Distinct inputs; this task is among the `dependents` of each from
+    /// the moment it waits until it stops executing.
+    pub deps: SmallVec<[Tid; 4]>,
+}
+
+/// The state of a key on the worker; see the crate README for the
+/// transitions.
+#[derive(Debug)]
+pub(crate) enum TaskState {
+    /// An input of local tasks, to fetch from a peer; queued for fetching
+    /// under each holder, by `priority` (the most urgent dependent's).
+    Fetch { priority: Priority },
+    /// Being fetched from `from`. `compute`: the scheduler asked to run
+    /// it meanwhile; if the transfer fails, it is run here.
+    Flight { from: WorkerId, compute: Option<Box<ComputeTask>> },
+    /// To run; `missing` inputs (> 0) are not in memory yet.
+    Waiting { run: Box<Run>, missing: u32 },
+    /// To run; every input in memory; in the ready queue.
+    Ready { run: Box<Run> },
+    /// Running on a thread.
+    Executing { run: Box<Run> },
+    /// Running on a thread, but the scheduler no longer wants it: the
+    /// result is dropped (or kept only for local dependents) and not
+    /// reported.
+    Cancelled { run: Box<Run> },
+    /// The value is in the local store. `held`: the scheduler knows
+    /// (computed and reported here, or fetched and reported) and it stays
+    /// until the scheduler frees it; otherwise it stays only while local
+    /// dependents need it.
+    Memory { held: bool },
+}
+
+impl TaskState {
+    pub fn kind(&self) -> TaskStateKind {
+        match self {
+            TaskState::Fetch { .. } => TaskStateKind::Fetch,
+            TaskState::Flight { .. } => TaskStateKind::Flight,
+            TaskState::Waiting { .. } => TaskStateKind::Waiting,
+            TaskState::Ready { .. } => TaskStateKind::Ready,
+            TaskState::Executing { .. } => TaskStateKind::Executing,
+            TaskState::Cancelled { .. } => TaskStateKind::Cancelled,
+            TaskState::Memory { .. } => TaskStateKind::Memory,
+        }
+    }
+
+    /// The run of a task waiting, ready, executing or cancelled.
+    pub fn run(&self) -> Option<&Run> {
+        match self {
+            TaskState::Waiting { run, .. }
+            | TaskState::Ready { run }
+            | TaskState::Executing { run }
+            | TaskState::Cancelled { run } => Some(run),
+            _ => None,
+        }
+    }
+}
+
+/// The state of a key, without its data, for callers and tests.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum TaskStateKind {
+    /// An input to fetch from a peer.
+    Fetch,
+    /// Being fetched.
+    Flight,
+    /// To run, waiting for inputs.
+    Waiting,
+    /// To run, inputs here, queued by priority.
+    Ready,
+    /// Running.
+    Executing,
+    /// Running, result not wanted.
+    Cancelled,
+    /// Value in the local store.
+    Memory,
+}
+
+impl fmt::Display for TaskStateKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// One key known to the worker.
+#[derive(Debug)]
+pub(crate) struct Task {
+    pub key: Key,
+    pub state: TaskState,
+    /// Size of the value: from the scheduler for an input, measured for
+    /// a result.
+    pub nbytes: u64,
+    /// Peers said to hold the value (never this worker), minus those that
+    /// failed to give it.
+    pub who_has: SmallVec<[WorkerId; 2]>,
+    /// Local tasks that will read the value: waiting, ready, executing or
+    /// cancelled ones listing it among their inputs.
+    pub dependents: FxHashSet<Tid>,
+}
