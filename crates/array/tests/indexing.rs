@@ -188,3 +188,82 @@ fn squeeze_and_broadcast_to() {
     assert!(x.compress(&[true], 2).is_err());
     assert_eq!(x.take(&[], 2).unwrap().shape(), &[3, 1, 0]);
 }
+
+/// The whole array padded by `d` on every side with the boundary rule, as NumPy's `pad`.
+fn pad(a: &ArrayD<f64>, d: usize, boundary: bwa::Boundary) -> ArrayD<f64> {
+    let shape: Vec<usize> = a.shape().iter().map(|&n| n + 2 * d).collect();
+    ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+        let mut src = Vec::new();
+        for (ax, &n) in a.shape().iter().enumerate() {
+            let g = i[ax] as i64 - d as i64;
+            let n = n as i64;
+            let p = if (0..n).contains(&g) {
+                g
+            } else {
+                match boundary {
+                    bwa::Boundary::Reflect => (if g < 0 { -g - 1 } else { 2 * n - g - 1 }).clamp(0, n - 1),
+                    bwa::Boundary::Periodic => g.rem_euclid(n),
+                    _ => return if let bwa::Boundary::Constant(v) = boundary { v } else { 0.0 },
+                }
+            };
+            src.push(p as usize);
+        }
+        a[IxDyn(&src)]
+    })
+}
+
+/// Sum over the (2d+1)^n window around every element.
+fn box_sum(p: &ArrayD<f64>, d: usize) -> ArrayD<f64> {
+    let shape: Vec<usize> = p.shape().iter().map(|&n| n - 2 * d).collect();
+    ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+        let elems: Vec<SliceInfoElem> = (0..shape.len())
+            .map(|ax| SliceInfoElem::Slice { start: i[ax] as isize, end: Some((i[ax] + 2 * d + 1) as isize), step: 1 })
+            .collect();
+        p.slice(elems.as_slice()).sum()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn map_overlap_matches_a_padded_stencil(
+        shape in proptest::collection::vec(2usize..9, 1..3),
+        chunk in 2usize..5,
+        which in 0usize..3,
+        seed in any::<u64>(),
+    ) {
+        let a = data(&shape, seed);
+        let x = bwa::from_ndarray(a.clone(), chunk).unwrap();
+        let boundary = [bwa::Boundary::Reflect, bwa::Boundary::Periodic, bwa::Boundary::Constant(-1.5)][which];
+        let d = 1;
+        let depth = vec![d; shape.len()];
+        let y = x.map_overlap("box", &depth, boundary, move |b, _| {
+            // The same stencil inside the block; its outer ring is trimmed.
+            let inner = box_sum(&b.to_owned(), d);
+            let mut out = ArrayD::zeros(b.raw_dim());
+            let elems: Vec<SliceInfoElem> = (0..b.ndim())
+                .map(|ax| SliceInfoElem::Slice { start: d as isize, end: Some((b.shape()[ax] - d) as isize), step: 1 })
+                .collect();
+            out.slice_mut(elems.as_slice()).assign(&inner);
+            out
+        }).unwrap();
+        let want = box_sum(&pad(&a, d, boundary), d);
+        let got = y.compute().unwrap();
+        prop_assert!(got.iter().zip(want.iter()).all(|(p, q)| (p - q).abs() < 1e-9), "{got:?}\n{want:?}");
+        let o = x.overlap(&depth, boundary).unwrap();
+        prop_assert_eq!(o.shape()[0], shape[0] + 2 * d * x.numblocks()[0]);
+    }
+}
+
+#[test]
+fn overlap_edges_and_errors() {
+    let a = data(&[10], 4);
+    let x = bwa::from_ndarray(a.clone(), 4).unwrap();
+    let none = x.overlap(&[2], bwa::Boundary::None).unwrap();
+    assert_eq!(none.chunks().axis(0), &[6, 8, 4]);
+    let doubled = x.map_overlap("double", &[2], bwa::Boundary::None, |b, _| b.mapv(|v| 2.0 * v)).unwrap();
+    assert_eq!(doubled.compute().unwrap(), a.mapv(|v| 2.0 * v));
+    assert!(matches!(x.overlap(&[3], bwa::Boundary::Reflect), Err(ArrayError::Chunks(_))));
+    assert!(x.overlap(&[1, 1], bwa::Boundary::Reflect).is_err());
+}

@@ -5,6 +5,7 @@ pub mod fused;
 pub mod join;
 pub mod linalg;
 pub mod map;
+pub mod overlap;
 pub mod rechunk;
 pub mod reduce;
 pub mod reshape;
