@@ -115,12 +115,11 @@ impl<T: Element> Array<T> {
         if depth.len() != nd {
             return Err(ArrayError::Argument(format!("{} depths for an array of {nd} dimensions", depth.len())));
         }
-        for ax in 0..nd {
+        for (ax, &d) in depth.iter().enumerate() {
             let smallest = self.chunks.axis(ax).iter().copied().min().unwrap_or(0);
-            if depth[ax] > smallest {
+            if d > smallest {
                 return Err(ArrayError::Chunks(format!(
-                    "depth {} on axis {ax} is larger than its smallest block ({smallest}); rechunk first",
-                    depth[ax]
+                    "depth {d} on axis {ax} is larger than its smallest block ({smallest}); rechunk first"
                 )));
             }
         }
@@ -157,8 +156,8 @@ impl<T: Element> Array<T> {
         let layer = new_layer("overlap", namer, &chunks, vec![Arc::clone(&self.layer)], |idx| {
             let mut per_axis_pairs = Vec::with_capacity(nd);
             let mut per_axis_blocks: Vec<Vec<i64>> = Vec::with_capacity(nd);
-            for ax in 0..nd {
-                let (s, e) = grown(ax, idx[ax] as usize);
+            for (ax, &i) in idx.iter().enumerate() {
+                let (s, e) = grown(ax, i as usize);
                 let src = axis_sources(self.chunks.axis(ax), s, e, boundary);
                 let mut uniq: Vec<i64> = src.iter().map(|&(b, _)| b).filter(|&b| b >= 0).collect();
                 uniq.sort_unstable();
