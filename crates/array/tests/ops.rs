@@ -360,3 +360,48 @@ fn long_expressions_start_again_from_materialized_blocks() {
     let z = &y + &y.t().t();
     assert!(close(&z.compute().unwrap(), &(&a * 6.0)));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn contractions_match_ndarray(b in 1usize..4, i in 1usize..6, j in 1usize..6, k in 1usize..6, c in 1usize..4, seed in any::<u64>()) {
+        let x = data(&[i, j], seed);
+        let y = data(&[j, k], seed ^ 1);
+        let bx = data(&[b, i, j], seed ^ 2);
+        let by = data(&[b, j, k], seed ^ 3);
+        let (ax, ay) = (bwa::from_ndarray(x.clone(), c).unwrap(), bwa::from_ndarray(y.clone(), c).unwrap());
+        let (abx, aby) = (bwa::from_ndarray(bx.clone(), c).unwrap(), bwa::from_ndarray(by.clone(), c).unwrap());
+        let x2 = x.clone().into_dimensionality::<ndarray::Ix2>().unwrap();
+        let y2 = y.clone().into_dimensionality::<ndarray::Ix2>().unwrap();
+        let mm = x2.dot(&y2).into_dyn();
+        prop_assert!(close(&bwa::einsum("ij,jk->ik", &[&ax, &ay]).unwrap().compute().unwrap(), &mm));
+        prop_assert!(close(&bwa::einsum("ij,jk", &[&ax, &ay]).unwrap().compute().unwrap(), &mm));
+        prop_assert!(close(&bwa::einsum("ij,jk->ki", &[&ax, &ay]).unwrap().compute().unwrap(), &mm.t().to_owned()));
+        prop_assert!(close(&bwa::einsum("ij->ji", &[&ax]).unwrap().compute().unwrap(), &x2.t().to_owned().into_dyn()));
+        prop_assert!(close(&bwa::einsum("ij->", &[&ax]).unwrap().compute().unwrap(), &ArrayD::from_elem(IxDyn(&[]), x.sum())));
+        prop_assert!(close(&bwa::einsum("ij->j", &[&ax]).unwrap().compute().unwrap(), &x.sum_axis(Axis(0))));
+        let mut want = ArrayD::zeros(IxDyn(&[b, i, k]));
+        for t in 0..b {
+            let p = bx.index_axis(Axis(0), t).into_dimensionality::<ndarray::Ix2>().unwrap().dot(&by.index_axis(Axis(0), t).into_dimensionality::<ndarray::Ix2>().unwrap());
+            want.index_axis_mut(Axis(0), t).assign(&p.into_dyn());
+        }
+        prop_assert!(close(&bwa::einsum("bij,bjk->bik", &[&abx, &aby]).unwrap().compute().unwrap(), &want));
+        let t = bwa::tensordot(&abx, &aby, &[0, 2], &[0, 1]).unwrap().compute().unwrap();
+        let mut tw = ArrayD::zeros(IxDyn(&[i, k]));
+        for t0 in 0..b { for r in 0..i { for q in 0..k { for s0 in 0..j {
+            tw[[r, q]] += bx[[t0, r, s0]] * by[[t0, s0, q]];
+        }}}}
+        prop_assert!(close(&t, &tw));
+    }
+}
+
+#[test]
+fn einsum_errors_name_the_problem() {
+    let x = bwa::ones::<f64>(&[3, 4], 2).unwrap();
+    let y = bwa::ones::<f64>(&[5, 2], 2).unwrap();
+    assert!(bwa::einsum("ij,jk->ik", &[&x, &y]).unwrap_err().to_string().contains("index 'j' has different lengths"));
+    assert!(bwa::einsum("ii->i", &[&x]).unwrap_err().to_string().contains("repeated within one operand"));
+    assert!(bwa::einsum("ij->z", &[&x]).unwrap_err().to_string().contains("output index 'z' is in no operand"));
+    assert!(bwa::tensordot(&x, &y, &[1], &[0]).is_err());
+}
