@@ -52,6 +52,7 @@ pub use dtype::{DType, Element, Float, Numeric};
 pub use error::{ArrayError, Result};
 pub use layer::Layer;
 pub use npy::{from_npy, read_npy_header, NpyHeader};
+pub use ops::blockwise::blockwise;
 pub use ops::contract::{einsum, tensordot};
 pub use ops::elementwise::{where_, BinOp, Input, IntoInput, MathFn};
 pub use ops::join::{concatenate, stack};

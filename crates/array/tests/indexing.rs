@@ -267,3 +267,43 @@ fn overlap_edges_and_errors() {
     assert!(matches!(x.overlap(&[3], bwa::Boundary::Reflect), Err(ArrayError::Chunks(_))));
     assert!(x.overlap(&[1, 1], bwa::Boundary::Reflect).is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn blockwise_matches_ndarray(i in 1usize..7, j in 1usize..7, k in 1usize..7, c1 in 1usize..4, c2 in 1usize..4, seed in any::<u64>()) {
+        let a = data(&[i, j], seed);
+        let v = data(&[j], seed ^ 1);
+        let b = data(&[j, k], seed ^ 2);
+        let x = bwa::from_ndarray(a.clone(), c1).unwrap();
+        let y = bwa::from_ndarray(v.clone(), c2).unwrap();
+        let z = bwa::from_ndarray(b.clone(), c2).unwrap();
+        // Aligned blocks with broadcasting along i.
+        let s = bwa::blockwise("scale", "ij", &[(&x, "ij"), (&y, "j")], |bl| &bl[0] * &bl[1]).unwrap();
+        prop_assert_eq!(s.compute().unwrap(), &a * &v);
+        // Transposed operand.
+        let t = bwa::blockwise("add-t", "ij", &[(&x, "ij"), (&x.t(), "ji")], |bl| &bl[0] + &bl[1].t()).unwrap();
+        prop_assert_eq!(t.compute().unwrap(), &a + &a);
+        // Contraction over j: panels concatenated.
+        let m = bwa::blockwise("mm", "ik", &[(&x, "ij"), (&z, "jk")], |bl| {
+            let p = bl[0].view().into_dimensionality::<ndarray::Ix2>().unwrap();
+            let q = bl[1].view().into_dimensionality::<ndarray::Ix2>().unwrap();
+            p.dot(&q).into_dyn()
+        }).unwrap();
+        let want = a.clone().into_dimensionality::<ndarray::Ix2>().unwrap().dot(&b.clone().into_dimensionality::<ndarray::Ix2>().unwrap()).into_dyn();
+        let got = m.compute().unwrap();
+        prop_assert!(got.iter().zip(want.iter()).all(|(p, q)| (p - q).abs() < 1e-9));
+    }
+}
+
+#[test]
+fn blockwise_errors() {
+    let x = bwa::ones::<f64>(&[4, 3], 2).unwrap();
+    assert!(bwa::blockwise("f", "ij", &[(&x, "i")], |b| b[0].to_owned()).is_err());
+    assert!(bwa::blockwise("f", "iz", &[(&x, "ij")], |b| b[0].to_owned()).is_err());
+    let y = bwa::ones::<f64>(&[5], 2).unwrap();
+    assert!(bwa::blockwise("f", "ij", &[(&x, "ij"), (&y, "j")], |b| b[0].to_owned()).is_err());
+    let wrong = bwa::blockwise("f", "ij", &[(&x, "ij")], |b| b[0].slice(s![..1, ..]).to_owned().into_dyn()).unwrap();
+    assert!(wrong.compute().unwrap_err().to_string().contains("expected [2, 2]"));
+}
