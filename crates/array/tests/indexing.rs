@@ -307,3 +307,19 @@ fn blockwise_errors() {
     let wrong = bwa::blockwise("f", "ij", &[(&x, "ij")], |b| b[0].slice(s![..1, ..]).to_owned().into_dyn()).unwrap();
     assert!(wrong.compute().unwrap_err().to_string().contains("expected [2, 2]"));
 }
+
+#[test]
+fn block_assembles_a_grid() {
+    let a = data(&[2, 3], 1);
+    let b = data(&[2, 2], 2);
+    let c = data(&[4, 5], 3);
+    let (x, y, z) = (
+        bwa::from_ndarray(a.clone(), 2).unwrap(),
+        bwa::from_ndarray(b.clone(), 1).unwrap(),
+        bwa::from_ndarray(c.clone(), 3).unwrap(),
+    );
+    let g = bwa::block(&[vec![&x, &y], vec![&z]]).unwrap().compute().unwrap();
+    let top = ndarray::concatenate(Axis(1), &[a.view(), b.view()]).unwrap();
+    assert_eq!(g, ndarray::concatenate(Axis(0), &[top.view(), c.view()]).unwrap());
+    assert!(bwa::block(&[vec![&x], vec![&y]]).is_err());
+}

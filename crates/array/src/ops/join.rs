@@ -144,3 +144,15 @@ pub fn stack<T: Element>(arrays: &[&Array<T>], axis: isize) -> Result<Array<T>> 
         ops.into_iter().map(|o| o.into_array::<T>().expand_dims(ax as isize)).collect::<Result<_>>()?;
     concatenate(&expanded.iter().collect::<Vec<_>>(), ax as isize)
 }
+
+/// Assembles an array from a grid of arrays, as NumPy's `block` for two
+/// levels: each row is joined along the last axis, then the rows along
+/// the axis before it.
+pub fn block<T: Element>(rows: &[Vec<&Array<T>>]) -> Result<Array<T>> {
+    let joined: Vec<Array<T>> = rows.iter().map(|row| concatenate(row, -1)).collect::<Result<_>>()?;
+    let nd = joined.first().map_or(0, Array::ndim);
+    if nd < 2 {
+        return Err(ArrayError::Shape("block of rows needs arrays of at least 2 dimensions".into()));
+    }
+    concatenate(&joined.iter().collect::<Vec<_>>(), -2)
+}
