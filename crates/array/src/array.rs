@@ -195,7 +195,15 @@ impl<T: Element> Array<T> {
         let mut blocks = self.compute_blocks(config)?;
         if blocks.len() == 1 {
             if let Some((_, v)) = blocks.pop() {
-                return Ok(block_of::<T>(&v).map_err(task_err)?.clone().into_dense());
+                block_of::<T>(&v).map_err(task_err)?;
+                // The result is ours alone now: take it without a copy.
+                if let Some(arc) = v.downcast_arc::<Block<T>>() {
+                    drop(v);
+                    return Ok(match std::sync::Arc::try_unwrap(arc) {
+                        Ok(b) => b.into_dense(),
+                        Err(shared) => (*shared).clone().into_dense(),
+                    });
+                }
             }
         }
         let mut out = ArrayD::from_elem(IxDyn(&self.shape), T::default());

@@ -81,3 +81,64 @@ pub fn run(
     }
     Ok((seconds, json!({"params": params, "result": result}), extras))
 }
+
+fn median_of(mut f: impl FnMut() -> anyhow::Result<()>, repeats: usize) -> anyhow::Result<f64> {
+    let mut t = Vec::new();
+    for _ in 0..repeats.max(1) {
+        let t0 = Instant::now();
+        f()?;
+        t.push(t0.elapsed().as_secs_f64());
+    }
+    t.sort_by(f64::total_cmp);
+    Ok(t[t.len() / 2])
+}
+
+/// One block of n×n through blockwork (sync scheduler, one task per
+/// step) against plain ndarray on the same in-memory data.
+pub fn kernel(n: usize, repeats: usize) -> anyhow::Result<Json> {
+    let data =
+        ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[n, n]), |i| ((7 * i[0] + 13 * i[1]) % 101) as f64 / 101.0);
+    let x = bwa::from_ndarray(data.clone(), [n, n])?.persist()?;
+    let sync = bw::Config::with_scheduler(bw::Scheduler::Sync);
+    let mut sink = 0.0;
+    let bw_map = median_of(
+        || {
+            let y = (&x * 2.0 + 1.0).compute_with(&sync)?;
+            sink += y[[0, 0]];
+            Ok(())
+        },
+        repeats,
+    )?;
+    let nd_map = median_of(
+        || {
+            let y = data.mapv(|v| v * 2.0 + 1.0);
+            sink += y[[0, 0]];
+            Ok(())
+        },
+        repeats,
+    )?;
+    let bw_sum = median_of(
+        || {
+            sink += x.sum().compute_scalar_with(&sync)?;
+            Ok(())
+        },
+        repeats,
+    )?;
+    let nd_sum = median_of(
+        || {
+            sink += data.sum();
+            Ok(())
+        },
+        repeats,
+    )?;
+    Ok(json!({
+        "workload": "kernel",
+        "impl": "blockwork-sync",
+        "params": {"n": n, "repeats": repeats},
+        "seconds": bw_map + bw_sum,
+        "result": {"map_ratio": bw_map / nd_map, "sum_ratio": bw_sum / nd_sum},
+        "blockwork_map_s": bw_map, "ndarray_map_s": nd_map, "blockwork_sum_s": bw_sum, "ndarray_sum_s": nd_sum,
+        "peak_rss_mib": crate::alloc::peak_rss_mib(),
+        "checksum": sink,
+    }))
+}

@@ -77,6 +77,16 @@ enum Workload {
         #[command(flatten)]
         common: Common,
     },
+    /// One block: `x * 2 + 1` and `x.sum()` through blockwork against the
+    /// same loops in plain ndarray; result = the blockwork/ndarray time ratios.
+    Kernel {
+        /// Side of the one square block.
+        #[arg(long, default_value_t = 4000)]
+        n: usize,
+        /// Runs; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+    },
     /// `random((n, n), chunks=c).sum()`, larger than memory; result ≈ n²/2.
     BigSum {
         /// Side.
@@ -143,6 +153,10 @@ fn main() -> anyhow::Result<()> {
         Workload::OnesSum { n, chunk, common } => array_workload("ones-sum", n, chunk, arrays::Fill::Ones, &common)?,
         Workload::Xxt { n, chunk, fill, common } => array_workload("xxt", n, chunk, fill, &common)?,
         Workload::DotStd { n, chunk, fill, common } => array_workload("dot-std", n, chunk, fill, &common)?,
+        Workload::Kernel { n, repeats } => {
+            let record = arrays::kernel(n, repeats)?;
+            println!("{record}");
+        }
         Workload::BigSum { n, chunk, common } => array_workload("big-sum", n, chunk, arrays::Fill::Random, &common)?,
     }
     Ok(())

@@ -320,11 +320,13 @@ trait Sink<T> {
     fn row(&mut self, start: usize, values: &[T]);
 }
 
+/// Rows arrive in order, so the block is built by appending (no zeroing pass).
 struct Fill<T>(Vec<T>);
 
 impl<T: Copy> Sink<T> for Fill<T> {
     fn row(&mut self, start: usize, values: &[T]) {
-        self.0[start..start + values.len()].copy_from_slice(values);
+        debug_assert_eq!(start, self.0.len(), "rows arrive in order");
+        self.0.extend_from_slice(values);
     }
 }
 
@@ -535,7 +537,7 @@ fn fused_typed<T: Apply>(p: &Params<'_>, args: &[Value]) -> TaskResult {
     match mode {
         MATERIALIZE => {
             let len: usize = shape.iter().product();
-            let mut sink = Fill(vec![T::ZERO; len]);
+            let mut sink = Fill(Vec::with_capacity(len));
             run(&nodes, &scalars, &views, &shape, &mut sink)?;
             Ok(Block::Dense(ArrayD::from_shape_vec(IxDyn(&shape), sink.0).map_err(TaskError::new)?).into_value())
         }
