@@ -412,18 +412,40 @@ fn run<T: Apply>(
         let mut c0 = 0;
         while c0 < last {
             let w = width.min(last - c0);
+            // Loads of contiguous rows are read in place, not copied:
+            // `direct[j]` is the start of node j's values in its source.
+            let mut direct: Vec<Option<(usize, usize)>> = vec![None; nodes.len()];
             for (j, node) in nodes.iter().enumerate() {
+                if let Node::Load(i) = *node {
+                    if let src @ SourceView::Dense { .. } = &sources[i as usize] {
+                        if last_stride(src) == 1 {
+                            direct[j] = Some((i as usize, (bases[i as usize] + c0 as isize) as usize));
+                        }
+                    }
+                }
+            }
+            for (j, node) in nodes.iter().enumerate() {
+                if direct[j].is_some() {
+                    continue;
+                }
                 let (before, rest) = bufs.split_at_mut(j);
                 let out = &mut rest[0][..w];
+                let arg = |k: u32| -> &[T] {
+                    match direct[k as usize] {
+                        Some((src, start)) => match &sources[src] {
+                            SourceView::Dense { data, .. } => &data[start..start + w],
+                            SourceView::Const(_) => &before[k as usize][..w],
+                        },
+                        None => &before[k as usize][..w],
+                    }
+                };
                 match *node {
                     Node::Load(i) => match &sources[i as usize] {
                         SourceView::Const(v) => out.fill(*v),
                         src @ SourceView::Dense { data, .. } => {
                             let s = last_stride(src);
                             let base = bases[i as usize] + c0 as isize * s;
-                            if s == 1 {
-                                out.copy_from_slice(&data[base as usize..base as usize + w]);
-                            } else if s == 0 {
+                            if s == 0 {
                                 out.fill(data[base as usize]);
                             } else {
                                 for (t, o) in out.iter_mut().enumerate() {
@@ -433,17 +455,23 @@ fn run<T: Apply>(
                         }
                     },
                     Node::Scalar(i) => out.fill(scalars[i as usize]),
-                    Node::Bin(op, a, b) => bin(op, &before[a as usize][..w], &before[b as usize][..w], out),
-                    Node::Neg(a) => out.iter_mut().zip(&before[a as usize][..w]).for_each(|(o, &x)| *o = T::ZERO - x),
-                    Node::Abs(a) => out.iter_mut().zip(&before[a as usize][..w]).for_each(|(o, &x)| *o = x.abs()),
+                    Node::Bin(op, a, b) => bin(op, arg(a), arg(b), out),
+                    Node::Neg(a) => out.iter_mut().zip(arg(a)).for_each(|(o, &x)| *o = T::ZERO - x),
+                    Node::Abs(a) => out.iter_mut().zip(arg(a)).for_each(|(o, &x)| *o = x.abs()),
                     Node::Math(f, a) => {
-                        for (o, &x) in out.iter_mut().zip(&before[a as usize][..w]) {
+                        for (o, &x) in out.iter_mut().zip(arg(a)) {
                             *o = x.math(f)?;
                         }
                     }
                 }
             }
-            sink.row(row * last + c0, &bufs[nodes.len() - 1][..w]);
+            let top = nodes.len() - 1;
+            match (direct[top], sources.get(direct[top].map_or(0, |d| d.0))) {
+                (Some((_, start)), Some(SourceView::Dense { data, .. })) => {
+                    sink.row(row * last + c0, &data[start..start + w])
+                }
+                _ => sink.row(row * last + c0, &bufs[top][..w]),
+            }
             c0 += w;
         }
         for ax in (0..idx.len()).rev() {
