@@ -235,7 +235,7 @@ mod tests {
             v = Value::List(vec![v].into());
         }
         assert!(matches!(write_value(&mut Writer::default(), &v), Err(EncodeError::TooDeep { .. })));
-        let mut meta = vec![LIST, 1].repeat(100_000);
+        let mut meta = [LIST, 1].repeat(100_000);
         meta.push(UNIT);
         let e = read_value(&mut Reader::new(&meta, vec![])).unwrap_err();
         assert_eq!(e, ProtocolError::TooDeep { field: "list value", limit: MAX_DEPTH });
