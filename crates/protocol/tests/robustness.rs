@@ -120,7 +120,8 @@ fn corrupt_task_payloads_are_errors_or_valid_tasks() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // 256 cases by default; PROPTEST_CASES=100000 for a long run.
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600), chunks in prop::collection::vec(1usize..50, 1..5)) {
