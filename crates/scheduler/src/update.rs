@@ -22,7 +22,7 @@ use crate::resources::ResourceRequest;
 use crate::task::{Payload, Priority, Task, TaskState};
 
 /// One task of a graph update.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TaskSpec {
     /// Its key.
     pub key: Key,
@@ -58,7 +58,7 @@ impl TaskSpec {
 }
 
 /// A batch of tasks and the keys the client wants.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GraphUpdate {
     /// New tasks (known keys among them are ignored).
     pub tasks: Vec<TaskSpec>,

@@ -9,7 +9,7 @@ use crate::ids::{TaskId, WorkerId};
 use crate::resources::ResourceVec;
 
 /// What a joining worker says about itself.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WorkerSpec {
     /// Where peers fetch data from, e.g. `"tcp://10.0.0.7:40123"`.
     pub address: Arc<str>,

@@ -1,0 +1,353 @@
+//! The handshake: the first frame each way on every connection.
+//!
+//! The side that connects sends [`Hello`]; the side that accepts answers
+//! [`Welcome`] or [`Refused`], and after a refusal both close. The three
+//! frames are frozen across protocol versions (their kinds and metadata
+//! never change, and decoders accept them at any header version), so a
+//! version mismatch is always explained, on both sides, in words that
+//! name both versions.
+//!
+//! [`Acceptor::answer`] is the whole decision, sans IO: it checks the
+//! version, the role and the token, in that order.
+
+use crate::error::ProtocolError;
+use crate::frame::Frame;
+use crate::kind::{Direction, Kind};
+use crate::wire::{Reader, Writer};
+use crate::PROTOCOL_VERSION;
+
+/// What a peer is.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Role {
+    /// A client submitting graphs.
+    Client,
+    /// A worker running tasks.
+    Worker,
+    /// The scheduler.
+    Scheduler,
+}
+
+impl Role {
+    fn to_u8(self) -> u8 {
+        match self {
+            Role::Client => 1,
+            Role::Worker => 2,
+            Role::Scheduler => 3,
+        }
+    }
+
+    fn from_u8(x: u8) -> Result<Role, ProtocolError> {
+        match x {
+            1 => Ok(Role::Client),
+            2 => Ok(Role::Worker),
+            3 => Ok(Role::Scheduler),
+            x => Err(ProtocolError::Invalid { field: "role", value: u64::from(x) }),
+        }
+    }
+
+    /// Its name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Worker => "worker",
+            Role::Scheduler => "scheduler",
+        }
+    }
+}
+
+/// The connecting side's first frame.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Hello {
+    /// What the connecting side is.
+    pub role: Role,
+    /// The protocol version it speaks.
+    pub version: u16,
+    /// A name for logs and error messages (a host name, a worker's address).
+    pub name: String,
+    /// The shared secret, if the cluster is configured with one.
+    pub token: Option<String>,
+}
+
+impl Hello {
+    /// A hello of this process's version.
+    pub fn new(role: Role, name: impl Into<String>, token: Option<String>) -> Hello {
+        Hello { role, version: PROTOCOL_VERSION, name: name.into(), token }
+    }
+}
+
+/// The accepting side's answer when the connection may proceed.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Welcome {
+    /// What the accepting side is.
+    pub role: Role,
+    /// The protocol version it speaks (equal to the hello's).
+    pub version: u16,
+    /// Its name.
+    pub name: String,
+}
+
+/// The accepting side's answer when it will not talk; both sides close.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Refused {
+    /// Why, in words for both sides' logs.
+    pub reason: String,
+}
+
+/// One handshake frame.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Handshake {
+    /// Sent by the connecting side.
+    Hello(Hello),
+    /// The connection may proceed.
+    Welcome(Welcome),
+    /// It may not.
+    Refused(Refused),
+}
+
+impl Handshake {
+    /// Its frame.
+    pub fn to_frame(&self) -> Frame {
+        let mut w = Writer::default();
+        let kind = match self {
+            Handshake::Hello(h) => {
+                w.u8(h.role.to_u8());
+                w.meta.extend_from_slice(&h.version.to_le_bytes());
+                w.str(&h.name);
+                w.opt_str(h.token.as_deref());
+                Kind::Hello
+            }
+            Handshake::Welcome(h) => {
+                w.u8(h.role.to_u8());
+                w.meta.extend_from_slice(&h.version.to_le_bytes());
+                w.str(&h.name);
+                Kind::Welcome
+            }
+            Handshake::Refused(r) => {
+                w.str(&r.reason);
+                Kind::Refused
+            }
+        };
+        Frame::new(kind, w.meta, w.buffers)
+    }
+
+    /// Reads a handshake frame; any other kind is an error.
+    pub fn from_frame(frame: Frame) -> Result<Handshake, ProtocolError> {
+        frame.expect(Direction::Handshake)?;
+        let mut r = Reader::new(&frame.meta, frame.buffers);
+        let version = |r: &mut Reader<'_>| -> Result<u16, ProtocolError> {
+            let b = r.take(2, "version")?;
+            Ok(u16::from_le_bytes([b[0], b[1]]))
+        };
+        let h = match frame.kind {
+            Kind::Hello => Handshake::Hello(Hello {
+                role: Role::from_u8(r.u8("role")?)?,
+                version: version(&mut r)?,
+                name: r.string("name")?,
+                token: r.opt_string("token")?,
+            }),
+            Kind::Welcome => Handshake::Welcome(Welcome {
+                role: Role::from_u8(r.u8("role")?)?,
+                version: version(&mut r)?,
+                name: r.string("name")?,
+            }),
+            _ => Handshake::Refused(Refused { reason: r.string("reason")? }),
+        };
+        r.finish(frame.kind.name())?;
+        Ok(h)
+    }
+}
+
+/// The accepting side's settings: who it is, whom it lets in.
+#[derive(Clone, Debug)]
+pub struct Acceptor {
+    /// What this side is.
+    pub role: Role,
+    /// Its name, sent in the welcome.
+    pub name: String,
+    /// The version it speaks.
+    pub version: u16,
+    /// The shared secret required of peers, if any.
+    pub token: Option<String>,
+    /// The roles it accepts connections from.
+    pub accepts: Vec<Role>,
+}
+
+impl Acceptor {
+    /// An acceptor of this process's version, with no token.
+    pub fn new(role: Role, name: impl Into<String>, accepts: &[Role]) -> Acceptor {
+        Acceptor { role, name: name.into(), version: PROTOCOL_VERSION, token: None, accepts: accepts.to_vec() }
+    }
+
+    /// Requires this token of every peer.
+    pub fn with_token(mut self, token: impl Into<String>) -> Acceptor {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Decides on a hello: a welcome, or a refusal that says why.
+    pub fn answer(&self, hello: &Hello) -> Result<Welcome, Refused> {
+        let me = self.role.name();
+        let peer = format!("{} {:?}", hello.role.name(), hello.name);
+        if hello.version != self.version {
+            return Err(Refused {
+                reason: format!(
+                    "protocol version mismatch: the {peer} speaks version {}, the {me} {:?} speaks version {}; \
+                     run the same blockwork release on both",
+                    hello.version, self.name, self.version
+                ),
+            });
+        }
+        if !self.accepts.contains(&hello.role) {
+            return Err(Refused {
+                reason: format!("the {me} {:?} does not accept connections from a {}", self.name, hello.role.name()),
+            });
+        }
+        if let Some(want) = &self.token {
+            match &hello.token {
+                None => {
+                    return Err(Refused {
+                        reason: format!("the {me} {:?} requires a token and the {peer} sent none", self.name),
+                    })
+                }
+                Some(got) if !same_secret(got, want) => {
+                    return Err(Refused {
+                        reason: format!("the {peer} sent a wrong token to the {me} {:?}", self.name),
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(Welcome { role: self.role, version: self.version, name: self.name.clone() })
+    }
+
+    /// Reads the first frame of a connection and decides: the hello and
+    /// the answer to send (send it in both cases; close after a refusal).
+    /// A frame that is not a hello is an error: close without answering.
+    pub fn on_first_frame(&self, frame: Frame) -> Result<(Hello, Result<Welcome, Refused>), ProtocolError> {
+        match Handshake::from_frame(frame)? {
+            Handshake::Hello(h) => {
+                let answer = self.answer(&h);
+                Ok((h, answer))
+            }
+            other => Err(ProtocolError::UnexpectedKind { kind: other.to_frame().kind.name(), expected: "a hello" }),
+        }
+    }
+}
+
+/// The connecting side reads the answer to its hello: a welcome, or the
+/// refusal to show the user. Anything else is an error.
+pub fn read_answer(frame: Frame) -> Result<Result<Welcome, Refused>, ProtocolError> {
+    match Handshake::from_frame(frame)? {
+        Handshake::Welcome(w) => Ok(Ok(w)),
+        Handshake::Refused(r) => Ok(Err(r)),
+        Handshake::Hello(_) => {
+            Err(ProtocolError::UnexpectedKind { kind: Kind::Hello.name(), expected: "a welcome or a refusal" })
+        }
+    }
+}
+
+/// Compares secrets in time independent of where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{encode_frame, FrameDecoder};
+
+    fn scheduler() -> Acceptor {
+        Acceptor::new(Role::Scheduler, "sched-1", &[Role::Client, Role::Worker]).with_token("s3cret")
+    }
+
+    fn over_the_wire(h: &Handshake) -> Handshake {
+        let bytes = encode_frame(h.to_frame()).unwrap().to_vec();
+        let mut d = FrameDecoder::default();
+        d.push(&bytes).unwrap();
+        Handshake::from_frame(d.next_frame().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_handshake_frame_round_trips() {
+        for h in [
+            Handshake::Hello(Hello::new(Role::Worker, "tcp://10.0.0.7:4000", Some("t".into()))),
+            Handshake::Hello(Hello::new(Role::Client, "", None)),
+            Handshake::Welcome(Welcome { role: Role::Scheduler, version: 3, name: "s".into() }),
+            Handshake::Refused(Refused { reason: "no".into() }),
+        ] {
+            assert_eq!(over_the_wire(&h), h);
+        }
+    }
+
+    /// The bytes of the README, which must never change: peers of every
+    /// version read them.
+    #[test]
+    fn handshake_bytes_are_frozen() {
+        let hello = Handshake::Hello(Hello {
+            role: Role::Client,
+            version: 1,
+            name: "alice".into(),
+            token: Some("s3cret".into()),
+        });
+        let mut want = b"BWRK\x01\x00\x01\x00\x11\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        want.extend_from_slice(b"\x01\x01\x00\x05alice\x01\x06s3cret");
+        assert_eq!(encode_frame(hello.to_frame()).unwrap().to_vec(), want);
+        let welcome = Handshake::Welcome(Welcome { role: Role::Scheduler, version: 1, name: "sched-1".into() });
+        let mut want = b"BWRK\x01\x00\x02\x00\x0b\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        want.extend_from_slice(b"\x03\x01\x00\x07sched-1");
+        assert_eq!(encode_frame(welcome.to_frame()).unwrap().to_vec(), want);
+        let refused = Handshake::Refused(Refused { reason: "no".into() });
+        let mut want = b"BWRK\x01\x00\x03\x00\x03\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        want.extend_from_slice(b"\x02no");
+        assert_eq!(encode_frame(refused.to_frame()).unwrap().to_vec(), want);
+    }
+
+    #[test]
+    fn the_right_token_is_welcome() {
+        let w = scheduler().answer(&Hello::new(Role::Client, "alice", Some("s3cret".into()))).unwrap();
+        assert_eq!(w, Welcome { role: Role::Scheduler, version: PROTOCOL_VERSION, name: "sched-1".into() });
+    }
+
+    #[test]
+    fn a_version_mismatch_names_both_versions_and_crosses_versions() {
+        let mut hello = Hello::new(Role::Client, "alice", Some("s3cret".into()));
+        hello.version = PROTOCOL_VERSION + 1;
+        let refused = scheduler().answer(&hello).unwrap_err();
+        let v_new = format!("version {}", PROTOCOL_VERSION + 1);
+        let v_old = format!("version {PROTOCOL_VERSION}");
+        assert!(refused.reason.contains(&v_new) && refused.reason.contains(&v_old), "{}", refused.reason);
+        // The newer side can read the older side's refusal.
+        let bytes = encode_frame(Handshake::Refused(refused.clone()).to_frame()).unwrap().to_vec();
+        let mut newer = FrameDecoder::with_version(Default::default(), PROTOCOL_VERSION + 1);
+        newer.push(&bytes).unwrap();
+        assert_eq!(read_answer(newer.next_frame().unwrap()).unwrap(), Err(refused));
+    }
+
+    #[test]
+    fn missing_and_wrong_tokens_are_refused_without_echoing_them() {
+        let r = scheduler().answer(&Hello::new(Role::Worker, "w1", None)).unwrap_err();
+        assert!(r.reason.contains("requires a token"), "{}", r.reason);
+        let r = scheduler().answer(&Hello::new(Role::Worker, "w1", Some("guess".into()))).unwrap_err();
+        assert!(r.reason.contains("wrong token") && !r.reason.contains("guess") && !r.reason.contains("s3cret"));
+        // No token configured: any token is fine.
+        let open = Acceptor::new(Role::Scheduler, "s", &[Role::Worker]);
+        assert!(open.answer(&Hello::new(Role::Worker, "w1", Some("x".into()))).is_ok());
+    }
+
+    #[test]
+    fn roles_not_accepted_are_refused() {
+        let r = scheduler().answer(&Hello::new(Role::Scheduler, "other", Some("s3cret".into()))).unwrap_err();
+        assert!(r.reason.contains("does not accept connections from a scheduler"), "{}", r.reason);
+    }
+
+    #[test]
+    fn the_first_frame_must_be_a_hello() {
+        let a = scheduler();
+        let f = Handshake::Refused(Refused { reason: "x".into() }).to_frame();
+        assert!(matches!(a.on_first_frame(f), Err(ProtocolError::UnexpectedKind { .. })));
+        let f = Handshake::Hello(Hello::new(Role::Client, "c", Some("s3cret".into()))).to_frame();
+        assert!(a.on_first_frame(f).unwrap().1.is_ok());
+        let not_handshake = Frame::new(Kind::Busy, vec![], vec![]);
+        assert!(a.on_first_frame(not_handshake).is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! The messages, one enum per direction, and how the scheduler's and the
+//! worker's own types are laid out in metadata.
+//!
+//! Each message is one frame: the variant is the frame's [`Kind`], the
+//! fields its metadata, big payloads (task payloads over 1 KiB, bytes
+//! values, objects' data) its buffers. The layouts of shared types:
+//!
+//! ```text
+//!  task-spec   := key keys(deps) varint(priority) blob(payload) varint(retries) resources
+//!  resources   := count (str(name) f64(amount))*
+//!  graph-update:= count task-spec* keys(wanted)
+//!  failure     := key(original) str(message) u8(kind: 0 error, 1 killed worker)
+//!  worker-spec := str(address) varint(nthreads) varint(memory limit) resources
+//!  memory      := varint(managed) varint(spilled) varint(unmanaged)
+//!  compute     := key blob(payload) varint(priority) count dep*
+//!  dep         := key varint(nbytes) count (varint(worker id) str(address))*
+//!  key-values  := count (key value)*
+//! ```
+
+mod client;
+mod peer;
+mod worker;
+
+pub use client::{ClientToScheduler, SchedulerToClient};
+pub use peer::PeerMessage;
+pub use worker::{SchedulerToWorker, WorkerToScheduler};
+
+use std::sync::Arc;
+
+use blockwork_graph::{Key, Value};
+use blockwork_scheduler::{
+    ComputeTask, DepInfo, FailureKind, GraphUpdate, Holder, MemoryReport, Priority, TaskFailure, TaskSpec, WorkerId,
+    WorkerSpec,
+};
+
+use crate::error::{EncodeError, ProtocolError};
+use crate::frame::{encode_frame, EncodedFrame, Frame};
+use crate::kind::Kind;
+use crate::value::{read_value, write_value};
+use crate::wire::{Reader, Writer};
+
+/// A message that travels as one frame.
+pub trait Message: Sized {
+    /// Lays the message out as a frame. Fails only on what cannot be
+    /// sent (an object without a codec, a value nested too deep).
+    fn to_frame(&self) -> Result<Frame, EncodeError>;
+
+    /// Reads a message of this direction from a frame; a frame of another
+    /// direction, or metadata that does not parse, is an error.
+    fn from_frame(frame: Frame) -> Result<Self, ProtocolError>;
+
+    /// The frame, laid out for writing.
+    fn encode(&self) -> Result<EncodedFrame, EncodeError> {
+        encode_frame(self.to_frame()?)
+    }
+}
+
+/// Ends a frame being written.
+fn frame(kind: Kind, w: Writer) -> Frame {
+    Frame::new(kind, w.meta, w.buffers)
+}
+
+fn write_resources(w: &mut Writer, rs: &[(Arc<str>, f64)]) {
+    w.len(rs.len());
+    for (name, amount) in rs {
+        w.str(name);
+        w.f64(*amount);
+    }
+}
+
+fn read_resources(r: &mut Reader<'_>) -> Result<Vec<(Arc<str>, f64)>, ProtocolError> {
+    let n = r.count("resources")?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push((r.arc_str("resource name")?, r.f64("resource amount")?));
+    }
+    Ok(v)
+}
+
+fn write_update(w: &mut Writer, u: &GraphUpdate) {
+    w.len(u.tasks.len());
+    for t in &u.tasks {
+        w.key(&t.key);
+        w.keys(&t.deps);
+        w.varint(u64::from(t.priority));
+        w.blob(&t.payload);
+        w.varint(u64::from(t.retries));
+        write_resources(w, &t.resources);
+    }
+    w.keys(&u.wanted);
+}
+
+fn read_update(r: &mut Reader<'_>) -> Result<GraphUpdate, ProtocolError> {
+    let n = r.count("graph update tasks")?;
+    let mut tasks = Vec::with_capacity(n);
+    for _ in 0..n {
+        tasks.push(TaskSpec {
+            key: r.key()?,
+            deps: r.keys()?,
+            priority: r.u32("task priority")?,
+            payload: r.blob("task payload")?,
+            retries: r.u32("task retries")?,
+            resources: read_resources(r)?,
+        });
+    }
+    Ok(GraphUpdate { tasks, wanted: r.keys()? })
+}
+
+fn write_failure(w: &mut Writer, f: &TaskFailure) {
+    w.key(&f.key);
+    w.str(&f.message);
+    w.u8(match f.kind {
+        FailureKind::Error => 0,
+        FailureKind::KilledWorker => 1,
+    });
+}
+
+fn read_failure(r: &mut Reader<'_>) -> Result<TaskFailure, ProtocolError> {
+    let key = r.key()?;
+    let message = r.arc_str("failure message")?;
+    let kind = match r.u8("failure kind")? {
+        0 => FailureKind::Error,
+        1 => FailureKind::KilledWorker,
+        x => return Err(ProtocolError::Invalid { field: "failure kind", value: u64::from(x) }),
+    };
+    Ok(TaskFailure { key, message, kind })
+}
+
+fn write_worker_spec(w: &mut Writer, s: &WorkerSpec) {
+    w.str(&s.address);
+    w.varint(u64::from(s.nthreads));
+    w.varint(s.memory_limit);
+    write_resources(w, &s.resources);
+}
+
+fn read_worker_spec(r: &mut Reader<'_>) -> Result<WorkerSpec, ProtocolError> {
+    Ok(WorkerSpec {
+        address: r.arc_str("worker address")?,
+        nthreads: r.u32("worker threads")?,
+        memory_limit: r.varint("worker memory limit")?,
+        resources: read_resources(r)?,
+    })
+}
+
+fn write_memory(w: &mut Writer, m: &MemoryReport) {
+    w.varint(m.managed);
+    w.varint(m.spilled);
+    w.varint(m.unmanaged);
+}
+
+fn read_memory(r: &mut Reader<'_>) -> Result<MemoryReport, ProtocolError> {
+    Ok(MemoryReport {
+        managed: r.varint("managed memory")?,
+        spilled: r.varint("spilled memory")?,
+        unmanaged: r.varint("unmanaged memory")?,
+    })
+}
+
+fn write_compute(w: &mut Writer, c: &ComputeTask) {
+    w.key(&c.key);
+    w.blob(&c.payload);
+    w.varint(c.priority.0);
+    w.len(c.deps.len());
+    for d in &c.deps {
+        w.key(&d.key);
+        w.varint(d.nbytes);
+        w.len(d.who_has.len());
+        for h in &d.who_has {
+            w.varint(u64::from(h.worker.0));
+            w.str(&h.address);
+        }
+    }
+}
+
+fn read_compute(r: &mut Reader<'_>) -> Result<ComputeTask, ProtocolError> {
+    let key = r.key()?;
+    let payload = r.blob("task payload")?;
+    let priority = Priority(r.varint("task priority")?);
+    let n = r.count("task inputs")?;
+    let mut deps = Vec::with_capacity(n);
+    for _ in 0..n {
+        let key = r.key()?;
+        let nbytes = r.varint("input size")?;
+        let m = r.count("input holders")?;
+        let mut who_has = smallvec::SmallVec::with_capacity(m);
+        for _ in 0..m {
+            who_has.push(Holder { worker: WorkerId(r.u32("holder id")?), address: r.arc_str("holder address")? });
+        }
+        deps.push(DepInfo { key, nbytes, who_has });
+    }
+    Ok(ComputeTask { key, payload, priority, deps })
+}
+
+fn write_key_values(w: &mut Writer, data: &[(Key, Value)]) -> Result<(), EncodeError> {
+    w.len(data.len());
+    for (k, v) in data {
+        w.key(k);
+        write_value(w, v)?;
+    }
+    Ok(())
+}
+
+fn read_key_values(r: &mut Reader<'_>) -> Result<Vec<(Key, Value)>, ProtocolError> {
+    let n = r.count("key-value pairs")?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push((r.key()?, read_value(r)?));
+    }
+    Ok(v)
+}

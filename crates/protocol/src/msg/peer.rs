@@ -1,0 +1,83 @@
+//! A worker's data port: peers (and the scheduler or a client, which
+//! speak the same messages) ask a worker for values.
+//!
+//! ```text
+//!  get-data  keys u8(0 | 1) [varint(requester worker id)]
+//!  data      key-values keys(missing)
+//!  busy      (empty)
+//! ```
+
+use blockwork_graph::{Key, Value};
+use blockwork_scheduler::WorkerId;
+
+use super::{frame, read_key_values, write_key_values, Message};
+use crate::error::{EncodeError, ProtocolError};
+use crate::frame::Frame;
+use crate::kind::{Direction, Kind};
+use crate::wire::{Reader, Writer};
+
+/// Messages on a worker's data port.
+#[derive(Clone, PartialEq, Debug)]
+pub enum PeerMessage {
+    /// Send me these values (the worker's `Event::DataRequested`).
+    GetData {
+        /// What is wanted.
+        keys: Vec<Key>,
+        /// The asking worker, if a worker asks.
+        requester: Option<WorkerId>,
+    },
+    /// The answer: values as buffers, and what is not here.
+    Data {
+        /// The values held.
+        data: Vec<(Key, Value)>,
+        /// Keys asked for but not held.
+        missing: Vec<Key>,
+    },
+    /// Too many transfers at once; ask again later.
+    Busy,
+}
+
+impl Message for PeerMessage {
+    fn to_frame(&self) -> Result<Frame, EncodeError> {
+        let mut w = Writer::default();
+        let kind = match self {
+            PeerMessage::GetData { keys, requester } => {
+                w.keys(keys);
+                match requester {
+                    None => w.u8(0),
+                    Some(id) => {
+                        w.u8(1);
+                        w.varint(u64::from(id.0));
+                    }
+                }
+                Kind::GetData
+            }
+            PeerMessage::Data { data, missing } => {
+                write_key_values(&mut w, data)?;
+                w.keys(missing);
+                Kind::Data
+            }
+            PeerMessage::Busy => Kind::Busy,
+        };
+        Ok(frame(kind, w))
+    }
+
+    fn from_frame(f: Frame) -> Result<Self, ProtocolError> {
+        f.expect(Direction::Peer)?;
+        let mut r = Reader::new(&f.meta, f.buffers);
+        let m = match f.kind {
+            Kind::GetData => {
+                let keys = r.keys()?;
+                let requester = match r.bool("requester flag")? {
+                    false => None,
+                    true => Some(WorkerId(r.u32("requester id")?)),
+                };
+                PeerMessage::GetData { keys, requester }
+            }
+            Kind::Data => PeerMessage::Data { data: read_key_values(&mut r)?, missing: r.keys()? },
+            _ => PeerMessage::Busy,
+        };
+        r.finish(f.kind.name())?;
+        Ok(m)
+    }
+}

@@ -1,0 +1,178 @@
+//! Worker ↔ scheduler.
+//!
+//! ```text
+//!  worker → scheduler                                   scheduler → worker
+//!  register         worker-spec                         registered     varint(worker id)
+//!  task-finished    key varint(nbytes) duration          compute        compute
+//!  task-erred       key str(message)                    free-keys      keys
+//!  fetch-failed     key key(dep) varint(holder id)      cancel-compute key
+//!  steal-response   key varint(steal id) u8(outcome)    steal-request  key varint(steal id)
+//!  add-keys         keys
+//!  worker-heartbeat memory
+//! ```
+//!
+//! `duration` is varint seconds then varint nanoseconds (< 10⁹);
+//! `outcome` is 0 released, 1 refused.
+
+use blockwork_scheduler::{MemoryReport, StealId, StealOutcome, ToWorker, WorkerId, WorkerSpec};
+use blockwork_worker::ToScheduler;
+
+use super::{
+    frame, read_compute, read_memory, read_worker_spec, write_compute, write_memory, write_worker_spec, Message,
+};
+use crate::error::{EncodeError, ProtocolError};
+use crate::frame::Frame;
+use crate::kind::{Direction, Kind};
+use crate::wire::{Reader, Writer};
+
+/// Worker → scheduler.
+#[derive(Clone, PartialEq, Debug)]
+pub enum WorkerToScheduler {
+    /// The first message after the handshake (`reactor::on_worker_joined`).
+    Register(WorkerSpec),
+    /// What the worker's state machine tells the scheduler.
+    Report(ToScheduler),
+    /// Still alive, holding this much (`reactor::on_heartbeat`).
+    Heartbeat(MemoryReport),
+}
+
+/// Scheduler → worker.
+#[derive(Clone, PartialEq, Debug)]
+pub enum SchedulerToWorker {
+    /// The answer to a register: the worker's id in this cluster (peers'
+    /// ids in compute requests are of the same kind).
+    Registered {
+        /// The id.
+        id: WorkerId,
+    },
+    /// What the scheduler's state machine asks of the worker.
+    Request(ToWorker),
+}
+
+impl Message for WorkerToScheduler {
+    fn to_frame(&self) -> Result<Frame, EncodeError> {
+        let mut w = Writer::default();
+        let kind = match self {
+            WorkerToScheduler::Register(spec) => {
+                write_worker_spec(&mut w, spec);
+                Kind::Register
+            }
+            WorkerToScheduler::Heartbeat(m) => {
+                write_memory(&mut w, m);
+                Kind::WorkerHeartbeat
+            }
+            WorkerToScheduler::Report(ToScheduler::TaskFinished { key, nbytes, duration }) => {
+                w.key(key);
+                w.varint(*nbytes);
+                w.duration(*duration);
+                Kind::TaskFinished
+            }
+            WorkerToScheduler::Report(ToScheduler::TaskErred { key, message }) => {
+                w.key(key);
+                w.str(message);
+                Kind::TaskErred
+            }
+            WorkerToScheduler::Report(ToScheduler::FetchFailed { key, dep, holder }) => {
+                w.key(key);
+                w.key(dep);
+                w.varint(u64::from(holder.0));
+                Kind::FetchFailed
+            }
+            WorkerToScheduler::Report(ToScheduler::StealResponse { key, id, outcome }) => {
+                w.key(key);
+                w.varint(id.0);
+                w.u8(match outcome {
+                    StealOutcome::Released => 0,
+                    StealOutcome::Refused => 1,
+                });
+                Kind::StealResponse
+            }
+            WorkerToScheduler::Report(ToScheduler::AddKeys(keys)) => {
+                w.keys(keys);
+                Kind::AddKeys
+            }
+        };
+        Ok(frame(kind, w))
+    }
+
+    fn from_frame(f: Frame) -> Result<Self, ProtocolError> {
+        f.expect(Direction::WorkerToScheduler)?;
+        let mut r = Reader::new(&f.meta, f.buffers);
+        let m = match f.kind {
+            Kind::Register => WorkerToScheduler::Register(read_worker_spec(&mut r)?),
+            Kind::WorkerHeartbeat => WorkerToScheduler::Heartbeat(read_memory(&mut r)?),
+            Kind::TaskFinished => WorkerToScheduler::Report(ToScheduler::TaskFinished {
+                key: r.key()?,
+                nbytes: r.varint("nbytes")?,
+                duration: r.duration("duration")?,
+            }),
+            Kind::TaskErred => WorkerToScheduler::Report(ToScheduler::TaskErred {
+                key: r.key()?,
+                message: r.arc_str("error message")?,
+            }),
+            Kind::FetchFailed => WorkerToScheduler::Report(ToScheduler::FetchFailed {
+                key: r.key()?,
+                dep: r.key()?,
+                holder: WorkerId(r.u32("holder id")?),
+            }),
+            Kind::StealResponse => WorkerToScheduler::Report(ToScheduler::StealResponse {
+                key: r.key()?,
+                id: StealId(r.varint("steal id")?),
+                outcome: match r.u8("steal outcome")? {
+                    0 => StealOutcome::Released,
+                    1 => StealOutcome::Refused,
+                    x => return Err(ProtocolError::Invalid { field: "steal outcome", value: u64::from(x) }),
+                },
+            }),
+            _ => WorkerToScheduler::Report(ToScheduler::AddKeys(r.keys()?)),
+        };
+        r.finish(f.kind.name())?;
+        Ok(m)
+    }
+}
+
+impl Message for SchedulerToWorker {
+    fn to_frame(&self) -> Result<Frame, EncodeError> {
+        let mut w = Writer::default();
+        let kind = match self {
+            SchedulerToWorker::Registered { id } => {
+                w.varint(u64::from(id.0));
+                Kind::Registered
+            }
+            SchedulerToWorker::Request(ToWorker::Compute(c)) => {
+                write_compute(&mut w, c);
+                Kind::Compute
+            }
+            SchedulerToWorker::Request(ToWorker::FreeKeys(keys)) => {
+                w.keys(keys);
+                Kind::FreeKeys
+            }
+            SchedulerToWorker::Request(ToWorker::CancelCompute(key)) => {
+                w.key(key);
+                Kind::CancelCompute
+            }
+            SchedulerToWorker::Request(ToWorker::StealRequest { key, id }) => {
+                w.key(key);
+                w.varint(id.0);
+                Kind::StealRequest
+            }
+        };
+        Ok(frame(kind, w))
+    }
+
+    fn from_frame(f: Frame) -> Result<Self, ProtocolError> {
+        f.expect(Direction::SchedulerToWorker)?;
+        let mut r = Reader::new(&f.meta, f.buffers);
+        let m = match f.kind {
+            Kind::Registered => SchedulerToWorker::Registered { id: WorkerId(r.u32("worker id")?) },
+            Kind::Compute => SchedulerToWorker::Request(ToWorker::Compute(Box::new(read_compute(&mut r)?))),
+            Kind::FreeKeys => SchedulerToWorker::Request(ToWorker::FreeKeys(r.keys()?)),
+            Kind::CancelCompute => SchedulerToWorker::Request(ToWorker::CancelCompute(r.key()?)),
+            _ => {
+                SchedulerToWorker::Request(ToWorker::StealRequest { key: r.key()?, id: StealId(r.varint("steal id")?) })
+            }
+        };
+        r.finish(f.kind.name())?;
+        Ok(m)
+    }
+}

@@ -1,0 +1,236 @@
+//! Shared by the integration tests: a sample of every message, a test
+//! block type with a codec, and decoding a frame as anything.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use blockwork_graph::{builtins, lit, r, Arg, Data, Key, NamedFn, Op, Task, TaskResult, Value};
+use blockwork_protocol::{
+    decode_task, encode_frame, task_spec, Buffer, ClientToScheduler, CodecError, Frame, FrameDecoder, Handshake, Hello,
+    Message, PeerMessage, Refused, Role, SchedulerToClient, SchedulerToWorker, Welcome, WorkerToScheduler,
+};
+use blockwork_scheduler::{
+    ComputeTask, DepInfo, FailureKind, GraphUpdate, Holder, MemoryReport, Priority, StealId, StealOutcome, TaskFailure,
+    ToClient, ToWorker, WorkerId, WorkerSpec,
+};
+use blockwork_worker::ToScheduler;
+use smallvec::smallvec;
+
+/// A block of floats, sent as one raw buffer.
+#[derive(Debug, PartialEq)]
+pub struct Block(pub Vec<f64>);
+
+impl Data for Block {
+    fn nbytes(&self) -> usize {
+        self.0.len() * 8
+    }
+    fn type_name(&self) -> &'static str {
+        "tests.block"
+    }
+}
+
+fn encode_block(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
+    let b = (d as &dyn std::any::Any).downcast_ref::<Block>()?;
+    let bytes: Vec<u8> = b.0.iter().flat_map(|x| x.to_le_bytes()).collect();
+    Some((b"f8".to_vec(), vec![bytes.into()]))
+}
+
+fn decode_block(meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
+    match buffers.as_slice() {
+        [b] if meta == b"f8" && b.len() % 8 == 0 => Ok(Value::object(Block(
+            b.chunks_exact(8).map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect(),
+        ))),
+        _ => Err(CodecError::new("a block is metadata \"f8\" and one buffer of whole f64s")),
+    }
+}
+
+fn scale(params: &Value, args: Vec<Value>) -> TaskResult {
+    match (params, args.as_slice()) {
+        (Value::Float(k), [Value::Float(x)]) => Ok(Value::Float(k * x)),
+        _ => Ok(Value::Unit),
+    }
+}
+
+/// A named function the tests register.
+pub static SCALE: NamedFn = NamedFn::new("tests.scale", scale);
+
+/// Registers the test codec and function (idempotent).
+pub fn setup() {
+    blockwork_protocol::register_codec("tests.block", encode_block, decode_block);
+    blockwork_graph::register(&SCALE);
+}
+
+pub fn key(name: &str, idx: &[u32]) -> Key {
+    Key::block(name, idx)
+}
+
+pub fn sample_task() -> Task<Key> {
+    let inner = Task::new(Op::named(&SCALE, Value::Float(2.0)), vec![r(key("x", &[0]))]);
+    Task::new(
+        Op::named(&builtins::LIST, Value::Unit),
+        vec![
+            r(key("x", &[1])),
+            Arg::List(vec![lit(1i64), lit("s")]),
+            Arg::Task(Box::new(inner.clone())),
+            Arg::Fused(Box::new((key("y", &[3]), inner))),
+            Arg::Lit(Value::Bytes(vec![5u8; 3000].into())),
+        ],
+    )
+}
+
+pub fn sample_values() -> Vec<(Key, Value)> {
+    vec![
+        (key("a", &[0]), Value::Int(-3)),
+        (key("a", &[1]), Value::Bytes(vec![1u8; 2048].into())),
+        (key("a", &[2]), Value::List(vec![Value::Float(1.5), Value::Str("x".into()), Value::Unit].into())),
+        (Key::new("b"), Value::Bool(true)),
+    ]
+}
+
+pub fn all_client_to_scheduler() -> Vec<ClientToScheduler> {
+    setup();
+    let spec = task_spec(&key("t", &[0]), &sample_task(), 3).unwrap().retries(2).resource("GPU", 0.5);
+    let small = blockwork_scheduler::TaskSpec::new(key("t", &[1]), vec![key("t", &[0])], 4, Arc::from(&b"tiny"[..]));
+    vec![
+        ClientToScheduler::UpdateGraph(GraphUpdate { tasks: vec![spec, small], wanted: vec![key("t", &[1])] }),
+        ClientToScheduler::UpdateGraph(GraphUpdate::default()),
+        ClientToScheduler::ReleaseKeys(vec![key("t", &[0]), key("t", &[1]), Key::new("u")]),
+        ClientToScheduler::CancelKeys { keys: vec![key("t", &[0])], force: true },
+        ClientToScheduler::Gather { keys: vec![] },
+        ClientToScheduler::Scatter { data: sample_values() },
+        ClientToScheduler::Heartbeat,
+        ClientToScheduler::Close,
+    ]
+}
+
+pub fn all_scheduler_to_client() -> Vec<SchedulerToClient> {
+    let failure =
+        Arc::new(TaskFailure { key: key("x", &[9]), message: "boom".into(), kind: FailureKind::KilledWorker });
+    vec![
+        SchedulerToClient::KeyState(ToClient::KeyInMemory { key: key("t", &[1]), nbytes: 1 << 40 }),
+        SchedulerToClient::KeyState(ToClient::KeyErred { key: key("t", &[1]), failure }),
+        SchedulerToClient::KeyState(ToClient::KeyLost(key("t", &[1]))),
+        SchedulerToClient::KeyState(ToClient::KeyCancelled(Key::new("z"))),
+        SchedulerToClient::UpdateRefused { message: "the graph update has a cycle through t".into() },
+        SchedulerToClient::GatherReply { data: sample_values(), missing: vec![key("gone", &[])] },
+        SchedulerToClient::ScatterDone { keys: vec![key("a", &[0])] },
+    ]
+}
+
+pub fn all_worker_to_scheduler() -> Vec<WorkerToScheduler> {
+    vec![
+        WorkerToScheduler::Register(WorkerSpec {
+            address: "tcp://10.0.0.7:40123".into(),
+            nthreads: 8,
+            memory_limit: 64 << 30,
+            resources: vec![("GPU".into(), 2.0), ("MEM".into(), 1e9)],
+        }),
+        WorkerToScheduler::Heartbeat(MemoryReport { managed: 1, spilled: 2, unmanaged: u64::MAX }),
+        WorkerToScheduler::Report(ToScheduler::TaskFinished {
+            key: key("t", &[0]),
+            nbytes: 800,
+            duration: Duration::new(3, 999_999_999),
+        }),
+        WorkerToScheduler::Report(ToScheduler::TaskErred { key: key("t", &[0]), message: "division by zero".into() }),
+        WorkerToScheduler::Report(ToScheduler::FetchFailed {
+            key: key("t", &[0]),
+            dep: key("x", &[0]),
+            holder: WorkerId(u32::MAX),
+        }),
+        WorkerToScheduler::Report(ToScheduler::StealResponse {
+            key: key("t", &[0]),
+            id: StealId(u64::MAX),
+            outcome: StealOutcome::Released,
+        }),
+        WorkerToScheduler::Report(ToScheduler::StealResponse {
+            key: key("t", &[0]),
+            id: StealId(0),
+            outcome: StealOutcome::Refused,
+        }),
+        WorkerToScheduler::Report(ToScheduler::AddKeys(vec![key("x", &[0, 1, 2, 3])])),
+    ]
+}
+
+pub fn all_scheduler_to_worker() -> Vec<SchedulerToWorker> {
+    setup();
+    let payload = blockwork_protocol::encode_task(&key("t", &[0]), &sample_task()).unwrap();
+    let holder = |w: u32| Holder { worker: WorkerId(w), address: format!("tcp://h{w}:1").into() };
+    vec![
+        SchedulerToWorker::Registered { id: WorkerId(7) },
+        SchedulerToWorker::Request(ToWorker::Compute(Box::new(ComputeTask {
+            key: key("t", &[0]),
+            payload,
+            priority: Priority::new(2, 5),
+            deps: vec![
+                DepInfo { key: key("x", &[1]), nbytes: 80, who_has: smallvec![holder(1)] },
+                DepInfo { key: key("x", &[0]), nbytes: 0, who_has: smallvec![holder(1), holder(2), holder(3)] },
+            ],
+        }))),
+        SchedulerToWorker::Request(ToWorker::FreeKeys(vec![key("x", &[0]), key("x", &[1])])),
+        SchedulerToWorker::Request(ToWorker::CancelCompute(key("t", &[0]))),
+        SchedulerToWorker::Request(ToWorker::StealRequest { key: key("t", &[0]), id: StealId(12) }),
+    ]
+}
+
+pub fn all_peer() -> Vec<PeerMessage> {
+    vec![
+        PeerMessage::GetData { keys: vec![key("x", &[0])], requester: Some(WorkerId(3)) },
+        PeerMessage::GetData { keys: vec![], requester: None },
+        PeerMessage::Data { data: sample_values(), missing: vec![key("x", &[5])] },
+        PeerMessage::Busy,
+    ]
+}
+
+pub fn all_handshakes() -> Vec<Handshake> {
+    vec![
+        Handshake::Hello(Hello::new(Role::Worker, "tcp://10.0.0.7:40123", Some("token".into()))),
+        Handshake::Welcome(Welcome { role: Role::Scheduler, version: 1, name: "sched".into() }),
+        Handshake::Refused(Refused { reason: "no".into() }),
+    ]
+}
+
+/// A valid frame of every message variant.
+pub fn all_frames() -> Vec<Frame> {
+    let mut v: Vec<Frame> = all_handshakes().iter().map(Handshake::to_frame).collect();
+    v.extend(all_client_to_scheduler().iter().map(|m| m.to_frame().unwrap()));
+    v.extend(all_scheduler_to_client().iter().map(|m| m.to_frame().unwrap()));
+    v.extend(all_worker_to_scheduler().iter().map(|m| m.to_frame().unwrap()));
+    v.extend(all_scheduler_to_worker().iter().map(|m| m.to_frame().unwrap()));
+    v.extend(all_peer().iter().map(|m| m.to_frame().unwrap()));
+    v
+}
+
+/// Encodes, feeds the bytes to a fresh decoder, and decodes.
+pub fn through_bytes<M: Message>(m: &M) -> M {
+    let bytes = m.encode().unwrap().to_vec();
+    let mut d = FrameDecoder::default();
+    d.push(&bytes).unwrap();
+    let f = d.next_frame().expect("one frame");
+    assert!(d.next_frame().is_none());
+    M::from_frame(f).unwrap()
+}
+
+/// Tries every way of reading a frame; whether any succeeded. Also runs
+/// task payloads found in compute requests through the task decoder.
+pub fn decode_any(f: &Frame) -> bool {
+    let mut ok = false;
+    ok |= Handshake::from_frame(f.clone()).is_ok();
+    ok |= ClientToScheduler::from_frame(f.clone()).is_ok();
+    ok |= SchedulerToClient::from_frame(f.clone()).is_ok();
+    ok |= WorkerToScheduler::from_frame(f.clone()).is_ok();
+    ok |= PeerMessage::from_frame(f.clone()).is_ok();
+    if let Ok(m) = SchedulerToWorker::from_frame(f.clone()) {
+        ok = true;
+        if let SchedulerToWorker::Request(ToWorker::Compute(c)) = m {
+            let _ = decode_task(&c.key, &c.payload);
+        }
+    }
+    ok
+}
+
+/// The bytes of a frame.
+pub fn bytes_of(f: &Frame) -> Vec<u8> {
+    encode_frame(f.clone()).unwrap().to_vec()
+}
