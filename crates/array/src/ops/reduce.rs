@@ -211,6 +211,10 @@ impl Moments {
         Moments { n, mean, m2 }
     }
 
+    pub(crate) fn parts(&self) -> (&ArrayD<f64>, &ArrayD<f64>, &ArrayD<f64>) {
+        (&self.n, &self.mean, &self.m2)
+    }
+
     /// Chan et al.'s pairwise merge.
     fn merge(mut self, o: &Moments) -> Result<Moments, TaskError> {
         if self.n.shape() != o.n.shape() {
@@ -252,6 +256,16 @@ impl Data for ArgBest {
 
     fn type_name(&self) -> &'static str {
         "arg partials"
+    }
+}
+
+impl ArgBest {
+    pub(crate) fn new(value: ArrayD<f64>, index: ArrayD<i64>) -> ArgBest {
+        ArgBest { value, index }
+    }
+
+    pub(crate) fn parts(&self) -> (&ArrayD<f64>, &ArrayD<i64>) {
+        (&self.value, &self.index)
     }
 }
 

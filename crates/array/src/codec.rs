@@ -1,0 +1,177 @@
+//! How array blocks and reduction partials cross process boundaries.
+//!
+//! [`register_codecs`] registers, with `blockwork-protocol`'s codec
+//! registry, a codec for every [`Block`] element type and for the
+//! partials that reductions pass between tasks. A dense block travels as
+//! its shape in the metadata and its elements, little-endian in C order,
+//! as one raw buffer; a constant block as its shape and value, with no
+//! buffer at all. Every process of a cluster that runs array tasks calls
+//! it at start-up (the kernels themselves are registered named functions).
+
+use std::sync::Once;
+
+use blockwork_graph::{Data, Value};
+use blockwork_protocol::{register_codec, Buffer, CodecError};
+use ndarray::{ArrayD, IxDyn};
+
+use crate::block::Block;
+use crate::dtype::{with_dtype, DType, Element};
+use crate::ops::reduce::{ArgBest, Moments};
+
+fn put_shape(meta: &mut Vec<u8>, shape: &[usize]) {
+    meta.extend_from_slice(&(shape.len() as u32).to_le_bytes());
+    for &s in shape {
+        meta.extend_from_slice(&(s as u64).to_le_bytes());
+    }
+}
+
+fn get_shape(meta: &[u8]) -> Result<(Vec<usize>, &[u8]), CodecError> {
+    let bad = || CodecError::new("truncated array block metadata");
+    let nd = u32::from_le_bytes(meta.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?) as usize;
+    if nd > 64 {
+        return Err(CodecError::new(format!("a block of {nd} dimensions")));
+    }
+    let mut shape = Vec::with_capacity(nd);
+    let mut rest = &meta[4..];
+    for _ in 0..nd {
+        let v = u64::from_le_bytes(rest.get(..8).ok_or_else(bad)?.try_into().map_err(|_| bad())?);
+        shape.push(usize::try_from(v).map_err(|_| bad())?);
+        rest = &rest[8..];
+    }
+    Ok((shape, rest))
+}
+
+fn elements<T: Element>(shape: &[usize], buf: &[u8]) -> Result<ArrayD<T>, CodecError> {
+    let size = T::DTYPE.itemsize();
+    let n =
+        shape.iter().try_fold(1usize, |a, &s| a.checked_mul(s)).ok_or_else(|| CodecError::new("block too large"))?;
+    if buf.len() != n * size {
+        return Err(CodecError::new(format!("a block of shape {shape:?} needs {} bytes, got {}", n * size, buf.len())));
+    }
+    let data: Vec<T> = buf.chunks_exact(size).map(T::from_le).collect();
+    ArrayD::from_shape_vec(IxDyn(shape), data).map_err(CodecError::new)
+}
+
+fn le_bytes<T: Element>(a: &ArrayD<T>) -> Buffer {
+    let mut out = Vec::with_capacity(a.len() * T::DTYPE.itemsize());
+    for x in a.as_standard_layout().iter() {
+        x.tokenize_into(&mut out);
+    }
+    Buffer::from(out)
+}
+
+fn encode_block<T: Element>(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
+    let b = (d as &dyn std::any::Any).downcast_ref::<Block<T>>()?;
+    let mut meta = Vec::new();
+    match b {
+        Block::Dense(a) => {
+            meta.push(0);
+            put_shape(&mut meta, a.shape());
+            Some((meta, vec![le_bytes(a)]))
+        }
+        Block::Const { value, shape } => {
+            meta.push(1);
+            put_shape(&mut meta, shape);
+            value.tokenize_into(&mut meta);
+            Some((meta, vec![]))
+        }
+    }
+}
+
+fn decode_block<T: Element>(meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
+    let (kind, rest) = meta.split_first().ok_or_else(|| CodecError::new("empty array block metadata"))?;
+    let (shape, rest) = get_shape(rest)?;
+    match (kind, buffers.as_slice()) {
+        (0, [buf]) => Ok(Block::Dense(elements::<T>(&shape, buf)?).into_value()),
+        (1, []) if rest.len() >= T::DTYPE.itemsize() => {
+            Ok(Block::Const { value: T::from_le(rest), shape }.into_value())
+        }
+        _ => Err(CodecError::new(format!("malformed {} block", T::DTYPE))),
+    }
+}
+
+fn encode_moments(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
+    let m = (d as &dyn std::any::Any).downcast_ref::<Moments>()?;
+    let (n, mean, m2) = m.parts();
+    let mut meta = Vec::new();
+    put_shape(&mut meta, n.shape());
+    Some((meta, vec![le_bytes(n), le_bytes(mean), le_bytes(m2)]))
+}
+
+fn decode_moments(meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
+    let (shape, _) = get_shape(meta)?;
+    match buffers.as_slice() {
+        [n, mean, m2] => {
+            Ok(Value::object(Moments::new(elements(&shape, n)?, elements(&shape, mean)?, elements(&shape, m2)?)))
+        }
+        _ => Err(CodecError::new("moments are three buffers")),
+    }
+}
+
+fn encode_arg(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
+    let a = (d as &dyn std::any::Any).downcast_ref::<ArgBest>()?;
+    let (value, index) = a.parts();
+    let mut meta = Vec::new();
+    put_shape(&mut meta, value.shape());
+    Some((meta, vec![le_bytes(value), le_bytes(index)]))
+}
+
+fn decode_arg(meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
+    let (shape, _) = get_shape(meta)?;
+    match buffers.as_slice() {
+        [v, i] => Ok(Value::object(ArgBest::new(elements(&shape, v)?, elements(&shape, i)?))),
+        _ => Err(CodecError::new("arg partials are two buffers")),
+    }
+}
+
+/// Registers the codecs of every array block type and reduction partial
+/// (once per process; later calls do nothing).
+pub fn register_codecs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for dt in [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool] {
+            with_dtype!(dt, T => {
+                let name = Block::Const { value: T::default(), shape: vec![] }.type_name();
+                register_codec(name, encode_block::<T>, decode_block::<T>);
+            });
+        }
+        register_codec("moments", encode_moments, decode_moments);
+        register_codec("arg partials", encode_arg, decode_arg);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_and_partials_round_trip() {
+        register_codecs();
+        let a = ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| (i[0] * 10 + i[1]) as i32);
+        let v = Block::Dense(a.clone()).into_value();
+        let Value::Object(o) = &v else { panic!() };
+        let (meta, bufs) = encode_block::<i32>(o.as_ref()).unwrap();
+        assert_eq!(bufs[0].len(), 48);
+        let back = decode_block::<i32>(&meta, bufs).unwrap();
+        assert!(matches!(back.downcast_ref::<Block<i32>>(), Some(Block::Dense(b)) if *b == a));
+        let c = Block::Const { value: 2.5f64, shape: vec![1000, 1000] }.into_value();
+        let Value::Object(o) = &c else { panic!() };
+        let (meta, bufs) = encode_block::<f64>(o.as_ref()).unwrap();
+        assert!(bufs.is_empty(), "constants carry no buffer");
+        let back = decode_block::<f64>(&meta, bufs).unwrap();
+        assert!(
+            matches!(back.downcast_ref::<Block<f64>>(), Some(Block::Const { value, shape }) if *value == 2.5 && shape == &vec![1000, 1000])
+        );
+        assert!(decode_block::<f64>(&meta[..3], vec![]).is_err());
+        assert!(
+            decode_block::<i32>(&[0, 1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0], vec![Buffer::from(&[0u8; 5][..])]).is_err()
+        );
+        let m = Moments::new(
+            ArrayD::from_elem(IxDyn(&[2]), 3.0),
+            ArrayD::from_elem(IxDyn(&[2]), 1.5),
+            ArrayD::zeros(IxDyn(&[2])),
+        );
+        let (meta, bufs) = encode_moments(&m).unwrap();
+        assert!(decode_moments(&meta, bufs).unwrap().downcast_ref::<Moments>().is_some());
+    }
+}
