@@ -212,7 +212,11 @@ impl WorkerState {
         }
         if let Some(queued) = self.by_peer.remove(&peer) {
             for (priority, t) in queued {
-                self.fetch.remove(&(priority, t));
+                // Handling an earlier key may have released this one (its
+                // only reader gave up): then it left the fetch queue too.
+                if !self.fetch.remove(&(priority, t)) {
+                    continue;
+                }
                 let task = self.tm(t);
                 task.who_has.retain(|h| *h != peer);
                 if task.who_has.is_empty() {

@@ -4,7 +4,7 @@
 //! changes of mind. Invariants of both sides are checked after every
 //! event; results are compared with a plain evaluation; nothing may be
 //! left once the client leaves. A failing seed is reproduced with
-//! `SIM_SEED=<n>`.
+//! `SIM_SEED=<n>`; `SIM_SOAK=<n>` runs seeds 1000..1000+n as well.
 
 mod simulation;
 
@@ -36,6 +36,15 @@ fn sim_seeds_250_500() {
 #[test]
 fn sim_seeds_500_750() {
     run_seeds(500..750);
+}
+
+/// `SIM_SOAK=<n>` runs seeds 1000..1000+n as well (for soaking, not CI).
+#[test]
+fn sim_soak() {
+    if let Ok(n) = std::env::var("SIM_SOAK") {
+        let n: u64 = n.parse().expect("SIM_SOAK is a number");
+        run_seeds(1000..1000 + n);
+    }
 }
 
 #[test]

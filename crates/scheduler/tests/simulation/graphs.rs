@@ -3,7 +3,7 @@
 
 use blockwork_graph::Key;
 
-use super::rng::{mix, Rng};
+use super::rng::Rng;
 
 /// One simulated task: what it reads and how it behaves on a worker.
 #[derive(Clone, Debug)]
@@ -26,20 +26,7 @@ pub struct SimGraph {
     pub value: Vec<u64>,
 }
 
-/// A task's value: a hash of its key and its inputs' values, in order.
-pub fn task_value(key: &Key, inputs: &[u64]) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for b in key.name().bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-    }
-    for i in key.index() {
-        h = mix(h ^ u64::from(*i));
-    }
-    for v in inputs {
-        h = mix(h.rotate_left(5) ^ v);
-    }
-    h
-}
+pub use blockwork_testkit::task_value;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Shape {
@@ -190,26 +177,14 @@ impl SimGraph {
 
     /// Indices of the tasks nothing depends on.
     pub fn sinks(&self) -> Vec<usize> {
-        let mut has_dependent = vec![false; self.defs.len()];
-        for d in &self.defs {
-            for &j in &d.deps {
-                has_dependent[j] = true;
-            }
-        }
-        (0..self.defs.len()).filter(|&i| !has_dependent[i]).collect()
+        let deps: Vec<&[usize]> = self.defs.iter().map(|d| d.deps.as_slice()).collect();
+        blockwork_testkit::sinks(&deps)
     }
 
     /// `i` and everything it depends on, in index order (dependencies first).
     pub fn closure(&self, roots: &[usize]) -> Vec<usize> {
-        let mut seen = vec![false; self.defs.len()];
-        let mut stack: Vec<usize> = roots.to_vec();
-        while let Some(i) = stack.pop() {
-            if !seen[i] {
-                seen[i] = true;
-                stack.extend(self.defs[i].deps.iter().copied());
-            }
-        }
-        (0..self.defs.len()).filter(|&i| seen[i]).collect()
+        let deps: Vec<&[usize]> = self.defs.iter().map(|d| d.deps.as_slice()).collect();
+        blockwork_testkit::closure(&deps, roots)
     }
 
     /// Whether `a` is `b` or one of its (transitive) dependencies.
