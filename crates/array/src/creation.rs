@@ -13,7 +13,7 @@ use crate::dtype::{with_dtype, Element, Float, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
 use crate::params::{list, sizes, Params};
-use crate::rng::Rng;
+use crate::rng::{Rng, Stream};
 
 /// Cuts an in-memory ndarray into blocks. The blocks travel in the graph
 /// as literals; the name is a token of the contents.
@@ -99,16 +99,29 @@ fn generate(params: &Value, _args: Vec<Value>) -> TaskResult {
                     if (offsets[1] + i[1]) as i64 - (offsets[0] + i[0]) as i64 == k { one } else { T::default() }
                 }))
             }
-            Gen::Uniform | Gen::Normal | Gen::Integers => {
+            Gen::Uniform => {
+                // Counter-based, so a fused expression can draw the same
+                // numbers element by element (see `uniform_at`).
+                let stream = Stream::for_block(float(c) as u64, block_no);
+                let (lo, scale) = (float(a), float(b) - float(a));
+                let n = shape.iter().product::<usize>();
+                let mut data: Vec<T> = Vec::with_capacity(n);
+                let mut draws = [0.0f64; 4096];
+                let mut done = 0;
+                while done < n {
+                    let w = (n - done).min(draws.len());
+                    stream.fill_uniform(&mut draws[..w], done as i64, 1, lo, scale);
+                    data.extend(draws[..w].iter().map(|&d| T::from_f64(d)));
+                    done += w;
+                }
+                Block::Dense(ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(TaskError::new)?)
+            }
+            Gen::Normal | Gen::Integers => {
                 let mut rng = Rng::for_block(float(c) as u64, block_no);
                 let n: usize = shape.iter().product();
                 let (lo, hi) = (float(a), float(b));
                 let mut data: Vec<T> = Vec::with_capacity(n);
                 match gen {
-                    Gen::Uniform => {
-                        let scale = hi - lo;
-                        data.extend((0..n).map(|_| T::from_f64(lo + scale * rng.uniform())));
-                    }
                     Gen::Normal => data.extend((0..n).map(|_| T::from_f64(lo + hi * rng.normal()))),
                     _ => data.extend((0..n).map(|_| T::from_f64(rng.integer(lo as i64, hi as i64) as f64))),
                 }
@@ -124,6 +137,55 @@ fn generate(params: &Value, _args: Vec<Value>) -> TaskResult {
         };
         Ok(block.into_value())
     })
+}
+
+/// Whether `op` makes a generated block (no inputs, pure parameters).
+pub(crate) fn is_generate_op(op: &Op) -> bool {
+    matches!(op.kind(), blockwork_graph::OpKind::Named { func, .. } if std::ptr::eq(*func, &GENERATE))
+}
+
+/// What a fused program needs to draw a generated block's elements
+/// without making the block: a constant, the uniform stream, or (for the
+/// other generators) the block itself.
+pub(crate) enum Generated<T> {
+    /// Every element is this.
+    Const(T),
+    /// Element `i` (row-major) is `low + scale · stream.uniform(i)`.
+    Uniform { stream: Stream, low: f64, scale: f64, shape: Vec<usize> },
+    /// Made in full.
+    Block(Block<T>),
+}
+
+/// Interprets the parameters of a generated block (as its task carries them).
+pub(crate) fn generated_source<T: Element>(params: &Value) -> Result<Generated<T>, TaskError> {
+    let p = Params::of(params)?;
+    let gen = Gen::from_code(p.int(0)?).ok_or_else(|| TaskError::new("unknown generator"))?;
+    if p.dtype(1)? != T::DTYPE {
+        return Err(TaskError::new("generated source of another element type"));
+    }
+    let float = |v: &Value| match v {
+        Value::Float(x) => *x,
+        Value::Int(i) => *i as f64,
+        _ => 0.0,
+    };
+    match gen {
+        Gen::Full => {
+            Ok(Generated::Const(T::from_value(p.value(5)?).ok_or_else(|| TaskError::new("full: bad fill value"))?))
+        }
+        Gen::Uniform => {
+            let (lo, hi) = (float(p.value(5)?), float(p.value(6)?));
+            Ok(Generated::Uniform {
+                stream: Stream::for_block(float(p.value(7)?) as u64, p.int(4)? as u64),
+                low: lo,
+                scale: hi - lo,
+                shape: p.usizes(2)?,
+            })
+        }
+        _ => {
+            let v = generate(params, Vec::new())?;
+            Ok(Generated::Block(crate::block::block_of::<T>(&v)?.clone()))
+        }
+    }
 }
 
 /// Generated blocks are cheap to make again and expensive to keep: the

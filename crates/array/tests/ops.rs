@@ -405,3 +405,21 @@ fn einsum_errors_name_the_problem() {
     assert!(bwa::einsum("ij->z", &[&x]).unwrap_err().to_string().contains("output index 'z' is in no operand"));
     assert!(bwa::tensordot(&x, &y, &[1], &[0]).is_err());
 }
+
+#[test]
+fn generated_sources_draw_the_same_numbers_as_their_blocks() {
+    for chunks in [[7usize, 9], [50, 40], [13, 40]] {
+        let x = bwa::random::random(&[50, 40], chunks, 7).unwrap();
+        let a = x.compute().unwrap();
+        // Fused programs draw the numbers themselves; blocks never exist.
+        assert_eq!((&x * 1.0).compute().unwrap(), a);
+        let sq = bwa::random::random(&[40, 40], chunks[1], 3).unwrap();
+        let s = sq.compute().unwrap();
+        assert!(close(&(&sq + &sq.t()).compute().unwrap(), &(&s + &s.t())));
+        assert!(close(&x.sum().compute().unwrap(), &ArrayD::from_elem(IxDyn(&[]), a.sum())));
+        let m = x.mean().compute_scalar().unwrap();
+        assert!((m - a.mean().unwrap()).abs() < 1e-12);
+        let o = bwa::ones::<f64>(&[50, 40], chunks).unwrap();
+        assert_eq!((&o * 3.0).sum().compute_scalar().unwrap(), 6000.0);
+    }
+}

@@ -27,12 +27,14 @@ use ndarray::{ArrayD, IxDyn};
 use crate::array::{new_layer, Operand};
 use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
+use crate::creation::{generated_source, Generated};
 use crate::dtype::{with_numeric, DType, Element, Float, Numeric};
 use crate::error::Result;
 use crate::layer::{Layer, Namer};
 use crate::ops::elementwise::{BinOp, MathFn};
 use crate::ops::reduce::{Moments, Reduction};
 use crate::params::{ints, list, sizes, Params};
+use crate::rng::Stream;
 
 /// Most elements a row tile holds.
 pub const TILE: usize = 2048;
@@ -57,6 +59,10 @@ pub(crate) enum Node {
 pub(crate) struct Source {
     layer: Arc<Layer>,
     axis_of: Vec<i64>,
+    /// For a generated array (`random`, `ones`, …): its grid of blocks.
+    /// Its tasks' parameters are passed instead of its blocks, and the
+    /// program draws the elements itself; the block never exists.
+    generated: Option<Vec<usize>>,
 }
 
 /// A fused elementwise program; its result is the last node.
@@ -80,8 +86,15 @@ pub(crate) enum Part {
 }
 
 impl Expr {
-    fn load(layer: Arc<Layer>, axis_of: Vec<i64>) -> Expr {
-        Expr { nodes: vec![Node::Load(0)], scalars: vec![], sources: vec![Source { layer, axis_of }] }
+    fn load(op: &Operand, axis_of: Vec<i64>) -> Expr {
+        let generated = op
+            .layer
+            .tasks
+            .first()
+            .filter(|(_, t)| t.args.is_empty() && crate::creation::is_generate_op(&t.op))
+            .map(|_| op.chunks.numblocks());
+        let source = Source { layer: Arc::clone(&op.layer), axis_of, generated };
+        Expr { nodes: vec![Node::Load(0)], scalars: vec![], sources: vec![source] }
     }
 
     /// `op` as an expression over an output of `shape` and `chunks`
@@ -100,7 +113,7 @@ impl Expr {
         }
         Some(match &op.expr {
             Some(e) => e.remap(&map),
-            None => Expr::load(Arc::clone(&op.layer), map.iter().map(|m| m.map_or(-1, |j| j as i64)).collect()),
+            None => Expr::load(op, map.iter().map(|m| m.map_or(-1, |j| j as i64)).collect()),
         })
     }
 
@@ -113,6 +126,7 @@ impl Expr {
             .map(|s| Source {
                 layer: Arc::clone(&s.layer),
                 axis_of: map.iter().map(|m| m.map_or(-1, |j| s.axis_of[j])).collect(),
+                generated: s.generated.clone(),
             })
             .collect();
         Expr { nodes: self.nodes.clone(), scalars: self.scalars.clone(), sources }
@@ -192,6 +206,14 @@ impl Expr {
                         src[a as usize] = idx[k];
                     }
                 }
+                if let Some(grid) = &s.generated {
+                    let lin = src.iter().zip(grid).fold(0usize, |acc, (&i, &n)| acc * n + i as usize);
+                    if let Some((_, t)) = s.layer.tasks.get(lin) {
+                        if let blockwork_graph::OpKind::Named { params, .. } = t.op.kind() {
+                            return Arg::Lit(params.clone());
+                        }
+                    }
+                }
                 r(s.layer.key(&src))
             })
             .collect()
@@ -211,7 +233,7 @@ impl Expr {
     }
 
     fn deps(&self) -> Vec<Arc<Layer>> {
-        self.sources.iter().map(|s| Arc::clone(&s.layer)).collect()
+        self.sources.iter().filter(|s| s.generated.is_none()).map(|s| Arc::clone(&s.layer)).collect()
     }
 }
 
@@ -312,7 +334,17 @@ impl Apply for f32 {
 
 enum SourceView<'a, T> {
     Const(T),
-    Dense { data: &'a [T], strides: Vec<isize> },
+    Dense {
+        data: &'a [T],
+        strides: Vec<isize>,
+    },
+    /// A generated uniform block, drawn element by element.
+    Uniform {
+        stream: Stream,
+        low: f64,
+        scale: f64,
+        strides: Vec<isize>,
+    },
 }
 
 /// Where rows go: into a block, or into a running reduction.
@@ -336,12 +368,28 @@ struct Fold<T, F> {
 }
 
 impl<T: Copy, F: Fn(T, T) -> T + Copy> Sink<T> for Fold<T, F> {
+    /// Folds with 8 independent accumulators (every fold here is
+    /// associative and commutative), so the loop is not one long chain of
+    /// dependent additions.
     fn row(&mut self, _start: usize, values: &[T]) {
-        let mut acc = self.acc;
-        for &v in values {
-            acc = (self.f)(acc, v);
+        let f = self.f;
+        let mut chunks = values.chunks_exact(8);
+        if let Some(first) = chunks.next() {
+            let mut acc = [first[0], first[1], first[2], first[3], first[4], first[5], first[6], first[7]];
+            for c in &mut chunks {
+                for k in 0..8 {
+                    acc[k] = f(acc[k], c[k]);
+                }
+            }
+            let mut total = self.acc;
+            for a in acc {
+                total = f(total, a);
+            }
+            self.acc = total;
         }
-        self.acc = acc;
+        for &v in chunks.remainder() {
+            self.acc = f(self.acc, v);
+        }
     }
 }
 
@@ -396,7 +444,7 @@ fn run<T: Apply>(
     let width = last.clamp(1, TILE);
     let mut bufs = vec![vec![T::ZERO; width]; nodes.len()];
     let last_stride = |s: &SourceView<'_, T>| match s {
-        SourceView::Dense { strides, .. } if nd > 0 => strides[nd - 1],
+        SourceView::Dense { strides, .. } | SourceView::Uniform { strides, .. } if nd > 0 => strides[nd - 1],
         _ => 0,
     };
     let nrows: usize = outer.iter().product();
@@ -405,7 +453,9 @@ fn run<T: Apply>(
         let bases: Vec<isize> = sources
             .iter()
             .map(|s| match s {
-                SourceView::Dense { strides, .. } => idx.iter().zip(strides).map(|(&i, &st)| i as isize * st).sum(),
+                SourceView::Dense { strides, .. } | SourceView::Uniform { strides, .. } => {
+                    idx.iter().zip(strides).map(|(&i, &st)| i as isize * st).sum()
+                }
                 SourceView::Const(_) => 0,
             })
             .collect();
@@ -434,7 +484,7 @@ fn run<T: Apply>(
                     match direct[k as usize] {
                         Some((src, start)) => match &sources[src] {
                             SourceView::Dense { data, .. } => &data[start..start + w],
-                            SourceView::Const(_) => &before[k as usize][..w],
+                            _ => &before[k as usize][..w],
                         },
                         None => &before[k as usize][..w],
                     }
@@ -442,6 +492,15 @@ fn run<T: Apply>(
                 match *node {
                     Node::Load(i) => match &sources[i as usize] {
                         SourceView::Const(v) => out.fill(*v),
+                        src @ SourceView::Uniform { stream, low, scale, .. } => {
+                            let s = last_stride(src);
+                            let base = bases[i as usize] + c0 as isize * s;
+                            let mut draws = [0.0f64; TILE];
+                            stream.fill_uniform(&mut draws[..w], base as i64, s as i64, *low, *scale);
+                            for (o, &d) in out.iter_mut().zip(&draws[..w]) {
+                                *o = T::from_f64(d);
+                            }
+                        }
                         src @ SourceView::Dense { data, .. } => {
                             let s = last_stride(src);
                             let base = bases[i as usize] + c0 as isize * s;
@@ -525,10 +584,26 @@ fn fused_typed<T: Apply>(p: &Params<'_>, args: &[Value]) -> TaskResult {
     if nodes.is_empty() {
         return Err(TaskError::new("empty fused program"));
     }
-    let blocks: Vec<&Block<T>> = args.iter().map(block_of::<T>).collect::<Result<_, _>>()?;
+    // Each argument is a block, or the parameters of a generated block.
+    let mut generated: Vec<Option<Generated<T>>> = Vec::with_capacity(args.len());
+    for a in args {
+        generated.push(match a {
+            Value::List(_) => Some(generated_source::<T>(a)?),
+            _ => None,
+        });
+    }
+    let blocks: Vec<Option<&Block<T>>> = args
+        .iter()
+        .zip(&generated)
+        .map(|(a, g)| match g {
+            Some(Generated::Block(b)) => Ok(Some(b)),
+            Some(_) => Ok(None),
+            None => block_of::<T>(a).map(Some),
+        })
+        .collect::<Result<_, TaskError>>()?;
     let mut owned: Vec<Option<ArrayD<T>>> = vec![None; blocks.len()];
     for (i, b) in blocks.iter().enumerate() {
-        if let Block::Dense(a) = b {
+        if let Some(Block::Dense(a)) = b {
             if a.as_slice_memory_order().is_none() || a.strides().iter().any(|&s| s < 0) {
                 owned[i] = Some(a.as_standard_layout().into_owned());
             }
@@ -537,28 +612,48 @@ fn fused_typed<T: Apply>(p: &Params<'_>, args: &[Value]) -> TaskResult {
     let mut views = Vec::with_capacity(blocks.len());
     for (i, b) in blocks.iter().enumerate() {
         let axis_of = p.i64s(6 + i)?;
-        views.push(match b {
-            Block::Const { value, .. } => SourceView::Const(*value),
-            Block::Dense(a) => {
+        // The source's own shape and element strides (row-major for generated ones).
+        let (src_shape, src_strides): (Vec<usize>, Vec<isize>) = match (b, &generated[i]) {
+            (Some(Block::Dense(a)), _) => {
+                let a = owned[i].as_ref().unwrap_or(a);
+                (a.shape().to_vec(), a.strides().to_vec())
+            }
+            (Some(Block::Const { shape, .. }), _) => (shape.clone(), vec![0; shape.len()]),
+            (None, Some(Generated::Uniform { shape, .. })) => {
+                let mut st = vec![1isize; shape.len()];
+                for k in (0..shape.len().saturating_sub(1)).rev() {
+                    st[k] = st[k + 1] * shape[k + 1] as isize;
+                }
+                (shape.clone(), st)
+            }
+            _ => (vec![], vec![]),
+        };
+        let mut strides = Vec::with_capacity(shape.len());
+        for (k, &ax) in axis_of.iter().enumerate() {
+            if ax < 0 {
+                strides.push(0);
+                continue;
+            }
+            let ax = ax as usize;
+            if !src_shape.is_empty() && src_shape.get(ax) != Some(&shape[k]) {
+                return Err(TaskError::new(format!(
+                    "fused source block of shape {src_shape:?} does not fit output block {shape:?}"
+                )));
+            }
+            strides.push(if shape[k] == 1 { 0 } else { src_strides.get(ax).copied().unwrap_or(0) });
+        }
+        views.push(match (b, &generated[i]) {
+            (_, Some(Generated::Const(v))) => SourceView::Const(*v),
+            (Some(Block::Const { value, .. }), _) => SourceView::Const(*value),
+            (Some(Block::Dense(a)), _) => {
                 let a = owned[i].as_ref().unwrap_or(a);
                 let data = a.as_slice_memory_order().ok_or_else(|| TaskError::new("non-contiguous source"))?;
-                let mut strides = Vec::with_capacity(shape.len());
-                for (k, &ax) in axis_of.iter().enumerate() {
-                    if ax < 0 {
-                        strides.push(0);
-                        continue;
-                    }
-                    let ax = ax as usize;
-                    if a.shape().get(ax) != Some(&shape[k]) {
-                        return Err(TaskError::new(format!(
-                            "fused source block of shape {:?} does not fit output block {shape:?}",
-                            a.shape()
-                        )));
-                    }
-                    strides.push(if shape[k] == 1 { 0 } else { a.strides()[ax] });
-                }
                 SourceView::Dense { data, strides }
             }
+            (None, Some(Generated::Uniform { stream, low, scale, .. })) => {
+                SourceView::Uniform { stream: *stream, low: *low, scale: *scale, strides }
+            }
+            _ => return Err(TaskError::new("unreadable fused source")),
         });
     }
     let kept = vec![1usize; shape.len()];
@@ -650,7 +745,7 @@ pub(crate) fn fused_layer(
             Part::Operand(o) => Expr::of_operand(o, shape, chunks).unwrap_or_else(|| {
                 // Chunks differ: caller rechunked already, so this only
                 // happens for a mismatch the plan could not see; read it.
-                Expr::load(Arc::clone(&o.layer), (0..shape.len()).map(|k| k as i64).collect())
+                Expr::load(o, (0..shape.len()).map(|k| k as i64).collect())
             }),
             Part::Scalar(v) => Expr { nodes: vec![Node::Scalar(0)], scalars: vec![v.clone()], sources: vec![] },
         });
@@ -663,9 +758,8 @@ pub(crate) fn fused_layer(
             .map(|p| match p {
                 Part::Operand(o) => {
                     let plain = Operand { expr: None, ..o.clone() };
-                    Expr::of_operand(&plain, shape, chunks).unwrap_or_else(|| {
-                        Expr::load(Arc::clone(&o.layer), (0..shape.len()).map(|k| k as i64).collect())
-                    })
+                    Expr::of_operand(&plain, shape, chunks)
+                        .unwrap_or_else(|| Expr::load(&plain, (0..shape.len()).map(|k| k as i64).collect()))
                 }
                 Part::Scalar(v) => Expr { nodes: vec![Node::Scalar(0)], scalars: vec![v.clone()], sources: vec![] },
             })
@@ -688,7 +782,7 @@ pub(crate) fn permuted(x: &Operand, perm: &[usize]) -> Operand {
     blockwork_graph::register(&FUSED);
     let base = match &x.expr {
         Some(e) => (**e).clone(),
-        None => Expr::load(Arc::clone(&x.layer), (0..x.ndim() as i64).collect()),
+        None => Expr::load(x, (0..x.ndim() as i64).collect()),
     };
     let map: Vec<Option<usize>> = perm.iter().map(|&p| Some(p)).collect();
     let expr = Arc::new(base.remap(&map));
@@ -715,7 +809,17 @@ fn materialize_layer(prefix: &str, expr: &Arc<Expr>, dtype: DType, chunks: &Chun
 /// The chunk stage of a reduction over every axis of an expression:
 /// one task per block folds the program's rows directly.
 pub(crate) fn reduce_all_chunk_layer(x: &Operand, kind: Reduction, kind_code: i64, name: Namer) -> Option<Arc<Layer>> {
-    let expr = x.expr.as_ref()?;
+    let loaded;
+    let expr = match &x.expr {
+        Some(e) => e,
+        None => {
+            // A generated array reduces without ever making its blocks.
+            let e = Expr::load(x, (0..x.ndim() as i64).collect());
+            e.sources.first()?.generated.as_ref()?;
+            loaded = Arc::new(e);
+            &loaded
+        }
+    };
     if matches!(kind, Reduction::Any | Reduction::All) || x.dtype == DType::Bool {
         return None;
     }
