@@ -45,10 +45,7 @@ impl Client {
     /// Connects with a name and a token.
     pub fn connect_with(addr: &str, name: &str, token: Option<String>) -> Result<Client, ClientError> {
         let conn_err = |source: ConnError| ClientError::Conn { addr: addr.to_string(), source };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| conn_err(e.into()))?;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| conn_err(e.into()))?;
         let (reader, write, _, _) = rt.block_on(conn::connect(addr, Role::Client, name, token)).map_err(conn_err)?;
         Ok(Client { addr: addr.to_string(), rt, conn: Mutex::new(Conn { reader, write }) })
     }

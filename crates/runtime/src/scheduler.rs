@@ -166,7 +166,9 @@ async fn serve_connection(
                 other => return Err(ConnError::Unexpected(format!("{other:?} before register"))),
             };
             let (reply, id) = oneshot::channel();
-            events.send(Event::WorkerJoined { spec, out: out.clone(), reply }).map_err(|_| ConnError::Closed("the scheduler loop"))?;
+            events
+                .send(Event::WorkerJoined { spec, out: out.clone(), reply })
+                .map_err(|_| ConnError::Closed("the scheduler loop"))?;
             let id = match id.await.map_err(|_| ConnError::Closed("the scheduler loop"))? {
                 Ok(id) => id,
                 Err(reason) => return Err(ConnError::Refused(reason)),

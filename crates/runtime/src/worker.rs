@@ -26,9 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use blockwork_graph::{FusedPanic, Key, Value};
-use blockwork_protocol::{
-    decode_task, Acceptor, Message, PeerMessage, Role, SchedulerToWorker, WorkerToScheduler,
-};
+use blockwork_protocol::{decode_task, Acceptor, Message, PeerMessage, Role, SchedulerToWorker, WorkerToScheduler};
 use blockwork_scheduler::{Payload, WorkerId, WorkerSpec};
 use blockwork_worker::{Event, Instruction, Out, Recorder, WorkerState};
 use rustc_hash::FxHashMap;
@@ -141,9 +139,10 @@ impl Worker {
             .await
             .map_err(|e| err(format!("binding the data port {}", options.listen))(e.into()))?;
         let port = listener.local_addr().map_err(|e| err("the data port".into())(e.into()))?.port();
-        let (mut reader, mut write, _, info) = conn::connect(scheduler, Role::Worker, &options.name, options.token.clone())
-            .await
-            .map_err(err(format!("connecting to the scheduler at {scheduler}")))?;
+        let (mut reader, mut write, _, info) =
+            conn::connect(scheduler, Role::Worker, &options.name, options.token.clone())
+                .await
+                .map_err(err(format!("connecting to the scheduler at {scheduler}")))?;
         let address = SocketAddr::new(info.local.ip(), port).to_string();
         let spec = WorkerSpec {
             address: address.as_str().into(),
@@ -180,7 +179,7 @@ impl Worker {
                     _ = st.changed() => return,
                     f = reader.next() => f,
                 };
-                let msg = match frame.map_err(ConnError::from).and_then(|f| match f {
+                let msg = match frame.and_then(|f| match f {
                     Some(f) => SchedulerToWorker::from_frame(f).map(Some).map_err(ConnError::from),
                     None => Ok(None),
                 }) {
@@ -201,11 +200,8 @@ impl Worker {
             }
         });
 
-        let acceptor = Arc::new(Acceptor::new(
-            Role::Worker,
-            options.name.clone(),
-            &[Role::Worker, Role::Client, Role::Scheduler],
-        ));
+        let acceptor =
+            Arc::new(Acceptor::new(Role::Worker, options.name.clone(), &[Role::Worker, Role::Client, Role::Scheduler]));
         tokio::spawn(data_port(listener, acceptor, events.clone(), stopped.clone(), stats.clone()));
         let shell = Shell {
             state,

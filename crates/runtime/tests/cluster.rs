@@ -204,7 +204,9 @@ fn two_clients_share_overlapping_graphs() {
         std::thread::spawn(move || {
             let mut results = Vec::new();
             for _ in 0..3 {
-                results.push(int(&client.compute(Graph::from_tasks(tasks.clone()).unwrap(), &[out.clone()]).unwrap()[0]));
+                results.push(int(&client
+                    .compute(Graph::from_tasks(tasks.clone()).unwrap(), std::slice::from_ref(&out))
+                    .unwrap()[0]));
             }
             results
         })
