@@ -49,7 +49,14 @@ impl LocalCluster {
         Client::connect(&self.address())
     }
 
-    /// The workers.
+    /// Stops worker `i` (its connections close; the scheduler removes
+    /// it and reschedules its work). Its handle is dropped.
+    pub fn stop_worker(&mut self, i: usize) {
+        let w = self.workers.remove(i);
+        w.shutdown();
+    }
+
+    /// The workers still running.
     pub fn workers(&self) -> &[WorkerHandle] {
         &self.workers
     }

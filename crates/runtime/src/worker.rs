@@ -202,7 +202,7 @@ impl Worker {
 
         let acceptor =
             Arc::new(Acceptor::new(Role::Worker, options.name.clone(), &[Role::Worker, Role::Client, Role::Scheduler]));
-        tokio::spawn(data_port(listener, acceptor, events.clone(), stopped.clone(), stats.clone()));
+        tokio::spawn(data_port(listener, acceptor, events.clone(), stopped.clone()));
         let shell = Shell {
             state,
             store: FxHashMap::default(),
@@ -385,7 +385,6 @@ async fn data_port(
     acceptor: Arc<Acceptor>,
     events: mpsc::UnboundedSender<WEvent>,
     mut stopped: watch::Receiver<bool>,
-    stats: Arc<WorkerStats>,
 ) {
     loop {
         tokio::select! {
@@ -393,7 +392,6 @@ async fn data_port(
             res = listener.accept() => match res {
                 Ok((stream, peer)) => {
                     let (acceptor, events, stopped) = (acceptor.clone(), events.clone(), stopped.clone());
-                    let _ = &stats;
                     tokio::spawn(async move {
                         if let Err(e) = serve_peer(stream, &acceptor, events, stopped).await {
                             crate::log(format_args!("data port: closing the connection from {peer}: {e}"));

@@ -284,3 +284,15 @@ fn data_moves_between_workers() {
     assert!(fetched > 0, "a peer fetch happened");
     assert!(served >= fetched, "served {served}, fetched {fetched}");
 }
+
+#[test]
+fn a_lost_worker_is_removed_and_the_rest_computes() {
+    setup();
+    let mut cluster = LocalCluster::start(2, 1).unwrap();
+    let client = cluster.client().unwrap();
+    cluster.stop_worker(0);
+    let (tasks, out) = fan("after-loss", 100);
+    let expected = local(tasks.clone(), &out);
+    let got = timed(move || client.compute(Graph::from_tasks(tasks).unwrap(), &[out]).unwrap());
+    assert_eq!(got, vec![expected]);
+}
