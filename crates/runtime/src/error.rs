@@ -1,0 +1,102 @@
+//! Errors: of a connection, of starting a server, of a client's request.
+
+use blockwork_graph::{GraphError, Key};
+use blockwork_protocol::{EncodeError, ProtocolError};
+
+/// Why a connection ended or could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    /// The socket failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The peer sent bytes or a message that break the protocol.
+    #[error("protocol error: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// A message could not be encoded.
+    #[error("cannot encode: {0}")]
+    Encode(#[from] EncodeError),
+    /// The handshake was refused (by either side).
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The peer closed the connection where a message was due.
+    #[error("the connection closed while waiting for {0}")]
+    Closed(&'static str),
+    /// The peer closed the connection in the middle of a frame.
+    #[error("the connection closed in the middle of a frame")]
+    ClosedMidFrame,
+    /// The peer sent a message that is legal on the wire but not here.
+    #[error("unexpected message: {0}")]
+    Unexpected(String),
+}
+
+/// Why a scheduler, a worker or a cluster could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// Binding, connecting or the handshake failed.
+    #[error("{what}: {source}")]
+    Conn {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        source: ConnError,
+    },
+    /// The scheduler refused the worker's registration.
+    #[error("the scheduler refused worker {name}: {reason}")]
+    Rejected {
+        /// The worker's name.
+        name: String,
+        /// The scheduler's reason.
+        reason: String,
+    },
+    /// A setting is invalid.
+    #[error("invalid setting: {0}")]
+    Config(String),
+}
+
+/// Why a client's computation did not produce its results.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The graph is invalid (a cycle, a missing key, an unknown output).
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// A task cannot be sent to a cluster (a closure: its message names
+    /// the key and says to register a `NamedFn`).
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// A task failed on a worker, or its input did.
+    #[error("task {key} failed: {message}")]
+    Task {
+        /// The key that originally failed.
+        key: Key,
+        /// The worker's message.
+        message: String,
+    },
+    /// The scheduler refused the graph; its message names the key.
+    #[error("the scheduler refused the graph: {0}")]
+    Refused(String),
+    /// A wanted key was cancelled.
+    #[error("key {0} was cancelled")]
+    Cancelled(Key),
+    /// A result vanished between being computed and being gathered.
+    #[error("the result of {0} was lost before it could be gathered")]
+    Lost(Key),
+    /// The connection to the scheduler failed.
+    #[error("connection to the scheduler at {addr}: {source}")]
+    Conn {
+        /// The scheduler's address.
+        addr: String,
+        /// What went wrong.
+        source: ConnError,
+    },
+}
+
+impl ClientError {
+    /// The key at fault, if one is.
+    pub fn key(&self) -> Option<&Key> {
+        match self {
+            ClientError::Task { key, .. } | ClientError::Cancelled(key) | ClientError::Lost(key) => Some(key),
+            ClientError::Encode(EncodeError::LocalOp { key, .. }) => Some(key),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! The tokio shells of a blockwork cluster.
+//!
+//! The scheduler's and the worker's brains are sans-IO state machines
+//! (`blockwork-scheduler`, `blockwork-worker`); the wire format is sans-IO
+//! too (`blockwork-protocol`). This crate is the thin layer that makes a
+//! real cluster of them: it moves bytes between sockets and state
+//! machines, runs tasks on threads, and keeps time. Every decision stays
+//! in the state machines.
+//!
+//! ```text
+//!  Client ──TCP──▶ Scheduler server ──TCP──▶ Worker server ◀──TCP──▶ Worker server
+//!  (blocking)      one loop owns Core        one loop owns WorkerState,
+//!                  (reactor::on_*)           a store, nthreads threads, a data port
+//! ```
+//!
+//! - [`Scheduler::bind`]: accepts clients and workers, runs the handshake,
+//!   routes every message into `blockwork_scheduler::reactor` on one loop
+//!   that owns the core, ticks its clock, and serves clients' gathers by
+//!   asking the workers' data ports.
+//! - [`Worker::start`]: connects and registers, runs the worker state
+//!   machine on one loop, executes tasks on `nthreads` threads, fetches
+//!   inputs from peers and serves its own on a data port, heartbeats.
+//! - [`Client`]: `compute(graph, outputs)` culls, orders, encodes (named
+//!   functions only), submits, waits, gathers and releases.
+//! - [`LocalCluster`]: a scheduler and workers on local ports, in a
+//!   runtime of its own; for tests and single-machine use.
+//!
+//! # Invariants
+//!
+//! - One task owns each state machine; everything else talks to it
+//!   through a channel, so the machines see events one at a time.
+//! - A connection that breaks the protocol (garbage bytes, a refused
+//!   handshake, a message of the wrong direction) is closed with a log
+//!   line; no other connection notices. Losing a worker's connection
+//!   removes the worker; losing a client's releases what it wanted.
+//! - No socket write happens on a state machine's loop: each connection
+//!   has a writer task fed by a channel of encoded frames.
+//!
+//! # Errors
+//!
+//! [`ClientError`] tells the user's mistake (an invalid graph, a closure
+//! in a task) from a task's failure on a worker (naming the key) from a
+//! broken connection. [`RuntimeError`] is a server that could not start.
+
+mod client;
+mod cluster;
+mod conn;
+mod error;
+mod scheduler;
+mod worker;
+
+pub use crate::client::Client;
+pub use crate::cluster::LocalCluster;
+pub use crate::error::{ClientError, ConnError, RuntimeError};
+pub use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
+pub use crate::worker::{Worker, WorkerHandle, WorkerOptions, WorkerStats};
+
+/// Writes one line to standard error: the runtime's log.
+pub(crate) fn log(args: std::fmt::Arguments<'_>) {
+    eprintln!("blockwork: {args}");
+}

@@ -1,0 +1,394 @@
+//! The scheduler server: TCP in front of [`blockwork_scheduler::Core`].
+//!
+//! ```text
+//!  accept ─▶ per connection: handshake (client | worker), then read frames ──┐
+//!                                                                            │ Event (mpsc)
+//!  timer ─────────────────────────────────────────── tick ──────────────────▶│
+//!                                                                            ▼
+//!                         one loop owns the Core: reactor::on_*(core, &mut Outboxes, now, …)
+//!                                                                            │ encoded frames (mpsc)
+//!                                                                            ▼
+//!                                                  per connection: writer task ─▶ socket
+//! ```
+//!
+//! Every decision is the core's; this module only routes. A connection
+//! that breaks the protocol is closed with a log line and nothing else
+//! changes; a worker connection that ends is `on_worker_removed`, a client
+//! connection that ends is `on_client_disconnected`. A client's gather is
+//! served by asking the holders' data ports, off the loop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use blockwork_graph::{Key, Value};
+use blockwork_protocol::{
+    Acceptor, ClientToScheduler, Message, PeerMessage, Role, SchedulerToClient, SchedulerToWorker, WorkerToScheduler,
+};
+use blockwork_scheduler::{reactor, ClientId, Comm, Core, Recorder, Sent, ToClient, ToWorker, WorkerId, WorkerSpec};
+use blockwork_worker::ToScheduler;
+use rustc_hash::FxHashMap;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::conn::{self, post, spawn_writer, FrameReader, Outbox};
+use crate::error::{ConnError, RuntimeError};
+
+/// How a scheduler server runs.
+#[derive(Clone, Debug)]
+pub struct SchedulerOptions {
+    /// The state machine's settings.
+    pub config: blockwork_scheduler::Config,
+    /// Its name in handshakes.
+    pub name: String,
+    /// A token every client and worker must present.
+    pub token: Option<String>,
+    /// How often the core's clock ticks (heartbeat checks, stealing).
+    pub tick: Duration,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        SchedulerOptions {
+            config: blockwork_scheduler::Config::default(),
+            name: "scheduler".into(),
+            token: None,
+            tick: Duration::from_millis(100),
+        }
+    }
+}
+
+/// The scheduler server.
+pub struct Scheduler;
+
+/// A running scheduler server; [`SchedulerHandle::shutdown`] (or drop)
+/// stops it and closes every connection.
+pub struct SchedulerHandle {
+    stop: watch::Sender<bool>,
+    address: SocketAddr,
+}
+
+impl SchedulerHandle {
+    /// The address it listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Stops accepting, stops the loop and closes every connection.
+    pub fn shutdown(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Drop for SchedulerHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl Scheduler {
+    /// Binds `addr` (`host:port`; port 0 picks one) and serves in the
+    /// current tokio runtime with default options.
+    pub async fn bind(addr: &str) -> Result<(SchedulerHandle, SocketAddr), RuntimeError> {
+        Scheduler::bind_with(addr, SchedulerOptions::default()).await
+    }
+
+    /// Binds `addr` and serves with `options`.
+    pub async fn bind_with(
+        addr: &str,
+        options: SchedulerOptions,
+    ) -> Result<(SchedulerHandle, SocketAddr), RuntimeError> {
+        let core = Core::new(options.config.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
+        let bind_err = |e: std::io::Error| RuntimeError::Conn { what: format!("binding {addr}"), source: e.into() };
+        let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
+        let local = listener.local_addr().map_err(bind_err)?;
+        let (stop, stopped) = watch::channel(false);
+        let (events, rx) = mpsc::unbounded_channel();
+        let mut acceptor = Acceptor::new(Role::Scheduler, options.name.clone(), &[Role::Client, Role::Worker]);
+        acceptor.token = options.token.clone();
+        let acceptor = Arc::new(acceptor);
+        tokio::spawn(run_loop(core, rx, options.tick, stopped.clone()));
+        tokio::spawn(accept_loop(listener, acceptor, events, stopped));
+        Ok((SchedulerHandle { stop, address: local }, local))
+    }
+}
+
+/// What the connections and helpers tell the loop.
+enum Event {
+    ClientConnected { out: Outbox, reply: oneshot::Sender<ClientId> },
+    Client(ClientId, ClientToScheduler),
+    ClientGone(ClientId),
+    WorkerJoined { spec: WorkerSpec, out: Outbox, reply: oneshot::Sender<Result<WorkerId, String>> },
+    Worker(WorkerId, WorkerToScheduler),
+    WorkerGone(WorkerId),
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: Arc<Acceptor>,
+    events: mpsc::UnboundedSender<Event>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            res = listener.accept() => match res {
+                Ok((stream, peer)) => {
+                    let (acceptor, events, stopped) = (acceptor.clone(), events.clone(), stopped.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = serve_connection(stream, peer, &acceptor, events, stopped).await {
+                            crate::log(format_args!("scheduler: closing the connection from {peer}: {e}"));
+                        }
+                    });
+                }
+                Err(e) => crate::log(format_args!("scheduler: accept failed: {e}")),
+            },
+        }
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    acceptor: &Acceptor,
+    events: mpsc::UnboundedSender<Event>,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(), ConnError> {
+    stream.set_nodelay(true)?;
+    let (read, mut write) = stream.into_split();
+    let mut reader = FrameReader::new(read);
+    let hello = conn::accept(&mut reader, &mut write, acceptor).await?;
+    let out = spawn_writer(write, format!("{} {:?} at {peer}", hello.role.name(), hello.name));
+    match hello.role {
+        Role::Worker => {
+            let spec = match reader.message::<WorkerToScheduler>("a register").await? {
+                WorkerToScheduler::Register(spec) => spec,
+                other => return Err(ConnError::Unexpected(format!("{other:?} before register"))),
+            };
+            let (reply, id) = oneshot::channel();
+            events
+                .send(Event::WorkerJoined { spec, out: out.clone(), reply })
+                .map_err(|_| ConnError::Closed("the scheduler loop"))?;
+            let id = match id.await.map_err(|_| ConnError::Closed("the scheduler loop"))? {
+                Ok(id) => id,
+                Err(reason) => return Err(ConnError::Refused(reason)),
+            };
+            let res = read_loop(&mut reader, &mut stopped, |m| events.send(Event::Worker(id, m)).is_ok()).await;
+            let _ = events.send(Event::WorkerGone(id));
+            res
+        }
+        _ => {
+            let (reply, id) = oneshot::channel();
+            events.send(Event::ClientConnected { out, reply }).map_err(|_| ConnError::Closed("the scheduler loop"))?;
+            let id = id.await.map_err(|_| ConnError::Closed("the scheduler loop"))?;
+            let res = read_loop(&mut reader, &mut stopped, |m| {
+                let close = matches!(m, ClientToScheduler::Close);
+                events.send(Event::Client(id, m)).is_ok() && !close
+            })
+            .await;
+            let _ = events.send(Event::ClientGone(id));
+            res
+        }
+    }
+}
+
+/// Reads messages of type `M` and hands each to `route` until the peer
+/// closes, `route` says stop, the server stops, or the protocol breaks.
+async fn read_loop<M: Message>(
+    reader: &mut FrameReader,
+    stopped: &mut watch::Receiver<bool>,
+    mut route: impl FnMut(M) -> bool,
+) -> Result<(), ConnError> {
+    loop {
+        let frame = tokio::select! {
+            _ = stopped.changed() => return Ok(()),
+            f = reader.next() => f?,
+        };
+        let Some(frame) = frame else { return Ok(()) };
+        if !route(M::from_frame(frame)?) {
+            return Ok(());
+        }
+    }
+}
+
+/// The loop's [`Comm`]: encodes each message onto its connection.
+struct Outboxes {
+    workers: FxHashMap<WorkerId, Outbox>,
+    clients: FxHashMap<ClientId, Outbox>,
+}
+
+impl Comm for Outboxes {
+    fn send_worker(&mut self, worker: WorkerId, msg: ToWorker) {
+        if let Some(out) = self.workers.get(&worker) {
+            post(out, &SchedulerToWorker::Request(msg), "a worker");
+        }
+    }
+    fn send_client(&mut self, client: ClientId, msg: ToClient) {
+        if let Some(out) = self.clients.get(&client) {
+            post(out, &SchedulerToClient::KeyState(msg), "a client");
+        }
+    }
+}
+
+async fn run_loop(
+    mut core: Core,
+    mut events: mpsc::UnboundedReceiver<Event>,
+    tick: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let start = Instant::now();
+    let mut comm = Outboxes { workers: FxHashMap::default(), clients: FxHashMap::default() };
+    let mut timer = tokio::time::interval(tick);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let ev = tokio::select! {
+            _ = stopped.changed() => return,
+            _ = timer.tick() => {
+                reactor::on_tick(&mut core, &mut comm, start.elapsed());
+                continue;
+            }
+            ev = events.recv() => match ev {
+                Some(ev) => ev,
+                None => return,
+            },
+        };
+        let now = start.elapsed();
+        match ev {
+            Event::ClientConnected { out, reply } => {
+                let id = reactor::on_client_connected(&mut core);
+                comm.clients.insert(id, out);
+                let _ = reply.send(id);
+            }
+            Event::Client(id, msg) => on_client_message(&mut core, &mut comm, id, msg),
+            Event::ClientGone(id) => {
+                comm.clients.remove(&id);
+                reactor::on_client_disconnected(&mut core, &mut comm, id);
+            }
+            Event::WorkerJoined { spec, out, reply } => {
+                let address = spec.address.clone();
+                // The worker's id is known only once it joined: what the
+                // core sends it while joining is recorded, then replayed
+                // after the registered answer.
+                let mut rec = Recorder::default();
+                match reactor::on_worker_joined(&mut core, &mut rec, now, spec) {
+                    Ok(id) => {
+                        post(&out, &SchedulerToWorker::Registered { id }, "a worker");
+                        comm.workers.insert(id, out);
+                        for sent in rec.take() {
+                            match sent {
+                                Sent::Worker(w, m) => comm.send_worker(w, m),
+                                Sent::Client(c, m) => comm.send_client(c, m),
+                            }
+                        }
+                        let _ = reply.send(Ok(id));
+                        crate::log(format_args!("scheduler: worker {} joined at {address}", id.0));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e.to_string()));
+                    }
+                }
+            }
+            Event::Worker(id, msg) => on_worker_message(&mut core, &mut comm, now, id, msg),
+            Event::WorkerGone(id) => {
+                comm.workers.remove(&id);
+                reactor::on_worker_removed(&mut core, &mut comm, id);
+                crate::log(format_args!("scheduler: worker {} left", id.0));
+            }
+        }
+    }
+}
+
+fn on_client_message(core: &mut Core, comm: &mut Outboxes, id: ClientId, msg: ClientToScheduler) {
+    match msg {
+        ClientToScheduler::UpdateGraph(update) => {
+            if let Err(e) = reactor::on_update_graph(core, comm, id, update) {
+                if let Some(out) = comm.clients.get(&id) {
+                    post(out, &SchedulerToClient::UpdateRefused { message: e.to_string() }, "a client");
+                }
+            }
+        }
+        ClientToScheduler::ReleaseKeys(keys) => reactor::on_release_keys(core, comm, id, &keys),
+        ClientToScheduler::CancelKeys { keys, force } => reactor::on_cancel_keys(core, comm, id, &keys, force),
+        ClientToScheduler::Gather { keys } => {
+            let Some(out) = comm.clients.get(&id).cloned() else { return };
+            gather(core, keys, out);
+        }
+        ClientToScheduler::Scatter { .. } => {
+            if let Some(out) = comm.clients.get(&id) {
+                let message = "scatter is not supported by this scheduler yet".to_string();
+                post(out, &SchedulerToClient::UpdateRefused { message }, "a client");
+            }
+        }
+        ClientToScheduler::Heartbeat => {}
+        ClientToScheduler::Close => {
+            comm.clients.remove(&id);
+            reactor::on_client_disconnected(core, comm, id);
+        }
+    }
+}
+
+fn on_worker_message(core: &mut Core, comm: &mut Outboxes, now: Duration, id: WorkerId, msg: WorkerToScheduler) {
+    match msg {
+        WorkerToScheduler::Register(_) => {
+            crate::log(format_args!("scheduler: worker {} registered twice; ignored", id.0));
+        }
+        WorkerToScheduler::Heartbeat(m) => reactor::on_heartbeat(core, now, id, m),
+        WorkerToScheduler::Report(r) => match r {
+            ToScheduler::TaskFinished { key, nbytes, duration } => {
+                reactor::on_task_finished(core, comm, now, id, &key, nbytes, duration)
+            }
+            ToScheduler::TaskErred { key, message } => reactor::on_task_erred(core, comm, now, id, &key, &message),
+            ToScheduler::FetchFailed { key, dep, holder } => {
+                reactor::on_fetch_failed(core, comm, now, id, &key, &dep, holder)
+            }
+            ToScheduler::StealResponse { key, id: steal, outcome } => {
+                reactor::on_steal_response(core, comm, now, id, &key, steal, outcome)
+            }
+            ToScheduler::AddKeys(keys) => reactor::on_worker_has_keys(core, comm, now, id, &keys),
+        },
+    }
+}
+
+/// Serves a client's gather off the loop: asks each holder's data port
+/// for its share of the keys and answers with what came back.
+fn gather(core: &Core, keys: Vec<Key>, out: Outbox) {
+    let mut by_address: FxHashMap<Arc<str>, Vec<Key>> = FxHashMap::default();
+    let mut missing = Vec::new();
+    for key in keys {
+        let holder = core.who_has(&key).and_then(|ws| ws.iter().find_map(|&w| core.worker_info(w)));
+        match holder {
+            Some(info) => by_address.entry(info.address).or_default().push(key),
+            None => missing.push(key),
+        }
+    }
+    tokio::spawn(async move {
+        let mut data: Vec<(Key, Value)> = Vec::new();
+        for (address, keys) in by_address {
+            match fetch_from(&address, &keys, None).await {
+                Ok(PeerMessage::Data { data: d, missing: m }) => {
+                    data.extend(d);
+                    missing.extend(m);
+                }
+                Ok(_) => missing.extend(keys),
+                Err(e) => {
+                    crate::log(format_args!("scheduler: gathering from {address} failed: {e}"));
+                    missing.extend(keys);
+                }
+            }
+        }
+        post(&out, &SchedulerToClient::GatherReply { data, missing }, "a client");
+    });
+}
+
+/// Asks the data port at `address` for `keys` (as the scheduler when
+/// `requester` is `None`, else as that worker) and returns its answer.
+pub(crate) async fn fetch_from(
+    address: &str,
+    keys: &[Key],
+    requester: Option<WorkerId>,
+) -> Result<PeerMessage, ConnError> {
+    let role = if requester.is_some() { Role::Worker } else { Role::Scheduler };
+    let (mut reader, mut write, _, _) = conn::connect(address, role, "data", None).await?;
+    conn::send(&mut write, &PeerMessage::GetData { keys: keys.to_vec(), requester }).await?;
+    reader.message::<PeerMessage>("the data").await
+}

@@ -1,0 +1,524 @@
+//! The worker server: TCP and threads around [`blockwork_worker::WorkerState`].
+//!
+//! ```text
+//!  scheduler conn ──ToWorker──────────────────┐
+//!  data port (peers) ──get-data───────────────┤
+//!  task threads ──finished / erred────────────┤ Event (mpsc)
+//!  fetch tasks ──data / busy / failed─────────┤
+//!  timer ──tick, heartbeat────────────────────┤
+//!                                             ▼
+//!            one loop owns WorkerState and the store (key → value)
+//!               │ ToScheduler → scheduler writer
+//!               │ Execute → task threads     Fetch → a fetch task (connects to the peer's data port)
+//!               │ SendData / Busy → the waiting data-port connection      DropData → store
+//! ```
+//!
+//! The state machine decides; this module moves values between the store,
+//! the threads and the sockets. A data-port request from the scheduler (a
+//! client's gather, with no requester id) is answered from the store
+//! directly: it is not a transfer between workers.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use blockwork_graph::{FusedPanic, Key, Value};
+use blockwork_protocol::{decode_task, Acceptor, Message, PeerMessage, Role, SchedulerToWorker, WorkerToScheduler};
+use blockwork_scheduler::{Payload, WorkerId, WorkerSpec};
+use blockwork_worker::{Event, Instruction, Out, Recorder, WorkerState};
+use rustc_hash::FxHashMap;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::conn::{self, post, spawn_writer, FrameReader, Outbox};
+use crate::error::{ConnError, RuntimeError};
+
+/// How a worker server runs.
+#[derive(Clone, Debug)]
+pub struct WorkerOptions {
+    /// Threads running tasks.
+    pub nthreads: u32,
+    /// Its name in handshakes and logs.
+    pub name: String,
+    /// Where its data port listens (`host:port`; port 0 picks one). The
+    /// address told to the scheduler is the IP this worker reaches the
+    /// scheduler from, with this port.
+    pub listen: String,
+    /// Memory it may use, bytes (reported to the scheduler).
+    pub memory_limit: u64,
+    /// A token to present to the scheduler.
+    pub token: Option<String>,
+    /// How often it heartbeats.
+    pub heartbeat: Duration,
+    /// How often the state machine's clock ticks (busy peers' backoff).
+    pub tick: Duration,
+}
+
+impl WorkerOptions {
+    /// Defaults for `nthreads` threads and a name.
+    pub fn new(nthreads: u32, name: impl Into<String>) -> Self {
+        WorkerOptions {
+            nthreads,
+            name: name.into(),
+            listen: "0.0.0.0:0".into(),
+            memory_limit: 0,
+            token: None,
+            heartbeat: Duration::from_secs(1),
+            tick: Duration::from_millis(50),
+        }
+    }
+}
+
+/// The worker server.
+pub struct Worker;
+
+/// A running worker; [`WorkerHandle::shutdown`] (or drop) stops it.
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    id: WorkerId,
+    address: String,
+    stats: Arc<WorkerStats>,
+}
+
+/// Counters of what a worker did, for tests and diagnostics.
+#[derive(Default, Debug)]
+pub struct WorkerStats {
+    /// Tasks run to completion (finished or erred).
+    pub tasks_run: AtomicU64,
+    /// Values received from peers.
+    pub keys_fetched: AtomicU64,
+    /// Values sent to peers.
+    pub keys_served: AtomicU64,
+}
+
+impl WorkerHandle {
+    /// Its id in the cluster.
+    pub fn id(&self) -> WorkerId {
+        self.id
+    }
+
+    /// The address of its data port, as told to the scheduler.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// What it did so far.
+    pub fn stats(&self) -> &WorkerStats {
+        &self.stats
+    }
+
+    /// Closes its connections and stops its loop; its threads end after
+    /// their current task.
+    pub fn shutdown(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl Worker {
+    /// Connects to the scheduler at `scheduler` (`host:port`), registers
+    /// with `nthreads` threads, and serves in the current tokio runtime.
+    pub async fn start(scheduler: &str, nthreads: u32, name: &str) -> Result<WorkerHandle, RuntimeError> {
+        Worker::start_with(scheduler, WorkerOptions::new(nthreads, name)).await
+    }
+
+    /// Connects, registers and serves with `options`.
+    pub async fn start_with(scheduler: &str, options: WorkerOptions) -> Result<WorkerHandle, RuntimeError> {
+        let state_config = blockwork_worker::Config::new(options.nthreads);
+        state_config.validate().map_err(|e| RuntimeError::Config(e.to_string()))?;
+        let err = |what: String| move |source: ConnError| RuntimeError::Conn { what: what.clone(), source };
+        let listener = TcpListener::bind(&options.listen)
+            .await
+            .map_err(|e| err(format!("binding the data port {}", options.listen))(e.into()))?;
+        let port = listener.local_addr().map_err(|e| err("the data port".into())(e.into()))?.port();
+        let (mut reader, mut write, _, info) =
+            conn::connect(scheduler, Role::Worker, &options.name, options.token.clone())
+                .await
+                .map_err(err(format!("connecting to the scheduler at {scheduler}")))?;
+        let address = SocketAddr::new(info.local.ip(), port).to_string();
+        let spec = WorkerSpec {
+            address: address.as_str().into(),
+            nthreads: options.nthreads,
+            memory_limit: options.memory_limit,
+            resources: Vec::new(),
+        };
+        let registering = err(format!("registering with the scheduler at {scheduler}"));
+        conn::send(&mut write, &WorkerToScheduler::Register(spec)).await.map_err(&registering)?;
+        let id = match reader.message::<SchedulerToWorker>("the registered answer").await {
+            Ok(SchedulerToWorker::Registered { id }) => id,
+            Ok(other) => return Err(registering(ConnError::Unexpected(format!("{other:?} before registered")))),
+            Err(ConnError::Closed(_)) => {
+                return Err(RuntimeError::Rejected {
+                    name: options.name.clone(),
+                    reason: "the scheduler closed the connection (see its log)".into(),
+                })
+            }
+            Err(e) => return Err(registering(e)),
+        };
+        let state = WorkerState::new(id, state_config).map_err(|e| RuntimeError::Config(e.to_string()))?;
+        let (stop, stopped) = watch::channel(false);
+        let (events, rx) = mpsc::unbounded_channel();
+        let stats = Arc::new(WorkerStats::default());
+        let to_scheduler = spawn_writer(write, format!("the scheduler at {scheduler}"));
+        let pool = ThreadPool::start(options.nthreads, &options.name, events.clone(), stats.clone());
+
+        // The scheduler connection: its messages go to the loop; its end
+        // ends the worker.
+        let (ev, mut st) = (events.clone(), stopped.clone());
+        tokio::spawn(async move {
+            loop {
+                let frame = tokio::select! {
+                    _ = st.changed() => return,
+                    f = reader.next() => f,
+                };
+                let msg = match frame.and_then(|f| match f {
+                    Some(f) => SchedulerToWorker::from_frame(f).map(Some).map_err(ConnError::from),
+                    None => Ok(None),
+                }) {
+                    Ok(Some(SchedulerToWorker::Request(req))) => req,
+                    Ok(Some(SchedulerToWorker::Registered { .. })) => continue,
+                    Ok(None) => {
+                        let _ = ev.send(WEvent::SchedulerLost("the scheduler closed the connection".into()));
+                        return;
+                    }
+                    Err(e) => {
+                        let _ = ev.send(WEvent::SchedulerLost(e.to_string()));
+                        return;
+                    }
+                };
+                if ev.send(WEvent::State(Event::Scheduler(msg))).is_err() {
+                    return;
+                }
+            }
+        });
+
+        let acceptor =
+            Arc::new(Acceptor::new(Role::Worker, options.name.clone(), &[Role::Worker, Role::Client, Role::Scheduler]));
+        tokio::spawn(data_port(listener, acceptor, events.clone(), stopped.clone()));
+        let shell = Shell {
+            state,
+            store: FxHashMap::default(),
+            to_scheduler,
+            pool,
+            events,
+            pending: FxHashMap::default(),
+            name: options.name.clone(),
+            stats: stats.clone(),
+            start: Instant::now(),
+        };
+        tokio::spawn(shell.run(rx, stopped, options.heartbeat, options.tick));
+        Ok(WorkerHandle { stop, id, address, stats })
+    }
+}
+
+/// What reaches the worker's loop.
+enum WEvent {
+    /// An event for the state machine, as it is.
+    State(Event),
+    /// A task ended on a thread.
+    TaskDone { key: Key, result: Result<Value, String>, duration: Duration },
+    /// A transfer from a peer ended.
+    Fetched { peer: WorkerId, result: Result<PeerMessage, ConnError> },
+    /// A peer asks for keys; answer on `reply`.
+    PeerRequest { from: WorkerId, keys: Vec<Key>, reply: oneshot::Sender<PeerMessage> },
+    /// The scheduler (a gather) asks for keys.
+    Gather { keys: Vec<Key>, reply: oneshot::Sender<PeerMessage> },
+    /// The scheduler connection ended.
+    SchedulerLost(String),
+}
+
+struct Shell {
+    state: WorkerState,
+    store: FxHashMap<Key, Value>,
+    to_scheduler: Outbox,
+    pool: ThreadPool,
+    events: mpsc::UnboundedSender<WEvent>,
+    /// Data-port requests waiting for the state machine's answer, per peer.
+    pending: FxHashMap<WorkerId, VecDeque<oneshot::Sender<PeerMessage>>>,
+    name: String,
+    stats: Arc<WorkerStats>,
+    start: Instant,
+}
+
+impl Shell {
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<WEvent>,
+        mut stopped: watch::Receiver<bool>,
+        heartbeat: Duration,
+        tick: Duration,
+    ) {
+        let mut port = Recorder::default();
+        let mut beat = tokio::time::interval(heartbeat);
+        let mut ticks = tokio::time::interval(tick);
+        loop {
+            tokio::select! {
+                _ = stopped.changed() => return,
+                _ = beat.tick() => {
+                    post(&self.to_scheduler, &WorkerToScheduler::Heartbeat(self.state.memory_report()), "the scheduler");
+                }
+                _ = ticks.tick() => {
+                    let now = self.start.elapsed();
+                    self.state.handle(&mut port, Event::Tick { now });
+                }
+                ev = rx.recv() => match ev {
+                    None => return,
+                    Some(WEvent::SchedulerLost(why)) => {
+                        crate::log(format_args!("worker {}: lost the scheduler ({why}); stopping", self.name));
+                        return;
+                    }
+                    Some(ev) => self.on_event(&mut port, ev),
+                },
+            }
+            for out in port.take() {
+                self.apply(out);
+            }
+        }
+    }
+
+    fn on_event(&mut self, port: &mut Recorder, ev: WEvent) {
+        match ev {
+            WEvent::State(e) => self.state.handle(port, e),
+            WEvent::TaskDone { key, result, duration } => match result {
+                Ok(v) => {
+                    let nbytes = v.nbytes() as u64;
+                    self.store.insert(key.clone(), v);
+                    self.state.handle(port, Event::TaskFinished { key, nbytes, duration });
+                }
+                Err(message) => self.state.handle(port, Event::TaskErred { key, message: message.into() }),
+            },
+            WEvent::Fetched { peer, result } => match result {
+                Ok(PeerMessage::Data { data, missing }) => {
+                    self.stats.keys_fetched.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    let mut sizes = Vec::with_capacity(data.len());
+                    for (k, v) in data {
+                        sizes.push((k.clone(), v.nbytes() as u64));
+                        self.store.insert(k, v);
+                    }
+                    self.state.handle(port, Event::FetchDone { peer, data: sizes, missing });
+                }
+                Ok(PeerMessage::Busy) => {
+                    self.state.handle(port, Event::PeerBusy { now: self.start.elapsed(), peer });
+                }
+                Ok(PeerMessage::GetData { .. }) => {
+                    crate::log(format_args!("worker {}: peer {} answered get-data with get-data", self.name, peer.0));
+                    self.state.handle(port, Event::FetchFailed { peer });
+                }
+                Err(e) => {
+                    crate::log(format_args!("worker {}: fetching from peer {} failed: {e}", self.name, peer.0));
+                    self.state.handle(port, Event::FetchFailed { peer });
+                }
+            },
+            WEvent::PeerRequest { from, keys, reply } => {
+                self.pending.entry(from).or_default().push_back(reply);
+                self.state.handle(port, Event::DataRequested { from, keys });
+            }
+            WEvent::Gather { keys, reply } => {
+                let (mut data, mut missing) = (Vec::new(), Vec::new());
+                for k in keys {
+                    match self.store.get(&k) {
+                        Some(v) => data.push((k, v.clone())),
+                        None => missing.push(k),
+                    }
+                }
+                data.shrink_to_fit();
+                let _ = reply.send(PeerMessage::Data { data, missing });
+            }
+            WEvent::SchedulerLost(_) => {}
+        }
+    }
+
+    fn apply(&mut self, out: Out) {
+        match out {
+            Out::Scheduler(m) => post(&self.to_scheduler, &WorkerToScheduler::Report(m), "the scheduler"),
+            Out::Runtime(Instruction::Execute { key, payload, inputs }) => {
+                let values = inputs.iter().map(|k| (k.clone(), self.store.get(k).cloned())).collect();
+                self.pool.submit(Job { key, payload, inputs: values });
+            }
+            Out::Runtime(Instruction::Fetch { peer, address, keys }) => {
+                let (events, me) = (self.events.clone(), self.state.id());
+                tokio::spawn(async move {
+                    let result = crate::scheduler::fetch_from(&address, &keys, Some(me)).await;
+                    let _ = events.send(WEvent::Fetched { peer, result });
+                });
+            }
+            Out::Runtime(Instruction::SendData { to, keys, missing }) => {
+                let data: Vec<(Key, Value)> =
+                    keys.into_iter().filter_map(|k| self.store.get(&k).cloned().map(|v| (k, v))).collect();
+                self.stats.keys_served.fetch_add(data.len() as u64, Ordering::Relaxed);
+                self.answer(to, PeerMessage::Data { data, missing });
+            }
+            Out::Runtime(Instruction::Busy { to }) => self.answer(to, PeerMessage::Busy),
+            Out::Runtime(Instruction::DropData(key)) => {
+                self.store.remove(&key);
+            }
+        }
+    }
+
+    /// Answers the oldest pending request of `to`; the connection reports
+    /// `DataSent` once written.
+    fn answer(&mut self, to: WorkerId, msg: PeerMessage) {
+        let reply = self.pending.get_mut(&to).and_then(VecDeque::pop_front);
+        if self.pending.get(&to).is_some_and(VecDeque::is_empty) {
+            self.pending.remove(&to);
+        }
+        match reply {
+            Some(reply) => {
+                let _ = reply.send(msg);
+            }
+            None => crate::log(format_args!("worker {}: an answer for peer {} nobody waits for", self.name, to.0)),
+        }
+    }
+}
+
+/// The data port: peers, the scheduler and clients ask for values.
+async fn data_port(
+    listener: TcpListener,
+    acceptor: Arc<Acceptor>,
+    events: mpsc::UnboundedSender<WEvent>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            res = listener.accept() => match res {
+                Ok((stream, peer)) => {
+                    let (acceptor, events, stopped) = (acceptor.clone(), events.clone(), stopped.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = serve_peer(stream, &acceptor, events, stopped).await {
+                            crate::log(format_args!("data port: closing the connection from {peer}: {e}"));
+                        }
+                    });
+                }
+                Err(e) => crate::log(format_args!("data port: accept failed: {e}")),
+            },
+        }
+    }
+}
+
+async fn serve_peer(
+    stream: TcpStream,
+    acceptor: &Acceptor,
+    events: mpsc::UnboundedSender<WEvent>,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(), ConnError> {
+    stream.set_nodelay(true)?;
+    let (read, mut write) = stream.into_split();
+    let mut reader = FrameReader::new(read);
+    conn::accept(&mut reader, &mut write, acceptor).await?;
+    loop {
+        let frame = tokio::select! {
+            _ = stopped.changed() => return Ok(()),
+            f = reader.next() => f?,
+        };
+        let Some(frame) = frame else { return Ok(()) };
+        let (keys, requester) = match PeerMessage::from_frame(frame)? {
+            PeerMessage::GetData { keys, requester } => (keys, requester),
+            other => return Err(ConnError::Unexpected(format!("{other:?} on a data port"))),
+        };
+        let (reply, answer) = oneshot::channel();
+        let ev = match requester {
+            Some(from) => WEvent::PeerRequest { from, keys, reply },
+            None => WEvent::Gather { keys, reply },
+        };
+        if events.send(ev).is_err() {
+            return Ok(());
+        }
+        let Ok(msg) = answer.await else { return Ok(()) };
+        let res = conn::send(&mut write, &msg).await;
+        if let (Some(to), PeerMessage::Data { .. }) = (requester, &msg) {
+            let _ = events.send(WEvent::State(Event::DataSent { to }));
+        }
+        res?;
+    }
+}
+
+/// A task for a thread: its payload and its input values.
+struct Job {
+    key: Key,
+    payload: Payload,
+    inputs: Vec<(Key, Option<Value>)>,
+}
+
+/// `nthreads` std threads taking jobs from one queue.
+struct ThreadPool {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl ThreadPool {
+    fn start(nthreads: u32, name: &str, events: mpsc::UnboundedSender<WEvent>, stats: Arc<WorkerStats>) -> Self {
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..nthreads {
+            let (rx, events, stats) = (rx.clone(), events.clone(), stats.clone());
+            let spawned = std::thread::Builder::new().name(format!("{name}-task-{i}")).spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok(job) = job else { return };
+                let started = Instant::now();
+                let result = run_job(&job);
+                stats.tasks_run.fetch_add(1, Ordering::Relaxed);
+                let done = WEvent::TaskDone { key: job.key, result, duration: started.elapsed() };
+                if events.send(done).is_err() {
+                    return;
+                }
+            });
+            if let Err(e) = spawned {
+                crate::log(format_args!("worker {name}: cannot start task thread {i}: {e}"));
+            }
+        }
+        ThreadPool { jobs }
+    }
+
+    fn submit(&self, job: Job) {
+        // The threads end only when this sender is dropped.
+        let _ = self.jobs.send(job);
+    }
+}
+
+/// Decodes and evaluates a task; an error or a panic becomes a message
+/// naming the key at fault.
+fn run_job(job: &Job) -> Result<Value, String> {
+    let task = decode_task(&job.key, &job.payload).map_err(|e| e.to_string())?;
+    let mut inputs: FxHashMap<&Key, Value> = FxHashMap::default();
+    for (k, v) in &job.inputs {
+        match v {
+            Some(v) => {
+                inputs.insert(k, v.clone());
+            }
+            None => return Err(format!("input {k} is not in this worker's store")),
+        }
+    }
+    let lookup = |k: &Key| inputs.get(k).cloned().unwrap_or_default();
+    match catch_unwind(AssertUnwindSafe(|| task.eval(&lookup))) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(match e.key {
+            Some(k) if k != job.key => format!("in fused task {k}: {}", e.message),
+            _ => e.message,
+        }),
+        Err(payload) => match payload.downcast::<FusedPanic>() {
+            Ok(fused) => Err(format!("fused task {} panicked: {}", fused.key, panic_message(fused.payload))),
+            Err(payload) => Err(format!("panicked: {}", panic_message(payload))),
+        },
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}
