@@ -211,6 +211,19 @@ impl<T: Element> Array<T> {
         Ok(out)
     }
 
+    /// Assembles block values computed elsewhere (by a cluster's
+    /// `Client::compute(graph, &keys)`), given in the order of
+    /// [`Array::keys`], into one ndarray.
+    pub fn assemble(&self, values: Vec<Value>) -> Result<ArrayD<T>> {
+        let idxs: Vec<Vec<u32>> = self.chunks.indices().collect();
+        if idxs.len() != values.len() {
+            return Err(ArrayError::Argument(format!("{} values for an array of {} blocks", values.len(), idxs.len())));
+        }
+        let mut out = ArrayD::from_elem(IxDyn(&self.shape), T::default());
+        self.write_blocks(idxs.into_iter().zip(values).collect(), &mut out)?;
+        Ok(out)
+    }
+
     /// Computes a 0-d array (a reduction over every axis) to its value.
     pub fn compute_scalar(&self) -> Result<T> {
         self.compute_scalar_with(&Config::default())

@@ -124,6 +124,32 @@ fn decode_arg(meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
     }
 }
 
+/// Registers every array kernel (the named functions array tasks run)
+/// and the codecs of blocks and partials: what a process needs to run
+/// array tasks that arrive from elsewhere. Worker processes call it at
+/// start-up; it is cheap and idempotent.
+pub fn register() {
+    use crate::ops;
+    for f in [
+        &crate::creation::GENERATE,
+        &crate::npy::READ_NPY,
+        &ops::elementwise::ELEMWISE,
+        &ops::fused::FUSED,
+        &ops::reduce::REDUCE,
+        &ops::rechunk::ASSEMBLE,
+        &ops::shape::TRANSPOSE,
+        &ops::slice::GETITEM,
+        &ops::reshape::RESHAPE,
+        &ops::join::EXPAND_DIMS,
+        &ops::map::CUMULATIVE,
+        &ops::overlap::GATHER,
+        &ops::linalg::MATMUL,
+    ] {
+        blockwork_graph::register(f);
+    }
+    register_codecs();
+}
+
 /// Registers the codecs of every array block type and reduction partial
 /// (once per process; later calls do nothing).
 pub fn register_codecs() {

@@ -192,7 +192,7 @@ pub(crate) fn generated_source<T: Element>(params: &Value) -> Result<Generated<T
 /// graph optimizer inlines them into each reader (see
 /// `blockwork_graph::inline_cheap`), so `random(..)` feeding three
 /// operations is drawn three times instead of held in memory in between.
-static GENERATE: NamedFn = NamedFn::cheap("blockwork.array.generate", generate);
+pub(crate) static GENERATE: NamedFn = NamedFn::cheap("blockwork.array.generate", generate);
 
 fn generated<T: Element>(gen: Gen, shape: &[usize], chunks: impl Into<ChunkSpec>, abc: [Value; 3]) -> Result<Array<T>> {
     blockwork_graph::register(&GENERATE);

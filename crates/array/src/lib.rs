@@ -48,7 +48,7 @@ mod rng;
 pub use array::Array;
 pub use block::Block;
 pub use chunks::{parse_bytes, ChunkSpec, Chunks, AUTO_BLOCK_BYTES};
-pub use codec::register_codecs;
+pub use codec::{register, register_codecs};
 pub use creation::{arange, empty, eye, from_ndarray, fromfunction, full, linspace, ones, pattern, random, zeros};
 pub use dtype::{DType, Element, Float, Numeric};
 pub use error::{ArrayError, Result};

@@ -158,7 +158,7 @@ fn read_typed<T: Element>(path: &Path, offset: u64, shape: &[usize], boff: &[usi
     Ok(Block::Dense(ArrayD::from_shape_vec(IxDyn(bshape), out).map_err(TaskError::new)?).into_value())
 }
 
-static READ_NPY: NamedFn = NamedFn::new("blockwork.array.read_npy", read_block);
+pub(crate) static READ_NPY: NamedFn = NamedFn::new("blockwork.array.read_npy", read_block);
 
 /// Opens a `.npy` file as an array of `T` cut into `chunks`. The element
 /// type must match the file's; Fortran-order files are not read (NumPy

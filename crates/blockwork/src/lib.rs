@@ -29,12 +29,22 @@
 //! | [`local`] | `blockwork-local` | the sync and threaded schedulers, callbacks, progress bar, profilers |
 //! | [`delayed`] | `blockwork-delayed` | lazy function calls |
 //! | [`array`] | `blockwork-array` | chunked N-d arrays (NumPy's API over ndarray blocks) |
+//! | [`distributed`] | `blockwork-runtime` | a cluster over TCP: scheduler and worker servers, `Client`, `LocalCluster` |
 
 pub use blockwork_array as array;
 pub use blockwork_delayed as delayed;
 pub use blockwork_graph as graph;
 pub use blockwork_local as local;
+pub use blockwork_runtime as distributed;
 
 pub use blockwork_delayed::{compute, compute_with, Delayed};
 pub use blockwork_graph::{Graph, GraphError, Key, Value};
 pub use blockwork_local::{CancelToken, ComputeError, Config, Profiler, ProgressBar, ResourceProfiler, Scheduler};
+
+/// Registers every built-in named function and codec (array kernels,
+/// block codecs): what a process needs to run tasks that arrive from a
+/// cluster. `blockwork worker` calls it; so should a user's own binary
+/// that acts as a worker, after registering its own functions.
+pub fn register_builtins() {
+    blockwork_array::register();
+}

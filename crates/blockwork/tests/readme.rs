@@ -83,3 +83,20 @@ fn arrays() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(a.shape(), &[50, 50]);
     Ok(())
 }
+
+#[test]
+fn arrays_on_a_local_cluster() -> Result<(), Box<dyn std::error::Error>> {
+    use bw::array as bwa;
+    bw::register_builtins();
+    let cluster = bw::distributed::LocalCluster::start(2, 1)?;
+    let client = cluster.client()?;
+    let x = bwa::random::random(&[120, 120], [40, 40], 5)?;
+    let y = (&x + &x.t()).sub(x.mean_axis(0)?)?;
+    let local = y.compute()?;
+    let remote = y.assemble(client.compute(y.graph()?, &y.keys())?)?;
+    assert!(local.iter().zip(remote.iter()).all(|(a, b)| (a - b).abs() < 1e-12));
+    let s = x.dot(&(&x.t() + 1.0))?.std(0);
+    let v = s.assemble(client.compute(s.graph()?, &s.keys())?)?;
+    assert!((v[[]] - s.compute_scalar()?).abs() < 1e-9);
+    Ok(())
+}

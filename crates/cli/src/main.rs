@@ -1,6 +1,7 @@
 //! The `blockwork` command.
 
 mod demo;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -17,11 +18,17 @@ enum Command {
     /// Runs the demo: a delayed pipeline, then a big graph of no-op tasks
     /// with a progress bar and a profile.
     Demo(demo::DemoArgs),
+    /// Runs a scheduler: `blockwork scheduler --port 8786`.
+    Scheduler(serve::SchedulerArgs),
+    /// Runs a worker of a scheduler: `blockwork worker tcp://HOST:8786`.
+    Worker(serve::WorkerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Scheduler(args) => serve::scheduler(args),
+        Command::Worker(args) => serve::worker(args),
     }
 }

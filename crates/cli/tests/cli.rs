@@ -52,3 +52,43 @@ fn help_lists_the_demo() {
     let out = blockwork().arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("demo"));
 }
+
+/// A scheduler and two worker processes started with the CLI compute an
+/// array expression sent by a client in this process.
+#[test]
+fn scheduler_and_workers_as_processes() {
+    use blockwork::array as bwa;
+    blockwork::register_builtins();
+    let mut sched =
+        blockwork().args(["scheduler", "--port", "0", "--host", "127.0.0.1"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(sched.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().trim_start_matches("scheduler at ").to_string();
+    assert!(addr.starts_with("tcp://127.0.0.1:"), "{line}");
+    let mut workers: Vec<_> = (0..2)
+        .map(|i| {
+            let mut w = blockwork()
+                .args(["worker", &addr, "--nthreads", "1", "--name", &format!("w{i}")])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut l = String::new();
+            BufReader::new(w.stdout.take().unwrap()).read_line(&mut l).unwrap();
+            assert!(l.starts_with(&format!("worker w{i} at ")), "{l}");
+            w
+        })
+        .collect();
+    let client = blockwork::distributed::Client::connect(addr.trim_start_matches("tcp://")).unwrap();
+    let x = bwa::random::random(&[90, 90], [30, 30], 11).unwrap();
+    let y = (&x * 2.0).sub(x.mean_axis(1).unwrap().expand_dims(1).unwrap()).unwrap();
+    let got = y.assemble(client.compute(y.graph().unwrap(), &y.keys()).unwrap()).unwrap();
+    let want = y.compute().unwrap();
+    assert!(got.iter().zip(want.iter()).all(|(a, b)| (a - b).abs() < 1e-12));
+    drop(client);
+    for w in &mut workers {
+        let _ = Command::new("kill").args(["-INT", &w.id().to_string()]).status();
+        assert!(w.wait().unwrap().success());
+    }
+    let _ = Command::new("kill").args(["-INT", &sched.id().to_string()]).status();
+    assert!(sched.wait().unwrap().success());
+}

@@ -47,12 +47,14 @@ mod cluster;
 mod conn;
 mod error;
 mod scheduler;
+mod serve;
 mod worker;
 
 pub use crate::client::Client;
 pub use crate::cluster::LocalCluster;
 pub use crate::error::{ClientError, ConnError, RuntimeError};
 pub use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
+pub use crate::serve::{serve_scheduler, serve_worker, Served};
 pub use crate::worker::{Worker, WorkerHandle, WorkerOptions, WorkerStats};
 
 /// Writes one line to standard error: the runtime's log.

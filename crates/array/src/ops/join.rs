@@ -111,7 +111,7 @@ fn expand_dims_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     })
 }
 
-static EXPAND_DIMS: NamedFn = NamedFn::new("blockwork.array.expand_dims", expand_dims_kernel);
+pub(crate) static EXPAND_DIMS: NamedFn = NamedFn::new("blockwork.array.expand_dims", expand_dims_kernel);
 
 impl<T: Element> Array<T> {
     /// A new length-1 axis at `axis` (NumPy's `expand_dims`).

@@ -90,7 +90,7 @@ fn panel_product<T: Numeric + ndarray::LinalgScalar>(a: &[&Block<T>], b: &[&Bloc
     Ok(c)
 }
 
-static MATMUL: NamedFn = NamedFn::new("blockwork.array.matmul", matmul_kernel);
+pub(crate) static MATMUL: NamedFn = NamedFn::new("blockwork.array.matmul", matmul_kernel);
 
 impl<T: Numeric + ndarray::LinalgScalar> Array<T> {
     /// The matrix product of two 2-d arrays (NumPy's `a @ b`).

@@ -118,7 +118,7 @@ fn cum_typed<T: Numeric>(args: &[Value], ax: usize, prod: bool) -> TaskResult {
     Ok(Block::Dense(a).into_value())
 }
 
-static CUMULATIVE: NamedFn = NamedFn::new("blockwork.array.cumulative", cumulative);
+pub(crate) static CUMULATIVE: NamedFn = NamedFn::new("blockwork.array.cumulative", cumulative);
 
 impl<T: Numeric> Array<T> {
     fn cumulative(&self, axis: isize, prod: bool) -> Result<Array<T>> {

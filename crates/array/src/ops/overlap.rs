@@ -105,7 +105,7 @@ fn gather(params: &Value, args: Vec<Value>) -> TaskResult {
     })
 }
 
-static GATHER: NamedFn = NamedFn::new("blockwork.array.overlap", gather);
+pub(crate) static GATHER: NamedFn = NamedFn::new("blockwork.array.overlap", gather);
 
 impl<T: Element> Array<T> {
     /// Every block extended by `depth[ax]` neighbouring cells on both sides

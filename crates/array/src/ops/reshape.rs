@@ -65,7 +65,7 @@ fn reshape_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     })
 }
 
-static RESHAPE: NamedFn = NamedFn::new("blockwork.array.reshape", reshape_kernel);
+pub(crate) static RESHAPE: NamedFn = NamedFn::new("blockwork.array.reshape", reshape_kernel);
 
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 {

@@ -58,7 +58,7 @@ fn transpose_2d<T: Element>(a: ndarray::ArrayViewD<'_, T>) -> ndarray::ArrayD<T>
     ndarray::ArrayD::from_shape_vec(IxDyn(&[cols, rows]), out).expect("the shape fits the data")
 }
 
-static TRANSPOSE: NamedFn = NamedFn::new("blockwork.array.transpose", transpose_kernel);
+pub(crate) static TRANSPOSE: NamedFn = NamedFn::new("blockwork.array.transpose", transpose_kernel);
 
 impl<T: Element> Array<T> {
     /// Axes permuted: axis `i` of the result is axis `perm[i]` of `self`.

@@ -116,7 +116,7 @@ fn getitem(params: &Value, args: Vec<Value>) -> TaskResult {
     })
 }
 
-static GETITEM: NamedFn = NamedFn::new("blockwork.array.getitem", getitem);
+pub(crate) static GETITEM: NamedFn = NamedFn::new("blockwork.array.getitem", getitem);
 
 impl<T: Element> Array<T> {
     /// Basic indexing with ndarray's `s![]`: `x.slice(s![2..10;3, -1, NewAxis])`.
