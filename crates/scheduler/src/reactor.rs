@@ -231,7 +231,9 @@ pub fn on_task_erred(core: &mut Core, comm: &mut impl Comm, now: Duration, worke
 }
 
 /// A worker holds copies of `keys` it fetched. Copies of results in
-/// memory become replicas; any other is freed on it.
+/// memory become replicas; a copy of a task processing on that same
+/// worker is left alone (the worker answers the compute with it); any
+/// other is freed on it.
 pub fn on_worker_has_keys(core: &mut Core, comm: &mut impl Comm, now: Duration, worker: WorkerId, keys: &[Key]) {
     if !seen(core, worker, now) {
         return;
@@ -239,8 +241,18 @@ pub fn on_worker_has_keys(core: &mut Core, comm: &mut impl Comm, now: Duration, 
     let mut free = Vec::new();
     for key in keys {
         match core.id_of(key) {
-            Some(t) if matches!(core.t(t).state, TaskState::Memory { .. }) => add_replica(core, t, worker),
-            _ => free.push(key.clone()),
+            Some(t) => match core.t(t).state {
+                TaskState::Memory { .. } => add_replica(core, t, worker),
+                // The result was lost and is being recomputed on the very
+                // worker that fetched a copy before. The `Compute` went out
+                // first, so the worker answers it with `TaskFinished` from
+                // that copy, before it reads anything sent now: a free
+                // would land after that report and drop the result the
+                // scheduler has just recorded there.
+                TaskState::Processing(p) if p.worker == worker => {}
+                _ => free.push(key.clone()),
+            },
+            None => free.push(key.clone()),
         }
     }
     if !free.is_empty() {

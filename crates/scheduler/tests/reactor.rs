@@ -548,6 +548,37 @@ fn replicas_are_tracked_and_strays_freed() {
     assert_eq!(h.core.who_has(&k("a")), Some(&[other][..]));
 }
 
+/// A worker fetched a copy of `a`, then `a`'s only other copy was lost
+/// and its recomputation sent to that worker, before the worker's report
+/// of the copy arrived. The worker answers the compute with its copy, so
+/// the copy must not be freed: the free would reach the worker after its
+/// `TaskFinished` and drop the result the scheduler records there.
+#[test]
+fn a_copy_reported_late_by_the_worker_recomputing_it_is_kept() {
+    let mut h = H::new();
+    let c = h.client();
+    let w0 = h.worker_with("w0", 1, &[("Z", 1.0)]);
+    h.submit(c, vec![spec("a", &[], 0).resource("Z", 1.0)], &["a"]);
+    h.finish(w0, "a", 1_000);
+    // Only w1 may read `a`: it fetches a copy from w0.
+    let w1 = h.worker_with("w1", 1, &[("Z", 1.0), ("X", 1.0)]);
+    h.submit(c, vec![spec("b", &["a"], 1).resource("X", 1.0)], &["b"]);
+    assert_eq!(h.core.processing_on(&k("b")), Some(w1));
+    // w0 goes before w1's report of its copy arrives: `a` is recomputed on
+    // w1, the only worker left that can run it.
+    on_worker_removed(&mut h.core, &mut h.comm, w0);
+    let sent = h.check();
+    assert_eq!(computes(&sent, w1), ["a"]);
+    on_worker_has_keys(&mut h.core, &mut h.comm, h.now, w1, &[k("a")]);
+    let sent = h.check();
+    assert!(freed(&sent).is_empty(), "{sent:?}");
+    // The worker answers the compute from its copy, and keeps it.
+    let sent = h.finish(w1, "a", 1_000);
+    assert!(freed(&sent).is_empty(), "{sent:?}");
+    assert_eq!(h.core.who_has(&k("a")), Some(&[w1][..]));
+    assert_eq!(computes(&sent, w1), ["b"]);
+}
+
 /// Durations are learned per prefix and drive occupancy.
 #[test]
 fn durations_are_learned_per_prefix() {

@@ -38,6 +38,22 @@ fn sim_seeds_500_750() {
     run_seeds(500..750);
 }
 
+/// Seeds soaking found, each once a bug:
+/// - 2243: a peer answered busy with a backoff ending after the last
+///   message was delivered; the harness called that quiescence while the
+///   worker still waited for the tick that retries the peer.
+/// - 87514: a worker fetched a copy, the result was lost elsewhere and
+///   recomputed on that worker; the scheduler freed the copy reported
+///   meanwhile, which the worker had just reported as the result.
+const FOUND_BY_SOAKING: &[u64] = &[2243, 87514];
+
+#[test]
+fn sim_seeds_found_by_soaking() {
+    for &seed in FOUND_BY_SOAKING {
+        run_seeds(seed..seed + 1);
+    }
+}
+
 /// `SIM_SOAK=<n>` runs seeds 1000..1000+n as well (for soaking, not CI).
 #[test]
 fn sim_soak() {

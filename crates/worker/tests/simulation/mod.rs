@@ -15,10 +15,11 @@
 //! delivers what its `SendData` carried, or fails the transfer, or is
 //! answered busy; `DropData` removes from the store. After every event
 //! both sides' `sanity_check` runs, and each worker's store must hold
-//! exactly the keys its state has in memory. At quiescence every wanted
-//! key is in memory with its plainly evaluated value on every holder
-//! (or erred for an injected reason), and workers hold exactly what the
-//! scheduler thinks; once the client leaves, workers hold nothing.
+//! exactly the keys its state has in memory. At quiescence (nothing in
+//! flight, no busy backoff still running) every wanted key is in memory
+//! with its plainly evaluated value on every holder (or erred for an
+//! injected reason), and workers hold exactly what the scheduler thinks;
+//! once the client leaves, workers hold nothing.
 
 pub mod graphs;
 pub mod rng;
@@ -156,6 +157,10 @@ pub struct Sim {
     seq: u64,
     events: BinaryHeap<Queued>,
     in_flight: usize,
+    /// Until when some worker leaves a busy peer alone. Its keys wait for
+    /// a tick past this time, not for a message: nothing is in flight, yet
+    /// the cluster is not quiescent before it.
+    backoff_until: u64,
     /// Last delivery time per (from, to) channel, for FIFO order.
     channels: FxHashMap<(u64, u64), u64>,
     core: Core,
@@ -196,6 +201,7 @@ impl Sim {
             seq: 0,
             events: BinaryHeap::new(),
             in_flight: 0,
+            backoff_until: 0,
             channels: FxHashMap::default(),
             core,
             comm: SchedRecorder::default(),
@@ -447,6 +453,8 @@ impl Sim {
                 }
                 Ev::BusyReply { to, peer } => {
                     let now = self.now_d();
+                    let backoff = self.workers[to.idx()].ws.config().busy_backoff.as_micros() as u64;
+                    self.backoff_until = self.backoff_until.max(self.now + backoff);
                     self.worker_event(to, Event::PeerBusy { now, peer });
                 }
                 Ev::TransferFailed { to, peer } => self.worker_event(to, Event::FetchFailed { peer }),
@@ -459,7 +467,8 @@ impl Sim {
                     for w in 0..self.workers.len() {
                         self.worker_event(WorkerId(w as u32), Event::Tick { now });
                     }
-                    if self.now > self.chaos_end && self.in_flight == 0 {
+                    let quiet = self.in_flight == 0 && self.now >= self.backoff_until;
+                    if self.now > self.chaos_end && quiet {
                         if !settled_once {
                             settled_once = true;
                             self.check_results();
