@@ -667,6 +667,16 @@ fn fused_typed<T: Apply>(p: &Params<'_>, args: &[Value]) -> TaskResult {
         REDUCE_ALL => {
             let kind = crate::ops::reduce::reduction(kind)?;
             let one = |v: T| Ok(Block::Const { value: v, shape: kept.clone() }.into_value());
+            if views.iter().all(|v| matches!(v, SourceView::Const(_))) {
+                // Every input is a constant: so is every element. Reduce
+                // analytically, as for a constant block (`ones(n).sum()`
+                // costs nothing whatever n is).
+                let mut sink = Fill(Vec::with_capacity(1));
+                run(&nodes, &scalars, &views, &[], &mut sink)?;
+                let v = sink.0.first().copied().unwrap_or(T::ZERO);
+                let block = Block::Const { value: v, shape: shape.clone() };
+                return crate::ops::reduce::chunk_all(kind, &block, &kept);
+            }
             macro_rules! fold {
                 ($init:expr, $f:expr) => {{
                     let mut sink = Fold { acc: $init, f: $f };

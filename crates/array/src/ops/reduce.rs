@@ -684,6 +684,17 @@ fn moments_of(v: &Value) -> Result<&Moments, TaskError> {
 
 pub(crate) static REDUCE: NamedFn = NamedFn::new("blockwork.array.reduce", reduce_kernel);
 
+/// The chunk stage of a reduction over every axis of one block, as the
+/// reduce kernel would compute it (used by fused programs whose every
+/// input is a constant). `kept` is the all-ones partial shape.
+pub(crate) fn chunk_all<T: Numeric>(kind: Reduction, b: &Block<T>, kept: &[usize]) -> TaskResult {
+    let axes: Vec<usize> = (0..kept.len()).collect();
+    if kind.moments() {
+        return Ok(Value::object(chunk_moments(kind, b, &axes)));
+    }
+    Ok(chunk_same(kind, b, &axes)?.into_value())
+}
+
 /// The reduction of a parameter code.
 pub(crate) fn reduction(code: usize) -> Result<Reduction, TaskError> {
     REDUCTIONS.get(code).copied().ok_or_else(|| TaskError::new("unknown reduction"))
