@@ -44,14 +44,40 @@ fn matmul_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     }
 }
 
+/// A block's elements: its own, or a constant's materialized once per task.
+#[allow(clippy::type_complexity)]
+fn elements<'a, T: Element>(
+    blk: &'a Block<T>,
+    consts: &'a [(T, Vec<usize>, ndarray::ArrayD<T>)],
+) -> Result<ndarray::ArrayViewD<'a, T>, TaskError> {
+    match blk {
+        Block::Dense(x) => Ok(x.view()),
+        Block::Const { value, shape } => consts
+            .iter()
+            .find(|(v, sh, _)| v == value && sh == shape)
+            .map(|(_, _, arr)| arr.view())
+            .ok_or_else(|| TaskError::new("constant block not materialized")),
+    }
+}
+
 fn float_kernel<T: Numeric + faer::traits::ComplexField>(args: &[Value], nk: usize) -> TaskResult {
     let a: Vec<&Block<T>> = args[..nk].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
     let b: Vec<&Block<T>> = args[nk..].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
     let m = a.first().map_or(0, |x| x.shape()[0]);
     let n = b.first().map_or(0, |x| x.shape()[1]);
     let mut out = vec![T::ZERO; m * n];
+    // A constant block is made into elements once per task, not once per
+    // product it takes part in.
+    let mut consts: Vec<(T, Vec<usize>, ndarray::ArrayD<T>)> = Vec::new();
+    for blk in a.iter().chain(b.iter()) {
+        if let Block::Const { value, shape } = blk {
+            if !consts.iter().any(|(v, sh, _)| v == value && sh == shape) {
+                consts.push((*value, shape.clone(), ndarray::ArrayD::from_elem(ndarray::IxDyn(shape), *value)));
+            }
+        }
+    }
     for (ak, bk) in a.iter().zip(&b) {
-        let (av, bv) = (ak.view(), bk.view());
+        let (av, bv) = (elements(ak, &consts)?, elements(bk, &consts)?);
         if av.ndim() != 2
             || bv.ndim() != 2
             || av.shape()[0] != m
