@@ -182,6 +182,17 @@ pub struct FusedPanic {
     pub payload: Box<dyn std::any::Any + Send>,
 }
 
+/// The message of a caught panic (its `&str` or `String` payload).
+pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}
+
 fn eval_fused<R>(key: &Key, task: &Task<R>, lookup: &impl Fn(&R) -> Value) -> TaskResult {
     use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
     match catch_unwind(AssertUnwindSafe(|| task.eval(lookup))) {

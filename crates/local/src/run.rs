@@ -2,7 +2,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use blockwork_graph::{FusedPanic, Graph, TaskId, Value};
+use blockwork_graph::{panic_message, FusedPanic, Graph, TaskId, Value};
 
 use crate::ComputeError;
 
@@ -23,15 +23,5 @@ pub fn run_task(graph: &Graph, t: TaskId, inputs: Vec<Value>) -> Result<Value, C
             Ok(fused) => Err(ComputeError::Panic { key: fused.key, message: panic_message(fused.payload) }),
             Err(payload) => Err(ComputeError::Panic { key: graph.key(t).clone(), message: panic_message(payload) }),
         },
-    }
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic with a non-string payload".to_string()
     }
 }

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use blockwork_graph::{FusedPanic, Key, Value};
+use blockwork_graph::{panic_message, FusedPanic, Key, Value};
 use blockwork_protocol::{decode_task, Acceptor, Message, PeerMessage, Role, SchedulerToWorker, WorkerToScheduler};
 use blockwork_scheduler::{Payload, WorkerId, WorkerSpec};
 use blockwork_worker::{Event, Instruction, Out, Recorder, WorkerState};
@@ -510,15 +510,5 @@ fn run_job(job: &Job) -> Result<Value, String> {
             Ok(fused) => Err(format!("fused task {} panicked: {}", fused.key, panic_message(fused.payload))),
             Err(payload) => Err(format!("panicked: {}", panic_message(payload))),
         },
-    }
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic with a non-string payload".to_string()
     }
 }

@@ -127,7 +127,7 @@ pub enum MathFn {
     Rad2deg,
 }
 
-const MATHFNS: [MathFn; 23] = [
+pub(crate) const MATHFNS: [MathFn; 23] = [
     MathFn::Exp,
     MathFn::Expm1,
     MathFn::Log,

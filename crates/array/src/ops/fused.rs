@@ -260,31 +260,7 @@ pub(crate) fn fusable(op: BinOp) -> bool {
     BINOPS.contains(&op)
 }
 
-const MATHS: [MathFn; 23] = [
-    MathFn::Exp,
-    MathFn::Expm1,
-    MathFn::Log,
-    MathFn::Log1p,
-    MathFn::Log2,
-    MathFn::Log10,
-    MathFn::Sqrt,
-    MathFn::Cbrt,
-    MathFn::Sin,
-    MathFn::Cos,
-    MathFn::Tan,
-    MathFn::Arcsin,
-    MathFn::Arccos,
-    MathFn::Arctan,
-    MathFn::Sinh,
-    MathFn::Cosh,
-    MathFn::Tanh,
-    MathFn::Floor,
-    MathFn::Ceil,
-    MathFn::Round,
-    MathFn::Trunc,
-    MathFn::Deg2rad,
-    MathFn::Rad2deg,
-];
+use crate::ops::elementwise::MATHFNS as MATHS;
 
 fn decode_nodes(v: &[i64]) -> Result<Vec<Node>, TaskError> {
     let bad = || TaskError::new("malformed fused program");
