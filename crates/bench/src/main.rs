@@ -31,9 +31,12 @@ enum Workload {
         /// raw (graph built directly) or delayed (through the delayed API).
         #[arg(long, default_value = "raw")]
         mode: String,
-        /// sync, threads or threads:N.
+        /// sync, threads, threads:N, local-cluster or tcp://HOST:PORT.
         #[arg(long, default_value = "threads")]
         scheduler: String,
+        /// Workers of a local cluster.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
         /// Runs; the median is reported.
         #[arg(long, default_value_t = 3)]
         repeats: usize,
@@ -144,10 +147,9 @@ fn impl_name(s: blockwork::Scheduler) -> &'static str {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().workload {
-        Workload::Overhead { n, pattern, mode, scheduler, repeats } => {
-            let sched = blockwork::Scheduler::parse(&scheduler)
-                .ok_or_else(|| anyhow::anyhow!("unknown scheduler {scheduler:?}: use sync, threads or threads:N"))?;
-            let record = overhead::run(n, &pattern, &mode, sched, repeats)?;
+        Workload::Overhead { n, pattern, mode, scheduler, workers, repeats } => {
+            let target = overhead::Target::parse(&scheduler, workers)?;
+            let record = overhead::run(n, &pattern, &mode, &target, repeats)?;
             println!("{record}");
         }
         Workload::OnesSum { n, chunk, common } => array_workload("ones-sum", n, chunk, arrays::Fill::Ones, &common)?,

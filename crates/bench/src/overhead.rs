@@ -139,6 +139,62 @@ fn build_delayed(pattern: &str, n: u32) -> anyhow::Result<(Graph, Key)> {
     Ok((d.graph()?, d.key().clone()))
 }
 
+/// Where the graphs run.
+pub enum Target {
+    /// A local scheduler (no graph optimization: every task is scheduled).
+    Local(bw::Config),
+    /// A cluster: a running one, or a local cluster started for the run.
+    Cluster {
+        /// The client.
+        client: bw::distributed::Client,
+        /// The cluster, when started here (kept alive for the run).
+        local: Option<bw::distributed::LocalCluster>,
+        /// Threads over all workers, when known.
+        threads: usize,
+    },
+}
+
+impl Target {
+    /// From `--scheduler` (`sync`, `threads[:N]`, `local-cluster`, `tcp://HOST:PORT`).
+    pub fn parse(s: &str, workers: usize) -> anyhow::Result<Target> {
+        if let Some(sched) = bw::Scheduler::parse(s) {
+            return Ok(Target::Local(bw::Config::with_scheduler(sched).optimize(false)));
+        }
+        bw::register_builtins();
+        for f in [&INC, &NOOP, &COUNT, &ADD] {
+            bw::graph::register(f);
+        }
+        if s == "local-cluster" {
+            let cluster = bw::distributed::LocalCluster::start(workers.max(1), 1)?;
+            let client = cluster.client()?;
+            return Ok(Target::Cluster { client, local: Some(cluster), threads: workers.max(1) });
+        }
+        if let Some(addr) = s.strip_prefix("tcp://") {
+            let client = bw::distributed::Client::connect(addr)?;
+            return Ok(Target::Cluster { client, local: None, threads: 0 });
+        }
+        anyhow::bail!("unknown scheduler {s:?}: use sync, threads, threads:N, local-cluster or tcp://HOST:PORT")
+    }
+
+    fn impl_name(&self) -> &'static str {
+        match self {
+            Target::Local(c) if c.scheduler == bw::Scheduler::Sync => "blockwork-sync",
+            Target::Local(_) => "blockwork-threads",
+            Target::Cluster { .. } => "blockwork-distributed",
+        }
+    }
+
+    fn threads(&self) -> usize {
+        match self {
+            Target::Local(c) => c.scheduler.nthreads(),
+            Target::Cluster { threads, local, .. } => {
+                let _ = local;
+                *threads
+            }
+        }
+    }
+}
+
 /// One measured run.
 struct Run {
     build: f64,
@@ -151,7 +207,7 @@ struct Run {
     result: i64,
 }
 
-fn run_once(mode: &str, pattern: &str, n: u32, config: &bw::Config) -> anyhow::Result<Run> {
+fn run_once(mode: &str, pattern: &str, n: u32, target: &Target) -> anyhow::Result<Run> {
     let base = alloc::live();
     alloc::reset_peak();
     let t0 = Instant::now();
@@ -165,16 +221,18 @@ fn run_once(mode: &str, pattern: &str, n: u32, config: &bw::Config) -> anyhow::R
     let t1 = Instant::now();
     let priority = bw::graph::order(&graph);
     let order = t1.elapsed().as_secs_f64();
+    let (tasks, edges) = (graph.len(), graph.num_edges());
     let t2 = Instant::now();
-    let vals = bw::local::execute(&graph, std::slice::from_ref(&out), priority, config)?;
+    let vals = match target {
+        Target::Local(config) => bw::local::execute(&graph, std::slice::from_ref(&out), priority, config)?,
+        Target::Cluster { client, .. } => client.compute(graph, std::slice::from_ref(&out))?,
+    };
     let exec = t2.elapsed().as_secs_f64();
     let peak_bytes = alloc::peak().saturating_sub(base);
     let result = match vals.first() {
         Some(Value::Int(i)) => *i,
         other => anyhow::bail!("unexpected result {other:?}"),
     };
-    let (tasks, edges) = (graph.len(), graph.num_edges());
-    drop(graph);
     Ok(Run { build, order, exec, tasks, edges, graph_bytes, peak_bytes, result })
 }
 
@@ -184,29 +242,19 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 /// Runs the workload and returns its JSON record.
-pub fn run(
-    n: u32,
-    pattern: &str,
-    mode: &str,
-    scheduler: bw::Scheduler,
-    repeats: usize,
-) -> anyhow::Result<serde_json::Value> {
-    let config = bw::Config::with_scheduler(scheduler).optimize(false);
-    let runs: Vec<Run> = (0..repeats.max(1)).map(|_| run_once(mode, pattern, n, &config)).collect::<Result<_, _>>()?;
+pub fn run(n: u32, pattern: &str, mode: &str, target: &Target, repeats: usize) -> anyhow::Result<serde_json::Value> {
+    let runs: Vec<Run> = (0..repeats.max(1)).map(|_| run_once(mode, pattern, n, target)).collect::<Result<_, _>>()?;
     let last = runs.last().expect("at least one run");
     if last.result != i64::from(n) {
         anyhow::bail!("wrong result {} for n = {n}", last.result);
     }
     let total = median(runs.iter().map(|r| r.build + r.order + r.exec).collect());
     let exec = median(runs.iter().map(|r| r.exec).collect());
-    let impl_name = match scheduler {
-        bw::Scheduler::Sync => "blockwork-sync",
-        bw::Scheduler::Threads(_) => "blockwork-threads",
-    };
+    let impl_name = target.impl_name();
     Ok(json!({
         "workload": "overhead",
         "impl": impl_name,
-        "params": {"n": n, "pattern": pattern, "mode": mode, "threads": scheduler.nthreads(), "repeats": repeats},
+        "params": {"n": n, "pattern": pattern, "mode": mode, "threads": target.threads(), "repeats": repeats},
         "seconds": total,
         "result": last.result,
         "peak_rss_mib": alloc::peak_rss_mib(),
