@@ -146,9 +146,9 @@ pub enum Target {
     /// A cluster: a running one, or a local cluster started for the run.
     Cluster {
         /// The client.
-        client: bw::distributed::Client,
+        client: Box<bw::distributed::Client>,
         /// The cluster, when started here (kept alive for the run).
-        local: Option<bw::distributed::LocalCluster>,
+        local: Option<Box<bw::distributed::LocalCluster>>,
         /// Threads over all workers, when known.
         threads: usize,
     },
@@ -167,11 +167,15 @@ impl Target {
         if s == "local-cluster" {
             let cluster = bw::distributed::LocalCluster::start(workers.max(1), 1)?;
             let client = cluster.client()?;
-            return Ok(Target::Cluster { client, local: Some(cluster), threads: workers.max(1) });
+            return Ok(Target::Cluster {
+                client: Box::new(client),
+                local: Some(Box::new(cluster)),
+                threads: workers.max(1),
+            });
         }
         if let Some(addr) = s.strip_prefix("tcp://") {
             let client = bw::distributed::Client::connect(addr)?;
-            return Ok(Target::Cluster { client, local: None, threads: 0 });
+            return Ok(Target::Cluster { client: Box::new(client), local: None, threads: 0 });
         }
         anyhow::bail!("unknown scheduler {s:?}: use sync, threads, threads:N, local-cluster or tcp://HOST:PORT")
     }
