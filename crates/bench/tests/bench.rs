@@ -40,6 +40,16 @@ fn overhead_prints_one_json_record_per_run() {
 }
 
 #[test]
+fn overhead_runs_on_a_local_cluster() {
+    for pattern in ["chain", "fan", "tree"] {
+        let v =
+            run(&["overhead", "--n", "300", "--pattern", pattern, "--scheduler", "local-cluster", "--repeats", "1"]);
+        assert_eq!(v["impl"], "blockwork-distributed");
+        assert_eq!(v["result"], 300);
+    }
+}
+
+#[test]
 fn bad_flags_are_errors() {
     let out =
         Command::new(env!("CARGO_BIN_EXE_blockwork-bench")).args(["overhead", "--pattern", "spiral"]).output().unwrap();
