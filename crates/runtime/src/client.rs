@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!  compute(graph, outputs)
-//!    cull to outputs ─▶ order ─▶ encode every task (named functions only)
+//!    cull to outputs ─▶ inline cheap tasks ─▶ order
+//!    ─▶ encode every task (named functions only)
 //!    ─▶ update-graph (wanting the outputs)
 //!    ◀─ key-in-memory / key-erred per output
 //!    ─▶ gather ◀─ gather-reply (the scheduler asks the holders)
@@ -61,7 +62,13 @@ impl Client {
     /// its key. A task that fails on a worker comes back as
     /// [`ClientError::Task`] naming the key that failed.
     pub fn compute(&self, graph: Graph, outputs: &[Key]) -> Result<Vec<Value>, ClientError> {
+        // Cheap tasks (generated blocks, aliases) are inlined into their
+        // readers instead of being computed, stored and moved between
+        // workers. Linear chains are not fused yet: a worker reports an
+        // error under the key the scheduler knows, so an error inside a
+        // fused chain would name the chain's last key, not the failing one.
         let graph = graph.cull(outputs)?;
+        let graph = blockwork_graph::inline_cheap(graph, outputs, blockwork_graph::DEFAULT_MAX_FUSED_DEPTH)?;
         let priority = order(&graph);
         let mut tasks = Vec::with_capacity(graph.len());
         for t in graph.ids() {
