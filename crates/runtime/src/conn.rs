@@ -159,3 +159,33 @@ pub(crate) async fn accept(
         Some(reason) => Err(ConnError::Refused(reason)),
     }
 }
+
+/// Accepts connections on `listener` until `stopped` changes, serving
+/// each on its own task; a connection that fails is logged and closed,
+/// and the listener goes on. `what` names the listener in the log.
+pub(crate) async fn accept_until_stopped<F, Fut>(
+    listener: tokio::net::TcpListener,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+    what: &'static str,
+    serve: F,
+) where
+    F: Fn(tokio::net::TcpStream, std::net::SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ConnError>> + Send + 'static,
+{
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            res = listener.accept() => match res {
+                Ok((stream, peer)) => {
+                    let fut = serve(stream, peer);
+                    tokio::spawn(async move {
+                        if let Err(e) = fut.await {
+                            crate::log(format_args!("{what}: closing the connection from {peer}: {e}"));
+                        }
+                    });
+                }
+                Err(e) => crate::log(format_args!("{what}: accept failed: {e}")),
+            },
+        }
+    }
+}

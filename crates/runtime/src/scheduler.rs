@@ -127,24 +127,16 @@ async fn accept_loop(
     listener: TcpListener,
     acceptor: Arc<Acceptor>,
     events: mpsc::UnboundedSender<Event>,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) {
-    loop {
-        tokio::select! {
-            _ = stopped.changed() => return,
-            res = listener.accept() => match res {
-                Ok((stream, peer)) => {
-                    let (acceptor, events, stopped) = (acceptor.clone(), events.clone(), stopped.clone());
-                    tokio::spawn(async move {
-                        if let Err(e) = serve_connection(stream, peer, &acceptor, events, stopped).await {
-                            crate::log(format_args!("scheduler: closing the connection from {peer}: {e}"));
-                        }
-                    });
-                }
-                Err(e) => crate::log(format_args!("scheduler: accept failed: {e}")),
-            },
-        }
-    }
+    let stop = stopped.clone();
+    crate::conn::accept_until_stopped(listener, stop, "scheduler", move |stream, peer| {
+        let (acceptor, events, stopped) = (acceptor.clone(), events.clone(), stopped.clone());
+        #[allow(unused_variables)]
+        let peer_addr = peer;
+        async move { serve_connection(stream, peer_addr, &acceptor, events, stopped).await }
+    })
+    .await
 }
 
 async fn serve_connection(

@@ -384,24 +384,14 @@ async fn data_port(
     listener: TcpListener,
     acceptor: Arc<Acceptor>,
     events: mpsc::UnboundedSender<WEvent>,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) {
-    loop {
-        tokio::select! {
-            _ = stopped.changed() => return,
-            res = listener.accept() => match res {
-                Ok((stream, peer)) => {
-                    let (acceptor, events, stopped) = (acceptor.clone(), events.clone(), stopped.clone());
-                    tokio::spawn(async move {
-                        if let Err(e) = serve_peer(stream, &acceptor, events, stopped).await {
-                            crate::log(format_args!("data port: closing the connection from {peer}: {e}"));
-                        }
-                    });
-                }
-                Err(e) => crate::log(format_args!("data port: accept failed: {e}")),
-            },
-        }
-    }
+    let stop = stopped.clone();
+    crate::conn::accept_until_stopped(listener, stop, "data port", move |stream, _peer| {
+        let (acceptor, events, stopped) = (acceptor.clone(), events.clone(), stopped.clone());
+        async move { serve_peer(stream, &acceptor, events, stopped).await }
+    })
+    .await
 }
 
 async fn serve_peer(
