@@ -132,9 +132,7 @@ async fn accept_loop(
     let stop = stopped.clone();
     crate::conn::accept_until_stopped(listener, stop, "scheduler", move |stream, peer| {
         let (acceptor, events, stopped) = (acceptor.clone(), events.clone(), stopped.clone());
-        #[allow(unused_variables)]
-        let peer_addr = peer;
-        async move { serve_connection(stream, peer_addr, &acceptor, events, stopped).await }
+        async move { serve_connection(stream, peer, &acceptor, events, stopped).await }
     })
     .await
 }
