@@ -199,7 +199,7 @@ impl Expr {
         self.sources
             .iter()
             .map(|s| {
-                let ndim = s.axis_of.iter().copied().max().map_or(0, |m| (m + 1).max(0) as usize).max(s.layer_ndim());
+                let ndim = s.layer_ndim();
                 let mut src = vec![0u32; ndim];
                 for (k, &a) in s.axis_of.iter().enumerate() {
                     if a >= 0 {
