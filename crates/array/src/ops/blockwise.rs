@@ -125,7 +125,7 @@ pub fn blockwise<T: Element, U: Element>(
                     .collect::<Result<_, TaskError>>()?;
                 arrays.push(join(blocks, contracted)?);
             }
-            let views: Vec<ArrayViewD<'_, T>> = arrays.iter().map(ArrayD::view).collect();
+            let views: Vec<ArrayViewD<'_, T>> = arrays.iter().map(|a| a.view()).collect();
             let res = f(&views);
             if res.shape() != want.as_slice() {
                 return Err(TaskError::new(format!(
@@ -148,7 +148,7 @@ fn join<T: Element>(blocks: Vec<ArrayD<T>>, contracted: &[(usize, usize)]) -> Re
         level = level
             .chunks(n.max(1))
             .map(|g| {
-                let views: Vec<_> = g.iter().map(ArrayD::view).collect();
+                let views: Vec<_> = g.iter().map(|a| a.view()).collect();
                 ndarray::concatenate(Axis(ax), &views).map_err(TaskError::new)
             })
             .collect::<Result<_, _>>()?;
