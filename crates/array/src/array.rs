@@ -339,6 +339,26 @@ impl<T: Element> fmt::Display for Array<T> {
     }
 }
 
+impl<T: Element> Array<T> {
+    /// An array whose blocks are made by tasks the caller builds, one per
+    /// block of `chunks`: how readers of formats outside this crate (NetCDF,
+    /// Zarr) make lazy arrays. The layer is named `prefix-hash(prefix,
+    /// token)`, so the same source and chunks give the same keys;
+    /// `task(idx)` must produce a [`Block<T>`] of `chunks.block_shape(idx)`.
+    pub fn from_block_tasks(
+        prefix: &str,
+        token: blockwork_graph::Token,
+        shape: &[usize],
+        chunks: impl Into<ChunkSpec>,
+        task: impl FnMut(&[u32]) -> TaskSpec,
+    ) -> Result<Array<T>> {
+        let chunks = normalize::<T>(chunks, shape)?;
+        let namer = crate::layer::Namer::new(prefix).add(&token).add(&chunks.axes().to_vec());
+        let layer = new_layer(prefix, namer, &chunks, vec![], task);
+        Ok(Array::from_parts(shape.to_vec(), chunks, layer))
+    }
+}
+
 impl<T: Element> fmt::Debug for Array<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)

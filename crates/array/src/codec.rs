@@ -16,6 +16,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use crate::block::Block;
 use crate::dtype::{with_dtype, DType, Element};
+use crate::ops::groupby::{Acc, GroupPartial};
 use crate::ops::reduce::{ArgBest, Moments};
 
 fn put_shape(meta: &mut Vec<u8>, shape: &[usize]) {
@@ -124,6 +125,65 @@ fn decode_arg(meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
     }
 }
 
+/// Group partials: the shape of every accumulator, then per group its id
+/// and kind (0 sum, 1 moments, 2 extreme); buffers follow group by group.
+fn encode_groups(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
+    let p = (d as &dyn std::any::Any).downcast_ref::<GroupPartial>()?;
+    let shape = match p.accs.first() {
+        Some(Acc::Sum { n, .. } | Acc::Extreme(n)) => n.shape().to_vec(),
+        Some(Acc::Moments(m)) => m.parts().0.shape().to_vec(),
+        None => vec![],
+    };
+    let mut meta = Vec::new();
+    put_shape(&mut meta, &shape);
+    let mut bufs = Vec::new();
+    for (g, acc) in p.groups.iter().zip(&p.accs) {
+        meta.extend_from_slice(&g.to_le_bytes());
+        match acc {
+            Acc::Sum { n, sum } => {
+                meta.push(0);
+                bufs.extend([le_bytes(n), le_bytes(sum)]);
+            }
+            Acc::Moments(m) => {
+                meta.push(1);
+                let (n, mean, m2) = m.parts();
+                bufs.extend([le_bytes(n), le_bytes(mean), le_bytes(m2)]);
+            }
+            Acc::Extreme(x) => {
+                meta.push(2);
+                bufs.push(le_bytes(x));
+            }
+        }
+    }
+    Some((meta, bufs))
+}
+
+fn decode_groups(meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
+    let (shape, mut rest) = get_shape(meta)?;
+    let mut bufs = buffers.iter();
+    let mut next = || bufs.next().ok_or_else(|| CodecError::new("group partials: too few buffers"));
+    let (mut groups, mut accs) = (Vec::new(), Vec::new());
+    while !rest.is_empty() {
+        let (head, tail) = rest.split_at_checked(5).ok_or_else(|| CodecError::new("truncated group partials"))?;
+        groups.push(u32::from_le_bytes([head[0], head[1], head[2], head[3]]));
+        accs.push(match head[4] {
+            0 => Acc::Sum { n: elements(&shape, next()?)?, sum: elements(&shape, next()?)? },
+            1 => Acc::Moments(Moments::new(
+                elements(&shape, next()?)?,
+                elements(&shape, next()?)?,
+                elements(&shape, next()?)?,
+            )),
+            2 => Acc::Extreme(elements(&shape, next()?)?),
+            k => return Err(CodecError::new(format!("group partials: unknown accumulator {k}"))),
+        });
+        rest = tail;
+    }
+    if next().is_ok() {
+        return Err(CodecError::new("group partials: too many buffers"));
+    }
+    Ok(Value::object(GroupPartial { groups, accs }))
+}
+
 /// Registers every array kernel (the named functions array tasks run)
 /// and the codecs of blocks and partials: what a process needs to run
 /// array tasks that arrive from elsewhere. Worker processes call it at
@@ -136,6 +196,7 @@ pub fn register() {
         &ops::elementwise::ELEMWISE,
         &ops::fused::FUSED,
         &ops::reduce::REDUCE,
+        &ops::groupby::GROUPBY,
         &ops::rechunk::ASSEMBLE,
         &ops::shape::TRANSPOSE,
         &ops::slice::GETITEM,
@@ -163,6 +224,7 @@ pub fn register_codecs() {
         }
         register_codec("moments", encode_moments, decode_moments);
         register_codec("arg partials", encode_arg, decode_arg);
+        register_codec("group partials", encode_groups, decode_groups);
     });
 }
 
@@ -199,5 +261,27 @@ mod tests {
         );
         let (meta, bufs) = encode_moments(&m).unwrap();
         assert!(decode_moments(&meta, bufs).unwrap().downcast_ref::<Moments>().is_some());
+    }
+
+    #[test]
+    fn group_partials_round_trip() {
+        let a = |v: f64| ArrayD::from_elem(IxDyn(&[2, 3]), v);
+        let p = GroupPartial {
+            groups: vec![1, 4, 7],
+            accs: vec![
+                Acc::Sum { n: a(2.0), sum: a(5.0) },
+                Acc::Moments(Moments::new(a(3.0), a(1.0), a(0.5))),
+                Acc::Extreme(a(-1.0)),
+            ],
+        };
+        let (meta, bufs) = encode_groups(&p).unwrap();
+        assert_eq!(bufs.len(), 6);
+        let back = decode_groups(&meta, bufs.clone()).unwrap();
+        let q = back.downcast_ref::<GroupPartial>().unwrap();
+        assert_eq!(q.groups, p.groups);
+        assert!(matches!(&q.accs[0], Acc::Sum { n, sum } if *n == a(2.0) && *sum == a(5.0)));
+        assert!(matches!(&q.accs[2], Acc::Extreme(x) if *x == a(-1.0)));
+        assert!(decode_groups(&meta, bufs[..5].to_vec()).is_err(), "a missing buffer is an error");
+        assert!(decode_groups(&meta[..meta.len() - 2], bufs).is_err(), "truncated metadata is an error");
     }
 }

@@ -57,6 +57,7 @@ pub use npy::{from_npy, read_npy_header, NpyHeader};
 pub use ops::blockwise::blockwise;
 pub use ops::contract::{einsum, tensordot};
 pub use ops::elementwise::{where_, BinOp, Input, IntoInput, MathFn};
+pub use ops::groupby::GroupReduction;
 pub use ops::join::{block, concatenate, stack};
 pub use ops::map::BlockInfo;
 pub use ops::overlap::Boundary;

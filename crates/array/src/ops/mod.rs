@@ -4,6 +4,7 @@ pub mod blockwise;
 pub mod contract;
 pub mod elementwise;
 pub mod fused;
+pub mod groupby;
 pub mod join;
 pub mod linalg;
 pub mod map;

@@ -93,11 +93,11 @@ const REDUCTIONS: [Reduction; 17] = [
 ];
 
 impl Reduction {
-    fn code(self) -> i64 {
+    pub(crate) fn code(self) -> i64 {
         REDUCTIONS.iter().position(|&x| x == self).unwrap_or(0) as i64
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Reduction::Sum => "sum",
             Reduction::Prod => "prod",
@@ -216,7 +216,7 @@ impl Moments {
     }
 
     /// Chan et al.'s pairwise merge.
-    fn merge(mut self, o: &Moments) -> Result<Moments, TaskError> {
+    pub(crate) fn merge(mut self, o: &Moments) -> Result<Moments, TaskError> {
         if self.n.shape() != o.n.shape() {
             return Err(TaskError::new("moment partials of different shapes"));
         }

@@ -1,0 +1,439 @@
+//! Grouped reductions along one axis: xarray's `groupby(...).mean(dim)`
+//! over a chunked array, by flox's map-reduce strategy.
+//!
+//! Every index along the axis carries a group label (or none). Each block
+//! is reduced, per group present in it, into a sparse partial (a group id
+//! and an accumulator for each group the block touches); partials along
+//! the axis merge up a tree of `split_every`; the last one becomes a block
+//! whose axis has one entry per group. A monthly block of daily data
+//! therefore holds one accumulator, not one per season, and nothing is
+//! gathered or reordered.
+//!
+//! Sums and means accumulate in f64 with a count per element (so NaN can
+//! be skipped); variances merge Chan's `(n, mean, M2)` triples, as the
+//! ungrouped reductions do; minima and maxima keep the running extreme.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use blockwork_graph::{r, Arg, Data, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
+
+use crate::array::{new_layer, Array};
+use crate::block::{block_of, Block};
+use crate::chunks::Chunks;
+use crate::dtype::{with_numeric, Numeric};
+use crate::error::{ArrayError, Result};
+use crate::layer::{Layer, Namer};
+use crate::ops::reduce::{normalize_axes, Moments, ReduceOpts, Reduction};
+use crate::params::{list, Params};
+
+/// What a grouped reduction computes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum GroupReduction {
+    /// One of the reductions of sums, means, variances and extremes
+    /// (`Sum`, `NanSum`, `Mean`, `NanMean`, `Var`, `NanVar`, `Std`,
+    /// `NanStd`, `Min`, `Max`, `NanMin`, `NanMax`).
+    Of(Reduction),
+    /// The number of non-NaN elements.
+    Count,
+}
+
+impl GroupReduction {
+    fn code(self) -> i64 {
+        match self {
+            GroupReduction::Count => -1,
+            GroupReduction::Of(r) => r.code(),
+        }
+    }
+
+    fn from_code(c: i64) -> std::result::Result<Self, TaskError> {
+        if c < 0 {
+            Ok(GroupReduction::Count)
+        } else {
+            crate::ops::reduce::reduction(c as usize).map(GroupReduction::Of)
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            GroupReduction::Count => "count",
+            GroupReduction::Of(r) => r.name(),
+        }
+    }
+
+    fn acc(self) -> std::result::Result<AccKind, String> {
+        use Reduction::*;
+        Ok(match self {
+            GroupReduction::Count => AccKind::Sum { skip: true },
+            GroupReduction::Of(Sum | Mean) => AccKind::Sum { skip: false },
+            GroupReduction::Of(NanSum | NanMean) => AccKind::Sum { skip: true },
+            GroupReduction::Of(Var | Std) => AccKind::Moments { skip: false },
+            GroupReduction::Of(NanVar | NanStd) => AccKind::Moments { skip: true },
+            GroupReduction::Of(Min) => AccKind::Extreme { max: false, skip: false },
+            GroupReduction::Of(Max) => AccKind::Extreme { max: true, skip: false },
+            GroupReduction::Of(NanMin) => AccKind::Extreme { max: false, skip: true },
+            GroupReduction::Of(NanMax) => AccKind::Extreme { max: true, skip: true },
+            GroupReduction::Of(other) => return Err(format!("{} is not a grouped reduction", other.name())),
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum AccKind {
+    Sum { skip: bool },
+    Moments { skip: bool },
+    Extreme { max: bool, skip: bool },
+}
+
+/// One group's accumulator, over the block's shape without the axis.
+#[derive(Clone, Debug)]
+pub(crate) enum Acc {
+    /// Count and sum per element.
+    Sum { n: ArrayD<f64>, sum: ArrayD<f64> },
+    /// Chan's triple per element.
+    Moments(Moments),
+    /// The running minimum or maximum (NaN: none yet, when skipping NaN).
+    Extreme(ArrayD<f64>),
+}
+
+/// The partial of a grouped reduction: accumulators of the groups one
+/// block (or a run of blocks) touches, in increasing group order.
+#[derive(Clone, Debug)]
+pub(crate) struct GroupPartial {
+    pub(crate) groups: Vec<u32>,
+    pub(crate) accs: Vec<Acc>,
+}
+
+impl Data for GroupPartial {
+    fn nbytes(&self) -> usize {
+        self.accs
+            .iter()
+            .map(|a| match a {
+                Acc::Sum { n, sum } => (n.len() + sum.len()) * 8,
+                Acc::Moments(m) => m.parts().0.len() * 24,
+                Acc::Extreme(x) => x.len() * 8,
+            })
+            .sum()
+    }
+
+    fn type_name(&self) -> &'static str {
+        "group partials"
+    }
+}
+
+fn add_row<T: Numeric>(n: &mut ArrayD<f64>, sum: &mut ArrayD<f64>, row: ArrayViewD<'_, T>, skip: bool) {
+    if skip {
+        Zip::from(n).and(sum).and(row).for_each(|n, s, &x| {
+            let x = x.as_f64();
+            let ok = !x.is_nan();
+            *s += if ok { x } else { 0.0 };
+            *n += f64::from(u8::from(ok));
+        });
+    } else {
+        Zip::from(n).and(sum).and(row).for_each(|n, s, &x| {
+            *s += x.as_f64();
+            *n += 1.0;
+        });
+    }
+}
+
+fn extreme(max: bool, skip: bool, acc: f64, x: f64) -> f64 {
+    if skip {
+        if x.is_nan() {
+            acc
+        } else if acc.is_nan() || if max { x > acc } else { x < acc } {
+            x
+        } else {
+            acc
+        }
+    } else if acc.is_nan() || x.is_nan() {
+        f64::NAN
+    } else if max {
+        acc.max(x)
+    } else {
+        acc.min(x)
+    }
+}
+
+/// Reduces the rows `rows` (indices along `axis`) of `view` into one accumulator.
+fn accumulate<T: Numeric>(kind: AccKind, view: &ArrayViewD<'_, T>, axis: usize, rows: &[usize]) -> Acc {
+    let rest: Vec<usize> = view.shape().iter().enumerate().filter(|&(k, _)| k != axis).map(|(_, &s)| s).collect();
+    let zeros = || ArrayD::<f64>::zeros(rest.as_slice());
+    let row = |i: usize| view.index_axis(Axis(axis), i);
+    match kind {
+        AccKind::Sum { skip } => {
+            let (mut n, mut sum) = (zeros(), zeros());
+            for &i in rows {
+                add_row(&mut n, &mut sum, row(i), skip);
+            }
+            Acc::Sum { n, sum }
+        }
+        AccKind::Moments { skip } => {
+            let (mut n, mut sum) = (zeros(), zeros());
+            for &i in rows {
+                add_row(&mut n, &mut sum, row(i), skip);
+            }
+            let mean = Zip::from(&sum).and(&n).map_collect(|&s, &n| if n > 0.0 { s / n } else { 0.0 });
+            let mut m2 = zeros();
+            for &i in rows {
+                Zip::from(&mut m2).and(&mean).and(row(i)).for_each(|m2, &m, &x| {
+                    let d = x.as_f64() - m;
+                    if !(skip && d.is_nan()) {
+                        *m2 += d * d;
+                    }
+                });
+            }
+            Acc::Moments(Moments::new(n, mean, m2))
+        }
+        AccKind::Extreme { max, skip } => {
+            let mut acc = row(rows[0]).mapv(|x| x.as_f64());
+            for &i in &rows[1..] {
+                Zip::from(&mut acc).and(row(i)).for_each(|a, &x| *a = extreme(max, skip, *a, x.as_f64()));
+            }
+            Acc::Extreme(acc)
+        }
+    }
+}
+
+fn merge_acc(kind: AccKind, a: &mut Acc, b: &Acc) -> std::result::Result<(), TaskError> {
+    let mismatch = || TaskError::new("group partials of different kinds or shapes");
+    match (a, b) {
+        (Acc::Sum { n, sum }, Acc::Sum { n: nb, sum: sb }) if n.shape() == nb.shape() => {
+            *n += nb;
+            *sum += sb;
+        }
+        (Acc::Moments(m), Acc::Moments(mb)) => *m = m.clone().merge(mb)?,
+        (Acc::Extreme(x), Acc::Extreme(xb)) if x.shape() == xb.shape() => {
+            let AccKind::Extreme { max, skip } = kind else { return Err(mismatch()) };
+            Zip::from(x).and(xb).for_each(|a, &b| *a = extreme(max, skip, *a, b));
+        }
+        _ => return Err(mismatch()),
+    }
+    Ok(())
+}
+
+fn chunk<T: Numeric>(kind: AccKind, b: &Block<T>, axis: usize, labels: &[i64]) -> TaskResult {
+    let view = b.view();
+    let view = view.view();
+    if labels.len() != view.len_of(Axis(axis)) {
+        return Err(TaskError::new(format!(
+            "{} group labels for a block {} long on axis {axis}",
+            labels.len(),
+            view.len_of(Axis(axis))
+        )));
+    }
+    let mut rows: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, &g) in labels.iter().enumerate() {
+        if g >= 0 {
+            rows.entry(g as u32).or_default().push(i);
+        }
+    }
+    let (groups, accs) = rows.iter().map(|(&g, rows)| (g, accumulate(kind, &view, axis, rows))).unzip();
+    Ok(Value::object(GroupPartial { groups, accs }))
+}
+
+fn combine(kind: AccKind, parts: &[&GroupPartial]) -> std::result::Result<GroupPartial, TaskError> {
+    let mut merged: BTreeMap<u32, Acc> = BTreeMap::new();
+    for p in parts {
+        for (g, acc) in p.groups.iter().zip(&p.accs) {
+            match merged.get_mut(g) {
+                Some(a) => merge_acc(kind, a, acc)?,
+                None => {
+                    merged.insert(*g, acc.clone());
+                }
+            }
+        }
+    }
+    let (groups, accs) = merged.into_iter().unzip();
+    Ok(GroupPartial { groups, accs })
+}
+
+/// The result block: one entry per group along `axis`; a group with no
+/// element is 0 for sums and counts, NaN otherwise.
+fn finish(kind: GroupReduction, p: &GroupPartial, axis: usize, ngroups: usize, rest: &[usize], ddof: f64) -> Block<f64> {
+    let empty = if matches!(kind, GroupReduction::Count | GroupReduction::Of(Reduction::Sum | Reduction::NanSum)) {
+        0.0
+    } else {
+        f64::NAN
+    };
+    let mut shape = rest.to_vec();
+    shape.insert(axis, ngroups);
+    let mut out = ArrayD::from_elem(shape, empty);
+    for (&g, acc) in p.groups.iter().zip(&p.accs) {
+        if g as usize >= ngroups {
+            continue;
+        }
+        let mut dst = out.index_axis_mut(Axis(axis), g as usize);
+        match (kind, acc) {
+            (GroupReduction::Count, Acc::Sum { n, .. }) => dst.assign(n),
+            (GroupReduction::Of(Reduction::Sum | Reduction::NanSum), Acc::Sum { sum, .. }) => dst.assign(sum),
+            (_, Acc::Sum { n, sum }) => {
+                Zip::from(&mut dst).and(n).and(sum).for_each(|d, &n, &s| *d = if n > 0.0 { s / n } else { f64::NAN })
+            }
+            (_, Acc::Moments(m)) => {
+                let (n, _, m2) = m.parts();
+                let std = matches!(kind, GroupReduction::Of(Reduction::Std | Reduction::NanStd));
+                Zip::from(&mut dst).and(n).and(m2).for_each(|d, &n, &m2| {
+                    let var = if n - ddof > 0.0 { m2 / (n - ddof) } else { f64::NAN };
+                    *d = if std { var.sqrt() } else { var };
+                })
+            }
+            (_, Acc::Extreme(x)) => dst.assign(x),
+        }
+    }
+    Block::Dense(out)
+}
+
+const CHUNK: i64 = 0;
+const COMBINE: i64 = 1;
+const FINISH: i64 = 2;
+
+fn partial_of(v: &Value) -> std::result::Result<&GroupPartial, TaskError> {
+    v.downcast_ref::<GroupPartial>()
+        .ok_or_else(|| TaskError::new(format!("expected group partials, found {}", v.type_name())))
+}
+
+/// Parameters: [stage, kind code, dtype, axis, ngroups, ddof]; the chunk
+/// stage reads (block, labels), combine reads partials, finish reads one
+/// partial and the block shape without the axis.
+fn groupby_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
+    let p = Params::of(params)?;
+    let kind = GroupReduction::from_code(p.int(1)?)?;
+    let acc = kind.acc().map_err(TaskError::new)?;
+    let (axis, ngroups, ddof) = (p.usize(3)?, p.usize(4)?, p.float(5)?);
+    let first = args.first().ok_or_else(|| TaskError::new("grouped reduction without input"))?;
+    match p.int(0)? {
+        CHUNK => {
+            let labels = match args.get(1) {
+                Some(Value::List(xs)) => xs.iter().map(|x| if let Value::Int(v) = x { *v } else { -1 }).collect(),
+                _ => return Err(TaskError::new("grouped reduction chunk needs its labels")),
+            };
+            let labels: Vec<i64> = labels;
+            with_numeric!(p.dtype(2)?, T => chunk(acc, block_of::<T>(first)?, axis, &labels),
+                Err(TaskError::new("grouped reduction of bool blocks")))
+        }
+        COMBINE => {
+            let parts: Vec<&GroupPartial> = args.iter().map(partial_of).collect::<std::result::Result<_, _>>()?;
+            Ok(Value::object(combine(acc, &parts)?))
+        }
+        _ => {
+            let rest = match args.get(1) {
+                Some(Value::List(xs)) => xs.iter().map(|x| if let Value::Int(v) = x { *v as usize } else { 0 }).collect(),
+                _ => return Err(TaskError::new("grouped reduction finish needs the block shape")),
+            };
+            let rest: Vec<usize> = rest;
+            Ok(finish(kind, partial_of(first)?, axis, ngroups, &rest, ddof).into_value())
+        }
+    }
+}
+
+pub(crate) static GROUPBY: NamedFn = NamedFn::new("blockwork.array.groupby", groupby_kernel);
+
+fn int_list(xs: &[i64]) -> Value {
+    list(xs.iter().map(|&x| Value::Int(x)).collect())
+}
+
+impl<T: Numeric> Array<T> {
+    /// Reduces along `axis` by group, as xarray's `groupby(...).mean(dim)`:
+    /// `labels[i]` is the group (`0..ngroups`) of index `i` along the axis,
+    /// or a negative number to leave it out. The result has the axis
+    /// replaced by one of length `ngroups` (one block), in f64. `opts`
+    /// gives `split_every` and `ddof`; its axes are ignored.
+    pub fn groupby_reduce(
+        &self,
+        axis: isize,
+        labels: &[i64],
+        ngroups: usize,
+        kind: GroupReduction,
+        opts: &ReduceOpts,
+    ) -> Result<Array<f64>> {
+        kind.acc().map_err(ArrayError::Argument)?;
+        let axis = normalize_axes(Some(&[axis]), self.ndim())?[0];
+        if labels.len() != self.shape[axis] {
+            return Err(ArrayError::Shape(format!(
+                "{} group labels for an axis of length {}",
+                labels.len(),
+                self.shape[axis]
+            )));
+        }
+        if let Some(&bad) = labels.iter().find(|&&g| g >= ngroups as i64) {
+            return Err(ArrayError::Argument(format!("group label {bad} is not below the {ngroups} groups")));
+        }
+        blockwork_graph::register(&GROUPBY);
+        let params = |stage: i64| {
+            list(vec![
+                Value::Int(stage),
+                Value::Int(kind.code()),
+                Value::Int(T::DTYPE.code()),
+                Value::Int(axis as i64),
+                Value::Int(ngroups as i64),
+                Value::Int(opts.ddof as i64),
+            ])
+        };
+        let base = Namer::new("groupby").input(&self.layer).add(&(axis as u64)).add(labels).add(&(ngroups as u64));
+        let base = base.add(&kind.code()).add(&(opts.ddof as u64));
+        let split_every = opts.split_every.unwrap_or(16).max(2);
+        let mut nb = self.chunks.numblocks();
+        let grid = |nb: &[usize]| Chunks(nb.iter().map(|&n| vec![1; n]).collect());
+
+        let offsets = self.chunks.offsets(axis);
+        let sizes = self.chunks.axes()[axis].clone();
+        let chunk_op = Op::named(&GROUPBY, params(CHUNK));
+        let x = self.clone();
+        let mut layer: Arc<Layer> = new_layer(
+            &format!("groupby-{}-chunk", kind.name()),
+            Namer::new("chunk").add(&base.token()),
+            &grid(&nb),
+            vec![Arc::clone(&self.layer)],
+            |idx| {
+                let (s, n) = (offsets[idx[axis] as usize], sizes[idx[axis] as usize]);
+                Task::new(chunk_op.clone(), vec![r(x.key(idx)), Arg::Lit(int_list(&labels[s..s + n]))])
+            },
+        );
+        let combine_op = Op::named(&GROUPBY, params(COMBINE));
+        let mut level = 0u64;
+        while nb[axis] > 1 {
+            level += 1;
+            let old = nb[axis];
+            nb[axis] = old.div_ceil(split_every);
+            let prev = Arc::clone(&layer);
+            layer = new_layer(
+                &format!("groupby-{}-combine", kind.name()),
+                Namer::new("combine").add(&base.token()).add(&level),
+                &grid(&nb),
+                vec![Arc::clone(&prev)],
+                |idx| {
+                    let start = idx[axis] as usize * split_every;
+                    let args = (start..(start + split_every).min(old))
+                        .map(|i| {
+                            let mut src = idx.to_vec();
+                            src[axis] = i as u32;
+                            r(prev.key(&src))
+                        })
+                        .collect();
+                    Task::new(combine_op.clone(), args)
+                },
+            );
+        }
+        let mut out_axes = self.chunks.axes().to_vec();
+        out_axes[axis] = vec![ngroups];
+        let out_chunks = Chunks(out_axes);
+        let finish_op = Op::named(&GROUPBY, params(FINISH));
+        let last = Arc::clone(&layer);
+        let chunks = self.chunks.clone();
+        let finish = new_layer(
+            &format!("groupby-{}", kind.name()),
+            Namer::new("finish").add(&base.token()),
+            &out_chunks,
+            vec![Arc::clone(&last)],
+            |idx| {
+                let mut rest = chunks.block_shape(idx);
+                rest.remove(axis);
+                let rest: Vec<i64> = rest.iter().map(|&s| s as i64).collect();
+                Task::new(finish_op.clone(), vec![r(last.key(idx)), Arg::Lit(int_list(&rest))])
+            },
+        );
+        Ok(Array::from_parts(out_chunks.shape(), out_chunks, finish))
+    }
+}
