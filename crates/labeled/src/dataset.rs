@@ -1,0 +1,84 @@
+//! [`Dataset`]: data variables that share dimensions and coordinates.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::attrs::Attrs;
+use crate::dataarray::{Coords, DataArray};
+use crate::error::{LabeledError, Result};
+
+/// Named data arrays over shared coordinates: xarray's `Dataset`.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    vars: BTreeMap<String, DataArray>,
+    coords: Coords,
+    attrs: Attrs,
+    /// Where it came from, for errors ("a.nc", "12 files a.nc … l.nc").
+    source: String,
+}
+
+impl Dataset {
+    pub(crate) fn new(vars: Vec<DataArray>, coords: Coords, attrs: Attrs, source: String) -> Dataset {
+        let vars = vars.into_iter().map(|v| (v.name().unwrap_or_default().to_string(), v)).collect();
+        Dataset { vars, coords, attrs, source }
+    }
+
+    /// A data variable: `ds.get("t2m")`.
+    pub fn get(&self, name: &str) -> Result<DataArray> {
+        self.vars
+            .get(name)
+            .cloned()
+            .ok_or_else(|| LabeledError::MissingVariable { name: name.to_string(), within: self.source.clone() })
+    }
+
+    /// Names of the data variables.
+    pub fn data_vars(&self) -> Vec<&str> {
+        self.vars.keys().map(String::as_str).collect()
+    }
+
+    /// Index coordinates by dimension.
+    pub fn coords(&self) -> &Coords {
+        &self.coords
+    }
+
+    /// Global attributes.
+    pub fn attrs(&self) -> &Attrs {
+        &self.attrs
+    }
+
+    /// Dimension lengths.
+    pub fn sizes(&self) -> BTreeMap<&str, usize> {
+        let mut out = BTreeMap::new();
+        for v in self.vars.values() {
+            for (d, &n) in v.dims().into_iter().zip(v.shape()) {
+                out.insert(d, n);
+            }
+        }
+        for (d, c) in &self.coords {
+            out.entry(d.as_str()).or_insert(c.index.len());
+        }
+        out
+    }
+}
+
+impl fmt::Display for Dataset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sizes: Vec<String> = self.sizes().iter().map(|(d, n)| format!("{d}: {n}")).collect();
+        writeln!(f, "<blockwork.Dataset> ({}) from {}", sizes.join(", "), self.source)?;
+        writeln!(f, "Coordinates:")?;
+        for (d, c) in &self.coords {
+            writeln!(f, "  * {d:<10} ({d}) {} labels", c.index.len())?;
+        }
+        writeln!(f, "Data variables:")?;
+        for (n, v) in &self.vars {
+            writeln!(f, "    {n:<10} ({}) {}", v.dims().join(", "), v.data().dtype())?;
+        }
+        if !self.attrs.is_empty() {
+            writeln!(f, "Attributes:")?;
+            for (k, v) in &self.attrs {
+                writeln!(f, "    {k}: {v}")?;
+            }
+        }
+        Ok(())
+    }
+}

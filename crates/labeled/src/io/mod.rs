@@ -1,0 +1,4 @@
+//! Reading files into datasets.
+
+pub mod mfdataset;
+pub mod netcdf;

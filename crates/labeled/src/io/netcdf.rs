@@ -1,0 +1,483 @@
+//! NetCDF files (NetCDF-4/HDF5, classic and 64-bit offset) through the
+//! pure-Rust `netcdf-reader`: metadata and coordinates are read when a
+//! file is opened; a data variable becomes a chunked array whose every
+//! block is one task that reads its hyperslab, so nothing else is read
+//! until it is computed.
+//!
+//! CF decoding happens in the read task: `_FillValue` and
+//! `missing_value` become NaN, `scale_factor`/`add_offset` unpack, and the
+//! element type follows xarray's choice (packed 8/16-bit integers with
+//! float32 scales give float32, other packed or masked integers float64;
+//! unmasked bytes and shorts widen to int32). Time coordinates with
+//! `units = "<unit> since <date>"` decode in their calendar.
+//!
+//! Open files are kept in a small per-process cache keyed by path, size
+//! and modification time, so the many tasks reading one file share one
+//! parsed header and memory map, and a rewritten file is never read
+//! through a stale one.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use blockwork_array::{Array, Block, DType, Element};
+use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
+use ndarray::ArrayD;
+use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem, NcType, NcVariable};
+
+use crate::attrs::{AttrValue, Attrs};
+use crate::data::Data;
+use crate::dataarray::{Coord, DataArray};
+use crate::dataset::Dataset;
+use crate::error::{file_err, Result};
+use crate::index::Index;
+use crate::time::{Calendar, DateTime};
+
+/// The identity of a file's contents: path, size and modification time.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct FileId {
+    pub(crate) path: PathBuf,
+    size: u64,
+    mtime_ns: i64,
+}
+
+impl FileId {
+    fn of(path: &Path) -> Result<FileId> {
+        let m = std::fs::metadata(path).map_err(|e| file_err(path, e))?;
+        let mtime_ns = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i64);
+        Ok(FileId { path: path.to_path_buf(), size: m.len(), mtime_ns })
+    }
+
+    fn to_value(&self) -> Value {
+        Value::List(
+            vec![
+                Value::Str(self.path.display().to_string().into()),
+                Value::Int(self.size as i64),
+                Value::Int(self.mtime_ns),
+            ]
+            .into(),
+        )
+    }
+
+    fn from_value(v: &Value) -> std::result::Result<FileId, TaskError> {
+        match v.as_list() {
+            Some([Value::Str(p), Value::Int(s), Value::Int(t)]) => {
+                Ok(FileId { path: PathBuf::from(&**p), size: *s as u64, mtime_ns: *t })
+            }
+            _ => Err(TaskError::new("malformed file identity")),
+        }
+    }
+}
+
+/// Open files, shared by the tasks of a process.
+fn open_cached(id: &FileId) -> Result<Arc<NcFile>> {
+    static CACHE: OnceLock<Mutex<HashMap<FileId, Arc<NcFile>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(f) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+        return Ok(Arc::clone(f));
+    }
+    let f = Arc::new(NcFile::open(&id.path).map_err(|e| file_err(&id.path, e))?);
+    let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if c.len() >= 1024 {
+        c.clear();
+    }
+    c.insert(id.clone(), Arc::clone(&f));
+    Ok(f)
+}
+
+/// How a variable's stored values become its decoded ones.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Decode {
+    scale: Option<f64>,
+    offset: Option<f64>,
+    /// Values that mean "missing".
+    missing: Vec<f64>,
+}
+
+impl Decode {
+    fn of(var: &NcVariable) -> Decode {
+        let num = |name: &str| var.attribute(name).and_then(|a| a.value.as_f64());
+        let mut missing = Vec::new();
+        for name in ["_FillValue", "missing_value"] {
+            if let Some(v) = var.attribute(name).and_then(|a| a.value.as_f64_vec()) {
+                missing.extend(v);
+            }
+        }
+        Decode { scale: num("scale_factor"), offset: num("add_offset"), missing }
+    }
+
+    fn is_identity(&self) -> bool {
+        self.scale.is_none() && self.offset.is_none() && self.missing.is_empty()
+    }
+
+    fn to_value(&self) -> Value {
+        let opt = |x: Option<f64>| x.map_or(Value::Unit, Value::Float);
+        Value::List(
+            vec![
+                opt(self.scale),
+                opt(self.offset),
+                Value::List(self.missing.iter().map(|&m| Value::Float(m)).collect::<Vec<_>>().into()),
+            ]
+            .into(),
+        )
+    }
+
+    fn from_value(v: &Value) -> std::result::Result<Decode, TaskError> {
+        let opt = |v: &Value| match v {
+            Value::Float(x) => Some(*x),
+            _ => None,
+        };
+        match v.as_list() {
+            Some([s, o, Value::List(m)]) => {
+                Ok(Decode { scale: opt(s), offset: opt(o), missing: m.iter().filter_map(opt).collect() })
+            }
+            _ => Err(TaskError::new("malformed CF decoding parameters")),
+        }
+    }
+
+    fn apply(&self, x: f64) -> f64 {
+        if self.missing.iter().any(|&m| m == x || (m.is_nan() && x.is_nan())) {
+            return f64::NAN;
+        }
+        x * self.scale.unwrap_or(1.0) + self.offset.unwrap_or(0.0)
+    }
+}
+
+fn attr_is_f32(var: &NcVariable, name: &str) -> bool {
+    matches!(var.attribute(name).map(|a| &a.value), Some(NcAttrValue::Floats(_)))
+}
+
+/// The decoded element type of a variable, or `None` for types labeled
+/// arrays do not hold (text, compound …).
+fn decoded_dtype(var: &NcVariable, decode: &Decode) -> Option<DType> {
+    let small = matches!(var.dtype, NcType::Byte | NcType::Short | NcType::UByte | NcType::UShort);
+    let float = matches!(var.dtype, NcType::Float | NcType::Double);
+    if !float
+        && !matches!(
+            var.dtype,
+            NcType::Byte
+                | NcType::Short
+                | NcType::Int
+                | NcType::UByte
+                | NcType::UShort
+                | NcType::UInt
+                | NcType::Int64
+                | NcType::UInt64
+        )
+    {
+        return None;
+    }
+    if decode.scale.is_some() || decode.offset.is_some() {
+        let scales_f32 =
+            ["scale_factor", "add_offset"].iter().all(|n| var.attribute(n).is_none() || attr_is_f32(var, n));
+        return Some(if (small && scales_f32) || (var.dtype == NcType::Float && scales_f32) {
+            DType::F32
+        } else {
+            DType::F64
+        });
+    }
+    Some(match var.dtype {
+        NcType::Float => DType::F32,
+        NcType::Double => DType::F64,
+        _ if !decode.missing.is_empty() => {
+            if small {
+                DType::F32
+            } else {
+                DType::F64
+            }
+        }
+        NcType::Byte | NcType::Short | NcType::Int => DType::I32,
+        NcType::UByte => DType::U8,
+        _ => DType::I64,
+    })
+}
+
+/// Reads one hyperslab of a variable and decodes it into a block.
+/// Parameters: [file, variable, dtype code, decode, start, count].
+fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
+    let p = params.as_list().ok_or_else(|| TaskError::new("NetCDF read parameters must be a list"))?;
+    let [file, Value::Str(name), Value::Int(dtype), decode, start, count] = p else {
+        return Err(TaskError::new("malformed NetCDF read parameters"));
+    };
+    let id = FileId::from_value(file)?;
+    let decode = Decode::from_value(decode)?;
+    let ints = |v: &Value| -> Vec<u64> {
+        v.as_list().unwrap_or(&[]).iter().map(|x| if let Value::Int(i) = x { *i as u64 } else { 0 }).collect()
+    };
+    let (start, count) = (ints(start), ints(count));
+    let err = |e: &dyn std::fmt::Display| TaskError::new(format!("{}: variable `{name}`: {e}", id.path.display()));
+    let f = open_cached(&id).map_err(|e| TaskError::new(e.to_string()))?;
+    let sel = NcSliceInfo {
+        selections: start
+            .iter()
+            .zip(&count)
+            .map(|(&s, &c)| NcSliceInfoElem::Slice { start: s, end: s + c, step: 1 })
+            .collect(),
+    };
+    let dtype = usize::try_from(*dtype)
+        .ok()
+        .and_then(|i| DTYPES.get(i))
+        .copied()
+        .ok_or_else(|| TaskError::new("unknown dtype"))?;
+    let var = f.variable(name).map_err(|e| err(&e))?;
+    let native = matches!(
+        (&var.dtype, dtype),
+        (NcType::Float, DType::F32)
+            | (NcType::Double, DType::F64)
+            | (NcType::Int, DType::I32)
+            | (NcType::Int64, DType::I64)
+            | (NcType::UByte, DType::U8)
+    );
+    if native && decode.is_identity() {
+        return Ok(match dtype {
+            DType::F32 => block(f.read_variable_slice::<f32>(name, &sel).map_err(|e| err(&e))?),
+            DType::F64 => block(f.read_variable_slice::<f64>(name, &sel).map_err(|e| err(&e))?),
+            DType::I32 => block(f.read_variable_slice::<i32>(name, &sel).map_err(|e| err(&e))?),
+            DType::I64 => block(f.read_variable_slice::<i64>(name, &sel).map_err(|e| err(&e))?),
+            _ => block(f.read_variable_slice::<u8>(name, &sel).map_err(|e| err(&e))?),
+        });
+    }
+    if var.dtype == NcType::Float && dtype == DType::F32 {
+        // Masked float32 stays float32 without a trip through f64.
+        let mut a = f.read_variable_slice::<f32>(name, &sel).map_err(|e| err(&e))?;
+        a.mapv_inplace(|x| decode.apply(x as f64) as f32);
+        return Ok(block(a));
+    }
+    let a = f.read_variable_slice_as_f64(name, &sel).map_err(|e| err(&e))?;
+    Ok(match dtype {
+        DType::F32 => block(a.mapv(|x| decode.apply(x) as f32)),
+        DType::F64 => block(a.mapv(|x| decode.apply(x))),
+        DType::I32 => block(a.mapv(|x| x as i32)),
+        DType::U8 => block(a.mapv(|x| x as u8)),
+        _ => block(a.mapv(|x| x as i64)),
+    })
+}
+
+fn block<T: Element>(a: ArrayD<T>) -> Value {
+    Block::Dense(a).into_value()
+}
+
+const DTYPES: [DType; 6] = [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool];
+
+fn dtype_code(d: DType) -> i64 {
+    DTYPES.iter().position(|&x| x == d).unwrap_or(0) as i64
+}
+
+pub(crate) static READ_NETCDF: NamedFn = NamedFn::new("blockwork.labeled.read_netcdf", read_kernel);
+
+/// A variable of an opened file, before it becomes an array.
+pub(crate) struct FileVar {
+    pub(crate) name: String,
+    pub(crate) dims: Vec<String>,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) dtype: DType,
+    decode: Decode,
+    pub(crate) attrs: Attrs,
+}
+
+/// What opening a file learns: its variables, index coordinates and
+/// global attributes.
+pub(crate) struct FileMeta {
+    pub(crate) id: FileId,
+    pub(crate) vars: Vec<FileVar>,
+    pub(crate) coords: Vec<(String, Coord)>,
+    pub(crate) attrs: Attrs,
+}
+
+fn attr_value(v: &NcAttrValue) -> Option<AttrValue> {
+    Some(match v {
+        NcAttrValue::Chars(s) => AttrValue::Str(s.clone()),
+        NcAttrValue::Strings(s) => AttrValue::Str(s.join("\n")),
+        NcAttrValue::Floats(_) | NcAttrValue::Doubles(_) => AttrValue::Num(v.as_f64_vec()?),
+        NcAttrValue::UserDefined { .. } => return None,
+        other => AttrValue::Int(other.as_f64_vec()?.into_iter().map(|x| x as i64).collect()),
+    })
+}
+
+/// Attributes as xarray shows them after decoding: the encoding ones
+/// (fill, packing, time units and calendar) are gone.
+fn decoded_attrs(attrs: &[netcdf_reader::NcAttribute], time: bool) -> Attrs {
+    const ENCODING: [&str; 4] = ["_FillValue", "missing_value", "scale_factor", "add_offset"];
+    attrs
+        .iter()
+        .filter(|a| !ENCODING.contains(&a.name.as_str()) && !(time && (a.name == "units" || a.name == "calendar")))
+        .filter_map(|a| Some((a.name.clone(), attr_value(&a.value)?)))
+        .collect()
+}
+
+fn calendar_of(var: &NcVariable) -> Calendar {
+    let name = var.attribute("calendar").and_then(|a| a.value.as_string()).unwrap_or_default();
+    match netcdf_reader::cf::CfCalendar::parse(&name) {
+        netcdf_reader::cf::CfCalendar::Standard => Calendar::Standard,
+        netcdf_reader::cf::CfCalendar::ProlepticGregorian => Calendar::ProlepticGregorian,
+        netcdf_reader::cf::CfCalendar::NoLeap => Calendar::NoLeap,
+        netcdf_reader::cf::CfCalendar::AllLeap => Calendar::AllLeap,
+        netcdf_reader::cf::CfCalendar::Day360 => Calendar::Day360,
+        netcdf_reader::cf::CfCalendar::Julian => Calendar::Julian,
+    }
+}
+
+/// Reads and decodes a 1-d coordinate variable into an index.
+fn read_index(f: &NcFile, var: &NcVariable, path: &Path) -> Result<(Index, bool)> {
+    let ferr = |e: &dyn std::fmt::Display| file_err(path, format!("coordinate `{}`: {e}", var.name));
+    let time_ref = netcdf_reader::cf::time_ref_from_variable(var).map_err(|e| ferr(&e))?;
+    if let Some(tr) = time_ref {
+        let raw = f.read_variable_as_f64(&var.name).map_err(|e| ferr(&e))?;
+        let values = raw
+            .iter()
+            .map(|&x| {
+                let t = netcdf_reader::cf::decode_time_exact(x, &tr).map_err(|e| ferr(&e))?;
+                Ok(DateTime {
+                    year: t.year,
+                    month: t.month,
+                    day: t.day,
+                    hour: t.hour,
+                    minute: t.minute,
+                    second: t.second,
+                    nanosecond: t.nanosecond,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        return Ok((Index::Time { calendar: calendar_of(var), values }, true));
+    }
+    let decode = Decode::of(var);
+    let raw = f.read_variable_as_f64(&var.name).map_err(|e| ferr(&e))?;
+    let vals: Vec<f64> = raw.iter().map(|&x| decode.apply(x)).collect();
+    let int = decode.is_identity() && !matches!(var.dtype, NcType::Float | NcType::Double);
+    Ok((if int { Index::Int(vals.iter().map(|&x| x as i64).collect()) } else { Index::Float(vals) }, false))
+}
+
+/// Opens a file's metadata and index coordinates.
+pub(crate) fn read_meta(path: &Path) -> Result<FileMeta> {
+    let id = FileId::of(path)?;
+    let f = open_cached(&id)?;
+    let ferr = |e: &dyn std::fmt::Display| file_err(path, e);
+    let mut vars = Vec::new();
+    let mut coords = Vec::new();
+    for var in f.variables().map_err(|e| ferr(&e))? {
+        let dims: Vec<String> = var.dimensions.iter().map(|d| d.name.clone()).collect();
+        if var.is_coordinate_variable() && dims.len() == 1 && var.dtype != NcType::Char {
+            let (index, time) = read_index(&f, var, path)?;
+            coords.push((var.name.clone(), Coord { index, attrs: decoded_attrs(&var.attributes, time) }));
+            continue;
+        }
+        let decode = Decode::of(var);
+        let Some(dtype) = decoded_dtype(var, &decode) else { continue };
+        vars.push(FileVar {
+            name: var.name.clone(),
+            shape: var.dimensions.iter().map(|d| d.size as usize).collect(),
+            dims,
+            dtype,
+            decode,
+            attrs: decoded_attrs(&var.attributes, false),
+        });
+    }
+    let attrs = f
+        .global_attributes()
+        .map_err(|e| ferr(&e))?
+        .iter()
+        .filter_map(|a| Some((a.name.clone(), attr_value(&a.value)?)))
+        .collect();
+    Ok(FileMeta { id, vars, coords, attrs })
+}
+
+/// Block lengths along each dimension of a variable: `chunks` gives some
+/// dimensions a length; the others are one block.
+pub(crate) fn var_chunks(var: &FileVar, chunks: &[(&str, usize)]) -> Vec<Vec<usize>> {
+    var.dims
+        .iter()
+        .zip(&var.shape)
+        .map(|(d, &n)| {
+            let c = chunks.iter().find(|(name, _)| name == d).map_or(n, |&(_, c)| c.max(1));
+            let mut out = vec![c; n / c.max(1)];
+            if n % c.max(1) != 0 || n == 0 {
+                out.push(n % c.max(1));
+            }
+            out
+        })
+        .collect()
+}
+
+/// The lazy chunked array of one variable of one file.
+pub(crate) fn var_data(meta: &FileMeta, var: &FileVar, chunks: &[(&str, usize)]) -> Result<Data> {
+    blockwork_graph::register(&READ_NETCDF);
+    let axes = var_chunks(var, chunks);
+    let mut t = Tokenizer::new();
+    t.add(&meta.id.path.display().to_string());
+    t.add(&meta.id.size);
+    t.add(&(meta.id.mtime_ns as u64));
+    t.add(&var.name);
+    let token = t.finish();
+    let offsets: Vec<Vec<usize>> = axes
+        .iter()
+        .map(|c| {
+            c.iter()
+                .scan(0, |s, &x| {
+                    let o = *s;
+                    *s += x;
+                    Some(o)
+                })
+                .collect()
+        })
+        .collect();
+    let file = meta.id.to_value();
+    let name: Value = Value::Str(var.name.as_str().into());
+    let decode = var.decode.to_value();
+    let code = dtype_code(var.dtype);
+    let task = |idx: &[u32]| {
+        let start: Vec<Value> =
+            idx.iter().enumerate().map(|(ax, &i)| Value::Int(offsets[ax][i as usize] as i64)).collect();
+        let count: Vec<Value> =
+            idx.iter().enumerate().map(|(ax, &i)| Value::Int(axes[ax][i as usize] as i64)).collect();
+        let params = Value::List(
+            vec![
+                file.clone(),
+                name.clone(),
+                Value::Int(code),
+                decode.clone(),
+                Value::List(start.into()),
+                Value::List(count.into()),
+            ]
+            .into(),
+        );
+        Task::new(Op::named(&READ_NETCDF, params), vec![])
+    };
+    let prefix = format!("open-{}", var.name);
+    macro_rules! make {
+        ($v:ident, $t:ty) => {
+            Data::$v(Array::<$t>::from_block_tasks(&prefix, token, &var.shape, axes.clone(), task)?)
+        };
+    }
+    Ok(match var.dtype {
+        DType::F64 => make!(F64, f64),
+        DType::F32 => make!(F32, f32),
+        DType::I64 => make!(I64, i64),
+        DType::I32 => make!(I32, i32),
+        DType::U8 => make!(U8, u8),
+        DType::Bool => make!(Bool, bool),
+    })
+}
+
+/// Opens one NetCDF file as a dataset. `chunks` gives block lengths of
+/// some dimensions (`&[("time", 31)]`); the others are one block. Only
+/// metadata and coordinates are read now.
+pub fn open_dataset(path: impl AsRef<Path>, chunks: &[(&str, usize)]) -> Result<Dataset> {
+    let meta = read_meta(path.as_ref())?;
+    dataset_of(&meta, chunks)
+}
+
+pub(crate) fn dataset_of(meta: &FileMeta, chunks: &[(&str, usize)]) -> Result<Dataset> {
+    let coords: crate::dataarray::Coords = meta.coords.iter().cloned().collect();
+    let mut vars = Vec::new();
+    for v in &meta.vars {
+        let data = var_data(meta, v, chunks)?;
+        let vc = coords.iter().filter(|(d, _)| v.dims.contains(d)).map(|(d, c)| (d.clone(), c.clone())).collect();
+        let dims: Vec<&str> = v.dims.iter().map(String::as_str).collect();
+        vars.push(DataArray::new(Some(&v.name), &dims, data, vc, v.attrs.clone())?);
+    }
+    Ok(Dataset::new(vars, coords, meta.attrs.clone(), meta.id.path.display().to_string()))
+}

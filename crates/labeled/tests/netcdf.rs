@@ -1,0 +1,195 @@
+//! Files written by netCDF4-python, h5netcdf and NetCDF-3 writers decode
+//! to what xarray decodes (`tests/fixtures/expected.json`, made by
+//! `scripts/golden/netcdf.py`), and the climate workflow on small piles
+//! gives xarray's numbers.
+
+use std::path::PathBuf;
+
+use blockwork_labeled::{self as xr, DataArray, Index, LabeledError};
+use serde_json::Value as J;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn expected() -> J {
+    let text = std::fs::read_to_string(fixtures().join("expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn floats(v: &J) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
+}
+
+fn assert_close(what: &str, got: &[f64], want: &[f64], rtol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let ok = (g.is_nan() && w.is_nan()) || (g - w).abs() <= rtol * w.abs().max(1.0);
+        assert!(ok, "{what}[{i}]: got {g}, xarray has {w}");
+    }
+}
+
+fn index_labels(i: &Index) -> Vec<String> {
+    (0..i.len()).map(|k| i.label(k)).collect()
+}
+
+fn check_coord(file: &str, name: &str, want: &J, got: &Index) {
+    let vals = want["values"].as_array().unwrap();
+    match got {
+        Index::Time { .. } => {
+            let want: Vec<String> = vals.iter().map(|v| v.as_str().unwrap().to_string()).collect();
+            assert_eq!(index_labels(got), want, "{file}: time coordinate `{name}`");
+        }
+        _ => {
+            assert_close(&format!("{file}: coordinate `{name}`"), &got.as_f64().unwrap(), &floats(&want["values"]), 0.0)
+        }
+    }
+}
+
+#[test]
+fn single_files_decode_like_xarray() {
+    xr::register();
+    let e = expected();
+    for file in ["nc4_zlib.nc", "nc4_packed.nc", "h5netcdf.nc", "nc3_classic.nc", "nc3_64bit.nc", "calendars.nc"] {
+        let want = &e["fixtures"][file];
+        // Small blocks, so reads of hyperslabs across HDF5 chunks are exercised.
+        let ds = xr::open_dataset(fixtures().join(file), &[("time", 3), ("y", 2), ("t_standard", 5)]).unwrap();
+        for (name, v) in want["variables"].as_object().unwrap() {
+            if v["kind"] == "coord" {
+                let c = ds.coords().get(name).unwrap_or_else(|| panic!("{file}: no coordinate {name}"));
+                check_coord(file, name, v, &c.index);
+                continue;
+            }
+            let da = ds.get(name).unwrap();
+            let dims: Vec<&str> = v["dims"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+            assert_eq!(da.dims(), dims, "{file}: dims of {name}");
+            let values = da.values().unwrap();
+            assert_close(&format!("{file}: {name}"), values.as_slice().unwrap(), &floats(&v["values"]), 1e-12);
+            let dtype = da.data().dtype().name();
+            let want_dtype = v["dtype"].as_str().unwrap();
+            // int8 and int16 widen to int32; every other type is xarray's.
+            let widened = matches!(want_dtype, "int8" | "int16") && dtype == "int32";
+            assert!(dtype == want_dtype || widened, "{file}: {name} is {dtype}, xarray has {want_dtype}");
+            for (k, a) in v["attrs"].as_object().unwrap() {
+                if let Some(s) = a.as_str() {
+                    let got = da.attrs().get(k).map(|x| x.to_string());
+                    assert_eq!(got.as_deref(), Some(s), "{file}: attribute {k} of {name}");
+                }
+            }
+        }
+    }
+}
+
+fn pile(dir: &str) -> DataArray {
+    let pattern = fixtures().join(dir).join("era5_t2m_*.nc");
+    xr::open_mfdataset(pattern.to_str().unwrap(), &[("time", 10)]).unwrap().get("t2m").unwrap()
+}
+
+fn check_workflow(dir: &str, clim_years: (&str, &str), year: &str) {
+    xr::register();
+    let e = expected();
+    let w = &e["fixtures"][dir]["workflow"];
+    let tas = pile(dir);
+    let clim =
+        tas.sel("time", clim_years.0..=clim_years.1).unwrap().groupby("time.season").unwrap().mean("time").unwrap();
+    let anom = tas.sel("time", year).unwrap().groupby("time.season").unwrap().mean("time").unwrap().sub(&clim).unwrap();
+    assert_eq!(anom.dims(), ["season", "latitude", "longitude"]);
+    let seasons: Vec<String> =
+        w["season_order"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().into()).collect();
+    assert_eq!(index_labels(&anom.coord("season").unwrap().index), seasons);
+    assert_eq!(anom.data().dtype().name(), "float32", "float32 in, float32 out, as xarray");
+    // Accumulated in f64: as xarray's float64 run, and within float32 rounding of its float32 one.
+    let c = clim.values().unwrap();
+    assert_close(&format!("{dir}: clim"), c.as_slice().unwrap(), &floats(&w["clim"]["values_f64"]), 1e-6);
+    assert_close(&format!("{dir}: clim (f32)"), c.as_slice().unwrap(), &floats(&w["clim"]["values"]), 1e-6);
+    let a = anom.values().unwrap();
+    assert_close(&format!("{dir}: anom"), a.as_slice().unwrap(), &floats(&w["anom"]["values_f64"]), 1e-4);
+}
+
+#[test]
+fn climate_workflow_on_a_pile_matches_xarray() {
+    check_workflow("pile", ("1979", "1981"), "1982");
+    let e = expected();
+    let w = &e["fixtures"]["pile"]["workflow"];
+    let tas = pile("pile");
+    assert_eq!(tas.shape(), &[1461, 7, 8]);
+    let june = tas.sel("time", "1980-06").unwrap().mean("time").unwrap().values().unwrap();
+    assert_close("mean of 1980-06", june.as_slice().unwrap(), &floats(&w["mean_1980_06"]["values_f64"]), 1e-6);
+    let months = tas.groupby("time.month").unwrap().mean("time").unwrap();
+    assert_eq!(
+        index_labels(&months.coord("month").unwrap().index),
+        (1..=12).map(|m| m.to_string()).collect::<Vec<_>>()
+    );
+    let m = months.values().unwrap();
+    assert_close("groupby month", m.as_slice().unwrap(), &floats(&w["groupby_month"]["values_f64"]), 1e-6);
+}
+
+#[test]
+fn climate_workflow_on_a_zlib_pile_matches_xarray() {
+    check_workflow("pile_zlib", ("1981", "1981"), "1982");
+}
+
+#[test]
+fn anomalies_by_group_arithmetic() {
+    xr::register();
+    let tas = pile("pile");
+    let clim = tas.groupby("time.month").unwrap().mean("time").unwrap();
+    let anom = tas.groupby("time.month").unwrap().sub(&clim).unwrap();
+    assert_eq!(anom.dims(), ["time", "latitude", "longitude"]);
+    // Each month's anomalies average to zero over the pile.
+    let back = anom.groupby("time.month").unwrap().mean("time").unwrap().values().unwrap();
+    assert!(back.iter().all(|x| x.abs() < 1e-3), "{back:?}");
+}
+
+#[test]
+fn bad_files_give_errors_that_name_them() {
+    xr::register();
+    let dir = std::env::temp_dir().join(format!("bw-labeled-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A truncated NetCDF-4 file.
+    let good = std::fs::read(fixtures().join("nc4_zlib.nc")).unwrap();
+    let cut = dir.join("cut.nc");
+    std::fs::write(&cut, &good[..good.len() / 3]).unwrap();
+    let e = match xr::open_dataset(&cut, &[]) {
+        Err(e) => e.to_string(),
+        Ok(ds) => ds.get("t2m").unwrap().values().map(|_| String::new()).unwrap_or_else(|e| e.to_string()),
+    };
+    assert!(e.contains("cut.nc"), "{e}");
+    // Garbage.
+    let junk = dir.join("junk.nc");
+    std::fs::write(&junk, b"this is not a NetCDF file at all").unwrap();
+    let e = xr::open_dataset(&junk, &[]).unwrap_err().to_string();
+    assert!(e.contains("junk.nc"), "{e}");
+    // Missing file, missing variable, no match.
+    let e = xr::open_dataset(dir.join("nope.nc"), &[]).unwrap_err().to_string();
+    assert!(e.contains("nope.nc"), "{e}");
+    let ds = xr::open_dataset(fixtures().join("nc4_zlib.nc"), &[]).unwrap();
+    let e = ds.get("tas").unwrap_err();
+    assert!(matches!(e, LabeledError::MissingVariable { .. }) && e.to_string().contains("nc4_zlib.nc"), "{e}");
+    let e = xr::open_mfdataset(dir.join("none-*.nc").to_str().unwrap(), &[]).unwrap_err().to_string();
+    assert!(e.contains("no files match"), "{e}");
+    // Files whose grids disagree.
+    let p1 = fixtures().join("pile/era5_t2m_1979_01.nc");
+    let other = fixtures().join("nc4_zlib.nc");
+    let e = xr::open_mfdataset(vec![p1, other], &[]).unwrap_err().to_string();
+    assert!(e.contains("nc4_zlib.nc") || e.contains("era5_t2m_1979_01.nc"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn selection_errors_name_the_dimension_and_label() {
+    xr::register();
+    let tas = pile("pile");
+    let e = tas.sel("time", "1990").unwrap_err().to_string();
+    assert!(e.contains("\"1990\"") && e.contains("`time`"), "{e}");
+    let e = tas.sel("height", 2.0).unwrap_err().to_string();
+    assert!(e.contains("no dimension `height`"), "{e}");
+    let e = tas.groupby("latitude.season").unwrap_err().to_string();
+    assert!(e.contains("not a time dimension"), "{e}");
+    let e = tas.groupby("time.season").unwrap().mean("latitude").unwrap_err().to_string();
+    assert!(e.contains("grouped along `time`"), "{e}");
+    let near = tas.sel("latitude", xr::Selector::Nearest(50.0)).unwrap();
+    assert_eq!(near.dims(), ["time", "longitude"]);
+    let band = tas.sel("latitude", 60.0..=0.0).unwrap();
+    assert_eq!(band.shape()[1], 3, "a descending index slices in its own order");
+}
