@@ -42,11 +42,10 @@ fn reduce_values(kind: GroupReduction, vals: &[f64], ddof: f64) -> f64 {
     let n = v.len() as f64;
     let sum: f64 = v.iter().sum();
     let mean = if n > 0.0 { sum / n } else { f64::NAN };
-    let var = if n - ddof > 0.0 { v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - ddof) } else { f64::NAN };
+    let var =
+        if n - ddof > 0.0 { v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - ddof) } else { f64::NAN };
     let fold = |max: bool| {
-        if v.is_empty() {
-            f64::NAN
-        } else if v.iter().any(|x| x.is_nan()) {
+        if v.is_empty() || v.iter().any(|x| x.is_nan()) {
             f64::NAN
         } else if max {
             v.iter().copied().fold(f64::NEG_INFINITY, f64::max)

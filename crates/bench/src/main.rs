@@ -3,6 +3,7 @@
 
 mod alloc;
 mod arrays;
+mod climate;
 mod overhead;
 
 use clap::{Parser, Subcommand};
@@ -101,6 +102,37 @@ enum Workload {
         #[command(flatten)]
         common: Common,
     },
+    /// Seasonal anomaly of a year against a climatology on a pile of
+    /// ERA5-like NetCDF files; result = mean anomaly per season.
+    Climate {
+        /// The pile.
+        #[arg(long, default_value = "/tmp/refdata/era5/era5_t2m_*.nc")]
+        glob: String,
+        /// Time steps per block (31: one block per monthly file).
+        #[arg(long, default_value_t = 31)]
+        time_chunk: usize,
+        /// First year of the climatology.
+        #[arg(long, default_value_t = 1981)]
+        clim_start: i32,
+        /// Last year of the climatology.
+        #[arg(long, default_value_t = 2010)]
+        clim_end: i32,
+        /// The year of the anomaly.
+        #[arg(long, default_value_t = 2018)]
+        year: i32,
+        /// Write the 2×2 map here.
+        #[arg(long)]
+        png: Option<std::path::PathBuf>,
+        /// A result written by xarray (`climate.py --out`) to compare with.
+        #[arg(long)]
+        check: Option<std::path::PathBuf>,
+        /// sync, threads or threads:N.
+        #[arg(long, default_value = "threads")]
+        scheduler: String,
+        /// Runs; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+    },
 }
 
 /// Flags every array workload takes.
@@ -160,6 +192,22 @@ fn main() -> anyhow::Result<()> {
             println!("{record}");
         }
         Workload::BigSum { n, chunk, common } => array_workload("big-sum", n, chunk, arrays::Fill::Random, &common)?,
+        Workload::Climate { glob, time_chunk, clim_start, clim_end, year, png, check, scheduler: s, repeats } => {
+            let sched = scheduler(&s)?;
+            let p = climate::Params {
+                glob: &glob,
+                time_chunk,
+                clim: (clim_start, clim_end),
+                year,
+                png: png.as_deref(),
+                check: check.as_deref(),
+            };
+            let mut record = climate::run(&p, &blockwork::Config::with_scheduler(sched), repeats)?;
+            record["impl"] = serde_json::json!(impl_name(sched));
+            record["params"]["threads"] = serde_json::json!(sched.nthreads());
+            record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
+            println!("{record}");
+        }
     }
     Ok(())
 }

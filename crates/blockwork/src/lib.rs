@@ -29,12 +29,16 @@
 //! | [`local`] | `blockwork-local` | the sync and threaded schedulers, callbacks, progress bar, profilers |
 //! | [`delayed`] | `blockwork-delayed` | lazy function calls |
 //! | [`array`] | `blockwork-array` | chunked N-d arrays (NumPy's API over ndarray blocks) |
+//! | [`labeled`] | `blockwork-labeled` | xarray-style labeled arrays; NetCDF piles as one dataset |
+//! | [`plot`] | `blockwork-plot` | faceted PNG maps |
 //! | [`distributed`] | `blockwork-runtime` | a cluster over TCP: scheduler and worker servers, `Client`, `LocalCluster` |
 
 pub use blockwork_array as array;
 pub use blockwork_delayed as delayed;
 pub use blockwork_graph as graph;
+pub use blockwork_labeled as labeled;
 pub use blockwork_local as local;
+pub use blockwork_plot as plot;
 pub use blockwork_runtime as distributed;
 
 pub use blockwork_delayed::{compute, compute_with, Delayed};
@@ -46,5 +50,5 @@ pub use blockwork_local::{CancelToken, ComputeError, Config, Profiler, ProgressB
 /// cluster. `blockwork worker` calls it; so should a user's own binary
 /// that acts as a worker, after registering its own functions.
 pub fn register_builtins() {
-    blockwork_array::register();
+    blockwork_labeled::register();
 }

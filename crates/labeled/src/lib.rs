@@ -40,6 +40,7 @@ mod error;
 mod groupby;
 mod index;
 pub mod io;
+mod plot;
 pub mod time;
 
 pub use attrs::{AttrValue, Attrs};

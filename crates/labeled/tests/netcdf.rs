@@ -125,6 +125,22 @@ fn climate_workflow_on_a_pile_matches_xarray() {
 }
 
 #[test]
+fn seasonal_anomaly_map_is_a_png() {
+    xr::register();
+    let tas = pile("pile");
+    let clim = tas.groupby("time.season").unwrap().mean("time").unwrap();
+    let anom =
+        tas.sel("time", "1982").unwrap().groupby("time.season").unwrap().mean("time").unwrap().sub(&clim).unwrap();
+    let path = std::env::temp_dir().join(format!("bw-anom-{}.png", std::process::id()));
+    anom.plot_facets(&path, "season", 2, Some("2 metre temperature anomaly [K]")).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    std::fs::remove_file(&path).ok();
+    let e = tas.plot_facets(&path, "season", 2, None).unwrap_err().to_string();
+    assert!(e.contains("time"), "{e}");
+}
+
+#[test]
 fn climate_workflow_on_a_zlib_pile_matches_xarray() {
     check_workflow("pile_zlib", ("1981", "1981"), "1982");
 }

@@ -251,7 +251,14 @@ fn combine(kind: AccKind, parts: &[&GroupPartial]) -> std::result::Result<GroupP
 
 /// The result block: one entry per group along `axis`; a group with no
 /// element is 0 for sums and counts, NaN otherwise.
-fn finish(kind: GroupReduction, p: &GroupPartial, axis: usize, ngroups: usize, rest: &[usize], ddof: f64) -> Block<f64> {
+fn finish(
+    kind: GroupReduction,
+    p: &GroupPartial,
+    axis: usize,
+    ngroups: usize,
+    rest: &[usize],
+    ddof: f64,
+) -> Block<f64> {
     let empty = if matches!(kind, GroupReduction::Count | GroupReduction::Of(Reduction::Sum | Reduction::NanSum)) {
         0.0
     } else {
@@ -319,7 +326,9 @@ fn groupby_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         }
         _ => {
             let rest = match args.get(1) {
-                Some(Value::List(xs)) => xs.iter().map(|x| if let Value::Int(v) = x { *v as usize } else { 0 }).collect(),
+                Some(Value::List(xs)) => {
+                    xs.iter().map(|x| if let Value::Int(v) = x { *v as usize } else { 0 }).collect()
+                }
                 _ => return Err(TaskError::new("grouped reduction finish needs the block shape")),
             };
             let rest: Vec<usize> = rest;

@@ -174,11 +174,7 @@ fn decoded_dtype(var: &NcVariable, decode: &Decode) -> Option<DType> {
     if decode.scale.is_some() || decode.offset.is_some() {
         let scales_f32 =
             ["scale_factor", "add_offset"].iter().all(|n| var.attribute(n).is_none() || attr_is_f32(var, n));
-        return Some(if (small && scales_f32) || (var.dtype == NcType::Float && scales_f32) {
-            DType::F32
-        } else {
-            DType::F64
-        });
+        return Some(if scales_f32 && (small || var.dtype == NcType::Float) { DType::F32 } else { DType::F64 });
     }
     Some(match var.dtype {
         NcType::Float => DType::F32,
@@ -324,6 +320,9 @@ fn calendar_of(var: &NcVariable) -> Calendar {
 /// Reads and decodes a 1-d coordinate variable into an index.
 fn read_index(f: &NcFile, var: &NcVariable, path: &Path) -> Result<(Index, bool)> {
     let ferr = |e: &dyn std::fmt::Display| file_err(path, format!("coordinate `{}`: {e}", var.name));
+    if var.dtype == NcType::String {
+        return Ok((Index::Str(f.read_variable_as_strings(&var.name).map_err(|e| ferr(&e))?), false));
+    }
     let time_ref = netcdf_reader::cf::time_ref_from_variable(var).map_err(|e| ferr(&e))?;
     if let Some(tr) = time_ref {
         let raw = f.read_variable_as_f64(&var.name).map_err(|e| ferr(&e))?;

@@ -1,0 +1,96 @@
+//! `climate`: the seasonal anomaly of one year against a climatology, on a
+//! pile of ERA5-like NetCDF files, as `../reference/climate.py` does it
+//! with xarray and Dask.
+
+use std::path::Path;
+use std::time::Instant;
+
+use blockwork::labeled as xr;
+use serde_json::{json, Value as Json};
+
+/// Parameters of the workload.
+pub struct Params<'a> {
+    pub glob: &'a str,
+    pub time_chunk: usize,
+    pub clim: (i32, i32),
+    pub year: i32,
+    pub png: Option<&'a Path>,
+    pub check: Option<&'a Path>,
+}
+
+/// One run: open, build, compute; returns timings and the result.
+fn once(p: &Params<'_>, config: &blockwork::Config) -> anyhow::Result<(Json, ndarray::ArrayD<f64>, xr::DataArray)> {
+    let t0 = Instant::now();
+    let tas = xr::open_mfdataset(p.glob, &[("time", p.time_chunk)])?.get("t2m")?;
+    let t1 = Instant::now();
+    let (cs, ce, y) = (p.clim.0.to_string(), p.clim.1.to_string(), p.year.to_string());
+    let clim = tas.sel("time", cs.as_str()..=ce.as_str())?.groupby("time.season")?.mean("time")?;
+    let anom = tas.sel("time", y.as_str())?.groupby("time.season")?.mean("time")?.sub(&clim)?;
+    let t2 = Instant::now();
+    let values = anom.data().to_f64().compute_with(config)?;
+    let t3 = Instant::now();
+    let rec = json!({
+        "open_s": (t1 - t0).as_secs_f64(),
+        "build_s": (t2 - t1).as_secs_f64(),
+        "compute_s": (t3 - t2).as_secs_f64(),
+        "wall_s": (t3 - t0).as_secs_f64(),
+        "tas_shape": tas.shape(),
+        "tas_chunks_time_n": tas.data().chunks()[0].len(),
+        "n_tasks": anom.data().ntasks(),
+    });
+    let mut anom = anom;
+    anom.attrs_mut().extend(tas.attrs().clone());
+    Ok((rec, values, anom))
+}
+
+/// Runs the workload `repeats` times; reports the median wall time, the
+/// mean anomaly per season, and (with `check`) the largest difference
+/// from a reference result written by xarray.
+pub fn run(p: &Params<'_>, config: &blockwork::Config, repeats: usize) -> anyhow::Result<Json> {
+    blockwork::register_builtins();
+    let mut runs = Vec::new();
+    let mut last = None;
+    for _ in 0..repeats.max(1) {
+        let (rec, values, anom) = once(p, config)?;
+        eprintln!("climate: wall {:.3} s (open {:.3}, compute {:.3})", rec["wall_s"], rec["open_s"], rec["compute_s"]);
+        runs.push(rec);
+        last = Some((values, anom));
+    }
+    let (values, anom) = last.ok_or_else(|| anyhow::anyhow!("no run"))?;
+    let mut walls: Vec<f64> = runs.iter().map(|r| r["wall_s"].as_f64().unwrap_or(0.0)).collect();
+    walls.sort_by(f64::total_cmp);
+    let median = walls[walls.len() / 2];
+    let mid = runs.iter().find(|r| r["wall_s"].as_f64() == Some(median)).cloned().unwrap_or(json!({}));
+    let seasons = anom.coord("season")?.index.clone();
+    let per_season: serde_json::Map<String, Json> = (0..seasons.len())
+        .map(|k| {
+            let s = values.index_axis(ndarray::Axis(0), k);
+            let m = s.iter().sum::<f64>() / s.len() as f64;
+            (seasons.label(k), json!((m * 1e6).round() / 1e6))
+        })
+        .collect();
+    let mut rec = json!({
+        "workload": "climate",
+        "params": {"glob": p.glob, "time_chunk": p.time_chunk, "clim_start": p.clim.0, "clim_end": p.clim.1, "year": p.year},
+        "result_shape": values.shape(),
+        "result_dims": anom.dims(),
+        "season_mean_anomaly_K": per_season,
+        "runs_wall_s": runs.iter().map(|r| r["wall_s"].clone()).collect::<Vec<_>>(),
+    });
+    if let (Some(r), Some(m)) = (rec.as_object_mut(), mid.as_object()) {
+        r.extend(m.clone());
+    }
+    if let Some(png) = p.png {
+        anom.plot_facets(png, "season", 2, None)?;
+        rec["wrote_png"] = json!(png.display().to_string());
+    }
+    if let Some(reference) = p.check {
+        let r = xr::open_dataset(reference, &[])?;
+        let name = r.data_vars().first().map(|s| s.to_string()).unwrap_or_default();
+        let want = r.get(&name)?.values()?;
+        anyhow::ensure!(want.shape() == values.shape(), "reference shape {:?} vs {:?}", want.shape(), values.shape());
+        let diff = values.iter().zip(want.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        rec["max_abs_diff_vs_reference"] = json!(diff);
+    }
+    Ok(rec)
+}
