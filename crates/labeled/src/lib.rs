@@ -33,6 +33,7 @@
 //! function: [`register`] (the facade's `register_builtins` calls it).
 
 mod attrs;
+mod cf;
 mod data;
 mod dataarray;
 mod dataset;

@@ -1,4 +1,55 @@
-//! Reading files into datasets.
+//! Reading files into datasets: each reader learns a file's metadata
+//! and coordinates when it is opened, and makes every variable a chunked
+//! array whose blocks are tasks that read only their own part.
 
 pub mod mfdataset;
 pub mod netcdf;
+
+use blockwork_array::{Array, Block, DType, Element};
+use blockwork_graph::{TaskError, TaskSpec, Token, Value};
+use ndarray::ArrayD;
+
+use crate::data::Data;
+use crate::error::Result;
+
+const DTYPES: [DType; 6] = [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool];
+
+/// The element type as a task parameter.
+pub(crate) fn dtype_code(d: DType) -> i64 {
+    DTYPES.iter().position(|&x| x == d).unwrap_or(0) as i64
+}
+
+/// The element type of a task parameter.
+pub(crate) fn dtype_of(code: i64) -> std::result::Result<DType, TaskError> {
+    usize::try_from(code).ok().and_then(|i| DTYPES.get(i)).copied().ok_or_else(|| TaskError::new("unknown dtype"))
+}
+
+/// A block value of a read.
+pub(crate) fn block<T: Element>(a: ArrayD<T>) -> Value {
+    Block::Dense(a).into_value()
+}
+
+/// The chunked array of one stored variable: blocks of `axes`, each made
+/// by `task(block index)`, which must produce a block of `dtype`.
+pub(crate) fn lazy_data(
+    prefix: &str,
+    token: Token,
+    shape: &[usize],
+    axes: Vec<Vec<usize>>,
+    dtype: DType,
+    task: impl FnMut(&[u32]) -> TaskSpec,
+) -> Result<Data> {
+    macro_rules! make {
+        ($v:ident, $t:ty) => {
+            Data::$v(Array::<$t>::from_block_tasks(prefix, token, shape, axes, task)?)
+        };
+    }
+    Ok(match dtype {
+        DType::F64 => make!(F64, f64),
+        DType::F32 => make!(F32, f32),
+        DType::I64 => make!(I64, i64),
+        DType::I32 => make!(I32, i32),
+        DType::U8 => make!(U8, u8),
+        DType::Bool => make!(Bool, bool),
+    })
+}

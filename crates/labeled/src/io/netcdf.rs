@@ -20,18 +20,18 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use blockwork_array::{Array, Block, DType, Element};
+use blockwork_array::DType;
 use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
-use ndarray::ArrayD;
 use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem, NcType, NcVariable};
 
 use crate::attrs::{AttrValue, Attrs};
+use crate::cf::{self, Decode, Stored};
 use crate::data::Data;
 use crate::dataarray::{Coord, DataArray};
 use crate::dataset::Dataset;
 use crate::error::{file_err, Result};
 use crate::index::Index;
-use crate::time::{Calendar, DateTime};
+use crate::io::block;
 
 /// The identity of a file's contents: path, size and modification time.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -89,107 +89,32 @@ fn open_cached(id: &FileId) -> Result<Arc<NcFile>> {
     Ok(f)
 }
 
-/// How a variable's stored values become its decoded ones.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Decode {
-    scale: Option<f64>,
-    offset: Option<f64>,
-    /// Values that mean "missing".
-    missing: Vec<f64>,
-}
-
-impl Decode {
-    fn of(var: &NcVariable) -> Decode {
-        let num = |name: &str| var.attribute(name).and_then(|a| a.value.as_f64());
-        let mut missing = Vec::new();
-        for name in ["_FillValue", "missing_value"] {
-            if let Some(v) = var.attribute(name).and_then(|a| a.value.as_f64_vec()) {
-                missing.extend(v);
-            }
-        }
-        Decode { scale: num("scale_factor"), offset: num("add_offset"), missing }
-    }
-
-    fn is_identity(&self) -> bool {
-        self.scale.is_none() && self.offset.is_none() && self.missing.is_empty()
-    }
-
-    fn to_value(&self) -> Value {
-        let opt = |x: Option<f64>| x.map_or(Value::Unit, Value::Float);
-        Value::List(
-            vec![
-                opt(self.scale),
-                opt(self.offset),
-                Value::List(self.missing.iter().map(|&m| Value::Float(m)).collect::<Vec<_>>().into()),
-            ]
-            .into(),
-        )
-    }
-
-    fn from_value(v: &Value) -> std::result::Result<Decode, TaskError> {
-        let opt = |v: &Value| match v {
-            Value::Float(x) => Some(*x),
-            _ => None,
-        };
-        match v.as_list() {
-            Some([s, o, Value::List(m)]) => {
-                Ok(Decode { scale: opt(s), offset: opt(o), missing: m.iter().filter_map(opt).collect() })
-            }
-            _ => Err(TaskError::new("malformed CF decoding parameters")),
-        }
-    }
-
-    fn apply(&self, x: f64) -> f64 {
-        if self.missing.iter().any(|&m| m == x || (m.is_nan() && x.is_nan())) {
-            return f64::NAN;
-        }
-        x * self.scale.unwrap_or(1.0) + self.offset.unwrap_or(0.0)
-    }
-}
-
-fn attr_is_f32(var: &NcVariable, name: &str) -> bool {
-    matches!(var.attribute(name).map(|a| &a.value), Some(NcAttrValue::Floats(_)))
-}
-
-/// The decoded element type of a variable, or `None` for types labeled
-/// arrays do not hold (text, compound …).
-fn decoded_dtype(var: &NcVariable, decode: &Decode) -> Option<DType> {
-    let small = matches!(var.dtype, NcType::Byte | NcType::Short | NcType::UByte | NcType::UShort);
-    let float = matches!(var.dtype, NcType::Float | NcType::Double);
-    if !float
-        && !matches!(
-            var.dtype,
-            NcType::Byte
-                | NcType::Short
-                | NcType::Int
-                | NcType::UByte
-                | NcType::UShort
-                | NcType::UInt
-                | NcType::Int64
-                | NcType::UInt64
-        )
-    {
-        return None;
-    }
-    if decode.scale.is_some() || decode.offset.is_some() {
-        let scales_f32 =
-            ["scale_factor", "add_offset"].iter().all(|n| var.attribute(n).is_none() || attr_is_f32(var, n));
-        return Some(if scales_f32 && (small || var.dtype == NcType::Float) { DType::F32 } else { DType::F64 });
-    }
-    Some(match var.dtype {
-        NcType::Float => DType::F32,
-        NcType::Double => DType::F64,
-        _ if !decode.missing.is_empty() => {
-            if small {
-                DType::F32
-            } else {
-                DType::F64
-            }
-        }
-        NcType::Byte | NcType::Short | NcType::Int => DType::I32,
-        NcType::UByte => DType::U8,
-        _ => DType::I64,
+fn stored(t: &NcType) -> Option<Stored> {
+    Some(match t {
+        NcType::Byte => Stored::I8,
+        NcType::Short => Stored::I16,
+        NcType::Int => Stored::I32,
+        NcType::Int64 => Stored::I64,
+        NcType::UByte => Stored::U8,
+        NcType::UShort => Stored::U16,
+        NcType::UInt => Stored::U32,
+        NcType::UInt64 => Stored::U64,
+        NcType::Float => Stored::F32,
+        NcType::Double => Stored::F64,
+        _ => return None,
     })
+}
+
+/// A variable's attributes, undecoded.
+fn raw_attrs(var: &NcVariable) -> Attrs {
+    var.attributes.iter().filter_map(|a| Some((a.name.clone(), attr_value(&a.value)?))).collect()
+}
+
+/// Whether the packing attributes present are float32.
+fn scales_f32(var: &NcVariable) -> bool {
+    ["scale_factor", "add_offset"]
+        .iter()
+        .all(|n| var.attribute(n).is_none_or(|a| matches!(a.value, NcAttrValue::Floats(_))))
 }
 
 /// Reads one hyperslab of a variable and decodes it into a block.
@@ -214,11 +139,7 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
             .map(|(&s, &c)| NcSliceInfoElem::Slice { start: s, end: s + c, step: 1 })
             .collect(),
     };
-    let dtype = usize::try_from(*dtype)
-        .ok()
-        .and_then(|i| DTYPES.get(i))
-        .copied()
-        .ok_or_else(|| TaskError::new("unknown dtype"))?;
+    let dtype = crate::io::dtype_of(*dtype)?;
     let var = f.variable(name).map_err(|e| err(&e))?;
     let native = matches!(
         (&var.dtype, dtype),
@@ -253,16 +174,6 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
     })
 }
 
-fn block<T: Element>(a: ArrayD<T>) -> Value {
-    Block::Dense(a).into_value()
-}
-
-const DTYPES: [DType; 6] = [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool];
-
-fn dtype_code(d: DType) -> i64 {
-    DTYPES.iter().position(|&x| x == d).unwrap_or(0) as i64
-}
-
 pub(crate) static READ_NETCDF: NamedFn = NamedFn::new("blockwork.labeled.read_netcdf", read_kernel);
 
 /// A variable of an opened file, before it becomes an array.
@@ -294,57 +205,20 @@ fn attr_value(v: &NcAttrValue) -> Option<AttrValue> {
     })
 }
 
-/// Attributes as xarray shows them after decoding: the encoding ones
-/// (fill, packing, time units and calendar) are gone.
-fn decoded_attrs(attrs: &[netcdf_reader::NcAttribute], time: bool) -> Attrs {
-    const ENCODING: [&str; 4] = ["_FillValue", "missing_value", "scale_factor", "add_offset"];
-    attrs
-        .iter()
-        .filter(|a| !ENCODING.contains(&a.name.as_str()) && !(time && (a.name == "units" || a.name == "calendar")))
-        .filter_map(|a| Some((a.name.clone(), attr_value(&a.value)?)))
-        .collect()
-}
-
-fn calendar_of(var: &NcVariable) -> Calendar {
-    let name = var.attribute("calendar").and_then(|a| a.value.as_string()).unwrap_or_default();
-    match netcdf_reader::cf::CfCalendar::parse(&name) {
-        netcdf_reader::cf::CfCalendar::Standard => Calendar::Standard,
-        netcdf_reader::cf::CfCalendar::ProlepticGregorian => Calendar::ProlepticGregorian,
-        netcdf_reader::cf::CfCalendar::NoLeap => Calendar::NoLeap,
-        netcdf_reader::cf::CfCalendar::AllLeap => Calendar::AllLeap,
-        netcdf_reader::cf::CfCalendar::Day360 => Calendar::Day360,
-        netcdf_reader::cf::CfCalendar::Julian => Calendar::Julian,
-    }
-}
-
-/// Reads and decodes a 1-d coordinate variable into an index.
-fn read_index(f: &NcFile, var: &NcVariable, path: &Path) -> Result<(Index, bool)> {
+/// Reads and decodes a 1-d coordinate variable into an index; whether
+/// it holds times.
+fn read_index(f: &NcFile, var: &NcVariable, attrs: &Attrs, path: &Path) -> Result<(Index, bool)> {
     let ferr = |e: &dyn std::fmt::Display| file_err(path, format!("coordinate `{}`: {e}", var.name));
     if var.dtype == NcType::String {
         return Ok((Index::Str(f.read_variable_as_strings(&var.name).map_err(|e| ferr(&e))?), false));
     }
-    let time_ref = netcdf_reader::cf::time_ref_from_variable(var).map_err(|e| ferr(&e))?;
-    if let Some(tr) = time_ref {
-        let raw = f.read_variable_as_f64(&var.name).map_err(|e| ferr(&e))?;
-        let values = raw
-            .iter()
-            .map(|&x| {
-                let t = netcdf_reader::cf::decode_time_exact(x, &tr).map_err(|e| ferr(&e))?;
-                Ok(DateTime {
-                    year: t.year,
-                    month: t.month,
-                    day: t.day,
-                    hour: t.hour,
-                    minute: t.minute,
-                    second: t.second,
-                    nanosecond: t.nanosecond,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        return Ok((Index::Time { calendar: calendar_of(var), values }, true));
-    }
-    let decode = Decode::of(var);
     let raw = f.read_variable_as_f64(&var.name).map_err(|e| ferr(&e))?;
+    let raw = raw.as_slice().map(<[f64]>::to_vec).unwrap_or_else(|| raw.iter().copied().collect());
+    if let Some(units) = attrs.get("units").and_then(AttrValue::as_str).filter(|u| cf::is_time_units(u)) {
+        let cal = attrs.get("calendar").and_then(AttrValue::as_str);
+        return Ok((cf::decode_times(&raw, units, cal).map_err(|e| ferr(&e))?, true));
+    }
+    let decode = Decode::of(attrs);
     let vals: Vec<f64> = raw.iter().map(|&x| decode.apply(x)).collect();
     let int = decode.is_identity() && !matches!(var.dtype, NcType::Float | NcType::Double);
     Ok((if int { Index::Int(vals.iter().map(|&x| x as i64).collect()) } else { Index::Float(vals) }, false))
@@ -359,20 +233,21 @@ pub(crate) fn read_meta(path: &Path) -> Result<FileMeta> {
     let mut coords = Vec::new();
     for var in f.variables().map_err(|e| ferr(&e))? {
         let dims: Vec<String> = var.dimensions.iter().map(|d| d.name.clone()).collect();
+        let attrs = raw_attrs(var);
         if var.is_coordinate_variable() && dims.len() == 1 && var.dtype != NcType::Char {
-            let (index, time) = read_index(&f, var, path)?;
-            coords.push((var.name.clone(), Coord { index, attrs: decoded_attrs(&var.attributes, time) }));
+            let (index, time) = read_index(&f, var, &attrs, path)?;
+            coords.push((var.name.clone(), Coord { index, attrs: cf::decoded_attrs(&attrs, time) }));
             continue;
         }
-        let decode = Decode::of(var);
-        let Some(dtype) = decoded_dtype(var, &decode) else { continue };
+        let Some(st) = stored(&var.dtype) else { continue };
+        let decode = Decode::of(&attrs);
         vars.push(FileVar {
             name: var.name.clone(),
             shape: var.dimensions.iter().map(|d| d.size as usize).collect(),
             dims,
-            dtype,
+            dtype: cf::decoded_dtype(st, &decode, scales_f32(var)),
             decode,
-            attrs: decoded_attrs(&var.attributes, false),
+            attrs: cf::decoded_attrs(&attrs, false),
         });
     }
     let attrs = f
@@ -390,14 +265,7 @@ pub(crate) fn var_chunks(var: &FileVar, chunks: &[(&str, usize)]) -> Vec<Vec<usi
     var.dims
         .iter()
         .zip(&var.shape)
-        .map(|(d, &n)| {
-            let c = chunks.iter().find(|(name, _)| name == d).map_or(n, |&(_, c)| c.max(1));
-            let mut out = vec![c; n / c.max(1)];
-            if n % c.max(1) != 0 || n == 0 {
-                out.push(n % c.max(1));
-            }
-            out
-        })
+        .map(|(d, &n)| cf::even_chunks(n, chunks.iter().find(|(name, _)| name == d).map_or(n, |&(_, c)| c)))
         .collect()
 }
 
@@ -426,7 +294,7 @@ pub(crate) fn var_data(meta: &FileMeta, var: &FileVar, chunks: &[(&str, usize)])
     let file = meta.id.to_value();
     let name: Value = Value::Str(var.name.as_str().into());
     let decode = var.decode.to_value();
-    let code = dtype_code(var.dtype);
+    let code = crate::io::dtype_code(var.dtype);
     let task = |idx: &[u32]| {
         let start: Vec<Value> =
             idx.iter().enumerate().map(|(ax, &i)| Value::Int(offsets[ax][i as usize] as i64)).collect();
@@ -445,20 +313,7 @@ pub(crate) fn var_data(meta: &FileMeta, var: &FileVar, chunks: &[(&str, usize)])
         );
         Task::new(Op::named(&READ_NETCDF, params), vec![])
     };
-    let prefix = format!("open-{}", var.name);
-    macro_rules! make {
-        ($v:ident, $t:ty) => {
-            Data::$v(Array::<$t>::from_block_tasks(&prefix, token, &var.shape, axes.clone(), task)?)
-        };
-    }
-    Ok(match var.dtype {
-        DType::F64 => make!(F64, f64),
-        DType::F32 => make!(F32, f32),
-        DType::I64 => make!(I64, i64),
-        DType::I32 => make!(I32, i32),
-        DType::U8 => make!(U8, u8),
-        DType::Bool => make!(Bool, bool),
-    })
+    crate::io::lazy_data(&format!("open-{}", var.name), token, &var.shape, axes.clone(), var.dtype, task)
 }
 
 /// Opens one NetCDF file as a dataset. `chunks` gives block lengths of

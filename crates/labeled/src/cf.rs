@@ -1,0 +1,204 @@
+//! CF conventions, shared by every reader: how stored values become
+//! decoded ones (`scale_factor`, `add_offset`, `_FillValue`,
+//! `missing_value`), which element type the decoded variable has
+//! (xarray's choice), which attributes remain after decoding, and how
+//! `"<unit> since <date>"` values become datetimes of a calendar.
+
+use blockwork_array::DType;
+use blockwork_graph::{TaskError, Value};
+
+use crate::attrs::{AttrValue, Attrs};
+use crate::index::Index;
+use crate::time::{Calendar, DateTime};
+
+/// The element type a variable is stored as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stored {
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F32,
+    F64,
+}
+
+impl Stored {
+    fn small(self) -> bool {
+        matches!(self, Stored::I8 | Stored::I16 | Stored::U8 | Stored::U16)
+    }
+}
+
+/// How a variable's stored values become its decoded ones.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Decode {
+    pub(crate) scale: Option<f64>,
+    pub(crate) offset: Option<f64>,
+    /// Values that mean "missing".
+    pub(crate) missing: Vec<f64>,
+}
+
+impl Decode {
+    /// From a variable's (undecoded) attributes.
+    pub(crate) fn of(attrs: &Attrs) -> Decode {
+        let num = |name: &str| attrs.get(name).and_then(AttrValue::as_f64);
+        let mut missing = Vec::new();
+        for name in ["_FillValue", "missing_value"] {
+            match attrs.get(name) {
+                Some(AttrValue::Num(v)) => missing.extend(v),
+                Some(AttrValue::Int(v)) => missing.extend(v.iter().map(|&x| x as f64)),
+                _ => {}
+            }
+        }
+        Decode { scale: num("scale_factor"), offset: num("add_offset"), missing }
+    }
+
+    pub(crate) fn is_identity(&self) -> bool {
+        self.scale.is_none() && self.offset.is_none() && self.missing.is_empty()
+    }
+
+    pub(crate) fn to_value(&self) -> Value {
+        let opt = |x: Option<f64>| x.map_or(Value::Unit, Value::Float);
+        let missing: Vec<Value> = self.missing.iter().map(|&m| Value::Float(m)).collect();
+        Value::List(vec![opt(self.scale), opt(self.offset), Value::List(missing.into())].into())
+    }
+
+    pub(crate) fn from_value(v: &Value) -> Result<Decode, TaskError> {
+        let opt = |v: &Value| match v {
+            Value::Float(x) => Some(*x),
+            _ => None,
+        };
+        match v.as_list() {
+            Some([s, o, Value::List(m)]) => {
+                Ok(Decode { scale: opt(s), offset: opt(o), missing: m.iter().filter_map(opt).collect() })
+            }
+            _ => Err(TaskError::new("malformed CF decoding parameters")),
+        }
+    }
+
+    /// One stored value, decoded.
+    pub(crate) fn apply(&self, x: f64) -> f64 {
+        if self.missing.iter().any(|&m| m == x || (m.is_nan() && x.is_nan())) {
+            return f64::NAN;
+        }
+        x * self.scale.unwrap_or(1.0) + self.offset.unwrap_or(0.0)
+    }
+}
+
+/// The decoded element type, as xarray chooses it: packed 8/16-bit
+/// integers (and float32) with float32 scales give float32, other packed
+/// data float64; masked small integers float32, other masked integers
+/// float64; unmasked 8/16-bit signed integers widen to int32, unsigned
+/// 16/32/64-bit ones to int64.
+pub(crate) fn decoded_dtype(stored: Stored, decode: &Decode, scales_f32: bool) -> DType {
+    if decode.scale.is_some() || decode.offset.is_some() {
+        return if scales_f32 && (stored.small() || stored == Stored::F32) { DType::F32 } else { DType::F64 };
+    }
+    match stored {
+        Stored::F32 => DType::F32,
+        Stored::F64 => DType::F64,
+        _ if !decode.missing.is_empty() => {
+            if stored.small() {
+                DType::F32
+            } else {
+                DType::F64
+            }
+        }
+        Stored::I8 | Stored::I16 | Stored::I32 => DType::I32,
+        Stored::U8 => DType::U8,
+        _ => DType::I64,
+    }
+}
+
+/// Attributes as xarray shows them after decoding: those of the encoding
+/// (fill, packing; units and calendar of times) are gone.
+pub(crate) fn decoded_attrs(attrs: &Attrs, time: bool) -> Attrs {
+    const ENCODING: [&str; 4] = ["_FillValue", "missing_value", "scale_factor", "add_offset"];
+    attrs
+        .iter()
+        .filter(|(k, _)| !ENCODING.contains(&k.as_str()) && !(time && (*k == "units" || *k == "calendar")))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The calendar of a `calendar` attribute (standard when absent).
+pub(crate) fn calendar(name: Option<&str>) -> Calendar {
+    use netcdf_reader::cf::CfCalendar as C;
+    match C::parse(name.unwrap_or("standard")) {
+        C::Standard => Calendar::Standard,
+        C::ProlepticGregorian => Calendar::ProlepticGregorian,
+        C::NoLeap => Calendar::NoLeap,
+        C::AllLeap => Calendar::AllLeap,
+        C::Day360 => Calendar::Day360,
+        C::Julian => Calendar::Julian,
+    }
+}
+
+/// Whether `units` are CF time units (`"<unit> since <date>"`).
+pub(crate) fn is_time_units(units: &str) -> bool {
+    units.contains(" since ")
+}
+
+/// Decodes numeric times with `units` like `"hours since 1900-01-01"` in
+/// the calendar named by `calendar`.
+pub(crate) fn decode_times(raw: &[f64], units: &str, calendar_name: Option<&str>) -> Result<Index, String> {
+    use netcdf_reader::cf;
+    let cal = cf::CfCalendar::parse(calendar_name.unwrap_or("standard"));
+    let tr = cf::parse_time_units(units, cal).map_err(|e| e.to_string())?;
+    let values = raw
+        .iter()
+        .map(|&x| {
+            let t = cf::decode_time_exact(x, &tr).map_err(|e| e.to_string())?;
+            Ok(DateTime {
+                year: t.year,
+                month: t.month,
+                day: t.day,
+                hour: t.hour,
+                minute: t.minute,
+                second: t.second,
+                nanosecond: t.nanosecond,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Index::Time { calendar: calendar(calendar_name), values })
+}
+
+/// Block lengths of `c` (at least 1) over a dimension of length `n`.
+pub(crate) fn even_chunks(n: usize, c: usize) -> Vec<usize> {
+    let c = c.max(1);
+    let mut out = vec![c; n / c];
+    if n % c != 0 || n == 0 {
+        out.push(n % c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_and_types_follow_xarray() {
+        let mut a = Attrs::new();
+        a.insert("scale_factor".into(), AttrValue::Num(vec![0.5]));
+        a.insert("add_offset".into(), AttrValue::Num(vec![10.0]));
+        a.insert("_FillValue".into(), AttrValue::Int(vec![-1]));
+        a.insert("units".into(), "K".into());
+        let d = Decode::of(&a);
+        assert_eq!(d.apply(4.0), 12.0);
+        assert!(d.apply(-1.0).is_nan());
+        assert_eq!(Decode::from_value(&d.to_value()).unwrap(), d);
+        assert_eq!(decoded_dtype(Stored::I16, &d, true), DType::F32);
+        assert_eq!(decoded_dtype(Stored::I16, &d, false), DType::F64);
+        assert_eq!(decoded_dtype(Stored::I8, &Decode::default(), false), DType::I32);
+        assert_eq!(decoded_attrs(&a, false).keys().collect::<Vec<_>>(), ["units"]);
+        assert_eq!(even_chunks(10, 4), [4, 4, 2]);
+        assert_eq!(even_chunks(0, 4), [0]);
+        let t = decode_times(&[0.0, 36.0], "hours since 1900-01-01 00:00:00.0", Some("gregorian")).unwrap();
+        assert_eq!(t.label(1), "1900-01-02T12:00:00");
+        assert!(decode_times(&[0.0], "fortnights since 1900-01-01", None).is_err());
+    }
+}
