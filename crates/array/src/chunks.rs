@@ -224,7 +224,7 @@ fn regular(len: usize, c: usize) -> Vec<usize> {
     }
     let c = c.min(len).max(1);
     let mut v = vec![c; len / c];
-    if len % c > 0 {
+    if !len.is_multiple_of(c) {
         v.push(len % c);
     }
     v

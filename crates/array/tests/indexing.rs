@@ -151,7 +151,7 @@ proptest! {
         // A few target shapes of the same size.
         let mut targets = vec![vec![n], vec![1, n]];
         let d = [2usize, 3, 5][split];
-        if n % d == 0 { targets.push(vec![n / d, d]); targets.push(vec![d, 1, n / d]); }
+        if n.is_multiple_of(d) { targets.push(vec![n / d, d]); targets.push(vec![d, 1, n / d]); }
         for t in targets {
             let want = a.clone().into_shape_with_order(IxDyn(&t)).unwrap();
             prop_assert_eq!(x.reshape(&t).unwrap().compute().unwrap(), want);

@@ -170,7 +170,7 @@ pub(crate) fn decode_times(raw: &[f64], units: &str, calendar_name: Option<&str>
 pub(crate) fn even_chunks(n: usize, c: usize) -> Vec<usize> {
     let c = c.max(1);
     let mut out = vec![c; n / c];
-    if n % c != 0 || n == 0 {
+    if !n.is_multiple_of(c) || n == 0 {
         out.push(n % c);
     }
     out

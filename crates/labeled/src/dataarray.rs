@@ -303,7 +303,7 @@ impl DataArray {
             let len = self.shape()[ax];
             let n = n.max(1);
             axes[ax] = vec![n; len / n];
-            if len % n != 0 {
+            if !len.is_multiple_of(n) {
                 axes[ax].push(len % n);
             }
         }

@@ -84,7 +84,7 @@ impl Core {
                 continue;
             }
             let score = (wk.wait_us() + self.transfer_us(self.bytes_to_fetch(t, wk)), wk.nbytes, w);
-            if best.map_or(true, |b| score < b) {
+            if best.is_none_or(|b| score < b) {
                 best = Some(score);
             }
         }

@@ -99,7 +99,7 @@ impl Core {
                 if transfer * 2 > p.est_us || thief_wait + transfer >= victim_wait {
                     continue;
                 }
-                if best.map_or(true, |b| (task.priority, t) > b) {
+                if best.is_none_or(|b| (task.priority, t) > b) {
                     best = Some((task.priority, t));
                 }
             }
