@@ -277,6 +277,10 @@ impl<T: Element> Array<T> {
         Ok(Array::from_parts(self.shape.clone(), self.chunks.clone(), layer))
     }
 
+    fn blocks_of(&self, vals: &mut impl Iterator<Item = Value>) -> Vec<(Vec<u32>, Value)> {
+        self.chunks.indices().zip(vals).collect()
+    }
+
     fn compute_blocks(&self, config: &Config) -> Result<Vec<(Vec<u32>, Value)>> {
         let graph = collect(&[&self.layer])?;
         let idxs: Vec<Vec<u32>> = self.chunks.indices().collect();
@@ -357,6 +361,25 @@ impl<T: Element> Array<T> {
         let layer = new_layer(prefix, namer, &chunks, vec![], task);
         Ok(Array::from_parts(shape.to_vec(), chunks, layer))
     }
+}
+
+/// Computes several arrays in one graph, so work they share (a file
+/// read, a common input) is done once.
+pub fn compute_many<T: Element>(arrays: &[&Array<T>], config: &Config) -> Result<Vec<ArrayD<T>>> {
+    let layers: Vec<&std::sync::Arc<crate::layer::Layer>> = arrays.iter().map(|a| &a.layer).collect();
+    let graph = collect(&layers)?;
+    let keys: Vec<Key> =
+        arrays.iter().flat_map(|a| a.chunks.indices().map(|i| a.key(&i)).collect::<Vec<_>>()).collect();
+    let mut vals = blockwork_local::compute(graph, &keys, config)?.into_iter();
+    arrays
+        .iter()
+        .map(|a| {
+            let blocks = a.blocks_of(&mut vals);
+            let mut out = ArrayD::from_elem(IxDyn(&a.shape), T::default());
+            a.write_blocks(blocks, &mut out)?;
+            Ok(out)
+        })
+        .collect()
 }
 
 impl<T: Element> fmt::Debug for Array<T> {

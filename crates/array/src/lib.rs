@@ -45,7 +45,7 @@ pub mod ops;
 mod params;
 mod rng;
 
-pub use array::Array;
+pub use array::{compute_many, Array};
 pub use block::Block;
 pub use chunks::{parse_bytes, ChunkSpec, Chunks, AUTO_BLOCK_BYTES};
 pub use codec::{register, register_codecs};

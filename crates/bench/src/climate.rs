@@ -15,6 +15,7 @@ pub struct Params<'a> {
     pub clim: (i32, i32),
     pub year: i32,
     pub png: Option<&'a Path>,
+    pub out: Option<&'a Path>,
     pub check: Option<&'a Path>,
 }
 
@@ -79,6 +80,10 @@ pub fn run(p: &Params<'_>, config: &blockwork::Config, repeats: usize) -> anyhow
     });
     if let (Some(r), Some(m)) = (rec.as_object_mut(), mid.as_object()) {
         r.extend(m.clone());
+    }
+    if let Some(out) = p.out {
+        anom.to_netcdf(out)?;
+        rec["wrote_netcdf"] = json!(out.display().to_string());
     }
     if let Some(png) = p.png {
         anom.plot_facets(png, "season", 2, None)?;

@@ -123,6 +123,9 @@ enum Workload {
         /// Write the 2×2 map here.
         #[arg(long)]
         png: Option<std::path::PathBuf>,
+        /// Write the anomaly (NetCDF-4) here.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
         /// A result written by xarray (`climate.py --out`) to compare with.
         #[arg(long)]
         check: Option<std::path::PathBuf>,
@@ -192,7 +195,7 @@ fn main() -> anyhow::Result<()> {
             println!("{record}");
         }
         Workload::BigSum { n, chunk, common } => array_workload("big-sum", n, chunk, arrays::Fill::Random, &common)?,
-        Workload::Climate { glob, time_chunk, clim_start, clim_end, year, png, check, scheduler: s, repeats } => {
+        Workload::Climate { glob, time_chunk, clim_start, clim_end, year, png, out, check, scheduler: s, repeats } => {
             let sched = scheduler(&s)?;
             let p = climate::Params {
                 glob: &glob,
@@ -200,6 +203,7 @@ fn main() -> anyhow::Result<()> {
                 clim: (clim_start, clim_end),
                 year,
                 png: png.as_deref(),
+                out: out.as_deref(),
                 check: check.as_deref(),
             };
             let mut record = climate::run(&p, &blockwork::Config::with_scheduler(sched), repeats)?;

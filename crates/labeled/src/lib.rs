@@ -53,6 +53,7 @@ pub use groupby::GroupBy;
 pub use index::{Index, Label};
 pub use io::mfdataset::{glob, open_mfdataset, Paths};
 pub use io::netcdf::open_dataset;
+pub use io::netcdf_write::NetcdfOptions;
 pub use time::{Calendar, DateTime};
 
 /// Registers the task functions of labeled arrays (the NetCDF reader)

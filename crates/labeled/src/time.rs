@@ -98,6 +98,54 @@ impl DateTime {
     }
 }
 
+/// Days from 0001-01-01 to a date's day, by the rules of `calendar`
+/// (the standard calendar is Julian before 1582-10-15, Gregorian after).
+pub fn day_number(calendar: Calendar, year: i32, month: u8, day: u8) -> i64 {
+    const CUM: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let (y, m, d) = (year as i64, month.clamp(1, 12) as i64, day as i64);
+    // Days before `y` in proleptic Gregorian or Julian rules, from year 1.
+    let greg = |y: i64| {
+        let p = y - 1;
+        365 * p + p.div_euclid(4) - p.div_euclid(100) + p.div_euclid(400)
+    };
+    let jul = |y: i64| {
+        let p = y - 1;
+        365 * p + p.div_euclid(4) - 2
+    };
+    let leap_g = y.rem_euclid(4) == 0 && (y.rem_euclid(100) != 0 || y.rem_euclid(400) == 0);
+    let leap_j = y.rem_euclid(4) == 0;
+    let in_year = |leap: bool| CUM[(m - 1) as usize] + i64::from(leap && m > 2) + d - 1;
+    match calendar {
+        Calendar::ProlepticGregorian => greg(y) + in_year(leap_g),
+        Calendar::Julian => jul(y) + in_year(leap_j),
+        Calendar::Standard => {
+            if (y, m, d) >= (1582, 10, 15) {
+                greg(y) + in_year(leap_g)
+            } else {
+                jul(y) + in_year(leap_j)
+            }
+        }
+        Calendar::NoLeap => 365 * (y - 1) + in_year(false),
+        Calendar::AllLeap => 366 * (y - 1) + in_year(true),
+        Calendar::Day360 => 360 * (y - 1) + 30 * (m - 1) + d - 1,
+    }
+}
+
+impl DateTime {
+    /// Seconds since `epoch`, in `calendar` (negative before it).
+    pub fn seconds_since(&self, epoch: &DateTime, calendar: Calendar) -> f64 {
+        let secs = |t: &DateTime| {
+            let days = day_number(calendar, t.year, t.month, t.day);
+            days as f64 * 86_400.0
+                + f64::from(t.hour) * 3600.0
+                + f64::from(t.minute) * 60.0
+                + f64::from(t.second)
+                + f64::from(t.nanosecond) * 1e-9
+        };
+        secs(self) - secs(epoch)
+    }
+}
+
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -182,6 +230,23 @@ mod tests {
             let e = parse_partial(bad).unwrap_err().to_string();
             assert!(e.contains(&format!("`{bad}`")), "{e}");
         }
+    }
+
+    #[test]
+    fn day_numbers_per_calendar() {
+        let days = |c, y, m, d| day_number(c, y, m, d);
+        assert_eq!(days(Calendar::ProlepticGregorian, 1, 1, 1), 0);
+        assert_eq!(days(Calendar::ProlepticGregorian, 2000, 3, 1) - days(Calendar::ProlepticGregorian, 2000, 2, 28), 2);
+        assert_eq!(days(Calendar::Standard, 1900, 3, 1) - days(Calendar::Standard, 1900, 2, 28), 1);
+        // The Gregorian reform: 4 October 1582 is followed by 15 October.
+        assert_eq!(days(Calendar::Standard, 1582, 10, 15) - days(Calendar::Standard, 1582, 10, 4), 1);
+        assert_eq!(days(Calendar::Julian, 1900, 3, 1) - days(Calendar::Julian, 1900, 2, 28), 2);
+        assert_eq!(days(Calendar::NoLeap, 2001, 1, 1) - days(Calendar::NoLeap, 2000, 1, 1), 365);
+        assert_eq!(days(Calendar::AllLeap, 2001, 1, 1) - days(Calendar::AllLeap, 2000, 1, 1), 366);
+        assert_eq!(days(Calendar::Day360, 2000, 2, 30) - days(Calendar::Day360, 2000, 1, 1), 59);
+        // ERA5's time axis: hours since 1900-01-01.
+        let t = DateTime::date(1979, 1, 1);
+        assert_eq!(t.seconds_since(&DateTime::date(1900, 1, 1), Calendar::Standard) / 3600.0, 692_496.0);
     }
 
     #[test]

@@ -209,3 +209,48 @@ fn selection_errors_name_the_dimension_and_label() {
     let band = tas.sel("latitude", 60.0..=0.0).unwrap();
     assert_eq!(band.shape()[1], 3, "a descending index slices in its own order");
 }
+
+#[test]
+fn written_files_read_back_the_same() {
+    xr::register();
+    let dir = std::env::temp_dir().join(format!("bw-labeled-write-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A dataset with a datetime coordinate, compressed and not, NetCDF-4 and classic.
+    let ds = xr::open_dataset(fixtures().join("nc4_zlib.nc"), &[("time", 4)]).unwrap();
+    for (i, opts) in [
+        xr::NetcdfOptions::default(),
+        xr::NetcdfOptions { netcdf4: true, zlib: Some(1) },
+        xr::NetcdfOptions { netcdf4: false, zlib: None },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = dir.join(format!("copy{i}.nc"));
+        ds.to_netcdf_with(&path, opts).unwrap();
+        let back = xr::open_dataset(&path, &[]).unwrap();
+        let (a, b) = (ds.get("t2m").unwrap(), back.get("t2m").unwrap());
+        assert_eq!(a.dims(), b.dims());
+        assert_eq!(b.data().dtype().name(), "float32");
+        assert_eq!(a.values().unwrap(), b.values().unwrap());
+        assert_eq!(a.coords(), b.coords(), "{opts:?}");
+        assert_eq!(b.attrs().get("units").map(|u| u.to_string()).as_deref(), Some("K"));
+        assert_eq!(back.attrs().get("Conventions"), ds.attrs().get("Conventions"));
+    }
+    // A result with a text coordinate, as the climate workflow writes it.
+    let tas = pile("pile");
+    let clim = tas.groupby("time.season").unwrap().mean("time").unwrap();
+    let path = dir.join("clim.nc");
+    clim.to_netcdf(&path).unwrap();
+    let back = xr::open_dataset(&path, &[]).unwrap().get("t2m").unwrap();
+    assert_eq!(back.coord("season").unwrap().index, clim.coord("season").unwrap().index);
+    assert_eq!(back.values().unwrap(), clim.values().unwrap());
+    let e = clim.to_netcdf_with(&path, xr::NetcdfOptions { netcdf4: false, zlib: None }).unwrap_err().to_string();
+    assert!(e.contains("clim.nc") && e.contains("text coordinates need NetCDF-4"), "{e}");
+    // Times off the hour, in another calendar.
+    let ds = xr::open_dataset(fixtures().join("nc3_classic.nc"), &[]).unwrap();
+    let path = dir.join("noleap.nc");
+    ds.to_netcdf(&path).unwrap();
+    let back = xr::open_dataset(&path, &[]).unwrap();
+    assert_eq!(back.coords()["time"], ds.coords()["time"]);
+    std::fs::remove_dir_all(&dir).ok();
+}

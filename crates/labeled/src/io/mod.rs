@@ -4,6 +4,7 @@
 
 pub mod mfdataset;
 pub mod netcdf;
+pub mod netcdf_write;
 
 use blockwork_array::{Array, Block, DType, Element};
 use blockwork_graph::{TaskError, TaskSpec, Token, Value};
