@@ -11,6 +11,9 @@ use bw::graph::{lit, r, Graph, GraphBuilder, Key, NamedFn, Op, Task, TaskError, 
 /// Options of the demo.
 #[derive(clap::Args)]
 pub struct DemoArgs {
+    /// Another demo instead of the default one.
+    #[command(subcommand)]
+    pub(crate) which: Option<Which>,
     /// Number of no-op tasks in the big graph.
     #[arg(long, default_value_t = 1_000_000)]
     n: u32,
@@ -23,6 +26,14 @@ pub struct DemoArgs {
     /// Side of the square arrays of the array step (blocks are an eighth of it).
     #[arg(long, default_value_t = 8000)]
     array_n: usize,
+}
+
+/// The other demos.
+#[derive(clap::Subcommand)]
+pub(crate) enum Which {
+    /// The seasonal temperature anomaly of a year on a pile of ERA5-like
+    /// NetCDF files (made first when none is given): NetCDF and a 2×2 map.
+    Climate(crate::climate::ClimateArgs),
 }
 
 fn one(_: &Value, _: Vec<Value>) -> TaskResult {

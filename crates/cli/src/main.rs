@@ -1,5 +1,6 @@
 //! The `blockwork` command.
 
+mod climate;
 mod demo;
 mod serve;
 
@@ -27,6 +28,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Demo(demo::DemoArgs { which: Some(demo::Which::Climate(args)), .. }) => climate::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Scheduler(args) => serve::scheduler(args),
         Command::Worker(args) => serve::worker(args),

@@ -24,6 +24,41 @@ fn demo_runs_and_writes_a_profile() {
 }
 
 #[test]
+fn climate_demo_makes_a_pile_then_an_anomaly_on_a_cluster() {
+    let dir = std::env::temp_dir().join(format!("bw-cli-climate-{}", std::process::id()));
+    let run = |workers: &str| {
+        let out = blockwork()
+            .current_dir(std::env::temp_dir())
+            .args(["demo", "climate", "--start-year", "2017", "--end-year", "2018", "--clim-start", "2017"])
+            .args(["--clim-end", "2017", "--year", "2018", "--workers", workers, "--dir"])
+            .arg(dir.join("pile"))
+            .arg("--out")
+            .arg(dir.join("anomaly.nc"))
+            .arg("--png")
+            .arg(dir.join("anomaly.png"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+    let on_cluster = run("2");
+    assert_eq!(std::fs::read_dir(dir.join("pile")).unwrap().count(), 24, "one file per month");
+    // The trend of the synthetic pile: 0.02 K a year, so 2018 is 0.02 K above 2017.
+    for season in ["DJF", "JJA", "MAM", "SON"] {
+        let line = on_cluster.lines().find(|l| l.trim_start().starts_with(season)).unwrap();
+        let k: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        assert!((k - 0.02).abs() < 0.01, "{line}");
+    }
+    assert!(dir.join("anomaly.png").exists() && dir.join("anomaly.nc").exists());
+    // The pile is made once; on threads the numbers are the same.
+    let on_threads = run("0");
+    let means = |s: &str| s.lines().filter(|l| l.contains(" K")).map(String::from).collect::<Vec<_>>();
+    assert_eq!(means(&on_cluster), means(&on_threads));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn ctrl_c_cancels_the_demo() {
     let mut child = blockwork()
         .args(["demo", "--n", "1000000", "--profile", "/dev/null"])

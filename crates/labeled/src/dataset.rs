@@ -23,6 +23,32 @@ impl Dataset {
         Dataset { vars, coords, attrs, source }
     }
 
+    /// A dataset of named data arrays; their coordinates are merged and
+    /// must agree where they share a dimension.
+    pub fn from_vars(vars: Vec<DataArray>, attrs: Attrs) -> Result<Dataset> {
+        let mut coords = Coords::new();
+        for v in &vars {
+            if v.name().is_none() {
+                return Err(LabeledError::Coords("a dataset's variables need names".into()));
+            }
+            for (d, c) in v.coords() {
+                match coords.get(d) {
+                    Some(o) if o.index != c.index => {
+                        return Err(LabeledError::Coords(format!(
+                            "variables disagree on the coordinate of `{d}` (`{}`)",
+                            v.name().unwrap_or_default()
+                        )))
+                    }
+                    Some(_) => {}
+                    None => {
+                        coords.insert(d.clone(), c.clone());
+                    }
+                }
+            }
+        }
+        Ok(Dataset::new(vars, coords, attrs, "a dataset in memory".into()))
+    }
+
     /// A data variable: `ds.get("t2m")`.
     pub fn get(&self, name: &str) -> Result<DataArray> {
         self.vars
