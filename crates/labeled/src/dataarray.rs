@@ -362,7 +362,7 @@ impl DataArray {
 
     /// The data laid out along `dims` (a superset of this array's
     /// dimensions): missing ones become length-1 axes for broadcasting.
-    fn broadcast_like(&self, dims: &[String]) -> Result<Data> {
+    pub(crate) fn broadcast_like(&self, dims: &[String]) -> Result<Data> {
         let mut data = self.data.clone();
         let mut have = self.dims.clone();
         for d in dims {
@@ -403,7 +403,7 @@ fn full() -> SliceInfoElem {
 /// Aligns two arrays on the coordinates of their shared dimensions:
 /// equal coordinates are kept as they are; otherwise only the labels in
 /// both remain, in the first array's order.
-fn align(a: &DataArray, b: &DataArray) -> Result<(DataArray, DataArray)> {
+pub(crate) fn align(a: &DataArray, b: &DataArray) -> Result<(DataArray, DataArray)> {
     let (mut a, mut b) = (a.clone(), b.clone());
     for d in a.dims.clone() {
         let Ok(bx) = b.axis(&d) else { continue };

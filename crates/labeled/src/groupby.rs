@@ -101,6 +101,17 @@ fn number<K: Ord + Clone>(keys: Vec<K>) -> (Vec<K>, Vec<i64>) {
 }
 
 impl GroupBy {
+    pub(crate) fn from_parts(
+        da: &DataArray,
+        dim: &str,
+        labels: Vec<i64>,
+        groups: Index,
+        name: &str,
+    ) -> Result<GroupBy> {
+        let axis = da.axis(dim)?;
+        Ok(GroupBy { da: da.clone(), dim: dim.into(), axis, labels, groups, name: name.into() })
+    }
+
     /// The groups' labels.
     pub fn groups(&self) -> &Index {
         &self.groups

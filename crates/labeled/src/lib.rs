@@ -41,7 +41,9 @@ mod error;
 mod groupby;
 mod index;
 pub mod io;
+mod ops;
 mod plot;
+mod resample;
 pub mod time;
 
 pub use attrs::{AttrValue, Attrs};
@@ -54,6 +56,7 @@ pub use index::{Index, Label};
 pub use io::mfdataset::{glob, open_mfdataset, Paths};
 pub use io::netcdf::open_dataset;
 pub use io::netcdf_write::NetcdfOptions;
+pub use ops::{Cmp, Rolling, Weighted};
 pub use time::{Calendar, DateTime};
 
 /// Registers the task functions of labeled arrays (the NetCDF reader)

@@ -131,6 +131,21 @@ pub fn day_number(calendar: Calendar, year: i32, month: u8, day: u8) -> i64 {
     }
 }
 
+/// The number of days of a month in a calendar.
+pub fn month_length(calendar: Calendar, year: i32, month: u8) -> u8 {
+    if calendar == Calendar::Day360 {
+        return 30;
+    }
+    let next = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let this = day_number(calendar, year, month, 1);
+    let first_next = day_number(calendar, next.0, next.1, 1);
+    // The standard calendar's October 1582 has 21 days, but 31 numbered ones.
+    if calendar == Calendar::Standard && (year, month) == (1582, 10) {
+        return 31;
+    }
+    (first_next - this) as u8
+}
+
 impl DateTime {
     /// Seconds since `epoch`, in `calendar` (negative before it).
     pub fn seconds_since(&self, epoch: &DateTime, calendar: Calendar) -> f64 {
