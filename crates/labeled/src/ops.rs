@@ -52,7 +52,7 @@ impl Data {
     fn select(&self, cond: &Array<bool>, other: f64) -> Result<Data> {
         Ok(match self {
             Data::F32(a) => Data::F32(bwa::where_(cond, a, other as f32)?),
-            d => Data::F64(bwa::where_(cond, &d.to_f64(), other)?),
+            d => Data::F64(bwa::where_(cond, d.to_f64(), other)?),
         })
     }
 
