@@ -20,7 +20,7 @@ pub struct Params<'a> {
 }
 
 /// One run: open, build, compute; returns timings and the result.
-fn once(p: &Params<'_>, config: &blockwork::Config) -> anyhow::Result<(Json, ndarray::ArrayD<f64>, xr::DataArray)> {
+fn once(p: &Params<'_>, target: &crate::overhead::Target) -> anyhow::Result<(Json, ndarray::ArrayD<f64>, xr::DataArray)> {
     let t0 = Instant::now();
     let tas = xr::open_mfdataset(p.glob, &[("time", p.time_chunk)])?.get("t2m")?;
     let t1 = Instant::now();
@@ -28,7 +28,7 @@ fn once(p: &Params<'_>, config: &blockwork::Config) -> anyhow::Result<(Json, nda
     let clim = tas.sel("time", cs.as_str()..=ce.as_str())?.groupby("time.season")?.mean("time")?;
     let anom = tas.sel("time", y.as_str())?.groupby("time.season")?.mean("time")?.sub(&clim)?;
     let t2 = Instant::now();
-    let values = anom.data().to_f64().compute_with(config)?;
+    let values = target.compute_array(&anom.data().to_f64())?;
     let t3 = Instant::now();
     let rec = json!({
         "open_s": (t1 - t0).as_secs_f64(),
@@ -47,12 +47,12 @@ fn once(p: &Params<'_>, config: &blockwork::Config) -> anyhow::Result<(Json, nda
 /// Runs the workload `repeats` times; reports the median wall time, the
 /// mean anomaly per season, and (with `check`) the largest difference
 /// from a reference result written by xarray.
-pub fn run(p: &Params<'_>, config: &blockwork::Config, repeats: usize) -> anyhow::Result<Json> {
+pub fn run(p: &Params<'_>, target: &crate::overhead::Target, repeats: usize) -> anyhow::Result<Json> {
     blockwork::register_builtins();
     let mut runs = Vec::new();
     let mut last = None;
     for _ in 0..repeats.max(1) {
-        let (rec, values, anom) = once(p, config)?;
+        let (rec, values, anom) = once(p, target)?;
         eprintln!("climate: wall {:.3} s (open {:.3}, compute {:.3})", rec["wall_s"], rec["open_s"], rec["compute_s"]);
         runs.push(rec);
         last = Some((values, anom));

@@ -129,9 +129,12 @@ enum Workload {
         /// A result written by xarray (`climate.py --out`) to compare with.
         #[arg(long)]
         check: Option<std::path::PathBuf>,
-        /// sync, threads or threads:N.
+        /// sync, threads, threads:N, local-cluster or tcp://HOST:PORT.
         #[arg(long, default_value = "threads")]
         scheduler: String,
+        /// Workers of a local cluster.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
         /// Runs; the median is reported.
         #[arg(long, default_value_t = 3)]
         repeats: usize,
@@ -195,8 +198,8 @@ fn main() -> anyhow::Result<()> {
             println!("{record}");
         }
         Workload::BigSum { n, chunk, common } => array_workload("big-sum", n, chunk, arrays::Fill::Random, &common)?,
-        Workload::Climate { glob, time_chunk, clim_start, clim_end, year, png, out, check, scheduler: s, repeats } => {
-            let sched = scheduler(&s)?;
+        Workload::Climate { glob, time_chunk, clim_start, clim_end, year, png, out, check, scheduler: s, workers, repeats } => {
+            let target = overhead::Target::parse(&s, workers)?;
             let p = climate::Params {
                 glob: &glob,
                 time_chunk,
@@ -206,9 +209,9 @@ fn main() -> anyhow::Result<()> {
                 out: out.as_deref(),
                 check: check.as_deref(),
             };
-            let mut record = climate::run(&p, &blockwork::Config::with_scheduler(sched), repeats)?;
-            record["impl"] = serde_json::json!(impl_name(sched));
-            record["params"]["threads"] = serde_json::json!(sched.nthreads());
+            let mut record = climate::run(&p, &target, repeats)?;
+            record["impl"] = serde_json::json!(target.impl_name());
+            record["params"]["threads"] = serde_json::json!(target.threads());
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
             println!("{record}");
         }

@@ -155,6 +155,14 @@ pub enum Target {
 }
 
 impl Target {
+    /// Computes an array here or on the cluster.
+    pub fn compute_array(&self, a: &bw::array::Array<f64>) -> anyhow::Result<ndarray::ArrayD<f64>> {
+        Ok(match self {
+            Target::Local(c) => a.compute_with(&c.clone().optimize(true))?,
+            Target::Cluster { client, .. } => a.assemble(client.compute(a.graph()?, &a.keys())?)?,
+        })
+    }
+
     /// From `--scheduler` (`sync`, `threads[:N]`, `local-cluster`, `tcp://HOST:PORT`).
     pub fn parse(s: &str, workers: usize) -> anyhow::Result<Target> {
         if let Some(sched) = bw::Scheduler::parse(s) {
@@ -180,7 +188,7 @@ impl Target {
         anyhow::bail!("unknown scheduler {s:?}: use sync, threads, threads:N, local-cluster or tcp://HOST:PORT")
     }
 
-    fn impl_name(&self) -> &'static str {
+    pub fn impl_name(&self) -> &'static str {
         match self {
             Target::Local(c) if c.scheduler == bw::Scheduler::Sync => "blockwork-sync",
             Target::Local(_) => "blockwork-threads",
@@ -188,7 +196,7 @@ impl Target {
         }
     }
 
-    fn threads(&self) -> usize {
+    pub fn threads(&self) -> usize {
         match self {
             Target::Local(c) => c.scheduler.nthreads(),
             Target::Cluster { threads, local, .. } => {
