@@ -20,7 +20,10 @@ pub struct Params<'a> {
 }
 
 /// One run: open, build, compute; returns timings and the result.
-fn once(p: &Params<'_>, target: &crate::overhead::Target) -> anyhow::Result<(Json, ndarray::ArrayD<f64>, xr::DataArray)> {
+fn once(
+    p: &Params<'_>,
+    target: &crate::overhead::Target,
+) -> anyhow::Result<(Json, ndarray::ArrayD<f64>, xr::DataArray)> {
     let t0 = Instant::now();
     let tas = xr::open_mfdataset(p.glob, &[("time", p.time_chunk)])?.get("t2m")?;
     let t1 = Instant::now();

@@ -198,7 +198,19 @@ fn main() -> anyhow::Result<()> {
             println!("{record}");
         }
         Workload::BigSum { n, chunk, common } => array_workload("big-sum", n, chunk, arrays::Fill::Random, &common)?,
-        Workload::Climate { glob, time_chunk, clim_start, clim_end, year, png, out, check, scheduler: s, workers, repeats } => {
+        Workload::Climate {
+            glob,
+            time_chunk,
+            clim_start,
+            clim_end,
+            year,
+            png,
+            out,
+            check,
+            scheduler: s,
+            workers,
+            repeats,
+        } => {
             let target = overhead::Target::parse(&s, workers)?;
             let p = climate::Params {
                 glob: &glob,

@@ -166,6 +166,55 @@ pub(crate) fn decode_times(raw: &[f64], units: &str, calendar_name: Option<&str>
     Ok(Index::Time { calendar: calendar(calendar_name), values })
 }
 
+/// A day count of a calendar: consecutive days differ by one (for
+/// `standard`, Julian dates before 1582-10-15 and Gregorian ones after).
+fn day_number(cal: Calendar, t: &DateTime) -> i64 {
+    const CUM: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let (y, m, d) = (t.year as i64, t.month.clamp(1, 12) as i64, t.day as i64);
+    let jdn = |gregorian: bool| {
+        let a = (14 - m) / 12;
+        let (y, m) = (y + 4800 - a, m + 12 * a - 3);
+        let base = d + (153 * m + 2) / 5 + 365 * y + y.div_euclid(4);
+        if gregorian {
+            base - y.div_euclid(100) + y.div_euclid(400) - 32045
+        } else {
+            base - 32083
+        }
+    };
+    match cal {
+        Calendar::NoLeap => y * 365 + CUM[m as usize - 1] + d - 1,
+        Calendar::AllLeap => y * 366 + CUM[m as usize - 1] + i64::from(m > 2) + d - 1,
+        Calendar::Day360 => y * 360 + (m - 1) * 30 + d - 1,
+        Calendar::ProlepticGregorian => jdn(true),
+        Calendar::Julian => jdn(false),
+        Calendar::Standard => jdn((y, m, d) >= (1582, 10, 15)),
+    }
+}
+
+/// Datetimes as CF numbers, the inverse of [`decode_times`]: counted from
+/// the earliest (to the second) in the largest of days, hours, minutes
+/// and seconds that counts every one whole, else in fractional seconds.
+/// Returns the numbers, the units (`"days since 2001-01-01 00:00:00"`) and
+/// whether every number is whole.
+pub(crate) fn encode_times(values: &[DateTime], cal: Calendar) -> (Vec<f64>, String, bool) {
+    const NS: i128 = 1_000_000_000;
+    let epoch = values.iter().min().map_or(DateTime::date(1970, 1, 1), |t| DateTime { nanosecond: 0, ..*t });
+    let ns = |t: &DateTime| {
+        let secs = (i128::from(t.hour) * 60 + i128::from(t.minute)) * 60 + i128::from(t.second);
+        i128::from(day_number(cal, t)) * 86_400 * NS + secs * NS + i128::from(t.nanosecond)
+    };
+    let offsets: Vec<i128> = values.iter().map(|t| ns(t) - ns(&epoch)).collect();
+    let units = [("days", 86_400 * NS), ("hours", 3_600 * NS), ("minutes", 60 * NS), ("seconds", NS)];
+    let whole = units.iter().find(|(_, per)| offsets.iter().all(|o| o % per == 0));
+    let (name, per) = whole.copied().unwrap_or(("seconds", NS));
+    let numbers =
+        offsets.iter().map(|&o| if whole.is_some() { (o / per) as f64 } else { o as f64 / per as f64 }).collect();
+    let e = epoch;
+    let units =
+        format!("{name} since {:04}-{:02}-{:02} {:02}:{:02}:{:02}", e.year, e.month, e.day, e.hour, e.minute, e.second);
+    (numbers, units, whole.is_some())
+}
+
 /// Block lengths of `c` (at least 1) over a dimension of length `n`.
 pub(crate) fn even_chunks(n: usize, c: usize) -> Vec<usize> {
     let c = c.max(1);
@@ -200,5 +249,30 @@ mod tests {
         let t = decode_times(&[0.0, 36.0], "hours since 1900-01-01 00:00:00.0", Some("gregorian")).unwrap();
         assert_eq!(t.label(1), "1900-01-02T12:00:00");
         assert!(decode_times(&[0.0], "fortnights since 1900-01-01", None).is_err());
+    }
+
+    #[test]
+    fn times_encode_to_what_decodes_back() {
+        let dt = |y, mo, d, h| DateTime { hour: h, ..DateTime::date(y, mo, d) };
+        let cases = [
+            (Calendar::Standard, vec![dt(1582, 10, 4, 0), dt(1582, 10, 15, 0), dt(2000, 2, 29, 0)]),
+            (Calendar::ProlepticGregorian, vec![dt(1979, 1, 1, 6), dt(1979, 1, 1, 12), dt(2000, 3, 1, 0)]),
+            (Calendar::Julian, vec![dt(1, 1, 1, 0), dt(1500, 2, 29, 0)]),
+            (Calendar::NoLeap, vec![dt(1850, 2, 28, 0), dt(1850, 3, 1, 0), dt(1851, 1, 1, 0)]),
+            (Calendar::AllLeap, vec![dt(2001, 2, 29, 0), dt(2001, 3, 1, 0)]),
+            (Calendar::Day360, vec![dt(1979, 2, 30, 0), dt(1979, 3, 1, 0), dt(1980, 12, 30, 18)]),
+        ];
+        for (cal, values) in cases {
+            let (nums, units, whole) = encode_times(&values, cal);
+            assert!(whole, "{cal:?}");
+            let back = decode_times(&nums, &units, Some(cal.name())).unwrap();
+            assert_eq!(back, Index::Time { calendar: cal, values: values.clone() }, "{cal:?} {units} {nums:?}");
+        }
+        let (nums, units, _) = encode_times(&[dt(2001, 1, 1, 0), dt(2001, 1, 3, 0)], Calendar::Standard);
+        assert_eq!((nums, units.as_str()), (vec![0.0, 2.0], "days since 2001-01-01 00:00:00"));
+        let (nums, units, _) = encode_times(&[dt(2001, 1, 1, 0), dt(2001, 1, 1, 6)], Calendar::Standard);
+        assert_eq!((nums, units.as_str()), (vec![0.0, 6.0], "hours since 2001-01-01 00:00:00"));
+        let half = DateTime { nanosecond: 500_000_000, ..dt(2001, 1, 1, 0) };
+        assert!(!encode_times(&[dt(2001, 1, 1, 0), half], Calendar::Standard).2);
     }
 }

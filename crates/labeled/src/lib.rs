@@ -1,7 +1,7 @@
 //! Labeled N-d arrays in the style of xarray, over blockwork's chunked
 //! arrays: named dimensions, index coordinates (datetimes of any CF
-//! calendar among them), attributes, and lazy reading of piles of NetCDF
-//! files.
+//! calendar among them), attributes, lazy reading of piles of NetCDF
+//! files, and reading and writing of Zarr v2 and v3 stores.
 //!
 //! ```no_run
 //! use blockwork_labeled as xr;
@@ -28,6 +28,10 @@
 //! - [`io`]: [`open_dataset`] and [`open_mfdataset`] for NetCDF-4 and
 //!   classic files through the pure-Rust `netcdf-reader` (nothing from
 //!   the system); every block is a task that reads only its hyperslab.
+//!   [`open_zarr`] reads Zarr v2 and v3 stores written by xarray (through
+//!   `zarrs`: Blosc, gzip, zstd or no compression; consolidated metadata
+//!   or not), and [`Dataset::to_zarr`] / [`DataArray::to_zarr`] write
+//!   stores xarray reads back ([`ZarrVersion`]), one task per chunk.
 //!
 //! Every process that runs these graphs must know the reader's task
 //! function: [`register`] (the facade's `register_builtins` calls it).
@@ -56,13 +60,17 @@ pub use index::{Index, Label};
 pub use io::mfdataset::{glob, open_mfdataset, Paths};
 pub use io::netcdf::open_dataset;
 pub use io::netcdf_write::NetcdfOptions;
+pub use io::zarr::open_zarr;
+pub use io::zarr_write::ZarrVersion;
 pub use ops::{Cmp, Rolling, Weighted};
 pub use time::{Calendar, DateTime};
 
-/// Registers the task functions of labeled arrays (the NetCDF reader)
-/// and everything the array crate needs, so graphs built here run in
-/// this process or any worker that calls it.
+/// Registers the task functions of labeled arrays (the NetCDF and Zarr
+/// readers, the Zarr writer) and everything the array crate needs, so
+/// graphs built here run in this process or any worker that calls it.
 pub fn register() {
     blockwork_array::register();
     blockwork_graph::register(&io::netcdf::READ_NETCDF);
+    blockwork_graph::register(&io::zarr::READ_ZARR);
+    blockwork_graph::register(&io::zarr_write::WRITE_ZARR);
 }

@@ -1,10 +1,14 @@
 //! Reading files into datasets: each reader learns a file's metadata
 //! and coordinates when it is opened, and makes every variable a chunked
-//! array whose blocks are tasks that read only their own part.
+//! array whose blocks are tasks that read only their own part. Writing
+//! Zarr stores is the same in reverse: a task per block writes its chunk.
 
 pub mod mfdataset;
 pub mod netcdf;
 pub mod netcdf_write;
+pub mod zarr;
+mod zarr_store;
+pub mod zarr_write;
 
 use blockwork_array::{Array, Block, DType, Element};
 use blockwork_graph::{TaskError, TaskSpec, Token, Value};

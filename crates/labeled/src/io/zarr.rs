@@ -1,0 +1,231 @@
+//! Zarr v2 and v3 stores on the local filesystem, as xarray writes them,
+//! through `zarrs`: metadata and coordinates are read when a store is
+//! opened (the consolidated metadata when there is some, else the arrays
+//! of the root group one by one); a data variable becomes a chunked array
+//! whose every block is one task that reads its region.
+//!
+//! Dimension names come from `_ARRAY_DIMENSIONS` (v2) or
+//! `dimension_names` (v3). CF decoding is the NetCDF reader's (`cf::Decode`),
+//! with the missing value xarray takes: in v2 the array's `fill_value`, in
+//! v3 only a `_FillValue` attribute (base64 of a little-endian float64 for
+//! floats), never the v3 `fill_value` itself. By default the blocks are
+//! the store's chunks, as xarray's `open_zarr` makes them.
+//!
+//! The store's metadata and its per-process cache are `zarr_store`'s;
+//! the read tasks find the store there by path and metadata mtime.
+
+use std::ops::Range;
+use std::path::Path;
+
+use blockwork_array::DType;
+use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
+use ndarray::ArrayD;
+use zarrs::array::ElementOwned;
+
+use crate::attrs::AttrValue;
+use crate::cf::{self, Decode, Stored};
+use crate::dataarray::{Coord, Coords, DataArray};
+use crate::dataset::Dataset;
+use crate::error::{file_err, Result};
+use crate::index::Index;
+use crate::io::block;
+use crate::io::zarr_store::{cached, open_and_cache, Kind, ZArray, ZStore};
+
+/// Stored element types, read and converted to a block's type.
+trait Raw: ElementOwned + Copy + 'static {
+    fn f64(self) -> f64;
+    fn i64(self) -> i64;
+    /// The array as a block, when it already has the block's type.
+    fn native(a: ArrayD<Self>, _dtype: DType) -> std::result::Result<Value, ArrayD<Self>> {
+        Err(a)
+    }
+}
+
+macro_rules! raw {
+    ($($t:ty),*) => {$(
+        impl Raw for $t {
+            fn f64(self) -> f64 { self as f64 }
+            fn i64(self) -> i64 { self as i64 }
+        }
+    )*};
+}
+raw!(i8, i16, u16, u32, u64);
+
+macro_rules! raw_native {
+    ($($t:ty => $d:ident),*) => {$(
+        impl Raw for $t {
+            fn f64(self) -> f64 { self as f64 }
+            fn i64(self) -> i64 { self as i64 }
+            fn native(a: ArrayD<Self>, dtype: DType) -> std::result::Result<Value, ArrayD<Self>> {
+                if dtype == DType::$d { Ok(block(a)) } else { Err(a) }
+            }
+        }
+    )*};
+}
+raw_native!(f64 => F64, f32 => F32, i64 => I64, i32 => I32, u8 => U8);
+
+/// A block of `dtype` from stored values, decoded.
+fn finish<S: Raw>(a: ArrayD<S>, dtype: DType, d: &Decode) -> Value {
+    let a = if d.is_identity() {
+        match S::native(a, dtype) {
+            Ok(v) => return v,
+            Err(a) => a,
+        }
+    } else {
+        a
+    };
+    match dtype {
+        DType::F64 => block(a.mapv(|x| d.apply(x.f64()))),
+        DType::F32 => block(a.mapv(|x| d.apply(x.f64()) as f32)),
+        DType::I64 => block(a.mapv(|x| x.i64())),
+        DType::I32 => block(a.mapv(|x| x.i64() as i32)),
+        DType::U8 => block(a.mapv(|x| x.i64() as u8)),
+        DType::Bool => block(a.mapv(|x| x.f64() != 0.0)),
+    }
+}
+
+fn region<T: ElementOwned>(a: &ZArray, r: &[Range<u64>]) -> std::result::Result<ArrayD<T>, String> {
+    a.array.retrieve_array_subset::<ArrayD<T>>(&r.to_vec()).map_err(|e| e.to_string())
+}
+
+/// Reads a region of a numeric array and decodes it into a block of `dtype`.
+fn read_region(a: &ZArray, r: &[Range<u64>], dtype: DType, d: &Decode) -> std::result::Result<Value, String> {
+    use Stored::*;
+    Ok(match a.kind {
+        Kind::Bool => block(region::<bool>(a, r)?),
+        Kind::Str => return Err("text is not read as data".into()),
+        Kind::Num(s) => match s {
+            I8 => finish(region::<i8>(a, r)?, dtype, d),
+            I16 => finish(region::<i16>(a, r)?, dtype, d),
+            I32 => finish(region::<i32>(a, r)?, dtype, d),
+            I64 => finish(region::<i64>(a, r)?, dtype, d),
+            U8 => finish(region::<u8>(a, r)?, dtype, d),
+            U16 => finish(region::<u16>(a, r)?, dtype, d),
+            U32 => finish(region::<u32>(a, r)?, dtype, d),
+            U64 => finish(region::<u64>(a, r)?, dtype, d),
+            F32 => finish(region::<f32>(a, r)?, dtype, d),
+            F64 => finish(region::<f64>(a, r)?, dtype, d),
+        },
+    })
+}
+
+pub(crate) fn ints(v: &Value) -> Vec<u64> {
+    v.as_list().unwrap_or(&[]).iter().map(|x| if let Value::Int(i) = x { *i as u64 } else { 0 }).collect()
+}
+
+/// Reads one region of an array and decodes it into a block.
+/// Parameters: [store, metadata mtime, array, dtype code, decode, start, count].
+fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
+    let p = params.as_list().ok_or_else(|| TaskError::new("Zarr read parameters must be a list"))?;
+    let [Value::Str(path), Value::Int(mtime), Value::Str(name), Value::Int(dtype), decode, start, count] = p else {
+        return Err(TaskError::new("malformed Zarr read parameters"));
+    };
+    let store = cached(path, *mtime)?;
+    let a = store.array(name)?;
+    let r: Vec<Range<u64>> = ints(start).into_iter().zip(ints(count)).map(|(s, c)| s..s + c).collect();
+    read_region(a, &r, crate::io::dtype_of(*dtype)?, &Decode::from_value(decode)?)
+        .map_err(|e| TaskError::new(format!("{path}: array `{name}`: {e}")))
+}
+
+pub(crate) static READ_ZARR: NamedFn = NamedFn::new("blockwork.labeled.read_zarr", read_kernel);
+
+/// Reads a 1-d coordinate array into an index; whether it holds times.
+fn read_index(s: &ZStore, a: &ZArray) -> Result<(Index, bool)> {
+    let err = |e: &dyn std::fmt::Display| file_err(&s.path, format!("coordinate `{}`: {e}", a.name));
+    let all: Vec<Range<u64>> = a.shape.iter().map(|&n| 0..n as u64).collect();
+    if a.kind == Kind::Str {
+        let v = a.array.retrieve_array_subset::<Vec<String>>(&all).map_err(|e| err(&e))?;
+        return Ok((Index::Str(v), false));
+    }
+    let v = read_region(a, &all, DType::F64, &Decode::default()).map_err(|e| err(&e))?;
+    let raw: Vec<f64> =
+        v.downcast_ref::<blockwork_array::Block<f64>>().map(|b| b.view().iter().copied().collect()).unwrap_or_default();
+    if let Some(units) = a.attrs.get("units").and_then(AttrValue::as_str).filter(|u| cf::is_time_units(u)) {
+        let cal = a.attrs.get("calendar").and_then(AttrValue::as_str);
+        return Ok((cf::decode_times(&raw, units, cal).map_err(|e| err(&e))?, true));
+    }
+    let decode = Decode::of(&a.attrs);
+    let vals: Vec<f64> = raw.iter().map(|&x| decode.apply(x)).collect();
+    let float = matches!(a.kind, Kind::Num(Stored::F32 | Stored::F64));
+    Ok((
+        if decode.is_identity() && !float {
+            Index::Int(vals.iter().map(|&x| x as i64).collect())
+        } else {
+            Index::Float(vals)
+        },
+        false,
+    ))
+}
+
+/// The decoded element type of a data array.
+fn decoded_dtype(a: &ZArray, decode: &Decode) -> Option<DType> {
+    match a.kind {
+        Kind::Num(s) => Some(cf::decoded_dtype(s, decode, false)),
+        Kind::Bool => Some(DType::Bool),
+        Kind::Str => None,
+    }
+}
+
+/// The lazy chunked array of a data array: blocks of the store's chunks,
+/// or of `chunks` along the dimensions it names.
+fn lazy(s: &ZStore, a: &ZArray, dtype: DType, decode: &Decode, chunks: &[(&str, usize)]) -> Result<crate::Data> {
+    blockwork_graph::register(&READ_ZARR);
+    let axes: Vec<Vec<usize>> = a
+        .dims
+        .iter()
+        .zip(a.shape.iter().zip(&a.chunks))
+        .map(|(d, (&n, &c))| cf::even_chunks(n, chunks.iter().find(|(name, _)| name == d).map_or(c, |&(_, c)| c)))
+        .collect();
+    let path = s.path.display().to_string();
+    let mut t = Tokenizer::new();
+    t.add(&path);
+    t.add(&(s.mtime_ns as u64));
+    t.add(&a.name);
+    let offsets: Vec<Vec<usize>> =
+        axes.iter().map(|c| c.iter().scan(0, |o, &x| Some(std::mem::replace(o, *o + x))).collect()).collect();
+    let head = [
+        Value::Str(path.as_str().into()),
+        Value::Int(s.mtime_ns),
+        Value::Str(a.name.as_str().into()),
+        Value::Int(crate::io::dtype_code(dtype)),
+        decode.to_value(),
+    ];
+    let task = |idx: &[u32]| {
+        let at = |f: &dyn Fn(usize, usize) -> usize| -> Value {
+            Value::List(idx.iter().enumerate().map(|(ax, &i)| Value::Int(f(ax, i as usize) as i64)).collect())
+        };
+        let mut p = head.to_vec();
+        p.push(at(&|ax, i| offsets[ax][i]));
+        p.push(at(&|ax, i| axes[ax][i]));
+        Task::new(Op::named(&READ_ZARR, Value::List(p.into())), vec![])
+    };
+    crate::io::lazy_data(&format!("open-{}", a.name), t.finish(), &a.shape, axes.clone(), dtype, task)
+}
+
+/// Opens a Zarr v2 or v3 store (a directory written by xarray's `to_zarr`)
+/// as a dataset. Blocks are the store's chunks; `chunks` gives other block
+/// lengths to some dimensions (`&[("time", 100)]`). Only metadata and
+/// coordinates are read now.
+pub fn open_zarr(path: impl AsRef<Path>, chunks: &[(&str, usize)]) -> Result<Dataset> {
+    let s = open_and_cache(path.as_ref())?;
+    let mut coords = Coords::new();
+    for a in s.arrays.iter().filter(|a| a.dims.len() == 1 && a.dims[0] == a.name) {
+        let (index, time) = read_index(&s, a)?;
+        coords.insert(a.name.clone(), Coord { index, attrs: cf::decoded_attrs(&a.attrs, time) });
+    }
+    let mut vars = Vec::new();
+    for a in s.arrays.iter().filter(|a| !coords.contains_key(&a.name)) {
+        let decode = if a.kind == Kind::Bool { Decode::default() } else { Decode::of(&a.attrs) };
+        let Some(dtype) = decoded_dtype(a, &decode) else { continue };
+        let data = lazy(&s, a, dtype, &decode, chunks)?;
+        let vc = coords.iter().filter(|(d, _)| a.dims.contains(d)).map(|(d, c)| (d.clone(), c.clone())).collect();
+        let dims: Vec<&str> = a.dims.iter().map(String::as_str).collect();
+        let mut attrs = cf::decoded_attrs(&a.attrs, false);
+        attrs.remove("coordinates");
+        vars.push(
+            DataArray::new(Some(&a.name), &dims, data, vc, attrs)
+                .map_err(|e| file_err(&s.path, format!("array `{}`: {e}", a.name)))?,
+        );
+    }
+    Ok(Dataset::new(vars, coords, s.attrs.clone(), s.path.display().to_string()))
+}
