@@ -14,7 +14,8 @@
 //! Open files are kept in a small per-process cache keyed by path, size
 //! and modification time, so the many tasks reading one file share one
 //! parsed header and memory map, and a rewritten file is never read
-//! through a stale one.
+//! through a stale one. They are opened without the reader's chunk cache
+//! (every block is read once), so memory stays that of the blocks.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -80,7 +81,11 @@ fn open_cached(id: &FileId) -> Result<Arc<NcFile>> {
     if let Some(f) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
         return Ok(Arc::clone(f));
     }
-    let f = Arc::new(NcFile::open(&id.path).map_err(|e| file_err(&id.path, e))?);
+    // No chunk cache: each task reads its hyperslab once, and hundreds of
+    // open files each holding 64 MiB of decompressed chunks would be
+    // gigabytes of memory nobody reads again.
+    let options = netcdf_reader::NcOpenOptions { chunk_cache_bytes: 0, ..Default::default() };
+    let f = Arc::new(NcFile::open_with_options(&id.path, options).map_err(|e| file_err(&id.path, e))?);
     let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
     if c.len() >= 1024 {
         c.clear();
