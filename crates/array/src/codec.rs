@@ -200,6 +200,7 @@ pub fn register() {
         &ops::rechunk::ASSEMBLE,
         &ops::shape::TRANSPOSE,
         &ops::slice::GETITEM,
+        &ops::mask::MASK,
         &ops::reshape::RESHAPE,
         &ops::join::EXPAND_DIMS,
         &ops::map::CUMULATIVE,

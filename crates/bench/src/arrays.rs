@@ -82,6 +82,38 @@ pub fn run(
     Ok((seconds, json!({"params": params, "result": result}), extras))
 }
 
+/// The chunked product `x.dot(y)` of two n×n random matrices against one
+/// faer GEMM of the same size on the same threads: how much of a GEMM's
+/// speed the blocked algorithm keeps.
+pub fn gemm(n: usize, chunk: usize, repeats: usize, config: &bw::Config) -> anyhow::Result<Json> {
+    let threads = config.scheduler.nthreads();
+    let flops = 2.0 * (n as f64).powi(3);
+    let x = bwa::random::random(&[n, n], [chunk, chunk], 1)?.persist_with(config)?;
+    let y = bwa::random::random(&[n, n], [chunk, chunk], 2)?.persist_with(config)?;
+    // The product's blocks are made and summed (no n×n result assembled).
+    let chunked = median_of(|| x.dot(&y)?.sum().compute_scalar_with(config).map(|_| ()).map_err(Into::into), repeats)?;
+    let a = faer::Mat::<f64>::from_fn(n, n, |i, j| ((i * 7 + j * 13) % 101) as f64 / 101.0);
+    let b = faer::Mat::<f64>::from_fn(n, n, |i, j| ((i * 3 + j * 5) % 97) as f64 / 97.0);
+    let mut c = faer::Mat::<f64>::zeros(n, n);
+    let par = if threads > 1 { faer::Par::rayon(threads) } else { faer::Par::Seq };
+    let single = median_of(
+        || {
+            faer::linalg::matmul::matmul(c.as_mut(), faer::Accum::Replace, a.as_ref(), b.as_ref(), 1.0, par);
+            Ok(())
+        },
+        repeats,
+    )?;
+    Ok(json!({
+        "workload": "gemm",
+        "params": {"n": n, "chunk": chunk, "repeats": repeats, "threads": threads},
+        "chunked_seconds": chunked,
+        "chunked_gflops": flops / chunked / 1e9,
+        "faer_seconds": single,
+        "faer_gflops": flops / single / 1e9,
+        "chunked_over_faer": single / chunked,
+    }))
+}
+
 fn median_of(mut f: impl FnMut() -> anyhow::Result<()>, repeats: usize) -> anyhow::Result<f64> {
     let mut t = Vec::new();
     for _ in 0..repeats.max(1) {

@@ -91,6 +91,18 @@ enum Workload {
         #[arg(long, default_value_t = 5)]
         repeats: usize,
     },
+    /// The chunked `x.dot(y)` of two random n×n matrices against one faer
+    /// GEMM of the same size on the same threads.
+    Gemm {
+        /// Side.
+        #[arg(long, default_value_t = 8000)]
+        n: usize,
+        /// Block side.
+        #[arg(long, default_value_t = 1000)]
+        chunk: usize,
+        #[command(flatten)]
+        common: Common,
+    },
     /// `random((n, n), chunks=c).sum()`, larger than memory; result ≈ n²/2.
     BigSum {
         /// Side.
@@ -193,6 +205,13 @@ fn main() -> anyhow::Result<()> {
         Workload::OnesSum { n, chunk, common } => array_workload("ones-sum", n, chunk, arrays::Fill::Ones, &common)?,
         Workload::Xxt { n, chunk, fill, common } => array_workload("xxt", n, chunk, fill, &common)?,
         Workload::DotStd { n, chunk, fill, common } => array_workload("dot-std", n, chunk, fill, &common)?,
+        Workload::Gemm { n, chunk, common } => {
+            let sched = scheduler(&common.scheduler)?;
+            let mut record = arrays::gemm(n, chunk, common.repeats, &blockwork::Config::with_scheduler(sched))?;
+            record["impl"] = serde_json::json!(impl_name(sched));
+            record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
+            println!("{record}");
+        }
         Workload::Kernel { n, repeats } => {
             let record = arrays::kernel(n, repeats)?;
             println!("{record}");

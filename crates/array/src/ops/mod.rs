@@ -8,6 +8,7 @@ pub mod groupby;
 pub mod join;
 pub mod linalg;
 pub mod map;
+pub mod mask;
 pub mod overlap;
 pub mod rechunk;
 pub mod reduce;
