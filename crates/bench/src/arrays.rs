@@ -29,7 +29,7 @@ fn input(n: usize, chunk: usize, fill: Fill, seed: u64) -> anyhow::Result<Array<
 /// One timed run: build the expression and compute it.
 fn timed(
     repeats: usize,
-    config: &bw::Config,
+    target: &crate::overhead::Target,
     mut build: impl FnMut() -> anyhow::Result<Array<f64>>,
 ) -> anyhow::Result<(f64, f64, Vec<f64>)> {
     let mut times = Vec::new();
@@ -39,7 +39,7 @@ fn timed(
         let t0 = Instant::now();
         let expr = build()?;
         tasks = expr.ntasks() as f64;
-        result = expr.compute_scalar_with(config)?;
+        result = target.compute_array(&expr)?.iter().next().copied().unwrap_or(f64::NAN);
         times.push(t0.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
@@ -55,19 +55,19 @@ pub fn run(
     fill: Fill,
     seed: u64,
     repeats: usize,
-    config: &bw::Config,
+    target: &crate::overhead::Target,
 ) -> anyhow::Result<(f64, Json, Json)> {
     let (seconds, result, extra) = match workload {
-        "ones-sum" => timed(repeats, config, || Ok(bwa::ones::<f64>(&[n], chunk)?.sum()))?,
-        "xxt" => timed(repeats, config, || {
+        "ones-sum" => timed(repeats, target, || Ok(bwa::ones::<f64>(&[n], chunk)?.sum()))?,
+        "xxt" => timed(repeats, target, || {
             let x = input(n, chunk, fill, seed)?;
             Ok(x.add(x.t())?.sub(x.mean_axis(0)?)?.sum())
         })?,
-        "dot-std" => timed(repeats, config, || {
+        "dot-std" => timed(repeats, target, || {
             let x = input(n, chunk, fill, seed)?;
             Ok(x.dot(&(&x.t() + 1.0))?.sub(x.mean())?.std(0))
         })?,
-        "big-sum" => timed(repeats, config, || Ok(bwa::random::random(&[n, n], [chunk, chunk], seed)?.sum()))?,
+        "big-sum" => timed(repeats, target, || Ok(bwa::random::random(&[n, n], [chunk, chunk], seed)?.sum()))?,
         other => anyhow::bail!("unknown array workload {other:?}"),
     };
     let mut params = json!({"n": n, "chunk": chunk, "repeats": repeats, "seed": seed});

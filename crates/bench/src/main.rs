@@ -156,9 +156,12 @@ enum Workload {
 /// Flags every array workload takes.
 #[derive(clap::Args)]
 struct Common {
-    /// sync, threads or threads:N.
+    /// sync, threads, threads:N, local-cluster or tcp://HOST:PORT (gemm: sync or threads).
     #[arg(long, default_value = "threads")]
     scheduler: String,
+    /// Workers of a local cluster.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
     /// Runs; the median is reported.
     #[arg(long, default_value_t = 3)]
     repeats: usize,
@@ -173,12 +176,11 @@ fn scheduler(s: &str) -> anyhow::Result<blockwork::Scheduler> {
 }
 
 fn array_workload(name: &str, n: usize, chunk: usize, fill: arrays::Fill, common: &Common) -> anyhow::Result<()> {
-    let sched = scheduler(&common.scheduler)?;
-    let config = blockwork::Config::with_scheduler(sched);
-    let (seconds, mut record, extras) = arrays::run(name, n, chunk, fill, common.seed, common.repeats, &config)?;
+    let target = overhead::Target::parse(&common.scheduler, common.workers)?;
+    let (seconds, mut record, extras) = arrays::run(name, n, chunk, fill, common.seed, common.repeats, &target)?;
     record["workload"] = serde_json::json!(name);
-    record["impl"] = serde_json::json!(impl_name(sched));
-    record["params"]["threads"] = serde_json::json!(sched.nthreads());
+    record["impl"] = serde_json::json!(target.impl_name());
+    record["params"]["threads"] = serde_json::json!(target.threads());
     record["seconds"] = serde_json::json!(seconds);
     record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
     if let (Some(r), Some(e)) = (record.as_object_mut(), extras.as_object()) {
