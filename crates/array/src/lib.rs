@@ -61,4 +61,5 @@ pub use ops::groupby::GroupReduction;
 pub use ops::join::{block, concatenate, stack};
 pub use ops::map::BlockInfo;
 pub use ops::overlap::Boundary;
+pub use ops::rechunk::{plan_rechunk, plan_rechunk_with, RechunkOpts};
 pub use ops::reduce::{ReduceOpts, Reduction};

@@ -154,7 +154,7 @@ impl<T: Element> Array<T> {
         let x = if self.ndim() == 0 {
             self.clone()
         } else {
-            crate::ops::rechunk::rechunk_operand(&self.operand(), &Chunks(target))?.into_array()
+            crate::ops::rechunk::rechunk_planned(&self.operand(), &Chunks(target), &Default::default())?.into_array()
         };
         let out_rows: Vec<usize> =
             if shape.is_empty() { vec![] } else { in_rows.iter().map(|&r| r * inner_in / inner_out).collect() };
