@@ -3,42 +3,18 @@
 //! `scripts/golden/netcdf.py`), and the climate workflow on small piles
 //! gives xarray's numbers.
 
-use std::path::PathBuf;
+mod common;
+use common::*;
 
 use blockwork_labeled::{self as xr, DataArray, Index, LabeledError};
 use serde_json::Value as J;
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn expected() -> J {
-    let text = std::fs::read_to_string(fixtures().join("expected.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn floats(v: &J) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
-}
-
-fn assert_close(what: &str, got: &[f64], want: &[f64], rtol: f64) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        let ok = (g.is_nan() && w.is_nan()) || (g - w).abs() <= rtol * w.abs().max(1.0);
-        assert!(ok, "{what}[{i}]: got {g}, xarray has {w}");
-    }
-}
-
-fn index_labels(i: &Index) -> Vec<String> {
-    (0..i.len()).map(|k| i.label(k)).collect()
-}
 
 fn check_coord(file: &str, name: &str, want: &J, got: &Index) {
     let vals = want["values"].as_array().unwrap();
     match got {
         Index::Time { .. } => {
             let want: Vec<String> = vals.iter().map(|v| v.as_str().unwrap().to_string()).collect();
-            assert_eq!(index_labels(got), want, "{file}: time coordinate `{name}`");
+            assert_eq!(labels(got), want, "{file}: time coordinate `{name}`");
         }
         _ => {
             assert_close(&format!("{file}: coordinate `{name}`"), &got.as_f64().unwrap(), &floats(&want["values"]), 0.0)
@@ -96,7 +72,7 @@ fn check_workflow(dir: &str, clim_years: (&str, &str), year: &str) {
     assert_eq!(anom.dims(), ["season", "latitude", "longitude"]);
     let seasons: Vec<String> =
         w["season_order"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().into()).collect();
-    assert_eq!(index_labels(&anom.coord("season").unwrap().index), seasons);
+    assert_eq!(labels(&anom.coord("season").unwrap().index), seasons);
     assert_eq!(anom.data().dtype().name(), "float32", "float32 in, float32 out, as xarray");
     // Accumulated in f64: as xarray's float64 run, and within float32 rounding of its float32 one.
     let c = clim.values().unwrap();
@@ -116,10 +92,7 @@ fn climate_workflow_on_a_pile_matches_xarray() {
     let june = tas.sel("time", "1980-06").unwrap().mean("time").unwrap().values().unwrap();
     assert_close("mean of 1980-06", june.as_slice().unwrap(), &floats(&w["mean_1980_06"]["values_f64"]), 1e-6);
     let months = tas.groupby("time.month").unwrap().mean("time").unwrap();
-    assert_eq!(
-        index_labels(&months.coord("month").unwrap().index),
-        (1..=12).map(|m| m.to_string()).collect::<Vec<_>>()
-    );
+    assert_eq!(labels(&months.coord("month").unwrap().index), (1..=12).map(|m| m.to_string()).collect::<Vec<_>>());
     let m = months.values().unwrap();
     assert_close("groupby month", m.as_slice().unwrap(), &floats(&w["groupby_month"]["values_f64"]), 1e-6);
 }

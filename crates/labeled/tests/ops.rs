@@ -1,15 +1,12 @@
 //! resample, where, weighted means and rolling windows against xarray's
 //! values (where it recorded them) and plain loops over the computed array.
 
-use std::path::PathBuf;
+mod common;
+use common::*;
 
 use blockwork_labeled::{self as xr, Cmp, Coord, Coords, Data, DataArray, Index};
 use ndarray::{ArrayD, Axis};
 use serde_json::Value as J;
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
 
 fn tas() -> DataArray {
     xr::register();

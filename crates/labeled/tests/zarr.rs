@@ -5,33 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+use common::*;
+
 use blockwork_labeled::{self as xr, DataArray, Dataset, Index, ZarrVersion};
 use serde_json::Value as J;
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn expected() -> J {
-    let text = std::fs::read_to_string(fixtures().join("expected.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn floats(v: &J) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
-}
-
-fn assert_close(what: &str, got: &[f64], want: &[f64]) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        let ok = (g.is_nan() && w.is_nan()) || g == w;
-        assert!(ok, "{what}[{i}]: got {g}, want {w}");
-    }
-}
-
-fn labels(i: &Index) -> Vec<String> {
-    (0..i.len()).map(|k| i.label(k)).collect()
-}
 
 /// A fresh path in the temporary directory.
 fn scratch(name: &str) -> PathBuf {
@@ -66,7 +44,12 @@ fn check_against_xarray(store: &str, ds: &Dataset) {
                     let w: Vec<&str> = v["values"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
                     assert_eq!(labels(&c.index), w, "{store}: time coordinate `{name}`");
                 }
-                i => assert_close(&format!("{store}: coordinate {name}"), &i.as_f64().unwrap(), &floats(&v["values"])),
+                i => assert_close(
+                    &format!("{store}: coordinate {name}"),
+                    &i.as_f64().unwrap(),
+                    &floats(&v["values"]),
+                    0.0,
+                ),
             }
             for (k, a) in v["attrs"].as_object().unwrap() {
                 assert_eq!(c.attrs.get(k).map(|x| x.to_string()).as_deref(), a.as_str(), "{store}: {name}.{k}");
@@ -84,7 +67,7 @@ fn check_against_xarray(store: &str, ds: &Dataset) {
         let widened = matches!(want_dtype, "int8" | "int16") && dtype == "int32";
         assert!(dtype == want_dtype || widened, "{store}: {name} is {dtype}, xarray has {want_dtype}");
         let values = da.values().unwrap();
-        assert_close(&format!("{store}: {name}"), values.as_slice().unwrap(), &floats(&v["values"]));
+        assert_close(&format!("{store}: {name}"), values.as_slice().unwrap(), &floats(&v["values"]), 0.0);
         for (k, a) in v["attrs"].as_object().unwrap() {
             assert_eq!(da.attrs().get(k).map(|x| x.to_string()).as_deref(), a.as_str(), "{store}: {name}.{k}");
         }
@@ -129,7 +112,7 @@ fn chunk_overrides_read_across_store_chunks() {
                 }
                 let want = floats(&e["fixtures"][store]["variables"][name]["values"]);
                 let got = da.values().unwrap();
-                assert_close(&format!("{store}: {name} in blocks {chunks:?}"), got.as_slice().unwrap(), &want);
+                assert_close(&format!("{store}: {name} in blocks {chunks:?}"), got.as_slice().unwrap(), &want, 0.0);
             }
         }
         let sliced = xr::open_zarr(fixtures().join(store), &[("time", 2)]).unwrap().get("tas").unwrap();
@@ -150,7 +133,7 @@ fn same_dataset(what: &str, a: &Dataset, b: &Dataset) {
                 assert_eq!(labels(&c.index), labels(&o.index), "{what}: {d}");
             }
             (Index::Str(x), Index::Str(y)) => assert_eq!(x, y, "{what}: {d}"),
-            (x, y) => assert_close(&format!("{what}: {d}"), &x.as_f64().unwrap(), &y.as_f64().unwrap()),
+            (x, y) => assert_close(&format!("{what}: {d}"), &x.as_f64().unwrap(), &y.as_f64().unwrap(), 0.0),
         }
         assert_eq!(c.attrs, o.attrs, "{what}: attributes of {d}");
     }
@@ -160,7 +143,7 @@ fn same_dataset(what: &str, a: &Dataset, b: &Dataset) {
         assert_eq!(x.data().dtype(), y.data().dtype(), "{what}: {name}");
         assert_eq!(x.attrs(), y.attrs(), "{what}: attributes of {name}");
         let (vx, vy) = (x.values().unwrap(), y.values().unwrap());
-        assert_close(&format!("{what}: {name}"), vx.as_slice().unwrap(), vy.as_slice().unwrap());
+        assert_close(&format!("{what}: {name}"), vx.as_slice().unwrap(), vy.as_slice().unwrap(), 0.0);
     }
 }
 
@@ -206,7 +189,7 @@ fn irregular_blocks_text_coordinates_and_unnamed_arrays() {
         let back = xr::open_zarr(&path, &[]).unwrap().get("__xarray_dataarray_variable__").unwrap();
         assert_eq!(back.data().chunks(), [vec![4, 4, 2], vec![3, 2], vec![6]], "{tag}: rechunked to regular");
         let (a, b) = (t2m.values().unwrap(), back.values().unwrap());
-        assert_close(tag, b.as_slice().unwrap(), a.as_slice().unwrap());
+        assert_close(tag, b.as_slice().unwrap(), a.as_slice().unwrap(), 0.0);
         std::fs::remove_dir_all(&path).ok();
 
         let path = scratch(&format!("seasons-{tag}.zarr"));
@@ -214,7 +197,7 @@ fn irregular_blocks_text_coordinates_and_unnamed_arrays() {
         let back = xr::open_zarr(&path, &[]).unwrap().get("t2m").unwrap();
         assert_eq!(labels(&back.coord("season").unwrap().index), labels(&seasons.coord("season").unwrap().index));
         let (a, b) = (seasons.values().unwrap(), back.values().unwrap());
-        assert_close(tag, b.as_slice().unwrap(), a.as_slice().unwrap());
+        assert_close(tag, b.as_slice().unwrap(), a.as_slice().unwrap(), 0.0);
         std::fs::remove_dir_all(&path).ok();
     }
 }
