@@ -48,11 +48,13 @@ impl DType {
         }
     }
 
-    pub(crate) fn code(self) -> i64 {
+    /// A number for the type (task parameters carry it).
+    pub fn code(self) -> i64 {
         self as i64
     }
 
-    pub(crate) fn from_code(c: i64) -> Option<DType> {
+    /// The type of a [`DType::code`].
+    pub fn from_code(c: i64) -> Option<DType> {
         [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool].get(usize::try_from(c).ok()?).copied()
     }
 }

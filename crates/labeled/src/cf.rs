@@ -166,29 +166,19 @@ pub(crate) fn decode_times(raw: &[f64], units: &str, calendar_name: Option<&str>
     Ok(Index::Time { calendar: calendar(calendar_name), values })
 }
 
-/// A day count of a calendar: consecutive days differ by one (for
-/// `standard`, Julian dates before 1582-10-15 and Gregorian ones after).
-fn day_number(cal: Calendar, t: &DateTime) -> i64 {
-    const CUM: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    let (y, m, d) = (t.year as i64, t.month.clamp(1, 12) as i64, t.day as i64);
-    let jdn = |gregorian: bool| {
-        let a = (14 - m) / 12;
-        let (y, m) = (y + 4800 - a, m + 12 * a - 3);
-        let base = d + (153 * m + 2) / 5 + 365 * y + y.div_euclid(4);
-        if gregorian {
-            base - y.div_euclid(100) + y.div_euclid(400) - 32045
-        } else {
-            base - 32083
-        }
-    };
-    match cal {
-        Calendar::NoLeap => y * 365 + CUM[m as usize - 1] + d - 1,
-        Calendar::AllLeap => y * 366 + CUM[m as usize - 1] + i64::from(m > 2) + d - 1,
-        Calendar::Day360 => y * 360 + (m - 1) * 30 + d - 1,
-        Calendar::ProlepticGregorian => jdn(true),
-        Calendar::Julian => jdn(false),
-        Calendar::Standard => jdn((y, m, d) >= (1582, 10, 15)),
+/// A 1-d coordinate's stored numbers as an index, and whether it holds
+/// times: CF time units decode to datetimes; otherwise values are decoded
+/// (packing, fill) and stay integers when they were stored as integers
+/// and nothing changed them.
+pub(crate) fn index_of(raw: &[f64], attrs: &Attrs, stored_float: bool) -> Result<(Index, bool), String> {
+    if let Some(units) = attrs.get("units").and_then(AttrValue::as_str).filter(|u| is_time_units(u)) {
+        let cal = attrs.get("calendar").and_then(AttrValue::as_str);
+        return Ok((decode_times(raw, units, cal)?, true));
     }
+    let decode = Decode::of(attrs);
+    let vals: Vec<f64> = raw.iter().map(|&x| decode.apply(x)).collect();
+    let int = decode.is_identity() && !stored_float;
+    Ok((if int { Index::Int(vals.iter().map(|&x| x as i64).collect()) } else { Index::Float(vals) }, false))
 }
 
 /// Datetimes as CF numbers, the inverse of [`decode_times`]: counted from
@@ -201,7 +191,9 @@ pub(crate) fn encode_times(values: &[DateTime], cal: Calendar) -> (Vec<f64>, Str
     let epoch = values.iter().min().map_or(DateTime::date(1970, 1, 1), |t| DateTime { nanosecond: 0, ..*t });
     let ns = |t: &DateTime| {
         let secs = (i128::from(t.hour) * 60 + i128::from(t.minute)) * 60 + i128::from(t.second);
-        i128::from(day_number(cal, t)) * 86_400 * NS + secs * NS + i128::from(t.nanosecond)
+        i128::from(crate::time::day_number(cal, t.year, t.month, t.day)) * 86_400 * NS
+            + secs * NS
+            + i128::from(t.nanosecond)
     };
     let offsets: Vec<i128> = values.iter().map(|t| ns(t) - ns(&epoch)).collect();
     let units = [("days", 86_400 * NS), ("hours", 3_600 * NS), ("minutes", 60 * NS), ("seconds", NS)];
@@ -213,16 +205,6 @@ pub(crate) fn encode_times(values: &[DateTime], cal: Calendar) -> (Vec<f64>, Str
     let units =
         format!("{name} since {:04}-{:02}-{:02} {:02}:{:02}:{:02}", e.year, e.month, e.day, e.hour, e.minute, e.second);
     (numbers, units, whole.is_some())
-}
-
-/// Block lengths of `c` (at least 1) over a dimension of length `n`.
-pub(crate) fn even_chunks(n: usize, c: usize) -> Vec<usize> {
-    let c = c.max(1);
-    let mut out = vec![c; n / c];
-    if !n.is_multiple_of(c) || n == 0 {
-        out.push(n % c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -244,8 +226,8 @@ mod tests {
         assert_eq!(decoded_dtype(Stored::I16, &d, false), DType::F64);
         assert_eq!(decoded_dtype(Stored::I8, &Decode::default(), false), DType::I32);
         assert_eq!(decoded_attrs(&a, false).keys().collect::<Vec<_>>(), ["units"]);
-        assert_eq!(even_chunks(10, 4), [4, 4, 2]);
-        assert_eq!(even_chunks(0, 4), [0]);
+        assert_eq!(crate::io::block_lengths(&[10], &[Some(4)]).unwrap(), [vec![4, 4, 2]]);
+        assert_eq!(crate::io::block_lengths(&[0], &[Some(4)]).unwrap(), [vec![0]]);
         let t = decode_times(&[0.0, 36.0], "hours since 1900-01-01 00:00:00.0", Some("gregorian")).unwrap();
         assert_eq!(t.label(1), "1900-01-02T12:00:00");
         assert!(decode_times(&[0.0], "fortnights since 1900-01-01", None).is_err());

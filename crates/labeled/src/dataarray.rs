@@ -300,12 +300,7 @@ impl DataArray {
         let mut axes = self.data.chunks().to_vec();
         for &(d, n) in chunks {
             let ax = self.axis(d)?;
-            let len = self.shape()[ax];
-            let n = n.max(1);
-            axes[ax] = vec![n; len / n];
-            if !len.is_multiple_of(n) {
-                axes[ax].push(len % n);
-            }
+            axes[ax] = crate::io::block_lengths(&[self.shape()[ax]], &[Some(n)])?.remove(0);
         }
         Ok(DataArray { data: self.data.rechunk(axes)?, ..self.clone() })
     }
@@ -411,16 +406,8 @@ pub(crate) fn align(a: &DataArray, b: &DataArray) -> Result<(DataArray, DataArra
         match (a.coords.get(&d), b.coords.get(&d)) {
             (Some(ca), Some(cb)) if ca.index == cb.index => {}
             (Some(ca), Some(cb)) => {
-                let (ia, ib) = (&ca.index, &cb.index);
-                let labels_b: Vec<String> = (0..ib.len()).map(|i| ib.label(i)).collect();
-                let mut pa = Vec::new();
-                let mut pb = Vec::new();
-                for i in 0..ia.len() {
-                    if let Some(j) = labels_b.iter().position(|l| *l == ia.label(i)) {
-                        pa.push(i);
-                        pb.push(j);
-                    }
-                }
+                let (pa, pb): (Vec<usize>, Vec<usize>) =
+                    ca.index.positions_in(&cb.index).iter().enumerate().filter_map(|(i, j)| Some((i, (*j)?))).unzip();
                 if pa.is_empty() {
                     return Err(LabeledError::Coords(format!("coordinates of `{d}` have no label in common")));
                 }

@@ -174,10 +174,14 @@ impl GroupBy {
     pub fn arith(&self, op: ArithOp, per_group: &DataArray) -> Result<DataArray> {
         let gax = per_group.axis(&self.name)?;
         let gidx = &per_group.coord(&self.name)?.index;
-        let pos: Vec<usize> = (0..self.groups.len())
-            .map(|g| {
-                let l = self.groups.label(g);
-                (0..gidx.len()).find(|&j| gidx.label(j) == l).ok_or_else(|| {
+        let pos: Vec<usize> = self
+            .groups
+            .positions_in(gidx)
+            .iter()
+            .enumerate()
+            .map(|(g, p)| {
+                p.ok_or_else(|| {
+                    let l = self.groups.label(g);
                     LabeledError::Coords(format!("group {l} of `{}` is not in the per-group array", self.name))
                 })
             })

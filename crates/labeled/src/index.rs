@@ -133,6 +133,14 @@ impl Index {
         }
     }
 
+    /// For each of this index's labels, its position in `other` (by
+    /// label, in one pass over each).
+    pub(crate) fn positions_in(&self, other: &Index) -> Vec<Option<usize>> {
+        let at: std::collections::HashMap<String, usize> =
+            (0..other.len()).rev().map(|j| (other.label(j), j)).collect();
+        (0..self.len()).map(|i| at.get(&self.label(i)).copied()).collect()
+    }
+
     /// The position of every label matching `label`: equal for numbers
     /// and text; for a time index, a text label is a partial date and
     /// selects every datetime it covers (`"2018"`: the whole year).

@@ -17,16 +17,32 @@ use ndarray::ArrayD;
 use crate::data::Data;
 use crate::error::Result;
 
-const DTYPES: [DType; 6] = [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool];
-
-/// The element type as a task parameter.
-pub(crate) fn dtype_code(d: DType) -> i64 {
-    DTYPES.iter().position(|&x| x == d).unwrap_or(0) as i64
-}
-
 /// The element type of a task parameter.
 pub(crate) fn dtype_of(code: i64) -> std::result::Result<DType, TaskError> {
-    usize::try_from(code).ok().and_then(|i| DTYPES.get(i)).copied().ok_or_else(|| TaskError::new("unknown dtype"))
+    DType::from_code(code).ok_or_else(|| TaskError::new("unknown dtype"))
+}
+
+/// Block lengths per axis: `sizes[ax]` long blocks (`None`: one block),
+/// normalized as the array crate normalizes every chunk spec.
+pub(crate) fn block_lengths(shape: &[usize], sizes: &[Option<usize>]) -> Result<Vec<Vec<usize>>> {
+    let spec = blockwork_array::ChunkSpec::Sizes(sizes.iter().map(|s| s.map(|c| c.max(1))).collect());
+    Ok(blockwork_array::Chunks::normalize(&spec, shape, 1)?.axes().to_vec())
+}
+
+/// Block lengths of a variable: the length `chunks` names for a
+/// dimension, else `default[ax]` (the store's chunks; `None`: one block).
+pub(crate) fn dim_blocks(
+    dims: &[String],
+    shape: &[usize],
+    default: &[Option<usize>],
+    chunks: &[(&str, usize)],
+) -> Result<Vec<Vec<usize>>> {
+    let sizes: Vec<Option<usize>> = dims
+        .iter()
+        .zip(default)
+        .map(|(d, &def)| chunks.iter().find(|(name, _)| name == d).map(|&(_, c)| c).or(def))
+        .collect();
+    block_lengths(shape, &sizes)
 }
 
 /// A block value of a read.

@@ -219,14 +219,7 @@ fn read_index(f: &NcFile, var: &NcVariable, attrs: &Attrs, path: &Path) -> Resul
     }
     let raw = f.read_variable_as_f64(&var.name).map_err(|e| ferr(&e))?;
     let raw = raw.as_slice().map(<[f64]>::to_vec).unwrap_or_else(|| raw.iter().copied().collect());
-    if let Some(units) = attrs.get("units").and_then(AttrValue::as_str).filter(|u| cf::is_time_units(u)) {
-        let cal = attrs.get("calendar").and_then(AttrValue::as_str);
-        return Ok((cf::decode_times(&raw, units, cal).map_err(|e| ferr(&e))?, true));
-    }
-    let decode = Decode::of(attrs);
-    let vals: Vec<f64> = raw.iter().map(|&x| decode.apply(x)).collect();
-    let int = decode.is_identity() && !matches!(var.dtype, NcType::Float | NcType::Double);
-    Ok((if int { Index::Int(vals.iter().map(|&x| x as i64).collect()) } else { Index::Float(vals) }, false))
+    cf::index_of(&raw, attrs, matches!(var.dtype, NcType::Float | NcType::Double)).map_err(|e| ferr(&e))
 }
 
 /// Opens a file's metadata and index coordinates.
@@ -264,20 +257,10 @@ pub(crate) fn read_meta(path: &Path) -> Result<FileMeta> {
     Ok(FileMeta { id, vars, coords, attrs })
 }
 
-/// Block lengths along each dimension of a variable: `chunks` gives some
-/// dimensions a length; the others are one block.
-pub(crate) fn var_chunks(var: &FileVar, chunks: &[(&str, usize)]) -> Vec<Vec<usize>> {
-    var.dims
-        .iter()
-        .zip(&var.shape)
-        .map(|(d, &n)| cf::even_chunks(n, chunks.iter().find(|(name, _)| name == d).map_or(n, |&(_, c)| c)))
-        .collect()
-}
-
 /// The lazy chunked array of one variable of one file.
 pub(crate) fn var_data(meta: &FileMeta, var: &FileVar, chunks: &[(&str, usize)]) -> Result<Data> {
     blockwork_graph::register(&READ_NETCDF);
-    let axes = var_chunks(var, chunks);
+    let axes = crate::io::dim_blocks(&var.dims, &var.shape, &vec![None; var.dims.len()], chunks)?;
     let mut t = Tokenizer::new();
     t.add(&meta.id.path.display().to_string());
     t.add(&meta.id.size);
@@ -299,7 +282,7 @@ pub(crate) fn var_data(meta: &FileMeta, var: &FileVar, chunks: &[(&str, usize)])
     let file = meta.id.to_value();
     let name: Value = Value::Str(var.name.as_str().into());
     let decode = var.decode.to_value();
-    let code = crate::io::dtype_code(var.dtype);
+    let code = var.dtype.code();
     let task = |idx: &[u32]| {
         let start: Vec<Value> =
             idx.iter().enumerate().map(|(ax, &i)| Value::Int(offsets[ax][i as usize] as i64)).collect();

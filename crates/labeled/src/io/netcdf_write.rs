@@ -1,8 +1,8 @@
 //! Writing datasets to NetCDF files through the pure-Rust
 //! `netcdf-writer`, in a form xarray reads back as it was: index
-//! coordinates as coordinate variables, datetimes as
-//! `"hours since 1900-01-01 00:00:00"` (or seconds, when some time is not
-//! on the hour) with their calendar, text coordinates as strings
+//! coordinates as coordinate variables, datetimes counted from the
+//! earliest in the largest whole unit (`"days since 1979-01-01 00:00:00"`,
+//! as the Zarr writer does) with their calendar, text coordinates as strings
 //! (NetCDF-4), float variables with a NaN `_FillValue`, attributes.
 //!
 //! The writer builds the file in memory before writing it, so a dataset is
@@ -20,7 +20,6 @@ use crate::dataarray::{Coord, DataArray};
 use crate::dataset::Dataset;
 use crate::error::{file_err, LabeledError, Result};
 use crate::index::Index;
-use crate::time::DateTime;
 
 /// How [`Dataset::to_netcdf_with`] stores variables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,9 +45,6 @@ fn attr(v: &AttrValue) -> NcAttrValue {
         AttrValue::Int(x) => NcAttrValue::Int64s(x.clone()),
     }
 }
-
-/// The epoch times are written against.
-const EPOCH: DateTime = DateTime { year: 1900, month: 1, day: 1, hour: 0, minute: 0, second: 0, nanosecond: 0 };
 
 struct Writer<'a> {
     b: NcFileBuilder,
@@ -113,13 +109,17 @@ impl Writer<'_> {
                 self.attrs(id, &attrs, name)?;
             }
             Index::Time { calendar, values } => {
-                let secs: Vec<f64> = values.iter().map(|t| t.seconds_since(&EPOCH, *calendar)).collect();
-                let whole_hours = secs.iter().all(|s| s % 3600.0 == 0.0);
-                let (unit, div) = if whole_hours { ("hours", 3600.0) } else { ("seconds", 1.0) };
-                attrs.insert("units".into(), AttrValue::Str(format!("{unit} since 1900-01-01 00:00:00")));
+                let (numbers, units, whole) = crate::cf::encode_times(values, *calendar);
+                attrs.insert("units".into(), AttrValue::Str(units));
                 attrs.insert("calendar".into(), AttrValue::Str(calendar.name().into()));
-                let v: Vec<i64> = secs.iter().map(|s| (s / div).round() as i64).collect();
-                let id = self.ints(name, d, &v, netcdf4)?;
+                let id = if whole {
+                    let v: Vec<i64> = numbers.iter().map(|&x| x as i64).collect();
+                    self.ints(name, d, &v, netcdf4)?
+                } else {
+                    let id = self.b.add_variable::<f64>(name, &[d]).map_err(|x| e(self, x))?;
+                    self.b.write_variable(id, &numbers).map_err(|x| e(self, x))?;
+                    id
+                };
                 self.attrs(id, &attrs, name)?;
             }
             Index::Str(v) => {

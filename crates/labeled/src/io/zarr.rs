@@ -22,7 +22,6 @@ use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value
 use ndarray::ArrayD;
 use zarrs::array::ElementOwned;
 
-use crate::attrs::AttrValue;
 use crate::cf::{self, Decode, Stored};
 use crate::dataarray::{Coord, Coords, DataArray};
 use crate::dataset::Dataset;
@@ -140,21 +139,7 @@ fn read_index(s: &ZStore, a: &ZArray) -> Result<(Index, bool)> {
     let v = read_region(a, &all, DType::F64, &Decode::default()).map_err(|e| err(&e))?;
     let raw: Vec<f64> =
         v.downcast_ref::<blockwork_array::Block<f64>>().map(|b| b.view().iter().copied().collect()).unwrap_or_default();
-    if let Some(units) = a.attrs.get("units").and_then(AttrValue::as_str).filter(|u| cf::is_time_units(u)) {
-        let cal = a.attrs.get("calendar").and_then(AttrValue::as_str);
-        return Ok((cf::decode_times(&raw, units, cal).map_err(|e| err(&e))?, true));
-    }
-    let decode = Decode::of(&a.attrs);
-    let vals: Vec<f64> = raw.iter().map(|&x| decode.apply(x)).collect();
-    let float = matches!(a.kind, Kind::Num(Stored::F32 | Stored::F64));
-    Ok((
-        if decode.is_identity() && !float {
-            Index::Int(vals.iter().map(|&x| x as i64).collect())
-        } else {
-            Index::Float(vals)
-        },
-        false,
-    ))
+    cf::index_of(&raw, &a.attrs, matches!(a.kind, Kind::Num(Stored::F32 | Stored::F64))).map_err(|e| err(&e))
 }
 
 /// The decoded element type of a data array.
@@ -170,12 +155,8 @@ fn decoded_dtype(a: &ZArray, decode: &Decode) -> Option<DType> {
 /// or of `chunks` along the dimensions it names.
 fn lazy(s: &ZStore, a: &ZArray, dtype: DType, decode: &Decode, chunks: &[(&str, usize)]) -> Result<crate::Data> {
     blockwork_graph::register(&READ_ZARR);
-    let axes: Vec<Vec<usize>> = a
-        .dims
-        .iter()
-        .zip(a.shape.iter().zip(&a.chunks))
-        .map(|(d, (&n, &c))| cf::even_chunks(n, chunks.iter().find(|(name, _)| name == d).map_or(c, |&(_, c)| c)))
-        .collect();
+    let store: Vec<Option<usize>> = a.chunks.iter().map(|&c| Some(c)).collect();
+    let axes = crate::io::dim_blocks(&a.dims, &a.shape, &store, chunks)?;
     let path = s.path.display().to_string();
     let mut t = Tokenizer::new();
     t.add(&path);
@@ -187,7 +168,7 @@ fn lazy(s: &ZStore, a: &ZArray, dtype: DType, decode: &Decode, chunks: &[(&str, 
         Value::Str(path.as_str().into()),
         Value::Int(s.mtime_ns),
         Value::Str(a.name.as_str().into()),
-        Value::Int(crate::io::dtype_code(dtype)),
+        Value::Int(dtype.code()),
         decode.to_value(),
     ];
     let task = |idx: &[u32]| {

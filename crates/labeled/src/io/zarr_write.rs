@@ -326,7 +326,8 @@ fn write_dataset(ds: &Dataset, store: &Path, version: ZarrVersion) -> Result<()>
         let data = if axes.iter().all(|c| regular(c).is_some()) {
             da.data().clone()
         } else {
-            da.data().rechunk(da.shape().iter().zip(&sizes).map(|(&n, &c)| cf::even_chunks(n, c)).collect())?
+            da.data()
+                .rechunk(crate::io::block_lengths(da.shape(), &sizes.iter().map(|&c| Some(c)).collect::<Vec<_>>())?)?
         };
         let dims: Vec<String> = da.dims().iter().map(|d| d.to_string()).collect();
         let mut attrs = attrs_json(da.attrs());
@@ -361,7 +362,7 @@ fn write_dataset(ds: &Dataset, store: &Path, version: ZarrVersion) -> Result<()>
                     Value::Str(path.as_str().into()),
                     Value::Int(zs.mtime_ns),
                     Value::Str(name.as_str().into()),
-                    Value::Int(crate::io::dtype_code(data.dtype())),
+                    Value::Int(data.dtype().code()),
                     Value::List(start.into()),
                 ]
                 .into(),
