@@ -16,7 +16,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use crate::block::Block;
 use crate::dtype::{with_dtype, DType, Element};
-use crate::ops::groupby::{Acc, GroupPartial};
+use crate::ops::groupby::{Acc, Count, GroupPartial};
 use crate::ops::reduce::{ArgBest, Moments};
 
 fn put_shape(meta: &mut Vec<u8>, shape: &[usize]) {
@@ -130,7 +130,7 @@ fn decode_arg(meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
 fn encode_groups(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
     let p = (d as &dyn std::any::Any).downcast_ref::<GroupPartial>()?;
     let shape = match p.accs.first() {
-        Some(Acc::Sum { n, .. } | Acc::Extreme(n)) => n.shape().to_vec(),
+        Some(Acc::Sum { sum: x, .. } | Acc::Extreme(x)) => x.shape().to_vec(),
         Some(Acc::Moments(m)) => m.parts().0.shape().to_vec(),
         None => vec![],
     };
@@ -140,9 +140,14 @@ fn encode_groups(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
     for (g, acc) in p.groups.iter().zip(&p.accs) {
         meta.extend_from_slice(&g.to_le_bytes());
         match acc {
-            Acc::Sum { n, sum } => {
+            Acc::Sum { n: Count::Cells(n), sum } => {
                 meta.push(0);
                 bufs.extend([le_bytes(n), le_bytes(sum)]);
+            }
+            Acc::Sum { n: Count::Rows(k), sum } => {
+                meta.push(3);
+                meta.extend_from_slice(&k.to_le_bytes());
+                bufs.push(le_bytes(sum));
             }
             Acc::Moments(m) => {
                 meta.push(1);
@@ -164,10 +169,18 @@ fn decode_groups(meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError>
     let mut next = || bufs.next().ok_or_else(|| CodecError::new("group partials: too few buffers"));
     let (mut groups, mut accs) = (Vec::new(), Vec::new());
     while !rest.is_empty() {
-        let (head, tail) = rest.split_at_checked(5).ok_or_else(|| CodecError::new("truncated group partials"))?;
+        let (head, mut tail) = rest.split_at_checked(5).ok_or_else(|| CodecError::new("truncated group partials"))?;
         groups.push(u32::from_le_bytes([head[0], head[1], head[2], head[3]]));
         accs.push(match head[4] {
-            0 => Acc::Sum { n: elements(&shape, next()?)?, sum: elements(&shape, next()?)? },
+            0 => Acc::Sum { n: Count::Cells(elements(&shape, next()?)?), sum: elements(&shape, next()?)? },
+            3 => {
+                let (k, after) = tail.split_at_checked(8).ok_or_else(|| CodecError::new("truncated group partials"))?;
+                tail = after;
+                Acc::Sum {
+                    n: Count::Rows(f64::from_le_bytes(k.try_into().map_err(|_| CodecError::new("bad count"))?)),
+                    sum: elements(&shape, next()?)?,
+                }
+            }
             1 => Acc::Moments(Moments::new(
                 elements(&shape, next()?)?,
                 elements(&shape, next()?)?,
@@ -268,21 +281,23 @@ mod tests {
     fn group_partials_round_trip() {
         let a = |v: f64| ArrayD::from_elem(IxDyn(&[2, 3]), v);
         let p = GroupPartial {
-            groups: vec![1, 4, 7],
+            groups: vec![1, 4, 5, 7],
             accs: vec![
-                Acc::Sum { n: a(2.0), sum: a(5.0) },
+                Acc::Sum { n: Count::Cells(a(2.0)), sum: a(5.0) },
+                Acc::Sum { n: Count::Rows(3.0), sum: a(6.0) },
                 Acc::Moments(Moments::new(a(3.0), a(1.0), a(0.5))),
                 Acc::Extreme(a(-1.0)),
             ],
         };
         let (meta, bufs) = encode_groups(&p).unwrap();
-        assert_eq!(bufs.len(), 6);
+        assert_eq!(bufs.len(), 7, "a uniform count travels in the metadata");
         let back = decode_groups(&meta, bufs.clone()).unwrap();
         let q = back.downcast_ref::<GroupPartial>().unwrap();
         assert_eq!(q.groups, p.groups);
-        assert!(matches!(&q.accs[0], Acc::Sum { n, sum } if *n == a(2.0) && *sum == a(5.0)));
-        assert!(matches!(&q.accs[2], Acc::Extreme(x) if *x == a(-1.0)));
-        assert!(decode_groups(&meta, bufs[..5].to_vec()).is_err(), "a missing buffer is an error");
+        assert!(matches!(&q.accs[0], Acc::Sum { n: Count::Cells(n), sum } if *n == a(2.0) && *sum == a(5.0)));
+        assert!(matches!(&q.accs[1], Acc::Sum { n: Count::Rows(k), sum } if *k == 3.0 && *sum == a(6.0)));
+        assert!(matches!(&q.accs[3], Acc::Extreme(x) if *x == a(-1.0)));
+        assert!(decode_groups(&meta, bufs[..6].to_vec()).is_err(), "a missing buffer is an error");
         assert!(decode_groups(&meta[..meta.len() - 2], bufs).is_err(), "truncated metadata is an error");
     }
 }

@@ -9,8 +9,8 @@
 //! therefore holds one accumulator, not one per season, and nothing is
 //! gathered or reordered.
 //!
-//! Sums and means accumulate in f64 with a count per element (so NaN can
-//! be skipped); variances merge Chan's `(n, mean, M2)` triples, as the
+//! Sums and means accumulate in f64 with one count for the block, or a
+//! count per element once a skipped NaN makes them differ; variances merge Chan's `(n, mean, M2)` triples, as the
 //! ungrouped reductions do; minima and maxima keep the running extreme.
 
 use std::collections::BTreeMap;
@@ -86,11 +86,39 @@ enum AccKind {
     Extreme { max: bool, skip: bool },
 }
 
+/// How many values a sum holds: the same for every element (no NaN was
+/// skipped: one number, the usual case), or per element.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Count {
+    /// Every element counted this many values.
+    Rows(f64),
+    /// A count per element.
+    Cells(ArrayD<f64>),
+}
+
+impl Count {
+    /// The counts per element, for a sum of `shape`.
+    pub(crate) fn cells(&self, shape: &[usize]) -> std::borrow::Cow<'_, ArrayD<f64>> {
+        match self {
+            Count::Rows(k) => std::borrow::Cow::Owned(ArrayD::from_elem(shape, *k)),
+            Count::Cells(c) => std::borrow::Cow::Borrowed(c),
+        }
+    }
+
+    fn add(&mut self, other: &Count, shape: &[usize]) {
+        match (&mut *self, other) {
+            (Count::Rows(a), Count::Rows(b)) => *a += b,
+            (Count::Cells(a), b) => *a += &*b.cells(shape),
+            (Count::Rows(a), Count::Cells(b)) => *self = Count::Cells(b + *a),
+        }
+    }
+}
+
 /// One group's accumulator, over the block's shape without the axis.
 #[derive(Clone, Debug)]
 pub(crate) enum Acc {
     /// Count and sum per element.
-    Sum { n: ArrayD<f64>, sum: ArrayD<f64> },
+    Sum { n: Count, sum: ArrayD<f64> },
     /// Chan's triple per element.
     Moments(Moments),
     /// The running minimum or maximum (NaN: none yet, when skipping NaN).
@@ -110,7 +138,8 @@ impl Data for GroupPartial {
         self.accs
             .iter()
             .map(|a| match a {
-                Acc::Sum { n, sum } => (n.len() + sum.len()) * 8,
+                Acc::Sum { n: Count::Rows(_), sum } => (1 + sum.len()) * 8,
+                Acc::Sum { n: Count::Cells(n), sum } => (n.len() + sum.len()) * 8,
                 Acc::Moments(m) => m.parts().0.len() * 24,
                 Acc::Extreme(x) => x.len() * 8,
             })
@@ -122,19 +151,33 @@ impl Data for GroupPartial {
     }
 }
 
-fn add_row<T: Numeric>(n: &mut ArrayD<f64>, sum: &mut ArrayD<f64>, row: ArrayViewD<'_, T>, skip: bool) {
-    if skip {
-        Zip::from(n).and(sum).and(row).for_each(|n, s, &x| {
+/// The sum of some rows, and how many values each element summed. When
+/// skipping NaN, NaNs are counted per element only in rows that hold one,
+/// so data without NaN costs one pass of additions and one number.
+fn sum_rows<'a, T: Numeric>(sum: &mut ArrayD<f64>, rows: impl Iterator<Item = ArrayViewD<'a, T>>, skip: bool) -> Count {
+    let mut k = 0.0;
+    let mut nans: Option<ArrayD<f64>> = None;
+    for row in rows {
+        k += 1.0;
+        if !skip {
+            Zip::from(&mut *sum).and(&row).for_each(|s, &x| *s += x.as_f64());
+            continue;
+        }
+        let mut any = false;
+        Zip::from(&mut *sum).and(&row).for_each(|s, &x| {
             let x = x.as_f64();
-            let ok = !x.is_nan();
-            *s += if ok { x } else { 0.0 };
-            *n += f64::from(u8::from(ok));
+            let nan = x.is_nan();
+            any |= nan;
+            *s += if nan { 0.0 } else { x };
         });
-    } else {
-        Zip::from(n).and(sum).and(row).for_each(|n, s, &x| {
-            *s += x.as_f64();
-            *n += 1.0;
-        });
+        if any {
+            let c = nans.get_or_insert_with(|| ArrayD::zeros(sum.shape()));
+            Zip::from(c).and(&row).for_each(|c, &x| *c += f64::from(u8::from(x.as_f64().is_nan())));
+        }
+    }
+    match nans {
+        None => Count::Rows(k),
+        Some(c) => Count::Cells(c.mapv(|nan| k - nan)),
     }
 }
 
@@ -163,17 +206,13 @@ fn accumulate<T: Numeric>(kind: AccKind, view: &ArrayViewD<'_, T>, axis: usize, 
     let row = |i: usize| view.index_axis(Axis(axis), i);
     match kind {
         AccKind::Sum { skip } => {
-            let (mut n, mut sum) = (zeros(), zeros());
-            for &i in rows {
-                add_row(&mut n, &mut sum, row(i), skip);
-            }
+            let mut sum = zeros();
+            let n = sum_rows(&mut sum, rows.iter().map(|&i| row(i)), skip);
             Acc::Sum { n, sum }
         }
         AccKind::Moments { skip } => {
-            let (mut n, mut sum) = (zeros(), zeros());
-            for &i in rows {
-                add_row(&mut n, &mut sum, row(i), skip);
-            }
+            let mut sum = zeros();
+            let n = sum_rows(&mut sum, rows.iter().map(|&i| row(i)), skip).cells(&rest).into_owned();
             let mean = Zip::from(&sum).and(&n).map_collect(|&s, &n| if n > 0.0 { s / n } else { 0.0 });
             let mut m2 = zeros();
             for &i in rows {
@@ -199,8 +238,8 @@ fn accumulate<T: Numeric>(kind: AccKind, view: &ArrayViewD<'_, T>, axis: usize, 
 fn merge_acc(kind: AccKind, a: &mut Acc, b: &Acc) -> std::result::Result<(), TaskError> {
     let mismatch = || TaskError::new("group partials of different kinds or shapes");
     match (a, b) {
-        (Acc::Sum { n, sum }, Acc::Sum { n: nb, sum: sb }) if n.shape() == nb.shape() => {
-            *n += nb;
+        (Acc::Sum { n, sum }, Acc::Sum { n: nb, sum: sb }) if sum.shape() == sb.shape() => {
+            n.add(nb, sb.shape());
             *sum += sb;
         }
         (Acc::Moments(m), Acc::Moments(mb)) => *m = m.clone().merge(mb)?,
@@ -273,11 +312,12 @@ fn finish(
         }
         let mut dst = out.index_axis_mut(Axis(axis), g as usize);
         match (kind, acc) {
-            (GroupReduction::Count, Acc::Sum { n, .. }) => dst.assign(n),
+            (GroupReduction::Count, Acc::Sum { n, sum }) => dst.assign(&*n.cells(sum.shape())),
             (GroupReduction::Of(Reduction::Sum | Reduction::NanSum), Acc::Sum { sum, .. }) => dst.assign(sum),
-            (_, Acc::Sum { n, sum }) => {
-                Zip::from(&mut dst).and(n).and(sum).for_each(|d, &n, &s| *d = if n > 0.0 { s / n } else { f64::NAN })
-            }
+            (_, Acc::Sum { n, sum }) => Zip::from(&mut dst)
+                .and(&*n.cells(sum.shape()))
+                .and(sum)
+                .for_each(|d, &n, &s| *d = if n > 0.0 { s / n } else { f64::NAN }),
             (_, Acc::Moments(m)) => {
                 let (n, _, m2) = m.parts();
                 let std = matches!(kind, GroupReduction::Of(Reduction::Std | Reduction::NanStd));
