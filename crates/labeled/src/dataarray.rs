@@ -219,24 +219,12 @@ impl DataArray {
         let mut out = self.clone();
         match pos {
             Positions::One(i) => {
-                let info: Vec<SliceInfoElem> = (0..self.dims.len())
-                    .map(|k| if k == ax { SliceInfoElem::Index(i as isize) } else { full() })
-                    .collect();
-                out.data = self.data.slice(&info)?;
+                out.data = self.data.slice(&along_axis(self.dims.len(), ax, SliceInfoElem::Index(i as isize)))?;
                 out.dims.remove(ax);
                 out.coords.remove(&dim);
             }
             Positions::Run(r) => {
-                let info: Vec<SliceInfoElem> = (0..self.dims.len())
-                    .map(|k| {
-                        if k == ax {
-                            SliceInfoElem::Slice { start: r.start as isize, end: Some(r.end as isize), step: 1 }
-                        } else {
-                            full()
-                        }
-                    })
-                    .collect();
-                out.data = self.data.slice(&info)?;
+                out.data = self.data.slice(&along_axis(self.dims.len(), ax, run(r.clone())))?;
                 if let Some(c) = out.coords.get_mut(&dim) {
                     c.index = c.index.slice(r);
                 }
@@ -391,8 +379,14 @@ impl DataArray {
     }
 }
 
-fn full() -> SliceInfoElem {
-    SliceInfoElem::Slice { start: 0, end: None, step: 1 }
+/// A selection of `elem` on axis `ax` of `ndim`, everything on the others.
+pub(crate) fn along_axis(ndim: usize, ax: usize, elem: SliceInfoElem) -> Vec<SliceInfoElem> {
+    (0..ndim).map(|k| if k == ax { elem } else { SliceInfoElem::Slice { start: 0, end: None, step: 1 } }).collect()
+}
+
+/// The positions `r`, as a slice.
+pub(crate) fn run(r: Range<usize>) -> SliceInfoElem {
+    SliceInfoElem::Slice { start: r.start as isize, end: Some(r.end as isize), step: 1 }
 }
 
 /// Aligns two arrays on the coordinates of their shared dimensions:

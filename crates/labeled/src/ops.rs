@@ -11,11 +11,10 @@
 //!   per-window loop, every step a registered kernel), in float64.
 
 use blockwork_array::{self as bwa, Array, Reduction};
-use ndarray::SliceInfoElem;
 
 use crate::attrs::Attrs;
 use crate::data::Data;
-use crate::dataarray::{align, DataArray};
+use crate::dataarray::{align, along_axis, run, DataArray};
 use crate::error::{LabeledError, Result};
 
 /// A comparison with a number.
@@ -166,29 +165,23 @@ impl Rolling<'_> {
         self
     }
 
-    /// `a` shifted `k` places forward along the axis, zeros coming in.
-    fn shifted(&self, a: &Array<f64>, k: usize) -> Result<Array<f64>> {
+    /// `a` shifted `k` places along the axis, `fill` coming in: forward
+    /// (`front`: the fill first) or back (the fill last).
+    fn shifted(&self, a: &Array<f64>, k: usize, fill: f64, front: bool) -> Result<Array<f64>> {
         let n = a.shape()[self.axis];
         let k = k.min(n);
-        let mut zshape = a.shape().to_vec();
-        zshape[self.axis] = k;
-        let mut zchunks = a.chunks().axes().to_vec();
-        zchunks[self.axis] = vec![k];
-        let zeros = bwa::zeros::<f64>(&zshape, zchunks)?;
-        let kept = a.slice(self.along(0, n - k))?;
-        Ok(bwa::concatenate(&[&zeros, &kept], self.axis as isize)?)
-    }
-
-    fn along(&self, start: usize, end: usize) -> Vec<SliceInfoElem> {
-        (0..self.da.dims.len())
-            .map(|k| {
-                if k == self.axis {
-                    SliceInfoElem::Slice { start: start as isize, end: Some(end as isize), step: 1 }
-                } else {
-                    SliceInfoElem::Slice { start: 0, end: None, step: 1 }
-                }
-            })
-            .collect()
+        let mut pshape = a.shape().to_vec();
+        pshape[self.axis] = k;
+        let mut pchunks = a.chunks().axes().to_vec();
+        pchunks[self.axis] = vec![k];
+        let pad = bwa::full::<f64>(&pshape, fill, pchunks)?;
+        let nd = self.da.dims.len();
+        let parts = if front {
+            [pad, a.slice(along_axis(nd, self.axis, run(0..n - k)))?]
+        } else {
+            [a.slice(along_axis(nd, self.axis, run(k..n)))?, pad]
+        };
+        Ok(bwa::concatenate(&[&parts[0], &parts[1]], self.axis as isize)?)
     }
 
     /// Window sums and counts of non-NaN values.
@@ -197,23 +190,16 @@ impl Rolling<'_> {
         let present = self.da.data.isnan().logical_not().astype::<f64>();
         let ax = self.axis as isize;
         let (cs, cn) = (x.cumsum(ax)?, present.cumsum(ax)?);
-        Ok((cs.sub(&self.shifted(&cs, self.window)?)?, cn.sub(&self.shifted(&cn, self.window)?)?))
+        Ok((cs.sub(&self.shifted(&cs, self.window, 0.0, true)?)?, cn.sub(&self.shifted(&cn, self.window, 0.0, true)?)?))
     }
 
     /// Labels each window by its centre instead of its end.
     fn place(&self, a: Array<f64>) -> Result<Array<f64>> {
-        if !self.center {
-            return Ok(a);
+        if self.center {
+            self.shifted(&a, self.window / 2, f64::NAN, false)
+        } else {
+            Ok(a)
         }
-        let n = a.shape()[self.axis];
-        let s = (self.window / 2).min(n);
-        let mut pshape = a.shape().to_vec();
-        pshape[self.axis] = s;
-        let mut pchunks = a.chunks().axes().to_vec();
-        pchunks[self.axis] = vec![s];
-        let pad = bwa::full::<f64>(&pshape, f64::NAN, pchunks)?;
-        let kept = a.slice(self.along(s, n))?;
-        Ok(bwa::concatenate(&[&kept, &pad], self.axis as isize)?)
     }
 
     fn finish(&self, value: Array<f64>, count: &Array<f64>) -> Result<DataArray> {
