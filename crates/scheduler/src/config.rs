@@ -19,6 +19,11 @@ pub struct Config {
     /// has fewer than `ceil(nthreads × saturation)` tasks processing.
     /// `None` turns queuing off (roots are placed like any task). Default 1.1.
     pub saturation: Option<f64>,
+    /// How long a worker's report takes to reach the scheduler and a new
+    /// task to come back. Roots expected to run shorter than this are
+    /// queued on workers a few ahead (see `saturation`), so their threads
+    /// do not idle between tasks. Default 1 ms.
+    pub round_trip: Duration,
     /// How many worker deaths a task may be blamed for: a task that was
     /// processing on one more worker that died is erred with a
     /// [`FailureKind::KilledWorker`](crate::FailureKind) error. Default 2,
@@ -42,6 +47,7 @@ impl Default for Config {
             unknown_task_duration: Duration::from_millis(500),
             bandwidth: 100_000_000,
             saturation: Some(1.1),
+            round_trip: Duration::from_millis(1),
             allowed_failures: 2,
             heartbeat_timeout: Duration::from_secs(60),
             stealing_interval: Some(Duration::from_millis(100)),

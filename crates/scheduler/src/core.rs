@@ -19,6 +19,11 @@ use crate::resources::{self, ResourceNames, ResourceVec};
 use crate::task::{Priority, Task, TaskFailure, TaskState, TaskStateKind};
 use crate::worker::{Worker, WorkerInfo};
 
+/// Short roots queued on a worker ahead of its threads, per thread, at
+/// most (see [`Core::slots`]): enough to hide a round trip behind tasks
+/// of a few microseconds, few enough that their results stay small.
+pub(crate) const MAX_AHEAD_PER_THREAD: f64 = 16.0;
+
 /// The state of the distributed scheduler.
 ///
 /// Drive it with the functions of [`crate::reactor`]; read it with the
@@ -211,12 +216,27 @@ impl Core {
         Duration::from_micros(self.durations.lookup(prefix).map_or(unknown, |p| self.durations.estimate_us(p, unknown)))
     }
 
-    /// How many root tasks a worker takes from the queue at most.
+    /// How many root tasks a worker takes from the queue at most:
+    /// `ceil(nthreads × saturation)`, plus, when the best queued root is
+    /// expected to take less than a [`Config::round_trip`](crate::Config),
+    /// enough more to keep its threads busy while finished reports travel
+    /// here and new tasks travel back (`nthreads × round_trip / duration`,
+    /// at most [`MAX_AHEAD_PER_THREAD`] per thread). Without that, a
+    /// worker given microsecond tasks would idle for a round trip after
+    /// each one.
     pub(crate) fn slots(&self, wk: &Worker) -> usize {
-        match self.config.saturation {
-            Some(s) => ((f64::from(wk.nthreads) * s).ceil() as usize).max(1),
-            None => usize::MAX,
-        }
+        let Some(s) = self.config.saturation else { return usize::MAX };
+        let threads = f64::from(wk.nthreads);
+        let ahead = match self.queue.first() {
+            Some(&(_, t)) => {
+                let unknown = self.config.unknown_task_duration.as_micros() as u64;
+                let us = self.durations.estimate_us(self.t(t).prefix, unknown).max(1) as f64;
+                let per_thread = (self.config.round_trip.as_micros() as f64 / us).min(MAX_AHEAD_PER_THREAD);
+                (threads * per_thread).floor()
+            }
+            None => 0.0,
+        };
+        ((threads * s).ceil() + ahead).max(1.0) as usize
     }
 
     /// Checks every invariant listed in the crate README; panics on a bug.

@@ -9,6 +9,12 @@ use crate::error::WorkerError;
 pub struct Config {
     /// Tasks executed at once (threads of the worker's pool).
     pub nthreads: u32,
+    /// Tasks handed to the thread pool ahead of a free thread, so that a
+    /// thread that finishes one starts the next without waiting for the
+    /// loop to hear of it (Ray's task pipelining). Such a task counts as
+    /// executing: it is no longer stolen or reprioritized. Default
+    /// `nthreads`, one queued per thread.
+    pub pipeline: u32,
     /// Transfers from peers in flight at once (Dask's
     /// `transfer-incoming-count-limit`). Default 4.
     pub max_concurrent_fetches: u32,
@@ -29,11 +35,17 @@ impl Config {
     pub fn new(nthreads: u32) -> Config {
         Config {
             nthreads,
+            pipeline: nthreads,
             max_concurrent_fetches: 4,
             transfer_bytes: 50_000_000,
             max_outgoing: 4,
             busy_backoff: Duration::from_millis(100),
         }
+    }
+
+    /// Tasks executing or handed to the pool at once.
+    pub fn slots(&self) -> u32 {
+        self.nthreads.saturating_add(self.pipeline)
     }
 
     /// Checks the settings, naming the one at fault.

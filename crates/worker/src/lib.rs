@@ -43,8 +43,9 @@
 //! Checked by [`WorkerState::sanity_check`], which tests call after every
 //! event:
 //!
-//! - at most `nthreads` tasks hold a thread (executing or cancelled), and
-//!   no thread is idle while a task is ready;
+//! - at most `nthreads + pipeline` tasks hold a thread or a place in the
+//!   pool's queue (executing or cancelled), and none of those places is
+//!   free while a task is ready;
 //! - a ready task has every input in memory and is in the ready queue; a
 //!   waiting one misses exactly `missing` (> 0) inputs;
 //! - each task to run is a dependent of each of its inputs, and every

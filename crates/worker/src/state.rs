@@ -332,9 +332,9 @@ impl WorkerState {
         }
         assert_eq!(managed, self.managed, "managed bytes are the sum over values in memory");
         assert_eq!(running, self.running, "running tasks counted");
-        assert!(self.running <= self.config.nthreads, "at most nthreads tasks run");
+        assert!(self.running <= self.config.slots(), "at most nthreads + pipeline tasks run");
         assert_eq!(ready, self.ready.len(), "ready queue holds exactly the ready tasks");
-        assert!(self.ready.is_empty() || self.running == self.config.nthreads, "no idle thread while tasks are ready");
+        assert!(self.ready.is_empty() || self.running == self.config.slots(), "no idle slot while tasks are ready");
         assert_eq!(fetch, self.fetch.len(), "fetch queue holds exactly the keys to fetch");
         let queued: usize = self.by_peer.values().map(BTreeSet::len).sum();
         let listed: usize =

@@ -45,8 +45,9 @@ struct H {
 }
 
 impl H {
+    /// A worker without pipelining: each task holds a thread.
     fn new(nthreads: u32) -> H {
-        H::with(Config::new(nthreads))
+        H::with(Config { pipeline: 0, ..Config::new(nthreads) })
     }
 
     fn with(config: Config) -> H {
@@ -292,6 +293,24 @@ fn priorities_and_the_thread_bound() {
         order.extend(executed(&h.finish(key, 1)));
     }
     assert_eq!(order, vec!["r1", "r2", "r3", "r9"]);
+}
+
+/// With a pipeline, that many more tasks are handed to the pool, still
+/// most urgent first.
+#[test]
+fn pipelined_tasks() {
+    let mut h = H::with(Config { pipeline: 1, ..Config::new(1) });
+    for (key, p) in [("r5", 5), ("r3", 3), ("r9", 9), ("r1", 1)] {
+        h.sched(task(key, p, vec![]));
+    }
+    assert_eq!(h.ws.num_running(), 2, "one thread, one queued ahead");
+    assert_eq!(h.state("r1"), Some(S::Ready));
+    let mut order = Vec::new();
+    for key in ["r5", "r3", "r1"] {
+        order.extend(executed(&h.finish(key, 1)));
+    }
+    assert_eq!(order, vec!["r1", "r9"]);
+    assert_eq!(h.ws.num_running(), 1);
 }
 
 /// Stolen while its input is in flight: released, and the input is
