@@ -116,6 +116,8 @@ kinds! {
     GetData = 0x0050, Peer, "get-data";
     Data = 0x0051, Peer, "data";
     Busy = 0x0052, Peer, "busy";
+    PutData = 0x0053, Peer, "put-data";
+    Stored = 0x0054, Peer, "stored";
 }
 
 #[cfg(test)]

@@ -79,8 +79,10 @@ fn a_graph_update_of_100_000_tasks_is_compact() {
             blockwork_scheduler::TaskSpec::new(Key::with_shared_name(&name, &[i]), deps, i, payload.clone())
         })
         .collect();
-    let m =
-        ClientToScheduler::UpdateGraph(GraphUpdate { tasks, wanted: vec![Key::with_shared_name(&name, &[99_999])] });
+    let m = ClientToScheduler::UpdateGraph {
+        id: 1,
+        update: GraphUpdate { tasks, wanted: vec![Key::with_shared_name(&name, &[99_999])] },
+    };
     let bytes = m.encode().unwrap();
     // Per task: key 5, dependency 5, priority 3, payload 15, retries and
     // resources 2 bytes; the name is written once.
@@ -151,13 +153,13 @@ proptest! {
         force in any::<bool>(),
     ) {
         for m in [
-            ClientToScheduler::UpdateGraph(u),
-            ClientToScheduler::Scatter { data: data.clone() },
+            ClientToScheduler::UpdateGraph { id: 2, update: u },
+            ClientToScheduler::Scatter { id: 3, data: data.clone() },
             ClientToScheduler::CancelKeys { keys: keys.clone(), force },
         ] {
             prop_assert_eq!(through_bytes(&m), m);
         }
-        let m = SchedulerToClient::GatherReply { data: data.clone(), missing: keys.clone() };
+        let m = SchedulerToClient::GatherReply { id: 4, data: data.clone(), missing: keys.clone() };
         prop_assert_eq!(through_bytes(&m), m);
         let m = PeerMessage::Data { data, missing: keys };
         prop_assert_eq!(through_bytes(&m), m);

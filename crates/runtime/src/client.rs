@@ -1,41 +1,52 @@
-//! The client: submits graphs to a scheduler and gathers their results.
+//! The client: submits graphs and functions to a scheduler, tracks the
+//! keys it wants, and gathers their results.
 //!
 //! ```text
-//!  compute(graph, outputs)
-//!    cull to outputs ─▶ inline cheap tasks ─▶ order
-//!    ─▶ encode every task (named functions only)
-//!    ─▶ update-graph (wanting the outputs)
-//!    ◀─ key-in-memory / key-erred per output
-//!    ─▶ gather ◀─ gather-reply (the scheduler asks the holders)
-//!    ─▶ release-keys
+//!  user threads                              client runtime (one thread)
+//!  submit / compute / persist / scatter ──▶  writer task ──▶ scheduler
+//!  Future::result / gather / wait      ◀──   reader task ◀── key states, replies
+//!        (sleep on the Tracker)                  └──▶ Tracker::on_message
 //! ```
 //!
-//! The client is blocking: it owns a small tokio runtime of its own, so
-//! it works from any thread and inside no runtime. One computation runs
-//! at a time per client; use several clients for concurrent ones.
+//! Every call is blocking and may come from any thread: the connection is
+//! served by a small runtime of the client's own. Futures hold their keys
+//! (reference counted in the [`Tracker`]); the scheduler releases a key
+//! once the last future of it is dropped. Graphs are culled, cheap tasks
+//! inlined and the rest ordered here; keys this client already holds
+//! (persisted results) are not sent again, so a later graph built on a
+//! persisted collection reuses its results from the cluster.
 
-use std::sync::Mutex;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use blockwork_graph::{order, Graph, Key, Value};
+use blockwork_graph::{order, Arg, Graph, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use blockwork_protocol::{task_spec, ClientToScheduler, Role, SchedulerToClient};
-use blockwork_scheduler::{GraphUpdate, ToClient};
-use rustc_hash::{FxHashMap, FxHashSet};
-use tokio::net::tcp::OwnedWriteHalf;
+use blockwork_scheduler::{GraphUpdate, TaskSpec};
+use rustc_hash::FxHashSet;
 
-use crate::conn::{self, FrameReader};
+use crate::conn::{self, post, spawn_writer, Outbox};
 use crate::error::{ClientError, ConnError};
+use crate::future::Future;
+use crate::tracker::{Reply, Tracker};
 
-/// A connection to a scheduler.
+/// A connection to a scheduler. Cheap to clone; the connection closes
+/// when the last clone and the last of its futures are dropped.
+#[derive(Clone)]
 pub struct Client {
-    addr: String,
-    rt: tokio::runtime::Runtime,
-    conn: Mutex<Conn>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Conn {
-    reader: FrameReader,
-    write: OwnedWriteHalf,
+pub(crate) struct Inner {
+    addr: String,
+    pub(crate) out: Outbox,
+    pub(crate) tracker: Arc<Tracker>,
+    writer: Option<tokio::task::JoinHandle<()>>,
+    rt: Option<tokio::runtime::Runtime>,
 }
+
+/// How many times a gather asks again for results reported in memory but
+/// not found, before calling them lost.
+const GATHER_ATTEMPTS: u32 = 5;
 
 impl Client {
     /// Connects to the scheduler at `addr` (`host:port`).
@@ -45,36 +56,118 @@ impl Client {
 
     /// Connects with a name and a token.
     pub fn connect_with(addr: &str, name: &str, token: Option<String>) -> Result<Client, ClientError> {
+        let addr = addr.trim_start_matches("tcp://");
         let conn_err = |source: ConnError| ClientError::Conn { addr: addr.to_string(), source };
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| conn_err(e.into()))?;
-        let (reader, write, _, _) = rt.block_on(conn::connect(addr, Role::Client, name, token)).map_err(conn_err)?;
-        Ok(Client { addr: addr.to_string(), rt, conn: Mutex::new(Conn { reader, write }) })
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("blockwork-client")
+            .enable_all()
+            .build()
+            .map_err(|e| conn_err(e.into()))?;
+        let (mut reader, write, _, _) =
+            rt.block_on(conn::connect(addr, Role::Client, name, token)).map_err(conn_err)?;
+        let tracker = Arc::new(Tracker::default());
+        let (out, writer) = rt.block_on(async { spawn_writer(write, format!("the scheduler at {addr}")) });
+        let t = Arc::clone(&tracker);
+        rt.spawn(async move {
+            loop {
+                match reader.next().await {
+                    Ok(Some(frame)) => match <SchedulerToClient as blockwork_protocol::Message>::from_frame(frame) {
+                        Ok(msg) => t.on_message(msg),
+                        Err(e) => return t.close(format!("the scheduler sent a bad message: {e}")),
+                    },
+                    Ok(None) => return t.close("the scheduler closed the connection".into()),
+                    Err(e) => return t.close(e.to_string()),
+                }
+            }
+        });
+        let inner = Inner { addr: addr.to_string(), out, tracker, writer: Some(writer), rt: Some(rt) };
+        Ok(Client { inner: Arc::new(inner) })
     }
 
     /// The scheduler's address.
     pub fn address(&self) -> &str {
-        &self.addr
+        &self.inner.addr
     }
 
-    /// Computes `outputs` of `graph` on the cluster; results come back in
-    /// the order of `outputs`. Every task must run a registered named
-    /// function: a closure is refused before anything is sent, naming
-    /// its key. A task that fails on a worker comes back as
+    /// Computes `outputs` of `graph` on the cluster and returns their
+    /// values in the order of `outputs`. Every task must run a registered
+    /// named function: a closure is refused before anything is sent,
+    /// naming its key. A task that fails on a worker comes back as
     /// [`ClientError::Task`] naming the key that failed.
     pub fn compute(&self, graph: Graph, outputs: &[Key]) -> Result<Vec<Value>, ClientError> {
+        let futures = self.persist(graph, outputs)?;
+        self.gather(&futures)
+    }
+
+    /// Starts computing `outputs` of `graph` and returns at once with one
+    /// future per output (Dask's `client.compute` / `persist`). The
+    /// results stay in the cluster while their futures live; a later graph
+    /// containing these keys reuses them instead of computing them again.
+    pub fn persist(&self, graph: Graph, outputs: &[Key]) -> Result<Vec<Future>, ClientError> {
+        let held = self.inner.tracker.held();
+        let graph = prune_held(graph, outputs, &held)?;
         // Cheap tasks (generated blocks, aliases) are inlined into their
         // readers instead of being computed, stored and moved between
-        // workers. Linear chains are not fused yet: a worker reports an
-        // error under the key the scheduler knows, so an error inside a
-        // fused chain would name the chain's last key, not the failing one.
-        let graph = graph.cull(outputs)?;
+        // workers. Linear chains are not fused: a worker reports an error
+        // under the key the scheduler knows, so an error inside a fused
+        // chain would name the chain's last key, not the failing one.
         let graph = blockwork_graph::inline_cheap(graph, outputs, blockwork_graph::DEFAULT_MAX_FUSED_DEPTH)?;
         let priority = order(&graph);
         let mut tasks = Vec::with_capacity(graph.len());
+        let mut reused = Vec::new();
         for t in graph.ids() {
+            let key = graph.key(t);
+            if held.contains(key) {
+                reused.push(key.clone());
+                continue;
+            }
             let task = graph.task(t).clone().map_refs(|d| graph.key(d).clone());
-            tasks.push(task_spec(graph.key(t), &task, priority[t.idx()])?);
+            tasks.push(task_spec(key, &task, priority[t.idx()])?);
         }
+        // Held inputs stay wanted until the scheduler has this update,
+        // even if their futures are dropped meanwhile.
+        self.inner.tracker.retain(&reused, None);
+        let futures = self.update(tasks, outputs);
+        self.inner.release(&reused);
+        Ok(futures)
+    }
+
+    /// Runs `f(args…)` on the cluster; arguments may be literals or the
+    /// keys of futures (`Arg::from(&future)`). The key is the function's
+    /// name and a hash of its arguments, so equal calls are computed once.
+    pub fn submit(&self, f: &'static NamedFn, args: Vec<Arg<Key>>) -> Result<Future, ClientError> {
+        let task = Task::new(Op::named(f, Value::Unit), args);
+        let key = call_key(f, &task)?;
+        self.submit_task(key, task)
+    }
+
+    /// Runs one task under a key of the caller's choosing.
+    pub fn submit_task(&self, key: Key, task: Task<Key>) -> Result<Future, ClientError> {
+        let spec = task_spec(&key, &task, 0)?;
+        Ok(self.update(vec![spec], std::slice::from_ref(&key)).remove(0))
+    }
+
+    /// Runs `f(item)` for each item, in one update; one future per item.
+    pub fn map(
+        &self,
+        f: &'static NamedFn,
+        items: impl IntoIterator<Item = Arg<Key>>,
+    ) -> Result<Vec<Future>, ClientError> {
+        let mut specs: Vec<TaskSpec> = Vec::new();
+        let mut keys = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let task = Task::new(Op::named(f, Value::Unit), vec![item]);
+            let key = call_key(f, &task)?;
+            specs.push(task_spec(&key, &task, i as u32)?);
+            keys.push(key);
+        }
+        Ok(self.update(specs, &keys))
+    }
+
+    /// Sends tasks and wants `outputs`; one future per output.
+    fn update(&self, tasks: Vec<TaskSpec>, outputs: &[Key]) -> Vec<Future> {
+        let id = self.inner.tracker.next_id();
         let mut wanted: Vec<Key> = Vec::with_capacity(outputs.len());
         let mut seen = FxHashSet::default();
         for k in outputs {
@@ -82,91 +175,235 @@ impl Client {
                 wanted.push(k.clone());
             }
         }
-        let update = GraphUpdate { tasks, wanted: wanted.clone() };
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let conn = &mut *conn;
-        let res = self.rt.block_on(run(conn, update, &wanted));
-        let values = match res {
-            Ok(v) => v,
-            Err(ClientError::Conn { source, .. }) => return Err(ClientError::Conn { addr: self.addr.clone(), source }),
-            Err(e) => return Err(e),
+        self.inner.tracker.retain(outputs, Some(id));
+        let update = GraphUpdate { tasks, wanted };
+        post(&self.inner.out, &ClientToScheduler::UpdateGraph { id, update }, "the scheduler");
+        outputs.iter().map(|k| Future::held(k.clone(), Arc::clone(&self.inner))).collect()
+    }
+
+    /// Stores `values` in the cluster (on the worker holding the least);
+    /// one future per value, keyed by its content. Tasks take them as
+    /// inputs like any result.
+    pub fn scatter(&self, values: Vec<Value>) -> Result<Vec<Future>, ClientError> {
+        let data: Vec<(Key, Value)> =
+            values.into_iter().map(|v| (Key::new(format!("value-{}", blockwork_graph::tokenize(&v))), v)).collect();
+        let keys: Vec<Key> = data.iter().map(|(k, _)| k.clone()).collect();
+        let id = self.inner.tracker.next_id();
+        self.inner.tracker.retain(&keys, None);
+        let futures: Vec<Future> = keys.iter().map(|k| Future::held(k.clone(), Arc::clone(&self.inner))).collect();
+        post(&self.inner.out, &ClientToScheduler::Scatter { id, data }, "the scheduler");
+        match self.inner.tracker.wait_reply(id, None).map_err(|e| self.inner.closed(e))? {
+            Some(Reply::Scattered) => Ok(futures),
+            Some(Reply::Refused(m)) => Err(ClientError::Refused(m)),
+            _ => Err(ClientError::Refused("the scheduler answered a scatter with something else".into())),
+        }
+    }
+
+    /// The values of `futures`, in order; waits for them. The first error
+    /// among them (a failed task names its key) is returned instead.
+    pub fn gather(&self, futures: &[Future]) -> Result<Vec<Value>, ClientError> {
+        self.gather_until(futures, None)
+    }
+
+    /// [`Client::gather`], giving up with [`ClientError::Timeout`] after
+    /// `timeout`.
+    pub fn gather_timeout(&self, futures: &[Future], timeout: Duration) -> Result<Vec<Value>, ClientError> {
+        self.gather_until(futures, Some(Instant::now() + timeout))
+    }
+
+    fn gather_until(&self, futures: &[Future], deadline: Option<Instant>) -> Result<Vec<Value>, ClientError> {
+        self.check_own(futures)?;
+        let keys: Vec<Key> = futures.iter().map(|f| f.key().clone()).collect();
+        self.inner.gather(&keys, deadline)
+    }
+
+    /// Cancels `futures`: their keys (and what only they need) stop
+    /// running; their futures end as cancelled. With `force`, also for
+    /// other clients that want them.
+    pub fn cancel(&self, futures: &[Future], force: bool) {
+        let keys: Vec<Key> = futures.iter().map(|f| f.key().clone()).collect();
+        post(&self.inner.out, &ClientToScheduler::CancelKeys { keys, force }, "the scheduler");
+    }
+
+    /// Waits until all `futures` are done (finished, erred or cancelled),
+    /// or until `timeout`: returns `(done, not_done)`.
+    pub fn wait(
+        &self,
+        futures: &[Future],
+        timeout: Option<Duration>,
+    ) -> Result<(Vec<Future>, Vec<Future>), ClientError> {
+        self.wait_for(futures, futures.len(), timeout)
+    }
+
+    /// Waits until at least one of `futures` is done, or until `timeout`:
+    /// returns `(done, not_done)` (Dask's `FIRST_COMPLETED`).
+    pub fn wait_first(
+        &self,
+        futures: &[Future],
+        timeout: Option<Duration>,
+    ) -> Result<(Vec<Future>, Vec<Future>), ClientError> {
+        self.wait_for(futures, 1, timeout)
+    }
+
+    fn wait_for(
+        &self,
+        futures: &[Future],
+        n: usize,
+        timeout: Option<Duration>,
+    ) -> Result<(Vec<Future>, Vec<Future>), ClientError> {
+        self.check_own(futures)?;
+        let keys: Vec<Key> = futures.iter().map(|f| f.key().clone()).collect();
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let done = self.inner.tracker.wait_done(&keys, n, deadline).map_err(|e| self.inner.closed(e))?;
+        let done: FxHashSet<usize> = match done {
+            Some(d) => d.into_iter().collect(),
+            // Timed out: report what is done now.
+            None => {
+                self.inner.tracker.wait_done(&keys, 0, None).ok().flatten().unwrap_or_default().into_iter().collect()
+            }
         };
-        Ok(outputs.iter().map(|k| values[k].clone()).collect())
+        let (mut d, mut nd) = (Vec::new(), Vec::new());
+        for (i, f) in futures.iter().enumerate() {
+            if done.contains(&i) {
+                d.push(f.clone())
+            } else {
+                nd.push(f.clone())
+            }
+        }
+        Ok((d, nd))
+    }
+
+    /// The futures in the order they complete (finished, erred or
+    /// cancelled), like Dask's `as_completed`.
+    pub fn as_completed(&self, futures: Vec<Future>) -> Result<crate::future::AsCompleted, ClientError> {
+        self.check_own(&futures)?;
+        Ok(crate::future::AsCompleted::new(Arc::clone(&self.inner), futures))
+    }
+
+    fn check_own(&self, futures: &[Future]) -> Result<(), ClientError> {
+        match futures.iter().find(|f| !Arc::ptr_eq(&f.inner, &self.inner)) {
+            Some(f) => Err(ClientError::OtherClient(f.key().clone())),
+            None => Ok(()),
+        }
     }
 }
 
-impl Drop for Client {
+impl Inner {
+    /// The connection's end, as an error.
+    pub(crate) fn closed(&self, why: String) -> ClientError {
+        ClientError::Conn { addr: self.addr.clone(), source: ConnError::Gone(why) }
+    }
+
+    /// Lets go of `keys` once; those nobody holds any more are released
+    /// at the scheduler.
+    pub(crate) fn release(&self, keys: &[Key]) {
+        let gone = self.tracker.release(keys);
+        if !gone.is_empty() {
+            post(&self.out, &ClientToScheduler::ReleaseKeys(gone), "the scheduler");
+        }
+    }
+
+    /// Waits for `keys` and fetches their values, in order.
+    pub(crate) fn gather(&self, keys: &[Key], deadline: Option<Instant>) -> Result<Vec<Value>, ClientError> {
+        let mut values: rustc_hash::FxHashMap<Key, Value> = rustc_hash::FxHashMap::default();
+        let mut failures = 0;
+        loop {
+            let left: Vec<Key> = keys.iter().filter(|k| !values.contains_key(*k)).cloned().collect();
+            if left.is_empty() {
+                return Ok(keys.iter().map(|k| values[k].clone()).collect());
+            }
+            match self.tracker.wait_done(&left, left.len(), deadline).map_err(|e| self.closed(e))? {
+                Some(_) => {}
+                None => return Err(ClientError::Timeout(format!("{} of {} results", left.len(), keys.len()))),
+            }
+            for k in &left {
+                let status = self.tracker.status(k).ok_or_else(|| ClientError::Lost(k.clone()))?;
+                if let Some(e) = status.error(k) {
+                    return Err(e);
+                }
+            }
+            let id = self.tracker.next_id();
+            post(&self.out, &ClientToScheduler::Gather { id, keys: left.clone() }, "the scheduler");
+            let reply = self.tracker.wait_reply(id, deadline).map_err(|e| self.closed(e))?;
+            let (data, missing) = match reply {
+                Some(Reply::Gather { data, missing }) => (data, missing),
+                Some(_) => {
+                    return Err(ClientError::Refused("the scheduler answered a gather with something else".into()))
+                }
+                None => {
+                    self.tracker.drop_reply(id);
+                    return Err(ClientError::Timeout(format!("gathering {} results", left.len())));
+                }
+            };
+            values.extend(data);
+            if let Some(k) = missing.first() {
+                // Reported in memory, not found: lost meanwhile (a key-lost
+                // is on its way and it will be recomputed), or its holder
+                // did not answer. Ask again a few times.
+                failures += 1;
+                if failures > GATHER_ATTEMPTS {
+                    return Err(ClientError::Lost(k.clone()));
+                }
+                let pause = Instant::now() + Duration::from_millis(20 << failures);
+                self.tracker
+                    .wait_unfinished(&missing, deadline.map_or(pause, |d| d.min(pause)))
+                    .map_err(|e| self.closed(e))?;
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
     fn drop(&mut self) {
-        if let Ok(conn) = self.conn.get_mut() {
-            let _ = self.rt.block_on(conn::send(&mut conn.write, &ClientToScheduler::Close));
+        post(&self.out, &ClientToScheduler::Close, "the scheduler");
+        // Closing the channel ends the writer once it wrote the goodbye.
+        let (closed, _) = tokio::sync::mpsc::unbounded_channel();
+        drop(std::mem::replace(&mut self.out, closed));
+        if let (Some(rt), Some(writer)) = (self.rt.take(), self.writer.take()) {
+            let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(1), writer).await });
+            rt.shutdown_background();
         }
     }
 }
 
-fn conn_err(source: ConnError) -> ClientError {
-    ClientError::Conn { addr: String::new(), source }
+/// The key of a call: the function's short name and a hash of the task.
+fn call_key(f: &'static NamedFn, task: &Task<Key>) -> Result<Key, ClientError> {
+    let payload = blockwork_protocol::encode_task(&Key::new(f.name), task)?;
+    let short = f.name.rsplit('.').next().unwrap_or(f.name);
+    let mut tok = blockwork_graph::Tokenizer::new();
+    tok.bytes(&payload);
+    Ok(Key::new(format!("{short}-{}", tok.finish())))
 }
 
-async fn run(conn: &mut Conn, update: GraphUpdate, wanted: &[Key]) -> Result<FxHashMap<Key, Value>, ClientError> {
-    conn::send(&mut conn.write, &ClientToScheduler::UpdateGraph(update)).await.map_err(conn_err)?;
-    let res = wait_and_gather(conn, wanted).await;
-    // Whatever happened, this client no longer wants the keys.
-    if !matches!(res, Err(ClientError::Conn { .. })) {
-        conn::send(&mut conn.write, &ClientToScheduler::ReleaseKeys(wanted.to_vec())).await.map_err(conn_err)?;
-    }
-    res
+/// Stands in for a task whose result this client holds in the cluster:
+/// never sent, so never run.
+fn held_placeholder(_: &Value, _: Vec<Value>) -> TaskResult {
+    Err(TaskError::new("a held result's placeholder ran; it should have been read from the cluster"))
 }
 
-async fn wait_and_gather(conn: &mut Conn, wanted: &[Key]) -> Result<FxHashMap<Key, Value>, ClientError> {
-    let mut left: FxHashSet<&Key> = wanted.iter().collect();
-    let mut values: FxHashMap<Key, Value> = FxHashMap::default();
-    let mut gathering = false;
-    loop {
-        if left.is_empty() && !gathering {
-            if values.len() == wanted.len() {
-                return Ok(values);
-            }
-            let keys: Vec<Key> = wanted.iter().filter(|k| !values.contains_key(*k)).cloned().collect();
-            conn::send(&mut conn.write, &ClientToScheduler::Gather { keys }).await.map_err(conn_err)?;
-            gathering = true;
-        }
-        match conn.reader.message::<SchedulerToClient>("the results").await.map_err(conn_err)? {
-            SchedulerToClient::KeyState(ToClient::KeyInMemory { key, .. }) => {
-                left.remove(&key);
-            }
-            SchedulerToClient::KeyState(ToClient::KeyErred { key, failure }) => {
-                if left.contains(&key) || wanted.contains(&key) {
-                    return Err(ClientError::Task { key: failure.key.clone(), message: failure.message.to_string() });
-                }
-            }
-            SchedulerToClient::KeyState(ToClient::KeyLost(key)) => {
-                // Being recomputed: a new key-in-memory will follow.
-                if let Some(k) = wanted.iter().find(|k| **k == key) {
-                    values.remove(k);
-                    left.insert(k);
-                }
-            }
-            SchedulerToClient::KeyState(ToClient::KeyCancelled(key)) => {
-                if wanted.contains(&key) {
-                    return Err(ClientError::Cancelled(key));
-                }
-            }
-            SchedulerToClient::UpdateRefused { message } => return Err(ClientError::Refused(message)),
-            SchedulerToClient::GatherReply { data, missing } => {
-                gathering = false;
-                values.extend(data);
-                // A key missing now was lost after it was reported in
-                // memory; the scheduler says so with key-lost and
-                // recomputes it, so wait for it again.
-                for k in missing {
-                    if let Some(k) = wanted.iter().find(|w| **w == k) {
-                        if !left.contains(k) && !values.contains_key(k) {
-                            return Err(ClientError::Lost(k.clone()));
-                        }
-                    }
-                }
-            }
-            SchedulerToClient::ScatterDone { .. } => {}
-        }
+static HELD: NamedFn = NamedFn::new("blockwork.held", held_placeholder);
+
+/// `graph` culled to `outputs`, with the tasks of held keys replaced by
+/// placeholders without inputs, so that what only they need is dropped.
+fn prune_held(graph: Graph, outputs: &[Key], held: &FxHashSet<Key>) -> Result<Graph, ClientError> {
+    let graph = graph.cull(outputs)?;
+    if held.is_empty() || !graph.keys().iter().any(|k| held.contains(k)) {
+        return Ok(graph);
     }
+    let mut keep: Vec<bool> = vec![false; graph.len()];
+    let mut stack = graph.ids_of(outputs)?;
+    let mut tasks = Vec::new();
+    while let Some(t) = stack.pop() {
+        if std::mem::replace(&mut keep[t.idx()], true) {
+            continue;
+        }
+        let key = graph.key(t).clone();
+        if held.contains(&key) {
+            tasks.push((key, Task::new(Op::named(&HELD, Value::Unit), Vec::new())));
+            continue;
+        }
+        stack.extend_from_slice(graph.deps(t));
+        tasks.push((key, graph.task(t).clone().map_refs(|d| graph.key(d).clone())));
+    }
+    Ok(Graph::from_tasks(tasks)?)
 }

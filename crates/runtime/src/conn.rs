@@ -74,9 +74,9 @@ pub(crate) type Outbox = mpsc::UnboundedSender<EncodedFrame>;
 /// Spawns the writer task of a connection: it writes every frame sent on
 /// the returned channel, batching what is queued before flushing, and
 /// ends (closing the write side) when the channel closes or a write fails.
-pub(crate) fn spawn_writer(write: OwnedWriteHalf, peer: String) -> Outbox {
+pub(crate) fn spawn_writer(write: OwnedWriteHalf, peer: String) -> (Outbox, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<EncodedFrame>();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let mut w = BufWriter::with_capacity(64 * 1024, write);
         while let Some(f) = rx.recv().await {
             let mut res = write_frame(&mut w, &f).await;
@@ -93,7 +93,7 @@ pub(crate) fn spawn_writer(write: OwnedWriteHalf, peer: String) -> Outbox {
         }
         let _ = w.shutdown().await;
     });
-    tx
+    (tx, task)
 }
 
 /// Encodes `msg` onto a writer task's channel. An encoding failure is

@@ -24,6 +24,9 @@ pub enum ConnError {
     /// The peer closed the connection in the middle of a frame.
     #[error("the connection closed in the middle of a frame")]
     ClosedMidFrame,
+    /// The connection ended earlier, for this reason.
+    #[error("{0}")]
+    Gone(String),
     /// The peer sent a message that is legal on the wire but not here.
     #[error("unexpected message: {0}")]
     Unexpected(String),
@@ -80,6 +83,12 @@ pub enum ClientError {
     /// A result vanished between being computed and being gathered.
     #[error("the result of {0} was lost before it could be gathered")]
     Lost(Key),
+    /// Waiting took longer than the timeout given.
+    #[error("timed out waiting for {0}")]
+    Timeout(String),
+    /// A future of another client was given to this one.
+    #[error("the future of {0} belongs to another client")]
+    OtherClient(Key),
     /// The connection to the scheduler failed.
     #[error("connection to the scheduler at {addr}: {source}")]
     Conn {
@@ -94,7 +103,10 @@ impl ClientError {
     /// The key at fault, if one is.
     pub fn key(&self) -> Option<&Key> {
         match self {
-            ClientError::Task { key, .. } | ClientError::Cancelled(key) | ClientError::Lost(key) => Some(key),
+            ClientError::Task { key, .. }
+            | ClientError::Cancelled(key)
+            | ClientError::Lost(key)
+            | ClientError::OtherClient(key) => Some(key),
             ClientError::Encode(EncodeError::LocalOp { key, .. }) => Some(key),
             _ => None,
         }

@@ -21,7 +21,9 @@
 //!   machine on one loop, executes tasks on `nthreads` threads, fetches
 //!   inputs from peers and serves its own on a data port, heartbeats.
 //! - [`Client`]: `compute(graph, outputs)` culls, orders, encodes (named
-//!   functions only), submits, waits, gathers and releases.
+//!   functions only), submits, waits, gathers and releases; `persist`,
+//!   `submit`, `map` and `scatter` return [`Future`]s, which `gather`,
+//!   `wait`, `as_completed`, `cancel` and `Future::result` work on.
 //! - [`LocalCluster`]: a scheduler and workers on local ports, in a
 //!   runtime of its own; for tests and single-machine use.
 //!
@@ -46,15 +48,19 @@ mod client;
 mod cluster;
 mod conn;
 mod error;
+mod future;
 mod scheduler;
 mod serve;
+mod tracker;
 mod worker;
 
 pub use crate::client::Client;
 pub use crate::cluster::LocalCluster;
 pub use crate::error::{ClientError, ConnError, RuntimeError};
+pub use crate::future::{AsCompleted, Future};
 pub use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
 pub use crate::serve::{serve_scheduler, serve_worker, Served};
+pub use crate::tracker::Status;
 pub use crate::worker::{Worker, WorkerHandle, WorkerOptions, WorkerStats};
 
 /// Writes one line to standard error: the runtime's log.

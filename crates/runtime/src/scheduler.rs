@@ -107,7 +107,7 @@ impl Scheduler {
         let mut acceptor = Acceptor::new(Role::Scheduler, options.name.clone(), &[Role::Client, Role::Worker]);
         acceptor.token = options.token.clone();
         let acceptor = Arc::new(acceptor);
-        tokio::spawn(run_loop(core, rx, options.tick, stopped.clone()));
+        tokio::spawn(run_loop(core, (events.clone(), rx), options.tick, stopped.clone()));
         tokio::spawn(accept_loop(listener, acceptor, events, stopped));
         Ok((SchedulerHandle { stop, address: local }, local))
     }
@@ -115,12 +115,27 @@ impl Scheduler {
 
 /// What the connections and helpers tell the loop.
 enum Event {
-    ClientConnected { out: Outbox, reply: oneshot::Sender<ClientId> },
+    ClientConnected {
+        out: Outbox,
+        reply: oneshot::Sender<ClientId>,
+    },
     Client(ClientId, ClientToScheduler),
     ClientGone(ClientId),
-    WorkerJoined { spec: WorkerSpec, out: Outbox, reply: oneshot::Sender<Result<WorkerId, String>> },
+    WorkerJoined {
+        spec: WorkerSpec,
+        out: Outbox,
+        reply: oneshot::Sender<Result<WorkerId, String>>,
+    },
     Worker(WorkerId, WorkerToScheduler),
     WorkerGone(WorkerId),
+    /// A worker stored a client's scattered values (or failed to).
+    Scattered {
+        client: ClientId,
+        id: u64,
+        worker: WorkerId,
+        data: Vec<(Key, u64)>,
+        result: Result<(), String>,
+    },
 }
 
 async fn accept_loop(
@@ -148,7 +163,7 @@ async fn serve_connection(
     let (read, mut write) = stream.into_split();
     let mut reader = FrameReader::new(read);
     let hello = conn::accept(&mut reader, &mut write, acceptor).await?;
-    let out = spawn_writer(write, format!("{} {:?} at {peer}", hello.role.name(), hello.name));
+    let (out, _) = spawn_writer(write, format!("{} {:?} at {peer}", hello.role.name(), hello.name));
     match hello.role {
         Role::Worker => {
             let spec = match reader.message::<WorkerToScheduler>("a register").await? {
@@ -222,7 +237,7 @@ impl Comm for Outboxes {
 
 async fn run_loop(
     mut core: Core,
-    mut events: mpsc::UnboundedReceiver<Event>,
+    (me, mut events): (mpsc::UnboundedSender<Event>, mpsc::UnboundedReceiver<Event>),
     tick: Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -249,7 +264,7 @@ async fn run_loop(
                 comm.clients.insert(id, out);
                 let _ = reply.send(id);
             }
-            Event::Client(id, msg) => on_client_message(&mut core, &mut comm, id, msg),
+            Event::Client(id, msg) => on_client_message(&mut core, &mut comm, &me, id, msg),
             Event::ClientGone(id) => {
                 comm.clients.remove(&id);
                 reactor::on_client_disconnected(&mut core, &mut comm, id);
@@ -284,29 +299,57 @@ async fn run_loop(
                 reactor::on_worker_removed(&mut core, &mut comm, id);
                 crate::log(format_args!("scheduler: worker {} left", id.0));
             }
+            Event::Scattered { client, id, worker, data, result } => {
+                let result = result.and_then(|()| {
+                    reactor::on_scattered(&mut core, &mut comm, now, client, worker, &data).map_err(|e| e.to_string())
+                });
+                let keys: Vec<Key> = data.into_iter().map(|(k, _)| k).collect();
+                match result {
+                    Ok(()) => {
+                        if let Some(out) = comm.clients.get(&client) {
+                            post(out, &SchedulerToClient::ScatterDone { id, keys }, "a client");
+                        }
+                    }
+                    Err(message) => {
+                        // Whatever the worker stored is not the cluster's.
+                        comm.send_worker(worker, ToWorker::FreeKeys(keys));
+                        if let Some(out) = comm.clients.get(&client) {
+                            post(out, &SchedulerToClient::UpdateRefused { id, message }, "a client");
+                        }
+                    }
+                }
+            }
         }
     }
 }
 
-fn on_client_message(core: &mut Core, comm: &mut Outboxes, id: ClientId, msg: ClientToScheduler) {
+fn on_client_message(
+    core: &mut Core,
+    comm: &mut Outboxes,
+    me: &mpsc::UnboundedSender<Event>,
+    id: ClientId,
+    msg: ClientToScheduler,
+) {
+    let refuse = |comm: &Outboxes, req: u64, message: String| {
+        if let Some(out) = comm.clients.get(&id) {
+            post(out, &SchedulerToClient::UpdateRefused { id: req, message }, "a client");
+        }
+    };
     match msg {
-        ClientToScheduler::UpdateGraph(update) => {
+        ClientToScheduler::UpdateGraph { id: req, update } => {
             if let Err(e) = reactor::on_update_graph(core, comm, id, update) {
-                if let Some(out) = comm.clients.get(&id) {
-                    post(out, &SchedulerToClient::UpdateRefused { message: e.to_string() }, "a client");
-                }
+                refuse(comm, req, e.to_string());
             }
         }
         ClientToScheduler::ReleaseKeys(keys) => reactor::on_release_keys(core, comm, id, &keys),
         ClientToScheduler::CancelKeys { keys, force } => reactor::on_cancel_keys(core, comm, id, &keys, force),
-        ClientToScheduler::Gather { keys } => {
+        ClientToScheduler::Gather { id: req, keys } => {
             let Some(out) = comm.clients.get(&id).cloned() else { return };
-            gather(core, keys, out);
+            gather(core, req, keys, out);
         }
-        ClientToScheduler::Scatter { .. } => {
-            if let Some(out) = comm.clients.get(&id) {
-                let message = "scatter is not supported by this scheduler yet".to_string();
-                post(out, &SchedulerToClient::UpdateRefused { message }, "a client");
+        ClientToScheduler::Scatter { id: req, data } => {
+            if let Err(message) = scatter(core, id, req, data, me.clone()) {
+                refuse(comm, req, message);
             }
         }
         ClientToScheduler::Heartbeat => {}
@@ -339,9 +382,36 @@ fn on_worker_message(core: &mut Core, comm: &mut Outboxes, now: Duration, id: Wo
     }
 }
 
+/// Stores a client's scattered values on the worker holding the fewest
+/// bytes, off the loop: the worker's answer comes back as
+/// [`Event::Scattered`], and only then does the core learn of the keys.
+fn scatter(
+    core: &Core,
+    client: ClientId,
+    id: u64,
+    data: Vec<(Key, Value)>,
+    events: mpsc::UnboundedSender<Event>,
+) -> Result<(), String> {
+    for (key, _) in &data {
+        core.check_scatter(key).map_err(|e| e.to_string())?;
+    }
+    let worker = core.scatter_target().ok_or("no worker in the cluster to scatter to")?;
+    let address = core.worker_info(worker).ok_or("no worker in the cluster to scatter to")?.address;
+    let sizes: Vec<(Key, u64)> = data.iter().map(|(k, v)| (k.clone(), v.nbytes() as u64)).collect();
+    tokio::spawn(async move {
+        let result = match ask(&address, &PeerMessage::PutData { data }, Role::Scheduler).await {
+            Ok(PeerMessage::Stored { .. }) => Ok(()),
+            Ok(other) => Err(format!("worker at {address} answered a scatter with {other:?}")),
+            Err(e) => Err(format!("storing the scattered values on the worker at {address} failed: {e}")),
+        };
+        let _ = events.send(Event::Scattered { client, id, worker, data: sizes, result });
+    });
+    Ok(())
+}
+
 /// Serves a client's gather off the loop: asks each holder's data port
 /// for its share of the keys and answers with what came back.
-fn gather(core: &Core, keys: Vec<Key>, out: Outbox) {
+fn gather(core: &Core, id: u64, keys: Vec<Key>, out: Outbox) {
     let mut by_address: FxHashMap<Arc<str>, Vec<Key>> = FxHashMap::default();
     let mut missing = Vec::new();
     for key in keys {
@@ -366,7 +436,7 @@ fn gather(core: &Core, keys: Vec<Key>, out: Outbox) {
                 }
             }
         }
-        post(&out, &SchedulerToClient::GatherReply { data, missing }, "a client");
+        post(&out, &SchedulerToClient::GatherReply { id, data, missing }, "a client");
     });
 }
 
@@ -378,7 +448,13 @@ pub(crate) async fn fetch_from(
     requester: Option<WorkerId>,
 ) -> Result<PeerMessage, ConnError> {
     let role = if requester.is_some() { Role::Worker } else { Role::Scheduler };
+    ask(address, &PeerMessage::GetData { keys: keys.to_vec(), requester }, role).await
+}
+
+/// Sends one request to the data port at `address` as `role` and reads
+/// the answer.
+async fn ask(address: &str, msg: &PeerMessage, role: Role) -> Result<PeerMessage, ConnError> {
     let (mut reader, mut write, _, _) = conn::connect(address, role, "data", None).await?;
-    conn::send(&mut write, &PeerMessage::GetData { keys: keys.to_vec(), requester }).await?;
-    reader.message::<PeerMessage>("the data").await
+    conn::send(&mut write, msg).await?;
+    reader.message::<PeerMessage>("the answer").await
 }

@@ -167,7 +167,7 @@ impl Worker {
         let (stop, stopped) = watch::channel(false);
         let (events, rx) = mpsc::unbounded_channel();
         let stats = Arc::new(WorkerStats::default());
-        let to_scheduler = spawn_writer(write, format!("the scheduler at {scheduler}"));
+        let (to_scheduler, _) = spawn_writer(write, format!("the scheduler at {scheduler}"));
         let pool = ThreadPool::start(options.nthreads, &options.name, events.clone(), stats.clone());
 
         // The scheduler connection: its messages go to the loop; its end
@@ -231,6 +231,8 @@ enum WEvent {
     PeerRequest { from: WorkerId, keys: Vec<Key>, reply: oneshot::Sender<PeerMessage> },
     /// The scheduler (a gather) asks for keys.
     Gather { keys: Vec<Key>, reply: oneshot::Sender<PeerMessage> },
+    /// The scheduler stores a client's scattered values here.
+    Put { data: Vec<(Key, Value)>, reply: oneshot::Sender<PeerMessage> },
     /// The scheduler connection ended.
     SchedulerLost(String),
 }
@@ -308,8 +310,8 @@ impl Shell {
                 Ok(PeerMessage::Busy) => {
                     self.state.handle(port, Event::PeerBusy { now: self.start.elapsed(), peer });
                 }
-                Ok(PeerMessage::GetData { .. }) => {
-                    crate::log(format_args!("worker {}: peer {} answered get-data with get-data", self.name, peer.0));
+                Ok(other) => {
+                    crate::log(format_args!("worker {}: peer {} answered get-data with {other:?}", self.name, peer.0));
                     self.state.handle(port, Event::FetchFailed { peer });
                 }
                 Err(e) => {
@@ -331,6 +333,16 @@ impl Shell {
                 }
                 data.shrink_to_fit();
                 let _ = reply.send(PeerMessage::Data { data, missing });
+            }
+            WEvent::Put { data, reply } => {
+                let mut sizes = Vec::with_capacity(data.len());
+                for (k, v) in data {
+                    sizes.push((k.clone(), v.nbytes() as u64));
+                    self.store.insert(k, v);
+                }
+                let keys = sizes.iter().map(|(k, _)| k.clone()).collect();
+                self.state.handle(port, Event::Stored { data: sizes });
+                let _ = reply.send(PeerMessage::Stored { keys });
             }
             WEvent::SchedulerLost(_) => {}
         }
@@ -403,21 +415,21 @@ async fn serve_peer(
     stream.set_nodelay(true)?;
     let (read, mut write) = stream.into_split();
     let mut reader = FrameReader::new(read);
-    conn::accept(&mut reader, &mut write, acceptor).await?;
+    let hello = conn::accept(&mut reader, &mut write, acceptor).await?;
     loop {
         let frame = tokio::select! {
             _ = stopped.changed() => return Ok(()),
             f = reader.next() => f?,
         };
         let Some(frame) = frame else { return Ok(()) };
-        let (keys, requester) = match PeerMessage::from_frame(frame)? {
-            PeerMessage::GetData { keys, requester } => (keys, requester),
-            other => return Err(ConnError::Unexpected(format!("{other:?} on a data port"))),
-        };
         let (reply, answer) = oneshot::channel();
-        let ev = match requester {
-            Some(from) => WEvent::PeerRequest { from, keys, reply },
-            None => WEvent::Gather { keys, reply },
+        let (ev, requester) = match PeerMessage::from_frame(frame)? {
+            PeerMessage::GetData { keys, requester: Some(from) } => {
+                (WEvent::PeerRequest { from, keys, reply }, Some(from))
+            }
+            PeerMessage::GetData { keys, requester: None } => (WEvent::Gather { keys, reply }, None),
+            PeerMessage::PutData { data } if hello.role == Role::Scheduler => (WEvent::Put { data, reply }, None),
+            other => return Err(ConnError::Unexpected(format!("{other:?} on a data port"))),
         };
         if events.send(ev).is_err() {
             return Ok(());

@@ -7,7 +7,7 @@
 
 use blockwork_graph::Key;
 
-use crate::ids::ClientId;
+use crate::ids::{ClientId, WorkerId};
 
 /// A rejected event.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -45,6 +45,12 @@ pub enum SchedError {
     /// A worker joined with zero threads.
     #[error("worker {0} has no threads")]
     NoThreads(String),
+    /// A scatter names a key the scheduler is computing (or has erred).
+    #[error("cannot scatter {0}: the scheduler already has a task of that key that is not in memory")]
+    ScatterKnownKey(Key),
+    /// The worker is not (or no longer) in the cluster.
+    #[error("{0} is not in the cluster")]
+    UnknownWorker(WorkerId),
     /// A setting is out of range.
     #[error("invalid scheduler config: {0}")]
     InvalidConfig(String),

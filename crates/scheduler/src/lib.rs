@@ -73,6 +73,7 @@ mod placement;
 mod queue;
 pub mod reactor;
 mod resources;
+mod scatter;
 mod stealing;
 mod task;
 mod transitions;

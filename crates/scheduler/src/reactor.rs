@@ -64,6 +64,26 @@ pub fn on_update_graph(
     Ok(())
 }
 
+/// `worker` stored values a client scattered: `data` (key, size) is in
+/// memory there and wanted by `client`. Refused, changing nothing, if a
+/// key is known and not in memory (see [`Core::check_scatter`]) or the
+/// client or worker is gone.
+pub fn on_scattered(
+    core: &mut Core,
+    comm: &mut impl Comm,
+    now: Duration,
+    client: ClientId,
+    worker: WorkerId,
+    data: &[(Key, u64)],
+) -> Result<(), SchedError> {
+    if !seen(core, worker, now) {
+        return Err(SchedError::UnknownWorker(worker));
+    }
+    core.scattered(client, worker, data, comm)?;
+    core.process(comm);
+    Ok(())
+}
+
 /// A client no longer wants `keys` (unknown keys are ignored).
 pub fn on_release_keys(core: &mut Core, comm: &mut impl Comm, client: ClientId, keys: &[Key]) {
     for key in keys {
@@ -188,7 +208,7 @@ pub fn on_task_finished(
             core.durations.record(prefix, duration.as_micros() as u64);
             core.store_result(t, worker, nbytes, comm);
         }
-        TaskState::Memory { .. } => add_replica(core, t, worker),
+        TaskState::Memory { .. } => core.add_copy(t, worker),
         _ => comm.send_worker(worker, ToWorker::FreeKeys(vec![key.clone()])),
     }
     core.process(comm);
@@ -196,17 +216,6 @@ pub fn on_task_finished(
 
 /// Adds `worker` to the holders of `t` (in memory); the size is the one
 /// the first holder reported.
-fn add_replica(core: &mut Core, t: TaskId, worker: WorkerId) {
-    let TaskState::Memory { who_has, nbytes } = &mut core.tm(t).state else { unreachable!() };
-    if who_has.contains(&worker) {
-        return;
-    }
-    who_has.push(worker);
-    let nbytes = *nbytes;
-    let wk = core.worker_mut(worker).expect("seen");
-    wk.has_what.insert(t);
-    wk.nbytes += nbytes;
-}
 
 /// A task raised an error on a worker. With retries left it is
 /// rescheduled; otherwise it and every dependent waiting for it are
@@ -242,7 +251,7 @@ pub fn on_worker_has_keys(core: &mut Core, comm: &mut impl Comm, now: Duration, 
     for key in keys {
         match core.id_of(key) {
             Some(t) => match core.t(t).state {
-                TaskState::Memory { .. } => add_replica(core, t, worker),
+                TaskState::Memory { .. } => core.add_copy(t, worker),
                 // The result was lost and is being recomputed on the very
                 // worker that fetched a copy before. The `Compute` went out
                 // first, so the worker answers it with `TaskFinished` from

@@ -154,6 +154,8 @@ pub(crate) struct Task {
     pub suspicious: u32,
     /// Abstract resources the task holds while processing.
     pub resources: Option<Box<ResourceRequest>>,
+    /// Its value was scattered by a client: it has no recipe.
+    pub scattered: bool,
 }
 
 impl Task {

@@ -75,6 +75,10 @@ impl Core {
     /// released → waiting (or erred, if a dependency is erred): the task
     /// becomes a waiter of each dependency, making released ones needed.
     fn start_waiting(&mut self, t: TaskId, comm: &mut dyn Comm) {
+        if self.is_scattered(t) {
+            self.scattered_lost(t, comm);
+            return;
+        }
         let deps = self.t(t).deps.clone();
         let erred = deps.iter().find_map(|&d| match &self.t(d).state {
             TaskState::Erred(f) => Some(f.clone()),
@@ -233,7 +237,7 @@ impl Core {
 
     /// The last copy of a result is gone. Clients wanting it hear so; its
     /// dependents that were ready or running wait again; the task itself
-    /// is released and, being needed, recomputed.
+    /// is released and, being needed, recomputed (or, scattered, erred).
     pub(crate) fn memory_lost(&mut self, t: TaskId, comm: &mut dyn Comm) {
         let task = self.tasks[t.idx()].as_mut().expect("live");
         debug_assert!(matches!(&task.state, TaskState::Memory { who_has, .. } if who_has.is_empty()));
@@ -248,6 +252,9 @@ impl Core {
                 TaskState::Queued | TaskState::NoWorker | TaskState::Processing(_) => self.demote(d, true, comm),
                 _ => {}
             }
+        }
+        if self.is_scattered(t) {
+            self.scattered_lost(t, comm);
         }
         self.dirty.push(t);
     }

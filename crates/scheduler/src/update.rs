@@ -14,7 +14,7 @@ use blockwork_graph::Key;
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 
-use crate::comm::{Comm, ToClient};
+use crate::comm::Comm;
 use crate::core::Core;
 use crate::error::SchedError;
 use crate::ids::{ClientId, TaskId};
@@ -95,26 +95,17 @@ impl Core {
         }
         for key in &update.wanted {
             let t = slots.get(key).copied().or_else(|| self.id_of(key)).expect("checked");
-            let cl = self.clients[client.idx()].as_mut().expect("checked");
-            if cl.wants.insert(t) {
-                self.tm(t).who_wants.push(client);
-                self.dirty.push(t);
-            }
-            let task = self.t(t);
-            match &task.state {
-                TaskState::Memory { nbytes, .. } => {
-                    comm.send_client(client, ToClient::KeyInMemory { key: task.key.clone(), nbytes: *nbytes })
-                }
-                TaskState::Erred(f) => {
-                    comm.send_client(client, ToClient::KeyErred { key: task.key.clone(), failure: f.clone() })
-                }
-                _ => {}
-            }
+            self.want(client, t, comm);
         }
         Ok(())
     }
 
-    fn new_task(&mut self, spec: &TaskSpec, deps: SmallVec<[TaskId; 4]>, resources: Option<ResourceRequest>) -> TaskId {
+    pub(crate) fn new_task(
+        &mut self,
+        spec: &TaskSpec,
+        deps: SmallVec<[TaskId; 4]>,
+        resources: Option<ResourceRequest>,
+    ) -> TaskId {
         let t = self.free_ids.pop().unwrap_or_else(|| {
             self.tasks.push(None);
             TaskId(self.tasks.len() as u32 - 1)
@@ -141,6 +132,7 @@ impl Core {
             retries: spec.retries,
             suspicious: 0,
             resources: resources.map(Box::new),
+            scattered: false,
         });
         self.index.insert(spec.key.clone(), t);
         // Not wanted and not depended on: forgotten again when settled.

@@ -628,3 +628,42 @@ fn long_chains_and_wide_fans_do_not_recurse() {
     h.check();
     assert_eq!(h.core.num_queued() as u32, n - 5, "ceil(4 × 1.1) = 5 roots processing");
 }
+
+/// A scattered value is in memory at once, feeds tasks like any result,
+/// and errs (with its dependents) when its only worker dies: it has no
+/// recipe to recompute it from.
+#[test]
+fn scattered_values_feed_tasks_and_err_when_lost() {
+    let mut h = H::with(Config { saturation: None, ..Config::default() });
+    let c = h.client();
+    let w0 = h.worker("w0", 1);
+    let w1 = h.worker("w1", 1);
+    assert_eq!(h.core.scatter_target(), Some(w0), "both empty: the first");
+    on_scattered(&mut h.core, &mut h.comm, h.now, c, w0, &[(k("x"), 100)]).unwrap();
+    let sent = h.check();
+    assert_eq!(to_client(&sent, c), [ToClient::KeyInMemory { key: k("x"), nbytes: 100 }]);
+    assert_eq!(h.core.scatter_target(), Some(w1), "w1 holds fewer bytes");
+    let sent = h.submit(c, vec![spec("y", &["x"], 0), spec("z", &["y"], 1)], &["z"]);
+    assert_eq!(computes(&sent, w0), ["y"], "runs where its input is");
+    // A known key that is not in memory cannot be scattered over.
+    let err = on_scattered(&mut h.core, &mut h.comm, h.now, c, w1, &[(k("q"), 1), (k("y"), 1)]).unwrap_err();
+    assert!(err.to_string().contains("cannot scatter y"), "{err}");
+    assert_eq!(h.state("q"), None, "nothing of a refused scatter applied");
+    on_worker_removed(&mut h.core, &mut h.comm, w0);
+    let sent = h.check();
+    let erred: Vec<String> = to_client(&sent, c)
+        .into_iter()
+        .filter_map(|m| match m {
+            ToClient::KeyErred { key, failure } => {
+                assert!(failure.message.contains("scattered value of x was lost"), "{}", failure.message);
+                Some(key.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(erred, ["x", "z"]);
+    assert!(all_computes(&sent).is_empty(), "nothing recomputes x");
+    on_release_keys(&mut h.core, &mut h.comm, c, &[k("x"), k("z")]);
+    h.check();
+    assert_eq!(h.core.num_tasks(), 0);
+}

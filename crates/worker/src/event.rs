@@ -61,6 +61,12 @@ pub enum Event {
         /// The peer.
         to: WorkerId,
     },
+    /// The scheduler stored values here (a client's scatter): `data`
+    /// (key, size) is in the local store, held for the scheduler.
+    Stored {
+        /// What was stored.
+        data: Vec<(Key, u64)>,
+    },
     /// Time passes: peers that were busy may be asked again.
     Tick {
         /// The time.

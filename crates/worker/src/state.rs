@@ -90,8 +90,32 @@ impl WorkerState {
             Event::TaskErred { key, message } => self.on_task_erred(port, &key, message),
             Event::DataRequested { from, keys } => self.on_data_requested(port, from, &keys),
             Event::DataSent { to } => self.on_data_sent(port, to),
+            Event::Stored { data } => self.on_stored(port, &data),
             Event::Tick { now } => self.on_tick(port, now),
         }
+    }
+
+    /// Values stored here by the scheduler are in memory and held. A key
+    /// waiting to be fetched needs fetching no more; a key in flight or
+    /// being computed here is left to finish as it would have.
+    pub fn on_stored(&mut self, port: &mut impl Port, data: &[(Key, u64)]) {
+        for (key, nbytes) in data {
+            match self.id_of(key) {
+                None => {
+                    let t = self.insert(key.clone(), TaskState::Memory { held: false });
+                    self.store_value(t, *nbytes, true);
+                }
+                Some(t) => match &mut self.tm(t).state {
+                    TaskState::Memory { held } => *held = true,
+                    TaskState::Fetch { .. } => {
+                        self.dequeue_fetch(t);
+                        self.store_value(t, *nbytes, true);
+                    }
+                    _ => {}
+                },
+            }
+        }
+        self.settle(port);
     }
 
     // ---- queries ------------------------------------------------------

@@ -494,3 +494,19 @@ fn fetches_follow_priority() {
     let out = h.got(1, &[("x", 1)]);
     assert_eq!(fetches(&out), vec![(3, vec!["z".into()])]);
 }
+
+/// Values the scheduler stores here (a client's scatter) are held like
+/// results: a task reading one runs at once, and the scheduler frees it.
+#[test]
+fn stored_values_are_held_until_freed() {
+    let mut h = H::new(1);
+    let out = h.ev(Event::Stored { data: vec![(k("x"), 8)] });
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(h.state("x"), Some(S::Memory));
+    assert_eq!(h.ws.managed_bytes(), 8);
+    assert_eq!(executed(&h.sched(task("y", 0, vec![dep("x", 8, &[ME.0])]))), vec!["y"]);
+    h.finish("y", 1);
+    assert_eq!(h.state("x"), Some(S::Memory), "held for the scheduler after its reader finished");
+    assert_eq!(dropped(&h.sched(ToWorker::FreeKeys(vec![k("x")]))), vec!["x"]);
+    assert_eq!(h.ws.managed_bytes(), 1);
+}

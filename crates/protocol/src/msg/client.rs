@@ -2,14 +2,17 @@
 //!
 //! ```text
 //!  client → scheduler                         scheduler → client
-//!  update-graph     graph-update              key-in-memory   key varint(nbytes)
+//!  update-graph     id graph-update           key-in-memory   key varint(nbytes)
 //!  release-keys     keys                      key-erred       key failure
 //!  cancel-keys      keys bool(force)          key-lost        key
-//!  gather           keys                      key-cancelled   key
-//!  scatter          key-values                update-refused  str(message)
-//!  client-heartbeat (empty)                   gather-reply    key-values keys(missing)
-//!  close            (empty)                   scatter-done    keys
+//!  gather           id keys                   key-cancelled   key
+//!  scatter          id key-values             update-refused  id str(message)
+//!  client-heartbeat (empty)                   gather-reply    id key-values keys(missing)
+//!  close            (empty)                   scatter-done    id keys
 //! ```
+//!
+//! `id` (a varint) is the client's number for a request; the answer to it
+//! carries the same number, so requests may be answered in any order.
 
 use std::sync::Arc;
 
@@ -27,8 +30,14 @@ use crate::wire::{Reader, Writer};
 /// Client → scheduler.
 #[derive(Clone, PartialEq, Debug)]
 pub enum ClientToScheduler {
-    /// Submit tasks and want keys (`reactor::on_update_graph`).
-    UpdateGraph(GraphUpdate),
+    /// Submit tasks and want keys (`reactor::on_update_graph`); a refusal
+    /// answers with the same id.
+    UpdateGraph {
+        /// The client's number for this update.
+        id: u64,
+        /// The tasks and wanted keys.
+        update: GraphUpdate,
+    },
     /// No longer want these keys (`reactor::on_release_keys`).
     ReleaseKeys(Vec<Key>),
     /// Cancel these keys (`reactor::on_cancel_keys`).
@@ -40,12 +49,16 @@ pub enum ClientToScheduler {
     },
     /// Send me the values of these keys (answered by a gather reply).
     Gather {
+        /// The client's number for this request.
+        id: u64,
         /// The keys, all wanted by this client and in memory.
         keys: Vec<Key>,
     },
     /// Store these values in the cluster under these keys (answered by
-    /// scatter-done).
+    /// scatter-done, or update-refused).
     Scatter {
+        /// The client's number for this request.
+        id: u64,
         /// Keys and their values.
         data: Vec<(Key, Value)>,
     },
@@ -60,13 +73,17 @@ pub enum ClientToScheduler {
 pub enum SchedulerToClient {
     /// A wanted key changed state (the scheduler's own message).
     KeyState(ToClient),
-    /// An update was rejected; nothing of it was applied.
+    /// An update (or a scatter) was rejected; nothing of it was applied.
     UpdateRefused {
+        /// The id of the update.
+        id: u64,
         /// The scheduler's error, naming the key at fault.
         message: String,
     },
     /// The answer to a gather.
     GatherReply {
+        /// The id of the gather.
+        id: u64,
         /// The values found.
         data: Vec<(Key, Value)>,
         /// Keys that are not in memory (anymore).
@@ -74,6 +91,8 @@ pub enum SchedulerToClient {
     },
     /// The values of a scatter are stored.
     ScatterDone {
+        /// The id of the scatter.
+        id: u64,
         /// Their keys.
         keys: Vec<Key>,
     },
@@ -83,8 +102,9 @@ impl Message for ClientToScheduler {
     fn to_frame(&self) -> Result<Frame, EncodeError> {
         let mut w = Writer::default();
         let kind = match self {
-            ClientToScheduler::UpdateGraph(u) => {
-                write_update(&mut w, u);
+            ClientToScheduler::UpdateGraph { id, update } => {
+                w.varint(*id);
+                write_update(&mut w, update);
                 Kind::UpdateGraph
             }
             ClientToScheduler::ReleaseKeys(keys) => {
@@ -96,11 +116,13 @@ impl Message for ClientToScheduler {
                 w.bool(*force);
                 Kind::CancelKeys
             }
-            ClientToScheduler::Gather { keys } => {
+            ClientToScheduler::Gather { id, keys } => {
+                w.varint(*id);
                 w.keys(keys);
                 Kind::Gather
             }
-            ClientToScheduler::Scatter { data } => {
+            ClientToScheduler::Scatter { id, data } => {
+                w.varint(*id);
                 write_key_values(&mut w, data)?;
                 Kind::Scatter
             }
@@ -114,11 +136,13 @@ impl Message for ClientToScheduler {
         f.expect(Direction::ClientToScheduler)?;
         let mut r = Reader::new(&f.meta, f.buffers);
         let m = match f.kind {
-            Kind::UpdateGraph => ClientToScheduler::UpdateGraph(read_update(&mut r)?),
+            Kind::UpdateGraph => {
+                ClientToScheduler::UpdateGraph { id: r.varint("update id")?, update: read_update(&mut r)? }
+            }
             Kind::ReleaseKeys => ClientToScheduler::ReleaseKeys(r.keys()?),
             Kind::CancelKeys => ClientToScheduler::CancelKeys { keys: r.keys()?, force: r.bool("force")? },
-            Kind::Gather => ClientToScheduler::Gather { keys: r.keys()? },
-            Kind::Scatter => ClientToScheduler::Scatter { data: read_key_values(&mut r)? },
+            Kind::Gather => ClientToScheduler::Gather { id: r.varint("gather id")?, keys: r.keys()? },
+            Kind::Scatter => ClientToScheduler::Scatter { id: r.varint("scatter id")?, data: read_key_values(&mut r)? },
             Kind::ClientHeartbeat => ClientToScheduler::Heartbeat,
             _ => ClientToScheduler::Close,
         };
@@ -149,16 +173,19 @@ impl Message for SchedulerToClient {
                 w.key(key);
                 Kind::KeyCancelled
             }
-            SchedulerToClient::UpdateRefused { message } => {
+            SchedulerToClient::UpdateRefused { id, message } => {
+                w.varint(*id);
                 w.str(message);
                 Kind::UpdateRefused
             }
-            SchedulerToClient::GatherReply { data, missing } => {
+            SchedulerToClient::GatherReply { id, data, missing } => {
+                w.varint(*id);
                 write_key_values(&mut w, data)?;
                 w.keys(missing);
                 Kind::GatherReply
             }
-            SchedulerToClient::ScatterDone { keys } => {
+            SchedulerToClient::ScatterDone { id, keys } => {
+                w.varint(*id);
                 w.keys(keys);
                 Kind::ScatterDone
             }
@@ -179,9 +206,15 @@ impl Message for SchedulerToClient {
             }),
             Kind::KeyLost => SchedulerToClient::KeyState(ToClient::KeyLost(r.key()?)),
             Kind::KeyCancelled => SchedulerToClient::KeyState(ToClient::KeyCancelled(r.key()?)),
-            Kind::UpdateRefused => SchedulerToClient::UpdateRefused { message: r.string("refusal message")? },
-            Kind::GatherReply => SchedulerToClient::GatherReply { data: read_key_values(&mut r)?, missing: r.keys()? },
-            _ => SchedulerToClient::ScatterDone { keys: r.keys()? },
+            Kind::UpdateRefused => {
+                SchedulerToClient::UpdateRefused { id: r.varint("update id")?, message: r.string("refusal message")? }
+            }
+            Kind::GatherReply => SchedulerToClient::GatherReply {
+                id: r.varint("gather id")?,
+                data: read_key_values(&mut r)?,
+                missing: r.keys()?,
+            },
+            _ => SchedulerToClient::ScatterDone { id: r.varint("scatter id")?, keys: r.keys()? },
         };
         r.finish(f.kind.name())?;
         Ok(m)

@@ -5,7 +5,12 @@
 //!  get-data  keys u8(0 | 1) [varint(requester worker id)]
 //!  data      key-values keys(missing)
 //!  busy      (empty)
+//!  put-data  key-values
+//!  stored    keys
 //! ```
+//!
+//! `put-data` comes from the scheduler only: it stores a client's
+//! scattered values on this worker, which answers `stored`.
 
 use blockwork_graph::{Key, Value};
 use blockwork_scheduler::WorkerId;
@@ -35,6 +40,16 @@ pub enum PeerMessage {
     },
     /// Too many transfers at once; ask again later.
     Busy,
+    /// Keep these values (a client's scatter, relayed by the scheduler).
+    PutData {
+        /// Keys and values.
+        data: Vec<(Key, Value)>,
+    },
+    /// The answer to put-data: these keys are stored.
+    Stored {
+        /// The keys.
+        keys: Vec<Key>,
+    },
 }
 
 impl Message for PeerMessage {
@@ -58,6 +73,14 @@ impl Message for PeerMessage {
                 Kind::Data
             }
             PeerMessage::Busy => Kind::Busy,
+            PeerMessage::PutData { data } => {
+                write_key_values(&mut w, data)?;
+                Kind::PutData
+            }
+            PeerMessage::Stored { keys } => {
+                w.keys(keys);
+                Kind::Stored
+            }
         };
         Ok(frame(kind, w))
     }
@@ -75,6 +98,8 @@ impl Message for PeerMessage {
                 PeerMessage::GetData { keys, requester }
             }
             Kind::Data => PeerMessage::Data { data: read_key_values(&mut r)?, missing: r.keys()? },
+            Kind::PutData => PeerMessage::PutData { data: read_key_values(&mut r)? },
+            Kind::Stored => PeerMessage::Stored { keys: r.keys()? },
             _ => PeerMessage::Busy,
         };
         r.finish(f.kind.name())?;

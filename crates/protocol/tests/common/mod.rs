@@ -94,12 +94,15 @@ pub fn all_client_to_scheduler() -> Vec<ClientToScheduler> {
     let spec = task_spec(&key("t", &[0]), &sample_task(), 3).unwrap().retries(2).resource("GPU", 0.5);
     let small = blockwork_scheduler::TaskSpec::new(key("t", &[1]), vec![key("t", &[0])], 4, Arc::from(&b"tiny"[..]));
     vec![
-        ClientToScheduler::UpdateGraph(GraphUpdate { tasks: vec![spec, small], wanted: vec![key("t", &[1])] }),
-        ClientToScheduler::UpdateGraph(GraphUpdate::default()),
+        ClientToScheduler::UpdateGraph {
+            id: 7,
+            update: GraphUpdate { tasks: vec![spec, small], wanted: vec![key("t", &[1])] },
+        },
+        ClientToScheduler::UpdateGraph { id: 0, update: GraphUpdate::default() },
         ClientToScheduler::ReleaseKeys(vec![key("t", &[0]), key("t", &[1]), Key::new("u")]),
         ClientToScheduler::CancelKeys { keys: vec![key("t", &[0])], force: true },
-        ClientToScheduler::Gather { keys: vec![] },
-        ClientToScheduler::Scatter { data: sample_values() },
+        ClientToScheduler::Gather { id: 1 << 40, keys: vec![] },
+        ClientToScheduler::Scatter { id: 3, data: sample_values() },
         ClientToScheduler::Heartbeat,
         ClientToScheduler::Close,
     ]
@@ -113,9 +116,9 @@ pub fn all_scheduler_to_client() -> Vec<SchedulerToClient> {
         SchedulerToClient::KeyState(ToClient::KeyErred { key: key("t", &[1]), failure }),
         SchedulerToClient::KeyState(ToClient::KeyLost(key("t", &[1]))),
         SchedulerToClient::KeyState(ToClient::KeyCancelled(Key::new("z"))),
-        SchedulerToClient::UpdateRefused { message: "the graph update has a cycle through t".into() },
-        SchedulerToClient::GatherReply { data: sample_values(), missing: vec![key("gone", &[])] },
-        SchedulerToClient::ScatterDone { keys: vec![key("a", &[0])] },
+        SchedulerToClient::UpdateRefused { id: 7, message: "the graph update has a cycle through t".into() },
+        SchedulerToClient::GatherReply { id: 1, data: sample_values(), missing: vec![key("gone", &[])] },
+        SchedulerToClient::ScatterDone { id: 3, keys: vec![key("a", &[0])] },
     ]
 }
 
@@ -180,6 +183,8 @@ pub fn all_peer() -> Vec<PeerMessage> {
         PeerMessage::GetData { keys: vec![], requester: None },
         PeerMessage::Data { data: sample_values(), missing: vec![key("x", &[5])] },
         PeerMessage::Busy,
+        PeerMessage::PutData { data: sample_values() },
+        PeerMessage::Stored { keys: vec![key("x", &[0])] },
     ]
 }
 
