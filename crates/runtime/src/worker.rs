@@ -205,6 +205,7 @@ impl Worker {
         tokio::spawn(data_port(listener, acceptor, events.clone(), stopped.clone()));
         let shell = Shell {
             state,
+            durations: FxHashMap::default(),
             store: FxHashMap::default(),
             to_scheduler,
             pool,
@@ -237,8 +238,15 @@ enum WEvent {
     SchedulerLost(String),
 }
 
+/// Tasks of a kind that took less than this on average run on the loop
+/// itself: handing them to a thread and hearing back would cost more
+/// than running them.
+const INLINE_MAX: Duration = Duration::from_micros(20);
+
 struct Shell {
     state: WorkerState,
+    /// Average run time per key prefix, to pick the tasks run inline.
+    durations: FxHashMap<Box<str>, Duration>,
     store: FxHashMap<Key, Value>,
     to_scheduler: Outbox,
     pool: ThreadPool,
@@ -280,8 +288,15 @@ impl Shell {
                     Some(ev) => self.on_event(&mut port, ev),
                 },
             }
-            for out in port.take() {
-                self.apply(out);
+            // Applying may run quick tasks inline, which makes more output.
+            loop {
+                let outs = port.take();
+                if outs.is_empty() {
+                    break;
+                }
+                for out in outs {
+                    self.apply(&mut port, out);
+                }
             }
         }
     }
@@ -289,14 +304,10 @@ impl Shell {
     fn on_event(&mut self, port: &mut Recorder, ev: WEvent) {
         match ev {
             WEvent::State(e) => self.state.handle(port, e),
-            WEvent::TaskDone { key, result, duration } => match result {
-                Ok(v) => {
-                    let nbytes = v.nbytes() as u64;
-                    self.store.insert(key.clone(), v);
-                    self.state.handle(port, Event::TaskFinished { key, nbytes, duration });
-                }
-                Err(message) => self.state.handle(port, Event::TaskErred { key, message: message.into() }),
-            },
+            WEvent::TaskDone { key, result, duration } => {
+                self.learn(&key, duration);
+                self.task_done(port, key, result, duration)
+            }
             WEvent::Fetched { peer, result } => match result {
                 Ok(PeerMessage::Data { data, missing }) => {
                     self.stats.keys_fetched.fetch_add(data.len() as u64, Ordering::Relaxed);
@@ -348,12 +359,45 @@ impl Shell {
         }
     }
 
-    fn apply(&mut self, out: Out) {
+    fn task_done(&mut self, port: &mut Recorder, key: Key, result: Result<Value, String>, duration: Duration) {
+        match result {
+            Ok(v) => {
+                let nbytes = v.nbytes() as u64;
+                self.store.insert(key.clone(), v);
+                self.state.handle(port, Event::TaskFinished { key, nbytes, duration });
+            }
+            Err(message) => self.state.handle(port, Event::TaskErred { key, message: message.into() }),
+        }
+    }
+
+    /// Folds a run time into its prefix's average (half old, half new).
+    fn learn(&mut self, key: &Key, duration: Duration) {
+        match self.durations.get_mut(key.prefix()) {
+            Some(avg) => *avg = (*avg + duration) / 2,
+            None => {
+                self.durations.insert(key.prefix().into(), duration);
+            }
+        }
+    }
+
+    /// Whether tasks like `key` are known to be shorter than a handoff.
+    fn is_quick(&self, key: &Key) -> bool {
+        self.durations.get(key.prefix()).is_some_and(|d| *d < INLINE_MAX)
+    }
+
+    fn apply(&mut self, port: &mut Recorder, out: Out) {
         match out {
             Out::Scheduler(m) => post(&self.to_scheduler, &WorkerToScheduler::Report(m), "the scheduler"),
             Out::Runtime(Instruction::Execute { key, payload, inputs }) => {
                 let values = inputs.iter().map(|k| (k.clone(), self.store.get(k).cloned())).collect();
-                self.pool.submit(Job { key, payload, inputs: values });
+                let job = Job { key, payload, inputs: values };
+                if self.is_quick(&job.key) {
+                    let (result, duration) = job.run(&self.stats);
+                    self.learn(&job.key, duration);
+                    self.task_done(port, job.key, result, duration);
+                } else {
+                    self.pool.submit(job);
+                }
             }
             Out::Runtime(Instruction::Fetch { peer, address, keys }) => {
                 let (events, me) = (self.events.clone(), self.state.id());
@@ -467,10 +511,8 @@ impl ThreadPool {
                     Err(_) => return,
                 };
                 let Ok(job) = job else { return };
-                let started = Instant::now();
-                let result = run_job(&job);
-                stats.tasks_run.fetch_add(1, Ordering::Relaxed);
-                let done = WEvent::TaskDone { key: job.key, result, duration: started.elapsed() };
+                let (result, duration) = job.run(&stats);
+                let done = WEvent::TaskDone { key: job.key, result, duration };
                 if events.send(done).is_err() {
                     return;
                 }
@@ -485,6 +527,16 @@ impl ThreadPool {
     fn submit(&self, job: Job) {
         // The threads end only when this sender is dropped.
         let _ = self.jobs.send(job);
+    }
+}
+
+impl Job {
+    /// Runs the task and counts it; returns its result and run time.
+    fn run(&self, stats: &WorkerStats) -> (Result<Value, String>, Duration) {
+        let started = Instant::now();
+        let result = run_job(self);
+        stats.tasks_run.fetch_add(1, Ordering::Relaxed);
+        (result, started.elapsed())
     }
 }
 
