@@ -178,7 +178,8 @@ proptest! {
         use blockwork_worker::ToScheduler;
         for r in [
             ToScheduler::TaskFinished { key: key.clone(), nbytes, duration: std::time::Duration::new(secs, nanos) },
-            ToScheduler::TaskErred { key: key.clone(), message: message.into() },
+            ToScheduler::TaskErred { key: key.clone(), message: message.as_str().into(), origin: None },
+            ToScheduler::TaskErred { key: key.clone(), message: message.into(), origin: Some(key.clone()) },
             ToScheduler::FetchFailed { key: key.clone(), dep, holder: blockwork_scheduler::WorkerId(holder) },
         ] {
             let m = WorkerToScheduler::Report(r);

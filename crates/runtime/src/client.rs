@@ -108,11 +108,13 @@ impl Client {
         let held = self.inner.tracker.held();
         let graph = prune_held(graph, outputs, &held)?;
         // Cheap tasks (generated blocks, aliases) are inlined into their
-        // readers instead of being computed, stored and moved between
-        // workers. Linear chains are not fused: a worker reports an error
-        // under the key the scheduler knows, so an error inside a fused
-        // chain would name the chain's last key, not the failing one.
-        let graph = blockwork_graph::inline_cheap(graph, outputs, blockwork_graph::DEFAULT_MAX_FUSED_DEPTH)?;
+        // readers and linear chains fused into one task, as the local
+        // schedulers do: fewer tasks to schedule, fewer results to store
+        // and move. A worker reports an error inside a fused task under
+        // the inner key that failed.
+        let depth = blockwork_graph::DEFAULT_MAX_FUSED_DEPTH;
+        let graph = blockwork_graph::inline_cheap(graph, outputs, depth)?;
+        let graph = blockwork_graph::fuse_linear(graph, outputs, depth)?;
         let priority = order(&graph);
         let mut tasks = Vec::with_capacity(graph.len());
         let mut reused = Vec::new();

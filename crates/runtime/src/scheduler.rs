@@ -370,7 +370,9 @@ fn on_worker_message(core: &mut Core, comm: &mut Outboxes, now: Duration, id: Wo
             ToScheduler::TaskFinished { key, nbytes, duration } => {
                 reactor::on_task_finished(core, comm, now, id, &key, nbytes, duration)
             }
-            ToScheduler::TaskErred { key, message } => reactor::on_task_erred(core, comm, now, id, &key, &message),
+            ToScheduler::TaskErred { key, message, origin } => {
+                reactor::on_task_erred(core, comm, now, id, &key, origin.as_ref(), &message)
+            }
             ToScheduler::FetchFailed { key, dep, holder } => {
                 reactor::on_fetch_failed(core, comm, now, id, &key, &dep, holder)
             }

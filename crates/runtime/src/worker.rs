@@ -225,7 +225,7 @@ enum WEvent {
     /// An event for the state machine, as it is.
     State(Event),
     /// A task ended on a thread.
-    TaskDone { key: Key, result: Result<Value, String>, duration: Duration },
+    TaskDone { key: Key, result: Result<Value, Failed>, duration: Duration },
     /// A transfer from a peer ended.
     Fetched { peer: WorkerId, result: Result<PeerMessage, ConnError> },
     /// A peer asks for keys; answer on `reply`.
@@ -359,14 +359,16 @@ impl Shell {
         }
     }
 
-    fn task_done(&mut self, port: &mut Recorder, key: Key, result: Result<Value, String>, duration: Duration) {
+    fn task_done(&mut self, port: &mut Recorder, key: Key, result: Result<Value, Failed>, duration: Duration) {
         match result {
             Ok(v) => {
                 let nbytes = v.nbytes() as u64;
                 self.store.insert(key.clone(), v);
                 self.state.handle(port, Event::TaskFinished { key, nbytes, duration });
             }
-            Err(message) => self.state.handle(port, Event::TaskErred { key, message: message.into() }),
+            Err(Failed { origin, message }) => {
+                self.state.handle(port, Event::TaskErred { key, message: message.into(), origin })
+            }
         }
     }
 
@@ -532,7 +534,7 @@ impl ThreadPool {
 
 impl Job {
     /// Runs the task and counts it; returns its result and run time.
-    fn run(&self, stats: &WorkerStats) -> (Result<Value, String>, Duration) {
+    fn run(&self, stats: &WorkerStats) -> (Result<Value, Failed>, Duration) {
         let started = Instant::now();
         let result = run_job(self);
         stats.tasks_run.fetch_add(1, Ordering::Relaxed);
@@ -540,9 +542,22 @@ impl Job {
     }
 }
 
-/// Decodes and evaluates a task; an error or a panic becomes a message
-/// naming the key at fault.
-fn run_job(job: &Job) -> Result<Value, String> {
+/// Why a task failed: the message, and the task fused into it that
+/// failed, if not the task itself.
+struct Failed {
+    origin: Option<Key>,
+    message: String,
+}
+
+impl From<String> for Failed {
+    fn from(message: String) -> Self {
+        Failed { origin: None, message }
+    }
+}
+
+/// Decodes and evaluates a task; an error or a panic becomes a message,
+/// naming the fused task at fault when it is not the task itself.
+fn run_job(job: &Job) -> Result<Value, Failed> {
     let task = decode_task(&job.key, &job.payload).map_err(|e| e.to_string())?;
     let mut inputs: FxHashMap<&Key, Value> = FxHashMap::default();
     for (k, v) in &job.inputs {
@@ -550,19 +565,19 @@ fn run_job(job: &Job) -> Result<Value, String> {
             Some(v) => {
                 inputs.insert(k, v.clone());
             }
-            None => return Err(format!("input {k} is not in this worker's store")),
+            None => return Err(format!("input {k} is not in this worker's store").into()),
         }
     }
     let lookup = |k: &Key| inputs.get(k).cloned().unwrap_or_default();
+    let inner = |k: Key| (k != job.key).then_some(k);
     match catch_unwind(AssertUnwindSafe(|| task.eval(&lookup))) {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(match e.key {
-            Some(k) if k != job.key => format!("in fused task {k}: {}", e.message),
-            _ => e.message,
-        }),
+        Ok(Err(e)) => Err(Failed { origin: e.key.and_then(inner), message: e.message }),
         Err(payload) => match payload.downcast::<FusedPanic>() {
-            Ok(fused) => Err(format!("fused task {} panicked: {}", fused.key, panic_message(fused.payload))),
-            Err(payload) => Err(format!("panicked: {}", panic_message(payload))),
+            Ok(fused) => {
+                Err(Failed { origin: inner(fused.key), message: format!("panicked: {}", panic_message(fused.payload)) })
+            }
+            Err(payload) => Err(format!("panicked: {}", panic_message(payload)).into()),
         },
     }
 }

@@ -143,6 +143,8 @@ fn several_outputs_come_back_in_order() {
     assert_eq!(got.iter().map(int).collect::<Vec<_>>(), vec![7, 2, 9, 2]);
 }
 
+/// The three tasks form a chain the client fuses into one: the worker
+/// reports the error under the inner key that failed.
 #[test]
 fn a_failing_task_names_its_key() {
     setup();

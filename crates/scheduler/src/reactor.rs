@@ -219,8 +219,17 @@ pub fn on_task_finished(
 
 /// A task raised an error on a worker. With retries left it is
 /// rescheduled; otherwise it and every dependent waiting for it are
-/// erred, and the clients wanting them are told which key failed.
-pub fn on_task_erred(core: &mut Core, comm: &mut impl Comm, now: Duration, worker: WorkerId, key: &Key, message: &str) {
+/// erred, and the clients wanting them are told which key failed:
+/// `origin`, when the error happened in a task fused into `key`.
+pub fn on_task_erred(
+    core: &mut Core,
+    comm: &mut impl Comm,
+    now: Duration,
+    worker: WorkerId,
+    key: &Key,
+    origin: Option<&Key>,
+    message: &str,
+) {
     if !seen(core, worker, now) {
         return;
     }
@@ -233,7 +242,8 @@ pub fn on_task_erred(core: &mut Core, comm: &mut impl Comm, now: Duration, worke
         task.retries -= 1;
         core.demote(t, false, comm);
     } else {
-        let failure = Arc::new(TaskFailure { key: key.clone(), message: message.into(), kind: FailureKind::Error });
+        let key = origin.unwrap_or(key).clone();
+        let failure = Arc::new(TaskFailure { key, message: message.into(), kind: FailureKind::Error });
         core.fail(t, failure, comm);
     }
     core.process(comm);

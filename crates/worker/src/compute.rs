@@ -282,10 +282,10 @@ impl WorkerState {
 
     /// A task raised an error on a thread: reported (unless cancelled) and
     /// forgotten; the scheduler keeps the error and decides on retries.
-    pub fn on_task_erred(&mut self, port: &mut impl Port, key: &Key, message: Arc<str>) {
+    pub fn on_task_erred(&mut self, port: &mut impl Port, key: &Key, message: Arc<str>, origin: Option<Key>) {
         let Some(t) = self.is_running(key) else { return };
         if self.end_run(port, t) {
-            port.to_scheduler(ToScheduler::TaskErred { key: key.clone(), message });
+            port.to_scheduler(ToScheduler::TaskErred { key: key.clone(), message, origin });
         }
         self.without_run(port, t);
         self.settle(port);

@@ -48,6 +48,8 @@ pub enum Event {
         key: Key,
         /// What went wrong.
         message: Arc<str>,
+        /// The task fused into it that failed, if not the task itself.
+        origin: Option<Key>,
     },
     /// A peer asks for `keys`.
     DataRequested {

@@ -42,6 +42,8 @@ pub enum ToScheduler {
         key: Key,
         /// What went wrong.
         message: Arc<str>,
+        /// The task fused into it that failed, if not the task itself.
+        origin: Option<Key>,
     },
     /// No holder could give `dep`, an input of `key`; `key` was given up
     /// here (`reactor::on_fetch_failed`). `holder` is the last one tried.

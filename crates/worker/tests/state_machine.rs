@@ -368,7 +368,7 @@ fn cancel_while_executing() {
     assert_eq!(h.state("a"), None);
     // An error of a cancelled task is not reported either.
     h.sched(ToWorker::CancelCompute(k("b")));
-    let out = h.ev(Event::TaskErred { key: k("b"), message: "boom".into() });
+    let out = h.ev(Event::TaskErred { key: k("b"), message: "boom".into(), origin: None });
     assert!(to_sched(&out).is_empty());
     assert_eq!(h.ws.num_tasks(), 0);
 }
@@ -435,12 +435,12 @@ fn errors_are_reported_and_forgotten() {
     let mut h = H::new(1);
     h.sched(task("t", 0, vec![dep("x", 1, &[1])]));
     h.got(1, &[("x", 1)]);
-    let out = h.ev(Event::TaskErred { key: k("t"), message: "boom".into() });
-    assert_eq!(to_sched(&out), vec![M::TaskErred { key: k("t"), message: "boom".into() }]);
+    let out = h.ev(Event::TaskErred { key: k("t"), message: "boom".into(), origin: None });
+    assert_eq!(to_sched(&out), vec![M::TaskErred { key: k("t"), message: "boom".into(), origin: None }]);
     assert_eq!(h.state("t"), None);
     assert_eq!(h.state("x"), Some(S::Memory), "held for the scheduler until freed");
     // Stale reports are ignored or cleaned up.
-    assert!(h.ev(Event::TaskErred { key: k("t"), message: "again".into() }).is_empty());
+    assert!(h.ev(Event::TaskErred { key: k("t"), message: "again".into(), origin: None }).is_empty());
     assert_eq!(dropped(&h.finish("zzz", 1)), vec!["zzz"]);
 }
 

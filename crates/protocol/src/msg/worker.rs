@@ -67,9 +67,16 @@ impl Message for WorkerToScheduler {
                 w.duration(*duration);
                 Kind::TaskFinished
             }
-            WorkerToScheduler::Report(ToScheduler::TaskErred { key, message }) => {
+            WorkerToScheduler::Report(ToScheduler::TaskErred { key, message, origin }) => {
                 w.key(key);
                 w.str(message);
+                match origin {
+                    None => w.u8(0),
+                    Some(o) => {
+                        w.u8(1);
+                        w.key(o);
+                    }
+                }
                 Kind::TaskErred
             }
             WorkerToScheduler::Report(ToScheduler::FetchFailed { key, dep, holder }) => {
@@ -109,6 +116,7 @@ impl Message for WorkerToScheduler {
             Kind::TaskErred => WorkerToScheduler::Report(ToScheduler::TaskErred {
                 key: r.key()?,
                 message: r.arc_str("error message")?,
+                origin: if r.bool("origin flag")? { Some(r.key()?) } else { None },
             }),
             Kind::FetchFailed => WorkerToScheduler::Report(ToScheduler::FetchFailed {
                 key: r.key()?,

@@ -136,7 +136,11 @@ pub fn all_worker_to_scheduler() -> Vec<WorkerToScheduler> {
             nbytes: 800,
             duration: Duration::new(3, 999_999_999),
         }),
-        WorkerToScheduler::Report(ToScheduler::TaskErred { key: key("t", &[0]), message: "division by zero".into() }),
+        WorkerToScheduler::Report(ToScheduler::TaskErred {
+            key: key("t", &[0]),
+            message: "division by zero".into(),
+            origin: Some(key("inner", &[0])),
+        }),
         WorkerToScheduler::Report(ToScheduler::FetchFailed {
             key: key("t", &[0]),
             dep: key("x", &[0]),

@@ -620,7 +620,7 @@ impl Sim {
             FromWorker::Finished { w, key, nbytes, dur } => {
                 on_task_finished(core, comm, now, w, &key, nbytes, Duration::from_micros(dur))
             }
-            FromWorker::Erred { w, key } => on_task_erred(core, comm, now, w, &key, "simulated failure"),
+            FromWorker::Erred { w, key } => on_task_erred(core, comm, now, w, &key, None, "simulated failure"),
             FromWorker::HasKeys { w, keys } => on_worker_has_keys(core, comm, now, w, &keys),
             FromWorker::LostKeys { w, keys } => on_worker_lost_keys(core, comm, now, w, &keys),
             FromWorker::FetchFailed { w, key, dep, holder } => {

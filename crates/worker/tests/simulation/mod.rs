@@ -345,7 +345,9 @@ impl Sim {
             ToScheduler::TaskFinished { key, nbytes, duration } => {
                 sched::on_task_finished(core, comm, now, w, &key, nbytes, duration)
             }
-            ToScheduler::TaskErred { key, message } => sched::on_task_erred(core, comm, now, w, &key, &message),
+            ToScheduler::TaskErred { key, message, origin } => {
+                sched::on_task_erred(core, comm, now, w, &key, origin.as_ref(), &message)
+            }
             ToScheduler::FetchFailed { key, dep, holder } => {
                 sched::on_fetch_failed(core, comm, now, w, &key, &dep, holder)
             }
@@ -435,7 +437,7 @@ impl Sim {
                             let nbytes = self.graph.defs[self.by_key[&key]].nbytes;
                             Event::TaskFinished { key, nbytes, duration: Duration::from_micros(dur) }
                         }
-                        None => Event::TaskErred { key, message: "simulated failure".into() },
+                        None => Event::TaskErred { key, message: "simulated failure".into(), origin: None },
                     };
                     self.worker_event(w, e);
                 }
