@@ -100,3 +100,46 @@ fn arrays_on_a_local_cluster() -> Result<(), Box<dyn std::error::Error>> {
     assert!((v[[]] - s.compute_scalar()?).abs() < 1e-9);
     Ok(())
 }
+
+fn inc(_: &bw::Value, args: Vec<bw::Value>) -> bw::graph::TaskResult {
+    match args[0] {
+        bw::Value::Int(i) => Ok(bw::Value::Int(i + 1)),
+        _ => Err(bw::graph::TaskError::new("expected an int")),
+    }
+}
+
+fn add(_: &bw::Value, args: Vec<bw::Value>) -> bw::graph::TaskResult {
+    Ok(bw::Value::Int(args.iter().map(|v| if let bw::Value::Int(i) = v { *i } else { 0 }).sum()))
+}
+
+static INC: bw::graph::NamedFn = bw::graph::NamedFn::new("readme.inc", inc);
+static ADD: bw::graph::NamedFn = bw::graph::NamedFn::new("readme.add", add);
+
+#[test]
+fn futures_on_a_local_cluster() -> Result<(), Box<dyn std::error::Error>> {
+    use bw::graph::{lit, Arg};
+    use std::time::Duration;
+    bw::register_builtins();
+    bw::graph::register(&INC);
+    bw::graph::register(&ADD);
+    let cluster = bw::distributed::LocalCluster::start(2, 1)?;
+    let client = cluster.client()?;
+    let y = bw::array::random::random(&[40, 40], [20, 20], 1)?;
+    let a = client.submit(&INC, vec![lit(1i64)])?;
+    let b = client.submit(&ADD, vec![Arg::from(&a), lit(10i64)])?;
+    let xs = client.map(&INC, (0..100i64).map(lit))?;
+    let data = client.scatter(vec![bw::Value::Int(5)])?;
+    assert_eq!(b.result()?, bw::Value::Int(12));
+    let values = client.gather(&xs)?;
+    assert_eq!(values[99], bw::Value::Int(100));
+    for f in client.as_completed(xs.clone())? {
+        let _ = f?.result_timeout(Duration::from_secs(5))?;
+    }
+    let (done, not_done) = client.wait(&xs, Some(Duration::from_secs(1)))?;
+    assert_eq!((done.len(), not_done.len()), (100, 0));
+    a.cancel();
+    let held = client.persist(y.graph()?, &y.keys())?;
+    assert_eq!(held.len(), 4);
+    assert_eq!(client.gather(&data)?, vec![bw::Value::Int(5)]);
+    Ok(())
+}
