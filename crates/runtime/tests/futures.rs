@@ -135,7 +135,7 @@ fn wait_as_completed_timeout_and_cancel() {
         assert_eq!(done.iter().map(|f| f.key().clone()).collect::<Vec<_>>(), vec![fast.key().clone()]);
         assert_eq!(not_done.len(), 1);
         assert!(matches!(slow.result_timeout(Duration::from_millis(50)), Err(ClientError::Timeout(_))));
-        let (done, not_done) = client.wait(&[slow.clone()], Some(Duration::from_millis(20))).unwrap();
+        let (done, not_done) = client.wait(std::slice::from_ref(&slow), Some(Duration::from_millis(20))).unwrap();
         assert!(done.is_empty() && not_done.len() == 1);
         slow.cancel();
         match slow.result() {
@@ -186,7 +186,7 @@ fn futures_of_another_client_are_refused() {
         let cluster = LocalCluster::start(1, 1).unwrap();
         let (c1, c2) = (cluster.client().unwrap(), cluster.client().unwrap());
         let f = c1.submit(&INC, vec![lit(1i64)]).unwrap();
-        assert!(matches!(c2.gather(&[f.clone()]), Err(ClientError::OtherClient(_))));
+        assert!(matches!(c2.gather(std::slice::from_ref(&f)), Err(ClientError::OtherClient(_))));
         assert_eq!(int(&c1.gather(&[f]).unwrap()[0]), 2);
     });
 }

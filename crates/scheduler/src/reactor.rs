@@ -214,9 +214,6 @@ pub fn on_task_finished(
     core.process(comm);
 }
 
-/// Adds `worker` to the holders of `t` (in memory); the size is the one
-/// the first holder reported.
-
 /// A task raised an error on a worker. With retries left it is
 /// rescheduled; otherwise it and every dependent waiting for it are
 /// erred, and the clients wanting them are told which key failed:

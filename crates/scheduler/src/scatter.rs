@@ -81,7 +81,8 @@ impl Core {
         Ok(())
     }
 
-    /// Adds `worker` to the holders of `t`, which is in memory.
+    /// Adds `worker` to the holders of `t`, which is in memory; the size
+    /// is the one the first holder reported.
     pub(crate) fn add_copy(&mut self, t: TaskId, worker: WorkerId) {
         let TaskState::Memory { who_has, nbytes } = &mut self.tm(t).state else { unreachable!("a copy of {t}") };
         if who_has.contains(&worker) {
