@@ -49,8 +49,10 @@ mod cluster;
 mod conn;
 mod error;
 mod future;
+mod memory;
 mod scheduler;
 mod serve;
+mod store;
 mod tracker;
 mod worker;
 
@@ -58,6 +60,7 @@ pub use crate::client::Client;
 pub use crate::cluster::LocalCluster;
 pub use crate::error::{ClientError, ConnError, RuntimeError};
 pub use crate::future::{AsCompleted, Future};
+pub use crate::memory::MemoryThresholds;
 pub use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
 pub use crate::serve::{serve_scheduler, serve_worker, Served};
 pub use crate::tracker::Status;

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use blockwork_graph::{panic_message, FusedPanic, Key, Value};
 use blockwork_protocol::{decode_task, Acceptor, Message, PeerMessage, Role, SchedulerToWorker, WorkerToScheduler};
-use blockwork_scheduler::{Payload, WorkerId, WorkerSpec};
+use blockwork_scheduler::{MemoryReport, Payload, WorkerId, WorkerSpec};
 use blockwork_worker::{Event, Instruction, Out, Recorder, WorkerState};
 use rustc_hash::FxHashMap;
 use tokio::net::{TcpListener, TcpStream};
@@ -35,6 +35,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::conn::{self, post, spawn_writer, FrameReader, Outbox};
 use crate::error::{ConnError, RuntimeError};
+use crate::memory::{self, process_rss, MemoryThresholds};
+use crate::store::Store;
 
 /// How a worker server runs.
 #[derive(Clone, Debug)]
@@ -47,8 +49,19 @@ pub struct WorkerOptions {
     /// address told to the scheduler is the IP this worker reaches the
     /// scheduler from, with this port.
     pub listen: String,
-    /// Memory it may use, bytes (reported to the scheduler).
+    /// Memory it may use, bytes; 0 for no limit. Above fractions of it
+    /// (`memory`) values are spilled to `local_directory` and new tasks
+    /// wait (see [`MemoryThresholds`]).
     pub memory_limit: u64,
+    /// When to spill and pause, as fractions of `memory_limit`.
+    pub memory: MemoryThresholds,
+    /// Whether the worker has its process to itself, so that the
+    /// process's resident memory counts (spill and pause thresholds).
+    /// Default true; in-process cluster workers share one process.
+    pub process_memory: bool,
+    /// Where spilled values go; by default a directory of its own under
+    /// the system's temporary directory, removed when the worker stops.
+    pub local_directory: Option<std::path::PathBuf>,
     /// A token to present to the scheduler.
     pub token: Option<String>,
     /// How often it heartbeats.
@@ -65,6 +78,9 @@ impl WorkerOptions {
             name: name.into(),
             listen: "0.0.0.0:0".into(),
             memory_limit: 0,
+            memory: MemoryThresholds::default(),
+            process_memory: true,
+            local_directory: None,
             token: None,
             heartbeat: Duration::from_secs(1),
             tick: Duration::from_millis(50),
@@ -203,10 +219,19 @@ impl Worker {
         let acceptor =
             Arc::new(Acceptor::new(Role::Worker, options.name.clone(), &[Role::Worker, Role::Client, Role::Scheduler]));
         tokio::spawn(data_port(listener, acceptor, events.clone(), stopped.clone()));
+        let spill_dir = options.local_directory.clone().unwrap_or_else(std::env::temp_dir).join(format!(
+            "blockwork-{}-{}-{}",
+            options.name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
+            std::process::id(),
+            port
+        ));
         let shell = Shell {
             state,
             durations: FxHashMap::default(),
-            store: FxHashMap::default(),
+            store: Store::new(spill_dir),
+            memory_limit: options.memory_limit,
+            memory: options.memory,
+            process_memory: options.process_memory,
             to_scheduler,
             pool,
             events,
@@ -247,7 +272,10 @@ struct Shell {
     state: WorkerState,
     /// Average run time per key prefix, to pick the tasks run inline.
     durations: FxHashMap<Box<str>, Duration>,
-    store: FxHashMap<Key, Value>,
+    store: Store,
+    memory_limit: u64,
+    memory: MemoryThresholds,
+    process_memory: bool,
     to_scheduler: Outbox,
     pool: ThreadPool,
     events: mpsc::UnboundedSender<WEvent>,
@@ -273,11 +301,12 @@ impl Shell {
             tokio::select! {
                 _ = stopped.changed() => return,
                 _ = beat.tick() => {
-                    post(&self.to_scheduler, &WorkerToScheduler::Heartbeat(self.state.memory_report()), "the scheduler");
+                    post(&self.to_scheduler, &WorkerToScheduler::Heartbeat(self.memory_report()), "the scheduler");
                 }
                 _ = ticks.tick() => {
                     let now = self.start.elapsed();
                     self.state.handle(&mut port, Event::Tick { now });
+                    self.watch_memory(&mut port, true);
                 }
                 ev = rx.recv() => match ev {
                     None => return,
@@ -316,6 +345,7 @@ impl Shell {
                         sizes.push((k.clone(), v.nbytes() as u64));
                         self.store.insert(k, v);
                     }
+                    self.watch_memory(port, false);
                     self.state.handle(port, Event::FetchDone { peer, data: sizes, missing });
                 }
                 Ok(PeerMessage::Busy) => {
@@ -337,9 +367,9 @@ impl Shell {
             WEvent::Gather { keys, reply } => {
                 let (mut data, mut missing) = (Vec::new(), Vec::new());
                 for k in keys {
-                    match self.store.get(&k) {
-                        Some(v) => data.push((k, v.clone())),
-                        None => missing.push(k),
+                    match self.value(&k) {
+                        Ok(v) => data.push((k, v)),
+                        Err(_) => missing.push(k),
                     }
                 }
                 data.shrink_to_fit();
@@ -351,6 +381,7 @@ impl Shell {
                     sizes.push((k.clone(), v.nbytes() as u64));
                     self.store.insert(k, v);
                 }
+                self.watch_memory(port, false);
                 let keys = sizes.iter().map(|(k, _)| k.clone()).collect();
                 self.state.handle(port, Event::Stored { data: sizes });
                 let _ = reply.send(PeerMessage::Stored { keys });
@@ -359,15 +390,58 @@ impl Shell {
         }
     }
 
+    /// Managed (in memory), spilled and unmanaged bytes.
+    fn memory_report(&self) -> MemoryReport {
+        let managed = self.store.memory_bytes();
+        let unmanaged = if self.process_memory { process_rss().unwrap_or(0).saturating_sub(managed) } else { 0 };
+        MemoryReport { managed, spilled: self.store.disk_bytes(), unmanaged }
+    }
+
+    /// Spills and pauses as the memory policy says; the process's memory
+    /// is read only at ticks (`with_process`), managed memory every time.
+    fn watch_memory(&mut self, port: &mut Recorder, with_process: bool) {
+        if self.memory_limit == 0 {
+            return;
+        }
+        let rss = if with_process && self.process_memory { process_rss() } else { None };
+        let paused = self.state.is_paused();
+        let d = memory::decide(self.memory_limit, &self.memory, self.store.memory_bytes(), rss, paused);
+        if let Some(to) = d.spill_to {
+            if let Err(e) = self.store.spill_to(to) {
+                crate::log(format_args!("worker {}: {e}", self.name));
+            }
+        }
+        // Pausing is judged on the process at ticks only.
+        if let (true, Some(p)) = (with_process || !self.process_memory, d.pause) {
+            let how = if p { "pausing: memory is short" } else { "resuming" };
+            crate::log(format_args!("worker {}: {how} ({} bytes in memory)", self.name, self.store.memory_bytes()));
+            self.state.handle(port, Event::Paused(p));
+        }
+    }
+
     fn task_done(&mut self, port: &mut Recorder, key: Key, result: Result<Value, Failed>, duration: Duration) {
         match result {
             Ok(v) => {
                 let nbytes = v.nbytes() as u64;
                 self.store.insert(key.clone(), v);
+                self.watch_memory(port, false);
                 self.state.handle(port, Event::TaskFinished { key, nbytes, duration });
             }
             Err(Failed { origin, message }) => {
                 self.state.handle(port, Event::TaskErred { key, message: message.into(), origin })
+            }
+        }
+    }
+
+    /// The value of `key` from the store (read back if spilled); an error
+    /// (logged) names the key and says why it is not available.
+    fn value(&mut self, key: &Key) -> Result<Value, String> {
+        match self.store.get(key) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(format!("input {key} is not in this worker's store")),
+            Err(e) => {
+                crate::log(format_args!("worker {}: {e}", self.name));
+                Err(e)
             }
         }
     }
@@ -391,7 +465,7 @@ impl Shell {
         match out {
             Out::Scheduler(m) => post(&self.to_scheduler, &WorkerToScheduler::Report(m), "the scheduler"),
             Out::Runtime(Instruction::Execute { key, payload, inputs }) => {
-                let values = inputs.iter().map(|k| (k.clone(), self.store.get(k).cloned())).collect();
+                let values = inputs.iter().map(|k| (k.clone(), self.value(k))).collect();
                 let job = Job { key, payload, inputs: values };
                 if self.is_quick(&job.key) {
                     let (result, duration) = job.run(&self.stats);
@@ -410,7 +484,7 @@ impl Shell {
             }
             Out::Runtime(Instruction::SendData { to, keys, missing }) => {
                 let data: Vec<(Key, Value)> =
-                    keys.into_iter().filter_map(|k| self.store.get(&k).cloned().map(|v| (k, v))).collect();
+                    keys.into_iter().filter_map(|k| self.value(&k).ok().map(|v| (k, v))).collect();
                 self.stats.keys_served.fetch_add(data.len() as u64, Ordering::Relaxed);
                 self.answer(to, PeerMessage::Data { data, missing });
             }
@@ -493,7 +567,7 @@ async fn serve_peer(
 struct Job {
     key: Key,
     payload: Payload,
-    inputs: Vec<(Key, Option<Value>)>,
+    inputs: Vec<(Key, Result<Value, String>)>,
 }
 
 /// `nthreads` std threads taking jobs from one queue.
@@ -562,10 +636,10 @@ fn run_job(job: &Job) -> Result<Value, Failed> {
     let mut inputs: FxHashMap<&Key, Value> = FxHashMap::default();
     for (k, v) in &job.inputs {
         match v {
-            Some(v) => {
+            Ok(v) => {
                 inputs.insert(k, v.clone());
             }
-            None => return Err(format!("input {k} is not in this worker's store").into()),
+            Err(e) => return Err(e.clone().into()),
         }
     }
     let lookup = |k: &Key| inputs.get(k).cloned().unwrap_or_default();

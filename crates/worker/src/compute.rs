@@ -220,7 +220,7 @@ impl WorkerState {
     /// Starts ready tasks, most urgent first, while threads (or the
     /// pool's pipeline) have room.
     pub(crate) fn ensure_executing(&mut self, port: &mut impl Port) {
-        while self.running < self.config.slots() {
+        while self.running < self.config.slots() && !self.paused {
             let Some((_, t)) = self.ready.pop_first() else { break };
             let task = self.tm(t);
             let TaskState::Ready { run } = std::mem::replace(&mut task.state, TaskState::Memory { held: false }) else {

@@ -69,6 +69,9 @@ pub enum Event {
         /// What was stored.
         data: Vec<(Key, u64)>,
     },
+    /// Memory is short (`true`): start no new task until it is not
+    /// (`false`). Running tasks, transfers and data requests go on.
+    Paused(bool),
     /// Time passes: peers that were busy may be asked again.
     Tick {
         /// The time.

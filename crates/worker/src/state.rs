@@ -51,6 +51,8 @@ pub struct WorkerState {
     pub(crate) outgoing: u32,
     /// Fetched keys to report held, sent at the end of the event.
     pub(crate) add_keys: Vec<Key>,
+    /// No new task starts while paused (memory is short).
+    pub(crate) paused: bool,
 }
 
 impl WorkerState {
@@ -73,6 +75,7 @@ impl WorkerState {
             managed: 0,
             outgoing: 0,
             add_keys: Vec::new(),
+            paused: false,
         })
     }
 
@@ -92,6 +95,10 @@ impl WorkerState {
             Event::DataSent { to } => self.on_data_sent(port, to),
             Event::Stored { data } => self.on_stored(port, &data),
             Event::Tick { now } => self.on_tick(port, now),
+            Event::Paused(paused) => {
+                self.paused = paused;
+                self.settle(port);
+            }
         }
     }
 
@@ -119,6 +126,11 @@ impl WorkerState {
     }
 
     // ---- queries ------------------------------------------------------
+
+    /// Whether new tasks wait because memory is short.
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
 
     /// This worker's id.
     pub fn id(&self) -> WorkerId {
@@ -358,7 +370,10 @@ impl WorkerState {
         assert_eq!(running, self.running, "running tasks counted");
         assert!(self.running <= self.config.slots(), "at most nthreads + pipeline tasks run");
         assert_eq!(ready, self.ready.len(), "ready queue holds exactly the ready tasks");
-        assert!(self.ready.is_empty() || self.running == self.config.slots(), "no idle slot while tasks are ready");
+        assert!(
+            self.ready.is_empty() || self.paused || self.running == self.config.slots(),
+            "no idle slot while tasks are ready"
+        );
         assert_eq!(fetch, self.fetch.len(), "fetch queue holds exactly the keys to fetch");
         let queued: usize = self.by_peer.values().map(BTreeSet::len).sum();
         let listed: usize =

@@ -510,3 +510,18 @@ fn stored_values_are_held_until_freed() {
     assert_eq!(dropped(&h.sched(ToWorker::FreeKeys(vec![k("x")]))), vec!["x"]);
     assert_eq!(h.ws.managed_bytes(), 1);
 }
+
+/// While paused, ready tasks wait; running ones finish; resuming starts
+/// them.
+#[test]
+fn paused_workers_start_nothing_new() {
+    let mut h = H::new(1);
+    assert_eq!(executed(&h.sched(task("a", 0, vec![]))), vec!["a"]);
+    assert!(h.ev(Event::Paused(true)).is_empty());
+    assert!(h.ws.is_paused());
+    assert!(executed(&h.sched(task("b", 1, vec![]))).is_empty());
+    let out = h.finish("a", 1);
+    assert!(executed(&out).is_empty(), "paused: b waits");
+    assert_eq!(h.state("b"), Some(S::Ready));
+    assert_eq!(executed(&h.ev(Event::Paused(false))), vec!["b"]);
+}
