@@ -159,9 +159,8 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        if !self.disk.is_empty() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
+        // Created at the first spill; gone with its files.
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -108,6 +108,10 @@ pub struct WorkerStats {
     pub keys_fetched: AtomicU64,
     /// Values sent to peers.
     pub keys_served: AtomicU64,
+    /// Bytes of values spilled to disk (each time one is).
+    pub bytes_spilled: AtomicU64,
+    /// Times it paused because memory was short.
+    pub pauses: AtomicU64,
 }
 
 impl WorkerHandle {
@@ -407,14 +411,20 @@ impl Shell {
         let paused = self.state.is_paused();
         let d = memory::decide(self.memory_limit, &self.memory, self.store.memory_bytes(), rss, paused);
         if let Some(to) = d.spill_to {
-            if let Err(e) = self.store.spill_to(to) {
-                crate::log(format_args!("worker {}: {e}", self.name));
+            match self.store.spill_to(to) {
+                Ok(n) => {
+                    self.stats.bytes_spilled.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(e) => crate::log(format_args!("worker {}: {e}", self.name)),
             }
         }
         // Pausing is judged on the process at ticks only.
         if let (true, Some(p)) = (with_process || !self.process_memory, d.pause) {
             let how = if p { "pausing: memory is short" } else { "resuming" };
             crate::log(format_args!("worker {}: {how} ({} bytes in memory)", self.name, self.store.memory_bytes()));
+            if p {
+                self.stats.pauses.fetch_add(1, Ordering::Relaxed);
+            }
             self.state.handle(port, Event::Paused(p));
         }
     }
