@@ -63,7 +63,8 @@ fn persisted_data_beyond_the_limit_spills_and_reads_back() {
         // A reduction over every block reads the spilled ones back.
         let mut tasks = blocks;
         let total = Key::new("checksum-all");
-        tasks.push((total.clone(), Task::new(Op::named(&CHECKSUM, Value::Unit), keys.iter().cloned().map(r).collect())));
+        tasks
+            .push((total.clone(), Task::new(Op::named(&CHECKSUM, Value::Unit), keys.iter().cloned().map(r).collect())));
         let got = client.compute(Graph::from_tasks(tasks).unwrap(), std::slice::from_ref(&total)).unwrap();
         let want: i64 = (0..n).map(|i| i64::from(i as u8) * MB as i64).sum();
         assert_eq!(got, vec![Value::Int(want)]);
