@@ -23,7 +23,8 @@
 //! - [`Client`]: `compute(graph, outputs)` culls, orders, encodes (named
 //!   functions only), submits, waits, gathers and releases.
 //! - [`LocalCluster`]: a scheduler and workers on local ports, in a
-//!   runtime of its own; for tests and single-machine use.
+//!   runtime of its own; for tests and single-machine use. It scales
+//!   while it runs (`scale(n)`, `add_worker`, `stop_worker`).
 //!
 //! # Invariants
 //!
