@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
-use blockwork::distributed::{serve_scheduler, serve_worker, SchedulerOptions, WorkerOptions};
+use blockwork::distributed::{serve_scheduler, SchedulerOptions};
 
 /// Options of `blockwork scheduler`.
 #[derive(clap::Args)]
@@ -40,7 +40,7 @@ pub struct WorkerArgs {
 }
 
 /// Stops on Ctrl-C or SIGTERM.
-fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
+pub(crate) fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let s = Arc::clone(&stop);
     ctrlc::set_handler(move || s.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
@@ -60,26 +60,19 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs the worker through the same code as a user's binary that calls
+/// `blockwork::worker_main`.
 pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
-    blockwork::register_builtins();
-    let stop = stop_flag()?;
-    let addr = args.scheduler.trim_start_matches("tcp://").to_string();
-    let nthreads = if args.nthreads == 0 {
-        std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1)
-    } else {
-        args.nthreads
-    };
-    let name = args.name.unwrap_or_else(|| format!("worker-{}", std::process::id()));
-    let mut options = WorkerOptions::new(nthreads, name.clone());
-    options.token = args.token;
-    if let Some(m) = &args.memory_limit {
-        options.memory_limit = blockwork::array::parse_bytes(m)
-            .ok_or_else(|| anyhow::anyhow!("cannot read the memory limit {m:?}; write e.g. 4GiB"))?
-            as u64;
+    let mut command = blockwork::WorkerCommand::new(&args.scheduler);
+    if args.nthreads > 0 {
+        command.nthreads = args.nthreads;
     }
-    let served = serve_worker(&addr, options).with_context(|| format!("joining the scheduler at {addr}"))?;
-    println!("worker {name} at {} ({nthreads} threads)", served.handle().address());
-    served.wait_until(|| stop.load(Ordering::SeqCst));
-    eprintln!("worker stopping");
-    Ok(())
+    if let Some(name) = args.name {
+        command.name = name;
+    }
+    if let Some(m) = &args.memory_limit {
+        command.memory_limit = blockwork::WorkerCommand::parse_memory_limit(m)?;
+    }
+    command.token = args.token;
+    Ok(command.run()?)
 }

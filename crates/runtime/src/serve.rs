@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::error::RuntimeError;
-use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
+use crate::scheduler::{fetch_from, Scheduler, SchedulerHandle, SchedulerOptions};
 use crate::worker::{Worker, WorkerHandle, WorkerOptions};
 
 /// A server running on its own runtime; dropping it shuts the server down.
@@ -15,7 +15,7 @@ pub struct Served<H> {
     handle: H,
     /// Runs the server's tasks; dropped after the handle (which shuts the
     /// server down).
-    _rt: tokio::runtime::Runtime,
+    rt: tokio::runtime::Runtime,
 }
 
 impl<H> Served<H> {
@@ -31,6 +31,23 @@ impl<H> Served<H> {
         }
     }
 }
+
+impl Served<WorkerHandle> {
+    /// Whether the worker still serves. False once its loop has ended
+    /// (it lost its scheduler, or was shut down): its data port is asked
+    /// for no keys, and only a live loop answers. An answer that is
+    /// merely slow counts as serving.
+    pub fn is_serving(&self) -> bool {
+        let address = self.handle.address().to_string();
+        self.rt.block_on(async move {
+            let asked = tokio::time::timeout(PROBE_TIMEOUT, fetch_from(&address, &[], None)).await;
+            !matches!(asked, Ok(Err(_)))
+        })
+    }
+}
+
+/// How long [`Served::is_serving`] waits for the worker's answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn runtime(what: &str) -> Result<tokio::runtime::Runtime, RuntimeError> {
     tokio::runtime::Builder::new_multi_thread()
@@ -48,12 +65,12 @@ pub fn serve_scheduler(
 ) -> Result<(Served<SchedulerHandle>, SocketAddr), RuntimeError> {
     let rt = runtime("scheduler")?;
     let (handle, local) = rt.block_on(Scheduler::bind_with(addr, options))?;
-    Ok((Served { handle, _rt: rt }, local))
+    Ok((Served { handle, rt }, local))
 }
 
 /// Starts a worker of the scheduler at `scheduler` (`host:port`).
 pub fn serve_worker(scheduler: &str, options: WorkerOptions) -> Result<Served<WorkerHandle>, RuntimeError> {
     let rt = runtime("worker")?;
     let handle = rt.block_on(Worker::start_with(scheduler, options))?;
-    Ok(Served { handle, _rt: rt })
+    Ok(Served { handle, rt })
 }
