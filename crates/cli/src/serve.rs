@@ -52,8 +52,9 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
     blockwork::register_builtins();
     let stop = stop_flag()?;
     let options = SchedulerOptions { token: args.token, ..SchedulerOptions::default() };
-    let (served, addr) = serve_scheduler(&format!("{}:{}", args.host, args.port), options)
-        .with_context(|| format!("starting a scheduler on {}:{}", args.host, args.port))?;
+    let listen = crate::cluster::host_port(&args.host, args.port);
+    let (served, addr) =
+        serve_scheduler(&listen, options).with_context(|| format!("starting a scheduler on {listen}"))?;
     println!("scheduler at tcp://{addr}");
     served.wait_until(|| stop.load(Ordering::SeqCst));
     eprintln!("scheduler stopping");
