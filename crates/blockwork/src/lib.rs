@@ -28,7 +28,7 @@
 //! | [`graph`] | `blockwork-graph` | keys, tasks, values, validated graphs, cull, fuse, order, DOT |
 //! | [`local`] | `blockwork-local` | the sync and threaded schedulers, callbacks, progress bar, profilers |
 //! | [`delayed`] | `blockwork-delayed` | lazy function calls |
-//! | [`array`] | `blockwork-array` | chunked N-d arrays (NumPy's API over ndarray blocks) |
+//! | [`array`](mod@array) | `blockwork-array` | chunked N-d arrays (NumPy's API over ndarray blocks) |
 //! | [`labeled`] | `blockwork-labeled` | xarray-style labeled arrays; NetCDF piles as one dataset |
 //! | [`plot`] | `blockwork-plot` | faceted PNG maps |
 //! | [`distributed`] | `blockwork-runtime` | a cluster over TCP: scheduler and worker servers, `Client`, `LocalCluster` |

@@ -1,4 +1,14 @@
 //! The `blockwork` command.
+//!
+//! - `demo` (and `demo climate`): the demos, on threads or a local cluster.
+//! - `scheduler`, `worker`: one server per process, for a cluster over
+//!   machines. `worker` runs the same code as a user's binary that calls
+//!   `blockwork::worker_main`.
+//! - `cluster`: a scheduler in this process and `worker` child processes
+//!   of this same executable, scaled from standard input (`cluster.rs`).
+//!
+//! Library crates return typed errors; here they become `anyhow` errors
+//! with the context of what was being done.
 
 mod climate;
 mod cluster;
