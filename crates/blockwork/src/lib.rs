@@ -3,7 +3,7 @@
 //!
 //! Big computations are cut into many small tasks on blocks; the tasks
 //! form a graph; a scheduler runs the graph on the threads of this machine
-//! (or, later, the workers of a cluster) keeping memory low.
+//! or the workers of a cluster, keeping memory low.
 //!
 //! ```
 //! use blockwork as bw;
@@ -28,10 +28,16 @@
 //! | [`graph`] | `blockwork-graph` | keys, tasks, values, validated graphs, cull, fuse, order, DOT |
 //! | [`local`] | `blockwork-local` | the sync and threaded schedulers, callbacks, progress bar, profilers |
 //! | [`delayed`] | `blockwork-delayed` | lazy function calls |
-//! | [`array`] | `blockwork-array` | chunked N-d arrays (NumPy's API over ndarray blocks) |
+//! | [`array`](mod@array) | `blockwork-array` | chunked N-d arrays (NumPy's API over ndarray blocks) |
 //! | [`labeled`] | `blockwork-labeled` | xarray-style labeled arrays; NetCDF piles as one dataset |
 //! | [`plot`] | `blockwork-plot` | faceted PNG maps |
 //! | [`distributed`] | `blockwork-runtime` | a cluster over TCP: scheduler and worker servers, `Client`, `LocalCluster` |
+//!
+//! Tasks reach a cluster's workers as the names of registered functions,
+//! never as code. A program whose own [`graph::NamedFn`]s must run on
+//! workers calls [`worker_main`] first thing in `main`: started as
+//! `program worker tcp://HOST:PORT`, the same binary serves as a worker
+//! and exits; started otherwise, it goes on.
 
 pub use blockwork_array as array;
 pub use blockwork_delayed as delayed;
@@ -45,10 +51,13 @@ pub use blockwork_delayed::{compute, compute_with, Delayed};
 pub use blockwork_graph::{Graph, GraphError, Key, Value};
 pub use blockwork_local::{CancelToken, ComputeError, Config, Profiler, ProgressBar, ResourceProfiler, Scheduler};
 
+mod worker;
+
+pub use worker::{worker_main, WorkerCommand, WorkerCommandError, WORKER_USAGE};
+
 /// Registers every built-in named function and codec (array kernels,
 /// block codecs): what a process needs to run tasks that arrive from a
-/// cluster. `blockwork worker` calls it; so should a user's own binary
-/// that acts as a worker, after registering its own functions.
+/// cluster. `blockwork worker` and [`worker_main`] call it.
 pub fn register_builtins() {
     blockwork_labeled::register();
 }

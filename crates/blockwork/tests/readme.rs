@@ -143,3 +143,26 @@ fn futures_on_a_local_cluster() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(client.gather(&data)?, vec![bw::Value::Int(5)]);
     Ok(())
 }
+
+#[test]
+fn a_local_cluster_scales() -> Result<(), Box<dyn std::error::Error>> {
+    use bw::array as bwa;
+    bw::register_builtins();
+    let mut cluster = bw::distributed::LocalCluster::start(2, 1)?;
+    let client = cluster.client()?;
+    cluster.scale(4)?;
+    cluster.add_worker()?;
+    cluster.stop_worker(0)?;
+    assert_eq!(cluster.workers().len(), 4);
+    let x = bwa::random::random(&[80, 80], [20, 20], 7)?;
+    let y = (&x * 2.0).sum();
+    let v = y.assemble(client.compute(y.graph()?, &y.keys())?)?;
+    assert!((v[[]] - y.compute_scalar()?).abs() < 1e-9);
+    Ok(())
+}
+
+#[test]
+fn worker_main_returns_in_a_process_not_started_as_a_worker() {
+    // This test binary's first argument is not `worker`.
+    bw::worker_main();
+}

@@ -1,6 +1,17 @@
 //! The `blockwork` command.
+//!
+//! - `demo` (and `demo climate`): the demos, on threads or a local cluster.
+//! - `scheduler`, `worker`: one server per process, for a cluster over
+//!   machines. `worker` runs the same code as a user's binary that calls
+//!   `blockwork::worker_main`.
+//! - `cluster`: a scheduler in this process and `worker` child processes
+//!   of this same executable, scaled from standard input (`cluster.rs`).
+//!
+//! Library crates return typed errors; here they become `anyhow` errors
+//! with the context of what was being done.
 
 mod climate;
+mod cluster;
 mod demo;
 mod serve;
 
@@ -23,6 +34,14 @@ enum Command {
     Scheduler(serve::SchedulerArgs),
     /// Runs a worker of a scheduler: `blockwork worker tcp://HOST:8786`.
     Worker(serve::WorkerArgs),
+    /// Runs a scheduler and worker processes on this machine:
+    /// `blockwork cluster --workers 4`.
+    ///
+    /// Prints `scheduler at tcp://ADDRESS`, then a line per worker that
+    /// joined. Lines on standard input change it while it runs: `scale N`
+    /// starts or stops workers (the newest first) until N run, `status`
+    /// lists them. Ctrl-C or SIGTERM stops the workers, then the scheduler.
+    Cluster(cluster::ClusterArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +51,6 @@ fn main() -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args),
         Command::Scheduler(args) => serve::scheduler(args),
         Command::Worker(args) => serve::worker(args),
+        Command::Cluster(args) => cluster::run(args),
     }
 }

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
-use blockwork::distributed::{serve_scheduler, serve_worker, SchedulerOptions, WorkerOptions};
+use blockwork::distributed::{serve_scheduler, SchedulerOptions};
 
 /// Options of `blockwork scheduler`.
 #[derive(clap::Args)]
@@ -31,16 +31,21 @@ pub struct WorkerArgs {
     /// The worker's name.
     #[arg(long)]
     name: Option<String>,
-    /// Memory it may use, e.g. `4GiB` (reported to the scheduler).
+    /// Memory it may use, e.g. `4GiB`: above 60% of it values spill to
+    /// the local directory, above 80% of it (the process) new tasks wait.
     #[arg(long)]
     memory_limit: Option<String>,
+    /// Where values are spilled (default: under the system's temporary
+    /// directory); the worker's files are removed when it stops.
+    #[arg(long)]
+    local_directory: Option<std::path::PathBuf>,
     /// The token the scheduler asks for.
     #[arg(long)]
     token: Option<String>,
 }
 
 /// Stops on Ctrl-C or SIGTERM.
-fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
+pub(crate) fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let s = Arc::clone(&stop);
     ctrlc::set_handler(move || s.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
@@ -52,34 +57,29 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
     blockwork::register_builtins();
     let stop = stop_flag()?;
     let options = SchedulerOptions { token: args.token, ..SchedulerOptions::default() };
-    let (served, addr) = serve_scheduler(&format!("{}:{}", args.host, args.port), options)
-        .with_context(|| format!("starting a scheduler on {}:{}", args.host, args.port))?;
+    let listen = crate::cluster::host_port(&args.host, args.port);
+    let (served, addr) =
+        serve_scheduler(&listen, options).with_context(|| format!("starting a scheduler on {listen}"))?;
     println!("scheduler at tcp://{addr}");
     served.wait_until(|| stop.load(Ordering::SeqCst));
     eprintln!("scheduler stopping");
     Ok(())
 }
 
+/// Runs the worker through the same code as a user's binary that calls
+/// `blockwork::worker_main`.
 pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
-    blockwork::register_builtins();
-    let stop = stop_flag()?;
-    let addr = args.scheduler.trim_start_matches("tcp://").to_string();
-    let nthreads = if args.nthreads == 0 {
-        std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1)
-    } else {
-        args.nthreads
-    };
-    let name = args.name.unwrap_or_else(|| format!("worker-{}", std::process::id()));
-    let mut options = WorkerOptions::new(nthreads, name.clone());
-    options.token = args.token;
-    if let Some(m) = &args.memory_limit {
-        options.memory_limit = blockwork::array::parse_bytes(m)
-            .ok_or_else(|| anyhow::anyhow!("cannot read the memory limit {m:?}; write e.g. 4GiB"))?
-            as u64;
+    let mut command = blockwork::WorkerCommand::new(&args.scheduler);
+    if args.nthreads > 0 {
+        command.nthreads = args.nthreads;
     }
-    let served = serve_worker(&addr, options).with_context(|| format!("joining the scheduler at {addr}"))?;
-    println!("worker {name} at {} ({nthreads} threads)", served.handle().address());
-    served.wait_until(|| stop.load(Ordering::SeqCst));
-    eprintln!("worker stopping");
-    Ok(())
+    if let Some(name) = args.name {
+        command.name = name;
+    }
+    if let Some(m) = &args.memory_limit {
+        command.memory_limit = blockwork::WorkerCommand::parse_memory_limit(m)?;
+    }
+    command.local_directory = args.local_directory;
+    command.token = args.token;
+    Ok(command.run()?)
 }

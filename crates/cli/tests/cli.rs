@@ -1,6 +1,6 @@
 //! The `blockwork` command as a user runs it.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -126,4 +126,152 @@ fn scheduler_and_workers_as_processes() {
     }
     let _ = Command::new("kill").args(["-INT", &sched.id().to_string()]).status();
     assert!(sched.wait().unwrap().success());
+}
+
+/// Sends each line of `from` down a channel, on a thread of its own.
+fn lines_of(from: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for `child` to exit, killing it and failing after `limit`.
+fn wait_within(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let t0 = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether process `pid` exists.
+fn alive(pid: u32) -> bool {
+    Command::new("kill").args(["-0", &pid.to_string()]).stderr(Stdio::null()).status().unwrap().success()
+}
+
+/// A child that gets SIGTERM if the test fails before it stopped it.
+struct Terminated(std::process::Child);
+
+impl Drop for Terminated {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// `blockwork cluster` starts a scheduler and worker processes, computes
+/// for a client, scales on standard input, shrugs off a bad command, and
+/// stops everything on SIGTERM.
+#[test]
+fn cluster_scales_from_stdin_and_stops_on_sigterm() {
+    use blockwork::array as bwa;
+    use std::io::Write;
+    blockwork::register_builtins();
+    let mut cluster = Terminated(
+        blockwork()
+            .args(["cluster", "--workers", "2", "--port", "0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let cluster = &mut cluster.0;
+    let mut stdin = cluster.stdin.take().unwrap();
+    let stdout = lines_of(cluster.stdout.take().unwrap());
+    let stderr = lines_of(cluster.stderr.take().unwrap());
+    let next = |what: &str| stdout.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("no {what}"));
+
+    let line = next("scheduler line");
+    let addr = line.trim_start_matches("scheduler at tcp://").to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{line}");
+    // `worker NAME at ADDRESS (N threads), pid PID`, once it joined, in
+    // any order.
+    let joined = |line: &str| -> (String, u32) {
+        let name = line.strip_prefix("worker ").and_then(|l| l.split(" at 127.0.0.1:").next());
+        let pid = line.rsplit(", pid ").next().and_then(|p| p.parse().ok());
+        match (name, pid) {
+            (Some(name), Some(pid)) => (name.to_string(), pid),
+            _ => panic!("not a worker line: {line}"),
+        }
+    };
+    let mut pids: std::collections::BTreeMap<String, u32> = (0..2).map(|_| joined(&next("worker line"))).collect();
+    assert_eq!(pids.keys().collect::<Vec<_>>(), ["worker-0", "worker-1"]);
+
+    let client = blockwork::distributed::Client::connect(&addr).unwrap();
+    let x = bwa::random::random(&[60, 60], [20, 20], 5).unwrap();
+    let y = (&x + 1.0).sum();
+    let got = y.assemble(client.compute(y.graph().unwrap(), &y.keys()).unwrap()).unwrap();
+    let want = y.compute().unwrap();
+    assert!(got.iter().zip(want.iter()).all(|(a, b)| (a - b).abs() < 1e-9));
+    drop(client);
+
+    writeln!(stdin, "scale abc\nscale 3").unwrap();
+    let (name, pid) = joined(&next("third worker"));
+    assert_eq!(name, "worker-2");
+    pids.insert(name, pid);
+    writeln!(stdin, "status").unwrap();
+    assert_eq!(next("status"), "3 workers");
+    for (name, pid) in &pids {
+        let line = next("status line");
+        assert!(line.starts_with(&format!("  {name} pid {pid} at 127.0.0.1:")), "{line}");
+    }
+
+    let killed = Command::new("kill").args(["-TERM", &cluster.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = wait_within(cluster, Duration::from_secs(15));
+    assert!(status.success(), "{status}");
+    let rest: Vec<String> = stdout.try_iter().collect();
+    for i in 0..3 {
+        assert!(rest.contains(&format!("worker worker-{i} stopped")), "{rest:?}");
+    }
+    for pid in pids.into_values() {
+        assert!(!alive(pid), "worker process {pid} outlived the cluster");
+    }
+    let errors: Vec<String> = stderr.iter().collect();
+    assert!(errors.iter().any(|l| l == "error: scale wants a number of workers, not \"abc\""), "{errors:?}");
+}
+
+/// A worker process whose scheduler goes away notices and exits.
+#[test]
+fn a_worker_exits_when_its_scheduler_goes() {
+    let mut sched =
+        blockwork().args(["scheduler", "--port", "0", "--host", "127.0.0.1"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(sched.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().trim_start_matches("scheduler at ").to_string();
+    let mut worker = blockwork()
+        .args(["worker", &addr, "--nthreads", "1", "--name", "orphan"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut joined = String::new();
+    BufReader::new(worker.stdout.take().unwrap()).read_line(&mut joined).unwrap();
+    assert!(joined.starts_with("worker orphan at "), "{joined}");
+    sched.kill().unwrap();
+    sched.wait().unwrap();
+    let status = wait_within(&mut worker, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(1));
+    let mut stderr = String::new();
+    worker.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("worker orphan: the scheduler at {} is gone", addr.trim_start_matches("tcp://"))),
+        "{stderr}"
+    );
 }

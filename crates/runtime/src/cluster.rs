@@ -1,21 +1,30 @@
 //! A whole cluster in this process: a scheduler and workers on
-//! 127.0.0.1, in a tokio runtime the cluster owns.
+//! 127.0.0.1, in a tokio runtime the cluster owns, scaled while it runs.
+//!
+//! Workers are kept oldest first. Scaling down stops the newest: a
+//! worker's stored bytes are not visible from here, and the newest has
+//! had the least time to collect results that others wait for.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::client::Client;
 use crate::error::{ClientError, RuntimeError};
-use crate::scheduler::{Scheduler, SchedulerHandle};
-use crate::worker::{Worker, WorkerHandle};
+use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
+use crate::worker::{Worker, WorkerHandle, WorkerOptions};
 
-/// A scheduler and `n` workers on ephemeral local ports. Dropping it
-/// stops them and the runtime they run on.
+/// A scheduler and workers on ephemeral local ports. Dropping it stops
+/// them and the runtime they run on.
 pub struct LocalCluster {
     // Field order: the servers stop before the runtime goes.
     workers: Vec<WorkerHandle>,
     scheduler: SchedulerHandle,
     address: SocketAddr,
+    /// What every new worker is made from (its name is a prefix).
+    template: WorkerOptions,
+    /// Workers started so far, stopped ones included: the next one's number.
+    started: usize,
+    /// `Some` until the cluster is dropped.
     rt: Option<tokio::runtime::Runtime>,
 }
 
@@ -23,20 +32,40 @@ impl LocalCluster {
     /// Starts a scheduler and `n_workers` workers of `threads_per_worker`
     /// threads each, and returns once every worker has registered.
     pub fn start(n_workers: usize, threads_per_worker: u32) -> Result<LocalCluster, RuntimeError> {
+        LocalCluster::start_with(
+            n_workers,
+            WorkerOptions::new(threads_per_worker, "worker"),
+            SchedulerOptions::default(),
+        )
+    }
+
+    /// Starts a scheduler with `scheduler`'s settings and `n_workers`
+    /// workers made from `worker`, and returns once every worker has
+    /// registered. Worker `i` (counting every worker this cluster ever
+    /// started) is named `{worker.name}-{i}`; the scheduler and the
+    /// workers listen on 127.0.0.1, whatever `worker.listen` says.
+    pub fn start_with(
+        n_workers: usize,
+        worker: WorkerOptions,
+        scheduler: SchedulerOptions,
+    ) -> Result<LocalCluster, RuntimeError> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("blockwork-cluster")
             .enable_all()
             .build()
             .map_err(|e| RuntimeError::Conn { what: "starting the cluster's runtime".into(), source: e.into() })?;
-        let (scheduler, address) = rt.block_on(Scheduler::bind("127.0.0.1:0"))?;
-        let mut workers = Vec::with_capacity(n_workers);
-        for i in 0..n_workers {
-            let mut options = crate::WorkerOptions::new(threads_per_worker, format!("worker-{i}"));
-            options.listen = "127.0.0.1:0".into();
-            workers.push(rt.block_on(Worker::start_with(&address.to_string(), options))?);
-        }
-        Ok(LocalCluster { workers, scheduler, address, rt: Some(rt) })
+        let (handle, address) = rt.block_on(Scheduler::bind_with("127.0.0.1:0", scheduler))?;
+        let mut cluster = LocalCluster {
+            workers: Vec::with_capacity(n_workers),
+            scheduler: handle,
+            address,
+            template: worker,
+            started: 0,
+            rt: Some(rt),
+        };
+        cluster.scale(n_workers)?;
+        Ok(cluster)
     }
 
     /// The scheduler's address, `127.0.0.1:port`.
@@ -49,14 +78,50 @@ impl LocalCluster {
         Client::connect(&self.address())
     }
 
-    /// Stops worker `i` (its connections close; the scheduler removes
-    /// it and reschedules its work). Its handle is dropped.
-    pub fn stop_worker(&mut self, i: usize) {
-        let w = self.workers.remove(i);
-        w.shutdown();
+    /// Starts one more worker and returns once it has registered; the
+    /// scheduler gives it work from then on (queued tasks at once).
+    pub fn add_worker(&mut self) -> Result<&WorkerHandle, RuntimeError> {
+        let mut options = self.template.clone();
+        options.name = format!("{}-{}", self.template.name, self.started);
+        options.listen = "127.0.0.1:0".into();
+        // The workers share this process: its memory is not theirs alone.
+        options.process_memory = false;
+        self.started += 1;
+        let rt = self.rt.as_ref().expect("a cluster's runtime lives until the cluster is dropped");
+        let handle = rt.block_on(Worker::start_with(&self.address.to_string(), options))?;
+        self.workers.push(handle);
+        Ok(&self.workers[self.workers.len() - 1])
     }
 
-    /// The workers still running.
+    /// Starts or stops workers until `n` run; stops the newest first.
+    /// Returns once the new workers have registered; a stopped worker
+    /// leaves as if it had been lost (see [`LocalCluster::stop_worker`]).
+    pub fn scale(&mut self, n: usize) -> Result<(), RuntimeError> {
+        while self.workers.len() < n {
+            self.add_worker()?;
+        }
+        while self.workers.len() > n {
+            if let Some(w) = self.workers.pop() {
+                w.shutdown();
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops worker `i` (in [`LocalCluster::workers`]' order, oldest
+    /// first). Its connections close and the scheduler removes it: its
+    /// running tasks are rescheduled (each counts as a worker that died
+    /// running it, against `allowed_failures`) and results only it held
+    /// are recomputed. Its handle is dropped.
+    pub fn stop_worker(&mut self, i: usize) -> Result<(), RuntimeError> {
+        if i >= self.workers.len() {
+            return Err(RuntimeError::NoSuchWorker { index: i, count: self.workers.len() });
+        }
+        self.workers.remove(i).shutdown();
+        Ok(())
+    }
+
+    /// The workers still running, oldest first.
     pub fn workers(&self) -> &[WorkerHandle] {
         &self.workers
     }

@@ -32,7 +32,8 @@ pub enum ConnError {
     Unexpected(String),
 }
 
-/// Why a scheduler, a worker or a cluster could not start.
+/// Why a scheduler, a worker or a cluster could not start, or a cluster
+/// could not change.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     /// Binding, connecting or the handshake failed.
@@ -54,6 +55,14 @@ pub enum RuntimeError {
     /// A setting is invalid.
     #[error("invalid setting: {0}")]
     Config(String),
+    /// A cluster was asked about a worker it does not have.
+    #[error("there is no worker {index}: the cluster has {count}")]
+    NoSuchWorker {
+        /// The index asked for.
+        index: usize,
+        /// How many workers the cluster has.
+        count: usize,
+    },
 }
 
 /// Why a client's computation did not produce its results.

@@ -25,7 +25,8 @@
 //!   `submit`, `map` and `scatter` return [`Future`]s, which `gather`,
 //!   `wait`, `as_completed`, `cancel` and `Future::result` work on.
 //! - [`LocalCluster`]: a scheduler and workers on local ports, in a
-//!   runtime of its own; for tests and single-machine use.
+//!   runtime of its own; for tests and single-machine use. It scales
+//!   while it runs (`scale(n)`, `add_worker`, `stop_worker`).
 //!
 //! # Invariants
 //!

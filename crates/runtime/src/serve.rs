@@ -32,6 +32,14 @@ impl<H> Served<H> {
     }
 }
 
+impl Served<WorkerHandle> {
+    /// Whether the worker still serves: false once its loop has ended (it
+    /// lost its scheduler, or was shut down).
+    pub fn is_serving(&self) -> bool {
+        self.handle.is_running()
+    }
+}
+
 fn runtime(what: &str) -> Result<tokio::runtime::Runtime, RuntimeError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

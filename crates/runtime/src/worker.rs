@@ -21,7 +21,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -97,6 +97,7 @@ pub struct WorkerHandle {
     id: WorkerId,
     address: String,
     stats: Arc<WorkerStats>,
+    running: Arc<AtomicBool>,
 }
 
 /// Counters of what a worker did, for tests and diagnostics.
@@ -123,6 +124,12 @@ impl WorkerHandle {
     /// The address of its data port, as told to the scheduler.
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// Whether its loop still runs: false once it lost its scheduler or
+    /// was shut down.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
     }
 
     /// What it did so far.
@@ -244,8 +251,13 @@ impl Worker {
             stats: stats.clone(),
             start: Instant::now(),
         };
-        tokio::spawn(shell.run(rx, stopped, options.heartbeat, options.tick));
-        Ok(WorkerHandle { stop, id, address, stats })
+        let running = Arc::new(AtomicBool::new(true));
+        let flag = Arc::clone(&running);
+        tokio::spawn(async move {
+            shell.run(rx, stopped, options.heartbeat, options.tick).await;
+            flag.store(false, Ordering::SeqCst);
+        });
+        Ok(WorkerHandle { stop, id, address, stats, running })
     }
 }
 

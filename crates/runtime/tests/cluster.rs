@@ -292,7 +292,7 @@ fn a_lost_worker_is_removed_and_the_rest_computes() {
     setup();
     let mut cluster = LocalCluster::start(2, 1).unwrap();
     let client = cluster.client().unwrap();
-    cluster.stop_worker(0);
+    cluster.stop_worker(0).unwrap();
     let (tasks, out) = fan("after-loss", 100);
     let expected = local(tasks.clone(), &out);
     let got = timed(move || client.compute(Graph::from_tasks(tasks).unwrap(), &[out]).unwrap());

@@ -1,0 +1,238 @@
+//! A process as a worker of a cluster: [`worker_main`] for a user's own
+//! binary, [`WorkerCommand`] for anything that has parsed its own
+//! arguments (the `blockwork worker` command).
+//!
+//! A worker process registers every built-in function and codec, joins
+//! the scheduler, prints `worker NAME at ADDRESS (N threads)` on standard
+//! output once it has joined, and serves until Ctrl-C or SIGTERM (exit
+//! 0) or until its scheduler goes away (exit 1).
+
+use std::ffi::OsString;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use blockwork_runtime::{serve_worker, RuntimeError, WorkerOptions};
+
+/// The arguments [`worker_main`] understands, after the program's name.
+pub const WORKER_USAGE: &str =
+    "worker tcp://HOST:PORT [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR] [--token TOKEN]";
+
+/// If this process was started as `<program> worker tcp://HOST:PORT
+/// [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR]
+/// [--token TOKEN]`,
+/// serves as a worker of that scheduler and then **exits the process**;
+/// otherwise returns at once, and the program goes on.
+///
+/// Call it first thing in `main`, after registering your own
+/// [`NamedFn`](crate::graph::NamedFn)s, so that the same binary that
+/// builds graphs runs their tasks on a cluster's workers. The built-in
+/// functions are registered here. The worker stops on Ctrl-C or SIGTERM
+/// (exit status 0) or when the scheduler goes away (status 1); bad
+/// arguments print the usage (status 2). Defaults: one thread per core,
+/// the name `worker-PID`, no memory limit, no token.
+///
+/// It installs the process's Ctrl-C handler, so nothing else may have
+/// installed one before.
+pub fn worker_main() {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if args.first().is_none_or(|a| a != "worker") {
+        return;
+    }
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("usage: {} {WORKER_USAGE}", program());
+        std::process::exit(0);
+    }
+    let command = match WorkerCommand::from_args(&args[1..]) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}\nusage: {} {WORKER_USAGE}", program());
+            std::process::exit(2);
+        }
+    };
+    match command.run() {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn program() -> String {
+    std::env::args_os().next().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|| "<program>".into())
+}
+
+/// A worker process's settings, checked: what `worker ...` arguments
+/// mean.
+#[derive(Clone, Debug)]
+pub struct WorkerCommand {
+    /// The scheduler, `host:port`.
+    pub scheduler: String,
+    /// Threads running tasks (at least one).
+    pub nthreads: u32,
+    /// The worker's name.
+    pub name: String,
+    /// Memory it may use, bytes; 0 for no limit (reported to the scheduler).
+    pub memory_limit: u64,
+    /// Where values are spilled when memory is short (default: a
+    /// directory of its own under the system's temporary directory).
+    pub local_directory: Option<std::path::PathBuf>,
+    /// The token the scheduler asks for.
+    pub token: Option<String>,
+}
+
+/// Why a worker process could not start or stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerCommandError {
+    /// The arguments are wrong; the message names the one at fault.
+    #[error("{0}")]
+    Usage(String),
+    /// The Ctrl-C / SIGTERM handler could not be installed.
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    Signal(String),
+    /// The worker could not join the scheduler.
+    #[error("joining the scheduler at {scheduler}: {source}")]
+    Join {
+        /// The scheduler's address.
+        scheduler: String,
+        /// Why.
+        source: RuntimeError,
+    },
+    /// The scheduler went away (it stopped, or the connection broke).
+    #[error("worker {name}: the scheduler at {scheduler} is gone")]
+    SchedulerGone {
+        /// The worker's name.
+        name: String,
+        /// The scheduler's address.
+        scheduler: String,
+    },
+}
+
+impl WorkerCommand {
+    /// Defaults for a worker of `scheduler` (`tcp://HOST:PORT` or
+    /// `HOST:PORT`): one thread per core, the name `worker-PID`, no
+    /// memory limit, no token.
+    pub fn new(scheduler: &str) -> WorkerCommand {
+        WorkerCommand {
+            scheduler: scheduler.trim_start_matches("tcp://").to_string(),
+            nthreads: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+            name: format!("worker-{}", std::process::id()),
+            memory_limit: 0,
+            local_directory: None,
+            token: None,
+        }
+    }
+
+    /// Reads the arguments after `worker`: the scheduler's address, then
+    /// `--nthreads N`, `--name NAME`, `--memory-limit SIZE`,
+    /// `--local-directory DIR`, `--token T`
+    /// (each also as `--flag=value`).
+    pub fn from_args(args: &[OsString]) -> Result<WorkerCommand, WorkerCommandError> {
+        let usage = |m: String| WorkerCommandError::Usage(m);
+        let mut strings = Vec::with_capacity(args.len());
+        for a in args {
+            let s = a.to_str().ok_or_else(|| usage(format!("argument {a:?} is not valid UTF-8")))?;
+            match s.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => strings.extend([flag, value]),
+                _ => strings.push(s),
+            }
+        }
+        let mut it = strings.into_iter();
+        let scheduler = match it.next() {
+            Some(s) if !s.starts_with("--") => s,
+            _ => return Err(usage("the scheduler's address (tcp://HOST:PORT) comes first".into())),
+        };
+        let mut command = WorkerCommand::new(scheduler);
+        while let Some(flag) = it.next() {
+            let value = match flag {
+                "--nthreads" | "--name" | "--memory-limit" | "--local-directory" | "--token" => {
+                    it.next().ok_or_else(|| usage(format!("{flag} needs a value")))?
+                }
+                other => return Err(usage(format!("unknown argument {other:?}"))),
+            };
+            match flag {
+                "--nthreads" => {
+                    command.nthreads = match value.parse::<u32>() {
+                        Ok(n) if n > 0 => n,
+                        _ => return Err(usage(format!("--nthreads wants a positive number, not {value:?}"))),
+                    }
+                }
+                "--name" => command.name = value.to_string(),
+                "--memory-limit" => command.memory_limit = WorkerCommand::parse_memory_limit(value)?,
+                "--local-directory" => command.local_directory = Some(value.into()),
+                _ => command.token = Some(value.to_string()),
+            }
+        }
+        Ok(command)
+    }
+
+    /// Reads a memory limit such as `4GiB` or `500MB` into bytes.
+    pub fn parse_memory_limit(s: &str) -> Result<u64, WorkerCommandError> {
+        blockwork_array::parse_bytes(s)
+            .map(|b| b as u64)
+            .ok_or_else(|| WorkerCommandError::Usage(format!("cannot read the memory limit {s:?}; write e.g. 4GiB")))
+    }
+
+    /// Registers the built-in functions, joins the scheduler, prints
+    /// `worker NAME at ADDRESS (N threads)` and serves until Ctrl-C or
+    /// SIGTERM (`Ok`) or until the scheduler goes away (an error).
+    /// Installs the process's Ctrl-C handler.
+    pub fn run(&self) -> Result<(), WorkerCommandError> {
+        crate::register_builtins();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = Arc::clone(&stop);
+        ctrlc::set_handler(move || s.store(true, Ordering::SeqCst))
+            .map_err(|e| WorkerCommandError::Signal(e.to_string()))?;
+        let mut options = WorkerOptions::new(self.nthreads, self.name.clone());
+        options.memory_limit = self.memory_limit;
+        options.local_directory = self.local_directory.clone();
+        options.token = self.token.clone();
+        let served = serve_worker(&self.scheduler, options)
+            .map_err(|source| WorkerCommandError::Join { scheduler: self.scheduler.clone(), source })?;
+        println!("worker {} at {} ({} threads)", self.name, served.handle().address(), self.nthreads);
+        while !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(100));
+            if !served.is_serving() {
+                let (name, scheduler) = (self.name.clone(), self.scheduler.clone());
+                return Err(WorkerCommandError::SchedulerGone { name, scheduler });
+            }
+        }
+        eprintln!("worker {} stopping", self.name);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<WorkerCommand, WorkerCommandError> {
+        WorkerCommand::from_args(&args.iter().map(OsString::from).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn arguments_become_settings() {
+        let c = parse(&["tcp://h:1", "--nthreads", "3", "--name=w", "--memory-limit", "2KiB", "--token", "t"]).unwrap();
+        assert_eq!(c.local_directory, None);
+        let d = parse(&["h:1", "--local-directory", "/scratch/w"]).unwrap();
+        assert_eq!(d.local_directory.as_deref(), Some(std::path::Path::new("/scratch/w")));
+        assert_eq!((c.scheduler.as_str(), c.nthreads, c.name.as_str()), ("h:1", 3, "w"));
+        assert_eq!((c.memory_limit, c.token.as_deref()), (2048, Some("t")));
+        let c = parse(&["h:2"]).unwrap();
+        assert_eq!((c.scheduler.as_str(), c.memory_limit, c.token), ("h:2", 0, None));
+        assert!(c.nthreads >= 1 && c.name.starts_with("worker-"));
+    }
+
+    #[test]
+    fn bad_arguments_are_named() {
+        let msg = |args: &[&str]| parse(args).unwrap_err().to_string();
+        assert!(msg(&[]).contains("address"));
+        assert!(msg(&["--nthreads", "2"]).contains("address"));
+        assert!(msg(&["h:1", "--nthreads", "0"]).contains("\"0\""));
+        assert!(msg(&["h:1", "--nthreads", "many"]).contains("\"many\""));
+        assert!(msg(&["h:1", "--memory-limit", "lots"]).contains("\"lots\""));
+        assert!(msg(&["h:1", "--name"]).contains("--name needs a value"));
+        assert!(msg(&["h:1", "--colour", "red"]).contains("\"--colour\""));
+    }
+}
