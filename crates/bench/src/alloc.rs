@@ -60,9 +60,30 @@ pub fn peak() -> usize {
     PEAK.load(Ordering::Relaxed)
 }
 
-/// Peak resident memory of this process (VmHWM), in MiB.
+/// Worker processes whose peak memory counts with this one's.
+static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Counts the process `pid` (a worker) in [`peak_rss_mib`].
+pub fn add_child(pid: u32) {
+    CHILDREN.lock().unwrap_or_else(|p| p.into_inner()).push(pid);
+}
+
+/// Stops counting `pid`.
+pub fn remove_child(pid: u32) {
+    CHILDREN.lock().unwrap_or_else(|p| p.into_inner()).retain(|&p| p != pid);
+}
+
+/// Peak resident memory (VmHWM) of this process and its worker
+/// processes, summed, in MiB.
 pub fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    let children = CHILDREN.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let own = vm_hwm_kb("/proc/self/status");
+    let workers: f64 = children.iter().map(|p| vm_hwm_kb(&format!("/proc/{p}/status"))).sum();
+    (own + workers) / 1024.0
+}
+
+fn vm_hwm_kb(path: &str) -> f64 {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
             s.lines()
@@ -70,5 +91,5 @@ pub fn peak_rss_mib() -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
-        .map_or(0.0, |kb| kb / 1024.0)
+        .unwrap_or(0.0)
 }

@@ -5,6 +5,7 @@ mod alloc;
 mod arrays;
 mod climate;
 mod overhead;
+mod procs;
 
 use clap::{Parser, Subcommand};
 
@@ -198,6 +199,9 @@ fn impl_name(s: blockwork::Scheduler) -> &'static str {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Started as a worker of a local cluster (see `procs`): serve, exit.
+    overhead::register();
+    blockwork::worker_main();
     match Cli::parse().workload {
         Workload::Overhead { n, pattern, mode, scheduler, workers, repeats } => {
             let target = overhead::Target::parse(&scheduler, workers)?;

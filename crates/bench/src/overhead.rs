@@ -139,6 +139,15 @@ fn build_delayed(pattern: &str, n: u32) -> anyhow::Result<(Graph, Key)> {
     Ok((d.graph()?, d.key().clone()))
 }
 
+/// Registers the workloads' functions and the built-ins: what a worker
+/// process of the bench needs.
+pub fn register() {
+    bw::register_builtins();
+    for f in [&INC, &NOOP, &COUNT, &ADD] {
+        bw::graph::register(f);
+    }
+}
+
 /// Where the graphs run.
 pub enum Target {
     /// A local scheduler (no graph optimization: every task is scheduled).
@@ -148,7 +157,7 @@ pub enum Target {
         /// The client.
         client: Box<bw::distributed::Client>,
         /// The cluster, when started here (kept alive for the run).
-        local: Option<Box<bw::distributed::LocalCluster>>,
+        local: Option<Box<crate::procs::ProcCluster>>,
         /// Threads over all workers, when known.
         threads: usize,
     },
@@ -168,13 +177,10 @@ impl Target {
         if let Some(sched) = bw::Scheduler::parse(s) {
             return Ok(Target::Local(bw::Config::with_scheduler(sched).optimize(false)));
         }
-        bw::register_builtins();
-        for f in [&INC, &NOOP, &COUNT, &ADD] {
-            bw::graph::register(f);
-        }
+        register();
         if s == "local-cluster" {
-            let cluster = bw::distributed::LocalCluster::start(workers.max(1), 1)?;
-            let client = cluster.client()?;
+            let cluster = crate::procs::ProcCluster::start(workers.max(1), 1)?;
+            let client = bw::distributed::Client::connect(cluster.address())?;
             return Ok(Target::Cluster {
                 client: Box::new(client),
                 local: Some(Box::new(cluster)),
