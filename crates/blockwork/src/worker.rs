@@ -16,7 +16,7 @@ use blockwork_runtime::{serve_worker, RuntimeError, WorkerOptions};
 
 /// The arguments [`worker_main`] understands, after the program's name.
 pub const WORKER_USAGE: &str =
-    "worker tcp://HOST:PORT [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR] [--token TOKEN]";
+    "worker tcp://HOST:PORT [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR] [--resources NAME=AMOUNT,…] [--token TOKEN]";
 
 /// If this process was started as `<program> worker tcp://HOST:PORT
 /// [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR]
@@ -78,6 +78,8 @@ pub struct WorkerCommand {
     /// Where values are spilled when memory is short (default: a
     /// directory of its own under the system's temporary directory).
     pub local_directory: Option<std::path::PathBuf>,
+    /// Abstract resources it offers (`--resources GPU=2,MEM=8e9`).
+    pub resources: Vec<(String, f64)>,
     /// The token the scheduler asks for.
     pub token: Option<String>,
 }
@@ -120,6 +122,7 @@ impl WorkerCommand {
             name: format!("worker-{}", std::process::id()),
             memory_limit: 0,
             local_directory: None,
+            resources: Vec::new(),
             token: None,
         }
     }
@@ -146,7 +149,7 @@ impl WorkerCommand {
         let mut command = WorkerCommand::new(scheduler);
         while let Some(flag) = it.next() {
             let value = match flag {
-                "--nthreads" | "--name" | "--memory-limit" | "--local-directory" | "--token" => {
+                "--nthreads" | "--name" | "--memory-limit" | "--local-directory" | "--resources" | "--token" => {
                     it.next().ok_or_else(|| usage(format!("{flag} needs a value")))?
                 }
                 other => return Err(usage(format!("unknown argument {other:?}"))),
@@ -161,6 +164,7 @@ impl WorkerCommand {
                 "--name" => command.name = value.to_string(),
                 "--memory-limit" => command.memory_limit = WorkerCommand::parse_memory_limit(value)?,
                 "--local-directory" => command.local_directory = Some(value.into()),
+                "--resources" => command.resources = WorkerCommand::parse_resources(value)?,
                 _ => command.token = Some(value.to_string()),
             }
         }
@@ -168,6 +172,26 @@ impl WorkerCommand {
     }
 
     /// Reads a memory limit such as `4GiB` or `500MB` into bytes.
+    /// Reads `NAME=AMOUNT,NAME=AMOUNT` (amounts finite and ≥ 0).
+    pub fn parse_resources(s: &str) -> Result<Vec<(String, f64)>, WorkerCommandError> {
+        s.split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| {
+                let bad = || {
+                    WorkerCommandError::Usage(format!(
+                        "--resources wants NAME=AMOUNT pairs like GPU=2,MEM=8e9, not {p:?}"
+                    ))
+                };
+                let (name, amount) = p.split_once('=').ok_or_else(bad)?;
+                match amount.trim().parse::<f64>() {
+                    Ok(a) if a.is_finite() && a >= 0.0 && !name.trim().is_empty() => Ok((name.trim().to_string(), a)),
+                    _ => Err(bad()),
+                }
+            })
+            .collect()
+    }
+
+    /// Reads a memory limit like `4GiB`.
     pub fn parse_memory_limit(s: &str) -> Result<u64, WorkerCommandError> {
         blockwork_array::parse_bytes(s)
             .map(|b| b as u64)
@@ -187,6 +211,7 @@ impl WorkerCommand {
         let mut options = WorkerOptions::new(self.nthreads, self.name.clone());
         options.memory_limit = self.memory_limit;
         options.local_directory = self.local_directory.clone();
+        options.resources = self.resources.clone();
         options.token = self.token.clone();
         let served = serve_worker(&self.scheduler, options)
             .map_err(|source| WorkerCommandError::Join { scheduler: self.scheduler.clone(), source })?;
@@ -215,6 +240,10 @@ mod tests {
     fn arguments_become_settings() {
         let c = parse(&["tcp://h:1", "--nthreads", "3", "--name=w", "--memory-limit", "2KiB", "--token", "t"]).unwrap();
         assert_eq!(c.local_directory, None);
+        let r = parse(&["h:1", "--resources", "GPU=2,MEM=8e9"]).unwrap();
+        assert_eq!(r.resources, vec![("GPU".to_string(), 2.0), ("MEM".to_string(), 8e9)]);
+        assert!(parse(&["h:1", "--resources", "GPU"]).is_err());
+        assert!(parse(&["h:1", "--resources", "GPU=-1"]).is_err());
         let d = parse(&["h:1", "--local-directory", "/scratch/w"]).unwrap();
         assert_eq!(d.local_directory.as_deref(), Some(std::path::Path::new("/scratch/w")));
         assert_eq!((c.scheduler.as_str(), c.nthreads, c.name.as_str()), ("h:1", 3, "w"));

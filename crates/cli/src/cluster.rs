@@ -58,6 +58,9 @@ pub struct ClusterArgs {
     /// temporary directory).
     #[arg(long)]
     local_directory: Option<String>,
+    /// Abstract resources each worker offers, e.g. `GPU=1`.
+    #[arg(long)]
+    resources: Option<String>,
     /// A token every client and worker must present.
     #[arg(long)]
     token: Option<String>,
@@ -165,6 +168,10 @@ impl Workers {
         }
         if let Some(d) = &args.local_directory {
             worker_args.extend(["--local-directory".into(), d.clone()]);
+        }
+        if let Some(r) = &args.resources {
+            blockwork::WorkerCommand::parse_resources(r)?;
+            worker_args.extend(["--resources".into(), r.clone()]);
         }
         if let Some(t) = &args.token {
             worker_args.extend(["--token".into(), t.clone()]);

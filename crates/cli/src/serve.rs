@@ -39,6 +39,10 @@ pub struct WorkerArgs {
     /// directory); the worker's files are removed when it stops.
     #[arg(long)]
     local_directory: Option<std::path::PathBuf>,
+    /// Abstract resources it offers, e.g. `GPU=2,MEM=8e9`: tasks asking for
+    /// some run only where they are free.
+    #[arg(long)]
+    resources: Option<String>,
     /// The token the scheduler asks for.
     #[arg(long)]
     token: Option<String>,
@@ -80,6 +84,9 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
         command.memory_limit = blockwork::WorkerCommand::parse_memory_limit(m)?;
     }
     command.local_directory = args.local_directory;
+    if let Some(r) = &args.resources {
+        command.resources = blockwork::WorkerCommand::parse_resources(r)?;
+    }
     command.token = args.token;
     Ok(command.run()?)
 }

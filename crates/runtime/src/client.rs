@@ -44,6 +44,37 @@ pub(crate) struct Inner {
     rt: Option<tokio::runtime::Runtime>,
 }
 
+/// Settings of the tasks of a submission (Dask's `retries=` and
+/// `resources=`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TaskOptions {
+    /// Times a failing task is run again before its error counts.
+    pub retries: u32,
+    /// Abstract resources each task holds while it runs, e.g.
+    /// `[("GPU", 1.0)]`: it runs only on workers offering them, as many at
+    /// once as the amounts allow.
+    pub resources: Vec<(String, f64)>,
+}
+
+impl TaskOptions {
+    /// With `n` retries.
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    /// Also needing `amount` of `resource`.
+    pub fn resource(mut self, resource: &str, amount: f64) -> Self {
+        self.resources.push((resource.to_string(), amount));
+        self
+    }
+
+    fn apply(&self, spec: &mut TaskSpec) {
+        spec.retries = self.retries;
+        spec.resources = self.resources.iter().map(|(n, a)| (n.as_str().into(), *a)).collect();
+    }
+}
+
 /// How many times a gather asks again for results reported in memory but
 /// not found, before calling them lost.
 const GATHER_ATTEMPTS: u32 = 5;
@@ -105,6 +136,11 @@ impl Client {
     /// results stay in the cluster while their futures live; a later graph
     /// containing these keys reuses them instead of computing them again.
     pub fn persist(&self, graph: Graph, outputs: &[Key]) -> Result<Vec<Future>, ClientError> {
+        self.persist_with(graph, outputs, &TaskOptions::default())
+    }
+
+    /// [`Client::persist`] with retries or resources for every task.
+    pub fn persist_with(&self, graph: Graph, outputs: &[Key], opts: &TaskOptions) -> Result<Vec<Future>, ClientError> {
         let held = self.inner.tracker.held();
         let graph = prune_held(graph, outputs, &held)?;
         // Cheap tasks (generated blocks, aliases) are inlined into their
@@ -125,7 +161,9 @@ impl Client {
                 continue;
             }
             let task = graph.task(t).clone().map_refs(|d| graph.key(d).clone());
-            tasks.push(task_spec(key, &task, priority[t.idx()])?);
+            let mut spec = task_spec(key, &task, priority[t.idx()])?;
+            opts.apply(&mut spec);
+            tasks.push(spec);
         }
         // Held inputs stay wanted until the scheduler has this update,
         // even if their futures are dropped meanwhile.
@@ -139,14 +177,25 @@ impl Client {
     /// keys of futures (`Arg::from(&future)`). The key is the function's
     /// name and a hash of its arguments, so equal calls are computed once.
     pub fn submit(&self, f: &'static NamedFn, args: Vec<Arg<Key>>) -> Result<Future, ClientError> {
+        self.submit_with(f, args, &TaskOptions::default())
+    }
+
+    /// [`Client::submit`] with retries or resources.
+    pub fn submit_with(
+        &self,
+        f: &'static NamedFn,
+        args: Vec<Arg<Key>>,
+        opts: &TaskOptions,
+    ) -> Result<Future, ClientError> {
         let task = Task::new(Op::named(f, Value::Unit), args);
         let key = call_key(f, &task)?;
-        self.submit_task(key, task)
+        self.submit_task(key, task, opts)
     }
 
     /// Runs one task under a key of the caller's choosing.
-    pub fn submit_task(&self, key: Key, task: Task<Key>) -> Result<Future, ClientError> {
-        let spec = task_spec(&key, &task, 0)?;
+    pub fn submit_task(&self, key: Key, task: Task<Key>, opts: &TaskOptions) -> Result<Future, ClientError> {
+        let mut spec = task_spec(&key, &task, 0)?;
+        opts.apply(&mut spec);
         Ok(self.update(vec![spec], std::slice::from_ref(&key)).remove(0))
     }
 
@@ -156,12 +205,24 @@ impl Client {
         f: &'static NamedFn,
         items: impl IntoIterator<Item = Arg<Key>>,
     ) -> Result<Vec<Future>, ClientError> {
+        self.map_with(f, items, &TaskOptions::default())
+    }
+
+    /// [`Client::map`] with retries or resources.
+    pub fn map_with(
+        &self,
+        f: &'static NamedFn,
+        items: impl IntoIterator<Item = Arg<Key>>,
+        opts: &TaskOptions,
+    ) -> Result<Vec<Future>, ClientError> {
         let mut specs: Vec<TaskSpec> = Vec::new();
         let mut keys = Vec::new();
         for (i, item) in items.into_iter().enumerate() {
             let task = Task::new(Op::named(f, Value::Unit), vec![item]);
             let key = call_key(f, &task)?;
-            specs.push(task_spec(&key, &task, i as u32)?);
+            let mut spec = task_spec(&key, &task, i as u32)?;
+            opts.apply(&mut spec);
+            specs.push(spec);
             keys.push(key);
         }
         Ok(self.update(specs, &keys))

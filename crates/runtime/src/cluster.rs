@@ -81,8 +81,13 @@ impl LocalCluster {
     /// Starts one more worker and returns once it has registered; the
     /// scheduler gives it work from then on (queued tasks at once).
     pub fn add_worker(&mut self) -> Result<&WorkerHandle, RuntimeError> {
-        let mut options = self.template.clone();
-        options.name = format!("{}-{}", self.template.name, self.started);
+        self.add_worker_with(self.template.clone())
+    }
+
+    /// Starts one more worker made from `options` (a worker unlike the
+    /// others: more threads, resources); named `{options.name}-{i}`.
+    pub fn add_worker_with(&mut self, mut options: WorkerOptions) -> Result<&WorkerHandle, RuntimeError> {
+        options.name = format!("{}-{}", options.name, self.started);
         options.listen = "127.0.0.1:0".into();
         // The workers share this process: its memory is not theirs alone.
         options.process_memory = false;

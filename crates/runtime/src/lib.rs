@@ -57,7 +57,7 @@ mod store;
 mod tracker;
 mod worker;
 
-pub use crate::client::Client;
+pub use crate::client::{Client, TaskOptions};
 pub use crate::cluster::LocalCluster;
 pub use crate::error::{ClientError, ConnError, RuntimeError};
 pub use crate::future::{AsCompleted, Future};

@@ -64,6 +64,9 @@ pub struct WorkerOptions {
     pub local_directory: Option<std::path::PathBuf>,
     /// A token to present to the scheduler.
     pub token: Option<String>,
+    /// Abstract resources it offers, e.g. `[("GPU", 2.0)]`: a task asking
+    /// for some runs only where they are free.
+    pub resources: Vec<(String, f64)>,
     /// How often it heartbeats.
     pub heartbeat: Duration,
     /// How often the state machine's clock ticks (busy peers' backoff).
@@ -82,6 +85,7 @@ impl WorkerOptions {
             process_memory: true,
             local_directory: None,
             token: None,
+            resources: Vec::new(),
             heartbeat: Duration::from_secs(1),
             tick: Duration::from_millis(50),
         }
@@ -175,7 +179,7 @@ impl Worker {
             address: address.as_str().into(),
             nthreads: options.nthreads,
             memory_limit: options.memory_limit,
-            resources: Vec::new(),
+            resources: options.resources.iter().map(|(n, a)| (n.as_str().into(), *a)).collect(),
         };
         let registering = err(format!("registering with the scheduler at {scheduler}"));
         conn::send(&mut write, &WorkerToScheduler::Register(spec)).await.map_err(&registering)?;

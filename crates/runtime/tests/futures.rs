@@ -118,7 +118,7 @@ fn errors_name_their_key_and_spread_to_dependents() {
         assert!(matches!(bad.error(), Some(ClientError::Task { .. })));
         // A closure cannot be submitted, and says so with its key.
         let task = Task::new(Op::local("mine", |_| Ok(Value::Unit)), vec![]);
-        let err = client.submit_task(Key::new("closure-1"), task).unwrap_err();
+        let err = client.submit_task(Key::new("closure-1"), task, &Default::default()).unwrap_err();
         assert!(err.to_string().contains("closure-1"), "{err}");
     });
 }
@@ -188,5 +188,45 @@ fn futures_of_another_client_are_refused() {
         let f = c1.submit(&INC, vec![lit(1i64)]).unwrap();
         assert!(matches!(c2.gather(std::slice::from_ref(&f)), Err(ClientError::OtherClient(_))));
         assert_eq!(int(&c1.gather(&[f]).unwrap()[0]), 2);
+    });
+}
+
+/// Fails the first two times it runs, then returns 1.
+static FLAKY_RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+fn flaky(_: &Value, _: Vec<Value>) -> TaskResult {
+    match FLAKY_RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+        0 | 1 => Err(TaskError::new("not yet")),
+        _ => Ok(Value::Int(1)),
+    }
+}
+static FLAKY: NamedFn = NamedFn::new("futures.flaky", flaky);
+
+#[test]
+fn retries_and_resources() {
+    setup();
+    blockwork_graph::register(&FLAKY);
+    timed(|| {
+        let mut gpu = blockwork_runtime::WorkerOptions::new(1, "gpu");
+        gpu.resources = vec![("GPU".into(), 1.0)];
+        let mut cluster =
+            LocalCluster::start_with(1, blockwork_runtime::WorkerOptions::new(1, "cpu"), Default::default()).unwrap();
+        let client = cluster.client().unwrap();
+        let opts = blockwork_runtime::TaskOptions::default().resource("GPU", 1.0);
+        // No worker offers a GPU yet: the tasks wait for one.
+        let fs = client.map_with(&INC, (0..20i64).map(lit), &opts).unwrap();
+        assert!(client.wait(&fs, Some(Duration::from_millis(300))).unwrap().0.is_empty());
+        let joined = LocalCluster::add_worker_with(&mut cluster, gpu)
+            .unwrap()
+            .stats()
+            .tasks_run
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(joined, 0);
+        assert_eq!(client.gather(&fs).unwrap().len(), 20);
+        let ran: Vec<u64> =
+            cluster.workers().iter().map(|w| w.stats().tasks_run.load(std::sync::atomic::Ordering::Relaxed)).collect();
+        assert_eq!(ran, vec![0, 20], "only the GPU worker ran them");
+        // Two failures, two retries: the third run's value.
+        let f = client.submit_with(&FLAKY, vec![], &blockwork_runtime::TaskOptions::default().retries(2)).unwrap();
+        assert_eq!(f.result().unwrap(), Value::Int(1));
     });
 }
