@@ -16,7 +16,8 @@ use blockwork_runtime::{serve_worker, RuntimeError, WorkerOptions};
 
 /// The arguments [`worker_main`] understands, after the program's name.
 pub const WORKER_USAGE: &str =
-    "worker tcp://HOST:PORT [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR] [--resources NAME=AMOUNT,…] [--token TOKEN]";
+    "worker tcp://HOST:PORT [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR] [--resources NAME=AMOUNT,…] [--token TOKEN] \
+[--tls-ca-file CA.pem --tls-cert CERT.pem --tls-key KEY.pem]";
 
 /// If this process was started as `<program> worker tcp://HOST:PORT
 /// [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR]
@@ -82,6 +83,8 @@ pub struct WorkerCommand {
     pub resources: Vec<(String, f64)>,
     /// The token the scheduler asks for.
     pub token: Option<String>,
+    /// TLS files, when the cluster uses TLS.
+    pub tls: Option<blockwork_runtime::TlsFiles>,
 }
 
 /// Why a worker process could not start or stopped early.
@@ -124,6 +127,7 @@ impl WorkerCommand {
             local_directory: None,
             resources: Vec::new(),
             token: None,
+            tls: None,
         }
     }
 
@@ -147,9 +151,11 @@ impl WorkerCommand {
             _ => return Err(usage("the scheduler's address (tcp://HOST:PORT) comes first".into())),
         };
         let mut command = WorkerCommand::new(scheduler);
+        let mut tls: [Option<std::path::PathBuf>; 3] = [None, None, None];
         while let Some(flag) = it.next() {
             let value = match flag {
-                "--nthreads" | "--name" | "--memory-limit" | "--local-directory" | "--resources" | "--token" => {
+                "--nthreads" | "--name" | "--memory-limit" | "--local-directory" | "--resources" | "--token"
+                | "--tls-ca-file" | "--tls-cert" | "--tls-key" => {
                     it.next().ok_or_else(|| usage(format!("{flag} needs a value")))?
                 }
                 other => return Err(usage(format!("unknown argument {other:?}"))),
@@ -165,9 +171,17 @@ impl WorkerCommand {
                 "--memory-limit" => command.memory_limit = WorkerCommand::parse_memory_limit(value)?,
                 "--local-directory" => command.local_directory = Some(value.into()),
                 "--resources" => command.resources = WorkerCommand::parse_resources(value)?,
+                "--tls-ca-file" => tls[0] = Some(value.into()),
+                "--tls-cert" => tls[1] = Some(value.into()),
+                "--tls-key" => tls[2] = Some(value.into()),
                 _ => command.token = Some(value.to_string()),
             }
         }
+        command.tls = match tls {
+            [Some(ca), Some(cert), Some(key)] => Some(blockwork_runtime::TlsFiles { ca, cert, key }),
+            [None, None, None] => None,
+            _ => return Err(usage("--tls-ca-file, --tls-cert and --tls-key go together".into())),
+        };
         Ok(command)
     }
 
@@ -212,6 +226,7 @@ impl WorkerCommand {
         options.memory_limit = self.memory_limit;
         options.local_directory = self.local_directory.clone();
         options.resources = self.resources.clone();
+        options.tls = self.tls.clone();
         options.token = self.token.clone();
         let served = serve_worker(&self.scheduler, options)
             .map_err(|source| WorkerCommandError::Join { scheduler: self.scheduler.clone(), source })?;
@@ -244,6 +259,9 @@ mod tests {
         assert_eq!(r.resources, vec![("GPU".to_string(), 2.0), ("MEM".to_string(), 8e9)]);
         assert!(parse(&["h:1", "--resources", "GPU"]).is_err());
         assert!(parse(&["h:1", "--resources", "GPU=-1"]).is_err());
+        let t = parse(&["h:1", "--tls-ca-file", "ca.pem", "--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+        assert_eq!(t.tls.map(|f| f.key), Some(std::path::PathBuf::from("k.pem")));
+        assert!(parse(&["h:1", "--tls-cert", "c.pem"]).is_err(), "the three go together");
         let d = parse(&["h:1", "--local-directory", "/scratch/w"]).unwrap();
         assert_eq!(d.local_directory.as_deref(), Some(std::path::Path::new("/scratch/w")));
         assert_eq!((c.scheduler.as_str(), c.nthreads, c.name.as_str()), ("h:1", 3, "w"));

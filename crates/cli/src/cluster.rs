@@ -64,6 +64,8 @@ pub struct ClusterArgs {
     /// A token every client and worker must present.
     #[arg(long)]
     token: Option<String>,
+    #[command(flatten)]
+    tls: crate::serve::TlsArgs,
 }
 
 pub fn run(args: ClusterArgs) -> anyhow::Result<()> {
@@ -74,7 +76,7 @@ pub fn run(args: ClusterArgs) -> anyhow::Result<()> {
     }
     let stop = crate::serve::stop_flag()?;
     let listen = host_port(&args.host, args.port);
-    let options = SchedulerOptions { token: args.token.clone(), ..SchedulerOptions::default() };
+    let options = SchedulerOptions { token: args.token.clone(), tls: args.tls.files(), ..SchedulerOptions::default() };
     let (served, addr) =
         serve_scheduler(&listen, options).with_context(|| format!("starting a scheduler on {listen}"))?;
     say(format_args!("scheduler at tcp://{addr}"));
@@ -173,6 +175,7 @@ impl Workers {
             blockwork::WorkerCommand::parse_resources(r)?;
             worker_args.extend(["--resources".into(), r.clone()]);
         }
+        worker_args.extend(args.tls.to_args());
         if let Some(t) = &args.token {
             worker_args.extend(["--token".into(), t.clone()]);
         }

@@ -6,6 +6,45 @@ use std::sync::Arc;
 use anyhow::Context;
 use blockwork::distributed::{serve_scheduler, SchedulerOptions};
 
+/// TLS on every connection (all three, or none).
+#[derive(clap::Args, Clone, Default)]
+pub struct TlsArgs {
+    /// The certificate authority (PEM) every peer's certificate must be signed by.
+    #[arg(long, requires_all = ["tls_cert", "tls_key"])]
+    pub tls_ca_file: Option<std::path::PathBuf>,
+    /// This side's certificate (PEM).
+    #[arg(long, requires_all = ["tls_ca_file", "tls_key"])]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// This side's private key (PEM).
+    #[arg(long, requires_all = ["tls_ca_file", "tls_cert"])]
+    pub tls_key: Option<std::path::PathBuf>,
+}
+
+impl TlsArgs {
+    /// The files, when TLS is on.
+    pub fn files(&self) -> Option<blockwork::distributed::TlsFiles> {
+        match (&self.tls_ca_file, &self.tls_cert, &self.tls_key) {
+            (Some(ca), Some(cert), Some(key)) => {
+                Some(blockwork::distributed::TlsFiles { ca: ca.clone(), cert: cert.clone(), key: key.clone() })
+            }
+            _ => None,
+        }
+    }
+
+    /// The same flags, for a worker's command line.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        for (flag, path) in
+            [("--tls-ca-file", &self.tls_ca_file), ("--tls-cert", &self.tls_cert), ("--tls-key", &self.tls_key)]
+        {
+            if let Some(p) = path {
+                v.extend([flag.to_string(), p.display().to_string()]);
+            }
+        }
+        v
+    }
+}
+
 /// Options of `blockwork scheduler`.
 #[derive(clap::Args)]
 pub struct SchedulerArgs {
@@ -18,6 +57,8 @@ pub struct SchedulerArgs {
     /// A token every client and worker must present.
     #[arg(long)]
     token: Option<String>,
+    #[command(flatten)]
+    tls: TlsArgs,
 }
 
 /// Options of `blockwork worker`.
@@ -46,6 +87,8 @@ pub struct WorkerArgs {
     /// The token the scheduler asks for.
     #[arg(long)]
     token: Option<String>,
+    #[command(flatten)]
+    tls: TlsArgs,
 }
 
 /// Stops on Ctrl-C or SIGTERM.
@@ -60,7 +103,7 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
     // The scheduler relays gathered values to clients, so it decodes them.
     blockwork::register_builtins();
     let stop = stop_flag()?;
-    let options = SchedulerOptions { token: args.token, ..SchedulerOptions::default() };
+    let options = SchedulerOptions { token: args.token, tls: args.tls.files(), ..SchedulerOptions::default() };
     let listen = crate::cluster::host_port(&args.host, args.port);
     let (served, addr) =
         serve_scheduler(&listen, options).with_context(|| format!("starting a scheduler on {listen}"))?;
@@ -84,6 +127,7 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
         command.memory_limit = blockwork::WorkerCommand::parse_memory_limit(m)?;
     }
     command.local_directory = args.local_directory;
+    command.tls = args.tls.files();
     if let Some(r) = &args.resources {
         command.resources = blockwork::WorkerCommand::parse_resources(r)?;
     }

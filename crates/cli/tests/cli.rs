@@ -229,3 +229,41 @@ fn a_worker_exits_when_its_scheduler_goes() {
         "{stderr}"
     );
 }
+
+/// `blockwork cluster` with TLS and a token: its worker processes join
+/// over TLS, a client with the cluster's certificate and token computes,
+/// one without is refused.
+#[test]
+fn a_cluster_with_tls_and_a_token() {
+    use blockwork::array as bwa;
+    use blockwork::distributed::{Client, Security, TlsFiles};
+    blockwork::register_builtins();
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/fixtures/tls");
+    let files = TlsFiles { ca: dir.join("ca.pem"), cert: dir.join("node.pem"), key: dir.join("node.key") };
+    let mut cluster = Terminated(
+        blockwork()
+            .args(["cluster", "--workers", "2", "--port", "0", "--token", "t0ken"])
+            .arg("--tls-ca-file")
+            .arg(&files.ca)
+            .arg("--tls-cert")
+            .arg(&files.cert)
+            .arg("--tls-key")
+            .arg(&files.key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = lines_of(cluster.0.stdout.take().unwrap());
+    let next = || stdout.recv_timeout(Duration::from_secs(60)).expect("a line");
+    let addr = next().trim_start_matches("scheduler at tcp://").to_string();
+    for _ in 0..2 {
+        assert!(next().starts_with("worker "), "both workers join over TLS");
+    }
+    let client = Client::connect_with(&addr, "me", &Security::tls(&files, Some("t0ken".into())).unwrap()).unwrap();
+    let x = bwa::random::random(&[60, 60], [20, 20], 3).unwrap();
+    let y = (&x * 3.0).sum();
+    let got = y.assemble(client.compute(y.graph().unwrap(), &y.keys()).unwrap()).unwrap();
+    assert!((got[[]] - y.compute().unwrap()[[]]).abs() < 1e-9);
+    assert!(Client::connect(&addr).is_err(), "a client without TLS is refused");
+}

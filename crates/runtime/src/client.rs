@@ -27,6 +27,7 @@ use rustc_hash::FxHashSet;
 use crate::conn::{self, post, spawn_writer, Outbox};
 use crate::error::{ClientError, ConnError};
 use crate::future::Future;
+use crate::tls::Security;
 use crate::tracker::{Reply, Tracker};
 
 /// A connection to a scheduler. Cheap to clone; the connection closes
@@ -82,11 +83,12 @@ const GATHER_ATTEMPTS: u32 = 5;
 impl Client {
     /// Connects to the scheduler at `addr` (`host:port`).
     pub fn connect(addr: &str) -> Result<Client, ClientError> {
-        Client::connect_with(addr, "client", None)
+        Client::connect_with(addr, "client", &Security::default())
     }
 
-    /// Connects with a name and a token.
-    pub fn connect_with(addr: &str, name: &str, token: Option<String>) -> Result<Client, ClientError> {
+    /// Connects with a name, and the cluster's token and TLS files
+    /// ([`Security::token`], [`Security::tls`]).
+    pub fn connect_with(addr: &str, name: &str, security: &Security) -> Result<Client, ClientError> {
         let addr = addr.trim_start_matches("tcp://");
         let conn_err = |source: ConnError| ClientError::Conn { addr: addr.to_string(), source };
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -96,7 +98,7 @@ impl Client {
             .build()
             .map_err(|e| conn_err(e.into()))?;
         let (mut reader, write, _, _) =
-            rt.block_on(conn::connect(addr, Role::Client, name, token)).map_err(conn_err)?;
+            rt.block_on(conn::connect(addr, Role::Client, name, security)).map_err(conn_err)?;
         let tracker = Arc::new(Tracker::default());
         let (out, writer) = rt.block_on(async { spawn_writer(write, format!("the scheduler at {addr}")) });
         let t = Arc::clone(&tracker);

@@ -1,5 +1,6 @@
-//! Frames over a TCP stream: reading into a [`FrameDecoder`], writing
-//! the chunks of an [`EncodedFrame`], and the handshake from both sides.
+//! Frames over a TCP stream (TLS on it, if the cluster uses TLS): reading
+//! into a [`FrameDecoder`], writing the chunks of an [`EncodedFrame`], and
+//! the handshake from both sides.
 //!
 //! A connection is split in two: the read half stays with the task that
 //! decodes and routes; the write half goes to a writer task fed by a
@@ -9,22 +10,70 @@
 use blockwork_protocol::{
     read_answer, Acceptor, EncodedFrame, Frame, FrameDecoder, Handshake, Hello, Limits, Message, Role, Welcome,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use crate::error::ConnError;
+use crate::tls::{Security, Tls};
+
+/// The read half of a connection, TLS or not.
+pub(crate) type ReadHalf = Box<dyn AsyncRead + Unpin + Send>;
+/// The write half of a connection, TLS or not.
+pub(crate) type WriteHalf = Box<dyn AsyncWrite + Unpin + Send>;
+
+/// Splits an accepted stream, after the TLS handshake if `security` asks.
+pub(crate) async fn server_halves(
+    stream: TcpStream,
+    security: &Security,
+) -> Result<(ReadHalf, WriteHalf, std::net::SocketAddr), ConnError> {
+    stream.set_nodelay(true)?;
+    let peer = stream.peer_addr()?;
+    match &security.tls {
+        None => {
+            let (r, w) = stream.into_split();
+            Ok((Box::new(r), Box::new(w), peer))
+        }
+        Some(tls) => {
+            let s = tls.acceptor.accept(stream).await.map_err(|e| ConnError::Tls(e.to_string()))?;
+            let (r, w) = tokio::io::split(s);
+            Ok((Box::new(r), Box::new(w), peer))
+        }
+    }
+}
+
+/// Connects to `addr` and splits the stream, after the TLS handshake if
+/// `security` asks.
+async fn client_halves(addr: &str, security: &Security) -> Result<(ReadHalf, WriteHalf, TcpStreamInfo), ConnError> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let info = TcpStreamInfo { local: stream.local_addr()? };
+    match &security.tls {
+        None => {
+            let (r, w) = stream.into_split();
+            Ok((Box::new(r), Box::new(w), info))
+        }
+        Some(tls) => {
+            let s = tls
+                .connector
+                .connect(Tls::server_name(addr), stream)
+                .await
+                .map_err(|e| ConnError::Tls(e.to_string()))?;
+            let (r, w) = tokio::io::split(s);
+            Ok((Box::new(r), Box::new(w), info))
+        }
+    }
+}
 
 /// The read side of a connection: bytes in, frames out.
 pub(crate) struct FrameReader {
-    read: OwnedReadHalf,
+    read: ReadHalf,
     decoder: FrameDecoder,
     buf: Vec<u8>,
 }
 
 impl FrameReader {
-    pub(crate) fn new(read: OwnedReadHalf) -> Self {
+    pub(crate) fn new(read: ReadHalf) -> Self {
         FrameReader { read, decoder: FrameDecoder::new(Limits::default()), buf: vec![0; 64 * 1024] }
     }
 
@@ -34,7 +83,12 @@ impl FrameReader {
             if let Some(f) = self.decoder.next_frame() {
                 return Ok(Some(f));
             }
-            let n = self.read.read(&mut self.buf).await?;
+            let n = match self.read.read(&mut self.buf).await {
+                Ok(n) => n,
+                // A TLS peer that closed without saying so: an end all the same.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
+                Err(e) => return Err(e.into()),
+            };
             if n == 0 {
                 return if self.decoder.is_mid_frame() { Err(ConnError::ClosedMidFrame) } else { Ok(None) };
             }
@@ -74,7 +128,7 @@ pub(crate) type Outbox = mpsc::UnboundedSender<EncodedFrame>;
 /// Spawns the writer task of a connection: it writes every frame sent on
 /// the returned channel, batching what is queued before flushing, and
 /// ends (closing the write side) when the channel closes or a write fails.
-pub(crate) fn spawn_writer(write: OwnedWriteHalf, peer: String) -> (Outbox, tokio::task::JoinHandle<()>) {
+pub(crate) fn spawn_writer(write: WriteHalf, peer: String) -> (Outbox, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<EncodedFrame>();
     let task = tokio::spawn(async move {
         let mut w = BufWriter::with_capacity(64 * 1024, write);
@@ -109,21 +163,26 @@ pub(crate) fn post(out: &Outbox, msg: &impl Message, what: &str) {
     }
 }
 
-/// Connects to `addr` as `role`: sends the hello and reads the answer.
+/// Connects to `addr` as `role` with `security` (TLS, token): sends the
+/// hello and reads the answer.
 pub(crate) async fn connect(
     addr: &str,
     role: Role,
     name: &str,
-    token: Option<String>,
-) -> Result<(FrameReader, OwnedWriteHalf, Welcome, TcpStreamInfo), ConnError> {
-    let stream = TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
-    let info = TcpStreamInfo { local: stream.local_addr()? };
-    let (read, mut write) = stream.into_split();
+    security: &Security,
+) -> Result<(FrameReader, WriteHalf, Welcome, TcpStreamInfo), ConnError> {
+    let (read, mut write, info) = client_halves(addr, security).await?;
     let mut reader = FrameReader::new(read);
-    let hello = Handshake::Hello(Hello::new(role, name, token));
+    let hello = Handshake::Hello(Hello::new(role, name, security.token.clone()));
     write_frame(&mut write, &blockwork_protocol::encode_frame(hello.to_frame())?).await?;
-    let frame = reader.expect("the handshake answer").await?;
+    write.flush().await?;
+    let frame = reader.expect("the handshake answer").await.map_err(|e| match e {
+        // The server refused this side's certificate after the handshake.
+        ConnError::Io(io) if security.tls.is_some() && io.kind() == std::io::ErrorKind::InvalidData => {
+            ConnError::Tls(io.to_string())
+        }
+        e => e,
+    })?;
     match read_answer(frame)? {
         Ok(welcome) => Ok((reader, write, welcome, info)),
         Err(refused) => Err(ConnError::Refused(refused.reason)),
@@ -140,7 +199,7 @@ pub(crate) struct TcpStreamInfo {
 /// returns the peer's hello if it was welcomed.
 pub(crate) async fn accept(
     reader: &mut FrameReader,
-    write: &mut OwnedWriteHalf,
+    write: &mut WriteHalf,
     acceptor: &Acceptor,
 ) -> Result<Hello, ConnError> {
     let frame = reader.expect("the hello").await?;

@@ -15,6 +15,10 @@ pub enum ConnError {
     /// A message could not be encoded.
     #[error("cannot encode: {0}")]
     Encode(#[from] EncodeError),
+    /// The TLS handshake failed (a certificate of another authority, or
+    /// none).
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The handshake was refused (by either side).
     #[error("refused: {0}")]
     Refused(String),

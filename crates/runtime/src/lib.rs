@@ -54,6 +54,7 @@ mod memory;
 mod scheduler;
 mod serve;
 mod store;
+mod tls;
 mod tracker;
 mod worker;
 
@@ -64,6 +65,7 @@ pub use crate::future::{AsCompleted, Future};
 pub use crate::memory::MemoryThresholds;
 pub use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
 pub use crate::serve::{serve_scheduler, serve_worker, Served};
+pub use crate::tls::{Security, TlsFiles};
 pub use crate::tracker::Status;
 pub use crate::worker::{Worker, WorkerHandle, WorkerOptions, WorkerStats};
 

@@ -28,11 +28,12 @@ use blockwork_protocol::{
 use blockwork_scheduler::{reactor, ClientId, Comm, Core, Recorder, Sent, ToClient, ToWorker, WorkerId, WorkerSpec};
 use blockwork_worker::ToScheduler;
 use rustc_hash::FxHashMap;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::conn::{self, post, spawn_writer, FrameReader, Outbox};
 use crate::error::{ConnError, RuntimeError};
+use crate::tls::{Security, TlsFiles};
 
 /// How a scheduler server runs.
 #[derive(Clone, Debug)]
@@ -41,8 +42,12 @@ pub struct SchedulerOptions {
     pub config: blockwork_scheduler::Config,
     /// Its name in handshakes.
     pub name: String,
-    /// A token every client and worker must present.
+    /// A token every client and worker must present (and that the
+    /// scheduler presents to workers' data ports).
     pub token: Option<String>,
+    /// TLS for every connection (mutual: peers need a certificate of the
+    /// same authority).
+    pub tls: Option<TlsFiles>,
     /// How often the core's clock ticks (heartbeat checks, stealing).
     pub tick: Duration,
 }
@@ -53,6 +58,7 @@ impl Default for SchedulerOptions {
             config: blockwork_scheduler::Config::default(),
             name: "scheduler".into(),
             token: None,
+            tls: None,
             tick: Duration::from_millis(100),
         }
     }
@@ -107,8 +113,9 @@ impl Scheduler {
         let mut acceptor = Acceptor::new(Role::Scheduler, options.name.clone(), &[Role::Client, Role::Worker]);
         acceptor.token = options.token.clone();
         let acceptor = Arc::new(acceptor);
-        tokio::spawn(run_loop(core, (events.clone(), rx), options.tick, stopped.clone()));
-        tokio::spawn(accept_loop(listener, acceptor, events, stopped));
+        let security = security(options.tls.as_ref(), options.token.clone())?;
+        tokio::spawn(run_loop(core, (events.clone(), rx), security.clone(), options.tick, stopped.clone()));
+        tokio::spawn(accept_loop(listener, acceptor, security, events, stopped));
         Ok((SchedulerHandle { stop, address: local }, local))
     }
 }
@@ -141,26 +148,38 @@ enum Event {
 async fn accept_loop(
     listener: TcpListener,
     acceptor: Arc<Acceptor>,
+    security: Security,
     events: mpsc::UnboundedSender<Event>,
     stopped: watch::Receiver<bool>,
 ) {
     let stop = stopped.clone();
-    crate::conn::accept_until_stopped(listener, stop, "scheduler", move |stream, peer| {
-        let (acceptor, events, stopped) = (acceptor.clone(), events.clone(), stopped.clone());
-        async move { serve_connection(stream, peer, &acceptor, events, stopped).await }
+    crate::conn::accept_until_stopped(listener, stop, "scheduler", move |stream, _| {
+        let (acceptor, events, stopped, security) =
+            (acceptor.clone(), events.clone(), stopped.clone(), security.clone());
+        async move {
+            let (read, write, peer) = conn::server_halves(stream, &security).await?;
+            serve_connection(read, write, peer, &acceptor, events, stopped).await
+        }
     })
     .await
 }
 
+/// Loads the TLS files, if any; an error names the file at fault.
+pub(crate) fn security(tls: Option<&TlsFiles>, token: Option<String>) -> Result<Security, RuntimeError> {
+    match tls {
+        None => Ok(Security::token(token)),
+        Some(files) => Security::tls(files, token).map_err(RuntimeError::Config),
+    }
+}
+
 async fn serve_connection(
-    stream: TcpStream,
+    read: conn::ReadHalf,
+    mut write: conn::WriteHalf,
     peer: SocketAddr,
     acceptor: &Acceptor,
     events: mpsc::UnboundedSender<Event>,
     mut stopped: watch::Receiver<bool>,
 ) -> Result<(), ConnError> {
-    stream.set_nodelay(true)?;
-    let (read, mut write) = stream.into_split();
     let mut reader = FrameReader::new(read);
     let hello = conn::accept(&mut reader, &mut write, acceptor).await?;
     let (out, _) = spawn_writer(write, format!("{} {:?} at {peer}", hello.role.name(), hello.name));
@@ -220,6 +239,8 @@ async fn read_loop<M: Message>(
 struct Outboxes {
     workers: FxHashMap<WorkerId, Outbox>,
     clients: FxHashMap<ClientId, Outbox>,
+    /// How the loop's helpers (gathers, scatters) reach workers' data ports.
+    security: Security,
 }
 
 impl Comm for Outboxes {
@@ -238,11 +259,12 @@ impl Comm for Outboxes {
 async fn run_loop(
     mut core: Core,
     (me, mut events): (mpsc::UnboundedSender<Event>, mpsc::UnboundedReceiver<Event>),
+    security: Security,
     tick: Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
     let start = Instant::now();
-    let mut comm = Outboxes { workers: FxHashMap::default(), clients: FxHashMap::default() };
+    let mut comm = Outboxes { workers: FxHashMap::default(), clients: FxHashMap::default(), security };
     let mut timer = tokio::time::interval(tick);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -345,10 +367,10 @@ fn on_client_message(
         ClientToScheduler::CancelKeys { keys, force } => reactor::on_cancel_keys(core, comm, id, &keys, force),
         ClientToScheduler::Gather { id: req, keys } => {
             let Some(out) = comm.clients.get(&id).cloned() else { return };
-            gather(core, req, keys, out);
+            gather(core, req, keys, out, comm.security.clone());
         }
         ClientToScheduler::Scatter { id: req, data } => {
-            if let Err(message) = scatter(core, id, req, data, me.clone()) {
+            if let Err(message) = scatter(core, id, req, data, me.clone(), comm.security.clone()) {
                 refuse(comm, req, message);
             }
         }
@@ -393,6 +415,7 @@ fn scatter(
     id: u64,
     data: Vec<(Key, Value)>,
     events: mpsc::UnboundedSender<Event>,
+    security: Security,
 ) -> Result<(), String> {
     for (key, _) in &data {
         core.check_scatter(key).map_err(|e| e.to_string())?;
@@ -401,7 +424,7 @@ fn scatter(
     let address = core.worker_info(worker).ok_or("no worker in the cluster to scatter to")?.address;
     let sizes: Vec<(Key, u64)> = data.iter().map(|(k, v)| (k.clone(), v.nbytes() as u64)).collect();
     tokio::spawn(async move {
-        let result = match ask(&address, &PeerMessage::PutData { data }, Role::Scheduler).await {
+        let result = match ask(&address, &PeerMessage::PutData { data }, Role::Scheduler, &security).await {
             Ok(PeerMessage::Stored { .. }) => Ok(()),
             Ok(other) => Err(format!("worker at {address} answered a scatter with {other:?}")),
             Err(e) => Err(format!("storing the scattered values on the worker at {address} failed: {e}")),
@@ -413,7 +436,7 @@ fn scatter(
 
 /// Serves a client's gather off the loop: asks each holder's data port
 /// for its share of the keys and answers with what came back.
-fn gather(core: &Core, id: u64, keys: Vec<Key>, out: Outbox) {
+fn gather(core: &Core, id: u64, keys: Vec<Key>, out: Outbox, security: Security) {
     let mut by_address: FxHashMap<Arc<str>, Vec<Key>> = FxHashMap::default();
     let mut missing = Vec::new();
     for key in keys {
@@ -426,7 +449,7 @@ fn gather(core: &Core, id: u64, keys: Vec<Key>, out: Outbox) {
     tokio::spawn(async move {
         let mut data: Vec<(Key, Value)> = Vec::new();
         for (address, keys) in by_address {
-            match fetch_from(&address, &keys, None).await {
+            match fetch_from(&address, &keys, None, &security).await {
                 Ok(PeerMessage::Data { data: d, missing: m }) => {
                     data.extend(d);
                     missing.extend(m);
@@ -448,15 +471,19 @@ pub(crate) async fn fetch_from(
     address: &str,
     keys: &[Key],
     requester: Option<WorkerId>,
+    security: &Security,
 ) -> Result<PeerMessage, ConnError> {
     let role = if requester.is_some() { Role::Worker } else { Role::Scheduler };
-    ask(address, &PeerMessage::GetData { keys: keys.to_vec(), requester }, role).await
+    ask(address, &PeerMessage::GetData { keys: keys.to_vec(), requester }, role, security).await
 }
 
 /// Sends one request to the data port at `address` as `role` and reads
 /// the answer.
-async fn ask(address: &str, msg: &PeerMessage, role: Role) -> Result<PeerMessage, ConnError> {
-    let (mut reader, mut write, _, _) = conn::connect(address, role, "data", None).await?;
+async fn ask(address: &str, msg: &PeerMessage, role: Role, security: &Security) -> Result<PeerMessage, ConnError> {
+    let (mut reader, mut write, _, _) = conn::connect(address, role, "data", security).await?;
     conn::send(&mut write, msg).await?;
-    reader.message::<PeerMessage>("the answer").await
+    let answer = reader.message::<PeerMessage>("the answer").await;
+    // Says goodbye (TLS's close_notify) rather than just vanishing.
+    let _ = tokio::io::AsyncWriteExt::shutdown(&mut write).await;
+    answer
 }

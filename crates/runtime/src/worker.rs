@@ -30,13 +30,14 @@ use blockwork_protocol::{decode_task, Acceptor, Message, PeerMessage, Role, Sche
 use blockwork_scheduler::{MemoryReport, Payload, WorkerId, WorkerSpec};
 use blockwork_worker::{Event, Instruction, Out, Recorder, WorkerState};
 use rustc_hash::FxHashMap;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::conn::{self, post, spawn_writer, FrameReader, Outbox};
 use crate::error::{ConnError, RuntimeError};
 use crate::memory::{self, process_rss, MemoryThresholds};
 use crate::store::Store;
+use crate::tls::{Security, TlsFiles};
 
 /// How a worker server runs.
 #[derive(Clone, Debug)]
@@ -62,8 +63,12 @@ pub struct WorkerOptions {
     /// Where spilled values go; by default a directory of its own under
     /// the system's temporary directory, removed when the worker stops.
     pub local_directory: Option<std::path::PathBuf>,
-    /// A token to present to the scheduler.
+    /// The cluster's token: presented to the scheduler and to peers, and
+    /// asked of whoever connects to this worker's data port.
     pub token: Option<String>,
+    /// TLS for every connection (mutual: the cluster's authority signs
+    /// every certificate).
+    pub tls: Option<TlsFiles>,
     /// Abstract resources it offers, e.g. `[("GPU", 2.0)]`: a task asking
     /// for some runs only where they are free.
     pub resources: Vec<(String, f64)>,
@@ -85,6 +90,7 @@ impl WorkerOptions {
             process_memory: true,
             local_directory: None,
             token: None,
+            tls: None,
             resources: Vec::new(),
             heartbeat: Duration::from_secs(1),
             tick: Duration::from_millis(50),
@@ -170,10 +176,10 @@ impl Worker {
             .await
             .map_err(|e| err(format!("binding the data port {}", options.listen))(e.into()))?;
         let port = listener.local_addr().map_err(|e| err("the data port".into())(e.into()))?.port();
-        let (mut reader, mut write, _, info) =
-            conn::connect(scheduler, Role::Worker, &options.name, options.token.clone())
-                .await
-                .map_err(err(format!("connecting to the scheduler at {scheduler}")))?;
+        let security = crate::scheduler::security(options.tls.as_ref(), options.token.clone())?;
+        let (mut reader, mut write, _, info) = conn::connect(scheduler, Role::Worker, &options.name, &security)
+            .await
+            .map_err(err(format!("connecting to the scheduler at {scheduler}")))?;
         let address = SocketAddr::new(info.local.ip(), port).to_string();
         let spec = WorkerSpec {
             address: address.as_str().into(),
@@ -231,9 +237,10 @@ impl Worker {
             }
         });
 
-        let acceptor =
-            Arc::new(Acceptor::new(Role::Worker, options.name.clone(), &[Role::Worker, Role::Client, Role::Scheduler]));
-        tokio::spawn(data_port(listener, acceptor, events.clone(), stopped.clone()));
+        let mut acceptor =
+            Acceptor::new(Role::Worker, options.name.clone(), &[Role::Worker, Role::Client, Role::Scheduler]);
+        acceptor.token = options.token.clone();
+        tokio::spawn(data_port(listener, Arc::new(acceptor), security.clone(), events.clone(), stopped.clone()));
         let spill_dir = options.local_directory.clone().unwrap_or_else(std::env::temp_dir).join(format!(
             "blockwork-{}-{}-{}",
             options.name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
@@ -242,6 +249,7 @@ impl Worker {
         ));
         let shell = Shell {
             state,
+            security,
             durations: FxHashMap::default(),
             store: Store::new(spill_dir),
             memory_limit: options.memory_limit,
@@ -290,6 +298,8 @@ const INLINE_MAX: Duration = Duration::from_micros(20);
 
 struct Shell {
     state: WorkerState,
+    /// How it reaches peers' data ports.
+    security: Security,
     /// Average run time per key prefix, to pick the tasks run inline.
     durations: FxHashMap<Box<str>, Duration>,
     store: Store,
@@ -502,9 +512,9 @@ impl Shell {
                 }
             }
             Out::Runtime(Instruction::Fetch { peer, address, keys }) => {
-                let (events, me) = (self.events.clone(), self.state.id());
+                let (events, me, security) = (self.events.clone(), self.state.id(), self.security.clone());
                 tokio::spawn(async move {
-                    let result = crate::scheduler::fetch_from(&address, &keys, Some(me)).await;
+                    let result = crate::scheduler::fetch_from(&address, &keys, Some(me), &security).await;
                     let _ = events.send(WEvent::Fetched { peer, result });
                 });
             }
@@ -541,25 +551,29 @@ impl Shell {
 async fn data_port(
     listener: TcpListener,
     acceptor: Arc<Acceptor>,
+    security: Security,
     events: mpsc::UnboundedSender<WEvent>,
     stopped: watch::Receiver<bool>,
 ) {
     let stop = stopped.clone();
     crate::conn::accept_until_stopped(listener, stop, "data port", move |stream, _peer| {
-        let (acceptor, events, stopped) = (acceptor.clone(), events.clone(), stopped.clone());
-        async move { serve_peer(stream, &acceptor, events, stopped).await }
+        let (acceptor, events, stopped, security) =
+            (acceptor.clone(), events.clone(), stopped.clone(), security.clone());
+        async move {
+            let (read, write, _) = conn::server_halves(stream, &security).await?;
+            serve_peer(read, write, &acceptor, events, stopped).await
+        }
     })
     .await
 }
 
 async fn serve_peer(
-    stream: TcpStream,
+    read: conn::ReadHalf,
+    mut write: conn::WriteHalf,
     acceptor: &Acceptor,
     events: mpsc::UnboundedSender<WEvent>,
     mut stopped: watch::Receiver<bool>,
 ) -> Result<(), ConnError> {
-    stream.set_nodelay(true)?;
-    let (read, mut write) = stream.into_split();
     let mut reader = FrameReader::new(read);
     let hello = conn::accept(&mut reader, &mut write, acceptor).await?;
     loop {
