@@ -1,0 +1,102 @@
+//! Memory limits on worker processes: a 6 GiB array persisted on two
+//! workers limited to 2 GiB each spills to disk, a reduction over it
+//! afterwards is right, and no worker is lost; then `big-sum` of a
+//! 100000² array (80 GB, never all in memory) on the same workers. Each
+//! worker's resident memory, sampled all along, stays within its limit.
+
+mod common;
+
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use blockwork::array as bwa;
+use common::{alive, blockwork, lines_of, Terminated};
+
+const GIB: u64 = 1 << 30;
+
+fn rss_bytes(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .map_or(0, |kb: u64| kb * 1024)
+}
+
+/// Samples the resident memory of `pids` every 20 ms; the highest seen.
+fn watch(pids: Vec<u32>, stop: Arc<AtomicBool>, peak: Arc<AtomicU64>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::SeqCst) {
+            for &p in &pids {
+                peak.fetch_max(rss_bytes(p), Ordering::SeqCst);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    })
+}
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn larger_than_memory_on_limited_workers() {
+    blockwork::register_builtins();
+    let spill = std::env::temp_dir().join(format!("bw-memory-test-{}", std::process::id()));
+    let mut cluster = Terminated(
+        blockwork()
+            .args(["cluster", "--workers", "2", "--nthreads", "1", "--port", "0", "--memory-limit", "2GiB"])
+            .arg("--local-directory")
+            .arg(&spill)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = lines_of(cluster.0.stdout.take().unwrap());
+    let next = || stdout.recv_timeout(Duration::from_secs(60)).expect("a line");
+    let addr = next().trim_start_matches("scheduler at tcp://").to_string();
+    let pids: Vec<u32> = (0..2).map(|_| next().rsplit(", pid ").next().unwrap().parse().unwrap()).collect();
+    let (stop, peak) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let watcher = watch(pids.clone(), stop.clone(), peak.clone());
+    let client = blockwork::distributed::Client::connect(&addr).unwrap();
+
+    // 28000² float64 = 5.84 GiB in 196 blocks of 30 MiB.
+    let x = bwa::random::random(&[28_000, 28_000], [2000, 2000], 1).unwrap();
+    let held = client.persist(x.graph().unwrap(), &x.keys()).unwrap();
+    client.wait(&held, None).unwrap();
+    let spilled = dir_bytes(&spill);
+    assert!(spilled > 3 * GIB, "{spilled} bytes spilled");
+    let s = x.sum();
+    let got = s.assemble(client.compute(s.graph().unwrap(), &s.keys()).unwrap()).unwrap()[[]];
+    let want = s.compute_scalar().unwrap();
+    assert_eq!(got, want, "the reduction over the spilled array");
+    assert!(pids.iter().all(|&p| alive(p)), "no worker lost");
+    drop(held);
+
+    // big-sum: 100000², 400 blocks of 5000² (190 MiB each) made and summed
+    // one at a time per thread.
+    let n = 100_000usize;
+    let big = bwa::random::random(&[n, n], [5000, 5000], 42).unwrap().sum();
+    let v = big.assemble(client.compute(big.graph().unwrap(), &big.keys()).unwrap()).unwrap()[[]];
+    assert!((v / (n * n) as f64 - 0.5).abs() < 1e-4, "mean {}", v / (n * n) as f64);
+    stop.store(true, Ordering::SeqCst);
+    watcher.join().unwrap();
+    let peak = peak.load(Ordering::SeqCst);
+    assert!(peak <= 2 * GIB, "a worker reached {peak} bytes resident (limit 2 GiB)");
+    assert!(pids.iter().all(|&p| alive(p)), "no worker lost");
+    println!("peak worker RSS {} MiB, spilled {} MiB", peak >> 20, spilled >> 20);
+    drop(client);
+    drop(cluster);
+    let _ = std::fs::remove_dir_all(&spill);
+}
