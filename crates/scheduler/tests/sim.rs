@@ -69,3 +69,29 @@ fn sim_seeds_1500_2000() {
         assert!(s.max_queued > 0 && s.gpu_runs > 0 && s.second_clients > 0, "{s:?}");
     }
 }
+
+/// A worker lost at every step: small graphs, each run once per event
+/// of its undisturbed run, with a worker killed right after that event;
+/// every run must end with the right results and no leaks.
+#[test]
+fn a_worker_lost_at_every_step() {
+    let mut graphs = 0;
+    let mut runs = 0;
+    for seed in 0..1000 {
+        if graphs == 20 {
+            break;
+        }
+        if Sim::new(seed).num_tasks() > 16 {
+            continue;
+        }
+        graphs += 1;
+        let events = Sim::with_kill_at(seed, u64::MAX).run().events;
+        for step in 1..=events {
+            let s = Sim::with_kill_at(seed, step).run();
+            assert!(s.deaths <= 1, "seed {seed} step {step}");
+            runs += 1;
+        }
+    }
+    assert_eq!(graphs, 20, "twenty small graphs among the seeds");
+    eprintln!("{runs} runs, each losing a worker at a different step");
+}

@@ -216,6 +216,9 @@ pub struct Sim {
     attempts: FxHashMap<Key, u32>,
     next_run: u64,
     chaos_end: u64,
+    /// Instead of random chaos: kill a worker right after this many events
+    /// (`u64::MAX`: no chaos at all).
+    kill_at: Option<u64>,
     gpus_needed: bool,
     pub stats: Stats,
     shape: Shape,
@@ -280,6 +283,7 @@ impl Sim {
             attempts: FxHashMap::default(),
             next_run: 0,
             chaos_end: 0,
+            kill_at: None,
             gpus_needed,
             stats: Stats::default(),
             shape,
@@ -389,6 +393,19 @@ impl Sim {
     }
 
     /// Runs the seed to the end; panics (naming the seed) on any failed check.
+    /// The same seed with no random chaos; a worker is killed (its
+    /// connection seen dropped at once) right after event `step`.
+    pub fn with_kill_at(seed: u64, step: u64) -> Sim {
+        let mut sim = Sim::new(seed);
+        sim.kill_at = Some(step);
+        sim
+    }
+
+    /// Tasks in this seed's graph.
+    pub fn num_tasks(&self) -> usize {
+        self.graph.defs.len()
+    }
+
     pub fn run(mut self) -> Stats {
         let nworkers = self.rng.range(1, 4);
         for _ in 0..nworkers {
@@ -407,7 +424,10 @@ impl Sim {
         }
         self.submit(c1, &wanted);
         self.chaos_end = self.rng.range(0, 3 * SEC);
-        let nchaos = if self.rng.pct(50) { self.rng.range(0, 6) } else { self.rng.range(6, 20) };
+        let mut nchaos = if self.rng.pct(50) { self.rng.range(0, 6) } else { self.rng.range(6, 20) };
+        if self.kill_at.is_some() {
+            nchaos = 0;
+        }
         const KINDS: [Chaos; 14] = [
             Chaos::Pause,
             Chaos::Pause,
@@ -437,6 +457,9 @@ impl Sim {
             self.stats.events += 1;
             if ev.in_flight() {
                 self.in_flight -= 1;
+            }
+            if self.kill_at == Some(self.stats.events) {
+                self.kill_one_now();
             }
             match ev {
                 Ev::ToWorker(w, m) => self.worker_receives(w, m),
@@ -489,6 +512,15 @@ impl Sim {
             }
         }
         unreachable!("the tick never stops")
+    }
+
+    /// Kills a live worker whose loss the scheduler hears at once.
+    fn kill_one_now(&mut self) {
+        let Some(&w) = self.rng.pick(&self.alive_workers()) else { return };
+        self.stats.deaths += 1;
+        kill(&mut self.workers[w.idx()]);
+        self.chaos_end = self.chaos_end.max(self.now);
+        self.push(self.now, Ev::ToSched(FromWorker::Removed(w)));
     }
 
     /// Nothing in flight, and the scheduler lists exactly the live workers.
