@@ -174,12 +174,18 @@ pub(crate) async fn connect(
     let (read, mut write, info) = client_halves(addr, security).await?;
     let mut reader = FrameReader::new(read);
     let hello = Handshake::Hello(Hello::new(role, name, security.token.clone()));
-    write_frame(&mut write, &blockwork_protocol::encode_frame(hello.to_frame())?).await?;
-    write.flush().await?;
-    let frame = reader.expect("the handshake answer").await.map_err(|e| match e {
-        // The server refused this side's certificate after the handshake.
-        ConnError::Io(io) if security.tls.is_some() && io.kind() == std::io::ErrorKind::InvalidData => {
-            ConnError::Tls(io.to_string())
+    let exchange = async {
+        write_frame(&mut write, &blockwork_protocol::encode_frame(hello.to_frame())?).await?;
+        write.flush().await?;
+        reader.expect("the handshake answer").await
+    };
+    let frame = exchange.await.map_err(|e| match e {
+        // With TLS 1.3 a server that refuses this side's certificate says
+        // so after the handshake: the alert, or just a closed connection.
+        e @ (ConnError::Io(_) | ConnError::Closed(_) | ConnError::ClosedMidFrame) if security.tls.is_some() => {
+            ConnError::Tls(format!(
+                "{addr} ended the connection after the TLS handshake ({e}): does it accept this side's certificate?"
+            ))
         }
         e => e,
     })?;

@@ -8,29 +8,14 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc;
 use std::time::Duration;
+
+mod common;
 
 use blockwork_graph::{lit, r, Graph, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use blockwork_protocol::{encode_frame, read_answer, FrameDecoder, Handshake, Hello, Limits, Role};
 use blockwork_runtime::{ClientError, LocalCluster};
-
-const TIMEOUT: Duration = Duration::from_secs(120);
-
-fn int(v: &Value) -> i64 {
-    match v {
-        Value::Int(i) => *i,
-        other => panic!("not an int: {other:?}"),
-    }
-}
-
-fn inc(_: &Value, args: Vec<Value>) -> TaskResult {
-    Ok(Value::Int(int(&args[0]) + 1))
-}
-
-fn add(_: &Value, args: Vec<Value>) -> TaskResult {
-    Ok(Value::Int(args.iter().map(int).sum()))
-}
+use common::{int, local, task, timed, tree, ADD, INC, TIMEOUT};
 
 fn sum_list(_: &Value, args: Vec<Value>) -> TaskResult {
     let xs = args[0].as_list().ok_or_else(|| TaskError::new("expected a list"))?;
@@ -47,29 +32,12 @@ fn slow_one(_: &Value, args: Vec<Value>) -> TaskResult {
     Ok(Value::Int(int(&args[0])))
 }
 
-static INC: NamedFn = NamedFn::new("tests.inc", inc);
-static ADD: NamedFn = NamedFn::new("tests.add", add);
 static SUM: NamedFn = NamedFn::new("tests.sum", sum_list);
 static FAIL: NamedFn = NamedFn::new("tests.fail", fail);
 static SLOW: NamedFn = NamedFn::new("tests.slow", slow_one);
 
 fn setup() {
-    for f in [&INC, &ADD, &SUM, &FAIL, &SLOW] {
-        blockwork_graph::register(f);
-    }
-}
-
-fn task(f: &'static NamedFn, args: Vec<blockwork_graph::Arg<Key>>) -> Task<Key> {
-    Task::new(Op::named(f, Value::Unit), args)
-}
-
-/// Runs `f` on another thread and fails the test if it takes too long.
-fn timed<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(TIMEOUT).expect("timed out")
+    common::register(&[&SUM, &FAIL, &SLOW]);
 }
 
 /// `x-0 = 0; x-i = inc(x-(i-1))`, `n` long.
@@ -91,36 +59,13 @@ fn fan(prefix: &str, n: usize) -> (Vec<(Key, Task<Key>)>, Key) {
     (tasks, total)
 }
 
-/// `n` (a power of two) slow roots, added pairwise up a binary tree.
-fn tree(prefix: &str, n: usize) -> (Vec<(Key, Task<Key>)>, Key) {
-    let mut tasks: Vec<_> =
-        (0..n).map(|i| (Key::block(prefix, &[0, i as u32]), task(&SLOW, vec![lit(i as i64)]))).collect();
-    let (mut level, mut width) = (0u32, n);
-    while width > 1 {
-        for i in 0..width / 2 {
-            let a = Key::block(prefix, &[level, 2 * i as u32]);
-            let b = Key::block(prefix, &[level, 2 * i as u32 + 1]);
-            tasks.push((Key::block(prefix, &[level + 1, i as u32]), task(&ADD, vec![r(a), r(b)])));
-        }
-        level += 1;
-        width /= 2;
-    }
-    (tasks, Key::block(prefix, &[level, 0]))
-}
-
-fn local(tasks: Vec<(Key, Task<Key>)>, out: &Key) -> Value {
-    let graph = Graph::from_tasks(tasks).unwrap();
-    let config = blockwork_local::Config::with_scheduler(blockwork_local::Scheduler::Threads(2));
-    blockwork_local::compute(graph, std::slice::from_ref(out), &config).unwrap().remove(0)
-}
-
 #[test]
 fn graphs_match_the_local_scheduler() {
     setup();
     let cluster = LocalCluster::start(2, 2).unwrap();
     let client = cluster.client().unwrap();
     let (client, cluster) = timed(move || {
-        for (tasks, out) in [chain("chain", 1000), fan("fan", 1000), tree("tree", 64)] {
+        for (tasks, out) in [chain("chain", 1000), fan("fan", 1000), tree("tree", 64, &SLOW)] {
             let expected = local(tasks.clone(), &out);
             let got = client.compute(Graph::from_tasks(tasks).unwrap(), std::slice::from_ref(&out)).unwrap();
             assert_eq!(got, vec![expected], "{out}");
@@ -274,7 +219,7 @@ fn data_moves_between_workers() {
     setup();
     let cluster = LocalCluster::start(2, 1).unwrap();
     let client = cluster.client().unwrap();
-    let (tasks, out) = tree("moves", 32);
+    let (tasks, out) = tree("moves", 32, &SLOW);
     let expected = local(tasks.clone(), &out);
     let got = timed(move || client.compute(Graph::from_tasks(tasks).unwrap(), &[out]).unwrap());
     assert_eq!(got, vec![expected]);

@@ -2,28 +2,13 @@
 //! gather, wait, as_completed, cancel, result with a timeout, persist and
 //! reuse, errors with their keys.
 
-use std::sync::mpsc;
 use std::time::Duration;
+
+mod common;
 
 use blockwork_graph::{lit, r, Arg, Graph, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use blockwork_runtime::{ClientError, LocalCluster, Status};
-
-const TIMEOUT: Duration = Duration::from_secs(120);
-
-fn int(v: &Value) -> i64 {
-    match v {
-        Value::Int(i) => *i,
-        other => panic!("not an int: {other:?}"),
-    }
-}
-
-fn inc(_: &Value, args: Vec<Value>) -> TaskResult {
-    Ok(Value::Int(int(&args[0]) + 1))
-}
-
-fn add(_: &Value, args: Vec<Value>) -> TaskResult {
-    Ok(Value::Int(args.iter().map(int).sum()))
-}
+use common::{int, timed, ADD, INC, TIMEOUT};
 
 fn fail(_: &Value, _: Vec<Value>) -> TaskResult {
     Err(TaskError::new("this task always fails"))
@@ -42,25 +27,12 @@ fn counted(_: &Value, args: Vec<Value>) -> TaskResult {
     Ok(Value::Int(int(&args[0]) * 10))
 }
 
-static INC: NamedFn = NamedFn::new("futures.inc", inc);
-static ADD: NamedFn = NamedFn::new("futures.add", add);
 static FAIL: NamedFn = NamedFn::new("futures.fail", fail);
 static SLEEP: NamedFn = NamedFn::new("futures.sleep", sleep_ms);
 static COUNTED: NamedFn = NamedFn::new("futures.counted", counted);
 
 fn setup() {
-    for f in [&INC, &ADD, &FAIL, &SLEEP, &COUNTED] {
-        blockwork_graph::register(f);
-    }
-}
-
-/// Runs `f` on another thread and fails the test if it takes too long.
-fn timed<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(TIMEOUT).expect("timed out")
+    common::register(&[&FAIL, &SLEEP, &COUNTED]);
 }
 
 #[test]

@@ -6,24 +6,18 @@
 //! the roots themselves), not after sleeps: the graph has more roots
 //! than any of those points, so each change lands mid-computation.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use blockwork_graph::{lit, r, Graph, Key, NamedFn, Op, Task, TaskResult, Value};
+use blockwork_graph::{Graph, NamedFn, TaskResult, Value};
 use blockwork_runtime::{LocalCluster, RuntimeError, SchedulerOptions, WorkerOptions};
-
-const TIMEOUT: Duration = Duration::from_secs(120);
+use common::{int, local, timed, tree, TIMEOUT};
 
 /// Roots run so far, in every worker of this process.
 static ROOTS_RUN: AtomicUsize = AtomicUsize::new(0);
-
-fn int(v: &Value) -> i64 {
-    match v {
-        Value::Int(i) => *i,
-        other => panic!("not an int: {other:?}"),
-    }
-}
 
 /// A root that takes a millisecond, so that the computation lasts while
 /// the cluster changes.
@@ -39,55 +33,11 @@ fn quiet_root(_: &Value, args: Vec<Value>) -> TaskResult {
     Ok(Value::Int(int(&args[0])))
 }
 
-fn add(_: &Value, args: Vec<Value>) -> TaskResult {
-    Ok(Value::Int(args.iter().map(int).sum()))
-}
-
 static ROOT: NamedFn = NamedFn::new("scaling.root", root);
 static QUIET_ROOT: NamedFn = NamedFn::new("scaling.quiet_root", quiet_root);
-static ADD: NamedFn = NamedFn::new("scaling.add", add);
 
 fn setup() {
-    for f in [&ROOT, &QUIET_ROOT, &ADD] {
-        blockwork_graph::register(f);
-    }
-}
-
-fn task(f: &'static NamedFn, args: Vec<blockwork_graph::Arg<Key>>) -> Task<Key> {
-    Task::new(Op::named(f, Value::Unit), args)
-}
-
-/// `n` (a power of two) roots `root(i)` added pairwise up a binary tree:
-/// `2n - 1` tasks whose results move between workers.
-fn tree(prefix: &str, n: usize, root: &'static NamedFn) -> (Vec<(Key, Task<Key>)>, Key) {
-    let mut tasks: Vec<_> =
-        (0..n).map(|i| (Key::block(prefix, &[0, i as u32]), task(root, vec![lit(i as i64)]))).collect();
-    let (mut level, mut width) = (0u32, n);
-    while width > 1 {
-        for i in 0..width / 2 {
-            let a = Key::block(prefix, &[level, 2 * i as u32]);
-            let b = Key::block(prefix, &[level, 2 * i as u32 + 1]);
-            tasks.push((Key::block(prefix, &[level + 1, i as u32]), task(&ADD, vec![r(a), r(b)])));
-        }
-        level += 1;
-        width /= 2;
-    }
-    (tasks, Key::block(prefix, &[level, 0]))
-}
-
-fn local(tasks: Vec<(Key, Task<Key>)>, out: &Key) -> Value {
-    let graph = Graph::from_tasks(tasks).unwrap();
-    let config = blockwork_local::Config::with_scheduler(blockwork_local::Scheduler::Threads(2));
-    blockwork_local::compute(graph, std::slice::from_ref(out), &config).unwrap().remove(0)
-}
-
-/// Runs `f` on another thread and fails the test if it takes too long.
-fn timed<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(TIMEOUT).expect("timed out")
+    common::register(&[&ROOT, &QUIET_ROOT]);
 }
 
 /// Waits until `ROOTS_RUN` reaches `n` (fails the test after the timeout).
