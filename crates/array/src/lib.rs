@@ -39,7 +39,7 @@ mod codec;
 mod creation;
 mod dtype;
 mod error;
-mod layer;
+pub(crate) use blockwork_graph::layer;
 mod npy;
 pub mod ops;
 mod params;

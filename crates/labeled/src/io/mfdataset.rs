@@ -49,30 +49,9 @@ impl From<&[PathBuf]> for Paths {
     }
 }
 
-/// Whether `name` matches `pat` (`*`: any run, `?`: any one character).
-fn matches(pat: &[char], name: &[char]) -> bool {
-    match (pat.first(), name.first()) {
-        (None, None) => true,
-        (Some('*'), _) => matches(&pat[1..], name) || (!name.is_empty() && matches(pat, &name[1..])),
-        (Some('?'), Some(_)) => matches(&pat[1..], &name[1..]),
-        (Some(p), Some(n)) if p == n => matches(&pat[1..], &name[1..]),
-        _ => false,
-    }
-}
-
 /// The files a pattern matches, sorted; wildcards only in the file name.
 pub fn glob(pattern: &str) -> Result<Vec<PathBuf>> {
-    let p = Path::new(pattern);
-    let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let pat: Vec<char> = p.file_name().map(|f| f.to_string_lossy().chars().collect()).unwrap_or_default();
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| file_err(dir, e))?
-        .filter_map(|e| e.ok())
-        .filter(|e| matches(&pat, &e.file_name().to_string_lossy().chars().collect::<Vec<_>>()))
-        .map(|e| e.path())
-        .collect();
-    out.sort();
-    Ok(out)
+    blockwork_graph::glob(pattern).map_err(|(dir, e)| file_err(&dir, e))
 }
 
 /// Reads every file's metadata on all cores, in the files' order.
@@ -234,19 +213,4 @@ pub fn open_mfdataset(paths: impl Into<Paths>, chunks: &[(&str, usize)]) -> Resu
     }
     let source = format!("{} files {} … {}", metas.len(), paths[0].display(), paths[paths.len() - 1].display());
     Ok(Dataset::new(vars, coords, first.attrs.clone(), source))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn glob_patterns() {
-        let m = |p: &str, n: &str| matches(&p.chars().collect::<Vec<_>>(), &n.chars().collect::<Vec<_>>());
-        assert!(m("era5_*.nc", "era5_t2m_1979_01.nc"));
-        assert!(m("*", "x"));
-        assert!(m("a?c", "abc"));
-        assert!(!m("a?c", "ac"));
-        assert!(!m("*.nc", "x.nc4"));
-    }
 }

@@ -1,22 +1,25 @@
-//! Graph layers: the tasks of one operation on an array.
+//! Graph layers: the tasks of one operation on a collection.
 //!
 //! Every operation makes one [`Layer`]: a name (`prefix-token`, where the
 //! token covers the operation, its parameters and its inputs' names), one
-//! task per output block, and the layers it reads. Arrays share layers by
-//! `Arc`, so building an expression costs only its own tasks, and
-//! computing it walks the layers once into a [`Graph`] (each layer once,
-//! however often it is reached).
+//! task per output block or partition, and the layers it reads.
+//! Collections (arrays, dataframes) share layers by `Arc`, so building an
+//! expression costs only its own tasks, and computing it walks the layers
+//! once into a [`Graph`] (each layer once, however often it is reached).
 
 use std::sync::Arc;
 
-use blockwork_graph::{Graph, GraphBuilder, GraphError, Key, TaskSpec, Token, Tokenize, Tokenizer};
+use crate::{Graph, GraphBuilder, GraphError, Key, TaskSpec, Token, Tokenize, Tokenizer};
 use rustc_hash::FxHashSet;
 
 /// The tasks of one operation.
 pub struct Layer {
-    pub(crate) name: Arc<str>,
-    pub(crate) tasks: Vec<(Key, TaskSpec)>,
-    pub(crate) deps: Vec<Arc<Layer>>,
+    /// `prefix-token`: the name part of every key of the layer.
+    pub name: Arc<str>,
+    /// One task per output block or partition.
+    pub tasks: Vec<(Key, TaskSpec)>,
+    /// The layers its tasks read.
+    pub deps: Vec<Arc<Layer>>,
 }
 
 impl Layer {
@@ -25,8 +28,8 @@ impl Layer {
         &self.name
     }
 
-    /// The key of one block of this layer.
-    pub(crate) fn key(&self, idx: &[u32]) -> Key {
+    /// The key of one block (or partition) of this layer.
+    pub fn key(&self, idx: &[u32]) -> Key {
         Key::with_shared_name(&self.name, idx)
     }
 }
@@ -38,37 +41,42 @@ impl std::fmt::Debug for Layer {
 }
 
 /// Builds a token from the operation's description and its input layers.
-pub(crate) struct Namer(Tokenizer);
+pub struct Namer(Tokenizer);
 
 impl Namer {
-    pub(crate) fn new(op: &str) -> Self {
+    /// A token of the operation `op`.
+    pub fn new(op: &str) -> Self {
         let mut t = Tokenizer::new();
         t.add(op);
         Namer(t)
     }
 
-    pub(crate) fn add<T: Tokenize + ?Sized>(mut self, x: &T) -> Self {
+    /// Also covers a parameter.
+    pub fn add<T: Tokenize + ?Sized>(mut self, x: &T) -> Self {
         self.0.add(x);
         self
     }
 
-    pub(crate) fn input(mut self, layer: &Layer) -> Self {
+    /// Also covers an input layer (by name).
+    pub fn input(mut self, layer: &Layer) -> Self {
         self.0.add(&*layer.name);
         self
     }
 
-    pub(crate) fn with(mut self, f: impl FnOnce(&mut Tokenizer)) -> Self {
+    /// Also covers whatever `f` feeds the tokenizer.
+    pub fn with(mut self, f: impl FnOnce(&mut Tokenizer)) -> Self {
         f(&mut self.0);
         self
     }
 
-    pub(crate) fn token(&self) -> Token {
+    /// The token of everything covered.
+    pub fn token(&self) -> Token {
         self.0.finish()
     }
 }
 
 /// Collects the tasks of `roots` and every layer below them.
-pub(crate) fn collect(roots: &[&Arc<Layer>]) -> Result<Graph, GraphError> {
+pub fn collect(roots: &[&Arc<Layer>]) -> Result<Graph, GraphError> {
     let mut seen: FxHashSet<*const Layer> = FxHashSet::default();
     let mut stack: Vec<&Arc<Layer>> = roots.to_vec();
     let mut n = 0;
@@ -90,7 +98,7 @@ pub(crate) fn collect(roots: &[&Arc<Layer>]) -> Result<Graph, GraphError> {
 }
 
 /// Number of distinct tasks under `root`.
-pub(crate) fn count_tasks(root: &Arc<Layer>) -> usize {
+pub fn count_tasks(root: &Arc<Layer>) -> usize {
     let mut seen: FxHashSet<&str> = FxHashSet::default();
     let mut stack = vec![root];
     let mut n = 0;
