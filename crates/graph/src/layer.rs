@@ -51,7 +51,8 @@ impl Namer {
         Namer(t)
     }
 
-    /// Also covers a parameter.
+    /// Also covers a parameter. (A builder step, not `std::ops::Add`.)
+    #[allow(clippy::should_implement_trait)]
     pub fn add<T: Tokenize + ?Sized>(mut self, x: &T) -> Self {
         self.0.add(x);
         self

@@ -8,7 +8,7 @@
 //! order of its first label; every other coordinate must be the same in
 //! every file, else the error names the file whose grid disagrees.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::data::Data;
 use crate::dataarray::{Coord, Coords, DataArray};
