@@ -240,26 +240,19 @@ fn a_cluster_with_tls_and_a_token() {
     blockwork::register_builtins();
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/fixtures/tls");
     let files = TlsFiles { ca: dir.join("ca.pem"), cert: dir.join("node.pem"), key: dir.join("node.key") };
-    let mut cluster = Terminated(
-        blockwork()
-            .args(["cluster", "--workers", "2", "--port", "0", "--token", "t0ken"])
-            .arg("--tls-ca-file")
-            .arg(&files.ca)
-            .arg("--tls-cert")
-            .arg(&files.cert)
-            .arg("--tls-key")
-            .arg(&files.key)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stdout = lines_of(cluster.0.stdout.take().unwrap());
-    let next = || stdout.recv_timeout(Duration::from_secs(60)).expect("a line");
-    let addr = next().trim_start_matches("scheduler at tcp://").to_string();
-    for _ in 0..2 {
-        assert!(next().starts_with("worker "), "both workers join over TLS");
-    }
+    let args = [
+        "--token".as_ref(),
+        "t0ken".as_ref(),
+        "--tls-ca-file".as_ref(),
+        files.ca.as_os_str(),
+        "--tls-cert".as_ref(),
+        files.cert.as_os_str(),
+        "--tls-key".as_ref(),
+        files.key.as_os_str(),
+    ];
+    // Both workers join over TLS.
+    let cluster = common::start_cluster(2, &args);
+    let addr = cluster.address.clone();
     let client = Client::connect_with(&addr, "me", &Security::tls(&files, Some("t0ken".into())).unwrap()).unwrap();
     let x = bwa::random::random(&[60, 60], [20, 20], 3).unwrap();
     let y = (&x * 3.0).sum();

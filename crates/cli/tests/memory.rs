@@ -6,13 +6,12 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use blockwork::array as bwa;
-use common::{alive, blockwork, lines_of, Terminated};
+use common::alive;
 
 const GIB: u64 = 1 << 30;
 
@@ -53,20 +52,10 @@ fn dir_bytes(dir: &std::path::Path) -> u64 {
 fn larger_than_memory_on_limited_workers() {
     blockwork::register_builtins();
     let spill = std::env::temp_dir().join(format!("bw-memory-test-{}", std::process::id()));
-    let mut cluster = Terminated(
-        blockwork()
-            .args(["cluster", "--workers", "2", "--nthreads", "1", "--port", "0", "--memory-limit", "2GiB"])
-            .arg("--local-directory")
-            .arg(&spill)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stdout = lines_of(cluster.0.stdout.take().unwrap());
-    let next = || stdout.recv_timeout(Duration::from_secs(60)).expect("a line");
-    let addr = next().trim_start_matches("scheduler at tcp://").to_string();
-    let pids: Vec<u32> = (0..2).map(|_| next().rsplit(", pid ").next().unwrap().parse().unwrap()).collect();
+    let args = ["--nthreads".as_ref(), "1".as_ref(), "--memory-limit".as_ref(), "2GiB".as_ref()];
+    let local = ["--local-directory".as_ref(), spill.as_os_str()];
+    let cluster = common::start_cluster(2, &[&args[..], &local[..]].concat());
+    let (addr, pids) = (cluster.address.clone(), cluster.pids.clone());
     let (stop, peak) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
     let watcher = watch(pids.clone(), stop.clone(), peak.clone());
     let client = blockwork::distributed::Client::connect(&addr).unwrap();

@@ -9,8 +9,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use blockwork::array as bwa;
-use common::{blockwork, lines_of, Terminated};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Rounds of computation with one worker killed in each.
 const ROUNDS: u64 = 20;
@@ -18,23 +17,9 @@ const ROUNDS: u64 = 20;
 #[test]
 fn a_killed_worker_changes_no_result() {
     blockwork::register_builtins();
-    let mut cluster = Terminated(
-        blockwork()
-            .args(["cluster", "--workers", "3", "--port", "0", "--nthreads", "1"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut stdin = cluster.0.stdin.take().unwrap();
-    let stdout = lines_of(cluster.0.stdout.take().unwrap());
+    let common::Cluster { process: _process, mut stdin, stdout, address: addr, mut pids } =
+        common::start_cluster(3, &["--nthreads".as_ref(), "1".as_ref()]);
     let next = |what: &str| stdout.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("no {what}"));
-    let addr = next("scheduler line").trim_start_matches("scheduler at tcp://").to_string();
-    let pid_of = |line: &str| -> u32 {
-        line.rsplit(", pid ").next().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("not a worker line: {line}"))
-    };
-    let mut pids: Vec<u32> = (0..3).map(|_| pid_of(&next("worker line"))).collect();
 
     // ~100k tasks: 90,000 random blocks of 10×10 and the sum's tree.
     let x = bwa::random::random(&[3000, 3000], [10, 10], 7).unwrap();
@@ -59,7 +44,7 @@ fn a_killed_worker_changes_no_result() {
         loop {
             let line = next("a replacement");
             if line.starts_with("worker ") && line.contains(", pid ") {
-                pids[victim] = pid_of(&line);
+                pids[victim] = common::worker_pid(&line);
                 break;
             }
         }

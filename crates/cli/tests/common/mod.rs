@@ -54,3 +54,38 @@ impl Drop for Terminated {
         }
     }
 }
+
+/// A running `blockwork cluster`: the process (SIGTERM'd on drop), its
+/// standard input and output lines, the scheduler's address and the
+/// workers' pids in the order they joined.
+pub struct Cluster {
+    pub process: Terminated,
+    pub stdin: std::process::ChildStdin,
+    pub stdout: std::sync::mpsc::Receiver<String>,
+    pub address: String,
+    pub pids: Vec<u32>,
+}
+
+/// The pid of a `worker NAME at ADDRESS (N threads), pid PID` line.
+pub fn worker_pid(line: &str) -> u32 {
+    line.rsplit(", pid ").next().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("not a worker line: {line}"))
+}
+
+/// Starts `blockwork cluster --port 0 --workers N ARGS…` and waits for its
+/// scheduler line and its `workers` worker lines.
+pub fn start_cluster(workers: usize, args: &[&std::ffi::OsStr]) -> Cluster {
+    let mut child = blockwork()
+        .args(["cluster", "--port", "0", "--workers", &workers.to_string()])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let next = || stdout.recv_timeout(Duration::from_secs(120)).expect("a line of the cluster");
+    let address = next().trim_start_matches("scheduler at tcp://").to_string();
+    let pids = (0..workers).map(|_| worker_pid(&next())).collect();
+    Cluster { process: Terminated(child), stdin, stdout, address, pids }
+}
