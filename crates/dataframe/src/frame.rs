@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use blockwork_graph::layer::{collect, Layer};
+use blockwork_graph::TaskError;
 use blockwork_graph::{Graph, Key, Value};
 use blockwork_local::Config;
-use polars::prelude::{DataFrame as PlFrame, IntoLazy, UnionArgs};
+use polars::prelude::{DataFrame as PlFrame, IntoLazy, LazyFrame, UnionArgs};
 
 use crate::error::{DataFrameError, Result};
 use crate::partition::Partition;
@@ -62,13 +63,16 @@ impl DataFrame {
 
 /// Concatenates partitions vertically, in order.
 pub(crate) fn assemble(values: &[Value]) -> Result<PlFrame> {
-    let frames: Vec<_> = values
-        .iter()
-        .map(|v| Partition::of(v).map(|df| df.clone().lazy()))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| DataFrameError::Partition(e.message))?;
-    if frames.is_empty() {
+    if values.is_empty() {
         return Ok(PlFrame::empty());
     }
-    Ok(polars::prelude::concat(frames, UnionArgs::default())?.collect()?)
+    let lf = concat(values).map_err(|e| DataFrameError::Partition(e.message))?;
+    Ok(lf.collect()?)
+}
+
+/// Partitions (task values) stacked in order, lazily.
+pub(crate) fn concat(values: &[Value]) -> std::result::Result<LazyFrame, TaskError> {
+    let frames: Vec<LazyFrame> =
+        values.iter().map(|v| Partition::of(v).map(|df| df.clone().lazy())).collect::<std::result::Result<_, _>>()?;
+    polars::prelude::concat(frames, UnionArgs::default()).map_err(|e| TaskError::new(e.to_string()))
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
 use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
-use polars::prelude::{col, DataType, Expr, IntoLazy, SortMultipleOptions, UnionArgs};
+use polars::prelude::{col, DataType, Expr, SortMultipleOptions};
 
 use crate::error::{DataFrameError, Result};
 use crate::frame::DataFrame;
@@ -243,11 +243,7 @@ fn groupby_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
     let (Some(by), Some(agg)) = (By::from_parts(kind, by_col), Agg::from_name(agg)) else {
         return Err(TaskError::new(format!("groupby: unknown key {kind:?} or aggregation {agg:?}")));
     };
-    let frames = inputs
-        .iter()
-        .map(|v| Partition::of(v).map(|df| df.clone().lazy()))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let lf = polars::prelude::concat(frames, UnionArgs::default()).map_err(|e| TaskError::new(e.to_string()))?;
+    let lf = crate::frame::concat(&inputs)?;
     let lf = match stage {
         "partial" => lf.group_by([by.expr()]).agg(agg.partial(column)),
         "combine" => lf.group_by([col("key")]).agg(agg.combine()),

@@ -27,17 +27,15 @@ pub struct CsvOptions {
 pub fn read_csv(pattern: &str, options: &CsvOptions) -> Result<DataFrame> {
     let paths = blockwork_graph::glob(pattern)
         .map_err(|(dir, e)| DataFrameError::Files(format!("reading the directory {}: {e}", dir.display())))?;
-    read_csv_files(&paths, options).map_err(|e| match e {
-        DataFrameError::Files(m) if paths.is_empty() => {
-            DataFrameError::Files(format!("no file matches {pattern:?}{m}"))
-        }
-        e => e,
-    })
+    if paths.is_empty() {
+        return Err(DataFrameError::Files(format!("no file matches {pattern:?}")));
+    }
+    read_csv_files(&paths, options)
 }
 
 /// Reads the CSV files `paths`, one partition each, in this order.
 pub fn read_csv_files(paths: &[PathBuf], options: &CsvOptions) -> Result<DataFrame> {
-    let first = paths.first().ok_or_else(|| DataFrameError::Files(String::new()))?;
+    let first = paths.first().ok_or_else(|| DataFrameError::Files("read_csv_files was given no file".into()))?;
     let columns = header(first)?;
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let namer = Namer::new("read-csv").add(&names[..]).add(&options.parse_dates);

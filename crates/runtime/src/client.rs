@@ -143,7 +143,8 @@ impl Client {
 
     /// [`Client::persist`] with retries or resources for every task.
     pub fn persist_with(&self, graph: Graph, outputs: &[Key], opts: &TaskOptions) -> Result<Vec<Future>, ClientError> {
-        let held = self.inner.tracker.held();
+        let graph = graph.cull(outputs)?;
+        let held = self.inner.tracker.held_among(graph.keys());
         let graph = prune_held(graph, outputs, &held)?;
         // Cheap tasks (generated blocks, aliases) are inlined into their
         // readers and linear chains fused into one task, as the local
@@ -320,13 +321,8 @@ impl Client {
         let keys: Vec<Key> = futures.iter().map(|f| f.key().clone()).collect();
         let deadline = timeout.map(|t| Instant::now() + t);
         let done = self.inner.tracker.wait_done(&keys, n, deadline).map_err(|e| self.inner.closed(e))?;
-        let done: FxHashSet<usize> = match done {
-            Some(d) => d.into_iter().collect(),
-            // Timed out: report what is done now.
-            None => {
-                self.inner.tracker.wait_done(&keys, 0, None).ok().flatten().unwrap_or_default().into_iter().collect()
-            }
-        };
+        // On a timeout, what is done by now.
+        let done: FxHashSet<usize> = done.unwrap_or_else(|| self.inner.tracker.done(&keys)).into_iter().collect();
         let (mut d, mut nd) = (Vec::new(), Vec::new());
         for (i, f) in futures.iter().enumerate() {
             if done.contains(&i) {
@@ -448,11 +444,11 @@ fn held_placeholder(_: &Value, _: Vec<Value>) -> TaskResult {
 
 static HELD: NamedFn = NamedFn::new("blockwork.held", held_placeholder);
 
-/// `graph` culled to `outputs`, with the tasks of held keys replaced by
-/// placeholders without inputs, so that what only they need is dropped.
+/// `graph` (culled to `outputs`) with the tasks of `held` keys (among its
+/// own) replaced by placeholders without inputs, so that what only they
+/// need is dropped.
 fn prune_held(graph: Graph, outputs: &[Key], held: &FxHashSet<Key>) -> Result<Graph, ClientError> {
-    let graph = graph.cull(outputs)?;
-    if held.is_empty() || !graph.keys().iter().any(|k| held.contains(k)) {
+    if held.is_empty() {
         return Ok(graph);
     }
     let mut keep: Vec<bool> = vec![false; graph.len()];

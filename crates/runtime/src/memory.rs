@@ -103,7 +103,7 @@ mod tests {
         assert_eq!(d.pause, None);
         // Process at 7.5 GB with 5 GB managed: free 1.5 GB of values.
         let d = decide(10 * GB, &t, 5 * GB, Some(7 * GB + GB / 2), false);
-        assert_eq!(d.spill_to, Some(5 * GB - (GB + GB / 2) - 1 + 1));
+        assert_eq!(d.spill_to, Some(5 * GB - (GB + GB / 2)));
         assert_eq!(d.pause, None);
         let d = decide(10 * GB, &t, 5 * GB, Some(9 * GB), false);
         assert_eq!(d.pause, Some(true));

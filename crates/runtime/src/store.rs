@@ -150,10 +150,7 @@ impl Store {
     }
 
     fn path(&self, key: &Key) -> PathBuf {
-        let mut t = blockwork_graph::Tokenizer::new();
-        t.bytes(key.name().as_bytes());
-        t.bytes(format!("{key}").as_bytes());
-        self.dir.join(format!("{}.bwk", t.finish()))
+        self.dir.join(format!("{}.bwk", blockwork_graph::tokenize(&key.to_string()[..])))
     }
 }
 

@@ -173,14 +173,4 @@ impl Security {
     pub fn tls(files: &TlsFiles, token: Option<String>) -> Result<Security, String> {
         Ok(Security { tls: Some(Tls::load(files)?), token })
     }
-
-    /// The token, if any.
-    pub fn token_str(&self) -> Option<&str> {
-        self.token.as_deref()
-    }
-
-    /// Whether connections use TLS.
-    pub fn uses_tls(&self) -> bool {
-        self.tls.is_some()
-    }
 }

@@ -70,6 +70,12 @@ pub(crate) enum Reply {
     Refused(String),
 }
 
+impl Table {
+    fn done(&self, keys: &[Key]) -> Vec<usize> {
+        (0..keys.len()).filter(|&i| self.keys.get(&keys[i]).is_none_or(|e| e.status.is_done())).collect()
+    }
+}
+
 #[derive(Default)]
 struct Table {
     keys: FxHashMap<Key, Entry>,
@@ -131,14 +137,13 @@ impl Tracker {
         gone
     }
 
-    /// The keys held that the scheduler knows (pending, finished or
-    /// erred; not refused or cancelled).
-    pub(crate) fn held(&self) -> rustc_hash::FxHashSet<Key> {
+    /// Those of `keys` held here that the scheduler knows (pending,
+    /// finished or erred; not refused or cancelled).
+    pub(crate) fn held_among(&self, keys: &[Key]) -> rustc_hash::FxHashSet<Key> {
         let t = self.lock();
-        t.keys
-            .iter()
-            .filter(|(_, e)| !matches!(e.status, Status::Refused(_) | Status::Cancelled))
-            .map(|(k, _)| k.clone())
+        keys.iter()
+            .filter(|k| t.keys.get(*k).is_some_and(|e| !matches!(e.status, Status::Refused(_) | Status::Cancelled)))
+            .cloned()
             .collect()
     }
 
@@ -226,10 +231,14 @@ impl Tracker {
         deadline: Option<Instant>,
     ) -> Result<Option<Vec<usize>>, String> {
         self.wait_for(deadline, |t| {
-            let done: Vec<usize> =
-                (0..keys.len()).filter(|&i| t.keys.get(&keys[i]).is_none_or(|e| e.status.is_done())).collect();
+            let done = t.done(keys);
             (done.len() >= n.min(keys.len())).then_some(done)
         })
+    }
+
+    /// The positions of `keys` done now (or not held).
+    pub(crate) fn done(&self, keys: &[Key]) -> Vec<usize> {
+        self.lock().done(keys)
     }
 
     /// Waits until one of `keys` is not finished any more (lost, so being
