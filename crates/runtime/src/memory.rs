@@ -42,7 +42,8 @@ pub(crate) struct Decision {
 }
 
 /// The policy: `limit` bytes (0: no limit), `in_memory` bytes of values in
-/// memory, `rss` the process's resident bytes if it is watched.
+/// memory, `rss` the process's resident bytes if it is watched (without
+/// it, pausing is left as it is).
 pub(crate) fn decide(limit: u64, t: &MemoryThresholds, in_memory: u64, rss: Option<u64>, paused: bool) -> Decision {
     let mut d = Decision::default();
     if limit == 0 {
@@ -74,8 +75,6 @@ pub(crate) fn decide(limit: u64, t: &MemoryThresholds, in_memory: u64, rss: Opti
             None if paused => d.pause = Some(false),
             _ => {}
         }
-    } else if paused {
-        d.pause = Some(false);
     }
     d
 }

@@ -444,8 +444,8 @@ impl Shell {
                 Err(e) => crate::log(format_args!("worker {}: {e}", self.name)),
             }
         }
-        // Pausing is judged on the process at ticks only.
-        if let (true, Some(p)) = (with_process || !self.process_memory, d.pause) {
+        // Pausing is judged on the process's memory, read at ticks only.
+        if let Some(p) = d.pause {
             let how = if p { "pausing: memory is short" } else { "resuming" };
             crate::log(format_args!("worker {}: {how} ({} bytes in memory)", self.name, self.store.memory_bytes()));
             if p {
