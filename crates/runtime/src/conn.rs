@@ -22,23 +22,24 @@ pub(crate) type ReadHalf = Box<dyn AsyncRead + Unpin + Send>;
 /// The write half of a connection, TLS or not.
 pub(crate) type WriteHalf = Box<dyn AsyncWrite + Unpin + Send>;
 
+/// Boxes the halves of a (TLS) stream.
+fn halves<S: AsyncRead + AsyncWrite + Send + 'static>(s: S) -> (ReadHalf, WriteHalf) {
+    let (r, w) = tokio::io::split(s);
+    (Box::new(r), Box::new(w))
+}
+
+/// A plain stream's owned halves (no lock between them).
+fn plain_halves(stream: TcpStream) -> (ReadHalf, WriteHalf) {
+    let (r, w) = stream.into_split();
+    (Box::new(r), Box::new(w))
+}
+
 /// Splits an accepted stream, after the TLS handshake if `security` asks.
-pub(crate) async fn server_halves(
-    stream: TcpStream,
-    security: &Security,
-) -> Result<(ReadHalf, WriteHalf, std::net::SocketAddr), ConnError> {
+pub(crate) async fn server_halves(stream: TcpStream, security: &Security) -> Result<(ReadHalf, WriteHalf), ConnError> {
     stream.set_nodelay(true)?;
-    let peer = stream.peer_addr()?;
     match &security.tls {
-        None => {
-            let (r, w) = stream.into_split();
-            Ok((Box::new(r), Box::new(w), peer))
-        }
-        Some(tls) => {
-            let s = tls.acceptor.accept(stream).await.map_err(|e| ConnError::Tls(e.to_string()))?;
-            let (r, w) = tokio::io::split(s);
-            Ok((Box::new(r), Box::new(w), peer))
-        }
+        None => Ok(plain_halves(stream)),
+        Some(tls) => Ok(halves(tls.acceptor.accept(stream).await.map_err(|e| ConnError::Tls(e.to_string()))?)),
     }
 }
 
@@ -48,21 +49,14 @@ async fn client_halves(addr: &str, security: &Security) -> Result<(ReadHalf, Wri
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let info = TcpStreamInfo { local: stream.local_addr()? };
-    match &security.tls {
-        None => {
-            let (r, w) = stream.into_split();
-            Ok((Box::new(r), Box::new(w), info))
-        }
+    let (r, w) = match &security.tls {
+        None => plain_halves(stream),
         Some(tls) => {
-            let s = tls
-                .connector
-                .connect(Tls::server_name(addr), stream)
-                .await
-                .map_err(|e| ConnError::Tls(e.to_string()))?;
-            let (r, w) = tokio::io::split(s);
-            Ok((Box::new(r), Box::new(w), info))
+            let handshake = tls.connector.connect(Tls::server_name(addr), stream);
+            halves(handshake.await.map_err(|e| ConnError::Tls(e.to_string()))?)
         }
-    }
+    };
+    Ok((r, w, info))
 }
 
 /// The read side of a connection: bytes in, frames out.

@@ -153,11 +153,11 @@ async fn accept_loop(
     stopped: watch::Receiver<bool>,
 ) {
     let stop = stopped.clone();
-    crate::conn::accept_until_stopped(listener, stop, "scheduler", move |stream, _| {
+    crate::conn::accept_until_stopped(listener, stop, "scheduler", move |stream, peer| {
         let (acceptor, events, stopped, security) =
             (acceptor.clone(), events.clone(), stopped.clone(), security.clone());
         async move {
-            let (read, write, peer) = conn::server_halves(stream, &security).await?;
+            let (read, write) = conn::server_halves(stream, &security).await?;
             serve_connection(read, write, peer, &acceptor, events, stopped).await
         }
     })

@@ -560,7 +560,7 @@ async fn data_port(
         let (acceptor, events, stopped, security) =
             (acceptor.clone(), events.clone(), stopped.clone(), security.clone());
         async move {
-            let (read, write, _) = conn::server_halves(stream, &security).await?;
+            let (read, write) = conn::server_halves(stream, &security).await?;
             serve_peer(read, write, &acceptor, events, stopped).await
         }
     })
