@@ -18,6 +18,9 @@ pub enum DataFrameError {
         /// The columns there are.
         columns: Vec<String>,
     },
+    /// An argument that cannot work (no keys, no aggregation).
+    #[error("{0}")]
+    Invalid(String),
     /// Polars refused (a parse error, a type mismatch), with its message.
     #[error("{0}")]
     Polars(#[from] PolarsError),

@@ -1,15 +1,22 @@
-//! The collection: a DataFrame made of Polars partitions.
+//! The collection: a DataFrame made of Polars partitions, and its
+//! partition-wise operations.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use blockwork_graph::layer::{collect, Layer};
-use blockwork_graph::TaskError;
-use blockwork_graph::{Graph, Key, Value};
+use blockwork_graph::layer::{collect, Layer, Namer};
+use blockwork_graph::{builtins, r, Graph, Key, NamedFn, Op, Task, TaskError, Value};
 use blockwork_local::Config;
-use polars::prelude::{DataFrame as PlFrame, IntoLazy, LazyFrame, UnionArgs};
+use polars::prelude::DataFrame as PlFrame;
 
+use crate::agg::{Agg, Aggregation};
 use crate::error::{DataFrameError, Result};
+use crate::expr::{col, Expr};
+use crate::lit::{DType, Lit};
+use crate::ops::{Step, MAP};
+use crate::param::Param;
 use crate::partition::Partition;
+use crate::series::{Scalar, Series};
 
 /// A lazy dataframe: `npartitions` Polars DataFrames with the same
 /// columns, the results of tasks of `layer` (which may hold more tasks:
@@ -21,7 +28,41 @@ pub struct DataFrame {
     pub(crate) columns: Vec<String>,
 }
 
+/// A name no other layer has (for data and closures, which are not
+/// tokenized by content).
+pub(crate) fn unique_name(prefix: &str) -> Arc<str> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let token = Namer::new(prefix)
+        .add(&(std::process::id() as usize))
+        .add(&(NEXT.fetch_add(1, Ordering::Relaxed) as usize))
+        .token();
+    format!("{prefix}-{token}").into()
+}
+
 impl DataFrame {
+    /// A frame of `partitions` (keys of `layer`) with these columns.
+    pub(crate) fn from_layer(layer: Layer, partitions: Vec<Key>, columns: Vec<String>) -> Self {
+        DataFrame { layer: Arc::new(layer), partitions, columns }
+    }
+
+    /// A Polars DataFrame cut into `npartitions` row ranges of (nearly)
+    /// equal length.
+    pub fn from_polars(df: &PlFrame, npartitions: usize) -> Result<DataFrame> {
+        let n = npartitions.max(1);
+        let name = unique_name("from-polars");
+        let height = df.height();
+        let tasks: Vec<_> = (0..n)
+            .map(|i| {
+                let (start, end) = (i * height / n, (i + 1) * height / n);
+                let part = Partition(df.slice(start as i64, end - start)).into_value();
+                (Key::with_shared_name(&name, &[i as u32]), Task::new(Op::named(&builtins::CONSTANT, part), vec![]))
+            })
+            .collect();
+        let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
+        let columns = df.get_column_names().iter().map(|c| c.to_string()).collect();
+        Ok(DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns))
+    }
+
     /// Its partitions' count.
     pub fn npartitions(&self) -> usize {
         self.partitions.len()
@@ -59,20 +100,176 @@ impl DataFrame {
     pub fn assemble(&self, values: Vec<Value>) -> Result<PlFrame> {
         assemble(&values)
     }
+
+    pub(crate) fn check_column(&self, c: &str) -> Result<()> {
+        if self.columns.iter().any(|x| x == c) {
+            Ok(())
+        } else {
+            Err(DataFrameError::NoColumn { column: c.to_string(), columns: self.columns.clone() })
+        }
+    }
+
+    pub(crate) fn check_expr(&self, e: &Expr) -> Result<()> {
+        e.columns().iter().try_for_each(|c| self.check_column(c))
+    }
+
+    /// One task per partition applying `step`.
+    fn step(&self, prefix: &str, step: Step) -> Result<DataFrame> {
+        step.reads().iter().try_for_each(|c| self.check_column(c))?;
+        let columns = step.columns(&self.columns);
+        let params = step.to_value();
+        let namer = Namer::new(prefix).input(&self.layer).add(&params);
+        let op = Op::named(&MAP, params);
+        Ok(self.map_op(&format!("{prefix}-{}", namer.token()), op, columns))
+    }
+
+    /// One task of `op` per partition, under the layer `name`.
+    fn map_op(&self, name: &str, op: Op, columns: Vec<String>) -> DataFrame {
+        let name: Arc<str> = name.into();
+        let tasks: Vec<_> = self
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (Key::with_shared_name(&name, &[i as u32]), Task::new(op.clone(), vec![r(k.clone())])))
+            .collect();
+        let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
+        DataFrame::from_layer(Layer { name, tasks, deps: vec![self.layer.clone()] }, partitions, columns)
+    }
+
+    /// Exactly these columns, computed from the frame's
+    /// (`df[["a", "b"]]`, or expressions: `col("a") * 2`).
+    pub fn select(&self, exprs: &[Expr]) -> Result<DataFrame> {
+        self.step("select", Step::Select(exprs.to_vec()))
+    }
+
+    /// Exactly the columns named.
+    pub fn select_columns(&self, names: &[&str]) -> Result<DataFrame> {
+        self.select(&names.iter().map(|n| col(n)).collect::<Vec<_>>())
+    }
+
+    /// Columns added, or replaced when one has the name (pandas'
+    /// `assign`; name an expression with `alias`).
+    pub fn assign(&self, exprs: &[Expr]) -> Result<DataFrame> {
+        self.step("assign", Step::Assign(exprs.to_vec()))
+    }
+
+    /// The rows where `predicate` holds (`df[df.value > 0]`).
+    pub fn filter(&self, predicate: Expr) -> Result<DataFrame> {
+        self.step("filter", Step::Filter(predicate))
+    }
+
+    /// Rows without a missing value in `subset` (every column when empty).
+    pub fn dropna(&self, subset: &[&str]) -> Result<DataFrame> {
+        self.step("dropna", Step::DropNa(subset.iter().map(|s| s.to_string()).collect()))
+    }
+
+    /// Missing values replaced by `value` in every column of its kind.
+    pub fn fillna(&self, value: impl Into<Lit>) -> Result<DataFrame> {
+        self.step("fillna", Step::FillNa(value.into()))
+    }
+
+    /// Columns converted (`astype({"a": "float64"})`).
+    pub fn astype(&self, types: &[(&str, DType)]) -> Result<DataFrame> {
+        self.assign(&types.iter().map(|(c, t)| col(c).astype(*t)).collect::<Vec<_>>())
+    }
+
+    /// A column as a series.
+    pub fn col(&self, name: &str) -> Result<Series> {
+        self.series(col(name))
+    }
+
+    /// An expression of the frame's columns as a series.
+    pub fn series(&self, expr: Expr) -> Result<Series> {
+        self.check_expr(&expr)?;
+        Ok(Series::new(self.clone(), expr))
+    }
+
+    /// `f` applied to every partition, on this machine's schedulers only
+    /// (a closure cannot travel to a worker process: see
+    /// [`DataFrame::map_partitions_named`]). `columns` are the result's.
+    pub fn map_partitions(
+        &self,
+        label: &str,
+        columns: &[&str],
+        f: impl Fn(&PlFrame) -> std::result::Result<PlFrame, String> + Send + Sync + 'static,
+    ) -> DataFrame {
+        let op = Op::local(label, move |args: Vec<Value>| {
+            let [v] = args.as_slice() else { return Err(TaskError::new("map_partitions takes one partition")) };
+            f(Partition::of(v)?).map(|df| Partition(df).into_value()).map_err(TaskError::new)
+        });
+        let name = unique_name(label);
+        self.map_op(&name, op, columns.iter().map(|c| c.to_string()).collect())
+    }
+
+    /// `func` (registered in every process, e.g. by the worker's
+    /// start-up) applied to every partition with `params`: its inputs are
+    /// one partition, its result a partition ([`Partition`]).
+    pub fn map_partitions_named(&self, func: &'static NamedFn, params: Value, columns: &[&str]) -> DataFrame {
+        let namer = Namer::new(func.name).input(&self.layer).add(&params);
+        let name = format!("{}-{}", func.name.replace('.', "-"), namer.token());
+        self.map_op(&name, Op::named(func, params), columns.iter().map(|c| c.to_string()).collect())
+    }
+
+    /// Its first `n` rows, computed (from the first partitions only,
+    /// more of them when the first are short).
+    pub fn head(&self, n: usize) -> Result<PlFrame> {
+        let out = self.edge(Step::Head(n), (0..self.npartitions()).collect())?;
+        Ok(out.head(Some(n)))
+    }
+
+    /// Its last `n` rows, computed (from the last partitions only).
+    pub fn tail(&self, n: usize) -> Result<PlFrame> {
+        let out = self.edge(Step::Tail(n), (0..self.npartitions()).rev().collect())?;
+        Ok(out.tail(Some(n)))
+    }
+
+    /// `step` (a head or a tail of `n` rows) on the partitions in `order`,
+    /// computed a batch at a time (1, 2, 4, … partitions) until `n` rows
+    /// are in; stacked in the frame's order.
+    fn edge(&self, step: Step, order: Vec<usize>) -> Result<PlFrame> {
+        let (Step::Head(n) | Step::Tail(n)) = step else { return Ok(PlFrame::empty()) };
+        let frame = self.step("edge", step)?;
+        let graph = frame.graph()?;
+        let (mut parts, mut rows, mut batch) = (Vec::new(), 0, 1);
+        let mut rest = order.as_slice();
+        while rows < n && !rest.is_empty() {
+            let (now, later) = rest.split_at(batch.min(rest.len()));
+            let keys: Vec<Key> = now.iter().map(|&i| frame.partitions[i].clone()).collect();
+            for (v, &i) in blockwork_local::compute(graph.clone(), &keys, &Config::default())?.into_iter().zip(now) {
+                rows += Partition::of(&v).map_err(|e| DataFrameError::Partition(e.message))?.height();
+                parts.push((i, v));
+            }
+            rest = later;
+            batch *= 2;
+        }
+        parts.sort_by_key(|(i, _)| *i);
+        assemble(&parts.into_iter().map(|(_, v)| v).collect::<Vec<_>>())
+    }
+
+    /// Its number of rows, computed.
+    pub fn len(&self) -> Result<usize> {
+        let rows = Scalar::reduce(self, Vec::new(), vec![Aggregation::new(crate::expr::lit(0), Agg::Size)])?;
+        Ok(rows.compute()?.as_f64().unwrap_or(0.0) as usize)
+    }
+
+    /// Whether it has no rows (computed).
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
 }
 
 /// Concatenates partitions vertically, in order.
 pub(crate) fn assemble(values: &[Value]) -> Result<PlFrame> {
-    if values.is_empty() {
-        return Ok(PlFrame::empty());
-    }
-    let lf = concat(values).map_err(|e| DataFrameError::Partition(e.message))?;
-    Ok(lf.collect()?)
+    concat(values).map_err(|e| DataFrameError::Partition(e.message))
 }
 
-/// Partitions (task values) stacked in order, lazily.
-pub(crate) fn concat(values: &[Value]) -> std::result::Result<LazyFrame, TaskError> {
-    let frames: Vec<LazyFrame> =
-        values.iter().map(|v| Partition::of(v).map(|df| df.clone().lazy())).collect::<std::result::Result<_, _>>()?;
-    polars::prelude::concat(frames, UnionArgs::default()).map_err(|e| TaskError::new(e.to_string()))
+/// Partitions (task values) stacked in order.
+pub(crate) fn concat(values: &[Value]) -> std::result::Result<PlFrame, TaskError> {
+    let mut frames = values.iter().map(Partition::of);
+    let Some(first) = frames.next() else { return Ok(PlFrame::empty()) };
+    let mut out = first?.clone();
+    for f in frames {
+        out.vstack_mut(f?).map_err(|e| TaskError::new(format!("stacking partitions: {e}")))?;
+    }
+    Ok(out)
 }

@@ -1,260 +1,229 @@
 //! Group-by with aggregations, by a tree of partial aggregations (dask's
 //! `groupby(...).agg` with `split_out=1`): each partition is aggregated
-//! on its own, partials are combined `SPLIT_EVERY` at a time, and one
-//! last task finishes (a mean divides its sum by its count) and sorts by
-//! the key.
+//! on its own (`agg::partial`), partials are merged `SPLIT_EVERY` at a
+//! time (`agg::combine`), and one last task merges, finishes (a mean
+//! divides its sum by its count) and sorts by the keys. `nunique` goes
+//! by distinct rows instead (its own tree), and a last task puts the
+//! trees' columns side by side.
 
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
 use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
-use polars::prelude::{col, DataType, Expr, SortMultipleOptions};
+use polars::prelude::{Column, DataFrame as PlFrame, PolarsResult};
 
+use crate::agg::{self, Agg, Aggregation};
 use crate::error::{DataFrameError, Result};
-use crate::frame::DataFrame;
+use crate::expr::{col, Expr};
+use crate::frame::{concat, DataFrame};
+use crate::param::{decode, list, tagged, untag, Param};
 use crate::partition::Partition;
+use crate::tree::tree;
 
-/// Partials combined per task.
-const SPLIT_EVERY: usize = 8;
-
-/// What to group by: a column, or a part of a datetime column.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum By {
-    /// The values of a column.
-    Column(String),
-    /// The hour (0–23) of a datetime column (`df.timestamp.dt.hour`).
-    Hour(String),
-    /// The day of the month (1–31) of a date or datetime column.
-    Day(String),
-    /// The month (1–12) of a date or datetime column.
-    Month(String),
-    /// The year of a date or datetime column.
-    Year(String),
-}
-
-impl By {
-    fn parts(&self) -> (&'static str, &str) {
-        match self {
-            By::Column(c) => ("column", c),
-            By::Hour(c) => ("hour", c),
-            By::Day(c) => ("day", c),
-            By::Month(c) => ("month", c),
-            By::Year(c) => ("year", c),
-        }
-    }
-
-    fn from_parts(kind: &str, c: &str) -> Option<By> {
-        let c = c.to_string();
-        Some(match kind {
-            "column" => By::Column(c),
-            "hour" => By::Hour(c),
-            "day" => By::Day(c),
-            "month" => By::Month(c),
-            "year" => By::Year(c),
-            _ => return None,
-        })
-    }
-
-    /// The key as a Polars expression, named `key`.
-    fn expr(&self) -> Expr {
-        let (kind, c) = self.parts();
-        let e = col(c);
-        match kind {
-            "hour" => e.dt().hour(),
-            "day" => e.dt().day(),
-            "month" => e.dt().month(),
-            "year" => e.dt().year(),
-            _ => e,
-        }
-        .alias("key")
-    }
-}
-
-/// An aggregation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Agg {
-    /// Sum of the values.
-    Sum,
-    /// Mean of the non-null values.
-    Mean,
-    /// Number of non-null values.
-    Count,
-    /// Smallest value.
-    Min,
-    /// Largest value.
-    Max,
-}
-
-impl Agg {
-    fn name(self) -> &'static str {
-        match self {
-            Agg::Sum => "sum",
-            Agg::Mean => "mean",
-            Agg::Count => "count",
-            Agg::Min => "min",
-            Agg::Max => "max",
-        }
-    }
-
-    fn from_name(s: &str) -> Option<Agg> {
-        [Agg::Sum, Agg::Mean, Agg::Count, Agg::Min, Agg::Max].into_iter().find(|a| a.name() == s)
-    }
-
-    /// The partial columns of one partition's values.
-    fn partial(self, v: &str) -> Vec<Expr> {
-        match self {
-            Agg::Sum => vec![col(v).sum().alias("p0")],
-            Agg::Mean => vec![col(v).sum().alias("p0"), col(v).count().cast(DataType::Int64).alias("p1")],
-            Agg::Count => vec![col(v).count().cast(DataType::Int64).alias("p0")],
-            Agg::Min => vec![col(v).min().alias("p0")],
-            Agg::Max => vec![col(v).max().alias("p0")],
-        }
-    }
-
-    /// Partials of partials.
-    fn combine(self) -> Vec<Expr> {
-        match self {
-            Agg::Sum | Agg::Count => vec![col("p0").sum().alias("p0")],
-            Agg::Mean => vec![col("p0").sum().alias("p0"), col("p1").sum().alias("p1")],
-            Agg::Min => vec![col("p0").min().alias("p0")],
-            Agg::Max => vec![col("p0").max().alias("p0")],
-        }
-    }
-
-    /// The final value from the partials.
-    fn finish(self, out: &str) -> Expr {
-        match self {
-            Agg::Mean => (col("p0").cast(DataType::Float64) / col("p1").cast(DataType::Float64)).alias(out),
-            _ => col("p0").alias(out),
-        }
-    }
-}
-
-/// A dataframe grouped by a key.
+/// A dataframe grouped by keys: columns or expressions of them
+/// (`col("timestamp").dt().hour()`).
 #[derive(Clone, Debug)]
 pub struct GroupBy {
     df: DataFrame,
-    by: By,
+    keys: Vec<Expr>,
 }
 
 impl DataFrame {
-    /// Groups by a column or a part of a datetime column.
-    pub fn groupby(&self, by: By) -> Result<GroupBy> {
-        self.check_column(by.parts().1)?;
-        Ok(GroupBy { df: self.clone(), by })
-    }
-
-    pub(crate) fn check_column(&self, c: &str) -> Result<()> {
-        if self.columns.iter().any(|x| x == c) {
-            Ok(())
-        } else {
-            Err(DataFrameError::NoColumn { column: c.to_string(), columns: self.columns.clone() })
+    /// Groups by keys (each named after the column it reads; rows with a
+    /// missing key are left out, as pandas does).
+    pub fn groupby(&self, keys: &[Expr]) -> Result<GroupBy> {
+        if keys.is_empty() {
+            return Err(DataFrameError::Invalid("groupby wants at least one key".into()));
         }
+        keys.iter().try_for_each(|k| self.check_expr(k))?;
+        Ok(GroupBy { df: self.clone(), keys: keys.to_vec() })
     }
 }
 
 impl GroupBy {
-    /// `agg` of `column` per group: a one-partition frame of two columns,
-    /// the key (named after the grouped column) and `column`, sorted by key.
-    pub fn agg(&self, column: &str, agg: Agg) -> Result<DataFrame> {
-        self.df.check_column(column)?;
-        let (kind, by_col) = self.by.parts();
-        let params = |stage: &str| {
-            Value::List(
-                [stage, kind, by_col, column, agg.name()]
-                    .iter()
-                    .map(|s| Value::Str((*s).into()))
-                    .collect::<Vec<_>>()
-                    .into(),
-            )
-        };
-        let namer = Namer::new("groupby").input(&self.df.layer).add(kind).add(by_col).add(column).add(agg.name());
-        let name: Arc<str> = format!("groupby-{}-{}", agg.name(), namer.token()).into();
-        let mut tasks: Vec<(Key, Task<Key>)> = Vec::new();
-        let mut level: Vec<Key> = self.df.keys();
-        let mut depth = 0u32;
-        let stage_task = |stage: &str, inputs: Vec<Key>| {
-            Task::new(Op::named(&GROUPBY, params(stage)), inputs.into_iter().map(r).collect())
-        };
-        // Partials of each partition.
-        let partials: Vec<Key> = level
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let key = Key::with_shared_name(&name, &[depth, i as u32]);
-                tasks.push((key.clone(), stage_task("partial", vec![k.clone()])));
-                key
-            })
-            .collect();
-        level = partials;
-        while level.len() > 1 {
-            depth += 1;
-            level = level
-                .chunks(SPLIT_EVERY)
-                .enumerate()
-                .map(|(i, group)| {
-                    let key = Key::with_shared_name(&name, &[depth, i as u32]);
-                    tasks.push((key.clone(), stage_task("combine", group.to_vec())));
-                    key
-                })
-                .collect();
+    /// Aggregations per group: a one-partition frame of the key columns
+    /// and one column per aggregation, sorted by the keys.
+    pub fn agg(&self, aggs: &[Aggregation]) -> Result<DataFrame> {
+        aggs.iter().try_for_each(|a| self.df.check_expr(&a.expr))?;
+        reduce(&self.df, &self.keys, aggs)
+    }
+
+    /// `agg` of each column named (`groupby(k).value.mean()`).
+    fn each(&self, columns: &[&str], agg: Agg) -> Result<DataFrame> {
+        self.agg(&columns.iter().map(|c| Aggregation::new(col(c), agg)).collect::<Vec<_>>())
+    }
+
+    /// Sums per group.
+    pub fn sum(&self, columns: &[&str]) -> Result<DataFrame> {
+        self.each(columns, Agg::Sum)
+    }
+    /// Means per group.
+    pub fn mean(&self, columns: &[&str]) -> Result<DataFrame> {
+        self.each(columns, Agg::Mean)
+    }
+    /// Present values per group.
+    pub fn count(&self, columns: &[&str]) -> Result<DataFrame> {
+        self.each(columns, Agg::Count)
+    }
+    /// Smallest values per group.
+    pub fn min(&self, columns: &[&str]) -> Result<DataFrame> {
+        self.each(columns, Agg::Min)
+    }
+    /// Largest values per group.
+    pub fn max(&self, columns: &[&str]) -> Result<DataFrame> {
+        self.each(columns, Agg::Max)
+    }
+    /// Sample standard deviations per group.
+    pub fn std(&self, columns: &[&str]) -> Result<DataFrame> {
+        self.each(columns, Agg::Std)
+    }
+    /// Sample variances per group.
+    pub fn var(&self, columns: &[&str]) -> Result<DataFrame> {
+        self.each(columns, Agg::Var)
+    }
+    /// First present values per group.
+    pub fn first(&self, columns: &[&str]) -> Result<DataFrame> {
+        self.each(columns, Agg::First)
+    }
+    /// Last present values per group.
+    pub fn last(&self, columns: &[&str]) -> Result<DataFrame> {
+        self.each(columns, Agg::Last)
+    }
+    /// Distinct present values per group.
+    pub fn nunique(&self, columns: &[&str]) -> Result<DataFrame> {
+        self.each(columns, Agg::NUnique)
+    }
+    /// Rows per group, in a column named `size`.
+    pub fn size(&self) -> Result<DataFrame> {
+        self.agg(&[Aggregation::new(crate::expr::lit(0), Agg::Size).named("size")])
+    }
+}
+
+/// The names of key columns: each after the column it reads.
+fn key_names(keys: &[Expr]) -> Vec<String> {
+    keys.iter().map(|k| k.name().to_string()).collect()
+}
+
+/// The reduction's layer: a tree for the partial-state aggregations, one
+/// per `nunique`, and when there are several, a task joining them.
+pub(crate) fn reduce(df: &DataFrame, keys: &[Expr], aggs: &[Aggregation]) -> Result<DataFrame> {
+    if aggs.is_empty() {
+        return Err(DataFrameError::Invalid("an aggregation wants at least one column".into()));
+    }
+    let names = key_names(keys);
+    let namer = Namer::new("agg").input(&df.layer).with(|t| {
+        use blockwork_graph::Tokenize;
+        list(keys).tokenize(t);
+        list(aggs).tokenize(t);
+    });
+    let label = match aggs {
+        [a] => a.agg.name(),
+        _ => "agg",
+    };
+    let name: Arc<str> = format!("{label}-{}", namer.token()).into();
+    let (plain, distinct): (Vec<&Aggregation>, Vec<&Aggregation>) = aggs.iter().partition(|a| a.agg != Agg::NUnique);
+    let mut tasks = Vec::new();
+    let mut roots = Vec::new();
+    let mut subtree = 0u32;
+    let mut add_tree = |spec: Spec, tasks: &mut Vec<(Key, Task<Key>)>, roots: &mut Vec<Key>| {
+        let op = |stage: &str| Op::named(&AGG, tagged(stage, [spec.to_value()]));
+        let sub: Arc<str> = format!("{name}-{subtree}").into();
+        subtree += 1;
+        let (t, root) = tree(&sub, &df.partitions, &op("partial"), &op("combine"), &op("finish"));
+        tasks.extend(t);
+        roots.push(root);
+    };
+    if !plain.is_empty() {
+        let spec =
+            Spec::Partials { keys: keys.to_vec(), names: names.clone(), aggs: plain.into_iter().cloned().collect() };
+        add_tree(spec, &mut tasks, &mut roots);
+    }
+    for a in distinct {
+        let spec = Spec::Distinct { keys: keys.to_vec(), names: names.clone(), agg: a.clone() };
+        add_tree(spec, &mut tasks, &mut roots);
+    }
+    let root = if let [only] = roots.as_slice() {
+        only.clone()
+    } else {
+        let key = Key::with_shared_name(&name, &[0]);
+        let order = list(&aggs.iter().map(|a| a.name.clone()).collect::<Vec<_>>());
+        let params = tagged("sidebyside", [order, list(&names)]);
+        tasks.push((key.clone(), Task::new(Op::named(&AGG, params), roots.into_iter().map(r).collect())));
+        key
+    };
+    let mut columns = names;
+    columns.extend(aggs.iter().map(|a| a.name.clone()));
+    let layer = Layer { name, tasks, deps: vec![df.layer.clone()] };
+    Ok(DataFrame::from_layer(layer, vec![root], columns))
+}
+
+/// What a tree's tasks compute.
+enum Spec {
+    /// Partial states of these aggregations per key.
+    Partials { keys: Vec<Expr>, names: Vec<String>, aggs: Vec<Aggregation> },
+    /// Distinct `(key, value)` rows, counted at the end (`nunique`).
+    Distinct { keys: Vec<Expr>, names: Vec<String>, agg: Aggregation },
+}
+
+impl Param for Spec {
+    fn to_value(&self) -> Value {
+        match self {
+            Spec::Partials { keys, names, aggs } => tagged("partials", [list(keys), list(names), list(aggs)]),
+            Spec::Distinct { keys, names, agg } => tagged("distinct", [list(keys), list(names), agg.to_value()]),
         }
-        let last = Key::with_shared_name(&name, &[depth + 1, 0]);
-        tasks.push((last.clone(), stage_task("finish", level)));
-        let layer = Layer { name, tasks, deps: vec![self.df.layer.clone()] };
-        let columns = vec![by_col.to_string(), column.to_string()];
-        Ok(DataFrame { layer: Arc::new(layer), partitions: vec![last], columns })
     }
-
-    /// Mean of `column` per group.
-    pub fn mean(&self, column: &str) -> Result<DataFrame> {
-        self.agg(column, Agg::Mean)
-    }
-
-    /// Sum of `column` per group.
-    pub fn sum(&self, column: &str) -> Result<DataFrame> {
-        self.agg(column, Agg::Sum)
-    }
-
-    /// Non-null values of `column` per group.
-    pub fn count(&self, column: &str) -> Result<DataFrame> {
-        self.agg(column, Agg::Count)
-    }
-
-    /// Smallest `column` per group.
-    pub fn min(&self, column: &str) -> Result<DataFrame> {
-        self.agg(column, Agg::Min)
-    }
-
-    /// Largest `column` per group.
-    pub fn max(&self, column: &str) -> Result<DataFrame> {
-        self.agg(column, Agg::Max)
+    fn from_value(v: &Value) -> Option<Self> {
+        let (tag, [keys, names, third]) = untag(v)? else { return None };
+        let (keys, names) = (Vec::<Expr>::from_value(keys)?, Vec::<String>::from_value(names)?);
+        Some(match tag {
+            "partials" => Spec::Partials { keys, names, aggs: Vec::from_value(third)? },
+            "distinct" => Spec::Distinct { keys, names, agg: Aggregation::from_value(third)? },
+            _ => return None,
+        })
     }
 }
 
-/// The partial / combine / finish steps; params `[stage, by kind, by
-/// column, value column, agg]`.
-fn groupby_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
-    let p: Vec<&str> = match params.as_list() {
-        Some(xs) => xs.iter().filter_map(|x| if let Value::Str(s) = x { Some(&**s) } else { None }).collect(),
-        None => Vec::new(),
-    };
-    let [stage, kind, by_col, column, agg] = p[..] else { return Err(TaskError::new("groupby wants 5 string params")) };
-    let (Some(by), Some(agg)) = (By::from_parts(kind, by_col), Agg::from_name(agg)) else {
-        return Err(TaskError::new(format!("groupby: unknown key {kind:?} or aggregation {agg:?}")));
-    };
-    let lf = crate::frame::concat(&inputs)?;
-    let lf = match stage {
-        "partial" => lf.group_by([by.expr()]).agg(agg.partial(column)),
-        "combine" => lf.group_by([col("key")]).agg(agg.combine()),
-        _ => lf
-            .group_by([col("key")])
-            .agg(agg.combine())
-            .select([col("key").alias(by_col), agg.finish(column)])
-            .sort([by_col], SortMultipleOptions::default()),
-    };
-    let df = lf.collect().map_err(|e| TaskError::new(format!("groupby {stage} of {column}: {e}")))?;
-    Ok(Partition(df).into_value())
+fn stage(stage: &str, spec: &Spec, input: &PlFrame) -> PolarsResult<PlFrame> {
+    match (spec, stage) {
+        (Spec::Partials { keys, aggs, .. }, "partial") => agg::partial(input, keys, aggs),
+        (Spec::Partials { keys, aggs, .. }, "combine") => agg::combine(input, keys.len(), aggs),
+        (Spec::Partials { keys, names, aggs }, _) => agg::finish(&agg::combine(input, keys.len(), aggs)?, names, aggs),
+        (Spec::Distinct { keys, agg, .. }, "partial") => agg::distinct_partial(input, keys, &agg.expr),
+        (Spec::Distinct { .. }, "combine") => agg::distinct(input),
+        (Spec::Distinct { names, agg, .. }, _) => agg::distinct_finish(input, names, &agg.name),
+    }
 }
 
-pub(crate) static GROUPBY: NamedFn = NamedFn::new("dataframe.groupby", groupby_task);
+/// Trees' results (each sorted by the same keys) side by side, in the
+/// order the aggregations were asked for.
+fn side_by_side(order: &[String], keys: &[String], frames: &[&PlFrame]) -> PolarsResult<PlFrame> {
+    let height = frames.first().map_or(0, |f| f.height());
+    let mut cols: Vec<Column> = Vec::new();
+    if let Some(first) = frames.first() {
+        for k in keys {
+            cols.push(first.column(k)?.clone());
+        }
+    }
+    for name in order {
+        let found = frames.iter().find_map(|f| f.column(name).ok());
+        cols.push(found.ok_or_else(|| polars::prelude::polars_err!(ColumnNotFound: "{name}"))?.clone());
+    }
+    PlFrame::new(height, cols)
+}
+
+fn agg_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
+    let fail = |e: polars::prelude::PolarsError| TaskError::new(e.to_string());
+    let Some((tag, fields)) = untag(params) else { return Err(TaskError::new("dataframe.agg: malformed parameters")) };
+    if tag == "sidebyside" {
+        let [order, keys] = fields else { return Err(TaskError::new("dataframe.agg: malformed parameters")) };
+        let (order, keys): (Vec<String>, Vec<String>) = (decode(order, "agg order")?, decode(keys, "agg keys")?);
+        let frames: Vec<&PlFrame> = inputs.iter().map(Partition::of).collect::<std::result::Result<_, _>>()?;
+        return Ok(Partition(side_by_side(&order, &keys, &frames).map_err(fail)?).into_value());
+    }
+    let [spec] = fields else { return Err(TaskError::new("dataframe.agg: malformed parameters")) };
+    let spec: Spec = decode(spec, "dataframe.agg")?;
+    let input = concat(&inputs)?;
+    Ok(Partition(stage(tag, &spec, &input).map_err(fail)?).into_value())
+}
+
+pub(crate) static AGG: NamedFn = NamedFn::new("dataframe.agg", agg_task);

@@ -1,29 +1,64 @@
-//! Reading CSV piles: one partition per file.
+//! Reading CSV piles: one partition per file, or per block of a big file
+//! (`blocksize`), with the columns' types inferred once from a sample of
+//! the first rows so that every partition has the same schema.
 
-use std::io::BufRead;
-use std::path::PathBuf;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Value};
-use polars::prelude::{CsvReadOptions, SerReader};
+use blockwork_graph::{Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
+use polars::prelude::{
+    Column, CsvReadOptions, DataFrame as PlFrame, DataType, IntoColumn, PlSmallStr, Schema, SerReader,
+};
 
 use crate::error::{DataFrameError, Result};
 use crate::frame::DataFrame;
+use crate::lit::DType;
+use crate::param::{decode, int, list, string, tagged, untag, Param};
 use crate::partition::Partition;
 
 /// How [`read_csv`] reads.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsvOptions {
-    /// Parse date and datetime columns (pandas' `parse_dates`): every
-    /// string column whose values all read as dates or datetimes in an
-    /// ISO-like format becomes a date or datetime column.
-    pub parse_dates: bool,
+    /// Columns to parse as datetimes (pandas' `parse_dates`), by the
+    /// ISO-like fixed-layout parser: `2000-01-31`, `2000-01-31 12:00:00`,
+    /// `2000-01-31T12:00:00.250`.
+    pub parse_dates: Vec<String>,
+    /// Column types that override the inferred ones (pandas' `dtype`).
+    pub dtypes: Vec<(String, DType)>,
+    /// Only these columns, in the file's order (pandas' `usecols`); all
+    /// when empty.
+    pub usecols: Vec<String>,
+    /// Files larger than this many bytes are cut into blocks of about
+    /// this size, one partition each (dask's `blocksize`; `None`: one
+    /// partition per file). Dask's 64 MiB by default.
+    pub blocksize: Option<u64>,
 }
 
-/// Reads the CSV files `pattern` matches (`*`/`?` in the file name), one
-/// partition per file, in name order. Every file must have a header;
-/// the columns are the first file's.
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            parse_dates: Vec::new(),
+            dtypes: Vec::new(),
+            usecols: Vec::new(),
+            blocksize: Some(DEFAULT_BLOCKSIZE),
+        }
+    }
+}
+
+/// Dask's default block size.
+pub const DEFAULT_BLOCKSIZE: u64 = 64 << 20;
+
+impl CsvOptions {
+    /// Options parsing `columns` as datetimes.
+    pub fn parse_dates(columns: &[&str]) -> Self {
+        CsvOptions { parse_dates: columns.iter().map(|c| c.to_string()).collect(), ..Default::default() }
+    }
+}
+
+/// Reads the CSV files `pattern` matches (`*`/`?` in the file name), in
+/// name order. Every file has a header; the columns are the first file's.
 pub fn read_csv(pattern: &str, options: &CsvOptions) -> Result<DataFrame> {
     let paths = blockwork_graph::glob(pattern)
         .map_err(|(dir, e)| DataFrameError::Files(format!("reading the directory {}: {e}", dir.display())))?;
@@ -33,53 +68,327 @@ pub fn read_csv(pattern: &str, options: &CsvOptions) -> Result<DataFrame> {
     read_csv_files(&paths, options)
 }
 
-/// Reads the CSV files `paths`, one partition each, in this order.
+/// What a read task reads: a byte range of a file, the schema to read it
+/// with, the columns to parse as dates, and the columns to keep.
+#[derive(Clone, Debug)]
+struct Block {
+    path: String,
+    start: u64,
+    end: u64,
+    schema: Vec<(String, DType)>,
+    dates: Vec<String>,
+    usecols: Vec<String>,
+}
+
+/// Reads the CSV files `paths`, in this order.
 pub fn read_csv_files(paths: &[PathBuf], options: &CsvOptions) -> Result<DataFrame> {
-    let first = paths.first().ok_or_else(|| DataFrameError::Files("read_csv_files was given no file".into()))?;
-    let columns = header(first)?;
-    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let namer = Namer::new("read-csv").add(&names[..]).add(&options.parse_dates);
+    if paths.is_empty() {
+        return Err(DataFrameError::Files("read_csv_files was given no file".into()));
+    }
+    let header = header(&paths[0])?;
+    let schema = infer_schema(paths, &header, options)?;
+    for c in options.parse_dates.iter().chain(&options.usecols).chain(options.dtypes.iter().map(|(c, _)| c)) {
+        if !header.contains(c) {
+            return Err(DataFrameError::NoColumn { column: c.clone(), columns: header.clone() });
+        }
+    }
+    let mut reads = Vec::new();
+    for path in paths {
+        let len = std::fs::metadata(path).map_err(|e| DataFrameError::Files(format!("{}: {e}", path.display())))?.len();
+        let block = options.blocksize.unwrap_or(u64::MAX).max(1);
+        let mut start: u64 = 0;
+        loop {
+            let end = start.saturating_add(block).min(len);
+            reads.push(Block {
+                path: path.display().to_string(),
+                start,
+                end,
+                schema: schema.clone(),
+                dates: options.parse_dates.clone(),
+                usecols: options.usecols.clone(),
+            });
+            if end >= len {
+                break;
+            }
+            start = end;
+        }
+    }
+    let namer = Namer::new("read-csv").with(|t| list(&reads).tokenize(t));
     let name: Arc<str> = format!("read-csv-{}", namer.token()).into();
-    let tasks: Vec<_> = names
+    let tasks: Vec<_> = reads
         .iter()
         .enumerate()
-        .map(|(i, path)| {
-            let params = Value::List(vec![Value::Str(path.as_str().into()), Value::Bool(options.parse_dates)].into());
-            (
-                blockwork_graph::Key::with_shared_name(&name, &[i as u32]),
-                Task::new(Op::named(&READ_CSV, params), vec![]),
-            )
+        .map(|(i, read)| {
+            (Key::with_shared_name(&name, &[i as u32]), Task::new(Op::named(&READ_CSV, read.to_value()), vec![]))
         })
         .collect();
     let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
-    Ok(DataFrame { layer: Arc::new(Layer { name, tasks, deps: Vec::new() }), partitions, columns })
+    let columns = if options.usecols.is_empty() {
+        header
+    } else {
+        header.into_iter().filter(|c| options.usecols.contains(c)).collect()
+    };
+    Ok(DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns))
+}
+
+fn file_error(path: &Path, e: impl std::fmt::Display) -> DataFrameError {
+    DataFrameError::Files(format!("{}: {e}", path.display()))
 }
 
 /// The column names of a CSV file's header line.
-fn header(path: &PathBuf) -> Result<Vec<String>> {
-    let file = std::fs::File::open(path).map_err(|e| DataFrameError::Files(format!("{}: {e}", path.display())))?;
-    let mut line = String::new();
-    std::io::BufReader::new(file)
-        .read_line(&mut line)
-        .map_err(|e| DataFrameError::Files(format!("{}: {e}", path.display())))?;
+fn header(path: &Path) -> Result<Vec<String>> {
+    let mut file = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
+    let mut buf = vec![0u8; 64 << 10];
+    let n = file.read(&mut buf).map_err(|e| file_error(path, e))?;
+    let line = buf[..n].split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
     if line.trim().is_empty() {
-        return Err(DataFrameError::Files(format!("{}: no header line", path.display())));
+        return Err(file_error(path, "no header line"));
     }
     Ok(line.trim_end_matches(['\n', '\r']).split(',').map(|c| c.trim_matches('"').to_string()).collect())
 }
 
-fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
-    let (path, parse_dates) = match params.as_list() {
-        Some([Value::Str(p), Value::Bool(d)]) => (p.to_string(), *d),
-        _ => return Err(TaskError::new("read-csv wants [path, parse_dates]")),
+/// Column types from the first rows of the first files that have rows
+/// (1000 rows, as far as 8 files): Polars' inference, date columns read as
+/// text (then parsed), the user's types over both.
+fn infer_schema(paths: &[PathBuf], header: &[String], options: &CsvOptions) -> Result<Vec<(String, DType)>> {
+    let mut inferred: Option<PlFrame> = None;
+    for path in paths.iter().take(8) {
+        let sample = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_n_rows(Some(1000))
+            .with_n_threads(Some(1))
+            .try_into_reader_with_file_path(Some(path.clone()))
+            .and_then(|r| r.finish())
+            .map_err(|e| file_error(path, e))?;
+        let has_rows = sample.height() > 0;
+        inferred = Some(sample);
+        if has_rows {
+            break;
+        }
+    }
+    let sample = inferred.unwrap_or_default();
+    let mut schema = Vec::with_capacity(header.len());
+    for name in header {
+        let dtype = if let Some((_, d)) = options.dtypes.iter().find(|(c, _)| c == name) {
+            *d
+        } else if options.parse_dates.contains(name) {
+            DType::Datetime
+        } else {
+            match sample.column(name).map(|c| c.dtype().clone()) {
+                Ok(DataType::Int64 | DataType::Int32) => DType::Int64,
+                Ok(DataType::Float64 | DataType::Float32) => DType::Float64,
+                Ok(DataType::Boolean) => DType::Bool,
+                // Empty samples and text: text.
+                _ => DType::Str,
+            }
+        };
+        schema.push((name.clone(), dtype));
+    }
+    Ok(schema)
+}
+
+impl Param for Block {
+    fn to_value(&self) -> Value {
+        let schema: Vec<Value> = self
+            .schema
+            .iter()
+            .map(|(c, d)| Value::List(vec![Value::Str(c.as_str().into()), d.to_value()].into()))
+            .collect();
+        tagged(
+            "read",
+            [
+                Value::Str(self.path.as_str().into()),
+                Value::Int(self.start as i64),
+                Value::Int(self.end as i64),
+                Value::List(schema.into()),
+                list(&self.dates),
+                list(&self.usecols),
+            ],
+        )
+    }
+    fn from_value(v: &Value) -> Option<Self> {
+        let ("read", [path, start, end, schema, dates, usecols]) = untag(v)? else { return None };
+        let schema = schema
+            .as_list()?
+            .iter()
+            .map(|pair| match pair.as_list()? {
+                [c, d] => Some((string(c)?.to_string(), DType::from_value(d)?)),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        Some(Block {
+            path: string(path)?.to_string(),
+            start: u64::try_from(int(start)?).ok()?,
+            end: u64::try_from(int(end)?).ok()?,
+            schema,
+            dates: Vec::from_value(dates)?,
+            usecols: Vec::from_value(usecols)?,
+        })
+    }
+}
+
+impl Tokenize for Block {
+    fn tokenize(&self, t: &mut blockwork_graph::Tokenizer) {
+        self.to_value().tokenize(t);
+    }
+}
+
+/// The lines of `[start, end)`: from the first line that starts in it
+/// (the header skipped) to the end of the line that holds `end - 1`.
+/// Also the 1-based line number of its first line.
+fn read_block(path: &str, start: u64, end: u64) -> std::io::Result<(Vec<u8>, usize)> {
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let end = end.min(len);
+    // One line of slack past `end` at a time until its newline is in.
+    let mut bytes = Vec::with_capacity((end - start) as usize + 4096);
+    file.seek(SeekFrom::Start(start))?;
+    (&mut file).take(end - start).read_to_end(&mut bytes)?;
+    let mut tail = [0u8; 8192];
+    while end < len && bytes.last() != Some(&b'\n') {
+        let n = file.read(&mut tail)?;
+        if n == 0 {
+            break;
+        }
+        match tail[..n].iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                bytes.extend_from_slice(&tail[..=i]);
+                break;
+            }
+            None => bytes.extend_from_slice(&tail[..n]),
+        }
+    }
+    // Its first line is the header (block 0) or the tail of the
+    // previous block's last line, unless the block starts a line.
+    let starts_line = start > 0 && {
+        let mut b = [0u8];
+        file.seek(SeekFrom::Start(start - 1))?;
+        file.read_exact(&mut b)?;
+        b[0] == b'\n'
     };
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .map_parse_options(|o| o.with_try_parse_dates(parse_dates))
-        .try_into_reader_with_file_path(Some(PathBuf::from(&path)))
-        .and_then(|r| r.finish())
-        .map_err(|e| TaskError::new(format!("reading {path}: {e}")))?;
+    let skip = if starts_line { 0 } else { bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1) };
+    bytes.drain(..skip);
+    let first_line = if start == 0 { 2 } else { line_of(path, start + skip as u64)? };
+    Ok((bytes, first_line))
+}
+
+/// The 1-based number of the line starting at byte `offset`.
+fn line_of(path: &str, offset: u64) -> std::io::Result<usize> {
+    let mut file = std::fs::File::open(path)?.take(offset);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut lines = 1;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(lines);
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
+    }
+}
+
+fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
+    let read: Block = decode(params, "dataframe.read_csv")?;
+    let path = &read.path;
+    let (bytes, first_line) =
+        read_block(path, read.start, read.end).map_err(|e| TaskError::new(format!("reading {path}: {e}")))?;
+    let keep = |c: &String| read.usecols.is_empty() || read.usecols.contains(c);
+    // Dates are read as text, then parsed.
+    let schema: Schema = read
+        .schema
+        .iter()
+        .map(|(c, d)| {
+            let dtype = if read.dates.contains(c) || matches!(d, DType::Date | DType::Datetime) {
+                DataType::String
+            } else {
+                d.polars()
+            };
+            (PlSmallStr::from(c.as_str()), dtype)
+        })
+        .collect();
+    let columns: Arc<[PlSmallStr]> =
+        read.schema.iter().filter(|(c, _)| keep(c)).map(|(c, _)| c.as_str().into()).collect();
+    let df = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        // A block (or file) without rows: Polars wants at least one line.
+        PlFrame::empty_with_schema(&schema)
+            .select(columns.iter().cloned())
+            .map_err(|e| TaskError::new(e.to_string()))?
+    } else {
+        CsvReadOptions::default()
+            .with_has_header(false)
+            .with_schema(Some(Arc::new(schema)))
+            .with_columns(Some(columns))
+            .with_n_threads(Some(1))
+            .with_rechunk(false)
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes.as_slice()))
+            .finish()
+            .map_err(|e| TaskError::new(diagnose(path, &bytes, first_line, &read.schema, &e.to_string())))?
+    };
+    let mut cols: Vec<Column> = Vec::with_capacity(df.width());
+    for c in df.columns() {
+        let dtype = read.schema.iter().find(|(n, _)| n == c.name().as_str()).map(|(_, d)| *d);
+        if !matches!(dtype, Some(DType::Date | DType::Datetime)) {
+            cols.push(c.clone());
+            continue;
+        }
+        let parsed = crate::dates::parse_datetimes(c.str().map_err(|e| TaskError::new(e.to_string()))?).map_err(
+            |(row, text)| {
+                TaskError::new(format!(
+                    "{path}, line {}, column {:?}: {text:?} is not a date",
+                    first_line + row,
+                    c.name().as_str()
+                ))
+            },
+        )?;
+        let parsed = if dtype == Some(DType::Date) {
+            parsed.cast(&DataType::Date).map_err(|e| TaskError::new(e.to_string()))?
+        } else {
+            parsed
+        };
+        cols.push(parsed.into_column());
+    }
+    let df = PlFrame::new(df.height(), cols).map_err(|e| TaskError::new(e.to_string()))?;
     Ok(Partition(df).into_value())
+}
+
+/// Finds the line and column Polars' error is about: the first line with
+/// more fields than the header, or a field that does not parse as its
+/// column's type. Falls back to Polars' message.
+fn diagnose(path: &str, bytes: &[u8], first_line: usize, schema: &[(String, DType)], polars: &str) -> String {
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = String::from_utf8_lossy(line);
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        let at = first_line + i;
+        if fields.len() > schema.len() {
+            return format!(
+                "{path}, line {at}: {} fields where the header has {} ({:?})",
+                fields.len(),
+                schema.len(),
+                schema.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>()
+            );
+        }
+        for ((column, dtype), field) in schema.iter().zip(&fields) {
+            let f = field.trim().trim_matches('"');
+            let ok = f.is_empty()
+                || match dtype {
+                    DType::Int32 | DType::Int64 => f.parse::<i64>().is_ok(),
+                    DType::Float32 | DType::Float64 => f.parse::<f64>().is_ok() || f.eq_ignore_ascii_case("nan"),
+                    DType::Bool => matches!(f.to_ascii_lowercase().as_str(), "true" | "false"),
+                    _ => true,
+                };
+            if !ok {
+                return format!(
+                    "{path}, line {at}, column {column:?}: {f:?} is not {} (pass a type in CsvOptions::dtypes)",
+                    dtype.name()
+                );
+            }
+        }
+    }
+    format!("{path}: {polars}")
 }
 
 pub(crate) static READ_CSV: NamedFn = NamedFn::new("dataframe.read_csv", read_csv_task);

@@ -2,34 +2,46 @@
 //! DataFrame is many pandas DataFrames.
 //!
 //! ```text
-//!  read_csv("part-*.csv")          one partition (task) per file
-//!    .groupby(By::Hour("timestamp"))
-//!    .mean("value")                 per partition: sum and count per hour
-//!                                   tree of combines, 8 at a time
-//!                                   finish: sum / count, sorted by hour
-//!    .compute()                     → one Polars DataFrame
+//!  read_csv("part-*.csv", parse_dates)  one partition per file (or block)
+//!    .groupby(&[col("timestamp").dt().hour()])
+//!    .mean(&["value"])                   per partition: sum and count per hour
+//!                                        tree of merges, 8 at a time
+//!                                        finish: sum / count, sorted by hour
+//!    .compute()                          → one Polars DataFrame
 //! ```
 //!
 //! Every operation adds one graph layer (`blockwork_graph::layer`), as
 //! arrays do; nothing runs until `compute` (threads) or a cluster's
-//! `Client::compute(df.graph()?, &df.keys())`. Partitions travel between
-//! processes as Arrow IPC ([`register`] registers the codec and the
-//! tasks' functions; `blockwork::register_builtins` calls it).
-//!
-//! This first slice reads CSV piles (one partition per file) and groups
-//! by a column or a datetime part with sum, mean, count, min and max.
+//! `Client::compute(df.graph()?, &df.keys())`. Column expressions
+//! ([`Expr`]: `col("value") * 2`, `col("t").dt().hour()`) are data, sent
+//! with the tasks and evaluated on each partition by Polars' kernels.
+//! Partitions travel between processes as Arrow IPC ([`register`]
+//! registers the codec and the tasks' functions;
+//! `blockwork::register_builtins` calls it).
 
+mod agg;
+mod dates;
 mod error;
+mod expr;
 mod frame;
 mod groupby;
 mod io;
+mod lit;
+mod ops;
+mod param;
 mod partition;
+mod series;
+mod tree;
 
+pub use agg::{Agg, Aggregation};
 pub use error::{DataFrameError, Result};
+pub use expr::{col, lit, parse_duration, BinOp, DtAccessor, DtOp, Expr, StrAccessor, StrOp, UnaryOp};
 pub use frame::DataFrame;
-pub use groupby::{Agg, By, GroupBy};
-pub use io::{read_csv, read_csv_files, CsvOptions};
+pub use groupby::GroupBy;
+pub use io::{read_csv, read_csv_files, CsvOptions, DEFAULT_BLOCKSIZE};
+pub use lit::{DType, Lit};
 pub use partition::Partition;
+pub use series::{Scalar, Series};
 
 /// Registers the tasks' functions and the partition codec: what a
 /// worker needs to run dataframe tasks.
@@ -37,7 +49,8 @@ pub fn register() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         blockwork_graph::register(&io::READ_CSV);
-        blockwork_graph::register(&groupby::GROUPBY);
+        blockwork_graph::register(&ops::MAP);
+        blockwork_graph::register(&groupby::AGG);
         blockwork_protocol::register_codec(partition::CODEC, partition::encode, partition::decode);
     });
 }

@@ -1,104 +1,166 @@
-//! Group-by over CSV piles on random partitionings, against the same
-//! aggregation computed directly over all rows.
+//! Group-by and reductions over CSV piles on random partitionings (files
+//! and blocks of files), against the same computation done directly on
+//! all rows.
 
-use std::collections::BTreeMap;
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use blockwork_dataframe::{read_csv, Agg, By, CsvOptions, DataFrameError};
-use polars::prelude::{DataFrame as PlFrame, DataType};
+use blockwork_dataframe::{col, read_csv, Agg, Aggregation, CsvOptions, DataFrameError, Lit};
+use common::{close, f64s, i64s, scratch, Rng};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
+struct Row {
+    hour: i64,
+    group: i64,
+    value: Option<f64>,
 }
 
-/// Rows `(hour, minute, group, value)`, written as `parts` CSV files of
-/// random lengths (some empty of rows) under a fresh directory.
-fn pile(seed: u64, parts: usize) -> (std::path::PathBuf, Vec<(u32, u32, i64, f64)>) {
+/// Rows written as `parts` CSV files of random lengths (some without
+/// rows); some values missing.
+fn pile(seed: u64, parts: usize) -> (std::path::PathBuf, Vec<Row>) {
     let mut rng = Rng(seed);
-    let dir = std::env::temp_dir().join(format!("bw-df-{}-{seed}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(&format!("pile-{seed}"));
     let mut rows = Vec::new();
     for p in 0..parts {
         let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("part-{p:03}.csv"))).unwrap());
         writeln!(f, "timestamp,group,value").unwrap();
         for _ in 0..rng.below(300) {
-            let (h, m, g) = (rng.below(24) as u32, rng.below(60) as u32, rng.below(7) as i64);
-            let v = (rng.below(20_000) as f64 - 10_000.0) / 100.0;
+            let (h, m, g) = (rng.below(24) as i64, rng.below(60), rng.below(7) as i64);
+            let value = (!rng.chance(5)).then(|| (rng.below(20_000) as f64 - 10_000.0) / 100.0);
+            let v = value.map_or(String::new(), |v| v.to_string());
             writeln!(f, "2024-03-{:02} {h:02}:{m:02}:00,{g},{v}", 1 + rng.below(28)).unwrap();
-            rows.push((h, m, g, v));
+            rows.push(Row { hour: h, group: g, value });
         }
     }
     (dir, rows)
 }
 
-fn column_f64(df: &PlFrame, name: &str) -> Vec<f64> {
-    let c = df.column(name).unwrap().cast(&DataType::Float64).unwrap();
-    let ca = c.f64().unwrap();
-    (0..ca.len()).map(|i| ca.get(i).unwrap()).collect()
+fn expected(agg: Agg, rows: &[&Row]) -> Lit {
+    let vs: Vec<f64> = rows.iter().filter_map(|r| r.value).collect();
+    let n = vs.len() as f64;
+    let mean = vs.iter().sum::<f64>() / n;
+    let var = vs.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
+    let float = |x: f64| if x.is_finite() { Lit::Float(x) } else { Lit::Null };
+    match agg {
+        Agg::Sum => Lit::Float(vs.iter().sum()),
+        Agg::Mean => float(mean),
+        Agg::Count => Lit::Int(vs.len() as i64),
+        Agg::Size => Lit::Int(rows.len() as i64),
+        Agg::Min => vs.iter().copied().reduce(f64::min).map_or(Lit::Null, Lit::Float),
+        Agg::Max => vs.iter().copied().reduce(f64::max).map_or(Lit::Null, Lit::Float),
+        Agg::Std => float(var.sqrt()),
+        Agg::Var => float(var),
+        Agg::First => vs.first().map_or(Lit::Null, |v| Lit::Float(*v)),
+        Agg::Last => vs.last().map_or(Lit::Null, |v| Lit::Float(*v)),
+        Agg::NUnique => Lit::Int(vs.iter().map(|v| v.to_bits()).collect::<BTreeSet<_>>().len() as i64),
+    }
 }
 
-fn column_i64(df: &PlFrame, name: &str) -> Vec<i64> {
-    let c = df.column(name).unwrap().cast(&DataType::Int64).unwrap();
-    let ca = c.i64().unwrap();
-    (0..ca.len()).map(|i| ca.get(i).unwrap()).collect()
+fn same(got: &Lit, want: &Lit) -> bool {
+    match (got, want) {
+        (Lit::Null, Lit::Null) => true,
+        (Lit::Int(a), Lit::Int(b)) => a == b,
+        (a, b) => match (a.as_f64(), b.as_f64()) {
+            (Some(a), Some(b)) => close(a, b),
+            _ => false,
+        },
+    }
 }
+
+const AGGS: [Agg; 11] = [
+    Agg::Sum,
+    Agg::Mean,
+    Agg::Count,
+    Agg::Size,
+    Agg::Min,
+    Agg::Max,
+    Agg::Std,
+    Agg::Var,
+    Agg::First,
+    Agg::Last,
+    Agg::NUnique,
+];
 
 #[test]
 fn groupby_matches_a_direct_computation() {
     blockwork_dataframe::register();
     for seed in 0..6u64 {
+        let mut rng = Rng(seed + 100);
         let parts = 1 + (seed as usize * 7) % 20;
         let (dir, rows) = pile(seed, parts);
-        let df = read_csv(&format!("{}/part-*.csv", dir.display()), &CsvOptions { parse_dates: true }).unwrap();
-        assert_eq!(df.npartitions(), parts);
+        // Files cut into blocks of a few hundred bytes or kept whole.
+        let blocksize = if seed % 2 == 0 { Some(200 + rng.below(3000)) } else { None };
+        let options = CsvOptions { blocksize, ..CsvOptions::parse_dates(&["timestamp"]) };
+        let df = read_csv(&format!("{}/part-*.csv", dir.display()), &options).unwrap();
+        assert!(df.npartitions() >= parts);
         assert_eq!(df.columns(), ["timestamp", "group", "value"]);
-        for (by, key) in [(By::Hour("timestamp".into()), 0usize), (By::Column("group".into()), 2)] {
-            let mut groups: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
+        assert_eq!(df.len().unwrap(), rows.len(), "seed {seed}");
+        for (key, by) in [(col("timestamp").dt().hour(), 0), (col("group"), 1)] {
+            let mut groups: BTreeMap<i64, Vec<&Row>> = BTreeMap::new();
             for r in &rows {
-                let k = if key == 0 { i64::from(r.0) } else { r.2 };
-                groups.entry(k).or_default().push(r.3);
+                groups.entry(if by == 0 { r.hour } else { r.group }).or_default().push(r);
             }
-            let keys: Vec<i64> = groups.keys().copied().collect();
-            for agg in [Agg::Mean, Agg::Sum, Agg::Count, Agg::Min, Agg::Max] {
-                let got = df.groupby(by.clone()).unwrap().agg("value", agg).unwrap().compute().unwrap();
-                let key_col = if key == 0 { "timestamp" } else { "group" };
-                assert_eq!(column_i64(&got, key_col), keys, "seed {seed} {by:?} {agg:?}");
-                let want: Vec<f64> = groups
-                    .values()
-                    .map(|vs| match agg {
-                        Agg::Mean => vs.iter().sum::<f64>() / vs.len() as f64,
-                        Agg::Sum => vs.iter().sum(),
-                        Agg::Count => vs.len() as f64,
-                        Agg::Min => vs.iter().copied().fold(f64::INFINITY, f64::min),
-                        Agg::Max => vs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                    })
-                    .collect();
-                let got = column_f64(&got, "value");
-                assert_eq!(got.len(), want.len());
-                for (g, w) in got.iter().zip(&want) {
-                    assert!((g - w).abs() <= 1e-9 * (1.0 + w.abs()), "seed {seed} {by:?} {agg:?}: {g} vs {w}");
+            // All aggregations at once, each named after itself.
+            let aggs: Vec<Aggregation> =
+                AGGS.iter().map(|a| Aggregation::new(col("value"), *a).named(a.name())).collect();
+            let got = df.groupby(std::slice::from_ref(&key)).unwrap().agg(&aggs).unwrap().compute().unwrap();
+            let key_col = if by == 0 { "timestamp" } else { "group" };
+            let keys: Vec<Option<i64>> = groups.keys().map(|k| Some(*k)).collect();
+            assert_eq!(i64s(&got, key_col), keys, "seed {seed}");
+            for agg in AGGS {
+                let column = got.column(agg.name()).unwrap();
+                for (i, rows) in groups.values().enumerate() {
+                    let g = Lit::from_any(&column.get(i).unwrap());
+                    let w = expected(agg, rows);
+                    assert!(same(&g, &w), "seed {seed} by {key_col} {agg:?} group {i}: {g:?} vs {w:?}");
                 }
             }
+            // One aggregation alone keeps the column's name.
+            let mean = df.groupby(&[key]).unwrap().mean(&["value"]).unwrap().compute().unwrap();
+            let want: Vec<f64> = groups.values().map(|rs| expected(Agg::Mean, rs).as_f64().unwrap()).collect();
+            let got: Vec<f64> = f64s(&mean, "value").into_iter().map(Option::unwrap).collect();
+            assert!(got.iter().zip(&want).all(|(a, b)| close(*a, *b)), "seed {seed}");
         }
-        // The whole frame comes back with every row.
-        assert_eq!(df.compute().unwrap().height(), rows.len());
+        // Whole-column reductions.
+        let all: Vec<&Row> = rows.iter().collect();
+        let value = df.col("value").unwrap();
+        for agg in AGGS.into_iter().filter(|a| *a != Agg::Size) {
+            let got = value.agg(agg).unwrap().compute().unwrap();
+            assert!(same(&got, &expected(agg, &all)), "seed {seed} {agg:?}: {got:?}");
+        }
+        // The whole frame comes back with every row, in order.
+        let whole = df.compute().unwrap();
+        let want: Vec<Option<f64>> = rows.iter().map(|r| r.value).collect();
+        assert_eq!(f64s(&whole, "value"), want);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
 #[test]
-fn errors_name_what_is_wrong() {
-    let (dir, _) = pile(99, 2);
+fn value_counts_and_nunique_of_keys() {
+    let (dir, rows) = pile(7, 5);
     let df = read_csv(&format!("{}/part-*.csv", dir.display()), &CsvOptions::default()).unwrap();
-    match df.groupby(By::Column("colour".into())) {
+    let counts = df.col("group").unwrap().value_counts().unwrap().compute().unwrap();
+    let mut want: BTreeMap<i64, i64> = BTreeMap::new();
+    rows.iter().for_each(|r| *want.entry(r.group).or_default() += 1);
+    let mut want: Vec<(i64, i64)> = want.into_iter().collect();
+    want.sort_by_key(|(g, n)| (-n, *g));
+    let got: Vec<(i64, i64)> =
+        i64s(&counts, "group").into_iter().zip(i64s(&counts, "count")).map(|(g, n)| (g.unwrap(), n.unwrap())).collect();
+    assert_eq!(got, want);
+    let n = df.col("group").unwrap().nunique().unwrap().compute().unwrap();
+    assert_eq!(n, Lit::Int(want.len() as i64));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn errors_name_the_file_the_line_and_the_column() {
+    blockwork_dataframe::register();
+    let dir = scratch("errors");
+    std::fs::write(dir.join("a.csv"), "timestamp,group,value\n2024-01-01 00:00:00,1,2.5\n").unwrap();
+    let df = read_csv(&format!("{}/*.csv", dir.display()), &CsvOptions::default()).unwrap();
+    match df.groupby(&[col("colour")]) {
         Err(DataFrameError::NoColumn { column, columns }) => {
             assert_eq!(column, "colour");
             assert_eq!(columns, ["timestamp", "group", "value"]);
@@ -107,11 +169,24 @@ fn errors_name_what_is_wrong() {
     }
     let err = read_csv(&format!("{}/nothing-*.csv", dir.display()), &CsvOptions::default()).unwrap_err();
     assert!(err.to_string().contains("no file matches"), "{err}");
-    // A ragged line names its file.
-    std::fs::write(dir.join("part-999.csv"), "timestamp,group,value\n2024-01-01 00:00:00,1,2.5,extra,fields\n")
-        .unwrap();
-    let df = read_csv(&format!("{}/part-*.csv", dir.display()), &CsvOptions::default()).unwrap();
-    let err = df.compute().unwrap_err().to_string();
-    assert!(err.contains("part-999.csv"), "{err}");
+    let err = read_csv(&format!("{}/*.csv", dir.display()), &CsvOptions::parse_dates(&["when"])).unwrap_err();
+    assert!(err.to_string().contains("\"when\""), "{err}");
+
+    // A ragged line, a bad number, a bad date: file, line and column named.
+    let cases = [
+        ("2024-01-01 00:00:00,1,2.5\n2024-01-01 01:00:00,1,2.5,extra\n", "line 3", ""),
+        ("2024-01-01 00:00:00,1,2.5\n2024-01-01 00:00:00,1,2.5\n2024-01-01 01:00:00,x,2.5\n", "line 4", "\"group\""),
+        ("2024-01-01 00:00:00,1,2.5\n2024-01-41 01:00:00,1,2.5\n", "line 3", "\"timestamp\""),
+    ];
+    for (i, (body, line, column)) in cases.iter().enumerate() {
+        let path = dir.join(format!("bad-{i}.csv"));
+        std::fs::write(&path, format!("timestamp,group,value\n{body}")).unwrap();
+        for blocksize in [None, Some(30)] {
+            let options = CsvOptions { blocksize, ..CsvOptions::parse_dates(&["timestamp"]) };
+            let df = blockwork_dataframe::read_csv_files(&[dir.join("a.csv"), path.clone()], &options).unwrap();
+            let err = df.compute().unwrap_err().to_string();
+            assert!(err.contains(&format!("bad-{i}.csv")) && err.contains(line) && err.contains(column), "{err}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,0 +1,148 @@
+//! Row-wise operations: each partition transformed on its own, by one
+//! task per partition (`dataframe.map`) that applies a [`Step`].
+
+use blockwork_graph::{NamedFn, TaskError, TaskResult, Value};
+use polars::prelude::{
+    polars_bail, BooleanChunked, ChunkFillNullValue, Column, DataFrame as PlFrame, DataType, IntoColumn, PolarsResult,
+};
+
+use crate::expr::{eval_frame, Expr};
+use crate::lit::Lit;
+use crate::param::{decode, from_list, int, list, string, tagged, untag, Param};
+use crate::partition::Partition;
+
+/// One partition-wise step.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Step {
+    /// Exactly these expressions, as columns.
+    Select(Vec<Expr>),
+    /// These expressions added (or replacing columns of the same name).
+    Assign(Vec<Expr>),
+    /// The rows where the boolean expression holds (missing: dropped).
+    Filter(Expr),
+    /// Rows without a missing value in these columns (all when empty).
+    DropNa(Vec<String>),
+    /// Missing values of every column that can hold it replaced.
+    FillNa(Lit),
+    /// The first `n` rows.
+    Head(usize),
+    /// The last `n` rows.
+    Tail(usize),
+}
+
+impl Step {
+    pub(crate) fn apply(&self, df: &PlFrame) -> PolarsResult<PlFrame> {
+        match self {
+            Step::Select(exprs) => eval_frame(exprs, df),
+            Step::Assign(exprs) => {
+                let mut out = df.clone();
+                for e in exprs {
+                    out.with_column(e.eval(df)?.into_column())?;
+                }
+                Ok(out)
+            }
+            Step::Filter(e) => {
+                let mask = e.eval(df)?;
+                let Ok(mask) = mask.bool() else {
+                    polars_bail!(InvalidOperation: "a filter wants booleans; {} is {}", e.name(), mask.dtype())
+                };
+                let mask: BooleanChunked = mask.fill_null_with_values(false)?;
+                df.filter(&mask)
+            }
+            Step::DropNa(cols) if cols.is_empty() => df.drop_nulls::<String>(None),
+            Step::DropNa(cols) => df.drop_nulls(Some(cols)),
+            Step::FillNa(v) => {
+                let cols: Vec<Column> = df
+                    .columns()
+                    .iter()
+                    .map(|c| {
+                        let s = c.as_materialized_series();
+                        let kinds_match = match v {
+                            Lit::Str(_) => s.dtype() == &DataType::String,
+                            Lit::Bool(_) => s.dtype() == &DataType::Boolean,
+                            Lit::Int(_) | Lit::Float(_) => s.dtype().is_primitive_numeric(),
+                            Lit::Null => false,
+                        };
+                        if kinds_match {
+                            Ok(crate::expr::col(s.name()).fillna(v.clone()).eval(df)?.into_column())
+                        } else {
+                            Ok(c.clone())
+                        }
+                    })
+                    .collect::<PolarsResult<_>>()?;
+                PlFrame::new(df.height(), cols)
+            }
+            Step::Head(n) => Ok(df.head(Some(*n))),
+            Step::Tail(n) => Ok(df.tail(Some(*n))),
+        }
+    }
+
+    /// The columns after it, from those before.
+    pub(crate) fn columns(&self, before: &[String]) -> Vec<String> {
+        match self {
+            Step::Select(exprs) => exprs.iter().map(|e| e.name().to_string()).collect(),
+            Step::Assign(exprs) => {
+                let mut out = before.to_vec();
+                for e in exprs {
+                    let name = e.name().to_string();
+                    if !out.contains(&name) {
+                        out.push(name);
+                    }
+                }
+                out
+            }
+            _ => before.to_vec(),
+        }
+    }
+
+    /// The columns it reads.
+    pub(crate) fn reads(&self) -> Vec<String> {
+        let of = |es: &[Expr]| es.iter().flat_map(|e| e.columns()).map(|c| c.to_string()).collect();
+        match self {
+            Step::Select(es) | Step::Assign(es) => of(es),
+            Step::Filter(e) => of(std::slice::from_ref(e)),
+            Step::DropNa(cols) => cols.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Param for Step {
+    fn to_value(&self) -> Value {
+        match self {
+            Step::Select(es) => tagged("select", [list(es)]),
+            Step::Assign(es) => tagged("assign", [list(es)]),
+            Step::Filter(e) => tagged("filter", [e.to_value()]),
+            Step::DropNa(cols) => tagged("dropna", [list(cols)]),
+            Step::FillNa(v) => tagged("fillna", [v.to_value()]),
+            Step::Head(n) => tagged("head", [Value::Int(*n as i64)]),
+            Step::Tail(n) => tagged("tail", [Value::Int(*n as i64)]),
+        }
+    }
+    fn from_value(v: &Value) -> Option<Self> {
+        let (tag, f) = untag(v)?;
+        let n = || int(f.first()?).and_then(|n| usize::try_from(n).ok());
+        Some(match tag {
+            "select" => Step::Select(from_list(f.first()?)?),
+            "assign" => Step::Assign(from_list(f.first()?)?),
+            "filter" => Step::Filter(Expr::from_value(f.first()?)?),
+            "dropna" => Step::DropNa(
+                f.first()?.as_list()?.iter().map(|c| string(c).map(|s| s.to_string())).collect::<Option<_>>()?,
+            ),
+            "fillna" => Step::FillNa(Lit::from_value(f.first()?)?),
+            "head" => Step::Head(n()?),
+            "tail" => Step::Tail(n()?),
+            _ => return None,
+        })
+    }
+}
+
+fn map_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
+    let step: Step = decode(params, "dataframe.map")?;
+    let [input] = inputs.as_slice() else { return Err(TaskError::new("dataframe.map takes one partition")) };
+    let df = Partition::of(input)?;
+    let out = step.apply(df).map_err(|e| TaskError::new(e.to_string()))?;
+    Ok(Partition(out).into_value())
+}
+
+pub(crate) static MAP: NamedFn = NamedFn::new("dataframe.map", map_task);
