@@ -232,7 +232,7 @@ impl DataFrame {
         let graph = frame.graph()?;
         let (mut parts, mut rows, mut batch) = (Vec::new(), 0, 1);
         let mut rest = order.as_slice();
-        while rows < n && !rest.is_empty() {
+        while (rows < n || parts.is_empty()) && !rest.is_empty() {
             let (now, later) = rest.split_at(batch.min(rest.len()));
             let keys: Vec<Key> = now.iter().map(|&i| frame.partitions[i].clone()).collect();
             for (v, &i) in blockwork_local::compute(graph.clone(), &keys, &Config::default())?.into_iter().zip(now) {

@@ -38,7 +38,7 @@ pub fn bools(df: &PlFrame, name: &str) -> Vec<Option<bool>> {
 }
 
 pub fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs())) || (a.is_nan() && b.is_nan())
+    a == b || (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs())) || (a.is_nan() && b.is_nan())
 }
 
 /// A fresh directory for one test.
