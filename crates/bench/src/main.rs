@@ -4,6 +4,7 @@
 mod alloc;
 mod arrays;
 mod climate;
+mod frames;
 mod overhead;
 mod procs;
 
@@ -115,6 +116,22 @@ enum Workload {
         #[command(flatten)]
         common: Common,
     },
+    /// Hourly mean of `value` over a pile of CSV files (gen_csv.py);
+    /// result = `[[hour, mean]]`.
+    Groupby {
+        /// The pile.
+        #[arg(long, default_value = "/tmp/refdata/csv/part-*.csv")]
+        glob: String,
+        /// sync, threads, threads:N, local-cluster or tcp://HOST:PORT.
+        #[arg(long, default_value = "threads")]
+        scheduler: String,
+        /// Workers of a local cluster.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Runs; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+    },
     /// Seasonal anomaly of a year against a climatology on a pile of
     /// ERA5-like NetCDF files; result = mean anomaly per season.
     Climate {
@@ -223,6 +240,14 @@ fn main() -> anyhow::Result<()> {
             println!("{record}");
         }
         Workload::BigSum { n, chunk, common } => array_workload("big-sum", n, chunk, arrays::Fill::Random, &common)?,
+        Workload::Groupby { glob, scheduler, workers, repeats } => {
+            let target = overhead::Target::parse(&scheduler, workers)?;
+            let mut record = frames::run(&glob, &target, repeats)?;
+            record["impl"] = serde_json::json!(target.impl_name());
+            record["params"]["threads"] = serde_json::json!(target.threads());
+            record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
+            println!("{record}");
+        }
         Workload::Climate {
             glob,
             time_chunk,

@@ -31,6 +31,7 @@
 //! | [`array`](mod@array) | `blockwork-array` | chunked N-d arrays (NumPy's API over ndarray blocks) |
 //! | [`labeled`] | `blockwork-labeled` | xarray-style labeled arrays; NetCDF piles as one dataset |
 //! | [`plot`] | `blockwork-plot` | faceted PNG maps |
+//! | [`dataframe`] | `blockwork-dataframe` | partitioned dataframes over Polars partitions (feature `dataframe`, on by default) |
 //! | [`distributed`] | `blockwork-runtime` | a cluster over TCP: scheduler and worker servers, `Client`, `LocalCluster` |
 //!
 //! Tasks reach a cluster's workers as the names of registered functions,
@@ -40,6 +41,8 @@
 //! and exits; started otherwise, it goes on.
 
 pub use blockwork_array as array;
+#[cfg(feature = "dataframe")]
+pub use blockwork_dataframe as dataframe;
 pub use blockwork_delayed as delayed;
 pub use blockwork_graph as graph;
 pub use blockwork_labeled as labeled;
@@ -60,4 +63,6 @@ pub use worker::{worker_main, WorkerCommand, WorkerCommandError, WORKER_USAGE};
 /// cluster. `blockwork worker` and [`worker_main`] call it.
 pub fn register_builtins() {
     blockwork_labeled::register();
+    #[cfg(feature = "dataframe")]
+    blockwork_dataframe::register();
 }

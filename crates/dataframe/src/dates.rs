@@ -33,7 +33,10 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 /// Microseconds since the epoch of `text`, or `None` when it is not an
 /// ISO-like date or datetime.
 pub(crate) fn parse_micros(text: &str) -> Option<i64> {
-    let b = text.trim().as_bytes();
+    let mut b = text.as_bytes();
+    if b.first().is_some_and(u8::is_ascii_whitespace) || b.last().is_some_and(u8::is_ascii_whitespace) {
+        b = text.trim().as_bytes();
+    }
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
@@ -77,6 +80,23 @@ pub(crate) fn parse_micros(text: &str) -> Option<i64> {
 /// A string column as datetimes (microseconds). An error names the first
 /// row (from 0) whose text is not a date or datetime, and the text.
 pub(crate) fn parse_datetimes(s: &StringChunked) -> Result<Series, (usize, String)> {
+    if s.null_count() == 0 {
+        // No missing values: a plain vector, no validity to build.
+        let mut out = Vec::with_capacity(s.len());
+        for (row, t) in s.iter().map(Option::unwrap_or_default).enumerate() {
+            match parse_micros(t) {
+                Some(us) => out.push(us),
+                None => return parse_with_nulls(s).map_err(|e| if t.is_empty() { e } else { (row, t.to_string()) }),
+            }
+        }
+        let ca = Int64Chunked::from_vec(s.name().clone(), out);
+        return Ok(ca.into_datetime(TimeUnit::Microseconds, None).into_series());
+    }
+    parse_with_nulls(s)
+}
+
+/// As [`parse_datetimes`], empty texts and nulls both missing.
+fn parse_with_nulls(s: &StringChunked) -> Result<Series, (usize, String)> {
     let mut out = Vec::with_capacity(s.len());
     for (row, v) in s.iter().enumerate() {
         out.push(match v {

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use blockwork_graph::{Tokenize, Tokenizer, Value};
 use polars::prelude::{
     polars_bail, polars_err, BooleanChunked, ChunkApply, ChunkCompareEq, ChunkCompareIneq, ChunkExpandAtIndex,
-    ChunkFull, Column, DataFrame as PlFrame, DataType, DateMethods, DatetimeMethods, Float64Chunked, Int64Chunked,
-    IntoSeries, NamedFrom, NewChunkedArray, PolarsResult, Series, StringNameSpaceImpl,
+    ChunkFull, Column, DataFrame as PlFrame, DataType, DateMethods, DatetimeMethods, Float64Chunked, Int32Chunked,
+    Int64Chunked, IntoSeries, NamedFrom, NewChunkedArray, PolarsResult, Series, StringNameSpaceImpl,
 };
 
 use crate::lit::{DType, Lit};
@@ -578,7 +578,39 @@ fn cast(s: &Series, dtype: DType) -> PolarsResult<Series> {
     s.strict_cast(&dtype.polars())
 }
 
+/// Units of a time unit per second.
+fn per_second(unit: polars::prelude::TimeUnit) -> i64 {
+    match unit {
+        polars::prelude::TimeUnit::Nanoseconds => 1_000_000_000,
+        polars::prelude::TimeUnit::Microseconds => 1_000_000,
+        polars::prelude::TimeUnit::Milliseconds => 1_000,
+    }
+}
+
+/// Time-of-day parts and the weekday of naive datetimes by integer
+/// arithmetic on their physical values (no calendar conversion per value).
+fn naive_part(ca: &polars::prelude::DatetimeChunked, unit: polars::prelude::TimeUnit, op: DtOp) -> Option<Series> {
+    let sec = per_second(unit);
+    let (div, modulo, shift) = match op {
+        DtOp::Hour => (3600 * sec, 24, 0),
+        DtOp::Minute => (60 * sec, 60, 0),
+        DtOp::Second => (sec, 60, 0),
+        // 1970-01-01 was a Thursday (3, Monday = 0).
+        DtOp::DayOfWeek => (86_400 * sec, 7, 3),
+        _ => return None,
+    };
+    let out: Int32Chunked = ca
+        .physical()
+        .apply_nonnull_values_generic(DataType::Int32, |v| (v.div_euclid(div) + shift).rem_euclid(modulo) as i32);
+    Some(out.with_name(ca.name().clone()).into_series())
+}
+
 fn dt(s: &Series, op: DtOp) -> PolarsResult<Series> {
+    if let DataType::Datetime(unit, None) = s.dtype() {
+        if let Some(out) = naive_part(s.datetime()?, *unit, op) {
+            return Ok(out);
+        }
+    }
     let out = match s.dtype() {
         DataType::Datetime(unit, _) => {
             let ca = s.datetime()?;
@@ -591,11 +623,7 @@ fn dt(s: &Series, op: DtOp) -> PolarsResult<Series> {
                 DtOp::Second => ca.second().into_series(),
                 DtOp::DayOfWeek => &ca.weekday().into_series() - 1,
                 DtOp::Floor(us) => {
-                    let step = match unit {
-                        polars::prelude::TimeUnit::Nanoseconds => us * 1000,
-                        polars::prelude::TimeUnit::Microseconds => us,
-                        polars::prelude::TimeUnit::Milliseconds => (us / 1000).max(1),
-                    };
+                    let step = (us * per_second(*unit) / 1_000_000).max(1);
                     let phys = ca.physical().apply_values(|v| v.div_euclid(step) * step);
                     return phys.into_series().cast(s.dtype());
                 }

@@ -26,6 +26,20 @@ pub struct DataFrame {
     pub(crate) layer: Arc<Layer>,
     pub(crate) partitions: Vec<Key>,
     pub(crate) columns: Vec<String>,
+    /// For a frame read from files: the same read of fewer columns
+    /// (column projection: an operation that needs only some columns
+    /// reads only those).
+    pub(crate) reread: Option<Reread>,
+}
+
+/// Reads the same files again, keeping only some columns.
+#[derive(Clone)]
+pub(crate) struct Reread(pub(crate) Arc<dyn Fn(&[String]) -> Result<DataFrame> + Send + Sync>);
+
+impl std::fmt::Debug for Reread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reread")
+    }
 }
 
 /// A name no other layer has (for data and closures, which are not
@@ -42,7 +56,21 @@ pub(crate) fn unique_name(prefix: &str) -> Arc<str> {
 impl DataFrame {
     /// A frame of `partitions` (keys of `layer`) with these columns.
     pub(crate) fn from_layer(layer: Layer, partitions: Vec<Key>, columns: Vec<String>) -> Self {
-        DataFrame { layer: Arc::new(layer), partitions, columns }
+        DataFrame { layer: Arc::new(layer), partitions, columns, reread: None }
+    }
+
+    /// The frame to read for an operation that uses only `needed`
+    /// columns: a narrower read when this frame comes straight from
+    /// files, itself otherwise.
+    pub(crate) fn project(&self, needed: &[Arc<str>]) -> Result<DataFrame> {
+        match &self.reread {
+            Some(reread) if needed.len() < self.columns.len() => {
+                let keep: Vec<String> =
+                    self.columns.iter().filter(|c| needed.iter().any(|n| **n == ***c)).cloned().collect();
+                (reread.0)(&keep)
+            }
+            _ => Ok(self.clone()),
+        }
     }
 
     /// A Polars DataFrame cut into `npartitions` row ranges of (nearly)
@@ -139,7 +167,9 @@ impl DataFrame {
     /// Exactly these columns, computed from the frame's
     /// (`df[["a", "b"]]`, or expressions: `col("a") * 2`).
     pub fn select(&self, exprs: &[Expr]) -> Result<DataFrame> {
-        self.step("select", Step::Select(exprs.to_vec()))
+        exprs.iter().try_for_each(|e| self.check_expr(e))?;
+        let needed: Vec<Arc<str>> = exprs.iter().flat_map(Expr::columns).collect();
+        self.project(&needed)?.step("select", Step::Select(exprs.to_vec()))
     }
 
     /// Exactly the columns named.

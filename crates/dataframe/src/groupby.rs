@@ -110,6 +110,8 @@ pub(crate) fn reduce(df: &DataFrame, keys: &[Expr], aggs: &[Aggregation]) -> Res
     if aggs.is_empty() {
         return Err(DataFrameError::Invalid("an aggregation wants at least one column".into()));
     }
+    let needed: Vec<Arc<str>> = keys.iter().chain(aggs.iter().map(|a| &a.expr)).flat_map(Expr::columns).collect();
+    let df = &df.project(&needed)?;
     let names = key_names(keys);
     let namer = Namer::new("agg").input(&df.layer).with(|t| {
         use blockwork_graph::Tokenize;

@@ -13,7 +13,7 @@ use polars::prelude::{
 };
 
 use crate::error::{DataFrameError, Result};
-use crate::frame::DataFrame;
+use crate::frame::{DataFrame, Reread};
 use crate::lit::DType;
 use crate::param::{decode, int, list, string, tagged, untag, Param};
 use crate::partition::Partition;
@@ -128,7 +128,12 @@ pub fn read_csv_files(paths: &[PathBuf], options: &CsvOptions) -> Result<DataFra
     } else {
         header.into_iter().filter(|c| options.usecols.contains(c)).collect()
     };
-    Ok(DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns))
+    let mut df = DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns);
+    let (paths, options) = (paths.to_vec(), options.clone());
+    df.reread = Some(Reread(Arc::new(move |keep: &[String]| {
+        read_csv_files(&paths, &CsvOptions { usecols: keep.to_vec(), ..options.clone() })
+    })));
+    Ok(df)
 }
 
 fn file_error(path: &Path, e: impl std::fmt::Display) -> DataFrameError {
@@ -157,6 +162,10 @@ fn infer_schema(paths: &[PathBuf], header: &[String], options: &CsvOptions) -> R
         let sample = CsvReadOptions::default()
             .with_has_header(true)
             .with_n_rows(Some(1000))
+            .with_infer_schema_length(Some(1000))
+            // Rows past the sample may not fit the inferred types; that
+            // is found (and reported by line) when they are read.
+            .with_ignore_errors(true)
             .with_n_threads(Some(1))
             .try_into_reader_with_file_path(Some(path.clone()))
             .and_then(|r| r.finish())
@@ -290,8 +299,6 @@ fn line_of(path: &str, offset: u64) -> std::io::Result<usize> {
 fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
     let read: Block = decode(params, "dataframe.read_csv")?;
     let path = &read.path;
-    let (bytes, first_line) =
-        read_block(path, read.start, read.end).map_err(|e| TaskError::new(format!("reading {path}: {e}")))?;
     let keep = |c: &String| read.usecols.is_empty() || read.usecols.contains(c);
     // Dates are read as text, then parsed.
     let schema: Schema = read
@@ -308,21 +315,42 @@ fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
         .collect();
     let columns: Arc<[PlSmallStr]> =
         read.schema.iter().filter(|(c, _)| keep(c)).map(|(c, _)| c.as_str().into()).collect();
-    let df = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        // A block (or file) without rows: Polars wants at least one line.
-        PlFrame::empty_with_schema(&schema)
-            .select(columns.iter().cloned())
-            .map_err(|e| TaskError::new(e.to_string()))?
+    let options = CsvReadOptions::default()
+        .with_schema(Some(Arc::new(schema.clone())))
+        .with_columns(Some(columns.clone()))
+        .with_n_threads(Some(1))
+        .with_rechunk(false);
+    let io_error = |e: std::io::Error| TaskError::new(format!("reading {path}: {e}"));
+    let len = std::fs::metadata(path).map_err(io_error)?.len();
+    // A whole file goes to Polars by its path (mapped, not copied); a
+    // block is read here, cut at line ends.
+    let (parsed, block) = if read.start == 0 && read.end >= len {
+        (options.with_has_header(true).try_into_reader_with_file_path(Some(path.into())).and_then(|r| r.finish()), None)
     } else {
-        CsvReadOptions::default()
+        let (bytes, first_line) = read_block(path, read.start, read.end).map_err(io_error)?;
+        let parsed = options
             .with_has_header(false)
-            .with_schema(Some(Arc::new(schema)))
-            .with_columns(Some(columns))
-            .with_n_threads(Some(1))
-            .with_rechunk(false)
             .into_reader_with_file_handle(std::io::Cursor::new(bytes.as_slice()))
-            .finish()
-            .map_err(|e| TaskError::new(diagnose(path, &bytes, first_line, &read.schema, &e.to_string())))?
+            .finish();
+        (parsed, Some((bytes, first_line)))
+    };
+    let first_line = block.as_ref().map_or(2, |(_, line)| *line);
+    let df = match parsed {
+        Ok(df) => df,
+        Err(e) => {
+            let (bytes, first_line) = match block {
+                Some(b) => b,
+                None => read_block(path, 0, len).map_err(io_error)?,
+            };
+            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                // A block (or file) without rows: Polars wants at least one line.
+                PlFrame::empty_with_schema(&schema)
+                    .select(columns.iter().cloned())
+                    .map_err(|e| TaskError::new(e.to_string()))?
+            } else {
+                return Err(TaskError::new(diagnose(path, &bytes, first_line, &read.schema, &e.to_string())));
+            }
+        }
     };
     let mut cols: Vec<Column> = Vec::with_capacity(df.width());
     for c in df.columns() {

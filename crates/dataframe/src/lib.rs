@@ -33,6 +33,9 @@ mod partition;
 mod series;
 mod tree;
 
+/// The Polars this crate is built on (partitions are its DataFrames).
+pub use polars;
+
 pub use agg::{Agg, Aggregation};
 pub use error::{DataFrameError, Result};
 pub use expr::{col, lit, parse_duration, BinOp, DtAccessor, DtOp, Expr, StrAccessor, StrOp, UnaryOp};

@@ -190,3 +190,27 @@ fn errors_name_the_file_the_line_and_the_column() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_aggregation_reads_only_the_columns_it_uses() {
+    // `id` turns to text after the sampled rows: reading it would fail.
+    let dir = scratch("projection");
+    let mut body = String::from("timestamp,id,value\n");
+    for i in 0..1500 {
+        body.push_str(&format!(
+            "2024-01-01 {:02}:00:00,{},{}\n",
+            i % 24,
+            if i < 1200 { i.to_string() } else { "x".into() },
+            i
+        ));
+    }
+    std::fs::write(dir.join("a.csv"), body).unwrap();
+    let df = read_csv(&format!("{}/*.csv", dir.display()), &CsvOptions::parse_dates(&["timestamp"])).unwrap();
+    let err = df.compute().unwrap_err().to_string();
+    assert!(err.contains("line 1202") && err.contains("\"id\""), "{err}");
+    let means = df.groupby(&[col("timestamp").dt().hour()]).unwrap().mean(&["value"]).unwrap().compute().unwrap();
+    assert_eq!(means.height(), 24);
+    assert_eq!(f64s(&means, "value")[0], Some((0..1500).filter(|i| i % 24 == 0).sum::<i64>() as f64 / 63.0));
+    assert_eq!(df.col("value").unwrap().sum().unwrap().compute().unwrap(), Lit::Int((0..1500).sum()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
