@@ -32,48 +32,74 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 
 /// Microseconds since the epoch of `text`, or `None` when it is not an
 /// ISO-like date or datetime.
+#[cfg(test)]
 pub(crate) fn parse_micros(text: &str) -> Option<i64> {
-    let mut b = text.as_bytes();
-    if b.first().is_some_and(u8::is_ascii_whitespace) || b.last().is_some_and(u8::is_ascii_whitespace) {
-        b = text.trim().as_bytes();
-    }
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let (y, m, d) = (i64::from(digits(&b[0..4])?), digits(&b[5..7])?, digits(&b[8..10])?);
-    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return None;
-    }
-    let mut us = days_from_civil(y, m, d) * 86_400_000_000;
-    let rest = &b[10..];
-    if rest.is_empty() {
-        return Some(us);
-    }
-    if rest.len() < 6 || !(rest[0] == b' ' || rest[0] == b'T') || rest[3] != b':' {
-        return None;
-    }
-    let (h, mi) = (digits(&rest[1..3])?, digits(&rest[4..6])?);
-    let mut s = 0;
-    let mut frac = &rest[6..];
-    if let [b':', s1, s2, tail @ ..] = frac {
-        s = digits(&[*s1, *s2])?;
-        frac = tail;
-    }
-    if h > 23 || mi > 59 || s > 59 {
-        return None;
-    }
-    us += (i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s)) * 1_000_000;
-    match frac {
-        [] => Some(us),
-        [b'.', f @ ..] if !f.is_empty() && f.len() <= 9 => {
-            let micros = f
-                .iter()
-                .take(6)
-                .try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))?;
-            digits(f)?;
-            Some(us + micros * 10i64.pow(6 - f.len().min(6) as u32))
+    Parser::default().micros(text.as_bytes())
+}
+
+/// The parser, remembering the last date it read: rows of a file mostly
+/// share their date with the row before.
+#[derive(Default)]
+pub(crate) struct Parser {
+    last: Option<([u8; 10], i64)>,
+}
+
+impl Parser {
+    fn days(&mut self, b: &[u8]) -> Option<i64> {
+        let date: [u8; 10] = b.get(..10)?.try_into().ok()?;
+        if let Some((last, days)) = self.last {
+            if last == date {
+                return Some(days);
+            }
         }
-        _ => None,
+        if b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let (y, m, d) = (i64::from(digits(&b[0..4])?), digits(&b[5..7])?, digits(&b[8..10])?);
+        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+            return None;
+        }
+        let days = days_from_civil(y, m, d);
+        self.last = Some((date, days));
+        Some(days)
+    }
+
+    /// Microseconds since the epoch of the text `b`, or `None`.
+    pub(crate) fn micros(&mut self, mut b: &[u8]) -> Option<i64> {
+        if b.first().is_some_and(u8::is_ascii_whitespace) || b.last().is_some_and(u8::is_ascii_whitespace) {
+            b = b.trim_ascii();
+        }
+        let mut us = self.days(b)? * 86_400_000_000;
+        let rest = &b[10..];
+        if rest.is_empty() {
+            return Some(us);
+        }
+        if rest.len() < 6 || !(rest[0] == b' ' || rest[0] == b'T') || rest[3] != b':' {
+            return None;
+        }
+        let (h, mi) = (digits(&rest[1..3])?, digits(&rest[4..6])?);
+        let mut s = 0;
+        let mut frac = &rest[6..];
+        if let [b':', s1, s2, tail @ ..] = frac {
+            s = digits(&[*s1, *s2])?;
+            frac = tail;
+        }
+        if h > 23 || mi > 59 || s > 59 {
+            return None;
+        }
+        us += (i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s)) * 1_000_000;
+        match frac {
+            [] => Some(us),
+            [b'.', f @ ..] if !f.is_empty() && f.len() <= 9 => {
+                let micros = f
+                    .iter()
+                    .take(6)
+                    .try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))?;
+                digits(f)?;
+                Some(us + micros * 10i64.pow(6 - f.len().min(6) as u32))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -83,8 +109,9 @@ pub(crate) fn parse_datetimes(s: &StringChunked) -> Result<Series, (usize, Strin
     if s.null_count() == 0 {
         // No missing values: a plain vector, no validity to build.
         let mut out = Vec::with_capacity(s.len());
+        let mut parser = Parser::default();
         for (row, t) in s.iter().map(Option::unwrap_or_default).enumerate() {
-            match parse_micros(t) {
+            match parser.micros(t.as_bytes()) {
                 Some(us) => out.push(us),
                 None => return parse_with_nulls(s).map_err(|e| if t.is_empty() { e } else { (row, t.to_string()) }),
             }
@@ -98,11 +125,12 @@ pub(crate) fn parse_datetimes(s: &StringChunked) -> Result<Series, (usize, Strin
 /// As [`parse_datetimes`], empty texts and nulls both missing.
 fn parse_with_nulls(s: &StringChunked) -> Result<Series, (usize, String)> {
     let mut out = Vec::with_capacity(s.len());
+    let mut parser = Parser::default();
     for (row, v) in s.iter().enumerate() {
         out.push(match v {
             None => None,
             Some(t) if t.is_empty() => None,
-            Some(t) => Some(parse_micros(t).ok_or_else(|| (row, t.to_string()))?),
+            Some(t) => Some(parser.micros(t.as_bytes()).ok_or_else(|| (row, t.to_string()))?),
         });
     }
     let ca = Int64Chunked::from_iter_options(s.name().clone(), out.into_iter());

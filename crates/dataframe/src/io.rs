@@ -315,42 +315,27 @@ fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
         .collect();
     let columns: Arc<[PlSmallStr]> =
         read.schema.iter().filter(|(c, _)| keep(c)).map(|(c, _)| c.as_str().into()).collect();
-    let options = CsvReadOptions::default()
-        .with_schema(Some(Arc::new(schema.clone())))
-        .with_columns(Some(columns.clone()))
-        .with_n_threads(Some(1))
-        .with_rechunk(false);
-    let io_error = |e: std::io::Error| TaskError::new(format!("reading {path}: {e}"));
-    let len = std::fs::metadata(path).map_err(io_error)?.len();
-    // A whole file goes to Polars by its path (mapped, not copied); a
-    // block is read here, cut at line ends.
-    let (parsed, block) = if read.start == 0 && read.end >= len {
-        (options.with_has_header(true).try_into_reader_with_file_path(Some(path.into())).and_then(|r| r.finish()), None)
+    let (bytes, first_line) =
+        read_block(path, read.start, read.end).map_err(|e| TaskError::new(format!("reading {path}: {e}")))?;
+    let keep_mask: Vec<bool> = read.schema.iter().map(|(c, _)| keep(c)).collect();
+    if let Some(df) = crate::csv_fast::read(&bytes, &read.schema, &keep_mask) {
+        return Ok(Partition(df).into_value());
+    }
+    let df = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        // A block (or file) without rows: Polars wants at least one line.
+        PlFrame::empty_with_schema(&schema)
+            .select(columns.iter().cloned())
+            .map_err(|e| TaskError::new(e.to_string()))?
     } else {
-        let (bytes, first_line) = read_block(path, read.start, read.end).map_err(io_error)?;
-        let parsed = options
+        CsvReadOptions::default()
             .with_has_header(false)
+            .with_schema(Some(Arc::new(schema)))
+            .with_columns(Some(columns))
+            .with_n_threads(Some(1))
+            .with_rechunk(false)
             .into_reader_with_file_handle(std::io::Cursor::new(bytes.as_slice()))
-            .finish();
-        (parsed, Some((bytes, first_line)))
-    };
-    let first_line = block.as_ref().map_or(2, |(_, line)| *line);
-    let df = match parsed {
-        Ok(df) => df,
-        Err(e) => {
-            let (bytes, first_line) = match block {
-                Some(b) => b,
-                None => read_block(path, 0, len).map_err(io_error)?,
-            };
-            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-                // A block (or file) without rows: Polars wants at least one line.
-                PlFrame::empty_with_schema(&schema)
-                    .select(columns.iter().cloned())
-                    .map_err(|e| TaskError::new(e.to_string()))?
-            } else {
-                return Err(TaskError::new(diagnose(path, &bytes, first_line, &read.schema, &e.to_string())));
-            }
-        }
+            .finish()
+            .map_err(|e| TaskError::new(diagnose(path, &bytes, first_line, &read.schema, &e.to_string())))?
     };
     let mut cols: Vec<Column> = Vec::with_capacity(df.width());
     for c in df.columns() {

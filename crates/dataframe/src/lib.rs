@@ -20,6 +20,7 @@
 //! `blockwork::register_builtins` calls it).
 
 mod agg;
+mod csv_fast;
 mod dates;
 mod error;
 mod expr;
