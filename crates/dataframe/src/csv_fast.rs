@@ -88,8 +88,6 @@ impl Builder {
                 f if f.eq_ignore_ascii_case(b"false") => v.push(Some(false)),
                 _ => return false,
             },
-            // The whole block was checked to be UTF-8, and fields are cut at
-            // ASCII bytes.
             Builder::Text(b) => match std::str::from_utf8(field) {
                 Ok(s) => b.append_value(s),
                 Err(_) => return false,
@@ -171,9 +169,6 @@ fn parse_int(b: &[u8]) -> Option<i64> {
 /// keeping those `keep` marks; `None` when this reader cannot, or the
 /// block is not plain (then Polars reads it).
 pub(crate) fn read(bytes: &[u8], schema: &[(String, DType)], keep: &[bool]) -> Option<PlFrame> {
-    if memchr::memchr(b'"', bytes).is_some() || std::str::from_utf8(bytes).is_err() {
-        return None;
-    }
     let rows_hint = bytes.len() / 32 + 1;
     let mut builders: Vec<Builder> = schema
         .iter()
@@ -181,27 +176,40 @@ pub(crate) fn read(bytes: &[u8], schema: &[(String, DType)], keep: &[bool]) -> O
         .map(|((name, dtype), &k)| if k { Builder::new(name, *dtype, rows_hint) } else { Some(Builder::Skip) })
         .collect::<Option<_>>()?;
     let ncols = schema.len();
-    let mut rows = 0;
-    let mut pos = 0;
-    while pos < bytes.len() {
-        let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
-        let mut line = &bytes[pos..end];
-        pos = end + 1;
-        if let [rest @ .., b'\r'] = line {
-            line = rest;
+    let (mut rows, mut field, mut start) = (0, 0, 0);
+    // Ends the line whose last field is `bytes[start..end]`.
+    let mut end_line = |builders: &mut [Builder], field: &mut usize, start: usize, end: usize| -> Option<()> {
+        let mut last = &bytes[start..end];
+        if let [rest @ .., b'\r'] = last {
+            last = rest;
         }
-        if line.is_empty() {
-            continue;
+        if *field == 0 && last.is_empty() {
+            return Some(()); // a blank line
         }
-        let mut field = 0;
-        for part in line.split(|&b| b == b',') {
-            if field >= ncols || !builders[field].push(part) {
-                return None;
-            }
-            field += 1;
+        if *field >= ncols || !builders[*field].push(last) {
+            return None;
         }
-        builders[field..].iter_mut().for_each(Builder::push_missing);
+        builders[*field + 1..].iter_mut().for_each(Builder::push_missing);
+        *field = 0;
         rows += 1;
+        Some(())
+    };
+    // One sweep finds every delimiter, and any quote.
+    for i in memchr::memchr3_iter(b',', b'\n', b'"', bytes) {
+        match bytes[i] {
+            b',' => {
+                if field >= ncols || !builders[field].push(&bytes[start..i]) {
+                    return None;
+                }
+                field += 1;
+            }
+            b'\n' => end_line(&mut builders, &mut field, start, i)?,
+            _ => return None,
+        }
+        start = i + 1;
+    }
+    if start < bytes.len() {
+        end_line(&mut builders, &mut field, start, bytes.len())?;
     }
     let cols: Vec<Column> = builders
         .into_iter()

@@ -243,24 +243,26 @@ impl Tokenize for Block {
     }
 }
 
-/// The lines of `[start, end)`: from the first line that starts in it
-/// (the header skipped) to the end of the line that holds `end - 1`.
-/// Also the 1-based line number of its first line.
-fn read_block(path: &str, start: u64, end: u64) -> std::io::Result<(Vec<u8>, usize)> {
+/// Reads the lines of `[start, end)` into `bytes`: from the first line
+/// that starts in it (the header skipped) to the end of the line that
+/// holds `end - 1`. Returns where in `bytes` the first line starts, and
+/// its offset in the file.
+fn read_block(path: &str, start: u64, end: u64, bytes: &mut Vec<u8>) -> std::io::Result<(usize, u64)> {
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
     let end = end.min(len);
-    // One line of slack past `end` at a time until its newline is in.
-    let mut bytes = Vec::with_capacity((end - start) as usize + 4096);
+    bytes.clear();
+    bytes.reserve((end - start) as usize + 4096);
     file.seek(SeekFrom::Start(start))?;
-    (&mut file).take(end - start).read_to_end(&mut bytes)?;
+    (&mut file).take(end - start).read_to_end(bytes)?;
+    // One piece of slack past `end` at a time until its newline is in.
     let mut tail = [0u8; 8192];
     while end < len && bytes.last() != Some(&b'\n') {
         let n = file.read(&mut tail)?;
         if n == 0 {
             break;
         }
-        match tail[..n].iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', &tail[..n]) {
             Some(i) => {
                 bytes.extend_from_slice(&tail[..=i]);
                 break;
@@ -276,10 +278,8 @@ fn read_block(path: &str, start: u64, end: u64) -> std::io::Result<(Vec<u8>, usi
         file.read_exact(&mut b)?;
         b[0] == b'\n'
     };
-    let skip = if starts_line { 0 } else { bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1) };
-    bytes.drain(..skip);
-    let first_line = if start == 0 { 2 } else { line_of(path, start + skip as u64)? };
-    Ok((bytes, first_line))
+    let skip = if starts_line { 0 } else { memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1) };
+    Ok((skip, start + skip as u64))
 }
 
 /// The 1-based number of the line starting at byte `offset`.
@@ -315,10 +315,31 @@ fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
         .collect();
     let columns: Arc<[PlSmallStr]> =
         read.schema.iter().filter(|(c, _)| keep(c)).map(|(c, _)| c.as_str().into()).collect();
-    let (bytes, first_line) =
-        read_block(path, read.start, read.end).map_err(|e| TaskError::new(format!("reading {path}: {e}")))?;
+    // One buffer per thread, kept for the next block: a fresh block-sized
+    // allocation per task costs page faults comparable to the parsing.
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        let (skip, offset) = read_block(path, read.start, read.end, buffer)
+            .map_err(|e| TaskError::new(format!("reading {path}: {e}")))?;
+        let out = parse_block(&read, &buffer[skip..], offset, schema, columns);
+        if buffer.capacity() > 4 * DEFAULT_BLOCKSIZE as usize {
+            *buffer = Vec::new();
+        }
+        out
+    })
+}
+
+/// The rows of a block: by the plain reader when it can, by Polars
+/// otherwise (dates then parsed here). `offset`: the block's place in the
+/// file, to number lines in errors.
+fn parse_block(read: &Block, bytes: &[u8], offset: u64, schema: Schema, columns: Arc<[PlSmallStr]>) -> TaskResult {
+    let path = &read.path;
+    let keep = |c: &String| read.usecols.is_empty() || read.usecols.contains(c);
+    let first_line = || line_of(path, offset).unwrap_or(0);
     let keep_mask: Vec<bool> = read.schema.iter().map(|(c, _)| keep(c)).collect();
-    if let Some(df) = crate::csv_fast::read(&bytes, &read.schema, &keep_mask) {
+    if let Some(df) = crate::csv_fast::read(bytes, &read.schema, &keep_mask) {
         return Ok(Partition(df).into_value());
     }
     let df = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
@@ -333,9 +354,9 @@ fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
             .with_columns(Some(columns))
             .with_n_threads(Some(1))
             .with_rechunk(false)
-            .into_reader_with_file_handle(std::io::Cursor::new(bytes.as_slice()))
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
             .finish()
-            .map_err(|e| TaskError::new(diagnose(path, &bytes, first_line, &read.schema, &e.to_string())))?
+            .map_err(|e| TaskError::new(diagnose(path, bytes, first_line(), &read.schema, &e.to_string())))?
     };
     let mut cols: Vec<Column> = Vec::with_capacity(df.width());
     for c in df.columns() {
@@ -348,7 +369,7 @@ fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
             |(row, text)| {
                 TaskError::new(format!(
                     "{path}, line {}, column {:?}: {text:?} is not a date",
-                    first_line + row,
+                    first_line() + row,
                     c.name().as_str()
                 ))
             },
