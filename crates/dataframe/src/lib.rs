@@ -24,6 +24,7 @@ mod csv_fast;
 mod dates;
 mod error;
 mod expr;
+mod formats;
 mod frame;
 mod groupby;
 mod io;
@@ -40,6 +41,7 @@ pub use polars;
 pub use agg::{Agg, Aggregation};
 pub use error::{DataFrameError, Result};
 pub use expr::{col, lit, parse_duration, BinOp, DtAccessor, DtOp, Expr, StrAccessor, StrOp, UnaryOp};
+pub use formats::{read_json, read_parquet, Format, ParquetOptions};
 pub use frame::DataFrame;
 pub use groupby::GroupBy;
 pub use io::{read_csv, read_csv_files, CsvOptions, DEFAULT_BLOCKSIZE};
@@ -54,6 +56,8 @@ pub fn register() {
     ONCE.call_once(|| {
         blockwork_graph::register(&io::READ_CSV);
         blockwork_graph::register(&ops::MAP);
+        blockwork_graph::register(&formats::READ);
+        blockwork_graph::register(&formats::WRITE);
         blockwork_graph::register(&groupby::AGG);
         blockwork_protocol::register_codec(partition::CODEC, partition::encode, partition::decode);
     });

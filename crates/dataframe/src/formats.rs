@@ -1,0 +1,298 @@
+//! Parquet and JSON-lines piles, and writing partitions out (one file
+//! per partition), as dask's `read_parquet`, `read_json(lines=True)`,
+//! `to_parquet` and `to_csv` do.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use blockwork_graph::layer::{Layer, Namer};
+use blockwork_graph::{Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
+use polars::prelude::{
+    CsvWriter, DataFrame as PlFrame, IntoColumn, JsonFormat, JsonReader, JsonWriter, NamedFrom, ParquetReader,
+    ParquetWriter, SerReader, SerWriter, Series,
+};
+
+use crate::error::{DataFrameError, Result};
+use crate::expr::Expr;
+use crate::frame::{DataFrame, Reread};
+use crate::ops::Step;
+use crate::param::{decode, int, list, string, tagged, untag, Param};
+use crate::partition::Partition;
+
+/// How [`read_parquet`] reads.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ParquetOptions {
+    /// Only these columns (all when empty).
+    pub columns: Vec<String>,
+    /// Rows kept: applied as each piece is read, so the others never
+    /// leave the task that read them.
+    pub filter: Option<Expr>,
+    /// A partition per row group (`true`) or per file.
+    pub split_row_groups: bool,
+}
+
+/// One task's read: a file, maybe one row range of it.
+#[derive(Clone, Debug, PartialEq)]
+struct Piece {
+    format: &'static str,
+    path: String,
+    /// `(first row, rows)`, or the whole file.
+    rows: Option<(usize, usize)>,
+    columns: Vec<String>,
+    filter: Option<Expr>,
+}
+
+impl Param for Piece {
+    fn to_value(&self) -> Value {
+        let rows = match self.rows {
+            Some((a, n)) => Value::List(vec![Value::Int(a as i64), Value::Int(n as i64)].into()),
+            None => Value::Unit,
+        };
+        let filter = self.filter.as_ref().map_or(Value::Unit, Param::to_value);
+        tagged(self.format, [Value::Str(self.path.as_str().into()), rows, list(&self.columns), filter])
+    }
+    fn from_value(v: &Value) -> Option<Self> {
+        let (tag, [path, rows, columns, filter]) = untag(v)? else { return None };
+        let format = ["parquet", "json"].into_iter().find(|f| *f == tag)?;
+        let rows = match rows {
+            Value::Unit => None,
+            v => match v.as_list()? {
+                [a, n] => Some((usize::try_from(int(a)?).ok()?, usize::try_from(int(n)?).ok()?)),
+                _ => return None,
+            },
+        };
+        let filter = match filter {
+            Value::Unit => None,
+            f => Some(Expr::from_value(f)?),
+        };
+        Some(Piece { format, path: string(path)?.to_string(), rows, columns: Vec::from_value(columns)?, filter })
+    }
+}
+
+fn paths_of(pattern: &str) -> Result<Vec<PathBuf>> {
+    let paths = blockwork_graph::glob(pattern)
+        .map_err(|(dir, e)| DataFrameError::Files(format!("reading the directory {}: {e}", dir.display())))?;
+    if paths.is_empty() {
+        return Err(DataFrameError::Files(format!("no file matches {pattern:?}")));
+    }
+    Ok(paths)
+}
+
+fn open(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|e| DataFrameError::Files(format!("{}: {e}", path.display())))
+}
+
+fn polars_at(path: &Path) -> impl Fn(polars::prelude::PolarsError) -> DataFrameError + '_ {
+    move |e| DataFrameError::Files(format!("{}: {e}", path.display()))
+}
+
+/// Reads the Parquet files `pattern` matches, in name order: a partition
+/// per file or per row group, only `columns`, rows kept by `filter`.
+pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame> {
+    let paths = paths_of(pattern)?;
+    let mut pieces = Vec::new();
+    let mut all_columns: Option<Vec<String>> = None;
+    for path in &paths {
+        let mut reader = ParquetReader::new(open(path)?);
+        let schema = reader.schema().map_err(polars_at(path))?;
+        let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+        all_columns.get_or_insert(names);
+        let rows = if options.split_row_groups {
+            let meta = reader.get_metadata().map_err(polars_at(path))?;
+            let mut first = 0;
+            meta.row_groups
+                .iter()
+                .map(|rg| {
+                    let range = (first, rg.num_rows());
+                    first += rg.num_rows();
+                    Some(range)
+                })
+                .collect()
+        } else {
+            vec![None]
+        };
+        for rows in rows {
+            pieces.push(Piece {
+                format: "parquet",
+                path: path.display().to_string(),
+                rows,
+                columns: options.columns.clone(),
+                filter: options.filter.clone(),
+            });
+        }
+    }
+    let header = all_columns.unwrap_or_default();
+    let columns = if options.columns.is_empty() { header.clone() } else { options.columns.clone() };
+    check_columns(&columns, &header, options.filter.as_ref())?;
+    let mut df = layer_of("read-parquet", pieces, columns)?;
+    let (pattern, options) = (pattern.to_string(), options.clone());
+    df.reread = Some(Reread(Arc::new(move |keep: &[String]| {
+        read_parquet(&pattern, &ParquetOptions { columns: keep.to_vec(), ..options.clone() })
+    })));
+    Ok(df)
+}
+
+/// Reads the JSON-lines files `pattern` matches (one object per line),
+/// a partition per file; the columns are the first file's.
+pub fn read_json(pattern: &str) -> Result<DataFrame> {
+    let paths = paths_of(pattern)?;
+    let first = read_json_file(&paths[0], None).map_err(|e| DataFrameError::Files(e.message))?;
+    let columns: Vec<String> = first.get_column_names().iter().map(|c| c.to_string()).collect();
+    let pieces = paths
+        .iter()
+        .map(|p| Piece { format: "json", path: p.display().to_string(), rows: None, columns: Vec::new(), filter: None })
+        .collect();
+    layer_of("read-json", pieces, columns)
+}
+
+fn check_columns(columns: &[String], header: &[String], filter: Option<&Expr>) -> Result<()> {
+    let filtered = filter.map(Expr::columns).unwrap_or_default();
+    for c in columns.iter().map(String::as_str).chain(filtered.iter().map(|c| &**c)) {
+        if !header.iter().any(|h| h == c) {
+            return Err(DataFrameError::NoColumn { column: c.to_string(), columns: header.to_vec() });
+        }
+    }
+    Ok(())
+}
+
+fn layer_of(prefix: &str, pieces: Vec<Piece>, columns: Vec<String>) -> Result<DataFrame> {
+    let params: Vec<Value> = pieces.iter().map(Param::to_value).collect();
+    let namer = Namer::new(prefix).with(|t| params.tokenize(t));
+    let name: Arc<str> = format!("{prefix}-{}", namer.token()).into();
+    let tasks: Vec<_> = params
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (Key::with_shared_name(&name, &[i as u32]), Task::new(Op::named(&READ, p), vec![])))
+        .collect();
+    let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
+    Ok(DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns))
+}
+
+fn read_json_file(path: &Path, _: Option<()>) -> std::result::Result<PlFrame, TaskError> {
+    let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("{}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+    JsonReader::new(file).with_json_format(JsonFormat::JsonLines).finish().map_err(|e| fail(&e))
+}
+
+fn read_task(params: &Value, _: Vec<Value>) -> TaskResult {
+    let piece: Piece = decode(params, "dataframe.read")?;
+    let path = Path::new(&piece.path);
+    let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("{}: {e}", piece.path));
+    let df = match piece.format {
+        "parquet" => {
+            let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+            let columns = (!piece.columns.is_empty()).then(|| piece.columns.clone());
+            let mut reader = ParquetReader::new(file).with_slice(piece.rows);
+            // The filter may read columns that are not kept.
+            let filter_cols: Vec<String> = piece.filter.iter().flat_map(Expr::columns).map(|c| c.to_string()).collect();
+            let read_cols = columns.clone().map(|mut cs| {
+                cs.extend(filter_cols.iter().filter(|c| !cs.contains(c)).cloned().collect::<Vec<_>>());
+                cs
+            });
+            reader = reader.with_columns(read_cols);
+            let df = reader.finish().map_err(|e| fail(&e))?;
+            let df = match &piece.filter {
+                Some(f) => Step::Filter(f.clone()).apply(&df).map_err(|e| fail(&e))?,
+                None => df,
+            };
+            match columns {
+                Some(cs) => df.select(cs).map_err(|e| fail(&e))?,
+                None => df,
+            }
+        }
+        _ => read_json_file(path, None)?,
+    };
+    Ok(Partition(df).into_value())
+}
+
+pub(crate) static READ: NamedFn = NamedFn::new("dataframe.read", read_task);
+
+/// A file format partitions are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// CSV with a header line.
+    Csv,
+    /// Parquet.
+    Parquet,
+    /// JSON lines.
+    Json,
+}
+
+impl Format {
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl DataFrame {
+    /// The partitions written to `dir` (created), one file each
+    /// (`part.0.parquet`, …), lazily: a frame of the paths written.
+    pub fn write(&self, dir: &Path, format: Format) -> Result<DataFrame> {
+        std::fs::create_dir_all(dir).map_err(|e| DataFrameError::Files(format!("{}: {e}", dir.display())))?;
+        let dir = dir.display().to_string();
+        let params = |i: usize| tagged(format.extension(), [Value::Str(dir.as_str().into()), Value::Int(i as i64)]);
+        let namer = Namer::new("write").input(&self.layer).add(&dir).add(format.extension());
+        let name: Arc<str> = format!("to-{}-{}", format.extension(), namer.token()).into();
+        let tasks: Vec<_> = self
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let task = Task::new(Op::named(&WRITE, params(i)), vec![blockwork_graph::r(k.clone())]);
+                (Key::with_shared_name(&name, &[i as u32]), task)
+            })
+            .collect();
+        let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
+        let layer = Layer { name, tasks, deps: vec![self.layer.clone()] };
+        Ok(DataFrame::from_layer(layer, partitions, vec!["path".into()]))
+    }
+
+    /// Writes the partitions to `dir` as Parquet files now (on this
+    /// machine's threads); the paths written, in order.
+    pub fn to_parquet(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        paths_written(&self.write(dir, Format::Parquet)?.compute()?)
+    }
+
+    /// Writes the partitions to `dir` as CSV files with a header now.
+    pub fn to_csv(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        paths_written(&self.write(dir, Format::Csv)?.compute()?)
+    }
+
+    /// Writes the partitions to `dir` as JSON-lines files now.
+    pub fn to_json(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        paths_written(&self.write(dir, Format::Json)?.compute()?)
+    }
+}
+
+fn paths_written(df: &PlFrame) -> Result<Vec<PathBuf>> {
+    let paths = df.column("path")?.str()?.clone();
+    Ok(paths.iter().flatten().map(PathBuf::from).collect())
+}
+
+fn write_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
+    let Some((format, [dir, i])) = untag(params) else { return Err(TaskError::new("dataframe.write: parameters")) };
+    let (Some(dir), Some(i), [input]) = (string(dir), int(i), inputs.as_slice()) else {
+        return Err(TaskError::new("dataframe.write: parameters"));
+    };
+    let path = Path::new(&*dir).join(format!("part.{i}.{format}"));
+    let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("writing {}: {e}", path.display()));
+    let mut df = Partition::of(input)?.clone();
+    let file = std::fs::File::create(&path).map_err(|e| fail(&e))?;
+    let mut out = std::io::BufWriter::new(file);
+    match format {
+        "csv" => CsvWriter::new(&mut out).include_header(true).finish(&mut df).map_err(|e| fail(&e))?,
+        "parquet" => {
+            ParquetWriter::new(&mut out).finish(&mut df).map_err(|e| fail(&e))?;
+        }
+        _ => JsonWriter::new(&mut out).with_json_format(JsonFormat::JsonLines).finish(&mut df).map_err(|e| fail(&e))?,
+    }
+    std::io::Write::flush(&mut out).map_err(|e| fail(&e))?;
+    let written = Series::new("path".into(), [path.display().to_string()]).into_column();
+    Ok(Partition(PlFrame::new(1, vec![written]).map_err(|e| fail(&e))?).into_value())
+}
+
+pub(crate) static WRITE: NamedFn = NamedFn::new("dataframe.write", write_task);

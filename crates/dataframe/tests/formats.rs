@@ -1,0 +1,80 @@
+//! Writing partitions out and reading them back: Parquet (per file, per
+//! row group, with columns and a filter), CSV and JSON lines, against the
+//! frame written.
+
+mod common;
+
+use blockwork_dataframe::{col, read_csv, read_json, read_parquet, CsvOptions, DataFrame, ParquetOptions};
+use common::{f64s, i64s, scratch, strs, Rng};
+use polars::prelude::{DataFrame as PlFrame, IntoColumn, NamedFrom, Series};
+
+fn frame(seed: u64) -> (PlFrame, Vec<Option<i64>>, Vec<Option<f64>>, Vec<Option<String>>) {
+    let mut rng = Rng(seed);
+    let n = 1 + rng.below(500) as usize;
+    let k: Vec<Option<i64>> = (0..n).map(|_| (!rng.chance(10)).then(|| rng.below(100) as i64)).collect();
+    let v: Vec<Option<f64>> = (0..n).map(|_| (!rng.chance(10)).then(|| rng.below(10_000) as f64 / 16.0)).collect();
+    let s: Vec<Option<String>> = (0..n).map(|_| (!rng.chance(10)).then(|| format!("w{}", rng.below(9)))).collect();
+    let df = PlFrame::new(
+        n,
+        vec![
+            Series::new("k".into(), k.clone()).into_column(),
+            Series::new("v".into(), v.clone()).into_column(),
+            Series::new("s".into(), s.clone()).into_column(),
+        ],
+    )
+    .unwrap();
+    (df, k, v, s)
+}
+
+#[test]
+fn parquet_round_trips_by_file_and_by_row_group() {
+    blockwork_dataframe::register();
+    for seed in 0..5u64 {
+        let (pl, k, v, _) = frame(seed);
+        let parts = 1 + (seed as usize % 4);
+        let dir = scratch(&format!("parquet-{seed}"));
+        let written = DataFrame::from_polars(&pl, parts).unwrap().to_parquet(&dir).unwrap();
+        assert_eq!(written.len(), parts);
+        let pattern = format!("{}/part.*.parquet", dir.display());
+        let back = read_parquet(&pattern, &ParquetOptions::default()).unwrap();
+        assert_eq!(back.npartitions(), parts);
+        assert!(back.compute().unwrap().equals_missing(&pl), "seed {seed}");
+        // Row groups as partitions, two columns, a filter on a third.
+        let options = ParquetOptions {
+            columns: vec!["v".into(), "k".into()],
+            filter: Some(col("s").eq("w3")),
+            split_row_groups: true,
+        };
+        let got = read_parquet(&pattern, &options).unwrap();
+        assert_eq!(got.columns(), ["v", "k"]);
+        let got = got.compute().unwrap();
+        let s = strs(&pl, "s");
+        let keep: Vec<usize> = (0..k.len()).filter(|&i| s[i].as_deref() == Some("w3")).collect();
+        assert_eq!(i64s(&got, "k"), keep.iter().map(|&i| k[i]).collect::<Vec<_>>());
+        assert_eq!(f64s(&got, "v"), keep.iter().map(|&i| v[i]).collect::<Vec<_>>());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let err = read_parquet("/nonexistent/*.parquet", &ParquetOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("/nonexistent"), "{err}");
+}
+
+#[test]
+fn csv_and_json_round_trip() {
+    blockwork_dataframe::register();
+    for seed in 10..14u64 {
+        let (pl, k, v, s) = frame(seed);
+        let df = DataFrame::from_polars(&pl, 3).unwrap();
+        let dir = scratch(&format!("csv-json-{seed}"));
+        df.to_csv(&dir.join("csv")).unwrap();
+        let back = read_csv(&format!("{}/csv/part.*.csv", dir.display()), &CsvOptions::default()).unwrap();
+        let back = back.compute().unwrap();
+        assert_eq!(i64s(&back, "k"), k);
+        assert_eq!(f64s(&back, "v"), v);
+        assert_eq!(strs(&back, "s"), s);
+        df.to_json(&dir.join("json")).unwrap();
+        let back = read_json(&format!("{}/json/part.*.json", dir.display())).unwrap().compute().unwrap();
+        assert_eq!(i64s(&back, "k"), k);
+        assert_eq!(f64s(&back, "v"), v);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
