@@ -9,8 +9,8 @@
 //! min, max, first, last).
 
 use polars::prelude::{
-    polars_bail, BooleanChunked, ChunkFull, Column, DataFrame as PlFrame, DataType, Float64Chunked, IdxCa, IdxSize,
-    Int64Chunked, IntoColumn, IntoSeries, NewChunkedArray, PolarsResult, Series, SortMultipleOptions,
+    polars_bail, BooleanChunked, ChunkAgg, ChunkFull, Column, DataFrame as PlFrame, DataType, Float64Chunked, IdxCa,
+    IdxSize, Int64Chunked, IntoColumn, IntoSeries, NewChunkedArray, PolarsResult, Series, SortMultipleOptions,
     UniqueKeepStrategy,
 };
 
@@ -119,6 +119,11 @@ impl Groups {
         if keys.is_empty() {
             return Ok(Groups { ids: vec![0; height], n: 1, first: Vec::new() });
         }
+        if let [key] = keys {
+            if let Some(g) = Groups::dense(key)? {
+                return Ok(g);
+            }
+        }
         let cols: Vec<Column> = keys.iter().map(|k| k.clone().into_column()).collect();
         let frame = PlFrame::new(height, cols.clone())?;
         let gb = frame.group_by_with_series(cols, false, false)?;
@@ -137,6 +142,34 @@ impl Groups {
             }
         }
         Ok(Groups { ids, n: first.len(), first })
+    }
+
+    /// Group ids of one integer key with few distinct values (hours,
+    /// months, small codes) by a direct table instead of hashing; `None`
+    /// for other keys.
+    fn dense(key: &Series) -> PolarsResult<Option<Groups>> {
+        const SPAN: i64 = 1 << 16;
+        let phys = key.to_physical_repr();
+        if !phys.dtype().is_integer() || key.null_count() > 0 || key.is_empty() {
+            return Ok(None);
+        }
+        let values = i64s(&phys)?;
+        let (Some(lo), Some(hi)) = (values.min(), values.max()) else { return Ok(None) };
+        if hi.checked_sub(lo).is_none_or(|span| span >= SPAN) {
+            return Ok(None);
+        }
+        let mut slot = vec![u32::MAX; (hi - lo + 1) as usize];
+        let mut ids = Vec::with_capacity(key.len());
+        let mut first = Vec::new();
+        for (row, v) in values.iter().map(Option::unwrap_or_default).enumerate() {
+            let s = &mut slot[(v - lo) as usize];
+            if *s == u32::MAX {
+                *s = first.len() as u32;
+                first.push(row as IdxSize);
+            }
+            ids.push(*s);
+        }
+        Ok(Some(Groups { ids, n: first.len(), first }))
     }
 
     fn keys(&self, keys: &[Series]) -> PolarsResult<Vec<Column>> {
