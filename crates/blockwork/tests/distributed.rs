@@ -119,3 +119,42 @@ fn delayed_graphs_match_the_threaded_scheduler() {
     assert_eq!(got, vec![Value::Int(want)]);
     assert_eq!(want, 4 * (0..50).sum::<i64>());
 }
+
+#[test]
+fn dataframes_compute_on_a_cluster_as_on_threads() {
+    use bw::dataframe::{col, lit, read_csv, Agg, Aggregation, CsvOptions};
+    bw::register_builtins();
+    let dir = std::env::temp_dir().join(format!("bw-dist-df-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng(7);
+    for f in 0..6 {
+        let mut text = String::from("timestamp,group,value,name\n");
+        for _ in 0..rng.below(400) {
+            let (h, g, v) = (rng.below(24), rng.below(5), rng.below(1000) as f64 / 8.0);
+            text.push_str(&format!("2024-05-{:02} {h:02}:17:00,{g},{v},n{}\n", 1 + rng.below(30), rng.below(3)));
+        }
+        std::fs::write(dir.join(format!("part-{f}.csv")), text).unwrap();
+    }
+    let options = CsvOptions { blocksize: Some(2000), ..CsvOptions::parse_dates(&["timestamp"]) };
+    let df = read_csv(&format!("{}/part-*.csv", dir.display()), &options).unwrap();
+    let filtered = df.filter(col("value").gt(20.0)).unwrap().assign(&[(col("value") * 2).alias("twice")]).unwrap();
+    let grouped = filtered
+        .groupby(&[col("timestamp").dt().hour(), col("group")])
+        .unwrap()
+        .agg(&[
+            Aggregation::new(col("twice"), Agg::Mean),
+            Aggregation::new(col("value"), Agg::Std).named("std"),
+            Aggregation::new(col("name"), Agg::NUnique).named("names"),
+            Aggregation::new(lit(0), Agg::Size).named("n"),
+        ])
+        .unwrap();
+    let cluster = LocalCluster::start(2, 2).unwrap();
+    let client = cluster.client().unwrap();
+    for frame in [&filtered, &grouped] {
+        let here = frame.compute().unwrap();
+        let there = frame.assemble(client.compute(frame.graph().unwrap(), &frame.keys()).unwrap()).unwrap();
+        assert!(there.equals_missing(&here), "{there} vs {here}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
