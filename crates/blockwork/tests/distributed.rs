@@ -149,9 +149,14 @@ fn dataframes_compute_on_a_cluster_as_on_threads() {
             Aggregation::new(lit(0), Agg::Size).named("n"),
         ])
         .unwrap();
+    // A join of two many-partition frames: both sides hash-shuffled.
+    let counts = df.groupby(&[col("group")]).unwrap().size().unwrap();
+    let joined = df
+        .merge(&bw::dataframe::concat(&[counts.clone(), counts]).unwrap(), &["group"], bw::dataframe::How::Left)
+        .unwrap();
     let cluster = LocalCluster::start(2, 2).unwrap();
     let client = cluster.client().unwrap();
-    for frame in [&filtered, &grouped] {
+    for frame in [&filtered, &grouped, &joined] {
         let here = frame.compute().unwrap();
         let there = frame.assemble(client.compute(frame.graph().unwrap(), &frame.keys()).unwrap()).unwrap();
         assert!(there.equals_missing(&here), "{there} vs {here}");

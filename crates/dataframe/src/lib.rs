@@ -29,10 +29,12 @@ mod frame;
 mod groupby;
 mod io;
 mod lit;
+mod merge;
 mod ops;
 mod param;
 mod partition;
 mod series;
+mod shuffle;
 mod tree;
 
 /// The Polars this crate is built on (partitions are its DataFrames).
@@ -46,8 +48,10 @@ pub use frame::DataFrame;
 pub use groupby::GroupBy;
 pub use io::{read_csv, read_csv_files, CsvOptions, DEFAULT_BLOCKSIZE};
 pub use lit::{DType, Lit};
+pub use merge::{How, SUFFIX};
 pub use partition::Partition;
 pub use series::{Scalar, Series};
+pub use shuffle::concat_frames as concat;
 
 /// Registers the tasks' functions and the partition codec: what a
 /// worker needs to run dataframe tasks.
@@ -58,6 +62,10 @@ pub fn register() {
         blockwork_graph::register(&ops::MAP);
         blockwork_graph::register(&formats::READ);
         blockwork_graph::register(&formats::WRITE);
+        blockwork_graph::register(&shuffle::SPLIT);
+        blockwork_graph::register(&shuffle::PIECE);
+        blockwork_graph::register(&shuffle::STACK);
+        blockwork_graph::register(&merge::JOIN);
         blockwork_graph::register(&groupby::AGG);
         blockwork_protocol::register_codec(partition::CODEC, partition::encode, partition::decode);
     });

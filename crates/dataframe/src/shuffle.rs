@@ -1,0 +1,192 @@
+//! Hash shuffles: every row moved to the output partition its keys hash
+//! to, so that equal keys meet in one partition (joins of two big
+//! frames, group-bys with many groups). Three kinds of tasks:
+//! `split` cuts an input partition into one piece per output partition,
+//! `piece` takes one piece out (a task of its own, so that a cluster moves
+//! only that piece between workers), and the output partition stacks its
+//! pieces, one from each input.
+//!
+//! The hash is the same in every process and for equal values of any
+//! numeric type (integers, floats, dates hash by their value as a
+//! float), so two frames shuffled apart put equal keys in the same place.
+
+use std::hash::Hasher;
+use std::sync::Arc;
+
+use blockwork_graph::layer::{Layer, Namer};
+use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
+use polars::prelude::{DataFrame as PlFrame, DataType, IdxCa, IdxSize, PolarsResult, Series};
+
+use crate::error::Result;
+use crate::expr::Expr;
+use crate::frame::{concat, DataFrame};
+use crate::param::{decode, int, list, tagged, untag};
+use crate::partition::Partition;
+
+fn mix(mut x: u64) -> u64 {
+    // splitmix64's finalizer
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Folds one key column into the rows' hashes.
+fn hash_into(s: &Series, hashes: &mut [u64]) -> PolarsResult<()> {
+    let phys = s.to_physical_repr();
+    let mut fold = |i: usize, h: u64| hashes[i] = mix(hashes[i].rotate_left(23) ^ h);
+    if phys.dtype().is_primitive_numeric() || phys.dtype() == &DataType::Boolean {
+        for (i, v) in phys.cast(&DataType::Float64)?.f64()?.iter().enumerate() {
+            let h = match v {
+                None => NULL_HASH,
+                Some(x) if x.is_nan() => mix(f64::NAN.to_bits()),
+                // -0.0 == 0.0
+                Some(x) => mix((x + 0.0).to_bits()),
+            };
+            fold(i, h);
+        }
+    } else {
+        let text = if phys.dtype() == &DataType::String { phys.into_owned() } else { phys.cast(&DataType::String)? };
+        for (i, v) in text.str()?.iter().enumerate() {
+            let h = match v {
+                None => NULL_HASH,
+                Some(t) => {
+                    let mut hasher = rustc_hash::FxHasher::default();
+                    hasher.write(t.as_bytes());
+                    mix(hasher.finish())
+                }
+            };
+            fold(i, h);
+        }
+    }
+    Ok(())
+}
+
+/// The output partition of each row.
+pub(crate) fn buckets(df: &PlFrame, keys: &[Expr], n: usize) -> PolarsResult<Vec<usize>> {
+    let mut hashes = vec![0u64; df.height()];
+    for k in keys {
+        hash_into(&k.eval(df)?, &mut hashes)?;
+    }
+    Ok(hashes.into_iter().map(|h| (h % n as u64) as usize).collect())
+}
+
+/// A partition cut into `n` pieces by the hash of `keys`.
+fn split(df: &PlFrame, keys: &[Expr], n: usize) -> PolarsResult<Vec<PlFrame>> {
+    let mut rows: Vec<Vec<IdxSize>> = vec![Vec::new(); n];
+    for (row, b) in buckets(df, keys, n)?.into_iter().enumerate() {
+        rows[b].push(row as IdxSize);
+    }
+    rows.into_iter().map(|idx| df.take(&IdxCa::from_vec("idx".into(), idx))).collect()
+}
+
+fn split_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
+    let Some(("split", [keys, n])) = untag(params) else { return Err(TaskError::new("shuffle split: parameters")) };
+    let keys: Vec<Expr> = decode(keys, "shuffle keys")?;
+    let n = int(n).and_then(|n| usize::try_from(n).ok()).filter(|&n| n > 0);
+    let n = n.ok_or_else(|| TaskError::new("shuffle split: partitions"))?;
+    let df = concat(&inputs)?;
+    let pieces = split(&df, &keys, n).map_err(|e| TaskError::new(format!("shuffle: {e}")))?;
+    Ok(Value::List(pieces.into_iter().map(|p| Partition(p).into_value()).collect::<Vec<_>>().into()))
+}
+
+fn piece_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
+    let (Some(j), [Value::List(pieces)]) = (int(params), inputs.as_slice()) else {
+        return Err(TaskError::new("shuffle piece: parameters"));
+    };
+    usize::try_from(j).ok().and_then(|j| pieces.get(j).cloned()).ok_or_else(|| TaskError::new("shuffle piece: index"))
+}
+
+fn stack_task(_: &Value, inputs: Vec<Value>) -> TaskResult {
+    Ok(Partition(concat(&inputs)?).into_value())
+}
+
+pub(crate) static SPLIT: NamedFn = NamedFn::new("dataframe.shuffle_split", split_task);
+pub(crate) static PIECE: NamedFn = NamedFn::new("dataframe.shuffle_piece", piece_task);
+pub(crate) static STACK: NamedFn = NamedFn::new("dataframe.stack", stack_task);
+
+impl DataFrame {
+    /// The same rows in `npartitions` partitions, rows with equal `keys`
+    /// in the same one (dask's `shuffle(on)`); row order within a
+    /// partition follows the input partitions' order.
+    pub fn shuffle(&self, keys: &[Expr], npartitions: usize) -> Result<DataFrame> {
+        keys.iter().try_for_each(|k| self.check_expr(k))?;
+        let n = npartitions.max(1);
+        let params = tagged("split", [list(keys), Value::Int(n as i64)]);
+        let namer = Namer::new("shuffle").input(&self.layer).with(|t| params.tokenize(t));
+        let token = namer.token();
+        let name: Arc<str> = format!("shuffle-{token}").into();
+        let split_name: Arc<str> = format!("shuffle-split-{token}").into();
+        let piece_name: Arc<str> = format!("shuffle-piece-{token}").into();
+        let mut tasks = Vec::new();
+        for (i, k) in self.partitions.iter().enumerate() {
+            let split_key = Key::with_shared_name(&split_name, &[i as u32]);
+            tasks.push((split_key.clone(), Task::new(Op::named(&SPLIT, params.clone()), vec![r(k.clone())])));
+            for j in 0..n {
+                let piece = Task::new(Op::named(&PIECE, Value::Int(j as i64)), vec![r(split_key.clone())]);
+                tasks.push((Key::with_shared_name(&piece_name, &[j as u32, i as u32]), piece));
+            }
+        }
+        let partitions: Vec<Key> = (0..n)
+            .map(|j| {
+                let inputs =
+                    (0..self.npartitions()).map(|i| r(Key::with_shared_name(&piece_name, &[j as u32, i as u32])));
+                let key = Key::with_shared_name(&name, &[j as u32]);
+                tasks.push((key.clone(), Task::new(Op::named(&STACK, Value::Unit), inputs.collect())));
+                key
+            })
+            .collect();
+        let layer = Layer { name, tasks, deps: vec![self.layer.clone()] };
+        Ok(DataFrame::from_layer(layer, partitions, self.columns.clone()))
+    }
+}
+
+/// Frames one after the other (pandas' `concat` of frames with the same
+/// columns): the partitions of each, in order.
+pub fn concat_frames(frames: &[DataFrame]) -> Result<DataFrame> {
+    let Some(first) = frames.first() else {
+        return Err(crate::error::DataFrameError::Invalid("concat wants at least one frame".into()));
+    };
+    for f in &frames[1..] {
+        if f.columns != first.columns {
+            return Err(crate::error::DataFrameError::Invalid(format!(
+                "concat wants the same columns; {:?} and {:?} differ",
+                first.columns, f.columns
+            )));
+        }
+    }
+    let namer = frames.iter().fold(Namer::new("concat"), |n, f| n.input(&f.layer));
+    let name: Arc<str> = format!("concat-{}", namer.token()).into();
+    let tasks: Vec<_> = frames
+        .iter()
+        .flat_map(|f| f.partitions.iter())
+        .enumerate()
+        .map(|(i, k)| {
+            let task = Task::new(Op::named(&blockwork_graph::builtins::IDENTITY, Value::Unit), vec![r(k.clone())]);
+            (Key::with_shared_name(&name, &[i as u32]), task)
+        })
+        .collect();
+    let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
+    let deps = frames.iter().map(|f| f.layer.clone()).collect();
+    Ok(DataFrame::from_layer(Layer { name, tasks, deps }, partitions, first.columns.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::{IntoColumn, NamedFrom};
+
+    #[test]
+    fn equal_values_of_any_numeric_type_hash_alike() {
+        let ints = Series::new("k".into(), [1i64, 2, 3, -4]);
+        let floats = Series::new("k".into(), [1.0f64, 2.0, 3.0, -4.0]);
+        let (mut a, mut b) = (vec![0; 4], vec![0; 4]);
+        hash_into(&ints, &mut a).unwrap();
+        hash_into(&floats, &mut b).unwrap();
+        assert_eq!(a, b);
+        let df = PlFrame::new(4, vec![ints.into_column()]).unwrap();
+        let pieces = split(&df, &[crate::expr::col("k")], 3).unwrap();
+        assert_eq!(pieces.iter().map(PlFrame::height).sum::<usize>(), 4);
+    }
+}
