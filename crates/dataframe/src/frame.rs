@@ -152,7 +152,7 @@ impl DataFrame {
     }
 
     /// One task of `op` per partition, under the layer `name`.
-    fn map_op(&self, name: &str, op: Op, columns: Vec<String>) -> DataFrame {
+    pub(crate) fn map_op(&self, name: &str, op: Op, columns: Vec<String>) -> DataFrame {
         let name: Arc<str> = name.into();
         let tasks: Vec<_> = self
             .partitions

@@ -26,6 +26,7 @@ use crate::tree::tree;
 pub struct GroupBy {
     df: DataFrame,
     keys: Vec<Expr>,
+    split_out: usize,
 }
 
 impl DataFrame {
@@ -36,16 +37,25 @@ impl DataFrame {
             return Err(DataFrameError::Invalid("groupby wants at least one key".into()));
         }
         keys.iter().try_for_each(|k| self.check_expr(k))?;
-        Ok(GroupBy { df: self.clone(), keys: keys.to_vec() })
+        Ok(GroupBy { df: self.clone(), keys: keys.to_vec(), split_out: 1 })
     }
 }
 
 impl GroupBy {
+    /// Results in `n` partitions (dask's `split_out`), for many groups:
+    /// the partial states are hash-shuffled by key instead of merged up a
+    /// tree into one task. Each partition is sorted by the keys; the
+    /// partitions together are not.
+    pub fn split_out(mut self, n: usize) -> GroupBy {
+        self.split_out = n.max(1);
+        self
+    }
+
     /// Aggregations per group: a one-partition frame of the key columns
     /// and one column per aggregation, sorted by the keys.
     pub fn agg(&self, aggs: &[Aggregation]) -> Result<DataFrame> {
         aggs.iter().try_for_each(|a| self.df.check_expr(&a.expr))?;
-        reduce(&self.df, &self.keys, aggs)
+        reduce(&self.df, &self.keys, aggs, self.split_out)
     }
 
     /// `agg` of each column named (`groupby(k).value.mean()`).
@@ -104,16 +114,19 @@ fn key_names(keys: &[Expr]) -> Vec<String> {
     keys.iter().map(|k| k.name().to_string()).collect()
 }
 
-/// The reduction's layer: a tree for the partial-state aggregations, one
-/// per `nunique`, and when there are several, a task joining them.
-pub(crate) fn reduce(df: &DataFrame, keys: &[Expr], aggs: &[Aggregation]) -> Result<DataFrame> {
+/// The reduction: per kind of aggregation (partial states; each
+/// `nunique`) a tree into one partition, or with `split_out > 1` the
+/// partials hash-shuffled by key into that many partitions and finished
+/// there; when there are several kinds, a task per output partition puts
+/// their columns side by side.
+pub(crate) fn reduce(df: &DataFrame, keys: &[Expr], aggs: &[Aggregation], split_out: usize) -> Result<DataFrame> {
     if aggs.is_empty() {
         return Err(DataFrameError::Invalid("an aggregation wants at least one column".into()));
     }
     let needed: Vec<Arc<str>> = keys.iter().chain(aggs.iter().map(|a| &a.expr)).flat_map(Expr::columns).collect();
     let df = &df.project(&needed)?;
     let names = key_names(keys);
-    let namer = Namer::new("agg").input(&df.layer).with(|t| {
+    let namer = Namer::new("agg").input(&df.layer).add(&split_out).with(|t| {
         use blockwork_graph::Tokenize;
         list(keys).tokenize(t);
         list(aggs).tokenize(t);
@@ -124,39 +137,55 @@ pub(crate) fn reduce(df: &DataFrame, keys: &[Expr], aggs: &[Aggregation]) -> Res
     };
     let name: Arc<str> = format!("{label}-{}", namer.token()).into();
     let (plain, distinct): (Vec<&Aggregation>, Vec<&Aggregation>) = aggs.iter().partition(|a| a.agg != Agg::NUnique);
-    let mut tasks = Vec::new();
-    let mut roots = Vec::new();
-    let mut subtree = 0u32;
-    let mut add_tree = |spec: Spec, tasks: &mut Vec<(Key, Task<Key>)>, roots: &mut Vec<Key>| {
-        let op = |stage: &str| Op::named(&AGG, tagged(stage, [spec.to_value()]));
-        let sub: Arc<str> = format!("{name}-{subtree}").into();
-        subtree += 1;
-        let (t, root) = tree(&sub, &df.partitions, &op("partial"), &op("combine"), &op("finish"));
-        tasks.extend(t);
-        roots.push(root);
-    };
+    let mut specs = Vec::new();
     if !plain.is_empty() {
-        let spec =
-            Spec::Partials { keys: keys.to_vec(), names: names.clone(), aggs: plain.into_iter().cloned().collect() };
-        add_tree(spec, &mut tasks, &mut roots);
+        specs.push(Spec::Partials {
+            keys: keys.to_vec(),
+            names: names.clone(),
+            aggs: plain.into_iter().cloned().collect(),
+        });
     }
     for a in distinct {
-        let spec = Spec::Distinct { keys: keys.to_vec(), names: names.clone(), agg: a.clone() };
-        add_tree(spec, &mut tasks, &mut roots);
+        specs.push(Spec::Distinct { keys: keys.to_vec(), names: names.clone(), agg: a.clone() });
     }
-    let root = if let [only] = roots.as_slice() {
-        only.clone()
-    } else {
-        let key = Key::with_shared_name(&name, &[0]);
-        let order = list(&aggs.iter().map(|a| a.name.clone()).collect::<Vec<_>>());
-        let params = tagged("sidebyside", [order, list(&names)]);
-        tasks.push((key.clone(), Task::new(Op::named(&AGG, params), roots.into_iter().map(r).collect())));
-        key
-    };
-    let mut columns = names;
+    let mut columns = names.clone();
     columns.extend(aggs.iter().map(|a| a.name.clone()));
-    let layer = Layer { name, tasks, deps: vec![df.layer.clone()] };
-    Ok(DataFrame::from_layer(layer, vec![root], columns))
+    let mut frames: Vec<DataFrame> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| one_kind(df, spec, keys.len(), &format!("{name}-{i}"), split_out))
+        .collect::<Result<_>>()?;
+    if frames.len() == 1 {
+        let mut only = frames.remove(0);
+        only.columns = columns;
+        return Ok(only);
+    }
+    let order = list(&aggs.iter().map(|a| a.name.clone()).collect::<Vec<_>>());
+    let params = tagged("sidebyside", [order, list(&names)]);
+    let tasks: Vec<_> = (0..frames[0].npartitions())
+        .map(|j| {
+            let inputs = frames.iter().map(|f| r(f.partitions[j].clone())).collect();
+            (Key::with_shared_name(&name, &[j as u32]), Task::new(Op::named(&AGG, params.clone()), inputs))
+        })
+        .collect();
+    let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
+    let deps = frames.iter().map(|f| f.layer.clone()).collect();
+    Ok(DataFrame::from_layer(Layer { name, tasks, deps }, partitions, columns))
+}
+
+/// One kind of aggregation: a tree into one partition, or partials
+/// shuffled by key into `split_out` partitions, each finished alone.
+fn one_kind(df: &DataFrame, spec: &Spec, nkeys: usize, name: &str, split_out: usize) -> Result<DataFrame> {
+    let op = |stage: &str| Op::named(&AGG, tagged(stage, [spec.to_value()]));
+    if split_out <= 1 {
+        let name: Arc<str> = name.into();
+        let (tasks, root) = tree(&name, &df.partitions, &op("partial"), &op("combine"), &op("finish"));
+        return Ok(DataFrame::from_layer(Layer { name, tasks, deps: vec![df.layer.clone()] }, vec![root], Vec::new()));
+    }
+    let key_columns: Vec<String> = (0..nkeys).map(|i| format!("k{i}")).collect();
+    let partials = df.map_op(&format!("{name}-partial"), op("partial"), key_columns.clone());
+    let shuffled = partials.shuffle(&key_columns.iter().map(|k| col(k)).collect::<Vec<_>>(), split_out)?;
+    Ok(shuffled.map_op(&format!("{name}-finish"), op("finish"), Vec::new()))
 }
 
 /// What a tree's tasks compute.

@@ -115,7 +115,7 @@ pub struct Scalar {
 impl Scalar {
     /// Reduces `df` by `aggs` over all rows (no keys).
     pub(crate) fn reduce(df: &DataFrame, keys: Vec<Expr>, aggs: Vec<Aggregation>) -> Result<Scalar> {
-        Ok(Scalar { frame: crate::groupby::reduce(df, &keys, &aggs)? })
+        Ok(Scalar { frame: crate::groupby::reduce(df, &keys, &aggs, 1)? })
     }
 
     /// As a one-row, one-column dataframe.
