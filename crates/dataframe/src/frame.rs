@@ -30,6 +30,8 @@ pub struct DataFrame {
     /// (column projection: an operation that needs only some columns
     /// reads only those).
     pub(crate) reread: Option<Reread>,
+    /// The sorted column it is indexed by, and its divisions.
+    pub(crate) index: Option<crate::sort::Index>,
 }
 
 /// Reads the same files again, keeping only some columns.
@@ -56,7 +58,7 @@ pub(crate) fn unique_name(prefix: &str) -> Arc<str> {
 impl DataFrame {
     /// A frame of `partitions` (keys of `layer`) with these columns.
     pub(crate) fn from_layer(layer: Layer, partitions: Vec<Key>, columns: Vec<String>) -> Self {
-        DataFrame { layer: Arc::new(layer), partitions, columns, reread: None }
+        DataFrame { layer: Arc::new(layer), partitions, columns, reread: None, index: None }
     }
 
     /// The frame to read for an operation that uses only `needed`
@@ -142,13 +144,17 @@ impl DataFrame {
     }
 
     /// One task per partition applying `step`.
-    fn step(&self, prefix: &str, step: Step) -> Result<DataFrame> {
+    pub(crate) fn step(&self, prefix: &str, step: Step) -> Result<DataFrame> {
         step.reads().iter().try_for_each(|c| self.check_column(c))?;
         let columns = step.columns(&self.columns);
         let params = step.to_value();
         let namer = Namer::new(prefix).input(&self.layer).add(&params);
         let op = Op::named(&MAP, params);
-        Ok(self.map_op(&format!("{prefix}-{}", namer.token()), op, columns))
+        let mut out = self.map_op(&format!("{prefix}-{}", namer.token()), op, columns);
+        // Row-wise steps keep the rows' partitions and order: the index
+        // stays while its column does (a filter only narrows the ranges).
+        out.index = self.index.clone().filter(|i| out.columns.contains(&i.column));
+        Ok(out)
     }
 
     /// One task of `op` per partition, under the layer `name`.

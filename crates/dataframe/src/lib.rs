@@ -35,6 +35,7 @@ mod param;
 mod partition;
 mod series;
 mod shuffle;
+mod sort;
 mod tree;
 
 /// The Polars this crate is built on (partitions are its DataFrames).
@@ -52,6 +53,7 @@ pub use merge::{How, SUFFIX};
 pub use partition::Partition;
 pub use series::{Scalar, Series};
 pub use shuffle::concat_frames as concat;
+pub use sort::Index;
 
 /// Registers the tasks' functions and the partition codec: what a
 /// worker needs to run dataframe tasks.
@@ -66,6 +68,7 @@ pub fn register() {
         blockwork_graph::register(&shuffle::PIECE);
         blockwork_graph::register(&shuffle::STACK);
         blockwork_graph::register(&merge::JOIN);
+        blockwork_graph::register(&sort::SAMPLE_FN);
         blockwork_graph::register(&groupby::AGG);
         blockwork_protocol::register_codec(partition::CODEC, partition::encode, partition::decode);
     });

@@ -28,6 +28,8 @@ pub(crate) enum Step {
     Head(usize),
     /// The last `n` rows.
     Tail(usize),
+    /// Sorted by these columns (missing values last, stable).
+    Sort { by: Vec<String>, descending: bool },
 }
 
 impl Step {
@@ -74,6 +76,7 @@ impl Step {
             }
             Step::Head(n) => Ok(df.head(Some(*n))),
             Step::Tail(n) => Ok(df.tail(Some(*n))),
+            Step::Sort { by, descending } => crate::sort::sort_frame(df, by, *descending),
         }
     }
 
@@ -101,7 +104,7 @@ impl Step {
         match self {
             Step::Select(es) | Step::Assign(es) => of(es),
             Step::Filter(e) => of(std::slice::from_ref(e)),
-            Step::DropNa(cols) => cols.clone(),
+            Step::DropNa(cols) | Step::Sort { by: cols, .. } => cols.clone(),
             _ => Vec::new(),
         }
     }
@@ -117,6 +120,7 @@ impl Param for Step {
             Step::FillNa(v) => tagged("fillna", [v.to_value()]),
             Step::Head(n) => tagged("head", [Value::Int(*n as i64)]),
             Step::Tail(n) => tagged("tail", [Value::Int(*n as i64)]),
+            Step::Sort { by, descending } => tagged("sort", [list(by), Value::Bool(*descending)]),
         }
     }
     fn from_value(v: &Value) -> Option<Self> {
@@ -132,6 +136,10 @@ impl Param for Step {
             "fillna" => Step::FillNa(Lit::from_value(f.first()?)?),
             "head" => Step::Head(n()?),
             "tail" => Step::Tail(n()?),
+            "sort" => match f {
+                [by, Value::Bool(d)] => Step::Sort { by: Vec::from_value(by)?, descending: *d },
+                _ => return None,
+            },
             _ => return None,
         })
     }

@@ -15,12 +15,13 @@ use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
 use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
-use polars::prelude::{DataFrame as PlFrame, DataType, IdxCa, IdxSize, PolarsResult, Series};
+use polars::prelude::{ChunkCompareIneq, DataFrame as PlFrame, DataType, IdxCa, IdxSize, PolarsResult, Series};
 
 use crate::error::Result;
 use crate::expr::Expr;
 use crate::frame::{concat, DataFrame};
-use crate::param::{decode, int, list, tagged, untag};
+use crate::lit::Lit;
+use crate::param::{int, list, tagged, untag, Param};
 use crate::partition::Partition;
 
 fn mix(mut x: u64) -> u64 {
@@ -72,22 +73,81 @@ pub(crate) fn buckets(df: &PlFrame, keys: &[Expr], n: usize) -> PolarsResult<Vec
     Ok(hashes.into_iter().map(|h| (h % n as u64) as usize).collect())
 }
 
-/// A partition cut into `n` pieces by the hash of `keys`.
-fn split(df: &PlFrame, keys: &[Expr], n: usize) -> PolarsResult<Vec<PlFrame>> {
+/// How rows are sent to output partitions.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Partitioner {
+    /// By the hash of these keys.
+    Hash(Vec<Expr>),
+    /// By where a column's value falls among sorted cut points: values
+    /// below the first cut to partition 0, …, missing values to the last
+    /// (reversed when descending).
+    Range { by: Expr, cuts: Vec<Lit>, descending: bool },
+}
+
+impl Partitioner {
+    fn to_value(&self, n: usize) -> Value {
+        match self {
+            Partitioner::Hash(keys) => tagged("hash", [list(keys), Value::Int(n as i64)]),
+            Partitioner::Range { by, cuts, descending } => {
+                tagged("range", [by.to_value(), list(cuts), Value::Bool(*descending), Value::Int(n as i64)])
+            }
+        }
+    }
+
+    fn from_value(v: &Value) -> Option<(Partitioner, usize)> {
+        let (tag, fields) = untag(v)?;
+        let n = |v: &Value| int(v).and_then(|n| usize::try_from(n).ok()).filter(|&n| n > 0);
+        Some(match (tag, fields) {
+            ("hash", [keys, k]) => (Partitioner::Hash(Vec::from_value(keys)?), n(k)?),
+            ("range", [by, cuts, Value::Bool(d), k]) => {
+                (Partitioner::Range { by: Expr::from_value(by)?, cuts: Vec::from_value(cuts)?, descending: *d }, n(k)?)
+            }
+            _ => return None,
+        })
+    }
+
+    /// The output partition of each row of `df`.
+    fn buckets(&self, df: &PlFrame, n: usize) -> PolarsResult<Vec<usize>> {
+        match self {
+            Partitioner::Hash(keys) => buckets(df, keys, n),
+            Partitioner::Range { by, cuts, descending } => {
+                let values = by.eval(df)?;
+                let phys = values.to_physical_repr().into_owned();
+                let mut out = vec![0usize; df.height()];
+                for cut in cuts {
+                    let cut = cut.series("cut").cast(phys.dtype())?;
+                    for (b, above) in out.iter_mut().zip(phys.gt_eq(&cut)?.iter()) {
+                        *b += usize::from(above == Some(true));
+                    }
+                }
+                for (b, missing) in out.iter_mut().zip(values.is_null().iter()) {
+                    *b = if missing == Some(true) {
+                        n - 1
+                    } else if *descending {
+                        n - 1 - (*b).min(n - 1)
+                    } else {
+                        (*b).min(n - 1)
+                    };
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// A partition cut into `n` pieces.
+fn split(df: &PlFrame, by: &Partitioner, n: usize) -> PolarsResult<Vec<PlFrame>> {
     let mut rows: Vec<Vec<IdxSize>> = vec![Vec::new(); n];
-    for (row, b) in buckets(df, keys, n)?.into_iter().enumerate() {
+    for (row, b) in by.buckets(df, n)?.into_iter().enumerate() {
         rows[b].push(row as IdxSize);
     }
     rows.into_iter().map(|idx| df.take(&IdxCa::from_vec("idx".into(), idx))).collect()
 }
 
 fn split_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
-    let Some(("split", [keys, n])) = untag(params) else { return Err(TaskError::new("shuffle split: parameters")) };
-    let keys: Vec<Expr> = decode(keys, "shuffle keys")?;
-    let n = int(n).and_then(|n| usize::try_from(n).ok()).filter(|&n| n > 0);
-    let n = n.ok_or_else(|| TaskError::new("shuffle split: partitions"))?;
+    let (by, n) = Partitioner::from_value(params).ok_or_else(|| TaskError::new("shuffle split: parameters"))?;
     let df = concat(&inputs)?;
-    let pieces = split(&df, &keys, n).map_err(|e| TaskError::new(format!("shuffle: {e}")))?;
+    let pieces = split(&df, &by, n).map_err(|e| TaskError::new(format!("shuffle: {e}")))?;
     Ok(Value::List(pieces.into_iter().map(|p| Partition(p).into_value()).collect::<Vec<_>>().into()))
 }
 
@@ -112,8 +172,13 @@ impl DataFrame {
     /// partition follows the input partitions' order.
     pub fn shuffle(&self, keys: &[Expr], npartitions: usize) -> Result<DataFrame> {
         keys.iter().try_for_each(|k| self.check_expr(k))?;
+        self.partition_by(&Partitioner::Hash(keys.to_vec()), npartitions)
+    }
+
+    /// Rows moved to `npartitions` partitions as `by` says.
+    pub(crate) fn partition_by(&self, by: &Partitioner, npartitions: usize) -> Result<DataFrame> {
         let n = npartitions.max(1);
-        let params = tagged("split", [list(keys), Value::Int(n as i64)]);
+        let params = by.to_value(n);
         let namer = Namer::new("shuffle").input(&self.layer).with(|t| params.tokenize(t));
         let token = namer.token();
         let name: Arc<str> = format!("shuffle-{token}").into();
@@ -186,7 +251,7 @@ mod tests {
         hash_into(&floats, &mut b).unwrap();
         assert_eq!(a, b);
         let df = PlFrame::new(4, vec![ints.into_column()]).unwrap();
-        let pieces = split(&df, &[crate::expr::col("k")], 3).unwrap();
+        let pieces = split(&df, &Partitioner::Hash(vec![crate::expr::col("k")]), 3).unwrap();
         assert_eq!(pieces.iter().map(PlFrame::height).sum::<usize>(), 4);
     }
 }
