@@ -36,6 +36,7 @@ mod partition;
 mod series;
 mod shuffle;
 mod sort;
+mod timeseries;
 mod tree;
 
 /// The Polars this crate is built on (partitions are its DataFrames).
@@ -54,6 +55,7 @@ pub use partition::Partition;
 pub use series::{Scalar, Series};
 pub use shuffle::concat_frames as concat;
 pub use sort::Index;
+pub use timeseries::Window;
 
 /// Registers the tasks' functions and the partition codec: what a
 /// worker needs to run dataframe tasks.
@@ -69,6 +71,8 @@ pub fn register() {
         blockwork_graph::register(&shuffle::STACK);
         blockwork_graph::register(&merge::JOIN);
         blockwork_graph::register(&sort::SAMPLE_FN);
+        blockwork_graph::register(&timeseries::ROLLING);
+        blockwork_graph::register(&timeseries::FILL_BINS);
         blockwork_graph::register(&groupby::AGG);
         blockwork_protocol::register_codec(partition::CODEC, partition::encode, partition::decode);
     });
