@@ -129,7 +129,7 @@ fn parse_with_nulls(s: &StringChunked) -> Result<Series, (usize, String)> {
     for (row, v) in s.iter().enumerate() {
         out.push(match v {
             None => None,
-            Some(t) if t.is_empty() => None,
+            Some("") => None,
             Some(t) => Some(parser.micros(t.as_bytes()).ok_or_else(|| (row, t.to_string()))?),
         });
     }

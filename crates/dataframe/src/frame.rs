@@ -36,7 +36,10 @@ pub struct DataFrame {
 
 /// Reads the same files again, keeping only some columns.
 #[derive(Clone)]
-pub(crate) struct Reread(pub(crate) Arc<dyn Fn(&[String]) -> Result<DataFrame> + Send + Sync>);
+pub(crate) struct Reread(pub(crate) Arc<RereadFn>);
+
+/// Reads again, keeping only the columns given.
+pub(crate) type RereadFn = dyn Fn(&[String]) -> Result<DataFrame> + Send + Sync;
 
 impl std::fmt::Debug for Reread {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

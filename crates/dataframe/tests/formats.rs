@@ -8,7 +8,10 @@ use blockwork_dataframe::{col, read_csv, read_json, read_parquet, CsvOptions, Da
 use common::{f64s, i64s, scratch, strs, Rng};
 use polars::prelude::{DataFrame as PlFrame, IntoColumn, NamedFrom, Series};
 
-fn frame(seed: u64) -> (PlFrame, Vec<Option<i64>>, Vec<Option<f64>>, Vec<Option<String>>) {
+/// A frame and its columns `k`, `v`, `s` as rows.
+type Frame = (PlFrame, Vec<Option<i64>>, Vec<Option<f64>>, Vec<Option<String>>);
+
+fn frame(seed: u64) -> Frame {
     let mut rng = Rng(seed);
     let n = 1 + rng.below(500) as usize;
     let k: Vec<Option<i64>> = (0..n).map(|_| (!rng.chance(10)).then(|| rng.below(100) as i64)).collect();
