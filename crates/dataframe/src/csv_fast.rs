@@ -253,7 +253,8 @@ mod tests {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let r = state >> 33;
             let i = if r.is_multiple_of(9) { String::new() } else { format!("{}", (r % 2001) as i64 - 1000) };
-            let x = if r.is_multiple_of(7) { String::new() } else { format!("{:e}", (r % 100_003) as f64 / 7.0 - 5000.0) };
+            let x =
+                if r.is_multiple_of(7) { String::new() } else { format!("{:e}", (r % 100_003) as f64 / 7.0 - 5000.0) };
             let b = ["true", "False", ""][(r % 3) as usize];
             let s = ["héllo", "", "a b", "x;y"][(r % 4) as usize];
             let eol = if row % 5 == 0 { "\r\n" } else { "\n" };

@@ -20,6 +20,7 @@
 //! `blockwork::register_builtins` calls it).
 
 mod agg;
+mod approx;
 mod csv_fast;
 mod dates;
 mod error;
@@ -71,6 +72,7 @@ pub fn register() {
         blockwork_graph::register(&shuffle::STACK);
         blockwork_graph::register(&merge::JOIN);
         blockwork_graph::register(&sort::SAMPLE_FN);
+        blockwork_graph::register(&approx::APPROX);
         blockwork_graph::register(&timeseries::ROLLING);
         blockwork_graph::register(&timeseries::FILL_BINS);
         blockwork_graph::register(&groupby::AGG);

@@ -22,6 +22,11 @@ impl Series {
         Series { frame, expr }
     }
 
+    /// The frame it is a column of.
+    pub(crate) fn frame(&self) -> &DataFrame {
+        &self.frame
+    }
+
     /// The expression it evaluates.
     pub fn expr(&self) -> &Expr {
         &self.expr
@@ -116,6 +121,10 @@ impl Scalar {
     /// Reduces `df` by `aggs` over all rows (no keys).
     pub(crate) fn reduce(df: &DataFrame, keys: Vec<Expr>, aggs: Vec<Aggregation>) -> Result<Scalar> {
         Ok(Scalar { frame: crate::groupby::reduce(df, &keys, &aggs, 1)? })
+    }
+
+    pub(crate) fn from_frame(frame: DataFrame) -> Scalar {
+        Scalar { frame }
     }
 
     /// As a one-row, one-column dataframe.

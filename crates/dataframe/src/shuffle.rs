@@ -34,7 +34,7 @@ fn mix(mut x: u64) -> u64 {
 const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// Folds one key column into the rows' hashes.
-fn hash_into(s: &Series, hashes: &mut [u64]) -> PolarsResult<()> {
+pub(crate) fn hash_into(s: &Series, hashes: &mut [u64]) -> PolarsResult<()> {
     let phys = s.to_physical_repr();
     let mut fold = |i: usize, h: u64| hashes[i] = mix(hashes[i].rotate_left(23) ^ h);
     if phys.dtype().is_primitive_numeric() || phys.dtype() == &DataType::Boolean {

@@ -183,9 +183,8 @@ fn dt_and_str_accessors() {
             let y = yoe + era * 400 + i64::from(m <= 2);
             (y, m, d, secs / 3600, secs / 60 % 60, secs % 60, (days + 3).rem_euclid(7))
         };
-        let want = |f: &dyn Fn(Parts) -> i64| -> Vec<Option<i64>> {
-            rows.t.iter().map(|t| Some(f(parts(*t)))).collect()
-        };
+        let want =
+            |f: &dyn Fn(Parts) -> i64| -> Vec<Option<i64>> { rows.t.iter().map(|t| Some(f(parts(*t)))).collect() };
         let got = |e: Expr| i64s(&column_of(&df, e), "out");
         assert_eq!(got(col("t").dt().year()), want(&|p| p.0), "seed {seed}");
         assert_eq!(got(col("t").dt().month()), want(&|p| p.1));
