@@ -2,7 +2,6 @@
 //! per partition), as dask's `read_parquet`, `read_json(lines=True)`,
 //! `to_parquet` and `to_csv` do.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
@@ -18,6 +17,8 @@ use crate::frame::{DataFrame, Reread};
 use crate::ops::Step;
 use crate::param::{decode, int, list, string, tagged, untag, Param};
 use crate::partition::Partition;
+use crate::store;
+use polars::io::mmap::MmapBytesReader;
 
 /// How [`read_parquet`] reads.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -69,21 +70,25 @@ impl Param for Piece {
     }
 }
 
-fn paths_of(pattern: &str) -> Result<Vec<PathBuf>> {
-    let paths = blockwork_graph::glob(pattern)
-        .map_err(|(dir, e)| DataFrameError::Files(format!("reading the directory {}: {e}", dir.display())))?;
+fn paths_of(pattern: &str) -> Result<Vec<String>> {
+    let paths = store::list(pattern).map_err(|e| DataFrameError::Files(format!("{pattern}: {e}")))?;
     if paths.is_empty() {
         return Err(DataFrameError::Files(format!("no file matches {pattern:?}")));
     }
     Ok(paths)
 }
 
-fn open(path: &Path) -> Result<std::fs::File> {
-    std::fs::File::open(path).map_err(|e| DataFrameError::Files(format!("{}: {e}", path.display())))
+/// A reader of a whole file: mapped from disk, or fetched from a store.
+fn source(location: &str) -> std::io::Result<Box<dyn MmapBytesReader>> {
+    if store::is_url(location) {
+        Ok(Box::new(std::io::Cursor::new(store::read_all(location)?)))
+    } else {
+        Ok(Box::new(std::fs::File::open(location)?))
+    }
 }
 
-fn polars_at(path: &Path) -> impl Fn(polars::prelude::PolarsError) -> DataFrameError + '_ {
-    move |e| DataFrameError::Files(format!("{}: {e}", path.display()))
+fn at(path: &str) -> impl Fn(&dyn std::fmt::Display) -> DataFrameError + '_ {
+    move |e| DataFrameError::Files(format!("{path}: {e}"))
 }
 
 /// Reads the Parquet files `pattern` matches, in name order: a partition
@@ -93,12 +98,12 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
     let mut pieces = Vec::new();
     let mut all_columns: Option<Vec<String>> = None;
     for path in &paths {
-        let mut reader = ParquetReader::new(open(path)?);
-        let schema = reader.schema().map_err(polars_at(path))?;
+        let mut reader = ParquetReader::new(source(path).map_err(|e| at(path)(&e))?);
+        let schema = reader.schema().map_err(|e| at(path)(&e))?;
         let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
         all_columns.get_or_insert(names);
         let rows = if options.split_row_groups {
-            let meta = reader.get_metadata().map_err(polars_at(path))?;
+            let meta = reader.get_metadata().map_err(|e| at(path)(&e))?;
             let mut first = 0;
             meta.row_groups
                 .iter()
@@ -114,7 +119,7 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
         for rows in rows {
             pieces.push(Piece {
                 format: "parquet",
-                path: path.display().to_string(),
+                path: path.clone(),
                 rows,
                 columns: options.columns.clone(),
                 filter: options.filter.clone(),
@@ -136,11 +141,11 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
 /// a partition per file; the columns are the first file's.
 pub fn read_json(pattern: &str) -> Result<DataFrame> {
     let paths = paths_of(pattern)?;
-    let first = read_json_file(&paths[0], None).map_err(|e| DataFrameError::Files(e.message))?;
+    let first = read_json_file(&paths[0]).map_err(|e| DataFrameError::Files(e.message))?;
     let columns: Vec<String> = first.get_column_names().iter().map(|c| c.to_string()).collect();
     let pieces = paths
         .iter()
-        .map(|p| Piece { format: "json", path: p.display().to_string(), rows: None, columns: Vec::new(), filter: None })
+        .map(|p| Piece { format: "json", path: p.clone(), rows: None, columns: Vec::new(), filter: None })
         .collect();
     layer_of("read-json", pieces, columns)
 }
@@ -168,19 +173,19 @@ fn layer_of(prefix: &str, pieces: Vec<Piece>, columns: Vec<String>) -> Result<Da
     Ok(DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns))
 }
 
-fn read_json_file(path: &Path, _: Option<()>) -> std::result::Result<PlFrame, TaskError> {
-    let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("{}: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+fn read_json_file(path: &str) -> std::result::Result<PlFrame, TaskError> {
+    let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("{path}: {e}"));
+    let file = source(path).map_err(|e| fail(&e))?;
     JsonReader::new(file).with_json_format(JsonFormat::JsonLines).finish().map_err(|e| fail(&e))
 }
 
 fn read_task(params: &Value, _: Vec<Value>) -> TaskResult {
     let piece: Piece = decode(params, "dataframe.read")?;
-    let path = Path::new(&piece.path);
+    let path = piece.path.as_str();
     let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("{}: {e}", piece.path));
     let df = match piece.format {
         "parquet" => {
-            let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+            let file = source(path).map_err(|e| fail(&e))?;
             let columns = (!piece.columns.is_empty()).then(|| piece.columns.clone());
             let mut reader = ParquetReader::new(file).with_slice(piece.rows);
             // The filter may read columns that are not kept.
@@ -200,7 +205,7 @@ fn read_task(params: &Value, _: Vec<Value>) -> TaskResult {
                 None => df,
             }
         }
-        _ => read_json_file(path, None)?,
+        _ => read_json_file(path)?,
     };
     Ok(Partition(df).into_value())
 }
@@ -229,12 +234,11 @@ impl Format {
 }
 
 impl DataFrame {
-    /// The partitions written to `dir` (created), one file each
-    /// (`part.0.parquet`, …), lazily: a frame of the paths written.
-    pub fn write(&self, dir: &Path, format: Format) -> Result<DataFrame> {
-        std::fs::create_dir_all(dir).map_err(|e| DataFrameError::Files(format!("{}: {e}", dir.display())))?;
-        let dir = dir.display().to_string();
-        let params = |i: usize| tagged(format.extension(), [Value::Str(dir.as_str().into()), Value::Int(i as i64)]);
+    /// The partitions written to `dir` (a path, created, or an `s3://`
+    /// URL), one file each (`part.0.parquet`, …), lazily: a frame of the
+    /// locations written.
+    pub fn write(&self, dir: &str, format: Format) -> Result<DataFrame> {
+        let params = |i: usize| tagged(format.extension(), [Value::Str(dir.into()), Value::Int(i as i64)]);
         let namer = Namer::new("write").input(&self.layer).add(&dir).add(format.extension());
         let name: Arc<str> = format!("to-{}-{}", format.extension(), namer.token()).into();
         let tasks: Vec<_> = self
@@ -253,24 +257,24 @@ impl DataFrame {
 
     /// Writes the partitions to `dir` as Parquet files now (on this
     /// machine's threads); the paths written, in order.
-    pub fn to_parquet(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+    pub fn to_parquet(&self, dir: &str) -> Result<Vec<String>> {
         paths_written(&self.write(dir, Format::Parquet)?.compute()?)
     }
 
     /// Writes the partitions to `dir` as CSV files with a header now.
-    pub fn to_csv(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+    pub fn to_csv(&self, dir: &str) -> Result<Vec<String>> {
         paths_written(&self.write(dir, Format::Csv)?.compute()?)
     }
 
     /// Writes the partitions to `dir` as JSON-lines files now.
-    pub fn to_json(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+    pub fn to_json(&self, dir: &str) -> Result<Vec<String>> {
         paths_written(&self.write(dir, Format::Json)?.compute()?)
     }
 }
 
-fn paths_written(df: &PlFrame) -> Result<Vec<PathBuf>> {
+fn paths_written(df: &PlFrame) -> Result<Vec<String>> {
     let paths = df.column("path")?.str()?.clone();
-    Ok(paths.iter().flatten().map(PathBuf::from).collect())
+    Ok(paths.iter().flatten().map(str::to_string).collect())
 }
 
 fn write_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
@@ -278,11 +282,10 @@ fn write_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
     let (Some(dir), Some(i), [input]) = (string(dir), int(i), inputs.as_slice()) else {
         return Err(TaskError::new("dataframe.write: parameters"));
     };
-    let path = Path::new(&*dir).join(format!("part.{i}.{format}"));
-    let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("writing {}: {e}", path.display()));
+    let path = store::join(&dir, &format!("part.{i}.{format}"));
+    let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("writing {path}: {e}"));
     let mut df = Partition::of(input)?.clone();
-    let file = std::fs::File::create(&path).map_err(|e| fail(&e))?;
-    let mut out = std::io::BufWriter::new(file);
+    let mut out: Vec<u8> = Vec::new();
     match format {
         "csv" => CsvWriter::new(&mut out).include_header(true).finish(&mut df).map_err(|e| fail(&e))?,
         "parquet" => {
@@ -290,8 +293,8 @@ fn write_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
         }
         _ => JsonWriter::new(&mut out).with_json_format(JsonFormat::JsonLines).finish(&mut df).map_err(|e| fail(&e))?,
     }
-    std::io::Write::flush(&mut out).map_err(|e| fail(&e))?;
-    let written = Series::new("path".into(), [path.display().to_string()]).into_column();
+    store::write_all(&path, out).map_err(|e| fail(&e))?;
+    let written = Series::new("path".into(), [path.as_str()]).into_column();
     Ok(Partition(PlFrame::new(1, vec![written]).map_err(|e| fail(&e))?).into_value())
 }
 

@@ -2,8 +2,7 @@
 //! (`blocksize`), with the columns' types inferred once from a sample of
 //! the first rows so that every partition has the same schema.
 
-use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
@@ -17,6 +16,7 @@ use crate::frame::{DataFrame, Reread};
 use crate::lit::DType;
 use crate::param::{decode, int, list, string, tagged, untag, Param};
 use crate::partition::Partition;
+use crate::store;
 
 /// How [`read_csv`] reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,14 +58,19 @@ impl CsvOptions {
 }
 
 /// Reads the CSV files `pattern` matches (`*`/`?` in the file name), in
-/// name order. Every file has a header; the columns are the first file's.
+/// name order: local paths or `s3://bucket/dir/part-*.csv`. Every file
+/// has a header; the columns are the first file's.
 pub fn read_csv(pattern: &str, options: &CsvOptions) -> Result<DataFrame> {
-    let paths = blockwork_graph::glob(pattern)
-        .map_err(|(dir, e)| DataFrameError::Files(format!("reading the directory {}: {e}", dir.display())))?;
-    if paths.is_empty() {
+    let locations = store::list(pattern).map_err(|e| DataFrameError::Files(format!("{pattern}: {e}")))?;
+    if locations.is_empty() {
         return Err(DataFrameError::Files(format!("no file matches {pattern:?}")));
     }
-    read_csv_files(&paths, options)
+    read_csv_locations(&locations, options)
+}
+
+/// Reads the CSV files `paths`, in this order.
+pub fn read_csv_files(paths: &[PathBuf], options: &CsvOptions) -> Result<DataFrame> {
+    read_csv_locations(&paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(), options)
 }
 
 /// What a read task reads: a byte range of a file, the schema to read it
@@ -80,13 +85,12 @@ struct Block {
     usecols: Vec<String>,
 }
 
-/// Reads the CSV files `paths`, in this order.
-pub fn read_csv_files(paths: &[PathBuf], options: &CsvOptions) -> Result<DataFrame> {
+/// Reads the CSV files (paths or URLs) `paths`, in this order.
+fn read_csv_locations(paths: &[String], options: &CsvOptions) -> Result<DataFrame> {
     if paths.is_empty() {
         return Err(DataFrameError::Files("read_csv_files was given no file".into()));
     }
-    let header = header(&paths[0])?;
-    let schema = infer_schema(paths, &header, options)?;
+    let (header, schema) = infer_schema(paths, options)?;
     for c in options.parse_dates.iter().chain(&options.usecols).chain(options.dtypes.iter().map(|(c, _)| c)) {
         if !header.contains(c) {
             return Err(DataFrameError::NoColumn { column: c.clone(), columns: header.clone() });
@@ -94,13 +98,13 @@ pub fn read_csv_files(paths: &[PathBuf], options: &CsvOptions) -> Result<DataFra
     }
     let mut reads = Vec::new();
     for path in paths {
-        let len = std::fs::metadata(path).map_err(|e| DataFrameError::Files(format!("{}: {e}", path.display())))?.len();
+        let len = store::len(path).map_err(|e| file_error(path, e))?;
         let block = options.blocksize.unwrap_or(u64::MAX).max(1);
         let mut start: u64 = 0;
         loop {
             let end = start.saturating_add(block).min(len);
             reads.push(Block {
-                path: path.display().to_string(),
+                path: path.clone(),
                 start,
                 end,
                 schema: schema.clone(),
@@ -131,34 +135,43 @@ pub fn read_csv_files(paths: &[PathBuf], options: &CsvOptions) -> Result<DataFra
     let mut df = DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns);
     let (paths, options) = (paths.to_vec(), options.clone());
     df.reread = Some(Reread(Arc::new(move |keep: &[String]| {
-        read_csv_files(&paths, &CsvOptions { usecols: keep.to_vec(), ..options.clone() })
+        read_csv_locations(&paths, &CsvOptions { usecols: keep.to_vec(), ..options.clone() })
     })));
     Ok(df)
 }
 
-fn file_error(path: &Path, e: impl std::fmt::Display) -> DataFrameError {
-    DataFrameError::Files(format!("{}: {e}", path.display()))
+fn file_error(path: &str, e: impl std::fmt::Display) -> DataFrameError {
+    DataFrameError::Files(format!("{path}: {e}"))
 }
 
-/// The column names of a CSV file's header line.
-fn header(path: &Path) -> Result<Vec<String>> {
-    let mut file = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
-    let mut buf = vec![0u8; 64 << 10];
-    let n = file.read(&mut buf).map_err(|e| file_error(path, e))?;
-    let line = buf[..n].split(|&b| b == b'\n').next().unwrap_or_default();
-    let line = String::from_utf8_lossy(line);
-    if line.trim().is_empty() {
-        return Err(file_error(path, "no header line"));
-    }
-    Ok(line.trim_end_matches(['\n', '\r']).split(',').map(|c| c.trim_matches('"').to_string()).collect())
-}
+/// Bytes read for the header and the sample of types.
+const SAMPLE_BYTES: u64 = 1 << 20;
 
-/// Column types from the first rows of the first files that have rows
-/// (1000 rows, as far as 8 files): Polars' inference, date columns read as
-/// text (then parsed), the user's types over both.
-fn infer_schema(paths: &[PathBuf], header: &[String], options: &CsvOptions) -> Result<Vec<(String, DType)>> {
+/// The first file's header, and the column types from the first rows of
+/// the first files that have rows (1000 rows, as far as 8 files): Polars'
+/// inference, date columns read as text (then parsed), the user's types
+/// over both.
+fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, Vec<(String, DType)>)> {
+    let mut header: Option<Vec<String>> = None;
     let mut inferred: Option<PlFrame> = None;
     for path in paths.iter().take(8) {
+        let mut bytes = Vec::new();
+        store::read_range(path, 0, SAMPLE_BYTES, &mut bytes).map_err(|e| file_error(path, e))?;
+        let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        let names: Vec<String> = String::from_utf8_lossy(first)
+            .trim_end_matches(['\n', '\r'])
+            .split(',')
+            .map(|c| c.trim_matches('"').to_string())
+            .collect();
+        if names.iter().all(|n| n.trim().is_empty()) {
+            return Err(file_error(path, "no header line"));
+        }
+        header.get_or_insert(names);
+        // Whole lines only.
+        if bytes.len() as u64 >= SAMPLE_BYTES {
+            let end = memchr::memrchr(b'\n', &bytes).map_or(bytes.len(), |i| i + 1);
+            bytes.truncate(end);
+        }
         let sample = CsvReadOptions::default()
             .with_has_header(true)
             .with_n_rows(Some(1000))
@@ -167,8 +180,8 @@ fn infer_schema(paths: &[PathBuf], header: &[String], options: &CsvOptions) -> R
             // is found (and reported by line) when they are read.
             .with_ignore_errors(true)
             .with_n_threads(Some(1))
-            .try_into_reader_with_file_path(Some(path.clone()))
-            .and_then(|r| r.finish())
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes.as_slice()))
+            .finish()
             .map_err(|e| file_error(path, e))?;
         let has_rows = sample.height() > 0;
         inferred = Some(sample);
@@ -176,9 +189,10 @@ fn infer_schema(paths: &[PathBuf], header: &[String], options: &CsvOptions) -> R
             break;
         }
     }
+    let header = header.unwrap_or_default();
     let sample = inferred.unwrap_or_default();
     let mut schema = Vec::with_capacity(header.len());
-    for name in header {
+    for name in &header {
         let dtype = if let Some((_, d)) = options.dtypes.iter().find(|(c, _)| c == name) {
             *d
         } else if options.parse_dates.contains(name) {
@@ -194,7 +208,7 @@ fn infer_schema(paths: &[PathBuf], header: &[String], options: &CsvOptions) -> R
         };
         schema.push((name.clone(), dtype));
     }
-    Ok(schema)
+    Ok((header, schema))
 }
 
 impl Param for Block {
@@ -248,35 +262,34 @@ impl Tokenize for Block {
 /// holds `end - 1`. Returns where in `bytes` the first line starts, and
 /// its offset in the file.
 fn read_block(path: &str, start: u64, end: u64, bytes: &mut Vec<u8>) -> std::io::Result<(usize, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
+    let len = store::len(path)?;
     let end = end.min(len);
     bytes.clear();
     bytes.reserve((end - start) as usize + 4096);
-    file.seek(SeekFrom::Start(start))?;
-    (&mut file).take(end - start).read_to_end(bytes)?;
-    // One piece of slack past `end` at a time until its newline is in.
-    let mut tail = [0u8; 8192];
-    while end < len && bytes.last() != Some(&b'\n') {
-        let n = file.read(&mut tail)?;
-        if n == 0 {
+    store::read_range(path, start, end, bytes)?;
+    // Slack past `end`, a piece at a time, until the last line's newline is in.
+    let mut at = end;
+    while at < len && bytes.last() != Some(&b'\n') {
+        let mut piece = Vec::new();
+        store::read_range(path, at, at + 8192, &mut piece)?;
+        if piece.is_empty() {
             break;
         }
-        match memchr::memchr(b'\n', &tail[..n]) {
+        at += piece.len() as u64;
+        match memchr::memchr(b'\n', &piece) {
             Some(i) => {
-                bytes.extend_from_slice(&tail[..=i]);
+                bytes.extend_from_slice(&piece[..=i]);
                 break;
             }
-            None => bytes.extend_from_slice(&tail[..n]),
+            None => bytes.extend_from_slice(&piece),
         }
     }
     // Its first line is the header (block 0) or the tail of the
     // previous block's last line, unless the block starts a line.
     let starts_line = start > 0 && {
-        let mut b = [0u8];
-        file.seek(SeekFrom::Start(start - 1))?;
-        file.read_exact(&mut b)?;
-        b[0] == b'\n'
+        let mut b = Vec::new();
+        store::read_range(path, start - 1, start, &mut b)?;
+        b.first() == Some(&b'\n')
     };
     let skip = if starts_line { 0 } else { memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1) };
     Ok((skip, start + skip as u64))
@@ -284,16 +297,18 @@ fn read_block(path: &str, start: u64, end: u64, bytes: &mut Vec<u8>) -> std::io:
 
 /// The 1-based number of the line starting at byte `offset`.
 fn line_of(path: &str, offset: u64) -> std::io::Result<usize> {
-    let mut file = std::fs::File::open(path)?.take(offset);
-    let mut buf = vec![0u8; 1 << 20];
     let mut lines = 1;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(lines);
+    let mut at = 0;
+    while at < offset {
+        let mut piece = Vec::new();
+        store::read_range(path, at, (at + (1 << 20)).min(offset), &mut piece)?;
+        if piece.is_empty() {
+            break;
         }
-        lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
+        at += piece.len() as u64;
+        lines += memchr::memchr_iter(b'\n', &piece).count();
     }
+    Ok(lines)
 }
 
 fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {

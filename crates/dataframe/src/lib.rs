@@ -37,6 +37,7 @@ mod partition;
 mod series;
 mod shuffle;
 mod sort;
+mod store;
 mod timeseries;
 mod tree;
 

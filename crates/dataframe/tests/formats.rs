@@ -36,7 +36,7 @@ fn parquet_round_trips_by_file_and_by_row_group() {
         let (pl, k, v, _) = frame(seed);
         let parts = 1 + (seed as usize % 4);
         let dir = scratch(&format!("parquet-{seed}"));
-        let written = DataFrame::from_polars(&pl, parts).unwrap().to_parquet(&dir).unwrap();
+        let written = DataFrame::from_polars(&pl, parts).unwrap().to_parquet(dir.to_str().unwrap()).unwrap();
         assert_eq!(written.len(), parts);
         let pattern = format!("{}/part.*.parquet", dir.display());
         let back = read_parquet(&pattern, &ParquetOptions::default()).unwrap();
@@ -68,13 +68,13 @@ fn csv_and_json_round_trip() {
         let (pl, k, v, s) = frame(seed);
         let df = DataFrame::from_polars(&pl, 3).unwrap();
         let dir = scratch(&format!("csv-json-{seed}"));
-        df.to_csv(&dir.join("csv")).unwrap();
+        df.to_csv(dir.join("csv").to_str().unwrap()).unwrap();
         let back = read_csv(&format!("{}/csv/part.*.csv", dir.display()), &CsvOptions::default()).unwrap();
         let back = back.compute().unwrap();
         assert_eq!(i64s(&back, "k"), k);
         assert_eq!(f64s(&back, "v"), v);
         assert_eq!(strs(&back, "s"), s);
-        df.to_json(&dir.join("json")).unwrap();
+        df.to_json(dir.join("json").to_str().unwrap()).unwrap();
         let back = read_json(&format!("{}/json/part.*.json", dir.display())).unwrap().compute().unwrap();
         assert_eq!(i64s(&back, "k"), k);
         assert_eq!(f64s(&back, "v"), v);

@@ -47,7 +47,7 @@ pub use graph::{Graph, GraphBuilder};
 pub use key::{key_prefix, BlockIndex, Key};
 pub use op::{register, registry, NamedCall, NamedFn, Op, OpKind, TaskError, TaskResult};
 pub use order::order;
-pub use paths::glob;
+pub use paths::{glob, glob_match};
 pub use task::{lit, panic_message, r, Arg, FusedPanic, Task, TaskId, TaskSpec};
 pub use token::{token_name, tokenize, Token, Tokenize, Tokenizer};
 pub use value::{Data, FromValue, IntoValue, Obj, Object, Value, ValueTypeError};

@@ -13,6 +13,12 @@ fn matches(pat: &[char], name: &[char]) -> bool {
     }
 }
 
+/// Whether a file name matches a pattern (`*`: any run, `?`: any one
+/// character), as [`glob`] matches names.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    matches(&pattern.chars().collect::<Vec<_>>(), &name.chars().collect::<Vec<_>>())
+}
+
 /// The files a pattern matches, sorted; wildcards (`*`, `?`) only in the
 /// file name. An unreadable directory is the error, with its path.
 pub fn glob(pattern: &str) -> Result<Vec<PathBuf>, (PathBuf, std::io::Error)> {
