@@ -115,6 +115,40 @@ impl DataFrame {
         self.merge_on(right, on, on, how)
     }
 
+    /// Joins `right` on the two frames' indexes (see
+    /// [`DataFrame::set_index`]). Frames with the same divisions join
+    /// partition by partition, keeping the index; others as
+    /// [`DataFrame::merge_on`] their index columns.
+    pub fn join(&self, right: &DataFrame, how: How) -> Result<DataFrame> {
+        let (Some(li), Some(ri)) = (&self.index, &right.index) else {
+            return Err(DataFrameError::Invalid("join wants both frames indexed: call set_index first".into()));
+        };
+        let join = Join { left_on: vec![li.column.clone()], right_on: vec![ri.column.clone()], how };
+        if li.divisions.is_empty() || li.divisions != ri.divisions {
+            return self.merge_on(right, &[&li.column], &[&ri.column], how);
+        }
+        let params = join.to_value();
+        let namer = Namer::new("join").input(&self.layer).input(&right.layer).with(|t| params.tokenize(t));
+        let name: Arc<str> = format!("join-{}", namer.token()).into();
+        let tasks: Vec<_> = self
+            .partitions
+            .iter()
+            .zip(&right.partitions)
+            .enumerate()
+            .map(|(i, (a, b))| {
+                let task = Task::new(Op::named(&JOIN, params.clone()), vec![r(a.clone()), r(b.clone())]);
+                (Key::with_shared_name(&name, &[i as u32]), task)
+            })
+            .collect();
+        let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
+        let columns = join.columns(&self.columns, &right.columns);
+        let layer = Layer { name, tasks, deps: vec![self.layer.clone(), right.layer.clone()] };
+        let mut out = DataFrame::from_layer(layer, partitions, columns);
+        // Equal keys meet in the same partition, inside the same bounds.
+        out.index = self.index.clone().filter(|i| out.columns.contains(&i.column));
+        Ok(out)
+    }
+
     /// Joins `right` where `left_on` of this frame equals `right_on` of
     /// the other. Right columns whose names the left has too get the
     /// suffix [`SUFFIX`]; rows come out partition by partition, in each

@@ -126,3 +126,23 @@ fn concat_stacks_partitions_in_order() {
     let other = DataFrame::from_polars(&a.select(["k"]).unwrap(), 1).unwrap();
     assert!(concat(&[both, other]).is_err());
 }
+
+#[test]
+fn joins_on_indexes_with_the_same_divisions_need_no_shuffle() {
+    let mut rng = Rng(17);
+    let left = side(&mut rng, 200, 30, "a");
+    let right = side(&mut rng, 80, 30, "b").select(["k", "b"]).unwrap();
+    let l = DataFrame::from_polars(&left, 4).unwrap().set_index("k").unwrap();
+    let r = DataFrame::from_polars(&right, 3).unwrap().set_index("k").unwrap();
+    for how in [How::Inner, How::Left, How::Outer] {
+        let got = l.join(&r, how).unwrap();
+        let want = whole(&left, &right, &["k"], how).select(got.columns().iter().map(String::as_str)).unwrap();
+        assert!(sorted(&got.compute().unwrap()).equals_missing(&sorted(&want)), "{how:?}");
+    }
+    // Frames cut alike join partition by partition and keep the index.
+    let aligned = DataFrame::from_polars(&right, 3).unwrap().set_index("k").unwrap();
+    let same = l.join(&l.select(&[col("k"), col("a").alias("a2")]).unwrap(), How::Inner).unwrap();
+    assert_eq!(same.divisions(), l.divisions());
+    assert_eq!(same.npartitions(), l.npartitions());
+    assert!(DataFrame::from_polars(&left, 2).unwrap().join(&aligned, How::Inner).is_err());
+}
