@@ -17,7 +17,7 @@ use polars::prelude::{
 use blockwork_graph::Value;
 
 use crate::expr::Expr;
-use crate::param::{string, tagged, untag, Param};
+use crate::param::{by_name, name_of, string, tagged, untag, Param};
 
 /// An aggregation of a column's values per group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,12 +63,12 @@ const AGGS: [(Agg, &str); 11] = [
 impl Agg {
     /// Its pandas name (`"mean"`).
     pub fn name(self) -> &'static str {
-        AGGS.iter().find(|(a, _)| *a == self).map_or("?", |(_, n)| n)
+        name_of(&AGGS, self)
     }
 
     /// The aggregation pandas calls `name`.
     pub fn parse(name: &str) -> Option<Agg> {
-        AGGS.iter().find(|(_, n)| *n == name).map(|(a, _)| *a)
+        by_name(&AGGS, name)
     }
 }
 

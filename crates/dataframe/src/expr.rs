@@ -15,7 +15,7 @@ use polars::prelude::{
 };
 
 use crate::lit::{DType, Lit};
-use crate::param::{from_list, int, list, string, tagged, untag, Param};
+use crate::param::{by_name, from_list, int, list, name_of, string, tagged, untag, Param};
 
 /// A column expression.
 #[derive(Clone, Debug, PartialEq)]
@@ -525,7 +525,7 @@ fn broadcast_bool(a: BooleanChunked, b: BooleanChunked) -> (BooleanChunked, Bool
 }
 
 fn op_name(op: BinOp) -> &'static str {
-    BINOPS.iter().find(|(o, _)| *o == op).map_or("?", |(_, n)| n)
+    name_of(&BINOPS, op)
 }
 
 fn unary(op: UnaryOp, s: &Series) -> PolarsResult<Series> {
@@ -695,14 +695,6 @@ impl<T: Into<Lit>> From<T> for Expr {
     fn from(x: T) -> Self {
         Expr::Lit(x.into())
     }
-}
-
-fn name_of<T: Copy + PartialEq>(table: &[(T, &'static str)], x: T) -> &'static str {
-    table.iter().find(|(o, _)| *o == x).map_or("?", |(_, n)| n)
-}
-
-fn by_name<T: Copy>(table: &[(T, &'static str)], name: &str) -> Option<T> {
-    table.iter().find(|(_, n)| *n == name).map(|(o, _)| *o)
 }
 
 const DT_OPS: [(DtOp, &str); 7] = [

@@ -144,6 +144,9 @@ fn file_error(path: &str, e: impl std::fmt::Display) -> DataFrameError {
     DataFrameError::Files(format!("{path}: {e}"))
 }
 
+/// Each column's name and type, in the file's order.
+type ColumnTypes = Vec<(String, DType)>;
+
 /// Bytes read for the header and the sample of types.
 const SAMPLE_BYTES: u64 = 1 << 20;
 
@@ -151,7 +154,7 @@ const SAMPLE_BYTES: u64 = 1 << 20;
 /// the first files that have rows (1000 rows, as far as 8 files): Polars'
 /// inference, date columns read as text (then parsed), the user's types
 /// over both.
-fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, Vec<(String, DType)>)> {
+fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, ColumnTypes)> {
     let mut header: Option<Vec<String>> = None;
     let mut inferred: Option<PlFrame> = None;
     for path in paths.iter().take(8) {

@@ -12,7 +12,7 @@ use polars::prelude::{DataFrame as PlFrame, DataFrameJoinOps, JoinArgs, JoinCoal
 use crate::error::{DataFrameError, Result};
 use crate::expr::col;
 use crate::frame::DataFrame;
-use crate::param::{decode, tagged, untag, Param};
+use crate::param::{by_name, decode, name_of, tagged, untag, Param};
 use crate::partition::Partition;
 
 /// Which rows a join keeps.
@@ -33,7 +33,7 @@ const HOWS: [(How, &str); 4] =
 
 impl How {
     fn name(self) -> &'static str {
-        HOWS.iter().find(|(h, _)| *h == self).map_or("inner", |(_, n)| n)
+        name_of(&HOWS, self)
     }
 }
 
@@ -51,7 +51,7 @@ impl Param for Join {
     }
     fn from_value(v: &Value) -> Option<Self> {
         let (tag, [l, r]) = untag(v)? else { return None };
-        let how = HOWS.iter().find(|(_, n)| *n == tag)?.0;
+        let how = by_name(&HOWS, tag)?;
         Some(Join { left_on: Vec::from_value(l)?, right_on: Vec::from_value(r)?, how })
     }
 }

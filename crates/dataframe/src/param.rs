@@ -71,3 +71,13 @@ impl<T: Param> Param for Vec<T> {
         from_list(v)
     }
 }
+
+/// The name of `x` in a table of `(value, name)`.
+pub(crate) fn name_of<T: Copy + PartialEq>(table: &[(T, &'static str)], x: T) -> &'static str {
+    table.iter().find(|(o, _)| *o == x).map_or("?", |(_, n)| n)
+}
+
+/// The value named `name` in a table of `(value, name)`.
+pub(crate) fn by_name<T: Copy>(table: &[(T, &'static str)], name: &str) -> Option<T> {
+    table.iter().find(|(_, n)| *n == name).map(|(o, _)| *o)
+}
