@@ -102,19 +102,25 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
         let schema = reader.schema().map_err(|e| at(path)(&e))?;
         let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
         all_columns.get_or_insert(names);
-        let rows = if options.split_row_groups {
-            let meta = reader.get_metadata().map_err(|e| at(path)(&e))?;
-            let mut first = 0;
-            meta.row_groups
-                .iter()
-                .map(|rg| {
-                    let range = (first, rg.num_rows());
-                    first += rg.num_rows();
-                    Some(range)
-                })
-                .collect()
-        } else {
+        // Row groups the filter cannot match (by their statistics) are
+        // never read.
+        let meta = reader.get_metadata().map_err(|e| at(path)(&e))?.clone();
+        let mut first = 0;
+        let groups: Vec<((usize, usize), bool)> = meta
+            .row_groups
+            .iter()
+            .map(|rg| {
+                let range = (first, rg.num_rows());
+                first += rg.num_rows();
+                (range, options.filter.as_ref().is_none_or(|f| crate::prune::may_match(&meta, rg, f)))
+            })
+            .collect();
+        let rows: Vec<Option<(usize, usize)>> = if options.split_row_groups {
+            groups.iter().filter(|(_, keep)| *keep).map(|(range, _)| Some(*range)).collect()
+        } else if groups.iter().any(|(_, keep)| *keep) || groups.is_empty() {
             vec![None]
+        } else {
+            Vec::new()
         };
         for rows in rows {
             pieces.push(Piece {
@@ -125,6 +131,17 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
                 filter: options.filter.clone(),
             });
         }
+    }
+    if pieces.is_empty() {
+        // Every row group skipped: one empty piece keeps the columns.
+        let path = paths[0].clone();
+        pieces.push(Piece {
+            format: "parquet",
+            path,
+            rows: Some((0, 0)),
+            columns: options.columns.clone(),
+            filter: None,
+        });
     }
     let header = all_columns.unwrap_or_default();
     let columns = if options.columns.is_empty() { header.clone() } else { options.columns.clone() };

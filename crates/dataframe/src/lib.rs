@@ -34,6 +34,7 @@ mod merge;
 mod ops;
 mod param;
 mod partition;
+mod prune;
 mod series;
 mod shuffle;
 mod sort;

@@ -81,3 +81,41 @@ fn csv_and_json_round_trip() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn row_groups_a_filter_cannot_match_are_not_read() {
+    use polars::prelude::ParquetWriter;
+    let dir = scratch("prune");
+    let n = 1000;
+    let k: Vec<i64> = (0..n).collect();
+    let s: Vec<String> = (0..n).map(|i| format!("s{:04}", i)).collect();
+    let mut pl = PlFrame::new(
+        n as usize,
+        vec![Series::new("k".into(), k.clone()).into_column(), Series::new("s".into(), s.clone()).into_column()],
+    )
+    .unwrap();
+    let file = std::fs::File::create(dir.join("a.parquet")).unwrap();
+    ParquetWriter::new(file).with_row_group_size(Some(100)).finish(&mut pl).unwrap();
+    let pattern = format!("{}/*.parquet", dir.display());
+    let read = |filter: Option<blockwork_dataframe::Expr>| {
+        read_parquet(&pattern, &ParquetOptions { filter, split_row_groups: true, ..Default::default() }).unwrap()
+    };
+    assert_eq!(read(None).npartitions(), 10);
+    let cases: Vec<(blockwork_dataframe::Expr, usize, Vec<i64>)> = vec![
+        (col("k").gt(849), 2, (850..1000).collect()),
+        (col("k").ge(100) & col("k").lt(300), 2, (100..300).collect()),
+        (blockwork_dataframe::lit(120).ge(col("k")), 2, (0..=120).collect()),
+        (col("k").isin([5i64, 950]), 2, vec![5, 950]),
+        (col("s").eq("s0421"), 1, vec![421]),
+        (col("k").gt(5000), 1, vec![]),
+        // Not a comparison with a literal: every row group is read.
+        ((col("k") * 2).gt(1990), 10, vec![996, 997, 998, 999]),
+    ];
+    for (filter, parts, want) in cases {
+        let df = read(Some(filter.clone()));
+        assert_eq!(df.npartitions(), parts, "{filter:?}");
+        let got = df.compute().unwrap();
+        assert_eq!(i64s(&got, "k"), want.into_iter().map(Some).collect::<Vec<_>>(), "{filter:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
