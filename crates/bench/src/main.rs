@@ -34,15 +34,8 @@ enum Workload {
         /// raw (graph built directly) or delayed (through the delayed API).
         #[arg(long, default_value = "raw")]
         mode: String,
-        /// sync, threads, threads:N, local-cluster or tcp://HOST:PORT.
-        #[arg(long, default_value = "threads")]
-        scheduler: String,
-        /// Workers of a local cluster.
-        #[arg(long, default_value_t = 2)]
-        workers: usize,
-        /// Runs; the median is reported.
-        #[arg(long, default_value_t = 3)]
-        repeats: usize,
+        #[command(flatten)]
+        run: Run,
     },
     /// `ones((n,), chunks=c).sum()`; result = n.
     OnesSum {
@@ -122,15 +115,8 @@ enum Workload {
         /// The pile.
         #[arg(long, default_value = "/tmp/refdata/csv/part-*.csv")]
         glob: String,
-        /// sync, threads, threads:N, local-cluster or tcp://HOST:PORT.
-        #[arg(long, default_value = "threads")]
-        scheduler: String,
-        /// Workers of a local cluster.
-        #[arg(long, default_value_t = 2)]
-        workers: usize,
-        /// Runs; the median is reported.
-        #[arg(long, default_value_t = 3)]
-        repeats: usize,
+        #[command(flatten)]
+        run: Run,
     },
     /// Seasonal anomaly of a year against a climatology on a pile of
     /// ERA5-like NetCDF files; result = mean anomaly per season.
@@ -159,21 +145,14 @@ enum Workload {
         /// A result written by xarray (`climate.py --out`) to compare with.
         #[arg(long)]
         check: Option<std::path::PathBuf>,
-        /// sync, threads, threads:N, local-cluster or tcp://HOST:PORT.
-        #[arg(long, default_value = "threads")]
-        scheduler: String,
-        /// Workers of a local cluster.
-        #[arg(long, default_value_t = 2)]
-        workers: usize,
-        /// Runs; the median is reported.
-        #[arg(long, default_value_t = 3)]
-        repeats: usize,
+        #[command(flatten)]
+        run: Run,
     },
 }
 
-/// Flags every array workload takes.
+/// Where and how often a workload runs.
 #[derive(clap::Args)]
-struct Common {
+struct Run {
     /// sync, threads, threads:N, local-cluster or tcp://HOST:PORT (gemm: sync or threads).
     #[arg(long, default_value = "threads")]
     scheduler: String,
@@ -183,6 +162,13 @@ struct Common {
     /// Runs; the median is reported.
     #[arg(long, default_value_t = 3)]
     repeats: usize,
+}
+
+/// Flags every array workload takes.
+#[derive(clap::Args)]
+struct Common {
+    #[command(flatten)]
+    run: Run,
     /// Seed of random fills.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -194,8 +180,8 @@ fn scheduler(s: &str) -> anyhow::Result<blockwork::Scheduler> {
 }
 
 fn array_workload(name: &str, n: usize, chunk: usize, fill: arrays::Fill, common: &Common) -> anyhow::Result<()> {
-    let target = overhead::Target::parse(&common.scheduler, common.workers)?;
-    let (seconds, mut record, extras) = arrays::run(name, n, chunk, fill, common.seed, common.repeats, &target)?;
+    let target = overhead::Target::parse(&common.run.scheduler, common.run.workers)?;
+    let (seconds, mut record, extras) = arrays::run(name, n, chunk, fill, common.seed, common.run.repeats, &target)?;
     record["workload"] = serde_json::json!(name);
     record["impl"] = serde_json::json!(target.impl_name());
     record["params"]["threads"] = serde_json::json!(target.threads());
@@ -220,17 +206,17 @@ fn main() -> anyhow::Result<()> {
     overhead::register();
     blockwork::worker_main();
     match Cli::parse().workload {
-        Workload::Overhead { n, pattern, mode, scheduler, workers, repeats } => {
-            let target = overhead::Target::parse(&scheduler, workers)?;
-            let record = overhead::run(n, &pattern, &mode, &target, repeats)?;
+        Workload::Overhead { n, pattern, mode, run } => {
+            let target = overhead::Target::parse(&run.scheduler, run.workers)?;
+            let record = overhead::run(n, &pattern, &mode, &target, run.repeats)?;
             println!("{record}");
         }
         Workload::OnesSum { n, chunk, common } => array_workload("ones-sum", n, chunk, arrays::Fill::Ones, &common)?,
         Workload::Xxt { n, chunk, fill, common } => array_workload("xxt", n, chunk, fill, &common)?,
         Workload::DotStd { n, chunk, fill, common } => array_workload("dot-std", n, chunk, fill, &common)?,
         Workload::Gemm { n, chunk, common } => {
-            let sched = scheduler(&common.scheduler)?;
-            let mut record = arrays::gemm(n, chunk, common.repeats, &blockwork::Config::with_scheduler(sched))?;
+            let sched = scheduler(&common.run.scheduler)?;
+            let mut record = arrays::gemm(n, chunk, common.run.repeats, &blockwork::Config::with_scheduler(sched))?;
             record["impl"] = serde_json::json!(impl_name(sched));
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
             println!("{record}");
@@ -240,28 +226,16 @@ fn main() -> anyhow::Result<()> {
             println!("{record}");
         }
         Workload::BigSum { n, chunk, common } => array_workload("big-sum", n, chunk, arrays::Fill::Random, &common)?,
-        Workload::Groupby { glob, scheduler, workers, repeats } => {
-            let target = overhead::Target::parse(&scheduler, workers)?;
-            let mut record = frames::run(&glob, &target, repeats)?;
+        Workload::Groupby { glob, run } => {
+            let target = overhead::Target::parse(&run.scheduler, run.workers)?;
+            let mut record = frames::run(&glob, &target, run.repeats)?;
             record["impl"] = serde_json::json!(target.impl_name());
             record["params"]["threads"] = serde_json::json!(target.threads());
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
             println!("{record}");
         }
-        Workload::Climate {
-            glob,
-            time_chunk,
-            clim_start,
-            clim_end,
-            year,
-            png,
-            out,
-            check,
-            scheduler: s,
-            workers,
-            repeats,
-        } => {
-            let target = overhead::Target::parse(&s, workers)?;
+        Workload::Climate { glob, time_chunk, clim_start, clim_end, year, png, out, check, run } => {
+            let target = overhead::Target::parse(&run.scheduler, run.workers)?;
             let p = climate::Params {
                 glob: &glob,
                 time_chunk,
@@ -271,7 +245,7 @@ fn main() -> anyhow::Result<()> {
                 out: out.as_deref(),
                 check: check.as_deref(),
             };
-            let mut record = climate::run(&p, &target, repeats)?;
+            let mut record = climate::run(&p, &target, run.repeats)?;
             record["impl"] = serde_json::json!(target.impl_name());
             record["params"]["threads"] = serde_json::json!(target.threads());
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
