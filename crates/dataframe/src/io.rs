@@ -269,12 +269,12 @@ fn read_block(path: &str, start: u64, end: u64, bytes: &mut Vec<u8>) -> std::io:
     let end = end.min(len);
     bytes.clear();
     bytes.reserve((end - start) as usize + 4096);
-    store::read_range(path, start, end, bytes)?;
+    store::read_range_of(path, Some(len), start, end, bytes)?;
     // Slack past `end`, a piece at a time, until the last line's newline is in.
     let mut at = end;
     while at < len && bytes.last() != Some(&b'\n') {
         let mut piece = Vec::new();
-        store::read_range(path, at, at + 8192, &mut piece)?;
+        store::read_range_of(path, Some(len), at, at + 8192, &mut piece)?;
         if piece.is_empty() {
             break;
         }
@@ -291,7 +291,7 @@ fn read_block(path: &str, start: u64, end: u64, bytes: &mut Vec<u8>) -> std::io:
     // previous block's last line, unless the block starts a line.
     let starts_line = start > 0 && {
         let mut b = Vec::new();
-        store::read_range(path, start - 1, start, &mut b)?;
+        store::read_range_of(path, Some(len), start - 1, start, &mut b)?;
         b.first() == Some(&b'\n')
     };
     let skip = if starts_line { 0 } else { memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1) };

@@ -111,12 +111,27 @@ pub(crate) fn len(location: &str) -> IoResult<u64> {
 
 /// Appends bytes `[start, end)` (clipped to its end) to `buf`.
 pub(crate) fn read_range(location: &str, start: u64, end: u64, buf: &mut Vec<u8>) -> IoResult<()> {
+    read_range_of(location, None, start, end, buf)
+}
+
+/// [`read_range`] of a location whose size is known (an object store is
+/// then not asked for it again).
+pub(crate) fn read_range_of(
+    location: &str,
+    size: Option<u64>,
+    start: u64,
+    end: u64,
+    buf: &mut Vec<u8>,
+) -> IoResult<()> {
     if end <= start {
         return Ok(());
     }
     match s3(location) {
         Some((b, key)) => {
-            let size = len(location)?;
+            let size = match size {
+                Some(n) => n,
+                None => len(location)?,
+            };
             let end = end.min(size);
             if end > start {
                 let bytes = run(bucket(b)?.get_range(&StorePath::from(key), start..end))?;
