@@ -260,42 +260,25 @@ impl Tokenize for Block {
     }
 }
 
-/// Reads the lines of `[start, end)` into `bytes`: from the first line
-/// that starts in it (the header skipped) to the end of the line that
-/// holds `end - 1`. Returns where in `bytes` the first line starts, and
-/// its offset in the file.
-fn read_block(path: &str, start: u64, end: u64, bytes: &mut Vec<u8>) -> std::io::Result<(usize, u64)> {
+/// Fetches bytes `[start - 1, end)` of a file in a store, and past
+/// `end` up to the end of its line, into `bytes`; returns the byte
+/// `bytes[0]` stands for. [`line_bounds`] then cuts the block's lines
+/// out, as it does for a mapped local file.
+fn fetch_block(path: &str, start: u64, end: u64, bytes: &mut Vec<u8>) -> std::io::Result<u64> {
     let len = store::len(path)?;
-    let end = end.min(len);
-    bytes.clear();
-    bytes.reserve((end - start) as usize + 4096);
-    store::read_range_of(path, Some(len), start, end, bytes)?;
+    let (base, end) = (start.saturating_sub(1), end.min(len));
+    store::read_range_of(path, Some(len), base, end, bytes)?;
     // Slack past `end`, a piece at a time, until the last line's newline is in.
     let mut at = end;
     while at < len && bytes.last() != Some(&b'\n') {
-        let mut piece = Vec::new();
-        store::read_range_of(path, Some(len), at, at + 8192, &mut piece)?;
-        if piece.is_empty() {
-            break;
-        }
-        at += piece.len() as u64;
-        match memchr::memchr(b'\n', &piece) {
-            Some(i) => {
-                bytes.extend_from_slice(&piece[..=i]);
-                break;
-            }
-            None => bytes.extend_from_slice(&piece),
+        let before = bytes.len();
+        store::read_range_of(path, Some(len), at, at + 8192, bytes)?;
+        at += (bytes.len() - before) as u64;
+        if let Some(i) = memchr::memchr(b'\n', &bytes[before..]) {
+            bytes.truncate(before + i + 1);
         }
     }
-    // Its first line is the header (block 0) or the tail of the
-    // previous block's last line, unless the block starts a line.
-    let starts_line = start > 0 && {
-        let mut b = Vec::new();
-        store::read_range_of(path, Some(len), start - 1, start, &mut b)?;
-        b.first() == Some(&b'\n')
-    };
-    let skip = if starts_line { 0 } else { memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1) };
-    Ok((skip, start + skip as u64))
+    Ok(base)
 }
 
 /// The 1-based number of the line starting at byte `offset`.
@@ -346,23 +329,13 @@ fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
         let (lo, hi) = line_bounds(bytes, read.start as usize, read.end as usize);
         return parse_block(&read, &bytes[lo..hi], lo as u64, schema, columns);
     }
-    // From a store: one buffer per thread, kept for the next block (a
-    // fresh block-sized allocation per task costs page faults).
-    thread_local! {
-        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    BUFFER.with_borrow_mut(|buffer| {
-        let (skip, offset) = read_block(path, read.start, read.end, buffer)
-            .map_err(|e| TaskError::new(format!("reading {path}: {e}")))?;
-        let out = parse_block(&read, &buffer[skip..], offset, schema, columns);
-        if buffer.capacity() > 4 * DEFAULT_BLOCKSIZE as usize {
-            *buffer = Vec::new();
-        }
-        out
-    })
+    let mut bytes = Vec::new();
+    let base = fetch_block(path, read.start, read.end, &mut bytes).map_err(|e| fail(&e))?;
+    let (lo, hi) = line_bounds(&bytes, (read.start - base) as usize, (read.end - base) as usize);
+    parse_block(&read, &bytes[lo..hi], base + lo as u64, schema, columns)
 }
 
-/// The lines of `bytes[start..end]` as [`read_block`] takes them: from
+/// The lines of `bytes[start..end]` a block reads: from
 /// the first line that starts in it (the header skipped) to the end of
 /// the line holding `end - 1`.
 fn line_bounds(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
