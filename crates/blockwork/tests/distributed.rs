@@ -156,7 +156,8 @@ fn dataframes_compute_on_a_cluster_as_on_threads() {
         .unwrap();
     let cluster = LocalCluster::start(2, 2).unwrap();
     let client = cluster.client().unwrap();
-    for frame in [&filtered, &grouped, &joined] {
+    let counts = df.col("group").unwrap().value_counts().unwrap();
+    for frame in [&filtered, &grouped, &joined, &counts] {
         let here = frame.compute().unwrap();
         let there = frame.assemble(client.compute(frame.graph().unwrap(), &frame.keys()).unwrap()).unwrap();
         assert!(there.equals_missing(&here), "{there} vs {here}");

@@ -28,8 +28,9 @@ pub(crate) enum Step {
     Head(usize),
     /// The last `n` rows.
     Tail(usize),
-    /// Sorted by these columns (missing values last, stable).
-    Sort { by: Vec<String>, descending: bool },
+    /// Sorted by these columns, each ascending or descending (missing
+    /// values last, stable).
+    Sort { by: Vec<String>, descending: Vec<bool> },
 }
 
 impl Step {
@@ -76,7 +77,7 @@ impl Step {
             }
             Step::Head(n) => Ok(df.head(Some(*n))),
             Step::Tail(n) => Ok(df.tail(Some(*n))),
-            Step::Sort { by, descending } => crate::sort::sort_frame(df, by, *descending),
+            Step::Sort { by, descending } => crate::sort::sort_frame(df, by, descending),
         }
     }
 
@@ -120,7 +121,10 @@ impl Param for Step {
             Step::FillNa(v) => tagged("fillna", [v.to_value()]),
             Step::Head(n) => tagged("head", [Value::Int(*n as i64)]),
             Step::Tail(n) => tagged("tail", [Value::Int(*n as i64)]),
-            Step::Sort { by, descending } => tagged("sort", [list(by), Value::Bool(*descending)]),
+            Step::Sort { by, descending } => {
+                let descending = descending.iter().map(|d| Value::Bool(*d)).collect::<Vec<_>>();
+                tagged("sort", [list(by), Value::List(descending.into())])
+            }
         }
     }
     fn from_value(v: &Value) -> Option<Self> {
@@ -137,7 +141,13 @@ impl Param for Step {
             "head" => Step::Head(n()?),
             "tail" => Step::Tail(n()?),
             "sort" => match f {
-                [by, Value::Bool(d)] => Step::Sort { by: Vec::from_value(by)?, descending: *d },
+                [by, Value::List(d)] => Step::Sort {
+                    by: Vec::from_value(by)?,
+                    descending: d
+                        .iter()
+                        .map(|x| if let Value::Bool(b) = x { Some(*b) } else { None })
+                        .collect::<Option<_>>()?,
+                },
                 _ => return None,
             },
             _ => return None,

@@ -2,13 +2,14 @@
 //! evaluated partition by partition, and its reductions (lazy
 //! [`Scalar`]s, as dask's are).
 
-use polars::prelude::{DataFrame as PlFrame, Series as PlSeries};
+use polars::prelude::Series as PlSeries;
 
 use crate::agg::{Agg, Aggregation};
 use crate::error::{DataFrameError, Result};
 use crate::expr::Expr;
 use crate::frame::DataFrame;
 use crate::lit::Lit;
+use crate::ops::Step;
 
 /// A column of a dataframe: `expr` over the partitions of `frame`.
 #[derive(Clone, Debug)]
@@ -99,15 +100,9 @@ impl Series {
             Agg::Size,
         )
         .named("count")])?;
-        let by = self.name();
-        let columns = [by.clone(), "count".to_string()];
-        Ok(counted.map_partitions("value-counts", &columns.each_ref().map(String::as_str), move |df: &PlFrame| {
-            df.sort(
-                ["count", by.as_str()],
-                polars::prelude::SortMultipleOptions::default().with_order_descending_multi([true, false]),
-            )
-            .map_err(|e| e.to_string())
-        }))
+        // A step, not a closure: it runs on any worker.
+        counted
+            .step("value-counts", Step::Sort { by: vec!["count".into(), self.name()], descending: vec![true, false] })
     }
 }
 

@@ -111,7 +111,7 @@ impl DataFrame {
 
     fn sorted(&self, by: &str, ascending: bool) -> Result<(DataFrame, Vec<Lit>)> {
         self.check_column(by)?;
-        let sort = Step::Sort { by: vec![by.to_string()], descending: !ascending };
+        let sort = Step::Sort { by: vec![by.to_string()], descending: vec![!ascending] };
         let samples = self.map_op(
             &crate::frame::unique_name("sample"),
             Op::named(&SAMPLE_FN, col(by).to_value()),
@@ -135,9 +135,9 @@ impl DataFrame {
 }
 
 /// Sorts a partition (the `Sort` step).
-pub(crate) fn sort_frame(df: &PlFrame, by: &[String], descending: bool) -> PolarsResult<PlFrame> {
+pub(crate) fn sort_frame(df: &PlFrame, by: &[String], descending: &[bool]) -> PolarsResult<PlFrame> {
     let options = SortMultipleOptions::default()
-        .with_order_descending(descending)
+        .with_order_descending_multi(descending.iter().copied())
         .with_nulls_last(true)
         .with_maintain_order(true);
     df.sort(by.to_vec(), options)
