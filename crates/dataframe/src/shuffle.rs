@@ -7,8 +7,9 @@
 //! pieces, one from each input.
 //!
 //! The hash is the same in every process and for equal values of any
-//! numeric type (integers, floats, dates hash by their value as a
-//! float), so two frames shuffled apart put equal keys in the same place.
+//! numeric type (integers and dates by their exact integer value, floats
+//! with an integral value as that integer), so two frames shuffled apart
+//! put equal keys in the same place.
 
 use std::hash::Hasher;
 use std::sync::Arc;
@@ -32,33 +33,55 @@ fn mix(mut x: u64) -> u64 {
 }
 
 const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
+const NAN_HASH: u64 = 0x6a09_e667_f3bc_c909;
 
-/// Folds one key column into the rows' hashes.
+/// The hash of an integral value, whatever type held it.
+fn hash_int(v: i128) -> u64 {
+    mix(mix(v as u64) ^ ((v >> 64) as u64))
+}
+
+/// The hash of a float: an integral float hashes as that integer (so 3,
+/// 3u8 and 3.0 agree, and -0.0 as 0), any other by its bits.
+fn hash_float(x: f64) -> u64 {
+    const LIMIT: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0; // 2^127
+    if x.is_nan() {
+        NAN_HASH
+    } else if x.fract() == 0.0 && x.abs() < LIMIT {
+        hash_int(x as i128)
+    } else {
+        mix(x.to_bits())
+    }
+}
+
+/// Folds one key column into the rows' hashes. Integers hash as integers
+/// (never through a float, which would merge neighbours above 2^53), and
+/// equal values of any numeric type hash alike.
 pub(crate) fn hash_into(s: &Series, hashes: &mut [u64]) -> PolarsResult<()> {
     let phys = s.to_physical_repr();
-    let mut fold = |i: usize, h: u64| hashes[i] = mix(hashes[i].rotate_left(23) ^ h);
-    if phys.dtype().is_primitive_numeric() || phys.dtype() == &DataType::Boolean {
-        for (i, v) in phys.cast(&DataType::Float64)?.f64()?.iter().enumerate() {
-            let h = match v {
-                None => NULL_HASH,
-                Some(x) if x.is_nan() => mix(f64::NAN.to_bits()),
-                // -0.0 == 0.0
-                Some(x) => mix((x + 0.0).to_bits()),
-            };
-            fold(i, h);
-        }
+    let mut fold = |i: usize, h: Option<u64>| hashes[i] = mix(hashes[i].rotate_left(23) ^ h.unwrap_or(NULL_HASH));
+    let dtype = phys.dtype();
+    if dtype.is_signed_integer() {
+        let ints = phys.cast(&DataType::Int64)?;
+        ints.i64()?.iter().enumerate().for_each(|(i, v)| fold(i, v.map(|v| hash_int(v.into()))));
+    } else if dtype.is_unsigned_integer() {
+        let ints = phys.cast(&DataType::UInt64)?;
+        ints.u64()?.iter().enumerate().for_each(|(i, v)| fold(i, v.map(|v| hash_int(v.into()))));
+    } else if dtype.is_float() {
+        let floats = phys.cast(&DataType::Float64)?;
+        floats.f64()?.iter().enumerate().for_each(|(i, v)| fold(i, v.map(hash_float)));
+    } else if dtype == &DataType::Boolean {
+        phys.bool()?.iter().enumerate().for_each(|(i, v)| fold(i, v.map(|v| hash_int(v.into()))));
     } else {
-        let text = if phys.dtype() == &DataType::String { phys.into_owned() } else { phys.cast(&DataType::String)? };
+        let text = if dtype == &DataType::String { phys.into_owned() } else { phys.cast(&DataType::String)? };
         for (i, v) in text.str()?.iter().enumerate() {
-            let h = match v {
-                None => NULL_HASH,
-                Some(t) => {
+            fold(
+                i,
+                v.map(|t| {
                     let mut hasher = rustc_hash::FxHasher::default();
                     hasher.write(t.as_bytes());
                     mix(hasher.finish())
-                }
-            };
-            fold(i, h);
+                }),
+            );
         }
     }
     Ok(())
@@ -241,6 +264,46 @@ pub fn concat_frames(frames: &[DataFrame]) -> Result<DataFrame> {
 mod tests {
     use super::*;
     use polars::prelude::{IntoColumn, NamedFrom};
+
+    fn hashes(s: Series) -> Vec<u64> {
+        let mut h = vec![0; s.len()];
+        hash_into(&s, &mut h).unwrap();
+        h
+    }
+
+    #[test]
+    fn consecutive_large_integers_hash_apart() {
+        for base in [1i64 << 53, 1 << 60, i64::MAX - 5000, i64::MIN] {
+            let ids: Vec<i64> = (0..5000).map(|i| base + i).collect();
+            let distinct: std::collections::HashSet<u64> = hashes(Series::new("k".into(), ids)).into_iter().collect();
+            assert_eq!(distinct.len(), 5000, "ids from {base}");
+        }
+        let ids: Vec<u64> = (0..5000).map(|i| u64::MAX - i).collect();
+        let distinct: std::collections::HashSet<u64> = hashes(Series::new("k".into(), ids)).into_iter().collect();
+        assert_eq!(distinct.len(), 5000);
+        // A shuffle spreads them: no output partition takes most of them.
+        let ids: Vec<i64> = (0..4000).map(|i| (1 << 60) + i).collect();
+        let df = PlFrame::new(4000, vec![Series::new("k".into(), ids).into_column()]).unwrap();
+        let pieces = split(&df, &Partitioner::Hash(vec![crate::expr::col("k")]), 4).unwrap();
+        assert!(pieces.iter().all(|p| (800..1200).contains(&p.height())), "{:?}", pieces.iter().map(PlFrame::height));
+    }
+
+    #[test]
+    fn mixed_integer_and_float_keys_hash_by_value() {
+        let two63 = 1u64 << 63;
+        assert_eq!(
+            hashes(Series::new("k".into(), [two63, 3, 0])),
+            hashes(Series::new("k".into(), [two63 as f64, 3.0, -0.0]))
+        );
+        assert_eq!(hashes(Series::new("k".into(), [-7i8, 100])), hashes(Series::new("k".into(), [-7.0f32, 100.0])));
+        assert_eq!(hashes(Series::new("k".into(), [1u32, 0])), hashes(Series::new("k".into(), [true, false])));
+        let near = hashes(Series::new("k".into(), [2.5f64, 2.0, 3.0, f64::INFINITY, f64::NAN]));
+        assert_eq!(near.iter().collect::<std::collections::HashSet<_>>().len(), 5);
+        assert_eq!(near[1..3], hashes(Series::new("k".into(), [2i64, 3]))[..]);
+        let missing = hashes(Series::new("k".into(), [None, Some(0i64)]));
+        assert_ne!(missing[0], missing[1]);
+        assert_eq!(missing[0], hashes(Series::new("k".into(), [None::<f64>]))[0]);
+    }
 
     #[test]
     fn equal_values_of_any_numeric_type_hash_alike() {

@@ -59,6 +59,26 @@ fn approximate_distinct_counts_are_within_five_percent() {
 }
 
 #[test]
+fn distinct_counts_of_large_consecutive_ids_count_every_id() {
+    // Ids near 2^60 are 256 apart as f64s: hashed through a float, runs of
+    // 256 consecutive ids would count as one.
+    let mut rng = Rng(15);
+    for (base, distinct) in [(1i64 << 60, 20_000i64), (i64::MAX - 50_000, 40_000), (-(1i64 << 62), 5_000)] {
+        let ids: Vec<i64> = (0..60_000).map(|_| base + rng.below(distinct as u64) as i64).collect();
+        let exact = ids.iter().collect::<std::collections::BTreeSet<_>>().len() as f64;
+        let pl = PlFrame::new(ids.len(), vec![Series::new("id".into(), ids).into_column()]).unwrap();
+        let df = DataFrame::from_polars(&pl, 1 + rng.below(6) as usize).unwrap();
+        let got = df.col("id").unwrap().nunique_approx().unwrap().compute().unwrap().as_f64().unwrap();
+        assert!((got - exact).abs() <= 0.05 * exact, "ids from {base}: {got} vs {exact}");
+    }
+    let big: Vec<u64> = (0..30_000u64).map(|i| u64::MAX - 3 * i).collect();
+    let pl = PlFrame::new(big.len(), vec![Series::new("id".into(), big).into_column()]).unwrap();
+    let got = DataFrame::from_polars(&pl, 3).unwrap().col("id").unwrap().nunique_approx().unwrap();
+    let got = got.compute().unwrap().as_f64().unwrap();
+    assert!((got - 30_000.0).abs() <= 1500.0, "u64 ids near 2^64: {got}");
+}
+
+#[test]
 fn describe_summarizes_the_numeric_columns() {
     let mut rng = Rng(14);
     let (mut pl, present) = random(&mut rng, 5000, 500);
