@@ -13,6 +13,7 @@ use crate::dtype::{with_dtype, Element, Float, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
 use crate::params::{list, sizes, Params};
+use crate::pattern as pat;
 use crate::rng::{Rng, Stream};
 
 /// Cuts an in-memory ndarray into blocks. The blocks travel in the graph
@@ -66,6 +67,40 @@ impl Gen {
             .get(usize::try_from(c).ok()?)
             .copied()
     }
+
+    /// Whether a fused program draws its elements where it needs them
+    /// (the block is never made): constants, the counter-based uniform
+    /// stream and the pattern, all made at memory speed.
+    fn streamed(self) -> bool {
+        matches!(self, Gen::Full | Gen::Uniform | Gen::Pattern)
+    }
+
+    /// About what making one element costs, in nanoseconds (one core of
+    /// the bench machine; `cargo test -p blockwork-array --release
+    /// generator_costs -- --ignored --nocapture` measures them).
+    fn ns_per_element(self) -> f64 {
+        match self {
+            Gen::Full => 0.0,
+            Gen::Pattern | Gen::Eye => 0.3,
+            Gen::Arange => 0.5,
+            Gen::Uniform => 1.5,
+            Gen::Integers => 6.0,
+            Gen::Normal => 15.0,
+        }
+    }
+}
+
+/// The cost of a generated block per byte of it, from its parameters
+/// (see [`blockwork_graph::Remake`]): a pattern or uniform block read by
+/// two or three tasks is made again in each; one read by a row of block
+/// products, or a normal block read twice, is made once and kept.
+fn generate_cost(params: &Value) -> f64 {
+    let cost = || {
+        let p = Params::of(params).ok()?;
+        let gen = Gen::from_code(p.int(0).ok()?)?;
+        Some(gen.ns_per_element() / p.dtype(1).ok()?.itemsize().max(1) as f64)
+    };
+    cost().unwrap_or(f64::INFINITY)
 }
 
 /// Parameters: [gen, dtype, block shape, block offsets, block number, a, b, c].
@@ -127,33 +162,37 @@ fn generate(params: &Value, _args: Vec<Value>) -> TaskResult {
                 }
                 Block::Dense(ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(TaskError::new)?)
             }
-            Gen::Pattern => Block::Dense(ArrayD::from_shape_fn(IxDyn(&shape), |i| {
-                let v = match shape.len() {
-                    1 => (offsets[0] + i[0]) % 101,
-                    _ => (7 * (offsets[0] + i[0]) + 13 * (offsets[1] + i[1])) % 101,
-                };
-                T::from_f64(v as f64 / 101.0)
-            })),
+            Gen::Pattern => Block::Dense(
+                ArrayD::from_shape_vec(IxDyn(&shape), pat::block::<T>(&shape, &offsets)).map_err(TaskError::new)?,
+            ),
         };
         Ok(block.into_value())
     })
 }
 
-/// Whether `op` makes a generated block (no inputs, pure parameters).
-pub(crate) fn is_generate_op(op: &Op) -> bool {
-    matches!(op.kind(), blockwork_graph::OpKind::Named { func, .. } if std::ptr::eq(*func, &GENERATE))
+/// Whether `op` makes a generated block that fused programs draw element
+/// by element ([`Gen::streamed`]): they then take its parameters instead
+/// of the block. Other generated blocks are ordinary inputs, remade or
+/// kept by their cost.
+pub(crate) fn is_streamed_generate_op(op: &Op) -> bool {
+    match op.kind() {
+        blockwork_graph::OpKind::Named { func, params } if std::ptr::eq(*func, &GENERATE) => {
+            Params::of(params).ok().and_then(|p| p.int(0).ok()).and_then(Gen::from_code).is_some_and(Gen::streamed)
+        }
+        _ => false,
+    }
 }
 
 /// What a fused program needs to draw a generated block's elements
-/// without making the block: a constant, the uniform stream, or (for the
-/// other generators) the block itself.
+/// without making the block.
 pub(crate) enum Generated<T> {
     /// Every element is this.
     Const(T),
     /// Element `i` (row-major) is `low + scale · stream.uniform(i)`.
     Uniform { stream: Stream, low: f64, scale: f64, shape: Vec<usize> },
-    /// Made in full.
-    Block(Block<T>),
+    /// The pattern fill: element `i` has residue
+    /// `origin + Σ weights[ax] · i[ax]` (see [`crate::pattern`]).
+    Pattern { origin: i64, weights: &'static [i64], shape: Vec<usize> },
 }
 
 /// Interprets the parameters of a generated block (as its task carries them).
@@ -181,18 +220,21 @@ pub(crate) fn generated_source<T: Element>(params: &Value) -> Result<Generated<T
                 shape: p.usizes(2)?,
             })
         }
-        _ => {
-            let v = generate(params, Vec::new())?;
-            Ok(Generated::Block(crate::block::block_of::<T>(&v)?.clone()))
+        Gen::Pattern => {
+            let shape = p.usizes(2)?;
+            Ok(Generated::Pattern { origin: pat::residue(&p.usizes(3)?), weights: pat::weights(shape.len()), shape })
         }
+        other => Err(TaskError::new(format!("{other:?} blocks are not drawn element by element"))),
     }
 }
 
-/// Generated blocks are cheap to make again and expensive to keep: the
-/// graph optimizer inlines them into each reader (see
-/// `blockwork_graph::inline_cheap`), so `random(..)` feeding three
-/// operations is drawn three times instead of held in memory in between.
-pub(crate) static GENERATE: NamedFn = NamedFn::cheap("blockwork.array.generate", generate);
+/// Generated blocks are often cheaper to make again than to keep: the
+/// graph optimizer remakes them in each reader or keeps them by their
+/// cost and number of readers (`generate_cost`), so `random(..)` feeding
+/// three operations is drawn three times instead of held in memory in
+/// between, while a block read by every product of a row of blocks is
+/// made once.
+pub(crate) static GENERATE: NamedFn = NamedFn::remade_by_cost("blockwork.array.generate", generate, generate_cost);
 
 fn generated<T: Element>(gen: Gen, shape: &[usize], chunks: impl Into<ChunkSpec>, abc: [Value; 3]) -> Result<Array<T>> {
     blockwork_graph::register(&GENERATE);
@@ -371,5 +413,58 @@ pub mod random {
             return Err(ArrayError::Argument(format!("integers needs low < high, got {low} and {high}")));
         }
         generated(Gen::Integers, shape, chunks, [Value::Int(low), Value::Int(high), Value::Int(seed as i64)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(gen: Gen, shape: &[usize], abc: [Value; 3]) -> Value {
+        let [a, b, c] = abc;
+        list(vec![
+            Value::Int(gen as i64),
+            Value::Int(f64::DTYPE.code()),
+            sizes(shape),
+            sizes(&vec![0; shape.len()]),
+            Value::Int(0),
+            a,
+            b,
+            c,
+        ])
+    }
+
+    #[test]
+    fn generated_blocks_are_remade_or_kept_by_cost() {
+        let op = |gen, abc| Op::named(&GENERATE, params(gen, &[100, 100], abc));
+        let unit = || [Value::Unit, Value::Unit, Value::Unit];
+        let uniform = || [Value::Float(0.0), Value::Float(1.0), Value::Int(1)];
+        assert!(op(Gen::Full, [Value::Float(1.0), Value::Unit, Value::Unit]).remade_for(1000));
+        assert!(op(Gen::Pattern, unit()).remade_for(3) && op(Gen::Pattern, unit()).remade_for(20));
+        assert!(op(Gen::Pattern, unit()).remade_for(27) && !op(Gen::Pattern, unit()).remade_for(28));
+        assert!(op(Gen::Uniform, uniform()).remade_for(6) && !op(Gen::Uniform, uniform()).remade_for(7));
+        assert!(op(Gen::Normal, uniform()).remade_for(1) && !op(Gen::Normal, uniform()).remade_for(2));
+    }
+
+    /// Prints what each generator costs per element here, to keep
+    /// `Gen::ns_per_element` honest.
+    #[test]
+    #[ignore = "a measurement: run with --release --ignored --nocapture"]
+    fn generator_costs() {
+        let shape = [1000, 1000];
+        for (gen, abc) in [
+            (Gen::Pattern, [Value::Unit, Value::Unit, Value::Unit]),
+            (Gen::Eye, [Value::Int(0), Value::Unit, Value::Unit]),
+            (Gen::Uniform, [Value::Float(0.0), Value::Float(1.0), Value::Int(1)]),
+            (Gen::Integers, [Value::Int(0), Value::Int(100), Value::Int(1)]),
+            (Gen::Normal, [Value::Float(0.0), Value::Float(1.0), Value::Int(1)]),
+        ] {
+            let p = params(gen, &shape, abc);
+            let t0 = std::time::Instant::now();
+            for _ in 0..10 {
+                generate(&p, vec![]).unwrap();
+            }
+            println!("{gen:?}: {:.2} ns/element", t0.elapsed().as_secs_f64() * 1e9 / 1e7);
+        }
     }
 }

@@ -90,6 +90,12 @@ pub trait Element: Copy + Send + Sync + fmt::Debug + PartialEq + PartialOrd + De
     fn is_nan(self) -> bool {
         false
     }
+    /// The values' memory as their little-endian bytes, where the machine
+    /// stores them so (numbers on little-endian machines), so files and
+    /// buffers are read straight into it.
+    fn le_bytes_mut(_values: &mut [Self]) -> Option<&mut [u8]> {
+        None
+    }
 }
 
 /// Element types with arithmetic.
@@ -152,6 +158,9 @@ macro_rules! element_int {
             }
             fn tokenize(self, t: &mut Tokenizer) { t.add(&(self as i64)); }
             fn tokenize_into(self, buf: &mut Vec<u8>) { buf.extend_from_slice(&self.to_le_bytes()); }
+            fn le_bytes_mut(values: &mut [Self]) -> Option<&mut [u8]> {
+                cfg!(target_endian = "little").then(|| bytemuck::cast_slice_mut(values))
+            }
         }
         impl Numeric for $t {
             const ZERO: Self = 0;
@@ -197,6 +206,9 @@ macro_rules! element_float {
             fn tokenize(self, t: &mut Tokenizer) { t.add(&(self as f64).to_bits()); }
             fn tokenize_into(self, buf: &mut Vec<u8>) { buf.extend_from_slice(&self.to_le_bytes()); }
             fn is_nan(self) -> bool { $t::is_nan(self) }
+            fn le_bytes_mut(values: &mut [Self]) -> Option<&mut [u8]> {
+                cfg!(target_endian = "little").then(|| bytemuck::cast_slice_mut(values))
+            }
         }
         impl Numeric for $t {
             const ZERO: Self = 0.0;

@@ -43,6 +43,7 @@ pub(crate) use blockwork_graph::layer;
 mod npy;
 pub mod ops;
 mod params;
+mod pattern;
 mod rng;
 
 pub use array::{compute_many, Array};

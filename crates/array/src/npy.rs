@@ -7,7 +7,7 @@
 //! unless the header needs more room.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Value};
@@ -119,33 +119,28 @@ fn read_block(params: &Value, _args: Vec<Value>) -> TaskResult {
 }
 
 fn read_typed<T: Element>(path: &Path, offset: u64, shape: &[usize], boff: &[usize], bshape: &[usize]) -> TaskResult {
+    use std::os::unix::fs::FileExt;
     let err = |e: std::io::Error| TaskError::new(format!("{}: {e}", path.display()));
-    let mut f = File::open(path).map_err(err)?;
+    let f = File::open(path).map_err(err)?;
     let size = T::DTYPE.itemsize();
     let nd = shape.len();
     let n: usize = bshape.iter().product();
-    let mut out = Vec::with_capacity(n);
-    if nd == 0 {
-        let mut b = vec![0u8; size];
-        f.seek(SeekFrom::Start(offset)).map_err(err)?;
-        f.read_exact(&mut b).map_err(err)?;
-        out.push(T::from_le(&b));
-    } else {
-        // Rows along the last axis are contiguous in the file.
-        let row = bshape[nd - 1];
-        let mut buf = vec![0u8; row * size];
-        let outer: Vec<usize> = bshape[..nd - 1].to_vec();
-        let rows: usize = outer.iter().product();
-        let mut idx = vec![0usize; nd - 1];
-        for _ in 0..rows {
+    // A run is a stretch of the block that is contiguous in the file: the
+    // block's rows, or more when it spans whole rows (then whole planes…).
+    let mut split = nd.saturating_sub(1);
+    while split > 0 && bshape[split] == shape[split] {
+        split -= 1;
+    }
+    let run: usize = bshape[split.min(nd)..].iter().product();
+    let outer = &bshape[..split.min(nd)];
+    let read_runs = |bytes: &mut [u8]| -> Result<(), TaskError> {
+        let mut idx = vec![0usize; outer.len()];
+        for chunk in bytes.chunks_mut((run * size).max(1)) {
             let mut lin = 0usize;
-            for k in 0..nd - 1 {
-                lin = lin * shape[k] + boff[k] + idx[k];
+            for k in 0..nd {
+                lin = lin * shape[k] + boff[k] + idx.get(k).copied().unwrap_or(0);
             }
-            lin = lin * shape[nd - 1] + boff[nd - 1];
-            f.seek(SeekFrom::Start(offset + (lin * size) as u64)).map_err(err)?;
-            f.read_exact(&mut buf).map_err(err)?;
-            out.extend(buf.chunks_exact(size).map(T::from_le));
+            f.read_exact_at(chunk, offset + (lin * size) as u64).map_err(err)?;
             for k in (0..idx.len()).rev() {
                 idx[k] += 1;
                 if idx[k] < outer[k] {
@@ -153,6 +148,18 @@ fn read_typed<T: Element>(path: &Path, offset: u64, shape: &[usize], boff: &[usi
                 }
                 idx[k] = 0;
             }
+        }
+        Ok(())
+    };
+    // Numbers are read straight into the block's memory (zeroed pages
+    // from the allocator, no second copy); other elements through bytes.
+    let mut out: Vec<T> = vec![T::default(); n];
+    match T::le_bytes_mut(&mut out) {
+        Some(bytes) => read_runs(bytes)?,
+        None => {
+            let mut bytes = vec![0u8; n * size];
+            read_runs(&mut bytes)?;
+            out = bytes.chunks_exact(size).map(T::from_le).collect();
         }
     }
     Ok(Block::Dense(ArrayD::from_shape_vec(IxDyn(bshape), out).map_err(TaskError::new)?).into_value())

@@ -179,6 +179,29 @@ fn creation_functions() {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The pattern drawn inside fused programs (rows, transposed,
+    /// broadcast, 1-d) equals the formula evaluated element by element.
+    #[test]
+    fn fused_pattern_expressions_equal_the_formula(n in 1usize..260, m in 1usize..260, cn in 1usize..90, cm in 1usize..90) {
+        let f = |i: usize, j: usize| ((7 * i + 13 * j) % 101) as f64 / 101.0;
+        let x = bwa::pattern::<f64>(&[n, m], [cn, cm]).unwrap();
+        let got = (&x * 3.0 - 1.0).compute().unwrap();
+        prop_assert!(got.indexed_iter().all(|(ix, &v)| v == f(ix[0], ix[1]) * 3.0 - 1.0));
+        let sq = bwa::pattern::<f64>(&[n, n], [cn, cn]).unwrap();
+        let got = (&sq + &sq.t()).compute().unwrap();
+        prop_assert!(got.indexed_iter().all(|(ix, &v)| v == f(ix[0], ix[1]) + f(ix[1], ix[0])));
+        let row = bwa::pattern::<f64>(&[m], cm).unwrap();
+        let got = x.add(&row).unwrap().compute().unwrap();
+        prop_assert!(got.indexed_iter().all(|(ix, &v)| v == f(ix[0], ix[1]) + (ix[1] % 101) as f64 / 101.0));
+        let total: f64 = (0..n).flat_map(|i| (0..m).map(move |j| f(i, j))).sum();
+        let sum = x.sum().compute_scalar().unwrap();
+        prop_assert!((sum - total).abs() <= 1e-9 * total.max(1.0));
+    }
+}
+
 #[test]
 fn random_is_reproducible_on_any_scheduler() {
     let x = bwa::random::random(&[50, 40], [7, 9], 42).unwrap();

@@ -3,6 +3,7 @@
 
 mod alloc;
 mod arrays;
+mod check;
 mod climate;
 mod frames;
 mod overhead;
@@ -56,8 +57,8 @@ enum Workload {
         /// Block side.
         #[arg(long, default_value_t = 1000)]
         chunk: usize,
-        /// Fill of x.
-        #[arg(long, value_enum, default_value_t = arrays::Fill::Random)]
+        /// Fill of x: random, pattern, ones or npy:PATH.
+        #[arg(long, default_value = "random")]
         fill: arrays::Fill,
         #[command(flatten)]
         common: Common,
@@ -70,8 +71,8 @@ enum Workload {
         /// Block side.
         #[arg(long, default_value_t = 1000)]
         chunk: usize,
-        /// Fill of x (the reference uses ones).
-        #[arg(long, value_enum, default_value_t = arrays::Fill::Ones)]
+        /// Fill of x: random, pattern, ones or npy:PATH (the reference's default is ones).
+        #[arg(long, default_value = "ones")]
         fill: arrays::Fill,
         #[command(flatten)]
         common: Common,
@@ -142,9 +143,6 @@ enum Workload {
         /// Write the anomaly (NetCDF-4) here.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
-        /// A result written by xarray (`climate.py --out`) to compare with.
-        #[arg(long)]
-        check: Option<std::path::PathBuf>,
         #[command(flatten)]
         run: Run,
     },
@@ -162,6 +160,12 @@ struct Run {
     /// Runs; the median is reported.
     #[arg(long, default_value_t = 3)]
     repeats: usize,
+    /// Check every repeat's result: against a value computed here another
+    /// way (`--check` alone), a given value (`--check 1.5e8`), or, for
+    /// climate, the file xarray wrote (`--check anomaly_ref.nc`). A
+    /// mismatch fails the run.
+    #[arg(long, num_args = 0..=1, default_missing_value = "auto")]
+    check: Option<check::Check>,
 }
 
 /// Flags every array workload takes.
@@ -179,19 +183,17 @@ fn scheduler(s: &str) -> anyhow::Result<blockwork::Scheduler> {
         .ok_or_else(|| anyhow::anyhow!("unknown scheduler {s:?}: use sync, threads or threads:N"))
 }
 
-fn array_workload(name: &str, n: usize, chunk: usize, fill: arrays::Fill, common: &Common) -> anyhow::Result<()> {
-    let target = overhead::Target::parse(&common.run.scheduler, common.run.workers)?;
-    let (seconds, mut record, extras) = arrays::run(name, n, chunk, fill, common.seed, common.run.repeats, &target)?;
-    record["workload"] = serde_json::json!(name);
+fn array_workload(workload: &str, n: usize, chunk: usize, fill: &arrays::Fill, common: &Common) -> anyhow::Result<()> {
+    let run = &common.run;
+    let target = overhead::Target::parse(&run.scheduler, run.workers)?;
+    let spec =
+        arrays::Spec { workload, n, chunk, fill, seed: common.seed, repeats: run.repeats, check: run.check.as_ref() };
+    let (seconds, mut record) = arrays::run(&spec, &target)?;
+    record["workload"] = serde_json::json!(workload);
     record["impl"] = serde_json::json!(target.impl_name());
     record["params"]["threads"] = serde_json::json!(target.threads());
     record["seconds"] = serde_json::json!(seconds);
-    record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
-    if let (Some(r), Some(e)) = (record.as_object_mut(), extras.as_object()) {
-        r.extend(e.clone());
-    }
-    println!("{record}");
-    Ok(())
+    check::emit(&record)
 }
 
 fn impl_name(s: blockwork::Scheduler) -> &'static str {
@@ -209,32 +211,32 @@ fn main() -> anyhow::Result<()> {
         Workload::Overhead { n, pattern, mode, run } => {
             let target = overhead::Target::parse(&run.scheduler, run.workers)?;
             let record = overhead::run(n, &pattern, &mode, &target, run.repeats)?;
-            println!("{record}");
+            check::emit(&record)?;
         }
-        Workload::OnesSum { n, chunk, common } => array_workload("ones-sum", n, chunk, arrays::Fill::Ones, &common)?,
-        Workload::Xxt { n, chunk, fill, common } => array_workload("xxt", n, chunk, fill, &common)?,
-        Workload::DotStd { n, chunk, fill, common } => array_workload("dot-std", n, chunk, fill, &common)?,
+        Workload::OnesSum { n, chunk, common } => array_workload("ones-sum", n, chunk, &arrays::Fill::Ones, &common)?,
+        Workload::Xxt { n, chunk, fill, common } => array_workload("xxt", n, chunk, &fill, &common)?,
+        Workload::DotStd { n, chunk, fill, common } => array_workload("dot-std", n, chunk, &fill, &common)?,
         Workload::Gemm { n, chunk, common } => {
             let sched = scheduler(&common.run.scheduler)?;
             let mut record = arrays::gemm(n, chunk, common.run.repeats, &blockwork::Config::with_scheduler(sched))?;
             record["impl"] = serde_json::json!(impl_name(sched));
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
-            println!("{record}");
+            check::emit(&record)?;
         }
         Workload::Kernel { n, repeats } => {
             let record = arrays::kernel(n, repeats)?;
-            println!("{record}");
+            check::emit(&record)?;
         }
-        Workload::BigSum { n, chunk, common } => array_workload("big-sum", n, chunk, arrays::Fill::Random, &common)?,
+        Workload::BigSum { n, chunk, common } => array_workload("big-sum", n, chunk, &arrays::Fill::Random, &common)?,
         Workload::Groupby { glob, run } => {
             let target = overhead::Target::parse(&run.scheduler, run.workers)?;
-            let mut record = frames::run(&glob, &target, run.repeats)?;
+            let mut record = frames::run(&glob, &target, run.repeats, run.check.as_ref())?;
             record["impl"] = serde_json::json!(target.impl_name());
             record["params"]["threads"] = serde_json::json!(target.threads());
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
-            println!("{record}");
+            check::emit(&record)?;
         }
-        Workload::Climate { glob, time_chunk, clim_start, clim_end, year, png, out, check, run } => {
+        Workload::Climate { glob, time_chunk, clim_start, clim_end, year, png, out, run } => {
             let target = overhead::Target::parse(&run.scheduler, run.workers)?;
             let p = climate::Params {
                 glob: &glob,
@@ -243,13 +245,13 @@ fn main() -> anyhow::Result<()> {
                 year,
                 png: png.as_deref(),
                 out: out.as_deref(),
-                check: check.as_deref(),
+                check: run.check.as_ref(),
             };
             let mut record = climate::run(&p, &target, run.repeats)?;
             record["impl"] = serde_json::json!(target.impl_name());
             record["params"]["threads"] = serde_json::json!(target.threads());
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
-            println!("{record}");
+            check::emit(&record)?;
         }
     }
     Ok(())

@@ -56,3 +56,98 @@ fn bad_flags_are_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown pattern \"spiral\""));
 }
+
+fn checked(args: &[&str]) -> serde_json::Value {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--repeats", "2", "--check"]);
+    let v = run(&all);
+    assert_eq!(v["check"]["ok"], true, "{v}");
+    assert!(v["seconds"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(!v["result"].is_null(), "{v}");
+    v
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("bw-bench-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A square f64 `.npy` file of the pattern fill, written by hand.
+fn npy(path: &std::path::Path, n: usize) {
+    let header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {n}), }}");
+    let pad = 64 - (10 + header.len() + 1) % 64;
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend(((header.len() + pad + 1) as u16).to_le_bytes());
+    bytes.extend(header.bytes().chain(std::iter::repeat_n(b' ', pad)).chain([b'\n']));
+    for k in 0..n * n {
+        bytes.extend((((7 * (k / n) + 13 * (k % n)) % 101) as f64 / 101.0).to_le_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn every_array_workload_checks_its_result() {
+    let dir = scratch("arrays");
+    let file = dir.join("x.npy");
+    npy(&file, 130);
+    let npy_fill = format!("npy:{}", file.display());
+    assert_eq!(checked(&["ones-sum", "--n", "100000", "--chunk", "7000"])["result"], 100000.0);
+    for fill in ["random", "pattern", "ones", npy_fill.as_str()] {
+        for workload in ["xxt", "dot-std"] {
+            let v = checked(&[workload, "--n", "130", "--chunk", "40", "--fill", fill]);
+            assert_eq!(v["params"]["n"], 130, "{v}");
+        }
+    }
+    checked(&["big-sum", "--n", "3000", "--chunk", "700"]);
+    checked(&["overhead", "--n", "500"]);
+    let k = run(&["kernel", "--n", "300", "--repeats", "1"]);
+    assert_eq!(k["check"]["ok"], true, "{k}");
+    let g = run(&["gemm", "--n", "200", "--chunk", "64", "--repeats", "1"]);
+    assert_eq!(g["check"]["ok"], true, "{g}");
+    // A wrong reference fails the run, and says by how much.
+    let out = Command::new(env!("CARGO_BIN_EXE_blockwork-bench"))
+        .args(["ones-sum", "--n", "1000", "--chunk", "100", "--repeats", "1", "--check", "999"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("result check failed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad =
+        Command::new(env!("CARGO_BIN_EXE_blockwork-bench")).args(["xxt", "--fill", "npy:/nonexistent.npy"]).output();
+    assert!(!bad.unwrap().status.success());
+}
+
+#[test]
+fn groupby_checks_its_means_against_a_plain_pass() {
+    let dir = scratch("csv");
+    for f in 0..3 {
+        let mut text = String::from("timestamp,value,id,name\n");
+        for r in 0..500 {
+            let minute = f * 500 + r;
+            let (day, hour, min) = (1 + minute / 1440, (minute / 60) % 24, minute % 60);
+            text += &format!("2000-01-{day:02} {hour:02}:{min:02}:00,{:.6},{},Bob\n", (r as f64 * 0.37).sin(), r % 7);
+        }
+        std::fs::write(dir.join(format!("part-{f}.csv")), text).unwrap();
+    }
+    let glob = format!("{}/part-*.csv", dir.display());
+    let v = checked(&["groupby", "--glob", &glob]);
+    assert_eq!(v["result"].as_array().unwrap().len(), 24, "{v}");
+}
+
+#[test]
+fn climate_checks_every_repeat_against_a_reference_file() {
+    let pile = concat!(env!("CARGO_MANIFEST_DIR"), "/../labeled/tests/fixtures/pile/era5_t2m_*.nc");
+    let dir = scratch("climate");
+    let out = dir.join("anomaly.nc");
+    let base = ["climate", "--glob", pile, "--clim-start", "1979", "--clim-end", "1981", "--year", "1982"];
+    let first = run(&[&base[..], &["--repeats", "1", "--out", out.to_str().unwrap()]].concat());
+    assert!(first["seconds"].as_f64().unwrap() > 0.0 && first["result"].is_object(), "{first}");
+    let v = run(&[&base[..], &["--repeats", "2", "--check", out.to_str().unwrap()]].concat());
+    assert_eq!(v["check"]["ok"], true, "{v}");
+    assert_eq!(v["result"], first["result"]);
+}

@@ -8,9 +8,10 @@
 //! - [`fuse_linear`] collapses chains `a → b → c` where each link is the
 //!   only dependency of the next and has no other dependent. The chain
 //!   keeps the key of its last task, so outputs still resolve.
-//! - [`inline_cheap`] substitutes tasks whose op is marked cheap (e.g.
-//!   taking an element of a list) into every dependent, duplicating the
-//!   cheap work instead of storing its result.
+//! - [`inline_cheap`] substitutes tasks whose result is cheaper to make
+//!   again than to keep (taking an element of a list, a block generated at
+//!   memory speed for a few readers: [`crate::Remake`]) into every
+//!   dependent, duplicating the work instead of storing its result.
 //!
 //! Outputs are never substituted away. Nesting is capped by `max_depth`,
 //! so evaluation recursion stays shallow however long the chain.
@@ -24,22 +25,31 @@ pub const DEFAULT_MAX_FUSED_DEPTH: usize = 32;
 /// Fuses linear chains, keeping `outputs` as keys.
 pub fn fuse_linear(graph: Graph, outputs: &[Key], max_depth: usize) -> Result<Graph, GraphError> {
     let protected = protected(&graph, outputs)?;
-    let mut refs = vec![0u32; graph.len()];
-    for t in graph.ids() {
-        graph.task(t).visit_refs(&mut |d| refs[d.idx()] += 1);
-    }
+    let refs = ref_counts(&graph);
     Ok(substitute(graph, max_depth, |g, t, _| {
         let ds = g.dependents(t);
         !protected[t.idx()] && ds.len() == 1 && refs[t.idx()] == 1 && g.deps(ds[0]).len() == 1
     }))
 }
 
-/// Inlines tasks with cheap ops into their dependents, keeping `outputs`.
+/// Inlines tasks cheaper to remake than to keep into their dependents
+/// (by their op's [`crate::Remake`] and their number of readers), keeping
+/// `outputs`.
 pub fn inline_cheap(graph: Graph, outputs: &[Key], max_depth: usize) -> Result<Graph, GraphError> {
     let protected = protected(&graph, outputs)?;
+    let refs = ref_counts(&graph);
     Ok(substitute(graph, max_depth, |g, t, task| {
-        !protected[t.idx()] && !g.dependents(t).is_empty() && task.op.is_cheap()
+        !protected[t.idx()] && !g.dependents(t).is_empty() && task.op.remade_for(refs[t.idx()] as usize)
     }))
+}
+
+/// How many references each task's result has among the tasks.
+fn ref_counts(graph: &Graph) -> Vec<u32> {
+    let mut refs = vec![0u32; graph.len()];
+    for t in graph.ids() {
+        graph.task(t).visit_refs(&mut |d| refs[d.idx()] += 1);
+    }
+    refs
 }
 
 fn protected(graph: &Graph, outputs: &[Key]) -> Result<Vec<bool>, GraphError> {
@@ -88,7 +98,7 @@ mod tests {
     use super::*;
     use crate::builtins;
     use crate::task::{lit, r};
-    use crate::{Op, Value};
+    use crate::{NamedFn, Op, TaskResult, Value};
 
     fn inc() -> Op {
         Op::local("inc", |a| match a.as_slice() {
@@ -191,6 +201,37 @@ mod tests {
         let vals = eval_all(&f);
         assert!(vals.contains(&(Key::new("s1"), Value::Int(8))));
         assert!(vals.contains(&(Key::new("s2"), Value::Int(9))));
+    }
+
+    fn costly(params: &Value, _: Vec<Value>) -> TaskResult {
+        Ok(params.clone())
+    }
+
+    /// Its parameter is its cost in ns per byte.
+    static COSTLY: NamedFn = NamedFn::remade_by_cost("test.costly", costly, |p| match p {
+        Value::Float(x) => *x,
+        _ => f64::INFINITY,
+    });
+
+    /// ```text
+    ///   s1 … sN         a block made at 0.4 ns/byte is remade for 2 and
+    ///    \ | /          3 readers (0.8 ≤ 1 ns/byte of extra work), kept
+    ///     gen           for 4 (1.2); one made at 2 ns/byte is kept for 2
+    /// ```
+    #[test]
+    fn remakes_by_cost_and_readers() {
+        for (cost, readers, remade) in
+            [(0.4, 1, true), (0.4, 2, true), (0.4, 3, true), (0.4, 4, false), (2.0, 2, false)]
+        {
+            let mut tasks = vec![(Key::new("gen"), Task::new(Op::named(&COSTLY, Value::Float(cost)), vec![]))];
+            let outs: Vec<Key> = (0..readers).map(|i| Key::block("s", &[i])).collect();
+            for k in &outs {
+                tasks.push((k.clone(), Task::new(add(), vec![r(Key::new("gen")), lit(1i64)])));
+            }
+            let f = inline_cheap(Graph::from_tasks(tasks).unwrap(), &outs, 8).unwrap();
+            f.sanity_check();
+            assert_eq!(f.id(&Key::new("gen")).is_none(), remade, "cost {cost}, {readers} readers");
+        }
     }
 
     use crate::IntoValue;

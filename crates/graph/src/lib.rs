@@ -45,7 +45,9 @@ pub use error::GraphError;
 pub use fuse::{fuse_linear, inline_cheap, DEFAULT_MAX_FUSED_DEPTH};
 pub use graph::{Graph, GraphBuilder};
 pub use key::{key_prefix, BlockIndex, Key};
-pub use op::{register, registry, NamedCall, NamedFn, Op, OpKind, TaskError, TaskResult};
+pub use op::{
+    register, registry, NamedCall, NamedFn, Op, OpKind, Remake, TaskError, TaskResult, REMAKE_BUDGET_NS_PER_BYTE,
+};
 pub use order::order;
 pub use paths::{glob, glob_match};
 pub use task::{lit, panic_message, r, Arg, FusedPanic, Task, TaskId, TaskSpec};

@@ -67,19 +67,50 @@ pub struct NamedFn {
     pub name: &'static str,
     /// The code.
     pub call: NamedCall,
-    /// Cheap enough to be inlined into its dependents by optimization.
-    pub cheap: bool,
+    /// Whether its result is remade in each reader or kept.
+    pub remake: Remake,
 }
 
+/// Whether a task is run again inside each of its readers instead of
+/// having its result kept until the last reader is done (see
+/// [`crate::inline_cheap`]). Keeping a result costs memory for as long as
+/// readers are still to come; remaking costs the work once per extra
+/// reader. Trivial work is always remade, real work always kept, and work
+/// in between is weighed per task.
+#[derive(Clone, Copy, Debug)]
+pub enum Remake {
+    /// Keep the result (the default).
+    Never,
+    /// Trivial work (an alias, taking a list item): remade in every reader.
+    Always,
+    /// What making the result costs, in nanoseconds per byte of it, from
+    /// the task's parameters. A result is remade when the extra work,
+    /// `cost × (readers − 1)`, stays within [`REMAKE_BUDGET_NS_PER_BYTE`]:
+    /// a block made at memory speed is remade for a few readers and kept
+    /// for many; a block that costs more than it weighs is kept.
+    ByCost(fn(&Value) -> f64),
+}
+
+/// How much extra work per byte of a result is spent remaking it rather
+/// than keeping it: about the cost of writing a byte to memory and
+/// reading it back a few times, which is what keeping it costs at least.
+pub const REMAKE_BUDGET_NS_PER_BYTE: f64 = 1.0;
+
 impl NamedFn {
-    /// A named function.
+    /// A named function whose results are kept.
     pub const fn new(name: &'static str, call: NamedCall) -> Self {
-        NamedFn { name, call, cheap: false }
+        NamedFn { name, call, remake: Remake::Never }
     }
 
-    /// A named function cheap enough to be inlined into dependents.
+    /// A named function so cheap it is run inside every reader.
     pub const fn cheap(name: &'static str, call: NamedCall) -> Self {
-        NamedFn { name, call, cheap: true }
+        NamedFn { name, call, remake: Remake::Always }
+    }
+
+    /// A named function whose results are remade or kept by their cost
+    /// and their number of readers ([`Remake::ByCost`]).
+    pub const fn remade_by_cost(name: &'static str, call: NamedCall, ns_per_byte: fn(&Value) -> f64) -> Self {
+        NamedFn { name, call, remake: Remake::ByCost(ns_per_byte) }
     }
 }
 
@@ -155,11 +186,21 @@ impl Op {
         }
     }
 
-    /// Whether it may be inlined into dependents.
-    pub fn is_cheap(&self) -> bool {
-        match &*self.0 {
-            OpKind::Named { func, .. } => func.cheap,
-            OpKind::Local { cheap, .. } => *cheap,
+    /// Whether a result read by `readers` tasks is remade in each of them
+    /// rather than kept ([`Remake`]).
+    pub fn remade_for(&self, readers: usize) -> bool {
+        let remake = match &*self.0 {
+            OpKind::Named { func, .. } => func.remake,
+            OpKind::Local { cheap: true, .. } => Remake::Always,
+            OpKind::Local { cheap: false, .. } => Remake::Never,
+        };
+        match (remake, &*self.0) {
+            (Remake::Never, _) => false,
+            (Remake::Always, _) => true,
+            (Remake::ByCost(cost), OpKind::Named { params, .. }) => {
+                readers <= 1 || cost(params) * (readers - 1) as f64 <= REMAKE_BUDGET_NS_PER_BYTE
+            }
+            (Remake::ByCost(_), OpKind::Local { .. }) => false,
         }
     }
 

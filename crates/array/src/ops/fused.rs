@@ -34,6 +34,7 @@ use crate::layer::{Layer, Namer};
 use crate::ops::elementwise::{BinOp, MathFn};
 use crate::ops::reduce::{Moments, Reduction};
 use crate::params::{ints, list, sizes, Params};
+use crate::pattern::Line;
 use crate::rng::Stream;
 
 /// Most elements a row tile holds.
@@ -91,7 +92,7 @@ impl Expr {
             .layer
             .tasks
             .first()
-            .filter(|(_, t)| t.args.is_empty() && crate::creation::is_generate_op(&t.op))
+            .filter(|(_, t)| t.args.is_empty() && crate::creation::is_streamed_generate_op(&t.op))
             .map(|_| op.chunks.numblocks());
         let source = Source { layer: Arc::clone(&op.layer), axis_of, generated };
         Expr { nodes: vec![Node::Load(0)], scalars: vec![], sources: vec![source] }
@@ -321,6 +322,12 @@ enum SourceView<'a, T> {
         scale: f64,
         strides: Vec<isize>,
     },
+    /// The pattern fill, copied line by line; `strides` move its residue.
+    Pattern {
+        origin: i64,
+        strides: Vec<isize>,
+        line: Line<T>,
+    },
 }
 
 /// Where rows go: into a block, or into a running reduction.
@@ -420,7 +427,13 @@ fn run<T: Apply>(
     let width = last.clamp(1, TILE);
     let mut bufs = vec![vec![T::ZERO; width]; nodes.len()];
     let last_stride = |s: &SourceView<'_, T>| match s {
-        SourceView::Dense { strides, .. } | SourceView::Uniform { strides, .. } if nd > 0 => strides[nd - 1],
+        SourceView::Dense { strides, .. }
+        | SourceView::Uniform { strides, .. }
+        | SourceView::Pattern { strides, .. }
+            if nd > 0 =>
+        {
+            strides[nd - 1]
+        }
         _ => 0,
     };
     let nrows: usize = outer.iter().product();
@@ -429,9 +442,9 @@ fn run<T: Apply>(
         let bases: Vec<isize> = sources
             .iter()
             .map(|s| match s {
-                SourceView::Dense { strides, .. } | SourceView::Uniform { strides, .. } => {
-                    idx.iter().zip(strides).map(|(&i, &st)| i as isize * st).sum()
-                }
+                SourceView::Dense { strides, .. }
+                | SourceView::Uniform { strides, .. }
+                | SourceView::Pattern { strides, .. } => idx.iter().zip(strides).map(|(&i, &st)| i as isize * st).sum(),
                 SourceView::Const(_) => 0,
             })
             .collect();
@@ -476,6 +489,10 @@ fn run<T: Apply>(
                             for (o, &d) in out.iter_mut().zip(&draws[..w]) {
                                 *o = T::from_f64(d);
                             }
+                        }
+                        src @ SourceView::Pattern { origin, line, .. } => {
+                            let first = *origin + (bases[i as usize] + c0 as isize * last_stride(src)) as i64;
+                            line.fill(first, out);
                         }
                         src @ SourceView::Dense { data, .. } => {
                             let s = last_stride(src);
@@ -572,7 +589,6 @@ fn fused_typed<T: Apply>(p: &Params<'_>, args: &[Value]) -> TaskResult {
         .iter()
         .zip(&generated)
         .map(|(a, g)| match g {
-            Some(Generated::Block(b)) => Ok(Some(b)),
             Some(_) => Ok(None),
             None => block_of::<T>(a).map(Some),
         })
@@ -602,6 +618,9 @@ fn fused_typed<T: Apply>(p: &Params<'_>, args: &[Value]) -> TaskResult {
                 }
                 (shape.clone(), st)
             }
+            (None, Some(Generated::Pattern { shape, weights, .. })) => {
+                (shape.clone(), weights.iter().map(|&w| w as isize).collect())
+            }
             _ => (vec![], vec![]),
         };
         let mut strides = Vec::with_capacity(shape.len());
@@ -628,6 +647,10 @@ fn fused_typed<T: Apply>(p: &Params<'_>, args: &[Value]) -> TaskResult {
             }
             (None, Some(Generated::Uniform { stream, low, scale, .. })) => {
                 SourceView::Uniform { stream: *stream, low: *low, scale: *scale, strides }
+            }
+            (None, Some(Generated::Pattern { origin, .. })) => {
+                let line = Line::new(strides.last().map_or(0, |&s| s as i64), TILE);
+                SourceView::Pattern { origin: *origin, strides, line }
             }
             _ => return Err(TaskError::new("unreadable fused source")),
         });
