@@ -50,24 +50,46 @@ impl<T: Element> Line<T> {
 
     /// Fills `out` with the line starting at residue `first`.
     pub(crate) fn fill(&self, first: i64, out: &mut [T]) {
+        if self.step == 0 {
+            out.fill(self.seq[first.rem_euclid(MODULUS) as usize]);
+            return;
+        }
+        let mut at = 0;
+        self.pieces(first, out.len(), |piece| {
+            out[at..at + piece.len()].copy_from_slice(piece);
+            at += piece.len();
+        });
+    }
+
+    /// Appends `len` elements of the line starting at residue `first`.
+    pub(crate) fn extend(&self, first: i64, len: usize, out: &mut Vec<T>) {
+        self.pieces(first, len, |piece| out.extend_from_slice(piece));
+    }
+
+    /// The line as consecutive slices of the sequence.
+    fn pieces(&self, first: i64, len: usize, mut f: impl FnMut(&[T])) {
         let first = first.rem_euclid(MODULUS);
         if self.step == 0 {
-            out.fill(self.seq[first as usize]);
+            f(&vec![self.seq[first as usize]; len]);
             return;
         }
         let span = self.seq.len() - MODULUS as usize;
         let mut m = (first * self.inverse % MODULUS) as usize;
-        for piece in out.chunks_mut(span) {
-            piece.copy_from_slice(&self.seq[m..m + piece.len()]);
-            m = (m + piece.len()) % MODULUS as usize;
+        let mut left = len;
+        while left > 0 {
+            let k = left.min(span);
+            f(&self.seq[m..m + k]);
+            m = (m + k) % MODULUS as usize;
+            left -= k;
         }
     }
 }
 
-/// A whole block of the fill, rows of the last axis copied from one line.
+/// A whole block of the fill, rows of the last axis copied from one line
+/// (appended, so the block's memory is written once).
 pub(crate) fn block<T: Element>(shape: &[usize], offsets: &[usize]) -> Vec<T> {
     let n: usize = shape.iter().product();
-    let mut out = vec![T::default(); n];
+    let mut out = Vec::with_capacity(n);
     if n == 0 {
         return out;
     }
@@ -75,9 +97,9 @@ pub(crate) fn block<T: Element>(shape: &[usize], offsets: &[usize]) -> Vec<T> {
     let width = shape[shape.len() - 1];
     let line = Line::<T>::new(w[w.len() - 1], width.min(4096));
     let origin = residue(offsets);
-    for (row, chunk) in out.chunks_mut(width).enumerate() {
+    for row in 0..n / width {
         // Only 2-d blocks have more than one row; row r starts 7 r further.
-        line.fill(origin + w[0] * (row as i64 % MODULUS) * i64::from(shape.len() > 1), chunk);
+        line.extend(origin + w[0] * (row as i64 % MODULUS) * i64::from(shape.len() > 1), width, &mut out);
     }
     out
 }
