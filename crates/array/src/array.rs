@@ -153,6 +153,13 @@ impl<T: Element> Array<T> {
         self.chunks.indices().map(|i| self.key(&i)).collect()
     }
 
+    /// The graph layer that makes the blocks (with the layers it reads):
+    /// what callers that compute several arrays of different types in one
+    /// graph collect ([`blockwork_graph::layer::collect`]).
+    pub fn layer(&self) -> &Arc<Layer> {
+        &self.layer
+    }
+
     /// Number of tasks in the graph behind the array.
     pub fn ntasks(&self) -> usize {
         count_tasks(&self.layer)

@@ -404,3 +404,14 @@ fn generated_sources_draw_the_same_numbers_as_their_blocks() {
         assert_eq!((&o * 3.0).sum().compute_scalar().unwrap(), 6000.0);
     }
 }
+
+#[test]
+fn integer_arithmetic_wraps_as_numpy() {
+    let a = bwa::from_ndarray(ndarray::arr1(&[1u8, 250, 0]).into_dyn(), 2).unwrap();
+    let b = bwa::from_ndarray(ndarray::arr1(&[2u8, 10, 1]).into_dyn(), 2).unwrap();
+    assert_eq!(a.sub(&b).unwrap().compute().unwrap().as_slice().unwrap(), &[255, 240, 255]);
+    assert_eq!(a.add(&b).unwrap().compute().unwrap().as_slice().unwrap(), &[3, 4, 1]);
+    assert_eq!(a.mul(&b).unwrap().compute().unwrap().as_slice().unwrap(), &[2, 196, 0]);
+    let big = bwa::from_ndarray(ndarray::arr1(&[i64::MAX; 4]).into_dyn(), 2).unwrap();
+    assert_eq!(big.sum().compute_scalar().unwrap(), i64::MAX.wrapping_mul(4));
+}

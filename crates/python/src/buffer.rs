@@ -1,0 +1,160 @@
+//! Memory shared with NumPy both ways, through NumPy's array interface.
+//!
+//! A computed result is handed to NumPy without a copy: [`NdBuffer`] owns
+//! the elements and publishes `__array_interface__`; `numpy.asarray`
+//! makes an array whose base is the buffer, so the memory lives as long
+//! as any NumPy view of it. Reading a NumPy array goes the other way
+//! ([`read_numpy`]).
+
+use blockwork_array::{DType, Element};
+use ndarray::{ArrayD, IxDyn};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::dynarray::{each, Dyn, Typed};
+
+/// Elements of one of the engine's types.
+enum Elements {
+    F64(Vec<f64>),
+    F32(Vec<f32>),
+    I64(Vec<i64>),
+    I32(Vec<i32>),
+    U8(Vec<u8>),
+    Bool(Vec<bool>),
+}
+
+/// A computed array's memory, readable by NumPy without a copy
+/// (`numpy.asarray(buffer)`).
+#[pyclass(frozen, module = "blockwork._core")]
+pub struct NdBuffer {
+    elements: Elements,
+    shape: Vec<usize>,
+    typestr: &'static str,
+}
+
+impl NdBuffer {
+    /// Takes a computed ndarray's memory (copied only when it is not in C order).
+    fn new<T: Element>(a: ArrayD<T>, wrap: fn(Vec<T>) -> Elements) -> NdBuffer {
+        let shape = a.shape().to_vec();
+        let a = if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() };
+        let (vec, offset) = a.into_raw_vec_and_offset();
+        let vec = match offset {
+            Some(0) | None => vec,
+            Some(o) => vec[o..].to_vec(),
+        };
+        NdBuffer { elements: wrap(vec), shape, typestr: T::NPY_DESCR }
+    }
+}
+
+macro_rules! buffers {
+    ($($t:ty => $v:ident),*) => {
+        /// A computed array of any type as a buffer.
+        pub fn buffer_of(d: ComputedDyn) -> NdBuffer {
+            match d { $(ComputedDyn::$v(a) => NdBuffer::new(a, Elements::$v),)* }
+        }
+
+        /// A computed array of one of the engine's types.
+        pub enum ComputedDyn { $(
+            #[allow(missing_docs)]
+            $v(ArrayD<$t>),
+        )* }
+
+        /// Computes `d` into memory with `config`.
+        pub fn compute_dyn(d: &Dyn, config: &blockwork_local::Config) -> blockwork_array::Result<ComputedDyn> {
+            Ok(match d { $(Dyn::$v(a) => ComputedDyn::$v(a.compute_with(config)?),)* })
+        }
+
+        /// Assembles computed block values of `d` (in the order of its keys).
+        pub fn assemble_dyn(d: &Dyn, values: Vec<blockwork_graph::Value>) -> blockwork_array::Result<ComputedDyn> {
+            Ok(match d { $(Dyn::$v(a) => ComputedDyn::$v(a.assemble(values)?),)* })
+        }
+
+        fn pointer(e: &Elements) -> usize {
+            match e { $(Elements::$v(v) => v.as_ptr() as usize,)* }
+        }
+    };
+}
+buffers!(f64 => F64, f32 => F32, i64 => I64, i32 => I32, u8 => U8, bool => Bool);
+
+#[pymethods]
+impl NdBuffer {
+    /// NumPy's array interface (version 3): the data pointer, shape and
+    /// element type of the buffer's memory.
+    #[getter]
+    fn __array_interface__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("version", 3)?;
+        d.set_item("shape", PyTuple::new(py, &self.shape)?)?;
+        d.set_item("typestr", self.typestr)?;
+        // The memory is this object's alone; NumPy may write to it (a
+        // computed result is the caller's to modify, as Dask's is).
+        d.set_item("data", (pointer(&self.elements), false))?;
+        d.set_item("strides", py.None())?;
+        Ok(d)
+    }
+}
+
+/// The engine's element type for NumPy's type string (`<f8`, `|b1`, …).
+pub fn dtype_of_typestr(typestr: &str) -> Option<DType> {
+    [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool].into_iter().find(|dt| {
+        let descr =
+            crate::dynarray::numeric_type!(*dt, T => <T as Element>::NPY_DESCR, bool => <bool as Element>::NPY_DESCR);
+        descr == typestr || (descr.starts_with('<') && typestr == format!("={}", &descr[1..]))
+    })
+}
+
+/// Copies a C-contiguous, aligned NumPy array of one of the engine's
+/// types into an ndarray.
+pub fn read_numpy(obj: &Bound<'_, PyAny>) -> PyResult<ReadArray> {
+    let iface = obj.getattr("__array_interface__")?;
+    let shape: Vec<usize> = iface.get_item("shape")?.extract()?;
+    let typestr: String = iface.get_item("typestr")?.extract()?;
+    let (ptr, _readonly): (usize, bool) = iface.get_item("data")?.extract()?;
+    let strides = iface.get_item("strides")?;
+    if !strides.is_none() {
+        return Err(PyValueError::new_err("read_numpy needs a C-contiguous array (numpy.ascontiguousarray)"));
+    }
+    let dt = dtype_of_typestr(&typestr)
+        .ok_or_else(|| PyValueError::new_err(format!("NumPy type {typestr:?} has no blockwork element type")))?;
+    let len: usize = shape.iter().product();
+    Ok(crate::dynarray::numeric_type!(dt, T => ReadArray::wrap(copy_elements::<T>(ptr, len, &shape)?),
+        bool => ReadArray::wrap(copy_elements::<u8>(ptr, len, &shape)?.mapv(|b| b != 0))))
+}
+
+/// An array read from NumPy.
+pub struct ReadArray(Box<dyn FnOnce(blockwork_array::ChunkSpec) -> blockwork_array::Result<Dyn> + Send>);
+
+impl ReadArray {
+    fn wrap<T: Typed>(a: ArrayD<T>) -> ReadArray {
+        ReadArray(Box::new(move |chunks| Ok(T::wrap(blockwork_array::from_ndarray(a, chunks)?))))
+    }
+
+    /// Cuts it into blocks.
+    pub fn into_array(self, chunks: blockwork_array::ChunkSpec) -> blockwork_array::Result<Dyn> {
+        (self.0)(chunks)
+    }
+}
+
+#[allow(unsafe_code)]
+fn copy_elements<T: Element>(ptr: usize, len: usize, shape: &[usize]) -> PyResult<ArrayD<T>> {
+    if len > 0 && (ptr == 0 || !ptr.is_multiple_of(std::mem::align_of::<T>())) {
+        return Err(PyValueError::new_err("the NumPy array's memory is not aligned for its type"));
+    }
+    let elements = if len == 0 {
+        Vec::new()
+    } else {
+        // SAFETY: `ptr` is the data pointer the array published through
+        // `__array_interface__` for `len` C-contiguous elements of `T`
+        // (its type string named `T`); the caller holds a reference to the
+        // array and the GIL for the whole copy, so the memory stays valid,
+        // and it was checked to be non-null and aligned.
+        unsafe { std::slice::from_raw_parts(ptr as *const T, len) }.to_vec()
+    };
+    ArrayD::from_shape_vec(IxDyn(shape), elements).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// The element type of a [`Dyn`] as NumPy's name.
+pub fn dtype_name(d: &Dyn) -> &'static str {
+    each!(d, a => a.dtype().name())
+}

@@ -1,0 +1,193 @@
+//! Array constructors, joins and `compute` of several arrays.
+
+use std::path::PathBuf;
+
+use blockwork_array::{self as bwa, DType, Element};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::array::{parse_chunks, parse_dtype, parse_rhs, PyArr};
+use crate::buffer::{assemble_dyn, buffer_of, read_numpy, NdBuffer};
+use crate::dynarray::{each, numeric_type, Dyn, Rhs, Typed};
+use crate::errors::OrPy;
+use crate::run::{run, Sched};
+
+fn float_only(dt: DType, what: &str) -> PyResult<()> {
+    match dt {
+        DType::F64 | DType::F32 => Ok(()),
+        other => Err(PyTypeError::new_err(format!("{what} makes float64 or float32 arrays, not {}", other.name()))),
+    }
+}
+
+/// An array of `shape` with every element `fill_value`.
+#[pyfunction]
+#[pyo3(signature = (shape, fill_value, dtype, chunks = None))]
+pub fn full(
+    shape: Vec<usize>,
+    fill_value: &Bound<'_, PyAny>,
+    dtype: &str,
+    chunks: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArr> {
+    let dt = parse_dtype(dtype)?;
+    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let v = parse_rhs(fill_value)?;
+    if matches!(v, Rhs::Array(_)) {
+        return Err(PyTypeError::new_err("fill_value must be a scalar"));
+    }
+    let d: Dyn = numeric_type!(dt, T => bwa::full::<T>(&shape, scalar::<T>(&v), spec).py()?.into(),
+        bool => bwa::full::<bool>(&shape, scalar::<bool>(&v), spec).py()?.into());
+    Ok(PyArr(d))
+}
+
+fn scalar<T: Element>(v: &Rhs) -> T {
+    match v {
+        Rhs::Bool(b) => T::from_f64(f64::from(u8::from(*b))),
+        Rhs::Int(i) => T::from_value(&blockwork_graph::Value::Int(*i)).unwrap_or_default(),
+        Rhs::Float(x) => T::from_f64(*x),
+        Rhs::Array(_) => T::default(),
+    }
+}
+
+/// Evenly spaced values in `[start, stop)`.
+#[pyfunction]
+#[pyo3(signature = (start, stop, step, dtype, chunks = None))]
+pub fn arange(start: f64, stop: f64, step: f64, dtype: &str, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArr> {
+    let dt = parse_dtype(dtype)?;
+    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let d: Dyn = numeric_type!(dt, T => bwa::arange::<T>(start, stop, step, spec).py()?.into(),
+        bool => return Err(PyTypeError::new_err("arange cannot make a bool array")));
+    Ok(PyArr(d))
+}
+
+/// `num` evenly spaced values from `start` to `stop`.
+#[pyfunction]
+#[pyo3(signature = (start, stop, num, endpoint, dtype, chunks = None))]
+pub fn linspace(
+    start: f64,
+    stop: f64,
+    num: usize,
+    endpoint: bool,
+    dtype: &str,
+    chunks: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArr> {
+    let dt = parse_dtype(dtype)?;
+    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let a = bwa::linspace::<f64>(start, stop, num, endpoint, spec).py()?;
+    Ok(PyArr(Dyn::F64(a).astype(dt)))
+}
+
+/// An `n × m` matrix with ones on diagonal `k`.
+#[pyfunction]
+#[pyo3(signature = (n, m, k, dtype, chunks = None))]
+pub fn eye(n: usize, m: usize, k: i64, dtype: &str, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArr> {
+    let dt = parse_dtype(dtype)?;
+    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let d: Dyn = numeric_type!(dt, T => bwa::eye::<T>(n, m, k, spec).py()?.into(),
+        bool => Dyn::I64(bwa::eye::<i64>(n, m, k, spec).py()?).astype(DType::Bool));
+    Ok(PyArr(d))
+}
+
+/// Random numbers: `kind` is uniform (in `[a, b)`), normal (mean `a`,
+/// standard deviation `b`) or integers (in `[a, b)`), drawn from the
+/// counter-based generator seeded by `seed` (the same seed, shape and
+/// chunks give the same numbers on any scheduler).
+#[pyfunction]
+#[pyo3(signature = (kind, a, b, shape, seed, dtype, chunks = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn random(
+    kind: &str,
+    a: f64,
+    b: f64,
+    shape: Vec<usize>,
+    seed: u64,
+    dtype: &str,
+    chunks: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArr> {
+    let dt = parse_dtype(dtype)?;
+    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let d: Dyn = match kind {
+        "uniform" | "normal" => {
+            float_only(dt, kind)?;
+            let f64s = dt == DType::F64;
+            match (kind, f64s) {
+                ("uniform", true) => bwa::random::uniform::<f64>(a, b, &shape, spec, seed).py()?.into(),
+                ("uniform", false) => bwa::random::uniform::<f32>(a, b, &shape, spec, seed).py()?.into(),
+                (_, true) => bwa::random::normal::<f64>(a, b, &shape, spec, seed).py()?.into(),
+                (_, false) => bwa::random::normal::<f32>(a, b, &shape, spec, seed).py()?.into(),
+            }
+        }
+        "integers" => {
+            numeric_type!(dt, T => bwa::random::integers::<T>(a as i64, b as i64, &shape, spec, seed).py()?.into(),
+            bool => Dyn::I64(bwa::random::integers::<i64>(a as i64, b as i64, &shape, spec, seed).py()?).astype(DType::Bool))
+        }
+        other => return Err(PyValueError::new_err(format!("unknown distribution {other:?}"))),
+    };
+    Ok(PyArr(d))
+}
+
+/// An array cut from a C-contiguous NumPy array (its elements copied once).
+#[pyfunction]
+#[pyo3(signature = (array, chunks = None))]
+pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArr> {
+    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    read_numpy(array)?.into_array(spec).py().map(PyArr)
+}
+
+/// A lazy array over a `.npy` file: each block reads its own bytes.
+#[pyfunction]
+#[pyo3(signature = (path, chunks = None))]
+pub fn from_npy(path: PathBuf, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArr> {
+    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let header = bwa::read_npy_header(&path).py()?;
+    let dt = crate::buffer::dtype_of_typestr(&header.descr).ok_or_else(|| {
+        PyTypeError::new_err(format!("{}: NumPy type {:?} has no blockwork element type", path.display(), header.descr))
+    })?;
+    let d: Dyn = numeric_type!(dt, T => bwa::from_npy::<T>(&path, spec).py()?.into(),
+        bool => bwa::from_npy::<bool>(&path, spec).py()?.into());
+    Ok(PyArr(d))
+}
+
+/// `where(condition, x, y)`: elements of `x` where `condition` is true,
+/// of `y` elsewhere.
+#[pyfunction]
+pub fn where_(condition: &PyArr, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<PyArr> {
+    Dyn::where_(&condition.0, &parse_rhs(x)?, &parse_rhs(y)?).py().map(PyArr)
+}
+
+fn common(arrays: &[PyRef<'_, PyArr>]) -> PyResult<DType> {
+    let first = arrays.first().ok_or_else(|| PyValueError::new_err("need at least one array"))?;
+    Ok(arrays.iter().fold(first.0.dtype(), |dt, a| crate::dynarray::promote(dt, a.0.dtype())))
+}
+
+/// Arrays joined along an existing axis (`stack`: a new one).
+#[pyfunction]
+pub fn concatenate(arrays: Vec<PyRef<'_, PyArr>>, axis: isize, new_axis: bool) -> PyResult<PyArr> {
+    let dt = common(&arrays)?;
+    fn join<T: Typed>(arrays: &[PyRef<'_, PyArr>], axis: isize, new_axis: bool) -> bwa::Result<Dyn> {
+        let typed: Vec<bwa::Array<T>> = arrays.iter().map(|a| T::cast(&a.0)).collect();
+        let refs: Vec<&bwa::Array<T>> = typed.iter().collect();
+        Ok(T::wrap(if new_axis { bwa::stack(&refs, axis)? } else { bwa::concatenate(&refs, axis)? }))
+    }
+    numeric_type!(dt, T => join::<T>(&arrays, axis, new_axis), bool => join::<bool>(&arrays, axis, new_axis))
+        .py()
+        .map(PyArr)
+}
+
+/// Computes several arrays in one graph (work they share runs once).
+#[pyfunction]
+pub fn compute_many(py: Python<'_>, arrays: Vec<PyRef<'_, PyArr>>, scheduler: Sched) -> PyResult<Vec<NdBuffer>> {
+    let ds: Vec<Dyn> = arrays.iter().map(|a| a.0.clone()).collect();
+    let out = run(py, scheduler, move |config| {
+        let layers: Vec<std::sync::Arc<bwa::Layer>> = ds.iter().map(|d| each!(d, a => a.layer().clone())).collect();
+        let refs: Vec<&std::sync::Arc<bwa::Layer>> = layers.iter().collect();
+        let graph = blockwork_graph::layer::collect(&refs)?;
+        let keys: Vec<Vec<blockwork_graph::Key>> = ds.iter().map(|d| each!(d, a => a.keys())).collect();
+        let all: Vec<blockwork_graph::Key> = keys.iter().flatten().cloned().collect();
+        let mut values = blockwork_local::compute(graph, &all, config).map_err(bwa::ArrayError::from)?.into_iter();
+        ds.iter()
+            .zip(&keys)
+            .map(|(d, k)| assemble_dyn(d, values.by_ref().take(k.len()).collect()))
+            .collect::<bwa::Result<Vec<_>>>()
+    })?;
+    Ok(out.into_iter().map(buffer_of).collect())
+}

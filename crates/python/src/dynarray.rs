@@ -1,0 +1,589 @@
+//! [`Dyn`]: an array whose element type is known at run time, as Python
+//! sees it, and NumPy's rules for mixing types.
+//!
+//! The engine's arrays are generic (`Array<f64>`, `Array<bool>`, …); a
+//! Python array is one of them. Every operation here picks the type of its
+//! result as NumPy 2 does (NEP 50: a Python scalar does not widen an
+//! array), casts its operands to it and calls the typed operation.
+
+use blockwork_array::{Array, ArrayError, BinOp, DType, Element, Float, MathFn, Numeric, ReduceOpts};
+use blockwork_graph::Value;
+
+/// Why an operation on [`Dyn`] failed.
+#[derive(Debug)]
+pub enum OpError {
+    /// The operation is not defined for these element types (Python's `TypeError`).
+    Type(String),
+    /// A Python integer does not fit the array's type (Python's `OverflowError`).
+    Overflow(String),
+    /// The engine refused it (shapes, axes, chunks, …).
+    Engine(ArrayError),
+}
+
+impl From<ArrayError> for OpError {
+    fn from(e: ArrayError) -> Self {
+        OpError::Engine(e)
+    }
+}
+
+/// Results of [`Dyn`]'s operations.
+pub type Result<T, E = OpError> = std::result::Result<T, E>;
+
+/// An array of one of the engine's element types.
+#[derive(Clone)]
+pub enum Dyn {
+    /// float64
+    F64(Array<f64>),
+    /// float32
+    F32(Array<f32>),
+    /// int64
+    I64(Array<i64>),
+    /// int32
+    I32(Array<i32>),
+    /// uint8
+    U8(Array<u8>),
+    /// bool
+    Bool(Array<bool>),
+}
+
+/// Runs `$e` with `$a` bound to the typed array, whatever its type.
+macro_rules! each {
+    ($d:expr, $a:ident => $e:expr) => {
+        match $d {
+            Dyn::F64($a) => $e,
+            Dyn::F32($a) => $e,
+            Dyn::I64($a) => $e,
+            Dyn::I32($a) => $e,
+            Dyn::U8($a) => $e,
+            Dyn::Bool($a) => $e,
+        }
+    };
+}
+pub(crate) use each;
+
+/// Runs `$e` with `T` the Rust type of the element type `$dt`, for the
+/// numeric types; `$b` for bool.
+macro_rules! numeric_type {
+    ($dt:expr, $t:ident => $e:expr, bool => $b:expr) => {
+        match $dt {
+            DType::F64 => {
+                type $t = f64;
+                $e
+            }
+            DType::F32 => {
+                type $t = f32;
+                $e
+            }
+            DType::I64 => {
+                type $t = i64;
+                $e
+            }
+            DType::I32 => {
+                type $t = i32;
+                $e
+            }
+            DType::U8 => {
+                type $t = u8;
+                $e
+            }
+            DType::Bool => $b,
+        }
+    };
+}
+pub(crate) use numeric_type;
+
+/// Typed arrays into [`Dyn`] and back.
+pub trait Typed: Element {
+    /// The typed array as a [`Dyn`].
+    fn wrap(a: Array<Self>) -> Dyn;
+    /// The array cast to this type (no new task when it already is).
+    fn cast(d: &Dyn) -> Array<Self>;
+}
+
+macro_rules! typed {
+    ($($t:ty => $v:ident),*) => {$(
+        impl Typed for $t {
+            fn wrap(a: Array<Self>) -> Dyn {
+                Dyn::$v(a)
+            }
+            fn cast(d: &Dyn) -> Array<Self> {
+                match d {
+                    Dyn::$v(a) => a.clone(),
+                    other => each!(other, a => a.astype::<$t>()),
+                }
+            }
+        }
+        impl From<Array<$t>> for Dyn {
+            fn from(a: Array<$t>) -> Dyn {
+                Dyn::$v(a)
+            }
+        }
+    )*};
+}
+typed!(f64 => F64, f32 => F32, i64 => I64, i32 => I32, u8 => U8, bool => Bool);
+
+/// The right-hand side of a binary operation.
+#[derive(Clone)]
+pub enum Rhs {
+    /// Another array.
+    Array(Dyn),
+    /// A Python `bool`.
+    Bool(bool),
+    /// A Python `int`.
+    Int(i64),
+    /// A Python `float`.
+    Float(f64),
+}
+
+fn is_float(dt: DType) -> bool {
+    matches!(dt, DType::F64 | DType::F32)
+}
+
+/// NumPy's result type of two arrays' element types.
+pub fn promote(a: DType, b: DType) -> DType {
+    use DType::*;
+    if a == b {
+        return a;
+    }
+    match (a, b) {
+        (Bool, x) | (x, Bool) => x,
+        (F64, _) | (_, F64) => F64,
+        (F32, U8) | (U8, F32) => F32,
+        (F32, _) | (_, F32) => F64,
+        (I64, _) | (_, I64) => I64,
+        _ => I32, // I32 with U8
+    }
+}
+
+impl Rhs {
+    /// The element type of `lhs op self` (before true division's rule).
+    fn result_type(&self, lhs: DType) -> DType {
+        match self {
+            Rhs::Array(d) => promote(lhs, d.dtype()),
+            Rhs::Bool(_) => lhs,
+            Rhs::Int(_) if lhs == DType::Bool => DType::I64,
+            Rhs::Int(_) => lhs,
+            Rhs::Float(_) if is_float(lhs) => lhs,
+            Rhs::Float(_) => DType::F64,
+        }
+    }
+
+    fn scalar<T: Element>(&self) -> Option<T> {
+        match self {
+            Rhs::Array(_) => None,
+            Rhs::Bool(b) => Some(T::from_f64(f64::from(u8::from(*b)))),
+            Rhs::Int(i) => Some(T::from_value(&Value::Int(*i)).unwrap_or_default()),
+            Rhs::Float(x) => Some(T::from_f64(*x)),
+        }
+    }
+}
+
+fn type_error(msg: String) -> OpError {
+    OpError::Type(msg)
+}
+
+impl Dyn {
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        each!(self, a => a.dtype())
+    }
+
+    /// The array cast to `dt` (itself when it already has that type).
+    pub fn astype(&self, dt: DType) -> Dyn {
+        numeric_type!(dt, T => T::wrap(T::cast(self)), bool => Dyn::Bool(bool::cast(self)))
+    }
+
+    /// `self op rhs`, or `rhs op self` when `reflected`, with NumPy's types.
+    pub fn binary(&self, op: BinOp, rhs: &Rhs, reflected: bool) -> Result<Dyn> {
+        let mut dt = rhs.result_type(self.dtype());
+        if let Rhs::Int(i) = rhs {
+            if !int_fits(*i, dt) {
+                // As NumPy 2: a comparison with an integer out of the
+                // array's range is answered exactly; arithmetic refuses.
+                if !is_comparison(op) {
+                    return Err(OpError::Overflow(format!("Python integer {i} out of bounds for {}", dt.name())));
+                }
+                dt = DType::I64;
+            }
+        }
+        if op == BinOp::Div && !is_float(dt) {
+            dt = DType::F64;
+        }
+        if matches!(op, BinOp::Arctan2) && !is_float(dt) {
+            dt = DType::F64;
+        }
+        if matches!(op, BinOp::And | BinOp::Or | BinOp::Xor) {
+            if dt != DType::Bool {
+                return Err(type_error(format!(
+                    "bitwise `{op:?}` is defined here for bool arrays only, not {}",
+                    dt.name()
+                )));
+            }
+            return bool_logic(op, &bool::cast(self), rhs);
+        }
+        if dt == DType::Bool && !is_comparison(op) {
+            return bool_arith(op, self, rhs, reflected);
+        }
+        numeric_type!(dt, T => binary_typed::<T>(op, &T::cast(self), rhs, reflected),
+            bool => binary_bool_cmp(op, &bool::cast(self), rhs, reflected))
+    }
+
+    /// Floor division (`//`), NumPy's: floor of the quotient for floats,
+    /// `(a - a % b) / b` for integers (0 where `b` is 0).
+    pub fn floordiv(&self, rhs: &Rhs, reflected: bool) -> Result<Dyn> {
+        let dt = rhs.result_type(self.dtype());
+        if is_float(dt) {
+            return self.binary(BinOp::Div, rhs, reflected)?.math(MathFn::Floor);
+        }
+        let dt = if dt == DType::Bool { DType::I64 } else { dt };
+        let a = self.astype(dt);
+        let rem = a.binary(BinOp::Rem, rhs, reflected)?;
+        // The dividend less its remainder divides exactly: truncating
+        // integer division is then the floor.
+        let (num, den) = if reflected {
+            (Dyn::full_like_scalar(rhs, dt, &a)?.binary(BinOp::Sub, &Rhs::Array(rem), false)?, Rhs::Array(a))
+        } else {
+            (a.binary(BinOp::Sub, &Rhs::Array(rem), false)?, rhs.clone())
+        };
+        numeric_type!(dt, T => {
+            let n = T::cast(&num);
+            Ok(T::wrap(match &den {
+                Rhs::Array(d) => n.div(T::cast(&d.astype(dt)))?,
+                s => n.div(s.scalar::<T>().unwrap_or_default())?,
+            }))
+        }, bool => unreachable!("floor division of bools is done in int64"))
+    }
+
+    /// A 0-d array holding a scalar right-hand side, in the type `dt`.
+    fn full_like_scalar(rhs: &Rhs, dt: DType, _like: &Dyn) -> Result<Dyn> {
+        numeric_type!(dt, T => Ok(T::wrap(blockwork_array::full::<T>(&[], rhs.scalar::<T>().unwrap_or_default(), 1usize)?)),
+            bool => Ok(Dyn::Bool(blockwork_array::full::<bool>(&[], rhs.scalar::<bool>().unwrap_or_default(), 1usize)?)))
+    }
+
+    /// `-self`.
+    pub fn neg(&self) -> Result<Dyn> {
+        numeric_type!(self.dtype(), T => Ok(T::wrap(T::cast(self).neg())),
+            bool => Err(type_error("negating a bool array is not defined; use `~` (logical not)".into())))
+    }
+
+    /// `abs(self)`.
+    pub fn abs(&self) -> Dyn {
+        numeric_type!(self.dtype(), T => T::wrap(T::cast(self).abs()), bool => self.clone())
+    }
+
+    /// `~self`: logical not of a bool array.
+    pub fn invert(&self) -> Result<Dyn> {
+        match self {
+            Dyn::Bool(a) => Ok(Dyn::Bool(a.logical_not())),
+            other => Err(type_error(format!("`~` is defined here for bool arrays only, not {}", other.dtype().name()))),
+        }
+    }
+
+    /// A math function: floats keep their type, integers and bools become
+    /// float64 (floor, ceil and trunc leave them as they are, as NumPy 2).
+    pub fn math(&self, f: MathFn) -> Result<Dyn> {
+        if !is_float(self.dtype()) && matches!(f, MathFn::Floor | MathFn::Ceil | MathFn::Trunc) {
+            return Ok(self.clone());
+        }
+        match self {
+            Dyn::F32(a) => Ok(Dyn::F32(apply(a, f))),
+            other => Ok(Dyn::F64(apply(&f64::cast(other), f))),
+        }
+    }
+
+    /// Whether each element is NaN.
+    pub fn isnan(&self) -> Dyn {
+        each!(self, a => Dyn::Bool(a.isnan()))
+    }
+
+    /// Clips to `[lo, hi]` (either may be absent).
+    pub fn clip(&self, lo: Option<f64>, hi: Option<f64>) -> Result<Dyn> {
+        numeric_type!(self.dtype(), T => {
+            let lo = lo.map(T::from_f64).unwrap_or(T::LOWEST);
+            let hi = hi.map(T::from_f64).unwrap_or(T::HIGHEST);
+            Ok(T::wrap(T::cast(self).clip(lo, hi)))
+        }, bool => Err(type_error("clip of a bool array is not defined".into())))
+    }
+
+    /// A reduction by NumPy's name, with NumPy's result types.
+    pub fn reduce(&self, name: &str, opts: &ReduceOpts) -> Result<Dyn> {
+        let dt = self.dtype();
+        let widened = || match dt {
+            DType::Bool | DType::U8 | DType::I32 => self.astype(DType::I64),
+            _ => self.clone(),
+        };
+        let numeric = || if dt == DType::Bool { self.astype(DType::I64) } else { self.clone() };
+        let f32_back = |d: Dyn| if dt == DType::F32 { d.astype(DType::F32) } else { d };
+        Ok(match name {
+            "sum" | "prod" | "nansum" | "nanprod" => {
+                let x = widened();
+                numeric_type!(x.dtype(), T => T::wrap(match name {
+                    "sum" => T::cast(&x).sum_with(opts)?,
+                    "nansum" => T::cast(&x).nansum_with(opts)?,
+                    _ => T::cast(&x).prod_with(opts)?,
+                }), bool => unreachable!("sums run on widened integers"))
+            }
+            "min" | "max" | "nanmin" | "nanmax" if dt == DType::Bool => {
+                let b = bool::cast(self);
+                Dyn::Bool(if name.ends_with("max") { b.any_with(opts)? } else { b.all_with(opts)? })
+            }
+            "min" | "max" | "nanmin" | "nanmax" => numeric_type!(dt, T => {
+                let a = T::cast(self);
+                T::wrap(match name {
+                    "min" => a.min_with(opts)?,
+                    "max" => a.max_with(opts)?,
+                    "nanmin" => a.nanmin_with(opts)?,
+                    _ => a.nanmax_with(opts)?,
+                })
+            }, bool => unreachable!("bool handled above")),
+            "mean" | "nanmean" | "var" | "std" | "nanvar" | "nanstd" => {
+                let x = numeric();
+                f32_back(Dyn::F64(numeric_type!(x.dtype(), T => {
+                    let a = T::cast(&x);
+                    match name {
+                        "mean" => a.mean_with(opts)?,
+                        "nanmean" => a.nanmean_with(opts)?,
+                        "var" => a.var_with(opts)?,
+                        "std" => a.std_with(opts)?,
+                        "nanvar" => a.nanvar_with(opts)?,
+                        _ => a.nanstd_with(opts)?,
+                    }
+                }, bool => unreachable!("bools are widened"))))
+            }
+            "argmin" | "argmax" => {
+                let x = if dt == DType::Bool { self.astype(DType::U8) } else { self.clone() };
+                Dyn::I64(numeric_type!(x.dtype(), T => {
+                    let a = T::cast(&x);
+                    if name == "argmin" { a.argmin_with(opts)? } else { a.argmax_with(opts)? }
+                }, bool => unreachable!("bools are widened")))
+            }
+            "any" | "all" => {
+                let b = self.truthy()?;
+                Dyn::Bool(if name == "any" { b.any_with(opts)? } else { b.all_with(opts)? })
+            }
+            other => return Err(OpError::Engine(ArrayError::Argument(format!("unknown reduction {other:?}")))),
+        })
+    }
+
+    /// Nonzero elements as true.
+    fn truthy(&self) -> Result<Array<bool>> {
+        Ok(match self {
+            Dyn::Bool(b) => b.clone(),
+            other => each!(other, a => a.not_equal(a_zero(a))?),
+        })
+    }
+
+    /// Cumulative sum or product along an axis (integers widen to int64).
+    pub fn cumulative(&self, name: &str, axis: isize) -> Result<Dyn> {
+        let x = match self.dtype() {
+            DType::Bool | DType::U8 | DType::I32 => self.astype(DType::I64),
+            _ => self.clone(),
+        };
+        numeric_type!(x.dtype(), T => {
+            let a = T::cast(&x);
+            Ok(T::wrap(if name == "cumsum" { a.cumsum(axis)? } else { a.cumprod(axis)? }))
+        }, bool => unreachable!("bools are widened"))
+    }
+
+    /// The matrix product (`@`, `dot`), in the promoted type.
+    pub fn matmul(&self, other: &Dyn) -> Result<Dyn> {
+        let dt = match promote(self.dtype(), other.dtype()) {
+            DType::Bool => DType::I64,
+            dt => dt,
+        };
+        numeric_type!(dt, T => Ok(T::wrap(T::cast(self).matmul(&T::cast(other))?)),
+            bool => unreachable!("bools are widened"))
+    }
+
+    /// `where(cond, self, other)` in the promoted type.
+    pub fn where_(cond: &Dyn, a: &Rhs, b: &Rhs) -> Result<Dyn> {
+        let base = match (a, b) {
+            (Rhs::Array(x), _) => b.result_type(x.dtype()),
+            (_, Rhs::Array(y)) => a.result_type(y.dtype()),
+            (Rhs::Float(_), _) | (_, Rhs::Float(_)) => DType::F64,
+            (Rhs::Int(_), _) | (_, Rhs::Int(_)) => DType::I64,
+            _ => DType::Bool,
+        };
+        let c = cond.truthy()?;
+        numeric_type!(base, T => Ok(T::wrap(where_typed::<T>(&c, a, b)?)),
+            bool => Ok(Dyn::Bool(where_typed::<bool>(&c, a, b)?)))
+    }
+}
+
+/// The zero of an array's element type.
+fn a_zero<T: Element>(_: &Array<T>) -> T {
+    T::from_f64(0.0)
+}
+
+/// `where` with each side an array or a scalar of `T`.
+fn where_typed<T: Typed>(c: &Array<bool>, a: &Rhs, b: &Rhs) -> Result<Array<T>> {
+    let arr = |r: &Rhs| match r {
+        Rhs::Array(d) => Some(T::cast(d)),
+        _ => None,
+    };
+    let (sa, sb) = (a.scalar::<T>().unwrap_or_default(), b.scalar::<T>().unwrap_or_default());
+    Ok(match (arr(a), arr(b)) {
+        (Some(x), Some(y)) => blockwork_array::where_(c, &x, &y)?,
+        (Some(x), None) => blockwork_array::where_(c, &x, sb)?,
+        (None, Some(y)) => blockwork_array::where_(c, sa, &y)?,
+        (None, None) => blockwork_array::where_(c, sa, sb)?,
+    })
+}
+
+/// Whether an integer is a value of the type (floats hold every one).
+fn int_fits(i: i64, dt: DType) -> bool {
+    match dt {
+        DType::I32 => i32::try_from(i).is_ok(),
+        DType::U8 => u8::try_from(i).is_ok(),
+        _ => true,
+    }
+}
+
+fn is_comparison(op: BinOp) -> bool {
+    matches!(op, BinOp::Equal | BinOp::NotEqual | BinOp::Less | BinOp::LessEqual | BinOp::Greater | BinOp::GreaterEqual)
+}
+
+/// The comparison that gives the same answer with its operands swapped.
+fn flipped(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Less => BinOp::Greater,
+        BinOp::LessEqual => BinOp::GreaterEqual,
+        BinOp::Greater => BinOp::Less,
+        BinOp::GreaterEqual => BinOp::LessEqual,
+        other => other,
+    }
+}
+
+fn apply<T: Float>(a: &Array<T>, f: MathFn) -> Array<T> {
+    macro_rules! by_name {
+        ($($v:ident => $m:ident),*) => {
+            match f { $(MathFn::$v => a.$m(),)* }
+        };
+    }
+    by_name!(Exp => exp, Expm1 => expm1, Log => log, Log1p => log1p, Log2 => log2, Log10 => log10,
+        Sqrt => sqrt, Cbrt => cbrt, Sin => sin, Cos => cos, Tan => tan, Arcsin => arcsin, Arccos => arccos,
+        Arctan => arctan, Sinh => sinh, Cosh => cosh, Tanh => tanh, Floor => floor, Ceil => ceil,
+        Round => round, Trunc => trunc, Deg2rad => deg2rad, Rad2deg => rad2deg)
+}
+
+/// `op` on arrays of `T` (the operands already promoted to `T`).
+fn binary_typed<T: Typed + Numeric>(op: BinOp, a: &Array<T>, rhs: &Rhs, reflected: bool) -> Result<Dyn> {
+    let b = match rhs {
+        Rhs::Array(d) => Some(T::cast(d)),
+        _ => None,
+    };
+    let s = rhs.scalar::<T>().unwrap_or_default();
+    macro_rules! call {
+        ($m:ident) => {
+            match &b {
+                Some(b) => a.$m(b),
+                None => a.$m(s),
+            }
+        };
+    }
+    let op = if reflected { flipped(op) } else { op };
+    if reflected && matches!(op, BinOp::Sub | BinOp::Div | BinOp::Pow | BinOp::Rem | BinOp::Arctan2) {
+        // Only a scalar can be on the left of an array here (NumPy arrays
+        // go through `__array_ufunc__`): `s op a`.
+        return Ok(match op {
+            BinOp::Sub => T::wrap(a.rsub(s)?),
+            BinOp::Div => T::wrap(a.rdiv(s)?),
+            BinOp::Pow => T::wrap(a.rpow(s)?),
+            _ => {
+                let left = blockwork_array::full::<T>(&[], s, 1usize)?;
+                if op == BinOp::Rem {
+                    T::wrap(left.rem(a)?)
+                } else {
+                    arctan2_of(&left, a)?
+                }
+            }
+        });
+    }
+    Ok(match op {
+        BinOp::Add => T::wrap(call!(add)?),
+        BinOp::Sub => T::wrap(call!(sub)?),
+        BinOp::Mul => T::wrap(call!(mul)?),
+        BinOp::Div => T::wrap(call!(div)?),
+        BinOp::Rem => T::wrap(call!(rem)?),
+        BinOp::Pow => T::wrap(call!(pow)?),
+        BinOp::Maximum => T::wrap(call!(maximum)?),
+        BinOp::Minimum => T::wrap(call!(minimum)?),
+        BinOp::Equal => Dyn::Bool(call!(equal)?),
+        BinOp::NotEqual => Dyn::Bool(call!(not_equal)?),
+        BinOp::Less => Dyn::Bool(call!(less)?),
+        BinOp::LessEqual => Dyn::Bool(call!(less_equal)?),
+        BinOp::Greater => Dyn::Bool(call!(greater)?),
+        BinOp::GreaterEqual => Dyn::Bool(call!(greater_equal)?),
+        BinOp::Arctan2 => {
+            let b = match b {
+                Some(b) => b,
+                None => blockwork_array::full::<T>(&[], s, 1usize)?,
+            };
+            arctan2_of(a, &b)?
+        }
+        BinOp::And | BinOp::Or | BinOp::Xor => unreachable!("logic is done on bools"),
+    })
+}
+
+fn arctan2_of<T: Typed + Numeric>(y: &Array<T>, x: &Array<T>) -> Result<Dyn> {
+    let (y, x) = (Typed::wrap(y.clone()), Typed::wrap(x.clone()));
+    match (y.astype(float_type(T::DTYPE)), x.astype(float_type(T::DTYPE))) {
+        (Dyn::F32(y), Dyn::F32(x)) => Ok(Dyn::F32(y.arctan2(&x)?)),
+        (y, x) => Ok(Dyn::F64(f64::cast(&y).arctan2(f64::cast(&x))?)),
+    }
+}
+
+fn float_type(dt: DType) -> DType {
+    if dt == DType::F32 {
+        DType::F32
+    } else {
+        DType::F64
+    }
+}
+
+/// Comparisons of bools.
+fn binary_bool_cmp(op: BinOp, a: &Array<bool>, rhs: &Rhs, reflected: bool) -> Result<Dyn> {
+    let b = match rhs {
+        Rhs::Array(d) => bool::cast(d),
+        s => blockwork_array::full::<bool>(&[], s.scalar::<bool>().unwrap_or_default(), 1usize)?,
+    };
+    let op = if reflected { flipped(op) } else { op };
+    Ok(Dyn::Bool(match op {
+        BinOp::Equal => a.equal(&b)?,
+        BinOp::NotEqual => a.not_equal(&b)?,
+        BinOp::Less => a.less(&b)?,
+        BinOp::LessEqual => a.less_equal(&b)?,
+        BinOp::Greater => a.greater(&b)?,
+        _ => a.greater_equal(&b)?,
+    }))
+}
+
+/// `&`, `|`, `^` of bools.
+fn bool_logic(op: BinOp, a: &Array<bool>, rhs: &Rhs) -> Result<Dyn> {
+    let b = match rhs {
+        Rhs::Array(d) => bool::cast(d),
+        s => blockwork_array::full::<bool>(&[], s.scalar::<bool>().unwrap_or_default(), 1usize)?,
+    };
+    Ok(Dyn::Bool(match op {
+        BinOp::And => a.logical_and(&b)?,
+        BinOp::Or => a.logical_or(&b)?,
+        _ => a.logical_xor(&b)?,
+    }))
+}
+
+/// Arithmetic of two bools, as NumPy: `+` is or, `*` is and, `-` an
+/// error, the rest in int64.
+fn bool_arith(op: BinOp, a: &Dyn, rhs: &Rhs, reflected: bool) -> Result<Dyn> {
+    match op {
+        BinOp::Add | BinOp::Maximum => bool_logic(BinOp::Or, &bool::cast(a), rhs),
+        BinOp::Mul | BinOp::Minimum => bool_logic(BinOp::And, &bool::cast(a), rhs),
+        BinOp::Sub => Err(type_error("subtracting bool arrays is not defined; use `^` (logical xor)".into())),
+        _ => {
+            let rhs = match rhs {
+                Rhs::Array(d) => Rhs::Array(d.astype(DType::I64)),
+                s => s.clone(),
+            };
+            binary_typed::<i64>(op, &i64::cast(a), &rhs, reflected)
+        }
+    }
+}

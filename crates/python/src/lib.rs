@@ -1,0 +1,36 @@
+//! `blockwork._core`: the extension module behind the Python package
+//! `blockwork` (sources and `pyproject.toml` under `python/`).
+//!
+//! The Python package is thin: it parses NumPy-style arguments and
+//! implements NumPy's protocols, and calls this module for everything
+//! that builds graphs, computes or touches elements. Computations run with
+//! the GIL released ([`run`]); results reach NumPy without a copy
+//! ([`buffer`]).
+
+mod array;
+mod buffer;
+mod creation;
+mod dynarray;
+mod errors;
+mod run;
+
+use pyo3::prelude::*;
+
+/// The extension module.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<array::PyArr>()?;
+    m.add_class::<buffer::NdBuffer>()?;
+    m.add_function(wrap_pyfunction!(creation::full, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::arange, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::linspace, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::eye, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::random, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::from_numpy, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::from_npy, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::where_, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::concatenate, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::compute_many, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,46 @@
+"""blockwork: parallel computing for scientific data, Dask's API over a Rust engine.
+
+    import blockwork.array as da
+    x = da.random.random((20000, 20000), chunks=(1000, 1000))
+    ((x + x.T) - x.mean(axis=0)).sum().compute()
+
+`blockwork.compute(*arrays)` computes several collections in one graph;
+`blockwork.config.set(scheduler=...)` picks the scheduler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blockwork import config
+from blockwork._core import __version__
+
+
+def compute(*args: Any, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> tuple[Any, ...]:
+    """Computes several arrays in one graph (work they share runs once);
+    other arguments are returned as they are."""
+    import numpy as np
+
+    from blockwork import _core
+    from blockwork.array.core import Array
+
+    arrays = [a for a in args if isinstance(a, Array)]
+    buffers = iter(_core.compute_many([a._a for a in arrays], config.scheduler(scheduler, num_workers)))
+    out = []
+    for a in args:
+        if isinstance(a, Array):
+            r = np.asarray(next(buffers))
+            out.append(r[()] if r.ndim == 0 else r)
+        else:
+            out.append(a)
+    return tuple(out)
+
+
+def persist(*args: Any, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> tuple[Any, ...]:
+    """Each array computed into blocks held in memory (others as they are)."""
+    from blockwork.array.core import Array
+
+    return tuple(a.persist(scheduler, num_workers) if isinstance(a, Array) else a for a in args)
+
+
+__all__ = ["__version__", "compute", "config", "persist"]

@@ -1,0 +1,81 @@
+"""Chunked N-d arrays with dask.array's API: `import blockwork.array as da`.
+
+Element types: float64, float32, int64, int32, uint8 and bool (narrower
+NumPy integers and float16 are widened on the way in). Operations are
+lazy; `compute()` runs the graph in Rust with the GIL released and
+returns a `numpy.ndarray` without copying the result.
+"""
+
+from __future__ import annotations
+
+from blockwork.array import random
+from blockwork.array.core import Array, asarray, from_array, normalize_chunks
+from blockwork.array.routines import (
+    all,
+    amax,
+    amin,
+    any,
+    arange,
+    argmax,
+    argmin,
+    around,
+    broadcast_to,
+    clip,
+    compress,
+    concatenate,
+    cumprod,
+    cumsum,
+    dot,
+    empty,
+    empty_like,
+    expand_dims,
+    eye,
+    from_npy,
+    full,
+    full_like,
+    isnan,
+    linspace,
+    matmul,
+    max,
+    mean,
+    min,
+    nanmax,
+    nanmean,
+    nanmin,
+    nanprod,
+    nanstd,
+    nansum,
+    nanvar,
+    ones,
+    ones_like,
+    prod,
+    ravel,
+    reshape,
+    round,
+    squeeze,
+    stack,
+    std,
+    sum,
+    swapaxes,
+    take,
+    transpose,
+    var,
+    where,
+    zeros,
+    zeros_like,
+)
+from blockwork.array.ufuncs import UFUNCS as _UFUNCS
+
+# NumPy's elementwise functions by name (da.sin, da.exp, da.maximum, …).
+globals().update({name: f for name, f in _UFUNCS.items() if name not in globals()})
+
+__all__ = [
+    "Array", "asarray", "from_array", "from_npy", "normalize_chunks", "random",
+    "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "ones", "ones_like", "zeros",
+    "zeros_like",
+    "all", "amax", "amin", "any", "argmax", "argmin", "cumprod", "cumsum", "max", "mean", "min", "nanmax",
+    "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar", "prod", "std", "sum", "var",
+    "around", "broadcast_to", "clip", "compress", "concatenate", "dot", "expand_dims", "isnan", "matmul",
+    "ravel", "reshape", "round", "squeeze", "stack", "swapaxes", "take", "transpose", "where",
+    *sorted(_UFUNCS),
+]  # fmt: skip

@@ -1,0 +1,596 @@
+"""The `Array` class: dask.array's API over the engine's lazy arrays."""
+
+from __future__ import annotations
+
+import math
+import operator
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from blockwork import _core, config
+
+# The engine's element types, and how other NumPy types are held.
+DTYPES = ("float64", "float32", "int64", "int32", "uint8", "bool")
+_WIDEN = {
+    "int8": "int32",
+    "int16": "int32",
+    "uint16": "int32",
+    "uint32": "int64",
+    "uint64": "int64",
+    "float16": "float32",
+}
+AUTO_BYTES = 128 * 2**20
+
+
+def engine_dtype(dtype: Any) -> str:
+    """The engine's name for a NumPy dtype (narrow integers and float16 widen)."""
+    name = np.dtype(dtype).name
+    if name in DTYPES:
+        return name
+    if name in _WIDEN:
+        return _WIDEN[name]
+    raise TypeError(f"dtype {name} is not supported: blockwork arrays hold {', '.join(DTYPES)}")
+
+
+def normalize_chunks(chunks: Any, shape: Sequence[int], dtype: str, previous: Any = None) -> Any:
+    """A chunk specification in the forms the engine takes.
+
+    Accepts what dask.array does: "auto", a byte size ("64MiB"), an int, -1
+    or None per axis, "auto" per axis, block-length tuples per axis, a dict
+    {axis: spec} (missing axes keep `previous` chunks, or are whole), and
+    mixes of these.
+    """
+    ndim = len(shape)
+    if isinstance(chunks, dict):
+        spec: list[Any] = []
+        for ax in range(ndim):
+            c = chunks.get(ax, chunks.get(ax - ndim))
+            if c is None:
+                c = previous[ax] if previous is not None else -1
+            spec.append(c)
+        chunks = tuple(spec)
+    if chunks is None or isinstance(chunks, (str, int, np.integer)):
+        return int(chunks) if isinstance(chunks, np.integer) else chunks
+    chunks = tuple(chunks)
+    if len(chunks) != ndim:
+        raise ValueError(f"chunks {chunks!r} give {len(chunks)} axes for an array of {ndim} dimensions")
+    if not any(isinstance(c, (tuple, list, str)) for c in chunks):
+        return tuple(None if c is None else int(c) for c in chunks)
+    return _explicit(chunks, shape, np.dtype(dtype).itemsize)
+
+
+def _explicit(chunks: tuple[Any, ...], shape: Sequence[int], itemsize: int) -> tuple[tuple[int, ...], ...]:
+    fixed = [c for c in chunks if not (isinstance(c, str) and c == "auto")]
+    lengths: list[int | None] = []
+    for c, n in zip(chunks, shape, strict=True):
+        if isinstance(c, (tuple, list)):
+            lengths.append(None)
+        elif isinstance(c, str):
+            lengths.append(None if c == "auto" else _raise_chunk(c))
+        else:
+            lengths.append(n if c is None or c == -1 else int(c))
+    n_auto = len(chunks) - len(fixed)
+    known = math.prod(
+        (sum(c) // max(len(c), 1) if isinstance(c, (tuple, list)) else (lengths[i] or 1))
+        for i, c in enumerate(chunks)
+        if not (isinstance(c, str) and c == "auto")
+    )
+    auto_len = max(1, int((AUTO_BYTES / itemsize / max(known, 1)) ** (1 / max(n_auto, 1))))
+    out = []
+    for c, n, length in zip(chunks, shape, lengths, strict=True):
+        if isinstance(c, (tuple, list)):
+            if sum(c) != n:
+                raise ValueError(f"chunks {tuple(c)} sum to {sum(c)}, the axis has length {n}")
+            out.append(tuple(int(x) for x in c))
+            continue
+        step = min(n, auto_len) if length is None else length
+        if step <= 0 and n > 0:
+            raise ValueError(f"chunk length {step} must be positive")
+        out.append(tuple([step] * (n // step) + ([n % step] if n % step else [])) if n else (0,))
+    return tuple(out)
+
+
+def _raise_chunk(c: str) -> int:
+    raise ValueError(f"per-axis chunks {c!r} must be an int, -1, None, 'auto' or a tuple of block lengths")
+
+
+def _scalar(x: Any) -> Any:
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def _operand(x: Any) -> Any:
+    """An operand for the engine: an engine array or a Python scalar; None if unknown."""
+    if isinstance(x, Array):
+        return x._a
+    x = _scalar(x)
+    if isinstance(x, (bool, int, float)):
+        return x
+    if isinstance(x, np.ndarray) or hasattr(x, "__array__"):
+        return asarray(x)._a
+    return None
+
+
+def _binary(op: str, reflected: bool = False) -> Callable[[Array, Any], Any]:
+    def method(self: Array, other: Any) -> Any:
+        o = _operand(other)
+        if o is None:
+            return NotImplemented
+        return Array(self._a.binary(op, o, reflected))
+
+    method.__name__ = f"__{'r' if reflected else ''}{op}__"
+    return method
+
+
+def _axes(axis: int | Sequence[int] | None) -> list[int] | None:
+    if axis is None:
+        return None
+    if isinstance(axis, (int, np.integer)):
+        return [int(axis)]
+    return [int(a) for a in axis]
+
+
+class Array:
+    """A lazy N-d array cut into blocks, as `dask.array.Array`.
+
+    Operations build a task graph; `compute()` runs it (on the configured
+    scheduler, the GIL released) and returns a `numpy.ndarray`.
+    """
+
+    __slots__ = ("_a",)
+    __array_priority__ = 11
+
+    def __init__(self, core: _core.Array) -> None:
+        self._a = core
+
+    # -- metadata -----------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape."""
+        return self._a.shape
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The element type, a `numpy.dtype`."""
+        return np.dtype(self._a.dtype)
+
+    @property
+    def chunks(self) -> tuple[tuple[int, ...], ...]:
+        """Block lengths along each axis."""
+        return self._a.chunks
+
+    @property
+    def chunksize(self) -> tuple[int, ...]:
+        """The largest block length along each axis."""
+        return tuple(max(c) if c else 0 for c in self.chunks)
+
+    @property
+    def numblocks(self) -> tuple[int, ...]:
+        """Number of blocks along each axis."""
+        return tuple(len(c) for c in self.chunks)
+
+    @property
+    def npartitions(self) -> int:
+        """Total number of blocks."""
+        return math.prod(self.numblocks)
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the elements."""
+        return self.size * self.dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    @property
+    def name(self) -> str:
+        """The name of the layer that makes the blocks."""
+        return self._a.name
+
+    @property
+    def T(self) -> Array:
+        """The transpose."""
+        return self.transpose()
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        chunksize = self.chunksize
+        return (
+            f"blockwork.array<{self.name.rsplit('-', 1)[0]}, shape={self.shape}, dtype={self.dtype}, "
+            f"chunksize={chunksize}, chunktype=numpy.ndarray>"
+        )
+
+    def _repr_html_(self) -> str:
+        def fmt(n: float) -> str:
+            for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+                if n < 1024 or unit == "TiB":
+                    return f"{n:.2f} {unit}" if unit != "B" else f"{int(n)} B"
+                n /= 1024
+            return str(n)
+
+        chunk_bytes = math.prod(self.chunksize) * self.itemsize
+        rows = [
+            ("Bytes", fmt(self.nbytes), fmt(chunk_bytes)),
+            ("Shape", str(self.shape), str(self.chunksize)),
+            ("Dtype", str(self.dtype), ""),
+        ]
+        body = "".join(f"<tr><th>{a}</th><td>{b}</td><td>{c}</td></tr>" for a, b, c in rows)
+        tasks = f"{self._a.ntasks} tasks, {self.npartitions} chunks in 1 graph layer"
+        return (
+            "<table><thead><tr><td></td><th>Array</th><th>Chunk</th></tr></thead>"
+            f"<tbody>{body}<tr><th>Graph</th><td colspan='2'>{tasks}</td></tr></tbody></table>"
+        )
+
+    # -- computing ----------------------------------------------------
+    def compute(self, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> Any:
+        """Runs the graph and returns a `numpy.ndarray` (a NumPy scalar for 0-d results)."""
+        out = np.asarray(self._a.compute(config.scheduler(scheduler, num_workers)))
+        return out[()] if out.ndim == 0 else out
+
+    def persist(self, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> Array:
+        """Computes the blocks and returns an array backed by them."""
+        return Array(self._a.persist(config.scheduler(scheduler, num_workers)))
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        out = np.asarray(self._a.compute(config.scheduler()))
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def __bool__(self) -> bool:
+        return bool(self.compute())
+
+    def __float__(self) -> float:
+        return float(self.compute())
+
+    def __int__(self) -> int:
+        return int(self.compute())
+
+    def __index__(self) -> int:
+        return operator.index(self.compute())
+
+    def __iter__(self) -> Iterator[Array]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def visualize(self, filename: str = "mydask.dot") -> None:
+        """Writes the task graph as Graphviz dot to `filename`."""
+        self._a.visualize(filename)
+
+    def to_npy(self, path: str) -> None:
+        """Writes the array to a `.npy` file, block by block."""
+        self._a.to_npy(path)
+
+    def store(self, target: Any) -> None:
+        """Writes the computed array into `target` (anything with `__setitem__`)."""
+        target[...] = self.compute()
+
+    # -- operators ----------------------------------------------------
+    __add__ = _binary("add")
+    __radd__ = _binary("add", True)
+    __sub__ = _binary("sub")
+    __rsub__ = _binary("sub", True)
+    __mul__ = _binary("mul")
+    __rmul__ = _binary("mul", True)
+    __truediv__ = _binary("truediv")
+    __rtruediv__ = _binary("truediv", True)
+    __mod__ = _binary("mod")
+    __rmod__ = _binary("mod", True)
+    __pow__ = _binary("pow")
+    __rpow__ = _binary("pow", True)
+    __eq__ = _binary("eq")  # type: ignore[assignment]
+    __ne__ = _binary("ne")  # type: ignore[assignment]
+    __lt__ = _binary("lt")
+    __le__ = _binary("le")
+    __gt__ = _binary("gt")
+    __ge__ = _binary("ge")
+    __and__ = _binary("and")
+    __rand__ = _binary("and", True)
+    __or__ = _binary("or")
+    __ror__ = _binary("or", True)
+    __xor__ = _binary("xor")
+    __rxor__ = _binary("xor", True)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __floordiv__(self, other: Any) -> Any:
+        o = _operand(other)
+        return NotImplemented if o is None else Array(self._a.floordiv(o, False))
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        o = _operand(other)
+        return NotImplemented if o is None else Array(self._a.floordiv(o, True))
+
+    def __matmul__(self, other: Any) -> Any:
+        o = _operand(other)
+        if o is None or not isinstance(o, _core.Array):
+            return NotImplemented
+        return Array(self._a.matmul(o))
+
+    def __rmatmul__(self, other: Any) -> Any:
+        o = _operand(other)
+        if o is None or not isinstance(o, _core.Array):
+            return NotImplemented
+        return Array(o.matmul(self._a))
+
+    def __neg__(self) -> Array:
+        return Array(self._a.unary("neg"))
+
+    def __pos__(self) -> Array:
+        return self
+
+    def __abs__(self) -> Array:
+        return Array(self._a.unary("abs"))
+
+    def __invert__(self) -> Array:
+        return Array(self._a.unary("invert"))
+
+    # -- NumPy protocols ----------------------------------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        from blockwork.array import ufuncs
+
+        if method != "__call__" or kwargs.get("out") is not None:
+            return NotImplemented
+        impl = ufuncs.UFUNCS.get(ufunc.__name__)
+        if impl is None:
+            return NotImplemented
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("casting", None)
+        if kwargs:
+            return NotImplemented
+        out = impl(*inputs)
+        return out.astype(dtype) if dtype is not None and isinstance(out, Array) else out
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        from blockwork.array import routines
+
+        impl = routines.ARRAY_FUNCTIONS.get(func)
+        if impl is not None:
+            return impl(*args, **kwargs)
+        warnings.warn(
+            f"numpy.{func.__name__} is not implemented by blockwork arrays: computing the inputs "
+            "and calling NumPy. Use map_blocks or a blockwork function to stay lazy.",
+            FutureWarning,
+            stacklevel=2,
+        )
+
+        def computed(x: Any) -> Any:
+            if isinstance(x, Array):
+                return x.compute()
+            if isinstance(x, (list, tuple)):
+                return type(x)(computed(y) for y in x)
+            return x
+
+        return func(*computed(args), **{k: computed(v) for k, v in kwargs.items()})
+
+    # -- reductions ---------------------------------------------------
+    def _reduce(
+        self,
+        name: str,
+        axis: Any = None,
+        dtype: Any = None,
+        keepdims: bool = False,
+        ddof: int = 0,
+        split_every: int | None = None,
+        out: Any = None,
+    ) -> Array:
+        if out is not None:
+            raise TypeError(f"{name}: the out= argument is not supported by lazy arrays")
+        x = self if dtype is None else self.astype(dtype)
+        result = Array(x._a.reduce(name, _axes(axis), keepdims, ddof, split_every))
+        return result if dtype is None else result.astype(dtype)
+
+    def sum(
+        self,
+        axis: Any = None,
+        dtype: Any = None,
+        keepdims: bool = False,
+        split_every: int | None = None,
+        out: Any = None,
+    ) -> Array:
+        """Sum of the elements (integers widen to int64)."""
+        return self._reduce("sum", axis, dtype, keepdims, split_every=split_every, out=out)
+
+    def prod(
+        self,
+        axis: Any = None,
+        dtype: Any = None,
+        keepdims: bool = False,
+        split_every: int | None = None,
+        out: Any = None,
+    ) -> Array:
+        """Product of the elements."""
+        return self._reduce("prod", axis, dtype, keepdims, split_every=split_every, out=out)
+
+    def mean(
+        self,
+        axis: Any = None,
+        dtype: Any = None,
+        keepdims: bool = False,
+        split_every: int | None = None,
+        out: Any = None,
+    ) -> Array:
+        """Arithmetic mean (float64; float32 for float32 input)."""
+        return self._reduce("mean", axis, dtype, keepdims, split_every=split_every, out=out)
+
+    def var(
+        self,
+        axis: Any = None,
+        dtype: Any = None,
+        keepdims: bool = False,
+        ddof: int = 0,
+        split_every: int | None = None,
+        out: Any = None,
+    ) -> Array:
+        """Variance with `ddof` delta degrees of freedom."""
+        return self._reduce("var", axis, dtype, keepdims, ddof, split_every, out)
+
+    def std(
+        self,
+        axis: Any = None,
+        dtype: Any = None,
+        keepdims: bool = False,
+        ddof: int = 0,
+        split_every: int | None = None,
+        out: Any = None,
+    ) -> Array:
+        """Standard deviation with `ddof` delta degrees of freedom."""
+        return self._reduce("std", axis, dtype, keepdims, ddof, split_every, out)
+
+    def min(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None, out: Any = None) -> Array:
+        """Smallest element (NaN if any is NaN)."""
+        return self._reduce("min", axis, None, keepdims, split_every=split_every, out=out)
+
+    def max(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None, out: Any = None) -> Array:
+        """Largest element (NaN if any is NaN)."""
+        return self._reduce("max", axis, None, keepdims, split_every=split_every, out=out)
+
+    def argmin(
+        self, axis: int | None = None, keepdims: bool = False, split_every: int | None = None, out: Any = None
+    ) -> Array:
+        """Index of the smallest element (flat when `axis` is None)."""
+        return self._reduce("argmin", axis, None, keepdims, split_every=split_every, out=out)
+
+    def argmax(
+        self, axis: int | None = None, keepdims: bool = False, split_every: int | None = None, out: Any = None
+    ) -> Array:
+        """Index of the largest element (flat when `axis` is None)."""
+        return self._reduce("argmax", axis, None, keepdims, split_every=split_every, out=out)
+
+    def any(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None, out: Any = None) -> Array:
+        """Whether any element is nonzero."""
+        return self._reduce("any", axis, None, keepdims, split_every=split_every, out=out)
+
+    def all(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None, out: Any = None) -> Array:
+        """Whether every element is nonzero."""
+        return self._reduce("all", axis, None, keepdims, split_every=split_every, out=out)
+
+    def cumsum(self, axis: int | None = None, dtype: Any = None, out: Any = None) -> Array:
+        """Cumulative sum along an axis (of the flattened array when `axis` is None)."""
+        return self._cumulative("cumsum", axis, dtype, out)
+
+    def cumprod(self, axis: int | None = None, dtype: Any = None, out: Any = None) -> Array:
+        """Cumulative product along an axis (of the flattened array when `axis` is None)."""
+        return self._cumulative("cumprod", axis, dtype, out)
+
+    def _cumulative(self, name: str, axis: int | None, dtype: Any, out: Any) -> Array:
+        if out is not None:
+            raise TypeError(f"{name}: the out= argument is not supported by lazy arrays")
+        x = self if dtype is None else self.astype(dtype)
+        if axis is None:
+            x, axis = x.reshape(-1), 0
+        return Array(x._a.cumulative(name, int(axis)))
+
+    # -- elementwise and shape ----------------------------------------
+    def astype(self, dtype: Any, **kwargs: Any) -> Array:
+        """The array with another element type."""
+        name = engine_dtype(dtype)
+        return self if name == self._a.dtype else Array(self._a.astype(name))
+
+    def clip(self, min: Any = None, max: Any = None, **kwargs: Any) -> Array:
+        """Elements limited to `[min, max]`."""
+        lo = kwargs.pop("a_min", min)
+        hi = kwargs.pop("a_max", max)
+        return Array(self._a.clip(None if lo is None else float(lo), None if hi is None else float(hi)))
+
+    def round(self, decimals: int = 0) -> Array:
+        """Rounded to `decimals` places, halves to even (as NumPy)."""
+        if self.dtype.kind in "iub":
+            return self
+        if decimals == 0:
+            return Array(self._a.unary("rint"))
+        scale = 10.0**decimals
+        return Array((self * scale)._a.unary("rint")) / scale
+
+    def dot(self, other: Any) -> Array:
+        """The matrix product."""
+        return self @ other
+
+    def transpose(self, *axes: Any) -> Array:
+        """Axes permuted (reversed by default)."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = () if axes[0] is None else tuple(axes[0])
+        if not axes:
+            return Array(self._a.transpose(None))
+        return Array(self._a.transpose([int(a) % self.ndim for a in axes]))
+
+    def swapaxes(self, axis1: int, axis2: int) -> Array:
+        """Two axes swapped."""
+        return Array(self._a.swapaxes(axis1, axis2))
+
+    def reshape(self, *shape: Any, merge_chunks: bool = True, limit: Any = None) -> Array:
+        """The same elements in another shape (C order); one length may be -1."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        shape = tuple(int(s) for s in shape)
+        if shape.count(-1) > 1:
+            raise ValueError("can only specify one unknown dimension")
+        if -1 in shape:
+            known = math.prod(s for s in shape if s != -1)
+            if known == 0 or self.size % known:
+                raise ValueError(f"cannot reshape an array of size {self.size} into shape {shape}")
+            shape = tuple(self.size // known if s == -1 else s for s in shape)
+        return Array(self._a.reshape(list(shape)))
+
+    def ravel(self) -> Array:
+        """The array as one dimension."""
+        return self.reshape(-1)
+
+    flatten = ravel
+
+    def squeeze(self, axis: Any = None) -> Array:
+        """Length-1 axes removed."""
+        return Array(self._a.squeeze(_axes(axis)))
+
+    def rechunk(
+        self,
+        chunks: Any = "auto",
+        threshold: Any = None,
+        block_size_limit: Any = None,
+        balance: bool = False,
+        method: Any = None,
+    ) -> Array:
+        """The same array cut into other blocks."""
+        return Array(self._a.rechunk(normalize_chunks(chunks, self.shape, self._a.dtype, self.chunks)))
+
+    def blocks_at(self, *index: int) -> Array:
+        """One block as an array."""
+        return Array(self._a.block([int(i) for i in index]))
+
+    # -- indexing -----------------------------------------------------
+    def __getitem__(self, key: Any) -> Array:
+        from blockwork.array.indexing import getitem
+
+        return getitem(self, key)
+
+
+def asarray(x: Any, chunks: Any = "auto", dtype: Any = None) -> Array:
+    """`x` as a blockwork array (NumPy arrays are copied once into blocks)."""
+    if isinstance(x, Array):
+        return x if dtype is None else x.astype(dtype)
+    return from_array(np.asarray(x, dtype=dtype), chunks=chunks)
+
+
+def from_array(x: Any, chunks: Any = "auto", name: Any = None, **kwargs: Any) -> Array:
+    """An array cut from a NumPy array (or anything `numpy.asarray` takes)."""
+    a = np.asarray(x)
+    dtype = engine_dtype(a.dtype)
+    a = np.require(a.astype(dtype, copy=False), requirements=["C", "A"])
+    return Array(_core.from_numpy(a, normalize_chunks(chunks, a.shape, dtype)))

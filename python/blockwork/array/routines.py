@@ -1,0 +1,281 @@
+"""Module-level functions of blockwork.array (dask.array's names) and the
+table `__array_function__` uses to keep `np.sum(x)` and friends lazy."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from blockwork import _core
+from blockwork.array.core import Array, _operand, _scalar, asarray, engine_dtype, normalize_chunks
+
+
+def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+
+
+def full(shape: int | Sequence[int], fill_value: Any, dtype: Any = None, chunks: Any = "auto", **kwargs: Any) -> Array:
+    """An array of `shape` with every element `fill_value` (no memory per block)."""
+    shape = _shape(shape)
+    fill_value = _scalar(fill_value)
+    name = engine_dtype(dtype if dtype is not None else np.asarray(fill_value).dtype)
+    return Array(_core.full(list(shape), fill_value, name, normalize_chunks(chunks, shape, name)))
+
+
+def ones(shape: int | Sequence[int], dtype: Any = float, chunks: Any = "auto", **kwargs: Any) -> Array:
+    """An array of ones."""
+    return full(shape, 1, dtype, chunks)
+
+
+def zeros(shape: int | Sequence[int], dtype: Any = float, chunks: Any = "auto", **kwargs: Any) -> Array:
+    """An array of zeros."""
+    return full(shape, 0, dtype, chunks)
+
+
+def empty(shape: int | Sequence[int], dtype: Any = float, chunks: Any = "auto", **kwargs: Any) -> Array:
+    """An array whose elements are not set (zeros here: blocks hold no memory until used)."""
+    return full(shape, 0, dtype, chunks)
+
+
+def _like(a: Array, fill: Any, dtype: Any, chunks: Any) -> Array:
+    return full(a.shape, fill, dtype if dtype is not None else a.dtype, a.chunks if chunks is None else chunks)
+
+
+def ones_like(a: Array, dtype: Any = None, chunks: Any = None, **kwargs: Any) -> Array:
+    """Ones with `a`'s shape, type and chunks."""
+    return _like(asarray(a), 1, dtype, chunks)
+
+
+def zeros_like(a: Array, dtype: Any = None, chunks: Any = None, **kwargs: Any) -> Array:
+    """Zeros with `a`'s shape, type and chunks."""
+    return _like(asarray(a), 0, dtype, chunks)
+
+
+def full_like(a: Array, fill_value: Any, dtype: Any = None, chunks: Any = None, **kwargs: Any) -> Array:
+    """`fill_value` with `a`'s shape, type and chunks."""
+    return _like(asarray(a), _scalar(fill_value), dtype, chunks)
+
+
+def empty_like(a: Array, dtype: Any = None, chunks: Any = None, **kwargs: Any) -> Array:
+    """An unset array with `a`'s shape, type and chunks."""
+    return _like(asarray(a), 0, dtype, chunks)
+
+
+def arange(*args: Any, chunks: Any = "auto", dtype: Any = None, **kwargs: Any) -> Array:
+    """`arange([start,] stop[, step])`: evenly spaced values in `[start, stop)`."""
+    start, stop, step = 0, None, 1
+    if len(args) == 1:
+        stop = args[0]
+    elif len(args) == 2:
+        start, stop = args
+    elif len(args) == 3:
+        start, stop, step = args
+    else:
+        raise TypeError(f"arange takes 1 to 3 positional arguments, got {len(args)}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    if dtype is None:
+        dtype = (
+            np.arange(0, 1, 1).dtype
+            if builtins.all(isinstance(_scalar(v), int) for v in (start, stop, step))
+            else float
+        )
+    name = engine_dtype(dtype)
+    n = builtins.max(0, int(np.ceil((stop - start) / step)))
+    return Array(_core.arange(float(start), float(stop), float(step), name, normalize_chunks(chunks, (n,), name)))
+
+
+def linspace(
+    start: float,
+    stop: float,
+    num: int = 50,
+    endpoint: bool = True,
+    retstep: bool = False,
+    chunks: Any = "auto",
+    dtype: Any = None,
+) -> Any:
+    """`num` evenly spaced values from `start` to `stop`."""
+    name = engine_dtype(dtype if dtype is not None else float)
+    x = Array(
+        _core.linspace(float(start), float(stop), int(num), endpoint, name, normalize_chunks(chunks, (int(num),), name))
+    )
+    if retstep:
+        div = (num - 1) if endpoint else num
+        return x, (stop - start) / div if div > 0 else float("nan")
+    return x
+
+
+def eye(N: int, chunks: Any = "auto", M: int | None = None, k: int = 0, dtype: Any = float) -> Array:
+    """An `N`-by-`M` matrix with ones on diagonal `k`."""
+    m = N if M is None else M
+    name = engine_dtype(dtype)
+    return Array(_core.eye(int(N), int(m), int(k), name, normalize_chunks(chunks, (N, m), name)))
+
+
+def from_npy(path: str, chunks: Any = "auto") -> Array:
+    """A lazy array over a `.npy` file; each block reads only its bytes."""
+    return Array(_core.from_npy(path, None if chunks == "auto" else chunks))
+
+
+def where(condition: Any, x: Any = None, y: Any = None) -> Array:
+    """Elements of `x` where `condition` holds, of `y` elsewhere."""
+    if x is None and y is None:
+        raise TypeError("where(condition) without x and y (nonzero) is not lazy: use where(condition, x, y)")
+    return Array(_core.where_(asarray(condition)._a, _operand(x), _operand(y)))
+
+
+def _join(arrays: Sequence[Any], axis: int, new_axis: bool) -> Array:
+    arrs = [asarray(a)._a for a in arrays]
+    return Array(_core.concatenate(arrs, int(axis), new_axis))
+
+
+def concatenate(seq: Sequence[Any], axis: int = 0, **kwargs: Any) -> Array:
+    """Arrays joined along an existing axis."""
+    return _join(seq, axis, False)
+
+
+def stack(seq: Sequence[Any], axis: int = 0, **kwargs: Any) -> Array:
+    """Arrays joined along a new axis."""
+    return _join(seq, axis, True)
+
+
+def dot(a: Any, b: Any) -> Array:
+    """The matrix product."""
+    return asarray(a) @ asarray(b)
+
+
+def matmul(a: Any, b: Any) -> Array:
+    """The matrix product."""
+    return asarray(a) @ asarray(b)
+
+
+def transpose(a: Any, axes: Any = None) -> Array:
+    """Axes permuted (reversed by default)."""
+    return asarray(a).transpose(axes)
+
+
+def swapaxes(a: Any, axis1: int, axis2: int) -> Array:
+    """Two axes swapped."""
+    return asarray(a).swapaxes(axis1, axis2)
+
+
+def reshape(a: Any, shape: Any, **kwargs: Any) -> Array:
+    """The same elements in another shape."""
+    return asarray(a).reshape(shape)
+
+
+def ravel(a: Any) -> Array:
+    """The elements as one dimension."""
+    return asarray(a).ravel()
+
+
+def squeeze(a: Any, axis: Any = None) -> Array:
+    """Length-1 axes removed."""
+    return asarray(a).squeeze(axis)
+
+
+def expand_dims(a: Any, axis: int) -> Array:
+    """A length-1 axis inserted."""
+    return Array(asarray(a)._a.expand_dims(int(axis)))
+
+
+def broadcast_to(a: Any, shape: Sequence[int], chunks: Any = None) -> Array:
+    """The array broadcast to `shape`."""
+    return Array(asarray(a)._a.broadcast_to([int(s) for s in shape]))
+
+
+def clip(a: Any, a_min: Any = None, a_max: Any = None, **kwargs: Any) -> Array:
+    """Elements limited to `[a_min, a_max]`."""
+    return asarray(a).clip(kwargs.pop("min", a_min), kwargs.pop("max", a_max))
+
+
+def round(a: Any, decimals: int = 0) -> Array:
+    """Rounded to `decimals` places, halves to even."""
+    return asarray(a).round(decimals)
+
+
+around = round
+
+
+def take(a: Any, indices: Any, axis: int = 0) -> Array:
+    """Elements at integer positions along an axis."""
+    return Array(asarray(a)._a.take([int(i) for i in np.asarray(indices).ravel()], int(axis)))
+
+
+def compress(condition: Any, a: Any, axis: int | None = None) -> Array:
+    """Elements where a boolean vector holds, along an axis."""
+    x = asarray(a)
+    if axis is None:
+        x, axis = x.ravel(), 0
+    return Array(x._a.compress([bool(c) for c in np.asarray(condition)], int(axis)))
+
+
+def _reduction(name: str) -> Any:
+    def f(
+        a: Any,
+        axis: Any = None,
+        dtype: Any = None,
+        keepdims: bool = False,
+        split_every: int | None = None,
+        out: Any = None,
+        ddof: int = 0,
+        **kwargs: Any,
+    ) -> Array:
+        x = asarray(a)
+        return x._reduce(name, axis, dtype, keepdims, ddof, split_every, out)
+
+    f.__name__ = name
+    f.__doc__ = f"NumPy's `{name}`, lazily, as a tree of partial results."
+    return f
+
+
+sum = _reduction("sum")
+prod = _reduction("prod")
+mean = _reduction("mean")
+var = _reduction("var")
+std = _reduction("std")
+min = _reduction("min")
+max = _reduction("max")
+nansum = _reduction("nansum")
+nanprod = _reduction("nanprod")
+nanmean = _reduction("nanmean")
+nanvar = _reduction("nanvar")
+nanstd = _reduction("nanstd")
+nanmin = _reduction("nanmin")
+nanmax = _reduction("nanmax")
+argmin = _reduction("argmin")
+argmax = _reduction("argmax")
+any = _reduction("any")
+all = _reduction("all")
+amin, amax = min, max
+
+
+def cumsum(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Array:
+    """Cumulative sum."""
+    return asarray(a).cumsum(axis, dtype, out)
+
+
+def cumprod(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Array:
+    """Cumulative product."""
+    return asarray(a).cumprod(axis, dtype, out)
+
+
+def isnan(a: Any) -> Array:
+    """Whether each element is NaN."""
+    return Array(asarray(a)._a.unary("isnan"))
+
+
+ARRAY_FUNCTIONS: dict[Any, Any] = {
+    getattr(np, name): globals()[name]
+    for name in (
+        "sum", "prod", "mean", "var", "std", "min", "max", "nansum", "nanprod", "nanmean", "nanvar", "nanstd",
+        "nanmin", "nanmax", "argmin", "argmax", "any", "all", "amin", "amax", "cumsum", "cumprod", "where",
+        "concatenate", "stack", "dot", "matmul", "transpose", "swapaxes", "reshape", "ravel", "squeeze",
+        "expand_dims", "broadcast_to", "clip", "round", "around", "take", "compress", "isnan",
+        "ones_like", "zeros_like", "full_like", "empty_like",
+    )
+    if hasattr(np, name)
+}  # fmt: skip

@@ -1,0 +1,316 @@
+"""Every array operation against NumPy on random shapes, chunkings and types."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import numpy_array, shapes_and_chunks
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import blockwork
+import blockwork.array as da
+
+settings.register_profile("ci", max_examples=40, deadline=None)
+settings.load_profile("ci")
+
+DTYPES = ["float64", "float32", "int64", "int32", "uint8", "bool"]
+
+
+def close(a: Any, b: Any) -> None:
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    if b.dtype.kind == "f" or a.dtype.kind == "f":
+        rtol = 1e-5 if np.float32 in (a.dtype, b.dtype) else 1e-10
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(a, b)
+
+
+@given(shapes_and_chunks())
+def test_metadata(sc: Any) -> None:
+    shape, chunks = sc
+    x = da.ones(shape, chunks=chunks)
+    assert x.shape == shape
+    assert x.ndim == len(shape)
+    assert x.size == int(np.prod(shape))
+    assert x.nbytes == x.size * 8
+    assert x.dtype == np.dtype("float64")
+    assert all(sum(c) == n for c, n in zip(x.chunks, shape, strict=True))
+    assert x.numblocks == tuple(len(c) for c in x.chunks)
+    assert x.T.shape == shape[::-1]
+    close(x.compute(), np.ones(shape))
+
+
+@given(st.data(), shapes_and_chunks(), st.sampled_from(DTYPES))
+def test_from_array_roundtrip(data: Any, sc: Any, dtype: str) -> None:
+    shape, chunks = sc
+    a = numpy_array(data.draw, shape, dtype)
+    x = da.from_array(a, chunks=chunks)
+    assert x.dtype == a.dtype
+    out = x.compute()
+    assert out.dtype == a.dtype
+    np.testing.assert_array_equal(out, a)
+
+
+BINARY = [
+    ("add", operator.add),
+    ("sub", operator.sub),
+    ("mul", operator.mul),
+    ("truediv", operator.truediv),
+    ("pow", operator.pow),
+    ("mod", operator.mod),
+    ("floordiv", operator.floordiv),
+    ("eq", operator.eq),
+    ("ne", operator.ne),
+    ("lt", operator.lt),
+    ("le", operator.le),
+    ("gt", operator.gt),
+    ("ge", operator.ge),
+]
+
+
+@given(
+    st.data(), shapes_and_chunks(), st.sampled_from(BINARY), st.sampled_from(DTYPES[:5]), st.sampled_from(DTYPES[:5])
+)
+def test_binary_arrays(data: Any, sc: Any, op: Any, t1: str, t2: str) -> None:
+    shape, chunks = sc
+    a, b = numpy_array(data.draw, shape, t1), numpy_array(data.draw, shape, t2)
+    if op[0] == "pow":
+        a, b = np.abs(a).astype(t1), (np.abs(b) % 3).astype(t2)
+    x, y = da.from_array(a, chunks=chunks), da.from_array(b, chunks=chunks)
+    with np.errstate(all="ignore"):
+        expect = op[1](a, b)
+    got = op[1](x, y)
+    assert got.dtype == expect.dtype or {got.dtype.name, expect.dtype.name} <= {"int64", "uint64", "int32"}
+    close(got.compute(), expect)
+
+
+@given(
+    st.data(),
+    shapes_and_chunks(),
+    st.sampled_from(BINARY),
+    st.sampled_from(DTYPES[:5]),
+    st.sampled_from([2, 3, 1.5, -2, True]),
+)
+def test_binary_scalars(data: Any, sc: Any, op: Any, dtype: str, s: Any) -> None:
+    shape, chunks = sc
+    a = numpy_array(data.draw, shape, dtype)
+    if op[0] == "pow" and isinstance(s, int) and s < 0:
+        s = 2
+    x = da.from_array(a, chunks=chunks)
+    with np.errstate(all="ignore"):
+        try:
+            pairs = ((op[1](a, s), op[1](x, s)), (op[1](s, a), op[1](s, x)))
+        except OverflowError:
+            with pytest.raises(OverflowError):
+                op[1](x, s)
+            return
+        for expect, got in pairs:
+            if op[0] in ("pow", "mod", "floordiv") and np.asarray(expect).dtype.kind in "iu":
+                continue  # integer overflow and division-by-zero conventions differ
+            assert got.dtype == expect.dtype, (op[0], dtype, s, got.dtype, expect.dtype)
+            close(got.compute(), expect)
+
+
+@given(st.data(), shapes_and_chunks())
+def test_bool_logic(data: Any, sc: Any) -> None:
+    shape, chunks = sc
+    a, b = numpy_array(data.draw, shape, "bool"), numpy_array(data.draw, shape, "bool")
+    x, y = da.from_array(a, chunks=chunks), da.from_array(b, chunks=chunks)
+    close((x & y).compute(), a & b)
+    close((x | y).compute(), a | b)
+    close((x ^ y).compute(), a ^ b)
+    close((~x).compute(), ~a)
+    close((x + y).compute(), a + b)
+
+
+UNARY = [
+    "sqrt",
+    "exp",
+    "log1p",
+    "sin",
+    "cos",
+    "tanh",
+    "arctan",
+    "floor",
+    "ceil",
+    "rint",
+    "trunc",
+    "absolute",
+    "negative",
+    "isnan",
+]
+
+
+@given(st.data(), shapes_and_chunks(), st.sampled_from(UNARY), st.sampled_from(["float64", "float32", "int64"]))
+def test_ufuncs_stay_lazy(data: Any, sc: Any, name: str, dtype: str) -> None:
+    shape, chunks = sc
+    a = numpy_array(data.draw, shape, dtype)
+    if name in ("sqrt", "log1p"):
+        a = np.abs(a)
+    x = da.from_array(a, chunks=chunks)
+    f = getattr(np, name)
+    got = f(x)
+    assert isinstance(got, da.Array)
+    with np.errstate(all="ignore"):
+        expect = f(a)
+    assert got.dtype == expect.dtype
+    close(got.compute(), expect)
+
+
+REDUCTIONS = ["sum", "prod", "mean", "var", "std", "min", "max", "argmin", "argmax", "any", "all"]
+
+
+@given(st.data(), shapes_and_chunks(max_side=8), st.sampled_from(REDUCTIONS), st.sampled_from(DTYPES), st.booleans())
+def test_reductions(data: Any, sc: Any, name: str, dtype: str, keepdims: bool) -> None:
+    shape, chunks = sc
+    a = numpy_array(data.draw, shape, dtype)
+    if name == "prod" and dtype != "bool":
+        a = (np.abs(a) % 3 + 1).astype(dtype) if dtype != "float32" else a / 4
+    x = da.from_array(a, chunks=chunks)
+    if name in ("argmin", "argmax"):
+        axes: list[Any] = [None, *range(a.ndim)]
+        keepdims = False
+    else:
+        axes = [None, *range(a.ndim), tuple(range(a.ndim))[-2:]]
+    axis = data.draw(st.sampled_from(axes))
+    kw: dict[str, Any] = {"axis": axis}
+    if keepdims:
+        kw["keepdims"] = True
+    if dtype == "bool" and name in ("mean", "var", "std", "prod", "sum"):
+        expect = getattr(np, name)(a.astype("int64"), **kw)
+    else:
+        expect = getattr(np, name)(a, **kw)
+    got = getattr(x, name)(**kw)
+    assert isinstance(getattr(np, name)(x, **kw), da.Array)
+    close(got.compute(), expect)
+
+
+@given(st.data(), shapes_and_chunks(min_dims=2, max_dims=2))
+def test_matmul_transpose(data: Any, sc: Any) -> None:
+    shape, chunks = sc
+    a = numpy_array(data.draw, shape, "float64")
+    x = da.from_array(a, chunks=chunks)
+    close((x @ x.T).compute(), a @ a.T)
+    close(x.dot(x.T + 1).compute(), a.dot(a.T + 1))
+    close(np.dot(x.T, x).compute(), a.T @ a)
+
+
+@given(st.data(), shapes_and_chunks())
+def test_reshape_rechunk_astype(data: Any, sc: Any) -> None:
+    shape, chunks = sc
+    a = numpy_array(data.draw, shape, "float64")
+    x = da.from_array(a, chunks=chunks)
+    close(x.reshape(-1).compute(), a.reshape(-1))
+    close(x.rechunk(2).compute(), a)
+    assert x.rechunk(2).chunks[0][0] == min(2, shape[0])
+    close(x.astype("int32").compute(), a.astype("int32"))
+    close(x.cumsum(axis=0).compute(), a.cumsum(axis=0))
+    close(x.clip(-1, 1).compute(), a.clip(-1, 1))
+    close(x.round(2).compute(), a.round(2))
+    close(np.where(x > 0, x, 0.0).compute(), np.where(a > 0, a, 0.0))
+
+
+@given(st.data(), shapes_and_chunks(min_dims=2, max_dims=3))
+def test_basic_indexing(data: Any, sc: Any) -> None:
+    shape, chunks = sc
+    a = numpy_array(data.draw, shape, "float64")
+    x = da.from_array(a, chunks=chunks)
+
+    def sl(n: int) -> Any:
+        start = data.draw(st.one_of(st.none(), st.integers(-n - 2, n + 2)))
+        stop = data.draw(st.one_of(st.none(), st.integers(-n - 2, n + 2)))
+        step = data.draw(st.sampled_from([None, 1, 2, 3, -1, -2]))
+        return slice(start, stop, step)
+
+    key = (sl(shape[0]), data.draw(st.integers(-shape[1], shape[1] - 1)), None, Ellipsis)
+    close(x[key].compute(), a[key])
+    idx = data.draw(st.lists(st.integers(-shape[0], shape[0] - 1), min_size=1, max_size=5))
+    close(x[idx].compute(), a[idx])
+    mask = a > 0
+    close(x[mask].compute(), a[mask])
+    close(x[x > 0].compute(), a[mask])
+    col = a[(0, slice(None)) + (0,) * (a.ndim - 2)] > 0
+    close(x[:, col].compute(), a[:, col])
+
+
+@given(st.data(), shapes_and_chunks(max_dims=2))
+def test_concatenate_stack(data: Any, sc: Any) -> None:
+    shape, chunks = sc
+    a, b = numpy_array(data.draw, shape, "float64"), numpy_array(data.draw, shape, "int32")
+    x, y = da.from_array(a, chunks=chunks), da.from_array(b, chunks=chunks)
+    close(da.concatenate([x, y], axis=0).compute(), np.concatenate([a, b], axis=0))
+    close(np.stack([x, y], axis=-1).compute(), np.stack([a, b], axis=-1))
+
+
+def test_constructors() -> None:
+    close(da.arange(10, chunks=3).compute(), np.arange(10))
+    close(da.arange(1.0, 2.0, 0.25, chunks=2).compute(), np.arange(1.0, 2.0, 0.25))
+    close(da.linspace(0, 1, 11, chunks=4).compute(), np.linspace(0, 1, 11))
+    close(da.eye(5, chunks=2, k=1).compute(), np.eye(5, k=1))
+    close(da.zeros((3, 4), chunks=2, dtype="int32").compute(), np.zeros((3, 4), "int32"))
+    close(da.full((3,), 7, chunks=2).compute(), np.full((3,), 7))
+    close(da.ones_like(da.ones((2, 3), chunks=1)).compute(), np.ones((2, 3)))
+    n = da.random.default_rng(1).normal(2.0, 3.0, size=(400, 400), chunks=100).compute()
+    assert abs(n.mean() - 2.0) < 0.1 and abs(n.std() - 3.0) < 0.1
+    i = da.random.default_rng(1).integers(0, 5, size=1000, chunks=100).compute()
+    assert i.dtype == np.int64 and i.min() == 0 and i.max() == 4
+
+
+def test_from_npy(tmp_path: Any) -> None:
+    a = np.arange(60, dtype="float32").reshape(6, 10)
+    np.save(tmp_path / "a.npy", a)
+    x = da.from_npy(str(tmp_path / "a.npy"), chunks=(4, 3))
+    assert x.chunks == ((4, 2), (3, 3, 3, 1))
+    close(x.compute(), a)
+    x.to_npy(str(tmp_path / "b.npy"))
+    close(np.load(tmp_path / "b.npy"), a)
+
+
+def test_compute_many_and_schedulers() -> None:
+    x = da.random.default_rng(3).random((50, 50), chunks=10)
+    s, m, arr = blockwork.compute(x.sum(), x.mean(axis=0), x > 0.5)
+    a = x.compute(scheduler="sync")
+    close(s, a.sum())
+    close(m, a.mean(axis=0))
+    close(arr, a > 0.5)
+    with blockwork.config.set(scheduler="sync"):
+        close(x.compute(), a)
+    close(x.persist().compute(), a)
+
+
+def test_results_are_numpy_without_copy() -> None:
+    out = da.ones((1000, 1000), chunks=250).__add__(1).compute()
+    assert isinstance(out, np.ndarray)
+    assert out.flags.c_contiguous and out.flags.writeable
+    assert out.base is not None  # a view of the engine's buffer
+    out[0, 0] = 5  # the caller owns it
+    assert out.sum() == 2_000_003
+
+
+def test_repr() -> None:
+    x = da.ones((15, 15), chunks=(5, 5))
+    assert "shape=(15, 15)" in repr(x) and "chunksize=(5, 5)" in repr(x)
+    assert "<table>" in x._repr_html_()
+
+
+def test_errors_name_the_fault(tmp_path: Any) -> None:
+    x = da.ones((4, 6), chunks=2)
+    with pytest.raises(ValueError, match=r"broadcast|shape"):
+        (x + da.ones((5,), chunks=2)).compute()
+    with pytest.raises(ValueError, match="chunks"):
+        da.ones((4,), chunks="64MB!")
+    with pytest.raises(IndexError):
+        x[10]
+    with pytest.raises(TypeError, match="dtype"):
+        da.ones((2,), dtype="complex128")
+    with pytest.raises(FileNotFoundError, match=r"missing\.npy"):
+        da.from_npy(str(tmp_path / "missing.npy"))
+    with pytest.raises(ValueError, match="axis"):
+        x.sum(axis=5)
+    with pytest.raises(ValueError, match="scheduler"):
+        x.compute(scheduler="gpu")
