@@ -4,8 +4,10 @@
     x = da.random.random((20000, 20000), chunks=(1000, 1000))
     ((x + x.T) - x.mean(axis=0)).sum().compute()
 
-`blockwork.compute(*arrays)` computes several collections in one graph;
-`blockwork.config.set(scheduler=...)` picks the scheduler.
+`blockwork.delayed` records Python calls as tasks; `blockwork.compute(*objs)`
+computes several collections in one graph; `blockwork.get` runs Dask graphs
+(`dask.compute(x, scheduler=blockwork.get)`); `blockwork.config.set(scheduler=...)`
+picks the scheduler.
 """
 
 from __future__ import annotations
@@ -14,23 +16,32 @@ from typing import Any
 
 from blockwork import config
 from blockwork._core import __version__
+from blockwork.dask import get
+from blockwork.delayed import Delayed, delayed
 
 
 def compute(*args: Any, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> tuple[Any, ...]:
-    """Computes several arrays in one graph (work they share runs once);
-    other arguments are returned as they are."""
+    """Computes arrays and delayed values; several arrays share one graph
+    (work they share runs once), as do several delayed values. Other
+    arguments are returned as they are."""
     import numpy as np
 
     from blockwork import _core
     from blockwork.array.core import Array
+    from blockwork.delayed import compute_delayed
 
+    sched = config.scheduler(scheduler, num_workers)
     arrays = [a for a in args if isinstance(a, Array)]
-    buffers = iter(_core.compute_many([a._a for a in arrays], config.scheduler(scheduler, num_workers)))
+    buffers = iter(_core.compute_many([a._a for a in arrays], sched) if arrays else [])
+    lazy = [a for a in args if isinstance(a, Delayed)]
+    values = iter(compute_delayed(lazy, *sched) if lazy else [])
     out = []
     for a in args:
         if isinstance(a, Array):
             r = np.asarray(next(buffers))
             out.append(r[()] if r.ndim == 0 else r)
+        elif isinstance(a, Delayed):
+            out.append(next(values))
         else:
             out.append(a)
     return tuple(out)
@@ -43,4 +54,4 @@ def persist(*args: Any, scheduler: str | None = None, num_workers: int | None = 
     return tuple(a.persist(scheduler, num_workers) if isinstance(a, Array) else a for a in args)
 
 
-__all__ = ["__version__", "compute", "config", "persist"]
+__all__ = ["Delayed", "__version__", "compute", "config", "delayed", "get", "persist"]

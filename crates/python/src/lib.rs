@@ -12,6 +12,7 @@ mod buffer;
 mod creation;
 mod dynarray;
 mod errors;
+mod pytask;
 mod run;
 
 use pyo3::prelude::*;
@@ -32,5 +33,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(creation::where_, m)?)?;
     m.add_function(wrap_pyfunction!(creation::concatenate, m)?)?;
     m.add_function(wrap_pyfunction!(creation::compute_many, m)?)?;
+    m.add_function(wrap_pyfunction!(pytask::compute_tasks, m)?)?;
     Ok(())
 }

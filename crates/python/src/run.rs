@@ -69,6 +69,7 @@ pub fn run<R: Send + 'static>(
         .name("blockwork-compute".into())
         .spawn(move || {
             let out = f(&config);
+            drop(config);
             let (lock, cv) = &*theirs;
             *lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
             cv.notify_all();
@@ -93,15 +94,20 @@ pub fn run<R: Send + 'static>(
             }
         }
     };
+    // The helper is joined with the GIL released: its thread state (kept
+    // for Python tasks, see `pytask`) is freed as it ends, which takes the GIL.
     loop {
         if let Some(out) = py.detach(|| wait(Some(Duration::from_millis(50)))) {
-            let _ = handle.join();
+            py.detach(|| handle.join()).ok();
             return out.py();
         }
         if let Err(interrupt) = py.check_signals() {
             token.cancel();
-            py.detach(|| wait(None));
-            let _ = handle.join();
+            py.detach(|| {
+                wait(None);
+                handle.join()
+            })
+            .ok();
             return Err(interrupt);
         }
         if handle.is_finished() {

@@ -1,0 +1,305 @@
+"""`blockwork.delayed`: lazy Python calls as a task graph, as `dask.delayed`.
+
+    from blockwork import delayed
+
+    @delayed
+    def inc(x):
+        return x + 1
+
+    total = delayed(sum)([inc(i) for i in range(10)])
+    total.compute()            # 55, run on blockwork's threads
+
+Calls record tasks; nothing runs until `compute`. Arguments may hold
+delayed values anywhere inside lists, tuples, sets and dicts. Operators,
+attribute access, indexing and calls on a delayed value are delayed too.
+Tasks run on the engine's threads; each takes the GIL only while its
+Python code runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import operator
+import os
+import pickle
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from blockwork import _core, config
+
+__all__ = ["Delayed", "compute_delayed", "delayed", "tokenize"]
+
+
+def tokenize(*args: Any) -> str:
+    """A deterministic token of the arguments (random when they cannot be pickled)."""
+    try:
+        data = pickle.dumps(args, protocol=5)
+    except Exception:
+        return uuid.uuid4().hex
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _funcname(f: Any) -> str:
+    name = getattr(f, "__name__", None) or type(f).__name__
+    return "lambda" if name == "<lambda>" else name
+
+
+# Keys of impure calls: unique in this process and across processes.
+_PREFIX = os.urandom(6).hex()
+_counter = itertools.count()
+_CONTAINERS = (list, tuple, set, frozenset, dict)
+
+
+class Delayed:
+    """A value a task graph will compute: a call recorded, not run."""
+
+    __slots__ = ("_args", "_deps", "_direct", "_func", "_key", "_kwargs")
+
+    def __init__(
+        self, key: str, func: Callable[..., Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        self._key = key
+        self._func = func
+        self._args = args
+        self._kwargs = kwargs
+        # `_direct`: the arguments are the results of distinct tasks, in
+        # order (the engine passes them straight to the function).
+        for a in args:
+            if isinstance(a, _CONTAINERS):
+                break
+        else:
+            if not kwargs:
+                deps = [a for a in args if isinstance(a, Delayed)]
+                direct = len(deps) == len(args) and (len(deps) < 2 or len({x._key for x in deps}) == len(deps))
+                self._direct = direct
+                self._deps = tuple(deps) if direct else tuple(_find_delayed(args))
+                return
+        self._deps = tuple(_find_delayed((args, kwargs)))
+        self._direct = False
+
+    @property
+    def key(self) -> str:
+        """The task's key."""
+        return self._key
+
+    @property
+    def dask_key_name(self) -> str:
+        """The task's key (Dask's name)."""
+        return self._key
+
+    def compute(self, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> Any:
+        """Runs the graph and returns the value."""
+        return compute_delayed([self], scheduler, num_workers)[0]
+
+    def persist(self, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> Delayed:
+        """Computes the value and returns a delayed value holding it, under the same key."""
+        value = self.compute(scheduler, num_workers)
+        return Delayed(self._key, None, (value,), {})
+
+    def __repr__(self) -> str:
+        return f"Delayed({self._key!r})"
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __bool__(self) -> bool:
+        raise TypeError("the truth value of a Delayed object is not known until it is computed")
+
+    def __iter__(self) -> Iterator[Any]:
+        raise TypeError("Delayed objects of unknown length are not iterable")
+
+    def __getattr__(self, attr: str) -> Delayed:
+        if attr.startswith("_"):
+            raise AttributeError(f"'Delayed' object has no attribute {attr!r}")
+        return _call(getattr, (self, attr), {}, pure=True)
+
+    def __getitem__(self, index: Any) -> Delayed:
+        return _call(operator.getitem, (self, index), {}, pure=True)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Delayed:
+        return _call(_apply, (self, args, kwargs), {}, pure=False)
+
+
+def _apply(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return f(*args, **kwargs)
+
+
+def _operator(op: Callable[..., Any], reflected: bool = False) -> Callable[..., Delayed]:
+    def method(self: Delayed, *other: Any) -> Delayed:
+        args = (other[0], self) if reflected else (self, *other)
+        return _call(op, args, {}, pure=True)
+
+    method.__name__ = f"__{'r' if reflected else ''}{op.__name__.strip('_')}__"
+    return method
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_", "xor",
+              "lshift", "rshift"):  # fmt: skip
+    _op = getattr(operator, _name)
+    _bare = _name.rstrip("_")
+    setattr(Delayed, f"__{_bare}__", _operator(_op))
+    setattr(Delayed, f"__r{_bare}__", _operator(_op, reflected=True))
+for _name in ("lt", "le", "gt", "ge", "eq", "ne", "neg", "pos", "abs", "invert"):
+    setattr(Delayed, f"__{_name}__", _operator(getattr(operator, _name)))
+
+
+def _find_delayed(obj: Any) -> Iterator[Delayed]:
+    """The delayed values inside an argument structure, each once, in order."""
+    seen: set[str] = set()
+    stack = [obj]
+    found = []
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Delayed):
+            if x._key not in seen:
+                seen.add(x._key)
+                found.append(x)
+        elif isinstance(x, (list, tuple, set, frozenset)):
+            stack.extend(reversed(list(x)))
+        elif isinstance(x, dict):
+            stack.extend(reversed(list(x.values())))
+    return iter(found)
+
+
+def _substitute(obj: Any, values: dict[str, Any]) -> Any:
+    if isinstance(obj, Delayed):
+        return values[obj._key]
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return type(obj)(_substitute(x, values) for x in obj)
+    if isinstance(obj, dict):
+        return {k: _substitute(v, values) for k, v in obj.items()}
+    return obj
+
+
+def _call(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    pure: bool | None = None,
+    dask_key_name: str | None = None,
+) -> Delayed:
+    if dask_key_name is not None:
+        key = str(dask_key_name)
+    elif pure:
+        key = f"{_funcname(func)}-{tokenize(func, args, kwargs)}"
+    else:
+        key = f"{_funcname(func)}-{_PREFIX}{next(_counter):x}"
+    return Delayed(key, func, args, kwargs)
+
+
+class DelayedFunction:
+    """A function whose calls are recorded as tasks (`delayed(f)`)."""
+
+    def __init__(self, func: Callable[..., Any], pure: bool | None = None) -> None:
+        self._func = func
+        self._pure = pure
+        self.__name__ = _funcname(func)
+        self.__doc__ = getattr(func, "__doc__", None)
+
+    def __call__(
+        self, *args: Any, dask_key_name: str | None = None, pure: bool | None = None, **kwargs: Any
+    ) -> Delayed:
+        if dask_key_name is None and not (self._pure if pure is None else pure):
+            return Delayed(f"{self.__name__}-{_PREFIX}{next(_counter):x}", self._func, args, kwargs)
+        pure = self._pure if pure is None else pure
+        return _call(self._func, args, kwargs, pure=bool(pure), dask_key_name=dask_key_name)
+
+    def __repr__(self) -> str:
+        return f"delayed({self.__name__})"
+
+
+def delayed(
+    obj: Any = None,
+    name: str | None = None,
+    pure: bool | None = None,
+    nout: int | None = None,
+    traverse: bool = True,
+    dask_key_name: str | None = None,
+) -> Any:
+    """Wraps a function (its calls become tasks) or a value (a task's literal).
+
+    As a decorator: `@delayed` or `@delayed(pure=True)`. `pure=True` gives
+    equal calls one key (so they run once); by default every call is a new
+    task, as in Dask. `name`/`dask_key_name` set the key of a value.
+    """
+    if obj is None:
+        return lambda f: delayed(f, name=name, pure=pure, nout=nout, traverse=traverse, dask_key_name=dask_key_name)
+    if isinstance(obj, Delayed):
+        return obj
+    if callable(obj):
+        return DelayedFunction(obj, pure)
+    key = dask_key_name or name or f"{type(obj).__name__}-{tokenize(obj)}"
+    if any(True for _ in _find_delayed(obj)):
+        return Delayed(key, _identity, (obj,), {})
+    return Delayed(key, None, (obj,), {})
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+def _task_callable(d: Delayed) -> tuple[Callable[..., Any], list[Delayed]]:
+    """The callable the engine runs for `d`, and the tasks whose results it takes, in order."""
+    func, args, kwargs, deps = d._func, d._args, d._kwargs, list(d._deps)
+    if func is None:
+        return functools.partial(_identity, args[0]), []
+    if d._direct:
+        return func, deps  # the common case: each argument is a distinct task
+    if not deps:
+        return functools.partial(func, *args, **kwargs), []
+    keys = [x._key for x in deps]
+    if not kwargs and not any(isinstance(a, (list, tuple, set, frozenset, dict)) for a in args):
+        slots = [i for i, a in enumerate(args) if isinstance(a, Delayed)]
+        where = [keys.index(args[i]._key) for i in slots]
+        base = list(args)
+
+        def call_flat(*vals: Any) -> Any:
+            a = base.copy()
+            for i, j in zip(slots, where, strict=True):
+                a[i] = vals[j]
+            return func(*a)
+
+        return call_flat, deps
+
+    def call(*vals: Any) -> Any:
+        values = dict(zip(keys, vals, strict=True))
+        return func(*_substitute(args, values), **_substitute(kwargs, values))
+
+    return call, deps
+
+
+def compute_delayed(outputs: list[Delayed], scheduler: str | None = None, num_workers: int | None = None) -> list[Any]:
+    """Computes delayed values in one graph (shared tasks run once)."""
+    index: dict[str, int] = {}
+    keys: list[str] = []
+    funcs: list[Callable[..., Any]] = []
+    deps: list[list[int]] = []
+    expanded: set[str] = set()  # waiting for their dependencies: the path from an output
+    stack = list(reversed(outputs))
+    while stack:
+        d = stack.pop()
+        key = d._key
+        if key in index:
+            continue
+        ds = d._deps
+        if ds:
+            missing = [x for x in ds if x._key not in index]
+            if missing:
+                for x in missing:
+                    if x._key in expanded:
+                        raise ValueError(f"the graph has a cycle through task {x._key!r}")
+                expanded.add(key)
+                stack.append(d)
+                stack.extend(missing)
+                continue
+            deps.append([index[x._key] for x in ds])
+        else:
+            deps.append([])
+        funcs.append(d._func if d._direct else _task_callable(d)[0])
+        index[key] = len(keys)
+        keys.append(key)
+    out = [index[d._key] for d in outputs]
+    return _core.compute_tasks(keys, funcs, deps, out, config.scheduler(scheduler, num_workers))

@@ -1,0 +1,153 @@
+#!/usr/bin/env python
+"""The Python package's rows of BENCHMARKS.md: one JSON line per run.
+
+    python scripts/bench_python.py arrays       # xxt and dot-std driven from Python
+    python scripts/bench_python.py delayed      # 100k no-op delayed tasks, fan and chain
+    python scripts/bench_python.py dask-graph   # a Dask array graph on blockwork.get vs Dask's threads
+
+Each measurement runs in a fresh process after a warm-up; times include
+graph construction. Every result is checked (arrays against their closed
+form or NumPy, delayed against the number of tasks run, the Dask graph
+against Dask's own threaded result) and a run whose check fails exits
+non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from typing import Any
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_arrays(workload: str, n: int, chunk: int) -> dict[str, Any]:
+    import numpy as np
+
+    import blockwork.array as da
+
+    def build(n: int, chunk: int) -> Any:
+        x = da.random.default_rng(42).random((n, n), chunks=(chunk, chunk))
+        if workload == "xxt":
+            return x, ((x + x.T) - x.mean(axis=0)).sum()
+        return x, (x.dot(x.T + 1) - x.mean()).std()
+
+    build(64, 16)[1].compute()
+    t0 = time.perf_counter()
+    x, y = build(n, chunk)
+    result = float(y.compute())
+    seconds = time.perf_counter() - t0
+    if workload == "xxt":
+        # Σ((x + xᵀ) − mean₀(x)) = Σx: checked against the same draws summed.
+        reference = float(x.sum().compute())
+        ok = abs(result - reference) <= 1e-9 * abs(reference)
+    else:
+        a = x.compute()
+        p = a @ (a.T + 1) - a.mean()
+        reference = float(p.std())
+        ok = abs(result - reference) <= 1e-8 * abs(reference)
+    return {"workload": workload, "impl": "blockwork-python", "params": {"n": n, "chunk": chunk},
+            "seconds": seconds, "result": result, "check": {"ok": ok, "reference": reference},
+            "peak_rss_mib": peak_mib()}
+
+
+def run_delayed(shape: str, n: int) -> dict[str, Any]:
+    import blockwork
+    from blockwork import delayed
+
+    calls = [0]
+
+    def noop(*args: Any) -> int:
+        calls[0] += 1
+        return 0
+
+    def build(n: int) -> list[Any]:
+        if shape == "fan":
+            return [delayed(noop)(i) for i in range(n)]
+        x = delayed(noop)(0)
+        for _ in range(n - 1):
+            x = delayed(noop)(x)
+        return [x]
+
+    blockwork.compute(*build(100))
+    calls[0] = 0
+    t0 = time.perf_counter()
+    outs = build(n)
+    built = time.perf_counter()
+    blockwork.compute(*outs)
+    seconds = time.perf_counter() - t0
+    ok = calls[0] == n
+    return {"workload": f"delayed-{shape}", "impl": "blockwork-python", "params": {"tasks": n},
+            "seconds": seconds, "build_seconds": built - t0, "us_per_task": 1e6 * seconds / n,
+            "check": {"ok": ok, "tasks_run": calls[0]}, "peak_rss_mib": peak_mib()}
+
+
+def run_dask_graph(impl: str, n: int, chunk: int) -> dict[str, Any]:
+    import dask
+    import dask.array as dda
+    import numpy as np
+
+    import blockwork
+
+    def build(n: int, chunk: int) -> Any:
+        x = dda.random.default_rng(7).random((n, n), chunks=(chunk, chunk))
+        return ((x + 1) * x.T - x.mean(axis=0)).sum(axis=0)
+
+    scheduler = blockwork.get if impl == "blockwork-get" else "threads"
+    dask.compute(build(200, 50), scheduler=scheduler)
+    y = build(n, chunk)
+    ntasks = len(y.__dask_graph__())
+    t0 = time.perf_counter()
+    (result,) = dask.compute(y, scheduler=scheduler)
+    seconds = time.perf_counter() - t0
+    reference = build(n, chunk).compute(scheduler="threads")
+    ok = bool(np.allclose(result, reference, rtol=1e-12, atol=1e-9))
+    return {"workload": "dask-graph", "impl": impl, "params": {"n": n, "chunk": chunk, "tasks": ntasks},
+            "seconds": seconds, "us_per_task": 1e6 * seconds / ntasks, "check": {"ok": ok},
+            "dask": dask.__version__, "peak_rss_mib": peak_mib()}
+
+
+def child(argv: list[str]) -> None:
+    kind = argv[0]
+    if kind == "arrays":
+        out = run_arrays(argv[1], int(argv[2]), int(argv[3]))
+    elif kind == "delayed":
+        out = run_delayed(argv[1], int(argv[2]))
+    else:
+        out = run_dask_graph(argv[1], int(argv[2]), int(argv[3]))
+    print(json.dumps(out))
+
+
+def main() -> None:
+    if sys.argv[1] == "--child":
+        child(sys.argv[2:])
+        return
+    what = sys.argv[1]
+    repeats = 3
+    cases: list[list[str]] = []
+    if what == "arrays":
+        cases = [["arrays", "xxt", "20000", "1000"], ["arrays", "dot-std", "8000", "1000"]]
+    elif what == "delayed":
+        cases = [["delayed", "fan", "100000"], ["delayed", "chain", "100000"]]
+    elif what == "dask-graph":
+        cases = [["dask-graph", impl, "4000", "40"] for impl in ("dask-threads", "blockwork-get")]
+    else:
+        raise SystemExit(f"unknown group {what!r}: arrays, delayed or dask-graph")
+    failed = False
+    for case in cases:
+        for _ in range(repeats):
+            out = subprocess.run([sys.executable, __file__, "--child", *case], check=True, capture_output=True,
+                                 text=True).stdout
+            print(out.strip(), flush=True)
+            failed |= not json.loads(out)["check"]["ok"]
+    if failed:
+        raise SystemExit("a result failed its check")
+
+
+if __name__ == "__main__":
+    main()
