@@ -314,3 +314,33 @@ def test_errors_name_the_fault(tmp_path: Any) -> None:
         x.sum(axis=5)
     with pytest.raises(ValueError, match="scheduler"):
         x.compute(scheduler="gpu")
+
+
+@given(st.data(), shapes_and_chunks(), st.sampled_from(["float64", "int32", "bool"]))
+def test_map_blocks_with_python_functions(data: Any, sc: Any, dtype: str) -> None:
+    shape, chunks = sc
+    a = numpy_array(data.draw, shape, dtype)
+    x = da.from_array(a, chunks=chunks)
+    close(x.map_blocks(lambda b: b * 2).compute(), a * 2)
+    close(x.map_blocks(np.add, 3, dtype="float32").compute(), (a + 3).astype("float32"))
+    close(da.map_blocks(lambda b, k=0: b.astype("float64") + k, x, k=1.5).compute(), a + 1.5)
+    blocks = x.map_blocks(lambda b: np.full(b.shape, b.size), dtype="int64").compute()
+    assert blocks.sum() == sum(int(np.prod(s)) ** 2 for s in _block_shapes(x.chunks))
+
+
+def _block_shapes(chunks: Any) -> list[tuple[int, ...]]:
+    import itertools
+
+    return list(itertools.product(*chunks))
+
+
+def test_map_blocks_errors_reach_the_caller() -> None:
+    def bad(b: np.ndarray) -> np.ndarray:
+        raise ZeroDivisionError("no blocks today")
+
+    with pytest.raises(ZeroDivisionError, match="no blocks today"):
+        da.ones((4, 4), chunks=2).map_blocks(bad, dtype=float).compute()
+    with pytest.raises(RuntimeError, match="shape"):
+        da.ones((4, 4), chunks=2).map_blocks(lambda b: b[:1], dtype=float).compute()
+    with pytest.raises(TypeError, match="one blockwork array"):
+        da.map_blocks(np.add, da.ones(4, chunks=2), da.ones(4, chunks=2))

@@ -343,6 +343,12 @@ impl PyArr {
         run(py, scheduler, move |config| Ok(each!(&d, a => a.mask_select_with(&m, config)?.into()))).map(wrap)
     }
 
+    /// A Python function applied to every block (a NumPy array); its
+    /// results, as `dtype`, are the blocks of lengths `chunks`.
+    fn map_blocks(&self, func: Py<PyAny>, dtype: &str, chunks: Vec<Vec<usize>>, name: &str) -> PyResult<PyArr> {
+        crate::mapblocks::map_blocks(&self.0, func, parse_dtype(dtype)?, chunks, name).map(wrap)
+    }
+
     /// The array broadcast to a shape.
     fn broadcast_to(&self, shape: Vec<usize>) -> PyResult<PyArr> {
         Ok(wrap(each!(&self.0, a => a.broadcast_to(&shape).py()?.into())))

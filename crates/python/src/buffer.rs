@@ -70,6 +70,17 @@ macro_rules! buffers {
             Ok(match d { $(Dyn::$v(a) => ComputedDyn::$v(a.assemble(values)?),)* })
         }
 
+        /// Element types whose arrays become buffers.
+        pub trait IntoBuffer: Element {
+            /// The array as a buffer NumPy views.
+            fn buffer(a: ArrayD<Self>) -> NdBuffer;
+        }
+        $(impl IntoBuffer for $t {
+            fn buffer(a: ArrayD<Self>) -> NdBuffer {
+                NdBuffer::new(a, Elements::$v)
+            }
+        })*
+
         fn pointer(e: &Elements) -> usize {
             match e { $(Elements::$v(v) => v.as_ptr() as usize,)* }
         }
@@ -134,6 +145,25 @@ impl ReadArray {
     pub fn into_array(self, chunks: blockwork_array::ChunkSpec) -> blockwork_array::Result<Dyn> {
         (self.0)(chunks)
     }
+}
+
+/// Copies a C-contiguous NumPy array of `T` (its type string checked).
+pub fn read_numpy_as<T: Element>(obj: &Bound<'_, PyAny>) -> PyResult<ArrayD<T>> {
+    let iface = obj.getattr("__array_interface__")?;
+    let shape: Vec<usize> = iface.get_item("shape")?.extract()?;
+    let typestr: String = iface.get_item("typestr")?.extract()?;
+    let (ptr, _readonly): (usize, bool) = iface.get_item("data")?.extract()?;
+    if !iface.get_item("strides")?.is_none() {
+        return Err(PyValueError::new_err("expected a C-contiguous array"));
+    }
+    if dtype_of_typestr(&typestr) != Some(T::DTYPE) {
+        return Err(PyValueError::new_err(format!("expected an array of {}, got type {typestr:?}", T::DTYPE.name())));
+    }
+    let len: usize = shape.iter().product();
+    if T::DTYPE == DType::Bool {
+        return Ok(copy_elements::<u8>(ptr, len, &shape)?.mapv(|b| T::from_f64(f64::from(b))));
+    }
+    copy_elements::<T>(ptr, len, &shape)
 }
 
 #[allow(unsafe_code)]

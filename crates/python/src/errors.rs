@@ -5,7 +5,11 @@ use pyo3::exceptions::{
     PyFileNotFoundError, PyIndexError, PyKeyboardInterrupt, PyOSError, PyOverflowError, PyRuntimeError, PyTypeError,
     PyValueError,
 };
+use pyo3::prelude::*;
 use pyo3::PyErr;
+use rustc_hash::FxHashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use crate::dynarray::OpError;
 
@@ -23,8 +27,42 @@ pub fn to_py(e: ArrayError) -> PyErr {
         ArrayError::Io { path, .. } if !path.exists() => PyFileNotFoundError::new_err(msg),
         ArrayError::Io { .. } => PyOSError::new_err(msg),
         ArrayError::Compute(blockwork_local::ComputeError::Cancelled) => PyKeyboardInterrupt::new_err(msg),
-        ArrayError::Compute(_) => PyRuntimeError::new_err(msg),
+        ArrayError::Compute(_) => take_python_error(&msg).unwrap_or_else(|| PyRuntimeError::new_err(msg)),
     }
+}
+
+/// Python exceptions raised inside tasks, by id, until the run that raised
+/// them reports its failure (the engine's errors carry only messages).
+static PYTHON_ERRORS: Mutex<Option<FxHashMap<u64, (String, PyErr)>>> = Mutex::new(None);
+static NEXT_ERROR: AtomicU64 = AtomicU64::new(0);
+const MARK: &str = "[python exception #";
+
+/// Keeps a Python exception raised by task `key` and returns the task
+/// error that stands for it; [`to_py`] turns that error back into the
+/// exception (its type and traceback kept, a note naming the task).
+pub fn python_task_error(py: Python<'_>, key: &str, e: PyErr) -> blockwork_graph::TaskError {
+    let id = NEXT_ERROR.fetch_add(1, Ordering::Relaxed);
+    let kind = e.get_type(py).name().map(|n| n.to_string()).unwrap_or_default();
+    let message = format!("{kind}: {} {MARK}{id}]", e.value(py));
+    PYTHON_ERRORS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(FxHashMap::default)
+        .insert(id, (key.to_string(), e));
+    blockwork_graph::TaskError::new(message)
+}
+
+fn take_python_error(message: &str) -> Option<PyErr> {
+    let start = message.rfind(MARK)? + MARK.len();
+    let id: u64 = message[start..].split(']').next()?.parse().ok()?;
+    let (key, err) = PYTHON_ERRORS.lock().unwrap_or_else(|p| p.into_inner()).as_mut()?.remove(&id)?;
+    Python::attach(|py| {
+        let value = err.value(py);
+        if value.hasattr("add_note").unwrap_or(false) {
+            let _ = value.call_method1("add_note", (format!("raised by blockwork task '{key}'"),));
+        }
+    });
+    Some(err)
 }
 
 /// `?` on engine results inside Python-facing functions.

@@ -12,6 +12,7 @@ mod buffer;
 mod creation;
 mod dynarray;
 mod errors;
+mod mapblocks;
 mod pytask;
 mod run;
 

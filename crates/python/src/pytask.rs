@@ -8,13 +8,12 @@
 //! raised by a task is kept and re-raised to the caller as it was (its type
 //! and traceback), with a note naming the task.
 
-use std::sync::{Arc, Mutex};
-
-use blockwork_graph::{r, Data, Graph, Key, Op, Task, TaskError, Value};
+use blockwork_graph::{r, Data, Graph, Key, Op, Task, Value};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
+use crate::errors::python_task_error;
 use crate::run::{run, Sched};
 
 /// A Python object held as a task's result.
@@ -63,16 +62,13 @@ pub fn to_python(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
     })
 }
 
-/// The first Python exception raised by a task of a run, and the task.
-type Failure = Arc<Mutex<Option<(String, PyErr)>>>;
-
 /// Keeps the calling thread's Python thread state between its tasks.
 ///
 /// Attaching a thread Python has never seen creates a thread state, and
 /// detaching it again destroys it: microseconds per task. Each engine
 /// thread instead makes its state once, at its first Python task, and
 /// frees it when the thread ends (the engine's threads live for one run).
-mod kept_state {
+pub(crate) mod kept_state {
     use std::cell::RefCell;
 
     use pyo3::ffi;
@@ -122,7 +118,7 @@ mod kept_state {
     }
 }
 
-fn python_op(label: String, key: String, func: Py<PyAny>, failure: Failure) -> Op {
+fn python_op(label: String, key: String, func: Py<PyAny>) -> Op {
     Op::local(label, move |args: Vec<Value>| {
         kept_state::keep();
         Python::attach(|py| {
@@ -131,21 +127,7 @@ fn python_op(label: String, key: String, func: Py<PyAny>, failure: Failure) -> O
                 let out = func.bind(py).call1(PyTuple::new(py, items)?)?;
                 Ok(out.unbind())
             };
-            match call() {
-                Ok(out) => Ok(Value::object(PyValue(out))),
-                Err(e) => {
-                    let message = format!(
-                        "{}: {}",
-                        e.get_type(py).name().map(|n| n.to_string()).unwrap_or_default(),
-                        e.value(py)
-                    );
-                    let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
-                    if slot.is_none() {
-                        *slot = Some((key.clone(), e));
-                    }
-                    Err(TaskError::new(message))
-                }
-            }
+            call().map(|out| Value::object(PyValue(out))).map_err(|e| python_task_error(py, &key, e))
         })
     })
 }
@@ -176,12 +158,11 @@ pub fn compute_tasks(
             PyValueError::new_err(format!("task index {i} is out of range: the graph has {} tasks", keys.len()))
         })
     };
-    let failure: Failure = Arc::default();
     let mut tasks = Vec::with_capacity(funcs.len());
     for (i, (func, ds)) in funcs.into_iter().zip(deps).enumerate() {
         let args = ds.iter().map(|&d| key_of(d).map(r)).collect::<PyResult<Vec<_>>>()?;
         let label = blockwork_graph::key_prefix(&keys[i]).to_string();
-        let op = python_op(label, keys[i].clone(), func, Arc::clone(&failure));
+        let op = python_op(label, keys[i].clone(), func);
         tasks.push((engine_keys[i].clone(), Task::new(op, args)));
     }
     let out_keys = outputs.iter().map(|&o| key_of(o)).collect::<PyResult<Vec<_>>>()?;
@@ -192,21 +173,5 @@ pub fn compute_tasks(
         let config = blockwork_local::Config { optimize: false, ..config.clone() };
         blockwork_local::compute(graph, &out_keys, &config).map_err(blockwork_array::ArrayError::from)
     });
-    match result {
-        Ok(values) => values.iter().map(|v| to_python(py, v)).collect(),
-        Err(e) => {
-            let taken = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
-            match taken {
-                Some((key, err)) => {
-                    let note = format!("raised by blockwork task '{key}'");
-                    let value = err.value(py);
-                    if value.hasattr("add_note")? {
-                        value.call_method1("add_note", (note,))?;
-                    }
-                    Err(err)
-                }
-                None => Err(e),
-            }
-        }
-    }
+    result?.iter().map(|v| to_python(py, v)).collect()
 }

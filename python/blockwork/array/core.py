@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import warnings
@@ -574,11 +575,73 @@ class Array:
         """One block as an array."""
         return Array(self._a.block([int(i) for i in index]))
 
+    # -- user functions -----------------------------------------------
+    def map_blocks(
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        dtype: Any = None,
+        chunks: Any = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> Array:
+        """`func(block, *args, **kwargs)` on every block (a NumPy array).
+
+        The result has `dtype` (inferred by calling `func` on a small array of
+        ones when not given) and the block lengths `chunks` (the input's by
+        default; a tuple of ints is the shape of every block, as in Dask).
+        """
+        return map_blocks(func, self, *args, dtype=dtype, chunks=chunks, name=name, **kwargs)
+
     # -- indexing -----------------------------------------------------
     def __getitem__(self, key: Any) -> Array:
         from blockwork.array.indexing import getitem
 
         return getitem(self, key)
+
+
+def map_blocks(
+    func: Callable[..., Any],
+    *args: Any,
+    dtype: Any = None,
+    chunks: Any = None,
+    name: str | None = None,
+    drop_axis: Any = None,
+    new_axis: Any = None,
+    **kwargs: Any,
+) -> Array:
+    """`func` on every block of one array, as `dask.array.map_blocks`.
+
+    `args` holds the array, then further arguments passed to every call.
+    """
+    arrays = [a for a in args if isinstance(a, Array)]
+    if len(arrays) != 1 or not isinstance(args[0], Array):
+        raise TypeError(
+            "map_blocks takes one blockwork array as its first argument here; "
+            f"got {len(arrays)} arrays (map_blocks over several arrays is not available yet)"
+        )
+    if drop_axis is not None or new_axis is not None:
+        raise TypeError("map_blocks: drop_axis and new_axis are not available yet; reshape the result instead")
+    x, rest = args[0], args[1:]
+    if dtype is None:
+        try:
+            probe = func(np.ones((1,) * x.ndim, dtype=x.dtype), *rest, **kwargs)
+            dtype = np.asarray(probe).dtype
+        except Exception:
+            dtype = x.dtype
+    if chunks is None:
+        out_chunks = [list(c) for c in x.chunks]
+    elif all(isinstance(c, (int, np.integer)) for c in chunks):
+        out_chunks = [[int(c)] * n for c, n in zip(chunks, x.numblocks, strict=True)]
+    else:
+        out_chunks = [[int(b) for b in c] for c in chunks]
+    f = func if not rest and not kwargs else functools.partial(_call_with, func, rest, kwargs)
+    label = name or getattr(func, "__name__", "map_blocks").replace("<lambda>", "lambda")
+    return Array(x._a.map_blocks(f, engine_dtype(dtype), out_chunks, label))
+
+
+def _call_with(func: Callable[..., Any], rest: tuple[Any, ...], kwargs: dict[str, Any], block: Any) -> Any:
+    return func(block, *rest, **kwargs)
 
 
 def asarray(x: Any, chunks: Any = "auto", dtype: Any = None) -> Array:

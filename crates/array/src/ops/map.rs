@@ -47,6 +47,19 @@ impl<T: Element> Array<T> {
         shape: &[usize],
         f: impl Fn(ArrayViewD<'_, T>, &BlockInfo) -> ArrayD<U> + Send + Sync + 'static,
     ) -> Result<Array<U>> {
+        self.try_map_blocks_to(name, chunks, shape, move |b, info| Ok(f(b, info)))
+    }
+
+    /// [`Array::map_blocks_to`] with a function that may fail: its error
+    /// becomes the task's (callers with their own error types, such as a
+    /// Python exception, keep them aside and name them in the message).
+    pub fn try_map_blocks_to<U: Element>(
+        &self,
+        name: &str,
+        chunks: impl Into<ChunkSpec>,
+        shape: &[usize],
+        f: impl Fn(ArrayViewD<'_, T>, &BlockInfo) -> Result<ArrayD<U>, TaskError> + Send + Sync + 'static,
+    ) -> Result<Array<U>> {
         let out = Chunks::normalize(&chunks.into(), shape, U::DTYPE.itemsize())?;
         if out.numblocks() != self.numblocks() {
             return Err(ArrayError::Chunks(format!(
@@ -71,7 +84,7 @@ impl<T: Element> Array<T> {
             let op = Op::local(name, move |args: Vec<Value>| {
                 let v = args.first().ok_or_else(|| TaskError::new("map_blocks without input"))?;
                 let b = block_of::<T>(v)?;
-                let res = f(b.view().view(), &info);
+                let res = f(b.view().view(), &info)?;
                 if res.shape() != want.as_slice() {
                     return Err(TaskError::new(format!(
                         "the function returned a block of shape {:?}, expected {want:?}",
