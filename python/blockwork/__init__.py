@@ -34,7 +34,7 @@ def compute(*args: Any, scheduler: str | None = None, num_workers: int | None = 
     arrays = [a for a in args if isinstance(a, Array)]
     buffers = iter(_core.compute_many([a._a for a in arrays], sched) if arrays else [])
     lazy = [a for a in args if isinstance(a, Delayed)]
-    values = iter(compute_delayed(lazy, *sched) if lazy else [])
+    values = iter(compute_delayed(lazy, sched[0], sched[1]) if lazy else [])
     out = []
     for a in args:
         if isinstance(a, Array):

@@ -7,7 +7,7 @@ from typing import Any
 __version__: str
 
 Chunks = Any
-Sched = tuple[str, int]
+Sched = tuple[str, int, list[Any]]
 Scalar = bool | int | float
 
 class NdBuffer:
@@ -15,6 +15,26 @@ class NdBuffer:
 
     @property
     def __array_interface__(self) -> dict[str, Any]: ...
+
+class ProgressBar:
+    """A progress bar on standard error for runs longer than `minimum` seconds."""
+
+    def __init__(self, minimum: float = 0.0) -> None: ...
+    @property
+    def completed(self) -> int: ...
+
+class Profiler:
+    """Task timings of every run while active."""
+
+    def __init__(self) -> None: ...
+    def records(self) -> list[tuple[str, int, float, float, bool]]: ...
+    def write_html(self, path: str | PathLike[str]) -> None: ...
+
+class ResourceProfiler:
+    """Memory and CPU of this process, sampled every `dt` seconds while runs last."""
+
+    def __init__(self, dt: float = 1.0) -> None: ...
+    def samples(self) -> list[tuple[float, float, float]]: ...
 
 class Array:
     """A lazy chunked array of the engine."""

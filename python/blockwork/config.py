@@ -53,10 +53,15 @@ def get(key: str, default: Any = None) -> Any:
     return _current().get(key, default)
 
 
-def scheduler(scheduler: str | None = None, num_workers: int | None = None) -> tuple[str, int]:
-    """The scheduler a call uses: its own arguments, else the configured ones."""
+# The engine callbacks of active diagnostics (blockwork.diagnostics).
+callbacks: list[Any] = []
+
+
+def scheduler(scheduler: str | None = None, num_workers: int | None = None) -> tuple[str, int, list[Any]]:
+    """The scheduler a call uses (its own arguments, else the configured
+    ones) and the active diagnostics."""
     name = scheduler if scheduler is not None else _current()["scheduler"]
     if name not in _SCHEDULERS:
         raise ValueError(f"unknown scheduler {name!r}: use one of {', '.join(_SCHEDULERS)}")
     workers = num_workers if num_workers is not None else _current()["num_workers"]
-    return name, int(workers)
+    return name, int(workers), list(callbacks)

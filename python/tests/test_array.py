@@ -344,3 +344,14 @@ def test_map_blocks_errors_reach_the_caller() -> None:
         da.ones((4, 4), chunks=2).map_blocks(lambda b: b[:1], dtype=float).compute()
     with pytest.raises(TypeError, match="one blockwork array"):
         da.map_blocks(np.add, da.ones(4, chunks=2), da.ones(4, chunks=2))
+
+
+def test_from_array_is_lazy_and_holds_its_source() -> None:
+    a = np.arange(12.0).reshape(3, 4)
+    x = da.from_array(a, chunks=2)
+    a[0, 0] = 100.0  # read when computed, as Dask
+    del a
+    out = x.compute()
+    assert out[0, 0] == 100.0 and out[2, 3] == 11.0
+    b = np.arange(10, dtype=np.int16)[::2]  # not contiguous, and widened: copied once
+    close(da.from_array(b, chunks=2).compute(), b.astype("int32"))

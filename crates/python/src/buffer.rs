@@ -3,16 +3,19 @@
 //! A computed result is handed to NumPy without a copy: [`NdBuffer`] owns
 //! the elements and publishes `__array_interface__`; `numpy.asarray`
 //! makes an array whose base is the buffer, so the memory lives as long
-//! as any NumPy view of it. Reading a NumPy array goes the other way
-//! ([`read_numpy`]).
+//! as any NumPy view of it. The other way, [`view_numpy`] makes a lazy
+//! array whose block tasks copy their rectangles out of a NumPy array.
 
 use blockwork_array::{DType, Element};
 use ndarray::{ArrayD, IxDyn};
 use pyo3::exceptions::PyValueError;
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::dynarray::{each, Dyn, Typed};
+use crate::errors::OrPy;
 
 /// Elements of one of the engine's types.
 enum Elements {
@@ -115,36 +118,97 @@ pub fn dtype_of_typestr(typestr: &str) -> Option<DType> {
     })
 }
 
-/// Copies a C-contiguous, aligned NumPy array of one of the engine's
-/// types into an ndarray.
-pub fn read_numpy(obj: &Bound<'_, PyAny>) -> PyResult<ReadArray> {
+/// A lazy array over a C-contiguous NumPy array: nothing is copied when
+/// it is made; each block task copies its own rectangle out of the NumPy
+/// memory when it runs (without the GIL), and the block is freed when its
+/// readers are done. The NumPy array is held (kept alive) by the graph.
+pub fn view_numpy(obj: &Bound<'_, PyAny>, spec: blockwork_array::ChunkSpec) -> PyResult<Dyn> {
     let iface = obj.getattr("__array_interface__")?;
     let shape: Vec<usize> = iface.get_item("shape")?.extract()?;
     let typestr: String = iface.get_item("typestr")?.extract()?;
     let (ptr, _readonly): (usize, bool) = iface.get_item("data")?.extract()?;
-    let strides = iface.get_item("strides")?;
-    if !strides.is_none() {
-        return Err(PyValueError::new_err("read_numpy needs a C-contiguous array (numpy.ascontiguousarray)"));
+    if !iface.get_item("strides")?.is_none() {
+        return Err(PyValueError::new_err("view_numpy needs a C-contiguous array (numpy.ascontiguousarray)"));
     }
     let dt = dtype_of_typestr(&typestr)
         .ok_or_else(|| PyValueError::new_err(format!("NumPy type {typestr:?} has no blockwork element type")))?;
-    let len: usize = shape.iter().product();
-    Ok(crate::dynarray::numeric_type!(dt, T => ReadArray::wrap(copy_elements::<T>(ptr, len, &shape)?),
-        bool => ReadArray::wrap(copy_elements::<u8>(ptr, len, &shape)?.mapv(|b| b != 0))))
+    let source = Arc::new(NumpySource { _owner: obj.clone().unbind(), ptr, shape: shape.clone() });
+    let chunks = blockwork_array::Chunks::normalize(&spec, &shape, dt.itemsize()).py()?;
+    let id = NEXT_SOURCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let token = blockwork_graph::tokenize(&(PROCESS_TOKEN.0, id, ptr as u64));
+    crate::dynarray::numeric_type!(dt, T => view_typed::<T>(source, &chunks, token),
+        bool => view_typed::<u8>(source, &chunks, token).map(|d| d.astype(DType::Bool)))
 }
 
-/// An array read from NumPy.
-pub struct ReadArray(Box<dyn FnOnce(blockwork_array::ChunkSpec) -> blockwork_array::Result<Dyn> + Send>);
+/// A NumPy array the graph reads from.
+struct NumpySource {
+    /// Keeps the array (and so its memory) alive while any task may read it.
+    _owner: Py<PyAny>,
+    ptr: usize,
+    shape: Vec<usize>,
+}
 
-impl ReadArray {
-    fn wrap<T: Typed>(a: ArrayD<T>) -> ReadArray {
-        ReadArray(Box::new(move |chunks| Ok(T::wrap(blockwork_array::from_ndarray(a, chunks)?))))
-    }
+static NEXT_SOURCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static PROCESS_TOKEN: std::sync::LazyLock<blockwork_graph::Token> = std::sync::LazyLock::new(|| {
+    blockwork_graph::tokenize(&(std::process::id() as u64, format!("{:?}", std::time::SystemTime::now())))
+});
 
-    /// Cuts it into blocks.
-    pub fn into_array(self, chunks: blockwork_array::ChunkSpec) -> blockwork_array::Result<Dyn> {
-        (self.0)(chunks)
+impl NumpySource {
+    /// Copies the rectangle `info` of the source, read as elements of `T`.
+    #[allow(unsafe_code)]
+    fn copy_block<T: Element>(&self, info: &[ndarray::SliceInfoElem]) -> ArrayD<T> {
+        let len: usize = self.shape.iter().product();
+        if len == 0 {
+            return ArrayD::from_elem(IxDyn(&self.shape), T::default()).slice(info).to_owned();
+        }
+        // SAFETY: `ptr` is the data pointer of a C-contiguous array of
+        // `len` elements of `T` (checked by `view_numpy`: its type string
+        // named `T`, or bytes read as u8 for bool), kept alive by `_owner`
+        // for as long as this source exists; the view is only read, and
+        // dropped before this function returns.
+        let whole = unsafe { ndarray::ArrayViewD::from_shape_ptr(IxDyn(&self.shape), self.ptr as *const T) };
+        whole.slice(info).to_owned()
     }
+}
+
+fn view_typed<T: Typed>(
+    source: Arc<NumpySource>,
+    chunks: &blockwork_array::Chunks,
+    token: blockwork_graph::Token,
+) -> PyResult<Dyn> {
+    if !source.ptr.is_multiple_of(std::mem::align_of::<T>()) {
+        return Err(PyValueError::new_err("the NumPy array's memory is not aligned for its type"));
+    }
+    let offsets: Vec<Vec<usize>> = (0..source.shape.len()).map(|ax| chunks.offsets(ax)).collect();
+    let block_chunks = chunks.clone();
+    let arr = blockwork_array::Array::<T>::from_block_tasks(
+        "array",
+        token,
+        &source.shape.clone(),
+        blockwork_array::ChunkSpec::Explicit(chunks.axes().to_vec()),
+        |idx| {
+            let shape = block_chunks.block_shape(idx);
+            let info: Vec<ndarray::SliceInfoElem> = idx
+                .iter()
+                .enumerate()
+                .map(|(ax, &i)| {
+                    let start = offsets[ax][i as usize];
+                    ndarray::SliceInfoElem::Slice {
+                        start: start as isize,
+                        end: Some((start + shape[ax]) as isize),
+                        step: 1,
+                    }
+                })
+                .collect();
+            let source = Arc::clone(&source);
+            let op = blockwork_graph::Op::local("array", move |_| {
+                Ok(blockwork_array::Block::Dense(source.copy_block::<T>(&info)).into_value())
+            });
+            blockwork_graph::Task::new(op, vec![])
+        },
+    )
+    .py()?;
+    Ok(T::wrap(arr))
 }
 
 /// Copies a C-contiguous NumPy array of `T` (its type string checked).

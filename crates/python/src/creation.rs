@@ -7,7 +7,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::array::{parse_chunks, parse_dtype, parse_rhs, PyArr};
-use crate::buffer::{assemble_dyn, buffer_of, read_numpy, NdBuffer};
+use crate::buffer::{assemble_dyn, buffer_of, NdBuffer};
 use crate::dynarray::{each, numeric_type, Dyn, Rhs, Typed};
 use crate::errors::OrPy;
 use crate::run::{run, Sched};
@@ -125,12 +125,13 @@ pub fn random(
     Ok(PyArr(d))
 }
 
-/// An array cut from a C-contiguous NumPy array (its elements copied once).
+/// A lazy array over a C-contiguous NumPy array: nothing is copied now;
+/// each block is copied out of the NumPy memory when its task runs.
 #[pyfunction]
 #[pyo3(signature = (array, chunks = None))]
 pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArr> {
     let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
-    read_numpy(array)?.into_array(spec).py().map(PyArr)
+    crate::buffer::view_numpy(array, spec).map(PyArr)
 }
 
 /// A lazy array over a `.npy` file: each block reads its own bytes.

@@ -10,6 +10,7 @@
 mod array;
 mod buffer;
 mod creation;
+mod diagnostics;
 mod dynarray;
 mod errors;
 mod mapblocks;
@@ -24,6 +25,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<array::PyArr>()?;
     m.add_class::<buffer::NdBuffer>()?;
+    m.add_class::<diagnostics::PyProgress>()?;
+    m.add_class::<diagnostics::PyProfiler>()?;
+    m.add_class::<diagnostics::PyResources>()?;
     m.add_function(wrap_pyfunction!(creation::full, m)?)?;
     m.add_function(wrap_pyfunction!(creation::arange, m)?)?;
     m.add_function(wrap_pyfunction!(creation::linspace, m)?)?;

@@ -10,16 +10,18 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use blockwork_array::Result;
-use blockwork_local::{CancelToken, Config, Scheduler};
+use blockwork_local::{Callbacks, CancelToken, Config, Scheduler};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::diagnostics::PyCallback;
 use crate::errors::OrPy;
 
-/// The scheduler from Python: `("sync" | "threads", num_workers)`
-/// (0 workers: one per core).
-#[derive(FromPyObject, Clone, Copy, Debug)]
-pub struct Sched(SchedName, usize);
+/// The scheduler from Python: `("sync" | "threads", num_workers,
+/// [diagnostics])` (0 workers: one per core; the active progress bars and
+/// profilers of `blockwork.diagnostics`).
+#[derive(FromPyObject)]
+pub struct Sched(SchedName, usize, Vec<PyCallback>);
 
 #[derive(Clone, Copy, Debug)]
 enum SchedName {
@@ -48,7 +50,8 @@ impl Sched {
             SchedName::Sync => Scheduler::Sync,
             SchedName::Threads => Scheduler::Threads(self.1),
         };
-        Config { cancel: Some(cancel), ..Config::with_scheduler(scheduler) }
+        let callbacks = Callbacks(self.2.into_iter().map(|c| c.0).collect());
+        Config { cancel: Some(cancel), callbacks, ..Config::with_scheduler(scheduler) }
     }
 }
 

@@ -645,14 +645,20 @@ def _call_with(func: Callable[..., Any], rest: tuple[Any, ...], kwargs: dict[str
 
 
 def asarray(x: Any, chunks: Any = "auto", dtype: Any = None) -> Array:
-    """`x` as a blockwork array (NumPy arrays are copied once into blocks)."""
+    """`x` as a blockwork array (NumPy arrays are read lazily, as `from_array`)."""
     if isinstance(x, Array):
         return x if dtype is None else x.astype(dtype)
     return from_array(np.asarray(x, dtype=dtype), chunks=chunks)
 
 
 def from_array(x: Any, chunks: Any = "auto", name: Any = None, **kwargs: Any) -> Array:
-    """An array cut from a NumPy array (or anything `numpy.asarray` takes)."""
+    """A lazy array over a NumPy array (or anything `numpy.asarray` takes).
+
+    Nothing is copied when it is made (unless the array must first become
+    C-contiguous or change type); each block task copies its rectangle when
+    it runs, so changes to the NumPy array before `compute` are seen, as in
+    Dask.
+    """
     a = np.asarray(x)
     dtype = engine_dtype(a.dtype)
     a = np.require(a.astype(dtype, copy=False), requirements=["C", "A"])
