@@ -4,6 +4,7 @@
     python scripts/bench_python.py arrays       # xxt and dot-std driven from Python
     python scripts/bench_python.py delayed      # 100k no-op delayed tasks, fan and chain
     python scripts/bench_python.py dask-graph   # a Dask array graph on blockwork.get vs Dask's threads
+    python scripts/bench_python.py from-array   # memory of from_array over a 2 GiB NumPy array
 
 Each measurement runs in a fresh process after a warm-up; times include
 graph construction. Every result is checked (arrays against their closed
@@ -112,10 +113,44 @@ def run_dask_graph(impl: str, n: int, chunk: int) -> dict[str, Any]:
             "dask": dask.__version__, "peak_rss_mib": peak_mib()}
 
 
+def rss_mib(field: str = "VmRSS") -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_from_array(gib: float) -> dict[str, Any]:
+    import numpy as np
+
+    import blockwork.array as da
+
+    n = int(gib * 2**30 / 8)
+    a = np.ones(n)
+    a[::4096] = 2.0  # touch every page: the source is resident
+    base = rss_mib()
+    t0 = time.perf_counter()
+    x = da.from_array(a, chunks=n // 64)
+    made = time.perf_counter() - t0
+    after_make = rss_mib()
+    total = float(x.sum().compute())
+    after_sum_peak = rss_mib("VmHWM")
+    y = (x + 1).compute()
+    after_result_peak = rss_mib("VmHWM")
+    expect = float(n + (n + 4095) // 4096)
+    ok = total == expect and y.shape == (n,) and float(y[0]) == 3.0 and float(y[1]) == 2.0
+    return {"workload": "from-array", "impl": "blockwork-python", "params": {"gib": gib, "blocks": 64},
+            "seconds": made, "result": total, "source_mib": base, "rss_after_from_array_mib": after_make,
+            "peak_after_sum_mib": after_sum_peak, "peak_after_compute_mib": after_result_peak,
+            "check": {"ok": ok, "reference": expect}}
+
+
 def child(argv: list[str]) -> None:
     kind = argv[0]
     if kind == "arrays":
         out = run_arrays(argv[1], int(argv[2]), int(argv[3]))
+    elif kind == "from-array":
+        out = run_from_array(float(argv[1]))
     elif kind == "delayed":
         out = run_delayed(argv[1], int(argv[2]))
     else:
@@ -130,10 +165,14 @@ def main() -> None:
     what = sys.argv[1]
     repeats = 3
     cases: list[list[str]] = []
+    if what not in ("arrays", "delayed", "dask-graph", "from-array"):
+        raise SystemExit(f"unknown group {what!r}: arrays, delayed, dask-graph or from-array")
     if what == "arrays":
         cases = [["arrays", "xxt", "20000", "1000"], ["arrays", "dot-std", "8000", "1000"]]
     elif what == "delayed":
         cases = [["delayed", "fan", "100000"], ["delayed", "chain", "100000"]]
+    elif what == "from-array":
+        cases, repeats = [["from-array", "2"]], 1
     elif what == "dask-graph":
         cases = [["dask-graph", impl, "4000", "40"] for impl in ("dask-threads", "blockwork-get")]
     else:

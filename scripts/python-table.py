@@ -5,7 +5,8 @@
 
 Reads python-arrays.jsonl, blockwork-rust-for-python.jsonl (the Rust bench
 on the same workloads), python-delayed.jsonl and python-dask-graph.jsonl
-(scripts/bench_python.py). Rows whose check failed are refused.
+and python-from-array.jsonl (scripts/bench_python.py). Rows whose check
+failed are refused.
 """
 
 from __future__ import annotations
@@ -57,6 +58,21 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     print(f"| `((x + 1) * x.T - x.mean(axis=0)).sum(axis=0)`, n={p['n']}, chunk {p['chunk']} "
           f"({p['tasks']} tasks before culling) | {dask_s:.3g} | {bw_s:.3g} | {dask_s / bw_s:.2f}× |")
+    from_array_table(out)
+
+
+def from_array_table(out: Path) -> None:
+    path = out / "python-from-array.jsonl"
+    if not path.exists():
+        return
+    print()
+    print("| `from_array` of a NumPy array | source MiB | RSS after `from_array` | peak during `sum()` "
+          "| peak after `(x + 1).compute()` |")
+    print("|---|---:|---:|---:|---:|")
+    for r in lines(path):
+        print(f"| {r['params']['gib']:g} GiB, {r['params']['blocks']} blocks | {r['source_mib']:.0f} "
+              f"| {r['rss_after_from_array_mib']:.0f} | {r['peak_after_sum_mib']:.0f} "
+              f"| {r['peak_after_compute_mib']:.0f} |")
 
 
 if __name__ == "__main__":
