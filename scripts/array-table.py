@@ -77,22 +77,28 @@ def fmt(x: float | None, digits: int = 3) -> str:
 def main() -> None:
     out = Path(sys.argv[1])
     bw, dask = blockwork_rows(out), dask_rows(out)
-    print("| workload | fill | n | chunk | Dask threads s | blockwork threads s | speed-up "
-          "| Dask peak MiB | blockwork peak MiB | result (blockwork / Dask) |")
+    print(
+        "| workload | fill | n | chunk | Dask threads s | blockwork threads s | speed-up "
+        "| Dask peak MiB | blockwork peak MiB | result (blockwork / Dask) |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for key in sorted(bw, key=lambda k: (k[0] != "xxt", k[1], k[2], k[3])):
         r, d = bw[key], dask.get(key)
         ratio = f"{d['seconds'] / r['seconds']:.1f}×" if d else "–"
         result = f"{r['result']:.9g} / {fmt(d['result'], 9) if d else '–'}"
-        print(f"| `{key[0]}` | {key[1]} | {key[2]} | {key[3]} | {fmt(d['seconds'] if d else None)} "
-              f"| {fmt(r['seconds'])} | {ratio} | {fmt(d['peak'] if d else None, 4)} "
-              f"| {fmt(r['peak_rss_mib'], 4)} | {result} |")
+        print(
+            f"| `{key[0]}` | {key[1]} | {key[2]} | {key[3]} | {fmt(d['seconds'] if d else None)} "
+            f"| {fmt(r['seconds'])} | {ratio} | {fmt(d['peak'] if d else None, 4)} "
+            f"| {fmt(r['peak_rss_mib'], 4)} | {result} |"
+        )
     for line in (out / "blockwork-arrays.jsonl").read_text().splitlines():
         r = json.loads(line)
         if r["workload"] == "gemm":
-            print(f"\nGEMM bound (`gemm --n {r['params']['n']}`): one faer GEMM {r['faer_gflops']:.0f} GFLOP/s, "
-                  f"the chunked product {r['chunked_gflops']:.0f} GFLOP/s "
-                  f"({100 * r['chunked_over_faer']:.0f}% of it).")
+            print(
+                f"\nGEMM bound (`gemm --n {r['params']['n']}`): one faer GEMM {r['faer_gflops']:.0f} GFLOP/s, "
+                f"the chunked product {r['chunked_gflops']:.0f} GFLOP/s "
+                f"({100 * r['chunked_over_faer']:.0f}% of it)."
+            )
 
 
 if __name__ == "__main__":

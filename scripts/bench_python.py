@@ -28,7 +28,6 @@ def peak_mib() -> float:
 
 
 def run_arrays(workload: str, n: int, chunk: int) -> dict[str, Any]:
-    import numpy as np
 
     import blockwork.array as da
 
@@ -52,9 +51,15 @@ def run_arrays(workload: str, n: int, chunk: int) -> dict[str, Any]:
         p = a @ (a.T + 1) - a.mean()
         reference = float(p.std())
         ok = abs(result - reference) <= 1e-8 * abs(reference)
-    return {"workload": workload, "impl": "blockwork-python", "params": {"n": n, "chunk": chunk},
-            "seconds": seconds, "result": result, "check": {"ok": ok, "reference": reference},
-            "peak_rss_mib": peak_mib()}
+    return {
+        "workload": workload,
+        "impl": "blockwork-python",
+        "params": {"n": n, "chunk": chunk},
+        "seconds": seconds,
+        "result": result,
+        "check": {"ok": ok, "reference": reference},
+        "peak_rss_mib": peak_mib(),
+    }
 
 
 def run_delayed(shape: str, n: int) -> dict[str, Any]:
@@ -83,17 +88,23 @@ def run_delayed(shape: str, n: int) -> dict[str, Any]:
     blockwork.compute(*outs)
     seconds = time.perf_counter() - t0
     ok = calls[0] == n
-    return {"workload": f"delayed-{shape}", "impl": "blockwork-python", "params": {"tasks": n},
-            "seconds": seconds, "build_seconds": built - t0, "us_per_task": 1e6 * seconds / n,
-            "check": {"ok": ok, "tasks_run": calls[0]}, "peak_rss_mib": peak_mib()}
+    return {
+        "workload": f"delayed-{shape}",
+        "impl": "blockwork-python",
+        "params": {"tasks": n},
+        "seconds": seconds,
+        "build_seconds": built - t0,
+        "us_per_task": 1e6 * seconds / n,
+        "check": {"ok": ok, "tasks_run": calls[0]},
+        "peak_rss_mib": peak_mib(),
+    }
 
 
 def run_dask_graph(impl: str, n: int, chunk: int) -> dict[str, Any]:
+    import blockwork
     import dask
     import dask.array as dda
     import numpy as np
-
-    import blockwork
 
     def build(n: int, chunk: int) -> Any:
         x = dda.random.default_rng(7).random((n, n), chunks=(chunk, chunk))
@@ -108,9 +119,16 @@ def run_dask_graph(impl: str, n: int, chunk: int) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     reference = build(n, chunk).compute(scheduler="threads")
     ok = bool(np.allclose(result, reference, rtol=1e-12, atol=1e-9))
-    return {"workload": "dask-graph", "impl": impl, "params": {"n": n, "chunk": chunk, "tasks": ntasks},
-            "seconds": seconds, "us_per_task": 1e6 * seconds / ntasks, "check": {"ok": ok},
-            "dask": dask.__version__, "peak_rss_mib": peak_mib()}
+    return {
+        "workload": "dask-graph",
+        "impl": impl,
+        "params": {"n": n, "chunk": chunk, "tasks": ntasks},
+        "seconds": seconds,
+        "us_per_task": 1e6 * seconds / ntasks,
+        "check": {"ok": ok},
+        "dask": dask.__version__,
+        "peak_rss_mib": peak_mib(),
+    }
 
 
 def rss_mib(field: str = "VmRSS") -> float:
@@ -121,9 +139,8 @@ def rss_mib(field: str = "VmRSS") -> float:
 
 
 def run_from_array(gib: float) -> dict[str, Any]:
-    import numpy as np
-
     import blockwork.array as da
+    import numpy as np
 
     n = int(gib * 2**30 / 8)
     a = np.ones(n)
@@ -139,10 +156,18 @@ def run_from_array(gib: float) -> dict[str, Any]:
     after_result_peak = rss_mib("VmHWM")
     expect = float(n + (n + 4095) // 4096)
     ok = total == expect and y.shape == (n,) and float(y[0]) == 3.0 and float(y[1]) == 2.0
-    return {"workload": "from-array", "impl": "blockwork-python", "params": {"gib": gib, "blocks": 64},
-            "seconds": made, "result": total, "source_mib": base, "rss_after_from_array_mib": after_make,
-            "peak_after_sum_mib": after_sum_peak, "peak_after_compute_mib": after_result_peak,
-            "check": {"ok": ok, "reference": expect}}
+    return {
+        "workload": "from-array",
+        "impl": "blockwork-python",
+        "params": {"gib": gib, "blocks": 64},
+        "seconds": made,
+        "result": total,
+        "source_mib": base,
+        "rss_after_from_array_mib": after_make,
+        "peak_after_sum_mib": after_sum_peak,
+        "peak_after_compute_mib": after_result_peak,
+        "check": {"ok": ok, "reference": expect},
+    }
 
 
 def child(argv: list[str]) -> None:
@@ -180,8 +205,9 @@ def main() -> None:
     failed = False
     for case in cases:
         for _ in range(repeats):
-            out = subprocess.run([sys.executable, __file__, "--child", *case], check=True, capture_output=True,
-                                 text=True).stdout
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", *case], check=True, capture_output=True, text=True
+            ).stdout
             print(out.strip(), flush=True)
             failed |= not json.loads(out)["check"]["ok"]
     if failed:

@@ -5,6 +5,9 @@ usage: overhead-table.py BLOCKWORK.jsonl DASK.json [DASK.json ...]
 BLOCKWORK.jsonl: lines of `blockwork-bench overhead` (scripts/bench-overhead.sh);
 DASK.json: outputs of ../shared/reference/overhead.py.
 """
+
+from __future__ import annotations
+
 import json
 import sys
 
@@ -22,11 +25,11 @@ for f in sys.argv[2:]:
         dask[(r["mode"], r["pattern"], r["n"], r["scheduler"])] = r
 
 
-def fmt(x, digits=2):
+def fmt(x: float | None, digits: int = 2) -> str:
     return "–" if x is None else f"{x:,.{digits}f}"
 
 
-def ratio(a, b):
+def ratio(a: float | None, b: float | None) -> str:
     return "–" if a is None or b is None or b == 0 else f"{a / b:,.0f}×"
 
 
@@ -52,7 +55,10 @@ for mode in ["raw", "delayed"]:
             print(f"| {label} | {n:,} | " + " | ".join(row) + " |")
 
 print()
-print("| graph | N | tasks | build s | order s | exec s (threads) | end to end µs/task | graph bytes/task | peak heap bytes/task | peak RSS MiB |")
+print(
+    "| graph | N | tasks | build s | order s | exec s (threads) | end to end µs/task | graph bytes/task "
+    "| peak heap bytes/task | peak RSS MiB |"
+)
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for mode in ["raw", "delayed"]:
     for pattern in ["chain", "fan", "tree"]:
@@ -61,6 +67,7 @@ for mode in ["raw", "delayed"]:
             if not b:
                 continue
             print(
-                f"| {mode} {pattern} | {n:,} | {b['tasks']:,} | {b['build_s']:.4f} | {b['order_s']:.4f} | {b['exec_s']:.4f} | "
-                f"{b['e2e_us_per_task']:.3f} | {b['graph_bytes_per_task']:.0f} | {b['peak_heap_bytes_per_task']:.0f} | {b['peak_rss_mib']:.0f} |"
+                f"| {mode} {pattern} | {n:,} | {b['tasks']:,} | {b['build_s']:.4f} | {b['order_s']:.4f} "
+                f"| {b['exec_s']:.4f} | {b['e2e_us_per_task']:.3f} | {b['graph_bytes_per_task']:.0f} "
+                f"| {b['peak_heap_bytes_per_task']:.0f} | {b['peak_rss_mib']:.0f} |"
             )

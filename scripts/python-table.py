@@ -56,8 +56,10 @@ def main() -> None:
     p = rows[0]["params"]
     print("| Dask array graph | Dask threads s | `scheduler=blockwork.get` s | speed-up |")
     print("|---|---:|---:|---:|")
-    print(f"| `((x + 1) * x.T - x.mean(axis=0)).sum(axis=0)`, n={p['n']}, chunk {p['chunk']} "
-          f"({p['tasks']} tasks before culling) | {dask_s:.3g} | {bw_s:.3g} | {dask_s / bw_s:.2f}× |")
+    print(
+        f"| `((x + 1) * x.T - x.mean(axis=0)).sum(axis=0)`, n={p['n']}, chunk {p['chunk']} "
+        f"({p['tasks']} tasks before culling) | {dask_s:.3g} | {bw_s:.3g} | {dask_s / bw_s:.2f}× |"
+    )
     from_array_table(out)
 
 
@@ -66,13 +68,17 @@ def from_array_table(out: Path) -> None:
     if not path.exists():
         return
     print()
-    print("| `from_array` of a NumPy array | source MiB | RSS after `from_array` | peak during `sum()` "
-          "| peak after `(x + 1).compute()` |")
+    print(
+        "| `from_array` of a NumPy array | source MiB | RSS after `from_array` | peak during `sum()` "
+        "| peak after `(x + 1).compute()` |"
+    )
     print("|---|---:|---:|---:|---:|")
     for r in lines(path):
-        print(f"| {r['params']['gib']:g} GiB, {r['params']['blocks']} blocks | {r['source_mib']:.0f} "
-              f"| {r['rss_after_from_array_mib']:.0f} | {r['peak_after_sum_mib']:.0f} "
-              f"| {r['peak_after_compute_mib']:.0f} |")
+        print(
+            f"| {r['params']['gib']:g} GiB, {r['params']['blocks']} blocks | {r['source_mib']:.0f} "
+            f"| {r['rss_after_from_array_mib']:.0f} | {r['peak_after_sum_mib']:.0f} "
+            f"| {r['peak_after_compute_mib']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ def build(workload: str, fill: str, n: int, chunk: int) -> Any:
     import numpy as np
 
     if fill == "pattern":
-        x = da.fromfunction(lambda i, j: ((7 * i + 13 * j) % 101) / 101, shape=(n, n), chunks=(chunk, chunk), dtype=float)
+        x = da.fromfunction(
+            lambda i, j: ((7 * i + 13 * j) % 101) / 101, shape=(n, n), chunks=(chunk, chunk), dtype=float
+        )
     elif fill.startswith("npy:"):
         x = da.from_array(np.load(fill[4:], mmap_mode="r"), chunks=(chunk, chunk))
     else:
@@ -88,13 +90,30 @@ def main() -> None:
         child(args)
         return
     for _ in range(args.repeats):
-        cmd = [sys.executable, __file__, "--child", "--workload", args.workload, "--fill", args.fill,
-               "--n", str(args.n), "--chunk", str(args.chunk)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--workload",
+            args.workload,
+            "--fill",
+            args.fill,
+            "--n",
+            str(args.n),
+            "--chunk",
+            str(args.chunk),
+        ]
         out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
         import dask
 
-        out.update({"workload": args.workload, "impl": "dask-threads", "dask": dask.__version__,
-                    "params": {"n": args.n, "chunk": args.chunk, "fill": args.fill}})
+        out.update(
+            {
+                "workload": args.workload,
+                "impl": "dask-threads",
+                "dask": dask.__version__,
+                "params": {"n": args.n, "chunk": args.chunk, "fill": args.fill},
+            }
+        )
         print(json.dumps(out), flush=True)
 
 
