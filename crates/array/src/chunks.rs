@@ -25,6 +25,9 @@ pub enum ChunkSpec {
     Sizes(Vec<Option<usize>>),
     /// Explicit block lengths for each axis.
     Explicit(Vec<Vec<usize>>),
+    /// Text that is neither `"auto"` nor a size: normalizing it is an
+    /// error that quotes it (a `&str` spec cannot fail on conversion).
+    Invalid(String),
 }
 
 impl From<usize> for ChunkSpec {
@@ -70,10 +73,13 @@ impl From<&Chunks> for ChunkSpec {
 }
 
 impl From<&str> for ChunkSpec {
-    /// `"auto"`; anything else is a size like `"64MiB"`, or `Auto` if it
-    /// does not parse (normalization then reports nothing wrong).
+    /// `"auto"`, or a size like `"64MiB"`; anything else is kept as
+    /// [`ChunkSpec::Invalid`], which normalization reports.
     fn from(s: &str) -> Self {
-        parse_bytes(s).map(ChunkSpec::AutoBytes).unwrap_or(ChunkSpec::Auto)
+        if s.trim() == "auto" {
+            return ChunkSpec::Auto;
+        }
+        parse_bytes(s).map(ChunkSpec::AutoBytes).unwrap_or_else(|| ChunkSpec::Invalid(s.to_string()))
     }
 }
 
@@ -116,6 +122,11 @@ impl Chunks {
         let chunks = match spec {
             ChunkSpec::Auto => auto(shape, itemsize, AUTO_BLOCK_BYTES),
             ChunkSpec::AutoBytes(b) => auto(shape, itemsize, *b),
+            ChunkSpec::Invalid(text) => {
+                return Err(ArrayError::Chunks(format!(
+                    "{text:?} is neither \"auto\" nor a size like \"64MiB\", \"128MB\" or \"1GB\""
+                )))
+            }
             ChunkSpec::Sizes(sizes) => {
                 let sizes = per_axis(sizes)?;
                 shape

@@ -415,3 +415,12 @@ fn integer_arithmetic_wraps_as_numpy() {
     let big = bwa::from_ndarray(ndarray::arr1(&[i64::MAX; 4]).into_dyn(), 2).unwrap();
     assert_eq!(big.sum().compute_scalar().unwrap(), i64::MAX.wrapping_mul(4));
 }
+
+#[test]
+fn a_malformed_chunk_size_is_an_error_that_quotes_it() {
+    let err = bwa::ones::<f64>(&[4], "64MB!").unwrap_err();
+    assert!(matches!(err, ArrayError::Chunks(_)), "{err}");
+    assert!(err.to_string().contains("\"64MB!\"") && err.to_string().contains("64MiB"), "{err}");
+    assert_eq!(bwa::ones::<f64>(&[4], "auto").unwrap().chunks().numblocks(), vec![1]);
+    assert!(bwa::ones::<f64>(&[1000], "800B").unwrap().chunks().numblocks()[0] > 1);
+}

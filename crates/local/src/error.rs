@@ -25,6 +25,13 @@ pub enum ComputeError {
     /// The run was cancelled (a [`crate::CancelToken`] or Ctrl-C).
     #[error("the computation was cancelled")]
     Cancelled,
+    /// The configuration is wrong (a malformed `BLOCKWORK_SCHEDULER`); the
+    /// message says what is allowed.
+    #[error("bad configuration: {0}")]
+    Config(String),
+    /// The machine refused a resource the run needs (a thread).
+    #[error("{0}")]
+    Resource(String),
     /// The graph or the requested outputs were invalid.
     #[error(transparent)]
     Graph(#[from] GraphError),

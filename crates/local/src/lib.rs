@@ -69,11 +69,29 @@ impl Scheduler {
     }
 }
 
+impl Scheduler {
+    /// `BLOCKWORK_SCHEDULER` if set (an error that says what is allowed
+    /// if it does not parse), else `None`.
+    pub fn from_env() -> Result<Option<Scheduler>, String> {
+        match std::env::var("BLOCKWORK_SCHEDULER") {
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(v)) => Err(format!("BLOCKWORK_SCHEDULER={v:?} is not text")),
+            Ok(s) => Scheduler::parse(s.trim()).map(Some).ok_or_else(|| {
+                format!(
+                    "BLOCKWORK_SCHEDULER={s:?} is not a scheduler: use sync (also synchronous, single-threaded), \
+                     threads (also threading) or threads:N"
+                )
+            }),
+        }
+    }
+}
+
 impl Default for Scheduler {
-    /// `BLOCKWORK_SCHEDULER` (`sync`, `threads`, `threads:N`) if set,
-    /// otherwise one thread per core.
+    /// `BLOCKWORK_SCHEDULER` (`sync`, `threads`, `threads:N`) if set and
+    /// valid, otherwise one thread per core. ([`Config::default`] also
+    /// remembers a malformed value, and computing with it is an error.)
     fn default() -> Self {
-        std::env::var("BLOCKWORK_SCHEDULER").ok().and_then(|s| Scheduler::parse(&s)).unwrap_or(Scheduler::Threads(0))
+        Scheduler::from_env().ok().flatten().unwrap_or(Scheduler::Threads(0))
     }
 }
 
@@ -88,18 +106,27 @@ pub struct Config {
     pub cancel: Option<CancelToken>,
     /// Inline cheap tasks and fuse linear chains before running.
     pub optimize: bool,
+    /// A mistake found while making the configuration (a malformed
+    /// `BLOCKWORK_SCHEDULER`): computing with it is an error that says
+    /// what was wrong, rather than a silent fallback.
+    pub problem: Option<Arc<str>>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { scheduler: Scheduler::default(), callbacks: Callbacks::default(), cancel: None, optimize: true }
+        let (scheduler, problem) = match Scheduler::from_env() {
+            Ok(s) => (s.unwrap_or(Scheduler::Threads(0)), None),
+            Err(e) => (Scheduler::Threads(0), Some(e.into())),
+        };
+        Config { scheduler, callbacks: Callbacks::default(), cancel: None, optimize: true, problem }
     }
 }
 
 impl Config {
-    /// The default config with another scheduler.
+    /// The default config with another scheduler (the environment's
+    /// choice, and any mistake in it, set aside).
     pub fn with_scheduler(scheduler: Scheduler) -> Self {
-        Config { scheduler, ..Config::default() }
+        Config { scheduler, problem: None, ..Config::default() }
     }
 
     /// Adds a callback.
@@ -124,6 +151,9 @@ impl Config {
 /// Computes `outputs` of `graph`: culls, optimizes (if configured),
 /// orders and runs. Results come back in the order of `outputs`.
 pub fn compute(graph: Graph, outputs: &[Key], config: &Config) -> Result<Vec<Value>, ComputeError> {
+    if let Some(p) = &config.problem {
+        return Err(ComputeError::Config(p.to_string()));
+    }
     let mut graph = graph.cull(outputs)?;
     if config.optimize {
         graph = inline_cheap(graph, outputs, DEFAULT_MAX_FUSED_DEPTH)?;
@@ -142,6 +172,9 @@ pub fn execute(
     priority: Vec<u32>,
     config: &Config,
 ) -> Result<Vec<Value>, ComputeError> {
+    if let Some(p) = &config.problem {
+        return Err(ComputeError::Config(p.to_string()));
+    }
     let out_ids = graph.ids_of(outputs)?;
     let nthreads = config.scheduler.nthreads();
     config.callbacks.start(graph, nthreads);

@@ -54,10 +54,19 @@ pub(crate) fn run(
     std::thread::scope(|s| {
         for w in 1..nthreads.max(1) {
             let shared = &shared;
-            std::thread::Builder::new()
+            let spawned = std::thread::Builder::new()
                 .name(format!("blockwork-{w}"))
-                .spawn_scoped(s, move || worker(shared, graph, w))
-                .expect("spawning a scheduler thread");
+                .spawn_scoped(s, move || worker(shared, graph, w));
+            if let Err(e) = spawned {
+                // The threads already started see the failure and stop.
+                let mut inner = shared.lock();
+                inner.failure.get_or_insert(ComputeError::Resource(format!(
+                    "cannot start scheduler thread {w} of {nthreads}: {e}"
+                )));
+                drop(inner);
+                shared.wake.notify_all();
+                break;
+            }
         }
         worker(&shared, graph, 0);
     });

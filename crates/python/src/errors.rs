@@ -27,6 +27,7 @@ pub fn to_py(e: ArrayError) -> PyErr {
         ArrayError::Io { path, .. } if !path.exists() => PyFileNotFoundError::new_err(msg),
         ArrayError::Io { .. } => PyOSError::new_err(msg),
         ArrayError::Compute(blockwork_local::ComputeError::Cancelled) => PyKeyboardInterrupt::new_err(msg),
+        ArrayError::Compute(blockwork_local::ComputeError::Config(_)) => PyValueError::new_err(msg),
         ArrayError::Compute(_) => take_python_error(&msg).unwrap_or_else(|| PyRuntimeError::new_err(msg)),
     }
 }
