@@ -12,24 +12,28 @@ calling thread, for debugging).
 
 from __future__ import annotations
 
-import contextvars
+import threading
 from types import TracebackType
 from typing import Any
 
 _SCHEDULERS = ("threads", "threading", "sync", "synchronous", "single-threaded")
 _DEFAULTS: dict[str, Any] = {"scheduler": "threads", "num_workers": 0}
-_state: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("blockwork_config", default=None)
+# The process-wide configuration, as dask.config's: `set` changes it, and
+# leaving a `with set(...)` block restores what was there before.
+_config: dict[str, Any] = dict(_DEFAULTS)
+_lock = threading.Lock()
 
 
 def _current() -> dict[str, Any]:
-    return _state.get() or _DEFAULTS
+    return _config
 
 
 class set:
-    """Sets configuration values; as a context manager, only inside the block."""
+    """Sets configuration values for the whole process; as a context
+    manager, only until the block ends."""
 
     def __init__(self, scheduler: str | None = None, num_workers: int | None = None, **other: Any) -> None:
-        new = dict(_current())
+        new: dict[str, Any] = {}
         if scheduler is not None:
             if not isinstance(scheduler, str) or scheduler not in _SCHEDULERS:
                 raise ValueError(f"unknown scheduler {scheduler!r}: use one of {', '.join(_SCHEDULERS)}")
@@ -39,13 +43,19 @@ class set:
                 raise ValueError(f"num_workers must be a non-negative int, got {num_workers!r}")
             new["num_workers"] = num_workers
         new.update(other)
-        self._token = _state.set(new)
+        with _lock:
+            self._previous = {k: _config[k] for k in new if k in _config}
+            self._added = [k for k in new if k not in _config]
+            _config.update(new)
 
     def __enter__(self) -> set:
         return self
 
     def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        _state.reset(self._token)
+        with _lock:
+            _config.update(self._previous)
+            for k in self._added:
+                _config.pop(k, None)
 
 
 def get(key: str, default: Any = None) -> Any:

@@ -272,34 +272,10 @@ def _task_callable(d: Delayed) -> tuple[Callable[..., Any], list[Delayed]]:
 
 
 def compute_delayed(outputs: list[Delayed], scheduler: str | None = None, num_workers: int | None = None) -> list[Any]:
-    """Computes delayed values in one graph (shared tasks run once)."""
-    index: dict[str, int] = {}
-    keys: list[str] = []
-    funcs: list[Callable[..., Any]] = []
-    deps: list[list[int]] = []
-    expanded: set[str] = set()  # waiting for their dependencies: the path from an output
-    stack = list(reversed(outputs))
-    while stack:
-        d = stack.pop()
-        key = d._key
-        if key in index:
-            continue
-        ds = d._deps
-        if ds:
-            missing = [x for x in ds if x._key not in index]
-            if missing:
-                for x in missing:
-                    if x._key in expanded:
-                        raise ValueError(f"the graph has a cycle through task {x._key!r}")
-                expanded.add(key)
-                stack.append(d)
-                stack.extend(missing)
-                continue
-            deps.append([index[x._key] for x in ds])
-        else:
-            deps.append([])
-        funcs.append(d._func if d._direct else _task_callable(d)[0])
-        index[key] = len(keys)
-        keys.append(key)
-    out = [index[d._key] for d in outputs]
-    return _core.compute_tasks(keys, funcs, deps, out, config.scheduler(scheduler, num_workers))
+    """Computes delayed values in one graph (shared tasks run once).
+
+    The engine walks the graph (each value's `_key`, `_deps`, `_direct`,
+    `_func`) and asks `_task_callable` only for calls whose arguments are
+    not simply the results of distinct tasks.
+    """
+    return _core.compute_delayed(list(outputs), _task_callable, config.scheduler(scheduler, num_workers))

@@ -355,3 +355,30 @@ def test_from_array_is_lazy_and_holds_its_source() -> None:
     assert out[0, 0] == 100.0 and out[2, 3] == 11.0
     b = np.arange(10, dtype=np.int16)[::2]  # not contiguous, and widened: copied once
     close(da.from_array(b, chunks=2).compute(), b.astype("int32"))
+
+
+def test_config_set_is_process_wide_and_with_restores() -> None:
+    import threading
+
+    seen: list[Any] = []
+    blockwork.config.set(scheduler="sync")
+    try:
+        t = threading.Thread(target=lambda: seen.append(blockwork.config.get("scheduler")))
+        t.start()
+        t.join()
+        assert seen == ["sync"]
+        with blockwork.config.set(scheduler="threads", num_workers=1):
+            assert blockwork.config.get("num_workers") == 1
+        assert blockwork.config.get("scheduler") == "sync"
+    finally:
+        blockwork.config.set(scheduler="threads")
+
+
+def test_unknown_ufuncs_compute_and_warn_and_uint64_overflow() -> None:
+    x = da.arange(6, chunks=2) - 3
+    with pytest.warns(FutureWarning, match="sign"):
+        out = np.sign(x)
+    close(out, np.sign(np.arange(6) - 3))
+    with pytest.raises(OverflowError, match="int64"):
+        da.from_array(np.array([2**63], dtype=np.uint64))
+    close(da.from_array(np.array([5], dtype=np.uint64)).compute(), np.array([5]))

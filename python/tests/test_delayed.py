@@ -95,3 +95,11 @@ def test_persist_and_repr() -> None:
     assert repr(d).startswith("Delayed('inc-")
     with pytest.raises(TypeError):
         bool(d)
+
+
+def test_a_cycle_through_reused_keys_is_an_error() -> None:
+    a = delayed(inc)(1, dask_key_name="a")
+    b = delayed(inc)(a, dask_key_name="b")
+    again = delayed(inc)(b, dask_key_name="a")
+    with pytest.raises(ValueError, match="cycle through task"):
+        again.compute()

@@ -127,6 +127,10 @@ pub trait Numeric:
     fn min_nan(self, o: Self) -> Self;
     /// The larger, NaN-propagating.
     fn max_nan(self, o: Self) -> Self;
+    /// The sum of `n` copies (integers wrap, as adding them one by one would).
+    fn times(self, n: u64) -> Self;
+    /// The product of `n` copies (integers wrap).
+    fn power(self, n: u64) -> Self;
 }
 
 /// Floating-point element types.
@@ -182,6 +186,17 @@ macro_rules! element_int {
             fn abs(self) -> Self { if self < 0 { (0 as $t).wrapping_sub(self) } else { self } }
             fn min_nan(self, o: Self) -> Self { if o < self { o } else { self } }
             fn max_nan(self, o: Self) -> Self { if o > self { o } else { self } }
+            // `n as $t` keeps n modulo 2^bits, which is all a wrapping product sees.
+            fn times(self, n: u64) -> Self { self.wrapping_mul(n as $t) }
+            fn power(self, mut n: u64) -> Self {
+                let (mut base, mut acc) = (self, 1 as $t);
+                while n > 0 {
+                    if n & 1 == 1 { acc = acc.wrapping_mul(base); }
+                    base = base.wrapping_mul(base);
+                    n >>= 1;
+                }
+                acc
+            }
         }
     )*};
 }
@@ -224,6 +239,8 @@ macro_rules! element_float {
             fn abs(self) -> Self { $t::abs(self) }
             fn min_nan(self, o: Self) -> Self { if self.is_nan() || o.is_nan() { $t::NAN } else { self.min(o) } }
             fn max_nan(self, o: Self) -> Self { if self.is_nan() || o.is_nan() { $t::NAN } else { self.max(o) } }
+            fn times(self, n: u64) -> Self { self * n as $t }
+            fn power(self, n: u64) -> Self { self.powf(n as $t) }
         }
         impl Float for $t {
             const NAN: Self = $t::NAN;

@@ -414,6 +414,13 @@ fn integer_arithmetic_wraps_as_numpy() {
     assert_eq!(a.mul(&b).unwrap().compute().unwrap().as_slice().unwrap(), &[2, 196, 0]);
     let big = bwa::from_ndarray(ndarray::arr1(&[i64::MAX; 4]).into_dyn(), 2).unwrap();
     assert_eq!(big.sum().compute_scalar().unwrap(), i64::MAX.wrapping_mul(4));
+    // Constant blocks reduce in closed form, exactly as the element loop would.
+    let c = bwa::full::<i64>(&[3], (1 << 53) + 1, 2).unwrap();
+    assert_eq!(c.sum().compute_scalar().unwrap(), 3 * ((1i64 << 53) + 1));
+    assert_eq!(bwa::full::<i64>(&[4], 1 << 62, 3).unwrap().sum().compute_scalar().unwrap(), 0);
+    assert_eq!(bwa::full::<i64>(&[4], i64::MAX, 2).unwrap().sum().compute_scalar().unwrap(), i64::MAX.wrapping_mul(4));
+    assert_eq!(bwa::full::<i32>(&[40], 3, 7).unwrap().prod().compute_scalar().unwrap(), 3i32.wrapping_pow(40));
+    assert_eq!(bwa::full::<u8>(&[9], 2, 4).unwrap().prod().compute_scalar().unwrap(), 0);
 }
 
 #[test]

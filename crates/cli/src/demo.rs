@@ -129,7 +129,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let profiler = Arc::new(bw::Profiler::new());
     let resources = Arc::new(bw::ResourceProfiler::default());
     let config = bw::Config::with_scheduler(scheduler)
-        .cancel_token(cancel)
+        .cancel_token(cancel.clone())
         .callback(Arc::new(bw::ProgressBar::default()))
         .callback(profiler.clone())
         .callback(resources.clone());
@@ -151,7 +151,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     println!("== 3. arrays ==");
     use bw::array as bwa;
-    let config = bw::Config::with_scheduler(scheduler);
+    let config = bw::Config::with_scheduler(scheduler).cancel_token(cancel);
     let t0 = Instant::now();
     let (n, c) = (args.array_n, (args.array_n / 8).max(1));
     let x = bwa::random::random(&[n, n], [c, c], 42)?;

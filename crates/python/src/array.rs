@@ -388,7 +388,7 @@ impl PyArr {
         run(py, scheduler, move |config| Ok(each!(&d, a => a.persist_with(config)?.into()))).map(wrap)
     }
 
-    /// Writes the array to a `.npy` file, block by block.
+    /// Computes the array (on threads) and writes it to a `.npy` file.
     fn to_npy(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
         let d = self.0.clone();
         py.detach(move || each!(&d, a => a.to_npy(&path))).py()

@@ -39,5 +39,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(creation::concatenate, m)?)?;
     m.add_function(wrap_pyfunction!(creation::compute_many, m)?)?;
     m.add_function(wrap_pyfunction!(pytask::compute_tasks, m)?)?;
+    m.add_function(wrap_pyfunction!(pytask::compute_delayed, m)?)?;
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! `map_blocks` with a Python function on NumPy blocks.
 //!
 //! Each task copies its block into a NumPy array (the function may keep or
-//! modify it), calls the function with the GIL held, and copies the result,
-//! converted to the declared type, into the output block. A Python
+//! modify it) before taking the GIL, calls the function, and copies the
+//! result, converted to the declared type, into the output block (that copy
+//! reads a Python object, so it holds the GIL). A Python
 //! exception becomes the task's error and reaches the caller as itself.
 
 use std::sync::Arc;
@@ -35,10 +36,12 @@ fn map_typed<T: Element + IntoBuffer, U: Typed>(
     let label = name.to_string();
     let f = move |block: ndarray::ArrayViewD<'_, T>, info: &blockwork_array::BlockInfo| {
         kept_state::keep();
+        // The block's copy is made before taking the GIL.
+        let copy = T::buffer(block.to_owned());
         Python::attach(|py| {
             let call = || -> PyResult<ArrayD<U>> {
                 let np = py.import("numpy")?;
-                let x = np.call_method1("asarray", (Py::new(py, T::buffer(block.to_owned()))?,))?;
+                let x = np.call_method1("asarray", (Py::new(py, copy)?,))?;
                 let y = func.bind(py).call1((x,))?;
                 let y = np.call_method1("ascontiguousarray", (y, U::DTYPE.name()))?;
                 read_numpy_as::<U>(&y)

@@ -8,8 +8,11 @@
 //! raised by a task is kept and re-raised to the caller as it was (its type
 //! and traceback), with a note naming the task.
 
+use std::sync::Arc;
+
 use blockwork_graph::{r, Data, Graph, Key, Op, Task, Value};
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -118,7 +121,7 @@ pub(crate) mod kept_state {
     }
 }
 
-fn python_op(label: String, key: String, func: Py<PyAny>) -> Op {
+fn python_op(label: Arc<str>, key: Key, func: Py<PyAny>) -> Op {
     Op::local(label, move |args: Vec<Value>| {
         kept_state::keep();
         Python::attach(|py| {
@@ -127,7 +130,7 @@ fn python_op(label: String, key: String, func: Py<PyAny>) -> Op {
                 let out = func.bind(py).call1(PyTuple::new(py, items)?)?;
                 Ok(out.unbind())
             };
-            call().map(|out| Value::object(PyValue(out))).map_err(|e| python_task_error(py, &key, e))
+            call().map(|out| Value::object(PyValue(out))).map_err(|e| python_task_error(py, &key.to_string(), e))
         })
     })
 }
@@ -152,20 +155,37 @@ pub fn compute_tasks(
             deps.len()
         )));
     }
+    let n = keys.len();
+    for &i in deps.iter().flatten().chain(&outputs) {
+        if i as usize >= n {
+            return Err(PyValueError::new_err(format!("task index {i} is out of range: the graph has {n} tasks")));
+        }
+    }
+    run_python_graph(py, keys, funcs, deps, &outputs, scheduler)
+}
+
+/// Builds and runs a graph of Python callables (indices already checked).
+fn run_python_graph(
+    py: Python<'_>,
+    keys: Vec<String>,
+    funcs: Vec<Py<PyAny>>,
+    deps: Vec<Vec<u32>>,
+    outputs: &[u32],
+    scheduler: Sched,
+) -> PyResult<Vec<Py<PyAny>>> {
     let engine_keys: Vec<Key> = keys.iter().map(|k| Key::new(k.as_str())).collect();
-    let key_of = |i: u32| -> PyResult<Key> {
-        engine_keys.get(i as usize).cloned().ok_or_else(|| {
-            PyValueError::new_err(format!("task index {i} is out of range: the graph has {} tasks", keys.len()))
-        })
-    };
+    // One label per function name, shared by its tasks.
+    let mut labels: rustc_hash::FxHashMap<&str, Arc<str>> = rustc_hash::FxHashMap::default();
     let mut tasks = Vec::with_capacity(funcs.len());
     for (i, (func, ds)) in funcs.into_iter().zip(deps).enumerate() {
-        let args = ds.iter().map(|&d| key_of(d).map(r)).collect::<PyResult<Vec<_>>>()?;
-        let label = blockwork_graph::key_prefix(&keys[i]).to_string();
-        let op = python_op(label, keys[i].clone(), func);
+        let args = ds.iter().map(|&d| r(engine_keys[d as usize].clone())).collect();
+        let prefix = blockwork_graph::key_prefix(&keys[i]);
+        let label = labels.entry(prefix).or_insert_with(|| Arc::from(prefix)).clone();
+        let op = python_op(label, engine_keys[i].clone(), func);
         tasks.push((engine_keys[i].clone(), Task::new(op, args)));
     }
-    let out_keys = outputs.iter().map(|&o| key_of(o)).collect::<PyResult<Vec<_>>>()?;
+    let out_keys: Vec<Key> = outputs.iter().map(|&o| engine_keys[o as usize].clone()).collect();
+    drop(labels);
     let graph = Graph::from_tasks(tasks).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let result = run(py, scheduler, move |config| {
         // Python calls gain nothing from fusion (each still takes the GIL),
@@ -174,4 +194,63 @@ pub fn compute_tasks(
         blockwork_local::compute(graph, &out_keys, &config).map_err(blockwork_array::ArrayError::from)
     });
     result?.iter().map(|v| to_python(py, v)).collect()
+}
+
+/// Computes `blockwork.delayed` values: walks their graph (each value's
+/// `_key`, `_deps`, `_direct`, `_func`), each task after its dependencies,
+/// and runs it. `task_callable(d)` gives the callable of a value whose
+/// arguments are not simply the results of distinct tasks.
+#[pyfunction]
+pub fn compute_delayed(
+    py: Python<'_>,
+    outputs: Vec<Bound<'_, PyAny>>,
+    task_callable: Bound<'_, PyAny>,
+    scheduler: Sched,
+) -> PyResult<Vec<Py<PyAny>>> {
+    let (a_key, a_deps, a_direct, a_func) =
+        (intern!(py, "_key"), intern!(py, "_deps"), intern!(py, "_direct"), intern!(py, "_func"));
+    let key_of = |d: &Bound<'_, PyAny>| -> PyResult<String> { d.getattr(a_key)?.extract() };
+    let mut index: rustc_hash::FxHashMap<String, u32> = rustc_hash::FxHashMap::default();
+    let mut expanded: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
+    let (mut keys, mut funcs, mut deps) = (Vec::new(), Vec::new(), Vec::new());
+    let mut stack: Vec<Bound<'_, PyAny>> = outputs.iter().rev().cloned().collect();
+    while let Some(d) = stack.last().cloned() {
+        let key = key_of(&d)?;
+        if index.contains_key(&key) {
+            stack.pop();
+            continue;
+        }
+        let ds = d.getattr(a_deps)?.cast_into::<PyTuple>()?;
+        let mut ids = Vec::with_capacity(ds.len());
+        let mut missing = false;
+        for x in ds.iter() {
+            let xk = key_of(&x)?;
+            match index.get(&xk) {
+                Some(&i) => ids.push(i),
+                None if expanded.contains(&xk) => {
+                    return Err(PyValueError::new_err(format!("the graph has a cycle through task {xk:?}")))
+                }
+                None => {
+                    missing = true;
+                    stack.push(x);
+                }
+            }
+        }
+        if missing {
+            expanded.insert(key);
+            continue;
+        }
+        stack.pop();
+        let func = if d.getattr(a_direct)?.is_truthy()? {
+            d.getattr(a_func)?
+        } else {
+            task_callable.call1((&d,))?.get_item(0)?
+        };
+        index.insert(key.clone(), keys.len() as u32);
+        keys.push(key);
+        funcs.push(func.unbind());
+        deps.push(ids);
+    }
+    let outs = outputs.iter().map(|d| Ok(index[&key_of(d)?])).collect::<PyResult<Vec<u32>>>()?;
+    run_python_graph(py, keys, funcs, deps, &outs, scheduler)
 }

@@ -277,7 +277,7 @@ class Array:
         self._a.visualize(filename)
 
     def to_npy(self, path: str) -> None:
-        """Writes the array to a `.npy` file, block by block."""
+        """Writes the array to a `.npy` file (computed on threads, then written)."""
         self._a.to_npy(path)
 
     def store(self, target: Any) -> None:
@@ -351,7 +351,13 @@ class Array:
             return NotImplemented
         impl = ufuncs.UFUNCS.get(ufunc.__name__)
         if impl is None:
-            return NotImplemented
+            warnings.warn(
+                f"numpy.{ufunc.__name__} is not implemented by blockwork arrays: computing the inputs "
+                "and calling NumPy. Use map_blocks to stay lazy.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            return ufunc(*(i.compute() if isinstance(i, Array) else i for i in inputs), **kwargs)
         dtype = kwargs.pop("dtype", None)
         kwargs.pop("casting", None)
         if kwargs:
@@ -661,5 +667,7 @@ def from_array(x: Any, chunks: Any = "auto", name: Any = None, **kwargs: Any) ->
     """
     a = np.asarray(x)
     dtype = engine_dtype(a.dtype)
+    if a.dtype.kind == "u" and a.dtype.itemsize == 8 and a.size and int(a.max()) > np.iinfo(np.int64).max:
+        raise OverflowError("uint64 values above 2**63 - 1 do not fit blockwork's widest integer, int64")
     a = np.require(a.astype(dtype, copy=False), requirements=["C", "A"])
     return Array(_core.from_numpy(a, normalize_chunks(chunks, a.shape, dtype)))

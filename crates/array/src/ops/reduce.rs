@@ -399,10 +399,10 @@ fn chunk_same<T: Numeric>(kind: Reduction, b: &Block<T>, axes: &[usize]) -> Resu
         let out = reduced_shape(shape, axes);
         let v = *value;
         let value = match kind {
-            Reduction::Sum => T::from_f64(v.as_f64() * n),
+            Reduction::Sum => v.times(n as u64),
             Reduction::NanSum if v.is_nan() => T::ZERO,
-            Reduction::NanSum => T::from_f64(v.as_f64() * n),
-            Reduction::Prod => T::from_f64(v.as_f64().powf(n)),
+            Reduction::NanSum => v.times(n as u64),
+            Reduction::Prod => v.power(n as u64),
             Reduction::Min | Reduction::Max | Reduction::NanMin | Reduction::NanMax if n == 0.0 => identity(kind),
             _ => v,
         };
