@@ -42,7 +42,7 @@ def main() -> None:
         n, c = r["params"]["n"], r["params"]["chunk"]
         print(f"| `{w}` n={n}, chunk {c} (random) | {r['seconds']:.3g} | {p:.3g} | {p / r['seconds']:.2f} |")
     print()
-    print("| 100k no-op `delayed` tasks | µs per task, end to end (median of 3) | of which building the graph |")
+    print("| 100k no-op `delayed` tasks | µs per task, end to end (median of all runs) | of which building the graph |")
     print("|---|---:|---:|")
     for r_shape in ("fan", "chain"):
         rows = [r for r in lines(out / "python-delayed.jsonl") if r["workload"] == f"delayed-{r_shape}"]

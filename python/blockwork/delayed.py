@@ -73,9 +73,12 @@ class Delayed:
         else:
             if not kwargs:
                 deps = [a for a in args if isinstance(a, Delayed)]
-                direct = len(deps) == len(args) and (len(deps) < 2 or len({x._key for x in deps}) == len(deps))
-                self._direct = direct
-                self._deps = tuple(deps) if direct else tuple(_find_delayed(args))
+                if len(deps) > 1 and len({x._key for x in deps}) < len(deps):
+                    self._direct = False
+                    self._deps = tuple(_find_delayed(args))  # repeated arguments, once each
+                    return
+                self._direct = len(deps) == len(args)
+                self._deps = tuple(deps)
                 return
         self._deps = tuple(_find_delayed((args, kwargs)))
         self._direct = False

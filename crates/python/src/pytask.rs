@@ -121,11 +121,18 @@ pub(crate) mod kept_state {
     }
 }
 
-fn python_op(label: Arc<str>, key: Key, func: Py<PyAny>) -> Op {
+/// A task's Python callable, and the literal arguments it is called with
+/// when it takes no task results.
+type Callable = (Py<PyAny>, Option<Py<PyTuple>>);
+
+fn python_op(label: Arc<str>, key: Key, (func, fixed): Callable) -> Op {
     Op::local(label, move |args: Vec<Value>| {
         kept_state::keep();
         Python::attach(|py| {
             let call = || -> PyResult<Py<PyAny>> {
+                if let Some(fixed) = &fixed {
+                    return Ok(func.bind(py).call1(fixed.bind(py))?.unbind());
+                }
                 let items = args.iter().map(|a| to_python(py, a)).collect::<PyResult<Vec<_>>>()?;
                 let out = func.bind(py).call1(PyTuple::new(py, items)?)?;
                 Ok(out.unbind())
@@ -161,6 +168,7 @@ pub fn compute_tasks(
             return Err(PyValueError::new_err(format!("task index {i} is out of range: the graph has {n} tasks")));
         }
     }
+    let funcs = funcs.into_iter().map(|f| (f, None)).collect();
     run_python_graph(py, keys, funcs, deps, &outputs, scheduler)
 }
 
@@ -168,7 +176,7 @@ pub fn compute_tasks(
 fn run_python_graph(
     py: Python<'_>,
     keys: Vec<String>,
-    funcs: Vec<Py<PyAny>>,
+    funcs: Vec<Callable>,
     deps: Vec<Vec<u32>>,
     outputs: &[u32],
     scheduler: Sched,
@@ -209,6 +217,7 @@ pub fn compute_delayed(
 ) -> PyResult<Vec<Py<PyAny>>> {
     let (a_key, a_deps, a_direct, a_func) =
         (intern!(py, "_key"), intern!(py, "_deps"), intern!(py, "_direct"), intern!(py, "_func"));
+    let (a_args, a_kwargs) = (intern!(py, "_args"), intern!(py, "_kwargs"));
     let key_of = |d: &Bound<'_, PyAny>| -> PyResult<String> { d.getattr(a_key)?.extract() };
     let mut index: rustc_hash::FxHashMap<String, u32> = rustc_hash::FxHashMap::default();
     let mut expanded: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
@@ -241,14 +250,17 @@ pub fn compute_delayed(
             continue;
         }
         stack.pop();
-        let func = if d.getattr(a_direct)?.is_truthy()? {
-            d.getattr(a_func)?
+        let func: Callable = if d.getattr(a_direct)?.is_truthy()? {
+            (d.getattr(a_func)?.unbind(), None)
+        } else if ds.is_empty() && !d.getattr(a_func)?.is_none() && !d.getattr(a_kwargs)?.is_truthy()? {
+            // A call on literals only: the engine passes them itself.
+            (d.getattr(a_func)?.unbind(), Some(d.getattr(a_args)?.cast_into::<PyTuple>()?.unbind()))
         } else {
-            task_callable.call1((&d,))?.get_item(0)?
+            (task_callable.call1((&d,))?.get_item(0)?.unbind(), None)
         };
         index.insert(key.clone(), keys.len() as u32);
         keys.push(key);
-        funcs.push(func.unbind());
+        funcs.push(func);
         deps.push(ids);
     }
     let outs = outputs.iter().map(|d| Ok(index[&key_of(d)?])).collect::<PyResult<Vec<u32>>>()?;
