@@ -54,4 +54,19 @@ def persist(*args: Any, scheduler: str | None = None, num_workers: int | None = 
     return tuple(a.persist(scheduler, num_workers) if isinstance(a, Array) else a for a in args)
 
 
-__all__ = ["Delayed", "__version__", "compute", "config", "delayed", "get", "persist"]
+def visualize(*args: Any, filename: str = "mydask.dot", **kwargs: Any) -> None:
+    """Writes the graph behind delayed values, or an array's graph, as Graphviz dot."""
+    from blockwork.array.core import Array
+    from blockwork.delayed import write_dot
+
+    arrays = [a for a in args if isinstance(a, Array)]
+    lazy = [a for a in args if isinstance(a, Delayed)]
+    if (arrays and lazy) or len(arrays) > 1:
+        raise ValueError("visualize draws delayed values together, or one array")
+    if arrays:
+        arrays[0].visualize(filename)
+    else:
+        write_dot(lazy, filename)
+
+
+__all__ = ["Delayed", "__version__", "compute", "config", "delayed", "get", "persist", "visualize"]

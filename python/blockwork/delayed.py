@@ -105,6 +105,10 @@ class Delayed:
     def __repr__(self) -> str:
         return f"Delayed({self._key!r})"
 
+    def visualize(self, filename: str = "mydask.dot") -> None:
+        """Writes the task graph behind this value as Graphviz dot."""
+        write_dot([self], filename)
+
     def __hash__(self) -> int:
         return hash(self._key)
 
@@ -282,3 +286,28 @@ def compute_delayed(outputs: list[Delayed], scheduler: str | None = None, num_wo
     not simply the results of distinct tasks.
     """
     return _core.compute_delayed(list(outputs), _task_callable, config.scheduler(scheduler, num_workers))
+
+
+def write_dot(outputs: list[Delayed], filename: str) -> None:
+    """Writes the graph behind delayed values as Graphviz dot: a node per
+    task (labelled by its function), an edge from each input."""
+    seen: set[str] = set()
+    lines = ["digraph blockwork {", "  rankdir=BT;", "  node [shape=box, fontname=Helvetica];"]
+    stack = list(outputs)
+    while stack:
+        d = stack.pop()
+        if d._key in seen:
+            continue
+        seen.add(d._key)
+        label = _funcname(d._func) if d._func is not None else "value"
+        lines.append(f"  {_dot_id(d._key)} [label={_dot_id(label)}];")
+        for x in d._deps:
+            lines.append(f"  {_dot_id(x._key)} -> {_dot_id(d._key)};")
+            stack.append(x)
+    lines.append("}")
+    with open(filename, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def _dot_id(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -382,3 +382,10 @@ def test_unknown_ufuncs_compute_and_warn_and_uint64_overflow() -> None:
     with pytest.raises(OverflowError, match="int64"):
         da.from_array(np.array([2**63], dtype=np.uint64))
     close(da.from_array(np.array([5], dtype=np.uint64)).compute(), np.array([5]))
+
+
+def test_ufunc_reduce_is_the_reduction() -> None:
+    a = np.arange(12.0).reshape(3, 4)
+    x = da.from_array(a, chunks=2)
+    close(np.add.reduce(x, axis=1).compute(), np.add.reduce(a, axis=1))
+    close(np.maximum.reduce(x).compute(), np.maximum.reduce(a))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import traceback
+from typing import Any
 
 import numpy as np
 import pytest
@@ -103,3 +104,12 @@ def test_a_cycle_through_reused_keys_is_an_error() -> None:
     again = delayed(inc)(b, dask_key_name="a")
     with pytest.raises(ValueError, match="cycle through task"):
         again.compute()
+
+
+def test_visualize_writes_dot(tmp_path: Any) -> None:
+    d = delayed(add)(delayed(inc)(1), 2)
+    path = tmp_path / "g.dot"
+    blockwork.visualize(d, filename=str(path))
+    text = path.read_text()
+    assert text.startswith("digraph") and '[label="add"]' in text and '[label="inc"]' in text
+    assert text.count("->") == 1

@@ -116,6 +116,17 @@ def _operand(x: Any) -> Any:
     return None
 
 
+# `np.<ufunc>.reduce(x, axis=…)` as the reduction it is.
+_UFUNC_REDUCTIONS = {
+    "add": "sum",
+    "multiply": "prod",
+    "minimum": "min",
+    "maximum": "max",
+    "logical_and": "all",
+    "logical_or": "any",
+}
+
+
 def _binary(op: str, reflected: bool = False) -> Callable[[Array, Any], Any]:
     def method(self: Array, other: Any) -> Any:
         o = _operand(other)
@@ -347,7 +358,15 @@ class Array:
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         from blockwork.array import ufuncs
 
-        if method != "__call__" or kwargs.get("out") is not None:
+        if kwargs.get("out") is not None:
+            return NotImplemented
+        if method == "reduce" and ufunc.__name__ in _UFUNC_REDUCTIONS and isinstance(inputs[0], Array):
+            axis = kwargs.get("axis", 0)
+            result = inputs[0]._reduce(
+                _UFUNC_REDUCTIONS[ufunc.__name__], axis, kwargs.get("dtype"), bool(kwargs.get("keepdims", False))
+            )
+            return result
+        if method != "__call__":
             return NotImplemented
         impl = ufuncs.UFUNCS.get(ufunc.__name__)
         if impl is None:
