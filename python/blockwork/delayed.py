@@ -50,38 +50,17 @@ def _funcname(f: Any) -> str:
 # Keys of impure calls: unique in this process and across processes.
 _PREFIX = os.urandom(6).hex()
 _counter = itertools.count()
-_CONTAINERS = (list, tuple, set, frozenset, dict)
 
 
-class Delayed:
-    """A value a task graph will compute: a call recorded, not run."""
+class Delayed(_core.DelayedBase):
+    """A value a task graph will compute: a call recorded, not run.
 
-    __slots__ = ("_args", "_deps", "_direct", "_func", "_key", "_kwargs")
+    Made as `Delayed(key, func, args, kwargs)`; the engine keeps the data
+    (`_key`, `_func`, `_args`, `_kwargs`, `_deps`, `_direct`) and finds the
+    delayed values among the arguments.
+    """
 
-    def __init__(
-        self, key: str, func: Callable[..., Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> None:
-        self._key = key
-        self._func = func
-        self._args = args
-        self._kwargs = kwargs
-        # `_direct`: the arguments are the results of distinct tasks, in
-        # order (the engine passes them straight to the function).
-        for a in args:
-            if isinstance(a, _CONTAINERS):
-                break
-        else:
-            if not kwargs:
-                deps = [a for a in args if isinstance(a, Delayed)]
-                if len(deps) > 1 and len({x._key for x in deps}) < len(deps):
-                    self._direct = False
-                    self._deps = tuple(_find_delayed(args))  # repeated arguments, once each
-                    return
-                self._direct = len(deps) == len(args)
-                self._deps = tuple(deps)
-                return
-        self._deps = tuple(_find_delayed((args, kwargs)))
-        self._direct = False
+    __slots__ = ()
 
     @property
     def key(self) -> str:

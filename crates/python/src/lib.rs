@@ -10,6 +10,7 @@
 mod array;
 mod buffer;
 mod creation;
+mod delayed;
 mod diagnostics;
 mod dynarray;
 mod errors;
@@ -25,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<array::PyArr>()?;
     m.add_class::<buffer::NdBuffer>()?;
+    m.add_class::<delayed::DelayedBase>()?;
     m.add_class::<diagnostics::PyProgress>()?;
     m.add_class::<diagnostics::PyProfiler>()?;
     m.add_class::<diagnostics::PyResources>()?;

@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use blockwork_graph::{r, Data, Graph, Key, Op, Task, Value};
 use pyo3::exceptions::{PyTypeError, PyValueError};
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
+use crate::delayed::DelayedBase;
 use crate::errors::python_task_error;
 use crate::run::{run, Sched};
 
@@ -204,36 +204,34 @@ fn run_python_graph(
     result?.iter().map(|v| to_python(py, v)).collect()
 }
 
-/// Computes `blockwork.delayed` values: walks their graph (each value's
-/// `_key`, `_deps`, `_direct`, `_func`), each task after its dependencies,
-/// and runs it. `task_callable(d)` gives the callable of a value whose
-/// arguments are not simply the results of distinct tasks.
+/// Computes `blockwork.delayed` values: walks their graph, each task after
+/// its dependencies, and runs it. `task_callable(d)` gives the callable of
+/// a value whose arguments are not simply the results of distinct tasks.
 #[pyfunction]
 pub fn compute_delayed(
     py: Python<'_>,
-    outputs: Vec<Bound<'_, PyAny>>,
+    outputs: Vec<Bound<'_, DelayedBase>>,
     task_callable: Bound<'_, PyAny>,
     scheduler: Sched,
 ) -> PyResult<Vec<Py<PyAny>>> {
-    let (a_key, a_deps, a_direct, a_func) =
-        (intern!(py, "_key"), intern!(py, "_deps"), intern!(py, "_direct"), intern!(py, "_func"));
-    let (a_args, a_kwargs) = (intern!(py, "_args"), intern!(py, "_kwargs"));
-    let key_of = |d: &Bound<'_, PyAny>| -> PyResult<String> { d.getattr(a_key)?.extract() };
+    let key_of = |d: &DelayedBase| -> PyResult<String> { Ok(d.key.bind(py).to_str()?.to_owned()) };
     let mut index: rustc_hash::FxHashMap<String, u32> = rustc_hash::FxHashMap::default();
     let mut expanded: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
     let (mut keys, mut funcs, mut deps) = (Vec::new(), Vec::new(), Vec::new());
-    let mut stack: Vec<Bound<'_, PyAny>> = outputs.iter().rev().cloned().collect();
-    while let Some(d) = stack.last().cloned() {
-        let key = key_of(&d)?;
+    let mut stack: Vec<Bound<'_, DelayedBase>> = outputs.iter().rev().cloned().collect();
+    while let Some(node) = stack.last().cloned() {
+        let d = node.get();
+        let key = key_of(d)?;
         if index.contains_key(&key) {
             stack.pop();
             continue;
         }
-        let ds = d.getattr(a_deps)?.cast_into::<PyTuple>()?;
+        let ds = d.deps.bind(py);
         let mut ids = Vec::with_capacity(ds.len());
         let mut missing = false;
         for x in ds.iter() {
-            let xk = key_of(&x)?;
+            let x = x.cast_into::<DelayedBase>()?;
+            let xk = key_of(x.get())?;
             match index.get(&xk) {
                 Some(&i) => ids.push(i),
                 None if expanded.contains(&xk) => {
@@ -250,19 +248,17 @@ pub fn compute_delayed(
             continue;
         }
         stack.pop();
-        let func: Callable = if d.getattr(a_direct)?.is_truthy()? {
-            (d.getattr(a_func)?.unbind(), None)
-        } else if ds.is_empty() && !d.getattr(a_func)?.is_none() && !d.getattr(a_kwargs)?.is_truthy()? {
+        let func: Callable = match &d.func {
+            Some(f) if d.direct => (f.clone_ref(py), None),
             // A call on literals only: the engine passes them itself.
-            (d.getattr(a_func)?.unbind(), Some(d.getattr(a_args)?.cast_into::<PyTuple>()?.unbind()))
-        } else {
-            (task_callable.call1((&d,))?.get_item(0)?.unbind(), None)
+            Some(f) if ds.is_empty() && d.kwargs.is_none() => (f.clone_ref(py), Some(d.args.clone_ref(py))),
+            _ => (task_callable.call1((&node,))?.get_item(0)?.unbind(), None),
         };
         index.insert(key.clone(), keys.len() as u32);
         keys.push(key);
         funcs.push(func);
         deps.push(ids);
     }
-    let outs = outputs.iter().map(|d| Ok(index[&key_of(d)?])).collect::<PyResult<Vec<u32>>>()?;
+    let outs = outputs.iter().map(|d| Ok(index[&key_of(d.get())?])).collect::<PyResult<Vec<u32>>>()?;
     run_python_graph(py, keys, funcs, deps, &outs, scheduler)
 }
