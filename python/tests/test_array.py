@@ -389,3 +389,23 @@ def test_ufunc_reduce_is_the_reduction() -> None:
     x = da.from_array(a, chunks=2)
     close(np.add.reduce(x, axis=1).compute(), np.add.reduce(a, axis=1))
     close(np.maximum.reduce(x).compute(), np.maximum.reduce(a))
+
+
+@given(
+    st.data(),
+    shapes_and_chunks(),
+    st.sampled_from(["int64", "int32", "uint8", "bool"]),
+    st.sampled_from(["int64", "int32", "uint8", "bool"]),
+)
+def test_bitwise_operators_match_numpy(data: Any, sc: Any, t1: str, t2: str) -> None:
+    shape, chunks = sc
+    a, b = numpy_array(data.draw, shape, t1), numpy_array(data.draw, shape, t2)
+    x, y = da.from_array(a, chunks=chunks), da.from_array(b, chunks=chunks)
+    for op in (operator.and_, operator.or_, operator.xor):
+        got, expect = op(x, y), op(a, b)
+        assert got.dtype == expect.dtype
+        close(got.compute(), expect)
+    close((~x).compute(), ~a)
+    close((x & 6).compute(), a & 6)
+    with pytest.raises(TypeError, match="bitwise"):
+        da.ones(3, chunks=2) & 1

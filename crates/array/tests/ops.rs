@@ -431,3 +431,15 @@ fn a_malformed_chunk_size_is_an_error_that_quotes_it() {
     assert_eq!(bwa::ones::<f64>(&[4], "auto").unwrap().chunks().numblocks(), vec![1]);
     assert!(bwa::ones::<f64>(&[1000], "800B").unwrap().chunks().numblocks()[0] > 1);
 }
+
+#[test]
+fn bitwise_operators_on_integers_match_numpy() {
+    let a = bwa::from_ndarray(ndarray::arr1(&[0b1100i64, -1, 7, 0]).into_dyn(), 3).unwrap();
+    let b = bwa::from_ndarray(ndarray::arr1(&[0b1010i64, 5, 0, -8]).into_dyn(), 2).unwrap();
+    assert_eq!(a.bitwise_and(&b).unwrap().compute().unwrap().as_slice().unwrap(), &[0b1000, 5, 0, 0]);
+    assert_eq!(a.bitwise_or(&b).unwrap().compute().unwrap().as_slice().unwrap(), &[0b1110, -1, 7, -8]);
+    assert_eq!(a.bitwise_xor(3).unwrap().compute().unwrap().as_slice().unwrap(), &[0b1111, -4, 4, 3]);
+    assert_eq!(a.invert().compute().unwrap().as_slice().unwrap(), &[!0b1100i64, 0, -8, -1]);
+    let u = bwa::full::<u8>(&[3], 0b1010_0101, 2).unwrap();
+    assert_eq!(u.invert().compute().unwrap().as_slice().unwrap(), &[0b0101_1010; 3]);
+}

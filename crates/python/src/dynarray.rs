@@ -213,13 +213,16 @@ impl Dyn {
             dt = DType::F64;
         }
         if matches!(op, BinOp::And | BinOp::Or | BinOp::Xor) {
-            if dt != DType::Bool {
-                return Err(type_error(format!(
-                    "bitwise `{op:?}` is defined here for bool arrays only, not {}",
+            return match dt {
+                DType::Bool => bool_logic(op, &bool::cast(self), rhs),
+                DType::I64 => bitwise::<i64>(op, self, rhs),
+                DType::I32 => bitwise::<i32>(op, self, rhs),
+                DType::U8 => bitwise::<u8>(op, self, rhs),
+                _ => Err(type_error(format!(
+                    "bitwise `{op:?}` is defined for bool and integer arrays, not {}",
                     dt.name()
-                )));
-            }
-            return bool_logic(op, &bool::cast(self), rhs);
+                ))),
+            };
         }
         if dt == DType::Bool && !is_comparison(op) {
             return bool_arith(op, self, rhs, reflected);
@@ -271,11 +274,16 @@ impl Dyn {
         numeric_type!(self.dtype(), T => T::wrap(T::cast(self).abs()), bool => self.clone())
     }
 
-    /// `~self`: logical not of a bool array.
+    /// `~self`: logical not of a bool array, bitwise not of an integer one.
     pub fn invert(&self) -> Result<Dyn> {
         match self {
             Dyn::Bool(a) => Ok(Dyn::Bool(a.logical_not())),
-            other => Err(type_error(format!("`~` is defined here for bool arrays only, not {}", other.dtype().name()))),
+            Dyn::I64(a) => Ok(Dyn::I64(a.invert())),
+            Dyn::I32(a) => Ok(Dyn::I32(a.invert())),
+            Dyn::U8(a) => Ok(Dyn::U8(a.invert())),
+            other => {
+                Err(type_error(format!("`~` is defined for bool and integer arrays, not {}", other.dtype().name())))
+            }
         }
     }
 
@@ -539,6 +547,50 @@ fn float_type(dt: DType) -> DType {
     } else {
         DType::F64
     }
+}
+
+/// The integer types with bitwise operations.
+trait Bits: Typed {
+    fn and(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>>;
+    fn or(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>>;
+    fn xor(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>>;
+}
+
+/// An array or a scalar operand of `T`.
+enum Operand<T> {
+    Array(Array<T>),
+    Scalar(T),
+}
+
+macro_rules! bits {
+    ($($t:ty),*) => {$(
+        impl Bits for $t {
+            fn and(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>> {
+                match b { Operand::Array(b) => a.bitwise_and(&b), Operand::Scalar(s) => a.bitwise_and(s) }
+            }
+            fn or(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>> {
+                match b { Operand::Array(b) => a.bitwise_or(&b), Operand::Scalar(s) => a.bitwise_or(s) }
+            }
+            fn xor(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>> {
+                match b { Operand::Array(b) => a.bitwise_xor(&b), Operand::Scalar(s) => a.bitwise_xor(s) }
+            }
+        }
+    )*};
+}
+bits!(i64, i32, u8);
+
+/// `&`, `|`, `^` of integers (commutative: the side does not matter).
+fn bitwise<T: Bits>(op: BinOp, a: &Dyn, rhs: &Rhs) -> Result<Dyn> {
+    let x = T::cast(a);
+    let y = match rhs {
+        Rhs::Array(d) => Operand::Array(T::cast(d)),
+        s => Operand::Scalar(s.scalar::<T>().unwrap_or_default()),
+    };
+    Ok(T::wrap(match op {
+        BinOp::And => T::and(&x, y)?,
+        BinOp::Or => T::or(&x, y)?,
+        _ => T::xor(&x, y)?,
+    }))
 }
 
 /// Comparisons of bools.

@@ -274,13 +274,25 @@ fn binary(op: BinOp, dtype: DType, a: &Value, b: &Value) -> TaskResult {
             Ok(out.into_value())
         }),
         And | Or | Xor => {
-            let (x, y) = (block_of::<bool>(a)?, block_of::<bool>(b)?);
-            let out = match op {
-                And => zip2(x, y, |p, q| p & q),
-                Or => zip2(x, y, |p, q| p | q),
-                _ => zip2(x, y, |p, q| p ^ q),
-            }?;
-            Ok(out.into_value())
+            // Logical for bools, bitwise for integers (as NumPy's `&|^`).
+            macro_rules! bits {
+                ($t:ty) => {{
+                    let (x, y) = (block_of::<$t>(a)?, block_of::<$t>(b)?);
+                    let out = match op {
+                        And => zip2(x, y, |p, q| p & q),
+                        Or => zip2(x, y, |p, q| p | q),
+                        _ => zip2(x, y, |p, q| p ^ q),
+                    }?;
+                    Ok(out.into_value())
+                }};
+            }
+            match dtype {
+                DType::Bool => bits!(bool),
+                DType::I64 => bits!(i64),
+                DType::I32 => bits!(i32),
+                DType::U8 => bits!(u8),
+                _ => Err(TaskError::new(format!("{} of {dtype} blocks (bool or integer only)", op.name()))),
+            }
         }
         Arctan2 => with_float!(dtype, T => {
             Ok(zip2(block_of::<T>(a)?, block_of::<T>(b)?, |p: T, q: T| p.atan2(q))?.into_value())
@@ -319,7 +331,13 @@ fn unary(op: Unary, dtype: DType, a: &Value) -> TaskResult {
     match op {
         Unary::Neg => with_numeric!(dtype, T => Ok(map1(block_of::<T>(a)?, |x: T| T::ZERO - x).into_value()), bad()),
         Unary::Abs => with_numeric!(dtype, T => Ok(map1(block_of::<T>(a)?, Numeric::abs).into_value()), bad()),
-        Unary::Not => Ok(map1(block_of::<bool>(a)?, |x| !x).into_value()),
+        Unary::Not => match dtype {
+            DType::Bool => Ok(map1(block_of::<bool>(a)?, |x| !x).into_value()),
+            DType::I64 => Ok(map1(block_of::<i64>(a)?, |x| !x).into_value()),
+            DType::I32 => Ok(map1(block_of::<i32>(a)?, |x| !x).into_value()),
+            DType::U8 => Ok(map1(block_of::<u8>(a)?, |x| !x).into_value()),
+            _ => bad(),
+        },
         Unary::IsNan => with_dtype!(dtype, T => Ok(map1(block_of::<T>(a)?, Element::is_nan).into_value())),
         Unary::Math(f) => with_float!(dtype, T => Ok(map1(block_of::<T>(a)?, |x: T| x.apply(f)).into_value()), bad()),
         Unary::Cast(to) => with_dtype!(dtype, S => {
@@ -724,6 +742,33 @@ impl Array<bool> {
         self.unop("invert", 2, 0)
     }
 }
+
+macro_rules! bitwise_methods {
+    ($($t:ty),*) => {$(
+        impl Array<$t> {
+            /// Elementwise bitwise and (`&`).
+            pub fn bitwise_and(&self, other: impl IntoInput<$t>) -> Result<Array<$t>> {
+                self.binop(BinOp::And, other.into_input())
+            }
+
+            /// Elementwise bitwise or (`|`).
+            pub fn bitwise_or(&self, other: impl IntoInput<$t>) -> Result<Array<$t>> {
+                self.binop(BinOp::Or, other.into_input())
+            }
+
+            /// Elementwise bitwise exclusive or (`^`).
+            pub fn bitwise_xor(&self, other: impl IntoInput<$t>) -> Result<Array<$t>> {
+                self.binop(BinOp::Xor, other.into_input())
+            }
+
+            /// Elementwise bitwise not (`~`).
+            pub fn invert(&self) -> Array<$t> {
+                self.unop("invert", 2, 0)
+            }
+        }
+    )*};
+}
+bitwise_methods!(i64, i32, u8);
 
 /// `a` where `cond` is true, `b` elsewhere, with broadcasting (NumPy's `where`).
 pub fn where_<T: Element>(cond: &Array<bool>, a: impl IntoInput<T>, b: impl IntoInput<T>) -> Result<Array<T>> {
