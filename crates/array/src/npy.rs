@@ -10,6 +10,8 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use blockwork_local::Config;
+
 use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::{ArrayD, IxDyn};
 
@@ -203,8 +205,15 @@ pub fn from_npy<T: Element>(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>
 impl<T: Element> Array<T> {
     /// Computes the array and writes it to a `.npy` file (C order).
     pub fn to_npy(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.to_npy_with(path, &Config::default())
+    }
+
+    /// [`Array::to_npy`] computing with a given configuration. The
+    /// computed array is written from its own memory (numbers on
+    /// little-endian machines), so the peak is the array once, not twice.
+    pub fn to_npy_with(&self, path: impl AsRef<Path>, config: &Config) -> Result<()> {
         let path = path.as_ref();
-        let a = self.compute()?;
+        let mut a = self.compute_with(config)?;
         let shape = match a.shape() {
             [] => "()".to_string(),
             [n] => format!("({n},)"),
@@ -216,19 +225,35 @@ impl<T: Element> Array<T> {
         let total = (pre + header.len() + 1).div_ceil(64) * 64;
         header.push_str(&" ".repeat(total - pre - header.len() - 1));
         header.push('\n');
-        let mut out = Vec::with_capacity(total + a.len() * T::DTYPE.itemsize());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&[version, 0]);
+        let mut head = Vec::with_capacity(total);
+        head.extend_from_slice(MAGIC);
+        head.extend_from_slice(&[version, 0]);
         if version == 1 {
-            out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+            head.extend_from_slice(&(header.len() as u16).to_le_bytes());
         } else {
-            out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+            head.extend_from_slice(&(header.len() as u32).to_le_bytes());
         }
-        out.extend_from_slice(header.as_bytes());
-        for x in a.as_standard_layout().iter() {
-            x.tokenize_into(&mut out);
+        head.extend_from_slice(header.as_bytes());
+        let mut f = std::io::BufWriter::new(File::create(path).map_err(|e| io_err(path, e))?);
+        f.write_all(&head).map_err(|e| io_err(path, e))?;
+        if !a.is_standard_layout() {
+            a = a.as_standard_layout().into_owned();
         }
-        let mut f = File::create(path).map_err(|e| io_err(path, e))?;
-        f.write_all(&out).map_err(|e| io_err(path, e))
+        match a.as_slice_mut().and_then(T::le_bytes_mut) {
+            Some(bytes) => f.write_all(bytes).map_err(|e| io_err(path, e))?,
+            None => {
+                // Elements without a little-endian memory image (bool): in pieces.
+                let mut buf = Vec::with_capacity(1 << 16);
+                for x in a.iter() {
+                    x.tokenize_into(&mut buf);
+                    if buf.len() >= 1 << 16 {
+                        f.write_all(&buf).map_err(|e| io_err(path, e))?;
+                        buf.clear();
+                    }
+                }
+                f.write_all(&buf).map_err(|e| io_err(path, e))?;
+            }
+        }
+        f.flush().map_err(|e| io_err(path, e))
     }
 }

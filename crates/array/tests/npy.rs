@@ -53,3 +53,18 @@ fn bad_files_are_named() {
     let e = bwa::from_npy::<f64>(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"), 4).unwrap_err().to_string();
     assert!(e.contains("bad magic bytes"), "{e}");
 }
+
+#[test]
+fn transposed_and_bool_arrays_round_trip() {
+    let dir = std::env::temp_dir().join(format!("bw-npy-rt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = ArrayD::from_shape_fn(IxDyn(&[5, 7]), |i| (i[0] * 7 + i[1]) as f64);
+    let x = bwa::from_ndarray(a.clone(), [2, 3]).unwrap().t();
+    x.to_npy(dir.join("t.npy")).unwrap();
+    let back = bwa::from_npy::<f64>(dir.join("t.npy"), [4, 4]).unwrap().compute().unwrap();
+    assert_eq!(back, a.t().to_owned().into_dyn());
+    let m = a.mapv(|v| v as i64 % 3 == 0);
+    bwa::from_ndarray(m.clone(), 3).unwrap().to_npy(dir.join("b.npy")).unwrap();
+    assert_eq!(bwa::from_npy::<bool>(dir.join("b.npy"), 2).unwrap().compute().unwrap(), m);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

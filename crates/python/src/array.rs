@@ -388,10 +388,11 @@ impl PyArr {
         run(py, scheduler, move |config| Ok(each!(&d, a => a.persist_with(config)?.into()))).map(wrap)
     }
 
-    /// Computes the array (on threads) and writes it to a `.npy` file.
-    fn to_npy(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+    /// Computes the array (with the scheduler given, Ctrl-C cancelling)
+    /// and writes it to a `.npy` file from the result's own memory.
+    fn to_npy(&self, py: Python<'_>, path: std::path::PathBuf, scheduler: Sched) -> PyResult<()> {
         let d = self.0.clone();
-        py.detach(move || each!(&d, a => a.to_npy(&path))).py()
+        run(py, scheduler, move |config| each!(&d, a => a.to_npy_with(&path, config)))
     }
 
     /// Writes the task graph as Graphviz dot.

@@ -287,9 +287,9 @@ class Array:
         """Writes the task graph as Graphviz dot to `filename`."""
         self._a.visualize(filename)
 
-    def to_npy(self, path: str) -> None:
-        """Writes the array to a `.npy` file (computed on threads, then written)."""
-        self._a.to_npy(path)
+    def to_npy(self, path: str, scheduler: str | None = None, num_workers: int | None = None) -> None:
+        """Computes the array and writes it to a `.npy` file from the result's memory."""
+        self._a.to_npy(path, config.scheduler(scheduler, num_workers))
 
     def store(self, target: Any) -> None:
         """Writes the computed array into `target` (anything with `__setitem__`)."""
