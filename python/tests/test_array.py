@@ -409,3 +409,22 @@ def test_bitwise_operators_match_numpy(data: Any, sc: Any, t1: str, t2: str) -> 
     close((x & 6).compute(), a & 6)
     with pytest.raises(TypeError, match="bitwise"):
         da.ones(3, chunks=2) & 1
+
+
+def test_map_blocks_passes_block_info_as_dask() -> None:
+    def where(b: np.ndarray, block_info: Any = None) -> np.ndarray:
+        info, out = block_info[0], block_info[None]
+        (start, _stop), (col, _) = info["array-location"]
+        assert info["shape"] == (6, 5) and info["num-chunks"] == (3, 2)
+        assert out["chunk-shape"] == b.shape and out["dtype"] == np.dtype("int64")
+        return np.full(b.shape, start * 100 + col + info["chunk-location"][0])
+
+    x = da.ones((6, 5), chunks=(2, 3))
+    got = x.map_blocks(where, dtype="int64").compute()
+    rows = np.repeat(np.arange(0, 6, 2), 2)[:, None] * 100 + rows_index_block(6, 2)[:, None]
+    cols = np.array([0, 0, 0, 3, 3])[None, :]
+    close(got, rows + cols)
+
+
+def rows_index_block(n: int, step: int) -> np.ndarray:
+    return np.arange(n) // step

@@ -344,9 +344,19 @@ impl PyArr {
     }
 
     /// A Python function applied to every block (a NumPy array); its
-    /// results, as `dtype`, are the blocks of lengths `chunks`.
-    fn map_blocks(&self, func: Py<PyAny>, dtype: &str, chunks: Vec<Vec<usize>>, name: &str) -> PyResult<PyArr> {
-        crate::mapblocks::map_blocks(&self.0, func, parse_dtype(dtype)?, chunks, name).map(wrap)
+    /// results, as `dtype`, are the blocks of lengths `chunks`. With
+    /// `with_info`, the function also gets (index, offset, shape, array
+    /// shape) of the block.
+    #[pyo3(signature = (func, dtype, chunks, name, with_info = false))]
+    fn map_blocks(
+        &self,
+        func: Py<PyAny>,
+        dtype: &str,
+        chunks: Vec<Vec<usize>>,
+        name: &str,
+        with_info: bool,
+    ) -> PyResult<PyArr> {
+        crate::mapblocks::map_blocks(&self.0, func, parse_dtype(dtype)?, chunks, name, with_info).map(wrap)
     }
 
     /// The array broadcast to a shape.

@@ -19,10 +19,19 @@ use crate::pytask::kept_state;
 
 /// `func` applied to every block of `d`; the result has element type `out`
 /// and the block lengths `chunks` (one output block per input block).
-pub fn map_blocks(d: &Dyn, func: Py<PyAny>, out: DType, chunks: Vec<Vec<usize>>, name: &str) -> PyResult<Dyn> {
+/// With `with_info`, `func` also gets the block's (index, offset, shape,
+/// array shape).
+pub fn map_blocks(
+    d: &Dyn,
+    func: Py<PyAny>,
+    out: DType,
+    chunks: Vec<Vec<usize>>,
+    name: &str,
+    with_info: bool,
+) -> PyResult<Dyn> {
     let func = Arc::new(func);
-    each!(d, a => numeric_type!(out, U => map_typed::<_, U>(a, &func, &chunks, name),
-        bool => map_typed::<_, bool>(a, &func, &chunks, name)))
+    each!(d, a => numeric_type!(out, U => map_typed::<_, U>(a, &func, &chunks, name, with_info),
+        bool => map_typed::<_, bool>(a, &func, &chunks, name, with_info)))
 }
 
 fn map_typed<T: Element + IntoBuffer, U: Typed>(
@@ -30,6 +39,7 @@ fn map_typed<T: Element + IntoBuffer, U: Typed>(
     func: &Arc<Py<PyAny>>,
     chunks: &[Vec<usize>],
     name: &str,
+    with_info: bool,
 ) -> PyResult<Dyn> {
     let shape: Vec<usize> = chunks.iter().map(|c| c.iter().sum()).collect();
     let func = Arc::clone(func);
@@ -42,7 +52,13 @@ fn map_typed<T: Element + IntoBuffer, U: Typed>(
             let call = || -> PyResult<ArrayD<U>> {
                 let np = py.import("numpy")?;
                 let x = np.call_method1("asarray", (Py::new(py, copy)?,))?;
-                let y = func.bind(py).call1((x,))?;
+                let y = if with_info {
+                    let where_ =
+                        (info.index.clone(), info.offset.clone(), info.shape.clone(), info.array_shape.clone());
+                    func.bind(py).call1((x, where_))?
+                } else {
+                    func.bind(py).call1((x,))?
+                };
                 let y = np.call_method1("ascontiguousarray", (y, U::DTYPE.name()))?;
                 read_numpy_as::<U>(&y)
             };

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import operator
 import warnings
@@ -660,9 +661,60 @@ def map_blocks(
         out_chunks = [[int(c)] * n for c, n in zip(chunks, x.numblocks, strict=True)]
     else:
         out_chunks = [[int(b) for b in c] for c in chunks]
-    f = func if not rest and not kwargs else functools.partial(_call_with, func, rest, kwargs)
     label = name or getattr(func, "__name__", "map_blocks").replace("<lambda>", "lambda")
+    if _takes_block_info(func):
+        f = functools.partial(_call_with_info, func, rest, kwargs, x.chunks, out_chunks, np.dtype(dtype))
+        return Array(x._a.map_blocks(f, engine_dtype(dtype), out_chunks, label, True))
+    f = func if not rest and not kwargs else functools.partial(_call_with, func, rest, kwargs)
     return Array(x._a.map_blocks(f, engine_dtype(dtype), out_chunks, label))
+
+
+def _takes_block_info(func: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return "block_info" in params
+
+
+def _locations(chunks: Any, index: Any) -> list[tuple[int, int]]:
+    out = []
+    for axis, i in zip(chunks, index, strict=True):
+        start = sum(axis[:i])
+        out.append((start, start + axis[i]))
+    return out
+
+
+def _call_with_info(
+    func: Callable[..., Any],
+    rest: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    in_chunks: Any,
+    out_chunks: Any,
+    dtype: Any,
+    block: Any,
+    where: Any,
+) -> Any:
+    index, _offset, shape, array_shape = where
+    location = tuple(index)
+    block_info = {
+        0: {
+            "shape": tuple(array_shape),
+            "num-chunks": tuple(len(c) for c in in_chunks),
+            "chunk-location": location,
+            "array-location": _locations(in_chunks, index),
+        },
+        None: {
+            "shape": tuple(sum(c) for c in out_chunks),
+            "num-chunks": tuple(len(c) for c in out_chunks),
+            "chunk-location": location,
+            "array-location": _locations(out_chunks, index),
+            "chunk-shape": tuple(c[i] for c, i in zip(out_chunks, index, strict=True)),
+            "dtype": dtype,
+        },
+    }
+    del shape
+    return func(block, *rest, block_info=block_info, **kwargs)
 
 
 def _call_with(func: Callable[..., Any], rest: tuple[Any, ...], kwargs: dict[str, Any], block: Any) -> Any:
