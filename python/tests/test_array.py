@@ -428,3 +428,17 @@ def test_map_blocks_passes_block_info_as_dask() -> None:
 
 def rows_index_block(n: int, step: int) -> np.ndarray:
     return np.arange(n) // step
+
+
+def test_map_blocks_drop_axis_and_new_axis() -> None:
+    a = np.arange(24.0).reshape(4, 6)
+    x = da.from_array(a, chunks=(4, 3))
+    close(x.map_blocks(lambda b: b.sum(axis=0), drop_axis=0).compute(), a.sum(axis=0))
+    close(x.map_blocks(lambda b: b[:, :, None], new_axis=2).compute(), a[:, :, None])
+    with pytest.raises(ValueError, match="rechunk"):
+        da.from_array(a, chunks=2).map_blocks(lambda b: b.sum(axis=0), drop_axis=0)
+
+    def located(b: np.ndarray, block_info: Any = None) -> np.ndarray:
+        return np.full(b.shape[1:], block_info[None]["chunk-location"][0])
+
+    close(x.map_blocks(located, drop_axis=0, dtype="int64").compute(), np.repeat([0, 1], 3))

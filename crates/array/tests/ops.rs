@@ -443,3 +443,22 @@ fn bitwise_operators_on_integers_match_numpy() {
     let u = bwa::full::<u8>(&[3], 0b1010_0101, 2).unwrap();
     assert_eq!(u.invert().compute().unwrap().as_slice().unwrap(), &[0b0101_1010; 3]);
 }
+
+#[test]
+fn map_blocks_may_drop_or_add_single_block_axes() {
+    let a = ArrayD::from_shape_fn(IxDyn(&[4, 6]), |i| (i[0] * 6 + i[1]) as f64);
+    let x = bwa::from_ndarray(a.clone(), [4, 3]).unwrap();
+    let sums =
+        x.map_blocks_to("colsum", ChunkSpec::Explicit(vec![vec![3, 3]]), &[6], |b, _| b.sum_axis(Axis(0))).unwrap();
+    assert_eq!(sums.compute().unwrap(), a.sum_axis(Axis(0)));
+    let col = bwa::from_ndarray(a.sum_axis(Axis(0)), 3).unwrap();
+    let tall = col
+        .map_blocks_to("tall", ChunkSpec::Explicit(vec![vec![3, 3], vec![1]]), &[6, 1], |b, _| {
+            b.to_owned().insert_axis(Axis(1))
+        })
+        .unwrap();
+    assert_eq!(tall.compute().unwrap(), a.sum_axis(Axis(0)).insert_axis(Axis(1)));
+    let y = bwa::from_ndarray(a, [2, 3]).unwrap();
+    let err = y.map_blocks_to("bad", ChunkSpec::Explicit(vec![vec![3, 3]]), &[6], |b, _| b.sum_axis(Axis(0)));
+    assert!(matches!(err, Err(ArrayError::Chunks(_))));
+}

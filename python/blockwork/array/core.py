@@ -646,8 +646,6 @@ def map_blocks(
             "map_blocks takes one blockwork array as its first argument here; "
             f"got {len(arrays)} arrays (map_blocks over several arrays is not available yet)"
         )
-    if drop_axis is not None or new_axis is not None:
-        raise TypeError("map_blocks: drop_axis and new_axis are not available yet; reshape the result instead")
     x, rest = args[0], args[1:]
     if dtype is None:
         try:
@@ -656,7 +654,7 @@ def map_blocks(
         except Exception:
             dtype = x.dtype
     if chunks is None:
-        out_chunks = [list(c) for c in x.chunks]
+        out_chunks = _dropped_and_added(x, drop_axis, new_axis)
     elif all(isinstance(c, (int, np.integer)) for c in chunks):
         out_chunks = [[int(c)] * n for c, n in zip(chunks, x.numblocks, strict=True)]
     else:
@@ -667,6 +665,41 @@ def map_blocks(
         return Array(x._a.map_blocks(f, engine_dtype(dtype), out_chunks, label, True))
     f = func if not rest and not kwargs else functools.partial(_call_with, func, rest, kwargs)
     return Array(x._a.map_blocks(f, engine_dtype(dtype), out_chunks, label))
+
+
+def _axis_list(axes: Any, ndim: int) -> list[int]:
+    if axes is None:
+        return []
+    items = [axes] if isinstance(axes, (int, np.integer)) else list(axes)
+    out = []
+    for a in items:
+        if not -ndim <= int(a) < ndim:
+            raise ValueError(f"axis {a} is out of bounds for {ndim} dimensions")
+        out.append(int(a) % ndim)
+    return sorted(set(out))
+
+
+def _dropped_and_added(x: Array, drop_axis: Any, new_axis: Any) -> list[list[int]]:
+    """The output chunks of map_blocks with Dask's `drop_axis`/`new_axis`:
+    dropped axes must hold one block (each block's result lacks them), new
+    axes are one block of length 1."""
+    drop = _axis_list(drop_axis, x.ndim)
+    for a in drop:
+        if len(x.chunks[a]) > 1:
+            raise ValueError(
+                f"map_blocks: drop_axis {a} has {len(x.chunks[a])} blocks; make it one block first "
+                f"(x.rechunk({{{a}: -1}}))"
+            )
+    out = [list(c) for i, c in enumerate(x.chunks) if i not in drop]
+    for a in _axis_list(new_axis, len(out) + len(_as_list(new_axis))):
+        out.insert(a, [1])
+    return out
+
+
+def _as_list(axes: Any) -> list[Any]:
+    if axes is None:
+        return []
+    return [axes] if isinstance(axes, (int, np.integer)) else list(axes)
 
 
 def _takes_block_info(func: Callable[..., Any]) -> bool:
@@ -695,8 +728,12 @@ def _call_with_info(
     block: Any,
     where: Any,
 ) -> Any:
-    index, _offset, shape, array_shape = where
+    index, _offset, _shape, array_shape = where
     location = tuple(index)
+    # The output block's place: the input's indices along axes of several
+    # blocks, in order (axes dropped or added hold one block).
+    several = iter(i for i, c in zip(index, in_chunks, strict=True) if len(c) > 1)
+    out_index = tuple(next(several, 0) if len(c) > 1 else 0 for c in out_chunks)
     block_info = {
         0: {
             "shape": tuple(array_shape),
@@ -707,13 +744,12 @@ def _call_with_info(
         None: {
             "shape": tuple(sum(c) for c in out_chunks),
             "num-chunks": tuple(len(c) for c in out_chunks),
-            "chunk-location": location,
-            "array-location": _locations(out_chunks, index),
-            "chunk-shape": tuple(c[i] for c, i in zip(out_chunks, index, strict=True)),
+            "chunk-location": out_index,
+            "array-location": _locations(out_chunks, out_index),
+            "chunk-shape": tuple(c[i] for c, i in zip(out_chunks, out_index, strict=True)),
             "dtype": dtype,
         },
     }
-    del shape
     return func(block, *rest, block_info=block_info, **kwargs)
 
 

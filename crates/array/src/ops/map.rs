@@ -61,25 +61,39 @@ impl<T: Element> Array<T> {
         f: impl Fn(ArrayViewD<'_, T>, &BlockInfo) -> Result<ArrayD<U>, TaskError> + Send + Sync + 'static,
     ) -> Result<Array<U>> {
         let out = Chunks::normalize(&chunks.into(), shape, U::DTYPE.itemsize())?;
-        if out.numblocks() != self.numblocks() {
+        // One output block per input block. The output may drop axes or add
+        // new ones (Dask's drop_axis/new_axis) as long as those hold a single
+        // block: the axes with several blocks match in order.
+        let several = |n: Vec<usize>| n.into_iter().filter(|&b| b > 1).collect::<Vec<_>>();
+        if several(out.numblocks()) != several(self.numblocks()) {
             return Err(ArrayError::Chunks(format!(
-                "map_blocks: output blocks {:?} do not match input blocks {:?}",
+                "map_blocks: output blocks {:?} do not match input blocks {:?} (axes added or dropped must hold one block)",
                 out.numblocks(),
                 self.numblocks()
             )));
         }
+        let in_grid = self.numblocks();
+        let out_grid = out.numblocks();
+        // The input block of an output block: its indices along the axes
+        // with several blocks, in order; 0 elsewhere.
+        let input_of = move |idx: &[u32]| -> Vec<u32> {
+            let mut picked = idx.iter().zip(&out_grid).filter(|(_, &n)| n > 1).map(|(&i, _)| i);
+            in_grid.iter().map(|&n| if n > 1 { picked.next().unwrap_or(0) } else { 0 }).collect()
+        };
         let f = Arc::new(f);
         let token_op = Op::local(name, |_| Ok(Value::Unit));
         let namer = Namer::new(name).input(&self.layer).add(&token_op).add(&out.axes().to_vec());
         let offsets: Vec<Vec<usize>> = (0..self.ndim()).map(|ax| self.chunks.offsets(ax)).collect();
-        let layer = new_layer(name, namer, &out, vec![Arc::clone(&self.layer)], |idx| {
+        let layer = new_layer(name, namer, &out, vec![Arc::clone(&self.layer)], |out_idx| {
+            let src = input_of(out_idx);
+            let idx = src.as_slice();
             let info = BlockInfo {
                 index: idx.iter().map(|&i| i as usize).collect(),
                 offset: idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize]).collect(),
                 shape: self.chunks.block_shape(idx),
                 array_shape: self.shape.clone(),
             };
-            let want = out.block_shape(idx);
+            let want = out.block_shape(out_idx);
             let f = Arc::clone(&f);
             let op = Op::local(name, move |args: Vec<Value>| {
                 let v = args.first().ok_or_else(|| TaskError::new("map_blocks without input"))?;
