@@ -442,3 +442,28 @@ def test_map_blocks_drop_axis_and_new_axis() -> None:
         return np.full(b.shape[1:], block_info[None]["chunk-location"][0])
 
     close(x.map_blocks(located, drop_axis=0, dtype="int64").compute(), np.repeat([0, 1], 3))
+
+
+def _smooth(b: np.ndarray) -> np.ndarray:
+    return (np.roll(b, 1, axis=0) + b + np.roll(b, -1, axis=0)) / 3
+
+
+@given(st.data(), shapes_and_chunks(min_dims=1, max_dims=2))
+def test_map_overlap_matches_a_whole_array_stencil(data: Any, sc: Any) -> None:
+    shape, chunks = sc
+    a = numpy_array(data.draw, shape, "float64")
+    x = da.from_array(a, chunks=chunks)
+    if min(x.chunks[0]) < 1 or shape[0] < 2:
+        return
+    depth = {0: 1}
+    close(x.map_overlap(_smooth, depth=depth, boundary="periodic").compute(), _smooth(a))
+    pad = [(1, 1)] + [(0, 0)] * (a.ndim - 1)
+    close(
+        da.map_overlap(_smooth, x, depth=depth, boundary="reflect").compute(),
+        _smooth(np.pad(a, pad, mode="symmetric"))[1:-1],
+    )
+    close(x.map_overlap(_smooth, depth=depth, boundary=0.0).compute(), _smooth(np.pad(a, pad, mode="constant"))[1:-1])
+    ext = da.overlap(x, depth=depth, boundary="periodic")
+    assert ext.shape[0] == shape[0] + 2 * len(x.chunks[0])
+    with pytest.raises(ValueError, match="boundary"):
+        da.overlap(x, depth=1, boundary="wrap")

@@ -359,6 +359,29 @@ impl PyArr {
         crate::mapblocks::map_blocks(&self.0, func, parse_dtype(dtype)?, chunks, name, with_info).map(wrap)
     }
 
+    /// Each block grown by `depth` elements per axis from its neighbours
+    /// (Dask's `overlap`); at the array's edges by `boundary`: "reflect",
+    /// "periodic", "none", or a number (a constant).
+    fn overlap(&self, depth: Vec<usize>, boundary: &Bound<'_, PyAny>) -> PyResult<PyArr> {
+        let b = if let Ok(text) = boundary.extract::<String>() {
+            match text.as_str() {
+                "reflect" => blockwork_array::Boundary::Reflect,
+                "periodic" => blockwork_array::Boundary::Periodic,
+                "none" => blockwork_array::Boundary::None,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "boundary {other:?} is not one of \"reflect\", \"periodic\", \"none\" or a number"
+                    )))
+                }
+            }
+        } else {
+            blockwork_array::Boundary::Constant(boundary.extract::<f64>().map_err(|_| {
+                PyTypeError::new_err("boundary must be \"reflect\", \"periodic\", \"none\" or a number")
+            })?)
+        };
+        Ok(wrap(each!(&self.0, a => a.overlap(&depth, b).py()?.into())))
+    }
+
     /// The array broadcast to a shape.
     fn broadcast_to(&self, shape: Vec<usize>) -> PyResult<PyArr> {
         Ok(wrap(each!(&self.0, a => a.broadcast_to(&shape).py()?.into())))

@@ -9,7 +9,7 @@ returns a `numpy.ndarray` without copying the result.
 from __future__ import annotations
 
 from blockwork.array import random
-from blockwork.array.core import Array, asarray, from_array, map_blocks, normalize_chunks
+from blockwork.array.core import Array, asarray, from_array, map_blocks, map_overlap, normalize_chunks, overlap
 from blockwork.array.routines import (
     all,
     amax,
@@ -70,7 +70,8 @@ from blockwork.array.ufuncs import UFUNCS as _UFUNCS
 globals().update({name: f for name, f in _UFUNCS.items() if name not in globals()})
 
 __all__ = [
-    "Array", "asarray", "from_array", "from_npy", "map_blocks", "normalize_chunks", "random",
+    "Array", "asarray", "from_array", "from_npy", "map_blocks", "map_overlap", "normalize_chunks", "overlap",
+    "random",
     "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "ones", "ones_like", "zeros",
     "zeros_like",
     "all", "amax", "amin", "any", "argmax", "argmin", "cumprod", "cumsum", "max", "mean", "min", "nanmax",

@@ -602,6 +602,12 @@ class Array:
         return Array(self._a.block([int(i) for i in index]))
 
     # -- user functions -----------------------------------------------
+    def map_overlap(
+        self, func: Callable[..., Any], depth: Any, boundary: Any = "none", trim: bool = True, **kwargs: Any
+    ) -> Array:
+        """`func` on every block grown by `depth` neighbouring elements, then trimmed back."""
+        return map_overlap(func, self, depth=depth, boundary=boundary, trim=trim, **kwargs)
+
     def map_blocks(
         self,
         func: Callable[..., Any],
@@ -700,6 +706,77 @@ def _as_list(axes: Any) -> list[Any]:
     if axes is None:
         return []
     return [axes] if isinstance(axes, (int, np.integer)) else list(axes)
+
+
+def _depths(depth: Any, ndim: int) -> list[int]:
+    if isinstance(depth, dict):
+        return [int(depth.get(ax, depth.get(ax - ndim, 0))) for ax in range(ndim)]
+    if isinstance(depth, (int, np.integer)):
+        return [int(depth)] * ndim
+    out = [int(d) for d in depth]
+    if len(out) != ndim:
+        raise ValueError(f"depth {depth!r} gives {len(out)} axes for an array of {ndim} dimensions")
+    return out
+
+
+def overlap(x: Array, depth: Any, boundary: Any = "none") -> Array:
+    """Each block grown by `depth` elements per axis from its neighbours; at
+    the array's edges by `boundary` ("reflect", "periodic", "none", or a
+    constant), as `dask.array.overlap.overlap`."""
+    boundary = "none" if boundary is None else boundary
+    return Array(x._a.overlap(_depths(depth, x.ndim), boundary))
+
+
+def map_overlap(
+    func: Callable[..., Any],
+    *args: Any,
+    depth: Any = None,
+    boundary: Any = "none",
+    trim: bool = True,
+    dtype: Any = None,
+    name: str | None = None,
+    **kwargs: Any,
+) -> Array:
+    """`func` on every block grown by `depth` neighbouring elements, then
+    trimmed back (with `trim`), as `dask.array.map_overlap`."""
+    if not args or not isinstance(args[0], Array) or any(isinstance(a, Array) for a in args[1:]):
+        raise TypeError("map_overlap takes one blockwork array as its first argument here")
+    x, rest = args[0], args[1:]
+    depths = _depths(0 if depth is None else depth, x.ndim)
+    ext = overlap(x, depths, boundary)
+    if dtype is None:
+        try:
+            dtype = np.asarray(func(np.ones((1,) * x.ndim, dtype=x.dtype), *rest, **kwargs)).dtype
+        except Exception:
+            dtype = x.dtype
+    label = name or getattr(func, "__name__", "map_overlap").replace("<lambda>", "lambda")
+    if not trim:
+        f = func if not rest and not kwargs else functools.partial(_call_with, func, rest, kwargs)
+        return Array(ext._a.map_blocks(f, engine_dtype(dtype), [list(c) for c in ext.chunks], label))
+    edge = boundary in (None, "none")
+    f = functools.partial(_call_trimmed, func, rest, kwargs, depths, x.numblocks, edge)
+    return Array(ext._a.map_blocks(f, engine_dtype(dtype), [list(c) for c in x.chunks], label, True))
+
+
+def _call_trimmed(
+    func: Callable[..., Any],
+    rest: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    depths: list[int],
+    numblocks: tuple[int, ...],
+    edge: bool,
+    block: Any,
+    where: Any,
+) -> Any:
+    out = np.asarray(func(block, *rest, **kwargs))
+    index = where[0]
+    cut = []
+    for ax, (d, i, nb) in enumerate(zip(depths, index, numblocks, strict=True)):
+        lo = 0 if edge and i == 0 else d
+        hi = 0 if edge and i + 1 == nb else d
+        n = out.shape[ax]
+        cut.append(slice(min(lo, n), max(n - hi, min(lo, n))))
+    return out[tuple(cut)]
 
 
 def _takes_block_info(func: Callable[..., Any]) -> bool:
