@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from blockwork import _core, config
+from blockwork.array.core import Array
 
 __all__ = ["Delayed", "compute_delayed", "delayed", "tokenize"]
 
@@ -160,6 +161,20 @@ def _substitute(obj: Any, values: dict[str, Any]) -> Any:
     return obj
 
 
+def _lift_arrays(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Blockwork arrays among a call's arguments become tasks that compute
+    them, so the function gets NumPy arrays (as with Dask's arrays)."""
+
+    def lift(x: Any) -> Any:
+        return Delayed(f"compute-{x.name}", _compute_array, (x,), {}) if type(x) is Array else x
+
+    return tuple(lift(a) for a in args), {k: lift(v) for k, v in kwargs.items()}
+
+
+def _compute_array(x: Array) -> Any:
+    return x.compute()
+
+
 def _call(
     func: Callable[..., Any],
     args: tuple[Any, ...],
@@ -188,6 +203,13 @@ class DelayedFunction:
     def __call__(
         self, *args: Any, dask_key_name: str | None = None, pure: bool | None = None, **kwargs: Any
     ) -> Delayed:
+        for a in args:
+            if type(a) is Array:
+                args, kwargs = _lift_arrays(args, kwargs)
+                break
+        else:
+            if kwargs and any(type(v) is Array for v in kwargs.values()):
+                args, kwargs = _lift_arrays(args, kwargs)
         if dask_key_name is None and not (self._pure if pure is None else pure):
             return Delayed(f"{self.__name__}-{_PREFIX}{next(_counter):x}", self._func, args, kwargs)
         pure = self._pure if pure is None else pure

@@ -113,3 +113,13 @@ def test_visualize_writes_dot(tmp_path: Any) -> None:
     text = path.read_text()
     assert text.startswith("digraph") and '[label="add"]' in text and '[label="inc"]' in text
     assert text.count("->") == 1
+
+
+def test_blockwork_arrays_reach_delayed_functions_as_numpy() -> None:
+    import blockwork.array as da
+
+    x = da.arange(10, chunks=3)
+    total = delayed(np.sum)(x)
+    assert total.compute() == 45
+    both = delayed(lambda a, b: float(a @ b))(x, b=x)
+    assert both.compute() == float(np.arange(10) @ np.arange(10))
