@@ -133,24 +133,6 @@ for _name in ("lt", "le", "gt", "ge", "eq", "ne", "neg", "pos", "abs", "invert")
     setattr(Delayed, f"__{_name}__", _operator(getattr(operator, _name)))
 
 
-def _find_delayed(obj: Any) -> Iterator[Delayed]:
-    """The delayed values inside an argument structure, each once, in order."""
-    seen: set[str] = set()
-    stack = [obj]
-    found = []
-    while stack:
-        x = stack.pop()
-        if isinstance(x, Delayed):
-            if x._key not in seen:
-                seen.add(x._key)
-                found.append(x)
-        elif isinstance(x, (list, tuple, set, frozenset)):
-            stack.extend(reversed(list(x)))
-        elif isinstance(x, dict):
-            stack.extend(reversed(list(x.values())))
-    return iter(found)
-
-
 def _substitute(obj: Any, values: dict[str, Any]) -> Any:
     if isinstance(obj, Delayed):
         return values[obj._key]
@@ -240,9 +222,9 @@ def delayed(
     if callable(obj):
         return DelayedFunction(obj, pure)
     key = dask_key_name or name or f"{type(obj).__name__}-{tokenize(obj)}"
-    if any(True for _ in _find_delayed(obj)):
-        return Delayed(key, _identity, (obj,), {})
-    return Delayed(key, None, (obj,), {})
+    value = Delayed(key, None, (obj,), {})
+    # A value holding delayed values (a list of them) is a task that gathers them.
+    return Delayed(key, _identity, (obj,), {}) if value._deps else value
 
 
 def _identity(x: Any) -> Any:

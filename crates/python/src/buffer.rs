@@ -123,15 +123,7 @@ pub fn dtype_of_typestr(typestr: &str) -> Option<DType> {
 /// memory when it runs (without the GIL), and the block is freed when its
 /// readers are done. The NumPy array is held (kept alive) by the graph.
 pub fn view_numpy(obj: &Bound<'_, PyAny>, spec: blockwork_array::ChunkSpec) -> PyResult<Dyn> {
-    let iface = obj.getattr("__array_interface__")?;
-    let shape: Vec<usize> = iface.get_item("shape")?.extract()?;
-    let typestr: String = iface.get_item("typestr")?.extract()?;
-    let (ptr, _readonly): (usize, bool) = iface.get_item("data")?.extract()?;
-    if !iface.get_item("strides")?.is_none() {
-        return Err(PyValueError::new_err("view_numpy needs a C-contiguous array (numpy.ascontiguousarray)"));
-    }
-    let dt = dtype_of_typestr(&typestr)
-        .ok_or_else(|| PyValueError::new_err(format!("NumPy type {typestr:?} has no blockwork element type")))?;
+    let Interface { shape, dtype: dt, ptr } = Interface::of(obj)?;
     let source = Arc::new(NumpySource { _owner: obj.clone().unbind(), ptr, shape: shape.clone() });
     let chunks = blockwork_array::Chunks::normalize(&spec, &shape, dt.itemsize()).py()?;
     let id = NEXT_SOURCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -211,17 +203,34 @@ fn view_typed<T: Typed>(
     Ok(T::wrap(arr))
 }
 
-/// Copies a C-contiguous NumPy array of `T` (its type string checked).
-pub fn read_numpy_as<T: Element>(obj: &Bound<'_, PyAny>) -> PyResult<ArrayD<T>> {
-    let iface = obj.getattr("__array_interface__")?;
-    let shape: Vec<usize> = iface.get_item("shape")?.extract()?;
-    let typestr: String = iface.get_item("typestr")?.extract()?;
-    let (ptr, _readonly): (usize, bool) = iface.get_item("data")?.extract()?;
-    if !iface.get_item("strides")?.is_none() {
-        return Err(PyValueError::new_err("expected a C-contiguous array"));
+/// What a C-contiguous NumPy array publishes through
+/// `__array_interface__`: its shape, element type and data pointer.
+struct Interface {
+    shape: Vec<usize>,
+    dtype: DType,
+    ptr: usize,
+}
+
+impl Interface {
+    fn of(obj: &Bound<'_, PyAny>) -> PyResult<Interface> {
+        let iface = obj.getattr("__array_interface__")?;
+        let shape: Vec<usize> = iface.get_item("shape")?.extract()?;
+        let typestr: String = iface.get_item("typestr")?.extract()?;
+        let (ptr, _readonly): (usize, bool) = iface.get_item("data")?.extract()?;
+        if !iface.get_item("strides")?.is_none() {
+            return Err(PyValueError::new_err("expected a C-contiguous array (numpy.ascontiguousarray)"));
+        }
+        let dtype = dtype_of_typestr(&typestr)
+            .ok_or_else(|| PyValueError::new_err(format!("NumPy type {typestr:?} has no blockwork element type")))?;
+        Ok(Interface { shape, dtype, ptr })
     }
-    if dtype_of_typestr(&typestr) != Some(T::DTYPE) {
-        return Err(PyValueError::new_err(format!("expected an array of {}, got type {typestr:?}", T::DTYPE.name())));
+}
+
+/// Copies a C-contiguous NumPy array of `T` (its type checked).
+pub fn read_numpy_as<T: Element>(obj: &Bound<'_, PyAny>) -> PyResult<ArrayD<T>> {
+    let Interface { shape, dtype, ptr } = Interface::of(obj)?;
+    if dtype != T::DTYPE {
+        return Err(PyValueError::new_err(format!("expected an array of {}, got {}", T::DTYPE.name(), dtype.name())));
     }
     let len: usize = shape.iter().product();
     if T::DTYPE == DType::Bool {

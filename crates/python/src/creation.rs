@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use blockwork_array::{self as bwa, DType, Element};
+use blockwork_array::{self as bwa, DType};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
@@ -29,23 +29,19 @@ pub fn full(
     chunks: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArr> {
     let dt = parse_dtype(dtype)?;
-    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let spec = spec(chunks)?;
     let v = parse_rhs(fill_value)?;
     if matches!(v, Rhs::Array(_)) {
         return Err(PyTypeError::new_err("fill_value must be a scalar"));
     }
-    let d: Dyn = numeric_type!(dt, T => bwa::full::<T>(&shape, scalar::<T>(&v), spec).py()?.into(),
-        bool => bwa::full::<bool>(&shape, scalar::<bool>(&v), spec).py()?.into());
+    let d: Dyn = numeric_type!(dt, T => bwa::full::<T>(&shape, v.scalar::<T>().unwrap_or_default(), spec).py()?.into(),
+        bool => bwa::full::<bool>(&shape, v.scalar::<bool>().unwrap_or_default(), spec).py()?.into());
     Ok(PyArr(d))
 }
 
-fn scalar<T: Element>(v: &Rhs) -> T {
-    match v {
-        Rhs::Bool(b) => T::from_f64(f64::from(u8::from(*b))),
-        Rhs::Int(i) => T::from_value(&blockwork_graph::Value::Int(*i)).unwrap_or_default(),
-        Rhs::Float(x) => T::from_f64(*x),
-        Rhs::Array(_) => T::default(),
-    }
+/// The chunk specification of a constructor (`None`: automatic).
+fn spec(chunks: Option<&Bound<'_, PyAny>>) -> PyResult<bwa::ChunkSpec> {
+    Ok(chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto))
 }
 
 /// Evenly spaced values in `[start, stop)`.
@@ -53,7 +49,7 @@ fn scalar<T: Element>(v: &Rhs) -> T {
 #[pyo3(signature = (start, stop, step, dtype, chunks = None))]
 pub fn arange(start: f64, stop: f64, step: f64, dtype: &str, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArr> {
     let dt = parse_dtype(dtype)?;
-    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let spec = spec(chunks)?;
     let d: Dyn = numeric_type!(dt, T => bwa::arange::<T>(start, stop, step, spec).py()?.into(),
         bool => return Err(PyTypeError::new_err("arange cannot make a bool array")));
     Ok(PyArr(d))
@@ -71,7 +67,7 @@ pub fn linspace(
     chunks: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArr> {
     let dt = parse_dtype(dtype)?;
-    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let spec = spec(chunks)?;
     let a = bwa::linspace::<f64>(start, stop, num, endpoint, spec).py()?;
     Ok(PyArr(Dyn::F64(a).astype(dt)))
 }
@@ -81,7 +77,7 @@ pub fn linspace(
 #[pyo3(signature = (n, m, k, dtype, chunks = None))]
 pub fn eye(n: usize, m: usize, k: i64, dtype: &str, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArr> {
     let dt = parse_dtype(dtype)?;
-    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let spec = spec(chunks)?;
     let d: Dyn = numeric_type!(dt, T => bwa::eye::<T>(n, m, k, spec).py()?.into(),
         bool => Dyn::I64(bwa::eye::<i64>(n, m, k, spec).py()?).astype(DType::Bool));
     Ok(PyArr(d))
@@ -104,7 +100,7 @@ pub fn random(
     chunks: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArr> {
     let dt = parse_dtype(dtype)?;
-    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let spec = spec(chunks)?;
     let d: Dyn = match kind {
         "uniform" | "normal" => {
             float_only(dt, kind)?;
@@ -130,7 +126,7 @@ pub fn random(
 #[pyfunction]
 #[pyo3(signature = (array, chunks = None))]
 pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArr> {
-    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let spec = spec(chunks)?;
     crate::buffer::view_numpy(array, spec).map(PyArr)
 }
 
@@ -138,7 +134,7 @@ pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: Option<&Bound<'_, PyAny>>) -
 #[pyfunction]
 #[pyo3(signature = (path, chunks = None))]
 pub fn from_npy(path: PathBuf, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArr> {
-    let spec = chunks.map(parse_chunks).transpose()?.unwrap_or(bwa::ChunkSpec::Auto);
+    let spec = spec(chunks)?;
     let header = bwa::read_npy_header(&path).py()?;
     let dt = crate::buffer::dtype_of_typestr(&header.descr).ok_or_else(|| {
         PyTypeError::new_err(format!("{}: NumPy type {:?} has no blockwork element type", path.display(), header.descr))

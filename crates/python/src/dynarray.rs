@@ -168,7 +168,8 @@ impl Rhs {
         }
     }
 
-    fn scalar<T: Element>(&self) -> Option<T> {
+    /// A scalar right-hand side as a `T` (`None` for an array).
+    pub fn scalar<T: Element>(&self) -> Option<T> {
         match self {
             Rhs::Array(_) => None,
             Rhs::Bool(b) => Some(T::from_f64(f64::from(u8::from(*b)))),
@@ -244,7 +245,7 @@ impl Dyn {
         // The dividend less its remainder divides exactly: truncating
         // integer division is then the floor.
         let (num, den) = if reflected {
-            (Dyn::full_like_scalar(rhs, dt, &a)?.binary(BinOp::Sub, &Rhs::Array(rem), false)?, Rhs::Array(a))
+            (Dyn::full_scalar(rhs, dt)?.binary(BinOp::Sub, &Rhs::Array(rem), false)?, Rhs::Array(a))
         } else {
             (a.binary(BinOp::Sub, &Rhs::Array(rem), false)?, rhs.clone())
         };
@@ -258,7 +259,7 @@ impl Dyn {
     }
 
     /// A 0-d array holding a scalar right-hand side, in the type `dt`.
-    fn full_like_scalar(rhs: &Rhs, dt: DType, _like: &Dyn) -> Result<Dyn> {
+    fn full_scalar(rhs: &Rhs, dt: DType) -> Result<Dyn> {
         numeric_type!(dt, T => Ok(T::wrap(blockwork_array::full::<T>(&[], rhs.scalar::<T>().unwrap_or_default(), 1usize)?)),
             bool => Ok(Dyn::Bool(blockwork_array::full::<bool>(&[], rhs.scalar::<bool>().unwrap_or_default(), 1usize)?)))
     }
@@ -533,19 +534,11 @@ fn binary_typed<T: Typed + Numeric>(op: BinOp, a: &Array<T>, rhs: &Rhs, reflecte
     })
 }
 
+/// `arctan2(y, x)`; `binary` has already promoted both to a float type.
 fn arctan2_of<T: Typed + Numeric>(y: &Array<T>, x: &Array<T>) -> Result<Dyn> {
-    let (y, x) = (Typed::wrap(y.clone()), Typed::wrap(x.clone()));
-    match (y.astype(float_type(T::DTYPE)), x.astype(float_type(T::DTYPE))) {
+    match (T::wrap(y.clone()), T::wrap(x.clone())) {
         (Dyn::F32(y), Dyn::F32(x)) => Ok(Dyn::F32(y.arctan2(&x)?)),
         (y, x) => Ok(Dyn::F64(f64::cast(&y).arctan2(f64::cast(&x))?)),
-    }
-}
-
-fn float_type(dt: DType) -> DType {
-    if dt == DType::F32 {
-        DType::F32
-    } else {
-        DType::F64
     }
 }
 

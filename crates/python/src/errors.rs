@@ -7,7 +7,7 @@ use pyo3::exceptions::{
 };
 use pyo3::prelude::*;
 use pyo3::PyErr;
-use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -33,8 +33,12 @@ pub fn to_py(e: ArrayError) -> PyErr {
 }
 
 /// Python exceptions raised inside tasks, by id, until the run that raised
-/// them reports its failure (the engine's errors carry only messages).
-static PYTHON_ERRORS: Mutex<Option<FxHashMap<u64, (String, PyErr)>>> = Mutex::new(None);
+/// them reports its failure (the engine's errors carry only messages). A
+/// run reports one failure; the others of a run where several tasks failed
+/// are never asked for, so only the newest few are kept (an exception
+/// holds its traceback's frames and whatever they reference).
+static PYTHON_ERRORS: Mutex<VecDeque<(u64, String, PyErr)>> = Mutex::new(VecDeque::new());
+const KEPT_ERRORS: usize = 64;
 static NEXT_ERROR: AtomicU64 = AtomicU64::new(0);
 const MARK: &str = "[python exception #";
 
@@ -45,18 +49,23 @@ pub fn python_task_error(py: Python<'_>, key: &str, e: PyErr) -> blockwork_graph
     let id = NEXT_ERROR.fetch_add(1, Ordering::Relaxed);
     let kind = e.get_type(py).name().map(|n| n.to_string()).unwrap_or_default();
     let message = format!("{kind}: {} {MARK}{id}]", e.value(py));
-    PYTHON_ERRORS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get_or_insert_with(FxHashMap::default)
-        .insert(id, (key.to_string(), e));
+    let mut kept = PYTHON_ERRORS.lock().unwrap_or_else(|p| p.into_inner());
+    if kept.len() == KEPT_ERRORS {
+        kept.pop_front();
+    }
+    kept.push_back((id, key.to_string(), e));
+    drop(kept);
     blockwork_graph::TaskError::new(message)
 }
 
 fn take_python_error(message: &str) -> Option<PyErr> {
     let start = message.rfind(MARK)? + MARK.len();
     let id: u64 = message[start..].split(']').next()?.parse().ok()?;
-    let (key, err) = PYTHON_ERRORS.lock().unwrap_or_else(|p| p.into_inner()).as_mut()?.remove(&id)?;
+    let (_, key, err) = {
+        let mut kept = PYTHON_ERRORS.lock().unwrap_or_else(|p| p.into_inner());
+        let at = kept.iter().position(|(i, _, _)| *i == id)?;
+        kept.remove(at)?
+    };
     Python::attach(|py| {
         let value = err.value(py);
         if value.hasattr("add_note").unwrap_or(false) {
