@@ -20,6 +20,12 @@ mod run;
 
 use pyo3::prelude::*;
 
+/// Rust allocations of the extension (blocks, graphs) go to mimalloc, as in
+/// the `blockwork` binaries: it reuses freed multi-megabyte blocks where
+/// glibc's malloc returns them to the kernel and faults fresh pages in.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The extension module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -6,6 +6,7 @@
 pub mod mfdataset;
 pub mod netcdf;
 pub mod netcdf_write;
+mod unshuffle;
 pub mod zarr;
 mod zarr_store;
 pub mod zarr_write;

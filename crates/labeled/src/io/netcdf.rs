@@ -84,7 +84,11 @@ fn open_cached(id: &FileId) -> Result<Arc<NcFile>> {
     // No chunk cache: each task reads its hyperslab once, and hundreds of
     // open files each holding 64 MiB of decompressed chunks would be
     // gigabytes of memory nobody reads again.
-    let options = netcdf_reader::NcOpenOptions { chunk_cache_bytes: 0, ..Default::default() };
+    let options = netcdf_reader::NcOpenOptions {
+        chunk_cache_bytes: 0,
+        filter_registry: Some(crate::io::unshuffle::registry()),
+        ..Default::default()
+    };
     let f = Arc::new(NcFile::open_with_options(&id.path, options).map_err(|e| file_err(&id.path, e))?);
     let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
     if c.len() >= 1024 {
