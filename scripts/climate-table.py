@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""The climate table of BENCHMARKS.md, made from the raw JSON of one session.
+
+    scripts/climate-table.py benchmarks/DATE zlib|raw
+
+Reads `dask-climate-PILE.jsonl` (../shared/reference/climate.py, one line
+per configuration) and `blockwork-climate-PILE.jsonl` (blockwork-bench
+climate records). Every Dask configuration gets a row, the best marked;
+blockwork's rows are refused unless their check against the anomaly
+xarray wrote passed. Ratios are against the best Dask configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def dask_config(result: dict[str, Any]) -> str:
+    impl = "threads" if result["impl"] == "dask-threads" else "2-worker cluster"
+    engine = result.get("engine") or "netcdf4"
+    parallel = "parallel" if result.get("parallel") else "`parallel=False`"
+    flox = "flox" if result.get("flox_used") else "no flox"
+    minimal = ", minimal" if result.get("minimal") else ""
+    return f"{impl}, {engine}, {parallel}, {flox}{minimal}"
+
+
+def dask_rows(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        for r in record["results"]:
+            params = record["params"]
+            r.setdefault("engine", params.get("engine"))
+            r.setdefault("parallel", not params.get("no_parallel"))
+            r.setdefault("minimal", params.get("minimal"))
+            r.setdefault("flox_used", params.get("flox") == "on")
+            rows.append(r)
+    return rows
+
+
+def blockwork_rows(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        if not r.get("check", {}).get("ok"):
+            raise SystemExit(f"unchecked or failed blockwork row: {line[:300]}")
+        rows.append(r)
+    return rows
+
+
+def runs(xs: list[float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in xs)
+
+
+def main() -> None:
+    out, pile = Path(sys.argv[1]), sys.argv[2]
+    dask = dask_rows(out / f"dask-climate-{pile}.jsonl")
+    bw = blockwork_rows(out / f"blockwork-climate-{pile}.jsonl")
+    ok = [r for r in dask if r.get("ok_runs")]
+    best = min(ok, key=lambda r: r["wall_s_median"])
+    print("| implementation | wall s (median) | runs | open s | compute s | peak RSS MiB |")
+    print("|---|---|---|---|---|---|")
+    for r in dask:
+        name = "xarray + Dask " + dask_config(r)
+        if not r.get("ok_runs"):
+            print(f"| {name} | failed ({r.get('failures', ['?'])[0]}) | | | | |")
+            continue
+        mark = " **(best)**" if r is best else ""
+        print(
+            f"| {name}{mark} | {r['wall_s_median']:.2f} | {runs(r['wall_s_all'])} | "
+            f"{r['open_s_median']:.2f} | {r['compute_s_median']:.2f} | {r['peak_rss_tree_mib_max']:.0f} |"
+        )
+    for r in bw:
+        cluster = "cold_seconds" in r
+        name = "blockwork " + ("2-worker local cluster" if cluster else "threads")
+        walls = r["runs_wall_s"]
+        shown = f"{runs(walls[1:])} (cold {walls[0]:.2f})" if cluster else runs(walls)
+        print(
+            f"| **{name}** | **{r['seconds']:.2f}** | {shown} | {r['open_s']:.3f} | "
+            f"{r['compute_s']:.2f} | {r['peak_rss_mib']:.0f} |"
+        )
+    print()
+    print(f"Best Dask configuration: {dask_config(best)}, {best['wall_s_median']:.2f} s.")
+    for r in bw:
+        name = "2-worker local cluster (warm)" if "cold_seconds" in r else "threads"
+        print(
+            f"blockwork {name}: {best['wall_s_median'] / r['seconds']:.1f}× faster; "
+            f"largest difference from xarray's anomaly {r['max_abs_diff_vs_reference']:.2g} K; "
+            f"mean anomaly per season {r['result']}."
+        )
+
+
+if __name__ == "__main__":
+    main()
