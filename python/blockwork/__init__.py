@@ -4,7 +4,8 @@
     x = da.random.random((20000, 20000), chunks=(1000, 1000))
     ((x + x.T) - x.mean(axis=0)).sum().compute()
 
-`blockwork.delayed` records Python calls as tasks; `blockwork.compute(*objs)`
+`blockwork.delayed` records Python calls as tasks; `blockwork.distributed`
+has Dask's `Client`, `LocalCluster` and futures; `blockwork.compute(*objs)`
 computes several collections in one graph; `blockwork.get` runs Dask graphs
 (`dask.compute(x, scheduler=blockwork.get)`); `blockwork.config.set(scheduler=...)`
 picks the scheduler.
@@ -20,7 +21,7 @@ from blockwork.dask import get
 from blockwork.delayed import Delayed, delayed
 
 
-def compute(*args: Any, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> tuple[Any, ...]:
+def compute(*args: Any, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> tuple[Any, ...]:
     """Computes arrays and delayed values; several arrays share one graph
     (work they share runs once), as do several delayed values. Other
     arguments are returned as they are."""
@@ -30,11 +31,16 @@ def compute(*args: Any, scheduler: str | None = None, num_workers: int | None = 
     from blockwork.array.core import Array
     from blockwork.delayed import compute_delayed
 
-    sched = config.scheduler(scheduler, num_workers)
     arrays = [a for a in args if isinstance(a, Array)]
-    buffers = iter(_core.compute_many([a._a for a in arrays], sched) if arrays else [])
     lazy = [a for a in args if isinstance(a, Delayed)]
-    values = iter(compute_delayed(lazy, sched[0], sched[1]) if lazy else [])
+    client = config.client(scheduler)
+    if client is not None:
+        buffers = iter(client._compute_arrays(arrays) if arrays else [])
+        values = iter(client._compute_delayed(lazy) if lazy else [])
+    else:
+        sched = config.scheduler(scheduler, num_workers)
+        buffers = iter(_core.compute_many([a._a for a in arrays], sched) if arrays else [])
+        values = iter(compute_delayed(lazy, sched[0], sched[1]) if lazy else [])
     out = []
     for a in args:
         if isinstance(a, Array):

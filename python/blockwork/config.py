@@ -6,8 +6,12 @@
     blockwork.config.set(scheduler="threads", num_workers=4)   # from now on
 
 Schedulers: "threads" (the default: a pool of one thread per core, or
-`num_workers`) and "sync" (also "synchronous", "single-threaded": the
-calling thread, for debugging).
+`num_workers`), "sync" (also "synchronous", "single-threaded": the
+calling thread, for debugging), and a `blockwork.distributed.Client` (a
+new client sets itself). With a client, `compute` of arrays and delayed
+values runs on its cluster; what has no cluster form yet (the sizes of a
+boolean-mask selection, Dask graphs through `blockwork.get`) runs on local
+threads.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ class set:
     def __init__(self, scheduler: str | None = None, num_workers: int | None = None, **other: Any) -> None:
         new: dict[str, Any] = {}
         if scheduler is not None:
-            if not isinstance(scheduler, str) or scheduler not in _SCHEDULERS:
-                raise ValueError(f"unknown scheduler {scheduler!r}: use one of {', '.join(_SCHEDULERS)}")
+            if not _is_client(scheduler) and (not isinstance(scheduler, str) or scheduler not in _SCHEDULERS):
+                raise ValueError(
+                    f"unknown scheduler {scheduler!r}: use one of {', '.join(_SCHEDULERS)} or a blockwork Client"
+                )
             new["scheduler"] = scheduler
         if num_workers is not None:
             if not isinstance(num_workers, int) or num_workers < 0:
@@ -67,10 +73,28 @@ def get(key: str, default: Any = None) -> Any:
 callbacks: list[Any] = []
 
 
+def _is_client(x: Any) -> bool:
+    from blockwork.distributed import Client
+
+    return isinstance(x, Client)
+
+
+def client(scheduler: Any = None) -> Any:
+    """The client a call computes with: `scheduler` if it is one, else the
+    configured scheduler if it is one (and no local scheduler was named), else None."""
+    if scheduler is not None:
+        return scheduler if _is_client(scheduler) else None
+    configured = _current()["scheduler"]
+    return configured if _is_client(configured) else None
+
+
 def scheduler(scheduler: str | None = None, num_workers: int | None = None) -> tuple[str, int, list[Any]]:
-    """The scheduler a call uses (its own arguments, else the configured
-    ones) and the active diagnostics."""
+    """The local scheduler a call uses (its own arguments, else the
+    configured ones; local threads when the configured one is a client)
+    and the active diagnostics."""
     name = scheduler if scheduler is not None else _current()["scheduler"]
+    if _is_client(name):
+        name = "threads"
     if name not in _SCHEDULERS:
         raise ValueError(f"unknown scheduler {name!r}: use one of {', '.join(_SCHEDULERS)}")
     workers = num_workers if num_workers is not None else _current()["num_workers"]

@@ -73,11 +73,11 @@ class Delayed(_core.DelayedBase):
         """The task's key (Dask's name)."""
         return self._key
 
-    def compute(self, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> Any:
+    def compute(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Any:
         """Runs the graph and returns the value."""
         return compute_delayed([self], scheduler, num_workers)[0]
 
-    def persist(self, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> Delayed:
+    def persist(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Delayed:
         """Computes the value and returns a delayed value holding it, under the same key."""
         value = self.compute(scheduler, num_workers)
         return Delayed(self._key, None, (value,), {})
@@ -261,13 +261,16 @@ def _task_callable(d: Delayed) -> tuple[Callable[..., Any], list[Delayed]]:
     return call, deps
 
 
-def compute_delayed(outputs: list[Delayed], scheduler: str | None = None, num_workers: int | None = None) -> list[Any]:
+def compute_delayed(outputs: list[Delayed], scheduler: Any = None, num_workers: int | None = None) -> list[Any]:
     """Computes delayed values in one graph (shared tasks run once).
 
     The engine walks the graph (each value's `_key`, `_deps`, `_direct`,
     `_func`) and asks `_task_callable` only for calls whose arguments are
     not simply the results of distinct tasks.
     """
+    client = config.client(scheduler)
+    if client is not None:
+        return client._compute_delayed(list(outputs))  # type: ignore[no-any-return]
     return _core.compute_delayed(list(outputs), _task_callable, config.scheduler(scheduler, num_workers))
 
 

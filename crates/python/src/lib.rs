@@ -9,6 +9,7 @@
 
 mod array;
 mod buffer;
+mod client;
 mod creation;
 mod delayed;
 mod diagnostics;
@@ -16,6 +17,7 @@ mod dynarray;
 mod errors;
 mod mapblocks;
 mod pytask;
+mod remote;
 mod run;
 
 use pyo3::prelude::*;
@@ -48,5 +50,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(creation::compute_many, m)?)?;
     m.add_function(wrap_pyfunction!(pytask::compute_tasks, m)?)?;
     m.add_function(wrap_pyfunction!(pytask::compute_delayed, m)?)?;
+    m.add_class::<client::PyClient>()?;
+    m.add_class::<client::PyFuture>()?;
+    m.add_class::<client::PyAsCompleted>()?;
+    m.add_class::<client::PyScheduler>()?;
+    m.add_function(wrap_pyfunction!(client::worker_main, m)?)?;
     Ok(())
 }

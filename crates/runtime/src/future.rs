@@ -116,6 +116,11 @@ impl AsCompleted {
         self.pending.push(f);
     }
 
+    /// Whether every future was handed out.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty() && self.ready.is_empty()
+    }
+
     /// The next future to complete; `Ok(None)` when none is left, or when
     /// `timeout` passed first.
     pub fn next_timeout(&mut self, timeout: Option<Duration>) -> Result<Option<Future>, ClientError> {

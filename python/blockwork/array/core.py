@@ -255,17 +255,29 @@ class Array:
         )
 
     # -- computing ----------------------------------------------------
-    def compute(self, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> Any:
+    def compute(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Any:
         """Runs the graph and returns a `numpy.ndarray` (a NumPy scalar for 0-d results)."""
-        out = np.asarray(self._a.compute(config.scheduler(scheduler, num_workers)))
+        client = config.client(scheduler)
+        if client is not None:
+            out = client._compute_arrays([self])[0]
+        else:
+            out = np.asarray(self._a.compute(config.scheduler(scheduler, num_workers)))
         return out[()] if out.ndim == 0 else out
 
-    def persist(self, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> Array:
-        """Computes the blocks and returns an array backed by them."""
+    def persist(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Array:
+        """Computes the blocks and returns an array backed by them (with a
+        client: computed on its cluster, the blocks held here)."""
+        client = config.client(scheduler)
+        if client is not None:
+            return client.persist(self)  # type: ignore[no-any-return]
         return Array(self._a.persist(config.scheduler(scheduler, num_workers)))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        out = np.asarray(self._a.compute(config.scheduler()))
+        client = config.client()
+        if client is not None:
+            out = client._compute_arrays([self])[0]
+        else:
+            out = np.asarray(self._a.compute(config.scheduler()))
         return out if dtype is None else out.astype(dtype, copy=False)
 
     def __bool__(self) -> bool:
@@ -288,8 +300,12 @@ class Array:
         """Writes the task graph as Graphviz dot to `filename`."""
         self._a.visualize(filename)
 
-    def to_npy(self, path: str, scheduler: str | None = None, num_workers: int | None = None) -> None:
+    def to_npy(self, path: str, scheduler: Any = None, num_workers: int | None = None) -> None:
         """Computes the array and writes it to a `.npy` file from the result's memory."""
+        client = config.client(scheduler)
+        if client is not None:
+            np.save(path, client._compute_arrays([self])[0])
+            return
         self._a.to_npy(path, config.scheduler(scheduler, num_workers))
 
     def store(self, target: Any) -> None:

@@ -1,0 +1,422 @@
+//! `blockwork.distributed`'s engine side: a client of a scheduler, its
+//! futures, the scheduler a `LocalCluster` starts in this process, and the
+//! entry point of `python -m blockwork worker`.
+//!
+//! Every call that waits (compute, gather, wait, a future's result) waits
+//! with the GIL released, waking every 50 ms so that Ctrl-C is seen: an
+//! interrupted compute cancels what it submitted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use blockwork::distributed::{
+    serve_scheduler, AsCompleted, Client, ClientError, Future, SchedulerHandle, SchedulerOptions, Served, Status,
+    TaskOptions,
+};
+use blockwork_graph::{lit, r, Arg, Graph, Key, Op, Task, Value};
+use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTimeoutError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::array::PyArr;
+use crate::buffer::{assemble_dyn, buffer_of, NdBuffer};
+use crate::dynarray::{each, Dyn};
+use crate::errors::OrPy;
+use crate::remote::{from_value, raised_remotely, Pickled, PY_CALL};
+
+/// A client error as the Python exception a Dask user expects: a task's
+/// own exception raised again, `CancelledError`, `TimeoutError`,
+/// `ConnectionError`, `ValueError` for a graph the scheduler cannot take.
+fn to_py(py: Python<'_>, e: ClientError) -> PyErr {
+    match e {
+        ClientError::Task { key, message } => raised_remotely(py, &key.to_string(), &message)
+            .unwrap_or_else(|| PyRuntimeError::new_err(format!("task {key} failed: {message}"))),
+        ClientError::Cancelled(_) => match py.import("concurrent.futures").and_then(|m| m.getattr("CancelledError")) {
+            Ok(t) => PyErr::from_type(t.cast_into().expect("CancelledError is a type"), e.to_string()),
+            Err(err) => err,
+        },
+        ClientError::Timeout(_) => PyTimeoutError::new_err(e.to_string()),
+        ClientError::Conn { .. } => PyConnectionError::new_err(e.to_string()),
+        ClientError::Lost(_) => PyRuntimeError::new_err(e.to_string()),
+        ClientError::Graph(_) | ClientError::Encode(_) | ClientError::Refused(_) | ClientError::OtherClient(_) => {
+            PyValueError::new_err(e.to_string())
+        }
+    }
+}
+
+/// Runs `f` with the GIL released, in slices of at most 50 ms (`f` is
+/// given the slice's timeout and answers `None` while not done), checking
+/// for Ctrl-C between them until `deadline`.
+fn waiting<R>(
+    py: Python<'_>,
+    timeout: Option<Duration>,
+    mut f: impl FnMut(Duration) -> Result<Option<R>, ClientError> + Send,
+) -> PyResult<Option<R>>
+where
+    R: Send,
+{
+    let deadline = timeout.map(|t| std::time::Instant::now() + t);
+    loop {
+        let slice = match deadline {
+            Some(d) => d.saturating_duration_since(std::time::Instant::now()).min(Duration::from_millis(50)),
+            None => Duration::from_millis(50),
+        };
+        if let Some(out) = py.detach(|| f(slice)).map_err(|e| to_py(py, e))? {
+            return Ok(Some(out));
+        }
+        py.check_signals()?;
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Ok(None);
+        }
+    }
+}
+
+fn seconds(timeout: Option<f64>) -> PyResult<Option<Duration>> {
+    timeout
+        .map(|t| {
+            Duration::try_from_secs_f64(t)
+                .map_err(|_| PyValueError::new_err(format!("timeout must be a non-negative number of seconds, not {t}")))
+        })
+        .transpose()
+}
+
+/// A connection to a scheduler (see `blockwork.distributed.Client`).
+#[pyclass(frozen, module = "blockwork._core", name = "Client")]
+pub struct PyClient(Client);
+
+/// A result on the cluster (see `blockwork.distributed.Future`).
+#[pyclass(frozen, module = "blockwork._core", name = "Future")]
+pub struct PyFuture(Future);
+
+/// Futures as they complete (see `blockwork.distributed.as_completed`).
+#[pyclass(module = "blockwork._core", name = "AsCompleted")]
+pub struct PyAsCompleted(AsCompleted);
+
+/// A scheduler serving in this process (see `LocalCluster`).
+#[pyclass(module = "blockwork._core", name = "Scheduler")]
+pub struct PyScheduler(Option<(Served<SchedulerHandle>, String)>);
+
+impl PyClient {
+    /// Submits `graph` and gathers `keys`, cancelling them on Ctrl-C.
+    fn run(&self, py: Python<'_>, graph: Graph, keys: &[Key]) -> PyResult<Vec<Value>> {
+        let futures = py.detach(|| self.0.persist(graph, keys)).map_err(|e| to_py(py, e))?;
+        let gathered = waiting(py, None, |slice| match self.0.gather_timeout(&futures, slice) {
+            Ok(v) => Ok(Some(v)),
+            Err(ClientError::Timeout(_)) => Ok(None),
+            Err(e) => Err(e),
+        });
+        if gathered.is_err() {
+            self.0.cancel(&futures, false);
+        }
+        Ok(gathered?.unwrap_or_default())
+    }
+
+    fn gather_values(&self, py: Python<'_>, fs: &[Future], timeout: Option<f64>) -> PyResult<Vec<Value>> {
+        let out = waiting(py, seconds(timeout)?, |slice| match self.0.gather_timeout(fs, slice) {
+            Ok(v) => Ok(Some(v)),
+            Err(ClientError::Timeout(_)) => Ok(None),
+            Err(e) => Err(e),
+        })?;
+        out.ok_or_else(|| PyTimeoutError::new_err(format!("gather: not done after {timeout:?} s")))
+    }
+
+    fn futures(fs: &[PyRef<'_, PyFuture>]) -> Vec<Future> {
+        fs.iter().map(|f| f.0.clone()).collect()
+    }
+}
+
+/// The graph of arrays and the keys of each one's blocks.
+fn array_graph(arrays: &[PyRef<'_, PyArr>]) -> PyResult<(Graph, Vec<Vec<Key>>)> {
+    let layers: Vec<Arc<blockwork_array::Layer>> = arrays.iter().map(|a| each!(&a.0, x => x.layer().clone())).collect();
+    let refs: Vec<&Arc<blockwork_array::Layer>> = layers.iter().collect();
+    let graph = blockwork_graph::layer::collect(&refs).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((graph, arrays.iter().map(|a| each!(&a.0, x => x.keys())).collect()))
+}
+
+/// The graph of Python callables: task `i` is the pickled callable
+/// `funcs[i]` called with the results of the tasks `deps[i]`.
+fn python_graph(keys: &[String], funcs: Vec<Vec<u8>>, deps: &[Vec<u32>]) -> PyResult<(Graph, Vec<Key>)> {
+    if keys.len() != funcs.len() || keys.len() != deps.len() {
+        return Err(PyValueError::new_err("one key, callable and dependency list per task"));
+    }
+    let ks: Vec<Key> = keys.iter().map(|k| Key::new(k.as_str())).collect();
+    let mut tasks = Vec::with_capacity(ks.len());
+    for ((key, func), ds) in ks.iter().zip(funcs).zip(deps) {
+        let mut args = Vec::with_capacity(ds.len());
+        for &d in ds {
+            let dep = ks.get(d as usize).ok_or_else(|| PyValueError::new_err(format!("task index {d} is out of range")))?;
+            args.push(r(dep.clone()));
+        }
+        let op = Op::named(&PY_CALL, Value::Bytes(Arc::from(func)));
+        tasks.push((key.clone(), Task::new(op, args)));
+    }
+    let graph = Graph::from_tasks(tasks).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((graph, ks))
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    fn new(py: Python<'_>, address: &str) -> PyResult<PyClient> {
+        crate::remote::register(false);
+        blockwork_array::register_codecs();
+        let addr = address.trim_start_matches("tcp://").to_string();
+        py.detach(|| Client::connect(&addr)).map(PyClient).map_err(|e| to_py(py, e))
+    }
+
+    /// The scheduler's address, `tcp://host:port`.
+    #[getter]
+    fn address(&self) -> String {
+        format!("tcp://{}", self.0.address())
+    }
+
+    /// Computes arrays on the cluster into NumPy buffers.
+    fn compute_arrays(&self, py: Python<'_>, arrays: Vec<PyRef<'_, PyArr>>) -> PyResult<Vec<NdBuffer>> {
+        let (graph, keys) = array_graph(&arrays)?;
+        let all: Vec<Key> = keys.iter().flatten().cloned().collect();
+        let mut values = self.run(py, graph, &all)?.into_iter();
+        arrays
+            .iter()
+            .zip(&keys)
+            .map(|(a, k)| assemble_dyn(&a.0, values.by_ref().take(k.len()).collect()).py().map(buffer_of))
+            .collect()
+    }
+
+    /// Submits an array's graph; returns the futures of its blocks.
+    fn persist_array(&self, py: Python<'_>, array: PyRef<'_, PyArr>) -> PyResult<Vec<PyFuture>> {
+        let (graph, keys) = array_graph(std::slice::from_ref(&array))?;
+        let futures = py.detach(|| self.0.persist(graph, &keys[0])).map_err(|e| to_py(py, e))?;
+        Ok(futures.into_iter().map(PyFuture).collect())
+    }
+
+    /// Gathers the blocks of `array` (its futures, from `persist_array`)
+    /// into a NumPy buffer, waiting at most `timeout` seconds.
+    #[pyo3(signature = (array, futures, timeout=None))]
+    fn gather_array(
+        &self,
+        py: Python<'_>,
+        array: PyRef<'_, PyArr>,
+        futures: Vec<PyRef<'_, PyFuture>>,
+        timeout: Option<f64>,
+    ) -> PyResult<NdBuffer> {
+        let values = self.gather_values(py, &PyClient::futures(&futures), timeout)?;
+        assemble_dyn(&array.0, values).py().map(buffer_of)
+    }
+
+    /// Computes a graph of pickled Python callables; returns the objects
+    /// of the tasks `outputs`.
+    fn compute_tasks(
+        &self,
+        py: Python<'_>,
+        keys: Vec<String>,
+        funcs: Vec<Vec<u8>>,
+        deps: Vec<Vec<u32>>,
+        outputs: Vec<u32>,
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        let (graph, ks) = python_graph(&keys, funcs, &deps)?;
+        let out: Vec<Key> = outputs.iter().map(|&o| ks[o as usize].clone()).collect();
+        self.run(py, graph, &out)?.iter().map(|v| from_value(py, v)).collect()
+    }
+
+    /// Submits a graph of pickled Python callables; returns futures of the
+    /// tasks `outputs`.
+    fn persist_tasks(
+        &self,
+        py: Python<'_>,
+        keys: Vec<String>,
+        funcs: Vec<Vec<u8>>,
+        deps: Vec<Vec<u32>>,
+        outputs: Vec<u32>,
+    ) -> PyResult<Vec<PyFuture>> {
+        let (graph, ks) = python_graph(&keys, funcs, &deps)?;
+        let out: Vec<Key> = outputs.iter().map(|&o| ks[o as usize].clone()).collect();
+        let futures = py.detach(|| self.0.persist(graph, &out)).map_err(|e| to_py(py, e))?;
+        Ok(futures.into_iter().map(PyFuture).collect())
+    }
+
+    /// Submits one call: `func` (pickled) with `args`, each a future (its
+    /// result) or bytes (a pickled value); `retries` reruns on failure.
+    #[pyo3(signature = (key, func, args, retries=0))]
+    fn submit(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        func: Vec<u8>,
+        args: Vec<Bound<'_, PyAny>>,
+        retries: u32,
+    ) -> PyResult<PyFuture> {
+        let mut task_args: Vec<Arg<Key>> = Vec::with_capacity(args.len());
+        for a in &args {
+            if let Ok(f) = a.cast::<PyFuture>() {
+                task_args.push(r(f.get().0.key().clone()));
+            } else if let Ok(b) = a.cast::<PyBytes>() {
+                task_args.push(lit(Value::object(Pickled(Arc::from(b.as_bytes())))));
+            } else {
+                return Err(PyValueError::new_err("submit's arguments are futures or pickled values"));
+            }
+        }
+        let task = Task::new(Op::named(&PY_CALL, Value::Bytes(Arc::from(func))), task_args);
+        let opts = TaskOptions::default().retries(retries);
+        py.detach(|| self.0.submit_task(Key::new(key), task, &opts)).map(PyFuture).map_err(|e| to_py(py, e))
+    }
+
+    /// Sends pickled values to the workers; returns their futures.
+    fn scatter(&self, py: Python<'_>, values: Vec<Vec<u8>>) -> PyResult<Vec<PyFuture>> {
+        let values = values.into_iter().map(|v| Value::object(Pickled(Arc::from(v)))).collect();
+        let futures = py.detach(|| self.0.scatter(values)).map_err(|e| to_py(py, e))?;
+        Ok(futures.into_iter().map(PyFuture).collect())
+    }
+
+    /// The results of `futures` (unpickled), waiting at most `timeout`
+    /// seconds.
+    #[pyo3(signature = (futures, timeout=None))]
+    fn gather(
+        &self,
+        py: Python<'_>,
+        futures: Vec<PyRef<'_, PyFuture>>,
+        timeout: Option<f64>,
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        let values = self.gather_values(py, &PyClient::futures(&futures), timeout)?;
+        values.iter().map(|v| from_value(py, v)).collect()
+    }
+
+    /// Cancels `futures` (with `force`, for every client that wants them).
+    #[pyo3(signature = (futures, force=false))]
+    fn cancel(&self, futures: Vec<PyRef<'_, PyFuture>>, force: bool) {
+        self.0.cancel(&PyClient::futures(&futures), force);
+    }
+
+    /// Waits until all (or, with `first`, one) of `futures` are done, or
+    /// `timeout` seconds pass: the indices of those done and not done.
+    #[pyo3(signature = (futures, timeout=None, first=false))]
+    fn wait(
+        &self,
+        py: Python<'_>,
+        futures: Vec<PyRef<'_, PyFuture>>,
+        timeout: Option<f64>,
+        first: bool,
+    ) -> PyResult<(Vec<usize>, Vec<usize>)> {
+        let fs = PyClient::futures(&futures);
+        let want = if first { fs.len().min(1) } else { fs.len() };
+        waiting(py, seconds(timeout)?, |slice| {
+            let (done, _) = if first { self.0.wait_first(&fs, Some(slice))? } else { self.0.wait(&fs, Some(slice))? };
+            Ok((done.len() >= want).then_some(()))
+        })?;
+        Ok((0..fs.len()).partition(|&i| fs[i].done()))
+    }
+
+    /// Futures in the order they complete.
+    fn as_completed(&self, py: Python<'_>, futures: Vec<PyRef<'_, PyFuture>>) -> PyResult<PyAsCompleted> {
+        self.0.as_completed(PyClient::futures(&futures)).map(PyAsCompleted).map_err(|e| to_py(py, e))
+    }
+}
+
+#[pymethods]
+impl PyFuture {
+    /// The task's key.
+    #[getter]
+    fn key(&self) -> String {
+        self.0.key().to_string()
+    }
+
+    /// "pending", "finished", "error" or "cancelled".
+    #[getter]
+    fn status(&self) -> &'static str {
+        match self.0.status() {
+            Status::Pending => "pending",
+            Status::Finished => "finished",
+            Status::Erred(_) => "error",
+            Status::Cancelled => "cancelled",
+            Status::Refused(_) => "error",
+        }
+    }
+
+    /// Whether it finished, failed or was cancelled.
+    fn done(&self) -> bool {
+        self.0.done()
+    }
+
+    /// Its value, waiting at most `timeout` seconds; a failed task's
+    /// exception is raised again.
+    #[pyo3(signature = (timeout=None))]
+    fn result(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
+        let out = waiting(py, seconds(timeout)?, |slice| match self.0.result_timeout(slice) {
+            Ok(v) => Ok(Some(v)),
+            Err(ClientError::Timeout(_)) => Ok(None),
+            Err(e) => Err(e),
+        })?;
+        let v = out.ok_or_else(|| PyTimeoutError::new_err(format!("{} not done after {timeout:?} s", self.0.key())))?;
+        from_value(py, &v)
+    }
+
+    /// The exception of a failed task (waiting for it to end), else None.
+    #[pyo3(signature = (timeout=None))]
+    fn exception(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Py<PyAny>>> {
+        match self.result(py, timeout) {
+            Ok(_) => Ok(None),
+            Err(e) if e.is_instance_of::<PyTimeoutError>(py) && !self.0.done() => Err(e),
+            Err(e) => Ok(Some(e.into_value(py).into_any())),
+        }
+    }
+
+    /// Cancels it.
+    fn cancel(&self) {
+        self.0.cancel();
+    }
+}
+
+#[pymethods]
+impl PyAsCompleted {
+    /// The next future to complete, waiting at most `timeout` seconds;
+    /// None when none is left (or the time passed).
+    #[pyo3(signature = (timeout=None))]
+    fn next(&mut self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<PyFuture>> {
+        let it = &mut self.0;
+        let out = waiting(py, seconds(timeout)?, |slice| match it.next_timeout(Some(slice))? {
+            Some(f) => Ok(Some(Some(f))),
+            None if it.is_empty() => Ok(Some(None)),
+            None => Ok(None),
+        })?;
+        Ok(out.flatten().map(PyFuture))
+    }
+
+    /// Adds a future to wait for.
+    fn add(&mut self, future: PyRef<'_, PyFuture>) {
+        self.0.add(future.0.clone());
+    }
+}
+
+#[pymethods]
+impl PyScheduler {
+    /// Starts a scheduler on `address` (`host:port`; port 0 picks one).
+    #[new]
+    fn new(py: Python<'_>, address: &str) -> PyResult<PyScheduler> {
+        let (served, addr) = py
+            .detach(|| serve_scheduler(address, SchedulerOptions::default()))
+            .map_err(|e| PyRuntimeError::new_err(format!("starting a scheduler on {address}: {e}")))?;
+        Ok(PyScheduler(Some((served, format!("tcp://{addr}")))))
+    }
+
+    /// Its address, `tcp://host:port`.
+    #[getter]
+    fn address(&self) -> PyResult<String> {
+        self.0.as_ref().map(|(_, a)| a.clone()).ok_or_else(|| PyRuntimeError::new_err("the scheduler was closed"))
+    }
+
+    /// Stops it.
+    fn close(&mut self, py: Python<'_>) {
+        let served = self.0.take();
+        py.detach(|| drop(served));
+    }
+}
+
+/// `python -m blockwork worker ADDRESS [--nthreads N] [--name NAME]
+/// [--memory-limit SIZE] ...`: serves as a worker that also runs Python
+/// tasks, until Ctrl-C or SIGTERM, or until its scheduler is gone.
+#[pyfunction]
+pub fn worker_main(py: Python<'_>, args: Vec<String>) -> PyResult<()> {
+    crate::remote::register(true);
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let command = blockwork::WorkerCommand::from_args(&args).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    py.detach(|| command.run()).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+}

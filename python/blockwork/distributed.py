@@ -1,0 +1,572 @@
+"""blockwork's distributed scheduler from Python, with dask.distributed's API.
+
+    from blockwork.distributed import Client, LocalCluster
+    client = Client(LocalCluster(n_workers=2, threads_per_worker=1))
+    future = client.submit(pow, 2, 10)
+    future.result()                      # 1024
+    x.sum().compute()                    # blockwork arrays now run on the cluster
+
+`Client(address)` connects to a running scheduler (`blockwork scheduler`,
+or another process's `LocalCluster`); `Client()` starts a `LocalCluster`.
+A new client becomes the default scheduler of `compute` (as in Dask) until
+it is closed; `blockwork.config.set(scheduler=client)` does so for a block.
+
+Array tasks run natively on any worker. Python callables (`submit`, `map`,
+`delayed`) are pickled with cloudpickle and run on workers started from
+this package (`python -m blockwork worker tcp://HOST:PORT`, or the workers
+a `LocalCluster` starts), which host an interpreter; a worker without one
+(`blockwork worker`) fails such a task with an error that says so. Values
+travel pickled, results come back pickled, and the scheduler never runs
+Python.
+
+Not yet on a cluster: `map_blocks`/`map_overlap` with Python functions
+(they run on local threads only: computing such an array with a client
+raises an error naming the task), and `persist` of an array, which computes
+it on the cluster and keeps its blocks in this process.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Any, NamedTuple
+
+import cloudpickle
+import numpy as np
+
+from blockwork import _core, config
+
+__all__ = ["Client", "Future", "LocalCluster", "as_completed", "wait"]
+
+
+class LocalCluster:
+    """A scheduler in this process and worker processes on this machine
+    (`python -m blockwork worker`), as `distributed.LocalCluster`.
+
+    `memory_limit` is per worker: bytes, or a string like "2GiB"; None for
+    no limit.
+    """
+
+    def __init__(
+        self,
+        n_workers: int | None = None,
+        threads_per_worker: int = 1,
+        memory_limit: int | str | None = None,
+        host: str = "127.0.0.1",
+        scheduler_port: int = 0,
+    ) -> None:
+        if n_workers is None:
+            n_workers = max(1, (os.cpu_count() or 1) // threads_per_worker)
+        if not isinstance(n_workers, int) or n_workers < 0:
+            raise ValueError(f"n_workers must be a non-negative int, got {n_workers!r}")
+        if not isinstance(threads_per_worker, int) or threads_per_worker < 1:
+            raise ValueError(f"threads_per_worker must be a positive int, got {threads_per_worker!r}")
+        self.threads_per_worker = threads_per_worker
+        self.memory_limit = memory_limit
+        self._scheduler: Any = _core.Scheduler(f"{host}:{scheduler_port}")
+        self.scheduler_address: str = self._scheduler.address
+        self._workers: list[tuple[str, subprocess.Popen[str]]] = []
+        self._started = 0
+        try:
+            self.scale(n_workers)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def workers(self) -> list[str]:
+        """The names of the running workers, oldest first."""
+        return [name for name, _ in self._workers]
+
+    def scale(self, n: int) -> None:
+        """Starts or stops workers (the newest first) until `n` run."""
+        while len(self._workers) > n:
+            _, proc = self._workers.pop()
+            _stop(proc)
+        while len(self._workers) < n:
+            self._workers.append(self._start_worker())
+
+    def _start_worker(self) -> tuple[str, subprocess.Popen[str]]:
+        name = f"worker-{self._started}"
+        self._started += 1
+        args = [sys.executable, "-m", "blockwork", "worker", self.scheduler_address]
+        args += ["--nthreads", str(self.threads_per_worker), "--name", name]
+        if self.memory_limit is not None:
+            args += ["--memory-limit", str(self.memory_limit)]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        # Its first line says it joined the scheduler.
+        line = proc.stdout.readline()
+        if not line.startswith("worker "):
+            code = proc.wait()
+            raise RuntimeError(f"worker {name} did not start (exit code {code}): {line.strip()!r}")
+        return name, proc
+
+    def close(self) -> None:
+        """Stops the workers, then the scheduler."""
+        for _, proc in self._workers:
+            proc.terminate()
+        for _, proc in self._workers:
+            _stop(proc)
+        self._workers.clear()
+        self._scheduler.close()
+
+    def __enter__(self) -> LocalCluster:
+        return self
+
+    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"LocalCluster({self.scheduler_address!r}, workers={len(self._workers)}, "
+            f"threads_per_worker={self.threads_per_worker})"
+        )
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+class Future:
+    """A task's result on the cluster, as `distributed.Future`."""
+
+    __slots__ = ("_f", "client")
+
+    def __init__(self, f: Any, client: Client) -> None:
+        self._f = f
+        self.client = client
+
+    @property
+    def key(self) -> str:
+        """The task's key."""
+        return str(self._f.key)
+
+    @property
+    def status(self) -> str:
+        """ "pending", "finished", "error" or "cancelled"."""
+        return str(self._f.status)
+
+    def done(self) -> bool:
+        """Whether it finished, failed or was cancelled."""
+        return bool(self._f.done())
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Its value (waiting at most `timeout` seconds); a failed task's exception is raised again."""
+        return self._f.result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The exception of a failed task, else None."""
+        return self._f.exception(timeout)  # type: ignore[no-any-return]
+
+    def cancel(self) -> None:
+        """Cancels it."""
+        self._f.cancel()
+
+    def cancelled(self) -> bool:
+        """Whether it was cancelled."""
+        return self.status == "cancelled"
+
+    def __repr__(self) -> str:
+        return f"<Future: {self.status}, key: {self.key}>"
+
+
+class ArrayFuture:
+    """A blockwork array being computed on the cluster: its blocks'
+    futures, assembled into a NumPy array by `result()`."""
+
+    __slots__ = ("_a", "_blocks", "client")
+
+    def __init__(self, a: Any, blocks: list[Any], client: Client) -> None:
+        self._a, self._blocks, self.client = a, blocks, client
+
+    @property
+    def key(self) -> str:
+        """The key of its first block."""
+        return str(self._blocks[0].key) if self._blocks else ""
+
+    @property
+    def status(self) -> str:
+        """ "error" or "cancelled" if a block is, else "finished" when all are, else "pending"."""
+        states = {b.status for b in self._blocks}
+        for s in ("error", "cancelled", "pending"):
+            if s in states:
+                return s
+        return "finished"
+
+    def done(self) -> bool:
+        """Whether every block is done."""
+        return all(b.done() for b in self._blocks)
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The array, assembled from its blocks (a NumPy scalar for 0-d)."""
+        out = np.asarray(self.client._c.gather_array(self._a, self._blocks, timeout))
+        return out[()] if out.ndim == 0 else out
+
+    def cancel(self) -> None:
+        """Cancels its blocks."""
+        self.client._c.cancel(self._blocks)
+
+    def __repr__(self) -> str:
+        return f"<ArrayFuture: {self.status}, {len(self._blocks)} blocks>"
+
+
+class Client:
+    """A connection to a blockwork scheduler, as `distributed.Client`.
+
+    `Client(address)` connects to `tcp://HOST:PORT`; `Client(cluster)` to a
+    `LocalCluster`; `Client()` starts a `LocalCluster(**cluster_kwargs)`
+    that it closes with itself. With `set_as_default` (the default) it is
+    the scheduler of every `compute` until it is closed.
+    """
+
+    def __init__(
+        self,
+        address: str | LocalCluster | None = None,
+        set_as_default: bool = True,
+        **cluster_kwargs: Any,
+    ) -> None:
+        self.cluster: LocalCluster | None = None
+        self._owns_cluster = False
+        if address is None:
+            self.cluster = LocalCluster(**cluster_kwargs)
+            self._owns_cluster = True
+            address = self.cluster.scheduler_address
+        elif isinstance(address, LocalCluster):
+            self.cluster = address
+            address = address.scheduler_address
+        self._c: Any = _core.Client(address)
+        self._default: config.set | None = config.set(scheduler=self) if set_as_default else None
+
+    @property
+    def scheduler_address(self) -> str:
+        """The scheduler's address."""
+        return str(self._c.address)
+
+    # -- collections ------------------------------------------------------
+
+    def compute(self, collections: Any, sync: bool = False) -> Any:
+        """Starts computing arrays and delayed values (one or a list); returns
+        futures of their results, or with `sync` the results."""
+        from blockwork.array.core import Array
+        from blockwork.delayed import Delayed
+
+        single = not isinstance(collections, (list, tuple))
+        items = [collections] if single else list(collections)
+        out: list[Any] = []
+        lazy = [x for x in items if isinstance(x, Delayed)]
+        futures = iter(self._persist_delayed(lazy) if lazy else [])
+        for x in items:
+            if isinstance(x, Array):
+                out.append(ArrayFuture(x._a, self._c.persist_array(x._a), self))
+            elif isinstance(x, Delayed):
+                out.append(next(futures))
+            else:
+                out.append(x)
+        if sync:
+            out = [x.result() if isinstance(x, (Future, ArrayFuture)) else x for x in out]
+        return out[0] if single else out
+
+    def persist(self, collections: Any) -> Any:
+        """Arrays computed on the cluster and held (in this process, for
+        now) as blocks; delayed values as futures. One or a list."""
+        from blockwork.array.core import Array, from_array
+        from blockwork.delayed import Delayed
+
+        single = not isinstance(collections, (list, tuple))
+        items = [collections] if single else list(collections)
+        out = [
+            from_array(self._compute_arrays([x])[0], chunks=x.chunks)
+            if isinstance(x, Array)
+            else self._persist_delayed([x])[0]
+            if isinstance(x, Delayed)
+            else x
+            for x in items
+        ]
+        return out[0] if single else out
+
+    def _compute_arrays(self, arrays: list[Any]) -> list[np.ndarray]:
+        return [np.asarray(b) for b in self._c.compute_arrays([a._a for a in arrays])]
+
+    def _compute_delayed(self, outputs: list[Any]) -> list[Any]:
+        return list(self._c.compute_tasks(*_delayed_graph(outputs, self)))
+
+    def _persist_delayed(self, outputs: list[Any]) -> list[Future]:
+        return [Future(f, self) for f in self._c.persist_tasks(*_delayed_graph(outputs, self))]
+
+    # -- futures ----------------------------------------------------------
+
+    def submit(
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        key: str | None = None,
+        pure: bool = True,
+        retries: int = 0,
+        **kwargs: Any,
+    ) -> Future:
+        """Runs `func(*args, **kwargs)` on a worker; futures among the
+        arguments (also inside lists, tuples and dicts) are replaced by
+        their results. With `pure` (the default) equal calls share a key."""
+        if not callable(func):
+            raise TypeError(f"submit needs a callable, got {type(func).__name__}")
+        deps: list[Any] = []
+        template = _extract_futures((args, kwargs), deps)
+        call = functools.partial(_call_with, func, template) if deps or args or kwargs else func
+        payload = cloudpickle.dumps(call)
+        if key is None:
+            key = f"{_funcname(func)}-{_token(payload, deps) if pure else uuid.uuid4().hex}"
+        return Future(self._c.submit(key, payload, [d._f for d in deps], retries), self)
+
+    def map(
+        self,
+        func: Callable[..., Any],
+        *iterables: Iterable[Any],
+        key: str | list[str] | None = None,
+        pure: bool = True,
+        retries: int = 0,
+        **kwargs: Any,
+    ) -> list[Future]:
+        """`submit` for each element (of several iterables, zipped)."""
+        calls = list(zip(*iterables, strict=False))
+        keys: list[str | None] = list(key) if isinstance(key, list) else [None] * len(calls)
+        if isinstance(key, str):
+            keys = [f"{key}-{i}" for i in range(len(calls))]
+        return [
+            self.submit(func, *a, key=k, pure=pure, retries=retries, **kwargs) for a, k in zip(calls, keys, strict=True)
+        ]
+
+    def scatter(self, data: Any) -> Any:
+        """Sends data to the workers: a list (or tuple) or dict of values gives
+        the same shape of futures, another value one future."""
+        if isinstance(data, dict):
+            fs = self._c.scatter([cloudpickle.dumps(v) for v in data.values()])
+            return {k: Future(f, self) for k, f in zip(data, fs, strict=True)}
+        if isinstance(data, (list, tuple)):
+            fs = self._c.scatter([cloudpickle.dumps(v) for v in data])
+            return type(data)(Future(f, self) for f in fs)
+        return Future(self._c.scatter([cloudpickle.dumps(data)])[0], self)
+
+    def gather(self, futures: Any, timeout: float | None = None) -> Any:
+        """The results of futures, in the same structure (lists, tuples, dicts)."""
+        found: list[Any] = []
+        template = _extract_futures(futures, found)
+        arrays = [f for f in found if isinstance(f, ArrayFuture)]
+        plain = [f for f in found if isinstance(f, Future)]
+        values = dict(zip((id(f) for f in plain), self._c.gather([f._f for f in plain], timeout), strict=True))
+        values.update({id(a): a.result(timeout) for a in arrays})
+        return _substitute(template, [values[id(f)] for f in found])
+
+    def cancel(self, futures: Any, force: bool = False) -> None:
+        """Cancels futures (with `force`, for every client)."""
+        found: list[Any] = []
+        _extract_futures(futures, found)
+        self._c.cancel([f._f for f in found if isinstance(f, Future)], force)
+        for a in found:
+            if isinstance(a, ArrayFuture):
+                a.cancel()
+
+    # -- life -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stops being the default scheduler, and closes a cluster it started."""
+        if self._default is not None:
+            self._default.__exit__(None, None, None)
+            self._default = None
+        if self._owns_cluster and self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Client: {self.scheduler_address!r}>"
+
+
+class DoneAndNotDoneFutures(NamedTuple):
+    """What `wait` returns."""
+
+    done: set[Future]
+    not_done: set[Future]
+
+
+def wait(
+    fs: Future | list[Future],
+    timeout: float | None = None,
+    return_when: str = "ALL_COMPLETED",
+) -> DoneAndNotDoneFutures:
+    """Waits until all (or, with return_when="FIRST_COMPLETED", one) of the
+    futures are done, or `timeout` seconds pass (then TimeoutError unless
+    one is done for FIRST_COMPLETED)."""
+    futures = [fs] if isinstance(fs, Future) else list(fs)
+    if return_when not in ("ALL_COMPLETED", "FIRST_COMPLETED"):
+        raise ValueError(f"return_when must be ALL_COMPLETED or FIRST_COMPLETED, not {return_when!r}")
+    if not futures:
+        return DoneAndNotDoneFutures(set(), set())
+    client = futures[0].client
+    first = return_when == "FIRST_COMPLETED"
+    done, not_done = client._c.wait([f._f for f in futures], timeout, first)
+    if timeout is not None and (not done if first else not_done):
+        raise TimeoutError(f"{len(not_done)} of {len(futures)} futures not done after {timeout} s")
+    return DoneAndNotDoneFutures({futures[i] for i in done}, {futures[i] for i in not_done})
+
+
+class as_completed(Iterator[Any]):
+    """Futures in the order they complete; with `with_results`, pairs of a
+    future and its result."""
+
+    def __init__(self, futures: Iterable[Future] = (), with_results: bool = False) -> None:
+        self._futures = {id(f._f): f for f in futures}
+        self._with_results = with_results
+        self._it: Any = None
+        self._by_key: dict[str, list[Future]] = {}
+        for f in self._futures.values():
+            self._by_key.setdefault(f.key, []).append(f)
+        if self._futures:
+            client = next(iter(self._futures.values())).client
+            self._it = client._c.as_completed([f._f for f in self._futures.values()])
+
+    def add(self, future: Future) -> None:
+        """Adds a future to wait for."""
+        if self._it is None:
+            self._it = future.client._c.as_completed([future._f])
+        else:
+            self._it.add(future._f)
+        self._by_key.setdefault(future.key, []).append(future)
+
+    def __iter__(self) -> as_completed:
+        return self
+
+    def __next__(self) -> Any:
+        f = self._it.next() if self._it is not None else None
+        if f is None:
+            raise StopIteration
+        future = self._by_key[str(f.key)].pop(0)
+        return (future, future.result()) if self._with_results else future
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def _funcname(func: Any) -> str:
+    while isinstance(func, functools.partial):
+        func = func.func
+    return str(getattr(func, "__name__", type(func).__name__)).replace("<", "").replace(">", "")
+
+
+def _token(payload: bytes, deps: list[Any]) -> str:
+    h = hashlib.blake2b(payload, digest_size=16)
+    for d in deps:
+        h.update(d.key.encode())
+    return h.hexdigest()
+
+
+class _Slot(NamedTuple):
+    """Where the `i`-th future's result goes in a template."""
+
+    i: int
+
+
+def _extract_futures(x: Any, found: list[Any]) -> Any:
+    """`x` with each future (in lists, tuples, dicts) replaced by a slot
+    numbering it in `found`."""
+    if isinstance(x, (Future, ArrayFuture)):
+        found.append(x)
+        return _Slot(len(found) - 1)
+    if isinstance(x, (list, tuple)) and not isinstance(x, _Slot):
+        items = [_extract_futures(y, found) for y in x]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+    if isinstance(x, dict):
+        return {k: _extract_futures(v, found) for k, v in x.items()}
+    return x
+
+
+def _substitute(x: Any, values: list[Any]) -> Any:
+    if isinstance(x, _Slot):
+        return values[x.i]
+    if isinstance(x, (list, tuple, set, frozenset)):
+        items = [_substitute(y, values) for y in x]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+    if isinstance(x, dict):
+        return {k: _substitute(v, values) for k, v in x.items()}
+    return x
+
+
+def _call_with(func: Callable[..., Any], template: Any, *values: Any) -> Any:
+    args, kwargs = _substitute(template, list(values))
+    return func(*args, **kwargs)
+
+
+def _delayed_task(d: Any, client: Client) -> tuple[Callable[..., Any], list[Any]]:
+    """The picklable callable of a delayed value's task, and the delayed
+    values whose results it takes, in order."""
+    from blockwork.delayed import Delayed, _compute_array, _identity
+
+    if d._func is None:
+        return functools.partial(_identity, d._args[0]), []
+    if d._func is _compute_array:
+        # A blockwork array passed to a delayed function: computed on the
+        # cluster, its NumPy result goes into the call.
+        return functools.partial(_identity, client._compute_arrays([d._args[0]])[0]), []
+    deps = list(d._deps)
+    slots = {x._key: i for i, x in enumerate(deps)}
+
+    def template(x: Any) -> Any:
+        if isinstance(x, Delayed):
+            return _Slot(slots[x._key])
+        if isinstance(x, (list, tuple, set, frozenset)):
+            return type(x)(template(y) for y in x)
+        if isinstance(x, dict):
+            return {k: template(v) for k, v in x.items()}
+        return x
+
+    return functools.partial(_call_with, d._func, (template(d._args), template(d._kwargs))), deps
+
+
+def _delayed_graph(outputs: list[Any], client: Client) -> tuple[list[str], list[bytes], list[list[int]], list[int]]:
+    """Delayed values as the engine's task lists: keys, pickled callables,
+    dependency indices, and the indices of the outputs."""
+    index: dict[str, int] = {}
+    keys: list[str] = []
+    funcs: list[bytes] = []
+    deps: list[list[int]] = []
+    pending: dict[str, tuple[Callable[..., Any], list[Any]]] = {}
+    stack = list(reversed(outputs))
+    while stack:
+        d = stack[-1]
+        if d._key in index:
+            stack.pop()
+            continue
+        if d._key not in pending:
+            pending[d._key] = _delayed_task(d, client)
+            missing = [x for x in pending[d._key][1] if x._key not in index]
+            for x in missing:
+                if x._key in pending:
+                    raise ValueError(f"the graph has a cycle through task {x._key!r}")
+            if missing:
+                stack.extend(missing)
+                continue
+        stack.pop()
+        func, inputs = pending.pop(d._key)
+        index[d._key] = len(keys)
+        keys.append(d._key)
+        funcs.append(cloudpickle.dumps(func))
+        deps.append([index[x._key] for x in inputs])
+    return keys, funcs, deps, [index[d._key] for d in outputs]

@@ -1,0 +1,147 @@
+"""blockwork.distributed: a local cluster of Python workers, futures,
+collections on the cluster, errors."""
+
+from __future__ import annotations
+
+import operator
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import CancelledError
+
+import cloudpickle
+import numpy as np
+import pytest
+
+import blockwork
+import blockwork.array as da
+from blockwork import config
+from blockwork.distributed import Client, LocalCluster, as_completed, wait
+
+# Workers cannot import this test module: its functions travel by value.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster:
+        c = Client(cluster, set_as_default=False)
+        try:
+            yield c
+        finally:
+            c.close()
+
+
+def inc(x: int) -> int:
+    return x + 1
+
+
+def test_submit_map_gather(client: Client) -> None:
+    f = client.submit(inc, 1)
+    assert f.result(timeout=30) == 2
+    assert client.submit(inc, 1).key == f.key, "pure calls share a key"
+    assert client.submit(inc, 1, pure=False).key != f.key
+    fs = client.map(inc, range(20))
+    assert client.gather(fs) == list(range(1, 21))
+    total = client.submit(sum, fs)  # a list of futures as one argument
+    assert total.result() == sum(range(1, 21))
+    pair = client.submit(lambda d, k: d["a"] * k, {"a": fs[3]}, k=fs[4])
+    assert pair.result() == 4 * 5
+    assert client.gather({"x": f, "ys": (fs[0], 7)}) == {"x": 2, "ys": (1, 7)}
+    assert f.done() and f.status == "finished"
+
+
+def test_scatter_and_numpy_values(client: Client) -> None:
+    a = np.arange(12.0).reshape(3, 4)
+    fa, fb = client.scatter([a, 2.0])
+    out = client.submit(operator.mul, fa, fb).result()
+    np.testing.assert_array_equal(out, a * 2)
+    named = client.scatter({"k": [1, 2]})
+    assert named["k"].result() == [1, 2]
+
+
+def test_task_exceptions_reach_the_caller(client: Client) -> None:
+    class Custom(Exception):
+        pass
+
+    def boom(x: int) -> int:
+        raise Custom(f"bad {x}")
+
+    f = client.submit(boom, 3)
+    with pytest.raises(Custom, match="bad 3") as info:
+        f.result()
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert f.key in notes and "boom" in notes, notes
+    assert f.status == "error"
+    assert isinstance(f.exception(), Custom)
+    downstream = client.submit(inc, f)
+    with pytest.raises(Custom):
+        downstream.result()
+    with pytest.raises(ZeroDivisionError):
+        client.submit(operator.truediv, 1, 0).result()
+
+
+def test_wait_as_completed_timeout_cancel(client: Client) -> None:
+    fs = [client.submit(time.sleep, d, pure=False) for d in (0.3, 0.0, 0.1)]
+    done = wait(fs, return_when="FIRST_COMPLETED")
+    assert done.done
+    done = wait(fs)
+    assert done.done == set(fs) and not done.not_done
+    fs = client.map(inc, range(5))
+    seen = [r for _, r in as_completed(fs, with_results=True)]
+    assert sorted(seen) == [1, 2, 3, 4, 5]
+    slow = client.submit(time.sleep, 5, pure=False)
+    with pytest.raises(TimeoutError):
+        slow.result(timeout=0.1)
+    with pytest.raises(TimeoutError):
+        wait([slow], timeout=0.1)
+    slow.cancel()
+    with pytest.raises(CancelledError):
+        slow.result(timeout=30)
+
+
+def test_arrays_and_delayed_on_the_cluster(client: Client) -> None:
+    x = da.random.random((60, 40), chunks=(25, 15))
+    want = x.compute(scheduler="threads")
+    expr = (x + 1).T.dot(x) - x.mean(axis=0)
+    local = expr.compute(scheduler="threads")
+    np.testing.assert_allclose(expr.compute(scheduler=client), local, rtol=1e-12)
+    with config.set(scheduler=client):
+        np.testing.assert_allclose(x.sum(axis=0).compute(), want.sum(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(x), want)
+        lazy = blockwork.delayed(inc)(blockwork.delayed(sum)([1, 2, 3]))
+        (arr, val) = blockwork.compute(x[:5], lazy)
+        np.testing.assert_array_equal(arr, want[:5])
+        assert val == 7
+        assert lazy.compute() == 7
+    future = client.compute(x.sum())
+    assert future.result() == pytest.approx(want.sum())
+    values = client.compute([x[3:9, 2], lazy], sync=True)
+    np.testing.assert_array_equal(values[0], want[3:9, 2])
+    assert values[1] == 7
+    held = client.persist(x)
+    np.testing.assert_array_equal(held.compute(scheduler="sync"), want)
+
+
+def test_delayed_chains_match_local_threads(client: Client) -> None:
+    total = blockwork.delayed(0)
+    for i in range(200):
+        total = blockwork.delayed(operator.add)(total, i)
+    assert total.compute(scheduler=client) == total.compute(scheduler="threads") == sum(range(200))
+
+
+def test_a_new_client_is_the_default_until_closed() -> None:
+    with Client(n_workers=1, threads_per_worker=2) as c:
+        assert config.client() is c
+        assert da.ones((10, 10), chunks=5).sum().compute() == 100.0
+        assert c.cluster is not None and len(c.cluster.workers) == 1
+    assert config.client() is None
+
+
+def test_bad_arguments_are_errors() -> None:
+    with pytest.raises(ValueError, match="n_workers"):
+        LocalCluster(n_workers=-1)
+    with pytest.raises(ConnectionError):
+        Client("tcp://127.0.0.1:1", set_as_default=False)
+    with pytest.raises(ValueError, match="scheduler"):
+        config.set(scheduler="processes")
