@@ -33,6 +33,7 @@ import os
 import subprocess
 import sys
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, NamedTuple
@@ -73,6 +74,9 @@ class LocalCluster:
         self.scheduler_address: str = self._scheduler.address
         self._workers: list[tuple[str, subprocess.Popen[str]]] = []
         self._started = 0
+        # Workers stop before the scheduler, also when the cluster is only
+        # garbage-collected or the interpreter exits.
+        self._finalizer = weakref.finalize(self, _shutdown, self._workers, self._scheduler)
         try:
             self.scale(n_workers)
         except BaseException:
@@ -110,12 +114,7 @@ class LocalCluster:
 
     def close(self) -> None:
         """Stops the workers, then the scheduler."""
-        for _, proc in self._workers:
-            proc.terminate()
-        for _, proc in self._workers:
-            _stop(proc)
-        self._workers.clear()
-        self._scheduler.close()
+        self._finalizer()
 
     def __enter__(self) -> LocalCluster:
         return self
@@ -128,6 +127,15 @@ class LocalCluster:
             f"LocalCluster({self.scheduler_address!r}, workers={len(self._workers)}, "
             f"threads_per_worker={self.threads_per_worker})"
         )
+
+
+def _shutdown(workers: list[tuple[str, subprocess.Popen[str]]], scheduler: Any) -> None:
+    for _, proc in workers:
+        proc.terminate()
+    for _, proc in workers:
+        _stop(proc)
+    workers.clear()
+    scheduler.close()
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:

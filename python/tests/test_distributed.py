@@ -4,10 +4,14 @@ collections on the cluster, errors."""
 from __future__ import annotations
 
 import operator
+import os
+import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
+from pathlib import Path
 
 import cloudpickle
 import numpy as np
@@ -15,7 +19,7 @@ import pytest
 
 import blockwork
 import blockwork.array as da
-from blockwork import config
+from blockwork import _core, config
 from blockwork.distributed import Client, LocalCluster, as_completed, wait
 
 # Workers cannot import this test module: its functions travel by value.
@@ -121,6 +125,8 @@ def test_arrays_and_delayed_on_the_cluster(client: Client) -> None:
     assert values[1] == 7
     held = client.persist(x)
     np.testing.assert_array_equal(held.compute(scheduler="sync"), want)
+    with pytest.raises(ValueError, match=r"map_blocks.*local threads"):
+        x.map_blocks(lambda b: b + 1).compute(scheduler=client)
 
 
 def test_delayed_chains_match_local_threads(client: Client) -> None:
@@ -145,3 +151,58 @@ def test_bad_arguments_are_errors() -> None:
         Client("tcp://127.0.0.1:1", set_as_default=False)
     with pytest.raises(ValueError, match="scheduler"):
         config.set(scheduler="processes")
+
+
+def _blockwork_binary() -> Path:
+    """The `blockwork` command built by the Rust tests (the README's test
+    command builds it before this suite runs)."""
+    root = Path(__file__).resolve().parents[2]
+    found = os.environ.get("BLOCKWORK_BIN") or str(root / "target" / "debug" / "blockwork")
+    if not Path(found).exists():
+        pytest.fail(f"{found} is missing: run `cargo build -p blockwork-cli` (or set BLOCKWORK_BIN)")
+    return Path(found)
+
+
+def test_a_worker_without_python_refuses_python_tasks() -> None:
+    scheduler = _core.Scheduler("127.0.0.1:0")
+    worker = subprocess.Popen(
+        [str(_blockwork_binary()), "worker", scheduler.address, "--nthreads", "1"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert worker.stdout is not None and worker.stdout.readline().startswith("worker ")
+        c = Client(scheduler.address, set_as_default=False)
+        with pytest.raises(RuntimeError, match="python -m blockwork worker"):
+            c.submit(inc, 1).result(timeout=30)
+        # Native tasks run there.
+        assert da.arange(10, chunks=3).sum().compute(scheduler=c) == 45
+    finally:
+        worker.terminate()
+        worker.wait()
+        scheduler.close()
+
+
+def test_keyboard_interrupt_cancels_a_cluster_compute() -> None:
+    code = textwrap.dedent(
+        """
+        import os, signal, threading, time
+        import blockwork
+        from blockwork.distributed import Client
+        with Client(n_workers=1) as c:
+            slow = [blockwork.delayed(time.sleep)(0.05 * (i % 3), dask_key_name=f"s-{i}") for i in range(400)]
+            t0 = time.perf_counter()
+            threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+            try:
+                blockwork.compute(*slow)
+                print("finished", time.perf_counter() - t0)
+            except KeyboardInterrupt:
+                print("interrupted", time.perf_counter() - t0)
+            print(c.submit(sum, [1, 2]).result())
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    first, second = out.stdout.split("\n")[:2]
+    word, seconds = first.split()
+    assert word == "interrupted", out.stdout
+    assert float(seconds) < 5.0, out.stdout
+    assert second == "3"

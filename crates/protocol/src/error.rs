@@ -105,8 +105,8 @@ pub enum ProtocolError {
     },
     /// A task names a function that is not registered in this process.
     #[error(
-        "task {key} calls the function {name:?}, which is not registered in this process; \
-         register its NamedFn with blockwork_graph::register at start-up"
+        "task {key} calls the function {name:?}, which is not registered in this process; {}",
+        register_hint(name)
     )]
     UnknownFunction {
         /// The task.
@@ -184,4 +184,14 @@ pub enum EncodeError {
         /// The most a frame can carry.
         limit: u64,
     },
+}
+
+/// What to do about a function this process does not know.
+fn register_hint(name: &str) -> &'static str {
+    if name.starts_with("blockwork.python.") {
+        "it runs Python code, which only workers started from the Python package run: \
+         start them with `python -m blockwork worker ADDRESS` (or `blockwork.distributed.LocalCluster`)"
+    } else {
+        "register its NamedFn with blockwork_graph::register at start-up"
+    }
 }

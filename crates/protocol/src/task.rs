@@ -281,6 +281,8 @@ mod tests {
         let e = decode_task(&k, &p).unwrap_err();
         assert_eq!(e, ProtocolError::UnknownFunction { key: k, name: "test.protocol.nowhere".into() });
         assert!(e.to_string().contains("blockwork_graph::register"));
+        let python = ProtocolError::UnknownFunction { key: Key::new("f-1"), name: "blockwork.python.call".into() };
+        assert!(python.to_string().contains("python -m blockwork worker"), "{python}");
     }
 
     #[test]

@@ -38,6 +38,11 @@ fn to_py(py: Python<'_>, e: ClientError) -> PyErr {
         ClientError::Timeout(_) => PyTimeoutError::new_err(e.to_string()),
         ClientError::Conn { .. } => PyConnectionError::new_err(e.to_string()),
         ClientError::Lost(_) => PyRuntimeError::new_err(e.to_string()),
+        // The only closures in graphs built from Python are its functions.
+        ClientError::Encode(blockwork_protocol::EncodeError::LocalOp { key, .. }) => PyValueError::new_err(format!(
+            "task {key} runs a Python function of map_blocks or map_overlap, which runs on local threads only \
+             (not yet on a cluster): compute this array with scheduler=\"threads\""
+        )),
         ClientError::Graph(_) | ClientError::Encode(_) | ClientError::Refused(_) | ClientError::OtherClient(_) => {
             PyValueError::new_err(e.to_string())
         }
@@ -74,8 +79,9 @@ where
 fn seconds(timeout: Option<f64>) -> PyResult<Option<Duration>> {
     timeout
         .map(|t| {
-            Duration::try_from_secs_f64(t)
-                .map_err(|_| PyValueError::new_err(format!("timeout must be a non-negative number of seconds, not {t}")))
+            Duration::try_from_secs_f64(t).map_err(|_| {
+                PyValueError::new_err(format!("timeout must be a non-negative number of seconds, not {t}"))
+            })
         })
         .transpose()
 }
@@ -144,7 +150,8 @@ fn python_graph(keys: &[String], funcs: Vec<Vec<u8>>, deps: &[Vec<u32>]) -> PyRe
     for ((key, func), ds) in ks.iter().zip(funcs).zip(deps) {
         let mut args = Vec::with_capacity(ds.len());
         for &d in ds {
-            let dep = ks.get(d as usize).ok_or_else(|| PyValueError::new_err(format!("task index {d} is out of range")))?;
+            let dep =
+                ks.get(d as usize).ok_or_else(|| PyValueError::new_err(format!("task index {d} is out of range")))?;
             args.push(r(dep.clone()));
         }
         let op = Op::named(&PY_CALL, Value::Bytes(Arc::from(func)));
