@@ -340,7 +340,7 @@ def test_map_blocks_errors_reach_the_caller() -> None:
 
     with pytest.raises(ZeroDivisionError, match="no blocks today"):
         da.ones((4, 4), chunks=2).map_blocks(bad, dtype=float).compute()
-    with pytest.raises(RuntimeError, match="shape"):
+    with pytest.raises(ValueError, match="shape"):
         da.ones((4, 4), chunks=2).map_blocks(lambda b: b[:1], dtype=float).compute()
     with pytest.raises(TypeError, match="one blockwork array"):
         da.map_blocks(np.add, da.ones(4, chunks=2), da.ones(4, chunks=2))

@@ -125,8 +125,27 @@ def test_arrays_and_delayed_on_the_cluster(client: Client) -> None:
     assert values[1] == 7
     held = client.persist(x)
     np.testing.assert_array_equal(held.compute(scheduler="sync"), want)
-    with pytest.raises(ValueError, match=r"map_blocks.*local threads"):
-        x.map_blocks(lambda b: b + 1).compute(scheduler=client)
+
+
+def test_map_blocks_and_map_overlap_run_on_python_workers(client: Client) -> None:
+    x = da.random.random((50, 30), chunks=(20, 12))
+    y = x.map_blocks(lambda b: b * 2 + 1)
+    np.testing.assert_array_equal(y.compute(scheduler=client), y.compute(scheduler="threads"))
+
+    def where(b: np.ndarray, block_info: dict | None = None) -> np.ndarray:
+        assert block_info is not None
+        return np.full(b.shape, block_info[0]["chunk-location"][0], dtype="int32")
+
+    loc = x.map_blocks(where, dtype="int32")
+    np.testing.assert_array_equal(loc.compute(scheduler=client), loc.compute(scheduler="sync"))
+    smooth = x.map_overlap(lambda b: (np.roll(b, 1, 0) + b + np.roll(b, -1, 0)) / 3, depth=1, boundary="reflect")
+    np.testing.assert_allclose(smooth.compute(scheduler=client), smooth.compute(scheduler="threads"))
+
+    def fail(b: np.ndarray) -> np.ndarray:
+        raise KeyError("no such column")
+
+    with pytest.raises(KeyError, match="no such column"):
+        x.map_blocks(fail).compute(scheduler=client)
 
 
 def test_delayed_chains_match_local_threads(client: Client) -> None:

@@ -47,7 +47,7 @@ mod pattern;
 mod rng;
 
 pub use array::{compute_many, Array};
-pub use block::Block;
+pub use block::{block_of, Block};
 pub use chunks::{parse_bytes, ChunkSpec, Chunks, AUTO_BLOCK_BYTES};
 pub use codec::{register, register_codecs};
 pub use creation::{arange, empty, eye, from_ndarray, fromfunction, full, linspace, ones, pattern, random, zeros};

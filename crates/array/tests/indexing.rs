@@ -125,6 +125,37 @@ fn map_blocks_sees_each_block_and_checks_shapes() {
     assert!((sums.compute().unwrap().sum() - a.sum()).abs() < 1e-9);
 }
 
+/// A named block function: adds `params` times the block's first offset.
+fn shift_block(params: &blockwork_graph::Value, args: Vec<blockwork_graph::Value>) -> blockwork_graph::TaskResult {
+    use blockwork_graph::{TaskError, Value};
+    let [scale, info, want] = params.as_list().ok_or_else(|| TaskError::new("params"))? else {
+        return Err(TaskError::new("three params"));
+    };
+    let (Value::Float(scale), Some(want)) = (scale, want.as_list()) else { return Err(TaskError::new("params")) };
+    let info = bwa::BlockInfo::from_value(info)?;
+    let block = bwa::block_of::<f64>(&args[0])?;
+    let out = block.view().mapv(|v| v + scale * info.offset[0] as f64);
+    assert_eq!(out.shape().len(), want.len());
+    Ok(bwa::Block::Dense(out).into_value())
+}
+static SHIFT: blockwork_graph::NamedFn = blockwork_graph::NamedFn::new("test.array.shift", shift_block);
+
+#[test]
+fn map_blocks_named_builds_tasks_another_process_can_run() {
+    let a = data(&[7, 5], 4);
+    let x = bwa::from_ndarray(a.clone(), [3, 2]).unwrap();
+    let chunks = bwa::ChunkSpec::Explicit(x.chunks().axes().to_vec());
+    let y = x.map_blocks_named::<f64>("shift", chunks, &[7, 5], &SHIFT, blockwork_graph::Value::Float(10.0)).unwrap();
+    let want = ArrayD::from_shape_fn(IxDyn(&[7, 5]), |i| a[[i[0], i[1]]] + 10.0 * (i[0] / 3 * 3) as f64);
+    assert_eq!(y.compute().unwrap(), want);
+    let graph = y.graph().unwrap();
+    let key = y.keys()[0].clone();
+    let id = graph.id(&key).unwrap();
+    assert!(graph.task(id).op.is_serializable(), "a named op, not a closure");
+    let info = bwa::BlockInfo { index: vec![1, 2], offset: vec![3, 4], shape: vec![3, 1], array_shape: vec![7, 5] };
+    assert_eq!(bwa::BlockInfo::from_value(&info.to_value()).unwrap(), info);
+}
+
 #[test]
 fn index_errors_name_the_axis() {
     let x = bwa::ones::<f64>(&[4, 3], 2).unwrap();

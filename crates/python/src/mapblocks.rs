@@ -1,21 +1,68 @@
 //! `map_blocks` with a Python function on NumPy blocks.
 //!
-//! Each task copies its block into a NumPy array (the function may keep or
+//! Each task is the named function `blockwork.python.map_block`, so the
+//! same graph runs on local threads and on a cluster's Python workers. Its
+//! parameters hold the function itself ([`PyCallable`]): in this process
+//! the task calls it directly; sent to a worker it travels pickled
+//! (cloudpickle) and is unpickled there once per worker.
+//!
+//! A task copies its block into a NumPy array (the function may keep or
 //! modify it) before taking the GIL, calls the function, and copies the
 //! result, converted to the declared type, into the output block (that copy
-//! reads a Python object, so it holds the GIL). A Python
-//! exception becomes the task's error and reaches the caller as itself.
+//! reads a Python object, so it holds the GIL). A Python exception becomes
+//! the task's error and reaches the caller as itself.
 
-use std::sync::Arc;
-
-use blockwork_array::{Array, ChunkSpec, DType, Element};
-use ndarray::ArrayD;
+use blockwork_array::{block_of, Block, BlockInfo, ChunkSpec, DType, Element};
+use blockwork_graph::{Data, NamedFn, TaskError, TaskResult, Value};
+use blockwork_protocol::{Buffer, CodecError};
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 
+use crate::array::parse_dtype;
 use crate::buffer::{read_numpy_as, IntoBuffer};
 use crate::dynarray::{each, numeric_type, Dyn, Typed};
 use crate::errors::{python_task_error, OrPy};
 use crate::pytask::kept_state;
+use crate::remote::{callable, dumps, task_error, Pickled};
+
+/// A Python callable held in a task's parameters.
+pub struct PyCallable(pub Py<PyAny>);
+
+impl std::fmt::Debug for PyCallable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PyCallable(..)")
+    }
+}
+
+impl Data for PyCallable {
+    fn nbytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+    }
+
+    fn type_name(&self) -> &'static str {
+        CALLABLE
+    }
+}
+
+pub(crate) const CALLABLE: &str = "blockwork.python.callable";
+
+/// Pickles the callable (taking the GIL); `None` if it cannot be pickled,
+/// which the sender reports as an object it cannot encode.
+pub(crate) fn encode_callable(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
+    let c = (d as &dyn std::any::Any).downcast_ref::<PyCallable>()?;
+    Python::attach(|py| dumps(py, c.0.bind(py)).ok()).map(|b| (Vec::new(), vec![b]))
+}
+
+/// A pickled callable arrives as pickled bytes, unpickled when called.
+pub(crate) fn decode_callable(_meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
+    match <[Buffer; 1]>::try_from(buffers) {
+        Ok([b]) => Ok(Value::object(Pickled(b))),
+        Err(b) => Err(CodecError::new(format!("a pickled callable is one buffer, not {}", b.len()))),
+    }
+}
+
+/// The task function of Python `map_blocks`.
+pub static PY_MAP_BLOCK: NamedFn = NamedFn::new("blockwork.python.map_block", map_block);
 
 /// `func` applied to every block of `d`; the result has element type `out`
 /// and the block lengths `chunks` (one output block per input block).
@@ -29,42 +76,93 @@ pub fn map_blocks(
     name: &str,
     with_info: bool,
 ) -> PyResult<Dyn> {
-    let func = Arc::new(func);
-    each!(d, a => numeric_type!(out, U => map_typed::<_, U>(a, &func, &chunks, name, with_info),
-        bool => map_typed::<_, bool>(a, &func, &chunks, name, with_info)))
+    let shape: Vec<usize> = chunks.iter().map(|c| c.iter().sum()).collect();
+    let own = [
+        Value::object(PyCallable(func)),
+        Value::Bool(with_info),
+        Value::Str(out.name().into()),
+        Value::Str(name.into()),
+    ];
+    let params = Value::List(own.into());
+    let spec = ChunkSpec::Explicit(chunks);
+    each!(d, a => numeric_type!(out,
+        U => Ok(U::wrap(a.map_blocks_named::<U>(name, spec, &shape, &PY_MAP_BLOCK, params).py()?)),
+        bool => Ok(bool::wrap(a.map_blocks_named::<bool>(name, spec, &shape, &PY_MAP_BLOCK, params).py()?))))
 }
 
-fn map_typed<T: Element + IntoBuffer, U: Typed>(
-    a: &Array<T>,
-    func: &Arc<Py<PyAny>>,
-    chunks: &[Vec<usize>],
-    name: &str,
-    with_info: bool,
-) -> PyResult<Dyn> {
-    let shape: Vec<usize> = chunks.iter().map(|c| c.iter().sum()).collect();
-    let func = Arc::clone(func);
-    let label = name.to_string();
-    let f = move |block: ndarray::ArrayViewD<'_, T>, info: &blockwork_array::BlockInfo| {
-        kept_state::keep();
-        // The block's copy is made before taking the GIL.
-        let copy = T::buffer(block.to_owned());
-        Python::attach(|py| {
-            let call = || -> PyResult<ArrayD<U>> {
-                let np = py.import("numpy")?;
-                let x = np.call_method1("asarray", (Py::new(py, copy)?,))?;
-                let y = if with_info {
-                    let where_ =
-                        (info.index.clone(), info.offset.clone(), info.shape.clone(), info.array_shape.clone());
-                    func.bind(py).call1((x, where_))?
-                } else {
-                    func.bind(py).call1((x,))?
-                };
-                let y = np.call_method1("ascontiguousarray", (y, U::DTYPE.name()))?;
-                read_numpy_as::<U>(&y)
-            };
-            call().map_err(|e| python_task_error(py, &format!("{label}{:?}", info.index), e))
-        })
+/// Parameters: `[[callable, with_info, out dtype, name], block info, out shape]`;
+/// the argument: the input block.
+fn map_block(params: &Value, args: Vec<Value>) -> TaskResult {
+    let bad = || TaskError::new("malformed map_blocks parameters");
+    let [own, info, want] = params.as_list().ok_or_else(bad)? else { return Err(bad()) };
+    let [func, Value::Bool(with_info), Value::Str(out), Value::Str(name)] = own.as_list().ok_or_else(bad)? else {
+        return Err(bad());
     };
-    let arr = a.try_map_blocks_to(name, ChunkSpec::Explicit(chunks.to_vec()), &shape, f).py()?;
-    Ok(U::wrap(arr))
+    let info = BlockInfo::from_value(info)?;
+    let want: Vec<usize> = want
+        .as_list()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|v| if let Value::Int(n) = v { Ok(*n as usize) } else { Err(bad()) })
+        .collect::<Result<_, _>>()?;
+    let block = args.first().ok_or_else(|| TaskError::new("map_blocks without input"))?;
+    // The block's copy is made before taking the GIL.
+    let copy = block_buffer(block)?;
+    let here = func.downcast_ref::<PyCallable>().is_some();
+    kept_state::keep();
+    Python::attach(|py| {
+        let call = || -> PyResult<Value> {
+            let f = match func.downcast_ref::<PyCallable>() {
+                Some(c) => c.0.clone_ref(py),
+                None => match func.downcast_ref::<Pickled>() {
+                    Some(p) => callable(py, &p.0)?,
+                    None => return Err(pyo3::exceptions::PyTypeError::new_err("map_blocks without a function")),
+                },
+            };
+            let np = py.import("numpy")?;
+            let x = np.call_method1("asarray", (Py::new(py, copy)?,))?;
+            let y = if *with_info {
+                let where_ = (info.index.clone(), info.offset.clone(), info.shape.clone(), info.array_shape.clone());
+                f.bind(py).call1((x, where_))?
+            } else {
+                f.bind(py).call1(PyTuple::new(py, [x])?)?
+            };
+            let out = parse_dtype(out)?;
+            numeric_type!(out, U => output::<U>(&np, &y, &want), bool => output::<bool>(&np, &y, &want))
+        };
+        call().map_err(|e| {
+            if here {
+                python_task_error(py, &format!("{name}{:?}", info.index), e)
+            } else {
+                task_error(py, e)
+            }
+        })
+    })
+}
+
+/// The function's result as an output block of type `U` and shape `want`.
+fn output<U: Typed>(np: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>, want: &[usize]) -> PyResult<Value> {
+    let y = np.call_method1("ascontiguousarray", (y, U::DTYPE.name()))?;
+    let a = read_numpy_as::<U>(&y)?;
+    if a.shape() != want {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "the function returned a block of shape {:?}, expected {want:?}",
+            a.shape()
+        )));
+    }
+    Ok(Block::Dense(a).into_value())
+}
+
+/// A copy of an input block that NumPy can view.
+fn block_buffer(v: &Value) -> Result<crate::buffer::NdBuffer, TaskError> {
+    fn as_buffer<T: Element + IntoBuffer>(v: &Value) -> Option<crate::buffer::NdBuffer> {
+        block_of::<T>(v).ok().map(|b| T::buffer(b.view().into_owned()))
+    }
+    as_buffer::<f64>(v)
+        .or_else(|| as_buffer::<f32>(v))
+        .or_else(|| as_buffer::<i64>(v))
+        .or_else(|| as_buffer::<i32>(v))
+        .or_else(|| as_buffer::<u8>(v))
+        .or_else(|| as_buffer::<bool>(v))
+        .ok_or_else(|| TaskError::new(format!("map_blocks got a {} instead of an array block", v.type_name())))
 }

@@ -58,9 +58,12 @@ pub static PY_CALL: NamedFn = NamedFn::new("blockwork.python.call", py_call);
 /// Registers the pickled-object codec (every process of a Python cluster)
 /// and, in a worker, the task function.
 pub fn register(worker: bool) {
+    use crate::mapblocks::{decode_callable, encode_callable, CALLABLE, PY_MAP_BLOCK};
     register_codec(PICKLED, encode, decode);
+    register_codec(CALLABLE, encode_callable, decode_callable);
     if worker {
         blockwork_graph::register(&PY_CALL);
+        blockwork_graph::register(&PY_MAP_BLOCK);
     }
 }
 
@@ -104,7 +107,7 @@ pub fn loads(py: Python<'_>, bytes: &[u8]) -> PyResult<Py<PyAny>> {
 
 /// Unpickled callables by their pickle: a `map` of ten thousand calls of
 /// one function unpickles it once per worker.
-fn callable(py: Python<'_>, pickled: &Arc<[u8]>) -> PyResult<Py<PyAny>> {
+pub(crate) fn callable(py: Python<'_>, pickled: &Arc<[u8]>) -> PyResult<Py<PyAny>> {
     type Cache = FxHashMap<Arc<[u8]>, Py<PyAny>>;
     static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
     if let Some(f) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_default().get(pickled) {
@@ -123,7 +126,7 @@ fn callable(py: Python<'_>, pickled: &Arc<[u8]>) -> PyResult<Py<PyAny>> {
 /// A Python exception as a task error: its type and message, the worker's
 /// traceback, and the exception itself pickled (hex) so that the client
 /// raises it again as it was.
-fn task_error(py: Python<'_>, e: PyErr) -> TaskError {
+pub(crate) fn task_error(py: Python<'_>, e: PyErr) -> TaskError {
     let kind = e.get_type(py).name().map(|n| n.to_string()).unwrap_or_default();
     let traceback = py
         .import("traceback")

@@ -60,6 +60,54 @@ impl<T: Element> Array<T> {
         shape: &[usize],
         f: impl Fn(ArrayViewD<'_, T>, &BlockInfo) -> Result<ArrayD<U>, TaskError> + Send + Sync + 'static,
     ) -> Result<Array<U>> {
+        let f = Arc::new(f);
+        self.map_layer(name, chunks, shape, move |info, want| {
+            let f = Arc::clone(&f);
+            Op::local(name, move |args: Vec<Value>| {
+                let v = args.first().ok_or_else(|| TaskError::new("map_blocks without input"))?;
+                let b = block_of::<T>(v)?;
+                let res = f(b.view().view(), &info)?;
+                if res.shape() != want.as_slice() {
+                    return Err(TaskError::new(format!(
+                        "the function returned a block of shape {:?}, expected {want:?}",
+                        res.shape()
+                    )));
+                }
+                Ok(Block::Dense(res).into_value())
+            })
+        })
+    }
+
+    /// [`Array::try_map_blocks_to`] with a named function, so that its
+    /// tasks can run in another process. Each task calls `func` with the
+    /// parameters `[params, info, shape]` (the block's [`BlockInfo`] as
+    /// [`BlockInfo::to_value`] gives it, and the shape its result must
+    /// have) and the input block; `func` returns the output block, of
+    /// element type `U`.
+    pub fn map_blocks_named<U: Element>(
+        &self,
+        name: &str,
+        chunks: impl Into<ChunkSpec>,
+        shape: &[usize],
+        func: &'static NamedFn,
+        params: Value,
+    ) -> Result<Array<U>> {
+        self.map_layer(name, chunks, shape, move |info, want| {
+            let want = Value::List(want.iter().map(|&n| Value::Int(n as i64)).collect());
+            Op::named(func, Value::List([params.clone(), info.to_value(), want].into()))
+        })
+    }
+
+    /// The layer of one output block per input block, each task the op
+    /// `make` builds from the input block's [`BlockInfo`] and the output
+    /// block's shape, taking the input block.
+    fn map_layer<U: Element>(
+        &self,
+        name: &str,
+        chunks: impl Into<ChunkSpec>,
+        shape: &[usize],
+        make: impl Fn(BlockInfo, Vec<usize>) -> Op,
+    ) -> Result<Array<U>> {
         let out = Chunks::normalize(&chunks.into(), shape, U::DTYPE.itemsize())?;
         // One output block per input block. The output may drop axes or add
         // new ones (Dask's drop_axis/new_axis) as long as those hold a single
@@ -80,7 +128,6 @@ impl<T: Element> Array<T> {
             let mut picked = idx.iter().zip(&out_grid).filter(|(_, &n)| n > 1).map(|(&i, _)| i);
             in_grid.iter().map(|&n| if n > 1 { picked.next().unwrap_or(0) } else { 0 }).collect()
         };
-        let f = Arc::new(f);
         let token_op = Op::local(name, |_| Ok(Value::Unit));
         let namer = Namer::new(name).input(&self.layer).add(&token_op).add(&out.axes().to_vec());
         let offsets: Vec<Vec<usize>> = (0..self.ndim()).map(|ax| self.chunks.offsets(ax)).collect();
@@ -93,23 +140,31 @@ impl<T: Element> Array<T> {
                 shape: self.chunks.block_shape(idx),
                 array_shape: self.shape.clone(),
             };
-            let want = out.block_shape(out_idx);
-            let f = Arc::clone(&f);
-            let op = Op::local(name, move |args: Vec<Value>| {
-                let v = args.first().ok_or_else(|| TaskError::new("map_blocks without input"))?;
-                let b = block_of::<T>(v)?;
-                let res = f(b.view().view(), &info)?;
-                if res.shape() != want.as_slice() {
-                    return Err(TaskError::new(format!(
-                        "the function returned a block of shape {:?}, expected {want:?}",
-                        res.shape()
-                    )));
-                }
-                Ok(Block::Dense(res).into_value())
-            });
-            Task::new(op, vec![r(self.key(idx))])
+            Task::new(make(info, out.block_shape(out_idx)), vec![r(self.key(idx))])
         });
         Ok(Array::from_parts(shape.to_vec(), out, layer))
+    }
+}
+
+impl BlockInfo {
+    /// As a task parameter: `[index, offset, shape, array_shape]`, lists of ints.
+    pub fn to_value(&self) -> Value {
+        let ints = |v: &[usize]| Value::List(v.iter().map(|&n| Value::Int(n as i64)).collect());
+        Value::List([ints(&self.index), ints(&self.offset), ints(&self.shape), ints(&self.array_shape)].into())
+    }
+
+    /// Back from [`BlockInfo::to_value`].
+    pub fn from_value(v: &Value) -> std::result::Result<BlockInfo, TaskError> {
+        let ints = |v: &Value| -> Option<Vec<usize>> {
+            v.as_list()?.iter().map(|x| if let Value::Int(i) = x { usize::try_from(*i).ok() } else { None }).collect()
+        };
+        let parse = || match v.as_list()? {
+            [a, b, c, d] => {
+                Some(BlockInfo { index: ints(a)?, offset: ints(b)?, shape: ints(c)?, array_shape: ints(d)? })
+            }
+            _ => None,
+        };
+        parse().ok_or_else(|| TaskError::new("malformed block location"))
     }
 }
 
