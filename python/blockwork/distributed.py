@@ -19,10 +19,10 @@ a `LocalCluster` starts), which host an interpreter; a worker without one
 travel pickled, results come back pickled, and the scheduler never runs
 Python.
 
-Not yet on a cluster: `map_blocks`/`map_overlap` with Python functions
-(they run on local threads only: computing such an array with a client
-raises an error naming the task), and `persist` of an array, which computes
-it on the cluster and keeps its blocks in this process.
+`map_blocks` and `map_overlap` functions go pickled too, and the blocks of
+`from_array` travel in the graph. Not yet: `persist` of an array keeping
+its blocks on the workers (it computes them on the cluster and holds them
+in this process).
 """
 
 from __future__ import annotations

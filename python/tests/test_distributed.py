@@ -148,6 +148,16 @@ def test_map_blocks_and_map_overlap_run_on_python_workers(client: Client) -> Non
         x.map_blocks(fail).compute(scheduler=client)
 
 
+def test_numpy_arrays_travel_to_the_workers(client: Client) -> None:
+    a = np.random.default_rng(3).random((37, 23))
+    x = da.from_array(a, chunks=(10, 7))
+    np.testing.assert_allclose((x * 2 - x.T.mean(axis=1)).compute(scheduler=client), a * 2 - a.T.mean(axis=1))
+    mask = da.from_array(a > 0.5, chunks=(10, 7))
+    assert mask.sum().compute(scheduler=client) == (a > 0.5).sum()
+    ints = da.from_array(np.arange(100, dtype=np.int32), chunks=30)
+    np.testing.assert_array_equal(ints.map_blocks(lambda b: b * 3).compute(scheduler=client), np.arange(100) * 3)
+
+
 def test_delayed_chains_match_local_threads(client: Client) -> None:
     total = blockwork.delayed(0)
     for i in range(200):

@@ -133,7 +133,7 @@ pub fn view_numpy(obj: &Bound<'_, PyAny>, spec: blockwork_array::ChunkSpec) -> P
 }
 
 /// A NumPy array the graph reads from.
-struct NumpySource {
+pub(crate) struct NumpySource {
     /// Keeps the array (and so its memory) alive while any task may read it.
     _owner: Py<PyAny>,
     ptr: usize,
@@ -148,7 +148,7 @@ static PROCESS_TOKEN: std::sync::LazyLock<blockwork_graph::Token> = std::sync::L
 impl NumpySource {
     /// Copies the rectangle `info` of the source, read as elements of `T`.
     #[allow(unsafe_code)]
-    fn copy_block<T: Element>(&self, info: &[ndarray::SliceInfoElem]) -> ArrayD<T> {
+    pub(crate) fn copy_block<T: Element>(&self, info: &[ndarray::SliceInfoElem]) -> ArrayD<T> {
         let len: usize = self.shape.iter().product();
         if len == 0 {
             return ArrayD::from_elem(IxDyn(&self.shape), T::default()).slice(info).to_owned();
@@ -192,11 +192,7 @@ fn view_typed<T: Typed>(
                     }
                 })
                 .collect();
-            let source = Arc::clone(&source);
-            let op = blockwork_graph::Op::local("array", move |_| {
-                Ok(blockwork_array::Block::Dense(source.copy_block::<T>(&info)).into_value())
-            });
-            blockwork_graph::Task::new(op, vec![])
+            crate::rect::block_task(Arc::clone(&source), info, T::DTYPE, &shape)
         },
     )
     .py()?;

@@ -38,10 +38,9 @@ fn to_py(py: Python<'_>, e: ClientError) -> PyErr {
         ClientError::Timeout(_) => PyTimeoutError::new_err(e.to_string()),
         ClientError::Conn { .. } => PyConnectionError::new_err(e.to_string()),
         ClientError::Lost(_) => PyRuntimeError::new_err(e.to_string()),
-        // The only closures in graphs built from Python are its functions.
         ClientError::Encode(blockwork_protocol::EncodeError::LocalOp { key, .. }) => PyValueError::new_err(format!(
-            "task {key} runs a Python function of map_blocks or map_overlap, which runs on local threads only \
-             (not yet on a cluster): compute this array with scheduler=\"threads\""
+            "task {key} runs a function that exists only in this process and cannot go to a cluster: \
+             compute it with scheduler=\"threads\""
         )),
         ClientError::Graph(_) | ClientError::Encode(_) | ClientError::Refused(_) | ClientError::OtherClient(_) => {
             PyValueError::new_err(e.to_string())

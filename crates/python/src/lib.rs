@@ -17,6 +17,7 @@ mod dynarray;
 mod errors;
 mod mapblocks;
 mod pytask;
+mod rect;
 mod remote;
 mod run;
 

@@ -61,6 +61,7 @@ pub fn register(worker: bool) {
     use crate::mapblocks::{decode_callable, encode_callable, CALLABLE, PY_MAP_BLOCK};
     register_codec(PICKLED, encode, decode);
     register_codec(CALLABLE, encode_callable, decode_callable);
+    crate::rect::register(worker);
     if worker {
         blockwork_graph::register(&PY_CALL);
         blockwork_graph::register(&PY_MAP_BLOCK);
