@@ -20,9 +20,9 @@ travel pickled, results come back pickled, and the scheduler never runs
 Python.
 
 `map_blocks` and `map_overlap` functions go pickled too, and the blocks of
-`from_array` travel in the graph. Not yet: `persist` of an array keeping
-its blocks on the workers (it computes them on the cluster and holds them
-in this process).
+`from_array` travel in the graph. `persist` keeps an array's blocks on the
+workers: while the persisted array lives, what this client computes from it
+starts from those blocks.
 """
 
 from __future__ import annotations
@@ -289,15 +289,17 @@ class Client:
         return out[0] if single else out
 
     def persist(self, collections: Any) -> Any:
-        """Arrays computed on the cluster and held (in this process, for
-        now) as blocks; delayed values as futures. One or a list."""
-        from blockwork.array.core import Array, from_array
+        """Starts computing arrays and delayed values (one or a list) on the
+        cluster and keeps their results there: an array comes back as an
+        array whose blocks the cluster holds (what this client computes
+        from it reuses them), a delayed value as a future."""
+        from blockwork.array.core import Array
         from blockwork.delayed import Delayed
 
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
         out = [
-            from_array(self._compute_arrays([x])[0], chunks=x.chunks)
+            Array(x._a, held=self._c.persist_array(x._a))
             if isinstance(x, Array)
             else self._persist_delayed([x])[0]
             if isinstance(x, Delayed)

@@ -148,6 +148,22 @@ def test_map_blocks_and_map_overlap_run_on_python_workers(client: Client) -> Non
         x.map_blocks(fail).compute(scheduler=client)
 
 
+def test_persisted_blocks_stay_on_the_workers_and_are_reused(client: Client, tmp_path: Path) -> None:
+    log = tmp_path / "calls"
+
+    def counted(b: np.ndarray) -> np.ndarray:
+        with open(log, "a") as f:  # the workers share this machine's files
+            f.write("call\n")
+        return b * 2
+
+    x = da.arange(100, chunks=10).map_blocks(counted, dtype="int64")  # no call to infer the type
+    held = client.persist(x)
+    assert client.compute(held.sum()).result() == 2 * sum(range(100))
+    np.testing.assert_array_equal(held.compute(scheduler=client), np.arange(100) * 2)
+    assert (held + 1).max().compute(scheduler=client) == 199
+    assert log.read_text().count("call") == 10, "each block computed once, then reused"
+
+
 def test_numpy_arrays_travel_to_the_workers(client: Client) -> None:
     a = np.random.default_rng(3).random((37, 23))
     x = da.from_array(a, chunks=(10, 7))

@@ -151,9 +151,12 @@ impl Client {
         // schedulers do: fewer tasks to schedule, fewer results to store
         // and move. A worker reports an error inside a fused task under
         // the inner key that failed.
+        // Held keys stay tasks of their own: their placeholders must reach
+        // the scheduler as the held keys, never run inside a reader.
         let depth = blockwork_graph::DEFAULT_MAX_FUSED_DEPTH;
-        let graph = blockwork_graph::inline_cheap(graph, outputs, depth)?;
-        let graph = blockwork_graph::fuse_linear(graph, outputs, depth)?;
+        let kept: Vec<Key> = outputs.iter().chain(held.iter().filter(|k| graph.id(k).is_some())).cloned().collect();
+        let graph = blockwork_graph::inline_cheap(graph, &kept, depth)?;
+        let graph = blockwork_graph::fuse_linear(graph, &kept, depth)?;
         let priority = order(&graph);
         let mut tasks = Vec::with_capacity(graph.len());
         let mut reused = Vec::new();

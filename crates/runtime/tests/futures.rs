@@ -143,6 +143,14 @@ fn persisted_results_are_reused_and_released_with_their_futures() {
         let v = client.compute(Graph::from_tasks(tasks.clone()).unwrap(), std::slice::from_ref(&total)).unwrap();
         assert_eq!(int(&v[0]), 60);
         assert_eq!(CALLS.load(std::sync::atomic::Ordering::SeqCst) - before, 4, "persisted keys reused");
+        // A held key with a single reader stays a task of its own (it is
+        // not fused into the reader, where its placeholder cannot run).
+        let mut chain = base.clone();
+        let single = Key::new("single-p");
+        chain.push((single.clone(), Task::new(Op::named(&ADD, Value::Unit), vec![r(keys[1].clone())])));
+        let v = client.compute(Graph::from_tasks(chain).unwrap(), std::slice::from_ref(&single)).unwrap();
+        assert_eq!(int(&v[0]), 10);
+        assert_eq!(CALLS.load(std::sync::atomic::Ordering::SeqCst) - before, 4, "reused, not recomputed");
         // Once released, they are computed again.
         drop(held);
         let v = client.compute(Graph::from_tasks(tasks).unwrap(), std::slice::from_ref(&total)).unwrap();

@@ -154,11 +154,14 @@ class Array:
     scheduler, the GIL released) and returns a `numpy.ndarray`.
     """
 
-    __slots__ = ("_a",)
+    __slots__ = ("_a", "_held")
     __array_priority__ = 11
 
-    def __init__(self, core: _core.Array) -> None:
+    def __init__(self, core: _core.Array, held: Any = None) -> None:
         self._a = core
+        # Futures of its blocks on a cluster (after a client's `persist`):
+        # while they live, computations on that client reuse the blocks.
+        self._held = held
 
     # -- metadata -----------------------------------------------------
     @property
