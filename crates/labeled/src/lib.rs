@@ -60,8 +60,8 @@ pub use index::{Index, Label};
 pub use io::mfdataset::{glob, open_mfdataset, Paths};
 pub use io::netcdf::open_dataset;
 pub use io::netcdf_write::NetcdfOptions;
-pub use io::zarr::open_zarr;
-pub use io::zarr_write::ZarrVersion;
+pub use io::zarr::{open_zarr, open_zarr_array};
+pub use io::zarr_write::{write_zarr_array, ZarrVersion};
 pub use ops::{Cmp, Rolling, Weighted};
 pub use time::{Calendar, DateTime};
 

@@ -261,3 +261,59 @@ fn broken_stores_give_errors_that_name_them() {
         std::fs::remove_dir_all(p).ok();
     }
 }
+
+fn plain(name: &str) -> PathBuf {
+    fixtures().join("plain").join(name)
+}
+
+#[test]
+fn plain_arrays_written_by_zarr_python_and_dask_read_back() {
+    // Root arrays, v2 (int32) and v3 (float32), in their chunks and in others.
+    let x = xr::open_zarr_array(plain("v2.zarr"), None, None).unwrap();
+    assert_eq!(
+        (x.shape(), x.dtype(), x.chunks()[0].clone()),
+        (&[7, 5][..], blockwork_array::DType::I32, vec![3, 3, 1])
+    );
+    let want = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[7, 5]), |i| (100 * i[0] + i[1]) as f64);
+    assert_eq!(x.compute_f64().unwrap(), want);
+    let y = xr::open_zarr_array(plain("v3.zarr"), None, Some(&[5, 4])).unwrap();
+    assert_eq!((y.dtype(), y.chunks()[0].clone()), (blockwork_array::DType::F32, vec![5, 1]));
+    let want = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[6, 4]), |i| (i[0] as f32 + i[1] as f32 / 10.0) as f64);
+    assert_eq!(y.compute_f64().unwrap(), want);
+    // Arrays of a group, by component.
+    let t = xr::open_zarr_array(plain("group.zarr"), Some("temp"), None).unwrap();
+    assert_eq!(
+        t.compute_f64().unwrap().iter().copied().collect::<Vec<_>>(),
+        (0..9).map(|i| i as f64 / 4.0).collect::<Vec<_>>()
+    );
+    let m = xr::open_zarr_array(plain("group.zarr"), Some("mask"), None).unwrap();
+    assert_eq!(m.dtype(), blockwork_array::DType::Bool);
+    assert_eq!(m.compute_f64().unwrap().sum(), 3.0);
+}
+
+#[test]
+fn plain_arrays_round_trip_and_errors_name_the_store() {
+    let a = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[9, 4]), |i| (i[0] * 4 + i[1]) as f64 * 0.5);
+    for (version, name) in [(ZarrVersion::V2, "rt-v2"), (ZarrVersion::V3, "rt-v3")] {
+        let path = scratch(name);
+        // Irregular blocks are made regular (the largest block) on the way.
+        let data = xr::Data::F64(blockwork_array::from_ndarray(a.clone(), vec![vec![2, 4, 3], vec![4]]).unwrap());
+        xr::write_zarr_array(&data, &path, version).unwrap();
+        let back = xr::open_zarr_array(&path, None, None).unwrap();
+        assert_eq!(back.chunks()[0], vec![4, 4, 1], "{version:?}");
+        assert_eq!(back.compute_f64().unwrap(), a, "{version:?}");
+        let e = xr::write_zarr_array(&data, &path, version).unwrap_err().to_string();
+        assert!(e.contains(name) && e.contains("already exists"), "{e}");
+        let e = xr::open_zarr(&path, &[]).unwrap_err().to_string();
+        assert!(e.contains("is a Zarr array, not a group"), "{e}");
+        std::fs::remove_dir_all(&path).ok();
+    }
+    let e = xr::open_zarr_array(plain("group.zarr"), None, None).unwrap_err().to_string();
+    assert!(e.contains("group.zarr") && e.contains("`mask`, `temp`") && e.contains("component"), "{e}");
+    let e = xr::open_zarr_array(plain("group.zarr"), Some("nope"), None).unwrap_err().to_string();
+    assert!(e.contains("no array `nope`"), "{e}");
+    let e = xr::open_zarr_array(plain("v2.zarr"), None, Some(&[2])).unwrap_err().to_string();
+    assert!(e.contains("2 dimensions"), "{e}");
+    let e = xr::open_zarr(plain("group.zarr"), &[]).unwrap_err().to_string();
+    assert!(e.contains("no dimension names"), "{e}");
+}

@@ -189,6 +189,16 @@ fn lazy(s: &ZStore, a: &ZArray, dtype: DType, decode: &Decode, chunks: &[(&str, 
 /// coordinates are read now.
 pub fn open_zarr(path: impl AsRef<Path>, chunks: &[(&str, usize)]) -> Result<Dataset> {
     let s = open_and_cache(path.as_ref())?;
+    if let Some(a) = s.arrays.iter().find(|a| !a.named_dims) {
+        return Err(file_err(
+            &s.path,
+            if a.name.is_empty() {
+                "is a Zarr array, not a group of arrays (open it as one array: open_zarr_array)".to_string()
+            } else {
+                format!("array `{}`: no dimension names (neither `dimension_names` nor `_ARRAY_DIMENSIONS`)", a.name)
+            },
+        ));
+    }
     let mut coords = Coords::new();
     for a in s.arrays.iter().filter(|a| a.dims.len() == 1 && a.dims[0] == a.name) {
         let (index, time) = read_index(&s, a)?;
@@ -209,4 +219,44 @@ pub fn open_zarr(path: impl AsRef<Path>, chunks: &[(&str, usize)]) -> Result<Dat
         );
     }
     Ok(Dataset::new(vars, coords, s.attrs.clone(), s.path.display().to_string()))
+}
+
+/// Opens one array of a Zarr v2 or v3 store as a chunked array, as
+/// `dask.array.from_zarr` does: the store's root array, or the array
+/// `component` of its root group. Values are as stored (no CF decoding);
+/// element types widen as the NetCDF reader's do. Blocks are the store's
+/// chunks, or `chunks` (a block length per axis). Only metadata is read now.
+pub fn open_zarr_array(
+    path: impl AsRef<Path>,
+    component: Option<&str>,
+    chunks: Option<&[usize]>,
+) -> Result<crate::Data> {
+    let s = open_and_cache(path.as_ref())?;
+    let names = || s.arrays.iter().map(|a| format!("`{}`", a.name)).collect::<Vec<_>>().join(", ");
+    let a = match component {
+        Some(c) => s
+            .arrays
+            .iter()
+            .find(|a| a.name == c)
+            .ok_or_else(|| file_err(&s.path, format!("no array `{c}` in the group (its arrays: {})", names())))?,
+        None => match s.arrays.as_slice() {
+            [a] if a.name.is_empty() => a,
+            _ => {
+                return Err(file_err(
+                    &s.path,
+                    format!("is a group: name one of its arrays ({}) as the component", names()),
+                ))
+            }
+        },
+    };
+    let decode = Decode::default();
+    let dtype = decoded_dtype(a, &decode).ok_or_else(|| file_err(&s.path, "holds text, which arrays do not hold"))?;
+    let by_dim: Vec<(&str, usize)> = match chunks {
+        Some(c) if c.len() != a.shape.len() => {
+            return Err(file_err(&s.path, format!("chunks {c:?} for an array of {} dimensions", a.shape.len())))
+        }
+        Some(c) => a.dims.iter().map(String::as_str).zip(c.iter().copied()).collect(),
+        None => Vec::new(),
+    };
+    lazy(&s, a, dtype, &decode, &by_dim)
 }

@@ -32,10 +32,13 @@ pub(crate) enum Kind {
     Str,
 }
 
-/// One array of a store's root group.
+/// One array of a store's root group (or the store's root array, named "").
 pub(crate) struct ZArray {
     pub(crate) name: String,
+    /// Its dimension names; `dim_0`, `dim_1`, … when the store names none
+    /// (`named_dims` false: a plain Zarr array, not one xarray wrote).
     pub(crate) dims: Vec<String>,
+    pub(crate) named_dims: bool,
     pub(crate) shape: Vec<usize>,
     /// The store's chunk shape.
     pub(crate) chunks: Vec<usize>,
@@ -99,8 +102,11 @@ fn children(store: &Path) -> Result<Vec<String>> {
 type Nodes = (Json, Vec<(String, Json, Json)>);
 
 fn nodes_v3(path: &Path, root: Json, mtime: &mut i64) -> Result<Nodes> {
+    if root.get("node_type").and_then(Json::as_str) == Some("array") {
+        return Ok((Json::Null, vec![(String::new(), root, Json::Null)]));
+    }
     if root.get("node_type").and_then(Json::as_str) != Some("group") {
-        return Err(file_err(path, "zarr.json is not the metadata of a group (a dataset is a group of arrays)"));
+        return Err(file_err(path, "zarr.json is the metadata of neither a group nor an array"));
     }
     let attrs = root.get("attributes").cloned().unwrap_or(Json::Null);
     let is_array = |m: &Json| m.get("node_type").and_then(Json::as_str) == Some("array");
@@ -136,8 +142,12 @@ fn nodes_v2(path: &Path, mtime: &mut i64) -> Result<Nodes> {
         arrays.sort_by(|a, b| a.0.cmp(&b.0));
         return Ok((all.get(".zattrs").cloned().unwrap_or(Json::Null), arrays));
     }
+    if let Some(m) = read_json(path, ".zarray", mtime)? {
+        let attrs = read_json(path, ".zattrs", mtime)?.unwrap_or(Json::Null);
+        return Ok((Json::Null, vec![(String::new(), m, attrs)]));
+    }
     if read_json(path, ".zgroup", mtime)?.is_none() {
-        return Err(file_err(path, "not a Zarr store (no zarr.json, .zmetadata or .zgroup)"));
+        return Err(file_err(path, "not a Zarr store (no zarr.json, .zmetadata, .zgroup or .zarray)"));
     }
     let attrs = read_json(path, ".zattrs", mtime)?.unwrap_or(Json::Null);
     let mut arrays = Vec::new();
@@ -250,12 +260,13 @@ fn zarray(path: &Path, v3: bool, node: (String, Json, Json)) -> Result<Option<ZA
     let mut attrs = attrs_of_json(&raw_attrs);
     let dims_json = meta.get("dimension_names").filter(|d| !d.is_null()).or_else(|| raw_attrs.get("_ARRAY_DIMENSIONS"));
     attrs.remove("_ARRAY_DIMENSIONS");
-    let dims: Vec<String> = match dims_json.and_then(Json::as_array) {
+    let shape = usizes(meta.get("shape")).ok_or_else(|| err(&"corrupt metadata: no shape"))?;
+    let named: Option<Vec<String>> = match dims_json.and_then(Json::as_array) {
         Some(d) => d.iter().map(|x| x.as_str().map(str::to_string)).collect::<Option<_>>(),
         None => None,
-    }
-    .ok_or_else(|| err(&"no dimension names (neither `dimension_names` nor `_ARRAY_DIMENSIONS`)"))?;
-    let shape = usizes(meta.get("shape")).ok_or_else(|| err(&"corrupt metadata: no shape"))?;
+    };
+    let named_dims = named.is_some();
+    let dims = named.unwrap_or_else(|| (0..shape.len()).map(|i| format!("dim_{i}")).collect());
     if dims.len() != shape.len() {
         return Err(err(&format!("{} dimension names {dims:?} for shape {shape:?}", dims.len())));
     }
@@ -290,7 +301,7 @@ fn zarray(path: &Path, v3: bool, node: (String, Json, Json)) -> Result<Option<ZA
     // `__xarray_dataarray_variable__`) need not be valid zarrs node paths.
     let fs = FilesystemStore::new(path.join(&name)).map_err(|e| err(&e))?;
     let array = Array::new_with_metadata(Arc::new(fs), "/", parsed).map_err(|e| err(&e))?;
-    Ok(Some(ZArray { name, dims, shape, chunks, kind, attrs, array }))
+    Ok(Some(ZArray { name, dims, named_dims, shape, chunks, kind, attrs, array }))
 }
 
 /// Opens a store's metadata (not its data).

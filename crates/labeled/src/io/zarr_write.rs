@@ -28,7 +28,7 @@ use crate::dataset::Dataset;
 use crate::error::{file_err, LabeledError, Result};
 use crate::index::Index;
 use crate::io::zarr::ints;
-use crate::io::zarr_store::{cached, open_and_cache, ZArray};
+use crate::io::zarr_store::{cached, open_and_cache, ZArray, ZStore};
 
 /// Which Zarr format to write.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -320,15 +320,7 @@ fn write_dataset(ds: &Dataset, store: &Path, version: ZarrVersion) -> Result<()>
             return Err(file_err(store, format!("variable `{name}` has the name of a coordinate")));
         }
         let da = ds.get(name)?;
-        let axes: Vec<Vec<usize>> = da.data().chunks().to_vec();
-        let sizes: Vec<usize> =
-            axes.iter().map(|c| regular(c).unwrap_or_else(|| c.iter().copied().max().unwrap_or(1))).collect();
-        let data = if axes.iter().all(|c| regular(c).is_some()) {
-            da.data().clone()
-        } else {
-            da.data()
-                .rechunk(crate::io::block_lengths(da.shape(), &sizes.iter().map(|&c| Some(c)).collect::<Vec<_>>())?)?
-        };
+        let (data, sizes) = regular_data(da.data(), da.shape())?;
         let dims: Vec<String> = da.dims().iter().map(|d| d.to_string()).collect();
         let mut attrs = attrs_json(da.attrs());
         attrs.retain(|k, _| !matches!(k.as_str(), "_FillValue" | "missing_value" | "scale_factor" | "add_offset"));
@@ -344,6 +336,25 @@ fn write_dataset(ds: &Dataset, store: &Path, version: ZarrVersion) -> Result<()>
         let a = zs.array(&dim).map_err(|e| file_err(store, e.message))?;
         put_coord(store, a, values)?;
     }
+    write_blocks(&zs, vars)
+}
+
+/// The data with regular blocks (rechunked to its largest block if they
+/// are not), and the chunk shape they make.
+fn regular_data(data: &Data, shape: &[usize]) -> Result<(Data, Vec<usize>)> {
+    let axes: Vec<Vec<usize>> = data.chunks().to_vec();
+    let sizes: Vec<usize> =
+        axes.iter().map(|c| regular(c).unwrap_or_else(|| c.iter().copied().max().unwrap_or(1))).collect();
+    if axes.iter().all(|c| regular(c).is_some()) {
+        return Ok((data.clone(), sizes));
+    }
+    let lengths = crate::io::block_lengths(shape, &sizes.iter().map(|&c| Some(c)).collect::<Vec<_>>())?;
+    Ok((data.rechunk(lengths)?, sizes))
+}
+
+/// Writes the blocks of each `(array name, data, chunk shape)` into the
+/// store's arrays: a task per block, computed on the threaded scheduler.
+fn write_blocks(zs: &ZStore, vars: Vec<(String, Data, Vec<usize>)>) -> Result<()> {
     let path = zs.path.display().to_string();
     let mut gb = GraphBuilder::new();
     let mut outs = Vec::new();
@@ -376,6 +387,43 @@ fn write_dataset(ds: &Dataset, store: &Path, version: ZarrVersion) -> Result<()>
     blockwork_local::compute(graph, &outs, &blockwork_local::Config::default())
         .map_err(|e| LabeledError::Array(e.into()))?;
     Ok(())
+}
+
+/// Writes a chunked array as a new Zarr store whose root is the array (as
+/// `dask.array.to_zarr` does without a component): one chunk per block
+/// (blocks made regular first), no dimension names, no attributes.
+pub fn write_zarr_array(data: &Data, store: impl AsRef<Path>, version: ZarrVersion) -> Result<()> {
+    let store = store.as_ref();
+    blockwork_graph::register(&WRITE_ZARR);
+    if store.exists() {
+        return Err(file_err(store, "already exists (remove it first to write a new Zarr store)"));
+    }
+    let shape: Vec<usize> = data.shape().to_vec();
+    let (data, sizes) = regular_data(data, &shape)?;
+    let meta = Meta {
+        name: String::new(),
+        dims: Vec::new(),
+        shape,
+        chunks: sizes.clone(),
+        elem: Elem::D(data.dtype()),
+        attrs: Map::new(),
+    };
+    let mut doc = array_doc(&meta, version);
+    std::fs::create_dir_all(store).map_err(|e| file_err(store, e))?;
+    match version {
+        ZarrVersion::V2 => {
+            write_doc(store, ".zarray", &doc)?;
+            write_doc(store, ".zattrs", &json!({}))?;
+        }
+        ZarrVersion::V3 => {
+            if let Some(m) = doc.as_object_mut() {
+                m.remove("dimension_names");
+            }
+            write_doc(store, "zarr.json", &doc)?;
+        }
+    }
+    let zs = open_and_cache(store)?;
+    write_blocks(&zs, vec![(String::new(), data, sizes)])
 }
 
 impl Dataset {
