@@ -170,6 +170,8 @@ def test_numpy_arrays_travel_to_the_workers(client: Client) -> None:
     np.testing.assert_allclose((x * 2 - x.T.mean(axis=1)).compute(scheduler=client), a * 2 - a.T.mean(axis=1))
     mask = da.from_array(a > 0.5, chunks=(10, 7))
     assert mask.sum().compute(scheduler=client) == (a > 0.5).sum()
+    zarr = Path(__file__).resolve().parents[2] / "crates" / "labeled" / "tests" / "fixtures" / "plain" / "v2.zarr"
+    assert da.from_zarr(zarr).sum().compute(scheduler=client) == da.from_zarr(zarr).sum().compute(scheduler="sync")
     ints = da.from_array(np.arange(100, dtype=np.int32), chunks=30)
     np.testing.assert_array_equal(ints.map_blocks(lambda b: b * 3).compute(scheduler=client), np.arange(100) * 3)
 

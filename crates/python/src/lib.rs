@@ -20,6 +20,7 @@ mod pytask;
 mod rect;
 mod remote;
 mod run;
+mod zarr;
 
 use pyo3::prelude::*;
 
@@ -56,5 +57,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyAsCompleted>()?;
     m.add_class::<client::PyScheduler>()?;
     m.add_function(wrap_pyfunction!(client::worker_main, m)?)?;
+    m.add_function(wrap_pyfunction!(zarr::from_zarr, m)?)?;
+    m.add_function(wrap_pyfunction!(zarr::to_zarr, m)?)?;
     Ok(())
 }

@@ -31,6 +31,7 @@ from blockwork.array.routines import (
     expand_dims,
     eye,
     from_npy,
+    from_zarr,
     full,
     full_like,
     isnan,
@@ -58,6 +59,7 @@ from blockwork.array.routines import (
     sum,
     swapaxes,
     take,
+    to_zarr,
     transpose,
     var,
     where,
@@ -70,7 +72,8 @@ from blockwork.array.ufuncs import UFUNCS as _UFUNCS
 globals().update({name: f for name, f in _UFUNCS.items() if name not in globals()})
 
 __all__ = [
-    "Array", "asarray", "from_array", "from_npy", "map_blocks", "map_overlap", "normalize_chunks", "overlap",
+    "Array", "asarray", "from_array", "from_npy", "from_zarr", "to_zarr",
+    "map_blocks", "map_overlap", "normalize_chunks", "overlap",
     "random",
     "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "ones", "ones_like", "zeros",
     "zeros_like",

@@ -311,6 +311,12 @@ class Array:
             return
         self._a.to_npy(path, config.scheduler(scheduler, num_workers))
 
+    def to_zarr(self, url: str, component: str | None = None, zarr_format: int = 3) -> None:
+        """Writes the array as a new Zarr store whose root is the array (see `blockwork.array.to_zarr`)."""
+        from blockwork.array.routines import to_zarr
+
+        to_zarr(self, url, component, zarr_format)
+
     def store(self, target: Any) -> None:
         """Writes the computed array into `target` (anything with `__setitem__`)."""
         target[...] = self.compute()

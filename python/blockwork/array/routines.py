@@ -4,6 +4,7 @@ table `__array_function__` uses to keep `np.sum(x)` and friends lazy."""
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -118,6 +119,33 @@ def eye(N: int, chunks: Any = "auto", M: int | None = None, k: int = 0, dtype: A
 def from_npy(path: str, chunks: Any = "auto") -> Array:
     """A lazy array over a `.npy` file; each block reads only its bytes."""
     return Array(_core.from_npy(path, None if chunks == "auto" else chunks))
+
+
+def from_zarr(url: str | os.PathLike[str], component: str | None = None, chunks: Any = None) -> Array:
+    """A lazy array over a Zarr array (v2 or v3, a directory store): the
+    store's root array, or the array `component` of its group. Blocks are
+    the store's chunks, or `chunks` (an int or a length per axis read
+    directly; other forms rechunk). Each block reads only its region."""
+    direct = (
+        chunks is None
+        or isinstance(chunks, int)
+        or (isinstance(chunks, (tuple, list)) and all(isinstance(c, int) for c in chunks))
+    )
+    if not direct:
+        return Array(_core.from_zarr(os.fspath(url), component, None)).rechunk(chunks)
+    if isinstance(chunks, int):
+        probe = _core.from_zarr(os.fspath(url), component, None)
+        chunks = [chunks] * len(probe.shape)
+    return Array(_core.from_zarr(os.fspath(url), component, None if chunks is None else list(chunks)))
+
+
+def to_zarr(arr: Array, url: str | os.PathLike[str], component: str | None = None, zarr_format: int = 3) -> None:
+    """Writes the array as a new Zarr store (v3 by default, or 2) whose root is
+    the array, one chunk per block (irregular blocks are made regular);
+    the store must not exist."""
+    if component is not None:
+        raise ValueError("to_zarr writes a store whose root is the array: give the path, without a component")
+    _core.to_zarr(asarray(arr)._a, os.fspath(url), zarr_format)
 
 
 def where(condition: Any, x: Any = None, y: Any = None) -> Array:

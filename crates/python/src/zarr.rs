@@ -1,0 +1,65 @@
+//! `from_zarr` and `to_zarr`: plain Zarr arrays through the labeled
+//! crate's Zarr reader and writer (each block one read or write task).
+
+use std::path::PathBuf;
+
+use blockwork::labeled::{self, Data, LabeledError, ZarrVersion};
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::array::PyArr;
+use crate::dynarray::Dyn;
+use crate::errors::to_py;
+
+fn labeled_err(e: LabeledError) -> PyErr {
+    match e {
+        LabeledError::File { ref path, .. } if !path.exists() => PyFileNotFoundError::new_err(e.to_string()),
+        LabeledError::File { .. } => PyOSError::new_err(e.to_string()),
+        LabeledError::Array(a) => to_py(a),
+        other => PyValueError::new_err(other.to_string()),
+    }
+}
+
+fn to_dyn(d: Data) -> Dyn {
+    match d {
+        Data::F64(a) => Dyn::F64(a),
+        Data::F32(a) => Dyn::F32(a),
+        Data::I64(a) => Dyn::I64(a),
+        Data::I32(a) => Dyn::I32(a),
+        Data::U8(a) => Dyn::U8(a),
+        Data::Bool(a) => Dyn::Bool(a),
+    }
+}
+
+fn to_data(d: &Dyn) -> Data {
+    match d.clone() {
+        Dyn::F64(a) => Data::F64(a),
+        Dyn::F32(a) => Data::F32(a),
+        Dyn::I64(a) => Data::I64(a),
+        Dyn::I32(a) => Data::I32(a),
+        Dyn::U8(a) => Data::U8(a),
+        Dyn::Bool(a) => Data::Bool(a),
+    }
+}
+
+/// A lazy array over a Zarr array (a store's root array, or `component`
+/// of its group), in the store's chunks or `chunks` (a length per axis).
+#[pyfunction]
+#[pyo3(signature = (path, component=None, chunks=None))]
+pub fn from_zarr(path: PathBuf, component: Option<String>, chunks: Option<Vec<usize>>) -> PyResult<PyArr> {
+    let d = labeled::open_zarr_array(&path, component.as_deref(), chunks.as_deref()).map_err(labeled_err)?;
+    Ok(PyArr(to_dyn(d)))
+}
+
+/// Writes the array as a new Zarr store whose root is the array (`version`
+/// 2 or 3), a task per block on local threads, the GIL released.
+#[pyfunction]
+pub fn to_zarr(py: Python<'_>, array: &PyArr, path: PathBuf, version: u8) -> PyResult<()> {
+    let version = match version {
+        2 => ZarrVersion::V2,
+        3 => ZarrVersion::V3,
+        v => return Err(PyValueError::new_err(format!("zarr_format must be 2 or 3, not {v}"))),
+    };
+    let data = to_data(&array.0);
+    py.detach(|| labeled::write_zarr_array(&data, &path, version)).map_err(labeled_err)
+}
