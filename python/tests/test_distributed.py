@@ -141,6 +141,12 @@ def test_map_blocks_and_map_overlap_run_on_python_workers(client: Client) -> Non
     smooth = x.map_overlap(lambda b: (np.roll(b, 1, 0) + b + np.roll(b, -1, 0)) / 3, depth=1, boundary="reflect")
     np.testing.assert_allclose(smooth.compute(scheduler=client), smooth.compute(scheduler="threads"))
 
+    v = da.random.random(30, chunks=7)
+    both = da.map_blocks(lambda p, q: p - q, x, v)
+    np.testing.assert_allclose(both.compute(scheduler=client), both.compute(scheduler="threads"))
+    prod = da.blockwise(np.dot, "ik", x, "ij", x.T, "jk", dtype=float, concatenate=True)
+    np.testing.assert_allclose(prod.compute(scheduler=client), prod.compute(scheduler="threads"))
+
     def fail(b: np.ndarray) -> np.ndarray:
         raise KeyError("no such column")
 

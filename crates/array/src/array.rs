@@ -44,9 +44,10 @@ impl<T> Clone for Array<T> {
 }
 
 /// An array's description without its element type: what the operations
-/// that mix types (where, comparisons, contractions) work on.
+/// that mix types (where, comparisons, contractions, [`blockwise_named`](crate::blockwise_named))
+/// work on. [`Array::as_operand`] makes one.
 #[derive(Clone)]
-pub(crate) struct Operand {
+pub struct Operand {
     pub(crate) shape: Vec<usize>,
     pub(crate) chunks: Chunks,
     pub(crate) layer: Arc<Layer>,
@@ -86,6 +87,12 @@ impl<T: Element> Array<T> {
     pub(crate) fn from_parts(shape: Vec<usize>, chunks: Chunks, layer: Arc<Layer>) -> Self {
         debug_assert_eq!(chunks.shape(), shape);
         Array { shape, chunks, layer, expr: None, _t: PhantomData }
+    }
+
+    /// The array without its element type, for operations over operands of
+    /// several types.
+    pub fn as_operand(&self) -> Operand {
+        self.operand()
     }
 
     pub(crate) fn operand(&self) -> Operand {

@@ -46,7 +46,7 @@ mod params;
 mod pattern;
 mod rng;
 
-pub use array::{compute_many, Array};
+pub use array::{compute_many, Array, Operand};
 pub use block::{block_of, Block};
 pub use chunks::{parse_bytes, ChunkSpec, Chunks, AUTO_BLOCK_BYTES};
 pub use codec::{register, register_codecs};
@@ -55,7 +55,7 @@ pub use dtype::{DType, Element, Float, Numeric};
 pub use error::{ArrayError, Result};
 pub use layer::Layer;
 pub use npy::{from_npy, read_npy_header, NpyHeader};
-pub use ops::blockwise::blockwise;
+pub use ops::blockwise::{blockwise, blockwise_named};
 pub use ops::contract::{einsum, tensordot};
 pub use ops::elementwise::{where_, BinOp, Input, IntoInput, MathFn};
 pub use ops::groupby::GroupReduction;

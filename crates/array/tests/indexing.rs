@@ -355,3 +355,33 @@ fn block_assembles_a_grid() {
     assert_eq!(g, ndarray::concatenate(Axis(0), &[top.view(), c.view()]).unwrap());
     assert!(bwa::block(&[vec![&x], vec![&y]]).is_err());
 }
+
+/// A named blockwise function: the f64 operand's (joined) block plus the
+/// i32 operand's block, broadcast.
+fn add_mixed(params: &blockwork_graph::Value, args: Vec<blockwork_graph::Value>) -> blockwork_graph::TaskResult {
+    use blockwork_graph::TaskError;
+    let [_, plan, _want] = params.as_list().ok_or_else(|| TaskError::new("params"))? else {
+        return Err(TaskError::new("three params"));
+    };
+    let plan = plan.as_list().ok_or_else(|| TaskError::new("plan"))?;
+    // Operand 0 ("ij"): one block; operand 1 ("j"): one block.
+    assert_eq!(plan.len(), 2);
+    let a = bwa::block_of::<f64>(&args[0])?.view().into_owned();
+    let b = bwa::block_of::<i32>(&args[1])?.view().mapv(f64::from);
+    Ok(bwa::Block::Dense(&a + &b).into_value())
+}
+static ADD_MIXED: blockwork_graph::NamedFn = blockwork_graph::NamedFn::new("test.array.add_mixed", add_mixed);
+
+#[test]
+fn blockwise_named_mixes_element_types() {
+    let a = data(&[6, 8], 5);
+    let x = bwa::from_ndarray(a.clone(), [4, 3]).unwrap();
+    let v: ndarray::ArrayD<i32> = ndarray::ArrayD::from_shape_fn(IxDyn(&[8]), |i| i[0] as i32 * 7);
+    let y = bwa::from_ndarray(v.clone(), [5]).unwrap();
+    let ops = [(x.as_operand(), "ij"), (y.as_operand(), "j")];
+    let z = bwa::blockwise_named::<f64>("add-mixed", "ij", &ops, &ADD_MIXED, blockwork_graph::Value::Unit).unwrap();
+    let want = &a + &v.mapv(f64::from);
+    assert_eq!(z.compute().unwrap(), want);
+    let graph = z.graph().unwrap();
+    assert!(graph.task(graph.id(&z.keys()[0]).unwrap()).op.is_serializable());
+}

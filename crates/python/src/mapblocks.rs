@@ -166,3 +166,117 @@ fn block_buffer(v: &Value) -> Result<crate::buffer::NdBuffer, TaskError> {
         .or_else(|| as_buffer::<bool>(v))
         .ok_or_else(|| TaskError::new(format!("map_blocks got a {} instead of an array block", v.type_name())))
 }
+
+/// The task function of Python `blockwise` and of `map_blocks` over
+/// several arrays.
+pub static PY_BLOCKWISE: NamedFn = NamedFn::new("blockwork.python.blockwise", blockwise_block);
+
+/// `func` over the blocks of `operands` aligned by their index letters
+/// (`blockwork_array::blockwise_named`); contracted letters pass their
+/// blocks concatenated, or with `concatenate` false as nested lists.
+pub fn blockwise(
+    out_index: &str,
+    operands: &[(Dyn, String)],
+    func: Py<PyAny>,
+    out: DType,
+    name: &str,
+    concatenate: bool,
+) -> PyResult<Dyn> {
+    let ops: Vec<(blockwork_array::Operand, &str)> =
+        operands.iter().map(|(d, s)| (each!(d, a => a.as_operand()), s.as_str())).collect();
+    let own = [
+        Value::object(PyCallable(func)),
+        Value::Str(out.name().into()),
+        Value::Str(name.into()),
+        Value::Bool(concatenate),
+    ];
+    let params = Value::List(own.into());
+    numeric_type!(out,
+        U => Ok(U::wrap(blockwork_array::blockwise_named::<U>(name, out_index, &ops, &PY_BLOCKWISE, params).py()?)),
+        bool => Ok(bool::wrap(blockwork_array::blockwise_named::<bool>(name, out_index, &ops, &PY_BLOCKWISE, params).py()?)))
+}
+
+/// Parameters: `[[callable, out dtype, name, concatenate], plan, out shape]`
+/// (the plan as `blockwise_named` describes it); the arguments: the
+/// operands' blocks in order.
+fn blockwise_block(params: &Value, args: Vec<Value>) -> TaskResult {
+    let bad = || TaskError::new("malformed blockwise parameters");
+    let [own, plan, want] = params.as_list().ok_or_else(bad)? else { return Err(bad()) };
+    let [func, Value::Str(out), Value::Str(name), Value::Bool(concatenate)] = own.as_list().ok_or_else(bad)? else {
+        return Err(bad());
+    };
+    let int = |v: &Value| if let Value::Int(n) = v { Ok(*n as usize) } else { Err(bad()) };
+    let want: Vec<usize> = want.as_list().ok_or_else(bad)?.iter().map(int).collect::<Result<_, _>>()?;
+    let mut operands: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
+    for p in plan.as_list().ok_or_else(bad)? {
+        let [n, axes] = p.as_list().ok_or_else(bad)? else { return Err(bad()) };
+        let axes = axes
+            .as_list()
+            .ok_or_else(bad)?
+            .iter()
+            .map(|a| match a.as_list() {
+                Some([ax, count]) => Ok((int(ax)?, int(count)?)),
+                _ => Err(bad()),
+            })
+            .collect::<Result<_, _>>()?;
+        operands.push((int(n)?, axes));
+    }
+    // The blocks' copies are made before taking the GIL.
+    let copies = args.iter().map(block_buffer).collect::<Result<Vec<_>, _>>()?;
+    let here = func.downcast_ref::<PyCallable>().is_some();
+    kept_state::keep();
+    Python::attach(|py| {
+        let call = || -> PyResult<Value> {
+            let f = match func.downcast_ref::<PyCallable>() {
+                Some(c) => c.0.clone_ref(py),
+                None => match func.downcast_ref::<Pickled>() {
+                    Some(p) => callable(py, &p.0)?,
+                    None => return Err(pyo3::exceptions::PyTypeError::new_err("blockwise without a function")),
+                },
+            };
+            let np = py.import("numpy")?;
+            let mut blocks = copies.into_iter();
+            let mut inputs = Vec::with_capacity(operands.len());
+            for (n, contracted) in &operands {
+                let mut level = Vec::with_capacity(*n);
+                for b in blocks.by_ref().take(*n) {
+                    level.push(np.call_method1("asarray", (Py::new(py, b)?,))?);
+                }
+                // Innermost contracted axis first: groups of its count join.
+                for &(ax, count) in contracted.iter().rev() {
+                    let mut next = Vec::with_capacity(level.len() / count.max(1));
+                    for group in level.chunks(count.max(1)) {
+                        let list = pyo3::types::PyList::new(py, group)?;
+                        next.push(if *concatenate {
+                            np.call_method1("concatenate", (list, ax))?
+                        } else {
+                            list.into_any()
+                        });
+                    }
+                    level = next;
+                }
+                inputs.push(level.pop().ok_or_else(|| pyo3::exceptions::PyValueError::new_err("no blocks"))?);
+            }
+            let y = f.bind(py).call1(PyTuple::new(py, inputs)?)?;
+            let out = parse_dtype(out)?;
+            numeric_type!(out, U => output::<U>(&np, &y, &want), bool => output::<bool>(&np, &y, &want))
+        };
+        call().map_err(|e| if here { python_task_error(py, name, e) } else { task_error(py, e) })
+    })
+}
+
+/// `blockwork.array.blockwise`'s engine side: `operands` are (array,
+/// index letters) pairs.
+#[pyfunction]
+#[pyo3(signature = (func, out_index, operands, dtype, name, concatenate = true))]
+pub fn blockwise_arrays(
+    func: Py<PyAny>,
+    out_index: &str,
+    operands: Vec<(PyRef<'_, crate::array::PyArr>, String)>,
+    dtype: &str,
+    name: &str,
+    concatenate: bool,
+) -> PyResult<crate::array::PyArr> {
+    let ops: Vec<(Dyn, String)> = operands.iter().map(|(a, s)| (a.0.clone(), s.clone())).collect();
+    blockwise(out_index, &ops, func, parse_dtype(dtype)?, name, concatenate).map(crate::array::PyArr)
+}

@@ -58,13 +58,14 @@ pub static PY_CALL: NamedFn = NamedFn::new("blockwork.python.call", py_call);
 /// Registers the pickled-object codec (every process of a Python cluster)
 /// and, in a worker, the task function.
 pub fn register(worker: bool) {
-    use crate::mapblocks::{decode_callable, encode_callable, CALLABLE, PY_MAP_BLOCK};
+    use crate::mapblocks::{decode_callable, encode_callable, CALLABLE, PY_BLOCKWISE, PY_MAP_BLOCK};
     register_codec(PICKLED, encode, decode);
     register_codec(CALLABLE, encode_callable, decode_callable);
     crate::rect::register(worker);
     if worker {
         blockwork_graph::register(&PY_CALL);
         blockwork_graph::register(&PY_MAP_BLOCK);
+        blockwork_graph::register(&PY_BLOCKWISE);
     }
 }
 

@@ -667,16 +667,25 @@ def map_blocks(
     new_axis: Any = None,
     **kwargs: Any,
 ) -> Array:
-    """`func` on every block of one array, as `dask.array.map_blocks`.
+    """`func` on every block, as `dask.array.map_blocks`.
 
-    `args` holds the array, then further arguments passed to every call.
+    `args` holds the array, then further arguments passed to every call;
+    with several arrays among them, their blocks line up by position
+    (trailing axes aligned, a length-1 axis broadcast) and `func` gets one
+    block of each.
     """
     arrays = [a for a in args if isinstance(a, Array)]
-    if len(arrays) != 1 or not isinstance(args[0], Array):
-        raise TypeError(
-            "map_blocks takes one blockwork array as its first argument here; "
-            f"got {len(arrays)} arrays (map_blocks over several arrays is not available yet)"
-        )
+    if not arrays:
+        raise TypeError("map_blocks needs a blockwork array among its arguments")
+    if len(arrays) > 1 or not isinstance(args[0], Array):
+        if chunks is not None or drop_axis is not None or new_axis is not None or _takes_block_info(func):
+            raise ValueError(
+                "map_blocks over several arrays keeps the blocks' shapes: chunks=, drop_axis=, new_axis= "
+                "and block_info are taken with one array only"
+            )
+        from blockwork.array.blockwise import map_blocks_many
+
+        return map_blocks_many(func, args, dtype, name, kwargs)
     x, rest = args[0], args[1:]
     if dtype is None:
         try:
