@@ -1,8 +1,10 @@
-"""Shared strategies: random shapes, chunkings and arrays."""
+"""Shared strategies (random shapes, chunkings and arrays) and helpers."""
 
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -32,3 +34,16 @@ def numpy_array(draw: Any, shape: tuple[int, ...], dtype: str = "float64") -> np
     if dtype.startswith("int") or dtype.startswith("uint"):
         return rng.integers(1, 50, shape).astype(dtype)
     return (rng.random(shape) * 10 - 5).astype(dtype)
+
+
+def run_interrupted(code: str) -> str:
+    """Runs `code` in a fresh interpreter; it prints "interrupted SECONDS"
+    (or "finished SECONDS"), then one more line. Checks the run was
+    interrupted within 5 s and returns that next line."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    first, second = out.stdout.split("\n")[:2]
+    word, seconds = first.split()
+    assert word == "interrupted", out.stdout
+    assert float(seconds) < 5.0, out.stdout
+    return second

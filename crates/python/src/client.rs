@@ -139,8 +139,14 @@ fn array_graph(arrays: &[PyRef<'_, PyArr>]) -> PyResult<(Graph, Vec<Vec<Key>>)> 
 }
 
 /// The graph of Python callables: task `i` is the pickled callable
-/// `funcs[i]` called with the results of the tasks `deps[i]`.
-fn python_graph(keys: &[String], funcs: Vec<Vec<u8>>, deps: &[Vec<u32>]) -> PyResult<(Graph, Vec<Key>)> {
+/// `funcs[i]` called with the results of the tasks `deps[i]`; with the
+/// keys of the tasks `outputs`.
+fn python_graph(
+    keys: &[String],
+    funcs: Vec<Vec<u8>>,
+    deps: &[Vec<u32>],
+    outputs: &[u32],
+) -> PyResult<(Graph, Vec<Key>)> {
     if keys.len() != funcs.len() || keys.len() != deps.len() {
         return Err(PyValueError::new_err("one key, callable and dependency list per task"));
     }
@@ -157,7 +163,13 @@ fn python_graph(keys: &[String], funcs: Vec<Vec<u8>>, deps: &[Vec<u32>]) -> PyRe
         tasks.push((key.clone(), Task::new(op, args)));
     }
     let graph = Graph::from_tasks(tasks).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    Ok((graph, ks))
+    let out = outputs
+        .iter()
+        .map(|&o| {
+            ks.get(o as usize).cloned().ok_or_else(|| PyValueError::new_err(format!("output {o} is out of range")))
+        })
+        .collect::<PyResult<_>>()?;
+    Ok((graph, out))
 }
 
 #[pymethods]
@@ -219,8 +231,7 @@ impl PyClient {
         deps: Vec<Vec<u32>>,
         outputs: Vec<u32>,
     ) -> PyResult<Vec<Py<PyAny>>> {
-        let (graph, ks) = python_graph(&keys, funcs, &deps)?;
-        let out: Vec<Key> = outputs.iter().map(|&o| ks[o as usize].clone()).collect();
+        let (graph, out) = python_graph(&keys, funcs, &deps, &outputs)?;
         self.run(py, graph, &out)?.iter().map(|v| from_value(py, v)).collect()
     }
 
@@ -234,8 +245,7 @@ impl PyClient {
         deps: Vec<Vec<u32>>,
         outputs: Vec<u32>,
     ) -> PyResult<Vec<PyFuture>> {
-        let (graph, ks) = python_graph(&keys, funcs, &deps)?;
-        let out: Vec<Key> = outputs.iter().map(|&o| ks[o as usize].clone()).collect();
+        let (graph, out) = python_graph(&keys, funcs, &deps, &outputs)?;
         let futures = py.detach(|| self.0.persist(graph, &out)).map_err(|e| to_py(py, e))?;
         Ok(futures.into_iter().map(PyFuture).collect())
     }

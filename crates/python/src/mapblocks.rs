@@ -99,12 +99,7 @@ fn map_block(params: &Value, args: Vec<Value>) -> TaskResult {
         return Err(bad());
     };
     let info = BlockInfo::from_value(info)?;
-    let want: Vec<usize> = want
-        .as_list()
-        .ok_or_else(bad)?
-        .iter()
-        .map(|v| if let Value::Int(n) = v { Ok(*n as usize) } else { Err(bad()) })
-        .collect::<Result<_, _>>()?;
+    let want = ints(want)?;
     let block = args.first().ok_or_else(|| TaskError::new("map_blocks without input"))?;
     // The block's copy is made before taking the GIL.
     let copy = block_buffer(block)?;
@@ -112,13 +107,7 @@ fn map_block(params: &Value, args: Vec<Value>) -> TaskResult {
     kept_state::keep();
     Python::attach(|py| {
         let call = || -> PyResult<Value> {
-            let f = match func.downcast_ref::<PyCallable>() {
-                Some(c) => c.0.clone_ref(py),
-                None => match func.downcast_ref::<Pickled>() {
-                    Some(p) => callable(py, &p.0)?,
-                    None => return Err(pyo3::exceptions::PyTypeError::new_err("map_blocks without a function")),
-                },
-            };
+            let f = function(py, func)?;
             let np = py.import("numpy")?;
             let x = np.call_method1("asarray", (Py::new(py, copy)?,))?;
             let y = if *with_info {
@@ -138,6 +127,26 @@ fn map_block(params: &Value, args: Vec<Value>) -> TaskResult {
             }
         })
     })
+}
+
+/// A task's function: the object itself in this process, unpickled (once
+/// per process) on a worker.
+fn function(py: Python<'_>, func: &Value) -> PyResult<Py<PyAny>> {
+    match (func.downcast_ref::<PyCallable>(), func.downcast_ref::<Pickled>()) {
+        (Some(c), _) => Ok(c.0.clone_ref(py)),
+        (None, Some(p)) => callable(py, &p.0),
+        _ => Err(pyo3::exceptions::PyTypeError::new_err("a block task without its function")),
+    }
+}
+
+/// A list of ints from task parameters.
+fn ints(v: &Value) -> Result<Vec<usize>, TaskError> {
+    let bad = || TaskError::new("malformed block task parameters");
+    v.as_list()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|x| if let Value::Int(n) = x { Ok(*n as usize) } else { Err(bad()) })
+        .collect()
 }
 
 /// The function's result as an output block of type `U` and shape `want`.
@@ -206,7 +215,7 @@ fn blockwise_block(params: &Value, args: Vec<Value>) -> TaskResult {
         return Err(bad());
     };
     let int = |v: &Value| if let Value::Int(n) = v { Ok(*n as usize) } else { Err(bad()) };
-    let want: Vec<usize> = want.as_list().ok_or_else(bad)?.iter().map(int).collect::<Result<_, _>>()?;
+    let want = ints(want)?;
     let mut operands: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
     for p in plan.as_list().ok_or_else(bad)? {
         let [n, axes] = p.as_list().ok_or_else(bad)? else { return Err(bad()) };
@@ -227,13 +236,7 @@ fn blockwise_block(params: &Value, args: Vec<Value>) -> TaskResult {
     kept_state::keep();
     Python::attach(|py| {
         let call = || -> PyResult<Value> {
-            let f = match func.downcast_ref::<PyCallable>() {
-                Some(c) => c.0.clone_ref(py),
-                None => match func.downcast_ref::<Pickled>() {
-                    Some(p) => callable(py, &p.0)?,
-                    None => return Err(pyo3::exceptions::PyTypeError::new_err("blockwise without a function")),
-                },
-            };
+            let f = function(py, func)?;
             let np = py.import("numpy")?;
             let mut blocks = copies.into_iter();
             let mut inputs = Vec::with_capacity(operands.len());
