@@ -28,8 +28,13 @@ fn single_files_decode_like_xarray() {
     let e = expected();
     for file in ["nc4_zlib.nc", "nc4_packed.nc", "h5netcdf.nc", "nc3_classic.nc", "nc3_64bit.nc", "calendars.nc"] {
         let want = &e["fixtures"][file];
-        // Small blocks, so reads of hyperslabs across HDF5 chunks are exercised.
-        let ds = xr::open_dataset(fixtures().join(file), &[("time", 3), ("y", 2), ("t_standard", 5)]).unwrap();
+        // Small blocks, so reads of hyperslabs across HDF5 chunks are exercised
+        // (each file's chunks name only its own dimensions: others are errors).
+        let whole = xr::open_dataset(fixtures().join(file), &[]).unwrap();
+        let sizes = whole.sizes();
+        let small: Vec<(&str, usize)> =
+            [("time", 3), ("y", 2), ("t_standard", 5)].into_iter().filter(|(d, _)| sizes.contains_key(d)).collect();
+        let ds = xr::open_dataset(fixtures().join(file), &small).unwrap();
         for (name, v) in want["variables"].as_object().unwrap() {
             if v["kind"] == "coord" {
                 let c = ds.coords().get(name).unwrap_or_else(|| panic!("{file}: no coordinate {name}"));
@@ -226,4 +231,20 @@ fn written_files_read_back_the_same() {
     let back = xr::open_dataset(&path, &[]).unwrap();
     assert_eq!(back.coords()["time"], ds.coords()["time"]);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn chunks_naming_no_dimension_or_of_length_zero_are_errors() {
+    let file = fixtures().join("nc4_zlib.nc");
+    let e = xr::open_dataset(&file, &[("tiem", 4)]).unwrap_err().to_string();
+    assert!(e.contains("nc4_zlib.nc") && e.contains("\"tiem\"") && e.contains("\"time\""), "{e}");
+    let e = xr::open_dataset(&file, &[("time", 0)]).unwrap_err().to_string();
+    assert!(e.contains("`time`") && e.contains("length 0"), "{e}");
+    let pile = fixtures().join("pile").join("*.nc");
+    let e = xr::open_mfdataset(pile.to_str().unwrap(), &[("latitud", 2)]).unwrap_err().to_string();
+    assert!(e.contains("\"latitud\"") && e.contains("\"latitude\""), "{e}");
+    assert!(xr::open_mfdataset(pile.to_str().unwrap(), &[("time", 31)]).is_ok());
+    let zarr = fixtures().join("zarr_v3.zarr");
+    let e = xr::open_zarr(&zarr, &[("tim", 2)]).unwrap_err().to_string();
+    assert!(e.contains("zarr_v3.zarr") && e.contains("\"tim\""), "{e}");
 }

@@ -313,7 +313,7 @@ fn plain_arrays_round_trip_and_errors_name_the_store() {
     let e = xr::open_zarr_array(plain("group.zarr"), Some("nope"), None).unwrap_err().to_string();
     assert!(e.contains("no array `nope`"), "{e}");
     let e = xr::open_zarr_array(plain("v2.zarr"), None, Some(&[2])).unwrap_err().to_string();
-    assert!(e.contains("2 dimensions"), "{e}");
+    assert!(e.contains("the array has 2 dimensions"), "{e}");
     let e = xr::open_zarr(plain("group.zarr"), &[]).unwrap_err().to_string();
     assert!(e.contains("no dimension names"), "{e}");
 }

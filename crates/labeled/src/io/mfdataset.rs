@@ -127,6 +127,7 @@ pub fn open_mfdataset(paths: impl Into<Paths>, chunks: &[(&str, usize)]) -> Resu
     if metas.len() == 1 {
         return crate::io::netcdf::dataset_of(&metas[0], chunks);
     }
+    crate::io::netcdf::check_chunks_of(&metas[0], chunks)?;
     // The concatenated dimension: the one whose coordinate differs.
     let first = &metas[0];
     let mut concat: Vec<String> = Vec::new();

@@ -30,6 +30,36 @@ pub(crate) fn block_lengths(shape: &[usize], sizes: &[Option<usize>]) -> Result<
     Ok(blockwork_array::Chunks::normalize(&spec, shape, 1)?.axes().to_vec())
 }
 
+/// Refuses `chunks` that name no dimension of the dataset at `source`
+/// (a misspelled dimension would otherwise stay one block, silently) or
+/// give a block length of 0.
+pub(crate) fn check_chunks<'a>(
+    source: &std::path::Path,
+    chunks: &[(&str, usize)],
+    dims: impl IntoIterator<Item = &'a str>,
+) -> Result<()> {
+    let mut known: Vec<&str> = Vec::new();
+    for d in dims {
+        if !known.contains(&d) {
+            known.push(d);
+        }
+    }
+    let unknown: Vec<&str> = chunks.iter().map(|&(d, _)| d).filter(|d| !known.contains(d)).collect();
+    if !unknown.is_empty() {
+        return Err(crate::error::LabeledError::Dim(format!(
+            "{}: chunks name {unknown:?}, which are not dimensions of the dataset (its dimensions: {known:?})",
+            source.display()
+        )));
+    }
+    if let Some((d, _)) = chunks.iter().find(|&&(_, n)| n == 0) {
+        return Err(crate::error::LabeledError::Dim(format!(
+            "{}: chunks give dimension `{d}` blocks of length 0; a block length is at least 1",
+            source.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Block lengths of a variable: the length `chunks` names for a
 /// dimension, else `default[ax]` (the store's chunks; `None`: one block).
 pub(crate) fn dim_blocks(

@@ -308,6 +308,12 @@ pub(crate) fn var_data(meta: &FileMeta, var: &FileVar, chunks: &[(&str, usize)])
     crate::io::lazy_data(&format!("open-{}", var.name), token, &var.shape, axes.clone(), var.dtype, task)
 }
 
+/// Refuses `chunks` naming no dimension of the file's variables.
+pub(crate) fn check_chunks_of(meta: &FileMeta, chunks: &[(&str, usize)]) -> Result<()> {
+    let dims = meta.vars.iter().flat_map(|v| v.dims.iter().map(String::as_str));
+    crate::io::check_chunks(&meta.id.path, chunks, dims.chain(meta.coords.iter().map(|(d, _)| d.as_str())))
+}
+
 /// Opens one NetCDF file as a dataset. `chunks` gives block lengths of
 /// some dimensions (`&[("time", 31)]`); the others are one block. Only
 /// metadata and coordinates are read now.
@@ -317,6 +323,7 @@ pub fn open_dataset(path: impl AsRef<Path>, chunks: &[(&str, usize)]) -> Result<
 }
 
 pub(crate) fn dataset_of(meta: &FileMeta, chunks: &[(&str, usize)]) -> Result<Dataset> {
+    check_chunks_of(meta, chunks)?;
     let coords: crate::dataarray::Coords = meta.coords.iter().cloned().collect();
     let mut vars = Vec::new();
     for v in &meta.vars {

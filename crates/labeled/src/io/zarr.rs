@@ -199,6 +199,7 @@ pub fn open_zarr(path: impl AsRef<Path>, chunks: &[(&str, usize)]) -> Result<Dat
             },
         ));
     }
+    crate::io::check_chunks(&s.path, chunks, s.arrays.iter().flat_map(|a| a.dims.iter().map(String::as_str)))?;
     let mut coords = Coords::new();
     for a in s.arrays.iter().filter(|a| a.dims.len() == 1 && a.dims[0] == a.name) {
         let (index, time) = read_index(&s, a)?;
@@ -252,8 +253,13 @@ pub fn open_zarr_array(
     let decode = Decode::default();
     let dtype = decoded_dtype(a, &decode).ok_or_else(|| file_err(&s.path, "holds text, which arrays do not hold"))?;
     let by_dim: Vec<(&str, usize)> = match chunks {
-        Some(c) if c.len() != a.shape.len() => {
-            return Err(file_err(&s.path, format!("chunks {c:?} for an array of {} dimensions", a.shape.len())))
+        Some(c) if c.len() != a.shape.len() || c.contains(&0) => {
+            let why = if c.contains(&0) {
+                "a block length is at least 1".to_string()
+            } else {
+                format!("the array has {} dimensions", a.shape.len())
+            };
+            return Err(file_err(&s.path, format!("chunks {c:?}: {why}")));
         }
         Some(c) => a.dims.iter().map(String::as_str).zip(c.iter().copied()).collect(),
         None => Vec::new(),
