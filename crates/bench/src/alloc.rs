@@ -4,6 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use blockwork as bw;
 use mimalloc::MiMalloc;
 
 /// The allocator every blockwork binary uses (mimalloc, see the `blockwork`
@@ -79,20 +80,8 @@ pub fn remove_child(pid: u32) {
 /// Peak resident memory (VmHWM) of this process and its worker
 /// processes, summed, in MiB.
 pub fn peak_rss_mib() -> f64 {
+    use bw::local::procfs::{peak_rss, Process};
     let children = CHILDREN.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let own = vm_hwm_kb("/proc/self/status");
-    let workers: f64 = children.iter().map(|p| vm_hwm_kb(&format!("/proc/{p}/status"))).sum();
-    (own + workers) / 1024.0
-}
-
-fn vm_hwm_kb(path: &str) -> f64 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
+    let procs = std::iter::once(Process::This).chain(children.into_iter().map(Process::Pid));
+    procs.map(|p| peak_rss(p).unwrap_or(0) as f64).sum::<f64>() / (1024.0 * 1024.0)
 }

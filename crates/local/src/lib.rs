@@ -19,6 +19,7 @@
 mod callback;
 mod cancel;
 mod error;
+pub mod procfs;
 mod profile;
 mod progress;
 mod resources;

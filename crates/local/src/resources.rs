@@ -48,18 +48,9 @@ impl ResourceProfiler {
 }
 
 /// CPU seconds (user + system) and resident bytes of this process.
-pub fn read_self() -> Option<(f64, u64)> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime, stime are the
-    // 12th and 13th of them (14th and 15th of the line).
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    // Linux reports in USER_HZ = 100 ticks per second and 4 KiB pages on
-    // every platform blockwork targets.
-    Some((ticks / 100.0, pages * 4096))
+fn read_self() -> Option<(f64, u64)> {
+    use crate::procfs::{cpu_seconds, rss, Process};
+    Some((cpu_seconds(Process::This)?, rss(Process::This)?))
 }
 
 impl Callback for ResourceProfiler {

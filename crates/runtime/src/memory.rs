@@ -81,10 +81,7 @@ pub(crate) fn decide(limit: u64, t: &MemoryThresholds, in_memory: u64, rss: Opti
 
 /// This process's resident memory, bytes (Linux; `None` elsewhere).
 pub(crate) fn process_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    blockwork_local::procfs::rss(blockwork_local::procfs::Process::This)
 }
 
 #[cfg(test)]
