@@ -7,8 +7,8 @@ use std::sync::Arc;
 use blockwork_graph::layer::{Layer, Namer};
 use blockwork_graph::{Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
 use polars::prelude::{
-    CsvWriter, DataFrame as PlFrame, IntoColumn, JsonFormat, JsonReader, JsonWriter, NamedFrom, ParquetReader,
-    ParquetWriter, SerReader, SerWriter, Series,
+    CsvWriter, DataFrame as PlFrame, DataType, IntoColumn, JsonFormat, JsonReader, JsonWriter, NamedFrom,
+    ParquetReader, ParquetWriter, SerReader, SerWriter, Series,
 };
 
 use crate::error::{DataFrameError, Result};
@@ -91,16 +91,39 @@ fn at(path: &str) -> impl Fn(&dyn std::fmt::Display) -> DataFrameError + '_ {
     move |e| DataFrameError::Files(format!("{path}: {e}"))
 }
 
+/// Columns and types, for messages: `[a: i64, b: str]`.
+fn describe(fields: &[(String, String)]) -> String {
+    let items: Vec<String> = fields.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+    format!("[{}]", items.join(", "))
+}
+
 /// Reads the Parquet files `pattern` matches, in name order: a partition
-/// per file or per row group, only `columns`, rows kept by `filter`.
+/// per file or per row group, only `columns`, rows kept by `filter`. The
+/// files must have the same columns and types (else an error names the
+/// first file that differs and both schemas).
 pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame> {
     let paths = paths_of(pattern)?;
     let mut pieces = Vec::new();
     let mut all_columns: Option<Vec<String>> = None;
+    let mut first: Option<(&str, Vec<(String, String)>)> = None;
     for path in &paths {
         let mut reader = ParquetReader::new(source(path).map_err(|e| at(path)(&e))?);
         let schema = reader.schema().map_err(|e| at(path)(&e))?;
-        let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+        let fields: Vec<(String, String)> =
+            schema.iter().map(|(n, f)| (n.to_string(), DataType::from_arrow_field(f).to_string())).collect();
+        match &first {
+            None => first = Some((path, fields.clone())),
+            Some((first_path, want)) if *want != fields => {
+                return Err(DataFrameError::Files(format!(
+                    "{path}: its columns {} differ from those of {first_path}, {}; every file read as one \
+                     dataframe must have the same columns, in the same order, of the same types",
+                    describe(&fields),
+                    describe(want)
+                )))
+            }
+            Some(_) => {}
+        }
+        let names: Vec<String> = fields.into_iter().map(|(n, _)| n).collect();
         all_columns.get_or_insert(names);
         // Row groups the filter cannot match (by their statistics) are
         // never read.

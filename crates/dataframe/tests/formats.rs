@@ -119,3 +119,27 @@ fn row_groups_a_filter_cannot_match_are_not_read() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn parquet_files_of_different_schemas_are_an_error_naming_both() {
+    use polars::prelude::ParquetWriter;
+    let dir = scratch("schemas");
+    let write = |name: &str, cols: Vec<polars::prelude::Column>| {
+        let mut pl = PlFrame::new(3, cols).unwrap();
+        ParquetWriter::new(std::fs::File::create(dir.join(name)).unwrap()).finish(&mut pl).unwrap();
+    };
+    let k = |name: &str| Series::new(name.into(), vec![1i64, 2, 3]).into_column();
+    let v = Series::new("v".into(), vec![0.5f64, 1.5, 2.5]).into_column();
+    write("a.parquet", vec![k("k"), v.clone()]);
+    write("b.parquet", vec![k("k"), Series::new("v".into(), vec!["x", "y", "z"]).into_column()]);
+    let pattern = format!("{}/*.parquet", dir.display());
+    let e = read_parquet(&pattern, &ParquetOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("b.parquet") && e.contains("a.parquet") && e.contains("v: str") && e.contains("v: f64"), "{e}");
+    // The same columns and types in every file read as one frame.
+    write("b.parquet", vec![k("k"), v]);
+    assert_eq!(read_parquet(&pattern, &ParquetOptions::default()).unwrap().compute().unwrap().height(), 6);
+    write("c.parquet", vec![k("key")]);
+    let e = read_parquet(&pattern, &ParquetOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("c.parquet") && e.contains("[key: i64]"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
