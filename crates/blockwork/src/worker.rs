@@ -19,6 +19,23 @@ pub const WORKER_USAGE: &str =
     "worker tcp://HOST:PORT [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR] [--resources NAME=AMOUNT,…] [--token TOKEN] \
 [--tls-ca-file CA.pem --tls-cert CERT.pem --tls-key KEY.pem]";
 
+/// What each worker flag means: the help of `blockwork worker`, of
+/// `python -m blockwork worker` and of a user's binary calling
+/// [`worker_main`] (one parser, [`WorkerCommand::from_args`], reads them all).
+pub const WORKER_HELP: &str = "  tcp://HOST:PORT          the scheduler (or HOST:PORT)
+  --nthreads N             threads running tasks (default: one per core)
+  --name NAME              the worker's name (default: worker-PID)
+  --memory-limit SIZE      memory it may use, e.g. 4GiB: above 60% of it values spill to the
+                           local directory, above 80% of it (the process) new tasks wait
+  --local-directory DIR    where values are spilled (default: under the system's temporary
+                           directory); the worker's files are removed when it stops
+  --resources NAME=AMOUNT,...
+                           abstract resources it offers, e.g. GPU=2,MEM=8e9: tasks asking for
+                           some run only where they are free
+  --token TOKEN            the token the scheduler asks for
+  --tls-ca-file CA.pem --tls-cert CERT.pem --tls-key KEY.pem
+                           TLS on every connection (all three, or none)";
+
 /// If this process was started as `<program> worker tcp://HOST:PORT
 /// [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR]
 /// [--token TOKEN]`,
@@ -41,7 +58,7 @@ pub fn worker_main() {
         return;
     }
     if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("usage: {} {WORKER_USAGE}", program());
+        println!("usage: {} {WORKER_USAGE}\n\n{WORKER_HELP}", program());
         std::process::exit(0);
     }
     let command = match WorkerCommand::from_args(&args[1..]) {

@@ -41,7 +41,9 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Runs a scheduler: `blockwork scheduler --port 8786`.
     Scheduler(serve::SchedulerArgs),
-    /// Runs a worker of a scheduler: `blockwork worker tcp://HOST:8786`.
+    /// Runs a worker of a scheduler: `blockwork worker tcp://HOST:8786`
+    /// (`blockwork worker --help` lists its flags).
+    #[command(disable_help_flag = true)]
     Worker(serve::WorkerArgs),
     /// Runs a scheduler and worker processes on this machine:
     /// `blockwork cluster --workers 4`.

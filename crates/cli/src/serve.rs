@@ -61,34 +61,15 @@ pub struct SchedulerArgs {
     tls: TlsArgs,
 }
 
-/// Options of `blockwork worker`.
+/// Arguments of `blockwork worker`: the scheduler's address, then the
+/// worker flags, read by the same parser as a user's binary that calls
+/// `blockwork::worker_main` (`WorkerCommand::from_args`).
 #[derive(clap::Args)]
 pub struct WorkerArgs {
-    /// The scheduler, `tcp://HOST:PORT` or `HOST:PORT`.
-    scheduler: String,
-    /// Threads running tasks (default: one per core).
-    #[arg(long, default_value_t = 0)]
-    nthreads: u32,
-    /// The worker's name.
-    #[arg(long)]
-    name: Option<String>,
-    /// Memory it may use, e.g. `4GiB`: above 60% of it values spill to
-    /// the local directory, above 80% of it (the process) new tasks wait.
-    #[arg(long)]
-    memory_limit: Option<String>,
-    /// Where values are spilled (default: under the system's temporary
-    /// directory); the worker's files are removed when it stops.
-    #[arg(long)]
-    local_directory: Option<std::path::PathBuf>,
-    /// Abstract resources it offers, e.g. `GPU=2,MEM=8e9`: tasks asking for
-    /// some run only where they are free.
-    #[arg(long)]
-    resources: Option<String>,
-    /// The token the scheduler asks for.
-    #[arg(long)]
-    token: Option<String>,
-    #[command(flatten)]
-    tls: TlsArgs,
+    /// tcp://HOST:PORT, then [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR]
+    /// [--resources NAME=AMOUNT,…] [--token TOKEN] [--tls-ca-file CA --tls-cert CERT --tls-key KEY]
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "SCHEDULER [FLAGS]")]
+    args: Vec<std::ffi::OsString>,
 }
 
 /// Stops on Ctrl-C or SIGTERM.
@@ -116,21 +97,10 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
 /// Runs the worker through the same code as a user's binary that calls
 /// `blockwork::worker_main`.
 pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
-    let mut command = blockwork::WorkerCommand::new(&args.scheduler);
-    if args.nthreads > 0 {
-        command.nthreads = args.nthreads;
+    if args.args.is_empty() || args.args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("usage: blockwork {}\n\n{}", blockwork::WORKER_USAGE, blockwork::WORKER_HELP);
+        return Ok(());
     }
-    if let Some(name) = args.name {
-        command.name = name;
-    }
-    if let Some(m) = &args.memory_limit {
-        command.memory_limit = blockwork::WorkerCommand::parse_memory_limit(m)?;
-    }
-    command.local_directory = args.local_directory;
-    command.tls = args.tls.files();
-    if let Some(r) = &args.resources {
-        command.resources = blockwork::WorkerCommand::parse_resources(r)?;
-    }
-    command.token = args.token;
+    let command = blockwork::WorkerCommand::from_args(&args.args)?;
     Ok(command.run()?)
 }

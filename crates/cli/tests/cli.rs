@@ -260,3 +260,16 @@ fn a_cluster_with_tls_and_a_token() {
     assert!((got[[]] - y.compute().unwrap()[[]]).abs() < 1e-9);
     assert!(Client::connect(&addr).is_err(), "a client without TLS is refused");
 }
+
+#[test]
+fn worker_flags_have_one_parser_and_one_help() {
+    let out = Command::new(env!("CARGO_BIN_EXE_blockwork")).args(["worker", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && help.contains("--memory-limit SIZE") && help.contains("--resources"), "{help}");
+    let out = Command::new(env!("CARGO_BIN_EXE_blockwork"))
+        .args(["worker", "127.0.0.1:1", "--nthreads", "0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--nthreads wants a positive number"), "{err}");
+}
