@@ -103,29 +103,38 @@ fn map_block(params: &Value, args: Vec<Value>) -> TaskResult {
     let block = args.first().ok_or_else(|| TaskError::new("map_blocks without input"))?;
     // The block's copy is made before taking the GIL.
     let copy = block_buffer(block)?;
+    let label = || format!("{name}{:?}", info.index);
+    in_python(func, label, |py, f, np| {
+        let x = np.call_method1("asarray", (Py::new(py, copy)?,))?;
+        let y = if *with_info {
+            let where_ = (info.index.clone(), info.offset.clone(), info.shape.clone(), info.array_shape.clone());
+            f.call1((x, where_))?
+        } else {
+            f.call1(PyTuple::new(py, [x])?)?
+        };
+        let out = parse_dtype(out)?;
+        numeric_type!(out, U => output::<U>(np, &y, &want), bool => output::<bool>(np, &y, &want))
+    })
+}
+
+/// Runs `body` with the GIL, the task's function and NumPy: on this
+/// thread's kept Python state, its exception becoming the task's error
+/// (kept to raise again here, or pickled when the task runs on a worker;
+/// `label` names the task).
+fn in_python(
+    func: &Value,
+    label: impl Fn() -> String,
+    body: impl for<'py> FnOnce(Python<'py>, &Bound<'py, PyAny>, &Bound<'py, PyModule>) -> PyResult<Value>,
+) -> TaskResult {
     let here = func.downcast_ref::<PyCallable>().is_some();
     kept_state::keep();
     Python::attach(|py| {
         let call = || -> PyResult<Value> {
             let f = function(py, func)?;
             let np = py.import("numpy")?;
-            let x = np.call_method1("asarray", (Py::new(py, copy)?,))?;
-            let y = if *with_info {
-                let where_ = (info.index.clone(), info.offset.clone(), info.shape.clone(), info.array_shape.clone());
-                f.bind(py).call1((x, where_))?
-            } else {
-                f.bind(py).call1(PyTuple::new(py, [x])?)?
-            };
-            let out = parse_dtype(out)?;
-            numeric_type!(out, U => output::<U>(&np, &y, &want), bool => output::<bool>(&np, &y, &want))
+            body(py, f.bind(py), &np)
         };
-        call().map_err(|e| {
-            if here {
-                python_task_error(py, &format!("{name}{:?}", info.index), e)
-            } else {
-                task_error(py, e)
-            }
-        })
+        call().map_err(|e| if here { python_task_error(py, &label(), e) } else { task_error(py, e) })
     })
 }
 
@@ -150,7 +159,7 @@ fn ints(v: &Value) -> Result<Vec<usize>, TaskError> {
 }
 
 /// The function's result as an output block of type `U` and shape `want`.
-fn output<U: Typed>(np: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>, want: &[usize]) -> PyResult<Value> {
+fn output<U: Typed>(np: &Bound<'_, PyModule>, y: &Bound<'_, PyAny>, want: &[usize]) -> PyResult<Value> {
     let y = np.call_method1("ascontiguousarray", (y, U::DTYPE.name()))?;
     let a = read_numpy_as::<U>(&y)?;
     if a.shape() != want {
@@ -232,12 +241,10 @@ fn blockwise_block(params: &Value, args: Vec<Value>) -> TaskResult {
     }
     // The blocks' copies are made before taking the GIL.
     let copies = args.iter().map(block_buffer).collect::<Result<Vec<_>, _>>()?;
-    let here = func.downcast_ref::<PyCallable>().is_some();
-    kept_state::keep();
-    Python::attach(|py| {
-        let call = || -> PyResult<Value> {
-            let f = function(py, func)?;
-            let np = py.import("numpy")?;
+    in_python(
+        func,
+        || name.to_string(),
+        |py, f, np| {
             let mut blocks = copies.into_iter();
             let mut inputs = Vec::with_capacity(operands.len());
             for (n, contracted) in &operands {
@@ -260,12 +267,11 @@ fn blockwise_block(params: &Value, args: Vec<Value>) -> TaskResult {
                 }
                 inputs.push(level.pop().ok_or_else(|| pyo3::exceptions::PyValueError::new_err("no blocks"))?);
             }
-            let y = f.bind(py).call1(PyTuple::new(py, inputs)?)?;
+            let y = f.call1(PyTuple::new(py, inputs)?)?;
             let out = parse_dtype(out)?;
-            numeric_type!(out, U => output::<U>(&np, &y, &want), bool => output::<bool>(&np, &y, &want))
-        };
-        call().map_err(|e| if here { python_task_error(py, name, e) } else { task_error(py, e) })
-    })
+            numeric_type!(out, U => output::<U>(np, &y, &want), bool => output::<bool>(np, &y, &want))
+        },
+    )
 }
 
 /// `blockwork.array.blockwise`'s engine side: `operands` are (array,
