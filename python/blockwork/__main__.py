@@ -12,7 +12,8 @@ from blockwork import _core
 
 def main(argv: list[str]) -> int:
     if len(argv) < 1 or argv[0] != "worker" or any(a in ("-h", "--help") for a in argv):
-        print(__doc__)
+        # The flags and their help are the `blockwork worker` command's (one parser reads both).
+        print(f"usage: python -m blockwork {_core.WORKER_USAGE}\n\n{_core.WORKER_HELP}")
         return 0 if any(a in ("-h", "--help") for a in argv) else 2
     try:
         _core.worker_main(argv[1:])

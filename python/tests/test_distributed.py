@@ -255,3 +255,12 @@ def test_keyboard_interrupt_cancels_a_cluster_compute() -> None:
     )
     second = run_interrupted(code)
     assert second == "3"
+
+
+def test_python_worker_help_and_bad_flags() -> None:
+    out = subprocess.run([sys.executable, "-m", "blockwork", "worker", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--memory-limit SIZE" in out.stdout, out.stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "blockwork", "worker", "127.0.0.1:1", "--nthreads", "0"], capture_output=True, text=True
+    )
+    assert out.returncode == 2 and "--nthreads wants a positive number" in out.stderr, out.stderr

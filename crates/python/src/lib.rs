@@ -34,6 +34,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("WORKER_USAGE", blockwork::WORKER_USAGE)?;
+    m.add("WORKER_HELP", blockwork::WORKER_HELP)?;
     m.add_class::<array::PyArr>()?;
     m.add_class::<buffer::NdBuffer>()?;
     m.add_class::<delayed::DelayedBase>()?;
