@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from blockwork import _core, config
+from blockwork._names import funcname as _funcname
 from blockwork.array.core import Array
 
 __all__ = ["Delayed", "compute_delayed", "delayed", "tokenize"]
@@ -41,11 +42,6 @@ def tokenize(*args: Any) -> str:
     except Exception:
         return uuid.uuid4().hex
     return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def _funcname(f: Any) -> str:
-    name = getattr(f, "__name__", None) or type(f).__name__
-    return "lambda" if name == "<lambda>" else name
 
 
 # Keys of impure calls: unique in this process and across processes.

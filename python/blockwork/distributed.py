@@ -42,6 +42,7 @@ import cloudpickle
 import numpy as np
 
 from blockwork import _core, config
+from blockwork._names import funcname as _funcname
 
 __all__ = ["Client", "Future", "LocalCluster", "as_completed", "wait"]
 
@@ -473,12 +474,6 @@ class as_completed(Iterator[Any]):
 
 
 # -- helpers ------------------------------------------------------------------
-
-
-def _funcname(func: Any) -> str:
-    while isinstance(func, functools.partial):
-        func = func.func
-    return str(getattr(func, "__name__", type(func).__name__)).replace("<", "").replace(">", "")
 
 
 def _token(payload: bytes, deps: list[Any]) -> str:

@@ -14,7 +14,7 @@
 
 use blockwork_array::{block_of, Block, BlockInfo, ChunkSpec, DType, Element};
 use blockwork_graph::{Data, NamedFn, TaskError, TaskResult, Value};
-use blockwork_protocol::{Buffer, CodecError};
+use blockwork_protocol::Buffer;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -47,18 +47,12 @@ impl Data for PyCallable {
 pub(crate) const CALLABLE: &str = "blockwork.python.callable";
 
 /// Pickles the callable (taking the GIL); `None` if it cannot be pickled,
-/// which the sender reports as an object it cannot encode.
+/// which the sender reports as an object it cannot encode. It arrives as
+/// [`Pickled`] bytes (the pickled-object codec's decoder), unpickled when
+/// called.
 pub(crate) fn encode_callable(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
     let c = (d as &dyn std::any::Any).downcast_ref::<PyCallable>()?;
     Python::attach(|py| dumps(py, c.0.bind(py)).ok()).map(|b| (Vec::new(), vec![b]))
-}
-
-/// A pickled callable arrives as pickled bytes, unpickled when called.
-pub(crate) fn decode_callable(_meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
-    match <[Buffer; 1]>::try_from(buffers) {
-        Ok([b]) => Ok(Value::object(Pickled(b))),
-        Err(b) => Err(CodecError::new(format!("a pickled callable is one buffer, not {}", b.len()))),
-    }
 }
 
 /// The task function of Python `map_blocks`.

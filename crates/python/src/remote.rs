@@ -45,10 +45,10 @@ fn encode(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
     Some((Vec::new(), vec![Arc::clone(&p.0)]))
 }
 
-fn decode(_meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
+pub(crate) fn decode(_meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
     match <[Buffer; 1]>::try_from(buffers) {
         Ok([b]) => Ok(Value::object(Pickled(b))),
-        Err(b) => Err(CodecError::new(format!("a pickled Python object is one buffer, not {}", b.len()))),
+        Err(b) => Err(CodecError::new(format!("a pickled Python object (or callable) is one buffer, not {}", b.len()))),
     }
 }
 
@@ -58,9 +58,9 @@ pub static PY_CALL: NamedFn = NamedFn::new("blockwork.python.call", py_call);
 /// Registers the pickled-object codec (every process of a Python cluster)
 /// and, in a worker, the task function.
 pub fn register(worker: bool) {
-    use crate::mapblocks::{decode_callable, encode_callable, CALLABLE, PY_BLOCKWISE, PY_MAP_BLOCK};
+    use crate::mapblocks::{encode_callable, CALLABLE, PY_BLOCKWISE, PY_MAP_BLOCK};
     register_codec(PICKLED, encode, decode);
-    register_codec(CALLABLE, encode_callable, decode_callable);
+    register_codec(CALLABLE, encode_callable, decode);
     crate::rect::register(worker);
     if worker {
         blockwork_graph::register(&PY_CALL);

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 
 from blockwork import _core
+from blockwork._names import funcname as _funcname
 from blockwork.array.core import Array, engine_dtype
 
 _LETTERS = string.ascii_letters
 
 
 def _label(func: Callable[..., Any], name: str | None) -> str:
-    return name or getattr(func, "__name__", "blockwise").replace("<lambda>", "lambda")
+    return name or _funcname(func)
 
 
 def _call_with_constants(

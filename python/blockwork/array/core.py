@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from blockwork import _core, config
+from blockwork._names import funcname
 
 # The engine's element types, and how other NumPy types are held.
 DTYPES = ("float64", "float32", "int64", "int32", "uint8", "bool")
@@ -699,7 +700,7 @@ def map_blocks(
         out_chunks = [[int(c)] * n for c, n in zip(chunks, x.numblocks, strict=True)]
     else:
         out_chunks = [[int(b) for b in c] for c in chunks]
-    label = name or getattr(func, "__name__", "map_blocks").replace("<lambda>", "lambda")
+    label = name or funcname(func)
     if _takes_block_info(func):
         f = functools.partial(_call_with_info, func, rest, kwargs, x.chunks, out_chunks, np.dtype(dtype))
         return Array(x._a.map_blocks(f, engine_dtype(dtype), out_chunks, label, True))
@@ -783,7 +784,7 @@ def map_overlap(
             dtype = np.asarray(func(np.ones((1,) * x.ndim, dtype=x.dtype), *rest, **kwargs)).dtype
         except Exception:
             dtype = x.dtype
-    label = name or getattr(func, "__name__", "map_overlap").replace("<lambda>", "lambda")
+    label = name or funcname(func)
     if not trim:
         f = func if not rest and not kwargs else functools.partial(_call_with, func, rest, kwargs)
         return Array(ext._a.map_blocks(f, engine_dtype(dtype), [list(c) for c in ext.chunks], label))
