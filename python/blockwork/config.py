@@ -16,6 +16,7 @@ threads.
 
 from __future__ import annotations
 
+import sys
 import threading
 from types import TracebackType
 from typing import Any
@@ -74,9 +75,10 @@ callbacks: list[Any] = []
 
 
 def _is_client(x: Any) -> bool:
-    from blockwork.distributed import Client
-
-    return isinstance(x, Client)
+    # No client exists until blockwork.distributed is imported: a local
+    # compute does not import it (nor cloudpickle) just to ask.
+    module = sys.modules.get("blockwork.distributed")
+    return module is not None and isinstance(x, module.Client)
 
 
 def client(scheduler: Any = None) -> Any:
