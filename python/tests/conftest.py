@@ -40,7 +40,10 @@ def run_interrupted(code: str) -> str:
     """Runs `code` in a fresh interpreter; it prints "interrupted SECONDS"
     (or "finished SECONDS"), then one more line. Checks the run was
     interrupted within 5 s and returns that next line."""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    # A shell runs background jobs with SIGINT ignored, and Python then keeps
+    # it ignored: the child restores Python's own handler first.
+    prelude = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    out = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     first, second = out.stdout.split("\n")[:2]
     word, seconds = first.split()
