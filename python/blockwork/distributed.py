@@ -312,6 +312,9 @@ class Client:
     def _compute_arrays(self, arrays: list[Any]) -> list[np.ndarray]:
         return [np.asarray(b) for b in self._c.compute_arrays([a._a for a in arrays])]
 
+    def _compute_frame(self, frame: Any) -> list[Any]:
+        return list(self._c.compute_frame(frame))
+
     def _compute_delayed(self, outputs: list[Any]) -> list[Any]:
         return list(self._c.compute_tasks(*_delayed_graph(outputs, self)))
 

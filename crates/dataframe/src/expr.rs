@@ -95,6 +95,15 @@ const BINOPS: [(BinOp, &str); 15] = [
     (BinOp::Or, "or"),
 ];
 
+impl BinOp {
+    /// The operation of this name (Python's operator module's: `add`,
+    /// `truediv`, `floordiv`, `mod`, `pow`, `eq`, `ne`, `lt`, `le`, `gt`,
+    /// `ge`, and `and`, `or`).
+    pub fn parse(name: &str) -> Option<BinOp> {
+        by_name(&BINOPS, name)
+    }
+}
+
 /// Unary operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnaryOp {
@@ -117,6 +126,13 @@ const UNARY: [(UnaryOp, &str); 5] = [
     (UnaryOp::NotNull, "notna"),
     (UnaryOp::Abs, "abs"),
 ];
+
+impl UnaryOp {
+    /// The operation of this name: `neg`, `not`, `isna`, `notna`, `abs`.
+    pub fn parse(name: &str) -> Option<UnaryOp> {
+        by_name(&UNARY, name)
+    }
+}
 
 /// Parts of dates and datetimes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -423,7 +439,8 @@ where
     T: polars::prelude::PolarsNumericType,
     F: Fn(T::Native, T::Native) -> Option<U>,
 {
-    let n = a.len().max(b.len());
+    // A one-row side broadcasts to the other's length, which may be 0.
+    let n = if a.len() == 1 { b.len() } else { a.len() };
     let get = |c: &polars::prelude::ChunkedArray<T>, i: usize| if c.len() == 1 { c.get(0) } else { c.get(i) };
     if a.len() == b.len() {
         a.iter().zip(b.iter()).map(|(x, y)| f(x?, y?)).collect()

@@ -82,18 +82,49 @@ impl DataFrame {
     /// equal length.
     pub fn from_polars(df: &PlFrame, npartitions: usize) -> Result<DataFrame> {
         let n = npartitions.max(1);
-        let name = unique_name("from-polars");
         let height = df.height();
-        let tasks: Vec<_> = (0..n)
+        let parts = (0..n)
             .map(|i| {
                 let (start, end) = (i * height / n, (i + 1) * height / n);
-                let part = Partition(df.slice(start as i64, end - start)).into_value();
-                (Key::with_shared_name(&name, &[i as u32]), Task::new(Op::named(&builtins::CONSTANT, part), vec![]))
+                Partition(df.slice(start as i64, end - start)).into_value()
+            })
+            .collect();
+        let columns = df.get_column_names().iter().map(|c| c.to_string()).collect();
+        Ok(DataFrame::of_values("from-polars", parts, columns))
+    }
+
+    /// A frame whose partitions are `values` (held by its tasks).
+    fn of_values(prefix: &str, values: Vec<Value>, columns: Vec<String>) -> DataFrame {
+        let name = unique_name(prefix);
+        let tasks: Vec<_> = values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                (Key::with_shared_name(&name, &[i as u32]), Task::new(Op::named(&builtins::CONSTANT, v), vec![]))
             })
             .collect();
         let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
-        let columns = df.get_column_names().iter().map(|c| c.to_string()).collect();
-        Ok(DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns))
+        DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns)
+    }
+
+    /// Computes its partitions with `config` and returns a frame backed by
+    /// them (dask's `persist`): what is built on it starts from the
+    /// computed partitions instead of reading again.
+    pub fn persist_with(&self, config: &Config) -> Result<DataFrame> {
+        let values = blockwork_local::compute(self.graph()?, &self.keys(), &config.clone().optimize(true))?;
+        let mut out = DataFrame::of_values("persist", values, self.columns.clone());
+        out.index = self.index.clone();
+        Ok(out)
+    }
+
+    /// Every row reduced by `aggs` (dask's `df.agg({...})` without keys):
+    /// a one-row frame with a column per aggregation, named by it.
+    pub fn aggregate(&self, aggs: &[Aggregation]) -> Result<DataFrame> {
+        aggs.iter().try_for_each(|a| self.check_expr(&a.expr))?;
+        if aggs.is_empty() {
+            return Err(DataFrameError::Invalid("aggregate wants at least one aggregation".into()));
+        }
+        crate::groupby::reduce(self, &[], aggs, 1)
     }
 
     /// Its partitions' count.
@@ -298,6 +329,16 @@ impl DataFrame {
 }
 
 /// Concatenates partitions vertically, in order.
+/// Computes several frames in one run (work they share runs once), each
+/// into one Polars DataFrame.
+pub fn compute_many(frames: &[DataFrame], config: &Config) -> Result<Vec<PlFrame>> {
+    let layers: Vec<&Arc<Layer>> = frames.iter().map(|f| &f.layer).collect();
+    let keys: Vec<Key> = frames.iter().flat_map(|f| f.partitions.iter().cloned()).collect();
+    let values = blockwork_local::compute(collect(&layers)?, &keys, &config.clone().optimize(true))?;
+    let mut values = values.into_iter();
+    frames.iter().map(|f| assemble(&values.by_ref().take(f.partitions.len()).collect::<Vec<_>>())).collect()
+}
+
 pub(crate) fn assemble(values: &[Value]) -> Result<PlFrame> {
     concat(values).map_err(|e| DataFrameError::Partition(e.message))
 }

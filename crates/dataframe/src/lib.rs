@@ -21,6 +21,7 @@
 
 mod agg;
 mod approx;
+pub mod arrow;
 mod csv_fast;
 mod dates;
 mod error;
@@ -49,7 +50,7 @@ pub use agg::{Agg, Aggregation};
 pub use error::{DataFrameError, Result};
 pub use expr::{col, lit, parse_duration, BinOp, DtAccessor, DtOp, Expr, StrAccessor, StrOp, UnaryOp};
 pub use formats::{read_json, read_parquet, Format, ParquetOptions};
-pub use frame::DataFrame;
+pub use frame::{compute_many, DataFrame};
 pub use groupby::GroupBy;
 pub use io::{read_csv, read_csv_files, CsvOptions, DEFAULT_BLOCKSIZE};
 pub use lit::{DType, Lit};

@@ -32,6 +32,11 @@ const HOWS: [(How, &str); 4] =
     [(How::Inner, "inner"), (How::Left, "left"), (How::Right, "right"), (How::Outer, "outer")];
 
 impl How {
+    /// The join of this name: `inner`, `left`, `right` or `outer`.
+    pub fn parse(name: &str) -> Option<How> {
+        by_name(&HOWS, name)
+    }
+
     fn name(self) -> &'static str {
         name_of(&HOWS, self)
     }

@@ -251,3 +251,27 @@ fn bad_expressions_are_errors_naming_the_column() {
     assert!(err.contains("is not a date"), "{err}");
     let _ = lit(1);
 }
+
+#[test]
+fn empty_partitions_broadcast_literals_to_no_rows() {
+    // One row in three partitions: two are empty, and a literal operand
+    // (one row) must broadcast to their zero rows.
+    let pl = polars::prelude::df!("i" => [7i64], "x" => [2.5f64]).unwrap();
+    let df = DataFrame::from_polars(&pl, 3).unwrap();
+    assert_eq!(i64s(&column_of(&df, col("i").floordiv(3)), "out"), vec![Some(2)]);
+    assert_eq!(i64s(&column_of(&df, col("i") % -5), "out"), vec![Some(-3)]);
+    assert_eq!(i64s(&column_of(&df, lit(20).floordiv(col("i"))), "out"), vec![Some(2)]);
+    assert_eq!(f64s(&column_of(&df, col("x").pow(2)), "out"), vec![Some(6.25)]);
+    assert_eq!(f64s(&column_of(&df, col("x") % 2.0), "out"), vec![Some(0.5)]);
+}
+
+#[test]
+fn persist_holds_the_partitions_and_the_index() {
+    let pl = polars::prelude::df!("t" => [3i64, 1, 2, 5, 4], "v" => [1.0f64, 2.0, 3.0, 4.0, 5.0]).unwrap();
+    let df = DataFrame::from_polars(&pl, 2).unwrap().set_index("t").unwrap();
+    let kept = df.persist_with(&blockwork_local::Config::default()).unwrap();
+    assert_eq!(kept.npartitions(), df.npartitions());
+    assert_eq!(kept.divisions(), df.divisions());
+    assert_eq!(kept.graph().unwrap().len(), kept.npartitions(), "one held partition per task");
+    assert!(kept.compute().unwrap().equals(&df.compute().unwrap()));
+}

@@ -340,7 +340,10 @@ impl PyArr {
         };
         let d = self.0.clone();
         let m = m.clone();
-        run(py, scheduler, move |config| Ok(each!(&d, a => a.mask_select_with(&m, config)?.into()))).map(wrap)
+        run(py, scheduler, move |config| {
+            Ok::<Dyn, blockwork_array::ArrayError>(each!(&d, a => a.mask_select_with(&m, config)?.into()))
+        })
+        .map(wrap)
     }
 
     /// A Python function applied to every block (a NumPy array); its
@@ -418,7 +421,10 @@ impl PyArr {
     /// Computes the blocks and returns an array backed by them.
     fn persist(&self, py: Python<'_>, scheduler: Sched) -> PyResult<PyArr> {
         let d = self.0.clone();
-        run(py, scheduler, move |config| Ok(each!(&d, a => a.persist_with(config)?.into()))).map(wrap)
+        run(py, scheduler, move |config| {
+            Ok::<Dyn, blockwork_array::ArrayError>(each!(&d, a => a.persist_with(config)?.into()))
+        })
+        .map(wrap)
     }
 
     /// Computes the array (with the scheduler given, Ctrl-C cancelling)

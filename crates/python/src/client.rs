@@ -22,6 +22,7 @@ use crate::array::PyArr;
 use crate::buffer::{assemble_dyn, buffer_of, NdBuffer};
 use crate::dynarray::{each, Dyn};
 use crate::errors::OrPy;
+use crate::frame::{columns_out, PyArrowColumn, PyFrame};
 use crate::remote::{from_value, raised_remotely, Pickled, PY_CALL};
 
 /// A client error as the Python exception a Dask user expects: a task's
@@ -178,6 +179,8 @@ impl PyClient {
     fn new(py: Python<'_>, address: &str) -> PyResult<PyClient> {
         crate::remote::register(false);
         blockwork_array::register_codecs();
+        // Partitions (Arrow IPC) and the labeled readers' values.
+        blockwork::register_builtins();
         let addr = address.trim_start_matches("tcp://").to_string();
         py.detach(|| Client::connect(&addr)).map(PyClient).map_err(|e| to_py(py, e))
     }
@@ -198,6 +201,13 @@ impl PyClient {
             .zip(&keys)
             .map(|(a, k)| assemble_dyn(&a.0, values.by_ref().take(k.len()).collect()).py().map(buffer_of))
             .collect()
+    }
+
+    /// Computes a dataframe on the cluster into Arrow columns.
+    fn compute_frame(&self, py: Python<'_>, frame: PyRef<'_, PyFrame>) -> PyResult<Vec<PyArrowColumn>> {
+        let df = frame.0.clone();
+        let values = self.run(py, df.graph().py()?, &df.keys())?;
+        py.detach(|| df.assemble(values)).py().map(columns_out)
     }
 
     /// Submits an array's graph; returns the futures of its blocks.

@@ -15,6 +15,7 @@ mod delayed;
 mod diagnostics;
 mod dynarray;
 mod errors;
+mod frame;
 mod mapblocks;
 mod pytask;
 mod rect;
@@ -39,6 +40,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<array::PyArr>()?;
     m.add_class::<buffer::NdBuffer>()?;
     m.add_class::<delayed::DelayedBase>()?;
+    m.add_class::<frame::PyFrame>()?;
+    m.add_class::<frame::PyExpr>()?;
+    m.add_class::<frame::PyArrowColumn>()?;
+    m.add_function(wrap_pyfunction!(frame::compute_frames, m)?)?;
     m.add_class::<diagnostics::PyProgress>()?;
     m.add_class::<diagnostics::PyProfiler>()?;
     m.add_class::<diagnostics::PyResources>()?;

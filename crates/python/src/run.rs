@@ -9,7 +9,6 @@
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use blockwork_array::Result;
 use blockwork_local::{Callbacks, CancelToken, Config, Scheduler};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -55,18 +54,21 @@ impl Sched {
     }
 }
 
-type Slot<R> = Arc<(Mutex<Option<Result<R>>>, Condvar)>;
+type Slot<R, E> = Arc<(Mutex<Option<Result<R, E>>>, Condvar)>;
 
 /// Runs `f` with the scheduler's config on a helper thread, the GIL
 /// released; Ctrl-C cancels it.
-pub fn run<R: Send + 'static>(
+pub fn run<R: Send + 'static, E: Send + 'static>(
     py: Python<'_>,
     sched: Sched,
-    f: impl FnOnce(&Config) -> Result<R> + Send + 'static,
-) -> PyResult<R> {
+    f: impl FnOnce(&Config) -> Result<R, E> + Send + 'static,
+) -> PyResult<R>
+where
+    Result<R, E>: OrPy<R>,
+{
     let token = CancelToken::new();
     let config = sched.config(token.clone());
-    let slot: Slot<R> = Arc::new((Mutex::new(None), Condvar::new()));
+    let slot: Slot<R, E> = Arc::new((Mutex::new(None), Condvar::new()));
     let theirs = Arc::clone(&slot);
     let handle = std::thread::Builder::new()
         .name("blockwork-compute".into())

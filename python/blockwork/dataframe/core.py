@@ -1,0 +1,747 @@
+"""`DataFrame`, `Series` and `Scalar`: dask.dataframe's API over the
+engine's partitioned frames.
+
+Every object is lazy: it holds an engine frame (`_core.Frame`) and, for a
+Series, the column expression it evaluates on that frame (`_core.Expr`).
+Operations add graph layers in Rust; `compute()` runs them (the GIL
+released) and returns pandas objects.
+
+Some of a frame's columns may stand for its pandas index (`_index`: pairs
+of the column's name and the index level's name): the keys of a group-by
+result, the column of `set_index`. They are hidden from `columns` and
+become the index of the computed pandas object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from blockwork import _core, config
+from blockwork.dataframe import _arrow
+
+Index = list[tuple[str, str]]
+_VALUE = "__value__"
+_UNSET: Any = object()
+
+_BINARY: dict[str, str] = {
+    "__add__": "add",
+    "__sub__": "sub",
+    "__mul__": "mul",
+    "__truediv__": "truediv",
+    "__floordiv__": "floordiv",
+    "__mod__": "mod",
+    "__pow__": "pow",
+    "__eq__": "eq",
+    "__ne__": "ne",
+    "__lt__": "lt",
+    "__le__": "le",
+    "__gt__": "gt",
+    "__ge__": "ge",
+    "__and__": "and",
+    "__or__": "or",
+}
+_REFLECTED = {
+    "__radd__": "add",
+    "__rsub__": "sub",
+    "__rmul__": "mul",
+    "__rtruediv__": "truediv",
+    "__rfloordiv__": "floordiv",
+    "__rmod__": "mod",
+    "__rpow__": "pow",
+    "__rand__": "and",
+    "__ror__": "or",
+}
+AGGREGATIONS = ("sum", "mean", "count", "min", "max", "std", "var", "first", "last", "nunique")
+
+
+def _compute(frame: _core.Frame, scheduler: Any, num_workers: int | None) -> list[Any]:
+    client = config.client(scheduler)
+    if client is not None:
+        return list(client._compute_frame(frame))
+    return list(frame.compute(config.scheduler(scheduler, num_workers)))
+
+
+def _pandas(frame: _core.Frame, index: Index, columns: list[Any], labels: dict[str, Any] | None = None) -> Any:
+    df = _arrow.to_pandas(columns, list(frame.columns))
+    if index:
+        df = df.set_index([c for c, _ in index])
+        df.index.names = [n for _, n in index]
+    if labels:
+        import pandas as pd
+
+        new = [labels.get(c, c) for c in df.columns]
+        df.columns = pd.MultiIndex.from_tuples(new) if any(isinstance(x, tuple) for x in new) else pd.Index(new)
+    return df
+
+
+def _rows(frame: _core.Frame) -> int:
+    return int(Scalar(frame.aggregate([(_core.Expr.lit(0), "size", _VALUE)])).compute())
+
+
+def _literal(x: Any) -> _core.Expr:
+    if isinstance(x, (Series, DataFrame, Scalar)):
+        raise TypeError("a Series of another frame: blockwork combines columns of one frame only")
+    return _core.Expr.lit(x.item() if hasattr(x, "item") and callable(x.item) else x)
+
+
+class Scalar:
+    """A lazy single value (a reduction's result); `compute()` gives it."""
+
+    def __init__(self, frame: _core.Frame) -> None:
+        self._f = frame
+
+    def compute(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Any:
+        """The value, as NumPy's scalar of its type."""
+        t = _arrow.table(_compute(self._f, scheduler, num_workers), list(self._f.columns))
+        value = t.column(0).to_numpy(zero_copy_only=False)[0]
+        return value
+
+    def __repr__(self) -> str:
+        return f"blockwork.dataframe.Scalar<{self._f.columns[0]}>"
+
+    def __float__(self) -> float:
+        return float(self.compute())
+
+    def __int__(self) -> int:
+        return int(self.compute())
+
+
+class _Frameish:
+    """What DataFrame and Series share: the frame, its index columns, compute."""
+
+    _f: _core.Frame
+    _index: Index
+
+    @property
+    def npartitions(self) -> int:
+        """The number of partitions."""
+        return int(self._f.npartitions)
+
+    @property
+    def divisions(self) -> tuple[Any, ...]:
+        """The index's bounds per partition (after `set_index`), else Nones."""
+        d = self._f.divisions
+        return tuple(d) if d is not None else (None,) * (self.npartitions + 1)
+
+    @property
+    def known_divisions(self) -> bool:
+        """Whether the divisions are known (after `set_index`)."""
+        return self._f.divisions is not None
+
+    def __dask_keys__(self) -> list[str]:
+        return list(self._f.keys())
+
+    def _series(self, expr: _core.Expr) -> Series:
+        name = getattr(self, "_name", _UNSET)
+        return Series(self._f, expr, self._index, name)
+
+    def _scalar(self, expr: _core.Expr, agg: str) -> Scalar:
+        return Scalar(self._f.aggregate([(expr, agg, _VALUE)]))
+
+
+class Series(_Frameish):
+    """A lazy column: an expression over the partitions of a frame."""
+
+    def __init__(self, frame: _core.Frame, expr: _core.Expr, index: Index | None = None, name: Any = _UNSET) -> None:
+        self._f = frame
+        self._e = expr
+        self._index = index or []
+        # pandas' name: the column's, or None for a combination of columns
+        # of different names.
+        self._name = expr.name if name is _UNSET else name
+
+    # -- description --------------------------------------------------------
+
+    @property
+    def name(self) -> Any:
+        """Its name (None for a combination of differently named columns)."""
+        return self._name
+
+    @property
+    def dtype(self) -> Any:
+        """Its pandas dtype (from the first partition)."""
+        return self.head(0).dtype
+
+    def __repr__(self) -> str:
+        return f"blockwork.dataframe.Series<{self.name}, npartitions={self.npartitions}>"
+
+    def _repr_html_(self) -> str:
+        return f"<div><strong>blockwork Series</strong> {self.name}, {self.npartitions} partitions</div>"
+
+    def __len__(self) -> int:
+        return _rows(self._f)
+
+    # -- operators ----------------------------------------------------------
+
+    def _operand(self, other: Any) -> _core.Expr:
+        if isinstance(other, Series):
+            if other._f is not self._f:
+                raise ValueError(
+                    "these Series belong to different frames: combine columns of one frame "
+                    "(select them from the same DataFrame)"
+                )
+            return other._e
+        return _literal(other)
+
+    def _binary(self, op: str, other: Any, reflected: bool = False) -> Series:
+        rhs = self._operand(other)
+        lhs, rhs = (rhs, self._e) if reflected else (self._e, rhs)
+        name = self._name if not isinstance(other, Series) or other._name == self._name else None
+        return Series(self._f, lhs.binary(op, rhs).alias(str(self._e.name)), self._index, name)
+
+    def __neg__(self) -> Series:
+        return self._series(self._e.unary("neg"))
+
+    def __invert__(self) -> Series:
+        return self._series(self._e.unary("not"))
+
+    def __abs__(self) -> Series:
+        return self.abs()
+
+    def __bool__(self) -> bool:
+        raise ValueError("the truth value of a blockwork Series is ambiguous: use &, | and ~ for element-wise logic")
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- element-wise methods -----------------------------------------------
+
+    def abs(self) -> Series:
+        """Absolute values."""
+        return self._series(self._e.unary("abs"))
+
+    def isna(self) -> Series:
+        """Whether each value is missing."""
+        return self._series(self._e.unary("isna"))
+
+    isnull = isna
+
+    def notna(self) -> Series:
+        """Whether each value is present."""
+        return self._series(self._e.unary("notna"))
+
+    notnull = notna
+
+    def isin(self, values: Iterable[Any]) -> Series:
+        """Whether each value is one of `values`."""
+        return self._series(self._e.isin([v.item() if hasattr(v, "item") else v for v in values]))
+
+    def fillna(self, value: Any) -> Series:
+        """Missing values replaced by `value`."""
+        return self._series(self._e.fillna(value))
+
+    def astype(self, dtype: Any) -> Series:
+        """Converted to `dtype` (a NumPy/pandas dtype or its name)."""
+        return self._series(self._e.astype(_dtype_name(dtype)))
+
+    def rename(self, name: Any) -> Series:
+        """Renamed."""
+        return Series(self._f, self._e.alias(str(name)), self._index, name)
+
+    def dropna(self) -> Series:
+        """Without its missing values."""
+        return Series(self._f.filter(self._e.unary("notna")), self._e, self._index, self._name)
+
+    def between(self, left: Any, right: Any, inclusive: str = "both") -> Series:
+        """Whether each value lies between `left` and `right`."""
+        lo = "ge" if inclusive in ("both", "left") else "gt"
+        hi = "le" if inclusive in ("both", "right") else "lt"
+        return self._binary(lo, left) & self._binary(hi, right)
+
+    @property
+    def dt(self) -> _DatetimeAccessor:
+        """Parts of dates and datetimes."""
+        return _DatetimeAccessor(self)
+
+    @property
+    def str(self) -> _StringAccessor:
+        """String operations."""
+        return _StringAccessor(self)
+
+    def to_frame(self, name: Any = None) -> DataFrame:
+        """As a one-column DataFrame."""
+        label = name if name is not None else self._name
+        e = self._e.alias(str(label)) if label is not None else self._e
+        keep = [_core.Expr.col(c) for c, _ in self._index]
+        return DataFrame(self._f.select([*keep, e]), self._index)
+
+    # -- reductions ---------------------------------------------------------
+
+    def sum(self) -> Scalar:
+        """Sum (lazy)."""
+        return self._scalar(self._e, "sum")
+
+    def mean(self) -> Scalar:
+        """Mean of the present values (lazy)."""
+        return self._scalar(self._e, "mean")
+
+    def min(self) -> Scalar:
+        """Smallest value (lazy)."""
+        return self._scalar(self._e, "min")
+
+    def max(self) -> Scalar:
+        """Largest value (lazy)."""
+        return self._scalar(self._e, "max")
+
+    def count(self) -> Scalar:
+        """Number of present values (lazy)."""
+        return self._scalar(self._e, "count")
+
+    def std(self, ddof: int = 1) -> Scalar:
+        """Sample standard deviation (lazy)."""
+        _check_ddof(ddof)
+        return self._scalar(self._e, "std")
+
+    def var(self, ddof: int = 1) -> Scalar:
+        """Sample variance (lazy)."""
+        _check_ddof(ddof)
+        return self._scalar(self._e, "var")
+
+    def nunique(self) -> Scalar:
+        """Number of distinct present values (lazy)."""
+        return self._scalar(self._e, "nunique")
+
+    def value_counts(self) -> Series:
+        """Rows per distinct value, most frequent first (lazy)."""
+        counted = self._f.value_counts(self._e)
+        column = str(self._e.name)
+        return Series(counted, _core.Expr.col("count"), [(column, self._name)])
+
+    def resample(self, rule: str) -> Any:
+        """Fixed-frequency bins of the datetime index (after `set_index`)."""
+        from blockwork.dataframe.timeseries import Resampler
+
+        return Resampler(self, rule)
+
+    def rolling(self, window: int | str) -> Any:
+        """A rolling window over the index order (after `set_index`)."""
+        from blockwork.dataframe.timeseries import Rolling
+
+        return Rolling(self, window)
+
+    # -- results ------------------------------------------------------------
+
+    def _selected(self) -> _core.Frame:
+        keep = [_core.Expr.col(c) for c, _ in self._index]
+        return self._f.select([*keep, self._e.alias(_VALUE)])
+
+    def compute(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Any:
+        """The column as a pandas Series."""
+        frame = self._selected()
+        df = _pandas(frame, self._index, _compute(frame, scheduler, num_workers))
+        s = df[_VALUE]
+        s.name = self.name
+        return s
+
+    def persist(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Series:
+        """Computed into partitions held in memory (lazy results start from them)."""
+        frame = self._selected().persist(config.scheduler(scheduler, num_workers))
+        return Series(frame, _core.Expr.col(_VALUE).alias(str(self._e.name)), self._index, self._name)
+
+    def head(self, n: int = 5, compute: bool = True) -> Any:
+        """The first `n` values (a pandas Series)."""
+        frame = self._selected()
+        s = _pandas(frame, self._index, list(frame.head(n)))[_VALUE]
+        s.name = self.name
+        return s
+
+    def tail(self, n: int = 5, compute: bool = True) -> Any:
+        """The last `n` values (a pandas Series)."""
+        frame = self._selected()
+        s = _pandas(frame, self._index, list(frame.tail(n)))[_VALUE]
+        s.name = self.name
+        return s
+
+    def unique(self) -> Any:
+        """Its distinct values (computed: a pandas Series, in sorted order)."""
+        counted = self._f.value_counts(self._e)
+        values = Series(counted, _core.Expr.col(str(self._e.name)), name=self._name).compute()
+        return values.sort_values(ignore_index=True)
+
+
+for _dunder, _op in _BINARY.items():
+    setattr(Series, _dunder, lambda self, other, _op=_op: self._binary(_op, other))
+for _dunder, _op in _REFLECTED.items():
+    setattr(Series, _dunder, lambda self, other, _op=_op: self._binary(_op, other, reflected=True))
+
+
+def _check_ddof(ddof: int) -> None:
+    if ddof != 1:
+        raise ValueError(f"ddof={ddof}: blockwork's std and var are the sample ones (ddof=1)")
+
+
+def _dtype_name(dtype: Any) -> str:
+    if isinstance(dtype, str):
+        return dtype
+    if dtype in (str, object):
+        return "str"
+    try:
+        import numpy as np
+
+        return str(np.dtype(dtype))
+    except TypeError:
+        return str(dtype)
+
+
+class _DatetimeAccessor:
+    def __init__(self, s: Series) -> None:
+        self._s = s
+
+    def _part(self, part: str) -> Series:
+        return self._s._series(self._s._e.dt(part))
+
+    year = property(lambda self: self._part("year"), doc="The year.")
+    month = property(lambda self: self._part("month"), doc="The month, 1-12.")
+    day = property(lambda self: self._part("day"), doc="The day of the month.")
+    hour = property(lambda self: self._part("hour"), doc="The hour, 0-23.")
+    minute = property(lambda self: self._part("minute"), doc="The minute.")
+    second = property(lambda self: self._part("second"), doc="The second.")
+    dayofweek = property(lambda self: self._part("dayofweek"), doc="The day of the week, Monday = 0.")
+    weekday = dayofweek
+    day_of_week = dayofweek
+
+    def floor(self, freq: str) -> Series:
+        """Rounded down to a multiple of a fixed frequency ("15min", "1h", "D")."""
+        return self._s._series(self._s._e.dt("floor", freq))
+
+
+class _StringAccessor:
+    def __init__(self, s: Series) -> None:
+        self._s = s
+
+    def lower(self) -> Series:
+        """Lower case."""
+        return self._s._series(self._s._e.string("lower"))
+
+    def upper(self) -> Series:
+        """Upper case."""
+        return self._s._series(self._s._e.string("upper"))
+
+    def len(self) -> Series:
+        """Length in characters."""
+        return self._s._series(self._s._e.string("len"))
+
+    def contains(self, pat: str, regex: bool = True) -> Series:
+        """Whether each value contains `pat` (a regular expression when `regex`)."""
+        return self._s._series(self._s._e.string("contains", pat, regex))
+
+
+class DataFrame(_Frameish):
+    """A lazy dataframe: partitions computed by the engine, pandas' API."""
+
+    def __init__(self, frame: _core.Frame, index: Index | None = None, labels: dict[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_f", frame)
+        object.__setattr__(self, "_index", index or [])
+        # Column labels other than the engine's names (a group-by's
+        # `(column, aggregation)` pairs), applied to computed results.
+        object.__setattr__(self, "_labels", labels or {})
+        object.__setattr__(self, "_meta_cache", None)
+
+    # -- description --------------------------------------------------------
+
+    @property
+    def columns(self) -> Any:
+        """Its column names (a pandas Index)."""
+        import pandas as pd
+
+        hidden = {c for c, _ in self._index}
+        names = [self._labels.get(c, c) for c in self._f.columns if c not in hidden]
+        if any(isinstance(x, tuple) for x in names):
+            return pd.MultiIndex.from_tuples(names)
+        return pd.Index(names)
+
+    @property
+    def _meta(self) -> Any:
+        """An empty pandas frame with its columns and dtypes (from the first partition)."""
+        if self._meta_cache is None:
+            object.__setattr__(self, "_meta_cache", self.head(0))
+        return self._meta_cache
+
+    @property
+    def dtypes(self) -> Any:
+        """Its columns' pandas dtypes (read from the first partition)."""
+        return self._meta.dtypes
+
+    def __repr__(self) -> str:
+        cols = ", ".join(map(str, self.columns))
+        return f"blockwork.dataframe.DataFrame<npartitions={self.npartitions}, columns=[{cols}]>"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<th>{c}</th>" for c in self.columns)
+        return (
+            f"<div><strong>blockwork DataFrame Structure</strong> ({self.npartitions} partitions)"
+            f"<table><tr>{rows}</tr></table></div>"
+        )
+
+    def __len__(self) -> int:
+        return _rows(self._f)
+
+    # -- columns and rows ---------------------------------------------------
+
+    def _column(self, name: str) -> Series:
+        if name not in self._f.columns:
+            raise KeyError(f"no column {name!r}; the columns are {list(self.columns)}")
+        return self._series(_core.Expr.col(name))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._f.columns:
+            return self._column(name)
+        raise AttributeError(f"'DataFrame' has no attribute or column {name!r}")
+
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), *[c for c in self.columns if isinstance(c, str) and c.isidentifier()]]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, Series):
+            if key._f is not self._f:
+                raise ValueError("the mask is a Series of another frame: filter with a Series of this one")
+            return DataFrame(self._f.filter(key._e), self._index)
+        if isinstance(key, str):
+            return self._column(key)
+        if isinstance(key, (list, tuple)) or hasattr(key, "tolist"):
+            names = list(key.tolist() if hasattr(key, "tolist") else key)
+            for n in names:
+                if n not in self._f.columns:
+                    raise KeyError(f"no column {n!r}; the columns are {list(self.columns)}")
+            keep = [c for c, _ in self._index]
+            return DataFrame(self._f.select([_core.Expr.col(c) for c in [*keep, *names]]), self._index)
+        raise TypeError(f"cannot index a DataFrame with {type(key).__name__}")
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        new = self.assign(**{key: value})
+        object.__setattr__(self, "_f", new._f)
+        object.__setattr__(self, "_meta_cache", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("set a column with df[name] = value")
+
+    def _expr(self, value: Any) -> _core.Expr:
+        if callable(value) and not isinstance(value, Series):
+            value = value(self)
+        if isinstance(value, Series):
+            if value._f is not self._f:
+                raise ValueError("assign takes Series of this frame")
+            return value._e
+        return _literal(value)
+
+    def assign(self, **columns: Any) -> DataFrame:
+        """With new (or replaced) columns: Series of this frame, scalars, or
+        callables of the frame."""
+        exprs = [self._expr(v).alias(k) for k, v in columns.items()]
+        return DataFrame(self._f.assign(exprs), self._index)
+
+    def drop(self, columns: Any = None, **kwargs: Any) -> DataFrame:
+        """Without the columns named."""
+        drop = {columns} if isinstance(columns, str) else set(columns or [])
+        missing = drop - set(self._f.columns)
+        if missing:
+            raise KeyError(f"no columns {sorted(missing)}; the columns are {list(self.columns)}")
+        return self[[c for c in self.columns if c not in drop]]
+
+    def rename(self, columns: dict[str, str] | None = None, **kwargs: Any) -> DataFrame:
+        """With columns renamed."""
+        mapping = dict(columns or {})
+        exprs = [_core.Expr.col(c).alias(mapping.get(c, c)) for c in self._f.columns]
+        index = [(mapping.get(c, c), n) for c, n in self._index]
+        return DataFrame(self._f.select(exprs), index)
+
+    def dropna(self, subset: Any = None, **kwargs: Any) -> DataFrame:
+        """Without the rows missing a value (in `subset`, else any column)."""
+        subset = [subset] if isinstance(subset, str) else list(subset or [])
+        return DataFrame(self._f.dropna(subset), self._index)
+
+    def fillna(self, value: Any) -> DataFrame:
+        """Missing values replaced by `value` (a scalar, or a dict per column)."""
+        if isinstance(value, dict):
+            return self.assign(**{k: self._column(k).fillna(v) for k, v in value.items()})
+        return DataFrame(self._f.fillna(value), self._index)
+
+    def astype(self, dtype: Any) -> DataFrame:
+        """Columns converted (one dtype for all, or a dict per column)."""
+        types = dtype if isinstance(dtype, dict) else {c: dtype for c in self.columns}
+        return self.assign(**{c: self._column(c).astype(t) for c, t in types.items()})
+
+    def isin(self, values: Iterable[Any]) -> DataFrame:
+        """Whether each value is one of `values`, per column."""
+        values = list(values)
+        return DataFrame(self._f.select([_core.Expr.col(c).isin(values) for c in self.columns]), self._index)
+
+    # -- reductions ---------------------------------------------------------
+
+    def _reduce(self, agg: str, numeric_only: bool) -> Scalar:
+        columns = list(self.columns)
+        if numeric_only:
+            dtypes = self.dtypes
+            columns = [c for c in columns if dtypes[c].kind in "biuf"]
+        frame = self._f.aggregate([(_core.Expr.col(c), agg, c) for c in columns])
+        return _RowAsSeries(frame, agg)
+
+    def sum(self, numeric_only: bool = False) -> Any:
+        """Sum per column (lazy)."""
+        return self._reduce("sum", numeric_only)
+
+    def mean(self, numeric_only: bool = False) -> Any:
+        """Mean per column (lazy)."""
+        return self._reduce("mean", numeric_only)
+
+    def min(self, numeric_only: bool = False) -> Any:
+        """Smallest value per column (lazy)."""
+        return self._reduce("min", numeric_only)
+
+    def max(self, numeric_only: bool = False) -> Any:
+        """Largest value per column (lazy)."""
+        return self._reduce("max", numeric_only)
+
+    def count(self) -> Any:
+        """Present values per column (lazy)."""
+        return self._reduce("count", False)
+
+    def std(self, ddof: int = 1, numeric_only: bool = False) -> Any:
+        """Sample standard deviation per column (lazy)."""
+        _check_ddof(ddof)
+        return self._reduce("std", numeric_only)
+
+    def var(self, ddof: int = 1, numeric_only: bool = False) -> Any:
+        """Sample variance per column (lazy)."""
+        _check_ddof(ddof)
+        return self._reduce("var", numeric_only)
+
+    def nunique(self) -> Any:
+        """Distinct present values per column (lazy)."""
+        return self._reduce("nunique", False)
+
+    # -- restructuring ------------------------------------------------------
+
+    def groupby(self, by: Any, sort: bool = True, split_out: int = 1, **kwargs: Any) -> Any:
+        """Grouped by columns (names) or Series of this frame."""
+        from blockwork.dataframe.groupby import GroupBy
+
+        return GroupBy(self, by, split_out=split_out)
+
+    def merge(
+        self,
+        right: DataFrame,
+        how: str = "inner",
+        on: Any = None,
+        left_on: Any = None,
+        right_on: Any = None,
+        left_index: bool = False,
+        right_index: bool = False,
+        **kwargs: Any,
+    ) -> DataFrame:
+        """Joined with `right` on equal keys (columns, or both indexes)."""
+        if left_index and right_index:
+            return self.join(right, how=how)
+        left_on = _names(on if on is not None else left_on)
+        right_on = _names(on if on is not None else right_on)
+        if not left_on or len(left_on) != len(right_on):
+            raise ValueError("merge needs on=, or left_on= and right_on= of the same length, or both indexes")
+        return DataFrame(self._f.merge(right._f, left_on, right_on, how))
+
+    def join(self, other: DataFrame, how: str = "left", **kwargs: Any) -> DataFrame:
+        """Joined with `other` on both indexes (both after `set_index`)."""
+        return DataFrame(self._f.merge(other._f, [], [], how), self._index)
+
+    def set_index(self, column: str, **kwargs: Any) -> DataFrame:
+        """Sorted by `column` and indexed by it (divisions from a sample)."""
+        if isinstance(column, Series):
+            column = column.name
+        return DataFrame(self._f.set_index(str(column)), [(str(column), str(column))])
+
+    def sort_values(self, by: str, ascending: bool = True, **kwargs: Any) -> DataFrame:
+        """Sorted by the column `by` across partitions."""
+        by = by[0] if isinstance(by, list) and len(by) == 1 else by
+        if not isinstance(by, str):
+            raise ValueError("sort_values sorts by one column")
+        return DataFrame(self._f.sort_values(by, bool(ascending)), self._index)
+
+    def reset_index(self, drop: bool = False) -> DataFrame:
+        """The index columns back among the columns (or dropped)."""
+        if drop:
+            return self[list(self.columns)]
+        exprs = [_core.Expr.col(c).alias(n) for c, n in self._index]
+        exprs += [_core.Expr.col(c) for c in self.columns]
+        return DataFrame(self._f.select(exprs))
+
+    def resample(self, rule: str) -> Any:
+        """Fixed-frequency bins of the datetime index (after `set_index`)."""
+        from blockwork.dataframe.timeseries import FrameResampler
+
+        return FrameResampler(self, rule)
+
+    # -- results ------------------------------------------------------------
+
+    def compute(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Any:
+        """The frame as a pandas DataFrame."""
+        return _pandas(self._f, self._index, _compute(self._f, scheduler, num_workers), self._labels)
+
+    def to_polars(self, scheduler: Any = None, num_workers: int | None = None) -> Any:
+        """The frame as a Polars DataFrame (its index columns kept as columns)."""
+        import polars as pl
+
+        return pl.from_arrow(_arrow.table(_compute(self._f, scheduler, num_workers), list(self._f.columns)))
+
+    def to_arrow(self, scheduler: Any = None, num_workers: int | None = None) -> Any:
+        """The frame as a pyarrow Table (its index columns kept as columns)."""
+        return _arrow.table(_compute(self._f, scheduler, num_workers), list(self._f.columns))
+
+    def persist(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> DataFrame:
+        """Computed into partitions held in memory."""
+        return DataFrame(self._f.persist(config.scheduler(scheduler, num_workers)), self._index, self._labels)
+
+    def head(self, n: int = 5, compute: bool = True) -> Any:
+        """The first `n` rows (a pandas DataFrame; reads only the partitions it needs)."""
+        return _pandas(self._f, self._index, list(self._f.head(n)), self._labels)
+
+    def tail(self, n: int = 5, compute: bool = True) -> Any:
+        """The last `n` rows (a pandas DataFrame)."""
+        return _pandas(self._f, self._index, list(self._f.tail(n)), self._labels)
+
+    def _write(self, path: str, fmt: str, scheduler: Any) -> list[str]:
+        written = self._f.write(str(path), fmt)
+        t = _arrow.table(_compute(written, scheduler, None), list(written.columns))
+        return [str(p) for p in t.column(0).to_pylist()]
+
+    def to_csv(self, path: str, scheduler: Any = None, **kwargs: Any) -> list[str]:
+        """One CSV file per partition in the directory `path` (part.0.csv, …); their paths."""
+        return self._write(path, "csv", scheduler)
+
+    def to_parquet(self, path: str, scheduler: Any = None, **kwargs: Any) -> list[str]:
+        """One Parquet file per partition in the directory `path`; their paths."""
+        return self._write(path, "parquet", scheduler)
+
+    def to_json(self, path: str, scheduler: Any = None, **kwargs: Any) -> list[str]:
+        """One JSON-lines file per partition in the directory `path`; their paths."""
+        return self._write(path, "json", scheduler)
+
+
+class _RowAsSeries(Scalar):
+    """A one-row frame of per-column results, computed as a pandas Series
+    indexed by column name (what `df.sum()` gives)."""
+
+    def __init__(self, frame: _core.Frame, agg: str) -> None:
+        super().__init__(frame)
+        self._agg = agg
+
+    def compute(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Any:
+        df = _pandas(self._f, [], _compute(self._f, scheduler, num_workers))
+        return df.iloc[0]
+
+    def __repr__(self) -> str:
+        return f"blockwork.dataframe.Series<{self._agg} per column>"
+
+
+def _names(x: Any) -> list[str]:
+    if x is None:
+        return []
+    return [x] if isinstance(x, str) else [str(c) for c in x]
+
+
+def concat(dfs: list[DataFrame], **kwargs: Any) -> DataFrame:
+    """The frames one after the other (their partitions, in order)."""
+    dfs = list(dfs)
+    if not dfs:
+        raise ValueError("concat needs at least one frame")
+    return DataFrame(_core.Frame.concat([d._f for d in dfs]), dfs[0]._index)

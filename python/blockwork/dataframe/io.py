@@ -1,0 +1,202 @@
+"""Reading and making dataframes: CSV, Parquet and JSON piles (local paths,
+globs, `s3://` URLs), pandas, pyarrow and Polars frames."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from blockwork import _core
+from blockwork.dataframe import _arrow
+from blockwork.dataframe.core import DataFrame, _dtype_name
+
+_DEFAULT_BLOCKSIZE = 64 * 2**20
+
+
+def _paths(urlpath: Any) -> list[str]:
+    if isinstance(urlpath, (str, os.PathLike)):
+        return [os.fspath(urlpath)]
+    paths = [os.fspath(p) for p in urlpath]
+    if not paths:
+        raise ValueError("no paths given")
+    return paths
+
+
+def _blocksize(blocksize: Any) -> int | None:
+    if blocksize is None:
+        return None
+    if isinstance(blocksize, str):
+        return _parse_bytes(blocksize)
+    if int(blocksize) <= 0:
+        raise ValueError(f"blocksize {blocksize!r} must be positive (or None: a partition per file)")
+    return int(blocksize)
+
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def _parse_bytes(text: str) -> int:
+    t = text.strip().lower().replace(" ", "")
+    digits = t.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = t[len(digits) :]
+    try:
+        value = float(digits)
+    except ValueError:
+        value = -1.0
+    if unit not in _UNITS or value <= 0:
+        raise ValueError(f'blocksize {text!r} is not a size like "64MiB", "128MB" or "1GB"')
+    return int(value * _UNITS[unit])
+
+
+def read_csv(
+    urlpath: Any,
+    blocksize: Any = "default",
+    parse_dates: Any = None,
+    dtype: Any = None,
+    usecols: Any = None,
+    storage_options: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> DataFrame:
+    """CSV files as one frame: a path, a glob (`data/*.csv`), an `s3://`
+    URL, or a list of them. Files larger than `blocksize` bytes (64 MiB
+    by default; None: a partition per file) are cut into blocks. Types are
+    inferred from the first rows; `dtype` (one for all, or per column)
+    overrides them; `parse_dates` names datetime columns; `usecols` keeps
+    only some columns. S3 credentials and endpoint come from the
+    environment (`AWS_*`); `storage_options` may set them too."""
+    if kwargs:
+        raise TypeError(f"read_csv does not take {', '.join(sorted(kwargs))}")
+    _storage(storage_options)
+    size = _DEFAULT_BLOCKSIZE if blocksize == "default" else _blocksize(blocksize)
+    dates = [parse_dates] if isinstance(parse_dates, str) else list(parse_dates or [])
+    if dtype is None:
+        types: list[tuple[str, str]] = []
+    elif isinstance(dtype, dict):
+        types = [(str(c), _dtype_name(t)) for c, t in dtype.items()]
+    else:
+        raise TypeError("dtype is a dict of column: dtype")
+    cols = [usecols] if isinstance(usecols, str) else list(usecols or [])
+    return DataFrame(_core.Frame.read_csv(_paths(urlpath), dates, types, cols, size))
+
+
+def read_parquet(
+    path: Any,
+    columns: Any = None,
+    filters: Any = None,
+    split_row_groups: bool = False,
+    storage_options: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> DataFrame:
+    """Parquet files (a path, a glob, a directory or an `s3://` URL): a
+    partition per file (or per row group with `split_row_groups`), maybe
+    only `columns`, and only the rows `filters` keep (pyarrow's DNF list
+    of `(column, op, value)`; row groups that cannot match are skipped)."""
+    if kwargs:
+        raise TypeError(f"read_parquet does not take {', '.join(sorted(kwargs))}")
+    _storage(storage_options)
+    cols = [columns] if isinstance(columns, str) else list(columns or [])
+    pattern = os.fspath(path)
+    if os.path.isdir(pattern):
+        pattern = os.path.join(pattern, "*.parquet")
+    return DataFrame(_core.Frame.read_parquet(pattern, cols, _filters(filters), bool(split_row_groups)))
+
+
+def read_json(urlpath: Any, lines: bool = True, storage_options: dict[str, Any] | None = None) -> DataFrame:
+    """JSON-lines files (a path, a glob or an `s3://` URL), a partition per file."""
+    if not lines:
+        raise ValueError("read_json reads JSON lines (lines=True)")
+    _storage(storage_options)
+    return DataFrame(_core.Frame.read_json(os.fspath(urlpath)))
+
+
+def from_pandas(data: Any, npartitions: int | None = None, chunksize: int | None = None, sort: bool = True) -> Any:
+    """A pandas DataFrame (or Series) cut into `npartitions` row ranges
+    (or ranges of `chunksize` rows). A named or non-default index becomes
+    the frame's index (its column, sorted when `sort`)."""
+    import pandas as pd
+
+    if isinstance(data, pd.Series):
+        name = data.name if data.name is not None else 0
+        return from_pandas(data.to_frame(name=name), npartitions, chunksize, sort)[name]
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"from_pandas takes a pandas DataFrame or Series, not {type(data).__name__}")
+    n = _npartitions(len(data), npartitions, chunksize)
+    index = data.index
+    default = isinstance(index, pd.RangeIndex) and index.name is None
+    if default:
+        return DataFrame(_arrow.from_pandas(data, n))
+    name = index.name if index.name is not None else "index"
+    df = DataFrame(_arrow.from_pandas(data.reset_index(names=name), n))
+    if sort:
+        return df.set_index(name)
+    return DataFrame(df._f, [(name, name)])
+
+
+def from_arrow(table: Any, npartitions: int = 1) -> DataFrame:
+    """A pyarrow Table (or anything with `__arrow_c_stream__`) cut into `npartitions`."""
+    return DataFrame(_arrow.from_table(table, npartitions))
+
+
+def from_polars(df: Any, npartitions: int = 1) -> DataFrame:
+    """A Polars DataFrame cut into `npartitions` (through Arrow)."""
+    return from_arrow(df.to_arrow(), npartitions)
+
+
+def _npartitions(rows: int, npartitions: int | None, chunksize: int | None) -> int:
+    if (npartitions is None) == (chunksize is None):
+        raise ValueError("give exactly one of npartitions= and chunksize=")
+    if chunksize is not None:
+        if chunksize <= 0:
+            raise ValueError(f"chunksize {chunksize} must be positive")
+        return max(1, -(-rows // int(chunksize)))
+    if int(npartitions or 0) <= 0:
+        raise ValueError(f"npartitions {npartitions} must be positive")
+    return int(npartitions or 1)
+
+
+def _filters(filters: Any) -> _core.Expr | None:
+    if not filters:
+        return None
+    groups = (
+        filters if isinstance(filters[0], (list, tuple)) and isinstance(filters[0][0], (list, tuple)) else [filters]
+    )
+    ops = {"=": "eq", "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+    out: _core.Expr | None = None
+    for group in groups:
+        conj: _core.Expr | None = None
+        for column, op, value in group:
+            c = _core.Expr.col(str(column))
+            if op in ("in", "not in"):
+                term = c.isin(list(value))
+                term = term.unary("not") if op == "not in" else term
+            elif op in ops:
+                term = c.binary(ops[op], _core.Expr.lit(value))
+            else:
+                raise ValueError(f"unknown filter operator {op!r}: use =, ==, !=, <, <=, >, >=, in, not in")
+            conj = term if conj is None else conj.binary("and", term)
+        if conj is not None:
+            out = conj if out is None else out.binary("or", conj)
+    return out
+
+
+def _storage(options: dict[str, Any] | None) -> None:
+    """S3 settings from `storage_options` into the environment the engine's
+    object store reads (key, secret, endpoint_url, region, anon)."""
+    if not options:
+        return
+    names = {
+        "key": "AWS_ACCESS_KEY_ID",
+        "secret": "AWS_SECRET_ACCESS_KEY",
+        "token": "AWS_SESSION_TOKEN",
+        "endpoint_url": "AWS_ENDPOINT_URL",
+        "region": "AWS_REGION",
+    }
+    client_kwargs = options.get("client_kwargs", {}) or {}
+    merged = {**client_kwargs, **{k: v for k, v in options.items() if k != "client_kwargs"}}
+    for k, v in merged.items():
+        if k in names:
+            os.environ[names[k]] = str(v)
+        elif k == "anon":
+            os.environ["AWS_SKIP_SIGNATURE"] = "true" if v else "false"
+        else:
+            raise ValueError(f"storage option {k!r} is not one of {', '.join([*names, 'anon'])}")

@@ -1,0 +1,246 @@
+"""blockwork.dataframe against pandas on random frames and partitionings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import blockwork.dataframe as dd
+
+
+def frame(seed: int, rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "k": rng.integers(0, 7, rows),
+            "big": rng.integers(0, 5, rows) + 2**60,
+            "x": rng.normal(size=rows),
+            "y": rng.integers(-50, 50, rows).astype("int64"),
+            "s": rng.choice(["apple", "Banana", "cherry", "date"], rows),
+        }
+    )
+
+
+def same(got: pd.DataFrame | pd.Series, want: pd.DataFrame | pd.Series, **kw: object) -> None:
+    if isinstance(want, pd.DataFrame):
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, **kw)
+    else:
+        pd.testing.assert_series_equal(got, want, check_dtype=False, **kw)
+
+
+frames = st.tuples(st.integers(0, 2**31), st.integers(1, 200), st.integers(1, 9))
+
+
+@settings(max_examples=25, deadline=None)
+@given(frames)
+def test_round_trip_and_elementwise(spec: tuple[int, int, int]) -> None:
+    seed, rows, parts = spec
+    pdf = frame(seed, rows)
+    df = dd.from_pandas(pdf, npartitions=parts)
+    assert df.npartitions == parts
+    same(df.compute(), pdf)
+    same((df.x * 2 + df.y).compute(), pdf.x * 2 + pdf.y)
+    same((1 - df.y // 3).compute(), 1 - pdf.y // 3)
+    same((df.y % 7).compute(), pdf.y % 7)
+    same((df.x**2).compute(), pdf.x**2)
+    got = df[(df.x > 0) & ~(df.s == "apple")].compute()
+    same(got, pdf[(pdf.x > 0) & ~(pdf.s == "apple")].reset_index(drop=True))
+    same(df[df.k.isin([1, 3])][["k", "y"]].compute(), pdf[pdf.k.isin([1, 3])][["k", "y"]].reset_index(drop=True))
+    assert len(df) == rows
+    assert len(df[df.y > 0]) == int((pdf.y > 0).sum())
+
+
+@settings(max_examples=25, deadline=None)
+@given(frames, st.sampled_from(["sum", "mean", "count", "min", "max", "std", "var", "nunique", "first", "last"]))
+def test_groupby_aggregations_equal_pandas(spec: tuple[int, int, int], agg: str) -> None:
+    seed, rows, parts = spec
+    pdf = frame(seed, rows)
+    df = dd.from_pandas(pdf, npartitions=parts)
+    got = getattr(df.groupby("k").x, agg)().compute()
+    want = getattr(pdf.groupby("k").x, agg)()
+    same(got, want, check_exact=False, rtol=1e-9)
+    got = getattr(df.groupby(["k", "s"])[["x", "y"]], agg)().compute()
+    want = getattr(pdf.groupby(["k", "s"])[["x", "y"]], agg)()
+    same(got, want, check_exact=False, rtol=1e-9)
+
+
+def test_groupby_keys_near_two_to_the_sixty_stay_apart() -> None:
+    pdf = frame(3, 500)
+    got = dd.from_pandas(pdf, npartitions=4).groupby("big").y.sum().compute()
+    same(got, pdf.groupby("big").y.sum())
+
+
+def test_groupby_by_expression_size_agg_and_split_out() -> None:
+    pdf = frame(5, 300)
+    df = dd.from_pandas(pdf, npartitions=5)
+    same(df.groupby(df.y // 10).x.mean().compute(), pdf.groupby(pdf.y // 10).x.mean())
+    same(df.groupby("k").size().compute(), pdf.groupby("k").size())
+    got = df.groupby("k").agg({"x": "mean", "y": ["min", "max"]}).compute()
+    want = pdf.groupby("k").agg({"x": ["mean"], "y": ["min", "max"]})
+    same(got, want, check_exact=False, rtol=1e-12)
+    same(df.groupby("k").agg({"x": "sum", "y": "max"}).compute(), pdf.groupby("k").agg({"x": "sum", "y": "max"}))
+    split = df.groupby("k", split_out=3).y.sum()
+    assert split.npartitions == 3
+    same(split.compute().sort_index(), pdf.groupby("k").y.sum())
+
+
+def test_series_reductions_value_counts_and_accessors() -> None:
+    pdf = frame(11, 250)
+    df = dd.from_pandas(pdf, npartitions=3)
+    assert df.x.sum().compute() == pytest.approx(pdf.x.sum())
+    assert df.x.mean().compute() == pytest.approx(pdf.x.mean())
+    assert df.x.std().compute() == pytest.approx(pdf.x.std())
+    assert df.y.min().compute() == pdf.y.min()
+    assert df.k.nunique().compute() == pdf.k.nunique()
+    counts = df.s.value_counts().compute()
+    want = pdf.s.value_counts()
+    same(counts.sort_index(), want.sort_index())
+    assert list(counts.values) == sorted(counts.values, reverse=True)
+    same(df.s.str.lower().compute(), pdf.s.str.lower())
+    same(df.s.str.upper().compute(), pdf.s.str.upper())
+    same(df.s.str.len().compute(), pdf.s.str.len())
+    same(df.s.str.contains("an").compute(), pdf.s.str.contains("an"))
+    same(df.sum(numeric_only=True).compute(), pdf.sum(numeric_only=True).astype(float), check_names=False)
+
+
+def test_assign_setitem_fillna_dropna_astype() -> None:
+    pdf = frame(13, 120)
+    pdf.loc[pdf.index % 5 == 0, "x"] = np.nan
+    df = dd.from_pandas(pdf, npartitions=4)
+    same(df.assign(z=df.x * 2, w=1).compute(), pdf.assign(z=pdf.x * 2, w=1))
+    df2 = dd.from_pandas(pdf, npartitions=4)
+    df2["z"] = df2.y + 1
+    same(df2.compute(), pdf.assign(z=pdf.y + 1))
+    same(df.fillna(0.0).compute(), pdf.fillna(0.0))
+    same(df.x.fillna(-1.0).compute(), pdf.x.fillna(-1.0))
+    same(df.dropna().compute(), pdf.dropna().reset_index(drop=True))
+    same(df.x.isna().compute(), pdf.x.isna())
+    same(df.y.astype("float64").compute(), pdf.y.astype("float64"))
+    assert str(df.dtypes["y"]) == "int64"
+    assert list(df.columns) == list(pdf.columns)
+
+
+def test_merge_concat_sort_and_set_index() -> None:
+    left = frame(17, 90)
+    right = pd.DataFrame({"k": np.arange(5), "name": [f"n{i}" for i in range(5)]})
+    a = dd.from_pandas(left, npartitions=3)
+    b = dd.from_pandas(right, npartitions=2)
+    for how in ("inner", "left"):
+        got = a.merge(b, on="k", how=how).compute().sort_values(["k", "x"]).reset_index(drop=True)
+        want = left.merge(right, on="k", how=how).sort_values(["k", "x"]).reset_index(drop=True)
+        same(got[want.columns], want)
+    both = dd.concat([a, a]).compute()
+    same(both, pd.concat([left, left]).reset_index(drop=True))
+    same(a.sort_values("x").compute(), left.sort_values("x").reset_index(drop=True))
+    indexed = a.set_index("x")
+    assert indexed.known_divisions and len(indexed.divisions) == indexed.npartitions + 1
+    same(indexed.compute(), left.set_index("x").sort_index())
+    assert "x" not in indexed.columns
+
+
+def test_head_tail_and_persist() -> None:
+    pdf = frame(19, 100)
+    df = dd.from_pandas(pdf, npartitions=7)
+    same(df.head(12), pdf.head(12))
+    same(df.tail(9), pdf.tail(9).reset_index(drop=True))
+    same(df.x.head(3), pdf.x.head(3))
+    kept = df[df.y > 0].persist()
+    same(kept.compute(), pdf[pdf.y > 0].reset_index(drop=True))
+
+
+def test_read_csv_glob_parse_dates_and_the_talks_group_by(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    parts = []
+    for i in range(4):
+        t = pd.date_range("2024-01-01", periods=500, freq="7min") + pd.Timedelta(days=i)
+        part = pd.DataFrame({"timestamp": t, "id": rng.integers(0, 100, 500), "value": rng.normal(size=500)})
+        part.to_csv(tmp_path / f"part-{i}.csv", index=False)
+        parts.append(part)
+    pdf = pd.concat(parts, ignore_index=True)
+    df = dd.read_csv(str(tmp_path / "part-*.csv"), parse_dates=["timestamp"])
+    assert df.npartitions == 4
+    got = df.groupby(df.timestamp.dt.hour).value.mean().compute()
+    want = pdf.groupby(pdf.timestamp.dt.hour).value.mean()
+    same(got, want, check_exact=False, rtol=1e-12, check_index_type=False)
+    same(df.compute(), pdf)
+    listed = dd.read_csv([tmp_path / "part-0.csv", tmp_path / "part-1.csv"], usecols=["id", "value"])
+    same(listed.compute(), pdf[["id", "value"]].iloc[:1000])
+    small = dd.read_csv(str(tmp_path / "part-0.csv"), blocksize="8KB", dtype={"id": "float64"}, parse_dates="timestamp")
+    assert small.npartitions > 1
+    same(small.compute(), parts[0].astype({"id": "float64"}))
+
+
+def test_write_and_read_parquet_and_csv(tmp_path: Path) -> None:
+    pdf = frame(23, 80)
+    df = dd.from_pandas(pdf, npartitions=3)
+    paths = df.to_parquet(str(tmp_path / "pq"))
+    assert len(paths) == 3
+    back = dd.read_parquet(str(tmp_path / "pq"))
+    same(back.compute(), pdf)
+    only = dd.read_parquet(str(tmp_path / "pq"), columns=["k", "x"], filters=[("k", ">=", 3)])
+    same(only.compute(), pdf[pdf.k >= 3][["k", "x"]].reset_index(drop=True))
+    df.to_csv(str(tmp_path / "csv"))
+    same(dd.read_csv(str(tmp_path / "csv" / "*.csv")).compute(), pdf)
+
+
+def test_resample_and_rolling_on_a_datetime_index() -> None:
+    t = pd.date_range("2024-01-01", periods=200, freq="13min")
+    pdf = pd.DataFrame({"t": t, "v": np.random.default_rng(1).normal(size=200)})
+    df = dd.from_pandas(pdf, npartitions=4).set_index("t")
+    want = pdf.set_index("t").v.resample("1h").mean()
+    same(df.v.resample("1h").mean().compute(), want, check_freq=False)
+    same(df.resample("1h").v.sum().compute(), pdf.set_index("t").v.resample("1h").sum(), check_freq=False)
+    both = df.assign(w=df.v * 2).resample("2h").max().compute()
+    same(both, pdf.set_index("t").assign(w=pdf.v.values * 2).resample("2h").max(), check_freq=False)
+    rolled = df.v.rolling(5).mean().compute()
+    same(rolled, pdf.set_index("t").v.rolling(5).mean())
+
+
+def test_to_polars_and_from_arrow() -> None:
+    pa = pytest.importorskip("pyarrow")
+    pdf = frame(29, 40)
+    df = dd.from_arrow(pa.Table.from_pandas(pdf), npartitions=2)
+    same(df.compute(), pdf)
+    table = df.to_arrow()
+    assert table.num_rows == 40 and table.column_names == list(pdf.columns)
+
+
+def test_errors_name_what_is_wrong(tmp_path: Path) -> None:
+    df = dd.from_pandas(frame(1, 10), npartitions=2)
+    with pytest.raises(KeyError, match="nope"):
+        df["nope"]
+    with pytest.raises(AttributeError, match="nope"):
+        _ = df.nope
+    with pytest.raises(KeyError, match="nope"):
+        df.groupby("nope")
+    with pytest.raises(FileNotFoundError, match="missing"):
+        dd.read_csv(str(tmp_path / "missing-*.csv"))
+    with pytest.raises(TypeError, match="literal"):
+        df.x + object()
+    with pytest.raises(ValueError, match="aggregation"):
+        df.groupby("k").agg({"x": "median"})
+    other = dd.from_pandas(frame(2, 10), npartitions=2)
+    with pytest.raises(ValueError, match="another frame"):
+        df[other.x > 0]
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(df.x > 0)
+    with pytest.raises(ValueError, match="datetime index"):
+        df.x.resample("1h").mean()
+
+
+def test_frames_compute_on_a_cluster(tmp_path: Path) -> None:
+    from blockwork.distributed import Client, LocalCluster
+
+    pdf = frame(31, 200)
+    pdf.to_csv(tmp_path / "a.csv", index=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster):
+        df = dd.from_pandas(pdf, npartitions=4)
+        same(df.groupby("k").x.mean().compute(), pdf.groupby("k").x.mean(), check_exact=False, rtol=1e-12)
+        read = dd.read_csv(str(tmp_path / "*.csv"))
+        same(read[read.y > 0].compute(), pdf[pdf.y > 0].reset_index(drop=True))
+        assert read.x.sum().compute() == pytest.approx(pdf.x.sum())
