@@ -106,6 +106,16 @@ def test_series_reductions_value_counts_and_accessors() -> None:
     same(df.s.str.len().compute(), pdf.s.str.len())
     same(df.s.str.contains("an").compute(), pdf.s.str.contains("an"))
     same(df.sum(numeric_only=True).compute(), pdf.sum(numeric_only=True).astype(float), check_names=False)
+    # Approximate statistics: within their documented errors.
+    assert abs(df.x.quantile(0.5).compute() - pdf.x.quantile(0.5)) < 0.05
+    quartiles = df.y.quantile([0.25, 0.75]).compute()
+    assert list(quartiles.index) == [0.25, 0.75]
+    assert abs(quartiles.iloc[1] - pdf.y.quantile(0.75)) <= 2
+    assert abs(int(df.y.nunique_approx().compute()) - pdf.y.nunique()) <= 3
+    described = df.describe()
+    want = pdf.describe()
+    assert list(described.columns) == list(want.columns)
+    same(described.loc[["count", "mean", "std", "min", "max"]], want.loc[["count", "mean", "std", "min", "max"]])
 
 
 def test_assign_setitem_fillna_dropna_astype() -> None:

@@ -400,6 +400,24 @@ impl PyFrame {
         self.0.aggregate(&aggregations(&aggs)?).py().map(PyFrame)
     }
 
+    /// Approximate quantiles (`qs` in 0–1) of `expr`: a frame of
+    /// `quantile` and `value`.
+    fn quantile(&self, expr: &PyExpr, qs: Vec<f64>) -> PyResult<PyFrame> {
+        self.0.series(expr.0.clone()).and_then(|s| s.quantile(&qs)).py().map(PyFrame)
+    }
+
+    /// The approximate number of distinct values of `expr` (HyperLogLog):
+    /// a one-row frame.
+    fn nunique_approx(&self, expr: &PyExpr) -> PyResult<PyFrame> {
+        self.0.series(expr.0.clone()).and_then(|s| s.nunique_approx()).map(|s| PyFrame(s.to_frame().clone())).py()
+    }
+
+    /// Summary statistics of the numeric columns, computed on this
+    /// machine's threads: a `statistic` column, then one per numeric column.
+    fn describe(&self, py: Python<'_>) -> PyResult<Vec<PyArrowColumn>> {
+        py.detach(|| self.0.describe()).py().map(columns_out)
+    }
+
     /// Rows per distinct value of `expr`, most frequent first: the value
     /// column and `count`.
     fn value_counts(&self, expr: &PyExpr) -> PyResult<PyFrame> {

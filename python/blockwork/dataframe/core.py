@@ -301,6 +301,19 @@ class Series(_Frameish):
         """Number of distinct present values (lazy)."""
         return self._scalar(self._e, "nunique")
 
+    def nunique_approx(self) -> Scalar:
+        """Approximate number of distinct values (HyperLogLog, ~1.6% error; lazy)."""
+        return Scalar(self._f.nunique_approx(self._e))
+
+    def quantile(self, q: float | list[float] = 0.5) -> Any:
+        """Approximate quantiles (rank error ~0.1% of the rows): a lazy
+        Scalar for one `q`, a lazy Series indexed by `q` for a list."""
+        qs = [float(x) for x in q] if isinstance(q, (list, tuple)) else [float(q)]
+        frame = self._f.quantile(self._e, qs)
+        if isinstance(q, (list, tuple)):
+            return Series(frame, _core.Expr.col("value"), [("quantile", None)], self._name)
+        return Scalar(frame.select([_core.Expr.col("value")]))
+
     def value_counts(self) -> Series:
         """Rows per distinct value, most frequent first (lazy)."""
         counted = self._f.value_counts(self._e)
@@ -611,6 +624,16 @@ class DataFrame(_Frameish):
     def nunique(self) -> Any:
         """Distinct present values per column (lazy)."""
         return self._reduce("nunique", False)
+
+    def describe(self) -> Any:
+        """Summary statistics of the numeric columns (computed; the
+        quartiles approximate): a pandas DataFrame indexed by statistic."""
+        df = _arrow.to_pandas(list(self._f.describe()), ["statistic", *self._numeric()])
+        return df.set_index("statistic").rename_axis(None)
+
+    def _numeric(self) -> list[str]:
+        dtypes = self.dtypes
+        return [c for c in self._f.columns if c in dtypes.index and dtypes[c].kind in "iuf"]
 
     # -- restructuring ------------------------------------------------------
 
