@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import cloudpickle
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import blockwork.dataframe as dd
+
+# Workers cannot import this test module: its functions travel by value.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 def frame(seed: int, rows: int) -> pd.DataFrame:
@@ -243,6 +248,23 @@ def test_errors_name_what_is_wrong(tmp_path: Path) -> None:
         df.x.resample("1h").mean()
 
 
+def add_ratio(part: pd.DataFrame, scale: float) -> pd.DataFrame:
+    return part.assign(ratio=part.x / scale)[["k", "ratio"]]
+
+
+def test_map_partitions_with_python_functions() -> None:
+    pdf = frame(37, 150)
+    df = dd.from_pandas(pdf, npartitions=4)
+    got = df.map_partitions(add_ratio, 2.0).compute()
+    same(got, add_ratio(pdf, 2.0).reset_index(drop=True))
+    sizes = df.map_partitions(lambda p: pd.DataFrame({"n": [len(p)]}), meta=["n"]).compute()
+    assert sizes.n.sum() == 150 and len(sizes) == 4
+    with pytest.raises(ValueError, match="columns"):
+        df.map_partitions(lambda p: p[["x"]], meta=["y"]).compute()
+    with pytest.raises(ZeroDivisionError):
+        df.map_partitions(lambda p: p.assign(z=1 // 0) if len(p) else p, meta=list(pdf.columns)).compute()
+
+
 def test_frames_compute_on_a_cluster(tmp_path: Path) -> None:
     from blockwork.distributed import Client, LocalCluster
 
@@ -254,3 +276,5 @@ def test_frames_compute_on_a_cluster(tmp_path: Path) -> None:
         read = dd.read_csv(str(tmp_path / "*.csv"))
         same(read[read.y > 0].compute(), pdf[pdf.y > 0].reset_index(drop=True))
         assert read.x.sum().compute() == pytest.approx(pdf.x.sum())
+        ratios = df.map_partitions(add_ratio, 4.0).compute()
+        same(ratios, add_ratio(pdf, 4.0).reset_index(drop=True))

@@ -207,7 +207,7 @@ impl PyClient {
     fn compute_frame(&self, py: Python<'_>, frame: PyRef<'_, PyFrame>) -> PyResult<Vec<PyArrowColumn>> {
         let df = frame.0.clone();
         let values = self.run(py, df.graph().py()?, &df.keys())?;
-        py.detach(|| df.assemble(values)).py().map(columns_out)
+        py.detach(|| df.assemble(values)).py().map(|df| columns_out(py, df))
     }
 
     /// Submits an array's graph; returns the futures of its blocks.

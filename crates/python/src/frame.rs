@@ -247,9 +247,32 @@ impl PyArrowColumn {
     }
 }
 
-/// A computed frame's columns for pyarrow.
-pub fn columns_out(df: blockwork_dataframe::polars::prelude::DataFrame) -> Vec<PyArrowColumn> {
-    arrow::export(df).into_iter().map(|c| PyArrowColumn(Mutex::new(Some(c)))).collect()
+/// A column from the capsules of the Arrow C data interface that pyarrow's
+/// `__arrow_c_array__` makes; the array is moved out of its capsule.
+#[allow(unsafe_code)]
+pub fn import_capsules(
+    name: &str,
+    schema: &Bound<'_, PyCapsule>,
+    array: &Bound<'_, PyCapsule>,
+) -> PyResult<blockwork_dataframe::polars::prelude::Column> {
+    let schema = schema.pointer_checked(Some(SCHEMA))?.cast::<ArrowSchema>();
+    let array = array.pointer_checked(Some(ARRAY))?.cast::<ArrowArray>();
+    // SAFETY: the capsules are the C data interface's, by their names; the
+    // array is moved out and left released, as the interface asks.
+    unsafe { arrow::import_column(name, schema.as_ref(), array.as_ptr()) }.py()
+}
+
+/// A computed frame's columns for pyarrow, exported with the GIL released:
+/// joining a column's chunks runs on Polars' threads and frees the old
+/// ones, and a chunk that came from pyarrow (a pandas frame's column) takes
+/// the GIL to be freed.
+pub fn columns_out(py: Python<'_>, df: blockwork_dataframe::polars::prelude::DataFrame) -> Vec<PyArrowColumn> {
+    wrap_columns(py.detach(|| arrow::export(df)))
+}
+
+/// Exported columns as Python objects.
+pub fn wrap_columns(columns: Vec<ExportedColumn>) -> Vec<PyArrowColumn> {
+    columns.into_iter().map(|c| PyArrowColumn(Mutex::new(Some(c)))).collect()
 }
 
 /// A lazy partitioned dataframe of the engine (see
@@ -301,19 +324,14 @@ impl PyFrame {
     /// A frame of Arrow columns (`(name, schema capsule, array capsule)`,
     /// taken from pyarrow without a copy) cut into `npartitions` row ranges.
     #[staticmethod]
-    #[allow(unsafe_code)]
     fn from_arrow(
         columns: Vec<(String, Bound<'_, PyCapsule>, Bound<'_, PyCapsule>)>,
         npartitions: usize,
     ) -> PyResult<PyFrame> {
-        let mut out = Vec::with_capacity(columns.len());
-        for (name, schema, array) in &columns {
-            let schema = schema.pointer_checked(Some(SCHEMA))?.cast::<ArrowSchema>();
-            let array = array.pointer_checked(Some(ARRAY))?.cast::<ArrowArray>();
-            // SAFETY: the capsules are the C data interface's, by their
-            // names; the array is moved out and left released.
-            out.push(unsafe { arrow::import_column(name, schema.as_ref(), array.as_ptr()) }.py()?);
-        }
+        let out = columns
+            .iter()
+            .map(|(name, schema, array)| import_capsules(name, schema, array))
+            .collect::<PyResult<_>>()?;
         let df = arrow::frame(out).py()?;
         DataFrame::from_polars(&df, npartitions).py().map(PyFrame)
     }
@@ -415,7 +433,7 @@ impl PyFrame {
     /// Summary statistics of the numeric columns, computed on this
     /// machine's threads: a `statistic` column, then one per numeric column.
     fn describe(&self, py: Python<'_>) -> PyResult<Vec<PyArrowColumn>> {
-        py.detach(|| self.0.describe()).py().map(columns_out)
+        py.detach(|| self.0.describe()).py().map(|df| columns_out(py, df))
     }
 
     /// Rows per distinct value of `expr`, most frequent first: the value
@@ -466,24 +484,30 @@ impl PyFrame {
 
     /// The first `n` rows (reading only the partitions it needs).
     fn head(&self, py: Python<'_>, n: usize) -> PyResult<Vec<PyArrowColumn>> {
-        py.detach(|| self.0.head(n)).py().map(columns_out)
+        py.detach(|| self.0.head(n)).py().map(|df| columns_out(py, df))
     }
 
     /// The last `n` rows.
     fn tail(&self, py: Python<'_>, n: usize) -> PyResult<Vec<PyArrowColumn>> {
-        py.detach(|| self.0.tail(n)).py().map(columns_out)
+        py.detach(|| self.0.tail(n)).py().map(|df| columns_out(py, df))
     }
 
     /// Computes it (the GIL released, Ctrl-C cancelling) into Arrow columns.
     fn compute(&self, py: Python<'_>, scheduler: Sched) -> PyResult<Vec<PyArrowColumn>> {
         let df = self.0.clone();
-        run(py, scheduler, move |config| df.compute_with(config)).map(columns_out)
+        run(py, scheduler, move |config| df.compute_with(config)).map(|df| columns_out(py, df))
     }
 
     /// Computes the partitions and returns a frame backed by them.
     fn persist(&self, py: Python<'_>, scheduler: Sched) -> PyResult<PyFrame> {
         let df = self.0.clone();
         run(py, scheduler, move |config| df.persist_with(config)).map(PyFrame)
+    }
+
+    /// `func` on every partition as a pandas DataFrame; its results have
+    /// the columns `columns` (`name` tells this call's tasks apart).
+    fn map_partitions(&self, func: Py<PyAny>, columns: Vec<String>, name: &str) -> PyFrame {
+        crate::partitions::map_partitions(&self.0, func, columns, name)
     }
 
     /// The partitions written to `dir`, one file each, as `format` (csv,
@@ -513,7 +537,7 @@ pub fn compute_frames(
 ) -> PyResult<Vec<Vec<PyArrowColumn>>> {
     let frames: Vec<DataFrame> = frames.iter().map(|f| f.0.clone()).collect();
     let out = run(py, scheduler, move |config| blockwork_dataframe::compute_many(&frames, config))?;
-    Ok(out.into_iter().map(columns_out).collect())
+    Ok(out.into_iter().map(|df| columns_out(py, df)).collect())
 }
 
 /// One frame from several reads.

@@ -17,6 +17,7 @@ mod dynarray;
 mod errors;
 mod frame;
 mod mapblocks;
+mod partitions;
 mod pytask;
 mod rect;
 mod remote;

@@ -115,7 +115,7 @@ fn map_block(params: &Value, args: Vec<Value>) -> TaskResult {
 /// thread's kept Python state, its exception becoming the task's error
 /// (kept to raise again here, or pickled when the task runs on a worker;
 /// `label` names the task).
-fn in_python(
+pub(crate) fn in_python(
     func: &Value,
     label: impl Fn() -> String,
     body: impl for<'py> FnOnce(Python<'py>, &Bound<'py, PyAny>, &Bound<'py, PyModule>) -> PyResult<Value>,

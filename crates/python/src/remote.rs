@@ -66,6 +66,7 @@ pub fn register(worker: bool) {
         blockwork_graph::register(&PY_CALL);
         blockwork_graph::register(&PY_MAP_BLOCK);
         blockwork_graph::register(&PY_BLOCKWISE);
+        blockwork_graph::register(&crate::partitions::PY_MAP_PARTITION);
     }
 }
 

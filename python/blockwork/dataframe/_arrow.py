@@ -32,6 +32,28 @@ def to_pandas(columns: list[Any], names: list[str]) -> Any:
     return table(columns, names).to_pandas(split_blocks=True, self_destruct=True)
 
 
+def arrow_columns(df: Any) -> list[tuple[str, Any, Any]]:
+    """A pandas DataFrame's (or Series') columns as `(name, schema capsule,
+    array capsule)` of the Arrow C data interface (its index is not kept)."""
+    import pandas as pd
+
+    pa = _pa()
+    if isinstance(df, pd.Series):
+        df = df.to_frame()
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"map_partitions' function must return a pandas DataFrame or Series, not {type(df).__name__}")
+    return _columns(pa.Table.from_pandas(df, preserve_index=False))
+
+
+def _columns(t: Any) -> list[tuple[str, Any, Any]]:
+    out = []
+    for name, col in zip(t.column_names, t.columns, strict=True):
+        array = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        schema, data = array.__arrow_c_array__()
+        out.append((str(name), schema, data))
+    return out
+
+
 def from_pandas(df: Any, npartitions: int) -> _core.Frame:
     """An engine frame of a pandas DataFrame's columns (its index is not
     kept: the caller turns a meaningful one into a column first)."""
@@ -45,9 +67,4 @@ def from_table(t: Any, npartitions: int) -> _core.Frame:
     pa = _pa()
     if not isinstance(t, pa.Table):
         t = pa.table(t)
-    columns = []
-    for name, col in zip(t.column_names, t.columns, strict=True):
-        array = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-        schema, data = array.__arrow_c_array__()
-        columns.append((str(name), schema, data))
-    return _core.Frame.from_arrow(columns, max(1, int(npartitions)))
+    return _core.Frame.from_arrow(_columns(t), max(1, int(npartitions)))

@@ -694,6 +694,24 @@ class DataFrame(_Frameish):
 
         return FrameResampler(self, rule)
 
+    def map_partitions(self, func: Any, *args: Any, meta: Any = None, **kwargs: Any) -> DataFrame:
+        """`func(partition, *args, **kwargs)` on every partition (a pandas
+        DataFrame, without its index); it returns a pandas DataFrame (or
+        Series) whose columns are `meta`'s (a pandas frame or a list of
+        names), or, without `meta`, those it returns for an empty partition.
+        On a cluster it runs on workers started from this package."""
+        import uuid
+
+        from blockwork._names import funcname
+
+        call = _PartitionCall(func, args, kwargs) if args or kwargs else func
+        if meta is None:
+            result = call(self._meta.reset_index(drop=True))
+            meta = result.to_frame() if hasattr(result, "to_frame") and not hasattr(result, "columns") else result
+        columns = [str(c) for c in (meta.columns if hasattr(meta, "columns") else meta)]
+        name = f"{funcname(func)}-{uuid.uuid4().hex[:16]}"
+        return DataFrame(self._f.map_partitions(call, columns, name))
+
     # -- results ------------------------------------------------------------
 
     def compute(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Any:
@@ -738,6 +756,17 @@ class DataFrame(_Frameish):
     def to_json(self, path: str, scheduler: Any = None, **kwargs: Any) -> list[str]:
         """One JSON-lines file per partition in the directory `path`; their paths."""
         return self._write(path, "json", scheduler)
+
+
+class _PartitionCall:
+    """`func(partition, *args, **kwargs)`: the partition first (a partial
+    would put it last)."""
+
+    def __init__(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.func, self.args, self.kwargs = func, args, kwargs
+
+    def __call__(self, partition: Any) -> Any:
+        return self.func(partition, *self.args, **self.kwargs)
 
 
 class _RowAsSeries(Scalar):
