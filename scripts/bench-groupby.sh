@@ -2,7 +2,8 @@
 # The group-by rows of BENCHMARKS.md, blockwork and the references in one
 # session: dask.dataframe (threads) and Polars as the shared reference runs
 # them (`try_parse_dates`), Polars at its best (explicit schema and date
-# format, scripts/reference/polars_groupby.py), and blockwork on threads,
+# format, scripts/reference/polars_groupby.py), blockwork on threads, and
+# the same line from Python through blockwork.dataframe (to pandas),
 # every blockwork repeat checked. Raw JSON goes to OUT (default
 # benchmarks/DATE); the table is printed from it.
 #
@@ -21,4 +22,10 @@ glob="$DATA/part-*.csv"
 target/release/blockwork-bench groupby --glob "$glob" --repeats 3 --check > "$OUT/blockwork-groupby.jsonl"
 $PY ../shared/reference/dataframe.py --glob "$glob" --impls dask-threads,polars --repeats 3 > "$OUT/dask-dataframe.json"
 $PY scripts/reference/polars_groupby.py --glob "$glob" --repeats 3 > "$OUT/polars-explicit-groupby.jsonl"
+# blockwork.dataframe from Python: the package built as a user installs it
+# (release), into its own environment.
+BENCH_VENV=target/bench-venv
+[ -x "$BENCH_VENV/bin/python" ] || python3 -m venv "$BENCH_VENV"
+"$BENCH_VENV/bin/pip" install -q --disable-pip-version-check "./python[dataframe]" >&2
+"$BENCH_VENV/bin/python" scripts/bench_python.py groupby "$glob" > "$OUT/python-groupby.jsonl"
 python3 scripts/groupby-table.py "$OUT"

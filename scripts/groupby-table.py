@@ -5,8 +5,10 @@
 
 Reads `blockwork-groupby.jsonl` (blockwork-bench groupby, refused unless
 its check passed), `dask-dataframe.json` (../shared/reference/dataframe.py)
-and `polars-explicit-groupby.jsonl` (scripts/reference/polars_groupby.py),
-and checks that every implementation's 24 hourly means agree with
+`polars-explicit-groupby.jsonl` (scripts/reference/polars_groupby.py) and,
+when present, `python-groupby.jsonl` (scripts/bench_python.py groupby: the
+same line through `blockwork.dataframe`, compute to pandas included), and
+checks that every implementation's 24 hourly means agree with
 blockwork's.
 """
 
@@ -57,6 +59,21 @@ def main() -> None:
         f"{bw['peak_rss_mib']:.0f} |"
     )
     best = min(median for _, median, _, _ in rows)
+    python = out / "python-groupby.jsonl"
+    if python.exists():
+        py = [json.loads(line) for line in python.read_text().splitlines()]
+        if not all(p.get("check", {}).get("ok") for p in py):
+            raise SystemExit("a blockwork.dataframe run failed its check")
+        off = max(abs(means_of(p["result"])[h] - v) for p in py for h, v in want.items())
+        if off > 1e-8:
+            raise SystemExit(f"blockwork.dataframe differs from blockwork-bench by {off}")
+        worst = max(worst, off)
+        seconds = [p["seconds"] for p in py]
+        median = statistics.median(seconds)
+        peak = max(p["peak_rss_mib"] for p in py)
+        print(f"| **blockwork from Python, to pandas** | **{median:.2f}** | {runs(seconds)} | {peak:.0f} |")
+        print()
+        print(f"From Python: {best / median:.1f}x the fastest reference.")
     print()
     print(f"blockwork is {best / bw['seconds']:.1f}x the fastest reference; hourly means agree to {worst:.1g}.")
 

@@ -21,6 +21,27 @@ from blockwork.dask import get
 from blockwork.delayed import Delayed, delayed
 
 
+def open_dataset(path: Any, chunks: Any = None, **kwargs: Any) -> Any:
+    """An xarray Dataset of blockwork arrays from one file (see blockwork.xarray)."""
+    from blockwork import xarray
+
+    return xarray.open_dataset(path, chunks, **kwargs)
+
+
+def open_mfdataset(paths: Any, chunks: Any = None, **kwargs: Any) -> Any:
+    """An xarray Dataset of blockwork arrays from many files (see blockwork.xarray)."""
+    from blockwork import xarray
+
+    return xarray.open_mfdataset(paths, chunks, **kwargs)
+
+
+def open_zarr(store: Any, chunks: Any = None, **kwargs: Any) -> Any:
+    """An xarray Dataset of blockwork arrays from a Zarr store (see blockwork.xarray)."""
+    from blockwork import xarray
+
+    return xarray.open_zarr(store, chunks, **kwargs)
+
+
 def compute(*args: Any, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> tuple[Any, ...]:
     """Computes arrays and delayed values; several arrays share one graph
     (work they share runs once), as do several delayed values. Other
@@ -75,4 +96,16 @@ def visualize(*args: Any, filename: str = "mydask.dot", **kwargs: Any) -> None:
         write_dot(lazy, filename)
 
 
-__all__ = ["Delayed", "__version__", "compute", "config", "delayed", "get", "persist", "visualize"]
+__all__ = [
+    "Delayed",
+    "__version__",
+    "compute",
+    "config",
+    "delayed",
+    "get",
+    "open_dataset",
+    "open_mfdataset",
+    "open_zarr",
+    "persist",
+    "visualize",
+]

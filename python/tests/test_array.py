@@ -467,3 +467,39 @@ def test_map_overlap_matches_a_whole_array_stencil(data: Any, sc: Any) -> None:
     assert ext.shape[0] == shape[0] + 2 * len(x.chunks[0])
     with pytest.raises(ValueError, match="boundary"):
         da.overlap(x, depth=1, boundary="wrap")
+
+
+@settings(max_examples=30, deadline=None)
+@given(shapes_and_chunks(min_dims=1, max_dims=3, max_side=9), st.data())
+def test_pad_windows_nancumsum_and_result_type_equal_numpy(spec: Any, data: Any) -> None:
+    shape, chunks = spec
+    a = numpy_array(data.draw, shape)
+    a[a > 4] = np.nan
+    x = da.from_array(a, chunks=chunks)
+    widths = [(data.draw(st.integers(0, 3)), data.draw(st.integers(0, 3))) for _ in shape]
+    np.testing.assert_array_equal(
+        np.pad(x, widths, constant_values=-1.0).compute(), np.pad(a, widths, constant_values=-1.0)
+    )
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    w = data.draw(st.integers(1, shape[axis]))
+    got = np.lib.stride_tricks.sliding_window_view(x, w, axis=axis)
+    assert isinstance(got, da.Array)
+    np.testing.assert_array_equal(got.compute(), np.lib.stride_tricks.sliding_window_view(a, w, axis=axis))
+    np.testing.assert_allclose(np.nancumsum(x, axis=axis).compute(), np.nancumsum(a, axis=axis))
+    assert np.result_type(x, np.float32) == np.result_type(a, np.float32)
+
+
+def test_einsum_equals_numpy() -> None:
+    rng = np.random.default_rng(5)
+    a, b, c = rng.random((6, 4)), rng.random((4, 5)), rng.random(5)
+    x, y, z = da.from_array(a, chunks=3), da.from_array(b, chunks=2), da.from_array(c, chunks=2)
+    for spec, ops, nps in [
+        ("ij,jk->ik", (x, y), (a, b)),
+        ("ij->ji", (x,), (a,)),
+        ("ij,jk", (x, y), (a, b)),
+        ("ij,jk,k->i", (x, y, z), (a, b, c)),
+        ("ij->", (x,), (a,)),
+        ("...j,j->...", (x, da.from_array(c[:4], chunks=2)), (a, c[:4])),
+        ("...ij,...j->...i", (x, da.from_array(c[:4], chunks=2)), (a, c[:4])),
+    ]:
+        np.testing.assert_allclose(np.einsum(spec, *ops).compute(), np.einsum(spec, *nps))

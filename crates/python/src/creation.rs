@@ -188,3 +188,10 @@ pub fn compute_many(py: Python<'_>, arrays: Vec<PyRef<'_, PyArr>>, scheduler: Sc
     })?;
     Ok(out.into_iter().map(buffer_of).collect())
 }
+
+/// NumPy's `einsum` of one or two arrays.
+#[pyfunction]
+pub fn einsum(spec: &str, operands: Vec<PyRef<'_, PyArr>>) -> PyResult<PyArr> {
+    let ds: Vec<&Dyn> = operands.iter().map(|a| &a.0).collect();
+    Dyn::einsum(spec, &ds).py().map(PyArr)
+}

@@ -404,6 +404,20 @@ impl Dyn {
             bool => unreachable!("bools are widened"))
     }
 
+    /// NumPy's `einsum` of one or two operands (`"ij,jk->ik"`), in their
+    /// promoted type (booleans as int64).
+    pub fn einsum(spec: &str, operands: &[&Dyn]) -> Result<Dyn> {
+        let dt = match operands.iter().map(|d| d.dtype()).reduce(promote).unwrap_or(DType::F64) {
+            DType::Bool => DType::I64,
+            dt => dt,
+        };
+        numeric_type!(dt, T => {
+            let cast: Vec<Array<T>> = operands.iter().map(|d| T::cast(d)).collect();
+            let refs: Vec<&Array<T>> = cast.iter().collect();
+            Ok(T::wrap(blockwork_array::einsum(spec, &refs)?))
+        }, bool => unreachable!("bools are widened"))
+    }
+
     /// `where(cond, self, other)` in the promoted type.
     pub fn where_(cond: &Dyn, a: &Rhs, b: &Rhs) -> Result<Dyn> {
         let base = match (a, b) {

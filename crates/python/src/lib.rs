@@ -57,6 +57,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(creation::from_npy, m)?)?;
     m.add_function(wrap_pyfunction!(creation::where_, m)?)?;
     m.add_function(wrap_pyfunction!(creation::concatenate, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::einsum, m)?)?;
     m.add_function(wrap_pyfunction!(creation::compute_many, m)?)?;
     m.add_function(wrap_pyfunction!(pytask::compute_tasks, m)?)?;
     m.add_function(wrap_pyfunction!(pytask::compute_delayed, m)?)?;

@@ -411,6 +411,18 @@ class Array:
         out = impl(*inputs)
         return out.astype(dtype) if dtype is not None and isinstance(out, Array) else out
 
+    @property
+    def real(self) -> Array:
+        """The real part (the array itself: elements are real)."""
+        return self
+
+    @property
+    def imag(self) -> Array:
+        """The imaginary part (zeros: elements are real)."""
+        from blockwork.array.routines import zeros_like
+
+        return zeros_like(self)
+
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         from blockwork.array import routines
 

@@ -296,6 +296,113 @@ def isnan(a: Any) -> Array:
     return Array(asarray(a)._a.unary("isnan"))
 
 
+def nancumsum(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Array:
+    """Cumulative sum with NaNs counted as zero."""
+    x = asarray(a)
+    return (where(isnan(x), 0, x) if x.dtype.kind == "f" else x).cumsum(axis, dtype, out)
+
+
+def nancumprod(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Array:
+    """Cumulative product with NaNs counted as one."""
+    x = asarray(a)
+    return (where(isnan(x), 1, x) if x.dtype.kind == "f" else x).cumprod(axis, dtype, out)
+
+
+def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> Array:
+    """NumPy's `einsum` of one or two arrays (explicit subscripts; more
+    operands are contracted pairwise, left to right)."""
+    if kwargs.get("optimize") not in (None, False, True, "greedy", "optimal"):
+        raise ValueError("einsum's optimize= must be a bool or 'greedy'/'optimal'")
+    arrays = [asarray(a) for a in operands]
+    spec = _expand_ellipsis(subscripts.replace(" ", ""), [a.ndim for a in arrays])
+    if "->" not in spec:
+        inputs = spec.split(",")
+        counts: dict[str, int] = {}
+        for ch in "".join(inputs):
+            counts[ch] = counts.get(ch, 0) + 1
+        spec = f"{spec}->{''.join(sorted(c for c, n in counts.items() if n == 1))}"
+    left, out = spec.split("->")
+    inputs = left.split(",")
+    if len(inputs) != len(arrays):
+        raise ValueError(f"einsum {subscripts!r} names {len(inputs)} operands, got {len(arrays)}")
+    while len(arrays) > 2:
+        rest = set("".join(inputs[2:])) | set(out)
+        keep = "".join(c for c in dict.fromkeys(inputs[0] + inputs[1]) if c in rest)
+        arrays = [Array(_core.einsum(f"{inputs[0]},{inputs[1]}->{keep}", [arrays[0]._a, arrays[1]._a])), *arrays[2:]]
+        inputs = [keep, *inputs[2:]]
+    return Array(_core.einsum(f"{','.join(inputs)}->{out}", [a._a for a in arrays]))
+
+
+def _expand_ellipsis(spec: str, ndims: list[int]) -> str:
+    """`...` in einsum subscripts spelled out with unused letters (the
+    broadcast dimensions, aligned from the right as NumPy aligns them)."""
+    if "..." not in spec:
+        return spec
+    left, arrow, out = spec.partition("->")
+    inputs = left.split(",")
+    if len(inputs) != len(ndims):
+        raise ValueError(f"einsum {spec!r} names {len(inputs)} operands, got {len(ndims)}")
+    counts = [n - len(term.replace("...", "")) if "..." in term else 0 for term, n in zip(inputs, ndims, strict=True)]
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in spec]
+    most = max(counts, default=0)
+    letters = "".join(free[:most])
+    inputs = [t.replace("...", letters[most - k :]) for t, k in zip(inputs, counts, strict=True)]
+    if arrow:
+        return ",".join(inputs) + "->" + out.replace("...", letters)
+    singles = [c for c in sorted(set("".join(inputs)) - set(letters)) if "".join(inputs).count(c) == 1]
+    return ",".join(inputs) + "->" + letters + "".join(singles)
+
+
+def sliding_window_view(x: Any, window_shape: Any, axis: Any = None, **kwargs: Any) -> Array:
+    """NumPy's `sliding_window_view`: windows along `axis` as a new last
+    dimension, built from shifted slices (each window element one slice)."""
+    a = asarray(x)
+    shapes = [window_shape] if isinstance(window_shape, int) else list(window_shape)
+    axes = list(range(a.ndim)) if axis is None else [axis] if isinstance(axis, int) else list(axis)
+    if len(shapes) != len(axes):
+        raise ValueError("sliding_window_view wants a window length per axis")
+    for w, ax in zip(shapes, axes, strict=True):
+        ax %= a.ndim
+        n = a.shape[ax]
+        if not 0 <= w <= n:
+            raise ValueError(f"window {w} does not fit in axis {ax} of length {n}")
+        parts = []
+        for k in range(w):
+            index = [slice(None)] * a.ndim
+            index[ax] = slice(k, n - w + 1 + k)
+            parts.append(a[tuple(index)])
+        a = stack(parts, axis=-1) if parts else a
+    return a
+
+
+def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
+    """NumPy's result type, from the arrays' dtypes (nothing is computed)."""
+    return np.result_type(*(x.dtype if isinstance(x, Array) else x for x in arrays_and_dtypes))
+
+
+def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0, **kwargs: Any) -> Array:
+    """Padded with a constant on each side of each axis (mode "constant"),
+    as blocks of the constant joined to the array."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad mode {mode!r}: blockwork pads with a constant only")
+    x = asarray(array)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+    values = np.broadcast_to(np.asarray(constant_values, dtype=object), (x.ndim, 2))
+    for axis, ((before, after), (v_before, v_after)) in enumerate(zip(widths, values, strict=True)):
+        parts = []
+        for width, value in ((before, v_before), (after, v_after)):
+            shape = list(x.shape)
+            shape[axis] = int(width)
+            parts.append(full(tuple(shape), value, dtype=x.dtype, chunks=_side_chunks(x, axis)) if width else None)
+        joined = [p for p in (parts[0], x, parts[1]) if p is not None]
+        x = concatenate(joined, axis=axis) if len(joined) > 1 else x
+    return x
+
+
+def _side_chunks(x: Array, axis: int) -> tuple[Any, ...]:
+    return tuple(-1 if i == axis else c for i, c in enumerate(x.chunks))
+
+
 ARRAY_FUNCTIONS: dict[Any, Any] = {
     getattr(np, name): globals()[name]
     for name in (
@@ -303,7 +410,8 @@ ARRAY_FUNCTIONS: dict[Any, Any] = {
         "nanmin", "nanmax", "argmin", "argmax", "any", "all", "amin", "amax", "cumsum", "cumprod", "where",
         "concatenate", "stack", "dot", "matmul", "transpose", "swapaxes", "reshape", "ravel", "squeeze",
         "expand_dims", "broadcast_to", "clip", "round", "around", "take", "compress", "isnan",
-        "ones_like", "zeros_like", "full_like", "empty_like",
+        "ones_like", "zeros_like", "full_like", "empty_like", "nancumsum", "nancumprod", "result_type", "pad", "einsum",
     )
     if hasattr(np, name)
 }  # fmt: skip
+ARRAY_FUNCTIONS[np.lib.stride_tricks.sliding_window_view] = sliding_window_view

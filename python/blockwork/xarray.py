@@ -1,0 +1,320 @@
+"""xarray on blockwork arrays: the chunk manager xarray finds through its
+`xarray.chunkmanagers` entry point.
+
+    import xarray as xr
+    ds = xr.open_dataset("tas.nc").chunk({"time": 31}, chunked_array_type="blockwork")
+    ds.tas.groupby("time.season").mean("time").compute()
+
+Variables become `blockwork.array.Array`s; xarray's operations run on them
+through NumPy's protocols and this manager (blockwise maps, reductions,
+`compute`, `store` for `to_netcdf`/`to_zarr`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from xarray.namedarray.parallelcompat import ChunkManagerEntrypoint
+
+import blockwork
+import blockwork.array as da
+from blockwork.array.core import AUTO_BYTES, Array, engine_dtype
+
+
+def open_dataset(path: Any, chunks: Any = None, **kwargs: Any) -> Any:
+    """`xarray.open_dataset` with its variables as blockwork arrays (each
+    block reads its own region of the file); `chunks` as xarray's, `{}` (the
+    file's own chunking) by default."""
+    import xarray as xr
+
+    return xr.open_dataset(path, chunks={} if chunks is None else chunks, chunked_array_type="blockwork", **kwargs)
+
+
+def open_mfdataset(paths: Any, chunks: Any = None, **kwargs: Any) -> Any:
+    """`xarray.open_mfdataset` over a glob or list of files, as one Dataset
+    of blockwork arrays."""
+    import xarray as xr
+
+    return xr.open_mfdataset(paths, chunks={} if chunks is None else chunks, chunked_array_type="blockwork", **kwargs)
+
+
+def open_zarr(store: Any, chunks: Any = None, **kwargs: Any) -> Any:
+    """`xarray.open_zarr` with its variables as blockwork arrays (needs the
+    `zarr` package)."""
+    import xarray as xr
+
+    return xr.open_zarr(store, chunks={} if chunks is None else chunks, chunked_array_type="blockwork", **kwargs)
+
+
+class BlockworkManager(ChunkManagerEntrypoint[Array]):
+    """xarray's chunk manager for blockwork arrays (`chunked_array_type="blockwork"`)."""
+
+    array_cls: type[Array] = Array
+    available: bool = True
+
+    def __init__(self) -> None:
+        self.array_cls = Array
+
+    def is_chunked_array(self, data: Any) -> bool:
+        return isinstance(data, Array)
+
+    def chunks(self, data: Array) -> tuple[tuple[int, ...], ...]:
+        return data.chunks
+
+    def normalize_chunks(
+        self,
+        chunks: Any,
+        shape: tuple[int, ...] | None = None,
+        limit: int | None = None,
+        dtype: Any = None,
+        previous_chunks: Any = None,
+    ) -> tuple[tuple[int, ...], ...]:
+        """Explicit block lengths per axis, as the engine cuts `shape` by `chunks`."""
+        if shape is None:
+            if isinstance(chunks, tuple) and all(isinstance(c, tuple) for c in chunks):
+                return chunks
+            raise ValueError("normalize_chunks needs the shape unless the chunks are explicit")
+        if isinstance(chunks, dict):
+            chunks = tuple(chunks.get(i, chunks.get(i - len(shape), -1)) for i in range(len(shape)))
+        if isinstance(chunks, tuple):
+            chunks = tuple(
+                previous_chunks[i] if c == "preserve" and previous_chunks is not None else c
+                for i, c in enumerate(chunks)
+            )
+        kind = np.dtype(dtype if dtype is not None else "float64")
+        probe = da.empty(tuple(shape), chunks=chunks, dtype=kind if kind.kind in "biuf" else "float64")
+        return probe.chunks
+
+    def from_array(self, data: Any, chunks: Any, **kwargs: Any) -> Array:
+        """In-memory data as it is (NumPy's memory, viewed); a lazily
+        indexed array (a file xarray opened) read block by block, each
+        block's task indexing only its own region."""
+        if isinstance(data, Array):
+            return data.rechunk(chunks)
+        if isinstance(data, np.ndarray) or not hasattr(data, "__getitem__") or np.dtype(data.dtype).kind not in "biuf":
+            return da.from_array(np.asarray(data), chunks=chunks)
+        placeholder = da.empty(tuple(data.shape), chunks=chunks, dtype=engine_dtype(data.dtype))
+        return placeholder.map_blocks(_BlockReader(data), dtype=placeholder.dtype)
+
+    def rechunk(self, data: Array, chunks: Any, **kwargs: Any) -> Array:
+        return data.rechunk(chunks)
+
+    def compute(self, *data: Any, **kwargs: Any) -> tuple[Any, ...]:
+        return blockwork.compute(*data, **kwargs)
+
+    def persist(self, *data: Any, **kwargs: Any) -> tuple[Any, ...]:
+        return blockwork.persist(*data, **kwargs)
+
+    @property
+    def array_api(self) -> Any:
+        return da
+
+    def reduction(
+        self,
+        arr: Array,
+        func: Callable[..., Any],
+        combine_func: Callable[..., Any] | None = None,
+        aggregate_func: Callable[..., Any] | None = None,
+        axis: int | Sequence[int] | None = None,
+        dtype: Any = None,
+        keepdims: bool = False,
+    ) -> Array:
+        """A tree reduction with Python functions: `func` on every block,
+        then `aggregate_func` once over the blocks' results joined along
+        the reduced axes."""
+        axes = tuple(range(arr.ndim)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+        axes = tuple(a % arr.ndim for a in axes)
+        out_dtype = np.dtype(dtype) if dtype is not None else arr.dtype
+        partial_chunks = tuple((1,) * len(c) if i in axes else c for i, c in enumerate(arr.chunks))
+        partial = da.map_blocks(
+            lambda b: np.asarray(func(b, axis=axes, keepdims=True)),
+            arr,
+            dtype=out_dtype,
+            chunks=partial_chunks,
+        )
+        whole = partial.rechunk(tuple(-1 if i in axes else c for i, c in enumerate(partial.chunks)))
+        finish = aggregate_func or combine_func or func
+        out_chunks = tuple(c for i, c in enumerate(whole.chunks) if keepdims or i not in axes)
+        if keepdims:
+            out_chunks = tuple((1,) if i in axes else c for i, c in enumerate(whole.chunks))
+        return da.map_blocks(
+            lambda b: np.asarray(finish(b, axis=axes, keepdims=keepdims)),
+            whole,
+            dtype=out_dtype,
+            chunks=out_chunks,
+            drop_axis=[] if keepdims else list(axes),
+        )
+
+    def apply_gufunc(
+        self,
+        func: Callable[..., Any],
+        signature: str,
+        *args: Any,
+        axes: Sequence[tuple[int, ...]] | None = None,
+        keepdims: bool = False,
+        output_dtypes: Sequence[Any] | None = None,
+        vectorize: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A generalized ufunc over blocks: core dimensions must be one block
+        (rechunk them first), loop dimensions line up block by block."""
+        # Dask's own options: blockwork never rechunks core dimensions
+        # behind the caller's back, and needs no meta.
+        kwargs.pop("allow_rechunk", None)
+        kwargs.pop("meta", None)
+        if kwargs.pop("output_sizes", None):
+            raise NotImplementedError("blockwork's apply_gufunc cannot make new output dimensions (output_sizes=)")
+        inputs, outputs = _parse_signature(signature)
+        if len(outputs) != 1:
+            raise NotImplementedError("blockwork's apply_gufunc makes one output")
+        if axes is not None or keepdims:
+            raise NotImplementedError("blockwork's apply_gufunc takes no axes= or keepdims=")
+        if vectorize:
+            func = np.vectorize(func, signature=signature)
+        arrays = [a if isinstance(a, Array) else da.from_array(np.asarray(a)) for a in args]
+        for a, core in zip(arrays, inputs, strict=True):
+            for ax in range(a.ndim - len(core), a.ndim):
+                if len(a.chunks[ax]) > 1:
+                    raise ValueError(
+                        f"core dimension {ax} of an apply_gufunc input has {len(a.chunks[ax])} blocks: "
+                        "rechunk it to one block first"
+                    )
+        loop = max(a.ndim - len(core) for a, core in zip(arrays, inputs, strict=True))
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        core_names = sorted({d for core in (*inputs, *outputs) for d in core})
+        if len(core_names) + loop > len(letters):
+            raise ValueError("too many dimensions for apply_gufunc")
+        core_letter = {d: letters[loop + i] for i, d in enumerate(core_names)}
+        loop_ind = letters[:loop]
+        pairs: list[Any] = []
+        for a, core in zip(arrays, inputs, strict=True):
+            n_loop = a.ndim - len(core)
+            pairs += [a, loop_ind[loop - n_loop :] + "".join(core_letter[d] for d in core)]
+        out_ind = loop_ind + "".join(core_letter[d] for d in outputs[0])
+        dtype = output_dtypes[0] if output_dtypes else arrays[0].dtype
+        return da.blockwise(lambda *blocks: func(*blocks, **kwargs), out_ind, *pairs, dtype=dtype)
+
+    def map_blocks(
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        dtype: Any = None,
+        chunks: Any = None,
+        drop_axis: Any = None,
+        new_axis: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        return da.map_blocks(func, *args, dtype=dtype, chunks=chunks, drop_axis=drop_axis, new_axis=new_axis, **kwargs)
+
+    def blockwise(
+        self,
+        func: Callable[..., Any],
+        out_ind: Any,
+        *args: Any,
+        adjust_chunks: Any = None,
+        new_axes: Any = None,
+        align_arrays: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        if adjust_chunks or new_axes:
+            raise NotImplementedError("blockwork's blockwise takes no adjust_chunks= or new_axes=")
+        return da.blockwise(func, out_ind, *args, **kwargs)
+
+    def unify_chunks(self, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], list[Any]]:
+        """Arrays rechunked so that each index letter has one chunking (the
+        finest of those given)."""
+        pairs = list(zip(args[::2], args[1::2], strict=True))
+        chosen: dict[str, tuple[int, ...]] = {}
+        for a, ind in pairs:
+            if a is None or ind is None:
+                continue
+            for letter, c in zip(ind, a.chunks, strict=True):
+                if letter not in chosen or len(c) > len(chosen[letter]):
+                    chosen[letter] = c
+        out = []
+        for a, ind in pairs:
+            if isinstance(a, Array) and ind is not None:
+                want = tuple(chosen[letter] for letter in ind)
+                out.append(a if a.chunks == want else a.rechunk(want))
+            else:
+                out.append(a)
+        return chosen, out
+
+    def store(self, sources: Any, targets: Any, **kwargs: Any) -> Any:
+        """Writes each source into its target (`target[region] = value`) in
+        slabs of whole blocks along the first axis, each slab computed on
+        its own, so that at most about `STORE_BYTES` is in memory at once."""
+        many = isinstance(sources, (list, tuple))
+        sources = list(sources) if many else [sources]
+        targets = list(targets) if many else [targets]
+        regions = kwargs.get("regions")
+        regions = list(regions) if isinstance(regions, (list, tuple)) else [regions] * len(sources)
+        for source, target, region in zip(sources, targets, regions, strict=True):
+            base = _region_starts(region, source.ndim)
+            for lo, hi in _slabs(source):
+                value = source[lo:hi].compute() if source.ndim else source.compute()
+                where = (slice(base[0] + lo, base[0] + hi), *base[1:]) if source.ndim else ...
+                target[where] = value
+        return None
+
+    def get_auto_chunk_size(self) -> int:
+        return AUTO_BYTES
+
+
+STORE_BYTES = 256 * 2**20
+
+
+def _slabs(x: Array) -> list[tuple[int, int]]:
+    """Row ranges of whole blocks along the first axis, each about
+    `STORE_BYTES` (at least one block)."""
+    if x.ndim == 0:
+        return [(0, 0)]
+    row_bytes = max(1, x.nbytes // max(1, x.shape[0]))
+    out: list[tuple[int, int]] = []
+    start = stop = 0
+    for length in x.chunks[0]:
+        if stop > start and (stop + length - start) * row_bytes > STORE_BYTES:
+            out.append((start, stop))
+            start = stop
+        stop += length
+    out.append((start, stop))
+    return out
+
+
+def _region_starts(region: Any, ndim: int) -> list[Any]:
+    """The first axis' offset and the other axes' slices of a target region."""
+    if region is None or region is Ellipsis:
+        return [0, *[slice(None)] * (ndim - 1)] if ndim else [0]
+    parts = list(region) if isinstance(region, tuple) else [region]
+    parts += [slice(None)] * (ndim - len(parts))
+    first = parts[0]
+    start = first.start or 0 if isinstance(first, slice) else int(first)
+    return [start, *parts[1:]]
+
+
+class _BlockReader:
+    """Reads one block's region of a lazily indexed array (picklable with
+    the array, so a cluster's workers read their own blocks)."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+
+    def __call__(self, block: np.ndarray, block_info: dict[Any, Any] | None = None) -> np.ndarray:
+        assert block_info is not None
+        where = block_info[None]["array-location"]
+        region = tuple(slice(start, stop) for start, stop in where)
+        return np.asarray(self.source[region])
+
+
+def _parse_signature(signature: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    def dims(part: str) -> list[tuple[str, ...]]:
+        out = []
+        for group in part.split("),"):
+            g = group.strip().strip("()")
+            out.append(tuple(d.strip() for d in g.split(",") if d.strip()))
+        return out
+
+    left, right = signature.replace(" ", "").split("->")
+    return dims(left), dims(right)

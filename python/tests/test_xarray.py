@@ -1,0 +1,150 @@
+"""xarray on blockwork arrays (chunked_array_type="blockwork") against
+xarray on NumPy: the climate workflow's operations stay lazy and give the
+same numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+xr = pytest.importorskip("xarray")
+
+from blockwork.array import Array  # noqa: E402
+
+
+def climate(days: int = 730, seed: int = 0) -> Any:
+    rng = np.random.default_rng(seed)
+    time = pd.date_range("2000-01-01", periods=days, freq="D")
+    lat = np.linspace(-60, 60, 6)
+    lon = np.arange(8) * 45.0
+    tas = 280 + 10 * np.cos(np.deg2rad(lat))[None, :, None] + rng.normal(0, 3, (days, lat.size, lon.size))
+    tas[rng.random(tas.shape) < 0.01] = np.nan
+    return xr.Dataset(
+        {"tas": (("time", "lat", "lon"), tas, {"units": "K"})},
+        coords={"time": time, "lat": lat, "lon": lon},
+    )
+
+
+OPERATIONS: dict[str, Callable[[Any], Any]] = {
+    "mean over time": lambda d: d.tas.mean("time"),
+    "sel and mean": lambda d: d.tas.sel(time=slice("2000-03", "2000-11")).mean("time"),
+    "anomaly": lambda d: d.tas - d.tas.mean("time"),
+    "season means": lambda d: d.tas.groupby("time.season").mean("time"),
+    "season anomaly": lambda d: (
+        d.tas.sel(time="2001").groupby("time.season").mean("time")
+        - d.tas.sel(time="2000").groupby("time.season").mean("time")
+    ),
+    "month means": lambda d: d.tas.groupby("time.month").mean(),
+    "monthly resample": lambda d: d.tas.resample(time="MS").mean(),
+    "rolling mean": lambda d: d.tas.rolling(time=5).mean(),
+    "centred rolling": lambda d: d.tas.rolling(time=3, center=True).max(),
+    "area weighted": lambda d: d.tas.weighted(np.cos(np.deg2rad(d.lat))).mean(("lat", "lon")),
+    "where and sum": lambda d: d.tas.where(d.tas > 280).sum("lat"),
+    "std": lambda d: d.tas.std("time"),
+    "cumsum": lambda d: d.tas.cumsum("time"),
+    "shift": lambda d: d.tas.shift(time=2),
+    "diff": lambda d: d.tas.diff("time"),
+    "isel by list": lambda d: d.tas.isel(lat=[0, 2], time=slice(0, 40)),
+    "argmax": lambda d: d.tas.fillna(0).argmax("time"),
+    "clip": lambda d: d.tas.clip(275, 285),
+    "concat": lambda d: xr.concat([d.tas.isel(time=slice(0, 10)), d.tas.isel(time=slice(10, 20))], "time"),
+}
+
+
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_operations_stay_lazy_and_equal_xarray_on_numpy(name: str) -> None:
+    ds = climate()
+    chunked = ds.chunk({"time": 31}, chunked_array_type="blockwork")
+    assert isinstance(chunked.tas.data, Array)
+    op = OPERATIONS[name]
+    lazy = op(chunked)
+    if name != "argmax":
+        assert isinstance(lazy.data, Array), f"{name} computed eagerly"
+    xr.testing.assert_allclose(lazy.compute(), op(ds), rtol=1e-10)
+
+
+def test_chunks_rechunk_and_load(tmp_path: Path) -> None:
+    ds = climate(days=100)
+    chunked = ds.chunk({"time": 30, "lat": 3}, chunked_array_type="blockwork")
+    assert chunked.tas.chunks == ((30, 30, 30, 10), (3, 3), (8,))
+    with xr.set_options(chunk_manager="blockwork"):
+        again = chunked.chunk({"time": 50})
+    assert isinstance(again.tas.data, Array)
+    assert again.tas.chunks[0] == (50, 50)
+    loaded = again.load()
+    assert isinstance(loaded.tas.data, np.ndarray)
+    xr.testing.assert_identical(loaded, ds)
+
+
+def test_to_netcdf_and_open_dataset_round_trip(tmp_path: Path) -> None:
+    pytest.importorskip("netCDF4")
+    ds = climate(days=60)
+    path = tmp_path / "tas.nc"
+    ds.chunk({"time": 20}, chunked_array_type="blockwork").to_netcdf(path)
+    back = xr.open_dataset(path, chunks={"time": 15}, chunked_array_type="blockwork")
+    assert isinstance(back.tas.data, Array)
+    assert back.tas.chunks[0] == (15, 15, 15, 15)
+    xr.testing.assert_allclose(back.compute(), ds)
+    anomaly = back.tas - back.tas.mean("time")
+    xr.testing.assert_allclose(anomaly.compute(), ds.tas - ds.tas.mean("time"))
+    back.close()
+
+
+def test_apply_ufunc_parallelized_and_map_blocks() -> None:
+    ds = climate(days=90)
+    chunked = ds.chunk({"time": 30}, chunked_array_type="blockwork")
+    doubled = xr.apply_ufunc(lambda x: 2 * x, chunked.tas, dask="parallelized", output_dtypes=[float])
+    assert isinstance(doubled.data, Array)
+    xr.testing.assert_allclose(doubled.compute(), 2 * ds.tas)
+    core = chunked.tas.chunk({"time": -1})
+    ranked = xr.apply_ufunc(
+        lambda x: np.nanmax(x, axis=-1),
+        core,
+        input_core_dims=[["time"]],
+        dask="parallelized",
+        output_dtypes=[float],
+    )
+    xr.testing.assert_allclose(ranked.compute(), ds.tas.max("time"))
+    quantile = chunked.tas.chunk({"time": -1}).quantile(0.9, "time")
+    xr.testing.assert_allclose(quantile.compute(), ds.tas.quantile(0.9, "time"))
+
+
+def test_the_manager_is_registered_and_normalizes_chunks() -> None:
+    from xarray.namedarray.parallelcompat import guess_chunkmanager
+
+    manager = guess_chunkmanager("blockwork")
+    assert manager.normalize_chunks((4, -1), shape=(10, 3), dtype=np.float64) == ((4, 4, 2), (3,))
+    assert manager.normalize_chunks(((5, 5),), shape=(10,)) == ((5, 5),)
+    x = manager.from_array(np.arange(12.0).reshape(3, 4), chunks=(2, 2))
+    assert manager.is_chunked_array(x) and manager.chunks(x) == ((2, 1), (2, 2))
+    (total,) = manager.compute(manager.reduction(x, np.sum, aggregate_func=np.sum, axis=1))
+    np.testing.assert_allclose(total, np.arange(12.0).reshape(3, 4).sum(axis=1))
+
+
+def test_open_mfdataset_of_a_pile_and_the_talks_anomaly(tmp_path: Path) -> None:
+    pytest.importorskip("netCDF4")
+    import blockwork
+
+    rng = np.random.default_rng(3)
+    for year in (2000, 2001, 2002):
+        t = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
+        values = rng.normal(280, 5, (len(t), 4, 5))
+        xr.Dataset(
+            {"tas": (("time", "lat", "lon"), values)}, coords={"time": t, "lat": np.arange(4.0), "lon": np.arange(5.0)}
+        ).to_netcdf(tmp_path / f"tas-{year}.nc")
+    ds = blockwork.open_mfdataset(str(tmp_path / "tas-*.nc"), chunks={"time": 31})
+    assert isinstance(ds.tas.data, Array) and len(ds.tas.chunks[0]) == 36
+    clim = ds.tas.sel(time=slice("2000", "2001")).groupby("time.season").mean("time")
+    anomaly = ds.tas.sel(time="2002").groupby("time.season").mean("time") - clim
+    assert isinstance(anomaly.data, Array)
+    ref = xr.open_mfdataset(str(tmp_path / "tas-*.nc"), chunks=None).load()
+    want = ref.tas.sel(time="2002").groupby("time.season").mean("time") - ref.tas.sel(
+        time=slice("2000", "2001")
+    ).groupby("time.season").mean("time")
+    xr.testing.assert_allclose(anomaly.compute(), want, rtol=1e-10)
+    ds.close()
