@@ -12,40 +12,102 @@ through NumPy's protocols and this manager (blockwise maps, reductions,
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from xarray.backends import BackendEntrypoint
 from xarray.namedarray.parallelcompat import ChunkManagerEntrypoint
 
 import blockwork
+from blockwork import _core
 import blockwork.array as da
 from blockwork.array.core import AUTO_BYTES, Array, engine_dtype
 
 
-def open_dataset(path: Any, chunks: Any = None, **kwargs: Any) -> Any:
-    """`xarray.open_dataset` with its variables as blockwork arrays (each
-    block reads its own region of the file); `chunks` as xarray's, `{}` (the
-    file's own chunking) by default."""
+def open_dataset(path: Any, chunks: dict[str, int] | None = None, **kwargs: Any) -> Any:
+    """One NetCDF file as an xarray Dataset of blockwork arrays, read by the
+    engine's own lazy reader (CF-decoded; each block one native read task).
+    `chunks` maps dimensions to block lengths (the file's own chunking for
+    the others)."""
+    return _native([os.fspath(path)], chunks, **kwargs)
+
+
+def open_mfdataset(paths: Any, chunks: dict[str, int] | None = None, **kwargs: Any) -> Any:
+    """A pile of NetCDF files (a glob or a list) as one xarray Dataset of
+    blockwork arrays, combined by their coordinates by the engine's own
+    `open_mfdataset`; every block a native read task."""
+    listed = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
+    return _native(listed, chunks, **kwargs)
+
+
+def open_zarr(store: Any, chunks: dict[str, int] | None = None, **kwargs: Any) -> Any:
+    """A Zarr v2 or v3 store (a directory) as an xarray Dataset of blockwork
+    arrays, each block a native read task."""
+    return _native([os.fspath(store)], chunks, zarr=True, **kwargs)
+
+
+def _native(paths: list[str], chunks: dict[str, int] | None, zarr: bool = False, **kwargs: Any) -> Any:
     import xarray as xr
 
-    return xr.open_dataset(path, chunks={} if chunks is None else chunks, chunked_array_type="blockwork", **kwargs)
+    if kwargs:
+        raise TypeError(f"blockwork's readers do not take {', '.join(sorted(kwargs))}")
+    fixed = {str(d): int(n) for d, n in (chunks or {}).items() if isinstance(n, (int, np.integer)) and n > 0}
+    variables, coords, attrs = _core.open_labeled(paths, list(fixed.items()), zarr)
+    coord_vars = {dim: xr.IndexVariable((dim,), _coordinate(kind, values), cattrs) for dim, kind, values, cattrs in coords}
+    data_vars = {name: xr.Variable(tuple(dims), Array(data), vattrs) for name, dims, data, vattrs in variables}
+    ds = xr.Dataset(data_vars, coords=coord_vars, attrs=attrs)
+    rest = {d: n for d, n in (chunks or {}).items() if d not in fixed and d in ds.dims}
+    return ds.chunk(rest, chunked_array_type="blockwork") if rest else ds
 
 
-def open_mfdataset(paths: Any, chunks: Any = None, **kwargs: Any) -> Any:
-    """`xarray.open_mfdataset` over a glob or list of files, as one Dataset
-    of blockwork arrays."""
-    import xarray as xr
+def _coordinate(kind: str, values: Any) -> np.ndarray:
+    if kind == "datetime64[us]":
+        return np.asarray(values, dtype="int64").view("datetime64[us]")
+    if kind.startswith("cftime:"):
+        try:
+            import cftime
+        except ImportError as e:
+            raise ImportError(f"a time coordinate in the {kind[7:]} calendar needs the cftime package") from e
+        calendar = kind[7:]
+        return np.array([cftime.datetime(*v[:6], v[6], calendar=calendar) for v in values], dtype=object)
+    return np.asarray(values)
 
-    return xr.open_mfdataset(paths, chunks={} if chunks is None else chunks, chunked_array_type="blockwork", **kwargs)
+
+def _unwrap(data: Any) -> Any:
+    """A blockwork array under xarray's copy-on-write and caching wrappers
+    (which xarray puts around every variable a backend returns)."""
+    from xarray.core import indexing
+
+    wrappers = (indexing.CopyOnWriteArray, indexing.MemoryCachedArray, indexing.NdArrayLikeIndexingAdapter)
+    inner = data
+    while isinstance(inner, wrappers):
+        inner = inner.array
+    return inner if isinstance(inner, Array) else data
 
 
-def open_zarr(store: Any, chunks: Any = None, **kwargs: Any) -> Any:
-    """`xarray.open_zarr` with its variables as blockwork arrays (needs the
-    `zarr` package)."""
-    import xarray as xr
+class BlockworkBackend(BackendEntrypoint):
+    """xarray's `engine="blockwork"`: NetCDF-4/NetCDF-3 files and Zarr stores
+    read by blockwork's own lazy readers. Pass `chunks=` (`{}` for the
+    file's chunking) and `chunked_array_type="blockwork"` to keep the
+    variables blockwork arrays."""
 
-    return xr.open_zarr(store, chunks={} if chunks is None else chunks, chunked_array_type="blockwork", **kwargs)
+    description = "NetCDF and Zarr read by blockwork's own tasks (lazy, CF-decoded)"
+    url = "https://github.com/blockwork/blockwork"
+    open_dataset_parameters = ("filename_or_obj", "drop_variables")
+
+    def open_dataset(self, filename_or_obj: Any, *, drop_variables: Any = None) -> Any:  # type: ignore[override]
+        path = os.fspath(filename_or_obj)
+        ds = _native([path], None, zarr=os.path.isdir(path))
+        return ds.drop_vars(drop_variables) if drop_variables else ds
+
+    def guess_can_open(self, filename_or_obj: Any) -> bool:
+        try:
+            path = os.fspath(filename_or_obj)
+        except TypeError:
+            return False
+        return os.path.splitext(str(path).rstrip("/"))[1] in (".nc", ".nc4", ".cdf", ".zarr")
 
 
 class BlockworkManager(ChunkManagerEntrypoint[Array]):
@@ -91,6 +153,7 @@ class BlockworkManager(ChunkManagerEntrypoint[Array]):
         """In-memory data as it is (NumPy's memory, viewed); a lazily
         indexed array (a file xarray opened) read block by block, each
         block's task indexing only its own region."""
+        data = _unwrap(data)
         if isinstance(data, Array):
             return data.rechunk(chunks)
         if isinstance(data, np.ndarray) or not hasattr(data, "__getitem__") or np.dtype(data.dtype).kind not in "biuf":

@@ -148,3 +148,26 @@ def test_open_mfdataset_of_a_pile_and_the_talks_anomaly(tmp_path: Path) -> None:
     ).groupby("time.season").mean("time")
     xr.testing.assert_allclose(anomaly.compute(), want, rtol=1e-10)
     ds.close()
+
+
+def test_engine_blockwork_and_native_readers_keep_coordinates_and_attributes(tmp_path: Path) -> None:
+    pytest.importorskip("netCDF4")
+    import blockwork
+
+    ds = climate(days=120)
+    ds.attrs["title"] = "test pile"
+    ds.isel(time=slice(0, 60)).to_netcdf(tmp_path / "a.nc")
+    ds.isel(time=slice(60, 120)).to_netcdf(tmp_path / "b.nc")
+    native = blockwork.open_mfdataset([tmp_path / "a.nc", tmp_path / "b.nc"], chunks={"time": 30})
+    assert isinstance(native.tas.data, Array) and native.tas.chunks[0] == (30, 30, 30, 30)
+    assert native.tas.attrs["units"] == "K" and native.attrs["title"] == "test pile"
+    xr.testing.assert_allclose(native.compute(), ds)
+    one = blockwork.open_dataset(tmp_path / "a.nc")
+    xr.testing.assert_allclose(one.tas.mean("time").compute(), ds.tas.isel(time=slice(0, 60)).mean("time"))
+    through = xr.open_mfdataset(
+        str(tmp_path / "*.nc"), engine="blockwork", chunks={"time": 20}, chunked_array_type="blockwork"
+    )
+    assert isinstance(through.tas.data, Array) and through.tas.chunks[0] == (20,) * 6
+    xr.testing.assert_allclose(through.tas.std("time").compute(), ds.tas.std("time"))
+    with pytest.raises(FileNotFoundError):
+        blockwork.open_dataset(tmp_path / "missing.nc")

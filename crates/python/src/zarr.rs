@@ -11,7 +11,7 @@ use crate::array::PyArr;
 use crate::dynarray::Dyn;
 use crate::errors::to_py;
 
-fn labeled_err(e: LabeledError) -> PyErr {
+pub(crate) fn labeled_err(e: LabeledError) -> PyErr {
     match e {
         LabeledError::File { ref path, .. } if !path.exists() => PyFileNotFoundError::new_err(e.to_string()),
         LabeledError::File { .. } => PyOSError::new_err(e.to_string()),
@@ -20,7 +20,7 @@ fn labeled_err(e: LabeledError) -> PyErr {
     }
 }
 
-fn to_dyn(d: Data) -> Dyn {
+pub(crate) fn to_dyn(d: Data) -> Dyn {
     match d {
         Data::F64(a) => Dyn::F64(a),
         Data::F32(a) => Dyn::F32(a),
