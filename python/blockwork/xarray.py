@@ -21,8 +21,8 @@ from xarray.backends import BackendEntrypoint
 from xarray.namedarray.parallelcompat import ChunkManagerEntrypoint
 
 import blockwork
-from blockwork import _core
 import blockwork.array as da
+from blockwork import _core
 from blockwork.array.core import AUTO_BYTES, Array, engine_dtype
 
 
@@ -55,7 +55,7 @@ def _native(paths: list[str], chunks: dict[str, int] | None, zarr: bool = False,
         raise TypeError(f"blockwork's readers do not take {', '.join(sorted(kwargs))}")
     fixed = {str(d): int(n) for d, n in (chunks or {}).items() if isinstance(n, (int, np.integer)) and n > 0}
     variables, coords, attrs = _core.open_labeled(paths, list(fixed.items()), zarr)
-    coord_vars = {dim: xr.IndexVariable((dim,), _coordinate(kind, values), cattrs) for dim, kind, values, cattrs in coords}
+    coord_vars = {dim: xr.IndexVariable((dim,), _coordinate(kind, vals), cattrs) for dim, kind, vals, cattrs in coords}
     data_vars = {name: xr.Variable(tuple(dims), Array(data), vattrs) for name, dims, data, vattrs in variables}
     ds = xr.Dataset(data_vars, coords=coord_vars, attrs=attrs)
     rest = {d: n for d, n in (chunks or {}).items() if d not in fixed and d in ds.dims}
