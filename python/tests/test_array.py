@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import warnings
 from typing import Any
 
 import numpy as np
@@ -503,3 +504,32 @@ def test_einsum_equals_numpy() -> None:
         ("...ij,...j->...i", (x, da.from_array(c[:4], chunks=2)), (a, c[:4])),
     ]:
         np.testing.assert_allclose(np.einsum(spec, *ops).compute(), np.einsum(spec, *nps))
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes_and_chunks(min_dims=1, max_dims=3, max_side=10), st.data())
+def test_reductions_over_a_gathered_axis_equal_numpy(spec: Any, data: Any) -> None:
+    shape, chunks = spec
+    a = numpy_array(data.draw, shape)
+    a[a > 3.5] = np.nan
+    x = da.from_array(a, chunks=chunks)
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    n = shape[axis]
+    if data.draw(st.booleans()):
+        index: Any = np.array(data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=2 * n)))
+    else:
+        index = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    key = (slice(None),) * axis + (index,)
+    want_taken = a[key]
+    taken = x[key]
+    others = data.draw(st.sets(st.integers(0, len(shape) - 1), max_size=len(shape)))
+    axes = tuple(sorted(others | {axis}))
+    keepdims = data.draw(st.booleans())
+    for name in ("sum", "nansum", "mean", "nanmean"):
+        if want_taken.shape[axis] == 0 and name in ("mean", "nanmean"):
+            continue
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = getattr(np, name)(want_taken, axis=axes, keepdims=keepdims)
+            got = getattr(np, name)(taken, axis=axes, keepdims=keepdims).compute()
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=f"{name} over {axes}")

@@ -148,6 +148,10 @@ def _axes(axis: int | Sequence[int] | None) -> list[int] | None:
     return [int(a) for a in axis]
 
 
+# Reductions that a gathered axis can take run by run (see `gathered.py`).
+_RUN_REDUCTIONS = ("sum", "nansum", "mean", "nanmean")
+
+
 class Array:
     """A lazy N-d array cut into blocks, as `dask.array.Array`.
 
@@ -155,14 +159,19 @@ class Array:
     scheduler, the GIL released) and returns a `numpy.ndarray`.
     """
 
-    __slots__ = ("_a", "_held")
+    __slots__ = ("_a", "_gathered", "_held")
     __array_priority__ = 11
 
-    def __init__(self, core: _core.Array, held: Any = None) -> None:
+    def __init__(self, core: _core.Array, held: Any = None, gathered: Any = None) -> None:
         self._a = core
         # Futures of its blocks on a cluster (after a client's `persist`):
         # while they live, computations on that client reuse the blocks.
         self._held = held
+        # For `source.take(indices, axis)`: (source, axis, indices), so that
+        # a sum or mean over that axis reads the source's runs of rows
+        # instead of gathering them (xarray's group-by selects each group
+        # this way, then reduces it).
+        self._gathered = gathered
 
     # -- metadata -----------------------------------------------------
     @property
@@ -458,6 +467,12 @@ class Array:
     ) -> Array:
         if out is not None:
             raise TypeError(f"{name}: the out= argument is not supported by lazy arrays")
+        if self._gathered is not None and dtype is None and name in _RUN_REDUCTIONS:
+            from blockwork.array.gathered import reduce_runs
+
+            reduced = reduce_runs(self, name, _axes(axis), keepdims)
+            if reduced is not None:
+                return reduced
         x = self if dtype is None else self.astype(dtype)
         result = Array(x._a.reduce(name, _axes(axis), keepdims, ddof, split_every))
         return result if dtype is None else result.astype(dtype)
@@ -558,6 +573,12 @@ class Array:
     def _cumulative(self, name: str, axis: int | None, dtype: Any, out: Any) -> Array:
         if out is not None:
             raise TypeError(f"{name}: the out= argument is not supported by lazy arrays")
+        if self._gathered is not None and dtype is None and name in _RUN_REDUCTIONS:
+            from blockwork.array.gathered import reduce_runs
+
+            reduced = reduce_runs(self, name, _axes(axis), keepdims)
+            if reduced is not None:
+                return reduced
         x = self if dtype is None else self.astype(dtype)
         if axis is None:
             x, axis = x.reshape(-1), 0

@@ -87,7 +87,10 @@ def getitem(x: Array, key: Any) -> Array:
         n = out.shape[out_axis]
         if len(v) != n:
             raise IndexError(f"boolean index of length {len(v)} for an axis of length {n}")
-        return Array(out._a.compress([bool(b) for b in v], out_axis))
+        kept = np.flatnonzero(v)
+        return Array(out._a.compress([bool(b) for b in v], out_axis), gathered=(out, out_axis, kept))
     if v.size and v.dtype.kind not in "iu":
         raise IndexError(f"index arrays must hold integers or booleans, not {v.dtype}")
-    return Array(out._a.take([int(i) for i in v], out_axis))
+    n = out.shape[out_axis]
+    positions = np.where(v < 0, v + n, v)
+    return Array(out._a.take([int(i) for i in v], out_axis), gathered=(out, out_axis, positions))
