@@ -573,12 +573,6 @@ class Array:
     def _cumulative(self, name: str, axis: int | None, dtype: Any, out: Any) -> Array:
         if out is not None:
             raise TypeError(f"{name}: the out= argument is not supported by lazy arrays")
-        if self._gathered is not None and dtype is None and name in _RUN_REDUCTIONS:
-            from blockwork.array.gathered import reduce_runs
-
-            reduced = reduce_runs(self, name, _axes(axis), keepdims)
-            if reduced is not None:
-                return reduced
         x = self if dtype is None else self.astype(dtype)
         if axis is None:
             x, axis = x.reshape(-1), 0
