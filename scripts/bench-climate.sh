@@ -47,4 +47,13 @@ $PY ../shared/reference/climate.py "${common[@]}" --impls dask-distributed --rep
 B=target/release/blockwork-bench
 $B climate "${common[@]}" --repeats 5 --check "$ref" >> "$bw"
 $B climate "${common[@]}" --repeats 4 --scheduler local-cluster --workers 2 --check "$ref" >> "$bw"
+# The same cell from Python through xarray (chunked_array_type="blockwork"):
+# xarray's own reader, engine="blockwork", and blockwork.open_mfdataset.
+# The package built as a user installs it (release), into its own environment.
+if [ "$PILE" = raw ]; then
+  BENCH_VENV=target/bench-venv
+  [ -x "$BENCH_VENV/bin/python" ] || python3 -m venv "$BENCH_VENV"
+  "$BENCH_VENV/bin/pip" install -q --disable-pip-version-check "./python[dataframe,xarray]" netCDF4 >&2
+  "$BENCH_VENV/bin/python" scripts/bench_python.py climate "$glob" "$ref" > "$OUT/python-climate-$PILE.jsonl"
+fi
 python3 scripts/climate-table.py "$OUT" "$PILE"

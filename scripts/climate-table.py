@@ -5,7 +5,9 @@
 
 Reads `dask-climate-PILE.jsonl` (../shared/reference/climate.py, one line
 per configuration) and `blockwork-climate-PILE.jsonl` (blockwork-bench
-climate records). Every Dask configuration gets a row, the best marked;
+climate records) and, when present, `python-climate-PILE.jsonl` (the cell
+from Python through xarray, scripts/bench_python.py climate). Every Dask
+configuration gets a row, the best marked;
 blockwork's rows are refused unless their check against the anomaly
 xarray wrote passed. Ratios are against the best Dask configuration.
 """
@@ -82,8 +84,34 @@ def main() -> None:
             f"| **{name}** | **{r['seconds']:.2f}** | {shown} | {r['open_s']:.3f} | "
             f"{r['compute_s']:.2f} | {r['peak_rss_mib']:.0f} |"
         )
+    python = out / f"python-climate-{pile}.jsonl"
+    py_rows = blockwork_rows(python) if python.exists() else []
+    names = {
+        "blockwork-python-blockwork-open": "`blockwork.open_mfdataset`",
+        "blockwork-python-xarray-engine": '`xr.open_mfdataset(..., engine="blockwork")`',
+        "blockwork-python-xarray-netcdf4": "`xr.open_mfdataset` (xarray's netCDF4 reads)",
+    }
+    by_impl: dict[str, list[dict[str, Any]]] = {}
+    for r in py_rows:
+        by_impl.setdefault(r["impl"], []).append(r)
+    medians: dict[str, float] = {}
+    for impl, rs in by_impl.items():
+        rs = sorted(rs, key=lambda r: r["seconds"])
+        mid = rs[len(rs) // 2]
+        medians[impl] = mid["seconds"]
+        print(
+            f"| **from Python through xarray, {names.get(impl, impl)}** | **{mid['seconds']:.2f}** | "
+            f"{runs([r['seconds'] for r in by_impl[impl]])} | {mid['open_s']:.2f} | {mid['compute_s']:.2f} | "
+            f"{max(r['peak_rss_mib'] for r in rs):.0f} |"
+        )
     print()
     print(f"Best Dask configuration: {dask_config(best)}, {best['wall_s_median']:.2f} s.")
+    for impl, median in medians.items():
+        worst = max(r["check"]["max_abs_diff_vs_xarray"] for r in by_impl[impl])
+        print(
+            f"From Python, {names.get(impl, impl)}: {best['wall_s_median'] / median:.1f}× faster; "
+            f"largest difference from xarray's anomaly {worst:.2g} K."
+        )
     for r in bw:
         name = "2-worker local cluster (warm)" if "cold_seconds" in r else "threads"
         print(

@@ -13,6 +13,7 @@ through NumPy's protocols and this manager (blockwise maps, reductions,
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -76,13 +77,16 @@ def _coordinate(kind: str, values: Any) -> np.ndarray:
 
 
 def _unwrap(data: Any) -> Any:
-    """A blockwork array under xarray's copy-on-write and caching wrappers
-    (which xarray puts around every variable a backend returns)."""
+    """A blockwork array under xarray's indexing wrappers (copy-on-write,
+    caching, adapters: xarray puts them around every variable a backend
+    returns), or `data` itself when a wrapper selects part of what it wraps."""
     from xarray.core import indexing
 
-    wrappers = (indexing.CopyOnWriteArray, indexing.MemoryCachedArray, indexing.NdArrayLikeIndexingAdapter)
     inner = data
-    while isinstance(inner, wrappers):
+    while type(inner).__module__ == indexing.__name__ and hasattr(inner, "array"):
+        key = getattr(inner, "key", None)
+        if key is not None and not all(k == slice(None) for k in getattr(key, "tuple", (None,))):
+            return data
         inner = inner.array
     return inner if isinstance(inner, Array) else data
 
@@ -357,6 +361,12 @@ def _region_starts(region: Any, ndim: int) -> list[Any]:
     return [start, *parts[1:]]
 
 
+# The C libraries behind xarray's file backends (netCDF4, HDF5) are not
+# safe to call from several threads at once: block reads through them take
+# turns, as xarray's own locks make them under Dask.
+_READ_LOCK = threading.Lock()
+
+
 class _BlockReader:
     """Reads one block's region of a lazily indexed array (picklable with
     the array, so a cluster's workers read their own blocks)."""
@@ -368,7 +378,14 @@ class _BlockReader:
         assert block_info is not None
         where = block_info[None]["array-location"]
         region = tuple(slice(start, stop) for start, stop in where)
-        return np.asarray(self.source[region])
+        with _READ_LOCK:
+            return np.asarray(self.source[region])
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"source": self.source}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.source = state["source"]
 
 
 def _parse_signature(signature: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:

@@ -171,3 +171,19 @@ def test_engine_blockwork_and_native_readers_keep_coordinates_and_attributes(tmp
     xr.testing.assert_allclose(through.tas.std("time").compute(), ds.tas.std("time"))
     with pytest.raises(FileNotFoundError):
         blockwork.open_dataset(tmp_path / "missing.nc")
+
+
+@pytest.mark.parametrize("engine", ["blockwork", "netcdf4"])
+def test_many_files_read_concurrently_give_the_files_values(tmp_path: Path, engine: str) -> None:
+    pytest.importorskip("netCDF4")
+    rng = np.random.default_rng(11)
+    for month in range(1, 25):
+        t = pd.date_range(f"{2000 + (month - 1) // 12}-{(month - 1) % 12 + 1:02d}-01", periods=28, freq="D")
+        values = rng.normal(280, 5, (28, 30, 40)).astype("float32")
+        xr.Dataset({"t2m": (("time", "lat", "lon"), values)}, coords={"time": t}).to_netcdf(tmp_path / f"m{month:02d}.nc")
+    files = sorted(str(p) for p in tmp_path.glob("m*.nc"))
+    want = xr.open_mfdataset(files, chunks=None, engine="netcdf4").t2m.load()
+    for _ in range(3):
+        tas = xr.open_mfdataset(files, chunks={"time": 7}, chunked_array_type="blockwork", engine=engine).t2m
+        assert isinstance(tas.data, Array)
+        np.testing.assert_array_equal(tas.compute().values, want.values)

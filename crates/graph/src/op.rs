@@ -144,7 +144,18 @@ pub enum OpKind {
         call: Box<LocalCall>,
         /// Cheap enough to be inlined into dependents.
         cheap: bool,
+        /// Unique in the process for its whole run (its token): an
+        /// allocation's address is reused once freed, so two closures made
+        /// one after the other could otherwise share a token, and arrays
+        /// built from them their keys.
+        id: u64,
     },
+}
+
+/// The next closure's id.
+fn next_local_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Op {
@@ -155,13 +166,13 @@ impl Op {
 
     /// A local closure.
     pub fn local(label: impl Into<Arc<str>>, f: impl Fn(Vec<Value>) -> TaskResult + Send + Sync + 'static) -> Op {
-        Op(Arc::new(OpKind::Local { label: label.into(), call: Box::new(f), cheap: false }))
+        Op(Arc::new(OpKind::Local { label: label.into(), call: Box::new(f), cheap: false, id: next_local_id() }))
     }
 
     /// A local closure cheap enough to be inlined into its dependents by
     /// [`crate::inline_cheap`].
     pub fn local_cheap(label: impl Into<Arc<str>>, f: impl Fn(Vec<Value>) -> TaskResult + Send + Sync + 'static) -> Op {
-        Op(Arc::new(OpKind::Local { label: label.into(), call: Box::new(f), cheap: true }))
+        Op(Arc::new(OpKind::Local { label: label.into(), call: Box::new(f), cheap: true, id: next_local_id() }))
     }
 
     /// What the op is.
@@ -220,15 +231,16 @@ impl fmt::Debug for Op {
 }
 
 impl Tokenize for Op {
-    /// Named ops tokenize by name and parameters; a closure by its
-    /// allocation, so two distinct closures never share a token.
+    /// Named ops tokenize by name and parameters; a closure by its id, so
+    /// two distinct closures never share a token (not even one made after
+    /// the other was freed).
     fn tokenize(&self, t: &mut Tokenizer) {
         match &*self.0 {
             OpKind::Named { func, params } => {
                 t.tag(60).add(func.name).add(params);
             }
-            OpKind::Local { label, .. } => {
-                t.tag(61).add(&**label).add(&(Arc::as_ptr(&self.0) as *const () as usize));
+            OpKind::Local { label, id, .. } => {
+                t.tag(61).add(&**label).add(id);
             }
         }
     }
@@ -286,6 +298,14 @@ mod tests {
         assert!(op.is_serializable());
         assert!(registry("blockwork.identity").is_some());
         assert!(registry("nope").is_none());
+    }
+
+    #[test]
+    fn a_closure_made_after_another_is_freed_has_its_own_token() {
+        let first = crate::tokenize(&Op::local("f", |_| Ok(Value::Unit)));
+        for _ in 0..100 {
+            assert_ne!(crate::tokenize(&Op::local("f", |_| Ok(Value::Unit))), first);
+        }
     }
 
     #[test]
