@@ -180,7 +180,8 @@ def test_many_files_read_concurrently_give_the_files_values(tmp_path: Path, engi
     for month in range(1, 25):
         t = pd.date_range(f"{2000 + (month - 1) // 12}-{(month - 1) % 12 + 1:02d}-01", periods=28, freq="D")
         values = rng.normal(280, 5, (28, 30, 40)).astype("float32")
-        xr.Dataset({"t2m": (("time", "lat", "lon"), values)}, coords={"time": t}).to_netcdf(tmp_path / f"m{month:02d}.nc")
+        ds = xr.Dataset({"t2m": (("time", "lat", "lon"), values)}, coords={"time": t})
+        ds.to_netcdf(tmp_path / f"m{month:02d}.nc")
     files = sorted(str(p) for p in tmp_path.glob("m*.nc"))
     want = xr.open_mfdataset(files, chunks=None, engine="netcdf4").t2m.load()
     for _ in range(3):
