@@ -137,6 +137,8 @@ def test_assign_setitem_fillna_dropna_astype() -> None:
     same(df.x.isna().compute(), pdf.x.isna())
     same(df.y.astype("float64").compute(), pdf.y.astype("float64"))
     assert str(df.dtypes["y"]) == "int64"
+    shown = df._repr_html_()
+    assert "npartitions=4" in shown and "<th>y</th>" in shown and "int64" in shown
     assert list(df.columns) == list(pdf.columns)
 
 

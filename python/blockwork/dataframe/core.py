@@ -480,10 +480,26 @@ class DataFrame(_Frameish):
         return f"blockwork.dataframe.DataFrame<npartitions={self.npartitions}, columns=[{cols}]>"
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<th>{c}</th>" for c in self.columns)
+        """Dask's structure table: the columns, their dtypes once known (a
+        repr reads nothing), a row per partition bound, and the graph's size."""
+        import html
+
+        cols = [str(c) for c in self.columns]
+        dtypes = self._meta_cache.dtypes if self._meta_cache is not None else None
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+        types = "".join(
+            f"<td>{html.escape(str(dtypes[c])) if dtypes is not None and c in dtypes else '…'}</td>" for c in cols
+        )
+        bounds = self.divisions
+        shown = [bounds[0], "…", bounds[-1]] if len(bounds) > 3 else list(bounds)
+        rows = "".join(
+            f"<tr><th>{html.escape(str(b)) if b is not None else ''}</th>{'<td>…</td>' * len(cols)}</tr>" for b in shown
+        )
         return (
-            f"<div><strong>blockwork DataFrame Structure</strong> ({self.npartitions} partitions)"
-            f"<table><tr>{rows}</tr></table></div>"
+            "<div><strong>blockwork DataFrame Structure:</strong>"
+            f"<table><thead><tr><th>npartitions={self.npartitions}</th>{head}</tr></thead>"
+            f"<tbody><tr><th></th>{types}</tr>{rows}</tbody></table>"
+            f"<div>{len(self._f.keys())} partitions; dtypes shown once read (df.dtypes)</div></div>"
         )
 
     def __len__(self) -> int:
