@@ -299,15 +299,18 @@ class Client:
 
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
-        out = [
-            Array(x._a, held=self._c.persist_array(x._a))
-            if isinstance(x, Array)
-            else self._persist_delayed([x])[0]
-            if isinstance(x, Delayed)
-            else x
-            for x in items
-        ]
+        out = [self._persist_one(x, Array, Delayed) for x in items]
         return out[0] if single else out
+
+    def _persist_one(self, x: Any, array_type: type, delayed_type: type) -> Any:
+        if isinstance(x, array_type):
+            return array_type(x._a, held=self._c.persist_array(x._a))
+        if isinstance(x, delayed_type):
+            return self._persist_delayed([x])[0]
+        frames = sys.modules.get("blockwork.dataframe.core")
+        if frames is not None and isinstance(x, frames._Frameish):
+            return x._held_on(self._c.persist_frame)
+        return x
 
     def _compute_arrays(self, arrays: list[Any]) -> list[np.ndarray]:
         return [np.asarray(b) for b in self._c.compute_arrays([a._a for a in arrays])]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import cloudpickle
@@ -278,5 +279,15 @@ def test_frames_compute_on_a_cluster(tmp_path: Path) -> None:
         read = dd.read_csv(str(tmp_path / "*.csv"))
         same(read[read.y > 0].compute(), pdf[pdf.y > 0].reset_index(drop=True))
         assert read.x.sum().compute() == pytest.approx(pdf.x.sum())
+        kept = read[read.y > 0].persist()
+        assert len(kept._held) == kept.npartitions
+        deadline = time.monotonic() + 60
+        while not all(f.done() for f in kept._held) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert all(f.status == "finished" for f in kept._held)
+        same(kept.compute(), pdf[pdf.y > 0].reset_index(drop=True))
+        same(kept.groupby("k").x.sum().compute(), pdf[pdf.y > 0].groupby("k").x.sum(), check_exact=False, rtol=1e-12)
+        held = read.x.persist()
+        same(held.compute(), pdf.x)
         ratios = df.map_partitions(add_ratio, 4.0).compute()
         same(ratios, add_ratio(pdf, 4.0).reset_index(drop=True))

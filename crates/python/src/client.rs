@@ -210,6 +210,15 @@ impl PyClient {
         py.detach(|| df.assemble(values)).py().map(|df| columns_out(py, df))
     }
 
+    /// Submits a dataframe's graph; returns the futures of its partitions
+    /// (held, later computes of this client reuse them).
+    fn persist_frame(&self, py: Python<'_>, frame: PyRef<'_, PyFrame>) -> PyResult<Vec<PyFuture>> {
+        let df = frame.0.clone();
+        let graph = df.graph().py()?;
+        let futures = py.detach(|| self.0.persist(graph, &df.keys())).map_err(|e| to_py(py, e))?;
+        Ok(futures.into_iter().map(PyFuture).collect())
+    }
+
     /// Submits an array's graph; returns the futures of its blocks.
     fn persist_array(&self, py: Python<'_>, array: PyRef<'_, PyArr>) -> PyResult<Vec<PyFuture>> {
         let (graph, keys) = array_graph(std::slice::from_ref(&array))?;

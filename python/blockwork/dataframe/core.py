@@ -132,6 +132,20 @@ class _Frameish:
     def __dask_keys__(self) -> list[str]:
         return list(self._f.keys())
 
+    def _held_on(self, persist: Any) -> Any:
+        """This collection with its partitions computed and held on a
+        cluster (`persist` submits a frame and returns the futures)."""
+        if isinstance(self, Series):
+            frame = self._selected()
+            out: Any = Series(frame, _core.Expr.col(_VALUE).alias(str(self._e.name)), self._index, self._name)
+        else:
+            frame = self._f
+            out = DataFrame(frame, self._index, self._labels)
+        # While the futures live, the cluster keeps the partitions and this
+        # client's computations from them start there.
+        object.__setattr__(out, "_held", persist(frame))
+        return out
+
     def _series(self, expr: _core.Expr) -> Series:
         name = getattr(self, "_name", _UNSET)
         return Series(self._f, expr, self._index, name)
@@ -347,7 +361,11 @@ class Series(_Frameish):
         return s
 
     def persist(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Series:
-        """Computed into partitions held in memory (lazy results start from them)."""
+        """Computed into partitions held in memory (lazy results start from
+        them); with a client, held by its cluster."""
+        client = config.client(scheduler)
+        if client is not None:
+            return client.persist(self)  # type: ignore[no-any-return]
         frame = self._selected().persist(config.scheduler(scheduler, num_workers))
         return Series(frame, _core.Expr.col(_VALUE).alias(str(self._e.name)), self._index, self._name)
 
@@ -745,7 +763,11 @@ class DataFrame(_Frameish):
         return _arrow.table(_compute(self._f, scheduler, num_workers), list(self._f.columns))
 
     def persist(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> DataFrame:
-        """Computed into partitions held in memory."""
+        """Computed into partitions held in memory; with a client, held by
+        its cluster (what this client computes from it starts there)."""
+        client = config.client(scheduler)
+        if client is not None:
+            return client.persist(self)  # type: ignore[no-any-return]
         return DataFrame(self._f.persist(config.scheduler(scheduler, num_workers)), self._index, self._labels)
 
     def head(self, n: int = 5, compute: bool = True) -> Any:
