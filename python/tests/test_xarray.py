@@ -188,3 +188,18 @@ def test_many_files_read_concurrently_give_the_files_values(tmp_path: Path, engi
         tas = xr.open_mfdataset(files, chunks={"time": 7}, chunked_array_type="blockwork", engine=engine).t2m
         assert isinstance(tas.data, Array)
         np.testing.assert_array_equal(tas.compute().values, want.values)
+
+
+def test_the_anomaly_computes_on_a_cluster(tmp_path: Path) -> None:
+    pytest.importorskip("netCDF4")
+    import blockwork
+    from blockwork.distributed import Client, LocalCluster
+
+    ds = climate(days=400)
+    ds.isel(time=slice(0, 200)).to_netcdf(tmp_path / "a.nc")
+    ds.isel(time=slice(200, 400)).to_netcdf(tmp_path / "b.nc")
+    want = ds.tas.groupby("time.season").mean("time") - ds.tas.mean("time")
+    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster):
+        tas = blockwork.open_mfdataset(str(tmp_path / "*.nc"), chunks={"time": 50}).tas
+        got = (tas.groupby("time.season").mean("time") - tas.mean("time")).compute()
+        xr.testing.assert_allclose(got, want, rtol=1e-10)
