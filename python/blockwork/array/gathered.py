@@ -36,7 +36,7 @@ def _runs(indices: np.ndarray) -> list[tuple[int, int]] | None:
 def reduce_runs(x: Array, name: str, axes: Any, keepdims: bool) -> Array | None:
     """`x.<name>(axis=axes)` from the runs of its source, or None when the
     reduction does not cover the gathered axis (or the runs do not pay)."""
-    from blockwork.array.routines import isnan, stack, where
+    from blockwork.array.routines import isnan, stack
 
     source, axis, indices = x._gathered
     reduced = tuple(range(x.ndim)) if axes is None else tuple(a % x.ndim for a in axes)
@@ -56,12 +56,13 @@ def reduce_runs(x: Array, name: str, axes: Any, keepdims: bool) -> Array | None:
 
     skip_nan = name.startswith("nan") and x.dtype.kind == "f"
     pieces = [part(a, b) for a, b in runs]
-    sums = total([(where(isnan(p), 0, p) if skip_nan else p).sum(axis=reduced, keepdims=keepdims) for p in pieces])
+    kernel = "nansum" if skip_nan else "sum"
+    sums = total([p._reduce(kernel, reduced, None, keepdims) for p in pieces])
     if name in ("sum", "nansum"):
         return sums
+    counts: Any = int(np.prod([x.shape[a] for a in reduced]))
     if skip_nan:
-        counts = total([(~isnan(p)).astype("int64").sum(axis=reduced, keepdims=keepdims) for p in pieces])
-    else:
-        counts = int(np.prod([x.shape[a] for a in reduced]))
+        # Present values: all of them less the NaNs (a sum of booleans).
+        counts = counts - total([isnan(p).sum(axis=reduced, keepdims=keepdims) for p in pieces])
     mean = sums / counts
     return mean.astype(x.dtype) if x.dtype.kind == "f" else mean
