@@ -65,6 +65,14 @@ def test_scatter_and_numpy_values(client: Client) -> None:
     assert named["k"].result() == [1, 2]
 
 
+def test_scatters_one_after_another_keep_their_own_values(client: Client) -> None:
+    # Each scattered value is freed here once sent; a later one may take its
+    # address, and must not take its key.
+    futures = [client.scatter([np.full(3, float(i))])[0] for i in range(40)]
+    for i, f in enumerate(futures):
+        np.testing.assert_array_equal(f.result(), np.full(3, float(i)))
+
+
 def test_task_exceptions_reach_the_caller(client: Client) -> None:
     class Custom(Exception):
         pass

@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use blockwork_graph::{order, Arg, Graph, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{order, Arg, Graph, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
 use blockwork_protocol::{task_spec, ClientToScheduler, Role, SchedulerToClient};
 use blockwork_scheduler::{GraphUpdate, TaskSpec};
 use rustc_hash::FxHashSet;
@@ -254,8 +254,7 @@ impl Client {
     /// one future per value, keyed by its content. Tasks take them as
     /// inputs like any result.
     pub fn scatter(&self, values: Vec<Value>) -> Result<Vec<Future>, ClientError> {
-        let data: Vec<(Key, Value)> =
-            values.into_iter().map(|v| (Key::new(format!("value-{}", blockwork_graph::tokenize(&v))), v)).collect();
+        let data: Vec<(Key, Value)> = values.into_iter().map(|v| (scatter_key(&v), v)).collect();
         let keys: Vec<Key> = data.iter().map(|(k, _)| k.clone()).collect();
         let id = self.inner.tracker.next_id();
         self.inner.tracker.retain(&keys, None);
@@ -470,4 +469,19 @@ fn prune_held(graph: Graph, outputs: &[Key], held: &FxHashSet<Key>) -> Result<Gr
         tasks.push((key, graph.task(t).clone().map_refs(|d| graph.key(d).clone())));
     }
     Ok(Graph::from_tasks(tasks)?)
+}
+
+/// A key for a scattered value, unique to this scatter: a value's token may
+/// be its address (an object's), and an address comes back once its value
+/// is freed, so a later scatter would name an earlier, still-held value.
+fn scatter_key(v: &Value) -> Key {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static START: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    let start = *START
+        .get_or_init(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    let mut t = blockwork_graph::Tokenizer::new();
+    v.tokenize(&mut t);
+    t.add(&(std::process::id() as u64)).add(&(start as u64)).add(&NEXT.fetch_add(1, Ordering::Relaxed));
+    Key::new(format!("value-{}", t.finish()))
 }
