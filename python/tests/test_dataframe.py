@@ -291,3 +291,28 @@ def test_frames_compute_on_a_cluster(tmp_path: Path) -> None:
         same(held.compute(), pdf.x)
         ratios = df.map_partitions(add_ratio, 4.0).compute()
         same(ratios, add_ratio(pdf, 4.0).reset_index(drop=True))
+
+
+def test_csv_and_parquet_on_an_object_store() -> None:
+    import os
+    import socket
+
+    endpoint = os.environ.get("BLOCKWORK_S3_ENDPOINT")
+    if not endpoint:
+        if os.environ.get("BLOCKWORK_REQUIRE_S3"):
+            raise AssertionError("BLOCKWORK_REQUIRE_S3 is set but BLOCKWORK_S3_ENDPOINT is not")
+        pytest.skip("no S3-compatible server (scripts/test starts one)")
+    host, port = endpoint.removeprefix("http://").rstrip("/").split(":")
+    bucket = f"bw-py-{os.getpid()}"
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall(f"PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        assert s.recv(100).startswith(b"HTTP/1.1 200")
+    options = {"key": "testing", "secret": "testing", "endpoint_url": endpoint, "region": "us-east-1"}
+    pdf = frame(41, 300)
+    df = dd.from_pandas(pdf, npartitions=3)
+    df.to_csv(f"s3://{bucket}/csv", storage_options=options)
+    back = dd.read_csv(f"s3://{bucket}/csv/part.*.csv", blocksize="4KB", storage_options=options)
+    assert back.npartitions > 3
+    same(back.compute(), pdf)
+    df.to_parquet(f"s3://{bucket}/pq", storage_options=options)
+    same(dd.read_parquet(f"s3://{bucket}/pq/*.parquet", storage_options=options).compute(), pdf)

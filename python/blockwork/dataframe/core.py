@@ -778,22 +778,31 @@ class DataFrame(_Frameish):
         """The last `n` rows (a pandas DataFrame)."""
         return _pandas(self._f, self._index, list(self._f.tail(n)), self._labels)
 
-    def _write(self, path: str, fmt: str, scheduler: Any) -> list[str]:
+    def _write(self, path: str, fmt: str, scheduler: Any, storage_options: dict[str, Any] | None) -> list[str]:
+        from blockwork.dataframe.io import _storage
+
+        _storage(storage_options)
         written = self._f.write(str(path), fmt)
         t = _arrow.table(_compute(written, scheduler, None), list(written.columns))
         return [str(p) for p in t.column(0).to_pylist()]
 
-    def to_csv(self, path: str, scheduler: Any = None, **kwargs: Any) -> list[str]:
+    def to_csv(
+        self, path: str, scheduler: Any = None, storage_options: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[str]:
         """One CSV file per partition in the directory `path` (part.0.csv, …); their paths."""
-        return self._write(path, "csv", scheduler)
+        return self._write(path, "csv", scheduler, storage_options)
 
-    def to_parquet(self, path: str, scheduler: Any = None, **kwargs: Any) -> list[str]:
+    def to_parquet(
+        self, path: str, scheduler: Any = None, storage_options: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[str]:
         """One Parquet file per partition in the directory `path`; their paths."""
-        return self._write(path, "parquet", scheduler)
+        return self._write(path, "parquet", scheduler, storage_options)
 
-    def to_json(self, path: str, scheduler: Any = None, **kwargs: Any) -> list[str]:
+    def to_json(
+        self, path: str, scheduler: Any = None, storage_options: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[str]:
         """One JSON-lines file per partition in the directory `path`; their paths."""
-        return self._write(path, "json", scheduler)
+        return self._write(path, "json", scheduler, storage_options)
 
 
 class _PartitionCall:
