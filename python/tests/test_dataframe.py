@@ -90,6 +90,8 @@ def test_groupby_by_expression_size_agg_and_split_out() -> None:
     want = pdf.groupby("k").agg({"x": ["mean"], "y": ["min", "max"]})
     same(got, want, check_exact=False, rtol=1e-12)
     same(df.groupby("k").agg({"x": "sum", "y": "max"}).compute(), pdf.groupby("k").agg({"x": "sum", "y": "max"}))
+    same(df.x.groupby(df.k).mean().compute(), pdf.x.groupby(pdf.k).mean(), check_exact=False, rtol=1e-12)
+    same((df.x * 2).groupby([df.k, df.s]).sum().compute(), (pdf.x * 2).groupby([pdf.k, pdf.s]).sum())
     split = df.groupby("k", split_out=3).y.sum()
     assert split.npartitions == 3
     same(split.compute().sort_index(), pdf.groupby("k").y.sum())

@@ -334,6 +334,23 @@ class Series(_Frameish):
         column = str(self._e.name)
         return Series(counted, _core.Expr.col("count"), [(column, self._name)])
 
+    def groupby(self, by: Any, split_out: int = 1, **kwargs: Any) -> Any:
+        """Grouped by `by`: Series of the same frame (or column names of
+        it), as `df.value.groupby(df.key).mean()`."""
+        from blockwork.dataframe.groupby import GroupBy
+
+        grouped = "__grouped__"
+        frame = self._f.assign([self._e.alias(grouped)])
+        keys = [by] if not isinstance(by, list) else by
+        moved = []
+        for b in keys:
+            if isinstance(b, Series):
+                if b._f is not self._f:
+                    raise ValueError("a group key is a Series of another frame: group by columns of this frame")
+                b = Series(frame, b._e, b._index, b._name)
+            moved.append(b)
+        return GroupBy(DataFrame(frame, self._index), moved, split_out=split_out, selection=grouped, name=self._name)
+
     def resample(self, rule: str) -> Any:
         """Fixed-frequency bins of the datetime index (after `set_index`)."""
         from blockwork.dataframe.timeseries import Resampler

@@ -13,6 +13,8 @@ from typing import Any
 from blockwork import _core
 from blockwork.dataframe.core import AGGREGATIONS, DataFrame, Series
 
+_SAME: Any = object()
+
 # How the engine names the key columns of a result (their pandas names
 # come back as the index's names).
 _KEY = "__key{}__"
@@ -22,7 +24,7 @@ class GroupBy:
     """A frame grouped by keys; select columns with `[...]` or attributes,
     then aggregate."""
 
-    def __init__(self, df: DataFrame, by: Any, split_out: int = 1, selection: Any = None) -> None:
+    def __init__(self, df: DataFrame, by: Any, split_out: int = 1, selection: Any = None, name: Any = _SAME) -> None:
         by_list = by if isinstance(by, list) else [by]
         if not by_list:
             raise ValueError("groupby needs at least one key")
@@ -50,6 +52,9 @@ class GroupBy:
         self._plain = plain
         self._split_out = max(1, int(split_out))
         self._selection = selection
+        # The name of a one-column result (the selected column's, unless a
+        # Series was grouped under another).
+        self._name = name
 
     # -- selection ----------------------------------------------------------
 
@@ -58,7 +63,7 @@ class GroupBy:
         for c in cols:
             if c not in self._df._f.columns:
                 raise KeyError(f"no column {c!r}; the columns are {list(self._df.columns)}")
-        return GroupBy(self._df, self._by, self._split_out, key if isinstance(key, str) else cols)
+        return GroupBy(self._df, self._by, self._split_out, key if isinstance(key, str) else cols, self._name)
 
     def __getattr__(self, name: str) -> GroupBy:
         if name.startswith("_"):
@@ -86,7 +91,8 @@ class GroupBy:
         columns = self._columns()
         frame = self._frame([(_core.Expr.col(c), agg, c) for c in columns])
         if isinstance(self._selection, str):
-            return Series(frame, _core.Expr.col(columns[0]), self._index())
+            name = columns[0] if self._name is _SAME else self._name
+            return Series(frame, _core.Expr.col(columns[0]), self._index(), name)
         return DataFrame(frame, self._index())
 
     def sum(self) -> Any:
