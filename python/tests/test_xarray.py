@@ -203,3 +203,19 @@ def test_the_anomaly_computes_on_a_cluster(tmp_path: Path) -> None:
         tas = blockwork.open_mfdataset(str(tmp_path / "*.nc"), chunks={"time": 50}).tas
         got = (tas.groupby("time.season").mean("time") - tas.mean("time")).compute()
         xr.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_to_zarr_and_the_native_zarr_reader(tmp_path: Path, zarr_format: int) -> None:
+    pytest.importorskip("zarr")
+    import blockwork
+
+    ds = climate(days=90)
+    path = tmp_path / "tas.zarr"
+    ds.chunk({"time": 30}, chunked_array_type="blockwork").to_zarr(path, zarr_format=zarr_format)
+    xr.testing.assert_allclose(xr.open_zarr(path).load(), ds)
+    native = blockwork.open_zarr(path)
+    assert isinstance(native.tas.data, Array) and native.tas.chunks[0] == (30, 30, 30)
+    assert native.tas.attrs["units"] == "K"
+    xr.testing.assert_allclose(native.compute(), ds)
+    xr.testing.assert_allclose(native.tas.mean("time").compute(), ds.tas.mean("time"))
