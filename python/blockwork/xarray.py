@@ -203,9 +203,8 @@ class BlockworkManager(ChunkManagerEntrypoint[Array]):
         )
         whole = partial.rechunk(tuple(-1 if i in axes else c for i, c in enumerate(partial.chunks)))
         finish = aggregate_func or combine_func or func
-        out_chunks = tuple(c for i, c in enumerate(whole.chunks) if keepdims or i not in axes)
-        if keepdims:
-            out_chunks = tuple((1,) if i in axes else c for i, c in enumerate(whole.chunks))
+        kept = enumerate(whole.chunks)
+        out_chunks = tuple(((1,) if i in axes else c) for i, c in kept if keepdims or i not in axes)
         return da.map_blocks(
             lambda b: np.asarray(finish(b, axis=axes, keepdims=keepdims)),
             whole,
@@ -380,12 +379,6 @@ class _BlockReader:
         region = tuple(slice(start, stop) for start, stop in where)
         with _READ_LOCK:
             return np.asarray(self.source[region])
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"source": self.source}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.source = state["source"]
 
 
 def _parse_signature(signature: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:

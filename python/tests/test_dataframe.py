@@ -318,3 +318,17 @@ def test_csv_and_parquet_on_an_object_store() -> None:
     same(back.compute(), pdf)
     df.to_parquet(f"s3://{bucket}/pq", storage_options=options)
     same(dd.read_parquet(f"s3://{bucket}/pq/*.parquet", storage_options=options).compute(), pdf)
+
+
+def test_arrow_columns_follow_the_pycapsule_protocol() -> None:
+    pa = pytest.importorskip("pyarrow")
+    from blockwork import config
+
+    pdf = frame(1, 5)
+    columns = dd.from_pandas(pdf, npartitions=2)._f.compute(config.scheduler())
+    # A requested schema is a hint: the column comes in its own type.
+    schema, array = columns[3].__arrow_c_array__(pa.float64().__arrow_c_schema__())
+    got = pa.Array._import_from_c_capsule(schema, array)
+    assert got.type == pa.int64() and got.to_pylist() == pdf.y.tolist()
+    with pytest.raises(RuntimeError, match="already taken"):
+        columns[3].__arrow_c_array__()

@@ -230,16 +230,16 @@ pub struct PyArrowColumn(Mutex<Option<ExportedColumn>>);
 #[pymethods]
 impl PyArrowColumn {
     /// The column's field and values as the Arrow C data interface's
-    /// capsules (`requested_schema` is not supported and must be None).
+    /// capsules. A `requested_schema` is a hint the PyCapsule protocol lets
+    /// a producer pass over: the column comes in its own type, which the
+    /// consumer reads from the schema capsule (pyarrow casts when asked).
     #[pyo3(signature = (requested_schema=None))]
     fn __arrow_c_array__<'py>(
         &self,
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<(Bound<'py, PyCapsule>, Bound<'py, PyCapsule>)> {
-        if requested_schema.is_some_and(|s| !s.is_none()) {
-            return Err(PyValueError::new_err("a blockwork column is exported in its own type only"));
-        }
+        let _ = requested_schema;
         let taken = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
         let ExportedColumn { schema, array } =
             taken.ok_or_else(|| PyRuntimeError::new_err("this Arrow column was already taken"))?;

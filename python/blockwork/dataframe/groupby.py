@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from blockwork import _core
-from blockwork.dataframe.core import AGGREGATIONS, DataFrame, Series
+from blockwork.dataframe.core import AGGREGATIONS, DataFrame, Series, _check_ddof
 
 _SAME: Any = object()
 
@@ -117,14 +117,12 @@ class GroupBy:
 
     def std(self, ddof: int = 1) -> Any:
         """Sample standard deviation per group."""
-        if ddof != 1:
-            raise ValueError(f"ddof={ddof}: blockwork's std is the sample one (ddof=1)")
+        _check_ddof(ddof)
         return self._reduce("std")
 
     def var(self, ddof: int = 1) -> Any:
         """Sample variance per group."""
-        if ddof != 1:
-            raise ValueError(f"ddof={ddof}: blockwork's var is the sample one (ddof=1)")
+        _check_ddof(ddof)
         return self._reduce("var")
 
     def first(self) -> Any:

@@ -40,42 +40,6 @@ class Resampler:
         frame, index = self._frame(how)
         return Series(frame, _core.Expr.col(_TMP).alias(self._s.name), [(index, index)])
 
-    def sum(self) -> Series:
-        """Sum per bin."""
-        return self.agg("sum")
-
-    def mean(self) -> Series:
-        """Mean per bin."""
-        return self.agg("mean")
-
-    def count(self) -> Series:
-        """Present values per bin."""
-        return self.agg("count")
-
-    def min(self) -> Series:
-        """Smallest value per bin."""
-        return self.agg("min")
-
-    def max(self) -> Series:
-        """Largest value per bin."""
-        return self.agg("max")
-
-    def std(self) -> Series:
-        """Sample standard deviation per bin."""
-        return self.agg("std")
-
-    def var(self) -> Series:
-        """Sample variance per bin."""
-        return self.agg("var")
-
-    def first(self) -> Series:
-        """First value per bin."""
-        return self.agg("first")
-
-    def last(self) -> Series:
-        """Last value per bin."""
-        return self.agg("last")
-
 
 class FrameResampler:
     """Every column of a frame binned by a fixed frequency of its index;
@@ -97,26 +61,6 @@ class FrameResampler:
         """`how` per bin of every column, computed together."""
         return ResampledFrame([self[str(c)].agg(how) for c in self._df.columns])
 
-    def sum(self) -> ResampledFrame:
-        """Sum per bin of every column."""
-        return self.agg("sum")
-
-    def mean(self) -> ResampledFrame:
-        """Mean per bin of every column."""
-        return self.agg("mean")
-
-    def count(self) -> ResampledFrame:
-        """Present values per bin of every column."""
-        return self.agg("count")
-
-    def min(self) -> ResampledFrame:
-        """Smallest value per bin of every column."""
-        return self.agg("min")
-
-    def max(self) -> ResampledFrame:
-        """Largest value per bin of every column."""
-        return self.agg("max")
-
 
 class ResampledFrame:
     """Several resampled columns, computed in one run into one pandas frame."""
@@ -129,8 +73,9 @@ class ResampledFrame:
         import pandas as pd
 
         frames = [s._selected() for s in self._columns]
-        if config.client(scheduler) is not None:
-            out = [list(config.client(scheduler)._compute_frame(f)) for f in frames]
+        client = config.client(scheduler)
+        if client is not None:
+            out = [list(client._compute_frame(f)) for f in frames]
         else:
             out = _core.compute_frames(frames, config.scheduler(scheduler, num_workers))
         series = []
@@ -157,30 +102,32 @@ class Rolling:
         out = frame.rolling(self._window, column, how, "__window__")
         return Series(out, _core.Expr.col("__window__").alias(self._s.name), self._s._index)
 
-    def sum(self) -> Series:
-        """Rolling sum."""
-        return self._agg("sum")
 
-    def mean(self) -> Series:
-        """Rolling mean."""
-        return self._agg("mean")
+_DOCS = {
+    "sum": "Sum",
+    "mean": "Mean",
+    "count": "Count of present values",
+    "min": "Smallest value",
+    "max": "Largest value",
+    "std": "Sample standard deviation",
+    "var": "Sample variance",
+    "first": "First value",
+    "last": "Last value",
+}
 
-    def count(self) -> Series:
-        """Rolling count of present values."""
-        return self._agg("count")
 
-    def min(self) -> Series:
-        """Rolling minimum."""
-        return self._agg("min")
+def _aggregations(cls: type, method: str, names: tuple[str, ...], what: str) -> None:
+    """Gives `cls` a method per aggregation name, each `self.<method>(name)`."""
+    for name in names:
 
-    def max(self) -> Series:
-        """Rolling maximum."""
-        return self._agg("max")
+        def aggregate(self: Any, _name: str = name) -> Any:
+            return getattr(self, method)(_name)
 
-    def std(self) -> Series:
-        """Rolling sample standard deviation."""
-        return self._agg("std")
+        aggregate.__name__ = aggregate.__qualname__ = name
+        aggregate.__doc__ = f"{_DOCS[name]} {what}."
+        setattr(cls, name, aggregate)
 
-    def var(self) -> Series:
-        """Rolling sample variance."""
-        return self._agg("var")
+
+_aggregations(Resampler, "agg", tuple(_DOCS), "per bin")
+_aggregations(FrameResampler, "agg", ("sum", "mean", "count", "min", "max"), "per bin of every column")
+_aggregations(Rolling, "_agg", _WINDOWED, "over each window")
