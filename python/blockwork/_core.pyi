@@ -1,6 +1,6 @@
 """The extension module: the engine's arrays (see blockwork.array for the public API)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from os import PathLike
 from typing import Any
 
@@ -98,14 +98,10 @@ def where_(condition: Array, x: Array | Scalar, y: Array | Scalar) -> Array: ...
 def concatenate(arrays: Sequence[Array], axis: int, new_axis: bool) -> Array: ...
 def einsum(spec: str, operands: Sequence[Array]) -> Array: ...
 def compute_many(arrays: Sequence[Array], scheduler: Sched) -> list[NdBuffer]: ...
-def compute_tasks(
-    keys: Sequence[str],
-    funcs: Sequence[Any],
-    deps: Sequence[Sequence[int]],
-    outputs: Sequence[int],
-    scheduler: Sched,
-) -> list[Any]: ...
 def compute_delayed(outputs: Sequence[Any], task_callable: Any, scheduler: Sched) -> list[Any]: ...
+def compute_dask_graph(
+    graph: Mapping[Any, Any], outputs: Sequence[Any], fused: Any, runner: Any, scheduler: Sched
+) -> list[Any]: ...
 
 class DelayedBase:
     """The data of a delayed value (blockwork.delayed.Delayed adds its behaviour)."""

@@ -40,59 +40,47 @@ def get(
 ) -> Any:
     """Dask's scheduler entry point: computes `keys` (a key or nested lists
     of keys) of the graph `dsk` and returns their values in that shape."""
-    from dask._task_spec import convert_legacy_graph
+    from dask._task_spec import _execute_subgraph, convert_legacy_graph
 
     if not isinstance(dsk, Mapping):
         dsk = dsk.__dask_graph__()  # dask ≥ 2025 passes an expression
     graph = convert_legacy_graph(dict(dsk))
     wanted = _flatten(keys)
-    missing = [k for k in wanted if k not in graph]
-    if missing:
-        raise KeyError(f"keys not in the graph: {missing[:5]!r}")
-    # The tasks the outputs need, each after its dependencies.
-    index: dict[Hashable, int] = {}
-    names: list[str] = []
-    funcs: list[Any] = []
-    deps: list[list[int]] = []
-    expanded: set[Hashable] = set()  # waiting for their dependencies: the path from a root
-    for root in wanted:
-        stack = [root]
-        while stack:
-            k = stack[-1]
-            if k in index:
-                stack.pop()
-                continue
-            node = graph[k]
-            missing = [d for d in node.dependencies if d not in index]
-            if missing:
-                for d in missing:
-                    if d not in graph:
-                        raise KeyError(f"task {k!r} depends on {d!r}, which is not in the graph")
-                    if d in expanded:
-                        raise ValueError(f"the graph has a cycle through {d!r}")
-                expanded.add(k)
-                stack.extend(missing)
-                continue
-            stack.pop()
-            order = list(node.dependencies)
-            index[k] = len(names)
-            names.append(_key_name(k))
-            funcs.append(_runner(node, order))
-            deps.append([index[d] for d in order])
-    outputs = [index[k] for k in wanted]
-    values = _core.compute_tasks(names, funcs, deps, outputs, config.scheduler(scheduler, num_workers))
+    scheduler_ = config.scheduler(scheduler, num_workers)
+    values = _core.compute_dask_graph(graph, wanted, _execute_subgraph, _subgraph_runner, scheduler_)
     return _pack(keys, dict(zip(wanted, values, strict=True)))
 
 
-def _key_name(k: Hashable) -> str:
-    return str(k) if isinstance(k, str) else repr(k)
+def _subgraph_runner(node: Any, order: tuple[Hashable, ...]) -> Any:
+    """Runs a task of fused tasks (`_execute_subgraph(inner, outkey, inkeys,
+    *inputs)`, what Dask's blockwise fusion makes) in an order found once,
+    here, rather than by `dask.order` on every call."""
+    from dask._task_spec import GraphNode, TaskRef
 
-
-def _runner(node: Any, order: list[Hashable]) -> Any:
-    if not order:
-        return lambda: node({})
+    inner, outkey, inkeys = node.args[:3]
+    inputs = node.args[3:]
+    steps: list[tuple[Hashable, Any]] = []  # (key, node): an inner node's own key may be None
+    seen: set[Hashable] = set(inkeys)
+    stack: list[tuple[Hashable, bool]] = [(outkey, False)]
+    while stack:  # depth first: a task after the inner tasks it reads
+        k, ready = stack.pop()
+        if ready:
+            steps.append((k, inner[k]))
+            continue
+        if k in seen:
+            continue
+        seen.add(k)
+        stack.append((k, True))
+        stack.extend((d, False) for d in inner[k].dependencies if d not in seen)
 
     def run(*vals: Any) -> Any:
-        return node(dict(zip(order, vals, strict=True)))
+        values = dict(zip(order, vals, strict=True))
+        cache = {
+            k: values[a.key] if isinstance(a, TaskRef) else a(values) if isinstance(a, GraphNode) else a
+            for k, a in zip(inkeys, inputs, strict=True)
+        }
+        for k, t in steps:
+            cache[k] = t(cache)
+        return cache[outkey]
 
     return run

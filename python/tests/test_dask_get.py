@@ -47,3 +47,32 @@ def test_get_with_nested_keys() -> None:
     assert blockwork.get(dsk, [["a", "b"], ("c", 0)]) == [[1, 2], 20]
     with pytest.raises(KeyError):
         blockwork.get(dsk, "zzz")
+
+
+def test_only_the_tasks_the_keys_need_run() -> None:
+    def boom() -> None:
+        raise RuntimeError("this task is not needed and must not run")
+
+    dsk = {"a": 1, "b": (boom,), "c": (lambda v: v + 1, "a")}
+    assert blockwork.get(dsk, "c") == 2
+
+
+def test_a_missing_dependency_is_named() -> None:
+    import operator
+
+    from dask._task_spec import Task, TaskRef
+
+    dsk = {"a": Task("a", operator.neg, TaskRef("zz"))}
+    with pytest.raises(KeyError, match="depends on 'zz', which is not in the graph"):
+        blockwork.get(dsk, "a")
+
+
+def test_fused_subgraphs_equal_dask() -> None:
+    from dask._task_spec import _execute_subgraph
+
+    x = dda.random.default_rng(1).random((90, 70), chunks=(20, 30))
+    y = (np.sin(x) + 2 * x.T.T - 1).sum(axis=0)
+    (optimized,) = dask.optimize(y)
+    graph = dict(optimized.__dask_graph__())
+    assert any(getattr(node, "func", None) is _execute_subgraph for node in graph.values())
+    np.testing.assert_allclose(dask.compute(y, scheduler=blockwork.get)[0], y.compute(scheduler="sync"))

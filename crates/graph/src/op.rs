@@ -144,6 +144,9 @@ pub enum OpKind {
         call: Box<LocalCall>,
         /// Cheap enough to be inlined into dependents.
         cheap: bool,
+        /// Holds a process-wide lock while it runs (a Python callable holds
+        /// the GIL): see [`Op::local_serial`].
+        serial: bool,
         /// Unique in the process for its whole run (its token): an
         /// allocation's address is reused once freed, so two closures made
         /// one after the other could otherwise share a token, and arrays
@@ -166,13 +169,44 @@ impl Op {
 
     /// A local closure.
     pub fn local(label: impl Into<Arc<str>>, f: impl Fn(Vec<Value>) -> TaskResult + Send + Sync + 'static) -> Op {
-        Op(Arc::new(OpKind::Local { label: label.into(), call: Box::new(f), cheap: false, id: next_local_id() }))
+        Op(Arc::new(OpKind::Local {
+            label: label.into(),
+            call: Box::new(f),
+            cheap: false,
+            serial: false,
+            id: next_local_id(),
+        }))
+    }
+
+    /// A local closure that holds a process-wide lock while it runs, as a
+    /// Python callable holds the GIL. Two such tasks on two threads mostly
+    /// hand the lock back and forth, so the threaded scheduler runs them
+    /// one at a time, back to back on one thread, while they are short;
+    /// long ones (which release the lock for their heavy part, as NumPy
+    /// does on large arrays) run in parallel.
+    pub fn local_serial(
+        label: impl Into<Arc<str>>,
+        f: impl Fn(Vec<Value>) -> TaskResult + Send + Sync + 'static,
+    ) -> Op {
+        Op(Arc::new(OpKind::Local {
+            label: label.into(),
+            call: Box::new(f),
+            cheap: false,
+            serial: true,
+            id: next_local_id(),
+        }))
     }
 
     /// A local closure cheap enough to be inlined into its dependents by
     /// [`crate::inline_cheap`].
     pub fn local_cheap(label: impl Into<Arc<str>>, f: impl Fn(Vec<Value>) -> TaskResult + Send + Sync + 'static) -> Op {
-        Op(Arc::new(OpKind::Local { label: label.into(), call: Box::new(f), cheap: true, id: next_local_id() }))
+        Op(Arc::new(OpKind::Local {
+            label: label.into(),
+            call: Box::new(f),
+            cheap: true,
+            serial: false,
+            id: next_local_id(),
+        }))
     }
 
     /// What the op is.
@@ -213,6 +247,12 @@ impl Op {
             }
             (Remake::ByCost(_), OpKind::Local { .. }) => false,
         }
+    }
+
+    /// Whether it holds a process-wide lock while it runs
+    /// ([`Op::local_serial`]).
+    pub fn is_serial(&self) -> bool {
+        matches!(&*self.0, OpKind::Local { serial: true, .. })
     }
 
     /// Whether it can run in another process.

@@ -12,6 +12,9 @@
 //!   at 0 its result is dropped;
 //! - `result`: `Some` from its finish until its last reader finished.
 //!
+//! Ready tasks of serial ops ([`blockwork_graph::Op::local_serial`]) wait
+//! in a queue of their own, so a thread may pass them by.
+//!
 //! Invariants (checked by [`ExecState::sanity_check`]):
 //! a task is in the ready queue iff `missing == 0` and it was neither
 //! popped nor finished; a result is held iff the task finished and
@@ -41,6 +44,8 @@ pub struct ExecState<'g> {
     results: Vec<Option<Value>>,
     /// Ready tasks as `priority << 32 | id`, smallest first.
     ready: BinaryHeap<Reverse<u64>>,
+    /// Ready tasks of serial ops, the same way.
+    ready_serial: BinaryHeap<Reverse<u64>>,
     running: usize,
     done: usize,
 }
@@ -56,15 +61,34 @@ impl<'g> ExecState<'g> {
             readers[o.idx()] += 1;
         }
         let missing: Vec<u32> = graph.ids().map(|t| graph.deps(t).len() as u32).collect();
-        let mut phase = vec![Phase::Waiting; n];
-        let mut ready = BinaryHeap::new();
+        let mut st = ExecState {
+            graph,
+            priority,
+            phase: vec![Phase::Waiting; n],
+            missing,
+            readers,
+            results: vec![None; n],
+            ready: BinaryHeap::new(),
+            ready_serial: BinaryHeap::new(),
+            running: 0,
+            done: 0,
+        };
         for t in graph.ids() {
-            if missing[t.idx()] == 0 {
-                phase[t.idx()] = Phase::Ready;
-                ready.push(Reverse(pack(priority[t.idx()], t)));
+            if st.missing[t.idx()] == 0 {
+                st.make_ready(t);
             }
         }
-        ExecState { graph, priority, phase, missing, readers, results: vec![None; n], ready, running: 0, done: 0 }
+        st
+    }
+
+    fn make_ready(&mut self, t: TaskId) {
+        self.phase[t.idx()] = Phase::Ready;
+        let entry = Reverse(pack(self.priority[t.idx()], t));
+        if self.graph.task(t).op.is_serial() {
+            self.ready_serial.push(entry);
+        } else {
+            self.ready.push(entry);
+        }
     }
 
     /// The graph being run.
@@ -74,7 +98,19 @@ impl<'g> ExecState<'g> {
 
     /// Takes the most preferred ready task and marks it running.
     pub fn pop_ready(&mut self) -> Option<TaskId> {
-        let Reverse(packed) = self.ready.pop()?;
+        self.pop_ready_serial_if(true)
+    }
+
+    /// Takes the most preferred ready task, passing serial ones by unless
+    /// `serial`, and marks it running.
+    pub fn pop_ready_serial_if(&mut self, serial: bool) -> Option<TaskId> {
+        let best = |h: &BinaryHeap<Reverse<u64>>| h.peek().map(|r| r.0);
+        let from_serial = match (best(&self.ready), best(&self.ready_serial)) {
+            (_, None) => false,
+            (None, Some(_)) => serial,
+            (Some(a), Some(b)) => serial && b < a,
+        };
+        let Reverse(packed) = if from_serial { self.ready_serial.pop()? } else { self.ready.pop()? };
         let t = TaskId(packed as u32);
         self.phase[t.idx()] = Phase::Running;
         self.running += 1;
@@ -83,7 +119,12 @@ impl<'g> ExecState<'g> {
 
     /// Number of ready tasks waiting for a thread.
     pub fn num_ready(&self) -> usize {
-        self.ready.len()
+        self.ready.len() + self.ready_serial.len()
+    }
+
+    /// Number of ready tasks of serial ops among them.
+    pub fn num_ready_serial(&self) -> usize {
+        self.ready_serial.len()
     }
 
     /// Number of tasks running.
@@ -137,8 +178,7 @@ impl<'g> ExecState<'g> {
             let m = &mut self.missing[dep.idx()];
             *m -= 1;
             if *m == 0 {
-                self.phase[dep.idx()] = Phase::Ready;
-                self.ready.push(Reverse(pack(self.priority[dep.idx()], dep)));
+                self.make_ready(dep);
             }
         }
     }
@@ -157,8 +197,12 @@ impl<'g> ExecState<'g> {
     pub fn sanity_check(&self) {
         let g = self.graph;
         let mut queued = vec![false; g.len()];
-        for Reverse(p) in self.ready.iter() {
-            queued[(*p as u32) as usize] = true;
+        for (heap, serial) in [(&self.ready, false), (&self.ready_serial, true)] {
+            for Reverse(p) in heap.iter() {
+                let t = TaskId(*p as u32);
+                queued[t.idx()] = true;
+                assert_eq!(g.task(t).op.is_serial(), serial, "ready queue of {}", g.key(t));
+            }
         }
         let mut running = 0;
         let mut done = 0;
@@ -238,5 +282,25 @@ mod tests {
         assert_eq!(st.num_held(), 1);
         assert_eq!(max_held, 3);
         assert_eq!(freed.len(), 6);
+    }
+
+    #[test]
+    fn serial_tasks_can_be_passed_by() {
+        let serial = Op::local_serial("serial", |_| Ok(Value::Int(1)));
+        let g = blockwork_graph::Graph::from_tasks([
+            (Key::new("a"), Task::new(serial.clone(), vec![])),
+            (Key::new("b"), Task::new(add(), vec![lit(1)])),
+            (Key::new("c"), Task::new(serial, vec![])),
+        ])
+        .unwrap();
+        let ids: Vec<_> = ["a", "b", "c"].iter().map(|k| g.id(&Key::new(*k)).unwrap()).collect();
+        let mut st = ExecState::new(&g, &ids, vec![0, 1, 2]);
+        assert_eq!((st.num_ready(), st.num_ready_serial()), (3, 2));
+        assert_eq!(st.pop_ready_serial_if(false), Some(ids[1]));
+        assert_eq!(st.pop_ready_serial_if(false), None);
+        assert_eq!(st.pop_ready_serial_if(true), Some(ids[0]));
+        st.sanity_check();
+        assert_eq!(st.pop_ready(), Some(ids[2]));
+        assert_eq!(st.num_ready(), 0);
     }
 }

@@ -26,7 +26,8 @@ fn schedulers() -> [Scheduler; 4] {
     [Scheduler::Sync, Scheduler::Threads(1), Scheduler::Threads(2), Scheduler::Threads(4)]
 }
 
-/// Random DAG: task i sums a literal i and some earlier tasks.
+/// Random DAG: task i sums a literal i and some earlier tasks; every third
+/// task's op is serial ([`Op::local_serial`]).
 fn random_graph(n: usize, edges: &[(usize, usize)]) -> (Graph, Vec<i64>) {
     let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
     for &(a, b) in edges {
@@ -41,7 +42,9 @@ fn random_graph(n: usize, edges: &[(usize, usize)]) -> (Graph, Vec<i64>) {
         expect[i] = i as i64 + deps[i].iter().map(|&d| expect[d]).sum::<i64>();
         let mut args = vec![lit(i as i64)];
         args.extend(deps[i].iter().map(|&d| r(Key::block("t", &[d as u32]))));
-        tasks.push((Key::block("t", &[i as u32]), Task::new(sum_op(), args)));
+        let op =
+            if i % 3 == 0 { Op::local_serial("sum", |a| Ok(Value::Int(a.iter().map(int).sum()))) } else { sum_op() };
+        tasks.push((Key::block("t", &[i as u32]), Task::new(op, args)));
     }
     (Graph::from_tasks(tasks).unwrap(), expect)
 }
@@ -297,4 +300,50 @@ fn scheduler_names_parse() {
     assert_eq!(Scheduler::parse("threads"), Some(Scheduler::Threads(0)));
     assert_eq!(Scheduler::parse("gpu"), None);
     assert!(Scheduler::Threads(0).nthreads() >= 1);
+}
+
+/// A fan of `n` serial tasks that each busy-wait `work` and record how many
+/// serial tasks ran at once, and `n` ordinary tasks beside them.
+fn serial_fan(n: u32, work: Duration, running: &'static AtomicUsize, most: &'static AtomicUsize) -> Graph {
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let op = Op::local_serial("serial", move |_| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            let t0 = std::time::Instant::now();
+            while t0.elapsed() < work {
+                std::hint::spin_loop();
+            }
+            running.fetch_sub(1, Ordering::SeqCst);
+            Ok(Value::Int(1))
+        });
+        tasks.push((Key::block("serial", &[i]), Task::new(op, vec![])));
+        tasks.push((Key::block("plain", &[i]), Task::new(sum_op(), vec![lit(1i64)])));
+    }
+    let refs = (0..n).flat_map(|i| [r(Key::block("serial", &[i])), r(Key::block("plain", &[i]))]).collect();
+    tasks.push((Key::new("total"), Task::new(sum_op(), refs)));
+    Graph::from_tasks(tasks).unwrap()
+}
+
+#[test]
+fn short_serial_tasks_run_one_at_a_time() {
+    static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    static MOST: AtomicUsize = AtomicUsize::new(0);
+    for threads in [2, 4] {
+        MOST.store(0, Ordering::SeqCst);
+        let g = serial_fan(2000, Duration::from_micros(5), &RUNNING, &MOST);
+        let out = compute(g, &[Key::new("total")], &Config::with_scheduler(Scheduler::Threads(threads))).unwrap();
+        assert_eq!(int(&out[0]), 4000);
+        assert_eq!(MOST.load(Ordering::SeqCst), 1, "{threads} threads");
+    }
+}
+
+#[test]
+fn long_serial_tasks_run_in_parallel() {
+    static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    static MOST: AtomicUsize = AtomicUsize::new(0);
+    let g = serial_fan(40, Duration::from_millis(2), &RUNNING, &MOST);
+    let out = compute(g, &[Key::new("total")], &Config::with_scheduler(Scheduler::Threads(2))).unwrap();
+    assert_eq!(int(&out[0]), 80);
+    assert_eq!(MOST.load(Ordering::SeqCst), 2);
 }

@@ -60,8 +60,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(creation::concatenate, m)?)?;
     m.add_function(wrap_pyfunction!(creation::einsum, m)?)?;
     m.add_function(wrap_pyfunction!(creation::compute_many, m)?)?;
-    m.add_function(wrap_pyfunction!(pytask::compute_tasks, m)?)?;
     m.add_function(wrap_pyfunction!(pytask::compute_delayed, m)?)?;
+    m.add_function(wrap_pyfunction!(pytask::compute_dask_graph, m)?)?;
     m.add_class::<client::PyClient>()?;
     m.add_class::<client::PyFuture>()?;
     m.add_class::<client::PyAsCompleted>()?;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use blockwork_graph::{r, Data, Graph, Key, Op, Task, Value};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::delayed::DelayedBase;
 use crate::errors::python_task_error;
@@ -121,62 +121,48 @@ pub(crate) mod kept_state {
     }
 }
 
-/// A task's Python callable, and the literal arguments it is called with
-/// when it takes no task results.
-type Callable = (Py<PyAny>, Option<Py<PyTuple>>);
-
-fn python_op(label: Arc<str>, key: Key, (func, fixed): Callable) -> Op {
-    Op::local(label, move |args: Vec<Value>| {
-        kept_state::keep();
-        Python::attach(|py| {
-            let call = || -> PyResult<Py<PyAny>> {
-                if let Some(fixed) = &fixed {
-                    return Ok(func.bind(py).call1(fixed.bind(py))?.unbind());
-                }
-                let items = args.iter().map(|a| to_python(py, a)).collect::<PyResult<Vec<_>>>()?;
-                let out = func.bind(py).call1(PyTuple::new(py, items)?)?;
-                Ok(out.unbind())
-            };
-            call().map(|out| Value::object(PyValue(out))).map_err(|e| python_task_error(py, &key.to_string(), e))
-        })
-    })
+/// How a task calls Python.
+enum Call {
+    /// The callable, given the results of its dependencies positionally.
+    Positional(Py<PyAny>),
+    /// The callable, given these literal arguments (it has no dependencies).
+    Fixed(Py<PyAny>, Py<PyTuple>),
+    /// A Dask task-spec node, given a dict from its dependencies' keys
+    /// (these, in the order of its dependencies) to their results.
+    Node(Py<PyAny>, Py<PyTuple>),
 }
 
-/// Runs a graph of Python callables: task `i` is `funcs[i]` called with the
-/// results of the tasks `deps[i]`, keyed `keys[i]` (its label the key's
-/// prefix); returns the results of the tasks `outputs`.
-#[pyfunction]
-pub fn compute_tasks(
-    py: Python<'_>,
-    keys: Vec<String>,
-    funcs: Vec<Py<PyAny>>,
-    deps: Vec<Vec<u32>>,
-    outputs: Vec<u32>,
-    scheduler: Sched,
-) -> PyResult<Vec<Py<PyAny>>> {
-    if keys.len() != funcs.len() || keys.len() != deps.len() {
-        return Err(PyValueError::new_err(format!(
-            "{} keys, {} functions and {} dependency lists: one of each per task",
-            keys.len(),
-            funcs.len(),
-            deps.len()
-        )));
-    }
-    let n = keys.len();
-    for &i in deps.iter().flatten().chain(&outputs) {
-        if i as usize >= n {
-            return Err(PyValueError::new_err(format!("task index {i} is out of range: the graph has {n} tasks")));
-        }
-    }
-    let funcs = funcs.into_iter().map(|f| (f, None)).collect();
-    run_python_graph(py, keys, funcs, deps, &outputs, scheduler)
+fn python_op(label: Arc<str>, key: Key, call: Call) -> Op {
+    Op::local_serial(label, move |args: Vec<Value>| {
+        kept_state::keep();
+        Python::attach(|py| {
+            let run = || -> PyResult<Py<PyAny>> {
+                let out = match &call {
+                    Call::Fixed(func, fixed) => func.bind(py).call1(fixed.bind(py))?,
+                    Call::Positional(func) => {
+                        let items = args.iter().map(|a| to_python(py, a)).collect::<PyResult<Vec<_>>>()?;
+                        func.bind(py).call1(PyTuple::new(py, items)?)?
+                    }
+                    Call::Node(node, keys) => {
+                        let values = PyDict::new(py);
+                        for (k, a) in keys.bind(py).iter().zip(&args) {
+                            values.set_item(k, to_python(py, a)?)?;
+                        }
+                        node.bind(py).call1((values,))?
+                    }
+                };
+                Ok(out.unbind())
+            };
+            run().map(|out| Value::object(PyValue(out))).map_err(|e| python_task_error(py, &key.to_string(), e))
+        })
+    })
 }
 
 /// Builds and runs a graph of Python callables (indices already checked).
 fn run_python_graph(
     py: Python<'_>,
     keys: Vec<String>,
-    funcs: Vec<Callable>,
+    funcs: Vec<Call>,
     deps: Vec<Vec<u32>>,
     outputs: &[u32],
     scheduler: Sched,
@@ -248,11 +234,11 @@ pub fn compute_delayed(
             continue;
         }
         stack.pop();
-        let func: Callable = match &d.func {
-            Some(f) if d.direct => (f.clone_ref(py), None),
+        let func = match &d.func {
+            Some(f) if d.direct => Call::Positional(f.clone_ref(py)),
             // A call on literals only: the engine passes them itself.
-            Some(f) if ds.is_empty() && d.kwargs.is_none() => (f.clone_ref(py), Some(d.args.clone_ref(py))),
-            _ => (task_callable.call1((&node,))?.get_item(0)?.unbind(), None),
+            Some(f) if ds.is_empty() && d.kwargs.is_none() => Call::Fixed(f.clone_ref(py), d.args.clone_ref(py)),
+            _ => Call::Positional(task_callable.call1((&node,))?.get_item(0)?.unbind()),
         };
         index.insert(key.clone(), keys.len() as u32);
         keys.push(key);
@@ -260,5 +246,58 @@ pub fn compute_delayed(
         deps.push(ids);
     }
     let outs = outputs.iter().map(|d| Ok(index[&key_of(d.get())?])).collect::<PyResult<Vec<u32>>>()?;
+    run_python_graph(py, keys, funcs, deps, &outs, scheduler)
+}
+
+/// Computes a Dask graph of task-spec nodes (`dask._task_spec`): `graph`
+/// maps each key to its node, `outputs` are the keys wanted. Each node is
+/// called with a dict of its dependencies' results, as Dask's schedulers
+/// call it, except the nodes whose `func` is `fused` (Dask's
+/// `_execute_subgraph`): for those `runner(node, dependencies)` gives a
+/// callable, called with the dependencies' results positionally, in that
+/// order. Only the tasks the outputs need run.
+#[pyfunction]
+pub fn compute_dask_graph(
+    py: Python<'_>,
+    graph: Bound<'_, PyDict>,
+    outputs: Vec<Bound<'_, PyAny>>,
+    fused: Bound<'_, PyAny>,
+    runner: Bound<'_, PyAny>,
+    scheduler: Sched,
+) -> PyResult<Vec<Py<PyAny>>> {
+    let index = PyDict::new(py);
+    let mut keys = Vec::with_capacity(graph.len());
+    for (i, k) in graph.keys().iter().enumerate() {
+        index.set_item(&k, i)?;
+        keys.push(match k.cast::<pyo3::types::PyString>() {
+            Ok(s) => s.to_str()?.to_owned(),
+            Err(_) => k.repr()?.to_str()?.to_owned(),
+        });
+    }
+    let position = |k: &Bound<'_, PyAny>, wanted_by: Option<&Bound<'_, PyAny>>| -> PyResult<u32> {
+        match index.get_item(k)? {
+            Some(i) => i.extract(),
+            None => Err(pyo3::exceptions::PyKeyError::new_err(match wanted_by {
+                Some(w) => format!("task {} depends on {}, which is not in the graph", w.repr()?, k.repr()?),
+                None => format!("{} is not in the graph", k.repr()?),
+            })),
+        }
+    };
+    let mut funcs = Vec::with_capacity(keys.len());
+    let mut deps = Vec::with_capacity(keys.len());
+    for (k, node) in graph.iter() {
+        let dep_keys = PyTuple::new(
+            py,
+            node.getattr(pyo3::intern!(py, "dependencies"))?.try_iter()?.collect::<PyResult<Vec<_>>>()?,
+        )?;
+        deps.push(dep_keys.iter().map(|d| position(&d, Some(&k))).collect::<PyResult<Vec<u32>>>()?);
+        let is_fused = node.getattr_opt(pyo3::intern!(py, "func"))?.is_some_and(|f| f.is(&fused));
+        funcs.push(if is_fused {
+            Call::Positional(runner.call1((&node, &dep_keys))?.unbind())
+        } else {
+            Call::Node(node.unbind(), dep_keys.unbind())
+        });
+    }
+    let outs = outputs.iter().map(|k| position(k, None)).collect::<PyResult<Vec<u32>>>()?;
     run_python_graph(py, keys, funcs, deps, &outs, scheduler)
 }
