@@ -219,6 +219,10 @@ pub fn register() {
         &ops::map::CUMULATIVE,
         &ops::overlap::GATHER,
         &ops::linalg::MATMUL,
+        &ops::decomp::QR_BLOCK,
+        &ops::decomp::QR_STACK,
+        &ops::decomp::QR_APPLY,
+        &ops::decomp::QT_APPLY,
     ] {
         blockwork_graph::register(f);
     }

@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::buffer::{buffer_of, compute_dyn, dtype_name, NdBuffer};
-use crate::dynarray::{each, Dyn, Rhs};
+use crate::dynarray::{each, Decomposition, Dyn, Rhs};
 use crate::errors::OrPy;
 use crate::run::{run, Sched};
 
@@ -282,6 +282,32 @@ impl PyArr {
     /// The matrix product.
     fn matmul(&self, other: &PyArr) -> PyResult<PyArr> {
         self.0.matmul(&other.0).py().map(wrap)
+    }
+
+    /// Matrix factors: `kind` is "tsqr" or "qr" (`[Q, R]`), "svd" or
+    /// "svd_compressed" (`[U, S, Vt]`; the latter takes `k`,
+    /// `power_iters`, `oversamples` and `seed`).
+    #[pyo3(signature = (kind, k = 0, power_iters = 0, oversamples = 10, seed = 0))]
+    fn decompose(
+        &self,
+        kind: &str,
+        k: usize,
+        power_iters: usize,
+        oversamples: usize,
+        seed: u64,
+    ) -> PyResult<Vec<PyArr>> {
+        let d = match kind {
+            "tsqr" => Decomposition::Tsqr,
+            "qr" => Decomposition::Qr,
+            "svd" => Decomposition::Svd,
+            "svd_compressed" => Decomposition::SvdCompressed { k, power_iters, oversamples, seed },
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown decomposition {other:?}: tsqr, qr, svd or svd_compressed"
+                )))
+            }
+        };
+        Ok(self.0.decompose(d).py()?.into_iter().map(wrap).collect())
     }
 
     /// The array cast to another element type.

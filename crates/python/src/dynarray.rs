@@ -404,6 +404,15 @@ impl Dyn {
             bool => unreachable!("bools are widened"))
     }
 
+    /// A matrix decomposition's factors, in float32 for a float32 array
+    /// and in float64 for every other type (as NumPy's `linalg`).
+    pub fn decompose(&self, d: Decomposition) -> Result<Vec<Dyn>> {
+        match self {
+            Dyn::F32(a) => decompose(a, d),
+            other => decompose(&f64::cast(other), d),
+        }
+    }
+
     /// NumPy's `einsum` of one or two operands (`"ij,jk->ik"`), in their
     /// promoted type (booleans as int64).
     pub fn einsum(spec: &str, operands: &[&Dyn]) -> Result<Dyn> {
@@ -645,4 +654,47 @@ fn bool_arith(op: BinOp, a: &Dyn, rhs: &Rhs, reflected: bool) -> Result<Dyn> {
             binary_typed::<i64>(op, &i64::cast(a), &rhs, reflected)
         }
     }
+}
+
+/// Which matrix decomposition [`Dyn::decompose`] makes.
+#[derive(Clone, Copy, Debug)]
+pub enum Decomposition {
+    /// `Q, R` by TSQR (one block along the columns).
+    Tsqr,
+    /// `Q, R` for any chunking that allows it.
+    Qr,
+    /// `U, S, Vᵀ`, exact.
+    Svd,
+    /// The leading `k` singular triplets by a randomized SVD.
+    SvdCompressed {
+        /// Singular triplets wanted.
+        k: usize,
+        /// Power iterations.
+        power_iters: usize,
+        /// Extra random vectors sampled.
+        oversamples: usize,
+        /// Seed of the random vectors.
+        seed: u64,
+    },
+}
+
+fn decompose<T: blockwork_array::ops::decomp::Real + Typed>(a: &Array<T>, d: Decomposition) -> Result<Vec<Dyn>> {
+    Ok(match d {
+        Decomposition::Tsqr => {
+            let (q, r) = a.tsqr()?;
+            vec![T::wrap(q), T::wrap(r)]
+        }
+        Decomposition::Qr => {
+            let (q, r) = a.qr()?;
+            vec![T::wrap(q), T::wrap(r)]
+        }
+        Decomposition::Svd => {
+            let (u, s, vt) = a.svd()?;
+            vec![T::wrap(u), T::wrap(s), T::wrap(vt)]
+        }
+        Decomposition::SvdCompressed { k, power_iters, oversamples, seed } => {
+            let (u, s, vt) = a.svd_compressed(k, power_iters, oversamples, seed)?;
+            vec![T::wrap(u), T::wrap(s), T::wrap(vt)]
+        }
+    })
 }

@@ -8,7 +8,7 @@ returns a `numpy.ndarray` without copying the result.
 
 from __future__ import annotations
 
-from blockwork.array import random
+from blockwork.array import linalg, random
 from blockwork.array.blockwise import blockwise
 from blockwork.array.core import Array, asarray, from_array, map_blocks, map_overlap, normalize_chunks, overlap
 from blockwork.array.routines import (
@@ -81,7 +81,7 @@ globals().update({name: f for name, f in _UFUNCS.items() if name not in globals(
 __all__ = [
     "Array", "asarray", "from_array", "from_npy", "from_zarr", "to_zarr",
     "blockwise", "map_blocks", "map_overlap", "normalize_chunks", "overlap",
-    "random",
+    "linalg", "random",
     "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "ones", "ones_like", "zeros",
     "zeros_like",
     "all", "amax", "amin", "any", "argmax", "argmin", "cumprod", "cumsum", "max", "mean", "min", "nanmax",

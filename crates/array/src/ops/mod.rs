@@ -2,6 +2,7 @@
 
 pub mod blockwise;
 pub mod contract;
+pub mod decomp;
 pub mod elementwise;
 pub mod fused;
 pub mod groupby;
