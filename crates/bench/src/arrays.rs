@@ -41,7 +41,7 @@ impl std::str::FromStr for Fill {
 }
 
 impl Fill {
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Fill::Random => "random".into(),
             Fill::Pattern => "pattern".into(),

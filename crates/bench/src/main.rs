@@ -5,6 +5,7 @@ mod alloc;
 mod arrays;
 mod check;
 mod climate;
+mod decomp;
 mod frames;
 mod overhead;
 mod procs;
@@ -73,6 +74,24 @@ enum Workload {
         chunk: usize,
         /// Fill of x: random, pattern, ones or npy:PATH (the reference's default is ones).
         #[arg(long, default_value = "ones")]
+        fill: arrays::Fill,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The exact SVD of a tall-and-skinny m×k x chunked by rows (`u`, `s`
+    /// and `v` all computed); result = the sum of the singular values.
+    Svd {
+        /// Rows of x.
+        #[arg(long, default_value_t = 2_000_000)]
+        m: usize,
+        /// Columns of x.
+        #[arg(long, default_value_t = 100)]
+        k: usize,
+        /// Rows per block.
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        /// Fill of x: random or pattern.
+        #[arg(long, default_value = "random")]
         fill: arrays::Fill,
         #[command(flatten)]
         common: Common,
@@ -221,6 +240,22 @@ fn main() -> anyhow::Result<()> {
             let mut record = arrays::gemm(n, chunk, common.run.repeats, &blockwork::Config::with_scheduler(sched))?;
             record["impl"] = serde_json::json!(impl_name(sched));
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
+            check::emit(&record)?;
+        }
+        Workload::Svd { m, k, rows, fill, common } => {
+            let sched = scheduler(&common.run.scheduler)?;
+            let spec = decomp::Spec {
+                m,
+                k,
+                rows,
+                fill: &fill,
+                seed: common.seed,
+                repeats: common.run.repeats,
+                check: common.run.check.as_ref(),
+            };
+            let mut record = decomp::run(&spec, &blockwork::Config::with_scheduler(sched))?;
+            record["impl"] = serde_json::json!(impl_name(sched));
+            record["params"]["threads"] = serde_json::json!(sched.nthreads());
             check::emit(&record)?;
         }
         Workload::Kernel { n, repeats } => {

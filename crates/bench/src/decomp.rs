@@ -1,0 +1,74 @@
+//! The `svd` workload: the exact SVD of a tall-and-skinny m×k array
+//! chunked by rows (TSQR), `u`, `s` and `v` all computed, as the
+//! reference's `dask.compute(u, s, v)`; result = Σ s.
+
+use std::time::Instant;
+
+use blockwork as bw;
+use bw::array::{self as bwa, Array};
+use faer::Mat;
+use serde_json::{json, Value as Json};
+
+use crate::arrays::Fill;
+use crate::check::{Check, Verdict};
+
+/// What the workload is asked to do.
+pub struct Spec<'a> {
+    pub m: usize,
+    pub k: usize,
+    pub rows: usize,
+    pub fill: &'a Fill,
+    pub seed: u64,
+    pub repeats: usize,
+    pub check: Option<&'a Check>,
+}
+
+fn input(s: &Spec<'_>) -> anyhow::Result<Array<f64>> {
+    Ok(match s.fill {
+        Fill::Random => bwa::random::random(&[s.m, s.k], [s.rows, s.k], s.seed)?,
+        Fill::Pattern => bwa::pattern(&[s.m, s.k], [s.rows, s.k])?,
+        other => anyhow::bail!("svd takes --fill random or pattern, not {other:?}"),
+    })
+}
+
+/// Runs the workload `repeats` times on `config`; returns the JSON record.
+pub fn run(s: &Spec<'_>, config: &bw::Config) -> anyhow::Result<Json> {
+    let (mut times, mut results) = (Vec::new(), Vec::new());
+    let mut tasks = 0;
+    for _ in 0..s.repeats.max(1) {
+        let t0 = Instant::now();
+        let (u, sv, v) = input(s)?.svd()?;
+        tasks = u.ntasks() + v.ntasks();
+        let out = bwa::compute_many(&[&u, &sv, &v], config)?;
+        times.push(t0.elapsed().as_secs_f64());
+        results.push(out[1].sum());
+    }
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let seconds = sorted[sorted.len() / 2];
+    let mut record = json!({
+        "workload": "svd",
+        "params": {"m": s.m, "k": s.k, "rows": s.rows, "fill": s.fill.name(), "seed": s.seed, "repeats": s.repeats},
+        "seconds": seconds,
+        "runs_seconds": times,
+        "result": results[results.len() - 1],
+        "results": results,
+        "tasks": tasks,
+        "peak_rss_mib": crate::alloc::peak_rss_mib(),
+    });
+    if let Some(check) = s.check {
+        let verdict = match check {
+            Check::Value(v) => Verdict::of(&results, *v, 1e-9, "the value given to --check"),
+            Check::Auto => {
+                let x = input(s)?.compute_with(config)?;
+                let x2 = x.view().into_dimensionality::<ndarray::Ix2>()?;
+                let whole = Mat::from_fn(s.m, s.k, |i, j| x2[[i, j]]);
+                let expect: f64 = whole.singular_values().map_err(|e| anyhow::anyhow!("{e:?}"))?.iter().sum();
+                Verdict::of(&results, expect, 1e-9, "Σ of faer's singular values of the whole matrix")
+            }
+            Check::File(p) => anyhow::bail!("{}: svd checks against a value or `auto`", p.display()),
+        };
+        record["check"] = verdict.to_json();
+    }
+    Ok(record)
+}
