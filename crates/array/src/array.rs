@@ -204,10 +204,13 @@ impl<T: Element> Array<T> {
         self.compute_with(&Config::default())
     }
 
-    /// Computes the array with a given configuration.
+    /// Computes the array with a given configuration. Each block is
+    /// written into the result as soon as it is made (`sink.rs`), so the
+    /// result is the only full-size allocation; a one-block result is the
+    /// block itself, without a copy.
     pub fn compute_with(&self, config: &Config) -> Result<ArrayD<T>> {
-        let mut blocks = self.compute_blocks(config)?;
-        if blocks.len() == 1 {
+        if self.chunks.nblocks() == 1 {
+            let mut blocks = self.compute_blocks(config)?;
             if let Some((_, v)) = blocks.pop() {
                 block_of::<T>(&v).map_err(task_err)?;
                 // The result is ours alone now: take it without a copy.
@@ -220,8 +223,9 @@ impl<T: Element> Array<T> {
                 }
             }
         }
-        let mut out = ArrayD::from_elem(IxDyn(&self.shape), T::default());
-        self.write_blocks(blocks, &mut out)?;
+        let mut out = [ArrayD::from_elem(IxDyn(&self.shape), T::default())];
+        crate::sink::compute_into(&[self], &mut out, config)?;
+        let [out] = out;
         Ok(out)
     }
 
@@ -270,6 +274,9 @@ impl<T: Element> Array<T> {
                 out.shape()
             )));
         }
+        if out.is_standard_layout() {
+            return crate::sink::compute_into(&[self], std::slice::from_mut(out), config);
+        }
         let blocks = self.compute_blocks(config)?;
         self.write_blocks(blocks, out)
     }
@@ -289,10 +296,6 @@ impl<T: Element> Array<T> {
             .collect();
         let layer = Arc::new(Layer { name: Arc::clone(&self.layer.name), tasks, deps: vec![] });
         Ok(Array::from_parts(self.shape.clone(), self.chunks.clone(), layer))
-    }
-
-    fn blocks_of(&self, vals: &mut impl Iterator<Item = Value>) -> Vec<(Vec<u32>, Value)> {
-        self.chunks.indices().zip(vals).collect()
     }
 
     fn compute_blocks(&self, config: &Config) -> Result<Vec<(Vec<u32>, Value)>> {
@@ -380,20 +383,9 @@ impl<T: Element> Array<T> {
 /// Computes several arrays in one graph, so work they share (a file
 /// read, a common input) is done once.
 pub fn compute_many<T: Element>(arrays: &[&Array<T>], config: &Config) -> Result<Vec<ArrayD<T>>> {
-    let layers: Vec<&std::sync::Arc<crate::layer::Layer>> = arrays.iter().map(|a| &a.layer).collect();
-    let graph = collect(&layers)?;
-    let keys: Vec<Key> =
-        arrays.iter().flat_map(|a| a.chunks.indices().map(|i| a.key(&i)).collect::<Vec<_>>()).collect();
-    let mut vals = blockwork_local::compute(graph, &keys, config)?.into_iter();
-    arrays
-        .iter()
-        .map(|a| {
-            let blocks = a.blocks_of(&mut vals);
-            let mut out = ArrayD::from_elem(IxDyn(&a.shape), T::default());
-            a.write_blocks(blocks, &mut out)?;
-            Ok(out)
-        })
-        .collect()
+    let mut outs: Vec<ArrayD<T>> = arrays.iter().map(|a| ArrayD::from_elem(IxDyn(&a.shape), T::default())).collect();
+    crate::sink::compute_into(arrays, &mut outs, config)?;
+    Ok(outs)
 }
 
 impl<T: Element> fmt::Debug for Array<T> {

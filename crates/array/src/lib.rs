@@ -45,6 +45,7 @@ pub mod ops;
 mod params;
 mod pattern;
 mod rng;
+mod sink;
 
 pub use array::{compute_many, Array, Operand};
 pub use block::{block_of, Block};

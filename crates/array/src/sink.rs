@@ -1,0 +1,99 @@
+//! Computing arrays into ndarrays with each block written as soon as it is
+//! made.
+//!
+//! Holding every result block until the run ends and then copying them
+//! into the output needs the result's size twice, and an allocator that
+//! keeps freed memory for reuse (mimalloc, which the binaries use) keeps
+//! the process at that peak. Instead a task per block writes the block
+//! into its region of the output and returns nothing, so the engine frees
+//! each block as soon as it is written: the output is the only full-size
+//! allocation, and blocks in flight the only other memory.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use blockwork_graph::{r, Key, Op, Task, TaskError, Value};
+use blockwork_local::Config;
+use ndarray::{ArrayD, ArrayViewMutD, IxDyn, ShapeBuilder};
+
+use crate::array::{new_layer, Array};
+use crate::block::{block_of, Block};
+use crate::dtype::Element;
+use crate::error::Result;
+use crate::layer::{collect, Layer, Namer};
+
+/// The memory of one output array (C order), written by many tasks, each
+/// into its own block's region.
+struct Out<T> {
+    ptr: *mut T,
+    strides: Vec<usize>,
+}
+
+// SAFETY: the tasks of one sink write disjoint regions (one block each) of
+// memory that outlives the run (`compute_into` returns only after every
+// task ran and the graph holding them is dropped); nothing reads it
+// meanwhile.
+#[allow(unsafe_code)]
+unsafe impl<T: Send> Send for Out<T> {}
+#[allow(unsafe_code)]
+unsafe impl<T: Send> Sync for Out<T> {}
+
+/// A layer of tasks writing the blocks of `a` into `out` (C order, of
+/// `a`'s shape); each returns `Unit`.
+fn store_layer<T: Element>(a: &Array<T>, out: &mut ArrayD<T>) -> Arc<Layer> {
+    debug_assert!(out.is_standard_layout() && out.shape() == a.shape());
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    // C strides from the shape (ndarray may give any stride to an axis of
+    // length 1, and 0 to every axis of an empty array).
+    let shape = out.shape().to_vec();
+    let strides = (0..shape.len()).map(|ax| shape[ax + 1..].iter().product()).collect();
+    let dst = Arc::new(Out { ptr: out.as_mut_ptr(), strides });
+    let offsets: Vec<Vec<usize>> = (0..a.ndim()).map(|ax| a.chunks.offsets(ax)).collect();
+    let namer = Namer::new("store-result").input(&a.layer).add(&NEXT.fetch_add(1, Ordering::Relaxed));
+    new_layer("store-result", namer, &a.chunks, vec![Arc::clone(&a.layer)], |idx| {
+        let shape = a.chunks.block_shape(idx);
+        let start: usize = idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize] * dst.strides[ax]).sum();
+        let dst = Arc::clone(&dst);
+        let key = a.key(idx);
+        let op = Op::local("store-result", move |args: Vec<Value>| {
+            let b = block_of::<T>(&args[0])?;
+            if b.shape() != shape.as_slice() {
+                return Err(TaskError::new(format!("block {key} has shape {:?}, expected {shape:?}", b.shape())));
+            }
+            if b.is_empty() {
+                return Ok(Value::Unit);
+            }
+            #[allow(unsafe_code)]
+            // SAFETY: `start` and the block's shape with the output's
+            // strides address this block's region of the output, inside
+            // it and written by no other task (see `Out`).
+            let mut view = unsafe {
+                ArrayViewMutD::from_shape_ptr(IxDyn(&shape).strides(IxDyn(&dst.strides)), dst.ptr.add(start))
+            };
+            match b {
+                Block::Dense(x) => view.assign(x),
+                Block::Const { value, .. } => view.fill(*value),
+            }
+            Ok(Value::Unit)
+        });
+        Task::new(op, vec![r(a.key(idx))])
+    })
+}
+
+/// Computes `arrays` in one graph into `outs` (C order, one per array, of
+/// its shape), each block written as soon as it is made.
+pub(crate) fn compute_into<T: Element>(arrays: &[&Array<T>], outs: &mut [ArrayD<T>], config: &Config) -> Result<()> {
+    let layers: Vec<Arc<Layer>> = arrays.iter().zip(outs.iter_mut()).map(|(a, out)| store_layer(a, out)).collect();
+    let refs: Vec<&Arc<Layer>> = layers.iter().collect();
+    let graph = collect(&refs)?;
+    let keys: Vec<Key> = arrays
+        .iter()
+        .zip(&layers)
+        .flat_map(|(a, l)| a.chunks.indices().map(|i| l.key(&i)).collect::<Vec<_>>())
+        .collect();
+    // The tasks hold the output's address: they must be gone before the
+    // outputs can move or be freed — the graph is consumed by the run.
+    drop(layers);
+    blockwork_local::compute(graph, &keys, config)?;
+    Ok(())
+}
