@@ -112,3 +112,54 @@ def test_vector_norms(ord: object, axis: int) -> None:
             np.linalg.norm(a, ord=ord, axis=axis, keepdims=keepdims),
         )
     np.testing.assert_allclose(da.linalg.norm(x).compute(), np.linalg.norm(a))
+
+
+def _spd(n: int, seed: int) -> np.ndarray:
+    b = np.random.default_rng(seed).standard_normal((n, n))
+    return b @ b.T + n * np.eye(n)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 30), st.data())
+def test_cholesky_lu_and_solves_equal_numpy(n: int, data: st.DataObject) -> None:
+    rows = _chunks(n, data)
+    a = _spd(n, n)
+    x = da.from_array(a, chunks=(rows, rows))
+    upper = da.linalg.cholesky(x).compute()
+    np.testing.assert_allclose(upper, np.linalg.cholesky(a).T, atol=1e-10)
+    low = da.linalg.cholesky(x, lower=True).compute()
+    np.testing.assert_allclose(low @ low.T, a, atol=1e-9)
+    p, lo, up = (f.compute() for f in da.linalg.lu(x))
+    np.testing.assert_allclose(p @ lo @ up, a, atol=1e-9)
+    b = np.random.default_rng(n).standard_normal((n, 3))
+    for sym in (False, True):
+        got = da.linalg.solve(x, da.from_array(b, chunks=(rows, 2)), assume_a="pos" if sym else "gen").compute()
+        np.testing.assert_allclose(got, np.linalg.solve(a, b), atol=1e-9)
+    np.testing.assert_allclose(da.linalg.solve(x, b[:, 0]).compute(), np.linalg.solve(a, b[:, 0]), atol=1e-9)
+    np.testing.assert_allclose(da.linalg.inv(x).compute(), np.linalg.inv(a), atol=1e-9)
+    tri = np.triu(a)
+    np.testing.assert_allclose(
+        da.linalg.solve_triangular(da.from_array(tri, chunks=(rows, rows)), b).compute(),
+        np.linalg.solve(tri, b),
+        atol=1e-9,
+    )
+
+
+def test_lstsq_equals_numpy() -> None:
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((50, 6)), rng.standard_normal(50)
+    x, res, rank, s = da.linalg.lstsq(da.from_array(a, chunks=(12, 6)), da.from_array(b, chunks=12))
+    ex, eres, erank, es = np.linalg.lstsq(a, b, rcond=None)
+    np.testing.assert_allclose(x.compute(), ex, atol=1e-10)
+    np.testing.assert_allclose(res.compute(), eres, rtol=1e-9)
+    assert int(rank.compute()) == erank
+    np.testing.assert_allclose(s.compute(), es, rtol=1e-9)
+
+
+def test_ill_posed_matrices_say_why() -> None:
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        da.linalg.cholesky(da.from_array(-np.eye(4), chunks=2)).compute()
+    with pytest.raises(np.linalg.LinAlgError, match="singular"):
+        da.linalg.solve(da.zeros((4, 4), chunks=2), np.ones(4)).compute()
+    with pytest.raises(ValueError, match="square"):
+        da.linalg.cholesky(da.ones((4, 3), chunks=2))

@@ -223,6 +223,9 @@ pub fn register() {
         &ops::decomp::QR_STACK,
         &ops::decomp::QR_APPLY,
         &ops::decomp::QT_APPLY,
+        &ops::blocksolve::CHOLESKY,
+        &ops::blocksolve::LU,
+        &ops::blocksolve::TRSM,
     ] {
         blockwork_graph::register(f);
     }

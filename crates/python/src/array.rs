@@ -286,7 +286,8 @@ impl PyArr {
 
     /// Matrix factors: `kind` is "tsqr" or "qr" (`[Q, R]`), "svd" or
     /// "svd_compressed" (`[U, S, Vt]`; the latter takes `k`,
-    /// `power_iters`, `oversamples` and `seed`).
+    /// `power_iters`, `oversamples` and `seed`), "cholesky" (`[L]`) or
+    /// "lu" (`[P, L, U]`).
     #[pyo3(signature = (kind, k = 0, power_iters = 0, oversamples = 10, seed = 0))]
     fn decompose(
         &self,
@@ -301,13 +302,20 @@ impl PyArr {
             "qr" => Decomposition::Qr,
             "svd" => Decomposition::Svd,
             "svd_compressed" => Decomposition::SvdCompressed { k, power_iters, oversamples, seed },
+            "cholesky" => Decomposition::Cholesky,
+            "lu" => Decomposition::Lu,
             other => {
                 return Err(PyValueError::new_err(format!(
-                    "unknown decomposition {other:?}: tsqr, qr, svd or svd_compressed"
+                    "unknown decomposition {other:?}: tsqr, qr, svd, svd_compressed, cholesky or lu"
                 )))
             }
         };
         Ok(self.0.decompose(d).py()?.into_iter().map(wrap).collect())
+    }
+
+    /// `X` with `self @ X = b`, this array a triangular matrix.
+    fn solve_triangular(&self, b: &PyArr, lower: bool) -> PyResult<PyArr> {
+        self.0.solve_triangular(&b.0, lower).py().map(wrap)
     }
 
     /// The array cast to another element type.

@@ -413,6 +413,15 @@ impl Dyn {
         }
     }
 
+    /// `X` with `T X = B`, `T` this triangular matrix: in float32 when
+    /// both are float32, float64 otherwise.
+    pub fn solve_triangular(&self, b: &Dyn, lower: bool) -> Result<Dyn> {
+        Ok(match (self, b) {
+            (Dyn::F32(t), Dyn::F32(b)) => Dyn::F32(t.solve_triangular(b, lower)?),
+            (t, b) => Dyn::F64(f64::cast(t).solve_triangular(&f64::cast(b), lower)?),
+        })
+    }
+
     /// NumPy's `einsum` of one or two operands (`"ij,jk->ik"`), in their
     /// promoted type (booleans as int64).
     pub fn einsum(spec: &str, operands: &[&Dyn]) -> Result<Dyn> {
@@ -665,6 +674,10 @@ pub enum Decomposition {
     Qr,
     /// `U, S, Vᵀ`, exact.
     Svd,
+    /// `L` with `A = L Lᵀ`.
+    Cholesky,
+    /// `P, L, U` with `A = P L U`.
+    Lu,
     /// The leading `k` singular triplets by a randomized SVD.
     SvdCompressed {
         /// Singular triplets wanted.
@@ -691,6 +704,11 @@ fn decompose<T: blockwork_array::ops::decomp::Real + Typed>(a: &Array<T>, d: Dec
         Decomposition::Svd => {
             let (u, s, vt) = a.svd()?;
             vec![T::wrap(u), T::wrap(s), T::wrap(vt)]
+        }
+        Decomposition::Cholesky => vec![T::wrap(a.cholesky()?)],
+        Decomposition::Lu => {
+            let (p, l, u) = a.lu()?;
+            vec![T::wrap(p), T::wrap(l), T::wrap(u)]
         }
         Decomposition::SvdCompressed { k, power_iters, oversamples, seed } => {
             let (u, s, vt) = a.svd_compressed(k, power_iters, oversamples, seed)?;

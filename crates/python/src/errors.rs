@@ -15,8 +15,9 @@ use crate::dynarray::OpError;
 
 /// Converts an engine error: shapes, axes, chunks and arguments are
 /// `ValueError`s, indices `IndexError`s, a missing file
-/// `FileNotFoundError`, other I/O `OSError`, a failed run `RuntimeError`
-/// and a cancelled one `KeyboardInterrupt`.
+/// `FileNotFoundError`, other I/O `OSError`, a matrix a decomposition
+/// cannot take NumPy's `LinAlgError`, a failed run `RuntimeError` and a
+/// cancelled one `KeyboardInterrupt`.
 pub fn to_py(e: ArrayError) -> PyErr {
     let msg = e.to_string();
     match e {
@@ -28,8 +29,24 @@ pub fn to_py(e: ArrayError) -> PyErr {
         ArrayError::Io { .. } => PyOSError::new_err(msg),
         ArrayError::Compute(blockwork_local::ComputeError::Cancelled) => PyKeyboardInterrupt::new_err(msg),
         ArrayError::Compute(blockwork_local::ComputeError::Config(_)) => PyValueError::new_err(msg),
+        ArrayError::Compute(blockwork_local::ComputeError::Task { message, .. })
+            if message.starts_with(blockwork_array::ops::blocksolve::LINALG_ERROR) =>
+        {
+            linalg_error(msg)
+        }
         ArrayError::Compute(_) => take_python_error(&msg).unwrap_or_else(|| PyRuntimeError::new_err(msg)),
     }
+}
+
+/// NumPy's `LinAlgError` (a `ValueError`), or a `ValueError` without NumPy.
+fn linalg_error(msg: String) -> PyErr {
+    Python::attach(|py| {
+        let found = py.import("numpy.linalg").and_then(|m| m.getattr("LinAlgError"));
+        match found.ok().and_then(|t| t.cast_into::<pyo3::types::PyType>().ok()) {
+            Some(t) => PyErr::from_type(t, msg),
+            None => PyValueError::new_err(msg),
+        }
+    })
 }
 
 /// Python exceptions raised inside tasks, by id, until the run that raised

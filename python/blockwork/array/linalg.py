@@ -13,6 +13,12 @@ automatic block (128 MiB) and refused otherwise, with the way out:
 `svd_compressed` (a randomized SVD of the leading `k` triplets, any
 chunking) or a rechunk. float32 arrays factor in float32, every other type
 in float64, as NumPy's.
+
+Square matrices are factored by blocks (their chunks along both axes made
+the same): `cholesky`, `lu` (pivoting within each diagonal block, as
+Dask's), `solve_triangular` by block substitution; `solve`, `inv` and
+`lstsq` are built on them and on `qr`. A matrix that is not positive
+definite, or singular, is an error when computed that says so.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ import numpy as np
 
 from blockwork.array.core import Array, asarray
 
-__all__ = ["norm", "qr", "svd", "svd_compressed", "tsqr"]
+__all__ = [
+    "cholesky", "inv", "lstsq", "lu", "norm", "qr", "solve", "solve_triangular", "svd", "svd_compressed", "tsqr",
+]  # fmt: skip
 
 
 def _matrix(a: Any, what: str) -> Array:
@@ -178,3 +186,70 @@ def _matrix_norm(a: Array, ord: Any, axes: tuple[int, ...]) -> Array:
         at = row - 1 if row > col else row
         return sums.max(axis=at) if ord == np.inf else sums.min(axis=at)
     raise ValueError(f"invalid norm order {ord!r} for matrices")
+
+
+def cholesky(a: Any, lower: bool = False) -> Array:
+    """The Cholesky factor of a symmetric positive definite matrix: upper
+    `U` with `a = U.T @ U`, or lower `L` with `a = L @ L.T` (`lower=True`)."""
+    (factor,) = _matrix(a, "cholesky")._a.decompose("cholesky")
+    low = Array(factor)
+    return low if lower else low.T
+
+
+def lu(a: Any) -> tuple[Array, Array, Array]:
+    """`p, l, u` with `a = p @ l @ u`: `p` a permutation within each
+    diagonal block (as Dask's), `l` unit lower and `u` upper triangular."""
+    p, low, up = _matrix(a, "lu")._a.decompose("lu")
+    return Array(p), Array(low), Array(up)
+
+
+def solve_triangular(a: Any, b: Any, lower: bool = False) -> Array:
+    """`x` with `a @ x = b`, `a` a square triangular matrix (upper unless
+    `lower`), `b` a vector or a matrix with as many rows."""
+    return Array(_matrix(a, "solve_triangular")._a.solve_triangular(asarray(b)._a, bool(lower)))
+
+
+def solve(a: Any, b: Any, sym_pos: bool | None = None, assume_a: str = "gen") -> Array:
+    """`x` with `a @ x = b`, `a` square: by LU, or by Cholesky when `a` is
+    symmetric positive definite (`assume_a="pos"`, or `sym_pos=True`)."""
+    a_ = _matrix(a, "solve")
+    b_ = asarray(b)
+    if sym_pos or assume_a == "pos":
+        low = cholesky(a_, lower=True)
+        return solve_triangular(low.T, solve_triangular(low, b_, lower=True), lower=False)
+    if assume_a != "gen":
+        raise ValueError(f"assume_a={assume_a!r} is not supported: use 'gen' or 'pos'")
+    p, low, up = lu(a_)
+    return solve_triangular(up, solve_triangular(low, _times(p.T, b_), lower=True), lower=False)
+
+
+def _times(m: Array, v: Array) -> Array:
+    """`m @ v` for a matrix or a vector `v`."""
+    if v.ndim == 1:
+        return (m @ v.reshape((v.shape[0], 1))).reshape((m.shape[0],))
+    return m @ v
+
+
+def inv(a: Any) -> Array:
+    """The inverse of a square matrix (by `solve` against the identity)."""
+    a_ = _matrix(a, "inv")
+    from blockwork.array.routines import eye
+
+    return solve(a_, eye(a_.shape[0], chunks=a_.chunks[0][0], dtype=a_.dtype))
+
+
+def lstsq(a: Any, b: Any) -> tuple[Array, Array, Array, Array]:
+    """The least-squares solution of `a @ x = b` for a tall-and-skinny `a`
+    (one block along its columns), by QR: `x`, the residuals (sums of
+    squares per column of `b`), the rank of `a` and its singular values."""
+    a_ = _matrix(a, "lstsq")
+    b_ = asarray(b)
+    q, r = qr(a_)
+    x = solve_triangular(r, _times(q.T, b_), lower=False)
+    residuals = ((_times(a_, x) - b_) ** 2).sum(axis=0)
+    if b_.ndim == 1:
+        residuals = residuals.reshape((1,))
+    _, s, _ = svd(r, coerce_signs=False)
+    tol = s.max() * max(a_.shape) * np.finfo(s.dtype).eps
+    rank = (s > tol).sum()
+    return x, residuals, rank, s

@@ -34,7 +34,7 @@ use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 use crate::array::{new_layer, Array};
 use crate::block::{block_of, Block};
 use crate::chunks::{Chunks, AUTO_BLOCK_BYTES};
-use crate::dtype::{DType, Float};
+use crate::dtype::Float;
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
 use crate::params::{list, Params};
@@ -44,7 +44,7 @@ pub trait Real: Float + faer::traits::RealField {}
 impl Real for f64 {}
 impl Real for f32 {}
 
-fn to_mat<T: Real>(v: &Value) -> Result<Mat<T>, TaskError> {
+pub(crate) fn to_mat<T: Real>(v: &Value) -> Result<Mat<T>, TaskError> {
     let blk = block_of::<T>(v)?;
     let a = blk.view();
     if a.ndim() != 2 {
@@ -54,7 +54,7 @@ fn to_mat<T: Real>(v: &Value) -> Result<Mat<T>, TaskError> {
     Ok(Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[[i, j]]))
 }
 
-fn block<T: Real>(m: MatRef<'_, T>) -> Value {
+pub(crate) fn block<T: Real>(m: MatRef<'_, T>) -> Value {
     let mut out = Vec::with_capacity(m.nrows() * m.ncols());
     for i in 0..m.nrows() {
         out.extend((0..m.ncols()).map(|j| m[(i, j)]));
@@ -67,7 +67,7 @@ fn vector<T: Real>(xs: Vec<T>) -> Value {
     Block::Dense(ArrayD::from_shape_vec(IxDyn(&[xs.len()]), xs).expect("a vector")).into_value()
 }
 
-fn item(v: &Value, i: usize) -> Result<&Value, TaskError> {
+pub(crate) fn item(v: &Value, i: usize) -> Result<&Value, TaskError> {
     v.as_list()
         .and_then(|xs| xs.get(i))
         .ok_or_else(|| TaskError::new(format!("expected a list of factors with item {i}")))
@@ -82,12 +82,13 @@ fn qr_of<T: Real>(a: &Mat<T>) -> (Mat<T>, Mat<T>) {
 macro_rules! real_kernel {
     ($params:ident, $body:ident) => {
         match Params::of($params)?.dtype(0)? {
-            DType::F64 => $body::<f64>,
-            DType::F32 => $body::<f32>,
+            $crate::dtype::DType::F64 => $body::<f64>,
+            $crate::dtype::DType::F32 => $body::<f32>,
             d => return Err(TaskError::new(format!("matrix decompositions take f64 or f32, not {d}"))),
         }
     };
 }
+pub(crate) use real_kernel;
 
 /// `[dtype]`; args `[A_i]` → `[Q_i, R_i]`.
 fn qr_block_kernel(params: &Value, args: Vec<Value>) -> TaskResult {

@@ -1,5 +1,6 @@
 //! Operations on arrays, one module per family.
 
+pub mod blocksolve;
 pub mod blockwise;
 pub mod contract;
 pub mod decomp;
