@@ -96,6 +96,24 @@ enum Workload {
         #[command(flatten)]
         common: Common,
     },
+    /// `svd_compressed(x, k, n_power_iter=2, seed)` of a square n×n x;
+    /// result = the sum of the k singular values.
+    SvdCompressed {
+        /// Side of x.
+        #[arg(long, default_value_t = 20_000)]
+        n: usize,
+        /// Block side.
+        #[arg(long, default_value_t = 1000)]
+        chunk: usize,
+        /// Singular triplets.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Fill of x: random or pattern.
+        #[arg(long, default_value = "random")]
+        fill: arrays::Fill,
+        #[command(flatten)]
+        common: Common,
+    },
     /// One block: `x * 2 + 1` and `x.sum()` through blockwork against the
     /// same loops in plain ndarray; result = the blockwork/ndarray time ratios.
     Kernel {
@@ -254,6 +272,22 @@ fn main() -> anyhow::Result<()> {
                 check: common.run.check.as_ref(),
             };
             let mut record = decomp::run(&spec, &blockwork::Config::with_scheduler(sched))?;
+            record["impl"] = serde_json::json!(impl_name(sched));
+            record["params"]["threads"] = serde_json::json!(sched.nthreads());
+            check::emit(&record)?;
+        }
+        Workload::SvdCompressed { n, chunk, k, fill, common } => {
+            let sched = scheduler(&common.run.scheduler)?;
+            let spec = decomp::CompressedSpec {
+                n,
+                chunk,
+                k,
+                fill: &fill,
+                seed: common.seed,
+                repeats: common.run.repeats,
+                check: common.run.check.as_ref(),
+            };
+            let mut record = decomp::run_compressed(&spec, &blockwork::Config::with_scheduler(sched))?;
             record["impl"] = serde_json::json!(impl_name(sched));
             record["params"]["threads"] = serde_json::json!(sched.nthreads());
             check::emit(&record)?;

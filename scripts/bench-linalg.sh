@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The linear-algebra rows of BENCHMARKS.md, blockwork and Dask in one
+# session: `svd` (2,000,000 × 100 by 100,000 rows, checked against faer on
+# the whole matrix) and `svd-compressed` (20000², chunks 1000, k = 10, two
+# power iterations; checked against Dask's own result, another random
+# draw, to 1e-3). Raw JSON goes to OUT (default benchmarks/DATE-linalg);
+# the table is printed from it.
+#
+#   scripts/bench-linalg.sh [OUT]
+#
+# Needs the reference environment (../shared/reference/setup.sh) at $PY.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-benchmarks/$(date -u +%F)-linalg}
+PY=${PY:-/tmp/ref/venv/bin/python}
+mkdir -p "$OUT"
+cargo build --release -p blockwork-bench >&2
+$PY ../shared/reference/array_ops.py --cases svd --impls dask-threads --repeats 3 > "$OUT/dask-svd.json"
+$PY ../shared/reference/array_ops.py --cases svdc --impls dask-threads --repeats 3 > "$OUT/dask-svdc.json"
+target/release/blockwork-bench svd --repeats 3 --check > "$OUT/blockwork-svd.jsonl"
+reference=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][0]['result'])" "$OUT/dask-svdc.json")
+target/release/blockwork-bench svd-compressed --repeats 3 --check "$reference" > "$OUT/blockwork-svd-compressed.jsonl"
+python3 scripts/linalg-table.py "$OUT"
