@@ -6,6 +6,7 @@
 //!   `blockwork::worker_main`.
 //! - `cluster`: a scheduler in this process and `worker` child processes
 //!   of this same executable, scaled from standard input (`cluster.rs`).
+//! - `jobqueue`: workers as jobs of SLURM, PBS, SGE or LSF (`jobqueue.rs`).
 //!
 //! Library crates return typed errors; here they become `anyhow` errors
 //! with the context of what was being done.
@@ -19,6 +20,7 @@
 mod climate;
 mod cluster;
 mod demo;
+mod jobqueue;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +55,11 @@ enum Command {
     /// starts or stops workers (the newest first) until N run, `status`
     /// lists them. Ctrl-C or SIGTERM stops the workers, then the scheduler.
     Cluster(cluster::ClusterArgs),
+    /// Workers as jobs of an HPC queue (slurm, pbs, sge, lsf): prints the
+    /// submission script of one job (`blockwork jobqueue slurm --cores 24
+    /// --memory 100GB`), or with `--scale N` runs a scheduler here and keeps
+    /// jobs for N workers queued until Ctrl-C, then cancels them.
+    Jobqueue(jobqueue::JobQueueArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,5 +70,6 @@ fn main() -> anyhow::Result<()> {
         Command::Scheduler(args) => serve::scheduler(args),
         Command::Worker(args) => serve::worker(args),
         Command::Cluster(args) => cluster::run(args),
+        Command::Jobqueue(args) => jobqueue::run(args),
     }
 }

@@ -1,0 +1,197 @@
+//! Scaling by jobs: submit one job per wanted share of workers, cancel
+//! the newest when fewer are wanted, cancel every one at the end.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::render::job_script;
+use crate::spec::{JobQueueError, JobSpec, System};
+
+/// A job queue: submits scripts and cancels jobs.
+pub trait Queue {
+    /// Submits `script`; returns the job's id.
+    fn submit(&mut self, system: System, script: &str) -> Result<String, JobQueueError>;
+    /// Cancels the jobs `ids`.
+    fn cancel(&mut self, system: System, ids: &[String]) -> Result<(), JobQueueError>;
+}
+
+/// The queue's own commands: `sbatch`/`scancel`, `qsub`/`qdel`,
+/// `bsub`/`bkill`, found on `PATH` or in a given directory.
+#[derive(Clone, Debug, Default)]
+pub struct Commands {
+    dir: Option<PathBuf>,
+}
+
+impl Commands {
+    /// The commands found on `PATH`.
+    pub fn new() -> Self {
+        Commands { dir: None }
+    }
+
+    /// The commands of one directory (a queue installed off `PATH`).
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
+        Commands { dir: Some(dir.into()) }
+    }
+
+    fn command(&self, name: &str) -> Command {
+        Command::new(self.dir.as_ref().map_or_else(|| PathBuf::from(name), |d| d.join(name)))
+    }
+}
+
+/// The id in a submit command's answer: SLURM's `Submitted batch job 42`,
+/// SGE's `Your job 42 ("x") has been submitted`, LSF's `Job <42> is
+/// submitted to queue <q>.` give the first number; PBS answers the id
+/// itself (`42.server`), which `qdel` wants whole.
+fn job_id(system: System, answer: &str) -> Option<String> {
+    if system == System::Pbs {
+        return answer.split_whitespace().next().map(str::to_string);
+    }
+    let start = answer.find(|c: char| c.is_ascii_digit())?;
+    let digits: String = answer[start..].chars().take_while(char::is_ascii_digit).collect();
+    Some(digits)
+}
+
+impl Queue for Commands {
+    fn submit(&mut self, system: System, script: &str) -> Result<String, JobQueueError> {
+        let name = match system {
+            System::Slurm => "sbatch",
+            System::Pbs | System::Sge => "qsub",
+            System::Lsf => "bsub",
+        };
+        let fail = |message: String| JobQueueError::Command { command: name.into(), message };
+        let mut child = self
+            .command(name)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| fail(format!("cannot start it: {e}")))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(script.as_bytes()).map_err(|e| fail(format!("cannot send the script: {e}")))?;
+        }
+        let out = child.wait_with_output().map_err(|e| fail(e.to_string()))?;
+        let answer = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(fail(format!("{} {}", out.status, String::from_utf8_lossy(&out.stderr).trim())));
+        }
+        job_id(system, &answer).ok_or_else(|| fail(format!("no job id in its answer {:?}", answer.trim())))
+    }
+
+    fn cancel(&mut self, system: System, ids: &[String]) -> Result<(), JobQueueError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let name = match system {
+            System::Slurm => "scancel",
+            System::Pbs | System::Sge => "qdel",
+            System::Lsf => "bkill",
+        };
+        let out = self
+            .command(name)
+            .args(ids)
+            .output()
+            .map_err(|e| JobQueueError::Command { command: name.into(), message: format!("cannot start it: {e}") })?;
+        if !out.status.success() {
+            return Err(JobQueueError::Command {
+                command: format!("{name} {}", ids.join(" ")),
+                message: format!("{} {}", out.status, String::from_utf8_lossy(&out.stderr).trim()),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Workers of a running scheduler, as jobs of a queue: `scale(n)` keeps
+/// enough jobs for `n` workers, `close()` (or dropping it) cancels them.
+pub struct JobQueueCluster {
+    system: System,
+    spec: JobSpec,
+    scheduler: String,
+    queue: Box<dyn Queue + Send>,
+    jobs: Vec<String>,
+    submitted: u64,
+}
+
+impl JobQueueCluster {
+    /// A cluster of no jobs yet whose workers join `scheduler`
+    /// (`tcp://HOST:PORT`).
+    pub fn new(
+        system: System,
+        spec: JobSpec,
+        scheduler: impl Into<String>,
+        queue: impl Queue + Send + 'static,
+    ) -> Result<Self, JobQueueError> {
+        spec.validate()?;
+        Ok(JobQueueCluster {
+            system,
+            spec,
+            scheduler: scheduler.into(),
+            queue: Box::new(queue),
+            jobs: Vec::new(),
+            submitted: 0,
+        })
+    }
+
+    /// The script the next job is submitted with.
+    pub fn job_script(&self) -> String {
+        job_script(self.system, &self.spec, &self.scheduler, &self.submitted.to_string())
+    }
+
+    /// Ids of the jobs it holds, oldest first.
+    pub fn jobs(&self) -> &[String] {
+        &self.jobs
+    }
+
+    /// Keeps enough jobs for `workers` workers (rounded up to whole jobs).
+    pub fn scale(&mut self, workers: usize) -> Result<(), JobQueueError> {
+        let per_job = self.spec.processes.max(1) as usize;
+        self.scale_jobs(workers.div_ceil(per_job))
+    }
+
+    /// Keeps `jobs` jobs: submits the missing ones, cancels the newest
+    /// extra ones.
+    pub fn scale_jobs(&mut self, jobs: usize) -> Result<(), JobQueueError> {
+        while self.jobs.len() < jobs {
+            let script = self.job_script();
+            let id = self.queue.submit(self.system, &script)?;
+            self.submitted += 1;
+            self.jobs.push(id);
+        }
+        if self.jobs.len() > jobs {
+            let extra = self.jobs.split_off(jobs);
+            if let Err(e) = self.queue.cancel(self.system, &extra) {
+                self.jobs.extend(extra);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels every job it started.
+    pub fn close(&mut self) -> Result<(), JobQueueError> {
+        self.scale_jobs(0)
+    }
+}
+
+impl Drop for JobQueueCluster {
+    fn drop(&mut self) {
+        if let Err(e) = self.close() {
+            eprintln!("blockwork: jobs {:?} may still be queued: {e}", self.jobs);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_from_each_queue() {
+        assert_eq!(job_id(System::Slurm, "Submitted batch job 4242\n").as_deref(), Some("4242"));
+        assert_eq!(job_id(System::Pbs, "123.pbs-server\n").as_deref(), Some("123.pbs-server"));
+        assert_eq!(job_id(System::Sge, "Your job 77 (\"w\") has been submitted").as_deref(), Some("77"));
+        assert_eq!(job_id(System::Lsf, "Job <9> is submitted to queue <normal>.").as_deref(), Some("9"));
+        assert_eq!(job_id(System::Slurm, "error"), None);
+    }
+}
