@@ -271,3 +271,29 @@ class Frame:
     def write(self, dir: str, format: str) -> Frame: ...
 
 def compute_frames(frames: Sequence[Frame], scheduler: Sched) -> list[list[ArrowColumn]]: ...
+
+class JobQueue:
+    def __init__(
+        self,
+        system: str,
+        scheduler: str,
+        cores: int,
+        memory: str,
+        processes: int,
+        name: str,
+        worker_command: str,
+        queue: str | None = None,
+        account: str | None = None,
+        walltime: str | None = None,
+        job_extra_directives: Sequence[str] = (),
+        job_script_prologue: Sequence[str] = (),
+        local_directory: str | None = None,
+        worker_extra_args: Sequence[str] = (),
+        resource_spec: str | None = None,
+        command_dir: str | None = None,
+    ) -> None: ...
+    def job_script(self) -> str: ...
+    def jobs(self) -> list[str]: ...
+    def scale(self, workers: int) -> None: ...
+    def scale_jobs(self, jobs: int) -> None: ...
+    def close(self) -> None: ...

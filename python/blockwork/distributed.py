@@ -237,24 +237,25 @@ class Client:
     """A connection to a blockwork scheduler, as `distributed.Client`.
 
     `Client(address)` connects to `tcp://HOST:PORT`; `Client(cluster)` to a
-    `LocalCluster`; `Client()` starts a `LocalCluster(**cluster_kwargs)`
+    `LocalCluster` or any cluster with a `scheduler_address` (those of
+    `blockwork.jobqueue`); `Client()` starts a `LocalCluster(**cluster_kwargs)`
     that it closes with itself. With `set_as_default` (the default) it is
     the scheduler of every `compute` until it is closed.
     """
 
     def __init__(
         self,
-        address: str | LocalCluster | None = None,
+        address: str | LocalCluster | Any | None = None,
         set_as_default: bool = True,
         **cluster_kwargs: Any,
     ) -> None:
-        self.cluster: LocalCluster | None = None
+        self.cluster: Any = None
         self._owns_cluster = False
         if address is None:
             self.cluster = LocalCluster(**cluster_kwargs)
             self._owns_cluster = True
             address = self.cluster.scheduler_address
-        elif isinstance(address, LocalCluster):
+        elif not isinstance(address, str) and hasattr(address, "scheduler_address"):
             self.cluster = address
             address = address.scheduler_address
         self._c: Any = _core.Client(address)

@@ -16,6 +16,7 @@ mod diagnostics;
 mod dynarray;
 mod errors;
 mod frame;
+mod jobqueue;
 mod labeled;
 mod mapblocks;
 mod partitions;
@@ -42,6 +43,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<array::PyArr>()?;
     m.add_class::<buffer::NdBuffer>()?;
     m.add_class::<delayed::DelayedBase>()?;
+    m.add_class::<jobqueue::PyJobQueue>()?;
     m.add_class::<frame::PyFrame>()?;
     m.add_class::<frame::PyExpr>()?;
     m.add_class::<frame::PyArrowColumn>()?;
