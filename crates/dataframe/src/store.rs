@@ -63,6 +63,13 @@ fn bucket(name: &str) -> IoResult<Arc<AmazonS3>> {
 }
 
 fn run<T>(f: impl std::future::Future<Output = object_store::Result<T>>) -> IoResult<T> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        // Blocking on our runtime from inside another would panic.
+        return Err(std::io::Error::other(
+            "object-store reads and writes block, so they cannot run inside an async runtime (a tokio task): \
+             call them from a plain thread, e.g. through tokio::task::spawn_blocking",
+        ));
+    }
     runtime().block_on(f).map_err(|e| match e {
         object_store::Error::NotFound { path, .. } => {
             std::io::Error::new(std::io::ErrorKind::NotFound, format!("no object {path}"))

@@ -90,6 +90,9 @@ impl Client {
     /// ([`Security::token`], [`Security::tls`]).
     pub fn connect_with(addr: &str, name: &str, security: &Security) -> Result<Client, ClientError> {
         let addr = addr.trim_start_matches("tcp://");
+        if crate::error::in_async_runtime() {
+            return Err(ClientError::InAsync("Client::connect"));
+        }
         let conn_err = |source: ConnError| ClientError::Conn { addr: addr.to_string(), source };
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -423,7 +426,11 @@ impl Drop for Inner {
         let (closed, _) = tokio::sync::mpsc::unbounded_channel();
         drop(std::mem::replace(&mut self.out, closed));
         if let (Some(rt), Some(writer)) = (self.rt.take(), self.writer.take()) {
-            let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(1), writer).await });
+            // Inside an async runtime blocking would panic: the goodbye
+            // is then not waited for.
+            if !crate::error::in_async_runtime() {
+                let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(1), writer).await });
+            }
             rt.shutdown_background();
         }
     }

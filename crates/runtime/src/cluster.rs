@@ -49,6 +49,9 @@ impl LocalCluster {
         worker: WorkerOptions,
         scheduler: SchedulerOptions,
     ) -> Result<LocalCluster, RuntimeError> {
+        if crate::error::in_async_runtime() {
+            return Err(RuntimeError::InAsync("LocalCluster::start"));
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("blockwork-cluster")
@@ -92,6 +95,9 @@ impl LocalCluster {
         // The workers share this process: its memory is not theirs alone.
         options.process_memory = false;
         self.started += 1;
+        if crate::error::in_async_runtime() {
+            return Err(RuntimeError::InAsync("LocalCluster::scale"));
+        }
         let rt = self.rt.as_ref().expect("a cluster's runtime lives until the cluster is dropped");
         let handle = rt.block_on(Worker::start_with(&self.address.to_string(), options))?;
         self.workers.push(handle);

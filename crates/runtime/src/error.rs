@@ -67,6 +67,19 @@ pub enum RuntimeError {
         /// How many workers the cluster has.
         count: usize,
     },
+    /// A blocking call was made from inside an async runtime.
+    #[error("{0}{IN_ASYNC}")]
+    InAsync(&'static str),
+}
+
+/// The rest of the message of a blocking call made inside an async runtime.
+const IN_ASYNC: &str = " blocks, so it cannot be called from inside an async runtime (a tokio task): \
+     call it from a plain thread, e.g. through tokio::task::spawn_blocking";
+
+/// Whether this thread is inside an async runtime, where a blocking call
+/// (tokio's `block_on` among them) would panic or stall the runtime.
+pub(crate) fn in_async_runtime() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
 }
 
 /// Why a client's computation did not produce its results.
@@ -110,6 +123,9 @@ pub enum ClientError {
         /// What went wrong.
         source: ConnError,
     },
+    /// A blocking call was made from inside an async runtime.
+    #[error("{0}{IN_ASYNC}")]
+    InAsync(&'static str),
 }
 
 impl ClientError {

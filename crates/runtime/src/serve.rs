@@ -54,6 +54,9 @@ pub fn serve_scheduler(
     addr: &str,
     options: SchedulerOptions,
 ) -> Result<(Served<SchedulerHandle>, SocketAddr), RuntimeError> {
+    if crate::error::in_async_runtime() {
+        return Err(RuntimeError::InAsync("serve_scheduler"));
+    }
     let rt = runtime("scheduler")?;
     let (handle, local) = rt.block_on(Scheduler::bind_with(addr, options))?;
     Ok((Served { handle, _rt: rt }, local))
@@ -61,6 +64,9 @@ pub fn serve_scheduler(
 
 /// Starts a worker of the scheduler at `scheduler` (`host:port`).
 pub fn serve_worker(scheduler: &str, options: WorkerOptions) -> Result<Served<WorkerHandle>, RuntimeError> {
+    if crate::error::in_async_runtime() {
+        return Err(RuntimeError::InAsync("serve_worker"));
+    }
     let rt = runtime("worker")?;
     let handle = rt.block_on(Worker::start_with(scheduler, options))?;
     Ok(Served { handle, _rt: rt })
