@@ -38,7 +38,7 @@ fn to_py(py: Python<'_>, e: ClientError) -> PyErr {
         },
         ClientError::Timeout(_) => PyTimeoutError::new_err(e.to_string()),
         ClientError::Conn { .. } => PyConnectionError::new_err(e.to_string()),
-        ClientError::Lost(_) => PyRuntimeError::new_err(e.to_string()),
+        ClientError::Lost(_) | ClientError::InAsync(_) => PyRuntimeError::new_err(e.to_string()),
         ClientError::Encode(blockwork_protocol::EncodeError::LocalOp { key, .. }) => PyValueError::new_err(format!(
             "task {key} runs a function that exists only in this process and cannot go to a cluster: \
              compute it with scheduler=\"threads\""
