@@ -206,6 +206,12 @@ def test_write_and_read_parquet_and_csv(tmp_path: Path) -> None:
     same(only.compute(), pdf[pdf.k >= 3][["k", "x"]].reset_index(drop=True))
     df.to_csv(str(tmp_path / "csv"))
     same(dd.read_csv(str(tmp_path / "csv" / "*.csv")).compute(), pdf)
+    # Files of different columns are the input's fault, not missing files.
+    (tmp_path / "mixed").mkdir()
+    pd.DataFrame({"a": [1, 2], "b": [1.0, 2.0]}).to_parquet(tmp_path / "mixed" / "p0.parquet")
+    pd.DataFrame({"a": [3, 4], "c": ["x", "y"]}).to_parquet(tmp_path / "mixed" / "p1.parquet")
+    with pytest.raises(ValueError, match="p1.parquet: its columns .* differ from those of"):
+        dd.read_parquet(str(tmp_path / "mixed" / "*.parquet"))
 
 
 def test_resample_and_rolling_on_a_datetime_index() -> None:

@@ -114,7 +114,7 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
         match &first {
             None => first = Some((path, fields.clone())),
             Some((first_path, want)) if *want != fields => {
-                return Err(DataFrameError::Files(format!(
+                return Err(DataFrameError::Invalid(format!(
                     "{path}: its columns {} differ from those of {first_path}, {}; every file read as one \
                      dataframe must have the same columns, in the same order, of the same types",
                     describe(&fields),
