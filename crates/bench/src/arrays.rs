@@ -66,7 +66,7 @@ impl Fill {
     }
 }
 
-fn input(n: usize, chunk: usize, fill: &Fill, seed: u64) -> anyhow::Result<Array<f64>> {
+pub(crate) fn input(n: usize, chunk: usize, fill: &Fill, seed: u64) -> anyhow::Result<Array<f64>> {
     Ok(match fill {
         Fill::Random => bwa::random::random(&[n, n], [chunk, chunk], seed)?,
         Fill::Pattern => bwa::pattern(&[n, n], [chunk, chunk])?,

@@ -34,36 +34,52 @@ fn input(s: &Spec<'_>) -> anyhow::Result<Array<f64>> {
     })
 }
 
-/// Runs the workload `repeats` times on `config`; returns the JSON record.
-pub fn run(s: &Spec<'_>, config: &bw::Config) -> anyhow::Result<Json> {
+/// Runs `once` one time uncounted — as the reference warms up: the first
+/// run of a process faults in every page the allocator later reuses — then
+/// `repeats` times. `once` returns its result and task count. Returns the
+/// record with the timings, the results and `params`, and the results.
+fn warm_runs(
+    workload: &str,
+    params: Json,
+    repeats: usize,
+    mut once: impl FnMut() -> anyhow::Result<(f64, usize)>,
+) -> anyhow::Result<(Json, Vec<f64>)> {
     let (mut times, mut results) = (Vec::new(), Vec::new());
     let mut tasks = 0;
-    // One run first, not counted, as the reference warms up: the first run
-    // of a process faults in every page the allocator later reuses.
-    for _ in 0..s.repeats.max(1) + 1 {
+    for _ in 0..repeats.max(1) + 1 {
         let t0 = Instant::now();
-        let (u, sv, v) = input(s)?.svd()?;
-        tasks = u.ntasks() + v.ntasks();
-        let out = bwa::compute_many(&[&u, &sv, &v], config)?;
+        let (result, n) = once()?;
         times.push(t0.elapsed().as_secs_f64());
-        results.push(out[1].sum());
+        results.push(result);
+        tasks = n;
     }
     let warmup = times.remove(0);
     results.remove(0);
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
-    let seconds = sorted[sorted.len() / 2];
-    let mut record = json!({
-        "workload": "svd",
+    let record = json!({
+        "workload": workload,
         "warmup_seconds": warmup,
-        "params": {"m": s.m, "k": s.k, "rows": s.rows, "fill": s.fill.name(), "seed": s.seed, "repeats": s.repeats},
-        "seconds": seconds,
+        "params": params,
+        "seconds": sorted[sorted.len() / 2],
         "runs_seconds": times,
         "result": results[results.len() - 1],
         "results": results,
         "tasks": tasks,
         "peak_rss_mib": crate::alloc::peak_rss_mib(),
     });
+    Ok((record, results))
+}
+
+/// Runs the workload on `config`; returns the JSON record.
+pub fn run(s: &Spec<'_>, config: &bw::Config) -> anyhow::Result<Json> {
+    let params =
+        json!({"m": s.m, "k": s.k, "rows": s.rows, "fill": s.fill.name(), "seed": s.seed, "repeats": s.repeats});
+    let (mut record, results) = warm_runs("svd", params, s.repeats, || {
+        let (u, sv, v) = input(s)?.svd()?;
+        let out = bwa::compute_many(&[&u, &sv, &v], config)?;
+        Ok((out[1].sum(), u.ntasks() + v.ntasks()))
+    })?;
     if let Some(check) = s.check {
         let verdict = match check {
             Check::Value(v) => Verdict::of(&results, *v, 1e-9, "the value given to --check"),
@@ -92,39 +108,14 @@ pub struct CompressedSpec<'a> {
     pub check: Option<&'a Check>,
 }
 
-/// Runs `svd-compressed` `repeats` times on `config`; returns the JSON record.
+/// Runs `svd-compressed` on `config`; returns the JSON record.
 pub fn run_compressed(s: &CompressedSpec<'_>, config: &bw::Config) -> anyhow::Result<Json> {
-    let x = |_: ()| -> anyhow::Result<Array<f64>> {
-        Ok(match s.fill {
-            Fill::Random => bwa::random::random(&[s.n, s.n], [s.chunk, s.chunk], s.seed)?,
-            Fill::Pattern => bwa::pattern(&[s.n, s.n], [s.chunk, s.chunk])?,
-            other => anyhow::bail!("svd-compressed takes --fill random or pattern, not {other:?}"),
-        })
-    };
-    let (mut times, mut results) = (Vec::new(), Vec::new());
-    let mut tasks = 0;
-    for _ in 0..s.repeats.max(1) + 1 {
-        let t0 = Instant::now();
-        let (_, sv, _) = x(())?.svd_compressed(s.k, 2, 10, s.seed)?;
-        tasks = sv.ntasks();
-        results.push(sv.compute_with(config)?.sum());
-        times.push(t0.elapsed().as_secs_f64());
-    }
-    let warmup = times.remove(0);
-    results.remove(0);
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
-    let mut record = json!({
-        "workload": "svd-compressed",
-        "warmup_seconds": warmup,
-        "params": {"n": s.n, "chunk": s.chunk, "k": s.k, "n_power_iter": 2, "fill": s.fill.name(), "seed": s.seed, "repeats": s.repeats},
-        "seconds": sorted[sorted.len() / 2],
-        "runs_seconds": times,
-        "result": results[results.len() - 1],
-        "results": results,
-        "tasks": tasks,
-        "peak_rss_mib": crate::alloc::peak_rss_mib(),
-    });
+    let params = json!({"n": s.n, "chunk": s.chunk, "k": s.k, "n_power_iter": 2, "fill": s.fill.name(),
+        "seed": s.seed, "repeats": s.repeats});
+    let (mut record, results) = warm_runs("svd-compressed", params, s.repeats, || {
+        let (_, sv, _) = crate::arrays::input(s.n, s.chunk, s.fill, s.seed)?.svd_compressed(s.k, 2, 10, s.seed)?;
+        Ok((sv.compute_with(config)?.sum(), sv.ntasks()))
+    })?;
     if let Some(check) = s.check {
         let verdict = match check {
             // The libraries draw different random numbers: the sum agrees

@@ -108,7 +108,7 @@ enum Workload {
         /// Singular triplets.
         #[arg(long, default_value_t = 10)]
         k: usize,
-        /// Fill of x: random or pattern.
+        /// Fill of x: random, pattern, ones or npy:PATH.
         #[arg(long, default_value = "random")]
         fill: arrays::Fill,
         #[command(flatten)]
@@ -233,6 +233,19 @@ fn array_workload(workload: &str, n: usize, chunk: usize, fill: &arrays::Fill, c
     check::emit(&record)
 }
 
+/// Runs a workload on the local scheduler `--scheduler` names and emits its
+/// record with the scheduler's name and threads.
+fn local_workload(
+    common: &Common,
+    run: impl FnOnce(&blockwork::Config) -> anyhow::Result<serde_json::Value>,
+) -> anyhow::Result<()> {
+    let sched = scheduler(&common.run.scheduler)?;
+    let mut record = run(&blockwork::Config::with_scheduler(sched))?;
+    record["impl"] = serde_json::json!(impl_name(sched));
+    record["params"]["threads"] = serde_json::json!(sched.nthreads());
+    check::emit(&record)
+}
+
 fn impl_name(s: blockwork::Scheduler) -> &'static str {
     match s {
         blockwork::Scheduler::Sync => "blockwork-sync",
@@ -260,38 +273,14 @@ fn main() -> anyhow::Result<()> {
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
             check::emit(&record)?;
         }
-        Workload::Svd { m, k, rows, fill, common } => {
-            let sched = scheduler(&common.run.scheduler)?;
-            let spec = decomp::Spec {
-                m,
-                k,
-                rows,
-                fill: &fill,
-                seed: common.seed,
-                repeats: common.run.repeats,
-                check: common.run.check.as_ref(),
-            };
-            let mut record = decomp::run(&spec, &blockwork::Config::with_scheduler(sched))?;
-            record["impl"] = serde_json::json!(impl_name(sched));
-            record["params"]["threads"] = serde_json::json!(sched.nthreads());
-            check::emit(&record)?;
-        }
-        Workload::SvdCompressed { n, chunk, k, fill, common } => {
-            let sched = scheduler(&common.run.scheduler)?;
-            let spec = decomp::CompressedSpec {
-                n,
-                chunk,
-                k,
-                fill: &fill,
-                seed: common.seed,
-                repeats: common.run.repeats,
-                check: common.run.check.as_ref(),
-            };
-            let mut record = decomp::run_compressed(&spec, &blockwork::Config::with_scheduler(sched))?;
-            record["impl"] = serde_json::json!(impl_name(sched));
-            record["params"]["threads"] = serde_json::json!(sched.nthreads());
-            check::emit(&record)?;
-        }
+        Workload::Svd { m, k, rows, fill, common } => local_workload(&common, |config| {
+            let (seed, repeats, check) = (common.seed, common.run.repeats, common.run.check.as_ref());
+            decomp::run(&decomp::Spec { m, k, rows, fill: &fill, seed, repeats, check }, config)
+        })?,
+        Workload::SvdCompressed { n, chunk, k, fill, common } => local_workload(&common, |config| {
+            let (seed, repeats, check) = (common.seed, common.run.repeats, common.run.check.as_ref());
+            decomp::run_compressed(&decomp::CompressedSpec { n, chunk, k, fill: &fill, seed, repeats, check }, config)
+        })?,
         Workload::Kernel { n, repeats } => {
             let record = arrays::kernel(n, repeats)?;
             check::emit(&record)?;
