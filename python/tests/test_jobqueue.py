@@ -5,7 +5,7 @@ commands that run each script as a local process group."""
 from __future__ import annotations
 
 import os
-import stat
+import shutil
 import time
 from pathlib import Path
 
@@ -15,27 +15,8 @@ import blockwork
 from blockwork.distributed import Client
 from blockwork.jobqueue import LSFCluster, PBSCluster, SGECluster, SLURMCluster
 
-SBATCH = """#!/usr/bin/env bash
-dir="$(dirname "$0")"
-n=$(ls "$dir"/job-*.sh 2>/dev/null | wc -l)
-cat > "$dir/job-$n.sh"
-setsid bash "$dir/job-$n.sh" > "$dir/job-$n.log" 2>&1 < /dev/null &
-echo $! > "$dir/job-$n.pid"
-echo "Submitted batch job $n"
-"""
-
-SCANCEL = """#!/usr/bin/env bash
-dir="$(dirname "$0")"
-for id in "$@"; do
-  kill -TERM -- "-$(cat "$dir/job-$id.pid")"
-  echo "$id" >> "$dir/cancelled"
-done
-"""
-
-
-def _exe(path: Path, text: str) -> None:
-    path.write_text(text)
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+# The stand-in queue commands the Rust tests use too.
+FAKE_SLURM = Path(__file__).parents[2] / "crates" / "jobqueue" / "tests" / "fake-slurm"
 
 
 def _alive(pid: int) -> bool:
@@ -67,8 +48,8 @@ def test_scripts_carry_dask_jobqueues_directives() -> None:
 
 
 def test_jobs_of_python_workers_compute_and_are_cancelled(tmp_path: Path) -> None:
-    _exe(tmp_path / "sbatch", SBATCH)
-    _exe(tmp_path / "scancel", SCANCEL)
+    for name in ("sbatch", "scancel"):
+        shutil.copy(FAKE_SLURM / name, tmp_path / name)
     cluster = SLURMCluster(cores=2, memory="2GB", processes=2, host="127.0.0.1", command_dir=str(tmp_path))
     try:
         cluster.scale(jobs=1)

@@ -14,22 +14,14 @@ use std::time::{Duration, Instant};
 use blockwork_jobqueue::{Commands, JobQueueCluster, JobSpec, System};
 use common::{alive, blockwork, Terminated};
 
-const SBATCH: &str = r#"#!/usr/bin/env bash
-dir="$(dirname "$0")"
-n=$(ls "$dir"/job-*.sh 2>/dev/null | wc -l)
-cat > "$dir/job-$n.sh"
-setsid bash "$dir/job-$n.sh" > "$dir/job-$n.log" 2>&1 < /dev/null &
-echo $! > "$dir/job-$n.pid"
-echo "Submitted batch job $n"
-"#;
-
-const SCANCEL: &str = r#"#!/usr/bin/env bash
-dir="$(dirname "$0")"
-for id in "$@"; do
-  kill -TERM -- "-$(cat "$dir/job-$id.pid")"
-  echo "$id" >> "$dir/cancelled"
-done
-"#;
+/// The stand-in queue commands (crates/jobqueue/tests/fake-slurm), copied
+/// into `dir`: they keep each job's script, log and pid beside themselves.
+fn fake_slurm(dir: &Path) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../jobqueue/tests/fake-slurm");
+    for name in ["sbatch", "scancel"] {
+        std::fs::copy(src.join(name), dir.join(name)).unwrap();
+    }
+}
 
 fn write_exe(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
@@ -51,8 +43,7 @@ fn jobs_start_workers_that_compute_and_are_cancelled() {
     let dir = std::env::temp_dir().join(format!("bw-jobqueue-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    write_exe(&dir.join("sbatch"), SBATCH);
-    write_exe(&dir.join("scancel"), SCANCEL);
+    fake_slurm(&dir);
 
     let mut sched = Terminated(blockwork().args(["scheduler", "--port", "0"]).stdout(Stdio::piped()).spawn().unwrap());
     let mut line = String::new();

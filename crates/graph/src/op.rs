@@ -167,15 +167,13 @@ impl Op {
         Op(Arc::new(OpKind::Named { func, params }))
     }
 
+    fn local_with(label: Arc<str>, call: Box<LocalCall>, cheap: bool, serial: bool) -> Op {
+        Op(Arc::new(OpKind::Local { label, call, cheap, serial, id: next_local_id() }))
+    }
+
     /// A local closure.
     pub fn local(label: impl Into<Arc<str>>, f: impl Fn(Vec<Value>) -> TaskResult + Send + Sync + 'static) -> Op {
-        Op(Arc::new(OpKind::Local {
-            label: label.into(),
-            call: Box::new(f),
-            cheap: false,
-            serial: false,
-            id: next_local_id(),
-        }))
+        Op::local_with(label.into(), Box::new(f), false, false)
     }
 
     /// A local closure that holds a process-wide lock while it runs, as a
@@ -188,25 +186,13 @@ impl Op {
         label: impl Into<Arc<str>>,
         f: impl Fn(Vec<Value>) -> TaskResult + Send + Sync + 'static,
     ) -> Op {
-        Op(Arc::new(OpKind::Local {
-            label: label.into(),
-            call: Box::new(f),
-            cheap: false,
-            serial: true,
-            id: next_local_id(),
-        }))
+        Op::local_with(label.into(), Box::new(f), false, true)
     }
 
     /// A local closure cheap enough to be inlined into its dependents by
     /// [`crate::inline_cheap`].
     pub fn local_cheap(label: impl Into<Arc<str>>, f: impl Fn(Vec<Value>) -> TaskResult + Send + Sync + 'static) -> Op {
-        Op(Arc::new(OpKind::Local {
-            label: label.into(),
-            call: Box::new(f),
-            cheap: true,
-            serial: false,
-            id: next_local_id(),
-        }))
+        Op::local_with(label.into(), Box::new(f), true, false)
     }
 
     /// What the op is.
