@@ -123,3 +123,29 @@ def test_blockwork_arrays_reach_delayed_functions_as_numpy() -> None:
     assert total.compute() == 45
     both = delayed(lambda a, b: float(a @ b))(x, b=x)
     assert both.compute() == float(np.arange(10) @ np.arange(10))
+
+
+def test_delayed_values_are_outside_the_cycle_collector() -> None:
+    # A long chain stays out of Python's collector (which would otherwise
+    # walk the whole graph again and again while it is built) and is freed
+    # by reference counting alone once dropped.
+    import gc
+    import weakref
+
+    class Marker:
+        pass
+
+    marker = Marker()
+    freed = weakref.ref(marker)
+    x = delayed(lambda _, n: n)(marker, 0)
+    del marker
+    for _ in range(999):
+        x = delayed(inc)(x)
+    assert not gc.is_tracked(x) and not gc.is_tracked(delayed(add)(1, 2))
+    assert x.compute() == 999
+    gc.disable()
+    try:
+        del x
+        assert freed() is None
+    finally:
+        gc.enable()
