@@ -24,36 +24,51 @@ from xarray.namedarray.parallelcompat import ChunkManagerEntrypoint
 import blockwork
 import blockwork.array as da
 from blockwork import _core
+from blockwork._storage import apply_storage_options
 from blockwork.array.core import AUTO_BYTES, Array, engine_dtype
 
 
-def open_dataset(path: Any, chunks: dict[str, int] | None = None, **kwargs: Any) -> Any:
-    """One NetCDF file as an xarray Dataset of blockwork arrays, read by the
-    engine's own lazy reader (CF-decoded; each block one native read task).
-    `chunks` maps dimensions to block lengths (the file's own chunking for
-    the others)."""
-    return _native([os.fspath(path)], chunks, **kwargs)
+def open_dataset(
+    path: Any, chunks: dict[str, int] | None = None, storage_options: dict[str, Any] | None = None, **kwargs: Any
+) -> Any:
+    """One NetCDF file (a path or an `s3://` URL, read by ranges) as an
+    xarray Dataset of blockwork arrays, read by the engine's own lazy
+    reader (CF-decoded; each block one native read task). `chunks` maps
+    dimensions to block lengths (the file's own chunking for the others);
+    `storage_options` sets the object store's credentials and endpoint."""
+    return _native([os.fspath(path)], chunks, storage_options=storage_options, **kwargs)
 
 
-def open_mfdataset(paths: Any, chunks: dict[str, int] | None = None, **kwargs: Any) -> Any:
-    """A pile of NetCDF files (a glob or a list) as one xarray Dataset of
-    blockwork arrays, combined by their coordinates by the engine's own
-    `open_mfdataset`; every block a native read task."""
+def open_mfdataset(
+    paths: Any, chunks: dict[str, int] | None = None, storage_options: dict[str, Any] | None = None, **kwargs: Any
+) -> Any:
+    """A pile of NetCDF files (a glob or a list; paths or `s3://` URLs) as
+    one xarray Dataset of blockwork arrays, combined by their coordinates
+    by the engine's own `open_mfdataset`; every block a native read task."""
     listed = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
-    return _native(listed, chunks, **kwargs)
+    return _native(listed, chunks, storage_options=storage_options, **kwargs)
 
 
-def open_zarr(store: Any, chunks: dict[str, int] | None = None, **kwargs: Any) -> Any:
-    """A Zarr v2 or v3 store (a directory) as an xarray Dataset of blockwork
-    arrays, each block a native read task."""
-    return _native([os.fspath(store)], chunks, zarr=True, **kwargs)
+def open_zarr(
+    store: Any, chunks: dict[str, int] | None = None, storage_options: dict[str, Any] | None = None, **kwargs: Any
+) -> Any:
+    """A Zarr v2 or v3 store (a directory, or an `s3://` URL) as an xarray
+    Dataset of blockwork arrays, each block a native read task."""
+    return _native([os.fspath(store)], chunks, zarr=True, storage_options=storage_options, **kwargs)
 
 
-def _native(paths: list[str], chunks: dict[str, int] | None, zarr: bool = False, **kwargs: Any) -> Any:
+def _native(
+    paths: list[str],
+    chunks: dict[str, int] | None,
+    zarr: bool = False,
+    storage_options: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Any:
     import xarray as xr
 
     if kwargs:
         raise TypeError(f"blockwork's readers do not take {', '.join(sorted(kwargs))}")
+    apply_storage_options(storage_options)
     fixed = {str(d): int(n) for d, n in (chunks or {}).items() if isinstance(n, (int, np.integer)) and n > 0}
     variables, coords, attrs = _core.open_labeled(paths, list(fixed.items()), zarr)
     coord_vars = {dim: xr.IndexVariable((dim,), _coordinate(kind, vals), cattrs) for dim, kind, vals, cattrs in coords}
@@ -61,6 +76,13 @@ def _native(paths: list[str], chunks: dict[str, int] | None, zarr: bool = False,
     ds = xr.Dataset(data_vars, coords=coord_vars, attrs=attrs)
     rest = {d: n for d, n in (chunks or {}).items() if d not in fixed and d in ds.dims}
     return ds.chunk(rest, chunked_array_type="blockwork") if rest else ds
+
+
+def _is_zarr(path: str) -> bool:
+    """A directory, or an object-store URL naming a `.zarr` store."""
+    if path.startswith("s3://"):
+        return path.rstrip("/").endswith(".zarr")
+    return os.path.isdir(path)
 
 
 def _coordinate(kind: str, values: Any) -> np.ndarray:
@@ -103,7 +125,7 @@ class BlockworkBackend(BackendEntrypoint):
 
     def open_dataset(self, filename_or_obj: Any, *, drop_variables: Any = None) -> Any:  # type: ignore[override]
         path = os.fspath(filename_or_obj)
-        ds = _native([path], None, zarr=os.path.isdir(path))
+        ds = _native([path], None, zarr=_is_zarr(path))
         return ds.drop_vars(drop_variables) if drop_variables else ds
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import socket
 import subprocess
 import sys
 from typing import Any
@@ -50,3 +52,34 @@ def run_interrupted(code: str) -> str:
     assert word == "interrupted", out.stdout
     assert float(seconds) < 5.0, out.stdout
     return second
+
+
+def s3_bucket(prefix: str) -> tuple[str, dict[str, str]]:
+    """A new bucket on the local S3-compatible server `scripts/test` starts,
+    and the `storage_options` that reach it; skips when there is none
+    (fails when `BLOCKWORK_REQUIRE_S3` says there must be one)."""
+    import pytest
+
+    endpoint = os.environ.get("BLOCKWORK_S3_ENDPOINT")
+    if not endpoint:
+        if os.environ.get("BLOCKWORK_REQUIRE_S3"):
+            raise AssertionError("BLOCKWORK_REQUIRE_S3 is set but BLOCKWORK_S3_ENDPOINT is not")
+        pytest.skip("no S3-compatible server (scripts/test starts one)")
+    host, port = endpoint.removeprefix("http://").rstrip("/").split(":")
+    bucket = f"{prefix}-{os.getpid()}"
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall(f"PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        assert s.recv(100).startswith(b"HTTP/1.1 200")
+    return bucket, {"key": "testing", "secret": "testing", "endpoint_url": endpoint, "region": "us-east-1"}
+
+
+def s3_put(options: dict[str, str], bucket: str, key: str, data: bytes) -> None:
+    """Uploads an object with a plain HTTP request (the test server does not check signatures)."""
+    import http.client
+
+    host, port = options["endpoint_url"].removeprefix("http://").rstrip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+    conn.request("PUT", f"/{bucket}/{key}", body=data)
+    reply = conn.getresponse()
+    assert reply.status == 200, (key, reply.status, reply.read())
+    conn.close()

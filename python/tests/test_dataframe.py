@@ -10,6 +10,7 @@ import cloudpickle
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import s3_bucket
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -302,20 +303,7 @@ def test_frames_compute_on_a_cluster(tmp_path: Path) -> None:
 
 
 def test_csv_and_parquet_on_an_object_store() -> None:
-    import os
-    import socket
-
-    endpoint = os.environ.get("BLOCKWORK_S3_ENDPOINT")
-    if not endpoint:
-        if os.environ.get("BLOCKWORK_REQUIRE_S3"):
-            raise AssertionError("BLOCKWORK_REQUIRE_S3 is set but BLOCKWORK_S3_ENDPOINT is not")
-        pytest.skip("no S3-compatible server (scripts/test starts one)")
-    host, port = endpoint.removeprefix("http://").rstrip("/").split(":")
-    bucket = f"bw-py-{os.getpid()}"
-    with socket.create_connection((host, int(port))) as s:
-        s.sendall(f"PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
-        assert s.recv(100).startswith(b"HTTP/1.1 200")
-    options = {"key": "testing", "secret": "testing", "endpoint_url": endpoint, "region": "us-east-1"}
+    bucket, options = s3_bucket("bw-py")
     pdf = frame(41, 300)
     df = dd.from_pandas(pdf, npartitions=3)
     df.to_csv(f"s3://{bucket}/csv", storage_options=options)

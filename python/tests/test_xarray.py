@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import s3_bucket, s3_put
 
 xr = pytest.importorskip("xarray")
 
@@ -219,3 +220,34 @@ def test_to_zarr_and_the_native_zarr_reader(tmp_path: Path, zarr_format: int) ->
     assert native.tas.attrs["units"] == "K"
     xr.testing.assert_allclose(native.compute(), ds)
     xr.testing.assert_allclose(native.tas.mean("time").compute(), ds.tas.mean("time"))
+
+
+def test_netcdf_and_zarr_on_an_object_store(tmp_path: Path) -> None:
+    pytest.importorskip("netCDF4")
+    pytest.importorskip("zarr")
+    import blockwork
+
+    bucket, options = s3_bucket("bw-py-xr")
+    ds = climate(days=400)
+    for i, year in enumerate(("2000", "2001")):
+        part = ds.sel(time=year)
+        encoding = {"tas": {"zlib": True, "chunksizes": (30, 3, 4)}} if i else {}
+        part.to_netcdf(tmp_path / f"tas-{year}.nc", encoding=encoding)
+    ds.to_zarr(tmp_path / "tas.zarr", zarr_format=3)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    for p in files:
+        s3_put(options, bucket, str(p.relative_to(tmp_path)), p.read_bytes())
+    remote = blockwork.open_mfdataset(f"s3://{bucket}/tas-*.nc", chunks={"time": 31}, storage_options=options)
+    assert isinstance(remote.tas.data, Array)
+    local = blockwork.open_mfdataset(str(tmp_path / "tas-*.nc"), chunks={"time": 31})
+    assert remote.tas.chunks == local.tas.chunks
+    xr.testing.assert_identical(remote.compute(), local.compute())
+    xr.testing.assert_allclose(
+        remote.tas.groupby("time.season").mean("time").compute(), ds.tas.groupby("time.season").mean("time")
+    )
+    zarr = blockwork.open_zarr(f"s3://{bucket}/tas.zarr", storage_options=options)
+    xr.testing.assert_allclose(zarr.compute(), ds)
+    one = xr.open_dataset(f"s3://{bucket}/tas-2000.nc", engine="blockwork")
+    xr.testing.assert_allclose(one.load(), ds.sel(time="2000"))
+    with pytest.raises(FileNotFoundError, match="none-"):
+        blockwork.open_mfdataset(f"s3://{bucket}/none-*.nc", storage_options=options)

@@ -17,7 +17,7 @@ use crate::frame::{DataFrame, Reread};
 use crate::ops::Step;
 use crate::param::{decode, int, list, string, tagged, untag, Param};
 use crate::partition::Partition;
-use crate::store;
+use blockwork_store as store;
 use polars::io::mmap::MmapBytesReader;
 
 /// How [`read_parquet`] reads.

@@ -16,7 +16,7 @@ use crate::frame::{DataFrame, Reread};
 use crate::lit::DType;
 use crate::param::{decode, int, list, string, tagged, untag, Param};
 use crate::partition::Partition;
-use crate::store;
+use blockwork_store as store;
 
 /// How [`read_csv`] reads.
 #[derive(Clone, Debug, PartialEq, Eq)]

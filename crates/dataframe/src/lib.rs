@@ -39,7 +39,6 @@ mod prune;
 mod series;
 mod shuffle;
 mod sort;
-mod store;
 mod timeseries;
 mod tree;
 

@@ -1,6 +1,9 @@
 //! Where files are: local paths, or URLs of an S3-compatible object store
-//! (`s3://bucket/dir/part-*.csv`). Readers and writers go through these
-//! few calls, so every format reads from both.
+//! (`s3://bucket/dir/part-*.csv`). Readers and writers of every format
+//! (CSV, Parquet, JSON, NetCDF, Zarr) go through these few calls, so each
+//! reads from both. [`Ranges`] serves the many small reads of formats that
+//! seek (a NetCDF-4 file's HDF5 metadata) from a small cache of aligned
+//! blocks, so an object is not asked once per header field.
 //!
 //! S3 is configured from the environment, as the AWS tools are:
 //! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION` (or
@@ -12,12 +15,18 @@ use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex, OnceLock};
 
+pub use bytes::Bytes;
+
+mod ranges;
+pub use ranges::Ranges;
+
 use futures::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-type IoResult<T> = std::io::Result<T>;
+/// The result of a store call: what the file system or the store said.
+pub type IoResult<T> = std::io::Result<T>;
 
 fn other(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(e.to_string())
@@ -79,12 +88,12 @@ fn run<T>(f: impl std::future::Future<Output = object_store::Result<T>>) -> IoRe
 }
 
 /// Whether `location` is an object-store URL.
-pub(crate) fn is_url(location: &str) -> bool {
+pub fn is_url(location: &str) -> bool {
     location.starts_with("s3://")
 }
 
 /// The locations a pattern matches (wildcards in the last part), sorted.
-pub(crate) fn list(pattern: &str) -> IoResult<Vec<String>> {
+pub fn list(pattern: &str) -> IoResult<Vec<String>> {
     let Some((b, key)) = s3(pattern) else {
         let paths = blockwork_graph::glob(pattern).map_err(|(dir, e)| {
             std::io::Error::new(e.kind(), format!("reading the directory {}: {e}", dir.display()))
@@ -108,28 +117,87 @@ pub(crate) fn list(pattern: &str) -> IoResult<Vec<String>> {
     Ok(out)
 }
 
+/// The names of the directories directly inside `location` (in an object
+/// store: the key prefixes one level down), sorted.
+pub fn subdirs(location: &str) -> IoResult<Vec<String>> {
+    let Some((b, key)) = s3(location) else {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(location)? {
+            let e = e?;
+            if e.file_type()?.is_dir() {
+                out.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        out.sort();
+        return Ok(out);
+    };
+    let key = key.trim_end_matches('/');
+    let prefix = (!key.is_empty()).then(|| StorePath::from(key));
+    let listed = run(bucket(b)?.list_with_delimiter(prefix.as_ref()))?;
+    let mut out: Vec<String> = listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect();
+    out.sort();
+    Ok(out)
+}
+
 /// Its size in bytes.
-pub(crate) fn len(location: &str) -> IoResult<u64> {
+pub fn len(location: &str) -> IoResult<u64> {
     match s3(location) {
         Some((b, key)) => Ok(run(bucket(b)?.head(&StorePath::from(key)))?.size),
         None => Ok(std::fs::metadata(location)?.len()),
     }
 }
 
+/// What identifies a version of a file or object's contents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Stat {
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its last modification, in ns since the Unix epoch (0 when unknown).
+    pub mtime_ns: i64,
+}
+
+/// Its size and last modification.
+pub fn stat(location: &str) -> IoResult<Stat> {
+    match s3(location) {
+        Some((b, key)) => {
+            let meta = run(bucket(b)?.head(&StorePath::from(key)))?;
+            let mtime_ns = meta.last_modified.timestamp_nanos_opt().unwrap_or(0);
+            Ok(Stat { size: meta.size, mtime_ns })
+        }
+        None => {
+            let m = std::fs::metadata(location)?;
+            let mtime_ns = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64);
+            Ok(Stat { size: m.len(), mtime_ns })
+        }
+    }
+}
+
+/// Bytes `[start, end)` of an object or file whose size is known, as one
+/// shared buffer (an object's bytes as the store returned them).
+pub fn get_range(location: &str, start: u64, end: u64) -> IoResult<Bytes> {
+    match s3(location) {
+        Some((b, key)) if end > start => Ok(run(bucket(b)?.get_range(&StorePath::from(key), start..end))?),
+        Some(_) => Ok(Bytes::new()),
+        None => {
+            let mut buf = Vec::new();
+            read_range(location, start, end, &mut buf)?;
+            Ok(Bytes::from(buf))
+        }
+    }
+}
+
 /// Appends bytes `[start, end)` (clipped to its end) to `buf`.
-pub(crate) fn read_range(location: &str, start: u64, end: u64, buf: &mut Vec<u8>) -> IoResult<()> {
+pub fn read_range(location: &str, start: u64, end: u64, buf: &mut Vec<u8>) -> IoResult<()> {
     read_range_of(location, None, start, end, buf)
 }
 
 /// [`read_range`] of a location whose size is known (an object store is
 /// then not asked for it again).
-pub(crate) fn read_range_of(
-    location: &str,
-    size: Option<u64>,
-    start: u64,
-    end: u64,
-    buf: &mut Vec<u8>,
-) -> IoResult<()> {
+pub fn read_range_of(location: &str, size: Option<u64>, start: u64, end: u64, buf: &mut Vec<u8>) -> IoResult<()> {
     if end <= start {
         return Ok(());
     }
@@ -156,7 +224,7 @@ pub(crate) fn read_range_of(
 }
 
 /// All of it.
-pub(crate) fn read_all(location: &str) -> IoResult<Vec<u8>> {
+pub fn read_all(location: &str) -> IoResult<Vec<u8>> {
     match s3(location) {
         Some((b, key)) => {
             let store = bucket(b)?;
@@ -168,7 +236,7 @@ pub(crate) fn read_all(location: &str) -> IoResult<Vec<u8>> {
 }
 
 /// Writes `bytes` there (directories created for local paths).
-pub(crate) fn write_all(location: &str, bytes: Vec<u8>) -> IoResult<()> {
+pub fn write_all(location: &str, bytes: Vec<u8>) -> IoResult<()> {
     match s3(location) {
         Some((b, key)) => {
             let store = bucket(b)?;
@@ -184,8 +252,47 @@ pub(crate) fn write_all(location: &str, bytes: Vec<u8>) -> IoResult<()> {
     }
 }
 
+/// Removes it; one that is not there is not an error.
+pub fn delete(location: &str) -> IoResult<()> {
+    let r = match s3(location) {
+        Some((b, key)) => run(bucket(b)?.delete(&StorePath::from(key))),
+        None => std::fs::remove_file(location),
+    };
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        r => r,
+    }
+}
+
+/// Removes everything under `location` (a directory, or every object
+/// whose key starts with its key and a `/`).
+pub fn delete_prefix(location: &str) -> IoResult<()> {
+    let Some((b, key)) = s3(location) else {
+        return match std::fs::remove_dir_all(location) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            r => r,
+        };
+    };
+    let store = bucket(b)?;
+    let prefix = StorePath::from(key.trim_end_matches('/'));
+    let objects: Vec<_> = run(store.list(Some(&prefix)).try_collect())?;
+    for o in objects {
+        run(store.delete(&o.location))?;
+    }
+    Ok(())
+}
+
+/// Makes a local directory and its parents; nothing for an object store,
+/// where keys need no directories.
+pub fn create_dir_all(location: &str) -> IoResult<()> {
+    if is_url(location) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(location)
+}
+
 /// `dir` joined with a file name, for paths and URLs alike.
-pub(crate) fn join(dir: &str, name: &str) -> String {
+pub fn join(dir: &str, name: &str) -> String {
     if is_url(dir) {
         format!("{}/{name}", dir.trim_end_matches('/'))
     } else {

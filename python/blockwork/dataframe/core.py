@@ -796,7 +796,7 @@ class DataFrame(_Frameish):
         return _pandas(self._f, self._index, list(self._f.tail(n)), self._labels)
 
     def _write(self, path: str, fmt: str, scheduler: Any, storage_options: dict[str, Any] | None) -> list[str]:
-        from blockwork.dataframe.io import _storage
+        from blockwork._storage import apply_storage_options as _storage
 
         _storage(storage_options)
         written = self._f.write(str(path), fmt)

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from blockwork import _core
+from blockwork._storage import apply_storage_options as _storage
 from blockwork.dataframe import _arrow
 from blockwork.dataframe.core import DataFrame, _dtype_name
 
@@ -177,26 +178,3 @@ def _filters(filters: Any) -> _core.Expr | None:
         if conj is not None:
             out = conj if out is None else out.binary("or", conj)
     return out
-
-
-def _storage(options: dict[str, Any] | None) -> None:
-    """S3 settings from `storage_options` into the environment the engine's
-    object store reads (key, secret, endpoint_url, region, anon)."""
-    if not options:
-        return
-    names = {
-        "key": "AWS_ACCESS_KEY_ID",
-        "secret": "AWS_SECRET_ACCESS_KEY",
-        "token": "AWS_SESSION_TOKEN",
-        "endpoint_url": "AWS_ENDPOINT_URL",
-        "region": "AWS_REGION",
-    }
-    client_kwargs = options.get("client_kwargs", {}) or {}
-    merged = {**client_kwargs, **{k: v for k, v in options.items() if k != "client_kwargs"}}
-    for k, v in merged.items():
-        if k in names:
-            os.environ[names[k]] = str(v)
-        elif k == "anon":
-            os.environ["AWS_SKIP_SIGNATURE"] = "true" if v else "false"
-        else:
-            raise ValueError(f"storage option {k!r} is not one of {', '.join([*names, 'anon'])}")

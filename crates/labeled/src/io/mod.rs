@@ -8,6 +8,7 @@ pub mod netcdf;
 pub mod netcdf_write;
 mod unshuffle;
 pub mod zarr;
+mod zarr_object;
 mod zarr_store;
 pub mod zarr_write;
 

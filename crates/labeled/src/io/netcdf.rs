@@ -19,6 +19,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
 use std::sync::{Arc, Mutex, OnceLock};
 
 use blockwork_array::DType;
@@ -44,13 +45,8 @@ pub(crate) struct FileId {
 
 impl FileId {
     fn of(path: &Path) -> Result<FileId> {
-        let m = std::fs::metadata(path).map_err(|e| file_err(path, e))?;
-        let mtime_ns = m
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as i64);
-        Ok(FileId { path: path.to_path_buf(), size: m.len(), mtime_ns })
+        let stat = blockwork_store::stat(&path.to_string_lossy()).map_err(|e| file_err(path, e))?;
+        Ok(FileId { path: path.to_path_buf(), size: stat.size, mtime_ns: stat.mtime_ns })
     }
 
     fn to_value(&self) -> Value {
@@ -89,13 +85,37 @@ fn open_cached(id: &FileId) -> Result<Arc<NcFile>> {
         filter_registry: Some(crate::io::unshuffle::registry()),
         ..Default::default()
     };
-    let f = Arc::new(NcFile::open_with_options(&id.path, options).map_err(|e| file_err(&id.path, e))?);
+    let location = id.path.to_string_lossy();
+    let f = if blockwork_store::is_url(&location) {
+        let storage = Arc::new(ObjectStorage(blockwork_store::Ranges::new(location, id.size)));
+        NcFile::from_storage_with_options(storage, options)
+    } else {
+        NcFile::open_with_options(&id.path, options)
+    };
+    let f = Arc::new(f.map_err(|e| file_err(&id.path, e))?);
     let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
     if c.len() >= 1024 {
         c.clear();
     }
     c.insert(id.clone(), Arc::clone(&f));
     Ok(f)
+}
+
+/// A file in an object store, as the reader's random-access storage: its
+/// header reads come from the ranges' cached blocks, each chunk of data
+/// is one ranged request.
+struct ObjectStorage(blockwork_store::Ranges);
+
+impl hdf5_reader::Storage for ObjectStorage {
+    fn len(&self) -> u64 {
+        self.0.size()
+    }
+
+    fn read_range(&self, offset: u64, len: usize) -> hdf5_reader::error::Result<hdf5_reader::StorageBuffer> {
+        let bytes = self.0.read(offset, len as u64).map_err(hdf5_reader::error::Error::Io)?;
+        let n = bytes.len();
+        hdf5_reader::StorageBuffer::from_shared_owner(Arc::new(bytes), 0, n)
+    }
 }
 
 fn stored(t: &NcType) -> Option<Stored> {

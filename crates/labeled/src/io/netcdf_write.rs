@@ -189,6 +189,13 @@ fn write(
         w.b.add_attribute(k.as_str(), attr(v)).map_err(|e| w.err("global attributes", e))?;
     }
     let format = if opts.netcdf4 { NcWriteFormat::Nc4 } else { NcWriteFormat::Offset64 };
+    let location = path.to_string_lossy();
+    if blockwork_store::is_url(&location) {
+        // An object is written whole: the file is made in memory, then put.
+        let mut bytes = Vec::new();
+        w.b.write(&mut bytes, NcWriteOptions { format }).map_err(|e| file_err(path, e))?;
+        return blockwork_store::write_all(&location, bytes).map_err(|e| file_err(path, e));
+    }
     let file = std::fs::File::create(path).map_err(|e| file_err(path, e))?;
     w.b.write(std::io::BufWriter::new(file), NcWriteOptions { format }).map_err(|e| file_err(path, e))?;
     Ok(())

@@ -19,10 +19,12 @@ use blockwork_graph::TaskError;
 use serde_json::{Map, Value as Json};
 use zarrs::array::{Array, ArrayMetadata, ArrayMetadataV2, ArrayMetadataV3};
 use zarrs::filesystem::FilesystemStore;
+use zarrs::storage::ReadableWritableStorageTraits;
 
 use crate::attrs::{AttrValue, Attrs};
 use crate::cf::Stored;
 use crate::error::{file_err, Result};
+use crate::io::zarr_object::ObjectZarr;
 
 /// What an array holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +48,8 @@ pub(crate) struct ZArray {
     /// Attributes as stored, `_FillValue` as xarray takes it, without
     /// `_ARRAY_DIMENSIONS`.
     pub(crate) attrs: Attrs,
-    pub(crate) array: Array<FilesystemStore>,
+    /// Its data: a directory's files or an object store's objects.
+    pub(crate) array: Array<dyn ReadableWritableStorageTraits>,
 }
 
 /// An opened store: its root group's attributes and arrays.
@@ -67,34 +70,22 @@ impl ZStore {
     }
 }
 
-fn mtime_ns(path: &Path) -> Result<i64> {
-    let m = std::fs::metadata(path).map_err(|e| file_err(path, e))?;
-    Ok(m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i64))
-}
-
-/// Reads a metadata document; `None` when the file does not exist.
+/// Reads a metadata document; `None` when it does not exist.
 fn read_json(store: &Path, rel: &str, mtime: &mut i64) -> Result<Option<Json>> {
-    let p = store.join(rel);
-    let text = match std::fs::read(&p) {
+    let location = blockwork_store::join(&store.to_string_lossy(), rel);
+    let text = match blockwork_store::read_all(&location) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(file_err(store, format!("{rel}: {e}"))),
     };
-    *mtime = (*mtime).max(mtime_ns(&p)?);
+    let stat = blockwork_store::stat(&location).map_err(|e| file_err(store, format!("{rel}: {e}")))?;
+    *mtime = (*mtime).max(stat.mtime_ns);
     serde_json::from_slice(&text).map(Some).map_err(|e| file_err(store, format!("corrupt metadata {rel}: {e}")))
 }
 
 /// Subdirectories of the store, sorted: candidate arrays of the root group.
 fn children(store: &Path) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(store).map_err(|e| file_err(store, e))? {
-        let e = e.map_err(|e| file_err(store, e))?;
-        if e.path().is_dir() {
-            out.push(e.file_name().to_string_lossy().into_owned());
-        }
-    }
-    out.sort();
-    Ok(out)
+    blockwork_store::subdirs(&store.to_string_lossy()).map_err(|e| file_err(store, e))
 }
 
 /// The root group's attributes and arrays' metadata documents (for v2,
@@ -299,14 +290,19 @@ fn zarray(path: &Path, v3: bool, node: (String, Json, Json)) -> Result<Option<ZA
     let parsed = parsed.map_err(|e| err(&format!("corrupt metadata: {e}")))?;
     // A store rooted at the array's directory: xarray's names (such as
     // `__xarray_dataarray_variable__`) need not be valid zarrs node paths.
-    let fs = FilesystemStore::new(path.join(&name)).map_err(|e| err(&e))?;
-    let array = Array::new_with_metadata(Arc::new(fs), "/", parsed).map_err(|e| err(&e))?;
+    let location = path.to_string_lossy();
+    let storage: Arc<dyn ReadableWritableStorageTraits> = if blockwork_store::is_url(&location) {
+        Arc::new(ObjectZarr::new(&blockwork_store::join(&location, &name)))
+    } else {
+        Arc::new(FilesystemStore::new(path.join(&name)).map_err(|e| err(&e))?)
+    };
+    let array = Array::new_with_metadata(storage, "/", parsed).map_err(|e| err(&e))?;
     Ok(Some(ZArray { name, dims, named_dims, shape, chunks, kind, attrs, array }))
 }
 
 /// Opens a store's metadata (not its data).
 pub(crate) fn open_store(path: &Path) -> Result<ZStore> {
-    if !path.is_dir() {
+    if !blockwork_store::is_url(&path.to_string_lossy()) && !path.is_dir() {
         let why = if path.exists() { "not a directory" } else { "no such file or directory" };
         return Err(file_err(path, format!("cannot open Zarr store: {why}")));
     }

@@ -138,12 +138,9 @@ fn array_doc(m: &Meta, version: ZarrVersion) -> Json {
 }
 
 fn write_doc(store: &Path, rel: &str, doc: &Json) -> Result<()> {
-    let p = store.join(rel);
-    if let Some(dir) = p.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| file_err(store, format!("{rel}: {e}")))?;
-    }
+    let location = blockwork_store::join(&store.to_string_lossy(), rel);
     let text = serde_json::to_vec_pretty(doc).map_err(|e| file_err(store, e))?;
-    std::fs::write(&p, text).map_err(|e| file_err(store, format!("{rel}: {e}")))
+    blockwork_store::write_all(&location, text).map_err(|e| file_err(store, format!("{rel}: {e}")))
 }
 
 /// Writes every array's metadata and the group's, consolidated.
@@ -328,7 +325,7 @@ fn write_dataset(ds: &Dataset, store: &Path, version: ZarrVersion) -> Result<()>
         metas.push(Meta { name: name.into(), dims, shape: da.shape().to_vec(), chunks: sizes.clone(), elem, attrs });
         vars.push((name.to_string(), data, sizes));
     }
-    std::fs::create_dir_all(store).map_err(|e| file_err(store, e))?;
+    blockwork_store::create_dir_all(&store.to_string_lossy()).map_err(|e| file_err(store, e))?;
     write_metadata(store, &metas, ds.attrs(), version)?;
     // The store as just written, read back: its arrays write the chunks.
     let zs = open_and_cache(store)?;
@@ -409,7 +406,7 @@ pub fn write_zarr_array(data: &Data, store: impl AsRef<Path>, version: ZarrVersi
         attrs: Map::new(),
     };
     let mut doc = array_doc(&meta, version);
-    std::fs::create_dir_all(store).map_err(|e| file_err(store, e))?;
+    blockwork_store::create_dir_all(&store.to_string_lossy()).map_err(|e| file_err(store, e))?;
     match version {
         ZarrVersion::V2 => {
             write_doc(store, ".zarray", &doc)?;

@@ -1,0 +1,134 @@
+//! Byte ranges of one file or object, the small reads served from cached
+//! aligned blocks.
+//!
+//! Formats that seek — a NetCDF-4 file is HDF5, whose headers, B-trees and
+//! heaps are read a few dozen bytes at a time — would otherwise make one
+//! request per field to an object store. Reads below [`BLOCK`] are
+//! rounded out to aligned blocks, fetched once (contiguous missing blocks
+//! in one request) and kept, at most [`MAX_BLOCKS`] per object (the oldest
+//! go first); larger reads (a chunk of data) go straight to the store and
+//! are not kept, so memory stays that of the blocks being computed.
+
+use std::sync::Mutex;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::{get_range, IoResult};
+
+/// The size of a cached block, and the read size from which reads are not cached.
+pub const BLOCK: u64 = 256 * 1024;
+/// The most blocks kept per object.
+pub const MAX_BLOCKS: usize = 32;
+
+/// One file or object of known size, read by ranges.
+pub struct Ranges {
+    location: String,
+    size: u64,
+    /// Cached blocks by index, oldest first.
+    blocks: Mutex<Vec<(u64, Bytes)>>,
+}
+
+impl Ranges {
+    /// `location` (a path or an `s3://` URL) of `size` bytes.
+    pub fn new(location: impl Into<String>, size: u64) -> Self {
+        Ranges { location: location.into(), size, blocks: Mutex::new(Vec::new()) }
+    }
+
+    /// Its location.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Its size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// `len` bytes at `offset`; an error if they reach past the end.
+    pub fn read(&self, offset: u64, len: u64) -> IoResult<Bytes> {
+        let end = offset.checked_add(len).filter(|&e| e <= self.size).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{}: bytes {offset}..{} asked of {} bytes",
+                    self.location,
+                    offset.saturating_add(len),
+                    self.size
+                ),
+            )
+        })?;
+        if len == 0 {
+            return Ok(Bytes::new());
+        }
+        if len >= BLOCK {
+            return get_range(&self.location, offset, end);
+        }
+        let (first, last) = (offset / BLOCK, (end - 1) / BLOCK);
+        let blocks = self.blocks(first, last)?;
+        let from = (offset - first * BLOCK) as usize;
+        if let [only] = blocks.as_slice() {
+            return Ok(only.slice(from..from + len as usize));
+        }
+        let mut out = BytesMut::with_capacity(len as usize);
+        for b in &blocks {
+            out.extend_from_slice(b);
+        }
+        Ok(out.freeze().slice(from..from + len as usize))
+    }
+
+    /// Blocks `first..=last`, fetching the missing ones in one request.
+    fn blocks(&self, first: u64, last: u64) -> IoResult<Vec<Bytes>> {
+        let cached = |i: u64| {
+            let blocks = self.blocks.lock().unwrap_or_else(|e| e.into_inner());
+            blocks.iter().find(|(j, _)| *j == i).map(|(_, b)| b.clone())
+        };
+        let mut got: Vec<Option<Bytes>> = (first..=last).map(cached).collect();
+        let missing: Vec<u64> = (first..=last).filter(|i| got[(i - first) as usize].is_none()).collect();
+        if let (Some(&lo), Some(&hi)) = (missing.first(), missing.last()) {
+            let end = ((hi + 1) * BLOCK).min(self.size);
+            let fetched = get_range(&self.location, lo * BLOCK, end)?;
+            let mut blocks = self.blocks.lock().unwrap_or_else(|e| e.into_inner());
+            for i in lo..=hi {
+                let at = ((i - lo) * BLOCK) as usize;
+                let block = fetched.slice(at..(at + BLOCK as usize).min(fetched.len()));
+                if !blocks.iter().any(|(j, _)| *j == i) {
+                    if blocks.len() >= MAX_BLOCKS {
+                        blocks.remove(0);
+                    }
+                    blocks.push((i, block.clone()));
+                }
+                got[(i - first) as usize] = Some(block);
+            }
+        }
+        Ok(got.into_iter().map(|b| b.unwrap_or_default()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every range of a local file reads as the file's own bytes, across
+    /// block edges and with the cache full.
+    #[test]
+    fn ranges_read_what_the_file_holds() {
+        let dir = std::env::temp_dir().join(format!("bw-ranges-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data.bin");
+        let data: Vec<u8> = (0..(BLOCK as usize * 3 + 1234)).map(|i| (i * 7 + i / 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let r = Ranges::new(path.display().to_string(), data.len() as u64);
+        let mut seed = 12345u64;
+        for _ in 0..400 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let offset = (seed >> 33) % data.len() as u64;
+            let len = ((seed >> 13) % (2 * BLOCK)).min(data.len() as u64 - offset);
+            let got = r.read(offset, len).unwrap();
+            assert_eq!(&got[..], &data[offset as usize..(offset + len) as usize], "{offset}+{len}");
+        }
+        assert!(r.blocks.lock().unwrap().len() <= MAX_BLOCKS);
+        let err = r.read(data.len() as u64 - 2, 3).unwrap_err();
+        assert!(err.to_string().contains("data.bin"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
