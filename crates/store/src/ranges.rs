@@ -6,9 +6,13 @@
 //! request per field to an object store. Reads below [`BLOCK`] are
 //! rounded out to aligned blocks, fetched once (contiguous missing blocks
 //! in one request) and kept, at most [`MAX_BLOCKS`] per object (the oldest
-//! go first); larger reads (a chunk of data) go straight to the store and
-//! are not kept, so memory stays that of the blocks being computed.
+//! go first) and [`BUDGET`] bytes in the whole process (past it, blocks
+//! are served but not kept); larger reads (a chunk of data) go straight to
+//! the store and are not kept. Opened files stay open in their readers'
+//! caches, so without these bounds a pile of hundreds of files would hold
+//! hundreds of caches.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use bytes::{Bytes, BytesMut};
@@ -16,9 +20,23 @@ use bytes::{Bytes, BytesMut};
 use crate::{get_range, IoResult};
 
 /// The size of a cached block, and the read size from which reads are not cached.
-pub const BLOCK: u64 = 256 * 1024;
+pub const BLOCK: u64 = 64 * 1024;
 /// The most blocks kept per object.
-pub const MAX_BLOCKS: usize = 32;
+pub const MAX_BLOCKS: usize = 16;
+/// The most bytes of blocks kept by all objects of the process.
+pub const BUDGET: usize = 128 << 20;
+
+/// Bytes of blocks kept now, by all objects.
+static KEPT: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts `n` more bytes kept if the budget allows.
+fn reserve(n: usize) -> bool {
+    KEPT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |k| (k + n <= BUDGET).then_some(k + n)).is_ok()
+}
+
+fn release(n: usize) {
+    KEPT.fetch_sub(n, Ordering::Relaxed);
+}
 
 /// One file or object of known size, read by ranges.
 pub struct Ranges {
@@ -93,14 +111,23 @@ impl Ranges {
                 let block = fetched.slice(at..(at + BLOCK as usize).min(fetched.len()));
                 if !blocks.iter().any(|(j, _)| *j == i) {
                     if blocks.len() >= MAX_BLOCKS {
-                        blocks.remove(0);
+                        release(blocks.remove(0).1.len());
                     }
-                    blocks.push((i, block.clone()));
+                    if reserve(block.len()) {
+                        blocks.push((i, block.clone()));
+                    }
                 }
                 got[(i - first) as usize] = Some(block);
             }
         }
         Ok(got.into_iter().map(|b| b.unwrap_or_default()).collect())
+    }
+}
+
+impl Drop for Ranges {
+    fn drop(&mut self) {
+        let blocks = self.blocks.get_mut().unwrap_or_else(|e| e.into_inner());
+        release(blocks.iter().map(|(_, b)| b.len()).sum());
     }
 }
 
@@ -126,7 +153,12 @@ mod tests {
             let got = r.read(offset, len).unwrap();
             assert_eq!(&got[..], &data[offset as usize..(offset + len) as usize], "{offset}+{len}");
         }
-        assert!(r.blocks.lock().unwrap().len() <= MAX_BLOCKS);
+        let kept: usize = r.blocks.lock().unwrap().iter().map(|(_, b)| b.len()).sum();
+        assert!(r.blocks.lock().unwrap().len() <= MAX_BLOCKS && kept > 0);
+        assert!(KEPT.load(Ordering::Relaxed) >= kept);
+        drop(r);
+        assert_eq!(KEPT.load(Ordering::Relaxed), 0, "a dropped object's blocks leave the budget");
+        let r = Ranges::new(path.display().to_string(), data.len() as u64);
         let err = r.read(data.len() as u64 - 2, 3).unwrap_err();
         assert!(err.to_string().contains("data.bin"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
