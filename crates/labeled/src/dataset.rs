@@ -6,12 +6,31 @@ use std::fmt;
 use crate::attrs::Attrs;
 use crate::dataarray::{Coords, DataArray};
 use crate::error::{LabeledError, Result};
+use crate::index::Index;
+
+/// A coordinate that labels no dimension of its own: a scalar (the level
+/// of a single-level field, the forecast step) or values along a
+/// dimension that another coordinate indexes (`valid_time` along `time`),
+/// as GRIB files give them. Readers set them; operations on the dataset
+/// do not carry them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuxCoord {
+    /// Its name.
+    pub name: String,
+    /// The dimensions it runs along; empty for a scalar.
+    pub dims: Vec<String>,
+    /// Its values (one for a scalar).
+    pub values: Index,
+    /// Attributes (units, long_name, …).
+    pub attrs: Attrs,
+}
 
 /// Named data arrays over shared coordinates: xarray's `Dataset`.
 #[derive(Clone, Debug)]
 pub struct Dataset {
     vars: BTreeMap<String, DataArray>,
     coords: Coords,
+    aux: Vec<AuxCoord>,
     attrs: Attrs,
     /// Where it came from, for errors ("a.nc", "12 files a.nc … l.nc").
     source: String,
@@ -20,7 +39,19 @@ pub struct Dataset {
 impl Dataset {
     pub(crate) fn new(vars: Vec<DataArray>, coords: Coords, attrs: Attrs, source: String) -> Dataset {
         let vars = vars.into_iter().map(|v| (v.name().unwrap_or_default().to_string(), v)).collect();
-        Dataset { vars, coords, attrs, source }
+        Dataset { vars, coords, aux: Vec::new(), attrs, source }
+    }
+
+    /// The same, with coordinates that label no dimension of their own.
+    pub(crate) fn with_aux(mut self, aux: Vec<AuxCoord>) -> Dataset {
+        self.aux = aux;
+        self
+    }
+
+    /// Coordinates that label no dimension of their own (`valid_time`,
+    /// scalar levels and steps of GRIB fields), as the reader found them.
+    pub fn aux_coords(&self) -> &[AuxCoord] {
+        &self.aux
     }
 
     /// A dataset of named data arrays; their coordinates are merged and

@@ -53,7 +53,7 @@ pub mod time;
 pub use attrs::{AttrValue, Attrs};
 pub use data::{ArithOp, Data};
 pub use dataarray::{Coord, Coords, DataArray, Selector};
-pub use dataset::Dataset;
+pub use dataset::{AuxCoord, Dataset};
 pub use error::{LabeledError, Result};
 pub use groupby::GroupBy;
 pub use index::{Index, Label};

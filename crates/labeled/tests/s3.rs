@@ -72,6 +72,21 @@ fn netcdf_piles_and_zarr_stores_in_a_bucket_read_as_on_disk() {
         assert_eq!(season(&remote), season(&local), "{dir}");
     }
 
+    // A GRIB2 pile (each message one ranged read).
+    for entry in std::fs::read_dir(fixtures().join("grib")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        blockwork_store::write_all(&format!("s3://{bucket}/grib/{name}"), std::fs::read(&path).unwrap()).unwrap();
+    }
+    let local_grib = fixtures().join("grib").join("era5_t2m_2001_*.grib2");
+    let local = xr::open_mfdataset(local_grib.to_str().unwrap(), &[("time", 4)]).unwrap().get("t2m").unwrap();
+    let remote = xr::open_mfdataset(format!("s3://{bucket}/grib/era5_t2m_2001_*.grib2"), &[("time", 4)])
+        .unwrap()
+        .get("t2m")
+        .unwrap();
+    assert_eq!(remote.coords(), local.coords(), "grib");
+    assert_eq!(remote.values().unwrap(), local.values().unwrap(), "grib");
+
     // Written to the bucket, read back: NetCDF-4 (compressed) and classic.
     let ds = xr::open_dataset(fixtures().join("nc4_zlib.nc"), &[("time", 4)]).unwrap();
     for (name, opts) in [

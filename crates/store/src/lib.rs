@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub use bytes::Bytes;
 
 mod ranges;
-pub use ranges::Ranges;
+pub use ranges::{Ranges, RangesReader};
 
 use futures::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};

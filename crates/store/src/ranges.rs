@@ -124,6 +124,50 @@ impl Ranges {
     }
 }
 
+/// A [`Ranges`] as a reader that seeks, for parsers that take
+/// `Read + Seek` (a GRIB file's sections are read by seeking past data).
+pub struct RangesReader {
+    ranges: Ranges,
+    pos: u64,
+}
+
+impl RangesReader {
+    /// Reads `ranges` from its start.
+    pub fn new(ranges: Ranges) -> Self {
+        RangesReader { ranges, pos: 0 }
+    }
+}
+
+impl std::io::Read for RangesReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.ranges.size().saturating_sub(self.pos));
+        if n == 0 {
+            return Ok(0);
+        }
+        let bytes = self.ranges.read(self.pos, n)?;
+        buf[..bytes.len()].copy_from_slice(&bytes);
+        self.pos += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+}
+
+impl std::io::Seek for RangesReader {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let at = match to {
+            std::io::SeekFrom::Start(n) => Some(n),
+            std::io::SeekFrom::End(d) => self.ranges.size().checked_add_signed(d),
+            std::io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = at.ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{}: seek before the start", self.ranges.location),
+            )
+        })?;
+        Ok(self.pos)
+    }
+}
+
 impl Drop for Ranges {
     fn drop(&mut self) {
         let blocks = self.blocks.get_mut().unwrap_or_else(|e| e.into_inner());

@@ -217,6 +217,16 @@ pub fn open_mfdataset(paths: impl Into<Paths>, chunks: &[(&str, usize)]) -> Resu
         let vc = coords.iter().filter(|(d, _)| v.dims.contains(d)).map(|(d, c)| (d.clone(), c.clone())).collect();
         vars.push(DataArray::new(Some(&v.name), &dims, data, vc, v.attrs.clone())?);
     }
+    // Coordinates along the combined dimension (GRIB's `valid_time`) are
+    // joined as it is; scalar ones are the first file's.
+    let mut aux = first.aux.clone();
+    for a in aux.iter_mut().filter(|a| a.dims.contains(&dim)) {
+        let parts: Vec<&Index> =
+            metas.iter().filter_map(|m| m.aux.iter().find(|o| o.name == a.name).map(|o| &o.values)).collect();
+        if parts.len() == metas.len() {
+            a.values = concat_index(&parts);
+        }
+    }
     let source = format!("{} files {} … {}", metas.len(), paths[0].display(), paths[paths.len() - 1].display());
-    Ok(Dataset::new(vars, coords, first.attrs.clone(), source))
+    Ok(Dataset::new(vars, coords, first.attrs.clone(), source).with_aux(aux))
 }

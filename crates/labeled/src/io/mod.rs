@@ -3,6 +3,7 @@
 //! array whose blocks are tasks that read only their own part. Writing
 //! Zarr stores is the same in reverse: a task per block writes its chunk.
 
+mod grib;
 pub mod mfdataset;
 pub mod netcdf;
 pub mod netcdf_write;

@@ -39,17 +39,17 @@ use crate::io::block;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct FileId {
     pub(crate) path: PathBuf,
-    size: u64,
-    mtime_ns: i64,
+    pub(crate) size: u64,
+    pub(crate) mtime_ns: i64,
 }
 
 impl FileId {
-    fn of(path: &Path) -> Result<FileId> {
+    pub(crate) fn of(path: &Path) -> Result<FileId> {
         let stat = blockwork_store::stat(&path.to_string_lossy()).map_err(|e| file_err(path, e))?;
         Ok(FileId { path: path.to_path_buf(), size: stat.size, mtime_ns: stat.mtime_ns })
     }
 
-    fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         Value::List(
             vec![
                 Value::Str(self.path.display().to_string().into()),
@@ -60,7 +60,7 @@ impl FileId {
         )
     }
 
-    fn from_value(v: &Value) -> std::result::Result<FileId, TaskError> {
+    pub(crate) fn from_value(v: &Value) -> std::result::Result<FileId, TaskError> {
         match v.as_list() {
             Some([Value::Str(p), Value::Int(s), Value::Int(t)]) => {
                 Ok(FileId { path: PathBuf::from(&**p), size: *s as u64, mtime_ns: *t })
@@ -211,17 +211,27 @@ pub(crate) struct FileVar {
     pub(crate) dims: Vec<String>,
     pub(crate) shape: Vec<usize>,
     pub(crate) dtype: DType,
-    decode: Decode,
+    pub(crate) source: VarSource,
     pub(crate) attrs: Attrs,
 }
 
-/// What opening a file learns: its variables, index coordinates and
+/// How a variable's blocks are read.
+pub(crate) enum VarSource {
+    /// Hyperslabs of a NetCDF variable, CF-decoded.
+    Netcdf(Decode),
+    /// The fields of GRIB messages.
+    Grib(Arc<crate::io::grib::GribVar>),
+}
+
+/// What opening a file learns: its variables, index coordinates, other
+/// coordinates (scalar ones, and those along another's dimension) and
 /// global attributes.
 pub(crate) struct FileMeta {
     pub(crate) id: FileId,
     pub(crate) vars: Vec<FileVar>,
     pub(crate) coords: Vec<(String, Coord)>,
     pub(crate) attrs: Attrs,
+    pub(crate) aux: Vec<crate::dataset::AuxCoord>,
 }
 
 fn attr_value(v: &NcAttrValue) -> Option<AttrValue> {
@@ -249,6 +259,9 @@ fn read_index(f: &NcFile, var: &NcVariable, attrs: &Attrs, path: &Path) -> Resul
 /// Opens a file's metadata and index coordinates.
 pub(crate) fn read_meta(path: &Path) -> Result<FileMeta> {
     let id = FileId::of(path)?;
+    if crate::io::grib::is_grib(path) {
+        return crate::io::grib::read_meta(id);
+    }
     let f = open_cached(&id)?;
     let ferr = |e: &dyn std::fmt::Display| file_err(path, e);
     let mut vars = Vec::new();
@@ -268,7 +281,7 @@ pub(crate) fn read_meta(path: &Path) -> Result<FileMeta> {
             shape: var.dimensions.iter().map(|d| d.size as usize).collect(),
             dims,
             dtype: cf::decoded_dtype(st, &decode, scales_f32(var)),
-            decode,
+            source: VarSource::Netcdf(decode),
             attrs: cf::decoded_attrs(&attrs, false),
         });
     }
@@ -278,11 +291,15 @@ pub(crate) fn read_meta(path: &Path) -> Result<FileMeta> {
         .iter()
         .filter_map(|a| Some((a.name.clone(), attr_value(&a.value)?)))
         .collect();
-    Ok(FileMeta { id, vars, coords, attrs })
+    Ok(FileMeta { id, vars, coords, attrs, aux: Vec::new() })
 }
 
 /// The lazy chunked array of one variable of one file.
 pub(crate) fn var_data(meta: &FileMeta, var: &FileVar, chunks: &[(&str, usize)]) -> Result<Data> {
+    let decode = match &var.source {
+        VarSource::Netcdf(d) => d,
+        VarSource::Grib(g) => return crate::io::grib::var_data(meta, var, g, chunks),
+    };
     blockwork_graph::register(&READ_NETCDF);
     let axes = crate::io::dim_blocks(&var.dims, &var.shape, &vec![None; var.dims.len()], chunks)?;
     let mut t = Tokenizer::new();
@@ -305,7 +322,7 @@ pub(crate) fn var_data(meta: &FileMeta, var: &FileVar, chunks: &[(&str, usize)])
         .collect();
     let file = meta.id.to_value();
     let name: Value = Value::Str(var.name.as_str().into());
-    let decode = var.decode.to_value();
+    let decode = decode.to_value();
     let code = var.dtype.code();
     let task = |idx: &[u32]| {
         let start: Vec<Value> =
@@ -352,5 +369,5 @@ pub(crate) fn dataset_of(meta: &FileMeta, chunks: &[(&str, usize)]) -> Result<Da
         let dims: Vec<&str> = v.dims.iter().map(String::as_str).collect();
         vars.push(DataArray::new(Some(&v.name), &dims, data, vc, v.attrs.clone())?);
     }
-    Ok(Dataset::new(vars, coords, meta.attrs.clone(), meta.id.path.display().to_string()))
+    Ok(Dataset::new(vars, coords, meta.attrs.clone(), meta.id.path.display().to_string()).with_aux(meta.aux.clone()))
 }
