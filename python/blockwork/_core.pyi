@@ -184,7 +184,10 @@ WORKER_HELP: str
 def open_labeled(
     paths: Sequence[str], chunks: Sequence[tuple[str, int]], zarr: bool = False
 ) -> tuple[
-    list[tuple[str, list[str], Array, dict[str, Any]]], list[tuple[str, str, Any, dict[str, Any]]], dict[str, Any]
+    list[tuple[str, list[str], Array, dict[str, Any]]],
+    list[tuple[str, str, Any, dict[str, Any]]],
+    list[tuple[str, list[str], str, Any, dict[str, Any]]],
+    dict[str, Any],
 ]: ...
 def from_zarr(path: str, component: str | None = None, chunks: Sequence[int] | None = None) -> Array: ...
 def to_zarr(array: Array, path: str, version: int) -> None: ...

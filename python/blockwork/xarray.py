@@ -70,8 +70,13 @@ def _native(
         raise TypeError(f"blockwork's readers do not take {', '.join(sorted(kwargs))}")
     apply_storage_options(storage_options)
     fixed = {str(d): int(n) for d, n in (chunks or {}).items() if isinstance(n, (int, np.integer)) and n > 0}
-    variables, coords, attrs = _core.open_labeled(paths, list(fixed.items()), zarr)
-    coord_vars = {dim: xr.IndexVariable((dim,), _coordinate(kind, vals), cattrs) for dim, kind, vals, cattrs in coords}
+    variables, coords, aux, attrs = _core.open_labeled(paths, list(fixed.items()), zarr)
+    coord_vars: dict[str, Any] = {
+        dim: xr.IndexVariable((dim,), *_coordinate(kind, vals, cattrs)) for dim, kind, vals, cattrs in coords
+    }
+    for name, dims, kind, vals, cattrs in aux:
+        values, cattrs = _coordinate(kind, vals, cattrs)
+        coord_vars[name] = xr.Variable(tuple(dims), values if dims else values[0], cattrs)
     data_vars = {name: xr.Variable(tuple(dims), Array(data), vattrs) for name, dims, data, vattrs in variables}
     ds = xr.Dataset(data_vars, coords=coord_vars, attrs=attrs)
     rest = {d: n for d, n in (chunks or {}).items() if d not in fixed and d in ds.dims}
@@ -85,9 +90,22 @@ def _is_zarr(path: str) -> bool:
     return os.path.isdir(path)
 
 
-def _coordinate(kind: str, values: Any) -> np.ndarray:
+def _coordinate(kind: str, values: Any, attrs: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+    """A coordinate's values as NumPy holds them, and its attributes."""
+    if attrs.get("standard_name") == "forecast_period" and kind == "float":
+        # GRIB's forecast step, in hours: a timedelta, as cfgrib gives it.
+        return (np.asarray(values) * 3600e9).astype("timedelta64[ns]"), attrs
+    return _coordinate_values(kind, values), attrs
+
+
+def _coordinate_values(kind: str, values: Any) -> np.ndarray:
     if kind == "datetime64[us]":
-        return np.asarray(values, dtype="int64").view("datetime64[us]")
+        times = np.asarray(values, dtype="int64").view("datetime64[us]")
+        # Nanoseconds where they reach (years 1678 to 2261), as xarray and cfgrib decode times.
+        lo, hi = np.datetime64("1678-01-01"), np.datetime64("2262-01-01")
+        if times.size == 0 or (times.min() >= lo and times.max() < hi):
+            return times.astype("datetime64[ns]")
+        return times
     if kind.startswith("cftime:"):
         try:
             import cftime
@@ -113,13 +131,16 @@ def _unwrap(data: Any) -> Any:
     return inner if isinstance(inner, Array) else data
 
 
+_EXTENSIONS = (".nc", ".nc4", ".cdf", ".zarr", ".grib", ".grib2", ".grb", ".grb2")
+
+
 class BlockworkBackend(BackendEntrypoint):
-    """xarray's `engine="blockwork"`: NetCDF-4/NetCDF-3 files and Zarr stores
-    read by blockwork's own lazy readers. Pass `chunks=` (`{}` for the
+    """xarray's `engine="blockwork"`: NetCDF-4/NetCDF-3 and GRIB2 files (told
+    apart by their content) and Zarr stores read by blockwork's own lazy readers. Pass `chunks=` (`{}` for the
     file's chunking) and `chunked_array_type="blockwork"` to keep the
     variables blockwork arrays."""
 
-    description = "NetCDF and Zarr read by blockwork's own tasks (lazy, CF-decoded)"
+    description = "NetCDF, GRIB2 and Zarr read by blockwork's own tasks (lazy, CF-decoded)"
     url = "https://github.com/blockwork/blockwork"
     open_dataset_parameters = ("filename_or_obj", "drop_variables")
 
@@ -133,7 +154,7 @@ class BlockworkBackend(BackendEntrypoint):
             path = os.fspath(filename_or_obj)
         except TypeError:
             return False
-        return os.path.splitext(str(path).rstrip("/"))[1] in (".nc", ".nc4", ".cdf", ".zarr")
+        return os.path.splitext(str(path).rstrip("/"))[1] in _EXTENSIONS
 
 
 class BlockworkManager(ChunkManagerEntrypoint[Array]):

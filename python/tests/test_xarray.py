@@ -251,3 +251,55 @@ def test_netcdf_and_zarr_on_an_object_store(tmp_path: Path) -> None:
     xr.testing.assert_allclose(one.load(), ds.sel(time="2000"))
     with pytest.raises(FileNotFoundError, match="none-"):
         blockwork.open_mfdataset(f"s3://{bucket}/none-*.nc", storage_options=options)
+
+
+GRIB = Path(__file__).parents[2] / "crates/labeled/tests/fixtures/grib"
+
+
+@pytest.mark.parametrize("file", ["pl_2001.grib2", "tp_accum.grib2", "sst_bitmap.grib2", "era5_t2m_2001_02.grib2"])
+def test_grib_files_open_as_cfgrib_opens_them(file: str) -> None:
+    # What cfgrib (ecCodes) made of the same files: scripts/golden/grib.py.
+    import json
+
+    import blockwork
+
+    want = json.loads((GRIB / "expected.json").read_text())[file]
+    for ds in (blockwork.open_dataset(GRIB / file), xr.open_dataset(GRIB / file, engine="blockwork")):
+        assert dict(ds.sizes) == want["dims"]
+        assert {k: v for k, v in ds.attrs.items() if k != "history"} == want["attrs"]
+        assert set(ds.coords) == set(want["coords"])
+        for name, c in want["coords"].items():
+            coord = ds.coords[name]
+            assert list(coord.dims) == c["dims"] and str(coord.dtype) == c["dtype"], name
+            values = coord.values
+            if values.dtype.kind == "M":
+                got = np.datetime_as_string(values, unit="s").tolist()
+            elif values.dtype.kind == "m":
+                got = (values // np.timedelta64(1, "s")).tolist()
+            else:
+                got = values.tolist()
+            assert got == c["values"], name
+            assert coord.attrs == c["attrs"], name
+        for name, v in want["data_vars"].items():
+            da = ds[name]
+            assert list(da.dims) == v["dims"] and str(da.dtype) == v["dtype"]
+            assert da.attrs == v["attrs"]
+            want_values = np.array(v["values"], dtype="float64")
+            np.testing.assert_array_equal(da.values.astype("float64"), want_values)
+
+
+def test_a_grib_pile_and_the_anomaly() -> None:
+    import json
+
+    import blockwork
+
+    want = json.loads((GRIB / "expected.json").read_text())["pile"]
+    ds = blockwork.open_mfdataset(str(GRIB / "era5_t2m_2001_*.grib2"), chunks={"time": 4})
+    assert isinstance(ds.t2m.data, Array) and ds.t2m.chunks[0] == (4, 4, 2) * 3
+    assert ds.valid_time.dims == ("time",) and ds.heightAboveGround.item() == 2.0
+    np.testing.assert_array_equal(ds.t2m.values, np.array(want["data_vars"]["t2m"]["values"], dtype="float32"))
+    monthly = ds.t2m.groupby("time.month").mean("time")
+    anomaly = ds.t2m.sel(time="2001-03").mean("time") - monthly.sel(month=1)
+    ref = np.array(want["data_vars"]["t2m"]["values"])
+    # float32 means of values near 275 K: differences agree to float32 rounding.
+    np.testing.assert_allclose(anomaly.compute().values, ref[20:].mean(0) - ref[:10].mean(0), atol=1e-4)

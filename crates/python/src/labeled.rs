@@ -1,4 +1,4 @@
-//! NetCDF piles and Zarr stores opened by the labeled crate's own readers,
+//! NetCDF and GRIB2 piles and Zarr stores opened by the labeled crate's own readers,
 //! handed to Python as the parts of an xarray Dataset: each variable a
 //! blockwork array whose block reads are the engine's native read tasks
 //! (no Python per block), its coordinates and attributes as Python values.
@@ -16,6 +16,10 @@ type Var = (String, Vec<String>, PyArr, Py<PyDict>);
 /// One index coordinate: dimension, kind (`float`, `int`, `str`,
 /// `datetime64[us]` or `cftime:CALENDAR`), values, attributes.
 type CoordOut = (String, String, Py<PyAny>, Py<PyDict>);
+/// One coordinate that labels no dimension of its own (GRIB's
+/// `valid_time`, scalar levels and steps): name, dimensions (none for a
+/// scalar), kind, values, attributes.
+type AuxOut = (String, Vec<String>, String, Py<PyAny>, Py<PyDict>);
 
 /// Opens `paths` (one file, a glob, or a list of files; NetCDF, or a Zarr
 /// store when `zarr`) with `chunks` (per dimension); the dataset's
@@ -27,7 +31,7 @@ pub fn open_labeled(
     paths: Vec<String>,
     chunks: Vec<(String, usize)>,
     zarr: bool,
-) -> PyResult<(Vec<Var>, Vec<CoordOut>, Py<PyDict>)> {
+) -> PyResult<(Vec<Var>, Vec<CoordOut>, Vec<AuxOut>, Py<PyDict>)> {
     let chunks: Vec<(&str, usize)> = chunks.iter().map(|(d, n)| (d.as_str(), *n)).collect();
     if zarr && paths.len() != 1 {
         return Err(PyValueError::new_err(format!("open one Zarr store at a time, not {}", paths.len())));
@@ -53,7 +57,12 @@ pub fn open_labeled(
         let (kind, values) = index(py, &c.index)?;
         coords.push((dim.clone(), kind, values, attrs(py, &c.attrs)?));
     }
-    Ok((vars, coords, attrs(py, ds.attrs())?))
+    let mut aux = Vec::new();
+    for a in ds.aux_coords() {
+        let (kind, values) = index(py, &a.values)?;
+        aux.push((a.name.clone(), a.dims.clone(), kind, values, attrs(py, &a.attrs)?));
+    }
+    Ok((vars, coords, aux, attrs(py, ds.attrs())?))
 }
 
 fn attrs(py: Python<'_>, a: &Attrs) -> PyResult<Py<PyDict>> {
