@@ -134,6 +134,77 @@ def _unwrap(data: Any) -> Any:
 _EXTENSIONS = (".nc", ".nc4", ".cdf", ".zarr", ".grib", ".grib2", ".grb", ".grb2")
 
 
+# xarray's wrappers that only pass a whole variable through, and its CF
+# decoders the engine's reader applies the same way.
+_PASS_THROUGH = ("ImplicitToExplicitIndexingAdapter", "CopyOnWriteArray", "MemoryCachedArray", "NativeEndiannessArray")
+_CF_DECODERS = ("_apply_mask", "_scale_offset_decoding")
+
+
+def _native_read(data: Any, chunks: Any) -> Array | None:
+    """The engine's own reads of a NetCDF variable that xarray opened with
+    one of its engines (netCDF4, h5netcdf) and would read block by block in
+    Python: found under xarray's wrappers, when these select the whole
+    variable and decode it only as the engine's reader does (masking and
+    unpacking). `None` otherwise, or when the reader's type or shape for it
+    differ from xarray's."""
+    x, decoded = data, False
+    while True:
+        kind = type(x).__name__
+        if kind in _PASS_THROUGH:
+            x = x.array
+        elif kind == "_ElementwiseFunctionArray":
+            func = getattr(x.func, "func", x.func)
+            if getattr(func, "__name__", "") not in _CF_DECODERS:
+                return None
+            decoded, x = True, x.array
+        elif kind == "LazilyIndexedArray":
+            key = getattr(x.key, "tuple", None)
+            if key is None or not all(k == slice(None) for k in key):
+                return None
+            x = x.array
+        else:
+            break
+    filename = getattr(getattr(x, "datastore", None), "_filename", None)
+    name = getattr(x, "variable_name", None)
+    if not isinstance(filename, str) or not isinstance(name, str) or not os.path.isfile(filename):
+        return None
+    if not decoded and _has_cf_encoding(x):
+        return None  # opened with mask_and_scale=False: the raw values are wanted
+    try:
+        variables = {v[0]: v for v in _core.open_labeled([filename], [], False)[0]}
+        if name not in variables:
+            return None
+        dims = variables[name][1]
+        sizes = [c[0] if len(set(c[:-1])) <= 1 and c[-1] <= c[0] else None for c in chunks]
+        fixed = [(d, n) for d, n in zip(dims, sizes, strict=False) if n]
+        variables = {v[0]: v for v in _core.open_labeled([filename], fixed, False)[0]}
+    except Exception:
+        return None
+    arr = Array(variables[name][2])
+    if arr.dtype != np.dtype(data.dtype) or arr.shape != tuple(data.shape):
+        return None
+    return arr if arr.chunks == tuple(tuple(c) for c in chunks) else arr.rechunk(chunks)
+
+
+def _has_cf_encoding(backend_array: Any) -> bool:
+    """Whether the variable under an xarray backend array holds masking or
+    packing attributes (which the engine's reader would apply)."""
+    try:
+        var = backend_array.get_array()
+        attrs = {k: var.getncattr(k) for k in var.ncattrs()} if hasattr(var, "ncattrs") else dict(var.attrs)
+    except Exception:
+        return True
+    for k in ("_FillValue", "missing_value", "scale_factor", "add_offset", "_Unsigned"):
+        if k not in attrs:
+            continue
+        value = np.asarray(attrs[k])
+        # A NaN fill value of floats masks nothing: xarray leaves it, as the reader does.
+        if k in ("_FillValue", "missing_value") and value.dtype.kind == "f" and bool(np.isnan(value).all()):
+            continue
+        return True
+    return False
+
+
 class BlockworkBackend(BackendEntrypoint):
     """xarray's `engine="blockwork"`: NetCDF-4/NetCDF-3 and GRIB2 files (told
     apart by their content) and Zarr stores read by blockwork's own lazy readers. Pass `chunks=` (`{}` for the
@@ -203,6 +274,9 @@ class BlockworkManager(ChunkManagerEntrypoint[Array]):
         data = _unwrap(data)
         if isinstance(data, Array):
             return data.rechunk(chunks)
+        native = _native_read(data, chunks)
+        if native is not None:
+            return native
         if isinstance(data, np.ndarray) or not hasattr(data, "__getitem__") or np.dtype(data.dtype).kind not in "biuf":
             return da.from_array(np.asarray(data), chunks=chunks)
         placeholder = da.empty(tuple(data.shape), chunks=chunks, dtype=engine_dtype(data.dtype))

@@ -303,3 +303,31 @@ def test_a_grib_pile_and_the_anomaly() -> None:
     ref = np.array(want["data_vars"]["t2m"]["values"])
     # float32 means of values near 275 K: differences agree to float32 rounding.
     np.testing.assert_allclose(anomaly.compute().values, ref[20:].mean(0) - ref[:10].mean(0), atol=1e-4)
+
+
+def test_the_talks_line_reads_blocks_natively(tmp_path: Path) -> None:
+    # xr.open_mfdataset with xarray's own engine and only chunked_array_type
+    # added: the blocks are the engine's native reads of each file (no
+    # Python per block), decoded as xarray decodes them.
+    pytest.importorskip("netCDF4")
+    ds = climate(days=60)
+    ds["packed"] = ds.tas * 1.0
+    for i, part in enumerate((ds.isel(time=slice(0, 30)), ds.isel(time=slice(30, 60)))):
+        encoding = {"packed": {"dtype": "int16", "scale_factor": 0.01, "add_offset": 280.0, "_FillValue": -9999}}
+        part.to_netcdf(tmp_path / f"tas-{i}.nc", encoding=encoding)
+    files = str(tmp_path / "tas-*.nc")
+    opened = xr.open_mfdataset(files, chunks={"time": 10}, chunked_array_type="blockwork")
+    for name in ("tas", "packed"):
+        assert isinstance(opened[name].data, Array)
+        assert opened[name].chunks[0] == (10,) * 6
+    ref = xr.open_mfdataset(files, chunks=None).load()
+    xr.testing.assert_identical(opened.load(), ref)
+    # The per-file arrays are native reads: their block tasks are the reader's.
+    one = xr.open_dataset(tmp_path / "tas-0.nc", chunks={"time": 10}, chunked_array_type="blockwork")
+    assert one.tas.data.name.startswith("open-tas") and one.packed.data.name.startswith("open-packed")
+    # Undecoded on request: xarray's raw values, read through xarray.
+    raw = xr.open_dataset(
+        tmp_path / "tas-0.nc", chunks={"time": 10}, chunked_array_type="blockwork", mask_and_scale=False
+    )
+    assert not raw.packed.data.name.startswith("open-")
+    xr.testing.assert_identical(raw.load(), xr.open_dataset(tmp_path / "tas-0.nc", mask_and_scale=False).load())

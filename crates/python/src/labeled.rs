@@ -20,6 +20,8 @@ type CoordOut = (String, String, Py<PyAny>, Py<PyDict>);
 /// `valid_time`, scalar levels and steps): name, dimensions (none for a
 /// scalar), kind, values, attributes.
 type AuxOut = (String, Vec<String>, String, Py<PyAny>, Py<PyDict>);
+/// An opened dataset: variables, index coordinates, other coordinates, attributes.
+type Opened = (Vec<Var>, Vec<CoordOut>, Vec<AuxOut>, Py<PyDict>);
 
 /// Opens `paths` (one file, a glob, or a list of files; NetCDF, or a Zarr
 /// store when `zarr`) with `chunks` (per dimension); the dataset's
@@ -31,7 +33,7 @@ pub fn open_labeled(
     paths: Vec<String>,
     chunks: Vec<(String, usize)>,
     zarr: bool,
-) -> PyResult<(Vec<Var>, Vec<CoordOut>, Vec<AuxOut>, Py<PyDict>)> {
+) -> PyResult<Opened> {
     let chunks: Vec<(&str, usize)> = chunks.iter().map(|(d, n)| (d.as_str(), *n)).collect();
     if zarr && paths.len() != 1 {
         return Err(PyValueError::new_err(format!("open one Zarr store at a time, not {}", paths.len())));
