@@ -28,12 +28,7 @@ type Opened = (Vec<Var>, Vec<CoordOut>, Vec<AuxOut>, Py<PyDict>);
 /// variables, coordinates and attributes.
 #[pyfunction]
 #[pyo3(signature = (paths, chunks, zarr=false))]
-pub fn open_labeled(
-    py: Python<'_>,
-    paths: Vec<String>,
-    chunks: Vec<(String, usize)>,
-    zarr: bool,
-) -> PyResult<Opened> {
+pub fn open_labeled(py: Python<'_>, paths: Vec<String>, chunks: Vec<(String, usize)>, zarr: bool) -> PyResult<Opened> {
     let chunks: Vec<(&str, usize)> = chunks.iter().map(|(d, n)| (d.as_str(), *n)).collect();
     if zarr && paths.len() != 1 {
         return Err(PyValueError::new_err(format!("open one Zarr store at a time, not {}", paths.len())));
