@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -203,6 +204,93 @@ def _has_cf_encoding(backend_array: Any) -> bool:
             continue
         return True
     return False
+
+
+# Grouped reductions: xarray hands `groupby(...).mean()` and the like to
+# flox when flox is installed, and flox knows NumPy, Dask and cubed arrays
+# only (it would treat a blockwork array as NumPy and fail or compute it).
+# flox's entry point as xarray calls it is wrapped so that blockwork arrays
+# go to the engine's own grouped reduction: flox's map-reduce strategy, in
+# Rust, one sparse partial per block, lazy like the rest. Every other
+# array, and what the engine does not do (several groupers, bins, other
+# functions), goes to flox as before (blockwork arrays computed first).
+_GROUPED = ("count", "sum", "nansum", "mean", "nanmean", "var", "nanvar", "std", "nanstd")
+_GROUPED_EXTREMES = ("min", "max", "nanmin", "nanmax")
+
+
+def _grouped_reduction(array: Array, by: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The grouped reduction flox's `groupby_reduce(array, *by, **kwargs)`
+    asks for, by the engine; `None` where it is not one the engine does."""
+    import pandas as pd
+
+    func = kwargs.get("func")
+    floats = array.dtype.kind == "f"
+    if not isinstance(func, str) or not (func in _GROUPED or (floats and func in _GROUPED_EXTREMES)):
+        return None
+    if not floats and func in ("sum", "nansum"):
+        return None  # integer sums stay exact in flox (the engine accumulates in float64)
+    if len(by) != 1 or isinstance(by[0], Array) or np.ndim(by[0]) != 1 or array.ndim == 0:
+        return None
+    axis = kwargs.get("axis")
+    if axis not in (None, -1, array.ndim - 1, (-1,), (array.ndim - 1,)):
+        return None
+    isbin = kwargs.get("isbin", False)
+    finalize = kwargs.get("finalize_kwargs") or {}
+    if any(isbin) if isinstance(isbin, (tuple, list)) else isbin:
+        return None
+    if set(finalize) - {"ddof"} or kwargs.get("min_count") not in (None, 0) or kwargs.get("reindex") is False:
+        return None
+    fill = kwargs.get("fill_value")
+    if (
+        fill is not None
+        and not (func in ("sum", "nansum", "count") and fill == 0)
+        and not (isinstance(fill, float) and np.isnan(fill))
+    ):
+        return None
+    labels = np.asarray(by[0])
+    expected = kwargs.get("expected_groups")
+    if isinstance(expected, tuple):
+        expected = expected[0] if len(expected) == 1 else None
+    groups = pd.Index(pd.unique(labels[~pd.isnull(labels)]) if expected is None else expected)
+    if expected is None or kwargs.get("sort", True):
+        groups = groups.sort_values()
+    codes = groups.get_indexer(labels)
+    result = Array(array._a.groupby_reduce(func, -1, codes.tolist(), len(groups), int(finalize.get("ddof", 0))))
+    dtype = kwargs.get("dtype")
+    if dtype is not None and result.dtype != np.dtype(dtype):
+        result = result.astype(dtype)
+    return (result, np.asarray(groups))
+
+
+def _install_flox_dispatch() -> None:
+    """Wraps flox's `groupby_reduce` as `flox.xarray` calls it (see above);
+    nothing when flox is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("flox") is None:
+        return
+    import flox.xarray
+
+    original = flox.xarray.groupby_reduce
+    if getattr(original, "_blockwork", False):
+        return
+
+    def groupby_reduce(array: Any, *by: Any, **kwargs: Any) -> Any:
+        if isinstance(array, Array):
+            done = _grouped_reduction(array, by, kwargs)
+            if done is not None:
+                return done
+            warnings.warn(
+                f"flox's grouped {kwargs.get('func')!r} of a blockwork array is not one the engine does: "
+                "computing the array and calling flox",
+                FutureWarning,
+                stacklevel=2,
+            )
+            array = np.asarray(array)
+        return original(array, *by, **kwargs)
+
+    groupby_reduce._blockwork = True  # type: ignore[attr-defined]
+    flox.xarray.groupby_reduce = groupby_reduce
 
 
 class BlockworkBackend(BackendEntrypoint):
@@ -508,3 +596,6 @@ def _parse_signature(signature: str) -> tuple[list[tuple[str, ...]], list[tuple[
 
     left, right = signature.replace(" ", "").split("->")
     return dims(left), dims(right)
+
+
+_install_flox_dispatch()

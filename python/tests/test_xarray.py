@@ -331,3 +331,31 @@ def test_the_talks_line_reads_blocks_natively(tmp_path: Path) -> None:
     )
     assert not raw.packed.data.name.startswith("open-")
     xr.testing.assert_identical(raw.load(), xr.open_dataset(tmp_path / "tas-0.nc", mask_and_scale=False).load())
+
+
+@pytest.mark.parametrize("func", ["mean", "sum", "std", "var", "min", "max", "count"])
+@pytest.mark.parametrize("group", ["time.season", "time.month"])
+def test_grouped_reductions_with_flox_run_in_the_engine(func: str, group: str) -> None:
+    # With flox installed (as with Dask), xarray hands grouped reductions to
+    # flox; blockwork arrays go to the engine's own map-reduce and stay lazy.
+    flox_xarray = pytest.importorskip("flox.xarray")
+    ds = climate(days=500, seed=4)
+    ds["tas"][3, 1, 1] = np.nan
+    ds["tas32"] = ds.tas.astype("float32")
+    lazy = ds.chunk({"time": 45}, chunked_array_type="blockwork")
+    assert getattr(flox_xarray.groupby_reduce, "_blockwork", False)
+    for name in ("tas", "tas32"):
+        got = getattr(lazy[name].groupby(group), func)("time")
+        assert isinstance(got.data, Array), (name, func)
+        want = getattr(ds[name].groupby(group), func)("time")
+        assert got.dtype == want.dtype
+        xr.testing.assert_allclose(got.compute(), want, rtol=1e-5 if name == "tas32" else 1e-10)
+
+
+def test_grouped_reductions_the_engine_does_not_do_compute_through_flox() -> None:
+    pytest.importorskip("flox.xarray")
+    ds = climate(days=120)
+    lazy = ds.chunk({"time": 30}, chunked_array_type="blockwork")
+    with pytest.warns(FutureWarning, match="not one the engine does"):
+        got = lazy.tas.groupby("time.season").median("time")
+    xr.testing.assert_allclose(got, ds.tas.groupby("time.season").median("time"))

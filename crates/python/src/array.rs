@@ -274,6 +274,23 @@ impl PyArr {
         self.0.reduce(name, &opts).py().map(wrap)
     }
 
+    /// A grouped reduction by NumPy's name along `axis` (flox's
+    /// map-reduce): `labels` give each index's group (`0..ngroups`, or
+    /// negative to leave it out).
+    #[pyo3(signature = (name, axis, labels, ngroups, ddof = 0, split_every = None))]
+    fn groupby_reduce(
+        &self,
+        name: &str,
+        axis: isize,
+        labels: Vec<i64>,
+        ngroups: usize,
+        ddof: usize,
+        split_every: Option<usize>,
+    ) -> PyResult<PyArr> {
+        let opts = ReduceOpts { axes: None, keepdims: false, split_every, ddof };
+        self.0.groupby_reduce(name, axis, &labels, ngroups, &opts).py().map(wrap)
+    }
+
     /// `cumsum` or `cumprod` along an axis.
     fn cumulative(&self, name: &str, axis: isize) -> PyResult<PyArr> {
         self.0.cumulative(name, axis).py().map(wrap)

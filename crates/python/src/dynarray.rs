@@ -374,6 +374,51 @@ impl Dyn {
         })
     }
 
+    /// A grouped reduction along `axis`, flox's map-reduce
+    /// (`crates/array/src/ops/groupby.rs`): `labels[i]` is the group
+    /// (`0..ngroups`) of index `i` along the axis, or negative to leave it
+    /// out; the axis becomes `ngroups` long. Result types as NumPy's for
+    /// the same reduction (float32 stays float32; counts are int64).
+    pub fn groupby_reduce(
+        &self,
+        name: &str,
+        axis: isize,
+        labels: &[i64],
+        ngroups: usize,
+        opts: &ReduceOpts,
+    ) -> Result<Dyn> {
+        use blockwork_array::{GroupReduction as G, Reduction as R};
+        let kind = match name {
+            "count" => G::Count,
+            "sum" => G::Of(R::Sum),
+            "nansum" => G::Of(R::NanSum),
+            "mean" => G::Of(R::Mean),
+            "nanmean" => G::Of(R::NanMean),
+            "var" => G::Of(R::Var),
+            "nanvar" => G::Of(R::NanVar),
+            "std" => G::Of(R::Std),
+            "nanstd" => G::Of(R::NanStd),
+            "min" => G::Of(R::Min),
+            "max" => G::Of(R::Max),
+            "nanmin" => G::Of(R::NanMin),
+            "nanmax" => G::Of(R::NanMax),
+            other => {
+                return Err(OpError::Engine(ArrayError::Argument(format!("no grouped reduction {other:?}"))));
+            }
+        };
+        let dt = self.dtype();
+        let x = if dt == DType::Bool { self.astype(DType::I64) } else { self.clone() };
+        let r = Dyn::F64(numeric_type!(x.dtype(), T => T::cast(&x).groupby_reduce(axis, labels, ngroups, kind, opts)?,
+            bool => unreachable!("bools are widened")));
+        Ok(match (name, dt) {
+            ("count", _) => r.astype(DType::I64),
+            (_, DType::F32) => r.astype(DType::F32),
+            ("sum" | "nansum", DType::Bool | DType::U8 | DType::I32 | DType::I64) => r.astype(DType::I64),
+            ("min" | "max" | "nanmin" | "nanmax", DType::U8 | DType::I32 | DType::I64) => r.astype(dt),
+            _ => r,
+        })
+    }
+
     /// Nonzero elements as true.
     fn truthy(&self) -> Result<Array<bool>> {
         Ok(match self {
