@@ -5,6 +5,7 @@
     cluster = SLURMCluster(cores=24, memory="100GB", processes=4, queue="regular", walltime="02:00:00")
     print(cluster.job_script())
     cluster.scale(jobs=10)           # or cluster.scale(40): workers
+    cluster.adapt(minimum=0, maximum=40)  # or as many as the work calls for
     client = Client(cluster)
 
 The cluster runs a scheduler in this process (on the login node); each job
@@ -72,6 +73,7 @@ class JobQueueCluster:
         where = socket.gethostname() if host in ("0.0.0.0", "::") else host
         self.scheduler_address: str = f"tcp://{where}:{port}"
         worker = f"{shlex.quote(python or sys.executable)} -m blockwork worker"
+        self._processes = processes or 1
         try:
             self._jobs: Any = _core.JobQueue(
                 self.system,
@@ -110,10 +112,41 @@ class JobQueueCluster:
         jobs: submits the missing ones, cancels the newest extra ones."""
         if (n is None) == (jobs is None):
             raise ValueError("scale takes a number of workers n or a number of jobs, not both or neither")
+        self._jobs.stop_adapt()
         if jobs is not None:
             self._jobs.scale_jobs(int(jobs))
         else:
             self._jobs.scale(int(n))  # type: ignore[arg-type]
+
+    def adapt(
+        self,
+        minimum: int = 0,
+        maximum: int | None = None,
+        interval: str | float = "1s",
+        wait_count: int = 3,
+        target_duration: str | float = "5s",
+        minimum_jobs: int | None = None,
+        maximum_jobs: int | None = None,
+    ) -> None:
+        """Keeps as many workers as the scheduler's work calls for, between
+        `minimum` and `maximum` (or `minimum_jobs`/`maximum_jobs` jobs):
+        every `interval` the scheduler proposes a count from the work
+        processing and queued (as many workers as would finish it within
+        `target_duration`) and from memory pressure; the cluster scales up
+        at once, and down only after the same workers were proposed for
+        closing `wait_count` times in a row. Down cancels the newest jobs.
+        `scale` or `close` stop it."""
+        per_job = self._processes
+        lo = minimum_jobs * per_job if minimum_jobs is not None else minimum
+        hi = maximum_jobs * per_job if maximum_jobs is not None else maximum
+        self._jobs.adapt(
+            self.scheduler_address,
+            int(lo),
+            2**62 if hi is None else int(hi),
+            _seconds(interval),
+            int(wait_count),
+            _seconds(target_duration),
+        )
 
     def close(self) -> None:
         """Cancels every job, then stops the scheduler."""
@@ -127,6 +160,17 @@ class JobQueueCluster:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.scheduler_address!r}, jobs={len(self.jobs)})"
+
+
+def _seconds(value: str | float) -> float:
+    """Seconds of a duration given as a number or as text ("500ms", "1s", "2m")."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip()
+    for unit, factor in (("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):
+        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(text[: -len(unit)]) * factor
+    raise ValueError(f"{value!r} is not a duration (e.g. 500ms, 1s, 2m, or seconds as a number)")
 
 
 class SLURMCluster(JobQueueCluster):

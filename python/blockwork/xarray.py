@@ -254,8 +254,13 @@ def _grouped_reduction(array: Array, by: tuple[Any, ...], kwargs: dict[str, Any]
     groups = pd.Index(pd.unique(labels[~pd.isnull(labels)]) if expected is None else expected)
     if expected is None or kwargs.get("sort", True):
         groups = groups.sort_values()
-    codes = groups.get_indexer(labels)
-    result = Array(array._a.groupby_reduce(func, -1, codes.tolist(), len(groups), int(finalize.get("ddof", 0))))
+    codes = groups.get_indexer(labels).tolist()
+    ddof = int(finalize.get("ddof", 0))
+    # xarray moved the grouped axis last: reduce on the source's own layout
+    # (the transpose would copy every block) and move the small result.
+    source, perm = array._permuted or (array, tuple(range(array.ndim)))
+    reduced = Array(source._a.groupby_reduce(func, perm[-1], codes, len(groups), ddof))
+    result = reduced if source is array else reduced.transpose((*perm[:-1], perm[-1]))
     dtype = kwargs.get("dtype")
     if dtype is not None and result.dtype != np.dtype(dtype):
         result = result.astype(dtype)

@@ -71,3 +71,35 @@ def test_jobs_of_python_workers_compute_and_are_cancelled(tmp_path: Path) -> Non
         assert (tmp_path / "cancelled").read_text() == "0\n"
     finally:
         cluster.close()
+
+
+def test_adapt_grows_under_queued_work_and_shrinks_when_idle(tmp_path: Path) -> None:
+    for name in ("sbatch", "scancel"):
+        shutil.copy(FAKE_SLURM / name, tmp_path / name)
+    cluster = SLURMCluster(cores=1, memory="1GB", host="127.0.0.1", command_dir=str(tmp_path))
+    try:
+        cluster.adapt(minimum=0, maximum=2, interval="100ms", wait_count=2)
+        time.sleep(0.5)
+        assert cluster.jobs == [], "no work, no jobs"
+        with Client(cluster) as client:
+
+            @blockwork.delayed
+            def slow(v: int) -> int:
+                time.sleep(0.05)
+                return v
+
+            total = blockwork.delayed(sum)([slow(i) for i in range(20)])
+            assert client.compute(total).result(timeout=120) == 190
+        assert (tmp_path / "job-0.sh").exists(), "the queued work started a job"
+        deadline = time.monotonic() + 30
+        while cluster.jobs and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cluster.jobs == [], "idle: every job cancelled"
+        submitted = len(list(tmp_path.glob("job-*.sh")))
+        assert len((tmp_path / "cancelled").read_text().split()) == submitted
+        with pytest.raises(ValueError, match="minimum 3 is above maximum 1"):
+            cluster.adapt(minimum=3, maximum=1)
+        with pytest.raises(ValueError, match="not a duration"):
+            cluster.adapt(interval="soon")
+    finally:
+        cluster.close()

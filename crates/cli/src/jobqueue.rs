@@ -1,13 +1,15 @@
 //! `blockwork jobqueue slurm|pbs|sge|lsf`: prints the submission script of
 //! one job of workers, or, with `--scale N`, runs a scheduler here and
-//! keeps jobs for N workers in the queue until Ctrl-C, then cancels them.
+//! keeps jobs for N workers in the queue until Ctrl-C, then cancels them;
+//! with `--adapt MIN:MAX`, keeps as many as the scheduler's adaptive target
+//! asks for (up at once, down after `--wait-count` answers in a row).
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use blockwork::distributed::{serve_scheduler, SchedulerOptions};
-use blockwork_jobqueue::{Commands, JobQueueCluster, JobSpec, System};
+use blockwork_jobqueue::{run_adaptive, AdaptOptions, Adaptive, Commands, JobQueueCluster, JobSpec, System};
 
 /// Options of `blockwork jobqueue`, named as dask-jobqueue's parameters.
 #[derive(clap::Args)]
@@ -60,9 +62,39 @@ pub struct JobQueueArgs {
     /// Run a scheduler here (on --port) and keep jobs for this many workers.
     #[arg(long)]
     scale: Option<usize>,
-    /// Port of the scheduler `--scale` starts.
+    /// Run a scheduler here and keep as many workers as its work calls
+    /// for, between MIN and MAX (`--adapt 0:20`).
+    #[arg(long, value_name = "MIN:MAX", conflicts_with = "scale")]
+    adapt: Option<String>,
+    /// How often `--adapt` asks the scheduler, e.g. 1s or 500ms.
+    #[arg(long, default_value = "1s")]
+    adapt_interval: String,
+    /// How many answers in a row must propose closing a worker before it goes.
+    #[arg(long, default_value_t = 3)]
+    wait_count: u32,
+    /// Port of the scheduler `--scale` or `--adapt` starts.
     #[arg(long, default_value_t = 8786)]
     port: u16,
+}
+
+/// `MIN:MAX` of `--adapt`.
+fn adapt_bounds(text: &str) -> anyhow::Result<(usize, usize)> {
+    let parsed = text.split_once(':').and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)));
+    parsed.ok_or_else(|| anyhow::anyhow!("--adapt {text:?}: give MIN:MAX worker counts, e.g. 0:20"))
+}
+
+/// A duration like `1s`, `500ms` or `2m`.
+fn duration(text: &str) -> anyhow::Result<Duration> {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len()));
+    let n: f64 = num.parse().map_err(|_| anyhow::anyhow!("{text:?} is not a duration (e.g. 1s, 500ms, 2m)"))?;
+    let seconds = match unit {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" | "min" => n * 60.0,
+        _ => anyhow::bail!("{text:?}: the unit is ms, s or m"),
+    };
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 impl JobQueueArgs {
@@ -90,7 +122,21 @@ fn hostname() -> String {
 
 pub fn run(args: JobQueueArgs) -> anyhow::Result<()> {
     let (system, spec) = args.spec()?;
-    let Some(n) = args.scale else {
+    let adapt = match &args.adapt {
+        Some(bounds) => {
+            let (minimum, maximum) = adapt_bounds(bounds)?;
+            let options = AdaptOptions {
+                minimum,
+                maximum,
+                interval: duration(&args.adapt_interval)?,
+                wait_count: args.wait_count,
+                ..AdaptOptions::default()
+            };
+            Some(Adaptive::new(options)?)
+        }
+        None => None,
+    };
+    let Some(n) = args.scale.or(adapt.as_ref().map(|a| a.options().minimum)) else {
         let scheduler = args.scheduler.clone().unwrap_or_else(|| format!("tcp://{}:{}", hostname(), args.port));
         print!("{}", blockwork_jobqueue::job_script(system, &spec, &scheduler, "0"));
         return Ok(());
@@ -105,11 +151,37 @@ pub fn run(args: JobQueueArgs) -> anyhow::Result<()> {
     let mut cluster = JobQueueCluster::new(system, spec, &address, Commands::new())?;
     cluster.scale(n).with_context(|| format!("submitting jobs for {n} workers"))?;
     println!("jobs {}", cluster.jobs().join(" "));
-    while !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(100));
+    match adapt {
+        Some(adaptive) => cluster = adapt_until_stopped(cluster, adaptive, &address, &stop)?,
+        None => {
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
     }
     eprintln!("cancelling jobs {}", cluster.jobs().join(" "));
     cluster.close()?;
     drop(served);
     Ok(())
+}
+
+/// Asks the scheduler for its target every interval and scales the jobs
+/// to the adaptive decision, until Ctrl-C.
+fn adapt_until_stopped(
+    cluster: JobQueueCluster,
+    adaptive: Adaptive,
+    scheduler: &str,
+    stop: &AtomicBool,
+) -> anyhow::Result<JobQueueCluster> {
+    let client = blockwork::distributed::Client::connect(scheduler.trim_start_matches("tcp://"))
+        .with_context(|| format!("connecting to the scheduler at {scheduler} to adapt"))?;
+    let cluster = std::sync::Mutex::new(cluster);
+    run_adaptive(
+        &cluster,
+        adaptive,
+        |d| client.adaptive_target(d).map_err(|e| e.to_string()),
+        stop,
+        |decision, jobs| println!("adapt: {decision:?}; jobs {}", jobs.join(" ")),
+    )?;
+    Ok(cluster.into_inner().unwrap_or_else(|p| p.into_inner()))
 }

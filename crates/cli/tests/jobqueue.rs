@@ -118,3 +118,51 @@ fn the_command_prints_a_script() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown job queue \"condor\""));
 }
+
+#[test]
+fn adapt_grows_under_queued_work_and_shrinks_when_idle() {
+    use blockwork::array as bwa;
+    blockwork::register_builtins();
+    let dir = std::env::temp_dir().join(format!("bw-jobqueue-adapt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    fake_slurm(&dir);
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
+    let worker = format!("{} worker", env!("CARGO_BIN_EXE_blockwork"));
+    let mut cli = Terminated(
+        blockwork()
+            .env("PATH", &path)
+            .args(["jobqueue", "slurm", "--cores", "1", "--memory", "1GB", "--name", "bw", "--port", "0"])
+            .args(["--worker-command", &worker, "--adapt", "0:3", "--adapt-interval", "200ms", "--wait-count", "2"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(cli.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().trim_start_matches("scheduler at ").to_string();
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(!dir.join("job-0.sh").exists(), "no work, no jobs (minimum 0)");
+
+    // Queued work: the target grows, jobs start, their workers compute.
+    let client = blockwork::distributed::Client::connect(addr.trim_start_matches("tcp://")).unwrap();
+    let x = bwa::random::random(&[400, 400], [100, 100], 9).unwrap();
+    let y = x.matmul(&x.t()).unwrap().sum_axis(0).unwrap();
+    let got = y.assemble(client.compute(y.graph().unwrap(), &y.keys()).unwrap()).unwrap();
+    assert_eq!(got, y.compute().unwrap());
+    assert!(dir.join("job-0.sh").exists(), "the queued work started a job");
+    drop(client);
+
+    // Idle: after two answers in a row proposing it, every job is cancelled.
+    let submitted = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".sh"))
+            .count()
+    };
+    wait_for("the idle cluster's jobs to be cancelled", Duration::from_secs(30), || {
+        let cancelled = std::fs::read_to_string(dir.join("cancelled")).unwrap_or_default();
+        cancelled.lines().count() == submitted()
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

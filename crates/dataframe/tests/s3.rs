@@ -1,50 +1,16 @@
-//! Reading and writing `s3://` URLs against a local S3-compatible server.
-//! `scripts/test` starts one (moto) and sets `BLOCKWORK_S3_ENDPOINT`; it
-//! also sets `BLOCKWORK_REQUIRE_S3`, so that there the test fails rather
-//! than skip when the server is missing.
+//! Reading and writing `s3://` URLs against the local S3-compatible server
+//! `scripts/test` starts (`blockwork_testkit::s3`).
 
 mod common;
-
-use std::io::{Read, Write};
 
 use blockwork_dataframe::{col, read_csv, read_json, read_parquet, CsvOptions, DataFrame, ParquetOptions};
 use common::{f64s, i64s, Rng};
 use polars::prelude::{DataFrame as PlFrame, IntoColumn, NamedFrom, Series};
 
-/// The server's endpoint, or `None` (skipping) when none was started.
-fn endpoint() -> Option<String> {
-    match std::env::var("BLOCKWORK_S3_ENDPOINT") {
-        Ok(e) => Some(e),
-        Err(_) if std::env::var("BLOCKWORK_REQUIRE_S3").is_ok() => {
-            panic!("BLOCKWORK_REQUIRE_S3 is set but BLOCKWORK_S3_ENDPOINT is not")
-        }
-        Err(_) => {
-            eprintln!("skipped: no S3-compatible server (set BLOCKWORK_S3_ENDPOINT, as scripts/test does)");
-            None
-        }
-    }
-}
-
-/// Creates a bucket with a plain HTTP request (the test server does not
-/// check signatures).
-fn create_bucket(endpoint: &str, bucket: &str) {
-    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let mut s = std::net::TcpStream::connect(host).expect("the S3 server");
-    write!(s, "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    assert!(reply.starts_with("HTTP/1.1 200"), "creating the bucket: {reply}");
-}
-
 #[test]
 fn files_in_a_bucket_read_and_write_as_local_ones() {
-    let Some(endpoint) = endpoint() else { return };
-    std::env::set_var("AWS_ENDPOINT_URL", &endpoint);
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_REGION", "us-east-1");
-    let bucket = format!("bw-test-{}", std::process::id());
-    create_bucket(&endpoint, &bucket);
+    let Some(endpoint) = blockwork_testkit::s3::endpoint() else { return };
+    let bucket = blockwork_testkit::s3::bucket(&endpoint, "bw-test");
     blockwork_dataframe::register();
 
     let mut rng = Rng(77);

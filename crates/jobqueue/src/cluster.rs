@@ -143,6 +143,22 @@ impl JobQueueCluster {
         &self.jobs
     }
 
+    /// The workers its jobs start (each job starts `processes`).
+    pub fn planned_workers(&self) -> usize {
+        self.jobs.len() * self.spec.processes.max(1) as usize
+    }
+
+    /// Scales as an adaptive [`Decision`](crate::Decision) says. Down
+    /// cancels the newest jobs (the queue does not say which job a
+    /// worker address belongs to); their results are recomputed elsewhere
+    /// if still wanted.
+    pub fn apply(&mut self, decision: &crate::Decision) -> Result<(), JobQueueError> {
+        match decision {
+            crate::Decision::Up(n) | crate::Decision::Down(n, _) => self.scale(*n),
+            crate::Decision::Same => Ok(()),
+        }
+    }
+
     /// Keeps enough jobs for `workers` workers (rounded up to whole jobs).
     pub fn scale(&mut self, workers: usize) -> Result<(), JobQueueError> {
         let per_job = self.spec.processes.max(1) as usize;

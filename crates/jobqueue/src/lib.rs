@@ -21,10 +21,12 @@
 //! # Ok::<(), blockwork_jobqueue::JobQueueError>(())
 //! ```
 
+mod adapt;
 mod cluster;
 mod render;
 mod spec;
 
+pub use adapt::{run_adaptive, AdaptOptions, Adaptive, Decision};
 pub use cluster::{Commands, JobQueueCluster, Queue};
 pub use render::job_script;
 pub use spec::{parse_memory, JobQueueError, JobSpec, System};

@@ -1,49 +1,16 @@
-//! NetCDF piles and Zarr stores in an S3-compatible object store read as
-//! the same files on disk do. `scripts/test` starts a local server (moto)
-//! and sets `BLOCKWORK_S3_ENDPOINT` and `BLOCKWORK_REQUIRE_S3` (so that
-//! there the test fails rather than skips when the server is missing).
+//! NetCDF and GRIB2 piles and Zarr stores in an S3-compatible object store
+//! read as the same files on disk do, against the local server
+//! `scripts/test` starts (`blockwork_testkit::s3`).
 
 mod common;
 use common::*;
 
-use std::io::{Read, Write};
-
 use blockwork_labeled::{self as xr, ZarrVersion};
-
-/// The server's endpoint, or `None` (skipping) when none was started.
-fn endpoint() -> Option<String> {
-    match std::env::var("BLOCKWORK_S3_ENDPOINT") {
-        Ok(e) => Some(e),
-        Err(_) if std::env::var("BLOCKWORK_REQUIRE_S3").is_ok() => {
-            panic!("BLOCKWORK_REQUIRE_S3 is set but BLOCKWORK_S3_ENDPOINT is not")
-        }
-        Err(_) => {
-            eprintln!("skipped: no S3-compatible server (set BLOCKWORK_S3_ENDPOINT, as scripts/test does)");
-            None
-        }
-    }
-}
-
-/// A new bucket (the test server does not check signatures).
-fn bucket(endpoint: &str) -> String {
-    std::env::set_var("AWS_ENDPOINT_URL", endpoint);
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_REGION", "us-east-1");
-    let bucket = format!("bw-labeled-{}", std::process::id());
-    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let mut s = std::net::TcpStream::connect(host).expect("the S3 server");
-    write!(s, "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    assert!(reply.starts_with("HTTP/1.1 200"), "creating the bucket: {reply}");
-    bucket
-}
 
 #[test]
 fn netcdf_piles_and_zarr_stores_in_a_bucket_read_as_on_disk() {
-    let Some(endpoint) = endpoint() else { return };
-    let bucket = bucket(&endpoint);
+    let Some(endpoint) = blockwork_testkit::s3::endpoint() else { return };
+    let bucket = blockwork_testkit::s3::bucket(&endpoint, "bw-labeled");
     xr::register();
 
     // Two piles (zlib-compressed NetCDF-4 as xarray writes it, and classic

@@ -90,6 +90,7 @@ kinds! {
     Scatter = 0x0014, ClientToScheduler, "scatter";
     ClientHeartbeat = 0x0015, ClientToScheduler, "client-heartbeat";
     Close = 0x0016, ClientToScheduler, "close";
+    AdaptiveTarget = 0x0017, ClientToScheduler, "adaptive-target";
 
     KeyInMemory = 0x0020, SchedulerToClient, "key-in-memory";
     KeyErred = 0x0021, SchedulerToClient, "key-erred";
@@ -98,6 +99,7 @@ kinds! {
     UpdateRefused = 0x0024, SchedulerToClient, "update-refused";
     GatherReply = 0x0025, SchedulerToClient, "gather-reply";
     ScatterDone = 0x0026, SchedulerToClient, "scatter-done";
+    AdaptiveTargetReply = 0x0027, SchedulerToClient, "adaptive-target-reply";
 
     Register = 0x0030, WorkerToScheduler, "register";
     TaskFinished = 0x0031, WorkerToScheduler, "task-finished";

@@ -1,9 +1,15 @@
 //! `blockwork.jobqueue`: workers as jobs of SLURM, PBS, SGE or LSF, on the
 //! jobqueue crate (its scripts, its submitting and cancelling).
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
-use blockwork_jobqueue::{Commands, JobQueueCluster, JobQueueError, JobSpec, System};
+use blockwork::distributed::Client;
+use blockwork_jobqueue::{
+    run_adaptive, AdaptOptions, Adaptive, Commands, JobQueueCluster, JobQueueError, JobSpec, System,
+};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
@@ -14,13 +20,26 @@ fn to_py(e: JobQueueError) -> PyErr {
     }
 }
 
-/// The jobs of one cluster (see `blockwork.jobqueue.JobQueueCluster`).
+/// The jobs of one cluster (see `blockwork.jobqueue.JobQueueCluster`),
+/// and the thread scaling them adaptively, if one runs.
 #[pyclass(frozen, module = "blockwork._core", name = "JobQueue")]
-pub struct PyJobQueue(Mutex<JobQueueCluster>);
+pub struct PyJobQueue {
+    cluster: Arc<Mutex<JobQueueCluster>>,
+    adapting: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
+}
 
 impl PyJobQueue {
     fn cluster(&self) -> std::sync::MutexGuard<'_, JobQueueCluster> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.cluster.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stops the adaptive thread, if one runs, and waits for it.
+    fn stop_adapting(&self) {
+        let running = self.adapting.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((stop, thread)) = running {
+            stop.store(true, Ordering::SeqCst);
+            let _ = thread.join();
+        }
     }
 }
 
@@ -65,7 +84,7 @@ impl PyJobQueue {
         spec.worker_command = worker_command;
         let commands = command_dir.map_or_else(Commands::new, Commands::in_dir);
         let cluster = JobQueueCluster::new(system, spec, scheduler, commands).map_err(to_py)?;
-        Ok(PyJobQueue(Mutex::new(cluster)))
+        Ok(PyJobQueue { cluster: Arc::new(Mutex::new(cluster)), adapting: Mutex::new(None) })
     }
 
     /// The script the next job is submitted with.
@@ -88,8 +107,63 @@ impl PyJobQueue {
         py.detach(|| self.cluster().scale_jobs(jobs)).map_err(to_py)
     }
 
-    /// Cancels every job.
+    /// Scales adaptively toward the adaptive target of the scheduler at
+    /// `scheduler`, on a thread of its own, until `stop_adapt` or `close`
+    /// (replacing any earlier `adapt`).
+    #[pyo3(signature = (scheduler, minimum, maximum, interval, wait_count, target_duration))]
+    fn adapt(
+        &self,
+        py: Python<'_>,
+        scheduler: &str,
+        minimum: usize,
+        maximum: usize,
+        interval: f64,
+        wait_count: u32,
+        target_duration: f64,
+    ) -> PyResult<()> {
+        let seconds = |x: f64, what: &str| {
+            Duration::try_from_secs_f64(x)
+                .map_err(|_| PyValueError::new_err(format!("adapt: {what} {x} is not a duration")))
+        };
+        let options = AdaptOptions {
+            minimum,
+            maximum,
+            interval: seconds(interval, "interval")?,
+            wait_count,
+            target_duration: seconds(target_duration, "target_duration")?,
+        };
+        let adaptive = Adaptive::new(options).map_err(to_py)?;
+        self.stop_adapting();
+        let address = scheduler.trim_start_matches("tcp://").to_string();
+        let client = py
+            .detach(|| Client::connect(&address))
+            .map_err(|e| PyRuntimeError::new_err(format!("adapt: connecting to the scheduler at {scheduler}: {e}")))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let (cluster, flag) = (Arc::clone(&self.cluster), Arc::clone(&stop));
+        let thread = std::thread::Builder::new()
+            .name("blockwork-adapt".into())
+            .spawn(move || {
+                let target = |d| client.adaptive_target(d).map_err(|e| e.to_string());
+                if let Err(e) = run_adaptive(&cluster, adaptive, target, &flag, |_, _| {}) {
+                    eprintln!("blockwork: adaptive scaling stopped: {e}");
+                }
+            })
+            .map_err(|e| PyRuntimeError::new_err(format!("adapt: starting its thread: {e}")))?;
+        *self.adapting.lock().unwrap_or_else(|p| p.into_inner()) = Some((stop, thread));
+        Ok(())
+    }
+
+    /// Stops adaptive scaling (the jobs stay as they are).
+    fn stop_adapt(&self, py: Python<'_>) {
+        py.detach(|| self.stop_adapting());
+    }
+
+    /// Cancels every job (and stops adaptive scaling).
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        py.detach(|| self.cluster().close()).map_err(to_py)
+        py.detach(|| {
+            self.stop_adapting();
+            self.cluster().close()
+        })
+        .map_err(to_py)
     }
 }

@@ -270,6 +270,27 @@ impl Client {
         }
     }
 
+    /// How many workers the scheduler proposes for the work in hand: as
+    /// many as would finish what is processing and waiting to run within
+    /// `target_duration` (from the durations it measured), more under
+    /// memory pressure (Dask's `adaptive_target`); and, when that is fewer
+    /// than there are, the addresses of the idle workers to let go.
+    pub fn adaptive_target(&self, target_duration: Duration) -> Result<(usize, Vec<String>), ClientError> {
+        let id = self.inner.tracker.next_id();
+        post(&self.inner.out, &ClientToScheduler::AdaptiveTarget { id, target_duration }, "the scheduler");
+        let deadline = Some(Instant::now() + Duration::from_secs(30));
+        match self.inner.tracker.wait_reply(id, deadline).map_err(|e| self.inner.closed(e))? {
+            Some(Reply::AdaptiveTarget { workers, to_close }) => Ok((workers as usize, to_close)),
+            Some(_) => Err(ClientError::Refused(
+                "the scheduler answered an adaptive-target request with something else".into(),
+            )),
+            None => {
+                self.inner.tracker.drop_reply(id);
+                Err(ClientError::Timeout("the scheduler's adaptive target".into()))
+            }
+        }
+    }
+
     /// The values of `futures`, in order; waits for them. The first error
     /// among them (a failed task names its key) is returned instead.
     pub fn gather(&self, futures: &[Future]) -> Result<Vec<Value>, ClientError> {

@@ -68,6 +68,7 @@ pub(crate) enum Reply {
     Gather { data: Vec<(Key, Value)>, missing: Vec<Key> },
     Scattered,
     Refused(String),
+    AdaptiveTarget { workers: u64, to_close: Vec<String> },
 }
 
 impl Table {
@@ -181,6 +182,9 @@ impl Tracker {
             }
             SchedulerToClient::ScatterDone { id, .. } => {
                 t.replies.insert(id, Reply::Scattered);
+            }
+            SchedulerToClient::AdaptiveTarget { id, workers, to_close } => {
+                t.replies.insert(id, Reply::AdaptiveTarget { workers, to_close });
             }
         }
         drop(t);

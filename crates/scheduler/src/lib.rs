@@ -30,7 +30,8 @@
 //! - Split by concept: `transitions` (needed/released/forgotten, memory,
 //!   errors), `placement` (which worker), `queue` (root-task queuing),
 //!   `stealing` (rebalancing), `failure` (workers and data lost), `update`
-//!   (checking and applying graph updates), [`reactor`] (the events).
+//!   (checking and applying graph updates), `adaptive` (how many workers
+//!   the work calls for), [`reactor`] (the events).
 //! - Every event settles the tasks it touched through one work list, so
 //!   long chains never recurse, then places the ready tasks in priority
 //!   order.
@@ -61,6 +62,7 @@
 //! expected in a distributed system and handled, never errors. A broken
 //! invariant is a bug and panics in `sanity_check`.
 
+mod adaptive;
 mod client;
 mod comm;
 mod config;
@@ -80,6 +82,7 @@ mod transitions;
 mod update;
 mod worker;
 
+pub use crate::adaptive::AdaptiveTarget;
 pub use crate::comm::{Comm, ComputeTask, DepInfo, Holder, Recorder, Sent, ToClient, ToWorker};
 pub use crate::config::Config;
 pub use crate::core::Core;

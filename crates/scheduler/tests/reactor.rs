@@ -667,3 +667,51 @@ fn scattered_values_feed_tasks_and_err_when_lost() {
     h.check();
     assert_eq!(h.core.num_tasks(), 0);
 }
+
+#[test]
+fn the_adaptive_target_follows_queued_work_and_memory() {
+    let five_s = Duration::from_secs(5);
+    let mut h = H::new();
+    let c = h.client();
+    // No workers, 1000 roots of unknown duration (500 ms each): 500 s of
+    // work over 5 s calls for 100 single-thread workers.
+    let roots: Vec<TaskSpec> = (0..1000).map(|i| spec(&format!("r-{i}"), &[], i)).collect();
+    let names: Vec<String> = (0..1000).map(|i| format!("r-{i}")).collect();
+    let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+    h.submit(c, roots, &wanted);
+    assert_eq!(h.core.adaptive_target(five_s).workers, 100);
+    // Workers of 4 threads: a quarter as many.
+    let w = h.worker("tcp://a:1", 4);
+    assert_eq!(h.core.adaptive_target(five_s), blockwork_scheduler::AdaptiveTarget { workers: 25, to_close: vec![] });
+    // Measured durations replace the guess: 10 ms each is 10 s of work in all.
+    let sent = h.check();
+    let running = computes(&sent, w);
+    for key in &running {
+        h.finish(w, key, 8);
+    }
+    let t = h.core.adaptive_target(five_s);
+    assert!((1..=2).contains(&t.workers), "{t:?}");
+    // Never more workers than tasks to give them.
+    assert!(h.core.adaptive_target(Duration::from_micros(1)).workers <= 1000 / 4 + 1);
+
+    // Idle workers go, those holding the least data first, while the rest
+    // keep room for the results.
+    let mut h = H::new();
+    let c = h.client();
+    let _a = h.worker("tcp://a:1", 1);
+    let _b = h.worker("tcp://b:1", 1);
+    let _d = h.worker("tcp://d:1", 1);
+    h.submit(c, vec![spec("x", &[], 0)], &["x"]);
+    let on = h.core.processing_on(&k("x")).unwrap();
+    h.finish(on, "x", 1000);
+    let t = h.core.adaptive_target(five_s);
+    assert_eq!(t.workers, 1, "{t:?}");
+    assert_eq!(t.to_close.len(), 2);
+    assert!(!t.to_close.contains(&on), "the holder of the only result stays");
+    // Results over 60% of the memory limit ask for twice the workers.
+    let big = (1u64 << 30) * 3 / 4 * 3;
+    h.submit(c, vec![spec("y", &[], 1)], &["y"]);
+    let on = h.core.processing_on(&k("y")).unwrap();
+    h.finish(on, "y", big);
+    assert_eq!(h.core.adaptive_target(five_s), blockwork_scheduler::AdaptiveTarget { workers: 6, to_close: vec![] });
+}

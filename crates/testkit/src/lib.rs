@@ -2,9 +2,12 @@
 //! scheduler's and the worker's test suites): a seeded generator that is
 //! the same on every machine, and the helpers every simulated task graph
 //! needs — the value a task computes, its sinks, the closure of a set of
-//! tasks. Test-only; not part of the public API.
+//! tasks — and the local S3 server's endpoint and buckets that the
+//! object-store tests share ([`s3`]). Test-only; not part of the public API.
 
 use blockwork_graph::Key;
+
+pub mod s3;
 
 /// A seeded PRNG (splitmix64): tiny, fast, and the same on every machine.
 pub struct Rng(u64);

@@ -159,7 +159,7 @@ class Array:
     scheduler, the GIL released) and returns a `numpy.ndarray`.
     """
 
-    __slots__ = ("_a", "_gathered", "_held")
+    __slots__ = ("_a", "_gathered", "_held", "_permuted")
     __array_priority__ = 11
 
     def __init__(self, core: _core.Array, held: Any = None, gathered: Any = None) -> None:
@@ -172,6 +172,10 @@ class Array:
         # instead of gathering them (xarray's group-by selects each group
         # this way, then reduces it).
         self._gathered = gathered
+        # For `source.transpose(perm)`: (source, perm), so that a grouped
+        # reduction along an axis of it runs on the source's own layout
+        # (xarray moves the grouped axis last before handing it to flox).
+        self._permuted: tuple[Array, tuple[int, ...]] | None = None
 
     # -- metadata -----------------------------------------------------
     @property
@@ -607,9 +611,10 @@ class Array:
         """Axes permuted (reversed by default)."""
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = () if axes[0] is None else tuple(axes[0])
-        if not axes:
-            return Array(self._a.transpose(None))
-        return Array(self._a.transpose([int(a) % self.ndim for a in axes]))
+        perm = tuple(int(a) % self.ndim for a in axes) if axes else tuple(range(self.ndim))[::-1]
+        out = Array(self._a.transpose(list(perm)))
+        out._permuted = (self, perm)
+        return out
 
     def swapaxes(self, axis1: int, axis2: int) -> Array:
         """Two axes swapped."""

@@ -215,6 +215,40 @@ pub(crate) struct FileVar {
     pub(crate) attrs: Attrs,
 }
 
+/// How a variable of a file is cut into blocks.
+pub(crate) struct VarBlocks {
+    /// Block lengths per axis.
+    pub(crate) axes: Vec<Vec<usize>>,
+    /// Where each block starts, per axis.
+    pub(crate) starts: Vec<Vec<usize>>,
+    /// The token of the variable's contents (file identity and name).
+    pub(crate) token: blockwork_graph::Token,
+}
+
+impl FileVar {
+    /// Its blocks: lengths `chunks` names per dimension, else one block.
+    pub(crate) fn blocks(&self, file: &FileId, chunks: &[(&str, usize)]) -> Result<VarBlocks> {
+        let axes = crate::io::dim_blocks(&self.dims, &self.shape, &vec![None; self.dims.len()], chunks)?;
+        let mut t = Tokenizer::new();
+        t.add(&file.path.display().to_string());
+        t.add(&file.size);
+        t.add(&(file.mtime_ns as u64));
+        t.add(&self.name);
+        let starts = axes
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .scan(0, |s, &x| {
+                        *s += x;
+                        Some(*s - x)
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(VarBlocks { axes, starts, token: t.finish() })
+    }
+}
+
 /// How a variable's blocks are read.
 pub(crate) enum VarSource {
     /// Hyperslabs of a NetCDF variable, CF-decoded.
@@ -301,25 +335,7 @@ pub(crate) fn var_data(meta: &FileMeta, var: &FileVar, chunks: &[(&str, usize)])
         VarSource::Grib(g) => return crate::io::grib::var_data(meta, var, g, chunks),
     };
     blockwork_graph::register(&READ_NETCDF);
-    let axes = crate::io::dim_blocks(&var.dims, &var.shape, &vec![None; var.dims.len()], chunks)?;
-    let mut t = Tokenizer::new();
-    t.add(&meta.id.path.display().to_string());
-    t.add(&meta.id.size);
-    t.add(&(meta.id.mtime_ns as u64));
-    t.add(&var.name);
-    let token = t.finish();
-    let offsets: Vec<Vec<usize>> = axes
-        .iter()
-        .map(|c| {
-            c.iter()
-                .scan(0, |s, &x| {
-                    let o = *s;
-                    *s += x;
-                    Some(o)
-                })
-                .collect()
-        })
-        .collect();
+    let VarBlocks { axes, starts: offsets, token } = var.blocks(&meta.id, chunks)?;
     let file = meta.id.to_value();
     let name: Value = Value::Str(var.name.as_str().into());
     let decode = decode.to_value();

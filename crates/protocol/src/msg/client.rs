@@ -9,6 +9,7 @@
 //!  scatter          id key-values             update-refused  id str(message)
 //!  client-heartbeat (empty)                   gather-reply    id key-values keys(missing)
 //!  close            (empty)                   scatter-done    id keys
+//!  adaptive-target  id varint(µs)             adaptive-target-reply id varint(workers) strs(to close)
 //! ```
 //!
 //! `id` (a varint) is the client's number for a request; the answer to it
@@ -66,6 +67,15 @@ pub enum ClientToScheduler {
     Heartbeat,
     /// Goodbye: release everything this client wants.
     Close,
+    /// How many workers would finish the work in hand within
+    /// `target_duration` (`Core::adaptive_target`; answered by an
+    /// adaptive-target reply).
+    AdaptiveTarget {
+        /// The client's number for this request.
+        id: u64,
+        /// The time the work should take.
+        target_duration: std::time::Duration,
+    },
 }
 
 /// Scheduler → client.
@@ -95,6 +105,15 @@ pub enum SchedulerToClient {
         id: u64,
         /// Their keys.
         keys: Vec<Key>,
+    },
+    /// The answer to an adaptive-target request.
+    AdaptiveTarget {
+        /// The id of the request.
+        id: u64,
+        /// The number of workers the work calls for.
+        workers: u64,
+        /// When fewer than there are: the addresses of the workers to let go.
+        to_close: Vec<String>,
     },
 }
 
@@ -128,6 +147,11 @@ impl Message for ClientToScheduler {
             }
             ClientToScheduler::Heartbeat => Kind::ClientHeartbeat,
             ClientToScheduler::Close => Kind::Close,
+            ClientToScheduler::AdaptiveTarget { id, target_duration } => {
+                w.varint(*id);
+                w.varint(target_duration.as_micros().min(u128::from(u64::MAX)) as u64);
+                Kind::AdaptiveTarget
+            }
         };
         Ok(frame(kind, w))
     }
@@ -144,6 +168,10 @@ impl Message for ClientToScheduler {
             Kind::Gather => ClientToScheduler::Gather { id: r.varint("gather id")?, keys: r.keys()? },
             Kind::Scatter => ClientToScheduler::Scatter { id: r.varint("scatter id")?, data: read_key_values(&mut r)? },
             Kind::ClientHeartbeat => ClientToScheduler::Heartbeat,
+            Kind::AdaptiveTarget => ClientToScheduler::AdaptiveTarget {
+                id: r.varint("adaptive-target id")?,
+                target_duration: std::time::Duration::from_micros(r.varint("target duration")?),
+            },
             _ => ClientToScheduler::Close,
         };
         r.finish(f.kind.name())?;
@@ -189,6 +217,15 @@ impl Message for SchedulerToClient {
                 w.keys(keys);
                 Kind::ScatterDone
             }
+            SchedulerToClient::AdaptiveTarget { id, workers, to_close } => {
+                w.varint(*id);
+                w.varint(*workers);
+                w.varint(to_close.len() as u64);
+                for a in to_close {
+                    w.str(a);
+                }
+                Kind::AdaptiveTargetReply
+            }
         };
         Ok(frame(kind, w))
     }
@@ -214,6 +251,13 @@ impl Message for SchedulerToClient {
                 data: read_key_values(&mut r)?,
                 missing: r.keys()?,
             },
+            Kind::AdaptiveTargetReply => {
+                let id = r.varint("adaptive-target id")?;
+                let workers = r.varint("worker count")?;
+                let n = r.varint("workers to close")?;
+                let to_close = (0..n).map(|_| r.string("worker address")).collect::<Result<_, _>>()?;
+                SchedulerToClient::AdaptiveTarget { id, workers, to_close }
+            }
             _ => SchedulerToClient::ScatterDone { id: r.varint("scatter id")?, keys: r.keys()? },
         };
         r.finish(f.kind.name())?;

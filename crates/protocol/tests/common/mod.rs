@@ -105,6 +105,7 @@ pub fn all_client_to_scheduler() -> Vec<ClientToScheduler> {
         ClientToScheduler::Scatter { id: 3, data: sample_values() },
         ClientToScheduler::Heartbeat,
         ClientToScheduler::Close,
+        ClientToScheduler::AdaptiveTarget { id: 9, target_duration: std::time::Duration::from_secs(5) },
     ]
 }
 
@@ -119,6 +120,8 @@ pub fn all_scheduler_to_client() -> Vec<SchedulerToClient> {
         SchedulerToClient::UpdateRefused { id: 7, message: "the graph update has a cycle through t".into() },
         SchedulerToClient::GatherReply { id: 1, data: sample_values(), missing: vec![key("gone", &[])] },
         SchedulerToClient::ScatterDone { id: 3, keys: vec![key("a", &[0])] },
+        SchedulerToClient::AdaptiveTarget { id: 9, workers: 3, to_close: vec!["tcp://10.0.0.7:40123".into()] },
+        SchedulerToClient::AdaptiveTarget { id: 10, workers: 0, to_close: vec![] },
     ]
 }
 

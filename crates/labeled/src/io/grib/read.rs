@@ -2,11 +2,11 @@
 //! messages, each one ranged read, and cuts out the block's part of the grid.
 
 use blockwork_array::DType;
-use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
+use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::{ArrayD, IxDyn};
 
 use crate::error::Result;
-use crate::io::netcdf::{FileId, FileMeta, FileVar};
+use crate::io::netcdf::{FileId, FileMeta, FileVar, VarBlocks};
 
 use super::GribVar;
 
@@ -93,25 +93,7 @@ pub(crate) fn var_data(
     chunks: &[(&str, usize)],
 ) -> Result<crate::data::Data> {
     blockwork_graph::register(&READ_GRIB);
-    let axes = crate::io::dim_blocks(&var.dims, &var.shape, &vec![None; var.dims.len()], chunks)?;
-    let mut t = Tokenizer::new();
-    t.add(&meta.id.path.display().to_string());
-    t.add(&meta.id.size);
-    t.add(&(meta.id.mtime_ns as u64));
-    t.add(&var.name);
-    let token = t.finish();
-    let starts: Vec<Vec<usize>> = axes
-        .iter()
-        .map(|c| {
-            c.iter()
-                .scan(0, |s, &x| {
-                    let o = *s;
-                    *s += x;
-                    Some(o)
-                })
-                .collect()
-        })
-        .collect();
+    let VarBlocks { axes, starts, token } = var.blocks(&meta.id, chunks)?;
     let file = meta.id.to_value();
     let nlead = g.lead.len();
     let int = |x: usize| Value::Int(x as i64);
