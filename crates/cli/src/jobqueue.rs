@@ -4,6 +4,7 @@
 //! with `--adapt MIN:MAX`, keeps as many as the scheduler's adaptive target
 //! asks for (up at once, down after `--wait-count` answers in a row).
 
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -181,7 +182,10 @@ fn adapt_until_stopped(
         adaptive,
         |d| client.adaptive_target(d).map_err(|e| e.to_string()),
         stop,
-        |decision, jobs| println!("adapt: {decision:?}; jobs {}", jobs.join(" ")),
+        // A closed standard output does not stop the scaling.
+        |decision, jobs| {
+            let _ = writeln!(std::io::stdout(), "adapt: {decision:?}; jobs {}", jobs.join(" "));
+        },
     )?;
     Ok(cluster.into_inner().unwrap_or_else(|p| p.into_inner()))
 }

@@ -138,9 +138,12 @@ fn adapt_grows_under_queued_work_and_shrinks_when_idle() {
             .spawn()
             .unwrap(),
     );
+    // Its output stays open: it reports every scaling decision.
+    let mut out = BufReader::new(cli.0.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(cli.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    out.read_line(&mut line).unwrap();
     let addr = line.trim().trim_start_matches("scheduler at ").to_string();
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     std::thread::sleep(Duration::from_millis(600));
     assert!(!dir.join("job-0.sh").exists(), "no work, no jobs (minimum 0)");
 

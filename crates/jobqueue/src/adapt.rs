@@ -103,6 +103,18 @@ impl Adaptive {
             self.proposed.clear();
             return Decision::Same;
         }
+        if to_close.is_empty() {
+            // Closing by count when the scheduler names no worker (workers
+            // it does not know of, such as jobs still queued) waits as long.
+            self.proposed.retain(|w, _| w.is_empty());
+            let by_count = self.proposed.entry(String::new()).or_insert(0);
+            *by_count += 1;
+            if *by_count >= self.options.wait_count {
+                self.proposed.clear();
+                return Decision::Down(target, Vec::new());
+            }
+            return Decision::Same;
+        }
         self.proposed.retain(|w, _| to_close.contains(w));
         for w in to_close {
             *self.proposed.entry(w.clone()).or_insert(0) += 1;
@@ -113,16 +125,6 @@ impl Adaptive {
         // to close), nor below the minimum.
         firm.truncate(current - target);
         if firm.is_empty() {
-            // Closing by count when the scheduler names no worker (workers
-            // it does not know of, such as jobs still queued) waits as long.
-            let by_count = self.proposed.entry(String::new()).or_insert(0);
-            if to_close.is_empty() {
-                *by_count += 1;
-                if *by_count >= self.options.wait_count {
-                    self.proposed.clear();
-                    return Decision::Down(target, Vec::new());
-                }
-            }
             return Decision::Same;
         }
         for w in &firm {

@@ -67,14 +67,15 @@ impl Queue for Commands {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| fail(format!("cannot start it: {e}")))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(script.as_bytes()).map_err(|e| fail(format!("cannot send the script: {e}")))?;
-        }
+        // A command that fails may exit before reading the script: what it
+        // said then matters more than the broken pipe.
+        let sent = child.stdin.take().map_or(Ok(()), |mut stdin| stdin.write_all(script.as_bytes()));
         let out = child.wait_with_output().map_err(|e| fail(e.to_string()))?;
         let answer = String::from_utf8_lossy(&out.stdout);
         if !out.status.success() {
             return Err(fail(format!("{} {}", out.status, String::from_utf8_lossy(&out.stderr).trim())));
         }
+        sent.map_err(|e| fail(format!("cannot send the script: {e}")))?;
         job_id(system, &answer).ok_or_else(|| fail(format!("no job id in its answer {:?}", answer.trim())))
     }
 

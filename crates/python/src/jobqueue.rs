@@ -111,6 +111,7 @@ impl PyJobQueue {
     /// `scheduler`, on a thread of its own, until `stop_adapt` or `close`
     /// (replacing any earlier `adapt`).
     #[pyo3(signature = (scheduler, minimum, maximum, interval, wait_count, target_duration))]
+    #[allow(clippy::too_many_arguments)]
     fn adapt(
         &self,
         py: Python<'_>,
