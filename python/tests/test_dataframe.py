@@ -228,6 +228,21 @@ def test_resample_and_rolling_on_a_datetime_index() -> None:
     same(rolled, pdf.set_index("t").v.rolling(5).mean())
 
 
+@settings(max_examples=15, deadline=None)
+@given(frames, st.integers(1, 12), st.sampled_from(["sum", "mean", "min", "max", "std", "count"]))
+def test_rolling_rows_without_an_index(spec: tuple[int, int, int], window: int, how: str) -> None:
+    # A number of rows needs no index, as in pandas: windows run in row
+    # order, across partition edges.
+    seed, rows, nparts = spec
+    pdf = frame(seed, rows)
+    pdf.loc[pdf.index % 5 == 3, "x"] = np.nan
+    df = dd.from_pandas(pdf, npartitions=nparts)
+    got = getattr(df.x.rolling(window), how)().compute()
+    same(got, getattr(pdf.x.rolling(window), how)(), check_names=False)
+    with pytest.raises(ValueError, match="datetime index"):
+        df.x.rolling("1h").mean()
+
+
 def test_to_polars_and_from_arrow() -> None:
     pa = pytest.importorskip("pyarrow")
     pdf = frame(29, 40)

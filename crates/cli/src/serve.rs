@@ -57,6 +57,11 @@ pub struct SchedulerArgs {
     /// A token every client and worker must present.
     #[arg(long)]
     token: Option<String>,
+    /// Where to serve the HTTP API (adaptive target, workers, tasks,
+    /// Prometheus metrics): `[HOST]:PORT`; another port is taken when this
+    /// one is in use; `none` serves none.
+    #[arg(long, default_value = ":8787")]
+    dashboard_address: String,
     #[command(flatten)]
     tls: TlsArgs,
 }
@@ -84,11 +89,31 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
     // The scheduler relays gathered values to clients, so it decodes them.
     blockwork::register_builtins();
     let stop = stop_flag()?;
-    let options = SchedulerOptions { token: args.token, tls: args.tls.files(), ..SchedulerOptions::default() };
+    let http = match args.dashboard_address.as_str() {
+        "none" => None,
+        at => Some(match at.rsplit_once(':') {
+            Some(("", port)) => {
+                crate::cluster::host_port(&args.host, port.parse().context("--dashboard-address port")?)
+            }
+            _ => at.to_string(),
+        }),
+    };
+    let options = SchedulerOptions { token: args.token, tls: args.tls.files(), http, ..SchedulerOptions::default() };
     let listen = crate::cluster::host_port(&args.host, args.port);
-    let (served, addr) =
-        serve_scheduler(&listen, options).with_context(|| format!("starting a scheduler on {listen}"))?;
+    let (served, addr) = match serve_scheduler(&listen, options.clone()) {
+        // The HTTP API's port in use (another scheduler here): take another, as Dask does.
+        Err(e) if options.http.is_some() && e.to_string().contains("HTTP API") => {
+            let elsewhere = options.http.as_deref().and_then(|a| a.rsplit_once(':')).map(|(h, _)| format!("{h}:0"));
+            eprintln!("blockwork: {e}; serving the HTTP API on another port");
+            serve_scheduler(&listen, SchedulerOptions { http: elsewhere, ..options })
+        }
+        r => r,
+    }
+    .with_context(|| format!("starting a scheduler on {listen}"))?;
     println!("scheduler at tcp://{addr}");
+    if let Some(http) = served.handle().http_address() {
+        eprintln!("HTTP API at http://{http}/api/v1/adaptive_target, /api/v1/workers, /api/v1/tasks, /metrics");
+    }
     served.wait_until(|| stop.load(Ordering::SeqCst));
     eprintln!("scheduler stopping");
     Ok(())

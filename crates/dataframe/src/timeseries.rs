@@ -47,13 +47,17 @@ impl DataFrame {
         Ok(filled)
     }
 
-    /// A rolling `agg` of `column` over the index order: windows of the
-    /// last `window` rows (`Window::Rows`, full windows only, as pandas'
-    /// default `min_periods`) or of the rows within a duration up to each
-    /// row (`Window::Time("1h")`, from one row on). Missing values are
-    /// skipped. A new column `name`.
+    /// A rolling `agg` of `column` over the index order (the row order
+    /// of a frame without one): windows of the last `window` rows
+    /// (`Window::Rows`, full windows only, as pandas' default
+    /// `min_periods`) or of the rows within a duration up to each row
+    /// (`Window::Time("1h")`, from one row on; this one needs a datetime
+    /// index). Missing values are skipped. A new column `name`.
     pub fn rolling(&self, window: &Window, column: &str, agg: Agg, name: &str) -> Result<DataFrame> {
-        let index = self.datetime_index("rolling")?;
+        let index = match window {
+            Window::Rows(_) => self.index.as_ref().map(|i| i.column.clone()).unwrap_or_default(),
+            Window::Time(_) => self.datetime_index("rolling over a duration")?,
+        };
         self.check_column(column)?;
         if !matches!(agg, Agg::Sum | Agg::Mean | Agg::Count | Agg::Min | Agg::Max | Agg::Std | Agg::Var) {
             return Err(DataFrameError::Invalid(format!("rolling {} is not a windowed aggregation", agg.name())));

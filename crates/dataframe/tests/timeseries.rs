@@ -47,6 +47,23 @@ fn same(got: &[Option<f64>], want: &[Option<f64>], what: &str) {
     }
 }
 
+/// `agg` of each row's last `w` values, where all `w` are there (pandas'
+/// default `min_periods`; counts from the first full window on).
+fn last_rows(v: &[Option<f64>], w: usize, agg: Agg) -> Vec<Option<f64>> {
+    (0..v.len())
+        .map(|i| {
+            if i + 1 < w {
+                return None;
+            }
+            let present: Vec<f64> = v[i + 1 - w..=i].iter().flatten().copied().collect();
+            if agg != Agg::Count && present.len() < w {
+                return None;
+            }
+            agg_of(&present, agg)
+        })
+        .collect()
+}
+
 #[test]
 fn rolling_windows_match_row_by_row() {
     blockwork_dataframe::register();
@@ -61,19 +78,13 @@ fn rolling_windows_match_row_by_row() {
         for agg in [Agg::Sum, Agg::Mean, Agg::Count, Agg::Min, Agg::Max, Agg::Std, Agg::Var] {
             // The last `w` rows, all present.
             let got = indexed.rolling(&Window::Rows(w), "v", agg, "r").unwrap().compute().unwrap();
-            let want: Vec<Option<f64>> = (0..v.len())
-                .map(|i| {
-                    if i + 1 < w {
-                        return None;
-                    }
-                    let present: Vec<f64> = v[i + 1 - w..=i].iter().flatten().copied().collect();
-                    if agg != Agg::Count && present.len() < w {
-                        return None;
-                    }
-                    agg_of(&present, agg)
-                })
-                .collect();
-            same(&f64s(&got, "r"), &want, &format!("case {case} rows {w} {agg:?}"));
+            same(&f64s(&got, "r"), &last_rows(&v, w, agg), &format!("case {case} rows {w} {agg:?}"));
+            // Without an index: the same over the rows' own order.
+            let plain = DataFrame::from_polars(&pl, parts).unwrap();
+            let got = plain.rolling(&Window::Rows(w), "v", agg, "r").unwrap().compute().unwrap();
+            let own = f64s(&pl, "v");
+            same(&f64s(&got, "r"), &last_rows(&own, w, agg), &format!("case {case} unindexed rows {w} {agg:?}"));
+            assert!(plain.rolling(&Window::Time("1h".into()), "v", agg, "r").is_err(), "a duration needs the index");
             // The rows of the last hour, from one row on.
             let got = indexed.rolling(&Window::Time("1h".into()), "v", agg, "r").unwrap().compute().unwrap();
             let want: Vec<Option<f64>> = (0..v.len())

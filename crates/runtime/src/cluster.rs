@@ -76,6 +76,12 @@ impl LocalCluster {
         self.address.to_string()
     }
 
+    /// The address of the scheduler's HTTP API, if it serves one
+    /// (`SchedulerOptions::http`).
+    pub fn http_address(&self) -> Option<std::net::SocketAddr> {
+        self.scheduler.http_address()
+    }
+
     /// A new client connected to the scheduler.
     pub fn client(&self) -> Result<Client, ClientError> {
         Client::connect(&self.address())

@@ -16,7 +16,9 @@
 //! - [`Scheduler::bind`]: accepts clients and workers, runs the handshake,
 //!   routes every message into `blockwork_scheduler::reactor` on one loop
 //!   that owns the core, ticks its clock, and serves clients' gathers by
-//!   asking the workers' data ports.
+//!   asking the workers' data ports; with `SchedulerOptions::http`, an
+//!   HTTP API ([`http`]: the adaptive target, workers, task counts,
+//!   Prometheus metrics) answered by the same loop.
 //! - [`Worker::start`]: connects and registers, runs the worker state
 //!   machine on one loop, executes tasks on `nthreads` threads, fetches
 //!   inputs from peers and serves its own on a data port, heartbeats.
@@ -50,6 +52,7 @@ mod cluster;
 mod conn;
 mod error;
 mod future;
+pub mod http;
 mod memory;
 mod scheduler;
 mod serve;

@@ -50,6 +50,10 @@ pub struct SchedulerOptions {
     pub tls: Option<TlsFiles>,
     /// How often the core's clock ticks (heartbeat checks, stealing).
     pub tick: Duration,
+    /// Where to serve the HTTP API (`host:port`; port 0 picks one): the
+    /// adaptive target, workers, task counts and Prometheus metrics
+    /// ([`crate::http`]). `None`: not served.
+    pub http: Option<String>,
 }
 
 impl Default for SchedulerOptions {
@@ -60,6 +64,7 @@ impl Default for SchedulerOptions {
             token: None,
             tls: None,
             tick: Duration::from_millis(100),
+            http: None,
         }
     }
 }
@@ -72,12 +77,18 @@ pub struct Scheduler;
 pub struct SchedulerHandle {
     stop: watch::Sender<bool>,
     address: SocketAddr,
+    http: Option<SocketAddr>,
 }
 
 impl SchedulerHandle {
     /// The address it listens on.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The address of its HTTP API, if it serves one.
+    pub fn http_address(&self) -> Option<SocketAddr> {
+        self.http
     }
 
     /// Stops accepting, stops the loop and closes every connection.
@@ -114,9 +125,24 @@ impl Scheduler {
         acceptor.token = options.token.clone();
         let acceptor = Arc::new(acceptor);
         let security = security(options.tls.as_ref(), options.token.clone())?;
-        tokio::spawn(run_loop(core, (events.clone(), rx), security.clone(), options.tick, stopped.clone()));
+        let (queries, asked) = mpsc::unbounded_channel();
+        let http = match &options.http {
+            Some(at) => {
+                let http_err = |e: std::io::Error| RuntimeError::Conn {
+                    what: format!("binding {at} for the HTTP API"),
+                    source: e.into(),
+                };
+                let listener = TcpListener::bind(at).await.map_err(http_err)?;
+                let bound = listener.local_addr().map_err(http_err)?;
+                tokio::spawn(crate::http::serve(listener, queries.clone(), stopped.clone()));
+                Some(bound)
+            }
+            None => None,
+        };
+        let loop_state = LoopIo { events: (events.clone(), rx), queries: (queries, asked) };
+        tokio::spawn(run_loop(core, loop_state, security.clone(), options.tick, stopped.clone()));
         tokio::spawn(accept_loop(listener, acceptor, security, events, stopped));
-        Ok((SchedulerHandle { stop, address: local }, local))
+        Ok((SchedulerHandle { stop, address: local, http }, local))
     }
 }
 
@@ -256,13 +282,15 @@ impl Comm for Outboxes {
     }
 }
 
-async fn run_loop(
-    mut core: Core,
-    (me, mut events): (mpsc::UnboundedSender<Event>, mpsc::UnboundedReceiver<Event>),
-    security: Security,
-    tick: Duration,
-    mut stopped: watch::Receiver<bool>,
-) {
+/// What the loop reads: connection events, and the HTTP API's queries
+/// (their sender is kept, so the channel stays open without an API).
+struct LoopIo {
+    events: (mpsc::UnboundedSender<Event>, mpsc::UnboundedReceiver<Event>),
+    queries: (mpsc::UnboundedSender<crate::http::Query>, mpsc::UnboundedReceiver<crate::http::Query>),
+}
+
+async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration, mut stopped: watch::Receiver<bool>) {
+    let LoopIo { events: (me, mut events), queries: (_keep_open, mut asked) } = io;
     let start = Instant::now();
     let mut comm = Outboxes { workers: FxHashMap::default(), clients: FxHashMap::default(), security };
     let mut timer = tokio::time::interval(tick);
@@ -272,6 +300,10 @@ async fn run_loop(
             _ = stopped.changed() => return,
             _ = timer.tick() => {
                 reactor::on_tick(&mut core, &mut comm, start.elapsed());
+                continue;
+            }
+            Some((request, reply)) = asked.recv() => {
+                let _ = reply.send(crate::http::respond(&core, &request));
                 continue;
             }
             ev = events.recv() => match ev {

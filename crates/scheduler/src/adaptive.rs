@@ -7,9 +7,10 @@
 //! so that it would finish within `target_duration`; never more workers
 //! than there are tasks to give them. Memory pressure asks for more: when
 //! results fill more than 60% of the workers' memory, twice as many. Below
-//! the current count, only workers with nothing to do may go, and only as
-//! many as leave room for the results they hold; those are named, so that
-//! a scaler retires those and not others.
+//! the current count, only workers with nothing to do and no results may
+//! go (results cannot move to other workers yet), and only as many as
+//! leave the others room for the data; those are named, so that a scaler
+//! closes those and not others.
 
 use std::time::Duration;
 
@@ -68,8 +69,11 @@ impl Core {
         if target >= workers.len() {
             return AdaptiveTarget { workers: target, to_close: Vec::new() };
         }
-        // Idle workers, least data first, while the others keep room for it all.
-        let mut idle: Vec<_> = workers.iter().filter(|(_, w)| w.processing.is_empty()).collect();
+        // Idle workers holding no results (closing one that holds some would
+        // lose them until results can move away first), while the others
+        // keep room for all the data.
+        let mut idle: Vec<_> =
+            workers.iter().filter(|(_, w)| w.processing.is_empty() && w.has_what.is_empty()).collect();
         idle.sort_by_key(|(id, w)| (w.nbytes, *id));
         let mut kept_limit = limit;
         let mut to_close = Vec::new();

@@ -158,6 +158,19 @@ impl Core {
         self.index.len()
     }
 
+    /// How many tasks are in each state, in [`TaskStateKind::ALL`]'s order
+    /// (a pass over every task: for reports, not the hot path).
+    pub fn task_counts(&self) -> [(TaskStateKind, usize); 7] {
+        let mut counts = TaskStateKind::ALL.map(|k| (k, 0));
+        for t in self.tasks.iter().flatten() {
+            let k = t.state.kind();
+            if let Some(c) = counts.iter_mut().find(|(s, _)| *s == k) {
+                c.1 += 1;
+            }
+        }
+        counts
+    }
+
     /// Number of root tasks held in the queue.
     pub fn num_queued(&self) -> usize {
         self.queue.len()

@@ -131,6 +131,32 @@ pub enum TaskStateKind {
     Erred,
 }
 
+impl TaskStateKind {
+    /// Every state, in the order of a task's life.
+    pub const ALL: [TaskStateKind; 7] = [
+        TaskStateKind::Released,
+        TaskStateKind::Waiting,
+        TaskStateKind::Queued,
+        TaskStateKind::NoWorker,
+        TaskStateKind::Processing,
+        TaskStateKind::Memory,
+        TaskStateKind::Erred,
+    ];
+
+    /// Its name as Dask's dashboards and metrics give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskStateKind::Released => "released",
+            TaskStateKind::Waiting => "waiting",
+            TaskStateKind::Queued => "queued",
+            TaskStateKind::NoWorker => "no-worker",
+            TaskStateKind::Processing => "processing",
+            TaskStateKind::Memory => "memory",
+            TaskStateKind::Erred => "erred",
+        }
+    }
+}
+
 /// One task known to the scheduler.
 #[derive(Debug)]
 pub(crate) struct Task {

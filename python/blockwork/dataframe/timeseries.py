@@ -88,8 +88,9 @@ class ResampledFrame:
 
 
 class Rolling:
-    """A rolling window over a Series' datetime index: a number of rows
-    (full windows only, as pandas' default) or a duration ("1h")."""
+    """A rolling window: a number of rows (full windows only, as pandas'
+    default; in row order, or the index's order after `set_index`) or a
+    duration ("1h", over a datetime index)."""
 
     def __init__(self, s: Series, window: int | str) -> None:
         self._s = s
@@ -98,7 +99,11 @@ class Rolling:
     def _agg(self, how: str) -> Series:
         if how not in _WINDOWED:
             raise ValueError(f"rolling {how} is not a windowed aggregation: use one of {', '.join(_WINDOWED)}")
-        frame, _, column = _indexed(self._s, "rolling")
+        if isinstance(self._window, int) and self._s._f.index is None:
+            # A number of rows needs no index: the windows run in row order.
+            frame, column = self._s._f.assign([self._s._e.alias(_TMP)]), _TMP
+        else:
+            frame, _, column = _indexed(self._s, "rolling over a duration")
         out = frame.rolling(self._window, column, how, "__window__")
         return Series(out, _core.Expr.col("__window__").alias(self._s.name), self._s._index)
 

@@ -1,0 +1,317 @@
+//! The scheduler's HTTP API: what it knows, as JSON and as Prometheus
+//! metrics, for deployments that scale from it (an HPC adaptive loop, a
+//! Kubernetes autoscaler) and for monitoring.
+//!
+//! ```text
+//!  GET /api/v1/adaptive_target[?target_duration=5s]   {"workers": 3, "to_close": ["tcp://…"]}
+//!  GET /api/v1/workers                                [{"address": …, "nthreads": …, …}]
+//!  GET /api/v1/tasks                                  {"released": 0, "waiting": 12, …}
+//!  GET /metrics                                       Prometheus text
+//! ```
+//!
+//! Each request is read (its head only, at most 16 KiB, within 5 s),
+//! parsed by [`parse_request`], and answered by the scheduler's loop from
+//! the core's state ([`respond`]): the answer is as current as the core,
+//! and costs the loop one pass over workers (tasks, for the task counts)
+//! per request. Anything malformed gets a 400 that says why; unknown paths
+//! a 404; connections are closed after each answer.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use blockwork_scheduler::Core;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// The most bytes of a request head.
+const MAX_HEAD: usize = 16 * 1024;
+/// How long a client may take to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A parsed request: its method, path and query parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Request {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: Vec<(String, String)>,
+}
+
+/// An answer: status, content type and body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: String,
+}
+
+impl Response {
+    fn json(value: serde_json::Value) -> Response {
+        Response { status: 200, content_type: "application/json", body: value.to_string() }
+    }
+
+    fn error(status: u16, message: impl Into<String>) -> Response {
+        Response { status, content_type: "application/json", body: json!({ "error": message.into() }).to_string() }
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let reason = match self.status {
+            200 => "OK",
+            400 => "Bad Request",
+            404 => "Not Found",
+            405 => "Method Not Allowed",
+            _ => "Error",
+        };
+        let mut out = format!(
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.status,
+            self.content_type,
+            self.body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(self.body.as_bytes());
+        out
+    }
+}
+
+/// Parses a request head (`GET /path?a=b HTTP/1.1` and its headers).
+pub(crate) fn parse_request(head: &[u8]) -> Result<Request, String> {
+    let text = std::str::from_utf8(head).map_err(|_| "the request is not UTF-8 text".to_string())?;
+    let line = text.lines().next().unwrap_or_default();
+    let mut parts = line.split(' ');
+    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(format!("malformed request line {line:?}"));
+    };
+    if !version.starts_with("HTTP/1.") {
+        return Err(format!("unsupported protocol {version:?}"));
+    }
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let query = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    Ok(Request { method: method.to_string(), path: path.to_string(), query })
+}
+
+/// A duration like `5s`, `500ms`, `2m` or a number of seconds.
+fn duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let n: f64 = t[..split].parse().ok()?;
+    let seconds = match &t[split..] {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" | "min" => n * 60.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// The answer to `req` from the core's state.
+pub(crate) fn respond(core: &Core, req: &Request) -> Response {
+    if req.method != "GET" {
+        return Response::error(405, format!("{} {}: only GET is served", req.method, req.path));
+    }
+    match req.path.as_str() {
+        "/api/v1/adaptive_target" => {
+            let wanted = req.query.iter().find(|(k, _)| k == "target_duration").map(|(_, v)| v.as_str());
+            let target_duration = match wanted.map(duration) {
+                None => Duration::from_secs(5),
+                Some(Some(d)) if !d.is_zero() => d,
+                Some(_) => {
+                    return Response::error(
+                        400,
+                        format!("target_duration={:?} is not a duration (5s, 500ms, 2m)", wanted.unwrap_or_default()),
+                    )
+                }
+            };
+            let t = core.adaptive_target(target_duration);
+            let to_close: Vec<String> =
+                t.to_close.iter().filter_map(|&w| core.worker_info(w)).map(|i| i.address.to_string()).collect();
+            Response::json(json!({ "workers": t.workers, "to_close": to_close }))
+        }
+        "/api/v1/workers" => {
+            let workers: Vec<serde_json::Value> = core
+                .worker_ids()
+                .into_iter()
+                .filter_map(|w| core.worker_info(w))
+                .map(|i| {
+                    json!({
+                        "id": i.id.0,
+                        "address": &*i.address,
+                        "nthreads": i.nthreads,
+                        "memory_limit": i.memory_limit,
+                        "processing": i.processing,
+                        "occupancy_seconds": i.occupancy.as_secs_f64(),
+                        "keys_held": i.keys_held,
+                        "nbytes": i.nbytes,
+                        "memory": {
+                            "managed": i.memory.managed,
+                            "spilled": i.memory.spilled,
+                            "unmanaged": i.memory.unmanaged,
+                        },
+                    })
+                })
+                .collect();
+            Response::json(serde_json::Value::Array(workers))
+        }
+        "/api/v1/tasks" => {
+            let counts: serde_json::Map<String, serde_json::Value> =
+                core.task_counts().iter().map(|(k, n)| (k.name().to_string(), json!(n))).collect();
+            Response::json(serde_json::Value::Object(counts))
+        }
+        "/metrics" => Response { status: 200, content_type: "text/plain; version=0.0.4", body: metrics(core) },
+        other => Response::error(
+            404,
+            format!("no such path {other:?} (see /api/v1/adaptive_target, /api/v1/workers, /api/v1/tasks, /metrics)"),
+        ),
+    }
+}
+
+/// The scheduler's Prometheus metrics.
+fn metrics(core: &Core) -> String {
+    let mut out = String::new();
+    let workers: Vec<_> = core.worker_ids().into_iter().filter_map(|w| core.worker_info(w)).collect();
+    let _ = writeln!(out, "# HELP blockwork_scheduler_tasks Tasks the scheduler knows, by state.");
+    let _ = writeln!(out, "# TYPE blockwork_scheduler_tasks gauge");
+    for (k, n) in core.task_counts() {
+        let _ = writeln!(out, "blockwork_scheduler_tasks{{state=\"{}\"}} {n}", k.name());
+    }
+    let gauges: [(&str, &str, u64); 5] = [
+        ("workers", "Workers connected.", workers.len() as u64),
+        ("threads", "Threads of the connected workers.", workers.iter().map(|w| u64::from(w.nthreads)).sum()),
+        ("memory_limit_bytes", "Memory limits of the workers, summed.", workers.iter().map(|w| w.memory_limit).sum()),
+        ("managed_bytes", "Bytes of results held by workers.", workers.iter().map(|w| w.nbytes).sum()),
+        ("spilled_bytes", "Bytes of results spilled to disk.", workers.iter().map(|w| w.memory.spilled).sum()),
+    ];
+    for (name, help, value) in gauges {
+        let _ = writeln!(out, "# HELP blockwork_scheduler_{name} {help}");
+        let _ = writeln!(out, "# TYPE blockwork_scheduler_{name} gauge");
+        let _ = writeln!(out, "blockwork_scheduler_{name} {value}");
+    }
+    out
+}
+
+/// A request for the scheduler's loop, and where its answer goes.
+pub(crate) type Query = (Request, oneshot::Sender<Response>);
+
+/// Accepts HTTP connections until `stopped`; each request is answered by
+/// the loop behind `queries`.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    queries: mpsc::UnboundedSender<Query>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let conn = tokio::select! {
+            _ = stopped.changed() => return,
+            c = listener.accept() => c,
+        };
+        let Ok((stream, _)) = conn else { continue };
+        let queries = queries.clone();
+        tokio::spawn(async move {
+            let _ = answer(stream, queries).await;
+        });
+    }
+}
+
+async fn answer(mut stream: TcpStream, queries: mpsc::UnboundedSender<Query>) -> std::io::Result<()> {
+    let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
+        Ok(Ok(Some(head))) => head,
+        Ok(Ok(None)) => {
+            let refusal = Response::error(400, "the request head is too long or cut short");
+            stream.write_all(&refusal.to_bytes()).await?;
+            stream.shutdown().await?;
+            // Read what is still coming (briefly), so that closing does not
+            // reset the connection before the client reads the answer.
+            let mut sink = [0u8; 4096];
+            let drain = async { while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {} };
+            let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+            return Ok(());
+        }
+        Ok(Err(e)) => return Err(e),
+        Err(_) => return Ok(()),
+    };
+    let response = match parse_request(&head) {
+        Err(why) => Response::error(400, why),
+        Ok(req) => {
+            let (tx, rx) = oneshot::channel();
+            if queries.send((req, tx)).is_err() {
+                return Ok(());
+            }
+            match rx.await {
+                Ok(r) => r,
+                Err(_) => return Ok(()),
+            }
+        }
+    };
+    stream.write_all(&response.to_bytes()).await?;
+    stream.shutdown().await
+}
+
+/// The bytes up to the blank line ending the head; `None` if the head is
+/// longer than [`MAX_HEAD`] or the connection ends first.
+async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            buf.truncate(end);
+            return Ok(Some(buf));
+        }
+        if buf.len() > MAX_HEAD {
+            return Ok(None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_parse_and_malformed_ones_say_why() {
+        let r = parse_request(b"GET /api/v1/adaptive_target?target_duration=2s&x HTTP/1.1\r\nHost: h").unwrap();
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.path, "/api/v1/adaptive_target");
+        assert_eq!(r.query, vec![("target_duration".into(), "2s".into()), ("x".into(), String::new())]);
+        assert!(parse_request(b"\xff\xfe").unwrap_err().contains("not UTF-8"));
+        assert!(parse_request(b"GET /").unwrap_err().contains("malformed request line"));
+        assert!(parse_request(b"GET / SPDY/3").unwrap_err().contains("unsupported protocol"));
+        assert_eq!(duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(duration("soon"), None);
+    }
+
+    #[test]
+    fn answers_from_the_core() {
+        let core = Core::new(blockwork_scheduler::Config::default()).unwrap();
+        let get = |path: &str| respond(&core, &parse_request(format!("GET {path} HTTP/1.1").as_bytes()).unwrap());
+        let t = get("/api/v1/adaptive_target");
+        assert_eq!((t.status, t.body.as_str()), (200, r#"{"to_close":[],"workers":0}"#));
+        assert_eq!(get("/api/v1/workers").body, "[]");
+        assert!(get("/api/v1/tasks").body.contains(r#""processing":0"#));
+        let m = get("/metrics");
+        assert!(
+            m.body.contains("blockwork_scheduler_tasks{state=\"memory\"} 0")
+                && m.body.contains("blockwork_scheduler_workers 0")
+        );
+        let bad = get("/api/v1/adaptive_target?target_duration=soon");
+        assert_eq!(bad.status, 400);
+        assert!(bad.body.contains("not a duration"), "{}", bad.body);
+        assert_eq!(get("/nope").status, 404);
+        let post = respond(&core, &parse_request(b"POST /metrics HTTP/1.1").unwrap());
+        assert_eq!(post.status, 405);
+    }
+}

@@ -1,0 +1,64 @@
+//! The scheduler's HTTP API on a running cluster: workers, task counts,
+//! Prometheus metrics and the adaptive target, as a deployment's
+//! autoscaler reads them; malformed requests answered with what is wrong.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use blockwork_graph::Value;
+use blockwork_runtime::{LocalCluster, SchedulerOptions, WorkerOptions};
+
+/// Sends `request` and returns the status and body of the answer.
+fn send(addr: SocketAddr, request: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(request).unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    let status = reply.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = reply.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+fn get(addr: SocketAddr, path: &str) -> serde_json::Value {
+    let (status, body) = send(addr, format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes());
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn the_http_api_reports_workers_tasks_metrics_and_the_adaptive_target() {
+    let options = SchedulerOptions { http: Some("127.0.0.1:0".into()), ..SchedulerOptions::default() };
+    let cluster = LocalCluster::start_with(2, WorkerOptions::new(1, "w"), options).unwrap();
+    let http = cluster.http_address().expect("an HTTP API");
+
+    let workers = get(http, "/api/v1/workers");
+    let workers = workers.as_array().unwrap();
+    assert_eq!(workers.len(), 2);
+    assert!(workers.iter().all(|w| w["nthreads"] == 1 && w["address"].as_str().unwrap().contains("127.0.0.1")));
+
+    // A value held on one worker: one task in memory; idle, the target
+    // keeps its holder and names the other worker to close.
+    let client = cluster.client().unwrap();
+    let held = client.scatter(vec![Value::Int(7)]).unwrap();
+    assert_eq!(get(http, "/api/v1/tasks")["memory"], 1);
+    let target = get(http, "/api/v1/adaptive_target?target_duration=1s");
+    assert_eq!(target["workers"], 1, "{target}");
+    assert_eq!(target["to_close"].as_array().unwrap().len(), 1, "{target}");
+
+    let (status, metrics) = send(http, b"GET /metrics HTTP/1.1\r\n\r\n");
+    assert_eq!(status, 200);
+    assert!(metrics.contains("blockwork_scheduler_workers 2"), "{metrics}");
+    assert!(metrics.contains("blockwork_scheduler_tasks{state=\"memory\"} 1"), "{metrics}");
+    assert!(metrics.contains("blockwork_scheduler_threads 2"), "{metrics}");
+
+    // What is wrong is said; the API and the cluster go on.
+    let (status, body) = send(http, b"hello\r\n\r\n");
+    assert!(status == 400 && body.contains("malformed request line"), "{status} {body}");
+    let (status, body) = send(http, b"GET /nope HTTP/1.1\r\n\r\n");
+    assert!(status == 404 && body.contains("/api/v1/adaptive_target"), "{status} {body}");
+    let (status, body) = send(http, &vec![b'a'; 20_000]);
+    assert!(status == 400 && body.contains("too long"), "{status} {body}");
+    let (status, _) = send(http, b"GET /api/v1/adaptive_target?target_duration=soon HTTP/1.1\r\n\r\n");
+    assert_eq!(status, 400);
+    assert_eq!(client.gather(&held).unwrap(), vec![Value::Int(7)]);
+}
