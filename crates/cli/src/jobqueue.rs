@@ -86,16 +86,8 @@ fn adapt_bounds(text: &str) -> anyhow::Result<(usize, usize)> {
 
 /// A duration like `1s`, `500ms` or `2m`.
 fn duration(text: &str) -> anyhow::Result<Duration> {
-    let t = text.trim();
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len()));
-    let n: f64 = num.parse().map_err(|_| anyhow::anyhow!("{text:?} is not a duration (e.g. 1s, 500ms, 2m)"))?;
-    let seconds = match unit {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" | "min" => n * 60.0,
-        _ => anyhow::bail!("{text:?}: the unit is ms, s or m"),
-    };
-    Ok(Duration::from_secs_f64(seconds))
+    blockwork::distributed::http::parse_duration(text)
+        .ok_or_else(|| anyhow::anyhow!("{text:?} is not a duration (e.g. 1s, 500ms, 2m)"))
 }
 
 impl JobQueueArgs {

@@ -99,8 +99,9 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request, String> {
     Ok(Request { method: method.to_string(), path: path.to_string(), query })
 }
 
-/// A duration like `5s`, `500ms`, `2m` or a number of seconds.
-fn duration(text: &str) -> Option<Duration> {
+/// A duration like `5s`, `500ms`, `2m` or a number of seconds (as Dask's
+/// configuration writes them).
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
     let n: f64 = t[..split].parse().ok()?;
@@ -121,7 +122,7 @@ pub(crate) fn respond(core: &Core, req: &Request) -> Response {
     match req.path.as_str() {
         "/api/v1/adaptive_target" => {
             let wanted = req.query.iter().find(|(k, _)| k == "target_duration").map(|(_, v)| v.as_str());
-            let target_duration = match wanted.map(duration) {
+            let target_duration = match wanted.map(parse_duration) {
                 None => Duration::from_secs(5),
                 Some(Some(d)) if !d.is_zero() => d,
                 Some(_) => {
@@ -289,9 +290,10 @@ mod tests {
         assert!(parse_request(b"\xff\xfe").unwrap_err().contains("not UTF-8"));
         assert!(parse_request(b"GET /").unwrap_err().contains("malformed request line"));
         assert!(parse_request(b"GET / SPDY/3").unwrap_err().contains("unsupported protocol"));
-        assert_eq!(duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(duration("soon"), None);
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("soon"), None);
     }
 
     #[test]
