@@ -262,6 +262,18 @@ def test_errors_name_what_is_wrong(tmp_path: Path) -> None:
         df.groupby("nope")
     with pytest.raises(FileNotFoundError, match="missing"):
         dd.read_csv(str(tmp_path / "missing-*.csv"))
+    # There but unreadable (a directory): an OSError, not a missing file.
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(OSError, match=r"folder\.csv") as unreadable:
+        dd.read_csv(str(tmp_path / "folder.csv"))
+    assert not isinstance(unreadable.value, FileNotFoundError)
+    # There and readable, but not what it should be: the input's fault.
+    (tmp_path / "blank.csv").write_text("\n1,2\n")
+    with pytest.raises(ValueError, match=r"blank\.csv: no header line"):
+        dd.read_csv(str(tmp_path / "blank.csv"))
+    (tmp_path / "junk.parquet").write_bytes(b"not a parquet file")
+    with pytest.raises(ValueError, match=r"junk\.parquet"):
+        dd.read_parquet(str(tmp_path / "junk.parquet"))
     with pytest.raises(TypeError, match="literal"):
         df.x + object()
     with pytest.raises(ValueError, match="aggregation"):

@@ -7,9 +7,14 @@ use polars::prelude::PolarsError;
 /// A dataframe operation's error.
 #[derive(Debug, thiserror::Error)]
 pub enum DataFrameError {
-    /// A file pattern matched nothing, or a directory could not be read.
+    /// A file or object that is not there: a pattern that matches
+    /// nothing, a path or key that does not exist.
     #[error("{0}")]
-    Files(String),
+    Missing(String),
+    /// A file or object that is there but cannot be read: permissions,
+    /// an I/O error, an object store's refusal.
+    #[error("{0}")]
+    Unreadable(String),
     /// A column that is not in the frame.
     #[error("no column {column:?}; the columns are {columns:?}")]
     NoColumn {
@@ -33,6 +38,28 @@ pub enum DataFrameError {
     /// A task failed while computing (its key and message).
     #[error(transparent)]
     Compute(#[from] ComputeError),
+}
+
+impl DataFrameError {
+    /// Reading `path` failed: missing when the file system or the store
+    /// says it is not there, unreadable otherwise.
+    pub(crate) fn io(path: &str, e: &std::io::Error) -> DataFrameError {
+        let message = format!("{path}: {e}");
+        match e.kind() {
+            std::io::ErrorKind::NotFound => DataFrameError::Missing(message),
+            _ => DataFrameError::Unreadable(message),
+        }
+    }
+
+    /// Parsing `path` failed: its I/O errors as [`DataFrameError::io`],
+    /// the rest (a corrupt file, a file of another format) the input's
+    /// fault, naming the file.
+    pub(crate) fn parsing(path: &str, e: PolarsError) -> DataFrameError {
+        match e {
+            PolarsError::IO { error, .. } => DataFrameError::io(path, &error),
+            other => DataFrameError::Invalid(format!("{path}: {other}")),
+        }
+    }
 }
 
 /// This crate's result.

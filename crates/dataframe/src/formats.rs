@@ -71,9 +71,9 @@ impl Param for Piece {
 }
 
 fn paths_of(pattern: &str) -> Result<Vec<String>> {
-    let paths = store::list(pattern).map_err(|e| DataFrameError::Files(format!("{pattern}: {e}")))?;
+    let paths = store::list(pattern).map_err(|e| DataFrameError::io(pattern, &e))?;
     if paths.is_empty() {
-        return Err(DataFrameError::Files(format!("no file matches {pattern:?}")));
+        return Err(DataFrameError::Missing(format!("no file matches {pattern:?}")));
     }
     Ok(paths)
 }
@@ -85,10 +85,6 @@ fn source(location: &str) -> std::io::Result<Box<dyn MmapBytesReader>> {
     } else {
         Ok(Box::new(std::fs::File::open(location)?))
     }
-}
-
-fn at(path: &str) -> impl Fn(&dyn std::fmt::Display) -> DataFrameError + '_ {
-    move |e| DataFrameError::Files(format!("{path}: {e}"))
 }
 
 /// Columns and types, for messages: `[a: i64, b: str]`.
@@ -107,8 +103,8 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
     let mut all_columns: Option<Vec<String>> = None;
     let mut first: Option<(&str, Vec<(String, String)>)> = None;
     for path in &paths {
-        let mut reader = ParquetReader::new(source(path).map_err(|e| at(path)(&e))?);
-        let schema = reader.schema().map_err(|e| at(path)(&e))?;
+        let mut reader = ParquetReader::new(source(path).map_err(|e| DataFrameError::io(path, &e))?);
+        let schema = reader.schema().map_err(|e| DataFrameError::parsing(path, e))?;
         let fields: Vec<(String, String)> =
             schema.iter().map(|(n, f)| (n.to_string(), DataType::from_arrow_field(f).to_string())).collect();
         match &first {
@@ -127,7 +123,7 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
         all_columns.get_or_insert(names);
         // Row groups the filter cannot match (by their statistics) are
         // never read.
-        let meta = reader.get_metadata().map_err(|e| at(path)(&e))?.clone();
+        let meta = reader.get_metadata().map_err(|e| DataFrameError::parsing(path, e))?.clone();
         let mut first = 0;
         let groups: Vec<((usize, usize), bool)> = meta
             .row_groups
@@ -181,7 +177,7 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
 /// a partition per file; the columns are the first file's.
 pub fn read_json(pattern: &str) -> Result<DataFrame> {
     let paths = paths_of(pattern)?;
-    let first = read_json_file(&paths[0]).map_err(|e| DataFrameError::Files(e.message))?;
+    let first = read_json_file(&paths[0]).map_err(|e| DataFrameError::Invalid(e.message))?;
     let columns: Vec<String> = first.get_column_names().iter().map(|c| c.to_string()).collect();
     let pieces = paths
         .iter()

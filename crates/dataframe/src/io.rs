@@ -61,9 +61,9 @@ impl CsvOptions {
 /// name order: local paths or `s3://bucket/dir/part-*.csv`. Every file
 /// has a header; the columns are the first file's.
 pub fn read_csv(pattern: &str, options: &CsvOptions) -> Result<DataFrame> {
-    let locations = store::list(pattern).map_err(|e| DataFrameError::Files(format!("{pattern}: {e}")))?;
+    let locations = store::list(pattern).map_err(|e| DataFrameError::io(pattern, &e))?;
     if locations.is_empty() {
-        return Err(DataFrameError::Files(format!("no file matches {pattern:?}")));
+        return Err(DataFrameError::Missing(format!("no file matches {pattern:?}")));
     }
     read_csv_locations(&locations, options)
 }
@@ -88,7 +88,7 @@ struct Block {
 /// Reads the CSV files (paths or URLs) `paths`, in this order.
 fn read_csv_locations(paths: &[String], options: &CsvOptions) -> Result<DataFrame> {
     if paths.is_empty() {
-        return Err(DataFrameError::Files("read_csv_files was given no file".into()));
+        return Err(DataFrameError::Invalid("read_csv_files was given no file".into()));
     }
     let (header, schema) = infer_schema(paths, options)?;
     for c in options.parse_dates.iter().chain(&options.usecols).chain(options.dtypes.iter().map(|(c, _)| c)) {
@@ -98,7 +98,7 @@ fn read_csv_locations(paths: &[String], options: &CsvOptions) -> Result<DataFram
     }
     let mut reads = Vec::new();
     for path in paths {
-        let len = store::len(path).map_err(|e| file_error(path, e))?;
+        let len = store::len(path).map_err(|e| DataFrameError::io(path, &e))?;
         let block = options.blocksize.unwrap_or(u64::MAX).max(1);
         let mut start: u64 = 0;
         loop {
@@ -140,10 +140,6 @@ fn read_csv_locations(paths: &[String], options: &CsvOptions) -> Result<DataFram
     Ok(df)
 }
 
-fn file_error(path: &str, e: impl std::fmt::Display) -> DataFrameError {
-    DataFrameError::Files(format!("{path}: {e}"))
-}
-
 /// Each column's name and type, in the file's order.
 type ColumnTypes = Vec<(String, DType)>;
 
@@ -159,7 +155,7 @@ fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, 
     let mut inferred: Option<PlFrame> = None;
     for path in paths.iter().take(8) {
         let mut bytes = Vec::new();
-        store::read_range(path, 0, SAMPLE_BYTES, &mut bytes).map_err(|e| file_error(path, e))?;
+        store::read_range(path, 0, SAMPLE_BYTES, &mut bytes).map_err(|e| DataFrameError::io(path, &e))?;
         let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
         let names: Vec<String> = String::from_utf8_lossy(first)
             .trim_end_matches(['\n', '\r'])
@@ -167,7 +163,7 @@ fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, 
             .map(|c| c.trim_matches('"').to_string())
             .collect();
         if names.iter().all(|n| n.trim().is_empty()) {
-            return Err(file_error(path, "no header line"));
+            return Err(DataFrameError::Invalid(format!("{path}: no header line")));
         }
         header.get_or_insert(names);
         // Whole lines only.
@@ -185,7 +181,7 @@ fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, 
             .with_n_threads(Some(1))
             .into_reader_with_file_handle(std::io::Cursor::new(bytes.as_slice()))
             .finish()
-            .map_err(|e| file_error(path, e))?;
+            .map_err(|e| DataFrameError::parsing(path, e))?;
         let has_rows = sample.height() > 0;
         inferred = Some(sample);
         if has_rows {

@@ -146,3 +146,25 @@ fn parquet_files_of_different_schemas_are_an_error_naming_both() {
     assert!(e.contains("c.parquet") && e.contains("[key: i64]"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn missing_unreadable_and_corrupt_files_are_told_apart() {
+    use blockwork_dataframe::DataFrameError as E;
+    let dir = scratch("kinds");
+    let csv = CsvOptions::default();
+    // Not there: missing.
+    let e = read_csv(&format!("{}/none-*.csv", dir.display()), &csv).unwrap_err();
+    assert!(matches!(e, E::Missing(_)) && e.to_string().contains("none-*.csv"), "{e:?}");
+    // There, but a directory: unreadable (the environment, not the input).
+    std::fs::create_dir_all(dir.join("folder.csv")).unwrap();
+    let e = read_csv(&dir.join("folder.csv").display().to_string(), &csv).unwrap_err();
+    assert!(matches!(e, E::Unreadable(_)) && e.to_string().contains("folder.csv"), "{e:?}");
+    // There and readable, but not what it should be: the input's fault.
+    std::fs::write(dir.join("blank.csv"), "\n1,2\n").unwrap();
+    let e = read_csv(&dir.join("blank.csv").display().to_string(), &csv).unwrap_err();
+    assert!(matches!(e, E::Invalid(_)) && e.to_string().contains("blank.csv: no header line"), "{e:?}");
+    std::fs::write(dir.join("junk.parquet"), b"not a parquet file, not even close").unwrap();
+    let e = read_parquet(&dir.join("junk.parquet").display().to_string(), &ParquetOptions::default()).unwrap_err();
+    assert!(matches!(e, E::Invalid(_)) && e.to_string().contains("junk.parquet"), "{e:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
