@@ -79,7 +79,8 @@ pub fn run(glob: &str, target: &Target, repeats: usize, check: Option<&Check>) -
 fn verify(glob: &str, results: &[Json]) -> anyhow::Result<Verdict> {
     let mut sums = [0.0f64; 24];
     let mut counts = [0u64; 24];
-    let paths = blockwork::graph::glob(glob).map_err(|(p, e)| anyhow::anyhow!("{}: {e}", p.display()))?;
+    let paths: Vec<std::path::PathBuf> =
+        blockwork::store::list(glob).map_err(|e| anyhow::anyhow!("{glob}: {e}"))?.into_iter().map(Into::into).collect();
     anyhow::ensure!(!paths.is_empty(), "{glob}: no file");
     for path in &paths {
         let text = std::fs::read_to_string(path)?;

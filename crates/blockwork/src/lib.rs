@@ -49,6 +49,7 @@ pub use blockwork_labeled as labeled;
 pub use blockwork_local as local;
 pub use blockwork_plot as plot;
 pub use blockwork_runtime as distributed;
+pub use blockwork_store as store;
 
 pub use blockwork_delayed::{compute, compute_with, Delayed};
 pub use blockwork_graph::{Graph, GraphError, Key, Value};

@@ -35,7 +35,6 @@ mod key;
 pub mod layer;
 mod op;
 mod order;
-mod paths;
 mod task;
 mod token;
 mod value;
@@ -49,7 +48,6 @@ pub use op::{
     register, registry, NamedCall, NamedFn, Op, OpKind, Remake, TaskError, TaskResult, REMAKE_BUDGET_NS_PER_BYTE,
 };
 pub use order::order;
-pub use paths::{glob, glob_match};
 pub use task::{lit, panic_message, r, Arg, FusedPanic, Task, TaskId, TaskSpec};
 pub use token::{token_name, tokenize, Token, Tokenize, Tokenizer};
 pub use value::{Data, FromValue, IntoValue, Obj, Object, Value, ValueTypeError};

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 pub use bytes::Bytes;
 
+pub mod glob;
 mod ranges;
 pub use ranges::{Ranges, RangesReader};
 
@@ -92,25 +93,23 @@ pub fn is_url(location: &str) -> bool {
     location.starts_with("s3://")
 }
 
-/// The locations a pattern matches (wildcards in the last part), sorted.
+/// The locations a pattern matches, sorted: local paths or keys of a
+/// bucket (`s3://bucket/data/**/*.csv`); see [`glob`](crate::glob) for
+/// the wildcards. A pattern without wildcards is the location itself, if
+/// it exists (an object: listed under its own key).
 pub fn list(pattern: &str) -> IoResult<Vec<String>> {
     let Some((b, key)) = s3(pattern) else {
-        let paths = blockwork_graph::glob(pattern).map_err(|(dir, e)| {
-            std::io::Error::new(e.kind(), format!("reading the directory {}: {e}", dir.display()))
-        })?;
-        return Ok(paths.into_iter().map(|p| p.display().to_string()).collect());
+        return glob::local(pattern);
     };
-    let (dir, name) = key.rsplit_once('/').unwrap_or(("", key));
+    let m = glob::matcher(key)?;
+    let (base, _) = glob::literal_base(key);
     let store = bucket(b)?;
-    let prefix = (!dir.is_empty()).then(|| StorePath::from(dir));
+    let prefix = (!base.is_empty()).then(|| StorePath::from(base));
     let objects: Vec<_> = run(store.list(prefix.as_ref()).try_collect())?;
     let mut out: Vec<String> = objects
         .into_iter()
         .map(|o| o.location.to_string())
-        .filter(|loc| {
-            let (parent, file) = loc.rsplit_once('/').unwrap_or(("", loc));
-            parent == dir && blockwork_graph::glob_match(name, file)
-        })
+        .filter(|loc| m.is_match(loc))
         .map(|loc| format!("s3://{b}/{loc}"))
         .collect();
     out.sort();

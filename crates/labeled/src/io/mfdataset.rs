@@ -49,14 +49,11 @@ impl From<&[PathBuf]> for Paths {
     }
 }
 
-/// The files a pattern matches, sorted; wildcards only in the file name.
-/// The pattern may be a path or an `s3://` URL.
+/// The files a pattern matches, sorted (`*`, `?` within a directory,
+/// `**` across directories); a path or an `s3://` URL.
 pub fn glob(pattern: &str) -> Result<Vec<PathBuf>> {
-    if blockwork_store::is_url(pattern) {
-        let found = blockwork_store::list(pattern).map_err(|e| file_err(pattern, e))?;
-        return Ok(found.into_iter().map(PathBuf::from).collect());
-    }
-    blockwork_graph::glob(pattern).map_err(|(dir, e)| file_err(&dir, e))
+    let found = blockwork_store::list(pattern).map_err(|e| file_err(pattern, e))?;
+    Ok(found.into_iter().map(PathBuf::from).collect())
 }
 
 /// Reads every file's metadata on all cores, in the files' order.
