@@ -36,8 +36,8 @@ mod read;
 mod scan;
 mod tables;
 
-use scan::{scan, Field};
-use tables::{centre, data_type, level_attrs, level_type, lookup, step_type};
+use scan::{scan, Field, Grid};
+use tables::{centre, data_type, level_attrs, level_type, lookup, step_type, ParamKey};
 
 pub(crate) use read::var_data;
 
@@ -132,6 +132,44 @@ fn distinct<T: PartialOrd + Clone>(mut v: Vec<T>, down: bool) -> Vec<T> {
     v
 }
 
+/// Where `x` stands among `sorted` (ascending, or descending when `down`),
+/// by binary search: a file of thousands of messages is placed in
+/// O(n log n), not O(n²).
+fn rank<T: PartialOrd>(sorted: &[T], x: &T, down: bool) -> usize {
+    let found = sorted.binary_search_by(|v| {
+        let o = v.partial_cmp(x).unwrap_or(std::cmp::Ordering::Equal);
+        if down {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    found.unwrap_or_else(|i| i.min(sorted.len().saturating_sub(1)))
+}
+
+/// What a field's variable name and attributes are made from: fields
+/// that agree on it belong to the same variable.
+#[derive(Clone, Debug, PartialEq)]
+struct Described {
+    key: ParamKey,
+    data_type: u8,
+    step_unit: u8,
+    points: u32,
+    grid: Grid,
+}
+
+impl Described {
+    fn of(f: &Field) -> Self {
+        Described {
+            key: f.key.clone(),
+            data_type: f.data_type,
+            step_unit: f.step_unit,
+            points: f.points,
+            grid: f.grid.clone(),
+        }
+    }
+}
+
 /// Opens a GRIB2 file's metadata: its variables (each with the messages
 /// its blocks read), index and scalar coordinates, and attributes.
 pub(crate) fn read_meta(id: FileId) -> Result<FileMeta> {
@@ -139,12 +177,20 @@ pub(crate) fn read_meta(id: FileId) -> Result<FileMeta> {
     let scanned = std::panic::catch_unwind(|| scan(&id))
         .unwrap_or_else(|_| Err("the GRIB2 reader failed on malformed sections".to_string()));
     let fields = scanned.map_err(|e| file_err(&path, e))?;
-    // Variables: fields of one parameter, level type and step type.
+    // Variables: fields of one parameter, level type and step type. Their
+    // names and attributes are worked out once per distinct description,
+    // not once per message.
     let mut groups: Vec<(String, Attrs, Vec<Field>)> = Vec::new();
+    let mut described: Vec<(Described, usize)> = Vec::new();
     for f in fields {
+        let d = Described::of(&f);
+        if let Some(&(_, g)) = described.iter().find(|(k, _)| *k == d) {
+            groups[g].2.push(f);
+            continue;
+        }
         let (name, attrs) = var_name_and_attrs(&f);
-        match groups.iter_mut().find(|(n, a, _)| *n == name && *a == attrs) {
-            Some(g) => g.2.push(f),
+        let g = match groups.iter().position(|(n, a, _)| *n == name && *a == attrs) {
+            Some(g) => g,
             None => {
                 if let Some((_, other, _)) = groups.iter().find(|(n, _, _)| *n == name) {
                     let lt = |a: &Attrs| a.get("GRIB_typeOfLevel").map(|v| v.to_string()).unwrap_or_default();
@@ -158,9 +204,12 @@ pub(crate) fn read_meta(id: FileId) -> Result<FileMeta> {
                         ),
                     ));
                 }
-                groups.push((name, attrs, vec![f]));
+                groups.push((name, attrs, Vec::new()));
+                groups.len() - 1
             }
-        }
+        };
+        described.push((d, g));
+        groups[g].2.push(f);
     }
     let first = &groups[0].2[0];
     let (abbr, desc) = centre(first.centre);
@@ -194,13 +243,8 @@ pub(crate) fn read_meta(id: FileId) -> Result<FileMeta> {
         }
     };
     for (name, vattrs, fs) in &groups {
+        // One grid: the grid is part of the attributes that made the group.
         let grid = fs[0].grid.clone();
-        if let Some(f) = fs.iter().find(|f| f.grid != grid) {
-            return Err(file_err(
-                &path,
-                format!("variable `{name}`: its fields are on different grids ({:?})", f.grid),
-            ));
-        }
         let (level_name, level_factor) = level_type(fs[0].key.surface_type);
         let times = distinct(fs.iter().map(|f| f.time).collect(), false);
         let steps = distinct(fs.iter().map(|f| f.step).collect(), false);
@@ -296,25 +340,22 @@ pub(crate) fn read_meta(id: FileId) -> Result<FileMeta> {
         // Each combination of the leading coordinates' values: its message.
         let total: usize = lead.iter().product();
         let mut table: Vec<Option<(u64, u64, usize)>> = vec![None; total];
+        let down = level_name == "isobaricInhPa";
         let position = |f: &Field| -> usize {
-            let mut at = 0;
             let mut coords_of: Vec<usize> = Vec::new();
             if numbers.len() > 1 {
-                coords_of.push(numbers.iter().position(|&n| Some(n) == f.number).unwrap_or(0));
+                coords_of.push(rank(&numbers, &f.number.unwrap_or_default(), false));
             }
             if times.len() > 1 {
-                coords_of.push(times.iter().position(|t| *t == f.time).unwrap_or(0));
+                coords_of.push(rank(&times, &f.time, false));
             }
             if steps.len() > 1 {
-                coords_of.push(steps.iter().position(|&s| s == f.step).unwrap_or(0));
+                coords_of.push(rank(&steps, &f.step, false));
             }
             if levels.len() > 1 {
-                coords_of.push(levels.iter().position(|&l| l == f.key.level * level_factor).unwrap_or(0));
+                coords_of.push(rank(&levels, &(f.key.level * level_factor), down));
             }
-            for (c, n) in coords_of.iter().zip(&lead) {
-                at = at * n + c;
-            }
-            at
+            coords_of.iter().zip(&lead).fold(0, |at, (c, n)| at * n + c)
         };
         for f in fs {
             let slot = &mut table[position(f)];
