@@ -171,17 +171,12 @@ def _native_read(data: Any, chunks: Any) -> Array | None:
         return None
     if not decoded and _has_cf_encoding(x):
         return None  # opened with mask_and_scale=False: the raw values are wanted
+    # Regular chunks become the reader's block lengths; others a rechunk.
+    sizes = [c[0] if len(set(c[:-1])) <= 1 and c[-1] <= c[0] else None for c in chunks]
     try:
-        variables = {v[0]: v for v in _core.open_labeled([filename], [], False)[0]}
-        if name not in variables:
-            return None
-        dims = variables[name][1]
-        sizes = [c[0] if len(set(c[:-1])) <= 1 and c[-1] <= c[0] else None for c in chunks]
-        fixed = [(d, n) for d, n in zip(dims, sizes, strict=False) if n]
-        variables = {v[0]: v for v in _core.open_labeled([filename], fixed, False)[0]}
+        arr = Array(_core.open_variable(filename, name, sizes))
     except Exception:
         return None
-    arr = Array(variables[name][2])
     if arr.dtype != np.dtype(data.dtype) or arr.shape != tuple(data.shape):
         return None
     return arr if arr.chunks == tuple(tuple(c) for c in chunks) else arr.rechunk(chunks)

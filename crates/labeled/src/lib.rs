@@ -58,7 +58,7 @@ pub use error::{LabeledError, Result};
 pub use groupby::GroupBy;
 pub use index::{Index, Label};
 pub use io::mfdataset::{glob, open_mfdataset, Paths};
-pub use io::netcdf::open_dataset;
+pub use io::netcdf::{open_dataset, open_variable};
 pub use io::netcdf_write::NetcdfOptions;
 pub use io::zarr::{open_zarr, open_zarr_array};
 pub use io::zarr_write::{write_zarr_array, ZarrVersion};

@@ -62,6 +62,14 @@ pub fn open_labeled(py: Python<'_>, paths: Vec<String>, chunks: Vec<(String, usi
     Ok((vars, coords, aux, attrs(py, ds.attrs())?))
 }
 
+/// One variable of one NetCDF or GRIB2 file as a lazy array, axis `i` in
+/// blocks of `sizes[i]` (`None`: one block).
+#[pyfunction]
+pub fn open_variable(py: Python<'_>, path: String, name: String, sizes: Vec<Option<usize>>) -> PyResult<PyArr> {
+    let data = py.detach(|| labeled::open_variable(&path, &name, &sizes)).map_err(labeled_err)?;
+    Ok(PyArr(to_dyn(data)))
+}
+
 fn attrs(py: Python<'_>, a: &Attrs) -> PyResult<Py<PyDict>> {
     let d = PyDict::new(py);
     for (k, v) in a {

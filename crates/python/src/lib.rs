@@ -71,6 +71,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(client::worker_main, m)?)?;
     m.add_function(wrap_pyfunction!(zarr::from_zarr, m)?)?;
     m.add_function(wrap_pyfunction!(labeled::open_labeled, m)?)?;
+    m.add_function(wrap_pyfunction!(labeled::open_variable, m)?)?;
     m.add_function(wrap_pyfunction!(mapblocks::blockwise_arrays, m)?)?;
     m.add_function(wrap_pyfunction!(zarr::to_zarr, m)?)?;
     Ok(())

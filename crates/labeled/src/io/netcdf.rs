@@ -375,6 +375,20 @@ pub fn open_dataset(path: impl AsRef<Path>, chunks: &[(&str, usize)]) -> Result<
     dataset_of(&meta, chunks)
 }
 
+/// One variable of one file (NetCDF or GRIB2) as a lazy chunked array:
+/// axis `i` in blocks of `sizes[i]` (`None`: one block). Only metadata
+/// is read now, and no other variable's array is made.
+pub fn open_variable(path: impl AsRef<Path>, name: &str, sizes: &[Option<usize>]) -> Result<Data> {
+    let meta = read_meta(path.as_ref())?;
+    let var = meta.vars.iter().find(|v| v.name == name).ok_or_else(|| crate::error::LabeledError::MissingVariable {
+        name: name.to_string(),
+        within: path.as_ref().display().to_string(),
+    })?;
+    let chunks: Vec<(&str, usize)> =
+        var.dims.iter().zip(sizes).filter_map(|(d, s)| s.map(|n| (d.as_str(), n))).collect();
+    var_data(&meta, var, &chunks)
+}
+
 pub(crate) fn dataset_of(meta: &FileMeta, chunks: &[(&str, usize)]) -> Result<Dataset> {
     check_chunks_of(meta, chunks)?;
     let coords: crate::dataarray::Coords = meta.coords.iter().cloned().collect();
