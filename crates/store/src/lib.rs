@@ -158,21 +158,19 @@ pub struct Stat {
 /// Its size and last modification.
 pub fn stat(location: &str) -> IoResult<Stat> {
     match s3(location) {
-        Some((b, key)) => {
-            let meta = run(bucket(b)?.head(&StorePath::from(key)))?;
-            let mtime_ns = meta.last_modified.timestamp_nanos_opt().unwrap_or(0);
-            Ok(Stat { size: meta.size, mtime_ns })
-        }
-        None => {
-            let m = std::fs::metadata(location)?;
-            let mtime_ns = m
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos() as i64);
-            Ok(Stat { size: m.len(), mtime_ns })
-        }
+        Some((b, key)) => Ok(object_stat(&run(bucket(b)?.head(&StorePath::from(key)))?)),
+        None => Ok(file_stat(&std::fs::metadata(location)?)),
     }
+}
+
+fn object_stat(meta: &object_store::ObjectMeta) -> Stat {
+    Stat { size: meta.size, mtime_ns: meta.last_modified.timestamp_nanos_opt().unwrap_or(0) }
+}
+
+fn file_stat(m: &std::fs::Metadata) -> Stat {
+    let mtime_ns =
+        m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i64);
+    Stat { size: m.len(), mtime_ns }
 }
 
 /// Bytes `[start, end)` of an object or file whose size is known, as one
@@ -224,13 +222,29 @@ pub fn read_range_of(location: &str, size: Option<u64>, start: u64, end: u64, bu
 
 /// All of it.
 pub fn read_all(location: &str) -> IoResult<Vec<u8>> {
+    Ok(read_with_stat(location)?.0)
+}
+
+/// All of it, and the size and modification time of the version read (an
+/// object's in the same request).
+pub fn read_with_stat(location: &str) -> IoResult<(Vec<u8>, Stat)> {
     match s3(location) {
         Some((b, key)) => {
             let store = bucket(b)?;
             let path = StorePath::from(key);
-            Ok(run(async move { store.get(&path).await?.bytes().await })?.to_vec())
+            run(async move {
+                let got = store.get(&path).await?;
+                let stat = object_stat(&got.meta);
+                Ok((got.bytes().await?.to_vec(), stat))
+            })
         }
-        None => std::fs::read(location),
+        None => {
+            let mut file = std::fs::File::open(location)?;
+            let stat = file_stat(&file.metadata()?);
+            let mut bytes = Vec::with_capacity(stat.size as usize);
+            file.read_to_end(&mut bytes)?;
+            Ok((bytes, stat))
+        }
     }
 }
 

@@ -73,12 +73,11 @@ impl ZStore {
 /// Reads a metadata document; `None` when it does not exist.
 fn read_json(store: &Path, rel: &str, mtime: &mut i64) -> Result<Option<Json>> {
     let location = blockwork_store::join(&store.to_string_lossy(), rel);
-    let text = match blockwork_store::read_all(&location) {
-        Ok(t) => t,
+    let (text, stat) = match blockwork_store::read_with_stat(&location) {
+        Ok(read) => read,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(file_err(store, format!("{rel}: {e}"))),
     };
-    let stat = blockwork_store::stat(&location).map_err(|e| file_err(store, format!("{rel}: {e}")))?;
     *mtime = (*mtime).max(stat.mtime_ns);
     serde_json::from_slice(&text).map(Some).map_err(|e| file_err(store, format!("corrupt metadata {rel}: {e}")))
 }
