@@ -100,16 +100,8 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
     };
     let options = SchedulerOptions { token: args.token, tls: args.tls.files(), http, ..SchedulerOptions::default() };
     let listen = crate::cluster::host_port(&args.host, args.port);
-    let (served, addr) = match serve_scheduler(&listen, options.clone()) {
-        // The HTTP API's port in use (another scheduler here): take another, as Dask does.
-        Err(e) if options.http.is_some() && e.to_string().contains("HTTP API") => {
-            let elsewhere = options.http.as_deref().and_then(|a| a.rsplit_once(':')).map(|(h, _)| format!("{h}:0"));
-            eprintln!("blockwork: {e}; serving the HTTP API on another port");
-            serve_scheduler(&listen, SchedulerOptions { http: elsewhere, ..options })
-        }
-        r => r,
-    }
-    .with_context(|| format!("starting a scheduler on {listen}"))?;
+    let (served, addr) =
+        serve_scheduler(&listen, options).with_context(|| format!("starting a scheduler on {listen}"))?;
     println!("scheduler at tcp://{addr}");
     if let Some(http) = served.handle().http_address() {
         eprintln!("HTTP API at http://{http}/api/v1/adaptive_target, /api/v1/workers, /api/v1/tasks, /metrics");

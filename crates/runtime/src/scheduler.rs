@@ -52,7 +52,9 @@ pub struct SchedulerOptions {
     pub tick: Duration,
     /// Where to serve the HTTP API (`host:port`; port 0 picks one): the
     /// adaptive target, workers, task counts and Prometheus metrics
-    /// ([`crate::http`]). `None`: not served.
+    /// ([`crate::http`]). When the port is taken, another is picked and
+    /// logged ([`SchedulerHandle::http_address`] tells which). `None`: not
+    /// served.
     pub http: Option<String>,
 }
 
@@ -132,7 +134,15 @@ impl Scheduler {
                     what: format!("binding {at} for the HTTP API"),
                     source: e.into(),
                 };
-                let listener = TcpListener::bind(at).await.map_err(http_err)?;
+                let listener = match TcpListener::bind(at).await {
+                    // Its port taken (another scheduler on this machine): another one, as Dask does.
+                    Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                        let host = at.rsplit_once(':').map_or("", |(h, _)| h);
+                        crate::log(format_args!("scheduler: {at} is in use; the HTTP API takes another port"));
+                        TcpListener::bind(format!("{host}:0")).await.map_err(http_err)?
+                    }
+                    r => r.map_err(http_err)?,
+                };
                 let bound = listener.local_addr().map_err(http_err)?;
                 tokio::spawn(crate::http::serve(listener, queries.clone(), stopped.clone()));
                 Some(bound)

@@ -61,4 +61,11 @@ fn the_http_api_reports_workers_tasks_metrics_and_the_adaptive_target() {
     let (status, _) = send(http, b"GET /api/v1/adaptive_target?target_duration=soon HTTP/1.1\r\n\r\n");
     assert_eq!(status, 400);
     assert_eq!(client.gather(&held).unwrap(), vec![Value::Int(7)]);
+
+    // A second scheduler asking for the same port gets another one.
+    let same = SchedulerOptions { http: Some(http.to_string()), ..SchedulerOptions::default() };
+    let second = LocalCluster::start_with(0, WorkerOptions::new(1, "w"), same).unwrap();
+    let other = second.http_address().expect("an HTTP API");
+    assert_ne!(other.port(), http.port());
+    assert_eq!(get(other, "/api/v1/workers"), serde_json::json!([]));
 }
