@@ -43,10 +43,9 @@ impl Core {
         let workers: Vec<_> = self.live_workers().collect();
         let unknown = self.config.unknown_task_duration.as_micros() as u64;
         let estimate = |t: TaskId| self.durations.estimate_us(self.t(t).prefix, unknown);
-        let waiting: Vec<TaskId> = self.queue.iter().chain(self.no_worker.iter()).map(|&(_, t)| t).collect();
-        let sampled: u64 = waiting.iter().take(SAMPLE).map(|&t| estimate(t)).sum();
-        let queued_us =
-            if waiting.len() > SAMPLE { sampled as f64 * waiting.len() as f64 / SAMPLE as f64 } else { sampled as f64 };
+        let waiting = self.queue.len() + self.no_worker.len();
+        let sampled: u64 = self.queue.iter().chain(self.no_worker.iter()).take(SAMPLE).map(|&(_, t)| estimate(t)).sum();
+        let queued_us = if waiting > SAMPLE { sampled as f64 * waiting as f64 / SAMPLE as f64 } else { sampled as f64 };
         let processing_us: u64 = workers.iter().map(|(_, w)| w.occupancy_us).sum();
         let processing: usize = workers.iter().map(|(_, w)| w.processing.len()).sum();
         let threads_per_worker = if workers.is_empty() {
@@ -58,8 +57,8 @@ impl Core {
         let threads = ((processing_us as f64 + queued_us) / target_us).ceil();
         let mut cpu = (threads / threads_per_worker).ceil() as usize;
         // A few long tasks do not call for more workers than they can use.
-        cpu = cpu.min((waiting.len() + processing).div_ceil(threads_per_worker.max(1.0) as usize));
-        if !waiting.is_empty() {
+        cpu = cpu.min((waiting + processing).div_ceil(threads_per_worker.max(1.0) as usize));
+        if waiting > 0 {
             cpu = cpu.max(1);
         }
         let limit: u64 = workers.iter().map(|(_, w)| w.memory_limit).sum();

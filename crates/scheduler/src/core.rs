@@ -163,10 +163,8 @@ impl Core {
     pub fn task_counts(&self) -> [(TaskStateKind, usize); 7] {
         let mut counts = TaskStateKind::ALL.map(|k| (k, 0));
         for t in self.tasks.iter().flatten() {
-            let k = t.state.kind();
-            if let Some(c) = counts.iter_mut().find(|(s, _)| *s == k) {
-                c.1 += 1;
-            }
+            // `ALL` lists the states in their declaration order.
+            counts[t.state.kind() as usize].1 += 1;
         }
         counts
     }

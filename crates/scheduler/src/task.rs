@@ -199,3 +199,16 @@ impl Task {
         self.who_wants.is_empty() && self.dependents.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TaskStateKind;
+
+    #[test]
+    fn all_states_are_listed_in_declaration_order() {
+        // `Core::task_counts` indexes `ALL` by the state's discriminant.
+        for (i, k) in TaskStateKind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i, "{k:?}");
+        }
+    }
+}
