@@ -143,9 +143,9 @@ class JobQueueCluster:
             self.scheduler_address,
             int(lo),
             2**62 if hi is None else int(hi),
-            _seconds(interval),
+            interval,
             int(wait_count),
-            _seconds(target_duration),
+            target_duration,
         )
 
     def close(self) -> None:
@@ -160,17 +160,6 @@ class JobQueueCluster:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.scheduler_address!r}, jobs={len(self.jobs)})"
-
-
-def _seconds(value: str | float) -> float:
-    """Seconds of a duration given as a number or as text ("500ms", "1s", "2m")."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    for unit, factor in (("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):
-        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
-            return float(text[: -len(unit)]) * factor
-    raise ValueError(f"{value!r} is not a duration (e.g. 500ms, 1s, 2m, or seconds as a number)")
 
 
 class SLURMCluster(JobQueueCluster):

@@ -20,6 +20,15 @@ fn to_py(e: JobQueueError) -> PyErr {
     }
 }
 
+/// A duration given as seconds or as text ("500ms", "1s", "2m").
+fn duration(x: &Bound<'_, PyAny>, what: &str) -> PyResult<Duration> {
+    let parsed = match x.extract::<f64>() {
+        Ok(seconds) => Duration::try_from_secs_f64(seconds).ok(),
+        Err(_) => x.extract::<String>().ok().and_then(|t| blockwork::distributed::http::parse_duration(&t)),
+    };
+    parsed.ok_or_else(|| PyValueError::new_err(format!("adapt: {what} {x} is not a duration (e.g. 500ms, 1s, 2m)")))
+}
+
 /// The jobs of one cluster (see `blockwork.jobqueue.JobQueueCluster`),
 /// and the thread scaling them adaptively, if one runs.
 #[pyclass(frozen, module = "blockwork._core", name = "JobQueue")]
@@ -118,20 +127,16 @@ impl PyJobQueue {
         scheduler: &str,
         minimum: usize,
         maximum: usize,
-        interval: f64,
+        interval: Bound<'_, PyAny>,
         wait_count: u32,
-        target_duration: f64,
+        target_duration: Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let seconds = |x: f64, what: &str| {
-            Duration::try_from_secs_f64(x)
-                .map_err(|_| PyValueError::new_err(format!("adapt: {what} {x} is not a duration")))
-        };
         let options = AdaptOptions {
             minimum,
             maximum,
-            interval: seconds(interval, "interval")?,
+            interval: duration(&interval, "interval")?,
             wait_count,
-            target_duration: seconds(target_duration, "target_duration")?,
+            target_duration: duration(&target_duration, "target_duration")?,
         };
         let adaptive = Adaptive::new(options).map_err(to_py)?;
         self.stop_adapting();
