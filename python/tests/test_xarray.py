@@ -359,3 +359,8 @@ def test_grouped_reductions_the_engine_does_not_do_compute_through_flox() -> Non
     with pytest.warns(FutureWarning, match="not one the engine does"):
         got = lazy.tas.groupby("time.season").median("time")
     xr.testing.assert_allclose(got, ds.tas.groupby("time.season").median("time"))
+    # Integer sums stay exact: flox's, not the engine's float64 partials.
+    big = (ds.tas * 0).astype("int64") + 2**53 + 1  # sums past 2**53: float64 would drop the ones
+    with pytest.warns(FutureWarning, match="not one the engine does"):
+        got = big.chunk({"time": 30}, chunked_array_type="blockwork").groupby("time.season").sum("time")
+    xr.testing.assert_equal(got, big.groupby("time.season").sum("time"))

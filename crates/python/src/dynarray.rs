@@ -378,7 +378,8 @@ impl Dyn {
     /// (`crates/array/src/ops/groupby.rs`): `labels[i]` is the group
     /// (`0..ngroups`) of index `i` along the axis, or negative to leave it
     /// out; the axis becomes `ngroups` long. Result types as NumPy's for
-    /// the same reduction (float32 stays float32; counts are int64).
+    /// the same reduction (float32 stays float32; counts are int64). Sums
+    /// and extremes of integers are refused: partials are float64.
     pub fn groupby_reduce(
         &self,
         name: &str,
@@ -407,14 +408,22 @@ impl Dyn {
             }
         };
         let dt = self.dtype();
+        let floats = matches!(dt, DType::F32 | DType::F64);
+        if !floats && !matches!(kind, G::Count | G::Of(R::Mean | R::NanMean | R::Var | R::NanVar | R::Std | R::NanStd))
+        {
+            // Partials accumulate in float64: integer sums and extremes
+            // would not stay exact past 2^53.
+            return Err(OpError::Engine(ArrayError::Argument(format!(
+                "a grouped {name} of {} is not exact in the engine (it accumulates in float64)",
+                dt.name()
+            ))));
+        }
         let x = if dt == DType::Bool { self.astype(DType::I64) } else { self.clone() };
         let r = Dyn::F64(numeric_type!(x.dtype(), T => T::cast(&x).groupby_reduce(axis, labels, ngroups, kind, opts)?,
             bool => unreachable!("bools are widened")));
         Ok(match (name, dt) {
             ("count", _) => r.astype(DType::I64),
             (_, DType::F32) => r.astype(DType::F32),
-            ("sum" | "nansum", DType::Bool | DType::U8 | DType::I32 | DType::I64) => r.astype(DType::I64),
-            ("min" | "max" | "nanmin" | "nanmax", DType::U8 | DType::I32 | DType::I64) => r.astype(dt),
             _ => r,
         })
     }
