@@ -50,13 +50,26 @@ impl ReadableStorageTraits for ObjectZarr {
         byte_ranges: ByteRangeIterator<'a>,
     ) -> Result<MaybeBytesIterator<'a>, StorageError> {
         let location = self.location(key);
-        let Some(size) = found(blockwork_store::len(&location))? else { return Ok(None) };
-        let parts: Vec<Result<Bytes, StorageError>> = byte_ranges
-            .map(|r: ByteRange| {
-                let range = r.to_range(size);
-                blockwork_store::get_range(&location, range.start, range.end).map_err(io)
-            })
-            .collect();
+        let ranges: Vec<ByteRange> = byte_ranges.collect();
+        // The object's size is asked for only when a range counts from its
+        // end or runs to it; bounded ranges go straight to ranged reads.
+        let size = if ranges.iter().all(|r| matches!(r, ByteRange::FromStart(_, Some(_)))) {
+            u64::MAX
+        } else {
+            match found(blockwork_store::len(&location))? {
+                Some(n) => n,
+                None => return Ok(None),
+            }
+        };
+        let mut parts: Vec<Result<Bytes, StorageError>> = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            let range = r.to_range(size);
+            match found(blockwork_store::get_range(&location, range.start, range.end)) {
+                Ok(Some(bytes)) => parts.push(Ok(bytes)),
+                Ok(None) => return Ok(None),
+                Err(e) => parts.push(Err(e)),
+            }
+        }
         Ok(Some(Box::new(parts.into_iter())))
     }
 
