@@ -19,7 +19,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
 use std::sync::{Arc, Mutex, OnceLock};
 
 use blockwork_array::DType;
