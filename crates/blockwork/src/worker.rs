@@ -4,11 +4,14 @@
 //!
 //! A worker process registers every built-in function and codec, joins
 //! the scheduler, prints `worker NAME at ADDRESS (N threads)` on standard
-//! output once it has joined, and serves until Ctrl-C or SIGTERM (exit
-//! 0) or until its scheduler goes away (exit 1).
+//! output once it has joined, and serves until it is retired (exit 0) or
+//! its scheduler goes away (exit 1). Ctrl-C, SIGTERM and the end of
+//! `--lifetime` retire it gracefully: the scheduler moves the results
+//! only it holds to other workers first; a second Ctrl-C or SIGTERM stops
+//! it at once.
 
 use std::ffi::OsString;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +20,7 @@ use blockwork_runtime::{serve_worker, RuntimeError, WorkerOptions};
 /// The arguments [`worker_main`] understands, after the program's name.
 pub const WORKER_USAGE: &str =
     "worker tcp://HOST:PORT [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR] [--resources NAME=AMOUNT,…] [--token TOKEN] \
-[--tls-ca-file CA.pem --tls-cert CERT.pem --tls-key KEY.pem]";
+[--lifetime DURATION [--lifetime-stagger DURATION]] [--tls-ca-file CA.pem --tls-cert CERT.pem --tls-key KEY.pem]";
 
 /// What each worker flag means: the help of `blockwork worker`, of
 /// `python -m blockwork worker` and of a user's binary calling
@@ -33,6 +36,11 @@ pub const WORKER_HELP: &str = "  tcp://HOST:PORT          the scheduler (or HOST
                            abstract resources it offers, e.g. GPU=2,MEM=8e9: tasks asking for
                            some run only where they are free
   --token TOKEN            the token the scheduler asks for
+  --lifetime DURATION      retire gracefully after this long (e.g. 55m, below a job's walltime):
+                           the scheduler moves its results to other workers, then it exits
+  --lifetime-stagger DURATION
+                           spread lifetimes by up to this much either way, so that workers
+                           started together do not all leave at once
   --tls-ca-file CA.pem --tls-cert CERT.pem --tls-key KEY.pem
                            TLS on every connection (all three, or none)";
 
@@ -102,6 +110,10 @@ pub struct WorkerCommand {
     pub token: Option<String>,
     /// TLS files, when the cluster uses TLS.
     pub tls: Option<blockwork_runtime::TlsFiles>,
+    /// Retire gracefully after this long (`--lifetime`).
+    pub lifetime: Option<Duration>,
+    /// Spread of the lifetime either way (`--lifetime-stagger`).
+    pub lifetime_stagger: Duration,
 }
 
 /// Why a worker process could not start or stopped early.
@@ -145,6 +157,8 @@ impl WorkerCommand {
             resources: Vec::new(),
             token: None,
             tls: None,
+            lifetime: None,
+            lifetime_stagger: Duration::ZERO,
         }
     }
 
@@ -172,7 +186,7 @@ impl WorkerCommand {
         while let Some(flag) = it.next() {
             let value = match flag {
                 "--nthreads" | "--name" | "--memory-limit" | "--local-directory" | "--resources" | "--token"
-                | "--tls-ca-file" | "--tls-cert" | "--tls-key" => {
+                | "--tls-ca-file" | "--tls-cert" | "--tls-key" | "--lifetime" | "--lifetime-stagger" => {
                     it.next().ok_or_else(|| usage(format!("{flag} needs a value")))?
                 }
                 other => return Err(usage(format!("unknown argument {other:?}"))),
@@ -191,6 +205,8 @@ impl WorkerCommand {
                 "--tls-ca-file" => tls[0] = Some(value.into()),
                 "--tls-cert" => tls[1] = Some(value.into()),
                 "--tls-key" => tls[2] = Some(value.into()),
+                "--lifetime" => command.lifetime = Some(WorkerCommand::parse_duration(flag, value)?),
+                "--lifetime-stagger" => command.lifetime_stagger = WorkerCommand::parse_duration(flag, value)?,
                 _ => command.token = Some(value.to_string()),
             }
         }
@@ -222,6 +238,30 @@ impl WorkerCommand {
             .collect()
     }
 
+    /// Reads a duration like `55m`, `3600s`, `1h` or a number of seconds.
+    pub fn parse_duration(flag: &str, s: &str) -> Result<Duration, WorkerCommandError> {
+        blockwork_runtime::http::parse_duration(s)
+            .ok_or_else(|| WorkerCommandError::Usage(format!("{flag} wants a duration like 55m or 3600s, not {s:?}")))
+    }
+
+    /// The lifetime with its stagger applied: uniform in `lifetime ±
+    /// stagger` (never below one second), drawn from the clock and the
+    /// process id so that workers started together differ.
+    pub fn staggered_lifetime(&self) -> Option<Duration> {
+        let lifetime = self.lifetime?;
+        if self.lifetime_stagger.is_zero() {
+            return Some(lifetime);
+        }
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let mut x = u64::from(nanos) ^ (u64::from(std::process::id()) << 32) ^ 0x9E37_79B9_7F4A_7C15;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        let unit = (x >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
+        let offset = (2.0 * unit - 1.0) * self.lifetime_stagger.as_secs_f64();
+        Some(Duration::from_secs_f64((lifetime.as_secs_f64() + offset).max(1.0)))
+    }
+
     /// Reads a memory limit like `4GiB`.
     pub fn parse_memory_limit(s: &str) -> Result<u64, WorkerCommandError> {
         blockwork_array::parse_bytes(s)
@@ -235,28 +275,46 @@ impl WorkerCommand {
     /// Installs the process's Ctrl-C handler.
     pub fn run(&self) -> Result<(), WorkerCommandError> {
         crate::register_builtins();
-        let stop = Arc::new(AtomicBool::new(false));
-        let s = Arc::clone(&stop);
-        ctrlc::set_handler(move || s.store(true, Ordering::SeqCst))
-            .map_err(|e| WorkerCommandError::Signal(e.to_string()))?;
+        let signals = Arc::new(AtomicU32::new(0));
+        let s = Arc::clone(&signals);
+        ctrlc::set_handler(move || {
+            s.fetch_add(1, Ordering::SeqCst);
+        })
+        .map_err(|e| WorkerCommandError::Signal(e.to_string()))?;
         let mut options = WorkerOptions::new(self.nthreads, self.name.clone());
         options.memory_limit = self.memory_limit;
         options.local_directory = self.local_directory.clone();
         options.resources = self.resources.clone();
         options.tls = self.tls.clone();
         options.token = self.token.clone();
+        options.lifetime = self.staggered_lifetime();
         let served = serve_worker(&self.scheduler, options)
             .map_err(|source| WorkerCommandError::Join { scheduler: self.scheduler.clone(), source })?;
         println!("worker {} at {} ({} threads)", self.name, served.handle().address(), self.nthreads);
-        while !stop.load(Ordering::SeqCst) {
+        let mut asked = false;
+        loop {
             std::thread::sleep(Duration::from_millis(100));
             if !served.is_serving() {
+                if served.handle().close_reason().is_some() || asked {
+                    return Ok(()); // retired (or gone after asking to be)
+                }
                 let (name, scheduler) = (self.name.clone(), self.scheduler.clone());
                 return Err(WorkerCommandError::SchedulerGone { name, scheduler });
             }
+            match signals.load(Ordering::SeqCst) {
+                0 => {}
+                1 if !asked => {
+                    eprintln!("worker {}: retiring (its results move to other workers first)", self.name);
+                    served.handle().retire();
+                    asked = true;
+                }
+                1 => {}
+                _ => {
+                    eprintln!("worker {} stopping", self.name);
+                    return Ok(());
+                }
+            }
         }
-        eprintln!("worker {} stopping", self.name);
-        Ok(())
     }
 }
 
@@ -283,6 +341,12 @@ mod tests {
         assert_eq!(d.local_directory.as_deref(), Some(std::path::Path::new("/scratch/w")));
         assert_eq!((c.scheduler.as_str(), c.nthreads, c.name.as_str()), ("h:1", 3, "w"));
         assert_eq!((c.memory_limit, c.token.as_deref()), (2048, Some("t")));
+        let l = parse(&["h:1", "--lifetime", "55m", "--lifetime-stagger=4m"]).unwrap();
+        assert_eq!((l.lifetime, l.lifetime_stagger), (Some(Duration::from_secs(3300)), Duration::from_secs(240)));
+        for _ in 0..20 {
+            let d = l.staggered_lifetime().unwrap().as_secs_f64();
+            assert!((3060.0..=3540.0).contains(&d), "{d}");
+        }
         let c = parse(&["h:2"]).unwrap();
         assert_eq!((c.scheduler.as_str(), c.memory_limit, c.token), ("h:2", 0, None));
         assert!(c.nthreads >= 1 && c.name.starts_with("worker-"));
@@ -298,5 +362,6 @@ mod tests {
         assert!(msg(&["h:1", "--memory-limit", "lots"]).contains("\"lots\""));
         assert!(msg(&["h:1", "--name"]).contains("--name needs a value"));
         assert!(msg(&["h:1", "--colour", "red"]).contains("\"--colour\""));
+        assert!(msg(&["h:1", "--lifetime", "soon"]).contains("--lifetime wants a duration"));
     }
 }

@@ -72,7 +72,8 @@ pub struct SchedulerArgs {
 #[derive(clap::Args)]
 pub struct WorkerArgs {
     /// tcp://HOST:PORT, then [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR]
-    /// [--resources NAME=AMOUNT,…] [--token TOKEN] [--tls-ca-file CA --tls-cert CERT --tls-key KEY]
+    /// [--resources NAME=AMOUNT,…] [--token TOKEN] [--lifetime D [--lifetime-stagger D]]
+    /// [--tls-ca-file CA --tls-cert CERT --tls-key KEY]
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "SCHEDULER [FLAGS]")]
     args: Vec<std::ffi::OsString>,
 }

@@ -91,6 +91,7 @@ kinds! {
     ClientHeartbeat = 0x0015, ClientToScheduler, "client-heartbeat";
     Close = 0x0016, ClientToScheduler, "close";
     AdaptiveTarget = 0x0017, ClientToScheduler, "adaptive-target";
+    RetireWorkers = 0x0018, ClientToScheduler, "retire-workers";
 
     KeyInMemory = 0x0020, SchedulerToClient, "key-in-memory";
     KeyErred = 0x0021, SchedulerToClient, "key-erred";
@@ -100,6 +101,7 @@ kinds! {
     GatherReply = 0x0025, SchedulerToClient, "gather-reply";
     ScatterDone = 0x0026, SchedulerToClient, "scatter-done";
     AdaptiveTargetReply = 0x0027, SchedulerToClient, "adaptive-target-reply";
+    Retired = 0x0028, SchedulerToClient, "retired";
 
     Register = 0x0030, WorkerToScheduler, "register";
     TaskFinished = 0x0031, WorkerToScheduler, "task-finished";
@@ -108,12 +110,15 @@ kinds! {
     StealResponse = 0x0034, WorkerToScheduler, "steal-response";
     AddKeys = 0x0035, WorkerToScheduler, "add-keys";
     WorkerHeartbeat = 0x0036, WorkerToScheduler, "worker-heartbeat";
+    RetireMe = 0x0037, WorkerToScheduler, "retire-me";
 
     Registered = 0x0040, SchedulerToWorker, "registered";
     Compute = 0x0041, SchedulerToWorker, "compute";
     FreeKeys = 0x0042, SchedulerToWorker, "free-keys";
     CancelCompute = 0x0043, SchedulerToWorker, "cancel-compute";
     StealRequest = 0x0044, SchedulerToWorker, "steal-request";
+    AcquireReplicas = 0x0045, SchedulerToWorker, "acquire-replicas";
+    CloseWorker = 0x0046, SchedulerToWorker, "close-worker";
 
     GetData = 0x0050, Peer, "get-data";
     Data = 0x0051, Peer, "data";

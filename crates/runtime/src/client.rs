@@ -28,7 +28,7 @@ use crate::conn::{self, post, spawn_writer, Outbox};
 use crate::error::{ClientError, ConnError};
 use crate::future::Future;
 use crate::tls::Security;
-use crate::tracker::{Reply, Tracker};
+use crate::tracker::{Reply, Retired, Tracker};
 
 /// A connection to a scheduler. Cheap to clone; the connection closes
 /// when the last clone and the last of its futures are dropped.
@@ -43,6 +43,15 @@ pub(crate) struct Inner {
     pub(crate) tracker: Arc<Tracker>,
     writer: Option<tokio::task::JoinHandle<()>>,
     rt: Option<tokio::runtime::Runtime>,
+}
+
+/// Which workers [`Client::retire_workers`] retires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Retire {
+    /// These, by address (`tcp://…` or `host:port`) or name.
+    Workers(Vec<String>),
+    /// This many, picked by the scheduler.
+    Count(usize),
 }
 
 /// Settings of the tasks of a submission (Dask's `retries=` and
@@ -287,6 +296,31 @@ impl Client {
             None => {
                 self.inner.tracker.drop_reply(id);
                 Err(ClientError::Timeout("the scheduler's adaptive target".into()))
+            }
+        }
+    }
+
+    /// Retires workers gracefully (Dask's `Client.retire_workers`): each
+    /// gets no new task, the results only it holds are copied to the
+    /// others, then it stops; nothing is recomputed. `workers` are named
+    /// by address or name; [`Retire::Count`] lets the scheduler pick (idle
+    /// workers holding the least data first). Waits until every worker
+    /// left or was refused (no other worker could take its results: it
+    /// runs on), at most `timeout`.
+    pub fn retire_workers(&self, which: Retire, timeout: Duration) -> Result<Retired, ClientError> {
+        let id = self.inner.tracker.next_id();
+        let (workers, n) = match which {
+            Retire::Workers(w) => (w, 0),
+            Retire::Count(n) => (Vec::new(), n as u64),
+        };
+        post(&self.inner.out, &ClientToScheduler::RetireWorkers { id, workers, n }, "the scheduler");
+        match self.inner.tracker.wait_reply(id, Some(Instant::now() + timeout)).map_err(|e| self.inner.closed(e))? {
+            Some(Reply::Retired(r)) => Ok(r),
+            Some(Reply::Refused(message)) => Err(ClientError::Refused(message)),
+            Some(_) => Err(ClientError::Refused("the scheduler answered a retire request with something else".into())),
+            None => {
+                self.inner.tracker.drop_reply(id);
+                Err(ClientError::Timeout("retiring workers".into()))
             }
         }
     }

@@ -7,13 +7,17 @@
 //!  GET /api/v1/workers                                [{"address": …, "nthreads": …, …}]
 //!  GET /api/v1/tasks                                  {"released": 0, "waiting": 12, …}
 //!  GET /metrics                                       Prometheus text
+//!  POST /api/v1/retire_workers  {"workers": ["tcp://…" or a name, …]} or {"n": 2}
+//!                               → {"retired": ["tcp://…"], "refused": {"tcp://…": "why"}}
 //! ```
 //!
-//! Each request is read (its head only, at most 16 KiB, within 5 s),
-//! parsed by [`parse_request`], and answered by the scheduler's loop from
-//! the core's state ([`respond`]): the answer is as current as the core,
-//! and costs the loop one pass over workers (tasks, for the task counts)
-//! per request. Anything malformed gets a 400 that says why; unknown paths
+//! Each request is read (its head at most 16 KiB, a body at most 64 KiB,
+//! within 5 s), parsed by [`parse_request`], and answered by the
+//! scheduler's loop from the core's state ([`respond`]): the answer is as
+//! current as the core, and costs the loop one pass over workers (tasks,
+//! for the task counts) per request. A retirement is answered once every
+//! worker it names has left or was refused (the workers may also be given
+//! in the query: `?workers=a,b` or `?n=2`). Anything malformed gets a 400 that says why; unknown paths
 //! a 404; connections are closed after each answer.
 
 use std::fmt::Write as _;
@@ -29,6 +33,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 const MAX_HEAD: usize = 16 * 1024;
 /// How long a client may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most bytes of a request body.
+const MAX_BODY: usize = 64 * 1024;
 
 /// A parsed request: its method, path and query parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +42,8 @@ pub(crate) struct Request {
     pub(crate) method: String,
     pub(crate) path: String,
     pub(crate) query: Vec<(String, String)>,
+    /// The body (empty without one).
+    pub(crate) body: String,
 }
 
 /// An answer: status, content type and body.
@@ -47,11 +55,11 @@ pub(crate) struct Response {
 }
 
 impl Response {
-    fn json(value: serde_json::Value) -> Response {
+    pub(crate) fn json(value: serde_json::Value) -> Response {
         Response { status: 200, content_type: "application/json", body: value.to_string() }
     }
 
-    fn error(status: u16, message: impl Into<String>) -> Response {
+    pub(crate) fn error(status: u16, message: impl Into<String>) -> Response {
         Response { status, content_type: "application/json", body: json!({ "error": message.into() }).to_string() }
     }
 
@@ -96,10 +104,67 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request, String> {
             (k.to_string(), v.to_string())
         })
         .collect();
-    Ok(Request { method: method.to_string(), path: path.to_string(), query })
+    Ok(Request { method: method.to_string(), path: path.to_string(), query, body: String::new() })
 }
 
-/// A duration like `5s`, `500ms`, `2m` or a number of seconds (as Dask's
+/// The `Content-Length` of a request head (0 without one).
+fn content_length(head: &[u8]) -> Result<usize, String> {
+    let text = String::from_utf8_lossy(head);
+    for line in text.lines().skip(1) {
+        if let Some((name, value)) = line.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                return value.trim().parse().map_err(|_| format!("Content-Length {:?} is not a number", value.trim()));
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// Whether `req` asks to retire workers.
+pub(crate) fn is_retire(req: &Request) -> bool {
+    req.path == "/api/v1/retire_workers" && req.method == "POST"
+}
+
+/// The workers a retire request names: `{"workers": [...]}` or `{"n": k}`
+/// in the body (JSON), or `workers=a,b` / `n=k` in the query.
+pub(crate) fn retire_request(req: &Request) -> Result<crate::client::Retire, String> {
+    use crate::client::Retire;
+    let query = |k: &str| req.query.iter().find(|(q, _)| q == k).map(|(_, v)| v.as_str());
+    if req.body.trim().is_empty() {
+        if let Some(ws) = query("workers") {
+            return Ok(Retire::Workers(ws.split(',').filter(|w| !w.is_empty()).map(str::to_string).collect()));
+        }
+        return match query("n").map(str::parse::<usize>) {
+            Some(Ok(n)) => Ok(Retire::Count(n)),
+            Some(Err(_)) => Err(format!("n={:?} is not a number of workers", query("n").unwrap_or_default())),
+            None => Err("say which workers to retire: {\"workers\": [...]} or {\"n\": 2}".into()),
+        };
+    }
+    let body: serde_json::Value =
+        serde_json::from_str(&req.body).map_err(|e| format!("the request body is not JSON: {e}"))?;
+    if let Some(ws) = body.get("workers") {
+        let names = ws.as_array().ok_or("\"workers\" must be a list of addresses or names")?;
+        return names
+            .iter()
+            .map(|w| w.as_str().map(str::to_string).ok_or_else(|| format!("worker {w} is not a string")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Retire::Workers);
+    }
+    match body.get("n").map(serde_json::Value::as_u64) {
+        Some(Some(n)) => Ok(Retire::Count(n as usize)),
+        Some(None) => Err(format!("\"n\" must be a number of workers, not {}", body["n"])),
+        None => Err("say which workers to retire: {\"workers\": [...]} or {\"n\": 2}".into()),
+    }
+}
+
+/// The answer to a finished retirement.
+pub(crate) fn retired_response(done: &crate::tracker::Retired) -> Response {
+    let refused: serde_json::Map<String, serde_json::Value> =
+        done.refused.iter().map(|(a, why)| (a.clone(), json!(why))).collect();
+    Response::json(json!({ "retired": done.retired, "refused": refused }))
+}
+
+/// A duration like `5s`, `500ms`, `2m`, `1h` or a number of seconds (as Dask's
 /// configuration writes them).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
@@ -109,6 +174,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "ms" => n / 1000.0,
         "" | "s" => n,
         "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
         _ => return None,
     };
     Duration::try_from_secs_f64(seconds).ok()
@@ -117,7 +183,10 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 /// The answer to `req` from the core's state.
 pub(crate) fn respond(core: &Core, req: &Request) -> Response {
     if req.method != "GET" {
-        return Response::error(405, format!("{} {}: only GET is served", req.method, req.path));
+        return Response::error(
+            405,
+            format!("{} {}: only GET is served here (POST: /api/v1/retire_workers)", req.method, req.path),
+        );
     }
     match req.path.as_str() {
         "/api/v1/adaptive_target" => {
@@ -146,6 +215,8 @@ pub(crate) fn respond(core: &Core, req: &Request) -> Response {
                     json!({
                         "id": i.id.0,
                         "address": &*i.address,
+                        "name": &*i.name,
+                        "retiring": i.retiring,
                         "nthreads": i.nthreads,
                         "memory_limit": i.memory_limit,
                         "processing": i.processing,
@@ -239,9 +310,22 @@ async fn answer(mut stream: TcpStream, queries: mpsc::UnboundedSender<Query>) ->
         Ok(Err(e)) => return Err(e),
         Err(_) => return Ok(()),
     };
-    let response = match parse_request(&head) {
+    let (head, mut body) = head;
+    let parsed = parse_request(&head).and_then(|req| Ok((req, content_length(&head)?)));
+    let response = match parsed {
         Err(why) => Response::error(400, why),
-        Ok(req) => {
+        Ok((_, n)) if n > MAX_BODY => Response::error(400, format!("the request body ({n} bytes) is over {MAX_BODY}")),
+        Ok((mut req, n)) => {
+            while body.len() < n {
+                let mut chunk = [0u8; 4096];
+                let got = match tokio::time::timeout(READ_TIMEOUT, stream.read(&mut chunk)).await {
+                    Ok(Ok(got)) if got > 0 => got,
+                    _ => return Ok(()),
+                };
+                body.extend_from_slice(&chunk[..got]);
+            }
+            body.truncate(n);
+            req.body = String::from_utf8_lossy(&body).into_owned();
             let (tx, rx) = oneshot::channel();
             if queries.send((req, tx)).is_err() {
                 return Ok(());
@@ -256,9 +340,10 @@ async fn answer(mut stream: TcpStream, queries: mpsc::UnboundedSender<Query>) ->
     stream.shutdown().await
 }
 
-/// The bytes up to the blank line ending the head; `None` if the head is
-/// longer than [`MAX_HEAD`] or the connection ends first.
-async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
+/// The bytes up to the blank line ending the head, and those read after
+/// it; `None` if the head is longer than [`MAX_HEAD`] or the connection
+/// ends first.
+async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<(Vec<u8>, Vec<u8>)>> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
@@ -268,8 +353,9 @@ async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
         }
         buf.extend_from_slice(&chunk[..n]);
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let rest = buf.split_off(end + 4);
             buf.truncate(end);
-            return Ok(Some(buf));
+            return Ok(Some((buf, rest)));
         }
         if buf.len() > MAX_HEAD {
             return Ok(None);

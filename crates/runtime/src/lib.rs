@@ -61,7 +61,7 @@ mod tls;
 mod tracker;
 mod worker;
 
-pub use crate::client::{Client, TaskOptions};
+pub use crate::client::{Client, Retire, TaskOptions};
 pub use crate::cluster::LocalCluster;
 pub use crate::error::{ClientError, ConnError, RuntimeError};
 pub use crate::future::{AsCompleted, Future};
@@ -69,8 +69,8 @@ pub use crate::memory::MemoryThresholds;
 pub use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
 pub use crate::serve::{serve_scheduler, serve_worker, Served};
 pub use crate::tls::{Security, TlsFiles};
-pub use crate::tracker::Status;
-pub use crate::worker::{Worker, WorkerHandle, WorkerOptions, WorkerStats};
+pub use crate::tracker::{Retired, Status};
+pub use crate::worker::{Worker, WorkerHandle, WorkerOptions, WorkerStats, RETIRE_WAIT};
 
 /// Writes one line to standard error: the runtime's log.
 pub(crate) fn log(args: std::fmt::Arguments<'_>) {

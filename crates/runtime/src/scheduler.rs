@@ -27,13 +27,15 @@ use blockwork_protocol::{
 };
 use blockwork_scheduler::{reactor, ClientId, Comm, Core, Recorder, Sent, ToClient, ToWorker, WorkerId, WorkerSpec};
 use blockwork_worker::ToScheduler;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::client::Retire;
 use crate::conn::{self, post, spawn_writer, FrameReader, Outbox};
 use crate::error::{ConnError, RuntimeError};
 use crate::tls::{Security, TlsFiles};
+use crate::tracker::Retired;
 
 /// How a scheduler server runs.
 #[derive(Clone, Debug)]
@@ -303,6 +305,7 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
     let LoopIo { events: (me, mut events), queries: (_keep_open, mut asked) } = io;
     let start = Instant::now();
     let mut comm = Outboxes { workers: FxHashMap::default(), clients: FxHashMap::default(), security };
+    let mut waits = RetireWaits::default();
     let mut timer = tokio::time::interval(tick);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -310,76 +313,105 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
             _ = stopped.changed() => return,
             _ = timer.tick() => {
                 reactor::on_tick(&mut core, &mut comm, start.elapsed());
-                continue;
+                None
             }
             Some((request, reply)) = asked.recv() => {
-                let _ = reply.send(crate::http::respond(&core, &request));
-                continue;
+                if crate::http::is_retire(&request) {
+                    match crate::http::retire_request(&request) {
+                        Err(message) => {
+                            let _ = reply.send(crate::http::Response::error(400, message));
+                        }
+                        Ok(which) => {
+                            let now = start.elapsed();
+                            let asked = retire(&mut core, &mut comm, now, &which, &mut waits, Waiter::Http(reply));
+                            if let Err((message, Waiter::Http(reply))) = asked {
+                                let _ = reply.send(crate::http::Response::error(400, message));
+                            }
+                        }
+                    }
+                } else {
+                    let _ = reply.send(crate::http::respond(&core, &request));
+                }
+                None
             }
             ev = events.recv() => match ev {
-                Some(ev) => ev,
+                Some(ev) => Some(ev),
                 None => return,
             },
         };
-        let now = start.elapsed();
-        match ev {
-            Event::ClientConnected { out, reply } => {
-                let id = reactor::on_client_connected(&mut core);
-                comm.clients.insert(id, out);
-                let _ = reply.send(id);
-            }
-            Event::Client(id, msg) => on_client_message(&mut core, &mut comm, &me, id, msg),
-            Event::ClientGone(id) => {
-                comm.clients.remove(&id);
-                reactor::on_client_disconnected(&mut core, &mut comm, id);
-            }
-            Event::WorkerJoined { spec, out, reply } => {
-                let address = spec.address.clone();
-                // The worker's id is known only once it joined: what the
-                // core sends it while joining is recorded, then replayed
-                // after the registered answer.
-                let mut rec = Recorder::default();
-                match reactor::on_worker_joined(&mut core, &mut rec, now, spec) {
-                    Ok(id) => {
-                        post(&out, &SchedulerToWorker::Registered { id }, "a worker");
-                        comm.workers.insert(id, out);
-                        for sent in rec.take() {
-                            match sent {
-                                Sent::Worker(w, m) => comm.send_worker(w, m),
-                                Sent::Client(c, m) => comm.send_client(c, m),
-                            }
+        if let Some(ev) = ev {
+            on_event(&mut core, &mut comm, &me, start.elapsed(), ev, &mut waits);
+        }
+        settle_retirements(&mut core, &mut comm, &mut waits);
+    }
+}
+
+/// One connection event.
+fn on_event(
+    core: &mut Core,
+    comm: &mut Outboxes,
+    me: &mpsc::UnboundedSender<Event>,
+    now: Duration,
+    ev: Event,
+    waits: &mut RetireWaits,
+) {
+    match ev {
+        Event::ClientConnected { out, reply } => {
+            let id = reactor::on_client_connected(core);
+            comm.clients.insert(id, out);
+            let _ = reply.send(id);
+        }
+        Event::Client(id, msg) => on_client_message(core, comm, me, now, id, msg, waits),
+        Event::ClientGone(id) => {
+            comm.clients.remove(&id);
+            reactor::on_client_disconnected(core, comm, id);
+        }
+        Event::WorkerJoined { spec, out, reply } => {
+            let (address, name) = (spec.address.clone(), spec.name.clone());
+            // The worker's id is known only once it joined: what the
+            // core sends it while joining is recorded, then replayed
+            // after the registered answer.
+            let mut rec = Recorder::default();
+            match reactor::on_worker_joined(core, &mut rec, now, spec) {
+                Ok(id) => {
+                    post(&out, &SchedulerToWorker::Registered { id }, "a worker");
+                    comm.workers.insert(id, out);
+                    for sent in rec.take() {
+                        match sent {
+                            Sent::Worker(w, m) => comm.send_worker(w, m),
+                            Sent::Client(c, m) => comm.send_client(c, m),
                         }
-                        let _ = reply.send(Ok(id));
-                        crate::log(format_args!("scheduler: worker {} joined at {address}", id.0));
                     }
-                    Err(e) => {
-                        let _ = reply.send(Err(e.to_string()));
-                    }
+                    let _ = reply.send(Ok(id));
+                    crate::log(format_args!("scheduler: worker {} ({name}) joined at {address}", id.0));
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e.to_string()));
                 }
             }
-            Event::Worker(id, msg) => on_worker_message(&mut core, &mut comm, now, id, msg),
-            Event::WorkerGone(id) => {
-                comm.workers.remove(&id);
-                reactor::on_worker_removed(&mut core, &mut comm, id);
-                crate::log(format_args!("scheduler: worker {} left", id.0));
-            }
-            Event::Scattered { client, id, worker, data, result } => {
-                let result = result.and_then(|()| {
-                    reactor::on_scattered(&mut core, &mut comm, now, client, worker, &data).map_err(|e| e.to_string())
-                });
-                let keys: Vec<Key> = data.into_iter().map(|(k, _)| k).collect();
-                match result {
-                    Ok(()) => {
-                        if let Some(out) = comm.clients.get(&client) {
-                            post(out, &SchedulerToClient::ScatterDone { id, keys }, "a client");
-                        }
+        }
+        Event::Worker(id, msg) => on_worker_message(core, comm, now, id, msg, waits),
+        Event::WorkerGone(id) => {
+            comm.workers.remove(&id);
+            reactor::on_worker_removed(core, comm, id);
+            crate::log(format_args!("scheduler: worker {} left", id.0));
+        }
+        Event::Scattered { client, id, worker, data, result } => {
+            let result = result.and_then(|()| {
+                reactor::on_scattered(core, comm, now, client, worker, &data).map_err(|e| e.to_string())
+            });
+            let keys: Vec<Key> = data.into_iter().map(|(k, _)| k).collect();
+            match result {
+                Ok(()) => {
+                    if let Some(out) = comm.clients.get(&client) {
+                        post(out, &SchedulerToClient::ScatterDone { id, keys }, "a client");
                     }
-                    Err(message) => {
-                        // Whatever the worker stored is not the cluster's.
-                        comm.send_worker(worker, ToWorker::FreeKeys(keys));
-                        if let Some(out) = comm.clients.get(&client) {
-                            post(out, &SchedulerToClient::UpdateRefused { id, message }, "a client");
-                        }
+                }
+                Err(message) => {
+                    // Whatever the worker stored is not the cluster's.
+                    comm.send_worker(worker, ToWorker::FreeKeys(keys));
+                    if let Some(out) = comm.clients.get(&client) {
+                        post(out, &SchedulerToClient::UpdateRefused { id, message }, "a client");
                     }
                 }
             }
@@ -391,8 +423,10 @@ fn on_client_message(
     core: &mut Core,
     comm: &mut Outboxes,
     me: &mpsc::UnboundedSender<Event>,
+    now: Duration,
     id: ClientId,
     msg: ClientToScheduler,
+    waits: &mut RetireWaits,
 ) {
     let refuse = |comm: &Outboxes, req: u64, message: String| {
         if let Some(out) = comm.clients.get(&id) {
@@ -426,6 +460,12 @@ fn on_client_message(
                 post(out, &reply, "a client");
             }
         }
+        ClientToScheduler::RetireWorkers { id: req, workers, n } => {
+            let which = if workers.is_empty() { Retire::Count(n as usize) } else { Retire::Workers(workers) };
+            if let Err((message, _)) = retire(core, comm, now, &which, waits, Waiter::Client(id, req)) {
+                refuse(comm, req, message);
+            }
+        }
         ClientToScheduler::Close => {
             comm.clients.remove(&id);
             reactor::on_client_disconnected(core, comm, id);
@@ -433,8 +473,22 @@ fn on_client_message(
     }
 }
 
-fn on_worker_message(core: &mut Core, comm: &mut Outboxes, now: Duration, id: WorkerId, msg: WorkerToScheduler) {
+fn on_worker_message(
+    core: &mut Core,
+    comm: &mut Outboxes,
+    now: Duration,
+    id: WorkerId,
+    msg: WorkerToScheduler,
+    waits: &mut RetireWaits,
+) {
     match msg {
+        WorkerToScheduler::RetireMe => {
+            crate::log(format_args!("scheduler: worker {} asks to retire", id.0));
+            waits.self_asked.insert(id);
+            if let Err(e) = reactor::on_retire_workers(core, comm, now, &[id]) {
+                crate::log(format_args!("scheduler: retiring worker {}: {e}", id.0));
+            }
+        }
         WorkerToScheduler::Register(_) => {
             crate::log(format_args!("scheduler: worker {} registered twice; ignored", id.0));
         }
@@ -454,6 +508,118 @@ fn on_worker_message(core: &mut Core, comm: &mut Outboxes, now: Duration, id: Wo
             }
             ToScheduler::AddKeys(keys) => reactor::on_worker_has_keys(core, comm, now, id, &keys),
         },
+    }
+}
+
+/// Who waits for the end of which retirements.
+#[derive(Default)]
+struct RetireWaits {
+    /// Workers that asked to go (SIGTERM, their lifetime is over): told to
+    /// stop however their retirement ends.
+    self_asked: FxHashSet<WorkerId>,
+    /// Requests waiting for their workers.
+    requests: Vec<RetireRequest>,
+}
+
+struct RetireRequest {
+    pending: FxHashSet<WorkerId>,
+    done: Retired,
+    waiter: Waiter,
+}
+
+/// Where the answer to a retire request goes.
+enum Waiter {
+    Client(ClientId, u64),
+    Http(oneshot::Sender<crate::http::Response>),
+}
+
+/// Starts retiring the workers `which` names and registers `waiter` for
+/// the outcome; a worker named that is not in the cluster refuses the
+/// whole request (the waiter is handed back with why).
+fn retire(
+    core: &mut Core,
+    comm: &mut Outboxes,
+    now: Duration,
+    which: &Retire,
+    waits: &mut RetireWaits,
+    waiter: Waiter,
+) -> Result<(), (String, Waiter)> {
+    let workers: Vec<WorkerId> = match which {
+        Retire::Count(n) => core.retirement_candidates(*n),
+        Retire::Workers(names) => {
+            let infos: Vec<_> = core.worker_ids().into_iter().filter_map(|w| core.worker_info(w)).collect();
+            let mut ids = Vec::with_capacity(names.len());
+            for name in names {
+                let bare = name.strip_prefix("tcp://").or_else(|| name.strip_prefix("tls://")).unwrap_or(name);
+                match infos.iter().find(|i| &*i.address == bare || &*i.name == name.as_str()) {
+                    Some(i) => ids.push(i.id),
+                    None => {
+                        return Err((format!("no worker {name:?} in the cluster (name it by address or name)"), waiter))
+                    }
+                }
+            }
+            ids
+        }
+    };
+    if let Err(e) = reactor::on_retire_workers(core, comm, now, &workers) {
+        return Err((e.to_string(), waiter));
+    }
+    let request = RetireRequest { pending: workers.iter().copied().collect(), done: Retired::default(), waiter };
+    waits.requests.push(request);
+    Ok(())
+}
+
+/// Acts on the retirements that ended: a retired worker (or one that
+/// asked to go) is told to stop and its connection closed; waiting
+/// requests whose workers are all done are answered.
+fn settle_retirements(core: &mut Core, comm: &mut Outboxes, waits: &mut RetireWaits) {
+    loop {
+        let ended = core.take_retirements();
+        if ended.is_empty() {
+            break;
+        }
+        for r in ended {
+            let asked_itself = waits.self_asked.remove(&r.worker);
+            let reason = match &r.outcome {
+                Ok(()) => "retired: its results moved to other workers".to_string(),
+                Err(why) if asked_itself => {
+                    format!("not retired gracefully ({why}); stopping as asked, its results will be recomputed")
+                }
+                Err(why) => format!("not retired: {why}"),
+            };
+            crate::log(format_args!("scheduler: worker {} ({}) {reason}", r.worker.0, r.name));
+            if r.outcome.is_ok() || asked_itself {
+                if let Some(out) = comm.workers.remove(&r.worker) {
+                    post(&out, &SchedulerToWorker::Close { reason }, "a worker");
+                }
+                // Already removed when retired; else it goes now.
+                reactor::on_worker_removed(core, comm, r.worker);
+            }
+            for req in &mut waits.requests {
+                if req.pending.remove(&r.worker) {
+                    match &r.outcome {
+                        Ok(()) => req.done.retired.push(r.address.to_string()),
+                        Err(why) => req.done.refused.push((r.address.to_string(), why.clone())),
+                    }
+                }
+            }
+        }
+    }
+    let (done, waiting): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut waits.requests).into_iter().partition(|r| r.pending.is_empty());
+    waits.requests = waiting;
+    for r in done {
+        match r.waiter {
+            Waiter::Client(c, id) => {
+                if let Some(out) = comm.clients.get(&c) {
+                    let msg = SchedulerToClient::Retired { id, retired: r.done.retired, refused: r.done.refused };
+                    post(out, &msg, "a client");
+                }
+            }
+            Waiter::Http(reply) => {
+                let _ = reply.send(crate::http::retired_response(&r.done));
+            }
+        }
     }
 }
 

@@ -64,11 +64,21 @@ struct Entry {
 }
 
 /// An answer to a numbered request.
+/// How a retire-workers request ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Retired {
+    /// Addresses of the workers retired: their results moved, they left.
+    pub retired: Vec<String>,
+    /// Workers not retired, with why (they run on).
+    pub refused: Vec<(String, String)>,
+}
+
 pub(crate) enum Reply {
     Gather { data: Vec<(Key, Value)>, missing: Vec<Key> },
     Scattered,
     Refused(String),
     AdaptiveTarget { workers: u64, to_close: Vec<String> },
+    Retired(Retired),
 }
 
 impl Table {
@@ -182,6 +192,9 @@ impl Tracker {
             }
             SchedulerToClient::ScatterDone { id, .. } => {
                 t.replies.insert(id, Reply::Scattered);
+            }
+            SchedulerToClient::Retired { id, retired, refused } => {
+                t.replies.insert(id, Reply::Retired(Retired { retired, refused }));
             }
             SchedulerToClient::AdaptiveTarget { id, workers, to_close } => {
                 t.replies.insert(id, Reply::AdaptiveTarget { workers, to_close });

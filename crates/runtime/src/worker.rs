@@ -76,6 +76,10 @@ pub struct WorkerOptions {
     pub heartbeat: Duration,
     /// How often the state machine's clock ticks (busy peers' backoff).
     pub tick: Duration,
+    /// After this long the worker retires itself (Dask's `--lifetime`):
+    /// set it below a job's walltime, so that the queue's kill finds it
+    /// gone and its results moved.
+    pub lifetime: Option<Duration>,
 }
 
 impl WorkerOptions {
@@ -94,6 +98,7 @@ impl WorkerOptions {
             resources: Vec::new(),
             heartbeat: Duration::from_secs(1),
             tick: Duration::from_millis(50),
+            lifetime: None,
         }
     }
 }
@@ -108,6 +113,9 @@ pub struct WorkerHandle {
     address: String,
     stats: Arc<WorkerStats>,
     running: Arc<AtomicBool>,
+    events: mpsc::UnboundedSender<WEvent>,
+    /// Why the scheduler told it to stop, once it did.
+    closed: Arc<Mutex<Option<String>>>,
 }
 
 /// Counters of what a worker did, for tests and diagnostics.
@@ -147,6 +155,21 @@ impl WorkerHandle {
         &self.stats
     }
 
+    /// Asks the scheduler to retire this worker gracefully (what SIGTERM
+    /// and the end of `lifetime` do): the results only it holds move to
+    /// other workers, then the scheduler tells it to stop
+    /// ([`WorkerHandle::close_reason`]). If no word comes within
+    /// [`RETIRE_WAIT`], it stops anyway.
+    pub fn retire(&self) {
+        let _ = self.events.send(WEvent::Retire);
+    }
+
+    /// Why the scheduler told this worker to stop (it was retired), if it
+    /// did.
+    pub fn close_reason(&self) -> Option<String> {
+        self.closed.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Closes its connections and stops its loop; its threads end after
     /// their current task.
     pub fn shutdown(&self) {
@@ -183,6 +206,7 @@ impl Worker {
         let address = SocketAddr::new(info.local.ip(), port).to_string();
         let spec = WorkerSpec {
             address: address.as_str().into(),
+            name: options.name.as_str().into(),
             nthreads: options.nthreads,
             memory_limit: options.memory_limit,
             resources: options.resources.iter().map(|(n, a)| (n.as_str().into(), *a)).collect(),
@@ -204,6 +228,8 @@ impl Worker {
         let (stop, stopped) = watch::channel(false);
         let (events, rx) = mpsc::unbounded_channel();
         let stats = Arc::new(WorkerStats::default());
+        let closed = Arc::new(Mutex::new(None));
+        let shell_events = events.clone();
         let (to_scheduler, _) = spawn_writer(write, format!("the scheduler at {scheduler}"));
         let pool = ThreadPool::start(options.nthreads, &options.name, events.clone(), stats.clone());
 
@@ -222,6 +248,10 @@ impl Worker {
                 }) {
                     Ok(Some(SchedulerToWorker::Request(req))) => req,
                     Ok(Some(SchedulerToWorker::Registered { .. })) => continue,
+                    Ok(Some(SchedulerToWorker::Close { reason })) => {
+                        let _ = ev.send(WEvent::Closed(reason));
+                        return;
+                    }
                     Ok(None) => {
                         let _ = ev.send(WEvent::SchedulerLost("the scheduler closed the connection".into()));
                         return;
@@ -262,14 +292,23 @@ impl Worker {
             name: options.name.clone(),
             stats: stats.clone(),
             start: Instant::now(),
+            closed: closed.clone(),
+            retiring: None,
         };
         let running = Arc::new(AtomicBool::new(true));
         let flag = Arc::clone(&running);
+        if let Some(lifetime) = options.lifetime {
+            let ev = shell_events.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(lifetime).await;
+                let _ = ev.send(WEvent::Retire);
+            });
+        }
         tokio::spawn(async move {
             shell.run(rx, stopped, options.heartbeat, options.tick).await;
             flag.store(false, Ordering::SeqCst);
         });
-        Ok(WorkerHandle { stop, id, address, stats, running })
+        Ok(WorkerHandle { stop, id, address, stats, running, events: shell_events, closed })
     }
 }
 
@@ -289,7 +328,15 @@ enum WEvent {
     Put { data: Vec<(Key, Value)>, reply: oneshot::Sender<PeerMessage> },
     /// The scheduler connection ended.
     SchedulerLost(String),
+    /// Ask the scheduler to be retired.
+    Retire,
+    /// The scheduler says stop (retired).
+    Closed(String),
 }
+
+/// How long a worker that asked to be retired waits for the scheduler's
+/// word before it stops anyway.
+pub const RETIRE_WAIT: Duration = Duration::from_secs(60);
 
 /// Tasks of a kind that took less than this on average run on the loop
 /// itself: handing them to a thread and hearing back would cost more
@@ -314,6 +361,9 @@ struct Shell {
     name: String,
     stats: Arc<WorkerStats>,
     start: Instant,
+    closed: Arc<Mutex<Option<String>>>,
+    /// When it asked to be retired.
+    retiring: Option<Instant>,
 }
 
 impl Shell {
@@ -334,6 +384,10 @@ impl Shell {
                     post(&self.to_scheduler, &WorkerToScheduler::Heartbeat(self.memory_report()), "the scheduler");
                 }
                 _ = ticks.tick() => {
+                    if self.retiring.is_some_and(|since| since.elapsed() > RETIRE_WAIT) {
+                        crate::log(format_args!("worker {}: no word from the scheduler on retiring within {RETIRE_WAIT:?}; stopping", self.name));
+                        return;
+                    }
                     let now = self.start.elapsed();
                     self.state.handle(&mut port, Event::Tick { now });
                     self.watch_memory(&mut port, true);
@@ -343,6 +397,18 @@ impl Shell {
                     Some(WEvent::SchedulerLost(why)) => {
                         crate::log(format_args!("worker {}: lost the scheduler ({why}); stopping", self.name));
                         return;
+                    }
+                    Some(WEvent::Closed(reason)) => {
+                        crate::log(format_args!("worker {}: {reason}; stopping", self.name));
+                        *self.closed.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
+                        return;
+                    }
+                    Some(WEvent::Retire) => {
+                        if self.retiring.is_none() {
+                            crate::log(format_args!("worker {}: asking the scheduler to retire it", self.name));
+                            post(&self.to_scheduler, &WorkerToScheduler::RetireMe, "the scheduler");
+                            self.retiring = Some(Instant::now());
+                        }
                     }
                     Some(ev) => self.on_event(&mut port, ev),
                 },
@@ -416,7 +482,7 @@ impl Shell {
                 self.state.handle(port, Event::Stored { data: sizes });
                 let _ = reply.send(PeerMessage::Stored { keys });
             }
-            WEvent::SchedulerLost(_) => {}
+            WEvent::SchedulerLost(_) | WEvent::Retire | WEvent::Closed(_) => {}
         }
     }
 

@@ -7,10 +7,11 @@
 //! so that it would finish within `target_duration`; never more workers
 //! than there are tasks to give them. Memory pressure asks for more: when
 //! results fill more than 60% of the workers' memory, twice as many. Below
-//! the current count, only workers with nothing to do and no results may
-//! go (results cannot move to other workers yet), and only as many as
-//! leave the others room for the data; those are named, so that a scaler
-//! closes those and not others.
+//! the current count, only workers with nothing to do may go, those
+//! holding the least data first, and only as many as leave the others
+//! room for the data; those are named, so that a scaler retires those
+//! (`retire.rs` moves their results away) and not others. Workers being
+//! retired are not counted.
 
 use std::time::Duration;
 
@@ -40,7 +41,7 @@ impl Core {
     /// The number of workers that would finish the work in hand within
     /// `target_duration`, and which to close when fewer are needed.
     pub fn adaptive_target(&self, target_duration: Duration) -> AdaptiveTarget {
-        let workers: Vec<_> = self.live_workers().collect();
+        let workers: Vec<_> = self.running_workers().collect();
         let unknown = self.config.unknown_task_duration.as_micros() as u64;
         let estimate = |t: TaskId| self.durations.estimate_us(self.t(t).prefix, unknown);
         let waiting = self.queue.len() + self.no_worker.len();
@@ -68,11 +69,10 @@ impl Core {
         if target >= workers.len() {
             return AdaptiveTarget { workers: target, to_close: Vec::new() };
         }
-        // Idle workers holding no results (closing one that holds some would
-        // lose them until results can move away first), while the others
-        // keep room for all the data.
-        let mut idle: Vec<_> =
-            workers.iter().filter(|(_, w)| w.processing.is_empty() && w.has_what.is_empty()).collect();
+        // Idle workers, holding the least data first (a scaler retires
+        // them, which moves their results to the others), while the
+        // others keep room for all the data.
+        let mut idle: Vec<_> = workers.iter().filter(|(_, w)| w.processing.is_empty()).collect();
         idle.sort_by_key(|(id, w)| (w.nbytes, *id));
         let mut kept_limit = limit;
         let mut to_close = Vec::new();
@@ -82,6 +82,10 @@ impl Core {
             }
             let after = kept_limit.saturating_sub(w.memory_limit);
             if limit > 0 && used as f64 > MEMORY_PRESSURE * after as f64 {
+                break;
+            }
+            // Results need a worker to move to.
+            if used > 0 && workers.len() - to_close.len() == 1 {
                 break;
             }
             kept_limit = after;

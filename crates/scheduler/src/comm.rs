@@ -64,6 +64,10 @@ pub enum ToWorker {
     FreeKeys(Vec<Key>),
     /// Do not run (or drop the result of) this task: nobody needs it here.
     CancelCompute(Key),
+    /// Fetch copies of these results from their holders and keep them
+    /// (answer with `AddKeys` as they arrive): the scheduler moves results
+    /// off a worker it retires.
+    AcquireReplicas(Vec<DepInfo>),
     /// Give up this task if it has not started; answer with a steal
     /// response echoing `id`.
     StealRequest {

@@ -56,6 +56,8 @@ pub struct Core {
     pub(crate) ready: Vec<TaskId>,
     /// Resources were released or a worker joined: retry no-worker tasks.
     pub(crate) retry_no_worker: bool,
+    /// Retirements that ended since the runtime last took them.
+    pub(crate) retirements: Vec<crate::retire::Retirement>,
 }
 
 impl Core {
@@ -81,6 +83,7 @@ impl Core {
             dirty: Vec::new(),
             ready: Vec::new(),
             retry_no_worker: false,
+            retirements: Vec::new(),
         })
     }
 
@@ -107,6 +110,11 @@ impl Core {
     #[inline]
     pub(crate) fn worker_mut(&mut self, w: WorkerId) -> Option<&mut Worker> {
         self.workers.get_mut(w.idx()).and_then(Option::as_mut)
+    }
+
+    /// Live workers that take new tasks (not being retired).
+    pub(crate) fn running_workers(&self) -> impl Iterator<Item = (WorkerId, &Worker)> + '_ {
+        self.live_workers().filter(|(_, w)| w.is_running())
     }
 
     pub(crate) fn live_workers(&self) -> impl Iterator<Item = (WorkerId, &Worker)> + '_ {
@@ -190,6 +198,8 @@ impl Core {
         Some(WorkerInfo {
             id: w,
             address: wk.address.clone(),
+            name: wk.name.clone(),
+            retiring: wk.retiring.is_some(),
             nthreads: wk.nthreads,
             memory_limit: wk.memory_limit,
             processing: wk.processing.len(),
@@ -378,7 +388,7 @@ impl Core {
             }
             assert_eq!(nbytes, wk.nbytes, "bytes held by {w}");
             assert_eq!(incoming[w.idx()], wk.incoming_steals, "steals towards {w}");
-            if !self.queue.is_empty() {
+            if !self.queue.is_empty() && wk.is_running() {
                 assert!(wk.processing.len() >= self.slots(wk), "{w} has room while roots are queued");
             }
         }

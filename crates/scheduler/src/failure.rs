@@ -31,6 +31,14 @@ impl Core {
     pub(crate) fn remove_worker(&mut self, w: WorkerId, comm: &mut dyn Comm) {
         let Some(wk) = self.workers.get_mut(w.idx()).and_then(Option::take) else { return };
         self.total_nthreads -= u64::from(wk.nthreads);
+        if wk.retiring.is_some() {
+            self.retirements.push(crate::retire::Retirement {
+                worker: w,
+                name: wk.name.clone(),
+                address: wk.address.clone(),
+                outcome: Err("it left before the results only it held were copied".into()),
+            });
+        }
         let mut running: Vec<TaskId> = wk.processing.iter().copied().collect();
         running.sort_unstable_by_key(|&t| (self.t(t).priority, t));
         let allowed = self.config.allowed_failures;

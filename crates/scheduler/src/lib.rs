@@ -31,7 +31,8 @@
 //!   errors), `placement` (which worker), `queue` (root-task queuing),
 //!   `stealing` (rebalancing), `failure` (workers and data lost), `update`
 //!   (checking and applying graph updates), `adaptive` (how many workers
-//!   the work calls for), [`reactor`] (the events).
+//!   the work calls for), `retire` (workers leaving without losing
+//!   results), [`reactor`] (the events).
 //! - Every event settles the tasks it touched through one work list, so
 //!   long chains never recurse, then places the ready tasks in priority
 //!   order.
@@ -75,6 +76,7 @@ mod placement;
 mod queue;
 pub mod reactor;
 mod resources;
+mod retire;
 mod scatter;
 mod stealing;
 mod task;
@@ -88,6 +90,7 @@ pub use crate::config::Config;
 pub use crate::core::Core;
 pub use crate::error::SchedError;
 pub use crate::ids::{ClientId, KeyHasher, StealId, TaskId, WorkerId};
+pub use crate::retire::{Retirement, MOVE_TIMEOUT};
 pub use crate::stealing::StealOutcome;
 pub use crate::task::{FailureKind, Payload, Priority, TaskFailure, TaskStateKind};
 pub use crate::update::{GraphUpdate, TaskSpec};

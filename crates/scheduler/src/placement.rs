@@ -79,7 +79,7 @@ impl Core {
     /// The worker where `t` could start soonest, if any can take it now.
     pub(crate) fn decide_worker(&self, t: TaskId) -> Option<WorkerId> {
         let mut best: Option<(u64, u64, WorkerId)> = None;
-        for (w, wk) in self.live_workers() {
+        for (w, wk) in self.running_workers() {
             if !self.fits(t, wk) {
                 continue;
             }

@@ -42,7 +42,7 @@ impl Core {
     /// processing per thread), if any has room.
     fn worker_with_room(&self) -> Option<WorkerId> {
         let mut best: Option<(usize, u32, WorkerId)> = None;
-        for (w, wk) in self.live_workers() {
+        for (w, wk) in self.running_workers() {
             let n = wk.processing.len();
             if n >= self.slots(wk) {
                 continue;

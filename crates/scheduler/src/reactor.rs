@@ -172,6 +172,30 @@ pub fn on_worker_removed(core: &mut Core, comm: &mut impl Comm, worker: WorkerId
     core.process(comm);
 }
 
+/// Retires `workers` gracefully (`retire.rs`): they get no new task, the
+/// results only they hold are copied to other workers, then they are
+/// removed; [`Core::take_retirements`] tells how each ended. An unknown
+/// worker is an error and nothing changes.
+pub fn on_retire_workers(
+    core: &mut Core,
+    comm: &mut impl Comm,
+    now: Duration,
+    workers: &[WorkerId],
+) -> Result<(), SchedError> {
+    core.retire(workers, now, comm)?;
+    core.process(comm);
+    Ok(())
+}
+
+/// Moves retirements on after an event that may have copied or made
+/// results on a retiring worker.
+fn advance_retirements(core: &mut Core, comm: &mut impl Comm, now: Duration) {
+    if core.any_retiring() {
+        core.advance_retirements(now, comm);
+        core.process(comm);
+    }
+}
+
 /// Whether `worker` is running; marks it seen at `now` if so.
 fn seen(core: &mut Core, worker: WorkerId, now: Duration) -> bool {
     match core.worker_mut(worker) {
@@ -212,6 +236,7 @@ pub fn on_task_finished(
         _ => comm.send_worker(worker, ToWorker::FreeKeys(vec![key.clone()])),
     }
     core.process(comm);
+    advance_retirements(core, comm, now);
 }
 
 /// A task raised an error on a worker. With retries left it is
@@ -275,6 +300,7 @@ pub fn on_worker_has_keys(core: &mut Core, comm: &mut impl Comm, now: Duration, 
         comm.send_worker(worker, ToWorker::FreeKeys(free));
     }
     core.process(comm);
+    advance_retirements(core, comm, now);
 }
 
 /// A worker lost results it held (evicted, corrupted spill file). Results
@@ -329,11 +355,13 @@ pub fn on_steal_response(
     core.process(comm);
 }
 
-/// Time passes: removes workers silent past the heartbeat timeout and,
-/// every stealing interval, rebalances work.
+/// Time passes: removes workers silent past the heartbeat timeout, asks
+/// again for copies a retirement waits on too long and, every stealing
+/// interval, rebalances work.
 pub fn on_tick(core: &mut Core, comm: &mut impl Comm, now: Duration) {
     core.check_heartbeats(now, comm);
     core.process(comm);
+    advance_retirements(core, comm, now);
     if let Some(every) = core.config.stealing_interval {
         if now >= core.last_balance + every {
             core.last_balance = now;

@@ -23,7 +23,7 @@ impl Core {
     /// The worker to store scattered values on: the live one holding the
     /// fewest bytes per thread.
     pub fn scatter_target(&self) -> Option<WorkerId> {
-        self.live_workers()
+        self.running_workers()
             .min_by(|(_, a), (_, b)| {
                 let (a, b) = (a.nbytes as u128 * u128::from(b.nthreads), b.nbytes as u128 * u128::from(a.nthreads));
                 a.cmp(&b)

@@ -44,7 +44,7 @@ impl Core {
     /// Sends steal requests from saturated workers towards idle ones.
     pub(crate) fn balance(&mut self, comm: &mut dyn Comm) {
         let mut thieves: Vec<(u64, WorkerId)> =
-            self.live_workers().filter(|(_, wk)| wk.has_idle_thread()).map(|(w, wk)| (wk.wait_us(), w)).collect();
+            self.running_workers().filter(|(_, wk)| wk.has_idle_thread()).map(|(w, wk)| (wk.wait_us(), w)).collect();
         thieves.sort_unstable();
         for (_, thief) in thieves {
             while self.worker(thief).is_some_and(|wk| wk.has_idle_thread()) {

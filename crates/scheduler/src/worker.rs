@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::ids::{TaskId, WorkerId};
 use crate::resources::ResourceVec;
@@ -13,6 +13,9 @@ use crate::resources::ResourceVec;
 pub struct WorkerSpec {
     /// Where peers fetch data from, e.g. `"tcp://10.0.0.7:40123"`.
     pub address: Arc<str>,
+    /// Its name, as given at start (`--name`; a job queue names each
+    /// job's workers after the job); the address when none was given.
+    pub name: Arc<str>,
     /// Tasks it runs at once.
     pub nthreads: u32,
     /// Memory it may use, bytes.
@@ -36,6 +39,7 @@ pub struct MemoryReport {
 #[derive(Debug)]
 pub(crate) struct Worker {
     pub address: Arc<str>,
+    pub name: Arc<str>,
     pub nthreads: u32,
     pub memory_limit: u64,
     pub resources: ResourceVec,
@@ -53,12 +57,23 @@ pub(crate) struct Worker {
     pub incoming_steals: u32,
     pub last_seen: Duration,
     pub memory: MemoryReport,
+    /// Being retired: given no new task while its results move away.
+    pub retiring: Option<Retiring>,
+}
+
+/// A retirement in progress (`retire.rs`).
+#[derive(Debug, Default)]
+pub(crate) struct Retiring {
+    /// Results only it holds that another worker was asked to copy:
+    /// task → (that worker, when asked).
+    pub moves: FxHashMap<TaskId, (WorkerId, Duration)>,
 }
 
 impl Worker {
     pub fn new(spec: &WorkerSpec, resources: ResourceVec, now: Duration) -> Self {
         Worker {
             address: spec.address.clone(),
+            name: spec.name.clone(),
             nthreads: spec.nthreads,
             memory_limit: spec.memory_limit,
             resources,
@@ -70,6 +85,7 @@ impl Worker {
             incoming_steals: 0,
             last_seen: now,
             memory: MemoryReport::default(),
+            retiring: None,
         }
     }
 
@@ -77,6 +93,12 @@ impl Worker {
     #[inline]
     pub fn wait_us(&self) -> u64 {
         self.occupancy_us / u64::from(self.nthreads)
+    }
+
+    /// Whether it takes new tasks (it is not being retired).
+    #[inline]
+    pub fn is_running(&self) -> bool {
+        self.retiring.is_none()
     }
 
     /// Whether some thread has nothing assigned (steals on the way count).
@@ -93,6 +115,10 @@ pub struct WorkerInfo {
     pub id: WorkerId,
     /// Its address.
     pub address: Arc<str>,
+    /// Its name.
+    pub name: Arc<str>,
+    /// Whether it is being retired.
+    pub retiring: bool,
     /// Its threads.
     pub nthreads: u32,
     /// Its memory limit.

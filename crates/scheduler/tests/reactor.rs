@@ -52,6 +52,7 @@ impl H {
     fn worker_with(&mut self, addr: &str, nthreads: u32, resources: &[(&str, f64)]) -> WorkerId {
         let spec = WorkerSpec {
             address: addr.into(),
+            name: addr.into(),
             nthreads,
             memory_limit: 1 << 30,
             resources: resources.iter().map(|(r, a)| (Arc::from(*r), *a)).collect(),
@@ -714,4 +715,102 @@ fn the_adaptive_target_follows_queued_work_and_memory() {
     let on = h.core.processing_on(&k("y")).unwrap();
     h.finish(on, "y", big);
     assert_eq!(h.core.adaptive_target(five_s), blockwork_scheduler::AdaptiveTarget { workers: 6, to_close: vec![] });
+}
+
+/// Copies asked of workers: (receiver, key, holder).
+fn acquires(sent: &[Sent]) -> Vec<(WorkerId, String, WorkerId)> {
+    sent.iter()
+        .flat_map(|s| match s {
+            Sent::Worker(x, ToWorker::AcquireReplicas(deps)) => {
+                deps.iter().map(|d| (*x, d.key.to_string(), d.who_has[0].worker)).collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// A worker holding the only copy of a wanted result is retired: the
+/// result is copied to the other worker straight from it, then it is
+/// removed; nothing is recomputed, and it is given no new task meanwhile.
+#[test]
+fn retiring_moves_results_then_removes_the_worker() {
+    let mut h = H::new();
+    let c = h.client();
+    let a = h.worker("tcp://a:1", 1);
+    h.submit(c, vec![spec("x", &[], 0)], &["x"]);
+    let on = h.core.processing_on(&k("x")).unwrap();
+    assert_eq!(on, a);
+    h.finish(a, "x", 100);
+    let b = h.worker("tcp://b:1", 1);
+    on_retire_workers(&mut h.core, &mut h.comm, h.now, &[a]).unwrap();
+    let sent = h.check();
+    assert_eq!(acquires(&sent), [(b, "x".to_string(), a)]);
+    assert!(h.core.worker_info(a).unwrap().retiring);
+    assert_eq!(h.core.take_retirements(), []);
+    // New work goes to the running worker only.
+    let sent = h.submit(c, vec![spec("y", &["x"], 1), spec("z", &[], 2)], &["y", "z"]);
+    assert!(all_computes(&sent).iter().all(|(w, _)| *w == b), "{sent:?}");
+    // The copy arrives: the retired worker is removed, no task is rerun.
+    on_worker_has_keys(&mut h.core, &mut h.comm, h.now, b, &[k("x")]);
+    let sent = h.check();
+    assert!(all_computes(&sent).is_empty(), "nothing recomputed: {sent:?}");
+    let done = h.core.take_retirements();
+    assert_eq!(done.len(), 1);
+    assert_eq!((done[0].worker, done[0].outcome.clone()), (a, Ok(())));
+    assert_eq!(h.core.worker_ids(), [b]);
+    assert_eq!(h.core.who_has(&k("x")), Some(&[b][..]));
+}
+
+/// A retiring worker finishes what it runs; its new result moves too.
+#[test]
+fn retiring_waits_for_running_tasks() {
+    let mut h = H::new();
+    let c = h.client();
+    let a = h.worker("tcp://a:1", 1);
+    h.submit(c, vec![spec("x", &[], 0)], &["x"]);
+    let b = h.worker("tcp://b:1", 1);
+    on_retire_workers(&mut h.core, &mut h.comm, h.now, &[a]).unwrap();
+    assert!(acquires(&h.check()).is_empty());
+    let sent = h.finish(a, "x", 10);
+    assert_eq!(acquires(&sent), [(b, "x".to_string(), a)]);
+    on_worker_has_keys(&mut h.core, &mut h.comm, h.now, b, &[k("x")]);
+    h.check();
+    assert_eq!(h.core.take_retirements()[0].outcome, Ok(()));
+    assert_eq!(h.state("x"), Some(S::Memory));
+}
+
+/// With nowhere to put its results the retirement is refused and the
+/// worker runs on; a copy not confirmed in time is asked again; a worker
+/// that dies while retiring is reported and its results recomputed.
+#[test]
+fn retirement_refused_retried_and_lost() {
+    let mut h = H::new();
+    let c = h.client();
+    let a = h.worker("tcp://a:1", 1);
+    h.submit(c, vec![spec("x", &[], 0)], &["x"]);
+    h.finish(a, "x", 10);
+    on_retire_workers(&mut h.core, &mut h.comm, h.now, &[a]).unwrap();
+    h.check();
+    let done = h.core.take_retirements();
+    let why = done[0].outcome.clone().unwrap_err();
+    assert!(why.contains("no running worker can take the 1 result(s)"), "{why}");
+    assert!(!h.core.worker_info(a).unwrap().retiring);
+    let sent = h.submit(c, vec![spec("y", &[], 1)], &["y"]);
+    assert_eq!(computes(&sent, a), ["y"], "it runs on");
+    assert!(on_retire_workers(&mut h.core, &mut h.comm, h.now, &[WorkerId(9)]).is_err());
+
+    let b = h.worker("tcp://b:1", 1);
+    on_retire_workers(&mut h.core, &mut h.comm, h.now, &[a]).unwrap();
+    assert_eq!(acquires(&h.check()).len(), 1, "x moves; y still runs");
+    h.now += Duration::from_secs(1);
+    on_tick(&mut h.core, &mut h.comm, h.now);
+    assert!(acquires(&h.check()).is_empty(), "asked once while it may still come");
+    h.now += blockwork_scheduler::MOVE_TIMEOUT;
+    on_tick(&mut h.core, &mut h.comm, h.now);
+    assert_eq!(acquires(&h.check()), [(b, "x".to_string(), a)], "asked again");
+    on_worker_removed(&mut h.core, &mut h.comm, a);
+    let sent = h.check();
+    let done = h.core.take_retirements();
+    assert!(done[0].outcome.clone().unwrap_err().contains("left before"), "{done:?}");
+    assert!(computes(&sent, b).contains(&"x".to_string()), "x recomputed: {sent:?}");
 }

@@ -24,6 +24,7 @@ impl WorkerState {
             Some(t) => match &mut self.tm(t).state {
                 TaskState::Fetch { .. } => {
                     self.dequeue_fetch(t);
+                    self.tm(t).replica = false;
                     self.start_compute(port, Some(t), *ct);
                 }
                 TaskState::Flight { compute, .. } => *compute = Some(ct),
@@ -121,9 +122,18 @@ impl WorkerState {
     pub fn on_free_keys(&mut self, port: &mut impl Port, keys: &[Key]) {
         for key in keys {
             let Some(t) = self.id_of(key) else { continue };
-            if let TaskState::Memory { held } = &mut self.tm(t).state {
-                *held = false;
-                self.maybe_forget(port, t);
+            let task = self.tm(t);
+            match &mut task.state {
+                TaskState::Memory { held } => {
+                    *held = false;
+                    self.maybe_forget(port, t);
+                }
+                // A copy it asked for and no longer wants: not kept on arrival.
+                TaskState::Fetch { .. } | TaskState::Flight { .. } if task.replica => {
+                    task.replica = false;
+                    self.maybe_forget(port, t);
+                }
+                _ => {}
             }
         }
         self.settle(port);
@@ -212,7 +222,7 @@ impl WorkerState {
             let me = self.id;
             self.no_holders(port, t, me);
         } else {
-            let priority = self.dependents_priority(t);
+            let priority = self.fetch_priority(t);
             self.enqueue_fetch(t, priority);
         }
     }

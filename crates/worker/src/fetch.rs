@@ -11,12 +11,16 @@
 use std::time::Duration;
 
 use blockwork_graph::Key;
-use blockwork_scheduler::{Priority, WorkerId};
+use blockwork_scheduler::{DepInfo, Priority, WorkerId};
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use crate::port::{Instruction, Port, ToScheduler};
 use crate::state::{Transfer, WorkerState};
 use crate::task::{TaskState, Tid};
+
+/// Copies the scheduler asks for come after every input of a task.
+const REPLICA_PRIORITY: Priority = Priority(u64::MAX);
 
 impl WorkerState {
     /// Queues `t` for fetching (its state becomes `Fetch`).
@@ -56,14 +60,56 @@ impl WorkerState {
         }
     }
 
-    /// The priority of the most urgent local task reading `t`.
-    pub(crate) fn dependents_priority(&self, t: Tid) -> Priority {
+    /// The priority to fetch `t` at: the most urgent local task reading
+    /// it, else (a copy the scheduler asked for) after every task input.
+    pub(crate) fn fetch_priority(&self, t: Tid) -> Priority {
         self.t(t)
             .dependents
             .iter()
             .filter_map(|&d| self.t(d).state.run().map(|r| r.priority))
             .min()
-            .expect("a key with dependents")
+            .unwrap_or(REPLICA_PRIORITY)
+    }
+
+    /// The scheduler asks for copies of results (a worker it retires holds
+    /// them): each is fetched from its holders and kept, and reported with
+    /// `AddKeys` once here. A value already in memory is kept and
+    /// reported at once; a key already being fetched for a local task is
+    /// kept when it arrives; a key this worker is computing is left alone
+    /// (the scheduler hears of it when it finishes). A copy that cannot be
+    /// fetched is given up quietly: the scheduler asks again.
+    pub fn on_acquire_replicas(&mut self, port: &mut impl Port, deps: Vec<DepInfo>) {
+        for info in deps {
+            let holders: SmallVec<[_; 2]> = info.who_has.iter().filter(|h| h.worker != self.id).collect();
+            for h in &holders {
+                self.addresses.entry(h.worker).or_insert_with(|| h.address.clone());
+            }
+            match self.id_of(&info.key) {
+                Some(t) => match &mut self.tm(t).state {
+                    TaskState::Memory { held } => {
+                        *held = true;
+                        self.add_keys.push(info.key);
+                    }
+                    TaskState::Fetch { .. } | TaskState::Flight { .. } => {
+                        self.tm(t).replica = true;
+                        for h in &holders {
+                            self.add_holder(t, h.worker);
+                        }
+                    }
+                    _ => {}
+                },
+                None if holders.is_empty() => {}
+                None => {
+                    let t = self.insert(info.key, TaskState::Fetch { priority: REPLICA_PRIORITY });
+                    let task = self.tm(t);
+                    task.nbytes = info.nbytes;
+                    task.who_has = holders.iter().map(|h| h.worker).collect();
+                    task.replica = true;
+                    self.enqueue_fetch(t, REPLICA_PRIORITY);
+                }
+            }
+        }
+        self.settle(port);
     }
 
     fn available(&self, h: WorkerId) -> bool {
@@ -140,7 +186,8 @@ impl WorkerState {
         if compute.is_some() {
             self.store_value(t, nbytes, true);
             port.to_scheduler(ToScheduler::TaskFinished { key, nbytes, duration: Duration::ZERO });
-        } else if !self.t(t).dependents.is_empty() {
+        } else if !self.t(t).dependents.is_empty() || self.t(t).replica {
+            self.tm(t).replica = false;
             self.store_value(t, nbytes, true);
             self.add_keys.push(key);
         } else {
@@ -171,12 +218,12 @@ impl WorkerState {
         if let Some(ct) = compute {
             // The scheduler asked for it: make it here instead.
             self.start_compute(port, Some(t), *ct);
-        } else if self.t(t).dependents.is_empty() {
+        } else if self.t(t).dependents.is_empty() && !self.t(t).replica {
             self.forget(t);
         } else if self.t(t).who_has.is_empty() {
             self.no_holders(port, t, last);
         } else {
-            let priority = self.dependents_priority(t);
+            let priority = self.fetch_priority(t);
             self.enqueue_fetch(t, priority);
         }
     }

@@ -86,6 +86,7 @@ impl WorkerState {
             Event::Scheduler(ToWorker::FreeKeys(keys)) => self.on_free_keys(port, &keys),
             Event::Scheduler(ToWorker::CancelCompute(key)) => self.on_cancel_compute(port, &key),
             Event::Scheduler(ToWorker::StealRequest { key, id }) => self.on_steal_request(port, &key, id),
+            Event::Scheduler(ToWorker::AcquireReplicas(deps)) => self.on_acquire_replicas(port, deps),
             Event::FetchDone { peer, data, missing } => self.on_fetch_done(port, peer, &data, &missing),
             Event::FetchFailed { peer } => self.on_fetch_failed(port, peer),
             Event::PeerBusy { now, peer } => self.on_peer_busy(port, now, peer),
@@ -209,8 +210,14 @@ impl WorkerState {
     }
 
     pub(crate) fn insert(&mut self, key: Key, state: TaskState) -> Tid {
-        let task =
-            Task { key: key.clone(), state, nbytes: 0, who_has: SmallVec::new(), dependents: FxHashSet::default() };
+        let task = Task {
+            key: key.clone(),
+            state,
+            nbytes: 0,
+            who_has: SmallVec::new(),
+            dependents: FxHashSet::default(),
+            replica: false,
+        };
         let t = match self.free_ids.pop() {
             Some(t) => {
                 self.tasks[t.idx()] = Some(task);
@@ -274,7 +281,7 @@ impl WorkerState {
             return;
         }
         match task.state {
-            TaskState::Fetch { .. } => {
+            TaskState::Fetch { .. } if !task.replica => {
                 self.dequeue_fetch(t);
                 self.forget(t);
             }
@@ -325,7 +332,7 @@ impl WorkerState {
             match &task.state {
                 TaskState::Fetch { priority } => {
                     fetch += 1;
-                    assert!(!task.dependents.is_empty(), "{key}: fetched for someone");
+                    assert!(!task.dependents.is_empty() || task.replica, "{key}: fetched for someone");
                     assert!(!task.who_has.is_empty(), "{key}: fetched from someone");
                     assert!(self.fetch.contains(&(*priority, t)), "{key}: in the fetch queue");
                     for h in &task.who_has {

@@ -123,4 +123,7 @@ pub(crate) struct Task {
     /// Local tasks that will read the value: waiting, ready, executing or
     /// cancelled ones listing it among their inputs.
     pub dependents: FxHashSet<Tid>,
+    /// The scheduler asked for a copy (`AcquireReplicas`): fetched and
+    /// kept even if no local task reads it.
+    pub replica: bool,
 }

@@ -10,6 +10,7 @@
 //!  client-heartbeat (empty)                   gather-reply    id key-values keys(missing)
 //!  close            (empty)                   scatter-done    id keys
 //!  adaptive-target  id varint(µs)             adaptive-target-reply id varint(workers) strs(to close)
+//!  retire-workers   id strs(workers) varint(n) retired         id strs(retired) count (str str)*(refused)
 //! ```
 //!
 //! `id` (a varint) is the client's number for a request; the answer to it
@@ -76,6 +77,17 @@ pub enum ClientToScheduler {
         /// The time the work should take.
         target_duration: std::time::Duration,
     },
+    /// Retire workers gracefully (`reactor::on_retire_workers`; answered
+    /// by a retired reply once each has left or was refused).
+    RetireWorkers {
+        /// The client's number for this request.
+        id: u64,
+        /// The workers, by address or name; when empty, the scheduler
+        /// picks `n` (the idle ones holding the least data first).
+        workers: Vec<String>,
+        /// How many to pick when `workers` is empty.
+        n: u64,
+    },
 }
 
 /// Scheduler → client.
@@ -115,6 +127,27 @@ pub enum SchedulerToClient {
         /// When fewer than there are: the addresses of the workers to let go.
         to_close: Vec<String>,
     },
+    /// The answer to a retire-workers request.
+    Retired {
+        /// The id of the request.
+        id: u64,
+        /// Addresses of the workers retired (their results moved; gone).
+        retired: Vec<String>,
+        /// Workers not retired (address, why): they run on.
+        refused: Vec<(String, String)>,
+    },
+}
+
+fn write_strs(w: &mut Writer, strs: &[String]) {
+    w.len(strs.len());
+    for s in strs {
+        w.str(s);
+    }
+}
+
+fn read_strs(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<String>, ProtocolError> {
+    let n = r.count(what)?;
+    (0..n).map(|_| r.string(what)).collect()
 }
 
 impl Message for ClientToScheduler {
@@ -152,6 +185,12 @@ impl Message for ClientToScheduler {
                 w.varint(target_duration.as_micros().min(u128::from(u64::MAX)) as u64);
                 Kind::AdaptiveTarget
             }
+            ClientToScheduler::RetireWorkers { id, workers, n } => {
+                w.varint(*id);
+                write_strs(&mut w, workers);
+                w.varint(*n);
+                Kind::RetireWorkers
+            }
         };
         Ok(frame(kind, w))
     }
@@ -171,6 +210,11 @@ impl Message for ClientToScheduler {
             Kind::AdaptiveTarget => ClientToScheduler::AdaptiveTarget {
                 id: r.varint("adaptive-target id")?,
                 target_duration: std::time::Duration::from_micros(r.varint("target duration")?),
+            },
+            Kind::RetireWorkers => ClientToScheduler::RetireWorkers {
+                id: r.varint("retire-workers id")?,
+                workers: read_strs(&mut r, "workers to retire")?,
+                n: r.varint("number of workers to retire")?,
             },
             _ => ClientToScheduler::Close,
         };
@@ -220,11 +264,18 @@ impl Message for SchedulerToClient {
             SchedulerToClient::AdaptiveTarget { id, workers, to_close } => {
                 w.varint(*id);
                 w.varint(*workers);
-                w.varint(to_close.len() as u64);
-                for a in to_close {
-                    w.str(a);
-                }
+                write_strs(&mut w, to_close);
                 Kind::AdaptiveTargetReply
+            }
+            SchedulerToClient::Retired { id, retired, refused } => {
+                w.varint(*id);
+                write_strs(&mut w, retired);
+                w.len(refused.len());
+                for (a, why) in refused {
+                    w.str(a);
+                    w.str(why);
+                }
+                Kind::Retired
             }
         };
         Ok(frame(kind, w))
@@ -254,9 +305,17 @@ impl Message for SchedulerToClient {
             Kind::AdaptiveTargetReply => {
                 let id = r.varint("adaptive-target id")?;
                 let workers = r.varint("worker count")?;
-                let n = r.varint("workers to close")?;
-                let to_close = (0..n).map(|_| r.string("worker address")).collect::<Result<_, _>>()?;
+                let to_close = read_strs(&mut r, "workers to close")?;
                 SchedulerToClient::AdaptiveTarget { id, workers, to_close }
+            }
+            Kind::Retired => {
+                let id = r.varint("retired id")?;
+                let retired = read_strs(&mut r, "retired workers")?;
+                let n = r.count("refused workers")?;
+                let refused = (0..n)
+                    .map(|_| Ok((r.string("worker address")?, r.string("refusal")?)))
+                    .collect::<Result<_, _>>()?;
+                SchedulerToClient::Retired { id, retired, refused }
             }
             _ => SchedulerToClient::ScatterDone { id: r.varint("scatter id")?, keys: r.keys()? },
         };

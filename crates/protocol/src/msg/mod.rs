@@ -10,7 +10,7 @@
 //!  resources   := count (str(name) f64(amount))*
 //!  graph-update:= count task-spec* keys(wanted)
 //!  failure     := key(original) str(message) u8(kind: 0 error, 1 killed worker)
-//!  worker-spec := str(address) varint(nthreads) varint(memory limit) resources
+//!  worker-spec := str(address) str(name) varint(nthreads) varint(memory limit) resources
 //!  memory      := varint(managed) varint(spilled) varint(unmanaged)
 //!  compute     := key blob(payload) varint(priority) count dep*
 //!  dep         := key varint(nbytes) count (varint(worker id) str(address))*
@@ -128,6 +128,7 @@ fn read_failure(r: &mut Reader<'_>) -> Result<TaskFailure, ProtocolError> {
 
 fn write_worker_spec(w: &mut Writer, s: &WorkerSpec) {
     w.str(&s.address);
+    w.str(&s.name);
     w.varint(u64::from(s.nthreads));
     w.varint(s.memory_limit);
     write_resources(w, &s.resources);
@@ -136,6 +137,7 @@ fn write_worker_spec(w: &mut Writer, s: &WorkerSpec) {
 fn read_worker_spec(r: &mut Reader<'_>) -> Result<WorkerSpec, ProtocolError> {
     Ok(WorkerSpec {
         address: r.arc_str("worker address")?,
+        name: r.arc_str("worker name")?,
         nthreads: r.u32("worker threads")?,
         memory_limit: r.varint("worker memory limit")?,
         resources: read_resources(r)?,
@@ -160,8 +162,12 @@ fn write_compute(w: &mut Writer, c: &ComputeTask) {
     w.key(&c.key);
     w.blob(&c.payload);
     w.varint(c.priority.0);
-    w.len(c.deps.len());
-    for d in &c.deps {
+    write_deps(w, &c.deps);
+}
+
+fn write_deps(w: &mut Writer, deps: &[DepInfo]) {
+    w.len(deps.len());
+    for d in deps {
         w.key(&d.key);
         w.varint(d.nbytes);
         w.len(d.who_has.len());
@@ -176,6 +182,11 @@ fn read_compute(r: &mut Reader<'_>) -> Result<ComputeTask, ProtocolError> {
     let key = r.key()?;
     let payload = r.blob("task payload")?;
     let priority = Priority(r.varint("task priority")?);
+    let deps = read_deps(r)?;
+    Ok(ComputeTask { key, payload, priority, deps })
+}
+
+fn read_deps(r: &mut Reader<'_>) -> Result<Vec<DepInfo>, ProtocolError> {
     let n = r.count("task inputs")?;
     let mut deps = Vec::with_capacity(n);
     for _ in 0..n {
@@ -188,7 +199,7 @@ fn read_compute(r: &mut Reader<'_>) -> Result<ComputeTask, ProtocolError> {
         }
         deps.push(DepInfo { key, nbytes, who_has });
     }
-    Ok(ComputeTask { key, payload, priority, deps })
+    Ok(deps)
 }
 
 fn write_key_values(w: &mut Writer, data: &[(Key, Value)]) -> Result<(), EncodeError> {

@@ -7,8 +7,9 @@
 //!  task-erred       key str(message)                    free-keys      keys
 //!  fetch-failed     key key(dep) varint(holder id)      cancel-compute key
 //!  steal-response   key varint(steal id) u8(outcome)    steal-request  key varint(steal id)
-//!  add-keys         keys
-//!  worker-heartbeat memory
+//!  add-keys         keys                                acquire-replicas count dep*
+//!  worker-heartbeat memory                              close-worker   str(reason)
+//!  retire-me        (empty)
 //! ```
 //!
 //! `duration` is varint seconds then varint nanoseconds (< 10⁹);
@@ -18,7 +19,8 @@ use blockwork_scheduler::{MemoryReport, StealId, StealOutcome, ToWorker, WorkerI
 use blockwork_worker::ToScheduler;
 
 use super::{
-    frame, read_compute, read_memory, read_worker_spec, write_compute, write_memory, write_worker_spec, Message,
+    frame, read_compute, read_deps, read_memory, read_worker_spec, write_compute, write_deps, write_memory,
+    write_worker_spec, Message,
 };
 use crate::error::{EncodeError, ProtocolError};
 use crate::frame::Frame;
@@ -34,6 +36,10 @@ pub enum WorkerToScheduler {
     Report(ToScheduler),
     /// Still alive, holding this much (`reactor::on_heartbeat`).
     Heartbeat(MemoryReport),
+    /// Retire me (`reactor::on_retire_workers`): the worker is told to
+    /// stop (SIGTERM, its lifetime is over) and asks for its results to
+    /// move first. A close-worker answers.
+    RetireMe,
 }
 
 /// Scheduler → worker.
@@ -47,6 +53,12 @@ pub enum SchedulerToWorker {
     },
     /// What the scheduler's state machine asks of the worker.
     Request(ToWorker),
+    /// Stop now: the worker was retired (or asked to go); `reason` says
+    /// how it went, for its log.
+    Close {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Message for WorkerToScheduler {
@@ -61,6 +73,7 @@ impl Message for WorkerToScheduler {
                 write_memory(&mut w, m);
                 Kind::WorkerHeartbeat
             }
+            WorkerToScheduler::RetireMe => Kind::RetireMe,
             WorkerToScheduler::Report(ToScheduler::TaskFinished { key, nbytes, duration }) => {
                 w.key(key);
                 w.varint(*nbytes);
@@ -108,6 +121,7 @@ impl Message for WorkerToScheduler {
         let m = match f.kind {
             Kind::Register => WorkerToScheduler::Register(read_worker_spec(&mut r)?),
             Kind::WorkerHeartbeat => WorkerToScheduler::Heartbeat(read_memory(&mut r)?),
+            Kind::RetireMe => WorkerToScheduler::RetireMe,
             Kind::TaskFinished => WorkerToScheduler::Report(ToScheduler::TaskFinished {
                 key: r.key()?,
                 nbytes: r.varint("nbytes")?,
@@ -164,6 +178,14 @@ impl Message for SchedulerToWorker {
                 w.varint(id.0);
                 Kind::StealRequest
             }
+            SchedulerToWorker::Request(ToWorker::AcquireReplicas(deps)) => {
+                write_deps(&mut w, deps);
+                Kind::AcquireReplicas
+            }
+            SchedulerToWorker::Close { reason } => {
+                w.str(reason);
+                Kind::CloseWorker
+            }
         };
         Ok(frame(kind, w))
     }
@@ -176,6 +198,8 @@ impl Message for SchedulerToWorker {
             Kind::Compute => SchedulerToWorker::Request(ToWorker::Compute(Box::new(read_compute(&mut r)?))),
             Kind::FreeKeys => SchedulerToWorker::Request(ToWorker::FreeKeys(r.keys()?)),
             Kind::CancelCompute => SchedulerToWorker::Request(ToWorker::CancelCompute(r.key()?)),
+            Kind::AcquireReplicas => SchedulerToWorker::Request(ToWorker::AcquireReplicas(read_deps(&mut r)?)),
+            Kind::CloseWorker => SchedulerToWorker::Close { reason: r.string("close reason")? },
             _ => {
                 SchedulerToWorker::Request(ToWorker::StealRequest { key: r.key()?, id: StealId(r.varint("steal id")?) })
             }

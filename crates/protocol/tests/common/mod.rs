@@ -129,6 +129,7 @@ pub fn all_worker_to_scheduler() -> Vec<WorkerToScheduler> {
     vec![
         WorkerToScheduler::Register(WorkerSpec {
             address: "tcp://10.0.0.7:40123".into(),
+            name: "job-7".into(),
             nthreads: 8,
             memory_limit: 64 << 30,
             resources: vec![("GPU".into(), 2.0), ("MEM".into(), 1e9)],

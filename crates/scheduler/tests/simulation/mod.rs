@@ -362,6 +362,7 @@ impl Sim {
         let n = self.workers.len();
         let spec = WorkerSpec {
             address: format!("tcp://10.0.0.{n}:4000").into(),
+            name: format!("w{n}").into(),
             nthreads,
             memory_limit: 4 << 30,
             resources: if gpus > 0 { vec![("GPU".into(), f64::from(gpus))] } else { vec![] },
@@ -716,6 +717,9 @@ impl Sim {
                 self.stats.steals_released += u64::from(outcome == StealOutcome::Released);
                 self.report(w, FromWorker::Steal { w, key, id, outcome });
             }
+            // Retirement runs in the worker crate's simulation, with real
+            // worker state machines fetching the copies.
+            ToWorker::AcquireReplicas(_) => panic!("seed {}: a copy asked for, but no worker retires here", self.seed),
         }
     }
 

@@ -36,7 +36,7 @@ use blockwork_scheduler::{
     TaskStateKind, ToClient, ToWorker, WorkerId, WorkerSpec,
 };
 use blockwork_worker::{Config, Event, Instruction, Out, Recorder, ToScheduler, WorkerState};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use graphs::{task_value, Shape, SimGraph};
 use rng::Rng;
@@ -131,6 +131,8 @@ pub struct Stats {
     pub steals_released: u64,
     pub steals_refused: u64,
     pub cancels: u64,
+    pub retired: u64,
+    pub retire_refused: u64,
 }
 
 impl Stats {
@@ -147,6 +149,8 @@ impl Stats {
         self.steals_released += s.steals_released;
         self.steals_refused += s.steals_refused;
         self.cancels += s.cancels;
+        self.retired += s.retired;
+        self.retire_refused += s.retire_refused;
     }
 }
 
@@ -175,6 +179,9 @@ pub struct Sim {
     chaos_end: u64,
     /// Percent of transfers that fail.
     transfer_failure_pct: u64,
+    /// Workers retired: the scheduler let them go, and they closed (peers
+    /// asking them for data fail).
+    gone: FxHashSet<WorkerId>,
     pub stats: Stats,
 }
 
@@ -214,6 +221,7 @@ impl Sim {
             reports: FxHashMap::default(),
             chaos_end: 0,
             transfer_failure_pct,
+            gone: FxHashSet::default(),
             stats: Stats::default(),
         };
         sim.stats.tasks = sim.graph.defs.len();
@@ -244,6 +252,15 @@ impl Sim {
     /// Routes what the scheduler sent.
     fn flush_sched(&mut self) {
         self.core.sanity_check();
+        for r in self.core.take_retirements() {
+            match r.outcome {
+                Ok(()) => {
+                    self.stats.retired += 1;
+                    self.gone.insert(r.worker);
+                }
+                Err(_) => self.stats.retire_refused += 1,
+            }
+        }
         for s in self.comm.take() {
             match s {
                 Sent::Worker(w, m) => self.send(SCHED, u64::from(w.0), 0, Ev::ToWorker(w, m)),
@@ -378,7 +395,13 @@ impl Sim {
     fn add_worker(&mut self) {
         let n = self.workers.len() as u32;
         let nthreads = self.rng.range(1, 3) as u32;
-        let spec = WorkerSpec { address: addr(WorkerId(n)).into(), nthreads, memory_limit: 1 << 30, resources: vec![] };
+        let spec = WorkerSpec {
+            address: addr(WorkerId(n)).into(),
+            name: format!("w{n}").into(),
+            nthreads,
+            memory_limit: 1 << 30,
+            resources: vec![],
+        };
         let now = self.now_d();
         let w = sched::on_worker_joined(&mut self.core, &mut self.comm, now, spec).unwrap();
         assert_eq!(w, WorkerId(n));
@@ -441,6 +464,9 @@ impl Sim {
                     };
                     self.worker_event(w, e);
                 }
+                Ev::DataRequest { from, to, .. } if self.gone.contains(&to) => {
+                    self.send(u64::from(to.0), u64::from(from.0), MS, Ev::TransferFailed { to: from, peer: to })
+                }
                 Ev::DataRequest { from, to, keys } => self.worker_event(to, Event::DataRequested { from, keys }),
                 Ev::DataReply { to, peer, data, missing } => {
                     let mut got = Vec::with_capacity(data.len());
@@ -494,8 +520,22 @@ impl Sim {
     fn chaos(&mut self) {
         let i = self.rng.below(self.graph.defs.len() as u64) as usize;
         let key = self.graph.defs[i].key.clone();
-        match self.rng.below(3) {
+        match self.rng.below(4) {
             0 => sched::on_release_keys(&mut self.core, &mut self.comm, self.client, &[key]),
+            3 => {
+                // Retire a worker (never the last one standing): its results
+                // move to the others, nothing it finished is recomputed.
+                let running: Vec<WorkerId> = (0..self.workers.len() as u32)
+                    .map(WorkerId)
+                    .filter(|&w| self.core.worker_info(w).is_some_and(|i| !i.retiring))
+                    .collect();
+                if running.len() < 2 {
+                    return;
+                }
+                let w = running[self.rng.below(running.len() as u64) as usize];
+                let now = self.now_d();
+                sched::on_retire_workers(&mut self.core, &mut self.comm, now, &[w]).unwrap();
+            }
             1 => {
                 self.stats.cancels += 1;
                 sched::on_cancel_keys(&mut self.core, &mut self.comm, self.client, &[key], false)
@@ -542,6 +582,9 @@ impl Sim {
         }
         for (w, wk) in self.workers.iter().enumerate() {
             let w = WorkerId(w as u32);
+            if self.gone.contains(&w) {
+                continue;
+            }
             assert_eq!(wk.ws.keys_in_memory(), self.core.keys_held(w), "seed {seed}: what {w} holds");
             assert_eq!(wk.ws.num_tasks(), wk.ws.keys_in_memory().len(), "seed {seed}: {w} has nothing but results");
             assert_eq!(wk.ws.num_running(), 0, "seed {seed}: {w} idle");
@@ -553,6 +596,9 @@ impl Sim {
     fn check_no_leaks(&self) {
         assert_eq!(self.core.num_tasks(), 0, "seed {}: scheduler tasks left", self.seed);
         for (w, wk) in self.workers.iter().enumerate() {
+            if self.gone.contains(&WorkerId(w as u32)) {
+                continue;
+            }
             assert_eq!(wk.ws.num_tasks(), 0, "seed {}: worker#{w} still knows keys", self.seed);
             assert!(wk.store.is_empty(), "seed {}: worker#{w} still stores data", self.seed);
             assert_eq!(wk.ws.managed_bytes(), 0, "seed {}: worker#{w} managed memory", self.seed);
