@@ -397,6 +397,25 @@ class Client:
             if isinstance(a, ArrayFuture):
                 a.cancel()
 
+    def retire_workers(
+        self, workers: list[str] | None = None, n: int | None = None, timeout: float = 300.0
+    ) -> dict[str, Any]:
+        """Retires workers gracefully, as Dask's ``Client.retire_workers``.
+
+        Each named worker (by address or name; or ``n`` of them picked by the
+        scheduler: idle ones holding the least data first) gets no new task,
+        the results only it holds are copied to the other workers, then it
+        stops: nothing is recomputed. Returns ``{"retired": [addresses],
+        "refused": {address: why}}``; a worker is refused when no other can
+        take its results, and runs on.
+        """
+        if workers is None and n is None:
+            raise TypeError("retire_workers: name the workers, or give n")
+        if workers is not None and not isinstance(workers, list | tuple):
+            raise TypeError(f"retire_workers: workers is a list of addresses or names, not {type(workers).__name__}")
+        retired, refused = self._c.retire_workers(list(workers or []), int(n or 0), float(timeout))
+        return {"retired": retired, "refused": dict(refused)}
+
     # -- life -------------------------------------------------------------
 
     def close(self) -> None:

@@ -272,3 +272,21 @@ def test_python_worker_help_and_bad_flags() -> None:
         [sys.executable, "-m", "blockwork", "worker", "127.0.0.1:1", "--nthreads", "0"], capture_output=True, text=True
     )
     assert out.returncode == 2 and "--nthreads wants a positive number" in out.stderr, out.stderr
+
+
+def test_retire_workers_moves_results_and_recomputes_nothing() -> None:
+    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster, set_as_default=False) as c:
+        fs = c.map(lambda i: np.full(1000, i, dtype=np.int64), range(8))
+        c.gather(fs)
+        out = c.retire_workers(workers=[cluster.workers[0]])
+        assert len(out["retired"]) == 1 and out["refused"] == {}, out
+        # The results are still there, on the other worker.
+        assert [int(a[0]) for a in c.gather(fs)] == list(range(8))
+        # The last worker holding them cannot go: refused, it runs on.
+        out = c.retire_workers(n=1)
+        assert out["retired"] == [] and len(out["refused"]) == 1, out
+        assert "no running worker" in next(iter(out["refused"].values()))
+        with pytest.raises(ValueError, match="no worker"):
+            c.retire_workers(workers=["tcp://10.9.9.9:1"])
+        with pytest.raises(TypeError, match="name the workers"):
+            c.retire_workers()

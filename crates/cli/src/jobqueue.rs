@@ -158,6 +158,20 @@ pub fn run(args: JobQueueArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Retires the workers `names` through the scheduler (their results move
+/// to the others) before their jobs are cancelled.
+fn retire(client: &blockwork::distributed::Client, names: &[String]) -> Result<(), String> {
+    let which = blockwork::distributed::Retire::Workers(names.to_vec());
+    let out = client.retire_workers(which, RETIRE_TIMEOUT).map_err(|e| e.to_string())?;
+    for (worker, why) in out.refused {
+        eprintln!("adapt: {worker} was not retired gracefully: {why}");
+    }
+    Ok(())
+}
+
+/// How long scaling down waits for workers to hand their results over.
+const RETIRE_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Asks the scheduler for its target every interval and scales the jobs
 /// to the adaptive decision, until Ctrl-C.
 fn adapt_until_stopped(
@@ -173,6 +187,7 @@ fn adapt_until_stopped(
         &cluster,
         adaptive,
         |d| client.adaptive_target(d).map_err(|e| e.to_string()),
+        |names| retire(&client, names),
         stop,
         // A closed standard output does not stop the scaling.
         |decision, jobs| {

@@ -136,12 +136,15 @@ impl Adaptive {
 
 /// Runs adaptive scaling of `cluster` until `stop` is set: every interval
 /// asks `target` (the scheduler's adaptive target: a worker count and the
-/// idle workers it would close), decides, and scales the jobs; `report`
-/// hears every change. An error of the scheduler or the queue ends it.
+/// names of the idle workers it would close), decides, and scales the
+/// jobs, retiring workers through `retire` before their jobs are
+/// cancelled; `report` hears every change. An error of the scheduler or
+/// the queue ends it.
 pub fn run_adaptive(
     cluster: &Mutex<JobQueueCluster>,
     mut adaptive: Adaptive,
     mut target: impl FnMut(Duration) -> Result<(usize, Vec<String>), String>,
+    mut retire: impl FnMut(&[String]) -> Result<(), String>,
     stop: &AtomicBool,
     mut report: impl FnMut(&Decision, &[String]),
 ) -> Result<(), JobQueueError> {
@@ -155,7 +158,7 @@ pub fn run_adaptive(
             let mut c = cluster.lock().unwrap_or_else(|p| p.into_inner());
             let decision = adaptive.decide(workers, &to_close, c.planned_workers());
             if decision != Decision::Same {
-                c.apply(&decision)?;
+                c.apply(&decision, &mut retire)?;
                 report(&decision, c.jobs());
             }
         }

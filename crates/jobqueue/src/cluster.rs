@@ -1,5 +1,8 @@
-//! Scaling by jobs: submit one job per wanted share of workers, cancel
-//! the newest when fewer are wanted, cancel every one at the end.
+//! Scaling by jobs: submit one job per wanted share of workers; when
+//! fewer are wanted, retire the workers the scheduler named (their
+//! results move to the others) and cancel their jobs, or cancel the
+//! newest jobs when it named none (jobs still queued); cancel every one
+//! at the end.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -110,9 +113,18 @@ pub struct JobQueueCluster {
     spec: JobSpec,
     scheduler: String,
     queue: Box<dyn Queue + Send>,
-    jobs: Vec<String>,
+    /// The jobs held, oldest first: the queue's id, and the job's number
+    /// (its workers are named `NAME-NUMBER`, or `NAME-NUMBER-i`).
+    jobs: Vec<(String, u64)>,
+    /// The ids, in the same order.
+    ids: Vec<String>,
     submitted: u64,
 }
+
+/// Retires workers by name before their jobs are cancelled (a client's
+/// `retire_workers`); an error is reported and the jobs are cancelled
+/// anyway (their results are then recomputed).
+pub type Retirer<'a> = &'a mut dyn FnMut(&[String]) -> Result<(), String>;
 
 impl JobQueueCluster {
     /// A cluster of no jobs yet whose workers join `scheduler`
@@ -130,6 +142,7 @@ impl JobQueueCluster {
             scheduler: scheduler.into(),
             queue: Box::new(queue),
             jobs: Vec::new(),
+            ids: Vec::new(),
             submitted: 0,
         })
     }
@@ -141,7 +154,7 @@ impl JobQueueCluster {
 
     /// Ids of the jobs it holds, oldest first.
     pub fn jobs(&self) -> &[String] {
-        &self.jobs
+        &self.ids
     }
 
     /// The workers its jobs start (each job starts `processes`).
@@ -149,14 +162,43 @@ impl JobQueueCluster {
         self.jobs.len() * self.spec.processes.max(1) as usize
     }
 
+    /// The job a worker of this cluster belongs to (workers are named
+    /// `NAME-NUMBER` or `NAME-NUMBER-i`).
+    fn job_of(&self, worker: &str) -> Option<usize> {
+        let rest = worker.strip_prefix(&self.spec.name)?.strip_prefix('-')?;
+        let number: u64 = rest.split('-').next()?.parse().ok()?;
+        self.jobs.iter().position(|(_, n)| *n == number)
+    }
+
     /// Scales as an adaptive [`Decision`](crate::Decision) says. Down
-    /// cancels the newest jobs (the queue does not say which job a
-    /// worker address belongs to); their results are recomputed elsewhere
-    /// if still wanted.
-    pub fn apply(&mut self, decision: &crate::Decision) -> Result<(), JobQueueError> {
+    /// retires the workers the scheduler named through `retire` (their
+    /// results move to other workers; nothing is recomputed), then
+    /// cancels their jobs; named workers of no job of this cluster, or
+    /// none named (jobs whose workers have not joined), cancel the newest
+    /// jobs. A job of several workers goes when one of them is named: its
+    /// others are retired with it.
+    pub fn apply(&mut self, decision: &crate::Decision, retire: Retirer<'_>) -> Result<(), JobQueueError> {
         match decision {
-            crate::Decision::Up(n) | crate::Decision::Down(n, _) => self.scale(*n),
+            crate::Decision::Up(n) => self.scale(*n),
             crate::Decision::Same => Ok(()),
+            crate::Decision::Down(n, names) => {
+                let mut doomed: Vec<usize> = names.iter().filter_map(|w| self.job_of(w)).collect();
+                doomed.sort_unstable();
+                doomed.dedup();
+                if doomed.is_empty() {
+                    return self.scale(*n);
+                }
+                if let Err(e) = retire(names) {
+                    eprintln!("blockwork: retiring {names:?} before cancelling their jobs: {e}");
+                }
+                let ids: Vec<String> = doomed.iter().map(|&i| self.jobs[i].0.clone()).collect();
+                self.queue.cancel(self.system, &ids)?;
+                for &i in doomed.iter().rev() {
+                    self.jobs.remove(i);
+                    self.ids.remove(i);
+                }
+                Ok(())
+            }
         }
     }
 
@@ -172,15 +214,15 @@ impl JobQueueCluster {
         while self.jobs.len() < jobs {
             let script = self.job_script();
             let id = self.queue.submit(self.system, &script)?;
+            self.jobs.push((id.clone(), self.submitted));
+            self.ids.push(id);
             self.submitted += 1;
-            self.jobs.push(id);
         }
         if self.jobs.len() > jobs {
-            let extra = self.jobs.split_off(jobs);
-            if let Err(e) = self.queue.cancel(self.system, &extra) {
-                self.jobs.extend(extra);
-                return Err(e);
-            }
+            let extra: Vec<String> = self.ids[jobs..].to_vec();
+            self.queue.cancel(self.system, &extra)?;
+            self.jobs.truncate(jobs);
+            self.ids.truncate(jobs);
         }
         Ok(())
     }
@@ -194,7 +236,7 @@ impl JobQueueCluster {
 impl Drop for JobQueueCluster {
     fn drop(&mut self) {
         if let Err(e) = self.close() {
-            eprintln!("blockwork: jobs {:?} may still be queued: {e}", self.jobs);
+            eprintln!("blockwork: jobs {:?} may still be queued: {e}", self.ids);
         }
     }
 }
@@ -202,6 +244,50 @@ impl Drop for JobQueueCluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A queue that records what it is asked.
+    #[derive(Default, Clone)]
+    struct Fake(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl Queue for Fake {
+        fn submit(&mut self, _: System, script: &str) -> Result<String, JobQueueError> {
+            let mut log = self.0.lock().unwrap();
+            let id = format!("{}", 100 + log.iter().filter(|l| l.starts_with("submit")).count());
+            let name = script.lines().last().unwrap().split("--name ").nth(1).unwrap().to_string();
+            log.push(format!("submit {id} {name}"));
+            Ok(id)
+        }
+        fn cancel(&mut self, _: System, ids: &[String]) -> Result<(), JobQueueError> {
+            self.0.lock().unwrap().push(format!("cancel {}", ids.join(" ")));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn scaling_down_retires_the_named_workers_then_cancels_their_jobs() {
+        let fake = Fake::default();
+        let spec = JobSpec::new(1, "1GB").unwrap().name("bw");
+        let mut c = JobQueueCluster::new(System::Slurm, spec, "tcp://h:1", fake.clone()).unwrap();
+        c.scale(3).unwrap();
+        assert_eq!(c.jobs(), ["100", "101", "102"]);
+        let mut retired = Vec::new();
+        let mut retire = |names: &[String]| {
+            retired.extend(names.iter().cloned());
+            Ok(())
+        };
+        c.apply(&crate::Decision::Down(2, vec!["bw-1".into()]), &mut retire).unwrap();
+        assert_eq!(retired, ["bw-1"]);
+        assert_eq!(c.jobs(), ["100", "102"]);
+        // Names of no job of ours, or none: the newest go.
+        c.apply(&crate::Decision::Down(1, vec!["other-7".into()]), &mut |_| Ok(())).unwrap();
+        assert_eq!(c.jobs(), ["100"]);
+        c.scale(2).unwrap();
+        assert_eq!(c.jobs(), ["100", "103"], "new jobs get new numbers");
+        let log = fake.0.lock().unwrap().clone();
+        assert_eq!(log[1..3], ["submit 101 bw-1".to_string(), "submit 102 bw-2".to_string()]);
+        assert_eq!(log[3..5], ["cancel 101".to_string(), "cancel 102".to_string()]);
+        assert_eq!(log[5], "submit 103 bw-3");
+    }
 
     #[test]
     fn job_ids_from_each_queue() {

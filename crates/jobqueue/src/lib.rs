@@ -27,6 +27,6 @@ mod render;
 mod spec;
 
 pub use adapt::{run_adaptive, AdaptOptions, Adaptive, Decision};
-pub use cluster::{Commands, JobQueueCluster, Queue};
+pub use cluster::{Commands, JobQueueCluster, Queue, Retirer};
 pub use render::job_script;
 pub use spec::{parse_memory, JobQueueError, JobSpec, System};

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use blockwork::distributed::{
     serve_scheduler, AsCompleted, Client, ClientError, Future, SchedulerHandle, SchedulerOptions, Served, Status,
-    TaskOptions,
+    Retire, TaskOptions,
 };
 use blockwork_graph::{lit, r, Arg, Graph, Key, Op, Task, Value};
 use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTimeoutError, PyValueError};
@@ -313,6 +313,25 @@ impl PyClient {
     ) -> PyResult<Vec<Py<PyAny>>> {
         let values = self.gather_values(py, &PyClient::futures(&futures), timeout)?;
         values.iter().map(|v| from_value(py, v)).collect()
+    }
+
+    /// Retires workers gracefully (by address or name; with none named,
+    /// `n` picked by the scheduler): their results move to the others,
+    /// then they stop. Returns the addresses retired and, for those not
+    /// retired, (address, why).
+    #[pyo3(signature = (workers, n, timeout))]
+    fn retire_workers(
+        &self,
+        py: Python<'_>,
+        workers: Vec<String>,
+        n: usize,
+        timeout: f64,
+    ) -> PyResult<(Vec<String>, Vec<(String, String)>)> {
+        let which = if workers.is_empty() { Retire::Count(n) } else { Retire::Workers(workers) };
+        let timeout = Duration::try_from_secs_f64(timeout)
+            .map_err(|_| PyValueError::new_err(format!("timeout {timeout} is not a number of seconds")))?;
+        let out = py.detach(|| self.0.retire_workers(which, timeout)).map_err(|e| to_py(py, e))?;
+        Ok((out.retired, out.refused))
     }
 
     /// Cancels `futures` (with `force`, for every client that wants them).

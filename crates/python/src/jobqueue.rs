@@ -150,7 +150,11 @@ impl PyJobQueue {
             .name("blockwork-adapt".into())
             .spawn(move || {
                 let target = |d| client.adaptive_target(d).map_err(|e| e.to_string());
-                if let Err(e) = run_adaptive(&cluster, adaptive, target, &flag, |_, _| {}) {
+                let retire = |names: &[String]| {
+                    let which = blockwork::distributed::Retire::Workers(names.to_vec());
+                    client.retire_workers(which, Duration::from_secs(300)).map(|_| ()).map_err(|e| e.to_string())
+                };
+                if let Err(e) = run_adaptive(&cluster, adaptive, target, retire, &flag, |_, _| {}) {
                     eprintln!("blockwork: adaptive scaling stopped: {e}");
                 }
             })

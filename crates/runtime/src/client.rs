@@ -283,7 +283,7 @@ impl Client {
     /// many as would finish what is processing and waiting to run within
     /// `target_duration` (from the durations it measured), more under
     /// memory pressure (Dask's `adaptive_target`); and, when that is fewer
-    /// than there are, the addresses of the idle workers to let go.
+    /// than there are, the names of the idle workers to let go.
     pub fn adaptive_target(&self, target_duration: Duration) -> Result<(usize, Vec<String>), ClientError> {
         let id = self.inner.tracker.next_id();
         post(&self.inner.out, &ClientToScheduler::AdaptiveTarget { id, target_duration }, "the scheduler");

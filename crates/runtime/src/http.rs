@@ -3,7 +3,7 @@
 //! Kubernetes autoscaler) and for monitoring.
 //!
 //! ```text
-//!  GET /api/v1/adaptive_target[?target_duration=5s]   {"workers": 3, "to_close": ["tcp://…"]}
+//!  GET /api/v1/adaptive_target[?target_duration=5s]   {"workers": 3, "to_close": ["worker name", …]}
 //!  GET /api/v1/workers                                [{"address": …, "nthreads": …, …}]
 //!  GET /api/v1/tasks                                  {"released": 0, "waiting": 12, …}
 //!  GET /metrics                                       Prometheus text
@@ -203,7 +203,7 @@ pub(crate) fn respond(core: &Core, req: &Request) -> Response {
             };
             let t = core.adaptive_target(target_duration);
             let to_close: Vec<String> =
-                t.to_close.iter().filter_map(|&w| core.worker_info(w)).map(|i| i.address.to_string()).collect();
+                t.to_close.iter().filter_map(|&w| core.worker_info(w)).map(|i| i.name.to_string()).collect();
             Response::json(json!({ "workers": t.workers, "to_close": to_close }))
         }
         "/api/v1/workers" => {

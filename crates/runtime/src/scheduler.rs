@@ -454,7 +454,7 @@ fn on_client_message(
         ClientToScheduler::AdaptiveTarget { id: req, target_duration } => {
             let target = core.adaptive_target(target_duration);
             let to_close =
-                target.to_close.iter().filter_map(|&w| core.worker_info(w)).map(|i| i.address.to_string()).collect();
+                target.to_close.iter().filter_map(|&w| core.worker_info(w)).map(|i| i.name.to_string()).collect();
             if let Some(out) = comm.clients.get(&id) {
                 let reply = SchedulerToClient::AdaptiveTarget { id: req, workers: target.workers as u64, to_close };
                 post(out, &reply, "a client");

@@ -124,7 +124,7 @@ pub enum SchedulerToClient {
         id: u64,
         /// The number of workers the work calls for.
         workers: u64,
-        /// When fewer than there are: the addresses of the workers to let go.
+        /// When fewer than there are: the names of the workers to let go.
         to_close: Vec<String>,
     },
     /// The answer to a retire-workers request.
