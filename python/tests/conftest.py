@@ -7,9 +7,11 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 
 
@@ -83,3 +85,13 @@ def s3_put(options: dict[str, str], bucket: str, key: str, data: bytes) -> None:
     reply = conn.getresponse()
     assert reply.status == 200, (key, reply.status, reply.read())
     conn.close()
+
+
+def blockwork_binary() -> Path:
+    """The `blockwork` command built by the Rust tests (the README's test
+    command builds it before this suite runs)."""
+    root = Path(__file__).resolve().parents[2]
+    found = os.environ.get("BLOCKWORK_BIN") or str(root / "target" / "debug" / "blockwork")
+    if not Path(found).exists():
+        pytest.fail(f"{found} is missing: run `cargo build -p blockwork-cli` (or set BLOCKWORK_BIN)")
+    return Path(found)

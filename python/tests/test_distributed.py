@@ -16,7 +16,7 @@ from pathlib import Path
 import cloudpickle
 import numpy as np
 import pytest
-from conftest import run_interrupted
+from conftest import blockwork_binary, run_interrupted
 
 import blockwork
 import blockwork.array as da
@@ -215,20 +215,10 @@ def test_bad_arguments_are_errors() -> None:
         config.set(scheduler="processes")
 
 
-def _blockwork_binary() -> Path:
-    """The `blockwork` command built by the Rust tests (the README's test
-    command builds it before this suite runs)."""
-    root = Path(__file__).resolve().parents[2]
-    found = os.environ.get("BLOCKWORK_BIN") or str(root / "target" / "debug" / "blockwork")
-    if not Path(found).exists():
-        pytest.fail(f"{found} is missing: run `cargo build -p blockwork-cli` (or set BLOCKWORK_BIN)")
-    return Path(found)
-
-
 def test_a_worker_without_python_refuses_python_tasks() -> None:
     scheduler = _core.Scheduler("127.0.0.1:0")
     worker = subprocess.Popen(
-        [str(_blockwork_binary()), "worker", scheduler.address, "--nthreads", "1"], stdout=subprocess.PIPE, text=True
+        [str(blockwork_binary()), "worker", scheduler.address, "--nthreads", "1"], stdout=subprocess.PIPE, text=True
     )
     try:
         assert worker.stdout is not None and worker.stdout.readline().startswith("worker ")

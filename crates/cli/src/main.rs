@@ -7,6 +7,7 @@
 //! - `cluster`: a scheduler in this process and `worker` child processes
 //!   of this same executable, scaled from standard input (`cluster.rs`).
 //! - `jobqueue`: workers as jobs of SLURM, PBS, SGE or LSF (`jobqueue.rs`).
+//! - `kubernetes`: the manifests of a cluster on Kubernetes (`kubernetes.rs`).
 //!
 //! Library crates return typed errors; here they become `anyhow` errors
 //! with the context of what was being done.
@@ -21,6 +22,7 @@ mod climate;
 mod cluster;
 mod demo;
 mod jobqueue;
+mod kubernetes;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -60,6 +62,10 @@ enum Command {
     /// --memory 100GB`), or with `--scale N` runs a scheduler here and keeps
     /// jobs for N workers queued until Ctrl-C, then cancels them.
     Jobqueue(jobqueue::JobQueueArgs),
+    /// Prints the manifests of a cluster on Kubernetes: scheduler
+    /// Deployment and Service, worker Deployment, optional TLS Secret and
+    /// KEDA autoscaler (`blockwork kubernetes --workers 4 | kubectl apply -f -`).
+    Kubernetes(kubernetes::KubernetesArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -71,5 +77,6 @@ fn main() -> anyhow::Result<()> {
         Command::Worker(args) => serve::worker(args),
         Command::Cluster(args) => cluster::run(args),
         Command::Jobqueue(args) => jobqueue::run(args),
+        Command::Kubernetes(args) => kubernetes::run(args),
     }
 }

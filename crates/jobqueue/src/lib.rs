@@ -1,5 +1,6 @@
 //! blockwork workers as jobs of HPC job queues, as dask-jobqueue does for
-//! Dask: SLURM, PBS, SGE and LSF.
+//! Dask: SLURM, PBS, SGE and LSF; and as pods of Kubernetes
+//! ([`manifests`] of a [`KubeSpec`]).
 //!
 //! A [`JobSpec`] says what one job asks for (dask-jobqueue's parameters:
 //! `cores`, `memory`, `processes`, `queue`, `account`, `walltime`, extra
@@ -23,10 +24,12 @@
 
 mod adapt;
 mod cluster;
+mod kubernetes;
 mod render;
 mod spec;
 
 pub use adapt::{run_adaptive, AdaptOptions, Adaptive, Decision};
 pub use cluster::{Commands, JobQueueCluster, Queue, Retirer};
+pub use kubernetes::{manifests, KubeSpec};
 pub use render::job_script;
 pub use spec::{parse_memory, JobQueueError, JobSpec, System};

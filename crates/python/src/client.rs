@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blockwork::distributed::{
-    serve_scheduler, AsCompleted, Client, ClientError, Future, SchedulerHandle, SchedulerOptions, Served, Status,
-    Retire, TaskOptions,
+    serve_scheduler, AsCompleted, Client, ClientError, Future, Retire, SchedulerHandle, SchedulerOptions, Served,
+    Status, TaskOptions,
 };
 use blockwork_graph::{lit, r, Arg, Graph, Key, Op, Task, Value};
 use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTimeoutError, PyValueError};
