@@ -4,7 +4,6 @@ collections on the cluster, errors."""
 from __future__ import annotations
 
 import operator
-import os
 import subprocess
 import sys
 import textwrap
