@@ -25,6 +25,9 @@ use crate::errors::OrPy;
 use crate::frame::{columns_out, PyArrowColumn, PyFrame};
 use crate::remote::{from_value, raised_remotely, Pickled, PY_CALL};
 
+/// Workers retired (addresses), and those refused with why.
+type RetireOutcome = (Vec<String>, Vec<(String, String)>);
+
 /// A client error as the Python exception a Dask user expects: a task's
 /// own exception raised again, `CancelledError`, `TimeoutError`,
 /// `ConnectionError`, `ValueError` for a graph the scheduler cannot take.
@@ -320,13 +323,7 @@ impl PyClient {
     /// then they stop. Returns the addresses retired and, for those not
     /// retired, (address, why).
     #[pyo3(signature = (workers, n, timeout))]
-    fn retire_workers(
-        &self,
-        py: Python<'_>,
-        workers: Vec<String>,
-        n: usize,
-        timeout: f64,
-    ) -> PyResult<(Vec<String>, Vec<(String, String)>)> {
+    fn retire_workers(&self, py: Python<'_>, workers: Vec<String>, n: usize, timeout: f64) -> PyResult<RetireOutcome> {
         let which = if workers.is_empty() { Retire::Count(n) } else { Retire::Workers(workers) };
         let timeout = Duration::try_from_secs_f64(timeout)
             .map_err(|_| PyValueError::new_err(format!("timeout {timeout} is not a number of seconds")))?;
