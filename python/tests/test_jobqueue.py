@@ -48,7 +48,7 @@ def test_scripts_carry_dask_jobqueues_directives() -> None:
 
 
 def test_jobs_of_python_workers_compute_and_are_cancelled(tmp_path: Path) -> None:
-    for name in ("sbatch", "scancel"):
+    for name in ("sbatch", "scancel", "squeue"):
         shutil.copy(FAKE_SLURM / name, tmp_path / name)
     cluster = SLURMCluster(cores=2, memory="2GB", processes=2, host="127.0.0.1", command_dir=str(tmp_path))
     try:
@@ -74,7 +74,7 @@ def test_jobs_of_python_workers_compute_and_are_cancelled(tmp_path: Path) -> Non
 
 
 def test_adapt_grows_under_queued_work_and_shrinks_when_idle(tmp_path: Path) -> None:
-    for name in ("sbatch", "scancel"):
+    for name in ("sbatch", "scancel", "squeue"):
         shutil.copy(FAKE_SLURM / name, tmp_path / name)
     cluster = SLURMCluster(cores=1, memory="1GB", host="127.0.0.1", command_dir=str(tmp_path))
     try:

@@ -147,8 +147,17 @@ pub fn run(args: JobQueueArgs) -> anyhow::Result<()> {
     match adapt {
         Some(adaptive) => cluster = adapt_until_stopped(cluster, adaptive, &address, &stop)?,
         None => {
+            // Jobs that end while wanted are replaced, every few seconds.
+            let mut next = std::time::Instant::now() + CHECK_EVERY;
             while !stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(100));
+                if std::time::Instant::now() >= next {
+                    next += CHECK_EVERY;
+                    let ended = cluster.check_jobs().context("replacing jobs that ended")?;
+                    if !ended.is_empty() {
+                        println!("jobs {} ended; jobs {}", ended.join(" "), cluster.jobs().join(" "));
+                    }
+                }
             }
         }
     }
@@ -168,6 +177,9 @@ fn retire(client: &blockwork::distributed::Client, names: &[String]) -> Result<(
     }
     Ok(())
 }
+
+/// How often `--scale` asks the queue whether its jobs still run.
+const CHECK_EVERY: Duration = Duration::from_secs(5);
 
 /// How long scaling down waits for workers to hand their results over.
 const RETIRE_TIMEOUT: Duration = Duration::from_secs(300);

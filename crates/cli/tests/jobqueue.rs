@@ -18,7 +18,7 @@ use common::{alive, blockwork, Terminated};
 /// into `dir`: they keep each job's script, log and pid beside themselves.
 fn fake_slurm(dir: &Path) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../jobqueue/tests/fake-slurm");
-    for name in ["sbatch", "scancel"] {
+    for name in ["sbatch", "scancel", "squeue"] {
         std::fs::copy(src.join(name), dir.join(name)).unwrap();
     }
 }

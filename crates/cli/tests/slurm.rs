@@ -78,3 +78,111 @@ fn slurm_jobs_start_workers_that_compute_then_leave_the_queue() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Starts a scheduler process; returns it and its address.
+fn scheduler() -> (Terminated, String) {
+    let mut sched = Terminated(blockwork().args(["scheduler", "--port", "0"]).stdout(Stdio::piped()).spawn().unwrap());
+    let mut line = String::new();
+    BufReader::new(sched.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (sched, line.trim().trim_start_matches("scheduler at ").to_string())
+}
+
+fn spec(name: &str, dir: &std::path::Path) -> JobSpec {
+    let mut spec = JobSpec::new(1, "1GB").unwrap().name(name).walltime("00:10:00");
+    spec.worker_command = format!("{} worker", env!("CARGO_BIN_EXE_blockwork"));
+    spec.job_extra_directives = vec![format!("-o {}/job-%j.out", dir.display())];
+    spec
+}
+
+fn wait(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    while !ok() {
+        assert!(t0.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A job killed with `scancel` while its worker computes is replaced, and
+/// the result is still exact; then `adapt` grows the jobs under queued
+/// work and, once idle, retires the workers and cancels every job.
+#[test]
+fn slurm_jobs_killed_are_replaced_and_adapt_grows_and_shrinks() {
+    use blockwork::array as bwa;
+    if !slurm_is_up() {
+        return;
+    }
+    blockwork::register_builtins();
+    let dir = std::env::temp_dir().join(format!("bw-slurm-r-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_sched, addr) = scheduler();
+    let mut cluster = JobQueueCluster::new(System::Slurm, spec("bw-r", &dir), &addr, Commands::new()).unwrap();
+    cluster.scale(2).unwrap();
+    let ids = cluster.jobs().to_vec();
+    let client = blockwork::distributed::Client::connect(addr.trim_start_matches("tcp://")).unwrap();
+    wait("two workers", Duration::from_secs(60), || {
+        client.adaptive_target(Duration::from_secs(5)).is_ok_and(|_| {
+            ids.iter().all(|id| {
+                std::fs::read_to_string(dir.join(format!("job-{id}.out"))).unwrap_or_default().contains("worker bw-r-")
+            })
+        })
+    });
+
+    let x = bwa::random::random(&[1200, 1200], [150, 150], 5).unwrap();
+    let y = x.dot(&x.t()).unwrap().sum_axis(0).unwrap();
+    let want = y.compute().unwrap();
+    let (graph, keys) = (y.graph().unwrap(), y.keys());
+    let c2 = blockwork::distributed::Client::connect(addr.trim_start_matches("tcp://")).unwrap();
+    let computing = std::thread::spawn(move || c2.compute(graph, &keys));
+    std::thread::sleep(Duration::from_millis(200));
+    let killed = Command::new("scancel").arg(&ids[0]).status().unwrap();
+    assert!(killed.success());
+    let mut ended = Vec::new();
+    wait("the killed job to leave the queue", Duration::from_secs(30), || {
+        ended.extend(cluster.check_jobs().unwrap());
+        !ended.is_empty()
+    });
+    assert_eq!(ended, [ids[0].clone()]);
+    assert_eq!(cluster.jobs().len(), 2, "a job in its place: {:?}", cluster.jobs());
+    assert_ne!(cluster.jobs()[1], ids[0]);
+    let got = y.assemble(computing.join().unwrap().unwrap()).unwrap();
+    assert!(got.iter().zip(want.iter()).all(|(a, b)| (a - b).abs() <= 1e-9 * b.abs().max(1.0)));
+
+    // Adaptive: from no jobs, up under queued work, down to none when idle.
+    cluster.scale(0).unwrap();
+    let cluster = std::sync::Mutex::new(cluster);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let options = blockwork_jobqueue::AdaptOptions {
+        minimum: 0,
+        maximum: 2,
+        interval: Duration::from_millis(300),
+        wait_count: 2,
+        ..Default::default()
+    };
+    let adaptive = blockwork_jobqueue::Adaptive::new(options).unwrap();
+    let most = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        let adapting = s.spawn(|| {
+            let retire = |names: &[String]| {
+                let which = blockwork::distributed::Retire::Workers(names.to_vec());
+                client.retire_workers(which, Duration::from_secs(60)).map(|_| ()).map_err(|e| e.to_string())
+            };
+            let target = |d| client.adaptive_target(d).map_err(|e| e.to_string());
+            let report = |_: &blockwork_jobqueue::Decision, jobs: &[String]| {
+                most.fetch_max(jobs.len(), std::sync::atomic::Ordering::SeqCst);
+            };
+            blockwork_jobqueue::run_adaptive(&cluster, adaptive, target, retire, &stop, report)
+        });
+        let c3 = blockwork::distributed::Client::connect(addr.trim_start_matches("tcp://")).unwrap();
+        let got = y.assemble(c3.compute(y.graph().unwrap(), &y.keys()).unwrap()).unwrap();
+        assert!(got.iter().zip(want.iter()).all(|(a, b)| (a - b).abs() <= 1e-9 * b.abs().max(1.0)));
+        drop(c3);
+        wait("adapt to cancel every job once idle", Duration::from_secs(60), || {
+            cluster.lock().unwrap().jobs().is_empty() && most.load(std::sync::atomic::Ordering::SeqCst) > 0
+        });
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        adapting.join().unwrap().unwrap();
+    });
+    let mut cluster = cluster.into_inner().unwrap();
+    cluster.close().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -138,8 +138,10 @@ impl Adaptive {
 /// asks `target` (the scheduler's adaptive target: a worker count and the
 /// names of the idle workers it would close), decides, and scales the
 /// jobs, retiring workers through `retire` before their jobs are
-/// cancelled; `report` hears every change. An error of the scheduler or
-/// the queue ends it.
+/// cancelled, and replacing jobs that ended while wanted
+/// ([`JobQueueCluster::check_jobs`]); `report` hears every change. An
+/// error of the scheduler or the queue ends it, as do jobs that keep
+/// dying ([`JobQueueError::Dying`]).
 pub fn run_adaptive(
     cluster: &Mutex<JobQueueCluster>,
     mut adaptive: Adaptive,
@@ -156,6 +158,8 @@ pub fn run_adaptive(
             let (workers, to_close) = target(adaptive.options.target_duration)
                 .map_err(|e| JobQueueError::Invalid(format!("adapt: asking the scheduler: {e}")))?;
             let mut c = cluster.lock().unwrap_or_else(|p| p.into_inner());
+            // Jobs that ended while wanted are replaced first.
+            c.check_jobs()?;
             let decision = adaptive.decide(workers, &to_close, c.planned_workers());
             if decision != Decision::Same {
                 c.apply(&decision, &mut retire)?;

@@ -17,6 +17,35 @@ pub trait Queue {
     fn submit(&mut self, system: System, script: &str) -> Result<String, JobQueueError>;
     /// Cancels the jobs `ids`.
     fn cancel(&mut self, system: System, ids: &[String]) -> Result<(), JobQueueError>;
+    /// Which of `ids` the queue still holds (queued or running); a job it
+    /// no longer lists has ended.
+    fn active(&mut self, system: System, ids: &[String]) -> Result<Vec<String>, JobQueueError>;
+}
+
+/// What the queue's status command printed: the ids of `ids` that it lists
+/// as not finished. SLURM's `squeue -h -o %i -j …` prints one id per line;
+/// PBS's and SGE's `qstat` a table whose first column is the id (PBS may
+/// cut `123.server-name` short, so its number decides); LSF's `bjobs
+/// -noheader -o "jobid stat" …` the id and state, DONE and EXIT being
+/// finished.
+fn listed(system: System, out: &str, ids: &[String]) -> Vec<String> {
+    let number = |id: &str| id.split('.').next().unwrap_or(id).to_string();
+    let mut found = Vec::new();
+    for line in out.lines() {
+        let mut cols = line.split_whitespace();
+        let Some(first) = cols.next() else { continue };
+        if system == System::Lsf && matches!(cols.next(), Some("DONE" | "EXIT")) {
+            continue;
+        }
+        let first = if system == System::Pbs { number(first) } else { first.to_string() };
+        for id in ids {
+            let id_key = if system == System::Pbs { number(id) } else { id.clone() };
+            if first == id_key && !found.contains(id) {
+                found.push(id.clone());
+            }
+        }
+    }
+    found
 }
 
 /// The queue's own commands: `sbatch`/`scancel`, `qsub`/`qdel`,
@@ -104,7 +133,45 @@ impl Queue for Commands {
         }
         Ok(())
     }
+
+    fn active(&mut self, system: System, ids: &[String]) -> Result<Vec<String>, JobQueueError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (name, args): (&str, Vec<String>) = match system {
+            System::Slurm => ("squeue", vec!["-h".into(), "-o".into(), "%i".into(), "-j".into(), ids.join(",")]),
+            System::Pbs => ("qstat", ids.to_vec()),
+            System::Sge => ("qstat", Vec::new()),
+            System::Lsf => (
+                "bjobs",
+                ["-noheader", "-o", "jobid stat"].into_iter().map(String::from).chain(ids.iter().cloned()).collect(),
+            ),
+        };
+        let out = self
+            .command(name)
+            .args(&args)
+            .output()
+            .map_err(|e| JobQueueError::Command { command: name.into(), message: format!("cannot start it: {e}") })?;
+        let said = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        // Asked about jobs some of which are gone, the status commands
+        // complain and fail; what they listed still counts.
+        let gone = ["Invalid job id", "Unknown Job Id", "not found", "is not found"];
+        if !out.status.success() && !gone.iter().any(|g| err.contains(g)) {
+            return Err(JobQueueError::Command {
+                command: format!("{name} {}", args.join(" ")),
+                message: format!("{} {}", out.status, err.trim()),
+            });
+        }
+        Ok(listed(system, &said, ids))
+    }
 }
+
+/// Jobs ending without being cancelled more often than this, within
+/// [`DYING_WINDOW`], are not replaced: the cluster's jobs keep dying.
+const DYING_MIN: usize = 5;
+/// The window over which ended jobs are counted.
+pub const DYING_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Workers of a running scheduler, as jobs of a queue: `scale(n)` keeps
 /// enough jobs for `n` workers, `close()` (or dropping it) cancels them.
@@ -119,6 +186,11 @@ pub struct JobQueueCluster {
     /// The ids, in the same order.
     ids: Vec<String>,
     submitted: u64,
+    /// When jobs ended without being cancelled, within the last
+    /// [`DYING_WINDOW`].
+    ended: std::collections::VecDeque<(std::time::Instant, String)>,
+    /// Jobs keep dying: none is submitted in place of one that ended.
+    dying: bool,
 }
 
 /// Retires workers by name before their jobs are cancelled (a client's
@@ -144,6 +216,8 @@ impl JobQueueCluster {
             jobs: Vec::new(),
             ids: Vec::new(),
             submitted: 0,
+            ended: std::collections::VecDeque::new(),
+            dying: false,
         })
     }
 
@@ -227,6 +301,52 @@ impl JobQueueCluster {
         Ok(())
     }
 
+    /// Asks the queue which jobs still hold; submits a job in place of
+    /// each that ended while wanted (its walltime, a preemption, a node
+    /// failure, someone's `scancel`), and returns the ids of those that
+    /// ended. Their workers' results are recomputed by the scheduler as for
+    /// any lost worker. When more than `max(5, 2 × jobs)` jobs ended within
+    /// [`DYING_WINDOW`], the jobs keep dying (a bad prologue, a worker that
+    /// cannot reach the scheduler): none is submitted in their place any
+    /// more, and this says so once as [`JobQueueError::Dying`].
+    pub fn check_jobs(&mut self) -> Result<Vec<String>, JobQueueError> {
+        let active = self.queue.active(self.system, &self.ids)?;
+        let mut ended = Vec::new();
+        let mut i = 0;
+        while i < self.ids.len() {
+            if active.contains(&self.ids[i]) {
+                i += 1;
+            } else {
+                ended.push(self.ids.remove(i));
+                self.jobs.remove(i);
+            }
+        }
+        if ended.is_empty() {
+            return Ok(ended);
+        }
+        let now = std::time::Instant::now();
+        self.ended.extend(ended.iter().map(|id| (now, id.clone())));
+        while self.ended.front().is_some_and(|(t, _)| now.duration_since(*t) > DYING_WINDOW) {
+            self.ended.pop_front();
+        }
+        let wanted = self.jobs.len() + ended.len();
+        if self.dying {
+            return Ok(ended);
+        }
+        if self.ended.len() > DYING_MIN.max(2 * wanted) {
+            self.dying = true;
+            let last: Vec<&str> = self.ended.iter().rev().take(5).map(|(_, id)| id.as_str()).collect();
+            return Err(JobQueueError::Dying { ended: self.ended.len(), window: DYING_WINDOW, last: last.join(" ") });
+        }
+        self.scale_jobs(wanted)?;
+        Ok(ended)
+    }
+
+    /// Whether jobs kept dying and are no longer replaced.
+    pub fn is_dying(&self) -> bool {
+        self.dying
+    }
+
     /// Cancels every job it started.
     pub fn close(&mut self) -> Result<(), JobQueueError> {
         self.scale_jobs(0)
@@ -261,6 +381,53 @@ mod tests {
             self.0.lock().unwrap().push(format!("cancel {}", ids.join(" ")));
             Ok(())
         }
+        fn active(&mut self, _: System, ids: &[String]) -> Result<Vec<String>, JobQueueError> {
+            let log = self.0.lock().unwrap();
+            let dead = |id: &String| log.iter().any(|l| l == &format!("dies {id}"));
+            Ok(ids.iter().filter(|id| !dead(id)).cloned().collect())
+        }
+    }
+
+    #[test]
+    fn jobs_that_end_are_replaced_until_they_keep_dying() {
+        let fake = Fake::default();
+        let spec = JobSpec::new(1, "1GB").unwrap().name("bw");
+        let mut c = JobQueueCluster::new(System::Slurm, spec, "tcp://h:1", fake.clone()).unwrap();
+        c.scale(2).unwrap();
+        assert_eq!(c.check_jobs().unwrap(), Vec::<String>::new());
+        fake.0.lock().unwrap().push("dies 100".into());
+        assert_eq!(c.check_jobs().unwrap(), ["100"]);
+        assert_eq!(c.jobs(), ["101", "102"], "a job in its place");
+        // Every new job dies too: after more than max(5, 2 × 2) endings
+        // the cluster stops replacing them and says so once.
+        let mut err = None;
+        for _ in 0..10 {
+            let ids = c.jobs().to_vec();
+            fake.0.lock().unwrap().extend(ids.iter().map(|id| format!("dies {id}")));
+            match c.check_jobs() {
+                Ok(_) => {}
+                Err(e) => {
+                    err = Some(e);
+                    break;
+                }
+            }
+        }
+        let e = err.expect("reported").to_string();
+        assert!(e.contains("jobs ended without being cancelled") && e.contains("output files"), "{e}");
+        assert!(c.is_dying() && c.jobs().is_empty());
+        assert!(c.check_jobs().is_ok(), "said once");
+    }
+
+    #[test]
+    fn status_commands_are_read_per_queue() {
+        let ids = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(listed(System::Slurm, "12\n14\n", &ids(&["12", "13", "14"])), ids(&["12", "14"]));
+        let pbs = "Job id            Name  User  Time Use S Queue\n----\n12.pbs-serv      w     me    0        R q\n";
+        assert_eq!(listed(System::Pbs, pbs, &ids(&["12.pbs-server", "13.pbs-server"])), ids(&["12.pbs-server"]));
+        let sge = "job-ID  prior   name user state\n-----\n   77 0.5 w me r\n";
+        assert_eq!(listed(System::Sge, sge, &ids(&["77", "78"])), ids(&["77"]));
+        let lsf = "9 RUN\n10 DONE\n11 PEND\n";
+        assert_eq!(listed(System::Lsf, lsf, &ids(&["9", "10", "11"])), ids(&["9", "11"]));
     }
 
     #[test]

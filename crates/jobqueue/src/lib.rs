@@ -29,7 +29,7 @@ mod render;
 mod spec;
 
 pub use adapt::{run_adaptive, AdaptOptions, Adaptive, Decision};
-pub use cluster::{Commands, JobQueueCluster, Queue, Retirer};
+pub use cluster::{Commands, JobQueueCluster, Queue, Retirer, DYING_WINDOW};
 pub use kubernetes::{manifests, KubeSpec};
 pub use render::job_script;
 pub use spec::{parse_memory, JobQueueError, JobSpec, System};

@@ -16,6 +16,20 @@ pub enum JobQueueError {
         /// What it said, or why it could not start.
         message: String,
     },
+    /// Jobs keep ending soon after they were submitted: they are not
+    /// resubmitted any more (their output files say why).
+    #[error(
+        "{ended} jobs ended without being cancelled within {window:?} (the last: {last}); \
+         no more are submitted in their place: see their output files"
+    )]
+    Dying {
+        /// How many ended within the window.
+        ended: usize,
+        /// The window.
+        window: std::time::Duration,
+        /// The ids of the last ones.
+        last: String,
+    },
 }
 
 /// The job queue systems.

@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 fn to_py(e: JobQueueError) -> PyErr {
     match e {
         JobQueueError::Invalid(m) => PyValueError::new_err(m),
-        e @ JobQueueError::Command { .. } => PyRuntimeError::new_err(e.to_string()),
+        e @ (JobQueueError::Command { .. } | JobQueueError::Dying { .. }) => PyRuntimeError::new_err(e.to_string()),
     }
 }
 
@@ -35,11 +35,63 @@ fn duration(x: &Bound<'_, PyAny>, what: &str) -> PyResult<Duration> {
 pub struct PyJobQueue {
     cluster: Arc<Mutex<JobQueueCluster>>,
     adapting: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
+    /// The thread replacing jobs that end while wanted (from the first
+    /// `scale` on).
+    keeper: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
+}
+
+/// How often the keeper asks the queue whether the jobs still run.
+const CHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// Replaces jobs that end while wanted until `stop`; says each error once.
+fn keep(cluster: &Mutex<JobQueueCluster>, stop: &AtomicBool) {
+    let mut last_error = String::new();
+    let mut next = std::time::Instant::now() + CHECK_EVERY;
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+        if std::time::Instant::now() < next {
+            continue;
+        }
+        next += CHECK_EVERY;
+        let checked = cluster.lock().unwrap_or_else(|p| p.into_inner()).check_jobs();
+        if let Err(e) = checked {
+            let e = e.to_string();
+            if e != last_error {
+                eprintln!("blockwork.jobqueue: {e}");
+                last_error = e;
+            }
+        }
+    }
 }
 
 impl PyJobQueue {
     fn cluster(&self) -> std::sync::MutexGuard<'_, JobQueueCluster> {
         self.cluster.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts the keeper thread unless it runs.
+    fn start_keeper(&self) -> PyResult<()> {
+        let mut keeper = self.keeper.lock().unwrap_or_else(|p| p.into_inner());
+        if keeper.is_some() {
+            return Ok(());
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let (cluster, flag) = (Arc::clone(&self.cluster), Arc::clone(&stop));
+        let thread = std::thread::Builder::new()
+            .name("blockwork-jobs".into())
+            .spawn(move || keep(&cluster, &flag))
+            .map_err(|e| PyRuntimeError::new_err(format!("starting the thread that watches the jobs: {e}")))?;
+        *keeper = Some((stop, thread));
+        Ok(())
+    }
+
+    /// Stops the keeper thread, if one runs, and waits for it.
+    fn stop_keeper(&self) {
+        let running = self.keeper.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((stop, thread)) = running {
+            stop.store(true, Ordering::SeqCst);
+            let _ = thread.join();
+        }
     }
 
     /// Stops the adaptive thread, if one runs, and waits for it.
@@ -93,7 +145,7 @@ impl PyJobQueue {
         spec.worker_command = worker_command;
         let commands = command_dir.map_or_else(Commands::new, Commands::in_dir);
         let cluster = JobQueueCluster::new(system, spec, scheduler, commands).map_err(to_py)?;
-        Ok(PyJobQueue { cluster: Arc::new(Mutex::new(cluster)), adapting: Mutex::new(None) })
+        Ok(PyJobQueue { cluster: Arc::new(Mutex::new(cluster)), adapting: Mutex::new(None), keeper: Mutex::new(None) })
     }
 
     /// The script the next job is submitted with.
@@ -106,14 +158,17 @@ impl PyJobQueue {
         self.cluster().jobs().to_vec()
     }
 
-    /// Keeps enough jobs for `workers` workers.
+    /// Keeps enough jobs for `workers` workers (jobs that end while
+    /// wanted are replaced, from then on).
     fn scale(&self, py: Python<'_>, workers: usize) -> PyResult<()> {
-        py.detach(|| self.cluster().scale(workers)).map_err(to_py)
+        py.detach(|| self.cluster().scale(workers)).map_err(to_py)?;
+        self.start_keeper()
     }
 
     /// Keeps `jobs` jobs.
     fn scale_jobs(&self, py: Python<'_>, jobs: usize) -> PyResult<()> {
-        py.detach(|| self.cluster().scale_jobs(jobs)).map_err(to_py)
+        py.detach(|| self.cluster().scale_jobs(jobs)).map_err(to_py)?;
+        self.start_keeper()
     }
 
     /// Scales adaptively toward the adaptive target of the scheduler at
@@ -172,6 +227,7 @@ impl PyJobQueue {
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| {
             self.stop_adapting();
+            self.stop_keeper();
             self.cluster().close()
         })
         .map_err(to_py)
