@@ -52,7 +52,9 @@ class LocalCluster:
     (`python -m blockwork worker`), as `distributed.LocalCluster`.
 
     `memory_limit` is per worker: bytes, or a string like "2GiB"; None for
-    no limit.
+    no limit. The scheduler serves its dashboard and HTTP API on
+    `dashboard_address` (`":8787"`: that port on `host`, or another one
+    when it is taken; None: none); `dashboard_link` says where.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class LocalCluster:
         memory_limit: int | str | None = None,
         host: str = "127.0.0.1",
         scheduler_port: int = 0,
+        dashboard_address: str | None = ":8787",
     ) -> None:
         if n_workers is None:
             n_workers = max(1, (os.cpu_count() or 1) // threads_per_worker)
@@ -71,7 +74,9 @@ class LocalCluster:
             raise ValueError(f"threads_per_worker must be a positive int, got {threads_per_worker!r}")
         self.threads_per_worker = threads_per_worker
         self.memory_limit = memory_limit
-        self._scheduler: Any = _core.Scheduler(f"{host}:{scheduler_port}")
+        if dashboard_address is not None and dashboard_address.startswith(":"):
+            dashboard_address = host + dashboard_address
+        self._scheduler: Any = _core.Scheduler(f"{host}:{scheduler_port}", dashboard_address)
         self.scheduler_address: str = self._scheduler.address
         self._workers: list[tuple[str, subprocess.Popen[str]]] = []
         self._started = 0
@@ -83,6 +88,12 @@ class LocalCluster:
         except BaseException:
             self.close()
             raise
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The dashboard's address (``http://host:port/status``), if it serves one."""
+        link: str | None = self._scheduler.dashboard_link
+        return link
 
     @property
     def workers(self) -> list[str]:
@@ -432,6 +443,12 @@ class Client:
 
     def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The dashboard of the cluster this client started or was given, if it serves one."""
+        link: str | None = getattr(self.cluster, "dashboard_link", None)
+        return link
 
     def __repr__(self) -> str:
         return f"<Client: {self.scheduler_address!r}>"

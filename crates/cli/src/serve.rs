@@ -105,7 +105,7 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
         serve_scheduler(&listen, options).with_context(|| format!("starting a scheduler on {listen}"))?;
     println!("scheduler at tcp://{addr}");
     if let Some(http) = served.handle().http_address() {
-        eprintln!("HTTP API at http://{http}/api/v1/adaptive_target, /api/v1/workers, /api/v1/tasks, /metrics");
+        eprintln!("dashboard at http://{http}/status; HTTP API at /api/v1/… and /metrics");
     }
     served.wait_until(|| stop.load(Ordering::SeqCst));
     eprintln!("scheduler stopping");

@@ -439,13 +439,24 @@ impl PyAsCompleted {
 
 #[pymethods]
 impl PyScheduler {
-    /// Starts a scheduler on `address` (`host:port`; port 0 picks one).
+    /// Starts a scheduler on `address` (`host:port`; port 0 picks one),
+    /// with its dashboard and HTTP API on `dashboard_address` (another
+    /// port when that one is taken; None: none).
     #[new]
-    fn new(py: Python<'_>, address: &str) -> PyResult<PyScheduler> {
+    #[pyo3(signature = (address, dashboard_address = None))]
+    fn new(py: Python<'_>, address: &str, dashboard_address: Option<String>) -> PyResult<PyScheduler> {
+        let options = SchedulerOptions { http: dashboard_address, ..SchedulerOptions::default() };
         let (served, addr) = py
-            .detach(|| serve_scheduler(address, SchedulerOptions::default()))
+            .detach(|| serve_scheduler(address, options))
             .map_err(|e| PyRuntimeError::new_err(format!("starting a scheduler on {address}: {e}")))?;
         Ok(PyScheduler(Some((served, format!("tcp://{addr}")))))
+    }
+
+    /// The dashboard's address, `http://host:port/status`, if it serves one.
+    #[getter]
+    fn dashboard_link(&self) -> Option<String> {
+        let http = self.0.as_ref()?.0.handle().http_address()?;
+        Some(format!("http://{http}/status"))
     }
 
     /// Its address, `tcp://host:port`.

@@ -82,6 +82,12 @@ impl LocalCluster {
         self.scheduler.http_address()
     }
 
+    /// The dashboard's address, `http://host:port/status`, if the
+    /// scheduler serves its HTTP API.
+    pub fn dashboard_link(&self) -> Option<String> {
+        self.http_address().map(|a| format!("http://{a}/status"))
+    }
+
     /// A new client connected to the scheduler.
     pub fn client(&self) -> Result<Client, ClientError> {
         Client::connect(&self.address())

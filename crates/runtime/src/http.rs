@@ -7,6 +7,11 @@
 //!  GET /api/v1/workers                                [{"address": …, "nthreads": …, …}]
 //!  GET /api/v1/tasks                                  {"released": 0, "waiting": 12, …}
 //!  GET /metrics                                       Prometheus text
+//!  GET / (or /status)                                 the dashboard page (`dashboard.html`, embedded)
+//!  GET /api/v1/progress                               [{"prefix": …, "waiting": …, "finished": …}, …]
+//!  GET /api/v1/stream?since=N                         task-stream records from cursor N
+//!  GET /api/v1/system                                 the scheduler's memory, CPU, loop lag
+//!  GET /api/v1/events                                 the page's pushed updates (server-sent events)
 //!  POST /api/v1/retire_workers  {"workers": ["tcp://…" or a name, …]} or {"n": 2}
 //!                               → {"retired": ["tcp://…"], "refused": {"tcp://…": "why"}}
 //! ```
@@ -52,15 +57,22 @@ pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) content_type: &'static str,
     pub(crate) body: String,
+    /// For task-stream answers: the cursor to ask from next.
+    pub(crate) next: Option<u64>,
 }
 
 impl Response {
     pub(crate) fn json(value: serde_json::Value) -> Response {
-        Response { status: 200, content_type: "application/json", body: value.to_string() }
+        Response { status: 200, content_type: "application/json", body: value.to_string(), next: None }
     }
 
     pub(crate) fn error(status: u16, message: impl Into<String>) -> Response {
-        Response { status, content_type: "application/json", body: json!({ "error": message.into() }).to_string() }
+        Response {
+            status,
+            content_type: "application/json",
+            body: json!({ "error": message.into() }).to_string(),
+            next: None,
+        }
     }
 
     fn to_bytes(&self) -> Vec<u8> {
@@ -180,8 +192,61 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     Duration::try_from_secs_f64(seconds).ok()
 }
 
+/// The dashboard page.
+const PAGE: &str = include_str!("dashboard.html");
+
+/// Task-stream records in one answer, at most.
+const STREAM_LIMIT: usize = 200_000;
+
+/// The workers, as the API and the page show them.
+fn workers_json(core: &Core) -> serde_json::Value {
+    let workers: Vec<serde_json::Value> = core
+        .worker_ids()
+        .into_iter()
+        .filter_map(|w| core.worker_info(w))
+        .map(|i| {
+            json!({
+                "id": i.id.0,
+                "address": &*i.address,
+                "name": &*i.name,
+                "retiring": i.retiring,
+                "nthreads": i.nthreads,
+                "memory_limit": i.memory_limit,
+                "processing": i.processing,
+                "occupancy_seconds": i.occupancy.as_secs_f64(),
+                "keys_held": i.keys_held,
+                "nbytes": i.nbytes,
+                "memory": {
+                    "managed": i.memory.managed,
+                    "spilled": i.memory.spilled,
+                    "unmanaged": i.memory.unmanaged,
+                },
+            })
+        })
+        .collect();
+    serde_json::Value::Array(workers)
+}
+
+/// The `since` cursor of a task-stream request.
+fn since(req: &Request) -> Result<u64, Response> {
+    match req.query.iter().find(|(k, _)| k == "since") {
+        None => Ok(0),
+        Some((_, v)) => {
+            v.parse().map_err(|_| Response::error(400, format!("since={v:?} is not a record number (0, 1, …)")))
+        }
+    }
+}
+
+/// What the scheduler's loop holds for the HTTP API.
+pub(crate) struct View<'a> {
+    pub(crate) core: &'a Core,
+    pub(crate) dash: &'a crate::dashboard::Dashboard,
+    pub(crate) uptime: Duration,
+}
+
 /// The answer to `req` from the core's state.
-pub(crate) fn respond(core: &Core, req: &Request) -> Response {
+pub(crate) fn respond(view: &View<'_>, req: &Request) -> Response {
+    let core = view.core;
     if req.method != "GET" {
         return Response::error(
             405,
@@ -206,42 +271,40 @@ pub(crate) fn respond(core: &Core, req: &Request) -> Response {
                 t.to_close.iter().filter_map(|&w| core.worker_info(w)).map(|i| i.name.to_string()).collect();
             Response::json(json!({ "workers": t.workers, "to_close": to_close }))
         }
-        "/api/v1/workers" => {
-            let workers: Vec<serde_json::Value> = core
-                .worker_ids()
-                .into_iter()
-                .filter_map(|w| core.worker_info(w))
-                .map(|i| {
-                    json!({
-                        "id": i.id.0,
-                        "address": &*i.address,
-                        "name": &*i.name,
-                        "retiring": i.retiring,
-                        "nthreads": i.nthreads,
-                        "memory_limit": i.memory_limit,
-                        "processing": i.processing,
-                        "occupancy_seconds": i.occupancy.as_secs_f64(),
-                        "keys_held": i.keys_held,
-                        "nbytes": i.nbytes,
-                        "memory": {
-                            "managed": i.memory.managed,
-                            "spilled": i.memory.spilled,
-                            "unmanaged": i.memory.unmanaged,
-                        },
-                    })
-                })
-                .collect();
-            Response::json(serde_json::Value::Array(workers))
+        "/api/v1/workers" => Response::json(workers_json(core)),
+        "/" | "/status" => {
+            Response { status: 200, content_type: "text/html; charset=utf-8", body: PAGE.into(), next: None }
+        }
+        "/api/v1/progress" => Response::json(view.dash.progress(core)),
+        "/api/v1/system" => Response::json(view.dash.system(view.uptime)),
+        "/api/v1/stream" | "/api/v1/update" => {
+            let from = match since(req) {
+                Ok(n) => n,
+                Err(r) => return r,
+            };
+            let (records, next) = view.dash.stream_since(from, STREAM_LIMIT);
+            let mut body = json!({ "prefixes": view.dash.prefix_names(), "records": records, "next": next });
+            if req.path == "/api/v1/update" {
+                body["progress"] = view.dash.progress(core);
+                body["workers"] = workers_json(core);
+                body["system"] = view.dash.system(view.uptime);
+            }
+            Response { next: Some(next), ..Response::json(body) }
         }
         "/api/v1/tasks" => {
             let counts: serde_json::Map<String, serde_json::Value> =
                 core.task_counts().iter().map(|(k, n)| (k.name().to_string(), json!(n))).collect();
             Response::json(serde_json::Value::Object(counts))
         }
-        "/metrics" => Response { status: 200, content_type: "text/plain; version=0.0.4", body: metrics(core) },
+        "/metrics" => {
+            Response { status: 200, content_type: "text/plain; version=0.0.4", body: metrics(core), next: None }
+        }
         other => Response::error(
             404,
-            format!("no such path {other:?} (see /api/v1/adaptive_target, /api/v1/workers, /api/v1/tasks, /metrics)"),
+            format!(
+                "no such path {other:?} (see /status, /api/v1/adaptive_target, /api/v1/workers, /api/v1/tasks, \
+                 /api/v1/progress, /api/v1/stream, /api/v1/system, /metrics)"
+            ),
         ),
     }
 }
@@ -315,6 +378,9 @@ async fn answer(mut stream: TcpStream, queries: mpsc::UnboundedSender<Query>) ->
     let response = match parsed {
         Err(why) => Response::error(400, why),
         Ok((_, n)) if n > MAX_BODY => Response::error(400, format!("the request body ({n} bytes) is over {MAX_BODY}")),
+        Ok((req, 0)) if req.method == "GET" && req.path == "/api/v1/events" => {
+            return push_updates(stream, queries).await;
+        }
         Ok((mut req, n)) => {
             while body.len() < n {
                 let mut chunk = [0u8; 4096];
@@ -338,6 +404,34 @@ async fn answer(mut stream: TcpStream, queries: mpsc::UnboundedSender<Query>) ->
     };
     stream.write_all(&response.to_bytes()).await?;
     stream.shutdown().await
+}
+
+/// How often the page is sent what changed.
+const PUSH_EVERY: Duration = Duration::from_millis(500);
+
+/// Server-sent events for the dashboard page: every [`PUSH_EVERY`], the
+/// task-stream records since the last message, the progress per prefix,
+/// the workers and the scheduler's figures, until the page goes away.
+async fn push_updates(mut stream: TcpStream, queries: mpsc::UnboundedSender<Query>) -> std::io::Result<()> {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: keep-alive\r\n\r\n";
+    stream.write_all(head.as_bytes()).await?;
+    let mut cursor = 0u64;
+    loop {
+        let req = Request {
+            method: "GET".into(),
+            path: "/api/v1/update".into(),
+            query: vec![("since".into(), cursor.to_string())],
+            body: String::new(),
+        };
+        let (tx, rx) = oneshot::channel();
+        if queries.send((req, tx)).is_err() {
+            return Ok(());
+        }
+        let Ok(update) = rx.await else { return Ok(()) };
+        cursor = update.next.unwrap_or(cursor);
+        stream.write_all(format!("data: {}\n\n", update.body).as_bytes()).await?;
+        tokio::time::sleep(PUSH_EVERY).await;
+    }
 }
 
 /// The bytes up to the blank line ending the head, and those read after
@@ -385,7 +479,10 @@ mod tests {
     #[test]
     fn answers_from_the_core() {
         let core = Core::new(blockwork_scheduler::Config::default()).unwrap();
-        let get = |path: &str| respond(&core, &parse_request(format!("GET {path} HTTP/1.1").as_bytes()).unwrap());
+        let mut dash = crate::dashboard::Dashboard::default();
+        dash.task_finished("add", 0, Duration::from_millis(5), Duration::from_millis(2));
+        let view = View { core: &core, dash: &dash, uptime: Duration::from_secs(1) };
+        let get = |path: &str| respond(&view, &parse_request(format!("GET {path} HTTP/1.1").as_bytes()).unwrap());
         let t = get("/api/v1/adaptive_target");
         let body: serde_json::Value = serde_json::from_str(&t.body).unwrap();
         assert_eq!((t.status, body), (200, json!({ "workers": 0, "to_close": [] })));
@@ -400,7 +497,17 @@ mod tests {
         assert_eq!(bad.status, 400);
         assert!(bad.body.contains("not a duration"), "{}", bad.body);
         assert_eq!(get("/nope").status, 404);
-        let post = respond(&core, &parse_request(b"POST /metrics HTTP/1.1").unwrap());
+        let post = respond(&view, &parse_request(b"POST /metrics HTTP/1.1").unwrap());
         assert_eq!(post.status, 405);
+        let page = get("/status");
+        assert!(page.content_type.starts_with("text/html") && page.body.contains("EventSource"));
+        let stream: serde_json::Value = serde_json::from_str(&get("/api/v1/stream?since=0").body).unwrap();
+        assert_eq!(stream, json!({ "prefixes": ["add"], "records": [[0, 0, 3000, 5000]], "next": 1 }));
+        assert_eq!(get("/api/v1/stream?since=x").status, 400);
+        let progress: serde_json::Value = serde_json::from_str(&get("/api/v1/progress").body).unwrap();
+        assert_eq!((progress[0]["prefix"].clone(), progress[0]["finished"].clone()), (json!("add"), json!(1)));
+        let update: serde_json::Value = serde_json::from_str(&get("/api/v1/update?since=1").body).unwrap();
+        assert!(update["records"].as_array().unwrap().is_empty() && update["workers"].is_array());
+        assert!(get("/api/v1/system").body.contains("loop_lag_seconds"));
     }
 }

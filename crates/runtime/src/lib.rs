@@ -50,6 +50,7 @@
 mod client;
 mod cluster;
 mod conn;
+mod dashboard;
 mod error;
 mod future;
 pub mod http;

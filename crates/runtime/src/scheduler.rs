@@ -306,12 +306,14 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
     let start = Instant::now();
     let mut comm = Outboxes { workers: FxHashMap::default(), clients: FxHashMap::default(), security };
     let mut waits = RetireWaits::default();
+    let mut dash = crate::dashboard::Dashboard::default();
     let mut timer = tokio::time::interval(tick);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let ev = tokio::select! {
             _ = stopped.changed() => return,
-            _ = timer.tick() => {
+            due = timer.tick() => {
+                dash.tick(due.elapsed());
                 reactor::on_tick(&mut core, &mut comm, start.elapsed());
                 None
             }
@@ -330,7 +332,8 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
                         }
                     }
                 } else {
-                    let _ = reply.send(crate::http::respond(&core, &request));
+                    let view = crate::http::View { core: &core, dash: &dash, uptime: start.elapsed() };
+                    let _ = reply.send(crate::http::respond(&view, &request));
                 }
                 None
             }
@@ -340,6 +343,13 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
             },
         };
         if let Some(ev) = ev {
+            // A copy reported as a result (a worker that had it already)
+            // ran nothing: its duration is zero.
+            if let Event::Worker(w, WorkerToScheduler::Report(ToScheduler::TaskFinished { key, duration, .. })) = &ev {
+                if !duration.is_zero() {
+                    dash.task_finished(key.prefix(), w.0, start.elapsed(), *duration);
+                }
+            }
             on_event(&mut core, &mut comm, &me, start.elapsed(), ev, &mut waits);
         }
         settle_retirements(&mut core, &mut comm, &mut waits);

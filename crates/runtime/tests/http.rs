@@ -69,3 +69,46 @@ fn the_http_api_reports_workers_tasks_metrics_and_the_adaptive_target() {
     assert_ne!(other.port(), http.port());
     assert_eq!(get(other, "/api/v1/workers"), serde_json::json!([]));
 }
+
+#[test]
+fn the_dashboard_page_and_its_pushed_updates() {
+    use std::io::{BufRead, BufReader};
+    let options = SchedulerOptions { http: Some("127.0.0.1:0".into()), ..SchedulerOptions::default() };
+    let cluster = LocalCluster::start_with(2, WorkerOptions::new(1, "w"), options).unwrap();
+    let link = cluster.dashboard_link().unwrap();
+    assert!(link.ends_with("/status"), "{link}");
+    let http = cluster.http_address().unwrap();
+    let (status, page) = send(http, b"GET /status HTTP/1.1\r\n\r\n");
+    assert!(status == 200 && page.contains("<canvas id=\"stream\""), "{status}");
+    // Some tasks, then the stream and the progress name them.
+    let client = cluster.client().unwrap();
+    let held = client.scatter(vec![Value::Int(1), Value::Int(2)]).unwrap();
+    let total = client.submit(common_add(), held.iter().map(blockwork_graph::Arg::from).collect()).unwrap();
+    assert_eq!(total.result().unwrap(), Value::Int(3));
+    let stream = get(http, "/api/v1/stream?since=0");
+    assert_eq!(stream["next"], 1, "{stream}");
+    assert!(stream["prefixes"][0].as_str().unwrap().starts_with("http-test-add"), "{stream}");
+    let progress = get(http, "/api/v1/progress");
+    assert!(progress.as_array().unwrap().iter().any(|r| r["finished"] == 1), "{progress}");
+    // The page's pushed updates: server-sent events, each a JSON update.
+    let mut s = TcpStream::connect(http).unwrap();
+    s.write_all(b"GET /api/v1/events HTTP/1.1\r\n\r\n").unwrap();
+    let mut lines = BufReader::new(s).lines();
+    assert!(lines.next().unwrap().unwrap().starts_with("HTTP/1.1 200"));
+    let data = lines.map(Result::unwrap).find(|l| l.starts_with("data: ")).unwrap();
+    let update: serde_json::Value = serde_json::from_str(&data["data: ".len()..]).unwrap();
+    assert_eq!(update["records"].as_array().unwrap().len(), 1, "{update}");
+    assert_eq!(update["workers"].as_array().unwrap().len(), 2);
+    assert!(update["system"]["rss_bytes"].as_u64().unwrap() > 0);
+}
+
+/// A named addition for the dashboard test.
+fn common_add() -> &'static blockwork_graph::NamedFn {
+    fn add(_: &Value, args: Vec<Value>) -> blockwork_graph::TaskResult {
+        let n: i64 = args.iter().map(|v| if let Value::Int(i) = v { *i } else { 0 }).sum();
+        Ok(Value::Int(n))
+    }
+    static ADD: blockwork_graph::NamedFn = blockwork_graph::NamedFn::new("http-test-add", add);
+    blockwork_graph::register(&ADD);
+    &ADD
+}

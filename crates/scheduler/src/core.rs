@@ -177,6 +177,14 @@ impl Core {
         counts
     }
 
+    /// Calls `f` with the key prefix and state of every task (a pass over
+    /// every task: for reports, not the hot path).
+    pub fn for_each_task<'a>(&'a self, mut f: impl FnMut(&'a str, TaskStateKind)) {
+        for t in self.tasks.iter().flatten() {
+            f(t.key.prefix(), t.state.kind());
+        }
+    }
+
     /// Number of root tasks held in the queue.
     pub fn num_queued(&self) -> usize {
         self.queue.len()

@@ -1,0 +1,167 @@
+//! What the dashboard shows, recorded by the scheduler's loop off the
+//! core: the task stream (one record per finished task: its key prefix,
+//! its worker, when it started and stopped), how many tasks of each prefix
+//! finished, and the loop's own health (its lag behind the tick timer).
+//!
+//! Recording a task is a push onto a vector and a hash lookup of its
+//! prefix; nothing is computed until someone asks (the HTTP API, the page's
+//! pushed updates), and then only what is new since their cursor.
+
+use std::time::Duration;
+
+use blockwork_scheduler::{Core, TaskStateKind};
+use rustc_hash::FxHashMap;
+use serde_json::{json, Value as Json};
+
+/// The most task-stream records kept (24 bytes each): past it the oldest
+/// half is dropped, so the stream covers at least the last million tasks.
+const MAX_RECORDS: usize = 2_000_000;
+
+/// One finished task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Record {
+    /// Index into [`Dashboard::prefixes`].
+    pub prefix: u32,
+    /// The worker's id.
+    pub worker: u32,
+    /// When it started and stopped, microseconds since the scheduler started.
+    pub start_us: u64,
+    pub stop_us: u64,
+}
+
+/// The dashboard's state, owned by the scheduler's loop.
+#[derive(Default)]
+pub(crate) struct Dashboard {
+    records: Vec<Record>,
+    /// How many records were dropped from the front (cursors count from
+    /// the first record ever).
+    dropped: u64,
+    prefixes: Vec<Box<str>>,
+    index: FxHashMap<Box<str>, u32>,
+    /// Tasks finished per prefix, ever.
+    finished: Vec<u64>,
+    /// Ticks seen, and the summed and largest lag of the loop behind them.
+    ticks: u64,
+    lag_total: Duration,
+    lag_max: Duration,
+    /// The last tick's lag.
+    lag_last: Duration,
+}
+
+impl Dashboard {
+    /// A task of `prefix` finished on `worker` at `now` after running `took`.
+    pub fn task_finished(&mut self, prefix: &str, worker: u32, now: Duration, took: Duration) {
+        let p = match self.index.get(prefix) {
+            Some(&p) => p,
+            None => {
+                let p = self.prefixes.len() as u32;
+                self.prefixes.push(prefix.into());
+                self.index.insert(prefix.into(), p);
+                self.finished.push(0);
+                p
+            }
+        };
+        self.finished[p as usize] += 1;
+        let stop_us = now.as_micros() as u64;
+        let start_us = stop_us.saturating_sub(took.as_micros() as u64);
+        if self.records.len() >= MAX_RECORDS {
+            let half = MAX_RECORDS / 2;
+            self.records.drain(..half);
+            self.dropped += half as u64;
+        }
+        self.records.push(Record { prefix: p, worker, start_us, stop_us });
+    }
+
+    /// The loop handled a tick `lag` after it was due.
+    pub fn tick(&mut self, lag: Duration) {
+        self.ticks += 1;
+        self.lag_total += lag;
+        self.lag_max = self.lag_max.max(lag);
+        self.lag_last = lag;
+    }
+
+    /// The task-stream records from cursor `since` on (at most `limit`),
+    /// as `[prefix, worker, start µs, stop µs]`, and the next cursor.
+    pub fn stream_since(&self, since: u64, limit: usize) -> (Vec<Json>, u64) {
+        let first = since.saturating_sub(self.dropped) as usize;
+        let first = first.min(self.records.len());
+        let end = (first + limit).min(self.records.len());
+        let out = self.records[first..end].iter().map(|r| json!([r.prefix, r.worker, r.start_us, r.stop_us])).collect();
+        (out, self.dropped + end as u64)
+    }
+
+    /// The prefixes' names, by index.
+    pub fn prefix_names(&self) -> &[Box<str>] {
+        &self.prefixes
+    }
+
+    /// Per key prefix: tasks in each state the core knows, and finished
+    /// ever (a pass over the core's tasks).
+    pub fn progress(&self, core: &Core) -> Json {
+        let mut by: FxHashMap<&str, [u64; 7]> = FxHashMap::default();
+        core.for_each_task(|prefix, state| {
+            by.entry(prefix).or_default()[state as usize] += 1;
+        });
+        let mut names: Vec<&str> = by.keys().copied().chain(self.prefixes.iter().map(|p| &**p)).collect();
+        names.sort_unstable();
+        names.dedup();
+        let rows: Vec<Json> = names
+            .into_iter()
+            .map(|name| {
+                let counts = by.get(name).copied().unwrap_or_default();
+                let mut row = serde_json::Map::new();
+                row.insert("prefix".into(), json!(name));
+                for k in TaskStateKind::ALL {
+                    row.insert(k.name().into(), json!(counts[k as usize]));
+                }
+                let done = self.index.get(name).map_or(0, |&p| self.finished[p as usize]);
+                row.insert("finished".into(), json!(done));
+                Json::Object(row)
+            })
+            .collect();
+        Json::Array(rows)
+    }
+
+    /// The scheduler process: memory, CPU time, the loop's lag.
+    pub fn system(&self, uptime: Duration) -> Json {
+        use blockwork_local::procfs::{cpu_seconds, rss, Process};
+        let mean = if self.ticks == 0 { 0.0 } else { self.lag_total.as_secs_f64() / self.ticks as f64 };
+        json!({
+            "uptime_seconds": uptime.as_secs_f64(),
+            "rss_bytes": rss(Process::This),
+            "cpu_seconds": cpu_seconds(Process::This),
+            "loop_lag_seconds": { "last": self.lag_last.as_secs_f64(), "mean": mean, "max": self.lag_max.as_secs_f64() },
+            "stream_records": self.records.len(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stream_is_read_from_a_cursor_and_keeps_its_numbering_when_trimmed() {
+        let mut d = Dashboard::default();
+        let ms = Duration::from_millis;
+        d.task_finished("add", 0, ms(10), ms(4));
+        d.task_finished("sum", 1, ms(12), ms(1));
+        d.task_finished("add", 1, ms(15), ms(20));
+        let (recs, next) = d.stream_since(0, 10);
+        assert_eq!(next, 3);
+        assert_eq!(recs[0], json!([0, 0, 6000, 10000]));
+        assert_eq!(recs[2], json!([0, 1, 0, 15000]), "a start before the scheduler is clamped");
+        assert_eq!(d.stream_since(2, 10).0.len(), 1);
+        assert_eq!(d.stream_since(1, 1), (vec![json!([1, 1, 11000, 12000])], 2));
+        assert_eq!(d.finished, [2, 1]);
+        // Trimmed at the front, cursors still count from the first record.
+        d.records.drain(..2);
+        d.dropped = 2;
+        assert_eq!(d.stream_since(0, 10), (vec![json!([0, 1, 0, 15000])], 3));
+        assert_eq!(d.stream_since(3, 10).0.len(), 0);
+        d.tick(ms(3));
+        d.tick(ms(1));
+        let s = d.system(Duration::from_secs(1));
+        assert_eq!(s["loop_lag_seconds"]["max"], json!(0.003));
+    }
+}
