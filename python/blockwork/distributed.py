@@ -44,7 +44,7 @@ import numpy as np
 from blockwork import _core, config
 from blockwork._names import funcname as _funcname
 
-__all__ = ["Client", "Future", "LocalCluster", "as_completed", "wait"]
+__all__ = ["Client", "Future", "LocalCluster", "as_completed", "performance_report", "wait"]
 
 
 class LocalCluster:
@@ -618,3 +618,36 @@ def _delayed_graph(outputs: list[Any], client: Client) -> tuple[list[str], list[
         funcs.append(cloudpickle.dumps(func))
         deps.append([index[x._key] for x in inputs])
     return keys, funcs, deps, [index[d._key] for d in outputs]
+
+
+class performance_report:
+    """Writes one self-contained HTML file of what the cluster did inside the
+    ``with`` block, as ``dask.distributed.performance_report``: the task
+    stream, compute time per key prefix, progress, the workers, their memory
+    over time and the log; it opens offline.
+
+    It reports on the cluster of ``client``, else of the default client
+    (the last ``Client`` made with ``set_as_default``); that cluster's
+    scheduler must serve its dashboard (``LocalCluster`` does by default).
+    """
+
+    def __init__(self, filename: str | os.PathLike[str] = "dask-report.html", client: Client | None = None) -> None:
+        self.filename = filename
+        self.client = client
+        self._report: Any = None
+
+    def __enter__(self) -> performance_report:
+        client = self.client
+        if client is None:
+            scheduler = config.get("scheduler")
+            client = scheduler if isinstance(scheduler, Client) else None
+        if client is None:
+            raise RuntimeError("performance_report: no client; make one with Client(...) or pass client=")
+        link = client.dashboard_link
+        if link is None:
+            raise RuntimeError("performance_report: the client's cluster serves no dashboard (dashboard_address=None)")
+        self._report = _core.PerformanceReport(link.removeprefix("http://").removesuffix("/status"))
+        return self
+
+    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._report.finish(os.fspath(self.filename))

@@ -185,3 +185,27 @@ def test_the_task_stream_draws_100k_tasks(browser: Browser) -> None:
         assert browser.eval(DRAWN) > 10000
         assert frame_ms < 500, f"{frame_ms} ms per frame at 100k tasks"
         browser.screenshot(SHOTS / "dashboard-100k.png")
+
+
+def test_a_performance_report_opens_offline(browser: Browser, tmp_path: Path) -> None:
+    from blockwork.distributed import performance_report
+
+    report = tmp_path / "report.html"
+    with LocalCluster(n_workers=2, dashboard_address="127.0.0.1:0") as cluster, Client(cluster):
+        before = da.ones((100,), chunks=10).sum().compute()
+        with performance_report(filename=report):
+            assert da.arange(400, chunks=20).sum().compute() == sum(range(400))
+        assert before == 100
+    with pytest.raises(RuntimeError, match="no client"), performance_report(filename=tmp_path / "x.html"):
+        pass
+    html = report.read_text()
+    assert 'id="report-data"' in html and "http://" not in html.split('id="report-data"')[0]
+    browser.call("Page.navigate", url=report.as_uri())
+    wait_for(browser, "document.readyState === 'complete'", "the report")
+    assert browser.eval("document.querySelector('header h1').textContent") == "blockwork performance report"
+    # Only what ran inside the block: the arange sum's tasks.
+    prefixes = browser.eval("[...document.querySelectorAll('#prefix-time tbody tr')].map(r => r.dataset.prefix)")
+    assert prefixes and all(p.startswith(("arange", "sum")) for p in prefixes), prefixes
+    assert browser.eval(DRAWN) > 100
+    assert not browser.eval("document.getElementById('memory-section').hidden")
+    browser.screenshot(SHOTS / "performance-report.png")

@@ -472,6 +472,31 @@ impl PyScheduler {
     }
 }
 
+/// A performance report being recorded (see
+/// `blockwork.distributed.performance_report`).
+#[pyclass(frozen, module = "blockwork._core", name = "PerformanceReport")]
+pub struct PyPerformanceReport(blockwork::distributed::PerformanceReport);
+
+#[pymethods]
+impl PyPerformanceReport {
+    /// Starts recording what the scheduler whose dashboard listens at
+    /// `dashboard` (`host:port`) does.
+    #[new]
+    fn new(py: Python<'_>, dashboard: &str) -> PyResult<PyPerformanceReport> {
+        let addr: std::net::SocketAddr = dashboard
+            .parse()
+            .map_err(|_| PyValueError::new_err(format!("{dashboard:?} is not a host:port address of a dashboard")))?;
+        py.detach(|| blockwork::distributed::PerformanceReport::begin(addr))
+            .map(PyPerformanceReport)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// Writes the report to `path`.
+    fn finish(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        py.detach(|| self.0.finish(&path)).map(|_| ()).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+}
+
 /// `python -m blockwork worker ADDRESS [--nthreads N] [--name NAME]
 /// [--memory-limit SIZE] ...`: serves as a worker that also runs Python
 /// tasks, until Ctrl-C or SIGTERM, or until its scheduler is gone.

@@ -46,7 +46,16 @@ pub(crate) struct Dashboard {
     lag_max: Duration,
     /// The last tick's lag.
     lag_last: Duration,
+    /// The workers' memory, summed, once a second: (µs, managed,
+    /// unmanaged, spilled).
+    memory: Vec<(u64, u64, u64, u64)>,
 }
+
+/// The most memory samples kept (a day at one a second).
+const MAX_SAMPLES: usize = 86_400;
+
+/// How often the workers' memory is sampled.
+const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 
 impl Dashboard {
     /// A task of `prefix` finished on `worker` at `now` after running `took`.
@@ -78,6 +87,33 @@ impl Dashboard {
         self.lag_total += lag;
         self.lag_max = self.lag_max.max(lag);
         self.lag_last = lag;
+    }
+
+    /// Samples the workers' memory at `now` if a second passed since the
+    /// last sample.
+    pub fn sample_memory(&mut self, now: Duration, core: &Core) {
+        let us = now.as_micros() as u64;
+        if self.memory.last().is_some_and(|s| us < s.0 + SAMPLE_EVERY.as_micros() as u64) {
+            return;
+        }
+        let (mut managed, mut unmanaged, mut spilled) = (0, 0, 0);
+        for w in core.worker_ids() {
+            if let Some(i) = core.worker_info(w) {
+                managed += i.memory.managed;
+                unmanaged += i.memory.unmanaged;
+                spilled += i.memory.spilled;
+            }
+        }
+        if self.memory.len() == MAX_SAMPLES {
+            self.memory.remove(0);
+        }
+        self.memory.push((us, managed, unmanaged, spilled));
+    }
+
+    /// The memory samples, as columns.
+    pub fn memory(&self) -> Json {
+        let col = |f: fn(&(u64, u64, u64, u64)) -> u64| self.memory.iter().map(f).collect::<Vec<u64>>();
+        json!({ "t_us": col(|s| s.0), "managed": col(|s| s.1), "unmanaged": col(|s| s.2), "spilled": col(|s| s.3) })
     }
 
     /// The task-stream records from cursor `since` on (at most `limit`),

@@ -11,6 +11,9 @@
 //!  GET /api/v1/progress                               [{"prefix": …, "waiting": …, "finished": …}, …]
 //!  GET /api/v1/stream?since=N                         task-stream records from cursor N
 //!  GET /api/v1/system                                 the scheduler's memory, CPU, loop lag
+//!  GET /api/v1/logs                                   the process's last log lines
+//!  GET /api/v1/report?since=N                         what a performance report holds (the stream from N,
+//!                                                     memory over time, log lines, …)
 //!  GET /api/v1/events                                 the page's pushed updates (server-sent events)
 //!  POST /api/v1/retire_workers  {"workers": ["tcp://…" or a name, …]} or {"n": 2}
 //!                               → {"retired": ["tcp://…"], "refused": {"tcp://…": "why"}}
@@ -277,17 +280,22 @@ pub(crate) fn respond(view: &View<'_>, req: &Request) -> Response {
         }
         "/api/v1/progress" => Response::json(view.dash.progress(core)),
         "/api/v1/system" => Response::json(view.dash.system(view.uptime)),
-        "/api/v1/stream" | "/api/v1/update" => {
+        "/api/v1/logs" => Response::json(json!(crate::log_lines())),
+        "/api/v1/stream" | "/api/v1/update" | "/api/v1/report" => {
             let from = match since(req) {
                 Ok(n) => n,
                 Err(r) => return r,
             };
             let (records, next) = view.dash.stream_since(from, STREAM_LIMIT);
             let mut body = json!({ "prefixes": view.dash.prefix_names(), "records": records, "next": next });
-            if req.path == "/api/v1/update" {
+            if req.path != "/api/v1/stream" {
                 body["progress"] = view.dash.progress(core);
                 body["workers"] = workers_json(core);
                 body["system"] = view.dash.system(view.uptime);
+            }
+            if req.path == "/api/v1/report" {
+                body["memory"] = view.dash.memory();
+                body["logs"] = json!(crate::log_lines());
             }
             Response { next: Some(next), ..Response::json(body) }
         }

@@ -55,6 +55,7 @@ mod error;
 mod future;
 pub mod http;
 mod memory;
+mod report;
 mod scheduler;
 mod serve;
 mod store;
@@ -67,6 +68,7 @@ pub use crate::cluster::LocalCluster;
 pub use crate::error::{ClientError, ConnError, RuntimeError};
 pub use crate::future::{AsCompleted, Future};
 pub use crate::memory::MemoryThresholds;
+pub use crate::report::{performance_report, PerformanceReport};
 pub use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
 pub use crate::serve::{serve_scheduler, serve_worker, Served};
 pub use crate::tls::{Security, TlsFiles};
@@ -75,5 +77,24 @@ pub use crate::worker::{Worker, WorkerHandle, WorkerOptions, WorkerStats, RETIRE
 
 /// Writes one line to standard error: the runtime's log.
 pub(crate) fn log(args: std::fmt::Arguments<'_>) {
-    eprintln!("blockwork: {args}");
+    let line = args.to_string();
+    eprintln!("blockwork: {line}");
+    let mut ring = LOG.lock().unwrap_or_else(|p| p.into_inner());
+    if ring.len() == LOG_LINES {
+        ring.pop_front();
+    }
+    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    ring.push_back((at, line));
+}
+
+/// How many of the process's last log lines are kept for the dashboard.
+const LOG_LINES: usize = 1000;
+
+/// The process's last log lines (seconds since the epoch, text).
+static LOG: std::sync::Mutex<std::collections::VecDeque<(f64, String)>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+
+/// The process's last log lines, oldest first.
+pub(crate) fn log_lines() -> Vec<(f64, String)> {
+    LOG.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
 }

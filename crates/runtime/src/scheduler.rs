@@ -315,6 +315,7 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
             due = timer.tick() => {
                 dash.tick(due.elapsed());
                 reactor::on_tick(&mut core, &mut comm, start.elapsed());
+                dash.sample_memory(start.elapsed(), &core);
                 None
             }
             Some((request, reply)) = asked.recv() => {

@@ -100,6 +100,23 @@ fn the_dashboard_page_and_its_pushed_updates() {
     assert_eq!(update["records"].as_array().unwrap().len(), 1, "{update}");
     assert_eq!(update["workers"].as_array().unwrap().len(), 2);
     assert!(update["system"]["rss_bytes"].as_u64().unwrap() > 0);
+
+    // A performance report holds what ran while it recorded, and only that.
+    let path = std::env::temp_dir().join(format!("bw-report-{}.html", std::process::id()));
+    let v = blockwork_runtime::performance_report(http, &path, || {
+        let more = client.submit(common_add(), vec![blockwork_graph::lit(40i64), blockwork_graph::lit(2i64)]).unwrap();
+        more.result().unwrap()
+    })
+    .unwrap();
+    assert_eq!(v, Value::Int(42));
+    let html = std::fs::read_to_string(&path).unwrap();
+    let start = html.find("id=\"report-data\">").unwrap() + "id=\"report-data\">".len();
+    let end = start + html[start..].find("</script>").unwrap();
+    let data: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
+    assert_eq!(data["records"].as_array().unwrap().len(), 1, "only the task run meanwhile");
+    assert!(data["memory"]["t_us"].is_array() && data["logs"].is_array(), "{data}");
+    assert!(!html.contains("src=\"http"), "nothing loaded from the network");
+    let _ = std::fs::remove_file(&path);
 }
 
 /// A named addition for the dashboard test.
