@@ -25,6 +25,10 @@ fn slurm_is_up() -> bool {
     }
 }
 
+/// The one-node SLURM has two cores: its tests take turns, or their jobs
+/// would wait on each other's.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Whether `squeue` still lists any of `ids`.
 fn queued(ids: &[String]) -> bool {
     let out = Command::new("squeue").args(["-h", "-o", "%i"]).output().expect("squeue runs");
@@ -38,6 +42,7 @@ fn slurm_jobs_start_workers_that_compute_then_leave_the_queue() {
     if !slurm_is_up() {
         return;
     }
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     blockwork::register_builtins();
     let dir = std::env::temp_dir().join(format!("bw-slurm-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -111,6 +116,7 @@ fn slurm_jobs_killed_are_replaced_and_adapt_grows_and_shrinks() {
     if !slurm_is_up() {
         return;
     }
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     blockwork::register_builtins();
     let dir = std::env::temp_dir().join(format!("bw-slurm-r-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
