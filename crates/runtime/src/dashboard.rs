@@ -38,8 +38,9 @@ pub(crate) struct Dashboard {
     dropped: u64,
     prefixes: Vec<Box<str>>,
     index: FxHashMap<Box<str>, u32>,
-    /// Tasks finished per prefix, ever.
+    /// Tasks finished per prefix, ever, and their compute time (µs).
     finished: Vec<u64>,
+    compute_us: Vec<u64>,
     /// Ticks seen, and the summed and largest lag of the loop behind them.
     ticks: u64,
     lag_total: Duration,
@@ -67,10 +68,12 @@ impl Dashboard {
                 self.prefixes.push(prefix.into());
                 self.index.insert(prefix.into(), p);
                 self.finished.push(0);
+                self.compute_us.push(0);
                 p
             }
         };
         self.finished[p as usize] += 1;
+        self.compute_us[p as usize] += took.as_micros() as u64;
         let stop_us = now.as_micros() as u64;
         let start_us = stop_us.saturating_sub(took.as_micros() as u64);
         if self.records.len() >= MAX_RECORDS {
@@ -124,6 +127,16 @@ impl Dashboard {
         let end = (first + limit).min(self.records.len());
         let out = self.records[first..end].iter().map(|r| json!([r.prefix, r.worker, r.start_us, r.stop_us])).collect();
         (out, self.dropped + end as u64)
+    }
+
+    /// Per prefix: its name, tasks finished and their compute seconds.
+    pub fn per_prefix(&self) -> impl Iterator<Item = (&str, u64, f64)> + '_ {
+        (0..self.prefixes.len()).map(|i| (&*self.prefixes[i], self.finished[i], self.compute_us[i] as f64 / 1e6))
+    }
+
+    /// The loop's lag at the last tick, and the largest.
+    pub fn lag(&self) -> (Duration, Duration) {
+        (self.lag_last, self.lag_max)
     }
 
     /// The prefixes' names, by index.

@@ -305,7 +305,7 @@ pub(crate) fn respond(view: &View<'_>, req: &Request) -> Response {
             Response::json(serde_json::Value::Object(counts))
         }
         "/metrics" => {
-            Response { status: 200, content_type: "text/plain; version=0.0.4", body: metrics(core), next: None }
+            Response { status: 200, content_type: "text/plain; version=0.0.4", body: metrics(view), next: None }
         }
         other => Response::error(
             404,
@@ -317,12 +317,24 @@ pub(crate) fn respond(view: &View<'_>, req: &Request) -> Response {
     }
 }
 
-/// The scheduler's Prometheus metrics.
-fn metrics(core: &Core) -> String {
+/// A Prometheus label value: backslashes, quotes and newlines escaped.
+fn label(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Writes one metric's help and type lines.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// The scheduler's Prometheus metrics, and each worker's as the scheduler
+/// knows them (labelled `worker="NAME"`).
+fn metrics(view: &View<'_>) -> String {
+    let core = view.core;
     let mut out = String::new();
     let workers: Vec<_> = core.worker_ids().into_iter().filter_map(|w| core.worker_info(w)).collect();
-    let _ = writeln!(out, "# HELP blockwork_scheduler_tasks Tasks the scheduler knows, by state.");
-    let _ = writeln!(out, "# TYPE blockwork_scheduler_tasks gauge");
+    family(&mut out, "blockwork_scheduler_tasks", "gauge", "Tasks the scheduler knows, by state.");
     for (k, n) in core.task_counts() {
         let _ = writeln!(out, "blockwork_scheduler_tasks{{state=\"{}\"}} {n}", k.name());
     }
@@ -334,9 +346,47 @@ fn metrics(core: &Core) -> String {
         ("spilled_bytes", "Bytes of results spilled to disk.", workers.iter().map(|w| w.memory.spilled).sum()),
     ];
     for (name, help, value) in gauges {
-        let _ = writeln!(out, "# HELP blockwork_scheduler_{name} {help}");
-        let _ = writeln!(out, "# TYPE blockwork_scheduler_{name} gauge");
+        family(&mut out, &format!("blockwork_scheduler_{name}"), "gauge", help);
         let _ = writeln!(out, "blockwork_scheduler_{name} {value}");
+    }
+    let (lag, lag_max) = view.dash.lag();
+    family(
+        &mut out,
+        "blockwork_scheduler_loop_lag_seconds",
+        "gauge",
+        "How late the scheduler's loop handled its last tick.",
+    );
+    let _ = writeln!(out, "blockwork_scheduler_loop_lag_seconds {}", lag.as_secs_f64());
+    family(&mut out, "blockwork_scheduler_loop_lag_max_seconds", "gauge", "The latest the loop ever handled a tick.");
+    let _ = writeln!(out, "blockwork_scheduler_loop_lag_max_seconds {}", lag_max.as_secs_f64());
+    family(&mut out, "blockwork_tasks_finished_total", "counter", "Tasks finished, by key prefix.");
+    for (prefix, n, _) in view.dash.per_prefix() {
+        let _ = writeln!(out, "blockwork_tasks_finished_total{{prefix=\"{}\"}} {n}", label(prefix));
+    }
+    family(&mut out, "blockwork_task_compute_seconds_total", "counter", "Time tasks ran, by key prefix.");
+    for (prefix, _, secs) in view.dash.per_prefix() {
+        let _ = writeln!(out, "blockwork_task_compute_seconds_total{{prefix=\"{}\"}} {secs}", label(prefix));
+    }
+    family(&mut out, "blockwork_worker_memory_bytes", "gauge", "Each worker's memory: managed, unmanaged, spilled.");
+    for w in &workers {
+        let name = label(&w.name);
+        for (kind, v) in
+            [("managed", w.memory.managed), ("unmanaged", w.memory.unmanaged), ("spilled", w.memory.spilled)]
+        {
+            let _ = writeln!(out, "blockwork_worker_memory_bytes{{worker=\"{name}\",kind=\"{kind}\"}} {v}");
+        }
+    }
+    let per_worker: [(&str, &str, fn(&blockwork_scheduler::WorkerInfo) -> u64); 4] = [
+        ("threads", "Each worker's threads.", |w| u64::from(w.nthreads)),
+        ("memory_limit_bytes", "Each worker's memory limit.", |w| w.memory_limit),
+        ("processing_tasks", "Tasks processing on each worker.", |w| w.processing as u64),
+        ("held_keys", "Results each worker holds.", |w| w.keys_held as u64),
+    ];
+    for (name, help, f) in per_worker {
+        family(&mut out, &format!("blockwork_worker_{name}"), "gauge", help);
+        for w in &workers {
+            let _ = writeln!(out, "blockwork_worker_{name}{{worker=\"{}\"}} {}", label(&w.name), f(w));
+        }
     }
     out
 }
@@ -517,5 +567,10 @@ mod tests {
         let update: serde_json::Value = serde_json::from_str(&get("/api/v1/update?since=1").body).unwrap();
         assert!(update["records"].as_array().unwrap().is_empty() && update["workers"].is_array());
         assert!(get("/api/v1/system").body.contains("loop_lag_seconds"));
+        let m = get("/metrics").body;
+        assert!(m.contains("blockwork_tasks_finished_total{prefix=\"add\"} 1"), "{m}");
+        assert!(m.contains("blockwork_task_compute_seconds_total{prefix=\"add\"} 0.002"), "{m}");
+        assert!(m.contains("# TYPE blockwork_scheduler_loop_lag_seconds gauge"), "{m}");
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

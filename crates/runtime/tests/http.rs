@@ -50,6 +50,8 @@ fn the_http_api_reports_workers_tasks_metrics_and_the_adaptive_target() {
     assert!(metrics.contains("blockwork_scheduler_workers 2"), "{metrics}");
     assert!(metrics.contains("blockwork_scheduler_tasks{state=\"memory\"} 1"), "{metrics}");
     assert!(metrics.contains("blockwork_scheduler_threads 2"), "{metrics}");
+    assert!(metrics.contains("blockwork_worker_memory_bytes{worker=\"w-0\",kind=\"managed\"}"), "{metrics}");
+    assert!(metrics.contains("blockwork_worker_threads{worker=\"w-1\"} 1"), "{metrics}");
 
     // What is wrong is said; the API and the cluster go on.
     let (status, body) = send(http, b"hello\r\n\r\n");
