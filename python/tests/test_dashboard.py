@@ -126,6 +126,10 @@ def test_the_dashboard_follows_a_computation(browser: Browser) -> None:
             browser.call("Page.enable")
             browser.call("Page.navigate", url=link)
             wait_for(browser, "document.querySelectorAll('#workers tbody tr').length === 2", "the workers table")
+            # The graph view draws the tasks the scheduler holds.
+            held = client.persist(da.ones((40,), chunks=4) + 1)
+            wait_for(browser, "+document.getElementById('graph').dataset.nodes >= 10", "the graph view")
+            del held
 
             @blockwork.delayed
             def slow(i: int) -> int:

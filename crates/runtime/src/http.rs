@@ -12,6 +12,7 @@
 //!  GET /api/v1/stream?since=N                         task-stream records from cursor N
 //!  GET /api/v1/system                                 the scheduler's memory, CPU, loop lag
 //!  GET /api/v1/logs                                   the process's last log lines
+//!  GET /api/v1/graph                                  the tasks (key, prefix, state) and their edges, up to 5000 tasks
 //!  GET /api/v1/report?since=N                         what a performance report holds (the stream from N,
 //!                                                     memory over time, log lines, …)
 //!  GET /api/v1/events                                 the page's pushed updates (server-sent events)
@@ -198,6 +199,9 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 /// The dashboard page.
 const PAGE: &str = include_str!("dashboard.html");
 
+/// The most tasks the graph view draws.
+const GRAPH_LIMIT: usize = 5000;
+
 /// Task-stream records in one answer, at most.
 const STREAM_LIMIT: usize = 200_000;
 
@@ -281,6 +285,14 @@ pub(crate) fn respond(view: &View<'_>, req: &Request) -> Response {
         "/api/v1/progress" => Response::json(view.dash.progress(core)),
         "/api/v1/system" => Response::json(view.dash.system(view.uptime)),
         "/api/v1/logs" => Response::json(json!(crate::log_lines())),
+        "/api/v1/graph" => match core.graph_snapshot(GRAPH_LIMIT) {
+            Some(g) => {
+                let nodes: Vec<serde_json::Value> =
+                    g.nodes.iter().map(|(k, s)| json!([k.to_string(), k.prefix(), s.name()])).collect();
+                Response::json(json!({ "nodes": nodes, "edges": g.edges }))
+            }
+            None => Response::json(json!({ "too_many": core.num_tasks(), "limit": GRAPH_LIMIT })),
+        },
         "/api/v1/stream" | "/api/v1/update" | "/api/v1/report" => {
             let from = match since(req) {
                 Ok(n) => n,
@@ -567,6 +579,7 @@ mod tests {
         let update: serde_json::Value = serde_json::from_str(&get("/api/v1/update?since=1").body).unwrap();
         assert!(update["records"].as_array().unwrap().is_empty() && update["workers"].is_array());
         assert!(get("/api/v1/system").body.contains("loop_lag_seconds"));
+        assert_eq!(get("/api/v1/graph").body, r#"{"edges":[],"nodes":[]}"#);
         let m = get("/metrics").body;
         assert!(m.contains("blockwork_tasks_finished_total{prefix=\"add\"} 1"), "{m}");
         assert!(m.contains("blockwork_task_compute_seconds_total{prefix=\"add\"} 0.002"), "{m}");

@@ -24,6 +24,15 @@ use crate::worker::{Worker, WorkerInfo};
 /// of a few microseconds, few enough that their results stay small.
 pub(crate) const MAX_AHEAD_PER_THREAD: f64 = 16.0;
 
+/// The known tasks and their dependencies ([`Core::graph_snapshot`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphSnapshot {
+    /// Each task's key and state.
+    pub nodes: Vec<(Key, TaskStateKind)>,
+    /// (dependency, dependent), as indices into `nodes`.
+    pub edges: Vec<(u32, u32)>,
+}
+
 /// The state of the distributed scheduler.
 ///
 /// Drive it with the functions of [`crate::reactor`]; read it with the
@@ -183,6 +192,31 @@ impl Core {
         for t in self.tasks.iter().flatten() {
             f(t.key.prefix(), t.state.kind());
         }
+    }
+
+    /// The graph of known tasks, when there are at most `limit`: each
+    /// task's key and state, and the edges (dependency, dependent) as
+    /// indices into that list. `None` when there are more (drawing them
+    /// would tell nothing).
+    pub fn graph_snapshot(&self, limit: usize) -> Option<GraphSnapshot> {
+        if self.index.len() > limit {
+            return None;
+        }
+        let mut position = vec![u32::MAX; self.tasks.len()];
+        let mut nodes = Vec::with_capacity(self.index.len());
+        for (i, t) in self.tasks.iter().enumerate() {
+            if let Some(t) = t {
+                position[i] = nodes.len() as u32;
+                nodes.push((t.key.clone(), t.state.kind()));
+            }
+        }
+        let mut edges = Vec::new();
+        for (i, t) in self.tasks.iter().enumerate() {
+            if let Some(t) = t {
+                edges.extend(t.deps.iter().map(|d| (position[d.idx()], position[i])));
+            }
+        }
+        Some(GraphSnapshot { nodes, edges })
     }
 
     /// Number of root tasks held in the queue.

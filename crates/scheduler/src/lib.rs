@@ -87,7 +87,7 @@ mod worker;
 pub use crate::adaptive::AdaptiveTarget;
 pub use crate::comm::{Comm, ComputeTask, DepInfo, Holder, Recorder, Sent, ToClient, ToWorker};
 pub use crate::config::Config;
-pub use crate::core::Core;
+pub use crate::core::{Core, GraphSnapshot};
 pub use crate::error::SchedError;
 pub use crate::ids::{ClientId, KeyHasher, StealId, TaskId, WorkerId};
 pub use crate::retire::{Retirement, MOVE_TIMEOUT};
