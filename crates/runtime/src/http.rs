@@ -334,6 +334,9 @@ fn label(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
+/// One figure of a worker, for its metric.
+type WorkerFigure = fn(&blockwork_scheduler::WorkerInfo) -> u64;
+
 /// Writes one metric's help and type lines.
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
@@ -388,7 +391,7 @@ fn metrics(view: &View<'_>) -> String {
             let _ = writeln!(out, "blockwork_worker_memory_bytes{{worker=\"{name}\",kind=\"{kind}\"}} {v}");
         }
     }
-    let per_worker: [(&str, &str, fn(&blockwork_scheduler::WorkerInfo) -> u64); 4] = [
+    let per_worker: [(&str, &str, WorkerFigure); 4] = [
         ("threads", "Each worker's threads.", |w| u64::from(w.nthreads)),
         ("memory_limit_bytes", "Each worker's memory limit.", |w| w.memory_limit),
         ("processing_tasks", "Tasks processing on each worker.", |w| w.processing as u64),
