@@ -120,12 +120,23 @@ impl Dashboard {
     }
 
     /// The task-stream records from cursor `since` on (at most `limit`),
-    /// as `[prefix, worker, start µs, stop µs]`, and the next cursor.
-    pub fn stream_since(&self, since: u64, limit: usize) -> (Vec<Json>, u64) {
+    /// as the JSON text of a list of `[prefix, worker, start µs, stop µs]`
+    /// (written directly: this runs on the scheduler's loop), and the next
+    /// cursor.
+    pub fn stream_since(&self, since: u64, limit: usize) -> (String, u64) {
+        use std::fmt::Write as _;
         let first = since.saturating_sub(self.dropped) as usize;
         let first = first.min(self.records.len());
         let end = (first + limit).min(self.records.len());
-        let out = self.records[first..end].iter().map(|r| json!([r.prefix, r.worker, r.start_us, r.stop_us])).collect();
+        let mut out = String::with_capacity(2 + (end - first) * 28);
+        out.push('[');
+        for (i, r) in self.records[first..end].iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "[{},{},{},{}]", r.prefix, r.worker, r.start_us, r.stop_us);
+        }
+        out.push(']');
         (out, self.dropped + end as u64)
     }
 
@@ -198,16 +209,17 @@ mod tests {
         d.task_finished("add", 1, ms(15), ms(20));
         let (recs, next) = d.stream_since(0, 10);
         assert_eq!(next, 3);
+        let recs: Json = serde_json::from_str(&recs).unwrap();
         assert_eq!(recs[0], json!([0, 0, 6000, 10000]));
         assert_eq!(recs[2], json!([0, 1, 0, 15000]), "a start before the scheduler is clamped");
-        assert_eq!(d.stream_since(2, 10).0.len(), 1);
-        assert_eq!(d.stream_since(1, 1), (vec![json!([1, 1, 11000, 12000])], 2));
+        assert_eq!(d.stream_since(2, 10).0, "[[0,1,0,15000]]");
+        assert_eq!(d.stream_since(1, 1), ("[[1,1,11000,12000]]".to_string(), 2));
         assert_eq!(d.finished, [2, 1]);
         // Trimmed at the front, cursors still count from the first record.
         d.records.drain(..2);
         d.dropped = 2;
-        assert_eq!(d.stream_since(0, 10), (vec![json!([0, 1, 0, 15000])], 3));
-        assert_eq!(d.stream_since(3, 10).0.len(), 0);
+        assert_eq!(d.stream_since(0, 10), ("[[0,1,0,15000]]".to_string(), 3));
+        assert_eq!(d.stream_since(3, 10).0, "[]");
         d.tick(ms(3));
         d.tick(ms(1));
         let s = d.system(Duration::from_secs(1));

@@ -298,18 +298,25 @@ pub(crate) fn respond(view: &View<'_>, req: &Request) -> Response {
                 Ok(n) => n,
                 Err(r) => return r,
             };
+            // Written as text: the page asks twice a second, on the loop.
             let (records, next) = view.dash.stream_since(from, STREAM_LIMIT);
-            let mut body = json!({ "prefixes": view.dash.prefix_names(), "records": records, "next": next });
+            let names = json!(view.dash.prefix_names()).to_string();
+            let mut body = format!("{{\"prefixes\":{names},\"records\":{records},\"next\":{next}");
             if req.path != "/api/v1/stream" {
-                body["progress"] = view.dash.progress(core);
-                body["workers"] = workers_json(core);
-                body["system"] = view.dash.system(view.uptime);
+                // The progress is a pass over every task: the page asks for
+                // it every few updates (`progress=0` skips it).
+                if !req.query.iter().any(|(k, v)| k == "progress" && v == "0") {
+                    body.push_str(&format!(",\"progress\":{}", view.dash.progress(core)));
+                }
+                body.push_str(&format!(",\"workers\":{}", workers_json(core)));
+                body.push_str(&format!(",\"system\":{}", view.dash.system(view.uptime)));
             }
             if req.path == "/api/v1/report" {
-                body["memory"] = view.dash.memory();
-                body["logs"] = json!(crate::log_lines());
+                body.push_str(&format!(",\"memory\":{}", view.dash.memory()));
+                body.push_str(&format!(",\"logs\":{}", json!(crate::log_lines())));
             }
-            Response { next: Some(next), ..Response::json(body) }
+            body.push('}');
+            Response { status: 200, content_type: "application/json", body, next: Some(next) }
         }
         "/api/v1/tasks" => {
             let counts: serde_json::Map<String, serde_json::Value> =
@@ -481,6 +488,9 @@ async fn answer(mut stream: TcpStream, queries: mpsc::UnboundedSender<Query>) ->
 
 /// How often the page is sent what changed.
 const PUSH_EVERY: Duration = Duration::from_millis(500);
+/// One update in this many carries the progress per prefix (a pass over
+/// every task on the scheduler's loop).
+const PROGRESS_EVERY: u64 = 4;
 
 /// Server-sent events for the dashboard page: every [`PUSH_EVERY`], the
 /// task-stream records since the last message, the progress per prefix,
@@ -489,13 +499,12 @@ async fn push_updates(mut stream: TcpStream, queries: mpsc::UnboundedSender<Quer
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: keep-alive\r\n\r\n";
     stream.write_all(head.as_bytes()).await?;
     let mut cursor = 0u64;
-    loop {
-        let req = Request {
-            method: "GET".into(),
-            path: "/api/v1/update".into(),
-            query: vec![("since".into(), cursor.to_string())],
-            body: String::new(),
-        };
+    for round in 0u64.. {
+        let mut query = vec![("since".into(), cursor.to_string())];
+        if round % PROGRESS_EVERY != 0 {
+            query.push(("progress".into(), "0".into()));
+        }
+        let req = Request { method: "GET".into(), path: "/api/v1/update".into(), query, body: String::new() };
         let (tx, rx) = oneshot::channel();
         if queries.send((req, tx)).is_err() {
             return Ok(());
@@ -505,6 +514,7 @@ async fn push_updates(mut stream: TcpStream, queries: mpsc::UnboundedSender<Quer
         stream.write_all(format!("data: {}\n\n", update.body).as_bytes()).await?;
         tokio::time::sleep(PUSH_EVERY).await;
     }
+    Ok(())
 }
 
 /// The bytes up to the blank line ending the head, and those read after
