@@ -13,7 +13,9 @@ starts `processes` workers (`python -m blockwork worker`, so they also run
 Python tasks) of `cores / processes` threads and `memory / processes`
 bytes, which join it. The directives are the ones dask-jobqueue writes for
 the same parameters. `close()` (or leaving a `with` block, or the
-interpreter exiting) cancels every job it submitted.
+interpreter exiting) cancels every job it submitted. With `interface="ib0"`
+the workers listen on and are reached at that network interface, and dial
+the scheduler at this machine's address on it.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class JobQueueCluster:
         scheduler_port: int = 0,
         python: str | None = None,
         command_dir: str | None = None,
+        interface: str | None = None,
     ) -> None:
         if not self.system:
             raise TypeError("use SLURMCluster, PBSCluster, SGECluster or LSFCluster")
@@ -69,8 +72,14 @@ class JobQueueCluster:
             raise ValueError(f"cores must be a positive int, got {cores!r}")
         self._scheduler: Any = _core.Scheduler(f"{host}:{scheduler_port}")
         port = self._scheduler.address.rsplit(":", 1)[1]
-        # Jobs run on other nodes: they dial this one by name.
-        where = socket.gethostname() if host in ("0.0.0.0", "::") else host
+        # Jobs run on other nodes: they dial this one by name, or by its
+        # address on `interface`.
+        if interface is not None:
+            where = _core.interface_address(interface)
+        elif host in ("0.0.0.0", "::"):
+            where = socket.gethostname()
+        else:
+            where = host
         self.scheduler_address: str = f"tcp://{where}:{port}"
         worker = f"{shlex.quote(python or sys.executable)} -m blockwork worker"
         self._processes = processes or 1
@@ -92,6 +101,7 @@ class JobQueueCluster:
                 worker_extra_args=list(worker_extra_args),
                 resource_spec=resource_spec,
                 command_dir=command_dir,
+                interface=interface,
             )
         except BaseException:
             self._scheduler.close()

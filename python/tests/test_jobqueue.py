@@ -103,3 +103,11 @@ def test_adapt_grows_under_queued_work_and_shrinks_when_idle(tmp_path: Path) -> 
             cluster.adapt(interval="soon")
     finally:
         cluster.close()
+
+
+def test_interface_names_the_address_workers_use() -> None:
+    with SLURMCluster(cores=1, memory="1GB", interface="lo") as c:
+        assert c.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert "--interface lo" in c.job_script()
+    with pytest.raises(ValueError, match='no network interface "nope0"'):
+        SLURMCluster(cores=1, memory="1GB", interface="nope0")

@@ -20,7 +20,7 @@ use blockwork_runtime::{serve_worker, RuntimeError, WorkerOptions};
 /// The arguments [`worker_main`] understands, after the program's name.
 pub const WORKER_USAGE: &str =
     "worker tcp://HOST:PORT [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR] [--resources NAME=AMOUNT,…] [--token TOKEN] \
-[--lifetime DURATION [--lifetime-stagger DURATION]] [--tls-ca-file CA.pem --tls-cert CERT.pem --tls-key KEY.pem]";
+[--interface NAME] [--lifetime DURATION [--lifetime-stagger DURATION]] [--tls-ca-file CA.pem --tls-cert CERT.pem --tls-key KEY.pem]";
 
 /// What each worker flag means: the help of `blockwork worker`, of
 /// `python -m blockwork worker` and of a user's binary calling
@@ -36,6 +36,7 @@ pub const WORKER_HELP: &str = "  tcp://HOST:PORT          the scheduler (or HOST
                            abstract resources it offers, e.g. GPU=2,MEM=8e9: tasks asking for
                            some run only where they are free
   --token TOKEN            the token the scheduler asks for
+  --interface NAME         the network interface (e.g. ib0) to listen on and to be reached at
   --lifetime DURATION      retire gracefully after this long (e.g. 55m, below a job's walltime):
                            the scheduler moves its results to other workers, then it exits
   --lifetime-stagger DURATION
@@ -114,6 +115,25 @@ pub struct WorkerCommand {
     pub lifetime: Option<Duration>,
     /// Spread of the lifetime either way (`--lifetime-stagger`).
     pub lifetime_stagger: Duration,
+    /// The network interface whose address it listens on and is reached
+    /// at (`--interface ib0`); by default every interface, reached at the
+    /// address it reaches the scheduler from.
+    pub interface: Option<String>,
+}
+
+/// The address of network interface `name` (`eth0`, `ib0`): its IPv4
+/// address, else its first. An unknown name is an error that lists the
+/// interfaces there are.
+pub fn interface_address(name: &str) -> Result<std::net::IpAddr, WorkerCommandError> {
+    let all = if_addrs::get_if_addrs()
+        .map_err(|e| WorkerCommandError::Usage(format!("cannot list the network interfaces: {e}")))?;
+    let mine: Vec<std::net::IpAddr> = all.iter().filter(|i| i.name == name).map(|i| i.ip()).collect();
+    mine.iter().find(|ip| ip.is_ipv4()).or(mine.first()).copied().ok_or_else(|| {
+        let mut names: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        WorkerCommandError::Usage(format!("no network interface {name:?} here (there are: {})", names.join(", ")))
+    })
 }
 
 /// Why a worker process could not start or stopped early.
@@ -159,6 +179,7 @@ impl WorkerCommand {
             tls: None,
             lifetime: None,
             lifetime_stagger: Duration::ZERO,
+            interface: None,
         }
     }
 
@@ -186,9 +207,8 @@ impl WorkerCommand {
         while let Some(flag) = it.next() {
             let value = match flag {
                 "--nthreads" | "--name" | "--memory-limit" | "--local-directory" | "--resources" | "--token"
-                | "--tls-ca-file" | "--tls-cert" | "--tls-key" | "--lifetime" | "--lifetime-stagger" => {
-                    it.next().ok_or_else(|| usage(format!("{flag} needs a value")))?
-                }
+                | "--tls-ca-file" | "--tls-cert" | "--tls-key" | "--lifetime" | "--lifetime-stagger"
+                | "--interface" => it.next().ok_or_else(|| usage(format!("{flag} needs a value")))?,
                 other => return Err(usage(format!("unknown argument {other:?}"))),
             };
             match flag {
@@ -207,6 +227,7 @@ impl WorkerCommand {
                 "--tls-key" => tls[2] = Some(value.into()),
                 "--lifetime" => command.lifetime = Some(WorkerCommand::parse_duration(flag, value)?),
                 "--lifetime-stagger" => command.lifetime_stagger = WorkerCommand::parse_duration(flag, value)?,
+                "--interface" => command.interface = Some(value.to_string()),
                 _ => command.token = Some(value.to_string()),
             }
         }
@@ -288,6 +309,12 @@ impl WorkerCommand {
         options.tls = self.tls.clone();
         options.token = self.token.clone();
         options.lifetime = self.staggered_lifetime();
+        if let Some(name) = &self.interface {
+            options.listen = match interface_address(name)? {
+                std::net::IpAddr::V4(ip) => format!("{ip}:0"),
+                std::net::IpAddr::V6(ip) => format!("[{ip}]:0"),
+            };
+        }
         let served = serve_worker(&self.scheduler, options)
             .map_err(|source| WorkerCommandError::Join { scheduler: self.scheduler.clone(), source })?;
         println!("worker {} at {} ({} threads)", self.name, served.handle().address(), self.nthreads);
@@ -363,5 +390,9 @@ mod tests {
         assert!(msg(&["h:1", "--name"]).contains("--name needs a value"));
         assert!(msg(&["h:1", "--colour", "red"]).contains("\"--colour\""));
         assert!(msg(&["h:1", "--lifetime", "soon"]).contains("--lifetime wants a duration"));
+        assert_eq!(parse(&["h:1", "--interface", "lo"]).unwrap().interface.as_deref(), Some("lo"));
+        assert_eq!(interface_address("lo").unwrap(), std::net::IpAddr::from([127, 0, 0, 1]));
+        let e = interface_address("nope0").unwrap_err().to_string();
+        assert!(e.contains("no network interface \"nope0\"") && e.contains("lo"), "{e}");
     }
 }

@@ -47,6 +47,11 @@ pub struct JobQueueArgs {
     /// SGE's resource list (`-l`), e.g. h_vmem=10G.
     #[arg(long)]
     resource_spec: Option<String>,
+    /// The network interface (e.g. ib0) workers listen on and are reached
+    /// at; the scheduler started here is then dialled at this machine's
+    /// address on it.
+    #[arg(long)]
+    interface: Option<String>,
     /// More flags for every worker (repeatable).
     #[arg(long = "worker-extra-arg", allow_hyphen_values = true)]
     worker_extra_args: Vec<String>,
@@ -102,9 +107,22 @@ impl JobQueueArgs {
         spec.local_directory.clone_from(&self.local_directory);
         spec.resource_spec.clone_from(&self.resource_spec);
         spec.worker_extra_args.clone_from(&self.worker_extra_args);
+        spec.interface.clone_from(&self.interface);
         spec.worker_command.clone_from(&self.worker_command);
         spec.validate()?;
         Ok((system, spec))
+    }
+}
+
+/// Where workers on other nodes dial this machine: its address on
+/// `--interface`, else its name.
+fn here(args: &JobQueueArgs) -> anyhow::Result<String> {
+    match &args.interface {
+        Some(name) => Ok(match blockwork::interface_address(name)? {
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        }),
+        None => Ok(hostname()),
     }
 }
 
@@ -130,7 +148,10 @@ pub fn run(args: JobQueueArgs) -> anyhow::Result<()> {
         None => None,
     };
     let Some(n) = args.scale.or(adapt.as_ref().map(|a| a.options().minimum)) else {
-        let scheduler = args.scheduler.clone().unwrap_or_else(|| format!("tcp://{}:{}", hostname(), args.port));
+        let scheduler = match args.scheduler.clone() {
+            Some(s) => s,
+            None => format!("tcp://{}:{}", here(&args)?, args.port),
+        };
         print!("{}", blockwork_jobqueue::job_script(system, &spec, &scheduler, "0"));
         return Ok(());
     };
@@ -139,7 +160,7 @@ pub fn run(args: JobQueueArgs) -> anyhow::Result<()> {
     let listen = crate::cluster::host_port("0.0.0.0", args.port);
     let (served, addr) = serve_scheduler(&listen, SchedulerOptions::default())
         .with_context(|| format!("starting a scheduler on {listen}"))?;
-    let address = format!("tcp://{}:{}", hostname(), addr.port());
+    let address = format!("tcp://{}:{}", here(&args)?, addr.port());
     println!("scheduler at {address}");
     let mut cluster = JobQueueCluster::new(system, spec, &address, Commands::new())?;
     cluster.scale(n).with_context(|| format!("submitting jobs for {n} workers"))?;

@@ -120,6 +120,9 @@ pub fn job_script(system: System, spec: &JobSpec, scheduler: &str, job: &str) ->
     if let Some(d) = &spec.local_directory {
         flags.push_str(&format!(" --local-directory {}", quoted(d)));
     }
+    if let Some(i) = &spec.interface {
+        flags.push_str(&format!(" --interface {}", quoted(i)));
+    }
     for a in &spec.worker_extra_args {
         flags.push(' ');
         flags.push_str(&quoted(a));
@@ -160,5 +163,8 @@ mod tests {
             "{s}"
         );
         assert!(s.ends_with("done\nwait\n"), "{s}");
+        let mut spec = JobSpec::new(1, "1GB").unwrap();
+        spec.interface = Some("ib0".into());
+        assert!(job_script(System::Pbs, &spec, "tcp://h:1", "0").contains("--memory-limit 1000000000 --interface ib0"));
     }
 }

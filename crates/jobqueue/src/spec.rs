@@ -128,6 +128,9 @@ pub struct JobSpec {
     pub worker_command: String,
     /// More flags for every worker.
     pub worker_extra_args: Vec<String>,
+    /// The network interface workers listen on and are reached at (their
+    /// `--interface`, e.g. `ib0`).
+    pub interface: Option<String>,
 }
 
 impl JobSpec {
@@ -150,6 +153,7 @@ impl JobSpec {
             resource_spec: None,
             worker_command: "blockwork worker".into(),
             worker_extra_args: Vec::new(),
+            interface: None,
         })
     }
 

@@ -29,6 +29,13 @@ fn duration(x: &Bound<'_, PyAny>, what: &str) -> PyResult<Duration> {
     parsed.ok_or_else(|| PyValueError::new_err(format!("adapt: {what} {x} is not a duration (e.g. 500ms, 1s, 2m)")))
 }
 
+/// The address of network interface `name` (its IPv4 one, else its first),
+/// as text; an unknown name is a ValueError listing the interfaces.
+#[pyfunction]
+pub fn interface_address(name: &str) -> PyResult<String> {
+    blockwork::interface_address(name).map(|ip| ip.to_string()).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 /// The jobs of one cluster (see `blockwork.jobqueue.JobQueueCluster`),
 /// and the thread scaling them adaptively, if one runs.
 #[pyclass(frozen, module = "blockwork._core", name = "JobQueue")]
@@ -112,7 +119,7 @@ impl PyJobQueue {
     #[new]
     #[pyo3(signature = (system, scheduler, cores, memory, processes, name, worker_command, queue = None,
         account = None, walltime = None, job_extra_directives = Vec::new(), job_script_prologue = Vec::new(),
-        local_directory = None, worker_extra_args = Vec::new(), resource_spec = None, command_dir = None))]
+        local_directory = None, worker_extra_args = Vec::new(), resource_spec = None, command_dir = None, interface = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         system: &str,
@@ -131,6 +138,7 @@ impl PyJobQueue {
         worker_extra_args: Vec<String>,
         resource_spec: Option<String>,
         command_dir: Option<String>,
+        interface: Option<String>,
     ) -> PyResult<PyJobQueue> {
         let system = System::parse(system).map_err(to_py)?;
         let mut spec = JobSpec::new(cores, memory).map_err(to_py)?.processes(processes).name(name);
@@ -141,6 +149,7 @@ impl PyJobQueue {
         spec.job_script_prologue = job_script_prologue;
         spec.local_directory = local_directory;
         spec.worker_extra_args = worker_extra_args;
+        spec.interface = interface;
         spec.resource_spec = resource_spec;
         spec.worker_command = worker_command;
         let commands = command_dir.map_or_else(Commands::new, Commands::in_dir);

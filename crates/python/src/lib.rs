@@ -70,6 +70,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyScheduler>()?;
     m.add_class::<client::PyPerformanceReport>()?;
     m.add_function(wrap_pyfunction!(client::worker_main, m)?)?;
+    m.add_function(wrap_pyfunction!(jobqueue::interface_address, m)?)?;
     m.add_function(wrap_pyfunction!(zarr::from_zarr, m)?)?;
     m.add_function(wrap_pyfunction!(labeled::open_labeled, m)?)?;
     m.add_function(wrap_pyfunction!(labeled::open_variable, m)?)?;

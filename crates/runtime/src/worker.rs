@@ -198,12 +198,16 @@ impl Worker {
         let listener = TcpListener::bind(&options.listen)
             .await
             .map_err(|e| err(format!("binding the data port {}", options.listen))(e.into()))?;
-        let port = listener.local_addr().map_err(|e| err("the data port".into())(e.into()))?.port();
+        let bound = listener.local_addr().map_err(|e| err("the data port".into())(e.into()))?;
+        let port = bound.port();
         let security = crate::scheduler::security(options.tls.as_ref(), options.token.clone())?;
         let (mut reader, mut write, _, info) = conn::connect(scheduler, Role::Worker, &options.name, &security)
             .await
             .map_err(err(format!("connecting to the scheduler at {scheduler}")))?;
-        let address = SocketAddr::new(info.local.ip(), port).to_string();
+        // Reached at the address it listens on when that is a given one (an
+        // interface's), else at the one it reaches the scheduler from.
+        let ip = if bound.ip().is_unspecified() { info.local.ip() } else { bound.ip() };
+        let address = SocketAddr::new(ip, port).to_string();
         let spec = WorkerSpec {
             address: address.as_str().into(),
             name: options.name.as_str().into(),
