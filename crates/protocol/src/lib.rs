@@ -84,4 +84,4 @@ pub use crate::wire::{INLINE_MAX, MAX_DEPTH};
 
 /// The protocol version this build speaks. Every frame header carries it;
 /// frames of other versions are refused, except the handshake's.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;

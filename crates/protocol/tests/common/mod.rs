@@ -106,6 +106,8 @@ pub fn all_client_to_scheduler() -> Vec<ClientToScheduler> {
         ClientToScheduler::Heartbeat,
         ClientToScheduler::Close,
         ClientToScheduler::AdaptiveTarget { id: 9, target_duration: std::time::Duration::from_secs(5) },
+        ClientToScheduler::RetireWorkers { id: 4, workers: vec!["job-7".into(), "tcp://10.0.0.8:1".into()], n: 0 },
+        ClientToScheduler::RetireWorkers { id: 5, workers: vec![], n: 2 },
     ]
 }
 
@@ -122,6 +124,11 @@ pub fn all_scheduler_to_client() -> Vec<SchedulerToClient> {
         SchedulerToClient::ScatterDone { id: 3, keys: vec![key("a", &[0])] },
         SchedulerToClient::AdaptiveTarget { id: 9, workers: 3, to_close: vec!["tcp://10.0.0.7:40123".into()] },
         SchedulerToClient::AdaptiveTarget { id: 10, workers: 0, to_close: vec![] },
+        SchedulerToClient::Retired {
+            id: 4,
+            retired: vec!["10.0.0.7:40123".into()],
+            refused: vec![("10.0.0.8:1".into(), "no running worker can take its results".into())],
+        },
     ]
 }
 
@@ -161,6 +168,7 @@ pub fn all_worker_to_scheduler() -> Vec<WorkerToScheduler> {
             outcome: StealOutcome::Refused,
         }),
         WorkerToScheduler::Report(ToScheduler::AddKeys(vec![key("x", &[0, 1, 2, 3])])),
+        WorkerToScheduler::RetireMe,
     ]
 }
 
@@ -182,6 +190,11 @@ pub fn all_scheduler_to_worker() -> Vec<SchedulerToWorker> {
         SchedulerToWorker::Request(ToWorker::FreeKeys(vec![key("x", &[0]), key("x", &[1])])),
         SchedulerToWorker::Request(ToWorker::CancelCompute(key("t", &[0]))),
         SchedulerToWorker::Request(ToWorker::StealRequest { key: key("t", &[0]), id: StealId(12) }),
+        SchedulerToWorker::Request(ToWorker::AcquireReplicas(vec![
+            DepInfo { key: key("x", &[2]), nbytes: 8, who_has: smallvec![holder(4)] },
+            DepInfo { key: key("x", &[3]), nbytes: 0, who_has: smallvec![] },
+        ])),
+        SchedulerToWorker::Close { reason: "retired: its results moved to other workers".into() },
     ]
 }
 
