@@ -53,6 +53,14 @@ pub struct ClimateArgs {
     /// on this process's threads instead.
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// Where the local cluster serves its dashboard (`HOST:PORT`; another
+    /// port when that one is taken; `none` for none).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    dashboard_address: String,
+    /// Seconds to keep the local cluster (and its dashboard) after the
+    /// computation, to look at its task stream.
+    #[arg(long, default_value_t = 0)]
+    keep_dashboard: u64,
 }
 
 fn days_in_month(year: i32, month: u8) -> u8 {
@@ -141,7 +149,7 @@ pub fn run(a: ClimateArgs) -> anyhow::Result<()> {
     let clim = tas.sel("time", cs.as_str()..=ce.as_str())?.groupby("time.season")?.mean("time")?;
     let mut anom = tas.sel("time", y.as_str())?.groupby("time.season")?.mean("time")?.sub(&clim)?;
     anom.attrs_mut().extend(tas.attrs().clone());
-    let values = compute(&anom, a.workers)?;
+    let values = compute(&anom, &a)?;
     let t2 = Instant::now();
     // The result is small: write it from memory rather than compute it again.
     let dims = anom.dims();
@@ -167,17 +175,28 @@ pub fn run(a: ClimateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Computes the array on a fresh local cluster of `workers` processes'
-/// worth of workers (in this process), or on threads when 0.
-fn compute(da: &DataArray, workers: usize) -> anyhow::Result<ndarray::ArrayD<f64>> {
+/// Computes the array on a fresh local cluster of `a.workers` workers
+/// (in this process), or on threads when 0.
+fn compute(da: &DataArray, a: &ClimateArgs) -> anyhow::Result<ndarray::ArrayD<f64>> {
+    use blockwork::distributed::{LocalCluster, SchedulerOptions, WorkerOptions};
     let arr = da.data().to_f64();
+    let workers = a.workers;
     if workers == 0 {
         return Ok(arr.compute()?);
     }
-    let cluster = blockwork::distributed::LocalCluster::start(workers, 1)?;
+    let http = (a.dashboard_address != "none").then(|| a.dashboard_address.clone());
+    let options = SchedulerOptions { http, ..SchedulerOptions::default() };
+    let cluster = LocalCluster::start_with(workers, WorkerOptions::new(1, "worker"), options)?;
     eprintln!("local cluster at {} with {workers} workers", cluster.address());
+    if let Some(link) = cluster.dashboard_link() {
+        eprintln!("dashboard at {link}");
+    }
     let client = cluster.client()?;
     let values = client.compute(arr.graph()?, &arr.keys())?;
+    if a.keep_dashboard > 0 && cluster.dashboard_link().is_some() {
+        eprintln!("keeping the cluster and its dashboard for {} s", a.keep_dashboard);
+        std::thread::sleep(std::time::Duration::from_secs(a.keep_dashboard));
+    }
     Ok(arr.assemble(values)?)
 }
 
