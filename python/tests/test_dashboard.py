@@ -161,6 +161,8 @@ def test_the_dashboard_follows_a_computation(browser: Browser) -> None:
             prefixes = browser.eval("[...document.querySelectorAll('#progress tbody tr')].map(r => r.dataset.prefix)")
             assert any(p.startswith("slow") for p in prefixes), prefixes
             assert "tasks over" in browser.eval("document.getElementById('span').textContent")
+            # Transfers between the workers are drawn too (reported once a second).
+            wait_for(browser, "prefixes.includes('transfer')", "transfers in the task stream", timeout=10)
             browser.screenshot(SHOTS / "dashboard.png")
 
 

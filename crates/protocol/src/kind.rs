@@ -111,6 +111,7 @@ kinds! {
     AddKeys = 0x0035, WorkerToScheduler, "add-keys";
     WorkerHeartbeat = 0x0036, WorkerToScheduler, "worker-heartbeat";
     RetireMe = 0x0037, WorkerToScheduler, "retire-me";
+    WorkerEvents = 0x0038, WorkerToScheduler, "worker-events";
 
     Registered = 0x0040, SchedulerToWorker, "registered";
     Compute = 0x0041, SchedulerToWorker, "compute";

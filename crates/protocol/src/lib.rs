@@ -77,7 +77,8 @@ pub use crate::frame::{encode_frame, Buffer, EncodedFrame, Frame, FrameDecoder, 
 pub use crate::handshake::{read_answer, Acceptor, Handshake, Hello, Refused, Role, Welcome};
 pub use crate::kind::{Direction, Kind};
 pub use crate::msg::{
-    ClientToScheduler, Message, PeerMessage, SchedulerToClient, SchedulerToWorker, WorkerToScheduler,
+    ClientToScheduler, Message, PeerMessage, SchedulerToClient, SchedulerToWorker, WorkerEvent, WorkerEventKind,
+    WorkerToScheduler,
 };
 pub use crate::task::{decode_task, encode_task, task_spec};
 pub use crate::wire::{INLINE_MAX, MAX_DEPTH};

@@ -38,6 +38,8 @@ pub(crate) struct Dashboard {
     dropped: u64,
     prefixes: Vec<Box<str>>,
     index: FxHashMap<Box<str>, u32>,
+    /// Names in `prefixes` that are a worker's transfers and spills.
+    events: rustc_hash::FxHashSet<u32>,
     /// Tasks finished per prefix, ever, and their compute time (µs).
     finished: Vec<u64>,
     compute_us: Vec<u64>,
@@ -61,6 +63,11 @@ const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 impl Dashboard {
     /// A task of `prefix` finished on `worker` at `now` after running `took`.
     pub fn task_finished(&mut self, prefix: &str, worker: u32, now: Duration, took: Duration) {
+        self.record(prefix, worker, now, took);
+    }
+
+    /// Something of `prefix` ended on `worker` at `now` after `took`.
+    fn record(&mut self, prefix: &str, worker: u32, now: Duration, took: Duration) {
         let p = match self.index.get(prefix) {
             Some(&p) => p,
             None => {
@@ -82,6 +89,22 @@ impl Dashboard {
             self.dropped += half as u64;
         }
         self.records.push(Record { prefix: p, worker, start_us, stop_us });
+    }
+
+    /// A worker's transfers and spills, reported at `now`: they go into the
+    /// stream under the names `transfer` and `spill` (not task prefixes:
+    /// they count in no progress and no task metric).
+    pub fn worker_events(&mut self, worker: u32, now: Duration, events: &[blockwork_protocol::WorkerEvent]) {
+        for e in events {
+            let name = match e.kind {
+                blockwork_protocol::WorkerEventKind::Transfer => "transfer",
+                blockwork_protocol::WorkerEventKind::Spill => "spill",
+            };
+            let stop = now.saturating_sub(e.ago);
+            self.record(name, worker, stop, e.took);
+            let p = self.index[name];
+            self.events.insert(p);
+        }
     }
 
     /// The loop handled a tick `lag` after it was due.
@@ -142,7 +165,9 @@ impl Dashboard {
 
     /// Per prefix: its name, tasks finished and their compute seconds.
     pub fn per_prefix(&self) -> impl Iterator<Item = (&str, u64, f64)> + '_ {
-        (0..self.prefixes.len()).map(|i| (&*self.prefixes[i], self.finished[i], self.compute_us[i] as f64 / 1e6))
+        (0..self.prefixes.len())
+            .filter(|i| !self.events.contains(&(*i as u32)))
+            .map(|i| (&*self.prefixes[i], self.finished[i], self.compute_us[i] as f64 / 1e6))
     }
 
     /// The loop's lag at the last tick, and the largest.
@@ -162,7 +187,8 @@ impl Dashboard {
         core.for_each_task(|prefix, state| {
             by.entry(prefix).or_default()[state as usize] += 1;
         });
-        let mut names: Vec<&str> = by.keys().copied().chain(self.prefixes.iter().map(|p| &**p)).collect();
+        let tasks = self.per_prefix().map(|(p, _, _)| p);
+        let mut names: Vec<&str> = by.keys().copied().chain(tasks).collect();
         names.sort_unstable();
         names.dedup();
         let rows: Vec<Json> = names
@@ -220,6 +246,19 @@ mod tests {
         d.dropped = 2;
         assert_eq!(d.stream_since(0, 10), ("[[0,1,0,15000]]".to_string(), 3));
         assert_eq!(d.stream_since(3, 10).0, "[]");
+        d.worker_events(
+            1,
+            ms(40),
+            &[blockwork_protocol::WorkerEvent {
+                kind: blockwork_protocol::WorkerEventKind::Transfer,
+                peer: 0,
+                nbytes: 8,
+                ago: ms(10),
+                took: ms(5),
+            }],
+        );
+        assert_eq!(d.stream_since(3, 10).0, "[[2,1,25000,30000]]", "placed on the scheduler's clock");
+        assert_eq!(d.per_prefix().count(), 2, "a transfer is no task prefix");
         d.tick(ms(3));
         d.tick(ms(1));
         let s = d.system(Duration::from_secs(1));

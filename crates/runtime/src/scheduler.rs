@@ -351,6 +351,9 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
                     dash.task_finished(key.prefix(), w.0, start.elapsed(), *duration);
                 }
             }
+            if let Event::Worker(w, WorkerToScheduler::Events(events)) = &ev {
+                dash.worker_events(w.0, start.elapsed(), events);
+            }
             on_event(&mut core, &mut comm, &me, start.elapsed(), ev, &mut waits);
         }
         settle_retirements(&mut core, &mut comm, &mut waits);
@@ -493,6 +496,8 @@ fn on_worker_message(
     waits: &mut RetireWaits,
 ) {
     match msg {
+        // Recorded by the dashboard before the event reaches here.
+        WorkerToScheduler::Events(_) => {}
         WorkerToScheduler::RetireMe => {
             crate::log(format_args!("scheduler: worker {} asks to retire", id.0));
             waits.self_asked.insert(id);

@@ -26,7 +26,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use blockwork_graph::{panic_message, FusedPanic, Key, Value};
-use blockwork_protocol::{decode_task, Acceptor, Message, PeerMessage, Role, SchedulerToWorker, WorkerToScheduler};
+use blockwork_protocol::{
+    decode_task, Acceptor, Message, PeerMessage, Role, SchedulerToWorker, WorkerEvent, WorkerEventKind,
+    WorkerToScheduler,
+};
 use blockwork_scheduler::{MemoryReport, Payload, WorkerId, WorkerSpec};
 use blockwork_worker::{Event, Instruction, Out, Recorder, WorkerState};
 use rustc_hash::FxHashMap;
@@ -298,6 +301,7 @@ impl Worker {
             start: Instant::now(),
             closed: closed.clone(),
             retiring: None,
+            happened: Vec::new(),
         };
         let running = Arc::new(AtomicBool::new(true));
         let flag = Arc::clone(&running);
@@ -322,8 +326,8 @@ enum WEvent {
     State(Event),
     /// A task ended on a thread.
     TaskDone { key: Key, result: Result<Value, Failed>, duration: Duration },
-    /// A transfer from a peer ended.
-    Fetched { peer: WorkerId, result: Result<PeerMessage, ConnError> },
+    /// A transfer from a peer ended, begun at `started`.
+    Fetched { peer: WorkerId, result: Result<PeerMessage, ConnError>, started: Instant },
     /// A peer asks for keys; answer on `reply`.
     PeerRequest { from: WorkerId, keys: Vec<Key>, reply: oneshot::Sender<PeerMessage> },
     /// The scheduler (a gather) asks for keys.
@@ -368,7 +372,14 @@ struct Shell {
     closed: Arc<Mutex<Option<String>>>,
     /// When it asked to be retired.
     retiring: Option<Instant>,
+    /// Transfers and spills since the last report: kind, peer, bytes,
+    /// start, end.
+    happened: Vec<(WorkerEventKind, u32, u64, Instant, Instant)>,
 }
+
+/// The most transfers and spills kept between two reports (one a second);
+/// past it they are not shown.
+const MAX_EVENTS: usize = 100_000;
 
 impl Shell {
     async fn run(
@@ -386,6 +397,7 @@ impl Shell {
                 _ = stopped.changed() => return,
                 _ = beat.tick() => {
                     post(&self.to_scheduler, &WorkerToScheduler::Heartbeat(self.memory_report()), "the scheduler");
+                    self.report_events();
                 }
                 _ = ticks.tick() => {
                     if self.retiring.is_some_and(|since| since.elapsed() > RETIRE_WAIT) {
@@ -437,9 +449,11 @@ impl Shell {
                 self.learn(&key, duration);
                 self.task_done(port, key, result, duration)
             }
-            WEvent::Fetched { peer, result } => match result {
+            WEvent::Fetched { peer, result, started } => match result {
                 Ok(PeerMessage::Data { data, missing }) => {
                     self.stats.keys_fetched.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    let nbytes = data.iter().map(|(_, v)| v.nbytes() as u64).sum();
+                    self.happened(WorkerEventKind::Transfer, peer.0, nbytes, started);
                     let mut sizes = Vec::with_capacity(data.len());
                     for (k, v) in data {
                         sizes.push((k.clone(), v.nbytes() as u64));
@@ -490,6 +504,34 @@ impl Shell {
         }
     }
 
+    /// Notes a transfer or a spill that began at `started` and ended now.
+    fn happened(&mut self, kind: WorkerEventKind, peer: u32, nbytes: u64, started: Instant) {
+        if self.happened.len() < MAX_EVENTS {
+            self.happened.push((kind, peer, nbytes, started, Instant::now()));
+        }
+    }
+
+    /// Sends the transfers and spills since the last report, timed
+    /// relative to now (the scheduler places them on its own clock).
+    fn report_events(&mut self) {
+        if self.happened.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let events = self
+            .happened
+            .drain(..)
+            .map(|(kind, peer, nbytes, start, end)| WorkerEvent {
+                kind,
+                peer,
+                nbytes,
+                ago: now.duration_since(end),
+                took: end.duration_since(start),
+            })
+            .collect();
+        post(&self.to_scheduler, &WorkerToScheduler::Events(events), "the scheduler");
+    }
+
     /// Managed (in memory), spilled and unmanaged bytes.
     fn memory_report(&self) -> MemoryReport {
         let managed = self.store.memory_bytes();
@@ -507,9 +549,13 @@ impl Shell {
         let paused = self.state.is_paused();
         let d = memory::decide(self.memory_limit, &self.memory, self.store.memory_bytes(), rss, paused);
         if let Some(to) = d.spill_to {
+            let started = Instant::now();
             match self.store.spill_to(to) {
                 Ok(n) => {
                     self.stats.bytes_spilled.fetch_add(n, Ordering::Relaxed);
+                    if n > 0 {
+                        self.happened(WorkerEventKind::Spill, 0, n, started);
+                    }
                 }
                 Err(e) => crate::log(format_args!("worker {}: {e}", self.name)),
             }
@@ -584,8 +630,9 @@ impl Shell {
             Out::Runtime(Instruction::Fetch { peer, address, keys }) => {
                 let (events, me, security) = (self.events.clone(), self.state.id(), self.security.clone());
                 tokio::spawn(async move {
+                    let started = Instant::now();
                     let result = crate::scheduler::fetch_from(&address, &keys, Some(me), &security).await;
-                    let _ = events.send(WEvent::Fetched { peer, result });
+                    let _ = events.send(WEvent::Fetched { peer, result, started });
                 });
             }
             Out::Runtime(Instruction::SendData { to, keys, missing }) => {

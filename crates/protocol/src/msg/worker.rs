@@ -10,6 +10,7 @@
 //!  add-keys         keys                                acquire-replicas count dep*
 //!  worker-heartbeat memory                              close-worker   str(reason)
 //!  retire-me        (empty)
+//!  worker-events    count (u8(kind) varint(peer) varint(nbytes) varint(µs ago) varint(µs took))*
 //! ```
 //!
 //! `duration` is varint seconds then varint nanoseconds (< 10⁹);
@@ -40,6 +41,34 @@ pub enum WorkerToScheduler {
     /// stop (SIGTERM, its lifetime is over) and asks for its results to
     /// move first. A close-worker answers.
     RetireMe,
+    /// What it did besides tasks since the last report (transfers from
+    /// peers, spilling), for the dashboard's task stream.
+    Events(Vec<WorkerEvent>),
+}
+
+/// What a worker did besides running tasks.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum WorkerEventKind {
+    /// Values fetched from a peer.
+    Transfer,
+    /// Values written to disk.
+    Spill,
+}
+
+/// One thing a worker did besides running a task, timed by its own clock:
+/// it ended `ago` before the report was sent and took `took`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WorkerEvent {
+    /// What it was.
+    pub kind: WorkerEventKind,
+    /// The peer of a transfer (0 for a spill).
+    pub peer: u32,
+    /// Bytes moved.
+    pub nbytes: u64,
+    /// How long before the report it ended.
+    pub ago: std::time::Duration,
+    /// How long it took.
+    pub took: std::time::Duration,
 }
 
 /// Scheduler → worker.
@@ -74,6 +103,20 @@ impl Message for WorkerToScheduler {
                 Kind::WorkerHeartbeat
             }
             WorkerToScheduler::RetireMe => Kind::RetireMe,
+            WorkerToScheduler::Events(events) => {
+                w.len(events.len());
+                for e in events {
+                    w.u8(match e.kind {
+                        WorkerEventKind::Transfer => 0,
+                        WorkerEventKind::Spill => 1,
+                    });
+                    w.varint(u64::from(e.peer));
+                    w.varint(e.nbytes);
+                    w.varint(e.ago.as_micros().min(u128::from(u64::MAX)) as u64);
+                    w.varint(e.took.as_micros().min(u128::from(u64::MAX)) as u64);
+                }
+                Kind::WorkerEvents
+            }
             WorkerToScheduler::Report(ToScheduler::TaskFinished { key, nbytes, duration }) => {
                 w.key(key);
                 w.varint(*nbytes);
@@ -122,6 +165,25 @@ impl Message for WorkerToScheduler {
             Kind::Register => WorkerToScheduler::Register(read_worker_spec(&mut r)?),
             Kind::WorkerHeartbeat => WorkerToScheduler::Heartbeat(read_memory(&mut r)?),
             Kind::RetireMe => WorkerToScheduler::RetireMe,
+            Kind::WorkerEvents => {
+                let n = r.count("worker events")?;
+                let mut events = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let kind = match r.u8("worker event kind")? {
+                        0 => WorkerEventKind::Transfer,
+                        1 => WorkerEventKind::Spill,
+                        x => return Err(ProtocolError::Invalid { field: "worker event kind", value: u64::from(x) }),
+                    };
+                    events.push(WorkerEvent {
+                        kind,
+                        peer: r.u32("event peer")?,
+                        nbytes: r.varint("event bytes")?,
+                        ago: std::time::Duration::from_micros(r.varint("event end")?),
+                        took: std::time::Duration::from_micros(r.varint("event length")?),
+                    });
+                }
+                WorkerToScheduler::Events(events)
+            }
             Kind::TaskFinished => WorkerToScheduler::Report(ToScheduler::TaskFinished {
                 key: r.key()?,
                 nbytes: r.varint("nbytes")?,

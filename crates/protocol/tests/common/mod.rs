@@ -169,6 +169,22 @@ pub fn all_worker_to_scheduler() -> Vec<WorkerToScheduler> {
         }),
         WorkerToScheduler::Report(ToScheduler::AddKeys(vec![key("x", &[0, 1, 2, 3])])),
         WorkerToScheduler::RetireMe,
+        WorkerToScheduler::Events(vec![
+            blockwork_protocol::WorkerEvent {
+                kind: blockwork_protocol::WorkerEventKind::Transfer,
+                peer: 3,
+                nbytes: 1 << 30,
+                ago: Duration::from_micros(1500),
+                took: Duration::from_millis(20),
+            },
+            blockwork_protocol::WorkerEvent {
+                kind: blockwork_protocol::WorkerEventKind::Spill,
+                peer: 0,
+                nbytes: 0,
+                ago: Duration::ZERO,
+                took: Duration::from_micros(1),
+            },
+        ]),
     ]
 }
 
