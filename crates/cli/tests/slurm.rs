@@ -46,15 +46,8 @@ fn slurm_jobs_start_workers_that_compute_then_leave_the_queue() {
     blockwork::register_builtins();
     let dir = std::env::temp_dir().join(format!("bw-slurm-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut sched = Terminated(blockwork().args(["scheduler", "--port", "0"]).stdout(Stdio::piped()).spawn().unwrap());
-    let mut line = String::new();
-    BufReader::new(sched.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().trim_start_matches("scheduler at ").to_string();
-
-    let mut spec = JobSpec::new(1, "1GB").unwrap().name("bw-slurm").walltime("00:10:00");
-    spec.worker_command = format!("{} worker", env!("CARGO_BIN_EXE_blockwork"));
-    spec.job_extra_directives = vec![format!("-o {}/job-%j.out", dir.display())];
-    let mut cluster = JobQueueCluster::new(System::Slurm, spec, &addr, Commands::new()).unwrap();
+    let (_sched, addr) = scheduler();
+    let mut cluster = JobQueueCluster::new(System::Slurm, spec("bw-slurm", &dir), &addr, Commands::new()).unwrap();
     cluster.scale(2).unwrap();
     let ids = cluster.jobs().to_vec();
     assert_eq!(ids.len(), 2);
