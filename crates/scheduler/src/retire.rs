@@ -1,8 +1,9 @@
 //! Graceful retirement: a worker leaves without losing anything.
 //!
 //! As Dask's `retire_workers`: a retiring worker is given no new task
-//! (placement, the root queue, stealing thieves and scatters skip it; its
-//! tasks not yet started may still be stolen away), and every result only
+//! (placement, the root queue, stealing thieves and scatters skip it), it
+//! is asked at once to give up the tasks it has not started (each goes
+//! where it would start soonest), and every result only
 //! it holds is copied to another worker, which fetches it straight from
 //! the retiring one (`ToWorker::AcquireReplicas`). Once it runs nothing
 //! and holds nothing the others lack, it is removed; nothing is
@@ -64,12 +65,36 @@ impl Core {
             let wk = self.worker_mut(w).expect("checked above");
             if wk.retiring.is_none() {
                 wk.retiring = Some(Retiring::default());
+                self.steal_away(w, comm);
             }
         }
         // Its queued tasks may run elsewhere now.
         self.retry_no_worker = true;
         self.advance_retirements(now, comm);
         Ok(())
+    }
+
+    /// Asks retiring worker `w` to give up the tasks it has not started,
+    /// each toward the running worker where it would start soonest: a
+    /// worker queued ahead with short roots leaves sooner.
+    fn steal_away(&mut self, w: WorkerId, comm: &mut dyn Comm) {
+        let Some(wk) = self.worker(w) else { return };
+        let mut tasks: Vec<TaskId> = wk.processing.iter().copied().collect();
+        tasks.sort_unstable();
+        for t in tasks {
+            let TaskState::Processing(p) = &self.t(t).state else { continue };
+            if p.steal.is_some() {
+                continue;
+            }
+            let Some(thief) = self.decide_worker(t) else { continue };
+            self.next_steal += 1;
+            let id = crate::ids::StealId(self.next_steal);
+            let TaskState::Processing(p) = &mut self.tm(t).state else { unreachable!() };
+            p.steal = Some((id, thief));
+            self.worker_mut(thief).expect("thief").incoming_steals += 1;
+            let key = self.t(t).key.clone();
+            comm.send_worker(w, ToWorker::StealRequest { key, id });
+        }
     }
 
     /// The `n` running workers whose retirement costs least: fewest tasks

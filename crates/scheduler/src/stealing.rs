@@ -135,7 +135,8 @@ impl Core {
             StealOutcome::Released => {
                 // The victim dropped it already: no cancel to send.
                 self.unassign(t, false, comm);
-                let fits = self.worker(thief).is_some_and(|th| self.fits(t, th));
+                // A thief retired meanwhile takes nothing new.
+                let fits = self.worker(thief).is_some_and(|th| th.is_running() && self.fits(t, th));
                 if fits {
                     self.assign(t, thief, comm);
                 } else {

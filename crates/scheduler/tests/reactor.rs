@@ -814,3 +814,32 @@ fn retirement_refused_retried_and_lost() {
     assert!(done[0].outcome.clone().unwrap_err().contains("left before"), "{done:?}");
     assert!(computes(&sent, b).contains(&"x".to_string()), "x recomputed: {sent:?}");
 }
+
+/// A retiring worker is asked at once to give up the tasks it has not
+/// started; those it releases run elsewhere.
+#[test]
+fn retiring_steals_unstarted_tasks_away() {
+    let mut h = H::with(Config { saturation: None, stealing_interval: None, ..Config::default() });
+    let c = h.client();
+    let a = h.worker("tcp://a:1", 1);
+    let sent = h.submit(c, (0..3).map(|i| spec(&format!("r-{i}"), &[], i)).collect(), &["r-0", "r-1", "r-2"]);
+    assert_eq!(computes(&sent, a).len(), 3);
+    let b = h.worker("tcp://b:1", 1);
+    on_retire_workers(&mut h.core, &mut h.comm, h.now, &[a]).unwrap();
+    let steals: Vec<(Key, blockwork_scheduler::StealId)> = h
+        .check()
+        .into_iter()
+        .filter_map(|s| match s {
+            Sent::Worker(w, ToWorker::StealRequest { key, id }) if w == a => Some((key, id)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(steals.len(), 3, "every unstarted task asked back");
+    // r-0 runs already (refused); r-1 is released and goes to b.
+    on_steal_response(&mut h.core, &mut h.comm, h.now, a, &steals[0].0, steals[0].1, StealOutcome::Refused);
+    h.check();
+    on_steal_response(&mut h.core, &mut h.comm, h.now, a, &steals[1].0, steals[1].1, StealOutcome::Released);
+    let sent = h.check();
+    assert_eq!(computes(&sent, b), [steals[1].0.to_string()]);
+    assert_eq!(h.core.processing_on(&steals[1].0), Some(b));
+}
