@@ -163,7 +163,7 @@ pub fn run_adaptive(
             let decision = adaptive.decide(workers, &to_close, c.planned_workers());
             if decision != Decision::Same {
                 c.apply(&decision, &mut retire)?;
-                report(&decision, c.jobs());
+                report(&decision, &c.jobs());
             }
         }
         std::thread::sleep(Duration::from_millis(20).min(interval));

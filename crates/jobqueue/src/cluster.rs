@@ -183,8 +183,6 @@ pub struct JobQueueCluster {
     /// The jobs held, oldest first: the queue's id, and the job's number
     /// (its workers are named `NAME-NUMBER`, or `NAME-NUMBER-i`).
     jobs: Vec<(String, u64)>,
-    /// The ids, in the same order.
-    ids: Vec<String>,
     submitted: u64,
     /// When jobs ended without being cancelled, within the last
     /// [`DYING_WINDOW`].
@@ -214,7 +212,6 @@ impl JobQueueCluster {
             scheduler: scheduler.into(),
             queue: Box::new(queue),
             jobs: Vec::new(),
-            ids: Vec::new(),
             submitted: 0,
             ended: std::collections::VecDeque::new(),
             dying: false,
@@ -227,8 +224,8 @@ impl JobQueueCluster {
     }
 
     /// Ids of the jobs it holds, oldest first.
-    pub fn jobs(&self) -> &[String] {
-        &self.ids
+    pub fn jobs(&self) -> Vec<String> {
+        self.jobs.iter().map(|(id, _)| id.clone()).collect()
     }
 
     /// The workers its jobs start (each job starts `processes`).
@@ -269,7 +266,6 @@ impl JobQueueCluster {
                 self.queue.cancel(self.system, &ids)?;
                 for &i in doomed.iter().rev() {
                     self.jobs.remove(i);
-                    self.ids.remove(i);
                 }
                 Ok(())
             }
@@ -288,15 +284,13 @@ impl JobQueueCluster {
         while self.jobs.len() < jobs {
             let script = self.job_script();
             let id = self.queue.submit(self.system, &script)?;
-            self.jobs.push((id.clone(), self.submitted));
-            self.ids.push(id);
+            self.jobs.push((id, self.submitted));
             self.submitted += 1;
         }
         if self.jobs.len() > jobs {
-            let extra: Vec<String> = self.ids[jobs..].to_vec();
+            let extra: Vec<String> = self.jobs[jobs..].iter().map(|(id, _)| id.clone()).collect();
             self.queue.cancel(self.system, &extra)?;
             self.jobs.truncate(jobs);
-            self.ids.truncate(jobs);
         }
         Ok(())
     }
@@ -310,17 +304,15 @@ impl JobQueueCluster {
     /// cannot reach the scheduler): none is submitted in their place any
     /// more, and this says so once as [`JobQueueError::Dying`].
     pub fn check_jobs(&mut self) -> Result<Vec<String>, JobQueueError> {
-        let active = self.queue.active(self.system, &self.ids)?;
+        let active = self.queue.active(self.system, &self.jobs())?;
         let mut ended = Vec::new();
-        let mut i = 0;
-        while i < self.ids.len() {
-            if active.contains(&self.ids[i]) {
-                i += 1;
-            } else {
-                ended.push(self.ids.remove(i));
-                self.jobs.remove(i);
+        self.jobs.retain(|(id, _)| {
+            let holds = active.contains(id);
+            if !holds {
+                ended.push(id.clone());
             }
-        }
+            holds
+        });
         if ended.is_empty() {
             return Ok(ended);
         }
@@ -356,7 +348,7 @@ impl JobQueueCluster {
 impl Drop for JobQueueCluster {
     fn drop(&mut self) {
         if let Err(e) = self.close() {
-            eprintln!("blockwork: jobs {:?} may still be queued: {e}", self.ids);
+            eprintln!("blockwork: jobs {:?} may still be queued: {e}", self.jobs());
         }
     }
 }

@@ -164,7 +164,7 @@ impl PyJobQueue {
 
     /// Ids of the jobs held, oldest first.
     fn jobs(&self) -> Vec<String> {
-        self.cluster().jobs().to_vec()
+        self.cluster().jobs()
     }
 
     /// Keeps enough jobs for `workers` workers (jobs that end while

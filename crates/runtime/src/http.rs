@@ -196,6 +196,13 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     Duration::try_from_secs_f64(seconds).ok()
 }
 
+/// The adaptive target: a worker count and the names of the workers to
+/// close (what the HTTP API and a client's request answer).
+pub(crate) fn adaptive_target(core: &Core, target_duration: Duration) -> (usize, Vec<String>) {
+    let t = core.adaptive_target(target_duration);
+    (t.workers, t.to_close.iter().filter_map(|&w| core.worker_info(w)).map(|i| i.name.to_string()).collect())
+}
+
 /// The dashboard page.
 const PAGE: &str = include_str!("dashboard.html");
 
@@ -273,10 +280,8 @@ pub(crate) fn respond(view: &View<'_>, req: &Request) -> Response {
                     )
                 }
             };
-            let t = core.adaptive_target(target_duration);
-            let to_close: Vec<String> =
-                t.to_close.iter().filter_map(|&w| core.worker_info(w)).map(|i| i.name.to_string()).collect();
-            Response::json(json!({ "workers": t.workers, "to_close": to_close }))
+            let (workers, to_close) = adaptive_target(core, target_duration);
+            Response::json(json!({ "workers": workers, "to_close": to_close }))
         }
         "/api/v1/workers" => Response::json(workers_json(core)),
         "/" | "/status" => {

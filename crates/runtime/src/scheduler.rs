@@ -344,20 +344,18 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
             },
         };
         if let Some(ev) = ev {
-            // A copy reported as a result (a worker that had it already)
-            // ran nothing: its duration is zero.
-            if let Event::Worker(w, WorkerToScheduler::Report(ToScheduler::TaskFinished { key, duration, .. })) = &ev {
-                if !duration.is_zero() {
-                    dash.task_finished(key.prefix(), w.0, start.elapsed(), *duration);
-                }
-            }
-            if let Event::Worker(w, WorkerToScheduler::Events(events)) = &ev {
-                dash.worker_events(w.0, start.elapsed(), events);
-            }
-            on_event(&mut core, &mut comm, &me, start.elapsed(), ev, &mut waits);
+            let mut state = LoopState { waits: &mut waits, dash: &mut dash };
+            on_event(&mut core, &mut comm, &me, start.elapsed(), ev, &mut state);
         }
         settle_retirements(&mut core, &mut comm, &mut waits);
     }
+}
+
+/// What the loop keeps besides the core: who waits for retirements, and
+/// the dashboard's records.
+struct LoopState<'a> {
+    waits: &'a mut RetireWaits,
+    dash: &'a mut crate::dashboard::Dashboard,
 }
 
 /// One connection event.
@@ -367,7 +365,7 @@ fn on_event(
     me: &mpsc::UnboundedSender<Event>,
     now: Duration,
     ev: Event,
-    waits: &mut RetireWaits,
+    state: &mut LoopState<'_>,
 ) {
     match ev {
         Event::ClientConnected { out, reply } => {
@@ -375,7 +373,7 @@ fn on_event(
             comm.clients.insert(id, out);
             let _ = reply.send(id);
         }
-        Event::Client(id, msg) => on_client_message(core, comm, me, now, id, msg, waits),
+        Event::Client(id, msg) => on_client_message(core, comm, me, now, id, msg, state.waits),
         Event::ClientGone(id) => {
             comm.clients.remove(&id);
             reactor::on_client_disconnected(core, comm, id);
@@ -404,7 +402,7 @@ fn on_event(
                 }
             }
         }
-        Event::Worker(id, msg) => on_worker_message(core, comm, now, id, msg, waits),
+        Event::Worker(id, msg) => on_worker_message(core, comm, now, id, msg, state),
         Event::WorkerGone(id) => {
             comm.workers.remove(&id);
             reactor::on_worker_removed(core, comm, id);
@@ -466,11 +464,9 @@ fn on_client_message(
         }
         ClientToScheduler::Heartbeat => {}
         ClientToScheduler::AdaptiveTarget { id: req, target_duration } => {
-            let target = core.adaptive_target(target_duration);
-            let to_close =
-                target.to_close.iter().filter_map(|&w| core.worker_info(w)).map(|i| i.name.to_string()).collect();
+            let (workers, to_close) = crate::http::adaptive_target(core, target_duration);
             if let Some(out) = comm.clients.get(&id) {
-                let reply = SchedulerToClient::AdaptiveTarget { id: req, workers: target.workers as u64, to_close };
+                let reply = SchedulerToClient::AdaptiveTarget { id: req, workers: workers as u64, to_close };
                 post(out, &reply, "a client");
             }
         }
@@ -493,14 +489,13 @@ fn on_worker_message(
     now: Duration,
     id: WorkerId,
     msg: WorkerToScheduler,
-    waits: &mut RetireWaits,
+    state: &mut LoopState<'_>,
 ) {
     match msg {
-        // Recorded by the dashboard before the event reaches here.
-        WorkerToScheduler::Events(_) => {}
+        WorkerToScheduler::Events(events) => state.dash.worker_events(id.0, now, &events),
         WorkerToScheduler::RetireMe => {
             crate::log(format_args!("scheduler: worker {} asks to retire", id.0));
-            waits.self_asked.insert(id);
+            state.waits.self_asked.insert(id);
             if let Err(e) = reactor::on_retire_workers(core, comm, now, &[id]) {
                 crate::log(format_args!("scheduler: retiring worker {}: {e}", id.0));
             }
@@ -511,6 +506,11 @@ fn on_worker_message(
         WorkerToScheduler::Heartbeat(m) => reactor::on_heartbeat(core, now, id, m),
         WorkerToScheduler::Report(r) => match r {
             ToScheduler::TaskFinished { key, nbytes, duration } => {
+                // A copy reported as a result (a worker that had it
+                // already) ran nothing: its duration is zero.
+                if !duration.is_zero() {
+                    state.dash.task_finished(key.prefix(), id.0, now, duration);
+                }
                 reactor::on_task_finished(core, comm, now, id, &key, nbytes, duration)
             }
             ToScheduler::TaskErred { key, message, origin } => {

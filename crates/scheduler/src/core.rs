@@ -67,6 +67,8 @@ pub struct Core {
     pub(crate) retry_no_worker: bool,
     /// Retirements that ended since the runtime last took them.
     pub(crate) retirements: Vec<crate::retire::Retirement>,
+    /// Workers being retired.
+    pub(crate) n_retiring: usize,
 }
 
 impl Core {
@@ -93,6 +95,7 @@ impl Core {
             ready: Vec::new(),
             retry_no_worker: false,
             retirements: Vec::new(),
+            n_retiring: 0,
         })
     }
 
@@ -435,6 +438,8 @@ impl Core {
             }
         }
         assert_eq!(threads, self.total_nthreads, "thread count");
+        let retiring = self.live_workers().filter(|(_, w)| !w.is_running()).count();
+        assert_eq!(retiring, self.n_retiring, "retiring workers counted");
         for (i, c) in self.clients.iter().enumerate() {
             let Some(c) = c else { continue };
             for &t in &c.wants {

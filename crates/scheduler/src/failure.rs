@@ -32,6 +32,7 @@ impl Core {
         let Some(wk) = self.workers.get_mut(w.idx()).and_then(Option::take) else { return };
         self.total_nthreads -= u64::from(wk.nthreads);
         if wk.retiring.is_some() {
+            self.n_retiring -= 1;
             self.retirements.push(crate::retire::Retirement {
                 worker: w,
                 name: wk.name.clone(),

@@ -65,6 +65,7 @@ impl Core {
             let wk = self.worker_mut(w).expect("checked above");
             if wk.retiring.is_none() {
                 wk.retiring = Some(Retiring::default());
+                self.n_retiring += 1;
                 self.steal_away(w, comm);
             }
         }
@@ -87,13 +88,7 @@ impl Core {
                 continue;
             }
             let Some(thief) = self.decide_worker(t) else { continue };
-            self.next_steal += 1;
-            let id = crate::ids::StealId(self.next_steal);
-            let TaskState::Processing(p) = &mut self.tm(t).state else { unreachable!() };
-            p.steal = Some((id, thief));
-            self.worker_mut(thief).expect("thief").incoming_steals += 1;
-            let key = self.t(t).key.clone();
-            comm.send_worker(w, ToWorker::StealRequest { key, id });
+            self.request_steal(t, w, thief, comm);
         }
     }
 
@@ -111,9 +106,10 @@ impl Core {
         std::mem::take(&mut self.retirements)
     }
 
-    /// Whether any worker is being retired.
+    /// Whether any worker is being retired (asked after every task that
+    /// finishes: a counter, not a pass over the workers).
     pub(crate) fn any_retiring(&self) -> bool {
-        self.live_workers().any(|(_, w)| !w.is_running())
+        self.n_retiring > 0
     }
 
     /// Moves on every retirement: asks for copies of results only
@@ -166,6 +162,7 @@ impl Core {
                 let done = Retirement { worker: w, name: wk.name.clone(), address: wk.address.clone(), outcome };
                 let ok = done.outcome.is_ok();
                 self.worker_mut(w).expect("live").retiring = None;
+                self.n_retiring -= 1;
                 self.retirements.push(done);
                 if ok {
                     // Every result it holds has another copy: nothing is lost.

@@ -49,15 +49,20 @@ impl Core {
         for (_, thief) in thieves {
             while self.worker(thief).is_some_and(|wk| wk.has_idle_thread()) {
                 let Some((victim, t)) = self.steal_candidate(thief) else { break };
-                self.next_steal += 1;
-                let id = StealId(self.next_steal);
-                let TaskState::Processing(p) = &mut self.tm(t).state else { unreachable!() };
-                p.steal = Some((id, thief));
-                self.worker_mut(thief).expect("thief").incoming_steals += 1;
-                let key = self.t(t).key.clone();
-                comm.send_worker(victim, ToWorker::StealRequest { key, id });
+                self.request_steal(t, victim, thief, comm);
             }
         }
+    }
+
+    /// Asks `victim` to give up processing task `t` for `thief`.
+    pub(crate) fn request_steal(&mut self, t: TaskId, victim: WorkerId, thief: WorkerId, comm: &mut dyn Comm) {
+        self.next_steal += 1;
+        let id = StealId(self.next_steal);
+        let TaskState::Processing(p) = &mut self.tm(t).state else { unreachable!("stealing {t}, not processing") };
+        p.steal = Some((id, thief));
+        self.worker_mut(thief).expect("thief").incoming_steals += 1;
+        let key = self.t(t).key.clone();
+        comm.send_worker(victim, ToWorker::StealRequest { key, id });
     }
 
     /// The best task to move to `thief`, and its victim.
