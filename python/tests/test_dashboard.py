@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -215,3 +216,57 @@ def test_a_performance_report_opens_offline(browser: Browser, tmp_path: Path) ->
     assert browser.eval(DRAWN) > 100
     assert not browser.eval("document.getElementById('memory-section').hidden")
     browser.screenshot(SHOTS / "performance-report.png")
+
+
+def test_a_workers_page_shows_its_tasks_and_log(browser: Browser) -> None:
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address="127.0.0.1:0") as cluster:
+        link = cluster.dashboard_link
+        assert link is not None
+        with Client(cluster, set_as_default=False) as client:
+
+            @blockwork.delayed
+            def fails() -> int:
+                raise ValueError("boom from a task")
+
+            with pytest.raises(ValueError, match="boom from a task"):
+                client.gather(client.compute(fails()))
+            assert client.gather(client.compute(da.arange(400, chunks=20).sum())) == sum(range(400))
+            # The failure reaches its worker's page with the next heartbeat.
+            base = link.removesuffix("/status")
+
+            def page(name: str) -> dict[str, Any]:
+                with urllib.request.urlopen(f"{base}/api/v1/workers/{urllib.parse.quote(name, safe='')}") as r:
+                    return dict(json.load(r))
+
+            with urllib.request.urlopen(f"{base}/api/v1/workers") as r:
+                names = [w["name"] for w in json.load(r)]
+            deadline = time.monotonic() + 30
+            while True:
+                told = {n for n in names if any("boom from a task" in line for _, line in page(n)["logs"])}
+                if told:
+                    break
+                assert time.monotonic() < deadline, "no worker's page shows the failure"
+                time.sleep(0.1)
+            assert len(told) == 1, told
+            # The main page links each worker's name to its page.
+            browser.call("Page.navigate", url=link)
+            wait_for(browser, "document.querySelectorAll('#workers tbody tr a').length === 2", "the worker links")
+            links = browser.eval(
+                "[...document.querySelectorAll('#workers tbody tr a')].map(a => [a.textContent, a.href])"
+            )
+            assert sorted(n for n, _ in links) == sorted(names)
+            for name, href in links:
+                browser.call("Page.navigate", url=href)
+                wait_for(browser, "document.getElementById('log').textContent.includes('joined')", "the log lines")
+                # Its own row only, with its CPU use; its own bars only.
+                assert browser.eval("document.querySelectorAll('#workers tbody tr').length") == 1
+                cpu = browser.eval("document.querySelector('#workers tbody td:nth-child(3)').textContent")
+                assert cpu.endswith("%"), cpu
+                assert browser.eval("new Set(rec.worker).size") <= 1
+                assert not browser.eval("document.getElementById('log-section').hidden")
+                assert browser.eval("document.getElementById('graph-section').hidden")
+                has_it = browser.eval("document.getElementById('log').textContent.includes('boom from a task')")
+                assert has_it == (name in told), (name, told)
+                if has_it:
+                    wait_for(browser, f"rec.stop.length === 0 || {DRAWN} > 0", "its tasks drawn")
+                    browser.screenshot(SHOTS / "dashboard-worker.png")

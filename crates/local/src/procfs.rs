@@ -1,5 +1,6 @@
 //! The one reader of Linux's `/proc` in blockwork: resident memory and
-//! CPU time of this process or another (its worker processes).
+//! CPU time of this process or another (its worker processes), and CPU
+//! time of one of this process's threads (a worker's task threads).
 //!
 //! Memory comes from `/proc/PID/status`, which reports kilobytes, so no
 //! page size is assumed; CPU time from `/proc/PID/stat`, in the kernel's
@@ -13,6 +14,9 @@ pub enum Process {
     This,
     /// Another process, by id.
     Pid(u32),
+    /// A thread of this process, by its kernel thread id
+    /// ([`this_thread`]).
+    Thread(u32),
 }
 
 impl Process {
@@ -20,8 +24,15 @@ impl Process {
         match self {
             Process::This => format!("/proc/self/{name}"),
             Process::Pid(p) => format!("/proc/{p}/{name}"),
+            Process::Thread(t) => format!("/proc/self/task/{t}/{name}"),
         }
     }
+}
+
+/// The kernel's id of the calling thread (`/proc/thread-self` names it).
+pub fn this_thread() -> Option<u32> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
 }
 
 /// A `kB` field of `/proc/PID/status`, in bytes.
@@ -82,6 +93,22 @@ mod tests {
             assert!(now > 0 && peak >= now, "{now} {peak}");
             assert!(cpu_seconds(Process::This).is_some());
             assert_eq!(rss(Process::Pid(u32::MAX)), None, "no such process");
+            // A thread's CPU time counts only its own work.
+            let busy = std::thread::spawn(|| {
+                let t = this_thread().unwrap();
+                let start = std::time::Instant::now();
+                let mut x = 0u64;
+                while start.elapsed() < std::time::Duration::from_millis(300) {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                }
+                (t, cpu_seconds(Process::Thread(t)).unwrap())
+            })
+            .join()
+            .unwrap();
+            assert!(busy.1 >= 0.1, "the busy thread used {} s", busy.1);
+            assert_ne!(Some(busy.0), this_thread());
+            let me = cpu_seconds(Process::Thread(this_thread().unwrap())).unwrap();
+            assert!(me <= cpu_seconds(Process::This).unwrap());
         }
     }
 }

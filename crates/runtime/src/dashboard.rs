@@ -52,6 +52,8 @@ pub(crate) struct Dashboard {
     /// The workers' memory, summed, once a second: (µs, managed,
     /// unmanaged, spilled).
     memory: Vec<(u64, u64, u64, u64)>,
+    /// Each worker's log lines and CPU use.
+    pub workers: crate::worker_pages::WorkerPages,
 }
 
 /// The most memory samples kept (a day at one a second).
@@ -91,11 +93,13 @@ impl Dashboard {
         self.records.push(Record { prefix: p, worker, start_us, stop_us });
     }
 
-    /// A worker's transfers and spills, reported at `now`: they go into the
+    /// A worker's report at `now`: its transfers and spills go into the
     /// stream under the names `transfer` and `spill` (not task prefixes:
-    /// they count in no progress and no task metric).
-    pub fn worker_events(&mut self, worker: u32, now: Duration, events: &[blockwork_protocol::WorkerEvent]) {
-        for e in events {
+    /// they count in no progress and no task metric); its CPU use and log
+    /// lines onto its page.
+    pub fn worker_activity(&mut self, worker: u32, now: Duration, activity: &blockwork_protocol::WorkerActivity) {
+        self.workers.reported(worker, activity.cpu, &activity.logs);
+        for e in &activity.events {
             let name = match e.kind {
                 blockwork_protocol::WorkerEventKind::Transfer => "transfer",
                 blockwork_protocol::WorkerEventKind::Spill => "spill",
@@ -246,17 +250,18 @@ mod tests {
         d.dropped = 2;
         assert_eq!(d.stream_since(0, 10), ("[[0,1,0,15000]]".to_string(), 3));
         assert_eq!(d.stream_since(3, 10).0, "[]");
-        d.worker_events(
-            1,
-            ms(40),
-            &[blockwork_protocol::WorkerEvent {
+        let activity = blockwork_protocol::WorkerActivity {
+            cpu: 0.5,
+            events: vec![blockwork_protocol::WorkerEvent {
                 kind: blockwork_protocol::WorkerEventKind::Transfer,
                 peer: 0,
                 nbytes: 8,
                 ago: ms(10),
                 took: ms(5),
             }],
-        );
+            logs: vec![],
+        };
+        d.worker_activity(1, ms(40), &activity);
         assert_eq!(d.stream_since(3, 10).0, "[[2,1,25000,30000]]", "placed on the scheduler's clock");
         assert_eq!(d.per_prefix().count(), 2, "a transfer is no task prefix");
         d.tick(ms(3));

@@ -4,10 +4,14 @@
 //!
 //! ```text
 //!  GET /api/v1/adaptive_target[?target_duration=5s]   {"workers": 3, "to_close": ["worker name", …]}
-//!  GET /api/v1/workers                                [{"address": …, "nthreads": …, …}]
+//!  GET /api/v1/workers                                [{"address": …, "nthreads": …, "cpu": …, …}]
+//!  GET /api/v1/workers/NAME                           a worker's page: {"name", "address", "cpu", "joined", "left",
+//!                                                     "logs": [[seconds since the epoch, line], …]} (by name,
+//!                                                     id or address; kept after it leaves)
 //!  GET /api/v1/tasks                                  {"released": 0, "waiting": 12, …}
 //!  GET /metrics                                       Prometheus text
 //!  GET / (or /status)                                 the dashboard page (`dashboard.html`, embedded)
+//!  GET /status/worker/NAME                            a worker's page: its figures, its tasks, its log
 //!  GET /api/v1/progress                               [{"prefix": …, "waiting": …, "finished": …}, …]
 //!  GET /api/v1/stream?since=N                         task-stream records from cursor N
 //!  GET /api/v1/system                                 the scheduler's memory, CPU, loop lag
@@ -117,10 +121,32 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request, String> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (k.to_string(), v.to_string())
+            Ok((unescape(&k.replace('+', " "))?, unescape(&v.replace('+', " "))?))
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     Ok(Request { method: method.to_string(), path: path.to_string(), query, body: String::new() })
+}
+
+/// Decodes a URL's `%XX` escapes; a malformed escape or text that is not
+/// UTF-8 is an error naming it.
+pub(crate) fn unescape(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                Some(b) => out.push(b),
+                None => return Err(format!("malformed escape in {s:?} (a % takes two hex digits)")),
+            }
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("{s:?} does not decode to UTF-8 text"))
 }
 
 /// The `Content-Length` of a request head (0 without one).
@@ -213,7 +239,7 @@ const GRAPH_LIMIT: usize = 5000;
 const STREAM_LIMIT: usize = 200_000;
 
 /// The workers, as the API and the page show them.
-fn workers_json(core: &Core) -> serde_json::Value {
+fn workers_json(core: &Core, dash: &crate::dashboard::Dashboard) -> serde_json::Value {
     let workers: Vec<serde_json::Value> = core
         .worker_ids()
         .into_iter()
@@ -225,6 +251,7 @@ fn workers_json(core: &Core) -> serde_json::Value {
                 "name": &*i.name,
                 "retiring": i.retiring,
                 "nthreads": i.nthreads,
+                "cpu": dash.workers.cpu(i.id.0),
                 "memory_limit": i.memory_limit,
                 "processing": i.processing,
                 "occupancy_seconds": i.occupancy.as_secs_f64(),
@@ -283,9 +310,21 @@ pub(crate) fn respond(view: &View<'_>, req: &Request) -> Response {
             let (workers, to_close) = adaptive_target(core, target_duration);
             Response::json(json!({ "workers": workers, "to_close": to_close }))
         }
-        "/api/v1/workers" => Response::json(workers_json(core)),
-        "/" | "/status" => {
-            Response { status: 200, content_type: "text/html; charset=utf-8", body: PAGE.into(), next: None }
+        "/api/v1/workers" => Response::json(workers_json(core, view.dash)),
+        "/" | "/status" => page(),
+        p if p.starts_with("/status/worker/") => page(),
+        p if p.starts_with("/api/v1/workers/") => {
+            let who = match unescape(&p["/api/v1/workers/".len()..]) {
+                Ok(w) => w,
+                Err(e) => return Response::error(400, e),
+            };
+            match view.dash.workers.page(&who) {
+                Some(page) => Response::json(page),
+                None => Response::error(
+                    404,
+                    format!("no worker {who:?} (name one by its name, id or address; see /api/v1/workers)"),
+                ),
+            }
         }
         "/api/v1/progress" => Response::json(view.dash.progress(core)),
         "/api/v1/system" => Response::json(view.dash.system(view.uptime)),
@@ -313,7 +352,7 @@ pub(crate) fn respond(view: &View<'_>, req: &Request) -> Response {
                 if !req.query.iter().any(|(k, v)| k == "progress" && v == "0") {
                     body.push_str(&format!(",\"progress\":{}", view.dash.progress(core)));
                 }
-                body.push_str(&format!(",\"workers\":{}", workers_json(core)));
+                body.push_str(&format!(",\"workers\":{}", workers_json(core, view.dash)));
                 body.push_str(&format!(",\"system\":{}", view.dash.system(view.uptime)));
             }
             if req.path == "/api/v1/report" {
@@ -334,11 +373,17 @@ pub(crate) fn respond(view: &View<'_>, req: &Request) -> Response {
         other => Response::error(
             404,
             format!(
-                "no such path {other:?} (see /status, /api/v1/adaptive_target, /api/v1/workers, /api/v1/tasks, \
-                 /api/v1/progress, /api/v1/stream, /api/v1/system, /metrics)"
+                "no such path {other:?} (see /status, /status/worker/NAME, /api/v1/adaptive_target, /api/v1/workers, \
+                 /api/v1/workers/NAME, /api/v1/tasks, /api/v1/progress, /api/v1/stream, /api/v1/system, /metrics)"
             ),
         ),
     }
+}
+
+/// The dashboard page (one page: it shows a worker's view when its path
+/// is `/status/worker/NAME`).
+fn page() -> Response {
+    Response { status: 200, content_type: "text/html; charset=utf-8", body: PAGE.into(), next: None }
 }
 
 /// A Prometheus label value: backslashes, quotes and newlines escaped.
@@ -414,6 +459,11 @@ fn metrics(view: &View<'_>) -> String {
         for w in &workers {
             let _ = writeln!(out, "blockwork_worker_{name}{{worker=\"{}\"}} {}", label(&w.name), f(w));
         }
+    }
+    family(&mut out, "blockwork_worker_cpu", "gauge", "CPU cores each worker kept busy over its last report.");
+    for w in &workers {
+        let _ =
+            writeln!(out, "blockwork_worker_cpu{{worker=\"{}\"}} {}", label(&w.name), view.dash.workers.cpu(w.id.0));
     }
     out
 }

@@ -62,6 +62,7 @@ mod store;
 mod tls;
 mod tracker;
 mod worker;
+mod worker_pages;
 
 pub use crate::client::{Client, Retire, TaskOptions};
 pub use crate::cluster::LocalCluster;
@@ -83,8 +84,12 @@ pub(crate) fn log(args: std::fmt::Arguments<'_>) {
     if ring.len() == LOG_LINES {
         ring.pop_front();
     }
-    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
-    ring.push_back((at, line));
+    ring.push_back((epoch_seconds(), line));
+}
+
+/// Seconds since the Unix epoch, now.
+pub(crate) fn epoch_seconds() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// How many of the process's last log lines are kept for the dashboard.

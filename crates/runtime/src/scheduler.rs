@@ -347,7 +347,7 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
             let mut state = LoopState { waits: &mut waits, dash: &mut dash };
             on_event(&mut core, &mut comm, &me, start.elapsed(), ev, &mut state);
         }
-        settle_retirements(&mut core, &mut comm, &mut waits);
+        settle_retirements(&mut core, &mut comm, &mut waits, &mut dash.workers);
     }
 }
 
@@ -395,7 +395,8 @@ fn on_event(
                         }
                     }
                     let _ = reply.send(Ok(id));
-                    crate::log(format_args!("scheduler: worker {} ({name}) joined at {address}", id.0));
+                    state.dash.workers.joined(id.0, &name, &address);
+                    state.dash.workers.note(id.0, format_args!("joined at {address}"));
                 }
                 Err(e) => {
                     let _ = reply.send(Err(e.to_string()));
@@ -406,7 +407,8 @@ fn on_event(
         Event::WorkerGone(id) => {
             comm.workers.remove(&id);
             reactor::on_worker_removed(core, comm, id);
-            crate::log(format_args!("scheduler: worker {} left", id.0));
+            state.dash.workers.note(id.0, format_args!("left"));
+            state.dash.workers.left(id.0);
         }
         Event::Scattered { client, id, worker, data, result } => {
             let result = result.and_then(|()| {
@@ -492,12 +494,12 @@ fn on_worker_message(
     state: &mut LoopState<'_>,
 ) {
     match msg {
-        WorkerToScheduler::Events(events) => state.dash.worker_events(id.0, now, &events),
+        WorkerToScheduler::Events(activity) => state.dash.worker_activity(id.0, now, &activity),
         WorkerToScheduler::RetireMe => {
-            crate::log(format_args!("scheduler: worker {} asks to retire", id.0));
+            state.dash.workers.note(id.0, format_args!("asks to retire"));
             state.waits.self_asked.insert(id);
             if let Err(e) = reactor::on_retire_workers(core, comm, now, &[id]) {
-                crate::log(format_args!("scheduler: retiring worker {}: {e}", id.0));
+                state.dash.workers.note(id.0, format_args!("cannot retire: {e}"));
             }
         }
         WorkerToScheduler::Register(_) => {
@@ -588,7 +590,12 @@ fn retire(
 /// Acts on the retirements that ended: a retired worker (or one that
 /// asked to go) is told to stop and its connection closed; waiting
 /// requests whose workers are all done are answered.
-fn settle_retirements(core: &mut Core, comm: &mut Outboxes, waits: &mut RetireWaits) {
+fn settle_retirements(
+    core: &mut Core,
+    comm: &mut Outboxes,
+    waits: &mut RetireWaits,
+    pages: &mut crate::worker_pages::WorkerPages,
+) {
     loop {
         let ended = core.take_retirements();
         if ended.is_empty() {
@@ -603,7 +610,7 @@ fn settle_retirements(core: &mut Core, comm: &mut Outboxes, waits: &mut RetireWa
                 }
                 Err(why) => format!("not retired: {why}"),
             };
-            crate::log(format_args!("scheduler: worker {} ({}) {reason}", r.worker.0, r.name));
+            pages.note(r.worker.0, format_args!("{reason}"));
             if r.outcome.is_ok() || asked_itself {
                 if let Some(out) = comm.workers.remove(&r.worker) {
                     post(&out, &SchedulerToWorker::Close { reason }, "a worker");

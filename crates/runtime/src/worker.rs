@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use blockwork_graph::{panic_message, FusedPanic, Key, Value};
 use blockwork_protocol::{
-    decode_task, Acceptor, Message, PeerMessage, Role, SchedulerToWorker, WorkerEvent, WorkerEventKind,
-    WorkerToScheduler,
+    decode_task, Acceptor, LogLine, Message, PeerMessage, Role, SchedulerToWorker, WorkerActivity, WorkerEvent,
+    WorkerEventKind, WorkerToScheduler,
 };
 use blockwork_scheduler::{MemoryReport, Payload, WorkerId, WorkerSpec};
 use blockwork_worker::{Event, Instruction, Out, Recorder, WorkerState};
@@ -284,7 +284,7 @@ impl Worker {
             std::process::id(),
             port
         ));
-        let shell = Shell {
+        let mut shell = Shell {
             state,
             security,
             durations: FxHashMap::default(),
@@ -302,7 +302,19 @@ impl Worker {
             closed: closed.clone(),
             retiring: None,
             happened: Vec::new(),
+            said: VecDeque::new(),
+            cpu_mark: (Instant::now(), 0.0),
         };
+        // The first line of its page (not printed: the command line says it).
+        let limit =
+            if options.memory_limit == 0 { "none".to_string() } else { format!("{} bytes", options.memory_limit) };
+        shell.said.push_back(LogLine {
+            at: crate::epoch_seconds(),
+            text: format!(
+                "joined the scheduler at {scheduler} as worker {}; data port {address}; {} threads; memory limit {limit}",
+                id.0, options.nthreads
+            ),
+        });
         let running = Arc::new(AtomicBool::new(true));
         let flag = Arc::clone(&running);
         if let Some(lifetime) = options.lifetime {
@@ -375,11 +387,18 @@ struct Shell {
     /// Transfers and spills since the last report: kind, peer, bytes,
     /// start, end.
     happened: Vec<(WorkerEventKind, u32, u64, Instant, Instant)>,
+    /// Its log lines since the last report.
+    said: VecDeque<LogLine>,
+    /// CPU seconds used by the time of the last report, and when.
+    cpu_mark: (Instant, f64),
 }
 
 /// The most transfers and spills kept between two reports (one a second);
 /// past it they are not shown.
 const MAX_EVENTS: usize = 100_000;
+
+/// The most log lines kept between two reports; past it the oldest go.
+const MAX_LOG_LINES: usize = 1000;
 
 impl Shell {
     async fn run(
@@ -397,11 +416,11 @@ impl Shell {
                 _ = stopped.changed() => return,
                 _ = beat.tick() => {
                     post(&self.to_scheduler, &WorkerToScheduler::Heartbeat(self.memory_report()), "the scheduler");
-                    self.report_events();
+                    self.report_activity();
                 }
                 _ = ticks.tick() => {
                     if self.retiring.is_some_and(|since| since.elapsed() > RETIRE_WAIT) {
-                        crate::log(format_args!("worker {}: no word from the scheduler on retiring within {RETIRE_WAIT:?}; stopping", self.name));
+                        self.log(format_args!("no word from the scheduler on retiring within {RETIRE_WAIT:?}; stopping"));
                         return;
                     }
                     let now = self.start.elapsed();
@@ -411,17 +430,17 @@ impl Shell {
                 ev = rx.recv() => match ev {
                     None => return,
                     Some(WEvent::SchedulerLost(why)) => {
-                        crate::log(format_args!("worker {}: lost the scheduler ({why}); stopping", self.name));
+                        self.log(format_args!("lost the scheduler ({why}); stopping"));
                         return;
                     }
                     Some(WEvent::Closed(reason)) => {
-                        crate::log(format_args!("worker {}: {reason}; stopping", self.name));
+                        self.log(format_args!("{reason}; stopping"));
                         *self.closed.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
                         return;
                     }
                     Some(WEvent::Retire) => {
                         if self.retiring.is_none() {
-                            crate::log(format_args!("worker {}: asking the scheduler to retire it", self.name));
+                            self.log(format_args!("asking the scheduler to retire it"));
                             post(&self.to_scheduler, &WorkerToScheduler::RetireMe, "the scheduler");
                             self.retiring = Some(Instant::now());
                         }
@@ -466,11 +485,11 @@ impl Shell {
                     self.state.handle(port, Event::PeerBusy { now: self.start.elapsed(), peer });
                 }
                 Ok(other) => {
-                    crate::log(format_args!("worker {}: peer {} answered get-data with {other:?}", self.name, peer.0));
+                    self.log(format_args!("peer {} answered get-data with {other:?}", peer.0));
                     self.state.handle(port, Event::FetchFailed { peer });
                 }
                 Err(e) => {
-                    crate::log(format_args!("worker {}: fetching from peer {} failed: {e}", self.name, peer.0));
+                    self.log(format_args!("fetching from peer {} failed: {e}", peer.0));
                     self.state.handle(port, Event::FetchFailed { peer });
                 }
             },
@@ -511,13 +530,37 @@ impl Shell {
         }
     }
 
-    /// Sends the transfers and spills since the last report, timed
-    /// relative to now (the scheduler places them on its own clock).
-    fn report_events(&mut self) {
-        if self.happened.is_empty() {
-            return;
+    /// Writes a line to the log (standard error and the process's ring,
+    /// as `worker NAME: …`) and keeps it for the scheduler, which shows
+    /// it on the worker's dashboard page.
+    fn log(&mut self, args: std::fmt::Arguments<'_>) {
+        let text = args.to_string();
+        crate::log(format_args!("worker {}: {text}", self.name));
+        if self.said.len() == MAX_LOG_LINES {
+            self.said.pop_front();
         }
+        self.said.push_back(LogLine { at: crate::epoch_seconds(), text });
+    }
+
+    /// CPU seconds used so far: the whole process's when the worker has
+    /// it to itself, else its task threads'.
+    fn cpu_seconds(&self) -> f64 {
+        use blockwork_local::procfs::{cpu_seconds, Process};
+        if self.process_memory {
+            return cpu_seconds(Process::This).unwrap_or(0.0);
+        }
+        self.pool.threads().into_iter().filter_map(|t| cpu_seconds(Process::Thread(t))).sum()
+    }
+
+    /// Sends what the dashboard shows of this worker since the last
+    /// report: its CPU use, its transfers and spills (timed relative to
+    /// now: the scheduler places them on its own clock), its log lines.
+    fn report_activity(&mut self) {
         let now = Instant::now();
+        let used = self.cpu_seconds();
+        let (since, before) = std::mem::replace(&mut self.cpu_mark, (now, used));
+        let secs = now.duration_since(since).as_secs_f64();
+        let cpu = if secs > 0.0 { (used - before).max(0.0) / secs } else { 0.0 };
         let events = self
             .happened
             .drain(..)
@@ -529,7 +572,8 @@ impl Shell {
                 took: end.duration_since(start),
             })
             .collect();
-        post(&self.to_scheduler, &WorkerToScheduler::Events(events), "the scheduler");
+        let logs = self.said.drain(..).collect();
+        post(&self.to_scheduler, &WorkerToScheduler::Events(WorkerActivity { cpu, events, logs }), "the scheduler");
     }
 
     /// Managed (in memory), spilled and unmanaged bytes.
@@ -557,13 +601,14 @@ impl Shell {
                         self.happened(WorkerEventKind::Spill, 0, n, started);
                     }
                 }
-                Err(e) => crate::log(format_args!("worker {}: {e}", self.name)),
+                Err(e) => self.log(format_args!("{e}")),
             }
         }
         // Pausing is judged on the process's memory, read at ticks only.
         if let Some(p) = d.pause {
             let how = if p { "pausing: memory is short" } else { "resuming" };
-            crate::log(format_args!("worker {}: {how} ({} bytes in memory)", self.name, self.store.memory_bytes()));
+            let held = self.store.memory_bytes();
+            self.log(format_args!("{how} ({held} bytes in memory)"));
             if p {
                 self.stats.pauses.fetch_add(1, Ordering::Relaxed);
             }
@@ -580,6 +625,10 @@ impl Shell {
                 self.state.handle(port, Event::TaskFinished { key, nbytes, duration });
             }
             Err(Failed { origin, message }) => {
+                match &origin {
+                    Some(o) => self.log(format_args!("task {key} failed (in {o}): {message}")),
+                    None => self.log(format_args!("task {key} failed: {message}")),
+                }
                 self.state.handle(port, Event::TaskErred { key, message: message.into(), origin })
             }
         }
@@ -592,7 +641,7 @@ impl Shell {
             Ok(Some(v)) => Ok(v),
             Ok(None) => Err(format!("input {key} is not in this worker's store")),
             Err(e) => {
-                crate::log(format_args!("worker {}: {e}", self.name));
+                self.log(format_args!("{e}"));
                 Err(e)
             }
         }
@@ -659,7 +708,7 @@ impl Shell {
             Some(reply) => {
                 let _ = reply.send(msg);
             }
-            None => crate::log(format_args!("worker {}: an answer for peer {} nobody waits for", self.name, to.0)),
+            None => self.log(format_args!("an answer for peer {} nobody waits for", to.0)),
         }
     }
 }
@@ -730,31 +779,44 @@ struct Job {
 /// `nthreads` std threads taking jobs from one queue.
 struct ThreadPool {
     jobs: std::sync::mpsc::Sender<Job>,
+    /// The threads' kernel ids (for their CPU time), as they start.
+    tids: Arc<Mutex<Vec<u32>>>,
 }
 
 impl ThreadPool {
     fn start(nthreads: u32, name: &str, events: mpsc::UnboundedSender<WEvent>, stats: Arc<WorkerStats>) -> Self {
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
+        let tids = Arc::new(Mutex::new(Vec::new()));
         for i in 0..nthreads {
-            let (rx, events, stats) = (rx.clone(), events.clone(), stats.clone());
-            let spawned = std::thread::Builder::new().name(format!("{name}-task-{i}")).spawn(move || loop {
-                let job = match rx.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(_) => return,
-                };
-                let Ok(job) = job else { return };
-                let (result, duration) = job.run(&stats);
-                let done = WEvent::TaskDone { key: job.key, result, duration };
-                if events.send(done).is_err() {
-                    return;
+            let (rx, events, stats, tids) = (rx.clone(), events.clone(), stats.clone(), tids.clone());
+            let spawned = std::thread::Builder::new().name(format!("{name}-task-{i}")).spawn(move || {
+                if let Some(t) = blockwork_local::procfs::this_thread() {
+                    tids.lock().unwrap_or_else(|p| p.into_inner()).push(t);
+                }
+                loop {
+                    let job = match rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    let (result, duration) = job.run(&stats);
+                    let done = WEvent::TaskDone { key: job.key, result, duration };
+                    if events.send(done).is_err() {
+                        return;
+                    }
                 }
             });
             if let Err(e) = spawned {
                 crate::log(format_args!("worker {name}: cannot start task thread {i}: {e}"));
             }
         }
-        ThreadPool { jobs }
+        ThreadPool { jobs, tids }
+    }
+
+    /// The threads' kernel ids.
+    fn threads(&self) -> Vec<u32> {
+        self.tids.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn submit(&self, job: Job) {

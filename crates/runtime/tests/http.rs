@@ -131,3 +131,79 @@ fn common_add() -> &'static blockwork_graph::NamedFn {
     blockwork_graph::register(&ADD);
     &ADD
 }
+
+#[test]
+fn a_workers_page_holds_its_log_lines_and_cpu_use() {
+    fn spin_then_fail(_: &Value, _: Vec<Value>) -> blockwork_graph::TaskResult {
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < std::time::Duration::from_millis(1500) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        Err(blockwork_graph::TaskError::new(format!("boom after spinning ({})", x % 2)))
+    }
+    static FAIL: blockwork_graph::NamedFn = blockwork_graph::NamedFn::new("http-test-spin-fail", spin_then_fail);
+    blockwork_graph::register(&FAIL);
+
+    let options = SchedulerOptions { http: Some("127.0.0.1:0".into()), ..SchedulerOptions::default() };
+    let mut worker = WorkerOptions::new(1, "w");
+    worker.heartbeat = std::time::Duration::from_millis(100);
+    let cluster = LocalCluster::start_with(2, worker, options).unwrap();
+    let http = cluster.http_address().unwrap();
+    let client = cluster.client().unwrap();
+    let failing = client.submit(&FAIL, vec![]).unwrap();
+
+    // While it spins, its worker reports about a core busy (its task
+    // thread's CPU time, though the workers share this process).
+    let started = std::time::Instant::now();
+    let mut busiest = 0.0f64;
+    while busiest < 0.5 && started.elapsed() < std::time::Duration::from_secs(10) {
+        let workers = get(http, "/api/v1/workers");
+        for w in workers.as_array().unwrap() {
+            busiest = busiest.max(w["cpu"].as_f64().unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(busiest >= 0.5, "the spinning worker reported {busiest} cores busy");
+    let err = failing.result().unwrap_err().to_string();
+    assert!(err.contains("boom"), "{err}");
+
+    // The failure is on the page of the worker that ran it, and only there,
+    // with the worker's and the scheduler's lines about its joining.
+    let mut pages: Vec<serde_json::Value>;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        pages = ["w-0", "w-1"].iter().map(|w| get(http, &format!("/api/v1/workers/{w}"))).collect();
+        let told = |p: &serde_json::Value| {
+            p["logs"].as_array().unwrap().iter().any(|l| {
+                let text = l[1].as_str().unwrap();
+                text.contains("task http-test-spin-fail") && text.contains("failed: boom after spinning")
+            })
+        };
+        let told: Vec<bool> = pages.iter().map(told).collect();
+        if told.iter().filter(|t| **t).count() == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no page shows the failure once: {pages:?}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    for p in &pages {
+        let lines: Vec<&str> = p["logs"].as_array().unwrap().iter().map(|l| l[1].as_str().unwrap()).collect();
+        assert!(lines.iter().any(|l| l.starts_with("joined the scheduler at")), "{lines:?}");
+        assert!(lines.iter().any(|l| l.starts_with("scheduler: joined at")), "{lines:?}");
+        assert!(p["left"].is_null() && p["address"].as_str().unwrap().starts_with("127.0.0.1:"));
+        // The same page by id and by address.
+        let id = p["id"].as_u64().unwrap();
+        assert_eq!(get(http, &format!("/api/v1/workers/{id}"))["name"], p["name"]);
+        let by_address = format!("/api/v1/workers/tcp%3A%2F%2F{}", p["address"].as_str().unwrap());
+        assert_eq!(get(http, &by_address)["name"], p["name"]);
+    }
+    let (status, page) = send(http, b"GET /status/worker/w-0 HTTP/1.1\r\n\r\n");
+    assert!(status == 200 && page.contains("workerView"), "{status}");
+    let (status, body) = send(http, b"GET /api/v1/workers/nobody HTTP/1.1\r\n\r\n");
+    assert!(status == 404 && body.contains("no worker \\\"nobody\\\""), "{status} {body}");
+    let (status, body) = send(http, b"GET /api/v1/workers/%zz HTTP/1.1\r\n\r\n");
+    assert!(status == 400 && body.contains("malformed escape"), "{status} {body}");
+    let (_, metrics) = send(http, b"GET /metrics HTTP/1.1\r\n\r\n");
+    assert!(metrics.contains("blockwork_worker_cpu{worker=\"w-0\"}"), "{metrics}");
+}

@@ -23,7 +23,7 @@ mod worker;
 
 pub use client::{ClientToScheduler, SchedulerToClient};
 pub use peer::PeerMessage;
-pub use worker::{SchedulerToWorker, WorkerEvent, WorkerEventKind, WorkerToScheduler};
+pub use worker::{LogLine, SchedulerToWorker, WorkerActivity, WorkerEvent, WorkerEventKind, WorkerToScheduler};
 
 use std::sync::Arc;
 

@@ -10,7 +10,8 @@
 //!  add-keys         keys                                acquire-replicas count dep*
 //!  worker-heartbeat memory                              close-worker   str(reason)
 //!  retire-me        (empty)
-//!  worker-events    count (u8(kind) varint(peer) varint(nbytes) varint(µs ago) varint(µs took))*
+//!  worker-events    f64(cpu) count (u8(kind) varint(peer) varint(nbytes) varint(µs ago) varint(µs took))*
+//!                   count (f64(seconds since the epoch) str(line))*
 //! ```
 //!
 //! `duration` is varint seconds then varint nanoseconds (< 10⁹);
@@ -41,9 +42,30 @@ pub enum WorkerToScheduler {
     /// stop (SIGTERM, its lifetime is over) and asks for its results to
     /// move first. A close-worker answers.
     RetireMe,
-    /// What it did besides tasks since the last report (transfers from
-    /// peers, spilling), for the dashboard's task stream.
-    Events(Vec<WorkerEvent>),
+    /// What it did besides tasks since the last report (its CPU use,
+    /// transfers from peers, spilling, its log lines), for the dashboard.
+    Events(WorkerActivity),
+}
+
+/// What a worker reports for the dashboard with each heartbeat.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct WorkerActivity {
+    /// CPU used since the last report, in cores (1.5: one and a half
+    /// cores busy on average).
+    pub cpu: f64,
+    /// Transfers and spills since the last report.
+    pub events: Vec<WorkerEvent>,
+    /// Its log lines since the last report, oldest first.
+    pub logs: Vec<LogLine>,
+}
+
+/// One line of a worker's log.
+#[derive(Clone, PartialEq, Debug)]
+pub struct LogLine {
+    /// When, in seconds since the Unix epoch (the worker's clock).
+    pub at: f64,
+    /// What it said.
+    pub text: String,
 }
 
 /// What a worker did besides running tasks.
@@ -103,7 +125,8 @@ impl Message for WorkerToScheduler {
                 Kind::WorkerHeartbeat
             }
             WorkerToScheduler::RetireMe => Kind::RetireMe,
-            WorkerToScheduler::Events(events) => {
+            WorkerToScheduler::Events(WorkerActivity { cpu, events, logs }) => {
+                w.f64(*cpu);
                 w.len(events.len());
                 for e in events {
                     w.u8(match e.kind {
@@ -114,6 +137,11 @@ impl Message for WorkerToScheduler {
                     w.varint(e.nbytes);
                     w.varint(e.ago.as_micros().min(u128::from(u64::MAX)) as u64);
                     w.varint(e.took.as_micros().min(u128::from(u64::MAX)) as u64);
+                }
+                w.len(logs.len());
+                for line in logs {
+                    w.f64(line.at);
+                    w.str(&line.text);
                 }
                 Kind::WorkerEvents
             }
@@ -166,6 +194,7 @@ impl Message for WorkerToScheduler {
             Kind::WorkerHeartbeat => WorkerToScheduler::Heartbeat(read_memory(&mut r)?),
             Kind::RetireMe => WorkerToScheduler::RetireMe,
             Kind::WorkerEvents => {
+                let cpu = r.f64("worker cpu")?;
                 let n = r.count("worker events")?;
                 let mut events = Vec::with_capacity(n);
                 for _ in 0..n {
@@ -182,7 +211,12 @@ impl Message for WorkerToScheduler {
                         took: std::time::Duration::from_micros(r.varint("event length")?),
                     });
                 }
-                WorkerToScheduler::Events(events)
+                let n = r.count("worker log lines")?;
+                let mut logs = Vec::with_capacity(n);
+                for _ in 0..n {
+                    logs.push(LogLine { at: r.f64("log line time")?, text: r.string("log line")? });
+                }
+                WorkerToScheduler::Events(WorkerActivity { cpu, events, logs })
             }
             Kind::TaskFinished => WorkerToScheduler::Report(ToScheduler::TaskFinished {
                 key: r.key()?,

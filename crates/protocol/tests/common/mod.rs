@@ -169,22 +169,30 @@ pub fn all_worker_to_scheduler() -> Vec<WorkerToScheduler> {
         }),
         WorkerToScheduler::Report(ToScheduler::AddKeys(vec![key("x", &[0, 1, 2, 3])])),
         WorkerToScheduler::RetireMe,
-        WorkerToScheduler::Events(vec![
-            blockwork_protocol::WorkerEvent {
-                kind: blockwork_protocol::WorkerEventKind::Transfer,
-                peer: 3,
-                nbytes: 1 << 30,
-                ago: Duration::from_micros(1500),
-                took: Duration::from_millis(20),
-            },
-            blockwork_protocol::WorkerEvent {
-                kind: blockwork_protocol::WorkerEventKind::Spill,
-                peer: 0,
-                nbytes: 0,
-                ago: Duration::ZERO,
-                took: Duration::from_micros(1),
-            },
-        ]),
+        WorkerToScheduler::Events(blockwork_protocol::WorkerActivity {
+            cpu: 1.5,
+            events: vec![
+                blockwork_protocol::WorkerEvent {
+                    kind: blockwork_protocol::WorkerEventKind::Transfer,
+                    peer: 3,
+                    nbytes: 1 << 30,
+                    ago: Duration::from_micros(1500),
+                    took: Duration::from_millis(20),
+                },
+                blockwork_protocol::WorkerEvent {
+                    kind: blockwork_protocol::WorkerEventKind::Spill,
+                    peer: 0,
+                    nbytes: 0,
+                    ago: Duration::ZERO,
+                    took: Duration::from_micros(1),
+                },
+            ],
+            logs: vec![
+                blockwork_protocol::LogLine { at: 1.8e9, text: "task x-0 failed: boom".into() },
+                blockwork_protocol::LogLine { at: 0.0, text: String::new() },
+            ],
+        }),
+        WorkerToScheduler::Events(blockwork_protocol::WorkerActivity::default()),
     ]
 }
 
