@@ -98,7 +98,7 @@ impl Dashboard {
     /// they count in no progress and no task metric); its CPU use and log
     /// lines onto its page.
     pub fn worker_activity(&mut self, worker: u32, now: Duration, activity: &blockwork_protocol::WorkerActivity) {
-        self.workers.reported(worker, activity.cpu, &activity.logs);
+        self.workers.reported(worker, activity);
         for e in &activity.events {
             let name = match e.kind {
                 blockwork_protocol::WorkerEventKind::Transfer => "transfer",
@@ -206,6 +206,8 @@ impl Dashboard {
                 }
                 let done = self.index.get(name).map_or(0, |&p| self.finished[p as usize]);
                 row.insert("finished".into(), json!(done));
+                // Finished and no longer held by the scheduler.
+                row.insert("forgotten".into(), json!(done.saturating_sub(counts[TaskStateKind::Memory as usize])));
                 Json::Object(row)
             })
             .collect();

@@ -394,6 +394,9 @@ fn label(s: &str) -> String {
 /// One figure of a worker, for its metric.
 type WorkerFigure = fn(&blockwork_scheduler::WorkerInfo) -> u64;
 
+/// One figure of a worker's transfers and spills (`WorkerPages::moved`).
+type MovedFigure = fn([(u64, u64); 2]) -> u64;
+
 /// Writes one metric's help and type lines.
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
@@ -464,6 +467,19 @@ fn metrics(view: &View<'_>) -> String {
     for w in &workers {
         let _ =
             writeln!(out, "blockwork_worker_cpu{{worker=\"{}\"}} {}", label(&w.name), view.dash.workers.cpu(w.id.0));
+    }
+    let moved: [(&str, &str, MovedFigure); 4] = [
+        ("transfers_total", "Transfers each worker fetched from peers.", |m| m[0].0),
+        ("transfer_bytes_total", "Bytes each worker fetched from peers.", |m| m[0].1),
+        ("spills_total", "Times each worker spilled results to disk.", |m| m[1].0),
+        ("spilled_bytes_total", "Bytes each worker spilled to disk.", |m| m[1].1),
+    ];
+    for (name, help, f) in moved {
+        family(&mut out, &format!("blockwork_worker_{name}"), "counter", help);
+        for w in &workers {
+            let n = f(view.dash.workers.moved(w.id.0));
+            let _ = writeln!(out, "blockwork_worker_{name}{{worker=\"{}\"}} {n}", label(&w.name));
+        }
     }
     out
 }

@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use blockwork_protocol::LogLine;
+use blockwork_protocol::{LogLine, WorkerActivity, WorkerEventKind};
 use rustc_hash::FxHashMap;
 use serde_json::{json, Value as Json};
 
@@ -25,6 +25,9 @@ struct Page {
     left: Option<f64>,
     /// CPU cores busy over its last report.
     cpu: f64,
+    /// Transfers from peers and spills to disk, ever: how many, bytes.
+    transfers: (u64, u64),
+    spills: (u64, u64),
     /// Its log lines, oldest first.
     lines: VecDeque<LogLine>,
 }
@@ -55,6 +58,8 @@ impl WorkerPages {
             joined: crate::epoch_seconds(),
             left: None,
             cpu: 0.0,
+            transfers: (0, 0),
+            spills: (0, 0),
             lines: VecDeque::new(),
         };
         self.pages.insert(id, page);
@@ -88,18 +93,32 @@ impl WorkerPages {
         }
     }
 
-    /// Worker `id` reported its CPU use and log lines.
-    pub fn reported(&mut self, id: u32, cpu: f64, lines: &[LogLine]) {
+    /// Worker `id` reported its CPU use, transfers, spills and log lines.
+    pub fn reported(&mut self, id: u32, activity: &WorkerActivity) {
         let Some(page) = self.pages.get_mut(&id) else { return };
-        page.cpu = cpu;
-        for line in lines {
+        page.cpu = activity.cpu;
+        for e in &activity.events {
+            let count = match e.kind {
+                WorkerEventKind::Transfer => &mut page.transfers,
+                WorkerEventKind::Spill => &mut page.spills,
+            };
+            count.0 += 1;
+            count.1 += e.nbytes;
+        }
+        for line in &activity.logs {
             page.say(line.clone());
         }
     }
 
-    /// Worker `id`'s CPU use (cores busy), if it reported any.
+    /// Worker `id`'s CPU use (cores busy over its last report).
     pub fn cpu(&self, id: u32) -> f64 {
         self.pages.get(&id).map_or(0.0, |p| p.cpu)
+    }
+
+    /// Worker `id`'s transfers from peers and spills to disk, ever: (how
+    /// many, bytes) of each.
+    pub fn moved(&self, id: u32) -> [(u64, u64); 2] {
+        self.pages.get(&id).map_or([(0, 0); 2], |p| [p.transfers, p.spills])
     }
 
     /// The page of the worker named `who` (a name, an id or an address;
@@ -123,6 +142,8 @@ impl WorkerPages {
             "joined": page.joined,
             "left": page.left,
             "cpu": page.cpu,
+            "transfers": { "count": page.transfers.0, "bytes": page.transfers.1 },
+            "spills": { "count": page.spills.0, "bytes": page.spills.1 },
             "logs": lines,
         }))
     }
@@ -140,7 +161,16 @@ mod tests {
     fn a_page_is_found_by_name_id_or_address_and_outlives_its_worker() {
         let mut pages = WorkerPages::default();
         pages.joined(1, "a", "10.0.0.1:7000");
-        pages.reported(1, 1.5, &[line("task x failed: boom")]);
+        let transfer = blockwork_protocol::WorkerEvent {
+            kind: WorkerEventKind::Transfer,
+            peer: 2,
+            nbytes: 100,
+            ago: std::time::Duration::ZERO,
+            took: std::time::Duration::ZERO,
+        };
+        let activity = WorkerActivity { cpu: 1.5, events: vec![transfer; 2], logs: vec![line("task x failed: boom")] };
+        pages.reported(1, &activity);
+        assert_eq!(pages.moved(1), [(2, 200), (0, 0)]);
         pages.note(1, format_args!("left"));
         for who in ["a", "1", "10.0.0.1:7000", "tcp://10.0.0.1:7000"] {
             let page = pages.page(who).unwrap_or_else(|| panic!("{who} not found"));
@@ -165,7 +195,7 @@ mod tests {
         let mut pages = WorkerPages::default();
         pages.joined(0, "w", "x:1");
         let many: Vec<LogLine> = (0..MAX_LINES + 10).map(|i| line(&i.to_string())).collect();
-        pages.reported(0, 0.0, &many);
+        pages.reported(0, &WorkerActivity { cpu: 0.0, events: vec![], logs: many });
         let page = pages.page("w").unwrap();
         let logs = page["logs"].as_array().unwrap();
         assert_eq!(logs.len(), MAX_LINES);

@@ -92,6 +92,7 @@ fn the_dashboard_page_and_its_pushed_updates() {
     assert!(stream["prefixes"][0].as_str().unwrap().starts_with("http-test-add"), "{stream}");
     let progress = get(http, "/api/v1/progress");
     assert!(progress.as_array().unwrap().iter().any(|r| r["finished"] == 1), "{progress}");
+    assert!(progress.as_array().unwrap().iter().all(|r| r["forgotten"].is_u64()), "{progress}");
     // The page's pushed updates: server-sent events, each a JSON update.
     let mut s = TcpStream::connect(http).unwrap();
     s.write_all(b"GET /api/v1/events HTTP/1.1\r\n\r\n").unwrap();
@@ -206,4 +207,7 @@ fn a_workers_page_holds_its_log_lines_and_cpu_use() {
     assert!(status == 400 && body.contains("malformed escape"), "{status} {body}");
     let (_, metrics) = send(http, b"GET /metrics HTTP/1.1\r\n\r\n");
     assert!(metrics.contains("blockwork_worker_cpu{worker=\"w-0\"}"), "{metrics}");
+    for counter in ["transfers_total", "transfer_bytes_total", "spills_total", "spilled_bytes_total"] {
+        assert!(metrics.contains(&format!("blockwork_worker_{counter}{{worker=\"w-1\"}} ")), "{metrics}");
+    }
 }
