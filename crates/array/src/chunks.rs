@@ -83,7 +83,7 @@ impl From<&str> for ChunkSpec {
     }
 }
 
-/// Parses `"128MiB"`, `"2 GB"`, `"4096"`.
+/// Parses `"128MiB"`, `"2 GB"`, `"4096"`, and Kubernetes' `"4Gi"`.
 pub fn parse_bytes(s: &str) -> Option<usize> {
     let s = s.trim();
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
@@ -94,9 +94,11 @@ pub fn parse_bytes(s: &str) -> Option<usize> {
         "kb" => 1e3,
         "mb" => 1e6,
         "gb" => 1e9,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tb" => 1e12,
+        "kib" | "ki" => 1024.0,
+        "mib" | "mi" => 1024.0 * 1024.0,
+        "gib" | "gi" => 1024.0 * 1024.0 * 1024.0,
+        "tib" | "ti" => 1024f64.powi(4),
         _ => return None,
     };
     Some((x * mult) as usize)
@@ -326,6 +328,8 @@ mod tests {
         assert!(ch.max_block_len() * 8 > 1 << 18, "not needlessly small");
         assert_eq!(parse_bytes("128MiB"), Some(128 << 20));
         assert_eq!(parse_bytes("2 GB"), Some(2_000_000_000));
+        assert_eq!(parse_bytes("4Gi"), Some(4 << 30), "Kubernetes' quantities");
+        assert_eq!(parse_bytes("64MB!"), None);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! A blockwork cluster on Kubernetes, as manifests: a scheduler
 //! Deployment and its Service (the cluster port and the HTTP API), a
 //! worker Deployment with CPU and memory requests and limits (each
-//! worker's `--memory-limit` is its container's limit, its name its
-//! pod's), an optional Secret of TLS files mounted in both, and an
+//! worker's `--memory-limit` is its container's limit, read through the
+//! downward API, its name its pod's), an optional Secret of TLS files
+//! mounted in both, and an
 //! optional KEDA `ScaledObject` that scales the workers to the
 //! scheduler's adaptive target (`GET /api/v1/adaptive_target`, its
 //! `workers` field).
@@ -14,7 +15,9 @@
 //!
 //! The text is YAML whose every string is a JSON string (JSON is YAML), so
 //! no value can break the document; the test command validates it
-//! against Kubernetes' OpenAPI schemas.
+//! against Kubernetes' OpenAPI schemas. The Helm chart under
+//! `deploy/helm/blockwork` renders the same objects from its values (a
+//! test compares the two).
 
 use crate::spec::JobQueueError;
 
@@ -213,7 +216,7 @@ pub fn manifests(spec: &KubeSpec) -> Result<String, JobQueueError> {
     args.extend(["--dashboard-address".into(), format!(":{HTTP_PORT}")]);
     args.extend(tls_flags.iter().cloned());
     docs.push(format!(
-        "apiVersion: apps/v1\nkind: Deployment\n{meta}spec:\n  replicas: 1\n  selector:\n    matchLabels:\n{sel}  template:\n    metadata:\n      labels:\n{tsel}    spec:\n      containers:\n        - name: \"scheduler\"\n          image: {image}\n          args: {args}\n          ports:\n            - name: \"cluster\"\n              containerPort: {PORT}\n            - name: \"http\"\n              containerPort: {HTTP_PORT}\n          readinessProbe:\n            httpGet:\n              path: \"/api/v1/workers\"\n              port: {HTTP_PORT}\n          resources:\n            requests:\n              cpu: \"1\"\n              memory: \"1Gi\"\n{mount}{volume}",
+        "apiVersion: apps/v1\nkind: Deployment\n{meta}spec:\n  replicas: 1\n  selector:\n    matchLabels:\n{sel}  template:\n    metadata:\n      labels:\n{tsel}    spec:\n      containers:\n        - name: \"scheduler\"\n          image: {image}\n          imagePullPolicy: \"IfNotPresent\"\n          args: {args}\n          ports:\n            - name: \"cluster\"\n              containerPort: {PORT}\n            - name: \"http\"\n              containerPort: {HTTP_PORT}\n          readinessProbe:\n            httpGet:\n              path: \"/api/v1/workers\"\n              port: {HTTP_PORT}\n          resources:\n            requests:\n              cpu: \"1\"\n              memory: \"1Gi\"\n{mount}{volume}",
         meta = metadata(spec, &scheduler, "scheduler"),
         sel = selector(spec, "scheduler", "      "),
         tsel = selector(spec, "scheduler", "        "),
@@ -233,7 +236,7 @@ pub fn manifests(spec: &KubeSpec) -> Result<String, JobQueueError> {
         "--nthreads".into(),
         spec.worker_cores.to_string(),
         "--memory-limit".into(),
-        spec.worker_memory.to_string(),
+        "$(MEMORY_LIMIT)".into(),
         "--name".into(),
         "$(POD_NAME)".into(),
     ];
@@ -245,7 +248,7 @@ pub fn manifests(spec: &KubeSpec) -> Result<String, JobQueueError> {
     };
     let replicas = spec.adapt.map_or(spec.workers, |(lo, hi)| spec.workers.clamp(lo, hi));
     docs.push(format!(
-        "apiVersion: apps/v1\nkind: Deployment\n{meta}spec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n{sel}  template:\n    metadata:\n      labels:\n{tsel}    spec:\n      terminationGracePeriodSeconds: {grace}\n      containers:\n        - name: \"worker\"\n          image: {image}\n{command}          args: {args}\n          env:\n            - name: \"POD_NAME\"\n              valueFrom:\n                fieldRef:\n                  fieldPath: \"metadata.name\"\n          resources:\n            requests:\n              cpu: {cores}\n              memory: {memory}\n            limits:\n              cpu: {cores}\n              memory: {memory}\n{mount}{volume}",
+        "apiVersion: apps/v1\nkind: Deployment\n{meta}spec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n{sel}  template:\n    metadata:\n      labels:\n{tsel}    spec:\n      terminationGracePeriodSeconds: {grace}\n      containers:\n        - name: \"worker\"\n          image: {image}\n          imagePullPolicy: \"IfNotPresent\"\n{command}          args: {args}\n          env:\n            - name: \"POD_NAME\"\n              valueFrom:\n                fieldRef:\n                  fieldPath: \"metadata.name\"\n            - name: \"MEMORY_LIMIT\"\n              valueFrom:\n                resourceFieldRef:\n                  containerName: \"worker\"\n                  resource: \"limits.memory\"\n          resources:\n            requests:\n              cpu: {cores}\n              memory: {memory}\n            limits:\n              cpu: {cores}\n              memory: {memory}\n{mount}{volume}",
         meta = metadata(spec, &worker, "worker"),
         sel = selector(spec, "worker", "      "),
         tsel = selector(spec, "worker", "        "),
@@ -292,7 +295,8 @@ mod tests {
         let text = manifests(&spec).unwrap();
         assert_eq!(text.matches("---\n").count(), 3, "{text}");
         assert!(text.contains("replicas: 3"));
-        assert!(text.contains(r#""--memory-limit", "8589934592", "--name", "$(POD_NAME)""#), "{text}");
+        assert!(text.contains(r#""--memory-limit", "$(MEMORY_LIMIT)", "--name", "$(POD_NAME)""#), "{text}");
+        assert!(text.contains(r#"memory: "8589934592""#) && text.contains(r#"resource: "limits.memory""#), "{text}");
         assert!(!text.contains("ScaledObject") && !text.contains("kind: Secret"));
         spec.tls = Some(["CA".into(), "CERT".into(), "KEY".into()]);
         spec.adapt = Some((1, 10));

@@ -85,10 +85,10 @@ pub fn parse_memory(s: &str) -> Result<u64, JobQueueError> {
         "m" | "mb" => 1e6,
         "g" | "gb" => 1e9,
         "t" | "tb" => 1e12,
-        "kib" => 1024.0,
-        "mib" => 1024f64.powi(2),
-        "gib" => 1024f64.powi(3),
-        "tib" => 1024f64.powi(4),
+        "kib" | "ki" => 1024.0,
+        "mib" | "mi" => 1024f64.powi(2),
+        "gib" | "gi" => 1024f64.powi(3),
+        "tib" | "ti" => 1024f64.powi(4),
         _ => return Err(bad()),
     };
     let bytes = n * scale;
@@ -209,5 +209,22 @@ impl JobSpec {
     /// Memory of each worker, in bytes.
     pub fn worker_memory(&self) -> u64 {
         self.memory / u64::from(self.processes.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_memory;
+
+    #[test]
+    fn memory_sizes_in_decimal_binary_and_kubernetes_units() {
+        assert_eq!(parse_memory("100GB").unwrap(), 100_000_000_000);
+        assert_eq!(parse_memory("4GiB").unwrap(), 4 << 30);
+        assert_eq!(parse_memory("4Gi").unwrap(), 4 << 30);
+        assert_eq!(parse_memory("1.5 TiB").unwrap(), 3 << 39);
+        for bad in ["lots", "4 GiBs", "", "0"] {
+            let e = parse_memory(bad).unwrap_err().to_string();
+            assert!(e.contains("is not a size"), "{bad:?}: {e}");
+        }
     }
 }
