@@ -1,7 +1,9 @@
-//! Workers as jobs of a real SLURM: `scripts/slurm-local` starts a
-//! one-node SLURM and exports `BLOCKWORK_SLURM`; the README's test command
-//! does so and also sets `BLOCKWORK_REQUIRE_SLURM`, so that there this
-//! test fails rather than skips when SLURM is missing.
+//! Workers as jobs of a real SLURM and a real Grid Engine:
+//! `scripts/slurm-local` and `scripts/sge-local` start one-node queues on
+//! this machine and export `BLOCKWORK_SLURM` / `BLOCKWORK_SGE`; the
+//! README's test command does so and also sets `BLOCKWORK_REQUIRE_SLURM` /
+//! `BLOCKWORK_REQUIRE_SGE`, so that there these tests fail rather than
+//! skip when a queue is missing.
 
 mod common;
 
@@ -12,48 +14,79 @@ use std::time::{Duration, Instant};
 use blockwork_jobqueue::{Commands, JobQueueCluster, JobSpec, System};
 use common::{blockwork, Terminated};
 
-fn slurm_is_up() -> bool {
-    match std::env::var("BLOCKWORK_SLURM") {
+/// Whether the local queue of `system` is up (its script's variable set);
+/// when it is required and missing, a failure that says how to start it.
+fn is_up(system: System) -> bool {
+    let (var, script) = match system {
+        System::Slurm => ("SLURM", "slurm-local"),
+        System::Sge => ("SGE", "sge-local"),
+        other => panic!("no local {other:?} for these tests"),
+    };
+    match std::env::var(format!("BLOCKWORK_{var}")) {
         Ok(_) => true,
-        Err(_) if std::env::var("BLOCKWORK_REQUIRE_SLURM").is_ok() => {
-            panic!("BLOCKWORK_REQUIRE_SLURM is set but BLOCKWORK_SLURM is not: run eval \"$(scripts/slurm-local)\"")
+        Err(_) if std::env::var(format!("BLOCKWORK_REQUIRE_{var}")).is_ok() => {
+            panic!("BLOCKWORK_REQUIRE_{var} is set but BLOCKWORK_{var} is not: run eval \"$(scripts/{script})\"")
         }
         Err(_) => {
-            eprintln!("skipped: no local SLURM (eval \"$(scripts/slurm-local)\" starts one)");
+            eprintln!("skipped: no local {var} (eval \"$(scripts/{script})\" starts one)");
             false
         }
     }
 }
 
-/// The one-node SLURM has two cores: its tests take turns, or their jobs
-/// would wait on each other's.
+/// The one-node queues share two cores: their tests take turns, or their
+/// jobs would wait on each other's.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Whether `squeue` still lists any of `ids`.
-fn queued(ids: &[String]) -> bool {
-    let out = Command::new("squeue").args(["-h", "-o", "%i"]).output().expect("squeue runs");
+/// Whether the queue still lists any of `ids` (`squeue`, or `qstat`'s
+/// first column).
+fn queued(system: System, ids: &[String]) -> bool {
+    let out = match system {
+        System::Slurm => Command::new("squeue").args(["-h", "-o", "%i"]).output().expect("squeue runs"),
+        _ => Command::new("qstat").output().expect("qstat runs"),
+    };
     let listed = String::from_utf8_lossy(&out.stdout);
-    listed.lines().any(|l| ids.iter().any(|id| l.trim() == id))
+    listed.lines().filter_map(|l| l.split_whitespace().next()).any(|first| ids.iter().any(|id| first == id))
+}
+
+/// The queue's command that kills a job.
+fn kill_command(system: System) -> &'static str {
+    match system {
+        System::Slurm => "scancel",
+        _ => "qdel",
+    }
 }
 
 #[test]
 fn slurm_jobs_start_workers_that_compute_then_leave_the_queue() {
+    jobs_start_workers_that_compute_then_leave_the_queue(System::Slurm);
+}
+
+#[test]
+fn sge_jobs_start_workers_that_compute_then_leave_the_queue() {
+    jobs_start_workers_that_compute_then_leave_the_queue(System::Sge);
+}
+
+fn jobs_start_workers_that_compute_then_leave_the_queue(system: System) {
     use blockwork::array as bwa;
-    if !slurm_is_up() {
+    if !is_up(system) {
         return;
     }
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     blockwork::register_builtins();
-    let dir = std::env::temp_dir().join(format!("bw-slurm-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("bw-{}-{}", system, std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (_sched, addr) = scheduler();
-    let mut cluster = JobQueueCluster::new(System::Slurm, spec("bw-slurm", &dir), &addr, Commands::new()).unwrap();
+    let name = format!("bw-{}", system);
+    let mut cluster = JobQueueCluster::new(system, spec(system, &name, &dir), &addr, Commands::new()).unwrap();
     cluster.scale(2).unwrap();
     let ids = cluster.jobs().to_vec();
     assert_eq!(ids.len(), 2);
     let t0 = Instant::now();
     let joined = |id: &String| {
-        std::fs::read_to_string(dir.join(format!("job-{id}.out"))).unwrap_or_default().contains("worker bw-slurm-")
+        std::fs::read_to_string(dir.join(format!("job-{id}.out")))
+            .unwrap_or_default()
+            .contains(&format!("worker {name}-"))
     };
     while !ids.iter().all(joined) {
         assert!(t0.elapsed() < Duration::from_secs(60), "the jobs' workers did not start: {:?}", cluster.jobs());
@@ -70,8 +103,8 @@ fn slurm_jobs_start_workers_that_compute_then_leave_the_queue() {
 
     cluster.close().unwrap();
     let t0 = Instant::now();
-    while queued(&ids) {
-        assert!(t0.elapsed() < Duration::from_secs(30), "jobs {ids:?} are still in squeue");
+    while queued(system, &ids) {
+        assert!(t0.elapsed() < Duration::from_secs(30), "jobs {ids:?} are still queued");
         std::thread::sleep(Duration::from_millis(100));
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -85,10 +118,12 @@ fn scheduler() -> (Terminated, String) {
     (sched, line.trim().trim_start_matches("scheduler at ").to_string())
 }
 
-fn spec(name: &str, dir: &std::path::Path) -> JobSpec {
+/// One core and 1 GB per job; the job's output in `dir/job-ID.out`.
+fn spec(system: System, name: &str, dir: &std::path::Path) -> JobSpec {
     let mut spec = JobSpec::new(1, "1GB").unwrap().name(name).walltime("00:10:00");
     spec.worker_command = format!("{} worker", env!("CARGO_BIN_EXE_blockwork"));
-    spec.job_extra_directives = vec![format!("-o {}/job-%j.out", dir.display())];
+    let id = if system == System::Slurm { "%j" } else { "$JOB_ID" };
+    spec.job_extra_directives = vec![format!("-o {}/job-{id}.out", dir.display())];
     spec
 }
 
@@ -100,21 +135,30 @@ fn wait(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
-/// A job killed with `scancel` while its worker computes is replaced, and
-/// the result is still exact; then `adapt` grows the jobs under queued
-/// work and, once idle, retires the workers and cancels every job.
 #[test]
 fn slurm_jobs_killed_are_replaced_and_adapt_grows_and_shrinks() {
+    jobs_killed_are_replaced_and_adapt_grows_and_shrinks(System::Slurm);
+}
+
+#[test]
+fn sge_jobs_killed_are_replaced_and_adapt_grows_and_shrinks() {
+    jobs_killed_are_replaced_and_adapt_grows_and_shrinks(System::Sge);
+}
+
+/// A job killed (`scancel`, `qdel`) while its worker computes is replaced,
+/// and the result is still exact; then `adapt` grows the jobs under queued
+/// work and, once idle, retires the workers and cancels every job.
+fn jobs_killed_are_replaced_and_adapt_grows_and_shrinks(system: System) {
     use blockwork::array as bwa;
-    if !slurm_is_up() {
+    if !is_up(system) {
         return;
     }
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     blockwork::register_builtins();
-    let dir = std::env::temp_dir().join(format!("bw-slurm-r-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("bw-{}-r-{}", system, std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (_sched, addr) = scheduler();
-    let mut cluster = JobQueueCluster::new(System::Slurm, spec("bw-r", &dir), &addr, Commands::new()).unwrap();
+    let mut cluster = JobQueueCluster::new(system, spec(system, "bw-r", &dir), &addr, Commands::new()).unwrap();
     cluster.scale(2).unwrap();
     let ids = cluster.jobs().to_vec();
     let client = blockwork::distributed::Client::connect(addr.trim_start_matches("tcp://")).unwrap();
@@ -133,7 +177,7 @@ fn slurm_jobs_killed_are_replaced_and_adapt_grows_and_shrinks() {
     let c2 = blockwork::distributed::Client::connect(addr.trim_start_matches("tcp://")).unwrap();
     let computing = std::thread::spawn(move || c2.compute(graph, &keys));
     std::thread::sleep(Duration::from_millis(200));
-    let killed = Command::new("scancel").arg(&ids[0]).status().unwrap();
+    let killed = Command::new(kill_command(system)).arg(&ids[0]).stdout(Stdio::null()).status().unwrap();
     assert!(killed.success());
     let mut ended = Vec::new();
     wait("the killed job to leave the queue", Duration::from_secs(30), || {
