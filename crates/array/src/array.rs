@@ -80,7 +80,7 @@ pub(crate) fn new_layer(
 ) -> Arc<Layer> {
     let name: Arc<str> = format!("{prefix}-{}", namer.token()).into();
     let tasks = chunks.indices().map(|idx| (Key::with_shared_name(&name, &idx), task(&idx))).collect();
-    Arc::new(Layer { name, tasks, deps })
+    Arc::new(Layer::new(name, tasks, deps))
 }
 
 impl<T: Element> Array<T> {
@@ -282,19 +282,30 @@ impl<T: Element> Array<T> {
     }
 
     /// Computes every block and returns a new array holding them, under
-    /// the same keys: later expressions start from the stored blocks.
+    /// the same keys: later expressions start from the stored blocks. On a
+    /// cluster (a default client, or `Scheduler::Client`) the blocks stay
+    /// on its workers while the array, or one built on it, lives.
     pub fn persist(&self) -> Result<Array<T>> {
         self.persist_with(&Config::default())
     }
 
     /// [`Array::persist`] with a given configuration.
     pub fn persist_with(&self, config: &Config) -> Result<Array<T>> {
+        if let Some(client) = config.scheduler.client() {
+            // On a cluster the blocks stay on its workers: the same tasks
+            // under the same keys, pinned there while this array (or one
+            // built on it) lives; the cluster's client reuses them.
+            let keys: Vec<Key> = self.chunks.indices().map(|i| self.key(&i)).collect();
+            let pin = client.persist(collect(&[&self.layer])?, &keys)?;
+            let layer = Layer::new(Arc::clone(&self.layer.name), self.layer.tasks.clone(), self.layer.deps.clone());
+            return Ok(Array::from_parts(self.shape.clone(), self.chunks.clone(), Arc::new(layer.pinned(pin))));
+        }
         let blocks = self.compute_blocks(config)?;
         let tasks = blocks
             .into_iter()
             .map(|(idx, v)| (self.key(&idx), Task::new(Op::named(&builtins::CONSTANT, v), vec![])))
             .collect();
-        let layer = Arc::new(Layer { name: Arc::clone(&self.layer.name), tasks, deps: vec![] });
+        let layer = Arc::new(Layer::new(Arc::clone(&self.layer.name), tasks, vec![]));
         Ok(Array::from_parts(self.shape.clone(), self.chunks.clone(), layer))
     }
 
@@ -306,7 +317,7 @@ impl<T: Element> Array<T> {
         Ok(idxs.into_iter().zip(vals).collect())
     }
 
-    fn write_blocks(&self, blocks: Vec<(Vec<u32>, Value)>, out: &mut ArrayD<T>) -> Result<()> {
+    pub(crate) fn write_blocks(&self, blocks: Vec<(Vec<u32>, Value)>, out: &mut ArrayD<T>) -> Result<()> {
         let offsets: Vec<Vec<usize>> = (0..self.ndim()).map(|ax| self.chunks.offsets(ax)).collect();
         for (idx, v) in blocks {
             let b = block_of::<T>(&v).map_err(task_err)?;

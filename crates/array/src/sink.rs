@@ -83,6 +83,9 @@ fn store_layer<T: Element>(a: &Array<T>, out: &mut ArrayD<T>) -> Arc<Layer> {
 /// Computes `arrays` in one graph into `outs` (C order, one per array, of
 /// its shape), each block written as soon as it is made.
 pub(crate) fn compute_into<T: Element>(arrays: &[&Array<T>], outs: &mut [ArrayD<T>], config: &Config) -> Result<()> {
+    if config.scheduler.client().is_some() {
+        return gather_into(arrays, outs, config);
+    }
     let layers: Vec<Arc<Layer>> = arrays.iter().zip(outs.iter_mut()).map(|(a, out)| store_layer(a, out)).collect();
     let refs: Vec<&Arc<Layer>> = layers.iter().collect();
     let graph = collect(&refs)?;
@@ -95,5 +98,20 @@ pub(crate) fn compute_into<T: Element>(arrays: &[&Array<T>], outs: &mut [ArrayD<
     // outputs can move or be freed — the graph is consumed by the run.
     drop(layers);
     blockwork_local::compute(graph, &keys, config)?;
+    Ok(())
+}
+
+/// [`compute_into`] on a cluster, which cannot write into this process's
+/// memory: every block comes back and is written here.
+fn gather_into<T: Element>(arrays: &[&Array<T>], outs: &mut [ArrayD<T>], config: &Config) -> Result<()> {
+    let layers: Vec<&Arc<Layer>> = arrays.iter().map(|a| &a.layer).collect();
+    let graph = collect(&layers)?;
+    let indices: Vec<Vec<Vec<u32>>> = arrays.iter().map(|a| a.chunks.indices().collect()).collect();
+    let keys: Vec<Key> = arrays.iter().zip(&indices).flat_map(|(a, idx)| idx.iter().map(|i| a.key(i))).collect();
+    let mut values = blockwork_local::compute(graph, &keys, config)?.into_iter();
+    for ((a, idx), out) in arrays.iter().zip(indices).zip(outs.iter_mut()) {
+        let blocks: Vec<(Vec<u32>, Value)> = idx.into_iter().zip(values.by_ref()).collect();
+        a.write_blocks(blocks, out)?;
+    }
     Ok(())
 }

@@ -240,16 +240,17 @@ fn local_workload(
     run: impl FnOnce(&blockwork::Config) -> anyhow::Result<serde_json::Value>,
 ) -> anyhow::Result<()> {
     let sched = scheduler(&common.run.scheduler)?;
-    let mut record = run(&blockwork::Config::with_scheduler(sched))?;
-    record["impl"] = serde_json::json!(impl_name(sched));
+    let mut record = run(&blockwork::Config::with_scheduler(sched.clone()))?;
+    record["impl"] = serde_json::json!(impl_name(&sched));
     record["params"]["threads"] = serde_json::json!(sched.nthreads());
     check::emit(&record)
 }
 
-fn impl_name(s: blockwork::Scheduler) -> &'static str {
+fn impl_name(s: &blockwork::Scheduler) -> &'static str {
     match s {
         blockwork::Scheduler::Sync => "blockwork-sync",
         blockwork::Scheduler::Threads(_) => "blockwork-threads",
+        blockwork::Scheduler::Client(_) => "blockwork-distributed",
     }
 }
 
@@ -268,8 +269,9 @@ fn main() -> anyhow::Result<()> {
         Workload::DotStd { n, chunk, fill, common } => array_workload("dot-std", n, chunk, &fill, &common)?,
         Workload::Gemm { n, chunk, common } => {
             let sched = scheduler(&common.run.scheduler)?;
-            let mut record = arrays::gemm(n, chunk, common.run.repeats, &blockwork::Config::with_scheduler(sched))?;
-            record["impl"] = serde_json::json!(impl_name(sched));
+            let mut record =
+                arrays::gemm(n, chunk, common.run.repeats, &blockwork::Config::with_scheduler(sched.clone()))?;
+            record["impl"] = serde_json::json!(impl_name(&sched));
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
             check::emit(&record)?;
         }

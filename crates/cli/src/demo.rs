@@ -107,7 +107,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     });
     let means: Vec<_> = (0..30).map(|d| daily_mean.call((load.call((d,)),))).collect();
     let best = warmest.call((&means,));
-    let config = bw::Config::with_scheduler(scheduler).cancel_token(cancel.clone());
+    let config = bw::Config::with_scheduler(scheduler.clone()).cancel_token(cancel.clone());
     let t0 = Instant::now();
     let ((day, temp), month) = bw::compute_with(
         (&best, &bw::delayed::func("mean", |ms: Vec<f64>| ms.iter().sum::<f64>() / ms.len() as f64).call((&means,))),
@@ -128,7 +128,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let ntasks = graph.len();
     let profiler = Arc::new(bw::Profiler::new());
     let resources = Arc::new(bw::ResourceProfiler::default());
-    let config = bw::Config::with_scheduler(scheduler)
+    let config = bw::Config::with_scheduler(scheduler.clone())
         .cancel_token(cancel.clone())
         .callback(Arc::new(bw::ProgressBar::default()))
         .callback(profiler.clone())

@@ -199,7 +199,7 @@ fn approx_tree(df: &DataFrame, expr: &Expr, kind: &str, qs: &[f64]) -> DataFrame
     let name: Arc<str> = format!("{kind}-{}", namer.token()).into();
     let (tasks, root) = tree(&name, &df.partitions, &op("partial"), &op("combine"), &op("finish"));
     let columns = if kind == "quantile" { vec!["quantile".into(), "value".into()] } else { vec!["value".into()] };
-    DataFrame::from_layer(Layer { name, tasks, deps: vec![df.layer.clone()] }, vec![root], columns)
+    DataFrame::from_layer(Layer::new(name, tasks, vec![df.layer.clone()]), vec![root], columns)
 }
 
 impl Series {

@@ -206,7 +206,7 @@ fn layer_of(prefix: &str, pieces: Vec<Piece>, columns: Vec<String>) -> Result<Da
         .map(|(i, p)| (Key::with_shared_name(&name, &[i as u32]), Task::new(Op::named(&READ, p), vec![])))
         .collect();
     let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
-    Ok(DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns))
+    Ok(DataFrame::from_layer(Layer::new(name, tasks, Vec::new()), partitions, columns))
 }
 
 fn read_json_file(path: &str) -> std::result::Result<PlFrame, TaskError> {
@@ -287,7 +287,7 @@ impl DataFrame {
             })
             .collect();
         let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
-        let layer = Layer { name, tasks, deps: vec![self.layer.clone()] };
+        let layer = Layer::new(name, tasks, vec![self.layer.clone()]);
         Ok(DataFrame::from_layer(layer, partitions, vec!["path".into()]))
     }
 

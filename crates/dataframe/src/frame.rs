@@ -104,7 +104,7 @@ impl DataFrame {
             })
             .collect();
         let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
-        DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns)
+        DataFrame::from_layer(Layer::new(name, tasks, Vec::new()), partitions, columns)
     }
 
     /// Computes its partitions with `config` and returns a frame backed by
@@ -201,7 +201,7 @@ impl DataFrame {
             .map(|(i, k)| (Key::with_shared_name(&name, &[i as u32]), Task::new(op.clone(), vec![r(k.clone())])))
             .collect();
         let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
-        DataFrame::from_layer(Layer { name, tasks, deps: vec![self.layer.clone()] }, partitions, columns)
+        DataFrame::from_layer(Layer::new(name, tasks, vec![self.layer.clone()]), partitions, columns)
     }
 
     /// Exactly these columns, computed from the frame's

@@ -170,7 +170,7 @@ pub(crate) fn reduce(df: &DataFrame, keys: &[Expr], aggs: &[Aggregation], split_
         .collect();
     let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
     let deps = frames.iter().map(|f| f.layer.clone()).collect();
-    Ok(DataFrame::from_layer(Layer { name, tasks, deps }, partitions, columns))
+    Ok(DataFrame::from_layer(Layer::new(name, tasks, deps), partitions, columns))
 }
 
 /// One kind of aggregation: a tree into one partition, or partials
@@ -180,7 +180,7 @@ fn one_kind(df: &DataFrame, spec: &Spec, nkeys: usize, name: &str, split_out: us
     if split_out <= 1 {
         let name: Arc<str> = name.into();
         let (tasks, root) = tree(&name, &df.partitions, &op("partial"), &op("combine"), &op("finish"));
-        return Ok(DataFrame::from_layer(Layer { name, tasks, deps: vec![df.layer.clone()] }, vec![root], Vec::new()));
+        return Ok(DataFrame::from_layer(Layer::new(name, tasks, vec![df.layer.clone()]), vec![root], Vec::new()));
     }
     let key_columns: Vec<String> = (0..nkeys).map(|i| format!("k{i}")).collect();
     let partials = df.map_op(&format!("{name}-partial"), op("partial"), key_columns.clone());

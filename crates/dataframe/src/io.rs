@@ -132,7 +132,7 @@ fn read_csv_locations(paths: &[String], options: &CsvOptions) -> Result<DataFram
     } else {
         header.into_iter().filter(|c| options.usecols.contains(c)).collect()
     };
-    let mut df = DataFrame::from_layer(Layer { name, tasks, deps: Vec::new() }, partitions, columns);
+    let mut df = DataFrame::from_layer(Layer::new(name, tasks, Vec::new()), partitions, columns);
     let (paths, options) = (paths.to_vec(), options.clone());
     df.reread = Some(Reread(Arc::new(move |keep: &[String]| {
         read_csv_locations(&paths, &CsvOptions { usecols: keep.to_vec(), ..options.clone() })

@@ -147,7 +147,7 @@ impl DataFrame {
             .collect();
         let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
         let columns = join.columns(&self.columns, &right.columns);
-        let layer = Layer { name, tasks, deps: vec![self.layer.clone(), right.layer.clone()] };
+        let layer = Layer::new(name, tasks, vec![self.layer.clone(), right.layer.clone()]);
         let mut out = DataFrame::from_layer(layer, partitions, columns);
         // Equal keys meet in the same partition, inside the same bounds.
         out.index = self.index.clone().filter(|i| out.columns.contains(&i.column));
@@ -200,6 +200,6 @@ impl DataFrame {
             })
             .collect();
         let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
-        Ok(DataFrame::from_layer(Layer { name, tasks, deps }, partitions, columns))
+        Ok(DataFrame::from_layer(Layer::new(name, tasks, deps), partitions, columns))
     }
 }

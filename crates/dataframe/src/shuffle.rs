@@ -225,7 +225,7 @@ impl DataFrame {
                 key
             })
             .collect();
-        let layer = Layer { name, tasks, deps: vec![self.layer.clone()] };
+        let layer = Layer::new(name, tasks, vec![self.layer.clone()]);
         Ok(DataFrame::from_layer(layer, partitions, self.columns.clone()))
     }
 }
@@ -257,7 +257,7 @@ pub fn concat_frames(frames: &[DataFrame]) -> Result<DataFrame> {
         .collect();
     let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
     let deps = frames.iter().map(|f| f.layer.clone()).collect();
-    Ok(DataFrame::from_layer(Layer { name, tasks, deps }, partitions, first.columns.clone()))
+    Ok(DataFrame::from_layer(Layer::new(name, tasks, deps), partitions, first.columns.clone()))
 }
 
 #[cfg(test)]

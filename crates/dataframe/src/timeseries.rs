@@ -91,8 +91,7 @@ impl DataFrame {
         if !columns.contains(&spec.name) {
             columns.push(spec.name.clone());
         }
-        let mut out =
-            DataFrame::from_layer(Layer { name: name_out, tasks, deps: vec![self.layer.clone()] }, partitions, columns);
+        let mut out = DataFrame::from_layer(Layer::new(name_out, tasks, vec![self.layer.clone()]), partitions, columns);
         out.index = self.index.clone();
         Ok(out)
     }

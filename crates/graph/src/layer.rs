@@ -12,6 +12,11 @@ use std::sync::Arc;
 use crate::{Graph, GraphBuilder, GraphError, Key, TaskSpec, Token, Tokenize, Tokenizer};
 use rustc_hash::FxHashSet;
 
+/// Something that keeps a layer's results where they were computed (the
+/// futures of a cluster's `persist`) while the layer lives, and so while
+/// any collection built on it does.
+pub type Pin = Arc<dyn std::any::Any + Send + Sync>;
+
 /// The tasks of one operation.
 pub struct Layer {
     /// `prefix-token`: the name part of every key of the layer.
@@ -20,9 +25,22 @@ pub struct Layer {
     pub tasks: Vec<(Key, TaskSpec)>,
     /// The layers its tasks read.
     pub deps: Vec<Arc<Layer>>,
+    /// What keeps its results on a cluster, when it was persisted there.
+    pub pin: Option<Pin>,
 }
 
 impl Layer {
+    /// A layer of `tasks` named `name` reading `deps`.
+    pub fn new(name: Arc<str>, tasks: Vec<(Key, TaskSpec)>, deps: Vec<Arc<Layer>>) -> Layer {
+        Layer { name, tasks, deps, pin: None }
+    }
+
+    /// The same layer, keeping `pin` alive with it.
+    pub fn pinned(mut self, pin: Pin) -> Layer {
+        self.pin = Some(pin);
+        self
+    }
+
     /// The layer's name (the name part of its keys).
     pub fn name(&self) -> &str {
         &self.name

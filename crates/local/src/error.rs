@@ -32,6 +32,11 @@ pub enum ComputeError {
     /// The machine refused a resource the run needs (a thread).
     #[error("{0}")]
     Resource(String),
+    /// The cluster a client computes on could not run the graph (the
+    /// connection, the scheduler's refusal, a task that cannot be sent);
+    /// the message names the cluster and what went wrong.
+    #[error("{0}")]
+    Cluster(String),
     /// The graph or the requested outputs were invalid.
     #[error(transparent)]
     Graph(#[from] GraphError),

@@ -7,6 +7,7 @@
 //!   └─ run on the chosen scheduler
 //!        Sync      one thread: the caller's (for debugging)
 //!        Threads   N threads around one sans-IO ExecState
+//!        Client    a cluster's client (`Remote`): the graph goes there whole
 //! ```
 //!
 //! Both schedulers drive the same [`ExecState`]: ready tasks run in
@@ -14,7 +15,9 @@
 //! run, and the first task that fails or panics stops the run with an
 //! error naming its key. [`Callback`]s observe the run; [`ProgressBar`],
 //! [`Profiler`] and [`ResourceProfiler`] are built on them. A
-//! [`CancelToken`] stops a run from another thread.
+//! [`CancelToken`] stops a run from another thread. A client set with
+//! [`set_default_client`] is the scheduler of `Config::default()`: every
+//! collection then computes on its cluster.
 
 mod callback;
 mod cancel;
@@ -22,6 +25,7 @@ mod error;
 pub mod procfs;
 mod profile;
 mod progress;
+mod remote;
 mod resources;
 mod run;
 mod state;
@@ -37,26 +41,61 @@ pub use cancel::CancelToken;
 pub use error::ComputeError;
 pub use profile::{Profiler, TaskRecord};
 pub use progress::ProgressBar;
+pub use remote::{default_client, set_default_client, DefaultClient, Pin, Remote};
 pub use resources::{ResourceProfiler, ResourceSample};
 pub use run::run_task;
 pub use state::ExecState;
 
-/// Which local scheduler runs the tasks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which scheduler runs the tasks.
+#[derive(Clone)]
 pub enum Scheduler {
     /// One thread, the caller's.
     Sync,
     /// A pool of this many threads (0: one per core).
     Threads(usize),
+    /// A cluster, through its client: the graph is sent there and the
+    /// results come back (see [`Remote`]).
+    Client(Arc<dyn Remote>),
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scheduler::Sync => f.write_str("Sync"),
+            Scheduler::Threads(n) => write!(f, "Threads({n})"),
+            Scheduler::Client(c) => write!(f, "Client({})", c.describe()),
+        }
+    }
+}
+
+impl PartialEq for Scheduler {
+    /// Clients are equal when they are the same client.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Scheduler::Sync, Scheduler::Sync) => true,
+            (Scheduler::Threads(a), Scheduler::Threads(b)) => a == b,
+            (Scheduler::Client(a), Scheduler::Client(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 impl Scheduler {
-    /// The number of threads this scheduler uses.
-    pub fn nthreads(self) -> usize {
+    /// The number of threads this scheduler uses on this machine (one for
+    /// a cluster's client: the caller's, waiting).
+    pub fn nthreads(&self) -> usize {
         match self {
-            Scheduler::Sync => 1,
+            Scheduler::Sync | Scheduler::Client(_) => 1,
             Scheduler::Threads(0) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-            Scheduler::Threads(n) => n,
+            Scheduler::Threads(n) => *n,
+        }
+    }
+
+    /// The cluster's client, when this scheduler is one.
+    pub fn client(&self) -> Option<&Arc<dyn Remote>> {
+        match self {
+            Scheduler::Client(c) => Some(c),
+            _ => None,
         }
     }
 
@@ -88,10 +127,14 @@ impl Scheduler {
 }
 
 impl Default for Scheduler {
+    /// The default client if one is set ([`set_default_client`]), else
     /// `BLOCKWORK_SCHEDULER` (`sync`, `threads`, `threads:N`) if set and
     /// valid, otherwise one thread per core. ([`Config::default`] also
     /// remembers a malformed value, and computing with it is an error.)
     fn default() -> Self {
+        if let Some(c) = default_client() {
+            return Scheduler::Client(c);
+        }
         Scheduler::from_env().ok().flatten().unwrap_or(Scheduler::Threads(0))
     }
 }
@@ -114,7 +157,13 @@ pub struct Config {
 }
 
 impl Default for Config {
+    /// The default client's cluster if one is set ([`set_default_client`]),
+    /// else the environment's scheduler (see [`Scheduler::default`]).
     fn default() -> Self {
+        if let Some(c) = default_client() {
+            let scheduler = Scheduler::Client(c);
+            return Config { scheduler, callbacks: Callbacks::default(), cancel: None, optimize: true, problem: None };
+        }
         let (scheduler, problem) = match Scheduler::from_env() {
             Ok(s) => (s.unwrap_or(Scheduler::Threads(0)), None),
             Err(e) => (Scheduler::Threads(0), Some(e.into())),
@@ -155,6 +204,10 @@ pub fn compute(graph: Graph, outputs: &[Key], config: &Config) -> Result<Vec<Val
     if let Some(p) = &config.problem {
         return Err(ComputeError::Config(p.to_string()));
     }
+    if let Scheduler::Client(client) = &config.scheduler {
+        // The client culls, optimizes and orders for its cluster.
+        return client.compute(graph, outputs);
+    }
     let mut graph = graph.cull(outputs)?;
     if config.optimize {
         graph = inline_cheap(graph, outputs, DEFAULT_MAX_FUSED_DEPTH)?;
@@ -176,14 +229,18 @@ pub fn execute(
     if let Some(p) = &config.problem {
         return Err(ComputeError::Config(p.to_string()));
     }
+    if let Scheduler::Client(client) = &config.scheduler {
+        return client.compute(graph.clone(), outputs);
+    }
     let out_ids = graph.ids_of(outputs)?;
     let nthreads = config.scheduler.nthreads();
     config.callbacks.start(graph, nthreads);
-    let res = match config.scheduler {
+    let res = match &config.scheduler {
         Scheduler::Sync => sync::run(graph, &out_ids, priority, &config.callbacks, config.cancel.as_ref()),
         Scheduler::Threads(_) => {
             threads::run(graph, &out_ids, priority, nthreads, &config.callbacks, config.cancel.as_ref())
         }
+        Scheduler::Client(client) => client.compute(graph.clone(), outputs),
     };
     config.callbacks.finish(graph, res.is_ok());
     res

@@ -134,7 +134,7 @@ fn a_task_error_names_its_key_and_leaks_nothing() {
     static C: Counter = Counter::new();
     for s in schedulers() {
         let g = chain_of_blocks(&C, 100, Some(40), None);
-        let err = compute(g, &[Key::block("step", &[99])], &Config::with_scheduler(s)).unwrap_err();
+        let err = compute(g, &[Key::block("step", &[99])], &Config::with_scheduler(s.clone())).unwrap_err();
         assert_eq!(err.to_string(), "task (\"step\", 40) failed: bad input at step 40");
         assert_eq!(err.key(), Some(&Key::block("step", &[40])));
         assert_eq!(C.live.load(Ordering::SeqCst), 0, "{s:?} leaked blocks");
@@ -188,7 +188,7 @@ fn cancellation_stops_the_run() {
         RAN.store(0, Ordering::SeqCst);
         let tok = CancelToken::new();
         let g = sleepy_fan(1000, &RAN, Some((10, tok.clone())));
-        let err = compute(g, &[Key::new("total")], &Config::with_scheduler(s).cancel_token(tok)).unwrap_err();
+        let err = compute(g, &[Key::new("total")], &Config::with_scheduler(s.clone()).cancel_token(tok)).unwrap_err();
         assert!(matches!(err, ComputeError::Cancelled), "{err}");
         assert!(RAN.load(Ordering::SeqCst) < 20, "{s:?} ran {} tasks after cancel", RAN.load(Ordering::SeqCst));
     }

@@ -55,6 +55,7 @@ mod error;
 mod future;
 pub mod http;
 mod memory;
+mod remote;
 mod report;
 mod scheduler;
 mod serve;

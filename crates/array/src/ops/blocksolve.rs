@@ -202,7 +202,7 @@ impl<T: Real> Array<T> {
                 tasks.push((key(i, k), task));
             }
         }
-        let layer = Arc::new(Layer { name, tasks, deps: vec![Arc::clone(&a.layer)] });
+        let layer = Arc::new(Layer::new(name, tasks, vec![Arc::clone(&a.layer)]));
         Ok(Array::from_parts(a.shape.clone(), a.chunks.clone(), layer))
     }
 
@@ -242,7 +242,7 @@ impl<T: Real> Array<T> {
                 tasks.push((key(2, i, k), zeros::<T>(a.chunks.block_shape(&[i, k]))));
             }
         }
-        let factors = Arc::new(Layer { name: Arc::clone(&name), tasks, deps: vec![Arc::clone(&a.layer)] });
+        let factors = Arc::new(Layer::new(Arc::clone(&name), tasks, vec![Arc::clone(&a.layer)]));
         let view = |w: u32, prefix: &str| {
             let namer = Namer::new(prefix).input(&factors);
             let layer = new_layer(prefix, namer, &a.chunks, vec![Arc::clone(&factors)], |idx| {
@@ -296,7 +296,7 @@ impl<T: Real> Array<T> {
             args.extend(earlier.iter().map(|&j| r(key(j, c))));
             tasks.push((key(i, c), Task::new(Op::named(&TRSM, params), args)));
         }
-        let layer = Arc::new(Layer { name, tasks, deps: vec![Arc::clone(&t.layer), Arc::clone(&b.layer)] });
+        let layer = Arc::new(Layer::new(name, tasks, vec![Arc::clone(&t.layer), Arc::clone(&b.layer)]));
         let chunks: Chunks = b.chunks.clone();
         Ok(Array::from_parts(b.shape.clone(), chunks, layer))
     }
