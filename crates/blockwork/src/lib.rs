@@ -41,6 +41,7 @@
 //! and exits; started otherwise, it goes on.
 
 pub use blockwork_array as array;
+pub use blockwork_bag as bag;
 #[cfg(feature = "dataframe")]
 pub use blockwork_dataframe as dataframe;
 pub use blockwork_delayed as delayed;

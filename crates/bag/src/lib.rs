@@ -1,0 +1,183 @@
+//! Bags: partitioned collections of arbitrary items, as `dask.bag` — the
+//! home of semi-structured data (log lines, records) before it becomes a
+//! dataframe.
+//!
+//! ```text
+//! read_text("logs/*.gz") ─┐ one partition per file (or per block of lines)
+//! from_sequence(items, n) ┴─► Bag<T> ── map / filter / flat_map / map_partitions ──► Bag<U>
+//!                                   ├─ count / sum / mean / min / max / fold ──► Item<R>   (a tree of partials)
+//!                                   ├─ frequencies / distinct / topk / foldby ──► Bag      (one partition)
+//!                                   ├─ groupby(key, n) ──► Bag<(K, Vec<T>)>                (a hash shuffle)
+//!                                   └─ compute / take / to_textfiles
+//! ```
+//!
+//! A bag is lazy: each operation adds one graph layer of one task per
+//! partition, and nothing runs until `compute`. A partition is a `Vec<T>`
+//! inside a task value; reductions combine partials in a tree of at most
+//! [`SPLIT_EVERY`] inputs per task, so no task holds more than a few
+//! partitions' partials. Functions are Rust closures: bags run on the
+//! local schedulers (threads by default, `Config` to choose).
+//!
+//! Lines from [`read_text`] keep their line terminator, as Dask's do.
+
+mod ops;
+mod part;
+mod read;
+mod reduce;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use blockwork_graph::layer::{collect, Layer, Namer};
+use blockwork_graph::{r, Graph, GraphError, Key, Op, Task, TaskError, Value};
+use blockwork_local::{ComputeError, Config};
+
+pub use part::Elem;
+pub use read::{from_sequence, read_text, TextOptions};
+pub use reduce::Number;
+
+/// Reductions combine at most this many partials per task.
+pub const SPLIT_EVERY: usize = 8;
+
+/// What goes wrong with a bag.
+#[derive(Debug, thiserror::Error)]
+pub enum BagError {
+    /// A file could not be listed, read or written; names it.
+    #[error("{what}: {source}")]
+    Io {
+        /// Which file or pattern, and what was being done.
+        what: String,
+        /// What the file system or the store said.
+        source: std::io::Error,
+    },
+    /// The arguments cannot make a bag (no files, no partitions); says why.
+    #[error("{0}")]
+    Invalid(String),
+    /// The graph could not be built.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// Computing failed (a task's error names its key).
+    #[error(transparent)]
+    Compute(#[from] ComputeError),
+}
+
+/// The result type of bag operations.
+pub type Result<T> = std::result::Result<T, BagError>;
+
+/// A lazy, partitioned collection of items of type `T`.
+pub struct Bag<T> {
+    layer: Arc<Layer>,
+    npartitions: usize,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Bag<T> {
+    fn clone(&self) -> Self {
+        Bag { layer: Arc::clone(&self.layer), npartitions: self.npartitions, _t: PhantomData }
+    }
+}
+
+impl<T> std::fmt::Debug for Bag<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bag<{}>({}, {} partitions)", std::any::type_name::<T>(), self.layer.name, self.npartitions)
+    }
+}
+
+impl<T: Elem> Bag<T> {
+    fn from_layer(layer: Layer) -> Bag<T> {
+        let npartitions = layer.tasks.len();
+        Bag { layer: Arc::new(layer), npartitions, _t: PhantomData }
+    }
+
+    /// How many partitions it has.
+    pub fn npartitions(&self) -> usize {
+        self.npartitions
+    }
+
+    /// The keys of its partitions, in order.
+    pub fn keys(&self) -> Vec<Key> {
+        (0..self.npartitions).map(|i| self.layer.key(&[i as u32])).collect()
+    }
+
+    /// Its task graph.
+    pub fn graph(&self) -> Result<Graph> {
+        Ok(collect(&[&self.layer])?)
+    }
+
+    /// Every item, partitions in order.
+    pub fn compute(&self) -> Result<Vec<T>> {
+        self.compute_with(&Config::default())
+    }
+
+    /// [`Bag::compute`] with a given configuration.
+    pub fn compute_with(&self, config: &Config) -> Result<Vec<T>> {
+        let values = blockwork_local::compute(self.graph()?, &self.keys(), config)?;
+        let mut out = Vec::new();
+        for (v, k) in values.iter().zip(self.keys()) {
+            out.extend_from_slice(part::items::<T>(v).map_err(|e| task_error(&k, e))?);
+        }
+        Ok(out)
+    }
+
+    /// A new layer of one task per partition of this bag, each applying
+    /// `f` to its partition's items.
+    fn per_partition<U: Elem>(
+        &self,
+        what: &str,
+        f: impl Fn(&[T]) -> std::result::Result<Vec<U>, TaskError> + Send + Sync + 'static,
+    ) -> Bag<U> {
+        let f = Arc::new(f);
+        let op = Op::local(what, move |args: Vec<Value>| {
+            let items = part::items::<T>(&args[0])?;
+            Ok(part::value(f(items)?))
+        });
+        let name = layer_name(what, &Namer::new(what).input(&self.layer).add(&op));
+        let tasks = (0..self.npartitions)
+            .map(|i| {
+                (Key::with_shared_name(&name, &[i as u32]), Task::new(op.clone(), vec![r(self.layer.key(&[i as u32]))]))
+            })
+            .collect();
+        Bag::from_layer(Layer::new(name, tasks, vec![Arc::clone(&self.layer)]))
+    }
+}
+
+/// A layer's name: its operation and a token.
+fn layer_name(what: &str, namer: &Namer) -> Arc<str> {
+    format!("{what}-{}", namer.token()).into()
+}
+
+/// A partition of the wrong type, as the task error of `key`.
+fn task_error(key: &Key, e: TaskError) -> BagError {
+    BagError::Compute(ComputeError::Task { key: key.clone(), message: e.message })
+}
+
+/// One lazy value: the result of a reduction of a bag.
+pub struct Item<R> {
+    layer: Arc<Layer>,
+    _r: PhantomData<fn() -> R>,
+}
+
+impl<R: Elem> Item<R> {
+    /// Its key.
+    pub fn key(&self) -> Key {
+        self.layer.key(&[0])
+    }
+
+    /// Its task graph.
+    pub fn graph(&self) -> Result<Graph> {
+        Ok(collect(&[&self.layer])?)
+    }
+
+    /// The value.
+    pub fn compute(&self) -> Result<R> {
+        self.compute_with(&Config::default())
+    }
+
+    /// [`Item::compute`] with a given configuration.
+    pub fn compute_with(&self, config: &Config) -> Result<R> {
+        let key = self.key();
+        let v = blockwork_local::compute(self.graph()?, std::slice::from_ref(&key), config)?;
+        let items = part::items::<R>(&v[0]).map_err(|e| task_error(&key, e))?;
+        items.first().cloned().ok_or_else(|| task_error(&key, TaskError::new("a reduction made no value")))
+    }
+}

@@ -1,0 +1,195 @@
+//! Making bags: lines of text files (globs, `s3://`, compressed by
+//! extension, split into blocks of lines) and items in memory.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use blockwork_graph::layer::{Layer, Namer};
+use blockwork_graph::{Key, Op, Task, TaskError, Value};
+
+use crate::part::{self, Elem};
+use crate::{layer_name, Bag, BagError, Result};
+
+/// How [`read_text`] cuts files into partitions.
+#[derive(Clone, Debug, Default)]
+pub struct TextOptions {
+    /// Bytes per partition of an uncompressed file (each partition holds
+    /// the lines that start in its byte range); `None`: a partition per
+    /// file. Compressed files are always read whole.
+    pub blocksize: Option<u64>,
+}
+
+/// The compression of a file, by its extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub(crate) fn of(path: &str) -> Compression {
+        if path.ends_with(".gz") {
+            Compression::Gzip
+        } else if path.ends_with(".zst") || path.ends_with(".zstd") {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// The text of `bytes` in `compression`.
+fn decompress(bytes: Vec<u8>, compression: Compression) -> std::io::Result<Vec<u8>> {
+    match compression {
+        Compression::None => Ok(bytes),
+        Compression::Gzip => {
+            let mut out = Vec::with_capacity(bytes.len() * 4);
+            flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out)?;
+            Ok(out)
+        }
+        Compression::Zstd => zstd::stream::decode_all(&bytes[..]),
+    }
+}
+
+/// `bytes` compressed as `compression`.
+pub(crate) fn compress(bytes: Vec<u8>, compression: Compression) -> std::io::Result<Vec<u8>> {
+    match compression {
+        Compression::None => Ok(bytes),
+        Compression::Gzip => {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            enc.write_all(&bytes)?;
+            enc.finish()
+        }
+        Compression::Zstd => zstd::stream::encode_all(&bytes[..], 3),
+    }
+}
+
+/// The lines of `text`, each with its terminator (the last may have none).
+fn lines(text: &[u8], file: &str) -> std::result::Result<Vec<String>, TaskError> {
+    let text = std::str::from_utf8(text).map_err(|e| TaskError::new(format!("{file} is not UTF-8 text: {e}")))?;
+    Ok(text.split_inclusive('\n').map(str::to_string).collect())
+}
+
+/// What one partition of a text pile reads.
+#[derive(Clone, Debug)]
+struct Piece {
+    file: String,
+    /// The byte range whose lines it holds; `None`: the whole file.
+    range: Option<(u64, u64, u64)>,
+}
+
+/// The bytes of the lines that start in `[start, end)` of a file of
+/// `size` bytes: a partial line at the start belongs to the block before,
+/// the last line is read on past `end` to its end.
+fn read_block(file: &str, size: u64, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
+    let from = start.saturating_sub(1);
+    let mut buf = Vec::new();
+    blockwork_store::read_range_of(file, Some(size), from, end, &mut buf)?;
+    let mut first = 0;
+    if start > 0 {
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => first = i + 1,
+            None => return Ok(Vec::new()), // no line starts here
+        }
+    }
+    let mut pos = end;
+    while pos < size && buf.last() != Some(&b'\n') {
+        let next = (pos + 64 * 1024).min(size);
+        let mut more = Vec::new();
+        blockwork_store::read_range_of(file, Some(size), pos, next, &mut more)?;
+        match more.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                buf.extend_from_slice(&more[..=i]);
+                break;
+            }
+            None => buf.extend_from_slice(&more),
+        }
+        pos = next;
+    }
+    buf.drain(..first);
+    Ok(buf)
+}
+
+fn read_piece(p: &Piece) -> std::result::Result<Vec<String>, TaskError> {
+    let io = |e: std::io::Error| TaskError::new(format!("reading {}: {e}", p.file));
+    let bytes = match p.range {
+        Some((start, end, size)) => read_block(&p.file, size, start, end).map_err(io)?,
+        None => decompress(blockwork_store::read_all(&p.file).map_err(io)?, Compression::of(&p.file)).map_err(io)?,
+    };
+    lines(&bytes, &p.file)
+}
+
+/// The lines of the text files `pattern` names (a path, a glob with `*`,
+/// `**`, `[ab]`, `{a,b}`, or an `s3://` URL of either), each with its line
+/// terminator, as `dask.bag.read_text`: a partition per file, or per
+/// `blocksize` bytes of an uncompressed file. `.gz` and `.zst` files are
+/// decompressed (whole, a partition each). No file matching is an error
+/// naming the pattern.
+pub fn read_text(pattern: &str, options: &TextOptions) -> Result<Bag<String>> {
+    let files =
+        blockwork_store::list(pattern).map_err(|source| BagError::Io { what: format!("listing {pattern}"), source })?;
+    if files.is_empty() {
+        return Err(BagError::Invalid(format!("read_text: no file matches {pattern:?}")));
+    }
+    if options.blocksize == Some(0) {
+        return Err(BagError::Invalid("read_text: blocksize 0: give a number of bytes, or None".into()));
+    }
+    let mut pieces = Vec::new();
+    for file in files {
+        match options.blocksize {
+            Some(block) if Compression::of(&file) == Compression::None => {
+                let size = blockwork_store::len(&file)
+                    .map_err(|source| BagError::Io { what: format!("the size of {file}"), source })?;
+                let mut start = 0;
+                loop {
+                    let end = (start + block).min(size);
+                    pieces.push(Piece { file: file.clone(), range: Some((start, end, size)) });
+                    if end >= size {
+                        break;
+                    }
+                    start = end;
+                }
+            }
+            _ => pieces.push(Piece { file, range: None }),
+        }
+    }
+    let mut namer = Namer::new("read-text");
+    for p in &pieces {
+        namer = namer.add(&*p.file).add(&format!("{:?}", p.range));
+    }
+    let name = layer_name("read-text", &namer);
+    let tasks = pieces
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let op = Op::local("read-text", move |_| Ok(part::value(read_piece(&p)?)));
+            (Key::with_shared_name(&name, &[i as u32]), Task::new(op, vec![]))
+        })
+        .collect();
+    Ok(Bag::from_layer(Layer::new(name, tasks, vec![])))
+}
+
+/// A bag of `items` in `npartitions` partitions of nearly equal length
+/// (at most as many partitions as items, at least one).
+pub fn from_sequence<T: Elem>(items: Vec<T>, npartitions: usize) -> Result<Bag<T>> {
+    if npartitions == 0 {
+        return Err(BagError::Invalid("from_sequence into 0 partitions: give at least 1".into()));
+    }
+    let n = npartitions.min(items.len()).max(1);
+    let per = items.len().div_ceil(n).max(1);
+    let items = Arc::new(items);
+    let token = Op::local("from-sequence", |_| Ok(Value::Unit));
+    let name = layer_name("from-sequence", &Namer::new("from-sequence").add(&token).add(&n));
+    let tasks = (0..n)
+        .map(|i| {
+            let items = Arc::clone(&items);
+            let op = Op::local("from-sequence", move |_| {
+                let lo = (i * per).min(items.len());
+                Ok(part::value(items[lo..(lo + per).min(items.len())].to_vec()))
+            });
+            (Key::with_shared_name(&name, &[i as u32]), Task::new(op, vec![]))
+        })
+        .collect();
+    Ok(Bag::from_layer(Layer::new(name, tasks, vec![])))
+}
