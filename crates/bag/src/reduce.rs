@@ -118,16 +118,7 @@ impl<T: Elem> Bag<T> {
     where
         T: PartialOrd,
     {
-        let pick = |a: Option<T>, b: Option<T>| match (a, b) {
-            (Some(a), Some(b)) => Some(if b < a { b } else { a }),
-            (a, b) => a.or(b),
-        };
-        self.reduction(
-            "min",
-            move |items| items.iter().cloned().map(Some).fold(None, pick),
-            move |ps| ps.into_iter().fold(None, pick),
-            |m| m,
-        )
+        self.extreme("min", |best, x| x < best)
     }
 
     /// The largest item (`None` of an empty bag).
@@ -135,12 +126,17 @@ impl<T: Elem> Bag<T> {
     where
         T: PartialOrd,
     {
-        let pick = |a: Option<T>, b: Option<T>| match (a, b) {
-            (Some(a), Some(b)) => Some(if b > a { b } else { a }),
+        self.extreme("max", |best, x| x > best)
+    }
+
+    /// The first item that no later one `beats`.
+    fn extreme(&self, what: &str, beats: fn(&T, &T) -> bool) -> Item<Option<T>> {
+        let pick = move |a: Option<T>, b: Option<T>| match (a, b) {
+            (Some(a), Some(b)) => Some(if beats(&a, &b) { b } else { a }),
             (a, b) => a.or(b),
         };
         self.reduction(
-            "max",
+            what,
             move |items| items.iter().cloned().map(Some).fold(None, pick),
             move |ps| ps.into_iter().fold(None, pick),
             |m| m,
@@ -158,7 +154,7 @@ impl<T: Elem> Bag<T> {
             |items| {
                 let mut counts: Counts<T> = Counts::default();
                 for x in items {
-                    counts.add(x.clone(), 1);
+                    counts.add_ref(x, 1);
                 }
                 counts
             },
@@ -267,6 +263,14 @@ impl<T> Default for Counts<T> {
 }
 
 impl<T: Hash + Eq + Clone> Counts<T> {
+    /// Counts `x` (copied only the first time it is seen).
+    fn add_ref(&mut self, x: &T, n: u64) {
+        match self.index.get(x) {
+            Some(&at) => self.n[at] += n,
+            None => self.add(x.clone(), n),
+        }
+    }
+
     fn add(&mut self, x: T, n: u64) {
         match self.index.get(&x) {
             Some(&at) => self.n[at] += n,

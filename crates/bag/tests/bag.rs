@@ -7,19 +7,7 @@ use std::collections::HashMap;
 
 use blockwork_bag::{from_sequence, read_text, Bag, BagError, TextOptions};
 use blockwork_local::{Config, Scheduler};
-
-/// A small seeded generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use blockwork_testkit::Rng;
 
 fn configs() -> [Config; 2] {
     [Config::with_scheduler(Scheduler::Sync), Config::with_scheduler(Scheduler::Threads(3))]
@@ -27,7 +15,7 @@ fn configs() -> [Config; 2] {
 
 #[test]
 fn item_operations_and_reductions_match_plain_rust() {
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     for case in 0..30 {
         let n = rng.below(300) as usize;
         let items: Vec<i64> = (0..n).map(|_| rng.below(40) as i64 - 10).collect();
@@ -151,7 +139,7 @@ fn text_piles_read_as_their_lines_in_any_blocksize() {
     let dir = std::env::temp_dir().join(format!("bw-bag-text-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut rng = Rng(5);
+    let mut rng = Rng::new(5);
     let want = pile(&dir, &mut rng);
     let pattern = format!("{}/part-*", dir.display());
     for blocksize in [None, Some(1), Some(7), Some(100), Some(4096), Some(1 << 20)] {

@@ -9,6 +9,7 @@ mod decomp;
 mod frames;
 mod overhead;
 mod procs;
+mod wordfreq;
 
 use clap::{Parser, Subcommand};
 
@@ -156,6 +157,19 @@ enum Workload {
         #[command(flatten)]
         run: Run,
     },
+    /// The ten most frequent words of a text pile (dask.bag's
+    /// `read_text(glob).map(str.split).flatten().frequencies().topk(10)`);
+    /// result = the top count.
+    Wordfreq {
+        /// The pile.
+        #[arg(long, default_value = "/tmp/refdata/text/part-*.txt")]
+        glob: String,
+        /// Bytes per partition (default: a partition per file).
+        #[arg(long)]
+        blocksize: Option<u64>,
+        #[command(flatten)]
+        run: Run,
+    },
     /// Seasonal anomaly of a year against a climatology on a pile of
     /// ERA5-like NetCDF files; result = mean anomaly per season.
     Climate {
@@ -293,6 +307,15 @@ fn main() -> anyhow::Result<()> {
             let mut record = frames::run(&glob, &target, run.repeats, run.check.as_ref())?;
             record["impl"] = serde_json::json!(target.impl_name());
             record["params"]["threads"] = serde_json::json!(target.threads());
+            record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
+            check::emit(&record)?;
+        }
+        Workload::Wordfreq { glob, blocksize, run } => {
+            let sched = scheduler(&run.scheduler)?;
+            let config = blockwork::Config::with_scheduler(sched.clone());
+            let mut record = wordfreq::run(&glob, blocksize, &config, run.repeats, run.check.as_ref())?;
+            record["impl"] = serde_json::json!(impl_name(&sched));
+            record["params"]["threads"] = serde_json::json!(sched.nthreads());
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
             check::emit(&record)?;
         }

@@ -1,0 +1,90 @@
+//! `wordfreq`: the ten most frequent words of a text pile, as dask.bag
+//! writes it — `read_text(glob).map(str.split).flatten().frequencies()
+//! .topk(10, key=1)` — on the local threads; result = the top count. The
+//! check counts every word of every file in one plain pass.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value as Json};
+
+use crate::check::{Check, Verdict};
+
+/// The ten most frequent words and their counts.
+fn once(glob: &str, blocksize: Option<u64>, config: &blockwork::Config) -> anyhow::Result<Vec<(String, u64)>> {
+    use blockwork::bag::{read_text, TextOptions};
+    let lines = read_text(glob, &TextOptions { blocksize })?;
+    let words = lines.flat_map(|l: &String| l.split_whitespace().map(str::to_string).collect::<Vec<_>>());
+    Ok(words.frequencies().topk(10, |(_, n)| *n).compute_with(config)?)
+}
+
+/// Runs the workload `repeats` times; the record of the contract.
+pub fn run(
+    glob: &str,
+    blocksize: Option<u64>,
+    config: &blockwork::Config,
+    repeats: usize,
+    check: Option<&Check>,
+) -> anyhow::Result<Json> {
+    let mut walls = Vec::new();
+    let mut tops = Vec::new();
+    for _ in 0..repeats.max(1) {
+        let t0 = std::time::Instant::now();
+        let top = once(glob, blocksize, config)?;
+        walls.push(t0.elapsed().as_secs_f64());
+        eprintln!("wordfreq: {:.3} s, top {:?}", walls.last().unwrap_or(&0.0), top.first());
+        tops.push(top);
+    }
+    let last = tops.last().cloned().unwrap_or_default();
+    let mut sorted = walls.clone();
+    sorted.sort_by(f64::total_cmp);
+    let mut record = json!({
+        "workload": "wordfreq",
+        "params": {"glob": glob, "blocksize": blocksize},
+        "seconds": sorted[sorted.len() / 2],
+        "runs_seconds": walls,
+        "result": last.first().map_or(0, |(_, n)| *n),
+        "top10": last,
+    });
+    match check {
+        None => {}
+        Some(Check::Auto) => record["check"] = verify(glob, &tops)?.to_json(),
+        Some(Check::Value(v)) => {
+            let got: Vec<f64> = tops.iter().map(|t| t.first().map_or(0.0, |(_, n)| *n as f64)).collect();
+            record["check"] = Verdict::of(&got, *v, 0.0, "the given top count").to_json();
+        }
+        Some(other) => anyhow::bail!("wordfreq checks against a plain pass or a count: not {other:?}"),
+    }
+    Ok(record)
+}
+
+/// Every repeat's top ten against one plain pass over the files (whole
+/// files read and split at whitespace, counted in a hash map): the same
+/// counts, in order.
+fn verify(glob: &str, tops: &[Vec<(String, u64)>]) -> anyhow::Result<Verdict> {
+    let files = blockwork::store::list(glob).map_err(|e| anyhow::anyhow!("{glob}: {e}"))?;
+    anyhow::ensure!(!files.is_empty(), "{glob}: no file");
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for f in &files {
+        let text = String::from_utf8(blockwork::store::read_all(f)?)?;
+        for w in text.split_whitespace() {
+            match counts.get_mut(w) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.insert(w.to_string(), 1);
+                }
+            }
+        }
+    }
+    let mut want: Vec<u64> = counts.values().copied().collect();
+    want.sort_unstable_by(|a, b| b.cmp(a));
+    want.truncate(10);
+    let mut worst = 0.0f64;
+    for top in tops {
+        let same =
+            top.len() == want.len() && top.iter().zip(&want).all(|((w, n), m)| n == m && counts.get(w) == Some(n));
+        if !same {
+            worst = f64::INFINITY;
+        }
+    }
+    Ok(Verdict::of_difference(worst, 0.0, "a plain pass over the files (split at whitespace, counted per word)"))
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The word-frequency rows of BENCHMARKS.md (bags), blockwork and dask.bag
+# in one session on one text pile (1 GiB by default: 16 files of 64 MiB,
+# scripts/reference/gen_text.py): dask.bag with each of its local
+# schedulers (processes, its default for bags, and threads), blockwork on
+# threads, alternating, every blockwork repeat checked against a plain
+# count. Raw JSON goes to OUT (default benchmarks/DATE-wordfreq); the
+# table is printed from it.
+#
+#   scripts/bench-wordfreq.sh [OUT]
+#
+# Needs dask (the reference environment, ../shared/reference/setup.sh, at
+# $PY; the test environment's target/python-venv has the same dask).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-benchmarks/$(date -u +%F)-wordfreq}
+PY=${PY:-/tmp/ref/venv/bin/python}
+DATA=${DATA:-/tmp/refdata/text}
+ROUNDS=${ROUNDS:-3}
+mkdir -p "$OUT"
+cargo build --release -p blockwork-bench >&2
+[ -d "$DATA" ] || $PY scripts/reference/gen_text.py --out "$DATA" --files 16 --size 64MiB >&2
+glob="$DATA/part-*.txt"
+for _ in $(seq "$ROUNDS"); do
+  target/release/blockwork-bench wordfreq --glob "$glob" --repeats 1 --check >> "$OUT/blockwork-wordfreq.jsonl"
+  $PY scripts/reference/wordfreq.py --glob "$glob" --scheduler processes --repeats 1 >> "$OUT/dask-bag-processes.jsonl"
+  $PY scripts/reference/wordfreq.py --glob "$glob" --scheduler threads --repeats 1 >> "$OUT/dask-bag-threads.jsonl"
+done
+python3 scripts/wordfreq-table.py "$OUT"
