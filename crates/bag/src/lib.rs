@@ -25,8 +25,9 @@ mod part;
 mod read;
 mod reduce;
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use blockwork_graph::layer::{collect, Layer, Namer};
 use blockwork_graph::{r, Graph, GraphError, Key, Op, Task, TaskError, Value};
@@ -64,29 +65,78 @@ pub enum BagError {
 /// The result type of bag operations.
 pub type Result<T> = std::result::Result<T, BagError>;
 
+/// Where a bag's items come from: each partition value of its layer,
+/// through the item-wise operations applied since (`map`, `filter`,
+/// `flat_map`), fused — an intermediate bag's partition is never built.
+/// Items pass as `Cow`: borrowed from a partition, or owned when an
+/// operation made them.
+pub(crate) type Stream<T> =
+    Arc<dyn Fn(&Value, &mut dyn FnMut(Cow<'_, T>)) -> std::result::Result<(), TaskError> + Send + Sync>;
+
 /// A lazy, partitioned collection of items of type `T`.
-pub struct Bag<T> {
+pub struct Bag<T: Clone> {
+    /// The layer whose partitions the items come from.
     layer: Arc<Layer>,
     npartitions: usize,
-    _t: PhantomData<fn() -> T>,
+    stream: Stream<T>,
+    /// Whether the items are the layer's partitions themselves.
+    direct: bool,
+    /// The layer of this bag's own partitions, made once when asked for
+    /// (its keys, its graph, `compute`).
+    own: Arc<OnceLock<Arc<Layer>>>,
 }
 
-impl<T> Clone for Bag<T> {
+impl<T: Clone> Clone for Bag<T> {
     fn clone(&self) -> Self {
-        Bag { layer: Arc::clone(&self.layer), npartitions: self.npartitions, _t: PhantomData }
+        Bag {
+            layer: Arc::clone(&self.layer),
+            npartitions: self.npartitions,
+            stream: Arc::clone(&self.stream),
+            direct: self.direct,
+            own: Arc::clone(&self.own),
+        }
     }
 }
 
-impl<T> std::fmt::Debug for Bag<T> {
+impl<T: Clone> std::fmt::Debug for Bag<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Bag<{}>({}, {} partitions)", std::any::type_name::<T>(), self.layer.name, self.npartitions)
     }
 }
 
+/// The items of the partition values themselves.
+fn direct<T: Elem>() -> Stream<T> {
+    Arc::new(|v: &Value, emit: &mut dyn FnMut(Cow<'_, T>)| {
+        for x in part::items::<T>(v)? {
+            emit(Cow::Borrowed(x));
+        }
+        Ok(())
+    })
+}
+
 impl<T: Elem> Bag<T> {
     fn from_layer(layer: Layer) -> Bag<T> {
         let npartitions = layer.tasks.len();
-        Bag { layer: Arc::new(layer), npartitions, _t: PhantomData }
+        Bag { layer: Arc::new(layer), npartitions, stream: direct(), direct: true, own: Arc::default() }
+    }
+
+    /// The same partitions through one more item-wise step.
+    fn with_stream<U: Elem>(&self, stream: Stream<U>) -> Bag<U> {
+        Bag {
+            layer: Arc::clone(&self.layer),
+            npartitions: self.npartitions,
+            stream,
+            direct: false,
+            own: Arc::default(),
+        }
+    }
+
+    /// The layer of this bag's own partitions.
+    fn own_layer(&self) -> Arc<Layer> {
+        if self.direct {
+            return Arc::clone(&self.layer);
+        }
+        Arc::clone(self.own.get_or_init(|| self.per_partition("items", |items| Ok(items.to_vec())).layer))
     }
 
     /// How many partitions it has.
@@ -96,12 +146,13 @@ impl<T: Elem> Bag<T> {
 
     /// The keys of its partitions, in order.
     pub fn keys(&self) -> Vec<Key> {
-        (0..self.npartitions).map(|i| self.layer.key(&[i as u32])).collect()
+        let layer = self.own_layer();
+        (0..self.npartitions).map(|i| layer.key(&[i as u32])).collect()
     }
 
     /// Its task graph.
     pub fn graph(&self) -> Result<Graph> {
-        Ok(collect(&[&self.layer])?)
+        Ok(collect(&[&self.own_layer()])?)
     }
 
     /// Every item, partitions in order.
@@ -111,26 +162,43 @@ impl<T: Elem> Bag<T> {
 
     /// [`Bag::compute`] with a given configuration.
     pub fn compute_with(&self, config: &Config) -> Result<Vec<T>> {
-        let values = blockwork_local::compute(self.graph()?, &self.keys(), config)?;
+        let keys = self.keys();
+        let values = blockwork_local::compute(self.graph()?, &keys, config)?;
         let mut out = Vec::new();
-        for (v, k) in values.iter().zip(self.keys()) {
-            out.extend_from_slice(part::items::<T>(v).map_err(|e| task_error(&k, e))?);
+        for (v, k) in values.iter().zip(&keys) {
+            out.extend_from_slice(part::items::<T>(v).map_err(|e| task_error(k, e))?);
         }
         Ok(out)
     }
 
-    /// A new layer of one task per partition of this bag, each applying
-    /// `f` to its partition's items.
+    /// What feeds every item of a partition value of the layer to a sink.
+    fn each(&self) -> Stream<T> {
+        Arc::clone(&self.stream)
+    }
+
+    /// A new layer of one task per partition, each applying `f` to the
+    /// partition's items (the pending item-wise steps run in the same
+    /// task).
     fn per_partition<U: Elem>(
         &self,
         what: &str,
         f: impl Fn(&[T]) -> std::result::Result<Vec<U>, TaskError> + Send + Sync + 'static,
     ) -> Bag<U> {
-        let f = Arc::new(f);
+        let (f, direct, each) = (Arc::new(f), self.direct, self.each());
         let op = Op::local(what, move |args: Vec<Value>| {
-            let items = part::items::<T>(&args[0])?;
-            Ok(part::value(f(items)?))
+            if direct {
+                return Ok(part::value(f(part::items::<T>(&args[0])?)?));
+            }
+            let mut items = Vec::new();
+            each(&args[0], &mut |x| items.push(x.into_owned()))?;
+            Ok(part::value(f(&items)?))
         });
+        self.layer_of(what, op)
+    }
+
+    /// A layer of one task per partition running `op` on the source
+    /// partition.
+    fn layer_of<U: Elem>(&self, what: &str, op: Op) -> Bag<U> {
         let name = layer_name(what, &Namer::new(what).input(&self.layer).add(&op));
         let tasks = (0..self.npartitions)
             .map(|i| {

@@ -1,6 +1,7 @@
 //! Item-wise operations (one task per partition), the hash shuffle behind
 //! `groupby`, `take` and writing text files.
 
+use std::borrow::Cow;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
@@ -13,19 +14,36 @@ use crate::read::{compress, Compression};
 use crate::{layer_name, Bag, BagError, Result};
 
 impl<T: Elem> Bag<T> {
-    /// `f` of every item.
+    /// `f` of every item. Item-wise steps (`map`, `filter`, `flat_map`)
+    /// are fused: they run item by item inside the task that next needs
+    /// the items, and no partition of an intermediate bag is built.
     pub fn map<U: Elem>(&self, f: impl Fn(&T) -> U + Send + Sync + 'static) -> Bag<U> {
-        self.per_partition("map", move |items| Ok(items.iter().map(&f).collect()))
+        let each = self.each();
+        self.with_stream(Arc::new(move |v, emit: &mut dyn FnMut(Cow<'_, U>)| each(v, &mut |x| emit(Cow::Owned(f(&x))))))
     }
 
     /// The items for which `keep` is true.
     pub fn filter(&self, keep: impl Fn(&T) -> bool + Send + Sync + 'static) -> Bag<T> {
-        self.per_partition("filter", move |items| Ok(items.iter().filter(|x| keep(x)).cloned().collect()))
+        let each = self.each();
+        self.with_stream(Arc::new(move |v, emit: &mut dyn FnMut(Cow<'_, T>)| {
+            each(v, &mut |x| {
+                if keep(&x) {
+                    emit(x)
+                }
+            })
+        }))
     }
 
     /// The items of `f` of every item, in order (`map` then `flatten`).
     pub fn flat_map<U: Elem, I: IntoIterator<Item = U>>(&self, f: impl Fn(&T) -> I + Send + Sync + 'static) -> Bag<U> {
-        self.per_partition("flat-map", move |items| Ok(items.iter().flat_map(&f).collect()))
+        let each = self.each();
+        self.with_stream(Arc::new(move |v, emit: &mut dyn FnMut(Cow<'_, U>)| {
+            each(v, &mut |x| {
+                for u in f(&x) {
+                    emit(Cow::Owned(u))
+                }
+            })
+        }))
     }
 
     /// `f` of each partition's items: its result is the new partition.
@@ -148,18 +166,19 @@ impl<T: Elem + std::fmt::Display> Bag<T> {
         let compression = Compression::of(pattern);
         // One task per partition, each writing its own file.
         let files = Arc::new(paths.clone());
+        let each = self.each();
         let op = Op::local("to-textfiles", move |args: Vec<Value>| {
             let (Some(v), Some(Value::Int(i))) = (args.first(), args.get(1)) else {
                 return Err(TaskError::new("to-textfiles without its partition"));
             };
             let mut text = String::new();
-            for x in part::items::<T>(v)? {
+            each(v, &mut |x| {
                 use std::fmt::Write as _;
                 let _ = write!(text, "{x}");
                 if !text.ends_with('\n') {
                     text.push('\n');
                 }
-            }
+            })?;
             let path = &files[*i as usize];
             let bytes = compress(text.into_bytes(), compression).map_err(|e| TaskError::new(format!("{path}: {e}")))?;
             blockwork_store::write_all(path, bytes).map_err(|e| TaskError::new(format!("writing {path}: {e}")))?;

@@ -4,6 +4,7 @@
 //! those that make items (`frequencies`, `distinct`, `topk`, `foldby`)
 //! end in a one-partition bag.
 
+use std::borrow::Cow;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -14,6 +15,9 @@ use rustc_hash::FxHashMap;
 
 use crate::part::{self, Elem};
 use crate::{layer_name, Bag, Item, SPLIT_EVERY};
+
+/// Items made by item-wise steps are folded in batches of this many.
+const BATCH: usize = 4096;
 
 impl<T: Elem> Bag<T> {
     /// The general reduction: `partial` of each partition's items, partials
@@ -27,21 +31,67 @@ impl<T: Elem> Bag<T> {
         finish: impl Fn(P) -> R + Send + Sync + 'static,
     ) -> Item<R> {
         let partials = self.per_partition(&format!("{what}-partial"), move |items| Ok(vec![partial(items)]));
+        partials.tree(what, combine, finish)
+    }
+
+    /// A reduction whose partial takes the partition's items one by one as
+    /// they stream out of the pending item-wise steps (`start` makes an
+    /// empty partial, `step` adds an item): no partition is built.
+    fn fold_items<P: Elem, R: Elem>(
+        &self,
+        what: &str,
+        start: impl Fn() -> P + Send + Sync + 'static,
+        step: impl Fn(&mut P, Cow<'_, T>) + Send + Sync + 'static,
+        combine: impl Fn(Vec<P>) -> P + Send + Sync + 'static,
+        finish: impl Fn(P) -> R + Send + Sync + 'static,
+    ) -> Item<R> {
+        let (each, direct) = (self.each(), self.direct);
+        let op = Op::local(format!("{what}-partial"), move |args: Vec<Value>| {
+            let mut p = start();
+            if direct {
+                each(&args[0], &mut |x| step(&mut p, x))?;
+                return Ok(part::value(vec![p]));
+            }
+            // Items that operations make come in batches: making a batch
+            // and then folding it keeps each loop's memory in cache.
+            let mut batch: Vec<T> = Vec::with_capacity(BATCH);
+            each(&args[0], &mut |x| {
+                batch.push(x.into_owned());
+                if batch.len() == BATCH {
+                    batch.iter().for_each(|x| step(&mut p, Cow::Borrowed(x)));
+                    batch.clear();
+                }
+            })?;
+            batch.iter().for_each(|x| step(&mut p, Cow::Borrowed(x)));
+            Ok(part::value(vec![p]))
+        });
+        let partials: Bag<P> = self.layer_of(&format!("{what}-partial"), op);
+        partials.tree(what, combine, finish)
+    }
+
+    /// Combines this bag's items (one partial per partition) in a tree of
+    /// at most [`SPLIT_EVERY`] per task, then `finish`es the last.
+    fn tree<R: Elem>(
+        self,
+        what: &str,
+        combine: impl Fn(Vec<T>) -> T + Send + Sync + 'static,
+        finish: impl Fn(T) -> R + Send + Sync + 'static,
+    ) -> Item<R> {
         let combine = Arc::new(combine);
-        let mut level = partials;
+        let mut level = self;
         while level.npartitions > 1 {
             let c = Arc::clone(&combine);
             let op = Op::local(format!("{what}-combine"), move |args: Vec<Value>| {
                 let mut ps = Vec::with_capacity(args.len());
                 for v in &args {
-                    ps.extend_from_slice(part::items::<P>(v)?);
+                    ps.extend_from_slice(part::items::<T>(v)?);
                 }
                 Ok(part::value(vec![c(ps)]))
             });
             level = level.tree_step(&format!("{what}-combine"), op);
         }
         let op = Op::local(what.to_string(), move |args: Vec<Value>| {
-            let p = part::items::<P>(&args[0])?.first().cloned();
+            let p = part::items::<T>(&args[0])?.first().cloned();
             Ok(part::value(p.map(&finish).into_iter().collect()))
         });
         let name = layer_name(what, &Namer::new(what).input(&level.layer).add(&op));
@@ -51,7 +101,8 @@ impl<T: Elem> Bag<T> {
     }
 
     /// One level of a reduction tree: each task reads up to
-    /// [`SPLIT_EVERY`] consecutive partitions of this bag.
+    /// [`SPLIT_EVERY`] consecutive partitions of this bag (of partials:
+    /// a direct bag).
     fn tree_step<U: Elem>(&self, what: &str, op: Op) -> Bag<U> {
         let name = layer_name(what, &Namer::new(what).input(&self.layer).add(&op));
         let keys = self.keys();
@@ -66,16 +117,17 @@ impl<T: Elem> Bag<T> {
         Bag::from_layer(Layer::new(name, tasks, vec![Arc::clone(&self.layer)]))
     }
 
-    /// A reduction whose result is a bag of one partition (the items
-    /// `finish` makes).
-    fn reduce_to_bag<P: Elem, U: Elem>(
+    /// A streaming reduction whose result is a bag of one partition (the
+    /// items `finish` makes).
+    fn fold_to_bag<P: Elem, U: Elem>(
         &self,
         what: &str,
-        partial: impl Fn(&[T]) -> P + Send + Sync + 'static,
+        start: impl Fn() -> P + Send + Sync + 'static,
+        step: impl Fn(&mut P, Cow<'_, T>) + Send + Sync + 'static,
         combine: impl Fn(Vec<P>) -> P + Send + Sync + 'static,
         finish: impl Fn(P) -> Vec<U> + Send + Sync + 'static,
     ) -> Bag<U> {
-        let item = self.reduction(what, partial, combine, finish);
+        let item = self.fold_items(what, start, step, combine, finish);
         // The item's one task holds a partition of one Vec<U>: unwrap it.
         let op = Op::local(format!("{what}-items"), |args: Vec<Value>| {
             let items = part::items::<Vec<U>>(&args[0])?;
@@ -88,7 +140,7 @@ impl<T: Elem> Bag<T> {
 
     /// How many items.
     pub fn count(&self) -> Item<u64> {
-        self.reduction("count", |items| items.len() as u64, |ps| ps.into_iter().sum(), |n| n)
+        self.fold_items("count", || 0u64, |n, _| *n += 1, |ps| ps.into_iter().sum(), |n| n)
     }
 
     /// Folds every item into an accumulator starting at `initial` (per
@@ -100,16 +152,17 @@ impl<T: Elem> Bag<T> {
         binop: impl Fn(A, &T) -> A + Send + Sync + 'static,
         combine: impl Fn(A, A) -> A + Send + Sync + 'static,
     ) -> Item<A> {
-        let start = initial.clone();
-        self.reduction(
+        let (start, last) = (initial.clone(), initial);
+        self.fold_items(
             "fold",
-            move |items| items.iter().fold(start.clone(), &binop),
-            move |ps| {
-                let mut ps = ps.into_iter();
-                let first = ps.next().unwrap_or_else(|| initial.clone());
-                ps.fold(first, &combine)
+            move || Some(start.clone()),
+            move |acc: &mut Option<A>, x| {
+                if let Some(a) = acc.take() {
+                    *acc = Some(binop(a, &x));
+                }
             },
-            |a| a,
+            move |ps| ps.into_iter().flatten().reduce(&combine),
+            move |a| a.unwrap_or_else(|| last.clone()),
         )
     }
 
@@ -131,14 +184,20 @@ impl<T: Elem> Bag<T> {
 
     /// The first item that no later one `beats`.
     fn extreme(&self, what: &str, beats: fn(&T, &T) -> bool) -> Item<Option<T>> {
-        let pick = move |a: Option<T>, b: Option<T>| match (a, b) {
-            (Some(a), Some(b)) => Some(if beats(&a, &b) { b } else { a }),
-            (a, b) => a.or(b),
-        };
-        self.reduction(
+        self.fold_items(
             what,
-            move |items| items.iter().cloned().map(Some).fold(None, pick),
-            move |ps| ps.into_iter().fold(None, pick),
+            || None,
+            move |best: &mut Option<T>, x| {
+                if best.as_ref().is_none_or(|b| beats(b, &x)) {
+                    *best = Some(x.into_owned());
+                }
+            },
+            move |ps| {
+                ps.into_iter().flatten().fold(None, |best: Option<T>, x| match best {
+                    Some(b) if !beats(&b, &x) => Some(b),
+                    _ => Some(x),
+                })
+            },
             |m| m,
         )
     }
@@ -149,20 +208,15 @@ impl<T: Elem> Bag<T> {
     where
         T: Hash + Eq,
     {
-        self.reduce_to_bag(
+        self.fold_to_bag(
             "frequencies",
-            |items| {
-                let mut counts: Counts<T> = Counts::default();
-                for x in items {
-                    counts.add_ref(x, 1);
-                }
-                counts
-            },
+            Counts::default,
+            |counts: &mut Counts<T>, x| counts.add_cow(x, 1),
             |ps| {
                 let mut all = Counts::default();
                 for p in ps {
                     for (x, n) in p.order.into_iter().zip(p.n) {
-                        all.add(x, n);
+                        all.add_cow(Cow::Owned(x), n);
                     }
                 }
                 all
@@ -187,18 +241,30 @@ impl<T: Elem> Bag<T> {
     /// order), in one partition.
     pub fn topk<K: Ord>(&self, k: usize, key: impl Fn(&T) -> K + Send + Sync + 'static) -> Bag<T> {
         let key = Arc::new(key);
-        let (k1, k2) = (Arc::clone(&key), key);
-        let top = move |mut xs: Vec<T>, key: &dyn Fn(&T) -> K| {
-            // A stable sort keeps bag order among equal keys.
+        let (k1, k2, k3) = (Arc::clone(&key), Arc::clone(&key), key);
+        // A stable sort keeps bag order among equal keys.
+        let top = move |xs: &mut Vec<T>, key: &dyn Fn(&T) -> K| {
             xs.sort_by_key(|x| std::cmp::Reverse(key(x)));
             xs.truncate(k);
-            xs
         };
-        self.reduce_to_bag(
+        self.fold_to_bag(
             "topk",
-            move |items| top(items.to_vec(), &*k1),
-            move |ps| top(ps.into_iter().flatten().collect(), &*k2),
-            |xs| xs,
+            Vec::new,
+            move |xs: &mut Vec<T>, x| {
+                xs.push(x.into_owned());
+                if xs.len() >= 2 * k.max(64) {
+                    top(xs, &*k1);
+                }
+            },
+            move |ps| {
+                let mut xs: Vec<T> = ps.into_iter().flatten().collect();
+                top(&mut xs, &*k2);
+                xs
+            },
+            move |mut xs| {
+                top(&mut xs, &*k3);
+                xs
+            },
         )
     }
 
@@ -213,16 +279,13 @@ impl<T: Elem> Bag<T> {
         binop: impl Fn(A, &T) -> A + Send + Sync + 'static,
         combine: impl Fn(A, A) -> A + Send + Sync + 'static,
     ) -> Bag<(K, A)> {
-        self.reduce_to_bag(
+        self.fold_to_bag(
             "foldby",
-            move |items| {
-                let mut acc: Keyed<K, A> = Keyed::default();
-                for x in items {
-                    let at = acc.slot(key(x), &initial);
-                    let a = std::mem::replace(&mut acc.values[at], initial.clone());
-                    acc.values[at] = binop(a, x);
-                }
-                acc
+            Keyed::default,
+            move |acc: &mut Keyed<K, A>, x| {
+                let at = acc.slot(key(&x), &initial);
+                let a = std::mem::replace(&mut acc.values[at], initial.clone());
+                acc.values[at] = binop(a, &x);
             },
             move |ps| {
                 let mut all: Keyed<K, A> = Keyed::default();
@@ -263,18 +326,13 @@ impl<T> Default for Counts<T> {
 }
 
 impl<T: Hash + Eq + Clone> Counts<T> {
-    /// Counts `x` (copied only the first time it is seen).
-    fn add_ref(&mut self, x: &T, n: u64) {
-        match self.index.get(x) {
-            Some(&at) => self.n[at] += n,
-            None => self.add(x.clone(), n),
-        }
-    }
-
-    fn add(&mut self, x: T, n: u64) {
-        match self.index.get(&x) {
+    /// Counts `x` `n` times (copied, if borrowed, only the first time it
+    /// is seen).
+    fn add_cow(&mut self, x: Cow<'_, T>, n: u64) {
+        match self.index.get(&*x) {
             Some(&at) => self.n[at] += n,
             None => {
+                let x = x.into_owned();
                 self.index.insert(x.clone(), self.order.len());
                 self.order.push(x);
                 self.n.push(n);
@@ -311,7 +369,7 @@ impl<K: Hash + Eq + Clone, A: Clone> Keyed<K, A> {
 }
 
 /// Numbers a bag can sum and average.
-pub trait Number: Elem + Copy + std::iter::Sum<Self> {
+pub trait Number: Elem + Copy + std::iter::Sum<Self> + std::ops::Add<Output = Self> {
     /// As a float, for means.
     fn to_f64(self) -> f64;
 }
@@ -332,14 +390,24 @@ impl<T: Number> Bag<T> {
     /// The sum of the items, of their type (integers wrap as Rust's `Sum`
     /// does in release builds).
     pub fn sum(&self) -> Item<T> {
-        self.reduction("sum", |items| items.iter().copied().sum::<T>(), |ps| ps.into_iter().sum(), |s| s)
+        self.fold_items(
+            "sum",
+            || std::iter::empty::<T>().sum(),
+            |s: &mut T, x| *s = *s + *x,
+            |ps| ps.into_iter().sum(),
+            |s| s,
+        )
     }
 
     /// The mean of the items (NaN of an empty bag).
     pub fn mean(&self) -> Item<f64> {
-        self.reduction(
+        self.fold_items(
             "mean",
-            |items| (items.iter().map(|&x| x.to_f64()).sum::<f64>(), items.len() as u64),
+            || (0.0, 0u64),
+            |(s, n): &mut (f64, u64), x| {
+                *s += x.to_f64();
+                *n += 1;
+            },
             |ps| ps.into_iter().fold((0.0, 0), |(s, n), (ps, pn)| (s + ps, n + pn)),
             |(s, n)| if n == 0 { f64::NAN } else { s / n as f64 },
         )

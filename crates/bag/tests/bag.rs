@@ -33,6 +33,17 @@ fn item_operations_and_reductions_match_plain_rust() {
             .flat_map(|x| vec![x; (x.rem_euclid(3)) as usize])
             .collect();
         assert_eq!(mapped.compute_with(config).unwrap(), want, "{what}");
+        // Reductions read fused item-wise steps item by item.
+        assert_eq!(mapped.count().compute_with(config).unwrap(), want.len() as u64, "{what}");
+        assert_eq!(mapped.sum().compute_with(config).unwrap(), want.iter().sum::<i64>(), "{what}");
+        assert_eq!(mapped.max().compute_with(config).unwrap(), want.iter().max().copied(), "{what}");
+        let want_top: Vec<i64> = {
+            let mut w = want.clone();
+            w.sort_by_key(|x| std::cmp::Reverse(*x));
+            w.truncate(70);
+            w
+        };
+        assert_eq!(mapped.topk(70, |x| *x).compute_with(config).unwrap(), want_top, "{what}");
         let sums = bag.map_partitions(|xs| vec![xs.iter().sum::<i64>()]).compute_with(config).unwrap();
         assert_eq!(sums.iter().sum::<i64>(), items.iter().sum::<i64>(), "{what}");
 
