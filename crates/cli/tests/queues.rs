@@ -216,9 +216,22 @@ fn jobs_killed_are_replaced_and_adapt_grows_and_shrinks(system: System) {
             blockwork_jobqueue::run_adaptive(&cluster, adaptive, target, retire, &stop, report)
         });
         let c3 = blockwork::distributed::Client::connect(addr.trim_start_matches("tcp://")).unwrap();
-        let got = y.assemble(c3.compute(y.graph().unwrap(), &y.keys()).unwrap()).unwrap();
+        // The work waits for adapt to start jobs: if the adaptive loop
+        // stops (an error), say why rather than wait forever.
+        let futures = c3.persist(y.graph().unwrap(), &y.keys()).unwrap();
+        let t0 = Instant::now();
+        let values = loop {
+            match c3.gather_timeout(&futures, Duration::from_millis(500)) {
+                Ok(v) => break v,
+                Err(blockwork::distributed::ClientError::Timeout(_)) => {}
+                Err(e) => panic!("gathering: {e}"),
+            }
+            assert!(!adapting.is_finished(), "the adaptive loop stopped: {:?}", adapting.join());
+            assert!(t0.elapsed() < Duration::from_secs(120), "adapt started no worker in 120 s");
+        };
+        let got = y.assemble(values).unwrap();
         assert!(got.iter().zip(want.iter()).all(|(a, b)| (a - b).abs() <= 1e-9 * b.abs().max(1.0)));
-        drop(c3);
+        drop((futures, c3));
         wait("adapt to cancel every job once idle", Duration::from_secs(60), || {
             cluster.lock().unwrap().jobs().is_empty() && most.load(std::sync::atomic::Ordering::SeqCst) > 0
         });

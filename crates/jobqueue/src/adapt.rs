@@ -158,12 +158,22 @@ pub fn run_adaptive(
             let (workers, to_close) = target(adaptive.options.target_duration)
                 .map_err(|e| JobQueueError::Invalid(format!("adapt: asking the scheduler: {e}")))?;
             let mut c = cluster.lock().unwrap_or_else(|p| p.into_inner());
-            // Jobs that ended while wanted are replaced first.
-            c.check_jobs()?;
-            let decision = adaptive.decide(workers, &to_close, c.planned_workers());
-            if decision != Decision::Same {
-                c.apply(&decision, &mut retire)?;
-                report(&decision, &c.jobs());
+            // Jobs that ended while wanted are replaced first. A queue
+            // command that fails (a busy controller timing out) is tried
+            // again at the next interval rather than ending adaptivity.
+            let step = c.check_jobs().and_then(|_| {
+                let decision = adaptive.decide(workers, &to_close, c.planned_workers());
+                if decision != Decision::Same {
+                    c.apply(&decision, &mut retire)?;
+                    report(&decision, &c.jobs());
+                }
+                Ok(())
+            });
+            match step {
+                Err(JobQueueError::Command { command, message }) => {
+                    eprintln!("adapt: {command} failed ({message}); trying again in {interval:?}");
+                }
+                other => other?,
             }
         }
         std::thread::sleep(Duration::from_millis(20).min(interval));
@@ -227,5 +237,63 @@ mod tests {
         let e = Adaptive::new(AdaptOptions { minimum: 5, maximum: 2, ..AdaptOptions::default() }).unwrap_err();
         assert!(e.to_string().contains("minimum 5 is above maximum 2"), "{e}");
         assert!(Adaptive::new(AdaptOptions { wait_count: 0, ..AdaptOptions::default() }).is_err());
+    }
+
+    /// A queue whose `active` fails its first calls, as a busy controller's
+    /// timeouts do.
+    struct Flaky {
+        failures: usize,
+        submitted: std::sync::Arc<Mutex<Vec<String>>>,
+    }
+
+    impl crate::Queue for Flaky {
+        fn submit(&mut self, _: crate::System, _: &str) -> Result<String, JobQueueError> {
+            let mut s = self.submitted.lock().unwrap();
+            let id = s.len().to_string();
+            s.push(id.clone());
+            Ok(id)
+        }
+        fn cancel(&mut self, _: crate::System, _: &[String]) -> Result<(), JobQueueError> {
+            Ok(())
+        }
+        fn active(&mut self, _: crate::System, ids: &[String]) -> Result<Vec<String>, JobQueueError> {
+            if self.failures > 0 {
+                self.failures -= 1;
+                return Err(JobQueueError::Command { command: "squeue".into(), message: "timed out".into() });
+            }
+            Ok(ids.to_vec())
+        }
+    }
+
+    #[test]
+    fn a_failing_queue_command_is_tried_again_not_the_end_of_adapting() {
+        let submitted = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let queue = Flaky { failures: 2, submitted: submitted.clone() };
+        let spec = crate::JobSpec::new(1, "1GB").unwrap();
+        let cluster = Mutex::new(JobQueueCluster::new(crate::System::Slurm, spec, "tcp://h:1", queue).unwrap());
+        // One job already: checking on it is what fails, twice.
+        cluster.lock().unwrap().scale(1).unwrap();
+        let options = AdaptOptions { minimum: 0, maximum: 3, interval: Duration::from_millis(5), ..Default::default() };
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let run = s.spawn(|| {
+                run_adaptive(
+                    &cluster,
+                    Adaptive::new(options).unwrap(),
+                    |_| Ok((2, vec![])),
+                    |_| Ok(()),
+                    &stop,
+                    |_, _| {},
+                )
+            });
+            let t0 = Instant::now();
+            while submitted.lock().unwrap().len() < 2 {
+                assert!(!run.is_finished(), "adapting stopped: {:?}", run.join());
+                assert!(t0.elapsed() < Duration::from_secs(10), "no job submitted");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            stop.store(true, Ordering::SeqCst);
+            run.join().unwrap().unwrap();
+        });
     }
 }
