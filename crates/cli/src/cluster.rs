@@ -199,7 +199,10 @@ impl Workers {
     }
 
     /// Starts or stops workers until `n` run; stops the newest first.
+    /// Workers that exited meanwhile are forgotten first, so that one
+    /// killed just before is replaced rather than counted.
     fn scale(&mut self, n: usize) -> anyhow::Result<()> {
+        self.reap();
         while self.running.len() < n {
             self.start()?;
         }
