@@ -229,18 +229,18 @@ pub fn execute(
     if let Some(p) = &config.problem {
         return Err(ComputeError::Config(p.to_string()));
     }
-    if let Scheduler::Client(client) = &config.scheduler {
-        return client.compute(graph.clone(), outputs);
-    }
+    // A cluster runs the graph itself; callbacks observe local runs only.
+    let sync = match &config.scheduler {
+        Scheduler::Client(client) => return client.compute(graph.clone(), outputs),
+        s => *s == Scheduler::Sync,
+    };
     let out_ids = graph.ids_of(outputs)?;
     let nthreads = config.scheduler.nthreads();
     config.callbacks.start(graph, nthreads);
-    let res = match &config.scheduler {
-        Scheduler::Sync => sync::run(graph, &out_ids, priority, &config.callbacks, config.cancel.as_ref()),
-        Scheduler::Threads(_) => {
-            threads::run(graph, &out_ids, priority, nthreads, &config.callbacks, config.cancel.as_ref())
-        }
-        Scheduler::Client(client) => client.compute(graph.clone(), outputs),
+    let res = if sync {
+        sync::run(graph, &out_ids, priority, &config.callbacks, config.cancel.as_ref())
+    } else {
+        threads::run(graph, &out_ids, priority, nthreads, &config.callbacks, config.cancel.as_ref())
     };
     config.callbacks.finish(graph, res.is_ok());
     res

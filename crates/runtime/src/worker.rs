@@ -308,13 +308,10 @@ impl Worker {
         // The first line of its page (not printed: the command line says it).
         let limit =
             if options.memory_limit == 0 { "none".to_string() } else { format!("{} bytes", options.memory_limit) };
-        shell.said.push_back(LogLine {
-            at: crate::epoch_seconds(),
-            text: format!(
-                "joined the scheduler at {scheduler} as worker {}; data port {address}; {} threads; memory limit {limit}",
-                id.0, options.nthreads
-            ),
-        });
+        shell.keep(format!(
+            "joined the scheduler at {scheduler} as worker {}; data port {address}; {} threads; memory limit {limit}",
+            id.0, options.nthreads
+        ));
         let running = Arc::new(AtomicBool::new(true));
         let flag = Arc::clone(&running);
         if let Some(lifetime) = options.lifetime {
@@ -536,6 +533,11 @@ impl Shell {
     fn log(&mut self, args: std::fmt::Arguments<'_>) {
         let text = args.to_string();
         crate::log(format_args!("worker {}: {text}", self.name));
+        self.keep(text);
+    }
+
+    /// Keeps a line for the worker's page only (not printed).
+    fn keep(&mut self, text: String) {
         if self.said.len() == MAX_LOG_LINES {
             self.said.pop_front();
         }
