@@ -23,6 +23,10 @@ Python.
 `from_array` travel in the graph. `persist` keeps an array's blocks on the
 workers: while the persisted array lives, what this client computes from it
 starts from those blocks.
+
+`Variable`, `Queue`, `Lock`, `Event` and `Semaphore` (from
+`blockwork.coordination`) are held by the scheduler and shared by every
+client; variables and queues may hold futures.
 """
 
 from __future__ import annotations
@@ -43,8 +47,21 @@ import numpy as np
 
 from blockwork import _core, config
 from blockwork._names import funcname as _funcname
+from blockwork.coordination import Event, Lock, Queue, Semaphore, Variable
 
-__all__ = ["Client", "Future", "LocalCluster", "as_completed", "performance_report", "wait"]
+__all__ = [
+    "Client",
+    "Event",
+    "Future",
+    "LocalCluster",
+    "Lock",
+    "Queue",
+    "Semaphore",
+    "Variable",
+    "as_completed",
+    "performance_report",
+    "wait",
+]
 
 
 class LocalCluster:
@@ -407,6 +424,54 @@ class Client:
         for a in found:
             if isinstance(a, ArrayFuture):
                 a.cancel()
+
+    # -- the cluster's state ----------------------------------------------
+
+    def who_has(self, futures: Any = None) -> dict[str, tuple[str, ...]]:
+        """The workers (``tcp://`` addresses) holding each future's result, by
+        key, as ``distributed.Client.who_has``; every result in memory when
+        no futures are given."""
+        keys: list[str] = []
+        if futures is not None:
+            found: list[Any] = []
+            _extract_futures(futures, found)
+            keys = [f.key for f in found if isinstance(f, Future)]
+        return {k: tuple(f"tcp://{w}" for w in ws) for k, ws in self._c.who_has(keys)}
+
+    def has_what(self, workers: list[str] | None = None) -> dict[str, tuple[str, ...]]:
+        """The keys each worker holds, by its ``tcp://`` address, as
+        ``distributed.Client.has_what``; `workers` by address or name (all
+        when None)."""
+        if workers is not None and not isinstance(workers, list | tuple):
+            raise TypeError(f"has_what: workers is a list of addresses or names, not {type(workers).__name__}")
+        return {f"tcp://{w}": tuple(ks) for w, ks in self._c.has_what(list(workers or []))}
+
+    def scheduler_info(self) -> dict[str, Any]:
+        """The scheduler and its workers, in ``distributed.Client.scheduler_info``'s
+        shape: ``{"type", "address", "tasks", "clients", "workers": {address: {...}}}``."""
+        tasks, clients, rows = self._c.scheduler_info()
+        workers = {
+            f"tcp://{address}": {
+                "id": wid,
+                "name": name,
+                "nthreads": nthreads,
+                "memory_limit": memory_limit,
+                "processing": processing,
+                "keys": keys,
+                "nbytes": nbytes,
+                "metrics": {"managed_bytes": managed, "spilled_bytes": spilled, "unmanaged_bytes": unmanaged},
+                "status": "closing_gracefully" if retiring else "running",
+            }
+            for (wid, address, name, nthreads, memory_limit, processing, keys, nbytes, managed, spilled, unmanaged,
+                 retiring) in rows
+        }
+        return {
+            "type": "Scheduler",
+            "address": self.scheduler_address,
+            "tasks": tasks,
+            "clients": clients,
+            "workers": workers,
+        }
 
     def retire_workers(
         self, workers: list[str] | None = None, n: int | None = None, timeout: float = 300.0

@@ -203,14 +203,24 @@ fn jobs_killed_are_replaced_and_adapt_grows_and_shrinks(system: System) {
     };
     let adaptive = blockwork_jobqueue::Adaptive::new(options).unwrap();
     let most = std::sync::atomic::AtomicUsize::new(0);
+    // However the body below ends (a failed assertion among them), the
+    // adaptive loop stops, so the scope ends and the test reports.
+    struct StopOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
     std::thread::scope(|s| {
+        let _stop_adapting = StopOnDrop(&stop);
         let adapting = s.spawn(|| {
             let retire = |names: &[String]| {
                 let which = blockwork::distributed::Retire::Workers(names.to_vec());
                 client.retire_workers(which, Duration::from_secs(60)).map(|_| ()).map_err(|e| e.to_string())
             };
             let target = |d| client.adaptive_target(d).map_err(|e| e.to_string());
-            let report = |_: &blockwork_jobqueue::Decision, jobs: &[String]| {
+            let report = |d: &blockwork_jobqueue::Decision, jobs: &[String]| {
+                eprintln!("adapt: {d:?}; jobs {jobs:?}");
                 most.fetch_max(jobs.len(), std::sync::atomic::Ordering::SeqCst);
             };
             blockwork_jobqueue::run_adaptive(&cluster, adaptive, target, retire, &stop, report)

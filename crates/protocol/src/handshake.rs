@@ -285,19 +285,19 @@ mod tests {
     fn handshake_bytes_are_frozen() {
         let hello = Handshake::Hello(Hello {
             role: Role::Client,
-            version: 4,
+            version: 5,
             name: "alice".into(),
             token: Some("s3cret".into()),
         });
-        let mut want = b"BWRK\x04\x00\x01\x00\x11\x00\x00\x00\x00\x00\x00\x00".to_vec();
-        want.extend_from_slice(b"\x01\x04\x00\x05alice\x01\x06s3cret");
+        let mut want = b"BWRK\x05\x00\x01\x00\x11\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        want.extend_from_slice(b"\x01\x05\x00\x05alice\x01\x06s3cret");
         assert_eq!(encode_frame(hello.to_frame()).unwrap().to_vec(), want);
-        let welcome = Handshake::Welcome(Welcome { role: Role::Scheduler, version: 4, name: "sched-1".into() });
-        let mut want = b"BWRK\x04\x00\x02\x00\x0b\x00\x00\x00\x00\x00\x00\x00".to_vec();
-        want.extend_from_slice(b"\x03\x04\x00\x07sched-1");
+        let welcome = Handshake::Welcome(Welcome { role: Role::Scheduler, version: 5, name: "sched-1".into() });
+        let mut want = b"BWRK\x05\x00\x02\x00\x0b\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        want.extend_from_slice(b"\x03\x05\x00\x07sched-1");
         assert_eq!(encode_frame(welcome.to_frame()).unwrap().to_vec(), want);
         let refused = Handshake::Refused(Refused { reason: "no".into() });
-        let mut want = b"BWRK\x04\x00\x03\x00\x03\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        let mut want = b"BWRK\x05\x00\x03\x00\x03\x00\x00\x00\x00\x00\x00\x00".to_vec();
         want.extend_from_slice(b"\x02no");
         assert_eq!(encode_frame(refused.to_frame()).unwrap().to_vec(), want);
     }

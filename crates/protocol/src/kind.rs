@@ -92,6 +92,8 @@ kinds! {
     Close = 0x0016, ClientToScheduler, "close";
     AdaptiveTarget = 0x0017, ClientToScheduler, "adaptive-target";
     RetireWorkers = 0x0018, ClientToScheduler, "retire-workers";
+    Coordinate = 0x0019, ClientToScheduler, "coordinate";
+    Info = 0x001A, ClientToScheduler, "info";
 
     KeyInMemory = 0x0020, SchedulerToClient, "key-in-memory";
     KeyErred = 0x0021, SchedulerToClient, "key-erred";
@@ -102,6 +104,8 @@ kinds! {
     ScatterDone = 0x0026, SchedulerToClient, "scatter-done";
     AdaptiveTargetReply = 0x0027, SchedulerToClient, "adaptive-target-reply";
     Retired = 0x0028, SchedulerToClient, "retired";
+    Coordinated = 0x0029, SchedulerToClient, "coordinated";
+    InfoReply = 0x002A, SchedulerToClient, "info-reply";
 
     Register = 0x0030, WorkerToScheduler, "register";
     TaskFinished = 0x0031, WorkerToScheduler, "task-finished";

@@ -77,12 +77,12 @@ pub use crate::frame::{encode_frame, Buffer, EncodedFrame, Frame, FrameDecoder, 
 pub use crate::handshake::{read_answer, Acceptor, Handshake, Hello, Refused, Role, Welcome};
 pub use crate::kind::{Direction, Kind};
 pub use crate::msg::{
-    ClientToScheduler, LogLine, Message, PeerMessage, SchedulerToClient, SchedulerToWorker, WorkerActivity,
-    WorkerEvent, WorkerEventKind, WorkerToScheduler,
+    ClientToScheduler, ClusterInfo, InfoRequest, LogLine, Message, PeerMessage, SchedulerInfo, SchedulerToClient,
+    SchedulerToWorker, WorkerActivity, WorkerEvent, WorkerEventKind, WorkerToScheduler,
 };
 pub use crate::task::{decode_task, encode_task, task_spec};
 pub use crate::wire::{INLINE_MAX, MAX_DEPTH};
 
 /// The protocol version this build speaks. Every frame header carries it;
 /// frames of other versions are refused, except the handshake's.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;

@@ -25,13 +25,16 @@ use crate::errors::OrPy;
 use crate::frame::{columns_out, PyArrowColumn, PyFrame};
 use crate::remote::{from_value, raised_remotely, Pickled, PY_CALL};
 
+/// A worker's figures for `scheduler_info`.
+type WorkerRow = (u32, String, String, u32, u64, usize, usize, u64, u64, u64, u64, bool);
+
 /// Workers retired (addresses), and those refused with why.
 type RetireOutcome = (Vec<String>, Vec<(String, String)>);
 
 /// A client error as the Python exception a Dask user expects: a task's
 /// own exception raised again, `CancelledError`, `TimeoutError`,
 /// `ConnectionError`, `ValueError` for a graph the scheduler cannot take.
-fn to_py(py: Python<'_>, e: ClientError) -> PyErr {
+pub(crate) fn to_py(py: Python<'_>, e: ClientError) -> PyErr {
     match e {
         ClientError::Task { key, message } => raised_remotely(py, &key.to_string(), &message)
             .unwrap_or_else(|| PyRuntimeError::new_err(format!("task {key} failed: {message}"))),
@@ -79,7 +82,7 @@ where
     }
 }
 
-fn seconds(timeout: Option<f64>) -> PyResult<Option<Duration>> {
+pub(crate) fn seconds(timeout: Option<f64>) -> PyResult<Option<Duration>> {
     timeout
         .map(|t| {
             Duration::try_from_secs_f64(t).map_err(|_| {
@@ -91,11 +94,11 @@ fn seconds(timeout: Option<f64>) -> PyResult<Option<Duration>> {
 
 /// A connection to a scheduler (see `blockwork.distributed.Client`).
 #[pyclass(frozen, module = "blockwork._core", name = "Client")]
-pub struct PyClient(Client);
+pub struct PyClient(pub(crate) Client);
 
 /// A result on the cluster (see `blockwork.distributed.Future`).
 #[pyclass(frozen, module = "blockwork._core", name = "Future")]
-pub struct PyFuture(Future);
+pub struct PyFuture(pub(crate) Future);
 
 /// Futures as they complete (see `blockwork.distributed.as_completed`).
 #[pyclass(module = "blockwork._core", name = "AsCompleted")]
@@ -316,6 +319,49 @@ impl PyClient {
     ) -> PyResult<Vec<Py<PyAny>>> {
         let values = self.gather_values(py, &PyClient::futures(&futures), timeout)?;
         values.iter().map(|v| from_value(py, v)).collect()
+    }
+
+    /// The addresses of the workers holding each key (every key in memory
+    /// when none is named).
+    fn who_has(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<Vec<(String, Vec<String>)>> {
+        let keys: Vec<Key> = keys.iter().map(|k| Key::new(k.as_str())).collect();
+        let held = py.detach(|| self.0.who_has(&keys)).map_err(|e| to_py(py, e))?;
+        Ok(held.into_iter().map(|(k, ws)| (k.to_string(), ws)).collect())
+    }
+
+    /// The keys each worker (by address or name; every worker when none is
+    /// named) holds, by address.
+    fn has_what(&self, py: Python<'_>, workers: Vec<String>) -> PyResult<Vec<(String, Vec<String>)>> {
+        let held = py.detach(|| self.0.has_what(&workers)).map_err(|e| to_py(py, e))?;
+        Ok(held.into_iter().map(|(w, ks)| (w, ks.iter().map(|k| k.to_string()).collect())).collect())
+    }
+
+    /// The scheduler's task and client counts, and each worker's figures:
+    /// (id, address, name, nthreads, memory limit, tasks processing, keys
+    /// held, bytes held, managed, spilled, unmanaged, retiring).
+    fn scheduler_info(&self, py: Python<'_>) -> PyResult<(u64, u64, Vec<WorkerRow>)> {
+        let info = py.detach(|| self.0.scheduler_info()).map_err(|e| to_py(py, e))?;
+        let rows = info
+            .workers
+            .iter()
+            .map(|w| {
+                (
+                    w.id.0,
+                    w.address.to_string(),
+                    w.name.to_string(),
+                    w.nthreads,
+                    w.memory_limit,
+                    w.processing,
+                    w.keys_held,
+                    w.nbytes,
+                    w.memory.managed,
+                    w.memory.spilled,
+                    w.memory.unmanaged,
+                    w.retiring,
+                )
+            })
+            .collect();
+        Ok((info.tasks, info.clients, rows))
     }
 
     /// Retires workers gracefully (by address or name; with none named,

@@ -10,6 +10,7 @@
 mod array;
 mod buffer;
 mod client;
+mod coord;
 mod creation;
 mod delayed;
 mod diagnostics;
@@ -69,6 +70,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyAsCompleted>()?;
     m.add_class::<client::PyScheduler>()?;
     m.add_class::<client::PyPerformanceReport>()?;
+    m.add_class::<coord::PyVariable>()?;
+    m.add_class::<coord::PyQueue>()?;
+    m.add_class::<coord::PyLock>()?;
+    m.add_class::<coord::PyEvent>()?;
+    m.add_class::<coord::PySemaphore>()?;
     m.add_function(wrap_pyfunction!(client::worker_main, m)?)?;
     m.add_function(wrap_pyfunction!(jobqueue::interface_address, m)?)?;
     m.add_function(wrap_pyfunction!(zarr::from_zarr, m)?)?;

@@ -50,10 +50,13 @@
 mod client;
 mod cluster;
 mod conn;
+mod coord;
+mod coordinator;
 mod dashboard;
 mod error;
 mod future;
 pub mod http;
+mod info;
 mod memory;
 mod remote;
 mod report;
@@ -67,6 +70,7 @@ mod worker_pages;
 
 pub use crate::client::{Client, Retire, TaskOptions};
 pub use crate::cluster::LocalCluster;
+pub use crate::coord::{Event, Lock, LockGuard, Queue, Semaphore, Shared, Variable};
 pub use crate::error::{ClientError, ConnError, RuntimeError};
 pub use crate::future::{AsCompleted, Future};
 pub use crate::memory::MemoryThresholds;
@@ -76,6 +80,8 @@ pub use crate::serve::{serve_scheduler, serve_worker, Served};
 pub use crate::tls::{Security, TlsFiles};
 pub use crate::tracker::{Retired, Status};
 pub use crate::worker::{Worker, WorkerHandle, WorkerOptions, WorkerStats, RETIRE_WAIT};
+pub use blockwork_protocol::SchedulerInfo;
+pub use blockwork_scheduler::{Held, WorkerInfo};
 
 /// Writes one line to standard error: the runtime's log.
 pub(crate) fn log(args: std::fmt::Arguments<'_>) {

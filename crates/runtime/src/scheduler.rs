@@ -33,6 +33,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::client::Retire;
 use crate::conn::{self, post, spawn_writer, FrameReader, Outbox};
+use crate::coordinator::Coordinator;
 use crate::error::{ConnError, RuntimeError};
 use crate::tls::{Security, TlsFiles};
 use crate::tracker::Retired;
@@ -274,9 +275,9 @@ async fn read_loop<M: Message>(
 }
 
 /// The loop's [`Comm`]: encodes each message onto its connection.
-struct Outboxes {
+pub(crate) struct Outboxes {
     workers: FxHashMap<WorkerId, Outbox>,
-    clients: FxHashMap<ClientId, Outbox>,
+    pub(crate) clients: FxHashMap<ClientId, Outbox>,
     /// How the loop's helpers (gathers, scatters) reach workers' data ports.
     security: Security,
 }
@@ -307,6 +308,7 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
     let mut comm = Outboxes { workers: FxHashMap::default(), clients: FxHashMap::default(), security };
     let mut waits = RetireWaits::default();
     let mut dash = crate::dashboard::Dashboard::default();
+    let mut coord = Coordinator::new(&mut core);
     let mut timer = tokio::time::interval(tick);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -315,6 +317,7 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
             due = timer.tick() => {
                 dash.tick(due.elapsed());
                 reactor::on_tick(&mut core, &mut comm, start.elapsed());
+                coord.on_tick(&mut core, &mut comm, start.elapsed());
                 dash.sample_memory(start.elapsed(), &core);
                 None
             }
@@ -344,18 +347,19 @@ async fn run_loop(mut core: Core, io: LoopIo, security: Security, tick: Duration
             },
         };
         if let Some(ev) = ev {
-            let mut state = LoopState { waits: &mut waits, dash: &mut dash };
+            let mut state = LoopState { waits: &mut waits, dash: &mut dash, coord: &mut coord };
             on_event(&mut core, &mut comm, &me, start.elapsed(), ev, &mut state);
         }
         settle_retirements(&mut core, &mut comm, &mut waits, &mut dash.workers);
     }
 }
 
-/// What the loop keeps besides the core: who waits for retirements, and
-/// the dashboard's records.
+/// What the loop keeps besides the core: who waits for retirements, the
+/// dashboard's records, and the coordination primitives.
 struct LoopState<'a> {
     waits: &'a mut RetireWaits,
     dash: &'a mut crate::dashboard::Dashboard,
+    coord: &'a mut Coordinator,
 }
 
 /// One connection event.
@@ -373,9 +377,10 @@ fn on_event(
             comm.clients.insert(id, out);
             let _ = reply.send(id);
         }
-        Event::Client(id, msg) => on_client_message(core, comm, me, now, id, msg, state.waits),
+        Event::Client(id, msg) => on_client_message(core, comm, me, now, id, msg, state),
         Event::ClientGone(id) => {
             comm.clients.remove(&id);
+            state.coord.on_client_gone(core, comm, id);
             reactor::on_client_disconnected(core, comm, id);
         }
         Event::WorkerJoined { spec, out, reply } => {
@@ -440,7 +445,7 @@ fn on_client_message(
     now: Duration,
     id: ClientId,
     msg: ClientToScheduler,
-    waits: &mut RetireWaits,
+    state: &mut LoopState<'_>,
 ) {
     let refuse = |comm: &Outboxes, req: u64, message: String| {
         if let Some(out) = comm.clients.get(&id) {
@@ -474,12 +479,20 @@ fn on_client_message(
         }
         ClientToScheduler::RetireWorkers { id: req, workers, n } => {
             let which = if workers.is_empty() { Retire::Count(n as usize) } else { Retire::Workers(workers) };
-            if let Err((message, _)) = retire(core, comm, now, &which, waits, Waiter::Client(id, req)) {
+            if let Err((message, _)) = retire(core, comm, now, &which, state.waits, Waiter::Client(id, req)) {
                 refuse(comm, req, message);
+            }
+        }
+        ClientToScheduler::Coordinate { id: req, op } => state.coord.on_request(core, comm, now, id, req, op),
+        ClientToScheduler::Info { id: req, question } => {
+            if let Some(out) = comm.clients.get(&id) {
+                let info = crate::info::answer(core, question);
+                post(out, &SchedulerToClient::Info { id: req, info }, "a client");
             }
         }
         ClientToScheduler::Close => {
             comm.clients.remove(&id);
+            state.coord.on_client_gone(core, comm, id);
             reactor::on_client_disconnected(core, comm, id);
         }
     }

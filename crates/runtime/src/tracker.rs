@@ -17,8 +17,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use blockwork_graph::{Key, Value};
-use blockwork_protocol::SchedulerToClient;
-use blockwork_scheduler::{TaskFailure, ToClient};
+use blockwork_protocol::{ClusterInfo, SchedulerToClient};
+use blockwork_scheduler::{CoordReply, Held, TaskFailure, ToClient};
 use rustc_hash::FxHashMap;
 
 use crate::error::ClientError;
@@ -63,7 +63,6 @@ struct Entry {
     update: u64,
 }
 
-/// An answer to a numbered request.
 /// How a retire-workers request ended.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Retired {
@@ -73,12 +72,15 @@ pub struct Retired {
     pub refused: Vec<(String, String)>,
 }
 
+/// An answer to a numbered request.
 pub(crate) enum Reply {
     Gather { data: Vec<(Key, Value)>, missing: Vec<Key> },
     Scattered,
     Refused(String),
     AdaptiveTarget { workers: u64, to_close: Vec<String> },
     Retired(Retired),
+    Coordinated(CoordReply),
+    Info(ClusterInfo),
 }
 
 impl Table {
@@ -198,6 +200,27 @@ impl Tracker {
             }
             SchedulerToClient::AdaptiveTarget { id, workers, to_close } => {
                 t.replies.insert(id, Reply::AdaptiveTarget { workers, to_close });
+            }
+            SchedulerToClient::Coordinated { id, reply } => {
+                // Futures handed over: held here before the scheduler's
+                // report of their state (the next message) arrives; the
+                // caller turns each into a Future.
+                if let CoordReply::Held(items) = &reply {
+                    for h in items {
+                        if let Held::Key(k) = h {
+                            let e = t.keys.entry(k.clone()).or_insert(Entry {
+                                status: Status::Pending,
+                                refs: 0,
+                                update: 0,
+                            });
+                            e.refs += 1;
+                        }
+                    }
+                }
+                t.replies.insert(id, Reply::Coordinated(reply));
+            }
+            SchedulerToClient::Info { id, info } => {
+                t.replies.insert(id, Reply::Info(info));
             }
         }
         drop(t);

@@ -271,6 +271,11 @@ impl Core {
         keys
     }
 
+    /// Clients connected.
+    pub fn num_clients(&self) -> usize {
+        self.clients.iter().flatten().count()
+    }
+
     /// Whether a client wants a key.
     pub fn wants(&self, client: ClientId, key: &Key) -> bool {
         self.id_of(key).is_some_and(|t| self.t(t).who_wants.contains(&client))

@@ -32,7 +32,9 @@
 //!   `stealing` (rebalancing), `failure` (workers and data lost), `update`
 //!   (checking and applying graph updates), `adaptive` (how many workers
 //!   the work calls for), `retire` (workers leaving without losing
-//!   results), [`reactor`] (the events).
+//!   results), [`reactor`] (the events); beside the core, [`Coord`]
+//!   holds the coordination primitives (variables, queues, locks,
+//!   events, semaphores).
 //! - Every event settles the tasks it touched through one work list, so
 //!   long chains never recurse, then places the ready tasks in priority
 //!   order.
@@ -67,6 +69,7 @@ mod adaptive;
 mod client;
 mod comm;
 mod config;
+mod coord;
 mod core;
 mod durations;
 mod error;
@@ -87,6 +90,7 @@ mod worker;
 pub use crate::adaptive::AdaptiveTarget;
 pub use crate::comm::{Comm, ComputeTask, DepInfo, Holder, Recorder, Sent, ToClient, ToWorker};
 pub use crate::config::Config;
+pub use crate::coord::{Coord, CoordOp, CoordOut, CoordReply, Held, Owner};
 pub use crate::core::{Core, GraphSnapshot};
 pub use crate::error::SchedError;
 pub use crate::ids::{ClientId, KeyHasher, StealId, TaskId, WorkerId};

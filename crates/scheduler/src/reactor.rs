@@ -84,6 +84,25 @@ pub fn on_scattered(
     Ok(())
 }
 
+/// `client` wants `keys` the scheduler already knows — a future another
+/// client handed over (through a variable or a queue of [`crate::Coord`])
+/// — and hears at once of those in memory or erred. Returns the keys it
+/// does not know (nothing is done for them, nor for a client that left).
+pub fn on_want_keys(core: &mut Core, comm: &mut impl Comm, client: ClientId, keys: &[Key]) -> Vec<Key> {
+    if core.clients.get(client.idx()).is_none_or(Option::is_none) {
+        return keys.to_vec();
+    }
+    let mut unknown = Vec::new();
+    for key in keys {
+        match core.id_of(key) {
+            Some(t) => core.want(client, t, comm),
+            None => unknown.push(key.clone()),
+        }
+    }
+    core.process(comm);
+    unknown
+}
+
 /// A client no longer wants `keys` (unknown keys are ignored).
 pub fn on_release_keys(core: &mut Core, comm: &mut impl Comm, client: ClientId, keys: &[Key]) {
     for key in keys {

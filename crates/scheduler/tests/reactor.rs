@@ -193,6 +193,32 @@ fn late_want_is_reported_at_once() {
     assert_eq!(to_client(&sent, c2), [ToClient::KeyInMemory { key: k("x"), nbytes: 3 }]);
 }
 
+/// A key handed to another client (a future through a variable) is
+/// wanted by it at once, survives the first client's release, and is
+/// recomputed for it when its worker is lost.
+#[test]
+fn a_known_key_wanted_by_another_client_outlives_the_first() {
+    let mut h = H::with(Config { saturation: None, ..Config::default() });
+    let (c1, c2) = (h.client(), h.client());
+    let w0 = h.worker("w0", 1);
+    h.submit(c1, vec![spec("x", &[], 0)], &["x"]);
+    h.finish(w0, "x", 3);
+    let unknown = on_want_keys(&mut h.core, &mut h.comm, c2, &[k("x"), k("nope")]);
+    assert_eq!(unknown, [k("nope")]);
+    let sent = h.check();
+    assert_eq!(to_client(&sent, c2), [ToClient::KeyInMemory { key: k("x"), nbytes: 3 }]);
+    on_release_keys(&mut h.core, &mut h.comm, c1, &[k("x")]);
+    assert!(freed(&h.check()).is_empty(), "c2 still wants x");
+    let w1 = h.worker("w1", 1);
+    on_worker_removed(&mut h.core, &mut h.comm, w0);
+    let sent = h.check();
+    assert_eq!(computes(&sent, w1), ["x"]);
+    // A client that left wants nothing.
+    on_client_disconnected(&mut h.core, &mut h.comm, c1);
+    assert_eq!(on_want_keys(&mut h.core, &mut h.comm, c1, &[k("x")]), [k("x")]);
+    h.check();
+}
+
 /// 100 roots on a 2-thread worker with saturation 1.1: at most
 /// ceil(2 × 1.1) = 3 processing at any time, the rest queued in order.
 #[test]

@@ -11,7 +11,12 @@
 //!  close            (empty)                   scatter-done    id keys
 //!  adaptive-target  id varint(µs)             adaptive-target-reply id varint(workers) strs(to close)
 //!  retire-workers   id strs(workers) varint(n) retired         id strs(retired) count (str str)*(refused)
+//!  coordinate       id op                     coordinated     id reply
+//!  info             id question               info-reply      id answer
 //! ```
+//!
+//! (`op` and `reply`: see the `coord` module; `question` and `answer`: the
+//! `info` module.)
 //!
 //! `id` (a varint) is the client's number for a request; the answer to it
 //! carries the same number, so requests may be answered in any order.
@@ -19,10 +24,12 @@
 use std::sync::Arc;
 
 use blockwork_graph::{Key, Value};
-use blockwork_scheduler::{GraphUpdate, ToClient};
+use blockwork_scheduler::{CoordOp, CoordReply, GraphUpdate, ToClient};
 
+use super::info::{ClusterInfo, InfoRequest};
 use super::{
-    frame, read_failure, read_key_values, read_update, write_failure, write_key_values, write_update, Message,
+    frame, read_failure, read_key_values, read_strs, read_update, write_failure, write_key_values, write_strs,
+    write_update, Message,
 };
 use crate::error::{EncodeError, ProtocolError};
 use crate::frame::Frame;
@@ -88,6 +95,21 @@ pub enum ClientToScheduler {
         /// How many to pick when `workers` is empty.
         n: u64,
     },
+    /// A request on a coordination primitive (a variable, queue, lock,
+    /// event or semaphore; answered by coordinated, perhaps much later).
+    Coordinate {
+        /// The client's number for this request.
+        id: u64,
+        /// The request.
+        op: CoordOp,
+    },
+    /// A question about the cluster's state (answered by info).
+    Info {
+        /// The client's number for this request.
+        id: u64,
+        /// The question.
+        question: InfoRequest,
+    },
 }
 
 /// Scheduler → client.
@@ -136,18 +158,20 @@ pub enum SchedulerToClient {
         /// Workers not retired (address, why): they run on.
         refused: Vec<(String, String)>,
     },
-}
-
-fn write_strs(w: &mut Writer, strs: &[String]) {
-    w.len(strs.len());
-    for s in strs {
-        w.str(s);
-    }
-}
-
-fn read_strs(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<String>, ProtocolError> {
-    let n = r.count(what)?;
-    (0..n).map(|_| r.string(what)).collect()
+    /// The answer to a coordination request.
+    Coordinated {
+        /// The id of the request.
+        id: u64,
+        /// The answer.
+        reply: CoordReply,
+    },
+    /// The answer to a question about the cluster's state.
+    Info {
+        /// The id of the request.
+        id: u64,
+        /// The answer.
+        info: ClusterInfo,
+    },
 }
 
 impl Message for ClientToScheduler {
@@ -191,6 +215,16 @@ impl Message for ClientToScheduler {
                 w.varint(*n);
                 Kind::RetireWorkers
             }
+            ClientToScheduler::Coordinate { id, op } => {
+                w.varint(*id);
+                super::coord::write_op(&mut w, op)?;
+                Kind::Coordinate
+            }
+            ClientToScheduler::Info { id, question } => {
+                w.varint(*id);
+                super::info::write_request(&mut w, question);
+                Kind::Info
+            }
         };
         Ok(frame(kind, w))
     }
@@ -216,6 +250,12 @@ impl Message for ClientToScheduler {
                 workers: read_strs(&mut r, "workers to retire")?,
                 n: r.varint("number of workers to retire")?,
             },
+            Kind::Coordinate => {
+                ClientToScheduler::Coordinate { id: r.varint("coordinate id")?, op: super::coord::read_op(&mut r)? }
+            }
+            Kind::Info => {
+                ClientToScheduler::Info { id: r.varint("info id")?, question: super::info::read_request(&mut r)? }
+            }
             _ => ClientToScheduler::Close,
         };
         r.finish(f.kind.name())?;
@@ -277,6 +317,16 @@ impl Message for SchedulerToClient {
                 }
                 Kind::Retired
             }
+            SchedulerToClient::Coordinated { id, reply } => {
+                w.varint(*id);
+                super::coord::write_reply(&mut w, reply)?;
+                Kind::Coordinated
+            }
+            SchedulerToClient::Info { id, info } => {
+                w.varint(*id);
+                super::info::write_answer(&mut w, info);
+                Kind::InfoReply
+            }
         };
         Ok(frame(kind, w))
     }
@@ -316,6 +366,13 @@ impl Message for SchedulerToClient {
                     .map(|_| Ok((r.string("worker address")?, r.string("refusal")?)))
                     .collect::<Result<_, _>>()?;
                 SchedulerToClient::Retired { id, retired, refused }
+            }
+            Kind::Coordinated => SchedulerToClient::Coordinated {
+                id: r.varint("coordinated id")?,
+                reply: super::coord::read_reply(&mut r)?,
+            },
+            Kind::InfoReply => {
+                SchedulerToClient::Info { id: r.varint("info id")?, info: super::info::read_answer(&mut r)? }
             }
             _ => SchedulerToClient::ScatterDone { id: r.varint("scatter id")?, keys: r.keys()? },
         };

@@ -18,10 +18,13 @@
 //! ```
 
 mod client;
+mod coord;
+mod info;
 mod peer;
 mod worker;
 
 pub use client::{ClientToScheduler, SchedulerToClient};
+pub use info::{ClusterInfo, InfoRequest, SchedulerInfo};
 pub use peer::PeerMessage;
 pub use worker::{LogLine, SchedulerToWorker, WorkerActivity, WorkerEvent, WorkerEventKind, WorkerToScheduler};
 
@@ -142,6 +145,18 @@ fn read_worker_spec(r: &mut Reader<'_>) -> Result<WorkerSpec, ProtocolError> {
         memory_limit: r.varint("worker memory limit")?,
         resources: read_resources(r)?,
     })
+}
+
+fn write_strs(w: &mut Writer, strs: &[String]) {
+    w.len(strs.len());
+    for s in strs {
+        w.str(s);
+    }
+}
+
+fn read_strs(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<String>, ProtocolError> {
+    let n = r.count(what)?;
+    (0..n).map(|_| r.string(what)).collect()
 }
 
 fn write_memory(w: &mut Writer, m: &MemoryReport) {

@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use blockwork_graph::{builtins, lit, r, Arg, Data, Key, NamedFn, Op, Task, TaskResult, Value};
 use blockwork_protocol::{
-    decode_task, encode_frame, task_spec, Buffer, ClientToScheduler, CodecError, Frame, FrameDecoder, Handshake, Hello,
-    Message, PeerMessage, Refused, Role, SchedulerToClient, SchedulerToWorker, Welcome, WorkerToScheduler,
+    decode_task, encode_frame, task_spec, Buffer, ClientToScheduler, ClusterInfo, CodecError, Frame, FrameDecoder,
+    Handshake, Hello, InfoRequest, Message, PeerMessage, Refused, Role, SchedulerInfo, SchedulerToClient,
+    SchedulerToWorker, Welcome, WorkerToScheduler,
 };
 use blockwork_scheduler::{
-    ComputeTask, DepInfo, FailureKind, GraphUpdate, Holder, MemoryReport, Priority, StealId, StealOutcome, TaskFailure,
-    ToClient, ToWorker, WorkerId, WorkerSpec,
+    ComputeTask, CoordOp, CoordReply, DepInfo, FailureKind, GraphUpdate, Held, Holder, MemoryReport, Priority, StealId,
+    StealOutcome, TaskFailure, ToClient, ToWorker, WorkerId, WorkerInfo, WorkerSpec,
 };
 use blockwork_worker::ToScheduler;
 use smallvec::smallvec;
@@ -109,6 +110,41 @@ pub fn all_client_to_scheduler() -> Vec<ClientToScheduler> {
         ClientToScheduler::RetireWorkers { id: 4, workers: vec!["job-7".into(), "tcp://10.0.0.8:1".into()], n: 0 },
         ClientToScheduler::RetireWorkers { id: 5, workers: vec![], n: 2 },
     ]
+    .into_iter()
+    .chain(all_coord_ops().into_iter().enumerate().map(|(i, op)| ClientToScheduler::Coordinate { id: i as u64, op }))
+    .chain([
+        ClientToScheduler::Info { id: 1, question: InfoRequest::WhoHas(vec![key("t", &[0]), Key::new("u")]) },
+        ClientToScheduler::Info { id: 2, question: InfoRequest::WhoHas(vec![]) },
+        ClientToScheduler::Info { id: 3, question: InfoRequest::HasWhat(vec!["job-7".into()]) },
+        ClientToScheduler::Info { id: 4, question: InfoRequest::Scheduler },
+    ])
+    .collect()
+}
+
+/// One of each coordination request, with and without timeouts.
+pub fn all_coord_ops() -> Vec<CoordOp> {
+    let n = || "prim-1".to_string();
+    let t = Some(Duration::new(2, 500));
+    vec![
+        CoordOp::SetVariable { name: n(), value: Held::Value(Value::Bytes(vec![7u8; 2048].into())) },
+        CoordOp::SetVariable { name: n(), value: Held::Key(key("t", &[1])) },
+        CoordOp::GetVariable { name: n(), timeout: None },
+        CoordOp::GetVariable { name: n(), timeout: t },
+        CoordOp::DeleteVariable { name: n() },
+        CoordOp::Put { name: n(), item: Held::Value(Value::Int(3)), maxsize: 4, timeout: t },
+        CoordOp::Get { name: n(), count: 0, timeout: None },
+        CoordOp::QueueSize { name: n() },
+        CoordOp::Acquire { name: n(), handle: u64::MAX, timeout: Some(Duration::ZERO) },
+        CoordOp::Release { name: n(), handle: 1 },
+        CoordOp::Locked { name: n() },
+        CoordOp::SetEvent { name: n() },
+        CoordOp::ClearEvent { name: n() },
+        CoordOp::WaitEvent { name: "".into(), timeout: t },
+        CoordOp::IsSet { name: n() },
+        CoordOp::AcquireLease { name: n(), max_leases: 3, handle: 2, timeout: None },
+        CoordOp::ReleaseLease { name: n(), handle: 2 },
+        CoordOp::Leases { name: n() },
+    ]
 }
 
 pub fn all_scheduler_to_client() -> Vec<SchedulerToClient> {
@@ -128,6 +164,50 @@ pub fn all_scheduler_to_client() -> Vec<SchedulerToClient> {
             id: 4,
             retired: vec!["10.0.0.7:40123".into()],
             refused: vec![("10.0.0.8:1".into(), "no running worker can take its results".into())],
+        },
+        SchedulerToClient::Coordinated { id: 1, reply: CoordReply::Done },
+        SchedulerToClient::Coordinated {
+            id: 2,
+            reply: CoordReply::Held(vec![Held::Key(key("t", &[1])), Held::Value(Value::Str("x".into()))]),
+        },
+        SchedulerToClient::Coordinated { id: 3, reply: CoordReply::Held(vec![]) },
+        SchedulerToClient::Coordinated { id: 4, reply: CoordReply::Bool(true) },
+        SchedulerToClient::Coordinated { id: 5, reply: CoordReply::Count(1 << 33) },
+        SchedulerToClient::Coordinated { id: 6, reply: CoordReply::TimedOut },
+        SchedulerToClient::Coordinated { id: 7, reply: CoordReply::Refused("lock \"a\" is not held".into()) },
+        SchedulerToClient::Info {
+            id: 8,
+            info: ClusterInfo::WhoHas(vec![
+                (key("t", &[0]), vec!["10.0.0.7:1".into(), "10.0.0.8:2".into()]),
+                (Key::new("u"), vec![]),
+            ]),
+        },
+        SchedulerToClient::Info {
+            id: 9,
+            info: ClusterInfo::HasWhat(vec![
+                ("10.0.0.7:1".into(), vec![key("t", &[0])]),
+                ("10.0.0.8:2".into(), vec![]),
+            ]),
+        },
+        SchedulerToClient::Info {
+            id: 10,
+            info: ClusterInfo::Scheduler(SchedulerInfo {
+                tasks: 12,
+                clients: 2,
+                workers: vec![WorkerInfo {
+                    id: WorkerId(3),
+                    address: "10.0.0.7:1".into(),
+                    name: "job-7".into(),
+                    retiring: true,
+                    nthreads: 24,
+                    memory_limit: 100 << 30,
+                    processing: 1 << 33,
+                    occupancy: Duration::new(1, 5),
+                    keys_held: 1 << 40,
+                    nbytes: 1 << 35,
+                    memory: MemoryReport { managed: 1, spilled: 2, unmanaged: 3 },
+                }],
+            }),
         },
     ]
 }

@@ -1,0 +1,100 @@
+//! Answers to a client's questions about the cluster's state (Dask's
+//! `who_has`, `has_what`, `scheduler_info`), read from the core.
+
+use blockwork_graph::Key;
+use blockwork_protocol::{ClusterInfo, InfoRequest, SchedulerInfo};
+use blockwork_scheduler::{Core, WorkerId, WorkerInfo};
+
+/// The answer to `question`. Workers are named by address; one asked for
+/// by address or name that is not in the cluster is left out.
+pub(crate) fn answer(core: &Core, question: InfoRequest) -> ClusterInfo {
+    let infos: Vec<WorkerInfo> = core.worker_ids().into_iter().filter_map(|w| core.worker_info(w)).collect();
+    let address = |w: &WorkerId| infos.iter().find(|i| i.id == *w).map(|i| i.address.to_string());
+    match question {
+        InfoRequest::WhoHas(keys) if keys.is_empty() => {
+            let mut holders: Vec<(Key, Vec<String>)> = Vec::new();
+            for i in &infos {
+                for k in core.keys_held(i.id) {
+                    holders.push((k, Vec::new()));
+                }
+            }
+            holders.sort_by(|a, b| a.0.cmp(&b.0));
+            holders.dedup_by(|a, b| a.0 == b.0);
+            for (k, ws) in &mut holders {
+                *ws = core.who_has(k).unwrap_or(&[]).iter().filter_map(address).collect();
+            }
+            ClusterInfo::WhoHas(holders)
+        }
+        InfoRequest::WhoHas(keys) => ClusterInfo::WhoHas(
+            keys.into_iter()
+                .map(|k| {
+                    let ws = core.who_has(&k).unwrap_or(&[]).iter().filter_map(address).collect();
+                    (k, ws)
+                })
+                .collect(),
+        ),
+        InfoRequest::HasWhat(names) => {
+            let wanted = |i: &WorkerInfo| {
+                names.is_empty()
+                    || names.iter().any(|n| {
+                        let bare = n.strip_prefix("tcp://").or_else(|| n.strip_prefix("tls://")).unwrap_or(n);
+                        &*i.address == bare || &*i.name == n.as_str()
+                    })
+            };
+            ClusterInfo::HasWhat(
+                infos.iter().filter(|i| wanted(i)).map(|i| (i.address.to_string(), core.keys_held(i.id))).collect(),
+            )
+        }
+        InfoRequest::Scheduler => ClusterInfo::Scheduler(SchedulerInfo {
+            tasks: core.num_tasks() as u64,
+            clients: core.num_clients() as u64,
+            workers: infos,
+        }),
+    }
+}
+
+impl crate::Client {
+    fn info(&self, question: InfoRequest) -> Result<ClusterInfo, crate::ClientError> {
+        let inner = &self.inner;
+        let id = inner.tracker.next_id();
+        let msg = blockwork_protocol::ClientToScheduler::Info { id, question };
+        crate::conn::post(&inner.out, &msg, "the scheduler");
+        let deadline = Some(std::time::Instant::now() + std::time::Duration::from_secs(60));
+        match inner.tracker.wait_reply(id, deadline).map_err(|e| inner.closed(e))? {
+            Some(crate::tracker::Reply::Info(info)) => Ok(info),
+            Some(_) => Err(crate::ClientError::Refused("the scheduler answered a question with something else".into())),
+            None => {
+                inner.tracker.drop_reply(id);
+                Err(crate::ClientError::Timeout("the scheduler's answer about the cluster".into()))
+            }
+        }
+    }
+
+    /// The addresses of the workers holding each of `keys`, in order
+    /// (none: not in memory); with no keys, every key in memory (Dask's
+    /// `Client.who_has`).
+    pub fn who_has(&self, keys: &[Key]) -> Result<Vec<(Key, Vec<String>)>, crate::ClientError> {
+        match self.info(InfoRequest::WhoHas(keys.to_vec()))? {
+            ClusterInfo::WhoHas(h) => Ok(h),
+            other => Err(crate::ClientError::Refused(format!("who_has was answered with {other:?}"))),
+        }
+    }
+
+    /// The keys each of `workers` (by address or name) holds, by address;
+    /// with none named, every worker (Dask's `Client.has_what`).
+    pub fn has_what(&self, workers: &[String]) -> Result<Vec<(String, Vec<Key>)>, crate::ClientError> {
+        match self.info(InfoRequest::HasWhat(workers.to_vec()))? {
+            ClusterInfo::HasWhat(h) => Ok(h),
+            other => Err(crate::ClientError::Refused(format!("has_what was answered with {other:?}"))),
+        }
+    }
+
+    /// The scheduler's figures and every worker's (Dask's
+    /// `Client.scheduler_info`).
+    pub fn scheduler_info(&self) -> Result<SchedulerInfo, crate::ClientError> {
+        match self.info(InfoRequest::Scheduler)? {
+            ClusterInfo::Scheduler(s) => Ok(s),
+            other => Err(crate::ClientError::Refused(format!("scheduler_info was answered with {other:?}"))),
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Questions about the cluster's state: who holds which keys, what each
+//! worker holds, the scheduler's figures — checked against where the
+//! results were put and moved.
+
+use blockwork_graph::{lit, Arg, Key, Value};
+use blockwork_runtime::{LocalCluster, Retire};
+use std::time::Duration;
+
+mod common;
+
+use common::{timed, ADD, INC};
+
+#[test]
+fn who_has_has_what_and_scheduler_info_follow_the_results() {
+    common::register(&[]);
+    timed(|| {
+        let cluster = LocalCluster::start(2, 1).unwrap();
+        let client = cluster.client().unwrap();
+        let xs = client.map(&INC, (0..8i64).map(lit)).unwrap();
+        let total = client.submit(&ADD, xs.iter().map(Arg::from).collect()).unwrap();
+        assert_eq!(total.result().unwrap(), Value::Int((1..=8).sum()));
+        let keys: Vec<Key> = xs.iter().map(|f| f.key().clone()).collect();
+        let addresses: Vec<String> = cluster.workers().iter().map(|w| w.address().to_string()).collect();
+
+        let info = client.scheduler_info().unwrap();
+        assert_eq!(info.workers.len(), 2);
+        let mut seen: Vec<String> = info.workers.iter().map(|w| w.address.to_string()).collect();
+        seen.sort();
+        let mut want = addresses.clone();
+        want.sort();
+        assert_eq!(seen, want);
+        assert!(info.tasks >= 9, "{info:?}");
+        assert!(info.clients >= 1);
+        assert!(info.workers.iter().all(|w| w.nthreads == 1));
+
+        // who_has and has_what are two views of one relation.
+        let holders = client.who_has(&keys).unwrap();
+        assert_eq!(holders.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), keys);
+        assert!(holders.iter().all(|(_, ws)| !ws.is_empty() && ws.iter().all(|w| addresses.contains(w))));
+        let held = client.has_what(&[]).unwrap();
+        assert_eq!(held.len(), 2);
+        for (k, ws) in &holders {
+            for (w, ks) in &held {
+                assert_eq!(ws.contains(w), ks.contains(k), "{k} on {w}");
+            }
+        }
+        let all = client.who_has(&[]).unwrap();
+        assert!(keys.iter().all(|k| all.iter().any(|(a, _)| a == k)), "every key in memory is listed");
+        assert_eq!(client.who_has(&[Key::new("nope")]).unwrap(), vec![(Key::new("nope"), vec![])]);
+        let one = client.has_what(&[format!("tcp://{}", addresses[0])]).unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].0, addresses[0]);
+
+        // After retiring the first worker, everything is on the second.
+        let r = client.retire_workers(Retire::Workers(vec![addresses[0].clone()]), Duration::from_secs(60)).unwrap();
+        assert_eq!(r.retired.len(), 1, "{r:?}");
+        let holders = client.who_has(&keys).unwrap();
+        assert!(holders.iter().all(|(_, ws)| ws == &[addresses[1].clone()]), "{holders:?}");
+        assert_eq!(client.scheduler_info().unwrap().workers.len(), 1);
+    });
+}

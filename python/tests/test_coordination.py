@@ -1,0 +1,187 @@
+"""blockwork.distributed's coordination primitives: Variable, Queue, Lock,
+Event, Semaphore, shared by two clients, with workers lost mid-use."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import cloudpickle
+import numpy as np
+import pytest
+
+from blockwork import config
+from blockwork.distributed import Client, Event, Future, LocalCluster, Lock, Queue, Semaphore, Variable
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    with LocalCluster(n_workers=2, threads_per_worker=1) as c:
+        yield c
+
+
+@pytest.fixture
+def clients(cluster: LocalCluster) -> Iterator[tuple[Client, Client]]:
+    a, b = Client(cluster, set_as_default=False), Client(cluster, set_as_default=False)
+    try:
+        yield a, b
+    finally:
+        a.close()
+        b.close()
+
+
+class Background:
+    """Runs a call on a thread; `result()` joins it."""
+
+    def __init__(self, f: Callable[[], Any]) -> None:
+        self._out: list[Any] = []
+        self._t = threading.Thread(target=lambda: self._out.append(f()))
+        self._t.start()
+        time.sleep(0.3)  # long enough for its request to wait at the scheduler
+
+    def result(self) -> Any:
+        self._t.join(60)
+        assert not self._t.is_alive(), "still waiting"
+        return self._out[0]
+
+
+def test_variable_values_and_futures(clients: tuple[Client, Client]) -> None:
+    a, b = clients
+    waiting = Background(lambda: Variable("cfg", client=b).get(timeout=30))
+    value = {"grid": np.arange(6).reshape(2, 3), "name": "era5"}
+    Variable("cfg", client=a).set(value)
+    got = waiting.result()
+    assert got["name"] == "era5" and np.array_equal(got["grid"], value["grid"])
+    f = a.submit(lambda x: x * 3, 14)
+    Variable("result", client=a).set(f)
+    g = Variable("result", client=b).get()
+    assert isinstance(g, Future) and g.key == f.key and g.result() == 42
+    Variable("result", client=a).delete()
+    with pytest.raises(TimeoutError, match="result"):
+        Variable("result", client=b).get(timeout=0.2)
+
+
+def test_queue_is_first_in_first_out_and_bounded(clients: tuple[Client, Client]) -> None:
+    a, b = clients
+    q = Queue("work", client=a, maxsize=2)
+    q.put(1)
+    q.put("two")
+    putter = Background(lambda: Queue("work", client=b, maxsize=2).put([3]))
+    assert q.qsize() == 2
+    assert Queue("work", client=b).get() == 1
+    putter.result()
+    assert Queue("work", client=b).get(batch=2) == ["two", [3]]
+    assert Queue("work", client=b).get(batch=True) == []
+    with pytest.raises(TimeoutError):
+        Queue("work", client=b).get(timeout=0.2)
+    fs = a.map(lambda i: i * i, range(5))
+    for f in fs:
+        Queue("squares", client=a).put(f)
+    got = Queue("squares", client=b).get(batch=5)
+    assert [f.result() for f in got] == [0, 1, 4, 9, 16]
+
+
+def test_lock_excludes_across_clients_and_handles(clients: tuple[Client, Client]) -> None:
+    a, b = clients
+    with Lock("ingest", client=a) as held:
+        assert held.locked()
+        assert not Lock("ingest", client=b).acquire(timeout=0.2)
+        assert not Lock("ingest", client=a).acquire(blocking=False)
+        other = Lock("ingest", client=b)
+        waiter = Background(lambda: other.acquire(timeout=30))
+        with pytest.raises(ValueError, match="not held"):
+            Lock("ingest", client=b).release()
+    assert waiter.result() is True
+    other.release()
+    assert not Lock("ingest", client=a).locked()
+
+
+def test_event_wakes_every_waiter(clients: tuple[Client, Client]) -> None:
+    a, b = clients
+    waiters = [Background(lambda: Event("go", client=b).wait(timeout=30)) for _ in range(2)]
+    assert not Event("go", client=a).is_set()
+    Event("go", client=a).set()
+    assert [w.result() for w in waiters] == [True, True]
+    Event("go", client=a).clear()
+    assert Event("go", client=b).wait(timeout=0.2) is False
+
+
+def test_semaphore_bounds_leases(clients: tuple[Client, Client]) -> None:
+    a, b = clients
+    s1, s2 = Semaphore(2, "db", client=a), Semaphore(2, "db", client=a)
+    assert s1.acquire() and s2.acquire()
+    assert Semaphore(2, "db", client=b).get_value() == 2
+    assert not Semaphore(2, "db", client=b).acquire(timeout=0.2)
+    waiter = Background(lambda: Semaphore(2, "db", client=b).acquire(timeout=30))
+    s1.release()
+    assert waiter.result() is True
+    with pytest.raises(ValueError, match="no lease"):
+        s1.release()
+    with pytest.raises(ValueError, match="has 2 leases"):
+        Semaphore(3, "db", client=b).acquire()
+    with Semaphore(1, "solo", client=a):
+        assert not Semaphore(1, "solo", client=b).acquire(timeout=0.1)
+
+
+def test_primitives_survive_lost_workers_and_a_departed_client() -> None:
+    with LocalCluster(n_workers=1, threads_per_worker=1) as cluster:
+        b = Client(cluster, set_as_default=False)
+        a = Client(cluster, set_as_default=False)
+        f = a.submit(lambda: np.arange(4) * 10)
+        f.result()
+        Variable("kept", client=a).set(f)
+        assert Lock("l", client=a).acquire()
+        waiter = Background(lambda: Lock("l", client=b).acquire(timeout=60))
+        a.close()  # its lock passes on; its future stays in the variable
+        assert waiter.result() is True
+        # The only worker holding the result is lost: recomputed on the next.
+        cluster.scale(0)
+        cluster.scale(1)
+        g = Variable("kept", client=b).get()
+        assert np.array_equal(g.result(timeout=60), np.arange(4) * 10)
+        b.close()
+
+
+def test_bad_arguments_are_errors(clients: tuple[Client, Client]) -> None:
+    a, _ = clients
+    with pytest.raises(TypeError, match="named by a str"):
+        Variable(3, client=a)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_leases"):
+        Semaphore(0, client=a)
+    with pytest.raises(ValueError, match="maxsize"):
+        Queue(client=a, maxsize=-1)
+    with pytest.raises(ValueError, match="timeout"):
+        Event(client=a).wait(timeout=-1)
+    with pytest.raises(TypeError, match="blockwork Client"):
+        Lock(client="tcp://nowhere:1")  # type: ignore[arg-type]
+    with config.set(scheduler="threads"), pytest.raises(RuntimeError, match="no client"):
+        Variable("x")
+
+
+def test_who_has_has_what_and_scheduler_info(clients: tuple[Client, Client]) -> None:
+    a, _ = clients
+    fs = a.map(lambda i: np.full(100, i), range(6))
+    a.gather(fs)
+    holders = a.who_has(fs)
+    assert set(holders) == {f.key for f in fs}
+    info = a.scheduler_info()
+    assert info["type"] == "Scheduler" and info["address"] == a.scheduler_address
+    addresses = set(info["workers"])
+    assert len(addresses) == 2 and all(w.startswith("tcp://") for w in addresses)
+    assert all(w["nthreads"] == 1 for w in info["workers"].values())
+    assert all(ws and set(ws) <= addresses for ws in holders.values())
+    held = a.has_what()
+    assert set(held) == addresses
+    for key, ws in holders.items():
+        for w, keys in held.items():
+            assert (w in ws) == (key in keys)
+    assert set(a.who_has()) >= set(holders)
+    name = next(iter(info["workers"].values()))["name"]
+    assert list(a.has_what([name])) == [next(iter(info["workers"]))]
+    with pytest.raises(TypeError, match="list of addresses"):
+        a.has_what("tcp://x:1")  # type: ignore[arg-type]
