@@ -450,21 +450,7 @@ class Client:
         """The scheduler and its workers, in ``distributed.Client.scheduler_info``'s
         shape: ``{"type", "address", "tasks", "clients", "workers": {address: {...}}}``."""
         tasks, clients, rows = self._c.scheduler_info()
-        workers = {
-            f"tcp://{address}": {
-                "id": wid,
-                "name": name,
-                "nthreads": nthreads,
-                "memory_limit": memory_limit,
-                "processing": processing,
-                "keys": keys,
-                "nbytes": nbytes,
-                "metrics": {"managed_bytes": managed, "spilled_bytes": spilled, "unmanaged_bytes": unmanaged},
-                "status": "closing_gracefully" if retiring else "running",
-            }
-            for (wid, address, name, nthreads, memory_limit, processing, keys, nbytes, managed, spilled, unmanaged,
-                 retiring) in rows
-        }
+        workers = {f"tcp://{row[1]}": _worker_info(row) for row in rows}
         return {
             "type": "Scheduler",
             "address": self.scheduler_address,
@@ -495,7 +481,10 @@ class Client:
     # -- life -------------------------------------------------------------
 
     def close(self) -> None:
-        """Stops being the default scheduler, and closes a cluster it started."""
+        """Closes the connection (the scheduler forgets what this client
+        wanted; its locks and leases pass on), stops being the default
+        scheduler, and closes a cluster it started."""
+        self._c.close()
         if self._default is not None:
             self._default.__exit__(None, None, None)
             self._default = None
@@ -517,6 +506,22 @@ class Client:
 
     def __repr__(self) -> str:
         return f"<Client: {self.scheduler_address!r}>"
+
+
+def _worker_info(row: tuple[int, str, str, int, int, int, int, int, int, int, int, bool]) -> dict[str, Any]:
+    """A worker's entry in `Client.scheduler_info`."""
+    wid, _, name, nthreads, memory_limit, processing, keys, nbytes, managed, spilled, unmanaged, retiring = row
+    return {
+        "id": wid,
+        "name": name,
+        "nthreads": nthreads,
+        "memory_limit": memory_limit,
+        "processing": processing,
+        "keys": keys,
+        "nbytes": nbytes,
+        "metrics": {"managed_bytes": managed, "spilled_bytes": spilled, "unmanaged_bytes": unmanaged},
+        "status": "closing_gracefully" if retiring else "running",
+    }
 
 
 class DoneAndNotDoneFutures(NamedTuple):

@@ -191,6 +191,11 @@ impl PyClient {
         py.detach(|| Client::connect(&addr)).map(PyClient).map_err(|e| to_py(py, e))
     }
 
+    /// Closes the connection (futures and other handles on it stop working).
+    fn close(&self) {
+        self.0.close();
+    }
+
     /// The scheduler's address, `tcp://host:port`.
     #[getter]
     fn address(&self) -> String {

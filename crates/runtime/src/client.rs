@@ -130,6 +130,15 @@ impl Client {
         Ok(Client { inner: Arc::new(inner) })
     }
 
+    /// Closes the connection now, as dropping the last handle on it does,
+    /// even while futures, locks or other handles still hold it: the
+    /// scheduler forgets what this client wanted and passes its locks and
+    /// leases on; every later call through any of its handles fails.
+    pub fn close(&self) {
+        post(&self.inner.out, &ClientToScheduler::Close, "the scheduler");
+        self.inner.tracker.close("the client was closed".into());
+    }
+
     /// The scheduler's address.
     pub fn address(&self) -> &str {
         &self.inner.addr

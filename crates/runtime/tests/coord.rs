@@ -135,6 +135,14 @@ fn a_client_that_leaves_lets_go_of_its_lock_and_leases() {
         assert!(b.lock("l").acquire(LONG).unwrap());
         assert!(b.semaphore("s", 1).acquire(LONG).unwrap());
         assert_eq!(value(b.variable("kept").get(None).unwrap()), Value::Int(7), "values stay");
+        // Closed while a handle on its lock lives: the lock passes on, and
+        // the handle fails from then on.
+        let c = cluster.client().unwrap();
+        let held = c.lock("m");
+        assert!(held.acquire(None).unwrap());
+        c.close();
+        assert!(b.lock("m").acquire(LONG).unwrap());
+        assert!(matches!(held.release(), Err(ClientError::Conn { .. })));
     });
 }
 
