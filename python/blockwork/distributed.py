@@ -64,6 +64,9 @@ __all__ = [
 ]
 
 
+_NO_DEFAULT: Any = object()
+
+
 class LocalCluster:
     """A scheduler in this process and worker processes on this machine
     (`python -m blockwork worker`), as `distributed.LocalCluster`.
@@ -424,6 +427,55 @@ class Client:
         for a in found:
             if isinstance(a, ArrayFuture):
                 a.cancel()
+
+    # -- published datasets -----------------------------------------------
+
+    def publish_dataset(self, *args: Any, override: bool = False, **kwargs: Any) -> None:
+        """Publishes named data for every client of the cluster, as
+        ``distributed.Client.publish_dataset``: ``publish_dataset(x=futures)``
+        (any structure of futures and picklable values). The futures'
+        results stay on the cluster until unpublished; a taken name is
+        refused unless `override`. Collections are published by computing
+        or persisting them into futures first."""
+        if args:
+            raise TypeError("publish_dataset: name each dataset, as publish_dataset(name=data)")
+        for name, data in kwargs.items():
+            found: list[Any] = []
+            template = _extract_futures(data, found)
+            if any(isinstance(f, ArrayFuture) for f in found):
+                raise TypeError(
+                    f"publish_dataset: {name!r} holds an array being computed; publish its result, "
+                    "or futures of its blocks"
+                )
+            try:
+                meta = cloudpickle.dumps(template)
+            except Exception as e:
+                raise TypeError(f"publish_dataset: {name!r} cannot be pickled: {e}") from e
+            self._c.publish_dataset(name, [f._f for f in found], meta, bool(override))
+
+    def get_dataset(self, name: str, default: Any = _NO_DEFAULT) -> Any:
+        """The data published as `name`, its futures this client's own
+        (`default`, if given, when there is none; else ``KeyError``)."""
+        try:
+            meta, fs = self._c.get_dataset(name)
+        except ValueError as e:
+            if "no dataset" not in str(e):
+                raise
+            if default is not _NO_DEFAULT:
+                return default
+            raise KeyError(str(e)) from None
+        return _substitute(cloudpickle.loads(meta), [Future(f, self) for f in fs])
+
+    def unpublish_dataset(self, name: str) -> None:
+        """Withdraws the dataset `name` (``KeyError`` if there is none)."""
+        try:
+            self._c.unpublish_dataset(name)
+        except ValueError as e:
+            raise KeyError(str(e)) from None
+
+    def list_datasets(self) -> tuple[str, ...]:
+        """The names of the published datasets, sorted."""
+        return tuple(self._c.list_datasets())
 
     # -- the cluster's state ----------------------------------------------
 

@@ -185,3 +185,29 @@ def test_who_has_has_what_and_scheduler_info(clients: tuple[Client, Client]) -> 
     assert list(a.has_what([name])) == [next(iter(info["workers"]))]
     with pytest.raises(TypeError, match="list of addresses"):
         a.has_what("tcp://x:1")  # type: ignore[arg-type]
+
+
+def test_published_datasets_outlive_their_publisher(cluster: LocalCluster) -> None:
+    b = Client(cluster, set_as_default=False)
+    a = Client(cluster, set_as_default=False)
+    fs = a.map(lambda i: np.full(3, i), range(4))
+    a.publish_dataset(grid={"blocks": fs, "units": "K"})
+    with pytest.raises(ValueError, match="published already"):
+        a.publish_dataset(grid=fs)
+    a.publish_dataset(grid=[fs[0]], override=True)
+    a.publish_dataset(grid={"blocks": fs, "units": "K"}, override=True)
+    a.close()
+    assert b.list_datasets() == ("grid",)
+    got = b.get_dataset("grid")
+    assert got["units"] == "K"
+    assert [int(x[0]) for x in b.gather(got["blocks"])] == [0, 1, 2, 3]
+    b.unpublish_dataset("grid")
+    assert b.list_datasets() == ()
+    assert b.get_dataset("grid", default=None) is None
+    with pytest.raises(KeyError, match="no dataset"):
+        b.get_dataset("grid")
+    with pytest.raises(KeyError):
+        b.unpublish_dataset("grid")
+    with pytest.raises(TypeError, match="name each dataset"):
+        b.publish_dataset(fs)
+    b.close()

@@ -191,6 +191,39 @@ impl PyClient {
         py.detach(|| Client::connect(&addr)).map(PyClient).map_err(|e| to_py(py, e))
     }
 
+    /// Publishes futures and a pickled template under `name`.
+    fn publish_dataset(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        futures: Vec<PyRef<'_, PyFuture>>,
+        meta: Vec<u8>,
+        replace: bool,
+    ) -> PyResult<()> {
+        let futures = PyClient::futures(&futures);
+        let meta = Value::Bytes(Arc::from(meta));
+        py.detach(|| self.0.publish_dataset(name, &futures, meta, replace)).map_err(|e| to_py(py, e))
+    }
+
+    /// A published dataset's pickled template and futures.
+    fn get_dataset<'py>(&self, py: Python<'py>, name: &str) -> PyResult<(Bound<'py, PyBytes>, Vec<PyFuture>)> {
+        let d = py.detach(|| self.0.get_dataset(name)).map_err(|e| to_py(py, e))?;
+        let Value::Bytes(meta) = d.meta else {
+            return Err(PyValueError::new_err(format!("dataset {name:?} was not published from Python")));
+        };
+        Ok((PyBytes::new(py, &meta), d.futures.into_iter().map(PyFuture).collect()))
+    }
+
+    /// Withdraws a dataset.
+    fn unpublish_dataset(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        py.detach(|| self.0.unpublish_dataset(name)).map_err(|e| to_py(py, e))
+    }
+
+    /// The published datasets' names, sorted.
+    fn list_datasets(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        py.detach(|| self.0.list_datasets()).map_err(|e| to_py(py, e))
+    }
+
     /// Closes the connection (futures and other handles on it stop working).
     fn close(&self) {
         self.0.close();

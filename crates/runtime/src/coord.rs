@@ -402,3 +402,73 @@ impl Semaphore {
         count(self.client.inner.coordinate(CoordOp::Leases { name: self.name.clone() }, "leases")?, "leases")
     }
 }
+
+/// A published dataset, read back: its description and its futures (this
+/// client's own handles on them).
+pub struct Dataset {
+    /// What the publisher said of it (a collection's layout, a pickled
+    /// template, …).
+    pub meta: Value,
+    /// Its futures, in the order they were published.
+    pub futures: Vec<Future>,
+}
+
+impl Client {
+    /// Publishes `futures` and `meta` under `name` for every client of the
+    /// cluster (Dask's `publish_dataset`): their results stay on the
+    /// cluster until it is unpublished, whoever else lets go of them. A
+    /// taken name is refused unless `replace`.
+    pub fn publish_dataset(
+        &self,
+        name: &str,
+        futures: &[Future],
+        meta: Value,
+        replace: bool,
+    ) -> Result<(), ClientError> {
+        let items = std::iter::once(Held::Value(meta)).chain(futures.iter().map(future_held)).collect();
+        let op = CoordOp::Publish { name: name.to_string(), items, replace };
+        done(self.inner.coordinate(op, "a publish")?, "a publish")
+    }
+
+    /// The dataset published as `name`; an error naming the published ones
+    /// when there is none.
+    pub fn get_dataset(&self, name: &str) -> Result<Dataset, ClientError> {
+        match self.inner.coordinate(CoordOp::GetDataset { name: name.to_string() }, "a get_dataset")? {
+            CoordReply::Held(items) => {
+                let mut items = items.into_iter().map(|h| shared(self, h));
+                let meta = match items.next() {
+                    Some(Shared::Value(v)) => v,
+                    _ => return Err(ClientError::Refused(format!("dataset {name:?} has no description"))),
+                };
+                let futures = items
+                    .map(|s| match s {
+                        Shared::Future(f) => Ok(f),
+                        Shared::Value(v) => Err(ClientError::Refused(format!("dataset {name:?} holds a value {v:?}"))),
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(Dataset { meta, futures })
+            }
+            r => Err(unexpected("a get_dataset", &r)),
+        }
+    }
+
+    /// Withdraws the dataset `name` (its results go once nobody else wants
+    /// them); an error when there is none.
+    pub fn unpublish_dataset(&self, name: &str) -> Result<(), ClientError> {
+        done(self.inner.coordinate(CoordOp::Unpublish { name: name.to_string() }, "an unpublish")?, "an unpublish")
+    }
+
+    /// The names of the published datasets, sorted.
+    pub fn list_datasets(&self) -> Result<Vec<String>, ClientError> {
+        match self.inner.coordinate(CoordOp::ListDatasets, "list_datasets")? {
+            CoordReply::Held(items) => Ok(items
+                .into_iter()
+                .filter_map(|h| match h {
+                    Held::Value(Value::Str(s)) => Some(s.to_string()),
+                    _ => None,
+                })
+                .collect()),
+            r => Err(unexpected("list_datasets", &r)),
+        }
+    }
+}

@@ -43,8 +43,8 @@ impl Coordinator {
         op: CoordOp,
     ) {
         let mut out = CoordOut::default();
-        match op.key() {
-            Some(key) if core.state_of(key).is_none() => {
+        match op.keys().into_iter().find(|k| core.state_of(k).is_none()) {
+            Some(key) => {
                 let why =
                     format!("the future {key} is not known to the scheduler (released already, or of another cluster)");
                 out.replies.push((client, id, CoordReply::Refused(why)));

@@ -70,7 +70,7 @@ mod worker_pages;
 
 pub use crate::client::{Client, Retire, TaskOptions};
 pub use crate::cluster::LocalCluster;
-pub use crate::coord::{Event, Lock, LockGuard, Queue, Semaphore, Shared, Variable};
+pub use crate::coord::{Dataset, Event, Lock, LockGuard, Queue, Semaphore, Shared, Variable};
 pub use crate::error::{ClientError, ConnError, RuntimeError};
 pub use crate::future::{AsCompleted, Future};
 pub use crate::memory::MemoryThresholds;

@@ -19,6 +19,14 @@ fn counted(_: &Value, args: Vec<Value>) -> TaskResult {
 }
 static COUNTED: NamedFn = NamedFn::new("coord.counted", counted);
 
+/// As `counted`, with a counter of its own (tests run in parallel).
+static PUBLISHED_CALLS: AtomicU64 = AtomicU64::new(0);
+fn counted_published(_: &Value, args: Vec<Value>) -> TaskResult {
+    PUBLISHED_CALLS.fetch_add(1, Ordering::SeqCst);
+    Ok(Value::Int(int(&args[0]) * 10))
+}
+static COUNTED_PUBLISHED: NamedFn = NamedFn::new("coord.counted_published", counted_published);
+
 const SHORT: Option<Duration> = Some(Duration::from_millis(300));
 const LONG: Option<Duration> = Some(Duration::from_secs(60));
 
@@ -178,5 +186,33 @@ fn futures_held_by_a_variable_and_a_queue_outlive_their_worker() {
             Err(ClientError::Refused(m)) => assert!(m.contains(&stranger.key().to_string()), "{m}"),
             r => panic!("expected a refusal, got {r:?}"),
         }
+    });
+}
+
+#[test]
+fn a_published_dataset_outlives_its_publisher() {
+    common::register(&[&COUNTED_PUBLISHED]);
+    timed(|| {
+        let cluster = LocalCluster::start(2, 1).unwrap();
+        let b = cluster.client().unwrap();
+        let before = PUBLISHED_CALLS.load(Ordering::SeqCst);
+        {
+            let a = cluster.client().unwrap();
+            let fs = a.map(&COUNTED_PUBLISHED, (100..104i64).map(lit)).unwrap();
+            a.gather(&fs).unwrap();
+            a.publish_dataset("grid", &fs, Value::Str("four tens".into()), false).unwrap();
+            let again = a.publish_dataset("grid", &fs, Value::Unit, false);
+            assert!(matches!(again, Err(ClientError::Refused(m)) if m.contains("published already")));
+        }
+        assert_eq!(b.list_datasets().unwrap(), ["grid"]);
+        let d = b.get_dataset("grid").unwrap();
+        assert_eq!(d.meta, Value::Str("four tens".into()));
+        let values = b.gather(&d.futures).unwrap();
+        assert_eq!(values, (100..104i64).map(|i| Value::Int(i * 10)).collect::<Vec<_>>());
+        assert_eq!(PUBLISHED_CALLS.load(Ordering::SeqCst) - before, 4, "kept, not recomputed");
+        drop(d);
+        b.unpublish_dataset("grid").unwrap();
+        assert!(b.list_datasets().unwrap().is_empty());
+        assert!(matches!(b.get_dataset("grid"), Err(ClientError::Refused(m)) if m.contains("no dataset \"grid\"")));
     });
 }

@@ -1,6 +1,6 @@
 //! Coordination primitives held by the scheduler, as Dask's: named
-//! variables, queues, locks, events and semaphores shared by every client
-//! of a cluster.
+//! variables, queues, locks, events, semaphores and published datasets
+//! shared by every client of a cluster.
 //!
 //! They live here, beside the tasks, and not on any worker: losing a
 //! worker loses none of them. A variable or queue may hold a future's
@@ -93,16 +93,34 @@ pub enum CoordOp {
     ReleaseLease { name: String, handle: u64 },
     /// The number of leases taken (`Count`).
     Leases { name: String },
+    /// Publishes a dataset: its items (futures and a description) under
+    /// `name`, refused if the name is taken unless `replace` (`Done`).
+    Publish { name: String, items: Vec<Held>, replace: bool },
+    /// A published dataset's items (`Held`; refused when there is none).
+    GetDataset { name: String },
+    /// Withdraws a dataset (`Done`; refused when there is none).
+    Unpublish { name: String },
+    /// The names of the published datasets, sorted (`Held` of strings).
+    ListDatasets,
 }
 
 impl CoordOp {
-    /// The key this request stores, if any (the runtime checks that the
-    /// scheduler knows it before handing the request over).
-    pub fn key(&self) -> Option<&Key> {
-        match self {
-            CoordOp::SetVariable { value: Held::Key(k), .. } | CoordOp::Put { item: Held::Key(k), .. } => Some(k),
-            _ => None,
-        }
+    /// Every key this request stores (the runtime checks that the
+    /// scheduler knows them before handing the request over).
+    pub fn keys(&self) -> Vec<&Key> {
+        let items: &[Held] = match self {
+            CoordOp::SetVariable { value, .. } => std::slice::from_ref(value),
+            CoordOp::Put { item, .. } => std::slice::from_ref(item),
+            CoordOp::Publish { items, .. } => items,
+            _ => &[],
+        };
+        items
+            .iter()
+            .filter_map(|h| match h {
+                Held::Key(k) => Some(k),
+                Held::Value(_) => None,
+            })
+            .collect()
     }
 }
 
@@ -194,7 +212,8 @@ pub struct Coord {
     locks: FxHashMap<String, Lock>,
     events: FxHashMap<String, Event>,
     semaphores: FxHashMap<String, Semaphore>,
-    /// How many variables and queue items hold each key.
+    datasets: FxHashMap<String, Vec<Held>>,
+    /// How many variables, queue items and datasets hold each key.
     held: FxHashMap<Key, usize>,
 }
 
@@ -379,6 +398,38 @@ impl Coord {
                 let n = self.semaphores.get(&name).map_or(0, |s| s.leases.len() as u64);
                 reply(out, CoordReply::Count(n));
             }
+            CoordOp::Publish { name, items, replace } => {
+                if !replace && self.datasets.contains_key(&name) {
+                    let why = format!("a dataset {name:?} is published already (unpublish it, or replace it)");
+                    return reply(out, CoordReply::Refused(why));
+                }
+                for h in &items {
+                    self.hold(h, out);
+                }
+                for old in self.datasets.insert(name, items).unwrap_or_default() {
+                    self.let_go(old, out);
+                }
+                reply(out, CoordReply::Done);
+            }
+            CoordOp::GetDataset { name } => match self.datasets.get(&name) {
+                Some(items) => reply(out, CoordReply::Held(items.clone())),
+                None => reply(out, CoordReply::Refused(self.no_dataset(&name))),
+            },
+            CoordOp::Unpublish { name } => match self.datasets.remove(&name) {
+                Some(items) => {
+                    for old in items {
+                        self.let_go(old, out);
+                    }
+                    reply(out, CoordReply::Done);
+                }
+                None => reply(out, CoordReply::Refused(self.no_dataset(&name))),
+            },
+            CoordOp::ListDatasets => {
+                let mut names: Vec<&String> = self.datasets.keys().collect();
+                names.sort();
+                let names = names.into_iter().map(|n| Held::Value(Value::Str(n.as_str().into()))).collect();
+                reply(out, CoordReply::Held(names));
+            }
         }
     }
 
@@ -455,6 +506,12 @@ impl Coord {
             sem.leases.retain(|o| o.client != client);
             self.serve_semaphore(&name, out);
         }
+    }
+
+    fn no_dataset(&self, name: &str) -> String {
+        let mut names: Vec<&String> = self.datasets.keys().collect();
+        names.sort();
+        format!("no dataset {name:?} is published (published: {names:?})")
     }
 
     /// The keys held now (each once).

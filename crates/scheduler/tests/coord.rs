@@ -296,3 +296,36 @@ fn a_getter_that_gives_up_unblocks_the_ones_behind_it() {
     c.on_tick(Duration::from_secs(1), &mut out);
     assert_eq!(out.replies, vec![(A, 1, CoordReply::TimedOut), (B, 2, CoordReply::Held(vec![val(7)]))]);
 }
+
+#[test]
+fn datasets_hold_their_futures_until_unpublished() {
+    let mut c = Coord::default();
+    let publish =
+        |name: &str, replace| CoordOp::Publish { name: s(name), items: vec![val(1), key("a"), key("b")], replace };
+    let out = ask(&mut c, A, 1, publish("d", false), 0);
+    assert_eq!(only_reply(&out), &CoordReply::Done);
+    assert_eq!(out.hold, vec![Key::new("a"), Key::new("b")]);
+    let out = ask(&mut c, B, 2, publish("d", false), 0);
+    assert!(
+        matches!(only_reply(&out), CoordReply::Refused(m) if m.contains("\"d\"") && m.contains("published already"))
+    );
+    assert!(out.hold.is_empty(), "a refused publish holds nothing");
+    let out = ask(&mut c, B, 3, CoordOp::GetDataset { name: s("d") }, 0);
+    assert_eq!(only_reply(&out), &CoordReply::Held(vec![val(1), key("a"), key("b")]));
+    assert!(out.release.is_empty(), "reading keeps them held");
+    // Replacing lets go of what is no longer named (b), keeps what still is.
+    let out = ask(&mut c, B, 4, CoordOp::Publish { name: s("d"), items: vec![key("a"), key("c")], replace: true }, 0);
+    assert_eq!((out.hold, out.release), (vec![Key::new("c")], vec![Key::new("b")]));
+    ask(&mut c, A, 5, CoordOp::Publish { name: s("alpha"), items: vec![], replace: false }, 0);
+    let out = ask(&mut c, A, 6, CoordOp::ListDatasets, 0);
+    let names = vec![Held::Value(Value::Str("alpha".into())), Held::Value(Value::Str("d".into()))];
+    assert_eq!(only_reply(&out), &CoordReply::Held(names));
+    let out = ask(&mut c, A, 7, CoordOp::Unpublish { name: s("d") }, 0);
+    assert_eq!(out.release, vec![Key::new("a"), Key::new("c")]);
+    let out = ask(&mut c, A, 8, CoordOp::GetDataset { name: s("d") }, 0);
+    assert!(
+        matches!(only_reply(&out), CoordReply::Refused(m) if m.contains("no dataset \"d\"") && m.contains("alpha"))
+    );
+    let out = ask(&mut c, A, 9, CoordOp::Unpublish { name: s("d") }, 0);
+    assert!(matches!(only_reply(&out), CoordReply::Refused(_)));
+}

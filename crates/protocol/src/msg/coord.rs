@@ -13,7 +13,8 @@
 //!    5 queue-size                     12 acquire-lease  varint(max) varint(handle) timeout
 //!    6 acquire        varint(handle) timeout           13 release-lease  varint(handle)
 //!    7 release        varint(handle)                   14 leases
-//!    15 locked
+//!    15 locked                       16 publish        count held* bool(replace)
+//!    17 get-dataset                  18 unpublish      19 list-datasets (empty name)
 //!  reply    := u8(0) done | u8(1) count held* | u8(2) bool | u8(3) varint
 //!            | u8(4) timed-out | u8(5) str(why)
 //! ```
@@ -66,6 +67,9 @@ fn read_timeout(r: &mut Reader<'_>) -> Result<Option<Duration>, ProtocolError> {
     }
 }
 
+/// The name of requests on no primitive in particular.
+static NO_NAME: String = String::new();
+
 pub(super) fn write_op(w: &mut Writer, op: &CoordOp) -> Result<(), EncodeError> {
     let (tag, name) = match op {
         CoordOp::SetVariable { name, .. } => (0, name),
@@ -84,6 +88,10 @@ pub(super) fn write_op(w: &mut Writer, op: &CoordOp) -> Result<(), EncodeError> 
         CoordOp::ReleaseLease { name, .. } => (13, name),
         CoordOp::Leases { name } => (14, name),
         CoordOp::Locked { name } => (15, name),
+        CoordOp::Publish { name, .. } => (16, name),
+        CoordOp::GetDataset { name } => (17, name),
+        CoordOp::Unpublish { name } => (18, name),
+        CoordOp::ListDatasets => (19, &NO_NAME),
     };
     w.u8(tag);
     w.str(name);
@@ -109,7 +117,17 @@ pub(super) fn write_op(w: &mut Writer, op: &CoordOp) -> Result<(), EncodeError> 
             w.varint(*handle);
             write_timeout(w, *timeout);
         }
+        CoordOp::Publish { items, replace, .. } => {
+            w.len(items.len());
+            for h in items {
+                write_held(w, h)?;
+            }
+            w.bool(*replace);
+        }
         CoordOp::DeleteVariable { .. }
+        | CoordOp::GetDataset { .. }
+        | CoordOp::Unpublish { .. }
+        | CoordOp::ListDatasets
         | CoordOp::QueueSize { .. }
         | CoordOp::SetEvent { .. }
         | CoordOp::ClearEvent { .. }
@@ -145,6 +163,14 @@ pub(super) fn read_op(r: &mut Reader<'_>) -> Result<CoordOp, ProtocolError> {
         13 => CoordOp::ReleaseLease { name, handle: r.varint("semaphore handle")? },
         14 => CoordOp::Leases { name },
         15 => CoordOp::Locked { name },
+        16 => {
+            let n = r.count("dataset items")?;
+            let items = (0..n).map(|_| read_held(r)).collect::<Result<_, _>>()?;
+            CoordOp::Publish { name, items, replace: r.bool("replace")? }
+        }
+        17 => CoordOp::GetDataset { name },
+        18 => CoordOp::Unpublish { name },
+        19 => CoordOp::ListDatasets,
         t => return Err(ProtocolError::Invalid { field: "coordination op", value: u64::from(t) }),
     })
 }

@@ -144,6 +144,15 @@ pub fn all_coord_ops() -> Vec<CoordOp> {
         CoordOp::AcquireLease { name: n(), max_leases: 3, handle: 2, timeout: None },
         CoordOp::ReleaseLease { name: n(), handle: 2 },
         CoordOp::Leases { name: n() },
+        CoordOp::Publish {
+            name: n(),
+            items: vec![Held::Value(Value::Bytes(vec![1u8; 100].into())), Held::Key(key("t", &[0]))],
+            replace: true,
+        },
+        CoordOp::Publish { name: n(), items: vec![], replace: false },
+        CoordOp::GetDataset { name: n() },
+        CoordOp::Unpublish { name: n() },
+        CoordOp::ListDatasets,
     ]
 }
 
