@@ -365,20 +365,31 @@ class Client:
         key: str | None = None,
         pure: bool = True,
         retries: int = 0,
+        workers: str | Iterable[str] | None = None,
+        allow_other_workers: bool = False,
+        priority: int = 0,
         **kwargs: Any,
     ) -> Future:
         """Runs `func(*args, **kwargs)` on a worker; futures among the
         arguments (also inside lists, tuples and dicts) are replaced by
-        their results. With `pure` (the default) equal calls share a key."""
+        their results. With `pure` (the default) equal calls share a key.
+        `workers` (addresses or names) restricts where it runs (it waits
+        for one of them; with `allow_other_workers`, anywhere while none
+        runs); a higher `priority` runs before lower work submitted
+        earlier."""
         if not callable(func):
             raise TypeError(f"submit needs a callable, got {type(func).__name__}")
+        restrict = _workers_arg(workers)
+        if not isinstance(priority, int):
+            raise TypeError(f"submit: priority is an int, not {type(priority).__name__}")
         deps: list[Any] = []
         template = _extract_futures((args, kwargs), deps)
         call = functools.partial(_call_with, func, template) if deps or args or kwargs else func
         payload = cloudpickle.dumps(call)
         if key is None:
             key = f"{_funcname(func)}-{_token(payload, deps) if pure else uuid.uuid4().hex}"
-        return Future(self._c.submit(key, payload, [d._f for d in deps], retries), self)
+        f = self._c.submit(key, payload, [d._f for d in deps], retries, restrict, bool(allow_other_workers), priority)
+        return Future(f, self)
 
     def map(
         self,
@@ -387,9 +398,13 @@ class Client:
         key: str | list[str] | None = None,
         pure: bool = True,
         retries: int = 0,
+        workers: str | Iterable[str] | None = None,
+        allow_other_workers: bool = False,
+        priority: int = 0,
         **kwargs: Any,
     ) -> list[Future]:
         """`submit` for each element (of several iterables, zipped)."""
+        kwargs.update(workers=workers, allow_other_workers=allow_other_workers, priority=priority)
         calls = list(zip(*iterables, strict=False))
         keys: list[str | None] = list(key) if isinstance(key, list) else [None] * len(calls)
         if isinstance(key, str):
@@ -558,6 +573,18 @@ class Client:
 
     def __repr__(self) -> str:
         return f"<Client: {self.scheduler_address!r}>"
+
+
+def _workers_arg(workers: str | Iterable[str] | None) -> list[str]:
+    """`workers=` as a list of addresses or names."""
+    if workers is None:
+        return []
+    if isinstance(workers, str):
+        return [workers]
+    names = list(workers)
+    if not all(isinstance(w, str) for w in names):
+        raise TypeError("workers= takes an address or name, or a list of them")
+    return names
 
 
 def _worker_info(row: tuple[int, str, str, int, int, int, int, int, int, int, int, bool]) -> dict[str, Any]:

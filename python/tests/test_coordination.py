@@ -211,3 +211,24 @@ def test_published_datasets_outlive_their_publisher(cluster: LocalCluster) -> No
     with pytest.raises(TypeError, match="name each dataset"):
         b.publish_dataset(fs)
     b.close()
+
+
+def test_workers_restrict_where_tasks_run(clients: tuple[Client, Client]) -> None:
+    a, _ = clients
+    info = a.scheduler_info()
+    second = sorted(info["workers"])[1]
+    fs = a.map(lambda i: i * 2, range(6), workers=[second], priority=2)
+    assert a.gather(fs) == [0, 2, 4, 6, 8, 10]
+    assert all(ws == (second,) for ws in a.who_has(fs).values())
+    name = info["workers"][second]["name"]
+    f = a.submit(lambda: 7, workers=name, pure=False)
+    assert f.result() == 7 and a.who_has([f])[f.key] == (second,)
+    anywhere = a.submit(lambda: 8, workers="no-such-worker", allow_other_workers=True, pure=False)
+    assert anywhere.result(timeout=30) == 8
+    waiting = a.submit(lambda: 9, workers=["no-such-worker"], pure=False)
+    with pytest.raises(TimeoutError):
+        waiting.result(timeout=0.5)
+    with pytest.raises(TypeError, match="workers="):
+        a.submit(lambda: 1, workers=[3])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="priority"):
+        a.submit(lambda: 1, priority="high")  # type: ignore[arg-type]

@@ -84,8 +84,8 @@ fn a_graph_update_of_100_000_tasks_is_compact() {
         update: GraphUpdate { tasks, wanted: vec![Key::with_shared_name(&name, &[99_999])] },
     };
     let bytes = m.encode().unwrap();
-    // Per task: key 5, dependency 5, priority 3, payload 15, retries and
-    // resources 2 bytes; the name is written once.
+    // Per task: key 5, dependency 5, priority 3, payload 15, retries,
+    // resources and placement 3 bytes; the name is written once.
     assert!(bytes.len() < 100_000 * 32, "{} bytes", bytes.len());
     assert_eq!(through_bytes(&m), m);
 }

@@ -315,7 +315,8 @@ impl PyClient {
 
     /// Submits one call: `func` (pickled) with `args`, each a future (its
     /// result) or bytes (a pickled value); `retries` reruns on failure.
-    #[pyo3(signature = (key, func, args, retries=0))]
+    #[pyo3(signature = (key, func, args, retries=0, workers=Vec::new(), allow_other_workers=false, priority=0))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
     fn submit(
         &self,
         py: Python<'_>,
@@ -323,6 +324,9 @@ impl PyClient {
         func: Vec<u8>,
         args: Vec<Bound<'_, PyAny>>,
         retries: u32,
+        workers: Vec<String>,
+        allow_other_workers: bool,
+        priority: i32,
     ) -> PyResult<PyFuture> {
         let mut task_args: Vec<Arg<Key>> = Vec::with_capacity(args.len());
         for a in &args {
@@ -335,7 +339,9 @@ impl PyClient {
             }
         }
         let task = Task::new(Op::named(&PY_CALL, Value::Bytes(Arc::from(func))), task_args);
-        let opts = TaskOptions::default().retries(retries);
+        let mut opts = TaskOptions::default().retries(retries).priority(priority);
+        opts.workers = workers;
+        opts.allow_other_workers = allow_other_workers;
         py.detach(|| self.0.submit_task(Key::new(key), task, &opts)).map(PyFuture).map_err(|e| to_py(py, e))
     }
 

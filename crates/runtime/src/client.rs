@@ -54,8 +54,8 @@ pub enum Retire {
     Count(usize),
 }
 
-/// Settings of the tasks of a submission (Dask's `retries=` and
-/// `resources=`).
+/// Settings of the tasks of a submission (Dask's `retries=`,
+/// `resources=`, `workers=`, `allow_other_workers=` and `priority=`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskOptions {
     /// Times a failing task is run again before its error counts.
@@ -64,6 +64,15 @@ pub struct TaskOptions {
     /// `[("GPU", 1.0)]`: it runs only on workers offering them, as many at
     /// once as the amounts allow.
     pub resources: Vec<(String, f64)>,
+    /// The workers (by address or name) the tasks may run on; empty: any.
+    /// Tasks wait for one of them to join.
+    pub workers: Vec<String>,
+    /// With `workers`: any worker may take the tasks while none of those
+    /// runs.
+    pub allow_other_workers: bool,
+    /// Higher runs first, before lower-priority work submitted earlier
+    /// (clamped to ±127; default 0).
+    pub priority: i32,
 }
 
 impl TaskOptions {
@@ -79,9 +88,26 @@ impl TaskOptions {
         self
     }
 
+    /// Only on `workers` (by address or name); with `allow_other_workers`,
+    /// on any while none of them runs.
+    pub fn workers(mut self, workers: &[&str], allow_other_workers: bool) -> Self {
+        self.workers = workers.iter().map(|w| w.to_string()).collect();
+        self.allow_other_workers = allow_other_workers;
+        self
+    }
+
+    /// With priority `p` (higher first).
+    pub fn priority(mut self, p: i32) -> Self {
+        self.priority = p;
+        self
+    }
+
     fn apply(&self, spec: &mut TaskSpec) {
         spec.retries = self.retries;
         spec.resources = self.resources.iter().map(|(n, a)| (n.as_str().into(), *a)).collect();
+        spec.workers = self.workers.iter().map(|w| w.as_str().into()).collect();
+        spec.loose = self.allow_other_workers;
+        spec.user_priority = self.priority;
     }
 }
 

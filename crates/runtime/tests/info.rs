@@ -59,3 +59,34 @@ fn who_has_has_what_and_scheduler_info_follow_the_results() {
         assert_eq!(client.scheduler_info().unwrap().workers.len(), 1);
     });
 }
+
+#[test]
+fn workers_restrict_where_tasks_run() {
+    use blockwork_runtime::{Status, TaskOptions};
+    common::register(&[]);
+    timed(|| {
+        let mut cluster = LocalCluster::start(2, 1).unwrap();
+        let client = cluster.client().unwrap();
+        let second = cluster.workers()[1].address().to_string();
+        let on_second = TaskOptions::default().workers(&[second.as_str()], false);
+        let fs: Vec<_> = (0..6i64).map(|i| client.submit_with(&INC, vec![lit(i)], &on_second).unwrap()).collect();
+        client.gather(&fs).unwrap();
+        let keys: Vec<Key> = fs.iter().map(|f| f.key().clone()).collect();
+        assert!(client.who_has(&keys).unwrap().iter().all(|(_, ws)| ws.as_slice() == std::slice::from_ref(&second)));
+        // A worker not (yet) in the cluster: strict waits, loose runs anywhere.
+        // (The next worker of this cluster is named "late-2".)
+        let absent = TaskOptions::default().workers(&["late-2"], false).priority(3);
+        let waiting = client.submit_with(&INC, vec![lit(100i64)], &absent).unwrap();
+        let anywhere = TaskOptions::default().workers(&["late-2"], true);
+        let ran = client.submit_with(&INC, vec![lit(200i64)], &anywhere).unwrap();
+        assert_eq!(ran.result().unwrap(), Value::Int(201));
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(waiting.status(), Status::Pending);
+        // It runs once a worker by that name joins.
+        let options = blockwork_runtime::WorkerOptions::new(1, "late");
+        cluster.add_worker_with(options).unwrap();
+        assert_eq!(waiting.result_timeout(Duration::from_secs(60)).unwrap(), Value::Int(101));
+        let sum = client.submit(&ADD, vec![Arg::from(&waiting), Arg::from(&ran)]).unwrap();
+        assert_eq!(sum.result().unwrap(), Value::Int(302));
+    });
+}

@@ -7,7 +7,9 @@
 //!          + bytes of inputs not on w / bandwidth       transfer time
 //! ```
 //!
-//! among the workers with enough free resources for it; ties go to the
+//! among the workers its restriction allows (`workers=`; with
+//! `allow_other_workers`, any while none of those runs) with enough free
+//! resources for it; ties go to the
 //! worker holding fewer bytes, then the lower id. Occupancy is the sum of
 //! the expected durations of the worker's processing tasks, learned per
 //! key prefix. Every running worker is a candidate: O(workers × inputs)
@@ -68,9 +70,18 @@ impl Core {
             .sum()
     }
 
-    /// Whether `wk` has the free resources `t` needs.
+    /// Whether `t` may run on `wk` (its restriction allows it) and `wk`
+    /// has the free resources `t` needs.
     pub(crate) fn fits(&self, t: TaskId, wk: &Worker) -> bool {
-        match &self.t(t).resources {
+        let task = self.t(t);
+        if let Some(r) = &task.restrict {
+            let allowed = r.names(&wk.address, &wk.name)
+                || (r.loose && !self.running_workers().any(|(_, o)| r.names(&o.address, &o.name)));
+            if !allowed {
+                return false;
+            }
+        }
+        match &task.resources {
             None => true,
             Some(r) => resources::fits_free(&wk.resources, &wk.used, r),
         }

@@ -21,13 +21,14 @@ use crate::ids::{TaskId, WorkerId};
 const ROOTISH_MAX_DEPS: usize = 4;
 
 impl Core {
-    /// Whether `t` is a root to queue: it needs no resources, and has no
+    /// Whether `t` is a root to queue: it needs no resources and may run
+    /// anywhere, and has no
     /// dependencies or belongs to a group larger than
     /// `rootish_group_factor ×` the cluster's threads with few inputs from
     /// small groups.
     pub(crate) fn is_rootish(&self, t: TaskId) -> bool {
         let task = self.t(t);
-        if task.resources.is_some() {
+        if task.resources.is_some() || task.restrict.is_some() {
             return false;
         }
         if task.deps.is_empty() {

@@ -14,17 +14,59 @@ use crate::resources::ResourceRequest;
 /// The serialized task, forwarded to workers unchanged.
 pub type Payload = Arc<[u8]>;
 
-/// Run preference: lower runs first. The update's generation (earlier
-/// submissions first) in the high half, the graph's static order in the
-/// low half.
+/// Run preference: lower runs first. From the high bits: the user's
+/// priority class (8 bits: higher user priorities first), the update's
+/// generation (24 bits: earlier submissions first; updates past the
+/// 16,777,215th share the last), the graph's static order (32 bits).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Priority(pub u64);
 
+/// The generations the priority tells apart.
+const GENERATIONS: u32 = (1 << 24) - 1;
+
 impl Priority {
     /// The priority of the task at position `order` of the graph submitted
-    /// as update number `generation`.
+    /// as update number `generation`, of user priority 0.
     pub fn new(generation: u32, order: u32) -> Self {
-        Priority((u64::from(generation) << 32) | u64::from(order))
+        Priority::with_user(0, generation, order)
+    }
+
+    /// The priority of a task of user priority `user` (higher first;
+    /// clamped to ±127).
+    pub fn with_user(user: i32, generation: u32, order: u32) -> Self {
+        let class = (128 - user.clamp(-127, 127)) as u64;
+        Priority((class << 56) | (u64::from(generation.min(GENERATIONS)) << 32) | u64::from(order))
+    }
+}
+
+/// Where a task may run: on these workers (by address or name); with
+/// `loose`, anywhere while none of them runs.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Restrict {
+    pub workers: Vec<std::sync::Arc<str>>,
+    pub loose: bool,
+}
+
+impl Restrict {
+    /// The restriction a task spec asks for, if any.
+    pub fn of(spec: &crate::update::TaskSpec) -> Option<Box<Restrict>> {
+        if spec.workers.is_empty() {
+            return None;
+        }
+        let workers = spec
+            .workers
+            .iter()
+            .map(|w| {
+                let bare = w.strip_prefix("tcp://").or_else(|| w.strip_prefix("tls://")).unwrap_or(w);
+                std::sync::Arc::from(bare)
+            })
+            .collect();
+        Some(Box::new(Restrict { workers, loose: spec.loose }))
+    }
+
+    /// Whether the worker at `address` named `name` is one of them.
+    pub fn names(&self, address: &str, name: &str) -> bool {
+        self.workers.iter().any(|w| &**w == address || &**w == name)
     }
 }
 
@@ -180,6 +222,8 @@ pub(crate) struct Task {
     pub suspicious: u32,
     /// Abstract resources the task holds while processing.
     pub resources: Option<Box<ResourceRequest>>,
+    /// The workers it may run on, if restricted.
+    pub restrict: Option<Box<Restrict>>,
     /// Its value was scattered by a client: it has no recipe.
     pub scattered: bool,
 }

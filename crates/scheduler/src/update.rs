@@ -19,7 +19,7 @@ use crate::core::Core;
 use crate::error::SchedError;
 use crate::ids::{ClientId, TaskId};
 use crate::resources::ResourceRequest;
-use crate::task::{Payload, Priority, Task, TaskState};
+use crate::task::{Payload, Priority, Restrict, Task, TaskState};
 
 /// One task of a graph update.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,12 +36,44 @@ pub struct TaskSpec {
     pub retries: u32,
     /// Abstract resources it holds while running, e.g. `[("GPU", 1.0)]`.
     pub resources: Vec<(Arc<str>, f64)>,
+    /// The user's priority (Dask's `priority=`): higher runs first, before
+    /// tasks of lower priority submitted earlier; 0 for most.
+    pub user_priority: i32,
+    /// The workers (by address or name) it may run on; empty: any.
+    pub workers: Vec<Arc<str>>,
+    /// With `workers`: any worker may take it while none of those runs
+    /// (Dask's `allow_other_workers`).
+    pub loose: bool,
 }
 
 impl TaskSpec {
-    /// A task with no retries and no resources.
+    /// A task with no retries, resources, priority or restriction.
     pub fn new(key: impl Into<Key>, deps: Vec<Key>, priority: u32, payload: Payload) -> Self {
-        TaskSpec { key: key.into(), deps, priority, payload, retries: 0, resources: Vec::new() }
+        TaskSpec {
+            key: key.into(),
+            deps,
+            priority,
+            payload,
+            retries: 0,
+            resources: Vec::new(),
+            user_priority: 0,
+            workers: Vec::new(),
+            loose: false,
+        }
+    }
+
+    /// Only on `workers` (by address or name); with `loose`, on any
+    /// worker while none of them runs.
+    pub fn on_workers(mut self, workers: &[&str], loose: bool) -> Self {
+        self.workers = workers.iter().map(|w| Arc::from(*w)).collect();
+        self.loose = loose;
+        self
+    }
+
+    /// With the user's priority `p` (higher first).
+    pub fn user_priority(mut self, p: i32) -> Self {
+        self.user_priority = p;
+        self
     }
 
     /// With `n` retries.
@@ -122,7 +154,7 @@ impl Core {
         self.tasks[t.idx()] = Some(Task {
             key: spec.key.clone(),
             state: TaskState::Released,
-            priority: Priority::new(self.generation, spec.priority),
+            priority: Priority::with_user(spec.user_priority, self.generation, spec.priority),
             payload: spec.payload.clone(),
             deps,
             dependents: FxHashSet::default(),
@@ -132,6 +164,7 @@ impl Core {
             retries: spec.retries,
             suspicious: 0,
             resources: resources.map(Box::new),
+            restrict: Restrict::of(spec),
             scattered: false,
         });
         self.index.insert(spec.key.clone(), t);

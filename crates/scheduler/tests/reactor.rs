@@ -219,6 +219,62 @@ fn a_known_key_wanted_by_another_client_outlives_the_first() {
     h.check();
 }
 
+/// `workers=`: a restricted task runs only there, waits (no-worker) while
+/// that worker is away and goes to it when it joins; with
+/// `allow_other_workers` it runs anywhere while none of them runs. A
+/// restricted task is never queued as a root.
+#[test]
+fn worker_restrictions_place_and_wait() {
+    let mut h = H::new();
+    let c = h.client();
+    let w0 = h.worker("w0", 4);
+    let sent = h.submit(c, vec![spec("strict", &[], 0).on_workers(&["w1"], false)], &["strict"]);
+    assert!(computes(&sent, w0).is_empty());
+    assert_eq!(h.state("strict"), Some(S::NoWorker));
+    let sent = h.submit(c, vec![spec("loose", &[], 0).on_workers(&["tcp://w1"], true)], &["loose"]);
+    assert_eq!(computes(&sent, w0), ["loose"], "no w1: anywhere");
+    // w1 joins (named by address "w1"): the strict task goes there.
+    let spec_w1 = WorkerSpec {
+        address: "10.0.0.9:1".into(),
+        name: "w1".into(),
+        nthreads: 1,
+        memory_limit: 1 << 30,
+        resources: vec![],
+    };
+    let w1 = on_worker_joined(&mut h.core, &mut h.comm, h.now, spec_w1).unwrap();
+    let sent = h.check();
+    assert_eq!(computes(&sent, w1), ["strict"]);
+    // Now that w1 runs, a loose task goes there too, even though w0 is idle.
+    let sent = h.submit(c, vec![spec("loose2", &[], 0).on_workers(&["w1"], true)], &["loose2"]);
+    assert_eq!(all_computes(&sent), [(w1, "loose2".to_string())]);
+    // By address works as by name; roots restricted are not queued.
+    let many: Vec<TaskSpec> =
+        (0..20).map(|i| spec(&format!("r{i}"), &[], i).on_workers(&["10.0.0.9:1"], false)).collect();
+    let names: Vec<String> = (0..20).map(|i| format!("r{i}")).collect();
+    let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+    let sent = h.submit(c, many, &wanted);
+    assert_eq!(computes(&sent, w1).len(), 20, "all on w1, none queued");
+    assert!(computes(&sent, w0).is_empty());
+}
+
+/// `priority=`: queued roots of a higher user priority start before lower
+/// ones submitted earlier.
+#[test]
+fn user_priority_goes_first() {
+    let mut h = H::new();
+    let c = h.client();
+    let w = h.worker("w0", 1);
+    let roots: Vec<TaskSpec> = (0..10).map(|i| spec(&format!("low{i}"), &[], i)).collect();
+    let names: Vec<String> = (0..10).map(|i| format!("low{i}")).collect();
+    let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+    let sent = h.submit(c, roots, &wanted);
+    let started = computes(&sent, w);
+    assert!(started.len() < 10, "some queued: {started:?}");
+    h.submit(c, vec![spec("urgent", &[], 0).user_priority(5)], &["urgent"]);
+    let sent = h.finish(w, &started[0], 1);
+    assert_eq!(computes(&sent, w), ["urgent"]);
+}
+
 /// 100 roots on a 2-thread worker with saturation 1.1: at most
 /// ceil(2 × 1.1) = 3 processing at any time, the rest queued in order.
 #[test]

@@ -7,6 +7,8 @@
 //!
 //! ```text
 //!  task-spec   := key keys(deps) varint(priority) blob(payload) varint(retries) resources
+//!                 u8(flags: 1 priority, 2 workers, 4 allow other workers)
+//!                 [varint(zigzag user priority)] [strs(workers)]
 //!  resources   := count (str(name) f64(amount))*
 //!  graph-update:= count task-spec* keys(wanted)
 //!  failure     := key(original) str(message) u8(kind: 0 error, 1 killed worker)
@@ -89,6 +91,18 @@ fn write_update(w: &mut Writer, u: &GraphUpdate) {
         w.blob(&t.payload);
         w.varint(u64::from(t.retries));
         write_resources(w, &t.resources);
+        // Placement, one byte for most tasks: which of the optional fields follow.
+        let flags = u8::from(t.user_priority != 0) | (u8::from(!t.workers.is_empty()) << 1) | (u8::from(t.loose) << 2);
+        w.u8(flags);
+        if t.user_priority != 0 {
+            w.varint(zigzag(t.user_priority));
+        }
+        if !t.workers.is_empty() {
+            w.len(t.workers.len());
+            for wk in &t.workers {
+                w.str(wk);
+            }
+        }
     }
     w.keys(&u.wanted);
 }
@@ -104,7 +118,23 @@ fn read_update(r: &mut Reader<'_>) -> Result<GraphUpdate, ProtocolError> {
             payload: r.blob("task payload")?,
             retries: r.u32("task retries")?,
             resources: read_resources(r)?,
+            user_priority: 0,
+            workers: Vec::new(),
+            loose: false,
         });
+        let t = tasks.last_mut().expect("just pushed");
+        let flags = r.u8("task placement flags")?;
+        if flags & !7 != 0 {
+            return Err(ProtocolError::Invalid { field: "task placement flags", value: u64::from(flags) });
+        }
+        if flags & 1 != 0 {
+            t.user_priority = unzigzag(r.varint("task user priority")?)?;
+        }
+        if flags & 2 != 0 {
+            let n = r.count("task workers")?;
+            t.workers = (0..n).map(|_| r.arc_str("task worker")).collect::<Result<_, _>>()?;
+        }
+        t.loose = flags & 4 != 0;
     }
     Ok(GraphUpdate { tasks, wanted: r.keys()? })
 }
@@ -145,6 +175,17 @@ fn read_worker_spec(r: &mut Reader<'_>) -> Result<WorkerSpec, ProtocolError> {
         memory_limit: r.varint("worker memory limit")?,
         resources: read_resources(r)?,
     })
+}
+
+/// A small signed number as a small unsigned one (0, -1, 1, -2, … →
+/// 0, 1, 2, 3, …), so it takes one varint byte.
+fn zigzag(p: i32) -> u64 {
+    u64::from(((p << 1) ^ (p >> 31)) as u32)
+}
+
+fn unzigzag(v: u64) -> Result<i32, ProtocolError> {
+    let v = u32::try_from(v).map_err(|_| ProtocolError::Invalid { field: "task user priority", value: v })?;
+    Ok((v >> 1) as i32 ^ -((v & 1) as i32))
 }
 
 fn write_strs(w: &mut Writer, strs: &[String]) {
@@ -233,4 +274,19 @@ fn read_key_values(r: &mut Reader<'_>) -> Result<Vec<(Key, Value)>, ProtocolErro
         v.push((r.key()?, read_value(r)?));
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{unzigzag, zigzag};
+
+    #[test]
+    fn zigzag_round_trips_every_edge() {
+        for p in [0, 1, -1, 2, -2, 127, -127, i32::MAX, i32::MIN] {
+            assert_eq!(unzigzag(zigzag(p)).unwrap(), p);
+        }
+        assert_eq!(zigzag(0), 0);
+        assert_eq!(zigzag(-1), 1);
+        assert!(unzigzag(u64::from(u32::MAX) + 1).is_err());
+    }
 }

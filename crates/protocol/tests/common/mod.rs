@@ -92,7 +92,12 @@ pub fn sample_values() -> Vec<(Key, Value)> {
 
 pub fn all_client_to_scheduler() -> Vec<ClientToScheduler> {
     setup();
-    let spec = task_spec(&key("t", &[0]), &sample_task(), 3).unwrap().retries(2).resource("GPU", 0.5);
+    let spec = task_spec(&key("t", &[0]), &sample_task(), 3)
+        .unwrap()
+        .retries(2)
+        .resource("GPU", 0.5)
+        .user_priority(-7)
+        .on_workers(&["tcp://10.0.0.7:1", "job-7"], true);
     let small = blockwork_scheduler::TaskSpec::new(key("t", &[1]), vec![key("t", &[0])], 4, Arc::from(&b"tiny"[..]));
     vec![
         ClientToScheduler::UpdateGraph {
