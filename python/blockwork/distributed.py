@@ -492,6 +492,40 @@ class Client:
         """The names of the published datasets, sorted."""
         return tuple(self._c.list_datasets())
 
+    # -- the workers --------------------------------------------------------
+
+    def run(
+        self, function: Callable[..., Any], *args: Any, workers: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Runs ``function(*args, **kwargs)`` once on every worker (or on
+        `workers`, by address or name), as ``distributed.Client.run``:
+        returns ``{address: result}``; a failure raises. Each call is a task
+        of the highest priority restricted to its worker, so it waits for
+        a free thread there."""
+        info = self.scheduler_info()["workers"]
+        chosen = [
+            address
+            for address, w in info.items()
+            if workers is None
+            or address in workers
+            or address.removeprefix("tcp://") in workers
+            or w["name"] in workers
+        ]
+        if workers is not None and not chosen:
+            raise ValueError(f"run: no worker among {workers!r} (see scheduler_info()['workers'])")
+        fs = {a: self.submit(function, *args, workers=[a], pure=False, priority=127, **kwargs) for a in chosen}
+        return dict(zip(fs, self.gather(list(fs.values())), strict=True))
+
+    def replicate(self, futures: Any, n: int | None = None) -> None:
+        """Copies the futures' results onto `n` workers (every worker when
+        None), as ``distributed.Client.replicate``: the workers holding the
+        fewest bytes take the copies; returns once they are there."""
+        found: list[Any] = []
+        _extract_futures(futures, found)
+        if n is not None and int(n) < 1:
+            raise ValueError(f"replicate: n must be 1 or more, not {n}")
+        self._c.replicate([f._f for f in found if isinstance(f, Future)], None if n is None else int(n))
+
     # -- the cluster's state ----------------------------------------------
 
     def who_has(self, futures: Any = None) -> dict[str, tuple[str, ...]]:

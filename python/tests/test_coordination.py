@@ -232,3 +232,21 @@ def test_workers_restrict_where_tasks_run(clients: tuple[Client, Client]) -> Non
         a.submit(lambda: 1, workers=[3])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="priority"):
         a.submit(lambda: 1, priority="high")  # type: ignore[arg-type]
+
+
+def test_run_and_replicate_reach_every_worker(clients: tuple[Client, Client]) -> None:
+    a, _ = clients
+    import os
+
+    out = a.run(os.getpid)
+    assert set(out) == set(a.scheduler_info()["workers"])
+    assert len(set(out.values())) == 2, "each worker is its own process"
+    one = next(iter(out))
+    assert a.run(lambda x: x + 1, 41, workers=[one]) == {one: 42}
+    with pytest.raises(ValueError, match="no worker"):
+        a.run(os.getpid, workers=["tcp://10.9.9.9:1"])
+    fs = a.map(lambda i: np.full(10, i), range(4))
+    a.replicate(fs)
+    assert all(len(ws) == 2 for ws in a.who_has(fs).values())
+    with pytest.raises(ValueError, match="n must be"):
+        a.replicate(fs, n=0)

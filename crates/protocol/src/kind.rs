@@ -94,6 +94,7 @@ kinds! {
     RetireWorkers = 0x0018, ClientToScheduler, "retire-workers";
     Coordinate = 0x0019, ClientToScheduler, "coordinate";
     Info = 0x001A, ClientToScheduler, "info";
+    Replicate = 0x001B, ClientToScheduler, "replicate";
 
     KeyInMemory = 0x0020, SchedulerToClient, "key-in-memory";
     KeyErred = 0x0021, SchedulerToClient, "key-erred";

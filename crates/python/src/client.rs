@@ -365,6 +365,21 @@ impl PyClient {
         values.iter().map(|v| from_value(py, v)).collect()
     }
 
+    /// Copies the futures' results onto `n` workers (all when None),
+    /// waiting at most `timeout` seconds.
+    #[pyo3(signature = (futures, n=None, timeout=300.0))]
+    fn replicate(
+        &self,
+        py: Python<'_>,
+        futures: Vec<PyRef<'_, PyFuture>>,
+        n: Option<usize>,
+        timeout: f64,
+    ) -> PyResult<()> {
+        let fs = PyClient::futures(&futures);
+        let timeout = seconds(Some(timeout))?.unwrap_or(Duration::from_secs(300));
+        py.detach(|| self.0.replicate(&fs, n, timeout)).map_err(|e| to_py(py, e))
+    }
+
     /// The addresses of the workers holding each key (every key in memory
     /// when none is named).
     fn who_has(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<Vec<(String, Vec<String>)>> {

@@ -53,6 +53,9 @@ pub(crate) fn answer(core: &Core, question: InfoRequest) -> ClusterInfo {
     }
 }
 
+/// A worker's address and what a function run there returned.
+pub type RunResult = (String, Result<blockwork_graph::Value, crate::ClientError>);
+
 impl crate::Client {
     fn info(&self, question: InfoRequest) -> Result<ClusterInfo, crate::ClientError> {
         let inner = &self.inner;
@@ -87,6 +90,79 @@ impl crate::Client {
             ClusterInfo::HasWhat(h) => Ok(h),
             other => Err(crate::ClientError::Refused(format!("has_what was answered with {other:?}"))),
         }
+    }
+
+    /// Copies the results of `futures` onto `n` running workers (every
+    /// worker when `None`, or when there are fewer), as Dask's
+    /// `Client.replicate`: waits for the futures, asks the scheduler, and
+    /// returns once every result is on that many workers; at most
+    /// `timeout` in all. Workers holding the fewest bytes take the copies.
+    pub fn replicate(
+        &self,
+        futures: &[crate::Future],
+        n: Option<usize>,
+        timeout: std::time::Duration,
+    ) -> Result<(), crate::ClientError> {
+        let deadline = std::time::Instant::now() + timeout;
+        let (_, pending) = self.wait(futures, Some(timeout))?;
+        if let Some(f) = pending.first() {
+            return Err(crate::ClientError::Timeout(format!("{} to finish before replicating it", f.key())));
+        }
+        if let Some(e) = futures.iter().find_map(|f| f.error()) {
+            return Err(e);
+        }
+        let workers = self.scheduler_info()?.workers.iter().filter(|w| !w.retiring).count();
+        let want = n.unwrap_or(workers).min(workers);
+        let keys: Vec<Key> = futures.iter().map(|f| f.key().clone()).collect();
+        let inner = &self.inner;
+        let id = inner.tracker.next_id();
+        let msg = blockwork_protocol::ClientToScheduler::Replicate { id, keys: keys.clone(), n: want as u64 };
+        crate::conn::post(&inner.out, &msg, "the scheduler");
+        match inner.tracker.wait_reply(id, Some(deadline)).map_err(|e| inner.closed(e))? {
+            Some(crate::tracker::Reply::Info(ClusterInfo::WhoHas(holders))) => {
+                if let Some((k, _)) = holders.iter().find(|(_, ws)| ws.is_empty()) {
+                    return Err(crate::ClientError::Lost(k.clone()));
+                }
+            }
+            Some(_) => return Err(crate::ClientError::Refused("the scheduler answered a replicate oddly".into())),
+            None => {
+                inner.tracker.drop_reply(id);
+                return Err(crate::ClientError::Timeout("the scheduler's answer to replicate".into()));
+            }
+        }
+        loop {
+            let holders = self.who_has(&keys)?;
+            if holders.iter().all(|(_, ws)| ws.len() >= want) {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                let (k, ws) = holders.iter().find(|(_, ws)| ws.len() < want).expect("one short");
+                return Err(crate::ClientError::Timeout(format!("{k} on {} of {want} workers", ws.len())));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Runs `f(args…)` once on every running worker (Dask's
+    /// `Client.run`), as a task of the highest priority restricted to each
+    /// worker (so it waits for a free thread there); returns each worker's
+    /// address with its result, in the order of `scheduler_info`.
+    pub fn run(
+        &self,
+        f: &'static blockwork_graph::NamedFn,
+        args: Vec<blockwork_graph::Arg<Key>>,
+    ) -> Result<Vec<RunResult>, crate::ClientError> {
+        let info = self.scheduler_info()?;
+        let nonce = self.inner.tracker.next_id();
+        let mut futures = Vec::with_capacity(info.workers.len());
+        for (i, w) in info.workers.iter().filter(|w| !w.retiring).enumerate() {
+            let opts = crate::TaskOptions::default().workers(&[&w.address], false).priority(127);
+            let key = Key::new(format!("run-{}-{nonce:x}-{i}", f.name));
+            let task =
+                blockwork_graph::Task::new(blockwork_graph::Op::named(f, blockwork_graph::Value::Unit), args.clone());
+            futures.push((w.address.to_string(), self.submit_task(key, task, &opts)?));
+        }
+        Ok(futures.into_iter().map(|(address, fut)| (address, fut.result())).collect())
     }
 
     /// The scheduler's figures and every worker's (Dask's

@@ -73,6 +73,7 @@ pub use crate::cluster::LocalCluster;
 pub use crate::coord::{Dataset, Event, Lock, LockGuard, Queue, Semaphore, Shared, Variable};
 pub use crate::error::{ClientError, ConnError, RuntimeError};
 pub use crate::future::{AsCompleted, Future};
+pub use crate::info::RunResult;
 pub use crate::memory::MemoryThresholds;
 pub use crate::report::{performance_report, PerformanceReport};
 pub use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};

@@ -484,6 +484,13 @@ fn on_client_message(
             }
         }
         ClientToScheduler::Coordinate { id: req, op } => state.coord.on_request(core, comm, now, id, req, op),
+        ClientToScheduler::Replicate { id: req, keys, n } => {
+            reactor::on_replicate(core, comm, &keys, usize::try_from(n).unwrap_or(usize::MAX));
+            if let Some(out) = comm.clients.get(&id) {
+                let info = crate::info::answer(core, blockwork_protocol::InfoRequest::WhoHas(keys));
+                post(out, &SchedulerToClient::Info { id: req, info }, "a client");
+            }
+        }
         ClientToScheduler::Info { id: req, question } => {
             if let Some(out) = comm.clients.get(&id) {
                 let info = crate::info::answer(core, question);

@@ -90,3 +90,37 @@ fn workers_restrict_where_tasks_run() {
         assert_eq!(sum.result().unwrap(), Value::Int(302));
     });
 }
+
+/// The worker a task runs on, by its thread's name (`{worker name}-…`).
+fn where_am_i(_: &Value, _: Vec<Value>) -> blockwork_graph::TaskResult {
+    Ok(Value::Str(std::thread::current().name().unwrap_or("?").into()))
+}
+static WHERE: blockwork_graph::NamedFn = blockwork_graph::NamedFn::new("info.where", where_am_i);
+
+#[test]
+fn replicate_and_run_reach_every_worker() {
+    common::register(&[&WHERE]);
+    timed(|| {
+        let cluster = LocalCluster::start(3, 1).unwrap();
+        let client = cluster.client().unwrap();
+        let fs = client.map(&INC, (0..4i64).map(lit)).unwrap();
+        let keys: Vec<Key> = fs.iter().map(|f| f.key().clone()).collect();
+        client.replicate(&fs, Some(2), Duration::from_secs(60)).unwrap();
+        assert!(client.who_has(&keys).unwrap().iter().all(|(_, ws)| ws.len() == 2));
+        client.replicate(&fs, None, Duration::from_secs(60)).unwrap();
+        assert!(client.who_has(&keys).unwrap().iter().all(|(_, ws)| ws.len() == 3));
+        // Every copy is a result: the values are unchanged.
+        assert_eq!(client.gather(&fs).unwrap(), (1..=4i64).map(Value::Int).collect::<Vec<_>>());
+
+        let ran = client.run(&WHERE, vec![]).unwrap();
+        assert_eq!(ran.len(), 3);
+        let addresses: Vec<String> = cluster.workers().iter().map(|w| w.address().to_string()).collect();
+        for (address, result) in &ran {
+            assert!(addresses.contains(address), "{address}");
+            assert!(result.is_ok(), "{result:?}");
+        }
+        let distinct: std::collections::BTreeSet<String> =
+            ran.iter().map(|(_, r)| format!("{:?}", r.as_ref().unwrap())).collect();
+        assert_eq!(distinct.len(), 3, "one result per worker thread: {distinct:?}");
+    });
+}

@@ -78,6 +78,7 @@ mod ids;
 mod placement;
 mod queue;
 pub mod reactor;
+mod replicate;
 mod resources;
 mod retire;
 mod scatter;

@@ -103,6 +103,13 @@ pub fn on_want_keys(core: &mut Core, comm: &mut impl Comm, client: ClientId, key
     unknown
 }
 
+/// Copies of `keys` are wanted on `n` running workers (Dask's
+/// `replicate`): workers holding the fewest bytes fetch them from a
+/// holder. Returns the keys not in memory.
+pub fn on_replicate(core: &mut Core, comm: &mut impl Comm, keys: &[Key], n: usize) -> Vec<Key> {
+    core.replicate(keys, n, comm)
+}
+
 /// A client no longer wants `keys` (unknown keys are ignored).
 pub fn on_release_keys(core: &mut Core, comm: &mut impl Comm, client: ClientId, keys: &[Key]) {
     for key in keys {

@@ -257,6 +257,48 @@ fn worker_restrictions_place_and_wait() {
     assert!(computes(&sent, w0).is_empty());
 }
 
+/// `replicate`: copies go to the workers holding the fewest bytes, up to
+/// `n` holders (or every worker); a copy reported arrives in `who_has`.
+#[test]
+fn replicate_asks_the_emptiest_workers_for_copies() {
+    let mut h = H::with(Config { saturation: None, ..Config::default() });
+    let c = h.client();
+    let w0 = h.worker("w0", 1);
+    h.submit(c, vec![spec("x", &[], 0), spec("big", &[], 1)], &["x", "big"]);
+    h.finish(w0, "x", 10);
+    let w1 = h.worker("w1", 1);
+    let w2 = h.worker("w2", 1);
+    let sent = h.finish(w0, "big", 1);
+    assert!(computes(&sent, w1).is_empty());
+    // big is on w0 only; w1 gets something to hold so w2 is emptier.
+    h.submit(c, vec![spec("y", &[], 2)], &["y"]);
+    let on = h.core.processing_on(&k("y")).unwrap();
+    h.finish(on, "y", 1_000);
+    let emptiest = if on == w1 { w2 } else { w1 };
+    let missing = on_replicate(&mut h.core, &mut h.comm, &[k("x"), k("nope")], 2);
+    assert_eq!(missing, [k("nope")]);
+    let sent = h.check();
+    let asked: Vec<(WorkerId, Vec<String>)> = sent
+        .iter()
+        .filter_map(|m| match m {
+            Sent::Worker(w, ToWorker::AcquireReplicas(deps)) => {
+                Some((*w, deps.iter().map(|d| d.key.to_string()).collect()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, [(emptiest, vec!["x".to_string()])]);
+    on_worker_has_keys(&mut h.core, &mut h.comm, h.now, emptiest, &[k("x")]);
+    h.check();
+    assert_eq!(h.core.who_has(&k("x")).unwrap().len(), 2);
+    // Already on two: nothing more for n = 2; n = 9 means every worker.
+    on_replicate(&mut h.core, &mut h.comm, &[k("x")], 2);
+    assert!(h.check().is_empty());
+    on_replicate(&mut h.core, &mut h.comm, &[k("x")], 9);
+    let sent = h.check();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+}
+
 /// `priority=`: queued roots of a higher user priority start before lower
 /// ones submitted earlier.
 #[test]

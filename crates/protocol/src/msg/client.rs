@@ -13,6 +13,7 @@
 //!  retire-workers   id strs(workers) varint(n) retired         id strs(retired) count (str str)*(refused)
 //!  coordinate       id op                     coordinated     id reply
 //!  info             id question               info-reply      id answer
+//!  replicate        id keys varint(n)         (info-reply: who holds the keys now)
 //! ```
 //!
 //! (`op` and `reply`: see the `coord` module; `question` and `answer`: the
@@ -102,6 +103,16 @@ pub enum ClientToScheduler {
         id: u64,
         /// The request.
         op: CoordOp,
+    },
+    /// Copy these results onto `n` running workers (answered by info:
+    /// who holds them as the copies start; those not in memory have none).
+    Replicate {
+        /// The client's number for this request.
+        id: u64,
+        /// The keys.
+        keys: Vec<Key>,
+        /// How many workers should hold each.
+        n: u64,
     },
     /// A question about the cluster's state (answered by info).
     Info {
@@ -220,6 +231,12 @@ impl Message for ClientToScheduler {
                 super::coord::write_op(&mut w, op)?;
                 Kind::Coordinate
             }
+            ClientToScheduler::Replicate { id, keys, n } => {
+                w.varint(*id);
+                w.keys(keys);
+                w.varint(*n);
+                Kind::Replicate
+            }
             ClientToScheduler::Info { id, question } => {
                 w.varint(*id);
                 super::info::write_request(&mut w, question);
@@ -253,6 +270,11 @@ impl Message for ClientToScheduler {
             Kind::Coordinate => {
                 ClientToScheduler::Coordinate { id: r.varint("coordinate id")?, op: super::coord::read_op(&mut r)? }
             }
+            Kind::Replicate => ClientToScheduler::Replicate {
+                id: r.varint("replicate id")?,
+                keys: r.keys()?,
+                n: r.varint("replica count")?,
+            },
             Kind::Info => {
                 ClientToScheduler::Info { id: r.varint("info id")?, question: super::info::read_request(&mut r)? }
             }
