@@ -38,7 +38,10 @@
 //! never as code. A program whose own [`graph::NamedFn`]s must run on
 //! workers calls [`worker_main`] first thing in `main`: started as
 //! `program worker tcp://HOST:PORT`, the same binary serves as a worker
-//! and exits; started otherwise, it goes on.
+//! and exits; started otherwise, it goes on. Values of the program's own
+//! types (any [`graph::Data`]) travel between workers and back to the
+//! client once their codec is registered in every process with
+//! [`distributed::register_codec`] (see `tests/user_types.rs`).
 
 pub use blockwork_array as array;
 pub use blockwork_bag as bag;

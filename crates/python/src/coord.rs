@@ -41,6 +41,25 @@ fn sliced<R: Send>(
     }
 }
 
+/// `f` with the GIL released, its error as Python's.
+fn call<R: Send>(py: Python<'_>, f: impl FnOnce() -> Result<R, ClientError> + Send) -> PyResult<R> {
+    py.detach(f).map_err(|e| to_py(py, e))
+}
+
+/// An acquire (of a lock or a lease) waiting at most `timeout` seconds:
+/// one request when it must not wait, else slices.
+fn acquiring(
+    py: Python<'_>,
+    timeout: Option<f64>,
+    acquire: impl Fn(Option<Duration>) -> Result<bool, ClientError> + Send + Sync,
+) -> PyResult<bool> {
+    let t = seconds(timeout)?;
+    if t == Some(Duration::ZERO) {
+        return call(py, || acquire(t));
+    }
+    Ok(sliced(py, t, |t| if_true(acquire(t)))?.is_some())
+}
+
 /// A timeout reported as `None`, for [`sliced`].
 fn or_none<R>(r: Result<R, ClientError>) -> Result<Option<R>, ClientError> {
     match r {
@@ -96,7 +115,7 @@ impl PyVariable {
     /// Sets it to pickled bytes or a Future.
     fn set(&self, py: Python<'_>, item: &Bound<'_, PyAny>) -> PyResult<()> {
         let h = held(item)?;
-        py.detach(|| self.0.set_item(h)).map_err(|e| to_py(py, e))
+        call(py, || self.0.set_item(h))
     }
 
     /// Its bytes or Future, waiting until it is set (at most `timeout` s).
@@ -108,7 +127,7 @@ impl PyVariable {
 
     /// Unsets it.
     fn delete(&self, py: Python<'_>) -> PyResult<()> {
-        py.detach(|| self.0.delete()).map_err(|e| to_py(py, e))
+        call(py, || self.0.delete())
     }
 }
 
@@ -137,7 +156,7 @@ impl PyQueue {
     #[pyo3(signature = (count, timeout=None))]
     fn get(&self, py: Python<'_>, count: usize, timeout: Option<f64>) -> PyResult<Vec<Py<PyAny>>> {
         let items = if count == 0 {
-            py.detach(|| self.0.drain()).map_err(|e| to_py(py, e))?
+            call(py, || self.0.drain())?
         } else {
             let got = sliced(py, seconds(timeout)?, |t| or_none(self.0.get_many(count, t)))?;
             got.ok_or_else(|| timed_out("waiting for an item of the queue", self.0.name(), timeout))?
@@ -147,7 +166,7 @@ impl PyQueue {
 
     /// How many items it holds.
     fn qsize(&self, py: Python<'_>) -> PyResult<usize> {
-        py.detach(|| self.0.qsize()).map_err(|e| to_py(py, e))
+        call(py, || self.0.qsize())
     }
 }
 
@@ -166,21 +185,17 @@ impl PyLock {
     /// free); whether it was taken.
     #[pyo3(signature = (timeout=None))]
     fn acquire(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
-        let t = seconds(timeout)?;
-        if t == Some(Duration::ZERO) {
-            return py.detach(|| self.0.acquire(t)).map_err(|e| to_py(py, e));
-        }
-        Ok(sliced(py, t, |t| if_true(self.0.acquire(t)))?.is_some())
+        acquiring(py, timeout, |t| self.0.acquire(t))
     }
 
     /// Lets go of it (an error if this handle does not hold it).
     fn release(&self, py: Python<'_>) -> PyResult<()> {
-        py.detach(|| self.0.release()).map_err(|e| to_py(py, e))
+        call(py, || self.0.release())
     }
 
     /// Whether any handle holds it.
     fn locked(&self, py: Python<'_>) -> PyResult<bool> {
-        py.detach(|| self.0.locked()).map_err(|e| to_py(py, e))
+        call(py, || self.0.locked())
     }
 }
 
@@ -197,12 +212,12 @@ impl PyEvent {
 
     /// Sets it, waking every waiter.
     fn set(&self, py: Python<'_>) -> PyResult<()> {
-        py.detach(|| self.0.set()).map_err(|e| to_py(py, e))
+        call(py, || self.0.set())
     }
 
     /// Clears it.
     fn clear(&self, py: Python<'_>) -> PyResult<()> {
-        py.detach(|| self.0.clear()).map_err(|e| to_py(py, e))
+        call(py, || self.0.clear())
     }
 
     /// Waits until it is set, at most `timeout` s; whether it was set.
@@ -213,7 +228,7 @@ impl PyEvent {
 
     /// Whether it is set.
     fn is_set(&self, py: Python<'_>) -> PyResult<bool> {
-        py.detach(|| self.0.is_set()).map_err(|e| to_py(py, e))
+        call(py, || self.0.is_set())
     }
 }
 
@@ -231,20 +246,16 @@ impl PySemaphore {
     /// Takes a lease, waiting at most `timeout` s; whether one was taken.
     #[pyo3(signature = (timeout=None))]
     fn acquire(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
-        let t = seconds(timeout)?;
-        if t == Some(Duration::ZERO) {
-            return py.detach(|| self.0.acquire(t)).map_err(|e| to_py(py, e));
-        }
-        Ok(sliced(py, t, |t| if_true(self.0.acquire(t)))?.is_some())
+        acquiring(py, timeout, |t| self.0.acquire(t))
     }
 
     /// Returns a lease this handle took.
     fn release(&self, py: Python<'_>) -> PyResult<()> {
-        py.detach(|| self.0.release()).map_err(|e| to_py(py, e))
+        call(py, || self.0.release())
     }
 
     /// How many leases are taken.
     fn leases(&self, py: Python<'_>) -> PyResult<usize> {
-        py.detach(|| self.0.leases()).map_err(|e| to_py(py, e))
+        call(py, || self.0.leases())
     }
 }

@@ -81,7 +81,7 @@ pub use crate::serve::{serve_scheduler, serve_worker, Served};
 pub use crate::tls::{Security, TlsFiles};
 pub use crate::tracker::{Retired, Status};
 pub use crate::worker::{Worker, WorkerHandle, WorkerOptions, WorkerStats, RETIRE_WAIT};
-pub use blockwork_protocol::SchedulerInfo;
+pub use blockwork_protocol::{register_codec, Buffer, CodecError, DecodeFn, EncodeFn, SchedulerInfo};
 pub use blockwork_scheduler::{Held, WorkerInfo};
 
 /// Writes one line to standard error: the runtime's log.
