@@ -20,6 +20,7 @@
 //!
 //! Lines from [`read_text`] keep their line terminator, as Dask's do.
 
+mod json;
 mod ops;
 mod part;
 mod read;
@@ -33,9 +34,16 @@ use blockwork_graph::layer::{collect, Layer, Namer};
 use blockwork_graph::{r, Graph, GraphError, Key, Op, Task, TaskError, Value};
 use blockwork_local::{ComputeError, Config};
 
+pub use json::{read_json_lines, Json};
 pub use part::Elem;
 pub use read::{from_sequence, read_text, TextOptions};
 pub use reduce::Number;
+
+/// The items of a bag partition's task value (see [`Bag::layer`]); an
+/// error names the types when the value holds something else.
+pub fn partition_items<T: Elem>(v: &Value) -> std::result::Result<&[T], TaskError> {
+    part::items(v)
+}
 
 /// Reductions combine at most this many partials per task.
 pub const SPLIT_EVERY: usize = 8;
@@ -129,6 +137,14 @@ impl<T: Elem> Bag<T> {
             direct: false,
             own: Arc::default(),
         }
+    }
+
+    /// The graph layer whose tasks make this bag's partitions (one per
+    /// partition, in order; their keys are [`Bag::keys`]), for collections
+    /// built on a bag (a dataframe of its records). Each task's value
+    /// holds the partition's items: read them with [`partition_items`].
+    pub fn layer(&self) -> Arc<Layer> {
+        self.own_layer()
     }
 
     /// The layer of this bag's own partitions.

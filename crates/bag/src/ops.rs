@@ -22,6 +22,24 @@ impl<T: Elem> Bag<T> {
         self.with_stream(Arc::new(move |v, emit: &mut dyn FnMut(Cow<'_, U>)| each(v, &mut |x| emit(Cow::Owned(f(&x))))))
     }
 
+    /// `f` of every item, where `f` may fail: the first error fails the
+    /// partition's task (named with its key). Fused like `map`.
+    pub fn try_map<U: Elem>(&self, f: impl Fn(&T) -> std::result::Result<U, String> + Send + Sync + 'static) -> Bag<U> {
+        let each = self.each();
+        self.with_stream(Arc::new(move |v, emit: &mut dyn FnMut(Cow<'_, U>)| {
+            let mut failed = None;
+            each(v, &mut |x| {
+                if failed.is_none() {
+                    match f(&x) {
+                        Ok(u) => emit(Cow::Owned(u)),
+                        Err(e) => failed = Some(e),
+                    }
+                }
+            })?;
+            failed.map_or(Ok(()), |e| Err(TaskError::new(e)))
+        }))
+    }
+
     /// The items for which `keep` is true.
     pub fn filter(&self, keep: impl Fn(&T) -> bool + Send + Sync + 'static) -> Bag<T> {
         let each = self.each();

@@ -36,6 +36,7 @@ mod ops;
 mod param;
 mod partition;
 mod prune;
+mod records;
 mod series;
 mod shuffle;
 mod sort;
@@ -55,6 +56,7 @@ pub use io::{read_csv, read_csv_files, CsvOptions, DEFAULT_BLOCKSIZE};
 pub use lit::{DType, Lit};
 pub use merge::{How, SUFFIX};
 pub use partition::Partition;
+pub use records::from_records;
 pub use series::{Scalar, Series};
 pub use shuffle::concat_frames as concat;
 pub use sort::Index;
@@ -78,6 +80,7 @@ pub fn register() {
         blockwork_graph::register(&timeseries::ROLLING);
         blockwork_graph::register(&timeseries::FILL_BINS);
         blockwork_graph::register(&groupby::AGG);
+        blockwork_graph::register(&records::FROM_RECORDS);
         blockwork_protocol::register_codec(partition::CODEC, partition::encode, partition::decode);
     });
 }
