@@ -526,6 +526,15 @@ class Client:
             raise ValueError(f"replicate: n must be 1 or more, not {n}")
         self._c.replicate([f._f for f in found if isinstance(f, Future)], None if n is None else int(n))
 
+    def restart(self) -> Client:
+        """Resets the cluster, as ``distributed.Client.restart`` does for its
+        state: every client's futures are cancelled, running tasks stop and
+        every result is freed (futures in variables, queues and datasets
+        too). The worker processes are not restarted: memory their Python
+        code leaked stays leaked."""
+        self._c.restart()
+        return self
+
     # -- the cluster's state ----------------------------------------------
 
     def who_has(self, futures: Any = None) -> dict[str, tuple[str, ...]]:

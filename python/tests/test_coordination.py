@@ -250,3 +250,24 @@ def test_run_and_replicate_reach_every_worker(clients: tuple[Client, Client]) ->
     assert all(len(ws) == 2 for ws in a.who_has(fs).values())
     with pytest.raises(ValueError, match="n must be"):
         a.replicate(fs, n=0)
+
+
+def test_restart_cancels_every_future() -> None:
+    from concurrent.futures import CancelledError
+
+    with LocalCluster(n_workers=1, threads_per_worker=1) as cluster:
+        a, b = Client(cluster, set_as_default=False), Client(cluster, set_as_default=False)
+        fs = a.map(lambda i: i + 1, range(5))
+        assert a.gather(fs) == [1, 2, 3, 4, 5]
+        Variable("keep", client=a).set(fs[0])
+        Variable("plain", client=a).set("stays")
+        assert b.restart() is b
+        with pytest.raises(CancelledError):
+            fs[0].result()
+        assert a.scheduler_info()["tasks"] == 0
+        with pytest.raises(TimeoutError):
+            Variable("keep", client=b).get(timeout=0.1)
+        assert Variable("plain", client=b).get() == "stays"
+        assert a.submit(lambda: 42, pure=False).result() == 42
+        a.close()
+        b.close()

@@ -191,7 +191,13 @@ fn jobs_killed_are_replaced_and_adapt_grows_and_shrinks(system: System) {
     assert!(got.iter().zip(want.iter()).all(|(a, b)| (a - b).abs() <= 1e-9 * b.abs().max(1.0)));
 
     // Adaptive: from no jobs, up under queued work, down to none when idle.
+    // The cancelled jobs' workers retire first (SIGTERM): until they have
+    // left they would take the work below, and adapt would have nothing
+    // to do.
     cluster.scale(0).unwrap();
+    wait("the cancelled jobs' workers to leave", Duration::from_secs(60), || {
+        client.scheduler_info().is_ok_and(|i| i.workers.is_empty())
+    });
     let cluster = std::sync::Mutex::new(cluster);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let options = blockwork_jobqueue::AdaptOptions {

@@ -95,6 +95,7 @@ kinds! {
     Coordinate = 0x0019, ClientToScheduler, "coordinate";
     Info = 0x001A, ClientToScheduler, "info";
     Replicate = 0x001B, ClientToScheduler, "replicate";
+    Restart = 0x001C, ClientToScheduler, "restart";
 
     KeyInMemory = 0x0020, SchedulerToClient, "key-in-memory";
     KeyErred = 0x0021, SchedulerToClient, "key-erred";

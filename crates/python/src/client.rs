@@ -380,6 +380,11 @@ impl PyClient {
         py.detach(|| self.0.replicate(&fs, n, timeout)).map_err(|e| to_py(py, e))
     }
 
+    /// Cancels every client's futures and frees every result.
+    fn restart(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.0.restart()).map(|_| ()).map_err(|e| to_py(py, e))
+    }
+
     /// The addresses of the workers holding each key (every key in memory
     /// when none is named).
     fn who_has(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<Vec<(String, Vec<String>)>> {

@@ -61,6 +61,15 @@ impl Coordinator {
         self.apply(core, comm, out);
     }
 
+    /// The cluster was reset: every client's keys are cancelled
+    /// ([`reactor::on_restart`]), and the primitives let go of theirs.
+    pub(crate) fn on_restart(&mut self, core: &mut Core, comm: &mut Outboxes) {
+        let mut out = CoordOut::default();
+        self.state.forget_keys(&mut out);
+        reactor::on_restart(core, comm);
+        self.apply(core, comm, out);
+    }
+
     /// `client` left: its locks and leases pass on.
     pub(crate) fn on_client_gone(&mut self, core: &mut Core, comm: &mut Outboxes, client: ClientId) {
         let mut out = CoordOut::default();

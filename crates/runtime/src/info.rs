@@ -57,20 +57,29 @@ pub(crate) fn answer(core: &Core, question: InfoRequest) -> ClusterInfo {
 pub type RunResult = (String, Result<blockwork_graph::Value, crate::ClientError>);
 
 impl crate::Client {
-    fn info(&self, question: InfoRequest) -> Result<ClusterInfo, crate::ClientError> {
+    /// Sends the request `make(id)` and waits (at most a minute) for the
+    /// scheduler's answer about the cluster.
+    fn ask(
+        &self,
+        make: impl FnOnce(u64) -> blockwork_protocol::ClientToScheduler,
+        what: &str,
+    ) -> Result<ClusterInfo, crate::ClientError> {
         let inner = &self.inner;
         let id = inner.tracker.next_id();
-        let msg = blockwork_protocol::ClientToScheduler::Info { id, question };
-        crate::conn::post(&inner.out, &msg, "the scheduler");
+        crate::conn::post(&inner.out, &make(id), "the scheduler");
         let deadline = Some(std::time::Instant::now() + std::time::Duration::from_secs(60));
         match inner.tracker.wait_reply(id, deadline).map_err(|e| inner.closed(e))? {
             Some(crate::tracker::Reply::Info(info)) => Ok(info),
-            Some(_) => Err(crate::ClientError::Refused("the scheduler answered a question with something else".into())),
+            Some(_) => Err(crate::ClientError::Refused(format!("the scheduler answered {what} with something else"))),
             None => {
                 inner.tracker.drop_reply(id);
-                Err(crate::ClientError::Timeout("the scheduler's answer about the cluster".into()))
+                Err(crate::ClientError::Timeout(format!("the scheduler's answer to {what}")))
             }
         }
+    }
+
+    fn info(&self, question: InfoRequest) -> Result<ClusterInfo, crate::ClientError> {
+        self.ask(|id| blockwork_protocol::ClientToScheduler::Info { id, question }, "a question")
     }
 
     /// The addresses of the workers holding each of `keys`, in order
@@ -114,21 +123,14 @@ impl crate::Client {
         let workers = self.scheduler_info()?.workers.iter().filter(|w| !w.retiring).count();
         let want = n.unwrap_or(workers).min(workers);
         let keys: Vec<Key> = futures.iter().map(|f| f.key().clone()).collect();
-        let inner = &self.inner;
-        let id = inner.tracker.next_id();
-        let msg = blockwork_protocol::ClientToScheduler::Replicate { id, keys: keys.clone(), n: want as u64 };
-        crate::conn::post(&inner.out, &msg, "the scheduler");
-        match inner.tracker.wait_reply(id, Some(deadline)).map_err(|e| inner.closed(e))? {
-            Some(crate::tracker::Reply::Info(ClusterInfo::WhoHas(holders))) => {
+        let ask = |id| blockwork_protocol::ClientToScheduler::Replicate { id, keys: keys.clone(), n: want as u64 };
+        match self.ask(ask, "a replicate")? {
+            ClusterInfo::WhoHas(holders) => {
                 if let Some((k, _)) = holders.iter().find(|(_, ws)| ws.is_empty()) {
                     return Err(crate::ClientError::Lost(k.clone()));
                 }
             }
-            Some(_) => return Err(crate::ClientError::Refused("the scheduler answered a replicate oddly".into())),
-            None => {
-                inner.tracker.drop_reply(id);
-                return Err(crate::ClientError::Timeout("the scheduler's answer to replicate".into()));
-            }
+            other => return Err(crate::ClientError::Refused(format!("replicate was answered with {other:?}"))),
         }
         loop {
             let holders = self.who_has(&keys)?;
@@ -163,6 +165,18 @@ impl crate::Client {
             futures.push((w.address.to_string(), self.submit_task(key, task, &opts)?));
         }
         Ok(futures.into_iter().map(|(address, fut)| (address, fut.result())).collect())
+    }
+
+    /// Resets the cluster (Dask's `Client.restart`, without restarting the
+    /// worker processes): every client's futures are cancelled, running
+    /// tasks stop and every result is freed; futures held by variables,
+    /// queues and published datasets are let go. Workers and clients stay
+    /// connected; returns the scheduler's figures after.
+    pub fn restart(&self) -> Result<SchedulerInfo, crate::ClientError> {
+        match self.ask(|id| blockwork_protocol::ClientToScheduler::Restart { id }, "a restart")? {
+            ClusterInfo::Scheduler(s) => Ok(s),
+            other => Err(crate::ClientError::Refused(format!("restart was answered with {other:?}"))),
+        }
     }
 
     /// The scheduler's figures and every worker's (Dask's

@@ -491,6 +491,13 @@ fn on_client_message(
                 post(out, &SchedulerToClient::Info { id: req, info }, "a client");
             }
         }
+        ClientToScheduler::Restart { id: req } => {
+            state.coord.on_restart(core, comm);
+            if let Some(out) = comm.clients.get(&id) {
+                let info = crate::info::answer(core, blockwork_protocol::InfoRequest::Scheduler);
+                post(out, &SchedulerToClient::Info { id: req, info }, "a client");
+            }
+        }
         ClientToScheduler::Info { id: req, question } => {
             if let Some(out) = comm.clients.get(&id) {
                 let info = crate::info::answer(core, question);

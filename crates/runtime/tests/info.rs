@@ -124,3 +124,29 @@ fn replicate_and_run_reach_every_worker() {
         assert_eq!(distinct.len(), 3, "one result per worker thread: {distinct:?}");
     });
 }
+
+#[test]
+fn restart_cancels_every_future_and_the_cluster_goes_on() {
+    use blockwork_runtime::{ClientError, Status};
+    common::register(&[]);
+    timed(|| {
+        let cluster = LocalCluster::start(2, 1).unwrap();
+        let (a, b) = (cluster.client().unwrap(), cluster.client().unwrap());
+        let fs = a.map(&INC, (0..10i64).map(lit)).unwrap();
+        a.gather(&fs).unwrap();
+        let g = b.submit(&INC, vec![lit(100i64)]).unwrap();
+        g.result().unwrap();
+        a.variable("v").set_future(&fs[0]).unwrap();
+        let info = b.restart().unwrap();
+        assert_eq!(info.workers.len(), 2);
+        assert_eq!(info.tasks, 0, "{info:?}");
+        assert!(matches!(fs[3].result(), Err(ClientError::Cancelled(_))));
+        assert_eq!(g.status(), Status::Cancelled);
+        assert!(matches!(a.variable("v").get(Some(Duration::ZERO)), Err(ClientError::Timeout(_))));
+        // The workers free what they held, and take new work.
+        let fresh = a.submit(&INC, vec![lit(1i64)]).unwrap();
+        assert_eq!(fresh.result().unwrap(), Value::Int(2));
+        let held: Vec<Key> = a.has_what(&[]).unwrap().into_iter().flat_map(|(_, ks)| ks).collect();
+        assert_eq!(held, [fresh.key().clone()], "nothing from before the restart is held");
+    });
+}

@@ -514,6 +514,32 @@ impl Coord {
         format!("no dataset {name:?} is published (published: {names:?})")
     }
 
+    /// Forgets every key it holds (the cluster was reset): variables
+    /// holding one are unset, such queue items dropped (a put of one still
+    /// waiting is refused), datasets naming one withdrawn; values, locks,
+    /// events and semaphores stay. The keys are not reported as released:
+    /// the caller cancelled them already.
+    pub fn forget_keys(&mut self, out: &mut CoordOut) {
+        let is_key = |h: &Held| matches!(h, Held::Key(_));
+        for var in self.variables.values_mut() {
+            if var.value.as_ref().is_some_and(is_key) {
+                var.value = None;
+            }
+        }
+        for q in self.queues.values_mut() {
+            q.items.retain(|h| !is_key(h));
+            q.putters.retain(|p| {
+                let dropped = is_key(&p.what);
+                if dropped {
+                    out.replies.push((p.client, p.id, CoordReply::Refused("the cluster was restarted".into())));
+                }
+                !dropped
+            });
+        }
+        self.datasets.retain(|_, items| !items.iter().any(is_key));
+        self.held.clear();
+    }
+
     /// The keys held now (each once).
     pub fn held_keys(&self) -> impl Iterator<Item = &Key> + '_ {
         self.held.keys()

@@ -110,6 +110,25 @@ pub fn on_replicate(core: &mut Core, comm: &mut impl Comm, keys: &[Key], n: usiz
     core.replicate(keys, n, comm)
 }
 
+/// Every client's keys are cancelled, as Dask's `restart` resets the
+/// cluster's state: each client hears [`ToClient::KeyCancelled`] for each
+/// key it wanted, running tasks stop and every result is freed. The
+/// workers stay (their processes are not restarted) and the clients stay
+/// connected.
+pub fn on_restart(core: &mut Core, comm: &mut impl Comm) {
+    let clients: Vec<(ClientId, Vec<Key>)> = core
+        .clients
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            c.as_ref().map(|c| (ClientId(i as u32), c.wants.iter().map(|&t| core.t(t).key.clone()).collect()))
+        })
+        .collect();
+    for (c, keys) in clients {
+        on_cancel_keys(core, comm, c, &keys, true);
+    }
+}
+
 /// A client no longer wants `keys` (unknown keys are ignored).
 pub fn on_release_keys(core: &mut Core, comm: &mut impl Comm, client: ClientId, keys: &[Key]) {
     for key in keys {

@@ -329,3 +329,30 @@ fn datasets_hold_their_futures_until_unpublished() {
     let out = ask(&mut c, A, 9, CoordOp::Unpublish { name: s("d") }, 0);
     assert!(matches!(only_reply(&out), CoordReply::Refused(_)));
 }
+
+#[test]
+fn a_restart_forgets_the_keys_and_keeps_the_rest() {
+    let mut c = Coord::default();
+    ask(&mut c, A, 1, CoordOp::SetVariable { name: s("k"), value: key("x") }, 0);
+    ask(&mut c, A, 2, CoordOp::SetVariable { name: s("v"), value: val(1) }, 0);
+    ask(&mut c, A, 3, CoordOp::Put { name: s("q"), item: key("y"), maxsize: 2, timeout: None }, 0);
+    ask(&mut c, A, 4, CoordOp::Put { name: s("q"), item: val(2), maxsize: 2, timeout: None }, 0);
+    assert!(ask(&mut c, B, 5, CoordOp::Put { name: s("q"), item: key("z"), maxsize: 2, timeout: None }, 0)
+        .replies
+        .is_empty());
+    ask(&mut c, A, 6, CoordOp::Publish { name: s("d"), items: vec![key("x")], replace: false }, 0);
+    ask(&mut c, A, 7, CoordOp::Acquire { name: s("l"), handle: 0, timeout: None }, 0);
+    let mut out = CoordOut::default();
+    c.forget_keys(&mut out);
+    assert!(matches!(out.replies.as_slice(), [(B, 5, CoordReply::Refused(m))] if m.contains("restarted")));
+    assert_eq!(c.held_keys().count(), 0);
+    let get = |c: &mut Coord, name: &str| {
+        ask(c, A, 9, CoordOp::GetVariable { name: s(name), timeout: Some(Duration::ZERO) }, 0)
+    };
+    assert_eq!(only_reply(&get(&mut c, "k")), &CoordReply::TimedOut);
+    assert_eq!(only_reply(&get(&mut c, "v")), &CoordReply::Held(vec![val(1)]));
+    let out = ask(&mut c, A, 10, CoordOp::Get { name: s("q"), count: 0, timeout: None }, 0);
+    assert_eq!(only_reply(&out), &CoordReply::Held(vec![val(2)]));
+    assert_eq!(only_reply(&ask(&mut c, A, 11, CoordOp::ListDatasets, 0)), &CoordReply::Held(vec![]));
+    assert_eq!(only_reply(&ask(&mut c, A, 12, CoordOp::Locked { name: s("l") }, 0)), &CoordReply::Bool(true));
+}

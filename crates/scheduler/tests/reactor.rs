@@ -299,6 +299,40 @@ fn replicate_asks_the_emptiest_workers_for_copies() {
     assert_eq!(sent.len(), 1, "{sent:?}");
 }
 
+/// `restart`: every client's keys are cancelled, running tasks stop, and
+/// what was in memory is freed; the workers stay and take new work.
+#[test]
+fn restart_cancels_everything_and_keeps_the_workers() {
+    let mut h = H::with(Config { saturation: None, ..Config::default() });
+    let (c1, c2) = (h.client(), h.client());
+    let w = h.worker("w0", 1);
+    h.submit(c1, vec![spec("done", &[], 0), spec("busy", &[], 1)], &["done", "busy"]);
+    h.finish(w, "done", 5);
+    h.submit(c2, vec![], &["done"]);
+    on_restart(&mut h.core, &mut h.comm);
+    let sent = h.check();
+    let mut cancelled: Vec<(ClientId, ToClient)> = sent
+        .iter()
+        .filter_map(|m| match m {
+            Sent::Client(c, msg @ ToClient::KeyCancelled(_)) => Some((*c, msg.clone())),
+            _ => None,
+        })
+        .collect();
+    cancelled.sort_by_key(|(c, m)| (*c, format!("{m:?}")));
+    assert_eq!(
+        cancelled,
+        [
+            (c1, ToClient::KeyCancelled(k("busy"))),
+            (c1, ToClient::KeyCancelled(k("done"))),
+            (c2, ToClient::KeyCancelled(k("done")))
+        ]
+    );
+    assert_eq!(freed(&sent), [(w, "done".to_string())]);
+    assert_eq!(h.core.num_tasks(), 0);
+    let sent = h.submit(c1, vec![spec("again", &[], 0)], &["again"]);
+    assert_eq!(computes(&sent, w), ["again"]);
+}
+
 /// `priority=`: queued roots of a higher user priority start before lower
 /// ones submitted earlier.
 #[test]

@@ -14,6 +14,7 @@
 //!  coordinate       id op                     coordinated     id reply
 //!  info             id question               info-reply      id answer
 //!  replicate        id keys varint(n)         (info-reply: who holds the keys now)
+//!  restart          id                        (info-reply: the scheduler's figures after)
 //! ```
 //!
 //! (`op` and `reply`: see the `coord` module; `question` and `answer`: the
@@ -113,6 +114,12 @@ pub enum ClientToScheduler {
         keys: Vec<Key>,
         /// How many workers should hold each.
         n: u64,
+    },
+    /// Reset the cluster: cancel every client's keys (answered by info:
+    /// the scheduler's figures after).
+    Restart {
+        /// The client's number for this request.
+        id: u64,
     },
     /// A question about the cluster's state (answered by info).
     Info {
@@ -237,6 +244,10 @@ impl Message for ClientToScheduler {
                 w.varint(*n);
                 Kind::Replicate
             }
+            ClientToScheduler::Restart { id } => {
+                w.varint(*id);
+                Kind::Restart
+            }
             ClientToScheduler::Info { id, question } => {
                 w.varint(*id);
                 super::info::write_request(&mut w, question);
@@ -270,6 +281,7 @@ impl Message for ClientToScheduler {
             Kind::Coordinate => {
                 ClientToScheduler::Coordinate { id: r.varint("coordinate id")?, op: super::coord::read_op(&mut r)? }
             }
+            Kind::Restart => ClientToScheduler::Restart { id: r.varint("restart id")? },
             Kind::Replicate => ClientToScheduler::Replicate {
                 id: r.varint("replicate id")?,
                 keys: r.keys()?,

@@ -123,6 +123,7 @@ pub fn all_client_to_scheduler() -> Vec<ClientToScheduler> {
         ClientToScheduler::Info { id: 3, question: InfoRequest::HasWhat(vec!["job-7".into()]) },
         ClientToScheduler::Info { id: 4, question: InfoRequest::Scheduler },
         ClientToScheduler::Replicate { id: 5, keys: vec![key("t", &[0])], n: 3 },
+        ClientToScheduler::Restart { id: 6 },
     ])
     .collect()
 }
