@@ -526,6 +526,21 @@ class Client:
             raise ValueError(f"replicate: n must be 1 or more, not {n}")
         self._c.replicate([f._f for f in found if isinstance(f, Future)], None if n is None else int(n))
 
+    def rebalance(self, futures: Any = None, workers: list[str] | None = None) -> None:
+        """Moves results so the workers hold about equal bytes, as
+        ``distributed.Client.rebalance``: from the fullest worker, results
+        only it holds go to the emptiest, until each is within a tenth of
+        the mean; only `futures` (all when None) among `workers` (by address
+        or name; all when None). Returns once the moves are done."""
+        keys: list[str] = []
+        if futures is not None:
+            found: list[Any] = []
+            _extract_futures(futures, found)
+            keys = [f.key for f in found if isinstance(f, Future)]
+            if not keys:
+                return
+        self._c.rebalance(keys, _workers_arg(workers))
+
     def restart(self) -> Client:
         """Resets the cluster, as ``distributed.Client.restart`` does for its
         state: every client's futures are cancelled, running tasks stop and

@@ -271,3 +271,18 @@ def test_restart_cancels_every_future() -> None:
         assert a.submit(lambda: 42, pure=False).result() == 42
         a.close()
         b.close()
+
+
+def test_rebalance_evens_out_the_workers() -> None:
+    with LocalCluster(n_workers=1, threads_per_worker=1) as cluster:
+        c = Client(cluster, set_as_default=False)
+        fs = c.map(lambda i: np.zeros(i * 5000), range(1, 9))
+        c.gather(fs)
+        cluster.scale(2)
+        c.rebalance(fs)
+        held = [w["nbytes"] for w in c.scheduler_info()["workers"].values()]
+        mean = sum(held) / 2
+        assert len(held) == 2 and all(abs(b - mean) <= mean / 5 for b in held), held
+        assert all(len(ws) == 1 for ws in c.who_has(fs).values())
+        assert [len(x) for x in c.gather(fs)] == [i * 5000 for i in range(1, 9)]
+        c.close()

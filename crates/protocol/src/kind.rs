@@ -96,6 +96,7 @@ kinds! {
     Info = 0x001A, ClientToScheduler, "info";
     Replicate = 0x001B, ClientToScheduler, "replicate";
     Restart = 0x001C, ClientToScheduler, "restart";
+    Rebalance = 0x001D, ClientToScheduler, "rebalance";
 
     KeyInMemory = 0x0020, SchedulerToClient, "key-in-memory";
     KeyErred = 0x0021, SchedulerToClient, "key-erred";

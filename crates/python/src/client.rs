@@ -380,6 +380,15 @@ impl PyClient {
         py.detach(|| self.0.replicate(&fs, n, timeout)).map_err(|e| to_py(py, e))
     }
 
+    /// Moves results (of `keys`, among `workers`; none: all) so the
+    /// workers hold about equal bytes; the number of results moved.
+    #[pyo3(signature = (keys, workers, timeout=300.0))]
+    fn rebalance(&self, py: Python<'_>, keys: Vec<String>, workers: Vec<String>, timeout: f64) -> PyResult<usize> {
+        let keys: Vec<Key> = keys.iter().map(|k| Key::new(k.as_str())).collect();
+        let timeout = seconds(Some(timeout))?.unwrap_or(Duration::from_secs(300));
+        py.detach(|| self.0.rebalance(&keys, &workers, timeout)).map(|m| m.len()).map_err(|e| to_py(py, e))
+    }
+
     /// Cancels every client's futures and frees every result.
     fn restart(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| self.0.restart()).map(|_| ()).map_err(|e| to_py(py, e))

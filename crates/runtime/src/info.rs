@@ -56,6 +56,32 @@ pub(crate) fn answer(core: &Core, question: InfoRequest) -> ClusterInfo {
 /// A worker's address and what a function run there returned.
 pub type RunResult = (String, Result<blockwork_graph::Value, crate::ClientError>);
 
+/// Starts a rebalance of `keys` (none: any) among `workers` (by address
+/// or name; none: all) and names the moves started.
+pub(crate) fn rebalance(
+    core: &mut Core,
+    comm: &mut impl blockwork_scheduler::Comm,
+    keys: &[Key],
+    workers: &[String],
+) -> ClusterInfo {
+    let ids: Vec<WorkerId> = core
+        .worker_ids()
+        .into_iter()
+        .filter(|&w| {
+            core.worker_info(w).is_some_and(|i| {
+                workers.iter().any(|n| {
+                    let bare = n.strip_prefix("tcp://").or_else(|| n.strip_prefix("tls://")).unwrap_or(n);
+                    &*i.address == bare || &*i.name == n.as_str()
+                })
+            })
+        })
+        .collect();
+    let keys = (!keys.is_empty()).then_some(keys);
+    let workers = (!workers.is_empty()).then_some(ids.as_slice());
+    let moves = blockwork_scheduler::reactor::on_rebalance(core, comm, keys, workers);
+    ClusterInfo::Moves(moves.into_iter().map(|m| (m.key, m.from.to_string(), m.to.to_string())).collect())
+}
+
 impl crate::Client {
     /// Sends the request `make(id)` and waits (at most a minute) for the
     /// scheduler's answer about the cluster.
@@ -165,6 +191,47 @@ impl crate::Client {
             futures.push((w.address.to_string(), self.submit_task(key, task, &opts)?));
         }
         Ok(futures.into_iter().map(|(address, fut)| (address, fut.result())).collect())
+    }
+
+    /// Moves results so the running workers hold about equal bytes, as
+    /// Dask's `Client.rebalance`: from the fullest worker, results only it
+    /// holds go to the emptiest until each is within a tenth of the mean;
+    /// only `keys` (none: any) among `workers` (by address or name; none:
+    /// all). Returns the moves (key, from, to) once each is done, at most
+    /// `timeout`.
+    pub fn rebalance(
+        &self,
+        keys: &[Key],
+        workers: &[String],
+        timeout: std::time::Duration,
+    ) -> Result<Vec<(Key, String, String)>, crate::ClientError> {
+        let deadline = std::time::Instant::now() + timeout;
+        let ask = |id| blockwork_protocol::ClientToScheduler::Rebalance {
+            id,
+            keys: keys.to_vec(),
+            workers: workers.to_vec(),
+        };
+        let moves = match self.ask(ask, "a rebalance")? {
+            ClusterInfo::Moves(m) => m,
+            other => return Err(crate::ClientError::Refused(format!("rebalance was answered with {other:?}"))),
+        };
+        let moved: Vec<Key> = moves.iter().map(|(k, _, _)| k.clone()).collect();
+        loop {
+            let holders = self.who_has(&moved)?;
+            // Done when the copy is on its new worker and gone from the old
+            // one, or the result is gone altogether (nobody wanted it).
+            let pending = moves
+                .iter()
+                .zip(&holders)
+                .find(|((_, from, to), (_, ws))| !ws.is_empty() && (!ws.contains(to) || ws.contains(from)));
+            match pending {
+                None => return Ok(moves),
+                Some(((k, from, to), _)) if std::time::Instant::now() >= deadline => {
+                    return Err(crate::ClientError::Timeout(format!("moving {k} from {from} to {to}")));
+                }
+                Some(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
     }
 
     /// Resets the cluster (Dask's `Client.restart`, without restarting the

@@ -491,6 +491,12 @@ fn on_client_message(
                 post(out, &SchedulerToClient::Info { id: req, info }, "a client");
             }
         }
+        ClientToScheduler::Rebalance { id: req, keys, workers } => {
+            let info = crate::info::rebalance(core, comm, &keys, &workers);
+            if let Some(out) = comm.clients.get(&id) {
+                post(out, &SchedulerToClient::Info { id: req, info }, "a client");
+            }
+        }
         ClientToScheduler::Restart { id: req } => {
             state.coord.on_restart(core, comm);
             if let Some(out) = comm.clients.get(&id) {

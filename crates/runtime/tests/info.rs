@@ -150,3 +150,35 @@ fn restart_cancels_every_future_and_the_cluster_goes_on() {
         assert_eq!(held, [fresh.key().clone()], "nothing from before the restart is held");
     });
 }
+
+/// `n` values of `n` kilobytes.
+fn kilobytes(_: &Value, args: Vec<Value>) -> blockwork_graph::TaskResult {
+    let Value::Int(n) = args[0] else { return Err(blockwork_graph::TaskError::new("an int")) };
+    Ok(Value::Bytes(vec![7u8; n as usize * 1024].into()))
+}
+static KB: blockwork_graph::NamedFn = blockwork_graph::NamedFn::new("info.kb", kilobytes);
+
+#[test]
+fn rebalance_evens_out_the_workers() {
+    common::register(&[&KB]);
+    timed(|| {
+        let mut cluster = LocalCluster::start(1, 1).unwrap();
+        let client = cluster.client().unwrap();
+        let fs: Vec<_> = (1..=8i64).map(|i| client.submit(&KB, vec![lit(i * 10)]).unwrap()).collect();
+        client.gather(&fs).unwrap();
+        cluster.add_worker().unwrap();
+        let keys: Vec<Key> = fs.iter().map(|f| f.key().clone()).collect();
+        let moves = client.rebalance(&[], &[], Duration::from_secs(60)).unwrap();
+        assert!(!moves.is_empty());
+        let info = client.scheduler_info().unwrap();
+        let bytes: Vec<u64> = info.workers.iter().map(|w| w.nbytes).collect();
+        let mean = bytes.iter().sum::<u64>() / 2;
+        assert!(bytes.iter().all(|b| b.abs_diff(mean) <= mean / 5), "{bytes:?}");
+        // Every result is still there, once, and the values are intact.
+        assert!(client.who_has(&keys).unwrap().iter().all(|(_, ws)| ws.len() == 1));
+        let values = client.gather(&fs).unwrap();
+        assert!(values.iter().zip(1..=8usize).all(|(v, i)| matches!(v, Value::Bytes(b) if b.len() == i * 10 * 1024)));
+        // Balanced already: nothing moves.
+        assert!(client.rebalance(&[], &[], Duration::from_secs(60)).unwrap().is_empty());
+    });
+}

@@ -69,6 +69,9 @@ pub struct Core {
     pub(crate) retirements: Vec<crate::retire::Retirement>,
     /// Workers being retired.
     pub(crate) n_retiring: usize,
+    /// Results being moved by a rebalance: the worker each leaves, the
+    /// one it goes to.
+    pub(crate) moving: FxHashMap<TaskId, (WorkerId, WorkerId)>,
 }
 
 impl Core {
@@ -96,6 +99,7 @@ impl Core {
             retry_no_worker: false,
             retirements: Vec::new(),
             n_retiring: 0,
+            moving: FxHashMap::default(),
         })
     }
 

@@ -95,6 +95,7 @@ pub use crate::coord::{Coord, CoordOp, CoordOut, CoordReply, Held, Owner};
 pub use crate::core::{Core, GraphSnapshot};
 pub use crate::error::SchedError;
 pub use crate::ids::{ClientId, KeyHasher, StealId, TaskId, WorkerId};
+pub use crate::replicate::Move;
 pub use crate::retire::{Retirement, MOVE_TIMEOUT};
 pub use crate::stealing::StealOutcome;
 pub use crate::task::{FailureKind, Payload, Priority, TaskFailure, TaskStateKind};

@@ -129,6 +129,18 @@ pub fn on_restart(core: &mut Core, comm: &mut impl Comm) {
     }
 }
 
+/// Results move so the running workers hold about equal bytes (Dask's
+/// `rebalance`; see `Core::rebalance`): only `keys`, only among
+/// `workers`, when given. Returns the moves started.
+pub fn on_rebalance(
+    core: &mut Core,
+    comm: &mut impl Comm,
+    keys: Option<&[Key]>,
+    workers: Option<&[WorkerId]>,
+) -> Vec<crate::Move> {
+    core.rebalance(keys, workers, comm)
+}
+
 /// A client no longer wants `keys` (unknown keys are ignored).
 pub fn on_release_keys(core: &mut Core, comm: &mut impl Comm, client: ClientId, keys: &[Key]) {
     for key in keys {
@@ -328,7 +340,10 @@ pub fn on_worker_has_keys(core: &mut Core, comm: &mut impl Comm, now: Duration, 
     for key in keys {
         match core.id_of(key) {
             Some(t) => match core.t(t).state {
-                TaskState::Memory { .. } => core.add_copy(t, worker),
+                TaskState::Memory { .. } => {
+                    core.add_copy(t, worker);
+                    core.finish_move(t, worker, comm);
+                }
                 // The result was lost and is being recomputed on the very
                 // worker that fetched a copy before. The `Compute` went out
                 // first, so the worker answers it with `TaskFinished` from

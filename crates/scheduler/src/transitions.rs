@@ -133,6 +133,8 @@ impl Core {
         }
         let task = self.tasks[t.idx()].take().expect("live");
         self.index.remove(&task.key);
+        // Its id is reused: a move of it must not apply to the next task.
+        self.moving.remove(&t);
         self.free_ids.push(t);
         let name = task.key.name();
         let n = self.groups.get_mut(name).expect("group of a live task");

@@ -299,6 +299,47 @@ fn replicate_asks_the_emptiest_workers_for_copies() {
     assert_eq!(sent.len(), 1, "{sent:?}");
 }
 
+/// `rebalance`: results only the fullest worker holds move, largest
+/// first, to the emptiest, and leave the full one once the copy is
+/// reported; the workers end within a tenth of the mean.
+#[test]
+fn rebalance_moves_results_from_the_fullest_to_the_emptiest() {
+    let mut h = H::with(Config { saturation: None, ..Config::default() });
+    let c = h.client();
+    let w0 = h.worker("w0", 1);
+    let sizes = [400u64, 300, 200, 100];
+    let tasks: Vec<TaskSpec> = (0..4).map(|i| spec(&format!("r{i}"), &[], i)).collect();
+    h.submit(c, tasks, &["r0", "r1", "r2", "r3"]);
+    for (i, n) in sizes.iter().enumerate() {
+        h.finish(w0, &format!("r{i}"), *n);
+    }
+    let w1 = h.worker("w1", 1);
+    assert!(on_rebalance(&mut h.core, &mut h.comm, Some(&[k("nope")]), None).is_empty(), "nothing named to move");
+    let moves = on_rebalance(&mut h.core, &mut h.comm, None, None);
+    let sent = h.check();
+    let moved: Vec<String> = moves.iter().map(|m| m.key.to_string()).collect();
+    // Mean 500: r0 (400) brings w1 to 400, then r3 (100) to 500.
+    assert_eq!(moved, ["r0", "r3"]);
+    assert!(moves.iter().all(|m| &*m.from == "w0" && &*m.to == "w1"));
+    let asked: Vec<WorkerId> = sent
+        .iter()
+        .filter_map(|m| match m {
+            Sent::Worker(w, ToWorker::AcquireReplicas(_)) => Some(*w),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, [w1]);
+    assert!(on_rebalance(&mut h.core, &mut h.comm, None, None).is_empty(), "moves in flight are not planned twice");
+    on_worker_has_keys(&mut h.core, &mut h.comm, h.now, w1, &[k("r0"), k("r3")]);
+    let sent = h.check();
+    let mut freed = freed(&sent);
+    freed.sort();
+    assert_eq!(freed, [(w0, "r0".to_string()), (w0, "r3".to_string())]);
+    assert_eq!(h.core.who_has(&k("r0")).unwrap(), [w1]);
+    let held = |w| h.core.worker_info(w).unwrap().nbytes;
+    assert_eq!((held(w0), held(w1)), (500, 500));
+}
+
 /// `restart`: every client's keys are cancelled, running tasks stop, and
 /// what was in memory is freed; the workers stay and take new work.
 #[test]

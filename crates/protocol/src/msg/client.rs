@@ -15,6 +15,7 @@
 //!  info             id question               info-reply      id answer
 //!  replicate        id keys varint(n)         (info-reply: who holds the keys now)
 //!  restart          id                        (info-reply: the scheduler's figures after)
+//!  rebalance        id keys strs(workers)     (info-reply: the moves started)
 //! ```
 //!
 //! (`op` and `reply`: see the `coord` module; `question` and `answer`: the
@@ -114,6 +115,16 @@ pub enum ClientToScheduler {
         keys: Vec<Key>,
         /// How many workers should hold each.
         n: u64,
+    },
+    /// Move results so the workers hold about equal bytes (answered by
+    /// info: the moves started).
+    Rebalance {
+        /// The client's number for this request.
+        id: u64,
+        /// Only these results (none: any).
+        keys: Vec<Key>,
+        /// Only among these workers, by address or name (none: all).
+        workers: Vec<String>,
     },
     /// Reset the cluster: cancel every client's keys (answered by info:
     /// the scheduler's figures after).
@@ -248,6 +259,12 @@ impl Message for ClientToScheduler {
                 w.varint(*id);
                 Kind::Restart
             }
+            ClientToScheduler::Rebalance { id, keys, workers } => {
+                w.varint(*id);
+                w.keys(keys);
+                write_strs(&mut w, workers);
+                Kind::Rebalance
+            }
             ClientToScheduler::Info { id, question } => {
                 w.varint(*id);
                 super::info::write_request(&mut w, question);
@@ -282,6 +299,11 @@ impl Message for ClientToScheduler {
                 ClientToScheduler::Coordinate { id: r.varint("coordinate id")?, op: super::coord::read_op(&mut r)? }
             }
             Kind::Restart => ClientToScheduler::Restart { id: r.varint("restart id")? },
+            Kind::Rebalance => ClientToScheduler::Rebalance {
+                id: r.varint("rebalance id")?,
+                keys: r.keys()?,
+                workers: read_strs(&mut r, "workers")?,
+            },
             Kind::Replicate => ClientToScheduler::Replicate {
                 id: r.varint("replicate id")?,
                 keys: r.keys()?,

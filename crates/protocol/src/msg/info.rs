@@ -9,6 +9,7 @@
 //!  answer   := u8(0) count (key strs(addresses))*
 //!            | u8(1) count (str(address) keys)*
 //!            | u8(2) varint(tasks) varint(clients) count worker-info*
+//!            | u8(3) count (key str(from) str(to))*          moves started by a rebalance
 //!  worker-info := varint(id) str(address) str(name) bool(retiring) varint(nthreads)
 //!                 varint(memory limit) varint(processing) duration(occupancy)
 //!                 varint(keys held) varint(nbytes) memory
@@ -43,6 +44,9 @@ pub enum ClusterInfo {
     HasWhat(Vec<(String, Vec<Key>)>),
     /// The scheduler's figures.
     Scheduler(SchedulerInfo),
+    /// Results being moved: each key, the address it leaves, the address
+    /// it goes to (the answer to a rebalance).
+    Moves(Vec<(Key, String, String)>),
 }
 
 /// The scheduler and its workers, as `Client::scheduler_info` reports them.
@@ -127,6 +131,15 @@ pub(super) fn write_answer(w: &mut Writer, a: &ClusterInfo) {
                 w.keys(keys);
             }
         }
+        ClusterInfo::Moves(moves) => {
+            w.u8(3);
+            w.len(moves.len());
+            for (k, from, to) in moves {
+                w.key(k);
+                w.str(from);
+                w.str(to);
+            }
+        }
         ClusterInfo::Scheduler(s) => {
             w.u8(2);
             w.varint(s.tasks);
@@ -157,6 +170,13 @@ pub(super) fn read_answer(r: &mut Reader<'_>) -> Result<ClusterInfo, ProtocolErr
             let n = r.count("workers")?;
             let workers = (0..n).map(|_| read_worker(r)).collect::<Result<_, _>>()?;
             Ok(ClusterInfo::Scheduler(SchedulerInfo { tasks, clients, workers }))
+        }
+        3 => {
+            let n = r.count("moves")?;
+            let moves = (0..n)
+                .map(|_| Ok((r.key()?, r.string("moved from")?, r.string("moved to")?)))
+                .collect::<Result<_, _>>()?;
+            Ok(ClusterInfo::Moves(moves))
         }
         t => Err(ProtocolError::Invalid { field: "info answer", value: u64::from(t) }),
     }

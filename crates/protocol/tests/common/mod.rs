@@ -124,6 +124,8 @@ pub fn all_client_to_scheduler() -> Vec<ClientToScheduler> {
         ClientToScheduler::Info { id: 4, question: InfoRequest::Scheduler },
         ClientToScheduler::Replicate { id: 5, keys: vec![key("t", &[0])], n: 3 },
         ClientToScheduler::Restart { id: 6 },
+        ClientToScheduler::Rebalance { id: 7, keys: vec![key("t", &[0])], workers: vec!["job-7".into()] },
+        ClientToScheduler::Rebalance { id: 8, keys: vec![], workers: vec![] },
     ])
     .collect()
 }
@@ -204,6 +206,10 @@ pub fn all_scheduler_to_client() -> Vec<SchedulerToClient> {
                 ("10.0.0.7:1".into(), vec![key("t", &[0])]),
                 ("10.0.0.8:2".into(), vec![]),
             ]),
+        },
+        SchedulerToClient::Info {
+            id: 11,
+            info: ClusterInfo::Moves(vec![(key("t", &[0]), "10.0.0.7:1".into(), "10.0.0.8:2".into())]),
         },
         SchedulerToClient::Info {
             id: 10,
