@@ -110,43 +110,36 @@ fn infer(records: &[Json]) -> std::result::Result<Vec<(String, Kind)>, String> {
     Ok(columns.into_iter().map(|(n, k)| (n, k.unwrap_or(Kind::Str))).collect())
 }
 
+/// Field `name` of each record through `get` (`None` for a missing or
+/// null field); an error names the record whose value `get` refuses.
+fn values<'a, T>(
+    records: &'a [Json],
+    name: &str,
+    kind: Kind,
+    get: impl Fn(&'a Json) -> Option<T>,
+) -> std::result::Result<Vec<Option<T>>, String> {
+    records
+        .iter()
+        .map(|rec| {
+            let Json::Object(m) = rec else { return Err(format!("a record is a JSON object, not {}", quote(rec))) };
+            match m.get(name).filter(|v| !v.is_null()) {
+                None => Ok(None),
+                Some(v) => get(v)
+                    .map(Some)
+                    .ok_or_else(|| format!("field {name:?} of {} is not of type {}", quote(rec), kind.code())),
+            }
+        })
+        .collect()
+}
+
 /// One column of `records` as a Series of `kind`.
 fn column(records: &[Json], name: &str, kind: Kind) -> std::result::Result<Series, String> {
-    let values = records.iter().map(|rec| match rec {
-        Json::Object(m) => Ok(m.get(name).filter(|v| !v.is_null())),
-        other => Err(format!("a record is a JSON object, not {}", quote(other))),
-    });
-    let bad = |rec: &Json| format!("field {name:?} of {} is not of type {}", quote(rec), kind.code());
     let pl = name.into();
     Ok(match kind {
-        Kind::Bool => {
-            let xs: std::result::Result<Vec<Option<bool>>, String> = values
-                .zip(records)
-                .map(|(v, rec)| v?.map(|v| v.as_bool().ok_or_else(|| bad(rec))).transpose())
-                .collect();
-            Series::new(pl, xs?)
-        }
-        Kind::Int => {
-            let xs: std::result::Result<Vec<Option<i64>>, String> = values
-                .zip(records)
-                .map(|(v, rec)| v?.map(|v| v.as_i64().ok_or_else(|| bad(rec))).transpose())
-                .collect();
-            Series::new(pl, xs?)
-        }
-        Kind::Float => {
-            let xs: std::result::Result<Vec<Option<f64>>, String> = values
-                .zip(records)
-                .map(|(v, rec)| v?.map(|v| v.as_f64().ok_or_else(|| bad(rec))).transpose())
-                .collect();
-            Series::new(pl, xs?)
-        }
-        Kind::Str => {
-            let xs: std::result::Result<Vec<Option<&str>>, String> = values
-                .zip(records)
-                .map(|(v, rec)| v?.map(|v| v.as_str().ok_or_else(|| bad(rec))).transpose())
-                .collect();
-            Series::new(pl, xs?)
-        }
+        Kind::Bool => Series::new(pl, values(records, name, kind, Json::as_bool)?),
+        Kind::Int => Series::new(pl, values(records, name, kind, Json::as_i64)?),
+        Kind::Float => Series::new(pl, values(records, name, kind, Json::as_f64)?),
+        Kind::Str => Series::new(pl, values(records, name, kind, Json::as_str)?),
     })
 }
 
