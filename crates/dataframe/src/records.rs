@@ -4,8 +4,8 @@
 //!
 //! One partition per bag partition, built column by column from the
 //! records. The columns and their types are the first partition's, as
-//! Dask infers `meta` from it; the columns are in the order of their
-//! names (parsed JSON objects do not keep their fields' order). Types: a field whose non-null values are all
+//! Dask infers `meta` from it, in the order the fields first appear
+//! (the bag's records keep their fields' order). Types: a field whose non-null values are all
 //! booleans is `Boolean`, all integers `Int64`, all numbers `Float64`, all
 //! strings `String`. A record without a field, or with `null`, gives a
 //! null; a field the first partition did not have is left out; a value of
@@ -78,8 +78,7 @@ fn quote(rec: &Json) -> String {
     }
 }
 
-/// The columns of `records`, in the order their objects list them (by
-/// name), with kinds.
+/// The columns of `records`, in order of first appearance, with kinds.
 fn infer(records: &[Json]) -> std::result::Result<Vec<(String, Kind)>, String> {
     let mut columns: Vec<(String, Option<Kind>)> = Vec::new();
     for rec in records {

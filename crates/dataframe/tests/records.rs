@@ -33,7 +33,7 @@ fn records_become_columns_as_built_by_hand() {
         let bag = from_sequence(records.clone(), parts).unwrap();
         let config = Config::with_scheduler(if case % 2 == 0 { Scheduler::Sync } else { Scheduler::Threads(2) });
         let df = from_records(&bag, &config).unwrap();
-        assert_eq!(df.columns(), ["id", "level", "ms", "ok"], "case {case}: sorted by name");
+        assert_eq!(df.columns(), ["id", "ok", "level", "ms"], "case {case}: in order of first appearance");
         let got = df.compute_with(&config).unwrap();
         assert_eq!(got.height(), n);
         let ids: Vec<Option<i64>> = got.column("id").unwrap().i64().unwrap().iter().collect();
