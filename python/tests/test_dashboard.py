@@ -103,9 +103,17 @@ def browser() -> Iterator[Browser]:
 
 
 def wait_for(b: Browser, expression: str, what: str, timeout: float = 60) -> Any:
+    """Waits until `expression` is truthy. Right after a navigation the old
+    document (or none) may still be there, where the expression throws:
+    that counts as not yet, until the deadline."""
     deadline = time.monotonic() + timeout
     while True:
-        value = b.eval(expression)
+        try:
+            value = b.eval(expression)
+        except RuntimeError:
+            if time.monotonic() >= deadline:
+                raise
+            value = None
         if value:
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {what} ({expression})"
