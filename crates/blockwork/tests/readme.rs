@@ -166,3 +166,50 @@ fn worker_main_returns_in_a_process_not_started_as_a_worker() {
     // This test binary's first argument is not `worker`.
     bw::worker_main();
 }
+
+#[test]
+fn coordination_primitives_on_a_local_cluster() -> Result<(), Box<dyn std::error::Error>> {
+    use std::time::Duration;
+    bw::register_builtins();
+    bw::graph::register(&INC);
+    let cluster = bw::distributed::LocalCluster::start(2, 1)?;
+    let (client, other_client) = (cluster.client()?, cluster.client()?);
+    let lock = client.lock("ingest");
+    {
+        let _held = lock.lock()?; // released when dropped
+        client.variable("stage").set(bw::Value::Str("loading".into()))?;
+        assert!(lock.locked()?);
+    }
+    assert!(!lock.locked()?);
+    let f = client.submit(&INC, vec![bw::graph::lit(4i64)])?;
+    client.queue("results").put_future(&f)?; // kept on the cluster while queued
+    let g = other_client.queue("results").get(Some(Duration::from_secs(5)))?.value()?;
+    assert_eq!(g, bw::Value::Int(5));
+    let ready = client.event("ready").wait(Some(Duration::from_secs(1)))?; // false on timeout
+    assert!(!ready);
+    let db = client.semaphore("db", 4); // at most 4 leases at once
+    if db.acquire(None)? {
+        assert_eq!(other_client.semaphore("db", 4).leases()?, 1);
+        db.release()?;
+    }
+    Ok(())
+}
+
+#[test]
+fn json_records_to_a_dataframe() -> Result<(), Box<dyn std::error::Error>> {
+    use bw::bag::{read_json_lines, TextOptions};
+    use bw::dataframe::{col, Agg, Aggregation};
+    let dir = std::env::temp_dir().join(format!("bw-readme-logs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join("a.jsonl"),
+        "{\"level\": \"info\", \"ms\": 3}\n{\"level\": \"debug\", \"ms\": 90}\n{\"level\": \"warn\", \"ms\": 12.5}\n",
+    )?;
+    std::fs::write(dir.join("b.jsonl"), "{\"level\": \"info\", \"ms\": 7}\n")?;
+    let logs = read_json_lines(dir.join("*.jsonl").to_str().expect("a UTF-8 path"), &TextOptions { blocksize: None })?;
+    let df = bw::dataframe::from_records(&logs.filter(|r| r["level"] != "debug"), &bw::Config::default())?;
+    let slow = df.groupby(&[col("level")])?.agg(&[Aggregation::new(col("ms"), Agg::Max)])?.compute()?;
+    assert_eq!(slow.height(), 2);
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
