@@ -171,10 +171,30 @@ impl<T> Parked<T> {
     }
 }
 
+/// Parks request `id` of `client` on `waiters` with `what`, unless its
+/// timeout is zero: then it is answered `no` at once.
+#[allow(clippy::too_many_arguments)] // the request's parts, as they come
+fn park<T>(
+    waiters: &mut VecDeque<Parked<T>>,
+    client: ClientId,
+    id: u64,
+    now: Duration,
+    timeout: Option<Duration>,
+    what: T,
+    no: CoordReply,
+    out: &mut CoordOut,
+) {
+    if timeout == Some(Duration::ZERO) {
+        out.replies.push((client, id, no));
+    } else {
+        waiters.push_back(Parked { client, id, deadline: timeout.map(|t| now.saturating_add(t)), what });
+    }
+}
+
 #[derive(Default, Debug)]
 struct Variable {
     value: Option<Held>,
-    getters: Vec<Parked<()>>,
+    getters: VecDeque<Parked<()>>,
 }
 
 #[derive(Default, Debug)]
@@ -186,22 +206,52 @@ struct Queue {
 }
 
 #[derive(Default, Debug)]
-struct Lock {
-    holder: Option<Owner>,
-    waiters: VecDeque<Parked<u64>>,
-}
-
-#[derive(Default, Debug)]
 struct Event {
     set: bool,
-    waiters: Vec<Parked<()>>,
+    waiters: VecDeque<Parked<()>>,
 }
 
+/// A semaphore, and a lock: a semaphore of one lease.
 #[derive(Default, Debug)]
 struct Semaphore {
     max_leases: u64,
     leases: Vec<Owner>,
+    /// Parked acquires, with their handles.
     waiters: VecDeque<Parked<u64>>,
+}
+
+impl Semaphore {
+    /// A lease for `owner` now, if one is free and nobody waits before it.
+    fn try_acquire(&mut self, owner: Owner) -> bool {
+        let free = self.waiters.is_empty() && (self.leases.len() as u64) < self.max_leases;
+        if free {
+            self.leases.push(owner);
+        }
+        free
+    }
+
+    /// Returns a lease of `owner`; whether it had one.
+    fn release(&mut self, owner: Owner) -> bool {
+        let Some(i) = self.leases.iter().position(|o| *o == owner) else { return false };
+        self.leases.swap_remove(i);
+        true
+    }
+
+    /// Gives the free leases to the waiters, in order.
+    fn serve(&mut self, out: &mut CoordOut) {
+        while (self.leases.len() as u64) < self.max_leases {
+            let Some(p) = self.waiters.pop_front() else { return };
+            self.leases.push(Owner { client: p.client, handle: p.what });
+            out.replies.push((p.client, p.id, CoordReply::Bool(true)));
+        }
+    }
+
+    /// `client` left: its leases pass on, its waits are dropped.
+    fn drop_client(&mut self, client: ClientId, out: &mut CoordOut) {
+        self.waiters.retain(|p| p.client != client);
+        self.leases.retain(|o| o.client != client);
+        self.serve(out);
+    }
 }
 
 /// Every primitive of the cluster.
@@ -209,16 +259,13 @@ struct Semaphore {
 pub struct Coord {
     variables: FxHashMap<String, Variable>,
     queues: FxHashMap<String, Queue>,
-    locks: FxHashMap<String, Lock>,
+    /// Locks, as semaphores of one lease.
+    locks: FxHashMap<String, Semaphore>,
     events: FxHashMap<String, Event>,
     semaphores: FxHashMap<String, Semaphore>,
     datasets: FxHashMap<String, Vec<Held>>,
     /// How many variables, queue items and datasets hold each key.
     held: FxHashMap<Key, usize>,
-}
-
-fn deadline(now: Duration, timeout: Option<Duration>) -> Option<Duration> {
-    timeout.map(|t| now.saturating_add(t))
 }
 
 impl Coord {
@@ -241,8 +288,7 @@ impl Coord {
                 let var = self.variables.entry(name).or_default();
                 match &var.value {
                     Some(v) => reply(out, CoordReply::Held(vec![v.clone()])),
-                    None if timeout == Some(Duration::ZERO) => reply(out, CoordReply::TimedOut),
-                    None => var.getters.push(Parked { client, id, deadline: deadline(now, timeout), what: () }),
+                    None => park(&mut var.getters, client, id, now, timeout, (), CoordReply::TimedOut, out),
                 }
             }
             CoordOp::DeleteVariable { name } => {
@@ -273,26 +319,28 @@ impl Coord {
                 } else {
                     // Held while parked too: the client may drop its
                     // future before there is room.
-                    q.putters.push_back(Parked { client, id, deadline: deadline(now, timeout), what: item.clone() });
                     self.hold(&item, out);
+                    let q = self.queues.get_mut(&name).expect("just made");
+                    park(&mut q.putters, client, id, now, timeout, item, CoordReply::TimedOut, out);
                 }
             }
             CoordOp::Get { name, count, timeout } => {
                 let q = self.queues.entry(name.clone()).or_default();
-                if count == 0 {
-                    let items: Vec<Held> = q.items.drain(..).collect();
-                    self.handed_out(&items, out);
-                    reply(out, CoordReply::Held(items));
-                    self.serve_queue(&name, out);
-                } else if q.getters.is_empty() && q.items.len() as u64 >= count {
-                    let items: Vec<Held> = q.items.drain(..count as usize).collect();
-                    self.handed_out(&items, out);
-                    reply(out, CoordReply::Held(items));
-                    self.serve_queue(&name, out);
-                } else if timeout == Some(Duration::ZERO) {
-                    reply(out, CoordReply::TimedOut);
-                } else {
-                    q.getters.push_back(Parked { client, id, deadline: deadline(now, timeout), what: count });
+                // Every item there is, or `count` when they are there and
+                // nobody waits before.
+                let take = match count {
+                    0 => Some(q.items.len()),
+                    n if q.getters.is_empty() && q.items.len() as u64 >= n => Some(n as usize),
+                    _ => None,
+                };
+                match take {
+                    Some(n) => {
+                        let items: Vec<Held> = q.items.drain(..n).collect();
+                        self.handed_out(&items, out);
+                        reply(out, CoordReply::Held(items));
+                        self.serve_queue(&name, out);
+                    }
+                    None => park(&mut q.getters, client, id, now, timeout, count, CoordReply::TimedOut, out),
                 }
             }
             CoordOp::QueueSize { name } => {
@@ -300,32 +348,23 @@ impl Coord {
                 reply(out, CoordReply::Count(n));
             }
             CoordOp::Acquire { name, handle, timeout } => {
-                let lock = self.locks.entry(name).or_default();
-                if lock.holder.is_none() && lock.waiters.is_empty() {
-                    lock.holder = Some(Owner { client, handle });
+                let lock =
+                    self.locks.entry(name).or_insert_with(|| Semaphore { max_leases: 1, ..Semaphore::default() });
+                if lock.try_acquire(Owner { client, handle }) {
                     reply(out, CoordReply::Bool(true));
-                } else if timeout == Some(Duration::ZERO) {
-                    reply(out, CoordReply::Bool(false));
                 } else {
-                    lock.waiters.push_back(Parked { client, id, deadline: deadline(now, timeout), what: handle });
+                    park(&mut lock.waiters, client, id, now, timeout, handle, CoordReply::Bool(false), out);
                 }
             }
             CoordOp::Release { name, handle } => {
-                let me = Owner { client, handle };
-                match self.locks.get_mut(&name) {
-                    Some(lock) if lock.holder == Some(me) => {
-                        lock.holder = None;
-                        self.serve_lock(&name, out);
-                        reply(out, CoordReply::Done);
-                    }
-                    _ => reply(
-                        out,
-                        CoordReply::Refused(format!("lock {name:?} is not held by this Lock; released twice?")),
-                    ),
+                if give_back(&mut self.locks, &name, Owner { client, handle }, out) {
+                    reply(out, CoordReply::Done);
+                } else {
+                    reply(out, CoordReply::Refused(format!("lock {name:?} is not held by this Lock; released twice?")));
                 }
             }
             CoordOp::Locked { name } => {
-                let held = self.locks.get(&name).is_some_and(|l| l.holder.is_some());
+                let held = self.locks.get(&name).is_some_and(|l| !l.leases.is_empty());
                 reply(out, CoordReply::Bool(held));
             }
             CoordOp::SetEvent { name } => {
@@ -346,10 +385,8 @@ impl Coord {
                 let ev = self.events.entry(name).or_default();
                 if ev.set {
                     reply(out, CoordReply::Bool(true));
-                } else if timeout == Some(Duration::ZERO) {
-                    reply(out, CoordReply::Bool(false));
                 } else {
-                    ev.waiters.push(Parked { client, id, deadline: deadline(now, timeout), what: () });
+                    park(&mut ev.waiters, client, id, now, timeout, (), CoordReply::Bool(false), out);
                 }
             }
             CoordOp::IsSet { name } => {
@@ -370,28 +407,18 @@ impl Coord {
                     );
                     return reply(out, CoordReply::Refused(msg));
                 }
-                if sem.waiters.is_empty() && (sem.leases.len() as u64) < sem.max_leases {
-                    sem.leases.push(Owner { client, handle });
+                if sem.try_acquire(Owner { client, handle }) {
                     reply(out, CoordReply::Bool(true));
-                } else if timeout == Some(Duration::ZERO) {
-                    reply(out, CoordReply::Bool(false));
                 } else {
-                    sem.waiters.push_back(Parked { client, id, deadline: deadline(now, timeout), what: handle });
+                    park(&mut sem.waiters, client, id, now, timeout, handle, CoordReply::Bool(false), out);
                 }
             }
             CoordOp::ReleaseLease { name, handle } => {
-                let me = Owner { client, handle };
-                let sem = self.semaphores.get_mut(&name);
-                match sem.and_then(|s| s.leases.iter().position(|o| *o == me).map(|i| (s, i))) {
-                    Some((sem, i)) => {
-                        sem.leases.swap_remove(i);
-                        self.serve_semaphore(&name, out);
-                        reply(out, CoordReply::Done);
-                    }
-                    None => {
-                        let msg = format!("semaphore {name:?} has no lease of this Semaphore; released twice?");
-                        reply(out, CoordReply::Refused(msg));
-                    }
+                if give_back(&mut self.semaphores, &name, Owner { client, handle }, out) {
+                    reply(out, CoordReply::Done);
+                } else {
+                    let msg = format!("semaphore {name:?} has no lease of this Semaphore; released twice?");
+                    reply(out, CoordReply::Refused(msg));
                 }
             }
             CoordOp::Leases { name } => {
@@ -455,13 +482,10 @@ impl Coord {
         for item in dropped {
             self.let_go(item, out);
         }
-        for lock in self.locks.values_mut() {
-            lock.waiters.retain(|p| !expire(p.due(now), p, CoordReply::Bool(false), out));
-        }
         for ev in self.events.values_mut() {
             ev.waiters.retain(|p| !expire(p.due(now), p, CoordReply::Bool(false), out));
         }
-        for sem in self.semaphores.values_mut() {
+        for sem in self.locks.values_mut().chain(self.semaphores.values_mut()) {
             sem.waiters.retain(|p| !expire(p.due(now), p, CoordReply::Bool(false), out));
         }
         // A getter that gave up may have blocked smaller ones behind it.
@@ -490,21 +514,8 @@ impl Coord {
         for ev in self.events.values_mut() {
             ev.waiters.retain(|p| p.client != client);
         }
-        let locks: Vec<String> = self.locks.keys().cloned().collect();
-        for name in locks {
-            let lock = self.locks.get_mut(&name).expect("listed");
-            lock.waiters.retain(|p| p.client != client);
-            if lock.holder.is_some_and(|o| o.client == client) {
-                lock.holder = None;
-                self.serve_lock(&name, out);
-            }
-        }
-        let sems: Vec<String> = self.semaphores.keys().cloned().collect();
-        for name in sems {
-            let sem = self.semaphores.get_mut(&name).expect("listed");
-            sem.waiters.retain(|p| p.client != client);
-            sem.leases.retain(|o| o.client != client);
-            self.serve_semaphore(&name, out);
+        for sem in self.locks.values_mut().chain(self.semaphores.values_mut()) {
+            sem.drop_client(client, out);
         }
     }
 
@@ -549,9 +560,8 @@ impl Coord {
     pub fn num_parked(&self) -> usize {
         self.variables.values().map(|v| v.getters.len()).sum::<usize>()
             + self.queues.values().map(|q| q.getters.len() + q.putters.len()).sum::<usize>()
-            + self.locks.values().map(|l| l.waiters.len()).sum::<usize>()
             + self.events.values().map(|e| e.waiters.len()).sum::<usize>()
-            + self.semaphores.values().map(|s| s.waiters.len()).sum::<usize>()
+            + self.locks.values().chain(self.semaphores.values()).map(|s| s.waiters.len()).sum::<usize>()
     }
 
     fn hold(&mut self, h: &Held, out: &mut CoordOut) {
@@ -608,25 +618,17 @@ impl Coord {
             out.replies.push((p.client, p.id, CoordReply::Held(items)));
         }
     }
+}
 
-    fn serve_lock(&mut self, name: &str, out: &mut CoordOut) {
-        let Some(lock) = self.locks.get_mut(name) else { return };
-        if lock.holder.is_none() {
-            if let Some(p) = lock.waiters.pop_front() {
-                lock.holder = Some(Owner { client: p.client, handle: p.what });
-                out.replies.push((p.client, p.id, CoordReply::Bool(true)));
-            }
-        }
+/// Returns `owner`'s lease of the semaphore (or lock) `name`, passing it
+/// on to a waiter; whether it had one.
+fn give_back(sems: &mut FxHashMap<String, Semaphore>, name: &str, owner: Owner, out: &mut CoordOut) -> bool {
+    let Some(sem) = sems.get_mut(name) else { return false };
+    let had = sem.release(owner);
+    if had {
+        sem.serve(out);
     }
-
-    fn serve_semaphore(&mut self, name: &str, out: &mut CoordOut) {
-        let Some(sem) = self.semaphores.get_mut(name) else { return };
-        while (sem.leases.len() as u64) < sem.max_leases {
-            let Some(p) = sem.waiters.pop_front() else { return };
-            sem.leases.push(Owner { client: p.client, handle: p.what });
-            out.replies.push((p.client, p.id, CoordReply::Bool(true)));
-        }
-    }
+    had
 }
 
 /// Answers `p` with `reply` when `due`; whether it did.
