@@ -114,10 +114,30 @@ impl Inner {
             _ => Err(ClientError::Refused(format!("the scheduler answered {what} with something else"))),
         }
     }
-}
 
-fn held_of(value: Value) -> Held {
-    Held::Value(value)
+    /// [`Inner::coordinate`] for a request answered `Done`.
+    fn done(&self, op: CoordOp, what: &str) -> Result<(), ClientError> {
+        match self.coordinate(op, what)? {
+            CoordReply::Done => Ok(()),
+            r => Err(unexpected(what, &r)),
+        }
+    }
+
+    /// [`Inner::coordinate`] for a request answered yes or no.
+    fn yes(&self, op: CoordOp, what: &str) -> Result<bool, ClientError> {
+        match self.coordinate(op, what)? {
+            CoordReply::Bool(b) => Ok(b),
+            r => Err(unexpected(what, &r)),
+        }
+    }
+
+    /// [`Inner::coordinate`] for a request answered with a count.
+    fn count(&self, op: CoordOp, what: &str) -> Result<usize, ClientError> {
+        match self.coordinate(op, what)? {
+            CoordReply::Count(n) => Ok(n as usize),
+            r => Err(unexpected(what, &r)),
+        }
+    }
 }
 
 fn future_held(f: &Future) -> Held {
@@ -140,27 +160,6 @@ fn timed_out(what: &str, name: &str) -> ClientError {
     ClientError::Timeout(format!("{what} {name:?}"))
 }
 
-fn done(r: CoordReply, what: &str) -> Result<(), ClientError> {
-    match r {
-        CoordReply::Done => Ok(()),
-        r => Err(unexpected(what, &r)),
-    }
-}
-
-fn yes(r: CoordReply, what: &str) -> Result<bool, ClientError> {
-    match r {
-        CoordReply::Bool(b) => Ok(b),
-        r => Err(unexpected(what, &r)),
-    }
-}
-
-fn count(r: CoordReply, what: &str) -> Result<usize, ClientError> {
-    match r {
-        CoordReply::Count(n) => Ok(n as usize),
-        r => Err(unexpected(what, &r)),
-    }
-}
-
 /// A named value (or future) every client of the cluster can set and read.
 pub struct Variable {
     client: Client,
@@ -175,7 +174,7 @@ impl Variable {
 
     /// Sets it to `value`, waking whoever waits in [`Variable::get`].
     pub fn set(&self, value: Value) -> Result<(), ClientError> {
-        self.set_item(held_of(value))
+        self.set_item(Held::Value(value))
     }
 
     /// Sets it to `future`: the result stays in the cluster while the
@@ -187,8 +186,7 @@ impl Variable {
     /// Sets it to a value or a future's key (the caller keeps the future
     /// until this returns).
     pub fn set_item(&self, value: Held) -> Result<(), ClientError> {
-        let r = self.client.inner.coordinate(CoordOp::SetVariable { name: self.name.clone(), value }, "a set")?;
-        done(r, "a variable set")
+        self.client.inner.done(CoordOp::SetVariable { name: self.name.clone(), value }, "a variable set")
     }
 
     /// Its value; waits until it is set, at most `timeout` (`None`: for
@@ -204,8 +202,7 @@ impl Variable {
 
     /// Unsets it (its future, if it held one, is let go).
     pub fn delete(&self) -> Result<(), ClientError> {
-        let r = self.client.inner.coordinate(CoordOp::DeleteVariable { name: self.name.clone() }, "a delete")?;
-        done(r, "a variable delete")
+        self.client.inner.done(CoordOp::DeleteVariable { name: self.name.clone() }, "a variable delete")
     }
 }
 
@@ -224,7 +221,7 @@ impl Queue {
 
     /// Appends `value`; waits while the queue is full.
     pub fn put(&self, value: Value) -> Result<(), ClientError> {
-        self.put_timeout(held_of(value), None)
+        self.put_timeout(Held::Value(value), None)
     }
 
     /// Appends `future` (its result stays in the cluster while queued).
@@ -238,7 +235,8 @@ impl Queue {
         let op = CoordOp::Put { name: self.name.clone(), item, maxsize: self.maxsize, timeout };
         match self.client.inner.coordinate(op, "a queue put")? {
             CoordReply::TimedOut => Err(timed_out("waiting for room in the queue", &self.name)),
-            r => done(r, "a queue put"),
+            CoordReply::Done => Ok(()),
+            r => Err(unexpected("a queue put", &r)),
         }
     }
 
@@ -274,7 +272,7 @@ impl Queue {
 
     /// How many items it holds.
     pub fn qsize(&self) -> Result<usize, ClientError> {
-        count(self.client.inner.coordinate(CoordOp::QueueSize { name: self.name.clone() }, "a size")?, "a size")
+        self.client.inner.count(CoordOp::QueueSize { name: self.name.clone() }, "a size")
     }
 }
 
@@ -308,7 +306,7 @@ impl Lock {
     /// (`None`: for ever; zero: only if it is free); whether it was taken.
     pub fn acquire(&self, timeout: Option<Duration>) -> Result<bool, ClientError> {
         let op = CoordOp::Acquire { name: self.name.clone(), handle: self.handle, timeout };
-        yes(self.client.inner.coordinate(op, "an acquire")?, "a lock acquire")
+        self.client.inner.yes(op, "a lock acquire")
     }
 
     /// Takes it (waiting as long as it takes) and returns a guard that
@@ -321,12 +319,12 @@ impl Lock {
     /// Lets go of it; an error if this handle does not hold it.
     pub fn release(&self) -> Result<(), ClientError> {
         let op = CoordOp::Release { name: self.name.clone(), handle: self.handle };
-        done(self.client.inner.coordinate(op, "a release")?, "a lock release")
+        self.client.inner.done(op, "a lock release")
     }
 
     /// Whether any handle holds it.
     pub fn locked(&self) -> Result<bool, ClientError> {
-        yes(self.client.inner.coordinate(CoordOp::Locked { name: self.name.clone() }, "locked")?, "locked")
+        self.client.inner.yes(CoordOp::Locked { name: self.name.clone() }, "locked")
     }
 }
 
@@ -344,23 +342,23 @@ impl Event {
 
     /// Sets it, waking every waiter.
     pub fn set(&self) -> Result<(), ClientError> {
-        done(self.client.inner.coordinate(CoordOp::SetEvent { name: self.name.clone() }, "a set")?, "an event set")
+        self.client.inner.done(CoordOp::SetEvent { name: self.name.clone() }, "an event set")
     }
 
     /// Clears it.
     pub fn clear(&self) -> Result<(), ClientError> {
-        done(self.client.inner.coordinate(CoordOp::ClearEvent { name: self.name.clone() }, "a clear")?, "a clear")
+        self.client.inner.done(CoordOp::ClearEvent { name: self.name.clone() }, "a clear")
     }
 
     /// Waits until it is set, at most `timeout`; whether it was set.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<bool, ClientError> {
         let op = CoordOp::WaitEvent { name: self.name.clone(), timeout };
-        yes(self.client.inner.coordinate(op, "a wait")?, "an event wait")
+        self.client.inner.yes(op, "an event wait")
     }
 
     /// Whether it is set.
     pub fn is_set(&self) -> Result<bool, ClientError> {
-        yes(self.client.inner.coordinate(CoordOp::IsSet { name: self.name.clone() }, "is-set")?, "is-set")
+        self.client.inner.yes(CoordOp::IsSet { name: self.name.clone() }, "is-set")
     }
 }
 
@@ -388,18 +386,18 @@ impl Semaphore {
             handle: self.handle,
             timeout,
         };
-        yes(self.client.inner.coordinate(op, "an acquire")?, "a semaphore acquire")
+        self.client.inner.yes(op, "a semaphore acquire")
     }
 
     /// Returns a lease this handle took.
     pub fn release(&self) -> Result<(), ClientError> {
         let op = CoordOp::ReleaseLease { name: self.name.clone(), handle: self.handle };
-        done(self.client.inner.coordinate(op, "a release")?, "a semaphore release")
+        self.client.inner.done(op, "a semaphore release")
     }
 
     /// How many leases are taken now.
     pub fn leases(&self) -> Result<usize, ClientError> {
-        count(self.client.inner.coordinate(CoordOp::Leases { name: self.name.clone() }, "leases")?, "leases")
+        self.client.inner.count(CoordOp::Leases { name: self.name.clone() }, "leases")
     }
 }
 
@@ -427,7 +425,7 @@ impl Client {
     ) -> Result<(), ClientError> {
         let items = std::iter::once(Held::Value(meta)).chain(futures.iter().map(future_held)).collect();
         let op = CoordOp::Publish { name: name.to_string(), items, replace };
-        done(self.inner.coordinate(op, "a publish")?, "a publish")
+        self.inner.done(op, "a publish")
     }
 
     /// The dataset published as `name`; an error naming the published ones
@@ -455,7 +453,7 @@ impl Client {
     /// Withdraws the dataset `name` (its results go once nobody else wants
     /// them); an error when there is none.
     pub fn unpublish_dataset(&self, name: &str) -> Result<(), ClientError> {
-        done(self.inner.coordinate(CoordOp::Unpublish { name: name.to_string() }, "an unpublish")?, "an unpublish")
+        self.inner.done(CoordOp::Unpublish { name: name.to_string() }, "an unpublish")
     }
 
     /// The names of the published datasets, sorted.
