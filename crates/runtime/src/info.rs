@@ -11,36 +11,25 @@ pub(crate) fn answer(core: &Core, question: InfoRequest) -> ClusterInfo {
     let infos: Vec<WorkerInfo> = core.worker_ids().into_iter().filter_map(|w| core.worker_info(w)).collect();
     let address = |w: &WorkerId| infos.iter().find(|i| i.id == *w).map(|i| i.address.to_string());
     match question {
-        InfoRequest::WhoHas(keys) if keys.is_empty() => {
-            let mut holders: Vec<(Key, Vec<String>)> = Vec::new();
-            for i in &infos {
-                for k in core.keys_held(i.id) {
-                    holders.push((k, Vec::new()));
-                }
-            }
-            holders.sort_by(|a, b| a.0.cmp(&b.0));
-            holders.dedup_by(|a, b| a.0 == b.0);
-            for (k, ws) in &mut holders {
-                *ws = core.who_has(k).unwrap_or(&[]).iter().filter_map(address).collect();
-            }
-            ClusterInfo::WhoHas(holders)
-        }
-        InfoRequest::WhoHas(keys) => ClusterInfo::WhoHas(
-            keys.into_iter()
+        InfoRequest::WhoHas(keys) => {
+            // None named: every key in memory, in order.
+            let keys = if keys.is_empty() {
+                let all: std::collections::BTreeSet<Key> = infos.iter().flat_map(|i| core.keys_held(i.id)).collect();
+                all.into_iter().collect()
+            } else {
+                keys
+            };
+            let holders = keys
+                .into_iter()
                 .map(|k| {
                     let ws = core.who_has(&k).unwrap_or(&[]).iter().filter_map(address).collect();
                     (k, ws)
                 })
-                .collect(),
-        ),
+                .collect();
+            ClusterInfo::WhoHas(holders)
+        }
         InfoRequest::HasWhat(names) => {
-            let wanted = |i: &WorkerInfo| {
-                names.is_empty()
-                    || names.iter().any(|n| {
-                        let bare = n.strip_prefix("tcp://").or_else(|| n.strip_prefix("tls://")).unwrap_or(n);
-                        &*i.address == bare || &*i.name == n.as_str()
-                    })
-            };
+            let wanted = |i: &WorkerInfo| names.is_empty() || names.iter().any(|n| i.is_named(n));
             ClusterInfo::HasWhat(
                 infos.iter().filter(|i| wanted(i)).map(|i| (i.address.to_string(), core.keys_held(i.id))).collect(),
             )
@@ -67,14 +56,7 @@ pub(crate) fn rebalance(
     let ids: Vec<WorkerId> = core
         .worker_ids()
         .into_iter()
-        .filter(|&w| {
-            core.worker_info(w).is_some_and(|i| {
-                workers.iter().any(|n| {
-                    let bare = n.strip_prefix("tcp://").or_else(|| n.strip_prefix("tls://")).unwrap_or(n);
-                    &*i.address == bare || &*i.name == n.as_str()
-                })
-            })
-        })
+        .filter(|&w| core.worker_info(w).is_some_and(|i| workers.iter().any(|n| i.is_named(n))))
         .collect();
     let keys = (!keys.is_empty()).then_some(keys);
     let workers = (!workers.is_empty()).then_some(ids.as_slice());

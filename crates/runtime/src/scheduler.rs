@@ -601,8 +601,7 @@ fn retire(
             let infos: Vec<_> = core.worker_ids().into_iter().filter_map(|w| core.worker_info(w)).collect();
             let mut ids = Vec::with_capacity(names.len());
             for name in names {
-                let bare = name.strip_prefix("tcp://").or_else(|| name.strip_prefix("tls://")).unwrap_or(name);
-                match infos.iter().find(|i| &*i.address == bare || &*i.name == name.as_str()) {
+                match infos.iter().find(|i| i.is_named(name)) {
                     Some(i) => ids.push(i.id),
                     None => {
                         return Err((format!("no worker {name:?} in the cluster (name it by address or name)"), waiter))

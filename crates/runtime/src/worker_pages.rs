@@ -124,7 +124,7 @@ impl WorkerPages {
     /// The page of the worker named `who` (a name, an id or an address;
     /// of several with that name, a connected one or the last to join).
     pub fn page(&self, who: &str) -> Option<Json> {
-        let bare = who.strip_prefix("tcp://").unwrap_or(who);
+        let bare = blockwork_scheduler::bare_address(who);
         let (id, page) = self
             .pages
             .iter()

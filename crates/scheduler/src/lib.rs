@@ -100,4 +100,4 @@ pub use crate::retire::{Retirement, MOVE_TIMEOUT};
 pub use crate::stealing::StealOutcome;
 pub use crate::task::{FailureKind, Payload, Priority, TaskFailure, TaskStateKind};
 pub use crate::update::{GraphUpdate, TaskSpec};
-pub use crate::worker::{MemoryReport, WorkerInfo, WorkerSpec};
+pub use crate::worker::{bare_address, MemoryReport, WorkerInfo, WorkerSpec};

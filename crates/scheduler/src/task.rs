@@ -53,14 +53,7 @@ impl Restrict {
         if spec.workers.is_empty() {
             return None;
         }
-        let workers = spec
-            .workers
-            .iter()
-            .map(|w| {
-                let bare = w.strip_prefix("tcp://").or_else(|| w.strip_prefix("tls://")).unwrap_or(w);
-                std::sync::Arc::from(bare)
-            })
-            .collect();
+        let workers = spec.workers.iter().map(|w| std::sync::Arc::from(crate::worker::bare_address(w))).collect();
         Some(Box::new(Restrict { workers, loose: spec.loose }))
     }
 

@@ -108,6 +108,12 @@ impl Worker {
     }
 }
 
+/// A worker's address as a user may give it (`tcp://host:port`,
+/// `tls://host:port` or `host:port`), without its scheme.
+pub fn bare_address(given: &str) -> &str {
+    given.strip_prefix("tcp://").or_else(|| given.strip_prefix("tls://")).unwrap_or(given)
+}
+
 /// A read-only view of a worker, for callers and tests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkerInfo {
@@ -133,4 +139,12 @@ pub struct WorkerInfo {
     pub nbytes: u64,
     /// Its last memory report.
     pub memory: MemoryReport,
+}
+
+impl WorkerInfo {
+    /// Whether `given` names it: its address (with or without a scheme)
+    /// or its name.
+    pub fn is_named(&self, given: &str) -> bool {
+        *self.address == *bare_address(given) || *self.name == *given
+    }
 }
