@@ -108,18 +108,15 @@ impl Core {
         let unknown = self.config.unknown_task_duration.as_micros() as u64;
         let task = self.tasks[t.idx()].as_ref().expect("live");
         let est_us = self.durations.estimate_us(task.prefix, unknown);
-        let mut deps = Vec::with_capacity(task.deps.len());
-        for &d in &task.deps {
-            let dt = self.t(d);
-            let TaskState::Memory { who_has, nbytes } = &dt.state else {
-                unreachable!("assigning {} before its input {} is in memory", task.key, dt.key)
-            };
-            let who_has: SmallVec<[Holder; 2]> = who_has
-                .iter()
-                .map(|&h| Holder { worker: h, address: self.worker(h).expect("holder").address.clone() })
-                .collect();
-            deps.push(DepInfo { key: dt.key.clone(), nbytes: *nbytes, who_has });
-        }
+        let deps: Vec<DepInfo> = task
+            .deps
+            .iter()
+            .map(|&d| {
+                self.dep_info(d).unwrap_or_else(|| {
+                    unreachable!("assigning {} before its input {} is in memory", task.key, self.t(d).key)
+                })
+            })
+            .collect();
         let msg = ComputeTask { key: task.key.clone(), payload: task.payload.clone(), priority: task.priority, deps };
         let wk = self.workers[w.idx()].as_mut().expect("assigning to a live worker");
         wk.processing.insert(t);
@@ -129,6 +126,18 @@ impl Core {
         }
         self.tm(t).state = TaskState::Processing(Processing { worker: w, est_us, steal: None });
         comm.send_worker(w, ToWorker::Compute(Box::new(msg)));
+    }
+
+    /// `t`, in memory, as an input to fetch: its key, size and holders
+    /// (`None` when it is not in memory).
+    pub(crate) fn dep_info(&self, t: TaskId) -> Option<DepInfo> {
+        let task = self.t(t);
+        let TaskState::Memory { who_has, nbytes } = &task.state else { return None };
+        let who_has: SmallVec<[Holder; 2]> = who_has
+            .iter()
+            .map(|&h| Holder { worker: h, address: self.worker(h).expect("a holder is live").address.clone() })
+            .collect();
+        Some(DepInfo { key: task.key.clone(), nbytes: *nbytes, who_has })
     }
 
     /// Places the no-worker tasks that now fit somewhere, best first.

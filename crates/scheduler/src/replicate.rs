@@ -13,9 +13,8 @@ use std::sync::Arc;
 
 use blockwork_graph::Key;
 use rustc_hash::{FxHashMap, FxHashSet};
-use smallvec::SmallVec;
 
-use crate::comm::{Comm, DepInfo, Holder, ToWorker};
+use crate::comm::{Comm, DepInfo, ToWorker};
 use crate::core::Core;
 use crate::ids::{TaskId, WorkerId};
 use crate::task::TaskState;
@@ -29,42 +28,19 @@ impl Core {
         let mut asks: FxHashMap<WorkerId, Vec<DepInfo>> = FxHashMap::default();
         let mut missing = Vec::new();
         for key in keys {
-            let Some(t) = self.id_of(key) else {
+            let Some(dep) = self.id_of(key).and_then(|t| self.dep_info(t)) else {
                 missing.push(key.clone());
                 continue;
             };
-            let TaskState::Memory { who_has, nbytes } = &self.t(t).state else {
-                missing.push(key.clone());
-                continue;
-            };
-            let holders: SmallVec<[Holder; 2]> = who_has
-                .iter()
-                .filter_map(|&h| self.worker(h).map(|wk| Holder { worker: h, address: wk.address.clone() }))
-                .collect();
-            let want = n.min(targets.len()).saturating_sub(who_has.len());
-            if want == 0 {
-                continue;
-            }
+            let want = n.min(targets.len()).saturating_sub(dep.who_has.len());
             targets.sort_unstable();
-            let mut planned = 0;
-            for (bytes, w) in targets.iter_mut() {
-                if planned == want {
-                    break;
-                }
-                if who_has.contains(w) {
-                    continue;
-                }
-                *bytes += nbytes;
-                planned += 1;
-                let dep = DepInfo { key: key.clone(), nbytes: *nbytes, who_has: holders.clone() };
-                asks.entry(*w).or_default().push(dep);
+            let chosen = targets.iter_mut().filter(|(_, w)| !dep.who_has.iter().any(|h| h.worker == *w)).take(want);
+            for (bytes, w) in chosen {
+                *bytes += dep.nbytes;
+                asks.entry(*w).or_default().push(dep.clone());
             }
         }
-        let mut asks: Vec<_> = asks.into_iter().collect();
-        asks.sort_unstable_by_key(|(w, _)| *w);
-        for (w, deps) in asks {
-            comm.send_worker(w, ToWorker::AcquireReplicas(deps));
-        }
+        send_acquires(asks, comm);
         missing
     }
 }
@@ -172,21 +148,14 @@ impl Core {
                         *b += nbytes;
                     }
                 }
-                let key = self.t(t).key.clone();
-                let from_address = self.worker(from).expect("running").address.clone();
+                let dep = self.dep_info(t).expect("in memory");
                 let to_address = self.worker(to).expect("running").address.clone();
-                let holder = Holder { worker: from, address: from_address.clone() };
-                let dep = DepInfo { key: key.clone(), nbytes, who_has: smallvec::smallvec![holder] };
+                moves.push(Move { key: dep.key.clone(), from: dep.who_has[0].address.clone(), to: to_address });
                 asks.entry(to).or_default().push(dep);
                 self.moving.insert(t, (from, to));
-                moves.push(Move { key, from: from_address, to: to_address });
             }
         }
-        let mut asks: Vec<_> = asks.into_iter().collect();
-        asks.sort_unstable_by_key(|(w, _)| *w);
-        for (w, deps) in asks {
-            comm.send_worker(w, ToWorker::AcquireReplicas(deps));
-        }
+        send_acquires(asks, comm);
         moves
     }
 
@@ -203,5 +172,14 @@ impl Core {
             comm.send_worker(from, ToWorker::FreeKeys(vec![self.t(t).key.clone()]));
             self.drop_replica(t, from, comm);
         }
+    }
+}
+
+/// Asks each worker of `asks` to fetch its copies, in worker order.
+pub(crate) fn send_acquires(asks: FxHashMap<WorkerId, Vec<DepInfo>>, comm: &mut dyn Comm) {
+    let mut asks: Vec<_> = asks.into_iter().filter(|(_, a)| !a.is_empty()).collect();
+    asks.sort_unstable_by_key(|(w, _)| *w);
+    for (w, deps) in asks {
+        comm.send_worker(w, ToWorker::AcquireReplicas(deps));
     }
 }

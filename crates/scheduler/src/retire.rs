@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use rustc_hash::FxHashMap;
 
-use crate::comm::{Comm, DepInfo, Holder, ToWorker};
+use crate::comm::{Comm, DepInfo, Holder};
 use crate::core::Core;
 use crate::error::SchedError;
 use crate::ids::{TaskId, WorkerId};
@@ -175,11 +175,7 @@ impl Core {
                 }
             }
         }
-        let mut asks: Vec<_> = asks.into_iter().filter(|(_, a)| !a.is_empty()).collect();
-        asks.sort_unstable_by_key(|(w, _)| *w);
-        for (to, infos) in asks {
-            comm.send_worker(to, ToWorker::AcquireReplicas(infos));
-        }
+        crate::replicate::send_acquires(asks, comm);
     }
 
     /// Results `w` holds with no copy on a running worker, and their sizes.
