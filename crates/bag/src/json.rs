@@ -5,6 +5,8 @@
 //! field of each, and the dataframe crate's `from_records` turns a bag of
 //! flat records into a dataframe.
 
+use blockwork_graph::{Op, Value};
+
 use crate::{read_text, Bag, Result, TextOptions};
 
 /// A JSON document.
@@ -35,13 +37,21 @@ fn shown(record: &Json) -> String {
     format!("{text}{more}")
 }
 
+/// A line as a JSON document; the error quotes the line.
+pub(crate) fn parse(line: &str) -> std::result::Result<Json, String> {
+    serde_json::from_str(line).map_err(|e| format!("not JSON ({e}): {}", quoted(line)))
+}
+
 impl Bag<String> {
     /// Each line parsed as a JSON document, blank lines skipped. A line
     /// that does not parse fails its partition's task with the parser's
-    /// error and the line.
+    /// error and the line. On the partitions of a read (or of any named
+    /// task) it is a named task, so it runs on a cluster too.
     pub fn json(&self) -> Bag<Json> {
-        self.filter(|line| !line.trim().is_empty())
-            .try_map(|line| serde_json::from_str(line).map_err(|e| format!("not JSON ({e}): {}", quoted(line))))
+        if self.direct {
+            return self.layer_of("json", Op::named(&crate::wire::JSON, Value::Unit));
+        }
+        self.filter(|line| !line.trim().is_empty()).try_map(|line| parse(line))
     }
 }
 
@@ -59,20 +69,37 @@ fn field<'a>(record: &'a Json, key: &str) -> Option<&'a Json> {
     }
 }
 
+/// Field `key` of `record` (or `default`); an error names the field and
+/// quotes the record.
+pub(crate) fn pluck_one(record: &Json, key: &str, default: Option<&Json>) -> std::result::Result<Json, String> {
+    match (field(record, key), default) {
+        (Some(v), _) => Ok(v.clone()),
+        (None, Some(d)) => Ok(d.clone()),
+        (None, None) => Err(format!("no field {key:?} in the record {}", shown(record))),
+    }
+}
+
 impl Bag<Json> {
     /// Field `key` of every record (an element, for arrays and a numeric
     /// `key`), as Dask's `pluck`: a record without it fails the task,
-    /// naming the field and quoting the record.
+    /// naming the field and quoting the record. Named (cluster-ready) on
+    /// the partitions of a named task, as [`Bag::json`].
     pub fn pluck(&self, key: &str) -> Bag<Json> {
-        let key = key.to_string();
-        self.try_map(move |rec| {
-            field(rec, &key).cloned().ok_or_else(|| format!("no field {key:?} in the record {}", shown(rec)))
-        })
+        self.plucked(key, None)
     }
 
     /// [`Bag::pluck`], with `default` for records without the field.
     pub fn pluck_or(&self, key: &str, default: Json) -> Bag<Json> {
+        self.plucked(key, Some(default))
+    }
+
+    fn plucked(&self, key: &str, default: Option<Json>) -> Bag<Json> {
+        if self.direct {
+            let mut params = vec![Value::Str(key.into())];
+            params.extend(default.map(|d| Value::Str(d.to_string().into())));
+            return self.layer_of("pluck", Op::named(&crate::wire::PLUCK, Value::List(params.into())));
+        }
         let key = key.to_string();
-        self.map(move |rec| field(rec, &key).cloned().unwrap_or_else(|| default.clone()))
+        self.try_map(move |rec| pluck_one(rec, &key, default.as_ref()))
     }
 }

@@ -15,8 +15,13 @@
 //! partition, and nothing runs until `compute`. A partition is a `Vec<T>`
 //! inside a task value; reductions combine partials in a tree of at most
 //! [`SPLIT_EVERY`] inputs per task, so no task holds more than a few
-//! partitions' partials. Functions are Rust closures: bags run on the
-//! local schedulers (threads by default, `Config` to choose).
+//! partitions' partials. Functions are Rust closures, which run on the
+//! local schedulers (threads by default, `Config` to choose), or
+//! registered functions (`map_partitions_named`), which also run on a
+//! cluster: on registered item types ([`register_items`]; the built-ins
+//! are registered by [`register`]) `read_text`, `from_sequence`, `json`,
+//! `pluck`, `count`, `frequencies` and `distinct` are named tasks, and
+//! partitions cross between processes (see the `wire` module).
 //!
 //! Lines from [`read_text`] keep their line terminator, as Dask's do.
 
@@ -25,6 +30,7 @@ mod ops;
 mod part;
 mod read;
 mod reduce;
+mod wire;
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -38,11 +44,18 @@ pub use json::{read_json_lines, Json};
 pub use part::Elem;
 pub use read::{from_sequence, read_text, TextOptions};
 pub use reduce::Number;
+pub use wire::{is_registered, register, register_counted, register_items, Wire};
 
 /// The items of a bag partition's task value (see [`Bag::layer`]); an
 /// error names the types when the value holds something else.
 pub fn partition_items<T: Elem>(v: &Value) -> std::result::Result<&[T], TaskError> {
     part::items(v)
+}
+
+/// A bag partition's task value holding `items`: what the named function
+/// of [`Bag::map_partitions_named`] returns.
+pub fn partition_value<T: Elem>(items: Vec<T>) -> Value {
+    part::value(items)
 }
 
 /// Reductions combine at most this many partials per task.
@@ -124,8 +137,13 @@ fn direct<T: Elem>() -> Stream<T> {
 
 impl<T: Elem> Bag<T> {
     fn from_layer(layer: Layer) -> Bag<T> {
+        Bag::from_shared_layer(Arc::new(layer))
+    }
+
+    /// The bag whose partitions are the results of `layer`'s tasks.
+    fn from_shared_layer(layer: Arc<Layer>) -> Bag<T> {
         let npartitions = layer.tasks.len();
-        Bag { layer: Arc::new(layer), npartitions, stream: direct(), direct: true, own: Arc::default() }
+        Bag { layer, npartitions, stream: direct(), direct: true, own: Arc::default() }
     }
 
     /// The same partitions through one more item-wise step.

@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{r, Key, Op, Task, TaskError, Value};
+use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, Value};
 use blockwork_local::Config;
 
 use crate::part::{self, Elem};
@@ -62,6 +62,16 @@ impl<T: Elem> Bag<T> {
                 }
             })
         }))
+    }
+
+    /// `func` (a registered function, so that its tasks run on a cluster's
+    /// workers too) of each partition with `params`: its input is a
+    /// partition's value (read it with [`crate::partition_items`]), its
+    /// result the new partition's ([`crate::partition_value`] of items of
+    /// type `U`). Pending item-wise closures (`map`, `filter`, …) run
+    /// first, in a task of their own on this machine's schedulers only.
+    pub fn map_partitions_named<U: Elem>(&self, func: &'static NamedFn, params: Value) -> Bag<U> {
+        Bag::<T>::from_shared_layer(self.own_layer()).layer_of(&func.name.replace('.', "-"), Op::named(func, params))
     }
 
     /// `f` of each partition's items: its result is the new partition.

@@ -19,8 +19,10 @@ impl<T: Elem> Data for Part<T> {
         self.0.len() * std::mem::size_of::<T>()
     }
 
+    /// The codec name of its item type when that is registered for the
+    /// wire (`crate::wire`), else "bag partition".
     fn type_name(&self) -> &'static str {
-        "bag partition"
+        crate::wire::codec_name(std::any::TypeId::of::<Self>()).unwrap_or("bag partition")
     }
 }
 

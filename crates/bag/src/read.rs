@@ -160,14 +160,45 @@ pub fn read_text(pattern: &str, options: &TextOptions) -> Result<Bag<String>> {
     }
     let name = layer_name("read-text", &namer);
     let tasks = pieces
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(i, p)| {
-            let op = Op::local("read-text", move |_| Ok(part::value(read_piece(&p)?)));
+            let op = Op::named(&crate::wire::READ_TEXT, p.to_value());
             (Key::with_shared_name(&name, &[i as u32]), Task::new(op, vec![]))
         })
         .collect();
     Ok(Bag::from_layer(Layer::new(name, tasks, vec![])))
+}
+
+impl Piece {
+    /// The parameters of its named read task: `[file]`, or `[file,
+    /// start, end, size]` for a byte range.
+    fn to_value(&self) -> Value {
+        let mut params = vec![Value::Str(self.file.as_str().into())];
+        if let Some((start, end, size)) = self.range {
+            params.extend([start, end, size].map(|x| Value::Int(x as i64)));
+        }
+        Value::List(params.into())
+    }
+
+    fn of_value(v: &Value) -> Option<Piece> {
+        let Value::List(p) = v else { return None };
+        let int = |v: &Value| match v {
+            Value::Int(i) if *i >= 0 => Some(*i as u64),
+            _ => None,
+        };
+        match p.as_ref() {
+            [Value::Str(f)] => Some(Piece { file: f.to_string(), range: None }),
+            [Value::Str(f), a, b, c] => Some(Piece { file: f.to_string(), range: Some((int(a)?, int(b)?, int(c)?)) }),
+            _ => None,
+        }
+    }
+}
+
+/// The named task of one piece of `read_text`.
+pub(crate) fn read_kernel(params: &Value, _: Vec<Value>) -> blockwork_graph::TaskResult {
+    let p = Piece::of_value(params).ok_or_else(|| TaskError::new(format!("read_text: parameters {params:?}")))?;
+    Ok(part::value(read_piece(&p)?))
 }
 
 /// A bag of `items` in `npartitions` partitions of nearly equal length
@@ -178,6 +209,20 @@ pub fn from_sequence<T: Elem>(items: Vec<T>, npartitions: usize) -> Result<Bag<T
     }
     let n = npartitions.min(items.len()).max(1);
     let per = items.len().div_ceil(n).max(1);
+    if crate::wire::is_registered::<T>() {
+        // Items that can cross to a worker travel in the graph, as values.
+        let token = Op::local("from-sequence", |_| Ok(Value::Unit));
+        let name = layer_name("from-sequence", &Namer::new("from-sequence").add(&token).add(&n));
+        let mut rest = items.into_iter();
+        let tasks = (0..n)
+            .map(|i| {
+                let chunk: Vec<T> = rest.by_ref().take(per).collect();
+                let op = Op::named(&blockwork_graph::builtins::CONSTANT, part::value(chunk));
+                (Key::with_shared_name(&name, &[i as u32]), Task::new(op, vec![]))
+            })
+            .collect();
+        return Ok(Bag::from_layer(Layer::new(name, tasks, vec![])));
+    }
     let items = Arc::new(items);
     let token = Op::local("from-sequence", |_| Ok(Value::Unit));
     let name = layer_name("from-sequence", &Namer::new("from-sequence").add(&token).add(&n));

@@ -77,27 +77,31 @@ impl<T: Elem> Bag<T> {
         combine: impl Fn(Vec<T>) -> T + Send + Sync + 'static,
         finish: impl Fn(T) -> R + Send + Sync + 'static,
     ) -> Item<R> {
-        let combine = Arc::new(combine);
-        let mut level = self;
-        while level.npartitions > 1 {
-            let c = Arc::clone(&combine);
-            let op = Op::local(format!("{what}-combine"), move |args: Vec<Value>| {
-                let mut ps = Vec::with_capacity(args.len());
-                for v in &args {
-                    ps.extend_from_slice(part::items::<T>(v)?);
-                }
-                Ok(part::value(vec![c(ps)]))
-            });
-            level = level.tree_step(&format!("{what}-combine"), op);
-        }
-        let op = Op::local(what.to_string(), move |args: Vec<Value>| {
+        let combine = Op::local(format!("{what}-combine"), move |args: Vec<Value>| {
+            let mut ps = Vec::with_capacity(args.len());
+            for v in &args {
+                ps.extend_from_slice(part::items::<T>(v)?);
+            }
+            Ok(part::value(vec![combine(ps)]))
+        });
+        let finish = Op::local(what.to_string(), move |args: Vec<Value>| {
             let p = part::items::<T>(&args[0])?.first().cloned();
             Ok(part::value(p.map(&finish).into_iter().collect()))
         });
-        let name = layer_name(what, &Namer::new(what).input(&level.layer).add(&op));
-        let task = Task::new(op, vec![r(level.layer.key(&[0]))]);
-        let layer = Layer::new(name.clone(), vec![(Key::with_shared_name(&name, &[0]), task)], vec![level.layer]);
-        Item { layer: Arc::new(layer), _r: PhantomData }
+        Item { layer: self.tree_ops(what, combine, finish), _r: PhantomData }
+    }
+
+    /// The layers of a reduction tree over this bag's partitions: `combine`
+    /// takes up to [`SPLIT_EVERY`] of them (then of its own results) until
+    /// one is left, which `finish` takes. The last layer, of one task.
+    pub(crate) fn tree_ops(self, what: &str, combine: Op, finish: Op) -> Arc<Layer> {
+        let mut level = self;
+        while level.npartitions > 1 {
+            level = level.tree_step(&format!("{what}-combine"), combine.clone());
+        }
+        let name = layer_name(what, &Namer::new(what).input(&level.layer).add(&finish));
+        let task = Task::new(finish, vec![r(level.layer.key(&[0]))]);
+        Arc::new(Layer::new(name.clone(), vec![(Key::with_shared_name(&name, &[0]), task)], vec![level.layer]))
     }
 
     /// One level of a reduction tree: each task reads up to
@@ -138,8 +142,16 @@ impl<T: Elem> Bag<T> {
         Bag::from_layer(Layer::new(name.clone(), vec![(Key::with_shared_name(&name, &[0]), task)], vec![item.layer]))
     }
 
-    /// How many items.
+    /// How many items. Named tasks (cluster-ready) when the items come
+    /// straight from named tasks and their type is registered
+    /// ([`crate::register_items`]).
     pub fn count(&self) -> Item<u64> {
+        if self.direct && crate::wire::is_registered::<T>() {
+            let partials: Bag<u64> = self.layer_of("count-partial", Op::named(&crate::wire::COUNT, Value::Unit));
+            let (sum, first) =
+                (Op::named(&crate::wire::SUM_U64, Value::Unit), Op::named(&crate::wire::FIRST, Value::Unit));
+            return Item { layer: partials.tree_ops("count", sum, first), _r: PhantomData };
+        }
         self.fold_items("count", || 0u64, |n, _| *n += 1, |ps| ps.into_iter().sum(), |n| n)
     }
 
@@ -208,6 +220,14 @@ impl<T: Elem> Bag<T> {
     where
         T: Hash + Eq,
     {
+        if self.direct && crate::wire::is_counted::<T>() {
+            // Named tasks: partials are partitions of (item, count) pairs.
+            let partials: Bag<(T, u64)> =
+                self.layer_of("frequencies-partial", Op::named(&crate::wire::COUNTS, Value::Unit));
+            let (merge, sort) =
+                (Op::named(&crate::wire::MERGE, Value::Unit), Op::named(&crate::wire::SORT, Value::Unit));
+            return Bag::from_shared_layer(partials.tree_ops("frequencies", merge, sort));
+        }
         self.fold_to_bag(
             "frequencies",
             Counts::default,
@@ -234,7 +254,11 @@ impl<T: Elem> Bag<T> {
     where
         T: Hash + Eq,
     {
-        self.frequencies().map(|(x, _)| x.clone())
+        let freqs = self.frequencies();
+        if freqs.direct && crate::wire::is_counted::<T>() {
+            return freqs.layer_of("distinct", Op::named(&crate::wire::FIRSTS, Value::Unit));
+        }
+        freqs.map(|(x, _)| x.clone())
     }
 
     /// The `k` items with the largest `key`, largest first (ties in bag
@@ -313,10 +337,10 @@ impl<T: Elem> Bag<T> {
 
 /// Counts of distinct items, in first-seen order.
 #[derive(Clone, Debug)]
-struct Counts<T> {
+pub(crate) struct Counts<T> {
     index: FxHashMap<T, usize>,
-    order: Vec<T>,
-    n: Vec<u64>,
+    pub(crate) order: Vec<T>,
+    pub(crate) n: Vec<u64>,
 }
 
 impl<T> Default for Counts<T> {
@@ -328,7 +352,7 @@ impl<T> Default for Counts<T> {
 impl<T: Hash + Eq + Clone> Counts<T> {
     /// Counts `x` `n` times (copied, if borrowed, only the first time it
     /// is seen).
-    fn add_cow(&mut self, x: Cow<'_, T>, n: u64) {
+    pub(crate) fn add_cow(&mut self, x: Cow<'_, T>, n: u64) {
         match self.index.get(&*x) {
             Some(&at) => self.n[at] += n,
             None => {

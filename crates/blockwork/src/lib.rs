@@ -64,10 +64,11 @@ mod worker;
 pub use worker::{interface_address, worker_main, WorkerCommand, WorkerCommandError, WORKER_HELP, WORKER_USAGE};
 
 /// Registers every built-in named function and codec (array kernels,
-/// block codecs): what a process needs to run tasks that arrive from a
+/// block codecs, bag partitions and tasks): what a process needs to run tasks that arrive from a
 /// cluster. `blockwork worker` and [`worker_main`] call it.
 pub fn register_builtins() {
     blockwork_labeled::register();
+    blockwork_bag::register();
     #[cfg(feature = "dataframe")]
     blockwork_dataframe::register();
 }

@@ -119,3 +119,329 @@ fn dataframes_compute_on_a_client_given_in_the_configuration() {
     assert!(there.equals_missing(&here), "{there} vs {here}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A named partition function: the partition with a column `twice`
+/// (`value` × the parameter), so that it runs on a cluster's workers.
+fn scaled(params: &bw::Value, inputs: Vec<bw::Value>) -> bw::graph::TaskResult {
+    use bw::dataframe::polars::prelude::*;
+    let (bw::Value::Float(k), [part]) = (params, inputs.as_slice()) else {
+        return Err(bw::graph::TaskError::new("scaled: a float and one partition"));
+    };
+    let fail = |e: PolarsError| bw::graph::TaskError::new(e.to_string());
+    let mut df = bw::dataframe::Partition::of(part)?.clone();
+    let value = df.column("value").map_err(fail)?.cast(&DataType::Float64).map_err(fail)?;
+    let twice = (value.as_materialized_series() * *k).with_name("twice".into());
+    df.with_column(twice.into_column()).map_err(fail)?;
+    Ok(bw::dataframe::Partition(df).into_value())
+}
+static SCALED: bw::graph::NamedFn = bw::graph::NamedFn::new("test.scaled", scaled);
+
+#[test]
+fn dataframe_writers_sorting_describe_and_persist_on_the_default_client() {
+    use bw::dataframe::{col, read_csv, read_parquet, CsvOptions, ParquetOptions};
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    bw::register_builtins();
+    bw::graph::register(&SCALED);
+    let dir = std::env::temp_dir().join(format!("bw-default-df-ops-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for f in 0..4 {
+        let rows: String = (0..50 + f * 30)
+            .map(|_| format!("{},{},{}\n", next() % 7, (next() % 100_000) as f64 / 7.0, next() % 1000))
+            .collect();
+        std::fs::write(dir.join(format!("part-{f}.csv")), format!("group,value,id\n{rows}")).unwrap();
+    }
+    let df = read_csv(&format!("{}/part-*.csv", dir.display()), &CsvOptions::default()).unwrap();
+    let threads = Config::with_scheduler(Scheduler::Threads(2));
+    let cluster = LocalCluster::start(2, 1).unwrap();
+    let client = cluster.client().unwrap();
+    let guard = client.as_default();
+
+    // Sorting and indexing sample the divisions on the cluster.
+    let sorted = df.sort_values("value", true).unwrap();
+    let before = tasks_run(&cluster);
+    let there = sorted.compute().unwrap();
+    assert!(tasks_run(&cluster) > before, "sort_values ran nowhere on the cluster");
+    assert!(there.equals_missing(&sorted.compute_with(&threads).unwrap()), "sort_values");
+    let indexed = df.set_index("id").unwrap();
+    assert!(indexed.compute().unwrap().equals_missing(&indexed.compute_with(&threads).unwrap()), "set_index");
+    let before = tasks_run(&cluster);
+    let described = df.describe().unwrap();
+    assert!(tasks_run(&cluster) > before, "describe ran nowhere on the cluster");
+    drop(guard);
+    assert!(described.equals_missing(&df.describe().unwrap()), "describe: {described}");
+    let guard = client.as_default();
+
+    // Writers: the workers write the files; read back, they are the frame.
+    let want = df.compute_with(&threads).unwrap();
+    let csv = df.to_csv(&dir.join("out-csv").display().to_string()).unwrap();
+    let parquet = df.to_parquet(&dir.join("out-parquet").display().to_string()).unwrap();
+    assert_eq!((csv.len(), parquet.len()), (4, 4));
+    drop(guard);
+    let back = read_csv(&dir.join("out-csv/*.csv").display().to_string(), &CsvOptions::default()).unwrap();
+    assert!(back.compute().unwrap().equals_missing(&want), "to_csv");
+    let back = read_parquet(&dir.join("out-parquet/*.parquet").display().to_string(), &ParquetOptions::default());
+    assert!(back.unwrap().compute().unwrap().equals_missing(&want), "to_parquet");
+    let guard = client.as_default();
+
+    // A registered partition function runs on the workers.
+    let mapped = df.map_partitions_named(&SCALED, bw::Value::Float(2.0), &["group", "value", "id", "twice"]);
+    assert!(mapped.compute().unwrap().equals_missing(&mapped.compute_with(&threads).unwrap()), "map_partitions_named");
+
+    // Persisted: kept on the workers, not read again.
+    let persisted = mapped.persist().unwrap();
+    let first = persisted.compute().unwrap();
+    let after_persist = tasks_run(&cluster);
+    assert!(persisted.compute().unwrap().equals_missing(&first), "persisted, again");
+    assert_eq!(tasks_run(&cluster), after_persist, "the persisted partitions were computed again");
+    assert!(first.equals_missing(&mapped.compute_with(&threads).unwrap()), "persisted");
+    let sums = persisted.groupby(&[col("group")]).unwrap().sum(&["twice"]).unwrap();
+    let on_cluster = sums.compute().unwrap();
+    drop(guard);
+    let here = mapped.groupby(&[col("group")]).unwrap().sum(&["twice"]).unwrap().compute_with(&threads).unwrap();
+    assert!(on_cluster.equals_missing(&here), "built on the persisted: {on_cluster} vs {here}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A named overlap function: each cell plus its left and right
+/// neighbours along the last axis (the edges keep their cell).
+fn smooth3(_: &bw::Value, inputs: Vec<bw::Value>) -> bw::graph::TaskResult {
+    let b = bwa::block_of::<f64>(&inputs[0])?.view().into_owned();
+    Ok(bwa::Block::Dense(neighbours(b.view())).into_value())
+}
+static SMOOTH3: bw::graph::NamedFn = bw::graph::NamedFn::new("test.smooth3", smooth3);
+
+fn neighbours(b: ndarray::ArrayViewD<'_, f64>) -> ArrayD<f64> {
+    let last = b.ndim() - 1;
+    let n = b.shape()[last];
+    let mut out = b.to_owned();
+    for i in 1..n.saturating_sub(1) {
+        let sum = &b.index_axis(ndarray::Axis(last), i - 1) + &b.index_axis(ndarray::Axis(last), i + 1);
+        let mut lane = out.index_axis_mut(ndarray::Axis(last), i);
+        lane += &sum;
+    }
+    out
+}
+
+/// A named blockwise function: the elementwise product of two operands'
+/// blocks.
+fn product(_: &bw::Value, inputs: Vec<bw::Value>) -> bw::graph::TaskResult {
+    let a = bwa::block_of::<f64>(&inputs[0])?.view();
+    let b = bwa::block_of::<f64>(&inputs[1])?.view();
+    Ok(bwa::Block::Dense(&*a * &*b).into_value())
+}
+static PRODUCT: bw::graph::NamedFn = bw::graph::NamedFn::new("test.product", product);
+
+#[test]
+fn named_overlap_and_blockwise_functions_run_on_the_default_client() {
+    use bwa::Boundary;
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    bw::register_builtins();
+    bw::graph::register(&SMOOTH3);
+    bw::graph::register(&PRODUCT);
+    let cluster = LocalCluster::start(2, 1).unwrap();
+    let client = cluster.client().unwrap();
+    let threads = Config::with_scheduler(Scheduler::Threads(2));
+    let _guard = client.as_default();
+    for seed in 0..5u64 {
+        let (n, m) = (4 + (seed as usize * 5) % 17, 6 + (seed as usize * 13) % 29);
+        let x = bwa::random::random(&[n, m], [1 + n / 2, 2 + m / (2 + seed as usize % 3)], seed).unwrap();
+        for boundary in [Boundary::None, Boundary::Reflect, Boundary::Constant(0.5)] {
+            let named = x.map_overlap_named::<f64>("smooth3", &[0, 1], boundary, &SMOOTH3, bw::Value::Unit).unwrap();
+            let closure = x.map_overlap("smooth3", &[0, 1], boundary, |b, _| neighbours(b)).unwrap();
+            let got = named.compute().unwrap();
+            assert_close(
+                &got,
+                &closure.compute_with(&threads).unwrap(),
+                &format!("map_overlap {boundary:?}, seed {seed}"),
+            );
+        }
+        let y = bwa::random::random(&[m], [1 + m / 3], seed + 100).unwrap();
+        let named = bwa::blockwise_named::<f64>(
+            "product",
+            "ij",
+            &[(x.as_operand(), "ij"), (y.as_operand(), "j")],
+            &PRODUCT,
+            bw::Value::Unit,
+        )
+        .unwrap();
+        let want = bwa::blockwise("product", "ij", &[(&x, "ij"), (&y, "j")], |b| &b[0] * &b[1]).unwrap();
+        assert_close(
+            &named.compute().unwrap(),
+            &want.compute_with(&threads).unwrap(),
+            &format!("blockwise, seed {seed}"),
+        );
+    }
+}
+
+/// One month of a small daily field (3 × 4 cells) as a dataset.
+fn month(year: i32, m: u8, seed: u64) -> bw::labeled::Dataset {
+    use bw::labeled::{Calendar, Coord, Coords, Data, DataArray, DateTime, Index};
+    let days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
+    let x = bwa::random::random(&[days, 3, 4], [days, 3, 4], seed).unwrap();
+    let mut coords = Coords::new();
+    let times = (1..=days as u8).map(|d| DateTime::date(year, m, d)).collect();
+    coords.insert("time".into(), Coord::new(Index::Time { calendar: Calendar::NoLeap, values: times }));
+    coords.insert("lat".into(), Coord::new(Index::Float(vec![10.0, 0.0, -10.0])));
+    coords.insert("lon".into(), Coord::new(Index::Float(vec![0.0, 90.0, 180.0, 270.0])));
+    let t =
+        DataArray::new(Some("t"), &["time", "lat", "lon"], Data::F64(&x * 30.0 + 270.0), coords, Default::default());
+    bw::labeled::Dataset::from_vars(vec![t.unwrap()], Default::default()).unwrap()
+}
+
+#[test]
+fn labeled_arrays_persist_write_and_plot_on_the_default_client() {
+    use bw::labeled::{self as xr, ZarrVersion};
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    bw::register_builtins();
+    let dir = std::env::temp_dir().join(format!("bw-default-labeled-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, (y, m)) in (2000..2003).flat_map(|y| (1..=12u8).map(move |m| (y, m))).enumerate() {
+        month(y, m, i as u64).to_netcdf(dir.join(format!("t_{y}_{m:02}.nc"))).unwrap();
+    }
+    let anomaly = || {
+        let t = xr::open_mfdataset(dir.join("t_*.nc").display().to_string().as_str(), &[("time", 10)])?.get("t")?;
+        let clim = t.sel("time", "2000"..="2001")?.groupby("time.season")?.mean("time")?;
+        t.sel("time", "2002")?.groupby("time.season")?.mean("time")?.sub(&clim)
+    };
+    let want = anomaly().unwrap().values().unwrap();
+
+    let cluster = LocalCluster::start(2, 1).unwrap();
+    let client = cluster.client().unwrap();
+    let guard = client.as_default();
+    let before = tasks_run(&cluster);
+    let anom = anomaly().unwrap().persist().unwrap();
+    assert_close(&anom.values().unwrap(), &want, "the persisted anomaly");
+    let after_persist = tasks_run(&cluster);
+    assert!(after_persist > before, "persist ran nowhere on the cluster");
+    anom.to_netcdf(dir.join("anomaly.nc")).unwrap();
+    anom.plot_facets(dir.join("anomaly.png"), "season", 2, None).unwrap();
+    assert_eq!(tasks_run(&cluster), after_persist, "the persisted anomaly was computed again");
+    // Written by the workers: one task per chunk, nothing computed again.
+    anom.to_zarr(dir.join("anomaly.zarr"), ZarrVersion::V2).unwrap();
+    // A new expression on the cluster, written by its workers.
+    let zonal = anomaly().unwrap().mean("lon").unwrap();
+    let before = tasks_run(&cluster);
+    zonal.to_zarr(dir.join("zonal.zarr"), ZarrVersion::V3).unwrap();
+    assert!(tasks_run(&cluster) > before, "to_zarr ran nowhere on the cluster");
+    drop(guard);
+
+    // Read back on threads: each file holds the threads' answer.
+    let nc = xr::open_dataset(dir.join("anomaly.nc"), &[]).unwrap().get("t").unwrap().values().unwrap();
+    assert_close(&nc, &want, "to_netcdf");
+    let zarr = xr::open_zarr(dir.join("anomaly.zarr"), &[]).unwrap().get("t").unwrap().values().unwrap();
+    assert_close(&zarr, &want, "to_zarr");
+    let zonal = xr::open_zarr(dir.join("zonal.zarr"), &[]).unwrap().get("t").unwrap().values().unwrap();
+    assert_close(&zonal, &anomaly().unwrap().mean("lon").unwrap().values().unwrap(), "to_zarr of a new expression");
+    let png = std::fs::read(dir.join("anomaly.png")).unwrap();
+    anomaly().unwrap().plot_facets(dir.join("threads.png"), "season", 2, None).unwrap();
+    assert_eq!(png, std::fs::read(dir.join("threads.png")).unwrap(), "the maps differ");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A named bag step: the lowercase words of each line of a partition.
+fn words(_: &bw::Value, inputs: Vec<bw::Value>) -> bw::graph::TaskResult {
+    let lines = bw::bag::partition_items::<String>(&inputs[0])?;
+    let out: Vec<String> = lines.iter().flat_map(|l| l.split_whitespace().map(str::to_lowercase)).collect();
+    Ok(bw::bag::partition_value(out))
+}
+static WORDS: bw::graph::NamedFn = bw::graph::NamedFn::new("test.words", words);
+
+#[test]
+fn bags_and_json_lines_compute_on_the_default_client() {
+    use bw::bag::{from_sequence, read_json_lines, read_text, TextOptions};
+    use bw::dataframe::col;
+    use std::io::Write as _;
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    bw::register_builtins();
+    bw::graph::register(&WORDS);
+    let dir = std::env::temp_dir().join(format!("bw-default-bag-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let vocab = ["Sea", "ice", "melt", "the", "Arctic", "the", "a", "warming", "ICE", "ocean"];
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut logs = Vec::new();
+    for f in 0..5 {
+        let text: String = (0..40 + f * 17)
+            .map(|_| (0..1 + next() % 9).map(|_| vocab[(next() % 10) as usize]).collect::<Vec<_>>().join(" ") + "\n")
+            .collect();
+        if f == 4 {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(text.as_bytes()).unwrap();
+            std::fs::write(dir.join("text-4.txt.gz"), gz.finish().unwrap()).unwrap();
+        } else {
+            std::fs::write(dir.join(format!("text-{f}.txt")), text).unwrap();
+        }
+        let records: String = (0..30 + f * 11)
+            .map(|i| {
+                let level = ["info", "warn", "error"][(next() % 3) as usize];
+                let blank = if i % 13 == 0 { "\n" } else { "" };
+                format!(
+                    "{{\"service\": \"svc-{}\", \"level\": \"{level}\", \"ms\": {}}}\n{blank}",
+                    next() % 4,
+                    next() % 500
+                )
+            })
+            .collect();
+        logs.push(records.clone());
+        std::fs::write(dir.join(format!("log-{f}.jsonl")), records).unwrap();
+    }
+    let threads = Config::with_scheduler(Scheduler::Threads(2));
+    let text = read_text(&format!("{}/text-*", dir.display()), &TextOptions { blocksize: Some(300) }).unwrap();
+    assert!(text.npartitions() > 5, "blocks of lines: {}", text.npartitions());
+    let by_closure = text.flat_map(|l| l.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>());
+    let words = text.map_partitions_named::<String>(&WORDS, bw::Value::Unit);
+    let logs_bag = read_json_lines(&format!("{}/log-*.jsonl", dir.display()), &TextOptions::default()).unwrap();
+
+    let cluster = LocalCluster::start(2, 1).unwrap();
+    let client = cluster.client().unwrap();
+    let guard = client.as_default();
+    let before = tasks_run(&cluster);
+    assert_eq!(text.count().compute().unwrap(), text.count().compute_with(&threads).unwrap(), "count");
+    assert!(tasks_run(&cluster) > before, "count ran nowhere on the cluster");
+    assert_eq!(text.compute().unwrap(), text.compute_with(&threads).unwrap(), "lines");
+    let freqs = words.frequencies();
+    let want = by_closure.frequencies().compute_with(&threads).unwrap();
+    assert_eq!(freqs.compute().unwrap(), want, "frequencies");
+    assert_eq!(freqs.take(3).unwrap(), want[..3].to_vec(), "take");
+    assert_eq!(words.distinct().compute().unwrap(), by_closure.distinct().compute_with(&threads).unwrap(), "distinct");
+    assert_eq!(words.count().compute().unwrap(), want.iter().map(|p| p.1).sum::<u64>(), "count of words");
+    let numbers = from_sequence((0..1000i64).map(|i| (i * 7919) % 101).collect(), 7).unwrap();
+    assert_eq!(numbers.frequencies().compute().unwrap(), numbers.frequencies().compute_with(&threads).unwrap());
+    assert_eq!(numbers.count().compute().unwrap(), 1000);
+
+    // A JSON-lines log pile: records plucked, and summarized as a dataframe.
+    let levels = logs_bag.pluck("level").compute().unwrap();
+    assert_eq!(levels, logs_bag.pluck("level").compute_with(&threads).unwrap(), "pluck");
+    let all: usize = logs.iter().map(|l| l.lines().filter(|x| !x.is_empty()).count()).sum();
+    assert_eq!(levels.len(), all);
+    let frame = bw::dataframe::from_records(&logs_bag, &Config::default()).unwrap();
+    let summary = frame.groupby(&[col("service"), col("level")]).unwrap().mean(&["ms"]).unwrap();
+    let before = tasks_run(&cluster);
+    let there = summary.compute().unwrap();
+    assert!(tasks_run(&cluster) > before, "the summary ran nowhere on the cluster");
+    drop(guard);
+    let here = bw::dataframe::from_records(&logs_bag, &threads).unwrap();
+    let here = here.groupby(&[col("service"), col("level")]).unwrap().mean(&["ms"]).unwrap().compute().unwrap();
+    assert!(there.equals_missing(&here), "{there} vs {here}");
+
+    // A closure in a bag is refused there, saying what to do.
+    let _guard = client.as_default();
+    let err = by_closure.count().compute().unwrap_err().to_string();
+    assert!(err.contains("closure") && err.contains("NamedFn"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -141,6 +141,12 @@ pub fn run(a: ClimateArgs) -> anyhow::Result<()> {
         Some(g) => g.clone(),
         None => make_pile(&a)?,
     };
+    // As a Dask user writes it: with a client as the default scheduler,
+    // the same code below computes on the cluster instead of on threads.
+    let cluster = start_cluster(&a)?;
+    let client = cluster.as_ref().map(|c| c.client()).transpose()?;
+    let _default = client.as_ref().map(|c| c.as_default());
+
     let t0 = Instant::now();
     let tas = xr::open_mfdataset(glob.as_str(), &[("time", 31)])?.get("t2m")?;
     let t1 = Instant::now();
@@ -149,14 +155,13 @@ pub fn run(a: ClimateArgs) -> anyhow::Result<()> {
     let clim = tas.sel("time", cs.as_str()..=ce.as_str())?.groupby("time.season")?.mean("time")?;
     let mut anom = tas.sel("time", y.as_str())?.groupby("time.season")?.mean("time")?.sub(&clim)?;
     anom.attrs_mut().extend(tas.attrs().clone());
-    let values = compute(&anom, &a)?;
+    // Computed once (on the workers of a cluster, which keep it), then
+    // written, drawn and summarized from the held blocks.
+    let anom = anom.persist()?;
     let t2 = Instant::now();
-    // The result is small: write it from memory rather than compute it again.
-    let dims = anom.dims();
-    let computed = bwa::from_ndarray(values.mapv(|x| x as f32), values.shape().to_vec())?;
-    let anom = DataArray::new(anom.name(), &dims, Data::F32(computed), anom.coords().clone(), anom.attrs().clone())?;
     anom.to_netcdf(&a.out)?;
     anom.plot_facets(&a.png, "season", 2, None)?;
+    let values = anom.values()?;
     let t3 = Instant::now();
     let seasons = &anom.coord("season")?.index;
     println!("{} anomaly against {}–{}, mean per season:", a.year, a.clim_start, a.clim_end);
@@ -172,32 +177,30 @@ pub fn run(a: ClimateArgs) -> anyhow::Result<()> {
         show(&a.png),
         (t3 - t2).as_secs_f64()
     );
+    if let Some(c) = &cluster {
+        if a.keep_dashboard > 0 && c.dashboard_link().is_some() {
+            eprintln!("keeping the cluster and its dashboard for {} s", a.keep_dashboard);
+            std::thread::sleep(std::time::Duration::from_secs(a.keep_dashboard));
+        }
+    }
     Ok(())
 }
 
-/// Computes the array on a fresh local cluster of `a.workers` workers
-/// (in this process), or on threads when 0.
-fn compute(da: &DataArray, a: &ClimateArgs) -> anyhow::Result<ndarray::ArrayD<f64>> {
+/// A local cluster of `a.workers` workers (in this process, one thread
+/// each), or none when 0: the demo then runs on threads.
+fn start_cluster(a: &ClimateArgs) -> anyhow::Result<Option<blockwork::distributed::LocalCluster>> {
     use blockwork::distributed::{LocalCluster, SchedulerOptions, WorkerOptions};
-    let arr = da.data().to_f64();
-    let workers = a.workers;
-    if workers == 0 {
-        return Ok(arr.compute()?);
+    if a.workers == 0 {
+        return Ok(None);
     }
     let http = (a.dashboard_address != "none").then(|| a.dashboard_address.clone());
     let options = SchedulerOptions { http, ..SchedulerOptions::default() };
-    let cluster = LocalCluster::start_with(workers, WorkerOptions::new(1, "worker"), options)?;
-    eprintln!("local cluster at {} with {workers} workers", cluster.address());
+    let cluster = LocalCluster::start_with(a.workers, WorkerOptions::new(1, "worker"), options)?;
+    eprintln!("local cluster at {} with {} workers", cluster.address(), a.workers);
     if let Some(link) = cluster.dashboard_link() {
         eprintln!("dashboard at {link}");
     }
-    let client = cluster.client()?;
-    let values = client.compute(arr.graph()?, &arr.keys())?;
-    if a.keep_dashboard > 0 && cluster.dashboard_link().is_some() {
-        eprintln!("keeping the cluster and its dashboard for {} s", a.keep_dashboard);
-        std::thread::sleep(std::time::Duration::from_secs(a.keep_dashboard));
-    }
-    Ok(arr.assemble(values)?)
+    Ok(Some(cluster))
 }
 
 fn show(p: &Path) -> String {

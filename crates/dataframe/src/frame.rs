@@ -107,10 +107,26 @@ impl DataFrame {
         DataFrame::from_layer(Layer::new(name, tasks, Vec::new()), partitions, columns)
     }
 
-    /// Computes its partitions with `config` and returns a frame backed by
-    /// them (dask's `persist`): what is built on it starts from the
-    /// computed partitions instead of reading again.
+    /// Computes its partitions and returns a frame backed by them (dask's
+    /// `persist`): what is built on it starts from the computed partitions
+    /// instead of reading again. On a cluster (a default client, or
+    /// `Scheduler::Client`) the partitions stay on its workers while the
+    /// frame, or one built on it, lives.
+    pub fn persist(&self) -> Result<DataFrame> {
+        self.persist_with(&Config::default())
+    }
+
+    /// [`DataFrame::persist`] with a given configuration.
     pub fn persist_with(&self, config: &Config) -> Result<DataFrame> {
+        if let Some(client) = config.scheduler.client() {
+            // The same tasks under the same keys, their results pinned on
+            // the workers; never read again through a narrower projection.
+            let pin = client.persist(self.graph()?, &self.partitions)?;
+            let layer = Layer::new(Arc::clone(&self.layer.name), self.layer.tasks.clone(), self.layer.deps.clone());
+            let mut out = DataFrame::from_layer(layer.pinned(pin), self.partitions.clone(), self.columns.clone());
+            out.index = self.index.clone();
+            return Ok(out);
+        }
         let values = blockwork_local::compute(self.graph()?, &self.keys(), &config.clone().optimize(true))?;
         let mut out = DataFrame::of_values("persist", values, self.columns.clone());
         out.index = self.index.clone();

@@ -96,6 +96,12 @@ impl Data {
         Ok(map_same!(self, a => a.rechunk(chunks.clone())?))
     }
 
+    /// Its blocks computed and held (see `Array::persist`): in memory on
+    /// threads, on the workers of a cluster.
+    pub fn persist(&self) -> Result<Data> {
+        Ok(map_same!(self, a => a.persist()?))
+    }
+
     /// As float64 (a copy per block unless it is float64 already).
     pub fn to_f64(&self) -> Array<f64> {
         match self {

@@ -155,6 +155,14 @@ impl DataArray {
         &self.data
     }
 
+    /// The same array with its data computed and held (xarray's
+    /// `persist`): on this machine's threads its blocks are kept in
+    /// memory; with a cluster's client as the scheduler they stay on the
+    /// workers, and what is built on it starts from them.
+    pub fn persist(&self) -> Result<DataArray> {
+        Ok(DataArray { data: self.data.persist()?, ..self.clone() })
+    }
+
     /// Index coordinates by dimension.
     pub fn coords(&self) -> &Coords {
         &self.coords

@@ -88,6 +88,17 @@ impl Dataset {
             .ok_or_else(|| LabeledError::MissingVariable { name: name.to_string(), within: self.source.clone() })
     }
 
+    /// The dataset with every data variable computed and held (xarray's
+    /// `persist`; see [`DataArray::persist`]). Each variable is persisted
+    /// in turn, so work they share is done once per variable.
+    pub fn persist(&self) -> Result<Dataset> {
+        let mut vars = BTreeMap::new();
+        for (name, v) in &self.vars {
+            vars.insert(name.clone(), v.persist()?);
+        }
+        Ok(Dataset { vars, ..self.clone() })
+    }
+
     /// Names of the data variables.
     pub fn data_vars(&self) -> Vec<&str> {
         self.vars.keys().map(String::as_str).collect()

@@ -65,12 +65,13 @@ pub use io::zarr_write::{write_zarr_array, ZarrVersion};
 pub use ops::{Cmp, Rolling, Weighted};
 pub use time::{Calendar, DateTime};
 
-/// Registers the task functions of labeled arrays (the NetCDF and Zarr
-/// readers, the Zarr writer) and everything the array crate needs, so
+/// Registers the task functions of labeled arrays (the NetCDF, Zarr and
+/// GRIB readers, the Zarr writer) and everything the array crate needs, so
 /// graphs built here run in this process or any worker that calls it.
 pub fn register() {
     blockwork_array::register();
     blockwork_graph::register(&io::netcdf::READ_NETCDF);
     blockwork_graph::register(&io::zarr::READ_ZARR);
     blockwork_graph::register(&io::zarr_write::WRITE_ZARR);
+    blockwork_graph::register(&io::READ_GRIB);
 }

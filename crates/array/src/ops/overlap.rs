@@ -225,4 +225,44 @@ impl<T: Element> Array<T> {
         })?;
         Ok(trimmed)
     }
+
+    /// [`Array::map_overlap`] with a named function, so that its tasks can
+    /// run in another process (a cluster's workers). `func` is called as
+    /// [`Array::map_blocks_named`] calls it, on each block extended with
+    /// ghost cells (the [`BlockInfo`] describes the extended block), and
+    /// must return a block of the extended block's shape; the ghost cells
+    /// are then trimmed off by a task of their own.
+    pub fn map_overlap_named<U: Element>(
+        &self,
+        name: &str,
+        depth: &[usize],
+        boundary: Boundary,
+        func: &'static NamedFn,
+        params: Value,
+    ) -> Result<Array<U>> {
+        let ext = self.overlap(depth, boundary)?;
+        let mapped: Array<U> = ext.map_blocks_named(name, &ext.chunks, &ext.shape, func, params)?;
+        let numblocks = self.numblocks();
+        let edge = boundary == Boundary::None;
+        let namer = Namer::new("trim-overlap").input(&mapped.layer);
+        let layer = new_layer("trim-overlap", namer, &self.chunks, vec![Arc::clone(&mapped.layer)], |idx| {
+            // Per axis, GETITEM's (kind 0: range a..=b, step 1) of the
+            // extended block without its ghost cells.
+            let spec: Vec<i64> = mapped
+                .chunks
+                .block_shape(idx)
+                .iter()
+                .enumerate()
+                .flat_map(|(ax, &n)| {
+                    let lo = if edge && idx[ax] == 0 { 0 } else { depth[ax] };
+                    let hi = if edge && idx[ax] as usize + 1 == numblocks[ax] { 0 } else { depth[ax] };
+                    let (lo, end) = (lo.min(n), n.saturating_sub(hi).max(lo.min(n)));
+                    [0, lo as i64, end as i64 - 1, 1]
+                })
+                .collect();
+            let params = list(vec![Value::Int(U::DTYPE.code()), ints(&spec)]);
+            Task::new(Op::named(&crate::ops::slice::GETITEM, params), vec![r(mapped.key(idx))])
+        });
+        Ok(Array::from_parts(self.shape.clone(), self.chunks.clone(), layer))
+    }
 }

@@ -4,6 +4,7 @@
 //! Zarr stores is the same in reverse: a task per block writes its chunk.
 
 mod grib;
+pub(crate) use grib::READ_GRIB;
 pub mod mfdataset;
 pub mod netcdf;
 pub mod netcdf_write;

@@ -39,7 +39,7 @@ mod tables;
 use scan::{scan, Field, Grid};
 use tables::{centre, data_type, level_attrs, level_type, lookup, step_type, ParamKey};
 
-pub(crate) use read::var_data;
+pub(crate) use read::{var_data, READ_GRIB};
 
 /// Whether the file starts as a GRIB message does.
 pub(crate) fn is_grib(path: &Path) -> bool {

@@ -1,0 +1,480 @@
+//! Bags on a cluster: partitions that cross to other processes, and the
+//! named tasks of the operations that run there.
+//!
+//! A closure cannot travel to a worker process, and neither can a
+//! partition of a type no process knows how to encode. An item type
+//! registered with [`register_items`] gets a codec for its partitions
+//! (the built-ins are registered by [`register`]: `String`, [`Json`],
+//! `i64`, `u64`, `f64`, `bool`, and `(T, u64)` pairs of the hashable
+//! ones), and the bag's built-in operations on it become named tasks:
+//! reading text, parsing JSON lines, plucking fields, `count`,
+//! `frequencies`, `distinct`. A user's own step is a registered
+//! `NamedFn` given to [`crate::Bag::map_partitions_named`]. Such a bag
+//! computes on a cluster (a default client, or `Scheduler::Client`) as on
+//! threads; a closure step in it is refused there with an error that says
+//! to register a `NamedFn`.
+//!
+//! The named kernels find the item type from the partition's own type
+//! (its `TypeId`), in the table that registration fills.
+
+use std::any::{Any, TypeId};
+use std::hash::Hash;
+use std::sync::{OnceLock, RwLock};
+
+use blockwork_graph::{Data, NamedFn, TaskError, TaskResult, Value};
+use blockwork_protocol::{register_codec, Buffer, CodecError};
+use rustc_hash::FxHashMap;
+
+use crate::part::{self, Elem, Part};
+use crate::reduce::Counts;
+use crate::Json;
+
+/// An item type whose partitions can cross to other processes: a name
+/// that is the same in every process, and a byte form. Implemented for
+/// `String`, [`Json`], `i64`, `u64`, `f64`, `bool`, pairs, `Vec` and
+/// `Option` of them; implement it for a type of your own and call
+/// [`register_items`] (or [`register_counted`]) in every process.
+pub trait Wire: Elem {
+    /// The type's name on the wire (`"String"`, `"my.LogLine"`).
+    fn name() -> String;
+    /// Appends the item's bytes to `out`.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// Reads one item from the front of `bytes`, advancing it.
+    fn decode(bytes: &mut &[u8]) -> Result<Self, String>;
+}
+
+/// The first `n` bytes of `bytes`, advancing it.
+fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
+    if bytes.len() < n {
+        return Err(format!("{n} bytes wanted, {} left", bytes.len()));
+    }
+    let (head, rest) = bytes.split_at(n);
+    *bytes = rest;
+    Ok(head)
+}
+
+fn take_u64(bytes: &mut &[u8]) -> Result<u64, String> {
+    let b = take(bytes, 8)?;
+    Ok(u64::from_le_bytes(b.try_into().map_err(|_| "a short number".to_string())?))
+}
+
+macro_rules! wire_number {
+    ($($t:ty),*) => {$(
+        impl Wire for $t {
+            fn name() -> String {
+                stringify!($t).to_string()
+            }
+            fn encode(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn decode(bytes: &mut &[u8]) -> Result<Self, String> {
+                let b = take(bytes, std::mem::size_of::<$t>())?;
+                Ok(<$t>::from_le_bytes(b.try_into().map_err(|_| "a short number".to_string())?))
+            }
+        }
+    )*};
+}
+wire_number!(i64, u64, f64);
+
+impl Wire for bool {
+    fn name() -> String {
+        "bool".into()
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(*self));
+    }
+    fn decode(bytes: &mut &[u8]) -> Result<Self, String> {
+        Ok(take(bytes, 1)?[0] != 0)
+    }
+}
+
+impl Wire for String {
+    fn name() -> String {
+        "String".into()
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.len() as u64).to_le_bytes());
+        out.extend_from_slice(self.as_bytes());
+    }
+    fn decode(bytes: &mut &[u8]) -> Result<Self, String> {
+        let n = take_u64(bytes)? as usize;
+        String::from_utf8(take(bytes, n)?.to_vec()).map_err(|e| format!("text that is not UTF-8: {e}"))
+    }
+}
+
+impl Wire for Json {
+    fn name() -> String {
+        "Json".into()
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.to_string().encode(out);
+    }
+    fn decode(bytes: &mut &[u8]) -> Result<Self, String> {
+        serde_json::from_str(&String::decode(bytes)?).map_err(|e| format!("not JSON: {e}"))
+    }
+}
+
+impl<A: Wire, B: Wire> Wire for (A, B) {
+    fn name() -> String {
+        format!("({}, {})", A::name(), B::name())
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.0.encode(out);
+        self.1.encode(out);
+    }
+    fn decode(bytes: &mut &[u8]) -> Result<Self, String> {
+        Ok((A::decode(bytes)?, B::decode(bytes)?))
+    }
+}
+
+impl<T: Wire> Wire for Vec<T> {
+    fn name() -> String {
+        format!("Vec<{}>", T::name())
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.len() as u64).to_le_bytes());
+        self.iter().for_each(|x| x.encode(out));
+    }
+    fn decode(bytes: &mut &[u8]) -> Result<Self, String> {
+        let n = take_u64(bytes)? as usize;
+        // Each item takes at least a byte: a length beyond what is left is corrupt.
+        if n > bytes.len() {
+            return Err(format!("{n} items in {} bytes", bytes.len()));
+        }
+        (0..n).map(|_| T::decode(bytes)).collect()
+    }
+}
+
+impl<T: Wire> Wire for Option<T> {
+    fn name() -> String {
+        format!("Option<{}>", T::name())
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            None => out.push(0),
+            Some(x) => {
+                out.push(1);
+                x.encode(out);
+            }
+        }
+    }
+    fn decode(bytes: &mut &[u8]) -> Result<Self, String> {
+        match take(bytes, 1)?[0] {
+            0 => Ok(None),
+            _ => Ok(Some(T::decode(bytes)?)),
+        }
+    }
+}
+
+/// A kernel of one partition value.
+type Kernel = fn(&Value) -> TaskResult;
+
+/// What registration knows of one partition type (`Part<T>`).
+#[derive(Clone, Copy)]
+struct Entry {
+    /// The codec's type name, `blockwork.bag.part<NAME>`.
+    codec: &'static str,
+    /// How many items a partition holds.
+    len: fn(&Value) -> Result<usize, TaskError>,
+    /// `frequencies`' partial of a partition of items (`T: Hash + Eq`).
+    counts: Option<Kernel>,
+    /// Of a partition of `(T, u64)` counts: partials merged, the last
+    /// sorted (most frequent first), and the items alone (`distinct`).
+    merge: Option<fn(&[Value]) -> TaskResult>,
+    finish: Option<Kernel>,
+    firsts: Option<Kernel>,
+}
+
+fn table() -> &'static RwLock<FxHashMap<TypeId, Entry>> {
+    static TABLE: OnceLock<RwLock<FxHashMap<TypeId, Entry>>> = OnceLock::new();
+    TABLE.get_or_init(Default::default)
+}
+
+fn entry_of_type(t: TypeId) -> Option<Entry> {
+    table().read().unwrap_or_else(|p| p.into_inner()).get(&t).copied()
+}
+
+/// The codec name of `Part<T>`'s type, when `T` is registered.
+pub(crate) fn codec_name(t: TypeId) -> Option<&'static str> {
+    entry_of_type(t).map(|e| e.codec)
+}
+
+/// Whether partitions of `T` can cross to other processes.
+pub fn is_registered<T: Elem>() -> bool {
+    entry_of_type(TypeId::of::<Part<T>>()).is_some()
+}
+
+/// Whether `frequencies` of `T` runs as named tasks.
+pub(crate) fn is_counted<T: Elem>() -> bool {
+    entry_of_type(TypeId::of::<Part<T>>()).is_some_and(|e| e.counts.is_some())
+}
+
+/// The entry of a partition value's type; an error names the type when
+/// it was not registered.
+fn entry_of(v: &Value, what: &str) -> Result<Entry, TaskError> {
+    let Value::Object(o) = v else {
+        return Err(TaskError::new(format!("{what}: expected a bag partition, got {v:?}")));
+    };
+    let any: &dyn Any = &**o;
+    entry_of_type(any.type_id()).ok_or_else(|| {
+        TaskError::new(format!(
+            "{what}: the items of {} are not registered (blockwork_bag::register_items) in this process",
+            o.type_name()
+        ))
+    })
+}
+
+fn encode_part<T: Wire>(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
+    let p = (d as &dyn Any).downcast_ref::<Part<T>>()?;
+    let mut out = Vec::with_capacity(8 + p.0.len() * std::mem::size_of::<T>());
+    p.0.encode(&mut out);
+    Some((Vec::new(), vec![Buffer::from(out)]))
+}
+
+fn decode_part<T: Wire>(_meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecError> {
+    let [b] = buffers.as_slice() else { return Err(CodecError::new("a bag partition is one buffer")) };
+    let mut bytes: &[u8] = b;
+    let items =
+        Vec::<T>::decode(&mut bytes).map_err(|e| CodecError::new(format!("a bag partition of {}: {e}", T::name())))?;
+    if !bytes.is_empty() {
+        return Err(CodecError::new(format!(
+            "a bag partition of {}: {} bytes after its items",
+            T::name(),
+            bytes.len()
+        )));
+    }
+    Ok(part::value(items))
+}
+
+fn len_of<T: Elem>(v: &Value) -> Result<usize, TaskError> {
+    Ok(part::items::<T>(v)?.len())
+}
+
+/// Registers the partitions of `T` in this process: their codec, and the
+/// named tasks of `count`, `from_sequence` and item-wise built-ins on
+/// them. Call it at start-up in every process (client and workers) that
+/// computes bags of `T` on a cluster; registering twice is fine.
+pub fn register_items<T: Wire>() {
+    add::<T>(|_| {});
+}
+
+/// [`register_items`], and `frequencies` and `distinct` of `T` as named
+/// tasks (their partials are partitions of `(T, u64)`, registered too).
+pub fn register_counted<T: Wire + Hash + Eq>() {
+    add::<T>(|e| e.counts = Some(counts_of::<T>));
+    add::<(T, u64)>(|e| {
+        e.merge = Some(merge_counts::<T>);
+        e.finish = Some(sort_counts::<T>);
+        e.firsts = Some(firsts_of::<T>);
+    });
+}
+
+/// Adds (or completes) the entry of `Part<T>`.
+fn add<T: Wire>(fill: impl FnOnce(&mut Entry)) {
+    let mut table = table().write().unwrap_or_else(|p| p.into_inner());
+    let entry = table.entry(TypeId::of::<Part<T>>()).or_insert_with(|| {
+        // Leaked once per registered type: codec names are 'static.
+        let codec: &'static str = Box::leak(format!("blockwork.bag.part<{}>", T::name()).into_boxed_str());
+        register_codec(codec, encode_part::<T>, decode_part::<T>);
+        Entry { codec, len: len_of::<T>, counts: None, merge: None, finish: None, firsts: None }
+    });
+    fill(entry);
+}
+
+/// Registers the built-in item types and the bag's named tasks: what a
+/// worker process needs to compute bags (the facade's
+/// `register_builtins` calls it).
+pub fn register() {
+    register_counted::<String>();
+    register_counted::<i64>();
+    register_counted::<u64>();
+    register_counted::<bool>();
+    register_items::<Json>();
+    register_items::<f64>();
+    for f in NAMED {
+        blockwork_graph::register(f);
+    }
+}
+
+fn counts_of<T: Wire + Hash + Eq>(v: &Value) -> TaskResult {
+    let mut c = Counts::default();
+    for x in part::items::<T>(v)? {
+        c.add_cow(std::borrow::Cow::Borrowed(x), 1);
+    }
+    Ok(part::value(c.order.into_iter().zip(c.n).collect::<Vec<(T, u64)>>()))
+}
+
+fn merge_counts<T: Wire + Hash + Eq>(vs: &[Value]) -> TaskResult {
+    let mut c = Counts::default();
+    for v in vs {
+        for (x, n) in part::items::<(T, u64)>(v)? {
+            c.add_cow(std::borrow::Cow::Borrowed(x), *n);
+        }
+    }
+    Ok(part::value(c.order.into_iter().zip(c.n).collect::<Vec<(T, u64)>>()))
+}
+
+fn sort_counts<T: Wire + Hash + Eq>(v: &Value) -> TaskResult {
+    let mut pairs = part::items::<(T, u64)>(v)?.to_vec();
+    pairs.sort_by_key(|p| std::cmp::Reverse(p.1));
+    Ok(part::value(pairs))
+}
+
+fn firsts_of<T: Wire + Hash + Eq>(v: &Value) -> TaskResult {
+    Ok(part::value(part::items::<(T, u64)>(v)?.iter().map(|(x, _)| x.clone()).collect::<Vec<T>>()))
+}
+
+/// The one input of a per-partition task.
+fn one<'a>(args: &'a [Value], what: &str) -> Result<&'a Value, TaskError> {
+    match args {
+        [v] => Ok(v),
+        _ => Err(TaskError::new(format!("{what} takes one partition, got {} inputs", args.len()))),
+    }
+}
+
+fn count_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
+    let v = one(&args, "count")?;
+    Ok(part::value(vec![(entry_of(v, "count")?.len)(v)? as u64]))
+}
+
+fn sum_u64_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
+    let mut total = 0u64;
+    for v in &args {
+        total += part::items::<u64>(v)?.iter().sum::<u64>();
+    }
+    Ok(part::value(vec![total]))
+}
+
+fn counts_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
+    let v = one(&args, "frequencies")?;
+    let f = entry_of(v, "frequencies")?
+        .counts
+        .ok_or_else(|| TaskError::new("frequencies: items not registered as counted"))?;
+    f(v)
+}
+
+/// The `(T, u64)` entry's function `pick` of the first input.
+fn of_counts(args: &[Value], what: &str, pick: fn(&Entry) -> Option<Kernel>) -> TaskResult {
+    let v = args.first().ok_or_else(|| TaskError::new(format!("{what} without input")))?;
+    let f = pick(&entry_of(v, what)?).ok_or_else(|| TaskError::new(format!("{what}: not a partition of counts")))?;
+    f(v)
+}
+
+fn merge_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
+    let v = args.first().ok_or_else(|| TaskError::new("frequencies-combine without input"))?;
+    let f = entry_of(v, "frequencies-combine")?
+        .merge
+        .ok_or_else(|| TaskError::new("frequencies-combine: not a partition of counts"))?;
+    f(&args)
+}
+
+fn finish_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
+    of_counts(&args, "frequencies", |e| e.finish)
+}
+
+fn firsts_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
+    of_counts(&args, "distinct", |e| e.firsts)
+}
+
+/// Each line of a partition of `String`s parsed as JSON, blank lines
+/// skipped (what `Bag<String>::json` does).
+fn json_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
+    let lines = part::items::<String>(one(&args, "json")?)?;
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines.iter().filter(|l| !l.trim().is_empty()) {
+        out.push(crate::json::parse(line).map_err(TaskError::new)?);
+    }
+    Ok(part::value(out))
+}
+
+/// Field `params[0]` of each record; `params[1]`, when given, for records
+/// without it (else an error naming the field and the record).
+fn pluck_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
+    let (key, default) = match params {
+        Value::List(p) => match p.as_ref() {
+            [Value::Str(k)] => (k.clone(), None),
+            [Value::Str(k), Value::Str(d)] => {
+                (k.clone(), Some(serde_json::from_str::<Json>(d).map_err(|e| TaskError::new(e.to_string()))?))
+            }
+            _ => return Err(TaskError::new("pluck: parameters")),
+        },
+        _ => return Err(TaskError::new("pluck: parameters")),
+    };
+    let records = part::items::<Json>(one(&args, "pluck")?)?;
+    let out = records
+        .iter()
+        .map(|rec| crate::json::pluck_one(rec, &key, default.as_ref()))
+        .collect::<Result<Vec<Json>, String>>()
+        .map_err(TaskError::new)?;
+    Ok(part::value(out))
+}
+
+pub(crate) static COUNT: NamedFn = NamedFn::new("blockwork.bag.count", count_kernel);
+pub(crate) static SUM_U64: NamedFn = NamedFn::new("blockwork.bag.sum_u64", sum_u64_kernel);
+pub(crate) static FIRST: NamedFn = NamedFn::new("blockwork.bag.first", first_kernel);
+pub(crate) static COUNTS: NamedFn = NamedFn::new("blockwork.bag.frequencies_partial", counts_kernel);
+pub(crate) static MERGE: NamedFn = NamedFn::new("blockwork.bag.frequencies_combine", merge_kernel);
+pub(crate) static SORT: NamedFn = NamedFn::new("blockwork.bag.frequencies", finish_kernel);
+pub(crate) static FIRSTS: NamedFn = NamedFn::new("blockwork.bag.distinct", firsts_kernel);
+pub(crate) static JSON: NamedFn = NamedFn::new("blockwork.bag.json", json_kernel);
+pub(crate) static PLUCK: NamedFn = NamedFn::new("blockwork.bag.pluck", pluck_kernel);
+pub(crate) static READ_TEXT: NamedFn = NamedFn::new("blockwork.bag.read_text", crate::read::read_kernel);
+
+/// A reduction's last step when the combined partial is the value: the
+/// partition as it is.
+fn first_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
+    Ok(one(&args, "reduction")?.clone())
+}
+
+const NAMED: &[&NamedFn] = &[&COUNT, &SUM_U64, &FIRST, &COUNTS, &MERGE, &SORT, &FIRSTS, &JSON, &PLUCK, &READ_TEXT];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: Wire + PartialEq>(items: Vec<T>) {
+        register_items::<T>();
+        let v = part::value(items.clone());
+        let Value::Object(o) = &v else { panic!() };
+        let name = codec_name(TypeId::of::<Part<T>>()).unwrap();
+        assert_eq!(o.type_name(), name);
+        let (meta, bufs) = encode_part::<T>(&**o).unwrap();
+        let back = decode_part::<T>(&meta, bufs).unwrap();
+        assert_eq!(part::items::<T>(&back).unwrap(), items.as_slice());
+    }
+
+    #[test]
+    fn partitions_round_trip() {
+        round_trip(vec!["a\n".to_string(), String::new(), "ünï\r\n".into()]);
+        round_trip(vec![1i64, -5, i64::MIN]);
+        round_trip(vec![-0.0f64, f64::INFINITY, 1.5, f64::MIN_POSITIVE]);
+        round_trip(vec![("x".to_string(), 3u64), ("".into(), 0)]);
+        round_trip(vec![serde_json::json!({"a": [1, 2.5, null], "b": "c"}), Json::Null]);
+        round_trip(vec![Some(vec![true, false]), None]);
+        round_trip(Vec::<u64>::new());
+    }
+
+    #[test]
+    fn nan_crosses_as_nan() {
+        register_items::<f64>();
+        let Value::Object(o) = part::value(vec![f64::NAN]) else { panic!() };
+        let (meta, bufs) = encode_part::<f64>(&*o).unwrap();
+        assert!(part::items::<f64>(&decode_part::<f64>(&meta, bufs).unwrap()).unwrap()[0].is_nan());
+    }
+
+    #[test]
+    fn corrupt_bytes_are_errors_not_panics() {
+        register_items::<String>();
+        let mut out = Vec::new();
+        vec!["hello".to_string()].encode(&mut out);
+        for cut in 0..out.len() {
+            assert!(decode_part::<String>(&[], vec![Buffer::from(&out[..cut])]).is_err(), "cut at {cut}");
+        }
+        let mut long = out.clone();
+        long.push(0);
+        assert!(decode_part::<String>(&[], vec![Buffer::from(long)]).unwrap_err().to_string().contains("after"));
+        let huge = u64::MAX.to_le_bytes();
+        assert!(decode_part::<String>(&[], vec![Buffer::from(&huge[..])]).is_err());
+        assert!(decode_part::<String>(&[], vec![]).is_err());
+    }
+}
