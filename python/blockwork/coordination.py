@@ -16,9 +16,10 @@ while it is held there (recomputed if the worker holding it is lost), and
 whoever reads it gets a future of its own. Other values travel pickled.
 
 Each takes ``client=`` (else the default client: the last `Client` made
-with ``set_as_default``) and a ``name`` (else a fresh one). A handle
-pickles as its name and kind, and is made again, on the default client,
-where it is unpickled.
+with ``set_as_default``; inside a task on a worker, that worker's client
+of its scheduler, as ``get_client()`` gives it) and a ``name`` (else a
+fresh one). A handle pickles as its name and kind, and is made again where
+it is unpickled: a handle passed to a task works inside it.
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ __all__ = ["Event", "Lock", "Queue", "Semaphore", "Variable"]
 
 
 def _client(client: Client | None, what: str) -> Client:
-    from blockwork.distributed import Client
+    from blockwork.distributed import Client, _in_worker
 
     if client is None:
         scheduler = config.get("scheduler")
-        client = scheduler if isinstance(scheduler, Client) else None
+        client = scheduler if isinstance(scheduler, Client) else _in_worker()
     if client is None:
         raise RuntimeError(f"{what}: no client; make one with Client(...) or pass client=")
     if not isinstance(client, Client):

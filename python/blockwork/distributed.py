@@ -36,6 +36,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -59,6 +60,7 @@ __all__ = [
     "Semaphore",
     "Variable",
     "as_completed",
+    "get_client",
     "performance_report",
     "wait",
 ]
@@ -224,14 +226,14 @@ class Future:
         return f"<Future: {self.status}, key: {self.key}>"
 
 
-class ArrayFuture:
-    """A blockwork array being computed on the cluster: its blocks'
-    futures, assembled into a NumPy array by `result()`."""
+class CollectionFuture:
+    """A collection being computed on the cluster: its blocks' (or
+    partitions') futures, assembled here by `result()`."""
 
-    __slots__ = ("_a", "_blocks", "client")
+    __slots__ = ("_blocks", "client")
 
-    def __init__(self, a: Any, blocks: list[Any], client: Client) -> None:
-        self._a, self._blocks, self.client = a, blocks, client
+    def __init__(self, blocks: list[Any], client: Client) -> None:
+        self._blocks, self.client = blocks, client
 
     @property
     def key(self) -> str:
@@ -252,16 +254,48 @@ class ArrayFuture:
         return all(b.done() for b in self._blocks)
 
     def result(self, timeout: float | None = None) -> Any:
-        """The array, assembled from its blocks (a NumPy scalar for 0-d)."""
-        out = np.asarray(self.client._c.gather_array(self._a, self._blocks, timeout))
-        return out[()] if out.ndim == 0 else out
+        raise NotImplementedError
 
     def cancel(self) -> None:
         """Cancels its blocks."""
         self.client._c.cancel(self._blocks)
 
     def __repr__(self) -> str:
-        return f"<ArrayFuture: {self.status}, {len(self._blocks)} blocks>"
+        return f"<{type(self).__name__}: {self.status}, {len(self._blocks)} blocks>"
+
+
+class ArrayFuture(CollectionFuture):
+    """A blockwork array being computed on the cluster, assembled into a
+    NumPy array by `result()`."""
+
+    __slots__ = ("_a",)
+
+    def __init__(self, a: Any, blocks: list[Any], client: Client) -> None:
+        super().__init__(blocks, client)
+        self._a = a
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The array, assembled from its blocks (a NumPy scalar for 0-d)."""
+        out = np.asarray(self.client._c.gather_array(self._a, self._blocks, timeout))
+        return out[()] if out.ndim == 0 else out
+
+
+class FrameFuture(CollectionFuture):
+    """A blockwork dataframe, series or scalar being computed on the
+    cluster, assembled into a pandas one (a NumPy scalar) by `result()`."""
+
+    __slots__ = ("_held",)
+
+    def __init__(self, held: Any, client: Client) -> None:
+        super().__init__(list(held._held), client)
+        self._held = held
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The frame (or series), from the partitions the cluster holds."""
+        _, pending = self.client._c.wait(self._blocks, timeout)
+        if pending:
+            raise TimeoutError(f"{self!r}: not done after {timeout} s")
+        return self._held.compute(scheduler=self.client)
 
 
 class Client:
@@ -292,6 +326,13 @@ class Client:
         self._c: Any = _core.Client(address)
         self._default: config.set | None = config.set(scheduler=self) if set_as_default else None
 
+    @classmethod
+    def _of(cls, core: Any) -> Client:
+        """A client around a connected `_core.Client`, not the default."""
+        client = cls.__new__(cls)
+        client.cluster, client._owns_cluster, client._c, client._default = None, False, core, None
+        return client
+
     @property
     def scheduler_address(self) -> str:
         """The scheduler's address."""
@@ -299,49 +340,69 @@ class Client:
 
     # -- collections ------------------------------------------------------
 
-    def compute(self, collections: Any, sync: bool = False) -> Any:
-        """Starts computing arrays and delayed values (one or a list); returns
-        futures of their results, or with `sync` the results."""
+    def compute(
+        self,
+        collections: Any,
+        sync: bool = False,
+        workers: str | Iterable[str] | None = None,
+        allow_other_workers: bool = False,
+        priority: int = 0,
+    ) -> Any:
+        """Starts computing arrays, dataframes and delayed values (one or a
+        list); returns futures of their results, or with `sync` the results. `workers`,
+        `allow_other_workers` and `priority` place their tasks as `submit`
+        places one."""
         from blockwork.array.core import Array
         from blockwork.delayed import Delayed
 
+        place = _placement(workers, allow_other_workers, priority, "compute")
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
         out: list[Any] = []
         lazy = [x for x in items if isinstance(x, Delayed)]
-        futures = iter(self._persist_delayed(lazy) if lazy else [])
+        futures = iter(self._persist_delayed(lazy, place) if lazy else [])
         for x in items:
             if isinstance(x, Array):
-                out.append(ArrayFuture(x._a, self._c.persist_array(x._a), self))
+                out.append(ArrayFuture(x._a, self._c.persist_array(x._a, *place), self))
             elif isinstance(x, Delayed):
                 out.append(next(futures))
+            elif _is_frame(x):
+                out.append(FrameFuture(self._persist_one(x, Array, Delayed, place), self))
             else:
                 out.append(x)
         if sync:
-            out = [x.result() if isinstance(x, (Future, ArrayFuture)) else x for x in out]
+            out = [x.result() if isinstance(x, (Future, CollectionFuture)) else x for x in out]
         return out[0] if single else out
 
-    def persist(self, collections: Any) -> Any:
-        """Starts computing arrays and delayed values (one or a list) on the
-        cluster and keeps their results there: an array comes back as an
-        array whose blocks the cluster holds (what this client computes
-        from it reuses them), a delayed value as a future."""
+    def persist(
+        self,
+        collections: Any,
+        workers: str | Iterable[str] | None = None,
+        allow_other_workers: bool = False,
+        priority: int = 0,
+    ) -> Any:
+        """Starts computing arrays, dataframes and delayed values (one or a
+        list) on the cluster and keeps their results there: an array or
+        frame comes back as one whose blocks the cluster holds (what this
+        client computes from it reuses them), a delayed value as a future.
+        `workers`, `allow_other_workers` and `priority` place their tasks as
+        `submit` places one."""
         from blockwork.array.core import Array
         from blockwork.delayed import Delayed
 
+        place = _placement(workers, allow_other_workers, priority, "persist")
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
-        out = [self._persist_one(x, Array, Delayed) for x in items]
+        out = [self._persist_one(x, Array, Delayed, place) for x in items]
         return out[0] if single else out
 
-    def _persist_one(self, x: Any, array_type: type, delayed_type: type) -> Any:
+    def _persist_one(self, x: Any, array_type: type, delayed_type: type, place: _Placement) -> Any:
         if isinstance(x, array_type):
-            return array_type(x._a, held=self._c.persist_array(x._a))
+            return array_type(x._a, held=self._c.persist_array(x._a, *place))
         if isinstance(x, delayed_type):
-            return self._persist_delayed([x])[0]
-        frames = sys.modules.get("blockwork.dataframe.core")
-        if frames is not None and isinstance(x, frames._Frameish):
-            return x._held_on(self._c.persist_frame)
+            return self._persist_delayed([x], place)[0]
+        if _is_frame(x):
+            return x._held_on(lambda frame: self._c.persist_frame(frame, *place))
         return x
 
     def _compute_arrays(self, arrays: list[Any]) -> list[np.ndarray]:
@@ -353,8 +414,8 @@ class Client:
     def _compute_delayed(self, outputs: list[Any]) -> list[Any]:
         return list(self._c.compute_tasks(*_delayed_graph(outputs, self)))
 
-    def _persist_delayed(self, outputs: list[Any]) -> list[Future]:
-        return [Future(f, self) for f in self._c.persist_tasks(*_delayed_graph(outputs, self))]
+    def _persist_delayed(self, outputs: list[Any], place: _Placement = ([], False, 0)) -> list[Future]:
+        return [Future(f, self) for f in self._c.persist_tasks(*_delayed_graph(outputs, self), *place)]
 
     # -- futures ----------------------------------------------------------
 
@@ -379,16 +440,14 @@ class Client:
         earlier."""
         if not callable(func):
             raise TypeError(f"submit needs a callable, got {type(func).__name__}")
-        restrict = _workers_arg(workers)
-        if not isinstance(priority, int):
-            raise TypeError(f"submit: priority is an int, not {type(priority).__name__}")
+        restrict, allow, priority = _placement(workers, allow_other_workers, priority, "submit")
         deps: list[Any] = []
         template = _extract_futures((args, kwargs), deps)
         call = functools.partial(_call_with, func, template) if deps or args or kwargs else func
         payload = cloudpickle.dumps(call)
         if key is None:
             key = f"{_funcname(func)}-{_token(payload, deps) if pure else uuid.uuid4().hex}"
-        f = self._c.submit(key, payload, [d._f for d in deps], retries, restrict, bool(allow_other_workers), priority)
+        f = self._c.submit(key, payload, [d._f for d in deps], retries, restrict, allow, priority)
         return Future(f, self)
 
     def map(
@@ -428,7 +487,7 @@ class Client:
         """The results of futures, in the same structure (lists, tuples, dicts)."""
         found: list[Any] = []
         template = _extract_futures(futures, found)
-        arrays = [f for f in found if isinstance(f, ArrayFuture)]
+        arrays = [f for f in found if isinstance(f, CollectionFuture)]
         plain = [f for f in found if isinstance(f, Future)]
         values = dict(zip((id(f) for f in plain), self._c.gather([f._f for f in plain], timeout), strict=True))
         values.update({id(a): a.result(timeout) for a in arrays})
@@ -440,7 +499,7 @@ class Client:
         _extract_futures(futures, found)
         self._c.cancel([f._f for f in found if isinstance(f, Future)], force)
         for a in found:
-            if isinstance(a, ArrayFuture):
+            if isinstance(a, CollectionFuture):
                 a.cancel()
 
     # -- published datasets -----------------------------------------------
@@ -457,9 +516,9 @@ class Client:
         for name, data in kwargs.items():
             found: list[Any] = []
             template = _extract_futures(data, found)
-            if any(isinstance(f, ArrayFuture) for f in found):
+            if any(isinstance(f, CollectionFuture) for f in found):
                 raise TypeError(
-                    f"publish_dataset: {name!r} holds an array being computed; publish its result, "
+                    f"publish_dataset: {name!r} holds a collection being computed; publish its result, "
                     "or futures of its blocks"
                 )
             try:
@@ -633,6 +692,51 @@ class Client:
         return f"<Client: {self.scheduler_address!r}>"
 
 
+_Placement = tuple[list[str], bool, int]
+
+
+def _is_frame(x: Any) -> bool:
+    """Whether `x` is a blockwork dataframe, series or scalar (without
+    importing the dataframe package, which needs pyarrow, when nobody did)."""
+    frames = sys.modules.get("blockwork.dataframe.core")
+    return frames is not None and isinstance(x, (frames._Frameish, frames.Scalar))
+
+
+_worker_client: Client | None = None
+_worker_client_lock = threading.Lock()
+
+
+def get_client() -> Client:
+    """The client to use here, as ``distributed.get_client``: the default
+    client if there is one; inside a task on a worker, a client of that
+    worker's scheduler (one per worker process, made on first use, and not
+    the default scheduler of ``compute`` there). A `ValueError` elsewhere."""
+    scheduler = config.get("scheduler")
+    if isinstance(scheduler, Client):
+        return scheduler
+    client = _in_worker()
+    if client is None:
+        raise ValueError("no client: make one with Client(...), or call get_client() inside a task on a worker")
+    return client
+
+
+def _in_worker() -> Client | None:
+    """This worker process's client of its scheduler; None outside a worker."""
+    global _worker_client
+    with _worker_client_lock:
+        if _worker_client is None:
+            core = _core.worker_client()
+            _worker_client = None if core is None else Client._of(core)
+        return _worker_client
+
+
+def _placement(workers: str | Iterable[str] | None, allow_other_workers: bool, priority: int, what: str) -> _Placement:
+    """`workers=`, `allow_other_workers=` and `priority=` as the extension takes them."""
+    if not isinstance(priority, int):
+        raise TypeError(f"{what}: priority is an int, not {type(priority).__name__}")
+    return _workers_arg(workers), bool(allow_other_workers), priority
+
+
 def _workers_arg(workers: str | Iterable[str] | None) -> list[str]:
     """`workers=` as a list of addresses or names."""
     if workers is None:
@@ -742,7 +846,7 @@ class _Slot(NamedTuple):
 def _extract_futures(x: Any, found: list[Any]) -> Any:
     """`x` with each future (in lists, tuples, dicts) replaced by a slot
     numbering it in `found`."""
-    if isinstance(x, (Future, ArrayFuture)):
+    if isinstance(x, (Future, CollectionFuture)):
         found.append(x)
         return _Slot(len(found) - 1)
     if isinstance(x, (list, tuple)) and not isinstance(x, _Slot):

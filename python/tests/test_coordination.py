@@ -233,6 +233,49 @@ def test_workers_restrict_where_tasks_run(clients: tuple[Client, Client]) -> Non
     with pytest.raises(TypeError, match="priority"):
         a.submit(lambda: 1, priority="high")  # type: ignore[arg-type]
 
+    # Collections take the same placement in compute and persist.
+    import blockwork.array as bwa
+
+    base = np.arange(1200.0).reshape(40, 30)
+    x = bwa.from_array(base, chunks=10) * 2
+    fut = a.compute(x, workers=[second], priority=1)
+    np.testing.assert_array_equal(fut.result(), base * 2)
+    holders = a.who_has()
+    assert all(holders[str(b.key)] == (second,) for b in fut._blocks)
+    held = a.persist(x + 1, workers=name)
+    np.testing.assert_array_equal(held.compute(), base * 2 + 1)
+    assert set(a.has_what([name])[second]) >= {str(b.key) for b in held._held}
+    with pytest.raises(TypeError, match="compute: priority"):
+        a.compute(x, priority=1.5)  # type: ignore[arg-type]
+
+
+def _work_in_a_task(i: int, q: Queue, v: Variable, lock: Lock, done: Event) -> Any:
+    """A task that uses handles passed to it: they reach the scheduler
+    through the worker's own client."""
+    from blockwork.distributed import get_client
+
+    with lock:
+        q.put(i * 10)
+    done.set()
+    return v.get(timeout=30), get_client().scheduler_address
+
+
+def test_handles_passed_to_tasks_work_inside_them(clients: tuple[Client, Client]) -> None:
+    from blockwork.distributed import get_client
+
+    a, _ = clients
+    q, v = Queue("from-tasks", client=a), Variable("for-tasks", client=a)
+    lock, done = Lock("in-tasks", client=a), Event("tasks-go", client=a)
+    v.set("hello")
+    fs = a.map(_work_in_a_task, range(3), q=q, v=v, lock=lock, done=done, pure=False)
+    assert a.gather(fs) == [("hello", a.scheduler_address)] * 3
+    assert sorted(q.get(batch=3, timeout=30)) == [0, 10, 20]
+    assert done.is_set()
+    with config.set(scheduler="threads"), pytest.raises(ValueError, match="no client"):
+        get_client()
+    with config.set(scheduler=a):
+        assert get_client() is a
+
 
 def test_run_and_replicate_reach_every_worker(clients: tuple[Client, Client]) -> None:
     a, _ = clients

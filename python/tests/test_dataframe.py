@@ -309,8 +309,15 @@ def test_frames_compute_on_a_cluster(tmp_path: Path) -> None:
 
     pdf = frame(31, 200)
     pdf.to_csv(tmp_path / "a.csv", index=False)
-    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster):
+    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:
         df = dd.from_pandas(pdf, npartitions=4)
+        # Client.compute gives futures of frames and series, as Dask's.
+        fut = client.compute(df[df.y > 0])
+        same(fut.result(timeout=60), pdf[pdf.y > 0].reset_index(drop=True))
+        assert fut.status == "finished" and fut.done()
+        means, total = client.compute([df.groupby("k").x.mean(), df.x.sum()], sync=True)
+        same(means, pdf.groupby("k").x.mean(), check_exact=False, rtol=1e-12)
+        assert total == pytest.approx(pdf.x.sum())
         same(df.groupby("k").x.mean().compute(), pdf.groupby("k").x.mean(), check_exact=False, rtol=1e-12)
         read = dd.read_csv(str(tmp_path / "*.csv"))
         same(read[read.y > 0].compute(), pdf[pdf.y > 0].reset_index(drop=True))

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blockwork::distributed::{
-    serve_scheduler, AsCompleted, Client, ClientError, Future, Retire, SchedulerHandle, SchedulerOptions, Served,
-    Status, TaskOptions,
+    serve_scheduler, AsCompleted, Client, ClientError, Future, Retire, SchedulerHandle, SchedulerOptions, Security,
+    Served, Status, TaskOptions, TlsFiles,
 };
 use blockwork_graph::{lit, r, Arg, Graph, Key, Op, Task, Value};
 use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTimeoutError, PyValueError};
@@ -135,6 +135,28 @@ impl PyClient {
     fn futures(fs: &[PyRef<'_, PyFuture>]) -> Vec<Future> {
         fs.iter().map(|f| f.0.clone()).collect()
     }
+
+    /// Submits `graph` with placement `opts`; the futures of `outputs`.
+    fn persist_graph(
+        &self,
+        py: Python<'_>,
+        graph: Graph,
+        outputs: &[Key],
+        opts: TaskOptions,
+    ) -> PyResult<Vec<PyFuture>> {
+        let futures = py.detach(|| self.0.persist_with(graph, outputs, &opts)).map_err(|e| to_py(py, e))?;
+        Ok(futures.into_iter().map(PyFuture).collect())
+    }
+}
+
+/// The options of `submit`, `compute` and `persist`: retries, the workers
+/// the tasks may run on (addresses or names; elsewhere too while none of
+/// them runs with `allow_other_workers`) and their priority.
+fn placement(retries: u32, workers: Vec<String>, allow_other_workers: bool, priority: i32) -> TaskOptions {
+    let mut opts = TaskOptions::default().retries(retries).priority(priority);
+    opts.workers = workers;
+    opts.allow_other_workers = allow_other_workers;
+    opts
 }
 
 /// The graph of arrays and the keys of each one's blocks.
@@ -256,18 +278,32 @@ impl PyClient {
 
     /// Submits a dataframe's graph; returns the futures of its partitions
     /// (held, later computes of this client reuse them).
-    fn persist_frame(&self, py: Python<'_>, frame: PyRef<'_, PyFrame>) -> PyResult<Vec<PyFuture>> {
+    #[pyo3(signature = (frame, workers=Vec::new(), allow_other_workers=false, priority=0))]
+    fn persist_frame(
+        &self,
+        py: Python<'_>,
+        frame: PyRef<'_, PyFrame>,
+        workers: Vec<String>,
+        allow_other_workers: bool,
+        priority: i32,
+    ) -> PyResult<Vec<PyFuture>> {
         let df = frame.0.clone();
         let graph = df.graph().py()?;
-        let futures = py.detach(|| self.0.persist(graph, &df.keys())).map_err(|e| to_py(py, e))?;
-        Ok(futures.into_iter().map(PyFuture).collect())
+        self.persist_graph(py, graph, &df.keys(), placement(0, workers, allow_other_workers, priority))
     }
 
     /// Submits an array's graph; returns the futures of its blocks.
-    fn persist_array(&self, py: Python<'_>, array: PyRef<'_, PyArr>) -> PyResult<Vec<PyFuture>> {
+    #[pyo3(signature = (array, workers=Vec::new(), allow_other_workers=false, priority=0))]
+    fn persist_array(
+        &self,
+        py: Python<'_>,
+        array: PyRef<'_, PyArr>,
+        workers: Vec<String>,
+        allow_other_workers: bool,
+        priority: i32,
+    ) -> PyResult<Vec<PyFuture>> {
         let (graph, keys) = array_graph(std::slice::from_ref(&array))?;
-        let futures = py.detach(|| self.0.persist(graph, &keys[0])).map_err(|e| to_py(py, e))?;
-        Ok(futures.into_iter().map(PyFuture).collect())
+        self.persist_graph(py, graph, &keys[0], placement(0, workers, allow_other_workers, priority))
     }
 
     /// Gathers the blocks of `array` (its futures, from `persist_array`)
@@ -300,6 +336,8 @@ impl PyClient {
 
     /// Submits a graph of pickled Python callables; returns futures of the
     /// tasks `outputs`.
+    #[pyo3(signature = (keys, funcs, deps, outputs, workers=Vec::new(), allow_other_workers=false, priority=0))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
     fn persist_tasks(
         &self,
         py: Python<'_>,
@@ -307,10 +345,12 @@ impl PyClient {
         funcs: Vec<Vec<u8>>,
         deps: Vec<Vec<u32>>,
         outputs: Vec<u32>,
+        workers: Vec<String>,
+        allow_other_workers: bool,
+        priority: i32,
     ) -> PyResult<Vec<PyFuture>> {
         let (graph, out) = python_graph(&keys, funcs, &deps, &outputs)?;
-        let futures = py.detach(|| self.0.persist(graph, &out)).map_err(|e| to_py(py, e))?;
-        Ok(futures.into_iter().map(PyFuture).collect())
+        self.persist_graph(py, graph, &out, placement(0, workers, allow_other_workers, priority))
     }
 
     /// Submits one call: `func` (pickled) with `args`, each a future (its
@@ -339,9 +379,7 @@ impl PyClient {
             }
         }
         let task = Task::new(Op::named(&PY_CALL, Value::Bytes(Arc::from(func))), task_args);
-        let mut opts = TaskOptions::default().retries(retries).priority(priority);
-        opts.workers = workers;
-        opts.allow_other_workers = allow_other_workers;
+        let opts = placement(retries, workers, allow_other_workers, priority);
         py.detach(|| self.0.submit_task(Key::new(key), task, &opts)).map(PyFuture).map_err(|e| to_py(py, e))
     }
 
@@ -624,5 +662,24 @@ pub fn worker_main(py: Python<'_>, args: Vec<String>) -> PyResult<()> {
     crate::remote::register(true);
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let command = blockwork::WorkerCommand::from_args(&args).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let _ = WORKER_OF.set((command.scheduler.clone(), command.token.clone(), command.tls.clone()));
     py.detach(|| command.run()).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+}
+
+/// The scheduler this process serves as a worker of (set by
+/// `worker_main`), with the token and TLS files that reach it.
+static WORKER_OF: std::sync::OnceLock<(String, Option<String>, Option<TlsFiles>)> = std::sync::OnceLock::new();
+
+/// A new client of the scheduler this process is a worker of (what
+/// `get_client()` and coordination handles unpickled in a task use), or
+/// None outside a worker process.
+#[pyfunction]
+pub fn worker_client(py: Python<'_>) -> PyResult<Option<PyClient>> {
+    let Some((scheduler, token, tls)) = WORKER_OF.get() else { return Ok(None) };
+    let security = match tls {
+        Some(files) => Security::tls(files, token.clone()).map_err(PyRuntimeError::new_err)?,
+        None => Security::token(token.clone()),
+    };
+    let client = py.detach(|| Client::connect_with(scheduler, "worker-client", &security)).map_err(|e| to_py(py, e))?;
+    Ok(Some(PyClient(client)))
 }

@@ -76,6 +76,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<coord::PyEvent>()?;
     m.add_class::<coord::PySemaphore>()?;
     m.add_function(wrap_pyfunction!(client::worker_main, m)?)?;
+    m.add_function(wrap_pyfunction!(client::worker_client, m)?)?;
     m.add_function(wrap_pyfunction!(jobqueue::interface_address, m)?)?;
     m.add_function(wrap_pyfunction!(zarr::from_zarr, m)?)?;
     m.add_function(wrap_pyfunction!(labeled::open_labeled, m)?)?;

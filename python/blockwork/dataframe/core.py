@@ -97,6 +97,12 @@ class Scalar:
         value = t.column(0).to_numpy(zero_copy_only=False)[0]
         return value
 
+    def _held_on(self, persist: Any) -> Scalar:
+        """This value computed and held on a cluster (see `_Frameish._held_on`)."""
+        out = Scalar(self._f)
+        object.__setattr__(out, "_held", persist(self._f))
+        return out
+
     def __repr__(self) -> str:
         return f"blockwork.dataframe.Scalar<{self._f.columns[0]}>"
 
