@@ -42,7 +42,7 @@ use blockwork_local::{ComputeError, Config};
 
 pub use json::{read_json_lines, Json};
 pub use part::Elem;
-pub use read::{from_sequence, read_text, TextOptions};
+pub use read::{from_sequence, read_piece, read_text, text_pieces, write_text_file, TextOptions, TextPiece};
 pub use reduce::Number;
 pub use wire::{is_registered, register, register_counted, register_items, Wire};
 
@@ -72,7 +72,10 @@ pub enum BagError {
         /// What the file system or the store said.
         source: std::io::Error,
     },
-    /// The arguments cannot make a bag (no files, no partitions); says why.
+    /// No file matches the pattern (named).
+    #[error("read_text: no file matches {0:?}")]
+    NoFiles(String),
+    /// The arguments cannot make a bag (no partitions, a zero block); says why.
     #[error("{0}")]
     Invalid(String),
     /// The graph could not be built.

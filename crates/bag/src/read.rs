@@ -65,18 +65,33 @@ pub(crate) fn compress(bytes: Vec<u8>, compression: Compression) -> std::io::Res
     }
 }
 
+/// Writes `text` to `path` (a local path, its directory made, or an
+/// `s3://` URL), compressed as its extension says (`.gz`, `.zst`).
+pub fn write_text_file(path: &str, text: String) -> std::io::Result<()> {
+    let bytes = compress(text.into_bytes(), Compression::of(path))?;
+    if !blockwork_store::is_url(path) {
+        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            blockwork_store::create_dir_all(&dir.to_string_lossy())?;
+        }
+    }
+    blockwork_store::write_all(path, bytes)
+}
+
 /// The lines of `text`, each with its terminator (the last may have none).
 fn lines(text: &[u8], file: &str) -> std::result::Result<Vec<String>, TaskError> {
     let text = std::str::from_utf8(text).map_err(|e| TaskError::new(format!("{file} is not UTF-8 text: {e}")))?;
     Ok(text.split_inclusive('\n').map(str::to_string).collect())
 }
 
-/// What one partition of a text pile reads.
-#[derive(Clone, Debug)]
-struct Piece {
-    file: String,
-    /// The byte range whose lines it holds; `None`: the whole file.
-    range: Option<(u64, u64, u64)>,
+/// One partition of [`read_text`]: the lines of a file, or of the lines
+/// that start in a byte range of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextPiece {
+    /// The file (a path or an `s3://` URL).
+    pub file: String,
+    /// `(start, end, file size)`: the byte range whose lines it holds;
+    /// `None`: the whole file (decompressed by its extension).
+    pub range: Option<(u64, u64, u64)>,
 }
 
 /// The bytes of the lines that start in `[start, end)` of a file of
@@ -111,7 +126,8 @@ fn read_block(file: &str, size: u64, start: u64, end: u64) -> std::io::Result<Ve
     Ok(buf)
 }
 
-fn read_piece(p: &Piece) -> std::result::Result<Vec<String>, TaskError> {
+/// The lines of a piece, each with its terminator; an error names the file.
+pub fn read_piece(p: &TextPiece) -> std::result::Result<Vec<String>, TaskError> {
     let io = |e: std::io::Error| TaskError::new(format!("reading {}: {e}", p.file));
     let bytes = match p.range {
         Some((start, end, size)) => read_block(&p.file, size, start, end).map_err(io)?,
@@ -120,17 +136,14 @@ fn read_piece(p: &Piece) -> std::result::Result<Vec<String>, TaskError> {
     lines(&bytes, &p.file)
 }
 
-/// The lines of the text files `pattern` names (a path, a glob with `*`,
-/// `**`, `[ab]`, `{a,b}`, or an `s3://` URL of either), each with its line
-/// terminator, as `dask.bag.read_text`: a partition per file, or per
-/// `blocksize` bytes of an uncompressed file. `.gz` and `.zst` files are
-/// decompressed (whole, a partition each). No file matching is an error
-/// naming the pattern.
-pub fn read_text(pattern: &str, options: &TextOptions) -> Result<Bag<String>> {
+/// The pieces [`read_text`] makes of the files `pattern` names: a piece
+/// per file, or per `blocksize` bytes of an uncompressed file. No file
+/// matching is an error naming the pattern.
+pub fn text_pieces(pattern: &str, options: &TextOptions) -> Result<Vec<TextPiece>> {
     let files =
         blockwork_store::list(pattern).map_err(|source| BagError::Io { what: format!("listing {pattern}"), source })?;
     if files.is_empty() {
-        return Err(BagError::Invalid(format!("read_text: no file matches {pattern:?}")));
+        return Err(BagError::NoFiles(pattern.to_string()));
     }
     if options.blocksize == Some(0) {
         return Err(BagError::Invalid("read_text: blocksize 0: give a number of bytes, or None".into()));
@@ -144,16 +157,27 @@ pub fn read_text(pattern: &str, options: &TextOptions) -> Result<Bag<String>> {
                 let mut start = 0;
                 loop {
                     let end = (start + block).min(size);
-                    pieces.push(Piece { file: file.clone(), range: Some((start, end, size)) });
+                    pieces.push(TextPiece { file: file.clone(), range: Some((start, end, size)) });
                     if end >= size {
                         break;
                     }
                     start = end;
                 }
             }
-            _ => pieces.push(Piece { file, range: None }),
+            _ => pieces.push(TextPiece { file, range: None }),
         }
     }
+    Ok(pieces)
+}
+
+/// The lines of the text files `pattern` names (a path, a glob with `*`,
+/// `**`, `[ab]`, `{a,b}`, or an `s3://` URL of either), each with its line
+/// terminator, as `dask.bag.read_text`: a partition per file, or per
+/// `blocksize` bytes of an uncompressed file. `.gz` and `.zst` files are
+/// decompressed (whole, a partition each). No file matching is an error
+/// naming the pattern.
+pub fn read_text(pattern: &str, options: &TextOptions) -> Result<Bag<String>> {
+    let pieces = text_pieces(pattern, options)?;
     let mut namer = Namer::new("read-text");
     for p in &pieces {
         namer = namer.add(&*p.file).add(&format!("{:?}", p.range));
@@ -170,7 +194,7 @@ pub fn read_text(pattern: &str, options: &TextOptions) -> Result<Bag<String>> {
     Ok(Bag::from_layer(Layer::new(name, tasks, vec![])))
 }
 
-impl Piece {
+impl TextPiece {
     /// The parameters of its named read task: `[file]`, or `[file,
     /// start, end, size]` for a byte range.
     fn to_value(&self) -> Value {
@@ -181,15 +205,17 @@ impl Piece {
         Value::List(params.into())
     }
 
-    fn of_value(v: &Value) -> Option<Piece> {
+    fn of_value(v: &Value) -> Option<TextPiece> {
         let Value::List(p) = v else { return None };
         let int = |v: &Value| match v {
             Value::Int(i) if *i >= 0 => Some(*i as u64),
             _ => None,
         };
         match p.as_ref() {
-            [Value::Str(f)] => Some(Piece { file: f.to_string(), range: None }),
-            [Value::Str(f), a, b, c] => Some(Piece { file: f.to_string(), range: Some((int(a)?, int(b)?, int(c)?)) }),
+            [Value::Str(f)] => Some(TextPiece { file: f.to_string(), range: None }),
+            [Value::Str(f), a, b, c] => {
+                Some(TextPiece { file: f.to_string(), range: Some((int(a)?, int(b)?, int(c)?)) })
+            }
             _ => None,
         }
     }
@@ -197,7 +223,7 @@ impl Piece {
 
 /// The named task of one piece of `read_text`.
 pub(crate) fn read_kernel(params: &Value, _: Vec<Value>) -> blockwork_graph::TaskResult {
-    let p = Piece::of_value(params).ok_or_else(|| TaskError::new(format!("read_text: parameters {params:?}")))?;
+    let p = TextPiece::of_value(params).ok_or_else(|| TaskError::new(format!("read_text: parameters {params:?}")))?;
     Ok(part::value(read_piece(&p)?))
 }
 

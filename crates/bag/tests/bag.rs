@@ -199,7 +199,7 @@ fn mistakes_are_named() {
     let dir = std::env::temp_dir().join(format!("bw-bag-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let err = read_text(&format!("{}/*.nomatch", dir.display()), &TextOptions::default()).unwrap_err();
-    assert!(matches!(err, BagError::Invalid(_)) && err.to_string().contains("no file matches"), "{err}");
+    assert!(matches!(err, BagError::NoFiles(_)) && err.to_string().contains("no file matches"), "{err}");
     std::fs::write(dir.join("bad.txt"), [0xff, 0xfe, b'\n']).unwrap();
     let bad = read_text(&format!("{}/bad.txt", dir.display()), &TextOptions::default()).unwrap();
     let err = bad.compute().unwrap_err().to_string();

@@ -8,6 +8,7 @@
 //! ([`buffer`]).
 
 mod array;
+mod bag;
 mod buffer;
 mod client;
 mod coord;
@@ -77,6 +78,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<coord::PySemaphore>()?;
     m.add_function(wrap_pyfunction!(client::worker_main, m)?)?;
     m.add_function(wrap_pyfunction!(client::worker_client, m)?)?;
+    m.add_function(wrap_pyfunction!(bag::text_pieces, m)?)?;
+    m.add_function(wrap_pyfunction!(bag::read_text_piece, m)?)?;
+    m.add_function(wrap_pyfunction!(bag::write_text_file, m)?)?;
     m.add_function(wrap_pyfunction!(jobqueue::interface_address, m)?)?;
     m.add_function(wrap_pyfunction!(zarr::from_zarr, m)?)?;
     m.add_function(wrap_pyfunction!(labeled::open_labeled, m)?)?;

@@ -8,45 +8,12 @@ from typing import Any
 
 from blockwork import _core
 from blockwork._storage import apply_storage_options as _storage
+from blockwork._storage import blocksize as _blocksize
+from blockwork._storage import paths as _paths
 from blockwork.dataframe import _arrow
 from blockwork.dataframe.core import DataFrame, _dtype_name
 
 _DEFAULT_BLOCKSIZE = 64 * 2**20
-
-
-def _paths(urlpath: Any) -> list[str]:
-    if isinstance(urlpath, (str, os.PathLike)):
-        return [os.fspath(urlpath)]
-    paths = [os.fspath(p) for p in urlpath]
-    if not paths:
-        raise ValueError("no paths given")
-    return paths
-
-
-def _blocksize(blocksize: Any) -> int | None:
-    if blocksize is None:
-        return None
-    if isinstance(blocksize, str):
-        return _parse_bytes(blocksize)
-    if int(blocksize) <= 0:
-        raise ValueError(f"blocksize {blocksize!r} must be positive (or None: a partition per file)")
-    return int(blocksize)
-
-
-_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
-
-
-def _parse_bytes(text: str) -> int:
-    t = text.strip().lower().replace(" ", "")
-    digits = t.rstrip("abcdefghijklmnopqrstuvwxyz")
-    unit = t[len(digits) :]
-    try:
-        value = float(digits)
-    except ValueError:
-        value = -1.0
-    if unit not in _UNITS or value <= 0:
-        raise ValueError(f'blocksize {text!r} is not a size like "64MiB", "128MB" or "1GB"')
-    return int(value * _UNITS[unit])
 
 
 def read_csv(
