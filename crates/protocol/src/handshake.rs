@@ -8,13 +8,22 @@
 //! name both versions.
 //!
 //! [`Acceptor::answer`] is the whole decision, sans IO: it checks the
-//! version, the role and the token, in that order.
+//! protocol version, the blockwork release, the role and the token, in
+//! that order.
+//!
+//! Fields are only ever appended: the release (version 6) follows the
+//! frozen fields, and a decoder reads what it knows and ignores what
+//! follows, so later versions may add more.
 
 use crate::error::ProtocolError;
 use crate::frame::Frame;
 use crate::kind::{Direction, Kind};
 use crate::wire::{Reader, Writer};
 use crate::PROTOCOL_VERSION;
+
+/// The blockwork release this build is (every crate of the workspace
+/// shares one version).
+pub const RELEASE: &str = env!("CARGO_PKG_VERSION");
 
 /// What a peer is.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -66,12 +75,15 @@ pub struct Hello {
     pub name: String,
     /// The shared secret, if the cluster is configured with one.
     pub token: Option<String>,
+    /// The blockwork release it runs (empty from peers of protocol
+    /// version 5 and older, which did not send it).
+    pub release: String,
 }
 
 impl Hello {
-    /// A hello of this process's version.
+    /// A hello of this process's version and release.
     pub fn new(role: Role, name: impl Into<String>, token: Option<String>) -> Hello {
-        Hello { role, version: PROTOCOL_VERSION, name: name.into(), token }
+        Hello { role, version: PROTOCOL_VERSION, name: name.into(), token, release: RELEASE.into() }
     }
 }
 
@@ -84,6 +96,8 @@ pub struct Welcome {
     pub version: u16,
     /// Its name.
     pub name: String,
+    /// The blockwork release it runs (equal to the hello's).
+    pub release: String,
 }
 
 /// The accepting side's answer when it will not talk; both sides close.
@@ -114,12 +128,14 @@ impl Handshake {
                 w.meta.extend_from_slice(&h.version.to_le_bytes());
                 w.str(&h.name);
                 w.opt_str(h.token.as_deref());
+                w.str(&h.release);
                 Kind::Hello
             }
             Handshake::Welcome(h) => {
                 w.u8(h.role.to_u8());
                 w.meta.extend_from_slice(&h.version.to_le_bytes());
                 w.str(&h.name);
+                w.str(&h.release);
                 Kind::Welcome
             }
             Handshake::Refused(r) => {
@@ -138,21 +154,31 @@ impl Handshake {
             let b = r.take(2, "version")?;
             Ok(u16::from_le_bytes([b[0], b[1]]))
         };
+        // Fields appended by later versions: read when present; what a
+        // newer peer appends beyond them is not read.
+        let release = |r: &mut Reader<'_>| -> Result<String, ProtocolError> {
+            if r.remaining() == 0 {
+                return Ok(String::new());
+            }
+            r.string("release")
+        };
         let h = match frame.kind {
             Kind::Hello => Handshake::Hello(Hello {
                 role: Role::from_u8(r.u8("role")?)?,
                 version: version(&mut r)?,
                 name: r.string("name")?,
                 token: r.opt_string("token")?,
+                release: release(&mut r)?,
             }),
             Kind::Welcome => Handshake::Welcome(Welcome {
                 role: Role::from_u8(r.u8("role")?)?,
                 version: version(&mut r)?,
                 name: r.string("name")?,
+                release: release(&mut r)?,
             }),
             _ => Handshake::Refused(Refused { reason: r.string("reason")? }),
         };
-        r.finish(frame.kind.name())?;
+        r.finish_appendable(frame.kind.name())?;
         Ok(h)
     }
 }
@@ -166,6 +192,8 @@ pub struct Acceptor {
     pub name: String,
     /// The version it speaks.
     pub version: u16,
+    /// The blockwork release it runs.
+    pub release: String,
     /// The shared secret required of peers, if any.
     pub token: Option<String>,
     /// The roles it accepts connections from.
@@ -175,7 +203,14 @@ pub struct Acceptor {
 impl Acceptor {
     /// An acceptor of this process's version, with no token.
     pub fn new(role: Role, name: impl Into<String>, accepts: &[Role]) -> Acceptor {
-        Acceptor { role, name: name.into(), version: PROTOCOL_VERSION, token: None, accepts: accepts.to_vec() }
+        Acceptor {
+            role,
+            name: name.into(),
+            version: PROTOCOL_VERSION,
+            release: RELEASE.into(),
+            token: None,
+            accepts: accepts.to_vec(),
+        }
     }
 
     /// Requires this token of every peer.
@@ -194,6 +229,19 @@ impl Acceptor {
                     "protocol version mismatch: the {peer} speaks version {}, the {me} {:?} speaks version {}; \
                      run the same blockwork release on both",
                     hello.version, self.name, self.version
+                ),
+            });
+        }
+        if hello.release != self.release {
+            // Kernels and their parameters may differ between releases,
+            // even where the wire format does not.
+            return Err(Refused {
+                reason: format!(
+                    "blockwork release mismatch: the {peer} runs blockwork {}, the {me} {:?} runs blockwork {}; \
+                     run the same blockwork release on both",
+                    shown_release(&hello.release),
+                    self.name,
+                    self.release
                 ),
             });
         }
@@ -217,7 +265,7 @@ impl Acceptor {
                 Some(_) => {}
             }
         }
-        Ok(Welcome { role: self.role, version: self.version, name: self.name.clone() })
+        Ok(Welcome { role: self.role, version: self.version, name: self.name.clone(), release: self.release.clone() })
     }
 
     /// Reads the first frame of a connection and decides: the hello and
@@ -243,6 +291,15 @@ pub fn read_answer(frame: Frame) -> Result<Result<Welcome, Refused>, ProtocolErr
         Handshake::Hello(_) => {
             Err(ProtocolError::UnexpectedKind { kind: Kind::Hello.name(), expected: "a welcome or a refusal" })
         }
+    }
+}
+
+/// A release as a peer reported it ("an unknown release" when it sent none).
+fn shown_release(r: &str) -> &str {
+    if r.is_empty() {
+        "an unknown release"
+    } else {
+        r
     }
 }
 
@@ -272,7 +329,12 @@ mod tests {
         for h in [
             Handshake::Hello(Hello::new(Role::Worker, "tcp://10.0.0.7:4000", Some("t".into()))),
             Handshake::Hello(Hello::new(Role::Client, "", None)),
-            Handshake::Welcome(Welcome { role: Role::Scheduler, version: 3, name: "s".into() }),
+            Handshake::Welcome(Welcome {
+                role: Role::Scheduler,
+                version: 3,
+                name: "s".into(),
+                release: "0.9.1".into(),
+            }),
             Handshake::Refused(Refused { reason: "no".into() }),
         ] {
             assert_eq!(over_the_wire(&h), h);
@@ -280,32 +342,81 @@ mod tests {
     }
 
     /// The bytes of the README. Only the version fields change from one
-    /// version to the next: peers of every version read the rest.
+    /// version to the next, and fields are only appended: peers of every
+    /// version read the rest.
     #[test]
     fn handshake_bytes_are_frozen() {
         let hello = Handshake::Hello(Hello {
             role: Role::Client,
-            version: 5,
+            version: 6,
             name: "alice".into(),
             token: Some("s3cret".into()),
+            release: "0.1.0".into(),
         });
-        let mut want = b"BWRK\x05\x00\x01\x00\x11\x00\x00\x00\x00\x00\x00\x00".to_vec();
-        want.extend_from_slice(b"\x01\x05\x00\x05alice\x01\x06s3cret");
+        let mut want = b"BWRK\x06\x00\x01\x00\x17\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        want.extend_from_slice(b"\x01\x06\x00\x05alice\x01\x06s3cret\x050.1.0");
         assert_eq!(encode_frame(hello.to_frame()).unwrap().to_vec(), want);
-        let welcome = Handshake::Welcome(Welcome { role: Role::Scheduler, version: 5, name: "sched-1".into() });
-        let mut want = b"BWRK\x05\x00\x02\x00\x0b\x00\x00\x00\x00\x00\x00\x00".to_vec();
-        want.extend_from_slice(b"\x03\x05\x00\x07sched-1");
+        let welcome = Handshake::Welcome(Welcome {
+            role: Role::Scheduler,
+            version: 6,
+            name: "sched-1".into(),
+            release: "0.1.0".into(),
+        });
+        let mut want = b"BWRK\x06\x00\x02\x00\x11\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        want.extend_from_slice(b"\x03\x06\x00\x07sched-1\x050.1.0");
         assert_eq!(encode_frame(welcome.to_frame()).unwrap().to_vec(), want);
         let refused = Handshake::Refused(Refused { reason: "no".into() });
-        let mut want = b"BWRK\x05\x00\x03\x00\x03\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        let mut want = b"BWRK\x06\x00\x03\x00\x03\x00\x00\x00\x00\x00\x00\x00".to_vec();
         want.extend_from_slice(b"\x02no");
         assert_eq!(encode_frame(refused.to_frame()).unwrap().to_vec(), want);
     }
 
     #[test]
+    fn older_hellos_decode_and_newer_fields_are_skipped() {
+        // A version-5 hello (no release) decodes, and is refused by version.
+        let mut old = b"BWRK\x05\x00\x01\x00\x11\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        old.extend_from_slice(b"\x01\x05\x00\x05alice\x01\x06s3cret");
+        let mut d = FrameDecoder::default();
+        d.push(&old).unwrap();
+        let Handshake::Hello(h) = Handshake::from_frame(d.next_frame().unwrap()).unwrap() else { panic!() };
+        assert_eq!((h.version, h.release.as_str()), (5, ""));
+        assert!(scheduler().answer(&h).unwrap_err().reason.contains("version 5"));
+        // What a later version appends after the release is not read.
+        let mut newer = Handshake::Hello(Hello::new(Role::Client, "bob", Some("s3cret".into()))).to_frame();
+        newer.meta.extend_from_slice(b"\x03xyz");
+        assert_eq!(
+            Handshake::from_frame(newer).unwrap(),
+            Handshake::Hello(Hello::new(Role::Client, "bob", Some("s3cret".into())))
+        );
+    }
+
+    #[test]
+    fn a_release_mismatch_names_both_releases() {
+        let mut hello = Hello::new(Role::Worker, "w1", Some("s3cret".into()));
+        hello.release = "0.0.9".into();
+        let r = scheduler().answer(&hello).unwrap_err();
+        assert!(
+            r.reason.contains("blockwork 0.0.9") && r.reason.contains(&format!("blockwork {RELEASE}")),
+            "{}",
+            r.reason
+        );
+        assert!(r.reason.contains("worker \"w1\"") && r.reason.contains("\"sched-1\""), "{}", r.reason);
+        hello.release.clear();
+        assert!(scheduler().answer(&hello).unwrap_err().reason.contains("an unknown release"));
+    }
+
+    #[test]
     fn the_right_token_is_welcome() {
         let w = scheduler().answer(&Hello::new(Role::Client, "alice", Some("s3cret".into()))).unwrap();
-        assert_eq!(w, Welcome { role: Role::Scheduler, version: PROTOCOL_VERSION, name: "sched-1".into() });
+        assert_eq!(
+            w,
+            Welcome {
+                role: Role::Scheduler,
+                version: PROTOCOL_VERSION,
+                name: "sched-1".into(),
+                release: RELEASE.into()
+            }
+        );
     }
 
     #[test]

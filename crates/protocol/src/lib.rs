@@ -74,7 +74,7 @@ mod wire;
 pub use crate::codec::{codec, register_codec, Codec, CodecError, DecodeFn, EncodeFn};
 pub use crate::error::{EncodeError, ProtocolError};
 pub use crate::frame::{encode_frame, Buffer, EncodedFrame, Frame, FrameDecoder, Limits, FIXED_HEADER, MAGIC};
-pub use crate::handshake::{read_answer, Acceptor, Handshake, Hello, Refused, Role, Welcome};
+pub use crate::handshake::{read_answer, Acceptor, Handshake, Hello, Refused, Role, Welcome, RELEASE};
 pub use crate::kind::{Direction, Kind};
 pub use crate::msg::{
     ClientToScheduler, ClusterInfo, InfoRequest, LogLine, Message, PeerMessage, SchedulerInfo, SchedulerToClient,
@@ -85,4 +85,4 @@ pub use crate::wire::{INLINE_MAX, MAX_DEPTH};
 
 /// The protocol version this build speaks. Every frame header carries it;
 /// frames of other versions are refused, except the handshake's.
-pub const PROTOCOL_VERSION: u16 = 5;
+pub const PROTOCOL_VERSION: u16 = 6;

@@ -142,8 +142,15 @@ impl<'a> Reader<'a> {
         Reader { meta, pos: 0, buffers: buffers.into_iter(), present, names: Vec::new(), depth: 0 }
     }
 
-    fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.meta.len() - self.pos
+    }
+
+    /// [`Reader::finish`] for a message whose later versions append
+    /// fields: bytes left are theirs, buffers left are still an error.
+    pub fn finish_appendable(mut self, what: &'static str) -> Result<(), ProtocolError> {
+        self.pos = self.meta.len();
+        self.finish(what)
     }
 
     /// Checks that everything was read: no bytes and no buffers left.

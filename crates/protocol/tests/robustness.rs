@@ -70,14 +70,24 @@ fn a_stream_that_ends_inside_a_frame_is_noticed() {
 #[test]
 fn every_truncated_or_extended_metadata_is_an_error() {
     for f in all_frames() {
+        // A hello or welcome is read without the release a version-5 peer
+        // did not send; a handshake frame with the fields a later version
+        // appends.
+        let with_release = matches!(f.kind, Kind::Hello | Kind::Welcome);
+        let appendable = with_release || f.kind == Kind::Refused;
+        let before_release =
+            if with_release { f.meta.len() - 1 - blockwork_protocol::RELEASE.len() } else { usize::MAX };
         for cut in 0..f.meta.len() {
+            if cut == before_release {
+                continue;
+            }
             let mut g = f.clone();
             g.meta.truncate(cut);
             assert!(!decode_any(&g), "{:?} cut to {cut} bytes decoded", f.kind);
         }
         let mut g = f.clone();
         g.meta.push(0);
-        assert!(!decode_any(&g), "{:?} with a trailing byte decoded", f.kind);
+        assert_eq!(decode_any(&g), appendable, "{:?} with a trailing byte", f.kind);
         let mut g = f.clone();
         g.buffers.push(vec![1u8; 3].into());
         assert!(!decode_any(&g), "{:?} with an extra buffer decoded", f.kind);

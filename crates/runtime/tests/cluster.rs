@@ -185,13 +185,29 @@ fn bad_connections_are_closed_and_the_cluster_goes_on() {
 
     // A hello of another version: refused with a reason naming both.
     let mut s = TcpStream::connect(cluster.address()).unwrap();
-    let hello = Hello { role: Role::Client, version: 99, name: "old".into(), token: None };
+    let hello = Hello { role: Role::Client, version: 99, name: "old".into(), token: None, release: "9.9.9".into() };
     s.write_all(&encode_frame(Handshake::Hello(hello).to_frame()).unwrap().to_vec()).unwrap();
     let answer = read_to_close(&mut s);
     let mut dec = FrameDecoder::new(Limits::default());
     dec.push(&answer).unwrap();
     let refused = read_answer(dec.next_frame().expect("an answer")).unwrap().unwrap_err();
     assert!(refused.reason.contains("version 99"), "{}", refused.reason);
+
+    // A hello of this protocol from another blockwork release: refused,
+    // naming both releases.
+    let mut s = TcpStream::connect(cluster.address()).unwrap();
+    let mut hello = Hello::new(Role::Worker, "stale", None);
+    hello.release = "0.0.1".into();
+    s.write_all(&encode_frame(Handshake::Hello(hello).to_frame()).unwrap().to_vec()).unwrap();
+    let answer = read_to_close(&mut s);
+    let mut dec = FrameDecoder::new(Limits::default());
+    dec.push(&answer).unwrap();
+    let refused = read_answer(dec.next_frame().expect("an answer")).unwrap().unwrap_err();
+    assert!(
+        refused.reason.contains("blockwork 0.0.1") && refused.reason.contains("release mismatch"),
+        "{}",
+        refused.reason
+    );
 
     // A valid handshake, then a frame of the wrong direction.
     let mut s = TcpStream::connect(cluster.address()).unwrap();

@@ -10,7 +10,7 @@ use blockwork_graph::{builtins, lit, r, Arg, Data, Key, NamedFn, Op, Task, TaskR
 use blockwork_protocol::{
     decode_task, encode_frame, task_spec, Buffer, ClientToScheduler, ClusterInfo, CodecError, Frame, FrameDecoder,
     Handshake, Hello, InfoRequest, Message, PeerMessage, Refused, Role, SchedulerInfo, SchedulerToClient,
-    SchedulerToWorker, Welcome, WorkerToScheduler,
+    SchedulerToWorker, Welcome, WorkerToScheduler, RELEASE,
 };
 use blockwork_scheduler::{
     ComputeTask, CoordOp, CoordReply, DepInfo, FailureKind, GraphUpdate, Held, Holder, MemoryReport, Priority, StealId,
@@ -338,7 +338,12 @@ pub fn all_peer() -> Vec<PeerMessage> {
 pub fn all_handshakes() -> Vec<Handshake> {
     vec![
         Handshake::Hello(Hello::new(Role::Worker, "tcp://10.0.0.7:40123", Some("token".into()))),
-        Handshake::Welcome(Welcome { role: Role::Scheduler, version: 1, name: "sched".into() }),
+        Handshake::Welcome(Welcome {
+            role: Role::Scheduler,
+            version: 1,
+            name: "sched".into(),
+            release: "0.1.0".into(),
+        }),
         Handshake::Refused(Refused { reason: "no".into() }),
     ]
 }
