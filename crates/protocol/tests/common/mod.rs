@@ -342,7 +342,7 @@ pub fn all_handshakes() -> Vec<Handshake> {
             role: Role::Scheduler,
             version: 1,
             name: "sched".into(),
-            release: "0.1.0".into(),
+            release: RELEASE.into(),
         }),
         Handshake::Refused(Refused { reason: "no".into() }),
     ]
