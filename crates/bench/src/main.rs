@@ -311,11 +311,10 @@ fn main() -> anyhow::Result<()> {
             check::emit(&record)?;
         }
         Workload::Wordfreq { glob, blocksize, run } => {
-            let sched = scheduler(&run.scheduler)?;
-            let config = blockwork::Config::with_scheduler(sched.clone());
-            let mut record = wordfreq::run(&glob, blocksize, &config, run.repeats, run.check.as_ref())?;
-            record["impl"] = serde_json::json!(impl_name(&sched));
-            record["params"]["threads"] = serde_json::json!(sched.nthreads());
+            let target = overhead::Target::parse(&run.scheduler, run.workers)?;
+            let mut record = wordfreq::run(&glob, blocksize, &target, run.repeats, run.check.as_ref())?;
+            record["impl"] = serde_json::json!(target.impl_name());
+            record["params"]["threads"] = serde_json::json!(target.threads());
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
             check::emit(&record)?;
         }

@@ -143,7 +143,7 @@ fn build_delayed(pattern: &str, n: u32) -> anyhow::Result<(Graph, Key)> {
 /// process of the bench needs.
 pub fn register() {
     bw::register_builtins();
-    for f in [&INC, &NOOP, &COUNT, &ADD] {
+    for f in [&INC, &NOOP, &COUNT, &ADD, &crate::wordfreq::WORDS] {
         bw::graph::register(f);
     }
 }
