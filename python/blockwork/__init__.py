@@ -13,6 +13,7 @@ picks the scheduler.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from blockwork import config
@@ -43,15 +44,20 @@ def open_zarr(store: Any, chunks: Any = None, **kwargs: Any) -> Any:
 
 
 def compute(*args: Any, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> tuple[Any, ...]:
-    """Computes arrays and delayed values; several arrays share one graph
-    (work they share runs once), as do several delayed values. Other
-    arguments are returned as they are."""
+    """Computes arrays, delayed values, bags and their items, dataframes;
+    several arrays share one graph (work they share runs once), as do
+    delayed values, bags and items together. Other arguments are returned
+    as they are."""
     import numpy as np
 
     from blockwork import _core
     from blockwork.array.core import Array
     from blockwork.delayed import compute_delayed
 
+    bags = sys.modules.get("blockwork.bag")
+    if bags is not None:
+        # A bag is a delayed list of its items, an item its delayed value.
+        args = tuple(bags.as_delayed(a) if isinstance(a, (bags.Bag, bags.Item)) else a for a in args)
     arrays = [a for a in args if isinstance(a, Array)]
     lazy = [a for a in args if isinstance(a, Delayed)]
     client = config.client(scheduler)
@@ -69,9 +75,17 @@ def compute(*args: Any, scheduler: Any = None, num_workers: int | None = None, *
             out.append(r[()] if r.ndim == 0 else r)
         elif isinstance(a, Delayed):
             out.append(next(values))
+        elif _is_frame(a):
+            out.append(a.compute(scheduler=scheduler, num_workers=num_workers))
         else:
             out.append(a)
     return tuple(out)
+
+
+def _is_frame(x: Any) -> bool:
+    """Whether `x` is a blockwork dataframe, series or scalar."""
+    frames = sys.modules.get("blockwork.dataframe.core")
+    return frames is not None and isinstance(x, (frames._Frameish, frames.Scalar))
 
 
 def persist(*args: Any, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> tuple[Any, ...]:

@@ -40,7 +40,7 @@ from blockwork._storage import apply_storage_options, paths
 from blockwork._storage import blocksize as _blocksize
 from blockwork.delayed import Delayed, compute_delayed
 
-__all__ = ["Bag", "Item", "concat", "from_delayed", "from_sequence", "range", "read_text", "zip"]
+__all__ = ["Bag", "Item", "as_delayed", "concat", "from_delayed", "from_sequence", "range", "read_text", "zip"]
 
 
 class _NoDefault:
@@ -433,6 +433,13 @@ class _StringMethods:
         import fnmatch
 
         return self._bag.filter(functools.partial(fnmatch.fnmatchcase, pat=pattern))
+
+
+def as_delayed(x: Bag | Item) -> Delayed:
+    """A bag as one delayed list of its items; an item as its delayed value."""
+    if isinstance(x, Item):
+        return x._d
+    return _task(_name("bag-items"), _chain, list(x._parts))
 
 
 # -- making bags -------------------------------------------------------------

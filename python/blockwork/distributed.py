@@ -348,8 +348,9 @@ class Client:
         allow_other_workers: bool = False,
         priority: int = 0,
     ) -> Any:
-        """Starts computing arrays, dataframes and delayed values (one or a
-        list); returns futures of their results, or with `sync` the results. `workers`,
+        """Starts computing arrays, dataframes, bags and delayed values (one
+        or a list); returns futures of their results (a bag's: the list of
+        its items), or with `sync` the results. `workers`,
         `allow_other_workers` and `priority` place their tasks as `submit`
         places one."""
         from blockwork.array.core import Array
@@ -358,6 +359,10 @@ class Client:
         place = _placement(workers, allow_other_workers, priority, "compute")
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
+        bags = sys.modules.get("blockwork.bag")
+        if bags is not None:
+            # A bag's future holds the list of its items; an item's, its value.
+            items = [bags.as_delayed(x) if isinstance(x, (bags.Bag, bags.Item)) else x for x in items]
         out: list[Any] = []
         lazy = [x for x in items if isinstance(x, Delayed)]
         futures = iter(self._persist_delayed(lazy, place) if lazy else [])

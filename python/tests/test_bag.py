@@ -124,10 +124,23 @@ def test_strings_and_records() -> None:
     assert r.groupby("name").count().compute() == 5
     frame = r.to_dataframe()
     assert list(frame.compute()["n"]) == list(range(5))
+    import blockwork
+
+    (whole, total) = blockwork.compute(frame, frame.n.sum())
+    assert list(whole["name"]) == words and total == 10
     with pytest.raises(ValueError, match="npartitions"):
         db.from_sequence(words, npartitions=0)
     with pytest.raises(TypeError, match="callable"):
         b.map(3)  # type: ignore[arg-type]
+
+
+def test_bags_and_items_compute_together() -> None:
+    import blockwork
+
+    b = db.from_sequence(range(10), npartitions=3)
+    squares = b.map(lambda x: x * x)
+    got = blockwork.compute(squares, squares.sum(), b.count(), 7)
+    assert got == ([x * x for x in range(10)], 285, 10, 7)
 
 
 def test_read_text_and_to_textfiles(tmp_path: Path) -> None:
@@ -192,8 +205,12 @@ def test_bags_compute_on_a_cluster(tmp_path: Path) -> None:
 
     with config.set(scheduler="threads"):
         here = summary()
-    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster):
+    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:
         there = summary()
+        lengths, total = client.compute([text.map(len), text.map(len).sum()], sync=True)
+        assert sum(lengths) == total and len(lengths) == here[2] // 8
+        future = client.compute(words.distinct())
+        assert sorted(future.result()) == sorted({w for w, _ in here[0]})
         pids = set(text.map_partitions(lambda p: [os.getpid()]).compute())
         assert os.getpid() not in pids, "computed here, not on the workers"
     assert there == here
