@@ -191,6 +191,21 @@ fn dataframe_writers_sorting_describe_and_persist_on_the_default_client() {
     assert!(back.unwrap().compute().unwrap().equals_missing(&want), "to_parquet");
     let guard = client.as_default();
 
+    // Joins, counts and the edges of the frame, on the cluster as on threads.
+    let other = df.groupby(&[col("group")]).unwrap().mean(&["value"]).unwrap();
+    let merged = df.merge(&other, &["group"], bw::dataframe::How::Inner).unwrap();
+    let sort = |f: bw::dataframe::polars::prelude::DataFrame| f.sort(["id", "value"], Default::default()).unwrap();
+    assert!(sort(merged.compute().unwrap()).equals_missing(&sort(merged.compute_with(&threads).unwrap())), "merge");
+    let counts = df.col("group").unwrap().value_counts().unwrap();
+    let by_group = |f: bw::dataframe::polars::prelude::DataFrame| f.sort(["group"], Default::default()).unwrap();
+    assert!(by_group(counts.compute().unwrap()).equals_missing(&by_group(counts.compute_with(&threads).unwrap())));
+    assert!(df.head(7).unwrap().equals_missing(&want.head(Some(7))), "head");
+    assert!(df.tail(5).unwrap().equals_missing(&want.tail(Some(5))), "tail");
+    let distinct = df.col("id").unwrap().nunique_approx().unwrap().compute().unwrap();
+    drop(guard);
+    assert_eq!(distinct, df.col("id").unwrap().nunique_approx().unwrap().compute().unwrap(), "nunique_approx");
+    let guard = client.as_default();
+
     // A registered partition function runs on the workers.
     let mapped = df.map_partitions_named(&SCALED, bw::Value::Float(2.0), &["group", "value", "id", "twice"]);
     assert!(mapped.compute().unwrap().equals_missing(&mapped.compute_with(&threads).unwrap()), "map_partitions_named");
@@ -444,4 +459,53 @@ fn bags_and_json_lines_compute_on_the_default_client() {
     let err = by_closure.count().compute().unwrap_err().to_string();
     assert!(err.contains("closure") && err.contains("NamedFn"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn array_operations_on_the_default_client_equal_threads() {
+    use ndarray::s;
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    bw::register_builtins();
+    let cluster = LocalCluster::start(2, 1).unwrap();
+    let client = cluster.client().unwrap();
+    let threads = Config::with_scheduler(Scheduler::Threads(2));
+    let _guard = client.as_default();
+    for seed in 0..5u64 {
+        let (n, m) = (4 + (seed as usize * 7) % 23, 3 + (seed as usize * 5) % 19);
+        let chunks = [1 + n / (2 + seed as usize % 2), 1 + m / (1 + seed as usize % 3)];
+        let x = bwa::random::random(&[n, m], chunks, seed).unwrap();
+        let w = bwa::random::normal::<f64>(0.5, 2.0, &[n, m], [2 + n / 3, m], seed + 50).unwrap();
+        let floats: Vec<(&str, Array<f64>)> = vec![
+            ("normal draws", w.clone()),
+            ("std", x.std(1)),
+            ("var of a sum", (&x + &w).var(0)),
+            ("argmax", x.argmax_axis(1).unwrap().astype::<f64>()),
+            ("rechunk", x.rechunk([1 + n / 3, 2]).unwrap()),
+            ("slice with steps", x.slice(s![1..;2, ..;-1]).unwrap()),
+            ("take", x.take(&[2, 0, -1, 1], 0).unwrap()),
+            ("reshape", x.reshape(&[m, n]).unwrap()),
+            ("concatenate", bwa::concatenate(&[&x, &w], 0).unwrap()),
+            ("stack", bwa::stack(&[&x, &w], 2).unwrap()),
+            ("where", bwa::where_(&x.greater(0.5).unwrap(), &x, &w).unwrap()),
+            ("clip", w.clip(-0.5, 1.5)),
+            ("cumprod", (&x + 0.5).cumprod(0).unwrap()),
+            ("matmul", x.matmul(&w.t()).unwrap()),
+            ("swapaxes", x.swapaxes(0, 1).unwrap().sum_axis(1).unwrap()),
+            ("broadcast", x.sum_axis(0).unwrap().broadcast_to(&[3, m]).unwrap()),
+            ("maximum", x.maximum(&w).unwrap()),
+        ];
+        for (what, e) in floats {
+            let before = tasks_run(&cluster);
+            let got = e.compute().unwrap();
+            assert!(tasks_run(&cluster) > before, "{what}: nothing ran on the cluster");
+            assert_close(&got, &e.compute_with(&threads).unwrap(), &format!("{what}, seed {seed}"));
+        }
+        // Decompositions of a tall-and-skinny matrix: the same factors.
+        let tall = bwa::random::random(&[8 * n, 3], [n, 3], seed + 9).unwrap();
+        let (q, r) = tall.qr().unwrap();
+        let (u, sv, v) = tall.svd().unwrap();
+        for (what, e) in [("q", q), ("r", r), ("u", u), ("s", sv), ("v", v)] {
+            assert_close(&e.compute().unwrap(), &e.compute_with(&threads).unwrap(), &format!("{what}, seed {seed}"));
+        }
+    }
 }
