@@ -563,22 +563,17 @@ class Client:
     ) -> dict[str, Any]:
         """Runs ``function(*args, **kwargs)`` once on every worker (or on
         `workers`, by address or name), as ``distributed.Client.run``:
-        returns ``{address: result}``; a failure raises. Each call is a task
-        of the highest priority restricted to its worker, so it waits for
-        a free thread there."""
-        info = self.scheduler_info()["workers"]
-        chosen = [
-            address
-            for address, w in info.items()
-            if workers is None
-            or address in workers
-            or address.removeprefix("tcp://") in workers
-            or w["name"] in workers
-        ]
-        if workers is not None and not chosen:
-            raise ValueError(f"run: no worker among {workers!r} (see scheduler_info()['workers'])")
-        fs = {a: self.submit(function, *args, workers=[a], pure=False, priority=127, **kwargs) for a in chosen}
-        return dict(zip(fs, self.gather(list(fs.values())), strict=True))
+        returns ``{address: result}``; a failure raises. The client asks
+        each worker directly, and the worker calls it at once on a thread of
+        its own, beside its tasks (a busy worker answers too)."""
+        if not callable(function):
+            raise TypeError(f"run needs a callable, got {type(function).__name__}")
+        call = functools.partial(function, *args, **kwargs) if args or kwargs else function
+        names = [] if workers is None else _workers_arg(workers)
+        if workers is not None and not names:
+            raise ValueError("run: workers= names no worker")
+        pairs = self._c.run_on_workers(cloudpickle.dumps(call), names)
+        return {f"tcp://{address}": value for address, value in pairs}
 
     def replicate(self, futures: Any, n: int | None = None) -> None:
         """Copies the futures' results onto `n` workers (every worker when

@@ -243,7 +243,7 @@ def test_workers_restrict_where_tasks_run(clients: tuple[Client, Client]) -> Non
     holders = a.who_has()
     assert all(holders[str(b.key)] == (second,) for b in fut._blocks)
     held = a.persist(x + 1, workers=name)
-    np.testing.assert_array_equal(held.compute(), base * 2 + 1)
+    np.testing.assert_array_equal(held.compute(scheduler=a), base * 2 + 1)
     assert set(a.has_what([name])[second]) >= {str(b.key) for b in held._held}
     with pytest.raises(TypeError, match="compute: priority"):
         a.compute(x, priority=1.5)  # type: ignore[arg-type]
@@ -277,6 +277,12 @@ def test_handles_passed_to_tasks_work_inside_them(clients: tuple[Client, Client]
         assert get_client() is a
 
 
+def _hold(started: Queue, gate: Event) -> bool:
+    """A task that says it started, then holds its thread until the gate opens."""
+    started.put(1)
+    return gate.wait(timeout=30)
+
+
 def test_run_and_replicate_reach_every_worker(clients: tuple[Client, Client]) -> None:
     a, _ = clients
     import os
@@ -284,9 +290,16 @@ def test_run_and_replicate_reach_every_worker(clients: tuple[Client, Client]) ->
     out = a.run(os.getpid)
     assert set(out) == set(a.scheduler_info()["workers"])
     assert len(set(out.values())) == 2, "each worker is its own process"
+    # Every task thread busy: run still answers, beside the tasks.
+    started, gate = Queue("run-started", client=a), Event("run-gate", client=a)
+    blockers = [a.submit(_hold, started, gate, workers=[w], pure=False) for w in sorted(a.scheduler_info()["workers"])]
+    started.get(batch=2, timeout=30)
+    assert a.run(os.getpid) == out
+    gate.set()
+    assert a.gather(blockers) == [True, True]
     one = next(iter(out))
     assert a.run(lambda x: x + 1, 41, workers=[one]) == {one: 42}
-    with pytest.raises(ValueError, match="no worker"):
+    with pytest.raises(ValueError, match="no running worker"):
         a.run(os.getpid, workers=["tcp://10.9.9.9:1"])
     fs = a.map(lambda i: np.full(10, i), range(4))
     a.replicate(fs)

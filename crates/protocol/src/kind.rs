@@ -133,6 +133,8 @@ kinds! {
     Busy = 0x0052, Peer, "busy";
     PutData = 0x0053, Peer, "put-data";
     Stored = 0x0054, Peer, "stored";
+    Run = 0x0055, Peer, "run";
+    Ran = 0x0056, Peer, "ran";
 }
 
 #[cfg(test)]

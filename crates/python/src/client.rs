@@ -43,7 +43,8 @@ pub(crate) fn to_py(py: Python<'_>, e: ClientError) -> PyErr {
             Err(err) => err,
         },
         ClientError::Timeout(_) => PyTimeoutError::new_err(e.to_string()),
-        ClientError::Conn { .. } => PyConnectionError::new_err(e.to_string()),
+        ClientError::Conn { .. } | ClientError::Worker { .. } => PyConnectionError::new_err(e.to_string()),
+        ClientError::NoWorker(_) => PyValueError::new_err(e.to_string()),
         ClientError::Lost(_) | ClientError::InAsync(_) => PyRuntimeError::new_err(e.to_string()),
         ClientError::Encode(blockwork_protocol::EncodeError::LocalOp { key, .. }) => PyValueError::new_err(format!(
             "task {key} runs a function that exists only in this process and cannot go to a cluster: \
@@ -381,6 +382,27 @@ impl PyClient {
         let task = Task::new(Op::named(&PY_CALL, Value::Bytes(Arc::from(func))), task_args);
         let opts = placement(retries, workers, allow_other_workers, priority);
         py.detach(|| self.0.submit_task(Key::new(key), task, &opts)).map(PyFuture).map_err(|e| to_py(py, e))
+    }
+
+    /// Runs a pickled callable now on every running worker (or those
+    /// `workers` names), beside their tasks: `(address, result)` pairs; the
+    /// first failure is raised.
+    #[pyo3(signature = (func, workers=Vec::new()))]
+    fn run_on_workers(
+        &self,
+        py: Python<'_>,
+        func: Vec<u8>,
+        workers: Vec<String>,
+    ) -> PyResult<Vec<(String, Py<PyAny>)>> {
+        let params = Value::Bytes(Arc::from(func));
+        let results = py.detach(|| self.0.run_on(&PY_CALL, params, vec![], &workers)).map_err(|e| to_py(py, e))?;
+        results
+            .into_iter()
+            .map(|(address, r)| {
+                let v = r.map_err(|e| to_py(py, e))?;
+                Ok((address, from_value(py, &v)?))
+            })
+            .collect()
     }
 
     /// Sends pickled values to the workers; returns their futures.

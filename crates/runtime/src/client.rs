@@ -42,7 +42,10 @@ pub(crate) struct Inner {
     pub(crate) out: Outbox,
     pub(crate) tracker: Arc<Tracker>,
     writer: Option<tokio::task::JoinHandle<()>>,
-    rt: Option<tokio::runtime::Runtime>,
+    pub(crate) rt: Option<tokio::runtime::Runtime>,
+    /// The token and TLS files it connected with: what reaches the
+    /// workers' data ports too (`run`).
+    pub(crate) security: Security,
 }
 
 /// Which workers [`Client::retire_workers`] retires.
@@ -152,7 +155,14 @@ impl Client {
                 }
             }
         });
-        let inner = Inner { addr: addr.to_string(), out, tracker, writer: Some(writer), rt: Some(rt) };
+        let inner = Inner {
+            addr: addr.to_string(),
+            out,
+            tracker,
+            writer: Some(writer),
+            rt: Some(rt),
+            security: security.clone(),
+        };
         Ok(Client { inner: Arc::new(inner) })
     }
 

@@ -2,6 +2,8 @@
 //! `who_has`, `has_what`, `scheduler_info`), read from the core.
 
 use blockwork_graph::Key;
+
+use crate::ConnError;
 use blockwork_protocol::{ClusterInfo, InfoRequest, SchedulerInfo};
 use blockwork_scheduler::{Core, WorkerId, WorkerInfo};
 
@@ -154,25 +156,91 @@ impl crate::Client {
     }
 
     /// Runs `f(args…)` once on every running worker (Dask's
-    /// `Client.run`), as a task of the highest priority restricted to each
-    /// worker (so it waits for a free thread there); returns each worker's
-    /// address with its result, in the order of `scheduler_info`.
+    /// `Client.run`): the client asks each worker's data port directly,
+    /// and the worker calls the function at once on a thread of its own
+    /// beside its task threads (a busy worker answers too). Returns each
+    /// worker's address with its result, in the order of
+    /// `scheduler_info`.
     pub fn run(
         &self,
         f: &'static blockwork_graph::NamedFn,
-        args: Vec<blockwork_graph::Arg<Key>>,
+        args: Vec<blockwork_graph::Value>,
     ) -> Result<Vec<RunResult>, crate::ClientError> {
+        self.run_on(f, blockwork_graph::Value::Unit, args, &[])
+    }
+
+    /// [`Client::run`] with the function's parameters, on the running
+    /// workers `workers` names (addresses or names; every running worker
+    /// when empty). Naming none that runs is an error.
+    pub fn run_on(
+        &self,
+        f: &'static blockwork_graph::NamedFn,
+        params: blockwork_graph::Value,
+        args: Vec<blockwork_graph::Value>,
+        workers: &[String],
+    ) -> Result<Vec<RunResult>, crate::ClientError> {
+        use blockwork_protocol::{PeerMessage, Role};
         let info = self.scheduler_info()?;
-        let nonce = self.inner.tracker.next_id();
-        let mut futures = Vec::with_capacity(info.workers.len());
-        for (i, w) in info.workers.iter().filter(|w| !w.retiring).enumerate() {
-            let opts = crate::TaskOptions::default().workers(&[&w.address], false).priority(127);
-            let key = Key::new(format!("run-{}-{nonce:x}-{i}", f.name));
-            let task =
-                blockwork_graph::Task::new(blockwork_graph::Op::named(f, blockwork_graph::Value::Unit), args.clone());
-            futures.push((w.address.to_string(), self.submit_task(key, task, &opts)?));
+        let chosen: Vec<String> = info
+            .workers
+            .iter()
+            .filter(|w| !w.retiring && (workers.is_empty() || workers.iter().any(|n| w.is_named(n))))
+            .map(|w| w.address.to_string())
+            .collect();
+        if chosen.is_empty() && !workers.is_empty() {
+            return Err(crate::ClientError::NoWorker(format!("run: no running worker among {workers:?}")));
         }
-        Ok(futures.into_iter().map(|(address, fut)| (address, fut.result())).collect())
+        if crate::error::in_async_runtime() {
+            return Err(crate::ClientError::InAsync("Client::run"));
+        }
+        let rt =
+            self.inner.rt.as_ref().ok_or_else(|| crate::ClientError::NoWorker("run: the client is closed".into()))?;
+        let msg = PeerMessage::Run { function: f.name.to_string(), params, args };
+        let security = &self.inner.security;
+        let answers = rt.block_on(async {
+            // Every worker asked at once; the answers taken in order.
+            let asks: Vec<_> = chosen
+                .iter()
+                .map(|address| {
+                    let (address, msg, security) = (address.clone(), msg.clone(), security.clone());
+                    tokio::spawn(async move {
+                        let (mut reader, mut write, _, _) =
+                            crate::conn::connect(&address, Role::Client, "run", &security).await?;
+                        crate::conn::send(&mut write, &msg).await?;
+                        let answer = reader.message::<PeerMessage>("the answer to run").await;
+                        let _ = tokio::io::AsyncWriteExt::shutdown(&mut write).await;
+                        answer
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(asks.len());
+            for ask in asks {
+                out.push(
+                    ask.await.unwrap_or_else(|e| Err(ConnError::Unexpected(format!("the run request stopped: {e}")))),
+                );
+            }
+            out
+        });
+        let key = Key::new(format!("run-{}", f.name));
+        Ok(chosen
+            .into_iter()
+            .zip(answers)
+            .map(|(address, answer)| {
+                let result = match answer {
+                    Ok(PeerMessage::Ran { result }) => {
+                        result.map_err(|message| crate::ClientError::Task { key: key.clone(), message })
+                    }
+                    Ok(other) => Err(crate::ClientError::Worker {
+                        addr: address.clone(),
+                        message: format!("answered run with {other:?}"),
+                    }),
+                    Err(source) => {
+                        Err(crate::ClientError::Worker { addr: address.clone(), message: source.to_string() })
+                    }
+                };
+                (address, result)
+            })
+            .collect())
     }
 
     /// Moves results so the running workers hold about equal bytes, as

@@ -752,6 +752,11 @@ async fn serve_peer(
         let Some(frame) = frame else { return Ok(()) };
         let (reply, answer) = oneshot::channel();
         let (ev, requester) = match PeerMessage::from_frame(frame)? {
+            PeerMessage::Run { function, params, args } if hello.role == Role::Client => {
+                let result = run_now(function, params, args).await;
+                conn::send(&mut write, &PeerMessage::Ran { result }).await?;
+                continue;
+            }
             PeerMessage::GetData { keys, requester: Some(from) } => {
                 (WEvent::PeerRequest { from, keys, reply }, Some(from))
             }
@@ -769,6 +774,30 @@ async fn serve_peer(
         }
         res?;
     }
+}
+
+/// Calls the registered `function` now, on a thread of its own (beside
+/// the task threads, which may all be busy): a client's `run`. A panic is
+/// its error, as a task's is.
+async fn run_now(function: String, params: Value, args: Vec<Value>) -> Result<Value, String> {
+    let (tx, rx) = oneshot::channel();
+    let spawned = std::thread::Builder::new().name("blockwork-run".into()).spawn(move || {
+        let result = match blockwork_graph::registry(&function) {
+            None => Err(format!("the function {function:?} is not registered in this worker")),
+            Some(f) => {
+                let op = blockwork_graph::Op::named(f, params);
+                match catch_unwind(AssertUnwindSafe(|| op.call(args))) {
+                    Ok(r) => r.map_err(|e| e.message),
+                    Err(p) => Err(format!("{function} panicked: {}", panic_message(p))),
+                }
+            }
+        };
+        let _ = tx.send(result);
+    });
+    if let Err(e) = spawned {
+        return Err(format!("starting a thread to run a function: {e}"));
+    }
+    rx.await.unwrap_or_else(|_| Err("the run's thread stopped without an answer".into()))
 }
 
 /// A task for a thread: its payload and its input values.

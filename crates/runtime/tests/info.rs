@@ -92,14 +92,33 @@ fn workers_restrict_where_tasks_run() {
 }
 
 /// The worker a task runs on, by its thread's name (`{worker name}-…`).
-fn where_am_i(_: &Value, _: Vec<Value>) -> blockwork_graph::TaskResult {
-    Ok(Value::Str(std::thread::current().name().unwrap_or("?").into()))
+/// The thread it runs on, and its arguments; an argument "fail" fails it.
+fn where_am_i(_: &Value, args: Vec<Value>) -> blockwork_graph::TaskResult {
+    if args.contains(&Value::Str("fail".into())) {
+        return Err(blockwork_graph::TaskError::new("asked to fail"));
+    }
+    let here = Value::Str(std::thread::current().name().unwrap_or("?").into());
+    Ok(Value::List(std::iter::once(here).chain(args).collect()))
 }
 static WHERE: blockwork_graph::NamedFn = blockwork_graph::NamedFn::new("info.where", where_am_i);
 
+/// Whether the blocking tasks may finish, and how many started.
+static RELEASED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Holds its thread until [`RELEASED`].
+fn block(_: &Value, _: Vec<Value>) -> blockwork_graph::TaskResult {
+    STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    while !RELEASED.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(Value::Unit)
+}
+static BLOCK: blockwork_graph::NamedFn = blockwork_graph::NamedFn::new("info.block", block);
+
 #[test]
 fn replicate_and_run_reach_every_worker() {
-    common::register(&[&WHERE]);
+    common::register(&[&WHERE, &BLOCK]);
     timed(|| {
         let cluster = LocalCluster::start(3, 1).unwrap();
         let client = cluster.client().unwrap();
@@ -112,16 +131,38 @@ fn replicate_and_run_reach_every_worker() {
         // Every copy is a result: the values are unchanged.
         assert_eq!(client.gather(&fs).unwrap(), (1..=4i64).map(Value::Int).collect::<Vec<_>>());
 
-        let ran = client.run(&WHERE, vec![]).unwrap();
-        assert_eq!(ran.len(), 3);
+        // Every task thread busy: run answers anyway, from a thread of its own.
         let addresses: Vec<String> = cluster.workers().iter().map(|w| w.address().to_string()).collect();
+        let busy: Vec<_> = addresses
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let task = blockwork_graph::Task::new(blockwork_graph::Op::named(&BLOCK, Value::Int(i as i64)), vec![]);
+                let opts = blockwork_runtime::TaskOptions::default().workers(&[a.as_str()], false);
+                client.submit_task(Key::new(format!("block-{i}")), task, &opts).unwrap()
+            })
+            .collect();
+        while STARTED.load(std::sync::atomic::Ordering::SeqCst) < 3 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let ran = client.run(&WHERE, vec![Value::Int(7)]).unwrap();
+        assert_eq!(ran.len(), 3);
         for (address, result) in &ran {
             assert!(addresses.contains(address), "{address}");
-            assert!(result.is_ok(), "{result:?}");
+            let want = Value::List(vec![Value::Str("blockwork-run".into()), Value::Int(7)].into());
+            assert_eq!(result.as_ref().unwrap(), &want, "{address}");
         }
-        let distinct: std::collections::BTreeSet<String> =
-            ran.iter().map(|(_, r)| format!("{:?}", r.as_ref().unwrap())).collect();
-        assert_eq!(distinct.len(), 3, "one result per worker thread: {distinct:?}");
+        RELEASED.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(client.gather(&busy).unwrap(), vec![Value::Unit; 3]);
+
+        // On named workers only; a failure is that worker's error.
+        let one = vec![addresses[1].clone()];
+        let ran = client.run_on(&WHERE, Value::Unit, vec![], &one).unwrap();
+        assert_eq!(ran.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>(), one);
+        let failed = client.run(&WHERE, vec![Value::Str("fail".into())]).unwrap();
+        assert!(failed.iter().all(|(_, r)| r.as_ref().is_err_and(|e| e.to_string().contains("asked to fail"))));
+        let err = client.run_on(&WHERE, Value::Unit, vec![], &["no-such-worker".to_string()]).unwrap_err();
+        assert!(err.to_string().contains("no running worker"), "{err}");
     });
 }
 

@@ -7,10 +7,15 @@
 //!  busy      (empty)
 //!  put-data  key-values
 //!  stored    keys
+//!  run       str(function) value(params) len(n) n × value(argument)
+//!  ran       u8(0) value(result) | u8(1) str(error)
 //! ```
 //!
 //! `put-data` comes from the scheduler only: it stores a client's
-//! scattered values on this worker, which answers `stored`.
+//! scattered values on this worker, which answers `stored`. `run` comes
+//! from a client only (Dask's `Client.run`): the worker calls the
+//! registered function at once, on a thread of its own beside its task
+//! threads, and answers `ran`.
 
 use blockwork_graph::{Key, Value};
 use blockwork_scheduler::WorkerId;
@@ -19,6 +24,7 @@ use super::{frame, read_key_values, write_key_values, Message};
 use crate::error::{EncodeError, ProtocolError};
 use crate::frame::Frame;
 use crate::kind::{Direction, Kind};
+use crate::value::{read_value, write_value};
 use crate::wire::{Reader, Writer};
 
 /// Messages on a worker's data port.
@@ -49,6 +55,20 @@ pub enum PeerMessage {
     Stored {
         /// The keys.
         keys: Vec<Key>,
+    },
+    /// Call this registered function now, outside the task slots.
+    Run {
+        /// The function's registered name.
+        function: String,
+        /// Its parameters.
+        params: Value,
+        /// Its arguments.
+        args: Vec<Value>,
+    },
+    /// The answer to run: the function's result, or its error.
+    Ran {
+        /// The value, or what went wrong.
+        result: Result<Value, String>,
     },
 }
 
@@ -81,6 +101,28 @@ impl Message for PeerMessage {
                 w.keys(keys);
                 Kind::Stored
             }
+            PeerMessage::Run { function, params, args } => {
+                w.str(function);
+                write_value(&mut w, params)?;
+                w.len(args.len());
+                for a in args {
+                    write_value(&mut w, a)?;
+                }
+                Kind::Run
+            }
+            PeerMessage::Ran { result } => {
+                match result {
+                    Ok(v) => {
+                        w.u8(0);
+                        write_value(&mut w, v)?;
+                    }
+                    Err(e) => {
+                        w.u8(1);
+                        w.str(e);
+                    }
+                }
+                Kind::Ran
+            }
         };
         Ok(frame(kind, w))
     }
@@ -100,6 +142,17 @@ impl Message for PeerMessage {
             Kind::Data => PeerMessage::Data { data: read_key_values(&mut r)?, missing: r.keys()? },
             Kind::PutData => PeerMessage::PutData { data: read_key_values(&mut r)? },
             Kind::Stored => PeerMessage::Stored { keys: r.keys()? },
+            Kind::Run => {
+                let function = r.string("function")?;
+                let params = read_value(&mut r)?;
+                let n = r.count("arguments")?;
+                let args = (0..n).map(|_| read_value(&mut r)).collect::<Result<_, _>>()?;
+                PeerMessage::Run { function, params, args }
+            }
+            Kind::Ran => match r.bool("ran flag")? {
+                false => PeerMessage::Ran { result: Ok(read_value(&mut r)?) },
+                true => PeerMessage::Ran { result: Err(r.string("error")?) },
+            },
             _ => PeerMessage::Busy,
         };
         r.finish(f.kind.name())?;

@@ -332,6 +332,14 @@ pub fn all_peer() -> Vec<PeerMessage> {
         PeerMessage::Busy,
         PeerMessage::PutData { data: sample_values() },
         PeerMessage::Stored { keys: vec![key("x", &[0])] },
+        PeerMessage::Run {
+            function: "setup.env".into(),
+            params: Value::Str("HOME".into()),
+            args: sample_values().into_iter().map(|(_, v)| v).collect(),
+        },
+        PeerMessage::Run { function: "noop".into(), params: Value::Unit, args: vec![] },
+        PeerMessage::Ran { result: Ok(Value::Bytes(vec![7u8; 4096].into())) },
+        PeerMessage::Ran { result: Err("setup.env failed: no HOME".into()) },
     ]
 }
 
