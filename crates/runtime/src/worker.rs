@@ -204,6 +204,7 @@ impl Worker {
         let bound = listener.local_addr().map_err(|e| err("the data port".into())(e.into()))?;
         let port = bound.port();
         let security = crate::scheduler::security(options.tls.as_ref(), options.token.clone())?;
+        crate::get_client::worker_of(scheduler, &security);
         let (mut reader, mut write, _, info) = conn::connect(scheduler, Role::Worker, &options.name, &security)
             .await
             .map_err(err(format!("connecting to the scheduler at {scheduler}")))?;

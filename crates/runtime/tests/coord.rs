@@ -216,3 +216,37 @@ fn a_published_dataset_outlives_its_publisher() {
         assert!(matches!(b.get_dataset("grid"), Err(ClientError::Refused(m)) if m.contains("no dataset \"grid\"")));
     });
 }
+
+/// A task that reaches the scheduler from its worker: it puts its input
+/// on the queue "from-tasks" and answers with the variable "for-tasks".
+fn uses_the_cluster(_: &Value, args: Vec<Value>) -> TaskResult {
+    let fail = |e: ClientError| blockwork_graph::TaskError::new(e.to_string());
+    let client = blockwork_runtime::get_client().map_err(fail)?;
+    client.queue("from-tasks").put(args[0].clone()).map_err(fail)?;
+    match client.variable("for-tasks").get(Some(Duration::from_secs(30))).map_err(fail)? {
+        Shared::Value(v) => Ok(v),
+        Shared::Future(f) => Err(blockwork_graph::TaskError::new(format!("a future {}", f.key()))),
+    }
+}
+static USES_THE_CLUSTER: NamedFn = NamedFn::new("coord.uses_the_cluster", uses_the_cluster);
+
+#[test]
+fn tasks_reach_the_primitives_through_their_workers_client() {
+    common::register(&[&USES_THE_CLUSTER]);
+    timed(|| {
+        let cluster = LocalCluster::start(2, 1).unwrap();
+        let client = cluster.client().unwrap();
+        client.variable("for-tasks").set(Value::Str("hello".into())).unwrap();
+        let fs = client.map(&USES_THE_CLUSTER, (0..4i64).map(lit)).unwrap();
+        let got = client.gather(&fs).unwrap();
+        assert_eq!(got, vec![Value::Str("hello".into()); 4]);
+        let mut put: Vec<i64> = (0..4)
+            .map(|_| match client.queue("from-tasks").get(Some(Duration::from_secs(5))).unwrap() {
+                Shared::Value(v) => int(&v),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        put.sort_unstable();
+        assert_eq!(put, vec![0, 1, 2, 3]);
+    });
+}
