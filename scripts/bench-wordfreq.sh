@@ -3,7 +3,8 @@
 # in one session on one text pile (1 GiB by default: 16 files of 64 MiB,
 # scripts/reference/gen_text.py): dask.bag with each of its local
 # schedulers (processes, its default for bags, and threads) and on a
-# 2-worker dask.distributed LocalCluster, blockwork on threads and on a
+# 2-worker dask.distributed LocalCluster, blockwork on threads (flat_map
+# to a Vec of words per line, and flat_map_with handing each word on) and on a
 # 2-worker local cluster (worker processes; a cold and a warm run each
 # time), alternating, every blockwork repeat checked against a plain
 # count. Raw JSON goes to OUT (default benchmarks/DATE-wordfreq); the
@@ -25,6 +26,8 @@ cargo build --release -p blockwork-bench >&2
 glob="$DATA/part-*.txt"
 for _ in $(seq "$ROUNDS"); do
   target/release/blockwork-bench wordfreq --glob "$glob" --repeats 1 --check >> "$OUT/blockwork-wordfreq.jsonl"
+  target/release/blockwork-bench wordfreq --glob "$glob" --style emit --repeats 1 --check \
+    >> "$OUT/blockwork-wordfreq-emit.jsonl"
   target/release/blockwork-bench wordfreq --glob "$glob" --scheduler local-cluster --workers 2 --repeats 2 --check \
     >> "$OUT/blockwork-wordfreq-cluster.jsonl"
   $PY scripts/reference/wordfreq.py --glob "$glob" --scheduler processes --repeats 1 >> "$OUT/dask-bag-processes.jsonl"

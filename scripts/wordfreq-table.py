@@ -21,7 +21,8 @@ def runs(path: Path) -> list[dict[str, object]]:
 
 
 ROWS = [
-    ("blockwork (threads)", "blockwork-wordfreq.jsonl", "local"),
+    ("blockwork (threads, `flat_map`)", "blockwork-wordfreq.jsonl", "local"),
+    ("blockwork (threads, `flat_map_with`)", "blockwork-wordfreq-emit.jsonl", "local"),
     ("blockwork (2-worker cluster)", "blockwork-wordfreq-cluster.jsonl", "cluster"),
     ("dask.bag (processes)", "dask-bag-processes.jsonl", "local"),
     ("dask.bag (threads)", "dask-bag-threads.jsonl", "local"),

@@ -64,6 +64,17 @@ impl<T: Elem> Bag<T> {
         }))
     }
 
+    /// The items `f` emits for every item, in order: [`Bag::flat_map`]
+    /// without a collection per item — `f` calls `emit` once per output,
+    /// so outputs can be made straight from borrowed parts of the item
+    /// (`|line, emit| line.split_whitespace().for_each(|w| emit(w.to_string()))`).
+    pub fn flat_map_with<U: Elem>(&self, f: impl Fn(&T, &mut dyn FnMut(U)) + Send + Sync + 'static) -> Bag<U> {
+        let each = self.each();
+        self.with_stream(Arc::new(move |v, emit: &mut dyn FnMut(Cow<'_, U>)| {
+            each(v, &mut |x| f(&x, &mut |u| emit(Cow::Owned(u))))
+        }))
+    }
+
     /// `func` (a registered function, so that its tasks run on a cluster's
     /// workers too) of each partition with `params`: its input is a
     /// partition's value (read it with [`crate::partition_items`]), its

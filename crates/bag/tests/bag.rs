@@ -33,6 +33,17 @@ fn item_operations_and_reductions_match_plain_rust() {
             .flat_map(|x| vec![x; (x.rem_euclid(3)) as usize])
             .collect();
         assert_eq!(mapped.compute_with(config).unwrap(), want, "{what}");
+        // The same through an emitting closure, no Vec per item.
+        let emitted = bag.map(|x| x * 3).filter(|x| x % 2 == 0).flat_map_with(|&x, emit| {
+            for _ in 0..x.rem_euclid(3) {
+                emit(x)
+            }
+        });
+        assert_eq!(emitted.compute_with(config).unwrap(), want, "{what}: flat_map_with");
+        assert_eq!(
+            emitted.frequencies().compute_with(config).unwrap(),
+            mapped.frequencies().compute_with(config).unwrap()
+        );
         // Reductions read fused item-wise steps item by item.
         assert_eq!(mapped.count().compute_with(config).unwrap(), want.len() as u64, "{what}");
         assert_eq!(mapped.sum().compute_with(config).unwrap(), want.iter().sum::<i64>(), "{what}");

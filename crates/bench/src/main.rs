@@ -167,6 +167,10 @@ enum Workload {
         /// Bytes per partition (default: a partition per file).
         #[arg(long)]
         blocksize: Option<u64>,
+        /// How the threads split lines: `collect` (`flat_map` to a Vec of
+        /// words per line) or `emit` (`flat_map_with`, each word handed on).
+        #[arg(long, default_value = "collect")]
+        style: String,
         #[command(flatten)]
         run: Run,
     },
@@ -310,9 +314,9 @@ fn main() -> anyhow::Result<()> {
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
             check::emit(&record)?;
         }
-        Workload::Wordfreq { glob, blocksize, run } => {
+        Workload::Wordfreq { glob, blocksize, style, run } => {
             let target = overhead::Target::parse(&run.scheduler, run.workers)?;
-            let mut record = wordfreq::run(&glob, blocksize, &target, run.repeats, run.check.as_ref())?;
+            let mut record = wordfreq::run(&glob, blocksize, &style, &target, run.repeats, run.check.as_ref())?;
             record["impl"] = serde_json::json!(target.impl_name());
             record["params"]["threads"] = serde_json::json!(target.threads());
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());

@@ -16,12 +16,17 @@ use crate::overhead::Target;
 /// The ten most frequent words and their counts: with closures on this
 /// machine's threads; on a cluster the words of each partition come from
 /// [`WORDS`] and the counts, sorted most frequent first, are taken.
-fn once(glob: &str, blocksize: Option<u64>, target: &Target) -> anyhow::Result<Vec<(String, u64)>> {
+fn once(glob: &str, blocksize: Option<u64>, emit: bool, target: &Target) -> anyhow::Result<Vec<(String, u64)>> {
     use blockwork::bag::{read_text, TextOptions};
     let lines = read_text(glob, &TextOptions { blocksize })?;
     match target {
         Target::Local(config) => {
-            let words = lines.flat_map(|l: &String| l.split_whitespace().map(str::to_string).collect::<Vec<_>>());
+            // `--style emit`: the words handed on one by one, no Vec per line.
+            let words = if emit {
+                lines.flat_map_with(|l: &String, out| l.split_whitespace().for_each(|w| out(w.to_string())))
+            } else {
+                lines.flat_map(|l: &String| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            };
             // As a user computes it: with the graph optimized (a read and
             // its partial fused into one task).
             Ok(words.frequencies().topk(10, |(_, n)| *n).compute_with(&config.clone().optimize(true))?)
@@ -50,15 +55,21 @@ pub static WORDS: NamedFn = NamedFn::new("bench.wordfreq.words", words);
 pub fn run(
     glob: &str,
     blocksize: Option<u64>,
+    style: &str,
     target: &Target,
     repeats: usize,
     check: Option<&Check>,
 ) -> anyhow::Result<Json> {
+    let emit = match style {
+        "collect" => false,
+        "emit" => true,
+        other => anyhow::bail!("--style {other:?}: collect (a Vec of words per line) or emit (flat_map_with)"),
+    };
     let mut walls = Vec::new();
     let mut tops = Vec::new();
     for _ in 0..repeats.max(1) {
         let t0 = std::time::Instant::now();
-        let top = once(glob, blocksize, target)?;
+        let top = once(glob, blocksize, emit, target)?;
         walls.push(t0.elapsed().as_secs_f64());
         eprintln!("wordfreq: {:.3} s, top {:?}", walls.last().unwrap_or(&0.0), top.first());
         tops.push(top);
@@ -68,7 +79,7 @@ pub fn run(
     sorted.sort_by(f64::total_cmp);
     let mut record = json!({
         "workload": "wordfreq",
-        "params": {"glob": glob, "blocksize": blocksize},
+        "params": {"glob": glob, "blocksize": blocksize, "style": style},
         "seconds": sorted[sorted.len() / 2],
         "cold_seconds": walls[0],
         "warm_seconds": if walls.len() > 1 { median(&walls[1..]) } else { walls[0] },
