@@ -224,6 +224,16 @@ fn written_files_read_back_the_same() {
     assert_eq!(back.values().unwrap(), clim.values().unwrap());
     let e = clim.to_netcdf_with(&path, xr::NetcdfOptions { netcdf4: false, zlib: None }).unwrap_err().to_string();
     assert!(e.contains("clim.nc") && e.contains("text coordinates need NetCDF-4"), "{e}");
+    // Options that cannot be honoured are refused, naming what is allowed.
+    for (opts, says) in [
+        (xr::NetcdfOptions { netcdf4: true, zlib: Some(0) }, "give 1 (fastest) to 9"),
+        (xr::NetcdfOptions { netcdf4: true, zlib: Some(12) }, "zlib level 12"),
+        (xr::NetcdfOptions { netcdf4: false, zlib: Some(4) }, "needs a NetCDF-4 file"),
+    ] {
+        let e = clim.to_netcdf_with(dir.join("refused.nc"), opts).unwrap_err().to_string();
+        assert!(e.contains("refused.nc") && e.contains(says), "{e}");
+        assert!(!dir.join("refused.nc").exists(), "a refused file was written");
+    }
     // Times off the hour, in another calendar.
     let ds = xr::open_dataset(fixtures().join("nc3_classic.nc"), &[]).unwrap();
     let path = dir.join("noleap.nc");

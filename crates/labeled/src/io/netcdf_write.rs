@@ -32,6 +32,23 @@ pub struct NetcdfOptions {
     pub zlib: Option<u8>,
 }
 
+impl NetcdfOptions {
+    /// Options that cannot be honoured are refused, not ignored: a zlib
+    /// level outside 1–9, or compression of a classic (NetCDF-3) file.
+    fn check(&self) -> std::result::Result<(), String> {
+        match self.zlib {
+            Some(level) if !(1..=9).contains(&level) => {
+                Err(format!("zlib level {level}: give 1 (fastest) to 9 (smallest), or None for no compression"))
+            }
+            Some(_) if !self.netcdf4 => {
+                Err("zlib compression needs a NetCDF-4 file (netcdf4: true); classic NetCDF-3 files are not compressed"
+                    .into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl Default for NetcdfOptions {
     fn default() -> Self {
         NetcdfOptions { netcdf4: true, zlib: None }
@@ -174,6 +191,7 @@ fn write(
     path: &Path,
     opts: NetcdfOptions,
 ) -> Result<()> {
+    opts.check().map_err(|why| file_err(path, why))?;
     // One graph computes every variable, so shared inputs are read once.
     let arrays: Vec<_> = vars.iter().map(|v| v.data().to_f64()).collect();
     let refs: Vec<&blockwork_array::Array<f64>> = arrays.iter().collect();
