@@ -61,7 +61,9 @@ pub use blockwork_local::{CancelToken, ComputeError, Config, Profiler, ProgressB
 
 mod worker;
 
-pub use worker::{interface_address, worker_main, WorkerCommand, WorkerCommandError, WORKER_HELP, WORKER_USAGE};
+pub use worker::{
+    interface_address, worker_main, WorkerCommand, WorkerCommandError, TOKEN_VAR, WORKER_HELP, WORKER_USAGE,
+};
 
 /// Registers every built-in named function and codec (array kernels,
 /// block codecs, bag partitions and tasks): what a process needs to run tasks that arrive from a

@@ -17,6 +17,11 @@ use std::time::Duration;
 
 use blockwork_runtime::{serve_worker, RuntimeError, WorkerOptions};
 
+/// The environment variable a worker (and `blockwork scheduler` and
+/// `blockwork cluster`) reads its token from when no `--token` is given:
+/// unlike a command line, a process's environment is private to its user.
+pub const TOKEN_VAR: &str = "BLOCKWORK_TOKEN";
+
 /// The arguments [`worker_main`] understands, after the program's name.
 pub const WORKER_USAGE: &str =
     "worker tcp://HOST:PORT [--nthreads N] [--name NAME] [--memory-limit SIZE] [--local-directory DIR] [--resources NAME=AMOUNT,…] [--token TOKEN] \
@@ -35,7 +40,9 @@ pub const WORKER_HELP: &str = "  tcp://HOST:PORT          the scheduler (or HOST
   --resources NAME=AMOUNT,...
                            abstract resources it offers, e.g. GPU=2,MEM=8e9: tasks asking for
                            some run only where they are free
-  --token TOKEN            the token the scheduler asks for
+  --token TOKEN            the token the scheduler asks for; better given as the environment
+                           variable BLOCKWORK_TOKEN, which other users cannot read (a command
+                           line they can, in the process list)
   --interface NAME         the network interface (e.g. ib0) to listen on and to be reached at
   --lifetime DURATION      retire gracefully after this long (e.g. 55m, below a job's walltime):
                            the scheduler moves its results to other workers, then it exits
@@ -186,8 +193,14 @@ impl WorkerCommand {
     /// Reads the arguments after `worker`: the scheduler's address, then
     /// `--nthreads N`, `--name NAME`, `--memory-limit SIZE`,
     /// `--local-directory DIR`, `--token T`
-    /// (each also as `--flag=value`).
+    /// (each also as `--flag=value`). Without `--token`, the token is the
+    /// environment's `BLOCKWORK_TOKEN`, if set.
     pub fn from_args(args: &[OsString]) -> Result<WorkerCommand, WorkerCommandError> {
+        WorkerCommand::from_args_and_token(args, std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty()))
+    }
+
+    /// [`WorkerCommand::from_args`] with the environment's token given.
+    fn from_args_and_token(args: &[OsString], env_token: Option<String>) -> Result<WorkerCommand, WorkerCommandError> {
         let usage = |m: String| WorkerCommandError::Usage(m);
         let mut strings = Vec::with_capacity(args.len());
         for a in args {
@@ -230,6 +243,9 @@ impl WorkerCommand {
                 "--interface" => command.interface = Some(value.to_string()),
                 _ => command.token = Some(value.to_string()),
             }
+        }
+        if command.token.is_none() {
+            command.token = env_token;
         }
         command.tls = match tls {
             [Some(ca), Some(cert), Some(key)] => Some(blockwork_runtime::TlsFiles { ca, cert, key }),
@@ -368,6 +384,12 @@ mod tests {
         assert_eq!(d.local_directory.as_deref(), Some(std::path::Path::new("/scratch/w")));
         assert_eq!((c.scheduler.as_str(), c.nthreads, c.name.as_str()), ("h:1", 3, "w"));
         assert_eq!((c.memory_limit, c.token.as_deref()), (2048, Some("t")));
+        // The environment's token when the flag is absent; the flag wins.
+        let os = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        let c = WorkerCommand::from_args_and_token(&os(&["tcp://h:1"]), Some("env".into())).unwrap();
+        assert_eq!(c.token.as_deref(), Some("env"));
+        let c = WorkerCommand::from_args_and_token(&os(&["tcp://h:1", "--token", "flag"]), Some("env".into())).unwrap();
+        assert_eq!(c.token.as_deref(), Some("flag"));
         let l = parse(&["h:1", "--lifetime", "55m", "--lifetime-stagger=4m"]).unwrap();
         assert_eq!((l.lifetime, l.lifetime_stagger), (Some(Duration::from_secs(3300)), Duration::from_secs(240)));
         for _ in 0..20 {

@@ -61,7 +61,9 @@ pub struct ClusterArgs {
     /// Abstract resources each worker offers, e.g. `GPU=1`.
     #[arg(long)]
     resources: Option<String>,
-    /// A token every client and worker must present.
+    /// A token every client and worker must present (default: the
+    /// environment's BLOCKWORK_TOKEN); the workers get it through their
+    /// environment, never their command line.
     #[arg(long)]
     token: Option<String>,
     #[command(flatten)]
@@ -76,7 +78,8 @@ pub fn run(args: ClusterArgs) -> anyhow::Result<()> {
     }
     let stop = crate::serve::stop_flag()?;
     let listen = host_port(&args.host, args.port);
-    let options = SchedulerOptions { token: args.token.clone(), tls: args.tls.files(), ..SchedulerOptions::default() };
+    let token = crate::serve::token_of(args.token.clone());
+    let options = SchedulerOptions { token: token.clone(), tls: args.tls.files(), ..SchedulerOptions::default() };
     let (served, addr) =
         serve_scheduler(&listen, options).with_context(|| format!("starting a scheduler on {listen}"))?;
     say(format_args!("scheduler at tcp://{addr}"));
@@ -138,6 +141,8 @@ struct Workers {
     exe: PathBuf,
     /// The arguments of every worker after `worker`, but its name.
     args: Vec<String>,
+    /// The token, handed to each worker in its environment.
+    token: Option<String>,
     running: Vec<Proc>,
     /// Workers started so far: the next one's number.
     started: usize,
@@ -176,10 +181,8 @@ impl Workers {
             worker_args.extend(["--resources".into(), r.clone()]);
         }
         worker_args.extend(args.tls.to_args());
-        if let Some(t) = &args.token {
-            worker_args.extend(["--token".into(), t.clone()]);
-        }
-        Ok(Workers { exe, args: worker_args, running: Vec::new(), started: 0, events })
+        let token = crate::serve::token_of(args.token.clone());
+        Ok(Workers { exe, args: worker_args, token, running: Vec::new(), started: 0, events })
     }
 
     /// Starts one worker process; it says when it has joined.
@@ -188,6 +191,12 @@ impl Workers {
         self.started += 1;
         let mut cmd = Command::new(&self.exe);
         cmd.arg("worker").args(&self.args).args(["--name", &name]).stdin(Stdio::null()).stdout(Stdio::piped());
+        // In its environment, not on its command line (which every user
+        // of the machine can read in the process list).
+        match &self.token {
+            Some(t) => cmd.env(blockwork::TOKEN_VAR, t),
+            None => cmd.env_remove(blockwork::TOKEN_VAR),
+        };
         own_process_group(&mut cmd);
         let mut child = cmd.spawn().with_context(|| format!("starting {name} ({})", self.exe.display()))?;
         let pid = child.id();

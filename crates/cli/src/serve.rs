@@ -54,7 +54,9 @@ pub struct SchedulerArgs {
     /// Interface to listen on.
     #[arg(long, default_value = "0.0.0.0")]
     host: String,
-    /// A token every client and worker must present.
+    /// A token every client and worker must present (default: the
+    /// environment's BLOCKWORK_TOKEN, which, unlike a command line, other
+    /// users cannot read).
     #[arg(long)]
     token: Option<String>,
     /// Where to serve the HTTP API (adaptive target, workers, tasks,
@@ -99,7 +101,8 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
             _ => at.to_string(),
         }),
     };
-    let options = SchedulerOptions { token: args.token, tls: args.tls.files(), http, ..SchedulerOptions::default() };
+    let options =
+        SchedulerOptions { token: token_of(args.token), tls: args.tls.files(), http, ..SchedulerOptions::default() };
     let listen = crate::cluster::host_port(&args.host, args.port);
     let (served, addr) =
         serve_scheduler(&listen, options).with_context(|| format!("starting a scheduler on {listen}"))?;
@@ -121,4 +124,9 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
     }
     let command = blockwork::WorkerCommand::from_args(&args.args)?;
     Ok(command.run()?)
+}
+
+/// The token: the flag's, else the environment's `BLOCKWORK_TOKEN`.
+pub fn token_of(flag: Option<String>) -> Option<String> {
+    flag.or_else(|| std::env::var(blockwork::TOKEN_VAR).ok().filter(|t| !t.is_empty()))
 }

@@ -231,8 +231,9 @@ fn a_worker_exits_when_its_scheduler_goes() {
 }
 
 /// `blockwork cluster` with TLS and a token: its worker processes join
-/// over TLS, a client with the cluster's certificate and token computes,
-/// one without is refused.
+/// over TLS with the token in their environment (never on their command
+/// line), a client with the cluster's certificate and token computes, one
+/// without is refused.
 #[test]
 fn a_cluster_with_tls_and_a_token() {
     use blockwork::array as bwa;
@@ -253,6 +254,14 @@ fn a_cluster_with_tls_and_a_token() {
     // Both workers join over TLS.
     let cluster = common::start_cluster(2, &args);
     let addr = cluster.address.clone();
+    // The token reaches them in their environment, not their command line
+    // (which every user of the machine can read).
+    for pid in &cluster.pids {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+        assert!(!String::from_utf8_lossy(&cmdline).contains("t0ken"), "the token is on worker {pid}'s command line");
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+        assert!(String::from_utf8_lossy(&environ).contains("BLOCKWORK_TOKEN=t0ken"), "worker {pid} has no token");
+    }
     let client = Client::connect_with(&addr, "me", &Security::tls(&files, Some("t0ken".into())).unwrap()).unwrap();
     let x = bwa::random::random(&[60, 60], [20, 20], 3).unwrap();
     let y = (&x * 3.0).sum();
