@@ -159,13 +159,15 @@ class Bag:
         """`func(item, *args, **kwargs)` of every item; a bag among the
         arguments is taken item by item alongside (same partitions), an
         `Item` as its value."""
-        return self._mapped("map", _map_part, func, args, kwargs)
+        return self._mapped("map", func, args, kwargs)
 
     def starmap(self, func: Callable[..., Any], **kwargs: Any) -> Bag:
         """`func(*item, **kwargs)` of every item (items are tuples)."""
-        return self._mapped("starmap", _starmap_part, func, (), kwargs)
+        if not callable(func):
+            raise TypeError(f"starmap needs a callable, got {type(func).__name__}")
+        return self._mapped("starmap", functools.partial(_star, func), (), kwargs)
 
-    def _mapped(self, prefix: str, part: Callable[..., Any], func: Callable[..., Any], args: Any, kwargs: Any) -> Bag:
+    def _mapped(self, prefix: str, func: Callable[..., Any], args: Any, kwargs: Any) -> Bag:
         if not callable(func):
             raise TypeError(f"{prefix} needs a callable, got {type(func).__name__}")
         for a in (*args, *kwargs.values()):
@@ -178,7 +180,7 @@ class Bag:
             kw = {k: _arg(v, i) for k, v in kwargs.items()}
             zipped = tuple(j for j, x in enumerate(args) if isinstance(x, Bag))
             zipped_kw = tuple(k for k, v in kwargs.items() if isinstance(v, Bag))
-            parts.append(_task(f"{name}-{i}", part, func, p, a, kw, zipped, zipped_kw))
+            parts.append(_task(f"{name}-{i}", _map_part, func, p, a, kw, zipped, zipped_kw))
         return Bag(parts)
 
     def filter(self, predicate: Callable[[Any], Any]) -> Bag:
@@ -563,15 +565,8 @@ def _map_part(
     return out
 
 
-def _starmap_part(
-    func: Callable[..., Any],
-    part: list[Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    zipped: tuple[int, ...],
-    zipped_kw: tuple[str, ...],
-) -> list[Any]:
-    return [func(*x, **kwargs) for x in part]
+def _star(func: Callable[..., Any], x: Any, **kwargs: Any) -> Any:
+    return func(*x, **kwargs)
 
 
 def _filter_part(part: list[Any], predicate: Callable[[Any], Any], keep: bool) -> list[Any]:

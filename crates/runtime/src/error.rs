@@ -70,18 +70,6 @@ pub enum RuntimeError {
     /// A blocking call was made from inside an async runtime.
     #[error("{0}{IN_ASYNC}")]
     InAsync(&'static str),
-    /// A worker asked directly (`run`) could not answer: unreachable,
-    /// or an answer that was not one.
-    #[error("the worker at {addr}: {message}")]
-    Worker {
-        /// The worker's address.
-        addr: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// The request names no worker that runs.
-    #[error("{0}")]
-    NoWorker(String),
 }
 
 /// The rest of the message of a blocking call made inside an async runtime.
