@@ -12,6 +12,9 @@ use bw::distributed::LocalCluster;
 use bw::{Config, Scheduler};
 use ndarray::ArrayD;
 
+#[path = "common/readme_examples.rs"]
+mod readme_examples;
+
 fn assert_close(got: &ArrayD<f64>, want: &ArrayD<f64>, what: &str) {
     assert_eq!(got.shape(), want.shape(), "{what}");
     for (a, b) in got.iter().zip(want.iter()) {
@@ -508,4 +511,17 @@ fn array_operations_on_the_default_client_equal_threads() {
             assert_close(&e.compute().unwrap(), &e.compute_with(&threads).unwrap(), &format!("{what}, seed {seed}"));
         }
     }
+}
+
+#[test]
+fn the_readmes_examples_run_the_same_on_the_default_client() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    bw::register_builtins();
+    bw::graph::register(&readme_examples::SCALE);
+    let cluster = LocalCluster::start(2, 1).unwrap();
+    let client = cluster.client().unwrap();
+    let _guard = client.as_default();
+    readme_examples::arrays().unwrap();
+    readme_examples::named_functions().unwrap();
+    assert!(tasks_run(&cluster) > 0, "nothing ran on the cluster");
 }

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use blockwork as bw;
 use bw::delayed::{delayed, func};
-use bw::graph::{lit, r, Graph, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use bw::graph::{lit, r, Graph, Key, Op, Task, Value};
+
+#[path = "common/readme_examples.rs"]
+mod examples;
 
 #[test]
 fn quickstart() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,19 +41,9 @@ fn quickstart() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn scale(params: &Value, args: Vec<Value>) -> TaskResult {
-    match (params, args.as_slice()) {
-        (Value::Float(k), [Value::Float(x)]) => Ok(Value::Float(k * x)),
-        _ => Err(TaskError::new("scale wants a float parameter and one float")),
-    }
-}
-static SCALE: NamedFn = NamedFn::new("myapp.scale", scale);
-
 #[test]
 fn named_functions() -> Result<(), Box<dyn std::error::Error>> {
-    let y: bw::Delayed<f64> = bw::delayed::named(&SCALE).params(3.0).call(vec![bw::delayed::arg::<f64, _>(2.0)]);
-    assert_eq!(y.compute()?, 6.0);
-    Ok(())
+    examples::named_functions()
 }
 
 #[test]
@@ -68,20 +61,7 @@ fn graphs_by_hand() -> Result<(), Box<dyn std::error::Error>> {
 
 #[test]
 fn arrays() -> Result<(), Box<dyn std::error::Error>> {
-    use bw::array::{self as bwa, ReduceOpts};
-    let x = bwa::random::random(&[200, 200], [50, 50], 42)?;
-    let y = ((&x + &x.t()) - x.mean_axis(0)?).sum();
-    let v: f64 = y.compute_scalar()?;
-    assert!((v - 200.0 * 200.0 / 2.0).abs() < 500.0, "{v}");
-    assert_eq!(
-        x.to_string(),
-        "blockwork.Array<random, shape=(200, 200), dtype=float64, chunksize=(50, 50), blocks=16, tasks=16>"
-    );
-    let m = x.mean_with(&ReduceOpts::axes(&[0]).keepdims().split_every(8))?;
-    assert_eq!(m.shape(), &[1, 200]);
-    let a: ndarray::ArrayD<f64> = x.block(&[0, 1])?.compute()?;
-    assert_eq!(a.shape(), &[50, 50]);
-    Ok(())
+    examples::arrays()
 }
 
 #[test]
