@@ -151,3 +151,35 @@ fn climate_checks_every_repeat_against_a_reference_file() {
     assert_eq!(v["check"]["ok"], true, "{v}");
     assert_eq!(v["result"], first["result"]);
 }
+
+#[test]
+fn wordfreq_checks_its_top_ten_on_threads_and_on_a_cluster() {
+    let dir = scratch("wordfreq");
+    let words = ["sea", "ice", "the", "melt", "ärctic", "a"];
+    for f in 0..3 {
+        let text: String = (0..200)
+            .map(|i| {
+                (0..1 + (i * 7 + f) % 9).map(|j| words[(i * 3 + j * 5 + f) % 6]).collect::<Vec<_>>().join(" ") + "\n"
+            })
+            .collect();
+        std::fs::write(dir.join(format!("part-{f}.txt")), text).unwrap();
+    }
+    let glob = format!("{}/part-*.txt", dir.display());
+    let mut tops = Vec::new();
+    for extra in
+        [&["--style", "collect"][..], &["--style", "emit"], &["--scheduler", "local-cluster", "--workers", "2"]]
+    {
+        let v = checked(&[&["wordfreq", "--glob", &glob, "--blocksize", "700"][..], extra].concat());
+        assert_eq!(v["workload"], "wordfreq", "{v}");
+        assert!(v["cold_seconds"].as_f64().unwrap() > 0.0 && v["warm_seconds"].as_f64().unwrap() > 0.0, "{v}");
+        tops.push(v["top10"].clone());
+    }
+    assert!(tops.iter().all(|t| t == &tops[0]), "{tops:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn svd_checks_its_singular_values() {
+    let v = checked(&["svd", "--m", "4000", "--k", "8", "--rows", "500"]);
+    assert_eq!(v["workload"], "svd", "{v}");
+}
