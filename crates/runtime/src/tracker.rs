@@ -227,6 +227,11 @@ impl Tracker {
         self.changed.notify_all();
     }
 
+    /// Whether the connection ended.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed.is_some()
+    }
+
     /// The connection ended: every waiter gives up with `why`.
     pub(crate) fn close(&self, why: String) {
         self.lock().closed.get_or_insert(why);

@@ -204,7 +204,6 @@ impl Worker {
         let bound = listener.local_addr().map_err(|e| err("the data port".into())(e.into()))?;
         let port = bound.port();
         let security = crate::scheduler::security(options.tls.as_ref(), options.token.clone())?;
-        crate::get_client::worker_of(scheduler, &security);
         let (mut reader, mut write, _, info) = conn::connect(scheduler, Role::Worker, &options.name, &security)
             .await
             .map_err(err(format!("connecting to the scheduler at {scheduler}")))?;
@@ -239,7 +238,8 @@ impl Worker {
         let closed = Arc::new(Mutex::new(None));
         let shell_events = events.clone();
         let (to_scheduler, _) = spawn_writer(write, format!("the scheduler at {scheduler}"));
-        let pool = ThreadPool::start(options.nthreads, &options.name, events.clone(), stats.clone());
+        let pool =
+            ThreadPool::start(options.nthreads, &options.name, events.clone(), stats.clone(), (scheduler, &security));
 
         // The scheduler connection: its messages go to the loop; its end
         // ends the worker.
@@ -816,13 +816,23 @@ struct ThreadPool {
 }
 
 impl ThreadPool {
-    fn start(nthreads: u32, name: &str, events: mpsc::UnboundedSender<WEvent>, stats: Arc<WorkerStats>) -> Self {
+    /// `nthreads` task threads; `cluster` is the worker's scheduler and
+    /// security, what a task's `get_client` connects with.
+    fn start(
+        nthreads: u32,
+        name: &str,
+        events: mpsc::UnboundedSender<WEvent>,
+        stats: Arc<WorkerStats>,
+        cluster: (&str, &Security),
+    ) -> Self {
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let tids = Arc::new(Mutex::new(Vec::new()));
         for i in 0..nthreads {
             let (rx, events, stats, tids) = (rx.clone(), events.clone(), stats.clone(), tids.clone());
+            let (scheduler, security) = (cluster.0.to_string(), cluster.1.clone());
             let spawned = std::thread::Builder::new().name(format!("{name}-task-{i}")).spawn(move || {
+                crate::get_client::set_for_this_thread(&scheduler, &security);
                 if let Some(t) = blockwork_local::procfs::this_thread() {
                     tids.lock().unwrap_or_else(|p| p.into_inner()).push(t);
                 }
