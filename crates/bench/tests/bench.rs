@@ -179,7 +179,10 @@ fn wordfreq_checks_its_top_ten_on_threads_and_on_a_cluster() {
 }
 
 #[test]
-fn svd_checks_its_singular_values() {
+fn the_decompositions_check_their_singular_values() {
     let v = checked(&["svd", "--m", "4000", "--k", "8", "--rows", "500"]);
     assert_eq!(v["workload"], "svd", "{v}");
+    // The randomized one on the pattern, against its residue matrix's.
+    let v = checked(&["svd-compressed", "--n", "300", "--chunk", "75", "--k", "5", "--fill", "pattern"]);
+    assert!(v["check"]["worst_rel_diff"].as_f64().unwrap() < 1e-5, "{v}");
 }
