@@ -746,32 +746,29 @@ def _top_merge(k: int, key: Callable[[Any], Any] | None, partials: list[list[Any
     return heapq.nlargest(k, (x for p in partials for x in p), key=key)
 
 
+def _fold_into(
+    out: dict[Any, Any], pairs: Iterable[tuple[Any, Any]], op: Callable[[Any, Any], Any], initial: Any
+) -> dict[Any, Any]:
+    """Folds each `(key, value)` into `out[key]` with `op`, a new key
+    starting from `initial` (or from its first value)."""
+    for k, v in pairs:
+        if k in out:
+            out[k] = op(out[k], v)
+        elif initial is no_default:
+            out[k] = v
+        else:
+            out[k] = op(initial, v)
+    return out
+
+
 def _foldby_part(
     key: Callable[[Any], Any], binop: Callable[[Any, Any], Any], initial: Any, part: list[Any]
 ) -> dict[Any, Any]:
-    out: dict[Any, Any] = {}
-    for x in part:
-        k = key(x)
-        if k in out:
-            out[k] = binop(out[k], x)
-        elif initial is no_default:
-            out[k] = x
-        else:
-            out[k] = binop(initial, x)
-    return out
+    return _fold_into({}, ((key(x), x) for x in part), binop, initial)
 
 
 def _foldby_merge(combine: Callable[[Any, Any], Any], initial: Any, partials: list[dict[Any, Any]]) -> dict[Any, Any]:
-    out: dict[Any, Any] = {}
-    for p in partials:
-        for k, v in p.items():
-            if k in out:
-                out[k] = combine(out[k], v)
-            elif initial is no_default:
-                out[k] = v
-            else:
-                out[k] = combine(initial, v)
-    return out
+    return _fold_into({}, (kv for p in partials for kv in p.items()), combine, initial)
 
 
 def _items_of(d: dict[Any, Any]) -> list[tuple[Any, Any]]:
