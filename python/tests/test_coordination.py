@@ -295,6 +295,9 @@ def test_run_and_replicate_reach_every_worker(clients: tuple[Client, Client]) ->
     blockers = [a.submit(_hold, started, gate, workers=[w], pure=False) for w in sorted(a.scheduler_info()["workers"])]
     started.get(batch=2, timeout=30)
     assert a.run(os.getpid) == out
+    # A run reaches the scheduler as a task does.
+    Variable("for-run", client=a).set("seen")
+    assert set(a.run(lambda v: v.get(timeout=10), Variable("for-run", client=a)).values()) == {"seen"}
     gate.set()
     assert a.gather(blockers) == [True, True]
     one = next(iter(out))

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blockwork::distributed::{
-    serve_scheduler, AsCompleted, Client, ClientError, Future, Retire, SchedulerHandle, SchedulerOptions, Security,
-    Served, Status, TaskOptions, TlsFiles,
+    serve_scheduler, AsCompleted, Client, ClientError, Future, Retire, SchedulerHandle, SchedulerOptions, Served,
+    Status, TaskOptions,
 };
 use blockwork_graph::{lit, r, Arg, Graph, Key, Op, Task, Value};
 use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTimeoutError, PyValueError};
@@ -684,24 +684,17 @@ pub fn worker_main(py: Python<'_>, args: Vec<String>) -> PyResult<()> {
     crate::remote::register(true);
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let command = blockwork::WorkerCommand::from_args(&args).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let _ = WORKER_OF.set((command.scheduler.clone(), command.token.clone(), command.tls.clone()));
     py.detach(|| command.run()).map_err(|e| PyRuntimeError::new_err(e.to_string()))
 }
 
-/// The scheduler this process serves as a worker of (set by
-/// `worker_main`), with the token and TLS files that reach it.
-static WORKER_OF: std::sync::OnceLock<(String, Option<String>, Option<TlsFiles>)> = std::sync::OnceLock::new();
-
-/// A new client of the scheduler this process is a worker of (what
-/// `get_client()` and coordination handles unpickled in a task use), or
-/// None outside a worker process.
+/// The client of this worker's scheduler that a task (or a `run`) uses
+/// (`blockwork::distributed::get_client`: `get_client()` and coordination
+/// handles unpickled on a worker), or None outside a worker's threads.
 #[pyfunction]
 pub fn worker_client(py: Python<'_>) -> PyResult<Option<PyClient>> {
-    let Some((scheduler, token, tls)) = WORKER_OF.get() else { return Ok(None) };
-    let security = match tls {
-        Some(files) => Security::tls(files, token.clone()).map_err(PyRuntimeError::new_err)?,
-        None => Security::token(token.clone()),
-    };
-    let client = py.detach(|| Client::connect_with(scheduler, "worker-client", &security)).map_err(|e| to_py(py, e))?;
-    Ok(Some(PyClient(client)))
+    match py.detach(blockwork::distributed::get_client) {
+        Ok(client) => Ok(Some(PyClient(client))),
+        Err(ClientError::NoWorker(_)) => Ok(None),
+        Err(e) => Err(to_py(py, e)),
+    }
 }

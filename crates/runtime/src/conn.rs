@@ -248,3 +248,19 @@ pub(crate) async fn accept_until_stopped<F, Fut>(
         }
     }
 }
+
+/// Sends one request to the data port at `address` as `role` and reads
+/// the answer (the scheduler's gathers and scatters, a client's `run`).
+pub(crate) async fn ask(
+    address: &str,
+    msg: &blockwork_protocol::PeerMessage,
+    role: Role,
+    security: &Security,
+) -> Result<blockwork_protocol::PeerMessage, ConnError> {
+    let (mut reader, mut write, _, _) = connect(address, role, "data", security).await?;
+    send(&mut write, msg).await?;
+    let answer = reader.message::<blockwork_protocol::PeerMessage>("the answer").await;
+    // Says goodbye (TLS's close_notify) rather than just vanishing.
+    let _ = write.shutdown().await;
+    answer
+}

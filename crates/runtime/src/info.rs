@@ -203,14 +203,7 @@ impl crate::Client {
                 .iter()
                 .map(|address| {
                     let (address, msg, security) = (address.clone(), msg.clone(), security.clone());
-                    tokio::spawn(async move {
-                        let (mut reader, mut write, _, _) =
-                            crate::conn::connect(&address, Role::Client, "run", &security).await?;
-                        crate::conn::send(&mut write, &msg).await?;
-                        let answer = reader.message::<PeerMessage>("the answer to run").await;
-                        let _ = tokio::io::AsyncWriteExt::shutdown(&mut write).await;
-                        answer
-                    })
+                    tokio::spawn(async move { crate::conn::ask(&address, &msg, Role::Client, &security).await })
                 })
                 .collect();
             let mut out = Vec::with_capacity(asks.len());

@@ -696,7 +696,7 @@ fn scatter(
     let address = core.worker_info(worker).ok_or("no worker in the cluster to scatter to")?.address;
     let sizes: Vec<(Key, u64)> = data.iter().map(|(k, v)| (k.clone(), v.nbytes() as u64)).collect();
     tokio::spawn(async move {
-        let result = match ask(&address, &PeerMessage::PutData { data }, Role::Scheduler, &security).await {
+        let result = match conn::ask(&address, &PeerMessage::PutData { data }, Role::Scheduler, &security).await {
             Ok(PeerMessage::Stored { .. }) => Ok(()),
             Ok(other) => Err(format!("worker at {address} answered a scatter with {other:?}")),
             Err(e) => Err(format!("storing the scattered values on the worker at {address} failed: {e}")),
@@ -746,16 +746,5 @@ pub(crate) async fn fetch_from(
     security: &Security,
 ) -> Result<PeerMessage, ConnError> {
     let role = if requester.is_some() { Role::Worker } else { Role::Scheduler };
-    ask(address, &PeerMessage::GetData { keys: keys.to_vec(), requester }, role, security).await
-}
-
-/// Sends one request to the data port at `address` as `role` and reads
-/// the answer.
-async fn ask(address: &str, msg: &PeerMessage, role: Role, security: &Security) -> Result<PeerMessage, ConnError> {
-    let (mut reader, mut write, _, _) = conn::connect(address, role, "data", security).await?;
-    conn::send(&mut write, msg).await?;
-    let answer = reader.message::<PeerMessage>("the answer").await;
-    // Says goodbye (TLS's close_notify) rather than just vanishing.
-    let _ = tokio::io::AsyncWriteExt::shutdown(&mut write).await;
-    answer
+    conn::ask(address, &PeerMessage::GetData { keys: keys.to_vec(), requester }, role, security).await
 }

@@ -278,7 +278,8 @@ impl Worker {
         let mut acceptor =
             Acceptor::new(Role::Worker, options.name.clone(), &[Role::Worker, Role::Client, Role::Scheduler]);
         acceptor.token = options.token.clone();
-        tokio::spawn(data_port(listener, Arc::new(acceptor), security.clone(), events.clone(), stopped.clone()));
+        let cluster: (Arc<str>, Security) = (scheduler.into(), security.clone());
+        tokio::spawn(data_port(listener, Arc::new(acceptor), cluster, events.clone(), stopped.clone()));
         let spill_dir = options.local_directory.clone().unwrap_or_else(std::env::temp_dir).join(format!(
             "blockwork-{}-{}-{}",
             options.name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
@@ -717,20 +718,21 @@ impl Shell {
 }
 
 /// The data port: peers, the scheduler and clients ask for values.
+/// `cluster` is the worker's scheduler and security (its TLS serves the
+/// port; a `run`'s thread reaches the scheduler with both).
 async fn data_port(
     listener: TcpListener,
     acceptor: Arc<Acceptor>,
-    security: Security,
+    cluster: (Arc<str>, Security),
     events: mpsc::UnboundedSender<WEvent>,
     stopped: watch::Receiver<bool>,
 ) {
     let stop = stopped.clone();
     crate::conn::accept_until_stopped(listener, stop, "data port", move |stream, _peer| {
-        let (acceptor, events, stopped, security) =
-            (acceptor.clone(), events.clone(), stopped.clone(), security.clone());
+        let (acceptor, events, stopped, cluster) = (acceptor.clone(), events.clone(), stopped.clone(), cluster.clone());
         async move {
-            let (read, write) = conn::server_halves(stream, &security).await?;
-            serve_peer(read, write, &acceptor, events, stopped).await
+            let (read, write) = conn::server_halves(stream, &cluster.1).await?;
+            serve_peer(read, write, &acceptor, &cluster, events, stopped).await
         }
     })
     .await
@@ -740,6 +742,7 @@ async fn serve_peer(
     read: conn::ReadHalf,
     mut write: conn::WriteHalf,
     acceptor: &Acceptor,
+    cluster: &(Arc<str>, Security),
     events: mpsc::UnboundedSender<WEvent>,
     mut stopped: watch::Receiver<bool>,
 ) -> Result<(), ConnError> {
@@ -754,7 +757,7 @@ async fn serve_peer(
         let (reply, answer) = oneshot::channel();
         let (ev, requester) = match PeerMessage::from_frame(frame)? {
             PeerMessage::Run { function, params, args } if hello.role == Role::Client => {
-                let result = run_now(function, params, args).await;
+                let result = run_now(function, params, args, cluster.clone()).await;
                 conn::send(&mut write, &PeerMessage::Ran { result }).await?;
                 continue;
             }
@@ -779,10 +782,17 @@ async fn serve_peer(
 
 /// Calls the registered `function` now, on a thread of its own (beside
 /// the task threads, which may all be busy): a client's `run`. A panic is
-/// its error, as a task's is.
-async fn run_now(function: String, params: Value, args: Vec<Value>) -> Result<Value, String> {
+/// its error, as a task's is. The thread reaches `cluster`'s scheduler
+/// through `get_client`, as a task thread does.
+async fn run_now(
+    function: String,
+    params: Value,
+    args: Vec<Value>,
+    cluster: (Arc<str>, Security),
+) -> Result<Value, String> {
     let (tx, rx) = oneshot::channel();
     let spawned = std::thread::Builder::new().name("blockwork-run".into()).spawn(move || {
+        crate::get_client::set_for_this_thread(&cluster.0, &cluster.1);
         let result = match blockwork_graph::registry(&function) {
             None => Err(format!("the function {function:?} is not registered in this worker")),
             Some(f) => {
