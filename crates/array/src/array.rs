@@ -297,8 +297,8 @@ impl<T: Element> Array<T> {
             // built on it) lives; the cluster's client reuses them.
             let keys: Vec<Key> = self.chunks.indices().map(|i| self.key(&i)).collect();
             let pin = client.persist(collect(&[&self.layer])?, &keys)?;
-            let layer = Layer::new(Arc::clone(&self.layer.name), self.layer.tasks.clone(), self.layer.deps.clone());
-            return Ok(Array::from_parts(self.shape.clone(), self.chunks.clone(), Arc::new(layer.pinned(pin))));
+            let layer = Arc::new(self.layer.pinned_copy(pin));
+            return Ok(Array::from_parts(self.shape.clone(), self.chunks.clone(), layer));
         }
         let blocks = self.compute_blocks(config)?;
         let tasks = blocks

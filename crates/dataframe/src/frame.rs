@@ -122,8 +122,8 @@ impl DataFrame {
             // The same tasks under the same keys, their results pinned on
             // the workers; never read again through a narrower projection.
             let pin = client.persist(self.graph()?, &self.partitions)?;
-            let layer = Layer::new(Arc::clone(&self.layer.name), self.layer.tasks.clone(), self.layer.deps.clone());
-            let mut out = DataFrame::from_layer(layer.pinned(pin), self.partitions.clone(), self.columns.clone());
+            let layer = self.layer.pinned_copy(pin);
+            let mut out = DataFrame::from_layer(layer, self.partitions.clone(), self.columns.clone());
             out.index = self.index.clone();
             return Ok(out);
         }

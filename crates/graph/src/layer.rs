@@ -41,6 +41,13 @@ impl Layer {
         self
     }
 
+    /// A copy of this layer (the same tasks under the same keys, the same
+    /// inputs) that keeps `pin` alive: what a collection persisted on a
+    /// cluster is built on.
+    pub fn pinned_copy(&self, pin: Pin) -> Layer {
+        Layer::new(Arc::clone(&self.name), self.tasks.clone(), self.deps.clone()).pinned(pin)
+    }
+
     /// The layer's name (the name part of its keys).
     pub fn name(&self) -> &str {
         &self.name
