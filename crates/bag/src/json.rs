@@ -48,8 +48,8 @@ impl Bag<String> {
     /// error and the line. On the partitions of a read (or of any named
     /// task) it is a named task, so it runs on a cluster too.
     pub fn json(&self) -> Bag<Json> {
-        if self.direct {
-            return self.layer_of("json", Op::named(&crate::wire::JSON, Value::Unit));
+        if let Some(source) = self.named_source() {
+            return source.layer_of("json", Op::named(&crate::wire::JSON, Value::Unit));
         }
         self.filter(|line| !line.trim().is_empty()).try_map(|line| parse(line))
     }
@@ -94,10 +94,10 @@ impl Bag<Json> {
     }
 
     fn plucked(&self, key: &str, default: Option<Json>) -> Bag<Json> {
-        if self.direct {
+        if let Some(source) = self.named_source() {
             let mut params = vec![Value::Str(key.into())];
             params.extend(default.map(|d| Value::Str(d.to_string().into())));
-            return self.layer_of("pluck", Op::named(&crate::wire::PLUCK, Value::List(params.into())));
+            return source.layer_of("pluck", Op::named(&crate::wire::PLUCK, Value::List(params.into())));
         }
         let key = key.to_string();
         self.try_map(move |rec| pluck_one(rec, &key, default.as_ref()))

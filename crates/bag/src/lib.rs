@@ -15,9 +15,12 @@
 //! partition, and nothing runs until `compute`. A partition is a `Vec<T>`
 //! inside a task value; reductions combine partials in a tree of at most
 //! [`SPLIT_EVERY`] inputs per task, so no task holds more than a few
-//! partitions' partials. Functions are Rust closures, which run on the
-//! local schedulers (threads by default, `Config` to choose), or
-//! registered functions (`map_partitions_named`), which also run on a
+//! partitions' partials. Item-wise steps (`map`, `filter`, `flat_map`)
+//! are fused into the task that consumes their items. Functions are Rust
+//! closures, which run on the local schedulers (threads by default,
+//! `Config` to choose), or registered ones — item-wise steps ([`ItemFn`],
+//! `flat_map_named`, fused on the workers as closures are here) and
+//! partition functions (`map_partitions_named`) — which also run on a
 //! cluster: on registered item types ([`register_items`]; the built-ins
 //! are registered by [`register`]) `read_text`, `from_sequence`, `json`,
 //! `pluck`, `count`, `frequencies` and `distinct` are named tasks, and
@@ -25,11 +28,13 @@
 //!
 //! Lines from [`read_text`] keep their line terminator, as Dask's do.
 
+mod counts;
 mod json;
 mod ops;
 mod part;
 mod read;
 mod reduce;
+mod step;
 mod wire;
 
 use std::borrow::Cow;
@@ -44,6 +49,7 @@ pub use json::{read_json_lines, Json};
 pub use part::Elem;
 pub use read::{from_sequence, read_piece, read_text, text_pieces, write_text_file, TextOptions, TextPiece};
 pub use reduce::Number;
+pub use step::{register_step, Emit, ItemFn};
 pub use wire::{is_registered, register, register_counted, register_items, Wire};
 
 /// The items of a bag partition's task value (see [`Bag::layer`]); an
@@ -103,8 +109,10 @@ pub struct Bag<T: Clone> {
     layer: Arc<Layer>,
     npartitions: usize,
     stream: Stream<T>,
-    /// Whether the items are the layer's partitions themselves.
-    direct: bool,
+    /// The names of the registered steps ([`ItemFn`]) the items pass
+    /// through since the layer, in order (none: the items are the layer's
+    /// partitions themselves); `None` once a closure step is among them.
+    steps: Option<Vec<&'static str>>,
     /// The layer of this bag's own partitions, made once when asked for
     /// (its keys, its graph, `compute`).
     own: Arc<OnceLock<Arc<Layer>>>,
@@ -116,7 +124,7 @@ impl<T: Clone> Clone for Bag<T> {
             layer: Arc::clone(&self.layer),
             npartitions: self.npartitions,
             stream: Arc::clone(&self.stream),
-            direct: self.direct,
+            steps: self.steps.clone(),
             own: Arc::clone(&self.own),
         }
     }
@@ -146,18 +154,27 @@ impl<T: Elem> Bag<T> {
     /// The bag whose partitions are the results of `layer`'s tasks.
     fn from_shared_layer(layer: Arc<Layer>) -> Bag<T> {
         let npartitions = layer.tasks.len();
-        Bag { layer, npartitions, stream: direct(), direct: true, own: Arc::default() }
+        Bag { layer, npartitions, stream: direct(), steps: Some(Vec::new()), own: Arc::default() }
     }
 
-    /// The same partitions through one more item-wise step.
+    /// The same partitions through one more item-wise step (a closure).
     fn with_stream<U: Elem>(&self, stream: Stream<U>) -> Bag<U> {
-        Bag {
-            layer: Arc::clone(&self.layer),
-            npartitions: self.npartitions,
-            stream,
-            direct: false,
-            own: Arc::default(),
+        Bag { layer: Arc::clone(&self.layer), npartitions: self.npartitions, stream, steps: None, own: Arc::default() }
+    }
+
+    /// Whether the items are the layer's partitions themselves.
+    fn direct(&self) -> bool {
+        self.steps.as_ref().is_some_and(Vec::is_empty)
+    }
+
+    /// This bag as the partitions of named tasks, when it can run on a
+    /// cluster: itself when direct, else its registered steps' own
+    /// partitions; `None` after a closure step.
+    fn named_source(&self) -> Option<Bag<T>> {
+        if self.direct() {
+            return Some(self.clone());
         }
+        self.pipeline("items").map(|_| Bag::from_shared_layer(self.own_layer()))
     }
 
     /// The graph layer whose tasks make this bag's partitions (one per
@@ -170,10 +187,13 @@ impl<T: Elem> Bag<T> {
 
     /// The layer of this bag's own partitions.
     fn own_layer(&self) -> Arc<Layer> {
-        if self.direct {
+        if self.direct() {
             return Arc::clone(&self.layer);
         }
-        Arc::clone(self.own.get_or_init(|| self.per_partition("items", |items| Ok(items.to_vec())).layer))
+        Arc::clone(self.own.get_or_init(|| match self.pipeline("items") {
+            Some(op) => self.layer_of::<T>("items", op).layer,
+            None => self.per_partition("items", |items| Ok(items.to_vec())).layer,
+        }))
     }
 
     /// How many partitions it has.
@@ -221,7 +241,7 @@ impl<T: Elem> Bag<T> {
         what: &str,
         f: impl Fn(&[T]) -> std::result::Result<Vec<U>, TaskError> + Send + Sync + 'static,
     ) -> Bag<U> {
-        let (f, direct, each) = (Arc::new(f), self.direct, self.each());
+        let (f, direct, each) = (Arc::new(f), self.direct(), self.each());
         let op = Op::local(what, move |args: Vec<Value>| {
             if direct {
                 return Ok(part::value(f(part::items::<T>(&args[0])?)?));

@@ -11,7 +11,7 @@ use blockwork_local::Config;
 
 use crate::part::{self, Elem};
 use crate::read::{compress, Compression};
-use crate::{layer_name, Bag, BagError, Result};
+use crate::{layer_name, Bag, BagError, Emit, Result};
 
 impl<T: Elem> Bag<T> {
     /// `f` of every item. Item-wise steps (`map`, `filter`, `flat_map`)
@@ -65,14 +65,12 @@ impl<T: Elem> Bag<T> {
     }
 
     /// The items `f` emits for every item, in order: [`Bag::flat_map`]
-    /// without a collection per item — `f` calls `emit` once per output,
-    /// so outputs can be made straight from borrowed parts of the item
-    /// (`|line, emit| line.split_whitespace().for_each(|w| emit(w.to_string()))`).
-    pub fn flat_map_with<U: Elem>(&self, f: impl Fn(&T, &mut dyn FnMut(U)) + Send + Sync + 'static) -> Bag<U> {
-        let each = self.each();
-        self.with_stream(Arc::new(move |v, emit: &mut dyn FnMut(Cow<'_, U>)| {
-            each(v, &mut |x| f(&x, &mut |u| emit(Cow::Owned(u))))
-        }))
+    /// without a collection per item — `f` hands each output to `out`
+    /// ([`Emit`]), made from borrowed parts of the item where it can
+    /// (`|line, out| line.split_whitespace().for_each(|w| out.push_str(w))`:
+    /// no `String` per word unless one is kept).
+    pub fn flat_map_with<U: Elem>(&self, f: impl Fn(&T, &mut Emit<'_, U>) + Send + Sync + 'static) -> Bag<U> {
+        self.with_stream(crate::step::then(self.each(), f))
     }
 
     /// `func` (a registered function, so that its tasks run on a cluster's

@@ -13,6 +13,7 @@ use blockwork_graph::layer::{Layer, Namer};
 use blockwork_graph::{r, Key, Op, Task, Value};
 use rustc_hash::FxHashMap;
 
+use crate::counts::Counts;
 use crate::part::{self, Elem};
 use crate::{layer_name, Bag, Item, SPLIT_EVERY};
 
@@ -45,7 +46,7 @@ impl<T: Elem> Bag<T> {
         combine: impl Fn(Vec<P>) -> P + Send + Sync + 'static,
         finish: impl Fn(P) -> R + Send + Sync + 'static,
     ) -> Item<R> {
-        let (each, direct) = (self.each(), self.direct);
+        let (each, direct) = (self.each(), self.direct());
         let op = Op::local(format!("{what}-partial"), move |args: Vec<Value>| {
             let mut p = start();
             if direct {
@@ -53,16 +54,25 @@ impl<T: Elem> Bag<T> {
                 return Ok(part::value(vec![p]));
             }
             // Items that operations make come in batches: making a batch
-            // and then folding it keeps each loop's memory in cache.
+            // and then folding it keeps each loop's memory in cache. A
+            // borrowed item (`Emit::push_str`) is folded as it comes, after
+            // the batch before it: copying it would cost more.
             let mut batch: Vec<T> = Vec::with_capacity(BATCH);
-            each(&args[0], &mut |x| {
-                batch.push(x.into_owned());
-                if batch.len() == BATCH {
-                    batch.iter().for_each(|x| step(&mut p, Cow::Borrowed(x)));
-                    batch.clear();
+            each(&args[0], &mut |x| match x {
+                Cow::Owned(x) => {
+                    batch.push(x);
+                    if batch.len() == BATCH {
+                        batch.drain(..).for_each(|x| step(&mut p, Cow::Owned(x)));
+                    }
+                }
+                borrowed => {
+                    if !batch.is_empty() {
+                        batch.drain(..).for_each(|x| step(&mut p, Cow::Owned(x)));
+                    }
+                    step(&mut p, borrowed)
                 }
             })?;
-            batch.iter().for_each(|x| step(&mut p, Cow::Borrowed(x)));
+            batch.into_iter().for_each(|x| step(&mut p, Cow::Owned(x)));
             Ok(part::value(vec![p]))
         });
         let partials: Bag<P> = self.layer_of(&format!("{what}-partial"), op);
@@ -146,8 +156,8 @@ impl<T: Elem> Bag<T> {
     /// straight from named tasks and their type is registered
     /// ([`crate::register_items`]).
     pub fn count(&self) -> Item<u64> {
-        if self.direct && crate::wire::is_registered::<T>() {
-            let partials: Bag<u64> = self.layer_of("count-partial", Op::named(&crate::wire::COUNT, Value::Unit));
+        if let Some(op) = self.pipeline("count") {
+            let partials: Bag<u64> = self.layer_of("count-partial", op);
             let (sum, first) =
                 (Op::named(&crate::wire::SUM_U64, Value::Unit), Op::named(&crate::wire::FIRST, Value::Unit));
             return Item { layer: partials.tree_ops("count", sum, first), _r: PhantomData };
@@ -220,10 +230,9 @@ impl<T: Elem> Bag<T> {
     where
         T: Hash + Eq,
     {
-        if self.direct && crate::wire::is_counted::<T>() {
+        if let Some(op) = self.pipeline("frequencies").filter(|_| crate::wire::is_counted::<T>()) {
             // Named tasks: partials are partitions of (item, count) pairs.
-            let partials: Bag<(T, u64)> =
-                self.layer_of("frequencies-partial", Op::named(&crate::wire::COUNTS, Value::Unit));
+            let partials: Bag<(T, u64)> = self.layer_of("frequencies-partial", op);
             let (merge, sort) =
                 (Op::named(&crate::wire::MERGE, Value::Unit), Op::named(&crate::wire::SORT, Value::Unit));
             return Bag::from_shared_layer(partials.tree_ops("frequencies", merge, sort));
@@ -235,14 +244,14 @@ impl<T: Elem> Bag<T> {
             |ps| {
                 let mut all = Counts::default();
                 for p in ps {
-                    for (x, n) in p.order.into_iter().zip(p.n) {
+                    for (x, n) in p.into_pairs() {
                         all.add_cow(Cow::Owned(x), n);
                     }
                 }
                 all
             },
             |c| {
-                let mut pairs: Vec<(T, u64)> = c.order.into_iter().zip(c.n).collect();
+                let mut pairs = c.into_pairs();
                 pairs.sort_by_key(|p| std::cmp::Reverse(p.1));
                 pairs
             },
@@ -255,7 +264,7 @@ impl<T: Elem> Bag<T> {
         T: Hash + Eq,
     {
         let freqs = self.frequencies();
-        if freqs.direct && crate::wire::is_counted::<T>() {
+        if freqs.direct() && crate::wire::is_counted::<T>() {
             return freqs.layer_of("distinct", Op::named(&crate::wire::FIRSTS, Value::Unit));
         }
         freqs.map(|(x, _)| x.clone())
@@ -332,36 +341,6 @@ impl<T: Elem> Bag<T> {
             },
             |acc| acc.keys.into_iter().zip(acc.values).collect(),
         )
-    }
-}
-
-/// Counts of distinct items, in first-seen order.
-#[derive(Clone, Debug)]
-pub(crate) struct Counts<T> {
-    index: FxHashMap<T, usize>,
-    pub(crate) order: Vec<T>,
-    pub(crate) n: Vec<u64>,
-}
-
-impl<T> Default for Counts<T> {
-    fn default() -> Self {
-        Counts { index: FxHashMap::default(), order: Vec::new(), n: Vec::new() }
-    }
-}
-
-impl<T: Hash + Eq + Clone> Counts<T> {
-    /// Counts `x` `n` times (copied, if borrowed, only the first time it
-    /// is seen).
-    pub(crate) fn add_cow(&mut self, x: Cow<'_, T>, n: u64) {
-        match self.index.get(&*x) {
-            Some(&at) => self.n[at] += n,
-            None => {
-                let x = x.into_owned();
-                self.index.insert(x.clone(), self.order.len());
-                self.order.push(x);
-                self.n.push(n);
-            }
-        }
     }
 }
 

@@ -9,10 +9,12 @@
 //! ones), and the bag's built-in operations on it become named tasks:
 //! reading text, parsing JSON lines, plucking fields, `count`,
 //! `frequencies`, `distinct`. A user's own step is a registered
-//! `NamedFn` given to [`crate::Bag::map_partitions_named`]. Such a bag
+//! [`crate::ItemFn`] given to [`crate::Bag::flat_map_named`] (item-wise,
+//! fused), or a `NamedFn` given to [`crate::Bag::map_partitions_named`]
+//! (a partition at a time). Such a bag
 //! computes on a cluster (a default client, or `Scheduler::Client`) as on
 //! threads; a closure step in it is refused there with an error that says
-//! to register a `NamedFn`.
+//! to register a function.
 //!
 //! The named kernels find the item type from the partition's own type
 //! (its `TypeId`), in the table that registration fills.
@@ -25,9 +27,9 @@ use blockwork_graph::{Data, NamedFn, TaskError, TaskResult, Value};
 use blockwork_protocol::{register_codec, Buffer, CodecError};
 use rustc_hash::FxHashMap;
 
+use crate::counts::Counts;
 use crate::part::{self, Elem, Part};
-use crate::reduce::Counts;
-use crate::Json;
+use crate::{Json, Stream};
 
 /// An item type whose partitions can cross to other processes: a name
 /// that is the same in every process, and a byte form. Implemented for
@@ -169,15 +171,25 @@ impl<T: Wire> Wire for Option<T> {
 /// A kernel of one partition value.
 type Kernel = fn(&Value) -> TaskResult;
 
+/// A consumer of a stream of items (a boxed `Stream<T>`) from a
+/// partition value.
+pub(crate) type Consumer = fn(&dyn Any, &Value) -> TaskResult;
+
 /// What registration knows of one partition type (`Part<T>`).
 #[derive(Clone, Copy)]
-struct Entry {
-    /// The codec's type name, `blockwork.bag.part<NAME>`.
-    codec: &'static str,
-    /// How many items a partition holds.
-    len: fn(&Value) -> Result<usize, TaskError>,
-    /// `frequencies`' partial of a partition of items (`T: Hash + Eq`).
-    counts: Option<Kernel>,
+pub(crate) struct Entry {
+    /// `Part<T>`'s type.
+    pub(crate) ty: TypeId,
+    /// `T`'s wire name, and the codec's type name, `blockwork.bag.part<NAME>`.
+    pub(crate) items: &'static str,
+    pub(crate) codec: &'static str,
+    /// The stream of a partition's own items (a boxed `Stream<T>`).
+    pub(crate) source: fn() -> Box<dyn Any>,
+    /// A stream's items as a partition, and how many there are.
+    pub(crate) collect: Consumer,
+    pub(crate) count: Consumer,
+    /// `frequencies`' partial of a stream (`T: Hash + Eq`).
+    pub(crate) counts: Option<Consumer>,
     /// Of a partition of `(T, u64)` counts: partials merged, the last
     /// sorted (most frequent first), and the items alone (`distinct`).
     merge: Option<fn(&[Value]) -> TaskResult>,
@@ -190,7 +202,7 @@ fn table() -> &'static RwLock<FxHashMap<TypeId, Entry>> {
     TABLE.get_or_init(Default::default)
 }
 
-fn entry_of_type(t: TypeId) -> Option<Entry> {
+pub(crate) fn entry_of_type(t: TypeId) -> Option<Entry> {
     table().read().unwrap_or_else(|p| p.into_inner()).get(&t).copied()
 }
 
@@ -211,7 +223,7 @@ pub(crate) fn is_counted<T: Elem>() -> bool {
 
 /// The entry of a partition value's type; an error names the type when
 /// it was not registered.
-fn entry_of(v: &Value, what: &str) -> Result<Entry, TaskError> {
+pub(crate) fn entry_of(v: &Value, what: &str) -> Result<Entry, TaskError> {
     let Value::Object(o) = v else {
         return Err(TaskError::new(format!("{what}: expected a bag partition, got {v:?}")));
     };
@@ -246,8 +258,29 @@ fn decode_part<T: Wire>(_meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, Cod
     Ok(part::value(items))
 }
 
-fn len_of<T: Elem>(v: &Value) -> Result<usize, TaskError> {
-    Ok(part::items::<T>(v)?.len())
+/// The stream boxed as `Any` (a registered step's or a consumer's
+/// input).
+fn stream<T: Elem>(s: &dyn Any) -> Result<&Stream<T>, TaskError> {
+    s.downcast_ref::<Stream<T>>()
+        .ok_or_else(|| TaskError::new(format!("bag steps: not a stream of {}", std::any::type_name::<T>())))
+}
+
+fn collect_of<T: Elem>(s: &dyn Any, v: &Value) -> TaskResult {
+    let mut items = Vec::new();
+    stream::<T>(s)?(v, &mut |x| items.push(x.into_owned()))?;
+    Ok(part::value(items))
+}
+
+fn count_of<T: Elem>(s: &dyn Any, v: &Value) -> TaskResult {
+    let mut n = 0u64;
+    stream::<T>(s)?(v, &mut |_| n += 1)?;
+    Ok(part::value(vec![n]))
+}
+
+fn counts_of<T: Wire + Hash + Eq>(s: &dyn Any, v: &Value) -> TaskResult {
+    let mut c = Counts::default();
+    stream::<T>(s)?(v, &mut |x| c.add_cow(x, 1))?;
+    Ok(part::value(c.into_pairs()))
 }
 
 /// Registers the partitions of `T` in this process: their codec, and the
@@ -274,9 +307,21 @@ fn add<T: Wire>(fill: impl FnOnce(&mut Entry)) {
     let mut table = table().write().unwrap_or_else(|p| p.into_inner());
     let entry = table.entry(TypeId::of::<Part<T>>()).or_insert_with(|| {
         // Leaked once per registered type: codec names are 'static.
-        let codec: &'static str = Box::leak(format!("blockwork.bag.part<{}>", T::name()).into_boxed_str());
+        let items: &'static str = Box::leak(T::name().into_boxed_str());
+        let codec: &'static str = Box::leak(format!("blockwork.bag.part<{items}>").into_boxed_str());
         register_codec(codec, encode_part::<T>, decode_part::<T>);
-        Entry { codec, len: len_of::<T>, counts: None, merge: None, finish: None, firsts: None }
+        Entry {
+            ty: TypeId::of::<Part<T>>(),
+            items,
+            codec,
+            source: || Box::new(crate::direct::<T>()),
+            collect: collect_of::<T>,
+            count: count_of::<T>,
+            counts: None,
+            merge: None,
+            finish: None,
+            firsts: None,
+        }
     });
     fill(entry);
 }
@@ -296,14 +341,6 @@ pub fn register() {
     }
 }
 
-fn counts_of<T: Wire + Hash + Eq>(v: &Value) -> TaskResult {
-    let mut c = Counts::default();
-    for x in part::items::<T>(v)? {
-        c.add_cow(std::borrow::Cow::Borrowed(x), 1);
-    }
-    Ok(part::value(c.order.into_iter().zip(c.n).collect::<Vec<(T, u64)>>()))
-}
-
 fn merge_counts<T: Wire + Hash + Eq>(vs: &[Value]) -> TaskResult {
     let mut c = Counts::default();
     for v in vs {
@@ -311,7 +348,7 @@ fn merge_counts<T: Wire + Hash + Eq>(vs: &[Value]) -> TaskResult {
             c.add_cow(std::borrow::Cow::Borrowed(x), *n);
         }
     }
-    Ok(part::value(c.order.into_iter().zip(c.n).collect::<Vec<(T, u64)>>()))
+    Ok(part::value(c.into_pairs()))
 }
 
 fn sort_counts<T: Wire + Hash + Eq>(v: &Value) -> TaskResult {
@@ -332,25 +369,12 @@ fn one<'a>(args: &'a [Value], what: &str) -> Result<&'a Value, TaskError> {
     }
 }
 
-fn count_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
-    let v = one(&args, "count")?;
-    Ok(part::value(vec![(entry_of(v, "count")?.len)(v)? as u64]))
-}
-
 fn sum_u64_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
     let mut total = 0u64;
     for v in &args {
         total += part::items::<u64>(v)?.iter().sum::<u64>();
     }
     Ok(part::value(vec![total]))
-}
-
-fn counts_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
-    let v = one(&args, "frequencies")?;
-    let f = entry_of(v, "frequencies")?
-        .counts
-        .ok_or_else(|| TaskError::new("frequencies: items not registered as counted"))?;
-    f(v)
 }
 
 /// The `(T, u64)` entry's function `pick` of the first input.
@@ -409,10 +433,8 @@ fn pluck_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     Ok(part::value(out))
 }
 
-pub(crate) static COUNT: NamedFn = NamedFn::new("blockwork.bag.count", count_kernel);
 pub(crate) static SUM_U64: NamedFn = NamedFn::new("blockwork.bag.sum_u64", sum_u64_kernel);
 pub(crate) static FIRST: NamedFn = NamedFn::new("blockwork.bag.first", first_kernel);
-pub(crate) static COUNTS: NamedFn = NamedFn::new("blockwork.bag.frequencies_partial", counts_kernel);
 pub(crate) static MERGE: NamedFn = NamedFn::new("blockwork.bag.frequencies_combine", merge_kernel);
 pub(crate) static SORT: NamedFn = NamedFn::new("blockwork.bag.frequencies", finish_kernel);
 pub(crate) static FIRSTS: NamedFn = NamedFn::new("blockwork.bag.distinct", firsts_kernel);
@@ -426,7 +448,8 @@ fn first_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
     Ok(one(&args, "reduction")?.clone())
 }
 
-const NAMED: &[&NamedFn] = &[&COUNT, &SUM_U64, &FIRST, &COUNTS, &MERGE, &SORT, &FIRSTS, &JSON, &PLUCK, &READ_TEXT];
+const NAMED: &[&NamedFn] =
+    &[&crate::step::PIPELINE, &SUM_U64, &FIRST, &MERGE, &SORT, &FIRSTS, &JSON, &PLUCK, &READ_TEXT];
 
 #[cfg(test)]
 mod tests {

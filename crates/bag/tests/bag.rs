@@ -34,9 +34,13 @@ fn item_operations_and_reductions_match_plain_rust() {
             .collect();
         assert_eq!(mapped.compute_with(config).unwrap(), want, "{what}");
         // The same through an emitting closure, no Vec per item.
-        let emitted = bag.map(|x| x * 3).filter(|x| x % 2 == 0).flat_map_with(|&x, emit| {
-            for _ in 0..x.rem_euclid(3) {
-                emit(x)
+        let emitted = bag.map(|x| x * 3).filter(|x| x % 2 == 0).flat_map_with(|x, out| {
+            for i in 0..x.rem_euclid(3) {
+                if i % 2 == 0 {
+                    out.push(*x)
+                } else {
+                    out.push_ref(x)
+                }
             }
         });
         assert_eq!(emitted.compute_with(config).unwrap(), want, "{what}: flat_map_with");

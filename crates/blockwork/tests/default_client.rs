@@ -373,6 +373,13 @@ fn words(_: &bw::Value, inputs: Vec<bw::Value>) -> bw::graph::TaskResult {
 }
 static WORDS: bw::graph::NamedFn = bw::graph::NamedFn::new("test.words", words);
 
+/// The same as a registered item-wise step, fused into what consumes it.
+#[allow(clippy::ptr_arg)] // an ItemFn<String, _> takes &String
+fn line_words(line: &String, out: &mut bw::bag::Emit<'_, String>) {
+    line.split_whitespace().for_each(|w| out.push(w.to_lowercase()));
+}
+static LINE_WORDS: bw::bag::ItemFn<String, String> = bw::bag::ItemFn::new("test.line-words", line_words);
+
 #[test]
 fn bags_and_json_lines_compute_on_the_default_client() {
     use bw::bag::{from_sequence, read_json_lines, read_text, TextOptions};
@@ -438,6 +445,10 @@ fn bags_and_json_lines_compute_on_the_default_client() {
     assert_eq!(freqs.take(3).unwrap(), want[..3].to_vec(), "take");
     assert_eq!(words.distinct().compute().unwrap(), by_closure.distinct().compute_with(&threads).unwrap(), "distinct");
     assert_eq!(words.count().compute().unwrap(), want.iter().map(|p| p.1).sum::<u64>(), "count of words");
+    let stepped = text.flat_map_named(&LINE_WORDS);
+    assert_eq!(stepped.frequencies().compute().unwrap(), want, "frequencies through a registered step");
+    assert_eq!(stepped.compute().unwrap(), by_closure.compute_with(&threads).unwrap(), "items of a registered step");
+    assert_eq!(stepped.count().compute().unwrap(), want.iter().map(|p| p.1).sum::<u64>(), "count of a step's items");
     let numbers = from_sequence((0..1000i64).map(|i| (i * 7919) % 101).collect(), 7).unwrap();
     assert_eq!(numbers.frequencies().compute().unwrap(), numbers.frequencies().compute_with(&threads).unwrap());
     assert_eq!(numbers.count().compute().unwrap(), 1000);

@@ -71,6 +71,23 @@ impl Commands {
     }
 }
 
+/// `start()`, tried again for up to a second while the command's file is
+/// busy (`ETXTBSY`): a command just written or copied, whose writing
+/// descriptor a process forked meanwhile elsewhere in this program still
+/// holds until it execs.
+fn started<T>(mut start: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    let mut tries = 0;
+    loop {
+        match start() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 40 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The id in a submit command's answer: SLURM's `Submitted batch job 42`,
 /// SGE's `Your job 42 ("x") has been submitted`, LSF's `Job <42> is
 /// submitted to queue <q>.` give the first number; PBS answers the id
@@ -92,13 +109,9 @@ impl Queue for Commands {
             System::Lsf => "bsub",
         };
         let fail = |message: String| JobQueueError::Command { command: name.into(), message };
-        let mut child = self
-            .command(name)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| fail(format!("cannot start it: {e}")))?;
+        let mut command = self.command(name);
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = started(|| command.spawn()).map_err(|e| fail(format!("cannot start it: {e}")))?;
         // A command that fails may exit before reading the script: what it
         // said then matters more than the broken pipe.
         let sent = child.stdin.take().map_or(Ok(()), |mut stdin| stdin.write_all(script.as_bytes()));
@@ -120,10 +133,9 @@ impl Queue for Commands {
             System::Pbs | System::Sge => "qdel",
             System::Lsf => "bkill",
         };
-        let out = self
-            .command(name)
-            .args(ids)
-            .output()
+        let mut command = self.command(name);
+        command.args(ids);
+        let out = started(|| command.output())
             .map_err(|e| JobQueueError::Command { command: name.into(), message: format!("cannot start it: {e}") })?;
         if !out.status.success() {
             return Err(JobQueueError::Command {
@@ -147,10 +159,9 @@ impl Queue for Commands {
                 ["-noheader", "-o", "jobid stat"].into_iter().map(String::from).chain(ids.iter().cloned()).collect(),
             ),
         };
-        let out = self
-            .command(name)
-            .args(&args)
-            .output()
+        let mut command = self.command(name);
+        command.args(&args);
+        let out = started(|| command.output())
             .map_err(|e| JobQueueError::Command { command: name.into(), message: format!("cannot start it: {e}") })?;
         let said = String::from_utf8_lossy(&out.stdout);
         let err = String::from_utf8_lossy(&out.stderr);
