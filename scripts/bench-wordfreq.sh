@@ -5,7 +5,8 @@
 # schedulers (processes, its default for bags, and threads) and on a
 # 2-worker dask.distributed LocalCluster, blockwork on threads (flat_map
 # to a Vec of words per line, and flat_map_with handing each word on) and on a
-# 2-worker local cluster (worker processes; a cold and a warm run each
+# 2-worker local cluster (worker processes, the splitting a registered step
+# fused with the counting; a cold and a warm run each
 # time), alternating, every blockwork repeat checked against a plain
 # count. Raw JSON goes to OUT (default benchmarks/DATE-wordfreq); the
 # table is printed from it.

@@ -19,17 +19,20 @@
 //! are fused into the task that consumes their items. Functions are Rust
 //! closures, which run on the local schedulers (threads by default,
 //! `Config` to choose), or registered ones — item-wise steps ([`ItemFn`],
-//! `flat_map_named`, fused on the workers as closures are here) and
-//! partition functions (`map_partitions_named`) — which also run on a
-//! cluster: on registered item types ([`register_items`]; the built-ins
-//! are registered by [`register`]) `read_text`, `from_sequence`, `json`,
-//! `pluck`, `count`, `frequencies` and `distinct` are named tasks, and
+//! `flat_map_named`, fused on the workers as closures are here),
+//! reductions ([`FoldFn`], [`FoldByFn`], [`KeyFn`] for top-k and
+//! group-by) and partition functions (`map_partitions_named`) — which
+//! also run on a cluster: on registered item types ([`register_items`];
+//! the built-ins are registered by [`register`]) `read_text`,
+//! `from_sequence`, `json`, `pluck`, `count`, `sum`/`mean`/`min`/`max`,
+//! `frequencies`, `distinct` and `to_textfiles` are named tasks, and
 //! partitions cross between processes (see the `wire` module).
 //!
 //! Lines from [`read_text`] keep their line terminator, as Dask's do.
 
 mod counts;
 mod json;
+mod named;
 mod ops;
 mod part;
 mod read;
@@ -46,11 +49,12 @@ use blockwork_graph::{r, Graph, GraphError, Key, Op, Task, TaskError, Value};
 use blockwork_local::{ComputeError, Config};
 
 pub use json::{read_json_lines, Json};
+pub use named::{register_fold, register_foldby, register_key, FoldByFn, FoldFn, KeyFn};
 pub use part::Elem;
 pub use read::{from_sequence, read_piece, read_text, text_pieces, write_text_file, TextOptions, TextPiece};
 pub use reduce::Number;
 pub use step::{register_step, Emit, ItemFn};
-pub use wire::{is_registered, register, register_counted, register_items, Wire};
+pub use wire::{is_registered, register, register_counted, register_items, register_text, Wire};
 
 /// The items of a bag partition's task value (see [`Bag::layer`]); an
 /// error names the types when the value holds something else.
@@ -174,7 +178,7 @@ impl<T: Elem> Bag<T> {
         if self.direct() {
             return Some(self.clone());
         }
-        self.pipeline("items").map(|_| Bag::from_shared_layer(self.own_layer()))
+        self.pipeline("items", Value::Unit).map(|_| Bag::from_shared_layer(self.own_layer()))
     }
 
     /// The graph layer whose tasks make this bag's partitions (one per
@@ -190,7 +194,7 @@ impl<T: Elem> Bag<T> {
         if self.direct() {
             return Arc::clone(&self.layer);
         }
-        Arc::clone(self.own.get_or_init(|| match self.pipeline("items") {
+        Arc::clone(self.own.get_or_init(|| match self.pipeline("items", Value::Unit) {
             Some(op) => self.layer_of::<T>("items", op).layer,
             None => self.per_partition("items", |items| Ok(items.to_vec())).layer,
         }))

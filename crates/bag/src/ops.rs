@@ -174,6 +174,15 @@ impl<T: Elem> Bag<T> {
     }
 }
 
+/// `x` as a line of `text` (no second newline after one it ends with).
+pub(crate) fn push_line(text: &mut String, x: &dyn std::fmt::Display) {
+    use std::fmt::Write as _;
+    let _ = write!(text, "{x}");
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+}
+
 impl<T: Elem + std::fmt::Display> Bag<T> {
     /// Writes each partition as a text file, one item per line (an item
     /// that ends with a newline, such as a line from `read_text`, gets no
@@ -209,23 +218,23 @@ impl<T: Elem + std::fmt::Display> Bag<T> {
                 return Err(TaskError::new("to-textfiles without its partition"));
             };
             let mut text = String::new();
-            each(v, &mut |x| {
-                use std::fmt::Write as _;
-                let _ = write!(text, "{x}");
-                if !text.ends_with('\n') {
-                    text.push('\n');
-                }
-            })?;
+            each(v, &mut |x| push_line(&mut text, &*x))?;
             let path = &files[*i as usize];
             let bytes = compress(text.into_bytes(), compression).map_err(|e| TaskError::new(format!("{path}: {e}")))?;
             blockwork_store::write_all(path, bytes).map_err(|e| TaskError::new(format!("writing {path}: {e}")))?;
             Ok(Value::Unit)
         });
         let name = layer_name("to-textfiles", &Namer::new("to-textfiles").input(&self.layer).add(&op));
+        // Registered item types write through named tasks (on any worker).
+        let named = crate::wire::is_written::<T>();
         let tasks: Vec<(Key, Task<Key>)> = (0..self.npartitions)
             .map(|i| {
-                let args = vec![r(self.layer.key(&[i as u32])), blockwork_graph::lit(i as i64)];
-                (Key::with_shared_name(&name, &[i as u32]), Task::new(op.clone(), args))
+                let input = r(self.layer.key(&[i as u32]));
+                let task = match self.pipeline("write", Value::Str(paths[i].as_str().into())).filter(|_| named) {
+                    Some(write) => Task::new(write, vec![input]),
+                    None => Task::new(op.clone(), vec![input, blockwork_graph::lit(i as i64)]),
+                };
+                (Key::with_shared_name(&name, &[i as u32]), task)
             })
             .collect();
         let keys: Vec<Key> = tasks.iter().map(|(k, _)| k.clone()).collect();

@@ -156,7 +156,7 @@ impl<T: Elem> Bag<T> {
     /// straight from named tasks and their type is registered
     /// ([`crate::register_items`]).
     pub fn count(&self) -> Item<u64> {
-        if let Some(op) = self.pipeline("count") {
+        if let Some(op) = self.pipeline("count", Value::Unit) {
             let partials: Bag<u64> = self.layer_of("count-partial", op);
             let (sum, first) =
                 (Op::named(&crate::wire::SUM_U64, Value::Unit), Op::named(&crate::wire::FIRST, Value::Unit));
@@ -193,6 +193,9 @@ impl<T: Elem> Bag<T> {
     where
         T: PartialOrd,
     {
+        if let Some(item) = self.reduced_builtin("min") {
+            return item;
+        }
         self.extreme("min", |best, x| x < best)
     }
 
@@ -201,6 +204,9 @@ impl<T: Elem> Bag<T> {
     where
         T: PartialOrd,
     {
+        if let Some(item) = self.reduced_builtin("max") {
+            return item;
+        }
         self.extreme("max", |best, x| x > best)
     }
 
@@ -230,7 +236,7 @@ impl<T: Elem> Bag<T> {
     where
         T: Hash + Eq,
     {
-        if let Some(op) = self.pipeline("frequencies").filter(|_| crate::wire::is_counted::<T>()) {
+        if let Some(op) = self.pipeline("frequencies", Value::Unit).filter(|_| crate::wire::is_counted::<T>()) {
             // Named tasks: partials are partitions of (item, count) pairs.
             let partials: Bag<(T, u64)> = self.layer_of("frequencies-partial", op);
             let (merge, sort) =
@@ -393,6 +399,9 @@ impl<T: Number> Bag<T> {
     /// The sum of the items, of their type (integers wrap as Rust's `Sum`
     /// does in release builds).
     pub fn sum(&self) -> Item<T> {
+        if let Some(item) = self.reduced_builtin("sum") {
+            return item;
+        }
         self.fold_items(
             "sum",
             || std::iter::empty::<T>().sum(),
@@ -404,6 +413,9 @@ impl<T: Number> Bag<T> {
 
     /// The mean of the items (NaN of an empty bag).
     pub fn mean(&self) -> Item<f64> {
+        if let Some(item) = self.reduced_builtin("mean") {
+            return item;
+        }
         self.fold_items(
             "mean",
             || (0.0, 0u64),

@@ -147,29 +147,28 @@ impl<T: Elem> Bag<T> {
 
     /// The named task that runs the pending registered steps on a
     /// partition and then `consumer` (`"items"`, `"count"`,
-    /// `"frequencies"`) on their items; `None` after a closure step, or
+    /// `"frequencies"`, `"reduce"` a registered reducer, `"write"` a text
+    /// file) with `param` on their items; `None` after a closure step, or
     /// when the items' type is not registered.
-    pub(crate) fn pipeline(&self, consumer: &str) -> Option<Op> {
+    pub(crate) fn pipeline(&self, consumer: &str, param: Value) -> Option<Op> {
         let steps = self.steps.as_ref()?;
         crate::wire::is_registered::<T>().then(|| {
-            let mut params = vec![Value::Str(consumer.into())];
+            let mut params = vec![Value::Str(consumer.into()), param];
             params.extend(steps.iter().map(|s| Value::Str((*s).into())));
             Op::named(&PIPELINE, Value::List(params.into()))
         })
     }
 }
 
-/// Runs the steps named in `params[1..]` on the partition `args[0]`, then
-/// the consumer `params[0]` on their items.
+/// Runs the steps named in `params[2..]` on the partition `args[0]`, then
+/// the consumer `params[0]` with its parameter `params[1]` on their items.
 fn pipeline_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let names: Vec<&str> = match params {
-        Value::List(p) => p.iter().map(|v| if let Value::Str(s) = v { Ok(&**s) } else { Err(()) }).collect(),
-        _ => Err(()),
-    }
-    .map_err(|_| TaskError::new(format!("bag steps: parameters {params:?}")))?;
-    let (Some((consumer, names)), [v]) = (names.split_first(), args.as_slice()) else {
-        return Err(TaskError::new("bag steps: a consumer and one partition are wanted"));
-    };
+    let bad = || TaskError::new(format!("bag steps: parameters {params:?}"));
+    let Value::List(p) = params else { return Err(bad()) };
+    let (Some(Value::Str(consumer)), Some(param)) = (p.first(), p.get(1)) else { return Err(bad()) };
+    let names: Vec<&str> =
+        p[2..].iter().map(|v| if let Value::Str(s) = v { Ok(&**s) } else { Err(bad()) }).collect::<Result<_, _>>()?;
+    let [v] = args.as_slice() else { return Err(TaskError::new("bag steps: one partition is wanted")) };
     let source = entry_of(v, "bag steps")?;
     let (mut stream, mut ty, mut at) = ((source.source)(), source.ty, source.items.to_string());
     for name in names {
@@ -190,14 +189,29 @@ fn pipeline_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     }
     let last =
         entry_of_type(ty).ok_or_else(|| TaskError::new(format!("bag steps: items of {at} are not registered")))?;
-    let consume = match *consumer {
-        "items" => Some(last.collect),
-        "count" => Some(last.count),
-        "frequencies" => last.counts,
-        _ => None,
-    };
-    let consume = consume.ok_or_else(|| TaskError::new(format!("bag steps: no {consumer:?} of items of {at}")))?;
-    consume(&*stream, v)
+    let unknown = || TaskError::new(format!("bag steps: no {consumer:?} of items of {at}"));
+    match &**consumer {
+        "items" => (last.collect)(&*stream, v),
+        "count" => (last.count)(&*stream, v),
+        "frequencies" => last.counts.ok_or_else(unknown)?(&*stream, v),
+        "write" => match param {
+            Value::Str(path) => last.write.ok_or_else(unknown)?(&*stream, v, path),
+            _ => Err(bad()),
+        },
+        "reduce" => {
+            let Value::List(r) = param else { return Err(bad()) };
+            let [Value::Str(name), arg] = r.as_ref() else { return Err(bad()) };
+            let reducer = crate::named::reducer(name)?;
+            if reducer.input != ty {
+                return Err(TaskError::new(format!(
+                    "bag reduction {name:?} takes items of {}, but is given items of {at}",
+                    reducer.input_name
+                )));
+            }
+            (reducer.partial)(arg, &*stream, v)
+        }
+        _ => Err(unknown()),
+    }
 }
 
 /// Registered steps and a consumer, fused in one task.
@@ -214,7 +228,11 @@ mod tests {
     static LENGTH: ItemFn<String, u64> = ItemFn::new("test.step.length", length);
 
     fn run(params: &[&str], partition: Value) -> Result<Value, String> {
-        let params = Value::List(params.iter().map(|s| Value::Str((*s).into())).collect::<Vec<_>>().into());
+        let mut params: Vec<Value> = params.iter().map(|s| Value::Str((*s).into())).collect();
+        if !params.is_empty() {
+            params.insert(1, Value::Unit);
+        }
+        let params = Value::List(params.into());
         pipeline_kernel(&params, vec![partition]).map_err(|e| e.message)
     }
 
@@ -234,6 +252,6 @@ mod tests {
         let err = run(&["median", "test.step.length"], words.clone()).unwrap_err();
         assert!(err.contains("no \"median\" of items of u64"), "{err}");
         let err = run(&[], words).unwrap_err();
-        assert!(err.contains("a consumer and one partition"), "{err}");
+        assert!(err.contains("parameters"), "{err}");
     }
 }

@@ -175,6 +175,9 @@ type Kernel = fn(&Value) -> TaskResult;
 /// partition value.
 pub(crate) type Consumer = fn(&dyn Any, &Value) -> TaskResult;
 
+/// [`Consumer`] of a stream into the file at a path.
+pub(crate) type Writer = fn(&dyn Any, &Value, &str) -> TaskResult;
+
 /// What registration knows of one partition type (`Part<T>`).
 #[derive(Clone, Copy)]
 pub(crate) struct Entry {
@@ -190,6 +193,8 @@ pub(crate) struct Entry {
     pub(crate) count: Consumer,
     /// `frequencies`' partial of a stream (`T: Hash + Eq`).
     pub(crate) counts: Option<Consumer>,
+    /// A stream's items written to a text file, one a line (`T: Display`).
+    pub(crate) write: Option<Writer>,
     /// Of a partition of `(T, u64)` counts: partials merged, the last
     /// sorted (most frequent first), and the items alone (`distinct`).
     merge: Option<fn(&[Value]) -> TaskResult>,
@@ -219,6 +224,11 @@ pub fn is_registered<T: Elem>() -> bool {
 /// Whether `frequencies` of `T` runs as named tasks.
 pub(crate) fn is_counted<T: Elem>() -> bool {
     entry_of_type(TypeId::of::<Part<T>>()).is_some_and(|e| e.counts.is_some())
+}
+
+/// Whether `to_textfiles` of `T` runs as named tasks.
+pub(crate) fn is_written<T: Elem>() -> bool {
+    entry_of_type(TypeId::of::<Part<T>>()).is_some_and(|e| e.write.is_some())
 }
 
 /// The entry of a partition value's type; an error names the type when
@@ -277,6 +287,19 @@ fn count_of<T: Elem>(s: &dyn Any, v: &Value) -> TaskResult {
     Ok(part::value(vec![n]))
 }
 
+fn write_of<T: Elem + std::fmt::Display>(s: &dyn Any, v: &Value, path: &str) -> TaskResult {
+    let mut text = String::new();
+    stream::<T>(s)?(v, &mut |x| crate::ops::push_line(&mut text, &*x))?;
+    crate::read::write_text_file(path, text).map_err(|e| TaskError::new(format!("writing {path}: {e}")))?;
+    Ok(Value::Unit)
+}
+
+/// [`register_items`], and `to_textfiles` of `T` (one item a line) as
+/// named tasks.
+pub fn register_text<T: Wire + std::fmt::Display>() {
+    add::<T>(|e| e.write = Some(write_of::<T>));
+}
+
 fn counts_of<T: Wire + Hash + Eq>(s: &dyn Any, v: &Value) -> TaskResult {
     let mut c = Counts::default();
     stream::<T>(s)?(v, &mut |x| c.add_cow(x, 1))?;
@@ -318,6 +341,7 @@ fn add<T: Wire>(fill: impl FnOnce(&mut Entry)) {
             collect: collect_of::<T>,
             count: count_of::<T>,
             counts: None,
+            write: None,
             merge: None,
             finish: None,
             firsts: None,
@@ -336,6 +360,17 @@ pub fn register() {
     register_counted::<bool>();
     register_items::<Json>();
     register_items::<f64>();
+    register_text::<String>();
+    register_text::<Json>();
+    register_text::<i64>();
+    register_text::<u64>();
+    register_text::<f64>();
+    register_text::<bool>();
+    crate::named::register_numbers::<i64>();
+    crate::named::register_numbers::<u64>();
+    crate::named::register_numbers::<f64>();
+    crate::named::register_extremes::<String>();
+    crate::named::register_extremes::<bool>();
     for f in NAMED {
         blockwork_graph::register(f);
     }
@@ -448,8 +483,19 @@ fn first_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
     Ok(one(&args, "reduction")?.clone())
 }
 
-const NAMED: &[&NamedFn] =
-    &[&crate::step::PIPELINE, &SUM_U64, &FIRST, &MERGE, &SORT, &FIRSTS, &JSON, &PLUCK, &READ_TEXT];
+const NAMED: &[&NamedFn] = &[
+    &crate::step::PIPELINE,
+    &crate::named::COMBINE,
+    &crate::named::FINISH,
+    &SUM_U64,
+    &FIRST,
+    &MERGE,
+    &SORT,
+    &FIRSTS,
+    &JSON,
+    &PLUCK,
+    &READ_TEXT,
+];
 
 #[cfg(test)]
 mod tests {

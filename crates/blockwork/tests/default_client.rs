@@ -380,6 +380,12 @@ fn line_words(line: &String, out: &mut bw::bag::Emit<'_, String>) {
 }
 static LINE_WORDS: bw::bag::ItemFn<String, String> = bw::bag::ItemFn::new("test.line-words", line_words);
 
+static SQUARES: bw::bag::FoldFn<i64, i64> = bw::bag::FoldFn::new("test.squares", || 0, |a, x| a + x * x, |a, b| a + b);
+static BY_TENS: bw::bag::FoldByFn<i64, i64, u64> =
+    bw::bag::FoldByFn::new("test.by-tens", |x| x / 10, || 0, |n, _| n + 1, |a, b| a + b);
+static ITSELF: bw::bag::KeyFn<i64, i64> = bw::bag::KeyFn::new("test.itself", |x| *x);
+static LAST_DIGIT: bw::bag::KeyFn<i64, i64> = bw::bag::KeyFn::new("test.last-digit", |x| x % 10);
+
 #[test]
 fn bags_and_json_lines_compute_on_the_default_client() {
     use bw::bag::{from_sequence, read_json_lines, read_text, TextOptions};
@@ -452,6 +458,32 @@ fn bags_and_json_lines_compute_on_the_default_client() {
     let numbers = from_sequence((0..1000i64).map(|i| (i * 7919) % 101).collect(), 7).unwrap();
     assert_eq!(numbers.frequencies().compute().unwrap(), numbers.frequencies().compute_with(&threads).unwrap());
     assert_eq!(numbers.count().compute().unwrap(), 1000);
+    // Reductions: built-in, and with registered functions.
+    let before = tasks_run(&cluster);
+    assert_eq!(numbers.sum().compute().unwrap(), numbers.sum().compute_with(&threads).unwrap(), "sum");
+    assert!(tasks_run(&cluster) > before, "sum ran nowhere on the cluster");
+    assert_eq!(numbers.mean().compute().unwrap(), numbers.mean().compute_with(&threads).unwrap(), "mean");
+    assert_eq!(numbers.min().compute().unwrap(), Some(0), "min");
+    assert_eq!(numbers.max().compute().unwrap(), Some(100), "max");
+    let lines_min = text.min().compute().unwrap();
+    assert_eq!(lines_min, text.min().compute_with(&threads).unwrap(), "min of lines");
+    assert_eq!(
+        numbers.fold_named(&SQUARES).compute().unwrap(),
+        numbers.fold_named(&SQUARES).compute_with(&threads).unwrap()
+    );
+    let by = numbers.foldby_named(&BY_TENS);
+    assert_eq!(by.compute().unwrap(), by.compute_with(&threads).unwrap(), "foldby");
+    assert_eq!(numbers.topk_named(5, &ITSELF).compute().unwrap(), vec![100; 5], "topk");
+    let groups = numbers.groupby_named(&LAST_DIGIT, 3).unwrap();
+    assert_eq!(groups.compute().unwrap(), groups.compute_with(&threads).unwrap(), "groupby");
+    let written = dir.join("out");
+    let before = tasks_run(&cluster);
+    stepped.to_textfiles(&format!("{}/words-*.txt.gz", written.display())).unwrap();
+    assert!(tasks_run(&cluster) > before, "to_textfiles ran nowhere on the cluster");
+    let back = read_text(&format!("{}/words-*.txt.gz", written.display()), &TextOptions::default()).unwrap();
+    let back: Vec<String> =
+        back.compute_with(&threads).unwrap().into_iter().map(|l| l.trim_end().to_string()).collect();
+    assert_eq!(back, by_closure.compute_with(&threads).unwrap(), "words written by the workers");
 
     // A JSON-lines log pile: records plucked, and summarized as a dataframe.
     let levels = logs_bag.pluck("level").compute().unwrap();
