@@ -89,10 +89,17 @@ def _is_frame(x: Any) -> bool:
 
 
 def persist(*args: Any, scheduler: str | None = None, num_workers: int | None = None, **kwargs: Any) -> tuple[Any, ...]:
-    """Each array computed into blocks held in memory (others as they are)."""
+    """Each array, dataframe, series, bag and delayed value computed and
+    held in memory (on the cluster, with a client); others as they are."""
     from blockwork.array.core import Array
 
-    return tuple(a.persist(scheduler, num_workers) if isinstance(a, Array) else a for a in args)
+    bags = sys.modules.get("blockwork.bag")
+
+    def held(a: Any) -> Any:
+        ours = isinstance(a, (Array, Delayed)) or _is_frame(a) or (bags is not None and isinstance(a, bags.Bag))
+        return a.persist(scheduler, num_workers) if ours and hasattr(a, "persist") else a
+
+    return tuple(held(a) for a in args)
 
 
 def visualize(*args: Any, filename: str = "mydask.dot", **kwargs: Any) -> None:

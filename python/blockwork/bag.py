@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from blockwork import _core
+from blockwork import _core, config
 from blockwork._storage import apply_storage_options, paths
 from blockwork._storage import blocksize as _blocksize
 from blockwork.delayed import Delayed, compute_delayed
@@ -93,12 +93,14 @@ class Item:
 class Bag:
     """A lazy, partitioned collection of Python objects (see the module)."""
 
-    __slots__ = ("_parts",)
+    __slots__ = ("_held", "_parts")
 
     def __init__(self, parts: list[Delayed]) -> None:
         if not parts:
             raise ValueError("a bag needs at least one partition")
         self._parts = list(parts)
+        # Futures of its partitions on a cluster, when persisted there.
+        self._held: list[Any] = []
 
     @property
     def npartitions(self) -> int:
@@ -121,7 +123,11 @@ class Bag:
         return [x for p in parts for x in p]
 
     def persist(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> Bag:
-        """A bag of the computed partitions (what is built on it starts from them)."""
+        """A bag of the computed partitions (what is built on it starts from
+        them). With a client, the partitions stay on its workers."""
+        client = config.client(scheduler)
+        if client is not None:
+            return client.persist(self)  # type: ignore[no-any-return]
         parts = compute_delayed(self._parts, scheduler, num_workers)
         name = _name("persist")
         return Bag([Delayed(f"{name}-{i}", None, (p,), {}) for i, p in enumerate(parts)])

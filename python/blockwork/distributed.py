@@ -386,10 +386,11 @@ class Client:
         allow_other_workers: bool = False,
         priority: int = 0,
     ) -> Any:
-        """Starts computing arrays, dataframes and delayed values (one or a
-        list) on the cluster and keeps their results there: an array or
-        frame comes back as one whose blocks the cluster holds (what this
-        client computes from it reuses them), a delayed value as a future.
+        """Starts computing arrays, dataframes, bags and delayed values (one
+        or a list) on the cluster and keeps their results there: an array,
+        frame or bag comes back as one whose blocks the cluster holds (what
+        this client computes from it reuses them), a delayed value as a
+        future.
         `workers`, `allow_other_workers` and `priority` place their tasks as
         `submit` places one."""
         from blockwork.array.core import Array
@@ -408,6 +409,13 @@ class Client:
             return self._persist_delayed([x], place)[0]
         if _is_frame(x):
             return x._held_on(lambda frame: self._c.persist_frame(frame, *place))
+        bags = sys.modules.get("blockwork.bag")
+        if bags is not None and isinstance(x, bags.Bag):
+            # The same partitions, their results held by the cluster as long
+            # as the new bag lives: graphs built on it reuse them.
+            held = bags.Bag(x.to_delayed())
+            held._held = self._persist_delayed(x.to_delayed(), place)
+            return held
         return x
 
     def _compute_arrays(self, arrays: list[Any]) -> list[np.ndarray]:

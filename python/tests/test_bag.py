@@ -20,6 +20,7 @@ from typing import Any
 import cloudpickle
 import pytest
 
+import blockwork
 import blockwork.bag as db
 from blockwork import config
 
@@ -134,6 +135,13 @@ def test_strings_and_records() -> None:
         b.map(3)  # type: ignore[arg-type]
 
 
+def test_persist_takes_bags_and_delayed_values() -> None:
+    items, bag = numbers(5)
+    kept, value, other = blockwork.persist(bag.map(abs), blockwork.delayed(sum)(items), "as it is")
+    assert isinstance(kept, db.Bag) and kept.compute() == [abs(x) for x in items]
+    assert value.compute() == sum(items) and other == "as it is"
+
+
 def test_bags_and_items_compute_together() -> None:
     import blockwork
 
@@ -213,6 +221,20 @@ def test_bags_compute_on_a_cluster(tmp_path: Path) -> None:
         assert sorted(future.result()) == sorted({w for w, _ in here[0]})
         pids = set(text.map_partitions(lambda p: [os.getpid()]).compute())
         assert os.getpid() not in pids, "computed here, not on the workers"
+        # Persisted on the cluster: later graphs start from the held
+        # partitions (each read once, as a log of the reads shows).
+        log = tmp_path / "reads.log"
+
+        def logged(p: list[str]) -> list[str]:
+            with open(log, "a") as f:
+                f.write(f"{os.getpid()}\n")
+            return p
+
+        (kept,) = blockwork.persist(text.map_partitions(logged))
+        assert kept.count().compute() == here[2] // 8
+        assert kept.map(len).sum().compute() == sum(len(line) for line in text.compute())
+        assert len(log.read_text().splitlines()) == text.npartitions, "the persisted partitions were computed again"
+        assert os.getpid() not in {int(x) for x in log.read_text().split()}
     assert there == here
     # Each word is grouped once however the workers' hash seeds differ.
     assert len(there[1]) == len({w for w, _ in there[0]})
