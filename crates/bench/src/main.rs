@@ -273,6 +273,7 @@ fn impl_name(s: &blockwork::Scheduler) -> &'static str {
 }
 
 fn main() -> anyhow::Result<()> {
+    blockwork::init_logging();
     // Started as a worker of a local cluster (see `procs`): serve, exit.
     overhead::register();
     blockwork::worker_main();

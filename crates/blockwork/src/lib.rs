@@ -59,7 +59,10 @@ pub use blockwork_delayed::{compute, compute_with, Delayed};
 pub use blockwork_graph::{Graph, GraphError, Key, Value};
 pub use blockwork_local::{CancelToken, ComputeError, Config, Profiler, ProgressBar, ResourceProfiler, Scheduler};
 
+mod logging;
 mod worker;
+
+pub use logging::init_logging;
 
 pub use worker::{
     interface_address, worker_main, WorkerCommand, WorkerCommandError, TOKEN_VAR, WORKER_HELP, WORKER_USAGE,

@@ -347,13 +347,13 @@ impl WorkerCommand {
             match signals.load(Ordering::SeqCst) {
                 0 => {}
                 1 if !asked => {
-                    eprintln!("worker {}: retiring (its results move to other workers first)", self.name);
+                    tracing::info!("worker {}: retiring (its results move to other workers first)", self.name);
                     served.handle().retire();
                     asked = true;
                 }
                 1 => {}
                 _ => {
-                    eprintln!("worker {} stopping", self.name);
+                    tracing::info!("worker {}: stopping", self.name);
                     return Ok(());
                 }
             }

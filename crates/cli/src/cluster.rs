@@ -100,7 +100,7 @@ pub fn run(args: ClusterArgs) -> anyhow::Result<()> {
         }
         workers.reap();
     }
-    eprintln!("cluster stopping");
+    tracing::info!("cluster stopping");
     workers.scale_down(0);
     drop(served);
     Ok(())
@@ -241,7 +241,7 @@ impl Workers {
                 _ => {
                     let _ = p.child.kill();
                     let _ = p.child.wait();
-                    eprintln!("blockwork cluster: worker {} did not stop within {GRACE:?}; killed", p.name);
+                    tracing::warn!("cluster: worker {} did not stop within {GRACE:?}; killed", p.name);
                     false
                 }
             });
@@ -256,15 +256,12 @@ impl Workers {
         self.running.retain_mut(|p| match p.child.try_wait() {
             Ok(Some(status)) => {
                 let pid = p.child.id();
-                eprintln!(
-                    "blockwork cluster: worker {} (pid {pid}) exited unexpectedly ({status}); not restarted",
-                    p.name
-                );
+                tracing::warn!("cluster: worker {} (pid {pid}) exited unexpectedly ({status}); not restarted", p.name);
                 false
             }
             Ok(None) => true,
             Err(e) => {
-                eprintln!("blockwork cluster: cannot check on worker {}: {e}", p.name);
+                tracing::warn!("cluster: cannot check on worker {}: {e}", p.name);
                 true
             }
         });

@@ -182,7 +182,7 @@ pub fn run(args: JobQueueArgs) -> anyhow::Result<()> {
             }
         }
     }
-    eprintln!("cancelling jobs {}", cluster.jobs().join(" "));
+    tracing::info!("cancelling jobs {}", cluster.jobs().join(" "));
     cluster.close()?;
     drop(served);
     Ok(())
@@ -194,7 +194,7 @@ fn retire(client: &blockwork::distributed::Client, names: &[String]) -> Result<(
     let which = blockwork::distributed::Retire::Workers(names.to_vec());
     let out = client.retire_workers(which, RETIRE_TIMEOUT).map_err(|e| e.to_string())?;
     for (worker, why) in out.refused {
-        eprintln!("adapt: {worker} was not retired gracefully: {why}");
+        tracing::warn!("adapt: {worker} was not retired gracefully: {why}");
     }
     Ok(())
 }

@@ -69,6 +69,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    blockwork::init_logging();
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(demo::DemoArgs { which: Some(demo::Which::Climate(args)), .. }) => climate::run(args),

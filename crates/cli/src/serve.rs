@@ -111,7 +111,7 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
         eprintln!("dashboard at http://{http}/status; HTTP API at /api/v1/… and /metrics");
     }
     served.wait_until(|| stop.load(Ordering::SeqCst));
-    eprintln!("scheduler stopping");
+    tracing::info!("scheduler stopping");
     Ok(())
 }
 

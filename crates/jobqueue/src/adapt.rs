@@ -171,7 +171,7 @@ pub fn run_adaptive(
             });
             match step {
                 Err(JobQueueError::Command { command, message }) => {
-                    eprintln!("adapt: {command} failed ({message}); trying again in {interval:?}");
+                    tracing::warn!("adapt: {command} failed ({message}); trying again in {interval:?}");
                 }
                 other => other?,
             }

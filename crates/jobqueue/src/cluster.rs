@@ -271,7 +271,7 @@ impl JobQueueCluster {
                     return self.scale(*n);
                 }
                 if let Err(e) = retire(names) {
-                    eprintln!("blockwork: retiring {names:?} before cancelling their jobs: {e}");
+                    tracing::warn!("retiring {names:?} before cancelling their jobs: {e}");
                 }
                 let ids: Vec<String> = doomed.iter().map(|&i| self.jobs[i].0.clone()).collect();
                 self.queue.cancel(self.system, &ids)?;
@@ -359,7 +359,7 @@ impl JobQueueCluster {
 impl Drop for JobQueueCluster {
     fn drop(&mut self) {
         if let Err(e) = self.close() {
-            eprintln!("blockwork: jobs {:?} may still be queued: {e}", self.jobs());
+            tracing::warn!("jobs {:?} may still be queued: {e}", self.jobs());
         }
     }
 }

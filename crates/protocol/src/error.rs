@@ -143,7 +143,9 @@ pub enum EncodeError {
     #[error(
         "task {key} runs the closure {label:?}, which cannot run in another process; \
          declare it as a `static NamedFn` (blockwork_graph::NamedFn::new(\"myapp.name\", function)), \
-         register it with blockwork_graph::register in every process, and build the task with Op::named"
+         register it with blockwork_graph::register in every process, and build the task with Op::named \
+         (collections take registered functions: blockwise_named, map_blocks_named, map_overlap_named, \
+         map_partitions_named, and a bag's flat_map_named, fold_named, foldby_named, topk_named, groupby_named)"
     )]
     LocalOp {
         /// The task.

@@ -64,7 +64,7 @@ fn keep(cluster: &Mutex<JobQueueCluster>, stop: &AtomicBool) {
         if let Err(e) = checked {
             let e = e.to_string();
             if e != last_error {
-                eprintln!("blockwork.jobqueue: {e}");
+                tracing::warn!("jobqueue: {e}");
                 last_error = e;
             }
         }
@@ -219,7 +219,7 @@ impl PyJobQueue {
                     client.retire_workers(which, Duration::from_secs(300)).map(|_| ()).map_err(|e| e.to_string())
                 };
                 if let Err(e) = run_adaptive(&cluster, adaptive, target, retire, &flag, |_, _| {}) {
-                    eprintln!("blockwork: adaptive scaling stopped: {e}");
+                    tracing::error!("adaptive scaling stopped: {e}");
                 }
             })
             .map_err(|e| PyRuntimeError::new_err(format!("adapt: starting its thread: {e}")))?;

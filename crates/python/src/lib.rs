@@ -39,6 +39,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// The extension module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The engine's log lines (a cluster's scheduler and workers) to stderr, as RUST_LOG filters them.
+    blockwork::init_logging();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("WORKER_USAGE", blockwork::WORKER_USAGE)?;
     m.add("WORKER_HELP", blockwork::WORKER_HELP)?;

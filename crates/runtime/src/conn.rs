@@ -135,7 +135,7 @@ pub(crate) fn spawn_writer(write: WriteHalf, peer: String) -> (Outbox, tokio::ta
                 }
             }
             if let Err(e) = res.and(w.flush().await) {
-                crate::log(format_args!("writing to {peer} failed: {e}; closing the connection"));
+                crate::log!(WARN, "writing to {peer} failed: {e}; closing the connection");
                 return;
             }
         }
@@ -153,7 +153,7 @@ pub(crate) fn post(out: &Outbox, msg: &impl Message, what: &str) {
             // reported by its reader.
             let _ = out.send(f);
         }
-        Err(e) => crate::log(format_args!("cannot encode a message to {what}: {e}")),
+        Err(e) => crate::log!(ERROR, "cannot encode a message to {what}: {e}"),
     }
 }
 
@@ -239,11 +239,11 @@ pub(crate) async fn accept_until_stopped<F, Fut>(
                     let fut = serve(stream, peer);
                     tokio::spawn(async move {
                         if let Err(e) = fut.await {
-                            crate::log(format_args!("{what}: closing the connection from {peer}: {e}"));
+                            crate::log!(WARN, "{what}: closing the connection from {peer}: {e}");
                         }
                     });
                 }
-                Err(e) => crate::log(format_args!("{what}: accept failed: {e}")),
+                Err(e) => crate::log!(WARN, "{what}: accept failed: {e}"),
             },
         }
     }

@@ -291,7 +291,7 @@ pub struct LockGuard<'a> {
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
         if let Err(e) = self.lock.release() {
-            crate::log(format_args!("releasing the lock {:?} failed: {e}", self.lock.name));
+            crate::log!(WARN, "releasing the lock {:?} failed: {e}", self.lock.name);
         }
     }
 }

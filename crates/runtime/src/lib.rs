@@ -86,10 +86,22 @@ pub use crate::worker::{Worker, WorkerHandle, WorkerOptions, WorkerStats, RETIRE
 pub use blockwork_protocol::{register_codec, Buffer, CodecError, DecodeFn, EncodeFn, SchedulerInfo};
 pub use blockwork_scheduler::{Held, WorkerInfo};
 
-/// Writes one line to standard error: the runtime's log.
-pub(crate) fn log(args: std::fmt::Arguments<'_>) {
-    let line = args.to_string();
-    eprintln!("blockwork: {line}");
+/// Logs one line: a `tracing` event at `$level` (`INFO`, `WARN`, `ERROR`;
+/// its target the calling module, so `RUST_LOG=blockwork_runtime::worker=warn`
+/// filters it) — the subscriber a program installs writes it
+/// (`blockwork::init_logging` in the command line and the Python
+/// package) — and the line kept for the dashboard's log page.
+macro_rules! log {
+    ($level:ident, $($arg:tt)*) => {{
+        let line = format!($($arg)*);
+        tracing::event!(tracing::Level::$level, "{line}");
+        $crate::remember(line);
+    }};
+}
+pub(crate) use log;
+
+/// Keeps a log line for the dashboard (the process's last [`LOG_LINES`]).
+pub(crate) fn remember(line: String) {
     let mut ring = LOG.lock().unwrap_or_else(|p| p.into_inner());
     if ring.len() == LOG_LINES {
         ring.pop_front();

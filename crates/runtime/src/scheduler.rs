@@ -141,7 +141,7 @@ impl Scheduler {
                     // Its port taken (another scheduler on this machine): another one, as Dask does.
                     Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
                         let host = at.rsplit_once(':').map_or("", |(h, _)| h);
-                        crate::log(format_args!("scheduler: {at} is in use; the HTTP API takes another port"));
+                        crate::log!(WARN, "scheduler: {at} is in use; the HTTP API takes another port");
                         TcpListener::bind(format!("{host}:0")).await.map_err(http_err)?
                     }
                     r => r.map_err(http_err)?,
@@ -536,7 +536,7 @@ fn on_worker_message(
             }
         }
         WorkerToScheduler::Register(_) => {
-            crate::log(format_args!("scheduler: worker {} registered twice; ignored", id.0));
+            crate::log!(WARN, "scheduler: worker {} registered twice; ignored", id.0);
         }
         WorkerToScheduler::Heartbeat(m) => reactor::on_heartbeat(core, now, id, m),
         WorkerToScheduler::Report(r) => match r {
@@ -728,7 +728,7 @@ fn gather(core: &Core, id: u64, keys: Vec<Key>, out: Outbox, security: Security)
                 }
                 Ok(_) => missing.extend(keys),
                 Err(e) => {
-                    crate::log(format_args!("scheduler: gathering from {address} failed: {e}"));
+                    crate::log!(WARN, "scheduler: gathering from {address} failed: {e}");
                     missing.extend(keys);
                 }
             }

@@ -419,7 +419,7 @@ impl Shell {
                 }
                 _ = ticks.tick() => {
                     if self.retiring.is_some_and(|since| since.elapsed() > RETIRE_WAIT) {
-                        self.log(format_args!("no word from the scheduler on retiring within {RETIRE_WAIT:?}; stopping"));
+                        self.log(tracing::Level::WARN, format_args!("no word from the scheduler on retiring within {RETIRE_WAIT:?}; stopping"));
                         return;
                     }
                     let now = self.start.elapsed();
@@ -429,17 +429,17 @@ impl Shell {
                 ev = rx.recv() => match ev {
                     None => return,
                     Some(WEvent::SchedulerLost(why)) => {
-                        self.log(format_args!("lost the scheduler ({why}); stopping"));
+                        self.log(tracing::Level::WARN, format_args!("lost the scheduler ({why}); stopping"));
                         return;
                     }
                     Some(WEvent::Closed(reason)) => {
-                        self.log(format_args!("{reason}; stopping"));
+                        self.log(tracing::Level::INFO, format_args!("{reason}; stopping"));
                         *self.closed.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
                         return;
                     }
                     Some(WEvent::Retire) => {
                         if self.retiring.is_none() {
-                            self.log(format_args!("asking the scheduler to retire it"));
+                            self.log(tracing::Level::INFO, format_args!("asking the scheduler to retire it"));
                             post(&self.to_scheduler, &WorkerToScheduler::RetireMe, "the scheduler");
                             self.retiring = Some(Instant::now());
                         }
@@ -484,11 +484,11 @@ impl Shell {
                     self.state.handle(port, Event::PeerBusy { now: self.start.elapsed(), peer });
                 }
                 Ok(other) => {
-                    self.log(format_args!("peer {} answered get-data with {other:?}", peer.0));
+                    self.log(tracing::Level::WARN, format_args!("peer {} answered get-data with {other:?}", peer.0));
                     self.state.handle(port, Event::FetchFailed { peer });
                 }
                 Err(e) => {
-                    self.log(format_args!("fetching from peer {} failed: {e}", peer.0));
+                    self.log(tracing::Level::WARN, format_args!("fetching from peer {} failed: {e}", peer.0));
                     self.state.handle(port, Event::FetchFailed { peer });
                 }
             },
@@ -532,9 +532,13 @@ impl Shell {
     /// Writes a line to the log (standard error and the process's ring,
     /// as `worker NAME: …`) and keeps it for the scheduler, which shows
     /// it on the worker's dashboard page.
-    fn log(&mut self, args: std::fmt::Arguments<'_>) {
+    fn log(&mut self, level: tracing::Level, args: std::fmt::Arguments<'_>) {
         let text = args.to_string();
-        crate::log(format_args!("worker {}: {text}", self.name));
+        match level {
+            tracing::Level::ERROR => crate::log!(ERROR, "worker {}: {text}", self.name),
+            tracing::Level::WARN => crate::log!(WARN, "worker {}: {text}", self.name),
+            _ => crate::log!(INFO, "worker {}: {text}", self.name),
+        }
         self.keep(text);
     }
 
@@ -605,14 +609,15 @@ impl Shell {
                         self.happened(WorkerEventKind::Spill, 0, n, started);
                     }
                 }
-                Err(e) => self.log(format_args!("{e}")),
+                Err(e) => self.log(tracing::Level::WARN, format_args!("{e}")),
             }
         }
         // Pausing is judged on the process's memory, read at ticks only.
         if let Some(p) = d.pause {
-            let how = if p { "pausing: memory is short" } else { "resuming" };
+            let (how, level) =
+                if p { ("pausing: memory is short", tracing::Level::WARN) } else { ("resuming", tracing::Level::INFO) };
             let held = self.store.memory_bytes();
-            self.log(format_args!("{how} ({held} bytes in memory)"));
+            self.log(level, format_args!("{how} ({held} bytes in memory)"));
             if p {
                 self.stats.pauses.fetch_add(1, Ordering::Relaxed);
             }
@@ -630,8 +635,8 @@ impl Shell {
             }
             Err(Failed { origin, message }) => {
                 match &origin {
-                    Some(o) => self.log(format_args!("task {key} failed (in {o}): {message}")),
-                    None => self.log(format_args!("task {key} failed: {message}")),
+                    Some(o) => self.log(tracing::Level::WARN, format_args!("task {key} failed (in {o}): {message}")),
+                    None => self.log(tracing::Level::WARN, format_args!("task {key} failed: {message}")),
                 }
                 self.state.handle(port, Event::TaskErred { key, message: message.into(), origin })
             }
@@ -645,7 +650,7 @@ impl Shell {
             Ok(Some(v)) => Ok(v),
             Ok(None) => Err(format!("input {key} is not in this worker's store")),
             Err(e) => {
-                self.log(format_args!("{e}"));
+                self.log(tracing::Level::WARN, format_args!("{e}"));
                 Err(e)
             }
         }
@@ -712,7 +717,7 @@ impl Shell {
             Some(reply) => {
                 let _ = reply.send(msg);
             }
-            None => self.log(format_args!("an answer for peer {} nobody waits for", to.0)),
+            None => self.log(tracing::Level::WARN, format_args!("an answer for peer {} nobody waits for", to.0)),
         }
     }
 }
@@ -860,7 +865,7 @@ impl ThreadPool {
                 }
             });
             if let Err(e) = spawned {
-                crate::log(format_args!("worker {name}: cannot start task thread {i}: {e}"));
+                crate::log!(ERROR, "worker {name}: cannot start task thread {i}: {e}");
             }
         }
         ThreadPool { jobs, tids }

@@ -86,10 +86,10 @@ impl WorkerPages {
         let text = text.to_string();
         match self.pages.get_mut(&id) {
             Some(page) => {
-                crate::log(format_args!("scheduler: worker {id} ({}) {text}", page.name));
+                crate::log!(INFO, "scheduler: worker {id} ({}) {text}", page.name);
                 page.say(LogLine { at: crate::epoch_seconds(), text: format!("scheduler: {text}") });
             }
-            None => crate::log(format_args!("scheduler: worker {id} {text}")),
+            None => crate::log!(INFO, "scheduler: worker {id} {text}"),
         }
     }
 
