@@ -95,3 +95,24 @@ def blockwork_binary() -> Path:
     if not Path(found).exists():
         pytest.fail(f"{found} is missing: run `cargo build -p blockwork-cli` (or set BLOCKWORK_BIN)")
     return Path(found)
+
+
+def _no_skips(report: Any) -> None:
+    """Where the test command provides everything (`BLOCKWORK_NO_SKIPS`,
+    set by scripts/test), a skipped test or module fails, saying why it
+    skipped."""
+    if os.environ.get("BLOCKWORK_NO_SKIPS") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped where nothing may be: {report.longrepr}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    outcome = yield
+    _no_skips(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: Any) -> Any:
+    outcome = yield
+    _no_skips(outcome.get_result())

@@ -73,10 +73,15 @@ pub(crate) fn then<T: Elem, U: Elem>(
 ///
 /// ```
 /// use blockwork_bag::{Emit, ItemFn};
-/// fn words(line: &String, out: &mut Emit<'_, String>) {
+/// fn words(line: &str, out: &mut Emit<'_, String>) {
 ///     line.split_whitespace().for_each(|w| out.push_str(w));
 /// }
-/// static WORDS: ItemFn<String, String> = ItemFn::new("myapp.words", words);
+/// static WORDS: ItemFn<String, String> = ItemFn::text("myapp.words", words);
+///
+/// fn doubled(x: &i64, out: &mut Emit<'_, i64>) {
+///     out.push(2 * x);
+/// }
+/// static DOUBLED: ItemFn<i64, i64> = ItemFn::new("myapp.doubled", doubled);
 /// ```
 ///
 /// A map pushes one output per item, a filter zero or one. Call
@@ -85,13 +90,50 @@ pub(crate) fn then<T: Elem, U: Elem>(
 pub struct ItemFn<T, U: Clone> {
     /// Its name, the same in every process (`"myapp.words"`).
     pub name: &'static str,
-    f: fn(&T, &mut Emit<'_, U>),
+    body: Body<T, U>,
 }
+
+/// The function of a step: of the items, or of text items as `&str`.
+enum Body<T, U: Clone> {
+    Items(fn(&T, &mut Emit<'_, U>)),
+    Text(fn(&str, &mut Emit<'_, U>)),
+}
+
+impl<T, U: Clone> Clone for Body<T, U> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, U: Clone> Copy for Body<T, U> {}
 
 impl<T, U: Clone> ItemFn<T, U> {
     /// The step `f`, known as `name`.
     pub const fn new(name: &'static str, f: fn(&T, &mut Emit<'_, U>)) -> Self {
-        ItemFn { name, f }
+        ItemFn { name, body: Body::Items(f) }
+    }
+}
+
+impl<U: Clone> ItemFn<String, U> {
+    /// A step of text items whose function takes `&str`, as most text
+    /// functions do.
+    pub const fn text(name: &'static str, f: fn(&str, &mut Emit<'_, U>)) -> Self {
+        ItemFn { name, body: Body::Text(f) }
+    }
+}
+
+impl<T: Elem, U: Elem> ItemFn<T, U> {
+    /// `each`'s items through the step.
+    fn stream(&self, each: Stream<T>) -> Stream<U> {
+        match self.body {
+            Body::Items(f) => then(each, f),
+            // Made by `ItemFn::<String, _>::text` only: the items are `String`s.
+            Body::Text(f) => then(each, move |x, out| {
+                if let Some(text) = (x as &dyn Any).downcast_ref::<String>() {
+                    f(text, out)
+                }
+            }),
+        }
     }
 }
 
@@ -124,7 +166,7 @@ pub fn register_step<T: Wire, U: Wire>(step: &'static ItemFn<T, U>) {
         names: (T::name(), U::name()),
         compose: Box::new(move |input| {
             let each = *input.downcast::<Stream<T>>().ok()?;
-            Some(Box::new(then(each, step.f)) as Box<dyn Any>)
+            Some(Box::new(step.stream(each)) as Box<dyn Any>)
         }),
     };
     steps().write().unwrap_or_else(|p| p.into_inner()).insert(step.name, Arc::new(entry));
@@ -140,7 +182,7 @@ impl<T: Elem> Bag<T> {
         T: Wire,
     {
         register_step(step);
-        let mut bag = self.with_stream(then(self.each(), step.f));
+        let mut bag = self.with_stream(step.stream(self.each()));
         bag.steps = self.steps.as_ref().map(|s| s.iter().copied().chain([step.name]).collect());
         bag
     }
@@ -221,11 +263,10 @@ pub(crate) static PIPELINE: NamedFn = NamedFn::new("blockwork.bag.steps", pipeli
 mod tests {
     use super::*;
 
-    #[allow(clippy::ptr_arg)] // an ItemFn<String, _> takes &String
-    fn length(word: &String, out: &mut Emit<'_, u64>) {
+    fn length(word: &str, out: &mut Emit<'_, u64>) {
         out.push(word.len() as u64);
     }
-    static LENGTH: ItemFn<String, u64> = ItemFn::new("test.step.length", length);
+    static LENGTH: ItemFn<String, u64> = ItemFn::text("test.step.length", length);
 
     fn run(params: &[&str], partition: Value) -> Result<Value, String> {
         let mut params: Vec<Value> = params.iter().map(|s| Value::Str((*s).into())).collect();

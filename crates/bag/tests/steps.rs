@@ -7,17 +7,15 @@ use blockwork_bag::{from_sequence, register, Bag, Emit, ItemFn};
 use blockwork_local::{Config, Scheduler};
 use blockwork_testkit::Rng;
 
-#[allow(clippy::ptr_arg)] // an ItemFn<String, _> takes &String
-fn words(line: &String, out: &mut Emit<'_, String>) {
+fn words(line: &str, out: &mut Emit<'_, String>) {
     line.split_whitespace().for_each(|w| out.push_str(w));
 }
-static WORDS: ItemFn<String, String> = ItemFn::new("test.steps.words", words);
+static WORDS: ItemFn<String, String> = ItemFn::text("test.steps.words", words);
 
-#[allow(clippy::ptr_arg)] // an ItemFn<String, _> takes &String
-fn length(word: &String, out: &mut Emit<'_, u64>) {
+fn length(word: &str, out: &mut Emit<'_, u64>) {
     out.push(word.len() as u64);
 }
-static LENGTH: ItemFn<String, u64> = ItemFn::new("test.steps.length", length);
+static LENGTH: ItemFn<String, u64> = ItemFn::text("test.steps.length", length);
 
 fn long(n: &u64, out: &mut Emit<'_, u64>) {
     if *n > 3 {
@@ -26,7 +24,8 @@ fn long(n: &u64, out: &mut Emit<'_, u64>) {
 }
 static LONG: ItemFn<u64, u64> = ItemFn::new("test.steps.long", long);
 
-#[allow(clippy::ptr_arg)] // an ItemFn<String, _> takes &String
+// `ItemFn::new` on text takes `&String` (`ItemFn::text` takes `&str`).
+#[allow(clippy::ptr_arg)]
 fn as_record(word: &String, out: &mut Emit<'_, String>) {
     out.push(format!("{{\"w\": \"{word}\"}}"));
 }

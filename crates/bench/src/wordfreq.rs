@@ -42,13 +42,12 @@ fn once(glob: &str, blocksize: Option<u64>, emit: bool, target: &Target) -> anyh
 /// The words of a line, split at whitespace: `str.split` as a registered
 /// step, so that it runs on a cluster's workers (fused there with the
 /// counting, as a closure is on threads).
-#[allow(clippy::ptr_arg)] // an ItemFn<String, _> takes &String
-fn words(line: &String, out: &mut Emit<'_, String>) {
+fn words(line: &str, out: &mut Emit<'_, String>) {
     line.split_whitespace().for_each(|w| out.push_str(w));
 }
 
 /// [`words`], registered by the bench's worker processes.
-pub static WORDS: ItemFn<String, String> = ItemFn::new("bench.wordfreq.words", words);
+pub static WORDS: ItemFn<String, String> = ItemFn::text("bench.wordfreq.words", words);
 
 /// Runs the workload `repeats` times; the record of the contract. On a
 /// cluster the first run is on fresh worker processes (`cold_seconds`).

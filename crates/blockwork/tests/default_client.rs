@@ -374,11 +374,10 @@ fn words(_: &bw::Value, inputs: Vec<bw::Value>) -> bw::graph::TaskResult {
 static WORDS: bw::graph::NamedFn = bw::graph::NamedFn::new("test.words", words);
 
 /// The same as a registered item-wise step, fused into what consumes it.
-#[allow(clippy::ptr_arg)] // an ItemFn<String, _> takes &String
-fn line_words(line: &String, out: &mut bw::bag::Emit<'_, String>) {
+fn line_words(line: &str, out: &mut bw::bag::Emit<'_, String>) {
     line.split_whitespace().for_each(|w| out.push(w.to_lowercase()));
 }
-static LINE_WORDS: bw::bag::ItemFn<String, String> = bw::bag::ItemFn::new("test.line-words", line_words);
+static LINE_WORDS: bw::bag::ItemFn<String, String> = bw::bag::ItemFn::text("test.line-words", line_words);
 
 static SQUARES: bw::bag::FoldFn<i64, i64> = bw::bag::FoldFn::new("test.squares", || 0, |a, x| a + x * x, |a, b| a + b);
 static BY_TENS: bw::bag::FoldByFn<i64, i64, u64> =

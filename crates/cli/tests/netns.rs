@@ -1,6 +1,7 @@
 //! Scheduler and workers on three "hosts": network namespaces joined by a
 //! bridge, as separate machines on one network would be. Needs root (to
-//! make namespaces); skipped, saying why, otherwise.
+//! make namespaces); skipped, saying why, otherwise — except where
+//! `BLOCKWORK_REQUIRE_NETNS` is set (the test command), where it fails.
 
 mod common;
 
@@ -78,6 +79,9 @@ fn a_cluster_over_three_hosts() {
     let _ = blockwork; // the binary runs inside the namespaces
     let hosts = match Hosts::make() {
         Ok(h) => h,
+        Err(why) if std::env::var("BLOCKWORK_REQUIRE_NETNS").is_ok() => {
+            panic!("BLOCKWORK_REQUIRE_NETNS is set but the hosts cannot be made: {why}")
+        }
         Err(why) => {
             println!("skipped: {why}");
             return;
