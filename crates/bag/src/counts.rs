@@ -1,5 +1,6 @@
 //! Counting distinct items, in first-seen order: the partials of
-//! `frequencies` and `distinct`.
+//! `frequencies` and `distinct`; and accumulators by key in first-seen
+//! order ([`Keyed`]: `foldby`, `groupby`).
 //!
 //! Counting is a hash-table lookup per item, and for text most of its
 //! time is memory latency: a table of `String`s reads the bucket, then
@@ -139,6 +140,57 @@ impl TextCounts {
         let words =
             (0..self.ends.len()).map(|i| String::from_utf8_lossy(Self::word(&self.text, &self.ends, i)).into_owned());
         words.zip(counts).collect()
+    }
+}
+
+/// Accumulators by key, in first-seen order.
+#[derive(Clone, Debug)]
+pub(crate) struct Keyed<K, A> {
+    index: FxHashMap<K, usize>,
+    keys: Vec<K>,
+    values: Vec<A>,
+}
+
+impl<K, A> Default for Keyed<K, A> {
+    fn default() -> Self {
+        Keyed { index: FxHashMap::default(), keys: Vec::new(), values: Vec::new() }
+    }
+}
+
+impl<K: Hash + Eq + Clone, A> Keyed<K, A> {
+    /// `k`'s accumulator through `f` (a new key's starts at `initial()`).
+    pub(crate) fn update(&mut self, k: K, initial: impl Fn() -> A, f: impl FnOnce(A) -> A) {
+        let at = match self.index.get(&k) {
+            Some(&at) => at,
+            None => {
+                self.index.insert(k.clone(), self.keys.len());
+                self.keys.push(k);
+                self.values.push(initial());
+                self.keys.len() - 1
+            }
+        };
+        let a = std::mem::replace(&mut self.values[at], initial());
+        self.values[at] = f(a);
+    }
+
+    /// Merges `a` into `k`'s accumulator with `combine` (or makes it `a`).
+    pub(crate) fn merge(&mut self, k: K, a: A, combine: impl FnOnce(A, A) -> A)
+    where
+        A: Clone,
+    {
+        match self.index.get(&k) {
+            Some(&at) => self.values[at] = combine(self.values[at].clone(), a),
+            None => {
+                self.index.insert(k.clone(), self.keys.len());
+                self.keys.push(k);
+                self.values.push(a);
+            }
+        }
+    }
+
+    /// The keys and their accumulators, in first-seen order.
+    pub(crate) fn into_pairs(self) -> Vec<(K, A)> {
+        self.keys.into_iter().zip(self.values).collect()
     }
 }
 

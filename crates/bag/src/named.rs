@@ -22,9 +22,10 @@ use blockwork_graph::layer::{Layer, Namer};
 use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use rustc_hash::FxHashMap;
 
+use crate::counts::Keyed;
 use crate::part::{self, Elem, Part};
-use crate::wire::{register_items, Wire};
-use crate::{layer_name, Bag, BagError, Item, Result, Stream};
+use crate::wire::{register_items, stream, Wire};
+use crate::{layer_name, Bag, BagError, Item, Result};
 
 /// Dask's `fold(binop, combine, initial)` with registered functions:
 /// `binop` folds a partition's items into an accumulator starting at
@@ -129,11 +130,6 @@ pub(crate) fn reducer(name: &str) -> std::result::Result<Arc<Reducer>, TaskError
     })
 }
 
-/// The stream boxed as `Any`.
-fn stream<T: Elem>(s: &dyn Any) -> std::result::Result<&Stream<T>, TaskError> {
-    s.downcast_ref::<Stream<T>>().ok_or_else(|| TaskError::new("bag reduction: not a stream of its items"))
-}
-
 /// The one item of a partial's partition.
 fn single<P: Elem>(v: &Value) -> std::result::Result<P, TaskError> {
     part::items::<P>(v)?.first().cloned().ok_or_else(|| TaskError::new("bag reduction: an empty partial"))
@@ -168,32 +164,6 @@ fn reducer_of<T: Wire, W, P: Wire, R: Wire>(
     }
 }
 
-/// Accumulators by key in first-seen order, found through an index.
-struct ByKey<K, A> {
-    index: FxHashMap<K, usize>,
-    pairs: Vec<(K, A)>,
-}
-
-impl<K: Hash + Eq + Clone, A> ByKey<K, A> {
-    fn new() -> Self {
-        ByKey { index: FxHashMap::default(), pairs: Vec::new() }
-    }
-
-    /// Folds `a` into `k`'s accumulator with `f` (or makes it `a`).
-    fn add(&mut self, k: K, a: A, f: impl FnOnce(A, A) -> A, empty: impl FnOnce() -> A) {
-        match self.index.get(&k) {
-            Some(&at) => {
-                let slot = &mut self.pairs[at].1;
-                *slot = f(std::mem::replace(slot, empty()), a);
-            }
-            None => {
-                self.index.insert(k.clone(), self.pairs.len());
-                self.pairs.push((k, a));
-            }
-        }
-    }
-}
-
 /// Makes `fold` known by its name in this process (and its types'
 /// partitions). Call it at start-up in every worker process.
 pub fn register_fold<T: Wire, A: Wire>(fold: &'static FoldFn<T, A>) {
@@ -210,28 +180,16 @@ pub fn register_fold<T: Wire, A: Wire>(fold: &'static FoldFn<T, A>) {
 /// Makes `foldby` known by its name in this process (and its types'
 /// partitions). Call it at start-up in every worker process.
 pub fn register_foldby<T: Wire, K: Wire + Hash + Eq, A: Wire>(foldby: &'static FoldByFn<T, K, A>) {
-    let reducer = reducer_of::<T, ByKey<K, A>, Vec<(K, A)>, (K, A)>(
-        |_| Ok(ByKey::new()),
-        move |acc, x| {
-            let k = (foldby.key)(&x);
-            match acc.index.get(&k) {
-                Some(&at) => {
-                    let slot = &mut acc.pairs[at].1;
-                    *slot = (foldby.binop)(std::mem::replace(slot, (foldby.initial)()), &x);
-                }
-                None => {
-                    let a = (foldby.binop)((foldby.initial)(), &x);
-                    acc.add(k, a, |_, a| a, foldby.initial);
-                }
-            }
-        },
-        |acc| acc.pairs,
+    let reducer = reducer_of::<T, Keyed<K, A>, Vec<(K, A)>, (K, A)>(
+        |_| Ok(Keyed::default()),
+        move |acc, x| acc.update((foldby.key)(&x), foldby.initial, |a| (foldby.binop)(a, &x)),
+        Keyed::into_pairs,
         move |_, ps| {
-            let mut all = ByKey::new();
+            let mut all = Keyed::default();
             for (k, a) in ps.into_iter().flatten() {
-                all.add(k, a, foldby.combine, foldby.initial);
+                all.merge(k, a, foldby.combine);
             }
-            all.pairs
+            all.into_pairs()
         },
         |_, pairs| pairs,
     );
@@ -289,22 +247,17 @@ pub fn register_key<T: Wire, K: Wire + Ord + Hash + Eq>(key: &'static KeyFn<T, K
     });
     let gather: Combine = Box::new(move |arg, vs| {
         let j = count_arg(arg, "groupby")?;
-        let mut groups: ByKey<K, Vec<T>> = ByKey::new();
+        let mut groups: Keyed<K, Vec<T>> = Keyed::default();
         for v in vs {
             let piece = part::items::<Vec<T>>(v)?.get(j).ok_or_else(|| TaskError::new("groupby: a missing share"))?;
             for x in piece {
-                groups.add(
-                    f(x),
-                    vec![x.clone()],
-                    |mut a, b| {
-                        a.extend(b);
-                        a
-                    },
-                    Vec::new,
-                );
+                groups.update(f(x), Vec::new, |mut xs| {
+                    xs.push(x.clone());
+                    xs
+                });
             }
         }
-        Ok(part::value(groups.pairs))
+        Ok(part::value(groups.into_pairs()))
     });
     let finish: Finish = Box::new(|_, _| Err(TaskError::new("groupby has no last step")));
     let (input, input_name) = (TypeId::of::<Part<T>>(), T::name());

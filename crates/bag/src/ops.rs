@@ -9,6 +9,7 @@ use blockwork_graph::layer::{Layer, Namer};
 use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, Value};
 use blockwork_local::Config;
 
+use crate::counts::Keyed;
 use crate::part::{self, Elem};
 use crate::read::{compress, Compression};
 use crate::{layer_name, Bag, BagError, Emit, Result};
@@ -126,19 +127,16 @@ impl<T: Elem> Bag<T> {
                 Some(Value::Int(j)) => *j as usize,
                 _ => return Err(TaskError::new("groupby-gather without its partition number")),
             };
-            let mut groups: rustc_hash::FxHashMap<K, usize> = Default::default();
-            let mut out: Vec<(K, Vec<T>)> = Vec::new();
+            let mut groups: Keyed<K, Vec<T>> = Keyed::default();
             for v in &args[..args.len() - 1] {
                 for x in &part::items::<Vec<T>>(v)?[j] {
-                    let g = key(x);
-                    let at = *groups.entry(g.clone()).or_insert_with(|| {
-                        out.push((g, Vec::new()));
-                        out.len() - 1
+                    groups.update(key(x), Vec::new, |mut xs| {
+                        xs.push(x.clone());
+                        xs
                     });
-                    out[at].1.push(x.clone());
                 }
             }
-            Ok(part::value(out))
+            Ok(part::value(groups.into_pairs()))
         });
         let name = layer_name("groupby", &Namer::new("groupby").input(&split.layer).add(&op));
         let inputs: Vec<Key> = split.keys();

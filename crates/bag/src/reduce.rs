@@ -11,9 +11,8 @@ use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
 use blockwork_graph::{r, Key, Op, Task, Value};
-use rustc_hash::FxHashMap;
 
-use crate::counts::Counts;
+use crate::counts::{Counts, Keyed};
 use crate::part::{self, Elem};
 use crate::{layer_name, Bag, Item, SPLIT_EVERY};
 
@@ -321,59 +320,16 @@ impl<T: Elem> Bag<T> {
         self.fold_to_bag(
             "foldby",
             Keyed::default,
-            move |acc: &mut Keyed<K, A>, x| {
-                let at = acc.slot(key(&x), &initial);
-                let a = std::mem::replace(&mut acc.values[at], initial.clone());
-                acc.values[at] = binop(a, &x);
-            },
+            move |acc: &mut Keyed<K, A>, x| acc.update(key(&x), || initial.clone(), |a| binop(a, &x)),
             move |ps| {
                 let mut all: Keyed<K, A> = Keyed::default();
-                for p in ps {
-                    for (k, a) in p.keys.into_iter().zip(p.values) {
-                        match all.index.get(&k) {
-                            Some(&at) => {
-                                let prev = all.values[at].clone();
-                                all.values[at] = combine(prev, a);
-                            }
-                            None => {
-                                all.index.insert(k.clone(), all.keys.len());
-                                all.keys.push(k);
-                                all.values.push(a);
-                            }
-                        }
-                    }
+                for (k, a) in ps.into_iter().flat_map(Keyed::into_pairs) {
+                    all.merge(k, a, &combine);
                 }
                 all
             },
-            |acc| acc.keys.into_iter().zip(acc.values).collect(),
+            Keyed::into_pairs,
         )
-    }
-}
-
-/// Accumulators by key, in first-seen order.
-#[derive(Clone, Debug)]
-struct Keyed<K, A> {
-    index: FxHashMap<K, usize>,
-    keys: Vec<K>,
-    values: Vec<A>,
-}
-
-impl<K, A> Default for Keyed<K, A> {
-    fn default() -> Self {
-        Keyed { index: FxHashMap::default(), keys: Vec::new(), values: Vec::new() }
-    }
-}
-
-impl<K: Hash + Eq + Clone, A: Clone> Keyed<K, A> {
-    /// The slot of `k`, made with `initial` if new.
-    fn slot(&mut self, k: K, initial: &A) -> usize {
-        if let Some(&at) = self.index.get(&k) {
-            return at;
-        }
-        self.index.insert(k.clone(), self.keys.len());
-        self.keys.push(k);
-        self.values.push(initial.clone());
-        self.keys.len() - 1
     }
 }
 

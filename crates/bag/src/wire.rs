@@ -270,7 +270,7 @@ fn decode_part<T: Wire>(_meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, Cod
 
 /// The stream boxed as `Any` (a registered step's or a consumer's
 /// input).
-fn stream<T: Elem>(s: &dyn Any) -> Result<&Stream<T>, TaskError> {
+pub(crate) fn stream<T: Elem>(s: &dyn Any) -> Result<&Stream<T>, TaskError> {
     s.downcast_ref::<Stream<T>>()
         .ok_or_else(|| TaskError::new(format!("bag steps: not a stream of {}", std::any::type_name::<T>())))
 }
