@@ -43,6 +43,8 @@ impl<T: Element> Data for Block<T> {
             crate::DType::I32 => "int32 block",
             crate::DType::U8 => "uint8 block",
             crate::DType::Bool => "bool block",
+            crate::DType::C128 => "complex128 block",
+            crate::DType::C64 => "complex64 block",
         }
     }
 }

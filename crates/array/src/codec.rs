@@ -226,6 +226,7 @@ pub fn register() {
         &ops::blocksolve::CHOLESKY,
         &ops::blocksolve::LU,
         &ops::blocksolve::TRSM,
+        &ops::fft::FFT,
     ] {
         blockwork_graph::register(f);
     }
@@ -237,7 +238,7 @@ pub fn register() {
 pub fn register_codecs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        for dt in [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool] {
+        for dt in DType::ALL {
             with_dtype!(dt, T => {
                 let name = Block::Const { value: T::default(), shape: vec![] }.type_name();
                 register_codec(name, encode_block::<T>, decode_block::<T>);

@@ -1,7 +1,10 @@
-//! Element types: f64, f32, i64, i32, u8 and bool.
+//! Element types: f64, f32, i64, i32, u8, bool, and the complex c128 and
+//! c64.
 //!
-//! [`Element`] is what every array holds; [`Numeric`] adds arithmetic
-//! (not bool), [`Float`] the math functions (f32, f64). Kernels are
+//! [`Element`] is what every array holds; [`Numeric`] adds the arithmetic
+//! of ordered numbers (not bool, not complex), [`Float`] the math
+//! functions (f32, f64). Complex numbers ([`Complex`]) have an arithmetic
+//! of their own (`crate::complex`). Kernels are
 //! generic over these traits and monomorphized per type; a task learns
 //! its block's type from the [`DType`] in its parameters.
 
@@ -24,13 +27,18 @@ pub enum DType {
     U8,
     /// Boolean.
     Bool,
+    /// Complex of two 64-bit floats (NumPy's complex128).
+    C128,
+    /// Complex of two 32-bit floats (NumPy's complex64).
+    C64,
 }
 
 impl DType {
     /// Bytes per element.
     pub fn itemsize(self) -> usize {
         match self {
-            DType::F64 | DType::I64 => 8,
+            DType::C128 => 16,
+            DType::F64 | DType::I64 | DType::C64 => 8,
             DType::F32 | DType::I32 => 4,
             DType::U8 | DType::Bool => 1,
         }
@@ -45,8 +53,25 @@ impl DType {
             DType::I32 => "int32",
             DType::U8 => "uint8",
             DType::Bool => "bool",
+            DType::C128 => "complex128",
+            DType::C64 => "complex64",
         }
     }
+
+    /// Whether it is a complex type.
+    pub fn is_complex(self) -> bool {
+        matches!(self, DType::C128 | DType::C64)
+    }
+
+    /// Whether it has the arithmetic of ordered numbers ([`Numeric`]):
+    /// not bool, not complex.
+    pub fn is_numeric(self) -> bool {
+        !matches!(self, DType::Bool | DType::C128 | DType::C64)
+    }
+
+    /// Every type, in code order.
+    pub const ALL: [DType; 8] =
+        [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool, DType::C128, DType::C64];
 
     /// A number for the type (task parameters carry it).
     pub fn code(self) -> i64 {
@@ -55,7 +80,7 @@ impl DType {
 
     /// The type of a [`DType::code`].
     pub fn from_code(c: i64) -> Option<DType> {
-        [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool].get(usize::try_from(c).ok()?).copied()
+        DType::ALL.get(usize::try_from(c).ok()?).copied()
     }
 }
 
@@ -86,9 +111,19 @@ pub trait Element: Copy + Send + Sync + fmt::Debug + PartialEq + PartialOrd + De
     fn from_le(b: &[u8]) -> Self;
     /// NumPy's type string of this element in a `.npy` header.
     const NPY_DESCR: &'static str;
-    /// Whether it is NaN (never, for integers and bool).
+    /// Whether it is NaN (never, for integers and bool; either part, for
+    /// complex numbers).
     fn is_nan(self) -> bool {
         false
+    }
+    /// As a complex number's two parts (the imaginary part 0 for real types).
+    fn as_pair(self) -> (f64, f64) {
+        (self.as_f64(), 0.0)
+    }
+    /// From a complex number's parts, as NumPy's `astype` (real types keep
+    /// the real part).
+    fn from_pair(re: f64, _im: f64) -> Self {
+        Self::from_f64(re)
     }
     /// The values' memory as their little-endian bytes, where the machine
     /// stores them so (numbers on little-endian machines), so files and
@@ -320,11 +355,19 @@ macro_rules! with_dtype {
                 type $T = bool;
                 $body
             }
+            $crate::DType::C128 => {
+                type $T = $crate::Complex<f64>;
+                $body
+            }
+            $crate::DType::C64 => {
+                type $T = $crate::Complex<f32>;
+                $body
+            }
         }
     };
 }
 
-/// Like `with_dtype!` for numeric types; bool gives the error `$err`.
+/// Like `with_dtype!` for numeric types; bool and complex give the error `$err`.
 macro_rules! with_numeric {
     ($dt:expr, $T:ident => $body:expr, $err:expr) => {
         match $dt {
@@ -348,7 +391,7 @@ macro_rules! with_numeric {
                 type $T = u8;
                 $body
             }
-            $crate::DType::Bool => $err,
+            $crate::DType::Bool | $crate::DType::C128 | $crate::DType::C64 => $err,
         }
     };
 }
@@ -370,7 +413,25 @@ macro_rules! with_float {
     };
 }
 
-pub(crate) use {with_dtype, with_float, with_numeric};
+/// Runs `$body` with `$T` the type of a complex type's parts (f64 for
+/// complex128, f32 for complex64); other types give the error `$err`.
+macro_rules! with_complex {
+    ($dt:expr, $T:ident => $body:expr, $err:expr) => {
+        match $dt {
+            $crate::DType::C128 => {
+                type $T = f64;
+                $body
+            }
+            $crate::DType::C64 => {
+                type $T = f32;
+                $body
+            }
+            _ => $err,
+        }
+    };
+}
+
+pub(crate) use {with_complex, with_dtype, with_float, with_numeric};
 
 #[cfg(test)]
 mod tests {

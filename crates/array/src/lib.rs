@@ -24,8 +24,10 @@
 //!   run in other processes.
 //! - Chunk specifications are normalized in one place ([`Chunks::normalize`]).
 //!
-//! Element types: f64, f32, i64, i32, u8 and bool ([`Element`]);
-//! arithmetic needs [`Numeric`], math functions [`Float`].
+//! Element types: f64, f32, i64, i32, u8, bool and the complex
+//! `Complex<f64>` (complex128) and `Complex<f32>` (complex64)
+//! ([`Element`]); arithmetic of ordered numbers needs [`Numeric`], math
+//! functions [`Float`]; complex arrays have their own ([`Complex`]).
 //!
 //! Shapes that do not broadcast, bad axes and bad chunks are
 //! [`ArrayError`]s that say what is wrong; the arithmetic operators (`+`,
@@ -36,6 +38,7 @@ mod array;
 mod block;
 mod chunks;
 mod codec;
+mod complex;
 mod creation;
 mod dtype;
 mod error;
@@ -51,6 +54,7 @@ pub use array::{compute_many, Array, Operand};
 pub use block::{block_of, Block};
 pub use chunks::{parse_bytes, ChunkSpec, Chunks, AUTO_BLOCK_BYTES};
 pub use codec::{register, register_codecs};
+pub use complex::{complex, Complex, Part};
 pub use creation::{arange, empty, eye, from_ndarray, fromfunction, full, linspace, ones, pattern, random, zeros};
 pub use dtype::{DType, Element, Float, Numeric};
 pub use error::{ArrayError, Result};
@@ -59,6 +63,7 @@ pub use npy::{from_npy, read_npy_header, NpyHeader};
 pub use ops::blockwise::{blockwise, blockwise_named};
 pub use ops::contract::{einsum, tensordot};
 pub use ops::elementwise::{where_, BinOp, Input, IntoInput, MathFn};
+pub use ops::fft;
 pub use ops::groupby::GroupReduction;
 pub use ops::join::{block, concatenate, stack};
 pub use ops::map::BlockInfo;

@@ -104,10 +104,7 @@ pub fn read_npy_header(path: impl AsRef<Path>) -> Result<NpyHeader> {
 }
 
 fn descr_itemsize(d: &str) -> Option<usize> {
-    [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool]
-        .into_iter()
-        .find(|t| with_dtype!(*t, T => T::NPY_DESCR == d))
-        .map(DType::itemsize)
+    DType::ALL.into_iter().find(|t| with_dtype!(*t, T => T::NPY_DESCR == d)).map(DType::itemsize)
 }
 
 /// Parameters: [dtype, path, data offset, array shape, block offsets, block shape].

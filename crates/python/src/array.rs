@@ -32,9 +32,11 @@ pub fn parse_dtype(name: &str) -> PyResult<DType> {
         "int32" | "i4" => DType::I32,
         "uint8" | "u1" => DType::U8,
         "bool" | "b1" => DType::Bool,
+        "complex128" | "c16" | "complex" => DType::C128,
+        "complex64" | "c8" => DType::C64,
         other => {
             return Err(PyTypeError::new_err(format!(
-                "dtype {other:?} is not one of blockwork's: float64, float32, int64, int32, uint8, bool"
+                "dtype {other:?} is not one of blockwork's: float64, float32, int64, int32, uint8, bool, complex128, complex64"
             )))
         }
     })
@@ -104,8 +106,11 @@ pub fn parse_rhs(obj: &Bound<'_, PyAny>) -> PyResult<Rhs> {
     if obj.is_instance_of::<PyFloat>() {
         return Ok(Rhs::Float(obj.extract()?));
     }
+    if let Ok(z) = obj.cast::<pyo3::types::PyComplex>() {
+        return Ok(Rhs::Complex(z.real(), z.imag()));
+    }
     Err(PyTypeError::new_err(format!(
-        "expected a blockwork array, bool, int or float, got {}",
+        "expected a blockwork array, bool, int, float or complex, got {}",
         obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
     )))
 }
@@ -242,6 +247,7 @@ impl PyArr {
             "abs" => self.0.abs(),
             "invert" => self.0.invert().py()?,
             "isnan" => self.0.isnan(),
+            "real" | "imag" | "conj" | "angle" => crate::dyncomplex::unary(&self.0, op).py()?,
             name => {
                 let f = MATH
                     .iter()
@@ -251,6 +257,24 @@ impl PyArr {
             }
         };
         Ok(wrap(d))
+    }
+
+    /// A `numpy.fft` transform by name (`fft`, `ifft`, `rfft`, `irfft`,
+    /// `hfft`, `ihfft` along `axis` with length `n`; `fftn`, `ifftn`,
+    /// `rfftn`, `irfftn` over `axes` with lengths `s`), scaled as `norm`
+    /// says (`"backward"`, `"ortho"`, `"forward"`).
+    #[pyo3(signature = (name, n = None, axis = -1, s = None, axes = None, norm = None))]
+    fn fft(
+        &self,
+        name: &str,
+        n: Option<usize>,
+        axis: isize,
+        s: Option<Vec<usize>>,
+        axes: Option<Vec<isize>>,
+        norm: Option<&str>,
+    ) -> PyResult<PyArr> {
+        let norm = blockwork_array::fft::Norm::parse(norm).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        crate::dyncomplex::fft_by_name(&self.0, name, n, axis, s.as_deref(), axes.as_deref(), norm).py().map(wrap)
     }
 
     /// Elements clipped to `[lo, hi]`.

@@ -6,7 +6,7 @@
 //! as any NumPy view of it. The other way, [`view_numpy`] makes a lazy
 //! array whose block tasks copy their rectangles out of a NumPy array.
 
-use blockwork_array::{DType, Element};
+use blockwork_array::{Complex, DType, Element};
 use ndarray::{ArrayD, IxDyn};
 use pyo3::exceptions::PyValueError;
 use std::sync::Arc;
@@ -25,6 +25,8 @@ enum Elements {
     I32(Vec<i32>),
     U8(Vec<u8>),
     Bool(Vec<bool>),
+    C128(Vec<Complex<f64>>),
+    C64(Vec<Complex<f32>>),
 }
 
 /// A computed array's memory, readable by NumPy without a copy
@@ -89,7 +91,7 @@ macro_rules! buffers {
         }
     };
 }
-buffers!(f64 => F64, f32 => F32, i64 => I64, i32 => I32, u8 => U8, bool => Bool);
+buffers!(f64 => F64, f32 => F32, i64 => I64, i32 => I32, u8 => U8, bool => Bool, Complex<f64> => C128, Complex<f32> => C64);
 
 #[pymethods]
 impl NdBuffer {
@@ -111,7 +113,7 @@ impl NdBuffer {
 
 /// The engine's element type for NumPy's type string (`<f8`, `|b1`, …).
 pub fn dtype_of_typestr(typestr: &str) -> Option<DType> {
-    [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool].into_iter().find(|dt| {
+    DType::ALL.into_iter().find(|dt| {
         let descr =
             crate::dynarray::numeric_type!(*dt, T => <T as Element>::NPY_DESCR, bool => <bool as Element>::NPY_DESCR);
         descr == typestr || (descr.starts_with('<') && typestr == format!("={}", &descr[1..]))

@@ -51,7 +51,8 @@ pub fn arange(start: f64, stop: f64, step: f64, dtype: &str, chunks: Option<&Bou
     let dt = parse_dtype(dtype)?;
     let spec = spec(chunks)?;
     let d: Dyn = numeric_type!(dt, T => bwa::arange::<T>(start, stop, step, spec).py()?.into(),
-        bool => return Err(PyTypeError::new_err("arange cannot make a bool array")));
+        bool => return Err(PyTypeError::new_err("arange cannot make a bool array")),
+        complex => return Err(PyTypeError::new_err("arange cannot make a complex array")));
     Ok(PyArr(d))
 }
 
@@ -79,7 +80,8 @@ pub fn eye(n: usize, m: usize, k: i64, dtype: &str, chunks: Option<&Bound<'_, Py
     let dt = parse_dtype(dtype)?;
     let spec = spec(chunks)?;
     let d: Dyn = numeric_type!(dt, T => bwa::eye::<T>(n, m, k, spec).py()?.into(),
-        bool => Dyn::I64(bwa::eye::<i64>(n, m, k, spec).py()?).astype(DType::Bool));
+        bool => Dyn::I64(bwa::eye::<i64>(n, m, k, spec).py()?).astype(DType::Bool),
+        complex => Dyn::F64(bwa::eye::<f64>(n, m, k, spec).py()?).astype(dt));
     Ok(PyArr(d))
 }
 
@@ -114,7 +116,8 @@ pub fn random(
         }
         "integers" => {
             numeric_type!(dt, T => bwa::random::integers::<T>(a as i64, b as i64, &shape, spec, seed).py()?.into(),
-            bool => Dyn::I64(bwa::random::integers::<i64>(a as i64, b as i64, &shape, spec, seed).py()?).astype(DType::Bool))
+            bool => Dyn::I64(bwa::random::integers::<i64>(a as i64, b as i64, &shape, spec, seed).py()?).astype(DType::Bool),
+            complex => return Err(PyTypeError::new_err("random integers cannot be complex")))
         }
         other => return Err(PyValueError::new_err(format!("unknown distribution {other:?}"))),
     };

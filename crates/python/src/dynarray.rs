@@ -6,7 +6,7 @@
 //! result as NumPy 2 does (NEP 50: a Python scalar does not widen an
 //! array), casts its operands to it and calls the typed operation.
 
-use blockwork_array::{Array, ArrayError, BinOp, DType, Element, Float, MathFn, Numeric, ReduceOpts};
+use blockwork_array::{Array, ArrayError, BinOp, Complex, DType, Element, Float, MathFn, Numeric, ReduceOpts};
 use blockwork_graph::Value;
 
 /// Why an operation on [`Dyn`] failed.
@@ -44,6 +44,10 @@ pub enum Dyn {
     U8(Array<u8>),
     /// bool
     Bool(Array<bool>),
+    /// complex128
+    C128(Array<Complex<f64>>),
+    /// complex64
+    C64(Array<Complex<f32>>),
 }
 
 /// Runs `$e` with `$a` bound to the typed array, whatever its type.
@@ -56,15 +60,19 @@ macro_rules! each {
             Dyn::I32($a) => $e,
             Dyn::U8($a) => $e,
             Dyn::Bool($a) => $e,
+            Dyn::C128($a) => $e,
+            Dyn::C64($a) => $e,
         }
     };
 }
 pub(crate) use each;
 
-/// Runs `$e` with `T` the Rust type of the element type `$dt`, for the
-/// numeric types; `$b` for bool.
+/// Runs `$e` with `T` the Rust type of the element type `$dt`, for every
+/// type but bool (whose arrays NumPy stores as bytes, and whose arithmetic
+/// differs); `$b` for bool. With a `complex => $c` arm, `$e` runs for the
+/// real numeric types only and `$c` for the complex ones.
 macro_rules! numeric_type {
-    ($dt:expr, $t:ident => $e:expr, bool => $b:expr) => {
+    (@real $dt:expr, $t:ident => $e:expr, $rest:expr) => {
         match $dt {
             DType::F64 => {
                 type $t = f64;
@@ -86,7 +94,28 @@ macro_rules! numeric_type {
                 type $t = u8;
                 $e
             }
+            _ => $rest,
+        }
+    };
+    ($dt:expr, $t:ident => $e:expr, bool => $b:expr) => {
+        match $dt {
             DType::Bool => $b,
+            DType::C128 => {
+                type $t = blockwork_array::Complex<f64>;
+                $e
+            }
+            DType::C64 => {
+                type $t = blockwork_array::Complex<f32>;
+                $e
+            }
+            dt => $crate::dynarray::numeric_type!(@real dt, $t => $e, unreachable!("every real type has an arm")),
+        }
+    };
+    ($dt:expr, $t:ident => $e:expr, bool => $b:expr, complex => $c:expr) => {
+        match $dt {
+            DType::Bool => $b,
+            DType::C128 | DType::C64 => $c,
+            dt => $crate::dynarray::numeric_type!(@real dt, $t => $e, unreachable!("every real type has an arm")),
         }
     };
 }
@@ -120,7 +149,7 @@ macro_rules! typed {
         }
     )*};
 }
-typed!(f64 => F64, f32 => F32, i64 => I64, i32 => I32, u8 => U8, bool => Bool);
+typed!(f64 => F64, f32 => F32, i64 => I64, i32 => I32, u8 => U8, bool => Bool, Complex<f64> => C128, Complex<f32> => C64);
 
 /// The right-hand side of a binary operation.
 #[derive(Clone)]
@@ -133,6 +162,8 @@ pub enum Rhs {
     Int(i64),
     /// A Python `float`.
     Float(f64),
+    /// A Python `complex`.
+    Complex(f64, f64),
 }
 
 fn is_float(dt: DType) -> bool {
@@ -144,6 +175,12 @@ pub fn promote(a: DType, b: DType) -> DType {
     use DType::*;
     if a == b {
         return a;
+    }
+    if a.is_complex() || b.is_complex() {
+        // complex64 holds float32, uint8 and bool exactly; anything wider
+        // needs complex128.
+        let (c, other) = if a.is_complex() { (a, b) } else { (b, a) };
+        return if c == DType::C64 && matches!(other, C64 | F32 | U8 | Bool) { C64 } else { C128 };
     }
     match (a, b) {
         (Bool, x) | (x, Bool) => x,
@@ -161,6 +198,9 @@ impl Rhs {
         match self {
             Rhs::Array(d) => promote(lhs, d.dtype()),
             Rhs::Bool(_) => lhs,
+            // A Python number never widens an array of a complex type (NEP 50).
+            Rhs::Int(_) | Rhs::Float(_) if lhs.is_complex() => lhs,
+            Rhs::Complex(..) => crate::dyncomplex::complex_of(lhs),
             Rhs::Int(_) if lhs == DType::Bool => DType::I64,
             Rhs::Int(_) => lhs,
             Rhs::Float(_) if is_float(lhs) => lhs,
@@ -175,6 +215,7 @@ impl Rhs {
             Rhs::Bool(b) => Some(T::from_f64(f64::from(u8::from(*b)))),
             Rhs::Int(i) => Some(T::from_value(&Value::Int(*i)).unwrap_or_default()),
             Rhs::Float(x) => Some(T::from_f64(*x)),
+            Rhs::Complex(re, im) => Some(T::from_pair(*re, *im)),
         }
     }
 }
@@ -207,6 +248,9 @@ impl Dyn {
                 dt = DType::I64;
             }
         }
+        if dt.is_complex() {
+            return crate::dyncomplex::binary(self, op, rhs, reflected, dt);
+        }
         if op == BinOp::Div && !is_float(dt) {
             dt = DType::F64;
         }
@@ -229,7 +273,8 @@ impl Dyn {
             return bool_arith(op, self, rhs, reflected);
         }
         numeric_type!(dt, T => binary_typed::<T>(op, &T::cast(self), rhs, reflected),
-            bool => binary_bool_cmp(op, &bool::cast(self), rhs, reflected))
+            bool => binary_bool_cmp(op, &bool::cast(self), rhs, reflected),
+            complex => unreachable!("complex operations are done above"))
     }
 
     /// Floor division (`//`), NumPy's: floor of the quotient for floats,
@@ -238,6 +283,9 @@ impl Dyn {
         let dt = rhs.result_type(self.dtype());
         if is_float(dt) {
             return self.binary(BinOp::Div, rhs, reflected)?.math(MathFn::Floor);
+        }
+        if dt.is_complex() {
+            return Err(crate::dyncomplex::unsupported("floor division `//`", dt));
         }
         let dt = if dt == DType::Bool { DType::I64 } else { dt };
         let a = self.astype(dt);
@@ -267,12 +315,18 @@ impl Dyn {
     /// `-self`.
     pub fn neg(&self) -> Result<Dyn> {
         numeric_type!(self.dtype(), T => Ok(T::wrap(T::cast(self).neg())),
-            bool => Err(type_error("negating a bool array is not defined; use `~` (logical not)".into())))
+            bool => Err(type_error("negating a bool array is not defined; use `~` (logical not)".into())),
+            complex => crate::dyncomplex::unary(self, "neg"))
     }
 
     /// `abs(self)`.
     pub fn abs(&self) -> Dyn {
-        numeric_type!(self.dtype(), T => T::wrap(T::cast(self).abs()), bool => self.clone())
+        match self {
+            Dyn::C128(z) => Dyn::F64(z.abs()),
+            Dyn::C64(z) => Dyn::F32(z.abs()),
+            _ => numeric_type!(self.dtype(), T => T::wrap(T::cast(self).abs()), bool => self.clone(),
+                complex => unreachable!("complex arrays are matched above")),
+        }
     }
 
     /// `~self`: logical not of a bool array, bitwise not of an integer one.
@@ -291,6 +345,9 @@ impl Dyn {
     /// A math function: floats keep their type, integers and bools become
     /// float64 (floor, ceil and trunc leave them as they are, as NumPy 2).
     pub fn math(&self, f: MathFn) -> Result<Dyn> {
+        if self.dtype().is_complex() {
+            return Err(crate::dyncomplex::unsupported(&format!("{f:?}"), self.dtype()));
+        }
         if !is_float(self.dtype()) && matches!(f, MathFn::Floor | MathFn::Ceil | MathFn::Trunc) {
             return Ok(self.clone());
         }
@@ -311,12 +368,16 @@ impl Dyn {
             let lo = lo.map(T::from_f64).unwrap_or(T::LOWEST);
             let hi = hi.map(T::from_f64).unwrap_or(T::HIGHEST);
             Ok(T::wrap(T::cast(self).clip(lo, hi)))
-        }, bool => Err(type_error("clip of a bool array is not defined".into())))
+        }, bool => Err(type_error("clip of a bool array is not defined".into())),
+            complex => Err(crate::dyncomplex::unsupported("clip", self.dtype())))
     }
 
     /// A reduction by NumPy's name, with NumPy's result types.
     pub fn reduce(&self, name: &str, opts: &ReduceOpts) -> Result<Dyn> {
         let dt = self.dtype();
+        if dt.is_complex() && !matches!(name, "any" | "all") {
+            return crate::dyncomplex::reduce(self, name, opts);
+        }
         let widened = || match dt {
             DType::Bool | DType::U8 | DType::I32 => self.astype(DType::I64),
             _ => self.clone(),
@@ -330,7 +391,8 @@ impl Dyn {
                     "sum" => T::cast(&x).sum_with(opts)?,
                     "nansum" => T::cast(&x).nansum_with(opts)?,
                     _ => T::cast(&x).prod_with(opts)?,
-                }), bool => unreachable!("sums run on widened integers"))
+                }), bool => unreachable!("sums run on widened integers"),
+                    complex => unreachable!("complex reductions are done above"))
             }
             "min" | "max" | "nanmin" | "nanmax" if dt == DType::Bool => {
                 let b = bool::cast(self);
@@ -344,7 +406,8 @@ impl Dyn {
                     "nanmin" => a.nanmin_with(opts)?,
                     _ => a.nanmax_with(opts)?,
                 })
-            }, bool => unreachable!("bool handled above")),
+            }, bool => unreachable!("bool handled above"),
+                complex => unreachable!("complex reductions are done above")),
             "mean" | "nanmean" | "var" | "std" | "nanvar" | "nanstd" => {
                 let x = numeric();
                 f32_back(Dyn::F64(numeric_type!(x.dtype(), T => {
@@ -357,14 +420,16 @@ impl Dyn {
                         "nanvar" => a.nanvar_with(opts)?,
                         _ => a.nanstd_with(opts)?,
                     }
-                }, bool => unreachable!("bools are widened"))))
+                }, bool => unreachable!("bools are widened"),
+                    complex => unreachable!("complex reductions are done above"))))
             }
             "argmin" | "argmax" => {
                 let x = if dt == DType::Bool { self.astype(DType::U8) } else { self.clone() };
                 Dyn::I64(numeric_type!(x.dtype(), T => {
                     let a = T::cast(&x);
                     if name == "argmin" { a.argmin_with(opts)? } else { a.argmax_with(opts)? }
-                }, bool => unreachable!("bools are widened")))
+                }, bool => unreachable!("bools are widened"),
+                    complex => unreachable!("complex reductions are done above")))
             }
             "any" | "all" => {
                 let b = self.truthy()?;
@@ -408,6 +473,9 @@ impl Dyn {
             }
         };
         let dt = self.dtype();
+        if dt.is_complex() {
+            return Err(crate::dyncomplex::unsupported(&format!("a grouped {name}"), dt));
+        }
         let floats = matches!(dt, DType::F32 | DType::F64);
         if !floats && !matches!(kind, G::Count | G::Of(R::Mean | R::NanMean | R::Var | R::NanVar | R::Std | R::NanStd))
         {
@@ -420,7 +488,7 @@ impl Dyn {
         }
         let x = if dt == DType::Bool { self.astype(DType::I64) } else { self.clone() };
         let r = Dyn::F64(numeric_type!(x.dtype(), T => T::cast(&x).groupby_reduce(axis, labels, ngroups, kind, opts)?,
-            bool => unreachable!("bools are widened")));
+            bool => unreachable!("bools are widened"), complex => unreachable!("refused above")));
         Ok(match (name, dt) {
             ("count", _) => r.astype(DType::I64),
             (_, DType::F32) => r.astype(DType::F32),
@@ -445,7 +513,7 @@ impl Dyn {
         numeric_type!(x.dtype(), T => {
             let a = T::cast(&x);
             Ok(T::wrap(if name == "cumsum" { a.cumsum(axis)? } else { a.cumprod(axis)? }))
-        }, bool => unreachable!("bools are widened"))
+        }, bool => unreachable!("bools are widened"), complex => Err(crate::dyncomplex::unsupported(name, x.dtype())))
     }
 
     /// The matrix product (`@`, `dot`), in the promoted type.
@@ -455,7 +523,7 @@ impl Dyn {
             dt => dt,
         };
         numeric_type!(dt, T => Ok(T::wrap(T::cast(self).matmul(&T::cast(other))?)),
-            bool => unreachable!("bools are widened"))
+            bool => unreachable!("bools are widened"), complex => Err(crate::dyncomplex::unsupported("the matrix product", dt)))
     }
 
     /// A matrix decomposition's factors, in float32 for a float32 array
@@ -487,7 +555,7 @@ impl Dyn {
             let cast: Vec<Array<T>> = operands.iter().map(|d| T::cast(d)).collect();
             let refs: Vec<&Array<T>> = cast.iter().collect();
             Ok(T::wrap(blockwork_array::einsum(spec, &refs)?))
-        }, bool => unreachable!("bools are widened"))
+        }, bool => unreachable!("bools are widened"), complex => Err(crate::dyncomplex::unsupported("einsum", dt)))
     }
 
     /// `where(cond, self, other)` in the promoted type.

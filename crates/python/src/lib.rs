@@ -16,6 +16,7 @@ mod creation;
 mod delayed;
 mod diagnostics;
 mod dynarray;
+mod dyncomplex;
 mod errors;
 mod frame;
 mod jobqueue;

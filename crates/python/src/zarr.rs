@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use blockwork::labeled::{self, Data, LabeledError, ZarrVersion};
-use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyValueError};
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::array::PyArr;
@@ -31,15 +31,21 @@ pub(crate) fn to_dyn(d: Data) -> Dyn {
     }
 }
 
-fn to_data(d: &Dyn) -> Data {
-    match d.clone() {
+fn to_data(d: &Dyn) -> PyResult<Data> {
+    Ok(match d.clone() {
         Dyn::F64(a) => Data::F64(a),
         Dyn::F32(a) => Data::F32(a),
         Dyn::I64(a) => Data::I64(a),
         Dyn::I32(a) => Data::I32(a),
         Dyn::U8(a) => Data::U8(a),
         Dyn::Bool(a) => Data::Bool(a),
-    }
+        Dyn::C128(_) | Dyn::C64(_) => {
+            return Err(PyTypeError::new_err(format!(
+                "{} arrays are not written to Zarr",
+                crate::buffer::dtype_name(d)
+            )))
+        }
+    })
 }
 
 /// A lazy array over a Zarr array (a store's root array, or `component`
@@ -60,6 +66,6 @@ pub fn to_zarr(py: Python<'_>, array: &PyArr, path: PathBuf, version: u8) -> PyR
         3 => ZarrVersion::V3,
         v => return Err(PyValueError::new_err(format!("zarr_format must be 2 or 3, not {v}"))),
     };
-    let data = to_data(&array.0);
+    let data = to_data(&array.0)?;
     py.detach(|| labeled::write_zarr_array(&data, &path, version)).map_err(labeled_err)
 }

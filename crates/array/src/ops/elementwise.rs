@@ -20,7 +20,8 @@ use ndarray::{IxDyn, Zip};
 use crate::array::{new_layer, Array, Operand};
 use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
-use crate::dtype::{with_dtype, with_float, with_numeric, DType, Element, Float, Numeric};
+use crate::complex::{Complex, Part as ComplexPart};
+use crate::dtype::{with_complex, with_dtype, with_float, with_numeric, DType, Element, Float, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
 use crate::ops::fused::{fusable, fused_layer, Part, Top};
@@ -166,12 +167,28 @@ enum Unary {
     IsNan,
     Math(MathFn),
     Cast(DType),
+    /// Of complex numbers: the real part, the imaginary part, the
+    /// argument, the conjugate.
+    Real,
+    Imag,
+    Angle,
+    Conj,
 }
 
 /// Kernel kinds.
 const K_BINARY: i64 = 0;
 const K_UNARY: i64 = 1;
 const K_WHERE: i64 = 2;
+/// Two real blocks into one complex block (real and imaginary parts).
+const K_PAIR: i64 = 3;
+
+/// Unary op codes.
+pub(crate) const U_NEG: i64 = 0;
+pub(crate) const U_ABS: i64 = 1;
+pub(crate) const U_REAL: i64 = 6;
+pub(crate) const U_IMAG: i64 = 7;
+pub(crate) const U_ANGLE: i64 = 8;
+pub(crate) const U_CONJ: i64 = 9;
 
 /// Parameters: [kind, op, input dtype, extra].
 fn elemwise_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
@@ -187,12 +204,16 @@ fn elemwise_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         }
         K_UNARY => {
             let op = match code {
-                0 => Unary::Neg,
-                1 => Unary::Abs,
+                U_NEG => Unary::Neg,
+                U_ABS => Unary::Abs,
                 2 => Unary::Not,
                 3 => Unary::IsNan,
                 4 => Unary::Math(*MATHFNS.get(p.usize(3)?).ok_or_else(|| TaskError::new("unknown math fn"))?),
                 5 => Unary::Cast(p.dtype(3)?),
+                U_REAL => Unary::Real,
+                U_IMAG => Unary::Imag,
+                U_ANGLE => Unary::Angle,
+                U_CONJ => Unary::Conj,
                 _ => return Err(TaskError::new("unknown unary op")),
             };
             unary(op, dtype, arg(0)?)
@@ -202,6 +223,10 @@ fn elemwise_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
             let (a, b) = (block_of::<T>(arg(1)?)?, block_of::<T>(arg(2)?)?);
             Ok(select(c, a, b)?.into_value())
         }),
+        K_PAIR => with_float!(dtype, F => {
+            let (re, im) = (block_of::<F>(arg(0)?)?, block_of::<F>(arg(1)?)?);
+            Ok(zip2(re, im, Complex::new)?.into_value())
+        }, Err(TaskError::new(format!("complex numbers of {dtype} parts")))),
         _ => Err(TaskError::new("unknown elementwise kernel")),
     }
 }
@@ -294,13 +319,24 @@ fn binary(op: BinOp, dtype: DType, a: &Value, b: &Value) -> TaskResult {
                 _ => Err(TaskError::new(format!("{} of {dtype} blocks (bool or integer only)", op.name()))),
             }
         }
+        _ if dtype.is_complex() => with_complex!(dtype, F => {
+            let (x, y) = (block_of::<Complex<F>>(a)?, block_of::<Complex<F>>(b)?);
+            Ok(match op {
+                Add => zip2(x, y, |p, q| p + q),
+                Sub => zip2(x, y, |p, q| p - q),
+                Mul => zip2(x, y, |p, q| p * q),
+                Div => zip2(x, y, |p, q| p / q),
+                Pow => zip2(x, y, Complex::powc),
+                _ => return Err(TaskError::new(format!("{} of {dtype} blocks", op.name()))),
+            }?.into_value())
+        }, unreachable!("a complex dtype")),
         Arctan2 => with_float!(dtype, T => {
             Ok(zip2(block_of::<T>(a)?, block_of::<T>(b)?, |p: T, q: T| p.atan2(q))?.into_value())
         }, Err(TaskError::new(format!("arctan2 of {dtype} blocks")))),
         _ => with_numeric!(dtype, T => {
             let (x, y) = (block_of::<T>(a)?, block_of::<T>(b)?);
             Ok(arith(op, x, y)?.into_value())
-        }, Err(TaskError::new(format!("{} of bool blocks", op.name())))),
+        }, Err(TaskError::new(format!("{} of {dtype} blocks", op.name())))),
     }
 }
 
@@ -328,6 +364,20 @@ fn map1<A: Element, O: Element>(a: &Block<A>, f: impl Fn(A) -> O) -> Block<O> {
 
 fn unary(op: Unary, dtype: DType, a: &Value) -> TaskResult {
     let bad = || Err(TaskError::new(format!("{op:?} of {dtype} blocks")));
+    if dtype.is_complex() && !matches!(op, Unary::IsNan | Unary::Cast(_)) {
+        return with_complex!(dtype, F => {
+            let z = block_of::<Complex<F>>(a)?;
+            match op {
+                Unary::Neg => Ok(map1(z, |x| -x).into_value()),
+                Unary::Conj => Ok(map1(z, Complex::conj).into_value()),
+                Unary::Abs => Ok(map1(z, Complex::norm).into_value()),
+                Unary::Angle => Ok(map1(z, Complex::arg).into_value()),
+                Unary::Real => Ok(map1(z, |x| x.re).into_value()),
+                Unary::Imag => Ok(map1(z, |x| x.im).into_value()),
+                _ => bad(),
+            }
+        }, bad());
+    }
     match op {
         Unary::Neg => with_numeric!(dtype, T => Ok(map1(block_of::<T>(a)?, |x: T| T::ZERO - x).into_value()), bad()),
         Unary::Abs => with_numeric!(dtype, T => Ok(map1(block_of::<T>(a)?, Numeric::abs).into_value()), bad()),
@@ -342,8 +392,12 @@ fn unary(op: Unary, dtype: DType, a: &Value) -> TaskResult {
         Unary::Math(f) => with_float!(dtype, T => Ok(map1(block_of::<T>(a)?, |x: T| x.apply(f)).into_value()), bad()),
         Unary::Cast(to) => with_dtype!(dtype, S => {
             let b = block_of::<S>(a)?;
-            with_dtype!(to, D => Ok(map1(b, |x: S| D::from_f64(x.as_f64())).into_value()))
+            with_dtype!(to, D => Ok(map1(b, |x: S| {
+                let (re, im) = x.as_pair();
+                D::from_pair(re, im)
+            }).into_value()))
         }),
+        Unary::Real | Unary::Imag | Unary::Angle | Unary::Conj => bad(),
     }
 }
 
@@ -557,7 +611,7 @@ fn fused<T: Element>(prefix: &str, top: Top, inputs: Vec<Input>) -> Result<Opera
 impl<T: Element> Array<T> {
     fn binop<U: Element>(&self, op: BinOp, other: Input) -> Result<Array<U>> {
         let inputs = vec![Input::array(self.operand()), other];
-        if fusable(op) && T::DTYPE != DType::Bool && U::DTYPE == T::DTYPE {
+        if fusable(op) && T::DTYPE.is_numeric() && U::DTYPE == T::DTYPE {
             return Ok(fused::<T>(op.name(), Top::Bin(op), inputs)?.into_array());
         }
         Ok(elemwise(op.name(), inputs, U::DTYPE, binary_params(op, T::DTYPE))?.into_array())
@@ -565,7 +619,7 @@ impl<T: Element> Array<T> {
 
     fn rbinop<U: Element>(&self, op: BinOp, left: Input) -> Result<Array<U>> {
         let inputs = vec![left, Input::array(self.operand())];
-        if fusable(op) && T::DTYPE != DType::Bool && U::DTYPE == T::DTYPE {
+        if fusable(op) && T::DTYPE.is_numeric() && U::DTYPE == T::DTYPE {
             return Ok(fused::<T>(op.name(), Top::Bin(op), inputs)?.into_array());
         }
         Ok(elemwise(op.name(), inputs, U::DTYPE, binary_params(op, T::DTYPE))?.into_array())
@@ -575,6 +629,16 @@ impl<T: Element> Array<T> {
         fused::<T>(name, top, vec![Input::array(self.operand())])
             .map(Operand::into_array)
             .expect("a unary op cannot fail to broadcast")
+    }
+
+    /// An operation of complex numbers, one kernel per block (never fused).
+    pub(crate) fn complex_unop<U: Element>(&self, name: &str, code: i64) -> Array<U> {
+        self.unop(name, code, 0)
+    }
+
+    /// Arithmetic of complex numbers (never fused).
+    pub(crate) fn arith(&self, op: BinOp, other: impl IntoInput<T>) -> Result<Array<T>> {
+        self.binop(op, other.into_input())
     }
 
     fn unop<U: Element>(&self, name: &str, code: i64, extra: i64) -> Array<U> {
@@ -777,6 +841,13 @@ pub fn where_<T: Element>(cond: &Array<bool>, a: impl IntoInput<T>, b: impl Into
         .into_array())
 }
 
+/// The complex array `re + im·i` of two real arrays, broadcast.
+pub(crate) fn pair<F: ComplexPart>(re: &Array<F>, im: &Array<F>) -> Result<Array<Complex<F>>> {
+    let params = list(vec![Value::Int(K_PAIR), Value::Int(0), Value::Int(F::DTYPE.code())]);
+    Ok(elemwise("complex", vec![Input::array(re.operand()), Input::array(im.operand())], F::COMPLEX, params)?
+        .into_array())
+}
+
 /// Operators, for code that prefers `&x + &y` to `x.add(&y)?`. They panic
 /// where the methods return an error (shapes that do not broadcast), as
 /// ndarray's operators do.
@@ -792,27 +863,27 @@ mod operators {
         ($($Trait:ident $method:ident => $call:ident),*) => {$(
             impl<T: Numeric> ops::$Trait<&Array<T>> for &Array<T> {
                 type Output = Array<T>;
-                fn $method(self, rhs: &Array<T>) -> Array<T> { must(Array::$call(self, rhs), stringify!($method)) }
+                fn $method(self, rhs: &Array<T>) -> Array<T> { must(self.$call(rhs), stringify!($method)) }
             }
             impl<T: Numeric> ops::$Trait<Array<T>> for &Array<T> {
                 type Output = Array<T>;
-                fn $method(self, rhs: Array<T>) -> Array<T> { must(Array::$call(self, &rhs), stringify!($method)) }
+                fn $method(self, rhs: Array<T>) -> Array<T> { must(self.$call(&rhs), stringify!($method)) }
             }
             impl<T: Numeric> ops::$Trait<&Array<T>> for Array<T> {
                 type Output = Array<T>;
-                fn $method(self, rhs: &Array<T>) -> Array<T> { must(Array::$call(&self, rhs), stringify!($method)) }
+                fn $method(self, rhs: &Array<T>) -> Array<T> { must((&self).$call(rhs), stringify!($method)) }
             }
             impl<T: Numeric> ops::$Trait<Array<T>> for Array<T> {
                 type Output = Array<T>;
-                fn $method(self, rhs: Array<T>) -> Array<T> { must(Array::$call(&self, &rhs), stringify!($method)) }
+                fn $method(self, rhs: Array<T>) -> Array<T> { must((&self).$call(&rhs), stringify!($method)) }
             }
             impl<T: Numeric> ops::$Trait<T> for &Array<T> {
                 type Output = Array<T>;
-                fn $method(self, rhs: T) -> Array<T> { must(Array::$call(self, rhs), stringify!($method)) }
+                fn $method(self, rhs: T) -> Array<T> { must(self.$call(rhs), stringify!($method)) }
             }
             impl<T: Numeric> ops::$Trait<T> for Array<T> {
                 type Output = Array<T>;
-                fn $method(self, rhs: T) -> Array<T> { must(Array::$call(&self, rhs), stringify!($method)) }
+                fn $method(self, rhs: T) -> Array<T> { must((&self).$call(rhs), stringify!($method)) }
             }
         )*};
     }
@@ -843,14 +914,14 @@ mod operators {
     impl<T: Numeric> ops::Neg for &Array<T> {
         type Output = Array<T>;
         fn neg(self) -> Array<T> {
-            Array::neg(self)
+            Array::<T>::neg(self)
         }
     }
 
     impl<T: Numeric> ops::Neg for Array<T> {
         type Output = Array<T>;
         fn neg(self) -> Array<T> {
-            Array::neg(&self)
+            Array::<T>::neg(&self)
         }
     }
 

@@ -5,6 +5,7 @@ pub mod blockwise;
 pub mod contract;
 pub mod decomp;
 pub mod elementwise;
+pub mod fft;
 pub mod fused;
 pub mod groupby;
 pub mod join;

@@ -71,7 +71,7 @@ impl<T: Element> Array<T> {
         if perm.iter().enumerate().all(|(i, &p)| i == p) {
             return Ok(self.clone());
         }
-        if T::DTYPE != crate::DType::Bool {
+        if T::DTYPE.is_numeric() {
             return Ok(crate::ops::fused::permuted(&self.operand(), perm).into_array());
         }
         blockwork_graph::register(&TRANSPOSE);

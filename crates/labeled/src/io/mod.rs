@@ -106,5 +106,8 @@ pub(crate) fn lazy_data(
         DType::I32 => make!(I32, i32),
         DType::U8 => make!(U8, u8),
         DType::Bool => make!(Bool, bool),
+        DType::C128 | DType::C64 => {
+            return Err(crate::LabeledError::Dim(format!("{prefix}: labeled arrays of {dtype} are not supported")))
+        }
     })
 }

@@ -179,6 +179,7 @@ impl Writer<'_> {
             DType::I64 => put!(i64, None::<i64>),
             DType::I32 => put!(i32, None::<i32>),
             DType::U8 | DType::Bool => put!(u8, None::<u8>),
+            DType::C128 | DType::C64 => return Err(self.err(&name, "NetCDF has no complex type")),
         };
         self.attrs(id, da.attrs(), &name)
     }

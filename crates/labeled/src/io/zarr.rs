@@ -80,6 +80,8 @@ fn finish<S: Raw>(a: ArrayD<S>, dtype: DType, d: &Decode) -> Value {
         DType::I32 => block(a.mapv(|x| x.i64() as i32)),
         DType::U8 => block(a.mapv(|x| x.i64() as u8)),
         DType::Bool => block(a.mapv(|x| x.f64() != 0.0)),
+        DType::C128 => block(a.mapv(|x| blockwork_array::Complex::new(d.apply(x.f64()), 0.0))),
+        DType::C64 => block(a.mapv(|x| blockwork_array::Complex::new(d.apply(x.f64()) as f32, 0.0))),
     }
 }
 

@@ -90,6 +90,8 @@ fn array_doc(m: &Meta, version: ZarrVersion) -> Json {
         Elem::D(DType::I32) => ("<i4", "int32", 4),
         Elem::D(DType::U8) => ("|u1", "uint8", 1),
         Elem::D(DType::Bool) => ("|b1", "bool", 1),
+        Elem::D(DType::C128) => ("<c16", "complex128", 16),
+        Elem::D(DType::C64) => ("<c8", "complex64", 8),
         Elem::Str => ("|O", "string", 0),
     };
     match version {
@@ -283,6 +285,7 @@ fn write_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         DType::I32 => put::<i32>(a, v, &start),
         DType::U8 => put::<u8>(a, v, &start),
         DType::Bool => put::<bool>(a, v, &start),
+        DType::C128 | DType::C64 => Err("complex arrays are not written to Zarr".to_string()),
     }
     .map_err(|e| TaskError::new(format!("{path}: array `{name}`: {e}")))?;
     Ok(Value::Unit)

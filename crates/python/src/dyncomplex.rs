@@ -1,0 +1,180 @@
+//! Complex arrays as Python sees them: NumPy's types and rules for
+//! complex128 and complex64, over the engine's complex arithmetic
+//! (`blockwork_array::Complex`), and the Fourier transforms.
+
+use blockwork_array::fft::{self, FftInput, Norm};
+use blockwork_array::{Array, BinOp, Complex, DType, Element, Part, ReduceOpts};
+
+use crate::dynarray::{Dyn, OpError, Result, Rhs, Typed};
+
+/// The error for an operation complex arrays do not have.
+pub fn unsupported(what: &str, dt: DType) -> OpError {
+    OpError::Type(format!("{what} is not defined for {} arrays in blockwork", dt.name()))
+}
+
+/// The complex type a real type widens to (NumPy's: float32 and uint8 to
+/// complex64, the others to complex128).
+pub fn complex_of(dt: DType) -> DType {
+    match dt {
+        DType::C64 | DType::F32 | DType::U8 | DType::Bool => DType::C64,
+        _ => DType::C128,
+    }
+}
+
+/// `a op rhs` (or `rhs op a` when `reflected`) for a complex result type `dt`.
+pub fn binary(a: &Dyn, op: BinOp, rhs: &Rhs, reflected: bool, dt: DType) -> Result<Dyn> {
+    if dt == DType::C64 {
+        binary_typed::<f32>(a, op, rhs, reflected)
+    } else {
+        binary_typed::<f64>(a, op, rhs, reflected)
+    }
+}
+
+fn binary_typed<F: Part>(a: &Dyn, op: BinOp, rhs: &Rhs, reflected: bool) -> Result<Dyn>
+where
+    Complex<F>: Typed,
+{
+    let x = Complex::<F>::cast(a);
+    let y = match rhs {
+        Rhs::Array(d) => Complex::<F>::cast(d),
+        s => blockwork_array::full::<Complex<F>>(&[], s.scalar::<Complex<F>>().unwrap_or_default(), 1usize)?,
+    };
+    let (l, r) = if reflected { (&y, &x) } else { (&x, &y) };
+    use BinOp::*;
+    Ok(match op {
+        Add => Complex::wrap(l.add(r)?),
+        Sub => Complex::wrap(l.sub(r)?),
+        Mul => Complex::wrap(l.mul(r)?),
+        Div => Complex::wrap(l.div(r)?),
+        Pow => Complex::wrap(l.pow(r)?),
+        Equal => Dyn::Bool(l.equal(r)?),
+        NotEqual => Dyn::Bool(l.not_equal(r)?),
+        Less => Dyn::Bool(l.less(r)?),
+        LessEqual => Dyn::Bool(l.less_equal(r)?),
+        Greater => Dyn::Bool(l.greater(r)?),
+        GreaterEqual => Dyn::Bool(l.greater_equal(r)?),
+        other => return Err(unsupported(&format!("`{other:?}`"), F::COMPLEX)),
+    })
+}
+
+/// A unary operation of complex numbers by name: `neg`, `abs`, `real`,
+/// `imag`, `conj`, `angle`. Real arrays answer `real`, `imag`, `conj` and
+/// `angle` as NumPy does.
+pub fn unary(a: &Dyn, op: &str) -> Result<Dyn> {
+    match a {
+        Dyn::C128(z) => unary_typed(z, op),
+        Dyn::C64(z) => unary_typed(z, op),
+        real => match op {
+            "real" | "conj" => Ok(real.clone()),
+            "imag" => Ok(real.binary(BinOp::Mul, &Rhs::Int(0), false)?),
+            "angle" => {
+                let x = if matches!(real.dtype(), DType::F32) { real.clone() } else { real.astype(DType::F64) };
+                // arctan2(0, x): 0 for x ≥ 0, π for x < 0, as NumPy's angle of reals.
+                let zero = x.binary(BinOp::Mul, &Rhs::Int(0), false)?;
+                zero.binary(BinOp::Arctan2, &Rhs::Array(x), false)
+            }
+            other => Err(OpError::Type(format!("unknown operation {other:?}"))),
+        },
+    }
+}
+
+fn unary_typed<F: Part + Typed>(z: &Array<Complex<F>>, op: &str) -> Result<Dyn>
+where
+    Complex<F>: Typed,
+{
+    Ok(match op {
+        "neg" => Complex::wrap(z.neg()),
+        "conj" => Complex::wrap(z.conj()),
+        "abs" => F::wrap(z.abs()),
+        "real" => F::wrap(z.real()),
+        "imag" => F::wrap(z.imag()),
+        "angle" => F::wrap(z.angle()),
+        other => return Err(unsupported(&format!("`{other}`"), F::COMPLEX)),
+    })
+}
+
+/// Reductions of complex arrays: `sum`, `mean`, `var`, `std` (the last two
+/// real: the variances of the parts added, as NumPy's `var` of complex
+/// numbers is), and `any`/`all` elsewhere.
+pub fn reduce(a: &Dyn, name: &str, opts: &ReduceOpts) -> Result<Dyn> {
+    match a {
+        Dyn::C128(z) => reduce_typed(z, name, opts),
+        Dyn::C64(z) => reduce_typed(z, name, opts),
+        other => Err(unsupported(name, other.dtype())),
+    }
+}
+
+fn reduce_typed<F: Part>(z: &Array<Complex<F>>, name: &str, opts: &ReduceOpts) -> Result<Dyn>
+where
+    Complex<F>: Typed,
+{
+    let back = |d: Dyn| if <F as Element>::DTYPE == DType::F32 { d.astype(DType::C64) } else { d };
+    let real_back = |d: Dyn| if <F as Element>::DTYPE == DType::F32 { d.astype(DType::F32) } else { d };
+    Ok(match name {
+        "sum" => Complex::wrap(z.sum_with(opts)?),
+        "mean" => back(Dyn::C128(z.mean_with(opts)?)),
+        "var" | "std" => {
+            let v = z.real().var_with(opts)?.add(&z.imag().var_with(opts)?)?;
+            real_back(Dyn::F64(if name == "std" { v.sqrt() } else { v }))
+        }
+        other => return Err(unsupported(other, F::COMPLEX)),
+    })
+}
+
+/// A `numpy.fft` transform by name of `a`, with `s`/`axes` for the n-d
+/// ones and `n`/`axis` for the 1-d ones.
+pub fn fft_by_name(
+    a: &Dyn,
+    name: &str,
+    n: Option<usize>,
+    axis: isize,
+    s: Option<&[usize]>,
+    axes: Option<&[isize]>,
+    norm: Norm,
+) -> Result<Dyn> {
+    macro_rules! go {
+        ($x:expr) => {
+            fft_typed($x, name, n, axis, s, axes, norm)
+        };
+    }
+    match a {
+        Dyn::F64(x) => go!(x),
+        Dyn::F32(x) => go!(x),
+        Dyn::I64(x) => go!(x),
+        Dyn::I32(x) => go!(x),
+        Dyn::U8(x) => go!(x),
+        Dyn::Bool(x) => go!(x),
+        Dyn::C128(x) => go!(x),
+        Dyn::C64(x) => go!(x),
+    }
+}
+
+fn fft_typed<T: FftInput>(
+    x: &Array<T>,
+    name: &str,
+    n: Option<usize>,
+    axis: isize,
+    s: Option<&[usize]>,
+    axes: Option<&[isize]>,
+    norm: Norm,
+) -> Result<Dyn>
+where
+    Complex<T::Part>: Typed,
+    T::Part: Typed,
+{
+    let c = |r: blockwork_array::Result<Array<Complex<T::Part>>>| r.map(Complex::wrap);
+    let f = |r: blockwork_array::Result<Array<T::Part>>| r.map(<T::Part as Typed>::wrap);
+    Ok(match name {
+        "fft" => c(fft::fft(x, n, axis, norm)),
+        "ifft" => c(fft::ifft(x, n, axis, norm)),
+        "rfft" => c(fft::rfft(x, n, axis, norm)),
+        "irfft" => f(fft::irfft(x, n, axis, norm)),
+        "hfft" => f(fft::hfft(x, n, axis, norm)),
+        "ihfft" => c(fft::ihfft(x, n, axis, norm)),
+        "fftn" => c(fft::fftn(x, s, axes, norm)),
+        "ifftn" => c(fft::ifftn(x, s, axes, norm)),
+        "rfftn" => c(fft::rfftn(x, s, axes, norm)),
+        "irfftn" => f(fft::irfftn(x, s, axes, norm)),
+        other => return Err(OpError::Type(format!("numpy.fft has no transform {other:?}"))),
+    }?)
+}
