@@ -312,7 +312,7 @@ def test_errors_name_the_fault(tmp_path: Any) -> None:
     with pytest.raises(IndexError):
         x[10]
     with pytest.raises(TypeError, match="dtype"):
-        da.ones((2,), dtype="complex128")
+        da.ones((2,), dtype="datetime64[ns]")
     with pytest.raises(FileNotFoundError, match=r"missing\.npy"):
         da.from_npy(str(tmp_path / "missing.npy"))
     with pytest.raises(ValueError, match="axis"):

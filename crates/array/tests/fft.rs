@@ -260,6 +260,8 @@ fn a_chunked_axis_is_refused_with_the_rechunk_to_do() {
     let e = Norm::parse(Some("both")).unwrap_err().to_string();
     assert!(e.contains("\"ortho\""), "{e}");
     assert!(fft::fft(&x, None, 2, Norm::Backward).unwrap_err().to_string().contains("out of bounds"));
+    let e = fft::fftn(&x, None, Some(&[1, -1]), Norm::Backward).unwrap_err().to_string();
+    assert!(e.contains("repeated"), "{e}");
 }
 
 #[test]

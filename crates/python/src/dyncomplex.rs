@@ -66,16 +66,22 @@ pub fn unary(a: &Dyn, op: &str) -> Result<Dyn> {
         Dyn::C64(z) => unary_typed(z, op),
         real => match op {
             "real" | "conj" => Ok(real.clone()),
-            "imag" => Ok(real.binary(BinOp::Mul, &Rhs::Int(0), false)?),
+            "imag" => crate::dynarray::each!(real, a => zeros_like(a)),
             "angle" => {
                 let x = if matches!(real.dtype(), DType::F32) { real.clone() } else { real.astype(DType::F64) };
                 // arctan2(0, x): 0 for x ≥ 0, π for x < 0, as NumPy's angle of reals.
-                let zero = x.binary(BinOp::Mul, &Rhs::Int(0), false)?;
+                let zero = unary(&x, "imag")?;
                 zero.binary(BinOp::Arctan2, &Rhs::Array(x), false)
             }
             other => Err(OpError::Type(format!("unknown operation {other:?}"))),
         },
     }
+}
+
+/// Zeros of `a`'s shape, chunks and type.
+fn zeros_like<T: Typed>(a: &Array<T>) -> Result<Dyn> {
+    let chunks = blockwork_array::ChunkSpec::Explicit(a.chunks().axes().to_vec());
+    Ok(T::wrap(blockwork_array::full(a.shape(), T::default(), chunks)?))
 }
 
 fn unary_typed<F: Part + Typed>(z: &Array<Complex<F>>, op: &str) -> Result<Dyn>

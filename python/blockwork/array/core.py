@@ -16,7 +16,7 @@ from blockwork import _core, config
 from blockwork._names import funcname
 
 # The engine's element types, and how other NumPy types are held.
-DTYPES = ("float64", "float32", "int64", "int32", "uint8", "bool")
+DTYPES = ("float64", "float32", "int64", "int32", "uint8", "bool", "complex128", "complex64")
 _WIDEN = {
     "int8": "int32",
     "int16": "int32",
@@ -111,7 +111,7 @@ def _operand(x: Any) -> Any:
     if isinstance(x, Array):
         return x._a
     x = _scalar(x)
-    if isinstance(x, (bool, int, float)):
+    if isinstance(x, (bool, int, float, complex)):
         return x
     if isinstance(x, np.ndarray) or hasattr(x, "__array__"):
         return asarray(x)._a
@@ -426,15 +426,19 @@ class Array:
 
     @property
     def real(self) -> Array:
-        """The real part (the array itself: elements are real)."""
-        return self
+        """The real parts (the array itself when its elements are real)."""
+        return Array(self._a.unary("real")) if self.dtype.kind == "c" else self
 
     @property
     def imag(self) -> Array:
-        """The imaginary part (zeros: elements are real)."""
-        from blockwork.array.routines import zeros_like
+        """The imaginary parts (zeros of the same type when the elements are real)."""
+        return Array(self._a.unary("imag"))
 
-        return zeros_like(self)
+    def conj(self) -> Array:
+        """The complex conjugates (the array itself when its elements are real)."""
+        return Array(self._a.unary("conj")) if self.dtype.kind == "c" else self
+
+    conjugate = conj
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         from blockwork.array import routines

@@ -296,6 +296,23 @@ def isnan(a: Any) -> Array:
     return Array(asarray(a)._a.unary("isnan"))
 
 
+def real(val: Any) -> Array:
+    """The real parts (NumPy's `real`)."""
+    return asarray(val).real
+
+
+def imag(val: Any) -> Array:
+    """The imaginary parts (NumPy's `imag`)."""
+    return asarray(val).imag
+
+
+def angle(z: Any, deg: bool = False) -> Array:
+    """The arguments of complex numbers, in radians or with `deg` in degrees
+    (NumPy's `angle`; 0 or π for real numbers)."""
+    a = Array(asarray(z)._a.unary("angle"))
+    return a * (180.0 / np.pi) if deg else a
+
+
 def nancumsum(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Array:
     """Cumulative sum with NaNs counted as zero."""
     x = asarray(a)
@@ -411,6 +428,7 @@ ARRAY_FUNCTIONS: dict[Any, Any] = {
         "concatenate", "stack", "dot", "matmul", "transpose", "swapaxes", "reshape", "ravel", "squeeze",
         "expand_dims", "broadcast_to", "clip", "round", "around", "take", "compress", "isnan",
         "ones_like", "zeros_like", "full_like", "empty_like", "nancumsum", "nancumprod", "result_type", "pad", "einsum",
+        "real", "imag", "angle",
     )
     if hasattr(np, name)
 }  # fmt: skip

@@ -35,7 +35,7 @@ def _binary(op: str) -> Callable[[Any, Any], Any]:
             return Array(a._a.binary(op, o, False))
         if isinstance(b, Array):
             o = _operand(a)
-            if isinstance(o, (bool, int, float)):
+            if isinstance(o, (bool, int, float, complex)):
                 return Array(b._a.binary(op, o, True))
             return Array(asarray(a)._a.binary(op, b._a, False))
         return Array(asarray(a)._a.binary(op, _operand(b), False))
@@ -94,9 +94,11 @@ UFUNCS.update(
         "invert": _unary("invert"),
         "logical_not": _not,
         "isnan": _unary("isnan"),
+        "conjugate": _unary("conj"),
     }
 )
 UFUNCS["abs"] = UFUNCS["absolute"]
+UFUNCS["conj"] = UFUNCS["conjugate"]
 
 
 def ufunc(name: str) -> Callable[..., Any]:

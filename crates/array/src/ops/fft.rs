@@ -370,6 +370,9 @@ fn plan_nd(
         }
         (None, None) => (0..nd).collect(),
     };
+    if let Some((i, &a)) = axes.iter().enumerate().find(|(i, a)| axes[..*i].contains(a)) {
+        return Err(ArrayError::Axis(format!("{name}: axis {a} repeated (position {i})")));
+    }
     if let Some(s) = s {
         if s.len() != axes.len() {
             return Err(ArrayError::Argument(format!("{name}: shape {s:?} and axes {axes:?} differ in length")));
