@@ -1,6 +1,7 @@
 //! A client as the default scheduler: with `client.as_default()` every
 //! collection's `compute`, `compute_many`, `persist` and `to_npy` runs on
-//! the cluster and equals the threaded scheduler's result; persisted blocks
+//! the cluster and equals the threaded scheduler's result (complex blocks
+//! of Fourier transforms too); persisted blocks
 //! stay on the workers and are reused without recomputation; a closure
 //! says what to do instead; with the guard gone, computing is local again.
 //! A client named in one configuration (`Scheduler::Client`) computes a
@@ -45,10 +46,16 @@ fn collections_compute_on_the_default_client() {
     for seed in 0..6u64 {
         let (n, m) = (5 + (seed as usize * 7) % 40, 3 + (seed as usize * 11) % 30);
         let x = bwa::random::random(&[n, m], [1 + n / (1 + seed as usize % 3), 1 + m / 2], seed).unwrap();
+        // Transforms along the unchunked axis: complex blocks cross the wire.
+        let rows = bwa::random::random(&[n, m], [1 + n / 3, m], seed).unwrap();
+        let spec = bwa::fft::rfft(&rows, None, -1, bwa::fft::Norm::Backward).unwrap();
+        let turned = &spec * bwa::Complex::new(0.0, 1.0);
         let exprs: Vec<(&str, Array<f64>)> = vec![
             ("centred sums", (&x * 3.0).sub(x.mean_axis(0).unwrap()).unwrap().sum_axis(1).unwrap()),
             ("x·xᵀ", x.dot(&x.t()).unwrap()),
             ("cumsum", x.cumsum(1).unwrap()),
+            ("|rfft|", spec.abs()),
+            ("irfft(i·rfft)", bwa::fft::irfft(&turned, Some(m), -1, bwa::fft::Norm::Ortho).unwrap()),
         ];
         for (what, e) in exprs {
             let before = tasks_run(&cluster);
