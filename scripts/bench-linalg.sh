@@ -3,7 +3,8 @@
 # session: `svd` (2,000,000 × 100 by 100,000 rows, checked against faer on
 # the whole matrix) and `svd-compressed` (20000², chunks 1000, k = 10, two
 # power iterations; checked against Dask's own result, another random
-# draw, to 1e-3). Raw JSON goes to OUT (default benchmarks/DATE-linalg);
+# draw, to 1e-3), then `x.dot(x.T)` and `svd_compressed` on a 2-worker
+# cluster under a 2 GiB memory limit per worker. Raw JSON goes to OUT (default benchmarks/DATE-linalg);
 # the table is printed from it.
 #
 #   scripts/bench-linalg.sh [OUT]
@@ -20,4 +21,8 @@ $PY ../shared/reference/array_ops.py --cases svdc --impls dask-threads --repeats
 target/release/blockwork-bench svd --repeats 3 --check > "$OUT/blockwork-svd.jsonl"
 reference=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][0]['result'])" "$OUT/dask-svdc.json")
 target/release/blockwork-bench svd-compressed --repeats 3 --check "$reference" > "$OUT/blockwork-svd-compressed.jsonl"
+# The talks' line on a 2-worker local cluster, each worker limited to
+# 2 GiB (spilling above 60%): x·xᵀ of a 20000² pattern, checked in closed form.
+target/release/blockwork-bench svd-compressed --gram --fill pattern --check --repeats 1 \
+  --scheduler local-cluster --workers 2 --memory-limit 2GiB > "$OUT/blockwork-gram-svd-compressed.jsonl"
 python3 scripts/linalg-table.py "$OUT"

@@ -4,8 +4,10 @@
     scripts/linalg-table.py benchmarks/DATE-linalg
 
 Reads dask-svd.json and dask-svdc.json (../shared/reference/array_ops.py)
-and blockwork-svd.jsonl and blockwork-svd-compressed.jsonl (blockwork-bench).
-Rows whose check failed are refused.
+and blockwork-svd.jsonl and blockwork-svd-compressed.jsonl (blockwork-bench),
+and, when there, blockwork-gram-svd-compressed.jsonl (the talks' line on a
+local cluster with a memory limit per worker). Rows whose check failed are
+refused.
 """
 
 from __future__ import annotations
@@ -47,6 +49,22 @@ def main() -> None:
             f"{mine['seconds']:.2f} ({runs}) | {mine['peak_rss_mib']:,.0f} | "
             f"{ref['wall_s_median'] / mine['seconds']:.1f}× |"
         )
+    gram = out / "blockwork-gram-svd-compressed.jsonl"
+    if gram.exists():
+        print(gram_line(ours(gram)))
+
+
+def gram_line(row: dict[str, Any]) -> str:
+    """The cluster run of `svd_compressed(x.dot(x.T))`: time, each worker's
+    peak against its limit."""
+    p = row["params"]
+    peaks = ", ".join(f"{m:,.0f}" for m in row["worker_peak_rss_mib"])
+    return (
+        f"\n`svd_compressed(x.dot(x.T))`, x {p['n']}² ({p['fill']}) in chunks of {p['chunk']}, k = {p['k']}, "
+        f"on a local cluster of {len(row['worker_peak_rss_mib'])} single-threaded workers limited to "
+        f"{p['memory_limit']} each: {row['seconds']:.0f} s (first run {row['warmup_seconds']:.0f} s), "
+        f"worker peaks {peaks} MiB, Σ s checked to {row['check']['worst_rel_diff']:.0e}."
+    )
 
 
 if __name__ == "__main__":

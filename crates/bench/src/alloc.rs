@@ -121,6 +121,13 @@ pub fn remove_child(pid: u32) {
     CHILDREN.lock().unwrap_or_else(|p| p.into_inner()).retain(|&p| p != pid);
 }
 
+/// Peak resident memory (VmHWM) of each worker process, in MiB.
+pub fn worker_peaks_mib() -> Vec<f64> {
+    use bw::local::procfs::{peak_rss, Process};
+    let children = CHILDREN.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    children.into_iter().map(|pid| peak_rss(Process::Pid(pid)).unwrap_or(0) as f64 / (1024.0 * 1024.0)).collect()
+}
+
 /// Peak resident memory (VmHWM) of this process and its worker
 /// processes, summed, in MiB.
 pub fn peak_rss_mib() -> f64 {

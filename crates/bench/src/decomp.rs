@@ -3,7 +3,9 @@
 //! reference's `dask.compute(u, s, v)`; result = Σ s. `svd-compressed`,
 //! the randomized SVD of a square n×n array (k triplets, 2 power
 //! iterations), as the reference's `svd_compressed(x, k, n_power_iter=2,
-//! seed)[1].sum()`; result = Σ s.
+//! seed)[1].sum()` — or of `x.dot(x.T)` (`--gram`), the talks' line, on
+//! local schedulers or a cluster (whose workers' peak memory is recorded);
+//! result = Σ s.
 
 use std::time::Instant;
 
@@ -103,29 +105,37 @@ pub struct CompressedSpec<'a> {
     pub chunk: usize,
     pub k: usize,
     pub fill: &'a Fill,
+    pub gram: bool,
     pub seed: u64,
     pub repeats: usize,
     pub check: Option<&'a Check>,
 }
 
-/// Runs `svd-compressed` on `config`; returns the JSON record.
-pub fn run_compressed(s: &CompressedSpec<'_>, config: &bw::Config) -> anyhow::Result<Json> {
+/// Runs `svd-compressed` on `target`; returns the JSON record.
+pub fn run_compressed(s: &CompressedSpec<'_>, target: &crate::overhead::Target) -> anyhow::Result<Json> {
     let params = json!({"n": s.n, "chunk": s.chunk, "k": s.k, "n_power_iter": 2, "fill": s.fill.name(),
-        "seed": s.seed, "repeats": s.repeats});
+        "gram": s.gram, "seed": s.seed, "repeats": s.repeats});
     let (mut record, results) = warm_runs("svd-compressed", params, s.repeats, || {
-        let (_, sv, _) = crate::arrays::input(s.n, s.chunk, s.fill, s.seed)?.svd_compressed(s.k, 2, 10, s.seed)?;
-        Ok((sv.compute_with(config)?.sum(), sv.ntasks()))
+        let x = crate::arrays::input(s.n, s.chunk, s.fill, s.seed)?;
+        let a = if s.gram { x.dot(&x.t())? } else { x };
+        let (_, sv, _) = a.svd_compressed(s.k, 2, 10, s.seed)?;
+        Ok((target.compute_array(&sv)?.sum(), sv.ntasks()))
     })?;
+    if matches!(target, crate::overhead::Target::Cluster { .. }) {
+        record["worker_peak_rss_mib"] = json!(crate::alloc::worker_peaks_mib());
+    }
     if let Some(check) = s.check {
         let verdict = match check {
             // The libraries draw different random numbers: the sum agrees
             // with another draw's to about 1e-4 at n = 20000.
             Check::Value(v) => Verdict::of(&results, *v, 1e-3, "the value given to --check (another draw: rtol 1e-3)"),
+            // x·xᵀ's singular values are the squares of x's.
             Check::Auto if matches!(s.fill, Fill::Pattern) => Verdict::of(
                 &results,
-                pattern_top_singular_values(s.n, s.k)?,
+                pattern_top_singular_values(s.n, s.k, if s.gram { 2 } else { 1 })?,
                 1e-3,
-                "Σ of the k largest singular values of the pattern, from its 101×101 residue matrix (rtol 1e-3)",
+                "Σ of the k largest singular values of the pattern (squared, for x·xᵀ), from its 101×101 \
+                 residue matrix (rtol 1e-3)",
             ),
             _ => anyhow::bail!(
                 "svd-compressed checks against a value (the reference's result), or by itself on --fill pattern"
@@ -141,8 +151,9 @@ pub fn run_compressed(s: &CompressedSpec<'_>, config: &bw::Config) -> anyhow::Re
 /// `R` (n×101) and `C` the indicators of the residues `7 i mod 101` and
 /// `13 j mod 101`, `x = R M Cᵀ` where `M[a, b] = ((a + b) mod 101) / 101`,
 /// and `RᵀR`, `CᵀC` are the diagonal counts `D_R`, `D_C`; so `x`'s nonzero
-/// singular values are those of the 101×101 `√D_R M √D_C`.
-fn pattern_top_singular_values(n: usize, k: usize) -> anyhow::Result<f64> {
+/// singular values are those of the 101×101 `√D_R M √D_C`. Each value
+/// is raised to `power` before summing.
+fn pattern_top_singular_values(n: usize, k: usize, power: i32) -> anyhow::Result<f64> {
     const P: usize = 101;
     let (mut rows, mut cols) = ([0f64; P], [0f64; P]);
     for i in 0..n {
@@ -152,5 +163,5 @@ fn pattern_top_singular_values(n: usize, k: usize) -> anyhow::Result<f64> {
     let b = Mat::from_fn(P, P, |a, c| rows[a].sqrt() * (((a + c) % P) as f64 / P as f64) * cols[c].sqrt());
     let mut s: Vec<f64> = b.singular_values().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     s.sort_by(|x, y| y.total_cmp(x));
-    Ok(s.iter().take(k).sum())
+    Ok(s.iter().take(k).map(|v| v.powi(power)).sum())
 }

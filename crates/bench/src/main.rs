@@ -97,8 +97,9 @@ enum Workload {
         #[command(flatten)]
         common: Common,
     },
-    /// `svd_compressed(x, k, n_power_iter=2, seed)` of a square n×n x;
-    /// result = the sum of the k singular values.
+    /// `svd_compressed(x, k, n_power_iter=2, seed)` of a square n×n x (or
+    /// with `--gram` of `x.dot(x.T)`, the talks' line); result = the sum of
+    /// the k singular values. Runs on local schedulers or a cluster.
     SvdCompressed {
         /// Side of x.
         #[arg(long, default_value_t = 20_000)]
@@ -112,6 +113,12 @@ enum Workload {
         /// Fill of x: random, pattern, ones or npy:PATH.
         #[arg(long, default_value = "random")]
         fill: arrays::Fill,
+        /// Factor `x.dot(x.T)` instead of x.
+        #[arg(long)]
+        gram: bool,
+        /// Memory limit of each worker of a local cluster (e.g. 2GiB).
+        #[arg(long)]
+        memory_limit: Option<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -298,10 +305,17 @@ fn main() -> anyhow::Result<()> {
             let (seed, repeats, check) = (common.seed, common.run.repeats, common.run.check.as_ref());
             decomp::run(&decomp::Spec { m, k, rows, fill: &fill, seed, repeats, check }, config)
         })?,
-        Workload::SvdCompressed { n, chunk, k, fill, common } => local_workload(&common, |config| {
-            let (seed, repeats, check) = (common.seed, common.run.repeats, common.run.check.as_ref());
-            decomp::run_compressed(&decomp::CompressedSpec { n, chunk, k, fill: &fill, seed, repeats, check }, config)
-        })?,
+        Workload::SvdCompressed { n, chunk, k, fill, gram, memory_limit, common } => {
+            let run = &common.run;
+            let target = overhead::Target::parse_with(&run.scheduler, run.workers, memory_limit.as_deref())?;
+            let (seed, repeats, check) = (common.seed, run.repeats, run.check.as_ref());
+            let spec = decomp::CompressedSpec { n, chunk, k, fill: &fill, gram, seed, repeats, check };
+            let mut record = decomp::run_compressed(&spec, &target)?;
+            record["impl"] = serde_json::json!(target.impl_name());
+            record["params"]["threads"] = serde_json::json!(target.threads());
+            record["params"]["memory_limit"] = serde_json::json!(memory_limit);
+            check::emit(&record)?;
+        }
         Workload::Kernel { n, repeats } => {
             let record = arrays::kernel(n, repeats)?;
             check::emit(&record)?;

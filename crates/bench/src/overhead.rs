@@ -175,12 +175,18 @@ impl Target {
 
     /// From `--scheduler` (`sync`, `threads[:N]`, `local-cluster`, `tcp://HOST:PORT`).
     pub fn parse(s: &str, workers: usize) -> anyhow::Result<Target> {
+        Target::parse_with(s, workers, None)
+    }
+
+    /// As [`Target::parse`], a local cluster's workers each limited to
+    /// `memory_limit` (e.g. "2GiB": above 60% of it they spill).
+    pub fn parse_with(s: &str, workers: usize, memory_limit: Option<&str>) -> anyhow::Result<Target> {
         if let Some(sched) = bw::Scheduler::parse(s) {
             return Ok(Target::Local(bw::Config::with_scheduler(sched).optimize(false)));
         }
         register();
         if s == "local-cluster" {
-            let cluster = crate::procs::ProcCluster::start(workers.max(1), 1)?;
+            let cluster = crate::procs::ProcCluster::start(workers.max(1), 1, memory_limit)?;
             let client = bw::distributed::Client::connect(cluster.address())?;
             return Ok(Target::Cluster {
                 client: Box::new(client),

@@ -17,9 +17,10 @@ pub struct ProcCluster {
 }
 
 impl ProcCluster {
-    /// Starts the scheduler and `n` workers of `nthreads` threads; returns
-    /// once every worker has joined.
-    pub fn start(n: usize, nthreads: u32) -> anyhow::Result<ProcCluster> {
+    /// Starts the scheduler and `n` workers of `nthreads` threads, each
+    /// with `memory_limit` (e.g. "2GiB") when given; returns once every
+    /// worker has joined.
+    pub fn start(n: usize, nthreads: u32, memory_limit: Option<&str>) -> anyhow::Result<ProcCluster> {
         let (scheduler, addr) =
             bw::distributed::serve_scheduler("127.0.0.1:0", bw::distributed::SchedulerOptions::default())?;
         let exe = std::env::current_exe().context("finding this program to start workers")?;
@@ -28,6 +29,7 @@ impl ProcCluster {
             let mut child = Command::new(&exe)
                 .args(["worker", &format!("tcp://{addr}"), "--nthreads", &nthreads.to_string()])
                 .args(["--name", &format!("bench-{i}")])
+                .args(memory_limit.map(|m| ["--memory-limit", m]).into_iter().flatten())
                 .stdout(Stdio::piped())
                 .spawn()
                 .with_context(|| format!("starting worker {i} ({})", exe.display()))?;
