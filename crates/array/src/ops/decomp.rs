@@ -54,6 +54,32 @@ pub(crate) fn to_mat<T: Real>(v: &Value) -> Result<Mat<T>, TaskError> {
     Ok(Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[[i, j]]))
 }
 
+/// Runs `f` on the block as a faer matrix: a view of its elements when
+/// they are in C order (no copy), else a copy.
+fn with_mat<T: Real, R>(v: &Value, f: impl FnOnce(MatRef<'_, T>) -> R) -> Result<R, TaskError> {
+    let blk = block_of::<T>(v)?;
+    let a = blk.view();
+    match (a.shape(), a.as_slice()) {
+        (&[m, n], Some(elements)) => Ok(f(MatRef::from_row_major_slice(elements, m, n))),
+        _ => Ok(f(to_mat::<T>(v)?.as_ref())),
+    }
+}
+
+/// `a b` written straight into a block's memory (C order).
+fn product_block<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Value {
+    let (m, n) = (a.nrows(), b.ncols());
+    let mut out = vec![<T as crate::dtype::Element>::from_f64(0.0); m * n];
+    faer::linalg::matmul::matmul(
+        faer::MatMut::from_row_major_slice_mut(&mut out, m, n),
+        faer::Accum::Replace,
+        a,
+        b,
+        <T as crate::dtype::Element>::from_f64(1.0),
+        faer::Par::Seq,
+    );
+    Block::Dense(ArrayD::from_shape_vec(IxDyn(&[m, n]), out).expect("the shape fits the elements")).into_value()
+}
+
 pub(crate) fn block<T: Real>(m: MatRef<'_, T>) -> Value {
     let mut out = Vec::with_capacity(m.nrows() * m.ncols());
     for i in 0..m.nrows() {
@@ -90,13 +116,20 @@ macro_rules! real_kernel {
 }
 pub(crate) use real_kernel;
 
-/// `[dtype]`; args `[A_i]` → `[Q_i, R_i]`.
+/// `[dtype]`; args `[A_i]` → `[Q_i, R_i]`. The block is factored from a
+/// view of its memory and let go once factored, and each factor is let go
+/// once copied out: a task holds at most two block-sized buffers.
 fn qr_block_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    fn go<T: Real>(args: &[Value]) -> TaskResult {
-        let (q, r) = qr_of(&to_mat::<T>(&args[0])?);
-        Ok(Value::List(vec![block(q.as_ref()), block(r.as_ref())].into()))
+    fn go<T: Real>(mut args: Vec<Value>) -> TaskResult {
+        let first = args.first().ok_or_else(|| TaskError::new("a QR without its block"))?;
+        let qr = with_mat::<T, _>(first, |a| a.qr())?;
+        args.clear();
+        let r = block(qr.thin_R());
+        let q = qr.compute_thin_Q();
+        drop(qr);
+        Ok(Value::List(vec![block(q.as_ref()), r].into()))
     }
-    real_kernel!(params, go)(&args)
+    real_kernel!(params, go)(args)
 }
 
 /// `[dtype, svd]`; args: the pairs `[Q_i, R_i]` → `[Q', R]`, and with
@@ -130,16 +163,17 @@ fn qr_stack_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
 /// times `U_R` when the stack carries an SVD.
 fn qr_apply_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     fn go<T: Real>(offset: usize, args: &[Value]) -> TaskResult {
-        let qi = to_mat::<T>(item(&args[0], 0)?)?;
         let q2 = to_mat::<T>(item(&args[1], 0)?)?;
-        if offset + qi.ncols() > q2.nrows() {
+        let width = block_of::<T>(item(&args[0], 0)?)?.shape().get(1).copied().unwrap_or(0);
+        if offset + width > q2.nrows() {
             return Err(TaskError::new("a block's rows of the stacked factor are out of range"));
         }
-        let mut part = q2.as_ref().submatrix(offset, 0, qi.ncols(), q2.ncols()).to_owned();
+        let mut part = q2.as_ref().submatrix(offset, 0, width, q2.ncols()).to_owned();
         if let Some(u) = args[1].as_list().and_then(|xs| xs.get(2)) {
             part = &part * to_mat::<T>(u)?;
         }
-        Ok(block((&qi * &part).as_ref()))
+        // Q_i is read in place and the product written straight into the block.
+        with_mat::<T, _>(item(&args[0], 0)?, |qi| product_block(qi, part.as_ref()))
     }
     let offset = Params::of(params)?.usize(1)?;
     real_kernel!(params, go)(offset, &args)
@@ -149,8 +183,7 @@ fn qr_apply_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
 fn qt_apply_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     fn go<T: Real>(args: &[Value]) -> TaskResult {
         let q = to_mat::<T>(item(&args[0], 0)?)?;
-        let a = to_mat::<T>(&args[1])?;
-        Ok(block((q.transpose() * &a).as_ref()))
+        with_mat::<T, _>(&args[1], |a| product_block(q.transpose(), a))
     }
     real_kernel!(params, go)(&args)
 }
