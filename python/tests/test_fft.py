@@ -186,3 +186,13 @@ def test_spectrum_of_a_sine() -> None:
     assert sorted(np.argsort(power)[-2:]) == [50, 120]
     back = da.fft.irfft(da.fft.rfft(x), n=4096).compute()
     np.testing.assert_allclose(back[0], signal, atol=1e-12)
+
+
+def test_complex_arrays_round_trip_through_npy(tmp_path: Any) -> None:
+    a = _sample((7, 5), "complex64", 9)
+    path = tmp_path / "z.npy"
+    da.from_array(a, chunks=(3, 5)).to_npy(str(path))
+    np.testing.assert_array_equal(np.load(path), a)
+    back = da.from_npy(str(path), chunks=2)
+    assert back.dtype == np.complex64
+    np.testing.assert_array_equal(back.compute(), a)
