@@ -274,7 +274,8 @@ impl PyArr {
         norm: Option<&str>,
     ) -> PyResult<PyArr> {
         let norm = blockwork_array::fft::Norm::parse(norm).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        crate::dyncomplex::fft_by_name(&self.0, name, n, axis, s.as_deref(), axes.as_deref(), norm).py().map(wrap)
+        let call = crate::dyncomplex::FftCall { name, n, axis, s: s.as_deref(), axes: axes.as_deref(), norm };
+        crate::dyncomplex::fft_by_name(&self.0, &call).py().map(wrap)
     }
 
     /// Elements clipped to `[lo, hi]`.

@@ -127,47 +127,34 @@ where
     })
 }
 
-/// A `numpy.fft` transform by name of `a`, with `s`/`axes` for the n-d
-/// ones and `n`/`axis` for the 1-d ones.
-pub fn fft_by_name(
-    a: &Dyn,
-    name: &str,
-    n: Option<usize>,
-    axis: isize,
-    s: Option<&[usize]>,
-    axes: Option<&[isize]>,
-    norm: Norm,
-) -> Result<Dyn> {
-    macro_rules! go {
-        ($x:expr) => {
-            fft_typed($x, name, n, axis, s, axes, norm)
-        };
-    }
-    match a {
-        Dyn::F64(x) => go!(x),
-        Dyn::F32(x) => go!(x),
-        Dyn::I64(x) => go!(x),
-        Dyn::I32(x) => go!(x),
-        Dyn::U8(x) => go!(x),
-        Dyn::Bool(x) => go!(x),
-        Dyn::C128(x) => go!(x),
-        Dyn::C64(x) => go!(x),
-    }
+/// A `numpy.fft` transform by name, with `n`/`axis` for the 1-d ones and
+/// `s`/`axes` for the n-d ones.
+pub struct FftCall<'a> {
+    /// fft, ifft, rfft, irfft, hfft, ihfft, fftn, ifftn, rfftn or irfftn.
+    pub name: &'a str,
+    /// The 1-d transform's length.
+    pub n: Option<usize>,
+    /// The 1-d transform's axis.
+    pub axis: isize,
+    /// The n-d transform's lengths.
+    pub s: Option<&'a [usize]>,
+    /// The n-d transform's axes.
+    pub axes: Option<&'a [isize]>,
+    /// The scaling.
+    pub norm: Norm,
 }
 
-fn fft_typed<T: FftInput>(
-    x: &Array<T>,
-    name: &str,
-    n: Option<usize>,
-    axis: isize,
-    s: Option<&[usize]>,
-    axes: Option<&[isize]>,
-    norm: Norm,
-) -> Result<Dyn>
+/// The transform `call` of `a`.
+pub fn fft_by_name(a: &Dyn, call: &FftCall<'_>) -> Result<Dyn> {
+    crate::dynarray::each!(a, x => fft_typed(x, call))
+}
+
+fn fft_typed<T: FftInput>(x: &Array<T>, call: &FftCall<'_>) -> Result<Dyn>
 where
     Complex<T::Part>: Typed,
     T::Part: Typed,
 {
+    let FftCall { name, n, axis, s, axes, norm } = *call;
     let c = |r: blockwork_array::Result<Array<Complex<T::Part>>>| r.map(Complex::wrap);
     let f = |r: blockwork_array::Result<Array<T::Part>>| r.map(<T::Part as Typed>::wrap);
     Ok(match name {
