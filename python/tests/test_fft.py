@@ -161,6 +161,15 @@ def test_complex_arithmetic_equals_numpy(shape: list[int], dtype: str, data: st.
         np.testing.assert_allclose(got.compute(), want, rtol=tol, atol=tol * scale, err_msg=what)
 
 
+def test_types_mix_as_numpy_says() -> None:
+    for t in ["uint8", "bool", "int32", "int64", "float32", "float64", "complex64", "complex128"]:
+        x = da.ones(3, dtype=t, chunks=2)
+        assert (x + 1j).dtype == (np.ones(3, t) + 1j).dtype, t
+        for other in ["complex64", "complex128"]:
+            y = da.ones(3, dtype=other, chunks=2)
+            assert (x + y).dtype == np.result_type(t, other), (t, other)
+
+
 def test_errors_say_what_is_wrong() -> None:
     x = da.ones((10, 4), chunks=(5, 4))
     with pytest.raises(ValueError, match=r"rechunk\(\{0: -1\}\)"):

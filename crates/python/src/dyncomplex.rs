@@ -12,11 +12,11 @@ pub fn unsupported(what: &str, dt: DType) -> OpError {
     OpError::Type(format!("{what} is not defined for {} arrays in blockwork", dt.name()))
 }
 
-/// The complex type a real type widens to (NumPy's: float32 and uint8 to
-/// complex64, the others to complex128).
+/// The type of an array of `dt` with a Python `complex` (NEP 50: float32
+/// becomes complex64, complex types stay, everything else complex128).
 pub fn complex_of(dt: DType) -> DType {
     match dt {
-        DType::C64 | DType::F32 | DType::U8 | DType::Bool => DType::C64,
+        DType::C64 | DType::F32 => DType::C64,
         _ => DType::C128,
     }
 }
