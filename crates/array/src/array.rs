@@ -223,10 +223,8 @@ impl<T: Element> Array<T> {
                 }
             }
         }
-        let mut out = [ArrayD::from_elem(IxDyn(&self.shape), T::default())];
-        crate::sink::compute_into(&[self], &mut out, config)?;
-        let [out] = out;
-        Ok(out)
+        let mut outs = crate::sink::compute_new(&[self], config)?;
+        Ok(outs.pop().expect("one output per array"))
     }
 
     /// Assembles block values computed elsewhere (by a cluster's
@@ -394,9 +392,7 @@ impl<T: Element> Array<T> {
 /// Computes several arrays in one graph, so work they share (a file
 /// read, a common input) is done once.
 pub fn compute_many<T: Element>(arrays: &[&Array<T>], config: &Config) -> Result<Vec<ArrayD<T>>> {
-    let mut outs: Vec<ArrayD<T>> = arrays.iter().map(|a| ArrayD::from_elem(IxDyn(&a.shape), T::default())).collect();
-    crate::sink::compute_into(arrays, &mut outs, config)?;
-    Ok(outs)
+    crate::sink::compute_new(arrays, config)
 }
 
 impl<T: Element> fmt::Debug for Array<T> {

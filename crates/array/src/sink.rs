@@ -38,16 +38,15 @@ unsafe impl<T: Send> Send for Out<T> {}
 #[allow(unsafe_code)]
 unsafe impl<T: Send> Sync for Out<T> {}
 
-/// A layer of tasks writing the blocks of `a` into `out` (C order, of
-/// `a`'s shape); each returns `Unit`.
-fn store_layer<T: Element>(a: &Array<T>, out: &mut ArrayD<T>) -> Arc<Layer> {
-    debug_assert!(out.is_standard_layout() && out.shape() == a.shape());
+/// A layer of tasks writing the blocks of `a` into the C-ordered memory
+/// of `a`'s shape at `ptr`; each returns `Unit`.
+fn store_layer<T: Element>(a: &Array<T>, ptr: *mut T) -> Arc<Layer> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     // C strides from the shape (ndarray may give any stride to an axis of
     // length 1, and 0 to every axis of an empty array).
-    let shape = out.shape().to_vec();
+    let shape = a.shape().to_vec();
     let strides = (0..shape.len()).map(|ax| shape[ax + 1..].iter().product()).collect();
-    let dst = Arc::new(Out { ptr: out.as_mut_ptr(), strides });
+    let dst = Arc::new(Out { ptr, strides });
     let offsets: Vec<Vec<usize>> = (0..a.ndim()).map(|ax| a.chunks.offsets(ax)).collect();
     let namer = Namer::new("store-result").input(&a.layer).add(&NEXT.fetch_add(1, Ordering::Relaxed));
     new_layer("store-result", namer, &a.chunks, vec![Arc::clone(&a.layer)], |idx| {
@@ -86,7 +85,39 @@ pub(crate) fn compute_into<T: Element>(arrays: &[&Array<T>], outs: &mut [ArrayD<
     if config.scheduler.client().is_some() {
         return gather_into(arrays, outs, config);
     }
-    let layers: Vec<Arc<Layer>> = arrays.iter().zip(outs.iter_mut()).map(|(a, out)| store_layer(a, out)).collect();
+    for (a, out) in arrays.iter().zip(outs.iter()) {
+        debug_assert!(out.is_standard_layout() && out.shape() == a.shape());
+    }
+    let ptrs: Vec<*mut T> = outs.iter_mut().map(|o| o.as_mut_ptr()).collect();
+    run_stores(arrays, &ptrs, config)
+}
+
+/// Computes `arrays` in one graph into new ndarrays (C order), each block
+/// written as soon as it is made. Their memory is not written before: a
+/// page costs memory only once a block lands in it (zeroing the output
+/// first would make all of it resident at the start, and memory the
+/// allocator reuses must be zeroed by writing).
+pub(crate) fn compute_new<T: Element>(arrays: &[&Array<T>], config: &Config) -> Result<Vec<ArrayD<T>>> {
+    if config.scheduler.client().is_some() {
+        let mut outs: Vec<ArrayD<T>> =
+            arrays.iter().map(|a| ArrayD::from_elem(IxDyn(a.shape()), T::default())).collect();
+        gather_into(arrays, &mut outs, config)?;
+        return Ok(outs);
+    }
+    let mut outs: Vec<ArrayD<std::mem::MaybeUninit<T>>> =
+        arrays.iter().map(|a| ArrayD::uninit(IxDyn(a.shape()))).collect();
+    let ptrs: Vec<*mut T> = outs.iter_mut().map(|o| o.as_mut_ptr().cast::<T>()).collect();
+    run_stores(arrays, &ptrs, config)?;
+    #[allow(unsafe_code)]
+    // SAFETY: the run succeeded, so every store task ran, each writing its
+    // block's region; an array's blocks tile its shape (`Chunks` covers
+    // every axis exactly), so every element of every output was written.
+    Ok(outs.into_iter().map(|o| unsafe { o.assume_init() }).collect())
+}
+
+/// Runs the store tasks writing each array's blocks at its pointer.
+fn run_stores<T: Element>(arrays: &[&Array<T>], ptrs: &[*mut T], config: &Config) -> Result<()> {
+    let layers: Vec<Arc<Layer>> = arrays.iter().zip(ptrs).map(|(a, &ptr)| store_layer(a, ptr)).collect();
     let refs: Vec<&Arc<Layer>> = layers.iter().collect();
     let graph = collect(&refs)?;
     let keys: Vec<Key> = arrays

@@ -13,10 +13,10 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use blockwork as bw;
-use mimalloc::MiMalloc;
+use bw::Allocator as Inner;
 
-/// The allocator every blockwork binary uses (mimalloc, see the `blockwork`
-/// CLI), counting live bytes and their peak.
+/// The allocator every blockwork binary uses ([`blockwork::Allocator`]),
+/// counting live bytes and their peak.
 pub struct Counting;
 
 /// Live bytes as last brought in by the threads (a thread may free what
@@ -61,14 +61,27 @@ fn count(delta: isize) {
     }
 }
 
-// SAFETY: every method forwards to `MiMalloc` with the caller's arguments
+// SAFETY: every method forwards to blockwork's allocator with the caller's arguments
 // unchanged, so its contract is upheld; the counters are plain
 // atomics and a const-initialized thread-local cell, and never touch the
 // memory.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded as is.
-        let p = unsafe { MiMalloc.alloc(layout) };
+        let p = unsafe { Inner.alloc(layout) };
+        if !p.is_null() {
+            count(layout.size() as isize);
+        }
+        p
+    }
+
+    // Forwarded rather than left to the default (`alloc` then writing
+    // zeros): fresh pages come already zero without being touched, so a
+    // large zeroed buffer costs memory only as it is written, as it does
+    // outside the benchmark.
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded as is.
+        let p = unsafe { Inner.alloc_zeroed(layout) };
         if !p.is_null() {
             count(layout.size() as isize);
         }
@@ -77,13 +90,13 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: forwarded as is.
-        unsafe { MiMalloc.dealloc(ptr, layout) };
+        unsafe { Inner.dealloc(ptr, layout) };
         count(-(layout.size() as isize));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded as is.
-        let p = unsafe { MiMalloc.realloc(ptr, layout, new_size) };
+        let p = unsafe { Inner.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             count(new_size as isize - layout.size() as isize);
         }

@@ -59,9 +59,11 @@ pub use blockwork_delayed::{compute, compute_with, Delayed};
 pub use blockwork_graph::{Graph, GraphError, Key, Value};
 pub use blockwork_local::{CancelToken, ComputeError, Config, Profiler, ProgressBar, ResourceProfiler, Scheduler};
 
+mod alloc;
 mod logging;
 mod worker;
 
+pub use alloc::{Allocator, HUGE};
 pub use logging::init_logging;
 
 pub use worker::{

@@ -28,7 +28,7 @@ mod serve;
 use clap::{Parser, Subcommand};
 
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: blockwork::Allocator = blockwork::Allocator;
 
 /// blockwork: parallel computing for scientific data.
 #[derive(Parser)]

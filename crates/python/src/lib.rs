@@ -31,11 +31,13 @@ mod zarr;
 
 use pyo3::prelude::*;
 
-/// Rust allocations of the extension (blocks, graphs) go to mimalloc, as in
-/// the `blockwork` binaries: it reuses freed multi-megabyte blocks where
-/// glibc's malloc returns them to the kernel and faults fresh pages in.
+/// Rust allocations of the extension (blocks, graphs) go to blockwork's
+/// allocator, as in the `blockwork` binaries: mimalloc, which reuses freed
+/// multi-megabyte blocks where glibc's malloc returns them to the kernel
+/// and faults fresh pages in, with blocks of 64 MiB and more given to the
+/// system so their memory goes back when they are freed.
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: blockwork::Allocator = blockwork::Allocator;
 
 /// The extension module.
 #[pymodule]
