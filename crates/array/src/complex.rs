@@ -196,32 +196,32 @@ impl<F: Part> std::iter::Sum for Complex<F> {
 impl<F: Part> Array<Complex<F>> {
     /// The real parts.
     pub fn real(&self) -> Array<F> {
-        self.complex_unop("real", crate::ops::elementwise::U_REAL)
+        self.unop("real", crate::ops::elementwise::U_REAL, 0)
     }
 
     /// The imaginary parts.
     pub fn imag(&self) -> Array<F> {
-        self.complex_unop("imag", crate::ops::elementwise::U_IMAG)
+        self.unop("imag", crate::ops::elementwise::U_IMAG, 0)
     }
 
     /// The moduli `|z|` (NumPy's `abs` of a complex array).
     pub fn abs(&self) -> Array<F> {
-        self.complex_unop("absolute", crate::ops::elementwise::U_ABS)
+        self.unop("absolute", crate::ops::elementwise::U_ABS, 0)
     }
 
     /// The arguments, in radians (NumPy's `angle`).
     pub fn angle(&self) -> Array<F> {
-        self.complex_unop("angle", crate::ops::elementwise::U_ANGLE)
+        self.unop("angle", crate::ops::elementwise::U_ANGLE, 0)
     }
 
     /// The complex conjugates.
     pub fn conj(&self) -> Array<Complex<F>> {
-        self.complex_unop("conj", crate::ops::elementwise::U_CONJ)
+        self.unop("conj", crate::ops::elementwise::U_CONJ, 0)
     }
 
     /// `-self`.
     pub fn neg(&self) -> Array<Complex<F>> {
-        self.complex_unop("neg", crate::ops::elementwise::U_NEG)
+        self.unop("neg", crate::ops::elementwise::U_NEG, 0)
     }
 
     /// `self + other`.

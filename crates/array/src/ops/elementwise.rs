@@ -631,17 +631,13 @@ impl<T: Element> Array<T> {
             .expect("a unary op cannot fail to broadcast")
     }
 
-    /// An operation of complex numbers, one kernel per block (never fused).
-    pub(crate) fn complex_unop<U: Element>(&self, name: &str, code: i64) -> Array<U> {
-        self.unop(name, code, 0)
-    }
-
     /// Arithmetic of complex numbers (never fused).
     pub(crate) fn arith(&self, op: BinOp, other: impl IntoInput<T>) -> Result<Array<T>> {
         self.binop(op, other.into_input())
     }
 
-    fn unop<U: Element>(&self, name: &str, code: i64, extra: i64) -> Array<U> {
+    /// A unary operation by code, one kernel per block (never fused).
+    pub(crate) fn unop<U: Element>(&self, name: &str, code: i64, extra: i64) -> Array<U> {
         elemwise(name, vec![Input::array(self.operand())], U::DTYPE, unary_params(code, T::DTYPE, extra))
             .map(Operand::into_array)
             .expect("a unary op cannot fail to broadcast")

@@ -106,8 +106,12 @@ pub(crate) fn lazy_data(
         DType::I32 => make!(I32, i32),
         DType::U8 => make!(U8, u8),
         DType::Bool => make!(Bool, bool),
+        // Every reader decodes stored variables to the real types above
+        // (`cf::decoded_dtype`, GRIB's float32): reaching this is a bug.
         DType::C128 | DType::C64 => {
-            return Err(crate::LabeledError::Dim(format!("{prefix}: labeled arrays of {dtype} are not supported")))
+            return Err(crate::LabeledError::Dim(format!(
+                "{prefix}: a reader asked for {dtype} blocks, but stored variables decode to real types"
+            )))
         }
     })
 }

@@ -285,7 +285,9 @@ fn write_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         DType::I32 => put::<i32>(a, v, &start),
         DType::U8 => put::<u8>(a, v, &start),
         DType::Bool => put::<bool>(a, v, &start),
-        DType::C128 | DType::C64 => Err("complex arrays are not written to Zarr".to_string()),
+        // Labeled data holds the real types only (`Data`): only a malformed
+        // task names a complex one.
+        d @ (DType::C128 | DType::C64) => Err(format!("malformed Zarr write parameters: {d} blocks")),
     }
     .map_err(|e| TaskError::new(format!("{path}: array `{name}`: {e}")))?;
     Ok(Value::Unit)
