@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COLLECTIONS = {"blockwork-delayed", "blockwork-array", "blockwork-dataframe", "blockwork-labeled"}
+COLLECTIONS = {"blockwork-delayed", "blockwork-array", "blockwork-dataframe", "blockwork-labeled", "blockwork-bag"}
 BINARIES = {"blockwork-cli", "blockwork-bench", "blockwork-python"}
 BLOCK_TYPES = {"ndarray", "polars", "blockwork-array", "blockwork-dataframe"}
 

@@ -1,6 +1,6 @@
 //! How array blocks and reduction partials cross process boundaries.
 //!
-//! [`register_codecs`] registers, with `blockwork-protocol`'s codec
+//! [`register_codecs`] registers, with the graph crate's codec
 //! registry, a codec for every [`Block`] element type and for the
 //! partials that reductions pass between tasks. A dense block travels as
 //! its shape in the metadata and its elements, little-endian in C order,
@@ -10,8 +10,8 @@
 
 use std::sync::Once;
 
+use blockwork_graph::{register_codec, Buffer, CodecError};
 use blockwork_graph::{Data, Value};
-use blockwork_protocol::{register_codec, Buffer, CodecError};
 use ndarray::{ArrayD, IxDyn};
 
 use crate::block::Block;

@@ -279,7 +279,7 @@ fn frequencies_match_numpy() {
 fn complex_blocks_cross_the_wire() {
     blockwork_array::register_codecs();
     let z = complex_data(&[3, 4], 7);
-    let codec = blockwork_protocol::codec("complex128 block").expect("complex blocks have a codec");
+    let codec = blockwork_graph::codec("complex128 block").expect("complex blocks have a codec");
     let (meta, buffers) = (codec.encode)(&blockwork_array::Block::Dense(z.clone())).unwrap();
     let back = (codec.decode)(&meta, buffers).unwrap();
     assert_eq!(blockwork_array::block_of::<C>(&back).unwrap().view().into_owned(), z);
@@ -292,6 +292,6 @@ fn complex_blocks_cross_the_wire() {
     );
 }
 
-fn codec_of<T: Element>() -> blockwork_protocol::Codec {
-    blockwork_protocol::codec(&format!("{} block", T::DTYPE)).unwrap()
+fn codec_of<T: Element>() -> blockwork_graph::Codec {
+    blockwork_graph::codec(&format!("{} block", T::DTYPE)).unwrap()
 }

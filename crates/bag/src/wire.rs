@@ -23,8 +23,8 @@ use std::any::{Any, TypeId};
 use std::hash::Hash;
 use std::sync::{OnceLock, RwLock};
 
+use blockwork_graph::{register_codec, Buffer, CodecError};
 use blockwork_graph::{Data, NamedFn, TaskError, TaskResult, Value};
-use blockwork_protocol::{register_codec, Buffer, CodecError};
 use rustc_hash::FxHashMap;
 
 use crate::counts::Counts;

@@ -81,6 +81,6 @@ pub fn register() {
         blockwork_graph::register(&timeseries::FILL_BINS);
         blockwork_graph::register(&groupby::AGG);
         blockwork_graph::register(&records::FROM_RECORDS);
-        blockwork_protocol::register_codec(partition::CODEC, partition::encode, partition::decode);
+        blockwork_graph::register_codec(partition::CODEC, partition::encode, partition::decode);
     });
 }

@@ -4,8 +4,8 @@
 use std::io::Cursor;
 use std::sync::Arc;
 
+use blockwork_graph::{Buffer, CodecError};
 use blockwork_graph::{Data, Value};
-use blockwork_protocol::{Buffer, CodecError};
 use polars::prelude::{DataFrame as PlFrame, IpcReader, IpcWriter, SerReader, SerWriter};
 
 /// One Polars DataFrame, the value of a partition's task.

@@ -23,8 +23,13 @@
 //!   a [`GraphError`] naming the keys. A built graph is always a DAG.
 //! - [`order`]: priorities that keep memory low.
 //! - [`to_dot`] / [`visualize`]: pictures.
+//! - [`register_codec`]: how an object value becomes bytes and back, so
+//!   blocks can cross between processes; the wire format in
+//!   `blockwork-protocol` looks codecs up here, collections register them
+//!   here without depending on the cluster's crates.
 
 pub mod builtins;
+mod codec;
 mod cull;
 mod dot;
 mod error;
@@ -39,6 +44,7 @@ mod task;
 mod token;
 mod value;
 
+pub use codec::{codec, register_codec, Buffer, Codec, CodecError, DecodeFn, EncodeFn};
 pub use dot::{to_dot, visualize};
 pub use error::GraphError;
 pub use fuse::{fuse_linear, inline_cheap, DEFAULT_MAX_FUSED_DEPTH};

@@ -117,7 +117,7 @@ pub enum ProtocolError {
     /// An object value of a type with no codec registered in this process.
     #[error(
         "an object of type {type_name:?} arrived, but no codec is registered for it in this process; \
-         call blockwork_protocol::register_codec at start-up"
+         call blockwork_graph::register_codec at start-up"
     )]
     UnknownCodec {
         /// The type's registered name.
@@ -156,7 +156,7 @@ pub enum EncodeError {
     /// An object value of a type with no registered codec.
     #[error(
         "cannot send an object of type {type_name:?}: no codec is registered for it; \
-         call blockwork_protocol::register_codec(\"{type_name}\", encode, decode) in every process"
+         call blockwork_graph::register_codec(\"{type_name}\", encode, decode) in every process"
     )]
     NoCodec {
         /// The type's name (`Data::type_name`).

@@ -21,14 +21,12 @@
 //! must be of the decoder's version.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use crate::error::{EncodeError, ProtocolError};
 use crate::kind::{Direction, Kind};
 use crate::PROTOCOL_VERSION;
 
-/// A raw out-of-band buffer: shared, never copied by the encoder.
-pub type Buffer = Arc<[u8]>;
+pub use blockwork_graph::Buffer;
 
 /// The four bytes every frame starts with.
 pub const MAGIC: [u8; 4] = *b"BWRK";

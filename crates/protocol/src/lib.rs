@@ -61,7 +61,6 @@
 //! peer of another version, a limit exceeded, or a function or codec not
 //! registered in this process; it names the field and the value.
 
-mod codec;
 mod error;
 mod frame;
 mod handshake;
@@ -71,9 +70,8 @@ mod task;
 mod value;
 mod wire;
 
-pub use crate::codec::{codec, register_codec, Codec, CodecError, DecodeFn, EncodeFn};
 pub use crate::error::{EncodeError, ProtocolError};
-pub use crate::frame::{encode_frame, Buffer, EncodedFrame, Frame, FrameDecoder, Limits, FIXED_HEADER, MAGIC};
+pub use crate::frame::{encode_frame, EncodedFrame, Frame, FrameDecoder, Limits, FIXED_HEADER, MAGIC};
 pub use crate::handshake::{read_answer, Acceptor, Handshake, Hello, Refused, Role, Welcome, RELEASE};
 pub use crate::kind::{Direction, Kind};
 pub use crate::msg::{
@@ -82,6 +80,10 @@ pub use crate::msg::{
 };
 pub use crate::task::{decode_task, encode_task, task_spec};
 pub use crate::wire::{INLINE_MAX, MAX_DEPTH};
+/// The codec registry lives in the graph crate (collections register
+/// their blocks' codecs without depending on the cluster's crates); it is
+/// re-exported here, where the wire format uses it.
+pub use blockwork_graph::{codec, register_codec, Buffer, Codec, CodecError, DecodeFn, EncodeFn};
 
 /// The protocol version this build speaks. Every frame header carries it;
 /// frames of other versions are refused, except the handshake's.

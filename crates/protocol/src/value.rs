@@ -18,9 +18,9 @@
 
 use blockwork_graph::Value;
 
-use crate::codec::codec;
 use crate::error::{EncodeError, ProtocolError};
 use crate::wire::{Reader, Writer, MAX_DEPTH};
+use blockwork_graph::codec;
 
 const UNIT: u8 = 0;
 const FALSE: u8 = 1;
@@ -122,8 +122,8 @@ mod tests {
     use blockwork_graph::Data;
 
     use super::*;
-    use crate::codec::{register_codec, CodecError};
     use crate::frame::Buffer;
+    use blockwork_graph::{register_codec, CodecError};
 
     fn round_trip(v: &Value) -> Value {
         let mut w = Writer::default();

@@ -13,8 +13,8 @@
 //! the task's error and reaches the caller as itself.
 
 use blockwork_array::{block_of, Block, BlockInfo, ChunkSpec, DType, Element};
+use blockwork_graph::Buffer;
 use blockwork_graph::{Data, NamedFn, TaskError, TaskResult, Value};
-use blockwork_protocol::Buffer;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 

@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use blockwork_array::{Block, DType};
+use blockwork_graph::{codec, Buffer, CodecError};
 use blockwork_graph::{Data, NamedFn, Op, Task, TaskError, TaskResult, Value};
-use blockwork_protocol::{codec, Buffer, CodecError};
 use ndarray::SliceInfoElem;
 
 use crate::buffer::NumpySource;
@@ -102,7 +102,7 @@ pub(crate) fn decode(meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecEr
 /// Registers the codec (every process of a Python cluster) and, in a
 /// worker, the task function.
 pub fn register(worker: bool) {
-    blockwork_protocol::register_codec(RECT, encode, decode);
+    blockwork_graph::register_codec(RECT, encode, decode);
     if worker {
         blockwork_graph::register(&NUMPY_BLOCK);
     }

@@ -16,8 +16,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use blockwork_graph::{register_codec, Buffer, CodecError};
 use blockwork_graph::{Data, NamedFn, TaskError, TaskResult, Value};
-use blockwork_protocol::{register_codec, Buffer, CodecError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use rustc_hash::FxHashMap;

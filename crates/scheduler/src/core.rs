@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::durations::Durations;
 use crate::error::SchedError;
 use crate::ids::{ClientId, KeyHasher, TaskId, WorkerId};
+use crate::legal::Transitions;
 use crate::resources::{self, ResourceNames, ResourceVec};
 use crate::task::{Priority, Task, TaskFailure, TaskState, TaskStateKind};
 use crate::worker::{Worker, WorkerInfo};
@@ -72,6 +73,8 @@ pub struct Core {
     /// Results being moved by a rebalance: the worker each leaves, the
     /// one it goes to.
     pub(crate) moving: FxHashMap<TaskId, (WorkerId, WorkerId)>,
+    /// Every state change made, by source and target state.
+    pub(crate) transitions: Transitions<TaskStateKind>,
 }
 
 impl Core {
@@ -100,12 +103,27 @@ impl Core {
             retirements: Vec::new(),
             n_retiring: 0,
             moving: FxHashMap::default(),
+            transitions: Transitions::default(),
         })
     }
 
     /// The settings.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The state changes made so far, by source and target
+    /// ([`Transitions::unexercised`] lists the table's rows never taken).
+    pub fn transitions(&self) -> &Transitions<TaskStateKind> {
+        &self.transitions
+    }
+
+    /// Moves `t` to `state`: the one place a task's state changes, so the
+    /// transition table is checked (see [`Transitions::record`]).
+    pub(crate) fn set_state(&mut self, t: TaskId, state: TaskState) {
+        let task = self.tasks[t.idx()].as_mut().expect("a live task id");
+        self.transitions.record(&task.key, Some(task.state.kind()), Some(state.kind()));
+        task.state = state;
     }
 
     #[inline]

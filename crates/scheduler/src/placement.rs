@@ -34,18 +34,16 @@ impl Core {
     /// worker, else no-worker.
     pub(crate) fn place(&mut self, t: TaskId, comm: &mut dyn Comm) {
         if self.config.saturation.is_some() && self.is_rootish(t) {
-            let task = self.tm(t);
-            task.state = TaskState::Queued;
-            let entry = (task.priority, t);
+            self.set_state(t, TaskState::Queued);
+            let entry = (self.t(t).priority, t);
             self.queue.insert(entry);
             return;
         }
         match self.decide_worker(t) {
             Some(w) => self.assign(t, w, comm),
             None => {
-                let task = self.tm(t);
-                task.state = TaskState::NoWorker;
-                let entry = (task.priority, t);
+                self.set_state(t, TaskState::NoWorker);
+                let entry = (self.t(t).priority, t);
                 self.no_worker.insert(entry);
             }
         }
@@ -124,7 +122,7 @@ impl Core {
         if let Some(r) = &task.resources {
             resources::apply(&mut wk.used, r, true);
         }
-        self.tm(t).state = TaskState::Processing(Processing { worker: w, est_us, steal: None });
+        self.set_state(t, TaskState::Processing(Processing { worker: w, est_us, steal: None }));
         comm.send_worker(w, ToWorker::Compute(Box::new(msg)));
     }
 

@@ -69,7 +69,7 @@ impl Core {
                     let spec = TaskSpec::new(key.clone(), Vec::new(), 0, Arc::from(&[][..]));
                     let t = self.new_task(&spec, smallvec![], None);
                     self.tm(t).scattered = true;
-                    self.tm(t).state = TaskState::Memory { who_has: smallvec![worker], nbytes: *nbytes };
+                    self.set_state(t, TaskState::Memory { who_has: smallvec![worker], nbytes: *nbytes });
                     let wk = self.worker_mut(worker).expect("checked");
                     wk.has_what.insert(t);
                     wk.nbytes += nbytes;

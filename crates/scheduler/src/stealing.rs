@@ -145,7 +145,7 @@ impl Core {
                 if fits {
                     self.assign(t, thief, comm);
                 } else {
-                    self.tm(t).state = TaskState::Waiting { missing: 0 };
+                    self.set_state(t, TaskState::Waiting { missing: 0 });
                     self.ready.push(t);
                 }
             }

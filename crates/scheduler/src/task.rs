@@ -9,6 +9,7 @@ use rustc_hash::FxHashSet;
 use smallvec::SmallVec;
 
 use crate::ids::{ClientId, PrefixId, StealId, TaskId, WorkerId};
+use crate::legal::StateKind;
 use crate::resources::ResourceRequest;
 
 /// The serialized task, forwarded to workers unchanged.
@@ -189,6 +190,47 @@ impl TaskStateKind {
             TaskStateKind::Memory => "memory",
             TaskStateKind::Erred => "erred",
         }
+    }
+}
+
+/// The README's table of legal transitions, row by row.
+impl StateKind for TaskStateKind {
+    const ALL: &'static [Self] = &TaskStateKind::ALL;
+    const LEGAL: &'static [(Option<Self>, Option<Self>)] = {
+        use TaskStateKind::*;
+        &[
+            (None, Some(Released)),
+            (Some(Released), Some(Waiting)),
+            (Some(Released), Some(Erred)),
+            (Some(Released), Some(Memory)),
+            (Some(Released), None),
+            (Some(Waiting), Some(Queued)),
+            (Some(Waiting), Some(Processing)),
+            (Some(Waiting), Some(NoWorker)),
+            (Some(Waiting), Some(Released)),
+            (Some(Queued), Some(Released)),
+            (Some(NoWorker), Some(Released)),
+            (Some(Processing), Some(Released)),
+            (Some(Waiting), Some(Erred)),
+            (Some(Processing), Some(Erred)),
+            (Some(Queued), Some(Processing)),
+            (Some(NoWorker), Some(Processing)),
+            (Some(Queued), Some(Waiting)),
+            (Some(NoWorker), Some(Waiting)),
+            (Some(Processing), Some(Waiting)),
+            (Some(Processing), Some(Processing)),
+            (Some(Processing), Some(Memory)),
+            (Some(Memory), Some(Released)),
+            (Some(Erred), None),
+        ]
+    };
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn name(self) -> &'static str {
+        TaskStateKind::name(self)
     }
 }
 

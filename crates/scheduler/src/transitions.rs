@@ -18,7 +18,7 @@ use crate::comm::{Comm, ToClient, ToWorker};
 use crate::core::Core;
 use crate::ids::{TaskId, WorkerId};
 use crate::resources;
-use crate::task::{TaskFailure, TaskState};
+use crate::task::{TaskFailure, TaskState, TaskStateKind};
 
 type Stack = SmallVec<[TaskId; 8]>;
 
@@ -65,7 +65,7 @@ impl Core {
             TaskState::Memory { .. } if !needed => self.release_memory(t, comm),
             s if s.is_active() && !needed => {
                 self.leave_active(t, true, comm);
-                self.tm(t).state = TaskState::Released;
+                self.set_state(t, TaskState::Released);
             }
             _ => {}
         }
@@ -103,7 +103,7 @@ impl Core {
                 _ => missing += 1,
             }
         }
-        self.tm(t).state = TaskState::Waiting { missing };
+        self.set_state(t, TaskState::Waiting { missing });
         if missing == 0 {
             self.ready.push(t);
         }
@@ -115,6 +115,7 @@ impl Core {
         let TaskState::Memory { who_has, nbytes } = std::mem::replace(&mut task.state, TaskState::Released) else {
             unreachable!("release_memory of a task not in memory")
         };
+        self.transitions.record(&task.key, Some(TaskStateKind::Memory), Some(TaskStateKind::Released));
         for w in who_has {
             if let Some(wk) = self.workers[w.idx()].as_mut() {
                 wk.has_what.remove(&t);
@@ -132,6 +133,7 @@ impl Core {
             return;
         }
         let task = self.tasks[t.idx()].take().expect("live");
+        self.transitions.record(&task.key, Some(task.state.kind()), None);
         self.index.remove(&task.key);
         // Its id is reused: a move of it must not apply to the next task.
         self.moving.remove(&t);
@@ -202,7 +204,7 @@ impl Core {
     pub(crate) fn demote(&mut self, t: TaskId, cancel: bool, comm: &mut dyn Comm) {
         self.unassign(t, cancel, comm);
         let missing = self.missing_inputs(t);
-        self.tm(t).state = TaskState::Waiting { missing };
+        self.set_state(t, TaskState::Waiting { missing });
         if missing == 0 {
             self.ready.push(t);
         }
@@ -220,8 +222,8 @@ impl Core {
         let wk = self.workers[w.idx()].as_mut().expect("a live worker");
         wk.has_what.insert(t);
         wk.nbytes += nbytes;
+        self.set_state(t, TaskState::Memory { who_has: smallvec![w], nbytes });
         let task = self.tasks[t.idx()].as_mut().expect("live");
-        task.state = TaskState::Memory { who_has: smallvec![w], nbytes };
         for &c in &task.who_wants {
             comm.send_client(c, ToClient::KeyInMemory { key: task.key.clone(), nbytes });
         }
@@ -241,9 +243,9 @@ impl Core {
     /// dependents that were ready or running wait again; the task itself
     /// is released and, being needed, recomputed (or, scattered, erred).
     pub(crate) fn memory_lost(&mut self, t: TaskId, comm: &mut dyn Comm) {
+        debug_assert!(matches!(&self.t(t).state, TaskState::Memory { who_has, .. } if who_has.is_empty()));
+        self.set_state(t, TaskState::Released);
         let task = self.tasks[t.idx()].as_mut().expect("live");
-        debug_assert!(matches!(&task.state, TaskState::Memory { who_has, .. } if who_has.is_empty()));
-        task.state = TaskState::Released;
         for &c in &task.who_wants {
             comm.send_client(c, ToClient::KeyLost(task.key.clone()));
         }
@@ -272,8 +274,8 @@ impl Core {
             } else if !matches!(state, TaskState::Released) {
                 continue;
             }
+            self.set_state(x, TaskState::Erred(failure.clone()));
             let task = self.tasks[x.idx()].as_mut().expect("live");
-            task.state = TaskState::Erred(failure.clone());
             for &c in &task.who_wants {
                 comm.send_client(c, ToClient::KeyErred { key: task.key.clone(), failure: failure.clone() });
             }

@@ -19,7 +19,7 @@ use crate::core::Core;
 use crate::error::SchedError;
 use crate::ids::{ClientId, TaskId};
 use crate::resources::ResourceRequest;
-use crate::task::{Payload, Priority, Restrict, Task, TaskState};
+use crate::task::{Payload, Priority, Restrict, Task, TaskState, TaskStateKind};
 
 /// One task of a graph update.
 #[derive(Clone, Debug, PartialEq)]
@@ -167,6 +167,7 @@ impl Core {
             restrict: Restrict::of(spec),
             scattered: false,
         });
+        self.transitions.record(&spec.key, None, Some(TaskStateKind::Released));
         self.index.insert(spec.key.clone(), t);
         // Not wanted and not depended on: forgotten again when settled.
         self.dirty.push(t);

@@ -866,6 +866,11 @@ fn scattered_values_feed_tasks_and_err_when_lost() {
     on_release_keys(&mut h.core, &mut h.comm, c, &[k("x"), k("z")]);
     h.check();
     assert_eq!(h.core.num_tasks(), 0);
+    // The transitions the simulation never takes (it scatters nothing).
+    use blockwork_scheduler::TaskStateKind::{Erred, Memory, Released};
+    let tr = h.core.transitions();
+    assert_eq!(tr.count(Some(Released), Some(Memory)), 1, "x scattered: {tr:?}");
+    assert_eq!(tr.count(Some(Released), Some(Erred)), 1, "x lost and needed again: {tr:?}");
 }
 
 #[test]

@@ -30,6 +30,7 @@ fn run_seeds(seeds: std::ops::Range<u64>) -> Stats {
         total.hangs_detected += s.hangs_detected;
         total.gpu_runs += s.gpu_runs;
         total.second_clients += s.second_clients;
+        total.transitions.merge(&s.transitions);
     }
     eprintln!("{total:?}");
     total
@@ -67,6 +68,11 @@ fn sim_seeds_1500_2000() {
         assert!(s.deaths > 0 && s.hangs_detected > 0 && s.killed_worker > 0, "{s:?}");
         assert!(s.steals_released > 0 && s.fetch_failures > 0 && s.erred > 0, "{s:?}");
         assert!(s.max_queued > 0 && s.gpu_runs > 0 && s.second_clients > 0, "{s:?}");
+        // Every row of the transition table is taken but a scatter's
+        // (released → memory), which the reactor tests take: the
+        // simulated clients scatter nothing.
+        use blockwork_scheduler::TaskStateKind::{Memory, Released};
+        assert_eq!(s.transitions.unexercised(), [(Some(Released), Some(Memory))], "{:?}", s.transitions);
     }
 }
 

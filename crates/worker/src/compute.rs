@@ -35,7 +35,7 @@ impl WorkerState {
                     else {
                         unreachable!()
                     };
-                    self.tm(t).state = TaskState::Executing { run };
+                    self.set_state(t, TaskState::Executing { run });
                 }
                 TaskState::Memory { held } => {
                     *held = true;
@@ -58,8 +58,8 @@ impl WorkerState {
     pub(crate) fn start_compute(&mut self, port: &mut impl Port, t: Option<Tid>, ct: ComputeTask) {
         let ComputeTask { key, payload, priority, deps } = ct;
         let inputs: Vec<Key> = deps.iter().map(|d| d.key.clone()).collect();
-        // Provisional state, replaced below before anything reads it.
-        let t = t.unwrap_or_else(|| self.insert(key, TaskState::Memory { held: false }));
+        // A new key's state is set below, before anything reads it.
+        let t = t.unwrap_or_else(|| self.insert_new(key));
         let mut dep_ids: SmallVec<[Tid; 4]> = SmallVec::new();
         let mut unfetchable: SmallVec<[Tid; 2]> = SmallVec::new();
         for info in deps {
@@ -101,12 +101,13 @@ impl WorkerState {
         }
         let missing = dep_ids.iter().filter(|&&d| !matches!(self.t(d).state, TaskState::Memory { .. })).count() as u32;
         let run = Box::new(Run { payload, priority, inputs, deps: dep_ids });
-        self.tm(t).state = if missing == 0 {
+        let state = if missing == 0 {
             self.ready.insert((priority, t));
             TaskState::Ready { run }
         } else {
             TaskState::Waiting { run, missing }
         };
+        self.set_state(t, state);
         let me = self.id;
         for d in unfetchable {
             if self.is_live(d) {
@@ -179,7 +180,7 @@ impl WorkerState {
                 else {
                     unreachable!()
                 };
-                self.tm(t).state = TaskState::Cancelled { run };
+                self.set_state(t, TaskState::Cancelled { run });
             }
             TaskState::Flight { compute, .. } => *compute = None,
             _ => {}
@@ -241,7 +242,7 @@ impl WorkerState {
                 payload: run.payload.clone(),
                 inputs: run.inputs.clone(),
             };
-            task.state = TaskState::Executing { run };
+            self.set_state(t, TaskState::Executing { run });
             self.running += 1;
             port.instruct(ins);
         }

@@ -25,7 +25,7 @@ const REPLICA_PRIORITY: Priority = Priority(u64::MAX);
 impl WorkerState {
     /// Queues `t` for fetching (its state becomes `Fetch`).
     pub(crate) fn enqueue_fetch(&mut self, t: Tid, priority: Priority) {
-        self.tm(t).state = TaskState::Fetch { priority };
+        self.set_state(t, TaskState::Fetch { priority });
         self.fetch.insert((priority, t));
         for &h in &self.tasks[t.idx()].as_ref().expect("live").who_has {
             self.by_peer.entry(h).or_default().insert((priority, t));
@@ -136,9 +136,8 @@ impl WorkerState {
             let mut names = Vec::with_capacity(keys.len());
             for &t in &keys {
                 self.dequeue_fetch(t);
-                let task = self.tm(t);
-                task.state = TaskState::Flight { from: peer, compute: None };
-                names.push(task.key.clone());
+                self.set_state(t, TaskState::Flight { from: peer, compute: None });
+                names.push(self.t(t).key.clone());
             }
             self.transfers.insert(peer, Transfer { keys });
             let address = self.addresses[&peer].clone();

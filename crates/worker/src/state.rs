@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blockwork_graph::Key;
-use blockwork_scheduler::{KeyHasher, MemoryReport, Priority, ToWorker, WorkerId};
+use blockwork_scheduler::{KeyHasher, MemoryReport, Priority, ToWorker, Transitions, WorkerId};
 use rustc_hash::FxHashSet;
 use smallvec::SmallVec;
 
@@ -53,6 +53,8 @@ pub struct WorkerState {
     pub(crate) add_keys: Vec<Key>,
     /// No new task starts while paused (memory is short).
     pub(crate) paused: bool,
+    /// Every state change made, by source and target state.
+    pub(crate) transitions: Transitions<TaskStateKind>,
 }
 
 impl WorkerState {
@@ -76,6 +78,7 @@ impl WorkerState {
             outgoing: 0,
             add_keys: Vec::new(),
             paused: false,
+            transitions: Transitions::default(),
         })
     }
 
@@ -110,7 +113,7 @@ impl WorkerState {
         for (key, nbytes) in data {
             match self.id_of(key) {
                 None => {
-                    let t = self.insert(key.clone(), TaskState::Memory { held: false });
+                    let t = self.insert_new(key.clone());
                     self.store_value(t, *nbytes, true);
                 }
                 Some(t) => match &mut self.tm(t).state {
@@ -209,10 +212,20 @@ impl WorkerState {
         self.index.get(key).copied()
     }
 
+    /// A new key in `state`.
     pub(crate) fn insert(&mut self, key: Key, state: TaskState) -> Tid {
+        let t = self.insert_new(key);
+        self.set_state(t, state);
+        t
+    }
+
+    /// A new key whose state the caller sets (with [`Self::set_state`])
+    /// before the event ends; until then it holds a placeholder.
+    pub(crate) fn insert_new(&mut self, key: Key) -> Tid {
         let task = Task {
             key: key.clone(),
-            state,
+            state: TaskState::Memory { held: false },
+            recorded: None,
             nbytes: 0,
             who_has: SmallVec::new(),
             dependents: FxHashSet::default(),
@@ -232,10 +245,28 @@ impl WorkerState {
         t
     }
 
+    /// Moves `t` to `state`: the one place a key's state changes, so the
+    /// transition table is checked (see [`Transitions::record`]). Handlers
+    /// may move a state's contents out first (leaving a placeholder); the
+    /// table sees the state last set here.
+    pub(crate) fn set_state(&mut self, t: Tid, state: TaskState) {
+        let task = self.tasks[t.idx()].as_mut().expect("a live task");
+        let to = state.kind();
+        self.transitions.record(&task.key, task.recorded, Some(to));
+        task.recorded = Some(to);
+        task.state = state;
+    }
+
+    /// The state changes made so far, by source and target.
+    pub fn transitions(&self) -> &Transitions<TaskStateKind> {
+        &self.transitions
+    }
+
     /// Drops a task from the slab. The caller has taken it out of every
     /// queue and every dependents set.
     pub(crate) fn forget(&mut self, t: Tid) {
         let task = self.tasks[t.idx()].take().expect("forgetting a live task");
+        self.transitions.record(&task.key, task.recorded, None);
         self.index.remove(&task.key);
         self.free_ids.push(t);
     }
@@ -251,9 +282,8 @@ impl WorkerState {
 
     /// The value of `t` (any state but memory) is now in the store.
     pub(crate) fn store_value(&mut self, t: Tid, nbytes: u64, held: bool) {
-        let task = self.tm(t);
-        task.state = TaskState::Memory { held };
-        task.nbytes = nbytes;
+        self.set_state(t, TaskState::Memory { held });
+        self.tm(t).nbytes = nbytes;
         self.managed += nbytes;
         let dependents: SmallVec<[Tid; 8]> = self.t(t).dependents.iter().copied().collect();
         for d in dependents {
@@ -267,7 +297,7 @@ impl WorkerState {
                         unreachable!()
                     };
                     self.ready.insert((run.priority, d));
-                    self.tm(d).state = TaskState::Ready { run };
+                    self.set_state(d, TaskState::Ready { run });
                 }
             }
         }

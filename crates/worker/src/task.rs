@@ -4,7 +4,7 @@
 use std::fmt;
 
 use blockwork_graph::Key;
-use blockwork_scheduler::{ComputeTask, Payload, Priority, WorkerId};
+use blockwork_scheduler::{ComputeTask, Payload, Priority, StateKind, WorkerId};
 use rustc_hash::FxHashSet;
 use smallvec::SmallVec;
 
@@ -103,6 +103,70 @@ pub enum TaskStateKind {
     Memory,
 }
 
+/// The README's table of legal transitions, row by row.
+impl StateKind for TaskStateKind {
+    const ALL: &'static [Self] = &[
+        TaskStateKind::Fetch,
+        TaskStateKind::Flight,
+        TaskStateKind::Waiting,
+        TaskStateKind::Ready,
+        TaskStateKind::Executing,
+        TaskStateKind::Cancelled,
+        TaskStateKind::Memory,
+    ];
+    const LEGAL: &'static [(Option<Self>, Option<Self>)] = {
+        use TaskStateKind::*;
+        &[
+            (None, Some(Waiting)),
+            (None, Some(Ready)),
+            (None, Some(Fetch)),
+            (None, Some(Memory)),
+            (Some(Fetch), Some(Flight)),
+            (Some(Fetch), Some(Fetch)),
+            (Some(Fetch), Some(Waiting)),
+            (Some(Fetch), Some(Ready)),
+            (Some(Fetch), Some(Memory)),
+            (Some(Fetch), None),
+            (Some(Flight), Some(Memory)),
+            (Some(Flight), Some(Fetch)),
+            (Some(Flight), Some(Waiting)),
+            (Some(Flight), Some(Ready)),
+            (Some(Flight), None),
+            (Some(Waiting), Some(Ready)),
+            (Some(Waiting), None),
+            (Some(Ready), None),
+            (Some(Ready), Some(Executing)),
+            (Some(Executing), Some(Memory)),
+            (Some(Executing), None),
+            (Some(Executing), Some(Cancelled)),
+            (Some(Cancelled), Some(Executing)),
+            (Some(Cancelled), None),
+            (Some(Cancelled), Some(Memory)),
+            (Some(Waiting), Some(Fetch)),
+            (Some(Ready), Some(Fetch)),
+            (Some(Executing), Some(Fetch)),
+            (Some(Cancelled), Some(Fetch)),
+            (Some(Memory), None),
+        ]
+    };
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            TaskStateKind::Fetch => "fetch",
+            TaskStateKind::Flight => "flight",
+            TaskStateKind::Waiting => "waiting",
+            TaskStateKind::Ready => "ready",
+            TaskStateKind::Executing => "executing",
+            TaskStateKind::Cancelled => "cancelled",
+            TaskStateKind::Memory => "memory",
+        }
+    }
+}
+
 impl fmt::Display for TaskStateKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)
@@ -114,6 +178,9 @@ impl fmt::Display for TaskStateKind {
 pub(crate) struct Task {
     pub key: Key,
     pub state: TaskState,
+    /// The state as the transition table last saw it (`None`: just
+    /// inserted); `state` may hold a placeholder inside an event.
+    pub recorded: Option<TaskStateKind>,
     /// Size of the value: from the scheduler for an input, measured for
     /// a result.
     pub nbytes: u64,

@@ -71,5 +71,26 @@ fn sim_seeds_750_1000() {
         assert!(s.transfers > 0 && s.transfer_failures > 0 && s.busy > 0, "{s:?}");
         assert!(s.fetch_failed_reports > 0 && s.steals_released > 0 && s.steals_refused > 0, "{s:?}");
         assert!(s.cancels > 0 && s.erred > 0 && s.in_memory > 0, "{s:?}");
+        // The rows of the worker's transition table the simulation does
+        // not take are taken by `the_transitions_the_simulation_misses`
+        // (state_machine.rs); the scheduler's own simulation covers its
+        // table.
+        use blockwork_worker::TaskStateKind::*;
+        let missed: Vec<_> = s.worker_transitions.unexercised();
+        let covered_elsewhere = [
+            (None, Some(Memory)),
+            (Some(Fetch), Some(Waiting)),
+            (Some(Fetch), Some(Ready)),
+            (Some(Fetch), Some(Memory)),
+            (Some(Flight), Some(Waiting)),
+            (Some(Flight), Some(Ready)),
+            (Some(Cancelled), Some(Memory)),
+            (Some(Waiting), Some(Fetch)),
+            (Some(Ready), Some(Fetch)),
+            (Some(Executing), Some(Fetch)),
+            (Some(Cancelled), Some(Fetch)),
+        ];
+        assert!(missed.iter().all(|m| covered_elsewhere.contains(m)), "{missed:?}\n{:?}", s.worker_transitions);
+        assert_eq!(s.scheduler_transitions.illegal() + s.worker_transitions.illegal(), 0);
     }
 }

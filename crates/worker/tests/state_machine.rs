@@ -525,3 +525,82 @@ fn paused_workers_start_nothing_new() {
     assert_eq!(h.state("b"), Some(S::Ready));
     assert_eq!(executed(&h.ev(Event::Paused(false))), vec!["b"]);
 }
+
+/// The rows of the transition table the simulation rarely or never
+/// takes (it stores no data on workers and loses no holder while a
+/// worker fetches), each taken here once, by name.
+#[test]
+fn the_transitions_the_simulation_misses() {
+    use S::*;
+    let fetching = || {
+        // x goes in flight from w1; y waits in the fetch queue for w2.
+        let mut h = H::with(Config { max_concurrent_fetches: 1, transfer_bytes: 10, ..Config::new(1) });
+        h.sched(task("t", 0, vec![dep("x", 10, &[1]), dep("y", 10, &[2])]));
+        assert_eq!((h.state("x"), h.state("y")), (Some(Flight), Some(Fetch)));
+        h
+    };
+    let count = |h: &H, from: Option<S>, to: Option<S>| h.ws.transitions().count(from, to);
+
+    // The scheduler asks to compute a key being fetched: run here.
+    let mut h = fetching();
+    h.sched(task("y", 0, vec![]));
+    assert_eq!(count(&h, Some(Fetch), Some(Ready)), 1);
+    let mut h = fetching();
+    h.sched(task("y", 0, vec![dep("q", 1, &[3])]));
+    assert_eq!(h.state("y"), Some(Waiting));
+    assert_eq!(count(&h, Some(Fetch), Some(Waiting)), 1);
+    // Data stored here under a key being fetched.
+    let mut h = fetching();
+    h.ev(Event::Stored { data: vec![(k("y"), 10)] });
+    assert_eq!(h.state("y"), Some(Memory));
+    assert_eq!(count(&h, Some(Fetch), Some(Memory)), 1);
+    // Asked to compute a key in flight, whose transfer fails: computed
+    // here, after its own input.
+    let mut h = fetching();
+    h.sched(task("x", 0, vec![dep("q", 1, &[3])]));
+    h.ev(Event::FetchFailed { peer: w(1) });
+    assert_eq!(h.state("x"), Some(Waiting));
+    assert_eq!(count(&h, Some(Flight), Some(Waiting)), 1);
+
+    // A running task the scheduler gave up on (it is in memory on w1)
+    // finishes while a local task reads it: kept, reported as a copy.
+    let mut h = H::new(1);
+    h.sched(task("a", 0, vec![]));
+    h.sched(ToWorker::CancelCompute(k("a")));
+    h.sched(task("b", 1, vec![dep("a", 4, &[1])]));
+    let out = h.finish("a", 4);
+    assert_eq!(to_sched(&out), vec![M::AddKeys(vec![k("a")])]);
+    assert_eq!(count(&h, Some(Cancelled), Some(Memory)), 1);
+
+    // Given up while a local task reads its value: fetched from a holder.
+    let mut h = H::new(1);
+    h.sched(task("a", 0, vec![]));
+    h.sched(task("b", 1, vec![dep("a", 4, &[1])]));
+    h.ev(Event::TaskErred { key: k("a"), message: "boom".into(), origin: None });
+    assert_eq!(h.state("a"), Some(Flight), "fetched from w1");
+    assert_eq!(count(&h, Some(Executing), Some(Fetch)), 1);
+    let mut h = H::new(1);
+    h.sched(task("a", 0, vec![]));
+    h.sched(ToWorker::CancelCompute(k("a")));
+    h.sched(task("b", 1, vec![dep("a", 4, &[1])]));
+    h.ev(Event::TaskErred { key: k("a"), message: "boom".into(), origin: None });
+    assert_eq!(count(&h, Some(Cancelled), Some(Fetch)), 1);
+    let mut h = H::new(1);
+    h.sched(task("a", 0, vec![dep("q", 1, &[3])]));
+    h.sched(task("b", 1, vec![dep("a", 4, &[1])]));
+    h.sched(ToWorker::CancelCompute(k("a")));
+    assert_eq!(count(&h, Some(Waiting), Some(Fetch)), 1);
+    let mut h = H::new(1);
+    h.sched(task("z", 0, vec![]));
+    h.sched(task("a", 1, vec![]));
+    h.sched(task("b", 2, vec![dep("a", 4, &[1])]));
+    assert_eq!(h.state("a"), Some(Ready), "z holds the one thread");
+    h.sched(ToWorker::CancelCompute(k("a")));
+    assert_eq!(count(&h, Some(Ready), Some(Fetch)), 1);
+
+    // Data stored under a new key.
+    let mut h = H::new(1);
+    h.ev(Event::Stored { data: vec![(k("s"), 1)] });
+    assert_eq!(count(&h, None, Some(Memory)), 1);
+    assert_eq!(h.ws.transitions().illegal(), 0);
+}

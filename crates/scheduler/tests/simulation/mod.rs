@@ -30,7 +30,7 @@ use blockwork_graph::Key;
 use blockwork_scheduler::reactor::*;
 use blockwork_scheduler::{
     ClientId, ComputeTask, Config, Core, FailureKind, GraphUpdate, MemoryReport, Priority, Recorder, Sent, StealId,
-    StealOutcome, TaskSpec, TaskStateKind, ToClient, ToWorker, WorkerId, WorkerSpec,
+    StealOutcome, TaskSpec, TaskStateKind, ToClient, ToWorker, Transitions, WorkerId, WorkerSpec,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -193,6 +193,8 @@ pub struct Stats {
     pub hangs_detected: u32,
     pub gpu_runs: u64,
     pub second_clients: u32,
+    /// The scheduler's state changes, by source and target.
+    pub transitions: Transitions<TaskStateKind>,
 }
 
 pub struct Sim {
@@ -497,6 +499,7 @@ impl Sim {
                             self.teardown();
                         } else {
                             self.check_no_leaks();
+                            self.stats.transitions = self.core.transitions().clone();
                             return self.stats;
                         }
                     }

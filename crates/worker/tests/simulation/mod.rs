@@ -33,7 +33,7 @@ use blockwork_graph::Key;
 use blockwork_scheduler::reactor as sched;
 use blockwork_scheduler::{
     ClientId, Config as SchedConfig, Core, GraphUpdate, Recorder as SchedRecorder, Sent, StealOutcome, TaskSpec,
-    TaskStateKind, ToClient, ToWorker, WorkerId, WorkerSpec,
+    TaskStateKind, ToClient, ToWorker, Transitions, WorkerId, WorkerSpec,
 };
 use blockwork_worker::{Config, Event, Instruction, Out, Recorder, ToScheduler, WorkerState};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -133,6 +133,10 @@ pub struct Stats {
     pub cancels: u64,
     pub retired: u64,
     pub retire_refused: u64,
+    /// The scheduler's state changes, by source and target.
+    pub scheduler_transitions: Transitions<blockwork_scheduler::TaskStateKind>,
+    /// The workers' state changes, all workers together.
+    pub worker_transitions: Transitions<blockwork_worker::TaskStateKind>,
 }
 
 impl Stats {
@@ -151,6 +155,8 @@ impl Stats {
         self.cancels += s.cancels;
         self.retired += s.retired;
         self.retire_refused += s.retire_refused;
+        self.scheduler_transitions.merge(&s.scheduler_transitions);
+        self.worker_transitions.merge(&s.worker_transitions);
     }
 }
 
@@ -504,6 +510,10 @@ impl Sim {
                             self.flush_sched();
                         } else {
                             self.check_no_leaks();
+                            self.stats.scheduler_transitions = self.core.transitions().clone();
+                            for w in &self.workers {
+                                self.stats.worker_transitions.merge(w.ws.transitions());
+                            }
                             return self.stats;
                         }
                     }

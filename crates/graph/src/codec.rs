@@ -12,7 +12,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use blockwork_graph::{Data, Value};
-//! use blockwork_protocol::{register_codec, Buffer, CodecError};
+//! use blockwork_graph::{register_codec, Buffer, CodecError};
 //!
 //! #[derive(Debug)]
 //! struct Blob(Vec<u8>);
@@ -35,10 +35,15 @@
 
 use std::sync::{OnceLock, RwLock};
 
-use blockwork_graph::{Data, Value};
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
-use crate::frame::Buffer;
+use crate::value::{Data, Value};
+
+/// A raw buffer of an object's bytes: shared, so the wire format sends it
+/// out of band without copying it.
+pub type Buffer = Arc<[u8]>;
 
 /// Turns an object into metadata and buffers; `None` if it is not the
 /// type the codec is for.
