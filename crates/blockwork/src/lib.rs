@@ -79,3 +79,10 @@ pub fn register_builtins() {
     #[cfg(feature = "dataframe")]
     blockwork_dataframe::register();
 }
+
+/// The README's Rust examples, each a doctest (made by `build.rs`, which
+/// also says how a README comment sets an example up or marks it compiled
+/// only).
+#[cfg(doctest)]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/readme_doctests.md"))]
+pub struct ReadmeDoctests;
