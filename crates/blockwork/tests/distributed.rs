@@ -8,19 +8,18 @@ use bw::distributed::{Client, LocalCluster};
 use bw::graph::{NamedFn, TaskResult, Value};
 use ndarray::{ArrayD, IxDyn};
 
-/// A small deterministic generator for shapes, chunkings and data.
-struct Rng(u64);
+/// Shapes, chunkings and data from the workspace's seeded generator.
+struct Rng(blockwork_testkit::Rng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
+    fn new(seed: u64) -> Rng {
+        Rng(blockwork_testkit::Rng::new(seed))
     }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.below(n as u64) as usize
     }
     fn data(&mut self, shape: &[usize]) -> ArrayD<f64> {
-        ArrayD::from_shape_fn(IxDyn(shape), |_| (self.next() % 2000) as f64 / 100.0 - 10.0)
+        ArrayD::from_shape_fn(IxDyn(shape), |_| self.0.below(2000) as f64 / 100.0 - 10.0)
     }
     /// A shape of 1–3 axes and a block length per axis.
     fn shape_and_chunks(&mut self) -> (Vec<usize>, Vec<usize>) {
@@ -50,7 +49,7 @@ fn array_expressions_match_the_threaded_scheduler() {
     bw::register_builtins();
     let cluster = LocalCluster::start(2, 2).unwrap();
     let client = cluster.client().unwrap();
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42);
     for case in 0..25 {
         let (shape, chunks) = rng.shape_and_chunks();
         let a = rng.data(&shape);
@@ -127,7 +126,7 @@ fn dataframes_compute_on_a_cluster_as_on_threads() {
     let dir = std::env::temp_dir().join(format!("bw-dist-df-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     for f in 0..6 {
         let mut text = String::from("timestamp,group,value,name\n");
         for _ in 0..rng.below(400) {

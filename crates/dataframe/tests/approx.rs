@@ -9,7 +9,7 @@ use polars::prelude::{DataFrame as PlFrame, IntoColumn, NamedFrom, Series};
 
 fn random(rng: &mut Rng, n: usize, distinct: u64) -> (PlFrame, Vec<f64>) {
     let x: Vec<Option<f64>> =
-        (0..n).map(|_| (!rng.chance(3)).then(|| (rng.below(distinct) as f64).sqrt() * 10.0)).collect();
+        (0..n).map(|_| (!rng.pct(3)).then(|| (rng.below(distinct) as f64).sqrt() * 10.0)).collect();
     let k: Vec<i64> = (0..n).map(|_| rng.below(7) as i64).collect();
     let present: Vec<f64> = x.iter().flatten().copied().collect();
     let df = PlFrame::new(n, vec![Series::new("x".into(), x).into_column(), Series::new("k".into(), k).into_column()])
@@ -28,7 +28,7 @@ fn rank(sorted: &[f64], v: f64) -> (f64, f64) {
 #[test]
 fn quantiles_are_within_a_percent_of_rank() {
     blockwork_dataframe::register();
-    let mut rng = Rng(12);
+    let mut rng = Rng::new(12);
     for case in 0..6 {
         let n = 1000 + rng.below(40_000) as usize;
         let distinct = 1 + rng.below(100_000);
@@ -48,7 +48,7 @@ fn quantiles_are_within_a_percent_of_rank() {
 
 #[test]
 fn approximate_distinct_counts_are_within_five_percent() {
-    let mut rng = Rng(13);
+    let mut rng = Rng::new(13);
     for distinct in [1u64, 10, 1000, 30_000] {
         let (pl, present) = random(&mut rng, 60_000, distinct);
         let exact = present.iter().map(|x| x.to_bits()).collect::<std::collections::BTreeSet<_>>().len() as f64;
@@ -62,7 +62,7 @@ fn approximate_distinct_counts_are_within_five_percent() {
 fn distinct_counts_of_large_consecutive_ids_count_every_id() {
     // Ids near 2^60 are 256 apart as f64s: hashed through a float, runs of
     // 256 consecutive ids would count as one.
-    let mut rng = Rng(15);
+    let mut rng = Rng::new(15);
     for (base, distinct) in [(1i64 << 60, 20_000i64), (i64::MAX - 50_000, 40_000), (-(1i64 << 62), 5_000)] {
         let ids: Vec<i64> = (0..60_000).map(|_| base + rng.below(distinct as u64) as i64).collect();
         let exact = ids.iter().collect::<std::collections::BTreeSet<_>>().len() as f64;
@@ -80,7 +80,7 @@ fn distinct_counts_of_large_consecutive_ids_count_every_id() {
 
 #[test]
 fn describe_summarizes_the_numeric_columns() {
-    let mut rng = Rng(14);
+    let mut rng = Rng::new(14);
     let (mut pl, present) = random(&mut rng, 5000, 500);
     pl.with_column(Series::new("s".into(), vec!["a"; 5000]).into_column()).unwrap();
     let d = DataFrame::from_polars(&pl, 4).unwrap().describe().unwrap();

@@ -12,11 +12,11 @@ use polars::prelude::{DataFrame as PlFrame, IntoColumn, NamedFrom, Series};
 type Frame = (PlFrame, Vec<Option<i64>>, Vec<Option<f64>>, Vec<Option<String>>);
 
 fn frame(seed: u64) -> Frame {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let n = 1 + rng.below(500) as usize;
-    let k: Vec<Option<i64>> = (0..n).map(|_| (!rng.chance(10)).then(|| rng.below(100) as i64)).collect();
-    let v: Vec<Option<f64>> = (0..n).map(|_| (!rng.chance(10)).then(|| rng.below(10_000) as f64 / 16.0)).collect();
-    let s: Vec<Option<String>> = (0..n).map(|_| (!rng.chance(10)).then(|| format!("w{}", rng.below(9)))).collect();
+    let k: Vec<Option<i64>> = (0..n).map(|_| (!rng.pct(10)).then(|| rng.below(100) as i64)).collect();
+    let v: Vec<Option<f64>> = (0..n).map(|_| (!rng.pct(10)).then(|| rng.below(10_000) as f64 / 16.0)).collect();
+    let s: Vec<Option<String>> = (0..n).map(|_| (!rng.pct(10)).then(|| format!("w{}", rng.below(9)))).collect();
     let df = PlFrame::new(
         n,
         vec![

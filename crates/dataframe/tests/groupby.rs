@@ -19,7 +19,7 @@ struct Row {
 /// Rows written as `parts` CSV files of random lengths (some without
 /// rows); some values missing.
 fn pile(seed: u64, parts: usize) -> (std::path::PathBuf, Vec<Row>) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let dir = scratch(&format!("pile-{seed}"));
     let mut rows = Vec::new();
     for p in 0..parts {
@@ -27,7 +27,7 @@ fn pile(seed: u64, parts: usize) -> (std::path::PathBuf, Vec<Row>) {
         writeln!(f, "timestamp,group,value").unwrap();
         for _ in 0..rng.below(300) {
             let (h, m, g) = (rng.below(24) as i64, rng.below(60), rng.below(7) as i64);
-            let value = (!rng.chance(5)).then(|| (rng.below(20_000) as f64 - 10_000.0) / 100.0);
+            let value = (!rng.pct(5)).then(|| (rng.below(20_000) as f64 - 10_000.0) / 100.0);
             let v = value.map_or(String::new(), |v| v.to_string());
             writeln!(f, "2024-03-{:02} {h:02}:{m:02}:00,{g},{v}", 1 + rng.below(28)).unwrap();
             rows.push(Row { hour: h, group: g, value });
@@ -86,7 +86,7 @@ const AGGS: [Agg; 11] = [
 fn groupby_matches_a_direct_computation() {
     blockwork_dataframe::register();
     for seed in 0..6u64 {
-        let mut rng = Rng(seed + 100);
+        let mut rng = Rng::new(seed + 100);
         let parts = 1 + (seed as usize * 7) % 20;
         let (dir, rows) = pile(seed, parts);
         // Files cut into blocks of a few hundred bytes or kept whole.

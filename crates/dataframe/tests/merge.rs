@@ -14,7 +14,7 @@ use polars::prelude::{
 
 /// `n` rows of a key in 0..keys (some missing), a second key 0..2, a value.
 fn side(rng: &mut Rng, n: usize, keys: u64, value: &str) -> PlFrame {
-    let k: Vec<Option<i64>> = (0..n).map(|_| (!rng.chance(5)).then(|| rng.below(keys) as i64)).collect();
+    let k: Vec<Option<i64>> = (0..n).map(|_| (!rng.pct(5)).then(|| rng.below(keys) as i64)).collect();
     let k2: Vec<i64> = (0..n).map(|_| rng.below(2) as i64).collect();
     let v: Vec<f64> = (0..n).map(|_| rng.below(1000) as f64).collect();
     PlFrame::new(
@@ -47,7 +47,7 @@ fn whole(left: &PlFrame, right: &PlFrame, on: &[&str], how: How) -> PlFrame {
 #[test]
 fn merges_match_polars_on_the_whole_frames() {
     blockwork_dataframe::register();
-    let mut rng = Rng(3);
+    let mut rng = Rng::new(3);
     for case in 0..24 {
         let (nl, nr) = (rng.below(300) as usize, 1 + rng.below(60) as usize);
         let keys = 1 + rng.below(40);
@@ -72,7 +72,7 @@ fn merges_match_polars_on_the_whole_frames() {
 
 #[test]
 fn keys_of_other_names_stay_both() {
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     let left = side(&mut rng, 50, 10, "a");
     let right = side(&mut rng, 20, 10, "b").rename("k", "key".into()).unwrap().clone();
     let (l, r) = (DataFrame::from_polars(&left, 3).unwrap(), DataFrame::from_polars(&right, 2).unwrap());
@@ -86,7 +86,7 @@ fn keys_of_other_names_stay_both() {
 
 #[test]
 fn a_shuffle_puts_equal_keys_together_and_loses_no_row() {
-    let mut rng = Rng(5);
+    let mut rng = Rng::new(5);
     for _ in 0..8 {
         let n = rng.below(400) as usize;
         let keys = 1 + rng.below(50);
@@ -116,7 +116,7 @@ fn a_shuffle_puts_equal_keys_together_and_loses_no_row() {
 
 #[test]
 fn concat_stacks_partitions_in_order() {
-    let mut rng = Rng(9);
+    let mut rng = Rng::new(9);
     let (a, b) = (side(&mut rng, 30, 5, "v"), side(&mut rng, 12, 5, "v"));
     let both = concat(&[DataFrame::from_polars(&a, 2).unwrap(), DataFrame::from_polars(&b, 3).unwrap()]).unwrap();
     assert_eq!(both.npartitions(), 5);
@@ -129,7 +129,7 @@ fn concat_stacks_partitions_in_order() {
 
 #[test]
 fn joins_on_indexes_with_the_same_divisions_need_no_shuffle() {
-    let mut rng = Rng(17);
+    let mut rng = Rng::new(17);
     let left = side(&mut rng, 200, 30, "a");
     let right = side(&mut rng, 80, 30, "b").select(["k", "b"]).unwrap();
     let l = DataFrame::from_polars(&left, 4).unwrap().set_index("k").unwrap();

@@ -18,13 +18,13 @@ struct Rows {
 }
 
 fn random(seed: u64) -> (Rows, PlFrame) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let n = rng.below(400) as usize;
     let mut rows = Rows { i: vec![], x: vec![], s: vec![], t: vec![] };
     for _ in 0..n {
-        rows.i.push((!rng.chance(10)).then(|| rng.below(41) as i64 - 20));
-        rows.x.push((!rng.chance(10)).then(|| (rng.below(2000) as f64 - 1000.0) / 8.0));
-        rows.s.push((!rng.chance(10)).then(|| WORDS[rng.below(5) as usize].to_string()));
+        rows.i.push((!rng.pct(10)).then(|| rng.below(41) as i64 - 20));
+        rows.x.push((!rng.pct(10)).then(|| (rng.below(2000) as f64 - 1000.0) / 8.0));
+        rows.s.push((!rng.pct(10)).then(|| WORDS[rng.below(5) as usize].to_string()));
         // Around 2000–2030, to the second.
         rows.t.push(946_684_800_000_000 + rng.below(946_080_000) as i64 * 1_000_000);
     }
@@ -42,7 +42,7 @@ fn random(seed: u64) -> (Rows, PlFrame) {
 fn frames(seeds: std::ops::Range<u64>) -> impl Iterator<Item = (u64, Rows, DataFrame)> {
     seeds.map(|seed| {
         let (rows, df) = random(seed);
-        let parts = 1 + Rng(seed ^ 0xabc).below(8) as usize;
+        let parts = 1 + Rng::new(seed ^ 0xabc).below(8) as usize;
         (seed, rows, DataFrame::from_polars(&df, parts).unwrap())
     })
 }

@@ -13,7 +13,7 @@ fn files_in_a_bucket_read_and_write_as_local_ones() {
     let bucket = blockwork_testkit::s3::bucket(&endpoint, "bw-test");
     blockwork_dataframe::register();
 
-    let mut rng = Rng(77);
+    let mut rng = Rng::new(77);
     let n = 2000;
     let k: Vec<i64> = (0..n).map(|_| rng.below(10) as i64).collect();
     let v: Vec<f64> = (0..n).map(|_| rng.below(1000) as f64 / 4.0).collect();

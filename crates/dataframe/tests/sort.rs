@@ -10,7 +10,7 @@ use polars::prelude::{DataFrame as PlFrame, IntoColumn, NamedFrom, Series, SortM
 fn random(rng: &mut Rng) -> PlFrame {
     let n = rng.below(600) as usize;
     let spread = 1 + rng.below(1000);
-    let i: Vec<Option<i64>> = (0..n).map(|_| (!rng.chance(5)).then(|| rng.below(spread) as i64 - 50)).collect();
+    let i: Vec<Option<i64>> = (0..n).map(|_| (!rng.pct(5)).then(|| rng.below(spread) as i64 - 50)).collect();
     let x: Vec<f64> = (0..n).map(|_| rng.below(100_000) as f64 / 3.0).collect();
     let row: Vec<i64> = (0..n as i64).collect();
     PlFrame::new(
@@ -27,7 +27,7 @@ fn random(rng: &mut Rng) -> PlFrame {
 #[test]
 fn sort_values_matches_a_stable_sort_of_the_whole_frame() {
     blockwork_dataframe::register();
-    let mut rng = Rng(21);
+    let mut rng = Rng::new(21);
     for case in 0..16 {
         let pl = random(&mut rng);
         let parts = 1 + rng.below(7) as usize;
@@ -46,7 +46,7 @@ fn sort_values_matches_a_stable_sort_of_the_whole_frame() {
 
 #[test]
 fn set_index_knows_its_divisions() {
-    let mut rng = Rng(4);
+    let mut rng = Rng::new(4);
     for case in 0..10 {
         let pl = random(&mut rng);
         let parts = 2 + rng.below(5) as usize;

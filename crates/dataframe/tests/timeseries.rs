@@ -12,7 +12,7 @@ const HOUR: i64 = 3_600_000_000;
 fn random(rng: &mut Rng) -> PlFrame {
     let n = 1 + rng.below(300) as usize;
     let t: Vec<i64> = (0..n).map(|_| rng.below(48 * 60) as i64 * 60_000_000).collect();
-    let v: Vec<Option<f64>> = (0..n).map(|_| (!rng.chance(10)).then(|| rng.below(100) as f64 - 50.0)).collect();
+    let v: Vec<Option<f64>> = (0..n).map(|_| (!rng.pct(10)).then(|| rng.below(100) as f64 - 50.0)).collect();
     let t = Series::new("t".into(), t).cast(&DataType::Datetime(TimeUnit::Microseconds, None)).unwrap();
     PlFrame::new(n, vec![t.into_column(), Series::new("v".into(), v).into_column()]).unwrap()
 }
@@ -67,7 +67,7 @@ fn last_rows(v: &[Option<f64>], w: usize, agg: Agg) -> Vec<Option<f64>> {
 #[test]
 fn rolling_windows_match_row_by_row() {
     blockwork_dataframe::register();
-    let mut rng = Rng(8);
+    let mut rng = Rng::new(8);
     for case in 0..12 {
         let pl = random(&mut rng);
         let parts = 1 + rng.below(6) as usize;
@@ -103,7 +103,7 @@ fn rolling_windows_match_row_by_row() {
 
 #[test]
 fn resample_gives_every_bin() {
-    let mut rng = Rng(31);
+    let mut rng = Rng::new(31);
     for case in 0..8 {
         let pl = random(&mut rng);
         let indexed = DataFrame::from_polars(&pl, 1 + rng.below(4) as usize).unwrap().set_index("t").unwrap();

@@ -8,6 +8,7 @@
 use blockwork_graph::Key;
 
 pub mod s3;
+pub mod sim;
 
 /// A seeded PRNG (splitmix64): tiny, fast, and the same on every machine.
 pub struct Rng(u64);

@@ -1,22 +1,10 @@
-//! Shared by the dataframe tests: a seeded generator and column readers.
+//! Shared by the dataframe tests: the workspace's seeded generator and
+//! column readers.
 #![allow(dead_code)]
 
 use polars::prelude::{DataFrame as PlFrame, DataType};
 
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+pub use blockwork_testkit::Rng;
 
 pub fn f64s(df: &PlFrame, name: &str) -> Vec<Option<f64>> {
     let c = df.column(name).unwrap().cast(&DataType::Float64).unwrap();

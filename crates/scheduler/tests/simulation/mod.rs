@@ -19,10 +19,8 @@
 //! graph and the cluster is checked for leaks.
 
 pub mod graphs;
-pub mod rng;
 
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,13 +30,12 @@ use blockwork_scheduler::{
     ClientId, ComputeTask, Config, Core, FailureKind, GraphUpdate, MemoryReport, Priority, Recorder, Sent, StealId,
     StealOutcome, TaskSpec, TaskStateKind, ToClient, ToWorker, Transitions, WorkerId, WorkerSpec,
 };
+use blockwork_testkit::sim::{Net, SimEvent, MS, SEC};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use blockwork_testkit::Rng;
 use graphs::{task_value, Shape, SimGraph};
-use rng::Rng;
 
-const MS: u64 = 1_000;
-const SEC: u64 = 1_000_000;
 const TICK: u64 = 100 * MS;
 const HEARTBEAT: u64 = SEC;
 const BANDWIDTH: u64 = 100_000_000;
@@ -146,33 +143,9 @@ enum Ev {
     Chaos(Chaos),
 }
 
-impl Ev {
-    /// Whether the event is work in flight (not a periodic timer).
+impl SimEvent for Ev {
     fn in_flight(&self) -> bool {
         !matches!(self, Ev::Heartbeat(_) | Ev::Tick)
-    }
-}
-
-struct Queued {
-    at: u64,
-    seq: u64,
-    ev: Ev,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.at, o.seq).cmp(&(self.at, self.seq))
     }
 }
 
@@ -200,12 +173,7 @@ pub struct Stats {
 pub struct Sim {
     seed: u64,
     rng: Rng,
-    now: u64,
-    seq: u64,
-    events: BinaryHeap<Queued>,
-    in_flight: usize,
-    /// Last delivery time per channel, for FIFO order.
-    channels: FxHashMap<(u64, u64), u64>,
+    net: Net<Ev>,
     core: Core,
     comm: Recorder,
     workers: Vec<SimWorker>,
@@ -238,7 +206,7 @@ impl Sim {
     pub fn new(seed: u64) -> Sim {
         let mut rng = Rng::new(seed);
         let gpus_needed = rng.pct(30);
-        let (shape, mut graph) = SimGraph::generate(&mut rng, seed, gpus_needed);
+        let (shape, mut graph) = graphs::generate(&mut rng, seed, gpus_needed);
         // Tasks of the second client: a few readers of random base keys.
         let base = graph.defs.len();
         for e in 0..rng.below(4) as usize {
@@ -270,11 +238,7 @@ impl Sim {
         let mut sim = Sim {
             seed,
             rng,
-            now: 0,
-            seq: 0,
-            events: BinaryHeap::new(),
-            in_flight: 0,
-            channels: FxHashMap::default(),
+            net: Net::default(),
             core: Core::new(config).unwrap(),
             comm: Recorder::default(),
             workers: Vec::new(),
@@ -295,20 +259,12 @@ impl Sim {
     }
 
     fn push(&mut self, at: u64, ev: Ev) {
-        self.seq += 1;
-        if ev.in_flight() {
-            self.in_flight += 1;
-        }
-        self.events.push(Queued { at, seq: self.seq, ev });
+        self.net.push(at, ev);
     }
 
     /// Sends over a FIFO channel with a random latency.
     fn send(&mut self, from: u64, to: u64, ev: Ev) {
-        let latency = self.rng.range(50, 3 * MS);
-        let last = self.channels.entry((from, to)).or_insert(0);
-        let at = (self.now + latency).max(*last);
-        *last = at;
-        self.push(at, ev);
+        self.net.send(&mut self.rng, from, to, 0, ev);
     }
 
     fn flush(&mut self) {
@@ -328,7 +284,7 @@ impl Sim {
     }
 
     fn now_d(&self) -> Duration {
-        Duration::from_micros(self.now)
+        Duration::from_micros(self.net.now())
     }
 
     fn spec(&self, i: usize) -> TaskSpec {
@@ -383,7 +339,7 @@ impl Sim {
             abort_on_cancel: self.rng.pct(50),
         });
         self.flush();
-        let at = self.now + self.rng.range(1, HEARTBEAT);
+        let at = self.net.now() + self.rng.range(1, HEARTBEAT);
         self.push(at, Ev::Heartbeat(w));
         w
     }
@@ -454,13 +410,8 @@ impl Sim {
         }
         self.push(TICK, Ev::Tick);
         let mut settled_once = false;
-        while let Some(Queued { at, ev, .. }) = self.events.pop() {
-            assert!(at >= self.now);
-            self.now = at;
+        while let Some(ev) = self.net.pop() {
             self.stats.events += 1;
-            if ev.in_flight() {
-                self.in_flight -= 1;
-            }
             if self.kill_at == Some(self.stats.events) {
                 self.kill_one_now();
             }
@@ -484,7 +435,7 @@ impl Sim {
                         let now = self.now_d();
                         on_heartbeat(&mut self.core, now, w, report);
                         self.flush();
-                        self.push(self.now + HEARTBEAT, Ev::Heartbeat(w));
+                        self.push(self.net.now() + HEARTBEAT, Ev::Heartbeat(w));
                     }
                 }
                 Ev::Tick => {
@@ -492,7 +443,7 @@ impl Sim {
                     on_tick(&mut self.core, &mut self.comm, now);
                     self.flush();
                     self.reap_removed();
-                    if self.now > self.chaos_end && self.quiescent() {
+                    if self.net.now() > self.chaos_end && self.quiescent() {
                         if !settled_once {
                             settled_once = true;
                             self.check_results();
@@ -503,8 +454,8 @@ impl Sim {
                             return self.stats;
                         }
                     }
-                    assert!(self.now < self.chaos_end + 600 * SEC, "seed {}: no progress; stuck", self.seed);
-                    self.push(self.now + TICK, Ev::Tick);
+                    assert!(self.net.now() < self.chaos_end + 600 * SEC, "seed {}: no progress; stuck", self.seed);
+                    self.push(self.net.now() + TICK, Ev::Tick);
                 }
                 Ev::Chaos(kind) => self.chaos(kind),
                 Ev::Resume(w) => {
@@ -523,17 +474,17 @@ impl Sim {
         let Some(&w) = self.rng.pick(&self.alive_workers()) else { return };
         self.stats.deaths += 1;
         kill(&mut self.workers[w.idx()]);
-        self.chaos_end = self.chaos_end.max(self.now);
-        self.push(self.now, Ev::ToSched(FromWorker::Removed(w)));
+        self.chaos_end = self.chaos_end.max(self.net.now());
+        self.push(self.net.now(), Ev::ToSched(FromWorker::Removed(w)));
     }
 
     /// Nothing in flight, and the scheduler lists exactly the live workers.
     fn quiescent(&mut self) -> bool {
-        if self.now > self.chaos_end && self.need_final_worker() {
+        if self.net.now() > self.chaos_end && self.need_final_worker() {
             let gpus = u32::from(self.gpus_needed);
             self.add_worker(2, gpus);
         }
-        self.in_flight == 0 && self.core.worker_ids() == self.alive_workers()
+        self.net.in_flight() == 0 && self.core.worker_ids() == self.alive_workers()
     }
 
     /// After the chaos, the run must be able to finish: some live worker,
@@ -577,14 +528,14 @@ impl Sim {
                     kill(&mut self.workers[w.idx()]);
                     if self.rng.pct(60) {
                         let delay = self.rng.range(MS, 500 * MS);
-                        self.push(self.now + delay, Ev::ToSched(FromWorker::Removed(w)));
+                        self.push(self.net.now() + delay, Ev::ToSched(FromWorker::Removed(w)));
                     }
                 }
             }
             Chaos::Pause => {
                 let Some(&w) = self.rng.pick(&self.alive_workers()) else { return };
                 self.stats.pauses += 1;
-                let until = self.now + self.rng.range(100 * MS, 8 * SEC);
+                let until = self.net.now() + self.rng.range(100 * MS, 8 * SEC);
                 self.workers[w.idx()].status = Status::Paused(until);
                 self.push(until, Ev::Resume(w));
             }
@@ -651,7 +602,7 @@ impl Sim {
     }
 
     fn scheduler_receives(&mut self, m: FromWorker) {
-        let (core, comm, now) = (&mut self.core, &mut self.comm, Duration::from_micros(self.now));
+        let (core, comm, now) = (&mut self.core, &mut self.comm, Duration::from_micros(self.net.now()));
         match m {
             FromWorker::Finished { w, key, nbytes, dur } => {
                 on_task_finished(core, comm, now, w, &key, nbytes, Duration::from_micros(dur))
@@ -789,7 +740,7 @@ impl Sim {
             self.next_run += 1;
             let run = self.next_run;
             let d = &self.graph.defs[i];
-            let at = self.now + fetch_bytes * SEC / BANDWIDTH + d.duration_us;
+            let at = self.net.now() + fetch_bytes * SEC / BANDWIDTH + d.duration_us;
             let gpu = d.gpu;
             self.stats.gpu_runs += u64::from(gpu);
             self.workers[w.idx()].running.insert(ct.key.clone(), Run { id: run, gpu, value });

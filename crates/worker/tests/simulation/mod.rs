@@ -22,10 +22,7 @@
 //! once the client leaves, workers hold nothing.
 
 pub mod graphs;
-pub mod rng;
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,16 +32,21 @@ use blockwork_scheduler::{
     ClientId, Config as SchedConfig, Core, GraphUpdate, Recorder as SchedRecorder, Sent, StealOutcome, TaskSpec,
     TaskStateKind, ToClient, ToWorker, Transitions, WorkerId, WorkerSpec,
 };
+use blockwork_testkit::sim::{Net, SimEvent, MS, SEC};
 use blockwork_worker::{Config, Event, Instruction, Out, Recorder, ToScheduler, WorkerState};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use blockwork_testkit::Rng;
 use graphs::{task_value, Shape, SimGraph};
-use rng::Rng;
 
-const MS: u64 = 1_000;
-const SEC: u64 = 1_000_000;
 const TICK: u64 = 50 * MS;
 const BANDWIDTH: u64 = 100_000_000;
+
+impl SimEvent for Ev {
+    fn in_flight(&self) -> bool {
+        !matches!(self, Ev::Tick)
+    }
+}
 
 struct SimWorker {
     ws: WorkerState,
@@ -91,29 +93,6 @@ enum Ev {
     },
     Tick,
     Chaos,
-}
-
-struct Queued {
-    at: u64,
-    seq: u64,
-    ev: Ev,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.at, o.seq).cmp(&(self.at, self.seq))
-    }
 }
 
 /// What one seed did.
@@ -163,16 +142,11 @@ impl Stats {
 pub struct Sim {
     seed: u64,
     rng: Rng,
-    now: u64,
-    seq: u64,
-    events: BinaryHeap<Queued>,
-    in_flight: usize,
+    net: Net<Ev>,
     /// Until when some worker leaves a busy peer alone. Its keys wait for
     /// a tick past this time, not for a message: nothing is in flight, yet
     /// the cluster is not quiescent before it.
     backoff_until: u64,
-    /// Last delivery time per (from, to) channel, for FIFO order.
-    channels: FxHashMap<(u64, u64), u64>,
     core: Core,
     comm: SchedRecorder,
     client: ClientId,
@@ -196,7 +170,7 @@ const SCHED: u64 = u64::MAX;
 impl Sim {
     pub fn new(seed: u64) -> Sim {
         let mut rng = Rng::new(seed);
-        let (shape, graph) = SimGraph::generate(&mut rng, seed);
+        let (shape, graph) = graphs::generate(&mut rng, seed);
         let by_key = graph.defs.iter().enumerate().map(|(i, d)| (d.key.clone(), i)).collect();
         let config = SchedConfig {
             stealing_interval: if rng.pct(25) { None } else { Some(Duration::from_millis(50)) },
@@ -210,12 +184,8 @@ impl Sim {
         let mut sim = Sim {
             seed,
             rng,
-            now: 0,
-            seq: 0,
-            events: BinaryHeap::new(),
-            in_flight: 0,
+            net: Net::default(),
             backoff_until: 0,
-            channels: FxHashMap::default(),
             core,
             comm: SchedRecorder::default(),
             client,
@@ -235,24 +205,16 @@ impl Sim {
     }
 
     fn push(&mut self, at: u64, ev: Ev) {
-        self.seq += 1;
-        if !matches!(ev, Ev::Tick) {
-            self.in_flight += 1;
-        }
-        self.events.push(Queued { at, seq: self.seq, ev });
+        self.net.push(at, ev);
     }
 
     /// Sends over a FIFO channel with a random latency (plus `extra`).
     fn send(&mut self, from: u64, to: u64, extra: u64, ev: Ev) {
-        let latency = self.rng.range(50, 3 * MS) + extra;
-        let last = self.channels.entry((from, to)).or_insert(0);
-        let at = (self.now + latency).max(*last);
-        *last = at;
-        self.push(at, ev);
+        self.net.send(&mut self.rng, from, to, extra, ev);
     }
 
     fn now_d(&self) -> Duration {
-        Duration::from_micros(self.now)
+        Duration::from_micros(self.net.now())
     }
 
     /// Routes what the scheduler sent.
@@ -323,7 +285,7 @@ impl Sim {
                 *attempt += 1;
                 let value = (*attempt > d.fail_attempts).then_some(value);
                 let dur = d.duration_us;
-                self.push(self.now + dur, Ev::TaskDone { w, key, value, dur });
+                self.push(self.net.now() + dur, Ev::TaskDone { w, key, value, dur });
             }
             Instruction::Fetch { peer, keys, address } => {
                 assert_eq!(&*address, addr(peer).as_str(), "seed {}: address of {peer}", self.seed);
@@ -349,7 +311,7 @@ impl Sim {
                 let bytes: u64 = data.iter().map(|d| d.2).sum();
                 let transfer = bytes * SEC / BANDWIDTH;
                 self.send(u64::from(w.0), u64::from(to.0), transfer, Ev::DataReply { to, peer: w, data, missing });
-                self.push(self.now + transfer, Ev::DataSent { w, to });
+                self.push(self.net.now() + transfer, Ev::DataSent { w, to });
             }
             Instruction::Busy { to } => {
                 self.stats.busy += 1;
@@ -363,7 +325,7 @@ impl Sim {
     }
 
     fn scheduler_receives(&mut self, w: WorkerId, m: ToScheduler) {
-        let (core, comm, now) = (&mut self.core, &mut self.comm, Duration::from_micros(self.now));
+        let (core, comm, now) = (&mut self.core, &mut self.comm, Duration::from_micros(self.net.now()));
         match m {
             ToScheduler::TaskFinished { key, nbytes, duration } => {
                 sched::on_task_finished(core, comm, now, w, &key, nbytes, duration)
@@ -442,13 +404,8 @@ impl Sim {
         }
         self.push(TICK, Ev::Tick);
         let mut settled_once = false;
-        while let Some(Queued { at, ev, .. }) = self.events.pop() {
-            assert!(at >= self.now);
-            self.now = at;
+        while let Some(ev) = self.net.pop() {
             self.stats.events += 1;
-            if !matches!(ev, Ev::Tick) {
-                self.in_flight -= 1;
-            }
             match ev {
                 Ev::ToWorker(w, m) => self.worker_event(w, Event::Scheduler(m)),
                 Ev::ToSched(w, m) => self.scheduler_receives(w, m),
@@ -488,7 +445,7 @@ impl Sim {
                 Ev::BusyReply { to, peer } => {
                     let now = self.now_d();
                     let backoff = self.workers[to.idx()].ws.config().busy_backoff.as_micros() as u64;
-                    self.backoff_until = self.backoff_until.max(self.now + backoff);
+                    self.backoff_until = self.backoff_until.max(self.net.now() + backoff);
                     self.worker_event(to, Event::PeerBusy { now, peer });
                 }
                 Ev::TransferFailed { to, peer } => self.worker_event(to, Event::FetchFailed { peer }),
@@ -501,8 +458,8 @@ impl Sim {
                     for w in 0..self.workers.len() {
                         self.worker_event(WorkerId(w as u32), Event::Tick { now });
                     }
-                    let quiet = self.in_flight == 0 && self.now >= self.backoff_until;
-                    if self.now > self.chaos_end && quiet {
+                    let quiet = self.net.in_flight() == 0 && self.net.now() >= self.backoff_until;
+                    if self.net.now() > self.chaos_end && quiet {
                         if !settled_once {
                             settled_once = true;
                             self.check_results();
@@ -517,8 +474,8 @@ impl Sim {
                             return self.stats;
                         }
                     }
-                    assert!(self.now < 600 * SEC, "seed {}: stuck ({:?})", self.seed, self.shape);
-                    self.push(self.now + TICK, Ev::Tick);
+                    assert!(self.net.now() < 600 * SEC, "seed {}: stuck ({:?})", self.seed, self.shape);
+                    self.push(self.net.now() + TICK, Ev::Tick);
                 }
             }
         }

@@ -1,0 +1,239 @@
+//! The harness of blockwork's deterministic simulations, shared by the
+//! scheduler's suite (the scheduler core among simulated workers) and the
+//! worker's (the core and real worker state machines).
+//!
+//! - [`Net`]: virtual time in microseconds and one queue of events ordered
+//!   by (time, sequence number); messages on one channel arrive in the
+//!   order they were sent, as on a TCP connection, after a random latency
+//!   drawn from the simulation's [`Rng`]; the count of events in flight
+//!   (timers excluded) tells when the cluster is quiet.
+//! - [`SimGraph`]: a simulated task graph ([`Def`]s, each suite generating
+//!   its own mix of [`Shape`]s) with the plain evaluation every simulated
+//!   result is compared against.
+//!
+//! One seed fixes everything, so a failing seed reproduces exactly.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+
+use blockwork_graph::Key;
+
+use crate::{closure, sinks, task_value, Rng};
+
+/// A millisecond of virtual time.
+pub const MS: u64 = 1_000;
+/// A second of virtual time.
+pub const SEC: u64 = 1_000_000;
+
+/// An event of a simulation.
+pub trait SimEvent {
+    /// Whether it is work in flight (a message, a running task), not a
+    /// periodic timer: the cluster is quiet when none is queued.
+    fn in_flight(&self) -> bool;
+}
+
+struct Queued<E> {
+    at: u64,
+    seq: u64,
+    ev: E,
+}
+
+impl<E> PartialEq for Queued<E> {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl<E> Eq for Queued<E> {}
+impl<E> PartialOrd for Queued<E> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<E> Ord for Queued<E> {
+    /// Earliest first (the heap is a max-heap), ties by sequence.
+    fn cmp(&self, o: &Self) -> Ordering {
+        (o.at, o.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// Virtual time, the event queue and FIFO channels between endpoints
+/// (numbered by the suite: workers, the scheduler, clients).
+pub struct Net<E> {
+    now: u64,
+    seq: u64,
+    events: BinaryHeap<Queued<E>>,
+    in_flight: usize,
+    /// Last delivery time per (from, to) channel.
+    channels: HashMap<(u64, u64), u64>,
+}
+
+impl<E: SimEvent> Default for Net<E> {
+    fn default() -> Self {
+        Net { now: 0, seq: 0, events: BinaryHeap::new(), in_flight: 0, channels: HashMap::new() }
+    }
+}
+
+impl<E: SimEvent> Net<E> {
+    /// The current virtual time, microseconds.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Events in flight (queued, not timers).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Queues `ev` at time `at`.
+    pub fn push(&mut self, at: u64, ev: E) {
+        self.seq += 1;
+        if ev.in_flight() {
+            self.in_flight += 1;
+        }
+        self.events.push(Queued { at, seq: self.seq, ev });
+    }
+
+    /// Sends `ev` from `from` to `to` after a random latency (50 µs to
+    /// 3 ms) plus `extra`, never before what was sent earlier on the same
+    /// channel.
+    pub fn send(&mut self, rng: &mut Rng, from: u64, to: u64, extra: u64, ev: E) {
+        let latency = rng.range(50, 3 * MS) + extra;
+        let last = self.channels.entry((from, to)).or_insert(0);
+        let at = (self.now + latency).max(*last);
+        *last = at;
+        self.push(at, ev);
+    }
+
+    /// The next event; the clock moves to its time.
+    pub fn pop(&mut self) -> Option<E> {
+        let Queued { at, ev, .. } = self.events.pop()?;
+        assert!(at >= self.now, "an event in the past");
+        self.now = at;
+        if ev.in_flight() {
+            self.in_flight -= 1;
+        }
+        Some(ev)
+    }
+}
+
+/// One simulated task: what it reads and how it behaves on a worker.
+#[derive(Clone, Debug)]
+pub struct Def {
+    /// Its key; the name says what it does, the index which one it is.
+    pub key: Key,
+    /// Indices of its inputs in the graph, in argument order.
+    pub deps: Vec<usize>,
+    /// The first `fail_attempts` runs of it (over the whole simulation)
+    /// raise an error; `u32::MAX`: always.
+    pub fail_attempts: u32,
+    /// Retries the scheduler grants it.
+    pub retries: u32,
+    /// It needs a GPU.
+    pub gpu: bool,
+    /// How long it runs, microseconds of virtual time.
+    pub duration_us: u64,
+    /// The size of its result.
+    pub nbytes: u64,
+}
+
+/// The shapes of simulated graphs.
+#[derive(Clone, Copy, Debug)]
+pub enum Shape {
+    /// Each task reads up to four earlier ones at random.
+    Random,
+    /// Each task reads the one before.
+    Chain,
+    /// One input read by every other task.
+    FanOut,
+    /// Every task read by one last task.
+    FanIn,
+    /// Leaves summed in a tree of 2–4 inputs per node.
+    Tree,
+    /// Splits and joins in a row: a → (b, c) → d → …
+    Diamonds,
+    /// Many blocks of one name, each with one small shared input (root-ish
+    /// tasks, queued by the scheduler).
+    SeededBlocks,
+}
+
+/// A simulated task graph, tasks only reading earlier ones.
+pub struct SimGraph {
+    /// The tasks, each reading only earlier ones.
+    pub defs: Vec<Def>,
+    /// `value[i]`: what task `i` computes, by plain evaluation.
+    pub value: Vec<u64>,
+}
+
+impl SimGraph {
+    /// The graph of `defs`, evaluated plainly.
+    pub fn new(defs: Vec<Def>) -> SimGraph {
+        let mut value = Vec::with_capacity(defs.len());
+        for d in &defs {
+            let inputs: Vec<u64> = d.deps.iter().map(|&j| value[j]).collect();
+            value.push(task_value(&d.key, &inputs));
+        }
+        SimGraph { defs, value }
+    }
+
+    /// The inputs of the structured shapes (all but `Random` and
+    /// `SeededBlocks`, which each suite draws itself), `n` tasks or about.
+    pub fn structured(shape: Shape, n: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
+        let mut deps: Vec<Vec<usize>> = Vec::new();
+        match shape {
+            Shape::Chain => (0..n).for_each(|i| deps.push(if i == 0 { vec![] } else { vec![i - 1] })),
+            Shape::FanOut => {
+                deps.push(vec![]);
+                (1..n).for_each(|_| deps.push(vec![0]));
+            }
+            Shape::FanIn => {
+                (0..n.max(2) - 1).for_each(|_| deps.push(vec![]));
+                deps.push((0..deps.len()).collect());
+            }
+            Shape::Tree => {
+                let split = rng.range(2, 4) as usize;
+                let mut level: Vec<usize> = (0..n.max(2)).collect();
+                level.iter().for_each(|_| deps.push(vec![]));
+                while level.len() > 1 {
+                    let mut next = Vec::new();
+                    for chunk in level.chunks(split) {
+                        deps.push(chunk.to_vec());
+                        next.push(deps.len() - 1);
+                    }
+                    level = next;
+                }
+            }
+            Shape::Diamonds => {
+                deps.push(vec![]);
+                let mut top = 0;
+                for _ in 0..(n / 3).max(1) {
+                    deps.push(vec![top]);
+                    deps.push(vec![top]);
+                    deps.push(vec![deps.len() - 2, deps.len() - 1]);
+                    top = deps.len() - 1;
+                }
+            }
+            Shape::Random | Shape::SeededBlocks => unreachable!("{shape:?} is drawn by the suite"),
+        }
+        deps
+    }
+
+    /// Indices of the tasks nothing depends on.
+    pub fn sinks(&self) -> Vec<usize> {
+        sinks(&self.deps())
+    }
+
+    /// `roots` and everything they depend on, in index order
+    /// (dependencies first).
+    pub fn closure(&self, roots: &[usize]) -> Vec<usize> {
+        closure(&self.deps(), roots)
+    }
+
+    /// Whether `a` is `b` or one of its (transitive) dependencies.
+    pub fn is_ancestor_or_self(&self, a: usize, b: usize) -> bool {
+        self.closure(&[b]).contains(&a)
+    }
+
+    fn deps(&self) -> Vec<&[usize]> {
+        self.defs.iter().map(|d| d.deps.as_slice()).collect()
+    }
+}
