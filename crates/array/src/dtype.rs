@@ -33,6 +33,19 @@ pub enum DType {
     C64,
 }
 
+/// A dtype as a kernel parameter: its code.
+impl blockwork_graph::Param for DType {
+    fn to_param(&self) -> blockwork_graph::Value {
+        blockwork_graph::Value::Int(self.code())
+    }
+    fn from_param(v: &blockwork_graph::Value) -> Option<Self> {
+        match v {
+            blockwork_graph::Value::Int(c) => DType::from_code(*c),
+            _ => None,
+        }
+    }
+}
+
 impl DType {
     /// Bytes per element.
     pub fn itemsize(self) -> usize {

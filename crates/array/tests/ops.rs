@@ -462,3 +462,18 @@ fn map_blocks_may_drop_or_add_single_block_axes() {
     let err = y.map_blocks_to("bad", ChunkSpec::Explicit(vec![vec![3, 3]]), &[6], |b, _| b.sum_axis(Axis(0)));
     assert!(matches!(err, Err(ArrayError::Chunks(_))));
 }
+
+/// The kernels whose parameters are typed structs give their layouts to
+/// the registry, which a cluster's handshake compares between peers.
+#[test]
+fn typed_kernel_parameters_are_in_the_handshake_fingerprint() {
+    blockwork_array::register();
+    let layouts = blockwork_graph::registry_layouts();
+    let layout = |name: &str| layouts.iter().find(|(n, _)| *n == name).map(|(_, l)| *l);
+    assert_eq!(layout("blockwork.array.fft"), Some("FftParams { input: DType, part: DType, steps: Vec<Step> }"));
+    assert_eq!(
+        layout("blockwork.array.reduce"),
+        Some("ReduceParams { stage: i64, reduction: usize, dtype: DType, axes: Vec<usize>, keepdims: bool, ddof: f64 }")
+    );
+    assert!(layout("blockwork.array.fused").is_some_and(|l| l.starts_with("FusedParams { dtype: DType, mode: i64")));
+}

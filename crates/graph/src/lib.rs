@@ -40,6 +40,7 @@ mod key;
 pub mod layer;
 mod op;
 mod order;
+pub mod params;
 mod task;
 mod token;
 mod value;
@@ -51,9 +52,11 @@ pub use fuse::{fuse_linear, inline_cheap, DEFAULT_MAX_FUSED_DEPTH};
 pub use graph::{Graph, GraphBuilder};
 pub use key::{key_prefix, BlockIndex, Key};
 pub use op::{
-    register, registry, NamedCall, NamedFn, Op, OpKind, Remake, TaskError, TaskResult, REMAKE_BUDGET_NS_PER_BYTE,
+    register, registry, registry_layouts, NamedCall, NamedFn, Op, OpKind, Remake, TaskError, TaskResult,
+    REMAKE_BUDGET_NS_PER_BYTE,
 };
 pub use order::order;
+pub use params::{KernelParams, Param};
 pub use task::{lit, panic_message, r, Arg, FusedPanic, Task, TaskId, TaskSpec};
 pub use token::{token_name, tokenize, Token, Tokenize, Tokenizer};
 pub use value::{Data, FromValue, IntoValue, Obj, Object, Value, ValueTypeError};

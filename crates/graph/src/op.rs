@@ -14,6 +14,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
 
+use crate::params::KernelParams;
 use crate::token::{Tokenize, Tokenizer};
 use crate::value::Value;
 
@@ -69,6 +70,10 @@ pub struct NamedFn {
     pub call: NamedCall,
     /// Whether its result is remade in each reader or kept.
     pub remake: Remake,
+    /// The layout of its parameters ([`KernelParams::LAYOUT`]; empty when
+    /// they are not declared): peers that registered it with another
+    /// layout are refused at the handshake.
+    pub layout: &'static str,
 }
 
 /// Whether a task is run again inside each of its readers instead of
@@ -99,18 +104,25 @@ pub const REMAKE_BUDGET_NS_PER_BYTE: f64 = 1.0;
 impl NamedFn {
     /// A named function whose results are kept.
     pub const fn new(name: &'static str, call: NamedCall) -> Self {
-        NamedFn { name, call, remake: Remake::Never }
+        NamedFn { name, call, remake: Remake::Never, layout: "" }
     }
 
     /// A named function so cheap it is run inside every reader.
     pub const fn cheap(name: &'static str, call: NamedCall) -> Self {
-        NamedFn { name, call, remake: Remake::Always }
+        NamedFn { name, call, remake: Remake::Always, layout: "" }
     }
 
     /// A named function whose results are remade or kept by their cost
     /// and their number of readers ([`Remake::ByCost`]).
     pub const fn remade_by_cost(name: &'static str, call: NamedCall, ns_per_byte: fn(&Value) -> f64) -> Self {
-        NamedFn { name, call, remake: Remake::ByCost(ns_per_byte) }
+        NamedFn { name, call, remake: Remake::ByCost(ns_per_byte), layout: "" }
+    }
+
+    /// Declares its parameters' type: their layout joins the handshake's
+    /// fingerprint (see [`crate::params`]).
+    pub const fn params<P: KernelParams>(mut self) -> Self {
+        self.layout = P::LAYOUT;
+        self
     }
 }
 
@@ -295,6 +307,16 @@ pub fn register(f: &'static NamedFn) {
             f.name
         );
     }
+}
+
+/// Every function registered in this process, by name, with the layout
+/// of its parameters (empty where undeclared): what a peer's handshake
+/// compares.
+pub fn registry_layouts() -> Vec<(&'static str, &'static str)> {
+    let m = registry_map().read().unwrap_or_else(|e| e.into_inner());
+    let mut v: Vec<_> = m.values().map(|f| (f.name, f.layout)).collect();
+    v.sort_unstable();
+    v
 }
 
 /// Looks a named function up by name.

@@ -8,18 +8,25 @@
 //! name both versions.
 //!
 //! [`Acceptor::answer`] is the whole decision, sans IO: it checks the
-//! protocol version, the blockwork release, the role and the token, in
-//! that order.
+//! protocol version, the blockwork release, the role, the token and then
+//! the parameter layouts of the named functions both sides registered, in
+//! that order. Peers of one release built from different sources (a
+//! kernel's parameters changed in between) are refused there, naming the
+//! function and both layouts, before one misreads the other's tasks.
+//! Functions registered on one side only are not compared: a task that
+//! needs one the other side lacks fails with an error that says so.
 //!
 //! Fields are only ever appended: the release (version 6) follows the
-//! frozen fields, and a decoder reads what it knows and ignores what
-//! follows, so later versions may add more.
+//! frozen fields, then the hello's registered functions (a count, then
+//! name and layout of each), and a decoder reads what it knows and
+//! ignores what follows, so later versions may add more.
 
 use crate::error::ProtocolError;
 use crate::frame::Frame;
 use crate::kind::{Direction, Kind};
 use crate::wire::{Reader, Writer};
 use crate::PROTOCOL_VERSION;
+use blockwork_graph::registry_layouts;
 
 /// The blockwork release this build is (every crate of the workspace
 /// shares one version).
@@ -78,12 +85,23 @@ pub struct Hello {
     /// The blockwork release it runs (empty from peers of protocol
     /// version 5 and older, which did not send it).
     pub release: String,
+    /// The named functions registered in its process and the layouts of
+    /// their parameters (`blockwork_graph::registry_layouts`), sorted by
+    /// name; empty from peers that did not send them.
+    pub functions: Vec<(String, String)>,
 }
 
 impl Hello {
-    /// A hello of this process's version and release.
+    /// A hello of this process's version, release and registered functions.
     pub fn new(role: Role, name: impl Into<String>, token: Option<String>) -> Hello {
-        Hello { role, version: PROTOCOL_VERSION, name: name.into(), token, release: RELEASE.into() }
+        Hello {
+            role,
+            version: PROTOCOL_VERSION,
+            name: name.into(),
+            token,
+            release: RELEASE.into(),
+            functions: registry_layouts().into_iter().map(|(n, l)| (n.to_string(), l.to_string())).collect(),
+        }
     }
 }
 
@@ -129,6 +147,11 @@ impl Handshake {
                 w.str(&h.name);
                 w.opt_str(h.token.as_deref());
                 w.str(&h.release);
+                w.len(h.functions.len());
+                for (name, layout) in &h.functions {
+                    w.str(name);
+                    w.str(layout);
+                }
                 Kind::Hello
             }
             Handshake::Welcome(h) => {
@@ -162,6 +185,13 @@ impl Handshake {
             }
             r.string("release")
         };
+        let functions = |r: &mut Reader<'_>| -> Result<Vec<(String, String)>, ProtocolError> {
+            if r.remaining() == 0 {
+                return Ok(Vec::new());
+            }
+            let n = r.count("functions")?;
+            (0..n).map(|_| Ok((r.string("function name")?, r.string("function layout")?))).collect()
+        };
         let h = match frame.kind {
             Kind::Hello => Handshake::Hello(Hello {
                 role: Role::from_u8(r.u8("role")?)?,
@@ -169,6 +199,7 @@ impl Handshake {
                 name: r.string("name")?,
                 token: r.opt_string("token")?,
                 release: release(&mut r)?,
+                functions: functions(&mut r)?,
             }),
             Kind::Welcome => Handshake::Welcome(Welcome {
                 role: Role::from_u8(r.u8("role")?)?,
@@ -265,7 +296,35 @@ impl Acceptor {
                 Some(_) => {}
             }
         }
+        if let Some(reason) = self.layouts_differ(hello, &peer) {
+            return Err(Refused { reason });
+        }
         Ok(Welcome { role: self.role, version: self.version, name: self.name.clone(), release: self.release.clone() })
+    }
+
+    /// Why the peer cannot run this process's tasks (or this process the
+    /// peer's), if a function registered on both sides takes parameters
+    /// of different layouts: the two were built from different sources.
+    fn layouts_differ(&self, hello: &Hello, peer: &str) -> Option<String> {
+        let ours = registry_layouts();
+        for (name, theirs) in &hello.functions {
+            let Ok(i) = ours.binary_search_by(|(n, _)| (*n).cmp(name.as_str())) else { continue };
+            let mine = ours[i].1;
+            if mine != theirs {
+                let shown = |l: &str| if l.is_empty() { "undeclared parameters".to_string() } else { l.to_string() };
+                return Some(format!(
+                    "the {peer} runs blockwork {} and the {} {:?} blockwork {}, built from different sources: \
+                     the function {name:?} takes {} there and {} here; build both from one source",
+                    shown_release(&hello.release),
+                    self.role.name(),
+                    self.name,
+                    self.release,
+                    shown(theirs),
+                    shown(mine),
+                ));
+            }
+        }
+        None
     }
 
     /// Reads the first frame of a connection and decides: the hello and
@@ -352,9 +411,10 @@ mod tests {
             name: "alice".into(),
             token: Some("s3cret".into()),
             release: "0.1.0".into(),
+            functions: vec![("f".into(), "P { x: i64 }".into())],
         });
-        let mut want = b"BWRK\x06\x00\x01\x00\x17\x00\x00\x00\x00\x00\x00\x00".to_vec();
-        want.extend_from_slice(b"\x01\x06\x00\x05alice\x01\x06s3cret\x050.1.0");
+        let mut want = b"BWRK\x06\x00\x01\x00\x27\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        want.extend_from_slice(b"\x01\x06\x00\x05alice\x01\x06s3cret\x050.1.0\x01\x01f\x0cP { x: i64 }");
         assert_eq!(encode_frame(hello.to_frame()).unwrap().to_vec(), want);
         let welcome = Handshake::Welcome(Welcome {
             role: Role::Scheduler,
@@ -381,7 +441,7 @@ mod tests {
         let Handshake::Hello(h) = Handshake::from_frame(d.next_frame().unwrap()).unwrap() else { panic!() };
         assert_eq!((h.version, h.release.as_str()), (5, ""));
         assert!(scheduler().answer(&h).unwrap_err().reason.contains("version 5"));
-        // What a later version appends after the release is not read.
+        // What a later version appends after the functions is not read.
         let mut newer = Handshake::Hello(Hello::new(Role::Client, "bob", Some("s3cret".into()))).to_frame();
         newer.meta.extend_from_slice(b"\x03xyz");
         assert_eq!(
@@ -403,6 +463,54 @@ mod tests {
         assert!(r.reason.contains("worker \"w1\"") && r.reason.contains("\"sched-1\""), "{}", r.reason);
         hello.release.clear();
         assert!(scheduler().answer(&hello).unwrap_err().reason.contains("an unknown release"));
+    }
+
+    blockwork_graph::kernel_params! {
+        /// Parameters of the test function, as this build declares them.
+        struct Shift {
+            /// By how much.
+            by: i64,
+        }
+    }
+
+    fn shift(_: &blockwork_graph::Value, _: Vec<blockwork_graph::Value>) -> blockwork_graph::TaskResult {
+        Ok(blockwork_graph::Value::Unit)
+    }
+
+    static SHIFT: blockwork_graph::NamedFn = blockwork_graph::NamedFn::new("test.shift", shift).params::<Shift>();
+
+    #[test]
+    fn peers_built_with_other_parameters_are_refused_naming_the_function() {
+        blockwork_graph::register(&SHIFT);
+        let hello = Hello::new(Role::Worker, "w1", Some("s3cret".into()));
+        assert!(hello.functions.contains(&("test.shift".into(), "Shift { by: i64 }".into())), "{:?}", hello.functions);
+        assert!(scheduler().answer(&over_the_wire_hello(&hello)).is_ok(), "same layouts");
+        let mut other = hello.clone();
+        for (name, layout) in &mut other.functions {
+            if name == "test.shift" {
+                *layout = "Shift { by: i64, wrap: bool }".into();
+            }
+        }
+        let r = scheduler().answer(&other).unwrap_err().reason;
+        for part in ["\"test.shift\"", "Shift { by: i64, wrap: bool } there", "Shift { by: i64 } here", "worker \"w1\""]
+        {
+            assert!(r.contains(part), "{part} in {r}");
+        }
+        assert!(r.contains(&format!("blockwork {RELEASE}")), "{r}");
+        // A function only the peer has is not compared.
+        other.functions = vec![("elsewhere.only".into(), "X { y: f64 }".into())];
+        assert!(scheduler().answer(&other).is_ok());
+        // Nor is anything before the token is checked.
+        other.functions = vec![("test.shift".into(), "Shift { by: f64 }".into())];
+        other.token = None;
+        assert!(scheduler().answer(&other).unwrap_err().reason.contains("requires a token"));
+    }
+
+    fn over_the_wire_hello(h: &Hello) -> Hello {
+        match over_the_wire(&Handshake::Hello(h.clone())) {
+            Handshake::Hello(h) => h,
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -6,8 +6,8 @@ mod common;
 
 use blockwork_graph::Key;
 use blockwork_protocol::{
-    decode_task, ClientToScheduler, Frame, FrameDecoder, Kind, Limits, Message, PeerMessage, ProtocolError,
-    FIXED_HEADER, MAGIC, PROTOCOL_VERSION,
+    decode_task, ClientToScheduler, Frame, FrameDecoder, Handshake, Hello, Kind, Limits, Message, PeerMessage,
+    ProtocolError, FIXED_HEADER, MAGIC, PROTOCOL_VERSION,
 };
 use common::*;
 use proptest::prelude::*;
@@ -71,14 +71,23 @@ fn a_stream_that_ends_inside_a_frame_is_noticed() {
 fn every_truncated_or_extended_metadata_is_an_error() {
     for f in all_frames() {
         // A hello or welcome is read without the release a version-5 peer
-        // did not send; a handshake frame with the fields a later version
+        // did not send, a hello without the functions earlier peers did
+        // not send; a handshake frame with the fields a later version
         // appends.
         let with_release = matches!(f.kind, Kind::Hello | Kind::Welcome);
         let appendable = with_release || f.kind == Kind::Refused;
+        let functions = match Handshake::from_frame(f.clone()) {
+            Ok(Handshake::Hello(h)) => {
+                let bare = Handshake::Hello(Hello { functions: vec![], ..h }).to_frame();
+                f.meta.len() - (bare.meta.len() - 1)
+            }
+            _ => 0,
+        };
         let before_release =
-            if with_release { f.meta.len() - 1 - blockwork_protocol::RELEASE.len() } else { usize::MAX };
+            if with_release { f.meta.len() - functions - 1 - blockwork_protocol::RELEASE.len() } else { usize::MAX };
+        let before_functions = if functions > 0 { f.meta.len() - functions } else { usize::MAX };
         for cut in 0..f.meta.len() {
-            if cut == before_release {
+            if cut == before_release || cut == before_functions {
                 continue;
             }
             let mut g = f.clone();

@@ -185,7 +185,14 @@ fn bad_connections_are_closed_and_the_cluster_goes_on() {
 
     // A hello of another version: refused with a reason naming both.
     let mut s = TcpStream::connect(cluster.address()).unwrap();
-    let hello = Hello { role: Role::Client, version: 99, name: "old".into(), token: None, release: "9.9.9".into() };
+    let hello = Hello {
+        role: Role::Client,
+        version: 99,
+        name: "old".into(),
+        token: None,
+        release: "9.9.9".into(),
+        functions: vec![],
+    };
     s.write_all(&encode_frame(Handshake::Hello(hello).to_frame()).unwrap().to_vec()).unwrap();
     let answer = read_to_close(&mut s);
     let mut dec = FrameDecoder::new(Limits::default());
@@ -208,6 +215,21 @@ fn bad_connections_are_closed_and_the_cluster_goes_on() {
         "{}",
         refused.reason
     );
+
+    // A hello of this release from a build whose `SUM` takes other
+    // parameters: refused, naming the function and both layouts.
+    let mut s = TcpStream::connect(cluster.address()).unwrap();
+    let mut hello = Hello::new(Role::Worker, "rebuilt", None);
+    let entry = hello.functions.iter_mut().find(|(name, _)| name == SUM.name).expect("SUM is registered here");
+    entry.1 = "SumParams { start: i64 }".into();
+    s.write_all(&encode_frame(Handshake::Hello(hello).to_frame()).unwrap().to_vec()).unwrap();
+    let answer = read_to_close(&mut s);
+    let mut dec = FrameDecoder::new(Limits::default());
+    dec.push(&answer).unwrap();
+    let refused = read_answer(dec.next_frame().expect("an answer")).unwrap().unwrap_err();
+    for part in [SUM.name, "SumParams { start: i64 } there", "undeclared parameters here", "different sources"] {
+        assert!(refused.reason.contains(part), "{part} in {}", refused.reason);
+    }
 
     // A valid handshake, then a frame of the wrong direction.
     let mut s = TcpStream::connect(cluster.address()).unwrap();

@@ -20,7 +20,7 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, KernelParams, NamedFn, Op, Param, Task, TaskError, TaskResult, Value};
 use ndarray::{ArrayD, ArrayView1, ArrayViewMut1, Axis, IxDyn, SliceInfoElem, Zip};
 use rustfft::num_complex::Complex as Cx;
 
@@ -28,7 +28,7 @@ use crate::array::{new_layer, Array};
 use crate::block::block_of;
 use crate::chunks::{ChunkSpec, Chunks};
 use crate::complex::{Complex, Part};
-use crate::dtype::{with_dtype, with_float, Element};
+use crate::dtype::{with_dtype, with_float, DType, Element};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
 use crate::ops::join::concatenate;
@@ -96,7 +96,7 @@ fft_input!(f64 => f64, f32 => f32, i64 => f64, i32 => f64, u8 => f64, bool => f6
     Complex<f64> => f64, Complex<f32> => f32);
 
 /// One 1-d transform of a kernel's program.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Step {
     kind: Kind,
     axis: usize,
@@ -170,18 +170,36 @@ impl Step {
     }
 }
 
+impl Param for Step {
+    fn to_param(&self) -> Value {
+        self.to_value()
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        Step::of(v).ok()
+    }
+}
+
+kernel_params! {
+    /// A program of 1-d transforms of one block.
+    struct FftParams {
+        /// The block's element type.
+        input: DType,
+        /// The type of the parts the transforms work in (f32 or f64).
+        part: DType,
+        /// The transforms, in order.
+        steps: Vec<Step>,
+    }
+}
+
 /// A block in the middle of a program: real or complex elements.
 enum Work<F> {
     Real(ArrayD<F>),
     Complex(ArrayD<Complex<F>>),
 }
 
-/// Parameters: `[input dtype, part dtype, steps...]`; args: the block.
+/// Args: the block.
 fn fft_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let (input, part) = (p.dtype(0)?, p.dtype(1)?);
-    let steps: Vec<Step> =
-        params.as_list().map_or(&[][..], |l| &l[2..]).iter().map(Step::of).collect::<Result<_, _>>()?;
+    let FftParams { input, part, steps } = FftParams::from_value(params)?;
     let v = args.first().ok_or_else(|| TaskError::new("an FFT without its block"))?;
     with_float!(part, F => {
         let real_first = matches!(steps.first(), Some(Step { kind: Kind::RealForward { .. }, .. }));
@@ -206,7 +224,7 @@ fn fft_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     }, Err(TaskError::new(format!("FFT results of {part} parts"))))
 }
 
-pub(crate) static FFT: NamedFn = NamedFn::new("blockwork.array.fft", fft_kernel);
+pub(crate) static FFT: NamedFn = NamedFn::new("blockwork.array.fft", fft_kernel).params::<FftParams>();
 
 /// Applies `f` to every line along `axis` of `x`, writing lines of `len`
 /// elements of the result.
@@ -333,9 +351,7 @@ fn transform<T: FftInput, U: Element>(name: &str, x: &Array<T>, steps: Vec<Step>
         axes[s.axis] = vec![s.kind.out_len(s.n)];
     }
     blockwork_graph::register(&FFT);
-    let mut params = vec![Value::Int(T::DTYPE.code()), Value::Int(<T::Part as Element>::DTYPE.code())];
-    params.extend(steps.iter().map(|s| s.to_value()));
-    let params = list(params);
+    let params = FftParams { input: T::DTYPE, part: <T::Part as Element>::DTYPE, steps: steps.clone() }.to_value();
     let op = Op::named(&FFT, params.clone());
     let chunks = Chunks(axes);
     let namer = Namer::new(name).input(&x.layer).add(&params);

@@ -21,7 +21,9 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{r, Arg, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
+use blockwork_graph::{
+    kernel_params, r, Arg, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value,
+};
 use ndarray::{ArrayD, IxDyn};
 
 use crate::array::{new_layer, Operand};
@@ -33,7 +35,6 @@ use crate::error::Result;
 use crate::layer::{Layer, Namer};
 use crate::ops::elementwise::{BinOp, MathFn};
 use crate::ops::reduce::{Moments, Reduction};
-use crate::params::{ints, list, sizes, Params};
 use crate::pattern::Line;
 use crate::rng::Stream;
 
@@ -221,16 +222,16 @@ impl Expr {
     }
 
     fn params(&self, dtype: DType, mode: i64, kind: i64, block_shape: &[usize]) -> Value {
-        let mut p = vec![
-            Value::Int(dtype.code()),
-            Value::Int(mode),
-            Value::Int(kind),
-            sizes(block_shape),
-            ints(&self.encode_nodes()),
-            Value::List(self.scalars.clone().into()),
-        ];
-        p.extend(self.sources.iter().map(|s| ints(&s.axis_of)));
-        list(p)
+        FusedParams {
+            dtype,
+            mode,
+            reduction: kind,
+            block_shape: block_shape.to_vec(),
+            nodes: self.encode_nodes(),
+            scalars: self.scalars.clone(),
+            axis_maps: self.sources.iter().map(|s| s.axis_of.clone()).collect(),
+        }
+        .to_value()
     }
 
     fn deps(&self) -> Vec<Arc<Layer>> {
@@ -555,25 +556,39 @@ fn bin<T: Numeric>(op: BinOp, x: &[T], y: &[T], out: &mut [T]) {
 const MATERIALIZE: i64 = 0;
 const REDUCE_ALL: i64 = 1;
 
-/// Parameters: [dtype, mode, reduction, block shape, nodes, scalars, axis map per source…].
-fn fused_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let dtype = p.dtype(0)?;
-    with_numeric!(dtype, T => fused_typed::<T>(&p, &args), Err(TaskError::new("fused kernel on bool blocks")))
+kernel_params! {
+    /// What a fused program computes for one block.
+    pub(crate) struct FusedParams {
+        /// The element type of the result (and of the program's work).
+        pub dtype: DType,
+        /// `MATERIALIZE` a block, or `REDUCE_ALL` of it.
+        pub mode: i64,
+        /// The reduction's code, when reducing.
+        pub reduction: i64,
+        /// The output block's shape.
+        pub block_shape: Vec<usize>,
+        /// The program, encoded.
+        pub nodes: Vec<i64>,
+        /// Its scalar constants, of the element type.
+        pub scalars: Vec<Value>,
+        /// Per source: which of its axes each output axis reads (-1: broadcast).
+        pub axis_maps: Vec<Vec<i64>>,
+    }
 }
 
-fn fused_typed<T: Apply>(p: &Params<'_>, args: &[Value]) -> TaskResult {
-    let mode = p.int(1)?;
-    let kind = p.usize(2)?;
-    let shape = p.usizes(3)?;
-    let nodes = decode_nodes(&p.i64s(4)?)?;
-    let scalars: Vec<T> = match p.value(5)? {
-        Value::List(xs) => xs
-            .iter()
-            .map(|v| T::from_value(v).ok_or_else(|| TaskError::new("bad fused scalar")))
-            .collect::<Result<_, _>>()?,
-        _ => return Err(TaskError::new("bad fused scalars")),
-    };
+fn fused_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
+    let p = FusedParams::from_value(params)?;
+    with_numeric!(p.dtype, T => fused_typed::<T>(&p, &args), Err(TaskError::new("fused kernel on bool blocks")))
+}
+
+fn fused_typed<T: Apply>(p: &FusedParams, args: &[Value]) -> TaskResult {
+    let (mode, kind, shape) = (p.mode, p.reduction as usize, p.block_shape.clone());
+    let nodes = decode_nodes(&p.nodes)?;
+    let scalars: Vec<T> = p
+        .scalars
+        .iter()
+        .map(|v| T::from_value(v).ok_or_else(|| TaskError::new("bad fused scalar")))
+        .collect::<Result<_, _>>()?;
     if nodes.is_empty() {
         return Err(TaskError::new("empty fused program"));
     }
@@ -603,7 +618,10 @@ fn fused_typed<T: Apply>(p: &Params<'_>, args: &[Value]) -> TaskResult {
     }
     let mut views = Vec::with_capacity(blocks.len());
     for (i, b) in blocks.iter().enumerate() {
-        let axis_of = p.i64s(6 + i)?;
+        let axis_of = p
+            .axis_maps
+            .get(i)
+            .ok_or_else(|| TaskError::new(format!("fused program without an axis map for source {i}")))?;
         // The source's own shape and element strides (row-major for generated ones).
         let (src_shape, src_strides): (Vec<usize>, Vec<isize>) = match (b, &generated[i]) {
             (Some(Block::Dense(a)), _) => {
@@ -725,7 +743,7 @@ fn fused_typed<T: Apply>(p: &Params<'_>, args: &[Value]) -> TaskResult {
     }
 }
 
-pub(crate) static FUSED: NamedFn = NamedFn::new("blockwork.array.fused", fused_kernel);
+pub(crate) static FUSED: NamedFn = NamedFn::new("blockwork.array.fused", fused_kernel).params::<FusedParams>();
 
 /// The operation applied at the top of a new expression.
 #[derive(Clone, Copy, Debug)]

@@ -22,7 +22,7 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{r, Data, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, Data, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 
 use crate::array::{new_layer, Array, Operand};
@@ -31,7 +31,7 @@ use crate::chunks::{BlockIndices, Chunks};
 use crate::dtype::{with_dtype, DType, Element, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
-use crate::params::{list, sizes, Params};
+use crate::params::sizes;
 
 /// What to reduce with.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -610,15 +610,27 @@ const CHUNK: i64 = 0;
 const COMBINE: i64 = 1;
 const FINISH: i64 = 2;
 
-/// Parameters: [stage, reduction, dtype, axes, keepdims, ddof].
+kernel_params! {
+    /// One stage of a tree reduction.
+    pub(crate) struct ReduceParams {
+        /// `CHUNK` (a block), `COMBINE` (partials) or `FINISH`.
+        pub stage: i64,
+        /// The reduction's code.
+        pub reduction: usize,
+        /// The input's element type.
+        pub dtype: DType,
+        /// The axes reduced.
+        pub axes: Vec<usize>,
+        /// Whether reduced axes stay, of length 1.
+        pub keepdims: bool,
+        /// Delta degrees of freedom of `var`/`std`.
+        pub ddof: f64,
+    }
+}
+
 fn reduce_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let stage = p.int(0)?;
-    let kind = *REDUCTIONS.get(p.usize(1)?).ok_or_else(|| TaskError::new("unknown reduction"))?;
-    let dtype = p.dtype(2)?;
-    let axes = p.usizes(3)?;
-    let keepdims = p.bool(4)?;
-    let ddof = p.float(5)?;
+    let ReduceParams { stage, reduction: code, dtype, axes, keepdims, ddof } = ReduceParams::from_value(params)?;
+    let kind = reduction(code)?;
     let first = args.first().ok_or_else(|| TaskError::new("reduction without input"))?;
     if matches!(kind, Reduction::ArgMin | Reduction::ArgMax) {
         let max = kind == Reduction::ArgMax;
@@ -682,7 +694,7 @@ fn moments_of(v: &Value) -> Result<&Moments, TaskError> {
         .ok_or_else(|| TaskError::new(format!("expected moment partials, found {}", v.type_name())))
 }
 
-pub(crate) static REDUCE: NamedFn = NamedFn::new("blockwork.array.reduce", reduce_kernel);
+pub(crate) static REDUCE: NamedFn = NamedFn::new("blockwork.array.reduce", reduce_kernel).params::<ReduceParams>();
 
 /// The chunk stage of a reduction over every axis of one block, as the
 /// reduce kernel would compute it (used by fused programs whose every
@@ -725,14 +737,15 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
     let axes = normalize_axes(opts.axes.as_deref(), x.ndim())?;
     let split_every = opts.split_every.unwrap_or(16).max(2);
     let params = |stage: i64| {
-        list(vec![
-            Value::Int(stage),
-            Value::Int(kind.code()),
-            Value::Int(x.dtype.code()),
-            sizes(&axes),
-            Value::Bool(opts.keepdims),
-            Value::Int(opts.ddof as i64),
-        ])
+        ReduceParams {
+            stage,
+            reduction: kind.code() as usize,
+            dtype: x.dtype,
+            axes: axes.clone(),
+            keepdims: opts.keepdims,
+            ddof: opts.ddof as f64,
+        }
+        .to_value()
     };
     let base = Namer::new(kind.name()).input(&x.layer).add(&axes).add(&opts.keepdims).add(&(opts.ddof as u64));
     let grid = |nb: &[usize]| Chunks(nb.iter().map(|&n| vec![1; n]).collect());

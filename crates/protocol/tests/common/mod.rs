@@ -345,7 +345,13 @@ pub fn all_peer() -> Vec<PeerMessage> {
 
 pub fn all_handshakes() -> Vec<Handshake> {
     vec![
-        Handshake::Hello(Hello::new(Role::Worker, "tcp://10.0.0.7:40123", Some("token".into()))),
+        Handshake::Hello(Hello {
+            functions: vec![
+                ("blockwork.array.fft".into(), "FftParams { axes: Vec<usize> }".into()),
+                ("f".into(), "".into()),
+            ],
+            ..Hello::new(Role::Worker, "tcp://10.0.0.7:40123", Some("token".into()))
+        }),
         Handshake::Welcome(Welcome {
             role: Role::Scheduler,
             version: 1,

@@ -1,0 +1,232 @@
+//! Typed parameters of named functions.
+//!
+//! A named function gets its parameters as one [`Value`]. Declared with
+//! [`kernel_params!`](crate::kernel_params), they are a struct instead of
+//! a positional list: the struct encodes to a list of its fields in order
+//! (so task tokens are those of the same list written by hand) and decodes
+//! with an error that names the struct, the field and what was found. The
+//! struct's [`LAYOUT`](KernelParams::LAYOUT) — its name and its fields'
+//! names and types — is given to the function with
+//! [`NamedFn::params`](crate::NamedFn::params); the handshake of a cluster
+//! compares the layouts of every function both sides registered, so a
+//! client and a worker built from different sources are refused before
+//! one misreads the other's parameters.
+//!
+//! ```
+//! use blockwork_graph::{kernel_params, KernelParams, Value};
+//!
+//! kernel_params! {
+//!     /// How to scale a block.
+//!     pub struct Scale {
+//!         /// The factor.
+//!         pub k: f64,
+//!         /// Axes to scale along.
+//!         pub axes: Vec<usize>,
+//!     }
+//! }
+//! let p = Scale { k: 2.0, axes: vec![0, 1] };
+//! let v = p.to_value();
+//! assert_eq!(Scale::from_value(&v).unwrap().axes, [0, 1]);
+//! assert_eq!(Scale::LAYOUT, "Scale { k: f64, axes: Vec<usize> }");
+//! let err = Scale::from_value(&Value::List(vec![Value::Str("x".into()), Value::Unit].into())).unwrap_err();
+//! assert_eq!(err.to_string(), "parameters of Scale: k is not a f64 (found str)");
+//! ```
+
+use std::sync::Arc;
+
+use crate::value::Value;
+
+/// A type a parameter field may have: it becomes a [`Value`] and back.
+pub trait Param: Sized {
+    /// As a value.
+    fn to_param(&self) -> Value;
+    /// From a value; `None` if it is not one of these.
+    fn from_param(v: &Value) -> Option<Self>;
+}
+
+/// A struct of parameters (declare it with
+/// [`kernel_params!`](crate::kernel_params)).
+pub trait KernelParams: Sized {
+    /// The struct's name and its fields' names and types, in order.
+    const LAYOUT: &'static str;
+    /// The parameters as a value: a list of the fields in order.
+    fn to_value(&self) -> Value;
+    /// The parameters from a value, or an error naming the field at fault.
+    fn from_value(v: &Value) -> Result<Self, crate::TaskError>;
+}
+
+impl Param for i64 {
+    fn to_param(&self) -> Value {
+        Value::Int(*self)
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        match v {
+            Value::Int(x) => Some(*x),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! unsigned_param {
+    ($($t:ty),*) => {$(
+        impl Param for $t {
+            fn to_param(&self) -> Value {
+                Value::Int(i64::try_from(*self).expect("a parameter that fits an i64"))
+            }
+            fn from_param(v: &Value) -> Option<Self> {
+                match v {
+                    Value::Int(x) => <$t>::try_from(*x).ok(),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+unsigned_param!(usize, u64, u32, u8);
+
+impl Param for f64 {
+    fn to_param(&self) -> Value {
+        Value::Float(*self)
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        match v {
+            Value::Float(x) => Some(*x),
+            Value::Int(x) => Some(*x as f64),
+            _ => None,
+        }
+    }
+}
+
+impl Param for bool {
+    fn to_param(&self) -> Value {
+        Value::Bool(*self)
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        match v {
+            Value::Bool(x) => Some(*x),
+            _ => None,
+        }
+    }
+}
+
+impl Param for String {
+    fn to_param(&self) -> Value {
+        Value::Str(self.as_str().into())
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        match v {
+            Value::Str(s) => Some(s.to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl Param for Arc<str> {
+    fn to_param(&self) -> Value {
+        Value::Str(self.clone())
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        match v {
+            Value::Str(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Any value, unchecked (data whose meaning the function decides, such
+/// as a scalar of the block's element type).
+impl Param for Value {
+    fn to_param(&self) -> Value {
+        self.clone()
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        Some(v.clone())
+    }
+}
+
+impl<T: Param> Param for Vec<T> {
+    fn to_param(&self) -> Value {
+        Value::List(self.iter().map(Param::to_param).collect())
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        match v {
+            Value::List(xs) => xs.iter().map(T::from_param).collect(),
+            _ => None,
+        }
+    }
+}
+
+/// `None` is [`Value::Unit`].
+impl<T: Param> Param for Option<T> {
+    fn to_param(&self) -> Value {
+        self.as_ref().map_or(Value::Unit, Param::to_param)
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        match v {
+            Value::Unit => Some(None),
+            v => T::from_param(v).map(Some),
+        }
+    }
+}
+
+/// The fields of a parameter list, checked for their number.
+#[doc(hidden)]
+pub fn fields<'a>(v: &'a Value, name: &str, n: usize) -> Result<&'a [Value], crate::TaskError> {
+    match v {
+        Value::List(xs) if xs.len() == n => Ok(xs),
+        Value::List(xs) => Err(crate::TaskError::new(format!(
+            "parameters of {name}: {} values where {n} fields are declared",
+            xs.len()
+        ))),
+        other => {
+            Err(crate::TaskError::new(format!("parameters of {name}: a list expected, found {}", other.type_name())))
+        }
+    }
+}
+
+/// One field, or an error naming it.
+#[doc(hidden)]
+pub fn field<T: Param>(v: &Value, name: &str, field: &str, ty: &str) -> Result<T, crate::TaskError> {
+    T::from_param(v).ok_or_else(|| {
+        crate::TaskError::new(format!("parameters of {name}: {field} is not a {ty} (found {})", v.type_name()))
+    })
+}
+
+/// Declares a struct of named-function parameters and implements
+/// [`KernelParams`] for it (see the [module](crate::params) docs).
+#[macro_export]
+macro_rules! kernel_params {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($(#[$fmeta:meta])* $fvis:vis $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        $vis struct $name { $($(#[$fmeta])* $fvis $field: $ty),* }
+
+        impl $crate::KernelParams for $name {
+            const LAYOUT: &'static str =
+                concat!(stringify!($name), " { ", $crate::kernel_params!(@layout $($field: $ty),*), " }");
+
+            fn to_value(&self) -> $crate::Value {
+                $crate::Value::List(::std::sync::Arc::from(vec![$($crate::Param::to_param(&self.$field)),*]))
+            }
+
+            fn from_value(v: &$crate::Value) -> ::std::result::Result<Self, $crate::TaskError> {
+                const N: usize = [$(stringify!($field)),*].len();
+                let xs = $crate::params::fields(v, stringify!($name), N)?;
+                let mut it = xs.iter();
+                Ok($name {
+                    $($field: $crate::params::field(
+                        it.next().expect("checked length"),
+                        stringify!($name),
+                        stringify!($field),
+                        stringify!($ty),
+                    )?),*
+                })
+            }
+        }
+    };
+    (@layout) => { "" };
+    (@layout $field:ident : $ty:ty) => { concat!(stringify!($field), ": ", stringify!($ty)) };
+    (@layout $field:ident : $ty:ty, $($rest:tt)+) => {
+        concat!(stringify!($field), ": ", stringify!($ty), ", ", $crate::kernel_params!(@layout $($rest)+))
+    };
+}
