@@ -44,6 +44,9 @@ def forbidden_by(phrase: str, me: str, workspace: set[str]) -> set[str] | None:
         return COLLECTIONS - {me}
     if p == "every other blockwork crate":
         return workspace - {me}
+    if p.startswith("every other blockwork crate but "):
+        spared = {f"blockwork-{n.strip()}" for n in p.removeprefix("every other blockwork crate but ").split(" and ")}
+        return workspace - {me} - spared
     if p == "the binaries":
         return BINARIES
     if p in ("polars", "polars directly"):

@@ -42,3 +42,18 @@ impl From<GraphError> for ArrayError {
 
 /// Shorthand.
 pub type Result<T, E = ArrayError> = std::result::Result<T, E>;
+
+impl blockwork_graph::Fault for ArrayError {
+    fn kind(&self) -> blockwork_graph::ErrorKind {
+        use blockwork_graph::ErrorKind::*;
+        match self {
+            ArrayError::Shape(_)
+            | ArrayError::Axis(_)
+            | ArrayError::Chunks(_)
+            | ArrayError::Index(_)
+            | ArrayError::Argument(_) => User,
+            ArrayError::Io { .. } => Environment,
+            ArrayError::Compute(e) => blockwork_graph::Fault::kind(e),
+        }
+    }
+}

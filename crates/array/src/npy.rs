@@ -111,7 +111,7 @@ fn descr_itemsize(d: &str) -> Option<usize> {
 fn read_block(params: &Value, _args: Vec<Value>) -> TaskResult {
     let p = Params::of(params)?;
     let dtype = p.dtype(0)?;
-    let Value::Str(path) = p.value(1)? else { return Err(TaskError::new("read_npy wants a path")) };
+    let Value::Str(path) = p.value(1)? else { return Err(TaskError::internal("read_npy wants a path")) };
     let offset = p.int(2)? as u64;
     let (shape, boff, bshape) = (p.usizes(3)?, p.usizes(4)?, p.usizes(5)?);
     with_dtype!(dtype, T => read_typed::<T>(Path::new(&**path), offset, &shape, &boff, &bshape))
@@ -119,7 +119,7 @@ fn read_block(params: &Value, _args: Vec<Value>) -> TaskResult {
 
 fn read_typed<T: Element>(path: &Path, offset: u64, shape: &[usize], boff: &[usize], bshape: &[usize]) -> TaskResult {
     use std::os::unix::fs::FileExt;
-    let err = |e: std::io::Error| TaskError::new(format!("{}: {e}", path.display()));
+    let err = |e: std::io::Error| TaskError::environment(format!("{}: {e}", path.display()));
     let f = File::open(path).map_err(err)?;
     let size = T::DTYPE.itemsize();
     let nd = shape.len();

@@ -473,7 +473,9 @@ fn typed_kernel_parameters_are_in_the_handshake_fingerprint() {
     assert_eq!(layout("blockwork.array.fft"), Some("FftParams { input: DType, part: DType, steps: Vec<Step> }"));
     assert_eq!(
         layout("blockwork.array.reduce"),
-        Some("ReduceParams { stage: i64, reduction: usize, dtype: DType, axes: Vec<usize>, keepdims: bool, ddof: f64 }")
+        Some(
+            "ReduceParams { stage: i64, reduction: usize, dtype: DType, axes: Vec<usize>, keepdims: bool, ddof: f64 }"
+        )
     );
     assert!(layout("blockwork.array.fused").is_some_and(|l| l.starts_with("FusedParams { dtype: DType, mode: i64")));
 }

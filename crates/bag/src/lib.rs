@@ -277,7 +277,7 @@ fn layer_name(what: &str, namer: &Namer) -> Arc<str> {
 
 /// A partition of the wrong type, as the task error of `key`.
 fn task_error(key: &Key, e: TaskError) -> BagError {
-    BagError::Compute(ComputeError::Task { key: key.clone(), message: e.message })
+    BagError::Compute(ComputeError::Task { key: key.clone(), message: e.message, kind: e.kind })
 }
 
 /// One lazy value: the result of a reduction of a bag.
@@ -308,5 +308,17 @@ impl<R: Elem> Item<R> {
         let v = blockwork_local::compute(self.graph()?, std::slice::from_ref(&key), config)?;
         let items = part::items::<R>(&v[0]).map_err(|e| task_error(&key, e))?;
         items.first().cloned().ok_or_else(|| task_error(&key, TaskError::new("a reduction made no value")))
+    }
+}
+
+impl blockwork_graph::Fault for BagError {
+    fn kind(&self) -> blockwork_graph::ErrorKind {
+        use blockwork_graph::ErrorKind::*;
+        match self {
+            BagError::Io { .. } => Environment,
+            BagError::NoFiles(_) | BagError::Invalid(_) => User,
+            BagError::Graph(e) => blockwork_graph::Fault::kind(e),
+            BagError::Compute(e) => blockwork_graph::Fault::kind(e),
+        }
     }
 }

@@ -361,6 +361,17 @@ impl WorkerCommand {
     }
 }
 
+impl blockwork_graph::Fault for WorkerCommandError {
+    fn kind(&self) -> blockwork_graph::ErrorKind {
+        use blockwork_graph::ErrorKind::*;
+        match self {
+            WorkerCommandError::Usage(_) => User,
+            WorkerCommandError::Signal(_) | WorkerCommandError::SchedulerGone { .. } => Environment,
+            WorkerCommandError::Join { source, .. } => blockwork_graph::Fault::kind(source),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,3 +64,19 @@ impl DataFrameError {
 
 /// This crate's result.
 pub type Result<T> = std::result::Result<T, DataFrameError>;
+
+impl blockwork_graph::Fault for DataFrameError {
+    fn kind(&self) -> blockwork_graph::ErrorKind {
+        use blockwork_graph::ErrorKind::*;
+        match self {
+            DataFrameError::Missing(_) | DataFrameError::NoColumn { .. } | DataFrameError::Invalid(_) => User,
+            DataFrameError::Unreadable(_) => Environment,
+            DataFrameError::Polars(PolarsError::IO { .. }) => Environment,
+            DataFrameError::Polars(_) => User,
+            // A task gave something else than a frame: a bug of ours.
+            DataFrameError::Partition(_) => Internal,
+            DataFrameError::Graph(e) => blockwork_graph::Fault::kind(e),
+            DataFrameError::Compute(e) => blockwork_graph::Fault::kind(e),
+        }
+    }
+}

@@ -37,6 +37,7 @@ mod fuse;
 mod graph;
 mod index;
 mod key;
+pub mod kind;
 pub mod layer;
 mod op;
 mod order;
@@ -51,6 +52,7 @@ pub use error::GraphError;
 pub use fuse::{fuse_linear, inline_cheap, DEFAULT_MAX_FUSED_DEPTH};
 pub use graph::{Graph, GraphBuilder};
 pub use key::{key_prefix, BlockIndex, Key};
+pub use kind::{ErrorKind, Fault};
 pub use op::{
     register, registry, registry_layouts, NamedCall, NamedFn, Op, OpKind, Remake, TaskError, TaskResult,
     REMAKE_BUDGET_NS_PER_BYTE,

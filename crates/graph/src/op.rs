@@ -14,13 +14,17 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
 
+use crate::kind::ErrorKind;
 use crate::params::KernelParams;
 use crate::token::{Tokenize, Tokenizer};
 use crate::value::Value;
 
 /// The error a task's function returns. The scheduler adds the key of
 /// the task; `key` is set only when the error comes from a task fused
-/// into another, and then names the original task.
+/// into another, and then names the original task. `kind` says whose
+/// fault it is ([`ErrorKind`]): the input (the default: a user's function
+/// failing, data that does not fit), the environment (a file, the
+/// network) or a bug of ours (parameters a kernel cannot read).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct TaskError {
@@ -28,12 +32,26 @@ pub struct TaskError {
     pub message: String,
     /// The fused task it happened in, if any.
     pub key: Option<crate::Key>,
+    /// Whose fault it is.
+    pub kind: ErrorKind,
 }
 
 impl TaskError {
-    /// An error with a message.
+    /// An error of the task's input or function ([`ErrorKind::User`]).
     pub fn new(msg: impl fmt::Display) -> Self {
-        TaskError { message: msg.to_string(), key: None }
+        TaskError { message: msg.to_string(), key: None, kind: ErrorKind::User }
+    }
+
+    /// An error of the environment: a file, the network
+    /// ([`ErrorKind::Environment`]).
+    pub fn environment(msg: impl fmt::Display) -> Self {
+        TaskError { kind: ErrorKind::Environment, ..TaskError::new(msg) }
+    }
+
+    /// A bug of ours: a kernel given what it cannot read
+    /// ([`ErrorKind::Internal`]).
+    pub fn internal(msg: impl fmt::Display) -> Self {
+        TaskError { kind: ErrorKind::Internal, ..TaskError::new(msg) }
     }
 }
 

@@ -4,7 +4,9 @@
 //! [`kernel_params!`](crate::kernel_params), they are a struct instead of
 //! a positional list: the struct encodes to a list of its fields in order
 //! (so task tokens are those of the same list written by hand) and decodes
-//! with an error that names the struct, the field and what was found. The
+//! with an error that names the struct, the field and what was found (an
+//! internal error: parameters are written by blockwork's own graph
+//! builders, so one it cannot read is a bug, or a peer built differently). The
 //! struct's [`LAYOUT`](KernelParams::LAYOUT) — its name and its fields'
 //! names and types — is given to the function with
 //! [`NamedFn::params`](crate::NamedFn::params); the handshake of a cluster
@@ -174,13 +176,14 @@ impl<T: Param> Param for Option<T> {
 pub fn fields<'a>(v: &'a Value, name: &str, n: usize) -> Result<&'a [Value], crate::TaskError> {
     match v {
         Value::List(xs) if xs.len() == n => Ok(xs),
-        Value::List(xs) => Err(crate::TaskError::new(format!(
+        Value::List(xs) => Err(crate::TaskError::internal(format!(
             "parameters of {name}: {} values where {n} fields are declared",
             xs.len()
         ))),
-        other => {
-            Err(crate::TaskError::new(format!("parameters of {name}: a list expected, found {}", other.type_name())))
-        }
+        other => Err(crate::TaskError::internal(format!(
+            "parameters of {name}: a list expected, found {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -188,7 +191,7 @@ pub fn fields<'a>(v: &'a Value, name: &str, n: usize) -> Result<&'a [Value], cra
 #[doc(hidden)]
 pub fn field<T: Param>(v: &Value, name: &str, field: &str, ty: &str) -> Result<T, crate::TaskError> {
     T::from_param(v).ok_or_else(|| {
-        crate::TaskError::new(format!("parameters of {name}: {field} is not a {ty} (found {})", v.type_name()))
+        crate::TaskError::internal(format!("parameters of {name}: {field} is not a {ty} (found {})", v.type_name()))
     })
 }
 

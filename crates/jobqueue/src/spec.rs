@@ -32,6 +32,17 @@ pub enum JobQueueError {
     },
 }
 
+impl blockwork_error::Fault for JobQueueError {
+    fn kind(&self) -> blockwork_error::ErrorKind {
+        use blockwork_error::ErrorKind::*;
+        match self {
+            JobQueueError::Invalid(_) => User,
+            // The queue's commands, and jobs the machines kill.
+            JobQueueError::Command { .. } | JobQueueError::Dying { .. } => Environment,
+        }
+    }
+}
+
 /// The job queue systems.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum System {

@@ -46,3 +46,14 @@ pub type Result<T, E = LabeledError> = std::result::Result<T, E>;
 pub(crate) fn file_err(path: impl Into<PathBuf>, message: impl ToString) -> LabeledError {
     LabeledError::File { path: path.into(), message: message.to_string() }
 }
+
+impl blockwork_graph::Fault for LabeledError {
+    /// A file's errors are the user's (a path, or a file that is not
+    /// what it claims); the message names the file.
+    fn kind(&self) -> blockwork_graph::ErrorKind {
+        match self {
+            LabeledError::Array(e) => blockwork_graph::Fault::kind(e),
+            _ => blockwork_graph::ErrorKind::User,
+        }
+    }
+}

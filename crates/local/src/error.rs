@@ -1,6 +1,6 @@
 //! Why a computation did not produce its results.
 
-use blockwork_graph::{GraphError, Key, ValueTypeError};
+use blockwork_graph::{ErrorKind, Fault, GraphError, Key, ValueTypeError};
 
 /// A failed computation. Task failures name the key; nothing else from
 /// the run is kept (every intermediate result is dropped).
@@ -13,6 +13,8 @@ pub enum ComputeError {
         key: Key,
         /// Its error.
         message: String,
+        /// Whose fault it is (the task error's kind).
+        kind: ErrorKind,
     },
     /// A task's function panicked.
     #[error("task {key} panicked: {message}")]
@@ -58,6 +60,19 @@ impl ComputeError {
                 Some(key)
             }
             _ => None,
+        }
+    }
+}
+
+impl Fault for ComputeError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ComputeError::Task { kind, .. } => *kind,
+            // A panic is a bug: blockwork's, or in a function it ran.
+            ComputeError::Panic { .. } => ErrorKind::Internal,
+            ComputeError::Cancelled | ComputeError::Config(_) | ComputeError::Output { .. } => ErrorKind::User,
+            ComputeError::Resource(_) | ComputeError::Cluster(_) => ErrorKind::Environment,
+            ComputeError::Graph(e) => e.kind(),
         }
     }
 }

@@ -16,9 +16,11 @@ pub fn run_task(graph: &Graph, t: TaskId, inputs: Vec<Value>) -> Result<Value, C
     };
     match catch_unwind(AssertUnwindSafe(|| graph.task(t).eval(&lookup))) {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => {
-            Err(ComputeError::Task { key: e.key.unwrap_or_else(|| graph.key(t).clone()), message: e.message })
-        }
+        Ok(Err(e)) => Err(ComputeError::Task {
+            key: e.key.unwrap_or_else(|| graph.key(t).clone()),
+            message: e.message,
+            kind: e.kind,
+        }),
         Err(payload) => match payload.downcast::<FusedPanic>() {
             Ok(fused) => Err(ComputeError::Panic { key: fused.key, message: panic_message(fused.payload) }),
             Err(payload) => Err(ComputeError::Panic { key: graph.key(t).clone(), message: panic_message(payload) }),

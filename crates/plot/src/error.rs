@@ -108,3 +108,16 @@ pub enum PlotError {
         source: std::io::Error,
     },
 }
+
+impl blockwork_error::Fault for PlotError {
+    fn kind(&self) -> blockwork_error::ErrorKind {
+        use blockwork_error::ErrorKind::*;
+        match self {
+            // The encoder refusing what it was given: a bug of ours.
+            PlotError::Encode(_) => Internal,
+            PlotError::Write { .. } => Environment,
+            // Fields, coordinates and limits that do not fit together.
+            _ => User,
+        }
+    }
+}

@@ -13,7 +13,7 @@
 //! Neither is ever a panic: every length and tag read off the wire is
 //! checked before it is used.
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Fault, Key};
 
 /// What arrived cannot be decoded. Each variant names the field at fault
 /// and the value found.
@@ -195,5 +195,33 @@ fn register_hint(name: &str) -> &'static str {
          start them with `python -m blockwork worker ADDRESS` (or `blockwork.distributed.LocalCluster`)"
     } else {
         "register its NamedFn with blockwork_graph::register at start-up"
+    }
+}
+
+impl Fault for ProtocolError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            // A function or codec this process never registered: the
+            // program's set-up.
+            ProtocolError::UnknownFunction { .. } | ProtocolError::UnknownCodec { .. } => ErrorKind::User,
+            // What arrived could not be read: a peer's bug or a codec of
+            // another build.
+            ProtocolError::Codec { .. } => ErrorKind::Internal,
+            ProtocolError::Poisoned(e) => e.kind(),
+            // Bytes off a socket that are not a frame of ours, or exceed
+            // a limit: the network or the peer at the other end.
+            _ => ErrorKind::Environment,
+        }
+    }
+}
+
+impl Fault for EncodeError {
+    /// What the sender asked to send: a closure, an object without a codec,
+    /// something too big or deep.
+    fn kind(&self) -> ErrorKind {
+        match self {
+            EncodeError::CodecRefused { .. } => ErrorKind::Internal,
+            _ => ErrorKind::User,
+        }
     }
 }

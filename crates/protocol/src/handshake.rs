@@ -407,26 +407,26 @@ mod tests {
     fn handshake_bytes_are_frozen() {
         let hello = Handshake::Hello(Hello {
             role: Role::Client,
-            version: 6,
+            version: 7,
             name: "alice".into(),
             token: Some("s3cret".into()),
             release: "0.1.0".into(),
             functions: vec![("f".into(), "P { x: i64 }".into())],
         });
-        let mut want = b"BWRK\x06\x00\x01\x00\x27\x00\x00\x00\x00\x00\x00\x00".to_vec();
-        want.extend_from_slice(b"\x01\x06\x00\x05alice\x01\x06s3cret\x050.1.0\x01\x01f\x0cP { x: i64 }");
+        let mut want = b"BWRK\x07\x00\x01\x00\x27\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        want.extend_from_slice(b"\x01\x07\x00\x05alice\x01\x06s3cret\x050.1.0\x01\x01f\x0cP { x: i64 }");
         assert_eq!(encode_frame(hello.to_frame()).unwrap().to_vec(), want);
         let welcome = Handshake::Welcome(Welcome {
             role: Role::Scheduler,
-            version: 6,
+            version: 7,
             name: "sched-1".into(),
             release: "0.1.0".into(),
         });
-        let mut want = b"BWRK\x06\x00\x02\x00\x11\x00\x00\x00\x00\x00\x00\x00".to_vec();
-        want.extend_from_slice(b"\x03\x06\x00\x07sched-1\x050.1.0");
+        let mut want = b"BWRK\x07\x00\x02\x00\x11\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        want.extend_from_slice(b"\x03\x07\x00\x07sched-1\x050.1.0");
         assert_eq!(encode_frame(welcome.to_frame()).unwrap().to_vec(), want);
         let refused = Handshake::Refused(Refused { reason: "no".into() });
-        let mut want = b"BWRK\x06\x00\x03\x00\x03\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        let mut want = b"BWRK\x07\x00\x03\x00\x03\x00\x00\x00\x00\x00\x00\x00".to_vec();
         want.extend_from_slice(b"\x02no");
         assert_eq!(encode_frame(refused.to_frame()).unwrap().to_vec(), want);
     }

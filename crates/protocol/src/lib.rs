@@ -87,4 +87,4 @@ pub use blockwork_graph::{codec, register_codec, Buffer, Codec, CodecError, Deco
 
 /// The protocol version this build speaks. Every frame header carries it;
 /// frames of other versions are refused, except the handshake's.
-pub const PROTOCOL_VERSION: u16 = 6;
+pub const PROTOCOL_VERSION: u16 = 7;

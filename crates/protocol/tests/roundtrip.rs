@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use blockwork_graph::{Key, Value};
+use blockwork_graph::{ErrorKind, Key, Value};
 use blockwork_protocol::{
     decode_task, ClientToScheduler, FrameDecoder, Handshake, Message, PeerMessage, SchedulerToClient,
     SchedulerToWorker, WorkerToScheduler,
@@ -178,8 +178,8 @@ proptest! {
         use blockwork_worker::ToScheduler;
         for r in [
             ToScheduler::TaskFinished { key: key.clone(), nbytes, duration: std::time::Duration::new(secs, nanos) },
-            ToScheduler::TaskErred { key: key.clone(), message: message.as_str().into(), origin: None },
-            ToScheduler::TaskErred { key: key.clone(), message: message.into(), origin: Some(key.clone()) },
+            ToScheduler::TaskErred { key: key.clone(), message: message.as_str().into(), origin: None, kind: ErrorKind::User },
+            ToScheduler::TaskErred { key: key.clone(), message: message.into(), origin: Some(key.clone()), kind: ErrorKind::Internal },
             ToScheduler::FetchFailed { key: key.clone(), dep, holder: blockwork_scheduler::WorkerId(holder) },
         ] {
             let m = WorkerToScheduler::Report(r);

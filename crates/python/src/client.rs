@@ -36,7 +36,7 @@ type RetireOutcome = (Vec<String>, Vec<(String, String)>);
 /// `ConnectionError`, `ValueError` for a graph the scheduler cannot take.
 pub(crate) fn to_py(py: Python<'_>, e: ClientError) -> PyErr {
     match e {
-        ClientError::Task { key, message } => raised_remotely(py, &key.to_string(), &message)
+        ClientError::Task { key, message, .. } => raised_remotely(py, &key.to_string(), &message)
             .unwrap_or_else(|| PyRuntimeError::new_err(format!("task {key} failed: {message}"))),
         ClientError::Cancelled(_) => match py.import("concurrent.futures").and_then(|m| m.getattr("CancelledError")) {
             Ok(t) => PyErr::from_type(t.cast_into().expect("CancelledError is a type"), e.to_string()),

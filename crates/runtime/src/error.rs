@@ -1,6 +1,6 @@
 //! Errors: of a connection, of starting a server, of a client's request.
 
-use blockwork_graph::{GraphError, Key};
+use blockwork_graph::{ErrorKind, Fault, GraphError, Key};
 use blockwork_protocol::{EncodeError, ProtocolError};
 
 /// Why a connection ended or could not be made.
@@ -99,6 +99,9 @@ pub enum ClientError {
         key: Key,
         /// The worker's message.
         message: String,
+        /// Whose fault it is (the task's own error's kind; the
+        /// environment for workers lost while running it).
+        kind: ErrorKind,
     },
     /// The scheduler refused the graph; its message names the key.
     #[error("the scheduler refused the graph: {0}")]
@@ -150,6 +153,50 @@ impl ClientError {
             | ClientError::OtherClient(key) => Some(key),
             ClientError::Encode(EncodeError::LocalOp { key, .. }) => Some(key),
             _ => None,
+        }
+    }
+}
+
+impl Fault for ConnError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ConnError::Protocol(e) => e.kind(),
+            ConnError::Encode(e) => e.kind(),
+            // The peer refused us (version, release, token, layouts): how
+            // the two were set up.
+            ConnError::Refused(_) => ErrorKind::User,
+            // Sockets, TLS, a peer that closed or went away.
+            _ => ErrorKind::Environment,
+        }
+    }
+}
+
+impl Fault for RuntimeError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            RuntimeError::Conn { source, .. } => source.kind(),
+            RuntimeError::Rejected { .. } | RuntimeError::Config(_) | RuntimeError::NoSuchWorker { .. } => {
+                ErrorKind::User
+            }
+            RuntimeError::InAsync(_) => ErrorKind::User,
+        }
+    }
+}
+
+impl Fault for ClientError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ClientError::Graph(e) => e.kind(),
+            ClientError::Encode(e) => e.kind(),
+            ClientError::Task { kind, .. } => *kind,
+            ClientError::Conn { source, .. } => source.kind(),
+            // A result lost with its worker, a worker that did not answer.
+            ClientError::Lost(_) | ClientError::Worker { .. } | ClientError::Timeout(_) => ErrorKind::Environment,
+            ClientError::Refused(_)
+            | ClientError::Cancelled(_)
+            | ClientError::OtherClient(_)
+            | ClientError::InAsync(_)
+            | ClientError::NoWorker(_) => ErrorKind::User,
         }
     }
 }

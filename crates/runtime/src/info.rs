@@ -1,7 +1,7 @@
 //! Answers to a client's questions about the cluster's state (Dask's
 //! `who_has`, `has_what`, `scheduler_info`), read from the core.
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Key};
 
 use crate::ConnError;
 use blockwork_protocol::{ClusterInfo, InfoRequest, SchedulerInfo};
@@ -220,9 +220,11 @@ impl crate::Client {
             .zip(answers)
             .map(|(address, answer)| {
                 let result = match answer {
-                    Ok(PeerMessage::Ran { result }) => {
-                        result.map_err(|message| crate::ClientError::Task { key: key.clone(), message })
-                    }
+                    Ok(PeerMessage::Ran { result }) => result.map_err(|message| crate::ClientError::Task {
+                        key: key.clone(),
+                        message,
+                        kind: ErrorKind::User,
+                    }),
                     Ok(other) => Err(crate::ClientError::Worker {
                         addr: address.clone(),
                         message: format!("answered run with {other:?}"),

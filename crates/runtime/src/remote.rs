@@ -47,7 +47,7 @@ impl Remote for Client {
 /// key and message); the rest says which cluster and what went wrong.
 fn into_compute_error(client: &Client, e: ClientError) -> ComputeError {
     match e {
-        ClientError::Task { key, message } => ComputeError::Task { key, message },
+        ClientError::Task { key, message, kind } => ComputeError::Task { key, message, kind },
         ClientError::Graph(g) => ComputeError::Graph(g),
         other => ComputeError::Cluster(format!("computing on {}: {other}", client.describe())),
     }

@@ -548,9 +548,14 @@ fn on_worker_message(
                 }
                 reactor::on_task_finished(core, comm, now, id, &key, nbytes, duration)
             }
-            ToScheduler::TaskErred { key, message, origin } => {
-                reactor::on_task_erred(core, comm, now, id, &key, origin.as_ref(), &message)
-            }
+            ToScheduler::TaskErred { key, message, origin, kind } => reactor::on_task_erred(
+                core,
+                comm,
+                now,
+                id,
+                &key,
+                reactor::Raised { origin: origin.as_ref(), message: &message, fault: kind },
+            ),
             ToScheduler::FetchFailed { key, dep, holder } => {
                 reactor::on_fetch_failed(core, comm, now, id, &key, &dep, holder)
             }

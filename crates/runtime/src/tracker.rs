@@ -48,7 +48,9 @@ impl Status {
     /// The error of a key that will never give a value.
     pub(crate) fn error(&self, key: &Key) -> Option<ClientError> {
         match self {
-            Status::Erred(f) => Some(ClientError::Task { key: f.key.clone(), message: f.message.to_string() }),
+            Status::Erred(f) => {
+                Some(ClientError::Task { key: f.key.clone(), message: f.message.to_string(), kind: f.fault })
+            }
             Status::Cancelled => Some(ClientError::Cancelled(key.clone())),
             Status::Refused(m) => Some(ClientError::Refused(m.clone())),
             Status::Pending | Status::Finished => None,

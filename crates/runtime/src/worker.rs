@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use blockwork_graph::{panic_message, FusedPanic, Key, Value};
+use blockwork_graph::{panic_message, ErrorKind, Fault, FusedPanic, Key, Value};
 use blockwork_protocol::{
     decode_task, Acceptor, LogLine, Message, PeerMessage, Role, SchedulerToWorker, WorkerActivity, WorkerEvent,
     WorkerEventKind, WorkerToScheduler,
@@ -633,12 +633,12 @@ impl Shell {
                 self.watch_memory(port, false);
                 self.state.handle(port, Event::TaskFinished { key, nbytes, duration });
             }
-            Err(Failed { origin, message }) => {
+            Err(Failed { origin, message, kind }) => {
                 match &origin {
                     Some(o) => self.log(tracing::Level::WARN, format_args!("task {key} failed (in {o}): {message}")),
                     None => self.log(tracing::Level::WARN, format_args!("task {key} failed: {message}")),
                 }
-                self.state.handle(port, Event::TaskErred { key, message: message.into(), origin })
+                self.state.handle(port, Event::TaskErred { key, message: message.into(), origin, kind })
             }
         }
     }
@@ -892,42 +892,46 @@ impl Job {
     }
 }
 
-/// Why a task failed: the message, and the task fused into it that
-/// failed, if not the task itself.
+/// Why a task failed: the message, whose fault it is, and the task fused
+/// into it that failed, if not the task itself.
 struct Failed {
     origin: Option<Key>,
     message: String,
+    kind: ErrorKind,
 }
 
-impl From<String> for Failed {
-    fn from(message: String) -> Self {
-        Failed { origin: None, message }
+impl Failed {
+    fn new(message: String, kind: ErrorKind) -> Failed {
+        Failed { origin: None, message, kind }
     }
 }
 
 /// Decodes and evaluates a task; an error or a panic becomes a message,
 /// naming the fused task at fault when it is not the task itself.
 fn run_job(job: &Job) -> Result<Value, Failed> {
-    let task = decode_task(&job.key, &job.payload).map_err(|e| e.to_string())?;
+    let task = decode_task(&job.key, &job.payload).map_err(|e| Failed::new(e.to_string(), e.kind()))?;
     let mut inputs: FxHashMap<&Key, Value> = FxHashMap::default();
     for (k, v) in &job.inputs {
         match v {
             Ok(v) => {
                 inputs.insert(k, v.clone());
             }
-            Err(e) => return Err(e.clone().into()),
+            // An input the store could not give back (a spilled file).
+            Err(e) => return Err(Failed::new(e.clone(), ErrorKind::Environment)),
         }
     }
     let lookup = |k: &Key| inputs.get(k).cloned().unwrap_or_default();
     let inner = |k: Key| (k != job.key).then_some(k);
     match catch_unwind(AssertUnwindSafe(|| task.eval(&lookup))) {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(Failed { origin: e.key.and_then(inner), message: e.message }),
+        Ok(Err(e)) => Err(Failed { origin: e.key.and_then(inner), message: e.message, kind: e.kind }),
         Err(payload) => match payload.downcast::<FusedPanic>() {
-            Ok(fused) => {
-                Err(Failed { origin: inner(fused.key), message: format!("panicked: {}", panic_message(fused.payload)) })
-            }
-            Err(payload) => Err(format!("panicked: {}", panic_message(payload)).into()),
+            Ok(fused) => Err(Failed {
+                origin: inner(fused.key),
+                message: format!("panicked: {}", panic_message(fused.payload)),
+                kind: ErrorKind::Internal,
+            }),
+            Err(payload) => Err(Failed::new(format!("panicked: {}", panic_message(payload)), ErrorKind::Internal)),
         },
     }
 }

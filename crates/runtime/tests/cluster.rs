@@ -106,7 +106,7 @@ fn a_failing_task_names_its_key() {
         (client, err)
     });
     match &err {
-        ClientError::Task { key, message } => {
+        ClientError::Task { key, message, .. } => {
             assert_eq!(key, &bad);
             assert!(message.contains("always fails"), "{message}");
         }

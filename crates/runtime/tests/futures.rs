@@ -80,7 +80,7 @@ fn errors_name_their_key_and_spread_to_dependents() {
         let bad = client.submit(&FAIL, vec![]).unwrap();
         let after = client.submit(&INC, vec![Arg::from(&bad)]).unwrap();
         match after.result() {
-            Err(ClientError::Task { key, message }) => {
+            Err(ClientError::Task { key, message, .. }) => {
                 assert_eq!(&key, bad.key());
                 assert!(message.contains("always fails"), "{message}");
             }

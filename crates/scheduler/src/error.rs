@@ -55,3 +55,14 @@ pub enum SchedError {
     #[error("invalid scheduler config: {0}")]
     InvalidConfig(String),
 }
+
+impl blockwork_graph::Fault for SchedError {
+    fn kind(&self) -> blockwork_graph::ErrorKind {
+        use blockwork_graph::ErrorKind::*;
+        match self {
+            // A client or worker that left while its message was on the way.
+            SchedError::UnknownClient(_) | SchedError::UnknownWorker(_) => Environment,
+            _ => User,
+        }
+    }
+}

@@ -20,6 +20,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use blockwork_graph::ErrorKind;
+
 use crate::comm::{Comm, ToWorker};
 use crate::core::Core;
 use crate::ids::{TaskId, WorkerId};
@@ -55,6 +57,7 @@ impl Core {
                     )
                     .into(),
                     kind: FailureKind::KilledWorker,
+                    fault: ErrorKind::Environment,
                 });
                 self.fail(t, failure, comm);
             } else {

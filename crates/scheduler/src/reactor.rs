@@ -17,7 +17,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Key};
 use rustc_hash::FxHashSet;
 
 use crate::client::Client;
@@ -296,6 +296,17 @@ pub fn on_task_finished(
     advance_retirements(core, comm, now);
 }
 
+/// The error a worker reported for a task.
+#[derive(Clone, Copy, Debug)]
+pub struct Raised<'a> {
+    /// The task fused into the erred one that failed, if not the task itself.
+    pub origin: Option<&'a Key>,
+    /// What the worker said.
+    pub message: &'a str,
+    /// Whose fault it is.
+    pub fault: ErrorKind,
+}
+
 /// A task raised an error on a worker. With retries left it is
 /// rescheduled; otherwise it and every dependent waiting for it are
 /// erred, and the clients wanting them are told which key failed:
@@ -306,9 +317,9 @@ pub fn on_task_erred(
     now: Duration,
     worker: WorkerId,
     key: &Key,
-    origin: Option<&Key>,
-    message: &str,
+    raised: Raised<'_>,
 ) {
+    let Raised { origin, message, fault } = raised;
     if !seen(core, worker, now) {
         return;
     }
@@ -322,7 +333,7 @@ pub fn on_task_erred(
         core.demote(t, false, comm);
     } else {
         let key = origin.unwrap_or(key).clone();
-        let failure = Arc::new(TaskFailure { key, message: message.into(), kind: FailureKind::Error });
+        let failure = Arc::new(TaskFailure { key, message: message.into(), kind: FailureKind::Error, fault });
         core.fail(t, failure, comm);
     }
     core.process(comm);

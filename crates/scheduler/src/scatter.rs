@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Key};
 use smallvec::smallvec;
 
 use crate::comm::{Comm, ToClient};
@@ -104,7 +104,12 @@ impl Core {
     pub(crate) fn scattered_lost(&mut self, t: TaskId, comm: &mut dyn Comm) {
         let key = self.t(t).key.clone();
         let message = format!("the scattered value of {key} was lost with the worker that held it; scatter it again");
-        let failure = Arc::new(TaskFailure { key, message: message.into(), kind: FailureKind::Error });
+        let failure = Arc::new(TaskFailure {
+            key,
+            message: message.into(),
+            kind: FailureKind::Error,
+            fault: ErrorKind::Environment,
+        });
         self.fail(t, failure, comm);
     }
 

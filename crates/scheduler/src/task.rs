@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Key};
 use rustc_hash::FxHashSet;
 use smallvec::SmallVec;
 
@@ -84,6 +84,9 @@ pub struct TaskFailure {
     pub message: Arc<str>,
     /// Error raised by the task, or workers killed by it.
     pub kind: FailureKind,
+    /// Whose fault it is: the task's own error's kind; the environment
+    /// for workers killed or a scattered value lost.
+    pub fault: ErrorKind,
 }
 
 impl fmt::Display for TaskFailure {

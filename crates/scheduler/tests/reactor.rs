@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Key};
 use blockwork_scheduler::reactor::*;
 use blockwork_scheduler::{
     ClientId, Config, Core, FailureKind, GraphUpdate, MemoryReport, Recorder, SchedError, Sent, StealOutcome, TaskSpec,
@@ -551,10 +551,24 @@ fn retries_then_error_blames_the_failing_key() {
     let c = h.client();
     let w = h.worker("w0", 1);
     h.submit(c, vec![spec("flaky", &[], 0).retries(1), spec("top", &["flaky"], 1)], &["top"]);
-    on_task_erred(&mut h.core, &mut h.comm, h.now, w, &k("flaky"), None, "try again");
+    on_task_erred(
+        &mut h.core,
+        &mut h.comm,
+        h.now,
+        w,
+        &k("flaky"),
+        Raised { origin: None, message: "try again", fault: ErrorKind::User },
+    );
     let sent = h.check();
     assert_eq!(computes(&sent, w), ["flaky"], "retried");
-    on_task_erred(&mut h.core, &mut h.comm, h.now, w, &k("flaky"), None, "boom");
+    on_task_erred(
+        &mut h.core,
+        &mut h.comm,
+        h.now,
+        w,
+        &k("flaky"),
+        Raised { origin: None, message: "boom", fault: ErrorKind::User },
+    );
     let sent = h.check();
     let msgs = to_client(&sent, c);
     let [ToClient::KeyErred { key, failure }] = msgs.as_slice() else { panic!("{msgs:?}") };
@@ -811,7 +825,14 @@ fn long_chains_and_wide_fans_do_not_recurse() {
     on_update_graph(&mut h.core, &mut h.comm, c, update).unwrap();
     let sent = h.check();
     assert_eq!(computes(&sent, w), [key(0).to_string()]);
-    on_task_erred(&mut h.core, &mut h.comm, h.now, w, &key(0), None, "first link broke");
+    on_task_erred(
+        &mut h.core,
+        &mut h.comm,
+        h.now,
+        w,
+        &key(0),
+        Raised { origin: None, message: "first link broke", fault: ErrorKind::User },
+    );
     let sent = h.check();
     assert_eq!(h.core.failure(&key(n - 1)).unwrap().key, key(0));
     assert_eq!(to_client(&sent, c).len(), 1);

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Key};
 use blockwork_scheduler::{ComputeTask, StealId, StealOutcome};
 use smallvec::SmallVec;
 
@@ -293,10 +293,17 @@ impl WorkerState {
 
     /// A task raised an error on a thread: reported (unless cancelled) and
     /// forgotten; the scheduler keeps the error and decides on retries.
-    pub fn on_task_erred(&mut self, port: &mut impl Port, key: &Key, message: Arc<str>, origin: Option<Key>) {
+    pub fn on_task_erred(
+        &mut self,
+        port: &mut impl Port,
+        key: &Key,
+        message: Arc<str>,
+        origin: Option<Key>,
+        kind: ErrorKind,
+    ) {
         let Some(t) = self.is_running(key) else { return };
         if self.end_run(port, t) {
-            port.to_scheduler(ToScheduler::TaskErred { key: key.clone(), message, origin });
+            port.to_scheduler(ToScheduler::TaskErred { key: key.clone(), message, origin, kind });
         }
         self.without_run(port, t);
         self.settle(port);

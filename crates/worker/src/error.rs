@@ -11,3 +11,9 @@ pub enum WorkerError {
     #[error("invalid worker config: {0}")]
     InvalidConfig(String),
 }
+
+impl blockwork_graph::Fault for WorkerError {
+    fn kind(&self) -> blockwork_graph::ErrorKind {
+        blockwork_graph::ErrorKind::User
+    }
+}

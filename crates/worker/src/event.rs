@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Key};
 use blockwork_scheduler::{ToWorker, WorkerId};
 
 /// One input to [`WorkerState::handle`](crate::WorkerState::handle).
@@ -50,6 +50,8 @@ pub enum Event {
         message: Arc<str>,
         /// The task fused into it that failed, if not the task itself.
         origin: Option<Key>,
+        /// Whose fault it is.
+        kind: ErrorKind,
     },
     /// A peer asks for `keys`.
     DataRequested {

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Key};
 use blockwork_scheduler::{Payload, StealId, StealOutcome, WorkerId};
 
 /// Where the worker's outputs go.
@@ -44,6 +44,8 @@ pub enum ToScheduler {
         message: Arc<str>,
         /// The task fused into it that failed, if not the task itself.
         origin: Option<Key>,
+        /// Whose fault it is.
+        kind: ErrorKind,
     },
     /// No holder could give `dep`, an input of `key`; `key` was given up
     /// here (`reactor::on_fetch_failed`). `holder` is the last one tried.

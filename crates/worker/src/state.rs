@@ -94,7 +94,7 @@ impl WorkerState {
             Event::FetchFailed { peer } => self.on_fetch_failed(port, peer),
             Event::PeerBusy { now, peer } => self.on_peer_busy(port, now, peer),
             Event::TaskFinished { key, nbytes, duration } => self.on_task_finished(port, &key, nbytes, duration),
-            Event::TaskErred { key, message, origin } => self.on_task_erred(port, &key, message, origin),
+            Event::TaskErred { key, message, origin, kind } => self.on_task_erred(port, &key, message, origin, kind),
             Event::DataRequested { from, keys } => self.on_data_requested(port, from, &keys),
             Event::DataSent { to } => self.on_data_sent(port, to),
             Event::Stored { data } => self.on_stored(port, &data),

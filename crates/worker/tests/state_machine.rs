@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Key};
 use blockwork_scheduler::{ComputeTask, DepInfo, Holder, Priority, StealId, StealOutcome, ToWorker, WorkerId};
 use blockwork_worker::{
     Config, Event, Instruction as I, Out, Recorder, TaskStateKind as S, ToScheduler as M, WorkerState,
@@ -368,7 +368,7 @@ fn cancel_while_executing() {
     assert_eq!(h.state("a"), None);
     // An error of a cancelled task is not reported either.
     h.sched(ToWorker::CancelCompute(k("b")));
-    let out = h.ev(Event::TaskErred { key: k("b"), message: "boom".into(), origin: None });
+    let out = h.ev(Event::TaskErred { key: k("b"), message: "boom".into(), origin: None, kind: ErrorKind::User });
     assert!(to_sched(&out).is_empty());
     assert_eq!(h.ws.num_tasks(), 0);
 }
@@ -435,12 +435,17 @@ fn errors_are_reported_and_forgotten() {
     let mut h = H::new(1);
     h.sched(task("t", 0, vec![dep("x", 1, &[1])]));
     h.got(1, &[("x", 1)]);
-    let out = h.ev(Event::TaskErred { key: k("t"), message: "boom".into(), origin: None });
-    assert_eq!(to_sched(&out), vec![M::TaskErred { key: k("t"), message: "boom".into(), origin: None }]);
+    let out = h.ev(Event::TaskErred { key: k("t"), message: "boom".into(), origin: None, kind: ErrorKind::User });
+    assert_eq!(
+        to_sched(&out),
+        vec![M::TaskErred { key: k("t"), message: "boom".into(), origin: None, kind: ErrorKind::User }]
+    );
     assert_eq!(h.state("t"), None);
     assert_eq!(h.state("x"), Some(S::Memory), "held for the scheduler until freed");
     // Stale reports are ignored or cleaned up.
-    assert!(h.ev(Event::TaskErred { key: k("t"), message: "again".into(), origin: None }).is_empty());
+    assert!(h
+        .ev(Event::TaskErred { key: k("t"), message: "again".into(), origin: None, kind: ErrorKind::User })
+        .is_empty());
     assert_eq!(dropped(&h.finish("zzz", 1)), vec!["zzz"]);
 }
 
@@ -576,14 +581,14 @@ fn the_transitions_the_simulation_misses() {
     let mut h = H::new(1);
     h.sched(task("a", 0, vec![]));
     h.sched(task("b", 1, vec![dep("a", 4, &[1])]));
-    h.ev(Event::TaskErred { key: k("a"), message: "boom".into(), origin: None });
+    h.ev(Event::TaskErred { key: k("a"), message: "boom".into(), origin: None, kind: ErrorKind::User });
     assert_eq!(h.state("a"), Some(Flight), "fetched from w1");
     assert_eq!(count(&h, Some(Executing), Some(Fetch)), 1);
     let mut h = H::new(1);
     h.sched(task("a", 0, vec![]));
     h.sched(ToWorker::CancelCompute(k("a")));
     h.sched(task("b", 1, vec![dep("a", 4, &[1])]));
-    h.ev(Event::TaskErred { key: k("a"), message: "boom".into(), origin: None });
+    h.ev(Event::TaskErred { key: k("a"), message: "boom".into(), origin: None, kind: ErrorKind::User });
     assert_eq!(count(&h, Some(Cancelled), Some(Fetch)), 1);
     let mut h = H::new(1);
     h.sched(task("a", 0, vec![dep("q", 1, &[3])]));

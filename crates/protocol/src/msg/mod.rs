@@ -12,6 +12,7 @@
 //!  resources   := count (str(name) f64(amount))*
 //!  graph-update:= count task-spec* keys(wanted)
 //!  failure     := key(original) str(message) u8(kind: 0 error, 1 killed worker)
+//!                 u8(fault: 0 user, 1 environment, 2 internal)
 //!  worker-spec := str(address) str(name) varint(nthreads) varint(memory limit) resources
 //!  memory      := varint(managed) varint(spilled) varint(unmanaged)
 //!  compute     := key blob(payload) varint(priority) count dep*
@@ -32,7 +33,7 @@ pub use worker::{LogLine, SchedulerToWorker, WorkerActivity, WorkerEvent, Worker
 
 use std::sync::Arc;
 
-use blockwork_graph::{Key, Value};
+use blockwork_graph::{ErrorKind, Key, Value};
 use blockwork_scheduler::{
     ComputeTask, DepInfo, FailureKind, GraphUpdate, Holder, MemoryReport, Priority, TaskFailure, TaskSpec, WorkerId,
     WorkerSpec,
@@ -146,6 +147,13 @@ fn write_failure(w: &mut Writer, f: &TaskFailure) {
         FailureKind::Error => 0,
         FailureKind::KilledWorker => 1,
     });
+    w.u8(f.fault.code());
+}
+
+/// Whose fault an error is, as one byte.
+pub(crate) fn read_error_kind(r: &mut Reader<'_>) -> Result<ErrorKind, ProtocolError> {
+    let c = r.u8("error kind")?;
+    ErrorKind::from_code(c).ok_or(ProtocolError::Invalid { field: "error kind", value: u64::from(c) })
 }
 
 fn read_failure(r: &mut Reader<'_>) -> Result<TaskFailure, ProtocolError> {
@@ -156,7 +164,7 @@ fn read_failure(r: &mut Reader<'_>) -> Result<TaskFailure, ProtocolError> {
         1 => FailureKind::KilledWorker,
         x => return Err(ProtocolError::Invalid { field: "failure kind", value: u64::from(x) }),
     };
-    Ok(TaskFailure { key, message, kind })
+    Ok(TaskFailure { key, message, kind, fault: read_error_kind(r)? })
 }
 
 fn write_worker_spec(w: &mut Writer, s: &WorkerSpec) {

@@ -4,7 +4,7 @@
 //!  worker → scheduler                                   scheduler → worker
 //!  register         worker-spec                         registered     varint(worker id)
 //!  task-finished    key varint(nbytes) duration          compute        compute
-//!  task-erred       key str(message)                    free-keys      keys
+//!  task-erred       key str(message) origin u8(fault)   free-keys      keys
 //!  fetch-failed     key key(dep) varint(holder id)      cancel-compute key
 //!  steal-response   key varint(steal id) u8(outcome)    steal-request  key varint(steal id)
 //!  add-keys         keys                                acquire-replicas count dep*
@@ -21,8 +21,8 @@ use blockwork_scheduler::{MemoryReport, StealId, StealOutcome, ToWorker, WorkerI
 use blockwork_worker::ToScheduler;
 
 use super::{
-    frame, read_compute, read_deps, read_memory, read_worker_spec, write_compute, write_deps, write_memory,
-    write_worker_spec, Message,
+    frame, read_compute, read_deps, read_error_kind, read_memory, read_worker_spec, write_compute, write_deps,
+    write_memory, write_worker_spec, Message,
 };
 use crate::error::{EncodeError, ProtocolError};
 use crate::frame::Frame;
@@ -151,7 +151,7 @@ impl Message for WorkerToScheduler {
                 w.duration(*duration);
                 Kind::TaskFinished
             }
-            WorkerToScheduler::Report(ToScheduler::TaskErred { key, message, origin }) => {
+            WorkerToScheduler::Report(ToScheduler::TaskErred { key, message, origin, kind }) => {
                 w.key(key);
                 w.str(message);
                 match origin {
@@ -161,6 +161,7 @@ impl Message for WorkerToScheduler {
                         w.key(o);
                     }
                 }
+                w.u8(kind.code());
                 Kind::TaskErred
             }
             WorkerToScheduler::Report(ToScheduler::FetchFailed { key, dep, holder }) => {
@@ -227,6 +228,7 @@ impl Message for WorkerToScheduler {
                 key: r.key()?,
                 message: r.arc_str("error message")?,
                 origin: if r.bool("origin flag")? { Some(r.key()?) } else { None },
+                kind: read_error_kind(&mut r)?,
             }),
             Kind::FetchFailed => WorkerToScheduler::Report(ToScheduler::FetchFailed {
                 key: r.key()?,

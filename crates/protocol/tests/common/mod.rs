@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use blockwork_graph::{builtins, lit, r, Arg, Data, Key, NamedFn, Op, Task, TaskResult, Value};
+use blockwork_graph::{builtins, lit, r, Arg, Data, ErrorKind, Key, NamedFn, Op, Task, TaskResult, Value};
 use blockwork_protocol::{
     decode_task, encode_frame, task_spec, Buffer, ClientToScheduler, ClusterInfo, CodecError, Frame, FrameDecoder,
     Handshake, Hello, InfoRequest, Message, PeerMessage, Refused, Role, SchedulerInfo, SchedulerToClient,
@@ -166,8 +166,12 @@ pub fn all_coord_ops() -> Vec<CoordOp> {
 }
 
 pub fn all_scheduler_to_client() -> Vec<SchedulerToClient> {
-    let failure =
-        Arc::new(TaskFailure { key: key("x", &[9]), message: "boom".into(), kind: FailureKind::KilledWorker });
+    let failure = Arc::new(TaskFailure {
+        key: key("x", &[9]),
+        message: "boom".into(),
+        kind: FailureKind::KilledWorker,
+        fault: ErrorKind::Environment,
+    });
     vec![
         SchedulerToClient::KeyState(ToClient::KeyInMemory { key: key("t", &[1]), nbytes: 1 << 40 }),
         SchedulerToClient::KeyState(ToClient::KeyErred { key: key("t", &[1]), failure }),
@@ -253,6 +257,7 @@ pub fn all_worker_to_scheduler() -> Vec<WorkerToScheduler> {
             key: key("t", &[0]),
             message: "division by zero".into(),
             origin: Some(key("inner", &[0])),
+            kind: ErrorKind::Internal,
         }),
         WorkerToScheduler::Report(ToScheduler::FetchFailed {
             key: key("t", &[0]),

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Key};
 use blockwork_scheduler::reactor::*;
 use blockwork_scheduler::{
     ClientId, ComputeTask, Config, Core, FailureKind, GraphUpdate, MemoryReport, Priority, Recorder, Sent, StealId,
@@ -607,7 +607,14 @@ impl Sim {
             FromWorker::Finished { w, key, nbytes, dur } => {
                 on_task_finished(core, comm, now, w, &key, nbytes, Duration::from_micros(dur))
             }
-            FromWorker::Erred { w, key } => on_task_erred(core, comm, now, w, &key, None, "simulated failure"),
+            FromWorker::Erred { w, key } => on_task_erred(
+                core,
+                comm,
+                now,
+                w,
+                &key,
+                Raised { origin: None, message: "simulated failure", fault: ErrorKind::User },
+            ),
             FromWorker::HasKeys { w, keys } => on_worker_has_keys(core, comm, now, w, &keys),
             FromWorker::LostKeys { w, keys } => on_worker_lost_keys(core, comm, now, w, &keys),
             FromWorker::FetchFailed { w, key, dep, holder } => {

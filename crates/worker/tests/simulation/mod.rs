@@ -26,7 +26,7 @@ pub mod graphs;
 use std::sync::Arc;
 use std::time::Duration;
 
-use blockwork_graph::Key;
+use blockwork_graph::{ErrorKind, Key};
 use blockwork_scheduler::reactor as sched;
 use blockwork_scheduler::{
     ClientId, Config as SchedConfig, Core, GraphUpdate, Recorder as SchedRecorder, Sent, StealOutcome, TaskSpec,
@@ -330,9 +330,14 @@ impl Sim {
             ToScheduler::TaskFinished { key, nbytes, duration } => {
                 sched::on_task_finished(core, comm, now, w, &key, nbytes, duration)
             }
-            ToScheduler::TaskErred { key, message, origin } => {
-                sched::on_task_erred(core, comm, now, w, &key, origin.as_ref(), &message)
-            }
+            ToScheduler::TaskErred { key, message, origin, kind } => sched::on_task_erred(
+                core,
+                comm,
+                now,
+                w,
+                &key,
+                sched::Raised { origin: origin.as_ref(), message: &message, fault: kind },
+            ),
             ToScheduler::FetchFailed { key, dep, holder } => {
                 sched::on_fetch_failed(core, comm, now, w, &key, &dep, holder)
             }
@@ -423,7 +428,12 @@ impl Sim {
                             let nbytes = self.graph.defs[self.by_key[&key]].nbytes;
                             Event::TaskFinished { key, nbytes, duration: Duration::from_micros(dur) }
                         }
-                        None => Event::TaskErred { key, message: "simulated failure".into(), origin: None },
+                        None => Event::TaskErred {
+                            key,
+                            message: "simulated failure".into(),
+                            origin: None,
+                            kind: ErrorKind::User,
+                        },
                     };
                     self.worker_event(w, e);
                 }
