@@ -80,7 +80,7 @@ pub use crate::memory::MemoryThresholds;
 pub use crate::report::{performance_report, PerformanceReport};
 pub use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
 pub use crate::serve::{serve_scheduler, serve_worker, Served};
-pub use crate::tls::{Security, TlsFiles};
+pub use crate::tls::{Security, TlsError, TlsFiles};
 pub use crate::tracker::{Retired, Status};
 pub use crate::worker::{Worker, WorkerHandle, WorkerOptions, WorkerStats, RETIRE_WAIT};
 pub use blockwork_protocol::{register_codec, Buffer, CodecError, DecodeFn, EncodeFn, SchedulerInfo};

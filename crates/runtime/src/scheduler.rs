@@ -207,7 +207,7 @@ async fn accept_loop(
 pub(crate) fn security(tls: Option<&TlsFiles>, token: Option<String>) -> Result<Security, RuntimeError> {
     match tls {
         None => Ok(Security::token(token)),
-        Some(files) => Security::tls(files, token).map_err(RuntimeError::Config),
+        Some(files) => Security::tls(files, token).map_err(|e| RuntimeError::Config(e.to_string())),
     }
 }
 

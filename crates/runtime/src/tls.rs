@@ -48,13 +48,33 @@ impl std::fmt::Debug for Tls {
     }
 }
 
-fn read_err(what: &str, path: &Path, e: impl std::fmt::Display) -> String {
-    format!("reading the {what} {}: {e}", path.display())
+/// A TLS file that cannot be used: missing, unreadable, or not a
+/// certificate or key that fits the others.
+#[derive(Debug, thiserror::Error)]
+#[error("reading the {what} {}: {message}", path.display())]
+pub struct TlsError {
+    /// Which file: the CA file, the certificate, the key.
+    pub what: &'static str,
+    /// Its path.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl blockwork_graph::Fault for TlsError {
+    /// The files given (a path, or a file that is not what it should be).
+    fn kind(&self) -> blockwork_graph::ErrorKind {
+        blockwork_graph::ErrorKind::User
+    }
+}
+
+fn read_err(what: &'static str, path: &Path, e: impl std::fmt::Display) -> TlsError {
+    TlsError { what, path: path.to_path_buf(), message: e.to_string() }
 }
 
 impl Tls {
     /// Loads the files; an error names the file at fault.
-    pub(crate) fn load(files: &TlsFiles) -> Result<Tls, String> {
+    pub(crate) fn load(files: &TlsFiles) -> Result<Tls, TlsError> {
         let provider = Arc::new(ring::default_provider());
         let mut roots = RootCertStore::empty();
         let cas = CertificateDer::pem_file_iter(&files.ca).map_err(|e| read_err("CA file", &files.ca, e))?;
@@ -80,7 +100,7 @@ impl Tls {
             .map_err(|e| read_err("CA file", &files.ca, e))?;
         let server = ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .map_err(|e| read_err("certificate", &files.cert, e))?
             .with_client_cert_verifier(clients)
             .with_single_cert(chain.clone(), key.clone_key())
             .map_err(|e| read_err("certificate and key", &files.cert, e))?;
@@ -89,7 +109,7 @@ impl Tls {
             .map_err(|e| read_err("CA file", &files.ca, e))?;
         let client = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .map_err(|e| read_err("certificate", &files.cert, e))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AnyName(servers)))
             .with_client_auth_cert(chain, key)
@@ -170,7 +190,7 @@ impl Security {
 
     /// TLS with these files (loaded now; an error names the file at fault)
     /// and an optional token.
-    pub fn tls(files: &TlsFiles, token: Option<String>) -> Result<Security, String> {
+    pub fn tls(files: &TlsFiles, token: Option<String>) -> Result<Security, TlsError> {
         Ok(Security { tls: Some(Tls::load(files)?), token })
     }
 }

@@ -72,7 +72,7 @@ fn tls_and_token_let_in_only_the_cluster() {
     // A missing file is named.
     let missing = TlsFiles { key: PathBuf::from("/nonexistent/node.key"), ..node.clone() };
     let err = Security::tls(&missing, None).unwrap_err();
-    assert!(err.contains("/nonexistent/node.key"), "{err}");
+    assert!(err.to_string().contains("/nonexistent/node.key"), "{err}");
 
     // The cluster goes on, for the client that was in and for a new one.
     let (g, total) = graph();
