@@ -175,8 +175,9 @@ impl SimGraph {
         SimGraph { defs, value }
     }
 
-    /// The inputs of the structured shapes (all but `Random` and
-    /// `SeededBlocks`, which each suite draws itself), `n` tasks or about.
+    /// The inputs of the structured shapes (all but `Random`, see
+    /// [`SimGraph::random`], and `SeededBlocks`, which the scheduler's
+    /// suite draws itself), `n` tasks or about.
     pub fn structured(shape: Shape, n: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
         let mut deps: Vec<Vec<usize>> = Vec::new();
         match shape {
@@ -213,6 +214,24 @@ impl SimGraph {
                 }
             }
             Shape::Random | Shape::SeededBlocks => unreachable!("{shape:?} is drawn by the suite"),
+        }
+        deps
+    }
+
+    /// The inputs of a `Random` graph of `n` tasks: each reads up to four
+    /// distinct earlier ones.
+    pub fn random(n: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
+        let mut deps: Vec<Vec<usize>> = Vec::new();
+        for i in 0..n {
+            let k = if i == 0 { 0 } else { rng.below(i.min(4) as u64 + 1) as usize };
+            let mut d: Vec<usize> = Vec::new();
+            for _ in 0..k {
+                let j = rng.below(i as u64) as usize;
+                if !d.contains(&j) {
+                    d.push(j);
+                }
+            }
+            deps.push(d);
         }
         deps
     }

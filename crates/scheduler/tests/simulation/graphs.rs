@@ -27,18 +27,9 @@ pub fn generate(rng: &mut Rng, tag: u64, gpus: bool) -> (Shape, SimGraph) {
     let mut names: Vec<&str> = Vec::new();
     match shape {
         Shape::Random => {
-            for i in 0..n {
-                let k = if i == 0 { 0 } else { rng.below(i.min(4) as u64 + 1) as usize };
-                let mut d: Vec<usize> = Vec::new();
-                for _ in 0..k {
-                    let j = rng.below(i as u64) as usize;
-                    if !d.contains(&j) {
-                        d.push(j);
-                    }
-                }
-                names.push(if d.is_empty() { "load" } else { ["inc", "add", "mul"][d.len() % 3] });
-                deps.push(d);
-            }
+            deps = SimGraph::random(n, rng);
+            names =
+                deps.iter().map(|d| if d.is_empty() { "load" } else { ["inc", "add", "mul"][d.len() % 3] }).collect();
         }
         Shape::SeededBlocks => {
             // One small seed read by a big group of blocks: root-ish

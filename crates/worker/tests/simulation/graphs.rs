@@ -15,21 +15,7 @@ pub fn generate(rng: &mut Rng, tag: u64) -> (Shape, SimGraph) {
     let shape = SHAPES[rng.below(SHAPES.len() as u64) as usize];
     let n = rng.range(1, 50) as usize;
     let deps = match shape {
-        Shape::Random => {
-            let mut deps: Vec<Vec<usize>> = Vec::new();
-            for i in 0..n {
-                let k = if i == 0 { 0 } else { rng.below(i.min(4) as u64 + 1) as usize };
-                let mut d: Vec<usize> = Vec::new();
-                for _ in 0..k {
-                    let j = rng.below(i as u64) as usize;
-                    if !d.contains(&j) {
-                        d.push(j);
-                    }
-                }
-                deps.push(d);
-            }
-            deps
-        }
+        Shape::Random => SimGraph::random(n, rng),
         _ => SimGraph::structured(shape, n, rng),
     };
     let mut defs = Vec::with_capacity(deps.len());
