@@ -6,43 +6,17 @@
 
 mod simulation;
 
+use blockwork_testkit::sim;
 use simulation::{Sim, Stats};
 
 fn run_seeds(seeds: std::ops::Range<u64>) -> Stats {
-    if let Ok(s) = std::env::var("SIM_SEED") {
-        let s: u64 = s.parse().expect("SIM_SEED is a number");
-        return Sim::new(s).run();
-    }
-    let mut total = Stats::default();
-    for seed in seeds {
-        let s = Sim::new(seed).run();
-        total.events += s.events;
-        total.tasks += s.tasks;
-        total.in_memory += s.in_memory;
-        total.erred += s.erred;
-        total.deaths += s.deaths;
-        total.steals += s.steals;
-        total.fetch_failures += s.fetch_failures;
-        total.max_queued = total.max_queued.max(s.max_queued);
-        total.killed_worker += s.killed_worker;
-        total.pauses += s.pauses;
-        total.steals_released += s.steals_released;
-        total.hangs_detected += s.hangs_detected;
-        total.gpu_runs += s.gpu_runs;
-        total.second_clients += s.second_clients;
-        total.transitions.merge(&s.transitions);
-    }
-    eprintln!("{total:?}");
-    total
+    sim::run_seeds(seeds, |seed| Sim::new(seed).run())
 }
 
 /// `SIM_SOAK=<n>` runs seeds 2000..2000+n as well (for soaking, not CI).
 #[test]
 fn sim_soak() {
-    if let Ok(n) = std::env::var("SIM_SOAK") {
-        let n: u64 = n.parse().expect("SIM_SOAK is a number");
-        run_seeds(2000..2000 + n);
-    }
+    sim::soak(2000, |seed| Sim::new(seed).run());
 }
 
 #[test]
@@ -63,7 +37,7 @@ fn sim_seeds_1000_1500() {
 #[test]
 fn sim_seeds_1500_2000() {
     let s = run_seeds(1500..2000);
-    if std::env::var("SIM_SEED").is_err() {
+    if !sim::one_seed() {
         // The faults and features are actually exercised.
         assert!(s.deaths > 0 && s.hangs_detected > 0 && s.killed_worker > 0, "{s:?}");
         assert!(s.steals_released > 0 && s.fetch_failures > 0 && s.erred > 0, "{s:?}");

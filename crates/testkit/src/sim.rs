@@ -15,6 +15,8 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
+use std::fmt::Debug;
+use std::ops::Range;
 
 use blockwork_graph::Key;
 
@@ -255,4 +257,41 @@ impl SimGraph {
     fn deps(&self) -> Vec<&[usize]> {
         self.defs.iter().map(|d| d.deps.as_slice()).collect()
     }
+}
+
+/// What one seed of a simulation did, summed over seeds for the test's
+/// summary and its checks that the paths worth simulating were taken.
+pub trait SeedStats: Default + Debug {
+    /// Adds another seed's figures.
+    fn add(&mut self, other: &Self);
+}
+
+/// Runs every seed of `seeds` and sums what they did; with
+/// `SIM_SEED=<n>` in the environment, only seed `n` (to reproduce a
+/// failure). A failing seed panics naming itself.
+pub fn run_seeds<S: SeedStats>(seeds: Range<u64>, run: impl Fn(u64) -> S) -> S {
+    if let Ok(s) = std::env::var("SIM_SEED") {
+        return run(s.parse().expect("SIM_SEED is a number"));
+    }
+    let mut total = S::default();
+    for seed in seeds {
+        total.add(&run(seed));
+    }
+    eprintln!("{total:?}");
+    total
+}
+
+/// With `SIM_SOAK=<n>` in the environment, runs seeds `from..from + n`
+/// as well (for soaking, not CI).
+pub fn soak<S: SeedStats>(from: u64, run: impl Fn(u64) -> S) {
+    if let Ok(n) = std::env::var("SIM_SOAK") {
+        let n: u64 = n.parse().expect("SIM_SOAK is a number");
+        run_seeds(from..from + n, run);
+    }
+}
+
+/// Whether only one seed runs (`SIM_SEED`): the checks over many seeds
+/// do not apply.
+pub fn one_seed() -> bool {
+    std::env::var("SIM_SEED").is_ok()
 }

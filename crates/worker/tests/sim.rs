@@ -8,19 +8,11 @@
 
 mod simulation;
 
+use blockwork_testkit::sim;
 use simulation::{Sim, Stats};
 
 fn run_seeds(seeds: std::ops::Range<u64>) -> Stats {
-    if let Ok(s) = std::env::var("SIM_SEED") {
-        let s: u64 = s.parse().expect("SIM_SEED is a number");
-        return Sim::new(s).run();
-    }
-    let mut total = Stats::default();
-    for seed in seeds {
-        total.add(&Sim::new(seed).run());
-    }
-    eprintln!("{total:?}");
-    total
+    sim::run_seeds(seeds, |seed| Sim::new(seed).run())
 }
 
 #[test]
@@ -57,16 +49,13 @@ fn sim_seeds_found_by_soaking() {
 /// `SIM_SOAK=<n>` runs seeds 1000..1000+n as well (for soaking, not CI).
 #[test]
 fn sim_soak() {
-    if let Ok(n) = std::env::var("SIM_SOAK") {
-        let n: u64 = n.parse().expect("SIM_SOAK is a number");
-        run_seeds(1000..1000 + n);
-    }
+    sim::soak(1000, |seed| Sim::new(seed).run());
 }
 
 #[test]
 fn sim_seeds_750_1000() {
     let s = run_seeds(750..1000);
-    if std::env::var("SIM_SEED").is_err() {
+    if !sim::one_seed() {
         // The paths worth simulating are actually taken.
         assert!(s.transfers > 0 && s.transfer_failures > 0 && s.busy > 0, "{s:?}");
         assert!(s.fetch_failed_reports > 0 && s.steals_released > 0 && s.steals_refused > 0, "{s:?}");

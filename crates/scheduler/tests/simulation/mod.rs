@@ -30,7 +30,7 @@ use blockwork_scheduler::{
     ClientId, ComputeTask, Config, Core, FailureKind, GraphUpdate, MemoryReport, Priority, Recorder, Sent, StealId,
     StealOutcome, TaskSpec, TaskStateKind, ToClient, ToWorker, Transitions, WorkerId, WorkerSpec,
 };
-use blockwork_testkit::sim::{Net, SimEvent, MS, SEC};
+use blockwork_testkit::sim::{Net, SeedStats, SimEvent, MS, SEC};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use blockwork_testkit::Rng;
@@ -168,6 +168,26 @@ pub struct Stats {
     pub second_clients: u32,
     /// The scheduler's state changes, by source and target.
     pub transitions: Transitions<TaskStateKind>,
+}
+
+impl SeedStats for Stats {
+    fn add(&mut self, s: &Stats) {
+        self.events += s.events;
+        self.tasks += s.tasks;
+        self.in_memory += s.in_memory;
+        self.erred += s.erred;
+        self.deaths += s.deaths;
+        self.steals += s.steals;
+        self.fetch_failures += s.fetch_failures;
+        self.max_queued = self.max_queued.max(s.max_queued);
+        self.killed_worker += s.killed_worker;
+        self.pauses += s.pauses;
+        self.steals_released += s.steals_released;
+        self.hangs_detected += s.hangs_detected;
+        self.gpu_runs += s.gpu_runs;
+        self.second_clients += s.second_clients;
+        self.transitions.merge(&s.transitions);
+    }
 }
 
 pub struct Sim {

@@ -32,7 +32,7 @@ use blockwork_scheduler::{
     ClientId, Config as SchedConfig, Core, GraphUpdate, Recorder as SchedRecorder, Sent, StealOutcome, TaskSpec,
     TaskStateKind, ToClient, ToWorker, Transitions, WorkerId, WorkerSpec,
 };
-use blockwork_testkit::sim::{Net, SimEvent, MS, SEC};
+use blockwork_testkit::sim::{Net, SeedStats, SimEvent, MS, SEC};
 use blockwork_worker::{Config, Event, Instruction, Out, Recorder, ToScheduler, WorkerState};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -118,8 +118,8 @@ pub struct Stats {
     pub worker_transitions: Transitions<blockwork_worker::TaskStateKind>,
 }
 
-impl Stats {
-    pub fn add(&mut self, s: &Stats) {
+impl SeedStats for Stats {
+    fn add(&mut self, s: &Stats) {
         self.events += s.events;
         self.tasks += s.tasks;
         self.in_memory += s.in_memory;
