@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use blockwork_local::Config;
 
-use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::{ArrayD, IxDyn};
 
 use crate::array::{new_layer, normalize, Array};
@@ -21,7 +21,6 @@ use crate::chunks::ChunkSpec;
 use crate::dtype::{with_dtype, DType, Element};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
-use crate::params::{list, sizes, Params};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
@@ -107,14 +106,28 @@ fn descr_itemsize(d: &str) -> Option<usize> {
     DType::ALL.into_iter().find(|t| with_dtype!(*t, T => T::NPY_DESCR == d)).map(DType::itemsize)
 }
 
-/// Parameters: [dtype, path, data offset, array shape, block offsets, block shape].
+kernel_params! {
+    /// One block of a `.npy` file.
+    struct ReadNpyParams {
+        /// The file's element type.
+        dtype: DType,
+        /// The file.
+        path: String,
+        /// Where its data starts, in bytes.
+        offset: u64,
+        /// The whole array's shape.
+        shape: Vec<usize>,
+        /// The block's first index along each axis.
+        block_offsets: Vec<usize>,
+        /// The block's shape.
+        block_shape: Vec<usize>,
+    }
+}
+
 fn read_block(params: &Value, _args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let dtype = p.dtype(0)?;
-    let Value::Str(path) = p.value(1)? else { return Err(TaskError::internal("read_npy wants a path")) };
-    let offset = p.int(2)? as u64;
-    let (shape, boff, bshape) = (p.usizes(3)?, p.usizes(4)?, p.usizes(5)?);
-    with_dtype!(dtype, T => read_typed::<T>(Path::new(&**path), offset, &shape, &boff, &bshape))
+    let p = ReadNpyParams::from_value(params)?;
+    let path = Path::new(&p.path);
+    with_dtype!(p.dtype, T => read_typed::<T>(path, p.offset, &p.shape, &p.block_offsets, &p.block_shape))
 }
 
 fn read_typed<T: Element>(path: &Path, offset: u64, shape: &[usize], boff: &[usize], bshape: &[usize]) -> TaskResult {
@@ -164,7 +177,7 @@ fn read_typed<T: Element>(path: &Path, offset: u64, shape: &[usize], boff: &[usi
     Ok(Block::Dense(ArrayD::from_shape_vec(IxDyn(bshape), out).map_err(TaskError::new)?).into_value())
 }
 
-pub(crate) static READ_NPY: NamedFn = NamedFn::new("blockwork.array.read_npy", read_block);
+pub(crate) static READ_NPY: NamedFn = NamedFn::new("blockwork.array.read_npy", read_block).params::<ReadNpyParams>();
 
 /// Opens a `.npy` file as an array of `T` cut into `chunks`. The element
 /// type must match the file's; Fortran-order files are not read (NumPy
@@ -183,17 +196,18 @@ pub fn from_npy<T: Element>(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>
     let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok().map(|t| format!("{t:?}"));
     let namer = Namer::new("read-npy").add(&path.display().to_string()).add(&modified).add(&chunks.axes().to_vec());
     let offsets: Vec<Vec<usize>> = (0..h.shape.len()).map(|ax| chunks.offsets(ax)).collect();
-    let pstr: Value = Value::Str(path.display().to_string().into());
+    let pstr = path.display().to_string();
     let layer = new_layer("read-npy", namer, &chunks, vec![], |idx| {
         let boff: Vec<usize> = idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize]).collect();
-        let params = list(vec![
-            Value::Int(T::DTYPE.code()),
-            pstr.clone(),
-            Value::Int(h.data_offset as i64),
-            sizes(&h.shape),
-            sizes(&boff),
-            sizes(&chunks.block_shape(idx)),
-        ]);
+        let params = ReadNpyParams {
+            dtype: T::DTYPE,
+            path: pstr.clone(),
+            offset: h.data_offset,
+            shape: h.shape.clone(),
+            block_offsets: boff,
+            block_shape: chunks.block_shape(idx),
+        }
+        .to_value();
         Task::new(Op::named(&READ_NPY, params), vec![])
     });
     Ok(Array::from_parts(h.shape.clone(), chunks, layer))

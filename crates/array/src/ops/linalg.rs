@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{r, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, Ix2};
 
@@ -23,13 +23,19 @@ use crate::dtype::{with_numeric, DType, Element, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
 use crate::ops::rechunk::{common_chunks, rechunk_operand};
-use crate::params::{list, Params};
 
-/// Parameters: [dtype, number of k blocks]; args: A[i, 0..nk], then B[0..nk, j].
+kernel_params! {
+    /// One output block of a matrix product; args: A[i, 0..nk], then B[0..nk, j].
+    struct MatmulParams {
+        /// The blocks' element type.
+        dtype: DType,
+        /// Blocks along the contracted axis.
+        nk: usize,
+    }
+}
+
 fn matmul_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let dtype = p.dtype(0)?;
-    let nk = p.usize(1)?;
+    let MatmulParams { dtype, nk } = MatmulParams::from_value(params)?;
     if args.len() != 2 * nk {
         return Err(TaskError::new(format!("matmul wants {} blocks, got {}", 2 * nk, args.len())));
     }
@@ -116,7 +122,7 @@ fn panel_product<T: Numeric + ndarray::LinalgScalar>(a: &[&Block<T>], b: &[&Bloc
     Ok(c)
 }
 
-pub(crate) static MATMUL: NamedFn = NamedFn::new("blockwork.array.matmul", matmul_kernel);
+pub(crate) static MATMUL: NamedFn = NamedFn::new("blockwork.array.matmul", matmul_kernel).params::<MatmulParams>();
 
 impl<T: Numeric + ndarray::LinalgScalar> Array<T> {
     /// The matrix product of two 2-d arrays (NumPy's `a @ b`).
@@ -140,7 +146,7 @@ impl<T: Numeric + ndarray::LinalgScalar> Array<T> {
         let nk = k.len();
         let chunks = Chunks(vec![a.chunks.axis(0).to_vec(), b.chunks.axis(1).to_vec()]);
         let shape = vec![self.shape[0], other.shape[1]];
-        let op = Op::named(&MATMUL, list(vec![Value::Int(T::DTYPE.code()), Value::Int(nk as i64)]));
+        let op = Op::named(&MATMUL, MatmulParams { dtype: T::DTYPE, nk }.to_value());
         let namer = Namer::new("matmul").input(&a.layer).input(&b.layer);
         let layer = new_layer("matmul", namer, &chunks, vec![Arc::clone(&a.layer), Arc::clone(&b.layer)], |idx| {
             let mut args = Vec::with_capacity(2 * nk);

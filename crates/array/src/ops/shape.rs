@@ -2,22 +2,28 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{r, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::IxDyn;
 
 use crate::array::{new_layer, Array};
 use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
-use crate::dtype::{with_dtype, Element};
+use crate::dtype::{with_dtype, DType, Element};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
-use crate::params::{list, sizes, Params};
 
-/// Parameters: [dtype, permutation].
+kernel_params! {
+    /// A block's axes reordered.
+    struct TransposeParams {
+        /// The block's element type.
+        dtype: DType,
+        /// Output axis `k` is input axis `perm[k]`.
+        perm: Vec<usize>,
+    }
+}
+
 fn transpose_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let dtype = p.dtype(0)?;
-    let perm = p.usizes(1)?;
+    let TransposeParams { dtype, perm } = TransposeParams::from_value(params)?;
     let v = args.first().ok_or_else(|| TaskError::new("transpose without input"))?;
     with_dtype!(dtype, T => Ok(permute(block_of::<T>(v)?, &perm).into_value()))
 }
@@ -58,7 +64,8 @@ fn transpose_2d<T: Element>(a: ndarray::ArrayViewD<'_, T>) -> ndarray::ArrayD<T>
     ndarray::ArrayD::from_shape_vec(IxDyn(&[cols, rows]), out).expect("the shape fits the data")
 }
 
-pub(crate) static TRANSPOSE: NamedFn = NamedFn::new("blockwork.array.transpose", transpose_kernel);
+pub(crate) static TRANSPOSE: NamedFn =
+    NamedFn::new("blockwork.array.transpose", transpose_kernel).params::<TransposeParams>();
 
 impl<T: Element> Array<T> {
     /// Axes permuted: axis `i` of the result is axis `perm[i]` of `self`.
@@ -77,7 +84,7 @@ impl<T: Element> Array<T> {
         blockwork_graph::register(&TRANSPOSE);
         let chunks = Chunks(perm.iter().map(|&p| self.chunks.axis(p).to_vec()).collect());
         let shape: Vec<usize> = perm.iter().map(|&p| self.shape[p]).collect();
-        let op = Op::named(&TRANSPOSE, list(vec![Value::Int(T::DTYPE.code()), sizes(perm)]));
+        let op = Op::named(&TRANSPOSE, TransposeParams { dtype: T::DTYPE, perm: perm.to_vec() }.to_value());
         let namer = Namer::new("transpose").input(&self.layer).add(perm);
         let layer = new_layer("transpose", namer, &chunks, vec![Arc::clone(&self.layer)], |idx| {
             let mut src = vec![0u32; nd];
