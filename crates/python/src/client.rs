@@ -624,6 +624,11 @@ impl PyScheduler {
     #[new]
     #[pyo3(signature = (address, dashboard_address = None))]
     fn new(py: Python<'_>, address: &str, dashboard_address: Option<String>) -> PyResult<PyScheduler> {
+        // Every function this build has, so the handshake compares their
+        // parameter layouts with each worker's when it joins (a worker
+        // built from other sources is refused then, not at a later gather).
+        crate::remote::register(false);
+        blockwork::register_builtins();
         let options = SchedulerOptions { http: dashboard_address, ..SchedulerOptions::default() };
         let (served, addr) = py
             .detach(|| serve_scheduler(address, options))
