@@ -112,7 +112,7 @@ kernel_params! {
         /// The file's element type.
         dtype: DType,
         /// The file.
-        path: String,
+        path: std::sync::Arc<str>,
         /// Where its data starts, in bytes.
         offset: u64,
         /// The whole array's shape.
@@ -126,7 +126,7 @@ kernel_params! {
 
 fn read_block(params: &Value, _args: Vec<Value>) -> TaskResult {
     let p = ReadNpyParams::from_value(params)?;
-    let path = Path::new(&p.path);
+    let path = Path::new(&*p.path);
     with_dtype!(p.dtype, T => read_typed::<T>(path, p.offset, &p.shape, &p.block_offsets, &p.block_shape))
 }
 
@@ -196,7 +196,8 @@ pub fn from_npy<T: Element>(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>
     let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok().map(|t| format!("{t:?}"));
     let namer = Namer::new("read-npy").add(&path.display().to_string()).add(&modified).add(&chunks.axes().to_vec());
     let offsets: Vec<Vec<usize>> = (0..h.shape.len()).map(|ax| chunks.offsets(ax)).collect();
-    let pstr = path.display().to_string();
+    // One string shared by every task's parameters.
+    let pstr: std::sync::Arc<str> = path.display().to_string().into();
     let layer = new_layer("read-npy", namer, &chunks, vec![], |idx| {
         let boff: Vec<usize> = idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize]).collect();
         let params = ReadNpyParams {
