@@ -33,6 +33,31 @@
 //! let err = Scale::from_value(&Value::List(vec![Value::Str("x".into()), Value::Unit].into())).unwrap_err();
 //! assert_eq!(err.to_string(), "parameters of Scale: k is not a f64 (found str)");
 //! ```
+//!
+//! One function with several forms takes an enum, each variant with named
+//! fields; its value is the variant's name followed by the fields:
+//!
+//! ```
+//! use blockwork_graph::{kernel_params, KernelParams, Value};
+//!
+//! kernel_params! {
+//!     /// Count a mask's trues, or select where it is true.
+//!     pub enum Mask {
+//!         /// The count.
+//!         Count {},
+//!         /// The selection, of elements of this width.
+//!         Select { width: usize },
+//!     }
+//! }
+//! let v = Mask::Select { width: 8 }.to_value();
+//! assert_eq!(Mask::from_value(&v).unwrap(), Mask::Select { width: 8 });
+//! assert_eq!(Mask::from_value(&Mask::Count {}.to_value()).unwrap(), Mask::Count {});
+//! assert_eq!(Mask::LAYOUT, "Mask { Count {  } | Select { width: usize } }");
+//! let err = Mask::from_value(&Value::List(vec![Value::Str("Sum".into())].into())).unwrap_err();
+//! assert_eq!(err.to_string(), "parameters of Mask: no variant \"Sum\" (one of Count, Select)");
+//! let err = Mask::from_value(&Value::List(vec![Value::Str("Select".into())].into())).unwrap_err();
+//! assert_eq!(err.to_string(), "parameters of Mask::Select: 0 values where 1 fields are declared");
+//! ```
 
 use std::sync::Arc;
 
@@ -175,16 +200,46 @@ impl<T: Param> Param for Option<T> {
 #[doc(hidden)]
 pub fn fields<'a>(v: &'a Value, name: &str, n: usize) -> Result<&'a [Value], crate::TaskError> {
     match v {
-        Value::List(xs) if xs.len() == n => Ok(xs),
-        Value::List(xs) => Err(crate::TaskError::internal(format!(
-            "parameters of {name}: {} values where {n} fields are declared",
-            xs.len()
-        ))),
+        Value::List(xs) => counted(xs, name, n),
         other => Err(crate::TaskError::internal(format!(
             "parameters of {name}: a list expected, found {}",
             other.type_name()
         ))),
     }
+}
+
+/// The variant's name and its fields, of an enum's parameters.
+#[doc(hidden)]
+pub fn variant<'a>(v: &'a Value, name: &str) -> Result<(&'a str, &'a [Value]), crate::TaskError> {
+    match v {
+        Value::List(xs) => match &xs[..] {
+            [Value::Str(tag), rest @ ..] => Ok((tag, rest)),
+            _ => Err(crate::TaskError::internal(format!("parameters of {name}: a list led by a variant's name expected"))),
+        },
+        other => Err(crate::TaskError::internal(format!(
+            "parameters of {name}: a list expected, found {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// `xs`, checked to hold `n` fields.
+#[doc(hidden)]
+pub fn counted<'a>(xs: &'a [Value], name: &str, n: usize) -> Result<&'a [Value], crate::TaskError> {
+    if xs.len() == n {
+        Ok(xs)
+    } else {
+        Err(crate::TaskError::internal(format!(
+            "parameters of {name}: {} values where {n} fields are declared",
+            xs.len()
+        )))
+    }
+}
+
+/// An error for a variant `found` that `name` does not have.
+#[doc(hidden)]
+pub fn no_variant(name: &str, found: &str, variants: &[&str]) -> crate::TaskError {
+    crate::TaskError::internal(format!("parameters of {name}: no variant {found:?} (one of {})", variants.join(", ")))
 }
 
 /// One field, or an error naming it.
@@ -195,8 +250,10 @@ pub fn field<T: Param>(v: &Value, name: &str, field: &str, ty: &str) -> Result<T
     })
 }
 
-/// Declares a struct of named-function parameters and implements
-/// [`KernelParams`] for it (see the [module](crate::params) docs).
+/// Declares a struct (or an enum whose variants have named fields: one
+/// function with several forms) of named-function parameters and
+/// implements [`KernelParams`] for it (see the [module](crate::params)
+/// docs). An enum's value is its variant's name followed by its fields.
 #[macro_export]
 macro_rules! kernel_params {
     ($(#[$meta:meta])* $vis:vis struct $name:ident { $($(#[$fmeta:meta])* $fvis:vis $field:ident : $ty:ty),* $(,)? }) => {
@@ -213,8 +270,9 @@ macro_rules! kernel_params {
             }
 
             fn from_value(v: &$crate::Value) -> ::std::result::Result<Self, $crate::TaskError> {
-                const N: usize = [$(stringify!($field)),*].len();
+                const N: usize = <[&str]>::len(&[$(stringify!($field)),*]);
                 let xs = $crate::params::fields(v, stringify!($name), N)?;
+                #[allow(unused_mut, unused_variables)]
                 let mut it = xs.iter();
                 Ok($name {
                     $($field: $crate::params::field(
@@ -227,9 +285,57 @@ macro_rules! kernel_params {
             }
         }
     };
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }),* $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        $vis enum $name { $($(#[$vmeta])* $variant { $($(#[$fmeta])* $field: $ty),* }),* }
+
+        impl $crate::KernelParams for $name {
+            const LAYOUT: &'static str =
+                concat!(stringify!($name), " { ", $crate::kernel_params!(@variants $($variant { $($field: $ty),* }),*), " }");
+
+            fn to_value(&self) -> $crate::Value {
+                match self {
+                    $($name::$variant { $($field),* } => $crate::Value::List(::std::sync::Arc::from(vec![
+                        $crate::Value::Str(stringify!($variant).into()),
+                        $($crate::Param::to_param($field)),*
+                    ]))),*
+                }
+            }
+
+            fn from_value(v: &$crate::Value) -> ::std::result::Result<Self, $crate::TaskError> {
+                let (tag, xs) = $crate::params::variant(v, stringify!($name))?;
+                $(if tag == stringify!($variant) {
+                    const N: usize = <[&str]>::len(&[$(stringify!($field)),*]);
+                    let what = concat!(stringify!($name), "::", stringify!($variant));
+                    let xs = $crate::params::counted(xs, what, N)?;
+                    #[allow(unused_mut, unused_variables)]
+                    let mut it = xs.iter();
+                    return Ok($name::$variant {
+                        $($field: $crate::params::field(it.next().expect("checked length"), what, stringify!($field), stringify!($ty))?),*
+                    });
+                })*
+                Err($crate::params::no_variant(stringify!($name), tag, &[$(stringify!($variant)),*]))
+            }
+        }
+    };
+    (@variants $variant:ident { $($field:ident : $ty:ty),* }) => {
+        concat!(stringify!($variant), " { ", $crate::kernel_params!(@layout $($field: $ty),*), " }")
+    };
+    (@variants $variant:ident { $($field:ident : $ty:ty),* }, $($rest:tt)+) => {
+        concat!(stringify!($variant), " { ", $crate::kernel_params!(@layout $($field: $ty),*), " } | ", $crate::kernel_params!(@variants $($rest)+))
+    };
     (@layout) => { "" };
     (@layout $field:ident : $ty:ty) => { concat!(stringify!($field), ": ", stringify!($ty)) };
     (@layout $field:ident : $ty:ty, $($rest:tt)+) => {
         concat!(stringify!($field), ": ", stringify!($ty), ", ", $crate::kernel_params!(@layout $($rest)+))
     };
+}
+
+kernel_params! {
+    /// The parameters of a function that takes none (its value is the
+    /// empty list): declared so its layout joins the fingerprint too.
+    pub struct NoParams {}
 }
