@@ -29,12 +29,12 @@ fn getitem(params: &Value, args: Vec<Value>) -> TaskResult {
 }
 
 /// Returns its one argument.
-pub static IDENTITY: NamedFn = NamedFn::cheap("blockwork.identity", identity);
+pub static IDENTITY: NamedFn = NamedFn::cheap("blockwork.identity", identity).takes("()");
 /// Returns its parameter (a literal lifted into the graph).
-pub static CONSTANT: NamedFn = NamedFn::cheap("blockwork.constant", constant);
+pub static CONSTANT: NamedFn = NamedFn::cheap("blockwork.constant", constant).takes("Value");
 /// Returns its arguments as a list.
-pub static LIST: NamedFn = NamedFn::cheap("blockwork.list", list);
+pub static LIST: NamedFn = NamedFn::cheap("blockwork.list", list).takes("()");
 /// Returns element `params` of its one list argument.
-pub static GETITEM: NamedFn = NamedFn::cheap("blockwork.getitem", getitem);
+pub static GETITEM: NamedFn = NamedFn::cheap("blockwork.getitem", getitem).takes("i64");
 
 pub(crate) static ALL: &[&NamedFn] = &[&IDENTITY, &CONSTANT, &LIST, &GETITEM];

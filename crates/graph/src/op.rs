@@ -142,6 +142,13 @@ impl NamedFn {
         self.layout = P::LAYOUT;
         self
     }
+
+    /// Declares a parameter that is one plain value rather than a struct
+    /// (a literal, an index): `layout` names its type for the fingerprint.
+    pub const fn takes(mut self, layout: &'static str) -> Self {
+        self.layout = layout;
+        self
+    }
 }
 
 impl fmt::Debug for NamedFn {
