@@ -58,7 +58,7 @@ pub use op::{
     REMAKE_BUDGET_NS_PER_BYTE,
 };
 pub use order::order;
-pub use params::{KernelParams, NoParams, Param};
+pub use params::{KernelParams, Layout, NoParams, Param};
 pub use task::{lit, panic_message, r, Arg, FusedPanic, Task, TaskId, TaskSpec};
 pub use token::{token_name, tokenize, Token, Tokenize, Tokenizer};
 pub use value::{Data, FromValue, IntoValue, Obj, Object, Value, ValueTypeError};

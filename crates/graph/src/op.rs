@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use rustc_hash::FxHashMap;
 
 use crate::kind::ErrorKind;
-use crate::params::KernelParams;
+use crate::params::{KernelParams, Layout};
 use crate::token::{Tokenize, Tokenizer};
 use crate::value::Value;
 
@@ -88,10 +88,11 @@ pub struct NamedFn {
     pub call: NamedCall,
     /// Whether its result is remade in each reader or kept.
     pub remake: Remake,
-    /// The layout of its parameters ([`KernelParams::LAYOUT`]; empty when
+    /// The layout of its parameters ([`KernelParams::LAYOUT`] and nested
+    /// declared types; empty when
     /// they are not declared): peers that registered it with another
     /// layout are refused at the handshake.
-    pub layout: &'static str,
+    pub layout: Layout,
 }
 
 /// Whether a task is run again inside each of its readers instead of
@@ -122,31 +123,31 @@ pub const REMAKE_BUDGET_NS_PER_BYTE: f64 = 1.0;
 impl NamedFn {
     /// A named function whose results are kept.
     pub const fn new(name: &'static str, call: NamedCall) -> Self {
-        NamedFn { name, call, remake: Remake::Never, layout: "" }
+        NamedFn { name, call, remake: Remake::Never, layout: Layout::plain("") }
     }
 
     /// A named function so cheap it is run inside every reader.
     pub const fn cheap(name: &'static str, call: NamedCall) -> Self {
-        NamedFn { name, call, remake: Remake::Always, layout: "" }
+        NamedFn { name, call, remake: Remake::Always, layout: Layout::plain("") }
     }
 
     /// A named function whose results are remade or kept by their cost
     /// and their number of readers ([`Remake::ByCost`]).
     pub const fn remade_by_cost(name: &'static str, call: NamedCall, ns_per_byte: fn(&Value) -> f64) -> Self {
-        NamedFn { name, call, remake: Remake::ByCost(ns_per_byte), layout: "" }
+        NamedFn { name, call, remake: Remake::ByCost(ns_per_byte), layout: Layout::plain("") }
     }
 
     /// Declares its parameters' type: their layout joins the handshake's
     /// fingerprint (see [`crate::params`]).
     pub const fn params<P: KernelParams>(mut self) -> Self {
-        self.layout = P::LAYOUT;
+        self.layout = Layout { text: P::LAYOUT, nested: P::NESTED };
         self
     }
 
     /// Declares a parameter that is one plain value rather than a struct
     /// (a literal, an index): `layout` names its type for the fingerprint.
     pub const fn takes(mut self, layout: &'static str) -> Self {
-        self.layout = layout;
+        self.layout = Layout::plain(layout);
         self
     }
 }
@@ -335,11 +336,11 @@ pub fn register(f: &'static NamedFn) {
 }
 
 /// Every function registered in this process, by name, with the layout
-/// of its parameters (empty where undeclared): what a peer's handshake
-/// compares.
-pub fn registry_layouts() -> Vec<(&'static str, &'static str)> {
+/// of its parameters and of the declared types nested in them ([`Layout::describe`];
+/// empty where undeclared): what a peer's handshake compares.
+pub fn registry_layouts() -> Vec<(&'static str, String)> {
     let m = registry_map().read().unwrap_or_else(|e| e.into_inner());
-    let mut v: Vec<_> = m.values().map(|f| (f.name, f.layout)).collect();
+    let mut v: Vec<_> = m.values().map(|f| (f.name, f.layout.describe())).collect();
     v.sort_unstable();
     v
 }

@@ -58,13 +58,81 @@
 //! let err = Mask::from_value(&Value::List(vec![Value::Str("Select".into())].into())).unwrap_err();
 //! assert_eq!(err.to_string(), "parameters of Mask::Select: 0 values where 1 fields are declared");
 //! ```
+//!
+//! Declared types nest: a field may be another declared struct or enum
+//! (or a `Vec` or `Option` of one), and its layout joins the function's
+//! fingerprint ([`Layout::describe`]):
+//!
+//! ```
+//! use blockwork_graph::{kernel_params, KernelParams, Layout};
+//!
+//! kernel_params! {
+//!     /// One axis of a window.
+//!     pub enum Axis {
+//!         /// A range.
+//!         Range { start: i64, stop: i64 },
+//!         /// One index (the axis is dropped).
+//!         Index { at: i64 },
+//!     }
+//! }
+//! kernel_params! {
+//!     /// A window of a block.
+//!     pub struct Window { axes: Vec<Axis> }
+//! }
+//! let w = Window { axes: vec![Axis::Range { start: 0, stop: 4 }, Axis::Index { at: 2 }] };
+//! assert_eq!(Window::from_value(&w.to_value()).unwrap(), w);
+//! let layout = Layout { text: Window::LAYOUT, nested: Window::NESTED };
+//! assert_eq!(
+//!     layout.describe(),
+//!     "Window { axes: Vec<Axis> }; Axis { Range { start: i64, stop: i64 } | Index { at: i64 } }"
+//! );
+//! ```
 
 use std::sync::Arc;
 
 use crate::value::Value;
 
+/// The layout of a declared parameter type: its own (name, fields and
+/// their types' names) and those of the declared types among its fields,
+/// so a change to a nested type changes the fingerprint too.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    /// `Name { field: Type, … }` (an enum: its variants, `|`-separated).
+    pub text: &'static str,
+    /// The layouts of its fields' types, where declared.
+    pub nested: &'static [Option<&'static Layout>],
+}
+
+impl Layout {
+    /// A layout without nested declared types (a plain value's type name).
+    pub const fn plain(text: &'static str) -> Layout {
+        Layout { text, nested: &[] }
+    }
+
+    /// The text of this layout and every nested one, each once, in the
+    /// order first met: what the handshake compares.
+    pub fn describe(&self) -> String {
+        let mut seen: Vec<&'static str> = Vec::new();
+        self.collect(&mut seen);
+        seen.join("; ")
+    }
+
+    fn collect(&self, seen: &mut Vec<&'static str>) {
+        if seen.contains(&self.text) {
+            return;
+        }
+        seen.push(self.text);
+        self.nested.iter().flatten().for_each(|l| l.collect(seen));
+    }
+}
+
 /// A type a parameter field may have: it becomes a [`Value`] and back.
 pub trait Param: Sized {
+    /// Its layout when it is a declared parameter type (structs and enums
+    /// of [`kernel_params!`](crate::kernel_params), and containers of
+    /// them); `None` for plain values. A type that contains itself (an
+    /// expression tree) implements `Param` by hand and is named only.
+    const DECLARED: Option<&'static Layout> = None;
     /// As a value.
     fn to_param(&self) -> Value;
     /// From a value; `None` if it is not one of these.
@@ -76,6 +144,8 @@ pub trait Param: Sized {
 pub trait KernelParams: Sized {
     /// The struct's name and its fields' names and types, in order.
     const LAYOUT: &'static str;
+    /// The layouts of its fields' types, where they are declared ones.
+    const NESTED: &'static [Option<&'static Layout>];
     /// The parameters as a value: a list of the fields in order.
     fn to_value(&self) -> Value;
     /// The parameters from a value, or an error naming the field at fault.
@@ -172,6 +242,7 @@ impl Param for Value {
 }
 
 impl<T: Param> Param for Vec<T> {
+    const DECLARED: Option<&'static Layout> = T::DECLARED;
     fn to_param(&self) -> Value {
         Value::List(self.iter().map(Param::to_param).collect())
     }
@@ -185,6 +256,7 @@ impl<T: Param> Param for Vec<T> {
 
 /// `None` is [`Value::Unit`].
 impl<T: Param> Param for Option<T> {
+    const DECLARED: Option<&'static Layout> = T::DECLARED;
     fn to_param(&self) -> Value {
         self.as_ref().map_or(Value::Unit, Param::to_param)
     }
@@ -264,6 +336,8 @@ macro_rules! kernel_params {
         impl $crate::KernelParams for $name {
             const LAYOUT: &'static str =
                 concat!(stringify!($name), " { ", $crate::kernel_params!(@layout $($field: $ty),*), " }");
+            const NESTED: &'static [Option<&'static $crate::params::Layout>] =
+                &[$(<$ty as $crate::Param>::DECLARED),*];
 
             fn to_value(&self) -> $crate::Value {
                 $crate::Value::List(::std::sync::Arc::from(vec![$($crate::Param::to_param(&self.$field)),*]))
@@ -284,6 +358,7 @@ macro_rules! kernel_params {
                 })
             }
         }
+        $crate::kernel_params!(@param $name);
     };
     ($(#[$meta:meta])* $vis:vis enum $name:ident {
         $($(#[$vmeta:meta])* $variant:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }),* $(,)?
@@ -295,6 +370,8 @@ macro_rules! kernel_params {
         impl $crate::KernelParams for $name {
             const LAYOUT: &'static str =
                 concat!(stringify!($name), " { ", $crate::kernel_params!(@variants $($variant { $($field: $ty),* }),*), " }");
+            const NESTED: &'static [Option<&'static $crate::params::Layout>] =
+                &[$($(<$ty as $crate::Param>::DECLARED,)*)*];
 
             fn to_value(&self) -> $crate::Value {
                 match self {
@@ -318,6 +395,22 @@ macro_rules! kernel_params {
                     });
                 })*
                 Err($crate::params::no_variant(stringify!($name), tag, &[$(stringify!($variant)),*]))
+            }
+        }
+        $crate::kernel_params!(@param $name);
+    };
+    (@param $name:ident) => {
+        /// A declared parameter type nests in another's fields.
+        impl $crate::Param for $name {
+            const DECLARED: Option<&'static $crate::params::Layout> = Some(&$crate::params::Layout {
+                text: <$name as $crate::KernelParams>::LAYOUT,
+                nested: <$name as $crate::KernelParams>::NESTED,
+            });
+            fn to_param(&self) -> $crate::Value {
+                $crate::KernelParams::to_value(self)
+            }
+            fn from_param(v: &$crate::Value) -> Option<Self> {
+                <$name as $crate::KernelParams>::from_value(v).ok()
             }
         }
     };

@@ -309,7 +309,7 @@ impl Acceptor {
         let ours = registry_layouts();
         for (name, theirs) in &hello.functions {
             let Ok(i) = ours.binary_search_by(|(n, _)| (*n).cmp(name.as_str())) else { continue };
-            let mine = ours[i].1;
+            let mine = &ours[i].1;
             if mine != theirs {
                 let shown = |l: &str| if l.is_empty() { "undeclared parameters".to_string() } else { l.to_string() };
                 return Some(format!(
