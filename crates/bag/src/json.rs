@@ -5,8 +5,9 @@
 //! field of each, and the dataframe crate's `from_records` turns a bag of
 //! flat records into a dataframe.
 
-use blockwork_graph::{Op, Value};
+use blockwork_graph::{KernelParams, NoParams, Op};
 
+use crate::wire::PluckParams;
 use crate::{read_text, Bag, Result, TextOptions};
 
 /// A JSON document.
@@ -49,7 +50,7 @@ impl Bag<String> {
     /// task) it is a named task, so it runs on a cluster too.
     pub fn json(&self) -> Bag<Json> {
         if let Some(source) = self.named_source() {
-            return source.layer_of("json", Op::named(&crate::wire::JSON, Value::Unit));
+            return source.layer_of("json", Op::named(&crate::wire::JSON, NoParams {}.to_value()));
         }
         self.filter(|line| !line.trim().is_empty()).try_map(|line| parse(line))
     }
@@ -95,9 +96,8 @@ impl Bag<Json> {
 
     fn plucked(&self, key: &str, default: Option<Json>) -> Bag<Json> {
         if let Some(source) = self.named_source() {
-            let mut params = vec![Value::Str(key.into())];
-            params.extend(default.map(|d| Value::Str(d.to_string().into())));
-            return source.layer_of("pluck", Op::named(&crate::wire::PLUCK, Value::List(params.into())));
+            let params = PluckParams { key: key.into(), default: default.map(|d| d.to_string()) };
+            return source.layer_of("pluck", Op::named(&crate::wire::PLUCK, params.to_value()));
         }
         let key = key.to_string();
         self.try_map(move |rec| pluck_one(rec, &key, default.as_ref()))

@@ -48,6 +48,8 @@ use blockwork_graph::layer::{collect, Layer, Namer};
 use blockwork_graph::{r, Graph, GraphError, Key, Op, Task, TaskError, Value};
 use blockwork_local::{ComputeError, Config};
 
+use crate::step::PipelineParams;
+
 pub use json::{read_json_lines, Json};
 pub use named::{register_fold, register_foldby, register_key, FoldByFn, FoldFn, KeyFn};
 pub use part::Elem;
@@ -178,7 +180,7 @@ impl<T: Elem> Bag<T> {
         if self.direct() {
             return Some(self.clone());
         }
-        self.pipeline("items", Value::Unit).map(|_| Bag::from_shared_layer(self.own_layer()))
+        self.pipeline(|steps| PipelineParams::Items { steps }).map(|_| Bag::from_shared_layer(self.own_layer()))
     }
 
     /// The graph layer whose tasks make this bag's partitions (one per
@@ -194,7 +196,7 @@ impl<T: Elem> Bag<T> {
         if self.direct() {
             return Arc::clone(&self.layer);
         }
-        Arc::clone(self.own.get_or_init(|| match self.pipeline("items", Value::Unit) {
+        Arc::clone(self.own.get_or_init(|| match self.pipeline(|steps| PipelineParams::Items { steps }) {
             Some(op) => self.layer_of::<T>("items", op).layer,
             None => self.per_partition("items", |items| Ok(items.to_vec())).layer,
         }))

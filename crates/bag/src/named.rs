@@ -19,11 +19,12 @@ use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use rustc_hash::FxHashMap;
 
 use crate::counts::Keyed;
 use crate::part::{self, Elem, Part};
+use crate::step::PipelineParams;
 use crate::wire::{register_items, stream, Wire};
 use crate::{layer_name, Bag, BagError, Item, Result};
 
@@ -91,12 +92,12 @@ impl<T, K> KeyFn<T, K> {
     }
 }
 
-type Partial = Box<dyn Fn(&Value, &dyn Any, &Value) -> TaskResult + Send + Sync>;
-type Combine = Box<dyn Fn(&Value, &[Value]) -> TaskResult + Send + Sync>;
-type Finish = Box<dyn Fn(&Value, &Value) -> TaskResult + Send + Sync>;
+type Partial = Box<dyn Fn(Option<usize>, &dyn Any, &Value) -> TaskResult + Send + Sync>;
+type Combine = Box<dyn Fn(Option<usize>, &[Value]) -> TaskResult + Send + Sync>;
+type Finish = Box<dyn Fn(Option<usize>, &Value) -> TaskResult + Send + Sync>;
 
 /// A registered reduction, its types erased. Each part takes the
-/// reduction's argument first.
+/// reduction's argument first ([`ReduceParams::arg`]).
 pub(crate) struct Reducer {
     /// `Part<T>` of the items it reduces, and `T`'s name.
     pub(crate) input: TypeId,
@@ -139,11 +140,11 @@ fn single<P: Elem>(v: &Value) -> std::result::Result<P, TaskError> {
 /// in a working form `W` and closed into `P`) to the items of `R`
 /// (`finish`'s), registering the partitions' codecs.
 fn reducer_of<T: Wire, W, P: Wire, R: Wire>(
-    start: impl Fn(&Value) -> std::result::Result<W, TaskError> + Send + Sync + 'static,
+    start: impl Fn(Option<usize>) -> std::result::Result<W, TaskError> + Send + Sync + 'static,
     step: impl Fn(&mut W, Cow<'_, T>) + Send + Sync + 'static,
     close: impl Fn(W) -> P + Send + Sync + 'static,
-    merge: impl Fn(&Value, Vec<P>) -> P + Send + Sync + 'static,
-    finish: impl Fn(&Value, P) -> Vec<R> + Send + Sync + 'static,
+    merge: impl Fn(Option<usize>, Vec<P>) -> P + Send + Sync + 'static,
+    finish: impl Fn(Option<usize>, P) -> Vec<R> + Send + Sync + 'static,
 ) -> Reducer {
     register_items::<T>();
     register_items::<P>();
@@ -196,12 +197,10 @@ pub fn register_foldby<T: Wire, K: Wire + Hash + Eq, A: Wire>(foldby: &'static F
     add(format!("foldby:{}", foldby.name), reducer);
 }
 
-/// `k` of a reducer's argument.
-fn count_arg(arg: &Value, what: &str) -> std::result::Result<usize, TaskError> {
-    match arg {
-        Value::Int(k) if *k >= 0 => Ok(*k as usize),
-        _ => Err(TaskError::new(format!("{what}: a count is wanted, got {arg:?}"))),
-    }
+/// The count a reducer's argument must be (`k` of top-k, a group-by's
+/// partitions): its absence is a bug of the graph's builder.
+fn count_arg(arg: Option<usize>, what: &str) -> std::result::Result<usize, TaskError> {
+    arg.ok_or_else(|| TaskError::internal(format!("{what}: a reduction without its count")))
 }
 
 /// The `k` items of the largest keys, stable among equal keys.
@@ -229,7 +228,7 @@ pub fn register_key<T: Wire, K: Wire + Ord + Hash + Eq>(key: &'static KeyFn<T, K
         },
         move |arg, ps| {
             let mut xs: Vec<T> = ps.into_iter().flatten().collect();
-            top(&mut xs, count_arg(arg, "topk").unwrap_or(usize::MAX), f);
+            top(&mut xs, arg.unwrap_or(usize::MAX), f);
             xs
         },
         |_, xs| xs,
@@ -322,57 +321,52 @@ fn builtin<T: 'static>(what: &str) -> String {
     format!("blockwork.bag.{what}<{}>", std::any::type_name::<T>())
 }
 
-fn reducer_arg(params: &Value, what: &str) -> std::result::Result<(Arc<Reducer>, Value), TaskError> {
-    match params {
-        Value::List(p) => match p.as_ref() {
-            [Value::Str(name), arg] => Ok((reducer(name)?, arg.clone())),
-            _ => Err(TaskError::new(format!("{what}: parameters {params:?}"))),
-        },
-        _ => Err(TaskError::new(format!("{what}: parameters {params:?}"))),
+kernel_params! {
+    /// A step of a registered reduction.
+    pub(crate) struct ReduceParams {
+        /// The reducer's registered name (`"topk:myapp.len"`).
+        pub(crate) reducer: Arc<str>,
+        /// Its argument: `k` of a top-k, the partitions of a group-by's
+        /// split or the share of its gather; none for the others.
+        pub(crate) arg: Option<usize>,
     }
 }
 
 fn combine_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let (r, arg) = reducer_arg(params, "bag reduction (combine)")?;
-    (r.combine)(&arg, &args)
+    let p = ReduceParams::from_value(params)?;
+    (reducer(&p.reducer)?.combine)(p.arg, &args)
 }
 
 fn finish_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let (r, arg) = reducer_arg(params, "bag reduction (last step)")?;
+    let p = ReduceParams::from_value(params)?;
     let [v] = args.as_slice() else { return Err(TaskError::new("bag reduction: one partial is wanted")) };
-    (r.finish)(&arg, v)
+    (reducer(&p.reducer)?.finish)(p.arg, v)
 }
 
 /// A reducer's partials combined.
-pub(crate) static COMBINE: NamedFn = NamedFn::new("blockwork.bag.reduce_combine", combine_kernel);
+pub(crate) static COMBINE: NamedFn =
+    NamedFn::new("blockwork.bag.reduce_combine", combine_kernel).params::<ReduceParams>();
 /// A reducer's last step.
-pub(crate) static FINISH: NamedFn = NamedFn::new("blockwork.bag.reduce_finish", finish_kernel);
-
-/// The parameters naming reducer `name` and its argument.
-fn params(name: &str, arg: Value) -> Value {
-    Value::List(vec![Value::Str(name.into()), arg].into())
-}
+pub(crate) static FINISH: NamedFn = NamedFn::new("blockwork.bag.reduce_finish", finish_kernel).params::<ReduceParams>();
 
 impl<T: Elem> Bag<T> {
     /// The tree of the registered reducer `name` over this bag, when the
     /// bag's steps are all registered; its last layer.
-    fn reduced(&self, what: &str, name: &str, arg: Value) -> Option<Arc<Layer>> {
+    fn reduced(&self, what: &str, name: &str, arg: Option<usize>) -> Option<Arc<Layer>> {
         if !known(name) {
             return None;
         }
-        let partials: Bag<T> =
-            self.layer_of(&format!("{what}-partial"), self.pipeline("reduce", params(name, arg.clone()))?);
-        Some(partials.tree_ops(
-            what,
-            Op::named(&COMBINE, params(name, arg.clone())),
-            Op::named(&FINISH, params(name, arg)),
-        ))
+        let reducer: Arc<str> = name.into();
+        let partial = self.pipeline(|steps| PipelineParams::Reduce { reducer: Arc::clone(&reducer), arg, steps })?;
+        let partials: Bag<T> = self.layer_of(&format!("{what}-partial"), partial);
+        let params = ReduceParams { reducer, arg }.to_value();
+        Some(partials.tree_ops(what, Op::named(&COMBINE, params.clone()), Op::named(&FINISH, params)))
     }
 
     /// The built-in reducer `what` of `T` (`sum`, `mean`, `min`, `max`),
     /// when `T` has it and the steps are registered: named tasks.
     pub(crate) fn reduced_builtin<R: Elem>(&self, what: &str) -> Option<Item<R>> {
-        let layer = self.reduced(what, &builtin::<T>(what), Value::Unit)?;
+        let layer = self.reduced(what, &builtin::<T>(what), None)?;
         Some(Item { layer, _r: PhantomData })
     }
 
@@ -384,7 +378,7 @@ impl<T: Elem> Bag<T> {
         T: Wire,
     {
         register_fold(fold);
-        if let Some(layer) = self.reduced("fold", &format!("fold:{}", fold.name), Value::Unit) {
+        if let Some(layer) = self.reduced("fold", &format!("fold:{}", fold.name), None) {
             return Item { layer, _r: PhantomData };
         }
         self.fold((fold.initial)(), fold.binop, fold.combine)
@@ -396,7 +390,7 @@ impl<T: Elem> Bag<T> {
         T: Wire,
     {
         register_foldby(foldby);
-        if let Some(layer) = self.reduced("foldby", &format!("foldby:{}", foldby.name), Value::Unit) {
+        if let Some(layer) = self.reduced("foldby", &format!("foldby:{}", foldby.name), None) {
             return Bag::from_shared_layer(layer);
         }
         self.foldby(foldby.key, (foldby.initial)(), foldby.binop, foldby.combine)
@@ -408,7 +402,7 @@ impl<T: Elem> Bag<T> {
         T: Wire,
     {
         register_key(key);
-        if let Some(layer) = self.reduced("topk", &format!("topk:{}", key.name), Value::Int(k as i64)) {
+        if let Some(layer) = self.reduced("topk", &format!("topk:{}", key.name), Some(k)) {
             return Bag::from_shared_layer(layer);
         }
         self.topk(k, key.key)
@@ -429,7 +423,13 @@ impl<T: Elem> Bag<T> {
         }
         register_key(key);
         let name = format!("groupby:{}", key.name);
-        let Some(op) = self.pipeline("reduce", params(&name, Value::Int(npartitions as i64))) else {
+        let reducer: Arc<str> = name.as_str().into();
+        let split = self.pipeline(|steps| PipelineParams::Reduce {
+            reducer: Arc::clone(&reducer),
+            arg: Some(npartitions),
+            steps,
+        });
+        let Some(op) = split else {
             return self.groupby(key.key, npartitions);
         };
         let split: Bag<T> = self.layer_of("groupby-split", op);
@@ -438,7 +438,7 @@ impl<T: Elem> Bag<T> {
         let inputs = split.keys();
         let tasks = (0..npartitions)
             .map(|j| {
-                let op = Op::named(&COMBINE, params(&name, Value::Int(j as i64)));
+                let op = Op::named(&COMBINE, ReduceParams { reducer: Arc::clone(&reducer), arg: Some(j) }.to_value());
                 let args = inputs.iter().map(|k| r(k.clone())).collect();
                 (Key::with_shared_name(&layer_token, &[j as u32]), Task::new(op, args))
             })

@@ -12,6 +12,7 @@ use blockwork_local::Config;
 use crate::counts::Keyed;
 use crate::part::{self, Elem};
 use crate::read::{compress, Compression};
+use crate::step::PipelineParams;
 use crate::{layer_name, Bag, BagError, Emit, Result};
 
 impl<T: Elem> Bag<T> {
@@ -228,7 +229,8 @@ impl<T: Elem + std::fmt::Display> Bag<T> {
         let tasks: Vec<(Key, Task<Key>)> = (0..self.npartitions)
             .map(|i| {
                 let input = r(self.layer.key(&[i as u32]));
-                let task = match self.pipeline("write", Value::Str(paths[i].as_str().into())).filter(|_| named) {
+                let write = self.pipeline(|steps| PipelineParams::Write { path: paths[i].as_str().into(), steps });
+                let task = match write.filter(|_| named) {
                     Some(write) => Task::new(write, vec![input]),
                     None => Task::new(op.clone(), vec![input, blockwork_graph::lit(i as i64)]),
                 };

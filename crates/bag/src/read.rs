@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{Key, Op, Task, TaskError, Value};
+use blockwork_graph::{kernel_params, KernelParams, Key, Op, Task, TaskError, Value};
 
 use crate::part::{self, Elem};
 use crate::{layer_name, Bag, BagError, Result};
@@ -187,44 +187,42 @@ pub fn read_text(pattern: &str, options: &TextOptions) -> Result<Bag<String>> {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let op = Op::named(&crate::wire::READ_TEXT, p.to_value());
+            let op = Op::named(&crate::wire::READ_TEXT, p.to_params().to_value());
             (Key::with_shared_name(&name, &[i as u32]), Task::new(op, vec![]))
         })
         .collect();
     Ok(Bag::from_layer(Layer::new(name, tasks, vec![])))
 }
 
-impl TextPiece {
-    /// The parameters of its named read task: `[file]`, or `[file,
-    /// start, end, size]` for a byte range.
-    fn to_value(&self) -> Value {
-        let mut params = vec![Value::Str(self.file.as_str().into())];
-        if let Some((start, end, size)) = self.range {
-            params.extend([start, end, size].map(|x| Value::Int(x as i64)));
-        }
-        Value::List(params.into())
+kernel_params! {
+    /// One piece of `read_text` (a [`TextPiece`]).
+    pub(crate) enum ReadTextParams {
+        /// A whole file, decompressed by its extension.
+        Whole { file: String },
+        /// The lines that start in bytes `[start, end)` of a file of
+        /// `size` bytes.
+        Range { file: String, start: u64, end: u64, size: u64 },
     }
+}
 
-    fn of_value(v: &Value) -> Option<TextPiece> {
-        let Value::List(p) = v else { return None };
-        let int = |v: &Value| match v {
-            Value::Int(i) if *i >= 0 => Some(*i as u64),
-            _ => None,
-        };
-        match p.as_ref() {
-            [Value::Str(f)] => Some(TextPiece { file: f.to_string(), range: None }),
-            [Value::Str(f), a, b, c] => {
-                Some(TextPiece { file: f.to_string(), range: Some((int(a)?, int(b)?, int(c)?)) })
-            }
-            _ => None,
+impl TextPiece {
+    /// The parameters of its named read task.
+    fn to_params(&self) -> ReadTextParams {
+        let file = self.file.clone();
+        match self.range {
+            None => ReadTextParams::Whole { file },
+            Some((start, end, size)) => ReadTextParams::Range { file, start, end, size },
         }
     }
 }
 
 /// The named task of one piece of `read_text`.
 pub(crate) fn read_kernel(params: &Value, _: Vec<Value>) -> blockwork_graph::TaskResult {
-    let p = TextPiece::of_value(params).ok_or_else(|| TaskError::new(format!("read_text: parameters {params:?}")))?;
-    Ok(part::value(read_piece(&p)?))
+    let piece = match ReadTextParams::from_value(params)? {
+        ReadTextParams::Whole { file } => TextPiece { file, range: None },
+        ReadTextParams::Range { file, start, end, size } => TextPiece { file, range: Some((start, end, size)) },
+    };
+    Ok(part::value(read_piece(&piece)?))
 }
 
 /// A bag of `items` in `npartitions` partitions of nearly equal length

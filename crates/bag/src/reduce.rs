@@ -10,10 +10,11 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{r, Key, Op, Task, Value};
+use blockwork_graph::{r, KernelParams, Key, NoParams, Op, Task, Value};
 
 use crate::counts::{Counts, Keyed};
 use crate::part::{self, Elem};
+use crate::step::PipelineParams;
 use crate::{layer_name, Bag, Item, SPLIT_EVERY};
 
 /// Items made by item-wise steps are folded in batches of this many.
@@ -155,10 +156,12 @@ impl<T: Elem> Bag<T> {
     /// straight from named tasks and their type is registered
     /// ([`crate::register_items`]).
     pub fn count(&self) -> Item<u64> {
-        if let Some(op) = self.pipeline("count", Value::Unit) {
+        if let Some(op) = self.pipeline(|steps| PipelineParams::Count { steps }) {
             let partials: Bag<u64> = self.layer_of("count-partial", op);
-            let (sum, first) =
-                (Op::named(&crate::wire::SUM_U64, Value::Unit), Op::named(&crate::wire::FIRST, Value::Unit));
+            let (sum, first) = (
+                Op::named(&crate::wire::SUM_U64, NoParams {}.to_value()),
+                Op::named(&crate::wire::FIRST, NoParams {}.to_value()),
+            );
             return Item { layer: partials.tree_ops("count", sum, first), _r: PhantomData };
         }
         self.fold_items("count", || 0u64, |n, _| *n += 1, |ps| ps.into_iter().sum(), |n| n)
@@ -235,11 +238,14 @@ impl<T: Elem> Bag<T> {
     where
         T: Hash + Eq,
     {
-        if let Some(op) = self.pipeline("frequencies", Value::Unit).filter(|_| crate::wire::is_counted::<T>()) {
+        let partial = self.pipeline(|steps| PipelineParams::Frequencies { steps });
+        if let Some(op) = partial.filter(|_| crate::wire::is_counted::<T>()) {
             // Named tasks: partials are partitions of (item, count) pairs.
             let partials: Bag<(T, u64)> = self.layer_of("frequencies-partial", op);
-            let (merge, sort) =
-                (Op::named(&crate::wire::MERGE, Value::Unit), Op::named(&crate::wire::SORT, Value::Unit));
+            let (merge, sort) = (
+                Op::named(&crate::wire::MERGE, NoParams {}.to_value()),
+                Op::named(&crate::wire::SORT, NoParams {}.to_value()),
+            );
             return Bag::from_shared_layer(partials.tree_ops("frequencies", merge, sort));
         }
         self.fold_to_bag(
@@ -270,7 +276,7 @@ impl<T: Elem> Bag<T> {
     {
         let freqs = self.frequencies();
         if freqs.direct() && crate::wire::is_counted::<T>() {
-            return freqs.layer_of("distinct", Op::named(&crate::wire::FIRSTS, Value::Unit));
+            return freqs.layer_of("distinct", Op::named(&crate::wire::FIRSTS, NoParams {}.to_value()));
         }
         freqs.map(|(x, _)| x.clone())
     }

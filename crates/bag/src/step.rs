@@ -14,7 +14,7 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use blockwork_graph::{NamedFn, Op, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, KernelParams, NamedFn, Op, TaskError, TaskResult, Value};
 use rustc_hash::FxHashMap;
 
 use crate::part::{Elem, Part};
@@ -188,32 +188,56 @@ impl<T: Elem> Bag<T> {
     }
 
     /// The named task that runs the pending registered steps on a
-    /// partition and then `consumer` (`"items"`, `"count"`,
-    /// `"frequencies"`, `"reduce"` a registered reducer, `"write"` a text
-    /// file) with `param` on their items; `None` after a closure step, or
+    /// partition and then a consumer on their items (`consumer` makes its
+    /// parameters of the steps' names); `None` after a closure step, or
     /// when the items' type is not registered.
-    pub(crate) fn pipeline(&self, consumer: &str, param: Value) -> Option<Op> {
+    pub(crate) fn pipeline(&self, consumer: impl FnOnce(Vec<Arc<str>>) -> PipelineParams) -> Option<Op> {
         let steps = self.steps.as_ref()?;
-        crate::wire::is_registered::<T>().then(|| {
-            let mut params = vec![Value::Str(consumer.into()), param];
-            params.extend(steps.iter().map(|s| Value::Str((*s).into())));
-            Op::named(&PIPELINE, Value::List(params.into()))
-        })
+        crate::wire::is_registered::<T>()
+            .then(|| Op::named(&PIPELINE, consumer(steps.iter().map(|s| (*s).into()).collect()).to_value()))
     }
 }
 
-/// Runs the steps named in `params[2..]` on the partition `args[0]`, then
-/// the consumer `params[0]` with its parameter `params[1]` on their items.
+kernel_params! {
+    /// A partition's items through registered steps (`steps`, their
+    /// names in order), then to a consumer: the variant.
+    pub(crate) enum PipelineParams {
+        /// The items, as a partition.
+        Items { steps: Vec<Arc<str>> },
+        /// How many there are.
+        Count { steps: Vec<Arc<str>> },
+        /// `frequencies`' partial: each distinct item and its count.
+        Frequencies { steps: Vec<Arc<str>> },
+        /// Written to the text file `path`, one a line.
+        Write { path: Arc<str>, steps: Vec<Arc<str>> },
+        /// The partial of the registered reducer `reducer`, with its
+        /// argument (see `ReduceParams`).
+        Reduce { reducer: Arc<str>, arg: Option<usize>, steps: Vec<Arc<str>> },
+    }
+}
+
+impl PipelineParams {
+    /// The names of the steps, in order.
+    fn steps(&self) -> &[Arc<str>] {
+        match self {
+            PipelineParams::Items { steps }
+            | PipelineParams::Count { steps }
+            | PipelineParams::Frequencies { steps }
+            | PipelineParams::Write { steps, .. }
+            | PipelineParams::Reduce { steps, .. } => steps,
+        }
+    }
+}
+
+/// Runs the steps of [`PipelineParams`] on the partition `args[0]`, then
+/// its consumer on their items.
 fn pipeline_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let bad = || TaskError::new(format!("bag steps: parameters {params:?}"));
-    let Value::List(p) = params else { return Err(bad()) };
-    let (Some(Value::Str(consumer)), Some(param)) = (p.first(), p.get(1)) else { return Err(bad()) };
-    let names: Vec<&str> =
-        p[2..].iter().map(|v| if let Value::Str(s) = v { Ok(&**s) } else { Err(bad()) }).collect::<Result<_, _>>()?;
+    let p = PipelineParams::from_value(params)?;
     let [v] = args.as_slice() else { return Err(TaskError::new("bag steps: one partition is wanted")) };
     let source = entry_of(v, "bag steps")?;
     let (mut stream, mut ty, mut at) = ((source.source)(), source.ty, source.items.to_string());
-    for name in names {
+    for name in p.steps() {
+        let name = &**name;
         let step = steps().read().unwrap_or_else(|p| p.into_inner()).get(name).cloned().ok_or_else(|| {
             TaskError::new(format!(
                 "bag step {name:?} is not registered in this process: call blockwork_bag::register_step \
@@ -231,18 +255,13 @@ fn pipeline_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     }
     let last =
         entry_of_type(ty).ok_or_else(|| TaskError::new(format!("bag steps: items of {at} are not registered")))?;
-    let unknown = || TaskError::new(format!("bag steps: no {consumer:?} of items of {at}"));
-    match &**consumer {
-        "items" => (last.collect)(&*stream, v),
-        "count" => (last.count)(&*stream, v),
-        "frequencies" => last.counts.ok_or_else(unknown)?(&*stream, v),
-        "write" => match param {
-            Value::Str(path) => last.write.ok_or_else(unknown)?(&*stream, v, path),
-            _ => Err(bad()),
-        },
-        "reduce" => {
-            let Value::List(r) = param else { return Err(bad()) };
-            let [Value::Str(name), arg] = r.as_ref() else { return Err(bad()) };
+    let unknown = |consumer: &str| TaskError::new(format!("bag steps: no {consumer} of items of {at}"));
+    match &p {
+        PipelineParams::Items { .. } => (last.collect)(&*stream, v),
+        PipelineParams::Count { .. } => (last.count)(&*stream, v),
+        PipelineParams::Frequencies { .. } => last.counts.ok_or_else(|| unknown("frequencies"))?(&*stream, v),
+        PipelineParams::Write { path, .. } => last.write.ok_or_else(|| unknown("write"))?(&*stream, v, path),
+        PipelineParams::Reduce { reducer: name, arg, .. } => {
             let reducer = crate::named::reducer(name)?;
             if reducer.input != ty {
                 return Err(TaskError::new(format!(
@@ -250,14 +269,13 @@ fn pipeline_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
                     reducer.input_name
                 )));
             }
-            (reducer.partial)(arg, &*stream, v)
+            (reducer.partial)(*arg, &*stream, v)
         }
-        _ => Err(unknown()),
     }
 }
 
 /// Registered steps and a consumer, fused in one task.
-pub(crate) static PIPELINE: NamedFn = NamedFn::new("blockwork.bag.steps", pipeline_kernel);
+pub(crate) static PIPELINE: NamedFn = NamedFn::new("blockwork.bag.steps", pipeline_kernel).params::<PipelineParams>();
 
 #[cfg(test)]
 mod tests {
@@ -268,13 +286,12 @@ mod tests {
     }
     static LENGTH: ItemFn<String, u64> = ItemFn::text("test.step.length", length);
 
-    fn run(params: &[&str], partition: Value) -> Result<Value, String> {
-        let mut params: Vec<Value> = params.iter().map(|s| Value::Str((*s).into())).collect();
-        if !params.is_empty() {
-            params.insert(1, Value::Unit);
-        }
-        let params = Value::List(params.into());
-        pipeline_kernel(&params, vec![partition]).map_err(|e| e.message)
+    fn steps(names: &[&str]) -> Vec<Arc<str>> {
+        names.iter().map(|s| (*s).into()).collect()
+    }
+
+    fn run(params: &Value, partition: Value) -> Result<Value, String> {
+        pipeline_kernel(params, vec![partition]).map_err(|e| e.message)
     }
 
     #[test]
@@ -282,17 +299,20 @@ mod tests {
         crate::register();
         register_step(&LENGTH);
         let words = crate::part::value(vec!["sea".to_string(), "ice".into()]);
-        let n = run(&["count", "test.step.length"], words.clone()).unwrap();
+        let items = |names: &[&str]| PipelineParams::Items { steps: steps(names) }.to_value();
+        let n = run(&PipelineParams::Count { steps: steps(&["test.step.length"]) }.to_value(), words.clone()).unwrap();
         assert_eq!(crate::part::items::<u64>(&n).unwrap(), &[2]);
-        let err = run(&["items", "test.step.nope"], words.clone()).unwrap_err();
+        let err = run(&items(&["test.step.nope"]), words.clone()).unwrap_err();
         assert!(err.contains("\"test.step.nope\" is not registered") && err.contains("register_step"), "{err}");
-        let err = run(&["items", "test.step.length", "test.step.length"], words.clone()).unwrap_err();
+        let err = run(&items(&["test.step.length", "test.step.length"]), words.clone()).unwrap_err();
         assert!(err.contains("takes items of String, but is given items of u64"), "{err}");
-        let err = run(&["items", "test.step.length"], crate::part::value(vec![1i64])).unwrap_err();
+        let err = run(&items(&["test.step.length"]), crate::part::value(vec![1i64])).unwrap_err();
         assert!(err.contains("given items of i64"), "{err}");
-        let err = run(&["median", "test.step.length"], words.clone()).unwrap_err();
-        assert!(err.contains("no \"median\" of items of u64"), "{err}");
-        let err = run(&[], words).unwrap_err();
-        assert!(err.contains("parameters"), "{err}");
+        let freqs = PipelineParams::Frequencies { steps: vec![] }.to_value();
+        let err = run(&freqs, crate::part::value(vec![1.5f64])).unwrap_err();
+        assert!(err.contains("no frequencies of items of f64"), "{err}");
+        let median = Value::List(vec![Value::Str("Median".into()), Value::List(Vec::new().into())].into());
+        let err = run(&median, words).unwrap_err();
+        assert!(err.contains("no variant \"Median\""), "{err}");
     }
 }

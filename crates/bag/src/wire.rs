@@ -21,10 +21,10 @@
 
 use std::any::{Any, TypeId};
 use std::hash::Hash;
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
+use blockwork_graph::{kernel_params, Data, KernelParams, NamedFn, NoParams, TaskError, TaskResult, Value};
 use blockwork_graph::{register_codec, Buffer, CodecError};
-use blockwork_graph::{Data, NamedFn, TaskError, TaskResult, Value};
 use rustc_hash::FxHashMap;
 
 use crate::counts::Counts;
@@ -446,19 +446,25 @@ fn json_kernel(_: &Value, args: Vec<Value>) -> TaskResult {
     Ok(part::value(out))
 }
 
-/// Field `params[0]` of each record; `params[1]`, when given, for records
-/// without it (else an error naming the field and the record).
+kernel_params! {
+    /// A field of each record.
+    pub(crate) struct PluckParams {
+        /// The field's name.
+        pub(crate) key: Arc<str>,
+        /// The JSON text of the value for records without it; none: such
+        /// a record is an error naming the field and the record.
+        pub(crate) default: Option<String>,
+    }
+}
+
+/// Field `key` of each record, or `default` where a record lacks it.
 fn pluck_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let (key, default) = match params {
-        Value::List(p) => match p.as_ref() {
-            [Value::Str(k)] => (k.clone(), None),
-            [Value::Str(k), Value::Str(d)] => {
-                (k.clone(), Some(serde_json::from_str::<Json>(d).map_err(|e| TaskError::new(e.to_string()))?))
-            }
-            _ => return Err(TaskError::new("pluck: parameters")),
-        },
-        _ => return Err(TaskError::new("pluck: parameters")),
-    };
+    let PluckParams { key, default } = PluckParams::from_value(params)?;
+    // Written from a `Json` by `Bag::pluck_or`: text that does not parse is a bug.
+    let default = default
+        .map(|d| serde_json::from_str::<Json>(&d))
+        .transpose()
+        .map_err(|e| TaskError::internal(format!("pluck: the default's JSON: {e}")))?;
     let records = part::items::<Json>(one(&args, "pluck")?)?;
     let out = records
         .iter()
@@ -468,14 +474,15 @@ fn pluck_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     Ok(part::value(out))
 }
 
-pub(crate) static SUM_U64: NamedFn = NamedFn::new("blockwork.bag.sum_u64", sum_u64_kernel);
-pub(crate) static FIRST: NamedFn = NamedFn::new("blockwork.bag.first", first_kernel);
-pub(crate) static MERGE: NamedFn = NamedFn::new("blockwork.bag.frequencies_combine", merge_kernel);
-pub(crate) static SORT: NamedFn = NamedFn::new("blockwork.bag.frequencies", finish_kernel);
-pub(crate) static FIRSTS: NamedFn = NamedFn::new("blockwork.bag.distinct", firsts_kernel);
-pub(crate) static JSON: NamedFn = NamedFn::new("blockwork.bag.json", json_kernel);
-pub(crate) static PLUCK: NamedFn = NamedFn::new("blockwork.bag.pluck", pluck_kernel);
-pub(crate) static READ_TEXT: NamedFn = NamedFn::new("blockwork.bag.read_text", crate::read::read_kernel);
+pub(crate) static SUM_U64: NamedFn = NamedFn::new("blockwork.bag.sum_u64", sum_u64_kernel).params::<NoParams>();
+pub(crate) static FIRST: NamedFn = NamedFn::new("blockwork.bag.first", first_kernel).params::<NoParams>();
+pub(crate) static MERGE: NamedFn = NamedFn::new("blockwork.bag.frequencies_combine", merge_kernel).params::<NoParams>();
+pub(crate) static SORT: NamedFn = NamedFn::new("blockwork.bag.frequencies", finish_kernel).params::<NoParams>();
+pub(crate) static FIRSTS: NamedFn = NamedFn::new("blockwork.bag.distinct", firsts_kernel).params::<NoParams>();
+pub(crate) static JSON: NamedFn = NamedFn::new("blockwork.bag.json", json_kernel).params::<NoParams>();
+pub(crate) static PLUCK: NamedFn = NamedFn::new("blockwork.bag.pluck", pluck_kernel).params::<PluckParams>();
+pub(crate) static READ_TEXT: NamedFn =
+    NamedFn::new("blockwork.bag.read_text", crate::read::read_kernel).params::<crate::read::ReadTextParams>();
 
 /// A reduction's last step when the combined partial is the value: the
 /// partition as it is.

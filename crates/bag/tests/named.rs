@@ -116,3 +116,19 @@ fn text_files_are_written_by_named_tasks() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn typed_kernel_parameters_are_in_the_handshake_fingerprint() {
+    register();
+    let layouts = blockwork_graph::registry_layouts();
+    let layout = |name: &str| layouts.iter().find(|(n, _)| *n == name).map(|(_, l)| &l[..]);
+    assert_eq!(layout("blockwork.bag.reduce_combine"), Some("ReduceParams { reducer: Arc<str>, arg: Option<usize> }"));
+    assert_eq!(layout("blockwork.bag.pluck"), Some("PluckParams { key: Arc<str>, default: Option<String> }"));
+    assert!(
+        layout("blockwork.bag.steps").is_some_and(|l| l.starts_with("PipelineParams { Items { steps: Vec<Arc<str>> }"))
+    );
+    assert!(layout("blockwork.bag.read_text").is_some_and(|l| l.starts_with("ReadTextParams { Whole { file: String }")));
+    assert_eq!(layout("blockwork.bag.json"), Some("NoParams {  }"));
+    let undeclared: Vec<_> = layouts.iter().filter(|(n, l)| n.starts_with("blockwork.bag.") && l.is_empty()).collect();
+    assert!(undeclared.is_empty(), "{undeclared:?}");
+}
