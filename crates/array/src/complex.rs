@@ -196,32 +196,32 @@ impl<F: Part> std::iter::Sum for Complex<F> {
 impl<F: Part> Array<Complex<F>> {
     /// The real parts.
     pub fn real(&self) -> Array<F> {
-        self.unop("real", crate::ops::elementwise::U_REAL, 0)
+        self.unop("real", crate::ops::elementwise::Unary::Real {})
     }
 
     /// The imaginary parts.
     pub fn imag(&self) -> Array<F> {
-        self.unop("imag", crate::ops::elementwise::U_IMAG, 0)
+        self.unop("imag", crate::ops::elementwise::Unary::Imag {})
     }
 
     /// The moduli `|z|` (NumPy's `abs` of a complex array).
     pub fn abs(&self) -> Array<F> {
-        self.unop("absolute", crate::ops::elementwise::U_ABS, 0)
+        self.unop("absolute", crate::ops::elementwise::Unary::Abs {})
     }
 
     /// The arguments, in radians (NumPy's `angle`).
     pub fn angle(&self) -> Array<F> {
-        self.unop("angle", crate::ops::elementwise::U_ANGLE, 0)
+        self.unop("angle", crate::ops::elementwise::Unary::Angle {})
     }
 
     /// The complex conjugates.
     pub fn conj(&self) -> Array<Complex<F>> {
-        self.unop("conj", crate::ops::elementwise::U_CONJ, 0)
+        self.unop("conj", crate::ops::elementwise::Unary::Conj {})
     }
 
     /// `-self`.
     pub fn neg(&self) -> Array<Complex<F>> {
-        self.unop("neg", crate::ops::elementwise::U_NEG, 0)
+        self.unop("neg", crate::ops::elementwise::Unary::Neg {})
     }
 
     /// `self + other`.

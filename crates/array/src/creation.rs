@@ -3,16 +3,15 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{builtins, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{builtins, kernel_params, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 
 use crate::array::{new_layer, normalize, Array};
 use crate::block::Block;
-use crate::chunks::{ChunkSpec, Chunks};
-use crate::dtype::{with_dtype, Element, Float, Numeric};
+use crate::chunks::ChunkSpec;
+use crate::dtype::{with_dtype, DType, Element, Float, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
-use crate::params::{list, sizes, Params};
 use crate::pattern as pat;
 use crate::rng::{Rng, Stream};
 
@@ -49,44 +48,75 @@ pub fn from_ndarray<T: Element>(a: ArrayD<T>, chunks: impl Into<ChunkSpec>) -> R
     Ok(Array::from_parts(shape, chunks, layer))
 }
 
-/// What a generated block holds.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Gen {
-    Full = 0,
-    Arange = 1,
-    Eye = 2,
-    Uniform = 3,
-    Normal = 4,
-    Integers = 5,
-    Pattern = 6,
+kernel_params! {
+    /// A generated block: what fills it, its element type, shape, offset
+    /// in the array and number (random streams are per block).
+    pub(crate) enum GenerateParams {
+        /// Every element is `value`.
+        Full { dtype: DType, shape: Vec<usize>, offsets: Vec<usize>, block: u64, value: Value },
+        /// `start + step · i` along the one axis.
+        Arange { dtype: DType, shape: Vec<usize>, offsets: Vec<usize>, block: u64, start: f64, step: f64 },
+        /// Ones on diagonal `k`.
+        Eye { dtype: DType, shape: Vec<usize>, offsets: Vec<usize>, block: u64, k: i64 },
+        /// Uniform in `[low, high)`; `seed` holds the seed's 64 bits.
+        Uniform { dtype: DType, shape: Vec<usize>, offsets: Vec<usize>, block: u64, low: f64, high: f64, seed: i64 },
+        /// Normal with this mean and standard deviation.
+        Normal { dtype: DType, shape: Vec<usize>, offsets: Vec<usize>, block: u64, mean: f64, std: f64, seed: i64 },
+        /// Integers in `[low, high)`.
+        Integers { dtype: DType, shape: Vec<usize>, offsets: Vec<usize>, block: u64, low: i64, high: i64, seed: i64 },
+        /// The pattern fill ([`crate::pattern`]).
+        Pattern { dtype: DType, shape: Vec<usize>, offsets: Vec<usize>, block: u64 },
+    }
 }
 
-impl Gen {
-    fn from_code(c: i64) -> Option<Gen> {
-        [Gen::Full, Gen::Arange, Gen::Eye, Gen::Uniform, Gen::Normal, Gen::Integers, Gen::Pattern]
-            .get(usize::try_from(c).ok()?)
-            .copied()
+use GenerateParams as G;
+
+impl GenerateParams {
+    /// The element type, shape, offsets and number of the block.
+    fn block(&self) -> (DType, &[usize], &[usize], u64) {
+        match self {
+            G::Full { dtype, shape, offsets, block, .. }
+            | G::Arange { dtype, shape, offsets, block, .. }
+            | G::Eye { dtype, shape, offsets, block, .. }
+            | G::Uniform { dtype, shape, offsets, block, .. }
+            | G::Normal { dtype, shape, offsets, block, .. }
+            | G::Integers { dtype, shape, offsets, block, .. }
+            | G::Pattern { dtype, shape, offsets, block } => (*dtype, shape, offsets, *block),
+        }
+    }
+
+    /// The name of the arrays it makes.
+    fn prefix(&self) -> &'static str {
+        match self {
+            G::Full { .. } => "full",
+            G::Arange { .. } => "arange",
+            G::Eye { .. } => "eye",
+            G::Uniform { .. } => "random",
+            G::Normal { .. } => "normal",
+            G::Integers { .. } => "integers",
+            G::Pattern { .. } => "pattern",
+        }
     }
 
     /// Whether a fused program draws its elements where it needs them
     /// (the block is never made): constants, the counter-based uniform
     /// stream and the pattern, all made at memory speed.
-    fn streamed(self) -> bool {
-        matches!(self, Gen::Full | Gen::Uniform | Gen::Pattern)
+    fn streamed(&self) -> bool {
+        matches!(self, G::Full { .. } | G::Uniform { .. } | G::Pattern { .. })
     }
 
     /// About what making one element of a block costs, in nanoseconds
     /// (one core of the bench machine, fresh memory included; `cargo test
     /// -p blockwork-array --release generator_costs -- --ignored
     /// --nocapture` measures them).
-    fn ns_per_element(self) -> f64 {
+    fn ns_per_element(&self) -> f64 {
         match self {
-            Gen::Full => 0.0,
-            Gen::Eye => 0.2,
-            Gen::Pattern | Gen::Arange => 0.5,
-            Gen::Uniform => 0.7,
-            Gen::Integers => 2.5,
-            Gen::Normal => 25.0,
+            G::Full { .. } => 0.0,
+            G::Eye { .. } => 0.2,
+            G::Pattern { .. } | G::Arange { .. } => 0.5,
+            G::Uniform { .. } => 0.7,
+            G::Integers { .. } => 2.5,
+            G::Normal { .. } => 25.0,
         }
     }
 }
@@ -96,43 +126,26 @@ impl Gen {
 /// two or three tasks is made again in each; one read by a row of block
 /// products, or a normal block read twice, is made once and kept.
 fn generate_cost(params: &Value) -> f64 {
-    let cost = || {
-        let p = Params::of(params).ok()?;
-        let gen = Gen::from_code(p.int(0).ok()?)?;
-        Some(gen.ns_per_element() / p.dtype(1).ok()?.itemsize().max(1) as f64)
-    };
-    cost().unwrap_or(f64::INFINITY)
+    GenerateParams::from_value(params)
+        .map_or(f64::INFINITY, |p| p.ns_per_element() / p.block().0.itemsize().max(1) as f64)
 }
 
-/// Parameters: [gen, dtype, block shape, block offsets, block number, a, b, c].
 fn generate(params: &Value, _args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let gen = Gen::from_code(p.int(0)?).ok_or_else(|| TaskError::new("unknown generator"))?;
-    let dtype = p.dtype(1)?;
-    let shape = p.usizes(2)?;
-    let offsets = p.usizes(3)?;
-    let block_no = p.int(4)? as u64;
-    let (a, b, c) = (p.value(5)?, p.value(6)?, p.value(7)?);
-    let float = |v: &Value| match v {
-        Value::Float(x) => *x,
-        Value::Int(i) => *i as f64,
-        _ => 0.0,
-    };
+    let p = GenerateParams::from_value(params)?;
+    let (dtype, shape, offsets, _) = p.block();
     with_dtype!(dtype, T => {
-        let block: Block<T> = match gen {
-            Gen::Full => Block::Const {
-                value: T::from_value(a).ok_or_else(|| TaskError::new("full: bad fill value"))?,
-                shape,
+        let dense = |data: Vec<T>| ArrayD::from_shape_vec(IxDyn(shape), data).map_err(TaskError::internal);
+        let block: Block<T> = match &p {
+            G::Full { value, .. } => Block::Const {
+                value: T::from_value(value).ok_or_else(|| TaskError::internal("full: bad fill value"))?,
+                shape: shape.to_vec(),
             },
-            Gen::Arange => {
-                let (start, step) = (float(a), float(b));
+            G::Arange { start, step, .. } => {
                 let n = shape.first().copied().unwrap_or(1);
-                let data = (offsets[0]..offsets[0] + n).map(|i| T::from_f64(start + step * i as f64)).collect();
-                Block::Dense(ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(TaskError::new)?)
+                Block::Dense(dense((offsets[0]..offsets[0] + n).map(|i| T::from_f64(start + step * i as f64)).collect())?)
             }
-            Gen::Eye => {
+            G::Eye { k, .. } => {
                 // Zeros (fresh pages, no pass), then the diagonal that falls in the block.
-                let k = float(a) as i64;
                 let mut data = vec![T::default(); shape.iter().product()];
                 let (rows, cols) = (shape[0], shape[1]);
                 for i in 0..rows {
@@ -141,52 +154,49 @@ fn generate(params: &Value, _args: Vec<Value>) -> TaskResult {
                         data[i * cols + j as usize] = T::from_f64(1.0);
                     }
                 }
-                Block::Dense(ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(TaskError::new)?)
+                Block::Dense(dense(data)?)
             }
-            Gen::Uniform => {
+            G::Uniform { .. } => {
                 // Counter-based, so a fused expression can draw the same
                 // numbers element by element (see `uniform_at`).
-                let stream = Stream::for_block(float(c) as u64, block_no);
-                let (lo, scale) = (float(a), float(b) - float(a));
+                let Generated::Uniform { stream, low, scale, .. } = generated_of::<T>(&p)? else {
+                    unreachable!("a uniform block's parameters are drawn as uniform")
+                };
                 let n = shape.iter().product::<usize>();
                 let mut data: Vec<T> = Vec::with_capacity(n);
                 let mut draws = [0.0f64; 4096];
                 let mut done = 0;
                 while done < n {
                     let w = (n - done).min(draws.len());
-                    stream.fill_uniform(&mut draws[..w], done as i64, 1, lo, scale);
+                    stream.fill_uniform(&mut draws[..w], done as i64, 1, low, scale);
                     data.extend(draws[..w].iter().map(|&d| T::from_f64(d)));
                     done += w;
                 }
-                Block::Dense(ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(TaskError::new)?)
+                Block::Dense(dense(data)?)
             }
-            Gen::Normal | Gen::Integers => {
-                let mut rng = Rng::for_block(float(c) as u64, block_no);
+            G::Normal { mean, std, seed, block, .. } => {
+                let mut rng = Rng::for_block(*seed as u64, *block);
+                Block::Dense(dense((0..shape.iter().product()).map(|_| T::from_f64(mean + std * rng.normal())).collect())?)
+            }
+            G::Integers { low, high, seed, block, .. } => {
+                let mut rng = Rng::for_block(*seed as u64, *block);
                 let n: usize = shape.iter().product();
-                let (lo, hi) = (float(a), float(b));
-                let mut data: Vec<T> = Vec::with_capacity(n);
-                match gen {
-                    Gen::Normal => data.extend((0..n).map(|_| T::from_f64(lo + hi * rng.normal()))),
-                    _ => data.extend((0..n).map(|_| T::from_f64(rng.integer(lo as i64, hi as i64) as f64))),
-                }
-                Block::Dense(ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(TaskError::new)?)
+                Block::Dense(dense((0..n).map(|_| T::from_f64(rng.integer(*low, *high) as f64)).collect())?)
             }
-            Gen::Pattern => Block::Dense(
-                ArrayD::from_shape_vec(IxDyn(&shape), pat::block::<T>(&shape, &offsets)).map_err(TaskError::new)?,
-            ),
+            G::Pattern { .. } => Block::Dense(dense(pat::block::<T>(shape, offsets))?),
         };
         Ok(block.into_value())
     })
 }
 
 /// Whether `op` makes a generated block that fused programs draw element
-/// by element ([`Gen::streamed`]): they then take its parameters instead
-/// of the block. Other generated blocks are ordinary inputs, remade or
-/// kept by their cost.
+/// by element ([`GenerateParams::streamed`]): they then take its
+/// parameters instead of the block. Other generated blocks are ordinary
+/// inputs, remade or kept by their cost.
 pub(crate) fn is_streamed_generate_op(op: &Op) -> bool {
     match op.kind() {
         blockwork_graph::OpKind::Named { func, params } if std::ptr::eq(*func, &GENERATE) => {
-            Params::of(params).ok().and_then(|p| p.int(0).ok()).and_then(Gen::from_code).is_some_and(Gen::streamed)
+            GenerateParams::from_value(params).is_ok_and(|p| p.streamed())
         }
         _ => false,
     }
@@ -206,34 +216,30 @@ pub(crate) enum Generated<T> {
 
 /// Interprets the parameters of a generated block (as its task carries them).
 pub(crate) fn generated_source<T: Element>(params: &Value) -> Result<Generated<T>, TaskError> {
-    let p = Params::of(params)?;
-    let gen = Gen::from_code(p.int(0)?).ok_or_else(|| TaskError::new("unknown generator"))?;
-    if p.dtype(1)? != T::DTYPE {
-        return Err(TaskError::new("generated source of another element type"));
+    generated_of(&GenerateParams::from_value(params)?)
+}
+
+fn generated_of<T: Element>(p: &GenerateParams) -> Result<Generated<T>, TaskError> {
+    let (dtype, shape, offsets, block) = p.block();
+    if dtype != T::DTYPE {
+        return Err(TaskError::internal("generated source of another element type"));
     }
-    let float = |v: &Value| match v {
-        Value::Float(x) => *x,
-        Value::Int(i) => *i as f64,
-        _ => 0.0,
-    };
-    match gen {
-        Gen::Full => {
-            Ok(Generated::Const(T::from_value(p.value(5)?).ok_or_else(|| TaskError::new("full: bad fill value"))?))
+    match p {
+        G::Full { value, .. } => {
+            Ok(Generated::Const(T::from_value(value).ok_or_else(|| TaskError::internal("full: bad fill value"))?))
         }
-        Gen::Uniform => {
-            let (lo, hi) = (float(p.value(5)?), float(p.value(6)?));
-            Ok(Generated::Uniform {
-                stream: Stream::for_block(float(p.value(7)?) as u64, p.int(4)? as u64),
-                low: lo,
-                scale: hi - lo,
-                shape: p.usizes(2)?,
-            })
-        }
-        Gen::Pattern => {
-            let shape = p.usizes(2)?;
-            Ok(Generated::Pattern { origin: pat::residue(&p.usizes(3)?), weights: pat::weights(shape.len()), shape })
-        }
-        other => Err(TaskError::new(format!("{other:?} blocks are not drawn element by element"))),
+        G::Uniform { low, high, seed, .. } => Ok(Generated::Uniform {
+            stream: Stream::for_block(*seed as u64, block),
+            low: *low,
+            scale: high - low,
+            shape: shape.to_vec(),
+        }),
+        G::Pattern { .. } => Ok(Generated::Pattern {
+            origin: pat::residue(offsets),
+            weights: pat::weights(shape.len()),
+            shape: shape.to_vec(),
+        }),
+        other => Err(TaskError::internal(format!("{} blocks are not drawn element by element", other.prefix()))),
     }
 }
 
@@ -243,47 +249,29 @@ pub(crate) fn generated_source<T: Element>(params: &Value) -> Result<Generated<T
 /// three operations is drawn three times instead of held in memory in
 /// between, while a block read by every product of a row of blocks is
 /// made once.
-pub(crate) static GENERATE: NamedFn = NamedFn::remade_by_cost("blockwork.array.generate", generate, generate_cost);
+pub(crate) static GENERATE: NamedFn =
+    NamedFn::remade_by_cost("blockwork.array.generate", generate, generate_cost).params::<GenerateParams>();
 
-fn generated<T: Element>(gen: Gen, shape: &[usize], chunks: impl Into<ChunkSpec>, abc: [Value; 3]) -> Result<Array<T>> {
+/// The fields of a generated block: its element type, shape, offsets and
+/// number.
+type BlockFields = (DType, Vec<usize>, Vec<usize>, u64);
+
+/// An array of `shape` whose blocks `fill` describes, given their fields.
+fn generated<T: Element>(
+    fill: impl Fn(BlockFields) -> GenerateParams,
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+) -> Result<Array<T>> {
     blockwork_graph::register(&GENERATE);
     let chunks = normalize::<T>(chunks, shape)?;
-    gen_with_chunks(gen, shape, chunks, abc)
-}
-
-fn gen_with_chunks<T: Element>(gen: Gen, shape: &[usize], chunks: Chunks, abc: [Value; 3]) -> Result<Array<T>> {
-    let namer = Namer::new("generate").add(&(gen as i64)).add(&T::DTYPE.code()).add(shape).with(|t| {
-        t.add(&chunks.axes().to_vec());
-        abc.iter().for_each(|v| {
-            t.add(v);
-        })
-    });
-    let prefix = match gen {
-        Gen::Full => "full",
-        Gen::Arange => "arange",
-        Gen::Eye => "eye",
-        Gen::Uniform => "random",
-        Gen::Normal => "normal",
-        Gen::Integers => "integers",
-        Gen::Pattern => "pattern",
-    };
+    let whole = fill((T::DTYPE, vec![], vec![], 0));
+    let namer = Namer::new("generate").add(shape).add(&whole.to_value()).add(&chunks.axes().to_vec());
     let offsets: Vec<Vec<usize>> = (0..shape.len()).map(|ax| chunks.offsets(ax)).collect();
     let numblocks = chunks.numblocks();
-    let layer = new_layer(prefix, namer, &chunks, vec![], |idx| {
-        let bshape = chunks.block_shape(idx);
+    let layer = new_layer(whole.prefix(), namer, &chunks, vec![], |idx| {
         let boff: Vec<usize> = idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize]).collect();
         let block_no = idx.iter().zip(&numblocks).fold(0u64, |acc, (&i, &n)| acc * n as u64 + u64::from(i));
-        let params = list(vec![
-            Value::Int(gen as i64),
-            Value::Int(T::DTYPE.code()),
-            sizes(&bshape),
-            sizes(&boff),
-            Value::Int(block_no as i64),
-            abc[0].clone(),
-            abc[1].clone(),
-            abc[2].clone(),
-        ]);
-        Task::new(Op::named(&GENERATE, params), vec![])
+        Task::new(Op::named(&GENERATE, fill((T::DTYPE, chunks.block_shape(idx), boff, block_no)).to_value()), vec![])
     });
     Ok(Array::from_parts(shape.to_vec(), chunks, layer))
 }
@@ -291,7 +279,12 @@ fn gen_with_chunks<T: Element>(gen: Gen, shape: &[usize], chunks: Chunks, abc: [
 /// An array with every element `value`. Its blocks are constants: no
 /// memory until a kernel needs the elements.
 pub fn full<T: Element>(shape: &[usize], value: T, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
-    generated(Gen::Full, shape, chunks, [value.to_value(), Value::Unit, Value::Unit])
+    let value = value.to_value();
+    generated::<T>(
+        |(dtype, shape, offsets, block)| G::Full { dtype, shape, offsets, block, value: value.clone() },
+        shape,
+        chunks,
+    )
 }
 
 /// Ones.
@@ -315,7 +308,11 @@ pub fn arange<T: Numeric>(start: f64, stop: f64, step: f64, chunks: impl Into<Ch
         return Err(ArrayError::Argument(format!("arange step must be finite and non-zero, got {step}")));
     }
     let n = ((stop - start) / step).ceil().max(0.0) as usize;
-    generated(Gen::Arange, &[n], chunks, [Value::Float(start), Value::Float(step), Value::Unit])
+    generated::<T>(
+        |(dtype, shape, offsets, block)| G::Arange { dtype, shape, offsets, block, start, step },
+        &[n],
+        chunks,
+    )
 }
 
 /// `num` evenly spaced values from `start` to `stop` (included when `endpoint`).
@@ -328,12 +325,16 @@ pub fn linspace<T: Float>(
 ) -> Result<Array<T>> {
     let div = if endpoint { num.saturating_sub(1) } else { num };
     let step = if div == 0 { 0.0 } else { (stop - start) / div as f64 };
-    generated(Gen::Arange, &[num], chunks, [Value::Float(start), Value::Float(step), Value::Unit])
+    generated::<T>(
+        |(dtype, shape, offsets, block)| G::Arange { dtype, shape, offsets, block, start, step },
+        &[num],
+        chunks,
+    )
 }
 
 /// An `n × m` matrix with ones on diagonal `k` (0: the main one).
 pub fn eye<T: Numeric>(n: usize, m: usize, k: i64, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
-    generated(Gen::Eye, &[n, m], chunks, [Value::Int(k), Value::Unit, Value::Unit])
+    generated::<T>(|(dtype, shape, offsets, block)| G::Eye { dtype, shape, offsets, block, k }, &[n, m], chunks)
 }
 
 /// An array whose element at index `i` is `f(i)`. The closure runs in
@@ -375,7 +376,7 @@ pub fn pattern<T: Float>(shape: &[usize], chunks: impl Into<ChunkSpec>) -> Resul
     if shape.is_empty() || shape.len() > 2 {
         return Err(ArrayError::Shape(format!("the pattern fill is defined for 1-d and 2-d arrays, not {shape:?}")));
     }
-    generated(Gen::Pattern, shape, chunks, [Value::Unit, Value::Unit, Value::Unit])
+    generated::<T>(|(dtype, shape, offsets, block)| G::Pattern { dtype, shape, offsets, block }, shape, chunks)
 }
 
 /// Seeded random arrays. A seed gives the same array on any scheduler and
@@ -396,7 +397,12 @@ pub mod random {
         chunks: impl Into<ChunkSpec>,
         seed: u64,
     ) -> Result<Array<T>> {
-        generated(Gen::Uniform, shape, chunks, [Value::Float(low), Value::Float(high), Value::Int(seed as i64)])
+        let seed = seed as i64;
+        generated::<T>(
+            |(dtype, shape, offsets, block)| G::Uniform { dtype, shape, offsets, block, low, high, seed },
+            shape,
+            chunks,
+        )
     }
 
     /// Normal with mean `loc` and standard deviation `scale`.
@@ -407,7 +413,12 @@ pub mod random {
         chunks: impl Into<ChunkSpec>,
         seed: u64,
     ) -> Result<Array<T>> {
-        generated(Gen::Normal, shape, chunks, [Value::Float(loc), Value::Float(scale), Value::Int(seed as i64)])
+        let seed = seed as i64;
+        generated::<T>(
+            |(dtype, shape, offsets, block)| G::Normal { dtype, shape, offsets, block, mean: loc, std: scale, seed },
+            shape,
+            chunks,
+        )
     }
 
     /// Integers in [low, high).
@@ -421,7 +432,12 @@ pub mod random {
         if high <= low {
             return Err(ArrayError::Argument(format!("integers needs low < high, got {low} and {high}")));
         }
-        generated(Gen::Integers, shape, chunks, [Value::Int(low), Value::Int(high), Value::Int(seed as i64)])
+        let seed = seed as i64;
+        generated::<T>(
+            |(dtype, shape, offsets, block)| G::Integers { dtype, shape, offsets, block, low, high, seed },
+            shape,
+            chunks,
+        )
     }
 }
 
@@ -429,53 +445,62 @@ pub mod random {
 mod tests {
     use super::*;
 
-    fn params(gen: Gen, shape: &[usize], abc: [Value; 3]) -> Value {
-        let [a, b, c] = abc;
-        list(vec![
-            Value::Int(gen as i64),
-            Value::Int(f64::DTYPE.code()),
-            sizes(shape),
-            sizes(&vec![0; shape.len()]),
-            Value::Int(0),
-            a,
-            b,
-            c,
-        ])
+    /// A 2-d f64 block of `shape` at the origin.
+    fn at(shape: &[usize]) -> BlockFields {
+        (f64::DTYPE, shape.to_vec(), vec![0; shape.len()], 0)
+    }
+
+    fn uniform((dtype, shape, offsets, block): BlockFields) -> GenerateParams {
+        G::Uniform { dtype, shape, offsets, block, low: 0.0, high: 1.0, seed: 1 }
     }
 
     #[test]
     fn generated_blocks_are_remade_or_kept_by_cost() {
-        let op = |gen, abc| Op::named(&GENERATE, params(gen, &[100, 100], abc));
-        let unit = || [Value::Unit, Value::Unit, Value::Unit];
-        let uniform = || [Value::Float(0.0), Value::Float(1.0), Value::Int(1)];
-        assert!(op(Gen::Full, [Value::Float(1.0), Value::Unit, Value::Unit]).remade_for(1000));
-        assert!(op(Gen::Pattern, unit()).remade_for(3) && op(Gen::Eye, unit()).remade_for(40));
-        assert!(op(Gen::Pattern, unit()).remade_for(17) && !op(Gen::Pattern, unit()).remade_for(18));
-        assert!(op(Gen::Uniform, uniform()).remade_for(12) && !op(Gen::Uniform, uniform()).remade_for(13));
-        assert!(op(Gen::Normal, uniform()).remade_for(1) && !op(Gen::Normal, uniform()).remade_for(2));
+        let op = |p: GenerateParams| Op::named(&GENERATE, p.to_value());
+        let (dtype, shape, offsets, block) = at(&[100, 100]);
+        let full = G::Full { dtype, shape: shape.clone(), offsets: offsets.clone(), block, value: Value::Float(1.0) };
+        let pattern = || G::Pattern { dtype, shape: shape.clone(), offsets: offsets.clone(), block };
+        let eye = G::Eye { dtype, shape: shape.clone(), offsets: offsets.clone(), block, k: 0 };
+        let normal =
+            || G::Normal { dtype, shape: shape.clone(), offsets: offsets.clone(), block, mean: 0.0, std: 1.0, seed: 1 };
+        assert!(op(full).remade_for(1000));
+        assert!(op(pattern()).remade_for(3) && op(eye).remade_for(40));
+        assert!(op(pattern()).remade_for(17) && !op(pattern()).remade_for(18));
+        assert!(op(uniform(at(&[100, 100]))).remade_for(12) && !op(uniform(at(&[100, 100]))).remade_for(13));
+        assert!(op(normal()).remade_for(1) && !op(normal()).remade_for(2));
+    }
+
+    /// Seeds differ in all their 64 bits: the parameters keep every bit.
+    #[test]
+    fn seeds_keep_all_their_bits() {
+        let draw = |seed: u64| random::random(&[8], 8, seed).unwrap().compute().unwrap();
+        for (a, b) in [(u64::MAX, u64::MAX - 1), (1 << 60, (1 << 60) + 1), (1 << 63, 0)] {
+            assert_ne!(draw(a), draw(b), "seeds {a} and {b}");
+        }
+        assert_eq!(draw(u64::MAX), draw(u64::MAX));
     }
 
     /// Prints what each generator costs per element here, to keep
-    /// `Gen::ns_per_element` honest.
+    /// `GenerateParams::ns_per_element` honest.
     #[test]
     #[ignore = "a measurement: run with --release --ignored --nocapture"]
     fn generator_costs() {
         let shape = [1000, 1000];
-        let warm = params(Gen::Uniform, &shape, [Value::Float(0.0), Value::Float(1.0), Value::Int(1)]);
-        generate(&warm, vec![]).unwrap();
-        for (gen, abc) in [
-            (Gen::Pattern, [Value::Unit, Value::Unit, Value::Unit]),
-            (Gen::Eye, [Value::Int(0), Value::Unit, Value::Unit]),
-            (Gen::Uniform, [Value::Float(0.0), Value::Float(1.0), Value::Int(1)]),
-            (Gen::Integers, [Value::Int(0), Value::Int(100), Value::Int(1)]),
-            (Gen::Normal, [Value::Float(0.0), Value::Float(1.0), Value::Int(1)]),
-        ] {
-            let p = params(gen, &shape, abc);
+        generate(&uniform(at(&shape)).to_value(), vec![]).unwrap();
+        let fills: [fn(BlockFields) -> GenerateParams; 5] = [
+            |(dtype, shape, offsets, block)| G::Pattern { dtype, shape, offsets, block },
+            |(dtype, shape, offsets, block)| G::Eye { dtype, shape, offsets, block, k: 0 },
+            uniform,
+            |(dtype, shape, offsets, block)| G::Integers { dtype, shape, offsets, block, low: 0, high: 100, seed: 1 },
+            |(dtype, shape, offsets, block)| G::Normal { dtype, shape, offsets, block, mean: 0.0, std: 1.0, seed: 1 },
+        ];
+        for fill in fills {
+            let p = fill(at(&shape));
             let t0 = std::time::Instant::now();
             for _ in 0..10 {
-                generate(&p, vec![]).unwrap();
+                generate(&p.to_value(), vec![]).unwrap();
             }
-            println!("{gen:?}: {:.2} ns/element", t0.elapsed().as_secs_f64() * 1e9 / 1e7);
+            println!("{}: {:.2} ns/element", p.prefix(), t0.elapsed().as_secs_f64() * 1e9 / 1e7);
         }
     }
 }

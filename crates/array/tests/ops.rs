@@ -469,7 +469,7 @@ fn map_blocks_may_drop_or_add_single_block_axes() {
 fn typed_kernel_parameters_are_in_the_handshake_fingerprint() {
     blockwork_array::register();
     let layouts = blockwork_graph::registry_layouts();
-    let layout = |name: &str| layouts.iter().find(|(n, _)| *n == name).map(|(_, l)| *l);
+    let layout = |name: &str| layouts.iter().find(|(n, _)| *n == name).map(|(_, l)| l.as_str());
     assert_eq!(layout("blockwork.array.fft"), Some("FftParams { input: DType, part: DType, steps: Vec<Step> }"));
     assert_eq!(
         layout("blockwork.array.reduce"),

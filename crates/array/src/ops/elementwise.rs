@@ -14,7 +14,9 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{r, Arg, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{
+    kernel_params, r, Arg, KernelParams, Key, NamedFn, Op, Param, Task, TaskError, TaskResult, Value,
+};
 use ndarray::{IxDyn, Zip};
 
 use crate::array::{new_layer, Array, Operand};
@@ -26,7 +28,6 @@ use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
 use crate::ops::fused::{fusable, fused_layer, Part, Top};
 use crate::ops::rechunk::{common_chunks, rechunk_operand};
-use crate::params::{list, Params};
 
 /// Binary operations.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -158,81 +159,87 @@ fn code_of<T: PartialEq>(all: &[T], x: T) -> i64 {
     all.iter().position(|y| *y == x).unwrap_or(0) as i64
 }
 
-/// Unary operations.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Unary {
-    Neg,
-    Abs,
-    Not,
-    IsNan,
-    Math(MathFn),
-    Cast(DType),
-    /// Of complex numbers: the real part, the imaginary part, the
-    /// argument, the conjugate.
-    Real,
-    Imag,
-    Angle,
-    Conj,
+/// A binary op as a parameter: its place in the table of ops.
+impl Param for BinOp {
+    fn to_param(&self) -> Value {
+        Value::Int(code_of(&BINOPS, *self))
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        BINOPS.get(usize::try_from(i64::from_param(v)?).ok()?).copied()
+    }
 }
 
-/// Kernel kinds.
-const K_BINARY: i64 = 0;
-const K_UNARY: i64 = 1;
-const K_WHERE: i64 = 2;
-/// Two real blocks into one complex block (real and imaginary parts).
-const K_PAIR: i64 = 3;
+/// A math function as a parameter: its place in the table of functions.
+impl Param for MathFn {
+    fn to_param(&self) -> Value {
+        Value::Int(code_of(&MATHFNS, *self))
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        MATHFNS.get(usize::try_from(i64::from_param(v)?).ok()?).copied()
+    }
+}
 
-/// Unary op codes.
-pub(crate) const U_NEG: i64 = 0;
-pub(crate) const U_ABS: i64 = 1;
-pub(crate) const U_REAL: i64 = 6;
-pub(crate) const U_IMAG: i64 = 7;
-pub(crate) const U_ANGLE: i64 = 8;
-pub(crate) const U_CONJ: i64 = 9;
+kernel_params! {
+    /// Unary operations.
+    #[derive(Copy, Eq)]
+    pub(crate) enum Unary {
+        /// `-x`.
+        Neg {},
+        /// `|x|` (of complex numbers: the modulus).
+        Abs {},
+        /// Logical or bitwise not.
+        Not {},
+        /// Whether `x` is NaN.
+        IsNan {},
+        /// A math function of floats.
+        Math { f: MathFn },
+        /// Conversion to another element type.
+        Cast { to: DType },
+        /// The real part of a complex number.
+        Real {},
+        /// The imaginary part.
+        Imag {},
+        /// The argument.
+        Angle {},
+        /// The conjugate.
+        Conj {},
+    }
+}
 
-/// Parameters: [kind, op, input dtype, extra].
+kernel_params! {
+    /// What an elementwise task computes from its blocks (of `dtype`).
+    pub(crate) enum ElemwiseParams {
+        /// `op(a, b)`.
+        Binary { op: BinOp, dtype: DType },
+        /// `op(a)`.
+        Unary { op: Unary, dtype: DType },
+        /// `a` where `cond` is true, `b` elsewhere.
+        Where { dtype: DType },
+        /// Two real blocks into one complex block (real and imaginary parts).
+        Pair { dtype: DType },
+    }
+}
+
 fn elemwise_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let kind = p.int(0)?;
-    let code = p.int(1)?;
-    let dtype = p.dtype(2)?;
     let arg = |i: usize| args.get(i).ok_or_else(|| TaskError::new("missing elementwise input"));
-    match kind {
-        K_BINARY => {
-            let op = *BINOPS.get(code as usize).ok_or_else(|| TaskError::new("unknown binary op"))?;
-            binary(op, dtype, arg(0)?, arg(1)?)
-        }
-        K_UNARY => {
-            let op = match code {
-                U_NEG => Unary::Neg,
-                U_ABS => Unary::Abs,
-                2 => Unary::Not,
-                3 => Unary::IsNan,
-                4 => Unary::Math(*MATHFNS.get(p.usize(3)?).ok_or_else(|| TaskError::new("unknown math fn"))?),
-                5 => Unary::Cast(p.dtype(3)?),
-                U_REAL => Unary::Real,
-                U_IMAG => Unary::Imag,
-                U_ANGLE => Unary::Angle,
-                U_CONJ => Unary::Conj,
-                _ => return Err(TaskError::new("unknown unary op")),
-            };
-            unary(op, dtype, arg(0)?)
-        }
-        K_WHERE => with_dtype!(dtype, T => {
+    match ElemwiseParams::from_value(params)? {
+        ElemwiseParams::Binary { op, dtype } => binary(op, dtype, arg(0)?, arg(1)?),
+        ElemwiseParams::Unary { op, dtype } => unary(op, dtype, arg(0)?),
+        ElemwiseParams::Where { dtype } => with_dtype!(dtype, T => {
             let c = block_of::<bool>(arg(0)?)?;
             let (a, b) = (block_of::<T>(arg(1)?)?, block_of::<T>(arg(2)?)?);
             Ok(select(c, a, b)?.into_value())
         }),
-        K_PAIR => with_float!(dtype, F => {
+        ElemwiseParams::Pair { dtype } => with_float!(dtype, F => {
             let (re, im) = (block_of::<F>(arg(0)?)?, block_of::<F>(arg(1)?)?);
             Ok(zip2(re, im, Complex::new)?.into_value())
-        }, Err(TaskError::new(format!("complex numbers of {dtype} parts")))),
-        _ => Err(TaskError::new("unknown elementwise kernel")),
+        }, Err(TaskError::internal(format!("complex numbers of {dtype} parts")))),
     }
 }
 
 /// The one named kernel of every elementwise operation.
-pub(crate) static ELEMWISE: NamedFn = NamedFn::new("blockwork.array.elemwise", elemwise_kernel);
+pub(crate) static ELEMWISE: NamedFn =
+    NamedFn::new("blockwork.array.elemwise", elemwise_kernel).params::<ElemwiseParams>();
 
 /// The broadcast shape of two shapes, NumPy's rules.
 pub(crate) fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
@@ -364,40 +371,42 @@ fn map1<A: Element, O: Element>(a: &Block<A>, f: impl Fn(A) -> O) -> Block<O> {
 
 fn unary(op: Unary, dtype: DType, a: &Value) -> TaskResult {
     let bad = || Err(TaskError::new(format!("{op:?} of {dtype} blocks")));
-    if dtype.is_complex() && !matches!(op, Unary::IsNan | Unary::Cast(_)) {
+    if dtype.is_complex() && !matches!(op, Unary::IsNan {} | Unary::Cast { .. }) {
         return with_complex!(dtype, F => {
             let z = block_of::<Complex<F>>(a)?;
             match op {
-                Unary::Neg => Ok(map1(z, |x| -x).into_value()),
-                Unary::Conj => Ok(map1(z, Complex::conj).into_value()),
-                Unary::Abs => Ok(map1(z, Complex::norm).into_value()),
-                Unary::Angle => Ok(map1(z, Complex::arg).into_value()),
-                Unary::Real => Ok(map1(z, |x| x.re).into_value()),
-                Unary::Imag => Ok(map1(z, |x| x.im).into_value()),
+                Unary::Neg {} => Ok(map1(z, |x| -x).into_value()),
+                Unary::Conj {} => Ok(map1(z, Complex::conj).into_value()),
+                Unary::Abs {} => Ok(map1(z, Complex::norm).into_value()),
+                Unary::Angle {} => Ok(map1(z, Complex::arg).into_value()),
+                Unary::Real {} => Ok(map1(z, |x| x.re).into_value()),
+                Unary::Imag {} => Ok(map1(z, |x| x.im).into_value()),
                 _ => bad(),
             }
         }, bad());
     }
     match op {
-        Unary::Neg => with_numeric!(dtype, T => Ok(map1(block_of::<T>(a)?, |x: T| T::ZERO - x).into_value()), bad()),
-        Unary::Abs => with_numeric!(dtype, T => Ok(map1(block_of::<T>(a)?, Numeric::abs).into_value()), bad()),
-        Unary::Not => match dtype {
+        Unary::Neg {} => with_numeric!(dtype, T => Ok(map1(block_of::<T>(a)?, |x: T| T::ZERO - x).into_value()), bad()),
+        Unary::Abs {} => with_numeric!(dtype, T => Ok(map1(block_of::<T>(a)?, Numeric::abs).into_value()), bad()),
+        Unary::Not {} => match dtype {
             DType::Bool => Ok(map1(block_of::<bool>(a)?, |x| !x).into_value()),
             DType::I64 => Ok(map1(block_of::<i64>(a)?, |x| !x).into_value()),
             DType::I32 => Ok(map1(block_of::<i32>(a)?, |x| !x).into_value()),
             DType::U8 => Ok(map1(block_of::<u8>(a)?, |x| !x).into_value()),
             _ => bad(),
         },
-        Unary::IsNan => with_dtype!(dtype, T => Ok(map1(block_of::<T>(a)?, Element::is_nan).into_value())),
-        Unary::Math(f) => with_float!(dtype, T => Ok(map1(block_of::<T>(a)?, |x: T| x.apply(f)).into_value()), bad()),
-        Unary::Cast(to) => with_dtype!(dtype, S => {
+        Unary::IsNan {} => with_dtype!(dtype, T => Ok(map1(block_of::<T>(a)?, Element::is_nan).into_value())),
+        Unary::Math { f } => {
+            with_float!(dtype, T => Ok(map1(block_of::<T>(a)?, |x: T| x.apply(f)).into_value()), bad())
+        }
+        Unary::Cast { to } => with_dtype!(dtype, S => {
             let b = block_of::<S>(a)?;
             with_dtype!(to, D => Ok(map1(b, |x: S| {
                 let (re, im) = x.as_pair();
                 D::from_pair(re, im)
             }).into_value()))
         }),
-        Unary::Real | Unary::Imag | Unary::Angle | Unary::Conj => bad(),
+        Unary::Real {} | Unary::Imag {} | Unary::Angle {} | Unary::Conj {} => bad(),
     }
 }
 
@@ -585,11 +594,7 @@ fn scalar_token(v: &Value) -> Option<u128> {
 }
 
 fn binary_params(op: BinOp, dtype: DType) -> Value {
-    list(vec![Value::Int(K_BINARY), Value::Int(code_of(&BINOPS, op)), Value::Int(dtype.code())])
-}
-
-fn unary_params(code: i64, dtype: DType, extra: i64) -> Value {
-    list(vec![Value::Int(K_UNARY), Value::Int(code), Value::Int(dtype.code()), Value::Int(extra)])
+    ElemwiseParams::Binary { op, dtype }.to_value()
 }
 
 /// An arithmetic op through the fused path.
@@ -636,9 +641,10 @@ impl<T: Element> Array<T> {
         self.binop(op, other.into_input())
     }
 
-    /// A unary operation by code, one kernel per block (never fused).
-    pub(crate) fn unop<U: Element>(&self, name: &str, code: i64, extra: i64) -> Array<U> {
-        elemwise(name, vec![Input::array(self.operand())], U::DTYPE, unary_params(code, T::DTYPE, extra))
+    /// A unary operation, one kernel per block (never fused).
+    pub(crate) fn unop<U: Element>(&self, name: &str, op: Unary) -> Array<U> {
+        let params = ElemwiseParams::Unary { op, dtype: T::DTYPE }.to_value();
+        elemwise(name, vec![Input::array(self.operand())], U::DTYPE, params)
             .map(Operand::into_array)
             .expect("a unary op cannot fail to broadcast")
     }
@@ -675,7 +681,7 @@ impl<T: Element> Array<T> {
 
     /// Where elements are NaN (never, for integers).
     pub fn isnan(&self) -> Array<bool> {
-        self.unop("isnan", 3, 0)
+        self.unop("isnan", Unary::IsNan {})
     }
 
     /// The array converted to another element type, as NumPy's `astype`.
@@ -683,7 +689,7 @@ impl<T: Element> Array<T> {
         if T::DTYPE == U::DTYPE {
             return Array::from_parts(self.shape.clone(), self.chunks.clone(), Arc::clone(&self.layer));
         }
-        self.unop("astype", 5, U::DTYPE.code())
+        self.unop("astype", Unary::Cast { to: U::DTYPE })
     }
 }
 
@@ -799,7 +805,7 @@ impl Array<bool> {
 
     /// Elementwise not.
     pub fn logical_not(&self) -> Array<bool> {
-        self.unop("invert", 2, 0)
+        self.unop("invert", Unary::Not {})
     }
 }
 
@@ -823,7 +829,7 @@ macro_rules! bitwise_methods {
 
             /// Elementwise bitwise not (`~`).
             pub fn invert(&self) -> Array<$t> {
-                self.unop("invert", 2, 0)
+                self.unop("invert", Unary::Not {})
             }
         }
     )*};
@@ -832,14 +838,14 @@ bitwise_methods!(i64, i32, u8);
 
 /// `a` where `cond` is true, `b` elsewhere, with broadcasting (NumPy's `where`).
 pub fn where_<T: Element>(cond: &Array<bool>, a: impl IntoInput<T>, b: impl IntoInput<T>) -> Result<Array<T>> {
-    let params = list(vec![Value::Int(K_WHERE), Value::Int(0), Value::Int(T::DTYPE.code())]);
+    let params = ElemwiseParams::Where { dtype: T::DTYPE }.to_value();
     Ok(elemwise("where", vec![Input::array(cond.operand()), a.into_input(), b.into_input()], T::DTYPE, params)?
         .into_array())
 }
 
 /// The complex array `re + im·i` of two real arrays, broadcast.
 pub(crate) fn pair<F: ComplexPart>(re: &Array<F>, im: &Array<F>) -> Result<Array<Complex<F>>> {
-    let params = list(vec![Value::Int(K_PAIR), Value::Int(0), Value::Int(F::DTYPE.code())]);
+    let params = ElemwiseParams::Pair { dtype: F::DTYPE }.to_value();
     Ok(elemwise("complex", vec![Input::array(re.operand()), Input::array(im.operand())], F::COMPLEX, params)?
         .into_array())
 }

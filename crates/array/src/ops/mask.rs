@@ -15,29 +15,32 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{r, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use blockwork_local::Config;
 use ndarray::{ArrayD, IxDyn, Zip};
 
 use crate::array::{new_layer, Array};
 use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
-use crate::dtype::{with_dtype, Element};
+use crate::dtype::{with_dtype, DType, Element};
 use crate::error::{ArrayError, Result};
 use crate::layer::{collect, Namer};
-use crate::params::{list, Params};
 
-const COUNT: i64 = 0;
-const SELECT: i64 = 1;
+kernel_params! {
+    /// The two stages of a boolean selection.
+    pub(crate) enum MaskParams {
+        /// (mask block) → its number of trues.
+        Count {},
+        /// (block, mask block) → the selected elements, 1-d, in C order.
+        Select { dtype: DType },
+    }
+}
 
-/// Parameters: [stage, dtype]. Count: (mask block) → its number of trues.
-/// Select: (block, mask block) → the selected elements, 1-d, in C order.
 fn mask_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
     let mask =
         |i: usize| args.get(i).ok_or_else(|| TaskError::new("mask kernel without its mask")).and_then(block_of::<bool>);
-    match p.int(0)? {
-        COUNT => Ok(Value::Int(match mask(0)? {
+    match MaskParams::from_value(params)? {
+        MaskParams::Count {} => Ok(Value::Int(match mask(0)? {
             Block::Const { value, shape } => {
                 if *value {
                     shape.iter().product::<usize>() as i64
@@ -47,7 +50,7 @@ fn mask_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
             }
             Block::Dense(m) => m.iter().filter(|&&b| b).count() as i64,
         })),
-        _ => with_dtype!(p.dtype(1)?, T => {
+        MaskParams::Select { dtype } => with_dtype!(dtype, T => {
             let x = block_of::<T>(args.first().ok_or_else(|| TaskError::new("mask kernel without its block"))?)?;
             let (x, m) = (x.view(), mask(1)?.view());
             if x.shape() != m.shape() {
@@ -60,7 +63,7 @@ fn mask_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     }
 }
 
-pub(crate) static MASK: NamedFn = NamedFn::new("blockwork.array.mask", mask_kernel);
+pub(crate) static MASK: NamedFn = NamedFn::new("blockwork.array.mask", mask_kernel).params::<MaskParams>();
 
 impl<T: Element> Array<T> {
     /// The elements where `mask` is true, in C order (NumPy's `x[mask]`).
@@ -88,9 +91,9 @@ impl<T: Element> Array<T> {
         };
         let m = mask.rechunk(x.chunks().axes().to_vec())?;
         let base = Namer::new("mask").input(&x.layer).input(&m.layer);
-        let op = |stage: i64| Op::named(&MASK, list(vec![Value::Int(stage), Value::Int(T::DTYPE.code())]));
+        let op = |stage: MaskParams| Op::named(&MASK, stage.to_value());
         let grid = Chunks(x.chunks().numblocks().iter().map(|&n| vec![1; n]).collect());
-        let count_op = op(COUNT);
+        let count_op = op(MaskParams::Count {});
         let counts_layer =
             new_layer("mask-count", Namer::new("count").add(&base.token()), &grid, vec![Arc::clone(&m.layer)], |idx| {
                 Task::new(count_op.clone(), vec![r(m.key(idx))])
@@ -111,7 +114,7 @@ impl<T: Element> Array<T> {
         let kept: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
         let kept = if kept.is_empty() { vec![0] } else { kept };
         let out = Chunks(vec![kept.iter().map(|&i| counts[i]).collect()]);
-        let select_op = op(SELECT);
+        let select_op = op(MaskParams::Select { dtype: T::DTYPE });
         let layer = new_layer(
             "mask-select",
             Namer::new("select").add(&base.token()),

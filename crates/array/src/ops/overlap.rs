@@ -14,17 +14,17 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{r, Arg, Key, NamedFn, Op, Task, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, Arg, KernelParams, Key, NamedFn, Op, Task, TaskResult, Value};
 use ndarray::{ArrayD, ArrayViewD, IxDyn, SliceInfoElem};
 
 use crate::array::{new_layer, Array};
 use crate::block::{block_of, Block};
 use crate::chunks::{BlockIndices, Chunks};
-use crate::dtype::{with_dtype, Element};
+use crate::dtype::{with_dtype, DType, Element};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
 use crate::ops::map::BlockInfo;
-use crate::params::{ints, list, Params};
+use crate::ops::slice::{GetitemParams, Window};
 
 /// What ghost cells hold at the edges of the array.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -69,16 +69,25 @@ fn axis_sources(chunks: &[usize], start: i64, stop: i64, boundary: Boundary) -> 
         .collect()
 }
 
-/// Parameters: [dtype, fill, per axis: flat (source block slot, index) pairs,
-/// per axis: number of distinct source slots]; args: the touched blocks in
-/// row-major order of slots.
+kernel_params! {
+    /// A block extended with ghost cells, gathered from the blocks it
+    /// touches (the task's arguments, in row-major order of their slots).
+    pub(crate) struct OverlapParams {
+        pub(crate) dtype: DType,
+        /// What positions outside the array hold (a constant boundary).
+        pub(crate) fill: f64,
+        /// Per axis, per position of the extended block: the slot of its
+        /// source block along that axis (−1: the fill), then its index
+        /// in that block.
+        pub(crate) sources: Vec<Vec<i64>>,
+        /// Per axis, the number of source slots.
+        pub(crate) slots: Vec<usize>,
+    }
+}
+
 fn gather(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let dtype = p.dtype(0)?;
-    let fill = p.float(1)?;
-    let nd = p.usize(2)?;
-    let axes: Vec<Vec<i64>> = (0..nd).map(|ax| p.i64s(3 + ax)).collect::<Result<_, _>>()?;
-    let slots: Vec<usize> = p.usizes(3 + nd)?;
+    let OverlapParams { dtype, fill, sources: axes, slots } = OverlapParams::from_value(params)?;
+    let nd = axes.len();
     with_dtype!(dtype, T => {
         let blocks: Vec<&Block<T>> = args.iter().map(block_of::<T>).collect::<Result<_, _>>()?;
         let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
@@ -105,7 +114,7 @@ fn gather(params: &Value, args: Vec<Value>) -> TaskResult {
     })
 }
 
-pub(crate) static GATHER: NamedFn = NamedFn::new("blockwork.array.overlap", gather);
+pub(crate) static GATHER: NamedFn = NamedFn::new("blockwork.array.overlap", gather).params::<OverlapParams>();
 
 impl<T: Element> Array<T> {
     /// Every block extended by `depth[ax]` neighbouring cells on both sides
@@ -169,7 +178,7 @@ impl<T: Element> Array<T> {
                         [slot, i]
                     })
                     .collect();
-                per_axis_pairs.push(ints(&flat));
+                per_axis_pairs.push(flat);
                 per_axis_blocks.push(uniq);
             }
             let counts: Vec<usize> = per_axis_blocks.iter().map(|u| u.len().max(1)).collect();
@@ -183,10 +192,8 @@ impl<T: Element> Array<T> {
                     r(self.key(&src))
                 })
                 .collect();
-            let mut params = vec![Value::Int(T::DTYPE.code()), Value::Float(fill), Value::Int(nd as i64)];
-            params.extend(per_axis_pairs);
-            params.push(crate::params::sizes(&counts));
-            Task::new(Op::named(&GATHER, list(params)), args)
+            let params = OverlapParams { dtype: T::DTYPE, fill, sources: per_axis_pairs, slots: counts };
+            Task::new(Op::named(&GATHER, params.to_value()), args)
         });
         Ok(Array::from_parts(chunks.shape(), chunks, layer))
     }
@@ -246,21 +253,20 @@ impl<T: Element> Array<T> {
         let edge = boundary == Boundary::None;
         let namer = Namer::new("trim-overlap").input(&mapped.layer);
         let layer = new_layer("trim-overlap", namer, &self.chunks, vec![Arc::clone(&mapped.layer)], |idx| {
-            // Per axis, GETITEM's (kind 0: range a..=b, step 1) of the
-            // extended block without its ghost cells.
-            let spec: Vec<i64> = mapped
+            // Per axis, the extended block without its ghost cells.
+            let axes: Vec<Window> = mapped
                 .chunks
                 .block_shape(idx)
                 .iter()
                 .enumerate()
-                .flat_map(|(ax, &n)| {
+                .map(|(ax, &n)| {
                     let lo = if edge && idx[ax] == 0 { 0 } else { depth[ax] };
                     let hi = if edge && idx[ax] as usize + 1 == numblocks[ax] { 0 } else { depth[ax] };
                     let (lo, end) = (lo.min(n), n.saturating_sub(hi).max(lo.min(n)));
-                    [0, lo as i64, end as i64 - 1, 1]
+                    Window::Range { first: lo as i64, last: end as i64 - 1, step: 1 }
                 })
                 .collect();
-            let params = list(vec![Value::Int(U::DTYPE.code()), ints(&spec)]);
+            let params = GetitemParams { dtype: U::DTYPE, axes }.to_value();
             Task::new(Op::named(&crate::ops::slice::GETITEM, params), vec![r(mapped.key(idx))])
         });
         Ok(Array::from_parts(self.shape.clone(), self.chunks.clone(), layer))

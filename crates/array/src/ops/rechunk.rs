@@ -59,16 +59,15 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{r, NamedFn, Op, Task, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, KernelParams, NamedFn, Op, Task, TaskResult, Value};
 use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 
 use crate::array::{new_layer, Array, Operand};
 use crate::block::{block_of, Block};
 use crate::chunks::{ChunkSpec, Chunks, AUTO_BLOCK_BYTES};
-use crate::dtype::{with_dtype, Element};
+use crate::dtype::{with_dtype, DType, Element};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
-use crate::params::{ints, list, sizes, Params};
 
 /// One piece along one axis: input block `block`, elements `start..stop`
 /// of it, landing at `dest` in the output block.
@@ -118,22 +117,38 @@ fn plan_axis(old: &[usize], new: &[usize]) -> Vec<Vec<Piece>> {
     out
 }
 
-/// Parameters: [dtype, out shape, per axis: flat (start, stop, dest) triples].
-fn assemble(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let dtype = p.dtype(0)?;
-    let shape = p.usizes(1)?;
-    let nd = shape.len();
-    let axes: Vec<Vec<i64>> = (0..nd).map(|ax| p.i64s(2 + ax)).collect::<Result<_, _>>()?;
-    with_dtype!(dtype, T => assemble_typed::<T>(&shape, &axes, args))
+kernel_params! {
+    /// A piece of an input block: `start..stop` along one axis, placed at
+    /// `dest` in the output block.
+    pub(crate) struct Slab {
+        pub(crate) start: usize,
+        pub(crate) stop: usize,
+        pub(crate) dest: usize,
+    }
 }
 
-fn assemble_typed<T: Element>(shape: &[usize], axes: &[Vec<i64>], args: Vec<Value>) -> TaskResult {
-    let counts: Vec<usize> = axes.iter().map(|a| a.len() / 3).collect();
+kernel_params! {
+    /// An output block of a rechunk, assembled from pieces of the input
+    /// blocks (the task's arguments, in row-major order of the pieces).
+    pub(crate) struct RechunkParams {
+        pub(crate) dtype: DType,
+        pub(crate) shape: Vec<usize>,
+        /// Per axis, the pieces along it.
+        pub(crate) pieces: Vec<Vec<Slab>>,
+    }
+}
+
+fn assemble(params: &Value, args: Vec<Value>) -> TaskResult {
+    let RechunkParams { dtype, shape, pieces } = RechunkParams::from_value(params)?;
+    with_dtype!(dtype, T => assemble_typed::<T>(&shape, &pieces, args))
+}
+
+fn assemble_typed<T: Element>(shape: &[usize], axes: &[Vec<Slab>], args: Vec<Value>) -> TaskResult {
+    let counts: Vec<usize> = axes.iter().map(Vec::len).collect();
     let single = counts.iter().all(|&c| c == 1);
     if single {
         let b = block_of::<T>(&args[0])?;
-        let whole = axes.iter().zip(b.shape()).all(|(a, &n)| a[0] == 0 && a[1] as usize == n);
+        let whole = axes.iter().zip(b.shape()).all(|(a, &n)| a[0].start == 0 && a[0].stop == n);
         if whole {
             return Ok(args.into_iter().next().unwrap_or_default());
         }
@@ -151,8 +166,8 @@ fn assemble_typed<T: Element>(shape: &[usize], axes: &[Vec<i64>], args: Vec<Valu
             .iter()
             .enumerate()
             .map(|(ax, &i)| SliceInfoElem::Slice {
-                start: axes[ax][3 * i] as isize,
-                end: Some(axes[ax][3 * i + 1] as isize),
+                start: axes[ax][i].start as isize,
+                end: Some(axes[ax][i].stop as isize),
                 step: 1,
             })
             .collect();
@@ -160,9 +175,8 @@ fn assemble_typed<T: Element>(shape: &[usize], axes: &[Vec<i64>], args: Vec<Valu
             .iter()
             .enumerate()
             .map(|(ax, &i)| {
-                let d = axes[ax][3 * i + 2];
-                let len = axes[ax][3 * i + 1] - axes[ax][3 * i];
-                SliceInfoElem::Slice { start: d as isize, end: Some((d + len) as isize), step: 1 }
+                let Slab { start, stop, dest } = &axes[ax][i];
+                SliceInfoElem::Slice { start: *dest as isize, end: Some((dest + stop - start) as isize), step: 1 }
             })
             .collect();
         let mut target = out.slice_mut(dst.as_slice());
@@ -182,7 +196,7 @@ fn assemble_typed<T: Element>(shape: &[usize], axes: &[Vec<i64>], args: Vec<Valu
     Ok(Block::Dense(out).into_value())
 }
 
-pub(crate) static ASSEMBLE: NamedFn = NamedFn::new("blockwork.array.rechunk", assemble);
+pub(crate) static ASSEMBLE: NamedFn = NamedFn::new("blockwork.array.rechunk", assemble).params::<RechunkParams>();
 
 /// The operand cut into `target` chunks (itself if they already match).
 pub(crate) fn rechunk_operand(x: &Operand, target: &Chunks) -> Result<Operand> {
@@ -197,11 +211,11 @@ pub(crate) fn rechunk_operand(x: &Operand, target: &Chunks) -> Result<Operand> {
     let namer = Namer::new("rechunk").input(&x.layer).add(&target.axes().to_vec());
     let layer = new_layer("rechunk", namer, target, vec![Arc::clone(&x.layer)], |idx| {
         let per_axis: Vec<&Vec<Piece>> = idx.iter().enumerate().map(|(ax, &i)| &plans[ax][i as usize]).collect();
-        let mut params = vec![Value::Int(x.dtype.code()), sizes(&target.block_shape(idx))];
-        for pieces in &per_axis {
-            let flat: Vec<i64> = pieces.iter().flat_map(|p| [p.start as i64, p.stop as i64, p.dest as i64]).collect();
-            params.push(ints(&flat));
-        }
+        let pieces = per_axis
+            .iter()
+            .map(|pieces| pieces.iter().map(|p| Slab { start: p.start, stop: p.stop, dest: p.dest }).collect())
+            .collect();
+        let params = RechunkParams { dtype: x.dtype, shape: target.block_shape(idx), pieces };
         // Input blocks in row-major order of the piece combinations.
         let mut args = Vec::new();
         let counts: Vec<usize> = per_axis.iter().map(|p| p.len()).collect();
@@ -209,7 +223,7 @@ pub(crate) fn rechunk_operand(x: &Operand, target: &Chunks) -> Result<Operand> {
             let src: Vec<u32> = combo.iter().enumerate().map(|(ax, &i)| per_axis[ax][i as usize].block).collect();
             args.push(r(x.key(&src)));
         }
-        Task::new(Op::named(&ASSEMBLE, list(params)), args)
+        Task::new(Op::named(&ASSEMBLE, params.to_value()), args)
     });
     Ok(Operand { shape: x.shape.clone(), chunks: target.clone(), layer, dtype: x.dtype, expr: None })
 }

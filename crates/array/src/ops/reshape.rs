@@ -3,48 +3,52 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{r, Arg, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, Arg, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use crate::array::{new_layer, Array};
 use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
-use crate::dtype::{with_dtype, Element};
+use crate::dtype::{with_dtype, DType, Element};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
 use crate::ops::reduce::normalize_axes;
-use crate::params::{ints, list, sizes, Params};
 
-/// Kernel kinds.
-const K_RESHAPE: i64 = 0;
-const K_BROADCAST: i64 = 1;
-const K_TAKE: i64 = 2;
+kernel_params! {
+    /// A block of a reshaped, broadcast or taken array.
+    pub(crate) enum ReshapeParams {
+        /// The one input block, its elements in C order, in this shape.
+        Reshape { dtype: DType, shape: Vec<usize> },
+        /// The one input block broadcast to this shape.
+        Broadcast { dtype: DType, shape: Vec<usize> },
+        /// Lanes along `axis` picked from the input blocks: per lane, the
+        /// argument's number, then the lane's position in it.
+        Take { dtype: DType, axis: usize, picks: Vec<i64> },
+    }
+}
 
-/// Parameters: [kind, dtype, shape or axis, positions]; see each op.
 fn reshape_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let kind = p.int(0)?;
-    let dtype = p.dtype(1)?;
+    let p = ReshapeParams::from_value(params)?;
+    let (ReshapeParams::Reshape { dtype, .. }
+    | ReshapeParams::Broadcast { dtype, .. }
+    | ReshapeParams::Take { dtype, .. }) = p;
     with_dtype!(dtype, T => {
-        match kind {
-            K_RESHAPE | K_BROADCAST => {
-                let shape = p.usizes(2)?;
-                let v = args.first().ok_or_else(|| TaskError::new("reshape without input"))?;
+        match &p {
+            ReshapeParams::Reshape { shape, .. } | ReshapeParams::Broadcast { shape, .. } => {
+                let v = args.first().ok_or_else(|| TaskError::internal("reshape without input"))?;
                 Ok(match block_of::<T>(v)? {
-                    Block::Const { value, .. } => Block::Const { value: *value, shape },
-                    Block::Dense(a) if kind == K_RESHAPE => Block::Dense(
-                        a.as_standard_layout().into_owned().into_shape_with_order(IxDyn(&shape)).map_err(TaskError::new)?,
+                    Block::Const { value, .. } => Block::Const { value: *value, shape: shape.clone() },
+                    Block::Dense(a) if matches!(p, ReshapeParams::Reshape { .. }) => Block::Dense(
+                        a.as_standard_layout().into_owned().into_shape_with_order(IxDyn(shape)).map_err(TaskError::new)?,
                     ),
                     Block::Dense(a) => Block::Dense(
-                        a.broadcast(IxDyn(&shape)).ok_or_else(|| TaskError::new("block does not broadcast"))?.to_owned(),
+                        a.broadcast(IxDyn(shape)).ok_or_else(|| TaskError::new("block does not broadcast"))?.to_owned(),
                     ),
                 }
                 .into_value())
             }
-            K_TAKE => {
-                // [kind, dtype, axis, (argument, position) pairs].
-                let axis = p.usize(2)?;
-                let picks = p.i64s(3)?;
+            ReshapeParams::Take { axis, picks, .. } => {
+                let axis = *axis;
                 let blocks: Vec<&Block<T>> = args.iter().map(block_of::<T>).collect::<Result<_, _>>()?;
                 let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
                 let lanes: Vec<_> = picks
@@ -60,12 +64,11 @@ fn reshape_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
                 let out: ArrayD<T> = ndarray::concatenate(Axis(axis), &lanes).map_err(TaskError::new)?;
                 Ok(Block::Dense(out).into_value())
             }
-            _ => Err(TaskError::new("unknown reshape kernel")),
         }
     })
 }
 
-pub(crate) static RESHAPE: NamedFn = NamedFn::new("blockwork.array.reshape", reshape_kernel);
+pub(crate) static RESHAPE: NamedFn = NamedFn::new("blockwork.array.reshape", reshape_kernel).params::<ReshapeParams>();
 
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 {
@@ -113,8 +116,7 @@ impl<T: Element> Array<T> {
         let layer = new_layer("broadcast_to", namer, &chunks, vec![Arc::clone(&self.layer)], |idx| {
             let src: Vec<u32> =
                 (0..self.ndim()).map(|k| if self.shape[k] == shape[k + off] { idx[k + off] } else { 0 }).collect();
-            let params =
-                list(vec![Value::Int(K_BROADCAST), Value::Int(T::DTYPE.code()), sizes(&chunks.block_shape(idx))]);
+            let params = ReshapeParams::Broadcast { dtype: T::DTYPE, shape: chunks.block_shape(idx) }.to_value();
             Task::new(Op::named(&RESHAPE, params), vec![r(self.key(&src))])
         });
         Ok(Array::from_parts(shape.to_vec(), chunks, layer))
@@ -172,8 +174,7 @@ impl<T: Element> Array<T> {
             if in_nd > 0 && !idx.is_empty() {
                 src[0] = idx[0];
             }
-            let params =
-                list(vec![Value::Int(K_RESHAPE), Value::Int(T::DTYPE.code()), sizes(&chunks.block_shape(idx))]);
+            let params = ReshapeParams::Reshape { dtype: T::DTYPE, shape: chunks.block_shape(idx) }.to_value();
             Task::new(Op::named(&RESHAPE, params), vec![r(x.key(&src))])
         });
         Ok(Array::from_parts(shape.to_vec(), chunks, layer))
@@ -237,8 +238,7 @@ impl<T: Element> Array<T> {
                 let empty = Block::Const { value: T::default(), shape: chunks.block_shape(bidx) }.into_value();
                 return Task::new(Op::named(&blockwork_graph::builtins::CONSTANT, empty), vec![]);
             }
-            let params =
-                list(vec![Value::Int(K_TAKE), Value::Int(T::DTYPE.code()), Value::Int(ax as i64), ints(&picks)]);
+            let params = ReshapeParams::Take { dtype: T::DTYPE, axis: ax, picks }.to_value();
             Task::new(Op::named(&RESHAPE, params), args)
         });
         Ok(Array::from_parts(chunks.shape(), chunks, layer))

@@ -8,16 +8,15 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{r, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 
 use crate::array::{new_layer, Array};
 use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
-use crate::dtype::{with_dtype, Element};
+use crate::dtype::{with_dtype, DType, Element};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
-use crate::params::{ints, list, Params};
 
 /// What one input axis becomes.
 enum AxisSel {
@@ -83,31 +82,58 @@ fn cut(first: i64, step: i64, len: usize, chunks: &[usize]) -> Vec<(u32, i64, i6
     out
 }
 
-/// Parameters: [dtype, per input axis: (kind, a, b, step) flattened];
-/// kind 0 = range a..=b with step, 1 = index a, 2 = new axis.
+kernel_params! {
+    /// What one axis of a block's window takes.
+    pub(crate) enum Window {
+        /// Elements `first`, `first + step`, … through `last` (below
+        /// `first` for a negative step; for a positive one, nothing).
+        Range { first: i64, last: i64, step: i64 },
+        /// One element; the axis is dropped.
+        Index { at: i64 },
+        /// A new axis of length one.
+        NewAxis {},
+    }
+}
+
+kernel_params! {
+    /// A window of a block: one entry per axis of the input (and new axes).
+    pub(crate) struct GetitemParams {
+        pub(crate) dtype: DType,
+        pub(crate) axes: Vec<Window>,
+    }
+}
+
+impl Window {
+    /// The whole of an axis of length `n`.
+    fn is_whole(&self, n: usize) -> bool {
+        matches!(*self, Window::Range { first: 0, last, step: 1 } if last + 1 == n as i64)
+    }
+}
+
 fn getitem(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let dtype = p.dtype(0)?;
-    let spec = p.i64s(1)?;
-    let v = args.first().ok_or_else(|| TaskError::new("getitem without input"))?;
-    let elems: Vec<SliceInfoElem> = spec
-        .chunks_exact(4)
-        .map(|c| match c[0] {
-            0 if c[2] < c[1] && c[3] > 0 => SliceInfoElem::Slice { start: 0, end: Some(0), step: 1 },
-            0 if c[3] > 0 => {
-                SliceInfoElem::Slice { start: c[1] as isize, end: Some(c[2] as isize + 1), step: c[3] as isize }
+    let GetitemParams { dtype, axes } = GetitemParams::from_value(params)?;
+    let v = args.first().ok_or_else(|| TaskError::internal("getitem without input"))?;
+    let elems: Vec<SliceInfoElem> = axes
+        .iter()
+        .map(|w| match *w {
+            Window::Range { first, last, step } if last < first && step > 0 => {
+                SliceInfoElem::Slice { start: 0, end: Some(0), step: 1 }
             }
-            0 => SliceInfoElem::Slice { start: c[2] as isize, end: Some(c[1] as isize + 1), step: c[3] as isize },
-            1 => SliceInfoElem::Index(c[1] as isize),
-            _ => SliceInfoElem::NewAxis,
+            Window::Range { first, last, step } if step > 0 => {
+                SliceInfoElem::Slice { start: first as isize, end: Some(last as isize + 1), step: step as isize }
+            }
+            Window::Range { first, last, step } => {
+                SliceInfoElem::Slice { start: last as isize, end: Some(first as isize + 1), step: step as isize }
+            }
+            Window::Index { at } => SliceInfoElem::Index(at as isize),
+            Window::NewAxis {} => SliceInfoElem::NewAxis,
         })
         .collect();
     with_dtype!(dtype, T => {
         let b = block_of::<T>(v)?;
         // A window that is the whole block (a slice of whole blocks, as a
         // gathered axis's runs are) is the block itself: shared, not copied.
-        let whole = spec.len() == 4 * b.shape().len()
-            && spec.chunks_exact(4).zip(b.shape()).all(|(c, &n)| c[0] == 0 && c[1] == 0 && c[2] + 1 == n as i64 && c[3] == 1);
+        let whole = axes.len() == b.shape().len() && axes.iter().zip(b.shape()).all(|(w, &n)| w.is_whole(n));
         if whole {
             return Ok(v.clone());
         }
@@ -123,7 +149,7 @@ fn getitem(params: &Value, args: Vec<Value>) -> TaskResult {
     })
 }
 
-pub(crate) static GETITEM: NamedFn = NamedFn::new("blockwork.array.getitem", getitem);
+pub(crate) static GETITEM: NamedFn = NamedFn::new("blockwork.array.getitem", getitem).params::<GetitemParams>();
 
 impl<T: Element> Array<T> {
     /// Basic indexing with ndarray's `s![]`: `x.slice(s![2..10;3, -1, NewAxis])`.
@@ -196,28 +222,27 @@ impl<T: Element> Array<T> {
         });
         let layer = new_layer("getitem", namer, &chunks, vec![Arc::clone(&self.layer)], |idx| {
             let mut src = Vec::with_capacity(self.ndim());
-            let mut spec = Vec::with_capacity(4 * sels.len());
+            let mut axes = Vec::with_capacity(sels.len());
             let mut out_ax = 0;
             for sel in &sels {
                 match sel {
                     None => {
-                        spec.extend_from_slice(&[2, 0, 0, 0]);
+                        axes.push(Window::NewAxis {});
                         out_ax += 1;
                     }
                     Some(AxisSel::Index(b, i)) => {
                         src.push(*b);
-                        spec.extend_from_slice(&[1, *i, 0, 0]);
+                        axes.push(Window::Index { at: *i });
                     }
                     Some(AxisSel::Kept(pieces)) => {
-                        let (b, a, z, s) = pieces[idx[out_ax] as usize];
+                        let (b, first, last, step) = pieces[idx[out_ax] as usize];
                         src.push(b);
-                        spec.extend_from_slice(&[0, a, z, s]);
+                        axes.push(Window::Range { first, last, step });
                         out_ax += 1;
                     }
                 }
             }
-            let params = list(vec![Value::Int(T::DTYPE.code()), ints(&spec)]);
-            Task::new(Op::named(&GETITEM, params), vec![r(self.key(&src))])
+            Task::new(Op::named(&GETITEM, GetitemParams { dtype: T::DTYPE, axes }.to_value()), vec![r(self.key(&src))])
         });
         Ok(Array::from_parts(shape, chunks, layer))
     }
