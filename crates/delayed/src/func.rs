@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use blockwork_graph::{
-    tokenize, FromValue, IntoValue, Key, NamedFn, Obj, Op, TaskError, TaskResult, Tokenize, Tokenizer, Value,
+    tokenize, FromValue, IntoValue, KernelParams, Key, NamedFn, NoParams, Obj, Op, TaskError, TaskResult, Tokenize,
+    Tokenizer, Value,
 };
 
 use crate::node::{Node, NodeArg};
@@ -262,14 +263,18 @@ pub struct NamedDelayed {
     params: Value,
 }
 
-/// Wraps a registered function (see [`blockwork_graph::NamedFn`]).
+/// Wraps a registered function (see [`blockwork_graph::NamedFn`]). Its
+/// calls pass [`NoParams`] until [`NamedDelayed::params`] sets others.
 pub fn named(func: &'static NamedFn) -> NamedDelayed {
     blockwork_graph::register(func);
-    NamedDelayed { func, params: Value::Unit }
+    NamedDelayed { func, params: NoParams {}.to_value() }
 }
 
 impl NamedDelayed {
-    /// Sets the literal parameters passed to every call.
+    /// Sets the literal parameters passed to every call: the value of the
+    /// parameters the function declared (`P { .. }.to_value()` for
+    /// `NamedFn::params::<P>()`, see [`blockwork_graph::kernel_params!`]),
+    /// or the one plain value of `NamedFn::takes`.
     pub fn params(mut self, params: impl IntoValue) -> Self {
         self.params = params.into_value();
         self

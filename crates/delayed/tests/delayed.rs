@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use blockwork_delayed::{arg, compute, compute_with, delayed, func, named, ComputeError, Config, Delayed, Scheduler};
-use blockwork_graph::{NamedFn, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, KernelParams, NamedFn, TaskError, TaskResult, Value};
 
 fn all_schedulers() -> [Config; 3] {
     [
@@ -94,10 +94,15 @@ fn wrong_types_are_named() {
     assert!(err.to_string().contains("argument 0: expected f64, found str"), "{err}");
 }
 
+kernel_params! {
+    /// What `scale` multiplies by.
+    struct ScaleParams {
+        k: f64,
+    }
+}
+
 fn scale(params: &Value, args: Vec<Value>) -> TaskResult {
-    let Value::Float(k) = params else {
-        return Err(TaskError::new("scale wants a float parameter"));
-    };
+    let ScaleParams { k } = ScaleParams::from_value(params)?;
     match args.as_slice() {
         [Value::Float(x)] => Ok(Value::Float(k * x)),
         [Value::List(xs)] => {
@@ -106,21 +111,26 @@ fn scale(params: &Value, args: Vec<Value>) -> TaskResult {
         _ => Err(TaskError::new("scale wants one float or a list of floats")),
     }
 }
-static SCALE: NamedFn = NamedFn::new("test.scale", scale);
+static SCALE: NamedFn = NamedFn::new("test.scale", scale).params::<ScaleParams>();
 
 #[test]
 fn named_functions_are_serializable_and_pure() {
-    let triple = named(&SCALE).params(3.0);
+    let triple = named(&SCALE).params(ScaleParams { k: 3.0 }.to_value());
     let x: Delayed<f64> = triple.call(vec![arg::<f64, _>(2.0)]);
     let y: Delayed<f64> = triple.call(vec![arg::<f64, _>(2.0)]);
     assert_eq!(x.key(), y.key());
     let g = x.graph().unwrap();
     assert!(g.ids().all(|t| g.task(t).is_serializable()));
-    let z: Delayed<f64> = named(&SCALE).params(0.5).call(vec![arg(vec![x.clone(), delayed(4.0)])]);
+    let z: Delayed<f64> =
+        named(&SCALE).params(ScaleParams { k: 0.5 }.to_value()).call(vec![arg(vec![x.clone(), delayed(4.0)])]);
     for cfg in all_schedulers() {
         assert_eq!(z.compute_with(&cfg).unwrap(), 5.0);
     }
     assert!(blockwork_graph::registry("test.scale").is_some());
+    let layouts = blockwork_graph::registry_layouts();
+    assert!(layouts.iter().any(|(n, l)| *n == "test.scale" && l == "ScaleParams { k: f64 }"), "{layouts:?}");
+    let err = named(&SCALE).call::<f64>(vec![arg::<f64, _>(2.0)]).compute().unwrap_err().to_string();
+    assert!(err.contains("parameters of ScaleParams"), "{err}");
 }
 
 #[test]
