@@ -551,7 +551,8 @@ fn held_placeholder(_: &Value, _: Vec<Value>) -> TaskResult {
     Err(TaskError::new("a held result's placeholder ran; it should have been read from the cluster"))
 }
 
-static HELD: NamedFn = NamedFn::new("blockwork.held", held_placeholder);
+/// Its parameter is the unit value (it takes none, and never runs).
+static HELD: NamedFn = NamedFn::new("blockwork.held", held_placeholder).takes("()");
 
 /// `graph` (culled to `outputs`) with the tasks of `held` keys (among its
 /// own) replaced by placeholders without inputs, so that what only they
