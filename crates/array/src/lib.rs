@@ -45,7 +45,6 @@ mod error;
 pub(crate) use blockwork_graph::layer;
 mod npy;
 pub mod ops;
-mod params;
 mod pattern;
 mod rng;
 mod sink;

@@ -470,7 +470,13 @@ fn typed_kernel_parameters_are_in_the_handshake_fingerprint() {
     blockwork_array::register();
     let layouts = blockwork_graph::registry_layouts();
     let layout = |name: &str| layouts.iter().find(|(n, _)| *n == name).map(|(_, l)| l.as_str());
-    assert_eq!(layout("blockwork.array.fft"), Some("FftParams { input: DType, part: DType, steps: Vec<Step> }"));
+    assert_eq!(
+        layout("blockwork.array.fft"),
+        Some(
+            "FftParams { input: DType, part: DType, steps: Vec<Step> }; \
+             Step { kind: Kind, axis: usize, n: usize, norm: Norm }"
+        )
+    );
     assert_eq!(
         layout("blockwork.array.reduce"),
         Some(
@@ -478,4 +484,18 @@ fn typed_kernel_parameters_are_in_the_handshake_fingerprint() {
         )
     );
     assert!(layout("blockwork.array.fused").is_some_and(|l| l.starts_with("FusedParams { dtype: DType, mode: i64")));
+    // Nested declared types join their function's layout.
+    assert_eq!(
+        layout("blockwork.array.getitem"),
+        Some(
+            "GetitemParams { dtype: DType, axes: Vec<Window> }; \
+             Window { Range { first: i64, last: i64, step: i64 } | Index { at: i64 } | NewAxis {  } }"
+        )
+    );
+    // Every array function declares its parameters.
+    let array: Vec<_> = layouts.iter().filter(|(n, _)| n.starts_with("blockwork.array.")).collect();
+    assert!(array.len() >= 20, "{array:?}");
+    for (name, layout) in array {
+        assert!(!layout.is_empty(), "{name} does not declare its parameters");
+    }
 }

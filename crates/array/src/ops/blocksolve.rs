@@ -22,17 +22,17 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{builtins, r, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{builtins, kernel_params, r, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use faer::linalg::triangular_solve::{solve_lower_triangular_in_place, solve_upper_triangular_in_place};
 use faer::{Mat, Par, Side};
 
 use crate::array::{new_layer, Array};
 use crate::block::Block;
 use crate::chunks::Chunks;
+use crate::dtype::DType;
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
 use crate::ops::decomp::{block, item, real_kernel, to_mat, Real};
-use crate::params::{list, Params};
 
 /// What the message of a task error for a matrix the algorithm cannot
 /// take (not positive definite, singular) starts with, so callers can tell
@@ -59,8 +59,51 @@ fn updated<T: Real>(a: &Value, xs: &[Value], ys: &[Value], transpose_y: bool) ->
     Ok(s)
 }
 
-/// `[dtype, nj, diagonal]`; diagonal: args `[A_kk, L_k0..]` → `L_kk`; below:
-/// args `[A_ik, L_kk, L_i0.., L_k0..]` → `L_ik`.
+kernel_params! {
+    /// A block of a Cholesky factor after `earlier` block columns.
+    /// Diagonal: args `[A_kk, L_k0..]` → `L_kk`; below: args
+    /// `[A_ik, L_kk, L_i0.., L_k0..]` → `L_ik`.
+    pub(crate) struct CholeskyParams {
+        pub(crate) dtype: DType,
+        pub(crate) earlier: usize,
+        pub(crate) diagonal: bool,
+    }
+}
+
+kernel_params! {
+    /// Which block of an LU factorization a task makes, with `M = P L`
+    /// (rows of `L` as `A`'s are ordered).
+    pub(crate) enum LuStage {
+        /// Args `[A_kk, M_k0.., U_0k..]` → `[P_k, L_kk, U_kk]`.
+        Diagonal {},
+        /// Args `[A_ik, D_k, M_i0.., U_0k..]` → `M_ik`.
+        Below {},
+        /// Args `[A_ki, D_k, M_k0.., U_0i..]` → `U_ki`.
+        Right {},
+        /// Args `[D_i, M_ik]` → `L_ik = P_iᵀ M_ik`.
+        Unpivot {},
+    }
+}
+
+kernel_params! {
+    /// A block of an LU factorization after `earlier` block columns.
+    pub(crate) struct LuParams {
+        pub(crate) dtype: DType,
+        pub(crate) stage: LuStage,
+        pub(crate) earlier: usize,
+    }
+}
+
+kernel_params! {
+    /// A block of a triangular solve after `earlier` blocks: args
+    /// `[T_ii, B_ic, T_i*.., X_*c..]` → `X_ic`.
+    pub(crate) struct TrsmParams {
+        pub(crate) dtype: DType,
+        pub(crate) lower: bool,
+        pub(crate) earlier: usize,
+    }
+}
+
 fn cholesky_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     fn go<T: Real>(nj: usize, diagonal: bool, args: &[Value]) -> TaskResult {
         if diagonal {
@@ -77,25 +120,20 @@ fn cholesky_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         solve_lower_triangular_in_place(lkk.as_ref(), xt.as_mut(), Par::Seq);
         Ok(block(xt.transpose()))
     }
-    let p = Params::of(params)?;
-    let (nj, diagonal) = (p.usize(1)?, p.int(2)? != 0);
-    real_kernel!(params, go)(nj, diagonal, &args)
+    let CholeskyParams { dtype, earlier, diagonal } = CholeskyParams::from_value(params)?;
+    real_kernel!(dtype, go)(earlier, diagonal, &args)
 }
 
-/// `[dtype, kind, nj]`, with `M = P L` (rows of `L` as `A`'s are ordered):
-/// kind 0 (diagonal): args `[A_kk, M_k0.., U_0k..]` → `[P_k, L_kk, U_kk]`;
-/// kind 1 (below): args `[A_ik, D_k, M_i0.., U_0k..]` → `M_ik`; kind 2
-/// (right): args `[A_ki, D_k, M_k0.., U_0i..]` → `U_ki`; kind 3: args
-/// `[D_i, M_ik]` → `L_ik = P_iᵀ M_ik`.
+/// One block of an LU factorization ([`LuStage`]).
 fn lu_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    fn go<T: Real>(kind: i64, nj: usize, args: &[Value]) -> TaskResult {
-        if kind == 3 {
+    fn go<T: Real>(stage: LuStage, nj: usize, args: &[Value]) -> TaskResult {
+        if matches!(stage, LuStage::Unpivot {}) {
             let p = to_mat::<T>(item(&args[0], 0)?)?;
             return Ok(block((p.transpose() * to_mat::<T>(&args[1])?).as_ref()));
         }
-        let base = if kind == 0 { 1 } else { 2 };
+        let base = if matches!(stage, LuStage::Diagonal {}) { 1 } else { 2 };
         let s = updated::<T>(&args[0], &args[base..base + nj], &args[base + nj..base + 2 * nj], false)?;
-        if kind == 0 {
+        if matches!(stage, LuStage::Diagonal {}) {
             let lu = s.partial_piv_lu();
             let u = lu.U();
             let n = u.nrows();
@@ -113,7 +151,7 @@ fn lu_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
             return Ok(Value::List(vec![block(p.as_ref()), block(lu.L()), block(u)].into()));
         }
         let d = &args[1];
-        if kind == 1 {
+        if matches!(stage, LuStage::Below {}) {
             // X U_kk = S  ⇔  U_kkᵀ Xᵀ = Sᵀ.
             let ukk = to_mat::<T>(item(d, 2)?)?;
             let mut xt = s.transpose().to_owned();
@@ -125,12 +163,11 @@ fn lu_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         solve_lower_triangular_in_place(lkk.as_ref(), x.as_mut(), Par::Seq);
         Ok(block(x.as_ref()))
     }
-    let p = Params::of(params)?;
-    let (kind, nj) = (p.int(1)?, p.usize(2)?);
-    real_kernel!(params, go)(kind, nj, &args)
+    let LuParams { dtype, stage, earlier } = LuParams::from_value(params)?;
+    real_kernel!(dtype, go)(stage, earlier, &args)
 }
 
-/// `[dtype, lower, nj]`; args `[T_ii, B_ic, T_i*.., X_*c..]` → `X_ic`.
+/// One block of a triangular solve ([`TrsmParams`]).
 fn trsm_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     fn go<T: Real>(lower: bool, nj: usize, args: &[Value]) -> TaskResult {
         let tii = to_mat::<T>(&args[0])?;
@@ -145,14 +182,14 @@ fn trsm_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         }
         Ok(block(x.as_ref()))
     }
-    let p = Params::of(params)?;
-    let (lower, nj) = (p.int(1)? != 0, p.usize(2)?);
-    real_kernel!(params, go)(lower, nj, &args)
+    let TrsmParams { dtype, lower, earlier } = TrsmParams::from_value(params)?;
+    real_kernel!(dtype, go)(lower, earlier, &args)
 }
 
-pub(crate) static CHOLESKY: NamedFn = NamedFn::new("blockwork.array.cholesky_block", cholesky_kernel);
-pub(crate) static LU: NamedFn = NamedFn::new("blockwork.array.lu_block", lu_kernel);
-pub(crate) static TRSM: NamedFn = NamedFn::new("blockwork.array.trsm_block", trsm_kernel);
+pub(crate) static CHOLESKY: NamedFn =
+    NamedFn::new("blockwork.array.cholesky_block", cholesky_kernel).params::<CholeskyParams>();
+pub(crate) static LU: NamedFn = NamedFn::new("blockwork.array.lu_block", lu_kernel).params::<LuParams>();
+pub(crate) static TRSM: NamedFn = NamedFn::new("blockwork.array.trsm_block", trsm_kernel).params::<TrsmParams>();
 
 fn zeros<T: Real>(shape: Vec<usize>) -> Task<blockwork_graph::Key> {
     let b = Block::<T>::Const { value: T::ZERO, shape };
@@ -179,7 +216,7 @@ impl<T: Real> Array<T> {
         let a = self.square_blocks("cholesky")?;
         blockwork_graph::register(&CHOLESKY);
         let nb = a.chunks.axis(0).len() as u32;
-        let dtype = Value::Int(T::DTYPE.code());
+        let dtype = T::DTYPE;
         let namer = Namer::new("cholesky").input(&a.layer);
         let name: Arc<str> = format!("cholesky-{}", namer.token()).into();
         let key = |i: u32, k: u32| blockwork_graph::Key::with_shared_name(&name, &[i, k]);
@@ -190,7 +227,7 @@ impl<T: Real> Array<T> {
                     zeros::<T>(a.chunks.block_shape(&[i, k]))
                 } else {
                     let diagonal = i == k;
-                    let params = list(vec![dtype.clone(), Value::Int(i64::from(k)), Value::Int(i64::from(diagonal))]);
+                    let params = CholeskyParams { dtype, earlier: k as usize, diagonal }.to_value();
                     let mut args = vec![r(a.key(&[i, k]))];
                     if !diagonal {
                         args.push(r(key(k, k)));
@@ -213,31 +250,32 @@ impl<T: Real> Array<T> {
         let a = self.square_blocks("lu")?;
         blockwork_graph::register(&LU);
         let nb = a.chunks.axis(0).len() as u32;
-        let dtype = Value::Int(T::DTYPE.code());
+        let dtype = T::DTYPE;
         let namer = Namer::new("lu").input(&a.layer);
         let name: Arc<str> = format!("lu-{}", namer.token()).into();
         // Keys [what, i, k]: 0 the diagonal factors [P, L, U], 1 M = P L, 2 U.
         let key = |w: u32, i: u32, k: u32| blockwork_graph::Key::with_shared_name(&name, &[w, i, k]);
-        let op =
-            |kind: i64, nj: u32| Op::named(&LU, list(vec![dtype.clone(), Value::Int(kind), Value::Int(i64::from(nj))]));
+        let op = |stage: LuStage, earlier: u32| {
+            Op::named(&LU, LuParams { dtype, stage, earlier: earlier as usize }.to_value())
+        };
         let pick = |k: u32, w: i64| Task::new(Op::named(&builtins::GETITEM, Value::Int(w)), vec![r(key(0, k, k))]);
         let mut tasks = Vec::new();
         for k in 0..nb {
             let mut args = vec![r(a.key(&[k, k]))];
             args.extend((0..k).map(|j| r(key(1, k, j))));
             args.extend((0..k).map(|j| r(key(2, j, k))));
-            tasks.push((key(0, k, k), Task::new(op(0, k), args)));
+            tasks.push((key(0, k, k), Task::new(op(LuStage::Diagonal {}, k), args)));
             tasks.push((key(1, k, k), pick(k, 1)));
             tasks.push((key(2, k, k), pick(k, 2)));
             for i in k + 1..nb {
                 let mut largs = vec![r(a.key(&[i, k])), r(key(0, k, k))];
                 largs.extend((0..k).map(|j| r(key(1, i, j))));
                 largs.extend((0..k).map(|j| r(key(2, j, k))));
-                tasks.push((key(1, i, k), Task::new(op(1, k), largs)));
+                tasks.push((key(1, i, k), Task::new(op(LuStage::Below {}, k), largs)));
                 let mut uargs = vec![r(a.key(&[k, i])), r(key(0, k, k))];
                 uargs.extend((0..k).map(|j| r(key(1, k, j))));
                 uargs.extend((0..k).map(|j| r(key(2, j, i))));
-                tasks.push((key(2, k, i), Task::new(op(2, k), uargs)));
+                tasks.push((key(2, k, i), Task::new(op(LuStage::Right {}, k), uargs)));
                 tasks.push((key(1, k, i), zeros::<T>(a.chunks.block_shape(&[k, i]))));
                 tasks.push((key(2, i, k), zeros::<T>(a.chunks.block_shape(&[i, k]))));
             }
@@ -253,7 +291,7 @@ impl<T: Real> Array<T> {
                         zeros::<T>(a.chunks.block_shape(idx))
                     }
                 } else if w == 1 && idx[0] > idx[1] {
-                    Task::new(op(3, 0), vec![r(key(0, idx[0], idx[0])), r(key(1, idx[0], idx[1]))])
+                    Task::new(op(LuStage::Unpivot {}, 0), vec![r(key(0, idx[0], idx[0])), r(key(1, idx[0], idx[1]))])
                 } else {
                     Task::new(Op::named(&builtins::IDENTITY, Value::Unit), vec![r(key(w, idx[0], idx[1]))])
                 }
@@ -282,7 +320,7 @@ impl<T: Real> Array<T> {
         let b = b.rechunk(vec![t.chunks.axis(0).to_vec(), b.chunks.axis(1).to_vec()])?;
         blockwork_graph::register(&TRSM);
         let nb = t.chunks.axis(0).len() as u32;
-        let dtype = Value::Int(T::DTYPE.code());
+        let dtype = T::DTYPE;
         let namer = Namer::new("solve-triangular").input(&t.layer).input(&b.layer).add(&lower);
         let name: Arc<str> = format!("solve-triangular-{}", namer.token()).into();
         let key = |i: u32, c: u32| blockwork_graph::Key::with_shared_name(&name, &[i, c]);
@@ -290,7 +328,7 @@ impl<T: Real> Array<T> {
         for idx in b.chunks.indices() {
             let (i, c) = (idx[0], idx[1]);
             let earlier: Vec<u32> = if lower { (0..i).collect() } else { (i + 1..nb).collect() };
-            let params = list(vec![dtype.clone(), Value::Int(i64::from(lower)), Value::Int(earlier.len() as i64)]);
+            let params = TrsmParams { dtype, lower, earlier: earlier.len() }.to_value();
             let mut args = vec![r(t.key(&[i, i])), r(b.key(&[i, c]))];
             args.extend(earlier.iter().map(|&j| r(t.key(&[i, j]))));
             args.extend(earlier.iter().map(|&j| r(key(j, c))));

@@ -27,17 +27,16 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{builtins, r, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{builtins, kernel_params, r, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use faer::{Mat, MatRef};
 use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 
 use crate::array::{new_layer, Array};
 use crate::block::{block_of, Block};
 use crate::chunks::{Chunks, AUTO_BLOCK_BYTES};
-use crate::dtype::Float;
+use crate::dtype::{DType, Float};
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
-use crate::params::{list, Params};
 
 /// Element types the decompositions take: f64 and f32.
 pub trait Real: Float + faer::traits::RealField {}
@@ -104,19 +103,42 @@ fn qr_of<T: Real>(a: &Mat<T>) -> (Mat<T>, Mat<T>) {
     (qr.compute_thin_Q(), qr.thin_R().to_owned())
 }
 
-/// Dispatches a kernel on the dtype parameter (first) to f64 or f32.
+/// Dispatches a kernel on its parameters' dtype to f64 or f32.
 macro_rules! real_kernel {
-    ($params:ident, $body:ident) => {
-        match Params::of($params)?.dtype(0)? {
+    ($dtype:expr, $body:ident) => {
+        match $dtype {
             $crate::dtype::DType::F64 => $body::<f64>,
             $crate::dtype::DType::F32 => $body::<f32>,
-            d => return Err(TaskError::new(format!("matrix decompositions take f64 or f32, not {d}"))),
+            d => return Err(TaskError::internal(format!("matrix decompositions take f64 or f32, not {d}"))),
         }
     };
 }
 pub(crate) use real_kernel;
 
-/// `[dtype]`; args `[A_i]` → `[Q_i, R_i]`. The block is factored from a
+kernel_params! {
+    /// A factor of real blocks of `dtype`.
+    pub(crate) struct QrParams {
+        pub(crate) dtype: DType,
+    }
+}
+
+kernel_params! {
+    /// The QR of the stacked `R_i`, and with `svd` the SVD of its `R`.
+    pub(crate) struct QrStackParams {
+        pub(crate) dtype: DType,
+        pub(crate) svd: bool,
+    }
+}
+
+kernel_params! {
+    /// A block's rows of the stacked factor start at `offset`.
+    pub(crate) struct QrApplyParams {
+        pub(crate) dtype: DType,
+        pub(crate) offset: usize,
+    }
+}
+
+/// Args `[A_i]` → `[Q_i, R_i]`. The block is factored from a
 /// view of its memory and let go once factored, and each factor is let go
 /// once copied out: a task holds at most two block-sized buffers.
 fn qr_block_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
@@ -129,10 +151,10 @@ fn qr_block_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         drop(qr);
         Ok(Value::List(vec![block(q.as_ref()), r].into()))
     }
-    real_kernel!(params, go)(args)
+    real_kernel!(QrParams::from_value(params)?.dtype, go)(args)
 }
 
-/// `[dtype, svd]`; args: the pairs `[Q_i, R_i]` → `[Q', R]`, and with
+/// Args: the pairs `[Q_i, R_i]` → `[Q', R]`, and with
 /// `svd` also `U_R, Σ, Vᵀ` of `R`.
 fn qr_stack_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     fn go<T: Real>(svd: bool, args: &[Value]) -> TaskResult {
@@ -155,11 +177,11 @@ fn qr_stack_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         }
         Ok(Value::List(out.into()))
     }
-    let svd = Params::of(params)?.int(1)? != 0;
-    real_kernel!(params, go)(svd, &args)
+    let QrStackParams { dtype, svd } = QrStackParams::from_value(params)?;
+    real_kernel!(dtype, go)(svd, &args)
 }
 
-/// `[dtype, offset]`; args `[[Q_i, R_i], stack]` → `Q_i Q'[offset..]`,
+/// Args `[[Q_i, R_i], stack]` → `Q_i Q'[offset..]`,
 /// times `U_R` when the stack carries an SVD.
 fn qr_apply_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     fn go<T: Real>(offset: usize, args: &[Value]) -> TaskResult {
@@ -175,23 +197,25 @@ fn qr_apply_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         // Q_i is read in place and the product written straight into the block.
         with_mat::<T, _>(item(&args[0], 0)?, |qi| product_block(qi, part.as_ref()))
     }
-    let offset = Params::of(params)?.usize(1)?;
-    real_kernel!(params, go)(offset, &args)
+    let QrApplyParams { dtype, offset } = QrApplyParams::from_value(params)?;
+    real_kernel!(dtype, go)(offset, &args)
 }
 
-/// `[dtype]`; args `[[Q, R], A_j]` → `Qᵀ A_j`.
+/// Args `[[Q, R], A_j]` → `Qᵀ A_j`.
 fn qt_apply_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     fn go<T: Real>(args: &[Value]) -> TaskResult {
         let q = to_mat::<T>(item(&args[0], 0)?)?;
         with_mat::<T, _>(&args[1], |a| product_block(q.transpose(), a))
     }
-    real_kernel!(params, go)(&args)
+    real_kernel!(QrParams::from_value(params)?.dtype, go)(&args)
 }
 
-pub(crate) static QR_BLOCK: NamedFn = NamedFn::new("blockwork.array.qr_block", qr_block_kernel);
-pub(crate) static QR_STACK: NamedFn = NamedFn::new("blockwork.array.qr_stack", qr_stack_kernel);
-pub(crate) static QR_APPLY: NamedFn = NamedFn::new("blockwork.array.qr_apply", qr_apply_kernel);
-pub(crate) static QT_APPLY: NamedFn = NamedFn::new("blockwork.array.qt_apply", qt_apply_kernel);
+pub(crate) static QR_BLOCK: NamedFn = NamedFn::new("blockwork.array.qr_block", qr_block_kernel).params::<QrParams>();
+pub(crate) static QR_STACK: NamedFn =
+    NamedFn::new("blockwork.array.qr_stack", qr_stack_kernel).params::<QrStackParams>();
+pub(crate) static QR_APPLY: NamedFn =
+    NamedFn::new("blockwork.array.qr_apply", qr_apply_kernel).params::<QrApplyParams>();
+pub(crate) static QT_APPLY: NamedFn = NamedFn::new("blockwork.array.qt_apply", qt_apply_kernel).params::<QrParams>();
 
 /// Item `i` of the list the one task of `from` returns, as a one-block array.
 fn pick<T: Real>(from: &Arc<Layer>, i: i64, prefix: &str, shape: Vec<usize>) -> Array<T> {
@@ -233,14 +257,14 @@ impl<T: Real> Array<T> {
         Self::register_decompositions();
         let n = self.shape[1];
         let rows = self.chunks.axis(0).to_vec();
-        let dtype = Value::Int(T::DTYPE.code());
+        let dtype = T::DTYPE;
         let row_chunks = Chunks(vec![rows.clone()]);
-        let op = Op::named(&QR_BLOCK, list(vec![dtype.clone()]));
+        let op = Op::named(&QR_BLOCK, QrParams { dtype }.to_value());
         let namer = Namer::new("qr-block").input(&self.layer);
         let pairs = new_layer("qr-block", namer, &row_chunks, vec![Arc::clone(&self.layer)], |idx| {
             Task::new(op.clone(), vec![r(self.key(&[idx[0], 0]))])
         });
-        let stack_op = Op::named(&QR_STACK, list(vec![dtype, Value::Int(i64::from(svd))]));
+        let stack_op = Op::named(&QR_STACK, QrStackParams { dtype, svd }.to_value());
         let namer = Namer::new("qr-stack").input(&pairs).add(&svd);
         let nblocks = rows.len() as u32;
         let stack = new_layer("qr-stack", namer, &Chunks(vec![vec![1]]), vec![Arc::clone(&pairs)], |_| {
@@ -253,12 +277,12 @@ impl<T: Real> Array<T> {
 
     /// Step 3 of TSQR: the blocks of `Q` (times `U_R` for an SVD).
     fn tsqr_q(&self, f: &Tsqr, prefix: &str) -> Array<T> {
-        let dtype = Value::Int(T::DTYPE.code());
+        let dtype = T::DTYPE;
         let chunks = Chunks(vec![self.chunks.axis(0).to_vec(), vec![f.k]]);
         let namer = Namer::new(prefix).input(&f.pairs).input(&f.stack);
         let offsets: Vec<usize> = f.widths.iter().scan(0, |at, &w| Some(std::mem::replace(at, *at + w))).collect();
         let layer = new_layer(prefix, namer, &chunks, vec![Arc::clone(&f.pairs), Arc::clone(&f.stack)], |idx| {
-            let params = list(vec![dtype.clone(), Value::Int(offsets[idx[0] as usize] as i64)]);
+            let params = QrApplyParams { dtype, offset: offsets[idx[0] as usize] }.to_value();
             Task::new(Op::named(&QR_APPLY, params), vec![r(f.pairs.key(&[idx[0]])), r(f.stack.key(&[0]))])
         });
         Array::from_parts(vec![self.shape[0], f.k], chunks, layer)
@@ -308,16 +332,16 @@ impl<T: Real> Array<T> {
                 )));
             }
             Self::register_decompositions();
-            let dtype = Value::Int(T::DTYPE.code());
+            let dtype = T::DTYPE;
             let one = Chunks(vec![vec![1]]);
-            let op = Op::named(&QR_BLOCK, list(vec![dtype.clone()]));
+            let op = Op::named(&QR_BLOCK, QrParams { dtype }.to_value());
             let namer = Namer::new("qr-block").input(&self.layer).add("first");
             let head = new_layer("qr-block", namer, &one, vec![Arc::clone(&self.layer)], |_| {
                 Task::new(op.clone(), vec![r(self.key(&[0, 0]))])
             });
             let q = pick(&head, 0, "qr-q", vec![m, m]);
             let chunks = Chunks(vec![vec![m], self.chunks.axis(1).to_vec()]);
-            let apply = Op::named(&QT_APPLY, list(vec![dtype]));
+            let apply = Op::named(&QT_APPLY, QrParams { dtype }.to_value());
             let namer = Namer::new("qr-r").input(&head).input(&self.layer);
             let layer = new_layer("qr-r", namer, &chunks, vec![Arc::clone(&head), Arc::clone(&self.layer)], |idx| {
                 if idx[1] == 0 {

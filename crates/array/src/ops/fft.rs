@@ -32,7 +32,6 @@ use crate::dtype::{with_dtype, with_float, DType, Element};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
 use crate::ops::join::concatenate;
-use crate::params::{list, Params};
 
 /// How a transform is scaled (NumPy's `norm`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -95,15 +94,17 @@ macro_rules! fft_input {
 fft_input!(f64 => f64, f32 => f32, i64 => f64, i32 => f64, u8 => f64, bool => f64,
     Complex<f64> => f64, Complex<f32> => f32);
 
-/// One 1-d transform of a kernel's program.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Step {
-    kind: Kind,
-    axis: usize,
-    /// The transform's length (its output length for complex and inverse
-    /// real steps; `n/2 + 1` outputs for forward real ones).
-    n: usize,
-    norm: Norm,
+kernel_params! {
+    /// One 1-d transform of a kernel's program.
+    #[derive(Copy)]
+    struct Step {
+        kind: Kind,
+        axis: usize,
+        /// The transform's length (its output length for complex and
+        /// inverse real steps; `n/2 + 1` outputs for forward real ones).
+        n: usize,
+        norm: Norm,
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,34 +149,23 @@ impl Kind {
     }
 }
 
-impl Step {
-    fn to_value(self) -> Value {
-        list(vec![
-            Value::Int(self.kind.code()),
-            Value::Int(self.axis as i64),
-            Value::Int(self.n as i64),
-            Value::Int(self.norm.code()),
-        ])
+/// A transform's kind as a parameter: its code.
+impl Param for Kind {
+    fn to_param(&self) -> Value {
+        Value::Int(self.code())
     }
-
-    fn of(v: &Value) -> Result<Step, TaskError> {
-        let p = Params::of(v)?;
-        let kind = Kind::of(p.int(0)?).ok_or_else(|| TaskError::new("unknown FFT step"))?;
-        Ok(Step {
-            kind,
-            axis: p.usize(1)?,
-            n: p.usize(2)?,
-            norm: [Norm::Backward, Norm::Ortho, Norm::Forward][p.usize(3)?.min(2)],
-        })
+    fn from_param(v: &Value) -> Option<Self> {
+        Kind::of(i64::from_param(v)?)
     }
 }
 
-impl Param for Step {
+/// A scaling as a parameter: its code.
+impl Param for Norm {
     fn to_param(&self) -> Value {
-        self.to_value()
+        Value::Int(self.code())
     }
     fn from_param(v: &Value) -> Option<Self> {
-        Step::of(v).ok()
+        [Norm::Backward, Norm::Ortho, Norm::Forward].get(usize::try_from(i64::from_param(v)?).ok()?).copied()
     }
 }
 

@@ -16,17 +16,18 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use blockwork_graph::{r, Arg, Data, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{
+    kernel_params, r, Arg, Data, KernelParams, NamedFn, Op, Param, Task, TaskError, TaskResult, Value,
+};
 use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
 
 use crate::array::{new_layer, Array};
 use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
-use crate::dtype::{with_numeric, Numeric};
+use crate::dtype::{with_numeric, DType, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
 use crate::ops::reduce::{normalize_axes, Moments, ReduceOpts, Reduction};
-use crate::params::{list, Params};
 
 /// What a grouped reduction computes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -332,55 +333,65 @@ fn finish(
     Block::Dense(out)
 }
 
-const CHUNK: i64 = 0;
-const COMBINE: i64 = 1;
-const FINISH: i64 = 2;
+/// A grouped reduction as a parameter: its code.
+impl Param for GroupReduction {
+    fn to_param(&self) -> Value {
+        Value::Int(self.code())
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        GroupReduction::from_code(i64::from_param(v)?).ok()
+    }
+}
+
+kernel_params! {
+    /// The three stages of a grouped reduction along `axis`.
+    pub(crate) enum GroupbyParams {
+        /// (block, its labels) → partials per group.
+        Chunk { reduction: GroupReduction, dtype: DType, axis: usize },
+        /// Partials → their combination.
+        Combine { reduction: GroupReduction },
+        /// (partial, the block shape without the axis) → the result block.
+        Finish { reduction: GroupReduction, axis: usize, ngroups: usize, ddof: f64 },
+    }
+}
 
 fn partial_of(v: &Value) -> std::result::Result<&GroupPartial, TaskError> {
     v.downcast_ref::<GroupPartial>()
         .ok_or_else(|| TaskError::new(format!("expected group partials, found {}", v.type_name())))
 }
 
-/// Parameters: [stage, kind code, dtype, axis, ngroups, ddof]; the chunk
-/// stage reads (block, labels), combine reads partials, finish reads one
-/// partial and the block shape without the axis.
 fn groupby_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let kind = GroupReduction::from_code(p.int(1)?)?;
-    let acc = kind.acc().map_err(TaskError::new)?;
-    let (axis, ngroups, ddof) = (p.usize(3)?, p.usize(4)?, p.float(5)?);
-    let first = args.first().ok_or_else(|| TaskError::new("grouped reduction without input"))?;
-    match p.int(0)? {
-        CHUNK => {
-            let labels = match args.get(1) {
+    let first = args.first().ok_or_else(|| TaskError::internal("grouped reduction without input"))?;
+    let acc = |kind: GroupReduction| kind.acc().map_err(TaskError::internal);
+    match GroupbyParams::from_value(params)? {
+        GroupbyParams::Chunk { reduction, dtype, axis } => {
+            let labels: Vec<i64> = match args.get(1) {
                 Some(Value::List(xs)) => xs.iter().map(|x| if let Value::Int(v) = x { *v } else { -1 }).collect(),
-                _ => return Err(TaskError::new("grouped reduction chunk needs its labels")),
+                _ => return Err(TaskError::internal("grouped reduction chunk needs its labels")),
             };
-            let labels: Vec<i64> = labels;
-            with_numeric!(p.dtype(2)?, T => chunk(acc, block_of::<T>(first)?, axis, &labels),
-                Err(TaskError::new("grouped reduction of bool blocks")))
+            with_numeric!(dtype, T => chunk(acc(reduction)?, block_of::<T>(first)?, axis, &labels),
+                Err(TaskError::internal("grouped reduction of bool blocks")))
         }
-        COMBINE => {
+        GroupbyParams::Combine { reduction } => {
             let parts: Vec<&GroupPartial> = args.iter().map(partial_of).collect::<std::result::Result<_, _>>()?;
-            Ok(Value::object(combine(acc, &parts)?))
+            Ok(Value::object(combine(acc(reduction)?, &parts)?))
         }
-        _ => {
-            let rest = match args.get(1) {
+        GroupbyParams::Finish { reduction, axis, ngroups, ddof } => {
+            let rest: Vec<usize> = match args.get(1) {
                 Some(Value::List(xs)) => {
                     xs.iter().map(|x| if let Value::Int(v) = x { *v as usize } else { 0 }).collect()
                 }
-                _ => return Err(TaskError::new("grouped reduction finish needs the block shape")),
+                _ => return Err(TaskError::internal("grouped reduction finish needs the block shape")),
             };
-            let rest: Vec<usize> = rest;
-            Ok(finish(kind, partial_of(first)?, axis, ngroups, &rest, ddof).into_value())
+            Ok(finish(reduction, partial_of(first)?, axis, ngroups, &rest, ddof).into_value())
         }
     }
 }
 
-pub(crate) static GROUPBY: NamedFn = NamedFn::new("blockwork.array.groupby", groupby_kernel);
+pub(crate) static GROUPBY: NamedFn = NamedFn::new("blockwork.array.groupby", groupby_kernel).params::<GroupbyParams>();
 
 fn int_list(xs: &[i64]) -> Value {
-    list(xs.iter().map(|&x| Value::Int(x)).collect())
+    Value::List(xs.iter().map(|&x| Value::Int(x)).collect())
 }
 
 impl<T: Numeric> Array<T> {
@@ -410,16 +421,7 @@ impl<T: Numeric> Array<T> {
             return Err(ArrayError::Argument(format!("group label {bad} is not below the {ngroups} groups")));
         }
         blockwork_graph::register(&GROUPBY);
-        let params = |stage: i64| {
-            list(vec![
-                Value::Int(stage),
-                Value::Int(kind.code()),
-                Value::Int(T::DTYPE.code()),
-                Value::Int(axis as i64),
-                Value::Int(ngroups as i64),
-                Value::Int(opts.ddof as i64),
-            ])
-        };
+        let (reduction, dtype, ddof) = (kind, T::DTYPE, opts.ddof as f64);
         let base = Namer::new("groupby").input(&self.layer).add(&(axis as u64)).add(labels).add(&(ngroups as u64));
         let base = base.add(&kind.code()).add(&(opts.ddof as u64));
         let split_every = opts.split_every.unwrap_or(16).max(2);
@@ -428,7 +430,7 @@ impl<T: Numeric> Array<T> {
 
         let offsets = self.chunks.offsets(axis);
         let sizes = self.chunks.axes()[axis].clone();
-        let chunk_op = Op::named(&GROUPBY, params(CHUNK));
+        let chunk_op = Op::named(&GROUPBY, GroupbyParams::Chunk { reduction, dtype, axis }.to_value());
         let x = self.clone();
         let mut layer: Arc<Layer> = new_layer(
             &format!("groupby-{}-chunk", kind.name()),
@@ -440,7 +442,7 @@ impl<T: Numeric> Array<T> {
                 Task::new(chunk_op.clone(), vec![r(x.key(idx)), Arg::Lit(int_list(&labels[s..s + n]))])
             },
         );
-        let combine_op = Op::named(&GROUPBY, params(COMBINE));
+        let combine_op = Op::named(&GROUPBY, GroupbyParams::Combine { reduction }.to_value());
         let mut level = 0u64;
         while nb[axis] > 1 {
             level += 1;
@@ -468,7 +470,7 @@ impl<T: Numeric> Array<T> {
         let mut out_axes = self.chunks.axes().to_vec();
         out_axes[axis] = vec![ngroups];
         let out_chunks = Chunks(out_axes);
-        let finish_op = Op::named(&GROUPBY, params(FINISH));
+        let finish_op = Op::named(&GROUPBY, GroupbyParams::Finish { reduction, axis, ngroups, ddof }.to_value());
         let last = Arc::clone(&layer);
         let chunks = self.chunks.clone();
         let finish = new_layer(

@@ -7,16 +7,15 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{builtins, r, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{builtins, kernel_params, r, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 
 use crate::array::{new_layer, Array, Operand};
 use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
-use crate::dtype::{with_dtype, Element};
+use crate::dtype::{with_dtype, DType, Element};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
 use crate::ops::rechunk::{common_chunks, rechunk_operand};
-use crate::params::{list, Params};
 
 fn norm_axis(axis: isize, ndim: usize) -> Result<usize> {
     let a = if axis < 0 { axis + ndim as isize } else { axis };
@@ -92,12 +91,17 @@ pub fn concatenate<T: Element>(arrays: &[&Array<T>], axis: isize) -> Result<Arra
     Ok(Array::from_parts(chunks.shape(), chunks, layer))
 }
 
-/// Parameters: [dtype, axis].
+kernel_params! {
+    /// A block with a new length-one axis at `axis`.
+    pub(crate) struct ExpandDimsParams {
+        pub(crate) dtype: DType,
+        pub(crate) axis: usize,
+    }
+}
+
 fn expand_dims_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let dtype = p.dtype(0)?;
-    let ax = p.usize(1)?;
-    let v = args.first().ok_or_else(|| TaskError::new("expand_dims without input"))?;
+    let ExpandDimsParams { dtype, axis: ax } = ExpandDimsParams::from_value(params)?;
+    let v = args.first().ok_or_else(|| TaskError::internal("expand_dims without input"))?;
     with_dtype!(dtype, T => {
         Ok(match block_of::<T>(v)? {
             Block::Const { value, shape } => {
@@ -111,7 +115,8 @@ fn expand_dims_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     })
 }
 
-pub(crate) static EXPAND_DIMS: NamedFn = NamedFn::new("blockwork.array.expand_dims", expand_dims_kernel);
+pub(crate) static EXPAND_DIMS: NamedFn =
+    NamedFn::new("blockwork.array.expand_dims", expand_dims_kernel).params::<ExpandDimsParams>();
 
 impl<T: Element> Array<T> {
     /// A new length-1 axis at `axis` (NumPy's `expand_dims`).
@@ -121,7 +126,7 @@ impl<T: Element> Array<T> {
         let mut c = self.chunks.axes().to_vec();
         c.insert(ax, vec![1]);
         let chunks = Chunks(c);
-        let op = Op::named(&EXPAND_DIMS, list(vec![Value::Int(T::DTYPE.code()), Value::Int(ax as i64)]));
+        let op = Op::named(&EXPAND_DIMS, ExpandDimsParams { dtype: T::DTYPE, axis: ax }.to_value());
         let namer = Namer::new("expand_dims").input(&self.layer).add(&(ax as u64));
         let layer = new_layer("expand_dims", namer, &chunks, vec![Arc::clone(&self.layer)], |idx| {
             let mut src = idx.to_vec();

@@ -2,16 +2,15 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{r, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, KernelParams, NamedFn, Op, Param, Task, TaskError, TaskResult, Value};
 use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
 
 use crate::array::{new_layer, Array};
 use crate::block::{block_of, Block};
 use crate::chunks::{ChunkSpec, Chunks};
-use crate::dtype::{with_numeric, Element, Numeric};
+use crate::dtype::{with_numeric, DType, Element, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::Namer;
-use crate::params::{list, Params};
 
 /// Where a block sits, for `map_blocks` functions.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,17 +163,33 @@ impl BlockInfo {
             }
             _ => None,
         };
-        parse().ok_or_else(|| TaskError::new("malformed block location"))
+        parse().ok_or_else(|| TaskError::internal("malformed block location"))
     }
 }
 
-/// Parameters: [dtype, axis, product?]; args: the block, then the
-/// previous block's cumulative result if there is one.
+/// A block's location as a field of declared parameters.
+impl Param for BlockInfo {
+    fn to_param(&self) -> Value {
+        self.to_value()
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        BlockInfo::from_value(v).ok()
+    }
+}
+
+kernel_params! {
+    /// A cumulative sum (or product) of a block along `axis`; its
+    /// arguments are the block, then the previous block's cumulative
+    /// result if there is one.
+    pub(crate) struct CumulativeParams {
+        pub(crate) dtype: DType,
+        pub(crate) axis: usize,
+        pub(crate) product: bool,
+    }
+}
+
 fn cumulative(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = Params::of(params)?;
-    let dtype = p.dtype(0)?;
-    let ax = p.usize(1)?;
-    let prod = p.bool(2)?;
+    let CumulativeParams { dtype, axis: ax, product: prod } = CumulativeParams::from_value(params)?;
     with_numeric!(dtype, T => cum_typed::<T>(&args, ax, prod), Err(TaskError::new("cumulative op of bool blocks")))
 }
 
@@ -200,14 +215,14 @@ fn cum_typed<T: Numeric>(args: &[Value], ax: usize, prod: bool) -> TaskResult {
     Ok(Block::Dense(a).into_value())
 }
 
-pub(crate) static CUMULATIVE: NamedFn = NamedFn::new("blockwork.array.cumulative", cumulative);
+pub(crate) static CUMULATIVE: NamedFn =
+    NamedFn::new("blockwork.array.cumulative", cumulative).params::<CumulativeParams>();
 
 impl<T: Numeric> Array<T> {
     fn cumulative(&self, axis: isize, prod: bool) -> Result<Array<T>> {
         let ax = crate::ops::reduce::normalize_axes(Some(&[axis]), self.ndim())?[0];
         blockwork_graph::register(&CUMULATIVE);
-        let op =
-            Op::named(&CUMULATIVE, list(vec![Value::Int(T::DTYPE.code()), Value::Int(ax as i64), Value::Bool(prod)]));
+        let op = Op::named(&CUMULATIVE, CumulativeParams { dtype: T::DTYPE, axis: ax, product: prod }.to_value());
         let name = if prod { "cumprod" } else { "cumsum" };
         let namer = Namer::new(name).input(&self.layer).add(&(ax as u64));
         let tname: Arc<str> = format!("{name}-{}", namer.token()).into();

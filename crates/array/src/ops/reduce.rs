@@ -22,7 +22,7 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{kernel_params, r, Data, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, Data, KernelParams, NamedFn, Op, Param, Task, TaskError, TaskResult, Value};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 
 use crate::array::{new_layer, Array, Operand};
@@ -31,7 +31,6 @@ use crate::chunks::{BlockIndices, Chunks};
 use crate::dtype::{with_dtype, DType, Element, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
-use crate::params::sizes;
 
 /// What to reduce with.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -774,8 +773,8 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
                 let mut args = vec![r(x.key(idx))];
                 if matches!(kind, Reduction::ArgMin | Reduction::ArgMax) {
                     let offs: Vec<usize> = idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize]).collect();
-                    args.push(blockwork_graph::Arg::Lit(sizes(&offs)));
-                    args.push(blockwork_graph::Arg::Lit(sizes(&x.shape)));
+                    args.push(blockwork_graph::Arg::Lit(offs.to_param()));
+                    args.push(blockwork_graph::Arg::Lit(x.shape.to_param()));
                 }
                 Task::new(chunk_op.clone(), args)
             },
