@@ -14,10 +14,10 @@ use polars::prelude::{
     UniqueKeepStrategy,
 };
 
-use blockwork_graph::Value;
+use blockwork_graph::kernel_params;
 
 use crate::expr::Expr;
-use crate::param::{by_name, name_of, string, tagged, untag, Param};
+use crate::param::{by_name, name_of, param_by_name};
 
 /// An aggregation of a column's values per group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,15 +72,16 @@ impl Agg {
     }
 }
 
-/// One output column: `agg` of `expr` per group, named `name`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Aggregation {
-    /// The output column's name.
-    pub name: String,
-    /// The values aggregated.
-    pub expr: Expr,
-    /// How.
-    pub agg: Agg,
+kernel_params! {
+    /// One output column: `agg` of `expr` per group, named `name`.
+    pub struct Aggregation {
+        /// The output column's name.
+        pub name: String,
+        /// The values aggregated.
+        pub expr: Expr,
+        /// How.
+        pub agg: Agg,
+    }
 }
 
 impl Aggregation {
@@ -96,15 +97,7 @@ impl Aggregation {
     }
 }
 
-impl Param for Aggregation {
-    fn to_value(&self) -> Value {
-        tagged(self.agg.name(), [Value::Str(self.name.as_str().into()), self.expr.to_value()])
-    }
-    fn from_value(v: &Value) -> Option<Self> {
-        let (tag, [name, expr]) = untag(v)? else { return None };
-        Some(Aggregation { name: string(name)?.to_string(), expr: Expr::from_value(expr)?, agg: Agg::parse(tag)? })
-    }
-}
+param_by_name!(Agg, Agg::name, Agg::parse);
 
 /// Rows' group ids.
 struct Groups {

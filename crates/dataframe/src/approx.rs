@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{NamedFn, Op, TaskError, TaskResult, Tokenize, Value};
+use blockwork_graph::{kernel_params, KernelParams, NamedFn, Op, TaskError, TaskResult, Value};
 use polars::prelude::{
     DataFrame as PlFrame, DataType, Float64Chunked, Int32Chunked, IntoColumn, IntoSeries, NamedFrom, NewChunkedArray,
     PolarsResult, SortOptions,
@@ -16,10 +16,9 @@ use polars::prelude::{
 use crate::error::Result;
 use crate::expr::Expr;
 use crate::frame::{concat, DataFrame};
-use crate::param::{decode, tagged, untag, Param};
 use crate::partition::Partition;
 use crate::series::{Scalar, Series};
-use crate::tree::tree;
+use crate::tree::{tree, Stage};
 
 /// Points kept per partial (rank error about `1 / POINTS` of the rows).
 const POINTS: usize = 1000;
@@ -112,21 +111,41 @@ fn estimate(registers: &[i32]) -> f64 {
     }
 }
 
-/// One stage of an approximate reduction of `expr`.
-fn stage(kind: &str, stage: &str, expr: &Expr, qs: &[f64], input: &PlFrame) -> PolarsResult<PlFrame> {
-    match (kind, stage) {
-        ("quantile", "partial") => {
+kernel_params! {
+    /// One task of an approximate reduction of `expr`'s values.
+    enum ApproxParams {
+        /// Quantiles `qs` (in 0–1), from weighted points.
+        Quantile { stage: Stage, expr: Expr, qs: Vec<f64> },
+        /// The number of distinct values, by HyperLogLog.
+        Distinct { stage: Stage, expr: Expr },
+    }
+}
+
+impl ApproxParams {
+    /// What it computes, for messages.
+    fn what(&self) -> String {
+        match self {
+            ApproxParams::Quantile { expr, .. } => format!("quantile of {}", expr.name()),
+            ApproxParams::Distinct { expr, .. } => format!("distinct count of {}", expr.name()),
+        }
+    }
+}
+
+/// The task's result.
+fn stage(params: &ApproxParams, input: &PlFrame) -> PolarsResult<PlFrame> {
+    match params {
+        ApproxParams::Quantile { stage: Stage::Partial, expr, .. } => {
             let s = expr.eval(input)?.cast(&DataType::Float64)?.drop_nulls().sort(SortOptions::default())?;
             let v: Vec<f64> = s.f64()?.iter().flatten().filter(|x| !x.is_nan()).collect();
             let (v, w) = thin(&v, &vec![1.0; v.len()]);
             frame_of(v, w)
         }
-        ("quantile", "combine") => {
+        ApproxParams::Quantile { stage: Stage::Combine, .. } => {
             let (v, w) = points(input)?;
             let (v, w) = thin(&v, &w);
             frame_of(v, w)
         }
-        ("quantile", _) => {
+        ApproxParams::Quantile { stage: Stage::Finish, qs, .. } => {
             let (v, w) = points(input)?;
             let values = quantiles(&v, &w, qs);
             PlFrame::new(
@@ -137,7 +156,7 @@ fn stage(kind: &str, stage: &str, expr: &Expr, qs: &[f64], input: &PlFrame) -> P
                 ],
             )
         }
-        (_, "partial") => {
+        ApproxParams::Distinct { stage: Stage::Partial, expr } => {
             let s = expr.eval(input)?.drop_nulls();
             let mut hashes = vec![0u64; s.len()];
             crate::shuffle::hash_into(&s, &mut hashes)?;
@@ -151,7 +170,7 @@ fn stage(kind: &str, stage: &str, expr: &Expr, qs: &[f64], input: &PlFrame) -> P
                 vec![Int32Chunked::from_vec("r".into(), registers).into_series().into_column()],
             )
         }
-        (_, stage) => {
+        ApproxParams::Distinct { stage, .. } => {
             // Partials stacked: register j of each is row j of it.
             let r: Vec<i32> = input.column("r")?.i32()?.iter().flatten().collect();
             let m = 1usize << BITS;
@@ -159,7 +178,7 @@ fn stage(kind: &str, stage: &str, expr: &Expr, qs: &[f64], input: &PlFrame) -> P
             for (j, x) in r.into_iter().enumerate() {
                 registers[j % m] = registers[j % m].max(x);
             }
-            if stage == "combine" {
+            if *stage == Stage::Combine {
                 return PlFrame::new(
                     m,
                     vec![Int32Chunked::from_vec("r".into(), registers).into_series().into_column()],
@@ -172,33 +191,21 @@ fn stage(kind: &str, stage: &str, expr: &Expr, qs: &[f64], input: &PlFrame) -> P
 }
 
 fn approx_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
-    let Some((tag, [expr, qs])) = untag(params) else { return Err(TaskError::new("dataframe.approx: parameters")) };
-    let Some((kind, st)) = tag.split_once(':') else { return Err(TaskError::new("dataframe.approx: parameters")) };
-    let expr: Expr = decode(expr, "dataframe.approx")?;
-    let qs: Vec<f64> = qs
-        .as_list()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|q| if let Value::Float(q) = q { Some(*q) } else { None })
-        .collect();
+    let params = ApproxParams::from_value(params)?;
     let input = concat(&inputs)?;
-    let out =
-        stage(kind, st, &expr, &qs, &input).map_err(|e| TaskError::new(format!("{kind} of {}: {e}", expr.name())))?;
+    let out = stage(&params, &input).map_err(|e| TaskError::new(format!("{}: {e}", params.what())))?;
     Ok(Partition(out).into_value())
 }
 
-pub(crate) static APPROX: NamedFn = NamedFn::new("dataframe.approx", approx_task);
+pub(crate) static APPROX: NamedFn = NamedFn::new("dataframe.approx", approx_task).params::<ApproxParams>();
 
-fn approx_tree(df: &DataFrame, expr: &Expr, kind: &str, qs: &[f64]) -> DataFrame {
-    let qs_value = Value::List(qs.iter().map(|q| Value::Float(*q)).collect::<Vec<_>>().into());
-    let op = |st: &str| Op::named(&APPROX, tagged(&format!("{kind}:{st}"), [expr.to_value(), qs_value.clone()]));
-    let namer = Namer::new(kind).input(&df.layer).with(|t| {
-        expr.tokenize(t);
-        qs_value.tokenize(t);
-    });
+/// A tree of `at`'s tasks (`kind` names its layer) into a one-partition
+/// frame of `columns`.
+fn approx_tree(df: &DataFrame, kind: &str, columns: &[&str], at: impl Fn(Stage) -> ApproxParams) -> DataFrame {
+    let namer = Namer::new(kind).input(&df.layer).add(&at(Stage::Finish).to_value());
     let name: Arc<str> = format!("{kind}-{}", namer.token()).into();
-    let (tasks, root) = tree(&name, &df.partitions, &op("partial"), &op("combine"), &op("finish"));
-    let columns = if kind == "quantile" { vec!["quantile".into(), "value".into()] } else { vec!["value".into()] };
+    let (tasks, root) = tree(&name, &df.partitions, |stage| Op::named(&APPROX, at(stage).to_value()));
+    let columns = columns.iter().map(|c| c.to_string()).collect();
     DataFrame::from_layer(Layer::new(name, tasks, vec![df.layer.clone()]), vec![root], columns)
 }
 
@@ -211,14 +218,16 @@ impl Series {
             return Err(crate::error::DataFrameError::Invalid(format!("quantile {q} is not between 0 and 1")));
         }
         let df = self.frame().project(&self.expr().columns())?;
-        Ok(approx_tree(&df, self.expr(), "quantile", qs))
+        let at = |stage| ApproxParams::Quantile { stage, expr: self.expr().clone(), qs: qs.to_vec() };
+        Ok(approx_tree(&df, "quantile", &["quantile", "value"], at))
     }
 
     /// Approximate number of distinct present values (HyperLogLog, about
     /// 1.6% relative error), as dask's `nunique_approx`.
     pub fn nunique_approx(&self) -> Result<Scalar> {
         let df = self.frame().project(&self.expr().columns())?;
-        Ok(Scalar::from_frame(approx_tree(&df, self.expr(), "hll", &[])))
+        let at = |stage| ApproxParams::Distinct { stage, expr: self.expr().clone() };
+        Ok(Scalar::from_frame(approx_tree(&df, "hll", &["value"], at)))
     }
 }
 

@@ -7,7 +7,7 @@
 use std::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Rem, Sub};
 use std::sync::Arc;
 
-use blockwork_graph::{Tokenize, Tokenizer, Value};
+use blockwork_graph::{Param, Tokenize, Tokenizer, Value};
 use polars::prelude::{
     polars_bail, polars_err, BooleanChunked, ChunkApply, ChunkCompareEq, ChunkCompareIneq, ChunkExpandAtIndex,
     ChunkFull, Column, DataFrame as PlFrame, DataType, DateMethods, DatetimeMethods, Float64Chunked, Int32Chunked,
@@ -15,7 +15,7 @@ use polars::prelude::{
 };
 
 use crate::lit::{DType, Lit};
-use crate::param::{by_name, from_list, int, list, name_of, string, tagged, untag, Param};
+use crate::param::{by_name, name_of, tagged, untag};
 
 /// A column expression.
 #[derive(Clone, Debug, PartialEq)]
@@ -725,18 +725,18 @@ const DT_OPS: [(DtOp, &str); 7] = [
 ];
 
 impl Param for Expr {
-    fn to_value(&self) -> Value {
-        let b = |e: &Expr| e.to_value();
+    fn to_param(&self) -> Value {
+        let b = |e: &Expr| e.to_param();
         let s = |x: &str| Value::Str(x.into());
         match self {
-            Expr::Col(c) => tagged("col", [s(c)]),
-            Expr::Lit(l) => tagged("lit", [l.to_value()]),
+            Expr::Col(c) => tagged("col", [c.to_param()]),
+            Expr::Lit(l) => tagged("lit", [l.to_param()]),
             Expr::Binary(op, l, r) => tagged("bin", [s(name_of(&BINOPS, *op)), b(l), b(r)]),
             Expr::Unary(op, e) => tagged("un", [s(name_of(&UNARY, *op)), b(e)]),
-            Expr::IsIn(e, xs) => tagged("isin", [b(e), list(xs)]),
-            Expr::FillNull(e, v) => tagged("fillna", [b(e), v.to_value()]),
-            Expr::Cast(e, d) => tagged("cast", [b(e), d.to_value()]),
-            Expr::Dt(e, DtOp::Floor(us)) => tagged("floor", [b(e), Value::Int(*us)]),
+            Expr::IsIn(e, xs) => tagged("isin", [b(e), xs.to_param()]),
+            Expr::FillNull(e, v) => tagged("fillna", [b(e), v.to_param()]),
+            Expr::Cast(e, d) => tagged("cast", [b(e), d.to_param()]),
+            Expr::Dt(e, DtOp::Floor(us)) => tagged("floor", [b(e), us.to_param()]),
             Expr::Dt(e, op) => tagged("dt", [b(e), s(name_of(&DT_OPS, *op))]),
             Expr::Str(e, op) => {
                 let (name, arg) = match op {
@@ -748,23 +748,23 @@ impl Param for Expr {
                 };
                 tagged("str", [b(e), s(name), s(arg)])
             }
-            Expr::Alias(e, n) => tagged("alias", [b(e), s(n)]),
+            Expr::Alias(e, n) => tagged("alias", [b(e), n.to_param()]),
         }
     }
 
-    fn from_value(v: &Value) -> Option<Self> {
+    fn from_param(v: &Value) -> Option<Self> {
         let (tag, f) = untag(v)?;
-        let e = |i: usize| f.get(i).and_then(Expr::from_value).map(Box::new);
-        let st = |i: usize| f.get(i).and_then(string);
+        let e = |i: usize| f.get(i).and_then(Expr::from_param).map(Box::new);
+        let st = |i: usize| f.get(i).and_then(Arc::<str>::from_param);
         Some(match tag {
             "col" => Expr::Col(st(0)?),
-            "lit" => Expr::Lit(Lit::from_value(f.first()?)?),
+            "lit" => Expr::Lit(Lit::from_param(f.first()?)?),
             "bin" => Expr::Binary(by_name(&BINOPS, &st(0)?)?, e(1)?, e(2)?),
             "un" => Expr::Unary(by_name(&UNARY, &st(0)?)?, e(1)?),
-            "isin" => Expr::IsIn(e(0)?, from_list(f.get(1)?)?),
-            "fillna" => Expr::FillNull(e(0)?, Lit::from_value(f.get(1)?)?),
-            "cast" => Expr::Cast(e(0)?, DType::from_value(f.get(1)?)?),
-            "floor" => Expr::Dt(e(0)?, DtOp::Floor(int(f.get(1)?)?.max(1))),
+            "isin" => Expr::IsIn(e(0)?, Vec::from_param(f.get(1)?)?),
+            "fillna" => Expr::FillNull(e(0)?, Lit::from_param(f.get(1)?)?),
+            "cast" => Expr::Cast(e(0)?, DType::from_param(f.get(1)?)?),
+            "floor" => Expr::Dt(e(0)?, DtOp::Floor(i64::from_param(f.get(1)?)?.max(1))),
             "dt" => Expr::Dt(e(0)?, by_name(&DT_OPS, &st(1)?)?),
             "str" => {
                 let arg = st(2)?.to_string();
@@ -786,7 +786,7 @@ impl Param for Expr {
 
 impl Tokenize for Expr {
     fn tokenize(&self, t: &mut Tokenizer) {
-        self.to_value().tokenize(t);
+        self.to_param().tokenize(t);
     }
 }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
+use blockwork_graph::{kernel_params, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
 use polars::prelude::{
     CsvWriter, DataFrame as PlFrame, DataType, IntoColumn, JsonFormat, JsonReader, JsonWriter, NamedFrom,
     ParquetReader, ParquetWriter, SerReader, SerWriter, Series,
@@ -15,7 +15,7 @@ use crate::error::{DataFrameError, Result};
 use crate::expr::Expr;
 use crate::frame::{DataFrame, Reread};
 use crate::ops::Step;
-use crate::param::{decode, int, list, string, tagged, untag, Param};
+use crate::param::param_by_name;
 use crate::partition::Partition;
 use blockwork_store as store;
 use polars::io::mmap::MmapBytesReader;
@@ -32,41 +32,22 @@ pub struct ParquetOptions {
     pub split_row_groups: bool,
 }
 
-/// One task's read: a file, maybe one row range of it.
-#[derive(Clone, Debug, PartialEq)]
-struct Piece {
-    format: &'static str,
-    path: String,
-    /// `(first row, rows)`, or the whole file.
-    rows: Option<(usize, usize)>,
-    columns: Vec<String>,
-    filter: Option<Expr>,
-}
-
-impl Param for Piece {
-    fn to_value(&self) -> Value {
-        let rows = match self.rows {
-            Some((a, n)) => Value::List(vec![Value::Int(a as i64), Value::Int(n as i64)].into()),
-            None => Value::Unit,
-        };
-        let filter = self.filter.as_ref().map_or(Value::Unit, Param::to_value);
-        tagged(self.format, [Value::Str(self.path.as_str().into()), rows, list(&self.columns), filter])
-    }
-    fn from_value(v: &Value) -> Option<Self> {
-        let (tag, [path, rows, columns, filter]) = untag(v)? else { return None };
-        let format = ["parquet", "json"].into_iter().find(|f| *f == tag)?;
-        let rows = match rows {
-            Value::Unit => None,
-            v => match v.as_list()? {
-                [a, n] => Some((usize::try_from(int(a)?).ok()?, usize::try_from(int(n)?).ok()?)),
-                _ => return None,
-            },
-        };
-        let filter = match filter {
-            Value::Unit => None,
-            f => Some(Expr::from_value(f)?),
-        };
-        Some(Piece { format, path: string(path)?.to_string(), rows, columns: Vec::from_value(columns)?, filter })
+kernel_params! {
+    /// One task's read (`dataframe.read`): a file, maybe one row range
+    /// of it.
+    struct Piece {
+        /// Parquet or JSON lines.
+        format: Format,
+        /// The file (shared by its row groups' pieces).
+        path: Arc<str>,
+        /// The row range's first row (0 for the whole file).
+        first_row: usize,
+        /// The rows from `first_row` on, or the whole file.
+        rows: Option<usize>,
+        /// Only these columns (all when empty).
+        columns: Vec<String>,
+        /// Rows kept.
+        filter: Option<Expr>,
     }
 }
 
@@ -134,18 +115,20 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
                 (range, options.filter.as_ref().is_none_or(|f| crate::prune::may_match(&meta, rg, f)))
             })
             .collect();
-        let rows: Vec<Option<(usize, usize)>> = if options.split_row_groups {
+        let ranges: Vec<Option<(usize, usize)>> = if options.split_row_groups {
             groups.iter().filter(|(_, keep)| *keep).map(|(range, _)| Some(*range)).collect()
         } else if groups.iter().any(|(_, keep)| *keep) || groups.is_empty() {
             vec![None]
         } else {
             Vec::new()
         };
-        for rows in rows {
+        let shared: Arc<str> = path.as_str().into();
+        for range in ranges {
             pieces.push(Piece {
-                format: "parquet",
-                path: path.clone(),
-                rows,
+                format: Format::Parquet,
+                path: Arc::clone(&shared),
+                first_row: range.map_or(0, |(first, _)| first),
+                rows: range.map(|(_, rows)| rows),
                 columns: options.columns.clone(),
                 filter: options.filter.clone(),
             });
@@ -153,11 +136,11 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
     }
     if pieces.is_empty() {
         // Every row group skipped: one empty piece keeps the columns.
-        let path = paths[0].clone();
         pieces.push(Piece {
-            format: "parquet",
-            path,
-            rows: Some((0, 0)),
+            format: Format::Parquet,
+            path: paths[0].as_str().into(),
+            first_row: 0,
+            rows: Some(0),
             columns: options.columns.clone(),
             filter: None,
         });
@@ -181,7 +164,14 @@ pub fn read_json(pattern: &str) -> Result<DataFrame> {
     let columns: Vec<String> = first.get_column_names().iter().map(|c| c.to_string()).collect();
     let pieces = paths
         .iter()
-        .map(|p| Piece { format: "json", path: p.clone(), rows: None, columns: Vec::new(), filter: None })
+        .map(|p| Piece {
+            format: Format::Json,
+            path: p.as_str().into(),
+            first_row: 0,
+            rows: None,
+            columns: Vec::new(),
+            filter: None,
+        })
         .collect();
     layer_of("read-json", pieces, columns)
 }
@@ -197,7 +187,7 @@ fn check_columns(columns: &[String], header: &[String], filter: Option<&Expr>) -
 }
 
 fn layer_of(prefix: &str, pieces: Vec<Piece>, columns: Vec<String>) -> Result<DataFrame> {
-    let params: Vec<Value> = pieces.iter().map(Param::to_value).collect();
+    let params: Vec<Value> = pieces.iter().map(Piece::to_value).collect();
     let namer = Namer::new(prefix).with(|t| params.tokenize(t));
     let name: Arc<str> = format!("{prefix}-{}", namer.token()).into();
     let tasks: Vec<_> = params
@@ -216,14 +206,14 @@ fn read_json_file(path: &str) -> std::result::Result<PlFrame, TaskError> {
 }
 
 fn read_task(params: &Value, _: Vec<Value>) -> TaskResult {
-    let piece: Piece = decode(params, "dataframe.read")?;
-    let path = piece.path.as_str();
+    let piece = Piece::from_value(params)?;
+    let path: &str = &piece.path;
     let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("{}: {e}", piece.path));
     let df = match piece.format {
-        "parquet" => {
+        Format::Parquet => {
             let file = source(path).map_err(|e| fail(&e))?;
             let columns = (!piece.columns.is_empty()).then(|| piece.columns.clone());
-            let mut reader = ParquetReader::new(file).with_slice(piece.rows);
+            let mut reader = ParquetReader::new(file).with_slice(piece.rows.map(|rows| (piece.first_row, rows)));
             // The filter may read columns that are not kept.
             let filter_cols: Vec<String> = piece.filter.iter().flat_map(Expr::columns).map(|c| c.to_string()).collect();
             let read_cols = columns.clone().map(|mut cs| {
@@ -233,7 +223,7 @@ fn read_task(params: &Value, _: Vec<Value>) -> TaskResult {
             reader = reader.with_columns(read_cols);
             let df = reader.finish().map_err(|e| fail(&e))?;
             let df = match &piece.filter {
-                Some(f) => Step::Filter(f.clone()).apply(&df).map_err(|e| fail(&e))?,
+                Some(f) => Step::Filter { predicate: f.clone() }.apply(&df).map_err(|e| fail(&e))?,
                 None => df,
             };
             match columns {
@@ -241,14 +231,15 @@ fn read_task(params: &Value, _: Vec<Value>) -> TaskResult {
                 None => df,
             }
         }
-        _ => read_json_file(path)?,
+        Format::Json => read_json_file(path)?,
+        Format::Csv => return Err(TaskError::internal("CSV is read by dataframe.read_csv, not dataframe.read")),
     };
     Ok(Partition(df).into_value())
 }
 
-pub(crate) static READ: NamedFn = NamedFn::new("dataframe.read", read_task);
+pub(crate) static READ: NamedFn = NamedFn::new("dataframe.read", read_task).params::<Piece>();
 
-/// A file format partitions are written in.
+/// A file format partitions are read from or written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// CSV with a header line.
@@ -267,6 +258,21 @@ impl Format {
             Format::Json => "json",
         }
     }
+
+    fn of_extension(extension: &str) -> Option<Format> {
+        [Format::Csv, Format::Parquet, Format::Json].into_iter().find(|f| f.extension() == extension)
+    }
+}
+
+param_by_name!(Format, Format::extension, Format::of_extension);
+
+kernel_params! {
+    /// One partition written: `part.{part}.{format}` in `dir`.
+    struct WriteParams {
+        format: Format,
+        dir: Arc<str>,
+        part: usize,
+    }
 }
 
 impl DataFrame {
@@ -274,8 +280,9 @@ impl DataFrame {
     /// URL), one file each (`part.0.parquet`, …), lazily: a frame of the
     /// locations written.
     pub fn write(&self, dir: &str, format: Format) -> Result<DataFrame> {
-        let params = |i: usize| tagged(format.extension(), [Value::Str(dir.into()), Value::Int(i as i64)]);
-        let namer = Namer::new("write").input(&self.layer).add(&dir).add(format.extension());
+        let dir: Arc<str> = dir.into();
+        let params = |part| WriteParams { format, dir: Arc::clone(&dir), part }.to_value();
+        let namer = Namer::new("write").input(&self.layer).add(&*dir).add(format.extension());
         let name: Arc<str> = format!("to-{}-{}", format.extension(), namer.token()).into();
         let tasks: Vec<_> = self
             .partitions
@@ -314,24 +321,24 @@ fn paths_written(df: &PlFrame) -> Result<Vec<String>> {
 }
 
 fn write_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
-    let Some((format, [dir, i])) = untag(params) else { return Err(TaskError::new("dataframe.write: parameters")) };
-    let (Some(dir), Some(i), [input]) = (string(dir), int(i), inputs.as_slice()) else {
-        return Err(TaskError::new("dataframe.write: parameters"));
-    };
-    let path = store::join(&dir, &format!("part.{i}.{format}"));
+    let WriteParams { format, dir, part } = WriteParams::from_value(params)?;
+    let [input] = inputs.as_slice() else { return Err(TaskError::new("dataframe.write takes one partition")) };
+    let path = store::join(&dir, &format!("part.{part}.{}", format.extension()));
     let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("writing {path}: {e}"));
     let mut df = Partition::of(input)?.clone();
     let mut out: Vec<u8> = Vec::new();
     match format {
-        "csv" => CsvWriter::new(&mut out).include_header(true).finish(&mut df).map_err(|e| fail(&e))?,
-        "parquet" => {
+        Format::Csv => CsvWriter::new(&mut out).include_header(true).finish(&mut df).map_err(|e| fail(&e))?,
+        Format::Parquet => {
             ParquetWriter::new(&mut out).finish(&mut df).map_err(|e| fail(&e))?;
         }
-        _ => JsonWriter::new(&mut out).with_json_format(JsonFormat::JsonLines).finish(&mut df).map_err(|e| fail(&e))?,
+        Format::Json => {
+            JsonWriter::new(&mut out).with_json_format(JsonFormat::JsonLines).finish(&mut df).map_err(|e| fail(&e))?
+        }
     }
     store::write_all(&path, out).map_err(|e| fail(&e))?;
     let written = Series::new("path".into(), [path.as_str()]).into_column();
     Ok(Partition(PlFrame::new(1, vec![written]).map_err(|e| fail(&e))?).into_value())
 }
 
-pub(crate) static WRITE: NamedFn = NamedFn::new("dataframe.write", write_task);
+pub(crate) static WRITE: NamedFn = NamedFn::new("dataframe.write", write_task).params::<WriteParams>();

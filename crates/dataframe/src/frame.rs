@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use blockwork_graph::layer::{collect, Layer, Namer};
-use blockwork_graph::{builtins, r, Graph, Key, NamedFn, Op, Task, TaskError, Value};
+use blockwork_graph::{builtins, r, Graph, KernelParams, Key, NamedFn, Op, Task, TaskError, Value};
 use blockwork_local::Config;
 use polars::prelude::DataFrame as PlFrame;
 
@@ -14,7 +14,6 @@ use crate::error::{DataFrameError, Result};
 use crate::expr::{col, Expr};
 use crate::lit::{DType, Lit};
 use crate::ops::{Step, MAP};
-use crate::param::Param;
 use crate::partition::Partition;
 use crate::series::{Scalar, Series};
 
@@ -225,7 +224,7 @@ impl DataFrame {
     pub fn select(&self, exprs: &[Expr]) -> Result<DataFrame> {
         exprs.iter().try_for_each(|e| self.check_expr(e))?;
         let needed: Vec<Arc<str>> = exprs.iter().flat_map(Expr::columns).collect();
-        self.project(&needed)?.step("select", Step::Select(exprs.to_vec()))
+        self.project(&needed)?.step("select", Step::Select { exprs: exprs.to_vec() })
     }
 
     /// Exactly the columns named.
@@ -236,22 +235,22 @@ impl DataFrame {
     /// Columns added, or replaced when one has the name (pandas'
     /// `assign`; name an expression with `alias`).
     pub fn assign(&self, exprs: &[Expr]) -> Result<DataFrame> {
-        self.step("assign", Step::Assign(exprs.to_vec()))
+        self.step("assign", Step::Assign { exprs: exprs.to_vec() })
     }
 
     /// The rows where `predicate` holds (`df[df.value > 0]`).
     pub fn filter(&self, predicate: Expr) -> Result<DataFrame> {
-        self.step("filter", Step::Filter(predicate))
+        self.step("filter", Step::Filter { predicate })
     }
 
     /// Rows without a missing value in `subset` (every column when empty).
     pub fn dropna(&self, subset: &[&str]) -> Result<DataFrame> {
-        self.step("dropna", Step::DropNa(subset.iter().map(|s| s.to_string()).collect()))
+        self.step("dropna", Step::DropNa { subset: subset.iter().map(|s| s.to_string()).collect() })
     }
 
     /// Missing values replaced by `value` in every column of its kind.
     pub fn fillna(&self, value: impl Into<Lit>) -> Result<DataFrame> {
-        self.step("fillna", Step::FillNa(value.into()))
+        self.step("fillna", Step::FillNa { value: value.into() })
     }
 
     /// Columns converted (`astype({"a": "float64"})`).
@@ -299,13 +298,13 @@ impl DataFrame {
     /// Its first `n` rows, computed (from the first partitions only,
     /// more of them when the first are short).
     pub fn head(&self, n: usize) -> Result<PlFrame> {
-        let out = self.edge(Step::Head(n), (0..self.npartitions()).collect())?;
+        let out = self.edge(Step::Head { n }, (0..self.npartitions()).collect())?;
         Ok(out.head(Some(n)))
     }
 
     /// Its last `n` rows, computed (from the last partitions only).
     pub fn tail(&self, n: usize) -> Result<PlFrame> {
-        let out = self.edge(Step::Tail(n), (0..self.npartitions()).rev().collect())?;
+        let out = self.edge(Step::Tail { n }, (0..self.npartitions()).rev().collect())?;
         Ok(out.tail(Some(n)))
     }
 
@@ -313,7 +312,7 @@ impl DataFrame {
     /// computed a batch at a time (1, 2, 4, … partitions) until `n` rows
     /// are in; stacked in the frame's order.
     fn edge(&self, step: Step, order: Vec<usize>) -> Result<PlFrame> {
-        let (Step::Head(n) | Step::Tail(n)) = step else { return Ok(PlFrame::empty()) };
+        let (Step::Head { n } | Step::Tail { n }) = step else { return Ok(PlFrame::empty()) };
         let frame = self.step("edge", step)?;
         let graph = frame.graph()?;
         let (mut parts, mut rows, mut batch) = (Vec::new(), 0, 1);

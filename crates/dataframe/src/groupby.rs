@@ -9,16 +9,15 @@
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use polars::prelude::{Column, DataFrame as PlFrame, PolarsResult};
 
 use crate::agg::{self, Agg, Aggregation};
 use crate::error::{DataFrameError, Result};
 use crate::expr::{col, Expr};
 use crate::frame::{concat, DataFrame};
-use crate::param::{decode, list, tagged, untag, Param};
 use crate::partition::Partition;
-use crate::tree::tree;
+use crate::tree::{tree, Stage};
 
 /// A dataframe grouped by keys: columns or expressions of them
 /// (`col("timestamp").dt().hour()`).
@@ -128,8 +127,8 @@ pub(crate) fn reduce(df: &DataFrame, keys: &[Expr], aggs: &[Aggregation], split_
     let names = key_names(keys);
     let namer = Namer::new("agg").input(&df.layer).add(&split_out).with(|t| {
         use blockwork_graph::Tokenize;
-        list(keys).tokenize(t);
-        list(aggs).tokenize(t);
+        keys.tokenize(t);
+        aggs.iter().for_each(|a| a.to_value().tokenize(t));
     });
     let label = match aggs {
         [a] => a.agg.name(),
@@ -160,8 +159,7 @@ pub(crate) fn reduce(df: &DataFrame, keys: &[Expr], aggs: &[Aggregation], split_
         only.columns = columns;
         return Ok(only);
     }
-    let order = list(&aggs.iter().map(|a| a.name.clone()).collect::<Vec<_>>());
-    let params = tagged("sidebyside", [order, list(&names)]);
+    let params = AggParams::SideBySide { order: aggs.iter().map(|a| a.name.clone()).collect(), keys: names }.to_value();
     let tasks: Vec<_> = (0..frames[0].npartitions())
         .map(|j| {
             let inputs = frames.iter().map(|f| r(f.partitions[j].clone())).collect();
@@ -176,52 +174,49 @@ pub(crate) fn reduce(df: &DataFrame, keys: &[Expr], aggs: &[Aggregation], split_
 /// One kind of aggregation: a tree into one partition, or partials
 /// shuffled by key into `split_out` partitions, each finished alone.
 fn one_kind(df: &DataFrame, spec: &Spec, nkeys: usize, name: &str, split_out: usize) -> Result<DataFrame> {
-    let op = |stage: &str| Op::named(&AGG, tagged(stage, [spec.to_value()]));
+    let op = |stage| Op::named(&AGG, AggParams::Reduce { stage, spec: spec.clone() }.to_value());
     if split_out <= 1 {
         let name: Arc<str> = name.into();
-        let (tasks, root) = tree(&name, &df.partitions, &op("partial"), &op("combine"), &op("finish"));
+        let (tasks, root) = tree(&name, &df.partitions, op);
         return Ok(DataFrame::from_layer(Layer::new(name, tasks, vec![df.layer.clone()]), vec![root], Vec::new()));
     }
     let key_columns: Vec<String> = (0..nkeys).map(|i| format!("k{i}")).collect();
-    let partials = df.map_op(&format!("{name}-partial"), op("partial"), key_columns.clone());
+    let partials = df.map_op(&format!("{name}-partial"), op(Stage::Partial), key_columns.clone());
     let shuffled = partials.shuffle(&key_columns.iter().map(|k| col(k)).collect::<Vec<_>>(), split_out)?;
-    Ok(shuffled.map_op(&format!("{name}-finish"), op("finish"), Vec::new()))
+    Ok(shuffled.map_op(&format!("{name}-finish"), op(Stage::Finish), Vec::new()))
 }
 
-/// What a tree's tasks compute.
-enum Spec {
-    /// Partial states of these aggregations per key.
-    Partials { keys: Vec<Expr>, names: Vec<String>, aggs: Vec<Aggregation> },
-    /// Distinct `(key, value)` rows, counted at the end (`nunique`).
-    Distinct { keys: Vec<Expr>, names: Vec<String>, agg: Aggregation },
-}
-
-impl Param for Spec {
-    fn to_value(&self) -> Value {
-        match self {
-            Spec::Partials { keys, names, aggs } => tagged("partials", [list(keys), list(names), list(aggs)]),
-            Spec::Distinct { keys, names, agg } => tagged("distinct", [list(keys), list(names), agg.to_value()]),
-        }
-    }
-    fn from_value(v: &Value) -> Option<Self> {
-        let (tag, [keys, names, third]) = untag(v)? else { return None };
-        let (keys, names) = (Vec::<Expr>::from_value(keys)?, Vec::<String>::from_value(names)?);
-        Some(match tag {
-            "partials" => Spec::Partials { keys, names, aggs: Vec::from_value(third)? },
-            "distinct" => Spec::Distinct { keys, names, agg: Aggregation::from_value(third)? },
-            _ => return None,
-        })
+kernel_params! {
+    /// What a tree's tasks compute.
+    enum Spec {
+        /// Partial states of these aggregations per key.
+        Partials { keys: Vec<Expr>, names: Vec<String>, aggs: Vec<Aggregation> },
+        /// Distinct `(key, value)` rows, counted at the end (`nunique`).
+        Distinct { keys: Vec<Expr>, names: Vec<String>, agg: Aggregation },
     }
 }
 
-fn stage(stage: &str, spec: &Spec, input: &PlFrame) -> PolarsResult<PlFrame> {
+kernel_params! {
+    /// One task of a group-by's reduction.
+    enum AggParams {
+        /// A stage of one kind of aggregation.
+        Reduce { stage: Stage, spec: Spec },
+        /// The kinds' results side by side: the key columns, then the
+        /// aggregations' columns in the order asked for.
+        SideBySide { order: Vec<String>, keys: Vec<String> },
+    }
+}
+
+fn stage(stage: Stage, spec: &Spec, input: &PlFrame) -> PolarsResult<PlFrame> {
     match (spec, stage) {
-        (Spec::Partials { keys, aggs, .. }, "partial") => agg::partial(input, keys, aggs),
-        (Spec::Partials { keys, aggs, .. }, "combine") => agg::combine(input, keys.len(), aggs),
-        (Spec::Partials { keys, names, aggs }, _) => agg::finish(&agg::combine(input, keys.len(), aggs)?, names, aggs),
-        (Spec::Distinct { keys, agg, .. }, "partial") => agg::distinct_partial(input, keys, &agg.expr),
-        (Spec::Distinct { .. }, "combine") => agg::distinct(input),
-        (Spec::Distinct { names, agg, .. }, _) => agg::distinct_finish(input, names, &agg.name),
+        (Spec::Partials { keys, aggs, .. }, Stage::Partial) => agg::partial(input, keys, aggs),
+        (Spec::Partials { keys, aggs, .. }, Stage::Combine) => agg::combine(input, keys.len(), aggs),
+        (Spec::Partials { keys, names, aggs }, Stage::Finish) => {
+            agg::finish(&agg::combine(input, keys.len(), aggs)?, names, aggs)
+        }
+        (Spec::Distinct { keys, agg, .. }, Stage::Partial) => agg::distinct_partial(input, keys, &agg.expr),
+        (Spec::Distinct { .. }, Stage::Combine) => agg::distinct(input),
+        (Spec::Distinct { names, agg, .. }, Stage::Finish) => agg::distinct_finish(input, names, &agg.name),
     }
 }
 
@@ -244,17 +239,14 @@ fn side_by_side(order: &[String], keys: &[String], frames: &[&PlFrame]) -> Polar
 
 fn agg_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
     let fail = |e: polars::prelude::PolarsError| TaskError::new(e.to_string());
-    let Some((tag, fields)) = untag(params) else { return Err(TaskError::new("dataframe.agg: malformed parameters")) };
-    if tag == "sidebyside" {
-        let [order, keys] = fields else { return Err(TaskError::new("dataframe.agg: malformed parameters")) };
-        let (order, keys): (Vec<String>, Vec<String>) = (decode(order, "agg order")?, decode(keys, "agg keys")?);
-        let frames: Vec<&PlFrame> = inputs.iter().map(Partition::of).collect::<std::result::Result<_, _>>()?;
-        return Ok(Partition(side_by_side(&order, &keys, &frames).map_err(fail)?).into_value());
-    }
-    let [spec] = fields else { return Err(TaskError::new("dataframe.agg: malformed parameters")) };
-    let spec: Spec = decode(spec, "dataframe.agg")?;
-    let input = concat(&inputs)?;
-    Ok(Partition(stage(tag, &spec, &input).map_err(fail)?).into_value())
+    let out = match AggParams::from_value(params)? {
+        AggParams::SideBySide { order, keys } => {
+            let frames: Vec<&PlFrame> = inputs.iter().map(Partition::of).collect::<std::result::Result<_, _>>()?;
+            side_by_side(&order, &keys, &frames)
+        }
+        AggParams::Reduce { stage: at, spec } => stage(at, &spec, &concat(&inputs)?),
+    };
+    Ok(Partition(out.map_err(fail)?).into_value())
 }
 
-pub(crate) static AGG: NamedFn = NamedFn::new("dataframe.agg", agg_task);
+pub(crate) static AGG: NamedFn = NamedFn::new("dataframe.agg", agg_task).params::<AggParams>();

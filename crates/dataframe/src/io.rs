@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
+use blockwork_graph::{kernel_params, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
 use polars::prelude::{
     Column, CsvReadOptions, DataFrame as PlFrame, DataType, IntoColumn, PlSmallStr, Schema, SerReader,
 };
@@ -14,7 +14,6 @@ use polars::prelude::{
 use crate::error::{DataFrameError, Result};
 use crate::frame::{DataFrame, Reread};
 use crate::lit::DType;
-use crate::param::{decode, int, list, string, tagged, untag, Param};
 use crate::partition::Partition;
 use blockwork_store as store;
 
@@ -73,16 +72,29 @@ pub fn read_csv_files(paths: &[PathBuf], options: &CsvOptions) -> Result<DataFra
     read_csv_locations(&paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(), options)
 }
 
-/// What a read task reads: a byte range of a file, the schema to read it
-/// with, the columns to parse as dates, and the columns to keep.
-#[derive(Clone, Debug)]
-struct Block {
-    path: String,
-    start: u64,
-    end: u64,
-    schema: Vec<(String, DType)>,
-    dates: Vec<String>,
-    usecols: Vec<String>,
+kernel_params! {
+    /// What a read task (`dataframe.read_csv`) reads: a byte range of a
+    /// file, the schema to read it with, the columns to parse as dates,
+    /// and the columns to keep.
+    struct Block {
+        /// The file (shared by its blocks).
+        path: Arc<str>,
+        start: u64,
+        end: u64,
+        /// The file's columns, in order.
+        names: Vec<String>,
+        /// Their types.
+        dtypes: Vec<DType>,
+        dates: Vec<String>,
+        usecols: Vec<String>,
+    }
+}
+
+impl Block {
+    /// Each column's name and type.
+    fn schema(&self) -> ColumnTypes {
+        self.names.iter().cloned().zip(self.dtypes.iter().copied()).collect()
+    }
 }
 
 /// Reads the CSV files (paths or URLs) `paths`, in this order.
@@ -96,18 +108,21 @@ fn read_csv_locations(paths: &[String], options: &CsvOptions) -> Result<DataFram
             return Err(DataFrameError::NoColumn { column: c.clone(), columns: header.clone() });
         }
     }
+    let (names, dtypes): (Vec<String>, Vec<DType>) = schema.into_iter().unzip();
     let mut reads = Vec::new();
     for path in paths {
         let len = store::len(path).map_err(|e| DataFrameError::io(path, &e))?;
+        let shared: Arc<str> = path.as_str().into();
         let block = options.blocksize.unwrap_or(u64::MAX).max(1);
         let mut start: u64 = 0;
         loop {
             let end = start.saturating_add(block).min(len);
             reads.push(Block {
-                path: path.clone(),
+                path: Arc::clone(&shared),
                 start,
                 end,
-                schema: schema.clone(),
+                names: names.clone(),
+                dtypes: dtypes.clone(),
                 dates: options.parse_dates.clone(),
                 usecols: options.usecols.clone(),
             });
@@ -117,14 +132,13 @@ fn read_csv_locations(paths: &[String], options: &CsvOptions) -> Result<DataFram
             start = end;
         }
     }
-    let namer = Namer::new("read-csv").with(|t| list(&reads).tokenize(t));
+    let params: Vec<Value> = reads.iter().map(Block::to_value).collect();
+    let namer = Namer::new("read-csv").with(|t| params.tokenize(t));
     let name: Arc<str> = format!("read-csv-{}", namer.token()).into();
-    let tasks: Vec<_> = reads
-        .iter()
+    let tasks: Vec<_> = params
+        .into_iter()
         .enumerate()
-        .map(|(i, read)| {
-            (Key::with_shared_name(&name, &[i as u32]), Task::new(Op::named(&READ_CSV, read.to_value()), vec![]))
-        })
+        .map(|(i, p)| (Key::with_shared_name(&name, &[i as u32]), Task::new(Op::named(&READ_CSV, p), vec![])))
         .collect();
     let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
     let columns = if options.usecols.is_empty() {
@@ -210,52 +224,6 @@ fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, 
     Ok((header, schema))
 }
 
-impl Param for Block {
-    fn to_value(&self) -> Value {
-        let schema: Vec<Value> = self
-            .schema
-            .iter()
-            .map(|(c, d)| Value::List(vec![Value::Str(c.as_str().into()), d.to_value()].into()))
-            .collect();
-        tagged(
-            "read",
-            [
-                Value::Str(self.path.as_str().into()),
-                Value::Int(self.start as i64),
-                Value::Int(self.end as i64),
-                Value::List(schema.into()),
-                list(&self.dates),
-                list(&self.usecols),
-            ],
-        )
-    }
-    fn from_value(v: &Value) -> Option<Self> {
-        let ("read", [path, start, end, schema, dates, usecols]) = untag(v)? else { return None };
-        let schema = schema
-            .as_list()?
-            .iter()
-            .map(|pair| match pair.as_list()? {
-                [c, d] => Some((string(c)?.to_string(), DType::from_value(d)?)),
-                _ => None,
-            })
-            .collect::<Option<_>>()?;
-        Some(Block {
-            path: string(path)?.to_string(),
-            start: u64::try_from(int(start)?).ok()?,
-            end: u64::try_from(int(end)?).ok()?,
-            schema,
-            dates: Vec::from_value(dates)?,
-            usecols: Vec::from_value(usecols)?,
-        })
-    }
-}
-
-impl Tokenize for Block {
-    fn tokenize(&self, t: &mut blockwork_graph::Tokenizer) {
-        self.to_value().tokenize(t);
-    }
-}
-
 /// Fetches bytes `[start - 1, end)` of a file in a store, and past
 /// `end` up to the end of its line, into `bytes`; returns the byte
 /// `bytes[0]` stands for. [`line_bounds`] then cuts the block's lines
@@ -294,12 +262,12 @@ fn line_of(path: &str, offset: u64) -> std::io::Result<usize> {
 }
 
 fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
-    let read: Block = decode(params, "dataframe.read_csv")?;
-    let path = &read.path;
+    let read = Block::from_value(params)?;
+    let types = read.schema();
+    let path: &str = &read.path;
     let keep = |c: &String| read.usecols.is_empty() || read.usecols.contains(c);
     // Dates are read as text, then parsed.
-    let schema: Schema = read
-        .schema
+    let schema: Schema = types
         .iter()
         .map(|(c, d)| {
             let dtype = if read.dates.contains(c) || matches!(d, DType::Date | DType::Datetime) {
@@ -310,25 +278,24 @@ fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
             (PlSmallStr::from(c.as_str()), dtype)
         })
         .collect();
-    let columns: Arc<[PlSmallStr]> =
-        read.schema.iter().filter(|(c, _)| keep(c)).map(|(c, _)| c.as_str().into()).collect();
+    let columns: Arc<[PlSmallStr]> = types.iter().filter(|(c, _)| keep(c)).map(|(c, _)| c.as_str().into()).collect();
     let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("reading {path}: {e}"));
     if !store::is_url(path) {
         // A local file is mapped, not copied: the kernel's copy out of the
         // page cache would cost as much as a fifth of the parsing.
         let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
         if file.metadata().map_err(|e| fail(&e))?.len() == 0 {
-            return parse_block(&read, &[], 0, schema, columns);
+            return parse_block(&read, &types, &[], 0, schema, columns);
         }
         let map = polars::polars_utils::mmap::MMapSemaphore::new_from_file(&file).map_err(|e| fail(&e))?;
         let bytes: &[u8] = map.as_ref();
         let (lo, hi) = line_bounds(bytes, read.start as usize, read.end as usize);
-        return parse_block(&read, &bytes[lo..hi], lo as u64, schema, columns);
+        return parse_block(&read, &types, &bytes[lo..hi], lo as u64, schema, columns);
     }
     let mut bytes = Vec::new();
     let base = fetch_block(path, read.start, read.end, &mut bytes).map_err(|e| fail(&e))?;
     let (lo, hi) = line_bounds(&bytes, (read.start - base) as usize, (read.end - base) as usize);
-    parse_block(&read, &bytes[lo..hi], base + lo as u64, schema, columns)
+    parse_block(&read, &types, &bytes[lo..hi], base + lo as u64, schema, columns)
 }
 
 /// The lines of `bytes[start..end]` a block reads: from
@@ -348,14 +315,22 @@ fn line_bounds(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
 }
 
 /// The rows of a block: by the plain reader when it can, by Polars
-/// otherwise (dates then parsed here). `offset`: the block's place in the
-/// file, to number lines in errors.
-fn parse_block(read: &Block, bytes: &[u8], offset: u64, schema: Schema, columns: Arc<[PlSmallStr]>) -> TaskResult {
-    let path = &read.path;
+/// otherwise (dates then parsed here). `types`: the block's columns and
+/// their types; `offset`: the block's place in the file, to number lines
+/// in errors.
+fn parse_block(
+    read: &Block,
+    types: &[(String, DType)],
+    bytes: &[u8],
+    offset: u64,
+    schema: Schema,
+    columns: Arc<[PlSmallStr]>,
+) -> TaskResult {
+    let path: &str = &read.path;
     let keep = |c: &String| read.usecols.is_empty() || read.usecols.contains(c);
     let first_line = || line_of(path, offset).unwrap_or(0);
-    let keep_mask: Vec<bool> = read.schema.iter().map(|(c, _)| keep(c)).collect();
-    if let Some(df) = crate::csv_fast::read(bytes, &read.schema, &keep_mask) {
+    let keep_mask: Vec<bool> = types.iter().map(|(c, _)| keep(c)).collect();
+    if let Some(df) = crate::csv_fast::read(bytes, types, &keep_mask) {
         return Ok(Partition(df).into_value());
     }
     let df = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
@@ -372,11 +347,11 @@ fn parse_block(read: &Block, bytes: &[u8], offset: u64, schema: Schema, columns:
             .with_rechunk(false)
             .into_reader_with_file_handle(std::io::Cursor::new(bytes))
             .finish()
-            .map_err(|e| TaskError::new(diagnose(path, bytes, first_line(), &read.schema, &e.to_string())))?
+            .map_err(|e| TaskError::new(diagnose(path, bytes, first_line(), types, &e.to_string())))?
     };
     let mut cols: Vec<Column> = Vec::with_capacity(df.width());
     for c in df.columns() {
-        let dtype = read.schema.iter().find(|(n, _)| n == c.name().as_str()).map(|(_, d)| *d);
+        let dtype = types.iter().find(|(n, _)| n == c.name().as_str()).map(|(_, d)| *d);
         if !matches!(dtype, Some(DType::Date | DType::Datetime)) {
             cols.push(c.clone());
             continue;
@@ -441,4 +416,4 @@ fn diagnose(path: &str, bytes: &[u8], first_line: usize, schema: &[(String, DTyp
     format!("{path}: {polars}")
 }
 
-pub(crate) static READ_CSV: NamedFn = NamedFn::new("dataframe.read_csv", read_csv_task);
+pub(crate) static READ_CSV: NamedFn = NamedFn::new("dataframe.read_csv", read_csv_task).params::<Block>();

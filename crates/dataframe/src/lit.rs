@@ -1,9 +1,9 @@
 //! Literal values and column types, as a user writes them.
 
-use blockwork_graph::Value;
+use blockwork_graph::{Param, Value};
 use polars::prelude::{AnyValue, DataType, NamedFrom, Series, TimeUnit};
 
-use crate::param::{tagged, untag, Param};
+use crate::param::param_by_name;
 
 /// A literal: an operand of arithmetic and comparisons, a fill value,
 /// a member of an `isin` list, a reduction's result.
@@ -88,23 +88,24 @@ impl From<&str> for Lit {
     }
 }
 
+/// A missing value is the unit value; the others are plain values.
 impl Param for Lit {
-    fn to_value(&self) -> Value {
+    fn to_param(&self) -> Value {
         match self {
-            Lit::Null => tagged("null", []),
+            Lit::Null => Value::Unit,
             Lit::Bool(b) => Value::Bool(*b),
             Lit::Int(i) => Value::Int(*i),
             Lit::Float(f) => Value::Float(*f),
             Lit::Str(s) => Value::Str(s.as_str().into()),
         }
     }
-    fn from_value(v: &Value) -> Option<Self> {
+    fn from_param(v: &Value) -> Option<Self> {
         Some(match v {
+            Value::Unit => Lit::Null,
             Value::Bool(b) => Lit::Bool(*b),
             Value::Int(i) => Lit::Int(*i),
             Value::Float(f) => Lit::Float(*f),
             Value::Str(s) => Lit::Str(s.to_string()),
-            v if untag(v)?.0 == "null" => Lit::Null,
             _ => return None,
         })
     }
@@ -168,11 +169,4 @@ impl DType {
     }
 }
 
-impl Param for DType {
-    fn to_value(&self) -> Value {
-        Value::Str(self.name().into())
-    }
-    fn from_value(v: &Value) -> Option<Self> {
-        DType::parse(&crate::param::string(v)?)
-    }
-}
+param_by_name!(DType, DType::name, DType::parse);

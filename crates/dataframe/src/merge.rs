@@ -6,13 +6,13 @@
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
+use blockwork_graph::{kernel_params, r, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
 use polars::prelude::{DataFrame as PlFrame, DataFrameJoinOps, JoinArgs, JoinCoalesce, JoinType, MaintainOrderJoin};
 
 use crate::error::{DataFrameError, Result};
 use crate::expr::col;
 use crate::frame::DataFrame;
-use crate::param::{by_name, decode, name_of, tagged, untag, Param};
+use crate::param::{by_name, name_of, param_by_name};
 use crate::partition::Partition;
 
 /// Which rows a join keeps.
@@ -42,22 +42,14 @@ impl How {
     }
 }
 
-/// A join's description, as its tasks' parameter.
-#[derive(Clone, Debug, PartialEq)]
-struct Join {
-    left_on: Vec<String>,
-    right_on: Vec<String>,
-    how: How,
-}
+param_by_name!(How, How::name, How::parse);
 
-impl Param for Join {
-    fn to_value(&self) -> Value {
-        tagged(self.how.name(), [self.left_on.to_value(), self.right_on.to_value()])
-    }
-    fn from_value(v: &Value) -> Option<Self> {
-        let (tag, [l, r]) = untag(v)? else { return None };
-        let how = by_name(&HOWS, tag)?;
-        Some(Join { left_on: Vec::from_value(l)?, right_on: Vec::from_value(r)?, how })
+kernel_params! {
+    /// A join's description: the parameters of `dataframe.join`.
+    struct Join {
+        left_on: Vec<String>,
+        right_on: Vec<String>,
+        how: How,
     }
 }
 
@@ -104,7 +96,7 @@ fn names(df: &PlFrame) -> Vec<String> {
 }
 
 fn join_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
-    let join: Join = decode(params, "dataframe.join")?;
+    let join = Join::from_value(params)?;
     let [left, right] = inputs.as_slice() else { return Err(TaskError::new("dataframe.join takes two partitions")) };
     let out = join
         .apply(Partition::of(left)?, Partition::of(right)?)
@@ -112,7 +104,7 @@ fn join_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
     Ok(Partition(out).into_value())
 }
 
-pub(crate) static JOIN: NamedFn = NamedFn::new("dataframe.join", join_task);
+pub(crate) static JOIN: NamedFn = NamedFn::new("dataframe.join", join_task).params::<Join>();
 
 impl DataFrame {
     /// Joins `right` on columns of the same names on both sides.

@@ -1,50 +1,50 @@
 //! Row-wise operations: each partition transformed on its own, by one
 //! task per partition (`dataframe.map`) that applies a [`Step`].
 
-use blockwork_graph::{NamedFn, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, KernelParams, NamedFn, TaskError, TaskResult, Value};
 use polars::prelude::{
     polars_bail, BooleanChunked, ChunkFillNullValue, Column, DataFrame as PlFrame, DataType, IntoColumn, PolarsResult,
 };
 
 use crate::expr::{eval_frame, Expr};
 use crate::lit::Lit;
-use crate::param::{decode, from_list, int, list, string, tagged, untag, Param};
 use crate::partition::Partition;
 
-/// One partition-wise step.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Step {
-    /// Exactly these expressions, as columns.
-    Select(Vec<Expr>),
-    /// These expressions added (or replacing columns of the same name).
-    Assign(Vec<Expr>),
-    /// The rows where the boolean expression holds (missing: dropped).
-    Filter(Expr),
-    /// Rows without a missing value in these columns (all when empty).
-    DropNa(Vec<String>),
-    /// Missing values of every column that can hold it replaced.
-    FillNa(Lit),
-    /// The first `n` rows.
-    Head(usize),
-    /// The last `n` rows.
-    Tail(usize),
-    /// Sorted by these columns, each ascending or descending (missing
-    /// values last, stable).
-    Sort { by: Vec<String>, descending: Vec<bool> },
+kernel_params! {
+    /// One partition-wise step: the parameters of `dataframe.map`.
+    pub(crate) enum Step {
+        /// Exactly these expressions, as columns.
+        Select { exprs: Vec<Expr> },
+        /// These expressions added (or replacing columns of the same name).
+        Assign { exprs: Vec<Expr> },
+        /// The rows where the boolean expression holds (missing: dropped).
+        Filter { predicate: Expr },
+        /// Rows without a missing value in these columns (all when empty).
+        DropNa { subset: Vec<String> },
+        /// Missing values of every column that can hold it replaced.
+        FillNa { value: Lit },
+        /// The first `n` rows.
+        Head { n: usize },
+        /// The last `n` rows.
+        Tail { n: usize },
+        /// Sorted by these columns, each ascending or descending (missing
+        /// values last, stable).
+        Sort { by: Vec<String>, descending: Vec<bool> },
+    }
 }
 
 impl Step {
     pub(crate) fn apply(&self, df: &PlFrame) -> PolarsResult<PlFrame> {
         match self {
-            Step::Select(exprs) => eval_frame(exprs, df),
-            Step::Assign(exprs) => {
+            Step::Select { exprs } => eval_frame(exprs, df),
+            Step::Assign { exprs } => {
                 let mut out = df.clone();
                 for e in exprs {
                     out.with_column(e.eval(df)?.into_column())?;
                 }
                 Ok(out)
             }
-            Step::Filter(e) => {
+            Step::Filter { predicate: e } => {
                 let mask = e.eval(df)?;
                 let Ok(mask) = mask.bool() else {
                     polars_bail!(InvalidOperation: "a filter wants booleans; {} is {}", e.name(), mask.dtype())
@@ -52,9 +52,9 @@ impl Step {
                 let mask: BooleanChunked = mask.fill_null_with_values(false)?;
                 df.filter(&mask)
             }
-            Step::DropNa(cols) if cols.is_empty() => df.drop_nulls::<String>(None),
-            Step::DropNa(cols) => df.drop_nulls(Some(cols)),
-            Step::FillNa(v) => {
+            Step::DropNa { subset } if subset.is_empty() => df.drop_nulls::<String>(None),
+            Step::DropNa { subset } => df.drop_nulls(Some(subset)),
+            Step::FillNa { value: v } => {
                 let cols: Vec<Column> = df
                     .columns()
                     .iter()
@@ -75,8 +75,8 @@ impl Step {
                     .collect::<PolarsResult<_>>()?;
                 PlFrame::new(df.height(), cols)
             }
-            Step::Head(n) => Ok(df.head(Some(*n))),
-            Step::Tail(n) => Ok(df.tail(Some(*n))),
+            Step::Head { n } => Ok(df.head(Some(*n))),
+            Step::Tail { n } => Ok(df.tail(Some(*n))),
             Step::Sort { by, descending } => crate::sort::sort_frame(df, by, descending),
         }
     }
@@ -84,8 +84,8 @@ impl Step {
     /// The columns after it, from those before.
     pub(crate) fn columns(&self, before: &[String]) -> Vec<String> {
         match self {
-            Step::Select(exprs) => exprs.iter().map(|e| e.name().to_string()).collect(),
-            Step::Assign(exprs) => {
+            Step::Select { exprs } => exprs.iter().map(|e| e.name().to_string()).collect(),
+            Step::Assign { exprs } => {
                 let mut out = before.to_vec();
                 for e in exprs {
                     let name = e.name().to_string();
@@ -103,64 +103,20 @@ impl Step {
     pub(crate) fn reads(&self) -> Vec<String> {
         let of = |es: &[Expr]| es.iter().flat_map(|e| e.columns()).map(|c| c.to_string()).collect();
         match self {
-            Step::Select(es) | Step::Assign(es) => of(es),
-            Step::Filter(e) => of(std::slice::from_ref(e)),
-            Step::DropNa(cols) | Step::Sort { by: cols, .. } => cols.clone(),
+            Step::Select { exprs } | Step::Assign { exprs } => of(exprs),
+            Step::Filter { predicate } => of(std::slice::from_ref(predicate)),
+            Step::DropNa { subset: cols } | Step::Sort { by: cols, .. } => cols.clone(),
             _ => Vec::new(),
         }
     }
 }
 
-impl Param for Step {
-    fn to_value(&self) -> Value {
-        match self {
-            Step::Select(es) => tagged("select", [list(es)]),
-            Step::Assign(es) => tagged("assign", [list(es)]),
-            Step::Filter(e) => tagged("filter", [e.to_value()]),
-            Step::DropNa(cols) => tagged("dropna", [list(cols)]),
-            Step::FillNa(v) => tagged("fillna", [v.to_value()]),
-            Step::Head(n) => tagged("head", [Value::Int(*n as i64)]),
-            Step::Tail(n) => tagged("tail", [Value::Int(*n as i64)]),
-            Step::Sort { by, descending } => {
-                let descending = descending.iter().map(|d| Value::Bool(*d)).collect::<Vec<_>>();
-                tagged("sort", [list(by), Value::List(descending.into())])
-            }
-        }
-    }
-    fn from_value(v: &Value) -> Option<Self> {
-        let (tag, f) = untag(v)?;
-        let n = || int(f.first()?).and_then(|n| usize::try_from(n).ok());
-        Some(match tag {
-            "select" => Step::Select(from_list(f.first()?)?),
-            "assign" => Step::Assign(from_list(f.first()?)?),
-            "filter" => Step::Filter(Expr::from_value(f.first()?)?),
-            "dropna" => Step::DropNa(
-                f.first()?.as_list()?.iter().map(|c| string(c).map(|s| s.to_string())).collect::<Option<_>>()?,
-            ),
-            "fillna" => Step::FillNa(Lit::from_value(f.first()?)?),
-            "head" => Step::Head(n()?),
-            "tail" => Step::Tail(n()?),
-            "sort" => match f {
-                [by, Value::List(d)] => Step::Sort {
-                    by: Vec::from_value(by)?,
-                    descending: d
-                        .iter()
-                        .map(|x| if let Value::Bool(b) = x { Some(*b) } else { None })
-                        .collect::<Option<_>>()?,
-                },
-                _ => return None,
-            },
-            _ => return None,
-        })
-    }
-}
-
 fn map_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
-    let step: Step = decode(params, "dataframe.map")?;
+    let step = Step::from_value(params)?;
     let [input] = inputs.as_slice() else { return Err(TaskError::new("dataframe.map takes one partition")) };
     let df = Partition::of(input)?;
     let out = step.apply(df).map_err(|e| TaskError::new(e.to_string()))?;
     Ok(Partition(out).into_value())
 }
 
-pub(crate) static MAP: NamedFn = NamedFn::new("dataframe.map", map_task);
+pub(crate) static MAP: NamedFn = NamedFn::new("dataframe.map", map_task).params::<Step>();

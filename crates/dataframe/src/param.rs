@@ -1,18 +1,15 @@
 //! Task parameters: the operations' descriptions as graph values, so a
-//! task crosses to a worker process as data (a tag and its fields) and
-//! tokenizes by what it does.
+//! task crosses to a worker process as data and tokenizes by what it
+//! does. Each named function declares its parameters with
+//! `blockwork_graph::kernel_params!`, and so do the descriptions nested
+//! in them (an aggregation, a partitioner, a rolling window): their
+//! layouts are the handshake's fingerprint of the function. Expressions
+//! (a tree of themselves) and literals implement
+//! [`blockwork_graph::Param`] by hand, as tagged lists (`[tag,
+//! fields...]`) and plain values; enumerations without fields
+//! ([`crate::Agg`], [`crate::DType`]) travel by name.
 
-use std::sync::Arc;
-
-use blockwork_graph::{TaskError, Value};
-
-/// A description that travels as a task parameter.
-pub(crate) trait Param: Sized {
-    /// As a value.
-    fn to_value(&self) -> Value;
-    /// Back from a value; `None` when it is not one.
-    fn from_value(v: &Value) -> Option<Self>;
-}
+use blockwork_graph::Value;
 
 /// A tagged list: `[tag, fields...]`.
 pub(crate) fn tagged(tag: &str, fields: impl IntoIterator<Item = Value>) -> Value {
@@ -27,51 +24,6 @@ pub(crate) fn untag(v: &Value) -> Option<(&str, &[Value])> {
     }
 }
 
-pub(crate) fn string(v: &Value) -> Option<Arc<str>> {
-    match v {
-        Value::Str(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-pub(crate) fn int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        _ => None,
-    }
-}
-
-pub(crate) fn list<T: Param>(xs: &[T]) -> Value {
-    Value::List(xs.iter().map(Param::to_value).collect::<Vec<_>>().into())
-}
-
-pub(crate) fn from_list<T: Param>(v: &Value) -> Option<Vec<T>> {
-    v.as_list()?.iter().map(T::from_value).collect()
-}
-
-/// Decodes a task's parameter, or names what it expected.
-pub(crate) fn decode<T: Param>(v: &Value, what: &str) -> Result<T, TaskError> {
-    T::from_value(v).ok_or_else(|| TaskError::new(format!("{what}: malformed parameters")))
-}
-
-impl Param for String {
-    fn to_value(&self) -> Value {
-        Value::Str(self.as_str().into())
-    }
-    fn from_value(v: &Value) -> Option<Self> {
-        string(v).map(|s| s.to_string())
-    }
-}
-
-impl<T: Param> Param for Vec<T> {
-    fn to_value(&self) -> Value {
-        list(self)
-    }
-    fn from_value(v: &Value) -> Option<Self> {
-        from_list(v)
-    }
-}
-
 /// The name of `x` in a table of `(value, name)`.
 pub(crate) fn name_of<T: Copy + PartialEq>(table: &[(T, &'static str)], x: T) -> &'static str {
     table.iter().find(|(o, _)| *o == x).map_or("?", |(_, n)| n)
@@ -81,3 +33,22 @@ pub(crate) fn name_of<T: Copy + PartialEq>(table: &[(T, &'static str)], x: T) ->
 pub(crate) fn by_name<T: Copy>(table: &[(T, &'static str)], name: &str) -> Option<T> {
     table.iter().find(|(_, n)| *n == name).map(|(o, _)| *o)
 }
+
+/// Implements [`blockwork_graph::Param`] for a `Copy` type that travels
+/// as its name: `$name` gives the name, `$parse` reads it back.
+macro_rules! param_by_name {
+    ($t:ty, $name:path, $parse:path) => {
+        impl blockwork_graph::Param for $t {
+            fn to_param(&self) -> blockwork_graph::Value {
+                blockwork_graph::Value::Str($name(*self).into())
+            }
+            fn from_param(v: &blockwork_graph::Value) -> Option<Self> {
+                match v {
+                    blockwork_graph::Value::Str(s) => $parse(s),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use param_by_name;

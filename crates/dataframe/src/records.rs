@@ -17,11 +17,12 @@ use std::sync::Arc;
 
 use blockwork_bag::{Bag, Json};
 use blockwork_graph::layer::Layer;
-use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use blockwork_local::Config;
 use polars::prelude::{Column, DataFrame as PlFrame, NamedFrom, Series};
 
 use crate::frame::unique_name;
+use crate::param::param_by_name;
 use crate::{DataFrame, DataFrameError, Partition, Result};
 
 /// A column's type, from the first partition.
@@ -148,24 +149,27 @@ fn frame(records: &[Json], columns: &[(String, Kind)]) -> std::result::Result<Pl
     PlFrame::new(records.len(), cols).map_err(|e| e.to_string())
 }
 
-/// The task: a bag partition of records → a dataframe partition; its
-/// parameters are the columns, as `["name", "kind", …]`.
+param_by_name!(Kind, Kind::code, Kind::of_code);
+
+kernel_params! {
+    /// The columns of a dataframe partition made from records.
+    struct FromRecordsParams {
+        names: Vec<String>,
+        kinds: Vec<Kind>,
+    }
+}
+
+/// The task: a bag partition of records → a dataframe partition.
 fn from_records_task(params: &Value, args: Vec<Value>) -> TaskResult {
+    let FromRecordsParams { names, kinds } = FromRecordsParams::from_value(params)?;
     let [part] = args.as_slice() else { return Err(TaskError::new("from_records takes one bag partition")) };
     let records = blockwork_bag::partition_items::<Json>(part)?;
-    let Value::List(spec) = params else { return Err(TaskError::new("from_records: bad parameters")) };
-    let columns = spec
-        .chunks(2)
-        .map(|p| match p {
-            [Value::Str(n), Value::Str(k)] => Kind::of_code(k).map(|k| (n.to_string(), k)),
-            _ => None,
-        })
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| TaskError::new("from_records: bad column parameters"))?;
+    let columns: Vec<(String, Kind)> = names.into_iter().zip(kinds).collect();
     Ok(Partition(frame(records, &columns).map_err(TaskError::new)?).into_value())
 }
 
-pub(crate) static FROM_RECORDS: NamedFn = NamedFn::new("dataframe.from_records", from_records_task);
+pub(crate) static FROM_RECORDS: NamedFn =
+    NamedFn::new("dataframe.from_records", from_records_task).params::<FromRecordsParams>();
 
 /// The records of `bag` (JSON objects, as [`Bag::json`] and
 /// [`blockwork_bag::read_json_lines`] make them) as a dataframe of one
@@ -180,9 +184,8 @@ pub fn from_records(bag: &Bag<Json>, config: &Config) -> Result<DataFrame> {
     let first = blockwork_local::compute(graph, std::slice::from_ref(first_key), config)?.remove(0);
     let records = blockwork_bag::partition_items::<Json>(&first).map_err(|e| DataFrameError::Invalid(e.to_string()))?;
     let columns = infer(records).map_err(|e| DataFrameError::Invalid(format!("the bag's first partition: {e}")))?;
-    let params: Vec<Value> =
-        columns.iter().flat_map(|(n, k)| [Value::Str(n.as_str().into()), Value::Str(k.code().into())]).collect();
-    let params = Value::List(params.into());
+    let (names, kinds): (Vec<String>, Vec<Kind>) = columns.into_iter().unzip();
+    let params = FromRecordsParams { names: names.clone(), kinds }.to_value();
     let name = unique_name("from-records");
     let tasks: Vec<_> = keys
         .iter()
@@ -195,7 +198,6 @@ pub fn from_records(bag: &Bag<Json>, config: &Config) -> Result<DataFrame> {
         })
         .collect();
     let partitions = tasks.iter().map(|(k, _)| k.clone()).collect();
-    let names = columns.into_iter().map(|(n, _)| n).collect();
     Ok(DataFrame::from_layer(Layer::new(name, tasks, vec![Arc::clone(&layer)]), partitions, names))
 }
 

@@ -15,14 +15,15 @@ use std::hash::Hasher;
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
+use blockwork_graph::{
+    kernel_params, r, KernelParams, Key, NamedFn, NoParams, Op, Param, Task, TaskError, TaskResult, Tokenize, Value,
+};
 use polars::prelude::{ChunkCompareIneq, DataFrame as PlFrame, DataType, IdxCa, IdxSize, PolarsResult, Series};
 
 use crate::error::Result;
 use crate::expr::Expr;
 use crate::frame::{concat, DataFrame};
 use crate::lit::Lit;
-use crate::param::{int, list, tagged, untag, Param};
 use crate::partition::Partition;
 
 fn mix(mut x: u64) -> u64 {
@@ -96,43 +97,31 @@ pub(crate) fn buckets(df: &PlFrame, keys: &[Expr], n: usize) -> PolarsResult<Vec
     Ok(hashes.into_iter().map(|h| (h % n as u64) as usize).collect())
 }
 
-/// How rows are sent to output partitions.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Partitioner {
-    /// By the hash of these keys.
-    Hash(Vec<Expr>),
-    /// By where a column's value falls among sorted cut points: values
-    /// below the first cut to partition 0, …, missing values to the last
-    /// (reversed when descending).
-    Range { by: Expr, cuts: Vec<Lit>, descending: bool },
+kernel_params! {
+    /// How rows are sent to output partitions.
+    pub(crate) enum Partitioner {
+        /// By the hash of these keys.
+        Hash { keys: Vec<Expr> },
+        /// By where a column's value falls among sorted cut points: values
+        /// below the first cut to partition 0, …, missing values to the last
+        /// (reversed when descending).
+        Range { by: Expr, cuts: Vec<Lit>, descending: bool },
+    }
+}
+
+kernel_params! {
+    /// An input partition cut into `npartitions` pieces, as `by` says.
+    struct SplitParams {
+        by: Partitioner,
+        npartitions: usize,
+    }
 }
 
 impl Partitioner {
-    fn to_value(&self, n: usize) -> Value {
-        match self {
-            Partitioner::Hash(keys) => tagged("hash", [list(keys), Value::Int(n as i64)]),
-            Partitioner::Range { by, cuts, descending } => {
-                tagged("range", [by.to_value(), list(cuts), Value::Bool(*descending), Value::Int(n as i64)])
-            }
-        }
-    }
-
-    fn from_value(v: &Value) -> Option<(Partitioner, usize)> {
-        let (tag, fields) = untag(v)?;
-        let n = |v: &Value| int(v).and_then(|n| usize::try_from(n).ok()).filter(|&n| n > 0);
-        Some(match (tag, fields) {
-            ("hash", [keys, k]) => (Partitioner::Hash(Vec::from_value(keys)?), n(k)?),
-            ("range", [by, cuts, Value::Bool(d), k]) => {
-                (Partitioner::Range { by: Expr::from_value(by)?, cuts: Vec::from_value(cuts)?, descending: *d }, n(k)?)
-            }
-            _ => return None,
-        })
-    }
-
     /// The output partition of each row of `df`.
     fn buckets(&self, df: &PlFrame, n: usize) -> PolarsResult<Vec<usize>> {
         match self {
-            Partitioner::Hash(keys) => buckets(df, keys, n),
+            Partitioner::Hash { keys } => buckets(df, keys, n),
             Partitioner::Range { by, cuts, descending } => {
                 let values = by.eval(df)?;
                 let phys = values.to_physical_repr().into_owned();
@@ -168,26 +157,26 @@ fn split(df: &PlFrame, by: &Partitioner, n: usize) -> PolarsResult<Vec<PlFrame>>
 }
 
 fn split_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
-    let (by, n) = Partitioner::from_value(params).ok_or_else(|| TaskError::new("shuffle split: parameters"))?;
+    let SplitParams { by, npartitions } = SplitParams::from_value(params)?;
     let df = concat(&inputs)?;
-    let pieces = split(&df, &by, n).map_err(|e| TaskError::new(format!("shuffle: {e}")))?;
+    let pieces = split(&df, &by, npartitions).map_err(|e| TaskError::new(format!("shuffle: {e}")))?;
     Ok(Value::List(pieces.into_iter().map(|p| Partition(p).into_value()).collect::<Vec<_>>().into()))
 }
 
 fn piece_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
-    let (Some(j), [Value::List(pieces)]) = (int(params), inputs.as_slice()) else {
-        return Err(TaskError::new("shuffle piece: parameters"));
-    };
-    usize::try_from(j).ok().and_then(|j| pieces.get(j).cloned()).ok_or_else(|| TaskError::new("shuffle piece: index"))
+    let j = usize::from_param(params).ok_or_else(|| TaskError::internal("shuffle piece: its index is not a usize"))?;
+    let [Value::List(pieces)] = inputs.as_slice() else { return Err(TaskError::new("shuffle piece takes one split")) };
+    pieces.get(j).cloned().ok_or_else(|| TaskError::internal(format!("shuffle piece {j} of {} pieces", pieces.len())))
 }
 
 fn stack_task(_: &Value, inputs: Vec<Value>) -> TaskResult {
     Ok(Partition(concat(&inputs)?).into_value())
 }
 
-pub(crate) static SPLIT: NamedFn = NamedFn::new("dataframe.shuffle_split", split_task);
-pub(crate) static PIECE: NamedFn = NamedFn::new("dataframe.shuffle_piece", piece_task);
-pub(crate) static STACK: NamedFn = NamedFn::new("dataframe.stack", stack_task);
+pub(crate) static SPLIT: NamedFn = NamedFn::new("dataframe.shuffle_split", split_task).params::<SplitParams>();
+/// Its parameter: which piece.
+pub(crate) static PIECE: NamedFn = NamedFn::new("dataframe.shuffle_piece", piece_task).takes("usize");
+pub(crate) static STACK: NamedFn = NamedFn::new("dataframe.stack", stack_task).params::<NoParams>();
 
 impl DataFrame {
     /// The same rows in `npartitions` partitions, rows with equal `keys`
@@ -195,13 +184,13 @@ impl DataFrame {
     /// partition follows the input partitions' order.
     pub fn shuffle(&self, keys: &[Expr], npartitions: usize) -> Result<DataFrame> {
         keys.iter().try_for_each(|k| self.check_expr(k))?;
-        self.partition_by(&Partitioner::Hash(keys.to_vec()), npartitions)
+        self.partition_by(&Partitioner::Hash { keys: keys.to_vec() }, npartitions)
     }
 
     /// Rows moved to `npartitions` partitions as `by` says.
     pub(crate) fn partition_by(&self, by: &Partitioner, npartitions: usize) -> Result<DataFrame> {
         let n = npartitions.max(1);
-        let params = by.to_value(n);
+        let params = SplitParams { by: by.clone(), npartitions: n }.to_value();
         let namer = Namer::new("shuffle").input(&self.layer).with(|t| params.tokenize(t));
         let token = namer.token();
         let name: Arc<str> = format!("shuffle-{token}").into();
@@ -212,16 +201,17 @@ impl DataFrame {
             let split_key = Key::with_shared_name(&split_name, &[i as u32]);
             tasks.push((split_key.clone(), Task::new(Op::named(&SPLIT, params.clone()), vec![r(k.clone())])));
             for j in 0..n {
-                let piece = Task::new(Op::named(&PIECE, Value::Int(j as i64)), vec![r(split_key.clone())]);
+                let piece = Task::new(Op::named(&PIECE, j.to_param()), vec![r(split_key.clone())]);
                 tasks.push((Key::with_shared_name(&piece_name, &[j as u32, i as u32]), piece));
             }
         }
+        let stack = Op::named(&STACK, NoParams {}.to_value());
         let partitions: Vec<Key> = (0..n)
             .map(|j| {
                 let inputs =
                     (0..self.npartitions()).map(|i| r(Key::with_shared_name(&piece_name, &[j as u32, i as u32])));
                 let key = Key::with_shared_name(&name, &[j as u32]);
-                tasks.push((key.clone(), Task::new(Op::named(&STACK, Value::Unit), inputs.collect())));
+                tasks.push((key.clone(), Task::new(stack.clone(), inputs.collect())));
                 key
             })
             .collect();
@@ -284,7 +274,7 @@ mod tests {
         // A shuffle spreads them: no output partition takes most of them.
         let ids: Vec<i64> = (0..4000).map(|i| (1 << 60) + i).collect();
         let df = PlFrame::new(4000, vec![Series::new("k".into(), ids).into_column()]).unwrap();
-        let pieces = split(&df, &Partitioner::Hash(vec![crate::expr::col("k")]), 4).unwrap();
+        let pieces = split(&df, &Partitioner::Hash { keys: vec![crate::expr::col("k")] }, 4).unwrap();
         assert!(pieces.iter().all(|p| (800..1200).contains(&p.height())), "{:?}", pieces.iter().map(PlFrame::height));
     }
 
@@ -314,7 +304,7 @@ mod tests {
         hash_into(&floats, &mut b).unwrap();
         assert_eq!(a, b);
         let df = PlFrame::new(4, vec![ints.into_column()]).unwrap();
-        let pieces = split(&df, &Partitioner::Hash(vec![crate::expr::col("k")]), 3).unwrap();
+        let pieces = split(&df, &Partitioner::Hash { keys: vec![crate::expr::col("k")] }, 3).unwrap();
         assert_eq!(pieces.iter().map(PlFrame::height).sum::<usize>(), 4);
     }
 }

@@ -5,7 +5,7 @@
 //! frame's *divisions*: partition `i` holds the values from division `i`
 //! up to division `i + 1`.
 
-use blockwork_graph::{NamedFn, Op, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, KernelParams, NamedFn, Op, TaskError, TaskResult, Value};
 use blockwork_local::Config;
 use polars::prelude::{
     DataFrame as PlFrame, Float64Chunked, IntoColumn, IntoSeries, PolarsResult, SortMultipleOptions, SortOptions,
@@ -16,7 +16,6 @@ use crate::expr::{col, Expr};
 use crate::frame::{assemble, DataFrame};
 use crate::lit::Lit;
 use crate::ops::Step;
-use crate::param::{decode, Param};
 use crate::partition::Partition;
 use crate::shuffle::Partitioner;
 
@@ -49,14 +48,21 @@ fn sample(df: &PlFrame, by: &Expr) -> PolarsResult<PlFrame> {
     PlFrame::new(k, vec![picked.with_name("v".into()).into_column(), w.into_column()])
 }
 
+kernel_params! {
+    /// A partition's sample of the values of `by`.
+    struct SampleParams {
+        by: Expr,
+    }
+}
+
 fn sample_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
-    let by: Expr = decode(params, "dataframe.sample")?;
+    let SampleParams { by } = SampleParams::from_value(params)?;
     let [input] = inputs.as_slice() else { return Err(TaskError::new("dataframe.sample takes one partition")) };
     let out = sample(Partition::of(input)?, &by).map_err(|e| TaskError::new(e.to_string()))?;
     Ok(Partition(out).into_value())
 }
 
-pub(crate) static SAMPLE_FN: NamedFn = NamedFn::new("dataframe.sample", sample_task);
+pub(crate) static SAMPLE_FN: NamedFn = NamedFn::new("dataframe.sample", sample_task).params::<SampleParams>();
 
 /// `n + 1` divisions from weighted samples: the smallest value, the
 /// values at each `1/n` of the total weight, the largest; repeated values
@@ -114,7 +120,7 @@ impl DataFrame {
         let sort = Step::Sort { by: vec![by.to_string()], descending: vec![!ascending] };
         let samples = self.map_op(
             &crate::frame::unique_name("sample"),
-            Op::named(&SAMPLE_FN, col(by).to_value()),
+            Op::named(&SAMPLE_FN, SampleParams { by: col(by) }.to_value()),
             vec!["v".into(), "w".into()],
         );
         let values = blockwork_local::compute(samples.graph()?, &samples.keys(), &Config::default().optimize(true))?;

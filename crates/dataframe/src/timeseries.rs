@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use blockwork_graph::layer::{Layer, Namer};
-use blockwork_graph::{r, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
+use blockwork_graph::{kernel_params, r, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
 use polars::prelude::{
     Column, DataFrame as PlFrame, DataFrameJoinOps, DataType, Float64Chunked, Int64Chunked, IntoColumn, IntoSeries,
     JoinArgs, JoinType, MaintainOrderJoin, NamedFrom, NewChunkedArray, PolarsResult, Series,
@@ -18,7 +18,6 @@ use crate::agg::{Agg, Aggregation};
 use crate::error::{DataFrameError, Result};
 use crate::expr::{col, parse_duration};
 use crate::frame::{concat, DataFrame};
-use crate::param::{decode, int, string, tagged, untag, Param};
 use crate::partition::Partition;
 
 impl DataFrame {
@@ -41,7 +40,7 @@ impl DataFrame {
         let grouped = self.groupby(&[bins])?.agg(&[Aggregation::new(col(column), agg)])?;
         let filled = grouped.map_op(
             &format!("fill-bins-{}", Namer::new("fill").input(&grouped.layer).add(&(step as usize)).token()),
-            Op::named(&FILL_BINS, tagged(agg.name(), [Value::Str(index.as_str().into()), Value::Int(step)])),
+            Op::named(&FILL_BINS, FillBinsParams { agg, index, step }.to_value()),
             grouped.columns.clone(),
         );
         Ok(filled)
@@ -64,8 +63,10 @@ impl DataFrame {
         }
         let spec =
             Rolling { window: window.resolve()?, index, column: column.to_string(), agg, name: name.to_string() };
-        let params = spec.to_value();
-        let namer = Namer::new("rolling").input(&self.layer).with(|t| params.tokenize(t));
+        let namer = Namer::new("rolling").input(&self.layer).with(|t| spec.to_value().tokenize(t));
+        // Every window task, and every carry task, has the same parameters.
+        let window_op = Op::named(&ROLLING, RollingParams::Window { spec: spec.clone() }.to_value());
+        let carry_op = Op::named(&ROLLING, RollingParams::Carry { spec: spec.clone() }.to_value());
         let token = namer.token();
         let name_out: Arc<str> = format!("rolling-{token}").into();
         let carry: Arc<str> = format!("rolling-carry-{token}").into();
@@ -76,14 +77,11 @@ impl DataFrame {
             let mut inputs = vec![r(k.clone())];
             inputs.extend(previous.iter().map(|p| r(p.clone())));
             let out = Key::with_shared_name(&name_out, &[i as u32]);
-            tasks.push((
-                out.clone(),
-                Task::new(Op::named(&ROLLING, tagged("window", [params.clone()])), inputs.clone()),
-            ));
+            tasks.push((out.clone(), Task::new(window_op.clone(), inputs.clone())));
             partitions.push(out);
             if i + 1 < self.npartitions() {
                 let next = Key::with_shared_name(&carry, &[i as u32]);
-                tasks.push((next.clone(), Task::new(Op::named(&ROLLING, tagged("carry", [params.clone()])), inputs)));
+                tasks.push((next.clone(), Task::new(carry_op.clone(), inputs)));
                 previous = Some(next);
             }
         }
@@ -106,56 +104,49 @@ pub enum Window {
     Time(String),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Span {
-    Rows(usize),
-    Micros(i64),
+kernel_params! {
+    /// A rolling window, resolved.
+    enum Span {
+        /// The last `n` rows.
+        Rows { n: usize },
+        /// The rows within `us` microseconds up to each row.
+        Micros { us: i64 },
+    }
 }
 
 impl Window {
     fn resolve(&self) -> Result<Span> {
         match self {
             Window::Rows(0) => Err(DataFrameError::Invalid("a rolling window of 0 rows".into())),
-            Window::Rows(n) => Ok(Span::Rows(*n)),
+            Window::Rows(n) => Ok(Span::Rows { n: *n }),
             Window::Time(t) => parse_duration(t)
-                .map(Span::Micros)
+                .map(|us| Span::Micros { us })
                 .ok_or_else(|| DataFrameError::Invalid(format!("{t:?} is not a duration (\"1h\", \"30min\")"))),
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-struct Rolling {
-    window: Span,
-    index: String,
-    column: String,
-    agg: Agg,
-    name: String,
+kernel_params! {
+    /// A rolling aggregation: `agg` of `column` over `window` along the
+    /// `index` column (the row order when empty), in a new column `name`.
+    struct Rolling {
+        window: Span,
+        index: String,
+        column: String,
+        agg: Agg,
+        name: String,
+    }
 }
 
-impl Param for Rolling {
-    fn to_value(&self) -> Value {
-        let (kind, n) = match self.window {
-            Span::Rows(n) => ("rows", n as i64),
-            Span::Micros(us) => ("micros", us),
-        };
-        let s = |x: &str| Value::Str(x.into());
-        tagged(self.agg.name(), [s(kind), Value::Int(n), s(&self.index), s(&self.column), s(&self.name)])
-    }
-    fn from_value(v: &Value) -> Option<Self> {
-        let (agg, [kind, n, index, column, name]) = untag(v)? else { return None };
-        let n = int(n)?;
-        let window = match &*string(kind)? {
-            "rows" => Span::Rows(usize::try_from(n).ok()?),
-            _ => Span::Micros(n),
-        };
-        Some(Rolling {
-            window,
-            index: string(index)?.to_string(),
-            column: string(column)?.to_string(),
-            agg: Agg::parse(agg)?,
-            name: string(name)?.to_string(),
-        })
+kernel_params! {
+    /// One task of a rolling window's chain over the partitions.
+    enum RollingParams {
+        /// The windows of a partition's rows (after those carried from
+        /// before).
+        Window { spec: Rolling },
+        /// The rows of a partition (and those carried) a later window may
+        /// still need.
+        Carry { spec: Rolling },
     }
 }
 
@@ -170,8 +161,8 @@ impl Rolling {
     /// may still need.
     fn carry(&self, df: &PlFrame) -> PolarsResult<PlFrame> {
         Ok(match self.window {
-            Span::Rows(n) => df.tail(Some(n.saturating_sub(1))),
-            Span::Micros(w) => {
+            Span::Rows { n } => df.tail(Some(n.saturating_sub(1))),
+            Span::Micros { us: w } => {
                 let t = micros(df.column(&self.index)?.as_materialized_series())?;
                 let Some(last) = t.iter().rev().flatten().next() else { return Ok(df.clone()) };
                 let keep = t.iter().rposition(|x| x.is_some_and(|x| x <= last - w)).map_or(0, |i| i + 1);
@@ -192,8 +183,8 @@ impl Rolling {
         let n = values.len();
         // Each row's window: [lo, row].
         let starts: Vec<usize> = match self.window {
-            Span::Rows(w) => (0..n).map(|i| (i + 1).saturating_sub(w)).collect(),
-            Span::Micros(w) => {
+            Span::Rows { n: w } => (0..n).map(|i| (i + 1).saturating_sub(w)).collect(),
+            Span::Micros { us: w } => {
                 let t = micros(df.column(&self.index)?.as_materialized_series())?;
                 let mut lo = 0;
                 (0..n)
@@ -209,12 +200,12 @@ impl Rolling {
             }
         };
         let min_periods = match self.window {
-            Span::Rows(w) => w,
-            Span::Micros(_) => 1,
+            Span::Rows { n: w } => w,
+            Span::Micros { .. } => 1,
         };
         let full = |i: usize| match self.window {
-            Span::Rows(w) => i + 1 >= w,
-            Span::Micros(_) => true,
+            Span::Rows { n: w } => i + 1 >= w,
+            Span::Micros { .. } => true,
         };
         let out = window_values(&values, &starts, self.agg, min_periods, &full);
         let mut result = df.slice(skip as i64, n - skip);
@@ -279,8 +270,10 @@ fn window_values(
 }
 
 fn rolling_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
-    let Some((stage, [spec])) = untag(params) else { return Err(TaskError::new("dataframe.rolling: parameters")) };
-    let spec: Rolling = decode(spec, "dataframe.rolling")?;
+    let (spec, carry) = match RollingParams::from_value(params)? {
+        RollingParams::Window { spec } => (spec, false),
+        RollingParams::Carry { spec } => (spec, true),
+    };
     let fail = |e: polars::prelude::PolarsError| TaskError::new(format!("rolling {}: {e}", spec.column));
     let (part, carried) = match inputs.as_slice() {
         [p] => (Partition::of(p)?, None),
@@ -294,7 +287,7 @@ fn rolling_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
     } else {
         joined = part.clone();
     }
-    let out = if stage == "carry" { spec.carry(&joined) } else { spec.compute(&joined, skip) }.map_err(fail)?;
+    let out = if carry { spec.carry(&joined) } else { spec.compute(&joined, skip) }.map_err(fail)?;
     Ok(Partition(out).into_value())
 }
 
@@ -332,17 +325,23 @@ fn fill_bins(df: &PlFrame, index: &str, step: i64, agg: Agg) -> PolarsResult<PlF
     Ok(out)
 }
 
+kernel_params! {
+    /// A resampled frame's missing bins filled: every `step`
+    /// microseconds of the `index` column, from its first bin to its last.
+    struct FillBinsParams {
+        /// The bins' aggregation: sums and counts of an empty bin are 0.
+        agg: Agg,
+        index: String,
+        step: i64,
+    }
+}
+
 fn fill_bins_task(params: &Value, inputs: Vec<Value>) -> TaskResult {
-    let Some((agg, [index, step])) = untag(params) else {
-        return Err(TaskError::new("dataframe.fill_bins: parameters"));
-    };
-    let (Some(agg), Some(index), Some(step)) = (Agg::parse(agg), string(index), int(step)) else {
-        return Err(TaskError::new("dataframe.fill_bins: parameters"));
-    };
+    let FillBinsParams { agg, index, step } = FillBinsParams::from_value(params)?;
     let df = concat(&inputs)?;
     let out = fill_bins(&df, &index, step.max(1), agg).map_err(|e| TaskError::new(format!("resample: {e}")))?;
     Ok(Partition(out).into_value())
 }
 
-pub(crate) static ROLLING: NamedFn = NamedFn::new("dataframe.rolling", rolling_task);
-pub(crate) static FILL_BINS: NamedFn = NamedFn::new("dataframe.fill_bins", fill_bins_task);
+pub(crate) static ROLLING: NamedFn = NamedFn::new("dataframe.rolling", rolling_task).params::<RollingParams>();
+pub(crate) static FILL_BINS: NamedFn = NamedFn::new("dataframe.fill_bins", fill_bins_task).params::<FillBinsParams>();

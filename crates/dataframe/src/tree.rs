@@ -6,18 +6,42 @@ use std::sync::Arc;
 
 use blockwork_graph::{r, Key, Op, Task};
 
+use crate::param::{by_name, name_of, param_by_name};
+
 /// Partials combined per task.
 pub(crate) const SPLIT_EVERY: usize = 8;
 
+/// A task's place in a reduction: its parameters say which, as one
+/// named function does all three.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// One input partition reduced to a partial.
+    Partial,
+    /// Partials merged into one.
+    Combine,
+    /// Partials merged and made the result.
+    Finish,
+}
+
+const STAGES: [(Stage, &str); 3] =
+    [(Stage::Partial, "partial"), (Stage::Combine, "combine"), (Stage::Finish, "finish")];
+
+impl Stage {
+    fn name(self) -> &'static str {
+        name_of(&STAGES, self)
+    }
+
+    fn parse(name: &str) -> Option<Stage> {
+        by_name(&STAGES, name)
+    }
+}
+
+param_by_name!(Stage, Stage::name, Stage::parse);
+
 /// The tasks of a tree over `inputs` under the layer `name` (keys
-/// `(depth, i)`), and the key of its root.
-pub(crate) fn tree(
-    name: &Arc<str>,
-    inputs: &[Key],
-    partial: &Op,
-    combine: &Op,
-    finish: &Op,
-) -> (Vec<(Key, Task<Key>)>, Key) {
+/// `(depth, i)`), each of `op` at its stage, and the key of its root.
+pub(crate) fn tree(name: &Arc<str>, inputs: &[Key], op: impl Fn(Stage) -> Op) -> (Vec<(Key, Task<Key>)>, Key) {
+    let (partial, combine) = (op(Stage::Partial), op(Stage::Combine));
     let mut tasks = Vec::new();
     let mut depth = 0u32;
     let mut level: Vec<Key> = inputs
@@ -42,6 +66,6 @@ pub(crate) fn tree(
             .collect();
     }
     let root = Key::with_shared_name(name, &[depth + 1, 0]);
-    tasks.push((root.clone(), Task::new(finish.clone(), level.into_iter().map(r).collect())));
+    tasks.push((root.clone(), Task::new(op(Stage::Finish), level.into_iter().map(r).collect())));
     (tasks, root)
 }

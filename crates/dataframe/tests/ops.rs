@@ -275,3 +275,28 @@ fn persist_holds_the_partitions_and_the_index() {
     assert_eq!(kept.graph().unwrap().len(), kept.npartitions(), "one held partition per task");
     assert!(kept.compute().unwrap().equals(&df.compute().unwrap()));
 }
+
+#[test]
+fn typed_task_parameters_are_in_the_handshake_fingerprint() {
+    blockwork_dataframe::register();
+    let layouts = blockwork_graph::registry_layouts();
+    let layout = |name: &str| layouts.iter().find(|(n, _)| *n == name).map(|(_, l)| l.as_str());
+    assert_eq!(layout("dataframe.join"), Some("Join { left_on: Vec<String>, right_on: Vec<String>, how: How }"));
+    assert_eq!(
+        layout("dataframe.agg"),
+        Some(
+            "AggParams { Reduce { stage: Stage, spec: Spec } | SideBySide { order: Vec<String>, keys: Vec<String> } }; \
+             Spec { Partials { keys: Vec<Expr>, names: Vec<String>, aggs: Vec<Aggregation> } \
+             | Distinct { keys: Vec<Expr>, names: Vec<String>, agg: Aggregation } }; \
+             Aggregation { name: String, expr: Expr, agg: Agg }"
+        )
+    );
+    assert!(layout("dataframe.map").is_some_and(|l| l.starts_with("Step { Select { exprs: Vec<Expr> } | ")));
+    assert_eq!(layout("dataframe.shuffle_piece"), Some("usize"));
+    assert_eq!(layout("dataframe.stack"), Some("NoParams {  }"));
+    let ours: Vec<_> = layouts.iter().filter(|(n, _)| n.starts_with("dataframe.")).collect();
+    assert_eq!(ours.len(), 14, "{ours:?}");
+    for (name, layout) in ours {
+        assert!(!layout.is_empty(), "{name} does not declare its parameters");
+    }
+}
