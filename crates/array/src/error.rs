@@ -21,12 +21,21 @@ pub enum ArrayError {
     /// An argument with a wrong value.
     #[error("bad argument: {0}")]
     Argument(String),
-    /// Reading or writing a file.
-    #[error("{path}: {message}")]
+    /// The system could not read or write a file.
+    #[error("{path}: {source}")]
     Io {
         /// The file.
         path: std::path::PathBuf,
-        /// What went wrong.
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A file that is not what it should be (not a `.npy` file, a
+    /// truncated or malformed header, an unsupported dtype).
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
         message: String,
     },
     /// The computation failed.
@@ -51,7 +60,8 @@ impl blockwork_graph::Fault for ArrayError {
             | ArrayError::Axis(_)
             | ArrayError::Chunks(_)
             | ArrayError::Index(_)
-            | ArrayError::Argument(_) => User,
+            | ArrayError::Argument(_)
+            | ArrayError::File { .. } => User,
             ArrayError::Io { .. } => Environment,
             ArrayError::Compute(e) => blockwork_graph::Fault::kind(e),
         }

@@ -37,8 +37,13 @@ pub struct NpyHeader {
     pub data_offset: u64,
 }
 
-fn io_err(path: &Path, message: impl std::fmt::Display) -> ArrayError {
-    ArrayError::Io { path: path.to_path_buf(), message: message.to_string() }
+fn io_err(path: &Path, source: std::io::Error) -> ArrayError {
+    ArrayError::Io { path: path.to_path_buf(), source }
+}
+
+/// A file that is not a `.npy` file this reader takes.
+fn bad_file(path: &Path, message: impl std::fmt::Display) -> ArrayError {
+    ArrayError::File { path: path.to_path_buf(), message: message.to_string() }
 }
 
 /// Reads and checks the header of a `.npy` file.
@@ -46,42 +51,42 @@ pub fn read_npy_header(path: impl AsRef<Path>) -> Result<NpyHeader> {
     let path = path.as_ref();
     let mut f = File::open(path).map_err(|e| io_err(path, e))?;
     let mut pre = [0u8; 10];
-    f.read_exact(&mut pre).map_err(|_| io_err(path, "not a .npy file: shorter than its preamble"))?;
+    f.read_exact(&mut pre).map_err(|_| bad_file(path, "not a .npy file: shorter than its preamble"))?;
     if &pre[..6] != MAGIC {
-        return Err(io_err(path, "not a .npy file: bad magic bytes"));
+        return Err(bad_file(path, "not a .npy file: bad magic bytes"));
     }
     let (hlen, start) = match pre[6] {
         1 => (u64::from(u16::from_le_bytes([pre[8], pre[9]])), 10u64),
         2 | 3 => {
             let mut more = [0u8; 2];
-            f.read_exact(&mut more).map_err(|_| io_err(path, "truncated .npy header"))?;
+            f.read_exact(&mut more).map_err(|_| bad_file(path, "truncated .npy header"))?;
             (u64::from(u32::from_le_bytes([pre[8], pre[9], more[0], more[1]])), 12u64)
         }
-        v => return Err(io_err(path, format!("unsupported .npy version {v}"))),
+        v => return Err(bad_file(path, format!("unsupported .npy version {v}"))),
     };
     if hlen > 1 << 20 {
-        return Err(io_err(path, format!("implausible .npy header length {hlen}")));
+        return Err(bad_file(path, format!("implausible .npy header length {hlen}")));
     }
     let mut h = vec![0u8; hlen as usize];
-    f.read_exact(&mut h).map_err(|_| io_err(path, "truncated .npy header"))?;
-    let h = String::from_utf8(h).map_err(|_| io_err(path, ".npy header is not text"))?;
+    f.read_exact(&mut h).map_err(|_| bad_file(path, "truncated .npy header"))?;
+    let h = String::from_utf8(h).map_err(|_| bad_file(path, ".npy header is not text"))?;
     let field = |name: &str| -> Result<&str> {
         let key = format!("'{name}':");
-        let at = h.find(&key).ok_or_else(|| io_err(path, format!(".npy header has no '{name}'")))?;
+        let at = h.find(&key).ok_or_else(|| bad_file(path, format!(".npy header has no '{name}'")))?;
         Ok(h[at + key.len()..].trim_start())
     };
     let descr = field("descr")?;
     let descr = descr
         .strip_prefix('\'')
         .and_then(|d| d.split('\'').next())
-        .ok_or_else(|| io_err(path, "bad 'descr' in .npy header"))?
+        .ok_or_else(|| bad_file(path, "bad 'descr' in .npy header"))?
         .to_string();
     let fortran_order = field("fortran_order")?.starts_with("True");
     let shape_text = field("shape")?;
     let inner = shape_text
         .strip_prefix('(')
         .and_then(|s| s.split(')').next())
-        .ok_or_else(|| io_err(path, "bad 'shape' in .npy header"))?;
+        .ok_or_else(|| bad_file(path, "bad 'shape' in .npy header"))?;
     let shape = inner
         .split(',')
         .map(str::trim)
@@ -89,15 +94,15 @@ pub fn read_npy_header(path: impl AsRef<Path>) -> Result<NpyHeader> {
         .map(|s| {
             s.trim_end_matches('L')
                 .parse::<usize>()
-                .map_err(|_| io_err(path, format!("bad dimension {s:?} in .npy shape")))
+                .map_err(|_| bad_file(path, format!("bad dimension {s:?} in .npy shape")))
         })
         .collect::<Result<Vec<_>>>()?;
     let data_offset = start + hlen;
-    let itemsize = descr_itemsize(&descr).ok_or_else(|| io_err(path, format!("unsupported .npy dtype {descr:?}")))?;
+    let itemsize = descr_itemsize(&descr).ok_or_else(|| bad_file(path, format!("unsupported .npy dtype {descr:?}")))?;
     let need = data_offset + shape.iter().product::<usize>() as u64 * itemsize as u64;
     let have = f.metadata().map_err(|e| io_err(path, e))?.len();
     if have < need {
-        return Err(io_err(path, format!("truncated .npy file: {have} bytes, the header promises {need}")));
+        return Err(bad_file(path, format!("truncated .npy file: {have} bytes, the header promises {need}")));
     }
     Ok(NpyHeader { descr, fortran_order, shape, data_offset })
 }
@@ -186,10 +191,10 @@ pub fn from_npy<T: Element>(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>
     let path: PathBuf = path.as_ref().to_path_buf();
     let h = read_npy_header(&path)?;
     if h.descr != T::NPY_DESCR {
-        return Err(io_err(&path, format!("holds {} elements, not {} ({})", h.descr, T::NPY_DESCR, T::DTYPE)));
+        return Err(bad_file(&path, format!("holds {} elements, not {} ({})", h.descr, T::NPY_DESCR, T::DTYPE)));
     }
     if h.fortran_order {
-        return Err(io_err(&path, "is in Fortran order; write it in C order"));
+        return Err(bad_file(&path, "is in Fortran order; write it in C order"));
     }
     blockwork_graph::register(&READ_NPY);
     let chunks = normalize::<T>(chunks, &h.shape)?;

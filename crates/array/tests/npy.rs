@@ -44,12 +44,17 @@ fn writes_what_numpy_writes() {
 #[test]
 fn bad_files_are_named() {
     let e = bwa::from_npy::<f64>(fixture("truncated.npy"), 4).unwrap_err();
-    assert!(matches!(e, ArrayError::Io { .. }));
+    assert!(matches!(e, ArrayError::File { .. }), "a malformed file is the input's fault: {e:?}");
+    assert_eq!(blockwork_graph::Fault::kind(&e), blockwork_graph::ErrorKind::User);
     assert!(e.to_string().contains("truncated.npy: truncated .npy file"), "{e}");
     let e = bwa::from_npy::<f64>(fixture("range_i4.npy"), 4).unwrap_err().to_string();
     assert!(e.contains("range_i4.npy: holds <i4 elements, not <f8 (float64)"), "{e}");
-    let e = bwa::from_npy::<f64>(fixture("nope.npy"), 4).unwrap_err().to_string();
-    assert!(e.contains("nope.npy"), "{e}");
+    let e = bwa::from_npy::<f64>(fixture("nope.npy"), 4).unwrap_err();
+    // The system's error is kept as the source: the environment's fault.
+    assert!(matches!(&e, ArrayError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound), "{e:?}");
+    assert_eq!(blockwork_graph::Fault::kind(&e), blockwork_graph::ErrorKind::Environment);
+    assert!(std::error::Error::source(&e).is_some());
+    assert!(e.to_string().contains("nope.npy"), "{e}");
     let e = bwa::from_npy::<f64>(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"), 4).unwrap_err().to_string();
     assert!(e.contains("bad magic bytes"), "{e}");
 }

@@ -25,8 +25,11 @@ pub fn to_py(e: ArrayError) -> PyErr {
             PyValueError::new_err(msg)
         }
         ArrayError::Index(_) => PyIndexError::new_err(msg),
-        ArrayError::Io { path, .. } if !path.exists() => PyFileNotFoundError::new_err(msg),
+        ArrayError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            PyFileNotFoundError::new_err(msg)
+        }
         ArrayError::Io { .. } => PyOSError::new_err(msg),
+        ArrayError::File { .. } => PyValueError::new_err(msg),
         ArrayError::Compute(blockwork_local::ComputeError::Cancelled) => PyKeyboardInterrupt::new_err(msg),
         ArrayError::Compute(blockwork_local::ComputeError::Config(_)) => PyValueError::new_err(msg),
         ArrayError::Compute(blockwork_local::ComputeError::Task { message, .. })
