@@ -5,7 +5,7 @@
 //! `"<unit> since <date>"` values become datetimes of a calendar.
 
 use blockwork_array::DType;
-use blockwork_graph::{TaskError, Value};
+use blockwork_graph::kernel_params;
 
 use crate::attrs::{AttrValue, Attrs};
 use crate::index::Index;
@@ -32,13 +32,16 @@ impl Stored {
     }
 }
 
-/// How a variable's stored values become its decoded ones.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Decode {
-    pub(crate) scale: Option<f64>,
-    pub(crate) offset: Option<f64>,
-    /// Values that mean "missing".
-    pub(crate) missing: Vec<f64>,
+kernel_params! {
+    /// How a variable's stored values become its decoded ones (its read
+    /// tasks carry it among their parameters).
+    #[derive(Default)]
+    pub(crate) struct Decode {
+        pub(crate) scale: Option<f64>,
+        pub(crate) offset: Option<f64>,
+        /// Values that mean "missing".
+        pub(crate) missing: Vec<f64>,
+    }
 }
 
 impl Decode {
@@ -58,25 +61,6 @@ impl Decode {
 
     pub(crate) fn is_identity(&self) -> bool {
         self.scale.is_none() && self.offset.is_none() && self.missing.is_empty()
-    }
-
-    pub(crate) fn to_value(&self) -> Value {
-        let opt = |x: Option<f64>| x.map_or(Value::Unit, Value::Float);
-        let missing: Vec<Value> = self.missing.iter().map(|&m| Value::Float(m)).collect();
-        Value::List(vec![opt(self.scale), opt(self.offset), Value::List(missing.into())].into())
-    }
-
-    pub(crate) fn from_value(v: &Value) -> Result<Decode, TaskError> {
-        let opt = |v: &Value| match v {
-            Value::Float(x) => Some(*x),
-            _ => None,
-        };
-        match v.as_list() {
-            Some([s, o, Value::List(m)]) => {
-                Ok(Decode { scale: opt(s), offset: opt(o), missing: m.iter().filter_map(opt).collect() })
-            }
-            _ => Err(TaskError::new("malformed CF decoding parameters")),
-        }
     }
 
     /// One stored value, decoded.
@@ -209,6 +193,8 @@ pub(crate) fn encode_times(values: &[DateTime], cal: Calendar) -> (Vec<f64>, Str
 
 #[cfg(test)]
 mod tests {
+    use blockwork_graph::KernelParams;
+
     use super::*;
 
     #[test]

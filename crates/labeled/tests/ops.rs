@@ -127,3 +127,19 @@ fn rolling_windows_match_a_loop() {
     assert!(holes.rolling("time", 0, false).is_err());
     let _ = Index::Int(vec![]);
 }
+
+#[test]
+fn typed_kernel_parameters_are_in_the_handshake_fingerprint() {
+    blockwork_labeled::register();
+    let layouts = blockwork_graph::registry_layouts();
+    let layout = |name: &str| layouts.iter().find(|(n, _)| *n == name).map(|(_, l)| &l[..]);
+    let netcdf = layout("blockwork.labeled.read_netcdf").unwrap_or_default();
+    assert!(netcdf.starts_with("ReadNetcdfParams { file: FileRef, variable: Arc<str>, dtype: DType"), "{netcdf}");
+    // The nested declared types' layouts are part of it.
+    assert!(netcdf.contains("FileRef { path: Arc<str>, size: u64, mtime_ns: i64 }"), "{netcdf}");
+    assert!(netcdf.contains("Decode { scale: Option<f64>, offset: Option<f64>, missing: Vec<f64> }"), "{netcdf}");
+    let grib = layout("blockwork.labeled.read_grib").unwrap_or_default();
+    assert!(grib.contains("fields: Vec<Option<GribField>>") && grib.contains("GribField { offset: u64"), "{grib}");
+    assert!(layout("blockwork.labeled.read_zarr").is_some_and(|l| l.starts_with("ReadZarrParams { store: Arc<str>")));
+    assert!(layout("blockwork.labeled.write_zarr").is_some_and(|l| l.starts_with("WriteZarrParams { store: Arc<str>")));
+}

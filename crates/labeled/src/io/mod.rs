@@ -15,16 +15,11 @@ mod zarr_store;
 pub mod zarr_write;
 
 use blockwork_array::{Array, Block, DType, Element};
-use blockwork_graph::{TaskError, TaskSpec, Token, Value};
+use blockwork_graph::{TaskSpec, Token, Value};
 use ndarray::ArrayD;
 
 use crate::data::Data;
 use crate::error::Result;
-
-/// The element type of a task parameter.
-pub(crate) fn dtype_of(code: i64) -> std::result::Result<DType, TaskError> {
-    DType::from_code(code).ok_or_else(|| TaskError::new("unknown dtype"))
-}
 
 /// Block lengths per axis: `sizes[ax]` long blocks (`None`: one block),
 /// normalized as the array crate normalizes every chunk spec.

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use blockwork_array::DType;
-use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
+use blockwork_graph::{kernel_params, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
 use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem, NcType, NcVariable};
 
 use crate::attrs::{AttrValue, Attrs};
@@ -48,24 +48,25 @@ impl FileId {
         Ok(FileId { path: path.to_path_buf(), size: stat.size, mtime_ns: stat.mtime_ns })
     }
 
-    pub(crate) fn to_value(&self) -> Value {
-        Value::List(
-            vec![
-                Value::Str(self.path.display().to_string().into()),
-                Value::Int(self.size as i64),
-                Value::Int(self.mtime_ns),
-            ]
-            .into(),
-        )
+    /// As its read tasks' parameters carry it.
+    pub(crate) fn to_ref(&self) -> FileRef {
+        FileRef { path: self.path.display().to_string().into(), size: self.size, mtime_ns: self.mtime_ns }
     }
+}
 
-    pub(crate) fn from_value(v: &Value) -> std::result::Result<FileId, TaskError> {
-        match v.as_list() {
-            Some([Value::Str(p), Value::Int(s), Value::Int(t)]) => {
-                Ok(FileId { path: PathBuf::from(&**p), size: *s as u64, mtime_ns: *t })
-            }
-            _ => Err(TaskError::new("malformed file identity")),
-        }
+kernel_params! {
+    /// A file's identity ([`FileId`]) in the parameters of its read tasks,
+    /// which share one path string.
+    pub(crate) struct FileRef {
+        pub(crate) path: Arc<str>,
+        pub(crate) size: u64,
+        pub(crate) mtime_ns: i64,
+    }
+}
+
+impl From<&FileRef> for FileId {
+    fn from(f: &FileRef) -> FileId {
+        FileId { path: PathBuf::from(&*f.path), size: f.size, mtime_ns: f.mtime_ns }
     }
 }
 
@@ -145,19 +146,29 @@ fn scales_f32(var: &NcVariable) -> bool {
         .all(|n| var.attribute(n).is_none_or(|a| matches!(a.value, NcAttrValue::Floats(_))))
 }
 
+kernel_params! {
+    /// One hyperslab of a variable, decoded into a block.
+    struct ReadNetcdfParams {
+        /// The file.
+        file: FileRef,
+        /// The variable's name.
+        variable: Arc<str>,
+        /// The block's element type.
+        dtype: DType,
+        /// How the stored values become the block's.
+        decode: Decode,
+        /// The hyperslab's first index along each dimension.
+        start: Vec<u64>,
+        /// Its length along each dimension.
+        count: Vec<u64>,
+    }
+}
+
 /// Reads one hyperslab of a variable and decodes it into a block.
-/// Parameters: [file, variable, dtype code, decode, start, count].
 fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
-    let p = params.as_list().ok_or_else(|| TaskError::new("NetCDF read parameters must be a list"))?;
-    let [file, Value::Str(name), Value::Int(dtype), decode, start, count] = p else {
-        return Err(TaskError::new("malformed NetCDF read parameters"));
-    };
-    let id = FileId::from_value(file)?;
-    let decode = Decode::from_value(decode)?;
-    let ints = |v: &Value| -> Vec<u64> {
-        v.as_list().unwrap_or(&[]).iter().map(|x| if let Value::Int(i) = x { *i as u64 } else { 0 }).collect()
-    };
-    let (start, count) = (ints(start), ints(count));
+    let ReadNetcdfParams { file, variable, dtype, decode, start, count } = ReadNetcdfParams::from_value(params)?;
+    let id = FileId::from(&file);
+    let name = &*variable;
     let err = |e: &dyn std::fmt::Display| TaskError::new(format!("{}: variable `{name}`: {e}", id.path.display()));
     let f = open_cached(&id).map_err(|e| TaskError::new(e.to_string()))?;
     let sel = NcSliceInfo {
@@ -167,7 +178,6 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
             .map(|(&s, &c)| NcSliceInfoElem::Slice { start: s, end: s + c, step: 1 })
             .collect(),
     };
-    let dtype = crate::io::dtype_of(*dtype)?;
     let var = f.variable(name).map_err(|e| err(&e))?;
     let native = matches!(
         (&var.dtype, dtype),
@@ -202,7 +212,8 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
     })
 }
 
-pub(crate) static READ_NETCDF: NamedFn = NamedFn::new("blockwork.labeled.read_netcdf", read_kernel);
+pub(crate) static READ_NETCDF: NamedFn =
+    NamedFn::new("blockwork.labeled.read_netcdf", read_kernel).params::<ReadNetcdfParams>();
 
 /// A variable of an opened file, before it becomes an array.
 pub(crate) struct FileVar {
@@ -335,27 +346,18 @@ pub(crate) fn var_data(meta: &FileMeta, var: &FileVar, chunks: &[(&str, usize)])
     };
     blockwork_graph::register(&READ_NETCDF);
     let VarBlocks { axes, starts: offsets, token } = var.blocks(&meta.id, chunks)?;
-    let file = meta.id.to_value();
-    let name: Value = Value::Str(var.name.as_str().into());
-    let decode = decode.to_value();
-    let code = var.dtype.code();
+    let file = meta.id.to_ref();
+    let variable: Arc<str> = var.name.as_str().into();
     let task = |idx: &[u32]| {
-        let start: Vec<Value> =
-            idx.iter().enumerate().map(|(ax, &i)| Value::Int(offsets[ax][i as usize] as i64)).collect();
-        let count: Vec<Value> =
-            idx.iter().enumerate().map(|(ax, &i)| Value::Int(axes[ax][i as usize] as i64)).collect();
-        let params = Value::List(
-            vec![
-                file.clone(),
-                name.clone(),
-                Value::Int(code),
-                decode.clone(),
-                Value::List(start.into()),
-                Value::List(count.into()),
-            ]
-            .into(),
-        );
-        Task::new(Op::named(&READ_NETCDF, params), vec![])
+        let params = ReadNetcdfParams {
+            file: file.clone(),
+            variable: Arc::clone(&variable),
+            dtype: var.dtype,
+            decode: decode.clone(),
+            start: idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize] as u64).collect(),
+            count: idx.iter().enumerate().map(|(ax, &i)| axes[ax][i as usize] as u64).collect(),
+        };
+        Task::new(Op::named(&READ_NETCDF, params.to_value()), vec![])
     };
     crate::io::lazy_data(&format!("open-{}", var.name), token, &var.shape, axes.clone(), var.dtype, task)
 }

@@ -16,9 +16,10 @@
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use blockwork_array::DType;
-use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
+use blockwork_graph::{kernel_params, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
 use ndarray::ArrayD;
 use zarrs::array::ElementOwned;
 
@@ -110,25 +111,38 @@ fn read_region(a: &ZArray, r: &[Range<u64>], dtype: DType, d: &Decode) -> std::r
     })
 }
 
-pub(crate) fn ints(v: &Value) -> Vec<u64> {
-    v.as_list().unwrap_or(&[]).iter().map(|x| if let Value::Int(i) = x { *i as u64 } else { 0 }).collect()
+kernel_params! {
+    /// One region of an array, decoded into a block.
+    struct ReadZarrParams {
+        /// The store's path.
+        store: Arc<str>,
+        /// Its metadata's modification time: a store rewritten since the
+        /// graph was made is opened again, not read through a stale cache.
+        mtime_ns: i64,
+        /// The array's name.
+        array: Arc<str>,
+        /// The block's element type.
+        dtype: DType,
+        /// How the stored values become the block's.
+        decode: Decode,
+        /// The region's first index along each dimension.
+        start: Vec<u64>,
+        /// Its length along each dimension.
+        count: Vec<u64>,
+    }
 }
 
 /// Reads one region of an array and decodes it into a block.
-/// Parameters: [store, metadata mtime, array, dtype code, decode, start, count].
 fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
-    let p = params.as_list().ok_or_else(|| TaskError::new("Zarr read parameters must be a list"))?;
-    let [Value::Str(path), Value::Int(mtime), Value::Str(name), Value::Int(dtype), decode, start, count] = p else {
-        return Err(TaskError::new("malformed Zarr read parameters"));
-    };
-    let store = cached(path, *mtime)?;
-    let a = store.array(name)?;
-    let r: Vec<Range<u64>> = ints(start).into_iter().zip(ints(count)).map(|(s, c)| s..s + c).collect();
-    read_region(a, &r, crate::io::dtype_of(*dtype)?, &Decode::from_value(decode)?)
-        .map_err(|e| TaskError::new(format!("{path}: array `{name}`: {e}")))
+    let p = ReadZarrParams::from_value(params)?;
+    let store = cached(&p.store, p.mtime_ns)?;
+    let a = store.array(&p.array)?;
+    let r: Vec<Range<u64>> = p.start.iter().zip(&p.count).map(|(&s, &c)| s..s + c).collect();
+    read_region(a, &r, p.dtype, &p.decode).map_err(|e| TaskError::new(format!("{}: array `{}`: {e}", p.store, p.array)))
 }
 
-pub(crate) static READ_ZARR: NamedFn = NamedFn::new("blockwork.labeled.read_zarr", read_kernel);
+pub(crate) static READ_ZARR: NamedFn =
+    NamedFn::new("blockwork.labeled.read_zarr", read_kernel).params::<ReadZarrParams>();
 
 /// Reads a 1-d coordinate array into an index; whether it holds times.
 fn read_index(s: &ZStore, a: &ZArray) -> Result<(Index, bool)> {
@@ -162,25 +176,22 @@ fn lazy(s: &ZStore, a: &ZArray, dtype: DType, decode: &Decode, chunks: &[(&str, 
     let path = s.path.display().to_string();
     let mut t = Tokenizer::new();
     t.add(&path);
+    let (store, array): (Arc<str>, Arc<str>) = (path.into(), a.name.as_str().into());
     t.add(&(s.mtime_ns as u64));
     t.add(&a.name);
     let offsets: Vec<Vec<usize>> =
         axes.iter().map(|c| c.iter().scan(0, |o, &x| Some(std::mem::replace(o, *o + x))).collect()).collect();
-    let head = [
-        Value::Str(path.as_str().into()),
-        Value::Int(s.mtime_ns),
-        Value::Str(a.name.as_str().into()),
-        Value::Int(dtype.code()),
-        decode.to_value(),
-    ];
     let task = |idx: &[u32]| {
-        let at = |f: &dyn Fn(usize, usize) -> usize| -> Value {
-            Value::List(idx.iter().enumerate().map(|(ax, &i)| Value::Int(f(ax, i as usize) as i64)).collect())
+        let params = ReadZarrParams {
+            store: Arc::clone(&store),
+            mtime_ns: s.mtime_ns,
+            array: Arc::clone(&array),
+            dtype,
+            decode: decode.clone(),
+            start: idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize] as u64).collect(),
+            count: idx.iter().enumerate().map(|(ax, &i)| axes[ax][i as usize] as u64).collect(),
         };
-        let mut p = head.to_vec();
-        p.push(at(&|ax, i| offsets[ax][i]));
-        p.push(at(&|ax, i| axes[ax][i]));
-        Task::new(Op::named(&READ_ZARR, Value::List(p.into())), vec![])
+        Task::new(Op::named(&READ_ZARR, params.to_value()), vec![])
     };
     crate::io::lazy_data(&format!("open-{}", a.name), t.finish(), &a.shape, axes.clone(), dtype, task)
 }

@@ -17,7 +17,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use blockwork_array::{Block, DType, Element};
-use blockwork_graph::{r, Graph, GraphBuilder, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
+use blockwork_graph::{
+    kernel_params, r, Graph, GraphBuilder, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenizer,
+    Value,
+};
 use serde_json::{json, Map, Value as Json};
 
 use crate::attrs::{AttrValue, Attrs};
@@ -27,7 +30,6 @@ use crate::dataarray::{Coord, DataArray};
 use crate::dataset::Dataset;
 use crate::error::{file_err, LabeledError, Result};
 use crate::index::Index;
-use crate::io::zarr::ints;
 use crate::io::zarr_store::{cached, open_and_cache, ZArray, ZStore};
 
 /// Which Zarr format to write.
@@ -266,34 +268,47 @@ fn put<T: Element + zarrs::array::Element>(a: &ZArray, v: &Value, start: &[u64])
     a.array.store_array_subset(&region, &*view).map_err(|e| e.to_string())
 }
 
-/// Writes one block into its chunk of an array.
-/// Parameters: [store, metadata mtime, array, dtype code, start]; the
-/// argument is the block.
+kernel_params! {
+    /// One block written into its chunk of an array.
+    struct WriteZarrParams {
+        /// The store's path.
+        store: Arc<str>,
+        /// Its metadata's modification time, as written before the blocks.
+        mtime_ns: i64,
+        /// The array's name.
+        array: Arc<str>,
+        /// The block's element type.
+        dtype: DType,
+        /// The block's first index along each dimension.
+        start: Vec<u64>,
+    }
+}
+
+/// Writes one block (the argument) into its chunk of an array.
 fn write_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let p = params.as_list().ok_or_else(|| TaskError::new("Zarr write parameters must be a list"))?;
-    let [Value::Str(path), Value::Int(mtime), Value::Str(name), Value::Int(dtype), start] = p else {
-        return Err(TaskError::new("malformed Zarr write parameters"));
-    };
+    let WriteZarrParams { store: path, mtime_ns, array: name, dtype, start } = WriteZarrParams::from_value(params)?;
     let v = args.first().ok_or_else(|| TaskError::new("Zarr write without a block"))?;
-    let store = cached(path, *mtime)?;
-    let a = store.array(name)?;
-    let start = ints(start);
-    match crate::io::dtype_of(*dtype)? {
+    let store = cached(&path, mtime_ns)?;
+    let a = store.array(&name)?;
+    match dtype {
         DType::F64 => put::<f64>(a, v, &start),
         DType::F32 => put::<f32>(a, v, &start),
         DType::I64 => put::<i64>(a, v, &start),
         DType::I32 => put::<i32>(a, v, &start),
         DType::U8 => put::<u8>(a, v, &start),
         DType::Bool => put::<bool>(a, v, &start),
-        // Labeled data holds the real types only (`Data`): only a malformed
-        // task names a complex one.
-        d @ (DType::C128 | DType::C64) => Err(format!("malformed Zarr write parameters: {d} blocks")),
+        // Labeled data holds the real types only (`Data`): a complex one
+        // is a bug of the graph's builder.
+        d @ (DType::C128 | DType::C64) => {
+            return Err(TaskError::internal(format!("{path}: array `{name}`: a Zarr write of {d} blocks")))
+        }
     }
     .map_err(|e| TaskError::new(format!("{path}: array `{name}`: {e}")))?;
     Ok(Value::Unit)
 }
 
-pub(crate) static WRITE_ZARR: NamedFn = NamedFn::new("blockwork.labeled.write_zarr", write_kernel);
+pub(crate) static WRITE_ZARR: NamedFn =
+    NamedFn::new("blockwork.labeled.write_zarr", write_kernel).params::<WriteZarrParams>();
 
 fn check_name(store: &Path, name: &str) -> Result<()> {
     if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) || name == "zarr.json" {
@@ -357,31 +372,28 @@ fn regular_data(data: &Data, shape: &[usize]) -> Result<(Data, Vec<usize>)> {
 /// Writes the blocks of each `(array name, data, chunk shape)` into the
 /// store's arrays: a task per block, computed on the threaded scheduler.
 fn write_blocks(zs: &ZStore, vars: Vec<(String, Data, Vec<usize>)>) -> Result<()> {
-    let path = zs.path.display().to_string();
+    let path: Arc<str> = zs.path.display().to_string().into();
     let mut gb = GraphBuilder::new();
     let mut outs = Vec::new();
     for (name, data, sizes) in vars {
         let (graph, keys) = blocks(&data)?;
         gb.extend(graph);
         let mut t = Tokenizer::new();
-        t.add(&path);
+        t.add(&*path);
         t.add(&(zs.mtime_ns as u64));
         t.add(&name);
         let layer: Arc<str> = format!("to-zarr-{name}-{}", t.finish()).into();
+        let array: Arc<str> = name.into();
         for (idx, key) in keys {
-            let start: Vec<Value> = idx.iter().zip(&sizes).map(|(&i, &c)| Value::Int(i as i64 * c as i64)).collect();
-            let params = Value::List(
-                vec![
-                    Value::Str(path.as_str().into()),
-                    Value::Int(zs.mtime_ns),
-                    Value::Str(name.as_str().into()),
-                    Value::Int(data.dtype().code()),
-                    Value::List(start.into()),
-                ]
-                .into(),
-            );
+            let params = WriteZarrParams {
+                store: Arc::clone(&path),
+                mtime_ns: zs.mtime_ns,
+                array: Arc::clone(&array),
+                dtype: data.dtype(),
+                start: idx.iter().zip(&sizes).map(|(&i, &c)| u64::from(i) * c as u64).collect(),
+            };
             let k = Key::with_shared_name(&layer, &idx);
-            gb.insert(k.clone(), Task::new(Op::named(&WRITE_ZARR, params), vec![r(key)]));
+            gb.insert(k.clone(), Task::new(Op::named(&WRITE_ZARR, params.to_value()), vec![r(key)]));
             outs.push(k);
         }
     }

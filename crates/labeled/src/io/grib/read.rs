@@ -2,11 +2,11 @@
 //! messages, each one ranged read, and cuts out the block's part of the grid.
 
 use blockwork_array::DType;
-use blockwork_graph::{NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::{ArrayD, IxDyn};
 
 use crate::error::Result;
-use crate::io::netcdf::{FileId, FileMeta, FileVar, VarBlocks};
+use crate::io::netcdf::{FileId, FileMeta, FileRef, FileVar, VarBlocks};
 
 use super::GribVar;
 
@@ -43,38 +43,59 @@ pub(super) fn decode_field(
     Ok(rows)
 }
 
-/// Reads one block of a GRIB variable. Parameters: [file, ny, nx,
-/// scanning, lead block shape, latitude start and count, longitude start
-/// and count, the fields in the block's leading order ([offset, length,
-/// field of the message], or none)].
+kernel_params! {
+    /// One field's message in a file: a ranged read.
+    struct GribField {
+        /// Where the message starts, in bytes.
+        offset: u64,
+        /// Its length in bytes.
+        len: u64,
+        /// The field's place among the message's fields.
+        sub: usize,
+    }
+}
+
+kernel_params! {
+    /// One block of a GRIB variable.
+    struct ReadGribParams {
+        /// The file.
+        file: FileRef,
+        /// The grid's rows and columns.
+        ny: usize,
+        nx: usize,
+        /// The grid's scanning mode (Flag Table 3.4).
+        scanning: u8,
+        /// The block's shape along the leading (non-grid) dimensions.
+        lead: Vec<usize>,
+        /// The block's first row and its rows.
+        y0: usize,
+        ny_b: usize,
+        /// The block's first column and its columns.
+        x0: usize,
+        nx_b: usize,
+        /// The block's fields in its leading C order; none where a
+        /// combination has no message (its values are NaN).
+        fields: Vec<Option<GribField>>,
+    }
+}
+
+/// Reads one block of a GRIB variable.
 pub(super) fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
-    let malformed = || TaskError::new("malformed GRIB read parameters");
-    let p = params.as_list().ok_or_else(malformed)?;
-    let [file, Value::Int(ny), Value::Int(nx), Value::Int(scanning), lead, Value::Int(y0), Value::Int(ny_b), Value::Int(x0), Value::Int(nx_b), fields] =
-        p
-    else {
-        return Err(malformed());
-    };
-    let id = FileId::from_value(file)?;
+    let ReadGribParams { file, ny, nx, scanning, lead, y0, ny_b, x0, nx_b, fields } =
+        ReadGribParams::from_value(params)?;
+    let id = FileId::from(&file);
     let location = id.path.to_string_lossy().into_owned();
-    let ints = |v: &Value| -> Vec<usize> {
-        v.as_list().unwrap_or(&[]).iter().map(|x| if let Value::Int(i) = x { *i as usize } else { 0 }).collect()
-    };
-    let lead = ints(lead);
-    let (ny, nx, y0, ny_b, x0, nx_b) =
-        (*ny as usize, *nx as usize, *y0 as usize, *ny_b as usize, *x0 as usize, *nx_b as usize);
-    let fields = fields.as_list().ok_or_else(malformed)?;
     let mut out = Vec::with_capacity(fields.len() * ny_b * nx_b);
-    for f in fields {
-        match f.as_list() {
-            Some([Value::Int(o), Value::Int(l), Value::Int(s)]) => {
-                let values = decode_field(&location, (*o as u64, *l as u64, *s as usize), ny, nx, *scanning as u8)
+    for f in &fields {
+        match f {
+            Some(f) => {
+                let values = decode_field(&location, (f.offset, f.len, f.sub), ny, nx, scanning)
                     .map_err(|e| TaskError::new(format!("{}: {e}", id.path.display())))?;
                 for j in y0..y0 + ny_b {
                     out.extend_from_slice(&values[j * nx + x0..j * nx + x0 + nx_b]);
                 }
             }
-            _ => out.extend(std::iter::repeat_n(f32::NAN, ny_b * nx_b)),
+            None => out.extend(std::iter::repeat_n(f32::NAN, ny_b * nx_b)),
         }
     }
     let mut shape = lead;
@@ -83,7 +104,8 @@ pub(super) fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
     Ok(crate::io::block(a))
 }
 
-pub(crate) static READ_GRIB: NamedFn = NamedFn::new("blockwork.labeled.read_grib", read_kernel);
+pub(crate) static READ_GRIB: NamedFn =
+    NamedFn::new("blockwork.labeled.read_grib", read_kernel).params::<ReadGribParams>();
 
 /// The lazy chunked array of one GRIB variable of one file.
 pub(crate) fn var_data(
@@ -94,9 +116,8 @@ pub(crate) fn var_data(
 ) -> Result<crate::data::Data> {
     blockwork_graph::register(&READ_GRIB);
     let VarBlocks { axes, starts, token } = var.blocks(&meta.id, chunks)?;
-    let file = meta.id.to_value();
+    let file = meta.id.to_ref();
     let nlead = g.lead.len();
-    let int = |x: usize| Value::Int(x as i64);
     let task = |idx: &[u32]| {
         // The block's leading ranges, and its fields in C order.
         let ranges: Vec<(usize, usize)> =
@@ -112,28 +133,22 @@ pub(crate) fn var_data(
                 rem /= ranges[ax].1;
             }
             flat = pos.iter().zip(&g.lead).fold(flat, |f, (p, n)| f * n + p);
-            fields.push(match g.fields[flat] {
-                Some((o, l, s)) => Value::List(vec![int(o as usize), int(l as usize), int(s)].into()),
-                None => Value::Unit,
-            });
+            fields.push(g.fields[flat].map(|(offset, len, sub)| GribField { offset, len, sub }));
         }
         let (y, x) = (nlead, nlead + 1);
-        let params = Value::List(
-            vec![
-                file.clone(),
-                int(g.ny),
-                int(g.nx),
-                int(g.scanning as usize),
-                Value::List(ranges.iter().map(|r| int(r.1)).collect::<Vec<_>>().into()),
-                int(starts[y][idx[y] as usize]),
-                int(axes[y][idx[y] as usize]),
-                int(starts[x][idx[x] as usize]),
-                int(axes[x][idx[x] as usize]),
-                Value::List(fields.into()),
-            ]
-            .into(),
-        );
-        Task::new(Op::named(&READ_GRIB, params), vec![])
+        let params = ReadGribParams {
+            file: file.clone(),
+            ny: g.ny,
+            nx: g.nx,
+            scanning: g.scanning,
+            lead: ranges.iter().map(|r| r.1).collect(),
+            y0: starts[y][idx[y] as usize],
+            ny_b: axes[y][idx[y] as usize],
+            x0: starts[x][idx[x] as usize],
+            nx_b: axes[x][idx[x] as usize],
+            fields,
+        };
+        Task::new(Op::named(&READ_GRIB, params.to_value()), vec![])
     };
     crate::io::lazy_data(&format!("open-{}", var.name), token, &var.shape, axes.clone(), DType::F32, task)
 }
