@@ -65,6 +65,18 @@ fn the_environment() {
     drop(listener);
     let Err(err) = bw::distributed::Client::connect(&addr) else { panic!("connected to {addr}") };
     says(&err, ErrorKind::Environment, &[&addr]);
+
+    // A cluster that went away under its default client: the array's
+    // error names the cluster and keeps the client's error as its source.
+    bw::register_builtins();
+    let cluster = bw::distributed::LocalCluster::start(1, 1).unwrap();
+    let client = cluster.client().unwrap();
+    let address = client.address().to_string();
+    drop(cluster);
+    let _guard = client.as_default();
+    let err = bwa::ones::<f64>(&[4], [2]).unwrap().sum().compute_scalar().unwrap_err();
+    says(&err, ErrorKind::Environment, &[&address]);
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
 }
 
 #[test]

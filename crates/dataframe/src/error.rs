@@ -13,8 +13,13 @@ pub enum DataFrameError {
     Missing(String),
     /// A file or object that is there but cannot be read: permissions,
     /// an I/O error, an object store's refusal.
-    #[error("{0}")]
-    Unreadable(String),
+    #[error("{path}: {source}")]
+    Unreadable {
+        /// The file, object or pattern.
+        path: String,
+        /// What the system or the store said.
+        source: std::sync::Arc<std::io::Error>,
+    },
     /// A column that is not in the frame.
     #[error("no column {column:?}; the columns are {columns:?}")]
     NoColumn {
@@ -43,11 +48,11 @@ pub enum DataFrameError {
 impl DataFrameError {
     /// Reading `path` failed: missing when the file system or the store
     /// says it is not there, unreadable otherwise.
-    pub(crate) fn io(path: &str, e: &std::io::Error) -> DataFrameError {
-        let message = format!("{path}: {e}");
-        match e.kind() {
-            std::io::ErrorKind::NotFound => DataFrameError::Missing(message),
-            _ => DataFrameError::Unreadable(message),
+    pub(crate) fn io(path: &str, e: impl Into<std::sync::Arc<std::io::Error>>) -> DataFrameError {
+        let source = e.into();
+        match source.kind() {
+            std::io::ErrorKind::NotFound => DataFrameError::Missing(format!("{path}: {source}")),
+            _ => DataFrameError::Unreadable { path: path.to_string(), source },
         }
     }
 
@@ -56,7 +61,7 @@ impl DataFrameError {
     /// fault, naming the file.
     pub(crate) fn parsing(path: &str, e: PolarsError) -> DataFrameError {
         match e {
-            PolarsError::IO { error, .. } => DataFrameError::io(path, &error),
+            PolarsError::IO { error, .. } => DataFrameError::io(path, error),
             other => DataFrameError::Invalid(format!("{path}: {other}")),
         }
     }
@@ -70,7 +75,7 @@ impl blockwork_graph::Fault for DataFrameError {
         use blockwork_graph::ErrorKind::*;
         match self {
             DataFrameError::Missing(_) | DataFrameError::NoColumn { .. } | DataFrameError::Invalid(_) => User,
-            DataFrameError::Unreadable(_) => Environment,
+            DataFrameError::Unreadable { .. } => Environment,
             DataFrameError::Polars(PolarsError::IO { .. }) => Environment,
             DataFrameError::Polars(_) => User,
             // A task gave something else than a frame: a bug of ours.

@@ -52,7 +52,7 @@ kernel_params! {
 }
 
 fn paths_of(pattern: &str) -> Result<Vec<String>> {
-    let paths = store::list(pattern).map_err(|e| DataFrameError::io(pattern, &e))?;
+    let paths = store::list(pattern).map_err(|e| DataFrameError::io(pattern, e))?;
     if paths.is_empty() {
         return Err(DataFrameError::Missing(format!("no file matches {pattern:?}")));
     }
@@ -84,7 +84,7 @@ pub fn read_parquet(pattern: &str, options: &ParquetOptions) -> Result<DataFrame
     let mut all_columns: Option<Vec<String>> = None;
     let mut first: Option<(&str, Vec<(String, String)>)> = None;
     for path in &paths {
-        let mut reader = ParquetReader::new(source(path).map_err(|e| DataFrameError::io(path, &e))?);
+        let mut reader = ParquetReader::new(source(path).map_err(|e| DataFrameError::io(path, e))?);
         let schema = reader.schema().map_err(|e| DataFrameError::parsing(path, e))?;
         let fields: Vec<(String, String)> =
             schema.iter().map(|(n, f)| (n.to_string(), DataType::from_arrow_field(f).to_string())).collect();

@@ -60,7 +60,7 @@ impl CsvOptions {
 /// name order: local paths or `s3://bucket/dir/part-*.csv`. Every file
 /// has a header; the columns are the first file's.
 pub fn read_csv(pattern: &str, options: &CsvOptions) -> Result<DataFrame> {
-    let locations = store::list(pattern).map_err(|e| DataFrameError::io(pattern, &e))?;
+    let locations = store::list(pattern).map_err(|e| DataFrameError::io(pattern, e))?;
     if locations.is_empty() {
         return Err(DataFrameError::Missing(format!("no file matches {pattern:?}")));
     }
@@ -111,7 +111,7 @@ fn read_csv_locations(paths: &[String], options: &CsvOptions) -> Result<DataFram
     let (names, dtypes): (Vec<String>, Vec<DType>) = schema.into_iter().unzip();
     let mut reads = Vec::new();
     for path in paths {
-        let len = store::len(path).map_err(|e| DataFrameError::io(path, &e))?;
+        let len = store::len(path).map_err(|e| DataFrameError::io(path, e))?;
         let shared: Arc<str> = path.as_str().into();
         let block = options.blocksize.unwrap_or(u64::MAX).max(1);
         let mut start: u64 = 0;
@@ -169,7 +169,7 @@ fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, 
     let mut inferred: Option<PlFrame> = None;
     for path in paths.iter().take(8) {
         let mut bytes = Vec::new();
-        store::read_range(path, 0, SAMPLE_BYTES, &mut bytes).map_err(|e| DataFrameError::io(path, &e))?;
+        store::read_range(path, 0, SAMPLE_BYTES, &mut bytes).map_err(|e| DataFrameError::io(path, e))?;
         let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
         let names: Vec<String> = String::from_utf8_lossy(first)
             .trim_end_matches(['\n', '\r'])

@@ -158,7 +158,8 @@ fn missing_unreadable_and_corrupt_files_are_told_apart() {
     // There, but a directory: unreadable (the environment, not the input).
     std::fs::create_dir_all(dir.join("folder.csv")).unwrap();
     let e = read_csv(&dir.join("folder.csv").display().to_string(), &csv).unwrap_err();
-    assert!(matches!(e, E::Unreadable(_)) && e.to_string().contains("folder.csv"), "{e:?}");
+    assert!(matches!(e, E::Unreadable { .. }) && e.to_string().contains("folder.csv"), "{e:?}");
+    assert!(std::error::Error::source(&e).is_some(), "the system's error is kept: {e:?}");
     // There and readable, but not what it should be: the input's fault.
     std::fs::write(dir.join("blank.csv"), "\n1,2\n").unwrap();
     let e = read_csv(&dir.join("blank.csv").display().to_string(), &csv).unwrap_err();

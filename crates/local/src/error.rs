@@ -35,10 +35,16 @@ pub enum ComputeError {
     #[error("{0}")]
     Resource(String),
     /// The cluster a client computes on could not run the graph (the
-    /// connection, the scheduler's refusal, a task that cannot be sent);
-    /// the message names the cluster and what went wrong.
-    #[error("{0}")]
-    Cluster(String),
+    /// connection, the scheduler's refusal, a task that cannot be sent).
+    #[error("computing on {cluster}: {source}")]
+    Cluster {
+        /// Which cluster ("the cluster at tcp://…").
+        cluster: String,
+        /// Whose fault it is (the client error's kind).
+        kind: ErrorKind,
+        /// The client's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// The graph or the requested outputs were invalid.
     #[error(transparent)]
     Graph(#[from] GraphError),
@@ -71,7 +77,8 @@ impl Fault for ComputeError {
             // A panic is a bug: blockwork's, or in a function it ran.
             ComputeError::Panic { .. } => ErrorKind::Internal,
             ComputeError::Cancelled | ComputeError::Config(_) | ComputeError::Output { .. } => ErrorKind::User,
-            ComputeError::Resource(_) | ComputeError::Cluster(_) => ErrorKind::Environment,
+            ComputeError::Resource(_) => ErrorKind::Environment,
+            ComputeError::Cluster { kind, .. } => *kind,
             ComputeError::Graph(e) => e.kind(),
         }
     }

@@ -35,7 +35,7 @@ pub fn to_py(e: DataFrameError) -> PyErr {
     match e {
         DataFrameError::NoColumn { .. } => PyKeyError::new_err(msg),
         DataFrameError::Missing(_) => PyFileNotFoundError::new_err(msg),
-        DataFrameError::Unreadable(_) => pyo3::exceptions::PyOSError::new_err(msg),
+        DataFrameError::Unreadable { .. } => pyo3::exceptions::PyOSError::new_err(msg),
         DataFrameError::Invalid(_) | DataFrameError::Polars(_) | DataFrameError::Graph(_) => PyValueError::new_err(msg),
         DataFrameError::Compute(blockwork_local::ComputeError::Cancelled) => PyKeyboardInterrupt::new_err(msg),
         DataFrameError::Compute(e) => crate::errors::to_py(blockwork_array::ArrayError::Compute(e)),

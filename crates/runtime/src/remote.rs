@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{Graph, Key, Value};
+use blockwork_graph::{Fault, Graph, Key, Value};
 use blockwork_local::{ComputeError, DefaultClient, Pin, Remote, Scheduler};
 
 use crate::{Client, ClientError};
@@ -49,6 +49,6 @@ fn into_compute_error(client: &Client, e: ClientError) -> ComputeError {
     match e {
         ClientError::Task { key, message, kind } => ComputeError::Task { key, message, kind },
         ClientError::Graph(g) => ComputeError::Graph(g),
-        other => ComputeError::Cluster(format!("computing on {}: {other}", client.describe())),
+        other => ComputeError::Cluster { cluster: client.describe(), kind: other.kind(), source: Box::new(other) },
     }
 }
