@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use blockwork as bw;
-use bw::graph::{lit, r, Graph, GraphBuilder, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use bw::graph::{
+    lit, r, Graph, GraphBuilder, KernelParams, Key, NamedFn, NoParams, Op, Task, TaskError, TaskResult, Value,
+};
 
 /// Options of the demo.
 #[derive(clap::Args)]
@@ -50,15 +52,15 @@ fn sum(_: &Value, args: Vec<Value>) -> TaskResult {
         .map(Value::Int)
 }
 
-static ONE: NamedFn = NamedFn::new("demo.one", one);
-static SUM: NamedFn = NamedFn::new("demo.sum", sum);
+static ONE: NamedFn = NamedFn::new("demo.one", one).params::<NoParams>();
+static SUM: NamedFn = NamedFn::new("demo.sum", sum).params::<NoParams>();
 
 /// N leaves of 1, summed by a tree of fan-in 8: N + N/7 tasks.
 fn tree_graph(n: u32) -> (Graph, Key) {
     let mut b = GraphBuilder::with_capacity(n as usize + n as usize / 7 + 8);
     let leaf: Arc<str> = "one".into();
     let mut level: Vec<Key> = (0..n).map(|i| Key::with_shared_name(&leaf, &[i])).collect();
-    let (one, sum) = (Op::named(&ONE, Value::Unit), Op::named(&SUM, Value::Unit));
+    let (one, sum) = (Op::named(&ONE, NoParams {}.to_value()), Op::named(&SUM, NoParams {}.to_value()));
     for k in &level {
         b.insert(k.clone(), Task::new(one.clone(), vec![]));
     }
