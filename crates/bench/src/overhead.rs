@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use blockwork as bw;
-use bw::graph::{r, Graph, GraphBuilder, Key, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use bw::graph::{r, Graph, GraphBuilder, KernelParams, Key, NamedFn, NoParams, Op, Task, TaskError, TaskResult, Value};
 use serde_json::json;
 
 use crate::alloc;
@@ -42,13 +42,13 @@ fn add(_: &Value, args: Vec<Value>) -> TaskResult {
     Ok(Value::Int(args.iter().map(|v| if let Value::Int(i) = v { *i } else { 0 }).sum()))
 }
 
-static INC: NamedFn = NamedFn::new("bench.inc", inc);
-static NOOP: NamedFn = NamedFn::new("bench.noop", noop);
-static COUNT: NamedFn = NamedFn::new("bench.count", count);
-static ADD: NamedFn = NamedFn::new("bench.add", add);
+static INC: NamedFn = NamedFn::new("bench.inc", inc).params::<NoParams>();
+static NOOP: NamedFn = NamedFn::new("bench.noop", noop).params::<NoParams>();
+static COUNT: NamedFn = NamedFn::new("bench.count", count).params::<NoParams>();
+static ADD: NamedFn = NamedFn::new("bench.add", add).params::<NoParams>();
 
 fn op(f: &'static NamedFn) -> Op {
-    Op::named(f, Value::Unit)
+    Op::named(f, NoParams {}.to_value())
 }
 
 /// Builds the graph directly; returns it and its output.
