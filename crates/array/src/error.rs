@@ -62,6 +62,9 @@ impl blockwork_graph::Fault for ArrayError {
             | ArrayError::Index(_)
             | ArrayError::Argument(_)
             | ArrayError::File { .. } => User,
+            // A path that does not exist is the user's; a file the
+            // system cannot read, the environment's.
+            ArrayError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => User,
             ArrayError::Io { .. } => Environment,
             ArrayError::Compute(e) => blockwork_graph::Fault::kind(e),
         }

@@ -50,9 +50,10 @@ fn bad_files_are_named() {
     let e = bwa::from_npy::<f64>(fixture("range_i4.npy"), 4).unwrap_err().to_string();
     assert!(e.contains("range_i4.npy: holds <i4 elements, not <f8 (float64)"), "{e}");
     let e = bwa::from_npy::<f64>(fixture("nope.npy"), 4).unwrap_err();
-    // The system's error is kept as the source: the environment's fault.
+    // The system's error is kept as the source; a path that does not
+    // exist is the user's.
     assert!(matches!(&e, ArrayError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound), "{e:?}");
-    assert_eq!(blockwork_graph::Fault::kind(&e), blockwork_graph::ErrorKind::Environment);
+    assert_eq!(blockwork_graph::Fault::kind(&e), blockwork_graph::ErrorKind::User);
     assert!(std::error::Error::source(&e).is_some());
     assert!(e.to_string().contains("nope.npy"), "{e}");
     let e = bwa::from_npy::<f64>(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"), 4).unwrap_err().to_string();

@@ -8,7 +8,17 @@ use blockwork_array::ArrayError;
 /// Why a labeled-array operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LabeledError {
-    /// A file could not be opened, read or written, or is not valid.
+    /// The system or the object store could not open, read or write a file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file at fault.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A file that is not what it should be (corrupt metadata, a variable
+    /// it lacks, a grid that does not fit the others), or cannot be
+    /// written as asked.
     #[error("{}: {message}", path.display())]
     File {
         /// The file at fault.
@@ -42,17 +52,26 @@ pub enum LabeledError {
 /// Result of labeled-array operations.
 pub type Result<T, E = LabeledError> = std::result::Result<T, E>;
 
-/// An error about a file.
+/// The system's error reading or writing a file.
+pub(crate) fn io_err(path: impl Into<PathBuf>, source: std::io::Error) -> LabeledError {
+    LabeledError::Io { path: path.into(), source }
+}
+
+/// What is wrong with a file.
 pub(crate) fn file_err(path: impl Into<PathBuf>, message: impl ToString) -> LabeledError {
     LabeledError::File { path: path.into(), message: message.to_string() }
 }
 
 impl blockwork_graph::Fault for LabeledError {
-    /// A file's errors are the user's (a path, or a file that is not
-    /// what it claims); the message names the file.
+    /// A path that does not exist and a file that is not what it claims
+    /// are the user's; a file the system cannot read is the
+    /// environment's. The message names the file.
     fn kind(&self) -> blockwork_graph::ErrorKind {
         match self {
             LabeledError::Array(e) => blockwork_graph::Fault::kind(e),
+            LabeledError::Io { source, .. } if source.kind() != std::io::ErrorKind::NotFound => {
+                blockwork_graph::ErrorKind::Environment
+            }
             _ => blockwork_graph::ErrorKind::User,
         }
     }

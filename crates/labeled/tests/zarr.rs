@@ -217,8 +217,19 @@ fn broken_stores_give_errors_that_name_them() {
     assert!(e.contains("missing.zarr") && e.contains("no such file"), "{e}");
     let empty = scratch("empty.zarr");
     std::fs::create_dir_all(&empty).unwrap();
-    let e = xr::open_zarr(&empty, &[]).unwrap_err().to_string();
+    let e = xr::open_zarr(&empty, &[]).unwrap_err();
+    assert_eq!(blockwork_graph::Fault::kind(&e), blockwork_graph::ErrorKind::User, "{e}");
+    let e = e.to_string();
     assert!(e.contains("empty.zarr") && e.contains("not a Zarr store"), "{e}");
+
+    // What the system refuses (here: a directory where the metadata file
+    // should be) is the environment's, with the system's error kept.
+    let unreadable = scratch("unreadable.zarr");
+    std::fs::create_dir_all(unreadable.join("zarr.json")).unwrap();
+    let e = xr::open_zarr(&unreadable, &[]).unwrap_err();
+    assert!(matches!(e, xr::LabeledError::Io { .. }), "{e:?}");
+    assert_eq!(blockwork_graph::Fault::kind(&e), blockwork_graph::ErrorKind::Environment, "{e}");
+    assert!(std::error::Error::source(&e).is_some() && e.to_string().contains("unreadable.zarr/zarr.json"), "{e}");
 
     // Corrupt consolidated metadata.
     let bad = scratch("badmeta.zarr");

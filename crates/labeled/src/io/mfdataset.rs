@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use crate::data::Data;
 use crate::dataarray::{Coord, Coords, DataArray};
 use crate::dataset::Dataset;
-use crate::error::{file_err, LabeledError, Result};
+use crate::error::{file_err, io_err, LabeledError, Result};
 use crate::index::Index;
 use crate::io::netcdf::{read_meta, var_data, FileMeta};
 
@@ -52,7 +52,7 @@ impl From<&[PathBuf]> for Paths {
 /// The files a pattern matches, sorted (`*`, `?` within a directory,
 /// `**` across directories); a path or an `s3://` URL.
 pub fn glob(pattern: &str) -> Result<Vec<PathBuf>> {
-    let found = blockwork_store::list(pattern).map_err(|e| file_err(pattern, e))?;
+    let found = blockwork_store::list(pattern).map_err(|e| io_err(pattern, e))?;
     Ok(found.into_iter().map(PathBuf::from).collect())
 }
 

@@ -30,7 +30,7 @@ use crate::cf::{self, Decode, Stored};
 use crate::data::Data;
 use crate::dataarray::{Coord, DataArray};
 use crate::dataset::Dataset;
-use crate::error::{file_err, Result};
+use crate::error::{file_err, io_err, Result};
 use crate::index::Index;
 use crate::io::block;
 
@@ -44,7 +44,7 @@ pub(crate) struct FileId {
 
 impl FileId {
     pub(crate) fn of(path: &Path) -> Result<FileId> {
-        let stat = blockwork_store::stat(&path.to_string_lossy()).map_err(|e| file_err(path, e))?;
+        let stat = blockwork_store::stat(&path.to_string_lossy()).map_err(|e| io_err(path, e))?;
         Ok(FileId { path: path.to_path_buf(), size: stat.size, mtime_ns: stat.mtime_ns })
     }
 

@@ -18,7 +18,7 @@ use netcdf_writer::{DimensionId, NcFileBuilder, NcWriteFormat, NcWriteOptions};
 use crate::attrs::{AttrValue, Attrs};
 use crate::dataarray::{Coord, DataArray};
 use crate::dataset::Dataset;
-use crate::error::{file_err, LabeledError, Result};
+use crate::error::{file_err, io_err, LabeledError, Result};
 use crate::index::Index;
 
 /// How [`Dataset::to_netcdf_with`] stores variables.
@@ -213,9 +213,9 @@ fn write(
         // An object is written whole: the file is made in memory, then put.
         let mut bytes = Vec::new();
         w.b.write(&mut bytes, NcWriteOptions { format }).map_err(|e| file_err(path, e))?;
-        return blockwork_store::write_all(&location, bytes).map_err(|e| file_err(path, e));
+        return blockwork_store::write_all(&location, bytes).map_err(|e| io_err(path, e));
     }
-    let file = std::fs::File::create(path).map_err(|e| file_err(path, e))?;
+    let file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
     w.b.write(std::io::BufWriter::new(file), NcWriteOptions { format }).map_err(|e| file_err(path, e))?;
     Ok(())
 }

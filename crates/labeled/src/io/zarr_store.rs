@@ -23,7 +23,7 @@ use zarrs::storage::ReadableWritableStorageTraits;
 
 use crate::attrs::{AttrValue, Attrs};
 use crate::cf::Stored;
-use crate::error::{file_err, Result};
+use crate::error::{file_err, io_err, Result};
 use crate::io::zarr_object::ObjectZarr;
 
 /// What an array holds.
@@ -76,7 +76,7 @@ fn read_json(store: &Path, rel: &str, mtime: &mut i64) -> Result<Option<Json>> {
     let (text, stat) = match blockwork_store::read_with_stat(&location) {
         Ok(read) => read,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(file_err(store, format!("{rel}: {e}"))),
+        Err(e) => return Err(io_err(store.join(rel), e)),
     };
     *mtime = (*mtime).max(stat.mtime_ns);
     serde_json::from_slice(&text).map(Some).map_err(|e| file_err(store, format!("corrupt metadata {rel}: {e}")))
@@ -84,7 +84,7 @@ fn read_json(store: &Path, rel: &str, mtime: &mut i64) -> Result<Option<Json>> {
 
 /// Subdirectories of the store, sorted: candidate arrays of the root group.
 fn children(store: &Path) -> Result<Vec<String>> {
-    blockwork_store::subdirs(&store.to_string_lossy()).map_err(|e| file_err(store, e))
+    blockwork_store::subdirs(&store.to_string_lossy()).map_err(|e| io_err(store, e))
 }
 
 /// The root group's attributes and arrays' metadata documents (for v2,

@@ -28,7 +28,7 @@ use crate::cf;
 use crate::data::Data;
 use crate::dataarray::{Coord, DataArray};
 use crate::dataset::Dataset;
-use crate::error::{file_err, LabeledError, Result};
+use crate::error::{file_err, io_err, LabeledError, Result};
 use crate::index::Index;
 use crate::io::zarr_store::{cached, open_and_cache, ZArray, ZStore};
 
@@ -144,7 +144,7 @@ fn array_doc(m: &Meta, version: ZarrVersion) -> Json {
 fn write_doc(store: &Path, rel: &str, doc: &Json) -> Result<()> {
     let location = blockwork_store::join(&store.to_string_lossy(), rel);
     let text = serde_json::to_vec_pretty(doc).map_err(|e| file_err(store, e))?;
-    blockwork_store::write_all(&location, text).map_err(|e| file_err(store, format!("{rel}: {e}")))
+    blockwork_store::write_all(&location, text).map_err(|e| io_err(store.join(rel), e))
 }
 
 /// Writes every array's metadata and the group's, consolidated.
@@ -345,7 +345,7 @@ fn write_dataset(ds: &Dataset, store: &Path, version: ZarrVersion) -> Result<()>
         metas.push(Meta { name: name.into(), dims, shape: da.shape().to_vec(), chunks: sizes.clone(), elem, attrs });
         vars.push((name.to_string(), data, sizes));
     }
-    blockwork_store::create_dir_all(&store.to_string_lossy()).map_err(|e| file_err(store, e))?;
+    blockwork_store::create_dir_all(&store.to_string_lossy()).map_err(|e| io_err(store, e))?;
     write_metadata(store, &metas, ds.attrs(), version)?;
     // The store as just written, read back: its arrays write the chunks.
     let zs = open_and_cache(store)?;
@@ -423,7 +423,7 @@ pub fn write_zarr_array(data: &Data, store: impl AsRef<Path>, version: ZarrVersi
         attrs: Map::new(),
     };
     let mut doc = array_doc(&meta, version);
-    blockwork_store::create_dir_all(&store.to_string_lossy()).map_err(|e| file_err(store, e))?;
+    blockwork_store::create_dir_all(&store.to_string_lossy()).map_err(|e| io_err(store, e))?;
     match version {
         ZarrVersion::V2 => {
             write_doc(store, ".zarray", &doc)?;
