@@ -25,8 +25,14 @@ impl<T: Elem> Bag<T> {
     }
 
     /// `f` of every item, where `f` may fail: the first error fails the
-    /// partition's task (named with its key). Fused like `map`.
-    pub fn try_map<U: Elem>(&self, f: impl Fn(&T) -> std::result::Result<U, String> + Send + Sync + 'static) -> Bag<U> {
+    /// partition's task (named with its key). Fused like `map`. The error
+    /// is anything that becomes a [`TaskError`]: a message (the input's
+    /// fault), or a `TaskError` of the kind the function decides
+    /// ([`TaskError::environment`] for a service it could not reach).
+    pub fn try_map<U: Elem, E: Into<TaskError>>(
+        &self,
+        f: impl Fn(&T) -> std::result::Result<U, E> + Send + Sync + 'static,
+    ) -> Bag<U> {
         let each = self.each();
         self.with_stream(Arc::new(move |v, emit: &mut dyn FnMut(Cow<'_, U>)| {
             let mut failed = None;
@@ -34,11 +40,11 @@ impl<T: Elem> Bag<T> {
                 if failed.is_none() {
                     match f(&x) {
                         Ok(u) => emit(Cow::Owned(u)),
-                        Err(e) => failed = Some(e),
+                        Err(e) => failed = Some(e.into()),
                     }
                 }
             })?;
-            failed.map_or(Ok(()), |e| Err(TaskError::new(e)))
+            failed.map_or(Ok(()), Err)
         }))
     }
 
@@ -91,12 +97,12 @@ impl<T: Elem> Bag<T> {
     }
 
     /// [`Bag::map_partitions`] with a function that may fail: its error is
-    /// the task's, named with the partition's key.
-    pub fn try_map_partitions<U: Elem>(
+    /// the task's, named with the partition's key (as [`Bag::try_map`]'s).
+    pub fn try_map_partitions<U: Elem, E: Into<TaskError>>(
         &self,
-        f: impl Fn(&[T]) -> std::result::Result<Vec<U>, String> + Send + Sync + 'static,
+        f: impl Fn(&[T]) -> std::result::Result<Vec<U>, E> + Send + Sync + 'static,
     ) -> Bag<U> {
-        self.per_partition("map-partitions", move |items| f(items).map_err(TaskError::new))
+        self.per_partition("map-partitions", move |items| f(items).map_err(Into::into))
     }
 
     /// The items grouped by `key` into `npartitions` partitions (a hash

@@ -228,7 +228,17 @@ fn mistakes_are_named() {
     assert!(bag.groupby(|x| *x, 0).unwrap_err().to_string().contains("0 partitions"));
     assert!(bag.to_textfiles("/tmp/no-star.txt").unwrap_err().to_string().contains("one '*'"));
     let failing =
-        bag.try_map_partitions(|xs| if xs.contains(&5) { Err("five is not allowed".into()) } else { Ok(xs.to_vec()) });
-    let err = failing.compute().unwrap_err().to_string();
+        bag.try_map_partitions(|xs| if xs.contains(&5) { Err("five is not allowed") } else { Ok(xs.to_vec()) });
+    let err = failing.compute().unwrap_err();
+    assert_eq!(blockwork_graph::Fault::kind(&err), blockwork_graph::ErrorKind::User);
+    let err = err.to_string();
     assert!(err.contains("five is not allowed") && err.contains("map-partitions-"), "{err}");
+    // A function's own error kind is kept: a service it could not reach.
+    let unreachable = bag.try_map(|x| match x {
+        7 => Err(blockwork_graph::TaskError::environment("the lookup service did not answer for 7")),
+        x => Ok(x * 2),
+    });
+    let err = unreachable.compute().unwrap_err();
+    assert_eq!(blockwork_graph::Fault::kind(&err), blockwork_graph::ErrorKind::Environment, "{err}");
+    assert!(err.to_string().contains("did not answer for 7"), "{err}");
 }

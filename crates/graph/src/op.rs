@@ -55,6 +55,20 @@ impl TaskError {
     }
 }
 
+/// A message from a user's function: its input's fault.
+impl From<String> for TaskError {
+    fn from(message: String) -> Self {
+        TaskError::new(message)
+    }
+}
+
+/// A message from a user's function: its input's fault.
+impl From<&str> for TaskError {
+    fn from(message: &str) -> Self {
+        TaskError::new(message)
+    }
+}
+
 impl From<crate::value::ValueTypeError> for TaskError {
     fn from(e: crate::value::ValueTypeError) -> Self {
         TaskError::new(e)

@@ -286,7 +286,9 @@ pub fn variant<'a>(v: &'a Value, name: &str) -> Result<(&'a str, &'a [Value]), c
     match v {
         Value::List(xs) => match &xs[..] {
             [Value::Str(tag), rest @ ..] => Ok((tag, rest)),
-            _ => Err(crate::TaskError::internal(format!("parameters of {name}: a list led by a variant's name expected"))),
+            _ => Err(crate::TaskError::internal(format!(
+                "parameters of {name}: a list led by a variant's name expected"
+            ))),
         },
         other => Err(crate::TaskError::internal(format!(
             "parameters of {name}: a list expected, found {}",
