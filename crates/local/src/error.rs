@@ -30,7 +30,7 @@ pub enum ComputeError {
     /// The configuration is wrong (a malformed `BLOCKWORK_SCHEDULER`); the
     /// message says what is allowed.
     #[error("bad configuration: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
     /// The machine refused a resource the run needs (a thread).
     #[error("{0}")]
     Resource(String),
@@ -56,6 +56,24 @@ pub enum ComputeError {
         /// What was expected and found.
         source: ValueTypeError,
     },
+}
+
+/// A setting that does not parse: which, its value, and what is allowed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}={value:?} {problem}")]
+pub struct ConfigError {
+    /// The setting (an environment variable's name).
+    pub variable: &'static str,
+    /// Its value.
+    pub value: String,
+    /// What is wrong with it and what is allowed.
+    pub problem: String,
+}
+
+impl Fault for ConfigError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::User
+    }
 }
 
 impl ComputeError {

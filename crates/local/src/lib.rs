@@ -38,7 +38,7 @@ use blockwork_graph::{fuse_linear, inline_cheap, order, Graph, Key, Value, DEFAU
 
 pub use callback::{Callback, Callbacks};
 pub use cancel::CancelToken;
-pub use error::ComputeError;
+pub use error::{ComputeError, ConfigError};
 pub use profile::{Profiler, TaskRecord};
 pub use progress::ProgressBar;
 pub use remote::{default_client, set_default_client, DefaultClient, Pin, Remote};
@@ -112,14 +112,17 @@ impl Scheduler {
 impl Scheduler {
     /// `BLOCKWORK_SCHEDULER` if set (an error that says what is allowed
     /// if it does not parse), else `None`.
-    pub fn from_env() -> Result<Option<Scheduler>, String> {
-        match std::env::var("BLOCKWORK_SCHEDULER") {
+    pub fn from_env() -> Result<Option<Scheduler>, ConfigError> {
+        const VARIABLE: &str = "BLOCKWORK_SCHEDULER";
+        let bad = |value: String, problem: &str| ConfigError { variable: VARIABLE, value, problem: problem.into() };
+        match std::env::var(VARIABLE) {
             Err(std::env::VarError::NotPresent) => Ok(None),
-            Err(std::env::VarError::NotUnicode(v)) => Err(format!("BLOCKWORK_SCHEDULER={v:?} is not text")),
+            Err(std::env::VarError::NotUnicode(v)) => Err(bad(v.to_string_lossy().into_owned(), "is not text")),
             Ok(s) => Scheduler::parse(s.trim()).map(Some).ok_or_else(|| {
-                format!(
-                    "BLOCKWORK_SCHEDULER={s:?} is not a scheduler: use sync (also synchronous, single-threaded), \
-                     threads (also threading) or threads:N"
+                bad(
+                    s,
+                    "is not a scheduler: use sync (also synchronous, single-threaded), threads (also threading) \
+                     or threads:N",
                 )
             }),
         }
@@ -153,7 +156,7 @@ pub struct Config {
     /// A mistake found while making the configuration (a malformed
     /// `BLOCKWORK_SCHEDULER`): computing with it is an error that says
     /// what was wrong, rather than a silent fallback.
-    pub problem: Option<Arc<str>>,
+    pub problem: Option<ConfigError>,
 }
 
 impl Default for Config {
@@ -166,7 +169,7 @@ impl Default for Config {
         }
         let (scheduler, problem) = match Scheduler::from_env() {
             Ok(s) => (s.unwrap_or(Scheduler::Threads(0)), None),
-            Err(e) => (Scheduler::Threads(0), Some(e.into())),
+            Err(e) => (Scheduler::Threads(0), Some(e)),
         };
         Config { scheduler, callbacks: Callbacks::default(), cancel: None, optimize: true, problem }
     }
@@ -202,7 +205,7 @@ impl Config {
 /// orders and runs. Results come back in the order of `outputs`.
 pub fn compute(graph: Graph, outputs: &[Key], config: &Config) -> Result<Vec<Value>, ComputeError> {
     if let Some(p) = &config.problem {
-        return Err(ComputeError::Config(p.to_string()));
+        return Err(ComputeError::Config(p.clone()));
     }
     if let Scheduler::Client(client) = &config.scheduler {
         // The client culls, optimizes and orders for its cluster.
@@ -227,7 +230,7 @@ pub fn execute(
     config: &Config,
 ) -> Result<Vec<Value>, ComputeError> {
     if let Some(p) = &config.problem {
-        return Err(ComputeError::Config(p.to_string()));
+        return Err(ComputeError::Config(p.clone()));
     }
     // A cluster runs the graph itself; callbacks observe local runs only.
     let sync = match &config.scheduler {

@@ -58,9 +58,15 @@ impl Inner<'_> {
         }
     }
 
+    /// Folds a serial task's duration into the mean. A thread preempted
+    /// mid-task (a busy machine) makes one short task look long: each
+    /// duration counts for at most four times the threshold and weighs
+    /// one eighth, so a few long tasks in a row, not one, switch serial
+    /// tasks to running in parallel.
     fn finished_serial(&mut self, took: Duration) {
         let ns = took.as_nanos() as f64;
-        self.serial_ns = if self.serial_ns == 0.0 { ns } else { 0.75 * self.serial_ns + 0.25 * ns };
+        self.serial_ns =
+            if self.serial_ns == 0.0 { ns } else { 0.875 * self.serial_ns + 0.125 * ns.min(4.0 * SERIAL_PARALLEL_NS) };
         self.serial_running -= 1;
     }
 }

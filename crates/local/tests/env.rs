@@ -11,6 +11,7 @@ fn a_mistyped_scheduler_variable_is_refused_with_what_is_allowed() {
     std::env::set_var("BLOCKWORK_SCHEDULER", "thread");
     let err = compute(graph.clone(), &[Key::new("one")], &Config::default()).unwrap_err();
     assert!(matches!(err, ComputeError::Config(_)), "{err}");
+    assert!(matches!(&err, ComputeError::Config(c) if c.variable == "BLOCKWORK_SCHEDULER" && c.value == "thread"));
     let msg = err.to_string();
     assert!(msg.contains("\"thread\"") && msg.contains("threads:N") && msg.contains("sync"), "{msg}");
     // An explicit scheduler sets the environment's choice aside.
