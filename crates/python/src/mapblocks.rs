@@ -12,9 +12,11 @@
 //! reads a Python object, so it holds the GIL). A Python exception becomes
 //! the task's error and reaches the caller as itself.
 
+use std::sync::Arc;
+
 use blockwork_array::{block_of, Block, BlockInfo, ChunkSpec, DType, Element};
 use blockwork_graph::Buffer;
-use blockwork_graph::{Data, NamedFn, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, Data, KernelParams, NamedFn, TaskError, TaskResult, Value};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -56,7 +58,34 @@ pub(crate) fn encode_callable(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
 }
 
 /// The task function of Python `map_blocks`.
-pub static PY_MAP_BLOCK: NamedFn = NamedFn::new("blockwork.python.map_block", map_block);
+pub static PY_MAP_BLOCK: NamedFn = NamedFn::new("blockwork.python.map_block", map_block).params::<MapBlockParams>();
+
+kernel_params! {
+    /// Python `map_blocks`' own parameters, the same for every block.
+    struct MapBlocksFn {
+        /// The function: a [`PyCallable`] in this process, its pickle on a worker.
+        func: Value,
+        /// Whether it also gets the block's location.
+        with_info: bool,
+        /// The element type of its results.
+        out: DType,
+        /// The call's name, for errors.
+        name: Arc<str>,
+    }
+}
+
+kernel_params! {
+    /// One block's task, as `Array::map_blocks_named` makes it; the
+    /// argument is the input block.
+    struct MapBlockParams {
+        /// What `map_blocks` was given.
+        own: MapBlocksFn,
+        /// Where the input block sits.
+        info: BlockInfo,
+        /// The shape the result must have.
+        want: Vec<usize>,
+    }
+}
 
 /// `func` applied to every block of `d`; the result has element type `out`
 /// and the block lengths `chunks` (one output block per input block).
@@ -71,42 +100,29 @@ pub fn map_blocks(
     with_info: bool,
 ) -> PyResult<Dyn> {
     let shape: Vec<usize> = chunks.iter().map(|c| c.iter().sum()).collect();
-    let own = [
-        Value::object(PyCallable(func)),
-        Value::Bool(with_info),
-        Value::Str(out.name().into()),
-        Value::Str(name.into()),
-    ];
-    let params = Value::List(own.into());
+    let params = MapBlocksFn { func: Value::object(PyCallable(func)), with_info, out, name: name.into() }.to_value();
     let spec = ChunkSpec::Explicit(chunks);
     each!(d, a => numeric_type!(out,
         U => Ok(U::wrap(a.map_blocks_named::<U>(name, spec, &shape, &PY_MAP_BLOCK, params).py()?)),
         bool => Ok(bool::wrap(a.map_blocks_named::<bool>(name, spec, &shape, &PY_MAP_BLOCK, params).py()?))))
 }
 
-/// Parameters: `[[callable, with_info, out dtype, name], block info, out shape]`;
-/// the argument: the input block.
+/// One block of Python `map_blocks`.
 fn map_block(params: &Value, args: Vec<Value>) -> TaskResult {
-    let bad = || TaskError::new("malformed map_blocks parameters");
-    let [own, info, want] = params.as_list().ok_or_else(bad)? else { return Err(bad()) };
-    let [func, Value::Bool(with_info), Value::Str(out), Value::Str(name)] = own.as_list().ok_or_else(bad)? else {
-        return Err(bad());
-    };
-    let info = BlockInfo::from_value(info)?;
-    let want = ints(want)?;
+    let MapBlockParams { own: MapBlocksFn { func, with_info, out, name }, info, want } =
+        MapBlockParams::from_value(params)?;
     let block = args.first().ok_or_else(|| TaskError::new("map_blocks without input"))?;
     // The block's copy is made before taking the GIL.
     let copy = block_buffer(block)?;
     let label = || format!("{name}{:?}", info.index);
-    in_python(func, label, |py, f, np| {
+    in_python(&func, label, |py, f, np| {
         let x = np.call_method1("asarray", (Py::new(py, copy)?,))?;
-        let y = if *with_info {
+        let y = if with_info {
             let where_ = (info.index.clone(), info.offset.clone(), info.shape.clone(), info.array_shape.clone());
             f.call1((x, where_))?
         } else {
             f.call1(PyTuple::new(py, [x])?)?
         };
-        let out = parse_dtype(out)?;
         numeric_type!(out, U => output::<U>(np, &y, &want), bool => output::<bool>(np, &y, &want))
     })
 }
@@ -142,16 +158,6 @@ fn function(py: Python<'_>, func: &Value) -> PyResult<Py<PyAny>> {
     }
 }
 
-/// A list of ints from task parameters.
-fn ints(v: &Value) -> Result<Vec<usize>, TaskError> {
-    let bad = || TaskError::new("malformed block task parameters");
-    v.as_list()
-        .ok_or_else(bad)?
-        .iter()
-        .map(|x| if let Value::Int(n) = x { Ok(*n as usize) } else { Err(bad()) })
-        .collect()
-}
-
 /// The function's result as an output block of type `U` and shape `want`.
 fn output<U: Typed>(np: &Bound<'_, PyModule>, y: &Bound<'_, PyAny>, want: &[usize]) -> PyResult<Value> {
     let y = np.call_method1("ascontiguousarray", (y, U::DTYPE.name()))?;
@@ -181,7 +187,53 @@ fn block_buffer(v: &Value) -> Result<crate::buffer::NdBuffer, TaskError> {
 
 /// The task function of Python `blockwise` and of `map_blocks` over
 /// several arrays.
-pub static PY_BLOCKWISE: NamedFn = NamedFn::new("blockwork.python.blockwise", blockwise_block);
+pub static PY_BLOCKWISE: NamedFn =
+    NamedFn::new("blockwork.python.blockwise", blockwise_block).params::<BlockwiseParams>();
+
+kernel_params! {
+    /// Python `blockwise`'s own parameters, the same for every block.
+    struct BlockwiseFn {
+        /// The function: a [`PyCallable`] in this process, its pickle on a worker.
+        func: Value,
+        /// The element type of its results.
+        out: DType,
+        /// The call's name, for errors.
+        name: Arc<str>,
+        /// Whether the blocks along contracted axes are passed
+        /// concatenated, or as nested lists.
+        concatenate: bool,
+    }
+}
+
+kernel_params! {
+    /// A contracted axis of an operand and its number of blocks in a task.
+    struct Contracted {
+        axis: usize,
+        count: usize,
+    }
+}
+
+kernel_params! {
+    /// An operand's blocks in a task: `blocks` of them, row-major over
+    /// its `contracted` axes.
+    struct OperandPlan {
+        blocks: usize,
+        contracted: Vec<Contracted>,
+    }
+}
+
+kernel_params! {
+    /// One output block's task, as `blockwise_named` makes it; the
+    /// arguments are the operands' blocks in order.
+    struct BlockwiseParams {
+        /// What `blockwise` was given.
+        own: BlockwiseFn,
+        /// Per operand, how its blocks come.
+        plan: Vec<OperandPlan>,
+        /// The shape the result must have.
+        want: Vec<usize>,
+    }
+}
 
 /// `func` over the blocks of `operands` aligned by their index letters
 /// (`blockwork_array::blockwise_named`); contracted letters pass their
@@ -196,62 +248,35 @@ pub fn blockwise(
 ) -> PyResult<Dyn> {
     let ops: Vec<(blockwork_array::Operand, &str)> =
         operands.iter().map(|(d, s)| (each!(d, a => a.as_operand()), s.as_str())).collect();
-    let own = [
-        Value::object(PyCallable(func)),
-        Value::Str(out.name().into()),
-        Value::Str(name.into()),
-        Value::Bool(concatenate),
-    ];
-    let params = Value::List(own.into());
+    let params = BlockwiseFn { func: Value::object(PyCallable(func)), out, name: name.into(), concatenate }.to_value();
     numeric_type!(out,
         U => Ok(U::wrap(blockwork_array::blockwise_named::<U>(name, out_index, &ops, &PY_BLOCKWISE, params).py()?)),
         bool => Ok(bool::wrap(blockwork_array::blockwise_named::<bool>(name, out_index, &ops, &PY_BLOCKWISE, params).py()?)))
 }
 
-/// Parameters: `[[callable, out dtype, name, concatenate], plan, out shape]`
-/// (the plan as `blockwise_named` describes it); the arguments: the
-/// operands' blocks in order.
+/// One output block of Python `blockwise`.
 fn blockwise_block(params: &Value, args: Vec<Value>) -> TaskResult {
-    let bad = || TaskError::new("malformed blockwise parameters");
-    let [own, plan, want] = params.as_list().ok_or_else(bad)? else { return Err(bad()) };
-    let [func, Value::Str(out), Value::Str(name), Value::Bool(concatenate)] = own.as_list().ok_or_else(bad)? else {
-        return Err(bad());
-    };
-    let int = |v: &Value| if let Value::Int(n) = v { Ok(*n as usize) } else { Err(bad()) };
-    let want = ints(want)?;
-    let mut operands: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
-    for p in plan.as_list().ok_or_else(bad)? {
-        let [n, axes] = p.as_list().ok_or_else(bad)? else { return Err(bad()) };
-        let axes = axes
-            .as_list()
-            .ok_or_else(bad)?
-            .iter()
-            .map(|a| match a.as_list() {
-                Some([ax, count]) => Ok((int(ax)?, int(count)?)),
-                _ => Err(bad()),
-            })
-            .collect::<Result<_, _>>()?;
-        operands.push((int(n)?, axes));
-    }
+    let BlockwiseParams { own: BlockwiseFn { func, out, name, concatenate }, plan, want } =
+        BlockwiseParams::from_value(params)?;
     // The blocks' copies are made before taking the GIL.
     let copies = args.iter().map(block_buffer).collect::<Result<Vec<_>, _>>()?;
     in_python(
-        func,
+        &func,
         || name.to_string(),
         |py, f, np| {
             let mut blocks = copies.into_iter();
-            let mut inputs = Vec::with_capacity(operands.len());
-            for (n, contracted) in &operands {
+            let mut inputs = Vec::with_capacity(plan.len());
+            for OperandPlan { blocks: n, contracted } in &plan {
                 let mut level = Vec::with_capacity(*n);
                 for b in blocks.by_ref().take(*n) {
                     level.push(np.call_method1("asarray", (Py::new(py, b)?,))?);
                 }
                 // Innermost contracted axis first: groups of its count join.
-                for &(ax, count) in contracted.iter().rev() {
+                for &Contracted { axis: ax, count } in contracted.iter().rev() {
                     let mut next = Vec::with_capacity(level.len() / count.max(1));
                     for group in level.chunks(count.max(1)) {
                         let list = pyo3::types::PyList::new(py, group)?;
-                        next.push(if *concatenate {
+                        next.push(if concatenate {
                             np.call_method1("concatenate", (list, ax))?
                         } else {
                             list.into_any()
@@ -262,7 +287,6 @@ fn blockwise_block(params: &Value, args: Vec<Value>) -> TaskResult {
                 inputs.push(level.pop().ok_or_else(|| pyo3::exceptions::PyValueError::new_err("no blocks"))?);
             }
             let y = f.call1(PyTuple::new(py, inputs)?)?;
-            let out = parse_dtype(out)?;
             numeric_type!(out, U => output::<U>(np, &y, &want), bool => output::<bool>(np, &y, &want))
         },
     )

@@ -8,9 +8,11 @@
 //! takes the pandas result back the same way; its columns must be the
 //! ones declared (`meta`), in order.
 
+use std::sync::Arc;
+
 use blockwork_dataframe::arrow;
 use blockwork_dataframe::{DataFrame, Partition};
-use blockwork_graph::{NamedFn, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, KernelParams, NamedFn, TaskError, TaskResult, Value};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyList};
@@ -19,38 +21,40 @@ use crate::frame::{import_capsules, wrap_columns, PyFrame};
 use crate::mapblocks::{in_python, PyCallable};
 
 /// The task function of Python `map_partitions`.
-pub static PY_MAP_PARTITION: NamedFn = NamedFn::new("blockwork.python.map_partition", map_partition);
+pub static PY_MAP_PARTITION: NamedFn =
+    NamedFn::new("blockwork.python.map_partition", map_partition).params::<MapPartitionParams>();
+
+kernel_params! {
+    /// A Python function on one partition (the task's argument).
+    struct MapPartitionParams {
+        /// The function: a [`PyCallable`] in this process, its pickle on a worker.
+        func: Value,
+        /// The call's name, for errors.
+        name: Arc<str>,
+        /// The columns its results must have, in order (its `meta`).
+        columns: Vec<String>,
+    }
+}
 
 /// `func` applied to every partition of `df` as a pandas DataFrame; its
 /// results have the columns `columns`. `name` tells this call's tasks
 /// from another's (the function itself is not tokenized).
 pub fn map_partitions(df: &DataFrame, func: Py<PyAny>, columns: Vec<String>, name: &str) -> PyFrame {
-    let declared: Vec<Value> = columns.iter().map(|c| Value::Str(c.as_str().into())).collect();
-    let params = Value::List(
-        vec![Value::object(PyCallable(func)), Value::Str(name.into()), Value::List(declared.into())].into(),
-    );
-    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    PyFrame(df.map_partitions_named(&PY_MAP_PARTITION, params, &columns))
+    let params = MapPartitionParams { func: Value::object(PyCallable(func)), name: name.into(), columns };
+    let names: Vec<&str> = params.columns.iter().map(String::as_str).collect();
+    PyFrame(df.map_partitions_named(&PY_MAP_PARTITION, params.to_value(), &names))
 }
 
-/// Parameters: `[callable, name, [declared columns]]`; the argument: one
-/// partition.
+/// One partition of Python `map_partitions`.
 fn map_partition(params: &Value, args: Vec<Value>) -> TaskResult {
-    let bad = || TaskError::new("malformed map_partitions parameters");
-    let [func, Value::Str(name), Value::List(declared)] = params.as_list().ok_or_else(bad)? else {
-        return Err(bad());
-    };
-    let declared: Vec<String> = declared
-        .iter()
-        .map(|v| if let Value::Str(c) = v { Ok(c.to_string()) } else { Err(bad()) })
-        .collect::<Result<_, _>>()?;
+    let MapPartitionParams { func, name, columns: declared } = MapPartitionParams::from_value(params)?;
     let part = args.first().ok_or_else(|| TaskError::new("map_partitions without input"))?;
     let frame = Partition::of(part)?.clone();
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     // The export (joining chunks) happens before taking the GIL.
     let exported = arrow::export(frame);
     in_python(
-        func,
+        &func,
         || name.to_string(),
         |py, f, _np| {
             let convert = py.import("blockwork.dataframe._arrow")?;

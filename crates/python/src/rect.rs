@@ -62,14 +62,15 @@ pub fn block_task(
     Task::new(Op::named(&NUMPY_BLOCK, param), vec![])
 }
 
-/// The task function: the rectangle copied here, or the block it arrived as.
-pub static NUMPY_BLOCK: NamedFn = NamedFn::new("blockwork.python.numpy_block", numpy_block);
+/// The task function: the rectangle copied here, or the block it arrived as
+/// (its parameter, one object).
+pub static NUMPY_BLOCK: NamedFn = NamedFn::new("blockwork.python.numpy_block", numpy_block).takes("NumpyRect");
 
 fn numpy_block(params: &Value, _args: Vec<Value>) -> TaskResult {
     match params.downcast_ref::<NumpyRect>() {
         Some(r) => Ok(r.block()),
         None if matches!(params, Value::Object(_)) => Ok(params.clone()),
-        None => Err(TaskError::new("a NumPy block task without its block")),
+        None => Err(TaskError::internal("a NumPy block task without its block")),
     }
 }
 

@@ -52,8 +52,9 @@ pub(crate) fn decode(_meta: &[u8], buffers: Vec<Buffer>) -> Result<Value, CodecE
     }
 }
 
-/// The task function of Python callables on a cluster.
-pub static PY_CALL: NamedFn = NamedFn::new("blockwork.python.call", py_call);
+/// The task function of Python callables on a cluster; its parameter is
+/// the pickled callable.
+pub static PY_CALL: NamedFn = NamedFn::new("blockwork.python.call", py_call).takes("Arc<[u8]>");
 
 /// Registers the pickled-object codec (every process of a Python cluster)
 /// and, in a worker, the task function.
@@ -75,7 +76,7 @@ const EXCEPTION: &str = "\n[pickled exception] ";
 
 fn py_call(params: &Value, args: Vec<Value>) -> TaskResult {
     let Value::Bytes(func) = params else {
-        return Err(TaskError::new("blockwork.python.call takes the pickled callable as its parameter"));
+        return Err(TaskError::internal("blockwork.python.call takes the pickled callable as its parameter"));
     };
     kept_state::keep();
     Python::attach(|py| call(py, func, &args).map_err(|e| task_error(py, e)))
