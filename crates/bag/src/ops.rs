@@ -225,8 +225,10 @@ impl<T: Elem + std::fmt::Display> Bag<T> {
             let mut text = String::new();
             each(v, &mut |x| push_line(&mut text, &*x))?;
             let path = &files[*i as usize];
-            let bytes = compress(text.into_bytes(), compression).map_err(|e| TaskError::new(format!("{path}: {e}")))?;
-            blockwork_store::write_all(path, bytes).map_err(|e| TaskError::new(format!("writing {path}: {e}")))?;
+            let bytes =
+                compress(text.into_bytes(), compression).map_err(|e| TaskError::environment(format!("{path}: {e}")))?;
+            blockwork_store::write_all(path, bytes)
+                .map_err(|e| TaskError::environment(format!("writing {path}: {e}")))?;
             Ok(Value::Unit)
         });
         let name = layer_name("to-textfiles", &Namer::new("to-textfiles").input(&self.layer).add(&op));

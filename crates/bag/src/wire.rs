@@ -290,7 +290,7 @@ fn count_of<T: Elem>(s: &dyn Any, v: &Value) -> TaskResult {
 fn write_of<T: Elem + std::fmt::Display>(s: &dyn Any, v: &Value, path: &str) -> TaskResult {
     let mut text = String::new();
     stream::<T>(s)?(v, &mut |x| crate::ops::push_line(&mut text, &*x))?;
-    crate::read::write_text_file(path, text).map_err(|e| TaskError::new(format!("writing {path}: {e}")))?;
+    crate::read::write_text_file(path, text).map_err(|e| TaskError::environment(format!("writing {path}: {e}")))?;
     Ok(Value::Unit)
 }
 

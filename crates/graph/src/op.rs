@@ -53,6 +53,31 @@ impl TaskError {
     pub fn internal(msg: impl fmt::Display) -> Self {
         TaskError { kind: ErrorKind::Internal, ..TaskError::new(msg) }
     }
+
+    /// An error of another type as a task's: its message and its kind.
+    ///
+    /// ```
+    /// use blockwork_graph::{ErrorKind, Fault, TaskError};
+    ///
+    /// #[derive(Debug)]
+    /// struct Offline;
+    /// impl std::fmt::Display for Offline {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         f.write_str("the catalogue service is offline")
+    ///     }
+    /// }
+    /// impl std::error::Error for Offline {}
+    /// impl Fault for Offline {
+    ///     fn kind(&self) -> ErrorKind {
+    ///         ErrorKind::Environment
+    ///     }
+    /// }
+    /// let e = TaskError::of(&Offline);
+    /// assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Environment, "the catalogue service is offline"));
+    /// ```
+    pub fn of(e: &(impl crate::Fault + fmt::Display)) -> Self {
+        TaskError { kind: e.kind(), ..TaskError::new(e) }
+    }
 }
 
 /// A message from a user's function: its input's fault.

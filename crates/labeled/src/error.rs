@@ -57,6 +57,16 @@ pub(crate) fn io_err(path: impl Into<PathBuf>, source: std::io::Error) -> Labele
     LabeledError::Io { path: path.into(), source }
 }
 
+/// A file's error met while computing: the file was there and read when
+/// the graph was built, so the system failing to read it now is the
+/// environment's fault; other errors keep their kind.
+pub(crate) fn task_err(e: LabeledError) -> blockwork_graph::TaskError {
+    match e {
+        LabeledError::Io { .. } => blockwork_graph::TaskError::environment(e),
+        e => blockwork_graph::TaskError::of(&e),
+    }
+}
+
 /// What is wrong with a file.
 pub(crate) fn file_err(path: impl Into<PathBuf>, message: impl ToString) -> LabeledError {
     LabeledError::File { path: path.into(), message: message.to_string() }

@@ -30,7 +30,7 @@ use crate::cf::{self, Decode, Stored};
 use crate::data::Data;
 use crate::dataarray::{Coord, DataArray};
 use crate::dataset::Dataset;
-use crate::error::{file_err, io_err, Result};
+use crate::error::{file_err, io_err, task_err, Result};
 use crate::index::Index;
 use crate::io::block;
 
@@ -170,7 +170,7 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
     let id = FileId::from(&file);
     let name = &*variable;
     let err = |e: &dyn std::fmt::Display| TaskError::new(format!("{}: variable `{name}`: {e}", id.path.display()));
-    let f = open_cached(&id).map_err(|e| TaskError::new(e.to_string()))?;
+    let f = open_cached(&id).map_err(task_err)?;
     let sel = NcSliceInfo {
         selections: start
             .iter()

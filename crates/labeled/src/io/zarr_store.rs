@@ -23,7 +23,7 @@ use zarrs::storage::ReadableWritableStorageTraits;
 
 use crate::attrs::{AttrValue, Attrs};
 use crate::cf::Stored;
-use crate::error::{file_err, io_err, Result};
+use crate::error::{file_err, io_err, task_err, Result};
 use crate::io::zarr_object::ObjectZarr;
 
 /// What an array holds.
@@ -343,7 +343,7 @@ pub(crate) fn cached(path: &str, mtime_ns: i64) -> std::result::Result<Arc<ZStor
     if let Some(s) = cache().lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(Arc::clone(s));
     }
-    let s = open_and_cache(&key.0).map_err(|e| TaskError::new(e.to_string()))?;
+    let s = open_and_cache(&key.0).map_err(task_err)?;
     if s.mtime_ns != mtime_ns {
         return Err(TaskError::new(format!("{path}: the Zarr store's metadata changed since it was opened")));
     }
