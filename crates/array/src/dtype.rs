@@ -192,27 +192,41 @@ pub trait Float: Numeric {
     fn atan2(self, x: Self) -> Self;
 }
 
+/// The methods of [`Element`] every primitive number type has alike: its
+/// little-endian bytes and its conversions through `f64`.
+macro_rules! primitive_element_methods {
+    ($t:ty) => {
+        fn from_le(b: &[u8]) -> Self {
+            let mut a = [0u8; std::mem::size_of::<$t>()];
+            a.copy_from_slice(&b[..std::mem::size_of::<$t>()]);
+            <$t>::from_le_bytes(a)
+        }
+        fn as_f64(self) -> f64 {
+            self as f64
+        }
+        fn from_f64(x: f64) -> Self {
+            x as $t
+        }
+        fn tokenize_into(self, buf: &mut Vec<u8>) {
+            buf.extend_from_slice(&self.to_le_bytes());
+        }
+        fn le_bytes_mut(values: &mut [Self]) -> Option<&mut [u8]> {
+            cfg!(target_endian = "little").then(|| bytemuck::cast_slice_mut(values))
+        }
+    };
+}
+
 macro_rules! element_int {
     ($($t:ty => $dt:ident, $descr:literal),*) => {$(
         impl Element for $t {
             const DTYPE: DType = DType::$dt;
             const NPY_DESCR: &'static str = $descr;
-            fn from_le(b: &[u8]) -> Self {
-                let mut a = [0u8; std::mem::size_of::<$t>()];
-                a.copy_from_slice(&b[..std::mem::size_of::<$t>()]);
-                <$t>::from_le_bytes(a)
-            }
-            fn as_f64(self) -> f64 { self as f64 }
-            fn from_f64(x: f64) -> Self { x as $t }
+            primitive_element_methods!($t);
             fn to_value(self) -> Value { Value::Int(self as i64) }
             fn from_value(v: &Value) -> Option<Self> {
                 match v { Value::Int(i) => Some(*i as $t), Value::Float(x) => Some(*x as $t), _ => None }
             }
             fn tokenize(self, t: &mut Tokenizer) { t.add(&(self as i64)); }
-            fn tokenize_into(self, buf: &mut Vec<u8>) { buf.extend_from_slice(&self.to_le_bytes()); }
-            fn le_bytes_mut(values: &mut [Self]) -> Option<&mut [u8]> {
-                cfg!(target_endian = "little").then(|| bytemuck::cast_slice_mut(values))
-            }
         }
         impl Numeric for $t {
             const ZERO: Self = 0;
@@ -255,23 +269,13 @@ macro_rules! element_float {
         impl Element for $t {
             const DTYPE: DType = DType::$dt;
             const NPY_DESCR: &'static str = $descr;
-            fn from_le(b: &[u8]) -> Self {
-                let mut a = [0u8; std::mem::size_of::<$t>()];
-                a.copy_from_slice(&b[..std::mem::size_of::<$t>()]);
-                <$t>::from_le_bytes(a)
-            }
-            fn as_f64(self) -> f64 { self as f64 }
-            fn from_f64(x: f64) -> Self { x as $t }
+            primitive_element_methods!($t);
             fn to_value(self) -> Value { Value::Float(self as f64) }
             fn from_value(v: &Value) -> Option<Self> {
                 match v { Value::Float(x) => Some(*x as $t), Value::Int(i) => Some(*i as $t), _ => None }
             }
             fn tokenize(self, t: &mut Tokenizer) { t.add(&(self as f64).to_bits()); }
-            fn tokenize_into(self, buf: &mut Vec<u8>) { buf.extend_from_slice(&self.to_le_bytes()); }
             fn is_nan(self) -> bool { $t::is_nan(self) }
-            fn le_bytes_mut(values: &mut [Self]) -> Option<&mut [u8]> {
-                cfg!(target_endian = "little").then(|| bytemuck::cast_slice_mut(values))
-            }
         }
         impl Numeric for $t {
             const ZERO: Self = 0.0;

@@ -140,6 +140,57 @@ def _binary(op: str, reflected: bool = False) -> Callable[[Array, Any], Any]:
     return method
 
 
+def _named(method: Callable[..., Array], name: str, doc: str) -> Callable[..., Array]:
+    method.__name__ = name
+    method.__qualname__ = f"Array.{name}"
+    method.__doc__ = doc
+    return method
+
+
+def _reduction(name: str, doc: str) -> Callable[..., Array]:
+    """A reduction method with NumPy's `dtype` (`sum`, `prod`, `mean`)."""
+
+    def method(
+        self: Array,
+        axis: Any = None,
+        dtype: Any = None,
+        keepdims: bool = False,
+        split_every: int | None = None,
+        out: Any = None,
+    ) -> Array:
+        return self._reduce(name, axis, dtype, keepdims, split_every=split_every, out=out)
+
+    return _named(method, name, doc)
+
+
+def _moment(name: str, doc: str) -> Callable[..., Array]:
+    """A reduction method with `dtype` and `ddof` (`var`, `std`)."""
+
+    def method(
+        self: Array,
+        axis: Any = None,
+        dtype: Any = None,
+        keepdims: bool = False,
+        ddof: int = 0,
+        split_every: int | None = None,
+        out: Any = None,
+    ) -> Array:
+        return self._reduce(name, axis, dtype, keepdims, ddof, split_every, out)
+
+    return _named(method, name, doc)
+
+
+def _selection(name: str, doc: str) -> Callable[..., Array]:
+    """A reduction method without `dtype` (`min`, `max`, `any`, `argmin`, …)."""
+
+    def method(
+        self: Array, axis: Any = None, keepdims: bool = False, split_every: int | None = None, out: Any = None
+    ) -> Array:
+        return self._reduce(name, axis, None, keepdims, split_every=split_every, out=out)
+
+    return _named(method, name, doc)
+
+
 def _axes(axis: int | Sequence[int] | None) -> list[int] | None:
     if axis is None:
         return None
@@ -485,90 +536,17 @@ class Array:
         result = Array(x._a.reduce(name, _axes(axis), keepdims, ddof, split_every))
         return result if dtype is None else result.astype(dtype)
 
-    def sum(
-        self,
-        axis: Any = None,
-        dtype: Any = None,
-        keepdims: bool = False,
-        split_every: int | None = None,
-        out: Any = None,
-    ) -> Array:
-        """Sum of the elements (integers widen to int64)."""
-        return self._reduce("sum", axis, dtype, keepdims, split_every=split_every, out=out)
-
-    def prod(
-        self,
-        axis: Any = None,
-        dtype: Any = None,
-        keepdims: bool = False,
-        split_every: int | None = None,
-        out: Any = None,
-    ) -> Array:
-        """Product of the elements."""
-        return self._reduce("prod", axis, dtype, keepdims, split_every=split_every, out=out)
-
-    def mean(
-        self,
-        axis: Any = None,
-        dtype: Any = None,
-        keepdims: bool = False,
-        split_every: int | None = None,
-        out: Any = None,
-    ) -> Array:
-        """Arithmetic mean (float64; float32 for float32 input)."""
-        return self._reduce("mean", axis, dtype, keepdims, split_every=split_every, out=out)
-
-    def var(
-        self,
-        axis: Any = None,
-        dtype: Any = None,
-        keepdims: bool = False,
-        ddof: int = 0,
-        split_every: int | None = None,
-        out: Any = None,
-    ) -> Array:
-        """Variance with `ddof` delta degrees of freedom."""
-        return self._reduce("var", axis, dtype, keepdims, ddof, split_every, out)
-
-    def std(
-        self,
-        axis: Any = None,
-        dtype: Any = None,
-        keepdims: bool = False,
-        ddof: int = 0,
-        split_every: int | None = None,
-        out: Any = None,
-    ) -> Array:
-        """Standard deviation with `ddof` delta degrees of freedom."""
-        return self._reduce("std", axis, dtype, keepdims, ddof, split_every, out)
-
-    def min(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None, out: Any = None) -> Array:
-        """Smallest element (NaN if any is NaN)."""
-        return self._reduce("min", axis, None, keepdims, split_every=split_every, out=out)
-
-    def max(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None, out: Any = None) -> Array:
-        """Largest element (NaN if any is NaN)."""
-        return self._reduce("max", axis, None, keepdims, split_every=split_every, out=out)
-
-    def argmin(
-        self, axis: int | None = None, keepdims: bool = False, split_every: int | None = None, out: Any = None
-    ) -> Array:
-        """Index of the smallest element (flat when `axis` is None)."""
-        return self._reduce("argmin", axis, None, keepdims, split_every=split_every, out=out)
-
-    def argmax(
-        self, axis: int | None = None, keepdims: bool = False, split_every: int | None = None, out: Any = None
-    ) -> Array:
-        """Index of the largest element (flat when `axis` is None)."""
-        return self._reduce("argmax", axis, None, keepdims, split_every=split_every, out=out)
-
-    def any(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None, out: Any = None) -> Array:
-        """Whether any element is nonzero."""
-        return self._reduce("any", axis, None, keepdims, split_every=split_every, out=out)
-
-    def all(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None, out: Any = None) -> Array:
-        """Whether every element is nonzero."""
-        return self._reduce("all", axis, None, keepdims, split_every=split_every, out=out)
+    sum = _reduction("sum", "Sum of the elements (integers widen to int64).")
+    prod = _reduction("prod", "Product of the elements.")
+    mean = _reduction("mean", "Arithmetic mean (float64; float32 for float32 input).")
+    var = _moment("var", "Variance with `ddof` delta degrees of freedom.")
+    std = _moment("std", "Standard deviation with `ddof` delta degrees of freedom.")
+    min = _selection("min", "Smallest element (NaN if any is NaN).")
+    max = _selection("max", "Largest element (NaN if any is NaN).")
+    argmin = _selection("argmin", "Index of the smallest element (flat when `axis` is None).")
+    argmax = _selection("argmax", "Index of the largest element (flat when `axis` is None).")
+    any = _selection("any", "Whether any element is nonzero.")
+    all = _selection("all", "Whether every element is nonzero.")
 
     def cumsum(self, axis: int | None = None, dtype: Any = None, out: Any = None) -> Array:
         """Cumulative sum along an axis (of the flattened array when `axis` is None)."""
