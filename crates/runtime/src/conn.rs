@@ -39,7 +39,7 @@ pub(crate) async fn server_halves(stream: TcpStream, security: &Security) -> Res
     stream.set_nodelay(true)?;
     match &security.tls {
         None => Ok(plain_halves(stream)),
-        Some(tls) => Ok(halves(tls.acceptor.accept(stream).await.map_err(|e| ConnError::Tls(e.to_string()))?)),
+        Some(tls) => Ok(halves(tls.acceptor.accept(stream).await.map_err(ConnError::Tls)?)),
     }
 }
 
@@ -53,7 +53,7 @@ async fn client_halves(addr: &str, security: &Security) -> Result<(ReadHalf, Wri
         None => plain_halves(stream),
         Some(tls) => {
             let handshake = tls.connector.connect(Tls::server_name(addr), stream);
-            halves(handshake.await.map_err(|e| ConnError::Tls(e.to_string()))?)
+            halves(handshake.await.map_err(ConnError::Tls)?)
         }
     };
     Ok((r, w, info))
@@ -177,9 +177,7 @@ pub(crate) async fn connect(
         // With TLS 1.3 a server that refuses this side's certificate says
         // so after the handshake: the alert, or just a closed connection.
         e @ (ConnError::Io(_) | ConnError::Closed(_) | ConnError::ClosedMidFrame) if security.tls.is_some() => {
-            ConnError::Tls(format!(
-                "{addr} ended the connection after the TLS handshake ({e}): does it accept this side's certificate?"
-            ))
+            ConnError::TlsEnded { addr: addr.to_string(), source: Box::new(e) }
         }
         e => e,
     })?;

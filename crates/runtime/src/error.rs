@@ -18,7 +18,19 @@ pub enum ConnError {
     /// The TLS handshake failed (a certificate of another authority, or
     /// none).
     #[error("TLS: {0}")]
-    Tls(String),
+    Tls(#[source] std::io::Error),
+    /// With TLS, the peer ended the connection right after the handshake:
+    /// with TLS 1.3 that is how a server refuses this side's certificate.
+    #[error(
+        "TLS: {addr} ended the connection after the TLS handshake ({source}): \
+         does it accept this side's certificate?"
+    )]
+    TlsEnded {
+        /// The peer.
+        addr: String,
+        /// How the connection ended.
+        source: Box<ConnError>,
+    },
     /// The handshake was refused (by either side).
     #[error("refused: {0}")]
     Refused(String),
@@ -56,9 +68,26 @@ pub enum RuntimeError {
         /// The scheduler's reason.
         reason: String,
     },
-    /// A setting is invalid.
+    /// A worker's setting is invalid.
     #[error("invalid setting: {0}")]
-    Config(String),
+    WorkerConfig(#[from] blockwork_worker::WorkerError),
+    /// A scheduler's setting is invalid.
+    #[error("invalid setting: {0}")]
+    SchedulerConfig(#[from] blockwork_scheduler::SchedError),
+    /// The TLS files could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] crate::TlsError),
+    /// A file could not be written (a performance report).
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being written.
+        what: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The scheduler's HTTP API answered what it should not (a bug).
+    #[error("the scheduler's HTTP API: {0}")]
+    Api(String),
     /// A cluster was asked about a worker it does not have.
     #[error("there is no worker {index}: the cluster has {count}")]
     NoSuchWorker {
@@ -175,10 +204,13 @@ impl Fault for RuntimeError {
     fn kind(&self) -> ErrorKind {
         match self {
             RuntimeError::Conn { source, .. } => source.kind(),
-            RuntimeError::Rejected { .. } | RuntimeError::Config(_) | RuntimeError::NoSuchWorker { .. } => {
-                ErrorKind::User
-            }
+            RuntimeError::Rejected { .. } | RuntimeError::NoSuchWorker { .. } => ErrorKind::User,
+            RuntimeError::WorkerConfig(e) => e.kind(),
+            RuntimeError::SchedulerConfig(e) => e.kind(),
             RuntimeError::InAsync(_) => ErrorKind::User,
+            RuntimeError::Tls(e) => e.kind(),
+            RuntimeError::Io { .. } => ErrorKind::Environment,
+            RuntimeError::Api(_) => ErrorKind::Internal,
         }
     }
 }

@@ -54,10 +54,9 @@ impl PerformanceReport {
             return Err(RuntimeError::InAsync("PerformanceReport::begin"));
         }
         let body = get(dashboard, &format!("/api/v1/stream?since={}", u64::MAX))?;
-        let json: serde_json::Value = serde_json::from_str(&body)
-            .map_err(|e| RuntimeError::Config(format!("the scheduler's task stream is not JSON: {e}")))?;
-        let cursor =
-            json["next"].as_u64().ok_or_else(|| RuntimeError::Config("no cursor in the task stream".into()))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&body).map_err(|e| RuntimeError::Api(format!("the task stream is not JSON: {e}")))?;
+        let cursor = json["next"].as_u64().ok_or_else(|| RuntimeError::Api("no cursor in the task stream".into()))?;
         Ok(PerformanceReport { dashboard, cursor })
     }
 
@@ -76,8 +75,10 @@ impl PerformanceReport {
         );
         let html = page.replacen("<script>", &embedded, 1);
         let path = path.as_ref().to_path_buf();
-        std::fs::write(&path, html)
-            .map_err(|e| RuntimeError::Config(format!("writing the performance report {}: {e}", path.display())))?;
+        std::fs::write(&path, html).map_err(|source| RuntimeError::Io {
+            what: format!("writing the performance report {}", path.display()),
+            source,
+        })?;
         Ok(path)
     }
 }

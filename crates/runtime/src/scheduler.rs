@@ -120,7 +120,7 @@ impl Scheduler {
         addr: &str,
         options: SchedulerOptions,
     ) -> Result<(SchedulerHandle, SocketAddr), RuntimeError> {
-        let core = Core::new(options.config.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
+        let core = Core::new(options.config.clone())?;
         let bind_err = |e: std::io::Error| RuntimeError::Conn { what: format!("binding {addr}"), source: e.into() };
         let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
         let local = listener.local_addr().map_err(bind_err)?;
@@ -207,7 +207,7 @@ async fn accept_loop(
 pub(crate) fn security(tls: Option<&TlsFiles>, token: Option<String>) -> Result<Security, RuntimeError> {
     match tls {
         None => Ok(Security::token(token)),
-        Some(files) => Security::tls(files, token).map_err(|e| RuntimeError::Config(e.to_string())),
+        Some(files) => Ok(Security::tls(files, token)?),
     }
 }
 

@@ -196,7 +196,7 @@ impl Worker {
     /// Connects, registers and serves with `options`.
     pub async fn start_with(scheduler: &str, options: WorkerOptions) -> Result<WorkerHandle, RuntimeError> {
         let state_config = blockwork_worker::Config::new(options.nthreads);
-        state_config.validate().map_err(|e| RuntimeError::Config(e.to_string()))?;
+        state_config.validate()?;
         let err = |what: String| move |source: ConnError| RuntimeError::Conn { what: what.clone(), source };
         let listener = TcpListener::bind(&options.listen)
             .await
@@ -231,7 +231,7 @@ impl Worker {
             }
             Err(e) => return Err(registering(e)),
         };
-        let state = WorkerState::new(id, state_config).map_err(|e| RuntimeError::Config(e.to_string()))?;
+        let state = WorkerState::new(id, state_config)?;
         let (stop, stopped) = watch::channel(false);
         let (events, rx) = mpsc::unbounded_channel();
         let stats = Arc::new(WorkerStats::default());

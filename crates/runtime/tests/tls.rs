@@ -69,6 +69,10 @@ fn tls_and_token_let_in_only_the_cluster() {
     let intruder = Security::tls(&files("intruder", "ca"), token.clone()).unwrap();
     let err = Client::connect_with(&addr, "intruder", &intruder).err().expect("refused");
     assert!(err.to_string().contains("TLS"), "{err}");
+    // The TLS layer's own error is kept as the source, and it is the
+    // environment's (how the peers were set up), not the user's input.
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+    assert_eq!(blockwork_graph::Fault::kind(&err), blockwork_graph::ErrorKind::Environment, "{err}");
     // A missing file is named.
     let missing = TlsFiles { key: PathBuf::from("/nonexistent/node.key"), ..node.clone() };
     let err = Security::tls(&missing, None).unwrap_err();
