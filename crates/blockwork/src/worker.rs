@@ -132,8 +132,7 @@ pub struct WorkerCommand {
 /// address, else its first. An unknown name is an error that lists the
 /// interfaces there are.
 pub fn interface_address(name: &str) -> Result<std::net::IpAddr, WorkerCommandError> {
-    let all = if_addrs::get_if_addrs()
-        .map_err(|e| WorkerCommandError::Usage(format!("cannot list the network interfaces: {e}")))?;
+    let all = if_addrs::get_if_addrs().map_err(WorkerCommandError::Interfaces)?;
     let mine: Vec<std::net::IpAddr> = all.iter().filter(|i| i.name == name).map(|i| i.ip()).collect();
     mine.iter().find(|ip| ip.is_ipv4()).or(mine.first()).copied().ok_or_else(|| {
         let mut names: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
@@ -151,7 +150,10 @@ pub enum WorkerCommandError {
     Usage(String),
     /// The Ctrl-C / SIGTERM handler could not be installed.
     #[error("cannot install the Ctrl-C handler: {0}")]
-    Signal(String),
+    Signal(#[source] ctrlc::Error),
+    /// The system would not list its network interfaces.
+    #[error("cannot list the network interfaces: {0}")]
+    Interfaces(#[source] std::io::Error),
     /// The worker could not join the scheduler.
     #[error("joining the scheduler at {scheduler}: {source}")]
     Join {
@@ -317,7 +319,7 @@ impl WorkerCommand {
         ctrlc::set_handler(move || {
             s.fetch_add(1, Ordering::SeqCst);
         })
-        .map_err(|e| WorkerCommandError::Signal(e.to_string()))?;
+        .map_err(WorkerCommandError::Signal)?;
         let mut options = WorkerOptions::new(self.nthreads, self.name.clone());
         options.memory_limit = self.memory_limit;
         options.local_directory = self.local_directory.clone();
@@ -366,7 +368,9 @@ impl blockwork_graph::Fault for WorkerCommandError {
         use blockwork_graph::ErrorKind::*;
         match self {
             WorkerCommandError::Usage(_) => User,
-            WorkerCommandError::Signal(_) | WorkerCommandError::SchedulerGone { .. } => Environment,
+            WorkerCommandError::Signal(_)
+            | WorkerCommandError::Interfaces(_)
+            | WorkerCommandError::SchedulerGone { .. } => Environment,
             WorkerCommandError::Join { source, .. } => blockwork_graph::Fault::kind(source),
         }
     }
