@@ -35,6 +35,7 @@ pub enum DType {
 
 /// A dtype as a kernel parameter: its code.
 impl blockwork_graph::Param for DType {
+    const DECLARED: Option<&'static blockwork_graph::Layout> = Some(&DType::CODES);
     fn to_param(&self) -> blockwork_graph::Value {
         blockwork_graph::Value::Int(self.code())
     }
@@ -82,9 +83,10 @@ impl DType {
         !matches!(self, DType::Bool | DType::C128 | DType::C64)
     }
 
-    /// Every type, in code order.
-    pub const ALL: [DType; 8] =
-        [DType::F64, DType::F32, DType::I64, DType::I32, DType::U8, DType::Bool, DType::C128, DType::C64];
+    blockwork_graph::code_table! {
+        /// Every type, in code order.
+        pub const ALL: [DType] = [F64, F32, I64, I32, U8, Bool, C128, C64]; layout CODES;
+    }
 
     /// A number for the type (task parameters carry it).
     pub fn code(self) -> i64 {

@@ -41,6 +41,15 @@ fn io_err(path: &Path, source: std::io::Error) -> ArrayError {
     ArrayError::Io { path: path.to_path_buf(), source }
 }
 
+/// A read that came short: the file ends early (`what` is wrong with
+/// it), or the system failed to read it.
+fn short(path: &Path, e: std::io::Error, what: &str) -> ArrayError {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => bad_file(path, what),
+        _ => io_err(path, e),
+    }
+}
+
 /// A file that is not a `.npy` file this reader takes.
 fn bad_file(path: &Path, message: impl std::fmt::Display) -> ArrayError {
     ArrayError::File { path: path.to_path_buf(), message: message.to_string() }
@@ -51,7 +60,7 @@ pub fn read_npy_header(path: impl AsRef<Path>) -> Result<NpyHeader> {
     let path = path.as_ref();
     let mut f = File::open(path).map_err(|e| io_err(path, e))?;
     let mut pre = [0u8; 10];
-    f.read_exact(&mut pre).map_err(|_| bad_file(path, "not a .npy file: shorter than its preamble"))?;
+    f.read_exact(&mut pre).map_err(|e| short(path, e, "not a .npy file: shorter than its preamble"))?;
     if &pre[..6] != MAGIC {
         return Err(bad_file(path, "not a .npy file: bad magic bytes"));
     }
@@ -59,7 +68,7 @@ pub fn read_npy_header(path: impl AsRef<Path>) -> Result<NpyHeader> {
         1 => (u64::from(u16::from_le_bytes([pre[8], pre[9]])), 10u64),
         2 | 3 => {
             let mut more = [0u8; 2];
-            f.read_exact(&mut more).map_err(|_| bad_file(path, "truncated .npy header"))?;
+            f.read_exact(&mut more).map_err(|e| short(path, e, "truncated .npy header"))?;
             (u64::from(u32::from_le_bytes([pre[8], pre[9], more[0], more[1]])), 12u64)
         }
         v => return Err(bad_file(path, format!("unsupported .npy version {v}"))),
@@ -68,7 +77,7 @@ pub fn read_npy_header(path: impl AsRef<Path>) -> Result<NpyHeader> {
         return Err(bad_file(path, format!("implausible .npy header length {hlen}")));
     }
     let mut h = vec![0u8; hlen as usize];
-    f.read_exact(&mut h).map_err(|_| bad_file(path, "truncated .npy header"))?;
+    f.read_exact(&mut h).map_err(|e| short(path, e, "truncated .npy header"))?;
     let h = String::from_utf8(h).map_err(|_| bad_file(path, ".npy header is not text"))?;
     let field = |name: &str| -> Result<&str> {
         let key = format!("'{name}':");

@@ -474,13 +474,15 @@ fn typed_kernel_parameters_are_in_the_handshake_fingerprint() {
         layout("blockwork.array.fft"),
         Some(
             "FftParams { input: DType, part: DType, steps: Vec<Step> }; \
+             DType codes: F64 F32 I64 I32 U8 Bool C128 C64; \
              Step { kind: Kind, axis: usize, n: usize, norm: Norm }"
         )
     );
     assert_eq!(
         layout("blockwork.array.reduce"),
         Some(
-            "ReduceParams { stage: i64, reduction: usize, dtype: DType, axes: Vec<usize>, keepdims: bool, ddof: f64 }"
+            "ReduceParams { stage: i64, reduction: usize, dtype: DType, axes: Vec<usize>, keepdims: bool, ddof: f64 }; \
+             DType codes: F64 F32 I64 I32 U8 Bool C128 C64"
         )
     );
     assert!(layout("blockwork.array.fused").is_some_and(|l| l.starts_with("FusedParams { dtype: DType, mode: i64")));
@@ -489,9 +491,16 @@ fn typed_kernel_parameters_are_in_the_handshake_fingerprint() {
         layout("blockwork.array.getitem"),
         Some(
             "GetitemParams { dtype: DType, axes: Vec<Window> }; \
+             DType codes: F64 F32 I64 I32 U8 Bool C128 C64; \
              Window { Range { first: i64, last: i64, step: i64 } | Index { at: i64 } | NewAxis {  } }"
         )
     );
+    // Tables of codes join too: reordering the binary ops changes it.
+    assert!(
+        layout("blockwork.array.elemwise").is_some_and(|l| l.contains("BinOp codes: Add Sub Mul Div")),
+        "{layouts:?}"
+    );
+    assert!(layout("blockwork.array.elemwise").is_some_and(|l| l.contains("MathFn codes: Exp Expm1 Log")));
     // Every array function declares its parameters.
     let array: Vec<_> = layouts.iter().filter(|(n, _)| n.starts_with("blockwork.array.")).collect();
     assert!(array.len() >= 20, "{array:?}");

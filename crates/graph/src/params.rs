@@ -168,7 +168,9 @@ macro_rules! unsigned_param {
     ($($t:ty),*) => {$(
         impl Param for $t {
             fn to_param(&self) -> Value {
-                Value::Int(i64::try_from(*self).expect("a parameter that fits an i64"))
+                // Counts beyond i64 (`usize::MAX` for "all") mean as much as the
+                // largest there is.
+                Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
             }
             fn from_param(v: &Value) -> Option<Self> {
                 match v {
@@ -310,6 +312,13 @@ pub fn counted<'a>(xs: &'a [Value], name: &str, n: usize) -> Result<&'a [Value],
     }
 }
 
+/// A variant's name as a value, made once and shared by every value of
+/// the variant (one reference count, not one allocation, per task).
+#[doc(hidden)]
+pub fn variant_name(name: &'static str, cell: &'static std::sync::OnceLock<Arc<str>>) -> Value {
+    Value::Str(cell.get_or_init(|| Arc::from(name)).clone())
+}
+
 /// An error for a variant `found` that `name` does not have.
 #[doc(hidden)]
 pub fn no_variant(name: &str, found: &str, variants: &[&str]) -> crate::TaskError {
@@ -378,7 +387,10 @@ macro_rules! kernel_params {
             fn to_value(&self) -> $crate::Value {
                 match self {
                     $($name::$variant { $($field),* } => $crate::Value::List(::std::sync::Arc::from(vec![
-                        $crate::Value::Str(stringify!($variant).into()),
+                        $crate::params::variant_name(stringify!($variant), {
+                            static NAME: ::std::sync::OnceLock<::std::sync::Arc<str>> = ::std::sync::OnceLock::new();
+                            &NAME
+                        }),
                         $($crate::Param::to_param($field)),*
                     ]))),*
                 }
@@ -433,4 +445,32 @@ kernel_params! {
     /// The parameters of a function that takes none (its value is the
     /// empty list): declared so its layout joins the fingerprint too.
     pub struct NoParams {}
+}
+
+/// Declares a table of codes (a parameter written as its place in the
+/// table) and the table's order as a [`Layout`]: give the layout to the
+/// type's [`Param::DECLARED`], and reordering or extending the table
+/// changes the fingerprint of every function whose parameters hold it.
+///
+/// ```
+/// use blockwork_graph::{code_table, Layout};
+///
+/// #[derive(Clone, Copy, Debug, PartialEq)]
+/// pub enum Op { Add, Sub }
+/// code_table! {
+///     /// The ops in code order.
+///     pub const OPS: [Op] = [Add, Sub]; layout OP_CODES;
+/// }
+/// assert_eq!(OPS, [Op::Add, Op::Sub]);
+/// assert_eq!(OP_CODES.text, "Op codes: Add Sub");
+/// ```
+#[macro_export]
+macro_rules! code_table {
+    ($(#[$meta:meta])* $vis:vis const $table:ident: [$ty:ident] = [$($v:ident),* $(,)?]; layout $layout:ident;) => {
+        $(#[$meta])*
+        $vis const $table: [$ty; <[&str]>::len(&[$(stringify!($v)),*])] = [$($ty::$v),*];
+        /// The table's order, as the handshake's fingerprint sees it.
+        $vis const $layout: $crate::Layout =
+            $crate::Layout { text: concat!(stringify!($ty), " codes:", $(" ", stringify!($v)),*), nested: &[] };
+    };
 }

@@ -15,7 +15,8 @@
 use std::sync::Arc;
 
 use blockwork_graph::{
-    kernel_params, r, Arg, KernelParams, Key, NamedFn, Op, Param, Task, TaskError, TaskResult, Value,
+    code_table, kernel_params, r, Arg, KernelParams, Key, Layout, NamedFn, Op, Param, Task, TaskError, TaskResult,
+    Value,
 };
 use ndarray::{IxDyn, Zip};
 
@@ -53,26 +54,29 @@ pub enum BinOp {
     Arctan2,
 }
 
-const BINOPS: [BinOp; 18] = [
-    BinOp::Add,
-    BinOp::Sub,
-    BinOp::Mul,
-    BinOp::Div,
-    BinOp::Rem,
-    BinOp::Pow,
-    BinOp::Maximum,
-    BinOp::Minimum,
-    BinOp::Equal,
-    BinOp::NotEqual,
-    BinOp::Less,
-    BinOp::LessEqual,
-    BinOp::Greater,
-    BinOp::GreaterEqual,
-    BinOp::And,
-    BinOp::Or,
-    BinOp::Xor,
-    BinOp::Arctan2,
-];
+code_table! {
+    /// The binary ops in code order.
+    const BINOPS: [BinOp] = [
+        Add,
+        Sub,
+        Mul,
+        Div,
+        Rem,
+        Pow,
+        Maximum,
+        Minimum,
+        Equal,
+        NotEqual,
+        Less,
+        LessEqual,
+        Greater,
+        GreaterEqual,
+        And,
+        Or,
+        Xor,
+        Arctan2,
+    ]; layout BINOP_CODES;
+}
 
 impl BinOp {
     fn name(self) -> &'static str {
@@ -129,31 +133,34 @@ pub enum MathFn {
     Rad2deg,
 }
 
-pub(crate) const MATHFNS: [MathFn; 23] = [
-    MathFn::Exp,
-    MathFn::Expm1,
-    MathFn::Log,
-    MathFn::Log1p,
-    MathFn::Log2,
-    MathFn::Log10,
-    MathFn::Sqrt,
-    MathFn::Cbrt,
-    MathFn::Sin,
-    MathFn::Cos,
-    MathFn::Tan,
-    MathFn::Arcsin,
-    MathFn::Arccos,
-    MathFn::Arctan,
-    MathFn::Sinh,
-    MathFn::Cosh,
-    MathFn::Tanh,
-    MathFn::Floor,
-    MathFn::Ceil,
-    MathFn::Round,
-    MathFn::Trunc,
-    MathFn::Deg2rad,
-    MathFn::Rad2deg,
-];
+code_table! {
+    /// The math functions in code order.
+    pub(crate) const MATHFNS: [MathFn] = [
+        Exp,
+        Expm1,
+        Log,
+        Log1p,
+        Log2,
+        Log10,
+        Sqrt,
+        Cbrt,
+        Sin,
+        Cos,
+        Tan,
+        Arcsin,
+        Arccos,
+        Arctan,
+        Sinh,
+        Cosh,
+        Tanh,
+        Floor,
+        Ceil,
+        Round,
+        Trunc,
+        Deg2rad,
+        Rad2deg,
+    ]; layout MATHFN_CODES;
+}
 
 fn code_of<T: PartialEq>(all: &[T], x: T) -> i64 {
     all.iter().position(|y| *y == x).unwrap_or(0) as i64
@@ -161,6 +168,7 @@ fn code_of<T: PartialEq>(all: &[T], x: T) -> i64 {
 
 /// A binary op as a parameter: its place in the table of ops.
 impl Param for BinOp {
+    const DECLARED: Option<&'static Layout> = Some(&BINOP_CODES);
     fn to_param(&self) -> Value {
         Value::Int(code_of(&BINOPS, *self))
     }
@@ -171,6 +179,7 @@ impl Param for BinOp {
 
 /// A math function as a parameter: its place in the table of functions.
 impl Param for MathFn {
+    const DECLARED: Option<&'static Layout> = Some(&MATHFN_CODES);
     fn to_param(&self) -> Value {
         Value::Int(code_of(&MATHFNS, *self))
     }

@@ -30,7 +30,7 @@ use crate::cf::{self, Decode, Stored};
 use crate::data::Data;
 use crate::dataarray::{Coord, DataArray};
 use crate::dataset::Dataset;
-use crate::error::{file_err, io_err, task_err, Result};
+use crate::error::{file_err, io_err, task_err, LabeledError, Result};
 use crate::index::Index;
 use crate::io::block;
 
@@ -92,7 +92,7 @@ fn open_cached(id: &FileId) -> Result<Arc<NcFile>> {
     } else {
         NcFile::open_with_options(&id.path, options)
     };
-    let f = Arc::new(f.map_err(|e| file_err(&id.path, e))?);
+    let f = Arc::new(f.map_err(|e| nc_err(&id.path, e))?);
     let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
     if c.len() >= 1024 {
         c.clear();
@@ -164,12 +164,29 @@ kernel_params! {
     }
 }
 
+/// A reader's error about `path`: its I/O errors are the system's (kept
+/// as the source), the rest the file's.
+fn nc_err(path: &Path, e: netcdf_reader::Error) -> LabeledError {
+    match e {
+        netcdf_reader::Error::Io(io) => io_err(path, io),
+        e => file_err(path, e),
+    }
+}
+
 /// Reads one hyperslab of a variable and decodes it into a block.
 fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
     let ReadNetcdfParams { file, variable, dtype, decode, start, count } = ReadNetcdfParams::from_value(params)?;
     let id = FileId::from(&file);
     let name = &*variable;
-    let err = |e: &dyn std::fmt::Display| TaskError::new(format!("{}: variable `{name}`: {e}", id.path.display()));
+    // The file was read when the graph was built: a read failing now is
+    // the system's; anything else, the file's.
+    let err = |e: netcdf_reader::Error| {
+        let message = format!("{}: variable `{name}`: {e}", id.path.display());
+        match e {
+            netcdf_reader::Error::Io(_) => TaskError::environment(message),
+            _ => TaskError::new(message),
+        }
+    };
     let f = open_cached(&id).map_err(task_err)?;
     let sel = NcSliceInfo {
         selections: start
@@ -178,7 +195,7 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
             .map(|(&s, &c)| NcSliceInfoElem::Slice { start: s, end: s + c, step: 1 })
             .collect(),
     };
-    let var = f.variable(name).map_err(|e| err(&e))?;
+    let var = f.variable(name).map_err(err)?;
     let native = matches!(
         (&var.dtype, dtype),
         (NcType::Float, DType::F32)
@@ -189,20 +206,20 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
     );
     if native && decode.is_identity() {
         return Ok(match dtype {
-            DType::F32 => block(f.read_variable_slice::<f32>(name, &sel).map_err(|e| err(&e))?),
-            DType::F64 => block(f.read_variable_slice::<f64>(name, &sel).map_err(|e| err(&e))?),
-            DType::I32 => block(f.read_variable_slice::<i32>(name, &sel).map_err(|e| err(&e))?),
-            DType::I64 => block(f.read_variable_slice::<i64>(name, &sel).map_err(|e| err(&e))?),
-            _ => block(f.read_variable_slice::<u8>(name, &sel).map_err(|e| err(&e))?),
+            DType::F32 => block(f.read_variable_slice::<f32>(name, &sel).map_err(err)?),
+            DType::F64 => block(f.read_variable_slice::<f64>(name, &sel).map_err(err)?),
+            DType::I32 => block(f.read_variable_slice::<i32>(name, &sel).map_err(err)?),
+            DType::I64 => block(f.read_variable_slice::<i64>(name, &sel).map_err(err)?),
+            _ => block(f.read_variable_slice::<u8>(name, &sel).map_err(err)?),
         });
     }
     if var.dtype == NcType::Float && dtype == DType::F32 {
         // Masked float32 stays float32 without a trip through f64.
-        let mut a = f.read_variable_slice::<f32>(name, &sel).map_err(|e| err(&e))?;
+        let mut a = f.read_variable_slice::<f32>(name, &sel).map_err(err)?;
         a.mapv_inplace(|x| decode.apply(x as f64) as f32);
         return Ok(block(a));
     }
-    let a = f.read_variable_slice_as_f64(name, &sel).map_err(|e| err(&e))?;
+    let a = f.read_variable_slice_as_f64(name, &sel).map_err(err)?;
     Ok(match dtype {
         DType::F32 => block(a.mapv(|x| decode.apply(x) as f32)),
         DType::F64 => block(a.mapv(|x| decode.apply(x))),
