@@ -501,6 +501,12 @@ fn typed_kernel_parameters_are_in_the_handshake_fingerprint() {
         "{layouts:?}"
     );
     assert!(layout("blockwork.array.elemwise").is_some_and(|l| l.contains("MathFn codes: Exp Expm1 Log")));
+    // A fused program's encoding and the tables its codes index.
+    let fused = layout("blockwork.array.fused").unwrap();
+    assert!(
+        fused.contains("Program: per node") && fused.contains("BinOp codes: Add Sub Mul Div Rem Pow Maximum Minimum")
+    );
+    assert!(fused.contains("MathFn codes: Exp"), "{fused}");
     // Every array function declares its parameters.
     let array: Vec<_> = layouts.iter().filter(|(n, _)| n.starts_with("blockwork.array.")).collect();
     assert!(array.len() >= 20, "{array:?}");

@@ -22,7 +22,8 @@
 use std::sync::Arc;
 
 use blockwork_graph::{
-    kernel_params, r, Arg, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value,
+    code_table, kernel_params, r, Arg, KernelParams, Key, Layout, NamedFn, Op, Param, Task, TaskError, TaskResult,
+    Tokenizer, Value,
 };
 use ndarray::{ArrayD, IxDyn};
 
@@ -227,7 +228,7 @@ impl Expr {
             mode,
             reduction: kind,
             block_shape: block_shape.to_vec(),
-            nodes: self.encode_nodes(),
+            nodes: Program(self.encode_nodes()),
             scalars: self.scalars.clone(),
             axis_maps: self.sources.iter().map(|s| s.axis_of.clone()).collect(),
         }
@@ -254,15 +255,39 @@ fn math_code(f: MathFn) -> i64 {
     MATHS.iter().position(|&o| o == f).unwrap_or(0) as i64
 }
 
-const BINOPS: [BinOp; 8] =
-    [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div, BinOp::Rem, BinOp::Pow, BinOp::Maximum, BinOp::Minimum];
+code_table! {
+    /// The binary ops a fused program computes, in code order.
+    const BINOPS: [BinOp] = [Add, Sub, Mul, Div, Rem, Pow, Maximum, Minimum]; layout FUSED_BINOP_CODES;
+}
+
+/// A fused program as a parameter: four integers per node (its kind, its
+/// operands, and a code in its op's table).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Program(pub(crate) Vec<i64>);
+
+/// How a program is encoded, with the tables its codes index: a change to
+/// either changes the fingerprint.
+const PROGRAM: Layout = Layout {
+    text: "Program: per node (kind, a, b, code); kinds Load Scalar Bin Neg Abs Math",
+    nested: &[Some(&FUSED_BINOP_CODES), Some(&MATHFN_CODES)],
+};
+
+impl Param for Program {
+    const DECLARED: Option<&'static Layout> = Some(&PROGRAM);
+    fn to_param(&self) -> Value {
+        self.0.to_param()
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        Vec::<i64>::from_param(v).map(Program)
+    }
+}
 
 /// Whether a binary op can be fused.
 pub(crate) fn fusable(op: BinOp) -> bool {
     BINOPS.contains(&op)
 }
 
-use crate::ops::elementwise::MATHFNS as MATHS;
+use crate::ops::elementwise::{MATHFNS as MATHS, MATHFN_CODES};
 
 fn decode_nodes(v: &[i64]) -> Result<Vec<Node>, TaskError> {
     let bad = || TaskError::new("malformed fused program");
@@ -568,7 +593,7 @@ kernel_params! {
         /// The output block's shape.
         pub block_shape: Vec<usize>,
         /// The program, encoded.
-        pub nodes: Vec<i64>,
+        pub nodes: Program,
         /// Its scalar constants, of the element type.
         pub scalars: Vec<Value>,
         /// Per source: which of its axes each output axis reads (-1: broadcast).
@@ -583,7 +608,7 @@ fn fused_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
 
 fn fused_typed<T: Apply>(p: &FusedParams, args: &[Value]) -> TaskResult {
     let (mode, kind, shape) = (p.mode, p.reduction as usize, p.block_shape.clone());
-    let nodes = decode_nodes(&p.nodes)?;
+    let nodes = decode_nodes(&p.nodes.0)?;
     let scalars: Vec<T> = p
         .scalars
         .iter()
