@@ -475,17 +475,21 @@ fn typed_kernel_parameters_are_in_the_handshake_fingerprint() {
         Some(
             "FftParams { input: DType, part: DType, steps: Vec<Step> }; \
              DType codes: F64 F32 I64 I32 U8 Bool C128 C64; \
-             Step { kind: Kind, axis: usize, n: usize, norm: Norm }"
+             Step { kind: Kind, axis: usize, n: usize, norm: Norm }; \
+             Kind codes: 0 Forward, 1 Inverse, 2 RealForward, 3 RealForward conj, 4 RealInverse, 5 RealInverse conj; \
+             Norm codes: Backward Ortho Forward"
         )
     );
     assert_eq!(
         layout("blockwork.array.reduce"),
         Some(
-            "ReduceParams { stage: i64, reduction: usize, dtype: DType, axes: Vec<usize>, keepdims: bool, ddof: f64 }; \
+            "ReduceParams { stage: i64, reduction: Reduction, dtype: DType, axes: Vec<usize>, keepdims: bool, ddof: f64 }; \
+             Reduction codes: Sum Prod Min Max NanSum NanMin NanMax Any All Mean NanMean Var NanVar Std NanStd ArgMin ArgMax; \
              DType codes: F64 F32 I64 I32 U8 Bool C128 C64"
         )
     );
     assert!(layout("blockwork.array.fused").is_some_and(|l| l.starts_with("FusedParams { dtype: DType, mode: i64")));
+    assert!(layout("blockwork.array.groupby").is_some_and(|l| l.contains("-1 Count, else a Reduction code")));
     // Nested declared types join their function's layout.
     assert_eq!(
         layout("blockwork.array.getitem"),

@@ -20,7 +20,9 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{kernel_params, KernelParams, NamedFn, Op, Param, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{
+    code_table, kernel_params, KernelParams, Layout, NamedFn, Op, Param, Task, TaskError, TaskResult, Value,
+};
 use ndarray::{ArrayD, ArrayView1, ArrayViewMut1, Axis, IxDyn, SliceInfoElem, Zip};
 use rustfft::num_complex::Complex as Cx;
 
@@ -149,8 +151,15 @@ impl Kind {
     }
 }
 
+/// How a transform's kind is coded ([`Kind::code`]).
+const KIND_CODES: Layout = Layout {
+    text: "Kind codes: 0 Forward, 1 Inverse, 2 RealForward, 3 RealForward conj, 4 RealInverse, 5 RealInverse conj",
+    nested: &[],
+};
+
 /// A transform's kind as a parameter: its code.
 impl Param for Kind {
+    const DECLARED: Option<&'static Layout> = Some(&KIND_CODES);
     fn to_param(&self) -> Value {
         Value::Int(self.code())
     }
@@ -159,13 +168,19 @@ impl Param for Kind {
     }
 }
 
+code_table! {
+    /// The scalings in code order ([`Norm::code`]).
+    const NORMS: [Norm] = [Backward, Ortho, Forward]; layout NORM_CODES;
+}
+
 /// A scaling as a parameter: its code.
 impl Param for Norm {
+    const DECLARED: Option<&'static Layout> = Some(&NORM_CODES);
     fn to_param(&self) -> Value {
         Value::Int(self.code())
     }
     fn from_param(v: &Value) -> Option<Self> {
-        [Norm::Backward, Norm::Ortho, Norm::Forward].get(usize::try_from(i64::from_param(v)?).ok()?).copied()
+        NORMS.get(usize::try_from(i64::from_param(v)?).ok()?).copied()
     }
 }
 

@@ -222,7 +222,7 @@ impl Expr {
             .collect()
     }
 
-    fn params(&self, dtype: DType, mode: i64, kind: i64, block_shape: &[usize]) -> Value {
+    fn params(&self, dtype: DType, mode: i64, kind: Reduction, block_shape: &[usize]) -> Value {
         FusedParams {
             dtype,
             mode,
@@ -588,8 +588,8 @@ kernel_params! {
         pub dtype: DType,
         /// `MATERIALIZE` a block, or `REDUCE_ALL` of it.
         pub mode: i64,
-        /// The reduction's code, when reducing.
-        pub reduction: i64,
+        /// The reduction, when reducing.
+        pub reduction: Reduction,
         /// The output block's shape.
         pub block_shape: Vec<usize>,
         /// The program, encoded.
@@ -607,7 +607,7 @@ fn fused_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
 }
 
 fn fused_typed<T: Apply>(p: &FusedParams, args: &[Value]) -> TaskResult {
-    let (mode, kind, shape) = (p.mode, p.reduction as usize, p.block_shape.clone());
+    let (mode, kind, shape) = (p.mode, p.reduction, p.block_shape.clone());
     let nodes = decode_nodes(&p.nodes.0)?;
     let scalars: Vec<T> = p
         .scalars
@@ -707,7 +707,6 @@ fn fused_typed<T: Apply>(p: &FusedParams, args: &[Value]) -> TaskResult {
             Ok(Block::Dense(ArrayD::from_shape_vec(IxDyn(&shape), sink.0).map_err(TaskError::new)?).into_value())
         }
         REDUCE_ALL => {
-            let kind = crate::ops::reduce::reduction(kind)?;
             let one = |v: T| Ok(Block::Const { value: v, shape: kept.clone() }.into_value());
             if views.iter().all(|v| matches!(v, SourceView::Const(_))) {
                 // Every input is a constant: so is every element. Reduce
@@ -852,7 +851,7 @@ fn materialize_layer(prefix: &str, expr: &Arc<Expr>, dtype: DType, chunks: &Chun
         let op = op_cache
             .borrow_mut()
             .entry(bshape.clone())
-            .or_insert_with(|| Op::named(&FUSED, expr.params(dtype, MATERIALIZE, 0, &bshape)))
+            .or_insert_with(|| Op::named(&FUSED, expr.params(dtype, MATERIALIZE, Reduction::Sum, &bshape)))
             .clone();
         Task::new(op, expr.args(idx))
     })
@@ -860,7 +859,7 @@ fn materialize_layer(prefix: &str, expr: &Arc<Expr>, dtype: DType, chunks: &Chun
 
 /// The chunk stage of a reduction over every axis of an expression:
 /// one task per block folds the program's rows directly.
-pub(crate) fn reduce_all_chunk_layer(x: &Operand, kind: Reduction, kind_code: i64, name: Namer) -> Option<Arc<Layer>> {
+pub(crate) fn reduce_all_chunk_layer(x: &Operand, kind: Reduction, name: Namer) -> Option<Arc<Layer>> {
     let loaded;
     let expr = match &x.expr {
         Some(e) => e,
@@ -882,7 +881,7 @@ pub(crate) fn reduce_all_chunk_layer(x: &Operand, kind: Reduction, kind_code: i6
         let op = op_cache
             .borrow_mut()
             .entry(bshape.clone())
-            .or_insert_with(|| Op::named(&FUSED, expr.params(x.dtype, REDUCE_ALL, kind_code, &bshape)))
+            .or_insert_with(|| Op::named(&FUSED, expr.params(x.dtype, REDUCE_ALL, kind, &bshape)))
             .clone();
         Task::new(op, expr.args(idx))
     }))

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use blockwork_graph::{
-    kernel_params, r, Arg, Data, KernelParams, NamedFn, Op, Param, Task, TaskError, TaskResult, Value,
+    kernel_params, r, Arg, Data, KernelParams, Layout, NamedFn, Op, Param, Task, TaskError, TaskResult, Value,
 };
 use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
 
@@ -333,8 +333,15 @@ fn finish(
     Block::Dense(out)
 }
 
+/// How a grouped reduction is coded: a count, or a reduction's code.
+const GROUP_REDUCTION: Layout = Layout {
+    text: "GroupReduction: -1 Count, else a Reduction code",
+    nested: &[Some(&crate::ops::reduce::REDUCTION_CODES)],
+};
+
 /// A grouped reduction as a parameter: its code.
 impl Param for GroupReduction {
+    const DECLARED: Option<&'static Layout> = Some(&GROUP_REDUCTION);
     fn to_param(&self) -> Value {
         Value::Int(self.code())
     }

@@ -22,7 +22,9 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{kernel_params, r, Data, KernelParams, NamedFn, Op, Param, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{
+    code_table, kernel_params, r, Data, KernelParams, Layout, NamedFn, Op, Param, Task, TaskError, TaskResult, Value,
+};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 
 use crate::array::{new_layer, Array, Operand};
@@ -71,25 +73,39 @@ pub enum Reduction {
     ArgMax,
 }
 
-const REDUCTIONS: [Reduction; 17] = [
-    Reduction::Sum,
-    Reduction::Prod,
-    Reduction::Min,
-    Reduction::Max,
-    Reduction::NanSum,
-    Reduction::NanMin,
-    Reduction::NanMax,
-    Reduction::Any,
-    Reduction::All,
-    Reduction::Mean,
-    Reduction::NanMean,
-    Reduction::Var,
-    Reduction::NanVar,
-    Reduction::Std,
-    Reduction::NanStd,
-    Reduction::ArgMin,
-    Reduction::ArgMax,
-];
+code_table! {
+    /// The reductions in code order.
+    pub(crate) const REDUCTIONS: [Reduction] = [
+        Sum,
+        Prod,
+        Min,
+        Max,
+        NanSum,
+        NanMin,
+        NanMax,
+        Any,
+        All,
+        Mean,
+        NanMean,
+        Var,
+        NanVar,
+        Std,
+        NanStd,
+        ArgMin,
+        ArgMax,
+    ]; layout REDUCTION_CODES;
+}
+
+/// A reduction as a parameter: its place in the table.
+impl Param for Reduction {
+    const DECLARED: Option<&'static Layout> = Some(&REDUCTION_CODES);
+    fn to_param(&self) -> Value {
+        Value::Int(self.code())
+    }
+    fn from_param(v: &Value) -> Option<Self> {
+        REDUCTIONS.get(usize::try_from(i64::from_param(v)?).ok()?).copied()
+    }
+}
 
 impl Reduction {
     pub(crate) fn code(self) -> i64 {
@@ -614,8 +630,8 @@ kernel_params! {
     pub(crate) struct ReduceParams {
         /// `CHUNK` (a block), `COMBINE` (partials) or `FINISH`.
         pub stage: i64,
-        /// The reduction's code.
-        pub reduction: usize,
+        /// The reduction.
+        pub reduction: Reduction,
         /// The input's element type.
         pub dtype: DType,
         /// The axes reduced.
@@ -628,8 +644,7 @@ kernel_params! {
 }
 
 fn reduce_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let ReduceParams { stage, reduction: code, dtype, axes, keepdims, ddof } = ReduceParams::from_value(params)?;
-    let kind = reduction(code)?;
+    let ReduceParams { stage, reduction: kind, dtype, axes, keepdims, ddof } = ReduceParams::from_value(params)?;
     let first = args.first().ok_or_else(|| TaskError::new("reduction without input"))?;
     if matches!(kind, Reduction::ArgMin | Reduction::ArgMax) {
         let max = kind == Reduction::ArgMax;
@@ -738,7 +753,7 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
     let params = |stage: i64| {
         ReduceParams {
             stage,
-            reduction: kind.code() as usize,
+            reduction: kind,
             dtype: x.dtype,
             axes: axes.clone(),
             keepdims: opts.keepdims,
@@ -758,7 +773,7 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
         return Err(ArrayError::Axis(format!("{} takes one axis or all of them, not {axes:?}", kind.name())));
     }
     let fused = if axes.len() == x.ndim() && !is_arg {
-        crate::ops::fused::reduce_all_chunk_layer(x, kind, kind.code(), Namer::new("chunk").add(&base.token()))
+        crate::ops::fused::reduce_all_chunk_layer(x, kind, Namer::new("chunk").add(&base.token()))
     } else {
         None
     };
