@@ -463,9 +463,33 @@ kernel_params! {
 /// }
 /// assert_eq!(OPS, [Op::Add, Op::Sub]);
 /// assert_eq!(OP_CODES.text, "Op codes: Add Sub");
+///
+/// code_table! {
+///     /// Units, in code order.
+///     #[derive(Clone, Copy, Debug, PartialEq)]
+///     pub enum Unit { Metre, Second }
+///     pub table UNITS, layout UNIT_CODES;
+/// }
+/// assert_eq!(UNITS, [Unit::Metre, Unit::Second]);
+/// assert_eq!(UNIT_CODES.text, "Unit codes: Metre Second");
 /// ```
+///
+/// Where the codes are an enum's variants in order, one invocation
+/// declares the enum too (`… enum Op { Add, Sub } table OPS, layout
+/// OP_CODES;`), so the variants are written once.
 #[macro_export]
 macro_rules! code_table {
+    (
+        $(#[$meta:meta])* $vis:vis enum $ty:ident { $($(#[$vmeta:meta])* $v:ident),* $(,)? }
+        $tvis:vis table $table:ident, layout $layout:ident;
+    ) => {
+        $(#[$meta])*
+        $vis enum $ty { $($(#[$vmeta])* $v),* }
+        $crate::code_table! {
+            #[doc = concat!("Every [`", stringify!($ty), "`], in code order.")]
+            $tvis const $table: [$ty] = [$($v),*]; layout $layout;
+        }
+    };
     ($(#[$meta:meta])* $vis:vis const $table:ident: [$ty:ident] = [$($v:ident),* $(,)?]; layout $layout:ident;) => {
         $(#[$meta])*
         $vis const $table: [$ty; <[&str]>::len(&[$(stringify!($v)),*])] = [$($ty::$v),*];

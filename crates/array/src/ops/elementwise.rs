@@ -30,33 +30,11 @@ use crate::layer::Namer;
 use crate::ops::fused::{fusable, fused_layer, Part, Top};
 use crate::ops::rechunk::{common_chunks, rechunk_operand};
 
-/// Binary operations.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[allow(missing_docs)]
-pub enum BinOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    Pow,
-    Maximum,
-    Minimum,
-    Equal,
-    NotEqual,
-    Less,
-    LessEqual,
-    Greater,
-    GreaterEqual,
-    And,
-    Or,
-    Xor,
-    Arctan2,
-}
-
 code_table! {
-    /// The binary ops in code order.
-    const BINOPS: [BinOp] = [
+    /// Binary operations.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    #[allow(missing_docs)]
+    pub enum BinOp {
         Add,
         Sub,
         Mul,
@@ -75,7 +53,8 @@ code_table! {
         Or,
         Xor,
         Arctan2,
-    ]; layout BINOP_CODES;
+    }
+    table BINOPS, layout BINOP_CODES;
 }
 
 impl BinOp {
@@ -103,39 +82,11 @@ impl BinOp {
     }
 }
 
-/// Math functions of floats.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[allow(missing_docs)]
-pub enum MathFn {
-    Exp,
-    Expm1,
-    Log,
-    Log1p,
-    Log2,
-    Log10,
-    Sqrt,
-    Cbrt,
-    Sin,
-    Cos,
-    Tan,
-    Arcsin,
-    Arccos,
-    Arctan,
-    Sinh,
-    Cosh,
-    Tanh,
-    Floor,
-    Ceil,
-    /// Round half to even, as NumPy.
-    Round,
-    Trunc,
-    Deg2rad,
-    Rad2deg,
-}
-
 code_table! {
-    /// The math functions in code order.
-    pub(crate) const MATHFNS: [MathFn] = [
+    /// Math functions of floats.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    #[allow(missing_docs)]
+    pub enum MathFn {
         Exp,
         Expm1,
         Log,
@@ -155,11 +106,13 @@ code_table! {
         Tanh,
         Floor,
         Ceil,
+        /// Round half to even, as NumPy.
         Round,
         Trunc,
         Deg2rad,
         Rad2deg,
-    ]; layout MATHFN_CODES;
+    }
+    pub(crate) table MATHFNS, layout MATHFN_CODES;
 }
 
 fn code_of<T: PartialEq>(all: &[T], x: T) -> i64 {

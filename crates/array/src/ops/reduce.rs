@@ -34,66 +34,46 @@ use crate::dtype::{with_dtype, DType, Element, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
 
-/// What to reduce with.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Reduction {
-    /// Sum.
-    Sum,
-    /// Product.
-    Prod,
-    /// Minimum (NaN propagates).
-    Min,
-    /// Maximum (NaN propagates).
-    Max,
-    /// Sum ignoring NaN.
-    NanSum,
-    /// Minimum ignoring NaN.
-    NanMin,
-    /// Maximum ignoring NaN.
-    NanMax,
-    /// Any element true.
-    Any,
-    /// Every element true.
-    All,
-    /// Mean (f64).
-    Mean,
-    /// Mean ignoring NaN (f64).
-    NanMean,
-    /// Variance with `ddof` (f64).
-    Var,
-    /// Variance ignoring NaN (f64).
-    NanVar,
-    /// Standard deviation with `ddof` (f64).
-    Std,
-    /// Standard deviation ignoring NaN (f64).
-    NanStd,
-    /// Index of the minimum (the first one; NaN counts as the minimum, as NumPy).
-    ArgMin,
-    /// Index of the maximum (the first one; NaN counts as the maximum, as NumPy).
-    ArgMax,
-}
-
 code_table! {
-    /// The reductions in code order.
-    pub(crate) const REDUCTIONS: [Reduction] = [
+    /// What to reduce with.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    pub enum Reduction {
+        /// Sum.
         Sum,
+        /// Product.
         Prod,
+        /// Minimum (NaN propagates).
         Min,
+        /// Maximum (NaN propagates).
         Max,
+        /// Sum ignoring NaN.
         NanSum,
+        /// Minimum ignoring NaN.
         NanMin,
+        /// Maximum ignoring NaN.
         NanMax,
+        /// Any element true.
         Any,
+        /// Every element true.
         All,
+        /// Mean (f64).
         Mean,
+        /// Mean ignoring NaN (f64).
         NanMean,
+        /// Variance with `ddof` (f64).
         Var,
+        /// Variance ignoring NaN (f64).
         NanVar,
+        /// Standard deviation with `ddof` (f64).
         Std,
+        /// Standard deviation ignoring NaN (f64).
         NanStd,
+        /// Index of the minimum (the first one; NaN counts as the minimum, as NumPy).
         ArgMin,
+        /// Index of the maximum (the first one; NaN counts as the maximum, as NumPy).
         ArgMax,
-    ]; layout REDUCTION_CODES;
+    }
+    pub(crate) table REDUCTIONS, layout REDUCTION_CODES;
 }
 
 /// A reduction as a parameter: its place in the table.
