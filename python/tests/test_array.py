@@ -537,3 +537,31 @@ def test_reductions_over_a_gathered_axis_equal_numpy(spec: Any, data: Any) -> No
             want = getattr(np, name)(want_taken, axis=axes, keepdims=keepdims)
             got = getattr(np, name)(taken, axis=axes, keepdims=keepdims).compute()
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=f"{name} over {axes}")
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("sum", ["axis", "dtype", "keepdims", "split_every", "out"]),
+        ("mean", ["axis", "dtype", "keepdims", "split_every", "out"]),
+        ("var", ["axis", "dtype", "keepdims", "ddof", "split_every", "out"]),
+        ("std", ["axis", "dtype", "keepdims", "ddof", "split_every", "out"]),
+        ("max", ["axis", "keepdims", "split_every", "out"]),
+        ("argmin", ["axis", "keepdims", "split_every", "out"]),
+        ("all", ["axis", "keepdims", "split_every", "out"]),
+    ],
+)
+def test_reduction_methods_have_numpys_signatures_and_results(name: str, params: list[str]) -> None:
+    import inspect
+
+    method = getattr(da.Array, name)
+    assert method.__name__ == name and method.__qualname__ == f"Array.{name}"
+    assert method.__doc__
+    assert list(inspect.signature(method).parameters)[1:] == params
+    a = np.arange(24, dtype=np.float64).reshape(4, 6) % 7
+    x = da.from_array(a, chunks=(2, 4))
+    kwargs: dict[str, Any] = {"ddof": 1} if "ddof" in params else {}
+    got = getattr(x, name)(axis=1, **kwargs).compute()
+    np.testing.assert_allclose(got, getattr(a, name)(axis=1, **kwargs))
+    with pytest.raises(TypeError, match="out="):
+        getattr(x, name)(out=np.empty(4))
