@@ -36,9 +36,21 @@ row dot-std "npy:$NPY" 8000 1000
 row dot-std random 8000 1000
 row dot-std ones 8000 1000
 $B gemm --n 8000 --chunk 1000 >> "$bw"
+for c in 50000000 5000000; do $B ones-sum --n 150000000 --chunk $c --check >> "$bw"; done
+$B big-sum --n 100000 --chunk 5000 --repeats 1 --check >> "$bw"
+for _ in 1 2 3; do $B kernel --n 4000 >> "$bw"; done
+# On a cluster of 2 worker processes of one thread: the first run on fresh
+# workers is reported as cold_seconds, the median of the other three as warm.
+$B xxt --n 20000 --chunk 1000 --fill random --scheduler local-cluster --workers 2 --repeats 4 --check >> "$bw"
+$B dot-std --n 8000 --chunk 1000 --fill random --scheduler local-cluster --workers 2 --repeats 4 --check >> "$bw"
 # Dask on random and ones inputs: the shared reference script.
 $PY ../shared/reference/array_ops.py --cases xxt,dot --impls dask-threads --repeats 3 \
   --xxt-n 20000 --xxt-chunks 1000,2000 --dot-ns 8000 --dot-chunk 1000 --dot-fill random > "$OUT/dask-array-ops-random.json"
 $PY ../shared/reference/array_ops.py --cases dot --impls dask-threads --repeats 3 \
   --dot-ns 8000 --dot-chunk 1000 --dot-fill ones > "$OUT/dask-array-ops-ones.json"
-scripts/array-table.py "$OUT"
+$PY ../shared/reference/array_ops.py --cases ones --impls dask-threads --repeats 3 > "$OUT/dask-array-ops-sum.json"
+$PY ../shared/reference/array_ops.py --cases big --impls dask-threads --big-repeats 1 --big-skip-numpy \
+  > "$OUT/dask-array-ops-big.json"
+$PY ../shared/reference/array_ops.py --cases xxt,dot --impls dask-distributed --repeats 3 \
+  --xxt-n 20000 --xxt-chunks 1000 --dot-ns 8000 --dot-chunk 1000 --dot-fill random > "$OUT/dask-array-ops-cluster.json"
+python3 scripts/array-table.py "$OUT"

@@ -2,8 +2,8 @@
 # The linear-algebra rows of BENCHMARKS.md, blockwork and Dask in one
 # session: `svd` (2,000,000 × 100 by 100,000 rows, checked against faer on
 # the whole matrix) and `svd-compressed` (20000², chunks 1000, k = 10, two
-# power iterations; checked against Dask's own result, another random
-# draw, to 1e-3), then `x.dot(x.T)` and `svd_compressed` on a 2-worker
+# power iterations; checked against the same algorithm done on the whole
+# matrix by faer), then `x.dot(x.T)` and `svd_compressed` on a 2-worker
 # cluster under a 2 GiB memory limit per worker. Raw JSON goes to OUT (default benchmarks/DATE-linalg);
 # the table is printed from it.
 #
@@ -19,8 +19,9 @@ cargo build --release -p blockwork-bench >&2
 $PY ../shared/reference/array_ops.py --cases svd --impls dask-threads --repeats 3 > "$OUT/dask-svd.json"
 $PY ../shared/reference/array_ops.py --cases svdc --impls dask-threads --repeats 3 > "$OUT/dask-svdc.json"
 target/release/blockwork-bench svd --repeats 3 --check > "$OUT/blockwork-svd.jsonl"
-reference=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][0]['result'])" "$OUT/dask-svdc.json")
-target/release/blockwork-bench svd-compressed --repeats 3 --check "$reference" > "$OUT/blockwork-svd-compressed.jsonl"
+# Checked against the same randomized SVD done on the whole matrix by faer
+# (Dask draws other random numbers: its Σ s agrees to about 1e-4).
+target/release/blockwork-bench svd-compressed --repeats 3 --check > "$OUT/blockwork-svd-compressed.jsonl"
 # The talks' line on a 2-worker local cluster, each worker limited to
 # 2 GiB (spilling above 60%): x·xᵀ of a 20000² pattern, checked in closed form.
 target/release/blockwork-bench svd-compressed --gram --fill pattern --check --repeats 1 \

@@ -232,7 +232,7 @@ fn plain_sum(n: usize, chunk: usize, fill: &Fill, seed: u64) -> anyhow::Result<(
 
 /// The whole input matrix, row-major, made without blockwork's graph
 /// where it can be.
-fn plain_matrix(n: usize, chunk: usize, fill: &Fill, seed: u64) -> anyhow::Result<Vec<f64>> {
+pub(crate) fn plain_matrix(n: usize, chunk: usize, fill: &Fill, seed: u64) -> anyhow::Result<Vec<f64>> {
     Ok(match fill {
         Fill::Ones => vec![1.0; n * n],
         Fill::Pattern => (0..n * n).map(|k| ((7 * (k / n) + 13 * (k % n)) % 101) as f64 / 101.0).collect(),

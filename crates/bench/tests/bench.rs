@@ -185,4 +185,9 @@ fn the_decompositions_check_their_singular_values() {
     // The randomized one on the pattern, against its residue matrix's.
     let v = checked(&["svd-compressed", "--n", "300", "--chunk", "75", "--k", "5", "--fill", "pattern"]);
     assert!(v["check"]["worst_rel_diff"].as_f64().unwrap() < 1e-5, "{v}");
+    // On random and constant inputs, against the same algorithm on the whole matrix.
+    for fill in ["random", "ones"] {
+        let v = checked(&["svd-compressed", "--n", "300", "--chunk", "70", "--k", "5", "--fill", fill]);
+        assert!(v["check"]["worst_rel_diff"].as_f64().unwrap() < 1e-8, "{v}");
+    }
 }
