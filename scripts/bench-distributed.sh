@@ -30,4 +30,6 @@ for pattern in fan chain; do
     $B overhead --mode raw --pattern "$pattern" --n "$n" --scheduler local-cluster --repeats 4 --check >> "$bw"
   done
 done
+# A million tasks on the cluster: once on fresh workers, once warm.
+$B overhead --mode raw --pattern fan --n 1000000 --scheduler local-cluster --repeats 2 --check >> "$bw"
 python3 scripts/distributed-table.py "$OUT"

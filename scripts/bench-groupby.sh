@@ -28,4 +28,9 @@ BENCH_VENV=target/bench-venv
 [ -x "$BENCH_VENV/bin/python" ] || python3 -m venv "$BENCH_VENV"
 "$BENCH_VENV/bin/pip" install -q --disable-pip-version-check "./python[dataframe]" >&2
 "$BENCH_VENV/bin/python" scripts/bench_python.py groupby "$glob" > "$OUT/python-groupby.jsonl"
+# On a cluster of 2 worker processes of one thread: blockwork's first run
+# on fresh workers is reported as cold_seconds, the others' median as warm.
+target/release/blockwork-bench groupby --glob "$glob" --scheduler local-cluster --workers 2 --repeats 4 --check \
+  > "$OUT/blockwork-groupby-cluster.jsonl"
+$PY ../shared/reference/dataframe.py --glob "$glob" --impls dask-distributed --repeats 3 > "$OUT/dask-dataframe-cluster.json"
 python3 scripts/groupby-table.py "$OUT"

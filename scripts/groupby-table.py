@@ -76,6 +76,36 @@ def main() -> None:
         print(f"From Python: {best / median:.1f}x the fastest reference.")
     print()
     print(f"blockwork is {best / bw['seconds']:.1f}x the fastest reference; hourly means agree to {worst:.1g}.")
+    cluster_rows(out, want)
+
+
+def cluster_rows(out: Path, want: dict[int, float]) -> None:
+    """On 2-worker clusters: Dask's LocalCluster against blockwork's warm
+    runs (its first run, on fresh workers, apart)."""
+    mine, theirs = out / "blockwork-groupby-cluster.jsonl", out / "dask-dataframe-cluster.json"
+    if not (mine.exists() and theirs.exists()):
+        return
+    bw = json.loads(mine.read_text().splitlines()[0])
+    if not bw.get("check", {}).get("ok"):
+        raise SystemExit("the blockwork cluster row is unchecked or failed its check")
+    off = max(abs(means_of(bw["result"])[h] - v) for h, v in want.items())
+    if off > 1e-8:
+        raise SystemExit(f"blockwork on a cluster differs from its threads by {off}")
+    dask = next(r for r in json.loads(theirs.read_text())["results"] if "wall_s_median" in r)
+    print()
+    print("| on 2 worker processes of 1 thread | wall s (median) | runs | cold s | peak RSS MiB |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| dask.dataframe, `LocalCluster` | {dask['wall_s_median']:.2f} | {runs(dask['wall_s_all'])} | – "
+        f"| {dask['peak_rss_tree_mib_max']:.0f} (tree) |"
+    )
+    warm = bw["runs_seconds"][1:]
+    print(
+        f"| **blockwork local cluster** | **{bw['seconds']:.2f}** | {runs(warm)} | {bw['cold_seconds']:.2f} "
+        f"| {bw['peak_rss_mib']:.0f} (3 processes) |"
+    )
+    print()
+    print(f"On the clusters blockwork (warm) is {dask['wall_s_median'] / bw['seconds']:.1f}x dask.dataframe.")
 
 
 if __name__ == "__main__":

@@ -32,10 +32,17 @@ def dask(path: Path) -> dict[str, Any]:
     return result
 
 
+def fmt(x: float | None) -> str:
+    return "–" if x is None else f"{x:.9g}"
+
+
 def main() -> None:
     out = Path(sys.argv[1])
-    print("| workload | Dask threads s | peak MiB | blockwork s (runs) | peak MiB | speed-up |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| workload | Dask threads s | peak MiB | blockwork s (runs) | peak MiB | speed-up "
+        "| Σ s blockwork / Dask | blockwork's check |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     rows = [
         ("`svd` 2,000,000 × 100, rows 100,000", "dask-svd.json", "blockwork-svd.jsonl"),
         ("`svd_compressed` 20000², chunks 1000, k = 10, 2 power iterations", "dask-svdc.json",
@@ -47,7 +54,8 @@ def main() -> None:
         print(
             f"| {label} | {ref['wall_s_median']:.1f} | {ref['peak_rss_tree_mib_max']:,.0f} | "
             f"{mine['seconds']:.2f} ({runs}) | {mine['peak_rss_mib']:,.0f} | "
-            f"{ref['wall_s_median'] / mine['seconds']:.1f}× |"
+            f"{ref['wall_s_median'] / mine['seconds']:.1f}× | {mine['result']:.9g} / {fmt(ref.get('result'))} "
+            f"| {mine['check']['worst_rel_diff']:.0e} |"
         )
     gram = out / "blockwork-gram-svd-compressed.jsonl"
     if gram.exists():
