@@ -9,7 +9,7 @@
 # SECTIONs: arrays climate-zlib climate-raw overhead distributed linalg
 # groupby wordfreq python dashboard (default: all, in that order). Needs the
 # reference environment (../shared/reference/setup.sh) at $PY; makes the
-# inputs it lacks under /tmp/refdata. Takes about two hours on 2 cores.
+# inputs it lacks under /tmp/refdata. Takes about 90 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-benchmarks/$(date -u +%F)}
