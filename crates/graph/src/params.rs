@@ -476,25 +476,58 @@ kernel_params! {
 ///
 /// Where the codes are an enum's variants in order, one invocation
 /// declares the enum too (`… enum Op { Add, Sub } table OPS, layout
-/// OP_CODES;`), so the variants are written once.
+/// OP_CODES;`), so the variants are written once. Ending with `, param`
+/// also makes the type a [`Param`] written as its place in the table,
+/// its layout declared:
+///
+/// ```
+/// use blockwork_graph::{code_table, Param, Value};
+///
+/// code_table! {
+///     /// Sides, in code order.
+///     #[derive(Clone, Copy, Debug, PartialEq)]
+///     pub enum Side { Left, Right }
+///     pub table SIDES, layout SIDE_CODES, param;
+/// }
+/// assert_eq!(Side::Right.to_param(), Value::Int(1));
+/// assert_eq!(Side::from_param(&Value::Int(0)), Some(Side::Left));
+/// assert_eq!(Side::from_param(&Value::Int(2)), None);
+/// assert_eq!(Side::DECLARED.map(|l| l.text), Some("Side codes: Left Right"));
+/// ```
 #[macro_export]
 macro_rules! code_table {
     (
         $(#[$meta:meta])* $vis:vis enum $ty:ident { $($(#[$vmeta:meta])* $v:ident),* $(,)? }
-        $tvis:vis table $table:ident, layout $layout:ident;
+        $tvis:vis table $table:ident, layout $layout:ident $(, $param:ident)?;
     ) => {
         $(#[$meta])*
         $vis enum $ty { $($(#[$vmeta])* $v),* }
         $crate::code_table! {
             #[doc = concat!("Every [`", stringify!($ty), "`], in code order.")]
-            $tvis const $table: [$ty] = [$($v),*]; layout $layout;
+            $tvis const $table: [$ty] = [$($v),*]; layout $layout $(, $param)?;
         }
     };
-    ($(#[$meta:meta])* $vis:vis const $table:ident: [$ty:ident] = [$($v:ident),* $(,)?]; layout $layout:ident;) => {
+    (
+        $(#[$meta:meta])* $vis:vis const $table:ident: [$ty:ident] = [$($v:ident),* $(,)?];
+        layout $layout:ident $(, $param:ident)?;
+    ) => {
         $(#[$meta])*
         $vis const $table: [$ty; <[&str]>::len(&[$(stringify!($v)),*])] = [$($ty::$v),*];
         /// The table's order, as the handshake's fingerprint sees it.
         $vis const $layout: $crate::Layout =
             $crate::Layout { text: concat!(stringify!($ty), " codes:", $(" ", stringify!($v)),*), nested: &[] };
+        $($crate::code_table!(@$param $ty, $table, $layout);)?
+    };
+    // `param`: the type is a parameter written as its place in the table.
+    (@param $ty:ident, $table:ident, $layout:ident) => {
+        impl $crate::Param for $ty {
+            const DECLARED: Option<&'static $crate::Layout> = Some(&$layout);
+            fn to_param(&self) -> $crate::Value {
+                $crate::Value::Int($table.iter().position(|x| x == self).map_or(0, |i| i as i64))
+            }
+            fn from_param(v: &$crate::Value) -> Option<Self> {
+                $table.get(usize::try_from(<i64 as $crate::Param>::from_param(v)?).ok()?).copied()
+            }
+        }
     };
 }

@@ -15,8 +15,7 @@
 use std::sync::Arc;
 
 use blockwork_graph::{
-    code_table, kernel_params, r, Arg, KernelParams, Key, Layout, NamedFn, Op, Param, Task, TaskError, TaskResult,
-    Value,
+    code_table, kernel_params, r, Arg, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Value,
 };
 use ndarray::{IxDyn, Zip};
 
@@ -54,7 +53,7 @@ code_table! {
         Xor,
         Arctan2,
     }
-    table BINOPS, layout BINOP_CODES;
+    table BINOPS, layout BINOP_CODES, param;
 }
 
 impl BinOp {
@@ -112,33 +111,7 @@ code_table! {
         Deg2rad,
         Rad2deg,
     }
-    pub(crate) table MATHFNS, layout MATHFN_CODES;
-}
-
-fn code_of<T: PartialEq>(all: &[T], x: T) -> i64 {
-    all.iter().position(|y| *y == x).unwrap_or(0) as i64
-}
-
-/// A binary op as a parameter: its place in the table of ops.
-impl Param for BinOp {
-    const DECLARED: Option<&'static Layout> = Some(&BINOP_CODES);
-    fn to_param(&self) -> Value {
-        Value::Int(code_of(&BINOPS, *self))
-    }
-    fn from_param(v: &Value) -> Option<Self> {
-        BINOPS.get(usize::try_from(i64::from_param(v)?).ok()?).copied()
-    }
-}
-
-/// A math function as a parameter: its place in the table of functions.
-impl Param for MathFn {
-    const DECLARED: Option<&'static Layout> = Some(&MATHFN_CODES);
-    fn to_param(&self) -> Value {
-        Value::Int(code_of(&MATHFNS, *self))
-    }
-    fn from_param(v: &Value) -> Option<Self> {
-        MATHFNS.get(usize::try_from(i64::from_param(v)?).ok()?).copied()
-    }
+    pub(crate) table MATHFNS, layout MATHFN_CODES, param;
 }
 
 kernel_params! {

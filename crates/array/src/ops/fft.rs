@@ -169,19 +169,9 @@ impl Param for Kind {
 }
 
 code_table! {
-    /// The scalings in code order ([`Norm::code`]).
-    const NORMS: [Norm] = [Backward, Ortho, Forward]; layout NORM_CODES;
-}
-
-/// A scaling as a parameter: its code.
-impl Param for Norm {
-    const DECLARED: Option<&'static Layout> = Some(&NORM_CODES);
-    fn to_param(&self) -> Value {
-        Value::Int(self.code())
-    }
-    fn from_param(v: &Value) -> Option<Self> {
-        NORMS.get(usize::try_from(i64::from_param(v)?).ok()?).copied()
-    }
+    /// The scalings in code order ([`Norm::code`]); a scaling is a
+    /// parameter written as its place here.
+    const NORMS: [Norm] = [Backward, Ortho, Forward]; layout NORM_CODES, param;
 }
 
 kernel_params! {

@@ -23,7 +23,7 @@
 use std::sync::Arc;
 
 use blockwork_graph::{
-    code_table, kernel_params, r, Data, KernelParams, Layout, NamedFn, Op, Param, Task, TaskError, TaskResult, Value,
+    code_table, kernel_params, r, Data, KernelParams, NamedFn, Op, Param, Task, TaskError, TaskResult, Value,
 };
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 
@@ -73,18 +73,7 @@ code_table! {
         /// Index of the maximum (the first one; NaN counts as the maximum, as NumPy).
         ArgMax,
     }
-    pub(crate) table REDUCTIONS, layout REDUCTION_CODES;
-}
-
-/// A reduction as a parameter: its place in the table.
-impl Param for Reduction {
-    const DECLARED: Option<&'static Layout> = Some(&REDUCTION_CODES);
-    fn to_param(&self) -> Value {
-        Value::Int(self.code())
-    }
-    fn from_param(v: &Value) -> Option<Self> {
-        REDUCTIONS.get(usize::try_from(i64::from_param(v)?).ok()?).copied()
-    }
+    pub(crate) table REDUCTIONS, layout REDUCTION_CODES, param;
 }
 
 impl Reduction {
