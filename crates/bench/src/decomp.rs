@@ -111,14 +111,20 @@ pub struct CompressedSpec<'a> {
     pub check: Option<&'a Check>,
 }
 
+/// The randomized SVD's power iterations and oversampling, as the
+/// reference's `svd_compressed(x, k, n_power_iter=2)` (its default
+/// oversampling is 10).
+const POWER_ITERS: usize = 2;
+const OVERSAMPLES: usize = 10;
+
 /// Runs `svd-compressed` on `target`; returns the JSON record.
 pub fn run_compressed(s: &CompressedSpec<'_>, target: &crate::overhead::Target) -> anyhow::Result<Json> {
-    let params = json!({"n": s.n, "chunk": s.chunk, "k": s.k, "n_power_iter": 2, "fill": s.fill.name(),
+    let params = json!({"n": s.n, "chunk": s.chunk, "k": s.k, "n_power_iter": POWER_ITERS, "fill": s.fill.name(),
         "gram": s.gram, "seed": s.seed, "repeats": s.repeats});
     let (mut record, results) = warm_runs("svd-compressed", params, s.repeats, || {
         let x = crate::arrays::input(s.n, s.chunk, s.fill, s.seed)?;
         let a = if s.gram { x.dot(&x.t())? } else { x };
-        let (_, sv, _) = a.svd_compressed(s.k, 2, 10, s.seed)?;
+        let (_, sv, _) = a.svd_compressed(s.k, POWER_ITERS, OVERSAMPLES, s.seed)?;
         Ok((target.compute_array(&sv)?.sum(), sv.ntasks()))
     })?;
     if matches!(target, crate::overhead::Target::Cluster { .. }) {
@@ -162,12 +168,13 @@ pub fn run_compressed(s: &CompressedSpec<'_>, target: &crate::overhead::Target) 
 /// values agree to rounding; a wrong block, product or factor shows.
 fn plain_randomized_top_sum(s: &CompressedSpec<'_>) -> anyhow::Result<f64> {
     use faer::linalg::matmul::matmul;
-    let (n, power_iters, oversamples) = (s.n, 2, 10);
-    let l = (s.k + oversamples).min(n);
+    let n = s.n;
+    let l = (s.k + OVERSAMPLES).min(n);
     let values = crate::arrays::plain_matrix(n, s.chunk, s.fill, s.seed)?;
     let x = Mat::from_fn(n, n, |i, j| values[i * n + j]);
     drop(values);
-    let rows: Vec<usize> = (0..n).step_by(s.chunk).map(|start| s.chunk.min(n - start)).collect();
+    // The test matrix is chunked as the workload's (its rows as x's columns).
+    let rows = crate::arrays::input(n, s.chunk, s.fill, s.seed)?.chunks().axis(1).to_vec();
     let sync = bw::Config::with_scheduler(bw::Scheduler::Sync).optimize(false);
     let omega = bwa::random::normal::<f64>(0.0, 1.0, &[n, l], vec![rows, vec![l]], s.seed)?.compute_with(&sync)?;
     let omega = omega.into_dimensionality::<ndarray::Ix2>()?;
@@ -180,7 +187,7 @@ fn plain_randomized_top_sum(s: &CompressedSpec<'_>) -> anyhow::Result<f64> {
     };
     let orthonormal = |y: &Mat<f64>| y.qr().compute_thin_Q();
     let mut y = mul(x.as_ref(), omega.as_ref());
-    for _ in 0..power_iters {
+    for _ in 0..POWER_ITERS {
         let q = orthonormal(&y);
         let q = orthonormal(&mul(x.transpose(), q.as_ref()));
         y = mul(x.as_ref(), q.as_ref());
