@@ -17,9 +17,8 @@ const ROUNDS: u64 = 20;
 #[test]
 fn a_killed_worker_changes_no_result() {
     blockwork::register_builtins();
-    let common::Cluster { process: _process, mut stdin, stdout, address: addr, mut pids } =
-        common::start_cluster(3, &["--nthreads".as_ref(), "1".as_ref()]);
-    let next = |what: &str| stdout.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("no {what}"));
+    let mut cluster = common::start_cluster(3, &["--nthreads".as_ref(), "1".as_ref()]);
+    let (addr, mut pids) = (cluster.address.clone(), cluster.pids.clone());
 
     // ~100k tasks: 90,000 random blocks of 10×10 and the sum's tree.
     let x = bwa::random::random(&[3000, 3000], [10, 10], 7).unwrap();
@@ -39,10 +38,17 @@ fn a_killed_worker_changes_no_result() {
         let got = y.assemble(client.gather(&futures).unwrap()).unwrap();
         assert_eq!(got, want, "round {round}: killed worker {victim} after {delay:?}");
         drop(futures);
+        // The result may be complete before the victim has died: the
+        // cluster replaces only a worker that has exited.
+        let t0 = std::time::Instant::now();
+        while common::alive(pids[victim]) {
+            assert!(t0.elapsed() < Duration::from_secs(60), "round {round}: worker {victim} survived SIGKILL");
+            std::thread::sleep(Duration::from_millis(10));
+        }
         // Back to three workers.
-        writeln!(stdin, "scale 3").unwrap();
+        writeln!(cluster.stdin, "scale 3").unwrap();
         loop {
-            let line = next("a replacement");
+            let line = cluster.stdout.recv_timeout(Duration::from_secs(120)).expect("a replacement worker");
             if line.starts_with("worker ") && line.contains(", pid ") {
                 pids[victim] = common::worker_pid(&line);
                 break;

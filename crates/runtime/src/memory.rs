@@ -79,6 +79,39 @@ pub(crate) fn decide(limit: u64, t: &MemoryThresholds, in_memory: u64, rss: Opti
     d
 }
 
+/// How long a paused worker waits for its memory to be freed, with no
+/// task running and spilling freeing nothing, before it gives up waiting
+/// (see [`Stuck`]).
+pub const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether a paused worker can no longer expect its memory to be freed.
+///
+/// A worker pauses to let spilling and finishing tasks bring its memory
+/// down. When no task runs and spilling frees nothing (the spill
+/// directory is full or unwritable, or no value left can be spilled),
+/// nothing will: waiting on would hang every computation that needs this
+/// worker. After [`STUCK_AFTER`] of that, the worker fails the tasks sent
+/// to it with the reason instead, until its memory is below the pause
+/// threshold again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Stuck {
+    since: Option<std::time::Duration>,
+}
+
+impl Stuck {
+    /// Observes one tick at `now`: whether the worker is paused, how many
+    /// tasks run, and whether the tick's spilling freed nothing. True once
+    /// it has been stuck for [`STUCK_AFTER`] without a break.
+    pub fn observe(&mut self, now: std::time::Duration, paused: bool, executing: u32, freed_nothing: bool) -> bool {
+        if !(paused && executing == 0 && freed_nothing) {
+            self.since = None;
+            return false;
+        }
+        let since = *self.since.get_or_insert(now);
+        now.saturating_sub(since) >= STUCK_AFTER
+    }
+}
+
 /// This process's resident memory, bytes (Linux; `None` elsewhere).
 pub(crate) fn process_rss() -> Option<u64> {
     blockwork_local::procfs::rss(blockwork_local::procfs::Process::This)
@@ -108,5 +141,23 @@ mod tests {
         assert_eq!(decide(10 * GB, &t, GB, Some(9 * GB), true).pause, None, "stays paused");
         let off = MemoryThresholds { target: None, spill: None, pause: None };
         assert_eq!(decide(10 * GB, &off, 9 * GB, Some(9 * GB), false), Decision::default());
+    }
+
+    #[test]
+    fn stuck_after_an_unbroken_stretch_of_paused_idle_ticks_that_free_nothing() {
+        let s = |secs: u64| std::time::Duration::from_secs(secs);
+        let mut st = Stuck::default();
+        assert!(!st.observe(s(0), true, 0, true));
+        assert!(!st.observe(s(9), true, 0, true));
+        assert!(st.observe(s(10), true, 0, true), "10 s paused, idle, nothing freed");
+        // Any break starts the stretch again: a running task, a spill that
+        // freed something, a resume.
+        for (paused, executing, freed_nothing) in [(true, 1, true), (true, 0, false), (false, 0, true)] {
+            let mut st = Stuck::default();
+            assert!(!st.observe(s(0), true, 0, true));
+            assert!(!st.observe(s(5), paused, executing, freed_nothing));
+            assert!(!st.observe(s(12), true, 0, true), "the stretch restarted at 12 s");
+            assert!(st.observe(s(22), true, 0, true));
+        }
     }
 }

@@ -139,6 +139,8 @@ impl Store {
                 }
                 Ok(false) => skipped.push((used, key)),
                 Err(e) => {
+                    // A part written before the error only takes space.
+                    let _ = std::fs::remove_file(&path);
                     skipped.push((used, key.clone()));
                     result = Err(format!("spilling {key} to {}: {e}", path.display()));
                     break;

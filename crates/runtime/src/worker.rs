@@ -306,6 +306,9 @@ impl Worker {
             happened: Vec::new(),
             said: VecDeque::new(),
             cpu_mark: (Instant::now(), 0.0),
+            spill_failure: None,
+            stuck: memory::Stuck::default(),
+            refusing: None,
         };
         // The first line of its page (not printed: the command line says it).
         let limit =
@@ -390,6 +393,13 @@ struct Shell {
     said: VecDeque<LogLine>,
     /// CPU seconds used by the time of the last report, and when.
     cpu_mark: (Instant, f64),
+    /// Why spilling failed, while it fails (said once; retried at ticks).
+    spill_failure: Option<String>,
+    /// Whether a paused worker's memory can still be expected to go down.
+    stuck: memory::Stuck,
+    /// Why tasks sent here fail at once: memory is short and nothing
+    /// frees it ([`memory::Stuck`]).
+    refusing: Option<String>,
 }
 
 /// The most transfers and spills kept between two reports (one a second);
@@ -598,20 +608,15 @@ impl Shell {
             return;
         }
         let rss = if with_process && self.process_memory { process_rss() } else { None };
-        let paused = self.state.is_paused();
-        let d = memory::decide(self.memory_limit, &self.memory, self.store.memory_bytes(), rss, paused);
-        if let Some(to) = d.spill_to {
-            let started = Instant::now();
-            match self.store.spill_to(to) {
-                Ok(n) => {
-                    self.stats.bytes_spilled.fetch_add(n, Ordering::Relaxed);
-                    if n > 0 {
-                        self.happened(WorkerEventKind::Spill, 0, n, started);
-                    }
-                }
-                Err(e) => self.log(tracing::Level::WARN, format_args!("{e}")),
-            }
-        }
+        // A worker refusing tasks counts as paused: it resumes only when
+        // its memory is below the pause threshold again.
+        let held_back = self.state.is_paused() || self.refusing.is_some();
+        let d = memory::decide(self.memory_limit, &self.memory, self.store.memory_bytes(), rss, held_back);
+        // While spilling fails, it is tried again at ticks only.
+        let spilled = match d.spill_to {
+            Some(to) if with_process || self.spill_failure.is_none() => self.spill(to),
+            _ => 0,
+        };
         // Pausing is judged on the process's memory, read at ticks only.
         if let Some(p) = d.pause {
             let (how, level) =
@@ -620,9 +625,59 @@ impl Shell {
             self.log(level, format_args!("{how} ({held} bytes in memory)"));
             if p {
                 self.stats.pauses.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.refusing = None;
             }
             self.state.handle(port, Event::Paused(p));
         }
+        if with_process && self.refusing.is_none() {
+            let now = self.start.elapsed();
+            if self.stuck.observe(now, self.state.is_paused(), self.state.executing(), spilled == 0) {
+                self.refuse_tasks(port, rss.unwrap_or(0));
+            }
+        }
+    }
+
+    /// Spills values until at most `to` bytes are in memory; the bytes
+    /// spilled. A failure is said when it starts and when it ends.
+    fn spill(&mut self, to: u64) -> u64 {
+        let started = Instant::now();
+        match self.store.spill_to(to) {
+            Ok(n) => {
+                self.stats.bytes_spilled.fetch_add(n, Ordering::Relaxed);
+                if n > 0 {
+                    self.happened(WorkerEventKind::Spill, 0, n, started);
+                    if self.spill_failure.take().is_some() {
+                        self.log(tracing::Level::INFO, format_args!("spilling works again"));
+                    }
+                }
+                n
+            }
+            Err(e) => {
+                if self.spill_failure.is_none() {
+                    self.log(tracing::Level::WARN, format_args!("{e}; values stay in memory"));
+                }
+                self.spill_failure = Some(e);
+                0
+            }
+        }
+    }
+
+    /// Memory is short and nothing frees it ([`memory::Stuck`]): tasks
+    /// sent here fail with the reason, rather than wait for ever.
+    fn refuse_tasks(&mut self, port: &mut Recorder, rss: u64) {
+        let why = match &self.spill_failure {
+            Some(e) => format!("spilling fails: {e}"),
+            None => format!("no value left in memory can be spilled ({} bytes)", self.store.memory_bytes()),
+        };
+        let reason = format!(
+            "worker {}: out of memory: {rss} bytes resident, above the pause threshold of its limit of {} bytes, \
+             and nothing frees it: {why}",
+            self.name, self.memory_limit
+        );
+        self.log(tracing::Level::WARN, format_args!("{reason}; tasks sent here fail until memory is freed"));
+        self.refusing = Some(reason);
+        self.state.handle(port, Event::Paused(false));
     }
 
     fn task_done(&mut self, port: &mut Recorder, key: Key, result: Result<Value, Failed>, duration: Duration) {
@@ -674,6 +729,10 @@ impl Shell {
     fn apply(&mut self, port: &mut Recorder, out: Out) {
         match out {
             Out::Scheduler(m) => post(&self.to_scheduler, &WorkerToScheduler::Report(m), "the scheduler"),
+            Out::Runtime(Instruction::Execute { key, .. }) if self.refusing.is_some() => {
+                let message = self.refusing.clone().unwrap_or_default();
+                self.task_done(port, key, Err(Failed::new(message, ErrorKind::Environment)), Duration::ZERO);
+            }
             Out::Runtime(Instruction::Execute { key, payload, inputs }) => {
                 let values = inputs.iter().map(|k| (k.clone(), self.value(k))).collect();
                 let job = Job { key, payload, inputs: values };

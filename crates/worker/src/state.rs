@@ -136,6 +136,11 @@ impl WorkerState {
         self.paused
     }
 
+    /// Tasks running on its threads (cancelled ones included).
+    pub fn executing(&self) -> u32 {
+        self.running
+    }
+
     /// This worker's id.
     pub fn id(&self) -> WorkerId {
         self.id

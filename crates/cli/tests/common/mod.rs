@@ -38,9 +38,14 @@ pub fn wait_within(child: &mut std::process::Child, limit: Duration) -> std::pro
     }
 }
 
-/// Whether process `pid` exists.
+/// Whether process `pid` runs: it exists and is not a zombie (one that
+/// exited but whose parent has not reaped it yet).
 pub fn alive(pid: u32) -> bool {
-    Command::new("kill").args(["-0", &pid.to_string()]).stderr(Stdio::null()).status().unwrap().success()
+    // The state is the field after the parenthesized command name.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with(|c| c != 'Z' && c != 'X')))
+        .unwrap_or(false)
 }
 
 /// A child that gets SIGTERM if the test fails before it stopped it.
@@ -57,13 +62,15 @@ impl Drop for Terminated {
 
 /// A running `blockwork cluster`: the process (SIGTERM'd on drop), its
 /// standard input and output lines, the scheduler's address and the
-/// workers' pids in the order they joined.
+/// workers' pids in the order they joined. Its log (standard error) goes
+/// to a file, printed when the test fails.
 pub struct Cluster {
     pub process: Terminated,
     pub stdin: std::process::ChildStdin,
     pub stdout: std::sync::mpsc::Receiver<String>,
     pub address: String,
     pub pids: Vec<u32>,
+    log: std::path::PathBuf,
 }
 
 /// The pid of a `worker NAME at ADDRESS (N threads), pid PID` line.
@@ -74,12 +81,15 @@ pub fn worker_pid(line: &str) -> u32 {
 /// Starts `blockwork cluster --port 0 --workers N ARGS…` and waits for its
 /// scheduler line and its `workers` worker lines.
 pub fn start_cluster(workers: usize, args: &[&std::ffi::OsStr]) -> Cluster {
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log = std::env::temp_dir().join(format!("bw-test-cluster-{}-{n}.log", std::process::id()));
     let mut child = blockwork()
         .args(["cluster", "--port", "0", "--workers", &workers.to_string()])
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let stdin = child.stdin.take().unwrap();
@@ -87,5 +97,35 @@ pub fn start_cluster(workers: usize, args: &[&std::ffi::OsStr]) -> Cluster {
     let next = || stdout.recv_timeout(Duration::from_secs(120)).expect("a line of the cluster");
     let address = next().trim_start_matches("scheduler at tcp://").to_string();
     let pids = (0..workers).map(|_| worker_pid(&next())).collect();
-    Cluster { process: Terminated(child), stdin, stdout, address, pids }
+    Cluster { process: Terminated(child), stdin, stdout, address, pids, log }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(80)..];
+            eprintln!("the cluster's log, last {} lines:\n{}", tail.len(), tail.join("\n"));
+        }
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// Runs `f` on a thread of its own and waits at most `limit` for it: a
+/// test that would hang fails instead, saying `what` did not finish; a
+/// panic in `f` is the test's.
+pub fn within<T: Send + 'static>(limit: Duration, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(v) => v,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{what} did not finish within {limit:?}"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the thread sent nothing and did not panic"),
+        },
+    }
 }
