@@ -368,7 +368,7 @@ class Client:
         futures = iter(self._persist_delayed(lazy, place) if lazy else [])
         for x in items:
             if isinstance(x, Array):
-                out.append(ArrayFuture(x._a, self._c.persist_array(x._a, *place), self))
+                out.append(ArrayFuture(x._a, self._c.persist(x._a, *place), self))
             elif isinstance(x, Delayed):
                 out.append(next(futures))
             elif _is_frame(x):
@@ -404,11 +404,11 @@ class Client:
 
     def _persist_one(self, x: Any, array_type: type, delayed_type: type, place: _Placement) -> Any:
         if isinstance(x, array_type):
-            return array_type(x._a, held=self._c.persist_array(x._a, *place))
+            return array_type(x._a, held=self._c.persist(x._a, *place))
         if isinstance(x, delayed_type):
             return self._persist_delayed([x], place)[0]
         if _is_frame(x):
-            return x._held_on(lambda frame: self._c.persist_frame(frame, *place))
+            return x._held_on(lambda frame: self._c.persist(frame, *place))
         bags = sys.modules.get("blockwork.bag")
         if bags is not None and isinstance(x, bags.Bag):
             # The same partitions, their results held by the cluster as long

@@ -42,6 +42,35 @@ def p(name):
     return os.path.join(OUT, name)
 
 
+def put(v, values, attrs=None, raw=False):
+    """Sets a new variable's attributes, in order, and writes its values; `raw`: as given, not
+    packed or masked by netCDF4-python."""
+    if raw:
+        v.set_auto_maskandscale(False)
+    for name, value in (attrs or {}).items():
+        v.setncattr(name, value)
+    v[:] = values
+
+
+def era5_variables(ds, lon, lat, hours, t2m, **t2m_storage):
+    """ERA5's coordinates and 2 m temperature, as its NetCDF files have them; `t2m_storage`:
+    createVariable's compression or layout flags for t2m."""
+    put(
+        ds.createVariable("longitude", "f4", ("longitude",)),
+        lon,
+        {"units": "degrees_east", "long_name": "longitude"},
+    )
+    put(
+        ds.createVariable("latitude", "f4", ("latitude",)),
+        lat,
+        {"units": "degrees_north", "long_name": "latitude"},
+    )
+    time_attrs = {"units": "hours since 1900-01-01 00:00:00.0", "long_name": "time", "calendar": "gregorian"}
+    put(ds.createVariable("time", "i4", ("time",)), hours, time_attrs)
+    t2m_attrs = {"units": "K", "long_name": "2 metre temperature", "standard_name": "air_temperature"}
+    put(ds.createVariable("t2m", "f4", ("time", "latitude", "longitude"), **t2m_storage), t2m, t2m_attrs)
+
+
 # --------------------------------------------------------------------------------------------
 # 1. nc4_zlib.nc
 # --------------------------------------------------------------------------------------------
@@ -59,25 +88,7 @@ def write_nc4_zlib():
         ds.createDimension("time", 10)
         ds.createDimension("latitude", 5)
         ds.createDimension("longitude", 6)
-        v = ds.createVariable("longitude", "f4", ("longitude",))
-        v.units = "degrees_east"
-        v.long_name = "longitude"
-        v[:] = lon
-        v = ds.createVariable("latitude", "f4", ("latitude",))
-        v.units = "degrees_north"
-        v.long_name = "latitude"
-        v[:] = lat
-        v = ds.createVariable("time", "i4", ("time",))
-        v.units = "hours since 1900-01-01 00:00:00.0"
-        v.long_name = "time"
-        v.calendar = "gregorian"
-        v[:] = hours
-        v = ds.createVariable("t2m", "f4", ("time", "latitude", "longitude"), zlib=True, complevel=1,
-                              shuffle=True, chunksizes=(4, 5, 3))
-        v.units = "K"
-        v.long_name = "2 metre temperature"
-        v.standard_name = "air_temperature"
-        v[:] = t2m
+        era5_variables(ds, lon, lat, hours, t2m, zlib=True, complevel=1, shuffle=True, chunksizes=(4, 5, 3))
         ds.Conventions = "CF-1.6"
         ds.history = "golden fixture written by scripts/golden/netcdf.py (netCDF4-python)"
 
@@ -99,29 +110,30 @@ def write_nc4_packed():
         ds.createDimension("time", nt)
         ds.createDimension("y", ny)
         ds.createDimension("x", nx)
-        v = ds.createVariable("time", "i4", ("time",))
-        v.units = "days since 2000-01-01"
-        v.calendar = "proleptic_gregorian"
-        v.standard_name = "time"
-        v[:] = days
-        v = ds.createVariable("y", "f8", ("y",))
-        v.units = "m"
-        v[:] = np.array([1000.0, 2000.0, 3000.0])
-        v = ds.createVariable("x", "i4", ("x",))
-        v.units = "m"
-        v[:] = np.arange(nx, dtype=np.int32) * 500
-        v = ds.createVariable("tas", "i2", ("time", "y", "x"), fill_value=fill)
-        v.set_auto_maskandscale(False)
-        v.scale_factor = np.float64(scale)
-        v.add_offset = np.float64(offset)
-        v.units = "K"
-        v.long_name = "packed air temperature"
-        v[:] = packed
-        v = ds.createVariable("precip", "f8", ("time", "y"))
-        v.set_auto_maskandscale(False)
-        v.missing_value = np.float64(-999.0)
-        v.units = "mm"
-        v[:] = precip
+        put(
+            ds.createVariable("time", "i4", ("time",)),
+            days,
+            {"units": "days since 2000-01-01", "calendar": "proleptic_gregorian", "standard_name": "time"},
+        )
+        put(ds.createVariable("y", "f8", ("y",)), np.array([1000.0, 2000.0, 3000.0]), {"units": "m"})
+        put(ds.createVariable("x", "i4", ("x",)), np.arange(nx, dtype=np.int32) * 500, {"units": "m"})
+        put(
+            ds.createVariable("tas", "i2", ("time", "y", "x"), fill_value=fill),
+            packed,
+            {
+                "scale_factor": np.float64(scale),
+                "add_offset": np.float64(offset),
+                "units": "K",
+                "long_name": "packed air temperature",
+            },
+            raw=True,
+        )
+        put(
+            ds.createVariable("precip", "f8", ("time", "y")),
+            precip,
+            {"missing_value": np.float64(-999.0), "units": "mm"},
+            raw=True,
+        )
         ds.Conventions = "CF-1.8"
         ds.title = "int16 packing (scale_factor/add_offset) + _FillValue; float64 with missing_value"
 
@@ -171,30 +183,38 @@ def write_nc3_classic():
         ds.createDimension("time", None)
         ds.createDimension("lat", ny)
         ds.createDimension("lon", nx)
-        v = ds.createVariable("time", "f8", ("time",))
-        v.units = "days since 1850-01-01"
-        v.calendar = "noleap"
-        v.axis = "T"
-        v[:] = days
-        v = ds.createVariable("lat", "f4", ("lat",))
-        v.units = "degrees_north"
-        v[:] = np.array([-30.0, 0.0, 30.0], dtype=np.float32)
-        v = ds.createVariable("lon", "f4", ("lon",))
-        v.units = "degrees_east"
-        v[:] = np.array([0.0, 90.0, 180.0, 270.0], dtype=np.float32)
-        v = ds.createVariable("temp", "f4", ("time", "lat", "lon"), fill_value=fill)
-        v.set_auto_maskandscale(False)
-        v.units = "K"
-        v.long_name = "record variable with _FillValue"
-        v[:] = temp
-        v = ds.createVariable("count", "i4", ("time", "lat"))
-        v.set_auto_maskandscale(False)
-        v.long_name = "int32 record variable"
-        v[:] = count
-        v = ds.createVariable("orog", "f8", ("lat", "lon"))
-        v.units = "m"
-        v.long_name = "fixed (non-record) variable"
-        v[:] = orog
+        put(
+            ds.createVariable("time", "f8", ("time",)),
+            days,
+            {"units": "days since 1850-01-01", "calendar": "noleap", "axis": "T"},
+        )
+        put(
+            ds.createVariable("lat", "f4", ("lat",)),
+            np.array([-30.0, 0.0, 30.0], dtype=np.float32),
+            {"units": "degrees_north"},
+        )
+        put(
+            ds.createVariable("lon", "f4", ("lon",)),
+            np.array([0.0, 90.0, 180.0, 270.0], dtype=np.float32),
+            {"units": "degrees_east"},
+        )
+        put(
+            ds.createVariable("temp", "f4", ("time", "lat", "lon"), fill_value=fill),
+            temp,
+            {"units": "K", "long_name": "record variable with _FillValue"},
+            raw=True,
+        )
+        put(
+            ds.createVariable("count", "i4", ("time", "lat")),
+            count,
+            {"long_name": "int32 record variable"},
+            raw=True,
+        )
+        put(
+            ds.createVariable("orog", "f8", ("lat", "lon")),
+            orog,
+            {"units": "m", "long_name": "fixed (non-record) variable"},
+        )
         ds.Conventions = "CF-1.6"
         ds.comment = "NETCDF3_CLASSIC with an unlimited time dimension"
 
@@ -211,23 +231,20 @@ def write_nc3_64bit():
     with netCDF4.Dataset(p("nc3_64bit.nc"), "w", format="NETCDF3_64BIT_OFFSET") as ds:
         ds.createDimension("time", nt)
         ds.createDimension("station", n)
-        v = ds.createVariable("time", "i4", ("time",))
-        v.units = "days since 2000-01-01 00:00:00"
-        v.calendar = "360_day"
-        v[:] = days
-        v = ds.createVariable("station", "i4", ("station",))
-        v[:] = np.array([101, 102, 205, 309], dtype=np.int32)
-        v = ds.createVariable("level", "i2", ("time", "station"))
-        v.set_auto_maskandscale(False)
-        v.units = "mm"
-        v[:] = level
-        v = ds.createVariable("flag", "i1", ("time", "station"))
-        v.set_auto_maskandscale(False)
-        v.flag_meanings = "signed byte"
-        v[:] = flag
-        v = ds.createVariable("value", "f8", ("time", "station"))
-        v.units = "1"
-        v[:] = dbl
+        put(
+            ds.createVariable("time", "i4", ("time",)),
+            days,
+            {"units": "days since 2000-01-01 00:00:00", "calendar": "360_day"},
+        )
+        put(ds.createVariable("station", "i4", ("station",)), np.array([101, 102, 205, 309], dtype=np.int32))
+        put(ds.createVariable("level", "i2", ("time", "station")), level, {"units": "mm"}, raw=True)
+        put(
+            ds.createVariable("flag", "i1", ("time", "station")),
+            flag,
+            {"flag_meanings": "signed byte"},
+            raw=True,
+        )
+        put(ds.createVariable("value", "f8", ("time", "station")), dbl, {"units": "1"})
         ds.title = "NETCDF3_64BIT_OFFSET: short, byte, double; 360_day calendar"
 
 
@@ -254,14 +271,16 @@ def write_calendars():
     with netCDF4.Dataset(p("calendars.nc"), "w", format="NETCDF4") as ds:
         for name, cal, units, dtype, vals in CALENDARS:
             ds.createDimension(name, len(vals))
-            v = ds.createVariable(name, dtype, (name,))
-            v.units = units
-            v.calendar = cal
-            v.standard_name = "time"
-            v[:] = np.array(vals, dtype=dtype)
-        v = ds.createVariable("v_standard", "f4", ("t_standard",))
-        v.long_name = "a data variable on the standard-calendar axis"
-        v[:] = np.arange(5, dtype=np.float32) * np.float32(1.5)
+            put(
+                ds.createVariable(name, dtype, (name,)),
+                np.array(vals, dtype=dtype),
+                {"units": units, "calendar": cal, "standard_name": "time"},
+            )
+        put(
+            ds.createVariable("v_standard", "f4", ("t_standard",)),
+            np.arange(5, dtype=np.float32) * np.float32(1.5),
+            {"long_name": "a data variable on the standard-calendar axis"},
+        )
         ds.title = "one time coordinate per CF calendar"
 
 
@@ -383,25 +402,8 @@ def write_month(path, year, month, zlib):
         ds.createDimension("longitude", lon.size)
         ds.createDimension("latitude", lat.size)
         ds.createDimension("time", hours.size)
-        v = ds.createVariable("longitude", "f4", ("longitude",))
-        v.units = "degrees_east"
-        v.long_name = "longitude"
-        v[:] = lon
-        v = ds.createVariable("latitude", "f4", ("latitude",))
-        v.units = "degrees_north"
-        v.long_name = "latitude"
-        v[:] = lat
-        v = ds.createVariable("time", "i4", ("time",))
-        v.units = "hours since 1900-01-01 00:00:00.0"
-        v.long_name = "time"
-        v.calendar = "gregorian"
-        v[:] = hours
         kw = dict(zlib=True, complevel=1, shuffle=True) if zlib else dict(contiguous=True)
-        v = ds.createVariable("t2m", "f4", ("time", "latitude", "longitude"), **kw)
-        v.units = "K"
-        v.long_name = "2 metre temperature"
-        v.standard_name = "air_temperature"
-        v[:] = t2m
+        era5_variables(ds, lon, lat, hours, t2m, **kw)
         ds.Conventions = "CF-1.6"
         ds.history = ("synthetic ERA5-like daily 2m temperature generated by gen_netcdf.py "
                       "(dask reference benchmarks); not real ECMWF data")

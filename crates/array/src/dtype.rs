@@ -346,89 +346,43 @@ impl Element for bool {
     }
 }
 
+/// Runs `$body` with the type alias `$T` set to the Rust type of `$dt`
+/// when it is one of the listed types; any other type gives `$err`. The
+/// four macros below are its lists.
+macro_rules! with_types {
+    ($dt:expr, $T:ident => $body:expr, [$($v:ident: $ty:ty),+], $err:expr) => {
+        match $dt {
+            $($crate::DType::$v => {
+                type $T = $ty;
+                $body
+            })+
+            #[allow(unreachable_patterns)]
+            _ => $err,
+        }
+    };
+}
+
 /// Runs `$body` with the type alias `$T` set to the Rust type of a [`DType`].
 macro_rules! with_dtype {
     ($dt:expr, $T:ident => $body:expr) => {
-        match $dt {
-            $crate::DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            $crate::DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            $crate::DType::I64 => {
-                type $T = i64;
-                $body
-            }
-            $crate::DType::I32 => {
-                type $T = i32;
-                $body
-            }
-            $crate::DType::U8 => {
-                type $T = u8;
-                $body
-            }
-            $crate::DType::Bool => {
-                type $T = bool;
-                $body
-            }
-            $crate::DType::C128 => {
-                type $T = $crate::Complex<f64>;
-                $body
-            }
-            $crate::DType::C64 => {
-                type $T = $crate::Complex<f32>;
-                $body
-            }
-        }
+        $crate::dtype::with_types!($dt, $T => $body, [
+            F64: f64, F32: f32, I64: i64, I32: i32, U8: u8, Bool: bool,
+            C128: $crate::Complex<f64>, C64: $crate::Complex<f32>
+        ], unreachable!("every type is listed"))
     };
 }
 
 /// Like `with_dtype!` for numeric types; bool and complex give the error `$err`.
 macro_rules! with_numeric {
     ($dt:expr, $T:ident => $body:expr, $err:expr) => {
-        match $dt {
-            $crate::DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            $crate::DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            $crate::DType::I64 => {
-                type $T = i64;
-                $body
-            }
-            $crate::DType::I32 => {
-                type $T = i32;
-                $body
-            }
-            $crate::DType::U8 => {
-                type $T = u8;
-                $body
-            }
-            $crate::DType::Bool | $crate::DType::C128 | $crate::DType::C64 => $err,
-        }
+        $crate::dtype::with_types!($dt, $T => $body, [F64: f64, F32: f32, I64: i64, I32: i32, U8: u8], $err)
     };
 }
 
 /// Like `with_dtype!` for float types; others give the error `$err`.
 macro_rules! with_float {
     ($dt:expr, $T:ident => $body:expr, $err:expr) => {
-        match $dt {
-            $crate::DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            $crate::DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            _ => $err,
-        }
+        $crate::dtype::with_types!($dt, $T => $body, [F64: f64, F32: f32], $err)
     };
 }
 
@@ -436,21 +390,11 @@ macro_rules! with_float {
 /// complex128, f32 for complex64); other types give the error `$err`.
 macro_rules! with_complex {
     ($dt:expr, $T:ident => $body:expr, $err:expr) => {
-        match $dt {
-            $crate::DType::C128 => {
-                type $T = f64;
-                $body
-            }
-            $crate::DType::C64 => {
-                type $T = f32;
-                $body
-            }
-            _ => $err,
-        }
+        $crate::dtype::with_types!($dt, $T => $body, [C128: f64, C64: f32], $err)
     };
 }
 
-pub(crate) use {with_complex, with_dtype, with_float, with_numeric};
+pub(crate) use {with_complex, with_dtype, with_float, with_numeric, with_types};
 
 #[cfg(test)]
 mod tests {

@@ -114,21 +114,28 @@ pub fn seconds_of(times: &[f64], target: &crate::overhead::Target, record: &mut 
     }
 }
 
-/// What one array workload is asked to do.
-pub struct Spec<'a> {
-    pub workload: &'a str,
-    pub n: usize,
-    pub chunk: usize,
+/// What every workload on a generated or read matrix takes alike: the
+/// input, the seed of random fills, the runs, the check.
+#[derive(Clone, Copy)]
+pub struct Input<'a> {
     pub fill: &'a Fill,
     pub seed: u64,
     pub repeats: usize,
     pub check: Option<&'a Check>,
 }
 
+/// What one array workload is asked to do.
+pub struct Spec<'a> {
+    pub workload: &'a str,
+    pub n: usize,
+    pub chunk: usize,
+    pub input: Input<'a>,
+}
+
 /// Runs an array workload and returns its JSON record (without the
 /// common fields the caller adds).
 pub fn run(spec: &Spec<'_>, target: &crate::overhead::Target) -> anyhow::Result<(f64, Json)> {
-    let Spec { workload, chunk, fill, seed, repeats, .. } = *spec;
+    let Spec { workload, chunk, input: Input { fill, seed, repeats, check }, .. } = *spec;
     let n = fill.side(spec.n)?;
     let (times, results, tasks) = match workload {
         "ones-sum" => timed(repeats, target, || Ok(bwa::ones::<f64>(&[n], chunk)?.sum()))?,
@@ -160,7 +167,7 @@ pub fn run(spec: &Spec<'_>, target: &crate::overhead::Target) -> anyhow::Result<
     }
     // Read before the check, whose plain computation may hold the whole input.
     record["peak_rss_mib"] = json!(crate::alloc::peak_rss_mib());
-    if let Some(check) = spec.check {
+    if let Some(check) = check {
         record["check"] = verify(spec, n, &results, check)?.to_json();
     }
     Ok((seconds, record))
@@ -174,11 +181,11 @@ fn verify(spec: &Spec<'_>, n: usize, results: &[f64], check: &Check) -> anyhow::
         (Check::Auto, "ones-sum") => (spec.n as f64, "closed form: n".into(), 0.0),
         // ((x + xᵀ) − x.mean(axis=0)).sum() = 2 Σx − n Σⱼ mean(x[:, j]) = Σx.
         (Check::Auto, "xxt") => {
-            let (sum, how) = plain_sum(n, spec.chunk, spec.fill, spec.seed)?;
+            let (sum, how) = plain_sum(n, spec.chunk, spec.input.fill, spec.input.seed)?;
             (sum, format!("Σx (the workload's closed form), {how}"), 1e-9)
         }
         (Check::Auto, "dot-std") => {
-            let x = plain_matrix(n, spec.chunk, spec.fill, spec.seed)?;
+            let x = plain_matrix(n, spec.chunk, spec.input.fill, spec.input.seed)?;
             (plain_dot_std(n, &x), "one faer GEMM of the whole x·(xᵀ + 1), then a two-pass std".into(), 1e-8)
         }
         (Check::Auto, "big-sum") => {

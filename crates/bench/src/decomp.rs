@@ -14,7 +14,7 @@ use bw::array::{self as bwa, Array};
 use faer::Mat;
 use serde_json::{json, Value as Json};
 
-use crate::arrays::Fill;
+use crate::arrays::{Fill, Input};
 use crate::check::{Check, Verdict};
 
 /// What the workload is asked to do.
@@ -22,15 +22,12 @@ pub struct Spec<'a> {
     pub m: usize,
     pub k: usize,
     pub rows: usize,
-    pub fill: &'a Fill,
-    pub seed: u64,
-    pub repeats: usize,
-    pub check: Option<&'a Check>,
+    pub input: Input<'a>,
 }
 
 fn input(s: &Spec<'_>) -> anyhow::Result<Array<f64>> {
-    Ok(match s.fill {
-        Fill::Random => bwa::random::random(&[s.m, s.k], [s.rows, s.k], s.seed)?,
+    Ok(match s.input.fill {
+        Fill::Random => bwa::random::random(&[s.m, s.k], [s.rows, s.k], s.input.seed)?,
         Fill::Pattern => bwa::pattern(&[s.m, s.k], [s.rows, s.k])?,
         other => anyhow::bail!("svd takes --fill random or pattern, not {other:?}"),
     })
@@ -75,14 +72,13 @@ fn warm_runs(
 
 /// Runs the workload on `config`; returns the JSON record.
 pub fn run(s: &Spec<'_>, config: &bw::Config) -> anyhow::Result<Json> {
-    let params =
-        json!({"m": s.m, "k": s.k, "rows": s.rows, "fill": s.fill.name(), "seed": s.seed, "repeats": s.repeats});
-    let (mut record, results) = warm_runs("svd", params, s.repeats, || {
+    let params = json!({"m": s.m, "k": s.k, "rows": s.rows, "fill": s.input.fill.name(), "seed": s.input.seed, "repeats": s.input.repeats});
+    let (mut record, results) = warm_runs("svd", params, s.input.repeats, || {
         let (u, sv, v) = input(s)?.svd()?;
         let out = bwa::compute_many(&[&u, &sv, &v], config)?;
         Ok((out[1].sum(), u.ntasks() + v.ntasks()))
     })?;
-    if let Some(check) = s.check {
+    if let Some(check) = s.input.check {
         let verdict = match check {
             Check::Value(v) => Verdict::of(&results, *v, 1e-9, "the value given to --check"),
             Check::Auto => {
@@ -104,11 +100,8 @@ pub struct CompressedSpec<'a> {
     pub n: usize,
     pub chunk: usize,
     pub k: usize,
-    pub fill: &'a Fill,
     pub gram: bool,
-    pub seed: u64,
-    pub repeats: usize,
-    pub check: Option<&'a Check>,
+    pub input: Input<'a>,
 }
 
 /// The randomized SVD's power iterations and oversampling, as the
@@ -119,24 +112,24 @@ const OVERSAMPLES: usize = 10;
 
 /// Runs `svd-compressed` on `target`; returns the JSON record.
 pub fn run_compressed(s: &CompressedSpec<'_>, target: &crate::overhead::Target) -> anyhow::Result<Json> {
-    let params = json!({"n": s.n, "chunk": s.chunk, "k": s.k, "n_power_iter": POWER_ITERS, "fill": s.fill.name(),
-        "gram": s.gram, "seed": s.seed, "repeats": s.repeats});
-    let (mut record, results) = warm_runs("svd-compressed", params, s.repeats, || {
-        let x = crate::arrays::input(s.n, s.chunk, s.fill, s.seed)?;
+    let params = json!({"n": s.n, "chunk": s.chunk, "k": s.k, "n_power_iter": POWER_ITERS, "fill": s.input.fill.name(),
+        "gram": s.gram, "seed": s.input.seed, "repeats": s.input.repeats});
+    let (mut record, results) = warm_runs("svd-compressed", params, s.input.repeats, || {
+        let x = crate::arrays::input(s.n, s.chunk, s.input.fill, s.input.seed)?;
         let a = if s.gram { x.dot(&x.t())? } else { x };
-        let (_, sv, _) = a.svd_compressed(s.k, POWER_ITERS, OVERSAMPLES, s.seed)?;
+        let (_, sv, _) = a.svd_compressed(s.k, POWER_ITERS, OVERSAMPLES, s.input.seed)?;
         Ok((target.compute_array(&sv)?.sum(), sv.ntasks()))
     })?;
     if matches!(target, crate::overhead::Target::Cluster { .. }) {
         record["worker_peak_rss_mib"] = json!(crate::alloc::worker_peaks_mib());
     }
-    if let Some(check) = s.check {
+    if let Some(check) = s.input.check {
         let verdict = match check {
             // The libraries draw different random numbers: the sum agrees
             // with another draw's to about 1e-4 at n = 20000.
             Check::Value(v) => Verdict::of(&results, *v, 1e-3, "the value given to --check (another draw: rtol 1e-3)"),
             // x·xᵀ's singular values are the squares of x's.
-            Check::Auto if matches!(s.fill, Fill::Pattern) => Verdict::of(
+            Check::Auto if matches!(s.input.fill, Fill::Pattern) => Verdict::of(
                 &results,
                 pattern_top_singular_values(s.n, s.k, if s.gram { 2 } else { 1 })?,
                 1e-3,
@@ -170,13 +163,14 @@ fn plain_randomized_top_sum(s: &CompressedSpec<'_>) -> anyhow::Result<f64> {
     use faer::linalg::matmul::matmul;
     let n = s.n;
     let l = (s.k + OVERSAMPLES).min(n);
-    let values = crate::arrays::plain_matrix(n, s.chunk, s.fill, s.seed)?;
+    let values = crate::arrays::plain_matrix(n, s.chunk, s.input.fill, s.input.seed)?;
     let x = Mat::from_fn(n, n, |i, j| values[i * n + j]);
     drop(values);
     // The test matrix is chunked as the workload's (its rows as x's columns).
-    let rows = crate::arrays::input(n, s.chunk, s.fill, s.seed)?.chunks().axis(1).to_vec();
+    let rows = crate::arrays::input(n, s.chunk, s.input.fill, s.input.seed)?.chunks().axis(1).to_vec();
     let sync = bw::Config::with_scheduler(bw::Scheduler::Sync).optimize(false);
-    let omega = bwa::random::normal::<f64>(0.0, 1.0, &[n, l], vec![rows, vec![l]], s.seed)?.compute_with(&sync)?;
+    let omega =
+        bwa::random::normal::<f64>(0.0, 1.0, &[n, l], vec![rows, vec![l]], s.input.seed)?.compute_with(&sync)?;
     let omega = omega.into_dimensionality::<ndarray::Ix2>()?;
     let omega = Mat::from_fn(n, l, |i, j| omega[[i, j]]);
     let par = faer::Par::rayon(std::thread::available_parallelism().map_or(1, |t| t.get()));

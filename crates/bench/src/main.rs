@@ -240,6 +240,13 @@ struct Common {
     seed: u64,
 }
 
+impl Common {
+    /// The workload's input from `fill`, with these flags.
+    fn input<'a>(&'a self, fill: &'a arrays::Fill) -> arrays::Input<'a> {
+        arrays::Input { fill, seed: self.seed, repeats: self.run.repeats, check: self.run.check.as_ref() }
+    }
+}
+
 fn scheduler(s: &str) -> anyhow::Result<blockwork::Scheduler> {
     blockwork::Scheduler::parse(s)
         .ok_or_else(|| anyhow::anyhow!("unknown scheduler {s:?}: use sync, threads or threads:N"))
@@ -248,8 +255,7 @@ fn scheduler(s: &str) -> anyhow::Result<blockwork::Scheduler> {
 fn array_workload(workload: &str, n: usize, chunk: usize, fill: &arrays::Fill, common: &Common) -> anyhow::Result<()> {
     let run = &common.run;
     let target = overhead::Target::parse(&run.scheduler, run.workers)?;
-    let spec =
-        arrays::Spec { workload, n, chunk, fill, seed: common.seed, repeats: run.repeats, check: run.check.as_ref() };
+    let spec = arrays::Spec { workload, n, chunk, input: common.input(fill) };
     let (seconds, mut record) = arrays::run(&spec, &target)?;
     record["workload"] = serde_json::json!(workload);
     record["impl"] = serde_json::json!(target.impl_name());
@@ -302,14 +308,12 @@ fn main() -> anyhow::Result<()> {
             check::emit(&record)?;
         }
         Workload::Svd { m, k, rows, fill, common } => local_workload(&common, |config| {
-            let (seed, repeats, check) = (common.seed, common.run.repeats, common.run.check.as_ref());
-            decomp::run(&decomp::Spec { m, k, rows, fill: &fill, seed, repeats, check }, config)
+            decomp::run(&decomp::Spec { m, k, rows, input: common.input(&fill) }, config)
         })?,
         Workload::SvdCompressed { n, chunk, k, fill, gram, memory_limit, common } => {
             let run = &common.run;
             let target = overhead::Target::parse_with(&run.scheduler, run.workers, memory_limit.as_deref())?;
-            let (seed, repeats, check) = (common.seed, run.repeats, run.check.as_ref());
-            let spec = decomp::CompressedSpec { n, chunk, k, fill: &fill, gram, seed, repeats, check };
+            let spec = decomp::CompressedSpec { n, chunk, k, gram, input: common.input(&fill) };
             let mut record = decomp::run_compressed(&spec, &target)?;
             record["impl"] = serde_json::json!(target.impl_name());
             record["params"]["threads"] = serde_json::json!(target.threads());

@@ -17,58 +17,33 @@ use polars::prelude::{
 use blockwork_graph::kernel_params;
 
 use crate::expr::Expr;
-use crate::param::{by_name, name_of, param_by_name};
+use crate::param::named_enum;
 
-/// An aggregation of a column's values per group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Agg {
-    /// Sum (0 for a group of missing values).
-    Sum,
-    /// Mean of the present values.
-    Mean,
-    /// Number of present values.
-    Count,
-    /// Number of rows.
-    Size,
-    /// Smallest present value.
-    Min,
-    /// Largest present value.
-    Max,
-    /// Sample standard deviation (ddof = 1).
-    Std,
-    /// Sample variance (ddof = 1).
-    Var,
-    /// First present value.
-    First,
-    /// Last present value.
-    Last,
-    /// Number of distinct present values.
-    NUnique,
-}
-
-const AGGS: [(Agg, &str); 11] = [
-    (Agg::Sum, "sum"),
-    (Agg::Mean, "mean"),
-    (Agg::Count, "count"),
-    (Agg::Size, "size"),
-    (Agg::Min, "min"),
-    (Agg::Max, "max"),
-    (Agg::Std, "std"),
-    (Agg::Var, "var"),
-    (Agg::First, "first"),
-    (Agg::Last, "last"),
-    (Agg::NUnique, "nunique"),
-];
-
-impl Agg {
-    /// Its pandas name (`"mean"`).
-    pub fn name(self) -> &'static str {
-        name_of(&AGGS, self)
-    }
-
-    /// The aggregation pandas calls `name`.
-    pub fn parse(name: &str) -> Option<Agg> {
-        by_name(&AGGS, name)
+named_enum! {
+    /// An aggregation of a column's values per group.
+    pub enum Agg {
+        /// Sum (0 for a group of missing values).
+        Sum = "sum",
+        /// Mean of the present values.
+        Mean = "mean",
+        /// Number of present values.
+        Count = "count",
+        /// Number of rows.
+        Size = "size",
+        /// Smallest present value.
+        Min = "min",
+        /// Largest present value.
+        Max = "max",
+        /// Sample standard deviation (ddof = 1).
+        Std = "std",
+        /// Sample variance (ddof = 1).
+        Var = "var",
+        /// First present value.
+        First = "first",
+        /// Last present value.
+        Last = "last",
+        /// Number of distinct present values.
+        NUnique = "nunique",
     }
 }
 
@@ -96,8 +71,6 @@ impl Aggregation {
         self
     }
 }
-
-param_by_name!(Agg, Agg::name, Agg::parse);
 
 /// Rows' group ids.
 struct Groups {

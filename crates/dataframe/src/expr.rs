@@ -15,7 +15,7 @@ use polars::prelude::{
 };
 
 use crate::lit::{DType, Lit};
-use crate::param::{by_name, name_of, tagged, untag};
+use crate::param::{by_name, name_of, named_enum, tagged, untag};
 
 /// A column expression.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,95 +42,55 @@ pub enum Expr {
     Alias(Box<Expr>, Arc<str>),
 }
 
-/// Binary operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    /// `+`
-    Add,
-    /// `-`
-    Sub,
-    /// `*`
-    Mul,
-    /// `/` (true division: always floats)
-    Div,
-    /// `//` (floor division)
-    FloorDiv,
-    /// `%` (the remainder has the divisor's sign, as in Python)
-    Mod,
-    /// `**`
-    Pow,
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-    /// `&`
-    And,
-    /// `|`
-    Or,
-}
-
-const BINOPS: [(BinOp, &str); 15] = [
-    (BinOp::Add, "add"),
-    (BinOp::Sub, "sub"),
-    (BinOp::Mul, "mul"),
-    (BinOp::Div, "truediv"),
-    (BinOp::FloorDiv, "floordiv"),
-    (BinOp::Mod, "mod"),
-    (BinOp::Pow, "pow"),
-    (BinOp::Eq, "eq"),
-    (BinOp::Ne, "ne"),
-    (BinOp::Lt, "lt"),
-    (BinOp::Le, "le"),
-    (BinOp::Gt, "gt"),
-    (BinOp::Ge, "ge"),
-    (BinOp::And, "and"),
-    (BinOp::Or, "or"),
-];
-
-impl BinOp {
-    /// The operation of this name (Python's operator module's: `add`,
-    /// `truediv`, `floordiv`, `mod`, `pow`, `eq`, `ne`, `lt`, `le`, `gt`,
-    /// `ge`, and `and`, `or`).
-    pub fn parse(name: &str) -> Option<BinOp> {
-        by_name(&BINOPS, name)
+named_enum! {
+    /// Binary operations.
+    pub enum BinOp {
+        /// `+`
+        Add = "add",
+        /// `-`
+        Sub = "sub",
+        /// `*`
+        Mul = "mul",
+        /// `/` (true division: always floats)
+        Div = "truediv",
+        /// `//` (floor division)
+        FloorDiv = "floordiv",
+        /// `%` (the remainder has the divisor's sign, as in Python)
+        Mod = "mod",
+        /// `**`
+        Pow = "pow",
+        /// `==`
+        Eq = "eq",
+        /// `!=`
+        Ne = "ne",
+        /// `<`
+        Lt = "lt",
+        /// `<=`
+        Le = "le",
+        /// `>`
+        Gt = "gt",
+        /// `>=`
+        Ge = "ge",
+        /// `&`
+        And = "and",
+        /// `|`
+        Or = "or",
     }
 }
 
-/// Unary operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnaryOp {
-    /// `-x`
-    Neg,
-    /// `~x` of booleans
-    Not,
-    /// `isna`
-    IsNull,
-    /// `notna`
-    NotNull,
-    /// `abs`
-    Abs,
-}
-
-const UNARY: [(UnaryOp, &str); 5] = [
-    (UnaryOp::Neg, "neg"),
-    (UnaryOp::Not, "not"),
-    (UnaryOp::IsNull, "isna"),
-    (UnaryOp::NotNull, "notna"),
-    (UnaryOp::Abs, "abs"),
-];
-
-impl UnaryOp {
-    /// The operation of this name: `neg`, `not`, `isna`, `notna`, `abs`.
-    pub fn parse(name: &str) -> Option<UnaryOp> {
-        by_name(&UNARY, name)
+named_enum! {
+    /// Unary operations.
+    pub enum UnaryOp {
+        /// `-x`
+        Neg = "neg",
+        /// `~x` of booleans
+        Not = "not",
+        /// `isna`
+        IsNull = "isna",
+        /// `notna`
+        NotNull = "notna",
+        /// `abs`
+        Abs = "abs",
     }
 }
 
@@ -451,7 +411,7 @@ where
 
 fn binary(op: BinOp, l: &Series, r: &Series) -> PolarsResult<Series> {
     if l.len() != r.len() && l.len() != 1 && r.len() != 1 {
-        polars_bail!(ShapeMismatch: "operands of {} have lengths {} and {}", op_name(op), l.len(), r.len());
+        polars_bail!(ShapeMismatch: "operands of {} have lengths {} and {}", op.name(), l.len(), r.len());
     }
     let numeric = is_numeric(l) && is_numeric(r);
     let ints = is_integer(l) && is_integer(r);
@@ -462,7 +422,7 @@ fn binary(op: BinOp, l: &Series, r: &Series) -> PolarsResult<Series> {
         BinOp::Mul => (l * r)?,
         BinOp::Div => (&l.cast(&DataType::Float64)? / &r.cast(&DataType::Float64)?)?,
         BinOp::FloorDiv | BinOp::Mod | BinOp::Pow if !numeric => {
-            polars_bail!(InvalidOperation: "{} of {} and {}", op_name(op), l.dtype(), r.dtype())
+            polars_bail!(InvalidOperation: "{} of {} and {}", op.name(), l.dtype(), r.dtype())
         }
         BinOp::FloorDiv if ints => {
             let v = zip_map(&i64s(l)?, &i64s(r)?, |a, b| {
@@ -530,7 +490,7 @@ fn py_fmod(a: f64, b: f64) -> f64 {
 }
 
 fn booleans(s: &Series, op: BinOp) -> PolarsResult<BooleanChunked> {
-    s.bool().cloned().map_err(|_| polars_err!(InvalidOperation: "{} wants booleans, got {}", op_name(op), s.dtype()))
+    s.bool().cloned().map_err(|_| polars_err!(InvalidOperation: "{} wants booleans, got {}", op.name(), s.dtype()))
 }
 
 fn broadcast_bool(a: BooleanChunked, b: BooleanChunked) -> (BooleanChunked, BooleanChunked) {
@@ -539,10 +499,6 @@ fn broadcast_bool(a: BooleanChunked, b: BooleanChunked) -> (BooleanChunked, Bool
         (n, 1) if n != 1 => (a, b.new_from_index(0, n)),
         _ => (a, b),
     }
-}
-
-fn op_name(op: BinOp) -> &'static str {
-    name_of(&BINOPS, op)
 }
 
 fn unary(op: UnaryOp, s: &Series) -> PolarsResult<Series> {
@@ -731,8 +687,8 @@ impl Param for Expr {
         match self {
             Expr::Col(c) => tagged("col", [c.to_param()]),
             Expr::Lit(l) => tagged("lit", [l.to_param()]),
-            Expr::Binary(op, l, r) => tagged("bin", [s(name_of(&BINOPS, *op)), b(l), b(r)]),
-            Expr::Unary(op, e) => tagged("un", [s(name_of(&UNARY, *op)), b(e)]),
+            Expr::Binary(op, l, r) => tagged("bin", [s(op.name()), b(l), b(r)]),
+            Expr::Unary(op, e) => tagged("un", [s(op.name()), b(e)]),
             Expr::IsIn(e, xs) => tagged("isin", [b(e), xs.to_param()]),
             Expr::FillNull(e, v) => tagged("fillna", [b(e), v.to_param()]),
             Expr::Cast(e, d) => tagged("cast", [b(e), d.to_param()]),
@@ -759,8 +715,8 @@ impl Param for Expr {
         Some(match tag {
             "col" => Expr::Col(st(0)?),
             "lit" => Expr::Lit(Lit::from_param(f.first()?)?),
-            "bin" => Expr::Binary(by_name(&BINOPS, &st(0)?)?, e(1)?, e(2)?),
-            "un" => Expr::Unary(by_name(&UNARY, &st(0)?)?, e(1)?),
+            "bin" => Expr::Binary(BinOp::parse(&st(0)?)?, e(1)?, e(2)?),
+            "un" => Expr::Unary(UnaryOp::parse(&st(0)?)?, e(1)?),
             "isin" => Expr::IsIn(e(0)?, Vec::from_param(f.get(1)?)?),
             "fillna" => Expr::FillNull(e(0)?, Lit::from_param(f.get(1)?)?),
             "cast" => Expr::Cast(e(0)?, DType::from_param(f.get(1)?)?),

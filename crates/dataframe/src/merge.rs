@@ -12,37 +12,22 @@ use polars::prelude::{DataFrame as PlFrame, DataFrameJoinOps, JoinArgs, JoinCoal
 use crate::error::{DataFrameError, Result};
 use crate::expr::col;
 use crate::frame::DataFrame;
-use crate::param::{by_name, name_of, param_by_name};
+use crate::param::named_enum;
 use crate::partition::Partition;
 
-/// Which rows a join keeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum How {
-    /// Rows whose keys are on both sides.
-    Inner,
-    /// Every left row (missing values where the right has no match).
-    Left,
-    /// Every right row.
-    Right,
-    /// Every row of both sides.
-    Outer,
-}
-
-const HOWS: [(How, &str); 4] =
-    [(How::Inner, "inner"), (How::Left, "left"), (How::Right, "right"), (How::Outer, "outer")];
-
-impl How {
-    /// The join of this name: `inner`, `left`, `right` or `outer`.
-    pub fn parse(name: &str) -> Option<How> {
-        by_name(&HOWS, name)
-    }
-
-    fn name(self) -> &'static str {
-        name_of(&HOWS, self)
+named_enum! {
+    /// Which rows a join keeps.
+    pub enum How {
+        /// Rows whose keys are on both sides.
+        Inner = "inner",
+        /// Every left row (missing values where the right has no match).
+        Left = "left",
+        /// Every right row.
+        Right = "right",
+        /// Every row of both sides.
+        Outer = "outer",
     }
 }
-
-param_by_name!(How, How::name, How::parse);
 
 kernel_params! {
     /// A join's description: the parameters of `dataframe.join`.

@@ -52,3 +52,35 @@ macro_rules! param_by_name {
     };
 }
 pub(crate) use param_by_name;
+
+/// Declares a fieldless enum whose variants have names (pandas' or
+/// Python's), with `name()`, `parse()` and a [`blockwork_graph::Param`]
+/// that travels as the name.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $ty:ident { $($(#[$vmeta:meta])* $v:ident = $name:literal,)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $ty { $($(#[$vmeta])* $v,)* }
+
+        impl $ty {
+            /// Its name.
+            pub fn name(self) -> &'static str {
+                match self { $($ty::$v => $name,)* }
+            }
+
+            #[doc = concat!("The one of this name:", $(" `", $name, "`",)* ".")]
+            pub fn parse(name: &str) -> Option<$ty> {
+                match name {
+                    $($name => Some($ty::$v),)*
+                    _ => None,
+                }
+            }
+        }
+
+        $crate::param::param_by_name!($ty, $ty::name, $ty::parse);
+    };
+}
+pub(crate) use named_enum;

@@ -6,37 +6,23 @@ use std::sync::Arc;
 
 use blockwork_graph::{r, Key, Op, Task};
 
-use crate::param::{by_name, name_of, param_by_name};
+use crate::param::named_enum;
 
 /// Partials combined per task.
 pub(crate) const SPLIT_EVERY: usize = 8;
 
-/// A task's place in a reduction: its parameters say which, as one
-/// named function does all three.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Stage {
-    /// One input partition reduced to a partial.
-    Partial,
-    /// Partials merged into one.
-    Combine,
-    /// Partials merged and made the result.
-    Finish,
-}
-
-const STAGES: [(Stage, &str); 3] =
-    [(Stage::Partial, "partial"), (Stage::Combine, "combine"), (Stage::Finish, "finish")];
-
-impl Stage {
-    fn name(self) -> &'static str {
-        name_of(&STAGES, self)
-    }
-
-    fn parse(name: &str) -> Option<Stage> {
-        by_name(&STAGES, name)
+named_enum! {
+    /// A task's place in a reduction: its parameters say which, as one
+    /// named function does all three.
+    pub(crate) enum Stage {
+        /// One input partition reduced to a partial.
+        Partial = "partial",
+        /// Partials merged into one.
+        Combine = "combine",
+        /// Partials merged and made the result.
+        Finish = "finish",
     }
 }
-
-param_by_name!(Stage, Stage::name, Stage::parse);
 
 /// The tasks of a tree over `inputs` under the layer `name` (keys
 /// `(depth, i)`), each of `op` at its stage, and the key of its root.

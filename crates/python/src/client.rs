@@ -168,6 +168,13 @@ fn array_graph(arrays: &[PyRef<'_, PyArr>]) -> PyResult<(Graph, Vec<Vec<Key>>)> 
     Ok((graph, arrays.iter().map(|a| each!(&a.0, x => x.keys())).collect()))
 }
 
+/// What `persist` takes.
+#[derive(FromPyObject)]
+enum Collection<'py> {
+    Array(PyRef<'py, PyArr>),
+    Frame(PyRef<'py, PyFrame>),
+}
+
 /// The graph of Python callables: task `i` is the pickled callable
 /// `funcs[i]` called with the results of the tasks `deps[i]`; with the
 /// keys of the tasks `outputs`.
@@ -277,37 +284,29 @@ impl PyClient {
         py.detach(|| df.assemble(values)).py().map(|df| columns_out(py, df))
     }
 
-    /// Submits a dataframe's graph; returns the futures of its partitions
-    /// (held, later computes of this client reuse them).
-    #[pyo3(signature = (frame, workers=Vec::new(), allow_other_workers=false, priority=0))]
-    fn persist_frame(
+    /// Submits an array's or a dataframe's graph; returns the futures of
+    /// its blocks or partitions (held: later computes of this client reuse
+    /// them).
+    #[pyo3(signature = (collection, workers=Vec::new(), allow_other_workers=false, priority=0))]
+    fn persist(
         &self,
         py: Python<'_>,
-        frame: PyRef<'_, PyFrame>,
+        collection: Collection<'_>,
         workers: Vec<String>,
         allow_other_workers: bool,
         priority: i32,
     ) -> PyResult<Vec<PyFuture>> {
-        let df = frame.0.clone();
-        let graph = df.graph().py()?;
-        self.persist_graph(py, graph, &df.keys(), placement(0, workers, allow_other_workers, priority))
+        let (graph, keys) = match collection {
+            Collection::Array(array) => {
+                let (graph, mut keys) = array_graph(std::slice::from_ref(&array))?;
+                (graph, keys.swap_remove(0))
+            }
+            Collection::Frame(frame) => (frame.0.graph().py()?, frame.0.keys()),
+        };
+        self.persist_graph(py, graph, &keys, placement(0, workers, allow_other_workers, priority))
     }
 
-    /// Submits an array's graph; returns the futures of its blocks.
-    #[pyo3(signature = (array, workers=Vec::new(), allow_other_workers=false, priority=0))]
-    fn persist_array(
-        &self,
-        py: Python<'_>,
-        array: PyRef<'_, PyArr>,
-        workers: Vec<String>,
-        allow_other_workers: bool,
-        priority: i32,
-    ) -> PyResult<Vec<PyFuture>> {
-        let (graph, keys) = array_graph(std::slice::from_ref(&array))?;
-        self.persist_graph(py, graph, &keys[0], placement(0, workers, allow_other_workers, priority))
-    }
-
-    /// Gathers the blocks of `array` (its futures, from `persist_array`)
+    /// Gathers the blocks of `array` (its futures, from `persist`)
     /// into a NumPy buffer, waiting at most `timeout` seconds.
     #[pyo3(signature = (array, futures, timeout=None))]
     fn gather_array(

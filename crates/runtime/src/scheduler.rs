@@ -539,31 +539,16 @@ fn on_worker_message(
             crate::log!(WARN, "scheduler: worker {} registered twice; ignored", id.0);
         }
         WorkerToScheduler::Heartbeat(m) => reactor::on_heartbeat(core, now, id, m),
-        WorkerToScheduler::Report(r) => match r {
-            ToScheduler::TaskFinished { key, nbytes, duration } => {
-                // A copy reported as a result (a worker that had it
-                // already) ran nothing: its duration is zero.
+        WorkerToScheduler::Report(r) => {
+            // A copy reported as a result (a worker that had it already)
+            // ran nothing: its duration is zero.
+            if let ToScheduler::TaskFinished { key, duration, .. } = &r {
                 if !duration.is_zero() {
-                    state.dash.task_finished(key.prefix(), id.0, now, duration);
+                    state.dash.task_finished(key.prefix(), id.0, now, *duration);
                 }
-                reactor::on_task_finished(core, comm, now, id, &key, nbytes, duration)
             }
-            ToScheduler::TaskErred { key, message, origin, kind } => reactor::on_task_erred(
-                core,
-                comm,
-                now,
-                id,
-                &key,
-                reactor::Raised { origin: origin.as_ref(), message: &message, fault: kind },
-            ),
-            ToScheduler::FetchFailed { key, dep, holder } => {
-                reactor::on_fetch_failed(core, comm, now, id, &key, &dep, holder)
-            }
-            ToScheduler::StealResponse { key, id: steal, outcome } => {
-                reactor::on_steal_response(core, comm, now, id, &key, steal, outcome)
-            }
-            ToScheduler::AddKeys(keys) => reactor::on_worker_has_keys(core, comm, now, id, &keys),
-        },
+            r.deliver(core, comm, now, id)
+        }
     }
 }
 

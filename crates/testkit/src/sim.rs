@@ -177,6 +177,21 @@ impl SimGraph {
         SimGraph { defs, value }
     }
 
+    /// Asserts that every holder of task `i`'s result holds its value;
+    /// `stored` reads what a holder has under the task's key.
+    pub fn assert_held<H: Debug>(&self, seed: u64, i: usize, holders: &[H], stored: impl Fn(&H) -> Option<u64>) {
+        let key = &self.defs[i].key;
+        for h in holders {
+            assert_eq!(stored(h), Some(self.value[i]), "seed {seed}: value of {key} on {h:?}");
+        }
+    }
+
+    /// Asserts that task `origin` erred for good: with no retries to spare.
+    pub fn assert_out_of_retries(&self, seed: u64, origin: usize) {
+        let d = &self.defs[origin];
+        assert!(d.fail_attempts > d.retries, "seed {seed}: {} erred with retries to spare", d.key);
+    }
+
     /// The inputs of the structured shapes (all but `Random`, see
     /// [`SimGraph::random`], and `SeededBlocks`, which the scheduler's
     /// suite draws itself), `n` tasks or about.

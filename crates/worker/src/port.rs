@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blockwork_graph::{ErrorKind, Key};
-use blockwork_scheduler::{Payload, StealId, StealOutcome, WorkerId};
+use blockwork_scheduler::{reactor, Comm, Core, Payload, StealId, StealOutcome, WorkerId};
 
 /// Where the worker's outputs go.
 pub trait Port {
@@ -70,6 +70,29 @@ pub enum ToScheduler {
     /// Copies of results fetched from peers, now held here
     /// (`reactor::on_worker_has_keys`).
     AddKeys(Vec<Key>),
+}
+
+impl ToScheduler {
+    /// Hands this report from `worker` to the scheduler's reactor
+    /// function that consumes it, at `now`.
+    pub fn deliver(self, core: &mut Core, comm: &mut impl Comm, now: Duration, worker: WorkerId) {
+        match self {
+            ToScheduler::TaskFinished { key, nbytes, duration } => {
+                reactor::on_task_finished(core, comm, now, worker, &key, nbytes, duration)
+            }
+            ToScheduler::TaskErred { key, message, origin, kind } => {
+                let raised = reactor::Raised { origin: origin.as_ref(), message: &message, fault: kind };
+                reactor::on_task_erred(core, comm, now, worker, &key, raised)
+            }
+            ToScheduler::FetchFailed { key, dep, holder } => {
+                reactor::on_fetch_failed(core, comm, now, worker, &key, &dep, holder)
+            }
+            ToScheduler::StealResponse { key, id, outcome } => {
+                reactor::on_steal_response(core, comm, now, worker, &key, id, outcome)
+            }
+            ToScheduler::AddKeys(keys) => reactor::on_worker_has_keys(core, comm, now, worker, &keys),
+        }
+    }
 }
 
 /// Worker → its runtime.

@@ -824,13 +824,8 @@ impl Sim {
                 let report = cl.reports.get(key);
                 match self.core.state_of(key) {
                     Some(TaskStateKind::Memory) => {
-                        for h in self.core.who_has(key).unwrap() {
-                            assert_eq!(
-                                self.workers[h.idx()].memory.get(key),
-                                Some(&self.graph.value[i]),
-                                "seed {seed}: value of {key} on {h}"
-                            );
-                        }
+                        let holders = self.core.who_has(key).unwrap();
+                        self.graph.assert_held(seed, i, holders, |h| self.workers[h.idx()].memory.get(key).copied());
                         assert!(
                             matches!(report, Some(ToClient::KeyInMemory { nbytes, .. }) if *nbytes == self.graph.defs[i].nbytes),
                             "seed {seed}: {c} last heard {report:?} about {key}, in memory"
@@ -846,14 +841,7 @@ impl Sim {
                             f.key
                         );
                         match f.kind {
-                            FailureKind::Error => {
-                                let d = &self.graph.defs[origin];
-                                assert!(
-                                    d.fail_attempts > d.retries,
-                                    "seed {seed}: {} erred with retries to spare",
-                                    f.key
-                                );
-                            }
+                            FailureKind::Error => self.graph.assert_out_of_retries(seed, origin),
                             FailureKind::KilledWorker => {
                                 self.stats.killed_worker += 1;
                                 assert!(

@@ -325,27 +325,7 @@ impl Sim {
     }
 
     fn scheduler_receives(&mut self, w: WorkerId, m: ToScheduler) {
-        let (core, comm, now) = (&mut self.core, &mut self.comm, Duration::from_micros(self.net.now()));
-        match m {
-            ToScheduler::TaskFinished { key, nbytes, duration } => {
-                sched::on_task_finished(core, comm, now, w, &key, nbytes, duration)
-            }
-            ToScheduler::TaskErred { key, message, origin, kind } => sched::on_task_erred(
-                core,
-                comm,
-                now,
-                w,
-                &key,
-                sched::Raised { origin: origin.as_ref(), message: &message, fault: kind },
-            ),
-            ToScheduler::FetchFailed { key, dep, holder } => {
-                sched::on_fetch_failed(core, comm, now, w, &key, &dep, holder)
-            }
-            ToScheduler::StealResponse { key, id, outcome } => {
-                sched::on_steal_response(core, comm, now, w, &key, id, outcome)
-            }
-            ToScheduler::AddKeys(keys) => sched::on_worker_has_keys(core, comm, now, w, &keys),
-        }
+        m.deliver(&mut self.core, &mut self.comm, Duration::from_micros(self.net.now()), w);
         self.flush_sched();
     }
 
@@ -534,13 +514,8 @@ impl Sim {
             }
             match self.core.state_of(key) {
                 Some(TaskStateKind::Memory) => {
-                    for h in self.core.who_has(key).unwrap() {
-                        assert_eq!(
-                            self.workers[h.idx()].store.get(key),
-                            Some(&self.graph.value[i]),
-                            "seed {seed}: value of {key} on {h}"
-                        );
-                    }
+                    let holders = self.core.who_has(key).unwrap();
+                    self.graph.assert_held(seed, i, holders, |h| self.workers[h.idx()].store.get(key).copied());
                     assert!(
                         matches!(self.reports.get(key), Some(ToClient::KeyInMemory { .. })),
                         "seed {seed}: client heard {:?} about {key}",
@@ -550,8 +525,7 @@ impl Sim {
                 }
                 Some(TaskStateKind::Erred) => {
                     let f = self.core.failure(key).unwrap();
-                    let d = &self.graph.defs[self.by_key[&f.key]];
-                    assert!(d.fail_attempts > d.retries, "seed {seed}: {} erred with retries to spare", f.key);
+                    self.graph.assert_out_of_retries(seed, self.by_key[&f.key]);
                     self.stats.erred += 1;
                 }
                 other => panic!("seed {seed}: wanted {key} is {other:?} at quiescence ({:?})", self.shape),
