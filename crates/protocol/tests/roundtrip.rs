@@ -177,9 +177,9 @@ proptest! {
     ) {
         use blockwork_worker::ToScheduler;
         for r in [
-            ToScheduler::TaskFinished { key: key.clone(), nbytes, duration: std::time::Duration::new(secs, nanos) },
-            ToScheduler::TaskErred { key: key.clone(), message: message.as_str().into(), origin: None, kind: ErrorKind::User },
-            ToScheduler::TaskErred { key: key.clone(), message: message.into(), origin: Some(key.clone()), kind: ErrorKind::Internal },
+            ToScheduler::TaskFinished(Finished { key: key.clone(), nbytes, duration: std::time::Duration::new(secs, nanos) }),
+            ToScheduler::TaskErred(Erred { key: key.clone(), message: message.as_str().into(), origin: None, kind: ErrorKind::User }),
+            ToScheduler::TaskErred(Erred { key: key.clone(), message: message.into(), origin: Some(key.clone()), kind: ErrorKind::Internal }),
             ToScheduler::FetchFailed { key: key.clone(), dep, holder: blockwork_scheduler::WorkerId(holder) },
         ] {
             let m = WorkerToScheduler::Report(r);

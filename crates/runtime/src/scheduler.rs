@@ -26,7 +26,7 @@ use blockwork_protocol::{
     Acceptor, ClientToScheduler, Message, PeerMessage, Role, SchedulerToClient, SchedulerToWorker, WorkerToScheduler,
 };
 use blockwork_scheduler::{reactor, ClientId, Comm, Core, Recorder, Sent, ToClient, ToWorker, WorkerId, WorkerSpec};
-use blockwork_worker::ToScheduler;
+use blockwork_worker::{Finished, ToScheduler};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -542,7 +542,7 @@ fn on_worker_message(
         WorkerToScheduler::Report(r) => {
             // A copy reported as a result (a worker that had it already)
             // ran nothing: its duration is zero.
-            if let ToScheduler::TaskFinished { key, duration, .. } = &r {
+            if let ToScheduler::TaskFinished(Finished { key, duration, .. }) = &r {
                 if !duration.is_zero() {
                     state.dash.task_finished(key.prefix(), id.0, now, *duration);
                 }

@@ -31,7 +31,7 @@ use blockwork_protocol::{
     WorkerEventKind, WorkerToScheduler,
 };
 use blockwork_scheduler::{MemoryReport, Payload, WorkerId, WorkerSpec};
-use blockwork_worker::{Event, Instruction, Out, Recorder, WorkerState};
+use blockwork_worker::{Erred, Event, Finished, Instruction, Out, Recorder, WorkerState};
 use rustc_hash::FxHashMap;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -686,14 +686,14 @@ impl Shell {
                 let nbytes = v.nbytes() as u64;
                 self.store.insert(key.clone(), v);
                 self.watch_memory(port, false);
-                self.state.handle(port, Event::TaskFinished { key, nbytes, duration });
+                self.state.handle(port, Event::TaskFinished(Finished { key, nbytes, duration }));
             }
             Err(Failed { origin, message, kind }) => {
                 match &origin {
                     Some(o) => self.log(tracing::Level::WARN, format_args!("task {key} failed (in {o}): {message}")),
                     None => self.log(tracing::Level::WARN, format_args!("task {key} failed: {message}")),
                 }
-                self.state.handle(port, Event::TaskErred { key, message: message.into(), origin, kind })
+                self.state.handle(port, Event::TaskErred(Erred { key, message: message.into(), origin, kind }))
             }
         }
     }

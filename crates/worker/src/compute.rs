@@ -1,13 +1,12 @@
 //! Running tasks: what the scheduler asks, the ready queue, the threads.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use blockwork_graph::{ErrorKind, Key};
+use blockwork_graph::Key;
 use blockwork_scheduler::{ComputeTask, StealId, StealOutcome};
 use smallvec::SmallVec;
 
-use crate::port::{Instruction, Port, ToScheduler};
+use crate::port::{Erred, Finished, Instruction, Port, ToScheduler};
 use crate::state::WorkerState;
 use crate::task::{Run, TaskState, Tid};
 
@@ -40,11 +39,11 @@ impl WorkerState {
                 TaskState::Memory { held } => {
                     *held = true;
                     let task = self.t(t);
-                    let msg = ToScheduler::TaskFinished {
+                    let msg = ToScheduler::TaskFinished(Finished {
                         key: task.key.clone(),
                         nbytes: task.nbytes,
                         duration: Duration::ZERO,
-                    };
+                    });
                     port.to_scheduler(msg);
                 }
             },
@@ -271,21 +270,21 @@ impl WorkerState {
     /// only for local tasks that need it (and reported as a copy, like a
     /// fetched one), else dropped. A result for a key not running here is
     /// dropped from the store (unless the key is in memory anyway).
-    pub fn on_task_finished(&mut self, port: &mut impl Port, key: &Key, nbytes: u64, duration: Duration) {
-        let Some(t) = self.is_running(key) else {
-            if self.state_of(key) != Some(crate::TaskStateKind::Memory) {
-                port.instruct(Instruction::DropData(key.clone()));
+    pub fn on_task_finished(&mut self, port: &mut impl Port, done: Finished) {
+        let Some(t) = self.is_running(&done.key) else {
+            if self.state_of(&done.key) != Some(crate::TaskStateKind::Memory) {
+                port.instruct(Instruction::DropData(done.key));
             }
             return;
         };
         if self.end_run(port, t) {
-            self.store_value(t, nbytes, true);
-            port.to_scheduler(ToScheduler::TaskFinished { key: key.clone(), nbytes, duration });
+            self.store_value(t, done.nbytes, true);
+            port.to_scheduler(ToScheduler::TaskFinished(done));
         } else if !self.t(t).dependents.is_empty() {
-            self.store_value(t, nbytes, true);
-            self.add_keys.push(key.clone());
+            self.store_value(t, done.nbytes, true);
+            self.add_keys.push(done.key);
         } else {
-            port.instruct(Instruction::DropData(key.clone()));
+            port.instruct(Instruction::DropData(done.key));
             self.forget(t);
         }
         self.settle(port);
@@ -293,17 +292,10 @@ impl WorkerState {
 
     /// A task raised an error on a thread: reported (unless cancelled) and
     /// forgotten; the scheduler keeps the error and decides on retries.
-    pub fn on_task_erred(
-        &mut self,
-        port: &mut impl Port,
-        key: &Key,
-        message: Arc<str>,
-        origin: Option<Key>,
-        kind: ErrorKind,
-    ) {
-        let Some(t) = self.is_running(key) else { return };
+    pub fn on_task_erred(&mut self, port: &mut impl Port, erred: Erred) {
+        let Some(t) = self.is_running(&erred.key) else { return };
         if self.end_run(port, t) {
-            port.to_scheduler(ToScheduler::TaskErred { key: key.clone(), message, origin, kind });
+            port.to_scheduler(ToScheduler::TaskErred(erred));
         }
         self.without_run(port, t);
         self.settle(port);

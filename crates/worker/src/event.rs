@@ -1,10 +1,11 @@
 //! The events: every way the world can change a worker.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use blockwork_graph::{ErrorKind, Key};
+use blockwork_graph::Key;
 use blockwork_scheduler::{ToWorker, WorkerId};
+
+use crate::port::{Erred, Finished};
 
 /// One input to [`WorkerState::handle`](crate::WorkerState::handle).
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -34,25 +35,9 @@ pub enum Event {
         peer: WorkerId,
     },
     /// A task finished on a thread; its result is in the local store.
-    TaskFinished {
-        /// The task.
-        key: Key,
-        /// Size of its result.
-        nbytes: u64,
-        /// How long it ran.
-        duration: Duration,
-    },
+    TaskFinished(Finished),
     /// A task raised an error (or panicked) on a thread.
-    TaskErred {
-        /// The task.
-        key: Key,
-        /// What went wrong.
-        message: Arc<str>,
-        /// The task fused into it that failed, if not the task itself.
-        origin: Option<Key>,
-        /// Whose fault it is.
-        kind: ErrorKind,
-    },
+    TaskErred(Erred),
     /// A peer asks for `keys`.
     DataRequested {
         /// The peer.

@@ -15,7 +15,7 @@ use blockwork_scheduler::{DepInfo, Priority, WorkerId};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-use crate::port::{Instruction, Port, ToScheduler};
+use crate::port::{Finished, Instruction, Port, ToScheduler};
 use crate::state::{Transfer, WorkerState};
 use crate::task::{TaskState, Tid};
 
@@ -184,7 +184,7 @@ impl WorkerState {
         let key = self.t(t).key.clone();
         if compute.is_some() {
             self.store_value(t, nbytes, true);
-            port.to_scheduler(ToScheduler::TaskFinished { key, nbytes, duration: Duration::ZERO });
+            port.to_scheduler(ToScheduler::TaskFinished(Finished { key, nbytes, duration: Duration::ZERO }));
         } else if !self.t(t).dependents.is_empty() || self.t(t).replica {
             self.tm(t).replica = false;
             self.store_value(t, nbytes, true);

@@ -74,6 +74,6 @@ mod task;
 pub use crate::config::Config;
 pub use crate::error::WorkerError;
 pub use crate::event::Event;
-pub use crate::port::{Instruction, Out, Port, Recorder, ToScheduler};
+pub use crate::port::{Erred, Finished, Instruction, Out, Port, Recorder, ToScheduler};
 pub use crate::state::WorkerState;
 pub use crate::task::TaskStateKind;

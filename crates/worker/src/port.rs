@@ -20,33 +20,41 @@ pub trait Port {
     fn instruct(&mut self, ins: Instruction);
 }
 
+/// A task that ran here; its result is held here.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Finished {
+    /// The task.
+    pub key: Key,
+    /// Size of its result.
+    pub nbytes: u64,
+    /// How long it ran; zero when the result came from a peer instead.
+    pub duration: Duration,
+}
+
+/// A task that raised an error (or panicked).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Erred {
+    /// The task.
+    pub key: Key,
+    /// What went wrong.
+    pub message: Arc<str>,
+    /// The task fused into it that failed, if not the task itself.
+    pub origin: Option<Key>,
+    /// Whose fault it is.
+    pub kind: ErrorKind,
+}
+
 /// Worker → scheduler. Each variant is what one of
 /// `blockwork_scheduler::reactor`'s `on_*` functions consumes.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum ToScheduler {
     /// A task ran here and its result is held here
-    /// (`reactor::on_task_finished`). `duration` is zero when the result
-    /// came from a peer instead (a compute request for a key this worker
-    /// was already fetching).
-    TaskFinished {
-        /// The task.
-        key: Key,
-        /// Size of its result.
-        nbytes: u64,
-        /// How long it ran.
-        duration: Duration,
-    },
+    /// (`reactor::on_task_finished`); or a compute request for a key this
+    /// worker was already fetching was answered by the fetch (duration
+    /// zero).
+    TaskFinished(Finished),
     /// A task raised an error (`reactor::on_task_erred`).
-    TaskErred {
-        /// The task.
-        key: Key,
-        /// What went wrong.
-        message: Arc<str>,
-        /// The task fused into it that failed, if not the task itself.
-        origin: Option<Key>,
-        /// Whose fault it is.
-        kind: ErrorKind,
-    },
+    TaskErred(Erred),
     /// No holder could give `dep`, an input of `key`; `key` was given up
     /// here (`reactor::on_fetch_failed`). `holder` is the last one tried.
     FetchFailed {
@@ -77,10 +85,10 @@ impl ToScheduler {
     /// function that consumes it, at `now`.
     pub fn deliver(self, core: &mut Core, comm: &mut impl Comm, now: Duration, worker: WorkerId) {
         match self {
-            ToScheduler::TaskFinished { key, nbytes, duration } => {
+            ToScheduler::TaskFinished(Finished { key, nbytes, duration }) => {
                 reactor::on_task_finished(core, comm, now, worker, &key, nbytes, duration)
             }
-            ToScheduler::TaskErred { key, message, origin, kind } => {
+            ToScheduler::TaskErred(Erred { key, message, origin, kind }) => {
                 let raised = reactor::Raised { origin: origin.as_ref(), message: &message, fault: kind };
                 reactor::on_task_erred(core, comm, now, worker, &key, raised)
             }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use blockwork_graph::{ErrorKind, Key};
 use blockwork_scheduler::{ComputeTask, DepInfo, Holder, Priority, StealId, StealOutcome, ToWorker, WorkerId};
 use blockwork_worker::{
-    Config, Event, Instruction as I, Out, Recorder, TaskStateKind as S, ToScheduler as M, WorkerState,
+    Config, Erred, Event, Finished, Instruction as I, Out, Recorder, TaskStateKind as S, ToScheduler as M, WorkerState,
 };
 
 const ME: WorkerId = WorkerId(0);
@@ -65,7 +65,7 @@ impl H {
     }
 
     fn finish(&mut self, key: &str, nbytes: u64) -> Vec<Out> {
-        self.ev(Event::TaskFinished { key: k(key), nbytes, duration: 5 * MS })
+        self.ev(Event::TaskFinished(Finished { key: k(key), nbytes, duration: 5 * MS }))
     }
 
     fn got(&mut self, peer: u32, data: &[(&str, u64)]) -> Vec<Out> {
@@ -117,7 +117,7 @@ fn dropped(out: &[Out]) -> Vec<String> {
 }
 
 fn finished(key: &str, nbytes: u64) -> M {
-    M::TaskFinished { key: k(key), nbytes, duration: 5 * MS }
+    M::TaskFinished(Finished { key: k(key), nbytes, duration: 5 * MS })
 }
 
 #[test]
@@ -368,7 +368,8 @@ fn cancel_while_executing() {
     assert_eq!(h.state("a"), None);
     // An error of a cancelled task is not reported either.
     h.sched(ToWorker::CancelCompute(k("b")));
-    let out = h.ev(Event::TaskErred { key: k("b"), message: "boom".into(), origin: None, kind: ErrorKind::User });
+    let out =
+        h.ev(Event::TaskErred(Erred { key: k("b"), message: "boom".into(), origin: None, kind: ErrorKind::User }));
     assert!(to_sched(&out).is_empty());
     assert_eq!(h.ws.num_tasks(), 0);
 }
@@ -435,16 +436,17 @@ fn errors_are_reported_and_forgotten() {
     let mut h = H::new(1);
     h.sched(task("t", 0, vec![dep("x", 1, &[1])]));
     h.got(1, &[("x", 1)]);
-    let out = h.ev(Event::TaskErred { key: k("t"), message: "boom".into(), origin: None, kind: ErrorKind::User });
+    let out =
+        h.ev(Event::TaskErred(Erred { key: k("t"), message: "boom".into(), origin: None, kind: ErrorKind::User }));
     assert_eq!(
         to_sched(&out),
-        vec![M::TaskErred { key: k("t"), message: "boom".into(), origin: None, kind: ErrorKind::User }]
+        vec![M::TaskErred(Erred { key: k("t"), message: "boom".into(), origin: None, kind: ErrorKind::User })]
     );
     assert_eq!(h.state("t"), None);
     assert_eq!(h.state("x"), Some(S::Memory), "held for the scheduler until freed");
     // Stale reports are ignored or cleaned up.
     assert!(h
-        .ev(Event::TaskErred { key: k("t"), message: "again".into(), origin: None, kind: ErrorKind::User })
+        .ev(Event::TaskErred(Erred { key: k("t"), message: "again".into(), origin: None, kind: ErrorKind::User }))
         .is_empty());
     assert_eq!(dropped(&h.finish("zzz", 1)), vec!["zzz"]);
 }
@@ -458,10 +460,10 @@ fn compute_of_a_key_in_flight_or_in_memory() {
     let out = h.sched(task("x", 0, vec![]));
     assert!(executed(&out).is_empty());
     let out = h.got(1, &[("x", 10)]);
-    assert_eq!(to_sched(&out), vec![M::TaskFinished { key: k("x"), nbytes: 10, duration: Duration::ZERO }]);
+    assert_eq!(to_sched(&out), vec![M::TaskFinished(Finished { key: k("x"), nbytes: 10, duration: Duration::ZERO })]);
     assert_eq!(executed(&out), vec!["t"]);
     let out = h.sched(task("x", 0, vec![]));
-    assert_eq!(to_sched(&out), vec![M::TaskFinished { key: k("x"), nbytes: 10, duration: Duration::ZERO }]);
+    assert_eq!(to_sched(&out), vec![M::TaskFinished(Finished { key: k("x"), nbytes: 10, duration: Duration::ZERO })]);
     // In flight, the transfer fails: computed here instead.
     let mut h = H::new(1);
     h.sched(task("t", 0, vec![dep("y", 10, &[1])]));
@@ -581,14 +583,14 @@ fn the_transitions_the_simulation_misses() {
     let mut h = H::new(1);
     h.sched(task("a", 0, vec![]));
     h.sched(task("b", 1, vec![dep("a", 4, &[1])]));
-    h.ev(Event::TaskErred { key: k("a"), message: "boom".into(), origin: None, kind: ErrorKind::User });
+    h.ev(Event::TaskErred(Erred { key: k("a"), message: "boom".into(), origin: None, kind: ErrorKind::User }));
     assert_eq!(h.state("a"), Some(Flight), "fetched from w1");
     assert_eq!(count(&h, Some(Executing), Some(Fetch)), 1);
     let mut h = H::new(1);
     h.sched(task("a", 0, vec![]));
     h.sched(ToWorker::CancelCompute(k("a")));
     h.sched(task("b", 1, vec![dep("a", 4, &[1])]));
-    h.ev(Event::TaskErred { key: k("a"), message: "boom".into(), origin: None, kind: ErrorKind::User });
+    h.ev(Event::TaskErred(Erred { key: k("a"), message: "boom".into(), origin: None, kind: ErrorKind::User }));
     assert_eq!(count(&h, Some(Cancelled), Some(Fetch)), 1);
     let mut h = H::new(1);
     h.sched(task("a", 0, vec![dep("q", 1, &[3])]));

@@ -18,7 +18,7 @@
 //! `outcome` is 0 released, 1 refused.
 
 use blockwork_scheduler::{MemoryReport, StealId, StealOutcome, ToWorker, WorkerId, WorkerSpec};
-use blockwork_worker::ToScheduler;
+use blockwork_worker::{Erred, Finished, ToScheduler};
 
 use super::{
     frame, read_compute, read_deps, read_error_kind, read_memory, read_worker_spec, write_compute, write_deps,
@@ -145,13 +145,13 @@ impl Message for WorkerToScheduler {
                 }
                 Kind::WorkerEvents
             }
-            WorkerToScheduler::Report(ToScheduler::TaskFinished { key, nbytes, duration }) => {
+            WorkerToScheduler::Report(ToScheduler::TaskFinished(Finished { key, nbytes, duration })) => {
                 w.key(key);
                 w.varint(*nbytes);
                 w.duration(*duration);
                 Kind::TaskFinished
             }
-            WorkerToScheduler::Report(ToScheduler::TaskErred { key, message, origin, kind }) => {
+            WorkerToScheduler::Report(ToScheduler::TaskErred(Erred { key, message, origin, kind })) => {
                 w.key(key);
                 w.str(message);
                 match origin {
@@ -219,17 +219,17 @@ impl Message for WorkerToScheduler {
                 }
                 WorkerToScheduler::Events(WorkerActivity { cpu, events, logs })
             }
-            Kind::TaskFinished => WorkerToScheduler::Report(ToScheduler::TaskFinished {
+            Kind::TaskFinished => WorkerToScheduler::Report(ToScheduler::TaskFinished(Finished {
                 key: r.key()?,
                 nbytes: r.varint("nbytes")?,
                 duration: r.duration("duration")?,
-            }),
-            Kind::TaskErred => WorkerToScheduler::Report(ToScheduler::TaskErred {
+            })),
+            Kind::TaskErred => WorkerToScheduler::Report(ToScheduler::TaskErred(Erred {
                 key: r.key()?,
                 message: r.arc_str("error message")?,
                 origin: if r.bool("origin flag")? { Some(r.key()?) } else { None },
                 kind: read_error_kind(&mut r)?,
-            }),
+            })),
             Kind::FetchFailed => WorkerToScheduler::Report(ToScheduler::FetchFailed {
                 key: r.key()?,
                 dep: r.key()?,

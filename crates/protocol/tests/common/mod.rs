@@ -16,7 +16,7 @@ use blockwork_scheduler::{
     ComputeTask, CoordOp, CoordReply, DepInfo, FailureKind, GraphUpdate, Held, Holder, MemoryReport, Priority, StealId,
     StealOutcome, TaskFailure, ToClient, ToWorker, WorkerId, WorkerInfo, WorkerSpec,
 };
-use blockwork_worker::ToScheduler;
+pub use blockwork_worker::{Erred, Finished, ToScheduler};
 use smallvec::smallvec;
 
 /// A block of floats, sent as one raw buffer.
@@ -248,17 +248,17 @@ pub fn all_worker_to_scheduler() -> Vec<WorkerToScheduler> {
             resources: vec![("GPU".into(), 2.0), ("MEM".into(), 1e9)],
         }),
         WorkerToScheduler::Heartbeat(MemoryReport { managed: 1, spilled: 2, unmanaged: u64::MAX }),
-        WorkerToScheduler::Report(ToScheduler::TaskFinished {
+        WorkerToScheduler::Report(ToScheduler::TaskFinished(Finished {
             key: key("t", &[0]),
             nbytes: 800,
             duration: Duration::new(3, 999_999_999),
-        }),
-        WorkerToScheduler::Report(ToScheduler::TaskErred {
+        })),
+        WorkerToScheduler::Report(ToScheduler::TaskErred(Erred {
             key: key("t", &[0]),
             message: "division by zero".into(),
             origin: Some(key("inner", &[0])),
             kind: ErrorKind::Internal,
-        }),
+        })),
         WorkerToScheduler::Report(ToScheduler::FetchFailed {
             key: key("t", &[0]),
             dep: key("x", &[0]),

@@ -33,7 +33,7 @@ use blockwork_scheduler::{
     TaskStateKind, ToClient, ToWorker, Transitions, WorkerId, WorkerSpec,
 };
 use blockwork_testkit::sim::{Net, SeedStats, SimEvent, MS, SEC};
-use blockwork_worker::{Config, Event, Instruction, Out, Recorder, ToScheduler, WorkerState};
+use blockwork_worker::{Config, Erred, Event, Finished, Instruction, Out, Recorder, ToScheduler, WorkerState};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use blockwork_testkit::Rng;
@@ -406,14 +406,14 @@ impl Sim {
                         Some(v) => {
                             self.workers[w.idx()].store.insert(key.clone(), v);
                             let nbytes = self.graph.defs[self.by_key[&key]].nbytes;
-                            Event::TaskFinished { key, nbytes, duration: Duration::from_micros(dur) }
+                            Event::TaskFinished(Finished { key, nbytes, duration: Duration::from_micros(dur) })
                         }
-                        None => Event::TaskErred {
+                        None => Event::TaskErred(Erred {
                             key,
                             message: "simulated failure".into(),
                             origin: None,
                             kind: ErrorKind::User,
-                        },
+                        }),
                     };
                     self.worker_event(w, e);
                 }
