@@ -9,6 +9,8 @@ __version__: str
 Chunks = Any
 Sched = tuple[str, int, list[Any]]
 Scalar = bool | int | float
+# A graph of pickled callables: keys, callables, dependency indices, output indices.
+TaskLists = tuple[Sequence[str], Sequence[bytes], Sequence[Sequence[int]], Sequence[int]]
 
 class NdBuffer:
     """A computed array's memory; `numpy.asarray(buffer)` views it without a copy."""
@@ -169,15 +171,10 @@ class Client:
         priority: int = ...,
     ) -> list[Future]: ...
     def gather_array(self, array: Array, futures: Sequence[Future], timeout: float | None = None) -> NdBuffer: ...
-    def compute_tasks(
-        self, keys: Sequence[str], funcs: Sequence[bytes], deps: Sequence[Sequence[int]], outputs: Sequence[int]
-    ) -> list[Any]: ...
+    def compute_tasks(self, tasks: TaskLists) -> list[Any]: ...
     def persist_tasks(
         self,
-        keys: Sequence[str],
-        funcs: Sequence[bytes],
-        deps: Sequence[Sequence[int]],
-        outputs: Sequence[int],
+        tasks: TaskLists,
         workers: Sequence[str] = ...,
         allow_other_workers: bool = ...,
         priority: int = ...,

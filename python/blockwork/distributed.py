@@ -425,10 +425,10 @@ class Client:
         return list(self._c.compute_frame(frame))
 
     def _compute_delayed(self, outputs: list[Any]) -> list[Any]:
-        return list(self._c.compute_tasks(*_delayed_graph(outputs, self)))
+        return list(self._c.compute_tasks(_delayed_graph(outputs, self)))
 
     def _persist_delayed(self, outputs: list[Any], place: _Placement = ([], False, 0)) -> list[Future]:
-        return [Future(f, self) for f in self._c.persist_tasks(*_delayed_graph(outputs, self), *place)]
+        return [Future(f, self) for f in self._c.persist_tasks(_delayed_graph(outputs, self), *place)]
 
     # -- futures ----------------------------------------------------------
 

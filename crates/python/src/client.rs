@@ -175,15 +175,15 @@ enum Collection<'py> {
     Frame(PyRef<'py, PyFrame>),
 }
 
-/// The graph of Python callables: task `i` is the pickled callable
-/// `funcs[i]` called with the results of the tasks `deps[i]`; with the
-/// keys of the tasks `outputs`.
-fn python_graph(
-    keys: &[String],
-    funcs: Vec<Vec<u8>>,
-    deps: &[Vec<u32>],
-    outputs: &[u32],
-) -> PyResult<(Graph, Vec<Key>)> {
+/// A graph of Python callables as four lists, `(keys, funcs, deps,
+/// outputs)`: task `i` is the pickled callable `funcs[i]` called with the
+/// results of the tasks `deps[i]`; `outputs` are the indices of the tasks
+/// wanted.
+#[derive(FromPyObject)]
+struct TaskLists(Vec<String>, Vec<Vec<u8>>, Vec<Vec<u32>>, Vec<u32>);
+
+/// The graph of Python callables and the keys of its outputs.
+fn python_graph(TaskLists(keys, funcs, deps, outputs): TaskLists) -> PyResult<(Graph, Vec<Key>)> {
     if keys.len() != funcs.len() || keys.len() != deps.len() {
         return Err(PyValueError::new_err("one key, callable and dependency list per task"));
     }
@@ -191,7 +191,7 @@ fn python_graph(
     let mut tasks = Vec::with_capacity(ks.len());
     for ((key, func), ds) in ks.iter().zip(funcs).zip(deps) {
         let mut args = Vec::with_capacity(ds.len());
-        for &d in ds {
+        for d in ds {
             let dep =
                 ks.get(d as usize).ok_or_else(|| PyValueError::new_err(format!("task index {d} is out of range")))?;
             args.push(r(dep.clone()));
@@ -320,36 +320,25 @@ impl PyClient {
         assemble_dyn(&array.0, values).py().map(buffer_of)
     }
 
-    /// Computes a graph of pickled Python callables; returns the objects
-    /// of the tasks `outputs`.
-    fn compute_tasks(
-        &self,
-        py: Python<'_>,
-        keys: Vec<String>,
-        funcs: Vec<Vec<u8>>,
-        deps: Vec<Vec<u32>>,
-        outputs: Vec<u32>,
-    ) -> PyResult<Vec<Py<PyAny>>> {
-        let (graph, out) = python_graph(&keys, funcs, &deps, &outputs)?;
+    /// Computes a graph of pickled Python callables (`TaskLists`);
+    /// returns the objects of its outputs.
+    fn compute_tasks(&self, py: Python<'_>, tasks: TaskLists) -> PyResult<Vec<Py<PyAny>>> {
+        let (graph, out) = python_graph(tasks)?;
         self.run(py, graph, &out)?.iter().map(|v| from_value(py, v)).collect()
     }
 
-    /// Submits a graph of pickled Python callables; returns futures of the
-    /// tasks `outputs`.
-    #[pyo3(signature = (keys, funcs, deps, outputs, workers=Vec::new(), allow_other_workers=false, priority=0))]
-    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
+    /// Submits a graph of pickled Python callables (`TaskLists`); returns
+    /// futures of its outputs.
+    #[pyo3(signature = (tasks, workers=Vec::new(), allow_other_workers=false, priority=0))]
     fn persist_tasks(
         &self,
         py: Python<'_>,
-        keys: Vec<String>,
-        funcs: Vec<Vec<u8>>,
-        deps: Vec<Vec<u32>>,
-        outputs: Vec<u32>,
+        tasks: TaskLists,
         workers: Vec<String>,
         allow_other_workers: bool,
         priority: i32,
     ) -> PyResult<Vec<PyFuture>> {
-        let (graph, out) = python_graph(&keys, funcs, &deps, &outputs)?;
+        let (graph, out) = python_graph(tasks)?;
         self.persist_graph(py, graph, &out, placement(0, workers, allow_other_workers, priority))
     }
 
