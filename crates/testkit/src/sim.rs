@@ -281,6 +281,30 @@ pub trait SeedStats: Default + Debug {
     fn add(&mut self, other: &Self);
 }
 
+/// Declares a simulation's figures of one seed, public fields each marked
+/// with how seeds add up: `sum` (counters), `max` (high-water marks) or
+/// `merge` (state-change tables); and their [`SeedStats`].
+#[macro_export]
+macro_rules! seed_stats {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($(#[$fmeta:meta])* $how:ident $field:ident: $ty:ty,)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Default, Debug, Clone)]
+        pub struct $name { $($(#[$fmeta])* pub $field: $ty,)* }
+
+        impl $crate::sim::SeedStats for $name {
+            fn add(&mut self, other: &Self) {
+                $($crate::seed_stats!(@$how self.$field, other.$field);)*
+            }
+        }
+    };
+    (@sum $a:expr, $b:expr) => { $a += $b };
+    (@max $a:expr, $b:expr) => { $a = $a.max($b) };
+    (@merge $a:expr, $b:expr) => { $a.merge(&$b) };
+}
+
 /// Runs every seed of `seeds` and sums what they did; with
 /// `SIM_SEED=<n>` in the environment, only seed `n` (to reproduce a
 /// failure). A failing seed panics naming itself.

@@ -30,7 +30,7 @@ use blockwork_scheduler::{
     ClientId, ComputeTask, Config, Core, FailureKind, GraphUpdate, MemoryReport, Priority, Recorder, Sent, StealId,
     StealOutcome, TaskSpec, TaskStateKind, ToClient, ToWorker, Transitions, WorkerId, WorkerSpec,
 };
-use blockwork_testkit::sim::{Net, SeedStats, SimEvent, MS, SEC};
+use blockwork_testkit::sim::{Net, SimEvent, MS, SEC};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use blockwork_testkit::Rng;
@@ -149,44 +149,25 @@ impl SimEvent for Ev {
     }
 }
 
-/// What one seed did, for the test's summary.
-#[derive(Default, Debug, Clone)]
-pub struct Stats {
-    pub events: u64,
-    pub tasks: usize,
-    pub in_memory: usize,
-    pub erred: usize,
-    pub deaths: u32,
-    pub steals: u64,
-    pub fetch_failures: u64,
-    pub max_queued: usize,
-    pub killed_worker: usize,
-    pub pauses: u32,
-    pub steals_released: u64,
-    pub hangs_detected: u32,
-    pub gpu_runs: u64,
-    pub second_clients: u32,
-    /// The scheduler's state changes, by source and target.
-    pub transitions: Transitions<TaskStateKind>,
-}
-
-impl SeedStats for Stats {
-    fn add(&mut self, s: &Stats) {
-        self.events += s.events;
-        self.tasks += s.tasks;
-        self.in_memory += s.in_memory;
-        self.erred += s.erred;
-        self.deaths += s.deaths;
-        self.steals += s.steals;
-        self.fetch_failures += s.fetch_failures;
-        self.max_queued = self.max_queued.max(s.max_queued);
-        self.killed_worker += s.killed_worker;
-        self.pauses += s.pauses;
-        self.steals_released += s.steals_released;
-        self.hangs_detected += s.hangs_detected;
-        self.gpu_runs += s.gpu_runs;
-        self.second_clients += s.second_clients;
-        self.transitions.merge(&s.transitions);
+blockwork_testkit::seed_stats! {
+    /// What one seed did, for the test's summary.
+    pub struct Stats {
+        sum events: u64,
+        sum tasks: usize,
+        sum in_memory: usize,
+        sum erred: usize,
+        sum deaths: u32,
+        sum steals: u64,
+        sum fetch_failures: u64,
+        max max_queued: usize,
+        sum killed_worker: usize,
+        sum pauses: u32,
+        sum steals_released: u64,
+        sum hangs_detected: u32,
+        sum gpu_runs: u64,
+        sum second_clients: u32,
+        /// The scheduler's state changes, by source and target.
+        merge transitions: Transitions<TaskStateKind>,
     }
 }
 

@@ -32,7 +32,7 @@ use blockwork_scheduler::{
     ClientId, Config as SchedConfig, Core, GraphUpdate, Recorder as SchedRecorder, Sent, StealOutcome, TaskSpec,
     TaskStateKind, ToClient, ToWorker, Transitions, WorkerId, WorkerSpec,
 };
-use blockwork_testkit::sim::{Net, SeedStats, SimEvent, MS, SEC};
+use blockwork_testkit::sim::{Net, SimEvent, MS, SEC};
 use blockwork_worker::{Config, Erred, Event, Finished, Instruction, Out, Recorder, ToScheduler, WorkerState};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -95,47 +95,27 @@ enum Ev {
     Chaos,
 }
 
-/// What one seed did.
-#[derive(Default, Debug, Clone)]
-pub struct Stats {
-    pub events: u64,
-    pub tasks: usize,
-    pub in_memory: usize,
-    pub erred: usize,
-    pub executed: u64,
-    pub transfers: u64,
-    pub transfer_failures: u64,
-    pub busy: u64,
-    pub fetch_failed_reports: u64,
-    pub steals_released: u64,
-    pub steals_refused: u64,
-    pub cancels: u64,
-    pub retired: u64,
-    pub retire_refused: u64,
-    /// The scheduler's state changes, by source and target.
-    pub scheduler_transitions: Transitions<blockwork_scheduler::TaskStateKind>,
-    /// The workers' state changes, all workers together.
-    pub worker_transitions: Transitions<blockwork_worker::TaskStateKind>,
-}
-
-impl SeedStats for Stats {
-    fn add(&mut self, s: &Stats) {
-        self.events += s.events;
-        self.tasks += s.tasks;
-        self.in_memory += s.in_memory;
-        self.erred += s.erred;
-        self.executed += s.executed;
-        self.transfers += s.transfers;
-        self.transfer_failures += s.transfer_failures;
-        self.busy += s.busy;
-        self.fetch_failed_reports += s.fetch_failed_reports;
-        self.steals_released += s.steals_released;
-        self.steals_refused += s.steals_refused;
-        self.cancels += s.cancels;
-        self.retired += s.retired;
-        self.retire_refused += s.retire_refused;
-        self.scheduler_transitions.merge(&s.scheduler_transitions);
-        self.worker_transitions.merge(&s.worker_transitions);
+blockwork_testkit::seed_stats! {
+    /// What one seed did.
+    pub struct Stats {
+        sum events: u64,
+        sum tasks: usize,
+        sum in_memory: usize,
+        sum erred: usize,
+        sum executed: u64,
+        sum transfers: u64,
+        sum transfer_failures: u64,
+        sum busy: u64,
+        sum fetch_failed_reports: u64,
+        sum steals_released: u64,
+        sum steals_refused: u64,
+        sum cancels: u64,
+        sum retired: u64,
+        sum retire_refused: u64,
+        /// The scheduler's state changes, by source and target.
+        merge scheduler_transitions: Transitions<blockwork_scheduler::TaskStateKind>,
+        /// The workers' state changes, all workers together.
+        merge worker_transitions: Transitions<blockwork_worker::TaskStateKind>,
     }
 }
 
