@@ -153,6 +153,44 @@ proptest! {
         let want = a.dot(&(a.t().to_owned() + 1.0));
         prop_assert!(close(&xxt.compute().unwrap(), &want.into_dyn()));
     }
+
+    /// Products with transposed operands (`p.T @ q`, `p @ q.T`, both),
+    /// chunked alike or not along the contracted axis, float and integer.
+    #[test]
+    fn products_of_transposes_match_ndarray(m in 1usize..12, k in 1usize..12, n in 1usize..12, cm in 1usize..5, ck in 1usize..5, ck2 in 1usize..5, cn in 1usize..5, seed in any::<u64>()) {
+        let a = data(&[k, m], seed).into_dimensionality::<ndarray::Ix2>().unwrap();
+        let b = data(&[n, k], seed ^ 5).into_dimensionality::<ndarray::Ix2>().unwrap();
+        let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+        let p = bwa::from_ndarray(a.clone().into_dyn(), [ck, cm]).unwrap();
+        let q = bwa::from_ndarray(b.clone().into_dyn(), [cn, ck2]).unwrap();
+        let pt = bwa::from_ndarray(at.clone().into_dyn(), [cm, ck]).unwrap();
+        let qt = bwa::from_ndarray(bt.clone().into_dyn(), [ck2, cn]).unwrap();
+        prop_assert!(close(&p.t().matmul(&qt).unwrap().compute().unwrap(), &at.dot(&bt).into_dyn()));
+        prop_assert!(close(&pt.matmul(&q.t()).unwrap().compute().unwrap(), &at.dot(&bt).into_dyn()));
+        prop_assert!(close(&p.t().matmul(&q.t()).unwrap().compute().unwrap(), &at.dot(&bt).into_dyn()));
+        let ints = |x: &ndarray::Array2<f64>| x.mapv(|v| (v * 10.0) as i64);
+        let pi = bwa::from_ndarray(ints(&a).into_dyn(), [ck, cm]).unwrap();
+        let qi = bwa::from_ndarray(ints(&b).into_dyn(), [cn, ck2]).unwrap();
+        let want = ints(&a).t().dot(&ints(&b).t()).into_dyn();
+        prop_assert_eq!(pi.t().matmul(&qi.t()).unwrap().compute().unwrap(), want);
+    }
+}
+
+#[test]
+fn a_transposed_operand_is_read_from_its_source_blocks() {
+    let x = bwa::random::random(&[40, 30], [10, 10], 1).unwrap();
+    let q = bwa::random::random(&[40, 5], [10, 5], 2).unwrap();
+    let product = x.t().matmul(&q).unwrap();
+    let graph = product.graph().unwrap();
+    assert!(graph.keys().iter().all(|k| !k.prefix().starts_with("transpose")), "no block of x.T is made");
+    let (a, b) = (x.compute().unwrap(), q.compute().unwrap());
+    let want =
+        a.into_dimensionality::<ndarray::Ix2>().unwrap().t().dot(&b.into_dimensionality::<ndarray::Ix2>().unwrap());
+    assert!(close(&product.compute().unwrap(), &want.into_dyn()));
+    // Chunked otherwise along the contracted axis, the transpose is made
+    // and rechunked, as any operand.
+    let q7 = q.rechunk([7, 5]).unwrap();
+    assert!(close(&x.t().matmul(&q7).unwrap().compute().unwrap(), &product.compute().unwrap()));
 }
 
 #[test]

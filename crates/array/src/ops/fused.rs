@@ -100,6 +100,15 @@ impl Expr {
         Expr { nodes: vec![Node::Load(0)], scalars: vec![], sources: vec![source] }
     }
 
+    /// The layer whose blocks this program reads with axes swapped, if
+    /// that is all it does (a 2-d `x.T`).
+    pub(crate) fn transposed_source(&self) -> Option<&Arc<Layer>> {
+        match (&self.nodes[..], &self.sources[..]) {
+            ([Node::Load(0)], [s]) if s.axis_of == [1, 0] => Some(&s.layer),
+            _ => None,
+        }
+    }
+
     /// `op` as an expression over an output of `shape` and `chunks`
     /// (right-aligned broadcasting), or `None` if its chunks do not line
     /// up with the output's.

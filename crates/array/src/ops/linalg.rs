@@ -9,6 +9,13 @@
 //! Float blocks multiply with faer's GEMM (SIMD kernels chosen at run time
 //! for the CPU at hand), one thread per task: the parallelism is across
 //! output blocks. Integer blocks use ndarray's generic product.
+//!
+//! An operand that is a transpose (`x.T @ q`) is read from `x`'s own
+//! blocks, which the GEMM takes as transposed views: the transposed
+//! blocks are never made, and readers of `x` and of `x.T` share one set
+//! of blocks (a randomized SVD reads both in every power iteration). Such
+//! a product accumulates column-major, the layout faer's kernels prefer
+//! with a transposed operand, and turns the result row-major once.
 
 use std::sync::Arc;
 
@@ -21,7 +28,7 @@ use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
 use crate::dtype::{with_numeric, DType, Element, Numeric};
 use crate::error::{ArrayError, Result};
-use crate::layer::Namer;
+use crate::layer::{Layer, Namer};
 use crate::ops::rechunk::{common_chunks, rechunk_operand};
 
 kernel_params! {
@@ -31,21 +38,25 @@ kernel_params! {
         dtype: DType,
         /// Blocks along the contracted axis.
         nk: usize,
+        /// A's blocks are given as the blocks of Aᵀ (`Aᵀ[0..nk, i]`).
+        a_transposed: bool,
+        /// B's blocks are given as the blocks of Bᵀ (`Bᵀ[j, 0..nk]`).
+        b_transposed: bool,
     }
 }
 
 fn matmul_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let MatmulParams { dtype, nk } = MatmulParams::from_value(params)?;
-    if args.len() != 2 * nk {
-        return Err(TaskError::new(format!("matmul wants {} blocks, got {}", 2 * nk, args.len())));
+    let p = MatmulParams::from_value(params)?;
+    if args.len() != 2 * p.nk {
+        return Err(TaskError::new(format!("matmul wants {} blocks, got {}", 2 * p.nk, args.len())));
     }
-    match dtype {
-        DType::F64 => float_kernel::<f64>(&args, nk),
-        DType::F32 => float_kernel::<f32>(&args, nk),
-        _ => with_numeric!(dtype, T => {
-            let a: Vec<&Block<T>> = args[..nk].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
-            let b: Vec<&Block<T>> = args[nk..].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
-            Ok(Block::Dense(panel_product(&a, &b)?.into_dyn()).into_value())
+    match p.dtype {
+        DType::F64 => float_kernel::<f64>(&args, &p),
+        DType::F32 => float_kernel::<f32>(&args, &p),
+        _ => with_numeric!(p.dtype, T => {
+            let a: Vec<&Block<T>> = args[..p.nk].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
+            let b: Vec<&Block<T>> = args[p.nk..].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
+            Ok(Block::Dense(panel_product(&a, &b, &p)?.into_dyn()).into_value())
         }, Err(TaskError::new("matmul of bool blocks"))),
     }
 }
@@ -66,11 +77,39 @@ fn elements<'a, T: Element>(
     }
 }
 
-fn float_kernel<T: Numeric + faer::traits::ComplexField>(args: &[Value], nk: usize) -> TaskResult {
+/// The rows and columns of a block as an operand, given as itself or as
+/// its transpose's block.
+fn dims(shape: &[usize], transposed: bool) -> (usize, usize) {
+    if transposed {
+        (shape[1], shape[0])
+    } else {
+        (shape[0], shape[1])
+    }
+}
+
+/// A row-major block as a GEMM operand of `rows × cols`; a transposed
+/// one holds the operand's transpose.
+fn gemm_operand<T: faer::traits::ComplexField>(
+    data: &[T],
+    rows: usize,
+    cols: usize,
+    transposed: bool,
+) -> faer::MatRef<'_, T> {
+    if transposed {
+        faer::MatRef::from_row_major_slice(data, cols, rows).transpose()
+    } else {
+        faer::MatRef::from_row_major_slice(data, rows, cols)
+    }
+}
+
+fn float_kernel<T: Numeric + faer::traits::ComplexField>(args: &[Value], p: &MatmulParams) -> TaskResult {
+    let nk = p.nk;
     let a: Vec<&Block<T>> = args[..nk].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
     let b: Vec<&Block<T>> = args[nk..].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
-    let m = a.first().map_or(0, |x| x.shape()[0]);
-    let n = b.first().map_or(0, |x| x.shape()[1]);
+    let m = a.first().map_or(0, |x| dims(x.shape(), p.a_transposed).0);
+    let n = b.first().map_or(0, |x| dims(x.shape(), p.b_transposed).1);
+    // With a transposed operand the product accumulates column-major.
+    let column_major = p.a_transposed || p.b_transposed;
     let mut out = vec![T::ZERO; m * n];
     // A constant block is made into elements once per task, not once per
     // product it takes part in.
@@ -84,36 +123,64 @@ fn float_kernel<T: Numeric + faer::traits::ComplexField>(args: &[Value], nk: usi
     }
     for (ak, bk) in a.iter().zip(&b) {
         let (av, bv) = (elements(ak, &consts)?, elements(bk, &consts)?);
-        if av.ndim() != 2
-            || bv.ndim() != 2
-            || av.shape()[0] != m
-            || bv.shape()[1] != n
-            || av.shape()[1] != bv.shape()[0]
-        {
+        if av.ndim() != 2 || bv.ndim() != 2 {
             return Err(TaskError::new(format!("block shapes {:?} and {:?} do not multiply", av.shape(), bv.shape())));
         }
-        let kk = av.shape()[1];
+        let ((am, ak_), (bk_, bn)) = (dims(av.shape(), p.a_transposed), dims(bv.shape(), p.b_transposed));
+        if am != m || bn != n || ak_ != bk_ {
+            return Err(TaskError::new(format!("block shapes {:?} and {:?} do not multiply", av.shape(), bv.shape())));
+        }
         let (al, bl) = (av.as_standard_layout(), bv.as_standard_layout());
         let (Some(asl), Some(bsl)) = (al.as_slice(), bl.as_slice()) else {
             return Err(TaskError::new("matmul blocks are not contiguous"));
         };
-        let lhs = faer::MatRef::from_row_major_slice(asl, m, kk);
-        let rhs = faer::MatRef::from_row_major_slice(bsl, kk, n);
-        let dst = faer::MatMut::from_row_major_slice_mut(&mut out, m, n);
+        let lhs = gemm_operand(asl, m, ak_, p.a_transposed);
+        let rhs = gemm_operand(bsl, ak_, n, p.b_transposed);
+        let dst = if column_major {
+            faer::MatMut::from_column_major_slice_mut(&mut out, m, n)
+        } else {
+            faer::MatMut::from_row_major_slice_mut(&mut out, m, n)
+        };
         faer::linalg::matmul::matmul(dst, faer::Accum::Add, lhs, rhs, T::ONE, faer::Par::Seq);
+    }
+    if column_major {
+        out = to_row_major(&out, m, n);
     }
     Ok(Block::Dense(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[m, n]), out).map_err(TaskError::new)?)
         .into_value())
 }
 
-fn panel_product<T: Numeric + ndarray::LinalgScalar>(a: &[&Block<T>], b: &[&Block<T>]) -> Result<Array2<T>, TaskError> {
-    let m = a.first().map_or(0, |x| x.shape()[0]);
-    let n = b.first().map_or(0, |x| x.shape()[1]);
+/// An `m × n` matrix stored column-major, stored row-major (by tiles, so
+/// both sides are read and written in cache-sized pieces).
+fn to_row_major<T: Numeric>(src: &[T], m: usize, n: usize) -> Vec<T> {
+    const TILE: usize = 32;
+    let mut out = vec![T::ZERO; m * n];
+    for i0 in (0..m).step_by(TILE) {
+        for j0 in (0..n).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(m) {
+                for j in j0..(j0 + TILE).min(n) {
+                    out[i * n + j] = src[j * m + i];
+                }
+            }
+        }
+    }
+    out
+}
+
+fn panel_product<T: Numeric + ndarray::LinalgScalar>(
+    a: &[&Block<T>],
+    b: &[&Block<T>],
+    p: &MatmulParams,
+) -> Result<Array2<T>, TaskError> {
+    let m = a.first().map_or(0, |x| dims(x.shape(), p.a_transposed).0);
+    let n = b.first().map_or(0, |x| dims(x.shape(), p.b_transposed).1);
     let mut c = Array2::<T>::zeros((m, n));
     for (ak, bk) in a.iter().zip(b) {
         let (av, bv) = (ak.view(), bk.view());
         let av = av.view().into_dimensionality::<Ix2>().map_err(TaskError::new)?;
         let bv = bv.view().into_dimensionality::<Ix2>().map_err(TaskError::new)?;
+        let av = if p.a_transposed { av.reversed_axes() } else { av };
+        let bv = if p.b_transposed { bv.reversed_axes() } else { bv };
         if av.ncols() != bv.nrows() {
             return Err(TaskError::new(format!("block shapes {:?} and {:?} do not multiply", av.shape(), bv.shape())));
         }
@@ -141,17 +208,18 @@ impl<T: Numeric + ndarray::LinalgScalar> Array<T> {
         }
         blockwork_graph::register(&MATMUL);
         let k = common_chunks(&[self.chunks.axis(1), other.chunks.axis(0)]);
-        let a = rechunk_operand(&self.operand(), &Chunks(vec![self.chunks.axis(0).to_vec(), k.clone()]))?;
-        let b = rechunk_operand(&other.operand(), &Chunks(vec![k.clone(), other.chunks.axis(1).to_vec()]))?;
+        let a = Factor::of(self, 1, &k)?;
+        let b = Factor::of(other, 0, &k)?;
         let nk = k.len();
-        let chunks = Chunks(vec![a.chunks.axis(0).to_vec(), b.chunks.axis(1).to_vec()]);
+        let chunks = Chunks(vec![self.chunks.axis(0).to_vec(), other.chunks.axis(1).to_vec()]);
         let shape = vec![self.shape[0], other.shape[1]];
-        let op = Op::named(&MATMUL, MatmulParams { dtype: T::DTYPE, nk }.to_value());
-        let namer = Namer::new("matmul").input(&a.layer).input(&b.layer);
+        let params = MatmulParams { dtype: T::DTYPE, nk, a_transposed: a.transposed, b_transposed: b.transposed };
+        let op = Op::named(&MATMUL, params.to_value());
+        let namer = Namer::new("matmul").input(&a.layer).input(&b.layer).add(&params.to_value());
         let layer = new_layer("matmul", namer, &chunks, vec![Arc::clone(&a.layer), Arc::clone(&b.layer)], |idx| {
             let mut args = Vec::with_capacity(2 * nk);
-            args.extend((0..nk as u32).map(|kk| r(a.key(&[idx[0], kk]))));
-            args.extend((0..nk as u32).map(|kk| r(b.key(&[kk, idx[1]]))));
+            args.extend((0..nk as u32).map(|kk| r(a.key(idx[0], kk))));
+            args.extend((0..nk as u32).map(|kk| r(b.key(kk, idx[1]))));
             Task::new(op.clone(), args)
         });
         Ok(Array::from_parts(shape, chunks, layer))
@@ -163,5 +231,35 @@ impl<T: Numeric + ndarray::LinalgScalar> Array<T> {
     }
 }
 
-#[allow(dead_code)]
-fn _assert_element<T: Element>() {}
+/// One operand of a product: the layer whose blocks its tasks read, and
+/// whether those are the blocks of its transpose.
+struct Factor {
+    layer: Arc<Layer>,
+    transposed: bool,
+}
+
+impl Factor {
+    /// `x` with its contracted axis (`k_axis`) cut into `k`: a transpose
+    /// already cut so is read from its source's blocks; anything else is
+    /// rechunked as needed and read as it is.
+    fn of<T: Element>(x: &Array<T>, k_axis: usize, k: &[usize]) -> Result<Factor> {
+        if x.chunks.axis(k_axis) == k {
+            if let Some(source) = x.expr.as_ref().and_then(|e| e.transposed_source()) {
+                return Ok(Factor { layer: Arc::clone(source), transposed: true });
+            }
+        }
+        let mut target = x.chunks.axes().to_vec();
+        target[k_axis] = k.to_vec();
+        let operand = rechunk_operand(&x.operand(), &Chunks(target))?;
+        Ok(Factor { layer: operand.layer, transposed: false })
+    }
+
+    /// The key of the operand's block `(row, col)`.
+    fn key(&self, row: u32, col: u32) -> blockwork_graph::Key {
+        if self.transposed {
+            self.layer.key(&[col, row])
+        } else {
+            self.layer.key(&[row, col])
+        }
+    }
+}
