@@ -178,6 +178,30 @@ def test_persisted_blocks_stay_on_the_workers_and_are_reused(client: Client, tmp
     assert log.read_text().count("call") == 10, "each block computed once, then reused"
 
 
+def test_arrays_frames_and_delayed_persist_in_one_call(client: Client) -> None:
+    import pandas as pd
+
+    import blockwork.dataframe as dd
+
+    a = np.arange(60.0).reshape(6, 10)
+    pdf = pd.DataFrame({"k": np.arange(20) % 3, "v": np.arange(20.0)})
+    x, frame, d = client.persist(
+        [da.from_array(a, chunks=(3, 5)) * 2, dd.from_pandas(pdf, npartitions=4), blockwork.delayed(sum)([1, 2, 3])]
+    )
+    np.testing.assert_array_equal(x.compute(scheduler=client), a * 2)
+    pd.testing.assert_frame_equal(frame.compute(scheduler=client).reset_index(drop=True), pdf)
+    assert d.result() == 6
+    # The engine's binding takes an array or a frame, and a task graph as
+    # one (keys, callables, dependencies, outputs) value; anything else is
+    # a TypeError.
+    with pytest.raises(TypeError):
+        client._c.persist(object())
+    with pytest.raises(TypeError):
+        client._c.compute_tasks(["a"], [b""], [[]], [0])  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="out of range"):
+        client._c.compute_tasks((["a"], [cloudpickle.dumps(lambda: 1)], [[]], [5]))
+
+
 def test_numpy_arrays_travel_to_the_workers(client: Client) -> None:
     a = np.random.default_rng(3).random((37, 23))
     x = da.from_array(a, chunks=(10, 7))
