@@ -729,11 +729,11 @@ impl Shell {
     fn apply(&mut self, port: &mut Recorder, out: Out) {
         match out {
             Out::Scheduler(m) => post(&self.to_scheduler, &WorkerToScheduler::Report(m), "the scheduler"),
-            Out::Runtime(Instruction::Execute { key, .. }) if self.refusing.is_some() => {
-                let message = self.refusing.clone().unwrap_or_default();
-                self.task_done(port, key, Err(Failed::new(message, ErrorKind::Environment)), Duration::ZERO);
-            }
             Out::Runtime(Instruction::Execute { key, payload, inputs }) => {
+                if let Some(reason) = &self.refusing {
+                    let failed = Failed::new(reason.clone(), ErrorKind::Environment);
+                    return self.task_done(port, key, Err(failed), Duration::ZERO);
+                }
                 let values = inputs.iter().map(|k| (k.clone(), self.value(k))).collect();
                 let job = Job { key, payload, inputs: values };
                 if self.is_quick(&job.key) {
