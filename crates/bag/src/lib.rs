@@ -13,7 +13,8 @@
 //!
 //! A bag is lazy: each operation adds one graph layer of one task per
 //! partition, and nothing runs until `compute`. A partition is a `Vec<T>`
-//! inside a task value; reductions combine partials in a tree of at most
+//! inside a task value (the lines of a local text file are read from the
+//! file by whatever consumes them: the `lines` module); reductions combine partials in a tree of at most
 //! [`SPLIT_EVERY`] inputs per task, so no task holds more than a few
 //! partitions' partials. Item-wise steps (`map`, `filter`, `flat_map`)
 //! are fused into the task that consumes their items. Functions are Rust
@@ -32,6 +33,7 @@
 
 mod counts;
 mod json;
+mod lines;
 mod named;
 mod ops;
 mod part;
@@ -145,6 +147,11 @@ impl<T: Clone> std::fmt::Debug for Bag<T> {
 /// The items of the partition values themselves.
 fn direct<T: Elem>() -> Stream<T> {
     Arc::new(|v: &Value, emit: &mut dyn FnMut(Cow<'_, T>)| {
+        if let Some(done) =
+            v.downcast_ref::<lines::TextFile>().and_then(|f| lines::stream_items(f, &mut |x| emit(Cow::Borrowed(x))))
+        {
+            return done;
+        }
         for x in part::items::<T>(v)? {
             emit(Cow::Borrowed(x));
         }

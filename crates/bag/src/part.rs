@@ -1,7 +1,10 @@
 //! A partition as a task value: the items of one partition in a `Vec`,
-//! shared by the tasks that read it.
+//! shared by the tasks that read it (or the lines of a text file, read
+//! where they are used: `crate::lines`).
 
 use blockwork_graph::{Data, TaskError, Value};
+
+use crate::lines::{as_items, TextFile};
 
 /// What a bag can hold: any owned, shareable value (`String`, numbers,
 /// tuples, records of your own).
@@ -34,8 +37,11 @@ pub(crate) fn value<T: Elem>(items: Vec<T>) -> Value {
 /// The items of a partition's value; an error names the types when the
 /// value is something else.
 pub(crate) fn items<T: Elem>(v: &Value) -> Result<&[T], TaskError> {
-    match v.downcast_ref::<Part<T>>() {
-        Some(p) => Ok(&p.0),
-        None => Err(TaskError::new(format!("expected a bag partition of {}, got {v:?}", std::any::type_name::<T>()))),
+    if let Some(p) = v.downcast_ref::<Part<T>>() {
+        return Ok(&p.0);
     }
+    if let Some(items) = v.downcast_ref::<TextFile>().map(as_items::<T>).transpose()?.flatten() {
+        return Ok(items);
+    }
+    Err(TaskError::new(format!("expected a bag partition of {}, got {v:?}", std::any::type_name::<T>())))
 }

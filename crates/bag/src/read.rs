@@ -222,6 +222,10 @@ pub(crate) fn read_kernel(params: &Value, _: Vec<Value>) -> blockwork_graph::Tas
         ReadTextParams::Whole { file } => TextPiece { file, range: None },
         ReadTextParams::Range { file, start, end, size } => TextPiece { file, range: Some((start, end, size)) },
     };
+    // A local, uncompressed piece is read where its lines are used.
+    if !blockwork_store::is_url(&piece.file) && Compression::of(&piece.file) == Compression::None {
+        return Ok(Value::object(crate::lines::TextFile::open(piece)?));
+    }
     Ok(part::value(read_piece(&piece)?))
 }
 

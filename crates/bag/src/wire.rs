@@ -28,6 +28,7 @@ use blockwork_graph::{register_codec, Buffer, CodecError};
 use rustc_hash::FxHashMap;
 
 use crate::counts::Counts;
+use crate::lines::TextFile;
 use crate::part::{self, Elem, Part};
 use crate::{Json, Stream};
 
@@ -238,7 +239,9 @@ pub(crate) fn entry_of(v: &Value, what: &str) -> Result<Entry, TaskError> {
         return Err(TaskError::new(format!("{what}: expected a bag partition, got {v:?}")));
     };
     let any: &dyn Any = &**o;
-    entry_of_type(any.type_id()).ok_or_else(|| {
+    // The lines of a text file are a partition of `String`s.
+    let ty = if any.is::<TextFile>() { TypeId::of::<Part<String>>() } else { any.type_id() };
+    entry_of_type(ty).ok_or_else(|| {
         TaskError::new(format!(
             "{what}: the items of {} are not registered (blockwork_bag::register_items) in this process",
             o.type_name()
@@ -247,9 +250,16 @@ pub(crate) fn entry_of(v: &Value, what: &str) -> Result<Entry, TaskError> {
 }
 
 fn encode_part<T: Wire>(d: &dyn Data) -> Option<(Vec<u8>, Vec<Buffer>)> {
-    let p = (d as &dyn Any).downcast_ref::<Part<T>>()?;
-    let mut out = Vec::with_capacity(8 + p.0.len() * std::mem::size_of::<T>());
-    p.0.encode(&mut out);
+    let d = d as &dyn Any;
+    let items = match d.downcast_ref::<Part<T>>() {
+        Some(p) => &p.0[..],
+        // A text file's lines are made to cross (a file that cannot be
+        // read cannot be encoded, and the codec says so).
+        None => crate::lines::as_items::<T>(d.downcast_ref::<TextFile>()?).ok()??,
+    };
+    let mut out = Vec::with_capacity(8 + std::mem::size_of_val(items));
+    out.extend_from_slice(&(items.len() as u64).to_le_bytes());
+    items.iter().for_each(|x| x.encode(&mut out));
     Some((Vec::new(), vec![Buffer::from(out)]))
 }
 

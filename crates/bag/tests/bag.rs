@@ -172,6 +172,10 @@ fn text_piles_read_as_their_lines_in_any_blocksize() {
         let bag = read_text(&pattern, &TextOptions { blocksize }).unwrap();
         for config in &configs() {
             assert_eq!(bag.compute_with(config).unwrap(), want, "blocksize {blocksize:?}");
+            // Streamed from the files into a consumer, not made as a partition first.
+            assert_eq!(bag.count().compute_with(config).unwrap(), want.len() as u64, "blocksize {blocksize:?}");
+            let copied = bag.map(|l: &String| l.clone()).compute_with(config).unwrap();
+            assert_eq!(copied, want, "streamed, blocksize {blocksize:?}");
         }
         if blocksize == Some(100) {
             assert!(bag.npartitions() > 5, "uncompressed files are cut into blocks");
@@ -219,8 +223,13 @@ fn mistakes_are_named() {
     let bad = read_text(&format!("{}/bad.txt", dir.display()), &TextOptions::default()).unwrap();
     let err = bad.compute().unwrap_err().to_string();
     assert!(err.contains("bad.txt is not UTF-8") && err.contains("read-text"), "{err}");
+    let err = bad.map(|l: &String| l.len()).count().compute().unwrap_err().to_string();
+    assert!(err.contains("bad.txt is not UTF-8 text: at byte 0"), "{err}");
     let zero = read_text(&format!("{}/bad.txt", dir.display()), &TextOptions { blocksize: Some(0) }).unwrap_err();
     assert!(zero.to_string().contains("blocksize 0"), "{zero}");
+    std::fs::remove_file(dir.join("bad.txt")).unwrap();
+    let err = bad.count().compute().unwrap_err().to_string();
+    assert!(err.contains("reading ") && err.contains("bad.txt"), "a file gone before its read: {err}");
     let _ = std::fs::remove_dir_all(&dir);
 
     assert!(from_sequence(vec![1], 0).unwrap_err().to_string().contains("0 partitions"));
