@@ -11,7 +11,7 @@ use crate::block::Block;
 use crate::chunks::ChunkSpec;
 use crate::dtype::{with_dtype, DType, Element, Float, Numeric};
 use crate::error::{ArrayError, Result};
-use crate::layer::Namer;
+use crate::layer::{Layer, Namer};
 use crate::pattern as pat;
 use crate::rng::{Rng, Stream};
 
@@ -194,11 +194,37 @@ fn generate(params: &Value, _args: Vec<Value>) -> TaskResult {
 /// parameters instead of the block. Other generated blocks are ordinary
 /// inputs, remade or kept by their cost.
 pub(crate) fn is_streamed_generate_op(op: &Op) -> bool {
+    generate_params(op).is_some_and(|p| p.streamed())
+}
+
+fn generate_params(op: &Op) -> Option<GenerateParams> {
     match op.kind() {
         blockwork_graph::OpKind::Named { func, params } if std::ptr::eq(*func, &GENERATE) => {
-            GenerateParams::from_value(params).is_ok_and(|p| p.streamed())
+            GenerateParams::from_value(params).ok()
         }
-        _ => false,
+        _ => None,
+    }
+}
+
+/// `grid` (the layer's blocks per axis) when `layer` is a generated array
+/// whose blocks a matrix product draws a few rows at a time
+/// ([`Generated::fill_rows`]): uniform or pattern blocks. A constant
+/// block is read as one already (never allocated).
+pub(crate) fn drawn_grid(layer: &Layer, grid: Vec<usize>) -> Option<Vec<usize>> {
+    let (_, first) = layer.tasks.first()?;
+    let drawn = first.args.is_empty()
+        && generate_params(&first.op).is_some_and(|p| matches!(p, G::Uniform { .. } | G::Pattern { .. }));
+    drawn.then_some(grid)
+}
+
+/// The parameters of block `idx` of a generated layer of `grid` blocks
+/// per axis: what a reader that draws the block itself is given instead
+/// of the block.
+pub(crate) fn block_params(layer: &Layer, grid: &[usize], idx: &[u32]) -> Option<Value> {
+    let lin = idx.iter().zip(grid).fold(0usize, |acc, (&i, &n)| acc * n + i as usize);
+    match layer.tasks.get(lin)?.1.op.kind() {
+        blockwork_graph::OpKind::Named { params, .. } => Some(params.clone()),
+        _ => None,
     }
 }
 
@@ -212,6 +238,41 @@ pub(crate) enum Generated<T> {
     /// The pattern fill: element `i` has residue
     /// `origin + Σ weights[ax] · i[ax]` (see [`crate::pattern`]).
     Pattern { origin: i64, weights: &'static [i64], shape: Vec<usize> },
+}
+
+impl<T: Element> Generated<T> {
+    /// The shape of the block, when it has one of its own (not a constant).
+    pub(crate) fn shape(&self) -> Option<&[usize]> {
+        match self {
+            Generated::Const(_) => None,
+            Generated::Uniform { shape, .. } | Generated::Pattern { shape, .. } => Some(shape),
+        }
+    }
+
+    /// Rows `first..` of a 2-d block, as many as `out` holds (row-major),
+    /// the same numbers the block itself holds.
+    pub(crate) fn fill_rows(&self, first: usize, out: &mut [T]) {
+        match self {
+            Generated::Const(v) => out.fill(*v),
+            Generated::Uniform { stream, low, scale, shape } => {
+                let mut draws = [0.0f64; 2048];
+                let start = first * shape.get(1).copied().unwrap_or(1);
+                for (k, piece) in out.chunks_mut(draws.len()).enumerate() {
+                    let at = start + k * draws.len();
+                    stream.fill_uniform(&mut draws[..piece.len()], at as i64, 1, *low, *scale);
+                    piece.iter_mut().zip(&draws).for_each(|(o, &d)| *o = T::from_f64(d));
+                }
+            }
+            Generated::Pattern { origin, weights, shape } => {
+                let cols = shape.get(1).copied().unwrap_or(1).max(1);
+                let (down, along) = (weights[0], weights.get(1).copied().unwrap_or(0));
+                let line = pat::Line::<T>::new(along, cols);
+                for (i, row) in out.chunks_mut(cols).enumerate() {
+                    line.fill(origin + down * (first + i) as i64, row);
+                }
+            }
+        }
+    }
 }
 
 /// Interprets the parameters of a generated block (as its task carries them).

@@ -193,6 +193,81 @@ fn a_transposed_operand_is_read_from_its_source_blocks() {
     assert!(close(&x.t().matmul(&q7).unwrap().compute().unwrap(), &product.compute().unwrap()));
 }
 
+/// `want` and `got` agree to a relative `tol` of the largest element.
+fn near(got: &ArrayD<f64>, want: &ArrayD<f64>, tol: f64) -> bool {
+    let scale = want.iter().fold(1.0f64, |m, x| m.max(x.abs()));
+    got.shape() == want.shape() && got.iter().zip(want).all(|(a, b)| (a - b).abs() <= tol * scale)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    /// Random and pattern operands are drawn by the product's kernel (as
+    /// themselves or transposed, on either side, or both), and agree with
+    /// ndarray's product of their computed blocks.
+    #[test]
+    fn products_of_drawn_operands_match_ndarray(m in 1usize..30, k in 1usize..30, n in 1usize..30, cm in 1usize..12, ck in 1usize..12, cn in 1usize..12, seed in any::<u64>()) {
+        let two = |x: ArrayD<f64>| x.into_dimensionality::<ndarray::Ix2>().unwrap();
+        let x = bwa::random::random(&[m, k], [cm, ck], seed).unwrap();
+        let xt = bwa::random::random(&[k, m], [ck, cm], seed ^ 1).unwrap();
+        let p = bwa::pattern::<f64>(&[k, n], [ck, cn]).unwrap();
+        let pt = bwa::pattern::<f64>(&[n, k], [cn, ck]).unwrap();
+        let y = bwa::from_ndarray(data(&[k, n], seed ^ 2), [ck, cn]).unwrap();
+        let z = bwa::from_ndarray(data(&[m, k], seed ^ 3), [cm, ck]).unwrap();
+        let (xa, xta, pa, pta) = (two(x.compute().unwrap()), two(xt.compute().unwrap()), two(p.compute().unwrap()), two(pt.compute().unwrap()));
+        let (ya, za) = (two(y.compute().unwrap()), two(z.compute().unwrap()));
+        let cases = [
+            (x.matmul(&y).unwrap(), xa.dot(&ya)),
+            (xt.t().matmul(&y).unwrap(), xta.t().dot(&ya)),
+            (z.matmul(&p).unwrap(), za.dot(&pa)),
+            (z.matmul(&pt.t()).unwrap(), za.dot(&pta.t())),
+            (x.matmul(&p).unwrap(), xa.dot(&pa)),
+            (xt.t().matmul(&pt.t()).unwrap(), xta.t().dot(&pta.t())),
+        ];
+        for (i, (got, want)) in cases.iter().enumerate() {
+            prop_assert!(near(&got.compute().unwrap(), &want.clone().into_dyn(), 1e-12), "case {}", i);
+        }
+    }
+}
+
+#[test]
+fn drawn_operands_are_drawn_by_strips_and_never_made() {
+    let two = |x: ArrayD<f64>| x.into_dimensionality::<ndarray::Ix2>().unwrap();
+    // Blocks of 1.3 MB (f64) and 0.6 MB (f32): more than one strip each.
+    let x = bwa::random::random(&[410, 400], [410, 200], 3).unwrap();
+    let p = bwa::pattern::<f64>(&[400, 410], [200, 410]).unwrap();
+    let q = bwa::random::random(&[400, 7], [200, 7], 4).unwrap();
+    let (xa, pa, qa) = (two(x.compute().unwrap()), two(p.compute().unwrap()), two(q.compute().unwrap()));
+    for (got, want) in [
+        (x.matmul(&q).unwrap(), xa.dot(&qa)),
+        (x.t().matmul(&x).unwrap(), xa.t().dot(&xa)),
+        (x.matmul(&p).unwrap(), xa.dot(&pa)),
+        (p.t().matmul(&q).unwrap(), pa.t().dot(&qa)),
+        (q.t().matmul(&p).unwrap(), qa.t().dot(&pa)),
+        (x.matmul(&x.t()).unwrap(), xa.dot(&xa.t())),
+    ] {
+        assert!(near(&got.compute().unwrap(), &want.into_dyn(), 1e-12));
+        let graph = got.graph().unwrap();
+        let made: Vec<_> = graph
+            .keys()
+            .iter()
+            .filter(|k| ["random", "pattern"].iter().any(|g| k.prefix().starts_with(g)))
+            .cloned()
+            .collect();
+        assert!(made.is_empty(), "generated blocks made for a product: {made:?}");
+    }
+    let x32 = bwa::random::uniform::<f32>(-1.0, 1.0, &[410, 400], [410, 400], 5).unwrap();
+    let p32 = bwa::pattern::<f32>(&[400, 30], [400, 30]).unwrap();
+    let got = x32.matmul(&p32).unwrap().compute().unwrap().mapv(f64::from);
+    let want = x32
+        .compute()
+        .unwrap()
+        .mapv(f64::from)
+        .into_dimensionality::<ndarray::Ix2>()
+        .unwrap()
+        .dot(&p32.compute().unwrap().mapv(f64::from).into_dimensionality::<ndarray::Ix2>().unwrap());
+    assert!(near(&got, &want.into_dyn(), 1e-5));
+}
+
 #[test]
 fn creation_functions() {
     let o = bwa::ones::<f64>(&[7, 3], 2).unwrap();

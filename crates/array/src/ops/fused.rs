@@ -30,7 +30,7 @@ use ndarray::{ArrayD, IxDyn};
 use crate::array::{new_layer, Operand};
 use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
-use crate::creation::{generated_source, Generated};
+use crate::creation::{block_params, generated_source, Generated};
 use crate::dtype::{with_numeric, DType, Element, Float, Numeric};
 use crate::error::Result;
 use crate::layer::{Layer, Namer};
@@ -101,10 +101,11 @@ impl Expr {
     }
 
     /// The layer whose blocks this program reads with axes swapped, if
-    /// that is all it does (a 2-d `x.T`).
-    pub(crate) fn transposed_source(&self) -> Option<&Arc<Layer>> {
+    /// that is all it does (a 2-d `x.T`), and that layer's grid of blocks
+    /// when they are generated.
+    pub(crate) fn transposed_source(&self) -> Option<(&Arc<Layer>, Option<&[usize]>)> {
         match (&self.nodes[..], &self.sources[..]) {
-            ([Node::Load(0)], [s]) if s.axis_of == [1, 0] => Some(&s.layer),
+            ([Node::Load(0)], [s]) if s.axis_of == [1, 0] => Some((&s.layer, s.generated.as_deref())),
             _ => None,
         }
     }
@@ -218,13 +219,8 @@ impl Expr {
                         src[a as usize] = idx[k];
                     }
                 }
-                if let Some(grid) = &s.generated {
-                    let lin = src.iter().zip(grid).fold(0usize, |acc, (&i, &n)| acc * n + i as usize);
-                    if let Some((_, t)) = s.layer.tasks.get(lin) {
-                        if let blockwork_graph::OpKind::Named { params, .. } = t.op.kind() {
-                            return Arg::Lit(params.clone());
-                        }
-                    }
+                if let Some(params) = s.generated.as_ref().and_then(|g| block_params(&s.layer, g, &src)) {
+                    return Arg::Lit(params);
                 }
                 r(s.layer.key(&src))
             })

@@ -19,13 +19,14 @@
 
 use std::sync::Arc;
 
-use blockwork_graph::{kernel_params, r, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
+use blockwork_graph::{kernel_params, r, Arg, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, Ix2};
 
 use crate::array::{new_layer, Array};
 use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
+use crate::creation::{block_params, drawn_grid, generated_source, Generated};
 use crate::dtype::{with_numeric, DType, Element, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
@@ -102,52 +103,153 @@ fn gemm_operand<T: faer::traits::ComplexField>(
     }
 }
 
+/// Bytes of a drawn operand's rows drawn at a time: they stay in the
+/// core's L2 cache while the GEMM reads them.
+const STRIP_BYTES: usize = 1 << 19;
+
+/// One operand block of a product, stored row-major as itself or as its
+/// transpose's block: in memory, or drawn a strip of rows at a time.
+enum Piece<'a, T: Element> {
+    Mem(ndarray::CowArray<'a, T, ndarray::IxDyn>),
+    Drawn(Generated<T>, [usize; 2]),
+}
+
+impl<'a, T: Element> Piece<'a, T> {
+    fn of(v: &'a Value, consts: &'a [(T, Vec<usize>, ndarray::ArrayD<T>)]) -> Result<Piece<'a, T>, TaskError> {
+        if let Value::List(_) = v {
+            let g = generated_source::<T>(v)?;
+            return match g.shape() {
+                Some(&[rows, cols]) => Ok(Piece::Drawn(g, [rows, cols])),
+                _ => Err(TaskError::internal("matmul draws 2-d uniform or pattern blocks only")),
+            };
+        }
+        let view = elements(block_of::<T>(v)?, consts)?;
+        if view.ndim() != 2 {
+            return Err(TaskError::new(format!("matmul of a block of shape {:?}", view.shape())));
+        }
+        Ok(Piece::Mem(if view.is_standard_layout() {
+            view.into()
+        } else {
+            view.as_standard_layout().into_owned().into()
+        }))
+    }
+
+    /// The stored rows and columns.
+    fn shape(&self) -> [usize; 2] {
+        match self {
+            Piece::Mem(a) => [a.shape()[0], a.shape()[1]],
+            Piece::Drawn(_, shape) => *shape,
+        }
+    }
+
+    fn slice(&self) -> Result<&[T], TaskError> {
+        match self {
+            Piece::Mem(a) => a.as_slice().ok_or_else(|| TaskError::new("matmul blocks are not contiguous")),
+            Piece::Drawn(..) => Err(TaskError::internal("a drawn matmul block read whole")),
+        }
+    }
+}
+
 fn float_kernel<T: Numeric + faer::traits::ComplexField>(args: &[Value], p: &MatmulParams) -> TaskResult {
     let nk = p.nk;
-    let a: Vec<&Block<T>> = args[..nk].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
-    let b: Vec<&Block<T>> = args[nk..].iter().map(block_of::<T>).collect::<Result<_, _>>()?;
-    let m = a.first().map_or(0, |x| dims(x.shape(), p.a_transposed).0);
-    let n = b.first().map_or(0, |x| dims(x.shape(), p.b_transposed).1);
-    // With a transposed operand the product accumulates column-major.
-    let column_major = p.a_transposed || p.b_transposed;
-    let mut out = vec![T::ZERO; m * n];
     // A constant block is made into elements once per task, not once per
     // product it takes part in.
     let mut consts: Vec<(T, Vec<usize>, ndarray::ArrayD<T>)> = Vec::new();
-    for blk in a.iter().chain(b.iter()) {
-        if let Block::Const { value, shape } = blk {
-            if !consts.iter().any(|(v, sh, _)| v == value && sh == shape) {
+    for v in args.iter().filter(|v| !matches!(v, Value::List(_))) {
+        if let Block::Const { value, shape } = block_of::<T>(v)? {
+            if !consts.iter().any(|(c, sh, _)| c == value && sh == shape) {
                 consts.push((*value, shape.clone(), ndarray::ArrayD::from_elem(ndarray::IxDyn(shape), *value)));
             }
         }
     }
-    for (ak, bk) in a.iter().zip(&b) {
-        let (av, bv) = (elements(ak, &consts)?, elements(bk, &consts)?);
-        if av.ndim() != 2 || bv.ndim() != 2 {
-            return Err(TaskError::new(format!("block shapes {:?} and {:?} do not multiply", av.shape(), bv.shape())));
+    let pieces: Vec<Piece<'_, T>> = args.iter().map(|v| Piece::of(v, &consts)).collect::<Result<_, _>>()?;
+    let (a, b) = pieces.split_at(nk);
+    let m = a.first().map_or(0, |x| dims(&x.shape(), p.a_transposed).0);
+    let n = b.first().map_or(0, |x| dims(&x.shape(), p.b_transposed).1);
+    // With a transposed operand the product accumulates column-major.
+    let column_major = p.a_transposed || p.b_transposed;
+    let mut out = vec![T::ZERO; m * n];
+    let mut strip: Vec<T> = Vec::new();
+    for (ak, bk) in a.iter().zip(b) {
+        let ((am, kk), (kb, bn)) = (dims(&ak.shape(), p.a_transposed), dims(&bk.shape(), p.b_transposed));
+        if am != m || bn != n || kk != kb {
+            return Err(TaskError::new(format!("block shapes {:?} and {:?} do not multiply", ak.shape(), bk.shape())));
         }
-        let ((am, ak_), (bk_, bn)) = (dims(av.shape(), p.a_transposed), dims(bv.shape(), p.b_transposed));
-        if am != m || bn != n || ak_ != bk_ {
-            return Err(TaskError::new(format!("block shapes {:?} and {:?} do not multiply", av.shape(), bv.shape())));
-        }
-        let (al, bl) = (av.as_standard_layout(), bv.as_standard_layout());
-        let (Some(asl), Some(bsl)) = (al.as_slice(), bl.as_slice()) else {
-            return Err(TaskError::new("matmul blocks are not contiguous"));
-        };
-        let lhs = gemm_operand(asl, m, ak_, p.a_transposed);
-        let rhs = gemm_operand(bsl, ak_, n, p.b_transposed);
-        let dst = if column_major {
+        let mut dst = if column_major {
             faer::MatMut::from_column_major_slice_mut(&mut out, m, n)
         } else {
             faer::MatMut::from_row_major_slice_mut(&mut out, m, n)
         };
-        faer::linalg::matmul::matmul(dst, faer::Accum::Add, lhs, rhs, T::ONE, faer::Par::Seq);
+        let gemm = |dst: faer::MatMut<'_, T>, lhs: faer::MatRef<'_, T>, rhs: faer::MatRef<'_, T>| {
+            faer::linalg::matmul::matmul(dst, faer::Accum::Add, lhs, rhs, T::ONE, faer::Par::Seq)
+        };
+        match (ak, bk) {
+            (Piece::Drawn(g, [rows, cols]), _) => {
+                // A both sides drawn: B is drawn whole, A by strips.
+                let whole;
+                let bsl = match bk {
+                    Piece::Drawn(h, [br, bc]) => {
+                        whole = draw_whole(h, *br * *bc);
+                        &whole[..]
+                    }
+                    Piece::Mem(_) => bk.slice()?,
+                };
+                let rhs = gemm_operand(bsl, kk, n, p.b_transposed);
+                for (r0, len) in strips::<T>(*rows, *cols, kk * n) {
+                    draw(g, r0, len * cols, &mut strip);
+                    if p.a_transposed {
+                        gemm(dst.as_mut(), gemm_operand(&strip, m, len, true), rhs.subrows(r0, len));
+                    } else {
+                        gemm(dst.as_mut().subrows_mut(r0, len), gemm_operand(&strip, len, kk, false), rhs);
+                    }
+                }
+            }
+            (Piece::Mem(_), Piece::Drawn(g, [rows, cols])) => {
+                let lhs = gemm_operand(ak.slice()?, m, kk, p.a_transposed);
+                for (r0, len) in strips::<T>(*rows, *cols, m * kk) {
+                    draw(g, r0, len * cols, &mut strip);
+                    if p.b_transposed {
+                        gemm(dst.as_mut().subcols_mut(r0, len), lhs, gemm_operand(&strip, kk, len, true));
+                    } else {
+                        gemm(dst.as_mut(), lhs.subcols(r0, len), gemm_operand(&strip, len, n, false));
+                    }
+                }
+            }
+            (Piece::Mem(_), Piece::Mem(_)) => {
+                let lhs = gemm_operand(ak.slice()?, m, kk, p.a_transposed);
+                gemm(dst, lhs, gemm_operand(bk.slice()?, kk, n, p.b_transposed));
+            }
+        }
     }
     if column_major {
         out = to_row_major(&out, m, n);
     }
     Ok(Block::Dense(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[m, n]), out).map_err(TaskError::new)?)
         .into_value())
+}
+
+/// The strips `(first row, rows)` a drawn block of `rows × cols` is drawn
+/// in, multiplied with an operand of `other` elements. Each strip makes
+/// the GEMM pack that operand again, while drawing the block whole (into
+/// the task's one buffer) writes it out and reads it back once: a block
+/// multiplied by a few columns (a randomized SVD's) is drawn by strips,
+/// one multiplied by a block as large as itself is drawn whole.
+fn strips<T>(rows: usize, cols: usize, other: usize) -> impl Iterator<Item = (usize, usize)> {
+    let per = (STRIP_BYTES / (std::mem::size_of::<T>() * cols.max(1))).clamp(1, rows.max(1));
+    let per = if rows.div_ceil(per) * other > 2 * rows * cols { rows.max(1) } else { per };
+    (0..rows).step_by(per).map(move |r0| (r0, per.min(rows - r0)))
+}
+
+/// Rows `first..` of a drawn block, `len` elements, into `buf`.
+fn draw<T: Numeric>(g: &Generated<T>, first: usize, len: usize, buf: &mut Vec<T>) {
+    buf.resize(len, T::ZERO);
+    g.fill_rows(first, &mut buf[..len]);
+}
+
+fn draw_whole<T: Numeric>(g: &Generated<T>, len: usize) -> Vec<T> {
+    let mut all = Vec::new();
+    draw(g, 0, len, &mut all);
+    all
 }
 
 /// An `m × n` matrix stored column-major, stored row-major (by tiles, so
@@ -216,10 +318,12 @@ impl<T: Numeric + ndarray::LinalgScalar> Array<T> {
         let params = MatmulParams { dtype: T::DTYPE, nk, a_transposed: a.transposed, b_transposed: b.transposed };
         let op = Op::named(&MATMUL, params.to_value());
         let namer = Namer::new("matmul").input(&a.layer).input(&b.layer).add(&params.to_value());
-        let layer = new_layer("matmul", namer, &chunks, vec![Arc::clone(&a.layer), Arc::clone(&b.layer)], |idx| {
+        // A drawn operand's blocks are not inputs: each task draws them.
+        let deps = [&a, &b].iter().filter(|f| f.drawn.is_none()).map(|f| Arc::clone(&f.layer)).collect();
+        let layer = new_layer("matmul", namer, &chunks, deps, |idx| {
             let mut args = Vec::with_capacity(2 * nk);
-            args.extend((0..nk as u32).map(|kk| r(a.key(idx[0], kk))));
-            args.extend((0..nk as u32).map(|kk| r(b.key(kk, idx[1]))));
+            args.extend((0..nk as u32).map(|kk| a.arg(idx[0], kk)));
+            args.extend((0..nk as u32).map(|kk| b.arg(kk, idx[1])));
             Task::new(op.clone(), args)
         });
         Ok(Array::from_parts(shape, chunks, layer))
@@ -231,35 +335,44 @@ impl<T: Numeric + ndarray::LinalgScalar> Array<T> {
     }
 }
 
-/// One operand of a product: the layer whose blocks its tasks read, and
-/// whether those are the blocks of its transpose.
+/// One operand of a product: the layer whose blocks its tasks read,
+/// whether those are the blocks of its transpose, and, when they are
+/// generated blocks the kernel draws a few rows at a time, the layer's
+/// grid of blocks.
 struct Factor {
     layer: Arc<Layer>,
     transposed: bool,
+    drawn: Option<Vec<usize>>,
 }
 
 impl Factor {
     /// `x` with its contracted axis (`k_axis`) cut into `k`: a transpose
     /// already cut so is read from its source's blocks; anything else is
-    /// rechunked as needed and read as it is.
+    /// rechunked as needed and read as it is. Uniform and pattern blocks
+    /// of a float product are drawn by the kernel, a strip of rows at a
+    /// time, so they never exist whole.
     fn of<T: Element>(x: &Array<T>, k_axis: usize, k: &[usize]) -> Result<Factor> {
+        let float = matches!(T::DTYPE, DType::F64 | DType::F32);
         if x.chunks.axis(k_axis) == k {
-            if let Some(source) = x.expr.as_ref().and_then(|e| e.transposed_source()) {
-                return Ok(Factor { layer: Arc::clone(source), transposed: true });
+            if let Some((source, grid)) = x.expr.as_ref().and_then(|e| e.transposed_source()) {
+                let drawn = grid.filter(|_| float).and_then(|g| drawn_grid(source, g.to_vec()));
+                return Ok(Factor { layer: Arc::clone(source), transposed: true, drawn });
             }
         }
         let mut target = x.chunks.axes().to_vec();
         target[k_axis] = k.to_vec();
         let operand = rechunk_operand(&x.operand(), &Chunks(target))?;
-        Ok(Factor { layer: operand.layer, transposed: false })
+        let drawn = if float { drawn_grid(&operand.layer, operand.chunks.numblocks()) } else { None };
+        Ok(Factor { layer: operand.layer, transposed: false, drawn })
     }
 
-    /// The key of the operand's block `(row, col)`.
-    fn key(&self, row: u32, col: u32) -> blockwork_graph::Key {
-        if self.transposed {
-            self.layer.key(&[col, row])
-        } else {
-            self.layer.key(&[row, col])
+    /// The task argument of the operand's block `(row, col)`: a reference
+    /// to it, or the parameters the kernel draws it from.
+    fn arg(&self, row: u32, col: u32) -> Arg<blockwork_graph::Key> {
+        let idx = if self.transposed { [col, row] } else { [row, col] };
+        match self.drawn.as_ref().and_then(|grid| block_params(&self.layer, grid, &idx)) {
+            Some(params) => Arg::Lit(params),
+            None => r(self.layer.key(&idx)),
         }
     }
 }
