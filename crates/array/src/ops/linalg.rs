@@ -16,6 +16,16 @@
 //! of blocks (a randomized SVD reads both in every power iteration). Such
 //! a product accumulates column-major, the layout faer's kernels prefer
 //! with a transposed operand, and turns the result row-major once.
+//!
+//! A float operand of uniform or pattern blocks is drawn by the product's
+//! task from the blocks' parameters, as fused programs draw them
+//! (`crate::creation::Generated::fill_rows`): a strip of rows (512 KiB)
+//! at a time, multiplied as soon as it is drawn, while the other operand
+//! is small enough that packing it once per strip costs less than a trip
+//! through memory; whole, into the task's one buffer, otherwise. Either
+//! way the block is never a task's value, and a product of a random
+//! matrix and a few columns runs from cache instead of writing each
+//! 8 MB block out and reading it back.
 
 use std::sync::Arc;
 
@@ -169,7 +179,8 @@ fn float_kernel<T: Numeric + faer::traits::ComplexField>(args: &[Value], p: &Mat
     // With a transposed operand the product accumulates column-major.
     let column_major = p.a_transposed || p.b_transposed;
     let mut out = vec![T::ZERO; m * n];
-    let mut strip: Vec<T> = Vec::new();
+    // The task's buffers of drawn rows, and of a whole drawn B.
+    let (mut strip, mut whole): (Vec<T>, Vec<T>) = (Vec::new(), Vec::new());
     for (ak, bk) in a.iter().zip(b) {
         let ((am, kk), (kb, bn)) = (dims(&ak.shape(), p.a_transposed), dims(&bk.shape(), p.b_transposed));
         if am != m || bn != n || kk != kb {
@@ -185,11 +196,10 @@ fn float_kernel<T: Numeric + faer::traits::ComplexField>(args: &[Value], p: &Mat
         };
         match (ak, bk) {
             (Piece::Drawn(g, [rows, cols]), _) => {
-                // A both sides drawn: B is drawn whole, A by strips.
-                let whole;
+                // Both sides drawn: B is drawn whole, A by strips.
                 let bsl = match bk {
                     Piece::Drawn(h, [br, bc]) => {
-                        whole = draw_whole(h, *br * *bc);
+                        draw(h, 0, br * bc, &mut whole);
                         &whole[..]
                     }
                     Piece::Mem(_) => bk.slice()?,
@@ -244,12 +254,6 @@ fn strips<T>(rows: usize, cols: usize, other: usize) -> impl Iterator<Item = (us
 fn draw<T: Numeric>(g: &Generated<T>, first: usize, len: usize, buf: &mut Vec<T>) {
     buf.resize(len, T::ZERO);
     g.fill_rows(first, &mut buf[..len]);
-}
-
-fn draw_whole<T: Numeric>(g: &Generated<T>, len: usize) -> Vec<T> {
-    let mut all = Vec::new();
-    draw(g, 0, len, &mut all);
-    all
 }
 
 /// An `m × n` matrix stored column-major, stored row-major (by tiles, so
