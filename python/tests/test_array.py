@@ -205,6 +205,26 @@ def test_matmul_transpose(data: Any, sc: Any) -> None:
     close(np.dot(x.T, x).compute(), a.T @ a)
 
 
+@given(st.data(), shapes_and_chunks(min_dims=2, max_dims=2))
+def test_products_of_random_arrays(data: Any, sc: Any) -> None:
+    # Random operands are drawn inside the products; the same numbers as
+    # the array computed on its own.
+    shape, chunks = sc
+    rng = da.random.default_rng(data.draw(st.integers(0, 2**31)))
+    x = rng.uniform(-1.0, 1.0, size=shape, chunks=chunks)
+    a = x.compute()
+    b = numpy_array(data.draw, shape, "float64")
+    y = da.from_array(b, chunks=chunks)
+    close((x @ y.T).compute(), a @ b.T)
+    close((x.T @ y).compute(), a.T @ b)
+    close((y @ x.T).compute(), b @ a.T)
+    close((x.T @ x).compute(), a.T @ a)
+    x32 = rng.random(size=shape, dtype="float32", chunks=chunks)
+    a32 = x32.compute()
+    assert a32.dtype == np.float32
+    close((x32 @ x32.T).compute(), a32 @ a32.T)
+
+
 @given(st.data(), shapes_and_chunks())
 def test_reshape_rechunk_astype(data: Any, sc: Any) -> None:
     shape, chunks = sc
