@@ -14,9 +14,9 @@
 //! A bag is lazy: each operation adds one graph layer of one task per
 //! partition, and nothing runs until `compute`. A partition is a `Vec<T>`
 //! inside a task value (the lines of a local text file are read from the
-//! file by whatever consumes them: the `lines` module); reductions combine partials in a tree of at most
-//! [`SPLIT_EVERY`] inputs per task, so no task holds more than a few
-//! partitions' partials. Item-wise steps (`map`, `filter`, `flat_map`)
+//! file by whatever consumes them: the `lines` module); reductions
+//! combine partials in a tree of at most [`SPLIT_EVERY`] inputs per task,
+//! so no task holds more than a few partitions' partials. Item-wise steps (`map`, `filter`, `flat_map`)
 //! are fused into the task that consumes their items. Functions are Rust
 //! closures, which run on the local schedulers (threads by default,
 //! `Config` to choose), or registered ones — item-wise steps ([`ItemFn`],
