@@ -124,7 +124,8 @@ impl GenerateParams {
 /// The cost of a generated block per byte of it, from its parameters
 /// (see [`blockwork_graph::Remake`]): a pattern or uniform block read by
 /// two or three tasks is made again in each; one read by a row of block
-/// products, or a normal block read twice, is made once and kept.
+/// products (of integers: float products draw uniform and pattern blocks
+/// themselves), or a normal block read twice, is made once and kept.
 fn generate_cost(params: &Value) -> f64 {
     GenerateParams::from_value(params)
         .map_or(f64::INFINITY, |p| p.ns_per_element() / p.block().0.itemsize().max(1) as f64)
@@ -309,7 +310,9 @@ fn generated_of<T: Element>(p: &GenerateParams) -> Result<Generated<T>, TaskErro
 /// cost and number of readers (`generate_cost`), so `random(..)` feeding
 /// three operations is drawn three times instead of held in memory in
 /// between, while a block read by every product of a row of blocks is
-/// made once.
+/// made once. Fused programs and float matrix products never read uniform,
+/// pattern or constant blocks: they draw the elements from the block's
+/// parameters (`Generated`).
 pub(crate) static GENERATE: NamedFn =
     NamedFn::remade_by_cost("blockwork.array.generate", generate, generate_cost).params::<GenerateParams>();
 
