@@ -310,9 +310,9 @@ fn generated_of<T: Element>(p: &GenerateParams) -> Result<Generated<T>, TaskErro
 /// cost and number of readers (`generate_cost`), so `random(..)` feeding
 /// three operations is drawn three times instead of held in memory in
 /// between, while a block read by every product of a row of blocks is
-/// made once. Fused programs and float matrix products never read uniform,
-/// pattern or constant blocks: they draw the elements from the block's
-/// parameters (`Generated`).
+/// made once. Fused programs never read uniform, pattern or constant
+/// blocks, nor float matrix products uniform or pattern ones: they draw
+/// the elements from the block's parameters (`Generated`).
 pub(crate) static GENERATE: NamedFn =
     NamedFn::remade_by_cost("blockwork.array.generate", generate, generate_cost).params::<GenerateParams>();
 
