@@ -53,31 +53,66 @@ impl TextFile {
             lines.as_ref().map_err(Clone::clone)?.iter().for_each(f);
             return Ok(());
         }
-        let file = &self.piece.file;
-        let io = |e: std::io::Error| TaskError::environment(format!("reading {file}: {e}"));
-        let (start, end) = self.piece.range.map_or((0, u64::MAX), |(start, end, _)| (start, end));
-        let mut reader = std::fs::File::open(file).map_err(io)?;
-        let from = start.saturating_sub(1);
-        std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(from)).map_err(io)?;
         let mut line = String::new();
-        let mut bad = None;
-        each_line(reader, from, start, end, &mut |at, bytes| match std::str::from_utf8(bytes) {
-            Ok(text) => {
-                line.clear();
-                line.push_str(text);
-                f(&line);
-                true
-            }
-            Err(e) => {
-                bad = Some(TaskError::new(format!(
-                    "{file} is not UTF-8 text: at byte {}: {e}",
-                    at + e.valid_up_to() as u64
-                )));
-                false
-            }
+        stream(&self.piece, &mut |text| {
+            line.clear();
+            line.push_str(text);
+            f(&line);
         })
-        .map_err(io)?;
-        bad.map_or(Ok(()), Err)
+    }
+}
+
+/// Hands `f` each line of an uncompressed piece (a local file, or a byte
+/// range of an `s3://` object), with its terminator, in order, read a
+/// megabyte at a time; an error names the file.
+pub(crate) fn stream(piece: &TextPiece, f: &mut dyn FnMut(&str)) -> Result<(), TaskError> {
+    let file = &piece.file;
+    let io = |e: std::io::Error| TaskError::environment(format!("reading {file}: {e}"));
+    let (start, end) = piece.range.map_or((0, u64::MAX), |(start, end, _)| (start, end));
+    let from = start.saturating_sub(1);
+    let reader: Box<dyn Read> = match piece.range {
+        Some((_, _, size)) if blockwork_store::is_url(file) => {
+            Box::new(StoreReader { location: file, size, pos: from, buf: Vec::new() })
+        }
+        _ => {
+            let mut f = std::fs::File::open(file).map_err(io)?;
+            std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(from)).map_err(io)?;
+            Box::new(f)
+        }
+    };
+    let mut bad = None;
+    each_line(reader, from, start, end, &mut |at, bytes| match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            f(text);
+            true
+        }
+        Err(e) => {
+            let at = at + e.valid_up_to() as u64;
+            bad = Some(TaskError::new(format!("{file} is not UTF-8 text: at byte {at}: {e}")));
+            false
+        }
+    })
+    .map_err(io)?;
+    bad.map_or(Ok(()), Err)
+}
+
+/// An object's bytes from `pos` on, read by ranges through the store.
+struct StoreReader<'a> {
+    location: &'a str,
+    size: u64,
+    pos: u64,
+    buf: Vec<u8>,
+}
+
+impl Read for StoreReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        self.buf.clear();
+        let end = (self.pos + out.len() as u64).min(self.size);
+        blockwork_store::read_range_of(self.location, Some(self.size), self.pos, end, &mut self.buf)?;
+        let n = self.buf.len().min(out.len());
+        out[..n].copy_from_slice(&self.buf[..n]);
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 

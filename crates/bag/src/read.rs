@@ -94,46 +94,17 @@ pub struct TextPiece {
     pub range: Option<(u64, u64, u64)>,
 }
 
-/// The bytes of the lines that start in `[start, end)` of a file of
-/// `size` bytes: a partial line at the start belongs to the block before,
-/// the last line is read on past `end` to its end.
-fn read_block(file: &str, size: u64, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
-    let from = start.saturating_sub(1);
-    let mut buf = Vec::new();
-    blockwork_store::read_range_of(file, Some(size), from, end, &mut buf)?;
-    let mut first = 0;
-    if start > 0 {
-        match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => first = i + 1,
-            None => return Ok(Vec::new()), // no line starts here
-        }
-    }
-    let mut pos = end;
-    while pos < size && buf.last() != Some(&b'\n') {
-        let next = (pos + 64 * 1024).min(size);
-        let mut more = Vec::new();
-        blockwork_store::read_range_of(file, Some(size), pos, next, &mut more)?;
-        match more.iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                buf.extend_from_slice(&more[..=i]);
-                break;
-            }
-            None => buf.extend_from_slice(&more),
-        }
-        pos = next;
-    }
-    buf.drain(..first);
-    Ok(buf)
-}
-
 /// The lines of a piece, each with its terminator; an error names the file.
 pub fn read_piece(p: &TextPiece) -> std::result::Result<Vec<String>, TaskError> {
-    let io = |e: std::io::Error| TaskError::new(format!("reading {}: {e}", p.file));
-    let bytes = match p.range {
-        Some((start, end, size)) => read_block(&p.file, size, start, end).map_err(io)?,
-        None => decompress(blockwork_store::read_all(&p.file).map_err(io)?, Compression::of(&p.file)).map_err(io)?,
-    };
-    lines(&bytes, &p.file)
+    if p.range.is_none() && (blockwork_store::is_url(&p.file) || Compression::of(&p.file) != Compression::None) {
+        let io = |e: std::io::Error| TaskError::new(format!("reading {}: {e}", p.file));
+        let bytes =
+            decompress(blockwork_store::read_all(&p.file).map_err(io)?, Compression::of(&p.file)).map_err(io)?;
+        return lines(&bytes, &p.file);
+    }
+    let mut all = Vec::new();
+    crate::lines::stream(p, &mut |line| all.push(line.to_string()))?;
+    Ok(all)
 }
 
 /// The pieces [`read_text`] makes of the files `pattern` names: a piece
