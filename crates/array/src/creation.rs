@@ -160,19 +160,9 @@ fn generate(params: &Value, _args: Vec<Value>) -> TaskResult {
             G::Uniform { .. } => {
                 // Counter-based, so a fused expression can draw the same
                 // numbers element by element (see `uniform_at`).
-                let Generated::Uniform { stream, low, scale, .. } = generated_of::<T>(&p)? else {
-                    unreachable!("a uniform block's parameters are drawn as uniform")
-                };
-                let n = shape.iter().product::<usize>();
-                let mut data: Vec<T> = Vec::with_capacity(n);
-                let mut draws = [0.0f64; 4096];
-                let mut done = 0;
-                while done < n {
-                    let w = (n - done).min(draws.len());
-                    stream.fill_uniform(&mut draws[..w], done as i64, 1, low, scale);
-                    data.extend(draws[..w].iter().map(|&d| T::from_f64(d)));
-                    done += w;
-                }
+                let generated = generated_of::<T>(&p)?;
+                let mut data = vec![T::default(); shape.iter().product()];
+                generated.fill_rows(0, &mut data);
                 Block::Dense(dense(data)?)
             }
             G::Normal { mean, std, seed, block, .. } => {
@@ -207,15 +197,14 @@ fn generate_params(op: &Op) -> Option<GenerateParams> {
     }
 }
 
-/// `grid` (the layer's blocks per axis) when `layer` is a generated array
-/// whose blocks a matrix product draws a few rows at a time
-/// ([`Generated::fill_rows`]): uniform or pattern blocks. A constant
-/// block is read as one already (never allocated).
-pub(crate) fn drawn_grid(layer: &Layer, grid: Vec<usize>) -> Option<Vec<usize>> {
-    let (_, first) = layer.tasks.first()?;
-    let drawn = first.args.is_empty()
-        && generate_params(&first.op).is_some_and(|p| matches!(p, G::Uniform { .. } | G::Pattern { .. }));
-    drawn.then_some(grid)
+/// Whether `layer` is a generated array whose blocks a matrix product
+/// draws a few rows at a time ([`Generated::fill_rows`]): uniform or
+/// pattern blocks. A constant block is read as one already (never
+/// allocated).
+pub(crate) fn is_drawn(layer: &Layer) -> bool {
+    layer.tasks.first().is_some_and(|(_, t)| {
+        t.args.is_empty() && generate_params(&t.op).is_some_and(|p| matches!(p, G::Uniform { .. } | G::Pattern { .. }))
+    })
 }
 
 /// The parameters of block `idx` of a generated layer of `grid` blocks
@@ -250,8 +239,9 @@ impl<T: Element> Generated<T> {
         }
     }
 
-    /// Rows `first..` of a 2-d block, as many as `out` holds (row-major),
-    /// the same numbers the block itself holds.
+    /// Rows `first..` of a 2-d block (or, from 0, the elements of any
+    /// block), as many as `out` holds, row-major: the numbers the block
+    /// holds.
     pub(crate) fn fill_rows(&self, first: usize, out: &mut [T]) {
         match self {
             Generated::Const(v) => out.fill(*v),

@@ -36,7 +36,7 @@ use ndarray::{Array2, Ix2};
 use crate::array::{new_layer, Array};
 use crate::block::{block_of, Block};
 use crate::chunks::Chunks;
-use crate::creation::{block_params, drawn_grid, generated_source, Generated};
+use crate::creation::{block_params, generated_source, is_drawn, Generated};
 use crate::dtype::{with_numeric, DType, Element, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
@@ -359,14 +359,14 @@ impl Factor {
         let float = matches!(T::DTYPE, DType::F64 | DType::F32);
         if x.chunks.axis(k_axis) == k {
             if let Some((source, grid)) = x.expr.as_ref().and_then(|e| e.transposed_source()) {
-                let drawn = grid.filter(|_| float).and_then(|g| drawn_grid(source, g.to_vec()));
+                let drawn = grid.filter(|_| float && is_drawn(source)).map(<[usize]>::to_vec);
                 return Ok(Factor { layer: Arc::clone(source), transposed: true, drawn });
             }
         }
         let mut target = x.chunks.axes().to_vec();
         target[k_axis] = k.to_vec();
         let operand = rechunk_operand(&x.operand(), &Chunks(target))?;
-        let drawn = if float { drawn_grid(&operand.layer, operand.chunks.numblocks()) } else { None };
+        let drawn = (float && is_drawn(&operand.layer)).then(|| operand.chunks.numblocks());
         Ok(Factor { layer: operand.layer, transposed: false, drawn })
     }
 
