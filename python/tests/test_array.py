@@ -286,6 +286,19 @@ def test_constructors() -> None:
     assert i.dtype == np.int64 and i.min() == 0 and i.max() == 4
 
 
+def test_random_keywords() -> None:
+    u = da.random.uniform(-1.0, 1.0, size=(50,), chunks=20, dtype="float32")
+    assert u.dtype == np.float32 and u.chunks == ((20, 20, 10),)
+    v = u.compute()
+    assert v.dtype == np.float32 and -1.0 <= v.min() and v.max() < 1.0
+    assert da.random.normal(size=4, chunks=2, dtype=np.float32).dtype == np.float32
+    with pytest.raises(TypeError, match="out"):
+        da.random.default_rng(0).uniform(size=4, out=np.empty(4))
+    with pytest.raises(TypeError, match="ddof"):
+        da.ones(4, chunks=2).sum(ddof=1)
+    close(da.arange(10.0, chunks=3).var(ddof=1).compute(), np.arange(10.0).var(ddof=1))
+
+
 def test_from_npy(tmp_path: Any) -> None:
     a = np.arange(60, dtype="float32").reshape(6, 10)
     np.save(tmp_path / "a.npy", a)

@@ -147,47 +147,38 @@ def _named(method: Callable[..., Array], name: str, doc: str) -> Callable[..., A
     return method
 
 
-def _reduction(name: str, doc: str) -> Callable[..., Array]:
-    """A reduction method with NumPy's `dtype` (`sum`, `prod`, `mean`)."""
-
-    def method(
-        self: Array,
-        axis: Any = None,
-        dtype: Any = None,
-        keepdims: bool = False,
-        split_every: int | None = None,
-        out: Any = None,
-    ) -> Array:
-        return self._reduce(name, axis, dtype, keepdims, split_every=split_every, out=out)
-
-    return _named(method, name, doc)
-
-
-def _moment(name: str, doc: str) -> Callable[..., Array]:
-    """A reduction method with `dtype` and `ddof` (`var`, `std`)."""
-
-    def method(
-        self: Array,
-        axis: Any = None,
-        dtype: Any = None,
-        keepdims: bool = False,
-        ddof: int = 0,
-        split_every: int | None = None,
-        out: Any = None,
-    ) -> Array:
-        return self._reduce(name, axis, dtype, keepdims, ddof, split_every, out)
-
-    return _named(method, name, doc)
+# The parameters of the reduction methods, after `self`, in Dask's order:
+# `sum`, `prod` and `mean` take `dtype`; `var` and `std` also `ddof`; the
+# selections (`min`, `argmax`, `any`, …) neither.
+_SUM_PARAMS = ("axis", "dtype", "keepdims", "split_every", "out")
+_MOMENT_PARAMS = ("axis", "dtype", "keepdims", "ddof", "split_every", "out")
+_SELECTION_PARAMS = ("axis", "keepdims", "split_every", "out")
+_REDUCE_DEFAULTS: dict[str, Any] = {
+    "axis": None,
+    "dtype": None,
+    "keepdims": False,
+    "ddof": 0,
+    "split_every": None,
+    "out": None,
+}
 
 
-def _selection(name: str, doc: str) -> Callable[..., Array]:
-    """A reduction method without `dtype` (`min`, `max`, `any`, `argmin`, …)."""
+def _reduction(name: str, doc: str, params: Sequence[str] = _SUM_PARAMS) -> Callable[..., Array]:
+    """The reduction method `name`, taking `params` as NumPy's does."""
+    p = inspect.Parameter
+    signature = inspect.Signature(
+        [p("self", p.POSITIONAL_OR_KEYWORD)]
+        + [p(k, p.POSITIONAL_OR_KEYWORD, default=_REDUCE_DEFAULTS[k]) for k in params]
+    )
 
-    def method(
-        self: Array, axis: Any = None, keepdims: bool = False, split_every: int | None = None, out: Any = None
-    ) -> Array:
-        return self._reduce(name, axis, None, keepdims, split_every=split_every, out=out)
+    def method(*args: Any, **kwargs: Any) -> Array:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        given = dict(bound.arguments)
+        self: Array = given.pop("self")
+        return self._reduce(name, **given)
 
+    method.__signature__ = signature  # type: ignore[attr-defined]
     return _named(method, name, doc)
 
 
@@ -539,14 +530,14 @@ class Array:
     sum = _reduction("sum", "Sum of the elements (integers widen to int64).")
     prod = _reduction("prod", "Product of the elements.")
     mean = _reduction("mean", "Arithmetic mean (float64; float32 for float32 input).")
-    var = _moment("var", "Variance with `ddof` delta degrees of freedom.")
-    std = _moment("std", "Standard deviation with `ddof` delta degrees of freedom.")
-    min = _selection("min", "Smallest element (NaN if any is NaN).")
-    max = _selection("max", "Largest element (NaN if any is NaN).")
-    argmin = _selection("argmin", "Index of the smallest element (flat when `axis` is None).")
-    argmax = _selection("argmax", "Index of the largest element (flat when `axis` is None).")
-    any = _selection("any", "Whether any element is nonzero.")
-    all = _selection("all", "Whether every element is nonzero.")
+    var = _reduction("var", "Variance with `ddof` delta degrees of freedom.", _MOMENT_PARAMS)
+    std = _reduction("std", "Standard deviation with `ddof` delta degrees of freedom.", _MOMENT_PARAMS)
+    min = _reduction("min", "Smallest element (NaN if any is NaN).", _SELECTION_PARAMS)
+    max = _reduction("max", "Largest element (NaN if any is NaN).", _SELECTION_PARAMS)
+    argmin = _reduction("argmin", "Index of the smallest element (flat when `axis` is None).", _SELECTION_PARAMS)
+    argmax = _reduction("argmax", "Index of the largest element (flat when `axis` is None).", _SELECTION_PARAMS)
+    any = _reduction("any", "Whether any element is nonzero.", _SELECTION_PARAMS)
+    all = _reduction("all", "Whether every element is nonzero.", _SELECTION_PARAMS)
 
     def cumsum(self, axis: int | None = None, dtype: Any = None, out: Any = None) -> Array:
         """Cumulative sum along an axis (of the flattened array when `axis` is None)."""

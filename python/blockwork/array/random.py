@@ -40,42 +40,30 @@ class Generator:
         self._draws += 1
         return s
 
-    def _draw(self, kind: str, a: float, b: float, size: Any, chunks: Any, dtype: Any) -> Array:
+    def _draw(
+        self, kind: str, a: float, b: float, size: Any, chunks: Any = "auto", dtype: Any = float, **kwargs: Any
+    ) -> Array:
+        if kwargs:
+            raise TypeError(f"{kind}() got unexpected keyword arguments {sorted(kwargs)}; it takes chunks and dtype")
         shape = _shape(size)
         name = engine_dtype(dtype)
         return Array(
             _core.random(kind, a, b, list(shape), self._next_seed(), name, normalize_chunks(chunks, shape, name))
         )
 
-    def random(self, size: Any = None, dtype: Any = float, chunks: Any = "auto", **kwargs: Any) -> Array:
+    def random(self, size: Any = None, dtype: Any = float, chunks: Any = "auto") -> Array:
         """Uniform in [0, 1)."""
         return self._draw("uniform", 0.0, 1.0, size, chunks, dtype)
 
-    def uniform(
-        self,
-        low: float = 0.0,
-        high: float = 1.0,
-        size: Any = None,
-        chunks: Any = "auto",
-        dtype: Any = float,
-        **kwargs: Any,
-    ) -> Array:
-        """Uniform in [low, high)."""
-        return self._draw("uniform", float(low), float(high), size, chunks, dtype)
+    def uniform(self, low: float = 0.0, high: float = 1.0, size: Any = None, **kwargs: Any) -> Array:
+        """Uniform in [low, high); `chunks` and `dtype` keywords as for `random`."""
+        return self._draw("uniform", float(low), float(high), size, **kwargs)
 
-    def normal(
-        self,
-        loc: float = 0.0,
-        scale: float = 1.0,
-        size: Any = None,
-        chunks: Any = "auto",
-        dtype: Any = float,
-        **kwargs: Any,
-    ) -> Array:
-        """Normal with mean `loc` and standard deviation `scale`."""
-        return self._draw("normal", float(loc), float(scale), size, chunks, dtype)
+    def normal(self, loc: float = 0.0, scale: float = 1.0, size: Any = None, **kwargs: Any) -> Array:
+        """Normal with mean `loc` and standard deviation `scale`; `chunks` and `dtype` keywords as for `random`."""
+        return self._draw("normal", float(loc), float(scale), size, **kwargs)
 
-    def standard_normal(self, size: Any = None, dtype: Any = float, chunks: Any = "auto", **kwargs: Any) -> Array:
+    def standard_normal(self, size: Any = None, dtype: Any = float, chunks: Any = "auto") -> Array:
         """Normal with mean 0 and standard deviation 1."""
         return self._draw("normal", 0.0, 1.0, size, chunks, dtype)
 
@@ -87,7 +75,6 @@ class Generator:
         dtype: Any = np.int64,
         endpoint: bool = False,
         chunks: Any = "auto",
-        **kwargs: Any,
     ) -> Array:
         """Integers in [low, high) (`[low, high]` with `endpoint`); [0, low) without `high`."""
         if high is None:
@@ -100,9 +87,9 @@ def default_rng(seed: int | None = None) -> Generator:
     return Generator(seed)
 
 
-def random(size: Any = None, chunks: Any = "auto", **kwargs: Any) -> Array:
+def random(size: Any = None, chunks: Any = "auto", dtype: Any = float) -> Array:
     """Uniform in [0, 1)."""
-    return Generator().random(size, chunks=chunks)
+    return Generator().random(size, dtype, chunks)
 
 
 random_sample = random
@@ -110,22 +97,20 @@ random_sample = random
 
 def uniform(low: float = 0.0, high: float = 1.0, size: Any = None, chunks: Any = "auto", **kwargs: Any) -> Array:
     """Uniform in [low, high)."""
-    return Generator().uniform(low, high, size, chunks)
+    return Generator().uniform(low, high, size, chunks=chunks, **kwargs)
 
 
 def normal(loc: float = 0.0, scale: float = 1.0, size: Any = None, chunks: Any = "auto", **kwargs: Any) -> Array:
     """Normal with mean `loc` and standard deviation `scale`."""
-    return Generator().normal(loc, scale, size, chunks)
+    return Generator().normal(loc, scale, size, chunks=chunks, **kwargs)
 
 
-def standard_normal(size: Any = None, chunks: Any = "auto", **kwargs: Any) -> Array:
+def standard_normal(size: Any = None, chunks: Any = "auto", dtype: Any = float) -> Array:
     """Normal with mean 0 and standard deviation 1."""
-    return Generator().standard_normal(size, chunks=chunks)
+    return Generator().standard_normal(size, dtype, chunks)
 
 
-def randint(
-    low: int, high: int | None = None, size: Any = None, chunks: Any = "auto", dtype: Any = int, **kwargs: Any
-) -> Array:
+def randint(low: int, high: int | None = None, size: Any = None, chunks: Any = "auto", dtype: Any = int) -> Array:
     """Integers in [low, high)."""
     return Generator().integers(low, high, size, dtype, chunks=chunks)
 
