@@ -440,58 +440,73 @@ pub mod random {
 
     /// Uniform in [0, 1).
     pub fn random(shape: &[usize], chunks: impl Into<ChunkSpec>, seed: u64) -> Result<Array<f64>> {
-        uniform(0.0, 1.0, shape, chunks, seed)
+        draw(Dist::Uniform { low: 0.0, high: 1.0 }, shape, chunks, seed)
     }
 
-    /// Uniform in [low, high).
-    pub fn uniform<T: Float>(
-        low: f64,
-        high: f64,
-        shape: &[usize],
-        chunks: impl Into<ChunkSpec>,
-        seed: u64,
-    ) -> Result<Array<T>> {
+    /// A distribution to [`draw`] from.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub enum Dist {
+        /// Uniform in [low, high), of a float type.
+        Uniform {
+            /// The smallest value.
+            low: f64,
+            /// The bound no value reaches.
+            high: f64,
+        },
+        /// Normal with mean `loc` and standard deviation `scale`, of a float type.
+        Normal {
+            /// The mean.
+            loc: f64,
+            /// The standard deviation.
+            scale: f64,
+        },
+        /// Integers in [low, high), of any numeric type.
+        Integers {
+            /// The smallest value.
+            low: i64,
+            /// The bound no value reaches.
+            high: i64,
+        },
+    }
+
+    /// An array of `shape` drawn from `dist`, as NumPy's `Generator`
+    /// methods of the same names: uniform and normal draws need a float
+    /// type, integers need `low < high`.
+    pub fn draw<T: Numeric>(dist: Dist, shape: &[usize], chunks: impl Into<ChunkSpec>, seed: u64) -> Result<Array<T>> {
         let seed = seed as i64;
-        generated::<T>(
-            |(dtype, shape, offsets, block)| G::Uniform { dtype, shape, offsets, block, low, high, seed },
-            shape,
-            chunks,
-        )
-    }
-
-    /// Normal with mean `loc` and standard deviation `scale`.
-    pub fn normal<T: Float>(
-        loc: f64,
-        scale: f64,
-        shape: &[usize],
-        chunks: impl Into<ChunkSpec>,
-        seed: u64,
-    ) -> Result<Array<T>> {
-        let seed = seed as i64;
-        generated::<T>(
-            |(dtype, shape, offsets, block)| G::Normal { dtype, shape, offsets, block, mean: loc, std: scale, seed },
-            shape,
-            chunks,
-        )
-    }
-
-    /// Integers in [low, high).
-    pub fn integers<T: Numeric>(
-        low: i64,
-        high: i64,
-        shape: &[usize],
-        chunks: impl Into<ChunkSpec>,
-        seed: u64,
-    ) -> Result<Array<T>> {
-        if high <= low {
-            return Err(ArrayError::Argument(format!("integers needs low < high, got {low} and {high}")));
+        let float = matches!(T::DTYPE, DType::F64 | DType::F32);
+        match dist {
+            Dist::Uniform { .. } | Dist::Normal { .. } if !float => Err(ArrayError::Argument(format!(
+                "{dist:?} draws floats, not {}; cast the result or use Dist::Integers",
+                T::DTYPE.name()
+            ))),
+            Dist::Integers { low, high } if high <= low => {
+                Err(ArrayError::Argument(format!("integers needs low < high, got {low} and {high}")))
+            }
+            Dist::Uniform { low, high } => generated::<T>(
+                |(dtype, shape, offsets, block)| G::Uniform { dtype, shape, offsets, block, low, high, seed },
+                shape,
+                chunks,
+            ),
+            Dist::Normal { loc, scale } => generated::<T>(
+                |(dtype, shape, offsets, block)| G::Normal {
+                    dtype,
+                    shape,
+                    offsets,
+                    block,
+                    mean: loc,
+                    std: scale,
+                    seed,
+                },
+                shape,
+                chunks,
+            ),
+            Dist::Integers { low, high } => generated::<T>(
+                |(dtype, shape, offsets, block)| G::Integers { dtype, shape, offsets, block, low, high, seed },
+                shape,
+                chunks,
+            ),
         }
-        let seed = seed as i64;
-        generated::<T>(
-            |(dtype, shape, offsets, block)| G::Integers { dtype, shape, offsets, block, low, high, seed },
-            shape,
-            chunks,
-        )
     }
 }
 

@@ -1,6 +1,7 @@
 //! Every operation against the same computation in plain ndarray, on
 //! randomized shapes and chunkings, on every local scheduler.
 
+use blockwork_array::random::Dist;
 use blockwork_array::{self as bwa, Array, ArrayError, ChunkSpec, ReduceOpts};
 use ndarray::{ArrayD, Axis, IxDyn};
 use proptest::prelude::*;
@@ -255,7 +256,7 @@ fn drawn_operands_are_drawn_by_strips_and_never_made() {
             .collect();
         assert!(made.is_empty(), "generated blocks made for a product: {made:?}");
     }
-    let x32 = bwa::random::uniform::<f32>(-1.0, 1.0, &[410, 400], [410, 400], 5).unwrap();
+    let x32 = bwa::random::draw::<f32>(Dist::Uniform { low: -1.0, high: 1.0 }, &[410, 400], [410, 400], 5).unwrap();
     let p32 = bwa::pattern::<f32>(&[400, 30], [400, 30]).unwrap();
     let got = x32.matmul(&p32).unwrap().compute().unwrap().mapv(f64::from);
     let want = x32
@@ -323,11 +324,15 @@ fn random_is_reproducible_on_any_scheduler() {
     assert_eq!(results[0], bwa::random::random(&[50, 40], [7, 9], 42).unwrap().compute().unwrap());
     assert_ne!(results[0], bwa::random::random(&[50, 40], [7, 9], 43).unwrap().compute().unwrap());
     assert!(results[0].iter().all(|&v| (0.0..1.0).contains(&v)));
-    let n = bwa::random::normal::<f64>(5.0, 2.0, &[200_000], 50_000, 1).unwrap();
+    let n = bwa::random::draw::<f64>(Dist::Normal { loc: 5.0, scale: 2.0 }, &[200_000], 50_000, 1).unwrap();
     let (m, s) = (n.mean().compute_scalar().unwrap(), n.std(0).compute_scalar().unwrap());
     assert!((m - 5.0).abs() < 0.02 && (s - 2.0).abs() < 0.02, "{m} {s}");
-    let i = bwa::random::integers::<i64>(-2, 3, &[1000], 100, 9).unwrap().compute().unwrap();
+    let i = bwa::random::draw::<i64>(Dist::Integers { low: -2, high: 3 }, &[1000], 100, 9).unwrap().compute().unwrap();
     assert!(i.iter().all(|v| (-2..3).contains(v)));
+    let floats_only = bwa::random::draw::<i32>(Dist::Normal { loc: 0.0, scale: 1.0 }, &[4], 2, 1).unwrap_err();
+    assert!(floats_only.to_string().contains("not int32"), "{floats_only}");
+    let empty = bwa::random::draw::<u8>(Dist::Integers { low: 3, high: 3 }, &[4], 2, 1).unwrap_err();
+    assert!(empty.to_string().contains("low < high, got 3 and 3"), "{empty}");
 }
 
 #[test]

@@ -169,8 +169,13 @@ fn plain_randomized_top_sum(s: &CompressedSpec<'_>) -> anyhow::Result<f64> {
     // The test matrix is chunked as the workload's (its rows as x's columns).
     let rows = crate::arrays::input(n, s.chunk, s.input.fill, s.input.seed)?.chunks().axis(1).to_vec();
     let sync = bw::Config::with_scheduler(bw::Scheduler::Sync).optimize(false);
-    let omega =
-        bwa::random::normal::<f64>(0.0, 1.0, &[n, l], vec![rows, vec![l]], s.input.seed)?.compute_with(&sync)?;
+    let omega = bwa::random::draw::<f64>(
+        bwa::random::Dist::Normal { loc: 0.0, scale: 1.0 },
+        &[n, l],
+        vec![rows, vec![l]],
+        s.input.seed,
+    )?
+    .compute_with(&sync)?;
     let omega = omega.into_dimensionality::<ndarray::Ix2>()?;
     let omega = Mat::from_fn(n, l, |i, j| omega[[i, j]]);
     let par = faer::Par::rayon(std::thread::available_parallelism().map_or(1, |t| t.get()));

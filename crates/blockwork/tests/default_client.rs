@@ -526,7 +526,13 @@ fn array_operations_on_the_default_client_equal_threads() {
         let (n, m) = (4 + (seed as usize * 7) % 23, 3 + (seed as usize * 5) % 19);
         let chunks = [1 + n / (2 + seed as usize % 2), 1 + m / (1 + seed as usize % 3)];
         let x = bwa::random::random(&[n, m], chunks, seed).unwrap();
-        let w = bwa::random::normal::<f64>(0.5, 2.0, &[n, m], [2 + n / 3, m], seed + 50).unwrap();
+        let w = bwa::random::draw::<f64>(
+            bwa::random::Dist::Normal { loc: 0.5, scale: 2.0 },
+            &[n, m],
+            [2 + n / 3, m],
+            seed + 50,
+        )
+        .unwrap();
         let floats: Vec<(&str, Array<f64>)> = vec![
             ("normal draws", w.clone()),
             ("std", x.std(1)),

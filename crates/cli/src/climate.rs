@@ -87,7 +87,12 @@ fn month(year: i32, m: u8, seed: u64) -> anyhow::Result<xr::Dataset> {
     });
     let smooth = bwa::from_ndarray(smooth.into_dyn(), vec![nd, lat.len(), 1])?;
     let shape = [nd, lat.len(), lon.len()];
-    let noise = bwa::random::normal::<f32>(0.0, 2.0, &shape, vec![nd.div_ceil(4), lat.len(), lon.len()], seed)?;
+    let noise = bwa::random::draw::<f32>(
+        bwa::random::Dist::Normal { loc: 0.0, scale: 2.0 },
+        &shape,
+        vec![nd.div_ceil(4), lat.len(), lon.len()],
+        seed,
+    )?;
     let t2m = smooth.add(&noise)?;
     let times = Index::Time {
         calendar: Calendar::Standard,

@@ -103,24 +103,18 @@ pub fn random(
 ) -> PyResult<PyArr> {
     let dt = parse_dtype(dtype)?;
     let spec = spec(chunks)?;
-    let d: Dyn = match kind {
-        "uniform" | "normal" => {
-            float_only(dt, kind)?;
-            let f64s = dt == DType::F64;
-            match (kind, f64s) {
-                ("uniform", true) => bwa::random::uniform::<f64>(a, b, &shape, spec, seed).py()?.into(),
-                ("uniform", false) => bwa::random::uniform::<f32>(a, b, &shape, spec, seed).py()?.into(),
-                (_, true) => bwa::random::normal::<f64>(a, b, &shape, spec, seed).py()?.into(),
-                (_, false) => bwa::random::normal::<f32>(a, b, &shape, spec, seed).py()?.into(),
-            }
-        }
-        "integers" => {
-            numeric_type!(dt, T => bwa::random::integers::<T>(a as i64, b as i64, &shape, spec, seed).py()?.into(),
-            bool => Dyn::I64(bwa::random::integers::<i64>(a as i64, b as i64, &shape, spec, seed).py()?).astype(DType::Bool),
-            complex => return Err(PyTypeError::new_err("random integers cannot be complex")))
-        }
+    let dist = match kind {
+        "uniform" => bwa::random::Dist::Uniform { low: a, high: b },
+        "normal" => bwa::random::Dist::Normal { loc: a, scale: b },
+        "integers" => bwa::random::Dist::Integers { low: a as i64, high: b as i64 },
         other => return Err(PyValueError::new_err(format!("unknown distribution {other:?}"))),
     };
+    if !matches!(dist, bwa::random::Dist::Integers { .. }) {
+        float_only(dt, kind)?;
+    }
+    let d: Dyn = numeric_type!(dt, T => bwa::random::draw::<T>(dist, &shape, spec, seed).py()?.into(),
+        bool => Dyn::I64(bwa::random::draw::<i64>(dist, &shape, spec, seed).py()?).astype(DType::Bool),
+        complex => return Err(PyTypeError::new_err("random draws cannot be complex")));
     Ok(PyArr(d))
 }
 

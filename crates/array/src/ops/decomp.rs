@@ -416,8 +416,12 @@ impl<T: Real> Array<T> {
             )));
         }
         let l = (k + oversamples).min(m.min(n));
-        let omega: Array<T> =
-            crate::creation::random::normal(0.0, 1.0, &[n, l], vec![self.chunks.axis(1).to_vec(), vec![l]], seed)?;
+        let omega: Array<T> = crate::creation::random::draw(
+            crate::creation::random::Dist::Normal { loc: 0.0, scale: 1.0 },
+            &[n, l],
+            vec![self.chunks.axis(1).to_vec(), vec![l]],
+            seed,
+        )?;
         let mut y = self.matmul(&omega)?;
         let at = self.t();
         for _ in 0..power_iters {
