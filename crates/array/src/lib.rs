@@ -28,6 +28,8 @@
 //! `Complex<f64>` (complex128) and `Complex<f32>` (complex64)
 //! ([`Element`]); arithmetic of ordered numbers needs [`Numeric`], math
 //! functions [`Float`]; complex arrays have their own ([`Complex`]).
+//! An array whose type only a file or a Python caller knows is a
+//! [`dynamic::Dyn`], whose operations take NumPy 2's result types.
 //!
 //! Shapes that do not broadcast, bad axes and bad chunks are
 //! [`ArrayError`]s that say what is wrong; the arithmetic operators (`+`,
@@ -41,6 +43,7 @@ mod codec;
 mod complex;
 mod creation;
 mod dtype;
+pub mod dynamic;
 mod error;
 pub(crate) use blockwork_graph::layer;
 mod npy;

@@ -33,7 +33,7 @@ fn once(
     let clim = tas.sel("time", cs.as_str()..=ce.as_str())?.groupby("time.season")?.mean("time")?;
     let anom = tas.sel("time", y.as_str())?.groupby("time.season")?.mean("time")?.sub(&clim)?;
     let t2 = Instant::now();
-    let values = target.compute_array(&anom.data().to_f64())?;
+    let values = target.compute_array(&anom.data().cast::<f64>())?;
     let t3 = Instant::now();
     let rec = json!({
         "open_s": (t1 - t0).as_secs_f64(),

@@ -9,7 +9,7 @@ use blockwork_array::Reduction;
 use ndarray::{ArrayD, SliceInfoElem};
 
 use crate::attrs::Attrs;
-use crate::data::{ArithOp, Data};
+use crate::data::{ArithOp, Data, DataOps};
 use crate::error::{LabeledError, Result};
 use crate::index::{Index, Label, Positions};
 
@@ -238,7 +238,8 @@ impl DataArray {
                 }
             }
             Positions::Many(p) => {
-                out.data = self.data.take(&p, ax)?;
+                let signed: Vec<isize> = p.iter().map(|&i| i as isize).collect();
+                out.data = self.data.take(&signed, ax as isize)?;
                 if let Some(c) = out.coords.get_mut(&dim) {
                     c.index = c.index.take(&p);
                 }
@@ -257,7 +258,7 @@ impl DataArray {
             dims.iter().map(|d| self.axis(d)).collect::<Result<_>>()?
         };
         let iaxes: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
-        let data = self.data.reduce(kind, &iaxes)?;
+        let data = self.data.reduce_floats(kind, &iaxes)?;
         let dims: Vec<String> =
             self.dims.iter().enumerate().filter(|(k, _)| !axes.contains(k)).map(|(_, d)| d.clone()).collect();
         let coords =
@@ -303,7 +304,7 @@ impl DataArray {
 
     /// Computes the values, as float64.
     pub fn values(&self) -> Result<ArrayD<f64>> {
-        self.data.compute_f64()
+        Ok(self.data.cast::<f64>().compute()?)
     }
 
     /// Arithmetic with another data array, as xarray does it: operands are
@@ -358,7 +359,7 @@ impl DataArray {
         let mut have = self.dims.clone();
         for d in dims {
             if !have.contains(d) {
-                data = data.expand_dims(have.len())?;
+                data = data.expand_dims(have.len() as isize)?;
                 have.push(d.clone());
             }
         }
@@ -366,7 +367,7 @@ impl DataArray {
         if perm.iter().enumerate().all(|(i, &p)| i == p) {
             Ok(data)
         } else {
-            data.permute(&perm)
+            Ok(data.permute_axes(&perm)?)
         }
     }
 
@@ -380,7 +381,7 @@ impl DataArray {
         }
         let perm: Vec<usize> = dims.iter().map(|d| self.axis(d)).collect::<Result<_>>()?;
         Ok(DataArray {
-            data: self.data.permute(&perm)?,
+            data: self.data.permute_axes(&perm)?,
             dims: dims.iter().map(|d| d.to_string()).collect(),
             ..self.clone()
         })

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use blockwork_array::{GroupReduction, Reduction};
 
-use crate::data::ArithOp;
+use crate::data::{ArithOp, DataOps};
 use crate::dataarray::{Coord, DataArray};
 use crate::error::{LabeledError, Result};
 use crate::index::Index;
@@ -123,7 +123,7 @@ impl GroupBy {
         if dim != self.dim {
             return Err(LabeledError::Dim(format!("grouped along `{}`: reduce over it, not `{dim}`", self.dim)));
         }
-        let data = self.da.data.groupby_reduce(self.axis, &self.labels, self.groups.len(), kind)?;
+        let data = self.da.data.grouped(self.axis, &self.labels, self.groups.len(), kind)?;
         let mut dims = self.da.dims.clone();
         dims[self.axis] = self.name.clone();
         let mut coords = self.da.coords.clone();
@@ -186,9 +186,9 @@ impl GroupBy {
                 })
             })
             .collect::<Result<_>>()?;
-        let take: Vec<usize> = self.labels.iter().map(|&g| if g < 0 { 0 } else { pos[g as usize] }).collect();
+        let take: Vec<isize> = self.labels.iter().map(|&g| if g < 0 { 0 } else { pos[g as usize] as isize }).collect();
         let mut spread = per_group.clone();
-        spread.data = per_group.data.take(&take, gax)?;
+        spread.data = per_group.data.take(&take, gax as isize)?;
         spread.dims[gax] = self.dim.clone();
         spread.coords.remove(&self.name);
         spread.coords.insert(self.dim.clone(), self.da.coord(&self.dim)?.clone());

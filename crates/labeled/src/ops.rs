@@ -34,9 +34,17 @@ pub enum Cmp {
     Ne,
 }
 
-impl Data {
+/// Comparisons and masks of a variable's values, in floats.
+trait Masks {
+    fn compare(&self, cmp: Cmp, x: f64) -> Result<Array<bool>>;
+    /// Values where `cond`, else `other` (float types keep theirs; others become float64).
+    fn select(&self, cond: &Array<bool>, other: f64) -> Result<Data>;
+    fn nan_mask(&self) -> Array<bool>;
+}
+
+impl Masks for Data {
     fn compare(&self, cmp: Cmp, x: f64) -> Result<Array<bool>> {
-        let a = self.to_f64();
+        let a = self.cast::<f64>();
         Ok(match cmp {
             Cmp::Lt => a.less(x)?,
             Cmp::Le => a.less_equal(x)?,
@@ -47,19 +55,17 @@ impl Data {
         })
     }
 
-    /// Values where `cond`, else `other` (float types keep theirs; others become float64).
     fn select(&self, cond: &Array<bool>, other: f64) -> Result<Data> {
         Ok(match self {
             Data::F32(a) => Data::F32(bwa::where_(cond, a, other as f32)?),
-            d => Data::F64(bwa::where_(cond, d.to_f64(), other)?),
+            d => Data::F64(bwa::where_(cond, d.cast::<f64>(), other)?),
         })
     }
 
-    fn isnan(&self) -> Array<bool> {
+    fn nan_mask(&self) -> Array<bool> {
         match self {
             Data::F32(a) => a.isnan(),
-            Data::F64(a) => a.isnan(),
-            d => d.to_f64().isnan(),
+            d => d.cast::<f64>().isnan(),
         }
     }
 }
@@ -76,12 +82,12 @@ impl DataArray {
 
     /// Where values are NaN.
     pub fn isnull(&self) -> DataArray {
-        self.with_data(Data::Bool(self.data.isnan()))
+        self.with_data(Data::Bool(self.data.nan_mask()))
     }
 
     /// NaN replaced by `value`.
     pub fn fillna(&self, value: f64) -> Result<DataArray> {
-        Ok(DataArray { data: self.data.select(&self.data.isnan().logical_not(), value)?, ..self.clone() })
+        Ok(DataArray { data: self.data.select(&self.data.nan_mask().logical_not(), value)?, ..self.clone() })
     }
 
     /// Values where `cond` holds and NaN elsewhere; `cond` is aligned on
@@ -135,7 +141,7 @@ impl Weighted<'_> {
     /// Σ w·x / Σ w over `dims`, counting only the weights of non-NaN values.
     pub fn mean(&self, dims: &[&str]) -> Result<DataArray> {
         let num = self.sum(dims)?;
-        let present = self.da.with_data(Data::F64(self.da.data.isnan().logical_not().astype::<f64>()));
+        let present = self.da.with_data(Data::F64(self.da.data.nan_mask().logical_not().astype::<f64>()));
         let den = present.mul(self.weights)?.reduce(Reduction::NanSum, dims)?;
         Ok(num.div(&den)?.rename_like(self.da))
     }
@@ -186,8 +192,8 @@ impl Rolling<'_> {
 
     /// Window sums and counts of non-NaN values.
     fn sums(&self) -> Result<(Array<f64>, Array<f64>)> {
-        let x = self.da.fillna(0.0)?.data.to_f64();
-        let present = self.da.data.isnan().logical_not().astype::<f64>();
+        let x = self.da.fillna(0.0)?.data.cast::<f64>();
+        let present = self.da.data.nan_mask().logical_not().astype::<f64>();
         let ax = self.axis as isize;
         let (cs, cn) = (x.cumsum(ax)?, present.cumsum(ax)?);
         Ok((cs.sub(&self.shifted(&cs, self.window, 0.0, true)?)?, cn.sub(&self.shifted(&cn, self.window, 0.0, true)?)?))
@@ -227,10 +233,7 @@ impl Rolling<'_> {
         let (_, n) = self.sums()?;
         let r = Rolling { min_periods: 0, ..*self };
         let mut out = r.finish(n.clone(), &n)?;
-        out.data = Data::F64(match out.data {
-            Data::F32(a) => a.astype::<f64>(),
-            d => d.to_f64(),
-        });
+        out.data = Data::F64(out.data.cast::<f64>());
         Ok(out)
     }
 }

@@ -286,20 +286,20 @@ fn plain_arrays_written_by_zarr_python_and_dask_read_back() {
         (&[7, 5][..], blockwork_array::DType::I32, vec![3, 3, 1])
     );
     let want = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[7, 5]), |i| (100 * i[0] + i[1]) as f64);
-    assert_eq!(x.compute_f64().unwrap(), want);
+    assert_eq!(x.cast::<f64>().compute().unwrap(), want);
     let y = xr::open_zarr_array(plain("v3.zarr"), None, Some(&[5, 4])).unwrap();
     assert_eq!((y.dtype(), y.chunks()[0].clone()), (blockwork_array::DType::F32, vec![5, 1]));
     let want = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[6, 4]), |i| (i[0] as f32 + i[1] as f32 / 10.0) as f64);
-    assert_eq!(y.compute_f64().unwrap(), want);
+    assert_eq!(y.cast::<f64>().compute().unwrap(), want);
     // Arrays of a group, by component.
     let t = xr::open_zarr_array(plain("group.zarr"), Some("temp"), None).unwrap();
     assert_eq!(
-        t.compute_f64().unwrap().iter().copied().collect::<Vec<_>>(),
+        t.cast::<f64>().compute().unwrap().iter().copied().collect::<Vec<_>>(),
         (0..9).map(|i| i as f64 / 4.0).collect::<Vec<_>>()
     );
     let m = xr::open_zarr_array(plain("group.zarr"), Some("mask"), None).unwrap();
     assert_eq!(m.dtype(), blockwork_array::DType::Bool);
-    assert_eq!(m.compute_f64().unwrap().sum(), 3.0);
+    assert_eq!(m.cast::<f64>().compute().unwrap().sum(), 3.0);
 }
 
 #[test]
@@ -312,13 +312,19 @@ fn plain_arrays_round_trip_and_errors_name_the_store() {
         xr::write_zarr_array(&data, &path, version).unwrap();
         let back = xr::open_zarr_array(&path, None, None).unwrap();
         assert_eq!(back.chunks()[0], vec![4, 4, 1], "{version:?}");
-        assert_eq!(back.compute_f64().unwrap(), a, "{version:?}");
+        assert_eq!(back.cast::<f64>().compute().unwrap(), a, "{version:?}");
         let e = xr::write_zarr_array(&data, &path, version).unwrap_err().to_string();
         assert!(e.contains(name) && e.contains("already exists"), "{e}");
         let e = xr::open_zarr(&path, &[]).unwrap_err().to_string();
         assert!(e.contains("is a Zarr array, not a group"), "{e}");
         std::fs::remove_dir_all(&path).ok();
     }
+    let path = scratch("rt-complex");
+    let re = blockwork_array::ones::<f64>(&[3], 2).unwrap();
+    let z = xr::Data::from(blockwork_array::complex(&re, &re).unwrap());
+    let e = xr::write_zarr_array(&z, &path, ZarrVersion::V3).unwrap_err().to_string();
+    assert!(e.contains("rt-complex") && e.contains("complex128") && e.contains("real types only"), "{e}");
+    assert!(!path.exists(), "nothing is written for a refused array");
     let e = xr::open_zarr_array(plain("group.zarr"), None, None).unwrap_err().to_string();
     assert!(e.contains("group.zarr") && e.contains("`mask`, `temp`") && e.contains("component"), "{e}");
     let e = xr::open_zarr_array(plain("group.zarr"), Some("nope"), None).unwrap_err().to_string();

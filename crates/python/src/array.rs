@@ -11,9 +11,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::buffer::{buffer_of, compute_dyn, dtype_name, NdBuffer};
-use crate::dynarray::{each, Decomposition, Dyn, Rhs};
 use crate::errors::OrPy;
 use crate::run::{run, Sched};
+use blockwork_array::dyn_each as each;
+use blockwork_array::dynamic::{Decomposition, Dyn, Rhs};
 
 /// A lazy chunked array of the engine (see `blockwork.array.Array`).
 #[pyclass(frozen, module = "blockwork._core", name = "Array")]
@@ -247,7 +248,7 @@ impl PyArr {
             "abs" => self.0.abs(),
             "invert" => self.0.invert().py()?,
             "isnan" => self.0.isnan(),
-            "real" | "imag" | "conj" | "angle" => crate::dyncomplex::unary(&self.0, op).py()?,
+            "real" | "imag" | "conj" | "angle" => blockwork_array::dynamic::complex::unary(&self.0, op).py()?,
             name => {
                 let f = MATH
                     .iter()
@@ -274,8 +275,9 @@ impl PyArr {
         norm: Option<&str>,
     ) -> PyResult<PyArr> {
         let norm = blockwork_array::fft::Norm::parse(norm).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let call = crate::dyncomplex::FftCall { name, n, axis, s: s.as_deref(), axes: axes.as_deref(), norm };
-        crate::dyncomplex::fft_by_name(&self.0, &call).py().map(wrap)
+        let call =
+            blockwork_array::dynamic::complex::FftCall { name, n, axis, s: s.as_deref(), axes: axes.as_deref(), norm };
+        blockwork_array::dynamic::complex::fft_by_name(&self.0, &call).py().map(wrap)
     }
 
     /// Elements clipped to `[lo, hi]`.

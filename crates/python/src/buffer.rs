@@ -14,8 +14,9 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::dynarray::{each, Dyn, Typed};
 use crate::errors::OrPy;
+use blockwork_array::dyn_each as each;
+use blockwork_array::dynamic::{Dyn, Typed};
 
 /// Elements of one of the engine's types.
 enum Elements {
@@ -115,7 +116,7 @@ impl NdBuffer {
 pub fn dtype_of_typestr(typestr: &str) -> Option<DType> {
     DType::ALL.into_iter().find(|dt| {
         let descr =
-            crate::dynarray::numeric_type!(*dt, T => <T as Element>::NPY_DESCR, bool => <bool as Element>::NPY_DESCR);
+            blockwork_array::dyn_numeric_type!(*dt, T => <T as Element>::NPY_DESCR, bool => <bool as Element>::NPY_DESCR);
         descr == typestr || (descr.starts_with('<') && typestr == format!("={}", &descr[1..]))
     })
 }
@@ -130,7 +131,7 @@ pub fn view_numpy(obj: &Bound<'_, PyAny>, spec: blockwork_array::ChunkSpec) -> P
     let chunks = blockwork_array::Chunks::normalize(&spec, &shape, dt.itemsize()).py()?;
     let id = NEXT_SOURCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let token = blockwork_graph::tokenize(&(PROCESS_TOKEN.0, id, ptr as u64));
-    crate::dynarray::numeric_type!(dt, T => view_typed::<T>(source, &chunks, token),
+    blockwork_array::dyn_numeric_type!(dt, T => view_typed::<T>(source, &chunks, token),
         bool => view_typed::<u8>(source, &chunks, token).map(|d| d.astype(DType::Bool)))
 }
 

@@ -20,10 +20,10 @@ use pyo3::types::PyBytes;
 
 use crate::array::PyArr;
 use crate::buffer::{assemble_dyn, buffer_of, NdBuffer};
-use crate::dynarray::{each, Dyn};
 use crate::errors::OrPy;
 use crate::frame::{columns_out, PyArrowColumn, PyFrame};
 use crate::remote::{from_value, raised_remotely, Pickled, PY_CALL};
+use blockwork_array::dyn_each as each;
 
 /// A worker's figures for `scheduler_info`.
 type WorkerRow = (u32, String, String, u32, u64, usize, usize, u64, u64, u64, u64, bool);

@@ -8,9 +8,10 @@ use pyo3::prelude::*;
 
 use crate::array::{parse_chunks, parse_dtype, parse_rhs, PyArr};
 use crate::buffer::{assemble_dyn, buffer_of, NdBuffer};
-use crate::dynarray::{each, numeric_type, Dyn, Rhs, Typed};
 use crate::errors::OrPy;
 use crate::run::{run, Sched};
+use blockwork_array::dynamic::{Dyn, Rhs, Typed};
+use blockwork_array::{dyn_each as each, dyn_numeric_type as numeric_type};
 
 fn float_only(dt: DType, what: &str) -> PyResult<()> {
     match dt {
@@ -150,7 +151,7 @@ pub fn where_(condition: &PyArr, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> 
 
 fn common(arrays: &[PyRef<'_, PyArr>]) -> PyResult<DType> {
     let first = arrays.first().ok_or_else(|| PyValueError::new_err("need at least one array"))?;
-    Ok(arrays.iter().fold(first.0.dtype(), |dt, a| crate::dynarray::promote(dt, a.0.dtype())))
+    Ok(arrays.iter().fold(first.0.dtype(), |dt, a| blockwork_array::dynamic::promote(dt, a.0.dtype())))
 }
 
 /// Arrays joined along an existing axis (`stack`: a new one).

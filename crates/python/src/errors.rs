@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::dynarray::OpError;
+use blockwork_array::dynamic::OpError;
 
 /// Converts an engine error: shapes, axes, chunks and arguments are
 /// `ValueError`s, indices `IndexError`s, a missing file

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::array::PyArr;
-use crate::zarr::{labeled_err, to_dyn};
+use crate::zarr::labeled_err;
 
 /// One variable: name, dimensions, data, attributes.
 type Var = (String, Vec<String>, PyArr, Py<PyDict>);
@@ -47,7 +47,7 @@ pub fn open_labeled(py: Python<'_>, paths: Vec<String>, chunks: Vec<(String, usi
     for name in ds.data_vars() {
         let v: DataArray = ds.get(name).map_err(labeled_err)?;
         let dims = v.dims().iter().map(|d| d.to_string()).collect();
-        vars.push((name.to_string(), dims, PyArr(to_dyn(v.data().clone())), attrs(py, v.attrs())?));
+        vars.push((name.to_string(), dims, PyArr(v.data().clone()), attrs(py, v.attrs())?));
     }
     let mut coords = Vec::new();
     for (dim, c) in ds.coords() {
@@ -67,7 +67,7 @@ pub fn open_labeled(py: Python<'_>, paths: Vec<String>, chunks: Vec<(String, usi
 #[pyfunction]
 pub fn open_variable(py: Python<'_>, path: String, name: String, sizes: Vec<Option<usize>>) -> PyResult<PyArr> {
     let data = py.detach(|| labeled::open_variable(&path, &name, &sizes)).map_err(labeled_err)?;
-    Ok(PyArr(to_dyn(data)))
+    Ok(PyArr(data))
 }
 
 fn attrs(py: Python<'_>, a: &Attrs) -> PyResult<Py<PyDict>> {

@@ -15,8 +15,6 @@ mod coord;
 mod creation;
 mod delayed;
 mod diagnostics;
-mod dynarray;
-mod dyncomplex;
 mod errors;
 mod frame;
 mod jobqueue;

@@ -22,10 +22,11 @@ use pyo3::types::PyTuple;
 
 use crate::array::parse_dtype;
 use crate::buffer::{read_numpy_as, IntoBuffer};
-use crate::dynarray::{each, numeric_type, Dyn, Typed};
 use crate::errors::{python_task_error, OrPy};
 use crate::pytask::kept_state;
 use crate::remote::{callable, dumps, task_error, Pickled};
+use blockwork_array::dynamic::{Dyn, Typed};
+use blockwork_array::{dyn_each as each, dyn_numeric_type as numeric_type};
 
 /// A Python callable held in a task's parameters.
 pub struct PyCallable(pub Py<PyAny>);

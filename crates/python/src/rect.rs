@@ -15,7 +15,7 @@ use blockwork_graph::{Data, NamedFn, Op, Task, TaskError, TaskResult, Value};
 use ndarray::SliceInfoElem;
 
 use crate::buffer::NumpySource;
-use crate::dynarray::numeric_type;
+use blockwork_array::dyn_numeric_type as numeric_type;
 
 /// One block's rectangle of a NumPy array.
 pub struct NumpyRect {

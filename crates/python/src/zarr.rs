@@ -3,12 +3,11 @@
 
 use std::path::PathBuf;
 
-use blockwork::labeled::{self, Data, LabeledError, ZarrVersion};
+use blockwork::labeled::{self, LabeledError, ZarrVersion};
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::array::PyArr;
-use crate::dynarray::Dyn;
 use crate::errors::to_py;
 
 pub(crate) fn labeled_err(e: LabeledError) -> PyErr {
@@ -23,41 +22,13 @@ pub(crate) fn labeled_err(e: LabeledError) -> PyErr {
     }
 }
 
-pub(crate) fn to_dyn(d: Data) -> Dyn {
-    match d {
-        Data::F64(a) => Dyn::F64(a),
-        Data::F32(a) => Dyn::F32(a),
-        Data::I64(a) => Dyn::I64(a),
-        Data::I32(a) => Dyn::I32(a),
-        Data::U8(a) => Dyn::U8(a),
-        Data::Bool(a) => Dyn::Bool(a),
-    }
-}
-
-fn to_data(d: &Dyn) -> PyResult<Data> {
-    Ok(match d.clone() {
-        Dyn::F64(a) => Data::F64(a),
-        Dyn::F32(a) => Data::F32(a),
-        Dyn::I64(a) => Data::I64(a),
-        Dyn::I32(a) => Data::I32(a),
-        Dyn::U8(a) => Data::U8(a),
-        Dyn::Bool(a) => Data::Bool(a),
-        Dyn::C128(_) | Dyn::C64(_) => {
-            return Err(PyTypeError::new_err(format!(
-                "{} arrays are not written to Zarr",
-                crate::buffer::dtype_name(d)
-            )))
-        }
-    })
-}
-
 /// A lazy array over a Zarr array (a store's root array, or `component`
 /// of its group), in the store's chunks or `chunks` (a length per axis).
 #[pyfunction]
 #[pyo3(signature = (path, component=None, chunks=None))]
 pub fn from_zarr(path: PathBuf, component: Option<String>, chunks: Option<Vec<usize>>) -> PyResult<PyArr> {
     let d = labeled::open_zarr_array(&path, component.as_deref(), chunks.as_deref()).map_err(labeled_err)?;
-    Ok(PyArr(to_dyn(d)))
+    Ok(PyArr(d))
 }
 
 /// Writes the array as a new Zarr store whose root is the array (`version`
@@ -69,6 +40,9 @@ pub fn to_zarr(py: Python<'_>, array: &PyArr, path: PathBuf, version: u8) -> PyR
         3 => ZarrVersion::V3,
         v => return Err(PyValueError::new_err(format!("zarr_format must be 2 or 3, not {v}"))),
     };
-    let data = to_data(&array.0)?;
-    py.detach(|| labeled::write_zarr_array(&data, &path, version)).map_err(labeled_err)
+    if array.0.dtype().is_complex() {
+        let name = crate::buffer::dtype_name(&array.0);
+        return Err(PyTypeError::new_err(format!("{name} arrays are not written to Zarr")));
+    }
+    py.detach(|| labeled::write_zarr_array(&array.0, &path, version)).map_err(labeled_err)
 }

@@ -208,7 +208,7 @@ pub fn open_mfdataset(paths: impl Into<Paths>, chunks: &[(&str, usize)]) -> Resu
                     }
                     parts.push(var_data(m, mv, chunks)?);
                 }
-                Data::concatenate(&parts, ax)?
+                Data::concatenate(&parts, ax as isize)?
             }
         };
         let vc = coords.iter().filter(|(d, _)| v.dims.contains(d)).map(|(d, c)| (d.clone(), c.clone())).collect();

@@ -193,8 +193,13 @@ fn write(
     opts: NetcdfOptions,
 ) -> Result<()> {
     opts.check().map_err(|why| file_err(path, why))?;
+    if let Some(v) = vars.iter().find(|v| v.data().dtype().is_complex()) {
+        let what =
+            format!("variable `{}` is {}: NetCDF has no complex type", v.name().unwrap_or("?"), v.data().dtype());
+        return Err(file_err(path, what));
+    }
     // One graph computes every variable, so shared inputs are read once.
-    let arrays: Vec<_> = vars.iter().map(|v| v.data().to_f64()).collect();
+    let arrays: Vec<_> = vars.iter().map(|v| v.data().cast::<f64>()).collect();
     let refs: Vec<&blockwork_array::Array<f64>> = arrays.iter().collect();
     let values = blockwork_array::compute_many(&refs, &blockwork_local::Config::default())?;
     let mut w = Writer { b: NcFileBuilder::new(), path, dims: Vec::new() };

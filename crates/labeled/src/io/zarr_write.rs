@@ -249,14 +249,7 @@ fn blocks(d: &Data) -> Result<(Graph, BlockKeys)> {
             (a.graph()?, a.chunks().indices().map(|i| (i.clone(), a.key(&i))).collect())
         }};
     }
-    Ok(match d {
-        Data::F64(a) => go!(a),
-        Data::F32(a) => go!(a),
-        Data::I64(a) => go!(a),
-        Data::I32(a) => go!(a),
-        Data::U8(a) => go!(a),
-        Data::Bool(a) => go!(a),
-    })
+    Ok(blockwork_array::dyn_each!(d, a => go!(a)))
 }
 
 fn put<T: Element + zarrs::array::Element>(a: &ZArray, v: &Value, start: &[u64]) -> std::result::Result<(), String> {
@@ -297,8 +290,8 @@ fn write_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
         DType::I32 => put::<i32>(a, v, &start),
         DType::U8 => put::<u8>(a, v, &start),
         DType::Bool => put::<bool>(a, v, &start),
-        // Labeled data holds the real types only (`Data`): a complex one
-        // is a bug of the graph's builder.
+        // The writers refuse complex data before building the graph
+        // (`real_only`): a complex block is a bug of the builder.
         d @ (DType::C128 | DType::C64) => {
             return Err(TaskError::internal(format!("{path}: array `{name}`: a Zarr write of {d} blocks")))
         }
@@ -309,6 +302,14 @@ fn write_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
 
 pub(crate) static WRITE_ZARR: NamedFn =
     NamedFn::new("blockwork.labeled.write_zarr", write_kernel).params::<WriteZarrParams>();
+
+/// Refuses complex data: the chunk writer puts the real types only.
+fn real_only(store: &Path, what: &str, data: &Data) -> Result<()> {
+    if data.dtype().is_complex() {
+        return Err(file_err(store, format!("{what} is {}: Zarr stores are written of real types only", data.dtype())));
+    }
+    Ok(())
+}
 
 fn check_name(store: &Path, name: &str) -> Result<()> {
     if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) || name == "zarr.json" {
@@ -337,6 +338,7 @@ fn write_dataset(ds: &Dataset, store: &Path, version: ZarrVersion) -> Result<()>
             return Err(file_err(store, format!("variable `{name}` has the name of a coordinate")));
         }
         let da = ds.get(name)?;
+        real_only(store, name, da.data())?;
         let (data, sizes) = regular_data(da.data(), da.shape())?;
         let dims: Vec<String> = da.dims().iter().map(|d| d.to_string()).collect();
         let mut attrs = attrs_json(da.attrs());
@@ -412,6 +414,7 @@ pub fn write_zarr_array(data: &Data, store: impl AsRef<Path>, version: ZarrVersi
     if store.exists() {
         return Err(file_err(store, "already exists (remove it first to write a new Zarr store)"));
     }
+    real_only(store, "the array", data)?;
     let shape: Vec<usize> = data.shape().to_vec();
     let (data, sizes) = regular_data(data, &shape)?;
     let meta = Meta {

@@ -1,11 +1,10 @@
-//! Complex arrays as Python sees them: NumPy's types and rules for
+//! Complex [`Dyn`] arrays: NumPy's types and rules for
 //! complex128 and complex64, over the engine's complex arithmetic
-//! (`blockwork_array::Complex`), and the Fourier transforms.
+//! (`crate::Complex`), and the Fourier transforms.
 
-use blockwork_array::fft::{self, FftInput, Norm};
-use blockwork_array::{Array, BinOp, Complex, DType, Element, Part, ReduceOpts};
-
-use crate::dynarray::{Dyn, OpError, Result, Rhs, Typed};
+use super::{Dyn, OpError, Result, Rhs, Typed};
+use crate::fft::{self, FftInput, Norm};
+use crate::{Array, BinOp, Complex, DType, Element, Part, ReduceOpts};
 
 /// The error for an operation complex arrays do not have.
 pub fn unsupported(what: &str, dt: DType) -> OpError {
@@ -37,7 +36,7 @@ where
     let x = Complex::<F>::cast(a);
     let y = match rhs {
         Rhs::Array(d) => Complex::<F>::cast(d),
-        s => blockwork_array::full::<Complex<F>>(&[], s.scalar::<Complex<F>>().unwrap_or_default(), 1usize)?,
+        s => crate::full::<Complex<F>>(&[], s.scalar::<Complex<F>>().unwrap_or_default(), 1usize)?,
     };
     let (l, r) = if reflected { (&y, &x) } else { (&x, &y) };
     use BinOp::*;
@@ -66,7 +65,7 @@ pub fn unary(a: &Dyn, op: &str) -> Result<Dyn> {
         Dyn::C64(z) => unary_typed(z, op),
         real => match op {
             "real" | "conj" => Ok(real.clone()),
-            "imag" => crate::dynarray::each!(real, a => zeros_like(a)),
+            "imag" => crate::dyn_each!(real, a => zeros_like(a)),
             "angle" => {
                 let x = if matches!(real.dtype(), DType::F32) { real.clone() } else { real.astype(DType::F64) };
                 // arctan2(0, x): 0 for x ≥ 0, π for x < 0, as NumPy's angle of reals.
@@ -80,8 +79,8 @@ pub fn unary(a: &Dyn, op: &str) -> Result<Dyn> {
 
 /// Zeros of `a`'s shape, chunks and type.
 fn zeros_like<T: Typed>(a: &Array<T>) -> Result<Dyn> {
-    let chunks = blockwork_array::ChunkSpec::Explicit(a.chunks().axes().to_vec());
-    Ok(T::wrap(blockwork_array::full(a.shape(), T::default(), chunks)?))
+    let chunks = crate::ChunkSpec::Explicit(a.chunks().axes().to_vec());
+    Ok(T::wrap(crate::full(a.shape(), T::default(), chunks)?))
 }
 
 fn unary_typed<F: Part + Typed>(z: &Array<Complex<F>>, op: &str) -> Result<Dyn>
@@ -146,7 +145,7 @@ pub struct FftCall<'a> {
 
 /// The transform `call` of `a`.
 pub fn fft_by_name(a: &Dyn, call: &FftCall<'_>) -> Result<Dyn> {
-    crate::dynarray::each!(a, x => fft_typed(x, call))
+    crate::dyn_each!(a, x => fft_typed(x, call))
 }
 
 fn fft_typed<T: FftInput>(x: &Array<T>, call: &FftCall<'_>) -> Result<Dyn>
@@ -155,8 +154,8 @@ where
     T::Part: Typed,
 {
     let FftCall { name, n, axis, s, axes, norm } = *call;
-    let c = |r: blockwork_array::Result<Array<Complex<T::Part>>>| r.map(Complex::wrap);
-    let f = |r: blockwork_array::Result<Array<T::Part>>| r.map(<T::Part as Typed>::wrap);
+    let c = |r: crate::Result<Array<Complex<T::Part>>>| r.map(Complex::wrap);
+    let f = |r: crate::Result<Array<T::Part>>| r.map(<T::Part as Typed>::wrap);
     Ok(match name {
         "fft" => c(fft::fft(x, n, axis, norm)),
         "ifft" => c(fft::ifft(x, n, axis, norm)),

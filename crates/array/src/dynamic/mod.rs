@@ -1,13 +1,17 @@
-//! [`Dyn`]: an array whose element type is known at run time, as Python
-//! sees it, and NumPy's rules for mixing types.
+//! [`Dyn`]: an array whose element type is known at run time, and NumPy's
+//! rules for mixing types.
 //!
-//! The engine's arrays are generic (`Array<f64>`, `Array<bool>`, …); a
-//! Python array is one of them. Every operation here picks the type of its
+//! The engine's arrays are generic (`Array<f64>`, `Array<bool>`, …); an
+//! array read from a file whose type only the file knows, or handed over
+//! from Python, is one of them: a [`Dyn`]. Every operation here picks the type of its
 //! result as NumPy 2 does (NEP 50: a Python scalar does not widen an
 //! array), casts its operands to it and calls the typed operation.
 
-use blockwork_array::{Array, ArrayError, BinOp, Complex, DType, Element, Float, MathFn, Numeric, ReduceOpts};
+pub mod complex;
+
 use blockwork_graph::Value;
+
+use crate::{Array, ArrayError, BinOp, Complex, DType, Element, Float, MathFn, Numeric, ReduceOpts};
 
 /// Why an operation on [`Dyn`] failed.
 #[derive(Debug)]
@@ -20,6 +24,24 @@ pub enum OpError {
     Engine(ArrayError),
 }
 
+impl std::fmt::Display for OpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpError::Type(m) | OpError::Overflow(m) => f.write_str(m),
+            OpError::Engine(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for OpError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OpError::Engine(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 impl From<ArrayError> for OpError {
     fn from(e: ArrayError) -> Self {
         OpError::Engine(e)
@@ -30,7 +52,7 @@ impl From<ArrayError> for OpError {
 pub type Result<T, E = OpError> = std::result::Result<T, E>;
 
 /// An array of one of the engine's element types.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub enum Dyn {
     /// float64
     F64(Array<f64>),
@@ -50,47 +72,50 @@ pub enum Dyn {
     C64(Array<Complex<f32>>),
 }
 
-/// Runs `$e` with `$a` bound to the typed array, whatever its type.
-macro_rules! each {
+/// Runs `$e` with `$a` bound to the typed array of a [`Dyn`], whatever
+/// its type.
+#[macro_export]
+macro_rules! dyn_each {
     ($d:expr, $a:ident => $e:expr) => {
         match $d {
-            Dyn::F64($a) => $e,
-            Dyn::F32($a) => $e,
-            Dyn::I64($a) => $e,
-            Dyn::I32($a) => $e,
-            Dyn::U8($a) => $e,
-            Dyn::Bool($a) => $e,
-            Dyn::C128($a) => $e,
-            Dyn::C64($a) => $e,
+            $crate::dynamic::Dyn::F64($a) => $e,
+            $crate::dynamic::Dyn::F32($a) => $e,
+            $crate::dynamic::Dyn::I64($a) => $e,
+            $crate::dynamic::Dyn::I32($a) => $e,
+            $crate::dynamic::Dyn::U8($a) => $e,
+            $crate::dynamic::Dyn::Bool($a) => $e,
+            $crate::dynamic::Dyn::C128($a) => $e,
+            $crate::dynamic::Dyn::C64($a) => $e,
         }
     };
 }
-pub(crate) use each;
+use dyn_each as each;
 
 /// Runs `$e` with `T` the Rust type of the element type `$dt`, for every
 /// type but bool (whose arrays NumPy stores as bytes, and whose arithmetic
 /// differs); `$b` for bool. With a `complex => $c` arm, `$e` runs for the
 /// real numeric types only and `$c` for the complex ones.
-macro_rules! numeric_type {
+#[macro_export]
+macro_rules! dyn_numeric_type {
     (@real $dt:expr, $t:ident => $e:expr, $rest:expr) => {
         match $dt {
-            DType::F64 => {
+            $crate::DType::F64 => {
                 type $t = f64;
                 $e
             }
-            DType::F32 => {
+            $crate::DType::F32 => {
                 type $t = f32;
                 $e
             }
-            DType::I64 => {
+            $crate::DType::I64 => {
                 type $t = i64;
                 $e
             }
-            DType::I32 => {
+            $crate::DType::I32 => {
                 type $t = i32;
                 $e
             }
-            DType::U8 => {
+            $crate::DType::U8 => {
                 type $t = u8;
                 $e
             }
@@ -99,27 +124,27 @@ macro_rules! numeric_type {
     };
     ($dt:expr, $t:ident => $e:expr, bool => $b:expr) => {
         match $dt {
-            DType::Bool => $b,
-            DType::C128 => {
-                type $t = blockwork_array::Complex<f64>;
+            $crate::DType::Bool => $b,
+            $crate::DType::C128 => {
+                type $t = $crate::Complex<f64>;
                 $e
             }
-            DType::C64 => {
-                type $t = blockwork_array::Complex<f32>;
+            $crate::DType::C64 => {
+                type $t = $crate::Complex<f32>;
                 $e
             }
-            dt => $crate::dynarray::numeric_type!(@real dt, $t => $e, unreachable!("every real type has an arm")),
+            dt => $crate::dyn_numeric_type!(@real dt, $t => $e, unreachable!("every real type has an arm")),
         }
     };
     ($dt:expr, $t:ident => $e:expr, bool => $b:expr, complex => $c:expr) => {
         match $dt {
-            DType::Bool => $b,
-            DType::C128 | DType::C64 => $c,
-            dt => $crate::dynarray::numeric_type!(@real dt, $t => $e, unreachable!("every real type has an arm")),
+            $crate::DType::Bool => $b,
+            $crate::DType::C128 | $crate::DType::C64 => $c,
+            dt => $crate::dyn_numeric_type!(@real dt, $t => $e, unreachable!("every real type has an arm")),
         }
     };
 }
-pub(crate) use numeric_type;
+use dyn_numeric_type as numeric_type;
 
 /// Typed arrays into [`Dyn`] and back.
 pub trait Typed: Element {
@@ -200,7 +225,7 @@ impl Rhs {
             Rhs::Bool(_) => lhs,
             // A Python number never widens an array of a complex type (NEP 50).
             Rhs::Int(_) | Rhs::Float(_) if lhs.is_complex() => lhs,
-            Rhs::Complex(..) => crate::dyncomplex::complex_of(lhs),
+            Rhs::Complex(..) => complex::complex_of(lhs),
             Rhs::Int(_) if lhs == DType::Bool => DType::I64,
             Rhs::Int(_) => lhs,
             Rhs::Float(_) if is_float(lhs) => lhs,
@@ -230,6 +255,71 @@ impl Dyn {
         each!(self, a => a.dtype())
     }
 
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        each!(self, a => a.shape())
+    }
+
+    /// Block lengths along each axis.
+    pub fn chunks(&self) -> &[Vec<usize>] {
+        each!(self, a => a.chunks().axes())
+    }
+
+    /// Number of tasks in the graph that makes it.
+    pub fn ntasks(&self) -> usize {
+        each!(self, a => a.ntasks())
+    }
+
+    /// The array as a `T` array (see [`Typed::cast`]): no new task when it
+    /// is one already.
+    pub fn cast<T: Typed>(&self) -> Array<T> {
+        T::cast(self)
+    }
+
+    /// A basic slice (see [`Array::slice`]).
+    pub fn slice(&self, info: &[ndarray::SliceInfoElem]) -> crate::Result<Dyn> {
+        Ok(each!(self, a => a.slice(info)?.into()))
+    }
+
+    /// The elements at `indices` along `axis` (see [`Array::take`]).
+    pub fn take(&self, indices: &[isize], axis: isize) -> crate::Result<Dyn> {
+        Ok(each!(self, a => a.take(indices, axis)?.into()))
+    }
+
+    /// The axes in the order `axes` (see [`Array::permute_axes`]).
+    pub fn permute_axes(&self, axes: &[usize]) -> crate::Result<Dyn> {
+        Ok(each!(self, a => a.permute_axes(axes)?.into()))
+    }
+
+    /// A new axis of length 1 at `axis`.
+    pub fn expand_dims(&self, axis: isize) -> crate::Result<Dyn> {
+        Ok(each!(self, a => a.expand_dims(axis)?.into()))
+    }
+
+    /// The same data cut into other blocks.
+    pub fn rechunk(&self, chunks: Vec<Vec<usize>>) -> crate::Result<Dyn> {
+        Ok(each!(self, a => a.rechunk(chunks)?.into()))
+    }
+
+    /// Its blocks computed and held (see [`Array::persist`]).
+    pub fn persist(&self) -> crate::Result<Dyn> {
+        Ok(each!(self, a => a.persist()?.into()))
+    }
+
+    /// Joins `parts` along `axis`; every part must have the same type (as
+    /// a file's variables do), which an error otherwise names.
+    pub fn concatenate(parts: &[Dyn], axis: isize) -> crate::Result<Dyn> {
+        let first = parts.first().ok_or_else(|| ArrayError::Argument("nothing to concatenate".into()))?;
+        if let Some(other) = parts.iter().find(|p| p.dtype() != first.dtype()) {
+            return Err(ArrayError::Argument(format!(
+                "cannot concatenate arrays of different types ({} and {})",
+                first.dtype().name(),
+                other.dtype().name()
+            )));
+        }
+        each!(first, a => concatenate_as(a, parts, axis))
+    }
+
     /// The array cast to `dt` (itself when it already has that type).
     pub fn astype(&self, dt: DType) -> Dyn {
         numeric_type!(dt, T => T::wrap(T::cast(self)), bool => Dyn::Bool(bool::cast(self)))
@@ -249,7 +339,7 @@ impl Dyn {
             }
         }
         if dt.is_complex() {
-            return crate::dyncomplex::binary(self, op, rhs, reflected, dt);
+            return complex::binary(self, op, rhs, reflected, dt);
         }
         if op == BinOp::Div && !is_float(dt) {
             dt = DType::F64;
@@ -285,7 +375,7 @@ impl Dyn {
             return self.binary(BinOp::Div, rhs, reflected)?.math(MathFn::Floor);
         }
         if dt.is_complex() {
-            return Err(crate::dyncomplex::unsupported("floor division `//`", dt));
+            return Err(complex::unsupported("floor division `//`", dt));
         }
         let dt = if dt == DType::Bool { DType::I64 } else { dt };
         let a = self.astype(dt);
@@ -308,15 +398,15 @@ impl Dyn {
 
     /// A 0-d array holding a scalar right-hand side, in the type `dt`.
     fn full_scalar(rhs: &Rhs, dt: DType) -> Result<Dyn> {
-        numeric_type!(dt, T => Ok(T::wrap(blockwork_array::full::<T>(&[], rhs.scalar::<T>().unwrap_or_default(), 1usize)?)),
-            bool => Ok(Dyn::Bool(blockwork_array::full::<bool>(&[], rhs.scalar::<bool>().unwrap_or_default(), 1usize)?)))
+        numeric_type!(dt, T => Ok(T::wrap(crate::full::<T>(&[], rhs.scalar::<T>().unwrap_or_default(), 1usize)?)),
+            bool => Ok(Dyn::Bool(crate::full::<bool>(&[], rhs.scalar::<bool>().unwrap_or_default(), 1usize)?)))
     }
 
     /// `-self`.
     pub fn neg(&self) -> Result<Dyn> {
         numeric_type!(self.dtype(), T => Ok(T::wrap(T::cast(self).neg())),
             bool => Err(type_error("negating a bool array is not defined; use `~` (logical not)".into())),
-            complex => crate::dyncomplex::unary(self, "neg"))
+            complex => complex::unary(self, "neg"))
     }
 
     /// `abs(self)`.
@@ -346,7 +436,7 @@ impl Dyn {
     /// float64 (floor, ceil and trunc leave them as they are, as NumPy 2).
     pub fn math(&self, f: MathFn) -> Result<Dyn> {
         if self.dtype().is_complex() {
-            return Err(crate::dyncomplex::unsupported(&format!("{f:?}"), self.dtype()));
+            return Err(complex::unsupported(&format!("{f:?}"), self.dtype()));
         }
         if !is_float(self.dtype()) && matches!(f, MathFn::Floor | MathFn::Ceil | MathFn::Trunc) {
             return Ok(self.clone());
@@ -369,14 +459,14 @@ impl Dyn {
             let hi = hi.map(T::from_f64).unwrap_or(T::HIGHEST);
             Ok(T::wrap(T::cast(self).clip(lo, hi)))
         }, bool => Err(type_error("clip of a bool array is not defined".into())),
-            complex => Err(crate::dyncomplex::unsupported("clip", self.dtype())))
+            complex => Err(complex::unsupported("clip", self.dtype())))
     }
 
     /// A reduction by NumPy's name, with NumPy's result types.
     pub fn reduce(&self, name: &str, opts: &ReduceOpts) -> Result<Dyn> {
         let dt = self.dtype();
         if dt.is_complex() && !matches!(name, "any" | "all") {
-            return crate::dyncomplex::reduce(self, name, opts);
+            return complex::reduce(self, name, opts);
         }
         let widened = || match dt {
             DType::Bool | DType::U8 | DType::I32 => self.astype(DType::I64),
@@ -453,7 +543,7 @@ impl Dyn {
         ngroups: usize,
         opts: &ReduceOpts,
     ) -> Result<Dyn> {
-        use blockwork_array::{GroupReduction as G, Reduction as R};
+        use crate::{GroupReduction as G, Reduction as R};
         let kind = match name {
             "count" => G::Count,
             "sum" => G::Of(R::Sum),
@@ -474,7 +564,7 @@ impl Dyn {
         };
         let dt = self.dtype();
         if dt.is_complex() {
-            return Err(crate::dyncomplex::unsupported(&format!("a grouped {name}"), dt));
+            return Err(complex::unsupported(&format!("a grouped {name}"), dt));
         }
         let floats = matches!(dt, DType::F32 | DType::F64);
         if !floats && !matches!(kind, G::Count | G::Of(R::Mean | R::NanMean | R::Var | R::NanVar | R::Std | R::NanStd))
@@ -513,7 +603,7 @@ impl Dyn {
         numeric_type!(x.dtype(), T => {
             let a = T::cast(&x);
             Ok(T::wrap(if name == "cumsum" { a.cumsum(axis)? } else { a.cumprod(axis)? }))
-        }, bool => unreachable!("bools are widened"), complex => Err(crate::dyncomplex::unsupported(name, x.dtype())))
+        }, bool => unreachable!("bools are widened"), complex => Err(complex::unsupported(name, x.dtype())))
     }
 
     /// The matrix product (`@`, `dot`), in the promoted type.
@@ -523,7 +613,7 @@ impl Dyn {
             dt => dt,
         };
         numeric_type!(dt, T => Ok(T::wrap(T::cast(self).matmul(&T::cast(other))?)),
-            bool => unreachable!("bools are widened"), complex => Err(crate::dyncomplex::unsupported("the matrix product", dt)))
+            bool => unreachable!("bools are widened"), complex => Err(complex::unsupported("the matrix product", dt)))
     }
 
     /// A matrix decomposition's factors, in float32 for a float32 array
@@ -554,8 +644,8 @@ impl Dyn {
         numeric_type!(dt, T => {
             let cast: Vec<Array<T>> = operands.iter().map(|d| T::cast(d)).collect();
             let refs: Vec<&Array<T>> = cast.iter().collect();
-            Ok(T::wrap(blockwork_array::einsum(spec, &refs)?))
-        }, bool => unreachable!("bools are widened"), complex => Err(crate::dyncomplex::unsupported("einsum", dt)))
+            Ok(T::wrap(crate::einsum(spec, &refs)?))
+        }, bool => unreachable!("bools are widened"), complex => Err(complex::unsupported("einsum", dt)))
     }
 
     /// `where(cond, self, other)` in the promoted type.
@@ -573,6 +663,13 @@ impl Dyn {
     }
 }
 
+/// `parts`, all of `T` like `_like`, joined along `axis`.
+fn concatenate_as<T: Typed>(_like: &Array<T>, parts: &[Dyn], axis: isize) -> crate::Result<Dyn> {
+    let typed: Vec<Array<T>> = parts.iter().map(T::cast).collect();
+    let refs: Vec<&Array<T>> = typed.iter().collect();
+    Ok(T::wrap(crate::concatenate(&refs, axis)?))
+}
+
 /// The zero of an array's element type.
 fn a_zero<T: Element>(_: &Array<T>) -> T {
     T::from_f64(0.0)
@@ -586,10 +683,10 @@ fn where_typed<T: Typed>(c: &Array<bool>, a: &Rhs, b: &Rhs) -> Result<Array<T>> 
     };
     let (sa, sb) = (a.scalar::<T>().unwrap_or_default(), b.scalar::<T>().unwrap_or_default());
     Ok(match (arr(a), arr(b)) {
-        (Some(x), Some(y)) => blockwork_array::where_(c, &x, &y)?,
-        (Some(x), None) => blockwork_array::where_(c, &x, sb)?,
-        (None, Some(y)) => blockwork_array::where_(c, sa, &y)?,
-        (None, None) => blockwork_array::where_(c, sa, sb)?,
+        (Some(x), Some(y)) => crate::where_(c, &x, &y)?,
+        (Some(x), None) => crate::where_(c, &x, sb)?,
+        (None, Some(y)) => crate::where_(c, sa, &y)?,
+        (None, None) => crate::where_(c, sa, sb)?,
     })
 }
 
@@ -653,7 +750,7 @@ fn binary_typed<T: Typed + Numeric>(op: BinOp, a: &Array<T>, rhs: &Rhs, reflecte
             BinOp::Div => T::wrap(a.rdiv(s)?),
             BinOp::Pow => T::wrap(a.rpow(s)?),
             _ => {
-                let left = blockwork_array::full::<T>(&[], s, 1usize)?;
+                let left = crate::full::<T>(&[], s, 1usize)?;
                 if op == BinOp::Rem {
                     T::wrap(left.rem(a)?)
                 } else {
@@ -680,7 +777,7 @@ fn binary_typed<T: Typed + Numeric>(op: BinOp, a: &Array<T>, rhs: &Rhs, reflecte
         BinOp::Arctan2 => {
             let b = match b {
                 Some(b) => b,
-                None => blockwork_array::full::<T>(&[], s, 1usize)?,
+                None => crate::full::<T>(&[], s, 1usize)?,
             };
             arctan2_of(a, &b)?
         }
@@ -698,9 +795,9 @@ fn arctan2_of<T: Typed + Numeric>(y: &Array<T>, x: &Array<T>) -> Result<Dyn> {
 
 /// The integer types with bitwise operations.
 trait Bits: Typed {
-    fn and(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>>;
-    fn or(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>>;
-    fn xor(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>>;
+    fn and(a: &Array<Self>, b: Operand<Self>) -> crate::Result<Array<Self>>;
+    fn or(a: &Array<Self>, b: Operand<Self>) -> crate::Result<Array<Self>>;
+    fn xor(a: &Array<Self>, b: Operand<Self>) -> crate::Result<Array<Self>>;
 }
 
 /// An array or a scalar operand of `T`.
@@ -712,13 +809,13 @@ enum Operand<T> {
 macro_rules! bits {
     ($($t:ty),*) => {$(
         impl Bits for $t {
-            fn and(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>> {
+            fn and(a: &Array<Self>, b: Operand<Self>) -> crate::Result<Array<Self>> {
                 match b { Operand::Array(b) => a.bitwise_and(&b), Operand::Scalar(s) => a.bitwise_and(s) }
             }
-            fn or(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>> {
+            fn or(a: &Array<Self>, b: Operand<Self>) -> crate::Result<Array<Self>> {
                 match b { Operand::Array(b) => a.bitwise_or(&b), Operand::Scalar(s) => a.bitwise_or(s) }
             }
-            fn xor(a: &Array<Self>, b: Operand<Self>) -> blockwork_array::Result<Array<Self>> {
+            fn xor(a: &Array<Self>, b: Operand<Self>) -> crate::Result<Array<Self>> {
                 match b { Operand::Array(b) => a.bitwise_xor(&b), Operand::Scalar(s) => a.bitwise_xor(s) }
             }
         }
@@ -744,7 +841,7 @@ fn bitwise<T: Bits>(op: BinOp, a: &Dyn, rhs: &Rhs) -> Result<Dyn> {
 fn binary_bool_cmp(op: BinOp, a: &Array<bool>, rhs: &Rhs, reflected: bool) -> Result<Dyn> {
     let b = match rhs {
         Rhs::Array(d) => bool::cast(d),
-        s => blockwork_array::full::<bool>(&[], s.scalar::<bool>().unwrap_or_default(), 1usize)?,
+        s => crate::full::<bool>(&[], s.scalar::<bool>().unwrap_or_default(), 1usize)?,
     };
     let op = if reflected { flipped(op) } else { op };
     Ok(Dyn::Bool(match op {
@@ -761,7 +858,7 @@ fn binary_bool_cmp(op: BinOp, a: &Array<bool>, rhs: &Rhs, reflected: bool) -> Re
 fn bool_logic(op: BinOp, a: &Array<bool>, rhs: &Rhs) -> Result<Dyn> {
     let b = match rhs {
         Rhs::Array(d) => bool::cast(d),
-        s => blockwork_array::full::<bool>(&[], s.scalar::<bool>().unwrap_or_default(), 1usize)?,
+        s => crate::full::<bool>(&[], s.scalar::<bool>().unwrap_or_default(), 1usize)?,
     };
     Ok(Dyn::Bool(match op {
         BinOp::And => a.logical_and(&b)?,
@@ -813,7 +910,7 @@ pub enum Decomposition {
     },
 }
 
-fn decompose<T: blockwork_array::ops::decomp::Real + Typed>(a: &Array<T>, d: Decomposition) -> Result<Vec<Dyn>> {
+fn decompose<T: crate::ops::decomp::Real + Typed>(a: &Array<T>, d: Decomposition) -> Result<Vec<Dyn>> {
     Ok(match d {
         Decomposition::Tsqr => {
             let (q, r) = a.tsqr()?;
