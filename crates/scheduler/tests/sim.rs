@@ -40,7 +40,7 @@ fn sim_seeds_1500_2000() {
     if !sim::one_seed() {
         // The faults and features are actually exercised.
         assert!(s.deaths > 0 && s.hangs_detected > 0 && s.killed_worker > 0, "{s:?}");
-        assert!(s.steals_released > 0 && s.fetch_failures > 0 && s.erred > 0, "{s:?}");
+        assert!(s.steals_released > 0 && s.fetch_failures > 0 && s.counts.erred > 0, "{s:?}");
         assert!(s.max_queued > 0 && s.gpu_runs > 0 && s.second_clients > 0, "{s:?}");
         // Every row of the transition table is taken but a scatter's
         // (released → memory), which the reactor tests take: the
@@ -65,7 +65,7 @@ fn a_worker_lost_at_every_step() {
             continue;
         }
         graphs += 1;
-        let events = Sim::with_kill_at(seed, u64::MAX).run().events;
+        let events = Sim::with_kill_at(seed, u64::MAX).run().counts.events;
         for step in 1..=events {
             let s = Sim::with_kill_at(seed, step).run();
             assert!(s.deaths <= 1, "seed {seed} step {step}");

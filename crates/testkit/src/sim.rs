@@ -282,8 +282,9 @@ pub trait SeedStats: Default + Debug {
 }
 
 /// Declares a simulation's figures of one seed, public fields each marked
-/// with how seeds add up: `sum` (counters), `max` (high-water marks) or
-/// `merge` (state-change tables); and their [`SeedStats`].
+/// with how seeds add up: `sum` (counters), `max` (high-water marks),
+/// `merge` (state-change tables) or `add` (another [`SeedStats`], such as
+/// [`Counts`]); and their [`SeedStats`].
 #[macro_export]
 macro_rules! seed_stats {
     (
@@ -303,6 +304,22 @@ macro_rules! seed_stats {
     (@sum $a:expr, $b:expr) => { $a += $b };
     (@max $a:expr, $b:expr) => { $a = $a.max($b) };
     (@merge $a:expr, $b:expr) => { $a.merge(&$b) };
+    (@add $a:expr, $b:expr) => { $crate::sim::SeedStats::add(&mut $a, &$b) };
+}
+
+seed_stats! {
+    /// What every simulation counts of a seed: its events, the tasks of
+    /// its graph, and how they ended.
+    pub struct Counts {
+        /// Events handled.
+        sum events: u64,
+        /// Tasks in the graph.
+        sum tasks: usize,
+        /// Tasks whose results reached memory.
+        sum in_memory: usize,
+        /// Tasks that erred.
+        sum erred: usize,
+    }
 }
 
 /// Runs every seed of `seeds` and sums what they did; with

@@ -59,7 +59,7 @@ fn sim_seeds_750_1000() {
         // The paths worth simulating are actually taken.
         assert!(s.transfers > 0 && s.transfer_failures > 0 && s.busy > 0, "{s:?}");
         assert!(s.fetch_failed_reports > 0 && s.steals_released > 0 && s.steals_refused > 0, "{s:?}");
-        assert!(s.cancels > 0 && s.erred > 0 && s.in_memory > 0, "{s:?}");
+        assert!(s.cancels > 0 && s.counts.erred > 0 && s.counts.in_memory > 0, "{s:?}");
         // The rows of the worker's transition table the simulation does
         // not take are taken by `the_transitions_the_simulation_misses`
         // (state_machine.rs); the scheduler's own simulation covers its

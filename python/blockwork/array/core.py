@@ -140,6 +140,11 @@ def _binary(op: str, reflected: bool = False) -> Callable[[Array, Any], Any]:
     return method
 
 
+def _binaries(op: str) -> tuple[Callable[[Array, Any], Any], Callable[[Array, Any], Any]]:
+    """The operator `op` and its reflected twin (`__add__`, `__radd__`)."""
+    return _binary(op), _binary(op, True)
+
+
 def _named(method: Callable[..., Array], name: str, doc: str) -> Callable[..., Array]:
     method.__name__ = name
     method.__qualname__ = f"Array.{name}"
@@ -378,30 +383,21 @@ class Array:
         target[...] = self.compute()
 
     # -- operators ----------------------------------------------------
-    __add__ = _binary("add")
-    __radd__ = _binary("add", True)
-    __sub__ = _binary("sub")
-    __rsub__ = _binary("sub", True)
-    __mul__ = _binary("mul")
-    __rmul__ = _binary("mul", True)
-    __truediv__ = _binary("truediv")
-    __rtruediv__ = _binary("truediv", True)
-    __mod__ = _binary("mod")
-    __rmod__ = _binary("mod", True)
-    __pow__ = _binary("pow")
-    __rpow__ = _binary("pow", True)
+    __add__, __radd__ = _binaries("add")
+    __sub__, __rsub__ = _binaries("sub")
+    __mul__, __rmul__ = _binaries("mul")
+    __truediv__, __rtruediv__ = _binaries("truediv")
+    __mod__, __rmod__ = _binaries("mod")
+    __pow__, __rpow__ = _binaries("pow")
+    __and__, __rand__ = _binaries("and")
+    __or__, __ror__ = _binaries("or")
+    __xor__, __rxor__ = _binaries("xor")
     __eq__ = _binary("eq")  # type: ignore[assignment]
     __ne__ = _binary("ne")  # type: ignore[assignment]
     __lt__ = _binary("lt")
     __le__ = _binary("le")
     __gt__ = _binary("gt")
     __ge__ = _binary("ge")
-    __and__ = _binary("and")
-    __rand__ = _binary("and", True)
-    __or__ = _binary("or")
-    __ror__ = _binary("or", True)
-    __xor__ = _binary("xor")
-    __rxor__ = _binary("xor", True)
     __hash__ = None  # type: ignore[assignment]
 
     def __floordiv__(self, other: Any) -> Any:

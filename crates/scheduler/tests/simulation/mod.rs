@@ -152,10 +152,8 @@ impl SimEvent for Ev {
 blockwork_testkit::seed_stats! {
     /// What one seed did, for the test's summary.
     pub struct Stats {
-        sum events: u64,
-        sum tasks: usize,
-        sum in_memory: usize,
-        sum erred: usize,
+        /// Events, tasks and how they ended.
+        add counts: blockwork_testkit::sim::Counts,
         sum deaths: u32,
         sum steals: u64,
         sum fetch_failures: u64,
@@ -255,7 +253,7 @@ impl Sim {
             stats: Stats::default(),
             shape,
         };
-        sim.stats.tasks = sim.graph.defs.len();
+        sim.stats.counts.tasks = sim.graph.defs.len();
         sim
     }
 
@@ -412,8 +410,8 @@ impl Sim {
         self.push(TICK, Ev::Tick);
         let mut settled_once = false;
         while let Some(ev) = self.net.pop() {
-            self.stats.events += 1;
-            if self.kill_at == Some(self.stats.events) {
+            self.stats.counts.events += 1;
+            if self.kill_at == Some(self.stats.counts.events) {
                 self.kill_one_now();
             }
             match ev {
@@ -811,7 +809,7 @@ impl Sim {
                             matches!(report, Some(ToClient::KeyInMemory { nbytes, .. }) if *nbytes == self.graph.defs[i].nbytes),
                             "seed {seed}: {c} last heard {report:?} about {key}, in memory"
                         );
-                        self.stats.in_memory += 1;
+                        self.stats.counts.in_memory += 1;
                     }
                     Some(TaskStateKind::Erred) => {
                         let f = self.core.failure(key).unwrap();
@@ -836,7 +834,7 @@ impl Sim {
                             matches!(report, Some(ToClient::KeyErred { failure, .. }) if failure == f),
                             "seed {seed}: {c} last heard {report:?} about erred {key}"
                         );
-                        self.stats.erred += 1;
+                        self.stats.counts.erred += 1;
                     }
                     other => panic!("seed {seed}: wanted {key} is {other:?} at quiescence ({:?})", self.shape),
                 }

@@ -98,10 +98,8 @@ enum Ev {
 blockwork_testkit::seed_stats! {
     /// What one seed did.
     pub struct Stats {
-        sum events: u64,
-        sum tasks: usize,
-        sum in_memory: usize,
-        sum erred: usize,
+        /// Events, tasks and how they ended.
+        add counts: blockwork_testkit::sim::Counts,
         sum executed: u64,
         sum transfers: u64,
         sum transfer_failures: u64,
@@ -180,7 +178,7 @@ impl Sim {
             gone: FxHashSet::default(),
             stats: Stats::default(),
         };
-        sim.stats.tasks = sim.graph.defs.len();
+        sim.stats.counts.tasks = sim.graph.defs.len();
         sim
     }
 
@@ -370,7 +368,7 @@ impl Sim {
         self.push(TICK, Ev::Tick);
         let mut settled_once = false;
         while let Some(ev) = self.net.pop() {
-            self.stats.events += 1;
+            self.stats.counts.events += 1;
             match ev {
                 Ev::ToWorker(w, m) => self.worker_event(w, Event::Scheduler(m)),
                 Ev::ToSched(w, m) => self.scheduler_receives(w, m),
@@ -501,12 +499,12 @@ impl Sim {
                         "seed {seed}: client heard {:?} about {key}",
                         self.reports.get(key)
                     );
-                    self.stats.in_memory += 1;
+                    self.stats.counts.in_memory += 1;
                 }
                 Some(TaskStateKind::Erred) => {
                     let f = self.core.failure(key).unwrap();
                     self.graph.assert_out_of_retries(seed, self.by_key[&f.key]);
-                    self.stats.erred += 1;
+                    self.stats.counts.erred += 1;
                 }
                 other => panic!("seed {seed}: wanted {key} is {other:?} at quiescence ({:?})", self.shape),
             }
