@@ -14,8 +14,7 @@ use crate::check::{Check, Verdict};
 pub struct Params<'a> {
     pub glob: &'a str,
     pub time_chunk: usize,
-    pub clim: (i32, i32),
-    pub year: i32,
+    pub years: blockwork_cli::Years,
     pub png: Option<&'a Path>,
     pub out: Option<&'a Path>,
     pub check: Option<&'a Check>,
@@ -29,9 +28,7 @@ fn once(
     let t0 = Instant::now();
     let tas = xr::open_mfdataset(p.glob, &[("time", p.time_chunk)])?.get("t2m")?;
     let t1 = Instant::now();
-    let (cs, ce, y) = (p.clim.0.to_string(), p.clim.1.to_string(), p.year.to_string());
-    let clim = tas.sel("time", cs.as_str()..=ce.as_str())?.groupby("time.season")?.mean("time")?;
-    let anom = tas.sel("time", y.as_str())?.groupby("time.season")?.mean("time")?.sub(&clim)?;
+    let anom = p.years.anomaly(&tas)?;
     let t2 = Instant::now();
     let values = target.compute_array(&anom.data().cast::<f64>())?;
     let t3 = Instant::now();
@@ -103,7 +100,7 @@ pub fn run(p: &Params<'_>, target: &crate::overhead::Target, repeats: usize) -> 
         .collect();
     let mut rec = json!({
         "workload": "climate",
-        "params": {"glob": p.glob, "time_chunk": p.time_chunk, "clim_start": p.clim.0, "clim_end": p.clim.1, "year": p.year},
+        "params": {"glob": p.glob, "time_chunk": p.time_chunk, "clim_start": p.years.clim_start, "clim_end": p.years.clim_end, "year": p.years.year},
         "seconds": median,
         "result": per_season.clone(),
         "result_shape": values.shape(),

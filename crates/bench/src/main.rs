@@ -190,15 +190,8 @@ enum Workload {
         /// Time steps per block (31: one block per monthly file).
         #[arg(long, default_value_t = 31)]
         time_chunk: usize,
-        /// First year of the climatology.
-        #[arg(long, default_value_t = 1981)]
-        clim_start: i32,
-        /// Last year of the climatology.
-        #[arg(long, default_value_t = 2010)]
-        clim_end: i32,
-        /// The year of the anomaly.
-        #[arg(long, default_value_t = 2018)]
-        year: i32,
+        #[command(flatten)]
+        years: blockwork_cli::Years,
         /// Write the 2×2 map here.
         #[arg(long)]
         png: Option<std::path::PathBuf>,
@@ -341,13 +334,12 @@ fn main() -> anyhow::Result<()> {
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
             check::emit(&record)?;
         }
-        Workload::Climate { glob, time_chunk, clim_start, clim_end, year, png, out, run } => {
+        Workload::Climate { glob, time_chunk, years, png, out, run } => {
             let target = overhead::Target::parse(&run.scheduler, run.workers)?;
             let p = climate::Params {
                 glob: &glob,
                 time_chunk,
-                clim: (clim_start, clim_end),
-                year,
+                years,
                 png: png.as_deref(),
                 out: out.as_deref(),
                 check: run.check.as_ref(),

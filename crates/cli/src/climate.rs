@@ -34,15 +34,8 @@ pub struct ClimateArgs {
     /// Compress the synthetic pile (zlib level 1 + shuffle).
     #[arg(long)]
     zlib: bool,
-    /// First year of the climatology.
-    #[arg(long, default_value_t = 1981)]
-    clim_start: i32,
-    /// Last year of the climatology.
-    #[arg(long, default_value_t = 2010)]
-    clim_end: i32,
-    /// The year of the anomaly.
-    #[arg(long, default_value_t = 2018)]
-    year: i32,
+    #[command(flatten)]
+    years: blockwork_cli::Years,
     /// The anomaly, as NetCDF.
     #[arg(long, default_value = "anomaly.nc")]
     out: PathBuf,
@@ -156,9 +149,7 @@ pub fn run(a: ClimateArgs) -> anyhow::Result<()> {
     let tas = xr::open_mfdataset(glob.as_str(), &[("time", 31)])?.get("t2m")?;
     let t1 = Instant::now();
     println!("{tas}");
-    let (cs, ce, y) = (a.clim_start.to_string(), a.clim_end.to_string(), a.year.to_string());
-    let clim = tas.sel("time", cs.as_str()..=ce.as_str())?.groupby("time.season")?.mean("time")?;
-    let mut anom = tas.sel("time", y.as_str())?.groupby("time.season")?.mean("time")?.sub(&clim)?;
+    let mut anom = a.years.anomaly(&tas)?;
     anom.attrs_mut().extend(tas.attrs().clone());
     // Computed once (on the workers of a cluster, which keep it), then
     // written, drawn and summarized from the held blocks.
@@ -169,7 +160,8 @@ pub fn run(a: ClimateArgs) -> anyhow::Result<()> {
     let values = anom.values()?;
     let t3 = Instant::now();
     let seasons = &anom.coord("season")?.index;
-    println!("{} anomaly against {}–{}, mean per season:", a.year, a.clim_start, a.clim_end);
+    let y = a.years;
+    println!("{} anomaly against {}–{}, mean per season:", y.year, y.clim_start, y.clim_end);
     for k in 0..seasons.len() {
         let s = values.index_axis(ndarray::Axis(0), k);
         println!("  {}  {:+.4} K", seasons.label(k), s.iter().sum::<f64>() / s.len() as f64);
