@@ -13,6 +13,7 @@ output directory's fixtures are removed and rewritten on every run.
 Run with the reference environment:
     /tmp/ref/venv/bin/python scripts/golden/netcdf.py
 """
+
 import calendar as pycal
 import datetime as dt
 import glob
@@ -42,9 +43,11 @@ def p(name):
     return os.path.join(OUT, name)
 
 
-def put(v, values, attrs=None, raw=False):
-    """Sets a new variable's attributes, in order, and writes its values; `raw`: as given, not
-    packed or masked by netCDF4-python."""
+def var(ds, name, kind, dims, values, attrs=None, raw=False, **storage):
+    """Creates variable `name` of `kind` over `dims` (`storage`: createVariable's compression,
+    layout or fill flags), sets its attributes in order and writes its values; `raw`: as given,
+    not packed or masked by netCDF4-python."""
+    v = ds.createVariable(name, kind, dims, **storage)
     if raw:
         v.set_auto_maskandscale(False)
     for name, value in (attrs or {}).items():
@@ -55,20 +58,12 @@ def put(v, values, attrs=None, raw=False):
 def era5_variables(ds, lon, lat, hours, t2m, **t2m_storage):
     """ERA5's coordinates and 2 m temperature, as its NetCDF files have them; `t2m_storage`:
     createVariable's compression or layout flags for t2m."""
-    put(
-        ds.createVariable("longitude", "f4", ("longitude",)),
-        lon,
-        {"units": "degrees_east", "long_name": "longitude"},
-    )
-    put(
-        ds.createVariable("latitude", "f4", ("latitude",)),
-        lat,
-        {"units": "degrees_north", "long_name": "latitude"},
-    )
+    var(ds, "longitude", "f4", ("longitude",), lon, {"units": "degrees_east", "long_name": "longitude"})
+    var(ds, "latitude", "f4", ("latitude",), lat, {"units": "degrees_north", "long_name": "latitude"})
     time_attrs = {"units": "hours since 1900-01-01 00:00:00.0", "long_name": "time", "calendar": "gregorian"}
-    put(ds.createVariable("time", "i4", ("time",)), hours, time_attrs)
+    var(ds, "time", "i4", ("time",), hours, time_attrs)
     t2m_attrs = {"units": "K", "long_name": "2 metre temperature", "standard_name": "air_temperature"}
-    put(ds.createVariable("t2m", "f4", ("time", "latitude", "longitude"), **t2m_storage), t2m, t2m_attrs)
+    var(ds, "t2m", "f4", ("time", "latitude", "longitude"), t2m, t2m_attrs, **t2m_storage)
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,15 +105,21 @@ def write_nc4_packed():
         ds.createDimension("time", nt)
         ds.createDimension("y", ny)
         ds.createDimension("x", nx)
-        put(
-            ds.createVariable("time", "i4", ("time",)),
+        var(
+            ds,
+            "time",
+            "i4",
+            ("time",),
             days,
             {"units": "days since 2000-01-01", "calendar": "proleptic_gregorian", "standard_name": "time"},
         )
-        put(ds.createVariable("y", "f8", ("y",)), np.array([1000.0, 2000.0, 3000.0]), {"units": "m"})
-        put(ds.createVariable("x", "i4", ("x",)), np.arange(nx, dtype=np.int32) * 500, {"units": "m"})
-        put(
-            ds.createVariable("tas", "i2", ("time", "y", "x"), fill_value=fill),
+        var(ds, "y", "f8", ("y",), np.array([1000.0, 2000.0, 3000.0]), {"units": "m"})
+        var(ds, "x", "i4", ("x",), np.arange(nx, dtype=np.int32) * 500, {"units": "m"})
+        var(
+            ds,
+            "tas",
+            "i2",
+            ("time", "y", "x"),
             packed,
             {
                 "scale_factor": np.float64(scale),
@@ -127,13 +128,9 @@ def write_nc4_packed():
                 "long_name": "packed air temperature",
             },
             raw=True,
+            fill_value=fill,
         )
-        put(
-            ds.createVariable("precip", "f8", ("time", "y")),
-            precip,
-            {"missing_value": np.float64(-999.0), "units": "mm"},
-            raw=True,
-        )
+        var(ds, "precip", "f8", ("time", "y"), precip, {"missing_value": np.float64(-999.0), "units": "mm"}, raw=True)
         ds.Conventions = "CF-1.8"
         ds.title = "int16 packing (scale_factor/add_offset) + _FillValue; float64 with missing_value"
 
@@ -156,8 +153,9 @@ def write_h5netcdf():
         v = f.create_variable("x", ("x",), np.int64, data=x)
         v.attrs["units"] = "km"
         v.attrs["axis"] = "X"
-        v = f.create_variable("z", ("y", "x"), np.float64, data=z, compression="gzip", compression_opts=4,
-                              chunks=(3, 4), fillvalue=np.nan)
+        v = f.create_variable(
+            "z", ("y", "x"), np.float64, data=z, compression="gzip", compression_opts=4, chunks=(3, 4), fillvalue=np.nan
+        )
         v.attrs["long_name"] = "surface height"
         v.attrs["units"] = "m"
         v.attrs["valid_max"] = np.float64(10.0)
@@ -171,8 +169,7 @@ def write_h5netcdf():
 def write_nc3_classic():
     nrec, ny, nx = 6, 3, 4
     fill = np.float32(-1.0e30)
-    temp = (np.arange(nrec * ny * nx, dtype=np.float32).reshape(nrec, ny, nx) * np.float32(0.25)
-            + np.float32(250.0))
+    temp = np.arange(nrec * ny * nx, dtype=np.float32).reshape(nrec, ny, nx) * np.float32(0.25) + np.float32(250.0)
     temp[1, 0, 0] = fill
     temp[4, 2, 3] = fill
     temp[5, 1, 2] = fill
@@ -183,38 +180,21 @@ def write_nc3_classic():
         ds.createDimension("time", None)
         ds.createDimension("lat", ny)
         ds.createDimension("lon", nx)
-        put(
-            ds.createVariable("time", "f8", ("time",)),
-            days,
-            {"units": "days since 1850-01-01", "calendar": "noleap", "axis": "T"},
-        )
-        put(
-            ds.createVariable("lat", "f4", ("lat",)),
-            np.array([-30.0, 0.0, 30.0], dtype=np.float32),
-            {"units": "degrees_north"},
-        )
-        put(
-            ds.createVariable("lon", "f4", ("lon",)),
-            np.array([0.0, 90.0, 180.0, 270.0], dtype=np.float32),
-            {"units": "degrees_east"},
-        )
-        put(
-            ds.createVariable("temp", "f4", ("time", "lat", "lon"), fill_value=fill),
+        var(ds, "time", "f8", ("time",), days, {"units": "days since 1850-01-01", "calendar": "noleap", "axis": "T"})
+        var(ds, "lat", "f4", ("lat",), np.array([-30.0, 0.0, 30.0], dtype=np.float32), {"units": "degrees_north"})
+        var(ds, "lon", "f4", ("lon",), np.array([0.0, 90.0, 180.0, 270.0], dtype=np.float32), {"units": "degrees_east"})
+        var(
+            ds,
+            "temp",
+            "f4",
+            ("time", "lat", "lon"),
             temp,
             {"units": "K", "long_name": "record variable with _FillValue"},
             raw=True,
+            fill_value=fill,
         )
-        put(
-            ds.createVariable("count", "i4", ("time", "lat")),
-            count,
-            {"long_name": "int32 record variable"},
-            raw=True,
-        )
-        put(
-            ds.createVariable("orog", "f8", ("lat", "lon")),
-            orog,
-            {"units": "m", "long_name": "fixed (non-record) variable"},
-        )
+        var(ds, "count", "i4", ("time", "lat"), count, {"long_name": "int32 record variable"}, raw=True)
+        var(ds, "orog", "f8", ("lat", "lon"), orog, {"units": "m", "long_name": "fixed (non-record) variable"})
         ds.Conventions = "CF-1.6"
         ds.comment = "NETCDF3_CLASSIC with an unlimited time dimension"
 
@@ -231,20 +211,11 @@ def write_nc3_64bit():
     with netCDF4.Dataset(p("nc3_64bit.nc"), "w", format="NETCDF3_64BIT_OFFSET") as ds:
         ds.createDimension("time", nt)
         ds.createDimension("station", n)
-        put(
-            ds.createVariable("time", "i4", ("time",)),
-            days,
-            {"units": "days since 2000-01-01 00:00:00", "calendar": "360_day"},
-        )
-        put(ds.createVariable("station", "i4", ("station",)), np.array([101, 102, 205, 309], dtype=np.int32))
-        put(ds.createVariable("level", "i2", ("time", "station")), level, {"units": "mm"}, raw=True)
-        put(
-            ds.createVariable("flag", "i1", ("time", "station")),
-            flag,
-            {"flag_meanings": "signed byte"},
-            raw=True,
-        )
-        put(ds.createVariable("value", "f8", ("time", "station")), dbl, {"units": "1"})
+        var(ds, "time", "i4", ("time",), days, {"units": "days since 2000-01-01 00:00:00", "calendar": "360_day"})
+        var(ds, "station", "i4", ("station",), np.array([101, 102, 205, 309], dtype=np.int32))
+        var(ds, "level", "i2", ("time", "station"), level, {"units": "mm"}, raw=True)
+        var(ds, "flag", "i1", ("time", "station"), flag, {"flag_meanings": "signed byte"}, raw=True)
+        var(ds, "value", "f8", ("time", "station"), dbl, {"units": "1"})
         ds.title = "NETCDF3_64BIT_OFFSET: short, byte, double; 360_day calendar"
 
 
@@ -256,8 +227,13 @@ CALENDARS = [
     ("t_standard", "standard", "days since 1999-12-31", "i4", [0, 59, 60, 61, 366]),
     ("t_standard_1582", "standard", "days since 1582-10-01", "i4", [0, 3, 4, 5, 20]),
     ("t_gregorian", "gregorian", "hours since 1979-02-28 12:00:00", "i4", [0, 12, 36, 8772, 8784, 8796]),
-    ("t_proleptic_gregorian", "proleptic_gregorian", "seconds since 1582-10-01 00:00:00", "i8",
-     [0, 345600, 432000, 1296000, 13046400]),
+    (
+        "t_proleptic_gregorian",
+        "proleptic_gregorian",
+        "seconds since 1582-10-01 00:00:00",
+        "i8",
+        [0, 345600, 432000, 1296000, 13046400],
+    ),
     ("t_noleap", "noleap", "days since 1850-01-01", "f8", [0.0, 58.0, 59.0, 59.75, 364.0, 365.0]),
     ("t_365_day", "365_day", "hours since 2003-12-31 00:00:00", "i4", [0, 24, 1440, 1416, 8760]),
     ("t_all_leap", "all_leap", "days since 2001-02-28", "i4", [0, 1, 2, 366]),
@@ -271,13 +247,19 @@ def write_calendars():
     with netCDF4.Dataset(p("calendars.nc"), "w", format="NETCDF4") as ds:
         for name, cal, units, dtype, vals in CALENDARS:
             ds.createDimension(name, len(vals))
-            put(
-                ds.createVariable(name, dtype, (name,)),
+            var(
+                ds,
+                name,
+                dtype,
+                (name,),
                 np.array(vals, dtype=dtype),
                 {"units": units, "calendar": cal, "standard_name": "time"},
             )
-        put(
-            ds.createVariable("v_standard", "f4", ("t_standard",)),
+        var(
+            ds,
+            "v_standard",
+            "f4",
+            ("t_standard",),
             np.arange(5, dtype=np.float32) * np.float32(1.5),
             {"long_name": "a data variable on the standard-calendar axis"},
         )
@@ -296,7 +278,7 @@ def zarr_dataset():
     tas = (280.0 + rng.standard_normal((nt, ny, nx))).astype(np.float32)
     tas[2, 1, 3] = np.nan
     tas[6, 0, 0] = np.nan
-    pr = (np.arange(nt * ny * nx, dtype=np.float32).reshape(nt, ny, nx) * np.float32(0.125))
+    pr = np.arange(nt * ny * nx, dtype=np.float32).reshape(nt, ny, nx) * np.float32(0.125)
     pr[0, 3, 4] = np.nan
     orog = np.arange(ny * nx, dtype=np.float64).reshape(ny, nx) * 100.0 - 50.0
     ds = xr.Dataset(
@@ -361,14 +343,22 @@ def zarr_codecs(path, fmt):
         if fmt == 2:
             with open(os.path.join(d, ".zarray")) as f:
                 meta = json.load(f)
-            out[name] = {"compressor": meta.get("compressor"), "filters": meta.get("filters"),
-                         "dtype": meta["dtype"], "chunks": meta["chunks"], "fill_value": meta["fill_value"]}
+            out[name] = {
+                "compressor": meta.get("compressor"),
+                "filters": meta.get("filters"),
+                "dtype": meta["dtype"],
+                "chunks": meta["chunks"],
+                "fill_value": meta["fill_value"],
+            }
         else:
             with open(os.path.join(d, "zarr.json")) as f:
                 meta = json.load(f)
-            out[name] = {"codecs": meta.get("codecs"), "data_type": meta["data_type"],
-                         "chunks": meta["chunk_grid"]["configuration"]["chunk_shape"],
-                         "fill_value": meta["fill_value"]}
+            out[name] = {
+                "codecs": meta.get("codecs"),
+                "data_type": meta["data_type"],
+                "chunks": meta["chunk_grid"]["configuration"]["chunk_shape"],
+                "fill_value": meta["fill_value"],
+            }
     return out
 
 
@@ -405,8 +395,10 @@ def write_month(path, year, month, zlib):
         kw = dict(zlib=True, complevel=1, shuffle=True) if zlib else dict(contiguous=True)
         era5_variables(ds, lon, lat, hours, t2m, **kw)
         ds.Conventions = "CF-1.6"
-        ds.history = ("synthetic ERA5-like daily 2m temperature generated by gen_netcdf.py "
-                      "(dask reference benchmarks); not real ECMWF data")
+        ds.history = (
+            "synthetic ERA5-like daily 2m temperature generated by gen_netcdf.py "
+            "(dask reference benchmarks); not real ECMWF data"
+        )
         ds.source = "ECMWF ERA5 look-alike (synthetic)"
 
 
@@ -526,9 +518,11 @@ def describe(ds, raw=None, with_values=True, skip_values=()):
         cal = calendar_of(da)
         if cal is not None:
             rec["calendar"] = cal
-            rec["time_class"] = ("numpy.datetime64" if da.dtype.kind == "M"
-                                 else type(np.asarray(da.values).flat[0]).__module__ + "."
-                                 + type(np.asarray(da.values).flat[0]).__name__)
+            rec["time_class"] = (
+                "numpy.datetime64"
+                if da.dtype.kind == "M"
+                else type(np.asarray(da.values).flat[0]).__module__ + "." + type(np.asarray(da.values).flat[0]).__name__
+            )
         if with_values and name not in skip_values:
             rec["values"] = flat_values(da)
         if raw is not None and name in raw.variables:
@@ -608,7 +602,7 @@ def decode_pile(dirname, clim_sel, anom_sel, extra):
             a = tas.values
             rec["t2m_summary"] = {
                 "note": "raw values omitted for size; float64 sums of the decoded float32 values, "
-                        "and a few whole time slices",
+                "and a few whole time slices",
                 "sum_f64": float(a.astype(np.float64).sum()),
                 "sum_sq_f64": float((a.astype(np.float64) ** 2).sum()),
                 "min": float(a.min()),
@@ -630,7 +624,7 @@ def decode_pile(dirname, clim_sel, anom_sel, extra):
                 "code": {
                     "tas": rec["opened_with"] + ".t2m",
                     "clim": f"tas.sel(time=slice('{clim_sel.start}', '{clim_sel.stop}'))"
-                            ".groupby('time.season').mean('time')",
+                    ".groupby('time.season').mean('time')",
                     "anom": f"tas.sel(time='{anom_sel}').groupby('time.season').mean('time') - clim",
                     "values": "xarray's own result (float32 in, dask mean) widened to float64",
                     "values_f64": "the same expression on tas.astype('float64')",
@@ -682,8 +676,18 @@ def du(path):
     return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(path) for f in fs)
 
 
-FIXTURES = ["nc4_zlib.nc", "nc4_packed.nc", "h5netcdf.nc", "nc3_classic.nc", "nc3_64bit.nc",
-            "calendars.nc", "zarr_v2.zarr", "zarr_v3.zarr", "pile", "pile_zlib"]
+FIXTURES = [
+    "nc4_zlib.nc",
+    "nc4_packed.nc",
+    "h5netcdf.nc",
+    "nc3_classic.nc",
+    "nc3_64bit.nc",
+    "calendars.nc",
+    "zarr_v2.zarr",
+    "zarr_v3.zarr",
+    "pile",
+    "pile_zlib",
+]
 
 
 def main():
@@ -721,11 +725,11 @@ def main():
         "conventions": {
             "values": "flattened in C order; NaN -> null; floats widened to float64 (exact for float32)",
             "times": "ISO-8601 strings: pandas.Timestamp.isoformat() for datetime64, cftime .isoformat() "
-                     "for cftime objects; 'calendar' names the calendar",
+            "for cftime objects; 'calendar' names the calendar",
             "attrs": "decoded attrs as xarray reports them; 'raw' holds decode_cf=False dtype, typed attrs "
-                     "and raw values",
+            "and raw values",
             "nan_in_attrs": "a NaN (or infinite) float in attrs/encoding is the string 'NaN' ('Infinity', "
-                            "'-Infinity'); in values arrays NaN is null",
+            "'-Infinity'); in values arrays NaN is null",
         },
         "fixtures": fx,
     }
@@ -736,8 +740,11 @@ def main():
     sizes = {name: du(p(name)) for name in FIXTURES}
     write_readme(vers, sizes, fx)
     total = du(OUT)
-    print(json.dumps({"out": OUT, "sizes": sizes, "expected_json": os.path.getsize(p("expected.json")),
-                      "total_bytes": total}))
+    print(
+        json.dumps(
+            {"out": OUT, "sizes": sizes, "expected_json": os.path.getsize(p("expected.json")), "total_bytes": total}
+        )
+    )
 
 
 def write_readme(vers, sizes, fx):
@@ -745,12 +752,18 @@ def write_readme(vers, sizes, fx):
         lines = []
         for arr, c in fx[name]["codecs"].items():
             if "codecs" in c:
-                desc = " + ".join(x["name"] + (json.dumps(x.get("configuration"), sort_keys=True)
-                                               if x.get("configuration") else "") for x in c["codecs"])
+                desc = " + ".join(
+                    x["name"] + (json.dumps(x.get("configuration"), sort_keys=True) if x.get("configuration") else "")
+                    for x in c["codecs"]
+                )
             else:
                 comp = c["compressor"]
-                desc = ("compressor " + (json.dumps(comp, sort_keys=True) if comp else "None")
-                        + ", filters " + json.dumps(c["filters"]))
+                desc = (
+                    "compressor "
+                    + (json.dumps(comp, sort_keys=True) if comp else "None")
+                    + ", filters "
+                    + json.dumps(c["filters"])
+                )
             lines.append(f"    - `{arr}` ({c.get('dtype') or c.get('data_type')}, chunks {c['chunks']}): {desc}")
         return "\n".join(lines)
 
@@ -796,7 +809,7 @@ rewrites every fixture below.
   (plus a second standard one across the 1582 Julian→Gregorian switch, and the aliases
   365_day/366_day beside noleap/all_leap), and one data variable `v_standard(t_standard)`:
 {cal_lines}
-- `zarr_v2.zarr/`, `zarr_v3.zarr/` — zarr-python {vers['zarr']} stores written by
+- `zarr_v2.zarr/`, `zarr_v3.zarr/` — zarr-python {vers["zarr"]} stores written by
   `xarray.Dataset.to_zarr(mode='w', zarr_format=2|3)` with xarray's default consolidated
   metadata (`.zmetadata` for v2; `consolidated_metadata` inside the root `zarr.json` for v3)
   and xarray's dimension conventions (`_ARRAY_DIMENSIONS` attribute in v2, `dimension_names`
@@ -804,9 +817,9 @@ rewrites every fixture below.
   `pr(time, lat, lon)` float32 same chunks with one NaN, `orog(lat, lon)` float64 (v2: numcodecs GZip; v3: no compressor); coordinates
   time (encoded int32 `days since 2001-01-01`), lat, lon float32. Codecs per array:
   - v2:
-{codec_lines('zarr_v2.zarr')}
+{codec_lines("zarr_v2.zarr")}
   - v3:
-{codec_lines('zarr_v3.zarr')}
+{codec_lines("zarr_v3.zarr")}
 - `pile/` — mini ERA5-like pile: the formulas of `shared/reference/gen_netcdf.py` (seed 0, same
   per-month seeding; noise shaped by the small grid instead of 360 longitudes) on latitude 7
   points 90..-90 and longitude 8 points 0..315, years 1979–1982: 48 monthly NETCDF4 files

@@ -94,6 +94,18 @@ pub(crate) fn seconds(timeout: Option<f64>) -> PyResult<Option<Duration>> {
 }
 
 /// A connection to a scheduler (see `blockwork.distributed.Client`).
+/// A Python sequence of futures, as the client's calls take them.
+struct Futures(Vec<Future>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Futures {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let fs: Vec<PyRef<'py, PyFuture>> = obj.extract()?;
+        Ok(Futures(fs.iter().map(|f| f.0.clone()).collect()))
+    }
+}
+
 #[pyclass(frozen, module = "blockwork._core", name = "Client")]
 pub struct PyClient(pub(crate) Client);
 
@@ -131,10 +143,6 @@ impl PyClient {
             Err(e) => Err(e),
         })?;
         out.ok_or_else(|| PyTimeoutError::new_err(format!("gather: not done after {timeout:?} s")))
-    }
-
-    fn futures(fs: &[PyRef<'_, PyFuture>]) -> Vec<Future> {
-        fs.iter().map(|f| f.0.clone()).collect()
     }
 
     /// Submits `graph` with placement `opts`; the futures of `outputs`.
@@ -226,11 +234,11 @@ impl PyClient {
         &self,
         py: Python<'_>,
         name: &str,
-        futures: Vec<PyRef<'_, PyFuture>>,
+        futures: Futures,
         meta: Vec<u8>,
         replace: bool,
     ) -> PyResult<()> {
-        let futures = PyClient::futures(&futures);
+        let Futures(futures) = futures;
         let meta = Value::Bytes(Arc::from(meta));
         py.detach(|| self.0.publish_dataset(name, &futures, meta, replace)).map_err(|e| to_py(py, e))
     }
@@ -313,10 +321,10 @@ impl PyClient {
         &self,
         py: Python<'_>,
         array: PyRef<'_, PyArr>,
-        futures: Vec<PyRef<'_, PyFuture>>,
+        futures: Futures,
         timeout: Option<f64>,
     ) -> PyResult<NdBuffer> {
-        let values = self.gather_values(py, &PyClient::futures(&futures), timeout)?;
+        let values = self.gather_values(py, &futures.0, timeout)?;
         assemble_dyn(&array.0, values).py().map(buffer_of)
     }
 
@@ -403,27 +411,16 @@ impl PyClient {
     /// The results of `futures` (unpickled), waiting at most `timeout`
     /// seconds.
     #[pyo3(signature = (futures, timeout=None))]
-    fn gather(
-        &self,
-        py: Python<'_>,
-        futures: Vec<PyRef<'_, PyFuture>>,
-        timeout: Option<f64>,
-    ) -> PyResult<Vec<Py<PyAny>>> {
-        let values = self.gather_values(py, &PyClient::futures(&futures), timeout)?;
+    fn gather(&self, py: Python<'_>, futures: Futures, timeout: Option<f64>) -> PyResult<Vec<Py<PyAny>>> {
+        let values = self.gather_values(py, &futures.0, timeout)?;
         values.iter().map(|v| from_value(py, v)).collect()
     }
 
     /// Copies the futures' results onto `n` workers (all when None),
     /// waiting at most `timeout` seconds.
     #[pyo3(signature = (futures, n=None, timeout=300.0))]
-    fn replicate(
-        &self,
-        py: Python<'_>,
-        futures: Vec<PyRef<'_, PyFuture>>,
-        n: Option<usize>,
-        timeout: f64,
-    ) -> PyResult<()> {
-        let fs = PyClient::futures(&futures);
+    fn replicate(&self, py: Python<'_>, futures: Futures, n: Option<usize>, timeout: f64) -> PyResult<()> {
+        let Futures(fs) = futures;
         let timeout = seconds(Some(timeout))?.unwrap_or(Duration::from_secs(300));
         py.detach(|| self.0.replicate(&fs, n, timeout)).map_err(|e| to_py(py, e))
     }
@@ -500,8 +497,8 @@ impl PyClient {
 
     /// Cancels `futures` (with `force`, for every client that wants them).
     #[pyo3(signature = (futures, force=false))]
-    fn cancel(&self, futures: Vec<PyRef<'_, PyFuture>>, force: bool) {
-        self.0.cancel(&PyClient::futures(&futures), force);
+    fn cancel(&self, futures: Futures, force: bool) {
+        self.0.cancel(&futures.0, force);
     }
 
     /// Waits until all (or, with `first`, one) of `futures` are done, or
@@ -510,11 +507,11 @@ impl PyClient {
     fn wait(
         &self,
         py: Python<'_>,
-        futures: Vec<PyRef<'_, PyFuture>>,
+        futures: Futures,
         timeout: Option<f64>,
         first: bool,
     ) -> PyResult<(Vec<usize>, Vec<usize>)> {
-        let fs = PyClient::futures(&futures);
+        let Futures(fs) = futures;
         let want = if first { fs.len().min(1) } else { fs.len() };
         waiting(py, seconds(timeout)?, |slice| {
             let (done, _) = if first { self.0.wait_first(&fs, Some(slice))? } else { self.0.wait(&fs, Some(slice))? };
@@ -524,8 +521,8 @@ impl PyClient {
     }
 
     /// Futures in the order they complete.
-    fn as_completed(&self, py: Python<'_>, futures: Vec<PyRef<'_, PyFuture>>) -> PyResult<PyAsCompleted> {
-        self.0.as_completed(PyClient::futures(&futures)).map(PyAsCompleted).map_err(|e| to_py(py, e))
+    fn as_completed(&self, py: Python<'_>, futures: Futures) -> PyResult<PyAsCompleted> {
+        self.0.as_completed(futures.0).map(PyAsCompleted).map_err(|e| to_py(py, e))
     }
 }
 
