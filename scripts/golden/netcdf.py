@@ -243,6 +243,38 @@ CALENDARS = [
 ]
 
 
+def write_nc4_chunks():
+    """The chunk layouts a block read meets: shuffled and deflated 1-, 4- and 8-byte integers,
+    deflated bytes, chunked but unfiltered float64, a variable with chunks never written (the
+    fill value), and big-endian chunks; edge chunks along every dimension."""
+    nt, ny, nx = 7, 5, 6
+    i = np.arange(nt * ny * nx).reshape(nt, ny, nx)
+    with netCDF4.Dataset(p("nc4_chunks.nc"), "w", format="NETCDF4") as ds:
+        ds.createDimension("time", nt)
+        ds.createDimension("y", ny)
+        ds.createDimension("x", nx)
+        dims = ("time", "y", "x")
+        zs = dict(zlib=True, complevel=1, shuffle=True)
+        var(ds, "i4_shuffled", "i4", dims, (i * 7919 % 100003 - 50000).astype(np.int32), chunksizes=(3, 2, 4), **zs)
+        var(ds, "i8_shuffled", "i8", dims, (i.astype(np.int64) - 100) * 3_000_000_007, chunksizes=(7, 5, 6), **zs)
+        var(ds, "u1_shuffled", "u1", dims, (i * 37 % 256).astype(np.uint8), chunksizes=(2, 5, 5), **zs)
+        var(
+            ds,
+            "u1_deflated",
+            "u1",
+            dims,
+            (i * 11 % 256).astype(np.uint8),
+            chunksizes=(4, 5, 1),
+            zlib=True,
+            shuffle=False,
+        )
+        var(ds, "f8_chunked", "f8", dims, np.sin(i * 0.1), chunksizes=(2, 3, 5))
+        partial = ds.createVariable("f4_partial", "f4", dims, chunksizes=(2, 5, 6), fill_value=np.float32(-999.0), **zs)
+        partial[0:3] = (i[0:3] * 0.5).astype(np.float32)  # chunks from time 4 on are never written
+        var(ds, "f4_big_endian", "f4", dims, (i * 0.25).astype(np.float32), chunksizes=(3, 3, 3), endian="big", **zs)
+        ds.title = "chunk layouts: shuffle and deflate of 1/4/8-byte elements, unfiltered, unwritten, big-endian"
+
+
 def write_calendars():
     with netCDF4.Dataset(p("calendars.nc"), "w", format="NETCDF4") as ds:
         for name, cal, units, dtype, vals in CALENDARS:
@@ -683,6 +715,7 @@ FIXTURES = [
     "nc3_classic.nc",
     "nc3_64bit.nc",
     "calendars.nc",
+    "nc4_chunks.nc",
     "zarr_v2.zarr",
     "zarr_v3.zarr",
     "pile",
@@ -705,13 +738,14 @@ def main():
     write_nc3_classic()
     write_nc3_64bit()
     write_calendars()
+    write_nc4_chunks()
     write_zarr(2)
     write_zarr(3)
     write_pile("pile", range(1979, 1983), zlib=False)
     write_pile("pile_zlib", range(1981, 1983), zlib=True)
 
     fx = {}
-    for name in FIXTURES[:6]:
+    for name in FIXTURES[:7]:
         fx[name] = decode_file(name)
     fx["zarr_v2.zarr"] = decode_zarr("zarr_v2.zarr", 2)
     fx["zarr_v3.zarr"] = decode_zarr("zarr_v3.zarr", 3)

@@ -26,16 +26,35 @@ fn check_coord(file: &str, name: &str, want: &J, got: &Index) {
 fn single_files_decode_like_xarray() {
     xr::register();
     let e = expected();
-    for file in ["nc4_zlib.nc", "nc4_packed.nc", "h5netcdf.nc", "nc3_classic.nc", "nc3_64bit.nc", "calendars.nc"] {
+    let files = [
+        "nc4_zlib.nc",
+        "nc4_packed.nc",
+        "h5netcdf.nc",
+        "nc3_classic.nc",
+        "nc3_64bit.nc",
+        "calendars.nc",
+        "nc4_chunks.nc",
+    ];
+    for file in files {
         let want = &e["fixtures"][file];
-        // Small blocks, so reads of hyperslabs across HDF5 chunks are exercised
-        // (each file's chunks name only its own dimensions: others are errors).
+        // Whole variables, and small blocks, so reads of hyperslabs across
+        // HDF5 chunks are exercised (each file's chunks name only its own
+        // dimensions: others are errors).
         let whole = xr::open_dataset(fixtures().join(file), &[]).unwrap();
         let sizes = whole.sizes();
         let small: Vec<(&str, usize)> =
             [("time", 3), ("y", 2), ("t_standard", 5)].into_iter().filter(|(d, _)| sizes.contains_key(d)).collect();
         let ds = xr::open_dataset(fixtures().join(file), &small).unwrap();
         for (name, v) in want["variables"].as_object().unwrap() {
+            if v["kind"] != "coord" {
+                let values = whole.get(name).unwrap().values().unwrap();
+                assert_close(
+                    &format!("{file}: whole {name}"),
+                    values.as_slice().unwrap(),
+                    &floats(&v["values"]),
+                    1e-12,
+                );
+            }
             if v["kind"] == "coord" {
                 let c = ds.coords().get(name).unwrap_or_else(|| panic!("{file}: no coordinate {name}"));
                 check_coord(file, name, v, &c.index);

@@ -4,6 +4,7 @@
 //! Zarr stores is the same in reverse: a task per block writes its chunk.
 
 mod grib;
+mod h5chunks;
 pub(crate) use grib::READ_GRIB;
 pub mod mfdataset;
 pub mod netcdf;

@@ -32,7 +32,7 @@ use crate::dataarray::{Coord, DataArray};
 use crate::dataset::Dataset;
 use crate::error::{file_err, io_err, task_err, LabeledError, Result};
 use crate::index::Index;
-use crate::io::block;
+use crate::io::{block, h5chunks};
 
 /// The identity of a file's contents: path, size and modification time.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -204,18 +204,23 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
             | (NcType::Int64, DType::I64)
             | (NcType::UByte, DType::U8)
     );
+    // Local NetCDF-4 variables of the common chunk layouts are read chunk
+    // by chunk straight into the block (`h5chunks`); the rest by the reader.
+    let local = f.as_classic().is_none() && !blockwork_store::is_url(&id.path.to_string_lossy());
+    let chunked = if local { h5chunks::chunked(&id, name) } else { None };
+    let read = Native { f: &f, chunked: chunked.as_deref(), name, sel: &sel, start: &start, count: &count };
     if native && decode.is_identity() {
         return Ok(match dtype {
-            DType::F32 => block(f.read_variable_slice::<f32>(name, &sel).map_err(err)?),
-            DType::F64 => block(f.read_variable_slice::<f64>(name, &sel).map_err(err)?),
-            DType::I32 => block(f.read_variable_slice::<i32>(name, &sel).map_err(err)?),
-            DType::I64 => block(f.read_variable_slice::<i64>(name, &sel).map_err(err)?),
-            _ => block(f.read_variable_slice::<u8>(name, &sel).map_err(err)?),
+            DType::F32 => block(read.slice::<f32>().map_err(err)?),
+            DType::F64 => block(read.slice::<f64>().map_err(err)?),
+            DType::I32 => block(read.slice::<i32>().map_err(err)?),
+            DType::I64 => block(read.slice::<i64>().map_err(err)?),
+            _ => block(read.slice::<u8>().map_err(err)?),
         });
     }
     if var.dtype == NcType::Float && dtype == DType::F32 {
         // Masked float32 stays float32 without a trip through f64.
-        let mut a = f.read_variable_slice::<f32>(name, &sel).map_err(err)?;
+        let mut a = read.slice::<f32>().map_err(err)?;
         a.mapv_inplace(|x| decode.apply(x as f64) as f32);
         return Ok(block(a));
     }
@@ -227,6 +232,34 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
         DType::U8 => block(a.mapv(|x| x as u8)),
         _ => block(a.mapv(|x| x as i64)),
     })
+}
+
+/// A hyperslab of a variable read as it is stored.
+struct Native<'a> {
+    f: &'a NcFile,
+    chunked: Option<&'a h5chunks::Chunked>,
+    name: &'a str,
+    sel: &'a NcSliceInfo,
+    start: &'a [u64],
+    count: &'a [u64],
+}
+
+impl Native<'_> {
+    /// Chunk by chunk when the layout allows, else by the reader.
+    fn slice<T: h5chunks::Plain + netcdf_reader::NcReadable>(&self) -> netcdf_reader::Result<ndarray::ArrayD<T>> {
+        if let Some(c) = self.chunked {
+            // A chunk that does not decode is the file's fault, a failed read the system's.
+            let read = c.read::<T>(self.start, self.count).map_err(|e| match e.kind() {
+                std::io::ErrorKind::InvalidData => netcdf_reader::Error::InvalidData(e.to_string()),
+                _ => netcdf_reader::Error::Io(e),
+            });
+            if let Some(v) = read? {
+                let shape: Vec<usize> = self.count.iter().map(|&n| n as usize).collect();
+                return Ok(ndarray::ArrayD::from_shape_vec(shape, v).expect("a block of count's elements"));
+            }
+        }
+        self.f.read_variable_slice::<T>(self.name, self.sel)
+    }
 }
 
 pub(crate) static READ_NETCDF: NamedFn =

@@ -61,7 +61,7 @@ fn planes<const N: usize>(data: &[u8]) -> Vec<u8> {
 }
 
 /// Element `i` of four planes, as four bytes.
-fn quads<'a>(plane: &[&'a [u8]]) -> impl Iterator<Item = [u8; 4]> + 'a {
+pub(crate) fn quads<'a>(plane: &[&'a [u8]]) -> impl Iterator<Item = [u8; 4]> + 'a {
     let (a, b, c, d) = (plane[0], plane[1], plane[2], plane[3]);
     a.iter().zip(b).zip(c).zip(d).map(|(((a, b), c), d)| [*a, *b, *c, *d])
 }
