@@ -198,7 +198,7 @@ impl PyArr {
     /// The shape.
     #[getter]
     fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, each!(&self.0, a => a.shape().to_vec()))
+        PyTuple::new(py, self.0.shape().to_vec())
     }
 
     /// NumPy's name of the element type.
@@ -210,7 +210,7 @@ impl PyArr {
     /// Block lengths along each axis, as a tuple of tuples.
     #[getter]
     fn chunks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let axes: Vec<Vec<usize>> = each!(&self.0, a => a.chunks().axes().to_vec());
+        let axes: Vec<Vec<usize>> = self.0.chunks().to_vec();
         PyTuple::new(py, axes.into_iter().map(|ax| PyTuple::new(py, ax)).collect::<PyResult<Vec<_>>>()?)
     }
 
@@ -223,7 +223,7 @@ impl PyArr {
     /// Number of tasks in the array's graph.
     #[getter]
     fn ntasks(&self) -> usize {
-        each!(&self.0, a => a.ntasks())
+        self.0.ntasks()
     }
 
     /// `self op other` (or `other op self` when `reflected`) for an
@@ -372,7 +372,7 @@ impl PyArr {
     fn transpose(&self, axes: Option<Vec<usize>>) -> PyResult<PyArr> {
         Ok(wrap(match axes {
             None => each!(&self.0, a => a.t().into()),
-            Some(p) => each!(&self.0, a => a.permute_axes(&p).py()?.into()),
+            Some(p) => self.0.permute_axes(&p).py()?,
         }))
     }
 
@@ -384,7 +384,7 @@ impl PyArr {
     /// The same array cut into other blocks.
     fn rechunk(&self, chunks: &Bound<'_, PyAny>) -> PyResult<PyArr> {
         let spec = parse_chunks(chunks)?;
-        Ok(wrap(each!(&self.0, a => a.rechunk(spec).py()?.into())))
+        Ok(wrap(self.0.rechunk(spec).py()?))
     }
 
     /// Basic indexing: one normalized entry per consumed axis or new axis.
@@ -397,12 +397,12 @@ impl PyArr {
                 IndexItem::NewAxis(_) => SliceInfoElem::NewAxis,
             })
             .collect();
-        Ok(wrap(each!(&self.0, a => a.slice(&info).py()?.into())))
+        Ok(wrap(self.0.slice(&info).py()?))
     }
 
     /// Elements at integer positions along one axis.
     fn take(&self, indices: Vec<isize>, axis: isize) -> PyResult<PyArr> {
-        Ok(wrap(each!(&self.0, a => a.take(&indices, axis).py()?.into())))
+        Ok(wrap(self.0.take(&indices, axis).py()?))
     }
 
     /// Elements where a boolean vector is true along one axis.
@@ -476,7 +476,7 @@ impl PyArr {
 
     /// A length-1 axis inserted at `axis`.
     fn expand_dims(&self, axis: isize) -> PyResult<PyArr> {
-        Ok(wrap(each!(&self.0, a => a.expand_dims(axis).py()?.into())))
+        Ok(wrap(self.0.expand_dims(axis).py()?))
     }
 
     /// Two axes swapped.

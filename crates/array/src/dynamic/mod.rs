@@ -3,9 +3,10 @@
 //!
 //! The engine's arrays are generic (`Array<f64>`, `Array<bool>`, …); an
 //! array read from a file whose type only the file knows, or handed over
-//! from Python, is one of them: a [`Dyn`]. Every operation here picks the type of its
-//! result as NumPy 2 does (NEP 50: a Python scalar does not widen an
-//! array), casts its operands to it and calls the typed operation.
+//! from Python, is one of them: a [`Dyn`]. Every operation here picks the
+//! type of its result as NumPy 2 does (NEP 50: a Python scalar does not
+//! widen an array), casts its operands to it and calls the typed
+//! operation.
 
 pub mod complex;
 
@@ -296,8 +297,8 @@ impl Dyn {
         Ok(each!(self, a => a.expand_dims(axis)?.into()))
     }
 
-    /// The same data cut into other blocks.
-    pub fn rechunk(&self, chunks: Vec<Vec<usize>>) -> crate::Result<Dyn> {
+    /// The same data cut into other blocks (see [`Array::rechunk`]).
+    pub fn rechunk(&self, chunks: impl Into<crate::ChunkSpec>) -> crate::Result<Dyn> {
         Ok(each!(self, a => a.rechunk(chunks)?.into()))
     }
 
