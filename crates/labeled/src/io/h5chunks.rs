@@ -21,7 +21,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hdf5_reader::btree_v1::{collect_btree_v1_leaves_storage, BTreeV1Key};
@@ -55,7 +55,9 @@ struct Chunk {
 
 /// A variable whose chunks are read here.
 pub(crate) struct Chunked {
-    file: File,
+    /// The file, opened by each read: plans are kept for many files, and
+    /// holding a descriptor for each would run into the process's limit.
+    path: PathBuf,
     shape: Vec<u64>,
     chunk: Vec<u64>,
     elem: usize,
@@ -137,7 +139,15 @@ fn plan(path: &Path, name: &str) -> hdf5_reader::error::Result<Option<Chunked>> 
             shuffled: applied(filter_mask, shuffle),
         });
     }
-    Ok(Some(Chunked { file: File::open(path)?, shape, chunk, elem, chunks }))
+    // Chunks on the grid, each once: then the chunks a block meets cover
+    // it exactly when their overlaps add up to its size (`read`).
+    let mut at: Vec<&[u64]> = chunks.iter().map(|c| c.offsets.as_slice()).collect();
+    at.sort_unstable();
+    let on_grid = chunks.iter().all(|c| c.offsets.iter().zip(&chunk).all(|(o, n)| o % n == 0));
+    if !on_grid || at.windows(2).any(|w| w[0] == w[1]) {
+        return Ok(None);
+    }
+    Ok(Some(Chunked { path: path.to_path_buf(), shape, chunk, elem, chunks }))
 }
 
 /// The block's element types, as stored little-endian.
@@ -198,11 +208,12 @@ impl Chunked {
         let n = count.iter().product::<u64>() as usize;
         let mut out = vec![T::default(); n];
         let mut covered = 0usize;
+        let file = File::open(&self.path)?;
         BUFFERS.with_borrow_mut(|(raw, inflated)| {
             for c in &self.chunks {
                 let Some(overlap) = self.overlap(c, start, count) else { continue };
                 covered += overlap.iter().map(|(lo, hi)| (hi - lo) as usize).product::<usize>();
-                let data = self.decoded(c, raw, inflated)?;
+                let data = self.decoded(&file, c, raw, inflated)?;
                 self.place(c, data, &overlap, start, count, &mut out);
             }
             Ok::<_, std::io::Error>(())
@@ -222,10 +233,16 @@ impl Chunked {
     }
 
     /// Chunk `c`'s elements as stored after deflate (shuffled if it is).
-    fn decoded<'a>(&self, c: &Chunk, raw: &'a mut Vec<u8>, inflated: &'a mut Vec<u8>) -> std::io::Result<&'a [u8]> {
+    fn decoded<'a>(
+        &self,
+        file: &File,
+        c: &Chunk,
+        raw: &'a mut Vec<u8>,
+        inflated: &'a mut Vec<u8>,
+    ) -> std::io::Result<&'a [u8]> {
         let bytes = self.chunk.iter().product::<u64>() as usize * self.elem;
         raw.resize(c.size, 0);
-        self.file.read_exact_at(raw, c.address)?;
+        file.read_exact_at(raw, c.address)?;
         if !c.deflated {
             if raw.len() != bytes {
                 return Err(bad(format!("a chunk of {} bytes where {bytes} were expected", raw.len())));
