@@ -36,7 +36,7 @@ use crate::io::unshuffle::quads;
 const DEFLATE: u16 = 1;
 /// HDF5's filter id for shuffle.
 const SHUFFLE: u16 = 2;
-/// Chunks larger than this (decoded) are left to the reader.
+/// Chunks larger than this, stored or decoded, are left to the reader.
 const MAX_CHUNK_BYTES: u64 = 256 << 20;
 
 /// One stored chunk of a variable.
@@ -112,7 +112,8 @@ fn plan(path: &Path, name: &str) -> hdf5_reader::error::Result<Option<Chunked>> 
     let Some(DataLayout::Chunked { address, dims, chunk_indexing: None, .. }) = layout else { return Ok(None) };
     let shape = ds.shape().to_vec();
     let chunk: Vec<u64> = dims.iter().map(|&d| u64::from(d)).collect();
-    if chunk.len() != shape.len() || chunk.contains(&0) || chunk.iter().product::<u64>() * elem as u64 > MAX_CHUNK_BYTES
+    let bytes = chunk.iter().try_fold(elem as u64, |n, &d| n.checked_mul(d));
+    if shape.is_empty() || chunk.len() != shape.len() || chunk.contains(&0) || bytes.is_none_or(|b| b > MAX_CHUNK_BYTES)
     {
         return Ok(None);
     }
@@ -131,10 +132,14 @@ fn plan(path: &Path, name: &str) -> hdf5_reader::error::Result<Option<Chunked>> 
     let mut chunks = Vec::with_capacity(leaves.len());
     for (key, address) in leaves {
         let BTreeV1Key::RawData { chunk_size, filter_mask, offsets } = key else { return Ok(None) };
+        let Some(offsets) = offsets.get(..shape.len()) else { return Ok(None) };
+        if u64::from(chunk_size) > MAX_CHUNK_BYTES {
+            return Ok(None);
+        }
         chunks.push(Chunk {
             address,
             size: chunk_size as usize,
-            offsets: offsets[..shape.len()].to_vec(),
+            offsets: offsets.to_vec(),
             deflated: applied(filter_mask, deflate),
             shuffled: applied(filter_mask, shuffle),
         });
