@@ -196,34 +196,48 @@ stored!(8: f64, i64; planes, out => {
     }
 });
 
+/// What a thread keeps between chunks, so reading a pile allocates and
+/// zeroes it once: a chunk's stored bytes, its inflated bytes, and the
+/// inflater's state.
+struct Scratch {
+    raw: Vec<u8>,
+    inflated: Vec<u8>,
+    inflater: flate2::Decompress,
+}
+
 thread_local! {
-    /// A chunk's stored bytes and its inflated bytes, kept by each thread
-    /// so reading a pile allocates and zeroes them once.
-    static BUFFERS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: RefCell<Scratch> =
+        RefCell::new(Scratch { raw: Vec::new(), inflated: Vec::new(), inflater: flate2::Decompress::new(true) });
 }
 
 impl Chunked {
     /// The hyperslab `start`/`count` in C order, or `None` when a chunk
     /// of it was never written (the reader fills it with the fill value)
-    /// or its elements are not `T`'s size.
+    /// or its elements are not `T`'s size. Nothing is read in either case.
     pub(crate) fn read<T: Plain>(&self, start: &[u64], count: &[u64]) -> std::io::Result<Option<Vec<T>>> {
         if T::SIZE != self.elem || start.len() != self.shape.len() {
             return Ok(None);
         }
         let n = count.iter().product::<u64>() as usize;
+        let meets: Vec<(&Chunk, Vec<(u64, u64)>)> =
+            self.chunks.iter().filter_map(|c| Some((c, self.overlap(c, start, count)?))).collect();
+        // The plan's chunks are on the grid and distinct: their overlaps
+        // cover the hyperslab when they add up to it.
+        let covered: usize =
+            meets.iter().map(|(_, o)| o.iter().map(|(lo, hi)| (hi - lo) as usize).product::<usize>()).sum();
+        if covered != n {
+            return Ok(None);
+        }
         let mut out = vec![T::default(); n];
-        let mut covered = 0usize;
         let file = File::open(&self.path)?;
-        BUFFERS.with_borrow_mut(|(raw, inflated)| {
-            for c in &self.chunks {
-                let Some(overlap) = self.overlap(c, start, count) else { continue };
-                covered += overlap.iter().map(|(lo, hi)| (hi - lo) as usize).product::<usize>();
-                let data = self.decoded(&file, c, raw, inflated)?;
-                self.place(c, data, &overlap, start, count, &mut out);
+        SCRATCH.with_borrow_mut(|scratch| {
+            for (c, overlap) in &meets {
+                let data = self.decoded(&file, c, scratch)?;
+                self.place(c, data, overlap, start, count, &mut out);
             }
             Ok::<_, std::io::Error>(())
         })?;
-        Ok((covered == n).then_some(out))
+        Ok(Some(out))
     }
 
     /// Where chunk `c` meets the hyperslab, per dimension (`None`: nowhere).
@@ -238,13 +252,8 @@ impl Chunked {
     }
 
     /// Chunk `c`'s elements as stored after deflate (shuffled if it is).
-    fn decoded<'a>(
-        &self,
-        file: &File,
-        c: &Chunk,
-        raw: &'a mut Vec<u8>,
-        inflated: &'a mut Vec<u8>,
-    ) -> std::io::Result<&'a [u8]> {
+    fn decoded<'a>(&self, file: &File, c: &Chunk, scratch: &'a mut Scratch) -> std::io::Result<&'a [u8]> {
+        let Scratch { raw, inflated, inflater } = scratch;
         let bytes = self.chunk.iter().product::<u64>() as usize * self.elem;
         raw.resize(c.size, 0);
         file.read_exact_at(raw, c.address)?;
@@ -255,9 +264,10 @@ impl Chunked {
             return Ok(raw);
         }
         inflated.resize(bytes, 0);
-        let mut z = flate2::Decompress::new(true);
-        let status = z.decompress(raw, inflated, flate2::FlushDecompress::Finish).map_err(|e| bad(e.to_string()))?;
-        if status != flate2::Status::StreamEnd || z.total_out() != bytes as u64 {
+        inflater.reset(true);
+        let status =
+            inflater.decompress(raw, inflated, flate2::FlushDecompress::Finish).map_err(|e| bad(e.to_string()))?;
+        if status != flate2::Status::StreamEnd || inflater.total_out() != bytes as u64 {
             return Err(bad(format!("a chunk that does not inflate to its {bytes} bytes")));
         }
         Ok(inflated)
@@ -305,9 +315,15 @@ impl Chunked {
             }
             let dst = &mut out[oi..oi + len];
             if c.shuffled {
-                let planes: Vec<&[u8]> =
-                    (0..self.elem).map(|b| &data[b * elements + ci..b * elements + ci + len]).collect();
-                T::from_planes(&planes, dst);
+                // Byte `b` of the run's elements, for each of the element's bytes (at most 8).
+                let planes: [&[u8]; 8] = std::array::from_fn(|b| {
+                    if b < self.elem {
+                        &data[b * elements + ci..b * elements + ci + len]
+                    } else {
+                        &[]
+                    }
+                });
+                T::from_planes(&planes[..self.elem], dst);
             } else {
                 T::from_bytes(&data[ci * self.elem..(ci + len) * self.elem], dst);
             }
@@ -336,7 +352,7 @@ fn bad(message: String) -> std::io::Error {
 mod tests {
     use super::*;
     use blockwork_testkit::Rng;
-    use netcdf_reader::{NcFile, NcReadable, NcSliceInfo, NcSliceInfoElem};
+    use netcdf_reader::{NcFile, NcReadable};
 
     fn fixture(name: &str) -> FileId {
         FileId::of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).unwrap()
@@ -350,13 +366,7 @@ mod tests {
         for _ in 0..40 {
             let start: Vec<u64> = c.shape.iter().map(|&n| rng.below(n)).collect();
             let count: Vec<u64> = c.shape.iter().zip(&start).map(|(&n, &s)| 1 + rng.below(n - s)).collect();
-            let sel = NcSliceInfo {
-                selections: start
-                    .iter()
-                    .zip(&count)
-                    .map(|(&s, &n)| NcSliceInfoElem::Slice { start: s, end: s + n, step: 1 })
-                    .collect(),
-            };
+            let sel = crate::io::netcdf::hyperslab(&start, &count);
             let want = nc.read_variable_slice::<T>(var, &sel).unwrap();
             let got = c.read::<T>(&start, &count).unwrap().unwrap_or_else(|| {
                 panic!(

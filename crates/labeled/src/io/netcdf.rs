@@ -188,13 +188,7 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
         }
     };
     let f = open_cached(&id).map_err(task_err)?;
-    let sel = NcSliceInfo {
-        selections: start
-            .iter()
-            .zip(&count)
-            .map(|(&s, &c)| NcSliceInfoElem::Slice { start: s, end: s + c, step: 1 })
-            .collect(),
-    };
+    let sel = hyperslab(&start, &count);
     let var = f.variable(name).map_err(err)?;
     let native = matches!(
         (&var.dtype, dtype),
@@ -204,11 +198,7 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
             | (NcType::Int64, DType::I64)
             | (NcType::UByte, DType::U8)
     );
-    // Local NetCDF-4 variables of the common chunk layouts are read chunk
-    // by chunk straight into the block (`h5chunks`); the rest by the reader.
-    let local = f.as_classic().is_none() && !blockwork_store::is_url(&id.path.to_string_lossy());
-    let chunked = if local { h5chunks::chunked(&id, name) } else { None };
-    let read = Native { f: &f, chunked: chunked.as_deref(), name, sel: &sel, start: &start, count: &count };
+    let read = Native { id: &id, f: &f, name, sel: &sel, start: &start, count: &count };
     if native && decode.is_identity() {
         return Ok(match dtype {
             DType::F32 => block(read.slice::<f32>().map_err(err)?),
@@ -234,10 +224,17 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
     })
 }
 
+/// The reader's selection of the hyperslab `start`/`count`.
+pub(crate) fn hyperslab(start: &[u64], count: &[u64]) -> NcSliceInfo {
+    let selections =
+        start.iter().zip(count).map(|(&s, &c)| NcSliceInfoElem::Slice { start: s, end: s + c, step: 1 }).collect();
+    NcSliceInfo { selections }
+}
+
 /// A hyperslab of a variable read as it is stored.
 struct Native<'a> {
+    id: &'a FileId,
     f: &'a NcFile,
-    chunked: Option<&'a h5chunks::Chunked>,
     name: &'a str,
     sel: &'a NcSliceInfo,
     start: &'a [u64],
@@ -245,9 +242,11 @@ struct Native<'a> {
 }
 
 impl Native<'_> {
-    /// Chunk by chunk when the layout allows, else by the reader.
+    /// Local NetCDF-4 variables of the common chunk layouts chunk by
+    /// chunk straight into the block (`h5chunks`); the rest by the reader.
     fn slice<T: h5chunks::Plain + netcdf_reader::NcReadable>(&self) -> netcdf_reader::Result<ndarray::ArrayD<T>> {
-        if let Some(c) = self.chunked {
+        let local = self.f.as_classic().is_none() && !blockwork_store::is_url(&self.id.path.to_string_lossy());
+        if let Some(c) = local.then(|| h5chunks::chunked(self.id, self.name)).flatten() {
             // A chunk that does not decode is the file's fault, a failed read the system's.
             let read = c.read::<T>(self.start, self.count).map_err(|e| match e.kind() {
                 std::io::ErrorKind::InvalidData => netcdf_reader::Error::InvalidData(e.to_string()),
