@@ -34,12 +34,11 @@ pub enum Cmp {
     Ne,
 }
 
-/// Comparisons and masks of a variable's values, in floats.
+/// Comparisons and selections of a variable's values, in floats.
 trait Masks {
     fn compare(&self, cmp: Cmp, x: f64) -> Result<Array<bool>>;
     /// Values where `cond`, else `other` (float types keep theirs; others become float64).
     fn select(&self, cond: &Array<bool>, other: f64) -> Result<Data>;
-    fn nan_mask(&self) -> Array<bool>;
 }
 
 impl Masks for Data {
@@ -61,13 +60,6 @@ impl Masks for Data {
             d => Data::F64(bwa::where_(cond, d.cast::<f64>(), other)?),
         })
     }
-
-    fn nan_mask(&self) -> Array<bool> {
-        match self {
-            Data::F32(a) => a.isnan(),
-            d => d.cast::<f64>().isnan(),
-        }
-    }
 }
 
 impl DataArray {
@@ -82,12 +74,15 @@ impl DataArray {
 
     /// Where values are NaN.
     pub fn isnull(&self) -> DataArray {
-        self.with_data(Data::Bool(self.data.nan_mask()))
+        self.with_data(Data::Bool(self.data.isnan().cast::<bool>()))
     }
 
     /// NaN replaced by `value`.
     pub fn fillna(&self, value: f64) -> Result<DataArray> {
-        Ok(DataArray { data: self.data.select(&self.data.nan_mask().logical_not(), value)?, ..self.clone() })
+        Ok(DataArray {
+            data: self.data.select(&self.data.isnan().cast::<bool>().logical_not(), value)?,
+            ..self.clone()
+        })
     }
 
     /// Values where `cond` holds and NaN elsewhere; `cond` is aligned on
@@ -141,7 +136,7 @@ impl Weighted<'_> {
     /// Σ w·x / Σ w over `dims`, counting only the weights of non-NaN values.
     pub fn mean(&self, dims: &[&str]) -> Result<DataArray> {
         let num = self.sum(dims)?;
-        let present = self.da.with_data(Data::F64(self.da.data.nan_mask().logical_not().astype::<f64>()));
+        let present = self.da.with_data(Data::F64(self.da.data.isnan().cast::<bool>().logical_not().astype::<f64>()));
         let den = present.mul(self.weights)?.reduce(Reduction::NanSum, dims)?;
         Ok(num.div(&den)?.rename_like(self.da))
     }
@@ -193,7 +188,7 @@ impl Rolling<'_> {
     /// Window sums and counts of non-NaN values.
     fn sums(&self) -> Result<(Array<f64>, Array<f64>)> {
         let x = self.da.fillna(0.0)?.data.cast::<f64>();
-        let present = self.da.data.nan_mask().logical_not().astype::<f64>();
+        let present = self.da.data.isnan().cast::<bool>().logical_not().astype::<f64>();
         let ax = self.axis as isize;
         let (cs, cn) = (x.cumsum(ax)?, present.cumsum(ax)?);
         Ok((cs.sub(&self.shifted(&cs, self.window, 0.0, true)?)?, cn.sub(&self.shifted(&cn, self.window, 0.0, true)?)?))
