@@ -63,7 +63,7 @@ mod alloc;
 mod logging;
 mod worker;
 
-pub use alloc::{Allocator, HUGE};
+pub use alloc::{Allocator, HUGE, PURGE_DELAY_MS};
 pub use logging::init_logging;
 
 pub use worker::{
