@@ -54,8 +54,12 @@ fn elements<T: Element>(shape: &[usize], buf: &[u8]) -> Result<ArrayD<T>, CodecE
 }
 
 fn le_bytes<T: Element>(a: &ArrayD<T>) -> Buffer {
+    let a = a.as_standard_layout();
+    if let Some(bytes) = a.as_slice().and_then(T::le_bytes) {
+        return Buffer::from(bytes.to_vec());
+    }
     let mut out = Vec::with_capacity(a.len() * T::DTYPE.itemsize());
-    for x in a.as_standard_layout().iter() {
+    for x in a.iter() {
         x.tokenize_into(&mut out);
     }
     Buffer::from(out)
@@ -264,6 +268,24 @@ mod tests {
         assert_eq!(bufs[0].len(), 48);
         let back = decode_block::<i32>(&meta, bufs).unwrap();
         assert!(matches!(back.downcast_ref::<Block<i32>>(), Some(Block::Dense(b)) if *b == a));
+        // A transposed view (sent in its logical order) and bool elements
+        // (no byte view of their memory) take the element-by-element path.
+        let t = a.t().to_owned();
+        let f = a.mapv(|x| x as f64 / 3.0).reversed_axes();
+        let bits = a.mapv(|x| x % 3 == 0);
+        fn round_trip<T: Element>(x: &ArrayD<T>) -> ArrayD<T> {
+            let v = Block::Dense(x.clone()).into_value();
+            let Value::Object(o) = &v else { panic!() };
+            let (meta, bufs) = encode_block::<T>(o.as_ref()).unwrap();
+            let back = decode_block::<T>(&meta, bufs).unwrap();
+            match back.downcast_ref::<Block<T>>() {
+                Some(Block::Dense(b)) => b.clone(),
+                _ => panic!("not a dense block"),
+            }
+        }
+        assert_eq!(round_trip(&t), t);
+        assert_eq!(round_trip(&f), f);
+        assert_eq!(round_trip(&bits), bits);
         let c = Block::Const { value: 2.5f64, shape: vec![1000, 1000] }.into_value();
         let Value::Object(o) = &c else { panic!() };
         let (meta, bufs) = encode_block::<f64>(o.as_ref()).unwrap();

@@ -146,6 +146,11 @@ pub trait Element: Copy + Send + Sync + fmt::Debug + PartialEq + PartialOrd + De
     fn le_bytes_mut(_values: &mut [Self]) -> Option<&mut [u8]> {
         None
     }
+    /// The values' memory as their little-endian bytes, where the machine
+    /// stores them so, so a block is sent or written in one copy.
+    fn le_bytes(_values: &[Self]) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// Element types with arithmetic.
@@ -214,6 +219,9 @@ macro_rules! primitive_element_methods {
         }
         fn le_bytes_mut(values: &mut [Self]) -> Option<&mut [u8]> {
             cfg!(target_endian = "little").then(|| bytemuck::cast_slice_mut(values))
+        }
+        fn le_bytes(values: &[Self]) -> Option<&[u8]> {
+            cfg!(target_endian = "little").then(|| bytemuck::cast_slice(values))
         }
     };
 }
