@@ -219,20 +219,37 @@ impl Chunked {
             return Ok(None);
         }
         let n = count.iter().product::<u64>() as usize;
-        let meets: Vec<(&Chunk, Vec<(u64, u64)>)> =
-            self.chunks.iter().filter_map(|c| Some((c, self.overlap(c, start, count)?))).collect();
+        // Each chunk the hyperslab meets, where, and which of its elements
+        // (first, one past the last) that is, in the hyperslab's order.
+        let mut meets: Vec<_> = self
+            .chunks
+            .iter()
+            .filter_map(|c| {
+                let o = self.overlap(c, start, count)?;
+                let span = span(&o, start, count);
+                Some((c, o, span))
+            })
+            .collect();
         // The plan's chunks are on the grid and distinct: their overlaps
         // cover the hyperslab when they add up to it.
         let covered: usize =
-            meets.iter().map(|(_, o)| o.iter().map(|(lo, hi)| (hi - lo) as usize).product::<usize>()).sum();
+            meets.iter().map(|(_, o, _)| o.iter().map(|(lo, hi)| (hi - lo) as usize).product::<usize>()).sum();
         if covered != n {
             return Ok(None);
         }
-        let mut out = vec![T::default(); n];
+        // The block grows to the end of each chunk's part just before the
+        // chunk is placed, chunks in block order: where chunks are slabs of
+        // the block (a time step of a map each), each part is zeroed in
+        // cache right before it is written, not all of it in memory first.
+        meets.sort_unstable_by_key(|&(_, _, (first, _))| first);
+        let mut out = Vec::with_capacity(n);
         let file = File::open(&self.path)?;
         SCRATCH.with_borrow_mut(|scratch| {
-            for (c, overlap) in &meets {
+            for (c, overlap, (_, end)) in &meets {
                 let data = self.decoded(&file, c, scratch)?;
+                if out.len() < *end {
+                    out.resize(*end, T::default());
+                }
                 self.place(c, data, overlap, start, count, &mut out);
             }
             Ok::<_, std::io::Error>(())
@@ -344,6 +361,19 @@ impl Chunked {
     }
 }
 
+/// The first element of an `overlap` in the C-order hyperslab
+/// `start`/`count`, and one past its last.
+fn span(overlap: &[(u64, u64)], start: &[u64], count: &[u64]) -> (usize, usize) {
+    let (mut first, mut last, mut stride) = (0usize, 0usize, 1usize);
+    for d in (0..overlap.len()).rev() {
+        let (lo, hi) = overlap[d];
+        first += (lo - start[d]) as usize * stride;
+        last += (hi - 1 - start[d]) as usize * stride;
+        stride *= count[d] as usize;
+    }
+    (first, last + 1)
+}
+
 fn bad(message: String) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, message)
 }
@@ -381,6 +411,14 @@ mod tests {
                 "{file}: {var} at {start:?} + {count:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_span_runs_from_the_first_to_the_last_element_of_an_overlap() {
+        // Rows 2..4 and columns 1..3 of the 4 × 5 hyperslab at (1, 0):
+        // elements (1, 1) = 6 to (2, 2) = 12.
+        assert_eq!(span(&[(2, 4), (1, 3)], &[1, 0], &[4, 5]), (6, 13));
+        assert_eq!(span(&[(0, 3)], &[0], &[3]), (0, 3));
     }
 
     #[test]
