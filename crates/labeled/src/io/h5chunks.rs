@@ -393,9 +393,11 @@ mod tests {
         let id = fixture(file);
         let c = chunked(&id, var).unwrap_or_else(|| panic!("{file}: {var} is read chunk by chunk"));
         let nc = NcFile::open(&id.path).unwrap();
-        for _ in 0..40 {
-            let start: Vec<u64> = c.shape.iter().map(|&n| rng.below(n)).collect();
+        for i in 0..40 {
+            // The whole variable first, then random hyperslabs.
+            let start: Vec<u64> = c.shape.iter().map(|&n| if i == 0 { 0 } else { rng.below(n) }).collect();
             let count: Vec<u64> = c.shape.iter().zip(&start).map(|(&n, &s)| 1 + rng.below(n - s)).collect();
+            let count = if i == 0 { c.shape.clone() } else { count };
             let sel = crate::io::netcdf::hyperslab(&start, &count);
             let want = nc.read_variable_slice::<T>(var, &sel).unwrap();
             let got = c.read::<T>(&start, &count).unwrap().unwrap_or_else(|| {
