@@ -426,6 +426,10 @@ proptest! {
         let e = ((&x * 2.0 + 1.0).abs().sqrt() - &x.t().t()) / 3.0;
         let want = ((&a * 2.0 + 1.0).mapv(f64::abs).mapv(f64::sqrt) - &a) / 3.0;
         prop_assert!(close(&e.compute().unwrap(), &want));
+        // Scalars on the left of an operation, and on both sides.
+        let left = 1.5 - &(2.0 / &(&x * &x + 1.0));
+        let want_left = a.mapv(|v| 1.5 - 2.0 / (v * v + 1.0));
+        prop_assert!(close(&left.compute().unwrap(), &want_left));
         let valid: Vec<f64> = want.iter().copied().filter(|v| !v.is_nan()).collect();
         let n = valid.len() as f64;
         let m = valid.iter().sum::<f64>() / n;

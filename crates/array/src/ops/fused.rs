@@ -294,18 +294,21 @@ pub(crate) fn fusable(op: BinOp) -> bool {
 
 use crate::ops::elementwise::{MATHFNS as MATHS, MATHFN_CODES};
 
-fn decode_nodes(v: &[i64]) -> Result<Vec<Node>, TaskError> {
+/// The program's nodes, each reading only nodes before it, `scalars`
+/// constants and `sources` sources.
+fn decode_nodes(v: &[i64], scalars: usize, sources: usize) -> Result<Vec<Node>, TaskError> {
     let bad = || TaskError::new("malformed fused program");
-    let idx = |x: i64| u32::try_from(x).map_err(|_| bad());
+    let idx = |x: i64, below: usize| u32::try_from(x).ok().filter(|&i| (i as usize) < below).ok_or_else(bad);
     v.chunks_exact(4)
-        .map(|c| {
+        .enumerate()
+        .map(|(j, c)| {
             Ok(match c[0] {
-                0 => Node::Load(idx(c[1])?),
-                1 => Node::Scalar(idx(c[1])?),
-                2 => Node::Bin(*BINOPS.get(c[3] as usize).ok_or_else(bad)?, idx(c[1])?, idx(c[2])?),
-                3 => Node::Neg(idx(c[1])?),
-                4 => Node::Abs(idx(c[1])?),
-                5 => Node::Math(*MATHS.get(c[3] as usize).ok_or_else(bad)?, idx(c[1])?),
+                0 => Node::Load(idx(c[1], sources)?),
+                1 => Node::Scalar(idx(c[1], scalars)?),
+                2 => Node::Bin(*BINOPS.get(c[3] as usize).ok_or_else(bad)?, idx(c[1], j)?, idx(c[2], j)?),
+                3 => Node::Neg(idx(c[1], j)?),
+                4 => Node::Abs(idx(c[1], j)?),
+                5 => Node::Math(*MATHS.get(c[3] as usize).ok_or_else(bad)?, idx(c[1], j)?),
                 _ => return Err(bad()),
             })
         })
@@ -467,6 +470,18 @@ fn run<T: Apply>(
         }
         _ => 0,
     };
+    // A scalar is spread over a tile only where something other than a
+    // binary operation reads it (those take it as it is), or it is the
+    // result.
+    let mut spread = vec![false; nodes.len()];
+    if let Some(top) = spread.last_mut() {
+        *top = true;
+    }
+    for node in nodes {
+        if let Node::Neg(a) | Node::Abs(a) | Node::Math(_, a) = *node {
+            spread[a as usize] = true;
+        }
+    }
     let nrows: usize = outer.iter().product();
     let mut idx = vec![0usize; outer.len()];
     for row in 0..nrows {
@@ -537,8 +552,18 @@ fn run<T: Apply>(
                             }
                         }
                     },
-                    Node::Scalar(i) => out.fill(scalars[i as usize]),
-                    Node::Bin(op, a, b) => bin(op, arg(a), arg(b), out),
+                    Node::Scalar(i) => {
+                        if spread[j] {
+                            out.fill(scalars[i as usize])
+                        }
+                    }
+                    Node::Bin(op, a, b) => {
+                        let side = |k: u32| match nodes[k as usize] {
+                            Node::Scalar(i) => Side::Scalar(scalars[i as usize]),
+                            _ => Side::Tile(arg(k)),
+                        };
+                        bin(op, side(a), side(b), out)
+                    }
                     Node::Neg(a) => out.iter_mut().zip(arg(a)).for_each(|(o, &x)| *o = T::ZERO - x),
                     Node::Abs(a) => out.iter_mut().zip(arg(a)).for_each(|(o, &x)| *o = x.abs()),
                     Node::Math(f, a) => {
@@ -568,17 +593,35 @@ fn run<T: Apply>(
     Ok(())
 }
 
-fn bin<T: Numeric>(op: BinOp, x: &[T], y: &[T], out: &mut [T]) {
-    let it = out.iter_mut().zip(x).zip(y);
+/// An operand of a binary operation over a tile: the tile of values, or
+/// one scalar (read as it is, not spread over a tile first).
+#[derive(Clone, Copy)]
+enum Side<'a, T> {
+    Tile(&'a [T]),
+    Scalar(T),
+}
+
+fn bin<T: Numeric>(op: BinOp, x: Side<'_, T>, y: Side<'_, T>, out: &mut [T]) {
     match op {
-        BinOp::Add => it.for_each(|((o, &p), &q)| *o = p + q),
-        BinOp::Sub => it.for_each(|((o, &p), &q)| *o = p - q),
-        BinOp::Mul => it.for_each(|((o, &p), &q)| *o = p * q),
-        BinOp::Div => it.for_each(|((o, &p), &q)| *o = p.div(q)),
-        BinOp::Rem => it.for_each(|((o, &p), &q)| *o = p.rem(q)),
-        BinOp::Pow => it.for_each(|((o, &p), &q)| *o = p.pow(q)),
-        BinOp::Maximum => it.for_each(|((o, &p), &q)| *o = p.max_nan(q)),
-        _ => it.for_each(|((o, &p), &q)| *o = p.min_nan(q)),
+        BinOp::Add => zip_with(x, y, out, |p, q| p + q),
+        BinOp::Sub => zip_with(x, y, out, |p, q| p - q),
+        BinOp::Mul => zip_with(x, y, out, |p, q| p * q),
+        BinOp::Div => zip_with(x, y, out, |p: T, q| p.div(q)),
+        BinOp::Rem => zip_with(x, y, out, |p: T, q| p.rem(q)),
+        BinOp::Pow => zip_with(x, y, out, |p: T, q| p.pow(q)),
+        BinOp::Maximum => zip_with(x, y, out, |p: T, q| p.max_nan(q)),
+        _ => zip_with(x, y, out, |p: T, q| p.min_nan(q)),
+    }
+}
+
+/// `out[i] = f(x[i], y[i])`, one loop per kind of operand.
+#[inline(always)]
+fn zip_with<T: Copy>(x: Side<'_, T>, y: Side<'_, T>, out: &mut [T], f: impl Fn(T, T) -> T) {
+    match (x, y) {
+        (Side::Tile(x), Side::Tile(y)) => out.iter_mut().zip(x).zip(y).for_each(|((o, &p), &q)| *o = f(p, q)),
+        (Side::Tile(x), Side::Scalar(q)) => out.iter_mut().zip(x).for_each(|(o, &p)| *o = f(p, q)),
+        (Side::Scalar(p), Side::Tile(y)) => out.iter_mut().zip(y).for_each(|(o, &q)| *o = f(p, q)),
+        (Side::Scalar(p), Side::Scalar(q)) => out.fill(f(p, q)),
     }
 }
 
@@ -613,7 +656,7 @@ fn fused_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
 
 fn fused_typed<T: Apply>(p: &FusedParams, args: &[Value]) -> TaskResult {
     let (mode, kind, shape) = (p.mode, p.reduction, p.block_shape.clone());
-    let nodes = decode_nodes(&p.nodes.0)?;
+    let nodes = decode_nodes(&p.nodes.0, p.scalars.len(), args.len())?;
     let scalars: Vec<T> = p
         .scalars
         .iter()
@@ -899,5 +942,39 @@ fn kind_name(k: Reduction) -> &'static str {
         Reduction::Min | Reduction::NanMin => "min",
         Reduction::Max | Reduction::NanMax => "max",
         _ => "moments",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_reads_only_what_exists_before_it() {
+        let node = |kind: i64, a: i64, b: i64| [kind, a, b, 0];
+        let ok = [node(0, 0, 0), node(1, 0, 0), node(2, 0, 1)].concat();
+        assert_eq!(decode_nodes(&ok, 1, 1).unwrap().len(), 3);
+        for bad in [
+            [node(0, 0, 0), node(2, 0, 1)].concat(), // reads itself
+            [node(0, 0, 0), node(3, 5, 0)].concat(), // reads a later node
+            [node(0, 1, 0)].concat(),                // a source that is not there
+            [node(1, 1, 0)].concat(),                // a scalar that is not there
+            [node(0, -1, 0)].concat(),
+        ] {
+            assert!(decode_nodes(&bad, 1, 1).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn scalar_operands_are_read_as_they_are() {
+        let (x, mut out) = ([1.0, 2.0, 3.0], [0.0; 3]);
+        bin(BinOp::Sub, Side::Scalar(10.0), Side::Tile(&x), &mut out);
+        assert_eq!(out, [9.0, 8.0, 7.0]);
+        bin(BinOp::Div, Side::Tile(&x), Side::Scalar(2.0), &mut out);
+        assert_eq!(out, [0.5, 1.0, 1.5]);
+        bin(BinOp::Pow, Side::Scalar(2.0), Side::Scalar(3.0), &mut out);
+        assert_eq!(out, [8.0; 3]);
+        bin(BinOp::Maximum, Side::Tile(&x), Side::Tile(&[2.0, 2.0, 2.0]), &mut out);
+        assert_eq!(out, [2.0, 2.0, 3.0]);
     }
 }
