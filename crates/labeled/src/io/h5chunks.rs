@@ -237,10 +237,13 @@ impl Chunked {
         if covered != n {
             return Ok(None);
         }
-        // The block grows to the end of each chunk's part just before the
-        // chunk is placed, chunks in block order: where chunks are slabs of
-        // the block (a time step of a map each), each part is zeroed in
-        // cache right before it is written, not all of it in memory first.
+        // The block is allocated uninitialised and grows to the end of each
+        // chunk's part just before the chunk is placed, chunks in block
+        // order. Asking the allocator for zeroed memory instead had mimalloc
+        // hand out fresh pages, each faulted in and cleared by the kernel:
+        // a block's worth of page faults per read. Where chunks are slabs
+        // of the block (a map per time step), each slab is zeroed in cache
+        // right before it is written.
         meets.sort_unstable_by_key(|&(_, _, (first, _))| first);
         let mut out = Vec::with_capacity(n);
         let file = File::open(&self.path)?;
