@@ -25,7 +25,7 @@
 //! still goes back within that time.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use mimalloc::MiMalloc;
 
@@ -42,20 +42,23 @@ pub const PURGE_DELAY_MS: std::ffi::c_long = 10_000;
 /// in `mimalloc.h`; the bindings do not name it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-static TUNED: Once = Once::new();
+static TUNED: AtomicBool = AtomicBool::new(false);
 
-/// Sets mimalloc's purge delay, once, unless the environment sets it.
-/// Neither call allocates, so this may run inside the allocator.
+/// Sets mimalloc's purge delay unless the environment sets it. Nothing
+/// here allocates or waits, so it may run inside the allocator; threads
+/// that race on the first allocations all set the same value.
 #[allow(unsafe_code)]
 fn tune() {
-    TUNED.call_once(|| {
-        // SAFETY: a NUL-terminated name; the environment is only read.
-        let set = unsafe { !libc::getenv(c"MIMALLOC_PURGE_DELAY".as_ptr()).is_null() };
-        if !set {
-            // SAFETY: a valid option number and value; mimalloc only stores them.
-            unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
-        }
-    });
+    if TUNED.load(Ordering::Relaxed) {
+        return;
+    }
+    // SAFETY: a NUL-terminated name; the environment is only read.
+    let set = unsafe { !libc::getenv(c"MIMALLOC_PURGE_DELAY".as_ptr()).is_null() };
+    if !set {
+        // SAFETY: a valid option number and value; mimalloc only stores them.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
+    }
+    TUNED.store(true, Ordering::Relaxed);
 }
 
 /// mimalloc, with allocations of [`HUGE`] bytes and more given to the system.
