@@ -194,7 +194,6 @@ impl Default for FrameDecoder {
     }
 }
 
-/// Moves bytes from `input` into `dst` until it holds `want`; whether it does.
 /// Bytes of a buffer allocated when its first bytes arrive: a block of up
 /// to this size is received into one allocation, not a doubling `Vec`
 /// that copies it and faults in fresh pages at every step; a larger
@@ -202,6 +201,7 @@ impl Default for FrameDecoder {
 /// costs at most this much (untouched) memory.
 const PREALLOC: usize = 64 << 20;
 
+/// Moves bytes from `input` into `dst` until it holds `want`; whether it does.
 fn fill(dst: &mut Vec<u8>, want: usize, input: &mut &[u8]) -> bool {
     let n = (want - dst.len()).min(input.len());
     dst.extend_from_slice(&input[..n]);
