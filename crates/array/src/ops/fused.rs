@@ -484,46 +484,48 @@ fn run<T: Apply>(
     }
     let nrows: usize = outer.iter().product();
     let mut idx = vec![0usize; outer.len()];
+    // Loads of contiguous rows are read in place, not copied: `direct[j]`
+    // is the source node j reads so.
+    let direct: Vec<Option<usize>> = nodes
+        .iter()
+        .map(|node| match *node {
+            Node::Load(i) => match &sources[i as usize] {
+                src @ SourceView::Dense { .. } if last_stride(src) == 1 => Some(i as usize),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    // Where the row starts in each source.
+    let mut bases: Vec<isize> = vec![0; sources.len()];
     for row in 0..nrows {
-        let bases: Vec<isize> = sources
-            .iter()
-            .map(|s| match s {
+        for (base, s) in bases.iter_mut().zip(sources) {
+            *base = match s {
                 SourceView::Dense { strides, .. }
                 | SourceView::Uniform { strides, .. }
                 | SourceView::Pattern { strides, .. } => idx.iter().zip(strides).map(|(&i, &st)| i as isize * st).sum(),
                 SourceView::Const(_) => 0,
-            })
-            .collect();
+            };
+        }
         let mut c0 = 0;
         while c0 < last {
             let w = width.min(last - c0);
-            // Loads of contiguous rows are read in place, not copied:
-            // `direct[j]` is the start of node j's values in its source.
-            let mut direct: Vec<Option<(usize, usize)>> = vec![None; nodes.len()];
-            for (j, node) in nodes.iter().enumerate() {
-                if let Node::Load(i) = *node {
-                    if let src @ SourceView::Dense { .. } = &sources[i as usize] {
-                        if last_stride(src) == 1 {
-                            direct[j] = Some((i as usize, (bases[i as usize] + c0 as isize) as usize));
-                        }
-                    }
+            // The tile of a source read in place.
+            let in_place = |src: usize| match &sources[src] {
+                SourceView::Dense { data, .. } => {
+                    let start = (bases[src] + c0 as isize) as usize;
+                    Some(&data[start..start + w])
                 }
-            }
+                _ => None,
+            };
             for (j, node) in nodes.iter().enumerate() {
                 if direct[j].is_some() {
                     continue;
                 }
                 let (before, rest) = bufs.split_at_mut(j);
                 let out = &mut rest[0][..w];
-                let arg = |k: u32| -> &[T] {
-                    match direct[k as usize] {
-                        Some((src, start)) => match &sources[src] {
-                            SourceView::Dense { data, .. } => &data[start..start + w],
-                            _ => &before[k as usize][..w],
-                        },
-                        None => &before[k as usize][..w],
-                    }
-                };
+                let arg =
+                    |k: u32| -> &[T] { direct[k as usize].and_then(in_place).unwrap_or(&before[k as usize][..w]) };
                 match *node {
                     Node::Load(i) => match &sources[i as usize] {
                         SourceView::Const(v) => out.fill(*v),
@@ -574,12 +576,7 @@ fn run<T: Apply>(
                 }
             }
             let top = nodes.len() - 1;
-            match (direct[top], sources.get(direct[top].map_or(0, |d| d.0))) {
-                (Some((_, start)), Some(SourceView::Dense { data, .. })) => {
-                    sink.row(row * last + c0, &data[start..start + w])
-                }
-                _ => sink.row(row * last + c0, &bufs[top][..w]),
-            }
+            sink.row(row * last + c0, direct[top].and_then(in_place).unwrap_or(&bufs[top][..w]));
             c0 += w;
         }
         for ax in (0..idx.len()).rev() {
