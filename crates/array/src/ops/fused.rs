@@ -364,6 +364,18 @@ enum SourceView<'a, T> {
     },
 }
 
+impl<T> SourceView<'_, T> {
+    /// The element strides along the output's axes (none for a constant).
+    fn strides(&self) -> &[isize] {
+        match self {
+            SourceView::Dense { strides, .. }
+            | SourceView::Uniform { strides, .. }
+            | SourceView::Pattern { strides, .. } => strides,
+            SourceView::Const(_) => &[],
+        }
+    }
+}
+
 /// Where rows go: into a block, or into a running reduction.
 trait Sink<T> {
     fn row(&mut self, start: usize, values: &[T]);
@@ -460,16 +472,7 @@ fn run<T: Apply>(
     let outer: Vec<usize> = if nd == 0 { vec![] } else { shape[..nd - 1].to_vec() };
     let width = last.clamp(1, TILE);
     let mut bufs = vec![vec![T::ZERO; width]; nodes.len()];
-    let last_stride = |s: &SourceView<'_, T>| match s {
-        SourceView::Dense { strides, .. }
-        | SourceView::Uniform { strides, .. }
-        | SourceView::Pattern { strides, .. }
-            if nd > 0 =>
-        {
-            strides[nd - 1]
-        }
-        _ => 0,
-    };
+    let last_stride = |s: &SourceView<'_, T>| s.strides().get(nd.wrapping_sub(1)).copied().unwrap_or(0);
     // A scalar is spread over a tile only where something other than a
     // binary operation reads it (those take it as it is), or it is the
     // result.
@@ -500,12 +503,7 @@ fn run<T: Apply>(
     let mut bases: Vec<isize> = vec![0; sources.len()];
     for row in 0..nrows {
         for (base, s) in bases.iter_mut().zip(sources) {
-            *base = match s {
-                SourceView::Dense { strides, .. }
-                | SourceView::Uniform { strides, .. }
-                | SourceView::Pattern { strides, .. } => idx.iter().zip(strides).map(|(&i, &st)| i as isize * st).sum(),
-                SourceView::Const(_) => 0,
-            };
+            *base = idx.iter().zip(s.strides()).map(|(&i, &st)| i as isize * st).sum();
         }
         let mut c0 = 0;
         while c0 < last {
