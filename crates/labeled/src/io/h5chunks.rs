@@ -304,14 +304,7 @@ impl Chunked {
         out: &mut [T],
     ) {
         let ndim = overlap.len();
-        let strides = |extent: &[u64]| -> Vec<usize> {
-            let mut s = vec![1usize; ndim];
-            for d in (0..ndim.saturating_sub(1)).rev() {
-                s[d] = s[d + 1] * extent[d + 1] as usize;
-            }
-            s
-        };
-        let (cs, os) = (strides(&self.chunk), strides(count));
+        let (cs, os) = (c_strides(&self.chunk), c_strides(count));
         // Trailing dimensions the overlap spans whole in both the chunk and
         // the block are contiguous in both: one run covers them.
         let mut run_dim = ndim - 1;
@@ -367,14 +360,20 @@ impl Chunked {
 /// The first element of an `overlap` in the C-order hyperslab
 /// `start`/`count`, and one past its last.
 fn span(overlap: &[(u64, u64)], start: &[u64], count: &[u64]) -> (usize, usize) {
-    let (mut first, mut last, mut stride) = (0usize, 0usize, 1usize);
-    for d in (0..overlap.len()).rev() {
-        let (lo, hi) = overlap[d];
-        first += (lo - start[d]) as usize * stride;
-        last += (hi - 1 - start[d]) as usize * stride;
-        stride *= count[d] as usize;
+    let strides = c_strides(count);
+    let offset = |corner: fn((u64, u64)) -> u64| -> usize {
+        overlap.iter().zip(start).zip(&strides).map(|((&o, &s), &st)| (corner(o) - s) as usize * st).sum()
+    };
+    (offset(|(lo, _)| lo), offset(|(_, hi)| hi - 1) + 1)
+}
+
+/// Element strides of a C-order array of this extent.
+fn c_strides(extent: &[u64]) -> Vec<usize> {
+    let mut s = vec![1usize; extent.len()];
+    for d in (0..extent.len().saturating_sub(1)).rev() {
+        s[d] = s[d + 1] * extent[d + 1] as usize;
     }
-    (first, last + 1)
+    s
 }
 
 fn bad(message: String) -> std::io::Error {
