@@ -43,6 +43,11 @@ def test_round_trip(tmp_path: Path, zarr_format: int) -> None:
 def test_errors_name_the_store(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nowhere\.zarr"):
         da.from_zarr(tmp_path / "nowhere.zarr")
+    # A directory that is there but holds no store is not a missing file.
+    (tmp_path / "empty.zarr").mkdir()
+    with pytest.raises(OSError, match="not a Zarr store") as empty:
+        da.from_zarr(tmp_path / "empty.zarr")
+    assert not isinstance(empty.value, FileNotFoundError)
     with pytest.raises(OSError, match="component"):
         da.from_zarr(PLAIN / "group.zarr")
     with pytest.raises(OSError, match="no array `nope`"):

@@ -67,6 +67,12 @@ pub(crate) fn task_err(e: LabeledError) -> blockwork_graph::TaskError {
     }
 }
 
+/// A file, a store or a glob's match that is not there: an I/O error of
+/// kind `NotFound`, so that every caller tells it apart the same way.
+pub(crate) fn not_found(path: impl Into<PathBuf>, message: &str) -> LabeledError {
+    io_err(path, std::io::Error::new(std::io::ErrorKind::NotFound, message))
+}
+
 /// What is wrong with a file.
 pub(crate) fn file_err(path: impl Into<PathBuf>, message: impl ToString) -> LabeledError {
     LabeledError::File { path: path.into(), message: message.to_string() }

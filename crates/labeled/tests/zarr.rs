@@ -213,11 +213,21 @@ fn compute_err(ds: Result<Dataset, xr::LabeledError>, var: &str) -> String {
 fn broken_stores_give_errors_that_name_them() {
     xr::register();
     let missing = scratch("missing.zarr");
-    let e = xr::open_zarr(&missing, &[]).unwrap_err().to_string();
+    // A store that is not there is a missing file (what Python raises as
+    // `FileNotFoundError`); a directory that is there but holds no store
+    // is a file that is not what it should be.
+    let e = xr::open_zarr(&missing, &[]).unwrap_err();
+    assert!(
+        matches!(&e, xr::LabeledError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound),
+        "{e:?}"
+    );
+    assert_eq!(blockwork_graph::Fault::kind(&e), blockwork_graph::ErrorKind::User, "{e}");
+    let e = e.to_string();
     assert!(e.contains("missing.zarr") && e.contains("no such file"), "{e}");
     let empty = scratch("empty.zarr");
     std::fs::create_dir_all(&empty).unwrap();
     let e = xr::open_zarr(&empty, &[]).unwrap_err();
+    assert!(matches!(e, xr::LabeledError::File { .. }), "{e:?}");
     assert_eq!(blockwork_graph::Fault::kind(&e), blockwork_graph::ErrorKind::User, "{e}");
     let e = e.to_string();
     assert!(e.contains("empty.zarr") && e.contains("not a Zarr store"), "{e}");

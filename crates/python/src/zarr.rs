@@ -15,7 +15,6 @@ pub(crate) fn labeled_err(e: LabeledError) -> PyErr {
         LabeledError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             PyFileNotFoundError::new_err(e.to_string())
         }
-        LabeledError::File { ref path, .. } if !path.exists() => PyFileNotFoundError::new_err(e.to_string()),
         LabeledError::Io { .. } | LabeledError::File { .. } => PyOSError::new_err(e.to_string()),
         LabeledError::Array(a) => to_py(a),
         other => PyValueError::new_err(other.to_string()),

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use crate::data::Data;
 use crate::dataarray::{Coord, Coords, DataArray};
 use crate::dataset::Dataset;
-use crate::error::{file_err, io_err, LabeledError, Result};
+use crate::error::{file_err, io_err, not_found, LabeledError, Result};
 use crate::index::Index;
 use crate::io::netcdf::{read_meta, var_data, FileMeta};
 
@@ -123,7 +123,7 @@ pub fn open_mfdataset(paths: impl Into<Paths>, chunks: &[(&str, usize)]) -> Resu
         }
     };
     if paths.is_empty() {
-        return Err(file_err(&what, "no files match"));
+        return Err(not_found(&what, "no files match"));
     }
     let mut metas = read_all(&paths)?;
     if metas.len() == 1 {

@@ -23,7 +23,7 @@ use zarrs::storage::ReadableWritableStorageTraits;
 
 use crate::attrs::{AttrValue, Attrs};
 use crate::cf::Stored;
-use crate::error::{file_err, io_err, task_err, Result};
+use crate::error::{file_err, io_err, not_found, task_err, LabeledError, Result};
 use crate::io::zarr_object::ObjectZarr;
 
 /// What an array holds.
@@ -137,7 +137,7 @@ fn nodes_v2(path: &Path, mtime: &mut i64) -> Result<Nodes> {
         return Ok((Json::Null, vec![(String::new(), m, attrs)]));
     }
     if read_json(path, ".zgroup", mtime)?.is_none() {
-        return Err(file_err(path, "not a Zarr store (no zarr.json, .zmetadata, .zgroup or .zarray)"));
+        return Err(not_a_store(path));
     }
     let attrs = read_json(path, ".zattrs", mtime)?.unwrap_or(Json::Null);
     let mut arrays = Vec::new();
@@ -299,11 +299,26 @@ fn zarray(path: &Path, v3: bool, node: (String, Json, Json)) -> Result<Option<ZA
     Ok(Some(ZArray { name, dims, named_dims, shape, chunks, kind, attrs, array }))
 }
 
+/// A location with none of the metadata documents. A local directory
+/// that is there is not a Zarr store; under an object store's prefix
+/// nothing at all was found, so the store is missing.
+fn not_a_store(path: &Path) -> LabeledError {
+    let what = "not a Zarr store (no zarr.json, .zmetadata, .zgroup or .zarray)";
+    if blockwork_store::is_url(&path.to_string_lossy()) {
+        not_found(path, what)
+    } else {
+        file_err(path, what)
+    }
+}
+
 /// Opens a store's metadata (not its data).
 pub(crate) fn open_store(path: &Path) -> Result<ZStore> {
     if !blockwork_store::is_url(&path.to_string_lossy()) && !path.is_dir() {
-        let why = if path.exists() { "not a directory" } else { "no such file or directory" };
-        return Err(file_err(path, format!("cannot open Zarr store: {why}")));
+        return Err(if path.exists() {
+            file_err(path, "cannot open Zarr store: not a directory")
+        } else {
+            not_found(path, "cannot open Zarr store: no such file or directory")
+        });
     }
     let mut mtime = 0;
     let (v3, (attrs, nodes)) = match read_json(path, "zarr.json", &mut mtime)? {
