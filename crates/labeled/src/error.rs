@@ -8,7 +8,10 @@ use blockwork_array::ArrayError;
 /// Why a labeled-array operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LabeledError {
-    /// The system or the object store could not open, read or write a file.
+    /// The system or the object store could not open, read or write a
+    /// file. What is not there (a file, a store, a glob's match) has
+    /// `source.kind()` `NotFound`, which Python raises as
+    /// `FileNotFoundError`.
     #[error("{}: {source}", path.display())]
     Io {
         /// The file at fault.
