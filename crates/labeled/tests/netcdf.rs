@@ -175,7 +175,7 @@ fn bad_files_give_errors_that_name_them() {
     let e = ds.get("tas").unwrap_err();
     assert!(matches!(e, LabeledError::MissingVariable { .. }) && e.to_string().contains("nc4_zlib.nc"), "{e}");
     let e = xr::open_mfdataset(dir.join("none-*.nc").to_str().unwrap(), &[]).unwrap_err();
-    assert!(matches!(&e, LabeledError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound), "{e:?}");
+    assert!(is_not_found(&e), "{e:?}");
     let e = e.to_string();
     assert!(e.contains("none-*.nc") && e.contains("no files match"), "{e}");
     // Files whose grids disagree.

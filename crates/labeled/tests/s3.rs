@@ -97,10 +97,7 @@ fn netcdf_piles_and_zarr_stores_in_a_bucket_read_as_on_disk() {
     let e = xr::open_mfdataset(format!("s3://{bucket}/pile/none-*.nc"), &[]).unwrap_err().to_string();
     assert!(e.contains("none-*.nc") && e.contains("no files match"), "{e}");
     let e = xr::open_zarr(format!("s3://{bucket}/missing.zarr"), &[]).unwrap_err();
-    assert!(
-        matches!(&e, xr::LabeledError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound),
-        "{e:?}"
-    );
+    assert!(is_not_found(&e), "{e:?}");
     let e = e.to_string();
     assert!(e.contains("missing.zarr") && e.contains("not a Zarr store"), "{e}");
     blockwork_store::write_all(&format!("s3://{bucket}/bad/junk.nc"), b"not a NetCDF file at all".to_vec()).unwrap();

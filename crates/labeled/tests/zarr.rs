@@ -217,10 +217,7 @@ fn broken_stores_give_errors_that_name_them() {
     // `FileNotFoundError`); a directory that is there but holds no store
     // is a file that is not what it should be.
     let e = xr::open_zarr(&missing, &[]).unwrap_err();
-    assert!(
-        matches!(&e, xr::LabeledError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound),
-        "{e:?}"
-    );
+    assert!(is_not_found(&e), "{e:?}");
     assert_eq!(blockwork_graph::Fault::kind(&e), blockwork_graph::ErrorKind::User, "{e}");
     let e = e.to_string();
     assert!(e.contains("missing.zarr") && e.contains("no such file"), "{e}");

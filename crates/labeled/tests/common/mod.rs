@@ -31,6 +31,12 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], rtol: f64) {
     }
 }
 
+/// Whether `e` says that something is not there (a file, a store, a
+/// glob's match): an I/O error of kind `NotFound`.
+pub fn is_not_found(e: &blockwork_labeled::LabeledError) -> bool {
+    matches!(e, blockwork_labeled::LabeledError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+}
+
 /// An index's labels as text.
 pub fn labels(i: &Index) -> Vec<String> {
     (0..i.len()).map(|k| i.label(k)).collect()
