@@ -25,10 +25,7 @@ pub fn to_py(e: ArrayError) -> PyErr {
             PyValueError::new_err(msg)
         }
         ArrayError::Index(_) => PyIndexError::new_err(msg),
-        ArrayError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            PyFileNotFoundError::new_err(msg)
-        }
-        ArrayError::Io { .. } => PyOSError::new_err(msg),
+        ArrayError::Io { source, .. } => io_to_py(&source, msg),
         ArrayError::File { .. } => PyValueError::new_err(msg),
         ArrayError::Compute(blockwork_local::ComputeError::Cancelled) => PyKeyboardInterrupt::new_err(msg),
         ArrayError::Compute(blockwork_local::ComputeError::Config(_)) => PyValueError::new_err(msg),
@@ -38,6 +35,16 @@ pub fn to_py(e: ArrayError) -> PyErr {
             linalg_error(msg)
         }
         ArrayError::Compute(_) => take_python_error(&msg).unwrap_or_else(|| PyRuntimeError::new_err(msg)),
+    }
+}
+
+/// An I/O error: `FileNotFoundError` when what was asked for is not there
+/// (a file, a store, a glob's match), else `OSError`.
+pub fn io_to_py(source: &std::io::Error, msg: String) -> PyErr {
+    if source.kind() == std::io::ErrorKind::NotFound {
+        PyFileNotFoundError::new_err(msg)
+    } else {
+        PyOSError::new_err(msg)
     }
 }
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use blockwork::labeled::{self, LabeledError, ZarrVersion};
-use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::array::PyArr;
@@ -12,10 +12,8 @@ use crate::errors::to_py;
 
 pub(crate) fn labeled_err(e: LabeledError) -> PyErr {
     match e {
-        LabeledError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            PyFileNotFoundError::new_err(e.to_string())
-        }
-        LabeledError::Io { .. } | LabeledError::File { .. } => PyOSError::new_err(e.to_string()),
+        LabeledError::Io { ref source, .. } => crate::errors::io_to_py(source, e.to_string()),
+        LabeledError::File { .. } => PyOSError::new_err(e.to_string()),
         LabeledError::Array(a) => to_py(a),
         other => PyValueError::new_err(other.to_string()),
     }
