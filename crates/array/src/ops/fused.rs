@@ -472,7 +472,7 @@ fn run<T: Apply>(
     let outer: Vec<usize> = if nd == 0 { vec![] } else { shape[..nd - 1].to_vec() };
     let width = last.clamp(1, TILE);
     let mut bufs = vec![vec![T::ZERO; width]; nodes.len()];
-    let last_stride = |s: &SourceView<'_, T>| s.strides().get(nd.wrapping_sub(1)).copied().unwrap_or(0);
+    let last_stride = |s: &SourceView<'_, T>| nd.checked_sub(1).and_then(|d| s.strides().get(d)).copied().unwrap_or(0);
     // A scalar is spread over a tile only where something other than a
     // binary operation reads it (those take it as it is), or it is the
     // result.
