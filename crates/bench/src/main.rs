@@ -7,6 +7,7 @@ mod check;
 mod climate;
 mod decomp;
 mod frames;
+mod inflate;
 mod overhead;
 mod procs;
 mod wordfreq;
@@ -201,6 +202,25 @@ enum Workload {
         #[command(flatten)]
         run: Run,
     },
+    /// The climate job's bound on a compressed pile: the chunks it reads,
+    /// already in memory, inflated on every thread by libdeflate and by
+    /// zlib-rs, nothing else done; result = the bytes inflated.
+    Inflate {
+        /// The pile.
+        #[arg(long, default_value = "/tmp/refdata/era5_zlib/era5_t2m_*.nc")]
+        glob: String,
+        /// The variable.
+        #[arg(long, default_value = "t2m")]
+        var: String,
+        #[command(flatten)]
+        years: blockwork_cli::Years,
+        /// Threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Runs of each inflater; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+    },
 }
 
 /// Where and how often a workload runs.
@@ -349,6 +369,10 @@ fn main() -> anyhow::Result<()> {
             record["params"]["threads"] = serde_json::json!(target.threads());
             record["peak_rss_mib"] = serde_json::json!(alloc::peak_rss_mib());
             check::emit(&record)?;
+        }
+        Workload::Inflate { glob, var, years, threads, repeats } => {
+            let p = inflate::Params { glob: &glob, var: &var, years: &years, threads };
+            check::emit(&inflate::run(&p, repeats)?)?;
         }
     }
     Ok(())

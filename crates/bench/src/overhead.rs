@@ -274,7 +274,7 @@ fn run_once(mode: &str, pattern: &str, n: u32, target: &Target) -> anyhow::Resul
     Ok(Run { build, order, exec, tasks, executed, edges, graph_bytes, peak_bytes, result })
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
 }

@@ -274,3 +274,36 @@ fn chunks_naming_no_dimension_or_of_length_zero_are_errors() {
     let e = xr::open_zarr(&zarr, &[("tim", 2)]).unwrap_err().to_string();
     assert!(e.contains("zarr_v3.zarr") && e.contains("\"tim\""), "{e}");
 }
+
+#[test]
+fn stored_chunks_say_where_each_chunk_is_and_what_it_inflates_to() {
+    use std::os::unix::fs::FileExt;
+    let path = fixtures().join("nc4_chunks.nc");
+    // 7 × 5 × 6 int32 in chunks of 3 × 2 × 4, shuffled and deflated.
+    let chunks = xr::io::netcdf::stored_chunks(&path, "i4_shuffled").unwrap().expect("read chunk by chunk");
+    assert_eq!(chunks.len(), 3 * 3 * 2);
+    let mut origins: Vec<&[u64]> = chunks.iter().map(|c| c.origin.as_slice()).collect();
+    origins.sort_unstable();
+    origins.dedup();
+    assert_eq!(origins.len(), chunks.len(), "each chunk once");
+    assert!(origins.iter().all(|o| o[0] % 3 == 0 && o[1] % 2 == 0 && o[2] % 4 == 0), "{origins:?}");
+    let file = std::fs::File::open(&path).unwrap();
+    for c in &chunks {
+        assert!(c.deflated && c.shuffled);
+        assert_eq!(c.decoded_size, 3 * 2 * 4 * 4);
+        // The stored bytes are a zlib stream of exactly the decoded size.
+        let mut raw = vec![0u8; c.size];
+        file.read_exact_at(&mut raw, c.offset).unwrap();
+        let mut out = vec![0u8; c.decoded_size + 1];
+        let mut z = flate2::Decompress::new(true);
+        let status = z.decompress(&raw, &mut out, flate2::FlushDecompress::Finish).unwrap();
+        assert_eq!((status, z.total_out()), (flate2::Status::StreamEnd, c.decoded_size as u64));
+    }
+    // Other layouts are not listed; a missing variable or file is an error.
+    let contiguous = xr::io::netcdf::stored_chunks(fixtures().join("nc4_packed.nc"), "tas").unwrap();
+    assert!(contiguous.is_none());
+    let e = xr::io::netcdf::stored_chunks(&path, "nope").unwrap_err();
+    assert!(matches!(e, LabeledError::MissingVariable { .. }), "{e}");
+    let e = xr::io::netcdf::stored_chunks(fixtures().join("absent.nc"), "t2m").unwrap_err();
+    assert!(is_not_found(&e), "{e}");
+}

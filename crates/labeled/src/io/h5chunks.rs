@@ -156,6 +156,44 @@ fn plan(path: &Path, name: &str) -> hdf5_reader::error::Result<Option<Chunked>> 
     Ok(Some(Chunked { path: path.to_path_buf(), shape, chunk, elem, chunks }))
 }
 
+/// Where one chunk of a variable is stored in its file, as h5py's
+/// `get_chunk_info` tells it: for tools that read, copy or measure chunks
+/// themselves ([`stored_chunks`](crate::io::netcdf::stored_chunks)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredChunk {
+    /// Where its bytes start in the file.
+    pub offset: u64,
+    /// How many bytes are stored.
+    pub size: usize,
+    /// Its first index along each dimension.
+    pub origin: Vec<u64>,
+    /// Whether the bytes are a zlib stream (deflate applied).
+    pub deflated: bool,
+    /// Whether the elements' bytes are shuffled into planes.
+    pub shuffled: bool,
+    /// How many bytes it holds once decoded: the chunk's shape times the
+    /// element's size.
+    pub decoded_size: usize,
+}
+
+impl Chunked {
+    /// The variable's stored chunks, in the index's order.
+    pub(crate) fn stored(&self) -> Vec<StoredChunk> {
+        let decoded_size = self.chunk.iter().product::<u64>() as usize * self.elem;
+        self.chunks
+            .iter()
+            .map(|c| StoredChunk {
+                offset: c.address,
+                size: c.size,
+                origin: c.offsets.clone(),
+                deflated: c.deflated,
+                shuffled: c.shuffled,
+                decoded_size,
+            })
+            .collect()
+    }
+}
+
 /// The block's element types, as stored little-endian.
 pub(crate) trait Plain: Copy + Default {
     /// Bytes per element.

@@ -417,6 +417,25 @@ pub(crate) fn check_chunks_of(meta: &FileMeta, chunks: &[(&str, usize)]) -> Resu
     crate::io::check_chunks(&meta.id.path, chunks, dims.chain(meta.coords.iter().map(|(d, _)| d.as_str())))
 }
 
+/// Where the chunks of variable `name` of a local NetCDF-4 file are
+/// stored, as h5py's `get_chunk_info` gives them (offset, stored size,
+/// origin, filters), when its layout is the one blockwork reads chunk by
+/// chunk: a B-tree-indexed chunked layout with at most the shuffle and
+/// deflate filters, little-endian elements. `Ok(None)` for any other
+/// layout (contiguous, other filters or indexes); an error names the file
+/// when it cannot be read. For tools that read or measure chunks
+/// themselves, such as `blockwork-bench inflate`.
+pub fn stored_chunks(path: impl AsRef<Path>, name: &str) -> Result<Option<Vec<h5chunks::StoredChunk>>> {
+    let path = path.as_ref();
+    let id = FileId::of(path)?;
+    // The reader's errors say what is wrong with a file the plan skips.
+    let f = open_cached(&id)?;
+    if f.variables().map_err(|e| file_err(path, e))?.iter().all(|v| v.name != name) {
+        return Err(LabeledError::MissingVariable { name: name.to_string(), within: path.display().to_string() });
+    }
+    Ok(h5chunks::chunked(&id, name).map(|c| c.stored()))
+}
+
 /// Opens one NetCDF file as a dataset. `chunks` gives block lengths of
 /// some dimensions (`&[("time", 31)]`); the others are one block. Only
 /// metadata and coordinates are read now.

@@ -1,0 +1,183 @@
+//! `inflate`: the bound of the climate job on a compressed pile. The
+//! chunks the job reads, their stored bytes already in memory, inflated
+//! on every thread and nothing else done: by libdeflate (what the job's
+//! reader uses) and by zlib-rs (what the NetCDF reader under it uses).
+//! The job reading chunks at this speed would be "at inflate throughput".
+//!
+//! Every chunk is inflated once by both before the timed runs: both must
+//! give its decoded size and the same bytes (each checks the stream's
+//! checksum too). Every timed run is checked to inflate the pile's total.
+
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use blockwork::labeled as xr;
+use serde_json::{json, Value as Json};
+
+/// Parameters of the workload.
+pub struct Params<'a> {
+    pub glob: &'a str,
+    pub var: &'a str,
+    pub years: &'a blockwork_cli::Years,
+    pub threads: usize,
+}
+
+/// A chunk's stored bytes and the size it inflates to.
+struct Stored {
+    bytes: Vec<u8>,
+    decoded: usize,
+}
+
+/// The inflaters compared.
+#[derive(Clone, Copy, Debug)]
+enum Impl {
+    Libdeflate,
+    ZlibRs,
+}
+
+/// An inflater's state, as each thread holds one.
+enum Inflater {
+    Libdeflate(libdeflater::Decompressor),
+    ZlibRs(Box<flate2::Decompress>),
+}
+
+impl Impl {
+    fn name(self) -> &'static str {
+        match self {
+            Impl::Libdeflate => "libdeflate",
+            Impl::ZlibRs => "zlib-rs",
+        }
+    }
+
+    fn inflater(self) -> Inflater {
+        match self {
+            Impl::Libdeflate => Inflater::Libdeflate(libdeflater::Decompressor::new()),
+            Impl::ZlibRs => Inflater::ZlibRs(Box::new(flate2::Decompress::new(true))),
+        }
+    }
+}
+
+impl Inflater {
+    /// Inflates chunk `c` into the start of `out`: its decoded size, or
+    /// an error when the stream is bad or inflates to another size.
+    fn inflate(&mut self, c: &Stored, out: &mut [u8]) -> anyhow::Result<usize> {
+        let out = &mut out[..c.decoded];
+        let n = match self {
+            Inflater::Libdeflate(d) => d.zlib_decompress(&c.bytes, out)?,
+            Inflater::ZlibRs(z) => {
+                z.reset(true);
+                let status = z.decompress(&c.bytes, out, flate2::FlushDecompress::Finish)?;
+                anyhow::ensure!(status == flate2::Status::StreamEnd, "zlib-rs: the stream did not end");
+                z.total_out() as usize
+            }
+        };
+        anyhow::ensure!(n == c.decoded, "inflated to {n} bytes, not {}", c.decoded);
+        Ok(n)
+    }
+}
+
+/// Time steps of `t` in the job's selection (`sel` of a label absent
+/// from a file selects nothing).
+fn selected(t: &xr::DataArray, years: &blockwork_cli::Years) -> anyhow::Result<usize> {
+    let (cs, ce, y) = (years.clim_start.to_string(), years.clim_end.to_string(), years.year.to_string());
+    let size = |a: xr::Result<xr::DataArray>| match a {
+        Ok(a) => Ok(a.shape().iter().product::<usize>()),
+        Err(xr::LabeledError::Label(_)) => Ok(0),
+        Err(e) => Err(e),
+    };
+    Ok(size(t.sel("time", cs.as_str()..=ce.as_str()))? + size(t.sel("time", y.as_str()))?)
+}
+
+/// The stored chunks of `var` in the files of the glob the job reads.
+fn chunks(p: &Params<'_>) -> anyhow::Result<Vec<Stored>> {
+    let mut chunks = Vec::new();
+    for path in xr::glob(p.glob)? {
+        let t = xr::open_dataset(&path, &[])?.get(p.var)?;
+        if selected(&t, p.years)? == 0 {
+            continue;
+        }
+        let Some(stored) = xr::io::netcdf::stored_chunks(&path, p.var)? else {
+            anyhow::bail!("{}: `{}` is not stored in chunks blockwork reads one by one", path.display(), p.var);
+        };
+        let file = std::fs::File::open(&path)?;
+        for c in stored {
+            anyhow::ensure!(c.deflated, "{}: a chunk of `{}` is not deflated", path.display(), p.var);
+            let mut bytes = vec![0u8; c.size];
+            file.read_exact_at(&mut bytes, c.offset)?;
+            chunks.push(Stored { bytes, decoded: c.decoded_size });
+        }
+    }
+    anyhow::ensure!(!chunks.is_empty(), "no chunk of `{}` in the selected years of {}", p.var, p.glob);
+    Ok(chunks)
+}
+
+/// Inflates every chunk on `threads` threads, each taking the next chunk
+/// not yet taken; the seconds and the bytes inflated.
+fn timed(imp: Impl, chunks: &[Stored], threads: usize) -> anyhow::Result<(f64, usize)> {
+    let largest = chunks.iter().map(|c| c.decoded).max().unwrap_or(0);
+    let next = AtomicUsize::new(0);
+    let t0 = Instant::now();
+    let totals: Vec<anyhow::Result<usize>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                s.spawn(|| {
+                    let (mut inflater, mut out) = (imp.inflater(), vec![0u8; largest]);
+                    let mut total = 0;
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(c) = chunks.get(i) else { return Ok(total) };
+                        total += inflater.inflate(c, &mut out)?;
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("an inflating thread panicked")).collect()
+    });
+    let seconds = t0.elapsed().as_secs_f64();
+    Ok((seconds, totals.into_iter().sum::<anyhow::Result<usize>>()?))
+}
+
+/// Runs the workload: `repeats` timed runs of each inflater.
+pub fn run(p: &Params<'_>, repeats: usize) -> anyhow::Result<Json> {
+    let chunks = chunks(p)?;
+    let want: usize = chunks.iter().map(|c| c.decoded).sum();
+    let stored: usize = chunks.iter().map(|c| c.bytes.len()).sum();
+    // Both inflaters give every chunk the same bytes.
+    let largest = chunks.iter().map(|c| c.decoded).max().unwrap_or(0);
+    let (mut a, mut b) = (vec![0u8; largest], vec![0u8; largest]);
+    let (mut la, mut zb) = (Impl::Libdeflate.inflater(), Impl::ZlibRs.inflater());
+    for (i, c) in chunks.iter().enumerate() {
+        let n = la.inflate(c, &mut a).map_err(|e| anyhow::anyhow!("libdeflate, chunk {i}: {e}"))?;
+        zb.inflate(c, &mut b).map_err(|e| anyhow::anyhow!("zlib-rs, chunk {i}: {e}"))?;
+        anyhow::ensure!(a[..n] == b[..n], "chunk {i}: libdeflate and zlib-rs inflate to different bytes");
+    }
+    let mut impls = serde_json::Map::new();
+    let mut totals = Vec::new();
+    for imp in [Impl::Libdeflate, Impl::ZlibRs] {
+        let mut runs = Vec::new();
+        for _ in 0..repeats.max(1) {
+            let (seconds, total) = timed(imp, &chunks, p.threads)?;
+            eprintln!("inflate: {} {seconds:.3} s", imp.name());
+            runs.push(seconds);
+            totals.push(total as f64);
+        }
+        let seconds = crate::overhead::median(runs.clone());
+        impls.insert(
+            imp.name().into(),
+            json!({"runs_seconds": runs, "seconds": seconds, "inflated_gb_s": want as f64 / seconds / 1e9}),
+        );
+    }
+    let check = crate::check::Verdict::of(&totals, want as f64, 0.0, "the chunks' decoded sizes, summed");
+    Ok(json!({
+        "workload": "inflate",
+        "params": {
+            "glob": p.glob, "var": p.var, "clim_start": p.years.clim_start, "clim_end": p.years.clim_end,
+            "year": p.years.year, "threads": p.threads,
+        },
+        "seconds": impls["libdeflate"]["seconds"],
+        "result": {"chunks": chunks.len(), "stored_bytes": stored, "inflated_bytes": want},
+        "impls": impls,
+        "check": check.to_json(),
+    }))
+}
