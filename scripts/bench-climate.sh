@@ -47,6 +47,10 @@ $PY ../shared/reference/climate.py "${common[@]}" --impls dask-distributed --rep
 B=target/release/blockwork-bench
 $B climate "${common[@]}" --repeats 5 --check "$ref" >> "$bw"
 $B climate "${common[@]}" --repeats 4 --scheduler local-cluster --workers 2 --check "$ref" >> "$bw"
+# The job's bound on a compressed pile: its chunks inflated, nothing else.
+if [ "$PILE" = zlib ]; then
+  $B inflate "${common[@]}" --repeats 5 > "$OUT/inflate-$PILE.jsonl"
+fi
 # The same cell from Python through xarray (chunked_array_type="blockwork"):
 # xarray's own reader, engine="blockwork", and blockwork.open_mfdataset.
 # The package built as a user installs it (release), into its own environment.

@@ -6,7 +6,9 @@
 Reads `dask-climate-PILE.jsonl` (../shared/reference/climate.py, one line
 per configuration) and `blockwork-climate-PILE.jsonl` (blockwork-bench
 climate records) and, when present, `python-climate-PILE.jsonl` (the cell
-from Python through xarray, scripts/bench_python.py climate). Every Dask
+from Python through xarray, scripts/bench_python.py climate) and
+`inflate-PILE.jsonl` (blockwork-bench inflate: the chunks the job reads,
+inflated on both cores and nothing else done, the job's bound). Every Dask
 configuration gets a row, the best marked;
 blockwork's rows are refused unless their check against the anomaly
 xarray wrote passed. Ratios are against the best Dask configuration.
@@ -119,6 +121,28 @@ def main() -> None:
             f"largest difference from xarray's anomaly {r['max_abs_diff_vs_reference']:.2g} K; "
             f"mean anomaly per season {r['result']}."
         )
+    bound = out / f"inflate-{pile}.jsonl"
+    if bound.exists():
+        inflate_bound(blockwork_rows(bound)[-1], bw)
+
+
+def inflate_bound(record: dict[str, Any], bw: list[dict[str, Any]]) -> None:
+    """The job's bound: its chunks inflated and nothing else, beside it."""
+    res = record["result"]
+    print()
+    print("| inflating the job's chunks only, 2 threads | s (median) | runs | GB/s inflated |")
+    print("|---|---|---|---|")
+    for name, r in record["impls"].items():
+        print(f"| {name} | {r['seconds']:.3f} | {runs(r['runs_seconds'])} | {r['inflated_gb_s']:.2f} |")
+    print()
+    fastest = min(r["seconds"] for r in record["impls"].values())
+    print(
+        f"{res['chunks']} chunks, {res['stored_bytes'] / 1e6:.0f} MB stored, "
+        f"{res['inflated_bytes'] / 1e6:.0f} MB inflated."
+    )
+    for r in bw:
+        name = "2-worker local cluster (warm)" if "cold_seconds" in r else "threads"
+        print(f"blockwork {name}: at {fastest / r['seconds']:.0%} of the fastest inflate's throughput.")
 
 
 if __name__ == "__main__":
