@@ -547,3 +547,36 @@ impl<T: Numeric> Array<T> {
         Ok(Array::from_parts(out_chunks.shape(), out_chunks, finish))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dispatched_row_sum_is_the_portable_one() {
+        // Lengths around the vector widths, NaN here and there, f32 and f64.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for len in [0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 33, 100, 1027] {
+            for skip in [false, true] {
+                let row: Vec<f32> =
+                    (0..len).map(|_| if next() % 13 == 0 { f32::NAN } else { (next() % 1000) as f32 / 7.0 }).collect();
+                let start: Vec<f64> = (0..len).map(|_| (next() % 100) as f64 / 3.0).collect();
+                let (mut fast, mut slow) = (start.clone(), start.clone());
+                let any = add_slice(&mut fast, &row, skip);
+                assert_eq!(any, add_slice_portable(&mut slow, &row, skip), "{len} {skip}");
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{len} {skip}");
+                assert_eq!(any, skip && row.iter().any(|x| x.is_nan()));
+                let wide: Vec<f64> = row.iter().map(|&x| f64::from(x)).collect();
+                let (mut fast, mut slow) = (start.clone(), start);
+                assert_eq!(add_slice(&mut fast, &wide, skip), add_slice_portable(&mut slow, &wide, skip));
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{len} {skip} f64");
+            }
+        }
+    }
+}
