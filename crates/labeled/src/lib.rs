@@ -27,7 +27,8 @@
 //! - [`Dataset`]: the variables of a file or a pile of files.
 //! - [`io`]: [`open_dataset`] and [`open_mfdataset`] for NetCDF-4 and
 //!   classic files through the pure-Rust `netcdf-reader` (nothing from
-//!   the system); every block is a task that reads only its hyperslab.
+//!   the system; a local file's chunks inflated by libdeflate, compiled
+//!   in); every block is a task that reads only its hyperslab.
 //!   [`open_zarr`] reads Zarr v2 and v3 stores written by xarray (through
 //!   `zarrs`: Blosc, gzip, zstd or no compression; consolidated metadata
 //!   or not), and [`Dataset::to_zarr`] / [`DataArray::to_zarr`] write
