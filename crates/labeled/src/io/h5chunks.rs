@@ -6,9 +6,11 @@
 //! chunk, the unshuffled chunk and the block, zeroing some of them, and
 //! copies the chunk into the block: on a pile of 8 MB chunks, fresh pages,
 //! zeroing and the copy cost about a third of what inflating does. Here
-//! a chunk's bytes are read into a buffer the thread keeps, inflated into
-//! another, and each element is taken from the shuffle's byte planes into
-//! its place in the block: one fresh allocation (the block) and no copy.
+//! a chunk's bytes are read into a buffer the thread keeps, inflated whole
+//! by libdeflate into another, and each element is taken from the
+//! shuffle's byte planes into its place in the block: one fresh allocation
+//! (the block), no copy, and where chunks are slabs of the block, no
+//! zeroing of it either.
 //!
 //! Only what this module knows is read here: a chunked layout indexed by a
 //! version-1 B-tree (what the NetCDF library writes by default), at most
@@ -226,7 +228,7 @@ impl<T> Slot<T> for MaybeUninit<T> {
 }
 
 // Each writes every slot of `out`: the callers give bytes or planes of
-// exactly `out`'s length (`Chunked::run`), and a shorter one would make
+// exactly `out`'s length (`Chunked::place`), and a shorter one would make
 // `zip` stop early.
 macro_rules! stored {
     ($size:literal: $($t:ty),*; $planes:ident, $out:ident => $gather:expr) => {$(
