@@ -173,9 +173,10 @@ fn sum_rows<'a, T: Numeric>(sum: &mut ArrayD<f64>, rows: impl Iterator<Item = Ar
 
 /// `sum += row` as f64, a NaN added as 0 when `skip`; whether `skip`
 /// met a NaN. This is the fold of a grouped mean (a season's maps summed
-/// one time step at a time), which runs at the speed of its instructions,
-/// not of memory: rows of a C-ordered block, with their sum, are walked
-/// as slices, by a copy compiled for AVX2 on CPUs that have it.
+/// one time step at a time). Rows of a C-ordered block, with their sum,
+/// are walked as slices, by a copy compiled for AVX2 on CPUs that have
+/// it: at the baseline's SSE2 width the fold was bound by its
+/// instructions, at AVX2's it waits on memory.
 fn add_row<T: Numeric>(sum: &mut ArrayD<f64>, row: &ArrayViewD<'_, T>, skip: bool) -> bool {
     match (sum.as_slice_mut(), row.as_slice()) {
         (Some(s), Some(r)) if s.len() == r.len() => add_slice(s, r, skip),
