@@ -153,6 +153,37 @@ fn climate_checks_every_repeat_against_a_reference_file() {
 }
 
 #[test]
+fn inflate_checks_the_bytes_of_the_chunks_the_climate_job_reads() {
+    let zlib = concat!(env!("CARGO_MANIFEST_DIR"), "/../labeled/tests/fixtures/pile_zlib/era5_t2m_*.nc");
+    // 1981-1982, a chunk of 7 × 8 float32 maps per month.
+    let years = |clim: &str, year: &str| ["--clim-start", "1981", "--clim-end", clim, "--year", year].map(String::from);
+    let inflate = |years: [String; 6]| {
+        let mut args = vec!["inflate".to_string(), "--glob".into(), zlib.into(), "--repeats".into(), "2".into()];
+        args.extend(years);
+        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let both = inflate(years("1981", "1982"));
+    assert_eq!(both["check"]["ok"], true, "{both}");
+    assert!(both["seconds"].as_f64().unwrap() > 0.0, "{both}");
+    assert_eq!(both["result"]["chunks"], 24, "{both}");
+    assert_eq!(both["result"]["inflated_bytes"], (365 + 365) * 7 * 8 * 4, "{both}");
+    for imp in ["libdeflate", "zlib-rs"] {
+        assert_eq!(both["impls"][imp]["runs_seconds"].as_array().unwrap().len(), 2, "{both}");
+    }
+    // Only the files with a time step in the job's years.
+    let one = inflate(years("1981", "1981"));
+    assert_eq!(one["result"]["chunks"], 12, "{one}");
+    // A pile stored without deflate has no inflate bound: an error naming the file.
+    let raw = concat!(env!("CARGO_MANIFEST_DIR"), "/../labeled/tests/fixtures/pile/era5_t2m_*.nc");
+    let out = Command::new(env!("CARGO_BIN_EXE_blockwork-bench"))
+        .args(["inflate", "--glob", raw, "--clim-start", "1979", "--clim-end", "1979", "--year", "1979"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("era5_t2m_1979"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn wordfreq_checks_its_top_ten_on_threads_and_on_a_cluster() {
     let dir = scratch("wordfreq");
     let words = ["sea", "ice", "the", "melt", "ärctic", "a"];
