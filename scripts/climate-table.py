@@ -8,7 +8,9 @@ per configuration) and `blockwork-climate-PILE.jsonl` (blockwork-bench
 climate records) and, when present, `python-climate-PILE.jsonl` (the cell
 from Python through xarray, scripts/bench_python.py climate) and
 `inflate-PILE.jsonl` (blockwork-bench inflate: the chunks the job reads,
-inflated on both cores and nothing else done, the job's bound). Every Dask
+inflated on both cores and nothing else done, the job's bound; and the
+job's reading and folding as plain loops, in the job's order and fused).
+Every Dask
 configuration gets a row, the best marked;
 blockwork's rows are refused unless their check against the anomaly
 xarray wrote passed. Ratios are against the best Dask configuration.
@@ -130,10 +132,13 @@ def inflate_bound(record: dict[str, Any], bw: list[dict[str, Any]]) -> None:
     """The job's bound: its chunks inflated and nothing else, beside it."""
     res = record["result"]
     print()
-    print("| inflating the job's chunks only, 2 threads | s (median) | runs | GB/s inflated |")
+    print("| the job's chunks, 2 threads, no engine | s (median) | runs | GB/s inflated |")
     print("|---|---|---|---|")
     for name, r in record["impls"].items():
         print(f"| {name} | {r['seconds']:.3f} | {runs(r['runs_seconds'])} | {r['inflated_gb_s']:.2f} |")
+    # Plain loops of the job's own work, when the record has them.
+    for name, r in record.get("pipelines", {}).items():
+        print(f"| plain loop: {name} | {r['seconds']:.3f} | {runs(r['runs_seconds'])} | {r['inflated_gb_s']:.2f} |")
     print()
     fastest = min(r["seconds"] for r in record["impls"].values())
     print(

@@ -12,6 +12,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use crate::readfold::{self, Located};
 use blockwork::labeled as xr;
 use serde_json::{json, Value as Json};
 
@@ -89,9 +90,11 @@ fn selected(t: &xr::DataArray, years: &blockwork_cli::Years) -> anyhow::Result<u
     Ok(size(t.sel("time", cs.as_str()..=ce.as_str()))? + size(t.sel("time", y.as_str()))?)
 }
 
-/// The stored chunks of `var` in the files of the glob the job reads.
-fn chunks(p: &Params<'_>) -> anyhow::Result<Vec<Stored>> {
-    let mut chunks = Vec::new();
+/// The stored chunks of `var` in the files of the glob the job reads,
+/// and where they are when every one is a shuffled float32 chunk (what
+/// `readfold` takes).
+fn chunks(p: &Params<'_>) -> anyhow::Result<(Vec<Stored>, Option<Vec<Located>>)> {
+    let (mut chunks, mut located) = (Vec::new(), Some(Vec::new()));
     for path in xr::glob(p.glob)? {
         let t = xr::open_dataset(&path, &[])?.get(p.var)?;
         if selected(&t, p.years)? == 0 {
@@ -106,10 +109,18 @@ fn chunks(p: &Params<'_>) -> anyhow::Result<Vec<Stored>> {
             let mut bytes = vec![0u8; c.size];
             file.read_exact_at(&mut bytes, c.offset)?;
             chunks.push(Stored { bytes, decoded: c.decoded_size });
+            let elements = c.shape.iter().product::<u64>() as usize;
+            let f32_shuffled = c.shuffled && t.data().dtype() == blockwork::array::DType::F32;
+            located = located.filter(|_| f32_shuffled && c.decoded_size == elements * 4).map(|mut l| {
+                let map = elements / c.shape[0] as usize;
+                let (offset, size, decoded) = (c.offset, c.size, c.decoded_size);
+                l.push(Located { path: path.clone(), offset, size, decoded, map });
+                l
+            });
         }
     }
     anyhow::ensure!(!chunks.is_empty(), "no chunk of `{}` in the selected years of {}", p.var, p.glob);
-    Ok(chunks)
+    Ok((chunks, located))
 }
 
 /// Inflates every chunk on `threads` threads, each taking the next chunk
@@ -145,10 +156,12 @@ fn timed(imp: Impl, chunks: &[Stored], threads: usize) -> anyhow::Result<(f64, u
 
 /// Runs the workload: `repeats` timed runs of each inflater.
 pub fn run(p: &Params<'_>, repeats: usize) -> anyhow::Result<Json> {
-    let chunks = chunks(p)?;
+    let (chunks, located) = chunks(p)?;
     let want: usize = chunks.iter().map(|c| c.decoded).sum();
     let stored: usize = chunks.iter().map(|c| c.bytes.len()).sum();
-    // Both inflaters give every chunk the same bytes.
+    // Both inflaters give every chunk the same bytes; the sum of its
+    // elements, were they shuffled float32, checks `readfold`.
+    let mut total = 0.0;
     let largest = chunks.iter().map(|c| c.decoded).max().unwrap_or(0);
     let (mut a, mut b) = (vec![0u8; largest], vec![0u8; largest]);
     let (mut la, mut zb) = (Impl::Libdeflate.inflater(), Impl::ZlibRs.inflater());
@@ -156,6 +169,7 @@ pub fn run(p: &Params<'_>, repeats: usize) -> anyhow::Result<Json> {
         let n = la.inflate(c, &mut a).map_err(|e| anyhow::anyhow!("libdeflate, chunk {i}: {e}"))?;
         zb.inflate(c, &mut b).map_err(|e| anyhow::anyhow!("zlib-rs, chunk {i}: {e}"))?;
         anyhow::ensure!(a[..n] == b[..n], "chunk {i}: libdeflate and zlib-rs inflate to different bytes");
+        total += shuffled_f32_sum(&a[..n]);
     }
     let mut impls = serde_json::Map::new();
     let mut totals = Vec::new();
@@ -173,7 +187,32 @@ pub fn run(p: &Params<'_>, repeats: usize) -> anyhow::Result<Json> {
             json!({"runs_seconds": runs, "seconds": seconds, "inflated_gb_s": want as f64 / seconds / 1e9}),
         );
     }
-    let check = crate::check::Verdict::of(&totals, want as f64, 0.0, "the chunks' decoded sizes, summed");
+    let sizes = crate::check::Verdict::of(&totals, want as f64, 0.0, "the chunks' decoded sizes, summed");
+    let mut pipelines = serde_json::Map::new();
+    let mut sums = Vec::new();
+    for order in [readfold::Order::Block, readfold::Order::Map] {
+        let Some(located) = &located else { break };
+        let mut runs = Vec::new();
+        for _ in 0..repeats.max(1) {
+            let (seconds, sum) = readfold::run(order, located, p.threads)?;
+            eprintln!("inflate: {} {seconds:.3} s", order.name());
+            runs.push(seconds);
+            sums.push(sum);
+        }
+        let seconds = crate::overhead::median(runs.clone());
+        pipelines.insert(
+            order.name().into(),
+            json!({"runs_seconds": runs, "seconds": seconds, "inflated_gb_s": want as f64 / seconds / 1e9}),
+        );
+    }
+    // Sums of 10^8 terms in another order agree to far better than 1e-7;
+    // a map missed or taken twice moves the sum by more than 1e-4.
+    let folded = crate::check::Verdict::of(&sums, total, 1e-7, "");
+    let check = crate::check::Verdict::of_difference(
+        sizes.worst.max(folded.worst),
+        1e-7,
+        "each inflate run's bytes against the chunks' decoded sizes; each read-and-fold run's sum against the sum of the inflated elements",
+    );
     Ok(json!({
         "workload": "inflate",
         "params": {
@@ -181,8 +220,19 @@ pub fn run(p: &Params<'_>, repeats: usize) -> anyhow::Result<Json> {
             "year": p.years.year, "threads": p.threads,
         },
         "seconds": impls["libdeflate"]["seconds"],
-        "result": {"chunks": chunks.len(), "stored_bytes": stored, "inflated_bytes": want},
+        "result": {"chunks": chunks.len(), "stored_bytes": stored, "inflated_bytes": want, "sum": total},
         "impls": impls,
+        "pipelines": pipelines,
         "check": check.to_json(),
     }))
+}
+
+/// The sum of the float32 elements whose bytes are shuffled into `bytes`
+/// (NaN as 0), plainly.
+fn shuffled_f32_sum(bytes: &[u8]) -> f64 {
+    let n = bytes.len() / 4;
+    (0..n)
+        .map(|i| f64::from(f32::from_le_bytes(std::array::from_fn(|b| bytes[b * n + i]))))
+        .filter(|x| !x.is_nan())
+        .sum()
 }

@@ -10,6 +10,7 @@ mod frames;
 mod inflate;
 mod overhead;
 mod procs;
+mod readfold;
 mod wordfreq;
 
 use clap::{Parser, Subcommand};

@@ -290,7 +290,7 @@ fn stored_chunks_say_where_each_chunk_is_and_what_it_inflates_to() {
     let file = std::fs::File::open(&path).unwrap();
     for c in &chunks {
         assert!(c.deflated && c.shuffled);
-        assert_eq!(c.decoded_size, 3 * 2 * 4 * 4);
+        assert_eq!((c.shape.as_slice(), c.decoded_size), (&[3, 2, 4][..], 3 * 2 * 4 * 4));
         // The stored bytes are a zlib stream of exactly the decoded size.
         let mut raw = vec![0u8; c.size];
         file.read_exact_at(&mut raw, c.offset).unwrap();

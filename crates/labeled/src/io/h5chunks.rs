@@ -173,6 +173,9 @@ pub struct StoredChunk {
     pub deflated: bool,
     /// Whether the elements' bytes are shuffled into planes.
     pub shuffled: bool,
+    /// The chunk's shape (the variable's chunking; edge chunks are stored
+    /// whole too).
+    pub shape: Vec<u64>,
     /// How many bytes it holds once decoded: the chunk's shape times the
     /// element's size.
     pub decoded_size: usize,
@@ -190,6 +193,7 @@ impl Chunked {
                 origin: c.offsets.clone(),
                 deflated: c.deflated,
                 shuffled: c.shuffled,
+                shape: self.chunk.clone(),
                 decoded_size,
             })
             .collect()
