@@ -170,6 +170,11 @@ fn inflate_checks_the_bytes_of_the_chunks_the_climate_job_reads() {
     for imp in ["libdeflate", "zlib-rs"] {
         assert_eq!(both["impls"][imp]["runs_seconds"].as_array().unwrap().len(), 2, "{both}");
     }
+    // The plain loops of the job's work (shuffled float32: both orders),
+    // their sums checked by the record's check.
+    let loops = both["pipelines"].as_object().unwrap();
+    assert_eq!(loops.len(), 2, "{both}");
+    assert!(loops.values().all(|l| l["runs_seconds"].as_array().unwrap().len() == 2), "{both}");
     // Only the files with a time step in the job's years.
     let one = inflate(years("1981", "1981"));
     assert_eq!(one["result"]["chunks"], 12, "{one}");
