@@ -123,35 +123,46 @@ fn chunks(p: &Params<'_>) -> anyhow::Result<(Vec<Stored>, Option<Vec<Located>>)>
     Ok((chunks, located))
 }
 
-/// Inflates every chunk on `threads` threads, each taking the next chunk
-/// not yet taken; the seconds and the bytes inflated.
+/// Inflates every chunk on `threads` threads: the seconds and the bytes
+/// inflated.
 fn timed(imp: Impl, chunks: &[Stored], threads: usize) -> anyhow::Result<(f64, usize)> {
     let largest = chunks.iter().map(|c| c.decoded).max().unwrap_or(0);
-    // Each thread's output buffer and inflater made (and the buffer's
-    // pages touched) before the clock starts, as the job's are by its
-    // first read.
-    let mut states: Vec<(Inflater, Vec<u8>)> =
-        (0..threads.max(1)).map(|_| (imp.inflater(), vec![0xa5u8; largest])).collect();
-    let next = &AtomicUsize::new(0);
+    let mut states: Vec<(Inflater, Vec<u8>, usize)> =
+        (0..threads.max(1)).map(|_| (imp.inflater(), vec![0xa5u8; largest], 0)).collect();
+    let seconds = on_threads(&mut states, chunks, |(inflater, out, total), c| {
+        *total += inflater.inflate(c, out)?;
+        Ok(())
+    })?;
+    Ok((seconds, states.iter().map(|s| s.2).sum()))
+}
+
+/// Runs `f` on every item, one thread per state, each thread taking the
+/// next item not yet taken: the seconds from the first item to the last.
+/// The states are made (their buffers' pages touched) before the clock
+/// starts, as the job's are by its first read.
+pub(crate) fn on_threads<S: Send, C: Sync>(
+    states: &mut [S],
+    items: &[C],
+    f: impl Fn(&mut S, &C) -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<f64> {
+    let (next, f) = (&AtomicUsize::new(0), &f);
     let t0 = Instant::now();
-    let totals: Vec<anyhow::Result<usize>> = std::thread::scope(|s| {
+    let done: Vec<anyhow::Result<()>> = std::thread::scope(|s| {
         let workers: Vec<_> = states
             .iter_mut()
-            .map(|(inflater, out)| {
-                s.spawn(move || {
-                    let mut total = 0;
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(c) = chunks.get(i) else { return Ok(total) };
-                        total += inflater.inflate(c, out)?;
-                    }
+            .map(|state| {
+                s.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { return Ok(()) };
+                    f(state, item)?;
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().expect("an inflating thread panicked")).collect()
+        workers.into_iter().map(|w| w.join().expect("a benchmark thread panicked")).collect()
     });
     let seconds = t0.elapsed().as_secs_f64();
-    Ok((seconds, totals.into_iter().sum::<anyhow::Result<usize>>()?))
+    done.into_iter().collect::<anyhow::Result<()>>()?;
+    Ok(seconds)
 }
 
 /// Runs the workload: `repeats` timed runs of each inflater.

@@ -15,8 +15,6 @@
 
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
 /// A shuffled float32 chunk, where it is stored.
 pub struct Located {
@@ -67,23 +65,7 @@ pub fn run(order: Order, chunks: &[Located], threads: usize) -> anyhow::Result<(
             inflater: libdeflater::Decompressor::new(),
         })
         .collect();
-    let next = &AtomicUsize::new(0);
-    let t0 = Instant::now();
-    let done: Vec<anyhow::Result<()>> = std::thread::scope(|s| {
-        let workers: Vec<_> = states
-            .iter_mut()
-            .map(|t| {
-                s.spawn(move || loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(c) = chunks.get(i) else { return Ok(()) };
-                    t.chunk(order, c)?;
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().expect("a reading thread panicked")).collect()
-    });
-    let seconds = t0.elapsed().as_secs_f64();
-    done.into_iter().collect::<anyhow::Result<()>>()?;
+    let seconds = crate::inflate::on_threads(&mut states, chunks, |t, c| t.chunk(order, c))?;
     Ok((seconds, states.iter().flat_map(|t| &t.sum).sum()))
 }
 
