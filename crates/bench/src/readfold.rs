@@ -6,7 +6,8 @@
 //! dimension) added into a float64 sum, in one of two orders:
 //!
 //! - `Block`: the whole chunk taken into a block, then the block's maps
-//!   folded, as the job does it (a read task, then the reduction's);
+//!   folded, as the job does it (a read task, then the reduction's; here
+//!   the thread keeps its block, where the job allocates one per read);
 //! - `Map`: each map taken from the planes into a map-sized buffer and
 //!   folded at once, while it is in cache (a read fused with the fold).
 //!
