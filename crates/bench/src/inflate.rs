@@ -30,34 +30,20 @@ struct Stored {
     decoded: usize,
 }
 
-/// The inflaters compared.
-#[derive(Clone, Copy, Debug)]
-enum Impl {
-    Libdeflate,
-    ZlibRs,
-}
-
 /// An inflater's state, as each thread holds one.
 enum Inflater {
     Libdeflate(libdeflater::Decompressor),
     ZlibRs(Box<flate2::Decompress>),
 }
 
-impl Impl {
-    fn name(self) -> &'static str {
-        match self {
-            Impl::Libdeflate => "libdeflate",
-            Impl::ZlibRs => "zlib-rs",
-        }
-    }
+/// Makes an inflater's state.
+type NewInflater = fn() -> Inflater;
 
-    fn inflater(self) -> Inflater {
-        match self {
-            Impl::Libdeflate => Inflater::Libdeflate(libdeflater::Decompressor::new()),
-            Impl::ZlibRs => Inflater::ZlibRs(Box::new(flate2::Decompress::new(true))),
-        }
-    }
-}
+/// The inflaters compared, by name.
+const INFLATERS: [(&str, NewInflater); 2] = [
+    ("libdeflate", || Inflater::Libdeflate(libdeflater::Decompressor::new())),
+    ("zlib-rs", || Inflater::ZlibRs(Box::new(flate2::Decompress::new(true)))),
+];
 
 impl Inflater {
     /// Inflates chunk `c` into the start of `out`: its decoded size, or
@@ -104,19 +90,20 @@ fn chunks(p: &Params<'_>) -> anyhow::Result<(Vec<Stored>, Option<Vec<Located>>)>
             anyhow::bail!("{}: `{}` is not stored in chunks blockwork reads one by one", path.display(), p.var);
         };
         let file = std::fs::File::open(&path)?;
+        let f32 = t.data().dtype() == blockwork::array::DType::F32;
         for c in stored {
             anyhow::ensure!(c.deflated, "{}: a chunk of `{}` is not deflated", path.display(), p.var);
             let mut bytes = vec![0u8; c.size];
             file.read_exact_at(&mut bytes, c.offset)?;
             chunks.push(Stored { bytes, decoded: c.decoded_size });
-            let elements = c.shape.iter().product::<u64>() as usize;
-            let f32_shuffled = c.shuffled && t.data().dtype() == blockwork::array::DType::F32;
-            located = located.filter(|_| f32_shuffled && c.decoded_size == elements * 4).map(|mut l| {
-                let map = elements / c.shape[0] as usize;
+            if !(f32 && c.shuffled) {
+                located = None;
+            }
+            if let Some(l) = &mut located {
+                let map = c.shape[1..].iter().product::<u64>() as usize;
                 let (offset, size, decoded) = (c.offset, c.size, c.decoded_size);
                 l.push(Located { path: path.clone(), offset, size, decoded, map });
-                l
-            });
+            }
         }
     }
     anyhow::ensure!(!chunks.is_empty(), "no chunk of `{}` in the selected years of {}", p.var, p.glob);
@@ -125,10 +112,10 @@ fn chunks(p: &Params<'_>) -> anyhow::Result<(Vec<Stored>, Option<Vec<Located>>)>
 
 /// Inflates every chunk on `threads` threads: the seconds and the bytes
 /// inflated.
-fn timed(imp: Impl, chunks: &[Stored], threads: usize) -> anyhow::Result<(f64, usize)> {
+fn timed(new: NewInflater, chunks: &[Stored], threads: usize) -> anyhow::Result<(f64, usize)> {
     let largest = chunks.iter().map(|c| c.decoded).max().unwrap_or(0);
     let mut states: Vec<(Inflater, Vec<u8>, usize)> =
-        (0..threads.max(1)).map(|_| (imp.inflater(), vec![0xa5u8; largest], 0)).collect();
+        (0..threads.max(1)).map(|_| (new(), vec![0xa5u8; largest], 0)).collect();
     let seconds = on_threads(&mut states, chunks, |(inflater, out, total), c| {
         *total += inflater.inflate(c, out)?;
         Ok(())
@@ -175,7 +162,8 @@ pub fn run(p: &Params<'_>, repeats: usize) -> anyhow::Result<Json> {
     let mut total = 0.0;
     let largest = chunks.iter().map(|c| c.decoded).max().unwrap_or(0);
     let (mut a, mut b) = (vec![0u8; largest], vec![0u8; largest]);
-    let (mut la, mut zb) = (Impl::Libdeflate.inflater(), Impl::ZlibRs.inflater());
+    let [(_, libdeflate), (_, zlib)] = INFLATERS;
+    let (mut la, mut zb) = (libdeflate(), zlib());
     for (i, c) in chunks.iter().enumerate() {
         let n = la.inflate(c, &mut a).map_err(|e| anyhow::anyhow!("libdeflate, chunk {i}: {e}"))?;
         zb.inflate(c, &mut b).map_err(|e| anyhow::anyhow!("zlib-rs, chunk {i}: {e}"))?;
@@ -184,17 +172,17 @@ pub fn run(p: &Params<'_>, repeats: usize) -> anyhow::Result<Json> {
     }
     let mut impls = serde_json::Map::new();
     let mut totals = Vec::new();
-    for imp in [Impl::Libdeflate, Impl::ZlibRs] {
+    for (name, new) in INFLATERS {
         let mut runs = Vec::new();
         for _ in 0..repeats.max(1) {
-            let (seconds, total) = timed(imp, &chunks, p.threads)?;
-            eprintln!("inflate: {} {seconds:.3} s", imp.name());
+            let (seconds, total) = timed(new, &chunks, p.threads)?;
+            eprintln!("inflate: {name} {seconds:.3} s");
             runs.push(seconds);
             totals.push(total as f64);
         }
         let seconds = crate::overhead::median(runs.clone());
         impls.insert(
-            imp.name().into(),
+            name.into(),
             json!({"runs_seconds": runs, "seconds": seconds, "inflated_gb_s": want as f64 / seconds / 1e9}),
         );
     }
