@@ -298,17 +298,7 @@ impl Chunked {
             return Ok(None);
         }
         let n = count.iter().product::<u64>() as usize;
-        // Each chunk the hyperslab meets, where, and which of its elements
-        // (first, one past the last) that is, in the hyperslab's order.
-        let mut meets: Vec<Meet<'_>> = self
-            .chunks
-            .iter()
-            .filter_map(|c| {
-                let o = self.overlap(c, start, count)?;
-                let span = span(&o, start, count);
-                Some((c, o, span))
-            })
-            .collect();
+        let meets = self.meets(start, count);
         // The plan's chunks are on the grid and distinct: their overlaps
         // cover the hyperslab when they add up to it.
         let covered: usize =
@@ -316,7 +306,6 @@ impl Chunked {
         if covered != n {
             return Ok(None);
         }
-        meets.sort_unstable_by_key(|&(_, _, (first, _))| first);
         let file = File::open(&self.path)?;
         // Where each chunk's part is one run of the block and the runs
         // tile it in order (chunks that are slabs of the block: a month of
@@ -355,6 +344,22 @@ impl Chunked {
             }
         }
         Ok(Some(out))
+    }
+
+    /// Each chunk the hyperslab meets, where, and which of its elements
+    /// (first, one past the last) that is, in the hyperslab's order.
+    fn meets(&self, start: &[u64], count: &[u64]) -> Vec<Meet<'_>> {
+        let mut meets: Vec<Meet<'_>> = self
+            .chunks
+            .iter()
+            .filter_map(|c| {
+                let o = self.overlap(c, start, count)?;
+                let span = span(&o, start, count);
+                Some((c, o, span))
+            })
+            .collect();
+        meets.sort_unstable_by_key(|&(_, _, (first, _))| first);
+        meets
     }
 
     /// Whether each chunk's part is one run of the block (`one_run`) and,
@@ -552,13 +557,7 @@ mod tests {
 
     /// Whether the hyperslab is read into uninitialised memory.
     fn is_tiled(c: &Chunked, start: &[u64], count: &[u64]) -> bool {
-        let mut meets: Vec<Meet<'_>> = c
-            .chunks
-            .iter()
-            .filter_map(|k| c.overlap(k, start, count).map(|o| (k, o.clone(), span(&o, start, count))))
-            .collect();
-        meets.sort_unstable_by_key(|&(_, _, (first, _))| first);
-        c.tiled(&meets, count, count.iter().product::<u64>() as usize)
+        c.tiled(&c.meets(start, count), count, count.iter().product::<u64>() as usize)
     }
 
     #[test]
