@@ -23,6 +23,8 @@
 //!   whose parameters say the dtype and the operation, so array graphs can
 //!   run in other processes.
 //! - Chunk specifications are normalized in one place ([`Chunks::normalize`]).
+//! - A reader can hand its blocks over in slabs of rows ([`rows`]), which
+//!   a grouped reduction folds while they are in cache.
 //!
 //! Element types: f64, f32, i64, i32, u8, bool and the complex
 //! `Complex<f64>` (complex128) and `Complex<f32>` (complex64)
@@ -50,6 +52,7 @@ mod npy;
 pub mod ops;
 mod pattern;
 mod rng;
+pub mod rows;
 mod sink;
 
 pub use array::{compute_many, Array, Operand};

@@ -1,7 +1,10 @@
 //! Grouped reductions against a plain loop over the groups' rows, on
 //! randomized shapes, chunkings, labels and NaNs.
 
-use blockwork_array::{self as bwa, GroupReduction, ReduceOpts, Reduction};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use blockwork_array::{self as bwa, Block, GroupReduction, ReduceOpts, Reduction};
+use blockwork_graph::{builtins, TaskError, Value};
 use ndarray::{ArrayD, Axis, Dimension};
 use proptest::prelude::*;
 
@@ -120,19 +123,48 @@ proptest! {
                 ((s >> 33) % (ngroups as u64 + 1)) as i64 - 1
             })
             .collect();
+        // Blocks held in the graph, handed over in slabs of rows (a row
+        // source, as a file reader is) along axis 0, and made by a fused
+        // expression, which are reduced as blocks.
+        bwa::rows::register_rows(&CONSTANT_ROWS);
         let x = bwa::from_ndarray(a.clone(), chunks).unwrap();
+        let computed = &x * 1.0;
         let opts = ReduceOpts::default().ddof(1).split_every(split_every);
         for kind in KINDS {
-            let got = x.groupby_reduce(axis as isize, &labels, ngroups, kind, &opts).unwrap();
-            prop_assert_eq!(got.chunks().axes()[axis].clone(), vec![ngroups]);
             let want = reference(&a, axis, &labels, ngroups, kind);
-            for cfg in configs() {
-                let v = got.compute_with(&cfg).unwrap();
-                prop_assert!(close(&v, &want), "{:?} on axis {} labels {:?}: {:?} vs {:?}", kind, axis, labels, v, want);
+            for (x, held) in [(&x, true), (&computed, false)] {
+                let got = x.groupby_reduce(axis as isize, &labels, ngroups, kind, &opts).unwrap();
+                prop_assert_eq!(got.chunks().axes()[axis].clone(), vec![ngroups]);
+                for cfg in configs() {
+                    let slabs = SLABS.load(Ordering::Relaxed);
+                    let v = got.compute_with(&cfg).unwrap();
+                    prop_assert!(close(&v, &want), "{:?} on axis {} labels {:?}: {:?} vs {:?}", kind, axis, labels, v, want);
+                    if axis == 0 && held {
+                        prop_assert!(SLABS.load(Ordering::Relaxed) > slabs, "the blocks were handed over in slabs");
+                    }
+                }
             }
         }
     }
 }
+
+/// Slabs handed over by `CONSTANT_ROWS`.
+static SLABS: AtomicUsize = AtomicUsize::new(0);
+
+/// Hands a block held in the graph (`from_ndarray`'s) over in slabs of one
+/// to three rows, by turns.
+fn constant_rows(params: &Value, _bytes: usize, each: &mut bwa::rows::EachSlab<'_>) -> Result<(), TaskError> {
+    let Block::Dense(a) = bwa::block_of::<f64>(params)? else { return each(params.clone()) };
+    let mut first = 0;
+    while first < a.len_of(Axis(0)) {
+        let n = (1 + SLABS.fetch_add(1, Ordering::Relaxed) % 3).min(a.len_of(Axis(0)) - first);
+        each(Block::Dense(a.slice_axis(Axis(0), (first..first + n).into()).to_owned()).into_value())?;
+        first += n;
+    }
+    Ok(())
+}
+
+static CONSTANT_ROWS: bwa::rows::RowSource = bwa::rows::RowSource { op: &builtins::CONSTANT, rows: constant_rows };
 
 #[test]
 fn grouped_reductions_of_f32_constant_and_integer_blocks() {

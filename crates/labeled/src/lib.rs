@@ -72,6 +72,7 @@ pub use time::{Calendar, DateTime};
 pub fn register() {
     blockwork_array::register();
     blockwork_graph::register(&io::netcdf::READ_NETCDF);
+    blockwork_array::rows::register_rows(&io::netcdf::NETCDF_ROWS);
     blockwork_graph::register(&io::zarr::READ_ZARR);
     blockwork_graph::register(&io::zarr_write::WRITE_ZARR);
     blockwork_graph::register(&io::READ_GRIB);

@@ -307,3 +307,45 @@ fn stored_chunks_say_where_each_chunk_is_and_what_it_inflates_to() {
     let e = xr::io::netcdf::stored_chunks(fixtures().join("absent.nc"), "t2m").unwrap_err();
     assert!(is_not_found(&e), "{e}");
 }
+
+#[test]
+fn grouped_reductions_of_blocks_read_in_slabs_equal_those_of_the_blocks() {
+    xr::register();
+    // The pile's reads hand their blocks to the grouped reduction in slabs
+    // of rows; persisted, the same blocks are held whole.
+    let tas = pile("pile_zlib");
+    let held = tas.persist().unwrap();
+    for (name, exact) in [("mean", true), ("max", true), ("count", true), ("std", false)] {
+        let of = |a: &DataArray| {
+            let g = a.groupby("time.season").unwrap();
+            let r = match name {
+                "mean" => g.mean("time"),
+                "max" => g.max("time"),
+                "count" => g.count("time"),
+                _ => g.std("time"),
+            };
+            r.unwrap().values().unwrap()
+        };
+        let (slabs, blocks) = (of(&tas), of(&held));
+        assert_eq!(slabs.shape(), blocks.shape());
+        if exact {
+            // Sums run over the rows in the same order: the same bits.
+            assert_eq!(format!("{slabs:?}"), format!("{blocks:?}"), "{name}");
+        } else {
+            assert_close(name, slabs.as_slice().unwrap(), blocks.as_slice().unwrap(), 1e-9);
+        }
+    }
+    // A chunk that does not inflate is an error that names its file.
+    use std::os::unix::fs::FileExt;
+    let dir = std::env::temp_dir().join(format!("bw-labeled-slabs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("era5_t2m_1981_01.nc");
+    std::fs::copy(fixtures().join("pile_zlib/era5_t2m_1981_01.nc"), &bad).unwrap();
+    let chunk = &xr::io::netcdf::stored_chunks(&bad, "t2m").unwrap().unwrap()[0];
+    let writer = std::fs::OpenOptions::new().write(true).open(&bad).unwrap();
+    writer.write_all_at(&vec![0xA5u8; chunk.size / 2], chunk.offset + 2).unwrap();
+    let tas = xr::open_mfdataset(bad.to_str().unwrap(), &[("time", 10)]).unwrap().get("t2m").unwrap();
+    let e = tas.groupby("time.season").unwrap().mean("time").unwrap().values().unwrap_err().to_string();
+    assert!(e.contains("era5_t2m_1981_01.nc") && e.contains("inflate"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

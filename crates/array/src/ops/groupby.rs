@@ -28,6 +28,7 @@ use crate::dtype::{with_numeric, DType, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
 use crate::ops::reduce::{normalize_axes, Moments, ReduceOpts, Reduction};
+use crate::rows::{row_source, RowSource, Sources, SLAB_BYTES};
 
 /// What a grouped reduction computes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -306,9 +307,18 @@ fn merge_acc(kind: AccKind, a: &mut Acc, b: &Acc) -> std::result::Result<(), Tas
     Ok(())
 }
 
-fn chunk<T: Numeric>(kind: AccKind, b: &Block<T>, axis: usize, labels: &[i64]) -> TaskResult {
-    let view = b.view();
-    let view = view.view();
+/// Folds the rows of `view` along `axis` into the accumulators of their
+/// groups (`labels[i]` for row `i`; negative: no group). A sum goes on
+/// adding into the group's sum, in row order, so folding a block slab by
+/// slab gives the very sums of folding it whole; other accumulators are
+/// made for the rows and merged.
+fn fold<T: Numeric>(
+    kind: AccKind,
+    accs: &mut BTreeMap<u32, Acc>,
+    view: &ArrayViewD<'_, T>,
+    axis: usize,
+    labels: &[i64],
+) -> std::result::Result<(), TaskError> {
     if labels.len() != view.len_of(Axis(axis)) {
         return Err(TaskError::new(format!(
             "{} group labels for a block {} long on axis {axis}",
@@ -322,8 +332,57 @@ fn chunk<T: Numeric>(kind: AccKind, b: &Block<T>, axis: usize, labels: &[i64]) -
             rows.entry(g as u32).or_default().push(i);
         }
     }
-    let (groups, accs) = rows.iter().map(|(&g, rows)| (g, accumulate(kind, &view, axis, rows))).unzip();
-    Ok(Value::object(GroupPartial { groups, accs }))
+    for (g, rows) in rows {
+        match (accs.get_mut(&g), kind) {
+            (Some(Acc::Sum { n, sum }), AccKind::Sum { skip }) => {
+                let more = sum_rows(sum, rows.iter().map(|&i| view.index_axis(Axis(axis), i)), skip);
+                n.add(&more, sum.shape());
+            }
+            (Some(acc), _) => merge_acc(kind, acc, &accumulate(kind, view, axis, &rows))?,
+            (None, _) => {
+                accs.insert(g, accumulate(kind, view, axis, &rows));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn partial(accs: BTreeMap<u32, Acc>) -> Value {
+    let (groups, accs) = accs.into_iter().unzip();
+    Value::object(GroupPartial { groups, accs })
+}
+
+fn chunk<T: Numeric>(kind: AccKind, b: &Block<T>, axis: usize, labels: &[i64]) -> TaskResult {
+    let view = b.view();
+    let mut accs = BTreeMap::new();
+    fold(kind, &mut accs, &view.view(), axis, labels)?;
+    Ok(partial(accs))
+}
+
+/// The partial of a block that `source` hands over in slabs of rows
+/// (along axis 0, the grouped axis), each folded as it comes.
+fn chunk_rows<T: Numeric>(kind: AccKind, source: &RowSource, params: &Value, labels: &[i64]) -> TaskResult {
+    let mut accs = BTreeMap::new();
+    let mut at = 0;
+    (source.rows)(params, SLAB_BYTES, &mut |slab| {
+        let b = block_of::<T>(&slab)?;
+        let view = b.view();
+        let n = view.shape().first().copied().unwrap_or(1);
+        let rows = labels.get(at..at + n).ok_or_else(|| {
+            TaskError::new(format!("{}: a slab of rows past the block's {} rows", source.op.name, labels.len()))
+        })?;
+        fold(kind, &mut accs, &view.view(), 0, rows)?;
+        at += n;
+        Ok(())
+    })?;
+    if at != labels.len() {
+        return Err(TaskError::new(format!(
+            "{}: {at} rows handed over of the block's {}",
+            source.op.name,
+            labels.len()
+        )));
+    }
+    Ok(partial(accs))
 }
 
 fn combine(kind: AccKind, parts: &[&GroupPartial]) -> std::result::Result<GroupPartial, TaskError> {
@@ -408,6 +467,9 @@ kernel_params! {
     pub(crate) enum GroupbyParams {
         /// (block, its labels) → partials per group.
         Chunk { reduction: GroupReduction, dtype: DType, axis: usize },
+        /// (a row source's parameters, the labels) → the partials of the
+        /// block the source hands over in slabs, grouped along axis 0.
+        Rows { reduction: GroupReduction, dtype: DType, source: Arc<str> },
         /// Partials → their combination.
         Combine { reduction: GroupReduction },
         /// (partial, the block shape without the axis) → the result block.
@@ -420,16 +482,28 @@ fn partial_of(v: &Value) -> std::result::Result<&GroupPartial, TaskError> {
         .ok_or_else(|| TaskError::new(format!("expected group partials, found {}", v.type_name())))
 }
 
+/// A chunk's group labels, its second argument.
+fn labels_of(args: &[Value]) -> std::result::Result<Vec<i64>, TaskError> {
+    match args.get(1) {
+        Some(Value::List(xs)) => Ok(xs.iter().map(|x| if let Value::Int(v) = x { *v } else { -1 }).collect()),
+        _ => Err(TaskError::internal("grouped reduction chunk needs its labels")),
+    }
+}
+
 fn groupby_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
     let first = args.first().ok_or_else(|| TaskError::internal("grouped reduction without input"))?;
     let acc = |kind: GroupReduction| kind.acc().map_err(TaskError::internal);
     match GroupbyParams::from_value(params)? {
         GroupbyParams::Chunk { reduction, dtype, axis } => {
-            let labels: Vec<i64> = match args.get(1) {
-                Some(Value::List(xs)) => xs.iter().map(|x| if let Value::Int(v) = x { *v } else { -1 }).collect(),
-                _ => return Err(TaskError::internal("grouped reduction chunk needs its labels")),
-            };
+            let labels = labels_of(&args)?;
             with_numeric!(dtype, T => chunk(acc(reduction)?, block_of::<T>(first)?, axis, &labels),
+                Err(TaskError::internal("grouped reduction of bool blocks")))
+        }
+        GroupbyParams::Rows { reduction, dtype, source } => {
+            let labels = labels_of(&args)?;
+            let source = row_source(&source)
+                .ok_or_else(|| TaskError::internal(format!("no row source `{source}` is registered here")))?;
+            with_numeric!(dtype, T => chunk_rows::<T>(acc(reduction)?, source, first, &labels),
                 Err(TaskError::internal("grouped reduction of bool blocks")))
         }
         GroupbyParams::Combine { reduction } => {
@@ -492,6 +566,9 @@ impl<T: Numeric> Array<T> {
         let sizes = self.chunks.axes()[axis].clone();
         let chunk_op = Op::named(&GROUPBY, GroupbyParams::Chunk { reduction, dtype, axis }.to_value());
         let x = self.clone();
+        // Blocks read from a source that hands them over in slabs of rows
+        // are folded slab by slab, along the first axis (`crate::rows`).
+        let mut sources = Sources::default();
         let mut layer: Arc<Layer> = new_layer(
             &format!("groupby-{}-chunk", kind.name()),
             Namer::new("chunk").add(&base.token()),
@@ -499,7 +576,14 @@ impl<T: Numeric> Array<T> {
             vec![Arc::clone(&self.layer)],
             |idx| {
                 let (s, n) = (offsets[idx[axis] as usize], sizes[idx[axis] as usize]);
-                Task::new(chunk_op.clone(), vec![r(x.key(idx)), Arg::Lit(int_list(&labels[s..s + n]))])
+                let labels = Arg::Lit(int_list(&labels[s..s + n]));
+                match (axis == 0).then(|| sources.find(&x.layer, &x.key(idx))).flatten() {
+                    Some((source, params)) => {
+                        let rows = GroupbyParams::Rows { reduction, dtype, source: source.op.name.into() };
+                        Task::new(Op::named(&GROUPBY, rows.to_value()), vec![Arg::Lit(params), labels])
+                    }
+                    None => Task::new(chunk_op.clone(), vec![r(x.key(idx)), labels]),
+                }
             },
         );
         let combine_op = Op::named(&GROUPBY, GroupbyParams::Combine { reduction }.to_value());

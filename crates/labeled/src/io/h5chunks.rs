@@ -294,18 +294,7 @@ impl Chunked {
     /// of it was never written (the reader fills it with the fill value)
     /// or its elements are not `T`'s size. Nothing is read in either case.
     pub(crate) fn read<T: Plain>(&self, start: &[u64], count: &[u64]) -> std::io::Result<Option<Vec<T>>> {
-        if T::SIZE != self.elem || start.len() != self.shape.len() {
-            return Ok(None);
-        }
-        let n = count.iter().product::<u64>() as usize;
-        let meets = self.meets(start, count);
-        // The plan's chunks are on the grid and distinct: their overlaps
-        // cover the hyperslab when they add up to it.
-        let covered: usize =
-            meets.iter().map(|(_, o, _)| o.iter().map(|(lo, hi)| (hi - lo) as usize).product::<usize>()).sum();
-        if covered != n {
-            return Ok(None);
-        }
+        let Some((meets, n)) = self.covering::<T>(start, count) else { return Ok(None) };
         let file = File::open(&self.path)?;
         // Where each chunk's part is one run of the block and the runs
         // tile it in order (chunks that are slabs of the block: a month of
@@ -344,6 +333,78 @@ impl Chunked {
             }
         }
         Ok(Some(out))
+    }
+
+    /// The hyperslab as [`read`](Self::read) gives it, handed to `each`
+    /// in consecutive slabs of at most `rows` indices of the first
+    /// dimension (the slab's elements in C order, and its number of rows).
+    /// Each chunk is inflated once and its rows are taken from it a slab at
+    /// a time, so a caller that folds the slabs reads each while it is in
+    /// cache and the block is never whole. `Ok(false)`, with nothing read
+    /// and `each` never called, where `read` gives `None` or the chunks
+    /// are not slabs of the block (`tiled`). I/O errors go through `io`.
+    /// `each` must not read chunks on this thread: the thread's scratch is
+    /// held while it runs.
+    pub(crate) fn read_rows<T: Plain, E>(
+        &self,
+        start: &[u64],
+        count: &[u64],
+        rows: usize,
+        io: impl Fn(std::io::Error) -> E,
+        mut each: impl FnMut(Vec<T>, usize) -> Result<(), E>,
+    ) -> Result<bool, E> {
+        let Some((meets, n)) = self.covering::<T>(start, count) else { return Ok(false) };
+        if count.is_empty() || !self.tiled(&meets, count, n) {
+            return Ok(false);
+        }
+        let file = File::open(&self.path).map_err(&io)?;
+        let row = count[1..].iter().product::<u64>() as usize;
+        let rows = rows.max(1) as u64;
+        SCRATCH.with_borrow_mut(|scratch| {
+            for (c, overlap, _) in &meets {
+                let data = self.decoded(&file, c, scratch).map_err(&io)?;
+                let (lo, hi) = overlap[0];
+                let mut first = lo;
+                while first < hi {
+                    let end = (first + rows).min(hi);
+                    // The slab is the hyperslab of these rows, and still
+                    // one run of the chunk: `place` writes all of it.
+                    let (mut o, mut s, mut k) = (overlap.clone(), start.to_vec(), count.to_vec());
+                    (o[0], s[0], k[0]) = ((first, end), first, end - first);
+                    let len = (end - first) as usize * row;
+                    let mut slab: Vec<T> = Vec::with_capacity(len);
+                    self.place::<T, _>(c, data, &o, &s, &k, slab.spare_capacity_mut());
+                    #[allow(unsafe_code)]
+                    // SAFETY: `slab` has capacity `len`; its rows are one
+                    // run in the chunk and in the slab (`tiled` checked
+                    // each chunk's part is one run, and a run of whole rows
+                    // cut to fewer rows is one still), which `place`
+                    // writes whole from the slab's first slot.
+                    unsafe {
+                        slab.set_len(len);
+                    }
+                    each(slab, (end - first) as usize)?;
+                    first = end;
+                }
+            }
+            Ok(true)
+        })
+    }
+
+    /// The chunks the hyperslab meets (`meets`) and its number of
+    /// elements, when its elements are `T`'s size and every one of them is
+    /// in a stored chunk.
+    fn covering<T: Plain>(&self, start: &[u64], count: &[u64]) -> Option<(Vec<Meet<'_>>, usize)> {
+        if T::SIZE != self.elem || start.len() != self.shape.len() || count.len() != self.shape.len() {
+            return None;
+        }
+        let n = count.iter().product::<u64>() as usize;
+        let meets = self.meets(start, count);
+        // The plan's chunks are on the grid and distinct: their overlaps
+        // cover the hyperslab when they add up to it.
+        let covered: usize =
+            meets.iter().map(|(_, o, _)| o.iter().map(|(lo, hi)| (hi - lo) as usize).product::<usize>()).sum();
+        (covered == n).then_some((meets, n))
     }
 
     /// Each chunk the hyperslab meets, where, and which of its elements
@@ -544,6 +605,28 @@ mod tests {
                 format!("{:?}", want.as_slice().unwrap()),
                 "{file}: {var} at {start:?} + {count:?}"
             );
+            // In slabs of a few rows, where the chunks are slabs of the block.
+            let rows = 1 + rng.below(3) as usize;
+            let row = count[1..].iter().product::<u64>() as usize;
+            let (mut joined, mut seen) = (Vec::new(), 0);
+            let streamed = c
+                .read_rows::<T, std::io::Error>(
+                    &start,
+                    &count,
+                    rows,
+                    |e| e,
+                    |slab, k| {
+                        assert!((1..=rows).contains(&k) && slab.len() == k * row, "{k} rows of {}", slab.len());
+                        (seen, joined) = (seen + k, [joined.as_slice(), &slab].concat());
+                        Ok(())
+                    },
+                )
+                .unwrap();
+            assert_eq!(streamed, is_tiled(&c, &start, &count), "{file}: {var} at {start:?} + {count:?}");
+            if streamed {
+                assert_eq!(seen as u64, count[0]);
+                assert_eq!(format!("{joined:?}"), format!("{got:?}"), "{file}: {var} at {start:?} + {count:?}");
+            }
         }
     }
 
@@ -614,6 +697,8 @@ mod tests {
         writer.write_all_at(&garbage, first.address + 2).unwrap();
         let at: Vec<u64> = first.offsets.clone();
         let e = c.read::<f32>(&at, &[1, 1, 1]).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData, "{e}");
+        let e = c.read_rows::<f32, _>(&at, &[1, 5, 3], 1, |e| e, |_, _| Ok(())).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::InvalidData, "{e}");
         std::fs::remove_dir_all(&dir).ok();
     }

@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use blockwork_array::rows::{EachSlab, RowSource};
 use blockwork_array::DType;
 use blockwork_graph::{kernel_params, KernelParams, NamedFn, Op, Task, TaskError, TaskResult, Tokenizer, Value};
 use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem, NcType, NcVariable};
@@ -178,26 +179,11 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
     let ReadNetcdfParams { file, variable, dtype, decode, start, count } = ReadNetcdfParams::from_value(params)?;
     let id = FileId::from(&file);
     let name = &*variable;
-    // The file was read when the graph was built: a read failing now is
-    // the system's; anything else, the file's.
-    let err = |e: netcdf_reader::Error| {
-        let message = format!("{}: variable `{name}`: {e}", id.path.display());
-        match e {
-            netcdf_reader::Error::Io(_) => TaskError::environment(message),
-            _ => TaskError::new(message),
-        }
-    };
+    let err = |e| var_err(&id, name, e);
     let f = open_cached(&id).map_err(task_err)?;
     let sel = hyperslab(&start, &count);
     let var = f.variable(name).map_err(err)?;
-    let native = matches!(
-        (&var.dtype, dtype),
-        (NcType::Float, DType::F32)
-            | (NcType::Double, DType::F64)
-            | (NcType::Int, DType::I32)
-            | (NcType::Int64, DType::I64)
-            | (NcType::UByte, DType::U8)
-    );
+    let native = native(&var.dtype, dtype);
     let read = Native { id: &id, f: &f, name, sel: &sel, start: &start, count: &count };
     if native && decode.is_identity() {
         return Ok(match dtype {
@@ -224,6 +210,94 @@ fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
     })
 }
 
+/// A read task's error about variable `name`: the file was read when the
+/// graph was built, so a read failing now is the system's; anything else,
+/// the file's.
+fn var_err(id: &FileId, name: &str, e: netcdf_reader::Error) -> TaskError {
+    let message = format!("{}: variable `{name}`: {e}", id.path.display());
+    match e {
+        netcdf_reader::Error::Io(_) => TaskError::environment(message),
+        _ => TaskError::new(message),
+    }
+}
+
+/// Whether a block of `dtype` holds a variable of `stored` type as stored.
+fn native(stored: &NcType, dtype: DType) -> bool {
+    matches!(
+        (stored, dtype),
+        (NcType::Float, DType::F32)
+            | (NcType::Double, DType::F64)
+            | (NcType::Int, DType::I32)
+            | (NcType::Int64, DType::I64)
+            | (NcType::UByte, DType::U8)
+    )
+}
+
+/// The chunk plan of a local NetCDF-4 variable of a common chunk layout
+/// (`h5chunks`); `None`: the reader reads it.
+fn plan(id: &FileId, f: &NcFile, name: &str) -> Option<Arc<h5chunks::Chunked>> {
+    let local = f.as_classic().is_none() && !blockwork_store::is_url(&id.path.to_string_lossy());
+    local.then(|| h5chunks::chunked(id, name)).flatten()
+}
+
+/// A chunk that does not decode is the file's fault, a failed read the system's.
+fn chunk_err(e: std::io::Error) -> netcdf_reader::Error {
+    match e.kind() {
+        std::io::ErrorKind::InvalidData => netcdf_reader::Error::InvalidData(e.to_string()),
+        _ => netcdf_reader::Error::Io(e),
+    }
+}
+
+/// The block of a read task handed over in slabs of rows
+/// (`blockwork_array::rows`): a local NetCDF-4 variable read as stored,
+/// from chunks that are slabs of the block (a month of maps per chunk, a
+/// map per chunk), is taken from each inflated chunk a few maps at a time;
+/// any other block is read whole and handed over once.
+fn read_rows(params: &Value, bytes: usize, each: &mut EachSlab<'_>) -> Result<(), TaskError> {
+    let p = ReadNetcdfParams::from_value(params)?;
+    let id = FileId::from(&p.file);
+    let f = open_cached(&id).map_err(task_err)?;
+    let var = f.variable(&p.variable).map_err(|e| var_err(&id, &p.variable, e))?;
+    if native(&var.dtype, p.dtype) && p.decode.is_identity() {
+        if let Some(c) = plan(&id, &f, &p.variable) {
+            let err = |e| var_err(&id, &p.variable, chunk_err(e));
+            let (start, count) = (&p.start, &p.count);
+            let streamed = match p.dtype {
+                DType::F32 => slabs::<f32>(&c, start, count, bytes, err, each),
+                DType::F64 => slabs::<f64>(&c, start, count, bytes, err, each),
+                DType::I32 => slabs::<i32>(&c, start, count, bytes, err, each),
+                DType::I64 => slabs::<i64>(&c, start, count, bytes, err, each),
+                _ => slabs::<u8>(&c, start, count, bytes, err, each),
+            }?;
+            if streamed {
+                return Ok(());
+            }
+        }
+    }
+    each(read_kernel(params, Vec::new())?)
+}
+
+/// The hyperslab `start`/`count` handed to `each` in blocks of as many
+/// rows as fit in `bytes` (at least one); `false` if the plan cannot.
+fn slabs<T: h5chunks::Plain + blockwork_array::Element>(
+    c: &h5chunks::Chunked,
+    start: &[u64],
+    count: &[u64],
+    bytes: usize,
+    err: impl Fn(std::io::Error) -> TaskError,
+    each: &mut EachSlab<'_>,
+) -> Result<bool, TaskError> {
+    let rest: Vec<usize> = count.iter().skip(1).map(|&n| n as usize).collect();
+    let row = rest.iter().product::<usize>().max(1) * std::mem::size_of::<T>();
+    c.read_rows::<T, TaskError>(start, count, bytes / row, err, |v, rows| {
+        let shape: Vec<usize> = std::iter::once(rows).chain(rest.iter().copied()).collect();
+        each(block(ndarray::ArrayD::from_shape_vec(shape, v).expect("a slab of its rows' elements")))
+    })
+}
+
+/// The row source of NetCDF reads.
+pub(crate) static NETCDF_ROWS: RowSource = RowSource { op: &READ_NETCDF, rows: read_rows };
+
 /// The reader's selection of the hyperslab `start`/`count`.
 pub(crate) fn hyperslab(start: &[u64], count: &[u64]) -> NcSliceInfo {
     let selections =
@@ -245,14 +319,8 @@ impl Native<'_> {
     /// Local NetCDF-4 variables of the common chunk layouts chunk by
     /// chunk straight into the block (`h5chunks`); the rest by the reader.
     fn slice<T: h5chunks::Plain + netcdf_reader::NcReadable>(&self) -> netcdf_reader::Result<ndarray::ArrayD<T>> {
-        let local = self.f.as_classic().is_none() && !blockwork_store::is_url(&self.id.path.to_string_lossy());
-        if let Some(c) = local.then(|| h5chunks::chunked(self.id, self.name)).flatten() {
-            // A chunk that does not decode is the file's fault, a failed read the system's.
-            let read = c.read::<T>(self.start, self.count).map_err(|e| match e.kind() {
-                std::io::ErrorKind::InvalidData => netcdf_reader::Error::InvalidData(e.to_string()),
-                _ => netcdf_reader::Error::Io(e),
-            });
-            if let Some(v) = read? {
+        if let Some(c) = plan(self.id, self.f, self.name) {
+            if let Some(v) = c.read::<T>(self.start, self.count).map_err(chunk_err)? {
                 let shape: Vec<usize> = self.count.iter().map(|&n| n as usize).collect();
                 return Ok(ndarray::ArrayD::from_shape_vec(shape, v).expect("a block of count's elements"));
             }
@@ -394,6 +462,7 @@ pub(crate) fn var_data(meta: &FileMeta, var: &FileVar, chunks: &[(&str, usize)])
         VarSource::Grib(g) => return crate::io::grib::var_data(meta, var, g, chunks),
     };
     blockwork_graph::register(&READ_NETCDF);
+    blockwork_array::rows::register_rows(&NETCDF_ROWS);
     let VarBlocks { axes, starts: offsets, token } = var.blocks(&meta.id, chunks)?;
     let file = meta.id.to_ref();
     let variable: Arc<str> = var.name.as_str().into();
