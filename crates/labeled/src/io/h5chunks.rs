@@ -10,7 +10,10 @@
 //! by libdeflate into another, and each element is taken from the
 //! shuffle's byte planes into its place in the block: one fresh allocation
 //! (the block), no copy, and where chunks are slabs of the block, no
-//! zeroing of it either.
+//! zeroing of it either. A grouped reduction need not have the block at
+//! all: [`Chunked::read_rows`] hands it over in slabs of a few rows taken
+//! from each inflated chunk, which the reduction folds while they are in
+//! cache (the NetCDF reader's `RowSource`, see `blockwork_array::rows`).
 //!
 //! Only what this module knows is read here: a chunked layout indexed by a
 //! version-1 B-tree (what the NetCDF library writes by default), at most
