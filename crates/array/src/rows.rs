@@ -12,7 +12,7 @@
 //!
 //! Sources register under the name of the operation whose blocks they
 //! give (the NetCDF reader registers its reads). A reduction built over
-//! an array finds each block's source with [`Sources::find`], through the
+//! an array finds each block's source (`Sources::find`), through the
 //! aliases that concatenation and whole-block selections make, and then
 //! gives its task the source's parameters instead of the block, as fused
 //! programs do with generated blocks. A block whose source is not known
