@@ -10,6 +10,10 @@
 //! each, and the fold takes each slab while it is still in cache; the
 //! block never exists whole.
 //!
+//! Grouped reductions along axis 0 and reductions over axis 0 (with or
+//! without other axes) take their blocks this way; a reduction that keeps
+//! axis 0 would have to put its slabs' partials together and takes blocks.
+//!
 //! Sources register under the name of the operation whose blocks they
 //! give (the NetCDF reader registers its reads). A reduction built over
 //! an array finds each block's source (`Sources::find`), through the
@@ -39,7 +43,8 @@ pub struct RowSource {
     /// Calls `each` with the block that the operation with `params` makes,
     /// in consecutive slabs along its first axis of about `bytes` each
     /// (or once with the whole block, where the source cannot do better),
-    /// the slabs together being exactly that block.
+    /// the slabs together being exactly that block: at least one slab,
+    /// even for a block of no rows.
     pub rows: fn(params: &Value, bytes: usize, each: &mut EachSlab<'_>) -> Result<(), TaskError>,
 }
 

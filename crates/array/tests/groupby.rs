@@ -1,10 +1,9 @@
 //! Grouped reductions against a plain loop over the groups' rows, on
 //! randomized shapes, chunkings, labels and NaNs.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-use blockwork_array::{self as bwa, Block, GroupReduction, ReduceOpts, Reduction};
-use blockwork_graph::{builtins, TaskError, Value};
+use blockwork_array::{self as bwa, GroupReduction, ReduceOpts, Reduction};
 use ndarray::{ArrayD, Axis, Dimension};
 use proptest::prelude::*;
 
@@ -147,24 +146,6 @@ proptest! {
         }
     }
 }
-
-/// Slabs handed over by `CONSTANT_ROWS`.
-static SLABS: AtomicUsize = AtomicUsize::new(0);
-
-/// Hands a block held in the graph (`from_ndarray`'s) over in slabs of one
-/// to three rows, by turns.
-fn constant_rows(params: &Value, _bytes: usize, each: &mut bwa::rows::EachSlab<'_>) -> Result<(), TaskError> {
-    let Block::Dense(a) = bwa::block_of::<f64>(params)? else { return each(params.clone()) };
-    let mut first = 0;
-    while first < a.len_of(Axis(0)) {
-        let n = (1 + SLABS.fetch_add(1, Ordering::Relaxed) % 3).min(a.len_of(Axis(0)) - first);
-        each(Block::Dense(a.slice_axis(Axis(0), (first..first + n).into()).to_owned()).into_value())?;
-        first += n;
-    }
-    Ok(())
-}
-
-static CONSTANT_ROWS: bwa::rows::RowSource = bwa::rows::RowSource { op: &builtins::CONSTANT, rows: constant_rows };
 
 #[test]
 fn grouped_reductions_of_f32_constant_and_integer_blocks() {

@@ -97,6 +97,10 @@ proptest! {
         let mut a = data(&shape, seed);
         let axes: Vec<usize> = (0..shape.len()).filter(|i| axis_mask & (1 << i) != 0).collect();
         let axes = if axes.is_empty() { (0..shape.len()).collect() } else { axes };
+        // Blocks held in the graph, handed over in slabs of rows where axis
+        // 0 is reduced (as a file reader's are).
+        bwa::rows::register_rows(&CONSTANT_ROWS);
+        let slabs = SLABS.load(std::sync::atomic::Ordering::Relaxed);
         let x = bwa::from_ndarray(a.clone(), chunks.clone()).unwrap();
         let opts = ReduceOpts { axes: Some(axes.iter().map(|&a| a as isize).collect()), keepdims, split_every: Some(split_every), ddof };
         let sum = reduce_ref(&a, &axes, keepdims, |r| r.sum());
@@ -115,6 +119,9 @@ proptest! {
             prop_assert!(close(&x.std_with(&opts).unwrap().compute_with(&cfg).unwrap(), &var.mapv(f64::sqrt)));
             prop_assert!(close(&x.min_with(&opts).unwrap().compute_with(&cfg).unwrap(), &min));
             prop_assert!(close(&x.max_with(&opts).unwrap().compute_with(&cfg).unwrap(), &max));
+        }
+        if axes.contains(&0) {
+            prop_assert!(SLABS.load(std::sync::atomic::Ordering::Relaxed) > slabs, "the blocks were handed over in slabs");
         }
         // NaN-skipping variants, with some NaNs.
         for (i, v) in a.iter_mut().enumerate() {

@@ -309,7 +309,7 @@ fn stored_chunks_say_where_each_chunk_is_and_what_it_inflates_to() {
 }
 
 #[test]
-fn grouped_reductions_of_blocks_read_in_slabs_equal_those_of_the_blocks() {
+fn reductions_of_blocks_read_in_slabs_equal_those_of_the_blocks() {
     xr::register();
     // The pile's reads hand their blocks to the grouped reduction in slabs
     // of rows; persisted, the same blocks are held whole.
@@ -335,6 +335,21 @@ fn grouped_reductions_of_blocks_read_in_slabs_equal_those_of_the_blocks() {
             assert_close(name, slabs.as_slice().unwrap(), blocks.as_slice().unwrap(), 1e-9);
         }
     }
+    // And reductions over time, ungrouped: float32 sums add the slabs'
+    // partials, in another order than a block's.
+    for (name, rtol) in [("sum", 1e-6), ("max", 0.0), ("std", 1e-9)] {
+        let of = |a: &DataArray| {
+            let r = match name {
+                "sum" => a.sum("time"),
+                "max" => a.max("time"),
+                _ => a.std("time"),
+            };
+            r.unwrap().values().unwrap()
+        };
+        let (slabs, blocks) = (of(&tas), of(&held));
+        assert_eq!(slabs.shape(), blocks.shape());
+        assert_close(name, slabs.as_slice().unwrap(), blocks.as_slice().unwrap(), rtol);
+    }
     // A chunk that does not inflate is an error that names its file.
     use std::os::unix::fs::FileExt;
     let dir = std::env::temp_dir().join(format!("bw-labeled-slabs-{}", std::process::id()));
@@ -346,6 +361,8 @@ fn grouped_reductions_of_blocks_read_in_slabs_equal_those_of_the_blocks() {
     writer.write_all_at(&vec![0xA5u8; chunk.size / 2], chunk.offset + 2).unwrap();
     let tas = xr::open_mfdataset(bad.to_str().unwrap(), &[("time", 10)]).unwrap().get("t2m").unwrap();
     let e = tas.groupby("time.season").unwrap().mean("time").unwrap().values().unwrap_err().to_string();
+    assert!(e.contains("era5_t2m_1981_01.nc") && e.contains("inflate"), "{e}");
+    let e = tas.mean("time").unwrap().values().unwrap_err().to_string();
     assert!(e.contains("era5_t2m_1981_01.nc") && e.contains("inflate"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }

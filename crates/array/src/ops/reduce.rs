@@ -23,7 +23,7 @@
 use std::sync::Arc;
 
 use blockwork_graph::{
-    code_table, kernel_params, r, Data, KernelParams, NamedFn, Op, Param, Task, TaskError, TaskResult, Value,
+    code_table, kernel_params, r, Arg, Data, KernelParams, NamedFn, Op, Param, Task, TaskError, TaskResult, Value,
 };
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 
@@ -33,6 +33,7 @@ use crate::chunks::{BlockIndices, Chunks};
 use crate::dtype::{with_dtype, DType, Element, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
+use crate::rows::{row_source, Sources, SLAB_BYTES};
 
 code_table! {
     /// What to reduce with.
@@ -593,6 +594,9 @@ fn squeeze<T: Element>(b: Block<T>, axes: &[usize], keepdims: bool) -> Block<T> 
 const CHUNK: i64 = 0;
 const COMBINE: i64 = 1;
 const FINISH: i64 = 2;
+/// The chunk stage of a block a row source hands over in slabs of rows
+/// (`crate::rows`); its arguments are the source's name and parameters.
+const ROWS: i64 = 3;
 
 kernel_params! {
     /// One stage of a tree reduction.
@@ -612,8 +616,36 @@ kernel_params! {
     }
 }
 
+/// The chunk stage's partial of a block that a row source hands over in
+/// slabs along axis 0, one of the reduced axes: each slab's partial is
+/// made and combined into the others' as it comes, so the block is never
+/// whole. `args`: the source's name and its parameters.
+fn chunk_rows(p: ReduceParams, args: &[Value]) -> TaskResult {
+    let (Some(Value::Str(name)), Some(params)) = (args.first(), args.get(1)) else {
+        return Err(TaskError::internal("a reduction of rows needs its source's name and parameters"));
+    };
+    let source =
+        row_source(name).ok_or_else(|| TaskError::internal(format!("no row source `{name}` is registered here")))?;
+    let stage = |stage| ReduceParams { stage, ..p.clone() }.to_value();
+    let (chunk, combine) = (stage(CHUNK), stage(COMBINE));
+    let mut acc: Option<Value> = None;
+    (source.rows)(params, SLAB_BYTES, &mut |slab| {
+        let part = reduce_kernel(&chunk, vec![slab])?;
+        acc = Some(match acc.take() {
+            None => part,
+            Some(a) => reduce_kernel(&combine, vec![a, part])?,
+        });
+        Ok(())
+    })?;
+    acc.ok_or_else(|| TaskError::new(format!("{name}: a block handed over in no slab")))
+}
+
 fn reduce_kernel(params: &Value, args: Vec<Value>) -> TaskResult {
-    let ReduceParams { stage, reduction: kind, dtype, axes, keepdims, ddof } = ReduceParams::from_value(params)?;
+    let p = ReduceParams::from_value(params)?;
+    if p.stage == ROWS {
+        return chunk_rows(p, &args);
+    }
+    let ReduceParams { stage, reduction: kind, dtype, axes, keepdims, ddof } = p;
     let first = args.first().ok_or_else(|| TaskError::new("reduction without input"))?;
     if matches!(kind, Reduction::ArgMin | Reduction::ArgMax) {
         let max = kind == Reduction::ArgMax;
@@ -746,6 +778,10 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
     } else {
         None
     };
+    // Blocks read from a source that hands them over in slabs of rows are
+    // reduced slab by slab when the slabs' axis, 0, is reduced (`crate::rows`).
+    let rows_op = Op::named(&REDUCE, params(ROWS));
+    let mut sources = (axes.contains(&0) && !is_arg).then(Sources::default);
     let mut layer: Arc<Layer> = match fused {
         Some(l) => l,
         None => new_layer(
@@ -754,11 +790,15 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
             &grid(&nb),
             vec![Arc::clone(&x.layer)],
             |idx| {
+                if let Some((source, p)) = sources.as_mut().and_then(|s| s.find(&x.layer, &x.key(idx))) {
+                    let name = Arg::Lit(Value::Str(source.op.name.into()));
+                    return Task::new(rows_op.clone(), vec![name, Arg::Lit(p)]);
+                }
                 let mut args = vec![r(x.key(idx))];
                 if matches!(kind, Reduction::ArgMin | Reduction::ArgMax) {
                     let offs: Vec<usize> = idx.iter().enumerate().map(|(ax, &i)| offsets[ax][i as usize]).collect();
-                    args.push(blockwork_graph::Arg::Lit(offs.to_param()));
-                    args.push(blockwork_graph::Arg::Lit(x.shape.to_param()));
+                    args.push(Arg::Lit(offs.to_param()));
+                    args.push(Arg::Lit(x.shape.to_param()));
                 }
                 Task::new(chunk_op.clone(), args)
             },

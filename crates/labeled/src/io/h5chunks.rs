@@ -344,8 +344,8 @@ impl Chunked {
     /// Each chunk is inflated once and its rows are taken from it a slab at
     /// a time, so a caller that folds the slabs reads each while it is in
     /// cache and the block is never whole. `Ok(false)`, with nothing read
-    /// and `each` never called, where `read` gives `None` or the chunks
-    /// are not slabs of the block (`tiled`). I/O errors go through `io`.
+    /// and `each` never called, where `read` gives `None`, the hyperslab
+    /// is empty or the chunks are not slabs of the block (`tiled`). I/O errors go through `io`.
     /// `each` must not read chunks on this thread: the thread's scratch is
     /// held while it runs.
     pub(crate) fn read_rows<T: Plain, E>(
@@ -357,7 +357,7 @@ impl Chunked {
         mut each: impl FnMut(Vec<T>, usize) -> Result<(), E>,
     ) -> Result<bool, E> {
         let Some((meets, n)) = self.covering::<T>(start, count) else { return Ok(false) };
-        if count.is_empty() || !self.tiled(&meets, count, n) {
+        if n == 0 || count.is_empty() || !self.tiled(&meets, count, n) {
             return Ok(false);
         }
         let file = File::open(&self.path).map_err(&io)?;
