@@ -1,6 +1,7 @@
 //! Chunk-level reads of a local NetCDF-4 variable whose chunks are stored
 //! as they are, deflated, or shuffled and deflated (the layout of
-//! compressed climate piles), straight into the block.
+//! compressed climate piles), or that is stored contiguously (the layout
+//! of uncompressed ones), straight into the block.
 //!
 //! The reader's own path allocates the compressed bytes, the inflated
 //! chunk, the unshuffled chunk and the block, zeroing some of them, and
@@ -10,17 +11,23 @@
 //! by libdeflate into another, and each element is taken from the
 //! shuffle's byte planes into its place in the block: one fresh allocation
 //! (the block), no copy, and where chunks are slabs of the block, no
-//! zeroing of it either. A grouped reduction need not have the block at
-//! all: [`Chunked::read_rows`] hands it over in slabs of a few rows taken
-//! from each inflated chunk, which the reduction folds while they are in
-//! cache (the NetCDF reader's `RowSource`, see `blockwork_array::rows`).
+//! zeroing of it either. A contiguous variable is one chunk the size of
+//! the variable, stored as it is: only the bytes a block needs are read.
 //!
-//! Only what this module knows is read here: a chunked layout indexed by a
-//! version-1 B-tree (what the NetCDF library writes by default), at most
-//! the shuffle and deflate filters in that order, a little-endian element
-//! of the block's size, and every element of the block in a stored chunk.
-//! Anything else — another index, filter or byte order, chunks not yet
-//! written, an object store — is read by the reader, as before.
+//! A reduction over the first dimension need not have the block at all:
+//! [`Chunked::read_rows`] hands it over in slabs of a few rows, taken from
+//! each inflated chunk or read from the file a slab at a time, which the
+//! reduction folds while they are in cache (the NetCDF reader's
+//! `RowSource`, see `blockwork_array::rows`).
+//!
+//! Only what this module knows is read here: a contiguous layout, or a
+//! chunked one indexed by a version-1 B-tree (what the NetCDF library
+//! writes by default) with at most the shuffle and deflate filters in
+//! that order; a little-endian element of the block's size; and every
+//! element of the block stored (a contiguous variable's block made of
+//! whole rows). Anything else — another index, filter or byte order,
+//! chunks not yet written, an object store — is read by the reader, as
+//! before.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -68,6 +75,9 @@ pub(crate) struct Chunked {
     chunk: Vec<u64>,
     elem: usize,
     chunks: Vec<Chunk>,
+    /// Whether the variable is stored contiguously (one chunk of its
+    /// shape, not listed by `stored`).
+    contiguous: bool,
 }
 
 /// The variable `name` of a local file, if its layout is one this module
@@ -115,8 +125,11 @@ fn plan(path: &Path, name: &str) -> hdf5_reader::error::Result<Option<Chunked>> 
         [SHUFFLE, DEFLATE] => (Some(0), Some(1)),
         _ => return Ok(None),
     };
-    let Some(DataLayout::Chunked { address, dims, chunk_indexing: None, .. }) = layout else { return Ok(None) };
     let shape = ds.shape().to_vec();
+    if let Some(DataLayout::Contiguous { address, size }) = layout {
+        return Ok(contiguous(path, shape, elem, address, size, &filters));
+    }
+    let Some(DataLayout::Chunked { address, dims, chunk_indexing: None, .. }) = layout else { return Ok(None) };
     let chunk: Vec<u64> = dims.iter().map(|&d| u64::from(d)).collect();
     let bytes = chunk.iter().try_fold(elem as u64, |n, &d| n.checked_mul(d));
     if shape.is_empty() || chunk.len() != shape.len() || chunk.contains(&0) || bytes.is_none_or(|b| b > MAX_CHUNK_BYTES)
@@ -158,7 +171,27 @@ fn plan(path: &Path, name: &str) -> hdf5_reader::error::Result<Option<Chunked>> 
     if !on_grid || at.windows(2).any(|w| w[0] == w[1]) {
         return Ok(None);
     }
-    Ok(Some(Chunked { path: path.to_path_buf(), shape, chunk, elem, chunks }))
+    Ok(Some(Chunked { path: path.to_path_buf(), shape, chunk, elem, chunks, contiguous: false }))
+}
+
+/// A contiguous variable (the layout of an uncompressed NetCDF-4 file)
+/// as one chunk the size of the variable, stored as it is: written, of
+/// the size its shape says, and with no filter. Its runs are read from
+/// the file as a block needs them (`Chunked::decoded`), never whole.
+fn contiguous(path: &Path, shape: Vec<u64>, elem: usize, address: u64, size: u64, filters: &[u16]) -> Option<Chunked> {
+    let bytes = shape.iter().try_fold(elem as u64, |n, &d| n.checked_mul(d))?;
+    // An address of all ones: never written (the reader gives fill values).
+    if shape.is_empty() || !filters.is_empty() || address == u64::MAX || size != bytes {
+        return None;
+    }
+    let chunk = Chunk {
+        address,
+        size: usize::try_from(size).ok()?,
+        offsets: vec![0; shape.len()],
+        deflated: false,
+        shuffled: false,
+    };
+    Some(Chunked { path: path.to_path_buf(), chunk: shape.clone(), shape, elem, chunks: vec![chunk], contiguous: true })
 }
 
 /// Where one chunk of a variable is stored in its file, as h5py's
@@ -185,21 +218,27 @@ pub struct StoredChunk {
 }
 
 impl Chunked {
-    /// The variable's stored chunks, in the index's order.
-    pub(crate) fn stored(&self) -> Vec<StoredChunk> {
+    /// The variable's stored chunks, in the index's order; `None` for a
+    /// contiguous variable, which has none.
+    pub(crate) fn stored(&self) -> Option<Vec<StoredChunk>> {
+        if self.contiguous {
+            return None;
+        }
         let decoded_size = self.chunk.iter().product::<u64>() as usize * self.elem;
-        self.chunks
-            .iter()
-            .map(|c| StoredChunk {
-                offset: c.address,
-                size: c.size,
-                origin: c.offsets.clone(),
-                deflated: c.deflated,
-                shuffled: c.shuffled,
-                shape: self.chunk.clone(),
-                decoded_size,
-            })
-            .collect()
+        Some(
+            self.chunks
+                .iter()
+                .map(|c| StoredChunk {
+                    offset: c.address,
+                    size: c.size,
+                    origin: c.offsets.clone(),
+                    deflated: c.deflated,
+                    shuffled: c.shuffled,
+                    shape: self.chunk.clone(),
+                    decoded_size,
+                })
+                .collect(),
+        )
     }
 }
 
@@ -271,6 +310,14 @@ stored!(8: f64, i64; planes, out => {
     }
 });
 
+/// A chunk's elements as stored after deflate, from its element `first`
+/// on (`Chunked::decoded`).
+#[derive(Clone, Copy)]
+struct Stored<'a> {
+    bytes: &'a [u8],
+    first: usize,
+}
+
 /// A chunk a hyperslab meets, the overlap (per dimension), and the
 /// overlap's first and one-past-last element in the hyperslab's order.
 type Meet<'a> = (&'a Chunk, Vec<(u64, u64)>, (usize, usize));
@@ -298,16 +345,22 @@ impl Chunked {
     /// or its elements are not `T`'s size. Nothing is read in either case.
     pub(crate) fn read<T: Plain>(&self, start: &[u64], count: &[u64]) -> std::io::Result<Option<Vec<T>>> {
         let Some((meets, n)) = self.covering::<T>(start, count) else { return Ok(None) };
-        let file = File::open(&self.path)?;
         // Where each chunk's part is one run of the block and the runs
         // tile it in order (chunks that are slabs of the block: a month of
         // maps, a map per time step), the chunks are written straight into
         // the block's uninitialised memory.
         let tiled = self.tiled(&meets, count, n);
+        // A contiguous variable's block is read as one run of its bytes
+        // into the thread's buffer, so only a block of whole rows, and not
+        // too large a one for the buffer to keep.
+        if self.contiguous && (!tiled || (n * self.elem) as u64 > MAX_CHUNK_BYTES) {
+            return Ok(None);
+        }
+        let file = File::open(&self.path)?;
         let mut out: Vec<T> = Vec::with_capacity(n);
         SCRATCH.with_borrow_mut(|scratch| {
             for (c, overlap, (_, end)) in &meets {
-                let data = self.decoded(&file, c, scratch)?;
+                let data = self.decoded(&file, c, overlap, scratch)?;
                 if tiled {
                     self.place::<T, _>(c, data, overlap, start, count, out.spare_capacity_mut());
                 } else {
@@ -363,31 +416,47 @@ impl Chunked {
         let file = File::open(&self.path).map_err(&io)?;
         let row = count[1..].iter().product::<u64>() as usize;
         let rows = rows.max(1) as u64;
+        // The slab of rows `first..end` of chunk `c`, from its stored
+        // elements `data`, to `each`.
+        let mut emit = |c: &Chunk, data: Stored<'_>, o: &[(u64, u64)]| {
+            let (first, end) = o[0];
+            let (mut s, mut k) = (start.to_vec(), count.to_vec());
+            (s[0], k[0]) = (first, end - first);
+            let len = (end - first) as usize * row;
+            let mut slab: Vec<T> = Vec::with_capacity(len);
+            // The slab is the hyperslab of these rows, and still one run
+            // of the chunk: `place` writes all of it.
+            self.place::<T, _>(c, data, o, &s, &k, slab.spare_capacity_mut());
+            #[allow(unsafe_code)]
+            // SAFETY: `slab` has capacity `len`; its rows are one run in
+            // the chunk and in the slab (`tiled` checked each chunk's part
+            // is one run, and a run of whole rows cut to fewer rows is one
+            // still), which `place` writes whole from the slab's first slot.
+            unsafe {
+                slab.set_len(len);
+            }
+            each(slab, (end - first) as usize)
+        };
         SCRATCH.with_borrow_mut(|scratch| {
             for (c, overlap, _) in &meets {
-                let data = self.decoded(&file, c, scratch).map_err(&io)?;
                 let (lo, hi) = overlap[0];
-                let mut first = lo;
-                while first < hi {
-                    let end = (first + rows).min(hi);
-                    // The slab is the hyperslab of these rows, and still
-                    // one run of the chunk: `place` writes all of it.
-                    let (mut o, mut s, mut k) = (overlap.clone(), start.to_vec(), count.to_vec());
-                    (o[0], s[0], k[0]) = ((first, end), first, end - first);
-                    let len = (end - first) as usize * row;
-                    let mut slab: Vec<T> = Vec::with_capacity(len);
-                    self.place::<T, _>(c, data, &o, &s, &k, slab.spare_capacity_mut());
-                    #[allow(unsafe_code)]
-                    // SAFETY: `slab` has capacity `len`; its rows are one
-                    // run in the chunk and in the slab (`tiled` checked
-                    // each chunk's part is one run, and a run of whole rows
-                    // cut to fewer rows is one still), which `place`
-                    // writes whole from the slab's first slot.
-                    unsafe {
-                        slab.set_len(len);
+                let slabs = (lo..hi).step_by(rows as usize).map(|first| {
+                    let mut o = overlap.clone();
+                    o[0] = (first, (first + rows).min(hi));
+                    o
+                });
+                if c.deflated || c.shuffled {
+                    // Decoded whole once, its slabs taken from it.
+                    let data = self.decoded(&file, c, overlap, scratch).map_err(&io)?;
+                    for o in slabs {
+                        emit(c, data, &o)?;
                     }
-                    each(slab, (end - first) as usize)?;
-                    first = end;
+                } else {
+                    // As stored: each slab's bytes read from the file alone.
+                    for o in slabs {
+                        let data = self.decoded(&file, c, &o, scratch).map_err(&io)?;
+                        emit(c, data, &o)?;
+                    }
                 }
             }
             Ok(true)
@@ -454,22 +523,41 @@ impl Chunked {
             .collect()
     }
 
-    /// Chunk `c`'s elements as stored after deflate (shuffled if it is).
-    fn decoded<'a>(&self, file: &File, c: &Chunk, scratch: &'a mut Scratch) -> std::io::Result<&'a [u8]> {
+    /// Chunk `c`'s elements as stored after deflate (shuffled if it is),
+    /// for its `overlap` with a block: a filtered chunk whole; a chunk
+    /// stored as it is, only the elements from the overlap's first to its
+    /// last, read from the file alone (a contiguous variable is one such
+    /// chunk, of any size).
+    fn decoded<'a>(
+        &self,
+        file: &File,
+        c: &Chunk,
+        overlap: &[(u64, u64)],
+        scratch: &'a mut Scratch,
+    ) -> std::io::Result<Stored<'a>> {
         let Scratch { raw, inflated, inflater } = scratch;
         let bytes = self.chunk.iter().product::<u64>() as usize * self.elem;
+        if !c.deflated && !c.shuffled {
+            if c.size != bytes {
+                return Err(bad(format!("a chunk of {} bytes where {bytes} were expected", c.size)));
+            }
+            let (first, end) = span(overlap, &c.offsets, &self.chunk);
+            raw.resize((end - first) * self.elem, 0);
+            file.read_exact_at(raw, c.address + (first * self.elem) as u64)?;
+            return Ok(Stored { bytes: raw, first });
+        }
         raw.resize(c.size, 0);
         file.read_exact_at(raw, c.address)?;
         if !c.deflated {
             if raw.len() != bytes {
                 return Err(bad(format!("a chunk of {} bytes where {bytes} were expected", raw.len())));
             }
-            return Ok(raw);
+            return Ok(Stored { bytes: raw, first: 0 });
         }
         inflated.resize(bytes, 0);
         // The zlib stream's checksum is checked too (`BadData` if wrong).
         match inflater.zlib_decompress(raw, inflated) {
-            Ok(n) if n == bytes => Ok(inflated),
+            Ok(n) if n == bytes => Ok(Stored { bytes: inflated, first: 0 }),
             Ok(_) | Err(libdeflater::DecompressionError::InsufficientSpace) => {
                 Err(bad(format!("a chunk that does not inflate to its {bytes} bytes")))
             }
@@ -482,7 +570,7 @@ impl Chunked {
     fn place<T: Plain, S: Slot<T>>(
         &self,
         c: &Chunk,
-        data: &[u8],
+        Stored { bytes: data, first }: Stored<'_>,
         overlap: &[(u64, u64)],
         start: &[u64],
         count: &[u64],
@@ -511,6 +599,8 @@ impl Chunked {
                 ci += a;
                 oi += b;
             }
+            // Shuffled data is always the whole chunk (`first` is 0).
+            ci -= first;
             let dst = &mut out[oi..oi + len];
             if c.shuffled {
                 // Byte `b` of the run's elements, for each of the element's bytes (at most 8).
@@ -596,12 +686,11 @@ mod tests {
                 count.iter().enumerate().map(|(d, &k)| if slab && d > 0 { c.shape[d] } else { k }).collect();
             let sel = crate::io::netcdf::hyperslab(&start, &count);
             let want = nc.read_variable_slice::<T>(var, &sel).unwrap();
-            let got = c.read::<T>(&start, &count).unwrap().unwrap_or_else(|| {
-                panic!(
-                    "{file}: {var} at {start:?} + {count:?}: {:?}",
-                    c.chunks.iter().map(|c| &c.offsets).collect::<Vec<_>>()
-                )
-            });
+            let Some(got) = c.read::<T>(&start, &count).unwrap() else {
+                // A contiguous variable's blocks of part rows are the reader's.
+                assert!(c.contiguous && !is_tiled(&c, &start, &count), "{file}: {var} at {start:?} + {count:?}");
+                continue;
+            };
             // As text, so NaN equals NaN.
             assert_eq!(
                 format!("{got:?}"),
@@ -670,13 +759,17 @@ mod tests {
         same_as_reader::<u8>("nc4_chunks.nc", "u1_shuffled", &mut rng);
         same_as_reader::<u8>("nc4_chunks.nc", "u1_deflated", &mut rng);
         same_as_reader::<f64>("nc4_chunks.nc", "f8_chunked", &mut rng);
+        // Contiguous: one chunk of the variable's shape, read run by run.
+        same_as_reader::<f32>("pile/era5_t2m_1979_01.nc", "t2m", &mut rng);
     }
 
     #[test]
     fn other_layouts_and_unwritten_chunks_are_left_to_the_reader() {
         let id = fixture("nc4_chunks.nc");
         assert!(chunked(&id, "f4_big_endian").is_none(), "big-endian chunks");
-        assert!(chunked(&fixture("nc4_packed.nc"), "tas").is_none(), "a contiguous variable");
+        let contiguous = chunked(&fixture("pile/era5_t2m_1979_01.nc"), "t2m").unwrap();
+        assert!(contiguous.stored().is_none(), "a contiguous variable has no chunks to list");
+        assert!(contiguous.read::<f32>(&[0, 1, 0], &[2, 3, 8]).unwrap().is_none(), "part of each map");
         let partial = chunked(&id, "f4_partial").unwrap();
         // Times 0-3 are in written chunks; time 4 on were never written.
         assert!(partial.read::<f32>(&[0, 0, 0], &[4, 5, 6]).unwrap().is_some());

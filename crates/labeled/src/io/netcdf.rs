@@ -502,7 +502,7 @@ pub fn stored_chunks(path: impl AsRef<Path>, name: &str) -> Result<Option<Vec<h5
     if f.variables().map_err(|e| file_err(path, e))?.iter().all(|v| v.name != name) {
         return Err(LabeledError::MissingVariable { name: name.to_string(), within: path.display().to_string() });
     }
-    Ok(h5chunks::chunked(&id, name).map(|c| c.stored()))
+    Ok(h5chunks::chunked(&id, name).and_then(|c| c.stored()))
 }
 
 /// Opens one NetCDF file as a dataset. `chunks` gives block lengths of
