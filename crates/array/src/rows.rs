@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use blockwork_graph::layer::Layer;
-use blockwork_graph::{builtins, Arg, Key, NamedFn, OpKind, TaskError, TaskSpec, Value};
+use blockwork_graph::{builtins, Arg, Key, NamedFn, OpKind, TaskError, Value};
 
 /// About how many bytes a slab holds: a few maps that stay in a core's
 /// cache between being written by the source and read by the fold.
@@ -67,54 +67,82 @@ pub fn row_source(op: &str) -> Option<&'static RowSource> {
     registry().read().unwrap_or_else(|e| e.into_inner()).iter().find(|s| s.op.name == op).copied()
 }
 
+/// Where block `idx` of a grid of `grid` blocks per axis is in its
+/// layer's tasks, which are in the order of the blocks (C order).
+pub(crate) fn position(idx: &[u32], grid: &[usize]) -> usize {
+    idx.iter().zip(grid).fold(0, |at, (&i, &n)| at * n + i as usize)
+}
+
 /// Aliases followed at most, from a block to its source.
 const MAX_ALIASES: usize = 8;
 
-/// Finds the sources of blocks, indexing each layer it walks once.
+/// Finds the sources of blocks. A layer whose first, middle and last
+/// tasks are neither aliases nor a source's is taken to hold none (a
+/// layer's tasks share an operation, but at a selection's edges), so a
+/// reduction over computed blocks looks at three tasks; other layers are
+/// indexed once, when a block is not where its position says.
 #[derive(Default)]
 pub(crate) struct Sources {
     index: HashMap<*const Layer, HashMap<Key, usize>>,
+    holds: HashMap<*const Layer, bool>,
 }
 
 impl Sources {
-    /// The source and parameters of block `key` of `layer`: its task, or
-    /// the task an alias (`blockwork.identity`) of it names, is a
-    /// registered source's operation with no arguments. `None` for any
-    /// other task and for layers persisted on a cluster (their blocks are
-    /// held there, not read again).
-    pub(crate) fn find(&mut self, layer: &Arc<Layer>, key: &Key) -> Option<(&'static RowSource, Value)> {
-        let (mut layer, mut key) = (Arc::clone(layer), key.clone());
+    /// The source and parameters of block `key` of `layer`, which the
+    /// layer's task `at` is when its tasks are in the order of its blocks:
+    /// its task, or the task an alias (`blockwork.identity`) of it names,
+    /// is a registered source's operation with no arguments. `None` for
+    /// any other task and for layers persisted on a cluster (their blocks
+    /// are held there, not read again).
+    pub(crate) fn find(&mut self, layer: &Arc<Layer>, key: &Key, at: usize) -> Option<(&'static RowSource, Value)> {
+        let (mut layer, mut key, mut at) = (Arc::clone(layer), key.clone(), Some(at));
         for _ in 0..=MAX_ALIASES {
-            if layer.pin.is_some() {
+            if layer.pin.is_some() || !self.holds(&layer) {
                 return None;
             }
-            let task = self.task(&layer, &key)?;
+            let i = match at.take().filter(|&i| layer.tasks.get(i).is_some_and(|(k, _)| *k == key)) {
+                Some(i) => i,
+                None => self.position(&layer, &key)?,
+            };
+            let task = &layer.tasks[i].1;
             let OpKind::Named { func, params } = task.op.kind() else { return None };
-            match &*task.args {
+            let next = match &*task.args {
                 [] => return row_source(func.name).map(|s| (s, params.clone())),
-                [Arg::Ref(next)] if func.name == builtins::IDENTITY.name => {
-                    layer = Arc::clone(layer.deps.iter().find(|d| d.name() == next.name())?);
-                    key = next.clone();
-                }
+                [Arg::Ref(next)] if func.name == builtins::IDENTITY.name => next.clone(),
                 _ => return None,
-            }
+            };
+            let dep = Arc::clone(layer.deps.iter().find(|d| d.name() == next.name())?);
+            (layer, key) = (dep, next);
         }
         None
     }
 
-    fn task(&mut self, layer: &Arc<Layer>, key: &Key) -> Option<TaskSpec> {
+    /// Whether the layer may hold sources or aliases of them: its first,
+    /// middle or last task does (a selection's blocks cut at its edges
+    /// are copies, and those between them aliases).
+    fn holds(&mut self, layer: &Arc<Layer>) -> bool {
+        *self.holds.entry(Arc::as_ptr(layer)).or_insert_with(|| {
+            let n = layer.tasks.len();
+            [0, n / 2, n.saturating_sub(1)].iter().filter_map(|&i| layer.tasks.get(i)).any(|(_, t)| match t.op.kind() {
+                OpKind::Named { func, .. } => func.name == builtins::IDENTITY.name || row_source(func.name).is_some(),
+                OpKind::Local { .. } => false,
+            })
+        })
+    }
+
+    fn position(&mut self, layer: &Arc<Layer>, key: &Key) -> Option<usize> {
         let index = self
             .index
             .entry(Arc::as_ptr(layer))
             .or_insert_with(|| layer.tasks.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
-        index.get(key).map(|&i| layer.tasks[i].1.clone())
+        index.get(key).copied()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use blockwork_graph::{r, Op, Task, TaskResult};
+    use blockwork_graph::{r, Op, Task, TaskResult, TaskSpec};
 
     fn make(_: &Value, _: Vec<Value>) -> TaskResult {
         Ok(Value::Unit)
@@ -149,12 +177,21 @@ mod tests {
             vec![Arc::clone(&joined)],
         );
         let mut s = Sources::default();
-        let found = |s: &mut Sources, l: &Arc<Layer>, i: u32| s.find(l, &l.key(&[i])).map(|(src, p)| (src.op.name, p));
+        let found = |s: &mut Sources, l: &Arc<Layer>, i: u32| {
+            s.find(l, &l.key(&[i]), i as usize).map(|(src, p)| (src.op.name, p))
+        };
         assert!(matches!(found(&mut s, &joined, 0), Some(("test.rows.make", Value::Int(11)))));
         assert!(matches!(found(&mut s, &joined, 1), Some(("test.rows.make", Value::Int(10)))));
         assert!(found(&mut s, &joined, 2).is_none(), "an operation with no row source");
         assert!(found(&mut s, &computed, 0).is_none(), "a task with arguments");
         assert!(found(&mut s, &joined, 7).is_none(), "no such block");
+        let misplaced = s.find(&joined, &joined.key(&[0]), 2).map(|(_, p)| p);
+        assert!(matches!(misplaced, Some(Value::Int(11))), "a block not where its index says is looked up");
+        let other = || Task::new(Op::named(&OTHER, Value::Unit), vec![]);
+        let edges = layer("edges", vec![other(), made(12), made(13), other()], vec![]);
+        assert!(matches!(found(&mut s, &edges, 1), Some((_, Value::Int(12)))), "a selection's middle");
+        let none = layer("none", vec![other(), made(14), other(), other(), other()], vec![]);
+        assert!(found(&mut s, &none, 1).is_none(), "a layer whose first, middle and last tasks are no source's");
         let pinned = Arc::new(files.pinned_copy(Arc::new(())));
         assert!(found(&mut s, &pinned, 0).is_none(), "a persisted layer");
     }

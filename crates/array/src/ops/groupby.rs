@@ -28,7 +28,7 @@ use crate::dtype::{with_numeric, DType, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
 use crate::ops::reduce::{normalize_axes, Moments, ReduceOpts, Reduction};
-use crate::rows::{row_source, RowSource, Sources, SLAB_BYTES};
+use crate::rows::{position, row_source, RowSource, Sources, SLAB_BYTES};
 
 /// What a grouped reduction computes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -569,6 +569,7 @@ impl<T: Numeric> Array<T> {
         // Blocks read from a source that hands them over in slabs of rows
         // are folded slab by slab, along the first axis (`crate::rows`).
         let mut sources = Sources::default();
+        let blocks = self.chunks.numblocks();
         let mut layer: Arc<Layer> = new_layer(
             &format!("groupby-{}-chunk", kind.name()),
             Namer::new("chunk").add(&base.token()),
@@ -577,7 +578,7 @@ impl<T: Numeric> Array<T> {
             |idx| {
                 let (s, n) = (offsets[idx[axis] as usize], sizes[idx[axis] as usize]);
                 let labels = Arg::Lit(int_list(&labels[s..s + n]));
-                match (axis == 0).then(|| sources.find(&x.layer, &x.key(idx))).flatten() {
+                match (axis == 0).then(|| sources.find(&x.layer, &x.key(idx), position(idx, &blocks))).flatten() {
                     Some((source, params)) => {
                         let rows = GroupbyParams::Rows { reduction, dtype, source: source.op.name.into() };
                         Task::new(Op::named(&GROUPBY, rows.to_value()), vec![Arg::Lit(params), labels])

@@ -33,7 +33,7 @@ use crate::chunks::{BlockIndices, Chunks};
 use crate::dtype::{with_dtype, DType, Element, Numeric};
 use crate::error::{ArrayError, Result};
 use crate::layer::{Layer, Namer};
-use crate::rows::{row_source, Sources, SLAB_BYTES};
+use crate::rows::{position, row_source, Sources, SLAB_BYTES};
 
 code_table! {
     /// What to reduce with.
@@ -782,6 +782,7 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
     // reduced slab by slab when the slabs' axis, 0, is reduced (`crate::rows`).
     let rows_op = Op::named(&REDUCE, params(ROWS));
     let mut sources = (axes.contains(&0) && !is_arg).then(Sources::default);
+    let blocks = x.chunks.numblocks();
     let mut layer: Arc<Layer> = match fused {
         Some(l) => l,
         None => new_layer(
@@ -790,7 +791,8 @@ pub(crate) fn reduce_operand(x: &Operand, kind: Reduction, opts: &ReduceOpts) ->
             &grid(&nb),
             vec![Arc::clone(&x.layer)],
             |idx| {
-                if let Some((source, p)) = sources.as_mut().and_then(|s| s.find(&x.layer, &x.key(idx))) {
+                let at = position(idx, &blocks);
+                if let Some((source, p)) = sources.as_mut().and_then(|s| s.find(&x.layer, &x.key(idx), at)) {
                     let name = Arg::Lit(Value::Str(source.op.name.into()));
                     return Task::new(rows_op.clone(), vec![name, Arg::Lit(p)]);
                 }
