@@ -394,13 +394,15 @@ impl Chunked {
     /// The hyperslab as [`read`](Self::read) gives it, handed to `each`
     /// in consecutive slabs of at most `rows` indices of the first
     /// dimension (the slab's elements in C order, and its number of rows).
-    /// Each chunk is inflated once and its rows are taken from it a slab at
-    /// a time, so a caller that folds the slabs reads each while it is in
-    /// cache and the block is never whole. `Ok(false)`, with nothing read
-    /// and `each` never called, where `read` gives `None`, the hyperslab
-    /// is empty or the chunks are not slabs of the block (`tiled`). I/O errors go through `io`.
-    /// `each` must not read chunks on this thread: the thread's scratch is
-    /// held while it runs.
+    /// A filtered chunk is decoded once and its rows taken from it a slab
+    /// at a time; a chunk stored as it is (a contiguous variable) is read
+    /// from the file a slab at a time. A caller that folds the slabs reads
+    /// each while it is in cache, and the block is never whole.
+    /// `Ok(false)`, with nothing read and `each` never called, where `read`
+    /// gives `None`, the hyperslab is empty or the chunks are not slabs of
+    /// the block (`tiled`). I/O errors go through `io`. `each` must not
+    /// read chunks on this thread: the thread's scratch is held while it
+    /// runs.
     pub(crate) fn read_rows<T: Plain, E>(
         &self,
         start: &[u64],

@@ -233,8 +233,8 @@ fn native(stored: &NcType, dtype: DType) -> bool {
     )
 }
 
-/// The chunk plan of a local NetCDF-4 variable of a common chunk layout
-/// (`h5chunks`); `None`: the reader reads it.
+/// The plan of a local NetCDF-4 variable stored contiguously or in a
+/// common chunk layout (`h5chunks`); `None`: the reader reads it.
 fn plan(id: &FileId, f: &NcFile, name: &str) -> Option<Arc<h5chunks::Chunked>> {
     let local = f.as_classic().is_none() && !blockwork_store::is_url(&id.path.to_string_lossy());
     local.then(|| h5chunks::chunked(id, name)).flatten()
@@ -251,8 +251,9 @@ fn chunk_err(e: std::io::Error) -> netcdf_reader::Error {
 /// The block of a read task handed over in slabs of rows
 /// (`blockwork_array::rows`): a local NetCDF-4 variable read as stored,
 /// from chunks that are slabs of the block (a month of maps per chunk, a
-/// map per chunk), is taken from each inflated chunk a few maps at a time;
-/// any other block is read whole and handed over once.
+/// map per chunk) or stored contiguously, is taken a few maps at a time
+/// from each inflated chunk or from the file; any other block is read
+/// whole and handed over once.
 fn read_rows(params: &Value, bytes: usize, each: &mut EachSlab<'_>) -> Result<(), TaskError> {
     let p = ReadNetcdfParams::from_value(params)?;
     let id = FileId::from(&p.file);
