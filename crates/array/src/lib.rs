@@ -24,7 +24,7 @@
 //!   run in other processes.
 //! - Chunk specifications are normalized in one place ([`Chunks::normalize`]).
 //! - A reader can hand its blocks over in slabs of rows ([`rows`]), which
-//!   a grouped reduction folds while they are in cache.
+//!   reductions over axis 0, grouped or not, fold while they are in cache.
 //!
 //! Element types: f64, f32, i64, i32, u8, bool and the complex
 //! `Complex<f64>` (complex128) and `Complex<f32>` (complex64)
