@@ -1,8 +1,8 @@
 //! Elementwise operations with NumPy broadcasting.
 //!
-//! One named kernel, [`ELEMWISE`], serves every elementwise operation; its
+//! One named kernel, `ELEMWISE`, serves every elementwise operation; its
 //! parameters say which (an op code, the input dtype). At graph level,
-//! [`elemwise`] broadcasts the operands' shapes, cuts operands whose
+//! `elemwise` broadcasts the operands' shapes, cuts operands whose
 //! chunks differ along an axis into the common refinement of those chunks
 //! (rechunk), and makes one task per output block reading the matching
 //! block of each operand (block 0 along axes an operand broadcasts).
