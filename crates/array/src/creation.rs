@@ -211,8 +211,7 @@ pub(crate) fn is_drawn(layer: &Layer) -> bool {
 /// per axis: what a reader that draws the block itself is given instead
 /// of the block.
 pub(crate) fn block_params(layer: &Layer, grid: &[usize], idx: &[u32]) -> Option<Value> {
-    let lin = idx.iter().zip(grid).fold(0usize, |acc, (&i, &n)| acc * n + i as usize);
-    match layer.tasks.get(lin)?.1.op.kind() {
+    match layer.tasks.get(crate::rows::position(idx, grid))?.1.op.kind() {
         blockwork_graph::OpKind::Named { params, .. } => Some(params.clone()),
         _ => None,
     }

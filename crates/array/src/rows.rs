@@ -102,7 +102,7 @@ impl Sources {
             }
             let i = match at.take().filter(|&i| layer.tasks.get(i).is_some_and(|(k, _)| *k == key)) {
                 Some(i) => i,
-                None => self.position(&layer, &key)?,
+                None => self.indexed(&layer, &key)?,
             };
             let task = &layer.tasks[i].1;
             let OpKind::Named { func, params } = task.op.kind() else { return None };
@@ -130,7 +130,9 @@ impl Sources {
         })
     }
 
-    fn position(&mut self, layer: &Arc<Layer>, key: &Key) -> Option<usize> {
+    /// Where block `key` is in the layer's tasks, by an index of the layer
+    /// made once.
+    fn indexed(&mut self, layer: &Arc<Layer>, key: &Key) -> Option<usize> {
         let index = self
             .index
             .entry(Arc::as_ptr(layer))
