@@ -176,15 +176,21 @@ fn nc_err(path: &Path, e: netcdf_reader::Error) -> LabeledError {
 
 /// Reads one hyperslab of a variable and decodes it into a block.
 fn read_kernel(params: &Value, _args: Vec<Value>) -> TaskResult {
-    let ReadNetcdfParams { file, variable, dtype, decode, start, count } = ReadNetcdfParams::from_value(params)?;
-    let id = FileId::from(&file);
-    let name = &*variable;
-    let err = |e| var_err(&id, name, e);
+    let p = ReadNetcdfParams::from_value(params)?;
+    let id = FileId::from(&p.file);
     let f = open_cached(&id).map_err(task_err)?;
-    let sel = hyperslab(&start, &count);
+    read_block(&p, &id, &f)
+}
+
+/// The read task's block, from its file `f` (opened).
+fn read_block(p: &ReadNetcdfParams, id: &FileId, f: &NcFile) -> TaskResult {
+    let ReadNetcdfParams { variable, dtype, decode, start, count, .. } = p;
+    let (name, dtype) = (&**variable, *dtype);
+    let err = |e| var_err(id, name, e);
+    let sel = hyperslab(start, count);
     let var = f.variable(name).map_err(err)?;
     let native = native(&var.dtype, dtype);
-    let read = Native { id: &id, f: &f, name, sel: &sel, start: &start, count: &count };
+    let read = Native { id, f, name, sel: &sel, start, count };
     if native && decode.is_identity() {
         return Ok(match dtype {
             DType::F32 => block(read.slice::<f32>().map_err(err)?),
@@ -275,7 +281,7 @@ fn read_rows(params: &Value, bytes: usize, each: &mut EachSlab<'_>) -> Result<()
             }
         }
     }
-    each(read_kernel(params, Vec::new())?)
+    each(read_block(&p, &id, &f)?)
 }
 
 /// The hyperslab `start`/`count` handed to `each` in blocks of as many
