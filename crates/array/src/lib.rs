@@ -53,6 +53,7 @@ pub mod ops;
 mod pattern;
 mod rng;
 pub mod rows;
+pub mod simd;
 mod sink;
 
 pub use array::{compute_many, Array, Operand};

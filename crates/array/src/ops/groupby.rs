@@ -190,22 +190,7 @@ fn add_row<T: Numeric>(sum: &mut ArrayD<f64>, row: &ArrayViewD<'_, T>, skip: boo
 }
 
 fn add_slice<T: Numeric>(sum: &mut [f64], row: &[T], skip: bool) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has just been checked to support AVX2, the
-            // one feature `add_slice_avx2` is compiled for.
-            #[allow(unsafe_code)]
-            return unsafe { add_slice_avx2(sum, row, skip) };
-        }
-    }
-    add_slice_portable(sum, row, skip)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn add_slice_avx2<T: Numeric>(sum: &mut [f64], row: &[T], skip: bool) -> bool {
-    add_slice_portable(sum, row, skip)
+    crate::simd::with_avx2(|| add_slice_portable(sum, row, skip))
 }
 
 #[inline(always)]

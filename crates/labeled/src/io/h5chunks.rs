@@ -44,6 +44,7 @@ use hdf5_reader::{ByteOrder, Datatype, Hdf5File};
 
 use crate::io::netcdf::FileId;
 use crate::io::unshuffle::quads;
+use blockwork_array::simd::with_avx2;
 
 /// HDF5's filter id for deflate.
 const DEFLATE: u16 = 1;
@@ -281,12 +282,14 @@ macro_rules! stored {
         impl Plain for $t {
             const SIZE: usize = $size;
 
+            #[inline(always)]
             fn from_bytes<S: Slot<Self>>(bytes: &[u8], out: &mut [S]) {
                 for (o, b) in out.iter_mut().zip(bytes.chunks_exact($size)) {
                     o.put(<$t>::from_le_bytes(b.try_into().expect("chunks_exact gives SIZE bytes")));
                 }
             }
 
+            #[inline(always)]
             fn from_planes<S: Slot<Self>>($planes: &[&[u8]], $out: &mut [S]) {
                 $gather
             }
@@ -613,9 +616,10 @@ impl Chunked {
                         &[]
                     }
                 });
-                T::from_planes(&planes[..self.elem], dst);
+                // Taking from planes vectorizes twice as wide with AVX2.
+                with_avx2(|| T::from_planes(&planes[..self.elem], dst));
             } else {
-                T::from_bytes(&data[ci * self.elem..(ci + len) * self.elem], dst);
+                with_avx2(|| T::from_bytes(&data[ci * self.elem..(ci + len) * self.elem], dst));
             }
             // The next index of the dimensions before the run's.
             let mut d = run_dim;

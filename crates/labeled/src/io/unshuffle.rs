@@ -4,9 +4,10 @@
 //! element, and so on. Undoing it is a transpose of an `element size × n`
 //! byte matrix. Done byte by byte with strided stores (as the reader's
 //! built-in filter does) it costs as much as inflating the chunk (3 GB/s);
-//! done by zipping the planes it vectorizes (10 GB/s without CPU-specific
-//! flags), and a compressed pile is read at the speed of its inflate.
+//! done by zipping the planes it vectorizes (10 GB/s with SSE2, 24 GB/s
+//! with AVX2, which is used where the CPU has it).
 
+use blockwork_array::simd::with_avx2;
 use hdf5_reader::FilterRegistry;
 
 /// HDF5's filter id for shuffle.
@@ -23,14 +24,15 @@ pub(crate) fn registry() -> FilterRegistry {
 /// `data.len() / element_size` elements, then any trailing bytes as is.
 pub(crate) fn unshuffle(data: &[u8], element_size: usize) -> Vec<u8> {
     match element_size {
-        2 => planes::<2>(data),
-        4 => planes::<4>(data),
-        8 => planes::<8>(data),
+        2 => with_avx2(|| planes::<2>(data)),
+        4 => with_avx2(|| planes::<4>(data)),
+        8 => with_avx2(|| planes::<8>(data)),
         0 | 1 => data.to_vec(),
         n => planes_any(data, n),
     }
 }
 
+#[inline(always)]
 fn planes<const N: usize>(data: &[u8]) -> Vec<u8> {
     let n = data.len() / N;
     let mut out = vec![0u8; data.len()];
