@@ -63,6 +63,27 @@ def test_round_trip_and_elementwise(spec: tuple[int, int, int]) -> None:
 
 
 @settings(max_examples=25, deadline=None)
+@given(frames, st.sampled_from(["==", "!=", "<", "<=", ">", ">="]))
+def test_missing_values_compare_as_pandas_nan(spec: tuple[int, int, int], op: str) -> None:
+    seed, rows, parts = spec
+    pdf = frame(seed, rows)
+    rng = np.random.default_rng(seed + 1)
+    pdf.loc[rng.random(rows) < 0.3, "x"] = np.nan
+    pdf.loc[rng.random(rows) < 0.3, "s"] = None
+    df = dd.from_pandas(pdf, npartitions=parts)
+    cmp = {"==": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__"}[op]
+    for column, literal in (("x", 0.0), ("s", "cherry")):
+        want = getattr(pdf[column], cmp)(literal)
+        got = getattr(df[column], cmp)(literal)
+        same(got.compute(), want)
+        assert got.compute().dtype == bool
+        # Filters keep and drop the rows pandas keeps and drops, negated too.
+        same(df[got].compute(), pdf[want].reset_index(drop=True))
+        same(df[~got].compute(), pdf[~want].reset_index(drop=True))
+    same(df.s.str.contains("an").compute(), pdf.s.str.contains("an"))
+
+
+@settings(max_examples=25, deadline=None)
 @given(frames, st.sampled_from(["sum", "mean", "count", "min", "max", "std", "var", "nunique", "first", "last"]))
 def test_groupby_aggregations_equal_pandas(spec: tuple[int, int, int], agg: str) -> None:
     seed, rows, parts = spec

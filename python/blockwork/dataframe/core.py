@@ -52,6 +52,9 @@ _REFLECTED = {
     "__rand__": "and",
     "__ror__": "or",
 }
+# What a comparison gives where an operand is missing, as pandas gives it
+# for NaN, None and NaT in its default (NumPy and `str`) dtypes.
+_MISSING_COMPARES: dict[str, bool] = {"eq": False, "ne": True, "lt": False, "le": False, "gt": False, "ge": False}
 AGGREGATIONS = ("sum", "mean", "count", "min", "max", "std", "var", "first", "last", "nunique")
 
 
@@ -208,7 +211,12 @@ class Series(_Frameish):
         rhs = self._operand(other)
         lhs, rhs = (rhs, self._e) if reflected else (self._e, rhs)
         name = self._name if not isinstance(other, Series) or other._name == self._name else None
-        return Series(self._f, lhs.binary(op, rhs).alias(str(self._e.name)), self._index, name)
+        e = lhs.binary(op, rhs)
+        if op in _MISSING_COMPARES:
+            # A missing value (pandas' NaN, None or NaT) compares as NaN
+            # does: unequal to everything, so `!=` is True and the rest False.
+            e = e.fillna(_MISSING_COMPARES[op])
+        return Series(self._f, e.alias(str(self._e.name)), self._index, name)
 
     def __neg__(self) -> Series:
         return self._series(self._e.unary("neg"))
@@ -476,8 +484,9 @@ class _StringAccessor:
         return self._s._series(self._s._e.string("len"))
 
     def contains(self, pat: str, regex: bool = True) -> Series:
-        """Whether each value contains `pat` (a regular expression when `regex`)."""
-        return self._s._series(self._s._e.string("contains", pat, regex))
+        """Whether each value contains `pat` (a regular expression when
+        `regex`); a missing value does not (False), as in pandas' `str` dtype."""
+        return self._s._series(self._s._e.string("contains", pat, regex).fillna(False))
 
 
 class DataFrame(_Frameish):
