@@ -43,11 +43,57 @@ def open_zarr(store: Any, chunks: Any = None, **kwargs: Any) -> Any:
     return xarray.open_zarr(store, chunks, **kwargs)
 
 
-def compute(*args: Any, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> tuple[Any, ...]:
+def compute(
+    *args: Any, scheduler: Any = None, num_workers: int | None = None, traverse: bool = True, **kwargs: Any
+) -> tuple[Any, ...]:
     """Computes arrays, delayed values, bags and their items, dataframes;
     several arrays share one graph (work they share runs once), as do
-    delayed values, bags and items together. Other arguments are returned
+    delayed values, bags and items together. As in dask, they are found
+    inside lists, tuples, sets and dicts too (`traverse=False`: only at the
+    top), and come back in the same containers. Other values are returned
     as they are."""
+    if not traverse:
+        return _compute_flat(args, scheduler, num_workers)
+    leaves: list[Any] = []
+
+    def collect(x: Any) -> None:
+        if isinstance(x, (list, tuple, set, frozenset)):
+            for y in x:
+                collect(y)
+        elif isinstance(x, dict):
+            for y in x.values():
+                collect(y)
+        elif _is_lazy(x):
+            leaves.append(x)
+
+    for a in args:
+        collect(a)
+    values = iter(_compute_flat(tuple(leaves), scheduler, num_workers))
+
+    def rebuild(x: Any) -> Any:
+        if isinstance(x, dict):
+            return type(x)((k, rebuild(v)) for k, v in x.items())
+        if isinstance(x, tuple) and hasattr(x, "_fields"):
+            return type(x)(*(rebuild(y) for y in x))
+        if isinstance(x, (list, tuple, set, frozenset)):
+            return type(x)(rebuild(y) for y in x)
+        return next(values) if _is_lazy(x) else x
+
+    return tuple(rebuild(a) for a in args)
+
+
+def _is_lazy(x: Any) -> bool:
+    """Whether `compute` computes `x`: an array, a delayed value, a bag or
+    its item, a dataframe, series or scalar."""
+    from blockwork.array.core import Array
+
+    bags = sys.modules.get("blockwork.bag")
+    is_bag = bags is not None and isinstance(x, (bags.Bag, bags.Item))
+    return isinstance(x, (Array, Delayed)) or is_bag or _is_frame(x)
+
+
+def _compute_flat(args: tuple[Any, ...], scheduler: Any, num_workers: int | None) -> tuple[Any, ...]:
+    """`compute` of the arguments themselves, none looked inside."""
     import numpy as np
 
     from blockwork import _core

@@ -598,3 +598,75 @@ def test_reduction_methods_have_numpys_signatures_and_results(name: str, params:
     np.testing.assert_allclose(got, getattr(a, name)(axis=1, **kwargs))
     with pytest.raises(TypeError, match="out="):
         getattr(x, name)(out=np.empty(4))
+
+
+@given(st.data(), shapes_and_chunks(max_dims=2))
+def test_numpy_scalars_casts_rounding_and_clipping_follow_numpy(data: Any, sc: Any) -> None:
+    shape, chunks = sc
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    ints = rng.integers(-400, 400, shape)
+    floats = np.where(rng.random(shape) < 0.3, np.nan, rng.normal(size=shape) * 100)
+    i, f = da.from_array(ints, chunks=chunks), da.from_array(floats, chunks=chunks)
+    u8 = da.from_array(ints.astype("u1"), chunks=chunks)
+    # A NumPy scalar takes part in the result type (NEP 50).
+    for got, want in [
+        (u8 + np.int64(100), ints.astype("u1") + np.int64(100)),
+        (f.astype("float32") * np.float64(2), floats.astype("float32") * np.float64(2)),
+        (np.float32(2) * f.astype("float32"), np.float32(2) * floats.astype("float32")),
+    ]:
+        out = got.compute()
+        assert out.dtype == want.dtype, (out.dtype, want.dtype)
+        close(out, want)
+    # Narrowing integer casts keep the low bits, as NumPy's C casts do.
+    for t in ("uint8", "int32"):
+        np.testing.assert_array_equal(i.astype(t).compute(), ints.astype(t))
+    np.testing.assert_array_equal(u8.sum(dtype="u1").compute(), ints.astype("u1").sum(dtype="u1"))
+    # Integers round to tens and hundreds exactly, halves to even.
+    for d in (-1, -2):
+        np.testing.assert_array_equal(i.round(d).compute(), ints.round(d))
+    halves = np.array([15, 25, -35, -45, 5, -5, 0])
+    np.testing.assert_array_equal(da.from_array(halves, chunks=3).round(-1).compute(), halves.round(-1))
+    # Clipping an integer array by floats gives floats; bounds may be arrays.
+    out = i.clip(-10.5, 20.5).compute()
+    assert out.dtype == np.float64
+    close(out, ints.clip(-10.5, 20.5))
+    np.testing.assert_array_equal(i.clip(-10, 20).compute(), ints.clip(-10, 20))
+    close(np.clip(f, da.zeros(shape, chunks=chunks), 2).compute(), np.clip(floats, np.zeros(shape), 2))
+    # nanprod counts NaN as 1.
+    close(da.nanprod(f / 100, axis=0).compute(), np.nanprod(floats / 100, axis=0))
+    close(da.nanprod(f / 100).compute(), np.nanprod(floats / 100))
+    assert da.full(3, np.float32(1)).dtype == np.float32
+
+
+def test_selections_over_nothing_raise_as_numpy() -> None:
+    x = da.zeros((0, 3), chunks=2)
+    for name in ("max", "min", "argmax", "argmin", "nanmax"):
+        with pytest.raises(ValueError, match=r"empty sequence|zero-size array"):
+            getattr(da, name)(x).compute()
+    with pytest.raises(ValueError, match="zero-size array"):
+        x.max(axis=0).compute()
+    np.testing.assert_array_equal(x.max(axis=1).compute(), np.zeros((0, 3)).max(axis=1))
+    assert x.sum().compute() == 0
+
+
+@given(st.data(), st.integers(1, 7), st.integers(1, 7), st.integers(1, 4))
+def test_matmul_with_vectors_as_numpy(data: Any, n: int, m: int, c: int) -> None:
+    a = numpy_array(data.draw, (n, m))
+    v, w = numpy_array(data.draw, (m,)), numpy_array(data.draw, (n,))
+    x, xv, xw = da.from_array(a, chunks=c), da.from_array(v, chunks=c), da.from_array(w, chunks=c)
+    close((x @ xv).compute(), a @ v)
+    close((xw @ x).compute(), w @ a)
+    close((xv @ xv).compute(), v @ v)
+    close(np.matmul(xw, x).compute(), np.matmul(w, a))
+    close((v @ x.T).compute(), v @ a.T)
+
+
+def test_rechunk_none_keeps_an_axis_and_compute_looks_inside_containers() -> None:
+    x = da.arange(12, chunks=5).reshape((3, 4)).rechunk((1, 3))
+    assert x.rechunk((None, 2)).chunks == ((1, 1, 1), (2, 2))
+    assert x.rechunk({1: 4}).chunks == ((1, 1, 1), (4,))
+    total = da.ones(4, chunks=2).sum()
+    got = blockwork.compute({"a": total, "b": [total, (x.sum(), "label")]}, 5)
+    assert got == ({"a": 4.0, "b": [4.0, (66, "label")]}, 5)
+    (lazy,) = blockwork.compute([total], traverse=False)
+    assert lazy == [total]

@@ -78,3 +78,47 @@ proptest! {
         prop_assert_eq!(expanded.shape(), &[1, rows, cols][..]);
     }
 }
+
+#[test]
+fn narrowing_casts_nanprod_and_empty_selections_are_numpys() {
+    let vals = |d: Dyn| d.cast::<f64>().compute().unwrap().iter().copied().collect::<Vec<f64>>();
+    // Narrowing integer casts keep the low bits (NumPy's C casts), from
+    // integers exactly, from floats after truncating toward zero.
+    let wide = Dyn::from(
+        bwa::from_ndarray(
+            ArrayD::from_shape_vec(IxDyn(&[6]), vec![-1i64, 256, 300, (1 << 40) + 7, -129, 128]).unwrap(),
+            4,
+        )
+        .unwrap(),
+    );
+    assert_eq!(vals(wide.astype(DType::U8)), [255.0, 0.0, 44.0, 7.0, 127.0, 128.0]);
+    assert_eq!(vals(wide.astype(DType::I32)), [-1.0, 256.0, 300.0, 7.0, -129.0, 128.0]);
+    let floats = Dyn::from(
+        bwa::from_ndarray(ArrayD::from_shape_vec(IxDyn(&[4]), vec![-1.7f64, 300.9, 255.5, 2.2]).unwrap(), 3).unwrap(),
+    );
+    assert_eq!(vals(floats.astype(DType::U8)), [255.0, 44.0, 255.0, 2.0]);
+    // nanprod counts NaN as 1, per axis and over all.
+    let x = Dyn::from(
+        bwa::from_ndarray(
+            ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![1.0, f64::NAN, 2.0, 3.0, 4.0, f64::NAN]).unwrap(),
+            1,
+        )
+        .unwrap(),
+    );
+    let per_axis = x.reduce("nanprod", &ReduceOpts { axes: Some(vec![0]), ..Default::default() }).unwrap();
+    assert_eq!(vals(per_axis), [3.0, 4.0, 2.0]);
+    let all = x.reduce("nanprod", &ReduceOpts::default()).unwrap();
+    assert_eq!(vals(all), [24.0]);
+    // A selection over no elements is an error naming NumPy's reason.
+    let empty = Dyn::from(bwa::zeros::<f64>(&[0, 3], 2usize).unwrap());
+    for (name, axes, reason) in [
+        ("max", None, "zero-size array to reduction operation maximum"),
+        ("nanmin", Some(vec![0]), "zero-size array to reduction operation minimum"),
+        ("argmax", Some(vec![-2]), "attempt to get argmax of an empty sequence"),
+    ] {
+        let err = empty.reduce(name, &ReduceOpts { axes, ..Default::default() }).unwrap_err().to_string();
+        assert!(err.contains(reason), "{name}: {err}");
+    }
+    // Over a non-empty axis of an empty array there is nothing to select.
+    assert_eq!(empty.reduce("max", &ReduceOpts { axes: Some(vec![1]), ..Default::default() }).unwrap().shape(), [0]);
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 import inspect
 import math
@@ -110,12 +111,28 @@ def _operand(x: Any) -> Any:
     """An operand for the engine: an engine array or a Python scalar; None if unknown."""
     if isinstance(x, Array):
         return x._a
-    x = _scalar(x)
+    if isinstance(x, np.generic):
+        # A NumPy scalar has its type (NEP 50): uint8 + np.int64(1) is int64.
+        return asarray(np.asarray(x))._a
     if isinstance(x, (bool, int, float, complex)):
         return x
     if isinstance(x, np.ndarray) or hasattr(x, "__array__"):
         return asarray(x)._a
     return None
+
+
+def _matmul(a: Array, b: Array) -> Array:
+    """`a @ b` as NumPy's `matmul` for 1-d and 2-d operands: a vector on the
+    left is a row, on the right a column, and that axis is dropped again."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: an operand is 0-d (shapes {a.shape} and {b.shape}); scale with * instead")
+    row, column = a.ndim == 1, b.ndim == 1
+    out = Array((a[None, :] if row else a)._a.matmul((b[:, None] if column else b)._a))
+    if row and column:
+        return out[0, 0]
+    if row:
+        return out[0]
+    return out[:, 0] if column else out
 
 
 # `np.<ufunc>.reduce(x, axis=…)` as the reduction it is.
@@ -412,13 +429,13 @@ class Array:
         o = _operand(other)
         if o is None or not isinstance(o, _core.Array):
             return NotImplemented
-        return Array(self._a.matmul(o))
+        return _matmul(self, Array(o))
 
     def __rmatmul__(self, other: Any) -> Any:
         o = _operand(other)
         if o is None or not isinstance(o, _core.Array):
             return NotImplemented
-        return Array(o.matmul(self._a))
+        return _matmul(Array(o), self)
 
     def __neg__(self) -> Array:
         return Array(self._a.unary("neg"))
@@ -558,15 +575,34 @@ class Array:
         return self if name == self._a.dtype else Array(self._a.astype(name))
 
     def clip(self, min: Any = None, max: Any = None, **kwargs: Any) -> Array:
-        """Elements limited to `[min, max]`."""
+        """Elements limited to `[min, max]`, in the type NumPy gives (an
+        integer array clipped by floats is float); bounds may be arrays."""
         lo = kwargs.pop("a_min", min)
         hi = kwargs.pop("a_max", max)
-        return Array(self._a.clip(None if lo is None else float(lo), None if hi is None else float(hi)))
+        bounds = [b for b in (lo, hi) if b is not None]
+        if not builtins.all(not isinstance(b, Array) and np.ndim(b) == 0 for b in bounds):
+            from blockwork.array.ufuncs import UFUNCS
+
+            out = self if lo is None else UFUNCS["maximum"](self, lo)
+            return out if hi is None else UFUNCS["minimum"](out, hi)
+        bounds = [_scalar(b) for b in bounds]
+        dtype = np.result_type(self.dtype, *bounds) if bounds else self.dtype
+        x = self if dtype == self.dtype else self.astype(dtype)
+        return Array(x._a.clip(None if lo is None else float(lo), None if hi is None else float(hi)))
 
     def round(self, decimals: int = 0) -> Array:
-        """Rounded to `decimals` places, halves to even (as NumPy)."""
+        """Rounded to `decimals` places, halves to even (as NumPy); integers
+        round to tens, hundreds, … for negative `decimals`, exactly."""
         if self.dtype.kind in "iub":
-            return self
+            if decimals >= 0 or self.dtype.kind == "b":
+                return self
+            step = 10 ** (-decimals)
+            q = self // step
+            twice = 2 * (self - q * step)
+            up = (twice > step) | ((twice == step) & (q % 2 == 1))
+            from blockwork.array.routines import where
+
+            return where(up, q + 1, q) * step
         if decimals == 0:
             return Array(self._a.unary("rint"))
         scale = 10.0**decimals
@@ -621,7 +657,10 @@ class Array:
         balance: bool = False,
         method: Any = None,
     ) -> Array:
-        """The same array cut into other blocks."""
+        """The same array cut into other blocks (`None` for an axis keeps its
+        blocks, as in dask's `rechunk`)."""
+        if isinstance(chunks, (tuple, list)) and len(chunks) == self.ndim:
+            chunks = tuple(old if c is None else c for c, old in zip(chunks, self.chunks, strict=True))
         return Array(self._a.rechunk(normalize_chunks(chunks, self.shape, self._a.dtype, self.chunks)))
 
     def blocks_at(self, *index: int) -> Array:

@@ -21,8 +21,9 @@ def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
 def full(shape: int | Sequence[int], fill_value: Any, dtype: Any = None, chunks: Any = "auto", **kwargs: Any) -> Array:
     """An array of `shape` with every element `fill_value` (no memory per block)."""
     shape = _shape(shape)
-    fill_value = _scalar(fill_value)
+    # The type of the value as given (a NumPy scalar keeps its own).
     name = engine_dtype(dtype if dtype is not None else np.asarray(fill_value).dtype)
+    fill_value = _scalar(fill_value)
     return Array(_core.full(list(shape), fill_value, name, normalize_chunks(chunks, shape, name)))
 
 
@@ -129,7 +130,7 @@ def from_zarr(url: str | os.PathLike[str], component: str | None = None, chunks:
     direct = (
         chunks is None
         or isinstance(chunks, int)
-        or (isinstance(chunks, (tuple, list)) and all(isinstance(c, int) for c in chunks))
+        or (isinstance(chunks, (tuple, list)) and builtins.all(isinstance(c, int) for c in chunks))
     )
     if not direct:
         return Array(_core.from_zarr(os.fspath(url), component, None)).rechunk(chunks)

@@ -466,6 +466,18 @@ impl Dyn {
     /// A reduction by NumPy's name, with NumPy's result types.
     pub fn reduce(&self, name: &str, opts: &ReduceOpts) -> Result<Dyn> {
         let dt = self.dtype();
+        if matches!(name, "min" | "max" | "nanmin" | "nanmax" | "argmin" | "argmax")
+            && reduces_nothing(self.shape(), opts)
+        {
+            // As NumPy: a selection over no elements has no answer.
+            return Err(OpError::Engine(ArrayError::Argument(match name {
+                "argmin" | "argmax" => format!("attempt to get {name} of an empty sequence"),
+                _ => format!(
+                    "zero-size array to reduction operation {} which has no identity",
+                    if name.ends_with("min") { "minimum" } else { "maximum" }
+                ),
+            })));
+        }
         if dt.is_complex() && !matches!(name, "any" | "all") {
             return complex::reduce(self, name, opts);
         }
@@ -478,6 +490,12 @@ impl Dyn {
         Ok(match name {
             "sum" | "prod" | "nansum" | "nanprod" => {
                 let x = widened();
+                // NaN counts as 1 in a product that skips it.
+                let x = if name == "nanprod" && is_float(x.dtype()) {
+                    Dyn::where_(&x.isnan(), &Rhs::Float(1.0), &Rhs::Array(x.clone()))?
+                } else {
+                    x
+                };
                 numeric_type!(x.dtype(), T => T::wrap(match name {
                     "sum" => T::cast(&x).sum_with(opts)?,
                     "nansum" => T::cast(&x).nansum_with(opts)?,
@@ -661,6 +679,18 @@ impl Dyn {
         let c = cond.truthy()?;
         numeric_type!(base, T => Ok(T::wrap(where_typed::<T>(&c, a, b)?)),
             bool => Ok(Dyn::Bool(where_typed::<bool>(&c, a, b)?)))
+    }
+}
+
+/// Whether a reduction over `opts.axes` of `shape` meets an axis of length
+/// 0 (any axis, when it reduces them all).
+fn reduces_nothing(shape: &[usize], opts: &ReduceOpts) -> bool {
+    match &opts.axes {
+        None => shape.contains(&0),
+        Some(axes) => axes.iter().any(|&a| {
+            let k = if a < 0 { a + shape.len() as isize } else { a };
+            usize::try_from(k).ok().and_then(|k| shape.get(k)) == Some(&0)
+        }),
     }
 }
 

@@ -334,6 +334,8 @@ fn unary(op: Unary, dtype: DType, a: &Value) -> TaskResult {
         Unary::Math { f } => {
             with_float!(dtype, T => Ok(map1(block_of::<T>(a)?, |x: T| x.apply(f)).into_value()), bad())
         }
+        Unary::Cast { to: DType::U8 } => narrowed(a, dtype, |x| x as u8),
+        Unary::Cast { to: DType::I32 } => narrowed(a, dtype, |x| x as i32),
         Unary::Cast { to } => with_dtype!(dtype, S => {
             let b = block_of::<S>(a)?;
             with_dtype!(to, D => Ok(map1(b, |x: S| {
@@ -343,6 +345,23 @@ fn unary(op: Unary, dtype: DType, a: &Value) -> TaskResult {
         }),
         Unary::Real {} | Unary::Imag {} | Unary::Angle {} | Unary::Conj {} => bad(),
     }
+}
+
+/// A block cast to a narrower integer type as NumPy's C casts do: through
+/// int64, keeping the low bits (300 → 44 and -1 → 255 as uint8), floats
+/// truncated toward zero first (out of int64's range, NaN and infinities
+/// are platform-defined in NumPy; here they saturate, NaN to 0).
+fn narrowed<D: Element>(a: &Value, dtype: DType, wrap: fn(i64) -> D) -> TaskResult {
+    Ok(match dtype {
+        DType::I64 => map1(block_of::<i64>(a)?, wrap).into_value(),
+        DType::I32 => map1(block_of::<i32>(a)?, |x| wrap(i64::from(x))).into_value(),
+        DType::U8 => map1(block_of::<u8>(a)?, |x| wrap(i64::from(x))).into_value(),
+        DType::Bool => map1(block_of::<bool>(a)?, |x| wrap(i64::from(x))).into_value(),
+        DType::F64 => map1(block_of::<f64>(a)?, |x| wrap(x as i64)).into_value(),
+        DType::F32 => map1(block_of::<f32>(a)?, |x| wrap(x as i64)).into_value(),
+        DType::C128 => map1(block_of::<Complex<f64>>(a)?, |x| wrap(x.re as i64)).into_value(),
+        DType::C64 => map1(block_of::<Complex<f32>>(a)?, |x| wrap(x.re as i64)).into_value(),
+    })
 }
 
 fn select<T: Element>(c: &Block<bool>, a: &Block<T>, b: &Block<T>) -> Result<Block<T>, TaskError> {
