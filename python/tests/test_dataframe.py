@@ -381,3 +381,45 @@ def test_arrow_columns_follow_the_pycapsule_protocol() -> None:
     assert got.type == pa.int64() and got.to_pylist() == pdf.y.tolist()
     with pytest.raises(RuntimeError, match="already taken"):
         columns[3].__arrow_c_array__()
+
+
+@settings(max_examples=15, deadline=None)
+@given(frames)
+def test_concat_merge_suffixes_as_index_and_named_index_columns(spec: tuple[int, int, int]) -> None:
+    seed, rows, parts = spec
+    pdf = frame(seed, rows)
+    df = dd.from_pandas(pdf, npartitions=parts)
+    # Series one after the other (common type), and side by side.
+    got = dd.concat([df.y, df.x])
+    assert isinstance(got, dd.Series)
+    same(got.compute(), pd.concat([pdf.y, pdf.x], ignore_index=True).rename(None))
+    same(dd.concat([df.k, df.x * 2], axis=1).compute(), pd.concat([pdf.k, pdf.x * 2], axis=1))
+    # Columns both sides of a merge have take pandas' suffixes.
+    right = pdf[["k", "x"]].drop_duplicates("k")
+    want = pdf.merge(right, on="k").sort_values(["k", "y", "x_x"]).reset_index(drop=True)
+    got = df.merge(right, on="k").compute().sort_values(["k", "y", "x_x"]).reset_index(drop=True)
+    same(got[list(want.columns)], want)
+    got = df.merge(dd.from_pandas(right, npartitions=2), on="k", suffixes=("_l", "_r")).compute()
+    assert {"x_l", "x_r"} <= set(got.columns)
+    # as_index=False: the keys as the first columns.
+    same(df.groupby("k", as_index=False).y.sum().compute(), pdf.groupby("k", as_index=False).y.sum())
+    same(df.groupby("k", as_index=False).size().compute(), pdf.groupby("k", as_index=False).size())
+    # A group-by result's Arrow table names its key column as pandas does.
+    table = df.groupby("k").y.sum().to_frame().to_arrow()
+    assert table.column_names == ["k", "y"]
+
+
+def test_options_that_would_change_a_result_are_refused_not_ignored() -> None:
+    df = dd.from_pandas(frame(1, 20), npartitions=3)
+    with pytest.raises(NotImplementedError, match="dropna=False"):
+        df.groupby("k", dropna=False)
+    with pytest.raises(NotImplementedError, match="na_position"):
+        df.sort_values("x", na_position="first")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'how_many'"):
+        df.groupby("k", how_many=3)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'indicator'"):
+        df.merge(df, on="k", indicator=True)
+    with pytest.raises(ValueError, match="no suffix"):
+        df.set_index("k").join(df.set_index("k"))
+    # dask's tuning keywords are taken.
+    df.groupby("k", split_every=4, observed=True).y.sum().compute()

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from blockwork import _core, config
 from blockwork.dataframe import _arrow
 
@@ -703,11 +705,19 @@ class DataFrame(_Frameish):
 
     # -- restructuring ------------------------------------------------------
 
-    def groupby(self, by: Any, sort: bool = True, split_out: int = 1, **kwargs: Any) -> Any:
-        """Grouped by columns (names) or Series of this frame."""
+    def groupby(
+        self, by: Any, sort: bool = True, split_out: int = 1, dropna: bool = True, as_index: bool = True, **kwargs: Any
+    ) -> Any:
+        """Grouped by columns (names) or Series of this frame; groups come
+        sorted by their keys (`sort=False` allows any order, so sorted is
+        one), rows with a missing key left out. `as_index=False` gives the
+        keys as columns."""
         from blockwork.dataframe.groupby import GroupBy
 
-        return GroupBy(self, by, split_out=split_out)
+        if not dropna:
+            raise NotImplementedError("groupby(dropna=False): rows with a missing key are left out")
+        _refuse("groupby", kwargs, hints=("split_every", "shuffle_method", "observed", "group_keys"))
+        return GroupBy(self, by, split_out=split_out, as_index=as_index)
 
     def merge(
         self,
@@ -720,17 +730,46 @@ class DataFrame(_Frameish):
         right_index: bool = False,
         **kwargs: Any,
     ) -> DataFrame:
-        """Joined with `right` on equal keys (columns, or both indexes)."""
+        """Joined with `right` on equal keys (columns, or both indexes);
+        `right` may be a pandas DataFrame (one partition)."""
+        if not isinstance(right, DataFrame):
+            from blockwork.dataframe.io import from_pandas
+
+            right = from_pandas(right, npartitions=1)
         if left_index and right_index:
             return self.join(right, how=how)
         left_on = _names(on if on is not None else left_on)
         right_on = _names(on if on is not None else right_on)
         if not left_on or len(left_on) != len(right_on):
             raise ValueError("merge needs on=, or left_on= and right_on= of the same length, or both indexes")
+        suffixes = kwargs.pop("suffixes", ("_x", "_y"))
+        _refuse("merge", kwargs, hints=("npartitions", "shuffle_method", "shuffle", "broadcast"))
+        # Columns both sides have, other than a key they share, take
+        # pandas' suffixes (`_x`, `_y` unless given).
+        shared = {lk for lk, rk in zip(left_on, right_on, strict=True) if lk == rk}
+        both = (set(self._f.columns) & set(right._f.columns)) - shared
+        if both:
+            lsuf, rsuf = suffixes
+            lmap = {c: f"{c}{lsuf or ''}" for c in both}
+            rmap = {c: f"{c}{rsuf or ''}" for c in both}
+            left, right = self.rename(columns=lmap), right.rename(columns=rmap)
+            left_on = [lmap.get(c, c) for c in left_on]
+            right_on = [rmap.get(c, c) for c in right_on]
+            return DataFrame(left._f.merge(right._f, left_on, right_on, how))
         return DataFrame(self._f.merge(right._f, left_on, right_on, how))
 
-    def join(self, other: DataFrame, how: str = "left", **kwargs: Any) -> DataFrame:
-        """Joined with `other` on both indexes (both after `set_index`)."""
+    def join(
+        self, other: DataFrame, how: str = "left", lsuffix: str = "", rsuffix: str = "", **kwargs: Any
+    ) -> DataFrame:
+        """Joined with `other` on both indexes (both after `set_index`);
+        columns both have take `lsuffix`/`rsuffix`, which pandas requires."""
+        _refuse("join", kwargs, hints=("npartitions", "shuffle_method", "shuffle"))
+        both = set(self.columns) & set(other.columns)
+        if both:
+            if not (lsuffix or rsuffix):
+                raise ValueError(f"columns overlap but no suffix specified: {sorted(both)}")
+            self = self.rename(columns={c: c + lsuffix for c in both})
+            other = other.rename(columns={c: c + rsuffix for c in both})
         return DataFrame(self._f.merge(other._f, [], [], how), self._index)
 
     def set_index(self, column: str, **kwargs: Any) -> DataFrame:
@@ -739,8 +778,11 @@ class DataFrame(_Frameish):
             column = column.name
         return DataFrame(self._f.set_index(str(column)), [(str(column), str(column))])
 
-    def sort_values(self, by: str, ascending: bool = True, **kwargs: Any) -> DataFrame:
-        """Sorted by the column `by` across partitions."""
+    def sort_values(self, by: str, ascending: bool = True, na_position: str = "last", **kwargs: Any) -> DataFrame:
+        """Sorted by the column `by` across partitions, missing values last."""
+        if na_position != "last":
+            raise NotImplementedError(f"sort_values(na_position={na_position!r}): missing values sort last only")
+        _refuse("sort_values", kwargs, hints=("npartitions", "sort_function", "sort_function_kwargs", "kind"))
         by = by[0] if isinstance(by, list) and len(by) == 1 else by
         if not isinstance(by, str):
             raise ValueError("sort_values sorts by one column")
@@ -748,11 +790,12 @@ class DataFrame(_Frameish):
 
     def reset_index(self, drop: bool = False) -> DataFrame:
         """The index columns back among the columns (or dropped)."""
+        index = {c for c, _ in self._index}
+        data = [_core.Expr.col(c) for c in self._f.columns if c not in index]
         if drop:
-            return self[list(self.columns)]
-        exprs = [_core.Expr.col(c).alias(n) for c, n in self._index]
-        exprs += [_core.Expr.col(c) for c in self.columns]
-        return DataFrame(self._f.select(exprs))
+            return DataFrame(self._f.select(data), None, self._labels)
+        named = [_core.Expr.col(c).alias("index" if n is None else str(n)) for c, n in self._index]
+        return DataFrame(self._f.select([*named, *data]), None, self._labels)
 
     def resample(self, rule: str) -> Any:
         """Fixed-frequency bins of the datetime index (after `set_index`)."""
@@ -785,14 +828,24 @@ class DataFrame(_Frameish):
         return _pandas(self._f, self._index, _compute(self._f, scheduler, num_workers), self._labels)
 
     def to_polars(self, scheduler: Any = None, num_workers: int | None = None) -> Any:
-        """The frame as a Polars DataFrame (its index columns kept as columns)."""
+        """The frame as a Polars DataFrame (its index columns kept as
+        columns, first, under the index's names)."""
         import polars as pl
 
-        return pl.from_arrow(_arrow.table(_compute(self._f, scheduler, num_workers), list(self._f.columns)))
+        return pl.from_arrow(self.to_arrow(scheduler, num_workers))
 
     def to_arrow(self, scheduler: Any = None, num_workers: int | None = None) -> Any:
-        """The frame as a pyarrow Table (its index columns kept as columns)."""
-        return _arrow.table(_compute(self._f, scheduler, num_workers), list(self._f.columns))
+        """The frame as a pyarrow Table (its index columns kept as columns,
+        first, under the index's names)."""
+        named = self._named()
+        return _arrow.table(_compute(named, scheduler, num_workers), list(named.columns))
+
+    def _named(self) -> _core.Frame:
+        """The engine frame with the index columns first, named as the
+        index is (a group-by's key columns are named inside the engine)."""
+        if not self._index:
+            return self._f
+        return self.reset_index()._f
 
     def persist(self, scheduler: Any = None, num_workers: int | None = None, **kwargs: Any) -> DataFrame:
         """Computed into partitions held in memory; with a client, held by
@@ -814,7 +867,7 @@ class DataFrame(_Frameish):
         from blockwork._storage import apply_storage_options as _storage
 
         _storage(storage_options)
-        written = self._f.write(str(path), fmt)
+        written = self._named().write(str(path), fmt)
         t = _arrow.table(_compute(written, scheduler, None), list(written.columns))
         return [str(p) for p in t.column(0).to_pylist()]
 
@@ -870,9 +923,48 @@ def _names(x: Any) -> list[str]:
     return [x] if isinstance(x, str) else [str(c) for c in x]
 
 
-def concat(dfs: list[DataFrame], **kwargs: Any) -> DataFrame:
-    """The frames one after the other (their partitions, in order)."""
+def _refuse(method: str, kwargs: dict[str, Any], hints: tuple[str, ...] = ()) -> None:
+    """Raises `TypeError` for a keyword `method` does not take, so none is
+    silently ignored; `hints` are dask's tuning keywords, which change how
+    a result is computed, not what it is, and are accepted."""
+    for k in kwargs:
+        if k not in hints:
+            raise TypeError(f"{method}() got an unexpected keyword argument {k!r}")
+
+
+def concat(dfs: list[Any], axis: Any = 0, **kwargs: Any) -> Any:
+    """Frames, or Series, one after the other (their partitions, in
+    order). With `axis=1`, Series of one frame side by side as columns."""
     dfs = list(dfs)
     if not dfs:
         raise ValueError("concat needs at least one frame")
+    series = [isinstance(d, Series) for d in dfs]
+    if any(series) and not all(series):
+        raise TypeError("concat takes frames or Series, not a mix of both")
+    if axis in (1, "columns"):
+        if not all(series) or any(d._f is not dfs[0]._f for d in dfs):
+            raise ValueError(
+                "concat(axis=1) puts Series of one frame side by side; combine other frames by a key with merge"
+            )
+        keep = [_core.Expr.col(c) for c, _ in dfs[0]._index]
+        names = [str(d.name) if d.name is not None else str(i) for i, d in enumerate(dfs)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"concat(axis=1) of Series with the same name: {names}")
+        return DataFrame(
+            dfs[0]._f.select([*keep, *(d._e.alias(n) for d, n in zip(dfs, names, strict=True))]), dfs[0]._index
+        )
+    if axis not in (0, "index"):
+        raise ValueError(f"concat's axis is 0 or 1, not {axis!r}")
+    if all(series):
+        name = dfs[0].name if all(d.name == dfs[0].name for d in dfs) else None
+        dtypes = [d.dtype for d in dfs]
+        if any(t != dtypes[0] for t in dtypes):
+            # As pandas: the Series' common type (int and float: float).
+            try:
+                common = np.result_type(*dtypes)
+            except TypeError as e:
+                raise TypeError(f"concat of Series of types {[str(t) for t in dtypes]} with no common type") from e
+            dfs = [d.astype(common) for d in dfs]
+        frames = [d.to_frame(_VALUE) for d in dfs]
+        return Series(_core.Frame.concat([f._f for f in frames]), _core.Expr.col(_VALUE), dfs[0]._index, name)
     return DataFrame(_core.Frame.concat([d._f for d in dfs]), dfs[0]._index)

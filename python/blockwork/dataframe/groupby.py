@@ -24,7 +24,15 @@ class GroupBy:
     """A frame grouped by keys; select columns with `[...]` or attributes,
     then aggregate."""
 
-    def __init__(self, df: DataFrame, by: Any, split_out: int = 1, selection: Any = None, name: Any = _SAME) -> None:
+    def __init__(
+        self,
+        df: DataFrame,
+        by: Any,
+        split_out: int = 1,
+        selection: Any = None,
+        name: Any = _SAME,
+        as_index: bool = True,
+    ) -> None:
         by_list = by if isinstance(by, list) else [by]
         if not by_list:
             raise ValueError("groupby needs at least one key")
@@ -51,6 +59,7 @@ class GroupBy:
         self._names = names
         self._plain = plain
         self._split_out = max(1, int(split_out))
+        self._as_index = as_index
         self._selection = selection
         # The name of a one-column result (the selected column's, unless a
         # Series was grouped under another).
@@ -63,7 +72,8 @@ class GroupBy:
         for c in cols:
             if c not in self._df._f.columns:
                 raise KeyError(f"no column {c!r}; the columns are {list(self._df.columns)}")
-        return GroupBy(self._df, self._by, self._split_out, key if isinstance(key, str) else cols, self._name)
+        selection = key if isinstance(key, str) else cols
+        return GroupBy(self._df, self._by, self._split_out, selection, self._name, self._as_index)
 
     def __getattr__(self, name: str) -> GroupBy:
         if name.startswith("_"):
@@ -87,13 +97,22 @@ class GroupBy:
     def _index(self) -> list[tuple[str, str]]:
         return [(_KEY.format(i), n) for i, n in enumerate(self._names)]
 
+    def _out(self, result: Any) -> Any:
+        """A result as the group-by was asked: indexed by the keys, or with
+        them as its first columns (`as_index=False`)."""
+        if self._as_index:
+            return result
+        if isinstance(result, Series):
+            result = result.to_frame()
+        return DataFrame(result.reset_index()._f, None, result._labels)
+
     def _reduce(self, agg: str) -> Any:
         columns = self._columns()
         frame = self._frame([(_core.Expr.col(c), agg, c) for c in columns])
         if isinstance(self._selection, str):
             name = columns[0] if self._name is _SAME else self._name
-            return Series(frame, _core.Expr.col(columns[0]), self._index(), name)
-        return DataFrame(frame, self._index())
+            return self._out(Series(frame, _core.Expr.col(columns[0]), self._index(), name))
+        return self._out(DataFrame(frame, self._index()))
 
     def sum(self) -> Any:
         """Sum per group."""
@@ -140,7 +159,7 @@ class GroupBy:
     def size(self) -> Series:
         """Rows per group."""
         frame = self._frame([(_core.Expr.lit(0), "size", "size")])
-        return Series(frame, _core.Expr.col("size"), self._index(), name=None)
+        return self._out(Series(frame, _core.Expr.col("size"), self._index(), name=None))
 
     def agg(self, arg: Any) -> Any:
         """Several aggregations: a name (`"mean"`), a list of names (columns
@@ -171,7 +190,7 @@ class GroupBy:
                 raise KeyError(f"no column {c!r}; the columns are {list(self._df.columns)}")
         names = [f"__agg{i}__" for i in range(len(spec))]
         frame = self._frame([(_core.Expr.col(c), a, n) for (c, a, _), n in zip(spec, names, strict=True)])
-        return DataFrame(frame, self._index(), labels=dict(zip(names, labels, strict=True)))
+        return self._out(DataFrame(frame, self._index(), labels=dict(zip(names, labels, strict=True))))
 
 
 def _as_list(v: Any) -> list[str]:
