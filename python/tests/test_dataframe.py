@@ -409,8 +409,17 @@ def test_concat_merge_suffixes_as_index_and_named_index_columns(spec: tuple[int,
     assert table.column_names == ["k", "y"]
 
 
-def test_options_that_would_change_a_result_are_refused_not_ignored() -> None:
-    df = dd.from_pandas(frame(1, 20), npartitions=3)
+def test_options_that_would_change_a_result_are_refused_not_ignored(tmp_path: Path) -> None:
+    pdf = frame(1, 20)
+    df = dd.from_pandas(pdf, npartitions=3)
+    with pytest.raises(NotImplementedError, match="single_file"):
+        df.to_csv(str(tmp_path / "one.csv"), single_file=True)
+    # A group-by's key column is written first, under its name; index=False leaves it out.
+    sums = df.groupby("k").y.sum().to_frame()
+    written = pd.concat(pd.read_csv(p) for p in sums.to_csv(str(tmp_path / "sums")))
+    same(written.reset_index(drop=True), pdf.groupby("k").y.sum().reset_index())
+    written = pd.concat(pd.read_csv(p) for p in sums.to_csv(str(tmp_path / "bare"), index=False))
+    assert list(written.columns) == ["y"]
     with pytest.raises(NotImplementedError, match="dropna=False"):
         df.groupby("k", dropna=False)
     with pytest.raises(NotImplementedError, match="na_position"):

@@ -872,10 +872,20 @@ class DataFrame(_Frameish):
         return [str(p) for p in t.column(0).to_pylist()]
 
     def to_csv(
-        self, path: str, scheduler: Any = None, storage_options: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        path: str,
+        scheduler: Any = None,
+        storage_options: dict[str, Any] | None = None,
+        index: bool = True,
+        single_file: bool = False,
+        **kwargs: Any,
     ) -> list[str]:
-        """One CSV file per partition in the directory `path` (part.0.csv, …); their paths."""
-        return self._write(path, "csv", scheduler, storage_options)
+        """One CSV file per partition in the directory `path` (part.0.csv,
+        …), the index columns first unless `index=False`; their paths."""
+        if single_file:
+            raise NotImplementedError("to_csv(single_file=True): one file per partition, in the directory `path`")
+        _refuse("to_csv", kwargs, hints=("compute",))
+        return (self if index else self.reset_index(drop=True))._write(path, "csv", scheduler, storage_options)
 
     def to_parquet(
         self, path: str, scheduler: Any = None, storage_options: dict[str, Any] | None = None, **kwargs: Any
