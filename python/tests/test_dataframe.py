@@ -432,3 +432,16 @@ def test_options_that_would_change_a_result_are_refused_not_ignored(tmp_path: Pa
         df.set_index("k").join(df.set_index("k"))
     # dask's tuning keywords are taken.
     df.groupby("k", split_every=4, observed=True).y.sum().compute()
+
+
+def test_missing_times_and_keys_as_pandas() -> None:
+    # NaT stays NaT through floor (its slot holds the smallest integer).
+    pdf = pd.DataFrame({"t": pd.to_datetime(["2024-01-01 10:30", None, "2024-03-05 23:59"]), "k": [1.0, np.nan, 2.0]})
+    df = dd.from_pandas(pdf, npartitions=2)
+    same(df.t.dt.floor("h").compute(), pdf.t.dt.floor("h"))
+    # A missing merge key matches a missing key, as in pandas.
+    right = pd.DataFrame({"k": [np.nan, 2.0], "v": ["none", "two"]})
+    for how in ("inner", "left", "outer"):
+        want = pdf.merge(right, on="k", how=how).sort_values("v").reset_index(drop=True)
+        got = df.merge(dd.from_pandas(right, npartitions=1), on="k", how=how).compute()
+        same(got.sort_values("v").reset_index(drop=True)[list(want.columns)], want)

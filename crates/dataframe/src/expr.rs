@@ -597,7 +597,8 @@ fn dt(s: &Series, op: DtOp) -> PolarsResult<Series> {
                 DtOp::DayOfWeek => &ca.weekday().into_series() - 1,
                 DtOp::Floor(us) => {
                     let step = (us * per_second(*unit) / 1_000_000).max(1);
-                    let phys = ca.physical().apply_values(|v| v.div_euclid(step) * step);
+                    // Wrapping: a missing value's slot holds any number (NaT's is i64::MIN).
+                    let phys = ca.physical().apply_values(|v| v.div_euclid(step).wrapping_mul(step));
                     return phys.into_series().cast(s.dtype());
                 }
             }

@@ -69,6 +69,8 @@ impl Join {
         let coalesce = if self.coalesce() { JoinCoalesce::CoalesceColumns } else { JoinCoalesce::KeepColumns };
         let mut args = JoinArgs::new(how).with_coalesce(coalesce).with_suffix(Some(SUFFIX.into()));
         args.maintain_order = order;
+        // As pandas: a missing key matches a missing key.
+        args.nulls_equal = true;
         let out = left.join(right, &self.left_on, &self.right_on, args, None)?;
         // A right join lists the right's columns first; pandas keeps the left's first.
         let columns = self.columns(&names(left), &names(right));

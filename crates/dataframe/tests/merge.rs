@@ -40,7 +40,9 @@ fn whole(left: &PlFrame, right: &PlFrame, on: &[&str], how: How) -> PlFrame {
         How::Right => JoinType::Right,
         How::Outer => JoinType::Full,
     };
-    let args = JoinArgs::new(how).with_coalesce(JoinCoalesce::CoalesceColumns).with_suffix(Some("_right".into()));
+    let mut args = JoinArgs::new(how).with_coalesce(JoinCoalesce::CoalesceColumns).with_suffix(Some("_right".into()));
+    // pandas' rule, which the merge follows: missing keys match each other.
+    args.nulls_equal = true;
     left.join(right, on, on, args, None).unwrap()
 }
 
