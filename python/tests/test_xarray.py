@@ -54,6 +54,8 @@ OPERATIONS: dict[str, Callable[[Any], Any]] = {
     "argmax": lambda d: d.tas.fillna(0).argmax("time"),
     "clip": lambda d: d.tas.clip(275, 285),
     "concat": lambda d: xr.concat([d.tas.isel(time=slice(0, 10)), d.tas.isel(time=slice(10, 20))], "time"),
+    "deep copy": lambda d: d.copy(deep=True).tas + 1,
+    "where, dropping": lambda d: d.tas.where(d.time.dt.month > 6, drop=True),
 }
 
 

@@ -425,6 +425,14 @@ class Array:
         o = _operand(other)
         return NotImplemented if o is None else Array(self._a.floordiv(o, True))
 
+    def __copy__(self) -> Array:
+        # A lazy array never changes: a copy is the array itself (what
+        # xarray's `copy(deep=True)` and `copy.deepcopy` get).
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Array:
+        return self
+
     def __matmul__(self, other: Any) -> Any:
         o = _operand(other)
         if o is None or not isinstance(o, _core.Array):
