@@ -670,3 +670,30 @@ def test_rechunk_none_keeps_an_axis_and_compute_looks_inside_containers() -> Non
     assert got == ({"a": 4.0, "b": [4.0, (66, "label")]}, 5)
     (lazy,) = blockwork.compute([total], traverse=False)
     assert lazy == [total]
+
+
+def test_map_blocks_block_id_meta_and_chunks_of_new_axes_as_dask() -> None:
+    a = np.arange(10.0)
+    x = da.from_array(a, chunks=4)
+    got = x.map_blocks(lambda b, block_id=None: b * 0 + block_id[0], meta=np.array((), dtype="f8"))
+    np.testing.assert_array_equal(got.compute(), [0, 0, 0, 0, 1, 1, 1, 1, 2, 2])
+    both = x.map_blocks(lambda b, block_id=None, block_info=None: b * 0 + block_info[None]["chunk-location"][0])
+    np.testing.assert_array_equal(both.compute(), got.compute())
+    wide = da.ones(4, chunks=2).map_blocks(lambda b: b[:, None] * np.arange(3), new_axis=1, chunks=(2, 3))
+    assert wide.chunks == ((2, 2), (3,))
+    np.testing.assert_array_equal(wide.compute(), np.ones(4)[:, None] * np.arange(3))
+    assert x.map_blocks(lambda b: b.astype("f4"), meta=np.array((), dtype="f4")).dtype == np.float32
+
+
+@given(st.data(), shapes_and_chunks(max_dims=3))
+def test_expand_dims_concatenate_flat_and_sequence_operands_as_numpy(data: Any, sc: Any) -> None:
+    shape, chunks = sc
+    a = numpy_array(data.draw, shape)
+    x = da.from_array(a, chunks=chunks)
+    n = len(shape) + 2
+    axes = data.draw(st.lists(st.integers(-n, n - 1), min_size=2, max_size=2, unique_by=lambda i: i % n))
+    np.testing.assert_array_equal(da.expand_dims(x, tuple(axes)).compute(), np.expand_dims(a, tuple(axes)))
+    np.testing.assert_array_equal(da.concatenate([x, x], axis=None).compute(), np.concatenate([a, a], axis=None))
+    row = a.reshape(-1, shape[-1])[0].tolist()
+    close((x + row).compute(), a + row)
+    close((row - x).compute(), row - a)

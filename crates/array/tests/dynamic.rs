@@ -122,3 +122,15 @@ fn narrowing_casts_nanprod_and_empty_selections_are_numpys() {
     // Over a non-empty axis of an empty array there is nothing to select.
     assert_eq!(empty.reduce("max", &ReduceOpts { axes: Some(vec![1]), ..Default::default() }).unwrap().shape(), [0]);
 }
+
+#[test]
+fn reflected_operations_with_an_array_on_the_left_keep_the_order() {
+    let (a, x) = ints(&[5], 2);
+    let left = Dyn::from(bwa::from_ndarray(a.mapv(|v| f64::from(v) * 3.0 + 1.0), 3).unwrap());
+    for op in [BinOp::Sub, BinOp::Div, BinOp::Pow, BinOp::Rem] {
+        let reflected = x.binary(op, &Rhs::Array(left.clone()), true).unwrap().cast::<f64>().compute().unwrap();
+        let plain = left.binary(op, &Rhs::Array(x.clone()), false).unwrap().cast::<f64>().compute().unwrap();
+        let same = reflected.iter().zip(plain.iter()).all(|(r, p)| r == p || (r.is_nan() && p.is_nan()));
+        assert!(same, "{op:?}: {reflected} against {plain}");
+    }
+}

@@ -116,6 +116,9 @@ def _operand(x: Any) -> Any:
         return asarray(np.asarray(x))._a
     if isinstance(x, (bool, int, float, complex)):
         return x
+    if isinstance(x, (list, tuple)):
+        # A sequence is an array, as NumPy reads it.
+        return asarray(np.asarray(x))._a
     if isinstance(x, np.ndarray) or hasattr(x, "__array__"):
         return asarray(x)._a
     return None
@@ -714,9 +717,14 @@ def map_blocks(
     name: str | None = None,
     drop_axis: Any = None,
     new_axis: Any = None,
+    meta: Any = None,
     **kwargs: Any,
 ) -> Array:
     """`func` on every block, as `dask.array.map_blocks`.
+
+    A `func` with a `block_info` or `block_id` parameter gets dask's
+    description of the block, or the output block's index; `meta` gives
+    the result's type when `dtype` is not given.
 
     `args` holds the array, then further arguments passed to every call;
     with several arrays among them, their blocks line up by position
@@ -736,6 +744,8 @@ def map_blocks(
 
         return map_blocks_many(func, args, dtype, name, kwargs)
     x, rest = args[0], args[1:]
+    if dtype is None and meta is not None:
+        dtype = np.asarray(meta).dtype
     if dtype is None:
         try:
             probe = func(np.ones((1,) * x.ndim, dtype=x.dtype), *rest, **kwargs)
@@ -745,12 +755,18 @@ def map_blocks(
     if chunks is None:
         out_chunks = _dropped_and_added(x, drop_axis, new_axis)
     elif all(isinstance(c, (int, np.integer)) for c in chunks):
-        out_chunks = [[int(c)] * n for c, n in zip(chunks, x.numblocks, strict=True)]
+        # Each block's shape: as many blocks per axis as the input has
+        # (one on an added axis).
+        blocks = [len(c) for c in _dropped_and_added(x, drop_axis, new_axis)]
+        if len(blocks) != len(chunks):
+            raise ValueError(f"map_blocks: chunks={chunks} for a result of {len(blocks)} dimensions")
+        out_chunks = [[int(c)] * n for c, n in zip(chunks, blocks, strict=True)]
     else:
         out_chunks = [[int(b) for b in c] for c in chunks]
     label = name or funcname(func)
     if _takes_block_info(func):
-        f = functools.partial(_call_with_info, func, rest, kwargs, x.chunks, out_chunks, np.dtype(dtype))
+        wanted = frozenset(_block_params(func))
+        f = functools.partial(_call_with_info, func, rest, kwargs, x.chunks, out_chunks, np.dtype(dtype), wanted)
         return Array(x._a.map_blocks(f, engine_dtype(dtype), out_chunks, label, True))
     f = func if not rest and not kwargs else functools.partial(_call_with, func, rest, kwargs)
     return Array(x._a.map_blocks(f, engine_dtype(dtype), out_chunks, label))
@@ -863,11 +879,16 @@ def _call_trimmed(
 
 
 def _takes_block_info(func: Callable[..., Any]) -> bool:
+    """Whether `func` takes dask's `block_info` or `block_id`."""
+    return bool(_block_params(func))
+
+
+def _block_params(func: Callable[..., Any]) -> set[str]:
     try:
         params = inspect.signature(func).parameters
     except (TypeError, ValueError):
-        return False
-    return "block_info" in params
+        return set()
+    return {"block_info", "block_id"} & set(params)
 
 
 def _locations(chunks: Any, index: Any) -> list[tuple[int, int]]:
@@ -885,6 +906,7 @@ def _call_with_info(
     in_chunks: Any,
     out_chunks: Any,
     dtype: Any,
+    wanted: frozenset[str],
     block: Any,
     where: Any,
 ) -> Any:
@@ -910,7 +932,8 @@ def _call_with_info(
             "dtype": dtype,
         },
     }
-    return func(block, *rest, block_info=block_info, **kwargs)
+    given = {"block_info": block_info, "block_id": out_index}
+    return func(block, *rest, **{k: v for k, v in given.items() if k in wanted}, **kwargs)
 
 
 def _call_with(func: Callable[..., Any], rest: tuple[Any, ...], kwargs: dict[str, Any], block: Any) -> Any:

@@ -161,8 +161,10 @@ def _join(arrays: Sequence[Any], axis: int, new_axis: bool) -> Array:
     return Array(_core.concatenate(arrs, int(axis), new_axis))
 
 
-def concatenate(seq: Sequence[Any], axis: int = 0, **kwargs: Any) -> Array:
-    """Arrays joined along an existing axis."""
+def concatenate(seq: Sequence[Any], axis: int | None = 0, **kwargs: Any) -> Array:
+    """Arrays joined along an existing axis (`None`: each flattened first)."""
+    if axis is None:
+        return _join([asarray(a).ravel() for a in seq], 0, False)
     return _join(seq, axis, False)
 
 
@@ -206,9 +208,22 @@ def squeeze(a: Any, axis: Any = None) -> Array:
     return asarray(a).squeeze(axis)
 
 
-def expand_dims(a: Any, axis: int) -> Array:
-    """A length-1 axis inserted."""
-    return Array(asarray(a)._a.expand_dims(int(axis)))
+def expand_dims(a: Any, axis: int | Sequence[int]) -> Array:
+    """Length-1 axes inserted at `axis` (an int or several, as NumPy:
+    positions in the result, negative ones counted from its end)."""
+    x = asarray(a)
+    axes = [int(axis)] if isinstance(axis, (int, np.integer)) else [int(i) for i in axis]
+    ndim = x.ndim + len(axes)
+    places = sorted(i % ndim if -ndim <= i < ndim else _bad_axis(i, ndim) for i in axes)
+    if len(set(places)) != len(places):
+        raise ValueError(f"repeated axis in expand_dims: {axis}")
+    for i in places:
+        x = Array(x._a.expand_dims(i))
+    return x
+
+
+def _bad_axis(axis: int, ndim: int) -> int:
+    raise np.exceptions.AxisError(f"axis {axis} is out of bounds for array of dimension {ndim}")
 
 
 def broadcast_to(a: Any, shape: Sequence[int], chunks: Any = None) -> Array:

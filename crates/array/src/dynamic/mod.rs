@@ -774,8 +774,11 @@ fn binary_typed<T: Typed + Numeric>(op: BinOp, a: &Array<T>, rhs: &Rhs, reflecte
     }
     let op = if reflected { flipped(op) } else { op };
     if reflected && matches!(op, BinOp::Sub | BinOp::Div | BinOp::Pow | BinOp::Rem | BinOp::Arctan2) {
-        // Only a scalar can be on the left of an array here (NumPy arrays
-        // go through `__array_ufunc__`): `s op a`.
+        if let Some(b) = &b {
+            // An array on the left (a Python list, say): `b op a`.
+            return binary_typed::<T>(op, b, &Rhs::Array(T::wrap(a.clone())), false);
+        }
+        // A scalar on the left: `s op a`.
         return Ok(match op {
             BinOp::Sub => T::wrap(a.rsub(s)?),
             BinOp::Div => T::wrap(a.rdiv(s)?),
