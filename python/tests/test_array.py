@@ -647,6 +647,16 @@ def test_selections_over_nothing_raise_as_numpy() -> None:
         x.max(axis=0).compute()
     np.testing.assert_array_equal(x.max(axis=1).compute(), np.zeros((0, 3)).max(axis=1))
     assert x.sum().compute() == 0
+    # Too few values for ddof: var divides by 0 (inf, or NaN when all are
+    # equal), nanvar gives NaN, as NumPy.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for a in (np.array([1.0, 2.0]), np.array([3.0, 3.0]), np.array([1.0])):
+            y = da.from_array(a, chunks=1)
+            for ddof in (1, 2, 3):
+                np.testing.assert_array_equal(y.var(ddof=ddof).compute(), np.var(a, ddof=ddof))
+                np.testing.assert_array_equal(y.std(ddof=ddof).compute(), np.std(a, ddof=ddof))
+                np.testing.assert_array_equal(da.nanvar(y, ddof=ddof).compute(), np.nanvar(a, ddof=ddof))
 
 
 @given(st.data(), st.integers(1, 7), st.integers(1, 7), st.integers(1, 4))

@@ -559,9 +559,19 @@ fn finish_moments(kind: Reduction, m: &Moments, ddof: f64) -> Block<f64> {
             Zip::from(&m.mean).and(&m.n).map_collect(|&mean, &n| if n > 0.0 { mean } else { f64::NAN })
         }
         _ => {
-            let var = Zip::from(&m.m2)
-                .and(&m.n)
-                .map_collect(|&m2, &n| if n - ddof > 0.0 { m2 / (n - ddof) } else { f64::NAN });
+            // As NumPy: `var` divides by max(n - ddof, 0), so too few
+            // values give inf (NaN when they are all equal); `nanvar` gives
+            // NaN for them; no values at all give NaN.
+            let nan_kind = matches!(kind, Reduction::NanVar | Reduction::NanStd);
+            let var = Zip::from(&m.m2).and(&m.n).map_collect(|&m2, &n| {
+                if n - ddof > 0.0 {
+                    m2 / (n - ddof)
+                } else if n > 0.0 && !nan_kind {
+                    m2 / 0.0
+                } else {
+                    f64::NAN
+                }
+            });
             if matches!(kind, Reduction::Std | Reduction::NanStd) {
                 var.mapv(f64::sqrt)
             } else {
