@@ -350,10 +350,15 @@ class Series(_Frameish):
         column = str(self._e.name)
         return Series(counted, _core.Expr.col("count"), [(column, self._name)])
 
-    def groupby(self, by: Any, split_out: int = 1, **kwargs: Any) -> Any:
+    def groupby(self, by: Any, split_out: int = 1, dropna: bool = True, sort: bool = True, **kwargs: Any) -> Any:
         """Grouped by `by`: Series of the same frame (or column names of
-        it), as `df.value.groupby(df.key).mean()`."""
+        it), as `df.value.groupby(df.key).mean()`; sorted by key, rows with
+        a missing key left out."""
         from blockwork.dataframe.groupby import GroupBy
+
+        if not dropna:
+            raise NotImplementedError("groupby(dropna=False): rows with a missing key are left out")
+        _refuse("groupby", kwargs, hints=("split_every", "shuffle_method", "observed", "group_keys"))
 
         grouped = "__grouped__"
         frame = self._f.assign([self._e.alias(grouped)])
