@@ -445,3 +445,17 @@ def test_missing_times_and_keys_as_pandas() -> None:
         want = pdf.merge(right, on="k", how=how).sort_values("v").reset_index(drop=True)
         got = df.merge(dd.from_pandas(right, npartitions=1), on="k", how=how).compute()
         same(got.sort_values("v").reset_index(drop=True)[list(want.columns)], want)
+
+
+def test_map_partitions_returning_series_or_scalars_gives_a_series() -> None:
+    pdf = frame(5, 30)
+    df = dd.from_pandas(pdf, npartitions=4)
+    got = df.map_partitions(lambda p: p.x * 2 + p.y)
+    assert isinstance(got, dd.Series)
+    same(got.compute(), (pdf.x * 2 + pdf.y).reset_index(drop=True).rename(None))
+    named = df.map_partitions(lambda p: p.x + 1, meta=("shifted", "f8"))
+    assert named.name == "shifted"
+    same(named.compute(), (pdf.x + 1).rename("shifted").reset_index(drop=True))
+    sizes = df.map_partitions(len).compute()
+    assert sizes.sum() == len(pdf) and len(sizes) == df.npartitions
+    assert list(df.map_partitions(lambda p: p.assign(z=p.y * 3)).compute().columns) == [*pdf.columns, "z"]

@@ -808,23 +808,34 @@ class DataFrame(_Frameish):
 
         return FrameResampler(self, rule)
 
-    def map_partitions(self, func: Any, *args: Any, meta: Any = None, **kwargs: Any) -> DataFrame:
+    def map_partitions(self, func: Any, *args: Any, meta: Any = None, **kwargs: Any) -> Any:
         """`func(partition, *args, **kwargs)` on every partition (a pandas
-        DataFrame, without its index); it returns a pandas DataFrame (or
-        Series) whose columns are `meta`'s (a pandas frame or a list of
-        names), or, without `meta`, those it returns for an empty partition.
+        DataFrame, without its index). A function returning a DataFrame
+        gives a DataFrame whose columns are `meta`'s (a pandas frame or a
+        list of names), or, without `meta`, those it returns for an empty
+        partition; one returning a Series or a scalar (one value per
+        partition) gives a Series, named as `meta` says (a pandas Series or
+        dask's `(name, dtype)`) or as the function's Series is named.
         On a cluster it runs on workers started from this package."""
         import uuid
 
         from blockwork._names import funcname
 
         call = _PartitionCall(func, args, kwargs) if args or kwargs else func
+        label = f"{funcname(func)}-{uuid.uuid4().hex[:16]}"
         if meta is None:
-            result = call(self._meta.reset_index(drop=True))
-            meta = result.to_frame() if hasattr(result, "to_frame") and not hasattr(result, "columns") else result
+            meta = call(self._meta.reset_index(drop=True))
+        if isinstance(meta, tuple) and len(meta) == 2:
+            series, name = True, meta[0]
+        elif hasattr(meta, "columns") or isinstance(meta, list):
+            series, name = False, None
+        else:
+            series, name = True, getattr(meta, "name", None)
+        if series:
+            frame = self._f.map_partitions(_AsColumn(call), [_VALUE], label)
+            return Series(frame, _core.Expr.col(_VALUE), [], name)
         columns = [str(c) for c in (meta.columns if hasattr(meta, "columns") else meta)]
-        name = f"{funcname(func)}-{uuid.uuid4().hex[:16]}"
-        return DataFrame(self._f.map_partitions(call, columns, name))
+        return DataFrame(self._f.map_partitions(call, columns, label))
 
     # -- results ------------------------------------------------------------
 
@@ -914,6 +925,23 @@ class _PartitionCall:
 
     def __call__(self, partition: Any) -> Any:
         return self.func(partition, *self.args, **self.kwargs)
+
+
+class _AsColumn:
+    """A partition function's Series (or scalar: one value per partition)
+    as the one column `__value__`."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+
+    def __call__(self, partition: Any) -> Any:
+        import pandas as pd
+
+        out = self.func(partition)
+        if hasattr(out, "columns"):
+            raise TypeError("map_partitions: the function returned a DataFrame where meta says a Series")
+        out = out if isinstance(out, pd.Series) else pd.Series([out])
+        return out.rename(_VALUE).to_frame()
 
 
 class _RowAsSeries(Scalar):
