@@ -459,3 +459,14 @@ def test_map_partitions_returning_series_or_scalars_gives_a_series() -> None:
     sizes = df.map_partitions(len).compute()
     assert sizes.sum() == len(pdf) and len(sizes) == df.npartitions
     assert list(df.map_partitions(lambda p: p.assign(z=p.y * 3)).compute().columns) == [*pdf.columns, "z"]
+
+
+def test_a_series_with_a_lazy_scalar_computes_the_scalar_first() -> None:
+    pdf = frame(9, 40)
+    df = dd.from_pandas(pdf, npartitions=3)
+    with pytest.warns(FutureWarning, match="computed first"):
+        centred = df.x - df.x.mean()
+    same(centred.compute(), pdf.x - pdf.x.mean())
+    with pytest.warns(FutureWarning):
+        above = df[df.y > df.y.mean()]
+    same(above.compute(), pdf[pdf.y > pdf.y.mean()].reset_index(drop=True))

@@ -14,6 +14,7 @@ become the index of the computed pandas object.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -85,7 +86,16 @@ def _rows(frame: _core.Frame) -> int:
 
 
 def _literal(x: Any) -> _core.Expr:
-    if isinstance(x, (Series, DataFrame, Scalar)):
+    if isinstance(x, Scalar):
+        # `df.x - df.x.mean()`: the value is computed first, then used in
+        # every partition (dask keeps it lazy; the result is the same).
+        warnings.warn(
+            "a lazy Scalar combined with a Series is computed first, in its own pass over the data",
+            FutureWarning,
+            stacklevel=4,
+        )
+        x = x.compute()
+    if isinstance(x, (Series, DataFrame)):
         raise TypeError("a Series of another frame: blockwork combines columns of one frame only")
     return _core.Expr.lit(x.item() if hasattr(x, "item") and callable(x.item) else x)
 
