@@ -159,6 +159,7 @@ def _call(
     kwargs: dict[str, Any],
     pure: bool | None = None,
     dask_key_name: str | None = None,
+    nout: int | None = None,
 ) -> Delayed:
     if dask_key_name is not None:
         key = str(dask_key_name)
@@ -166,15 +167,33 @@ def _call(
         key = f"{_funcname(func)}-{tokenize(func, args, kwargs)}"
     else:
         key = f"{_funcname(func)}-{_PREFIX}{next(_counter):x}"
-    return Delayed(key, func, args, kwargs)
+    if nout is None:
+        return Delayed(key, func, args, kwargs)
+    out = _DelayedTuple(key, func, args, kwargs)
+    out._nout = int(nout)
+    return out
+
+
+class _DelayedTuple(Delayed):
+    """A call known to return `nout` values (`delayed(f, nout=2)`): it
+    unpacks into that many delayed values, as in dask."""
+
+    __slots__ = ("_nout",)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(self._nout))
+
+    def __len__(self) -> int:
+        return self._nout
 
 
 class DelayedFunction:
     """A function whose calls are recorded as tasks (`delayed(f)`)."""
 
-    def __init__(self, func: Callable[..., Any], pure: bool | None = None) -> None:
+    def __init__(self, func: Callable[..., Any], pure: bool | None = None, nout: int | None = None) -> None:
         self._func = func
         self._pure = pure
+        self._nout = nout
         self.__name__ = _funcname(func)
         self.__doc__ = getattr(func, "__doc__", None)
 
@@ -188,10 +207,10 @@ class DelayedFunction:
         else:
             if kwargs and any(type(v) is Array for v in kwargs.values()):
                 args, kwargs = _lift_arrays(args, kwargs)
-        if dask_key_name is None and not (self._pure if pure is None else pure):
+        if dask_key_name is None and not (self._pure if pure is None else pure) and self._nout is None:
             return Delayed(f"{self.__name__}-{_PREFIX}{next(_counter):x}", self._func, args, kwargs)
         pure = self._pure if pure is None else pure
-        return _call(self._func, args, kwargs, pure=bool(pure), dask_key_name=dask_key_name)
+        return _call(self._func, args, kwargs, pure=bool(pure), dask_key_name=dask_key_name, nout=self._nout)
 
     def __repr__(self) -> str:
         return f"delayed({self.__name__})"
@@ -210,13 +229,14 @@ def delayed(
     As a decorator: `@delayed` or `@delayed(pure=True)`. `pure=True` gives
     equal calls one key (so they run once); by default every call is a new
     task, as in Dask. `name`/`dask_key_name` set the key of a value.
+    `nout=n` makes a call unpack into `n` delayed values (`a, b = f(x)`).
     """
     if obj is None:
         return lambda f: delayed(f, name=name, pure=pure, nout=nout, traverse=traverse, dask_key_name=dask_key_name)
     if isinstance(obj, Delayed):
         return obj
     if callable(obj):
-        return DelayedFunction(obj, pure)
+        return DelayedFunction(obj, pure, nout)
     key = dask_key_name or name or f"{type(obj).__name__}-{tokenize(obj)}"
     value = Delayed(key, None, (obj,), {})
     # A value holding delayed values (a list of them) is a task that gathers them.

@@ -149,3 +149,16 @@ def test_delayed_values_are_outside_the_cycle_collector() -> None:
         assert freed() is None
     finally:
         gc.enable()
+
+
+def test_nout_unpacks_a_call_into_its_values() -> None:
+    q, r = delayed(divmod, nout=2)(17, 5)
+    assert blockwork.compute(q, r) == divmod(17, 5)
+    assert len(delayed(divmod, nout=2)(1, 1)) == 2
+
+    @delayed(nout=3)
+    def parts(x: int) -> tuple[int, int, int]:
+        return x, x + 1, x + 2
+
+    a, b, c = parts(10)
+    assert (a + b + c).compute() == 33
