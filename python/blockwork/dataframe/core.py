@@ -417,15 +417,18 @@ class Series(_Frameish):
         frame = self._selected().persist(config.scheduler(scheduler, num_workers))
         return Series(frame, _core.Expr.col(_VALUE).alias(str(self._e.name)), self._index, self._name)
 
-    def head(self, n: int = 5, compute: bool = True) -> Any:
-        """The first `n` values (a pandas Series)."""
+    def head(self, n: int = 5, npartitions: int = 1, compute: bool = True) -> Any:
+        """The first `n` values (a pandas Series), from as many partitions
+        as hold them (dask's `npartitions=-1`; `npartitions` is taken and
+        the result is never short)."""
         frame = self._selected()
         s = _pandas(frame, self._index, list(frame.head(n)))[_VALUE]
         s.name = self.name
         return s
 
     def tail(self, n: int = 5, compute: bool = True) -> Any:
-        """The last `n` values (a pandas Series)."""
+        """The last `n` values (a pandas Series), from as many partitions as
+        hold them."""
         frame = self._selected()
         s = _pandas(frame, self._index, list(frame.tail(n)))[_VALUE]
         s.name = self.name
@@ -881,8 +884,10 @@ class DataFrame(_Frameish):
             return client.persist(self)  # type: ignore[no-any-return]
         return DataFrame(self._f.persist(config.scheduler(scheduler, num_workers)), self._index, self._labels)
 
-    def head(self, n: int = 5, compute: bool = True) -> Any:
-        """The first `n` rows (a pandas DataFrame; reads only the partitions it needs)."""
+    def head(self, n: int = 5, npartitions: int = 1, compute: bool = True) -> Any:
+        """The first `n` rows (a pandas DataFrame), reading only the
+        partitions that hold them (dask's `npartitions=-1`; `npartitions`
+        is taken and the result is never short)."""
         return _pandas(self._f, self._index, list(self._f.head(n)), self._labels)
 
     def tail(self, n: int = 5, compute: bool = True) -> Any:
