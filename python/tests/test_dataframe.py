@@ -191,6 +191,9 @@ def test_head_tail_and_persist() -> None:
     same(df.head(12), pdf.head(12))
     same(df.tail(9), pdf.tail(9).reset_index(drop=True))
     same(df.x.head(3), pdf.x.head(3))
+    # dask's npartitions is taken; rows come from as many partitions as hold them.
+    same(df.head(40, npartitions=-1), pdf.head(40))
+    same(df.x.head(30, npartitions=1), pdf.x.head(30))
     kept = df[df.y > 0].persist()
     same(kept.compute(), pdf[pdf.y > 0].reset_index(drop=True))
 
