@@ -437,6 +437,19 @@ def test_options_that_would_change_a_result_are_refused_not_ignored(tmp_path: Pa
     df.groupby("k", split_every=4, observed=True).y.sum().compute()
 
 
+def test_unique_keeps_one_missing_value_as_pandas() -> None:
+    pdf = frame(3, 50)
+    pdf.loc[::7, "x"] = np.nan
+    pdf.loc[::5, "s"] = None
+    df = dd.from_pandas(pdf, npartitions=4)
+    for column in ("x", "s", "k"):
+        got = df[column].unique()
+        want = pd.Series(pdf[column].unique())
+        assert len(got) == len(want), column
+        assert int(got.isna().sum()) == int(want.isna().sum()), column
+        assert sorted(got.dropna().tolist()) == sorted(want.dropna().tolist()), column
+
+
 def test_missing_times_and_keys_as_pandas() -> None:
     # NaT stays NaT through floor (its slot holds the smallest integer).
     pdf = pd.DataFrame({"t": pd.to_datetime(["2024-01-01 10:30", None, "2024-03-05 23:59"]), "k": [1.0, np.nan, 2.0]})

@@ -435,10 +435,17 @@ class Series(_Frameish):
         return s
 
     def unique(self) -> Any:
-        """Its distinct values (computed: a pandas Series, in sorted order)."""
+        """Its distinct values (computed: a pandas Series, in sorted order,
+        with one missing value last when it has any, as pandas keeps NaN)."""
+        import pandas as pd
+
         counted = self._f.value_counts(self._e)
         values = Series(counted, _core.Expr.col(str(self._e.name)), name=self._name).compute()
-        return values.sort_values(ignore_index=True)
+        values = values.sort_values(ignore_index=True)
+        if int(self.isna().sum().compute()) > 0:
+            missing = pd.Series([None], dtype=values.dtype if values.dtype.kind in "fOUSM" else "float64")
+            values = pd.concat([values, missing.rename(values.name)], ignore_index=True)
+        return values
 
 
 for _dunder, _op in _BINARY.items():
