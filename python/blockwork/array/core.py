@@ -111,14 +111,12 @@ def _operand(x: Any) -> Any:
     """An operand for the engine: an engine array or a Python scalar; None if unknown."""
     if isinstance(x, Array):
         return x._a
-    if isinstance(x, np.generic):
-        # A NumPy scalar has its type (NEP 50): uint8 + np.int64(1) is int64.
+    if isinstance(x, (np.generic, list, tuple)):
+        # A NumPy scalar keeps its type (NEP 50: uint8 + np.int64(1) is
+        # int64); a sequence is an array, as NumPy reads it.
         return asarray(np.asarray(x))._a
     if isinstance(x, (bool, int, float, complex)):
         return x
-    if isinstance(x, (list, tuple)):
-        # A sequence is an array, as NumPy reads it.
-        return asarray(np.asarray(x))._a
     if isinstance(x, np.ndarray) or hasattr(x, "__array__"):
         return asarray(x)._a
     return None

@@ -366,9 +366,7 @@ class Series(_Frameish):
         a missing key left out."""
         from blockwork.dataframe.groupby import GroupBy
 
-        if not dropna:
-            raise NotImplementedError("groupby(dropna=False): rows with a missing key are left out")
-        _refuse("groupby", kwargs, hints=("split_every", "shuffle_method", "observed", "group_keys"))
+        _groupby_options(dropna, kwargs)
 
         grouped = "__grouped__"
         frame = self._f.assign([self._e.alias(grouped)])
@@ -739,9 +737,7 @@ class DataFrame(_Frameish):
         keys as columns."""
         from blockwork.dataframe.groupby import GroupBy
 
-        if not dropna:
-            raise NotImplementedError("groupby(dropna=False): rows with a missing key are left out")
-        _refuse("groupby", kwargs, hints=("split_every", "shuffle_method", "observed", "group_keys"))
+        _groupby_options(dropna, kwargs)
         return GroupBy(self, by, split_out=split_out, as_index=as_index)
 
     def merge(
@@ -773,15 +769,11 @@ class DataFrame(_Frameish):
         # pandas' suffixes (`_x`, `_y` unless given).
         shared = {lk for lk, rk in zip(left_on, right_on, strict=True) if lk == rk}
         both = (set(self._f.columns) & set(right._f.columns)) - shared
-        if both:
-            lsuf, rsuf = suffixes
-            lmap = {c: f"{c}{lsuf or ''}" for c in both}
-            rmap = {c: f"{c}{rsuf or ''}" for c in both}
-            left, right = self.rename(columns=lmap), right.rename(columns=rmap)
-            left_on = [lmap.get(c, c) for c in left_on]
-            right_on = [rmap.get(c, c) for c in right_on]
-            return DataFrame(left._f.merge(right._f, left_on, right_on, how))
-        return DataFrame(self._f.merge(right._f, left_on, right_on, how))
+        lmap, rmap = _suffixes(both, *suffixes)
+        left, right = (self.rename(columns=lmap), right.rename(columns=rmap)) if both else (self, right)
+        left_on = [lmap.get(c, c) for c in left_on]
+        right_on = [rmap.get(c, c) for c in right_on]
+        return DataFrame(left._f.merge(right._f, left_on, right_on, how))
 
     def join(
         self, other: DataFrame, how: str = "left", lsuffix: str = "", rsuffix: str = "", **kwargs: Any
@@ -793,8 +785,8 @@ class DataFrame(_Frameish):
         if both:
             if not (lsuffix or rsuffix):
                 raise ValueError(f"columns overlap but no suffix specified: {sorted(both)}")
-            self = self.rename(columns={c: c + lsuffix for c in both})
-            other = other.rename(columns={c: c + rsuffix for c in both})
+            lmap, rmap = _suffixes(both, lsuffix, rsuffix)
+            self, other = self.rename(columns=lmap), other.rename(columns=rmap)
         return DataFrame(self._f.merge(other._f, [], [], how), self._index)
 
     def set_index(self, column: str, **kwargs: Any) -> DataFrame:
@@ -995,6 +987,19 @@ def _refuse(method: str, kwargs: dict[str, Any], hints: tuple[str, ...] = ()) ->
     for k in kwargs:
         if k not in hints:
             raise TypeError(f"{method}() got an unexpected keyword argument {k!r}")
+
+
+def _suffixes(both: set[str], left: str | None, right: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The renamings of the columns both sides of a join have."""
+    return {c: f"{c}{left or ''}" for c in both}, {c: f"{c}{right or ''}" for c in both}
+
+
+def _groupby_options(dropna: bool, kwargs: dict[str, Any]) -> None:
+    """Refuses the group-by options blockwork cannot honour (`Series` and
+    `DataFrame.groupby` take the same)."""
+    if not dropna:
+        raise NotImplementedError("groupby(dropna=False): rows with a missing key are left out")
+    _refuse("groupby", kwargs, hints=("split_every", "shuffle_method", "observed", "group_keys"))
 
 
 def concat(dfs: list[Any], axis: Any = 0, **kwargs: Any) -> Any:
