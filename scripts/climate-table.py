@@ -148,6 +148,26 @@ def inflate_bound(record: dict[str, Any], bw: list[dict[str, Any]]) -> None:
     for r in bw:
         name = "2-worker local cluster (warm)" if "cold_seconds" in r else "threads"
         print(f"blockwork {name}: at {fastest / r['seconds']:.0%} of the fastest inflate's throughput.")
+    alone = min(record["impls"].values(), key=lambda r: r["seconds"])
+    for r in bw:
+        if "stages" in r:
+            job_stages(r["stages"], alone["inflated_gb_s"] / record["params"]["threads"])
+
+
+def job_stages(stages: dict[str, Any], alone_per_thread: float) -> None:
+    """The job's threads' time by stage (its median run), beside the
+    inflater's speed alone."""
+    read, inflate = stages["read"], stages["inflate"]
+    rest = 1 - read["share_of_thread_time"] - inflate["share_of_thread_time"]
+    print()
+    print(
+        f"Inside the job (threads, its median run): inflating took {inflate['share_of_thread_time']:.0%} "
+        f"of the {stages['threads']} threads' time, at {inflate['gb_per_s_per_thread']:.2f} GB/s per thread "
+        f"({inflate['gb_per_s_per_thread'] / alone_per_thread:.0%} of libdeflate's {alone_per_thread:.2f} "
+        f"alone); reading the files {read['share_of_thread_time']:.0%}, at "
+        f"{read['gb_per_s_per_thread']:.2f} GB/s per thread; the rest ({rest:.0%}) taking the elements "
+        "from the chunks, folding them, and the engine."
+    )
 
 
 if __name__ == "__main__":

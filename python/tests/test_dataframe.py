@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import cloudpickle
 import numpy as np
@@ -14,6 +15,7 @@ from conftest import s3_bucket
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import blockwork
 import blockwork.dataframe as dd
 
 # Workers cannot import this test module: its functions travel by value.
@@ -119,6 +121,31 @@ def test_groupby_by_expression_size_agg_and_split_out() -> None:
     same(split.compute().sort_index(), pdf.groupby("k").y.sum())
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_scalar_arithmetic_stays_lazy_and_matches_pandas(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pdf, other = frame(seed, int(rng.integers(5, 200))), frame(seed + 10, int(rng.integers(5, 200)))
+    df = dd.from_pandas(pdf, npartitions=int(rng.integers(1, 5)))
+    do = dd.from_pandas(other, npartitions=int(rng.integers(1, 5)))
+    cases = [
+        (df.x.sum() / df.x.count(), pdf.x.sum() / pdf.x.count()),
+        (df.y.max() - df.y.min(), pdf.y.max() - pdf.y.min()),
+        (2 * df.y.sum() + 1, 2 * pdf.y.sum() + 1),
+        (1 / df.x.std(), 1 / pdf.x.std()),
+        (df.x.mean() - do.x.mean(), pdf.x.mean() - other.x.mean()),
+        (df.y.sum() // do.y.count(), pdf.y.sum() // other.y.count()),
+        (-abs(df.x.min()), -abs(pdf.x.min())),
+        (df.x.sum() > do.x.sum(), pdf.x.sum() > other.x.sum()),
+        (df.y.count() ** 2 % 7, pdf.y.count() ** 2 % 7),
+    ]
+    for got, want in cases:
+        assert isinstance(got, dd.Scalar)
+        assert got.compute() == pytest.approx(want, rel=1e-12)
+    assert blockwork.compute(*(g for g, _ in cases[:2])) == pytest.approx((cases[0][1], cases[1][1]), rel=1e-12)
+    with pytest.raises(TypeError, match="compute"):
+        bool(df.x.sum() > 0)
+
+
 def test_series_reductions_value_counts_and_accessors() -> None:
     pdf = frame(11, 250)
     df = dd.from_pandas(pdf, npartitions=3)
@@ -162,6 +189,16 @@ def test_assign_setitem_fillna_dropna_astype() -> None:
     same(df.x.isna().compute(), pdf.x.isna())
     same(df.y.astype("float64").compute(), pdf.y.astype("float64"))
     assert str(df.dtypes["y"]) == "int64"
+    # NumPy's integers cannot hold a missing value: pandas raises, and so
+    # does computing; without missing values the cast is pandas'.
+    for dtype in ("int64", np.int32, int):
+        with pytest.raises(Exception, match="missing or non-finite"):
+            df.x.astype(dtype).compute()
+        same(df.x.fillna(-1.5).astype(dtype).compute(), pdf.x.fillna(-1.5).astype(dtype))
+    with pytest.raises(Exception, match="missing or non-finite"):
+        (df.x.fillna(0) / 0).astype("int64").compute()
+    kept = df.x.astype("Int64").compute()
+    assert kept.isna().sum() == pdf.x.isna().sum()
     shown = df._repr_html_()
     assert "npartitions=4" in shown and "<th>y</th>" in shown and "int64" in shown
     assert list(df.columns) == list(pdf.columns)
@@ -220,6 +257,55 @@ def test_read_csv_glob_parse_dates_and_the_talks_group_by(tmp_path: Path) -> Non
     same(small.compute(), parts[0].astype({"id": "float64"}))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_read_csv_reads_missing_texts_as_pandas_does(tmp_path: Path, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(50, 400))
+    defaults = ["NA", "n/a", "NULL", "nan", "", "#N/A", "None", "<NA>"]
+    cases: list[tuple[list[str], dict[str, Any]]] = [
+        ([], {}),
+        ([], {"na_values": {"s": ["a"]}}),
+        (["-"], {"na_values": ["-"]}),
+        (["-", "?"], {"na_values": {"i": "-", "x": ["-", "?"], "s": "?", "t": ["-", "?"]}}),
+    ]
+    for k, (extra, options) in enumerate(cases):
+        texts = defaults + extra
+
+        def column(values: list[str], texts: list[str] = texts) -> list[str]:
+            return [texts[rng.integers(len(texts))] if rng.random() < 0.2 else v for v in values]
+
+        start = pd.Timestamp("2020-01-01")
+        raw = pd.DataFrame(
+            {
+                "i": column([str(v) for v in rng.integers(-50, 50, n)]),
+                "x": column([f"{v:.3f}" for v in rng.normal(size=n)]),
+                "s": column([["a", "NAB", "N", "b"][v] for v in rng.integers(0, 4, n)]),
+                "t": column([str(start + pd.Timedelta(hours=int(h))) for h in rng.integers(0, 1000, n)]),
+            }
+        )
+        if k == 3:  # "-" is no missing text in "s"
+            raw["s"] = raw["s"].replace("-", "b")
+        path = tmp_path / f"missing-{k}.csv"
+        path.write_text("i,x,s,t\n" + "".join(",".join(row) + "\n" for row in raw.itertuples(index=False)))
+        blocksize = int(rng.integers(200, 2000))
+        got = dd.read_csv(str(path), blocksize=blocksize, parse_dates=["t"], **options).compute()
+        same(got, pd.read_csv(path, parse_dates=["t"], **options))
+
+
+def test_read_csv_keeps_texts_as_told(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    # (no empty field: blockwork reads one as missing even where pandas,
+    # told to keep texts, reads an empty text)
+    path.write_text("a,b,c\n1,NA,x\n2,n/a,y\n3,nan,NULL\n")
+    for options in [{"keep_default_na": False}, {"keep_default_na": False, "na_values": ["n/a"]}]:
+        got = dd.read_csv(str(path), **options).compute()
+        same(got, pd.read_csv(path, **options))
+    got = dd.read_csv(str(path), na_filter=False).compute()
+    assert got.b.tolist() == ["NA", "n/a", "nan"]
+    with pytest.raises(Exception, match="zzz"):
+        dd.read_csv(str(path), na_values={"zzz": ["x"]})
+
+
 def test_write_and_read_parquet_and_csv(tmp_path: Path) -> None:
     pdf = frame(23, 80)
     df = dd.from_pandas(pdf, npartitions=3)
@@ -237,6 +323,21 @@ def test_write_and_read_parquet_and_csv(tmp_path: Path) -> None:
     pd.DataFrame({"a": [3, 4], "c": ["x", "y"]}).to_parquet(tmp_path / "mixed" / "p1.parquet")
     with pytest.raises(ValueError, match=r"p1\.parquet: its columns .* differ from those of"):
         dd.read_parquet(str(tmp_path / "mixed" / "*.parquet"))
+
+
+def test_read_parquet_gives_back_the_index_pandas_wrote(tmp_path: Path) -> None:
+    pdf = frame(29, 60)
+    named = pdf.set_index("y")
+    named.to_parquet(tmp_path / "named.parquet")
+    back = dd.read_parquet(str(tmp_path / "named.parquet"))
+    assert list(back.columns) == list(named.columns)
+    same(back.compute(), named)
+    same(dd.read_parquet(str(tmp_path / "named.parquet"), columns=["x"]).compute(), named[["x"]])
+    unnamed = pdf.set_index(pd.Index(pdf.y.to_numpy() * 2))
+    unnamed.to_parquet(tmp_path / "unnamed.parquet")
+    same(dd.read_parquet(str(tmp_path / "unnamed.parquet")).compute(), unnamed)
+    pdf.to_parquet(tmp_path / "range.parquet")  # a range index: no column
+    same(dd.read_parquet(str(tmp_path / "range.parquet")).compute(), pdf)
 
 
 def test_resample_and_rolling_on_a_datetime_index() -> None:

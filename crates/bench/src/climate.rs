@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use blockwork::labeled as xr;
+use blockwork::labeled::io::stages;
 use serde_json::{json, Value as Json};
 
 use crate::check::{Check, Verdict};
@@ -30,9 +31,11 @@ fn once(
     let t1 = Instant::now();
     let anom = p.years.anomaly(&tas)?;
     let t2 = Instant::now();
+    let before = (stages::READ.totals(), stages::INFLATE.totals());
     let values = target.compute_array(&anom.data().cast::<f64>())?;
     let t3 = Instant::now();
-    let rec = json!({
+    let (read, inflate) = (stages::READ.totals().since(before.0), stages::INFLATE.totals().since(before.1));
+    let mut rec = json!({
         "open_s": (t1 - t0).as_secs_f64(),
         "build_s": (t2 - t1).as_secs_f64(),
         "compute_s": (t3 - t2).as_secs_f64(),
@@ -41,6 +44,22 @@ fn once(
         "tas_chunks_time_n": tas.data().chunks()[0].len(),
         "n_tasks": anom.data().ntasks(),
     });
+    if read.calls > 0 {
+        // Read in this process (not on a cluster's workers): the
+        // threads' time by stage.
+        let thread_s = (t3 - t2).as_secs_f64() * target.threads() as f64;
+        let stage = |t: stages::Totals| {
+            json!({
+                "thread_s": t.time.as_secs_f64(),
+                "share_of_thread_time": t.time.as_secs_f64() / thread_s,
+                "bytes": t.bytes,
+                "calls": t.calls,
+                "gb_per_s_per_thread": t.throughput() / 1e9,
+            })
+        };
+        rec["stages"] =
+            json!({"threads": target.threads(), "thread_s": thread_s, "read": stage(read), "inflate": stage(inflate)});
+    }
     let mut anom = anom;
     anom.attrs_mut().extend(tas.attrs().clone());
     Ok((rec, values, anom))

@@ -3,10 +3,11 @@
 //! read here in one pass (Polars' reader first counts lines byte by byte,
 //! then parses; for this common case one pass that splits fields, parses
 //! numbers with `fast-float2` and dates with the fixed-layout parser
-//! does it several times faster). Anything else — a quote, a field that
-//! does not parse, a ragged line — gives `None`, and the caller reads
-//! the block with Polars, whose result or error (named by line and
-//! column) stands.
+//! does it several times faster). Fields that are a column's missing
+//! texts (pandas' `na_values`) are missing, and so are floats that parse
+//! as NaN. Anything else — a quote, a field that does not parse, a
+//! ragged line — gives `None`, and the caller reads the block with
+//! Polars, whose result or error (named by line and column) stands.
 
 use polars::prelude::{
     BooleanChunked, Column, DataFrame as PlFrame, DataType, Float64Chunked, Int64Chunked, IntoColumn, IntoSeries,
@@ -47,6 +48,38 @@ impl<T: Default + Copy> Values<T> {
     }
 }
 
+/// A column's texts read as missing, matched cheaply: most fields
+/// differ from every one of them in length or in first byte.
+struct Missing {
+    /// Bit `n` set when some text is `n` bytes long.
+    lengths: u64,
+    /// The texts' first bytes.
+    first: [bool; 256],
+    texts: Vec<Box<[u8]>>,
+}
+
+impl Missing {
+    fn new(texts: &[&str]) -> Self {
+        let mut m = Missing { lengths: 0, first: [false; 256], texts: Vec::new() };
+        for t in texts.iter().map(|t| t.as_bytes()).filter(|t| !t.is_empty()) {
+            if t.len() >= 64 {
+                m.lengths |= 1 << 63; // matched by comparison alone
+            } else {
+                m.lengths |= 1 << t.len();
+            }
+            m.first[usize::from(t[0])] = true;
+            m.texts.push(t.into());
+        }
+        m
+    }
+
+    #[inline]
+    fn matches(&self, field: &[u8]) -> bool {
+        let length = 1u64 << field.len().min(63);
+        self.lengths & length != 0 && self.first[usize::from(field[0])] && self.texts.iter().any(|t| **t == *field)
+    }
+}
+
 enum Builder {
     Skip,
     Int(Values<i64>),
@@ -67,37 +100,40 @@ impl Builder {
         })
     }
 
-    /// Takes one field; `false` when it does not parse.
-    fn push(&mut self, field: &[u8]) -> bool {
+    /// Takes one field, missing if it is one of `missing`; `false` when
+    /// it does not parse. Numbers and dates are checked against
+    /// `missing` only when they do not parse.
+    fn push(&mut self, field: &[u8], missing: &Missing) -> bool {
         if field.is_empty() {
             self.push_missing();
             return true;
         }
-        match self {
-            Builder::Skip => {}
-            Builder::Int(v) => match parse_int(field) {
-                Some(x) => v.push(Some(x)),
-                None => return false,
-            },
-            Builder::Float(v) => match fast_float2::parse::<f64, _>(field) {
-                Ok(x) => v.push(Some(x)),
-                Err(_) => return false,
-            },
-            Builder::Bool(v) => match field {
-                f if f.eq_ignore_ascii_case(b"true") => v.push(Some(true)),
-                f if f.eq_ignore_ascii_case(b"false") => v.push(Some(false)),
-                _ => return false,
-            },
-            Builder::Text(b) => match std::str::from_utf8(field) {
-                Ok(s) => b.append_value(s),
-                Err(_) => return false,
-            },
-            Builder::Time(v, parser, _) => match parser.micros(field) {
-                Some(us) => v.push(Some(us)),
-                None => return false,
-            },
+        let parsed = match self {
+            Builder::Skip => true,
+            Builder::Int(v) => parse_int(field).map(|x| v.push(Some(x))).is_some(),
+            Builder::Float(v) => {
+                fast_float2::parse::<f64, _>(field).map(|x| v.push(Some(x).filter(|x| !x.is_nan()))).is_ok()
+            }
+            Builder::Bool(v) => {
+                let x = match field {
+                    f if f.eq_ignore_ascii_case(b"true") => Some(true),
+                    f if f.eq_ignore_ascii_case(b"false") => Some(false),
+                    _ => None,
+                };
+                x.map(|x| v.push(Some(x))).is_some()
+            }
+            Builder::Text(_) if missing.matches(field) => {
+                self.push_missing();
+                return true;
+            }
+            Builder::Text(b) => std::str::from_utf8(field).map(|s| b.append_value(s)).is_ok(),
+            Builder::Time(v, parser, _) => parser.micros(field).map(|us| v.push(Some(us))).is_some(),
+        };
+        if !parsed && missing.matches(field) {
+            self.push_missing();
+            return true;
         }
-        true
+        parsed
     }
 
     fn push_missing(&mut self) {
@@ -166,10 +202,12 @@ fn parse_int(b: &[u8]) -> Option<i64> {
 }
 
 /// Reads the lines of `bytes` (no header) as the columns `schema`,
-/// keeping those `keep` marks; `None` when this reader cannot, or the
-/// block is not plain (then Polars reads it).
-pub(crate) fn read(bytes: &[u8], schema: &[(String, DType)], keep: &[bool]) -> Option<PlFrame> {
+/// keeping those `keep` marks, with each column's texts read as missing;
+/// `None` when this reader cannot, or the block is not plain (then
+/// Polars reads it).
+pub(crate) fn read(bytes: &[u8], schema: &[(String, DType)], keep: &[bool], missing: &[Vec<&str>]) -> Option<PlFrame> {
     let rows_hint = bytes.len() / 32 + 1;
+    let missing: Vec<Missing> = (0..schema.len()).map(|i| Missing::new(missing.get(i).map_or(&[], |m| m))).collect();
     let mut builders: Vec<Builder> = schema
         .iter()
         .zip(keep)
@@ -186,7 +224,7 @@ pub(crate) fn read(bytes: &[u8], schema: &[(String, DType)], keep: &[bool]) -> O
         if *field == 0 && last.is_empty() {
             return Some(()); // a blank line
         }
-        if *field >= ncols || !builders[*field].push(last) {
+        if *field >= ncols || !builders[*field].push(last, &missing[*field]) {
             return None;
         }
         builders[*field + 1..].iter_mut().for_each(Builder::push_missing);
@@ -198,7 +236,7 @@ pub(crate) fn read(bytes: &[u8], schema: &[(String, DType)], keep: &[bool]) -> O
     for i in memchr::memchr3_iter(b',', b'\n', b'"', bytes) {
         match bytes[i] {
             b',' => {
-                if field >= ncols || !builders[field].push(&bytes[start..i]) {
+                if field >= ncols || !builders[field].push(&bytes[start..i], &missing[field]) {
                     return None;
                 }
                 field += 1;
@@ -264,11 +302,47 @@ mod tests {
             }
         }
         let keep = [true; 5];
-        let ours = read(text.as_bytes(), &schema(), &keep).expect("a plain block");
+        let ours = read(text.as_bytes(), &schema(), &keep, &[]).expect("a plain block");
         assert!(ours.equals_missing(&polars(text.as_bytes(), &schema())));
         let keep = [false, true, false, true, false];
-        let ours = read(text.as_bytes(), &schema(), &keep).unwrap();
+        let ours = read(text.as_bytes(), &schema(), &keep, &[]).unwrap();
         assert_eq!(ours.get_column_names(), ["x", "s"]);
+    }
+
+    #[test]
+    fn missing_texts_are_missing_in_every_type_as_polars_reads_them() {
+        let na = ["NA", "n/a", "-", "#N/A N/A", "a long text for missing values that is longer than sixty-four bytes"];
+        let mut text = String::new();
+        let mut state = 11u64;
+        for _ in 0..400 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = (state >> 33) as usize;
+            let pick = |x: String| if r.is_multiple_of(5) { na[(r / 5) % na.len()].to_string() } else { x };
+            let i = pick(format!("{}", r % 100));
+            let x = pick(format!("{}", (r % 1000) as f64 / 8.0));
+            let b = pick(["true", "false"][r % 2].into());
+            let s = pick(["NAB", "n/ab", "N", "x"][r % 4].into());
+            text.push_str(&format!("{i},{x},{b},{s},{}\n", r % 7));
+        }
+        let missing = vec![na.to_vec(); 5];
+        let ours = read(text.as_bytes(), &schema(), &[true; 5], &missing).expect("a plain block");
+        let s: Schema = schema().iter().map(|(n, d)| (PlSmallStr::from(n.as_str()), d.polars())).collect();
+        let nulls = polars::prelude::NullValues::AllColumns(na.iter().map(|t| PlSmallStr::from(*t)).collect());
+        let theirs = CsvReadOptions::default()
+            .map_parse_options(|o| o.with_null_values(Some(nulls.clone())))
+            .with_has_header(false)
+            .with_schema(Some(Arc::new(s)))
+            .into_reader_with_file_handle(std::io::Cursor::new(text.as_bytes()))
+            .finish()
+            .unwrap();
+        assert!(ours.equals_missing(&theirs));
+        assert!(ours.column("i").unwrap().null_count() > 40, "the texts were read as missing");
+        // Without the texts, a number column's "NA" does not parse.
+        assert!(read(b"NA,1,true,s,2\n", &schema(), &[true; 5], &[]).is_none());
+        // A float that parses as NaN is missing.
+        let nan = read(b"1,nan,true,s,NaN\n", &schema(), &[true; 5], &[]).unwrap();
+        assert_eq!(nan.column("x").unwrap().null_count(), 1);
+        assert_eq!(nan.column("f").unwrap().null_count(), 1);
     }
 
     #[test]
@@ -277,9 +351,9 @@ mod tests {
         let keep = [true; 5];
         for bad in ["1,2,true,\"q\",3\n", "x,2,true,s,3\n", "1,2,true,s,3,4\n", "1,2,maybe,s,3\n", "1,2.5e,true,s,3\n"]
         {
-            assert!(read(bad.as_bytes(), &schema, &keep).is_none(), "{bad:?}");
+            assert!(read(bad.as_bytes(), &schema, &keep, &[]).is_none(), "{bad:?}");
         }
-        assert!(read(&[b'1', b',', 0xff, b'\n'], &schema, &keep).is_none(), "not UTF-8");
+        assert!(read(&[b'1', b',', 0xff, b'\n'], &schema, &keep, &[]).is_none(), "not UTF-8");
         assert_eq!(parse_int(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_int(b"9223372036854775808"), None);
         assert_eq!(parse_int(b"+12"), Some(12));

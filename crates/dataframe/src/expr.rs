@@ -91,6 +91,10 @@ named_enum! {
         NotNull = "notna",
         /// `abs`
         Abs = "abs",
+        /// The values, or an error if one is missing or, in floats, NaN
+        /// or infinite: what a cast to NumPy's integers needs (pandas'
+        /// `astype("int64")` refuses them the same way).
+        Present = "present",
     }
 }
 
@@ -512,6 +516,13 @@ fn unary(op: UnaryOp, s: &Series) -> PolarsResult<Series> {
             v.apply_values(|x| x.wrapping_abs()).into_series().cast(s.dtype())?
         }
         UnaryOp::Abs => f64s(s)?.apply_values(f64::abs).into_series().cast(s.dtype())?,
+        UnaryOp::Present => {
+            let bad = s.null_count() > 0 || (s.dtype().is_float() && f64s(s)?.iter().flatten().any(|x| !x.is_finite()));
+            if bad {
+                polars_bail!(ComputeError: "column {:?} has missing or non-finite values, which integers cannot hold", s.name().as_str());
+            }
+            s.clone()
+        }
     })
 }
 

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use blockwork_graph::layer::{Layer, Namer};
 use blockwork_graph::{kernel_params, KernelParams, Key, NamedFn, Op, Task, TaskError, TaskResult, Tokenize, Value};
 use polars::prelude::{
-    Column, CsvReadOptions, DataFrame as PlFrame, DataType, IntoColumn, PlSmallStr, Schema, SerReader,
+    Column, CsvReadOptions, DataFrame as PlFrame, DataType, Float64Chunked, IntoColumn, IntoSeries, NewChunkedArray,
+    NullValues, PlSmallStr, Schema, SerReader, StringChunked,
 };
 
 use crate::error::{DataFrameError, Result};
@@ -33,7 +34,22 @@ pub struct CsvOptions {
     /// this size, one partition each (dask's `blocksize`; `None`: one
     /// partition per file). Dask's 64 MiB by default.
     pub blocksize: Option<u64>,
+    /// Field texts read as missing in every column (pandas'
+    /// `na_values`): pandas' defaults, [`NA_VALUES`], unless changed. An
+    /// empty field is always missing, and so is a float field that
+    /// parses as NaN (`nan` is NaN to pandas, which counts NaN as
+    /// missing).
+    pub na_values: Vec<String>,
+    /// More field texts read as missing in some columns (pandas'
+    /// `na_values` given as a dict), on top of [`CsvOptions::na_values`].
+    pub column_na_values: Vec<(String, Vec<String>)>,
 }
+
+/// The field texts pandas' `read_csv` reads as missing by default.
+pub const NA_VALUES: [&str; 18] = [
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL",
+    "NaN", "None", "n/a", "nan", "null",
+];
 
 impl Default for CsvOptions {
     fn default() -> Self {
@@ -42,6 +58,8 @@ impl Default for CsvOptions {
             dtypes: Vec::new(),
             usecols: Vec::new(),
             blocksize: Some(DEFAULT_BLOCKSIZE),
+            na_values: NA_VALUES.iter().map(|t| t.to_string()).collect(),
+            column_na_values: Vec::new(),
         }
     }
 }
@@ -87,6 +105,10 @@ kernel_params! {
         dtypes: Vec<DType>,
         dates: Vec<String>,
         usecols: Vec<String>,
+        /// Field texts read as missing in every column.
+        na: Vec<String>,
+        /// More of them, per column (aligned with `names`).
+        column_na: Vec<Vec<String>>,
     }
 }
 
@@ -94,6 +116,16 @@ impl Block {
     /// Each column's name and type.
     fn schema(&self) -> ColumnTypes {
         self.names.iter().cloned().zip(self.dtypes.iter().copied()).collect()
+    }
+
+    /// The texts read as missing in column `i`.
+    fn missing(&self, i: usize) -> impl Iterator<Item = &str> {
+        self.na.iter().chain(self.column_na.get(i).into_iter().flatten()).map(String::as_str)
+    }
+
+    /// Whether column `i` has missing texts of its own.
+    fn has_own_missing(&self, i: usize) -> bool {
+        self.column_na.get(i).is_some_and(|t| !t.is_empty())
     }
 }
 
@@ -103,12 +135,17 @@ fn read_csv_locations(paths: &[String], options: &CsvOptions) -> Result<DataFram
         return Err(DataFrameError::Invalid("read_csv_files was given no file".into()));
     }
     let (header, schema) = infer_schema(paths, options)?;
-    for c in options.parse_dates.iter().chain(&options.usecols).chain(options.dtypes.iter().map(|(c, _)| c)) {
+    let named = options.parse_dates.iter().chain(&options.usecols).chain(options.dtypes.iter().map(|(c, _)| c));
+    for c in named.chain(options.column_na_values.iter().map(|(c, _)| c)) {
         if !header.contains(c) {
             return Err(DataFrameError::NoColumn { column: c.clone(), columns: header.clone() });
         }
     }
     let (names, dtypes): (Vec<String>, Vec<DType>) = schema.into_iter().unzip();
+    let column_na: Vec<Vec<String>> = names
+        .iter()
+        .map(|n| options.column_na_values.iter().filter(|(c, _)| c == n).flat_map(|(_, t)| t.clone()).collect())
+        .collect();
     let mut reads = Vec::new();
     for path in paths {
         let len = store::len(path).map_err(|e| DataFrameError::io(path, e))?;
@@ -125,6 +162,8 @@ fn read_csv_locations(paths: &[String], options: &CsvOptions) -> Result<DataFram
                 dtypes: dtypes.clone(),
                 dates: options.parse_dates.clone(),
                 usecols: options.usecols.clone(),
+                na: options.na_values.clone(),
+                column_na: column_na.clone(),
             });
             if end >= len {
                 break;
@@ -162,11 +201,27 @@ const SAMPLE_BYTES: u64 = 1 << 20;
 
 /// The first file's header, and the column types from the first rows of
 /// the first files that have rows (1000 rows, as far as 8 files): Polars'
-/// inference, date columns read as text (then parsed), the user's types
-/// over both.
+/// inference with the missing texts of every column, or ours
+/// ([`text_type`]) for a column with missing texts of its own; date
+/// columns read as text (then parsed); the user's types over both.
 fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, ColumnTypes)> {
     let mut header: Option<Vec<String>> = None;
-    let mut inferred: Option<PlFrame> = None;
+    let mut inferred: Option<(PlFrame, Vec<u8>)> = None;
+    let sample = |bytes: &[u8], path: &str, texts: bool| {
+        let missing: Vec<PlSmallStr> = options.na_values.iter().map(|t| PlSmallStr::from(t.as_str())).collect();
+        CsvReadOptions::default()
+            .map_parse_options(|o| o.with_null_values(Some(NullValues::AllColumns(missing.clone()))))
+            .with_has_header(true)
+            .with_n_rows(Some(1000))
+            .with_infer_schema_length(Some(if texts { 0 } else { 1000 }))
+            // Rows past the sample may not fit the inferred types; that
+            // is found (and reported by line) when they are read.
+            .with_ignore_errors(true)
+            .with_n_threads(Some(1))
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+            .finish()
+            .map_err(|e| DataFrameError::parsing(path, e))
+    };
     for path in paths.iter().take(8) {
         let mut bytes = Vec::new();
         store::read_range(path, 0, SAMPLE_BYTES, &mut bytes).map_err(|e| DataFrameError::io(path, e))?;
@@ -185,33 +240,32 @@ fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, 
             let end = memchr::memrchr(b'\n', &bytes).map_or(bytes.len(), |i| i + 1);
             bytes.truncate(end);
         }
-        let sample = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_n_rows(Some(1000))
-            .with_infer_schema_length(Some(1000))
-            // Rows past the sample may not fit the inferred types; that
-            // is found (and reported by line) when they are read.
-            .with_ignore_errors(true)
-            .with_n_threads(Some(1))
-            .into_reader_with_file_handle(std::io::Cursor::new(bytes.as_slice()))
-            .finish()
-            .map_err(|e| DataFrameError::parsing(path, e))?;
-        let has_rows = sample.height() > 0;
-        inferred = Some(sample);
+        let frame = sample(&bytes, path, false)?;
+        let has_rows = frame.height() > 0;
+        inferred = Some((frame, bytes));
         if has_rows {
             break;
         }
     }
     let header = header.unwrap_or_default();
-    let sample = inferred.unwrap_or_default();
+    let (frame, bytes) = inferred.unwrap_or_default();
+    let texts = if options.column_na_values.is_empty() { None } else { Some(sample(&bytes, &paths[0], true)?) };
     let mut schema = Vec::with_capacity(header.len());
     for name in &header {
+        let own: Vec<&str> = options
+            .column_na_values
+            .iter()
+            .filter(|(c, _)| c == name)
+            .flat_map(|(_, t)| t.iter().map(String::as_str))
+            .collect();
         let dtype = if let Some((_, d)) = options.dtypes.iter().find(|(c, _)| c == name) {
             *d
         } else if options.parse_dates.contains(name) {
             DType::Datetime
+        } else if let (false, Some(texts)) = (own.is_empty(), &texts) {
+            texts.column(name).ok().and_then(|c| c.str().ok()).map_or(DType::Str, |c| text_type(c, &own))
         } else {
-            match sample.column(name).map(|c| c.dtype().clone()) {
+            match frame.column(name).map(|c| c.dtype().clone()) {
                 Ok(DataType::Int64 | DataType::Int32) => DType::Int64,
                 Ok(DataType::Float64 | DataType::Float32) => DType::Float64,
                 Ok(DataType::Boolean) => DType::Bool,
@@ -222,6 +276,25 @@ fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, 
         schema.push((name.clone(), dtype));
     }
     Ok((header, schema))
+}
+
+/// The type of a column of texts once `missing` are missing: integers,
+/// floats or booleans when every other text is one, else text.
+fn text_type(c: &StringChunked, missing: &[&str]) -> DType {
+    let mut present = c.iter().flatten().filter(|t| !missing.contains(t)).peekable();
+    if present.peek().is_none() {
+        return DType::Str;
+    }
+    let all = |f: fn(&str) -> bool| c.iter().flatten().filter(|t| !missing.contains(t)).all(f);
+    if all(|t| t.parse::<i64>().is_ok()) {
+        DType::Int64
+    } else if all(|t| t.parse::<f64>().is_ok()) {
+        DType::Float64
+    } else if all(|t| t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false")) {
+        DType::Bool
+    } else {
+        DType::Str
+    }
 }
 
 /// Fetches bytes `[start - 1, end)` of a file in a store, and past
@@ -266,16 +339,14 @@ fn read_csv_task(params: &Value, _: Vec<Value>) -> TaskResult {
     let types = read.schema();
     let path: &str = &read.path;
     let keep = |c: &String| read.usecols.is_empty() || read.usecols.contains(c);
-    // Dates are read as text, then parsed.
+    // Dates, and columns with missing texts of their own, are read as
+    // text, then parsed.
     let schema: Schema = types
         .iter()
-        .map(|(c, d)| {
-            let dtype = if read.dates.contains(c) || matches!(d, DType::Date | DType::Datetime) {
-                DataType::String
-            } else {
-                d.polars()
-            };
-            (PlSmallStr::from(c.as_str()), dtype)
+        .enumerate()
+        .map(|(i, (c, d))| {
+            let text = read.dates.contains(c) || matches!(d, DType::Date | DType::Datetime) || read.has_own_missing(i);
+            (PlSmallStr::from(c.as_str()), if text { DataType::String } else { d.polars() })
         })
         .collect();
     let columns: Arc<[PlSmallStr]> = types.iter().filter(|(c, _)| keep(c)).map(|(c, _)| c.as_str().into()).collect();
@@ -330,7 +401,8 @@ fn parse_block(
     let keep = |c: &String| read.usecols.is_empty() || read.usecols.contains(c);
     let first_line = || line_of(path, offset).unwrap_or(0);
     let keep_mask: Vec<bool> = types.iter().map(|(c, _)| keep(c)).collect();
-    if let Some(df) = crate::csv_fast::read(bytes, types, &keep_mask) {
+    let missing: Vec<Vec<&str>> = (0..types.len()).map(|i| read.missing(i).collect()).collect();
+    if let Some(df) = crate::csv_fast::read(bytes, types, &keep_mask, &missing) {
         return Ok(Partition(df).into_value());
     }
     let df = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
@@ -339,7 +411,9 @@ fn parse_block(
             .select(columns.iter().cloned())
             .map_err(|e| TaskError::new(e.to_string()))?
     } else {
+        let na = NullValues::AllColumns(read.na.iter().map(|t| PlSmallStr::from(t.as_str())).collect());
         CsvReadOptions::default()
+            .map_parse_options(|o| o.with_null_values(Some(na.clone())))
             .with_has_header(false)
             .with_schema(Some(Arc::new(schema)))
             .with_columns(Some(columns))
@@ -347,13 +421,18 @@ fn parse_block(
             .with_rechunk(false)
             .into_reader_with_file_handle(std::io::Cursor::new(bytes))
             .finish()
-            .map_err(|e| TaskError::new(diagnose(path, bytes, first_line(), types, &e.to_string())))?
+            .map_err(|e| TaskError::new(diagnose(path, bytes, first_line(), types, &missing, &e.to_string())))?
     };
     let mut cols: Vec<Column> = Vec::with_capacity(df.width());
     for c in df.columns() {
-        let dtype = types.iter().find(|(n, _)| n == c.name().as_str()).map(|(_, d)| *d);
-        if !matches!(dtype, Some(DType::Date | DType::Datetime)) {
+        let Some(i) = types.iter().position(|(n, _)| n == c.name().as_str()) else {
             cols.push(c.clone());
+            continue;
+        };
+        let dtype = Some(types[i].1);
+        let c = &if read.has_own_missing(i) { own_missing(c, &missing[i], types[i].1, path)? } else { c.clone() };
+        if !matches!(dtype, Some(DType::Date | DType::Datetime)) {
+            cols.push(nan_as_missing(c).map_err(|e| TaskError::new(format!("reading {path}: {e}")))?);
             continue;
         }
         let parsed = crate::dates::parse_datetimes(c.str().map_err(|e| TaskError::new(e.to_string()))?).map_err(
@@ -376,10 +455,55 @@ fn parse_block(
     Ok(Partition(df).into_value())
 }
 
+/// Column `c`, read as text, with its missing texts made missing, then
+/// cast to its type (dates are left as text: the caller parses them).
+fn own_missing(c: &Column, missing: &[&str], dtype: DType, path: &str) -> std::result::Result<Column, TaskError> {
+    let name = c.name().as_str();
+    let fail = |e: &dyn std::fmt::Display| TaskError::new(format!("{path}, column {name:?}: {e}"));
+    let text = c.str().map_err(|e| fail(&e))?;
+    let kept =
+        StringChunked::from_iter_options(c.name().clone(), text.iter().map(|v| v.filter(|v| !missing.contains(v))));
+    if matches!(dtype, DType::Str | DType::Date | DType::Datetime) {
+        return Ok(kept.into_column());
+    }
+    kept.into_series()
+        .strict_cast(&dtype.polars())
+        .map(IntoColumn::into_column)
+        .map_err(|_| fail(&format_args!("a field is not {} (pass a type in CsvOptions::dtypes)", dtype.name())))
+}
+
+/// A float column with its NaN made missing, as pandas counts them
+/// (other columns as they are).
+fn nan_as_missing(c: &Column) -> polars::prelude::PolarsResult<Column> {
+    let keep = |x: Option<f64>| x.filter(|x| !x.is_nan());
+    Ok(match c.dtype() {
+        DataType::Float64 => {
+            let ca = c.f64()?;
+            if !ca.iter().any(|x| x.is_some_and(f64::is_nan)) {
+                return Ok(c.clone());
+            }
+            Float64Chunked::from_iter_options(c.name().clone(), ca.iter().map(keep)).into_column()
+        }
+        DataType::Float32 => {
+            let wide = c.cast(&DataType::Float64)?;
+            nan_as_missing(&wide)?.cast(&DataType::Float32)?
+        }
+        _ => c.clone(),
+    })
+}
+
 /// Finds the line and column Polars' error is about: the first line with
 /// more fields than the header, or a field that does not parse as its
-/// column's type. Falls back to Polars' message.
-fn diagnose(path: &str, bytes: &[u8], first_line: usize, schema: &[(String, DType)], polars: &str) -> String {
+/// column's type. Falls back to Polars' message. `missing`: each
+/// column's texts read as missing.
+fn diagnose(
+    path: &str,
+    bytes: &[u8],
+    first_line: usize,
+    schema: &[(String, DType)],
+    missing: &[Vec<&str>],
+    polars: &str,
+) -> String {
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = String::from_utf8_lossy(line);
         let line = line.trim_end_matches('\r');
@@ -396,9 +520,10 @@ fn diagnose(path: &str, bytes: &[u8], first_line: usize, schema: &[(String, DTyp
                 schema.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>()
             );
         }
-        for ((column, dtype), field) in schema.iter().zip(&fields) {
+        for (((column, dtype), field), missing) in schema.iter().zip(&fields).zip(missing) {
             let f = field.trim().trim_matches('"');
             let ok = f.is_empty()
+                || missing.contains(&f)
                 || match dtype {
                     DType::Int32 | DType::Int64 => f.parse::<i64>().is_ok(),
                     DType::Float32 | DType::Float64 => f.parse::<f64>().is_ok() || f.eq_ignore_ascii_case("nan"),

@@ -283,9 +283,12 @@ pub struct PyFrame(pub DataFrame);
 
 #[pymethods]
 impl PyFrame {
-    /// CSV files: each of `paths` a path, a glob or an `s3://` URL.
+    /// CSV files: each of `paths` a path, a glob or an `s3://` URL;
+    /// `na_values` read as missing in every column, `column_na_values`
+    /// in some.
     #[staticmethod]
-    #[pyo3(signature = (paths, parse_dates, dtypes, usecols, blocksize))]
+    #[pyo3(signature = (paths, parse_dates, dtypes, usecols, blocksize, na_values, column_na_values))]
+    #[allow(clippy::too_many_arguments)]
     fn read_csv(
         py: Python<'_>,
         paths: Vec<String>,
@@ -293,9 +296,11 @@ impl PyFrame {
         dtypes: Vec<(String, String)>,
         usecols: Vec<String>,
         blocksize: Option<u64>,
+        na_values: Vec<String>,
+        column_na_values: Vec<(String, Vec<String>)>,
     ) -> PyResult<PyFrame> {
         let dtypes = dtypes.into_iter().map(|(c, t)| Ok((c, parse_dtype(&t)?))).collect::<PyResult<Vec<_>>>()?;
-        let options = CsvOptions { parse_dates, dtypes, usecols, blocksize };
+        let options = CsvOptions { parse_dates, dtypes, usecols, blocksize, na_values, column_na_values };
         let frames = py
             .detach(|| paths.iter().map(|p| blockwork_dataframe::read_csv(p, &options)).collect::<Result<Vec<_>, _>>());
         one_of(frames.py()?)

@@ -127,6 +127,48 @@ class Scalar:
     def __int__(self) -> int:
         return int(self.compute())
 
+    def _binary(self, op: str, other: Any, reflected: bool = False) -> Any:
+        """`self op other` as a lazy Scalar (`other` a number or a Scalar)."""
+        if isinstance(other, (Series, DataFrame)):
+            return NotImplemented  # the Series' reflected operation
+        name = self._f.columns[0]
+        if isinstance(other, Scalar):
+            frame = _beside(self._f, other._f)
+            lhs, rhs = _core.Expr.col("__left__"), _core.Expr.col("__right__")
+        else:
+            frame, lhs, rhs = self._f, _core.Expr.col(name), _literal(other)
+        if reflected:
+            lhs, rhs = rhs, lhs
+        e = lhs.binary(op, rhs)
+        if op in _MISSING_COMPARES:
+            e = e.fillna(_MISSING_COMPARES[op])
+        return Scalar(frame.select([e.alias(name)]))
+
+    def _unary(self, op: str) -> Scalar:
+        name = self._f.columns[0]
+        return Scalar(self._f.select([_core.Expr.col(name).unary(op).alias(name)]))
+
+    def __neg__(self) -> Scalar:
+        return self._unary("neg")
+
+    def __abs__(self) -> Scalar:
+        return self._unary("abs")
+
+    def __bool__(self) -> bool:
+        raise TypeError(f"the truth value of {self!r} is not known until it is computed: call compute()")
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _beside(a: _core.Frame, b: _core.Frame) -> _core.Frame:
+    """Two one-row frames as one, with their values as `__left__` and
+    `__right__` (joined on a constant key, so they may come from
+    different frames)."""
+    key = _core.Expr.lit(0).alias("__key__")
+    left = a.select([_core.Expr.col(a.columns[0]).alias("__left__"), key])
+    right = b.select([_core.Expr.col(b.columns[0]).alias("__right__"), key])
+    return left.merge(right, ["__key__"], ["__key__"], "inner")
+
 
 class _Frameish:
     """What DataFrame and Series share: the frame, its index columns, compute."""
@@ -271,8 +313,13 @@ class Series(_Frameish):
         return self._series(self._e.fillna(value))
 
     def astype(self, dtype: Any) -> Series:
-        """Converted to `dtype` (a NumPy/pandas dtype or its name)."""
-        return self._series(self._e.astype(_dtype_name(dtype)))
+        """Converted to `dtype` (a NumPy/pandas dtype or its name). As in
+        pandas, NumPy's integer types refuse missing and non-finite values
+        (computing raises); pandas' nullable `Int64` and `Int32` keep
+        missing values missing."""
+        name = _dtype_name(dtype)
+        e = self._e.unary("present") if name in _NUMPY_INTS else self._e
+        return self._series(e.astype(name))
 
     def rename(self, name: Any) -> Series:
         """Renamed."""
@@ -446,15 +493,20 @@ class Series(_Frameish):
         return values
 
 
-for _dunder, _op in _BINARY.items():
-    setattr(Series, _dunder, lambda self, other, _op=_op: self._binary(_op, other))
-for _dunder, _op in _REFLECTED.items():
-    setattr(Series, _dunder, lambda self, other, _op=_op: self._binary(_op, other, reflected=True))
+for _cls in (Series, Scalar):
+    for _dunder, _op in _BINARY.items():
+        setattr(_cls, _dunder, lambda self, other, _op=_op: self._binary(_op, other))
+    for _dunder, _op in _REFLECTED.items():
+        setattr(_cls, _dunder, lambda self, other, _op=_op: self._binary(_op, other, reflected=True))
 
 
 def _check_ddof(ddof: int) -> None:
     if ddof != 1:
         raise ValueError(f"ddof={ddof}: blockwork's std and var are the sample ones (ddof=1)")
+
+
+# Names of NumPy's integer types, which cannot hold a missing value.
+_NUMPY_INTS = {"int64", "int32", "int", "i8", "i4", "int16", "int8", "uint8", "uint16", "uint32", "uint64"}
 
 
 def _dtype_name(dtype: Any) -> str:

@@ -23,6 +23,9 @@ def read_csv(
     dtype: Any = None,
     usecols: Any = None,
     storage_options: dict[str, Any] | None = None,
+    na_values: Any = None,
+    keep_default_na: bool = True,
+    na_filter: bool = True,
     **kwargs: Any,
 ) -> DataFrame:
     """CSV files as one frame: a path, a glob (`data/*.csv`), an `s3://`
@@ -31,10 +34,17 @@ def read_csv(
     inferred from the first rows; `dtype` (one for all, or per column)
     overrides them; `parse_dates` names datetime columns; `usecols` keeps
     only some columns. S3 credentials and endpoint come from the
-    environment (`AWS_*`); `storage_options` may set them too."""
+    environment (`AWS_*`); `storage_options` may set them too.
+
+    Missing values are read as pandas reads them: an empty field, and
+    pandas' default texts (`NA`, `NaN`, `NULL`, `n/a`, `#N/A`, ...),
+    unless `keep_default_na=False`; `na_values` adds texts (a string, a
+    list, or a dict of column: texts); `na_filter=False` reads no text
+    as missing (an empty field still is)."""
     if kwargs:
         raise TypeError(f"read_csv does not take {', '.join(sorted(kwargs))}")
     _storage(storage_options)
+    missing, own = _missing_texts(na_values, keep_default_na, na_filter)
     size = _DEFAULT_BLOCKSIZE if blocksize == "default" else _blocksize(blocksize)
     dates = [parse_dates] if isinstance(parse_dates, str) else list(parse_dates or [])
     if dtype is None:
@@ -44,7 +54,35 @@ def read_csv(
     else:
         raise TypeError("dtype is a dict of column: dtype")
     cols = [usecols] if isinstance(usecols, str) else list(usecols or [])
-    return DataFrame(_core.Frame.read_csv(_paths(urlpath), dates, types, cols, size))
+    return DataFrame(_core.Frame.read_csv(_paths(urlpath), dates, types, cols, size, missing, own))
+
+
+# pandas' default missing-value texts.
+_DEFAULT_NA = [
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+]  # fmt: skip
+
+
+def _texts(values: Any) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, (str, bytes, int, float)):
+        values = [values]
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _missing_texts(
+    na_values: Any, keep_default_na: bool, na_filter: bool
+) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """The texts read as missing in every column, and per column, as
+    pandas' `read_csv` takes them."""
+    if not na_filter:
+        return [], []
+    default = list(_DEFAULT_NA) if keep_default_na else []
+    if isinstance(na_values, dict):
+        return default, [(str(c), _texts(v)) for c, v in na_values.items()]
+    return default + _texts(na_values), []
 
 
 def read_parquet(
@@ -66,7 +104,36 @@ def read_parquet(
     pattern = os.fspath(path)
     if os.path.isdir(pattern):
         pattern = os.path.join(pattern, "*.parquet")
-    return DataFrame(_core.Frame.read_parquet(pattern, cols, _filters(filters), bool(split_row_groups)))
+    index = _pandas_index(pattern)
+    if cols:
+        cols += [c for c, _ in index if c not in cols]
+    frame = _core.Frame.read_parquet(pattern, cols, _filters(filters), bool(split_row_groups))
+    return DataFrame(frame, [(c, n) for c, n in index if c in frame.columns])
+
+
+def _pandas_index(pattern: str) -> list[tuple[str, Any]]:
+    """The index columns pandas recorded in the first local file
+    `pattern` matches (its `pandas` metadata), with the index's names: a
+    frame pandas wrote with an index has it back as its index, as in
+    dask. None for other files, or for a range index, stored as no
+    column."""
+    import glob
+    import json
+
+    if "://" in pattern:
+        return []
+    first = sorted(glob.glob(pattern))[:1]
+    if not first:
+        return []
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(first[0]).metadata or {}
+        pandas = json.loads(meta.get(b"pandas", b"{}"))
+    except (OSError, ValueError):
+        return []  # the engine's reading reports what is wrong with the file
+    names = {c.get("field_name"): c.get("name") for c in pandas.get("columns", [])}
+    return [(c, names.get(c, c)) for c in pandas.get("index_columns", []) if isinstance(c, str)]
 
 
 def read_json(urlpath: Any, lines: bool = True, storage_options: dict[str, Any] | None = None) -> DataFrame:

@@ -36,6 +36,7 @@ use std::mem::MaybeUninit;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use hdf5_reader::btree_v1::{collect_btree_v1_leaves_storage, BTreeV1Key};
 use hdf5_reader::messages::layout::DataLayout;
@@ -43,6 +44,7 @@ use hdf5_reader::messages::HdfMessage;
 use hdf5_reader::{ByteOrder, Datatype, Hdf5File};
 
 use crate::io::netcdf::FileId;
+use crate::io::stages;
 use crate::io::unshuffle::quads;
 use blockwork_array::simd::with_avx2;
 
@@ -548,11 +550,15 @@ impl Chunked {
             }
             let (first, end) = span(overlap, &c.offsets, &self.chunk);
             raw.resize((end - first) * self.elem, 0);
+            let read = Instant::now();
             file.read_exact_at(raw, c.address + (first * self.elem) as u64)?;
+            stages::READ.add(read, raw.len());
             return Ok(Stored { bytes: raw, first });
         }
         raw.resize(c.size, 0);
+        let read = Instant::now();
         file.read_exact_at(raw, c.address)?;
+        stages::READ.add(read, raw.len());
         if !c.deflated {
             if raw.len() != bytes {
                 return Err(bad(format!("a chunk of {} bytes where {bytes} were expected", raw.len())));
@@ -561,7 +567,10 @@ impl Chunked {
         }
         inflated.resize(bytes, 0);
         // The zlib stream's checksum is checked too (`BadData` if wrong).
-        match inflater.zlib_decompress(raw, inflated) {
+        let inflating = Instant::now();
+        let inflated_to = inflater.zlib_decompress(raw, inflated);
+        stages::INFLATE.add(inflating, bytes);
+        match inflated_to {
             Ok(n) if n == bytes => Ok(Stored { bytes: inflated, first: 0 }),
             Ok(_) | Err(libdeflater::DecompressionError::InsufficientSpace) => {
                 Err(bad(format!("a chunk that does not inflate to its {bytes} bytes")))

@@ -9,6 +9,7 @@ pub(crate) use grib::READ_GRIB;
 pub mod mfdataset;
 pub mod netcdf;
 pub mod netcdf_write;
+pub mod stages;
 mod unshuffle;
 pub mod zarr;
 mod zarr_object;
