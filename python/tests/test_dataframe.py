@@ -338,6 +338,8 @@ def test_read_parquet_gives_back_the_index_pandas_wrote(tmp_path: Path) -> None:
     same(dd.read_parquet(str(tmp_path / "unnamed.parquet")).compute(), unnamed)
     pdf.to_parquet(tmp_path / "range.parquet")  # a range index: no column
     same(dd.read_parquet(str(tmp_path / "range.parquet")).compute(), pdf)
+    # An indexed frame keeps its index through isin.
+    same(back.isin([1, 2]).compute(), named.isin([1, 2]))
 
 
 def test_resample_and_rolling_on_a_datetime_index() -> None:

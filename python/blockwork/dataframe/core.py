@@ -722,7 +722,9 @@ class DataFrame(_Frameish):
     def isin(self, values: Iterable[Any]) -> DataFrame:
         """Whether each value is one of `values`, per column."""
         values = list(values)
-        return DataFrame(self._f.select([_core.Expr.col(c).isin(values) for c in self.columns]), self._index)
+        index = [_core.Expr.col(c) for c, _ in self._index]
+        tested = [_core.Expr.col(c).isin(values) for c in self.columns]
+        return DataFrame(self._f.select([*index, *tested]), self._index)
 
     # -- reductions ---------------------------------------------------------
 
