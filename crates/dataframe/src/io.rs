@@ -68,6 +68,12 @@ impl Default for CsvOptions {
 pub const DEFAULT_BLOCKSIZE: u64 = 64 << 20;
 
 impl CsvOptions {
+    /// The texts read as missing in column `name` besides
+    /// [`CsvOptions::na_values`].
+    fn own_missing<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a String> {
+        self.column_na_values.iter().filter(move |(c, _)| c == name).flat_map(|(_, t)| t)
+    }
+
     /// Options parsing `columns` as datetimes.
     pub fn parse_dates(columns: &[&str]) -> Self {
         CsvOptions { parse_dates: columns.iter().map(|c| c.to_string()).collect(), ..Default::default() }
@@ -142,10 +148,7 @@ fn read_csv_locations(paths: &[String], options: &CsvOptions) -> Result<DataFram
         }
     }
     let (names, dtypes): (Vec<String>, Vec<DType>) = schema.into_iter().unzip();
-    let column_na: Vec<Vec<String>> = names
-        .iter()
-        .map(|n| options.column_na_values.iter().filter(|(c, _)| c == n).flat_map(|(_, t)| t.clone()).collect())
-        .collect();
+    let column_na: Vec<Vec<String>> = names.iter().map(|n| options.own_missing(n).cloned().collect()).collect();
     let mut reads = Vec::new();
     for path in paths {
         let len = store::len(path).map_err(|e| DataFrameError::io(path, e))?;
@@ -207,10 +210,10 @@ const SAMPLE_BYTES: u64 = 1 << 20;
 fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, ColumnTypes)> {
     let mut header: Option<Vec<String>> = None;
     let mut inferred: Option<(PlFrame, Vec<u8>)> = None;
+    let missing = null_values(&options.na_values);
     let sample = |bytes: &[u8], path: &str, texts: bool| {
-        let missing: Vec<PlSmallStr> = options.na_values.iter().map(|t| PlSmallStr::from(t.as_str())).collect();
         CsvReadOptions::default()
-            .map_parse_options(|o| o.with_null_values(Some(NullValues::AllColumns(missing.clone()))))
+            .map_parse_options(|o| o.with_null_values(Some(missing.clone())))
             .with_has_header(true)
             .with_n_rows(Some(1000))
             .with_infer_schema_length(Some(if texts { 0 } else { 1000 }))
@@ -252,12 +255,7 @@ fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, 
     let texts = if options.column_na_values.is_empty() { None } else { Some(sample(&bytes, &paths[0], true)?) };
     let mut schema = Vec::with_capacity(header.len());
     for name in &header {
-        let own: Vec<&str> = options
-            .column_na_values
-            .iter()
-            .filter(|(c, _)| c == name)
-            .flat_map(|(_, t)| t.iter().map(String::as_str))
-            .collect();
+        let own: Vec<&str> = options.own_missing(name).map(String::as_str).collect();
         let dtype = if let Some((_, d)) = options.dtypes.iter().find(|(c, _)| c == name) {
             *d
         } else if options.parse_dates.contains(name) {
@@ -281,11 +279,8 @@ fn infer_schema(paths: &[String], options: &CsvOptions) -> Result<(Vec<String>, 
 /// The type of a column of texts once `missing` are missing: integers,
 /// floats or booleans when every other text is one, else text.
 fn text_type(c: &StringChunked, missing: &[&str]) -> DType {
-    let mut present = c.iter().flatten().filter(|t| !missing.contains(t)).peekable();
-    if present.peek().is_none() {
-        return DType::Str;
-    }
-    let all = |f: fn(&str) -> bool| c.iter().flatten().filter(|t| !missing.contains(t)).all(f);
+    let present: Vec<&str> = c.iter().flatten().filter(|t| !missing.contains(t)).collect();
+    let all = |f: fn(&str) -> bool| !present.is_empty() && present.iter().all(|t| f(t));
     if all(|t| t.parse::<i64>().is_ok()) {
         DType::Int64
     } else if all(|t| t.parse::<f64>().is_ok()) {
@@ -411,7 +406,7 @@ fn parse_block(
             .select(columns.iter().cloned())
             .map_err(|e| TaskError::new(e.to_string()))?
     } else {
-        let na = NullValues::AllColumns(read.na.iter().map(|t| PlSmallStr::from(t.as_str())).collect());
+        let na = null_values(&read.na);
         CsvReadOptions::default()
             .map_parse_options(|o| o.with_null_values(Some(na.clone())))
             .with_has_header(false)
@@ -453,6 +448,11 @@ fn parse_block(
     }
     let df = PlFrame::new(df.height(), cols).map_err(|e| TaskError::new(e.to_string()))?;
     Ok(Partition(df).into_value())
+}
+
+/// Polars' form of texts read as missing in every column.
+fn null_values(texts: &[String]) -> NullValues {
+    NullValues::AllColumns(texts.iter().map(|t| PlSmallStr::from(t.as_str())).collect())
 }
 
 /// Column `c`, read as text, with its missing texts made missing, then

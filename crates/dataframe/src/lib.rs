@@ -52,7 +52,7 @@ pub use expr::{col, lit, parse_duration, BinOp, DtAccessor, DtOp, Expr, StrAcces
 pub use formats::{read_json, read_parquet, Format, ParquetOptions};
 pub use frame::{compute_many, DataFrame};
 pub use groupby::GroupBy;
-pub use io::{read_csv, read_csv_files, CsvOptions, DEFAULT_BLOCKSIZE};
+pub use io::{read_csv, read_csv_files, CsvOptions, DEFAULT_BLOCKSIZE, NA_VALUES};
 pub use lit::{DType, Lit};
 pub use merge::{How, SUFFIX};
 pub use partition::Partition;

@@ -284,10 +284,10 @@ pub struct PyFrame(pub DataFrame);
 #[pymethods]
 impl PyFrame {
     /// CSV files: each of `paths` a path, a glob or an `s3://` URL;
-    /// `na_values` read as missing in every column, `column_na_values`
-    /// in some.
+    /// `na_values` read as missing in every column (after pandas'
+    /// defaults when `keep_default_na`), `column_na_values` in some.
     #[staticmethod]
-    #[pyo3(signature = (paths, parse_dates, dtypes, usecols, blocksize, na_values, column_na_values))]
+    #[pyo3(signature = (paths, parse_dates, dtypes, usecols, blocksize, keep_default_na, na_values, column_na_values))]
     #[allow(clippy::too_many_arguments)]
     fn read_csv(
         py: Python<'_>,
@@ -296,10 +296,13 @@ impl PyFrame {
         dtypes: Vec<(String, String)>,
         usecols: Vec<String>,
         blocksize: Option<u64>,
+        keep_default_na: bool,
         na_values: Vec<String>,
         column_na_values: Vec<(String, Vec<String>)>,
     ) -> PyResult<PyFrame> {
         let dtypes = dtypes.into_iter().map(|(c, t)| Ok((c, parse_dtype(&t)?))).collect::<PyResult<Vec<_>>>()?;
+        let defaults = blockwork_dataframe::NA_VALUES.iter().filter(|_| keep_default_na).map(|t| t.to_string());
+        let na_values = defaults.chain(na_values).collect();
         let options = CsvOptions { parse_dates, dtypes, usecols, blocksize, na_values, column_na_values };
         let frames = py
             .detach(|| paths.iter().map(|p| blockwork_dataframe::read_csv(p, &options)).collect::<Result<Vec<_>, _>>());

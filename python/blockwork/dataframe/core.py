@@ -139,10 +139,7 @@ class Scalar:
             frame, lhs, rhs = self._f, _core.Expr.col(name), _literal(other)
         if reflected:
             lhs, rhs = rhs, lhs
-        e = lhs.binary(op, rhs)
-        if op in _MISSING_COMPARES:
-            e = e.fillna(_MISSING_COMPARES[op])
-        return Scalar(frame.select([e.alias(name)]))
+        return Scalar(frame.select([_combined(lhs, op, rhs).alias(name)]))
 
     def _unary(self, op: str) -> Scalar:
         name = self._f.columns[0]
@@ -158,6 +155,13 @@ class Scalar:
         raise TypeError(f"the truth value of {self!r} is not known until it is computed: call compute()")
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _combined(lhs: _core.Expr, op: str, rhs: _core.Expr) -> _core.Expr:
+    """`lhs op rhs`; a missing value (pandas' NaN, None or NaT) compares
+    as NaN does: unequal to everything, so `!=` is True and the rest False."""
+    e = lhs.binary(op, rhs)
+    return e.fillna(_MISSING_COMPARES[op]) if op in _MISSING_COMPARES else e
 
 
 def _beside(a: _core.Frame, b: _core.Frame) -> _core.Frame:
@@ -265,12 +269,7 @@ class Series(_Frameish):
         rhs = self._operand(other)
         lhs, rhs = (rhs, self._e) if reflected else (self._e, rhs)
         name = self._name if not isinstance(other, Series) or other._name == self._name else None
-        e = lhs.binary(op, rhs)
-        if op in _MISSING_COMPARES:
-            # A missing value (pandas' NaN, None or NaT) compares as NaN
-            # does: unequal to everything, so `!=` is True and the rest False.
-            e = e.fillna(_MISSING_COMPARES[op])
-        return Series(self._f, e.alias(str(self._e.name)), self._index, name)
+        return Series(self._f, _combined(lhs, op, rhs).alias(str(self._e.name)), self._index, name)
 
     def __neg__(self) -> Series:
         return self._series(self._e.unary("neg"))

@@ -44,7 +44,9 @@ def read_csv(
     if kwargs:
         raise TypeError(f"read_csv does not take {', '.join(sorted(kwargs))}")
     _storage(storage_options)
-    missing, own = _missing_texts(na_values, keep_default_na, na_filter)
+    # pandas' default texts are the engine's (`NA_VALUES`), added there.
+    defaults = bool(keep_default_na and na_filter)
+    missing, own = _missing_texts(na_values) if na_filter else ([], [])
     size = _DEFAULT_BLOCKSIZE if blocksize == "default" else _blocksize(blocksize)
     dates = [parse_dates] if isinstance(parse_dates, str) else list(parse_dates or [])
     if dtype is None:
@@ -54,14 +56,7 @@ def read_csv(
     else:
         raise TypeError("dtype is a dict of column: dtype")
     cols = [usecols] if isinstance(usecols, str) else list(usecols or [])
-    return DataFrame(_core.Frame.read_csv(_paths(urlpath), dates, types, cols, size, missing, own))
-
-
-# pandas' default missing-value texts.
-_DEFAULT_NA = [
-    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
-]  # fmt: skip
+    return DataFrame(_core.Frame.read_csv(_paths(urlpath), dates, types, cols, size, defaults, missing, own))
 
 
 def _texts(values: Any) -> list[str]:
@@ -72,17 +67,12 @@ def _texts(values: Any) -> list[str]:
     return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
 
 
-def _missing_texts(
-    na_values: Any, keep_default_na: bool, na_filter: bool
-) -> tuple[list[str], list[tuple[str, list[str]]]]:
-    """The texts read as missing in every column, and per column, as
-    pandas' `read_csv` takes them."""
-    if not na_filter:
-        return [], []
-    default = list(_DEFAULT_NA) if keep_default_na else []
+def _missing_texts(na_values: Any) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """The texts read as missing in every column, and per column (a
+    dict), besides pandas' defaults."""
     if isinstance(na_values, dict):
-        return default, [(str(c), _texts(v)) for c, v in na_values.items()]
-    return default + _texts(na_values), []
+        return [], [(str(c), _texts(v)) for c, v in na_values.items()]
+    return _texts(na_values), []
 
 
 def read_parquet(
